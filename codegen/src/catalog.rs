@@ -169,6 +169,14 @@ impl Catalog {
             .flat_map(|(fi, f)| f.scenarios.iter().map(move |e| (fi, e)))
     }
 
+    /// Whether an entry of list `key` (`commands`, `urcs`, ...) named `name`
+    /// exists but failed to load (so references to it are not reported again).
+    pub fn is_broken(&self, key: &str, name: &str) -> bool {
+        self.files
+            .iter()
+            .any(|f| f.broken_names.iter().any(|(k, n)| k == key && n == name))
+    }
+
     /// Every erratum.
     pub fn errata(&self) -> impl Iterator<Item = (usize, &Entry<Erratum>)> {
         self.files

@@ -344,7 +344,11 @@ fn response_names(r: &Response) -> Vec<String> {
     let mut out = Vec::new();
     for l in lines {
         if let Ok(parsed) = template::parse_line(l.template()) {
-            out.extend(template::names(&parsed.args).into_iter().map(str::to_string));
+            out.extend(
+                template::names(&parsed.args)
+                    .into_iter()
+                    .map(str::to_string),
+            );
         }
         if let Some(len) = l.data().and_then(|d| d.length.clone()) {
             out.push(len);

@@ -48,6 +48,10 @@ pub struct LoadedFile {
     pub scenarios: Vec<Entry<Scenario>>,
     /// `errata:` entries that deserialized.
     pub errata: Vec<Entry<Erratum>>,
+    /// Names (or ids) of entries that failed to deserialize, by list key. Other
+    /// checks treat them as existing, so one broken entry yields one diagnostic
+    /// rather than a cascade of "unknown command" reports.
+    pub broken_names: Vec<(String, String)>,
 }
 
 /// The top level of a file, with entries kept as raw YAML so that each can be
@@ -83,11 +87,7 @@ pub fn spec_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| {
-            p.is_file()
-                && p.extension()
-                    .is_some_and(|e| e == "yaml" || e == "yml")
-        })
+        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
         .collect();
     files.sort();
     Ok(files)
@@ -105,6 +105,7 @@ pub fn load_text(path: PathBuf, text: String, diags: &mut Vec<Diagnostic>) -> Lo
         result_tables: Vec::new(),
         scenarios: Vec::new(),
         errata: Vec::new(),
+        broken_names: Vec::new(),
     };
     let is_blank = file
         .source
@@ -129,11 +130,12 @@ pub fn load_text(path: PathBuf, text: String, diags: &mut Vec<Diagnostic>) -> Lo
         }
     }
     let src = &file.source;
-    file.commands = entries(src, "commands", raw.commands, diags);
-    file.urcs = entries(src, "urcs", raw.urcs, diags);
-    file.result_tables = entries(src, "result_tables", raw.result_tables, diags);
-    file.scenarios = entries(src, "scenarios", raw.scenarios, diags);
-    file.errata = entries(src, "errata", raw.errata, diags);
+    let broken = &mut file.broken_names;
+    file.commands = entries(src, "commands", raw.commands, broken, diags);
+    file.urcs = entries(src, "urcs", raw.urcs, broken, diags);
+    file.result_tables = entries(src, "result_tables", raw.result_tables, broken, diags);
+    file.scenarios = entries(src, "scenarios", raw.scenarios, broken, diags);
+    file.errata = entries(src, "errata", raw.errata, broken, diags);
     file
 }
 
@@ -163,14 +165,21 @@ fn entries<T: DeserializeOwned>(
     source: &Source,
     key: &str,
     raw: Option<Vec<serde_norway::Value>>,
+    broken: &mut Vec<(String, String)>,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<Entry<T>> {
     let mut out = Vec::new();
     for (index, value) in raw.into_iter().flatten().enumerate() {
         let path = NodePath::root().key(key).index(index);
+        let name = ["name", "id"]
+            .iter()
+            .find_map(|k| value.get(*k).and_then(|v| v.as_str()).map(str::to_string));
         match deserialize_entry::<T>(value) {
             Ok(value) => out.push(Entry { index, value }),
-            Err((sub, msg)) => diags.push(entry_error(source, &path, &sub, &msg)),
+            Err((sub, msg)) => {
+                broken.extend(name.map(|n| (key.to_string(), n)));
+                diags.push(entry_error(source, &path, &sub, &msg));
+            }
         }
     }
     out
@@ -257,7 +266,9 @@ fn entry_error(source: &Source, base: &NodePath, sub: &[Seg], msg: &str) -> Diag
         );
         hint = format!(
             "{} (see spec/README.md for this key's shape)",
-            msg.split_once(", ").map(|x| x.1).unwrap_or("check the value")
+            msg.split_once(", ")
+                .map(|x| x.1)
+                .unwrap_or("check the value")
         );
     } else if msg.contains("did not match any variant") {
         code = "bad-shape";

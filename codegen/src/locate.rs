@@ -176,13 +176,8 @@ impl SourceIndex {
                 None => (path.key("?"), None),
             },
         };
-        self.nodes.insert(
-            path.clone(),
-            NodeSpan {
-                value: loc,
-                key,
-            },
-        );
+        self.nodes
+            .insert(path.clone(), NodeSpan { value: loc, key });
         path
     }
 
@@ -241,9 +236,9 @@ mod tests {
             .key("range")
             .key("max");
         let v = idx.value(&p);
-        assert_eq!((v.line, v.col), (5, 29));
+        assert_eq!((v.line, v.col), (5, 30));
         let k = idx.key(&NodePath::root().key("commands").index(0).key("name"));
-        assert_eq!((k.line, k.col, k.len), (2, 7, 4));
+        assert_eq!((k.line, k.col, k.len), (2, 5, 4));
         assert_eq!(p.to_string(), "commands[0].params[0].range.max");
     }
 
@@ -251,7 +246,7 @@ mod tests {
     fn missing_path_falls_back_to_ancestor() {
         let idx = SourceIndex::build("a:\n  b: 1\n");
         let v = idx.value(&NodePath::root().key("a").key("zz"));
-        assert_eq!(v.line, 1);
+        assert_eq!(v.line, 2);
     }
 
     #[test]

@@ -101,18 +101,49 @@ mod tests {
     #[test]
     fn resolves_names_aliases_and_indexed_occurrences() {
         let ps = vec![param("topic", &[]), param("recvmode", &["recv_mode"])];
-        assert_eq!(resolve(&ps, "topic"), Some(Resolved { param: 0, index: None }));
-        assert_eq!(resolve(&ps, "topic2"), Some(Resolved { param: 0, index: Some(2) }));
-        assert_eq!(resolve(&ps, "recv_mode"), Some(Resolved { param: 1, index: None }));
+        assert_eq!(
+            resolve(&ps, "topic"),
+            Some(Resolved {
+                param: 0,
+                index: None
+            })
+        );
+        assert_eq!(
+            resolve(&ps, "topic2"),
+            Some(Resolved {
+                param: 0,
+                index: Some(2)
+            })
+        );
+        assert_eq!(
+            resolve(&ps, "recv_mode"),
+            Some(Resolved {
+                param: 1,
+                index: None
+            })
+        );
         assert_eq!(resolve(&ps, "qos1"), None);
     }
 
     #[test]
     fn reads_hex_and_decimal_values() {
-        assert_eq!(numeric(ParamType::HexInteger, &Scalar::Str("0xFF".into())), Some(255));
-        assert_eq!(numeric(ParamType::HexInteger, &Scalar::Str("FF".into())), Some(255));
-        assert_eq!(numeric(ParamType::Integer, &Scalar::Str("-1".into())), Some(-1));
+        assert_eq!(
+            numeric(ParamType::HexInteger, &Scalar::Str("0xFF".into())),
+            Some(255)
+        );
+        assert_eq!(
+            numeric(ParamType::HexInteger, &Scalar::Str("FF".into())),
+            Some(255)
+        );
+        assert_eq!(
+            numeric(ParamType::Integer, &Scalar::Str("-1".into())),
+            Some(-1)
+        );
         assert_eq!(numeric(ParamType::String, &Scalar::Str("12".into())), None);
-        assert!(same_value(ParamType::HexInteger, &Scalar::Int(53), &Scalar::Str("0x0035".into())));
+        assert!(same_value(
+            ParamType::HexInteger,
+            &Scalar::Int(53),
+            &Scalar::Str("0x0035".into())
+        ));
     }
 }

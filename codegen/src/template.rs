@@ -359,7 +359,9 @@ impl ArgParser {
                     self.pos += "(list of supported ".len();
                     let name = self.param_name()?;
                     if !self.starts_with("s)") {
-                        return Err(self.error("expected `s)` to close `(list of supported <…>s)`".into()));
+                        return Err(
+                            self.error("expected `s)` to close `(list of supported <…>s)`".into())
+                        );
                     }
                     self.pos += 2;
                     pieces.push(Piece::RangeList { name });
@@ -373,8 +375,16 @@ impl ArgParser {
         flush(&mut text, &mut pieces);
         // `<a>/<b>`: alternatives in one position.
         if pieces.len() == 3 {
-            if let [Piece::Param { name: a, quoted: false }, Piece::Literal { text: slash, quoted: false }, Piece::Param { name: b, quoted: false }] =
-                pieces.as_slice()
+            if let [Piece::Param {
+                name: a,
+                quoted: false,
+            }, Piece::Literal {
+                text: slash,
+                quoted: false,
+            }, Piece::Param {
+                name: b,
+                quoted: false,
+            }] = pieces.as_slice()
             {
                 if slash == "/" {
                     return Ok(Node::Alternatives(vec![a.clone(), b.clone()]));
@@ -498,8 +508,9 @@ mod tests {
 
     #[test]
     fn parses_repeated_groups() {
-        let s = parse_command("AT+QMTSUB=<client_idx>,<msgID>,<topic1>,<qos1>[,<topic2>,<qos2>[,..]]")
-            .unwrap();
+        let s =
+            parse_command("AT+QMTSUB=<client_idx>,<msgID>,<topic1>,<qos1>[,<topic2>,<qos2>[,..]]")
+                .unwrap();
         assert_eq!(
             s.args[4],
             Node::Optional {

@@ -22,11 +22,28 @@ pub fn validate(catalog: &Catalog, diags: &mut Vec<Diagnostic>) {
         errata_ids: HashSet::new(),
     };
     v.errata_ids = catalog.errata().map(|(_, e)| e.value.id.clone()).collect();
+    for f in &catalog.files {
+        v.errata_ids.extend(
+            f.broken_names
+                .iter()
+                .filter(|(k, _)| k == "errata")
+                .map(|(_, n)| n.clone()),
+        );
+    }
     v.check_duplicates();
     for (fi, file) in catalog.files.iter().enumerate() {
         if !file.commands.is_empty() && file.group.is_none() {
             let path = NodePath::root().key("commands");
-            v.report(fi, &path, true, "missing-group", "a file with `commands` needs a `group`".into(), String::new(), "add `group: <general|wifi|ble|tcpip|ssl|mqtt|http|network|filesystem>` at the top".into());
+            v.report(
+                fi,
+                &path,
+                true,
+                "missing-group",
+                "a file with `commands` needs a `group`".into(),
+                String::new(),
+                "add `group: <general|wifi|ble|tcpip|ssl|mqtt|http|network|filesystem>` at the top"
+                    .into(),
+            );
         }
         for e in &file.commands {
             let path = NodePath::root().key("commands").index(e.index);
@@ -45,7 +62,19 @@ pub fn validate(catalog: &Catalog, diags: &mut Vec<Diagnostic>) {
             let mut seen = HashSet::new();
             for (ci, code) in e.value.codes.iter().enumerate() {
                 if !seen.insert(code.code) {
-                    v.report(fi, &path.key("codes").index(ci).key("code"), false, "duplicate-code", format!("result code {} appears twice in table `{:?}`", code.code, e.value.table), code.code.to_string(), "remove or correct the second row".into());
+                    v.report(
+                        fi,
+                        &path.key("codes").index(ci).key("code"),
+                        false,
+                        "duplicate-code",
+                        format!(
+                            "result code {} appears twice in table `{}`",
+                            code.code,
+                            serde_name(&e.value.table)
+                        ),
+                        code.code.to_string(),
+                        "remove or correct the second row".into(),
+                    );
                 }
             }
         }
@@ -66,6 +95,9 @@ struct Validator<'a, 'd> {
 #[derive(Default)]
 struct Usage {
     used: BTreeSet<usize>,
+    /// Something the entry refers to is missing (an unknown completion URC), so
+    /// which parameters it uses cannot be known: do not report unused ones.
+    incomplete: bool,
 }
 
 impl Validator<'_, '_> {
@@ -115,7 +147,15 @@ impl Validator<'_, '_> {
             })
             .collect();
         for (fi, path, name) in dupes {
-            self.report(fi, &path, false, "duplicate-command", format!("command `{name}` is defined twice"), name, "merge the two entries: a command is defined once, with all of its forms".into());
+            self.report(
+                fi,
+                &path,
+                false,
+                "duplicate-command",
+                format!("command `{name}` is defined twice"),
+                name,
+                "merge the two entries: a command is defined once, with all of its forms".into(),
+            );
         }
         let mut urcs = HashSet::new();
         let dupes: Vec<(usize, NodePath, String)> = self
@@ -125,12 +165,24 @@ impl Validator<'_, '_> {
                 let u = &e.value;
                 let key = (u.name.clone(), u.discriminator.clone(), u.variant.clone());
                 (!urcs.insert(key)).then(|| {
-                    (fi, NodePath::root().key("urcs").index(e.index).key("name"), urc_label(u))
+                    (
+                        fi,
+                        NodePath::root().key("urcs").index(e.index).key("name"),
+                        urc_label(u),
+                    )
                 })
             })
             .collect();
         for (fi, path, label) in dupes {
-            self.report(fi, &path, false, "duplicate-urc", format!("URC {label} is defined twice"), label, "give each variant a distinct `variant:` label, or remove the copy".into());
+            self.report(
+                fi,
+                &path,
+                false,
+                "duplicate-urc",
+                format!("URC {label} is defined twice"),
+                label,
+                "give each variant a distinct `variant:` label, or remove the copy".into(),
+            );
         }
         let mut ids = HashSet::new();
         let dupes: Vec<(usize, NodePath, String)> = self
@@ -138,12 +190,24 @@ impl Validator<'_, '_> {
             .errata()
             .filter_map(|(fi, e)| {
                 (!ids.insert(e.value.id.clone())).then(|| {
-                    (fi, NodePath::root().key("errata").index(e.index).key("id"), e.value.id.clone())
+                    (
+                        fi,
+                        NodePath::root().key("errata").index(e.index).key("id"),
+                        e.value.id.clone(),
+                    )
                 })
             })
             .collect();
         for (fi, path, id) in dupes {
-            self.report(fi, &path, false, "duplicate-erratum", format!("erratum id `{id}` is used twice"), id, "give the erratum a new id".into());
+            self.report(
+                fi,
+                &path,
+                false,
+                "duplicate-erratum",
+                format!("erratum id `{id}` is used twice"),
+                id,
+                "give the erratum a new id".into(),
+            );
         }
         let mut tables = HashSet::new();
         let dupes: Vec<(usize, NodePath, String)> = self
@@ -151,12 +215,27 @@ impl Validator<'_, '_> {
             .result_tables()
             .filter_map(|(fi, e)| {
                 (!tables.insert(e.value.table)).then(|| {
-                    (fi, NodePath::root().key("result_tables").index(e.index).key("table"), format!("{:?}", e.value.table).to_lowercase())
+                    (
+                        fi,
+                        NodePath::root()
+                            .key("result_tables")
+                            .index(e.index)
+                            .key("table"),
+                        serde_name(&e.value.table),
+                    )
                 })
             })
             .collect();
         for (fi, path, t) in dupes {
-            self.report(fi, &path, false, "duplicate-table", format!("result table `{t}` is defined twice"), t, "merge the two tables".into());
+            self.report(
+                fi,
+                &path,
+                false,
+                "duplicate-table",
+                format!("result table `{t}` is defined twice"),
+                t,
+                "merge the two tables".into(),
+            );
         }
         let mut scenarios = HashSet::new();
         let dupes: Vec<(usize, NodePath, String)> = self
@@ -164,12 +243,24 @@ impl Validator<'_, '_> {
             .scenarios()
             .filter_map(|(fi, e)| {
                 (!scenarios.insert(e.value.name.clone())).then(|| {
-                    (fi, NodePath::root().key("scenarios").index(e.index).key("name"), e.value.name.clone())
+                    (
+                        fi,
+                        NodePath::root().key("scenarios").index(e.index).key("name"),
+                        e.value.name.clone(),
+                    )
                 })
             })
             .collect();
         for (fi, path, n) in dupes {
-            self.report(fi, &path, false, "duplicate-scenario", format!("scenario `{n}` is defined twice"), n, "rename one of them".into());
+            self.report(
+                fi,
+                &path,
+                false,
+                "duplicate-scenario",
+                format!("scenario `{n}` is defined twice"),
+                n,
+                "rename one of them".into(),
+            );
         }
     }
 
@@ -178,10 +269,20 @@ impl Validator<'_, '_> {
             if !self.errata_ids.contains(id) {
                 let known: Vec<String> = self.errata_ids.iter().cloned().collect();
                 let hint = match did_you_mean(id, known.iter().map(String::as_str)) {
-                    Some(s) => format!("did you mean `{s}`? Errata are defined in spec/errata.yaml"),
+                    Some(s) => {
+                        format!("did you mean `{s}`? Errata are defined in spec/errata.yaml")
+                    }
                     None => "define the erratum in spec/errata.yaml, or correct the id".into(),
                 };
-                self.report(fi, &path.key("errata").index(i), false, "unknown-erratum", format!("erratum `{id}` does not exist"), id.clone(), hint);
+                self.report(
+                    fi,
+                    &path.key("errata").index(i),
+                    false,
+                    "unknown-erratum",
+                    format!("erratum `{id}` does not exist"),
+                    id.clone(),
+                    hint,
+                );
             }
         }
     }
@@ -194,33 +295,87 @@ impl Validator<'_, '_> {
             || cmd.name == "+++"
             || (cmd.name.starts_with("AT+Q")
                 && cmd.name.len() > 4
-                && cmd.name[4..].chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()));
+                && cmd.name[4..]
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()));
         if !valid_name {
-            self.report(fi, &path.key("name"), false, "bad-name", format!("`{}` is not a command name of this module", cmd.name), cmd.name.clone(), "commands are named `AT+Q…` in upper case, or `AT`, `ATO`, `+++`".into());
+            self.report(
+                fi,
+                &path.key("name"),
+                false,
+                "bad-name",
+                format!("`{}` is not a command name of this module", cmd.name),
+                cmd.name.clone(),
+                "commands are named `AT+Q…` in upper case, or `AT`, `ATO`, `+++`".into(),
+            );
         }
         self.check_errata_refs(fi, path, &cmd.errata);
         self.check_params(fi, path, &cmd.params);
         let mut usage = Usage::default();
         if cmd.forms.is_empty() {
-            self.report(fi, &path.key("forms"), true, "no-forms", format!("`{}` has no forms", cmd.name), String::new(), "list every form the manual gives under `forms`".into());
+            self.report(
+                fi,
+                &path.key("forms"),
+                true,
+                "no-forms",
+                format!("`{}` has no forms", cmd.name),
+                String::new(),
+                "list every form the manual gives under `forms`".into(),
+            );
         }
         let mut seen_forms = HashSet::new();
         for (i, form) in cmd.forms.iter().enumerate() {
             let fpath = path.key("forms").index(i);
             if !seen_forms.insert(form.syntax.clone()) {
-                self.report(fi, &fpath.key("syntax"), false, "duplicate-form", format!("the form `{}` is listed twice", form.syntax), form.syntax.clone(), "each form appears once; put every response variant under that one form".into());
+                self.report(
+                    fi,
+                    &fpath.key("syntax"),
+                    false,
+                    "duplicate-form",
+                    format!("the form `{}` is listed twice", form.syntax),
+                    form.syntax.clone(),
+                    "each form appears once; put every response variant under that one form".into(),
+                );
             }
             self.check_form(fi, &fpath, cmd, form, &mut usage);
         }
-        self.check_time(fi, &path.key("max_response_time"), &cmd.params, &cmd.max_response_time, &mut usage);
+        self.check_time(
+            fi,
+            &path.key("max_response_time"),
+            &cmd.params,
+            &cmd.max_response_time,
+            &mut usage,
+        );
         let ch = &cmd.characteristics;
         match (&ch.saved, &ch.save_param) {
-            (Saved::ByParam, None) => self.report(fi, &path.key("characteristics").key("saved"), false, "missing-save-param", "`saved: by_param` needs `save_param`".into(), "by_param".into(), "name the parameter that decides whether the setting is saved".into()),
+            (Saved::ByParam, None) => self.report(
+                fi,
+                &path.key("characteristics").key("saved"),
+                false,
+                "missing-save-param",
+                "`saved: by_param` needs `save_param`".into(),
+                "by_param".into(),
+                "name the parameter that decides whether the setting is saved".into(),
+            ),
             (Saved::ByParam, Some(p)) => {
                 let p = p.clone();
-                self.use_param(fi, &path.key("characteristics").key("save_param"), &cmd.params, &p, &mut usage);
+                self.use_param(
+                    fi,
+                    &path.key("characteristics").key("save_param"),
+                    &cmd.params,
+                    &p,
+                    &mut usage,
+                );
             }
-            (_, Some(p)) => self.report(fi, &path.key("characteristics").key("save_param"), false, "stray-save-param", "`save_param` only goes with `saved: by_param`".into(), p.clone(), "set `saved: by_param` or remove `save_param`".into()),
+            (_, Some(p)) => self.report(
+                fi,
+                &path.key("characteristics").key("save_param"),
+                false,
+                "stray-save-param",
+                "`save_param` only goes with `saved: by_param`".into(),
+                p.clone(),
+                "set `saved: by_param` or remove `save_param`".into(),
+            ),
             _ => {}
         }
         for (i, pre) in cmd.preconditions.iter().enumerate() {
@@ -236,7 +391,13 @@ impl Validator<'_, '_> {
             }
         }
         for (i, rule) in cmd.rules.iter().enumerate() {
-            self.check_rule(fi, &path.key("rules").index(i), &cmd.params, rule, &mut usage);
+            self.check_rule(
+                fi,
+                &path.key("rules").index(i),
+                &cmd.params,
+                rule,
+                &mut usage,
+            );
         }
         if command_has_data(cmd) {
             mark_data_params(&cmd.params, &mut usage);
@@ -245,17 +406,36 @@ impl Validator<'_, '_> {
     }
 
     fn check_command_exists(&mut self, fi: usize, path: &NodePath, name: &str) {
-        if self.catalog.command(name).is_none() {
-            let names: Vec<String> = self.catalog.commands().map(|c| c.command.name.clone()).collect();
+        if self.catalog.command(name).is_none() && !self.catalog.is_broken("commands", name) {
+            let names: Vec<String> = self
+                .catalog
+                .commands()
+                .map(|c| c.command.name.clone())
+                .collect();
             let hint = match did_you_mean(name, names.iter().map(String::as_str)) {
                 Some(s) => format!("did you mean `{s}`?"),
                 None => "name a command defined in spec/".into(),
             };
-            self.report(fi, path, false, "unknown-command", format!("command `{name}` is not in the catalogue"), name.to_string(), hint);
+            self.report(
+                fi,
+                path,
+                false,
+                "unknown-command",
+                format!("command `{name}` is not in the catalogue"),
+                name.to_string(),
+                hint,
+            );
         }
     }
 
-    fn check_form(&mut self, fi: usize, path: &NodePath, cmd: &Command, form: &Form, usage: &mut Usage) {
+    fn check_form(
+        &mut self,
+        fi: usize,
+        path: &NodePath,
+        cmd: &Command,
+        form: &Form,
+        usage: &mut Usage,
+    ) {
         self.check_errata_refs(fi, path, &form.errata);
         match template::parse_command(&form.syntax) {
             Err(e) => {
@@ -264,10 +444,34 @@ impl Validator<'_, '_> {
             }
             Ok(syntax) => {
                 if syntax.name != cmd.name {
-                    self.report(fi, &path.key("syntax"), false, "syntax-name", format!("the syntax is for `{}`, but the command is `{}`", syntax.name, cmd.name), syntax.name.clone(), "a form's syntax starts with its own command's name".into());
+                    self.report(
+                        fi,
+                        &path.key("syntax"),
+                        false,
+                        "syntax-name",
+                        format!(
+                            "the syntax is for `{}`, but the command is `{}`",
+                            syntax.name, cmd.name
+                        ),
+                        syntax.name.clone(),
+                        "a form's syntax starts with its own command's name".into(),
+                    );
                 }
                 if syntax.kind != form.kind {
-                    self.report(fi, &path.key("kind"), false, "kind-mismatch", format!("the syntax `{}` spells a {:?} form, but `kind` says {:?}", form.syntax, syntax.kind, form.kind), format!("{:?}", form.kind).to_lowercase(), "=? is test, ? is read, =… is write, nothing is execute".into());
+                    self.report(
+                        fi,
+                        &path.key("kind"),
+                        false,
+                        "kind-mismatch",
+                        format!(
+                            "the syntax `{}` spells a {} form, but `kind` says {}",
+                            form.syntax,
+                            serde_name(&syntax.kind),
+                            serde_name(&form.kind)
+                        ),
+                        serde_name(&form.kind),
+                        "=? is test, ? is read, =… is write, nothing is execute".into(),
+                    );
                 }
                 let key = match syntax.args.first() {
                     Some(Node::Field(pieces)) => match pieces.as_slice() {
@@ -282,11 +486,25 @@ impl Validator<'_, '_> {
                     (None, Some(k)) => self.report(fi, &path.key("syntax"), false, "missing-subcommand", format!("the syntax starts with the sub-command key \"{k}\" but the form has no `subcommand`"), format!("\"{k}\""), format!("add `subcommand: {k}`")),
                     _ => {}
                 }
-                self.use_template_names(fi, &path.key("syntax"), &cmd.params, &template::names(&syntax.args), usage);
+                self.use_template_names(
+                    fi,
+                    &path.key("syntax"),
+                    &cmd.params,
+                    &template::names(&syntax.args),
+                    usage,
+                );
             }
         }
         if form.responses.is_empty() {
-            self.report(fi, &path.key("responses"), true, "no-responses", "a form needs at least one response".into(), String::new(), "list what the module answers, ending with its final result (OK, ERROR, …)".into());
+            self.report(
+                fi,
+                &path.key("responses"),
+                true,
+                "no-responses",
+                "a form needs at least one response".into(),
+                String::new(),
+                "list what the module answers, ending with its final result (OK, ERROR, …)".into(),
+            );
         }
         for (ri, resp) in form.responses.iter().enumerate() {
             let rpath = path.key("responses").index(ri);
@@ -302,25 +520,58 @@ impl Validator<'_, '_> {
                     self.check_data_block(fi, &apath.key("data"), &cmd.params, data, usage);
                 }
                 if after.data.is_none() && after.lines.is_empty() && after.result.is_none() {
-                    self.report(fi, &apath, true, "empty-after-result", "`after_result` says nothing".into(), String::new(), "give its `data`, `lines` or `result`, or remove it".into());
+                    self.report(
+                        fi,
+                        &apath,
+                        true,
+                        "empty-after-result",
+                        "`after_result` says nothing".into(),
+                        String::new(),
+                        "give its `data`, `lines` or `result`, or remove it".into(),
+                    );
                 }
             }
             if let Some(when) = &resp.when {
                 self.check_condition(fi, &rpath.key("when"), &cmd.params, when, usage);
             }
             match (resp.result, &resp.result_param) {
-                (FinalResult::CmeError | FinalResult::ConnectN, None) => self.report(fi, &rpath.key("result"), false, "missing-result-param", format!("`{}` carries a value: name its parameter in `result_param`", result_text(resp.result)), result_text(resp.result).into(), "e.g. `result_param: err`".into()),
+                (FinalResult::CmeError | FinalResult::ConnectN, None) => self.report(
+                    fi,
+                    &rpath.key("result"),
+                    false,
+                    "missing-result-param",
+                    format!(
+                        "`{}` carries a value: name its parameter in `result_param`",
+                        result_text(resp.result)
+                    ),
+                    result_text(resp.result).into(),
+                    "e.g. `result_param: err`".into(),
+                ),
                 (FinalResult::CmeError | FinalResult::ConnectN, Some(p)) => {
                     let p = p.clone();
                     self.use_param(fi, &rpath.key("result_param"), &cmd.params, &p, usage);
                 }
-                (_, Some(p)) => self.report(fi, &rpath.key("result_param"), false, "stray-result-param", format!("`{}` carries no value", result_text(resp.result)), p.clone(), "`result_param` only goes with CME_ERROR and CONNECT_N".into()),
+                (_, Some(p)) => self.report(
+                    fi,
+                    &rpath.key("result_param"),
+                    false,
+                    "stray-result-param",
+                    format!("`{}` carries no value", result_text(resp.result)),
+                    p.clone(),
+                    "`result_param` only goes with CME_ERROR and CONNECT_N".into(),
+                ),
                 _ => {}
             }
             if let Some(c) = &resp.completion {
                 let cpath = rpath.key("completion");
-                let exists = self.catalog.urcs().any(|(_, e)| e.value.name == c.urc && (c.discriminator.is_none() || e.value.discriminator == c.discriminator));
+                let exists = self.catalog.urcs().any(|(_, e)| {
+                    e.value.name == c.urc
+                        && (c.discriminator.is_none() || e.value.discriminator == c.discriminator)
+                });
                 if !exists {
+                    usage.incomplete = true;
+                }
+                if !exists && !self.catalog.is_broken("urcs", &c.urc) {
                     let label = match &c.discriminator {
                         Some(d) => format!("{}: \"{d}\"", c.urc),
                         None => c.urc.clone(),
@@ -333,7 +584,9 @@ impl Validator<'_, '_> {
                 // Parameters the manual lists for the command but that only the
                 // completion URC carries (`<err>` of `+QIOPEN: <connectID>,<err>`).
                 for (_, e) in self.catalog.urcs() {
-                    if e.value.name == c.urc && (c.discriminator.is_none() || e.value.discriminator == c.discriminator) {
+                    if e.value.name == c.urc
+                        && (c.discriminator.is_none() || e.value.discriminator == c.discriminator)
+                    {
                         for up in &e.value.params {
                             for n in std::iter::once(&up.name).chain(&up.aliases) {
                                 if let Some(r) = resolve(&cmd.params, n) {
@@ -351,7 +604,15 @@ impl Validator<'_, '_> {
                 self.use_param(fi, &dpath.key("length"), &cmd.params, l, usage);
             }
             if dp.length.is_none() && dp.terminator.is_none() {
-                self.report(fi, &dpath, true, "endless-data-phase", "the payload has neither a length nor a terminator".into(), String::new(), "set `length: <param>` or `terminator: ctrl_z`".into());
+                self.report(
+                    fi,
+                    &dpath,
+                    true,
+                    "endless-data-phase",
+                    "the payload has neither a length nor a terminator".into(),
+                    String::new(),
+                    "set `length: <param>` or `terminator: ctrl_z`".into(),
+                );
             }
             if let Some(t) = &dp.timeout {
                 self.check_time(fi, &dpath.key("timeout"), &cmd.params, t, usage);
@@ -359,7 +620,14 @@ impl Validator<'_, '_> {
         }
     }
 
-    fn check_line(&mut self, fi: usize, path: &NodePath, params: &[Param], line: &Line, usage: &mut Usage) {
+    fn check_line(
+        &mut self,
+        fi: usize,
+        path: &NodePath,
+        params: &[Param],
+        line: &Line,
+        usage: &mut Usage,
+    ) {
         let tpath = match line {
             Line::Template(_) => path.clone(),
             Line::Detailed(_) => path.key("template"),
@@ -367,7 +635,15 @@ impl Validator<'_, '_> {
         match template::parse_line(line.template()) {
             Err(e) => {
                 let shown: String = line.template().chars().skip(e.offset).take(12).collect();
-                self.report(fi, &tpath, false, "bad-template", format!("cannot parse the line template: {}", e.message), shown, "write the line in the manual's notation: +PREFIX: <a>,<b>[,<c>]".into());
+                self.report(
+                    fi,
+                    &tpath,
+                    false,
+                    "bad-template",
+                    format!("cannot parse the line template: {}", e.message),
+                    shown,
+                    "write the line in the manual's notation: +PREFIX: <a>,<b>[,<c>]".into(),
+                );
             }
             Ok(l) => self.use_template_names(fi, &tpath, params, &template::names(&l.args), usage),
         }
@@ -376,15 +652,37 @@ impl Validator<'_, '_> {
         }
     }
 
-    fn check_data_block(&mut self, fi: usize, path: &NodePath, params: &[Param], data: &DataBlock, usage: &mut Usage) {
+    fn check_data_block(
+        &mut self,
+        fi: usize,
+        path: &NodePath,
+        params: &[Param],
+        data: &DataBlock,
+        usage: &mut Usage,
+    ) {
         if let Some(l) = &data.length {
             self.use_param(fi, &path.key("length"), params, l, usage);
         } else if data.until.is_none() {
-            self.report(fi, path, true, "endless-data", "a data block needs `length` or `until`".into(), String::new(), "name the parameter that gives its length, or what ends it".into());
+            self.report(
+                fi,
+                path,
+                true,
+                "endless-data",
+                "a data block needs `length` or `until`".into(),
+                String::new(),
+                "name the parameter that gives its length, or what ends it".into(),
+            );
         }
     }
 
-    fn check_time(&mut self, fi: usize, path: &NodePath, params: &[Param], t: &ResponseTime, usage: &mut Usage) {
+    fn check_time(
+        &mut self,
+        fi: usize,
+        path: &NodePath,
+        params: &[Param],
+        t: &ResponseTime,
+        usage: &mut Usage,
+    ) {
         match t {
             ResponseTime::Param { param, .. } | ResponseTime::NetworkPlusParam { param, .. } => {
                 self.use_param(fi, &path.key("param"), params, param, usage);
@@ -396,37 +694,77 @@ impl Validator<'_, '_> {
             }
             ResponseTime::Conditional { cases, .. } => {
                 if cases.is_empty() {
-                    self.report(fi, &path.key("cases"), true, "no-cases", "a conditional time limit needs cases".into(), String::new(), "list each situation with its limit".into());
+                    self.report(
+                        fi,
+                        &path.key("cases"),
+                        true,
+                        "no-cases",
+                        "a conditional time limit needs cases".into(),
+                        String::new(),
+                        "list each situation with its limit".into(),
+                    );
                 }
                 for (i, c) in cases.iter().enumerate() {
                     if let Some(w) = &c.when {
-                        self.check_condition(fi, &path.key("cases").index(i).key("when"), params, w, usage);
+                        self.check_condition(
+                            fi,
+                            &path.key("cases").index(i).key("when"),
+                            params,
+                            w,
+                            usage,
+                        );
                     }
                 }
             }
-            ResponseTime::Fixed { .. } | ResponseTime::Network { .. } | ResponseTime::NotGiven { .. } => {}
+            ResponseTime::Fixed { .. }
+            | ResponseTime::Network { .. }
+            | ResponseTime::NotGiven { .. } => {}
         }
     }
 
-    fn check_rule(&mut self, fi: usize, path: &NodePath, params: &[Param], rule: &Rule, usage: &mut Usage) {
+    fn check_rule(
+        &mut self,
+        fi: usize,
+        path: &NodePath,
+        params: &[Param],
+        rule: &Rule,
+        usage: &mut Usage,
+    ) {
         match rule {
             Rule::Compare { left, right, .. } => {
                 for (side, names) in [("left", left), ("right", right)] {
                     if names.is_empty() {
-                        self.report(fi, &path.key(side), true, "empty-rule", format!("the {side} side of the comparison is empty"), String::new(), "name at least one parameter".into());
+                        self.report(
+                            fi,
+                            &path.key(side),
+                            true,
+                            "empty-rule",
+                            format!("the {side} side of the comparison is empty"),
+                            String::new(),
+                            "name at least one parameter".into(),
+                        );
                     }
                     for (i, n) in names.iter().enumerate() {
                         self.use_param(fi, &path.key(side).index(i), params, n, usage);
                     }
                 }
             }
-            Rule::RequiredIf { params: names, when, .. } => {
+            Rule::RequiredIf {
+                params: names,
+                when,
+                ..
+            } => {
                 for (i, n) in names.iter().enumerate() {
                     self.use_param(fi, &path.key("params").index(i), params, n, usage);
                 }
                 self.check_condition(fi, &path.key("when"), params, when, usage);
             }
-            Rule::ForbiddenValuesIf { param, values, when, .. } => {
+            Rule::ForbiddenValuesIf {
+                param,
+                values,
+                when,
+                ..
+            } => {
                 if let Some(pi) = self.use_param(fi, &path.key("param"), params, param, usage) {
                     for (i, v) in values.iter().enumerate() {
                         self.check_value_fits(fi, &path.key("values").index(i), &params[pi], v);
@@ -436,7 +774,15 @@ impl Validator<'_, '_> {
             }
             Rule::ExactlyOne { params: names, .. } => {
                 if names.len() < 2 {
-                    self.report(fi, &path.key("params"), true, "short-rule", "`exactly_one` needs two or more parameters".into(), String::new(), "list the alternatives".into());
+                    self.report(
+                        fi,
+                        &path.key("params"),
+                        true,
+                        "short-rule",
+                        "`exactly_one` needs two or more parameters".into(),
+                        String::new(),
+                        "list the alternatives".into(),
+                    );
                 }
                 for (i, n) in names.iter().enumerate() {
                     self.use_param(fi, &path.key("params").index(i), params, n, usage);
@@ -448,14 +794,31 @@ impl Validator<'_, '_> {
         }
     }
 
-    fn check_condition(&mut self, fi: usize, path: &NodePath, params: &[Param], c: &Condition, usage: &mut Usage) {
+    fn check_condition(
+        &mut self,
+        fi: usize,
+        path: &NodePath,
+        params: &[Param],
+        c: &Condition,
+        usage: &mut Usage,
+    ) {
         let tests = [c.equals.is_some(), c.one_of.is_some(), c.present.is_some()]
             .iter()
             .filter(|b| **b)
             .count();
-        let forms = usize::from(c.param.is_some()) + usize::from(c.omitted.is_some()) + usize::from(c.all.is_some());
+        let forms = usize::from(c.param.is_some())
+            + usize::from(c.omitted.is_some())
+            + usize::from(c.all.is_some());
         if forms != 1 || (c.param.is_some() && tests != 1) || (c.param.is_none() && tests != 0) {
-            self.report(fi, path, false, "bad-condition", "a condition is one of {param, equals|in|present}, {omitted}, {all}".into(), String::new(), "e.g. `{param: scan, equals: 2}` or `{omitted: transpktsize}`".into());
+            self.report(
+                fi,
+                path,
+                false,
+                "bad-condition",
+                "a condition is one of {param, equals|in|present}, {omitted}, {all}".into(),
+                String::new(),
+                "e.g. `{param: scan, equals: 2}` or `{omitted: transpktsize}`".into(),
+            );
         }
         if let Some(p) = &c.param {
             if let Some(pi) = self.use_param(fi, &path.key("param"), params, p, usage) {
@@ -476,7 +839,14 @@ impl Validator<'_, '_> {
     }
 
     /// Marks template names used, reporting the ones that resolve to nothing.
-    fn use_template_names(&mut self, fi: usize, path: &NodePath, params: &[Param], names: &[&str], usage: &mut Usage) {
+    fn use_template_names(
+        &mut self,
+        fi: usize,
+        path: &NodePath,
+        params: &[Param],
+        names: &[&str],
+        usage: &mut Usage,
+    ) {
         for name in names {
             match resolve(params, name) {
                 Some(r) => {
@@ -487,14 +857,29 @@ impl Validator<'_, '_> {
                         Some(s) => format!("did you mean <{s}>? Otherwise define <{name}> under `params` (or add it to a parameter's `aliases`)"),
                         None => format!("define <{name}> under `params`, or add it to the `aliases` of the parameter the manual means"),
                     };
-                    self.report(fi, path, false, "undefined-param", format!("<{name}> is used in a template but is not a parameter here"), format!("<{name}>"), hint);
+                    self.report(
+                        fi,
+                        path,
+                        false,
+                        "undefined-param",
+                        format!("<{name}> is used in a template but is not a parameter here"),
+                        format!("<{name}>"),
+                        hint,
+                    );
                 }
             }
         }
     }
 
     /// Marks a parameter named by a rule, limit or data block as used; reports unknown names.
-    fn use_param(&mut self, fi: usize, path: &NodePath, params: &[Param], name: &str, usage: &mut Usage) -> Option<usize> {
+    fn use_param(
+        &mut self,
+        fi: usize,
+        path: &NodePath,
+        params: &[Param],
+        name: &str,
+        usage: &mut Usage,
+    ) -> Option<usize> {
         match resolve(params, name) {
             Some(r) => {
                 usage.used.insert(r.param);
@@ -505,21 +890,53 @@ impl Validator<'_, '_> {
                     Some(s) => format!("did you mean `{s}`?"),
                     None => "name one of the entry's `params`".into(),
                 };
-                self.report(fi, path, false, "unknown-param", format!("`{name}` is not a parameter here"), name.to_string(), hint);
+                self.report(
+                    fi,
+                    path,
+                    false,
+                    "unknown-param",
+                    format!("`{name}` is not a parameter here"),
+                    name.to_string(),
+                    hint,
+                );
                 None
             }
         }
     }
 
-    fn check_usage(&mut self, fi: usize, path: &NodePath, params: &[Param], usage: &Usage, owner: &str) {
+    fn check_usage(
+        &mut self,
+        fi: usize,
+        path: &NodePath,
+        params: &[Param],
+        usage: &Usage,
+        owner: &str,
+    ) {
         for (i, p) in params.iter().enumerate() {
             let ppath = path.key("params").index(i);
             let used = usage.used.contains(&i);
             if p.unused && used {
-                self.report(fi, &ppath.key("unused"), false, "not-unused", format!("<{}> is marked `unused` but {owner} uses it", p.name), p.name.clone(), "remove `unused: true`".into());
+                self.report(
+                    fi,
+                    &ppath.key("unused"),
+                    false,
+                    "not-unused",
+                    format!("<{}> is marked `unused` but {owner} uses it", p.name),
+                    p.name.clone(),
+                    "remove `unused: true`".into(),
+                );
             } else if p.unused && p.errata.is_empty() {
-                self.report(fi, &ppath.key("unused"), false, "unused-without-erratum", format!("<{}> is marked `unused` without an erratum", p.name), p.name.clone(), "cite the erratum that records why the manual defines it without using it".into());
-            } else if !p.unused && !used {
+                self.report(
+                    fi,
+                    &ppath.key("unused"),
+                    false,
+                    "unused-without-erratum",
+                    format!("<{}> is marked `unused` without an erratum", p.name),
+                    p.name.clone(),
+                    "cite the erratum that records why the manual defines it without using it"
+                        .into(),
+                );
+            } else if !p.unused && !used && !usage.incomplete {
                 self.report(fi, &ppath.key("name"), false, "unused-param", format!("<{}> is defined but {owner} never uses it", p.name), p.name.clone(), "use it in a syntax or response template, rule or time limit; or set `unused: true` and cite an erratum".into());
             }
         }
@@ -531,8 +948,23 @@ impl Validator<'_, '_> {
             let ppath = path.key("params").index(i);
             for (k, n) in std::iter::once(&p.name).chain(&p.aliases).enumerate() {
                 if let Some(first) = names.insert(n.as_str(), i) {
-                    let at = if k == 0 { ppath.key("name") } else { ppath.key("aliases").index(k - 1) };
-                    self.report(fi, &at, false, "duplicate-param", format!("parameter name <{n}> is used twice (first by parameter #{})", first + 1), n.clone(), "a name or alias names one parameter; merge or rename".into());
+                    let at = if k == 0 {
+                        ppath.key("name")
+                    } else {
+                        ppath.key("aliases").index(k - 1)
+                    };
+                    self.report(
+                        fi,
+                        &at,
+                        false,
+                        "duplicate-param",
+                        format!(
+                            "parameter name <{n}> is used twice (first by parameter #{})",
+                            first + 1
+                        ),
+                        n.clone(),
+                        "a name or alias names one parameter; merge or rename".into(),
+                    );
                 }
             }
             self.check_errata_refs(fi, &ppath, &p.errata);
@@ -544,18 +976,53 @@ impl Validator<'_, '_> {
         let numeric_type = p.ty.is_numeric();
         if let Some(r) = &p.range {
             if !numeric_type {
-                self.report(fi, &path.key("range"), true, "range-on-string", format!("<{}> is a {:?} but has a value `range`", p.name, p.ty), String::new(), "byte-length limits of strings go in `length: {min, max}`".into());
+                self.report(
+                    fi,
+                    &path.key("range"),
+                    true,
+                    "range-on-string",
+                    format!(
+                        "<{}> is of type {} but has a value `range`",
+                        p.name,
+                        serde_name(&p.ty)
+                    ),
+                    String::new(),
+                    "byte-length limits of strings go in `length: {min, max}`".into(),
+                );
             } else {
                 let min = numeric(p.ty, &r.min);
                 let max = numeric(p.ty, &r.max);
                 for (k, v, parsed) in [("min", &r.min, min), ("max", &r.max, max)] {
                     if parsed.is_none() {
-                        self.report(fi, &path.key("range").key(k), false, "bad-bound", format!("`{v}` is not a number for a {:?} parameter", p.ty), v.to_string(), "write integers as numbers; hex integers as \"0x1F\" or \"1F\"".into());
+                        self.report(
+                            fi,
+                            &path.key("range").key(k),
+                            false,
+                            "bad-bound",
+                            format!(
+                                "`{v}` is not a number, but <{}> is of type {}",
+                                p.name,
+                                serde_name(&p.ty)
+                            ),
+                            v.to_string(),
+                            "write integers as numbers; hex integers as \"0x1F\" or \"1F\"".into(),
+                        );
                     }
                 }
                 if let (Some(a), Some(b)) = (min, max) {
                     if a > b {
-                        self.report(fi, &path.key("range"), false, "empty-range", format!("range of <{}> is empty: min {} > max {}", p.name, r.min, r.max), format!("{}..{}", r.min, r.max), "swap min and max, or fix the typo".into());
+                        self.report(
+                            fi,
+                            &path.key("range"),
+                            false,
+                            "empty-range",
+                            format!(
+                                "range of <{}> is empty: min {} > max {}",
+                                p.name, r.min, r.max
+                            ),
+                            format!("{}..{}", r.min, r.max),
+                            "swap min and max, or fix the typo".into(),
+                        );
                     }
                 }
             }
@@ -563,36 +1030,117 @@ impl Validator<'_, '_> {
         for (i, r) in p.ranges_when.iter().enumerate() {
             if let (Some(a), Some(b)) = (numeric(p.ty, &r.min), numeric(p.ty, &r.max)) {
                 if a > b {
-                    self.report(fi, &path.key("ranges_when").index(i), false, "empty-range", format!("conditional range of <{}> is empty: min {} > max {}", p.name, r.min, r.max), format!("{}..{}", r.min, r.max), "swap min and max, or fix the typo".into());
+                    self.report(
+                        fi,
+                        &path.key("ranges_when").index(i),
+                        false,
+                        "empty-range",
+                        format!(
+                            "conditional range of <{}> is empty: min {} > max {}",
+                            p.name, r.min, r.max
+                        ),
+                        format!("{}..{}", r.min, r.max),
+                        "swap min and max, or fix the typo".into(),
+                    );
                 }
             } else {
-                self.report(fi, &path.key("ranges_when").index(i), false, "bad-bound", "conditional range bounds must be numbers".into(), String::new(), "write integers as numbers".into());
+                self.report(
+                    fi,
+                    &path.key("ranges_when").index(i),
+                    false,
+                    "bad-bound",
+                    "conditional range bounds must be numbers".into(),
+                    String::new(),
+                    "write integers as numbers".into(),
+                );
             }
         }
         for (i, r) in p.reserved.iter().enumerate() {
             match (numeric(p.ty, &r.min), numeric(p.ty, &r.max)) {
                 (Some(a), Some(b)) if a <= b => {}
-                _ => self.report(fi, &path.key("reserved").index(i), false, "empty-range", format!("reserved range {}..{} of <{}> is not a valid range", r.min, r.max, p.name), format!("{}..{}", r.min, r.max), "write min <= max as numbers".into()),
+                _ => self.report(
+                    fi,
+                    &path.key("reserved").index(i),
+                    false,
+                    "empty-range",
+                    format!(
+                        "reserved range {}..{} of <{}> is not a valid range",
+                        r.min, r.max, p.name
+                    ),
+                    format!("{}..{}", r.min, r.max),
+                    "write min <= max as numbers".into(),
+                ),
             }
         }
         if let Some(l) = &p.length {
             if numeric_type {
-                self.report(fi, &path.key("length"), true, "length-on-number", format!("<{}> is a number but has a byte `length`", p.name), String::new(), "value limits of numbers go in `range`".into());
+                self.report(
+                    fi,
+                    &path.key("length"),
+                    true,
+                    "length-on-number",
+                    format!("<{}> is a number but has a byte `length`", p.name),
+                    String::new(),
+                    "value limits of numbers go in `range`".into(),
+                );
             }
             if l.min > l.max {
-                self.report(fi, &path.key("length"), false, "empty-range", format!("length of <{}> is empty: min {} > max {}", p.name, l.min, l.max), format!("{}..{}", l.min, l.max), "swap min and max, or fix the typo".into());
+                self.report(
+                    fi,
+                    &path.key("length"),
+                    false,
+                    "empty-range",
+                    format!(
+                        "length of <{}> is empty: min {} > max {}",
+                        p.name, l.min, l.max
+                    ),
+                    format!("{}..{}", l.min, l.max),
+                    "swap min and max, or fix the typo".into(),
+                );
             }
         }
         if p.lengths.contains(&0) {
-            self.report(fi, &path.key("lengths"), false, "bad-length", "an allowed length of 0".into(), "0".into(), "list positive byte lengths".into());
+            self.report(
+                fi,
+                &path.key("lengths"),
+                false,
+                "bad-length",
+                "an allowed length of 0".into(),
+                "0".into(),
+                "list positive byte lengths".into(),
+            );
         }
         match (p.ty, p.table) {
-            (ParamType::ResultCode, None) => self.report(fi, &path.key("type"), false, "missing-table", format!("result code <{}> does not say which table", p.name), "result_code".into(), "add `table: tcpip` or `table: http`".into()),
-            (t, Some(_)) if t != ParamType::ResultCode => self.report(fi, &path.key("table"), true, "stray-table", "`table` only goes with `type: result_code`".into(), String::new(), "remove `table` or change the type".into()),
+            (ParamType::ResultCode, None) => self.report(
+                fi,
+                &path.key("type"),
+                false,
+                "missing-table",
+                format!("result code <{}> does not say which table", p.name),
+                "result_code".into(),
+                "add `table: tcpip` or `table: http`".into(),
+            ),
+            (t, Some(_)) if t != ParamType::ResultCode => self.report(
+                fi,
+                &path.key("table"),
+                true,
+                "stray-table",
+                "`table` only goes with `type: result_code`".into(),
+                String::new(),
+                "remove `table` or change the type".into(),
+            ),
             _ => {}
         }
         if p.prefix.is_some() && p.ty != ParamType::HexInteger {
-            self.report(fi, &path.key("prefix"), true, "stray-prefix", "`prefix` only goes with `type: hex_integer`".into(), String::new(), "remove `prefix`".into());
+            self.report(
+                fi,
+                &path.key("prefix"),
+                true,
+                "stray-prefix",
+                "`prefix` only goes with `type: hex_integer`".into(),
+                String::new(),
+                "remove `prefix`".into(),
+            );
         }
         let mut seen: Vec<&Scalar> = Vec::new();
         for (i, v) in p.values.iter().enumerate() {
@@ -602,7 +1150,20 @@ impl Validator<'_, '_> {
             }
             seen.push(&v.value);
             if numeric_type && numeric(p.ty, &v.value).is_none() {
-                self.report(fi, &vpath, false, "bad-value-type", format!("`{}` is not a number, but <{}> is a {:?}", v.value, p.name, p.ty), v.value.to_string(), "write the wire value as a number".into());
+                self.report(
+                    fi,
+                    &vpath,
+                    false,
+                    "bad-value-type",
+                    format!(
+                        "`{}` is not a number, but <{}> is of type {}",
+                        v.value,
+                        p.name,
+                        serde_name(&p.ty)
+                    ),
+                    v.value.to_string(),
+                    "write the wire value as a number".into(),
+                );
             } else {
                 self.check_in_range_and_length(fi, &vpath, p, &v.value, "enumeration value");
             }
@@ -618,21 +1179,61 @@ impl Validator<'_, '_> {
     /// A default, example or condition value must be a possible value of the parameter.
     fn check_value_fits(&mut self, fi: usize, path: &NodePath, p: &Param, v: &Scalar) {
         if p.ty.is_numeric() && numeric(p.ty, v).is_none() {
-            self.report(fi, path, false, "bad-value-type", format!("`{v}` is not a number, but <{}> is a {:?}", p.name, p.ty), v.to_string(), "write a number".into());
+            self.report(
+                fi,
+                path,
+                false,
+                "bad-value-type",
+                format!(
+                    "`{v}` is not a number, but <{}> is of type {}",
+                    p.name,
+                    serde_name(&p.ty)
+                ),
+                v.to_string(),
+                "write a number".into(),
+            );
             return;
         }
-        if !p.values.is_empty() && p.open_values.is_none() && !p.values.iter().any(|x| same_value(p.ty, &x.value, v)) {
+        if !p.values.is_empty()
+            && p.open_values.is_none()
+            && !p.values.iter().any(|x| same_value(p.ty, &x.value, v))
+        {
             let listed: Vec<String> = p.values.iter().map(|x| x.value.to_string()).collect();
-            self.report(fi, path, false, "not-a-value", format!("`{v}` is not one of the values of <{}>", p.name), v.to_string(), format!("the enumeration allows: {}", listed.join(", ")));
+            self.report(
+                fi,
+                path,
+                false,
+                "not-a-value",
+                format!("`{v}` is not one of the values of <{}>", p.name),
+                v.to_string(),
+                format!("the enumeration allows: {}", listed.join(", ")),
+            );
             return;
         }
         self.check_in_range_and_length(fi, path, p, v, "value");
     }
 
-    fn check_in_range_and_length(&mut self, fi: usize, path: &NodePath, p: &Param, v: &Scalar, what: &str) {
+    fn check_in_range_and_length(
+        &mut self,
+        fi: usize,
+        path: &NodePath,
+        p: &Param,
+        v: &Scalar,
+        what: &str,
+    ) {
         if let (Some(r), Some(x)) = (&p.range, numeric(p.ty, v)) {
-            let widest_min = p.ranges_when.iter().filter_map(|c| numeric(p.ty, &c.min)).chain(numeric(p.ty, &r.min)).min();
-            let widest_max = p.ranges_when.iter().filter_map(|c| numeric(p.ty, &c.max)).chain(numeric(p.ty, &r.max)).max();
+            let widest_min = p
+                .ranges_when
+                .iter()
+                .filter_map(|c| numeric(p.ty, &c.min))
+                .chain(numeric(p.ty, &r.min))
+                .min();
+            let widest_max = p
+                .ranges_when
+                .iter()
+                .filter_map(|c| numeric(p.ty, &c.max))
+                .chain(numeric(p.ty, &r.max))
+                .max();
             if let (Some(lo), Some(hi)) = (widest_min, widest_max) {
                 if x < lo || x > hi {
                     self.report(fi, path, false, "out-of-range", format!("{what} `{v}` lies outside the range {}..{} of <{}>", r.min, r.max, p.name), v.to_string(), "correct the value or the range; if the manual itself disagrees, record an erratum".into());
@@ -643,11 +1244,33 @@ impl Validator<'_, '_> {
             let n = byte_len(v) as u64;
             if let Some(l) = &p.length {
                 if n < l.min || n > l.max {
-                    self.report(fi, path, false, "bad-length", format!("{what} `{v}` is {n} bytes, outside the length {}..{} of <{}>", l.min, l.max, p.name), v.to_string(), "correct the value or the length limits".into());
+                    self.report(
+                        fi,
+                        path,
+                        false,
+                        "bad-length",
+                        format!(
+                            "{what} `{v}` is {n} bytes, outside the length {}..{} of <{}>",
+                            l.min, l.max, p.name
+                        ),
+                        v.to_string(),
+                        "correct the value or the length limits".into(),
+                    );
                 }
             }
             if !p.lengths.is_empty() && !p.lengths.contains(&n) {
-                self.report(fi, path, false, "bad-length", format!("{what} `{v}` is {n} bytes; <{}> allows only {:?}", p.name, p.lengths), v.to_string(), "correct the value or `lengths`".into());
+                self.report(
+                    fi,
+                    path,
+                    false,
+                    "bad-length",
+                    format!(
+                        "{what} `{v}` is {n} bytes; <{}> allows only {:?}",
+                        p.name, p.lengths
+                    ),
+                    v.to_string(),
+                    "correct the value or `lengths`".into(),
+                );
             }
         }
     }
@@ -655,9 +1278,19 @@ impl Validator<'_, '_> {
     // ----- URCs -------------------------------------------------------------
 
     fn check_urc(&mut self, fi: usize, path: &NodePath, urc: &Urc) {
-        let valid_name = urc.name.starts_with('+') && urc.name.len() > 1 && urc.name[1..].chars().all(|c| c.is_ascii_alphanumeric());
+        let valid_name = urc.name.starts_with('+')
+            && urc.name.len() > 1
+            && urc.name[1..].chars().all(|c| c.is_ascii_alphanumeric());
         if !valid_name {
-            self.report(fi, &path.key("name"), false, "bad-name", format!("`{}` is not a URC prefix", urc.name), urc.name.clone(), "URC names are the prefix before the colon: `+QIURC`".into());
+            self.report(
+                fi,
+                &path.key("name"),
+                false,
+                "bad-name",
+                format!("`{}` is not a URC prefix", urc.name),
+                urc.name.clone(),
+                "URC names are the prefix before the colon: `+QIURC`".into(),
+            );
         }
         self.check_errata_refs(fi, path, &urc.errata);
         self.check_params(fi, path, &urc.params);
@@ -668,11 +1301,27 @@ impl Validator<'_, '_> {
         match template::parse_line(&urc.syntax) {
             Err(e) => {
                 let shown: String = urc.syntax.chars().skip(e.offset).take(12).collect();
-                self.report(fi, &path.key("syntax"), false, "bad-template", format!("cannot parse the URC syntax: {}", e.message), shown, "write the URC as in the manual: +PREFIX: \"literal\",<a>[,<b>]".into());
+                self.report(
+                    fi,
+                    &path.key("syntax"),
+                    false,
+                    "bad-template",
+                    format!("cannot parse the URC syntax: {}", e.message),
+                    shown,
+                    "write the URC as in the manual: +PREFIX: \"literal\",<a>[,<b>]".into(),
+                );
             }
             Ok(line) => {
                 if line.prefix.as_deref() != Some(urc.name.as_str()) {
-                    self.report(fi, &path.key("syntax"), false, "syntax-name", format!("the syntax does not start with `{}:`", urc.name), urc.syntax.clone(), "a URC's syntax starts with its name and a colon".into());
+                    self.report(
+                        fi,
+                        &path.key("syntax"),
+                        false,
+                        "syntax-name",
+                        format!("the syntax does not start with `{}:`", urc.name),
+                        urc.syntax.clone(),
+                        "a URC's syntax starts with its name and a colon".into(),
+                    );
                 }
                 let first_literal = match line.args.first() {
                     Some(Node::Field(pieces)) => match pieces.as_slice() {
@@ -682,12 +1331,44 @@ impl Validator<'_, '_> {
                     _ => None,
                 };
                 match (&urc.discriminator, &first_literal) {
-                    (Some(d), Some(l)) if d != l => self.report(fi, &path.key("discriminator"), false, "discriminator-mismatch", format!("`discriminator: {d}` but the syntax's first literal is \"{l}\""), d.clone(), "the discriminator is the quoted literal after the colon".into()),
-                    (Some(d), None) => self.report(fi, &path.key("discriminator"), false, "discriminator-mismatch", format!("`discriminator: {d}` but the syntax has no quoted first literal"), d.clone(), format!("write the syntax as {}: \"{d}\",…", urc.name)),
-                    (None, Some(l)) => self.report(fi, &path.key("syntax"), false, "missing-discriminator", format!("the URC starts with the literal \"{l}\" but has no `discriminator`"), format!("\"{l}\""), format!("add `discriminator: {l}`")),
+                    (Some(d), Some(l)) if d != l => self.report(
+                        fi,
+                        &path.key("discriminator"),
+                        false,
+                        "discriminator-mismatch",
+                        format!("`discriminator: {d}` but the syntax's first literal is \"{l}\""),
+                        d.clone(),
+                        "the discriminator is the quoted literal after the colon".into(),
+                    ),
+                    (Some(d), None) => self.report(
+                        fi,
+                        &path.key("discriminator"),
+                        false,
+                        "discriminator-mismatch",
+                        format!("`discriminator: {d}` but the syntax has no quoted first literal"),
+                        d.clone(),
+                        format!("write the syntax as {}: \"{d}\",…", urc.name),
+                    ),
+                    (None, Some(l)) => self.report(
+                        fi,
+                        &path.key("syntax"),
+                        false,
+                        "missing-discriminator",
+                        format!(
+                            "the URC starts with the literal \"{l}\" but has no `discriminator`"
+                        ),
+                        format!("\"{l}\""),
+                        format!("add `discriminator: {l}`"),
+                    ),
                     _ => {}
                 }
-                self.use_template_names(fi, &path.key("syntax"), &urc.params, &template::names(&line.args), &mut usage);
+                self.use_template_names(
+                    fi,
+                    &path.key("syntax"),
+                    &urc.params,
+                    &template::names(&line.args),
+                    &mut usage,
+                );
             }
         }
         if let Some(d) = &urc.data {
@@ -696,7 +1377,13 @@ impl Validator<'_, '_> {
         if urc.data.is_some() {
             mark_data_params(&urc.params, &mut usage);
         }
-        self.check_usage(fi, path, &urc.params, &usage, &format!("URC {}", urc_label(urc)));
+        self.check_usage(
+            fi,
+            path,
+            &urc.params,
+            &usage,
+            &format!("URC {}", urc_label(urc)),
+        );
     }
 
     // ----- scenarios --------------------------------------------------------
@@ -705,7 +1392,15 @@ impl Validator<'_, '_> {
         self.check_errata_refs(fi, path, &s.errata);
         let mut used_placeholders = BTreeSet::new();
         if s.steps.is_empty() {
-            self.report(fi, &path.key("steps"), true, "no-steps", format!("scenario `{}` has no steps", s.name), String::new(), "list the example's send / expect steps".into());
+            self.report(
+                fi,
+                &path.key("steps"),
+                true,
+                "no-steps",
+                format!("scenario `{}` has no steps", s.name),
+                String::new(),
+                "list the example's send / expect steps".into(),
+            );
         }
         for (i, step) in s.steps.iter().enumerate() {
             let spath = path.key("steps").index(i);
@@ -717,30 +1412,67 @@ impl Validator<'_, '_> {
                 ("send_data", &step.send_data),
                 ("expect_data", &step.expect_data),
             ];
-            let present: Vec<(&str, &String)> = actions.iter().filter_map(|(k, v)| v.as_ref().map(|v| (*k, v))).collect();
+            let present: Vec<(&str, &String)> = actions
+                .iter()
+                .filter_map(|(k, v)| v.as_ref().map(|v| (*k, v)))
+                .collect();
             if present.len() > 1 || (present.is_empty() && step.note.is_none()) {
                 self.report(fi, &spath, false, "bad-step", "a step has exactly one action (send, expect, expect_urc, expect_prompt, send_data, expect_data), or only a note".into(), String::new(), "split it into several steps".into());
             }
             if step.end.is_some() && step.send_data.is_none() {
-                self.report(fi, &spath.key("end"), true, "stray-end", "`end` only goes with `send_data`".into(), String::new(), "remove `end`".into());
+                self.report(
+                    fi,
+                    &spath.key("end"),
+                    true,
+                    "stray-end",
+                    "`end` only goes with `send_data`".into(),
+                    String::new(),
+                    "remove `end`".into(),
+                );
             }
-            for (k, v) in &present {
+            let note = step.note.as_ref().map(|n| ("note", n));
+            for (k, v) in present.iter().copied().chain(note) {
                 for name in placeholders_in(v) {
                     if !s.placeholders.contains_key(&name) {
-                        self.report(fi, &spath.key(k), false, "unknown-placeholder", format!("placeholder ${{{name}}} has no value in `placeholders`"), format!("${{{name}}}"), format!("add `{name}: <the manual's value>` under `placeholders`"));
+                        self.report(
+                            fi,
+                            &spath.key(k),
+                            false,
+                            "unknown-placeholder",
+                            format!("placeholder ${{{name}}} has no value in `placeholders`"),
+                            format!("${{{name}}}"),
+                            format!("add `{name}: <the manual's value>` under `placeholders`"),
+                        );
                     }
                     used_placeholders.insert(name);
                 }
             }
             if let Some(line) = &step.send {
-                if self.command_for_line(line).is_none() {
+                if self.command_for_line(line).is_none()
+                    && !self.catalog.files.iter().any(|f| {
+                        f.broken_names.iter().any(|(k, n)| {
+                            k == "commands"
+                                && line
+                                    .to_ascii_uppercase()
+                                    .starts_with(&n.to_ascii_uppercase())
+                        })
+                    })
+                {
                     self.report(fi, &spath.key("send"), false, "unknown-command", format!("`{line}` sends no command of the catalogue"), line.clone(), "scenarios may only send commands defined in spec/ (check spelling and case)".into());
                 }
             }
         }
         for name in s.placeholders.keys() {
             if !used_placeholders.contains(name) {
-                self.report(fi, &path.key("placeholders").key(name), true, "unused-placeholder", format!("placeholder `{name}` is never used in the steps"), name.clone(), "remove it, or use ${name} in a step".into());
+                self.report(
+                    fi,
+                    &path.key("placeholders").key(name),
+                    true,
+                    "unused-placeholder",
+                    format!("placeholder `{name}` is never used in the steps"),
+                    name.clone(),
+                    "remove it, or use ${name} in a step".into(),
+                );
             }
         }
     }
@@ -763,9 +1495,22 @@ impl Validator<'_, '_> {
     // ----- errata -----------------------------------------------------------
 
     fn check_erratum(&mut self, fi: usize, path: &NodePath, e: &crate::model::Erratum) {
-        let targets = usize::from(e.command.is_some()) + usize::from(e.urc.is_some()) + usize::from(e.scenario.is_some());
+        let targets = usize::from(e.command.is_some())
+            + usize::from(e.urc.is_some())
+            + usize::from(e.scenario.is_some());
         if targets != 1 {
-            self.report(fi, &path.key("id"), false, "erratum-target", format!("erratum `{}` must name exactly one of `command`, `urc`, `scenario`", e.id), e.id.clone(), "say which entry the erratum concerns".into());
+            self.report(
+                fi,
+                &path.key("id"),
+                false,
+                "erratum-target",
+                format!(
+                    "erratum `{}` must name exactly one of `command`, `urc`, `scenario`",
+                    e.id
+                ),
+                e.id.clone(),
+                "say which entry the erratum concerns".into(),
+            );
         }
         if let Some(c) = &e.command {
             match self.catalog.command(c) {
@@ -773,30 +1518,72 @@ impl Validator<'_, '_> {
                 Some(cr) => {
                     if let Some(p) = &e.param {
                         if resolve(&cr.command.params, p).is_none() {
-                            let names: Vec<&str> = cr.command.params.iter().map(|p| p.name.as_str()).collect();
+                            let names: Vec<&str> =
+                                cr.command.params.iter().map(|p| p.name.as_str()).collect();
                             let hint = match did_you_mean(p, names.iter().copied()) {
                                 Some(s) => format!("did you mean `{s}`?"),
                                 None => format!("{c} has: {}", names.join(", ")),
                             };
-                            self.report(fi, &path.key("param"), false, "unknown-param", format!("`{p}` is not a parameter of {c}"), p.clone(), hint);
+                            self.report(
+                                fi,
+                                &path.key("param"),
+                                false,
+                                "unknown-param",
+                                format!("`{p}` is not a parameter of {c}"),
+                                p.clone(),
+                                hint,
+                            );
                         }
                     }
                 }
             }
         }
         if let Some(u) = &e.urc {
-            let urcs: Vec<&Urc> = self.catalog.urcs().filter(|(_, x)| x.value.name == *u).map(|(_, x)| &x.value).collect();
-            if urcs.is_empty() {
-                self.report(fi, &path.key("urc"), false, "unknown-urc", format!("URC `{u}` is not defined"), u.clone(), "name a URC of spec/urcs.yaml by its prefix".into());
+            let urcs: Vec<&Urc> = self
+                .catalog
+                .urcs()
+                .filter(|(_, x)| x.value.name == *u)
+                .map(|(_, x)| &x.value)
+                .collect();
+            if urcs.is_empty() && self.catalog.is_broken("urcs", u) {
+                // Reported where the URC itself is broken.
+            } else if urcs.is_empty() {
+                self.report(
+                    fi,
+                    &path.key("urc"),
+                    false,
+                    "unknown-urc",
+                    format!("URC `{u}` is not defined"),
+                    u.clone(),
+                    "name a URC of spec/urcs.yaml by its prefix".into(),
+                );
             } else if let Some(p) = &e.param {
                 if !urcs.iter().any(|x| resolve(&x.params, p).is_some()) {
-                    self.report(fi, &path.key("param"), false, "unknown-param", format!("`{p}` is not a parameter of URC {u}"), p.clone(), "name one of the URC's parameters".into());
+                    self.report(
+                        fi,
+                        &path.key("param"),
+                        false,
+                        "unknown-param",
+                        format!("`{p}` is not a parameter of URC {u}"),
+                        p.clone(),
+                        "name one of the URC's parameters".into(),
+                    );
                 }
             }
         }
         if let Some(s) = &e.scenario {
-            if !self.catalog.scenarios().any(|(_, x)| x.value.name == *s) {
-                self.report(fi, &path.key("scenario"), false, "unknown-scenario", format!("scenario `{s}` is not defined"), s.clone(), "name a scenario of spec/scenarios.yaml".into());
+            if !self.catalog.scenarios().any(|(_, x)| x.value.name == *s)
+                && !self.catalog.is_broken("scenarios", s)
+            {
+                self.report(
+                    fi,
+                    &path.key("scenario"),
+                    false,
+                    "unknown-scenario",
+                    format!("scenario `{s}` is not defined"),
+                    s.clone(),
+                    "name a scenario of spec/scenarios.yaml".into(),
+                );
             }
         }
     }
@@ -822,6 +1609,14 @@ fn mark_data_params(params: &[Param], usage: &mut Usage) {
             usage.used.insert(i);
         }
     }
+}
+
+/// The name serde uses for a unit enum value (`hex_integer`, `tcpip`).
+fn serde_name<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }
 
 /// `${name}` placeholders in a step's text.

@@ -51,11 +51,11 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
         }
     }
     let command = command.ok_or("no command given")?;
-    let spec_dir = spec.unwrap_or_else(|| repo_root().join("spec"));
-    let root = spec_dir
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."));
+    let spec_dir = spec.unwrap_or_else(|| relative_to_cwd(repo_root().join("spec")));
+    let root = match spec_dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
     let spec_name = spec_dir
         .file_name()
         .map(PathBuf::from)
@@ -102,6 +102,15 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `path` relative to the working directory when it lies below it, so that
+/// diagnostics read `spec/tcpip.yaml:12:5` rather than an absolute path.
+fn relative_to_cwd(path: PathBuf) -> PathBuf {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(&cwd).ok().map(Path::to_path_buf))
+        .unwrap_or(path)
 }
 
 /// The repository root: the parent of this crate's folder.

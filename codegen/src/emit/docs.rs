@@ -30,7 +30,13 @@ pub fn render(catalog: &Catalog) -> String {
             let _ = writeln!(out, "- **{}**", group_title(c.group.as_deref()));
             last_group = Some(&c.group);
         }
-        let _ = writeln!(out, "  - [{}](#{}) — {}", c.name, anchor(&c.name), one_line(&c.summary));
+        let _ = writeln!(
+            out,
+            "  - [{}](#{}) — {}",
+            c.name,
+            anchor(&c.name),
+            one_line(&c.summary)
+        );
     }
     out.push_str("- [URCs](#urcs)\n- [Result codes](#result-codes)\n- [Errata](#errata)\n\n");
 
@@ -51,12 +57,21 @@ pub fn render(catalog: &Catalog) -> String {
             last_table = Some(&r.table);
         }
         let _ = writeln!(out, "| {} | {} |", r.code, cell(&r.description));
-        if ex.result_codes.iter().rev().find(|x| x.table == r.table).map(|x| x.code) == Some(r.code) {
+        if ex
+            .result_codes
+            .iter()
+            .rev()
+            .find(|x| x.table == r.table)
+            .map(|x| x.code)
+            == Some(r.code)
+        {
             out.push('\n');
         }
     }
     out.push_str("## Errata\n\nEvery place where the manual is damaged or contradicts itself, with the decision taken.\n\n");
-    out.push_str("| id | kind | concerns | manual text | decision | evidence |\n|---|---|---|---|---|---|\n");
+    out.push_str(
+        "| id | kind | concerns | manual text | decision | evidence |\n|---|---|---|---|---|---|\n",
+    );
     for e in &ex.errata {
         let concerns = erratum_target(e);
         let evidence = if e.evidence_in_manual {
@@ -147,8 +162,16 @@ fn time_text(t: &ResponseTime) -> String {
             .collect::<Vec<_>>()
             .join("; "),
         ResponseTime::Param { param, .. } => format!("the value of <{param}>"),
-        ResponseTime::Config { factors, default_ms, .. } => {
-            let f = factors.iter().map(|f| format!("<{f}>")).collect::<Vec<_>>().join(" × ");
+        ResponseTime::Config {
+            factors,
+            default_ms,
+            ..
+        } => {
+            let f = factors
+                .iter()
+                .map(|f| format!("<{f}>"))
+                .collect::<Vec<_>>()
+                .join(" × ");
             match default_ms {
                 Some(d) => format!("{f} (default {d} ms)"),
                 None => f,
@@ -168,7 +191,9 @@ fn result_text(r: FinalResult, param: Option<&String>) -> String {
     match (r, param) {
         (FinalResult::Ok, _) => "OK".into(),
         (FinalResult::Error, _) => "ERROR".into(),
-        (FinalResult::CmeError, p) => format!("+CME ERROR: <{}>", p.map(String::as_str).unwrap_or("err")),
+        (FinalResult::CmeError, p) => {
+            format!("+CME ERROR: <{}>", p.map(String::as_str).unwrap_or("err"))
+        }
         (FinalResult::SendOk, _) => "SEND OK".into(),
         (FinalResult::SendFail, _) => "SEND FAIL".into(),
         (FinalResult::Connect, _) => "CONNECT".into(),
@@ -189,7 +214,10 @@ fn line_text(l: &Line) -> String {
     if let Some(d) = l.data() {
         s.push_str(&format!(
             "\n<CR><LF><data: {}>",
-            d.length.as_deref().map(|n| format!("<{n}> bytes")).unwrap_or_else(|| format!("until {}", d.until.as_deref().unwrap_or("?")))
+            d.length
+                .as_deref()
+                .map(|n| format!("<{n}> bytes"))
+                .unwrap_or_else(|| format!("until {}", d.until.as_deref().unwrap_or("?")))
         ));
     }
     s
@@ -204,9 +232,20 @@ fn response(out: &mut String, r: &Response) {
         head.push_str(&format!(" — {}", one_line(c)));
     }
     if let Some(w) = &r.when {
-        head.push_str(&format!(" (when `{}`)", serde_json::to_string(w).unwrap_or_default()));
+        head.push_str(&format!(
+            " (when `{}`)",
+            serde_json::to_string(w).unwrap_or_default()
+        ));
     }
-    let _ = writeln!(out, "- {}", if head.is_empty() { "response".into() } else { head });
+    let _ = writeln!(
+        out,
+        "- {}",
+        if head.is_empty() {
+            "response".into()
+        } else {
+            head
+        }
+    );
     let mut block = Vec::new();
     for l in &r.lines {
         block.push(line_text(l));
@@ -216,7 +255,10 @@ fn response(out: &mut String, r: &Response) {
         if let Some(d) = &a.data {
             block.push(match &d.length {
                 Some(n) => format!("<data: <{n}> bytes>"),
-                None => format!("<data until {}>", d.until.as_deref().unwrap_or("the final result")),
+                None => format!(
+                    "<data until {}>",
+                    d.until.as_deref().unwrap_or("the final result")
+                ),
             });
         }
         for l in &a.lines {
@@ -227,7 +269,11 @@ fn response(out: &mut String, r: &Response) {
         }
     }
     if let Some(c) = &r.completion {
-        let d = c.discriminator.as_ref().map(|d| format!(": \"{d}\"…")).unwrap_or_default();
+        let d = c
+            .discriminator
+            .as_ref()
+            .map(|d| format!(": \"{d}\"…"))
+            .unwrap_or_default();
         block.push(format!("… then URC {}{d} completes the command", c.urc));
     }
     out.push_str("  ```text\n");
@@ -260,7 +306,10 @@ fn param_row(p: &ExportParam) -> String {
     }
     for r in &p.ranges_when {
         if let (Some(a), Some(b)) = (r.min, r.max) {
-            limits.push(format!("{a}–{b} ({})", r.when_text.as_deref().unwrap_or("")));
+            limits.push(format!(
+                "{a}–{b} ({})",
+                r.when_text.as_deref().unwrap_or("")
+            ));
         }
     }
     if let (Some(a), Some(b)) = (p.min_len, p.max_len) {
@@ -269,7 +318,11 @@ fn param_row(p: &ExportParam) -> String {
     if !p.lengths.is_empty() {
         limits.push(format!(
             "{} bytes",
-            p.lengths.iter().map(u64::to_string).collect::<Vec<_>>().join(" or ")
+            p.lengths
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(" or ")
         ));
     }
     let mut values: Vec<String> = p
@@ -329,13 +382,68 @@ fn param_row(p: &ExportParam) -> String {
 fn rule_text(r: &Rule) -> String {
     let when = |w: &crate::model::Condition| serde_json::to_string(w).unwrap_or_default();
     match r {
-        Rule::Compare { left, op, right, text } => {
-            let side = |v: &Vec<String>| v.iter().map(|p| format!("<{p}>")).collect::<Vec<_>>().join(" × ");
-            format!("{} {} {}{}", side(left), serde_name(op), side(right), text.as_deref().map(|t| format!(" — {}", one_line(t))).unwrap_or_default())
+        Rule::Compare {
+            left,
+            op,
+            right,
+            text,
+        } => {
+            let side = |v: &Vec<String>| {
+                v.iter()
+                    .map(|p| format!("<{p}>"))
+                    .collect::<Vec<_>>()
+                    .join(" × ")
+            };
+            format!(
+                "{} {} {}{}",
+                side(left),
+                serde_name(op),
+                side(right),
+                text.as_deref()
+                    .map(|t| format!(" — {}", one_line(t)))
+                    .unwrap_or_default()
+            )
         }
-        Rule::RequiredIf { params, when: w, text } => format!("required {} when `{}`{}", params.iter().map(|p| format!("<{p}>")).collect::<Vec<_>>().join(", "), when(w), text.as_deref().map(|t| format!(" — {}", one_line(t))).unwrap_or_default()),
-        Rule::ForbiddenValuesIf { param, values, when: w, text } => format!("<{param}> may not be {} when `{}`{}", values.iter().map(value_text).collect::<Vec<_>>().join(", "), when(w), text.as_deref().map(|t| format!(" — {}", one_line(t))).unwrap_or_default()),
-        Rule::ExactlyOne { params, text } => format!("exactly one of {}{}", params.iter().map(|p| format!("<{p}>")).collect::<Vec<_>>().join(", "), text.as_deref().map(|t| format!(" — {}", one_line(t))).unwrap_or_default()),
+        Rule::RequiredIf {
+            params,
+            when: w,
+            text,
+        } => format!(
+            "required {} when `{}`{}",
+            params
+                .iter()
+                .map(|p| format!("<{p}>"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            when(w),
+            text.as_deref()
+                .map(|t| format!(" — {}", one_line(t)))
+                .unwrap_or_default()
+        ),
+        Rule::ForbiddenValuesIf {
+            param,
+            values,
+            when: w,
+            text,
+        } => format!(
+            "<{param}> may not be {} when `{}`{}",
+            values.iter().map(value_text).collect::<Vec<_>>().join(", "),
+            when(w),
+            text.as_deref()
+                .map(|t| format!(" — {}", one_line(t)))
+                .unwrap_or_default()
+        ),
+        Rule::ExactlyOne { params, text } => format!(
+            "exactly one of {}{}",
+            params
+                .iter()
+                .map(|p| format!("<{p}>"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            text.as_deref()
+                .map(|t| format!(" — {}", one_line(t)))
+                .unwrap_or_default()
+        ),
         Rule::MaxLengthFrom { param, text } => format!("length of <{param}>: {}", one_line(text)),
     }
 }
@@ -352,8 +460,18 @@ fn command(out: &mut String, c: &ExportCommand, errata: &[Erratum]) {
     }
     out.push_str("```\n\n");
     let _ = writeln!(out, "- Safety class: `{}`", c.safety);
-    let _ = writeln!(out, "- Maximum response time: {}", time_text(&c.max_response_time));
-    let _ = writeln!(out, "- Characteristics: {} (effect: {}, saved: {})", one_line(&c.characteristics), c.effect, c.saved);
+    let _ = writeln!(
+        out,
+        "- Maximum response time: {}",
+        time_text(&c.max_response_time)
+    );
+    let _ = writeln!(
+        out,
+        "- Characteristics: {} (effect: {}, saved: {})",
+        one_line(&c.characteristics),
+        c.effect,
+        c.saved
+    );
     for p in &c.preconditions {
         let what = p
             .state
@@ -378,12 +496,24 @@ fn command(out: &mut String, c: &ExportCommand, errata: &[Erratum]) {
         out.push('\n');
     }
     for f in &c.forms {
-        let _ = writeln!(out, "**{}** `{}`{}\n", capitalize(&serde_name(&f.kind)), f.syntax, f.condition.as_deref().map(|c| format!(" — {}", one_line(c))).unwrap_or_default());
+        let _ = writeln!(
+            out,
+            "**{}** `{}`{}\n",
+            capitalize(&serde_name(&f.kind)),
+            f.syntax,
+            f.condition
+                .as_deref()
+                .map(|c| format!(" — {}", one_line(c)))
+                .unwrap_or_default()
+        );
         if let Some(m) = &f.manual_syntax {
             let _ = writeln!(out, "The manual prints: `{}`\n", one_line(m));
         }
         if let Some(dp) = &f.data_phase {
-            let mut s = format!("Data phase: after `{}`, send the payload", serde_name(&dp.prompt));
+            let mut s = format!(
+                "Data phase: after `{}`, send the payload",
+                serde_name(&dp.prompt)
+            );
             if let Some(l) = &dp.length {
                 s.push_str(&format!(" of <{l}> bytes"));
             }
@@ -421,7 +551,10 @@ fn command(out: &mut String, c: &ExportCommand, errata: &[Erratum]) {
                 "- **{}** ({}{}): {}",
                 e.id,
                 serde_name(&e.kind),
-                e.param.as_deref().map(|p| format!(", <{p}>")).unwrap_or_default(),
+                e.param
+                    .as_deref()
+                    .map(|p| format!(", <{p}>"))
+                    .unwrap_or_default(),
                 one_line(&e.decision)
             );
         }
@@ -454,7 +587,10 @@ fn urcs(out: &mut String, urcs: &[ExportUrc]) {
             let _ = writeln!(
                 out,
                 "<CR><LF><data{}>",
-                u.data_length_param.as_deref().map(|n| format!(": <{n}> bytes")).unwrap_or_default()
+                u.data_length_param
+                    .as_deref()
+                    .map(|n| format!(": <{n}> bytes"))
+                    .unwrap_or_default()
             );
         }
         out.push_str("```\n\n");
@@ -462,7 +598,9 @@ fn urcs(out: &mut String, urcs: &[ExportUrc]) {
             let _ = writeln!(out, "{}\n", one_line(d));
         }
         if u.source == "command" {
-            out.push_str("Described in its command's section, not in the manual's URC chapter.\n\n");
+            out.push_str(
+                "Described in its command's section, not in the manual's URC chapter.\n\n",
+            );
         }
         if !u.completes.is_empty() {
             let _ = writeln!(out, "Completes: {}\n", u.completes.join(", "));
