@@ -240,14 +240,9 @@ impl ArgParser {
     }
 
     fn starts_with(&self, s: &str) -> bool {
-        let mut i = self.pos;
-        for c in s.chars() {
-            if self.chars.get(i) != Some(&c) {
-                return false;
-            }
-            i += 1;
-        }
-        true
+        s.chars()
+            .enumerate()
+            .all(|(k, c)| self.chars.get(self.pos + k) == Some(&c))
     }
 
     /// Parses fields and optional groups until `]` or the end. Returns the nodes

@@ -136,131 +136,107 @@ impl Validator<'_, '_> {
     }
 
     fn check_duplicates(&mut self) {
-        let mut commands: HashMap<String, ()> = HashMap::new();
-        let dupes: Vec<(usize, NodePath, String)> = self
-            .catalog
+        let c = self.catalog;
+        let commands = c
             .commands()
-            .filter_map(|c| {
-                commands
-                    .insert(c.command.name.clone(), ())
-                    .map(|_| (c.file, c.path().key("name"), c.command.name.clone()))
-            })
+            .map(|r| (r.file, r.path().key("name"), r.command.name.clone()))
             .collect();
-        for (fi, path, name) in dupes {
-            self.report(
-                fi,
-                &path,
-                false,
-                "duplicate-command",
-                format!("command `{name}` is defined twice"),
-                name,
-                "merge the two entries: a command is defined once, with all of its forms".into(),
-            );
-        }
-        let mut urcs = HashSet::new();
-        let dupes: Vec<(usize, NodePath, String)> = self
-            .catalog
+        self.report_duplicates(
+            commands,
+            "duplicate-command",
+            "command",
+            "merge the two entries: a command is defined once, with all of its forms",
+        );
+        let urcs = c
             .urcs()
-            .filter_map(|(fi, e)| {
-                let u = &e.value;
-                let key = (u.name.clone(), u.discriminator.clone(), u.variant.clone());
-                (!urcs.insert(key)).then(|| {
-                    (
-                        fi,
-                        NodePath::root().key("urcs").index(e.index).key("name"),
-                        urc_label(u),
-                    )
-                })
+            .map(|(fi, e)| {
+                (
+                    fi,
+                    NodePath::root().key("urcs").index(e.index).key("name"),
+                    urc_label(&e.value),
+                )
             })
             .collect();
-        for (fi, path, label) in dupes {
-            self.report(
-                fi,
-                &path,
-                false,
-                "duplicate-urc",
-                format!("URC {label} is defined twice"),
-                label,
-                "give each variant a distinct `variant:` label, or remove the copy".into(),
-            );
-        }
-        let mut ids = HashSet::new();
-        let dupes: Vec<(usize, NodePath, String)> = self
-            .catalog
+        self.report_duplicates(
+            urcs,
+            "duplicate-urc",
+            "URC",
+            "give each variant a distinct `variant:` label, or remove the copy",
+        );
+        let errata = c
             .errata()
-            .filter_map(|(fi, e)| {
-                (!ids.insert(e.value.id.clone())).then(|| {
-                    (
-                        fi,
-                        NodePath::root().key("errata").index(e.index).key("id"),
-                        e.value.id.clone(),
-                    )
-                })
+            .map(|(fi, e)| {
+                (
+                    fi,
+                    NodePath::root().key("errata").index(e.index).key("id"),
+                    e.value.id.clone(),
+                )
             })
             .collect();
-        for (fi, path, id) in dupes {
-            self.report(
-                fi,
-                &path,
-                false,
-                "duplicate-erratum",
-                format!("erratum id `{id}` is used twice"),
-                id,
-                "give the erratum a new id".into(),
-            );
-        }
-        let mut tables = HashSet::new();
-        let dupes: Vec<(usize, NodePath, String)> = self
-            .catalog
+        self.report_duplicates(
+            errata,
+            "duplicate-erratum",
+            "erratum id",
+            "give the erratum a new id",
+        );
+        let tables = c
             .result_tables()
-            .filter_map(|(fi, e)| {
-                (!tables.insert(e.value.table)).then(|| {
-                    (
-                        fi,
-                        NodePath::root()
-                            .key("result_tables")
-                            .index(e.index)
-                            .key("table"),
-                        serde_name(&e.value.table),
-                    )
-                })
+            .map(|(fi, e)| {
+                (
+                    fi,
+                    NodePath::root()
+                        .key("result_tables")
+                        .index(e.index)
+                        .key("table"),
+                    serde_name(&e.value.table),
+                )
             })
             .collect();
-        for (fi, path, t) in dupes {
-            self.report(
-                fi,
-                &path,
-                false,
-                "duplicate-table",
-                format!("result table `{t}` is defined twice"),
-                t,
-                "merge the two tables".into(),
-            );
-        }
-        let mut scenarios = HashSet::new();
-        let dupes: Vec<(usize, NodePath, String)> = self
-            .catalog
+        self.report_duplicates(
+            tables,
+            "duplicate-table",
+            "result table",
+            "merge the two tables",
+        );
+        let scenarios = c
             .scenarios()
-            .filter_map(|(fi, e)| {
-                (!scenarios.insert(e.value.name.clone())).then(|| {
-                    (
-                        fi,
-                        NodePath::root().key("scenarios").index(e.index).key("name"),
-                        e.value.name.clone(),
-                    )
-                })
+            .map(|(fi, e)| {
+                (
+                    fi,
+                    NodePath::root().key("scenarios").index(e.index).key("name"),
+                    e.value.name.clone(),
+                )
             })
             .collect();
-        for (fi, path, n) in dupes {
-            self.report(
-                fi,
-                &path,
-                false,
-                "duplicate-scenario",
-                format!("scenario `{n}` is defined twice"),
-                n,
-                "rename one of them".into(),
-            );
+        self.report_duplicates(
+            scenarios,
+            "duplicate-scenario",
+            "scenario",
+            "rename one of them",
+        );
+    }
+
+    /// Reports every item whose key was already seen, at the later definition.
+    fn report_duplicates(
+        &mut self,
+        items: Vec<(usize, NodePath, String)>,
+        code: &'static str,
+        what: &str,
+        hint: &str,
+    ) {
+        let mut seen = HashSet::new();
+        for (fi, path, key) in items {
+            if !seen.insert(key.clone()) {
+                self.report(
+                    fi,
+                    &path,
+                    false,
+                    code,
+                    format!("{what} `{key}` is defined twice"),
+                    key,
+                    hint.into(),
+                );
+            }
         }
     }
 
