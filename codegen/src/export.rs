@@ -31,7 +31,49 @@ pub struct Export {
     /// Every scenario.
     pub scenarios: Vec<Scenario>,
     /// Every erratum.
-    pub errata: Vec<Erratum>,
+    pub errata: Vec<ExportErratum>,
+}
+
+/// An erratum, with every key present.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExportErratum {
+    /// Identifier.
+    pub id: String,
+    /// Kind (`enum_offset`, ...).
+    pub kind: String,
+    /// The command concerned.
+    pub command: Option<String>,
+    /// The URC concerned.
+    pub urc: Option<String>,
+    /// The scenario concerned.
+    pub scenario: Option<String>,
+    /// The parameter concerned.
+    pub param: Option<String>,
+    /// The manual's damaged or contradictory text.
+    pub manual_text: String,
+    /// What the catalogue decided.
+    pub decision: String,
+    /// Where in the manual the decision comes from.
+    pub evidence: String,
+    /// False when the manual gives no evidence either way.
+    pub evidence_in_manual: bool,
+}
+
+impl From<&Erratum> for ExportErratum {
+    fn from(e: &Erratum) -> Self {
+        ExportErratum {
+            id: e.id.clone(),
+            kind: name_of(&e.kind),
+            command: e.command.clone(),
+            urc: e.urc.clone(),
+            scenario: e.scenario.clone(),
+            param: e.param.clone(),
+            manual_text: e.manual_text.clone(),
+            decision: e.decision.clone(),
+            evidence: e.evidence.clone(),
+            evidence_in_manual: e.evidence_in_manual,
+        }
+    }
 }
 
 /// A command.
@@ -451,7 +493,10 @@ pub fn export(catalog: &Catalog) -> Export {
         urcs,
         result_codes,
         scenarios: catalog.scenarios().map(|(_, e)| e.value.clone()).collect(),
-        errata: catalog.errata().map(|(_, e)| e.value.clone()).collect(),
+        errata: catalog
+            .errata()
+            .map(|(_, e)| ExportErratum::from(&e.value))
+            .collect(),
     }
 }
 

@@ -3,8 +3,8 @@
 use std::fmt::Write as _;
 
 use crate::catalog::Catalog;
-use crate::export::{export, ExportCommand, ExportParam, ExportUrc};
-use crate::model::{Erratum, FinalResult, Line, Response, ResponseTime, Rule, Scalar};
+use crate::export::{export, ExportCommand, ExportErratum, ExportParam, ExportUrc};
+use crate::model::{Condition, FinalResult, Line, Response, ResponseTime, Rule, Scalar};
 
 /// Renders the whole reference.
 pub fn render(catalog: &Catalog) -> String {
@@ -83,7 +83,7 @@ pub fn render(catalog: &Catalog) -> String {
             out,
             "| {} | {} | {} | {} | {} | {} |",
             e.id,
-            serde_name(&e.kind),
+            e.kind,
             cell(&concerns),
             cell(&e.manual_text),
             cell(&e.decision),
@@ -131,7 +131,7 @@ fn serde_name<T: serde::Serialize>(v: &T) -> String {
         .unwrap_or_default()
 }
 
-fn erratum_target(e: &Erratum) -> String {
+fn erratum_target(e: &ExportErratum) -> String {
     let owner = e
         .command
         .clone()
@@ -232,10 +232,7 @@ fn response(out: &mut String, r: &Response) {
         head.push_str(&format!(" — {}", one_line(c)));
     }
     if let Some(w) = &r.when {
-        head.push_str(&format!(
-            " (when `{}`)",
-            serde_json::to_string(w).unwrap_or_default()
-        ));
+        head.push_str(&format!(" (when {})", condition_text(w)));
     }
     let _ = writeln!(
         out,
@@ -286,6 +283,34 @@ fn response(out: &mut String, r: &Response) {
     if let Some(m) = r.enters {
         let _ = writeln!(out, "  Enters {} mode.", serde_name(&m).replace('_', " "));
     }
+}
+
+/// A condition in words: `<access_mode> = 2`, `<service_type> in "TCP LISTENER", "UDP SERVICE"`.
+fn condition_text(c: &Condition) -> String {
+    let mut parts = Vec::new();
+    if let Some(p) = &c.param {
+        if let Some(v) = &c.equals {
+            parts.push(format!("<{p}> = {}", value_text(v)));
+        }
+        if let Some(vs) = &c.one_of {
+            parts.push(format!(
+                "<{p}> in {{{}}}",
+                vs.iter().map(value_text).collect::<Vec<_>>().join(", ")
+            ));
+        }
+        match c.present {
+            Some(true) => parts.push(format!("<{p}> is given")),
+            Some(false) => parts.push(format!("<{p}> is omitted")),
+            None => {}
+        }
+    }
+    if let Some(o) = &c.omitted {
+        parts.push(format!("<{o}> and what follows are omitted"));
+    }
+    for sub in c.all.iter().flatten() {
+        parts.push(condition_text(sub));
+    }
+    parts.join(" and ")
 }
 
 fn value_text(v: &Scalar) -> String {
@@ -380,7 +405,7 @@ fn param_row(p: &ExportParam) -> String {
 }
 
 fn rule_text(r: &Rule) -> String {
-    let when = |w: &crate::model::Condition| serde_json::to_string(w).unwrap_or_default();
+    let when = condition_text;
     match r {
         Rule::Compare {
             left,
@@ -409,7 +434,7 @@ fn rule_text(r: &Rule) -> String {
             when: w,
             text,
         } => format!(
-            "required {} when `{}`{}",
+            "required {} when {}{}",
             params
                 .iter()
                 .map(|p| format!("<{p}>"))
@@ -426,7 +451,7 @@ fn rule_text(r: &Rule) -> String {
             when: w,
             text,
         } => format!(
-            "<{param}> may not be {} when `{}`{}",
+            "<{param}> may not be {} when {}{}",
             values.iter().map(value_text).collect::<Vec<_>>().join(", "),
             when(w),
             text.as_deref()
@@ -448,7 +473,7 @@ fn rule_text(r: &Rule) -> String {
     }
 }
 
-fn command(out: &mut String, c: &ExportCommand, errata: &[Erratum]) {
+fn command(out: &mut String, c: &ExportCommand, errata: &[ExportErratum]) {
     let _ = writeln!(out, "### {}\n", c.name);
     let _ = writeln!(out, "{}\n", one_line(&c.summary));
     if let Some(d) = &c.description {
@@ -539,7 +564,7 @@ fn command(out: &mut String, c: &ExportCommand, errata: &[Erratum]) {
     for n in &c.notes {
         let _ = writeln!(out, "> **Note.** {}\n", one_line(n));
     }
-    let own: Vec<&Erratum> = errata
+    let own: Vec<&ExportErratum> = errata
         .iter()
         .filter(|e| e.command.as_deref() == Some(c.name.as_str()))
         .collect();
