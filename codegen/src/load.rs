@@ -174,15 +174,80 @@ fn entries<T: DeserializeOwned>(
         let name = ["name", "id"]
             .iter()
             .find_map(|k| value.get(*k).and_then(|v| v.as_str()).map(str::to_string));
-        match deserialize_entry::<T>(value) {
+        match deserialize_all_faults::<T>(value) {
             Ok(value) => out.push(Entry { index, value }),
-            Err((sub, msg)) => {
+            Err(faults) => {
                 broken.extend(name.map(|n| (key.to_string(), n)));
-                diags.push(entry_error(source, &path, &sub, &msg));
+                for (sub, msg) in faults {
+                    diags.push(entry_error(source, &path, &sub, &msg));
+                }
             }
         }
     }
     out
+}
+
+/// serde stops at an entry's first fault. To report every fault of the entry,
+/// drop the offending key and try again, until the entry deserializes or the
+/// next error is only the consequence of a dropped key ("missing field").
+fn deserialize_all_faults<T: DeserializeOwned>(
+    mut value: serde_norway::Value,
+) -> Result<T, Vec<(Vec<Seg>, String)>> {
+    const MAX_FAULTS: usize = 32;
+    let mut faults: Vec<(Vec<Seg>, String)> = Vec::new();
+    let mut dropped: Vec<Vec<Seg>> = Vec::new();
+    loop {
+        let (sub, msg) = match deserialize_entry::<T>(value.clone()) {
+            Ok(v) if faults.is_empty() => return Ok(v),
+            Ok(_) => return Err(faults),
+            Err(e) => e,
+        };
+        if quoted_after(&msg, "missing field").is_some()
+            && dropped.iter().any(|d| d[..d.len() - 1] == sub[..])
+        {
+            // A key of this mapping was dropped (misspelt or invalid): the
+            // missing field is its consequence, already reported.
+            return Err(faults);
+        }
+        let culprit = match quoted_after(&msg, "unknown field") {
+            Some(field) if sub.last() != Some(&Seg::Key(field.to_string())) => {
+                let mut p = sub.clone();
+                p.push(Seg::Key(field.to_string()));
+                p
+            }
+            _ => sub.clone(),
+        };
+        faults.push((sub, msg));
+        if faults.len() >= MAX_FAULTS || culprit.is_empty() || !remove_at(&mut value, &culprit) {
+            return Err(faults);
+        }
+        dropped.push(culprit);
+    }
+}
+
+/// Removes the mapping entry at `path`; false if there is none.
+fn remove_at(value: &mut serde_norway::Value, path: &[Seg]) -> bool {
+    let Some((last, parents)) = path.split_last() else {
+        return false;
+    };
+    let mut node = value;
+    for seg in parents {
+        let next = match (seg, node) {
+            (Seg::Key(k), serde_norway::Value::Mapping(m)) => m.get_mut(k.as_str()),
+            (Seg::Index(i), serde_norway::Value::Sequence(s)) => s.get_mut(*i),
+            _ => None,
+        };
+        match next {
+            Some(n) => node = n,
+            None => return false,
+        }
+    }
+    // Only mapping keys are dropped: removing a sequence item would shift the
+    // indices, and so the locations, of the items after it.
+    match (last, node) {
+        (Seg::Key(k), serde_norway::Value::Mapping(m)) => m.remove(k.as_str()).is_some(),
+        _ => false,
+    }
 }
 
 /// Deserializes one entry; on failure returns the path inside it and serde's message.

@@ -78,3 +78,17 @@ fn a_missing_spec_folder_is_a_diagnostic_not_a_panic() {
     let errors = Catalog::load(Path::new("tests/fixtures/does-not-exist")).expect_err("missing");
     assert_eq!(errors.diagnostics[0].code, "unreadable");
 }
+
+#[test]
+fn several_faults_in_one_entry_are_all_reported() {
+    let errors =
+        Catalog::load(Path::new("tests/fixtures/several_faults_in_one_entry")).expect_err("faults");
+    let codes: Vec<&str> = errors.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(
+        codes,
+        vec!["unknown-key", "bad-value", "unknown-key"],
+        "\n{}",
+        errors.render()
+    );
+    insta::assert_snapshot!("several_faults_in_one_entry", errors.render());
+}
