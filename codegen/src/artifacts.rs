@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::catalog::Catalog;
 use crate::emit;
+use crate::emit::plan::PlanError;
 
 /// One generated file: its path relative to the repository root, and its content.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,8 +18,10 @@ pub struct Artifact {
 
 /// Every generated file for this catalogue. `spec_dir` is where the catalogue
 /// lives relative to the repository root (the schema is written beside it).
-pub fn artifacts(catalog: &Catalog, spec_dir: &Path) -> Vec<Artifact> {
-    vec![
+pub fn artifacts(catalog: &Catalog, spec_dir: &Path) -> Result<Vec<Artifact>, PlanError> {
+    let plan = emit::plan::plan(catalog)?;
+    let generated = PathBuf::from("runtime/src/generated");
+    let mut out = vec![
         Artifact {
             path: spec_dir.join("schema.json"),
             content: emit::schema::render(),
@@ -27,7 +30,18 @@ pub fn artifacts(catalog: &Catalog, spec_dir: &Path) -> Vec<Artifact> {
             path: PathBuf::from("docs/commands.md"),
             content: emit::docs::render(catalog),
         },
-    ]
+        Artifact {
+            path: generated.join("grammar.pest"),
+            content: emit::grammar::render(&plan),
+        },
+    ];
+    for (name, content) in emit::bindings::render(catalog, &plan)? {
+        out.push(Artifact {
+            path: generated.join(name),
+            content,
+        });
+    }
+    Ok(out)
 }
 
 /// A generated file whose content on disk differs from what the generator writes.

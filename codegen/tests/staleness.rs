@@ -10,7 +10,7 @@ use fcm242d_codegen::Catalog;
 #[test]
 fn generated_files_are_up_to_date() {
     let catalog = Catalog::load(Path::new("../spec")).unwrap_or_else(|e| panic!("{e}"));
-    let generated = artifacts(&catalog, Path::new("spec"));
+    let generated = artifacts(&catalog, Path::new("spec")).expect("plans");
     let stale = stale(Path::new(".."), &generated);
     assert!(
         stale.is_empty(),
@@ -24,7 +24,7 @@ fn the_staleness_check_notices_edits_and_missing_files() {
         Catalog::load(Path::new("tests/fixtures/valid")).unwrap_or_else(|e| panic!("{e}"));
     let dir = std::env::temp_dir().join(format!("fcm242d-stale-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let generated = artifacts(&catalog, Path::new("spec"));
+    let generated = artifacts(&catalog, Path::new("spec")).expect("plans");
     assert_eq!(
         stale(&dir, &generated).len(),
         generated.len(),
@@ -51,7 +51,7 @@ fn the_staleness_check_notices_edits_and_missing_files() {
 fn every_generated_file_says_it_is_generated() {
     let catalog =
         Catalog::load(Path::new("tests/fixtures/valid")).unwrap_or_else(|e| panic!("{e}"));
-    for a in artifacts(&catalog, Path::new("spec")) {
+    for a in artifacts(&catalog, Path::new("spec")).expect("plans") {
         assert!(
             a.content.contains("@generated"),
             "{} has no @generated marker",

@@ -67,7 +67,7 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
             return Ok(ExitCode::FAILURE);
         }
     };
-    let generated = artifacts(&catalog, &spec_name);
+    let generated = artifacts(&catalog, &spec_name).map_err(|e| e.to_string())?;
     match command.as_str() {
         "gen" => {
             let changed = write(&root, &generated)

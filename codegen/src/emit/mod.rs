@@ -1,4 +1,9 @@
-//! Emitters: each turns the validated catalogue into one generated artifact.
+//! Emitters: each turns the validated catalogue into generated artifacts.
 
+pub mod bindings;
 pub mod docs;
+pub mod grammar;
+pub mod names;
+pub mod plan;
 pub mod schema;
+pub mod shape;

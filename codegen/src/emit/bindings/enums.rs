@@ -1,0 +1,204 @@
+//! One Rust enumeration per parameter that has enumerated values.
+
+use proc_macro2::{Ident, Literal, TokenStream};
+use quote::{format_ident, quote};
+
+use crate::emit::bindings::docs::{doc, param_doc};
+use crate::emit::names::{camel, variant_from_meaning};
+use crate::model::{Param, ParamType};
+use crate::params::numeric;
+
+/// The enumeration's variant names, unique, in value order.
+fn variant_names(p: &Param) -> Vec<Ident> {
+    let mut names: Vec<String> = Vec::new();
+    for v in &p.values {
+        let wire = v.value.to_string();
+        let base = if p.ty.is_numeric() {
+            variant_from_meaning(v.label.as_deref().unwrap_or(&v.meaning), &wire)
+        } else {
+            camel(&wire)
+        };
+        let mut name = base.clone();
+        let mut n = 2;
+        while names.contains(&name) || name == "Other" {
+            name = format!(
+                "{base}{}",
+                if n == 2 {
+                    camel(&format!("v {wire}"))
+                } else {
+                    n.to_string()
+                }
+            );
+            n += 1;
+        }
+        names.push(name);
+    }
+    names.into_iter().map(|n| format_ident!("{}", n)).collect()
+}
+
+/// The enumeration for parameter `p`, named `name`.
+pub fn render(p: &Param, name: &Ident) -> TokenStream {
+    let variants = variant_names(p);
+    let open = p.open_values.is_some();
+    let string = !p.ty.is_numeric();
+    let hex = p.ty == ParamType::HexInteger;
+    let docs = doc(&param_doc(p));
+    let variant_docs: Vec<TokenStream> = p
+        .values
+        .iter()
+        .map(|v| {
+            let mut d = format!("`{}`: {}", v.value, v.meaning);
+            if let Some(r) = &v.remedy {
+                d.push_str(&format!("\n\nRemedy: {r}"));
+            }
+            doc(&d)
+        })
+        .collect();
+    let meanings: Vec<&str> = p.values.iter().map(|v| v.meaning.as_str()).collect();
+    let (other_variant, other_doc) = if open {
+        let ty = if string {
+            quote!(alloc::string::String)
+        } else {
+            quote!(i64)
+        };
+        let d = doc(&format!(
+            "Any other value: {}",
+            p.open_values.as_deref().unwrap_or("")
+        ));
+        (quote!(#d Other(#ty),), true)
+    } else {
+        (quote!(), false)
+    };
+    let derive_copy = if open && string {
+        quote!()
+    } else {
+        quote!(Copy,)
+    };
+    let other_meaning = if other_doc {
+        let m = p.open_values.clone().unwrap_or_default();
+        quote!(Self::Other(_) => #m,)
+    } else {
+        quote!()
+    };
+    let all_doc = doc("Every listed value, in the catalogue's order.");
+    let meaning_doc = doc("The value's meaning, in the manual's words.");
+    let from_doc = doc("Reads a wire value (without quotes).");
+    let name_str = name.to_string();
+    let (wire_fn, from_fn, write_fn) = if string {
+        let wires: Vec<String> = p.values.iter().map(|v| v.value.to_string()).collect();
+        let other_wire = if open {
+            quote!(Self::Other(s) => s,)
+        } else {
+            quote!()
+        };
+        let other_from = if open {
+            quote!(other => Ok(Self::Other(alloc::string::String::from(other))),)
+        } else {
+            quote!(_ => Err(crate::value::ValueError::UnknownValue { of: #name_str }),)
+        };
+        let wire_doc = doc("The value as written on the wire (without quotes).");
+        (
+            quote! {
+                #wire_doc
+                pub fn wire(&self) -> &str {
+                    match self { #(Self::#variants => #wires,)* #other_wire }
+                }
+            },
+            quote! {
+                #from_doc
+                pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
+                    match s { #(#wires => Ok(Self::#variants),)* #other_from }
+                }
+            },
+            quote!(),
+        )
+    } else {
+        let wires_abs: Vec<TokenStream> = p
+            .values
+            .iter()
+            .map(|v| {
+                let n = numeric(p.ty, &v.value).unwrap_or_default();
+                let l = Literal::i64_unsuffixed(n.abs());
+                if n < 0 {
+                    quote!(-#l)
+                } else {
+                    quote!(#l)
+                }
+            })
+            .collect();
+        let other_wire = if open {
+            quote!(Self::Other(n) => *n,)
+        } else {
+            quote!()
+        };
+        let parse = if hex {
+            quote!(crate::value::parse_hex(s)?)
+        } else {
+            quote!(crate::value::parse_int(s)?)
+        };
+        let other_from = if open {
+            quote!(other => Ok(Self::Other(other)),)
+        } else {
+            quote!(_ => Err(crate::value::ValueError::UnknownValue { of: #name_str }),)
+        };
+        let width = Literal::usize_unsuffixed(
+            format!(
+                "{:X}",
+                p.values
+                    .iter()
+                    .filter_map(|v| numeric(p.ty, &v.value))
+                    .max()
+                    .unwrap_or(0)
+            )
+            .len(),
+        );
+        let prefix = p.prefix.unwrap_or(false);
+        let write_body = if hex {
+            quote!(w.hex(self.wire(), #prefix, #width);)
+        } else {
+            quote!(w.int(self.wire());)
+        };
+        let wire_doc = doc("The value as written on the wire.");
+        let write_doc = doc("Writes the wire value into a line.");
+        (
+            quote! {
+                #wire_doc
+                pub fn wire(&self) -> i64 {
+                    match self { #(Self::#variants => #wires_abs,)* #other_wire }
+                }
+            },
+            quote! {
+                #from_doc
+                pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
+                    match #parse { #(#wires_abs => Ok(Self::#variants),)* #other_from }
+                }
+            },
+            quote! {
+                #write_doc
+                pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+                    #write_body
+                }
+            },
+        )
+    };
+    quote! {
+        #docs
+        #[derive(Debug, Clone, #derive_copy PartialEq, Eq, Hash)]
+        pub enum #name {
+            #(#variant_docs #variants,)*
+            #other_variant
+        }
+
+        impl #name {
+            #all_doc
+            pub const ALL: &'static [#name] = &[#(#name::#variants),*];
+            #wire_fn
+            #from_fn
+            #write_fn
+            #meaning_doc
+            pub fn meaning(&self) -> &'static str {
+                match self { #(Self::#variants => #meanings,)* #other_meaning }
+            }
+        }
+    }
+}

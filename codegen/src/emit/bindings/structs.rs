@@ -1,0 +1,655 @@
+//! A struct for one line template (command form, response line or URC), with
+//! the code that writes it and reads it. Optional groups become `Option`s,
+//! repeated groups `Vec`s and alternatives enums, nested exactly as the
+//! template nests them.
+
+use std::collections::BTreeMap;
+
+use proc_macro2::{Ident, Literal, TokenStream};
+use quote::{format_ident, quote};
+
+use crate::emit::bindings::docs::{doc, param_doc};
+use crate::emit::bindings::types::{self, Dir, Kind};
+use crate::emit::names::{camel, snake};
+use crate::emit::shape::{Item, Occ, PieceShape, Shape};
+use crate::model::Param;
+
+/// What the struct generator needs to know about the scope.
+pub struct Scope<'a> {
+    /// The parameters of the command or URC.
+    pub params: &'a [Param],
+    /// Enumeration type names by parameter index.
+    pub enums: &'a BTreeMap<usize, Ident>,
+    /// Which side produces the values.
+    pub dir: Dir,
+}
+
+impl Scope<'_> {
+    fn kind(&self, occ: &Occ, range_list: bool) -> Kind {
+        if range_list {
+            return Kind::Raw;
+        }
+        let p = &self.params[occ.param];
+        types::kind(p, self.enums.get(&occ.param))
+    }
+
+    fn quoted(&self, occ: &Occ) -> bool {
+        self.params[occ.param].is_quoted() || occ.quoted_in_template
+    }
+
+    fn name(&self, occ: &Occ) -> &str {
+        &self.params[occ.param].name
+    }
+}
+
+/// A generated struct's field.
+enum Field {
+    /// One value (required, or `Option` when `optional`).
+    Value {
+        ident: Ident,
+        occ: Occ,
+        range_list: bool,
+        optional: bool,
+    },
+    /// `<a>/<b>`.
+    Alt {
+        ident: Ident,
+        ty: Ident,
+        a: (Ident, Occ),
+        b: (Ident, Occ),
+        optional: bool,
+    },
+    /// An optional group of several items.
+    Group {
+        ident: Ident,
+        ty: Ident,
+        items: Vec<Item>,
+    },
+    /// A repeated group.
+    Repeat {
+        ident: Ident,
+        ty: Option<Ident>,
+        items: Vec<Item>,
+    },
+}
+
+fn first_name(scope: &Scope<'_>, items: &[Item]) -> String {
+    items
+        .iter()
+        .flat_map(Item::occurrences)
+        .next()
+        .map(|o| scope.name(o).to_string())
+        .unwrap_or_else(|| "group".into())
+}
+
+/// The single value of a group that holds exactly one parameter and nothing else.
+fn single_value(items: &[Item]) -> Option<(&Occ, bool)> {
+    match items {
+        [Item::Field(pieces)] => match pieces.as_slice() {
+            [PieceShape::Param(o)] => Some((o, false)),
+            [PieceShape::RangeList(o)] => Some((o, true)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn fields(scope: &Scope<'_>, owner: &str, items: &[Item], optional: bool) -> Vec<Field> {
+    let mut out = Vec::new();
+    for item in items {
+        match item {
+            Item::Field(pieces) => {
+                for p in pieces {
+                    if let PieceShape::Param(o) | PieceShape::RangeList(o) = p {
+                        out.push(Field::Value {
+                            ident: format_ident!("{}", snake(scope.name(o))),
+                            occ: o.clone(),
+                            range_list: matches!(p, PieceShape::RangeList(_)),
+                            optional,
+                        });
+                    }
+                }
+            }
+            Item::Alt(a, b) => {
+                let (na, nb) = (scope.name(a), scope.name(b));
+                out.push(Field::Alt {
+                    ident: format_ident!("{}_or_{}", snake(na), snake(nb)),
+                    ty: format_ident!("{owner}{}Or{}", camel(na), camel(nb)),
+                    a: (format_ident!("{}", camel(na)), a.clone()),
+                    b: (format_ident!("{}", camel(nb)), b.clone()),
+                    optional,
+                });
+            }
+            Item::Optional {
+                items,
+                repeat: false,
+                ..
+            } => match single_value(items) {
+                Some((o, range_list)) => out.push(Field::Value {
+                    ident: format_ident!("{}", snake(scope.name(o))),
+                    occ: o.clone(),
+                    range_list,
+                    optional: true,
+                }),
+                None if items.iter().all(|i| i.occurrences().is_empty()) => {
+                    // Placeholders printed literally (test responses): nothing to hold.
+                }
+                None => {
+                    let first = first_name(scope, items);
+                    out.push(Field::Group {
+                        ident: format_ident!("{}_group", snake(&first)),
+                        ty: format_ident!("{owner}{}Group", camel(&first)),
+                        items: items.clone(),
+                    });
+                }
+            },
+            Item::Optional {
+                items,
+                repeat: true,
+                ..
+            } => {
+                let first = first_name(scope, items);
+                out.push(Field::Repeat {
+                    ident: format_ident!("more_{}", snake(&first)),
+                    ty: single_value(items)
+                        .is_none()
+                        .then(|| format_ident!("{owner}{}Item", camel(&first))),
+                    items: items.clone(),
+                });
+            }
+        }
+    }
+    // Field names must be unique within a struct.
+    let mut seen: Vec<String> = Vec::new();
+    for f in &mut out {
+        let ident = match f {
+            Field::Value { ident, .. }
+            | Field::Alt { ident, .. }
+            | Field::Group { ident, .. }
+            | Field::Repeat { ident, .. } => ident,
+        };
+        let mut name = ident.to_string();
+        while seen.contains(&name) {
+            name.push('_');
+        }
+        *ident = format_ident!("{}", name);
+        seen.push(name);
+    }
+    out
+}
+
+/// The struct definition and its helper types (groups, alternatives).
+pub fn definitions(
+    scope: &Scope<'_>,
+    owner: &Ident,
+    docs: &str,
+    items: &[Item],
+    extra: TokenStream,
+) -> TokenStream {
+    let owner_s = owner.to_string();
+    let fs = fields(scope, &owner_s, items, false);
+    let mut helpers = Vec::new();
+    let mut field_defs = Vec::new();
+    for f in &fs {
+        match f {
+            Field::Value {
+                ident,
+                occ,
+                range_list,
+                optional,
+            } => {
+                let ty =
+                    types::rust_type(&scope.kind(occ, *range_list), scope.quoted(occ), scope.dir);
+                let ty = if *optional { quote!(Option<#ty>) } else { ty };
+                let d = doc(&if *range_list {
+                    format!(
+                        "The listed values of `<{}>`, as printed (`(list of supported …)`).",
+                        scope.name(occ)
+                    )
+                } else {
+                    param_doc(&scope.params[occ.param])
+                });
+                field_defs.push(quote!(#d pub #ident: #ty,));
+            }
+            Field::Alt {
+                ident,
+                ty,
+                a,
+                b,
+                optional,
+            } => {
+                let (va, oa) = a;
+                let (vb, ob) = b;
+                let ta = types::rust_type(&scope.kind(oa, false), scope.quoted(oa), scope.dir);
+                let tb = types::rust_type(&scope.kind(ob, false), scope.quoted(ob), scope.dir);
+                let da = doc(&param_doc(&scope.params[oa.param]));
+                let db = doc(&param_doc(&scope.params[ob.param]));
+                let d = doc(&format!(
+                    "`<{}>/<{}>`: either one, never both.",
+                    scope.name(oa),
+                    scope.name(ob)
+                ));
+                helpers.push(quote! {
+                    #d
+                    #[derive(Debug, Clone, PartialEq, Eq)]
+                    pub enum #ty { #da #va(#ta), #db #vb(#tb) }
+                });
+                let fty = if *optional {
+                    quote!(Option<#ty>)
+                } else {
+                    quote!(#ty)
+                };
+                field_defs.push(quote!(#d pub #ident: #fty,));
+            }
+            Field::Group { ident, ty, items } => {
+                let d = format!(
+                    "An optional group of `{owner_s}` (`[…]` in the syntax): all of it or none."
+                );
+                helpers.push(definitions(scope, ty, &d, items, quote!()));
+                let fd = doc(&d);
+                field_defs.push(quote!(#fd pub #ident: Option<#ty>,));
+            }
+            Field::Repeat { ident, ty, items } => {
+                let d =
+                    "Further repetitions of the repeated group (`[,..]` in the syntax), in order.";
+                let fd = doc(d);
+                match (ty, single_value(items)) {
+                    (None, Some((o, rl))) => {
+                        let t = types::rust_type(&scope.kind(o, rl), scope.quoted(o), scope.dir);
+                        field_defs.push(quote!(#fd pub #ident: alloc::vec::Vec<#t>,));
+                    }
+                    (Some(t), _) => {
+                        helpers.push(definitions(
+                            scope,
+                            t,
+                            "One repetition of a repeated group.",
+                            items,
+                            quote!(),
+                        ));
+                        field_defs.push(quote!(#fd pub #ident: alloc::vec::Vec<#t>,));
+                    }
+                    (None, None) => {}
+                }
+            }
+        }
+    }
+    let d = doc(docs);
+    quote! {
+        #d
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub struct #owner { #(#field_defs)* #extra }
+        #(#helpers)*
+    }
+}
+
+/// Statements that write the fields of `base` (an expression of the struct type) into `w`.
+pub fn render(scope: &Scope<'_>, owner: &str, items: &[Item], base: &TokenStream) -> TokenStream {
+    let fs = fields(scope, owner, items, false);
+    let mut field_iter = fs.iter();
+    let mut out = Vec::new();
+    for item in items {
+        match item {
+            Item::Field(pieces) => {
+                let mut stmts = vec![quote!(w.field();)];
+                for p in pieces {
+                    match p {
+                        PieceShape::Lit { text, quoted } => {
+                            let t = if *quoted {
+                                format!("\"{text}\"")
+                            } else {
+                                text.clone()
+                            };
+                            stmts.push(quote!(w.raw(#t);));
+                        }
+                        PieceShape::Param(o) | PieceShape::RangeList(o) => {
+                            let Some(Field::Value {
+                                ident, range_list, ..
+                            }) = field_iter.next()
+                            else {
+                                continue;
+                            };
+                            let e = types::encode(
+                                &scope.kind(o, *range_list),
+                                scope.quoted(o),
+                                &quote!(v),
+                            );
+                            stmts.push(quote!({ let v = &#base.#ident; #e }));
+                        }
+                    }
+                }
+                out.push(quote!(#(#stmts)*));
+            }
+            Item::Alt(..) => {
+                let Some(Field::Alt {
+                    ident, ty, a, b, ..
+                }) = field_iter.next()
+                else {
+                    continue;
+                };
+                let (va, oa) = a;
+                let (vb, ob) = b;
+                let ea = types::encode(&scope.kind(oa, false), scope.quoted(oa), &quote!(v));
+                let eb = types::encode(&scope.kind(ob, false), scope.quoted(ob), &quote!(v));
+                out.push(quote! {
+                    w.field();
+                    match &#base.#ident { #ty::#va(v) => { #ea } #ty::#vb(v) => { #eb } }
+                });
+            }
+            Item::Optional {
+                items: inner,
+                repeat: false,
+                ..
+            } if inner.iter().all(|i| i.occurrences().is_empty()) => {}
+            Item::Optional {
+                items: inner,
+                repeat: false,
+                ..
+            } => match field_iter.next() {
+                Some(Field::Value {
+                    ident,
+                    occ,
+                    range_list,
+                    ..
+                }) => {
+                    let e =
+                        types::encode(&scope.kind(occ, *range_list), scope.quoted(occ), &quote!(v));
+                    out.push(quote!(if let Some(v) = &#base.#ident { w.field(); #e }));
+                }
+                Some(Field::Group { ident, ty, .. }) => {
+                    let body = render(scope, &ty.to_string(), inner, &quote!(g));
+                    out.push(quote!(if let Some(g) = &#base.#ident { #body }));
+                }
+                _ => {}
+            },
+            Item::Optional {
+                items: inner,
+                repeat: true,
+                ..
+            } => {
+                let Some(Field::Repeat { ident, ty, .. }) = field_iter.next() else {
+                    continue;
+                };
+                match (ty, single_value(inner)) {
+                    (None, Some((o, rl))) => {
+                        let e = types::encode(&scope.kind(o, rl), scope.quoted(o), &quote!(v));
+                        out.push(quote!(for v in &#base.#ident { w.field(); #e }));
+                    }
+                    (Some(t), _) => {
+                        let body = render(scope, &t.to_string(), inner, &quote!(g));
+                        out.push(quote!(for g in &#base.#ident { #body }));
+                    }
+                    (None, None) => {}
+                }
+            }
+        }
+    }
+    quote!(#(#out)*)
+}
+
+/// How the parse code reaches captured occurrences.
+struct Captured {
+    /// Occurrence index → position in the repeated group's item array, per repeated group.
+    repeated: Vec<(usize, Vec<usize>)>,
+}
+
+fn occ_var(occ: &Occ, item_var: Option<(&TokenStream, &[usize])>) -> TokenStream {
+    match item_var {
+        Some((it, positions)) => {
+            let k = Literal::usize_unsuffixed(
+                positions.iter().position(|p| *p == occ.index).unwrap_or(0),
+            );
+            quote!(#it[#k])
+        }
+        None => {
+            let i = Literal::usize_unsuffixed(occ.index);
+            quote!(v[#i])
+        }
+    }
+}
+
+/// An expression building the struct `owner` from captured values.
+fn build(
+    scope: &Scope<'_>,
+    owner: &Ident,
+    items: &[Item],
+    cap: &Captured,
+    item_var: Option<(&TokenStream, &[usize])>,
+) -> TokenStream {
+    let owner_s = owner.to_string();
+    let fs = fields(scope, &owner_s, items, false);
+    let mut inits = Vec::new();
+    for f in &fs {
+        match f {
+            Field::Value {
+                ident,
+                occ,
+                range_list,
+                optional,
+            } => {
+                let var = occ_var(occ, item_var);
+                let name = scope.name(occ).to_string();
+                let kind = scope.kind(occ, *range_list);
+                let dec = types::decode(&kind, scope.quoted(occ), scope.dir, &quote!(s), &name);
+                inits.push(if *optional {
+                    quote!(#ident: #var.map(|s| #dec).transpose()?,)
+                } else {
+                    quote!(#ident: { let s = crate::wire::req(#var, #name)?; #dec? },)
+                });
+            }
+            Field::Alt {
+                ident,
+                ty,
+                a,
+                b,
+                optional,
+            } => {
+                let (va, oa) = a;
+                let (vb, ob) = b;
+                let (xa, xb) = (occ_var(oa, item_var), occ_var(ob, item_var));
+                let da = types::decode(
+                    &scope.kind(oa, false),
+                    scope.quoted(oa),
+                    scope.dir,
+                    &quote!(s),
+                    scope.name(oa),
+                );
+                let db = types::decode(
+                    &scope.kind(ob, false),
+                    scope.quoted(ob),
+                    scope.dir,
+                    &quote!(s),
+                    scope.name(ob),
+                );
+                let both = format!("{}/{}", scope.name(oa), scope.name(ob));
+                let none = if *optional {
+                    quote!(None)
+                } else {
+                    quote!(return Err(crate::wire::DecodeError::Missing { field: #both }))
+                };
+                let wrap = |e: TokenStream| if *optional { quote!(Some(#e)) } else { e };
+                let sa = wrap(quote!(#ty::#va(#da?)));
+                let sb = wrap(quote!(#ty::#vb(#db?)));
+                inits.push(quote!(#ident: match (#xa, #xb) { (Some(s), _) => #sa, (None, Some(s)) => #sb, (None, None) => #none },));
+            }
+            Field::Group {
+                ident,
+                ty,
+                items: inner,
+            } => {
+                let present: Vec<TokenStream> = inner
+                    .iter()
+                    .flat_map(Item::occurrences)
+                    .map(|o| {
+                        let v = occ_var(o, item_var);
+                        quote!(#v.is_some())
+                    })
+                    .collect();
+                let body = build(scope, ty, inner, cap, item_var);
+                inits.push(quote!(#ident: if #(#present)||* { Some(#body) } else { None },));
+            }
+            Field::Repeat {
+                ident,
+                ty,
+                items: inner,
+            } => {
+                let first = inner
+                    .iter()
+                    .flat_map(Item::occurrences)
+                    .next()
+                    .map(|o| o.index)
+                    .unwrap_or(0);
+                let Some((gi, positions)) = cap
+                    .repeated
+                    .iter()
+                    .enumerate()
+                    .find(|(_, (f, _))| *f == first)
+                    .map(|(i, (_, p))| (i, p))
+                else {
+                    continue;
+                };
+                let rv = format_ident!("rep{}", gi);
+                let it = quote!(it);
+                let elem = match (ty, single_value(inner)) {
+                    (None, Some((o, rl))) => {
+                        let name = scope.name(o).to_string();
+                        let var = occ_var(o, Some((&it, positions)));
+                        let dec = types::decode(
+                            &scope.kind(o, rl),
+                            scope.quoted(o),
+                            scope.dir,
+                            &quote!(s),
+                            &name,
+                        );
+                        quote!({ let s = crate::wire::req(#var, #name)?; #dec })
+                    }
+                    (Some(t), _) => {
+                        let body = build(scope, t, inner, cap, Some((&it, positions)));
+                        quote!(Ok(#body))
+                    }
+                    (None, None) => {
+                        quote!(Err(crate::wire::DecodeError::Missing { field: "group" }))
+                    }
+                };
+                inits.push(quote! {
+                    #ident: #rv.iter().map(|it| -> Result<_, crate::wire::DecodeError> { #elem }).collect::<Result<alloc::vec::Vec<_>, _>>()?,
+                });
+            }
+        }
+    }
+    quote!(#owner { #(#inits)* })
+}
+
+fn repeated_groups(items: &[Item], out: &mut Vec<(usize, Vec<usize>)>) {
+    for item in items {
+        if let Item::Optional { items, repeat, .. } = item {
+            if *repeat {
+                let positions: Vec<usize> = items
+                    .iter()
+                    .flat_map(Item::occurrences)
+                    .map(|o| o.index)
+                    .collect();
+                if let Some(first) = positions.first() {
+                    out.push((*first, positions));
+                }
+            } else {
+                repeated_groups(items, out);
+            }
+        }
+    }
+}
+
+/// The body of a `parse(line: &str) -> Result<Self, DecodeError>` function for `shape`.
+pub fn parse_body(
+    scope: &Scope<'_>,
+    owner: &Ident,
+    shape: &Shape,
+    template: &str,
+    extra_init: TokenStream,
+) -> TokenStream {
+    let rule = format_ident!("{}", shape.rule);
+    let mut repeated = Vec::new();
+    repeated_groups(&shape.items, &mut repeated);
+    let in_repeat: Vec<usize> = repeated.iter().flat_map(|(_, p)| p.clone()).collect();
+    let n = Literal::usize_unsuffixed(shape.occurrences);
+    let mut arms = Vec::new();
+    for item in &shape.items {
+        for o in item.occurrences() {
+            let cap_rule = format_ident!("{}__p{}", shape.rule, o.index);
+            if let Some((gi, (first, positions))) = repeated
+                .iter()
+                .enumerate()
+                .find(|(_, (_, p))| p.contains(&o.index))
+            {
+                let rv = format_ident!("rep{}", gi);
+                let k = Literal::usize_unsuffixed(
+                    positions.iter().position(|p| *p == o.index).unwrap_or(0),
+                );
+                let m = Literal::usize_unsuffixed(positions.len());
+                let r = quote!(crate::grammar::Rule::#cap_rule);
+                if o.index == *first {
+                    arms.push((r, quote!(let mut a: [Option<&str>; #m] = [None; #m]; a[#k] = Some(text); #rv.push(a);)));
+                } else {
+                    arms.push((
+                        r,
+                        quote!(if let Some(a) = #rv.last_mut() { a[#k] = Some(text); }),
+                    ));
+                }
+            } else if !in_repeat.contains(&o.index) {
+                let i = Literal::usize_unsuffixed(o.index);
+                arms.push((
+                    quote!(crate::grammar::Rule::#cap_rule),
+                    quote!(v[#i] = Some(text);),
+                ));
+            }
+        }
+    }
+    let rep_decls: Vec<TokenStream> = repeated
+        .iter()
+        .enumerate()
+        .map(|(gi, (_, p))| {
+            let rv = format_ident!("rep{}", gi);
+            let m = Literal::usize_unsuffixed(p.len());
+            quote!(let mut #rv: alloc::vec::Vec<[Option<&str>; #m]> = alloc::vec::Vec::new();)
+        })
+        .collect();
+    let cap = Captured { repeated };
+    let built = build(scope, owner, &shape.items, &cap, None);
+    // `extra_init` adds fields that are not part of the line (a URC's data block).
+    if shape.occurrences == 0 {
+        return quote! {
+            crate::grammar::captures(crate::grammar::Rule::#rule, #template, line)?;
+            Ok(#owner { #extra_init })
+        };
+    }
+    let assemble = match built_fields(&built) {
+        Some(fields) => quote!(#owner { #fields #extra_init }),
+        None => built,
+    };
+    let dispatch = if arms.len() == 1 {
+        let (rule, body) = &arms[0];
+        quote!(if rule == #rule { #body })
+    } else {
+        let rules = arms.iter().map(|(r, _)| r);
+        let bodies = arms.iter().map(|(_, b)| b);
+        quote!(match rule { #(#rules => { #bodies })* _ => {} })
+    };
+    quote! {
+        let caps = crate::grammar::captures(crate::grammar::Rule::#rule, #template, line)?;
+        let mut v: [Option<&str>; #n] = [None; #n];
+        #(#rep_decls)*
+        for (rule, text) in caps {
+            #dispatch
+        }
+        Ok(#assemble)
+    }
+}
+
+/// The field initialisers inside `Owner { … }`.
+fn built_fields(built: &TokenStream) -> Option<TokenStream> {
+    let mut iter = built.clone().into_iter();
+    let _owner = iter.next()?;
+    match iter.next()? {
+        proc_macro2::TokenTree::Group(g) => Some(g.stream()),
+        _ => None,
+    }
+}

@@ -1,0 +1,211 @@
+//! `urcs.rs`: one type per URC variant and the `Urc` enum that reads any of them.
+
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote};
+
+use crate::emit::bindings::docs::doc;
+use crate::emit::bindings::structs::{self, Scope};
+use crate::emit::bindings::types::{self, Dir};
+use crate::emit::bindings::{enum_names, enums};
+use crate::emit::names::snake;
+use crate::emit::plan::{Plan, UrcPlan};
+use crate::params::resolve;
+
+fn variant_module(u: &UrcPlan<'_>) -> TokenStream {
+    let urc = u.urc;
+    let ty = format_ident!("{}", u.type_name);
+    let module = format_ident!("{}", snake(&u.type_name));
+    let enums = enum_names(&urc.params, std::slice::from_ref(&u.type_name));
+    let enum_defs: Vec<TokenStream> = enums
+        .iter()
+        .map(|(i, n)| enums::render(&urc.params[*i], n))
+        .collect();
+    let scope = Scope {
+        params: &urc.params,
+        enums: &enums,
+        dir: Dir::Output,
+    };
+    let mut d = format!("`{}`", urc.syntax);
+    if let Some(desc) = &urc.description {
+        d.push_str(&format!(
+            "\n\n{}",
+            desc.split_whitespace().collect::<Vec<_>>().join(" ")
+        ));
+    }
+    if !urc.completes.is_empty() {
+        d.push_str(&format!("\n\nCompletes: {}.", urc.completes.join(", ")));
+    }
+    if !urc.errata.is_empty() {
+        d.push_str(&format!("\n\nErrata: {}.", urc.errata.join(", ")));
+    }
+    let (extra_field, extra_init) = if urc.data.is_some() {
+        let fd = doc("The data block that follows the line after CR LF.");
+        (
+            quote!(#fd pub data: alloc::vec::Vec<u8>,),
+            quote!(data: alloc::vec::Vec::new(),),
+        )
+    } else {
+        (quote!(), quote!())
+    };
+    let def = structs::definitions(&scope, &ty, &d, &u.shape.items, extra_field);
+    let render = structs::render(&scope, &u.type_name, &u.shape.items, &quote!(self));
+    let parse = structs::parse_body(&scope, &ty, &u.shape, &urc.syntax, extra_init);
+    let prefix = &u.shape.prefix;
+    let md = doc(&format!("The URC `{}`.", urc.syntax));
+    quote! {
+        #md
+        pub mod #module {
+            #(#enum_defs)*
+            #def
+            impl crate::command::Line for #ty {
+                fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> { #parse }
+                fn render(&self) -> alloc::string::String {
+                    #[allow(unused_mut)]
+                    let mut w = crate::wire::LineWriter::new(#prefix);
+                    #render
+                    w.finish()
+                }
+            }
+        }
+        pub use #module::#ty;
+    }
+}
+
+/// The data-length expression of a URC value `u`, if its variant carries data.
+fn data_length(u: &UrcPlan<'_>) -> Option<TokenStream> {
+    let data = u.urc.data.as_ref()?;
+    let Some(len) = &data.length else {
+        return Some(quote!(None));
+    };
+    let r = resolve(&u.urc.params, len)?;
+    let enums = enum_names(&u.urc.params, std::slice::from_ref(&u.type_name));
+    let kind = types::kind(&u.urc.params[r.param], enums.get(&r.param));
+    let field = format_ident!("{}", snake(&u.urc.params[r.param].name));
+    let value = types::int_value(&kind, &quote!(u.#field))?;
+    Some(quote!(usize::try_from(#value).ok()))
+}
+
+/// Renders `urcs.rs`.
+pub fn render(plan: &Plan<'_>) -> TokenStream {
+    let modules: Vec<TokenStream> = plan.urcs.iter().map(variant_module).collect();
+    let mut kinds: Vec<(Ident, String)> = Vec::new();
+    for u in &plan.urcs {
+        let k = format_ident!("{}", u.kind_name);
+        if !kinds.iter().any(|(x, _)| *x == k) {
+            let label = match &u.urc.discriminator {
+                Some(d) => format!("{}: \"{d}\"", u.urc.name),
+                None => u.urc.name.clone(),
+            };
+            kinds.push((k, label));
+        }
+    }
+    let kind_idents: Vec<&Ident> = kinds.iter().map(|(k, _)| k).collect();
+    let kind_labels: Vec<&String> = kinds.iter().map(|(_, l)| l).collect();
+    let kind_docs: Vec<TokenStream> = kinds.iter().map(|(_, l)| doc(&format!("`{l}`"))).collect();
+    let types: Vec<Ident> = plan
+        .urcs
+        .iter()
+        .map(|u| format_ident!("{}", u.type_name))
+        .collect();
+    let vdocs: Vec<TokenStream> = plan
+        .urcs
+        .iter()
+        .map(|u| doc(&format!("`{}`", u.urc.syntax)))
+        .collect();
+    let prefixes: Vec<&String> = plan.urcs.iter().map(|u| &u.shape.prefix).collect();
+    let urc_kinds: Vec<Ident> = plan
+        .urcs
+        .iter()
+        .map(|u| format_ident!("{}", u.kind_name))
+        .collect();
+    let data_arms: Vec<TokenStream> = plan
+        .urcs
+        .iter()
+        .zip(&types)
+        .map(|(u, t)| match data_length(u) {
+            Some(expr) => quote!(Self::#t(u) => #expr,),
+            None => quote!(Self::#t(_) => None,),
+        })
+        .collect();
+    let carries: Vec<TokenStream> = plan
+        .urcs
+        .iter()
+        .zip(&types)
+        .map(|(u, t)| {
+            if u.urc.data.is_some() {
+                quote!(Self::#t(u) => { u.data = data; true })
+            } else {
+                quote!(Self::#t(_) => false,)
+            }
+        })
+        .collect();
+    let data_refs: Vec<TokenStream> = plan
+        .urcs
+        .iter()
+        .zip(&types)
+        .map(|(u, t)| {
+            if u.urc.data.is_some() {
+                quote!(Self::#t(u) => Some(&u.data),)
+            } else {
+                quote!(Self::#t(_) => None,)
+            }
+        })
+        .collect();
+    quote! {
+        //! Typed URCs: one type per variant of the catalogue, and [`Urc`], which reads any of them.
+
+        #(#modules)*
+
+        /// A URC family: the prefix and, for shared prefixes, the quoted literal.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum UrcKind { #(#kind_docs #kind_idents,)* }
+
+        impl UrcKind {
+            /// The family as the manual writes it (`+QIURC: "recv"`).
+            pub fn label(self) -> &'static str {
+                match self { #(Self::#kind_idents => #kind_labels,)* }
+            }
+        }
+
+        /// Any URC of the catalogue.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub enum Urc { #(#vdocs #types(#types),)* }
+
+        impl Urc {
+            /// Reads a line as a URC: `None` when no URC starts this way, else the
+            /// first variant that matches or the error of the last one tried.
+            pub fn parse(line: &str) -> Option<Result<Self, crate::wire::DecodeError>> {
+                let mut result = None;
+                #(
+                    if line.starts_with(#prefixes) {
+                        match <#types as crate::command::Line>::parse(line) {
+                            Ok(u) => return Some(Ok(Self::#types(u))),
+                            Err(e) => result = Some(Err(e)),
+                        }
+                    }
+                )*
+                result
+            }
+            /// The URC's line (without the data block or line ending).
+            pub fn render(&self) -> alloc::string::String {
+                match self { #(Self::#types(u) => crate::command::Line::render(u),)* }
+            }
+            /// Its family.
+            pub fn kind(&self) -> UrcKind {
+                match self { #(Self::#types(_) => UrcKind::#urc_kinds,)* }
+            }
+            /// The length of the data block the line announces, for variants that carry one.
+            pub fn data_length(&self) -> Option<usize> {
+                match self { #(#data_arms)* }
+            }
+            /// Attaches the data block that followed the line; false if this variant carries none.
+            pub fn set_data(&mut self, data: alloc::vec::Vec<u8>) -> bool {
+                match self { #(#carries)* }
+            }
+            /// The data block, for variants that carry one.
+            pub fn data(&self) -> Option<&[u8]> {
+                match self { #(#data_refs)* }
+            }
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! Turning catalogue names into Rust and pest identifiers, deterministically.
+
+/// Words of a name: `connectID` → [connect, id]; `SSL_ctxID` → [ssl, ctx, id];
+/// `udp/broadcast` → [udp, broadcast]; `TCP LISTENER` → [tcp, listener].
+pub fn words(name: &str) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    let mut current = String::new();
+    let chars: Vec<char> = name.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        if !c.is_ascii_alphanumeric() {
+            if !current.is_empty() {
+                words.push(std::mem::take(&mut current));
+            }
+            continue;
+        }
+        let prev = i.checked_sub(1).and_then(|p| chars.get(p)).copied();
+        let next = chars.get(i + 1).copied();
+        let boundary = match prev {
+            Some(p) if c.is_ascii_uppercase() => {
+                p.is_ascii_lowercase()
+                    || p.is_ascii_digit()
+                    || (p.is_ascii_uppercase() && next.is_some_and(|n| n.is_ascii_lowercase()))
+            }
+            _ => false,
+        };
+        if boundary && !current.is_empty() {
+            words.push(std::mem::take(&mut current));
+        }
+        current.push(c.to_ascii_lowercase());
+    }
+    if !current.is_empty() {
+        words.push(current);
+    }
+    words
+}
+
+const KEYWORDS: &[&str] = &[
+    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
+    "false", "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub",
+    "ref", "return", "self", "static", "struct", "super", "trait", "true", "type", "unsafe", "use",
+    "where", "while", "abstract", "become", "box", "do", "final", "macro", "override", "priv",
+    "try", "typeof", "unsized", "virtual", "yield", "gen",
+];
+
+/// `connect_id`: a snake_case identifier, never a keyword, never starting with a digit.
+pub fn snake(name: &str) -> String {
+    let mut s = words(name).join("_");
+    if s.is_empty() {
+        s = "value".into();
+    }
+    if s.starts_with(|c: char| c.is_ascii_digit()) {
+        s = format!("n{s}");
+    }
+    if KEYWORDS.contains(&s.as_str()) {
+        s.push('_');
+    }
+    s
+}
+
+/// `ConnectId`: a CamelCase identifier, never starting with a digit.
+pub fn camel(name: &str) -> String {
+    let mut s: String = words(name)
+        .iter()
+        .map(|w| {
+            let mut c = w.chars();
+            match c.next() {
+                Some(f) => f.to_ascii_uppercase().to_string() + c.as_str(),
+                None => String::new(),
+            }
+        })
+        .collect();
+    if s.is_empty() {
+        s = "Value".into();
+    }
+    if s.starts_with(|c: char| c.is_ascii_digit()) {
+        s = format!("V{s}");
+    }
+    if s == "Self" {
+        s = "SelfValue".into();
+    }
+    s
+}
+
+/// The module name of a command: `AT+QIOPEN` → `qiopen`, `AT` → `at`,
+/// `ATO` → `ato`, `+++` → `escape`.
+pub fn command_module(name: &str) -> String {
+    if name == "+++" {
+        return "escape".into();
+    }
+    let bare = name.strip_prefix("AT+").unwrap_or(name);
+    snake(bare)
+}
+
+/// A CamelCase name for an enumeration value from its meaning (first clause,
+/// at most four words), falling back to the wire value.
+pub fn variant_from_meaning(meaning: &str, wire: &str) -> String {
+    let clause: String = meaning
+        .split(['.', ',', '(', ';', ':'])
+        .next()
+        .unwrap_or("")
+        .to_string();
+    let ws: Vec<String> = words(&clause).into_iter().take(4).collect();
+    if ws.is_empty() {
+        return camel(&format!("v {wire}"));
+    }
+    camel(&ws.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_manual_names() {
+        assert_eq!(snake("connectID"), "connect_id");
+        assert_eq!(snake("SSL_ctxID"), "ssl_ctx_id");
+        assert_eq!(snake("IP_address"), "ip_address");
+        assert_eq!(snake("udp/broadcast"), "udp_broadcast");
+        assert_eq!(snake("MTU_value"), "mtu_value");
+        assert_eq!(snake("store_status0"), "store_status0");
+        assert_eq!(snake("type"), "type_");
+        assert_eq!(camel("TCP LISTENER"), "TcpListener");
+        assert_eq!(camel("urc/pin"), "UrcPin");
+        assert_eq!(camel("0x0035"), "V0x0035");
+        assert_eq!(command_module("AT+QSTAAPINFODEF"), "qstaapinfodef");
+        assert_eq!(command_module("+++"), "escape");
+        assert_eq!(
+            variant_from_meaning("Buffer access mode. Socket sends", "0"),
+            "BufferAccessMode"
+        );
+        assert_eq!(variant_from_meaning("", "-1"), "V1");
+    }
+}

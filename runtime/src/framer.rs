@@ -1,0 +1,486 @@
+//! Sans-IO framing of the module's UART output.
+//!
+//! The module's output is mostly lines (responses, result codes, URCs), but
+//! not only: after `AT+QISEND` it sends a `>` prompt with no line ending;
+//! some lines announce a block of raw bytes that follows them (`+QIRD: 18`,
+//! `+QIURC: "recv",0,5`, `CONNECT 1757`, `+QBLERECV: 0,"fff2",10`); an HTTP
+//! body after `CONNECT` runs until `\r\nOK\r\n`; and in transparent mode
+//! everything is raw until `\r\nNO CARRIER\r\n`. The [`Framer`] turns the byte
+//! stream into [`Frame`]s, whatever the fragmentation of the input.
+//!
+//! It does no I/O and keeps no clock: the caller feeds it bytes as they
+//! arrive and tells it which lines announce data (through a [`DataOracle`]),
+//! when a prompt is expected, and when transparent mode starts or ends.
+//!
+//! # Why the oracle decides, not the caller after the fact
+//!
+//! [`Framer::feed`] frames a whole chunk before returning, so a caller that
+//! waits for `Line("CONNECT")` and only then calls [`Framer::read_until`] or
+//! [`Framer::set_transparent`] is too late when the body arrived in the same
+//! chunk: those bytes have already been framed as lines. Whatever must change
+//! at a line boundary is therefore asked of the oracle at that very boundary
+//! ([`DataOracle::data_length`], or [`DataOracle::follow`] for the other
+//! kinds of data phase). The caller-side switches remain for what the caller
+//! knows before the bytes arrive (a prompt it is about to provoke, `+++`).
+//!
+//! # Cost
+//!
+//! Every byte is looked at a bounded number of times: lines and data blocks
+//! grow by appending, a terminator is recognised by comparing only the last
+//! `terminator.len()` bytes, and `\r\nNO CARRIER\r\n` is matched incrementally
+//! (a small automaton over the fixed pattern). Feeding one byte at a time
+//! costs about the same per byte as feeding everything at once.
+
+use alloc::vec::Vec;
+use core::mem;
+
+/// What the framer recognised in the module's output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Frame {
+    /// A complete line without its line ending (CR LF, LF, or CR alone). Empty
+    /// lines are skipped.
+    Line(Vec<u8>),
+    /// The data-phase prompt `>` (the module sends "\r\n> " or ">" with no
+    /// line ending). Only recognised while a prompt is expected (see
+    /// [`Framer::expect_prompt`]), and only at the start of a line.
+    Prompt,
+    /// A data block: exactly the number of bytes the line before it announced
+    /// (see [`DataOracle`]), or the bytes before a terminator (see
+    /// [`Framer::read_until`]). May contain CR, LF, '>', NUL, anything.
+    Data(Vec<u8>),
+    /// Bytes received in transparent mode (see [`Framer::set_transparent`]),
+    /// coalesced per [`Framer::feed`] call. Never empty.
+    Raw(Vec<u8>),
+    /// A line longer than the limit: its bytes are discarded up to the next
+    /// line ending. Reported once per such line, as soon as the limit is
+    /// exceeded, with its length so far (the limit plus one).
+    Overflow {
+        /// How many bytes of the line had been received when it was reported.
+        discarded: usize,
+    },
+}
+
+/// What follows a complete line, as decided by a [`DataOracle`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Follow {
+    /// More lines (the usual case).
+    Lines,
+    /// A data block of exactly this many bytes, starting right after the
+    /// line's full ending. `Data(0)` yields an empty [`Frame::Data`] at once.
+    Data(usize),
+    /// A data block running up to (not including) this terminator, which is
+    /// then framed normally, as with [`Framer::read_until`]. An empty
+    /// terminator yields an empty [`Frame::Data`] at once.
+    DataUntil(Vec<u8>),
+    /// Transparent mode starts right after the line's full ending, as with
+    /// [`Framer::set_transparent`]`(true)`.
+    Transparent,
+}
+
+/// Tells the framer which lines announce a data block (e.g. `+QIRD: 18` then
+/// CR LF then 18 bytes; `+QIURC: "recv",0,5` in direct-push mode;
+/// `CONNECT 1757` of QFREAD; `+QBLERECV: 0,"fff2",10`). The runtime implements
+/// it from the catalogue.
+///
+/// The oracle is consulted for every non-empty complete line (never for empty
+/// or overflowing lines), at the moment the line ends, so that the bytes right
+/// after it are framed accordingly even when they arrived in the same chunk.
+pub trait DataOracle {
+    /// For a complete line, the byte count of the data block that follows it
+    /// after its line ending, if any.
+    fn data_length(&self, line: &[u8]) -> Option<usize>;
+
+    /// For a complete line, what follows it. The default asks
+    /// [`data_length`](DataOracle::data_length); override it to start a data
+    /// block that ends at a terminator (an HTTP body after `CONNECT`) or
+    /// transparent mode (`CONNECT` of a transparent-mode open) right at the
+    /// line boundary.
+    fn follow(&self, line: &[u8]) -> Follow {
+        match self.data_length(line) {
+            Some(n) => Follow::Data(n),
+            None => Follow::Lines,
+        }
+    }
+}
+
+/// An oracle for which no line announces data.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NoData;
+
+impl DataOracle for NoData {
+    fn data_length(&self, _line: &[u8]) -> Option<usize> {
+        None
+    }
+}
+
+/// Any `Fn(&[u8]) -> Option<usize>` is an oracle (handy in tests and for
+/// simple callers).
+impl<F> DataOracle for F
+where
+    F: Fn(&[u8]) -> Option<usize>,
+{
+    fn data_length(&self, line: &[u8]) -> Option<usize> {
+        self(line)
+    }
+}
+
+/// The sequence that ends transparent mode (the module dropped the link).
+const NO_CARRIER: &[u8] = b"\r\nNO CARRIER\r\n";
+
+/// The line reported when [`NO_CARRIER`] ends transparent mode.
+const NO_CARRIER_LINE: &[u8] = b"NO CARRIER";
+
+/// What the bytes being received are part of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Mode {
+    /// A line, accumulated in `Framer::buf`.
+    Line,
+    /// A data block of known length; `remaining` bytes are still to come,
+    /// the ones received so far are in `Framer::buf`.
+    Counted { remaining: usize },
+    /// A data block running up to `terminator` (never empty here), received
+    /// so far in `Framer::buf`; the terminator is appended there too until it
+    /// is recognised, then cut off and framed again as ordinary output.
+    Until { terminator: Vec<u8> },
+    /// Transparent mode. `matched` bytes at the end of what was received are
+    /// a prefix of [`NO_CARRIER`]: they are held back (not yet in `raw`)
+    /// because they may still turn out to be the end of transparent mode.
+    /// They are not stored, being exactly `NO_CARRIER[..matched]`.
+    Transparent { matched: usize },
+}
+
+/// The sans-IO framer: feed it bytes, get [`Frame`]s.
+///
+/// State is kept across [`feed`](Framer::feed) calls so that any split of the
+/// input (a CR in one chunk and its LF in the next, a terminator cut in
+/// three, one byte per call) yields the same frames as the whole input at
+/// once; only [`Frame::Raw`] boundaries depend on the chunking.
+#[derive(Debug, Clone)]
+pub struct Framer {
+    /// The longest line kept, in bytes.
+    max_line: usize,
+    /// What incoming bytes belong to.
+    mode: Mode,
+    /// The unframed bytes of the current line or data block. One buffer
+    /// serves both because only one is ever in progress, which also makes
+    /// "whatever was received since the last frame" well defined when the
+    /// caller switches modes.
+    buf: Vec<u8>,
+    /// The current line overflowed (and was reported): drop bytes up to the
+    /// next line ending.
+    discarding: bool,
+    /// The last byte was a CR ending a line (or an overflowing line): an LF
+    /// right after it is the rest of that ending, not an empty line nor the
+    /// first byte of a data block. A flag rather than a look-ahead because
+    /// the LF may arrive in a later `feed`.
+    skip_lf: bool,
+    /// A prompt `>` was just reported: a space right after it belongs to it.
+    skip_space: bool,
+    /// The caller expects a prompt (see [`Framer::expect_prompt`]).
+    prompt_expected: bool,
+    /// Raw bytes not yet reported. Within a `feed`, transparent-mode bytes
+    /// gather here so that they come out as one [`Frame::Raw`]; it is flushed
+    /// before any other frame (to keep the order) and at the end of `feed`.
+    /// Between calls it holds only what a mode switch released (see
+    /// [`Framer::set_transparent`]).
+    raw: Vec<u8>,
+}
+
+impl Framer {
+    /// `max_line`: the longest line kept (bytes); longer lines become
+    /// [`Frame::Overflow`].
+    pub fn new(max_line: usize) -> Self {
+        Framer {
+            max_line,
+            mode: Mode::Line,
+            buf: Vec::new(),
+            discarding: false,
+            skip_lf: false,
+            skip_space: false,
+            prompt_expected: false,
+            raw: Vec::new(),
+        }
+    }
+
+    /// The longest line kept, in bytes.
+    pub fn max_line(&self) -> usize {
+        self.max_line
+    }
+
+    /// Feeds bytes as they arrive (any fragmentation, down to one byte at a
+    /// time); calls `out` for each complete frame in order.
+    ///
+    /// Raw bytes released by a mode switch since the last call (see
+    /// [`set_transparent`](Framer::set_transparent)) come out first; feeding
+    /// an empty slice just reports those.
+    pub fn feed(&mut self, bytes: &[u8], oracle: &dyn DataOracle, out: &mut dyn FnMut(Frame)) {
+        self.process(bytes, oracle, out);
+        self.flush_raw(out);
+    }
+
+    /// While true, a `>` at the start of a line is reported as
+    /// [`Frame::Prompt`] (and the flag clears itself). An optional single
+    /// space after '>' belongs to the prompt.
+    ///
+    /// Call it before sending the command that provokes the prompt
+    /// (`AT+QISEND=…`), so that the prompt is recognised whichever chunk it
+    /// arrives in.
+    pub fn expect_prompt(&mut self, expected: bool) {
+        self.prompt_expected = expected;
+    }
+
+    /// Whether a prompt is currently expected (see
+    /// [`expect_prompt`](Framer::expect_prompt)).
+    pub fn is_prompt_expected(&self) -> bool {
+        self.prompt_expected
+    }
+
+    /// The next bytes up to (not including) `terminator` are one
+    /// [`Frame::Data`]; the terminator itself is then framed normally (e.g.
+    /// `read_until(b"\r\nOK\r\n")` for an HTTP body after CONNECT yields
+    /// `Data(body)` then `Line("OK")`). Survives arbitrary fragmentation of
+    /// the terminator.
+    ///
+    /// Bytes received but not yet framed (a partial line) become the start of
+    /// the data; the rest of a line ending just received (an LF after CR) is
+    /// still skipped. This leaves transparent mode. An empty terminator yields
+    /// an empty `Data` (or the unframed bytes) at the next `feed`.
+    ///
+    /// When the data phase starts right after a line (`CONNECT`), prefer
+    /// [`DataOracle::follow`]: by the time the caller sees the line, the
+    /// bytes after it in the same chunk have been framed already.
+    pub fn read_until(&mut self, terminator: &[u8]) {
+        let data = self.take_unframed();
+        self.buf = data;
+        self.mode = Mode::Until {
+            terminator: terminator.to_vec(),
+        };
+    }
+
+    /// Transparent mode: every byte is passed through as [`Frame::Raw`]
+    /// (coalesced per `feed` call), except that the exact sequence
+    /// "\r\nNO CARRIER\r\n" (also split across feeds) ends transparent mode
+    /// and is reported as `Frame::Line(b"NO CARRIER")` — bytes before it are
+    /// Raw, bytes after it are framed normally.
+    ///
+    /// `set_transparent(false)` leaves transparent mode (the host sent
+    /// `+++`); bytes held back while checking for a partial
+    /// "\r\nNO CARRIER\r\n" match are flushed as Raw then, that is, first
+    /// thing at the next [`feed`](Framer::feed) (which may be empty).
+    ///
+    /// Entering transparent mode turns bytes received but not yet framed (a
+    /// partial line) into Raw. Switching to the mode the framer is already in
+    /// does nothing. When transparent mode starts right after a line
+    /// (`CONNECT`), prefer [`Follow::Transparent`] from the oracle.
+    pub fn set_transparent(&mut self, on: bool) {
+        match (on, self.is_transparent()) {
+            (true, false) => {
+                let pending = self.take_unframed();
+                self.raw.extend_from_slice(&pending);
+                self.mode = Mode::Transparent { matched: 0 };
+            }
+            (false, true) => {
+                let held = self.take_unframed();
+                self.raw.extend_from_slice(&held);
+            }
+            // Already in (or, for `false`, already out of) transparent mode.
+            _ => {}
+        }
+    }
+
+    /// Whether the framer is in transparent mode.
+    pub fn is_transparent(&self) -> bool {
+        matches!(self.mode, Mode::Transparent { .. })
+    }
+
+    /// Drops any partial line or pending data state (after a module reboot or
+    /// a resynchronisation): the framer is as [`new`](Framer::new) made it,
+    /// out of transparent mode, expecting no prompt, holding no bytes.
+    pub fn reset(&mut self) {
+        *self = Framer::new(self.max_line);
+    }
+
+    /// Ends whatever was in progress and returns the bytes received since the
+    /// last frame: a partial line (none if it overflowed: those were
+    /// reported), a partial data block, or the held-back prefix of
+    /// "\r\nNO CARRIER\r\n". Leaves line mode. `skip_lf` and `skip_space`
+    /// survive: they concern a frame already reported.
+    fn take_unframed(&mut self) -> Vec<u8> {
+        let held = match mem::replace(&mut self.mode, Mode::Line) {
+            Mode::Transparent { matched } => NO_CARRIER.get(..matched).unwrap_or_default(),
+            _ => &[],
+        };
+        let mut taken = mem::take(&mut self.buf);
+        if self.discarding {
+            taken.clear();
+            self.discarding = false;
+        }
+        taken.extend_from_slice(held);
+        taken
+    }
+
+    /// Frames `input`. Recursive only when a terminator is framed again (see
+    /// `Mode::Until`); each level then handles a strictly shorter terminator
+    /// than the one above, so the depth is bounded by the terminator's length.
+    fn process(&mut self, mut input: &[u8], oracle: &dyn DataOracle, out: &mut dyn FnMut(Frame)) {
+        // `read_until(b"")` completes without any byte.
+        self.complete_empty_until(out);
+
+        while let Some((&byte, rest)) = input.split_first() {
+            // The rest of the previous frame: the LF of a CR LF ending, or the
+            // space after a prompt. Checked in every mode, since a data block
+            // or transparent mode begins only after them.
+            if mem::take(&mut self.skip_lf) && byte == b'\n' {
+                input = rest;
+                continue;
+            }
+            if mem::take(&mut self.skip_space) && byte == b' ' {
+                input = rest;
+                continue;
+            }
+
+            match &mut self.mode {
+                Mode::Line => {
+                    self.line_byte(byte, oracle, out);
+                    input = rest;
+                }
+                Mode::Counted { remaining } => {
+                    // Take as much of the block as this chunk holds at once.
+                    let take = (*remaining).min(input.len());
+                    let (chunk, after) = input.split_at(take);
+                    *remaining -= take;
+                    let done = *remaining == 0;
+                    self.buf.extend_from_slice(chunk);
+                    input = after;
+                    if done {
+                        self.mode = Mode::Line;
+                        let data = mem::take(&mut self.buf);
+                        self.emit(Frame::Data(data), out);
+                    }
+                }
+                Mode::Until { terminator } => {
+                    self.buf.push(byte);
+                    input = rest;
+                    // Only the tail is compared, so the cost per byte is
+                    // bounded by the terminator's length, not the body's.
+                    if !terminator.is_empty() && self.buf.ends_with(terminator) {
+                        let terminator = mem::take(terminator);
+                        self.mode = Mode::Line;
+                        let body_len = self.buf.len().saturating_sub(terminator.len());
+                        self.buf.truncate(body_len);
+                        let data = mem::take(&mut self.buf);
+                        self.emit(Frame::Data(data), out);
+                        // The terminator (e.g. "\r\nOK\r\n") is ordinary output.
+                        self.process(&terminator, oracle, out);
+                    }
+                }
+                Mode::Transparent { matched } => {
+                    let matched = *matched;
+                    input = rest;
+                    let matched = self.transparent_byte(matched, byte);
+                    if matched >= NO_CARRIER.len() {
+                        self.mode = Mode::Line;
+                        self.emit(Frame::Line(NO_CARRIER_LINE.to_vec()), out);
+                    } else {
+                        self.mode = Mode::Transparent { matched };
+                    }
+                }
+            }
+        }
+    }
+
+    /// One byte of a line.
+    fn line_byte(&mut self, byte: u8, oracle: &dyn DataOracle, out: &mut dyn FnMut(Frame)) {
+        match byte {
+            b'\r' | b'\n' => {
+                // A CR ends the line at once (the module may send CR alone);
+                // an LF right after it is then swallowed as part of the ending.
+                self.skip_lf = byte == b'\r';
+                if mem::take(&mut self.discarding) || self.buf.is_empty() {
+                    // The end of an overflowing line (already reported), or
+                    // an empty line: nothing to report, nothing announced.
+                    return;
+                }
+                let follow = oracle.follow(&self.buf);
+                let line = mem::take(&mut self.buf);
+                self.emit(Frame::Line(line), out);
+                self.start(follow, out);
+            }
+            _ if self.discarding => {}
+            b'>' if self.prompt_expected && self.buf.is_empty() => {
+                self.prompt_expected = false;
+                self.skip_space = true;
+                self.emit(Frame::Prompt, out);
+            }
+            _ if self.buf.len() >= self.max_line => {
+                // Report now rather than at the line's end: the line may never
+                // end (garbage, unannounced binary data), and the caller
+                // should learn at once that something was lost.
+                let discarded = self.buf.len().saturating_add(1);
+                self.buf = Vec::new();
+                self.discarding = true;
+                self.emit(Frame::Overflow { discarded }, out);
+            }
+            _ => self.buf.push(byte),
+        }
+    }
+
+    /// Enters what the oracle said follows the line just reported.
+    fn start(&mut self, follow: Follow, out: &mut dyn FnMut(Frame)) {
+        match follow {
+            Follow::Lines => {}
+            Follow::Data(0) => self.emit(Frame::Data(Vec::new()), out),
+            Follow::Data(remaining) => self.mode = Mode::Counted { remaining },
+            Follow::DataUntil(terminator) => {
+                self.mode = Mode::Until { terminator };
+                self.complete_empty_until(out);
+            }
+            Follow::Transparent => self.mode = Mode::Transparent { matched: 0 },
+        }
+    }
+
+    /// An empty terminator ends its data block before any byte.
+    fn complete_empty_until(&mut self, out: &mut dyn FnMut(Frame)) {
+        if matches!(&self.mode, Mode::Until { terminator } if terminator.is_empty()) {
+            self.mode = Mode::Line;
+            let data = mem::take(&mut self.buf);
+            self.emit(Frame::Data(data), out);
+        }
+    }
+
+    /// One byte in transparent mode, `matched` bytes of [`NO_CARRIER`] being
+    /// held back; returns the new count. Bytes that can no longer be part of
+    /// the sequence are released to `raw`.
+    ///
+    /// On a mismatch all held bytes are released and the byte is tried again
+    /// as a possible start. In general (KMP) the longest held suffix that is
+    /// also a prefix of the pattern should stay held, but this pattern's only
+    /// such overlap is the CR ending "\r\nNO CARRIER\r", and keeping that CR
+    /// would pay off only if the byte were LF, which would have matched.
+    fn transparent_byte(&mut self, matched: usize, byte: u8) -> usize {
+        if NO_CARRIER.get(matched) == Some(&byte) {
+            return matched + 1;
+        }
+        self.raw
+            .extend_from_slice(NO_CARRIER.get(..matched).unwrap_or_default());
+        if NO_CARRIER.first() == Some(&byte) {
+            1
+        } else {
+            self.raw.push(byte);
+            0
+        }
+    }
+
+    /// Reports a frame, after any raw bytes gathered before it.
+    fn emit(&mut self, frame: Frame, out: &mut dyn FnMut(Frame)) {
+        self.flush_raw(out);
+        out(frame);
+    }
+
+    /// Reports the raw bytes gathered so far, if any, as one frame.
+    fn flush_raw(&mut self, out: &mut dyn FnMut(Frame)) {
+        if !self.raw.is_empty() {
+            out(Frame::Raw(mem::take(&mut self.raw)));
+        }
+    }
+}

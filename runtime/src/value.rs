@@ -1,0 +1,379 @@
+//! Parameter value types: every value that reaches the wire was checked
+//! against the catalogue's range, length and character rules when it was
+//! built, so an out-of-range value or a string that could smuggle a second
+//! command cannot be sent.
+
+use alloc::string::{String, ToString};
+use core::fmt;
+
+/// Why a value was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ValueError {
+    /// An integer outside its range.
+    OutOfRange {
+        /// The value given.
+        value: i64,
+        /// Smallest allowed.
+        min: i64,
+        /// Largest allowed.
+        max: i64,
+    },
+    /// A string whose byte length is outside its limits.
+    BadLength {
+        /// The length given.
+        len: usize,
+        /// Fewest bytes allowed.
+        min: usize,
+        /// Most bytes allowed.
+        max: usize,
+    },
+    /// A byte the module cannot carry in this position (CR, LF, `"`, NUL, other
+    /// control bytes; `,` in an unquoted value): it could end the command line
+    /// or start another field, so it is refused rather than escaped.
+    ForbiddenByte {
+        /// The byte.
+        byte: u8,
+        /// Its position in the value.
+        at: usize,
+    },
+    /// A character that is not a hex digit where only hex digits are allowed.
+    NotHex {
+        /// Its position in the value.
+        at: usize,
+    },
+    /// Text that does not have the required shape (IPv4 address, number, ...).
+    Malformed {
+        /// What was expected.
+        expected: &'static str,
+    },
+    /// A wire value that is not one of an enumeration's values.
+    UnknownValue {
+        /// The enumeration.
+        of: &'static str,
+    },
+}
+
+impl fmt::Display for ValueError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ValueError::OutOfRange { value, min, max } => {
+                write!(f, "{value} is outside the range {min}..={max}")
+            }
+            ValueError::BadLength { len, min, max } => {
+                write!(f, "length {len} bytes is outside {min}..={max}")
+            }
+            ValueError::ForbiddenByte { byte, at } => {
+                write!(f, "byte 0x{byte:02X} at {at} cannot be sent in this field")
+            }
+            ValueError::NotHex { at } => write!(f, "character at {at} is not a hex digit"),
+            ValueError::Malformed { expected } => write!(f, "expected {expected}"),
+            ValueError::UnknownValue { of } => write!(f, "not a value of {of}"),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for ValueError {}
+
+/// An integer bounded to `MIN..=MAX` by the catalogue.
+///
+/// ```
+/// use fcm242d::value::Int;
+/// type ConnectId = Int<0, 11>;
+/// assert!(ConnectId::new(11).is_ok());
+/// assert!(ConnectId::new(12).is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Int<const MIN: i64, const MAX: i64>(i64);
+
+impl<const MIN: i64, const MAX: i64> Int<MIN, MAX> {
+    /// Smallest allowed value.
+    pub const MIN: i64 = MIN;
+    /// Largest allowed value.
+    pub const MAX: i64 = MAX;
+
+    /// The value, if it lies in the range.
+    pub fn new(value: i64) -> Result<Self, ValueError> {
+        if (MIN..=MAX).contains(&value) {
+            Ok(Int(value))
+        } else {
+            Err(ValueError::OutOfRange {
+                value,
+                min: MIN,
+                max: MAX,
+            })
+        }
+    }
+
+    /// The number.
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+impl<const MIN: i64, const MAX: i64> fmt::Display for Int<MIN, MAX> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl<const MIN: i64, const MAX: i64> TryFrom<i64> for Int<MIN, MAX> {
+    type Error = ValueError;
+    fn try_from(v: i64) -> Result<Self, ValueError> {
+        Self::new(v)
+    }
+}
+
+/// Checks the bytes of a string field: `quoted` fields may not contain CR, LF,
+/// `"`, NUL or other control bytes; unquoted ones may not contain `,` either.
+fn check_bytes(s: &str, quoted: bool) -> Result<(), ValueError> {
+    for (at, &byte) in s.as_bytes().iter().enumerate() {
+        let control = byte < 0x20 || byte == 0x7F;
+        if control || byte == b'"' || (!quoted && byte == b',') {
+            return Err(ValueError::ForbiddenByte { byte, at });
+        }
+    }
+    Ok(())
+}
+
+fn check_len(s: &str, min: usize, max: usize) -> Result<(), ValueError> {
+    let len = s.len();
+    if len < min || len > max {
+        return Err(ValueError::BadLength { len, min, max });
+    }
+    Ok(())
+}
+
+macro_rules! text_type {
+    ($(#[$doc:meta])* $name:ident, quoted = $quoted:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name<const MIN: usize, const MAX: usize>(String);
+
+        impl<const MIN: usize, const MAX: usize> $name<MIN, MAX> {
+            /// Fewest bytes allowed.
+            pub const MIN_LEN: usize = MIN;
+            /// Most bytes allowed.
+            pub const MAX_LEN: usize = MAX;
+
+            /// The text, if its length and bytes are allowed.
+            pub fn new(s: impl Into<String>) -> Result<Self, ValueError> {
+                let s = s.into();
+                check_len(&s, MIN, MAX)?;
+                check_bytes(&s, $quoted)?;
+                Ok($name(s))
+            }
+
+            /// The text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl<const MIN: usize, const MAX: usize> fmt::Display for $name<MIN, MAX> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl<const MIN: usize, const MAX: usize> TryFrom<&str> for $name<MIN, MAX> {
+            type Error = ValueError;
+            fn try_from(s: &str) -> Result<Self, ValueError> {
+                Self::new(s)
+            }
+        }
+    };
+}
+
+text_type!(
+    /// A string written in double quotes, `MIN..=MAX` bytes long. CR, LF, `"`,
+    /// NUL and other control bytes are refused: the module has no escape for them.
+    ///
+    /// ```
+    /// use fcm242d::value::Text;
+    /// assert!(Text::<1, 32>::new("my-ssid").is_ok());
+    /// assert!(Text::<1, 32>::new("x\"\r\nAT+QRST").is_err());
+    /// ```
+    Text,
+    quoted = true
+);
+
+text_type!(
+    /// A string written without quotes, `MIN..=MAX` bytes long. Besides the
+    /// bytes [`Text`] refuses, `,` is refused: it would start another field.
+    Bare,
+    quoted = false
+);
+
+/// The largest length the catalogue leaves open.
+pub const UNBOUNDED: usize = usize::MAX;
+
+/// A string of hex digits, `MIN..=MAX` characters long (e.g. advertising data).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct HexText<const MIN: usize, const MAX: usize>(String);
+
+impl<const MIN: usize, const MAX: usize> HexText<MIN, MAX> {
+    /// The text, if it is all hex digits and its length is allowed.
+    pub fn new(s: impl Into<String>) -> Result<Self, ValueError> {
+        let s = s.into();
+        check_len(&s, MIN, MAX)?;
+        if let Some(at) = s.bytes().position(|b| !b.is_ascii_hexdigit()) {
+            return Err(ValueError::NotHex { at });
+        }
+        Ok(HexText(s))
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A 48-bit MAC or BLE device address written as 12 hex digits (`90395E8A70D1`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct HexAddr(String);
+
+impl HexAddr {
+    /// The address, if it is exactly 12 hex digits.
+    pub fn new(s: impl Into<String>) -> Result<Self, ValueError> {
+        let s = s.into();
+        check_len(&s, 12, 12)?;
+        if let Some(at) = s.bytes().position(|b| !b.is_ascii_hexdigit()) {
+            return Err(ValueError::NotHex { at });
+        }
+        Ok(HexAddr(s))
+    }
+
+    /// The 12 hex digits.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A BLE UUID: 4 hex digits (16-bit) or 32 hex digits (128-bit).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Uuid(String);
+
+impl Uuid {
+    /// The UUID, if it is 4 or 32 hex digits.
+    pub fn new(s: impl Into<String>) -> Result<Self, ValueError> {
+        let s = s.into();
+        if s.len() != 4 && s.len() != 32 {
+            return Err(ValueError::BadLength {
+                len: s.len(),
+                min: 4,
+                max: 32,
+            });
+        }
+        if let Some(at) = s.bytes().position(|b| !b.is_ascii_hexdigit()) {
+            return Err(ValueError::NotHex { at });
+        }
+        Ok(Uuid(s))
+    }
+
+    /// The hex digits.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An IP address or a domain name (quoted on the wire).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Host(String);
+
+impl Host {
+    /// The host, if it is non-empty and has no byte the module cannot carry.
+    pub fn new(s: impl Into<String>) -> Result<Self, ValueError> {
+        let s = s.into();
+        check_len(&s, 1, UNBOUNDED)?;
+        check_bytes(&s, true)?;
+        Ok(Host(s))
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Parses a dotted-decimal IPv4 address.
+pub fn parse_ipv4(s: &str) -> Result<core::net::Ipv4Addr, ValueError> {
+    s.parse().map_err(|_| ValueError::Malformed {
+        expected: "a dotted-decimal IPv4 address",
+    })
+}
+
+/// Parses a decimal integer (optionally negative).
+pub fn parse_int(s: &str) -> Result<i64, ValueError> {
+    s.trim().parse().map_err(|_| ValueError::Malformed {
+        expected: "a decimal integer",
+    })
+}
+
+/// Parses a hex integer with or without `0x`.
+pub fn parse_hex(s: &str) -> Result<i64, ValueError> {
+    let s = s.trim();
+    let digits = s
+        .strip_prefix("0x")
+        .or_else(|| s.strip_prefix("0X"))
+        .unwrap_or(s);
+    i64::from_str_radix(digits, 16).map_err(|_| ValueError::Malformed {
+        expected: "a hex integer",
+    })
+}
+
+/// A value that shows as `***` in logs and reports (keys and passwords).
+pub fn mask(secret: bool, value: &str) -> String {
+    if secret {
+        "***".to_string()
+    } else {
+        value.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ints_are_bounded() {
+        assert_eq!(Int::<1, 3>::new(2).map(Int::get), Ok(2));
+        assert!(matches!(
+            Int::<1, 3>::new(4),
+            Err(ValueError::OutOfRange {
+                value: 4,
+                min: 1,
+                max: 3
+            })
+        ));
+    }
+
+    #[test]
+    fn strings_refuse_injection_bytes() {
+        for bad in ["a\rb", "a\nb", "a\"b", "a\0b", "a\x1Ab", "a\x1Bb"] {
+            assert!(Text::<0, 64>::new(bad).is_err(), "{bad:?}");
+            assert!(Bare::<0, 64>::new(bad).is_err(), "{bad:?}");
+        }
+        assert!(Text::<0, 64>::new("a,b").is_ok());
+        assert!(Bare::<0, 64>::new("a,b").is_err());
+        assert!(Text::<0, 64>::new("Grüße").is_ok());
+    }
+
+    #[test]
+    fn lengths_count_bytes() {
+        assert!(Text::<1, 2>::new("ü").is_ok());
+        assert!(Text::<1, 1>::new("ü").is_err());
+        assert!(Text::<1, 4>::new("").is_err());
+    }
+
+    #[test]
+    fn addresses_and_uuids() {
+        assert!(HexAddr::new("90395E8A70D1").is_ok());
+        assert!(HexAddr::new("90:39:5E:8A:70:D1").is_err());
+        assert!(Uuid::new("FFF2").is_ok());
+        assert!(Uuid::new("FFF").is_err());
+        assert!(Uuid::new("0000FFF200001000800000805F9B34FB").is_ok());
+        assert_eq!(parse_hex("0x0035"), Ok(53));
+        assert_eq!(parse_hex("FF"), Ok(255));
+    }
+}
