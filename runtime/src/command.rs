@@ -93,6 +93,17 @@ pub struct DataPhase {
     pub max_length: Option<usize>,
 }
 
+/// What follows a `CONNECT` final result of a form that reads data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterConnect {
+    /// Nothing special (a data prompt or transparent mode, if anything).
+    Nothing,
+    /// `CONNECT <n>`, then exactly n bytes, then a final result (QFREAD).
+    Length,
+    /// `CONNECT`, then a body up to the final `OK` (QHTTPREAD).
+    UntilOk,
+}
+
 /// A response or URC line type.
 pub trait Line: Sized {
     /// Reads the line (without its line ending).
@@ -137,6 +148,8 @@ pub trait AtCommand: Sized {
     const COMPLETION: Option<UrcKind>;
     /// Whether a successful response switches to transparent mode.
     const ENTERS_TRANSPARENT: bool;
+    /// What follows `CONNECT`, for forms that read data after it.
+    const AFTER_CONNECT: AfterConnect;
     /// The type of the form's information lines.
     type Line: Line;
 
@@ -149,4 +162,7 @@ pub trait AtCommand: Sized {
     fn time_limit_ms(&self) -> Option<u64>;
     /// The payload length this value announces for its data phase.
     fn payload_length(&self) -> Option<usize>;
+    /// For an information line of this form that announces a data block
+    /// (`+QIRD: <read_actual_length>`), the block's length.
+    fn data_length_of(line: &str) -> Option<usize>;
 }

@@ -10,7 +10,10 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+#[cfg(feature = "std")]
+pub mod client;
 pub mod command;
+pub mod engine;
 pub mod framer;
 pub mod generated;
 pub mod grammar;

@@ -188,6 +188,7 @@ pub mod qbleinit {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = ReadLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -208,6 +209,10 @@ pub mod qbleinit {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -243,6 +248,7 @@ pub mod qbleinit {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -296,6 +302,10 @@ pub mod qbleinit {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -369,6 +379,7 @@ pub mod qbleaddr {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = ReadLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -389,6 +400,10 @@ pub mod qbleaddr {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -467,6 +482,7 @@ pub mod qblename {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = ReadLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -487,6 +503,10 @@ pub mod qblename {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -518,6 +538,7 @@ pub mod qblename {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -555,6 +576,10 @@ pub mod qblename {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -659,6 +684,7 @@ pub mod qbleadvparam {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = ReadLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -679,6 +705,10 @@ pub mod qbleadvparam {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -714,6 +744,7 @@ pub mod qbleadvparam {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -771,6 +802,10 @@ pub mod qbleadvparam {
             let _ = self;
             None
         }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
+            None
+        }
     }
 }
 /// `AT+QBLEADVDATA`: This command sets BLE advertising data when the module is operating as a peripheral device.
@@ -809,6 +844,7 @@ pub mod qbleadvdata {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -846,6 +882,10 @@ pub mod qbleadvdata {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -894,6 +934,7 @@ pub mod qblegattssrv {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -931,6 +972,10 @@ pub mod qblegattssrv {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -983,6 +1028,7 @@ pub mod qblegattschar {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -1039,6 +1085,10 @@ pub mod qblegattschar {
             let _ = self;
             None
         }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
+            None
+        }
     }
 }
 /// `AT+QBLEGATTSSRVDONE`: This command completes adding a BLE service when the module is operating as a peripheral device.
@@ -1074,6 +1124,7 @@ pub mod qblegattssrvdone {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -1094,6 +1145,10 @@ pub mod qblegattssrvdone {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -1219,6 +1274,7 @@ pub mod qbleadvstart {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = ReadLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -1239,6 +1295,10 @@ pub mod qbleadvstart {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -1265,6 +1325,7 @@ pub mod qbleadvstart {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -1285,6 +1346,10 @@ pub mod qbleadvstart {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -1320,6 +1385,7 @@ pub mod qbleadvstop {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -1340,6 +1406,10 @@ pub mod qbleadvstop {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -1394,6 +1464,7 @@ pub mod qblegattsntfy {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -1477,6 +1548,10 @@ pub mod qblegattsntfy {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -1708,6 +1783,7 @@ pub mod qblescan {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = ReadLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -1728,6 +1804,10 @@ pub mod qblescan {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -1971,6 +2051,7 @@ pub mod qblescan {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = WriteLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -2025,6 +2106,10 @@ pub mod qblescan {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -2128,6 +2213,7 @@ pub mod qblescanparam {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = ReadLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -2148,6 +2234,10 @@ pub mod qblescanparam {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -2183,6 +2273,7 @@ pub mod qblescanparam {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -2241,6 +2332,10 @@ pub mod qblescanparam {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -2336,6 +2431,7 @@ pub mod qbleconn {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -2403,6 +2499,10 @@ pub mod qbleconn {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -2541,6 +2641,7 @@ pub mod qbleconnparam {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = ReadLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -2561,6 +2662,10 @@ pub mod qbleconnparam {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -2604,6 +2709,7 @@ pub mod qbleconnparam {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -2689,6 +2795,10 @@ pub mod qbleconnparam {
             let _ = self;
             None
         }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
+            None
+        }
     }
 }
 /// `AT+QBLECFGMTU`: This command configures the maximum transmission unit for BLE when the module is a central device.
@@ -2768,6 +2878,7 @@ pub mod qblecfgmtu {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = ReadLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -2788,6 +2899,10 @@ pub mod qblecfgmtu {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -2819,6 +2934,7 @@ pub mod qblecfgmtu {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -2857,6 +2973,10 @@ pub mod qblecfgmtu {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -2951,6 +3071,7 @@ pub mod qblegattcntfcfg {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -3018,6 +3139,10 @@ pub mod qblegattcntfcfg {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -3104,6 +3229,7 @@ pub mod qblegattcrd {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = WriteLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -3160,6 +3286,10 @@ pub mod qblegattcrd {
             let _ = self;
             None
         }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
+            None
+        }
     }
 }
 /// `AT+QBLEGATTCWRCMD`: This command sends GATT data by writing commands when the module is operating as a central device.
@@ -3212,6 +3342,7 @@ pub mod qblegattcwrcmd {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -3297,6 +3428,10 @@ pub mod qblegattcwrcmd {
             let _ = self;
             None
         }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
+            None
+        }
     }
 }
 /// `AT+QBLEGATTCWRREQ`: This command sends GATT data by writing requests when the module is operating as a central device.
@@ -3349,6 +3484,7 @@ pub mod qblegattcwrreq {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -3434,6 +3570,10 @@ pub mod qblegattcwrreq {
             let _ = self;
             None
         }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
+            None
+        }
     }
 }
 /// `AT+QBLEDISCONN`: This command disconnects a BLE connection when the module is operating as a central device or a peripheral device.
@@ -3472,6 +3612,7 @@ pub mod qbledisconn {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -3518,6 +3659,10 @@ pub mod qbledisconn {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -3650,6 +3795,7 @@ pub mod qblestat {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = ExecuteLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -3670,6 +3816,10 @@ pub mod qblestat {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -3775,6 +3925,7 @@ pub mod qbletranmode {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = true;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -3828,6 +3979,10 @@ pub mod qbletranmode {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -3967,6 +4122,7 @@ pub mod qfopen {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = TestLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -3987,6 +4143,10 @@ pub mod qfopen {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -4089,6 +4249,7 @@ pub mod qfopen {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = ReadLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -4109,6 +4270,10 @@ pub mod qfopen {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -4184,6 +4349,7 @@ pub mod qfopen {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = WriteLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -4237,6 +4403,10 @@ pub mod qfopen {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -4298,6 +4468,7 @@ pub mod qfread {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = TestLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -4318,6 +4489,10 @@ pub mod qfread {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -4351,6 +4526,7 @@ pub mod qfread {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Length;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -4404,6 +4580,10 @@ pub mod qfread {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -4465,6 +4645,7 @@ pub mod qfwrite {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = TestLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -4485,6 +4666,10 @@ pub mod qfwrite {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -4597,6 +4782,7 @@ pub mod qfwrite {
         });
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = WriteLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -4675,6 +4861,10 @@ pub mod qfwrite {
             let _ = self;
             None::<i64>.and_then(|v| usize::try_from(v).ok())
         }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
+            None
+        }
     }
 }
 /// `AT+QFCLOSE`: Closes a file and ends the operation to the file.
@@ -4730,6 +4920,7 @@ pub mod qfclose {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = TestLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -4750,6 +4941,10 @@ pub mod qfclose {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -4779,6 +4974,7 @@ pub mod qfclose {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -4816,6 +5012,10 @@ pub mod qfclose {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -4885,6 +5085,7 @@ pub mod qflst {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -4905,6 +5106,10 @@ pub mod qflst {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -4992,6 +5197,7 @@ pub mod qflst {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = WriteLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -5029,6 +5235,10 @@ pub mod qflst {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -5113,6 +5323,7 @@ pub mod qflst {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = ExecuteLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -5129,6 +5340,10 @@ pub mod qflst {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -5186,6 +5401,7 @@ pub mod qfdel {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = TestLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -5206,6 +5422,10 @@ pub mod qfdel {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -5237,6 +5457,7 @@ pub mod qfdel {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -5276,6 +5497,10 @@ pub mod qfdel {
             let _ = self;
             None
         }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
+            None
+        }
     }
 }
 /// `AT`: If no command is entered after the AT token, OK will be returned.
@@ -5308,6 +5533,7 @@ pub mod at {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -5324,6 +5550,10 @@ pub mod at {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -5359,6 +5589,7 @@ pub mod qrst {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -5375,6 +5606,10 @@ pub mod qrst {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -5452,6 +5687,7 @@ pub mod qversion {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = ExecuteLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -5472,6 +5708,10 @@ pub mod qversion {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -5558,6 +5798,7 @@ pub mod qecho {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -5595,6 +5836,10 @@ pub mod qecho {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -5767,6 +6012,7 @@ pub mod qgetip {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = WriteLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -5804,6 +6050,10 @@ pub mod qgetip {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -5895,6 +6145,7 @@ pub mod qsetband {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -5949,6 +6200,10 @@ pub mod qsetband {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -6016,6 +6271,7 @@ pub mod qsetband {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = ReadLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -6036,6 +6292,10 @@ pub mod qsetband {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -6074,6 +6334,7 @@ pub mod qwlanota {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -6111,6 +6372,10 @@ pub mod qwlanota {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -6188,6 +6453,7 @@ pub mod qwlmac {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = ExecuteLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -6208,6 +6474,10 @@ pub mod qwlmac {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -6370,6 +6640,7 @@ pub mod qsclk {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = ReadLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -6390,6 +6661,10 @@ pub mod qsclk {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -6425,6 +6700,7 @@ pub mod qsclk {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -6479,6 +6755,10 @@ pub mod qsclk {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -6583,6 +6863,7 @@ pub mod qcfg {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = TestLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -6599,6 +6880,10 @@ pub mod qcfg {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -6704,6 +6989,7 @@ pub mod qcfg {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = UrcPinLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -6768,6 +7054,10 @@ pub mod qcfg {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -7254,6 +7544,7 @@ pub mod qhttpcfg {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = TestLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -7274,6 +7565,10 @@ pub mod qhttpcfg {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -7346,6 +7641,7 @@ pub mod qhttpcfg {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = UrlLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -7388,6 +7684,10 @@ pub mod qhttpcfg {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -7460,6 +7760,7 @@ pub mod qhttpcfg {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = HeaderLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -7502,6 +7803,10 @@ pub mod qhttpcfg {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -7579,6 +7884,7 @@ pub mod qhttpcfg {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = AuthLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -7621,6 +7927,10 @@ pub mod qhttpcfg {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -7694,6 +8004,7 @@ pub mod qhttpcfg {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = SslctxidLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -7734,6 +8045,10 @@ pub mod qhttpcfg {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -7805,6 +8120,7 @@ pub mod qhttpcfg {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = RspHeaderLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -7847,6 +8163,10 @@ pub mod qhttpcfg {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -7919,6 +8239,7 @@ pub mod qhttpcfg {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = RspoutAutoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -7961,6 +8282,10 @@ pub mod qhttpcfg {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -8029,6 +8354,7 @@ pub mod qhttpcfg {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = ClosedIndLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -8068,6 +8394,10 @@ pub mod qhttpcfg {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -8179,6 +8509,7 @@ pub mod qhttpcfg {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = FormOptionLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -8263,6 +8594,10 @@ pub mod qhttpcfg {
             let _ = self;
             None
         }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
+            None
+        }
     }
 }
 /// `AT+QHTTPGET`: Sends a GET request to the HTTP(S) server.
@@ -8338,6 +8673,7 @@ pub mod qhttpget {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = TestLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -8358,6 +8694,10 @@ pub mod qhttpget {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -8389,6 +8729,7 @@ pub mod qhttpget {
             crate::generated::urcs::UrcKind::Qhttpget,
         );
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -8435,6 +8776,10 @@ pub mod qhttpget {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -8600,6 +8945,7 @@ pub mod qhttppost {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = TestLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -8622,6 +8968,10 @@ pub mod qhttppost {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -8718,6 +9068,7 @@ pub mod qhttppost {
             crate::generated::urcs::UrcKind::Qhttppost,
         );
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = WriteLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -8800,6 +9151,10 @@ pub mod qhttppost {
         }
         fn payload_length(&self) -> Option<usize> {
             Some(self.data_length.get()).and_then(|v| usize::try_from(v).ok())
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
+            None
         }
     }
 }
@@ -8964,6 +9319,7 @@ pub mod qhttpput {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = TestLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -8986,6 +9342,10 @@ pub mod qhttpput {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -9082,6 +9442,7 @@ pub mod qhttpput {
             crate::generated::urcs::UrcKind::Qhttpput,
         );
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = WriteLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -9165,6 +9526,10 @@ pub mod qhttpput {
         fn payload_length(&self) -> Option<usize> {
             Some(self.data_length.get()).and_then(|v| usize::try_from(v).ok())
         }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
+            None
+        }
     }
 }
 /// `AT+QHTTPREAD`: After sending HTTP(S) GET/POST/PUT requests, HTTP(S) response information can be retrieved from the HTTP(S) server by AT+QHTTPREAD.
@@ -9243,6 +9608,7 @@ pub mod qhttpread {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = TestLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -9263,6 +9629,10 @@ pub mod qhttpread {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -9294,6 +9664,7 @@ pub mod qhttpread {
             crate::generated::urcs::UrcKind::Qhttpread,
         );
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::UntilOk;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -9342,6 +9713,10 @@ pub mod qhttpread {
             let _ = self;
             None
         }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
+            None
+        }
     }
 }
 /// `AT+QHTTPSTOP`: MCU can cancel HTTP(S) GET/POST/PUT request, and disconnect the session with HTTP(S) server via this command.
@@ -9375,6 +9750,7 @@ pub mod qhttpstop {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -9395,6 +9771,10 @@ pub mod qhttpstop {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -9421,6 +9801,7 @@ pub mod qhttpstop {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -9441,6 +9822,10 @@ pub mod qhttpstop {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -10712,6 +11097,7 @@ pub mod qmtcfg {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = TestLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -10732,6 +11118,10 @@ pub mod qmtcfg {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -10810,6 +11200,7 @@ pub mod qmtcfg {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = VersionLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -10866,6 +11257,10 @@ pub mod qmtcfg {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -10975,6 +11370,7 @@ pub mod qmtcfg {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = SslLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -11061,6 +11457,10 @@ pub mod qmtcfg {
             let _ = self;
             None
         }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
+            None
+        }
     }
     /// `AT+QMTCFG="keepalive",<client_idx>[,<keep_alive_time>]`
     ///
@@ -11141,6 +11541,7 @@ pub mod qmtcfg {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = KeepaliveLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -11201,6 +11602,10 @@ pub mod qmtcfg {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -11278,6 +11683,7 @@ pub mod qmtcfg {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = SessionLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -11337,6 +11743,10 @@ pub mod qmtcfg {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -11534,6 +11944,7 @@ pub mod qmtcfg {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = WillLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -11679,6 +12090,10 @@ pub mod qmtcfg {
             let _ = self;
             None
         }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
+            None
+        }
     }
     /// `AT+QMTCFG="recv/mode",<client_idx>[,<msg_recv_mode>]`
     ///
@@ -11754,6 +12169,7 @@ pub mod qmtcfg {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = RecvModeLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -11813,6 +12229,10 @@ pub mod qmtcfg {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -11917,6 +12337,7 @@ pub mod qmtcfg {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = DataformatLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -12000,6 +12421,10 @@ pub mod qmtcfg {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -12130,6 +12555,7 @@ pub mod qmtcfg {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = TimeoutLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -12232,6 +12658,10 @@ pub mod qmtcfg {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -12364,6 +12794,7 @@ pub mod qmtcfg {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = AliauthLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -12464,6 +12895,10 @@ pub mod qmtcfg {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -12572,6 +13007,7 @@ pub mod qmtcfg {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = OnenetLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -12655,6 +13091,10 @@ pub mod qmtcfg {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -12844,6 +13284,7 @@ pub mod qmtopen {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = TestLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -12864,6 +13305,10 @@ pub mod qmtopen {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -12971,6 +13416,7 @@ pub mod qmtopen {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = ReadLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -12991,6 +13437,10 @@ pub mod qmtopen {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -13032,6 +13482,7 @@ pub mod qmtopen {
             crate::generated::urcs::UrcKind::Qmtopen,
         );
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -13100,6 +13551,10 @@ pub mod qmtopen {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -13220,6 +13675,7 @@ pub mod qmtclose {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = TestLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -13240,6 +13696,10 @@ pub mod qmtclose {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -13273,6 +13733,7 @@ pub mod qmtclose {
             crate::generated::urcs::UrcKind::Qmtclose,
         );
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -13311,6 +13772,10 @@ pub mod qmtclose {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -13582,6 +14047,7 @@ pub mod qmtconn {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = TestLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -13602,6 +14068,10 @@ pub mod qmtconn {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -13689,6 +14159,7 @@ pub mod qmtconn {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = ReadLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -13709,6 +14180,10 @@ pub mod qmtconn {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -13760,6 +14235,7 @@ pub mod qmtconn {
             crate::generated::urcs::UrcKind::Qmtconn,
         );
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -13854,6 +14330,10 @@ pub mod qmtconn {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -13974,6 +14454,7 @@ pub mod qmtdisc {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = TestLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -13994,6 +14475,10 @@ pub mod qmtdisc {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -14027,6 +14512,7 @@ pub mod qmtdisc {
             crate::generated::urcs::UrcKind::Qmtdisc,
         );
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -14065,6 +14551,10 @@ pub mod qmtdisc {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -14291,6 +14781,7 @@ pub mod qmtsub {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = TestLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -14311,6 +14802,10 @@ pub mod qmtsub {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -14362,6 +14857,7 @@ pub mod qmtsub {
             crate::generated::urcs::UrcKind::Qmtsub,
         );
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -14483,6 +14979,10 @@ pub mod qmtsub {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -14639,6 +15139,7 @@ pub mod qmtuns {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = TestLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -14659,6 +15160,10 @@ pub mod qmtuns {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -14702,6 +15207,7 @@ pub mod qmtuns {
             crate::generated::urcs::UrcKind::Qmtuns,
         );
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -14790,6 +15296,10 @@ pub mod qmtuns {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -15097,6 +15607,7 @@ pub mod qmtpub {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = TestLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -15117,6 +15628,10 @@ pub mod qmtpub {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -15172,6 +15687,7 @@ pub mod qmtpub {
             crate::generated::urcs::UrcKind::Qmtpub,
         );
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -15280,6 +15796,10 @@ pub mod qmtpub {
         }
         fn payload_length(&self) -> Option<usize> {
             self.length.map(|v| v.get()).and_then(|v| usize::try_from(v).ok())
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
+            None
         }
     }
 }
@@ -15550,6 +16070,7 @@ pub mod qmtrecv {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -15570,6 +16091,10 @@ pub mod qmtrecv {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -15728,6 +16253,7 @@ pub mod qmtrecv {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = ReadLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -15748,6 +16274,10 @@ pub mod qmtrecv {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -15892,6 +16422,7 @@ pub mod qmtrecv {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = WriteLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -15947,6 +16478,10 @@ pub mod qmtrecv {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -16122,6 +16657,7 @@ pub mod qping {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = TestLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -16142,6 +16678,10 @@ pub mod qping {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -16185,6 +16725,7 @@ pub mod qping {
             crate::generated::urcs::UrcKind::Qping,
         );
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -16263,6 +16804,10 @@ pub mod qping {
             let _ = self;
             None
         }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
+            None
+        }
     }
 }
 /// `AT+QIDNSGIP`: Gets an IP address by domain name.
@@ -16320,6 +16865,7 @@ pub mod qidnsgip {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = TestLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -16340,6 +16886,10 @@ pub mod qidnsgip {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -16371,6 +16921,7 @@ pub mod qidnsgip {
             crate::generated::urcs::UrcKind::QiurcDnsgip,
         );
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -16408,6 +16959,10 @@ pub mod qidnsgip {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -16502,6 +17057,7 @@ pub mod qntp {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = TestLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -16518,6 +17074,10 @@ pub mod qntp {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -16555,6 +17115,7 @@ pub mod qntp {
             crate::generated::urcs::UrcKind::Qntp,
         );
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -16611,6 +17172,10 @@ pub mod qntp {
             let _ = self;
             None
         }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
+            None
+        }
     }
     /// `AT+QNTP`
     ///
@@ -16637,6 +17202,7 @@ pub mod qntp {
             crate::generated::urcs::UrcKind::Qntp,
         );
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -16653,6 +17219,10 @@ pub mod qntp {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -17784,6 +18354,7 @@ pub mod qsslcfg {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = TestLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -17804,6 +18375,10 @@ pub mod qsslcfg {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -17899,6 +18474,7 @@ pub mod qsslcfg {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = SslversionLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -17958,6 +18534,10 @@ pub mod qsslcfg {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -18053,6 +18633,7 @@ pub mod qsslcfg {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = SeclevelLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -18109,6 +18690,10 @@ pub mod qsslcfg {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -18211,6 +18796,7 @@ pub mod qsslcfg {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = CiphersuiteLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -18270,6 +18856,10 @@ pub mod qsslcfg {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -18373,6 +18963,7 @@ pub mod qsslcfg {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = NegotiatetimeLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -18433,6 +19024,10 @@ pub mod qsslcfg {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -18528,6 +19123,7 @@ pub mod qsslcfg {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = SniLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -18584,6 +19180,10 @@ pub mod qsslcfg {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -18679,6 +19279,7 @@ pub mod qsslcfg {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = CacertLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -18738,6 +19339,10 @@ pub mod qsslcfg {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -18836,6 +19441,7 @@ pub mod qsslcfg {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = ClientcertLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -18895,6 +19501,10 @@ pub mod qsslcfg {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -19020,6 +19630,7 @@ pub mod qsslcfg {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = ClientkeyLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -19100,6 +19711,10 @@ pub mod qsslcfg {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -19195,6 +19810,7 @@ pub mod qsslcfg {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = IgnorelocaltimeLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -19254,6 +19870,10 @@ pub mod qsslcfg {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -19352,6 +19972,7 @@ pub mod qsslcfg {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = SessionCacheLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -19411,6 +20032,10 @@ pub mod qsslcfg {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -19586,6 +20211,7 @@ pub mod qsslopen {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = TestLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -19608,6 +20234,10 @@ pub mod qsslopen {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -19653,6 +20283,7 @@ pub mod qsslopen {
             crate::generated::urcs::UrcKind::Qsslopen,
         );
         const ENTERS_TRANSPARENT: bool = true;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -19757,6 +20388,10 @@ pub mod qsslopen {
             let _ = self;
             None
         }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
+            None
+        }
     }
 }
 /// `AT+QSSLSEND`: Sends data via SSL connection.
@@ -19855,6 +20490,7 @@ pub mod qsslsend {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = TestLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -19875,6 +20511,10 @@ pub mod qsslsend {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -19913,6 +20553,7 @@ pub mod qsslsend {
         });
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -19951,6 +20592,10 @@ pub mod qsslsend {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -19993,6 +20638,7 @@ pub mod qsslsend {
         });
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -20048,6 +20694,10 @@ pub mod qsslsend {
         }
         fn payload_length(&self) -> Option<usize> {
             Some(self.send_length.get()).and_then(|v| usize::try_from(v).ok())
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
+            None
         }
     }
 }
@@ -20146,6 +20796,7 @@ pub mod qsslrecv {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = TestLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -20166,6 +20817,10 @@ pub mod qsslrecv {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -20286,6 +20941,7 @@ pub mod qsslrecv {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = WriteLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -20341,6 +20997,12 @@ pub mod qsslrecv {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            if let Ok(l) = <WriteLine0 as crate::command::Line>::parse(line) {
+                return usize::try_from(l.have_readlen).ok();
+            }
             None
         }
     }
@@ -20436,6 +21098,7 @@ pub mod qsslclose {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = TestLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -20456,6 +21119,10 @@ pub mod qsslclose {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -20489,6 +21156,7 @@ pub mod qsslclose {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -20547,6 +21215,10 @@ pub mod qsslclose {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -20793,6 +21465,7 @@ pub mod qsslstate {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -20813,6 +21486,10 @@ pub mod qsslstate {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -21017,6 +21694,7 @@ pub mod qsslstate {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = ReadLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -21037,6 +21715,10 @@ pub mod qsslstate {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -21252,6 +21934,7 @@ pub mod qsslstate {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = WriteLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -21306,6 +21989,10 @@ pub mod qsslstate {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -21510,6 +22197,7 @@ pub mod qsslstate {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = ExecuteLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -21530,6 +22218,10 @@ pub mod qsslstate {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -22491,6 +23183,7 @@ pub mod qicfg {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = TestLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -22511,6 +23204,10 @@ pub mod qicfg {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -22586,6 +23283,7 @@ pub mod qicfg {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = TranspktsizeLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -22629,6 +23327,10 @@ pub mod qicfg {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -22704,6 +23406,7 @@ pub mod qicfg {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = TranswaittmLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -22747,6 +23450,10 @@ pub mod qicfg {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -22821,6 +23528,7 @@ pub mod qicfg {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = TcpAcceptLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -22860,6 +23568,10 @@ pub mod qicfg {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -22935,6 +23647,7 @@ pub mod qicfg {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = QisendTimeoutLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -22975,6 +23688,10 @@ pub mod qicfg {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -23045,6 +23762,7 @@ pub mod qicfg {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = PassiveclosedLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -23084,6 +23802,10 @@ pub mod qicfg {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -23194,6 +23916,7 @@ pub mod qicfg {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = DataformatLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -23263,6 +23986,10 @@ pub mod qicfg {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -23337,6 +24064,7 @@ pub mod qicfg {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = CloseModeLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -23379,6 +24107,10 @@ pub mod qicfg {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -23531,6 +24263,7 @@ pub mod qicfg {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = TcpKaliveLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -23639,6 +24372,10 @@ pub mod qicfg {
             let _ = self;
             None
         }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
+            None
+        }
     }
     /// `AT+QICFG="tcp/tw_cycle"[,<tw_enable>]`
     ///
@@ -23711,6 +24448,7 @@ pub mod qicfg {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = TcpTwCycleLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -23750,6 +24488,10 @@ pub mod qicfg {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -23827,6 +24569,7 @@ pub mod qicfg {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = UdpBroadcastLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -23869,6 +24612,10 @@ pub mod qicfg {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -24210,6 +24957,7 @@ pub mod qiopen {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = TestLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -24230,6 +24978,10 @@ pub mod qiopen {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -24296,6 +25048,7 @@ pub mod qiopen {
             crate::generated::urcs::UrcKind::Qiopen,
         );
         const ENTERS_TRANSPARENT: bool = true;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -24463,6 +25216,10 @@ pub mod qiopen {
             let _ = self;
             None
         }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
+            None
+        }
     }
 }
 /// `AT+QICLOSE`: Closes a specified socket service.
@@ -24556,6 +25313,7 @@ pub mod qiclose {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = TestLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -24576,6 +25334,10 @@ pub mod qiclose {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -24609,6 +25371,7 @@ pub mod qiclose {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -24664,6 +25427,10 @@ pub mod qiclose {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -24928,6 +25695,7 @@ pub mod qistate {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -24948,6 +25716,10 @@ pub mod qistate {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -25139,6 +25911,7 @@ pub mod qistate {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = ReadLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -25159,6 +25932,10 @@ pub mod qistate {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -25350,6 +26127,7 @@ pub mod qistate {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = ExecuteLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -25370,6 +26148,10 @@ pub mod qistate {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -25566,6 +26348,7 @@ pub mod qistate {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = WriteLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -25604,6 +26387,10 @@ pub mod qistate {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -25728,6 +26515,7 @@ pub mod qisend {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = TestLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -25748,6 +26536,10 @@ pub mod qisend {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -25786,6 +26578,7 @@ pub mod qisend {
         });
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -25824,6 +26617,10 @@ pub mod qisend {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -25866,6 +26663,7 @@ pub mod qisend {
         });
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -25922,6 +26720,10 @@ pub mod qisend {
         fn payload_length(&self) -> Option<usize> {
             Some(self.send_length.get()).and_then(|v| usize::try_from(v).ok())
         }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
+            None
+        }
     }
     /// `AT+QISEND=<connectID>,<send_length>,<remoteIP>,<remote_port>`
     ///
@@ -25968,6 +26770,7 @@ pub mod qisend {
         });
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -26050,6 +26853,10 @@ pub mod qisend {
         }
         fn payload_length(&self) -> Option<usize> {
             Some(self.send_length.get()).and_then(|v| usize::try_from(v).ok())
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
+            None
         }
     }
     /// `AT+QISEND=<connectID>,0`
@@ -26160,6 +26967,7 @@ pub mod qisend {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = WriteConnectId0Line;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -26200,6 +27008,10 @@ pub mod qisend {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -26299,6 +27111,7 @@ pub mod qird {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = TestLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -26315,6 +27128,10 @@ pub mod qird {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -26444,6 +27261,7 @@ pub mod qird {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = WriteConnectIdReadLengthLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -26502,6 +27320,14 @@ pub mod qird {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            if let Ok(l) = <WriteConnectIdReadLengthLine0 as crate::command::Line>::parse(
+                line,
+            ) {
+                return usize::try_from(l.read_actual_length).ok();
+            }
             None
         }
     }
@@ -26658,6 +27484,7 @@ pub mod qird {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = WriteConnectIdLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -26696,6 +27523,12 @@ pub mod qird {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            if let Ok(l) = <WriteConnectIdLine0 as crate::command::Line>::parse(line) {
+                return usize::try_from(l.read_actual_length).ok();
+            }
             None
         }
     }
@@ -26811,6 +27644,7 @@ pub mod qird {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = WriteConnectId0Line;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -26851,6 +27685,10 @@ pub mod qird {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -27009,6 +27847,7 @@ pub mod qiaccept {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = TestLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -27029,6 +27868,10 @@ pub mod qiaccept {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -27145,6 +27988,7 @@ pub mod qiaccept {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = WriteLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -27219,6 +28063,10 @@ pub mod qiaccept {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -27375,6 +28223,7 @@ pub mod qiswtmd {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = TestLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -27395,6 +28244,10 @@ pub mod qiswtmd {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -27429,6 +28282,7 @@ pub mod qiswtmd {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = true;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -27485,6 +28339,10 @@ pub mod qiswtmd {
             let _ = self;
             None
         }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
+            None
+        }
     }
 }
 /// `AT+QIGETERROR`: If ERROR is returned after executing TCP/IP commands, the detailed information about an error code can be queried via AT+QIGETERROR.
@@ -27520,6 +28378,7 @@ pub mod qigeterror {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -27540,6 +28399,10 @@ pub mod qigeterror {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -27625,6 +28488,7 @@ pub mod qigeterror {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = ExecuteLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -27645,6 +28509,10 @@ pub mod qigeterror {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -27682,6 +28550,7 @@ pub mod ato {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = true;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -27698,6 +28567,10 @@ pub mod ato {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -27739,6 +28612,7 @@ pub mod escape {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -27755,6 +28629,10 @@ pub mod escape {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -27872,6 +28750,7 @@ pub mod qstast {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = ExecuteLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -27892,6 +28771,10 @@ pub mod qstast {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -28014,6 +28897,7 @@ pub mod qstadhcp {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = ReadLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -28034,6 +28918,10 @@ pub mod qstadhcp {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -28065,6 +28953,7 @@ pub mod qstadhcp {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -28102,6 +28991,10 @@ pub mod qstadhcp {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -28146,6 +29039,7 @@ pub mod qstastatic {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -28227,6 +29121,10 @@ pub mod qstastatic {
             let _ = self;
             None
         }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
+            None
+        }
     }
 }
 /// `AT+QSTASTOP`: Disables STA mode.
@@ -28260,6 +29158,7 @@ pub mod qstastop {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -28280,6 +29179,10 @@ pub mod qstastop {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -28324,6 +29227,7 @@ pub mod qsoftap {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -28377,6 +29281,10 @@ pub mod qsoftap {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -28494,6 +29402,7 @@ pub mod qapstate {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = ExecuteLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -28514,6 +29423,10 @@ pub mod qapstate {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -28558,6 +29471,7 @@ pub mod qapstatic {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -28639,6 +29553,10 @@ pub mod qapstatic {
             let _ = self;
             None
         }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
+            None
+        }
     }
 }
 /// `AT+QSOFTAPSTOP`: Disables AP mode.
@@ -28672,6 +29590,7 @@ pub mod qsoftapstop {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -28692,6 +29611,10 @@ pub mod qsoftapstop {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -28736,6 +29659,7 @@ pub mod qstaapinfo {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -28791,6 +29715,10 @@ pub mod qstaapinfo {
             let _ = self;
             None
         }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
+            None
+        }
     }
 }
 /// `AT+QSTAAPINFODEF`: Connects a hotspot to enable STA mode and saves the connected hotspot information.
@@ -28833,6 +29761,7 @@ pub mod qstaapinfodef {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -28886,6 +29815,10 @@ pub mod qstaapinfodef {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -29019,6 +29952,7 @@ pub mod qgetwifistate {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = ExecuteLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -29039,6 +29973,10 @@ pub mod qgetwifistate {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -29185,6 +30123,7 @@ pub mod qwscan {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = ExecuteLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -29205,6 +30144,10 @@ pub mod qwscan {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -29266,6 +30209,7 @@ pub mod qidnscfg {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = TestLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -29286,6 +30230,10 @@ pub mod qidnscfg {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -29372,6 +30320,7 @@ pub mod qidnscfg {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = ReadLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -29392,6 +30341,10 @@ pub mod qidnscfg {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -29427,6 +30380,7 @@ pub mod qidnscfg {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -29483,6 +30437,10 @@ pub mod qidnscfg {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -29569,6 +30527,7 @@ pub mod qwebcfg {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -29608,6 +30567,10 @@ pub mod qwebcfg {
             let _ = self;
             None
         }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
+            None
+        }
     }
 }
 /// `AT+QSTAAPINFORMV`: Clears the saved hotspot information.
@@ -29641,6 +30604,7 @@ pub mod qstaapinformv {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -29661,6 +30625,10 @@ pub mod qstaapinformv {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }
@@ -29747,6 +30715,7 @@ pub mod qairkiss {
         const DATA_PHASE: Option<crate::command::DataPhase> = None;
         const COMPLETION: Option<crate::generated::urcs::UrcKind> = None;
         const ENTERS_TRANSPARENT: bool = false;
+        const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -29784,6 +30753,10 @@ pub mod qairkiss {
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
+            None
+        }
+        fn data_length_of(line: &str) -> Option<usize> {
+            let _ = line;
             None
         }
     }

@@ -272,6 +272,48 @@ fn completion(form: &FormPlan<'_>, plan: &Plan<'_>) -> TokenStream {
     quote!(None)
 }
 
+fn after_connect(form: &FormPlan<'_>) -> TokenStream {
+    for r in &form.form.responses {
+        let data = r.after_result.as_ref().and_then(|a| a.data.as_ref());
+        match (r.result, data) {
+            (FinalResult::ConnectN, Some(_)) => {
+                return quote!(crate::command::AfterConnect::Length)
+            }
+            (FinalResult::Connect, Some(d)) if d.until.is_some() => {
+                return quote!(crate::command::AfterConnect::UntilOk)
+            }
+            _ => {}
+        }
+    }
+    quote!(crate::command::AfterConnect::Nothing)
+}
+
+/// The body of `data_length_of`: read the line as each data-announcing line type.
+fn data_length_of(cmd: &Command, scope: &Scope<'_>, form: &FormPlan<'_>) -> TokenStream {
+    let mut tries = Vec::new();
+    for l in &form.lines {
+        let Some(len) = &l.data_length else { continue };
+        let Some(r) = resolve(&cmd.params, len) else {
+            continue;
+        };
+        let kind = types::kind(&cmd.params[r.param], scope.enums.get(&r.param));
+        let field = format_ident!("{}", crate::emit::names::snake(&cmd.params[r.param].name));
+        let lt = format_ident!("{}", l.type_name);
+        if let Some(v) = types::int_value(&kind, &quote!(l.#field)) {
+            tries.push(quote! {
+                if let Ok(l) = <#lt as crate::command::Line>::parse(line) {
+                    return usize::try_from(#v).ok();
+                }
+            });
+        }
+    }
+    if tries.is_empty() {
+        quote!(let _ = line; None)
+    } else {
+        quote!(#(#tries)* None)
+    }
+}
+
 fn command_doc(cmd: &Command) -> String {
     let mut d = format!(
         "`{}`: {}",
@@ -492,6 +534,8 @@ fn command_module(c: &CommandPlan<'_>, plan: &Plan<'_>) -> TokenStream {
             }
             None => quote!(None),
         };
+        let after_connect = after_connect(f);
+        let data_len = data_length_of(cmd, &output, f);
         let uses_self_in_tl = tl_body.to_string().contains("self");
         let tl_self = if uses_self_in_tl {
             quote!()
@@ -514,6 +558,7 @@ fn command_module(c: &CommandPlan<'_>, plan: &Plan<'_>) -> TokenStream {
                 const DATA_PHASE: Option<crate::command::DataPhase> = #dp;
                 const COMPLETION: Option<crate::generated::urcs::UrcKind> = #comp;
                 const ENTERS_TRANSPARENT: bool = #transparent;
+                const AFTER_CONNECT: crate::command::AfterConnect = #after_connect;
                 type Line = #line_type;
                 fn encode(&self) -> alloc::string::String {
                     #[allow(unused_mut)]
@@ -524,6 +569,7 @@ fn command_module(c: &CommandPlan<'_>, plan: &Plan<'_>) -> TokenStream {
                 fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> { #parse }
                 fn time_limit_ms(&self) -> Option<u64> { #tl_self #tl_body }
                 fn payload_length(&self) -> Option<usize> { #pl_self #payload }
+                fn data_length_of(line: &str) -> Option<usize> { #data_len }
             }
         });
     }
@@ -638,7 +684,6 @@ pub fn render(catalog: &Catalog, plan: &Plan<'_>) -> Result<Vec<(String, String)
         #(#modules)*
         #any
     };
-    let _ = FinalResult::Ok;
     Ok(vec![
         ("commands.rs".into(), format_file(commands)?),
         ("urcs.rs".into(), format_file(urcs::render(plan))?),
