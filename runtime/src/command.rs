@@ -166,3 +166,19 @@ pub trait AtCommand: Sized {
     /// (`+QIRD: <read_actual_length>`), the block's length.
     fn data_length_of(line: &str) -> Option<usize>;
 }
+
+/// One template of the catalogue with its reader: what conformance checks and
+/// round-trip tests iterate over.
+#[derive(Debug, Clone, Copy)]
+pub struct Template {
+    /// The command (`AT+QIOPEN`) or URC (`+QIURC`) it belongs to.
+    pub owner: &'static str,
+    /// The form's syntax (for information lines: the form they answer).
+    pub form: &'static str,
+    /// The template text.
+    pub template: &'static str,
+    /// The name of its grammar rule.
+    pub rule: &'static str,
+    /// Decodes a line with the template's type and writes it back.
+    pub reencode: fn(&str) -> Result<String, DecodeError>,
+}

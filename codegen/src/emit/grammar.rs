@@ -69,6 +69,14 @@ fn seq(shape: &Shape, items: &[Item], first_has_comma: bool) -> String {
         parts.push(match item {
             Item::Field(ps) => format!("{comma}{}", pieces(shape, ps)),
             Item::Alt(a, b) => format!("{comma}({} | {})", occ_rule(shape, a), occ_rule(shape, b)),
+            Item::Optional {
+                repeat: false,
+                group,
+                ..
+            } => {
+                // Each optional group is its own rule, so a decoder sees whether it was there.
+                format!("({})?", flag_rule(shape, *group))
+            }
             Item::Optional { items, repeat, .. } => {
                 let inner = seq(shape, items, k > 0 || first_has_comma);
                 format!("({inner}){}", if *repeat { "*" } else { "?" })
@@ -76,6 +84,32 @@ fn seq(shape: &Shape, items: &[Item], first_has_comma: bool) -> String {
         });
     }
     parts.join(" ~ ")
+}
+
+/// The rule that marks a literal-only optional group as present.
+pub fn flag_rule(shape: &Shape, group: usize) -> String {
+    format!("{}__g{group}", shape.rule)
+}
+
+/// Definitions of the optional groups' rules.
+fn flag_rules(out: &mut String, shape: &Shape, items: &[Item], first_has_comma: bool) {
+    for (k, item) in items.iter().enumerate() {
+        if let Item::Optional {
+            items: inner,
+            repeat: false,
+            group,
+        } = item
+        {
+            let comma = k > 0 || first_has_comma;
+            let _ = writeln!(
+                out,
+                "{} = ${{ {} }}",
+                flag_rule(shape, *group),
+                seq(shape, inner, comma)
+            );
+            flag_rules(out, shape, inner, comma);
+        }
+    }
 }
 
 fn prefix(shape: &Shape) -> String {
@@ -96,10 +130,10 @@ fn rules(out: &mut String, shape: &Shape, params: &[Param], doc: &str) {
     let mut body = prefix(shape);
     let args = match shape.items.as_slice() {
         [Item::Optional {
-            items,
             repeat: false,
+            group,
             ..
-        }] if shape.args_optional => seq(shape, items, false),
+        }] if shape.args_optional => flag_rule(shape, *group),
         items => seq(shape, items, false),
     };
     if shape.args_optional {
@@ -115,6 +149,7 @@ fn rules(out: &mut String, shape: &Shape, params: &[Param], doc: &str) {
         body = "\"\"".into();
     }
     let _ = writeln!(out, "{} = ${{ SOI ~ {body} ~ EOI }}", shape.rule);
+    flag_rules(out, shape, &shape.items, false);
     for item in &shape.items {
         for occ in item.occurrences() {
             let p = param_of(params, occ);

@@ -4812,6 +4812,7 @@ pub mod qfwrite {
                 line,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
+            let mut flag0 = false;
             for (rule, text) in caps {
                 match rule {
                     crate::grammar::Rule::c_qfwrite_1__p0 => {
@@ -4823,6 +4824,9 @@ pub mod qfwrite {
                     crate::grammar::Rule::c_qfwrite_1__p2 => {
                         v[2] = Some(text);
                     }
+                    crate::grammar::Rule::c_qfwrite_1__g0 => {
+                        flag0 = true;
+                    }
                     _ => {}
                 }
             }
@@ -4832,7 +4836,7 @@ pub mod qfwrite {
                     crate::value::parse_int(s)
                         .map_err(|e| crate::wire::DecodeError::value("filehandle", e))?
                 },
-                length_group: if v[1].is_some() || v[2].is_some() {
+                length_group: if flag0 {
                     Some(WriteLengthGroup {
                         length: {
                             let s = crate::wire::req(v[1], "length")?;
@@ -5052,7 +5056,10 @@ pub mod qflst {
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match s {
                 "UFS:" => Ok(Self::Ufs),
-                other => Ok(Self::Other(alloc::string::String::from(other))),
+                other => {
+                    crate::value::Text::<0, { crate::value::UNBOUNDED }>::new(other)
+                        .map(|t| Self::Other(alloc::string::String::from(t.as_str())))
+                }
             }
         }
         /// The value's meaning, in the manual's words.
@@ -6831,15 +6838,25 @@ pub mod qcfg {
     pub struct Test {}
     /// `+QCFG: "urc/pin",<enable>[,<pulse>]`: an information line of `AT+QCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
-    pub struct TestLine {}
+    pub struct TestLine {
+        /// Whether the optional part printed as placeholders (`[,<…>]`) is there.
+        pub with_group0: bool,
+    }
     impl crate::command::Line for TestLine {
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
+            let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qcfg_0_0,
                 "+QCFG: \"urc/pin\",<enable>[,<pulse>]",
                 line,
             )?;
-            Ok(TestLine {})
+            let mut flag0 = false;
+            for (rule, text) in caps {
+                let _ = text;
+                if rule == crate::grammar::Rule::r_qcfg_0_0__g0 {
+                    flag0 = true;
+                }
+            }
+            Ok(TestLine { with_group0: flag0 })
         }
         fn render(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -6848,6 +6865,10 @@ pub mod qcfg {
             w.raw("\"urc/pin\"");
             w.field();
             w.raw("<enable>");
+            if self.with_group0 {
+                w.field();
+                w.raw("<pulse>");
+            }
             w.finish()
         }
     }
@@ -7016,6 +7037,7 @@ pub mod qcfg {
                 line,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
+            let mut flag0 = false;
             for (rule, text) in caps {
                 match rule {
                     crate::grammar::Rule::c_qcfg_1__p0 => {
@@ -7024,11 +7046,14 @@ pub mod qcfg {
                     crate::grammar::Rule::c_qcfg_1__p1 => {
                         v[1] = Some(text);
                     }
+                    crate::grammar::Rule::c_qcfg_1__g0 => {
+                        flag0 = true;
+                    }
                     _ => {}
                 }
             }
             Ok(UrcPin {
-                enable_group: if v[0].is_some() || v[1].is_some() {
+                enable_group: if flag0 {
                     Some(UrcPinEnableGroup {
                         enable: {
                             let s = crate::wire::req(v[0], "enable")?;
@@ -8542,6 +8567,7 @@ pub mod qhttpcfg {
                 line,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
+            let mut flag0 = false;
             for (rule, text) in caps {
                 match rule {
                     crate::grammar::Rule::c_qhttpcfg_8__p0 => {
@@ -8553,11 +8579,14 @@ pub mod qhttpcfg {
                     crate::grammar::Rule::c_qhttpcfg_8__p2 => {
                         v[2] = Some(text);
                     }
+                    crate::grammar::Rule::c_qhttpcfg_8__g0 => {
+                        flag0 = true;
+                    }
                     _ => {}
                 }
             }
             Ok(FormOption {
-                name_group: if v[0].is_some() || v[1].is_some() || v[2].is_some() {
+                name_group: if flag0 {
                     Some(FormOptionNameGroup {
                         name: {
                             let s = crate::wire::req(v[0], "name")?;
@@ -9099,6 +9128,7 @@ pub mod qhttppost {
                 line,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
+            let mut flag0 = false;
             for (rule, text) in caps {
                 match rule {
                     crate::grammar::Rule::c_qhttppost_1__p0 => {
@@ -9110,6 +9140,9 @@ pub mod qhttppost {
                     crate::grammar::Rule::c_qhttppost_1__p2 => {
                         v[2] = Some(text);
                     }
+                    crate::grammar::Rule::c_qhttppost_1__g0 => {
+                        flag0 = true;
+                    }
                     _ => {}
                 }
             }
@@ -9120,7 +9153,7 @@ pub mod qhttppost {
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("data_length", e))?
                 },
-                input_time_group: if v[1].is_some() || v[2].is_some() {
+                input_time_group: if flag0 {
                     Some(WriteInputTimeGroup {
                         input_time: {
                             let s = crate::wire::req(v[1], "input_time")?;
@@ -9473,6 +9506,7 @@ pub mod qhttpput {
                 line,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
+            let mut flag0 = false;
             for (rule, text) in caps {
                 match rule {
                     crate::grammar::Rule::c_qhttpput_1__p0 => {
@@ -9484,6 +9518,9 @@ pub mod qhttpput {
                     crate::grammar::Rule::c_qhttpput_1__p2 => {
                         v[2] = Some(text);
                     }
+                    crate::grammar::Rule::c_qhttpput_1__g0 => {
+                        flag0 = true;
+                    }
                     _ => {}
                 }
             }
@@ -9494,7 +9531,7 @@ pub mod qhttpput {
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("data_length", e))?
                 },
-                input_time_group: if v[1].is_some() || v[2].is_some() {
+                input_time_group: if flag0 {
                     Some(WriteInputTimeGroup {
                         input_time: {
                             let s = crate::wire::req(v[1], "input_time")?;
@@ -11402,6 +11439,7 @@ pub mod qmtcfg {
                 line,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
+            let mut flag0 = false;
             for (rule, text) in caps {
                 match rule {
                     crate::grammar::Rule::c_qmtcfg_2__p0 => {
@@ -11413,6 +11451,9 @@ pub mod qmtcfg {
                     crate::grammar::Rule::c_qmtcfg_2__p2 => {
                         v[2] = Some(text);
                     }
+                    crate::grammar::Rule::c_qmtcfg_2__g0 => {
+                        flag0 = true;
+                    }
                     _ => {}
                 }
             }
@@ -11423,7 +11464,7 @@ pub mod qmtcfg {
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("client_idx", e))?
                 },
-                ssl_enable_group: if v[1].is_some() || v[2].is_some() {
+                ssl_enable_group: if flag0 {
                     Some(SslSslEnableGroup {
                         ssl_enable: {
                             let s = crate::wire::req(v[1], "SSL_enable")?;
@@ -11829,6 +11870,7 @@ pub mod qmtcfg {
                 line,
             )?;
             let mut v: [Option<&str>; 5] = [None; 5];
+            let mut flag0 = false;
             for (rule, text) in caps {
                 match rule {
                     crate::grammar::Rule::r_qmtcfg_5_0__p0 => {
@@ -11846,6 +11888,9 @@ pub mod qmtcfg {
                     crate::grammar::Rule::r_qmtcfg_5_0__p4 => {
                         v[4] = Some(text);
                     }
+                    crate::grammar::Rule::r_qmtcfg_5_0__g0 => {
+                        flag0 = true;
+                    }
                     _ => {}
                 }
             }
@@ -11855,9 +11900,7 @@ pub mod qmtcfg {
                     WillFlag::from_wire(crate::wire::unquote(s))
                         .map_err(|e| crate::wire::DecodeError::value("will_flag", e))?
                 },
-                will_qos_group: if v[1].is_some() || v[2].is_some() || v[3].is_some()
-                    || v[4].is_some()
-                {
+                will_qos_group: if flag0 {
                     Some(WillLineWillQosGroup {
                         will_qos: {
                             let s = crate::wire::req(v[1], "will_qos")?;
@@ -11994,6 +12037,8 @@ pub mod qmtcfg {
                 line,
             )?;
             let mut v: [Option<&str>; 6] = [None; 6];
+            let mut flag0 = false;
+            let mut flag1 = false;
             for (rule, text) in caps {
                 match rule {
                     crate::grammar::Rule::c_qmtcfg_5__p0 => {
@@ -12014,6 +12059,12 @@ pub mod qmtcfg {
                     crate::grammar::Rule::c_qmtcfg_5__p5 => {
                         v[5] = Some(text);
                     }
+                    crate::grammar::Rule::c_qmtcfg_5__g0 => {
+                        flag0 = true;
+                    }
+                    crate::grammar::Rule::c_qmtcfg_5__g1 => {
+                        flag1 = true;
+                    }
                     _ => {}
                 }
             }
@@ -12024,9 +12075,7 @@ pub mod qmtcfg {
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("client_idx", e))?
                 },
-                will_flag_group: if v[1].is_some() || v[2].is_some() || v[3].is_some()
-                    || v[4].is_some() || v[5].is_some()
-                {
+                will_flag_group: if flag0 {
                     Some(WillWillFlagGroup {
                         will_flag: {
                             let s = crate::wire::req(v[1], "will_flag")?;
@@ -12036,9 +12085,7 @@ pub mod qmtcfg {
                                     e,
                                 ))?
                         },
-                        will_qos_group: if v[2].is_some() || v[3].is_some()
-                            || v[4].is_some() || v[5].is_some()
-                        {
+                        will_qos_group: if flag1 {
                             Some(WillWillFlagGroupWillQosGroup {
                                 will_qos: {
                                     let s = crate::wire::req(v[2], "will_qos")?;
@@ -12370,6 +12417,7 @@ pub mod qmtcfg {
                 line,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
+            let mut flag0 = false;
             for (rule, text) in caps {
                 match rule {
                     crate::grammar::Rule::c_qmtcfg_7__p0 => {
@@ -12381,6 +12429,9 @@ pub mod qmtcfg {
                     crate::grammar::Rule::c_qmtcfg_7__p2 => {
                         v[2] = Some(text);
                     }
+                    crate::grammar::Rule::c_qmtcfg_7__g0 => {
+                        flag0 = true;
+                    }
                     _ => {}
                 }
             }
@@ -12391,7 +12442,7 @@ pub mod qmtcfg {
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("client_idx", e))?
                 },
-                send_mode_group: if v[1].is_some() || v[2].is_some() {
+                send_mode_group: if flag0 {
                     Some(DataformatSendModeGroup {
                         send_mode: {
                             let s = crate::wire::req(v[1], "send_mode")?;
@@ -12593,6 +12644,7 @@ pub mod qmtcfg {
                 line,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
+            let mut flag0 = false;
             for (rule, text) in caps {
                 match rule {
                     crate::grammar::Rule::c_qmtcfg_8__p0 => {
@@ -12607,6 +12659,9 @@ pub mod qmtcfg {
                     crate::grammar::Rule::c_qmtcfg_8__p3 => {
                         v[3] = Some(text);
                     }
+                    crate::grammar::Rule::c_qmtcfg_8__g0 => {
+                        flag0 = true;
+                    }
                     _ => {}
                 }
             }
@@ -12617,8 +12672,7 @@ pub mod qmtcfg {
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("client_idx", e))?
                 },
-                pkt_timeout_group: if v[1].is_some() || v[2].is_some() || v[3].is_some()
-                {
+                pkt_timeout_group: if flag0 {
                     Some(TimeoutPktTimeoutGroup {
                         pkt_timeout: {
                             let s = crate::wire::req(v[1], "pkt_timeout")?;
@@ -12832,6 +12886,7 @@ pub mod qmtcfg {
                 line,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
+            let mut flag0 = false;
             for (rule, text) in caps {
                 match rule {
                     crate::grammar::Rule::c_qmtcfg_9__p0 => {
@@ -12846,6 +12901,9 @@ pub mod qmtcfg {
                     crate::grammar::Rule::c_qmtcfg_9__p3 => {
                         v[3] = Some(text);
                     }
+                    crate::grammar::Rule::c_qmtcfg_9__g0 => {
+                        flag0 = true;
+                    }
                     _ => {}
                 }
             }
@@ -12856,8 +12914,7 @@ pub mod qmtcfg {
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("client_idx", e))?
                 },
-                product_key_group: if v[1].is_some() || v[2].is_some() || v[3].is_some()
-                {
+                product_key_group: if flag0 {
                     Some(AliauthProductKeyGroup {
                         product_key: {
                             let s = crate::wire::req(v[1], "product_key")?;
@@ -13040,6 +13097,7 @@ pub mod qmtcfg {
                 line,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
+            let mut flag0 = false;
             for (rule, text) in caps {
                 match rule {
                     crate::grammar::Rule::c_qmtcfg_10__p0 => {
@@ -13051,6 +13109,9 @@ pub mod qmtcfg {
                     crate::grammar::Rule::c_qmtcfg_10__p2 => {
                         v[2] = Some(text);
                     }
+                    crate::grammar::Rule::c_qmtcfg_10__g0 => {
+                        flag0 = true;
+                    }
                     _ => {}
                 }
             }
@@ -13061,7 +13122,7 @@ pub mod qmtcfg {
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("client_idx", e))?
                 },
-                product_id_group: if v[1].is_some() || v[2].is_some() {
+                product_id_group: if flag0 {
                     Some(OnenetProductIdGroup {
                         product_id: {
                             let s = crate::wire::req(v[1], "productID")?;
@@ -14271,6 +14332,7 @@ pub mod qmtconn {
                 line,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
+            let mut flag0 = false;
             for (rule, text) in caps {
                 match rule {
                     crate::grammar::Rule::c_qmtconn_2__p0 => {
@@ -14284,6 +14346,9 @@ pub mod qmtconn {
                     }
                     crate::grammar::Rule::c_qmtconn_2__p3 => {
                         v[3] = Some(text);
+                    }
+                    crate::grammar::Rule::c_qmtconn_2__g0 => {
+                        flag0 = true;
                     }
                     _ => {}
                 }
@@ -14300,7 +14365,7 @@ pub mod qmtconn {
                     crate::value::Text::new(crate::wire::unquote(s))
                         .map_err(|e| crate::wire::DecodeError::value("clientID", e))?
                 },
-                username_group: if v[2].is_some() || v[3].is_some() {
+                username_group: if flag0 {
                     Some(WriteUsernameGroup {
                         username: {
                             let s = crate::wire::req(v[2], "username")?;
@@ -16755,6 +16820,7 @@ pub mod qping {
                 line,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
+            let mut flag0 = false;
             for (rule, text) in caps {
                 match rule {
                     crate::grammar::Rule::c_qping_1__p0 => {
@@ -16766,6 +16832,9 @@ pub mod qping {
                     crate::grammar::Rule::c_qping_1__p2 => {
                         v[2] = Some(text);
                     }
+                    crate::grammar::Rule::c_qping_1__g0 => {
+                        flag0 = true;
+                    }
                     _ => {}
                 }
             }
@@ -16775,7 +16844,7 @@ pub mod qping {
                     crate::value::Host::new(crate::wire::unquote(s))
                         .map_err(|e| crate::wire::DecodeError::value("host", e))?
                 },
-                timeout_group: if v[1].is_some() || v[2].is_some() {
+                timeout_group: if flag0 {
                     Some(WriteTimeoutGroup {
                         timeout: {
                             let s = crate::wire::req(v[1], "timeout")?;
@@ -17009,13 +17078,20 @@ pub mod qntp {
                 line,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
+            let mut flag0 = false;
             for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qntp_0_0__p0 {
-                    v[0] = Some(text);
+                match rule {
+                    crate::grammar::Rule::r_qntp_0_0__p0 => {
+                        v[0] = Some(text);
+                    }
+                    crate::grammar::Rule::r_qntp_0_0__g0 => {
+                        flag0 = true;
+                    }
+                    _ => {}
                 }
             }
             Ok(TestLine {
-                auto_set_time_group: if v[0].is_some() {
+                auto_set_time_group: if flag0 {
                     Some(TestLineAutoSetTimeGroup {
                         auto_set_time: v[0]
                             .map(|s| Ok::<
@@ -19662,6 +19738,7 @@ pub mod qsslcfg {
                 line,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
+            let mut flag0 = false;
             for (rule, text) in caps {
                 match rule {
                     crate::grammar::Rule::c_qsslcfg_8__p0 => {
@@ -19673,6 +19750,9 @@ pub mod qsslcfg {
                     crate::grammar::Rule::c_qsslcfg_8__p2 => {
                         v[2] = Some(text);
                     }
+                    crate::grammar::Rule::c_qsslcfg_8__g0 => {
+                        flag0 = true;
+                    }
                     _ => {}
                 }
             }
@@ -19683,7 +19763,7 @@ pub mod qsslcfg {
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("SSL_ctxID", e))?
                 },
-                client_key_path_group: if v[1].is_some() || v[2].is_some() {
+                client_key_path_group: if flag0 {
                     Some(ClientkeyClientKeyPathGroup {
                         client_key_path: {
                             let s = crate::wire::req(v[1], "client_key_path")?;
@@ -23944,6 +24024,7 @@ pub mod qicfg {
                 line,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
+            let mut flag0 = false;
             for (rule, text) in caps {
                 match rule {
                     crate::grammar::Rule::c_qicfg_6__p0 => {
@@ -23952,11 +24033,14 @@ pub mod qicfg {
                     crate::grammar::Rule::c_qicfg_6__p1 => {
                         v[1] = Some(text);
                     }
+                    crate::grammar::Rule::c_qicfg_6__g0 => {
+                        flag0 = true;
+                    }
                     _ => {}
                 }
             }
             Ok(Dataformat {
-                send_data_format_group: if v[0].is_some() || v[1].is_some() {
+                send_data_format_group: if flag0 {
                     Some(DataformatSendDataFormatGroup {
                         send_data_format: {
                             let s = crate::wire::req(v[0], "send_data_format")?;
@@ -24301,6 +24385,7 @@ pub mod qicfg {
                 line,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
+            let mut flag0 = false;
             for (rule, text) in caps {
                 match rule {
                     crate::grammar::Rule::c_qicfg_8__p0 => {
@@ -24315,13 +24400,14 @@ pub mod qicfg {
                     crate::grammar::Rule::c_qicfg_8__p3 => {
                         v[3] = Some(text);
                     }
+                    crate::grammar::Rule::c_qicfg_8__g0 => {
+                        flag0 = true;
+                    }
                     _ => {}
                 }
             }
             Ok(TcpKalive {
-                kalive_onoff_group: if v[0].is_some() || v[1].is_some() || v[2].is_some()
-                    || v[3].is_some()
-                {
+                kalive_onoff_group: if flag0 {
                     Some(TcpKaliveKaliveOnoffGroup {
                         kalive_onoff: {
                             let s = crate::wire::req(v[0], "kalive_onoff")?;
@@ -24918,7 +25004,7 @@ pub mod qiopen {
             w.field();
             {
                 let v = &self.service_type;
-                w.quoted(v.as_str());
+                w.raw(v.as_str());
             }
             w.field();
             w.raw("<IP_address>/<domain_name>");
@@ -25101,6 +25187,7 @@ pub mod qiopen {
                 line,
             )?;
             let mut v: [Option<&str>; 8] = [None; 8];
+            let mut flag0 = false;
             for (rule, text) in caps {
                 match rule {
                     crate::grammar::Rule::c_qiopen_1__p0 => {
@@ -25126,6 +25213,9 @@ pub mod qiopen {
                     }
                     crate::grammar::Rule::c_qiopen_1__p7 => {
                         v[7] = Some(text);
+                    }
+                    crate::grammar::Rule::c_qiopen_1__g0 => {
+                        flag0 = true;
                     }
                     _ => {}
                 }
@@ -25173,7 +25263,7 @@ pub mod qiopen {
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("remote_port", e))?
                 },
-                local_port_group: if v[5].is_some() || v[6].is_some() || v[7].is_some() {
+                local_port_group: if flag0 {
                     Some(WriteLocalPortGroup {
                         local_port: {
                             let s = crate::wire::req(v[5], "local_port")?;
@@ -32797,3 +32887,3531 @@ impl AnyCommand {
         }
     }
 }
+/// Every command form of the catalogue, with a reader that decodes a command line and encodes it back.
+pub static FORM_TEMPLATES: &[crate::command::Template] = &[
+    crate::command::Template {
+        owner: "AT+QBLEINIT",
+        form: "AT+QBLEINIT?",
+        template: "AT+QBLEINIT?",
+        rule: "c_qbleinit_0",
+        reencode: |l| {
+            <qbleinit::Read as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QBLEINIT",
+        form: "AT+QBLEINIT=<role>[,<auto_adv>]",
+        template: "AT+QBLEINIT=<role>[,<auto_adv>]",
+        rule: "c_qbleinit_1",
+        reencode: |l| {
+            <qbleinit::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QBLEADDR",
+        form: "AT+QBLEADDR?",
+        template: "AT+QBLEADDR?",
+        rule: "c_qbleaddr_0",
+        reencode: |l| {
+            <qbleaddr::Read as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QBLENAME",
+        form: "AT+QBLENAME?",
+        template: "AT+QBLENAME?",
+        rule: "c_qblename_0",
+        reencode: |l| {
+            <qblename::Read as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QBLENAME",
+        form: "AT+QBLENAME=<BLE_name>",
+        template: "AT+QBLENAME=<BLE_name>",
+        rule: "c_qblename_1",
+        reencode: |l| {
+            <qblename::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QBLEADVPARAM",
+        form: "AT+QBLEADVPARAM?",
+        template: "AT+QBLEADVPARAM?",
+        rule: "c_qbleadvparam_0",
+        reencode: |l| {
+            <qbleadvparam::Read as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QBLEADVPARAM",
+        form: "AT+QBLEADVPARAM=<adv_int_min>,<adv_int_max>",
+        template: "AT+QBLEADVPARAM=<adv_int_min>,<adv_int_max>",
+        rule: "c_qbleadvparam_1",
+        reencode: |l| {
+            <qbleadvparam::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QBLEADVDATA",
+        form: "AT+QBLEADVDATA=<adv_data>",
+        template: "AT+QBLEADVDATA=<adv_data>",
+        rule: "c_qbleadvdata_0",
+        reencode: |l| {
+            <qbleadvdata::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QBLEGATTSSRV",
+        form: "AT+QBLEGATTSSRV=<srv_UUID>",
+        template: "AT+QBLEGATTSSRV=<srv_UUID>",
+        rule: "c_qblegattssrv_0",
+        reencode: |l| {
+            <qblegattssrv::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QBLEGATTSCHAR",
+        form: "AT+QBLEGATTSCHAR=<char_UUID>[,<att_cfg>]",
+        template: "AT+QBLEGATTSCHAR=<char_UUID>[,<att_cfg>]",
+        rule: "c_qblegattschar_0",
+        reencode: |l| {
+            <qblegattschar::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QBLEGATTSSRVDONE",
+        form: "AT+QBLEGATTSSRVDONE",
+        template: "AT+QBLEGATTSSRVDONE",
+        rule: "c_qblegattssrvdone_0",
+        reencode: |l| {
+            <qblegattssrvdone::Execute as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QBLEADVSTART",
+        form: "AT+QBLEADVSTART?",
+        template: "AT+QBLEADVSTART?",
+        rule: "c_qbleadvstart_0",
+        reencode: |l| {
+            <qbleadvstart::Read as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QBLEADVSTART",
+        form: "AT+QBLEADVSTART",
+        template: "AT+QBLEADVSTART",
+        rule: "c_qbleadvstart_1",
+        reencode: |l| {
+            <qbleadvstart::Execute as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QBLEADVSTOP",
+        form: "AT+QBLEADVSTOP",
+        template: "AT+QBLEADVSTOP",
+        rule: "c_qbleadvstop_0",
+        reencode: |l| {
+            <qbleadvstop::Execute as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QBLEGATTSNTFY",
+        form: "AT+QBLEGATTSNTFY=<conn_idx>,<UUID>[,<hex_length>],<data>",
+        template: "AT+QBLEGATTSNTFY=<conn_idx>,<UUID>[,<hex_length>],<data>",
+        rule: "c_qblegattsntfy_0",
+        reencode: |l| {
+            <qblegattsntfy::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QBLESCAN",
+        form: "AT+QBLESCAN?",
+        template: "AT+QBLESCAN?",
+        rule: "c_qblescan_0",
+        reencode: |l| {
+            <qblescan::Read as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QBLESCAN",
+        form: "AT+QBLESCAN=<scan>[,<timeout>]",
+        template: "AT+QBLESCAN=<scan>[,<timeout>]",
+        rule: "c_qblescan_1",
+        reencode: |l| {
+            <qblescan::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QBLESCANPARAM",
+        form: "AT+QBLESCANPARAM?",
+        template: "AT+QBLESCANPARAM?",
+        rule: "c_qblescanparam_0",
+        reencode: |l| {
+            <qblescanparam::Read as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QBLESCANPARAM",
+        form: "AT+QBLESCANPARAM=<scan_interval>,<scan_window>",
+        template: "AT+QBLESCANPARAM=<scan_interval>,<scan_window>",
+        rule: "c_qblescanparam_1",
+        reencode: |l| {
+            <qblescanparam::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QBLECONN",
+        form: "AT+QBLECONN=<addr_type>,<peer_addr>[,<timeout>]",
+        template: "AT+QBLECONN=<addr_type>,<peer_addr>[,<timeout>]",
+        rule: "c_qbleconn_0",
+        reencode: |l| {
+            <qbleconn::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QBLECONNPARAM",
+        form: "AT+QBLECONNPARAM?",
+        template: "AT+QBLECONNPARAM?",
+        rule: "c_qbleconnparam_0",
+        reencode: |l| {
+            <qbleconnparam::Read as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QBLECONNPARAM",
+        form: "AT+QBLECONNPARAM=<conn_idx>,<con_interval>,<timeout>,<latency>",
+        template: "AT+QBLECONNPARAM=<conn_idx>,<con_interval>,<timeout>,<latency>",
+        rule: "c_qbleconnparam_1",
+        reencode: |l| {
+            <qbleconnparam::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QBLECFGMTU",
+        form: "AT+QBLECFGMTU?",
+        template: "AT+QBLECFGMTU?",
+        rule: "c_qblecfgmtu_0",
+        reencode: |l| {
+            <qblecfgmtu::Read as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QBLECFGMTU",
+        form: "AT+QBLECFGMTU=<MTU_value>",
+        template: "AT+QBLECFGMTU=<MTU_value>",
+        rule: "c_qblecfgmtu_1",
+        reencode: |l| {
+            <qblecfgmtu::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QBLEGATTCNTFCFG",
+        form: "AT+QBLEGATTCNTFCFG=<conn_idx>,<UUID>,<enable>",
+        template: "AT+QBLEGATTCNTFCFG=<conn_idx>,<UUID>,<enable>",
+        rule: "c_qblegattcntfcfg_0",
+        reencode: |l| {
+            <qblegattcntfcfg::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QBLEGATTCRD",
+        form: "AT+QBLEGATTCRD=<conn_idx>,<UUID>",
+        template: "AT+QBLEGATTCRD=<conn_idx>,<UUID>",
+        rule: "c_qblegattcrd_0",
+        reencode: |l| {
+            <qblegattcrd::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QBLEGATTCWRCMD",
+        form: "AT+QBLEGATTCWRCMD=<conn_idx>,<UUID>[,<hex_length>],<data>",
+        template: "AT+QBLEGATTCWRCMD=<conn_idx>,<UUID>[,<hex_length>],<data>",
+        rule: "c_qblegattcwrcmd_0",
+        reencode: |l| {
+            <qblegattcwrcmd::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QBLEGATTCWRREQ",
+        form: "AT+QBLEGATTCWRREQ=<conn_idx>,<UUID>[,<hex_length>],<data>",
+        template: "AT+QBLEGATTCWRREQ=<conn_idx>,<UUID>[,<hex_length>],<data>",
+        rule: "c_qblegattcwrreq_0",
+        reencode: |l| {
+            <qblegattcwrreq::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QBLEDISCONN",
+        form: "AT+QBLEDISCONN[=<conn_idx>]",
+        template: "AT+QBLEDISCONN[=<conn_idx>]",
+        rule: "c_qbledisconn_0",
+        reencode: |l| {
+            <qbledisconn::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QBLESTAT",
+        form: "AT+QBLESTAT",
+        template: "AT+QBLESTAT",
+        rule: "c_qblestat_0",
+        reencode: |l| {
+            <qblestat::Execute as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QBLETRANMODE",
+        form: "AT+QBLETRANMODE=<UUID>[,<state>]",
+        template: "AT+QBLETRANMODE=<UUID>[,<state>]",
+        rule: "c_qbletranmode_0",
+        reencode: |l| {
+            <qbletranmode::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QFOPEN",
+        form: "AT+QFOPEN=?",
+        template: "AT+QFOPEN=?",
+        rule: "c_qfopen_0",
+        reencode: |l| {
+            <qfopen::Test as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QFOPEN",
+        form: "AT+QFOPEN?",
+        template: "AT+QFOPEN?",
+        rule: "c_qfopen_1",
+        reencode: |l| {
+            <qfopen::Read as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QFOPEN",
+        form: "AT+QFOPEN=<filename>[,<mode>]",
+        template: "AT+QFOPEN=<filename>[,<mode>]",
+        rule: "c_qfopen_2",
+        reencode: |l| {
+            <qfopen::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QFREAD",
+        form: "AT+QFREAD=?",
+        template: "AT+QFREAD=?",
+        rule: "c_qfread_0",
+        reencode: |l| {
+            <qfread::Test as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QFREAD",
+        form: "AT+QFREAD=<filehandle>[,<length>]",
+        template: "AT+QFREAD=<filehandle>[,<length>]",
+        rule: "c_qfread_1",
+        reencode: |l| {
+            <qfread::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QFWRITE",
+        form: "AT+QFWRITE=?",
+        template: "AT+QFWRITE=?",
+        rule: "c_qfwrite_0",
+        reencode: |l| {
+            <qfwrite::Test as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QFWRITE",
+        form: "AT+QFWRITE=<filehandle>[,<length>[,<timeout>]]",
+        template: "AT+QFWRITE=<filehandle>[,<length>[,<timeout>]]",
+        rule: "c_qfwrite_1",
+        reencode: |l| {
+            <qfwrite::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QFCLOSE",
+        form: "AT+QFCLOSE=?",
+        template: "AT+QFCLOSE=?",
+        rule: "c_qfclose_0",
+        reencode: |l| {
+            <qfclose::Test as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QFCLOSE",
+        form: "AT+QFCLOSE=<filehandle>",
+        template: "AT+QFCLOSE=<filehandle>",
+        rule: "c_qfclose_1",
+        reencode: |l| {
+            <qfclose::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QFLST",
+        form: "AT+QFLST=?",
+        template: "AT+QFLST=?",
+        rule: "c_qflst_0",
+        reencode: |l| {
+            <qflst::Test as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QFLST",
+        form: "AT+QFLST=<name_pattern>",
+        template: "AT+QFLST=<name_pattern>",
+        rule: "c_qflst_1",
+        reencode: |l| {
+            <qflst::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QFLST",
+        form: "AT+QFLST",
+        template: "AT+QFLST",
+        rule: "c_qflst_2",
+        reencode: |l| {
+            <qflst::Execute as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QFDEL",
+        form: "AT+QFDEL=?",
+        template: "AT+QFDEL=?",
+        rule: "c_qfdel_0",
+        reencode: |l| {
+            <qfdel::Test as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QFDEL",
+        form: "AT+QFDEL=<file_name>",
+        template: "AT+QFDEL=<file_name>",
+        rule: "c_qfdel_1",
+        reencode: |l| {
+            <qfdel::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT",
+        form: "AT",
+        template: "AT",
+        rule: "c_at_0",
+        reencode: |l| {
+            <at::Execute as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QRST",
+        form: "AT+QRST",
+        template: "AT+QRST",
+        rule: "c_qrst_0",
+        reencode: |l| {
+            <qrst::Execute as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QVERSION",
+        form: "AT+QVERSION",
+        template: "AT+QVERSION",
+        rule: "c_qversion_0",
+        reencode: |l| {
+            <qversion::Execute as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QECHO",
+        form: "AT+QECHO=<enable>",
+        template: "AT+QECHO=<enable>",
+        rule: "c_qecho_0",
+        reencode: |l| {
+            <qecho::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QGETIP",
+        form: "AT+QGETIP=<mode>",
+        template: "AT+QGETIP=<mode>",
+        rule: "c_qgetip_0",
+        reencode: |l| {
+            <qgetip::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSETBAND",
+        form: "AT+QSETBAND=<baud_rate>,<save>",
+        template: "AT+QSETBAND=<baud_rate>,<save>",
+        rule: "c_qsetband_0",
+        reencode: |l| {
+            <qsetband::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSETBAND",
+        form: "AT+QSETBAND?",
+        template: "AT+QSETBAND?",
+        rule: "c_qsetband_1",
+        reencode: |l| {
+            <qsetband::Read as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QWLANOTA",
+        form: "AT+QWLANOTA=<URL>",
+        template: "AT+QWLANOTA=<URL>",
+        rule: "c_qwlanota_0",
+        reencode: |l| {
+            <qwlanota::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QWLMAC",
+        form: "AT+QWLMAC",
+        template: "AT+QWLMAC",
+        rule: "c_qwlmac_0",
+        reencode: |l| {
+            <qwlmac::Execute as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSCLK",
+        form: "AT+QSCLK?",
+        template: "AT+QSCLK?",
+        rule: "c_qsclk_0",
+        reencode: |l| {
+            <qsclk::Read as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSCLK",
+        form: "AT+QSCLK=<mode>[,<dtim>]",
+        template: "AT+QSCLK=<mode>[,<dtim>]",
+        rule: "c_qsclk_1",
+        reencode: |l| {
+            <qsclk::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QCFG",
+        form: "AT+QCFG=?",
+        template: "AT+QCFG=?",
+        rule: "c_qcfg_0",
+        reencode: |l| {
+            <qcfg::Test as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QCFG",
+        form: "AT+QCFG=\"urc/pin\"[,<enable>[,<pulse>]]",
+        template: "AT+QCFG=\"urc/pin\"[,<enable>[,<pulse>]]",
+        rule: "c_qcfg_1",
+        reencode: |l| {
+            <qcfg::UrcPin as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QHTTPCFG",
+        form: "AT+QHTTPCFG=?",
+        template: "AT+QHTTPCFG=?",
+        rule: "c_qhttpcfg_0",
+        reencode: |l| {
+            <qhttpcfg::Test as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QHTTPCFG",
+        form: "AT+QHTTPCFG=\"url\"[,<URL_string>]",
+        template: "AT+QHTTPCFG=\"url\"[,<URL_string>]",
+        rule: "c_qhttpcfg_1",
+        reencode: |l| {
+            <qhttpcfg::Url as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QHTTPCFG",
+        form: "AT+QHTTPCFG=\"header\"[,<header_value>]",
+        template: "AT+QHTTPCFG=\"header\"[,<header_value>]",
+        rule: "c_qhttpcfg_2",
+        reencode: |l| {
+            <qhttpcfg::Header as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QHTTPCFG",
+        form: "AT+QHTTPCFG=\"auth\"[,<username_password>]",
+        template: "AT+QHTTPCFG=\"auth\"[,<username_password>]",
+        rule: "c_qhttpcfg_3",
+        reencode: |l| {
+            <qhttpcfg::Auth as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QHTTPCFG",
+        form: "AT+QHTTPCFG=\"sslctxid\"[,<sslctxID>]",
+        template: "AT+QHTTPCFG=\"sslctxid\"[,<sslctxID>]",
+        rule: "c_qhttpcfg_4",
+        reencode: |l| {
+            <qhttpcfg::Sslctxid as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QHTTPCFG",
+        form: "AT+QHTTPCFG=\"rsp/header\"[,<response_header>]",
+        template: "AT+QHTTPCFG=\"rsp/header\"[,<response_header>]",
+        rule: "c_qhttpcfg_5",
+        reencode: |l| {
+            <qhttpcfg::RspHeader as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QHTTPCFG",
+        form: "AT+QHTTPCFG=\"rspout/auto\"[,<auto_outrsp>]",
+        template: "AT+QHTTPCFG=\"rspout/auto\"[,<auto_outrsp>]",
+        rule: "c_qhttpcfg_6",
+        reencode: |l| {
+            <qhttpcfg::RspoutAuto as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QHTTPCFG",
+        form: "AT+QHTTPCFG=\"closed/ind\"[,<closedind>]",
+        template: "AT+QHTTPCFG=\"closed/ind\"[,<closedind>]",
+        rule: "c_qhttpcfg_7",
+        reencode: |l| {
+            <qhttpcfg::ClosedInd as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QHTTPCFG",
+        form: "AT+QHTTPCFG=\"form/option\"[,<name>,<file_name>,<content_type>]",
+        template: "AT+QHTTPCFG=\"form/option\"[,<name>,<file_name>,<content_type>]",
+        rule: "c_qhttpcfg_8",
+        reencode: |l| {
+            <qhttpcfg::FormOption as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QHTTPGET",
+        form: "AT+QHTTPGET=?",
+        template: "AT+QHTTPGET=?",
+        rule: "c_qhttpget_0",
+        reencode: |l| {
+            <qhttpget::Test as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QHTTPGET",
+        form: "AT+QHTTPGET[=<rsptime>]",
+        template: "AT+QHTTPGET[=<rsptime>]",
+        rule: "c_qhttpget_1",
+        reencode: |l| {
+            <qhttpget::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QHTTPPOST",
+        form: "AT+QHTTPPOST=?",
+        template: "AT+QHTTPPOST=?",
+        rule: "c_qhttppost_0",
+        reencode: |l| {
+            <qhttppost::Test as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QHTTPPOST",
+        form: "AT+QHTTPPOST=<data_length>[,<input_time>,<rsptime>]",
+        template: "AT+QHTTPPOST=<data_length>[,<input_time>,<rsptime>]",
+        rule: "c_qhttppost_1",
+        reencode: |l| {
+            <qhttppost::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QHTTPPUT",
+        form: "AT+QHTTPPUT=?",
+        template: "AT+QHTTPPUT=?",
+        rule: "c_qhttpput_0",
+        reencode: |l| {
+            <qhttpput::Test as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QHTTPPUT",
+        form: "AT+QHTTPPUT=<data_length>[,<input_time>,<rsptime>]",
+        template: "AT+QHTTPPUT=<data_length>[,<input_time>,<rsptime>]",
+        rule: "c_qhttpput_1",
+        reencode: |l| {
+            <qhttpput::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QHTTPREAD",
+        form: "AT+QHTTPREAD=?",
+        template: "AT+QHTTPREAD=?",
+        rule: "c_qhttpread_0",
+        reencode: |l| {
+            <qhttpread::Test as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QHTTPREAD",
+        form: "AT+QHTTPREAD[=<wait_time>]",
+        template: "AT+QHTTPREAD[=<wait_time>]",
+        rule: "c_qhttpread_1",
+        reencode: |l| {
+            <qhttpread::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QHTTPSTOP",
+        form: "AT+QHTTPSTOP=?",
+        template: "AT+QHTTPSTOP=?",
+        rule: "c_qhttpstop_0",
+        reencode: |l| {
+            <qhttpstop::Test as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QHTTPSTOP",
+        form: "AT+QHTTPSTOP",
+        template: "AT+QHTTPSTOP",
+        rule: "c_qhttpstop_1",
+        reencode: |l| {
+            <qhttpstop::Execute as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTCFG",
+        form: "AT+QMTCFG=?",
+        template: "AT+QMTCFG=?",
+        rule: "c_qmtcfg_0",
+        reencode: |l| {
+            <qmtcfg::Test as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTCFG",
+        form: "AT+QMTCFG=\"version\",<client_idx>[,<vsn>]",
+        template: "AT+QMTCFG=\"version\",<client_idx>[,<vsn>]",
+        rule: "c_qmtcfg_1",
+        reencode: |l| {
+            <qmtcfg::Version as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTCFG",
+        form: "AT+QMTCFG=\"ssl\",<client_idx>[,<SSL_enable>[,<SSL_ctxID>]]",
+        template: "AT+QMTCFG=\"ssl\",<client_idx>[,<SSL_enable>[,<SSL_ctxID>]]",
+        rule: "c_qmtcfg_2",
+        reencode: |l| {
+            <qmtcfg::Ssl as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTCFG",
+        form: "AT+QMTCFG=\"keepalive\",<client_idx>[,<keep_alive_time>]",
+        template: "AT+QMTCFG=\"keepalive\",<client_idx>[,<keep_alive_time>]",
+        rule: "c_qmtcfg_3",
+        reencode: |l| {
+            <qmtcfg::Keepalive as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTCFG",
+        form: "AT+QMTCFG=\"session\",<client_idx>[,<clean_session>]",
+        template: "AT+QMTCFG=\"session\",<client_idx>[,<clean_session>]",
+        rule: "c_qmtcfg_4",
+        reencode: |l| {
+            <qmtcfg::Session as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTCFG",
+        form: "AT+QMTCFG=\"will\",<client_idx>[,<will_flag>[,<will_qos>,<will_retain>,<will_topic>,<will_message>]]",
+        template: "AT+QMTCFG=\"will\",<client_idx>[,<will_flag>[,<will_qos>,<will_retain>,<will_topic>,<will_message>]]",
+        rule: "c_qmtcfg_5",
+        reencode: |l| {
+            <qmtcfg::Will as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTCFG",
+        form: "AT+QMTCFG=\"recv/mode\",<client_idx>[,<msg_recv_mode>]",
+        template: "AT+QMTCFG=\"recv/mode\",<client_idx>[,<msg_recv_mode>]",
+        rule: "c_qmtcfg_6",
+        reencode: |l| {
+            <qmtcfg::RecvMode as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTCFG",
+        form: "AT+QMTCFG=\"dataformat\",<client_idx>[,<send_mode>,<recv_mode>]",
+        template: "AT+QMTCFG=\"dataformat\",<client_idx>[,<send_mode>,<recv_mode>]",
+        rule: "c_qmtcfg_7",
+        reencode: |l| {
+            <qmtcfg::Dataformat as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTCFG",
+        form: "AT+QMTCFG=\"timeout\",<client_idx>[,<pkt_timeout>,<retry_times>,<timeout_notice>]",
+        template: "AT+QMTCFG=\"timeout\",<client_idx>[,<pkt_timeout>,<retry_times>,<timeout_notice>]",
+        rule: "c_qmtcfg_8",
+        reencode: |l| {
+            <qmtcfg::Timeout as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTCFG",
+        form: "AT+QMTCFG=\"aliauth\",<client_idx>[,<product_key>,<device_name>,<device_secret>]",
+        template: "AT+QMTCFG=\"aliauth\",<client_idx>[,<product_key>,<device_name>,<device_secret>]",
+        rule: "c_qmtcfg_9",
+        reencode: |l| {
+            <qmtcfg::Aliauth as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTCFG",
+        form: "AT+QMTCFG=\"onenet\",<client_idx>[,<productID>,<access_key>]",
+        template: "AT+QMTCFG=\"onenet\",<client_idx>[,<productID>,<access_key>]",
+        rule: "c_qmtcfg_10",
+        reencode: |l| {
+            <qmtcfg::Onenet as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTOPEN",
+        form: "AT+QMTOPEN=?",
+        template: "AT+QMTOPEN=?",
+        rule: "c_qmtopen_0",
+        reencode: |l| {
+            <qmtopen::Test as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTOPEN",
+        form: "AT+QMTOPEN?",
+        template: "AT+QMTOPEN?",
+        rule: "c_qmtopen_1",
+        reencode: |l| {
+            <qmtopen::Read as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTOPEN",
+        form: "AT+QMTOPEN=<client_idx>,<host_name>,<port>",
+        template: "AT+QMTOPEN=<client_idx>,<host_name>,<port>",
+        rule: "c_qmtopen_2",
+        reencode: |l| {
+            <qmtopen::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTCLOSE",
+        form: "AT+QMTCLOSE=?",
+        template: "AT+QMTCLOSE=?",
+        rule: "c_qmtclose_0",
+        reencode: |l| {
+            <qmtclose::Test as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTCLOSE",
+        form: "AT+QMTCLOSE=<client_idx>",
+        template: "AT+QMTCLOSE=<client_idx>",
+        rule: "c_qmtclose_1",
+        reencode: |l| {
+            <qmtclose::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTCONN",
+        form: "AT+QMTCONN=?",
+        template: "AT+QMTCONN=?",
+        rule: "c_qmtconn_0",
+        reencode: |l| {
+            <qmtconn::Test as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTCONN",
+        form: "AT+QMTCONN?",
+        template: "AT+QMTCONN?",
+        rule: "c_qmtconn_1",
+        reencode: |l| {
+            <qmtconn::Read as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTCONN",
+        form: "AT+QMTCONN=<client_idx>,<clientID>[,<username>,<password>]",
+        template: "AT+QMTCONN=<client_idx>,<clientID>[,<username>,<password>]",
+        rule: "c_qmtconn_2",
+        reencode: |l| {
+            <qmtconn::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTDISC",
+        form: "AT+QMTDISC=?",
+        template: "AT+QMTDISC=?",
+        rule: "c_qmtdisc_0",
+        reencode: |l| {
+            <qmtdisc::Test as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTDISC",
+        form: "AT+QMTDISC=<client_idx>",
+        template: "AT+QMTDISC=<client_idx>",
+        rule: "c_qmtdisc_1",
+        reencode: |l| {
+            <qmtdisc::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTSUB",
+        form: "AT+QMTSUB=?",
+        template: "AT+QMTSUB=?",
+        rule: "c_qmtsub_0",
+        reencode: |l| {
+            <qmtsub::Test as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTSUB",
+        form: "AT+QMTSUB=<client_idx>,<msgID>,<topic1>,<qos1>[,<topic2>,<qos2>[,..]]",
+        template: "AT+QMTSUB=<client_idx>,<msgID>,<topic1>,<qos1>[,<topic2>,<qos2>[,..]]",
+        rule: "c_qmtsub_1",
+        reencode: |l| {
+            <qmtsub::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTUNS",
+        form: "AT+QMTUNS=?",
+        template: "AT+QMTUNS=?",
+        rule: "c_qmtuns_0",
+        reencode: |l| {
+            <qmtuns::Test as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTUNS",
+        form: "AT+QMTUNS=<client_idx>,<msgID>,<topic1>[,<topic2>[,..]]",
+        template: "AT+QMTUNS=<client_idx>,<msgID>,<topic1>[,<topic2>[,..]]",
+        rule: "c_qmtuns_1",
+        reencode: |l| {
+            <qmtuns::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTPUB",
+        form: "AT+QMTPUB=?",
+        template: "AT+QMTPUB=?",
+        rule: "c_qmtpub_0",
+        reencode: |l| {
+            <qmtpub::Test as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTPUB",
+        form: "AT+QMTPUB=<client_idx>,<msgID>,<qos>,<retain>,<topic>[,<length>]",
+        template: "AT+QMTPUB=<client_idx>,<msgID>,<qos>,<retain>,<topic>[,<length>]",
+        rule: "c_qmtpub_1",
+        reencode: |l| {
+            <qmtpub::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTRECV",
+        form: "AT+QMTRECV=?",
+        template: "AT+QMTRECV=?",
+        rule: "c_qmtrecv_0",
+        reencode: |l| {
+            <qmtrecv::Test as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTRECV",
+        form: "AT+QMTRECV?",
+        template: "AT+QMTRECV?",
+        rule: "c_qmtrecv_1",
+        reencode: |l| {
+            <qmtrecv::Read as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTRECV",
+        form: "AT+QMTRECV=<client_idx>[,<receiveID>]",
+        template: "AT+QMTRECV=<client_idx>[,<receiveID>]",
+        rule: "c_qmtrecv_2",
+        reencode: |l| {
+            <qmtrecv::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QPING",
+        form: "AT+QPING=?",
+        template: "AT+QPING=?",
+        rule: "c_qping_0",
+        reencode: |l| {
+            <qping::Test as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QPING",
+        form: "AT+QPING=<host>[,<timeout>[,<pingnum>]]",
+        template: "AT+QPING=<host>[,<timeout>[,<pingnum>]]",
+        rule: "c_qping_1",
+        reencode: |l| {
+            <qping::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QIDNSGIP",
+        form: "AT+QIDNSGIP=?",
+        template: "AT+QIDNSGIP=?",
+        rule: "c_qidnsgip_0",
+        reencode: |l| {
+            <qidnsgip::Test as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QIDNSGIP",
+        form: "AT+QIDNSGIP=<hostname>",
+        template: "AT+QIDNSGIP=<hostname>",
+        rule: "c_qidnsgip_1",
+        reencode: |l| {
+            <qidnsgip::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QNTP",
+        form: "AT+QNTP=?",
+        template: "AT+QNTP=?",
+        rule: "c_qntp_0",
+        reencode: |l| {
+            <qntp::Test as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QNTP",
+        form: "AT+QNTP=<server>[,<port>]",
+        template: "AT+QNTP=<server>[,<port>]",
+        rule: "c_qntp_1",
+        reencode: |l| {
+            <qntp::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QNTP",
+        form: "AT+QNTP",
+        template: "AT+QNTP",
+        rule: "c_qntp_2",
+        reencode: |l| {
+            <qntp::Execute as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLCFG",
+        form: "AT+QSSLCFG=?",
+        template: "AT+QSSLCFG=?",
+        rule: "c_qsslcfg_0",
+        reencode: |l| {
+            <qsslcfg::Test as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLCFG",
+        form: "AT+QSSLCFG=\"sslversion\",<SSL_ctxID>[,<SSL_version>]",
+        template: "AT+QSSLCFG=\"sslversion\",<SSL_ctxID>[,<SSL_version>]",
+        rule: "c_qsslcfg_1",
+        reencode: |l| {
+            <qsslcfg::Sslversion as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLCFG",
+        form: "AT+QSSLCFG=\"seclevel\",<SSL_ctxID>[,<seclevel>]",
+        template: "AT+QSSLCFG=\"seclevel\",<SSL_ctxID>[,<seclevel>]",
+        rule: "c_qsslcfg_2",
+        reencode: |l| {
+            <qsslcfg::Seclevel as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLCFG",
+        form: "AT+QSSLCFG=\"ciphersuite\",<SSL_ctxID>[,<cipher_suites>]",
+        template: "AT+QSSLCFG=\"ciphersuite\",<SSL_ctxID>[,<cipher_suites>]",
+        rule: "c_qsslcfg_3",
+        reencode: |l| {
+            <qsslcfg::Ciphersuite as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLCFG",
+        form: "AT+QSSLCFG=\"negotiatetime\",<SSL_ctxID>[,<negotiate_time>]",
+        template: "AT+QSSLCFG=\"negotiatetime\",<SSL_ctxID>[,<negotiate_time>]",
+        rule: "c_qsslcfg_4",
+        reencode: |l| {
+            <qsslcfg::Negotiatetime as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLCFG",
+        form: "AT+QSSLCFG=\"sni\",<SSL_ctxID>[,<SNI>]",
+        template: "AT+QSSLCFG=\"sni\",<SSL_ctxID>[,<SNI>]",
+        rule: "c_qsslcfg_5",
+        reencode: |l| {
+            <qsslcfg::Sni as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLCFG",
+        form: "AT+QSSLCFG=\"cacert\",<SSL_ctxID>[,<cacertpath>]",
+        template: "AT+QSSLCFG=\"cacert\",<SSL_ctxID>[,<cacertpath>]",
+        rule: "c_qsslcfg_6",
+        reencode: |l| {
+            <qsslcfg::Cacert as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLCFG",
+        form: "AT+QSSLCFG=\"clientcert\",<SSL_ctxID>[,<client_cert_path>]",
+        template: "AT+QSSLCFG=\"clientcert\",<SSL_ctxID>[,<client_cert_path>]",
+        rule: "c_qsslcfg_7",
+        reencode: |l| {
+            <qsslcfg::Clientcert as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLCFG",
+        form: "AT+QSSLCFG=\"clientkey\",<SSL_ctxID>[,<client_key_path>[,<key_pwd>]]",
+        template: "AT+QSSLCFG=\"clientkey\",<SSL_ctxID>[,<client_key_path>[,<key_pwd>]]",
+        rule: "c_qsslcfg_8",
+        reencode: |l| {
+            <qsslcfg::Clientkey as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLCFG",
+        form: "AT+QSSLCFG=\"ignorelocaltime\",<SSL_ctxID>[,<ignore_ltime>]",
+        template: "AT+QSSLCFG=\"ignorelocaltime\",<SSL_ctxID>[,<ignore_ltime>]",
+        rule: "c_qsslcfg_9",
+        reencode: |l| {
+            <qsslcfg::Ignorelocaltime as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLCFG",
+        form: "AT+QSSLCFG=\"session_cache\",<SSL_ctxID>[,<session_cache_enable>]",
+        template: "AT+QSSLCFG=\"session_cache\",<SSL_ctxID>[,<session_cache_enable>]",
+        rule: "c_qsslcfg_10",
+        reencode: |l| {
+            <qsslcfg::SessionCache as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLOPEN",
+        form: "AT+QSSLOPEN=?",
+        template: "AT+QSSLOPEN=?",
+        rule: "c_qsslopen_0",
+        reencode: |l| {
+            <qsslopen::Test as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLOPEN",
+        form: "AT+QSSLOPEN=<SSL_ctxID>,<connectID>,<server_address>,<server_port>[,<access_mode>]",
+        template: "AT+QSSLOPEN=<SSL_ctxID>,<connectID>,<server_address>,<server_port>[,<access_mode>]",
+        rule: "c_qsslopen_1",
+        reencode: |l| {
+            <qsslopen::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLSEND",
+        form: "AT+QSSLSEND=?",
+        template: "AT+QSSLSEND=?",
+        rule: "c_qsslsend_0",
+        reencode: |l| {
+            <qsslsend::Test as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLSEND",
+        form: "AT+QSSLSEND=<connectID>",
+        template: "AT+QSSLSEND=<connectID>",
+        rule: "c_qsslsend_1",
+        reencode: |l| {
+            <qsslsend::WriteConnectId as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLSEND",
+        form: "AT+QSSLSEND=<connectID>,<send_length>",
+        template: "AT+QSSLSEND=<connectID>,<send_length>",
+        rule: "c_qsslsend_2",
+        reencode: |l| {
+            <qsslsend::WriteConnectIdSendLength as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLRECV",
+        form: "AT+QSSLRECV=?",
+        template: "AT+QSSLRECV=?",
+        rule: "c_qsslrecv_0",
+        reencode: |l| {
+            <qsslrecv::Test as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLRECV",
+        form: "AT+QSSLRECV=<connectID>,<read_length>",
+        template: "AT+QSSLRECV=<connectID>,<read_length>",
+        rule: "c_qsslrecv_1",
+        reencode: |l| {
+            <qsslrecv::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLCLOSE",
+        form: "AT+QSSLCLOSE=?",
+        template: "AT+QSSLCLOSE=?",
+        rule: "c_qsslclose_0",
+        reencode: |l| {
+            <qsslclose::Test as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLCLOSE",
+        form: "AT+QSSLCLOSE=<connectID>[,<close_timeout>]",
+        template: "AT+QSSLCLOSE=<connectID>[,<close_timeout>]",
+        rule: "c_qsslclose_1",
+        reencode: |l| {
+            <qsslclose::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLSTATE",
+        form: "AT+QSSLSTATE=?",
+        template: "AT+QSSLSTATE=?",
+        rule: "c_qsslstate_0",
+        reencode: |l| {
+            <qsslstate::Test as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLSTATE",
+        form: "AT+QSSLSTATE?",
+        template: "AT+QSSLSTATE?",
+        rule: "c_qsslstate_1",
+        reencode: |l| {
+            <qsslstate::Read as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLSTATE",
+        form: "AT+QSSLSTATE=<query_type>,<connectID>",
+        template: "AT+QSSLSTATE=<query_type>,<connectID>",
+        rule: "c_qsslstate_2",
+        reencode: |l| {
+            <qsslstate::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLSTATE",
+        form: "AT+QSSLSTATE",
+        template: "AT+QSSLSTATE",
+        rule: "c_qsslstate_3",
+        reencode: |l| {
+            <qsslstate::Execute as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QICFG",
+        form: "AT+QICFG=?",
+        template: "AT+QICFG=?",
+        rule: "c_qicfg_0",
+        reencode: |l| {
+            <qicfg::Test as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QICFG",
+        form: "AT+QICFG=\"transpktsize\"[,<transpktsize>]",
+        template: "AT+QICFG=\"transpktsize\"[,<transpktsize>]",
+        rule: "c_qicfg_1",
+        reencode: |l| {
+            <qicfg::Transpktsize as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QICFG",
+        form: "AT+QICFG=\"transwaittm\"[,<transwaittm>]",
+        template: "AT+QICFG=\"transwaittm\"[,<transwaittm>]",
+        rule: "c_qicfg_2",
+        reencode: |l| {
+            <qicfg::Transwaittm as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QICFG",
+        form: "AT+QICFG=\"tcp/accept\"[,<state>]",
+        template: "AT+QICFG=\"tcp/accept\"[,<state>]",
+        rule: "c_qicfg_3",
+        reencode: |l| {
+            <qicfg::TcpAccept as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QICFG",
+        form: "AT+QICFG=\"qisend/timeout\"[,<timeout>]",
+        template: "AT+QICFG=\"qisend/timeout\"[,<timeout>]",
+        rule: "c_qicfg_4",
+        reencode: |l| {
+            <qicfg::QisendTimeout as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QICFG",
+        form: "AT+QICFG=\"passiveclosed\"[,<closed>]",
+        template: "AT+QICFG=\"passiveclosed\"[,<closed>]",
+        rule: "c_qicfg_5",
+        reencode: |l| {
+            <qicfg::Passiveclosed as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QICFG",
+        form: "AT+QICFG=\"dataformat\"[,<send_data_format>,<recv_data_format>]",
+        template: "AT+QICFG=\"dataformat\"[,<send_data_format>,<recv_data_format>]",
+        rule: "c_qicfg_6",
+        reencode: |l| {
+            <qicfg::Dataformat as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QICFG",
+        form: "AT+QICFG=\"close/mode\"[,<close_mode>]",
+        template: "AT+QICFG=\"close/mode\"[,<close_mode>]",
+        rule: "c_qicfg_7",
+        reencode: |l| {
+            <qicfg::CloseMode as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QICFG",
+        form: "AT+QICFG=\"tcp/kalive\"[,<kalive_onoff>,<kalive_idle>,<kalive_interval>,<kalive_cnt>]",
+        template: "AT+QICFG=\"tcp/kalive\"[,<kalive_onoff>,<kalive_idle>,<kalive_interval>,<kalive_cnt>]",
+        rule: "c_qicfg_8",
+        reencode: |l| {
+            <qicfg::TcpKalive as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QICFG",
+        form: "AT+QICFG=\"tcp/tw_cycle\"[,<tw_enable>]",
+        template: "AT+QICFG=\"tcp/tw_cycle\"[,<tw_enable>]",
+        rule: "c_qicfg_9",
+        reencode: |l| {
+            <qicfg::TcpTwCycle as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QICFG",
+        form: "AT+QICFG=\"udp/broadcast\"[,<udp/broadcast>]",
+        template: "AT+QICFG=\"udp/broadcast\"[,<udp/broadcast>]",
+        rule: "c_qicfg_10",
+        reencode: |l| {
+            <qicfg::UdpBroadcast as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QIOPEN",
+        form: "AT+QIOPEN=?",
+        template: "AT+QIOPEN=?",
+        rule: "c_qiopen_0",
+        reencode: |l| {
+            <qiopen::Test as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QIOPEN",
+        form: "AT+QIOPEN=<connectID>,<service_type>,<IP_address>/<domain_name>,<remote_port>[,<local_port>[,<access_mode>][,<ap_priority>]]",
+        template: "AT+QIOPEN=<connectID>,<service_type>,<IP_address>/<domain_name>,<remote_port>[,<local_port>[,<access_mode>][,<ap_priority>]]",
+        rule: "c_qiopen_1",
+        reencode: |l| {
+            <qiopen::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QICLOSE",
+        form: "AT+QICLOSE=?",
+        template: "AT+QICLOSE=?",
+        rule: "c_qiclose_0",
+        reencode: |l| {
+            <qiclose::Test as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QICLOSE",
+        form: "AT+QICLOSE=<connectID>[,<timeout>]",
+        template: "AT+QICLOSE=<connectID>[,<timeout>]",
+        rule: "c_qiclose_1",
+        reencode: |l| {
+            <qiclose::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QISTATE",
+        form: "AT+QISTATE=?",
+        template: "AT+QISTATE=?",
+        rule: "c_qistate_0",
+        reencode: |l| {
+            <qistate::Test as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QISTATE",
+        form: "AT+QISTATE?",
+        template: "AT+QISTATE?",
+        rule: "c_qistate_1",
+        reencode: |l| {
+            <qistate::Read as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QISTATE",
+        form: "AT+QISTATE",
+        template: "AT+QISTATE",
+        rule: "c_qistate_2",
+        reencode: |l| {
+            <qistate::Execute as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QISTATE",
+        form: "AT+QISTATE=<connectID>",
+        template: "AT+QISTATE=<connectID>",
+        rule: "c_qistate_3",
+        reencode: |l| {
+            <qistate::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QISEND",
+        form: "AT+QISEND=?",
+        template: "AT+QISEND=?",
+        rule: "c_qisend_0",
+        reencode: |l| {
+            <qisend::Test as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QISEND",
+        form: "AT+QISEND=<connectID>",
+        template: "AT+QISEND=<connectID>",
+        rule: "c_qisend_1",
+        reencode: |l| {
+            <qisend::WriteConnectId as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QISEND",
+        form: "AT+QISEND=<connectID>,<send_length>",
+        template: "AT+QISEND=<connectID>,<send_length>",
+        rule: "c_qisend_2",
+        reencode: |l| {
+            <qisend::WriteConnectIdSendLength as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QISEND",
+        form: "AT+QISEND=<connectID>,<send_length>,<remoteIP>,<remote_port>",
+        template: "AT+QISEND=<connectID>,<send_length>,<remoteIP>,<remote_port>",
+        rule: "c_qisend_3",
+        reencode: |l| {
+            <qisend::WriteConnectIdSendLengthRemoteIpRemotePort as crate::command::AtCommand>::parse(
+                    l,
+                )
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QISEND",
+        form: "AT+QISEND=<connectID>,0",
+        template: "AT+QISEND=<connectID>,0",
+        rule: "c_qisend_4",
+        reencode: |l| {
+            <qisend::WriteConnectId0 as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QIRD",
+        form: "AT+QIRD=?",
+        template: "AT+QIRD=?",
+        rule: "c_qird_0",
+        reencode: |l| {
+            <qird::Test as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QIRD",
+        form: "AT+QIRD=<connectID>[,<read_length>]",
+        template: "AT+QIRD=<connectID>[,<read_length>]",
+        rule: "c_qird_1",
+        reencode: |l| {
+            <qird::WriteConnectIdReadLength as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QIRD",
+        form: "AT+QIRD=<connectID>",
+        template: "AT+QIRD=<connectID>",
+        rule: "c_qird_2",
+        reencode: |l| {
+            <qird::WriteConnectId as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QIRD",
+        form: "AT+QIRD=<connectID>,0",
+        template: "AT+QIRD=<connectID>,0",
+        rule: "c_qird_3",
+        reencode: |l| {
+            <qird::WriteConnectId0 as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QIACCEPT",
+        form: "AT+QIACCEPT=?",
+        template: "AT+QIACCEPT=?",
+        rule: "c_qiaccept_0",
+        reencode: |l| {
+            <qiaccept::Test as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QIACCEPT",
+        form: "AT+QIACCEPT=<listener_socketID>,<accept>[,<incoming_socketID>]",
+        template: "AT+QIACCEPT=<listener_socketID>,<accept>[,<incoming_socketID>]",
+        rule: "c_qiaccept_1",
+        reencode: |l| {
+            <qiaccept::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QISWTMD",
+        form: "AT+QISWTMD=?",
+        template: "AT+QISWTMD=?",
+        rule: "c_qiswtmd_0",
+        reencode: |l| {
+            <qiswtmd::Test as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QISWTMD",
+        form: "AT+QISWTMD=<connectID>,<access_mode>",
+        template: "AT+QISWTMD=<connectID>,<access_mode>",
+        rule: "c_qiswtmd_1",
+        reencode: |l| {
+            <qiswtmd::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QIGETERROR",
+        form: "AT+QIGETERROR=?",
+        template: "AT+QIGETERROR=?",
+        rule: "c_qigeterror_0",
+        reencode: |l| {
+            <qigeterror::Test as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QIGETERROR",
+        form: "AT+QIGETERROR",
+        template: "AT+QIGETERROR",
+        rule: "c_qigeterror_1",
+        reencode: |l| {
+            <qigeterror::Execute as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "ATO",
+        form: "ATO",
+        template: "ATO",
+        rule: "c_ato_0",
+        reencode: |l| {
+            <ato::Execute as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "+++",
+        form: "+++",
+        template: "+++",
+        rule: "c_escape_0",
+        reencode: |l| {
+            <escape::Execute as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSTAST",
+        form: "AT+QSTAST",
+        template: "AT+QSTAST",
+        rule: "c_qstast_0",
+        reencode: |l| {
+            <qstast::Execute as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSTADHCP",
+        form: "AT+QSTADHCP?",
+        template: "AT+QSTADHCP?",
+        rule: "c_qstadhcp_0",
+        reencode: |l| {
+            <qstadhcp::Read as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSTADHCP",
+        form: "AT+QSTADHCP=<enable>",
+        template: "AT+QSTADHCP=<enable>",
+        rule: "c_qstadhcp_1",
+        reencode: |l| {
+            <qstadhcp::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSTASTATIC",
+        form: "AT+QSTASTATIC=<IP>,<mask>,<gate>,<DNS>",
+        template: "AT+QSTASTATIC=<IP>,<mask>,<gate>,<DNS>",
+        rule: "c_qstastatic_0",
+        reencode: |l| {
+            <qstastatic::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSTASTOP",
+        form: "AT+QSTASTOP",
+        template: "AT+QSTASTOP",
+        rule: "c_qstastop_0",
+        reencode: |l| {
+            <qstastop::Execute as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSOFTAP",
+        form: "AT+QSOFTAP=<SSID>[,<key>]",
+        template: "AT+QSOFTAP=<SSID>[,<key>]",
+        rule: "c_qsoftap_0",
+        reencode: |l| {
+            <qsoftap::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QAPSTATE",
+        form: "AT+QAPSTATE",
+        template: "AT+QAPSTATE",
+        rule: "c_qapstate_0",
+        reencode: |l| {
+            <qapstate::Execute as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QAPSTATIC",
+        form: "AT+QAPSTATIC=<IP>,<mask>,<gate>,<DNS>",
+        template: "AT+QAPSTATIC=<IP>,<mask>,<gate>,<DNS>",
+        rule: "c_qapstatic_0",
+        reencode: |l| {
+            <qapstatic::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSOFTAPSTOP",
+        form: "AT+QSOFTAPSTOP",
+        template: "AT+QSOFTAPSTOP",
+        rule: "c_qsoftapstop_0",
+        reencode: |l| {
+            <qsoftapstop::Execute as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSTAAPINFO",
+        form: "AT+QSTAAPINFO=<SSID>[,<pwd>]",
+        template: "AT+QSTAAPINFO=<SSID>[,<pwd>]",
+        rule: "c_qstaapinfo_0",
+        reencode: |l| {
+            <qstaapinfo::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSTAAPINFODEF",
+        form: "AT+QSTAAPINFODEF=<SSID>[,<pwd>]",
+        template: "AT+QSTAAPINFODEF=<SSID>[,<pwd>]",
+        rule: "c_qstaapinfodef_0",
+        reencode: |l| {
+            <qstaapinfodef::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QGETWIFISTATE",
+        form: "AT+QGETWIFISTATE",
+        template: "AT+QGETWIFISTATE",
+        rule: "c_qgetwifistate_0",
+        reencode: |l| {
+            <qgetwifistate::Execute as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QWSCAN",
+        form: "AT+QWSCAN",
+        template: "AT+QWSCAN",
+        rule: "c_qwscan_0",
+        reencode: |l| {
+            <qwscan::Execute as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QIDNSCFG",
+        form: "AT+QIDNSCFG=?",
+        template: "AT+QIDNSCFG=?",
+        rule: "c_qidnscfg_0",
+        reencode: |l| {
+            <qidnscfg::Test as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QIDNSCFG",
+        form: "AT+QIDNSCFG?",
+        template: "AT+QIDNSCFG?",
+        rule: "c_qidnscfg_1",
+        reencode: |l| {
+            <qidnscfg::Read as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QIDNSCFG",
+        form: "AT+QIDNSCFG=<pridnsaddr>[,<secdnsaddr>]",
+        template: "AT+QIDNSCFG=<pridnsaddr>[,<secdnsaddr>]",
+        rule: "c_qidnscfg_2",
+        reencode: |l| {
+            <qidnscfg::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QWEBCFG",
+        form: "AT+QWEBCFG=<enable>",
+        template: "AT+QWEBCFG=<enable>",
+        rule: "c_qwebcfg_0",
+        reencode: |l| {
+            <qwebcfg::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSTAAPINFORMV",
+        form: "AT+QSTAAPINFORMV",
+        template: "AT+QSTAAPINFORMV",
+        rule: "c_qstaapinformv_0",
+        reencode: |l| {
+            <qstaapinformv::Execute as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QAIRKISS",
+        form: "AT+QAIRKISS=<enable>",
+        template: "AT+QAIRKISS=<enable>",
+        rule: "c_qairkiss_0",
+        reencode: |l| {
+            <qairkiss::Write as crate::command::AtCommand>::parse(l)
+                .map(|v| crate::command::AtCommand::encode(&v))
+        },
+    },
+];
+/// Every information-line template of every form, with a reader that decodes a line and renders it back.
+pub static LINE_TEMPLATES: &[crate::command::Template] = &[
+    crate::command::Template {
+        owner: "AT+QBLEINIT",
+        form: "AT+QBLEINIT?",
+        template: "+QBLEINIT: <role>",
+        rule: "r_qbleinit_0_0",
+        reencode: |l| {
+            <qbleinit::ReadLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QBLEADDR",
+        form: "AT+QBLEADDR?",
+        template: "+QBLEADDR: <BLE_addr>",
+        rule: "r_qbleaddr_0_0",
+        reencode: |l| {
+            <qbleaddr::ReadLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QBLENAME",
+        form: "AT+QBLENAME?",
+        template: "+QBLENAME: <BLE_name>",
+        rule: "r_qblename_0_0",
+        reencode: |l| {
+            <qblename::ReadLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QBLEADVPARAM",
+        form: "AT+QBLEADVPARAM?",
+        template: "+QBLEADVPARAM: <adv_int_min>,<adv_int_max>",
+        rule: "r_qbleadvparam_0_0",
+        reencode: |l| {
+            <qbleadvparam::ReadLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QBLEADVSTART",
+        form: "AT+QBLEADVSTART?",
+        template: "+QBLEADVSTART: <adv_state>",
+        rule: "r_qbleadvstart_0_0",
+        reencode: |l| {
+            <qbleadvstart::ReadLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QBLESCAN",
+        form: "AT+QBLESCAN?",
+        template: "+QBLESCAN: <scan_state>",
+        rule: "r_qblescan_0_0",
+        reencode: |l| {
+            <qblescan::ReadLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QBLESCAN",
+        form: "AT+QBLESCAN=<scan>[,<timeout>]",
+        template: "+QBLESCAN: <name>,<address_type>,<BLE_addr>",
+        rule: "r_qblescan_1_0",
+        reencode: |l| {
+            <qblescan::WriteLine0 as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QBLESCAN",
+        form: "AT+QBLESCAN=<scan>[,<timeout>]",
+        template: "+QBLESCAN: <name>,<address_type>,<BLE_addr>,<RSSI>,<adv_data>",
+        rule: "r_qblescan_1_1",
+        reencode: |l| {
+            <qblescan::WriteLine1 as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QBLESCANPARAM",
+        form: "AT+QBLESCANPARAM?",
+        template: "+QBLESCANPARAM: <scan_interval>,<scan_window>",
+        rule: "r_qblescanparam_0_0",
+        reencode: |l| {
+            <qblescanparam::ReadLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QBLECONNPARAM",
+        form: "AT+QBLECONNPARAM?",
+        template: "+QBLECONNPARAM: <conn_idx>,<con_interval>,<timeout>,<latency>",
+        rule: "r_qbleconnparam_0_0",
+        reencode: |l| {
+            <qbleconnparam::ReadLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QBLECFGMTU",
+        form: "AT+QBLECFGMTU?",
+        template: "+QBLECFGMTU: <MTU_value>",
+        rule: "r_qblecfgmtu_0_0",
+        reencode: |l| {
+            <qblecfgmtu::ReadLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QBLEGATTCRD",
+        form: "AT+QBLEGATTCRD=<conn_idx>,<UUID>",
+        template: "<data>",
+        rule: "r_qblegattcrd_0_0",
+        reencode: |l| {
+            <qblegattcrd::WriteLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QBLESTAT",
+        form: "AT+QBLESTAT",
+        template: "+QBLESTAT: <BLE_state>",
+        rule: "r_qblestat_0_0",
+        reencode: |l| {
+            <qblestat::ExecuteLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QFOPEN",
+        form: "AT+QFOPEN=?",
+        template: "+QFOPEN: <filename>,(list of supported <mode>s)",
+        rule: "r_qfopen_0_0",
+        reencode: |l| {
+            <qfopen::TestLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QFOPEN",
+        form: "AT+QFOPEN?",
+        template: "+QFOPEN: <filename>,<filehandle>,<mode>",
+        rule: "r_qfopen_1_0",
+        reencode: |l| {
+            <qfopen::ReadLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QFOPEN",
+        form: "AT+QFOPEN=<filename>[,<mode>]",
+        template: "+QFOPEN: <filehandle>",
+        rule: "r_qfopen_2_0",
+        reencode: |l| {
+            <qfopen::WriteLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QFREAD",
+        form: "AT+QFREAD=?",
+        template: "+QFREAD: <filehandle>,<length>",
+        rule: "r_qfread_0_0",
+        reencode: |l| {
+            <qfread::TestLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QFWRITE",
+        form: "AT+QFWRITE=?",
+        template: "+QFWRITE: <filehandle>,<length>,<timeout>",
+        rule: "r_qfwrite_0_0",
+        reencode: |l| {
+            <qfwrite::TestLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QFWRITE",
+        form: "AT+QFWRITE=<filehandle>[,<length>[,<timeout>]]",
+        template: "+QFWRITE: <written_length>,<total_length>",
+        rule: "r_qfwrite_1_0",
+        reencode: |l| {
+            <qfwrite::WriteLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QFCLOSE",
+        form: "AT+QFCLOSE=?",
+        template: "+QFCLOSE: <filehandle>",
+        rule: "r_qfclose_0_0",
+        reencode: |l| {
+            <qfclose::TestLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QFLST",
+        form: "AT+QFLST=<name_pattern>",
+        template: "+QFLST: <filename>,<file_size>",
+        rule: "r_qflst_1_0",
+        reencode: |l| {
+            <qflst::WriteLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QFLST",
+        form: "AT+QFLST",
+        template: "+QFLST: <filename>,<file_size>",
+        rule: "r_qflst_2_0",
+        reencode: |l| {
+            <qflst::ExecuteLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QFDEL",
+        form: "AT+QFDEL=?",
+        template: "+QFDEL: <file_name>",
+        rule: "r_qfdel_0_0",
+        reencode: |l| {
+            <qfdel::TestLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QVERSION",
+        form: "AT+QVERSION",
+        template: "+QVERSION: <version>",
+        rule: "r_qversion_0_0",
+        reencode: |l| {
+            <qversion::ExecuteLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QGETIP",
+        form: "AT+QGETIP=<mode>",
+        template: "+QGETIP: <IP>,<gate>,<mask>,<DNS>",
+        rule: "r_qgetip_0_0",
+        reencode: |l| {
+            <qgetip::WriteLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSETBAND",
+        form: "AT+QSETBAND?",
+        template: "+QSETBAND: <baud_rate>",
+        rule: "r_qsetband_1_0",
+        reencode: |l| {
+            <qsetband::ReadLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QWLMAC",
+        form: "AT+QWLMAC",
+        template: "+QWLMAC: <MAC>",
+        rule: "r_qwlmac_0_0",
+        reencode: |l| {
+            <qwlmac::ExecuteLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSCLK",
+        form: "AT+QSCLK?",
+        template: "+QSCLK: <mode>[,<dtim>]",
+        rule: "r_qsclk_0_0",
+        reencode: |l| {
+            <qsclk::ReadLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QCFG",
+        form: "AT+QCFG=?",
+        template: "+QCFG: \"urc/pin\",<enable>[,<pulse>]",
+        rule: "r_qcfg_0_0",
+        reencode: |l| {
+            <qcfg::TestLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QCFG",
+        form: "AT+QCFG=\"urc/pin\"[,<enable>[,<pulse>]]",
+        template: "+QCFG: \"urc/pin\",<enable>[,<pulse>]",
+        rule: "r_qcfg_1_0",
+        reencode: |l| {
+            <qcfg::UrcPinLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QHTTPCFG",
+        form: "AT+QHTTPCFG=?",
+        template: "+QHTTPCFG: \"url\",<urlstring>",
+        rule: "r_qhttpcfg_0_0",
+        reencode: |l| {
+            <qhttpcfg::TestLine0 as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QHTTPCFG",
+        form: "AT+QHTTPCFG=?",
+        template: "+QHTTPCFG: \"header\",<name:value>",
+        rule: "r_qhttpcfg_0_1",
+        reencode: |l| {
+            <qhttpcfg::TestLine1 as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QHTTPCFG",
+        form: "AT+QHTTPCFG=?",
+        template: "+QHTTPCFG: \"auth\",<username:password>",
+        rule: "r_qhttpcfg_0_2",
+        reencode: |l| {
+            <qhttpcfg::TestLine2 as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QHTTPCFG",
+        form: "AT+QHTTPCFG=?",
+        template: "+QHTTPCFG: \"sslctxid\",(list of supported <sslctxID>s)",
+        rule: "r_qhttpcfg_0_3",
+        reencode: |l| {
+            <qhttpcfg::TestLine3 as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QHTTPCFG",
+        form: "AT+QHTTPCFG=?",
+        template: "+QHTTPCFG: \"rsp/header\",(list of supported <response_header>s)",
+        rule: "r_qhttpcfg_0_4",
+        reencode: |l| {
+            <qhttpcfg::TestLine4 as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QHTTPCFG",
+        form: "AT+QHTTPCFG=?",
+        template: "+QHTTPCFG: \"rspout/auto\",(list of supported <auto_outrsp>s)",
+        rule: "r_qhttpcfg_0_5",
+        reencode: |l| {
+            <qhttpcfg::TestLine5 as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QHTTPCFG",
+        form: "AT+QHTTPCFG=?",
+        template: "+QHTTPCFG: \"closed/ind\",(list of supported <closedind>s)",
+        rule: "r_qhttpcfg_0_6",
+        reencode: |l| {
+            <qhttpcfg::TestLine6 as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QHTTPCFG",
+        form: "AT+QHTTPCFG=?",
+        template: "+QHTTPCFG: \"form/option\",<name>,<file_name>,<content_type>",
+        rule: "r_qhttpcfg_0_7",
+        reencode: |l| {
+            <qhttpcfg::TestLine7 as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QHTTPCFG",
+        form: "AT+QHTTPCFG=\"url\"[,<URL_string>]",
+        template: "+QHTTPCFG: \"url\",<URL_string>",
+        rule: "r_qhttpcfg_1_0",
+        reencode: |l| {
+            <qhttpcfg::UrlLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QHTTPCFG",
+        form: "AT+QHTTPCFG=\"header\"[,<header_value>]",
+        template: "+QHTTPCFG: \"header\",<header_value>",
+        rule: "r_qhttpcfg_2_0",
+        reencode: |l| {
+            <qhttpcfg::HeaderLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QHTTPCFG",
+        form: "AT+QHTTPCFG=\"auth\"[,<username_password>]",
+        template: "+QHTTPCFG: \"auth\",<username_password>",
+        rule: "r_qhttpcfg_3_0",
+        reencode: |l| {
+            <qhttpcfg::AuthLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QHTTPCFG",
+        form: "AT+QHTTPCFG=\"sslctxid\"[,<sslctxID>]",
+        template: "+QHTTPCFG: \"sslctxid\",<sslctxID>",
+        rule: "r_qhttpcfg_4_0",
+        reencode: |l| {
+            <qhttpcfg::SslctxidLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QHTTPCFG",
+        form: "AT+QHTTPCFG=\"rsp/header\"[,<response_header>]",
+        template: "+QHTTPCFG: \"rsp/header\",<response_header>",
+        rule: "r_qhttpcfg_5_0",
+        reencode: |l| {
+            <qhttpcfg::RspHeaderLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QHTTPCFG",
+        form: "AT+QHTTPCFG=\"rspout/auto\"[,<auto_outrsp>]",
+        template: "+QHTTPCFG: \"rspout/auto\",<auto_outrsp>",
+        rule: "r_qhttpcfg_6_0",
+        reencode: |l| {
+            <qhttpcfg::RspoutAutoLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QHTTPCFG",
+        form: "AT+QHTTPCFG=\"closed/ind\"[,<closedind>]",
+        template: "+QHTTPCFG: \"closed/ind\",<closedind>",
+        rule: "r_qhttpcfg_7_0",
+        reencode: |l| {
+            <qhttpcfg::ClosedIndLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QHTTPCFG",
+        form: "AT+QHTTPCFG=\"form/option\"[,<name>,<file_name>,<content_type>]",
+        template: "+QHTTPCFG: \"form/option\",<name>,<file_name>,<content_type>",
+        rule: "r_qhttpcfg_8_0",
+        reencode: |l| {
+            <qhttpcfg::FormOptionLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QHTTPGET",
+        form: "AT+QHTTPGET=?",
+        template: "+QHTTPGET: (list of supported <rsptime>s)",
+        rule: "r_qhttpget_0_0",
+        reencode: |l| {
+            <qhttpget::TestLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QHTTPPOST",
+        form: "AT+QHTTPPOST=?",
+        template: "+QHTTPPOST: (list of supported <data_length>s),(list of supported <input_time>s),(list of supported <rsptime>s)",
+        rule: "r_qhttppost_0_0",
+        reencode: |l| {
+            <qhttppost::TestLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QHTTPPOST",
+        form: "AT+QHTTPPOST=<data_length>[,<input_time>,<rsptime>]",
+        template: "+QHTTPPOST: <err>",
+        rule: "r_qhttppost_1_0",
+        reencode: |l| {
+            <qhttppost::WriteLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QHTTPPUT",
+        form: "AT+QHTTPPUT=?",
+        template: "+QHTTPPUT: (list of supported <data_length>s),(list of supported <input_time>s),(list of supported <rsptime>s)",
+        rule: "r_qhttpput_0_0",
+        reencode: |l| {
+            <qhttpput::TestLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QHTTPPUT",
+        form: "AT+QHTTPPUT=<data_length>[,<input_time>,<rsptime>]",
+        template: "+QHTTPPUT: <err>",
+        rule: "r_qhttpput_1_0",
+        reencode: |l| {
+            <qhttpput::WriteLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QHTTPREAD",
+        form: "AT+QHTTPREAD=?",
+        template: "+QHTTPREAD: (list of supported <wait_time>s)",
+        rule: "r_qhttpread_0_0",
+        reencode: |l| {
+            <qhttpread::TestLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTCFG",
+        form: "AT+QMTCFG=?",
+        template: "+QMTCFG: \"version\",(list of supported <client_idx>s),(list of supported <vsn>s)",
+        rule: "r_qmtcfg_0_0",
+        reencode: |l| {
+            <qmtcfg::TestLine0 as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTCFG",
+        form: "AT+QMTCFG=?",
+        template: "+QMTCFG: \"ssl\",(list of supported <client_idx>s),(list of supported <SSL_enable>s),(list of supported <SSL_ctxID>s)",
+        rule: "r_qmtcfg_0_1",
+        reencode: |l| {
+            <qmtcfg::TestLine1 as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTCFG",
+        form: "AT+QMTCFG=?",
+        template: "+QMTCFG: \"keepalive\",(list of supported <client_idx>s),(list of supported <keep_alive_time>s)",
+        rule: "r_qmtcfg_0_2",
+        reencode: |l| {
+            <qmtcfg::TestLine2 as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTCFG",
+        form: "AT+QMTCFG=?",
+        template: "+QMTCFG: \"session\",(list of supported <client_idx>s),(list of supported <clean_session>s)",
+        rule: "r_qmtcfg_0_3",
+        reencode: |l| {
+            <qmtcfg::TestLine3 as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTCFG",
+        form: "AT+QMTCFG=?",
+        template: "+QMTCFG: \"will\",(list of supported <client_idx>s),(list of supported <will_flag>s),(list of supported <will_qos>s),(list of supported <will_retain>s),<will_topic>,<will_message>",
+        rule: "r_qmtcfg_0_4",
+        reencode: |l| {
+            <qmtcfg::TestLine4 as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTCFG",
+        form: "AT+QMTCFG=?",
+        template: "+QMTCFG: \"recv/mode\",(list of supported <client_idx>s),(list of supported <msg_recv_mode>s)",
+        rule: "r_qmtcfg_0_5",
+        reencode: |l| {
+            <qmtcfg::TestLine5 as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTCFG",
+        form: "AT+QMTCFG=?",
+        template: "+QMTCFG: \"dataformat\",(list of supported <client_idx>s),(list of supported <send_mode>s),(list of supported <recv_mode>s)",
+        rule: "r_qmtcfg_0_6",
+        reencode: |l| {
+            <qmtcfg::TestLine6 as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTCFG",
+        form: "AT+QMTCFG=?",
+        template: "+QMTCFG: \"timeout\",(list of supported <client_idx>s),(list of supported <pkt_timeout>s),(list of supported <retry_times>s),(list of supported <timeout_notice>s)",
+        rule: "r_qmtcfg_0_7",
+        reencode: |l| {
+            <qmtcfg::TestLine7 as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTCFG",
+        form: "AT+QMTCFG=?",
+        template: "+QMTCFG: \"aliauth\",(list of supported <client_idx>s),<product_key>,<device_name>,<device_secret>",
+        rule: "r_qmtcfg_0_8",
+        reencode: |l| {
+            <qmtcfg::TestLine8 as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTCFG",
+        form: "AT+QMTCFG=?",
+        template: "+QMTCFG: \"onenet\",(list of supported <client_idx>s),<productID>,<access_key>",
+        rule: "r_qmtcfg_0_9",
+        reencode: |l| {
+            <qmtcfg::TestLine9 as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTCFG",
+        form: "AT+QMTCFG=\"version\",<client_idx>[,<vsn>]",
+        template: "+QMTCFG: \"version\",<vsn>",
+        rule: "r_qmtcfg_1_0",
+        reencode: |l| {
+            <qmtcfg::VersionLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTCFG",
+        form: "AT+QMTCFG=\"ssl\",<client_idx>[,<SSL_enable>[,<SSL_ctxID>]]",
+        template: "+QMTCFG: \"ssl\",<SSL_enable>[,<SSL_ctxID>]",
+        rule: "r_qmtcfg_2_0",
+        reencode: |l| {
+            <qmtcfg::SslLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTCFG",
+        form: "AT+QMTCFG=\"keepalive\",<client_idx>[,<keep_alive_time>]",
+        template: "+QMTCFG: \"keepalive\",<keep_alive_time>",
+        rule: "r_qmtcfg_3_0",
+        reencode: |l| {
+            <qmtcfg::KeepaliveLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTCFG",
+        form: "AT+QMTCFG=\"session\",<client_idx>[,<clean_session>]",
+        template: "+QMTCFG: \"session\",<clean_session>",
+        rule: "r_qmtcfg_4_0",
+        reencode: |l| {
+            <qmtcfg::SessionLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTCFG",
+        form: "AT+QMTCFG=\"will\",<client_idx>[,<will_flag>[,<will_qos>,<will_retain>,<will_topic>,<will_message>]]",
+        template: "+QMTCFG: \"will\",<will_flag>[,<will_qos>,<will_retain>,<will_topic>,<will_message>]",
+        rule: "r_qmtcfg_5_0",
+        reencode: |l| {
+            <qmtcfg::WillLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTCFG",
+        form: "AT+QMTCFG=\"recv/mode\",<client_idx>[,<msg_recv_mode>]",
+        template: "+QMTCFG: \"recv/mode\",<msg_recv_mode>",
+        rule: "r_qmtcfg_6_0",
+        reencode: |l| {
+            <qmtcfg::RecvModeLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTCFG",
+        form: "AT+QMTCFG=\"dataformat\",<client_idx>[,<send_mode>,<recv_mode>]",
+        template: "+QMTCFG: \"dataformat\",<send_mode>,<recv_mode>",
+        rule: "r_qmtcfg_7_0",
+        reencode: |l| {
+            <qmtcfg::DataformatLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTCFG",
+        form: "AT+QMTCFG=\"timeout\",<client_idx>[,<pkt_timeout>,<retry_times>,<timeout_notice>]",
+        template: "+QMTCFG: \"timeout\",<pkt_timeout>,<retry_times>,<timeout_notice>",
+        rule: "r_qmtcfg_8_0",
+        reencode: |l| {
+            <qmtcfg::TimeoutLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTCFG",
+        form: "AT+QMTCFG=\"aliauth\",<client_idx>[,<product_key>,<device_name>,<device_secret>]",
+        template: "+QMTCFG: \"aliauth\",<product_key>,<device_name>,<device_secret>",
+        rule: "r_qmtcfg_9_0",
+        reencode: |l| {
+            <qmtcfg::AliauthLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTCFG",
+        form: "AT+QMTCFG=\"onenet\",<client_idx>[,<productID>,<access_key>]",
+        template: "+QMTCFG: \"onenet\",<productID>,<access_key>",
+        rule: "r_qmtcfg_10_0",
+        reencode: |l| {
+            <qmtcfg::OnenetLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTOPEN",
+        form: "AT+QMTOPEN=?",
+        template: "+QMTOPEN: (list of supported <client_idx>s),<host_name>,(list of supported <port>s)",
+        rule: "r_qmtopen_0_0",
+        reencode: |l| {
+            <qmtopen::TestLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTOPEN",
+        form: "AT+QMTOPEN?",
+        template: "+QMTOPEN: <client_idx>,<host_name>,<port>",
+        rule: "r_qmtopen_1_0",
+        reencode: |l| {
+            <qmtopen::ReadLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTCLOSE",
+        form: "AT+QMTCLOSE=?",
+        template: "+QMTCLOSE: (list of supported <client_idx>s)",
+        rule: "r_qmtclose_0_0",
+        reencode: |l| {
+            <qmtclose::TestLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTCONN",
+        form: "AT+QMTCONN=?",
+        template: "+QMTCONN: (list of supported <client_idx>s),<clientID>,<username>,<password>",
+        rule: "r_qmtconn_0_0",
+        reencode: |l| {
+            <qmtconn::TestLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTCONN",
+        form: "AT+QMTCONN?",
+        template: "+QMTCONN: <client_idx>,<state>",
+        rule: "r_qmtconn_1_0",
+        reencode: |l| {
+            <qmtconn::ReadLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTDISC",
+        form: "AT+QMTDISC=?",
+        template: "+QMTDISC: (list of supported <client_idx>s)",
+        rule: "r_qmtdisc_0_0",
+        reencode: |l| {
+            <qmtdisc::TestLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTSUB",
+        form: "AT+QMTSUB=?",
+        template: "+QMTSUB: (list of supported <client_idx>s),(list of supported <msgID>s),<topic>,(list of supported <qos>s)",
+        rule: "r_qmtsub_0_0",
+        reencode: |l| {
+            <qmtsub::TestLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTUNS",
+        form: "AT+QMTUNS=?",
+        template: "+QMTUNS: (list of supported <client_idx>s),(list of supported <msgID>s),<topic>",
+        rule: "r_qmtuns_0_0",
+        reencode: |l| {
+            <qmtuns::TestLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTPUB",
+        form: "AT+QMTPUB=?",
+        template: "+QMTPUB: (list of supported <client_idx>s),(list of supported <msgID>s),(list of supported <qos>s),(list of supported <retain>s),<topic>,(list of supported <length>s)",
+        rule: "r_qmtpub_0_0",
+        reencode: |l| {
+            <qmtpub::TestLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTRECV",
+        form: "AT+QMTRECV?",
+        template: "+QMTRECV: <client_idx>,<store_status0>,<store_status1>,<store_status2>,<store_status3>,<store_status4>",
+        rule: "r_qmtrecv_1_0",
+        reencode: |l| {
+            <qmtrecv::ReadLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QMTRECV",
+        form: "AT+QMTRECV=<client_idx>[,<receiveID>]",
+        template: "+QMTRECV: <client_idx>,<msgID>,<topic>,<payload_len>,<payload>",
+        rule: "r_qmtrecv_2_0",
+        reencode: |l| {
+            <qmtrecv::WriteLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QPING",
+        form: "AT+QPING=?",
+        template: "+QPING: <host>,(list of supported <timeout>s),(list of supported <pingnum>s)",
+        rule: "r_qping_0_0",
+        reencode: |l| {
+            <qping::TestLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QIDNSGIP",
+        form: "AT+QIDNSGIP=?",
+        template: "+QIDNSGIP: <hostname>",
+        rule: "r_qidnsgip_0_0",
+        reencode: |l| {
+            <qidnsgip::TestLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QNTP",
+        form: "AT+QNTP=?",
+        template: "+QNTP: <server>[,<port>[,(list of supported <auto_set_time>s)]]",
+        rule: "r_qntp_0_0",
+        reencode: |l| {
+            <qntp::TestLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLCFG",
+        form: "AT+QSSLCFG=?",
+        template: "+QSSLCFG: \"sslversion\",(list of supported <SSL_ctxID>s),(list of supported <SSL_version>s)",
+        rule: "r_qsslcfg_0_0",
+        reencode: |l| {
+            <qsslcfg::TestLine0 as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLCFG",
+        form: "AT+QSSLCFG=?",
+        template: "+QSSLCFG: \"seclevel\",(list of supported <SSL_ctxID>s),(list of supported <seclevel>s)",
+        rule: "r_qsslcfg_0_1",
+        reencode: |l| {
+            <qsslcfg::TestLine1 as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLCFG",
+        form: "AT+QSSLCFG=?",
+        template: "+QSSLCFG: \"ciphersuite\",(list of supported <SSL_ctxID>s),(list of supported <cipher_suites>s)",
+        rule: "r_qsslcfg_0_2",
+        reencode: |l| {
+            <qsslcfg::TestLine2 as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLCFG",
+        form: "AT+QSSLCFG=?",
+        template: "+QSSLCFG: \"negotiatetime\",(list of supported <SSL_ctxID>s),(list of supported <negotiate_time>s)",
+        rule: "r_qsslcfg_0_3",
+        reencode: |l| {
+            <qsslcfg::TestLine3 as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLCFG",
+        form: "AT+QSSLCFG=?",
+        template: "+QSSLCFG: \"sni\",(list of supported <SSL_ctxID>s),(list of supported <SNI>s)",
+        rule: "r_qsslcfg_0_4",
+        reencode: |l| {
+            <qsslcfg::TestLine4 as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLCFG",
+        form: "AT+QSSLCFG=?",
+        template: "+QSSLCFG: \"cacert\",(list of supported <SSL_ctxID>s),<cacertpath>",
+        rule: "r_qsslcfg_0_5",
+        reencode: |l| {
+            <qsslcfg::TestLine5 as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLCFG",
+        form: "AT+QSSLCFG=?",
+        template: "+QSSLCFG: \"clientcert\",(list of supported <SSL_ctxID>s),<client_cert_path>",
+        rule: "r_qsslcfg_0_6",
+        reencode: |l| {
+            <qsslcfg::TestLine6 as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLCFG",
+        form: "AT+QSSLCFG=?",
+        template: "+QSSLCFG: \"clientkey\",(list of supported <SSL_ctxID>s),<client_key_path>,<key_pwd>",
+        rule: "r_qsslcfg_0_7",
+        reencode: |l| {
+            <qsslcfg::TestLine7 as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLCFG",
+        form: "AT+QSSLCFG=?",
+        template: "+QSSLCFG: \"ignorelocaltime\",(list of supported <SSL_ctxID>s),(list of supported <ignore_ltime>s)",
+        rule: "r_qsslcfg_0_8",
+        reencode: |l| {
+            <qsslcfg::TestLine8 as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLCFG",
+        form: "AT+QSSLCFG=?",
+        template: "+QSSLCFG: \"session_cache\",(list of supported <SSL_ctxID>s),(list of supported <session_cache_enable>s)",
+        rule: "r_qsslcfg_0_9",
+        reencode: |l| {
+            <qsslcfg::TestLine9 as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLCFG",
+        form: "AT+QSSLCFG=\"sslversion\",<SSL_ctxID>[,<SSL_version>]",
+        template: "+QSSLCFG: \"sslversion\",<SSL_ctxID>,<SSL_version>",
+        rule: "r_qsslcfg_1_0",
+        reencode: |l| {
+            <qsslcfg::SslversionLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLCFG",
+        form: "AT+QSSLCFG=\"seclevel\",<SSL_ctxID>[,<seclevel>]",
+        template: "+QSSLCFG: \"seclevel\",<SSL_ctxID>,<seclevel>",
+        rule: "r_qsslcfg_2_0",
+        reencode: |l| {
+            <qsslcfg::SeclevelLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLCFG",
+        form: "AT+QSSLCFG=\"ciphersuite\",<SSL_ctxID>[,<cipher_suites>]",
+        template: "+QSSLCFG: \"ciphersuite\",<SSL_ctxID>,<cipher_suites>",
+        rule: "r_qsslcfg_3_0",
+        reencode: |l| {
+            <qsslcfg::CiphersuiteLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLCFG",
+        form: "AT+QSSLCFG=\"negotiatetime\",<SSL_ctxID>[,<negotiate_time>]",
+        template: "+QSSLCFG: \"negotiatetime\",<SSL_ctxID>,<negotiate_time>",
+        rule: "r_qsslcfg_4_0",
+        reencode: |l| {
+            <qsslcfg::NegotiatetimeLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLCFG",
+        form: "AT+QSSLCFG=\"sni\",<SSL_ctxID>[,<SNI>]",
+        template: "+QSSLCFG: \"sni\",<SSL_ctxID>,<SNI>",
+        rule: "r_qsslcfg_5_0",
+        reencode: |l| {
+            <qsslcfg::SniLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLCFG",
+        form: "AT+QSSLCFG=\"cacert\",<SSL_ctxID>[,<cacertpath>]",
+        template: "+QSSLCFG: \"cacert\",<SSL_ctxID>,<cacertpath>",
+        rule: "r_qsslcfg_6_0",
+        reencode: |l| {
+            <qsslcfg::CacertLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLCFG",
+        form: "AT+QSSLCFG=\"clientcert\",<SSL_ctxID>[,<client_cert_path>]",
+        template: "+QSSLCFG: \"clientcert\",<SSL_ctxID>,<client_cert_path>",
+        rule: "r_qsslcfg_7_0",
+        reencode: |l| {
+            <qsslcfg::ClientcertLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLCFG",
+        form: "AT+QSSLCFG=\"clientkey\",<SSL_ctxID>[,<client_key_path>[,<key_pwd>]]",
+        template: "+QSSLCFG: \"clientkey\",<SSL_ctxID>,<client_key_path>,<key_pwd>",
+        rule: "r_qsslcfg_8_0",
+        reencode: |l| {
+            <qsslcfg::ClientkeyLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLCFG",
+        form: "AT+QSSLCFG=\"ignorelocaltime\",<SSL_ctxID>[,<ignore_ltime>]",
+        template: "+QSSLCFG: \"ignorelocaltime\",<SSL_ctxID>,<ignore_ltime>",
+        rule: "r_qsslcfg_9_0",
+        reencode: |l| {
+            <qsslcfg::IgnorelocaltimeLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLCFG",
+        form: "AT+QSSLCFG=\"session_cache\",<SSL_ctxID>[,<session_cache_enable>]",
+        template: "+QSSLCFG: \"session_cache\",<SSL_ctxID>,<session_cache_enable>",
+        rule: "r_qsslcfg_10_0",
+        reencode: |l| {
+            <qsslcfg::SessionCacheLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLOPEN",
+        form: "AT+QSSLOPEN=?",
+        template: "+QSSLOPEN: (list of supported <SSL_ctxID>s),(list of supported <connectID>s),<server_address>,<server_port>,(list of supported <access_mode>s)",
+        rule: "r_qsslopen_0_0",
+        reencode: |l| {
+            <qsslopen::TestLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLSEND",
+        form: "AT+QSSLSEND=?",
+        template: "+QSSLSEND: (list of supported <connectID>s),(list of supported <send_length>s)",
+        rule: "r_qsslsend_0_0",
+        reencode: |l| {
+            <qsslsend::TestLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLRECV",
+        form: "AT+QSSLRECV=?",
+        template: "+QSSLRECV: (list of supported <connectID>s),(list of supported <read_length>s)",
+        rule: "r_qsslrecv_0_0",
+        reencode: |l| {
+            <qsslrecv::TestLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLRECV",
+        form: "AT+QSSLRECV=<connectID>,<read_length>",
+        template: "+QSSLRECV: <have_readlen>",
+        rule: "r_qsslrecv_1_0",
+        reencode: |l| {
+            <qsslrecv::WriteLine0 as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLRECV",
+        form: "AT+QSSLRECV=<connectID>,<read_length>",
+        template: "+QSSLRECV: 0",
+        rule: "r_qsslrecv_1_1",
+        reencode: |l| {
+            <qsslrecv::WriteLine1 as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLCLOSE",
+        form: "AT+QSSLCLOSE=?",
+        template: "+QSSLCLOSE: (list of supported <connectID>s),(list of supported <close_timeout>s)",
+        rule: "r_qsslclose_0_0",
+        reencode: |l| {
+            <qsslclose::TestLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLSTATE",
+        form: "AT+QSSLSTATE?",
+        template: "+QSSLSTATE: <connectID>,\"SSLClient\",<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<devname>,<SSL_ctxID>",
+        rule: "r_qsslstate_1_0",
+        reencode: |l| {
+            <qsslstate::ReadLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLSTATE",
+        form: "AT+QSSLSTATE=<query_type>,<connectID>",
+        template: "+QSSLSTATE: <connectID>,\"SSLClient\",<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<devname>,<SSL_ctxID>",
+        rule: "r_qsslstate_2_0",
+        reencode: |l| {
+            <qsslstate::WriteLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSSLSTATE",
+        form: "AT+QSSLSTATE",
+        template: "+QSSLSTATE: <connectID>,\"SSLClient\",<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<devname>,<SSL_ctxID>",
+        rule: "r_qsslstate_3_0",
+        reencode: |l| {
+            <qsslstate::ExecuteLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QICFG",
+        form: "AT+QICFG=?",
+        template: "+QICFG: \"transpktsize\",(list of supported <transpktsize>s)",
+        rule: "r_qicfg_0_0",
+        reencode: |l| {
+            <qicfg::TestLine0 as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QICFG",
+        form: "AT+QICFG=?",
+        template: "+QICFG: \"transwaittm\",(list of supported <transwaittm>s)",
+        rule: "r_qicfg_0_1",
+        reencode: |l| {
+            <qicfg::TestLine1 as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QICFG",
+        form: "AT+QICFG=?",
+        template: "+QICFG: \"tcp/accept\",(list of supported <state>s)",
+        rule: "r_qicfg_0_2",
+        reencode: |l| {
+            <qicfg::TestLine2 as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QICFG",
+        form: "AT+QICFG=?",
+        template: "+QICFG: \"qisend/timeout\",(list of supported <timeout>s)",
+        rule: "r_qicfg_0_3",
+        reencode: |l| {
+            <qicfg::TestLine3 as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QICFG",
+        form: "AT+QICFG=?",
+        template: "+QICFG: \"passiveclosed\",(list of supported <closed>s)",
+        rule: "r_qicfg_0_4",
+        reencode: |l| {
+            <qicfg::TestLine4 as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QICFG",
+        form: "AT+QICFG=?",
+        template: "+QICFG: \"dataformat\",(list of supported <send_data_format>s),(list of supported <recv_data_format>s)",
+        rule: "r_qicfg_0_5",
+        reencode: |l| {
+            <qicfg::TestLine5 as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QICFG",
+        form: "AT+QICFG=?",
+        template: "+QICFG: \"close/mode\",(list of supported <close_mode>s)",
+        rule: "r_qicfg_0_6",
+        reencode: |l| {
+            <qicfg::TestLine6 as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QICFG",
+        form: "AT+QICFG=?",
+        template: "+QICFG: \"tcp/kalive\",(list of supported <kalive_onoff>s),(list of supported <kalive_idle>s),(list of supported <kalive_interval>s),(list of supported <kalive_cnt>s)",
+        rule: "r_qicfg_0_7",
+        reencode: |l| {
+            <qicfg::TestLine7 as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QICFG",
+        form: "AT+QICFG=?",
+        template: "+QICFG: \"tcp/tw_cycle\",(list of supported <tw_enable>s)",
+        rule: "r_qicfg_0_8",
+        reencode: |l| {
+            <qicfg::TestLine8 as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QICFG",
+        form: "AT+QICFG=?",
+        template: "+QICFG: \"udp/broadcast\",(list of supported <udp/broadcast>s)",
+        rule: "r_qicfg_0_9",
+        reencode: |l| {
+            <qicfg::TestLine9 as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QICFG",
+        form: "AT+QICFG=\"transpktsize\"[,<transpktsize>]",
+        template: "+QICFG: \"transpktsize\",<transpktsize>",
+        rule: "r_qicfg_1_0",
+        reencode: |l| {
+            <qicfg::TranspktsizeLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QICFG",
+        form: "AT+QICFG=\"transwaittm\"[,<transwaittm>]",
+        template: "+QICFG: \"transwaittm\",<transwaittm>",
+        rule: "r_qicfg_2_0",
+        reencode: |l| {
+            <qicfg::TranswaittmLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QICFG",
+        form: "AT+QICFG=\"tcp/accept\"[,<state>]",
+        template: "+QICFG: \"tcp/accept\",<state>",
+        rule: "r_qicfg_3_0",
+        reencode: |l| {
+            <qicfg::TcpAcceptLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QICFG",
+        form: "AT+QICFG=\"qisend/timeout\"[,<timeout>]",
+        template: "+QICFG: \"qisend/timeout\",<timeout>",
+        rule: "r_qicfg_4_0",
+        reencode: |l| {
+            <qicfg::QisendTimeoutLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QICFG",
+        form: "AT+QICFG=\"passiveclosed\"[,<closed>]",
+        template: "+QICFG: \"passiveclosed\",<closed>",
+        rule: "r_qicfg_5_0",
+        reencode: |l| {
+            <qicfg::PassiveclosedLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QICFG",
+        form: "AT+QICFG=\"dataformat\"[,<send_data_format>,<recv_data_format>]",
+        template: "+QICFG: \"dataformat\",<send_data_format>,<recv_data_format>",
+        rule: "r_qicfg_6_0",
+        reencode: |l| {
+            <qicfg::DataformatLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QICFG",
+        form: "AT+QICFG=\"close/mode\"[,<close_mode>]",
+        template: "+QICFG: \"close/mode\",<close_mode>",
+        rule: "r_qicfg_7_0",
+        reencode: |l| {
+            <qicfg::CloseModeLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QICFG",
+        form: "AT+QICFG=\"tcp/kalive\"[,<kalive_onoff>,<kalive_idle>,<kalive_interval>,<kalive_cnt>]",
+        template: "+QICFG: \"tcp/kalive\",<kalive_onoff>,<kalive_idle>,<kalive_interval>,<kalive_cnt>",
+        rule: "r_qicfg_8_0",
+        reencode: |l| {
+            <qicfg::TcpKaliveLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QICFG",
+        form: "AT+QICFG=\"tcp/tw_cycle\"[,<tw_enable>]",
+        template: "+QICFG: \"tcp/tw_cycle\",<tw_enable>",
+        rule: "r_qicfg_9_0",
+        reencode: |l| {
+            <qicfg::TcpTwCycleLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QICFG",
+        form: "AT+QICFG=\"udp/broadcast\"[,<udp/broadcast>]",
+        template: "+QICFG: \"udp/broadcast\",<udp/broadcast>",
+        rule: "r_qicfg_10_0",
+        reencode: |l| {
+            <qicfg::UdpBroadcastLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QIOPEN",
+        form: "AT+QIOPEN=?",
+        template: "+QIOPEN: (list of supported <connectID>s),(list of supported <service_type>s),<IP_address>/<domain_name>,(list of supported <remote_port>s),(list of supported <local_port>s),(list of supported <access_mode>s),(list of supported <ap_priority>s)",
+        rule: "r_qiopen_0_0",
+        reencode: |l| {
+            <qiopen::TestLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QICLOSE",
+        form: "AT+QICLOSE=?",
+        template: "+QICLOSE: (list of supported <connectID>s),(list of supported <timeout>s)",
+        rule: "r_qiclose_0_0",
+        reencode: |l| {
+            <qiclose::TestLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QISTATE",
+        form: "AT+QISTATE?",
+        template: "+QISTATE: <connectID>,<service_type>,<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<AT_port>",
+        rule: "r_qistate_1_0",
+        reencode: |l| {
+            <qistate::ReadLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QISTATE",
+        form: "AT+QISTATE",
+        template: "+QISTATE: <connectID>,<service_type>,<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<AT_port>",
+        rule: "r_qistate_2_0",
+        reencode: |l| {
+            <qistate::ExecuteLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QISTATE",
+        form: "AT+QISTATE=<connectID>",
+        template: "+QISTATE: <connectID>,<service_type>,<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<AT_port>",
+        rule: "r_qistate_3_0",
+        reencode: |l| {
+            <qistate::WriteLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QISEND",
+        form: "AT+QISEND=?",
+        template: "+QISEND: (list of supported <connectID>s),(list of supported <send_length>s),<remoteIP>,(list of supported <remote_port>s)",
+        rule: "r_qisend_0_0",
+        reencode: |l| {
+            <qisend::TestLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QISEND",
+        form: "AT+QISEND=<connectID>,0",
+        template: "+QISEND: <total_send_length>,<ackedbytes>,<unackedbytes>",
+        rule: "r_qisend_4_0",
+        reencode: |l| {
+            <qisend::WriteConnectId0Line as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QIRD",
+        form: "AT+QIRD=?",
+        template: "+QIRD: (list of supported <connectID>s),(list of supported <read_length>s)",
+        rule: "r_qird_0_0",
+        reencode: |l| {
+            <qird::TestLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QIRD",
+        form: "AT+QIRD=<connectID>[,<read_length>]",
+        template: "+QIRD: <read_actual_length>",
+        rule: "r_qird_1_0",
+        reencode: |l| {
+            <qird::WriteConnectIdReadLengthLine0 as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QIRD",
+        form: "AT+QIRD=<connectID>[,<read_length>]",
+        template: "+QIRD: 0",
+        rule: "r_qird_1_1",
+        reencode: |l| {
+            <qird::WriteConnectIdReadLengthLine1 as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QIRD",
+        form: "AT+QIRD=<connectID>",
+        template: "+QIRD: <read_actual_length>,<remoteIP>,<remote_port>",
+        rule: "r_qird_2_0",
+        reencode: |l| {
+            <qird::WriteConnectIdLine0 as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QIRD",
+        form: "AT+QIRD=<connectID>",
+        template: "+QIRD: 0",
+        rule: "r_qird_2_1",
+        reencode: |l| {
+            <qird::WriteConnectIdLine1 as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QIRD",
+        form: "AT+QIRD=<connectID>,0",
+        template: "+QIRD: <total_receive_length>,<have_read_length>,<unread_length>",
+        rule: "r_qird_3_0",
+        reencode: |l| {
+            <qird::WriteConnectId0Line as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QIACCEPT",
+        form: "AT+QIACCEPT=?",
+        template: "+QIACCEPT: (list of supported <listener_socketID>s),(list of supported <accept>s),(list of supported <incoming_socketID>s)",
+        rule: "r_qiaccept_0_0",
+        reencode: |l| {
+            <qiaccept::TestLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QIACCEPT",
+        form: "AT+QIACCEPT=<listener_socketID>,<accept>[,<incoming_socketID>]",
+        template: "+QIACCEPT: <incoming_socketID>,<remote_addr>,<remote_port>",
+        rule: "r_qiaccept_1_0",
+        reencode: |l| {
+            <qiaccept::WriteLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QISWTMD",
+        form: "AT+QISWTMD=?",
+        template: "+QISWTMD: (list of supported <connectID>s),(list of supported <access_mode>s)",
+        rule: "r_qiswtmd_0_0",
+        reencode: |l| {
+            <qiswtmd::TestLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QIGETERROR",
+        form: "AT+QIGETERROR",
+        template: "+QIGETERROR: <err>,<errcode_description>",
+        rule: "r_qigeterror_1_0",
+        reencode: |l| {
+            <qigeterror::ExecuteLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSTAST",
+        form: "AT+QSTAST",
+        template: "+QSTAST: <state>",
+        rule: "r_qstast_0_0",
+        reencode: |l| {
+            <qstast::ExecuteLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QSTADHCP",
+        form: "AT+QSTADHCP?",
+        template: "+QSTADHCP: <enable>",
+        rule: "r_qstadhcp_0_0",
+        reencode: |l| {
+            <qstadhcp::ReadLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QAPSTATE",
+        form: "AT+QAPSTATE",
+        template: "+QAPSTATE: <state>",
+        rule: "r_qapstate_0_0",
+        reencode: |l| {
+            <qapstate::ExecuteLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QGETWIFISTATE",
+        form: "AT+QGETWIFISTATE",
+        template: "+QGETWIFISTATE: ssid=<SSID>,bssid=<BSSID>,rssi=<RSSI>,psk_type=<PSK_type>",
+        rule: "r_qgetwifistate_0_0",
+        reencode: |l| {
+            <qgetwifistate::ExecuteLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QWSCAN",
+        form: "AT+QWSCAN",
+        template: "+QWSCAN: <SSID>,<PSK_type>,<RSSI>,<BSSID>,<channel>",
+        rule: "r_qwscan_0_0",
+        reencode: |l| {
+            <qwscan::ExecuteLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QIDNSCFG",
+        form: "AT+QIDNSCFG=?",
+        template: "+QIDNSCFG: <pridnsaddr>,<secdnsaddr>",
+        rule: "r_qidnscfg_0_0",
+        reencode: |l| {
+            <qidnscfg::TestLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "AT+QIDNSCFG",
+        form: "AT+QIDNSCFG?",
+        template: "+QIDNSCFG: <pridnsaddr>,<secdnsaddr>",
+        rule: "r_qidnscfg_1_0",
+        reencode: |l| {
+            <qidnscfg::ReadLine as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+];

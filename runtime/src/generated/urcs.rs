@@ -550,7 +550,10 @@ pub mod qbleinfo {
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match s {
                 "DOWN" => Ok(Self::Down),
-                other => Ok(Self::Other(alloc::string::String::from(other))),
+                other => {
+                    crate::value::Text::<0, { crate::value::UNBOUNDED }>::new(other)
+                        .map(|t| Self::Other(alloc::string::String::from(t.as_str())))
+                }
             }
         }
         /// The value's meaning, in the manual's words.
@@ -1896,6 +1899,7 @@ pub mod qhttpget {
                 line,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
+            let mut flag0 = false;
             for (rule, text) in caps {
                 match rule {
                     crate::grammar::Rule::u_qhttpget__p0 => {
@@ -1907,6 +1911,9 @@ pub mod qhttpget {
                     crate::grammar::Rule::u_qhttpget__p2 => {
                         v[2] = Some(text);
                     }
+                    crate::grammar::Rule::u_qhttpget__g0 => {
+                        flag0 = true;
+                    }
                     _ => {}
                 }
             }
@@ -1917,7 +1924,7 @@ pub mod qhttpget {
                         .map(crate::generated::results::HttpCode::from_code)
                         .map_err(|e| crate::wire::DecodeError::value("err", e))?
                 },
-                httprspcode_group: if v[1].is_some() || v[2].is_some() {
+                httprspcode_group: if flag0 {
                     Some(QhttpgetHttprspcodeGroup {
                         httprspcode: {
                             let s = crate::wire::req(v[1], "httprspcode")?;
@@ -2002,6 +2009,7 @@ pub mod qhttppost {
                 line,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
+            let mut flag0 = false;
             for (rule, text) in caps {
                 match rule {
                     crate::grammar::Rule::u_qhttppost__p0 => {
@@ -2013,6 +2021,9 @@ pub mod qhttppost {
                     crate::grammar::Rule::u_qhttppost__p2 => {
                         v[2] = Some(text);
                     }
+                    crate::grammar::Rule::u_qhttppost__g0 => {
+                        flag0 = true;
+                    }
                     _ => {}
                 }
             }
@@ -2023,7 +2034,7 @@ pub mod qhttppost {
                         .map(crate::generated::results::HttpCode::from_code)
                         .map_err(|e| crate::wire::DecodeError::value("err", e))?
                 },
-                httprspcode_group: if v[1].is_some() || v[2].is_some() {
+                httprspcode_group: if flag0 {
                     Some(QhttppostHttprspcodeGroup {
                         httprspcode: {
                             let s = crate::wire::req(v[1], "httprspcode")?;
@@ -2108,6 +2119,7 @@ pub mod qhttpput {
                 line,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
+            let mut flag0 = false;
             for (rule, text) in caps {
                 match rule {
                     crate::grammar::Rule::u_qhttpput__p0 => {
@@ -2119,6 +2131,9 @@ pub mod qhttpput {
                     crate::grammar::Rule::u_qhttpput__p2 => {
                         v[2] = Some(text);
                     }
+                    crate::grammar::Rule::u_qhttpput__g0 => {
+                        flag0 = true;
+                    }
                     _ => {}
                 }
             }
@@ -2129,7 +2144,7 @@ pub mod qhttpput {
                         .map(crate::generated::results::HttpCode::from_code)
                         .map_err(|e| crate::wire::DecodeError::value("err", e))?
                 },
-                httprspcode_group: if v[1].is_some() || v[2].is_some() {
+                httprspcode_group: if flag0 {
                     Some(QhttpputHttprspcodeGroup {
                         httprspcode: {
                             let s = crate::wire::req(v[1], "httprspcode")?;
@@ -3452,6 +3467,7 @@ pub mod qping_reply {
                 line,
             )?;
             let mut v: [Option<&str>; 5] = [None; 5];
+            let mut flag0 = false;
             for (rule, text) in caps {
                 match rule {
                     crate::grammar::Rule::u_qping_reply__p0 => {
@@ -3469,6 +3485,9 @@ pub mod qping_reply {
                     crate::grammar::Rule::u_qping_reply__p4 => {
                         v[4] = Some(text);
                     }
+                    crate::grammar::Rule::u_qping_reply__g0 => {
+                        flag0 = true;
+                    }
                     _ => {}
                 }
             }
@@ -3478,9 +3497,7 @@ pub mod qping_reply {
                     PingResult::from_wire(crate::wire::unquote(s))
                         .map_err(|e| crate::wire::DecodeError::value("ping_result", e))?
                 },
-                ip_address_group: if v[1].is_some() || v[2].is_some() || v[3].is_some()
-                    || v[4].is_some()
-                {
+                ip_address_group: if flag0 {
                     Some(QpingReplyIpAddressGroup {
                         ip_address: {
                             let s = crate::wire::req(v[1], "IP_address")?;
@@ -3629,6 +3646,7 @@ pub mod qping_final {
                 line,
             )?;
             let mut v: [Option<&str>; 7] = [None; 7];
+            let mut flag0 = false;
             for (rule, text) in caps {
                 match rule {
                     crate::grammar::Rule::u_qping_final__p0 => {
@@ -3652,6 +3670,9 @@ pub mod qping_final {
                     crate::grammar::Rule::u_qping_final__p6 => {
                         v[6] = Some(text);
                     }
+                    crate::grammar::Rule::u_qping_final__g0 => {
+                        flag0 = true;
+                    }
                     _ => {}
                 }
             }
@@ -3661,9 +3682,7 @@ pub mod qping_final {
                     Finresult::from_wire(crate::wire::unquote(s))
                         .map_err(|e| crate::wire::DecodeError::value("finresult", e))?
                 },
-                sent_group: if v[1].is_some() || v[2].is_some() || v[3].is_some()
-                    || v[4].is_some() || v[5].is_some() || v[6].is_some()
-                {
+                sent_group: if flag0 {
                     Some(QpingFinalSentGroup {
                         sent: {
                             let s = crate::wire::req(v[1], "sent")?;
@@ -3860,6 +3879,409 @@ pub mod qhttpread {
     }
 }
 pub use qhttpread::Qhttpread;
+/// Every URC variant, with a reader that decodes a line and renders it back.
+pub static URC_TEMPLATES: &[crate::command::Template] = &[
+    crate::command::Template {
+        owner: "+QSTASTAT",
+        form: "+QSTASTAT: <event>",
+        template: "+QSTASTAT: <event>",
+        rule: "u_qstastat",
+        reencode: |l| {
+            <Qstastat as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "+QAPSTAT",
+        form: "+QAPSTAT: <event>",
+        template: "+QAPSTAT: <event>",
+        rule: "u_qapstat",
+        reencode: |l| {
+            <Qapstat as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "+QOTASTAT",
+        form: "+QOTASTAT: <event>",
+        template: "+QOTASTAT: <event>",
+        rule: "u_qotastat",
+        reencode: |l| {
+            <Qotastat as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "+QBLESTAT",
+        form: "+QBLESTAT: <event>",
+        template: "+QBLESTAT: <event>",
+        rule: "u_qblestat",
+        reencode: |l| {
+            <Qblestat as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "+QBLEMTU",
+        form: "+QBLEMTU: <MTU_value>",
+        template: "+QBLEMTU: <MTU_value>",
+        rule: "u_qblemtu",
+        reencode: |l| {
+            <Qblemtu as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "+QBLERECV",
+        form: "+QBLERECV: <conn_idx>,<UUID>,<length>",
+        template: "+QBLERECV: <conn_idx>,<UUID>,<length>",
+        rule: "u_qblerecv",
+        reencode: |l| {
+            <Qblerecv as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "+QBLEINFO",
+        form: "+QBLEINFO: <char>",
+        template: "+QBLEINFO: <char>",
+        rule: "u_qbleinfo",
+        reencode: |l| {
+            <Qbleinfo as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "+QBLECONNPARAM",
+        form: "+QBLECONNPARAM: <conn_idx>,<con_interval>,<timeout>,<latency>",
+        template: "+QBLECONNPARAM: <conn_idx>,<con_interval>,<timeout>,<latency>",
+        rule: "u_qbleconnparam",
+        reencode: |l| {
+            <Qbleconnparam as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "+QIURC",
+        form: "+QIURC: \"closed\",<connectID>",
+        template: "+QIURC: \"closed\",<connectID>",
+        rule: "u_qiurc_closed",
+        reencode: |l| {
+            <QiurcClosed as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "+QIURC",
+        form: "+QIURC: \"recv\",<connectID>",
+        template: "+QIURC: \"recv\",<connectID>",
+        rule: "u_qiurc_recv_buffer",
+        reencode: |l| {
+            <QiurcRecvBuffer as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "+QIURC",
+        form: "+QIURC: \"recv\",<connectID>,<current_recvlength>",
+        template: "+QIURC: \"recv\",<connectID>,<current_recvlength>",
+        rule: "u_qiurc_recv_direct_push",
+        reencode: |l| {
+            <QiurcRecvDirectPush as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "+QIURC",
+        form: "+QIURC: \"recv\",<connectID>,<current_recvlength>,<remoteIP>,<remote_port>",
+        template: "+QIURC: \"recv\",<connectID>,<current_recvlength>,<remoteIP>,<remote_port>",
+        rule: "u_qiurc_recv_direct_push_udp_service",
+        reencode: |l| {
+            <QiurcRecvDirectPushUdpService as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "+QIURC",
+        form: "+QIURC: \"incoming full\"",
+        template: "+QIURC: \"incoming full\"",
+        rule: "u_qiurc_incoming_full",
+        reencode: |l| {
+            <QiurcIncomingFull as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "+QIURC",
+        form: "+QIURC: \"incoming\",<connectID>,<serverID>,<remoteIP>,<remote_port>",
+        template: "+QIURC: \"incoming\",<connectID>,<serverID>,<remoteIP>,<remote_port>",
+        rule: "u_qiurc_incoming",
+        reencode: |l| {
+            <QiurcIncoming as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "+QIOPEN",
+        form: "+QIOPEN: <connectID>,<err>",
+        template: "+QIOPEN: <connectID>,<err>",
+        rule: "u_qiopen",
+        reencode: |l| {
+            <Qiopen as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "+QSSLURC",
+        form: "+QSSLURC: \"recv\",<connectID>",
+        template: "+QSSLURC: \"recv\",<connectID>",
+        rule: "u_qsslurc_recv_buffer",
+        reencode: |l| {
+            <QsslurcRecvBuffer as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "+QSSLURC",
+        form: "+QSSLURC: \"recv\",<connectID>,<current_recvlength>",
+        template: "+QSSLURC: \"recv\",<connectID>,<current_recvlength>",
+        rule: "u_qsslurc_recv_direct_push",
+        reencode: |l| {
+            <QsslurcRecvDirectPush as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "+QSSLURC",
+        form: "+QSSLURC: \"closed\",<connectID>",
+        template: "+QSSLURC: \"closed\",<connectID>",
+        rule: "u_qsslurc_closed",
+        reencode: |l| {
+            <QsslurcClosed as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "+QSSLOPEN",
+        form: "+QSSLOPEN: <connectID>,<err>",
+        template: "+QSSLOPEN: <connectID>,<err>",
+        rule: "u_qsslopen",
+        reencode: |l| {
+            <Qsslopen as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "+QMTSTAT",
+        form: "+QMTSTAT: <client_idx>,<err_code>",
+        template: "+QMTSTAT: <client_idx>,<err_code>",
+        rule: "u_qmtstat",
+        reencode: |l| {
+            <Qmtstat as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "+QMTRECV",
+        form: "+QMTRECV: <client_idx>,<msgID>,<topic>[,<payload_length>],<payload>",
+        template: "+QMTRECV: <client_idx>,<msgID>,<topic>[,<payload_length>],<payload>",
+        rule: "u_qmtrecv_message",
+        reencode: |l| {
+            <QmtrecvMessage as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "+QMTRECV",
+        form: "+QMTRECV: <client_idx>,<recv_id>",
+        template: "+QMTRECV: <client_idx>,<recv_id>",
+        rule: "u_qmtrecv_stored",
+        reencode: |l| {
+            <QmtrecvStored as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "+QHTTPURC",
+        form: "+QHTTPURC: \"recv\",<length>",
+        template: "+QHTTPURC: \"recv\",<length>",
+        rule: "u_qhttpurc_recv",
+        reencode: |l| {
+            <QhttpurcRecv as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "+QHTTPURC",
+        form: "+QHTTPURC: \"closed\"",
+        template: "+QHTTPURC: \"closed\"",
+        rule: "u_qhttpurc_closed",
+        reencode: |l| {
+            <QhttpurcClosed as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "+QHTTPGET",
+        form: "+QHTTPGET: <err>[,<httprspcode>[,<content_length>]]",
+        template: "+QHTTPGET: <err>[,<httprspcode>[,<content_length>]]",
+        rule: "u_qhttpget",
+        reencode: |l| {
+            <Qhttpget as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "+QHTTPPOST",
+        form: "+QHTTPPOST: <err>[,<httprspcode>[,<content_length>]]",
+        template: "+QHTTPPOST: <err>[,<httprspcode>[,<content_length>]]",
+        rule: "u_qhttppost",
+        reencode: |l| {
+            <Qhttppost as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "+QHTTPPUT",
+        form: "+QHTTPPUT: <err>[,<httprspcode>[,<content_length>]]",
+        template: "+QHTTPPUT: <err>[,<httprspcode>[,<content_length>]]",
+        rule: "u_qhttpput",
+        reencode: |l| {
+            <Qhttpput as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "+QMTOPEN",
+        form: "+QMTOPEN: <client_idx>,<result>",
+        template: "+QMTOPEN: <client_idx>,<result>",
+        rule: "u_qmtopen",
+        reencode: |l| {
+            <Qmtopen as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "+QMTCLOSE",
+        form: "+QMTCLOSE: <client_idx>,<result>",
+        template: "+QMTCLOSE: <client_idx>,<result>",
+        rule: "u_qmtclose",
+        reencode: |l| {
+            <Qmtclose as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "+QMTCONN",
+        form: "+QMTCONN: <client_idx>,<result>[,<retcode>]",
+        template: "+QMTCONN: <client_idx>,<result>[,<retcode>]",
+        rule: "u_qmtconn",
+        reencode: |l| {
+            <Qmtconn as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "+QMTDISC",
+        form: "+QMTDISC: <client_idx>,<result>",
+        template: "+QMTDISC: <client_idx>,<result>",
+        rule: "u_qmtdisc",
+        reencode: |l| {
+            <Qmtdisc as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "+QMTSUB",
+        form: "+QMTSUB: <client_idx>,<msgID>,<result>[,<value>]",
+        template: "+QMTSUB: <client_idx>,<msgID>,<result>[,<value>]",
+        rule: "u_qmtsub",
+        reencode: |l| {
+            <Qmtsub as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "+QMTUNS",
+        form: "+QMTUNS: <client_idx>,<msgID>,<result>[,<value>]",
+        template: "+QMTUNS: <client_idx>,<msgID>,<result>[,<value>]",
+        rule: "u_qmtuns",
+        reencode: |l| {
+            <Qmtuns as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "+QMTPUB",
+        form: "+QMTPUB: <client_idx>,<msgID>,<result>[,<value>]",
+        template: "+QMTPUB: <client_idx>,<msgID>,<result>[,<value>]",
+        rule: "u_qmtpub",
+        reencode: |l| {
+            <Qmtpub as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "+QIURC",
+        form: "+QIURC: \"dnsgip\",<err>,<IP_count>,<DNS_ttl>",
+        template: "+QIURC: \"dnsgip\",<err>,<IP_count>,<DNS_ttl>",
+        rule: "u_qiurc_dnsgip_result",
+        reencode: |l| {
+            <QiurcDnsgipResult as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "+QIURC",
+        form: "+QIURC: \"dnsgip\",<hostIPaddr>",
+        template: "+QIURC: \"dnsgip\",<hostIPaddr>",
+        rule: "u_qiurc_dnsgip_address",
+        reencode: |l| {
+            <QiurcDnsgipAddress as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "+QPING",
+        form: "+QPING: <ping_result>[,<IP_address>,<bytes>,<time>,<ttl>]",
+        template: "+QPING: <ping_result>[,<IP_address>,<bytes>,<time>,<ttl>]",
+        rule: "u_qping_reply",
+        reencode: |l| {
+            <QpingReply as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "+QPING",
+        form: "+QPING: <finresult>[,<sent>,<rcvd>,<lost>,<min>,<max>,<avg>]",
+        template: "+QPING: <finresult>[,<sent>,<rcvd>,<lost>,<min>,<max>,<avg>]",
+        rule: "u_qping_final",
+        reencode: |l| {
+            <QpingFinal as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "+QNTP",
+        form: "+QNTP: <err>,<time>",
+        template: "+QNTP: <err>,<time>",
+        rule: "u_qntp",
+        reencode: |l| {
+            <Qntp as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+    crate::command::Template {
+        owner: "+QHTTPREAD",
+        form: "+QHTTPREAD: <err>",
+        template: "+QHTTPREAD: <err>",
+        rule: "u_qhttpread",
+        reencode: |l| {
+            <Qhttpread as crate::command::Line>::parse(l)
+                .map(|v| crate::command::Line::render(&v))
+        },
+    },
+];
 /// A URC family: the prefix and, for shared prefixes, the quoted literal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum UrcKind {

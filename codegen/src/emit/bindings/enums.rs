@@ -92,7 +92,8 @@ pub fn render(p: &Param, name: &Ident) -> TokenStream {
             quote!()
         };
         let other_from = if open {
-            quote!(other => Ok(Self::Other(alloc::string::String::from(other))),)
+            // An open value is still a string field: the same bytes are refused.
+            quote!(other => crate::value::Text::<0, { crate::value::UNBOUNDED }>::new(other).map(|t| Self::Other(alloc::string::String::from(t.as_str()))),)
         } else {
             quote!(_ => Err(crate::value::ValueError::UnknownValue { of: #name_str }),)
         };

@@ -659,6 +659,44 @@ fn any_command(plan: &Plan<'_>) -> TokenStream {
     }
 }
 
+/// `FORM_TEMPLATES` and `LINE_TEMPLATES`: every template with its reader.
+fn template_tables(plan: &Plan<'_>) -> TokenStream {
+    let mut forms = Vec::new();
+    let mut lines = Vec::new();
+    for c in &plan.commands {
+        let module = format_ident!("{}", c.module);
+        let owner = &c.command.name;
+        for f in &c.forms {
+            let ty = format_ident!("{}", f.type_name);
+            let syntax = &f.form.syntax;
+            let rule = &f.shape.rule;
+            forms.push(quote! {
+                crate::command::Template {
+                    owner: #owner, form: #syntax, template: #syntax, rule: #rule,
+                    reencode: |l| <#module::#ty as crate::command::AtCommand>::parse(l).map(|v| crate::command::AtCommand::encode(&v)),
+                }
+            });
+            for l in &f.lines {
+                let lt = format_ident!("{}", l.type_name);
+                let template = &l.template;
+                let rule = &l.shape.rule;
+                lines.push(quote! {
+                    crate::command::Template {
+                        owner: #owner, form: #syntax, template: #template, rule: #rule,
+                        reencode: |l| <#module::#lt as crate::command::Line>::parse(l).map(|v| crate::command::Line::render(&v)),
+                    }
+                });
+            }
+        }
+    }
+    quote! {
+        /// Every command form of the catalogue, with a reader that decodes a command line and encodes it back.
+        pub static FORM_TEMPLATES: &[crate::command::Template] = &[#(#forms),*];
+        /// Every information-line template of every form, with a reader that decodes a line and renders it back.
+        pub static LINE_TEMPLATES: &[crate::command::Template] = &[#(#lines),*];
+    }
+}
+
 fn variants_idents(plan: &Plan<'_>) -> Vec<Ident> {
     plan.commands
         .iter()
@@ -678,11 +716,13 @@ pub fn render(catalog: &Catalog, plan: &Plan<'_>) -> Result<Vec<(String, String)
         .map(|c| command_module(c, plan))
         .collect();
     let any = any_command(plan);
+    let tables = template_tables(plan);
     let commands = quote! {
         //! Typed bindings of every command form of the catalogue: one module per
         //! command, one type per form, one type per information line.
         #(#modules)*
         #any
+        #tables
     };
     Ok(vec![
         ("commands.rs".into(), format_file(commands)?),

@@ -64,7 +64,10 @@ enum Field {
         ident: Ident,
         ty: Ident,
         items: Vec<Item>,
+        group: usize,
     },
+    /// A literal-only optional group (placeholders of a test response): present or not.
+    Flag { ident: Ident, group: usize },
     /// A repeated group.
     Repeat {
         ident: Ident,
@@ -132,7 +135,14 @@ fn fields(scope: &Scope<'_>, owner: &str, items: &[Item], optional: bool) -> Vec
                     optional: true,
                 }),
                 None if items.iter().all(|i| i.occurrences().is_empty()) => {
-                    // Placeholders printed literally (test responses): nothing to hold.
+                    // Placeholders printed literally (test responses): only presence.
+                    let Item::Optional { group, .. } = item else {
+                        continue;
+                    };
+                    out.push(Field::Flag {
+                        ident: format_ident!("with_group{}", group),
+                        group: *group,
+                    });
                 }
                 None => {
                     let first = first_name(scope, items);
@@ -140,6 +150,10 @@ fn fields(scope: &Scope<'_>, owner: &str, items: &[Item], optional: bool) -> Vec
                         ident: format_ident!("{}_group", snake(&first)),
                         ty: format_ident!("{owner}{}Group", camel(&first)),
                         items: items.clone(),
+                        group: match item {
+                            Item::Optional { group, .. } => *group,
+                            _ => 0,
+                        },
                     });
                 }
             },
@@ -166,6 +180,7 @@ fn fields(scope: &Scope<'_>, owner: &str, items: &[Item], optional: bool) -> Vec
             Field::Value { ident, .. }
             | Field::Alt { ident, .. }
             | Field::Group { ident, .. }
+            | Field::Flag { ident, .. }
             | Field::Repeat { ident, .. } => ident,
         };
         let mut name = ident.to_string();
@@ -241,13 +256,20 @@ pub fn definitions(
                 };
                 field_defs.push(quote!(#d pub #ident: #fty,));
             }
-            Field::Group { ident, ty, items } => {
+            Field::Group {
+                ident, ty, items, ..
+            } => {
                 let d = format!(
                     "An optional group of `{owner_s}` (`[…]` in the syntax): all of it or none."
                 );
                 helpers.push(definitions(scope, ty, &d, items, quote!()));
                 let fd = doc(&d);
                 field_defs.push(quote!(#fd pub #ident: Option<#ty>,));
+            }
+            Field::Flag { ident, .. } => {
+                let fd =
+                    doc("Whether the optional part printed as placeholders (`[,<…>]`) is there.");
+                field_defs.push(quote!(#fd pub #ident: bool,));
             }
             Field::Repeat { ident, ty, items } => {
                 let d =
@@ -310,7 +332,7 @@ pub fn render(scope: &Scope<'_>, owner: &str, items: &[Item], base: &TokenStream
                             };
                             let e = types::encode(
                                 &scope.kind(o, *range_list),
-                                scope.quoted(o),
+                                scope.quoted(o) && !*range_list,
                                 &quote!(v),
                             );
                             stmts.push(quote!({ let v = &#base.#ident; #e }));
@@ -339,7 +361,13 @@ pub fn render(scope: &Scope<'_>, owner: &str, items: &[Item], base: &TokenStream
                 items: inner,
                 repeat: false,
                 ..
-            } if inner.iter().all(|i| i.occurrences().is_empty()) => {}
+            } if inner.iter().all(|i| i.occurrences().is_empty()) => {
+                let Some(Field::Flag { ident, .. }) = field_iter.next() else {
+                    continue;
+                };
+                let body = render(scope, owner, inner, base);
+                out.push(quote!(if #base.#ident { #body }));
+            }
             Item::Optional {
                 items: inner,
                 repeat: false,
@@ -351,8 +379,11 @@ pub fn render(scope: &Scope<'_>, owner: &str, items: &[Item], base: &TokenStream
                     range_list,
                     ..
                 }) => {
-                    let e =
-                        types::encode(&scope.kind(occ, *range_list), scope.quoted(occ), &quote!(v));
+                    let e = types::encode(
+                        &scope.kind(occ, *range_list),
+                        scope.quoted(occ) && !*range_list,
+                        &quote!(v),
+                    );
                     out.push(quote!(if let Some(v) = &#base.#ident { w.field(); #e }));
                 }
                 Some(Field::Group { ident, ty, .. }) => {
@@ -371,7 +402,8 @@ pub fn render(scope: &Scope<'_>, owner: &str, items: &[Item], base: &TokenStream
                 };
                 match (ty, single_value(inner)) {
                     (None, Some((o, rl))) => {
-                        let e = types::encode(&scope.kind(o, rl), scope.quoted(o), &quote!(v));
+                        let e =
+                            types::encode(&scope.kind(o, rl), scope.quoted(o) && !rl, &quote!(v));
                         out.push(quote!(for v in &#base.#ident { w.field(); #e }));
                     }
                     (Some(t), _) => {
@@ -471,21 +503,19 @@ fn build(
                 let sb = wrap(quote!(#ty::#vb(#db?)));
                 inits.push(quote!(#ident: match (#xa, #xb) { (Some(s), _) => #sa, (None, Some(s)) => #sb, (None, None) => #none },));
             }
+            Field::Flag { ident, group } => {
+                let flag = format_ident!("flag{}", group);
+                inits.push(quote!(#ident: #flag,));
+            }
             Field::Group {
                 ident,
                 ty,
                 items: inner,
+                group,
             } => {
-                let present: Vec<TokenStream> = inner
-                    .iter()
-                    .flat_map(Item::occurrences)
-                    .map(|o| {
-                        let v = occ_var(o, item_var);
-                        quote!(#v.is_some())
-                    })
-                    .collect();
+                let flag = format_ident!("flag{}", group);
                 let body = build(scope, ty, inner, cap, item_var);
-                inits.push(quote!(#ident: if #(#present)||* { Some(#body) } else { None },));
+                inits.push(quote!(#ident: if #flag { Some(#body) } else { None },));
             }
             Field::Repeat {
                 ident,
@@ -537,6 +567,24 @@ fn build(
         }
     }
     quote!(#owner { #(#inits)* })
+}
+
+/// Group numbers of the optional (non-repeated) groups: each has a presence flag.
+fn flag_groups(items: &[Item], out: &mut Vec<usize>) {
+    for item in items {
+        if let Item::Optional {
+            items,
+            repeat: false,
+            group,
+        } = item
+        {
+            // A group of one value is an `Option` of that value: no flag needed.
+            if single_value(items).is_none() {
+                out.push(*group);
+            }
+            flag_groups(items, out);
+        }
+    }
 }
 
 fn repeated_groups(items: &[Item], out: &mut Vec<(usize, Vec<usize>)>) {
@@ -603,6 +651,20 @@ pub fn parse_body(
             }
         }
     }
+    let mut flags = Vec::new();
+    flag_groups(&shape.items, &mut flags);
+    for g in &flags {
+        let flag = format_ident!("flag{}", g);
+        let r = format_ident!("{}__g{}", shape.rule, g);
+        arms.push((quote!(crate::grammar::Rule::#r), quote!(#flag = true;)));
+    }
+    let flag_decls: Vec<TokenStream> = flags
+        .iter()
+        .map(|g| {
+            let flag = format_ident!("flag{}", g);
+            quote!(let mut #flag = false;)
+        })
+        .collect();
     let rep_decls: Vec<TokenStream> = repeated
         .iter()
         .enumerate()
@@ -615,7 +677,7 @@ pub fn parse_body(
     let cap = Captured { repeated };
     let built = build(scope, owner, &shape.items, &cap, None);
     // `extra_init` adds fields that are not part of the line (a URC's data block).
-    if shape.occurrences == 0 {
+    if shape.occurrences == 0 && flags.is_empty() {
         return quote! {
             crate::grammar::captures(crate::grammar::Rule::#rule, #template, line)?;
             Ok(#owner { #extra_init })
@@ -633,10 +695,22 @@ pub fn parse_body(
         let bodies = arms.iter().map(|(_, b)| b);
         quote!(match rule { #(#rules => { #bodies })* _ => {} })
     };
+    let values = if shape.occurrences > 0 {
+        quote!(let mut v: [Option<&str>; #n] = [None; #n];)
+    } else {
+        quote!()
+    };
+    let text_unused = if shape.occurrences == 0 {
+        quote!(let _ = text;)
+    } else {
+        quote!()
+    };
+    let dispatch = quote!(#text_unused #dispatch);
     quote! {
         let caps = crate::grammar::captures(crate::grammar::Rule::#rule, #template, line)?;
-        let mut v: [Option<&str>; #n] = [None; #n];
+        #values
         #(#rep_decls)*
+        #(#flag_decls)*
         for (rule, text) in caps {
             #dispatch
         }

@@ -151,10 +151,27 @@ pub fn render(plan: &Plan<'_>) -> TokenStream {
             }
         })
         .collect();
+    let tables: Vec<TokenStream> = plan
+        .urcs
+        .iter()
+        .map(|u| {
+            let ty = format_ident!("{}", u.type_name);
+            let (owner, syntax, rule) = (&u.urc.name, &u.urc.syntax, &u.shape.rule);
+            quote! {
+                crate::command::Template {
+                    owner: #owner, form: #syntax, template: #syntax, rule: #rule,
+                    reencode: |l| <#ty as crate::command::Line>::parse(l).map(|v| crate::command::Line::render(&v)),
+                }
+            }
+        })
+        .collect();
     quote! {
         //! Typed URCs: one type per variant of the catalogue, and [`Urc`], which reads any of them.
 
         #(#modules)*
+
+        /// Every URC variant, with a reader that decodes a line and renders it back.
+        pub static URC_TEMPLATES: &[crate::command::Template] = &[#(#tables),*];
 
         /// A URC family: the prefix and, for shared prefixes, the quoted literal.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
