@@ -226,7 +226,7 @@ mod tests {
 
     #[test]
     fn finds_nested_keys_and_values() {
-        let src = "commands:\n  - name: AT+QRST\n    params:\n      - name: x\n        range: {min: 1, max: 2}\n";
+        let src = "commands:\n  - name: AT+QX\n    params:\n      - name: x\n        range: {min: 1, max: 2}\n";
         let idx = SourceIndex::build(src);
         let p = NodePath::root()
             .key("commands")

@@ -105,7 +105,7 @@ pub enum AfterConnect {
 }
 
 /// A response or URC line type.
-pub trait Line: Sized {
+pub trait Line: Sized + core::fmt::Debug + Clone + PartialEq {
     /// Reads the line (without its line ending).
     fn parse(line: &str) -> Result<Self, DecodeError>;
     /// Writes the line (without its line ending).

@@ -122,7 +122,7 @@ mod tests {
         assert_eq!(camel("TCP LISTENER"), "TcpListener");
         assert_eq!(camel("urc/pin"), "UrcPin");
         assert_eq!(camel("0x0035"), "V0x0035");
-        assert_eq!(command_module("AT+QSTAAPINFODEF"), "qstaapinfodef");
+        assert_eq!(command_module("AT+QXYZDEF"), "qxyzdef");
         assert_eq!(command_module("+++"), "escape");
         assert_eq!(
             variant_from_meaning("Buffer access mode. Socket sends", "0"),

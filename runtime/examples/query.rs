@@ -1,0 +1,58 @@
+//! Asks a module (or anything that speaks like one) for its firmware version,
+//! MAC address and station IP information.
+//!
+//! ```sh
+//! cargo run -p fcm242d --example query -- serial:/dev/ttyUSB0@115200
+//! cargo run -p fcm242d --example query -- tcp:127.0.0.1:5000
+//! ```
+
+use std::time::Duration;
+
+use fcm242d::client::Client;
+use fcm242d::generated::commands::{qgetip, qversion, qwlmac};
+use fcm242d::transport::{SerialTransport, TcpTransport, Transport};
+
+fn open(target: &str) -> Result<Box<dyn Transport>, Box<dyn std::error::Error>> {
+    if let Some(addr) = target.strip_prefix("tcp:") {
+        return Ok(Box::new(TcpTransport::connect(
+            addr,
+            Duration::from_secs(5),
+        )?));
+    }
+    let spec = target.strip_prefix("serial:").unwrap_or(target);
+    let (path, baud) = SerialTransport::parse_target(spec)?;
+    Ok(Box::new(SerialTransport::open(&path, baud)?))
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let Some(target) = std::env::args().nth(1) else {
+        eprintln!("usage: query serial:PATH[@BAUD] | tcp:HOST:PORT");
+        std::process::exit(2);
+    };
+    let mut client = Client::new(open(&target)?);
+    client.on_urc(|urc| eprintln!("URC: {}", urc.render()));
+
+    let version = client.send(&qversion::Execute {})?;
+    for line in &version.lines {
+        println!("firmware: {}", line.version);
+    }
+    let mac = client.send(&qwlmac::Execute {})?;
+    for line in &mac.lines {
+        println!("MAC:      {}", line.mac.as_str());
+    }
+    let ip = client.send(&qgetip::Write {
+        mode: qgetip::Mode::Station,
+    });
+    match ip {
+        Ok(r) => {
+            for l in &r.lines {
+                println!(
+                    "IP:       {} gateway {} mask {} DNS {}",
+                    l.ip, l.gate, l.mask, l.dns
+                );
+            }
+        }
+        Err(e) => println!("IP:       not available ({e})"),
+    }
+    Ok(())
+}

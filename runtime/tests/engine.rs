@@ -1,0 +1,144 @@
+//! The engine never panics, and never loses or invents a URC, whatever the
+//! bytes and however they are split.
+
+use fcm242d::engine::{Engine, Event, Final};
+use fcm242d::generated::commands::{qird, qversion};
+use fcm242d::generated::urcs::Urc;
+use fcm242d::value::Int;
+use proptest::prelude::*;
+
+/// URCs as the manual prints them, with the data blocks some of them carry.
+const URCS: &[&str] = &[
+    "+QIURC: \"closed\",1\r\n",
+    "+QIURC: \"recv\",2\r\n",
+    "+QIURC: \"recv\",0,5\r\nhe\r\nl\r\n",
+    "+QIURC: \"incoming full\"\r\n",
+    "+QMTSTAT: 0,1\r\n",
+    "+QBLERECV: 0,\"fff2\",10\r\nfrom phone\r\n",
+    "+QIOPEN: 0,0\r\n",
+    "+QMTRECV: 0,0,\"topic/pub\",30,\"This is test data, hello MQTT.\"\r\n",
+    "+QSSLURC: \"recv\",4,18\r\nTest data from SSL\r\n",
+];
+
+fn qird() -> qird::WriteConnectIdReadLength {
+    qird::WriteConnectIdReadLength {
+        connect_id: Int::new(0).unwrap(),
+        read_length: Some(Int::new(1500).unwrap()),
+    }
+}
+
+/// The module's answer to `AT+QIRD=0,1500`, with URCs between its parts.
+fn stream(urcs_at: &[(usize, usize)]) -> (Vec<u8>, Vec<&'static str>) {
+    let parts: [&[u8]; 4] = [b"\r\n", b"+QIRD: 6\r\nab\r\nOK\r\n", b"\r\n", b"OK\r\n"];
+    let mut out = Vec::new();
+    let mut expected = Vec::new();
+    for (i, part) in parts.iter().enumerate() {
+        for (pos, urc) in urcs_at {
+            if *pos == i {
+                out.extend_from_slice(b"\r\n");
+                out.extend_from_slice(URCS[*urc].as_bytes());
+                expected.push(URCS[*urc]);
+            }
+        }
+        out.extend_from_slice(part);
+    }
+    (out, expected)
+}
+
+fn events(chunks: &[&[u8]]) -> Vec<Event> {
+    let mut engine = Engine::new();
+    let _ = engine.command(&qird());
+    let mut out = Vec::new();
+    for c in chunks {
+        engine.feed(c);
+        while let Some(e) = engine.poll() {
+            out.push(e);
+        }
+    }
+    out
+}
+
+fn split_at_points<'a>(bytes: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
+    let mut points: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
+    points.sort_unstable();
+    points.dedup();
+    let mut chunks = Vec::new();
+    let mut start = 0;
+    for p in points {
+        chunks.push(&bytes[start..p]);
+        start = p;
+    }
+    chunks.push(&bytes[start..]);
+    chunks
+}
+
+#[test]
+fn every_sample_urc_decodes() {
+    for line in URCS {
+        let first = line.split("\r\n").next().unwrap();
+        assert!(matches!(Urc::parse(first), Some(Ok(_))), "{first}");
+    }
+}
+
+#[test]
+fn a_response_with_urcs_between_its_parts() {
+    let (bytes, expected) = stream(&[(1, 2), (2, 5), (3, 0)]);
+    let evs = events(&[&bytes]);
+    let urcs: Vec<String> = evs
+        .iter()
+        .filter_map(|e| match e {
+            Event::Urc(u) => Some(u.render()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(urcs.len(), expected.len());
+    assert!(evs.contains(&Event::Data(b"ab\r\nOK".to_vec())));
+    assert_eq!(evs.last(), Some(&Event::Final(Final::Ok)));
+    let with_data: Vec<&Urc> = evs
+        .iter()
+        .filter_map(|e| match e {
+            Event::Urc(u) if u.data().is_some() => Some(u),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(with_data[0].data(), Some(&b"he\r\nl"[..]));
+    assert_eq!(with_data[1].data(), Some(&b"from phone"[..]));
+}
+
+proptest! {
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..2048), cuts in prop::collection::vec(any::<usize>(), 0..16)) {
+        for chunk in split_at_points(&bytes, &cuts) {
+            let mut engine = Engine::new();
+            engine.feed(chunk);
+            while engine.poll().is_some() {}
+        }
+        let mut engine = Engine::new();
+        let _ = engine.command(&qversion::Execute {});
+        for chunk in split_at_points(&bytes, &cuts) {
+            engine.feed(chunk);
+            while engine.poll().is_some() {}
+        }
+    }
+
+    #[test]
+    fn fragmentation_changes_nothing_and_loses_no_urc(
+        placements in prop::collection::vec((0usize..4, 0usize..URCS.len()), 0..8),
+        cuts in prop::collection::vec(any::<usize>(), 0..40),
+    ) {
+        let (bytes, expected) = stream(&placements);
+        let whole = events(&[&bytes]);
+        let split = events(&split_at_points(&bytes, &cuts));
+        let one_by_one: Vec<&[u8]> = bytes.chunks(1).collect();
+        let bytewise = events(&one_by_one);
+        prop_assert_eq!(&whole, &split);
+        prop_assert_eq!(&whole, &bytewise);
+        let urcs: Vec<String> = whole.iter().filter_map(|e| match e { Event::Urc(u) => Some(u.render()), _ => None }).collect();
+        let want: Vec<&str> = expected.iter().map(|l| l.split("\r\n").next().unwrap_or("")).collect();
+        prop_assert_eq!(urcs, want);
+        prop_assert!(whole.contains(&Event::Data(b"ab\r\nOK".to_vec())));
+        prop_assert_eq!(whole.last(), Some(&Event::Final(Final::Ok)));
+        let stray = whole.iter().any(|e| matches!(e, Event::Unsolicited(_) | Event::BadUrc { .. }));
+        prop_assert!(!stray, "{:?}", whole);
+    }
+}
