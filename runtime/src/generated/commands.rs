@@ -816,7 +816,7 @@ pub mod qbleadvparam {
 ///
 /// Characteristics: The command takes effect immediately. The configuration is not saved.
 ///
-/// Note: For details of AD types, see Core Specification 5.2 (https://www.bluetooth.com/specifications/specs/core-specification/).
+/// Note: For details of AD types, see Core Specification 5.2 (<https://www.bluetooth.com/specifications/specs/core-specification/>).
 pub mod qbleadvdata {
     /// `AT+QBLEADVDATA=<adv_data>`
     ///
@@ -988,7 +988,7 @@ pub mod qblegattssrv {
 ///
 /// Characteristics: The command takes effect immediately. The configurations are not saved.
 ///
-/// Note: Only three BLE characteristic UUIDs can be set at most through the command. When <att_cfg> is omitted, the property of each characteristic UUID is Notify and Write no response by default.
+/// Note: Only three BLE characteristic UUIDs can be set at most through the command. When \<att_cfg> is omitted, the property of each characteristic UUID is Notify and Write no response by default.
 ///
 /// Note: When the module is operating as a peripheral device, you must establish a BLE service through AT+QBLEGATTSSRV, and then set a BLE characteristic UUID through AT+QBLEGATTSCHAR. Otherwise, the Bluetooth advertising, scan and connection functions cannot be used normally.
 ///
@@ -1435,7 +1435,7 @@ pub mod qblegattsntfy {
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct Write {
-        /// `<conn_idx>`: The target device index assigned by the module automatically when the BLE connection is established. <conn_idx> can only be set to 0 currently.
+        /// `<conn_idx>`: The target device index assigned by the module automatically when the BLE connection is established. \<conn_idx> can only be set to 0 currently.
         ///
         /// (range 0..=0)
         pub conn_idx: crate::value::Int<0, 0>,
@@ -1443,11 +1443,11 @@ pub mod qblegattsntfy {
         ///
         /// (length 4 or 32 bytes; errata: BLE-8)
         pub uuid: crate::value::Uuid,
-        /// `<hex_length>`: The length of hexadecimal data. The module will convert <data> to hexadecimal format before sending data when this optional parameter is specified. For example, if <data> is 123456, the module will convert it to 0x123456 and send it.
+        /// `<hex_length>`: The length of hexadecimal data. The module will convert \<data> to hexadecimal format before sending data when this optional parameter is specified. For example, if \<data> is 123456, the module will convert it to 0x123456 and send it.
         ///
         /// (errata: BLE-9)
         pub hex_length: Option<i64>,
-        /// `<data>`: The sent GATT data. The maximum length of the GATT data cannot be more than <MTU_value>-3 and you can get the length of <MTU_value> through URC +QBLEMTU.
+        /// `<data>`: The sent GATT data. The maximum length of the GATT data cannot be more than \<MTU_value>-3 and you can get the length of \<MTU_value> through URC +QBLEMTU.
         ///
         /// (errata: BLE-9)
         pub data: crate::value::Text<0, { crate::value::UNBOUNDED }>,
@@ -1617,7 +1617,7 @@ pub mod qblescan {
         Stop,
         /// `1`: Start BLE scan but do not output advertising data or scan response data.
         StartBleScanBut,
-        /// `2`: Start BLE scan and output advertising data and scan response data. It is required to specify the value of <timeout> in this mode.
+        /// `2`: Start BLE scan and output advertising data and scan response data. It is required to specify the value of \<timeout> in this mode.
         StartBleScanAnd,
         /// `3`: Start BLE scan and output advertising data and scan response data. Only connectable advertising is scanned in this mode.
         StartBleScanAndV3,
@@ -1828,7 +1828,7 @@ pub mod qblescan {
         ///
         /// (errata: BLE-10, BLE-11)
         pub scan: Scan,
-        /// `<timeout>`: Scan duration. Range: 100--10000. Unit: ms. It must be set when <scan> is 2.
+        /// `<timeout>`: Scan duration. Range: 100--10000. Unit: ms. It must be set when \<scan> is 2.
         ///
         /// (range 100..=10000; unit: ms; errata: BLE-12)
         pub timeout: Option<crate::value::Int<100, 10000>>,
@@ -2143,7 +2143,7 @@ pub mod qblescanparam {
         ///
         /// (range 18..=4096; unit: timeslot_0.625ms; default: 100; errata: BLE-17)
         pub scan_interval: crate::value::Int<18, 4096>,
-        /// `<scan_window>`: BLE scan duration. <scan_window> shall be less than or equal to <scan_interval>. Range: 17--4096 (Time range: 10.625 ms--2.56 s). Unit: timeslot (1 timeslot = 0.625 ms). Default value: 30.
+        /// `<scan_window>`: BLE scan duration. \<scan_window> shall be less than or equal to \<scan_interval>. Range: 17--4096 (Time range: 10.625 ms--2.56 s). Unit: timeslot (1 timeslot = 0.625 ms). Default value: 30.
         ///
         /// (range 17..=4096; unit: timeslot_0.625ms; default: 30)
         pub scan_window: crate::value::Int<17, 4096>,
@@ -2256,7 +2256,7 @@ pub mod qblescanparam {
         ///
         /// (range 18..=4096; unit: timeslot_0.625ms; default: 100; errata: BLE-17)
         pub scan_interval: crate::value::Int<18, 4096>,
-        /// `<scan_window>`: BLE scan duration. <scan_window> shall be less than or equal to <scan_interval>. Range: 17--4096 (Time range: 10.625 ms--2.56 s). Unit: timeslot (1 timeslot = 0.625 ms). Default value: 30.
+        /// `<scan_window>`: BLE scan duration. \<scan_window> shall be less than or equal to \<scan_interval>. Range: 17--4096 (Time range: 10.625 ms--2.56 s). Unit: timeslot (1 timeslot = 0.625 ms). Default value: 30.
         ///
         /// (range 17..=4096; unit: timeslot_0.625ms; default: 30)
         pub scan_window: crate::value::Int<17, 4096>,
@@ -2516,7 +2516,7 @@ pub mod qbleconn {
 ///
 /// Characteristics: The command takes effect immediately. The configurations are not saved.
 ///
-/// Note: The relationship among <con_interval>, <timeout> and <latency> should be as follows: <con_interval> × <latency> is less than the value of <timeout>.
+/// Note: The relationship among \<con_interval>, \<timeout> and \<latency> should be as follows: \<con_interval> × \<latency> is less than the value of \<timeout>.
 ///
 /// Errata: BLE-21, BLE-22, BLE-23 (see `spec/errata.yaml`).
 pub mod qbleconnparam {
@@ -2534,7 +2534,7 @@ pub mod qbleconnparam {
     /// `+QBLECONNPARAM: <conn_idx>,<con_interval>,<timeout>,<latency>`: an information line of `AT+QBLECONNPARAM?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct ReadLine {
-        /// `<conn_idx>`: The target device index assigned by the module automatically when the BLE connection is established. <conn_idx> can only be set to 0 currently.
+        /// `<conn_idx>`: The target device index assigned by the module automatically when the BLE connection is established. \<conn_idx> can only be set to 0 currently.
         ///
         /// (range 0..=0)
         pub conn_idx: crate::value::Int<0, 0>,
@@ -2680,7 +2680,7 @@ pub mod qbleconnparam {
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct Write {
-        /// `<conn_idx>`: The target device index assigned by the module automatically when the BLE connection is established. <conn_idx> can only be set to 0 currently.
+        /// `<conn_idx>`: The target device index assigned by the module automatically when the BLE connection is established. \<conn_idx> can only be set to 0 currently.
         ///
         /// (range 0..=0)
         pub conn_idx: crate::value::Int<0, 0>,
@@ -3046,7 +3046,7 @@ pub mod qblegattcntfcfg {
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct Write {
-        /// `<conn_idx>`: The target device index assigned by the module automatically when the BLE connection is established. <conn_idx> can only be set to 0 currently.
+        /// `<conn_idx>`: The target device index assigned by the module automatically when the BLE connection is established. \<conn_idx> can only be set to 0 currently.
         ///
         /// (range 0..=0)
         pub conn_idx: crate::value::Int<0, 0>,
@@ -3168,7 +3168,7 @@ pub mod qblegattcrd {
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct Write {
-        /// `<conn_idx>`: The target device index assigned by the module automatically when the BLE connection is established. <conn_idx> can only be set to 0 currently.
+        /// `<conn_idx>`: The target device index assigned by the module automatically when the BLE connection is established. \<conn_idx> can only be set to 0 currently.
         ///
         /// (range 0..=0)
         pub conn_idx: crate::value::Int<0, 0>,
@@ -3313,7 +3313,7 @@ pub mod qblegattcwrcmd {
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct Write {
-        /// `<conn_idx>`: The target device index assigned by the module automatically when the BLE connection is established. <conn_idx> can only be set to 0 currently.
+        /// `<conn_idx>`: The target device index assigned by the module automatically when the BLE connection is established. \<conn_idx> can only be set to 0 currently.
         ///
         /// (range 0..=0)
         pub conn_idx: crate::value::Int<0, 0>,
@@ -3321,7 +3321,7 @@ pub mod qblegattcwrcmd {
         ///
         /// (length 4 or 32 bytes; errata: BLE-30)
         pub uuid: crate::value::Uuid,
-        /// `<hex_length>`: Hex data length. The module will convert <data> to hexadecimal format before sending data when this optional parameter is used. For example, if <data> is 123456, the module will convert it to 0x123456 and send it.
+        /// `<hex_length>`: Hex data length. The module will convert \<data> to hexadecimal format before sending data when this optional parameter is used. For example, if \<data> is 123456, the module will convert it to 0x123456 and send it.
         ///
         /// (errata: BLE-31)
         pub hex_length: Option<i64>,
@@ -3455,7 +3455,7 @@ pub mod qblegattcwrreq {
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct Write {
-        /// `<conn_idx>`: The target device index assigned by the module automatically when the BLE connection is established. <conn_idx> can only be set to 0 currently.
+        /// `<conn_idx>`: The target device index assigned by the module automatically when the BLE connection is established. \<conn_idx> can only be set to 0 currently.
         ///
         /// (range 0..=0)
         pub conn_idx: crate::value::Int<0, 0>,
@@ -3463,7 +3463,7 @@ pub mod qblegattcwrreq {
         ///
         /// (length 4 or 32 bytes; errata: BLE-32)
         pub uuid: crate::value::Uuid,
-        /// `<hex_length>`: Hex data length. The module will convert <data> to hexadecimal format before sending data when this optional parameter is used. For example, if <data> is 123456, the module will convert it to 0x123456 and send it.
+        /// `<hex_length>`: Hex data length. The module will convert \<data> to hexadecimal format before sending data when this optional parameter is used. For example, if \<data> is 123456, the module will convert it to 0x123456 and send it.
         ///
         /// (errata: BLE-33)
         pub hex_length: Option<i64>,
@@ -3595,7 +3595,7 @@ pub mod qbledisconn {
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct Write {
-        /// `<conn_idx>`: The target device index assigned by the module automatically when the BLE connection is established. <conn_idx> can only be set to 0 currently.
+        /// `<conn_idx>`: The target device index assigned by the module automatically when the BLE connection is established. \<conn_idx> can only be set to 0 currently.
         ///
         /// (range 0..=0)
         pub conn_idx: Option<crate::value::Int<0, 0>>,
@@ -3838,7 +3838,7 @@ pub mod qblestat {
 ///
 /// Note: If you enter +++ to enable the module exit transparent transmission mode, the module does not enter transparent transmission mode after the successful BLE connection.
 ///
-/// Note: After the module enter transparent transmission mode, the data length of each packet cannot exceed <MTU_value>-3. Otherwise, the packet may be lost. You can get the length of <MTU_value> through URC +QBLEMTU.
+/// Note: After the module enter transparent transmission mode, the data length of each packet cannot exceed \<MTU_value>-3. Otherwise, the packet may be lost. You can get the length of \<MTU_value> through URC +QBLEMTU.
 ///
 /// Errata: BLE-36, BLE-37, BLE-38 (see `spec/errata.yaml`).
 pub mod qbletranmode {
@@ -8631,7 +8631,7 @@ pub mod qhttpcfg {
 }
 /// `AT+QHTTPGET`: Sends a GET request to the HTTP(S) server.
 ///
-/// After AT+QHTTPGET has been sent, it is recommended to wait for a specific time (see the maximum response time below) for URC +QHTTPGET: <err>[,<httprspcode>[,<content_length>]] to be outputted after OK is reported. In +QHTTPGET: <err>[,<httprspcode>[,<content_length>]], the <httprspcode> parameter can only be reported when <err> equals 0. If the HTTP(S) response header contains Content-Length information, then <content_length> information will be reported.
+/// After AT+QHTTPGET has been sent, it is recommended to wait for a specific time (see the maximum response time below) for URC +QHTTPGET: \<err>[,\<httprspcode>[,\<content_length>]] to be outputted after OK is reported. In +QHTTPGET: \<err>[,\<httprspcode>[,\<content_length>]], the \<httprspcode> parameter can only be reported when \<err> equals 0. If the HTTP(S) response header contains Content-Length information, then \<content_length> information will be reported.
 ///
 /// ```text
 /// AT+QHTTPGET=?
@@ -8649,7 +8649,7 @@ pub mod qhttpget {
     /// Responses:
     /// - `+QHTTPGET: (list of supported <rsptime>s)` then `Ok`
     ///
-    /// Maximum response time: Determined by <rsptime>
+    /// Maximum response time: Determined by \<rsptime>
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct Test {}
     /// `+QHTTPGET: (list of supported <rsptime>s)`: an information line of `AT+QHTTPGET=?`.
@@ -8738,10 +8738,10 @@ pub mod qhttpget {
     /// - *sent*: `Ok`, completed by URC `+QHTTPGET`
     /// - *failure*: `CmeError`
     ///
-    /// Maximum response time: Determined by <rsptime>
+    /// Maximum response time: Determined by \<rsptime>
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct Write {
-        /// `<rsptime>`: Integer type. It is used to configure the timeout for the HTTP(S) GET response +QHTTPGET: <err>,<httprspcode>[,<content_length>] to be outputted after OK is returned. Range: 1--65535. Default value: 60. Unit: second.
+        /// `<rsptime>`: Integer type. It is used to configure the timeout for the HTTP(S) GET response +QHTTPGET: \<err>,\<httprspcode>[,\<content_length>] to be outputted after OK is returned. Range: 1--65535. Default value: 60. Unit: second.
         ///
         /// (range 1..=65535; unit: s; default: 60; errata: HTTP-9)
         pub rsptime: Option<crate::value::Int<1, 65535>>,
@@ -8815,9 +8815,9 @@ pub mod qhttpget {
 }
 /// `AT+QHTTPPOST`: Sends a POST request to HTTP(S) server.
 ///
-/// After AT+QHTTPPOST has been sent, CONNECT may be outputted in 125 s to indicate the connection is successful. If it is not received during the time, +CME ERROR: <err> will be outputted.
+/// After AT+QHTTPPOST has been sent, CONNECT may be outputted in 125 s to indicate the connection is successful. If it is not received during the time, +CME ERROR: \<err> will be outputted.
 ///
-/// After AT+QHTTPPOST has been sent, it is recommended to wait for a specific time (see the maximum response time below) for URC +QHTTPPOST: <err>[,<httprspcode>[,<content_length>]] to be outputted after OK is reported. In +QHTTPPOST: <err>[,<httprspcode>[,<content_length>]], the <httprspcode> parameter can only be reported when <err> equals 0. If the HTTP(S) response header contains Content-Length information, then <content_length> information will be reported.
+/// After AT+QHTTPPOST has been sent, it is recommended to wait for a specific time (see the maximum response time below) for URC +QHTTPPOST: \<err>[,\<httprspcode>[,\<content_length>]] to be outputted after OK is reported. In +QHTTPPOST: \<err>[,\<httprspcode>[,\<content_length>]], the \<httprspcode> parameter can only be reported when \<err> equals 0. If the HTTP(S) response header contains Content-Length information, then \<content_length> information will be reported.
 ///
 /// ```text
 /// AT+QHTTPPOST=?
@@ -8882,7 +8882,7 @@ pub mod qhttppost {
     /// Responses:
     /// - `+QHTTPPOST: (list of supported <data_length>s),(list of supported <input_time>s),(list of supported <rsptime>s)` then `Ok`
     ///
-    /// Maximum response time: Determined by network and <rsptime>
+    /// Maximum response time: Determined by network and \<rsptime>
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct Test {}
     /// `+QHTTPPOST: (list of supported <data_length>s),(list of supported <input_time>s),(list of supported <rsptime>s)`: an information line of `AT+QHTTPPOST=?`.
@@ -9014,10 +9014,10 @@ pub mod qhttppost {
     /// - *input_timeout*: `+QHTTPPOST: <err>` then `None`
     /// - *failure*: `CmeError`
     ///
-    /// Maximum response time: Determined by network and <rsptime>
+    /// Maximum response time: Determined by network and \<rsptime>
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct Write {
-        /// `<data_length>`: Integer type. If <request_header> is 0, it indicates the length of the HTTP(S) POST body. If <request_header> is 1, it indicates the length of HTTP(S) POST request information, including HTTP(S) POST request header and body. Range: 1--1024000. Unit: byte.
+        /// `<data_length>`: Integer type. If \<request_header> is 0, it indicates the length of the HTTP(S) POST body. If \<request_header> is 1, it indicates the length of HTTP(S) POST request information, including HTTP(S) POST request header and body. Range: 1--1024000. Unit: byte.
         ///
         /// (range 1..=1024000; unit: byte)
         pub data_length: crate::value::Int<1, 1024000>,
@@ -9031,7 +9031,7 @@ pub mod qhttppost {
         ///
         /// (range 1..=65535; unit: s; default: 60)
         pub input_time: crate::value::Int<1, 65535>,
-        /// `<rsptime>`: Integer type. Range: 1--65535. Default: 60. Unit: second. It is used to configure the timeout for the HTTP(S) POST response +QHTTPPOST: <err>[,<httprspcode>[,<content_length>]] to be outputted after OK is returned.
+        /// `<rsptime>`: Integer type. Range: 1--65535. Default: 60. Unit: second. It is used to configure the timeout for the HTTP(S) POST response +QHTTPPOST: \<err>[,\<httprspcode>[,\<content_length>]] to be outputted after OK is returned.
         ///
         /// (range 1..=65535; unit: s; default: 60)
         pub rsptime: crate::value::Int<1, 65535>,
@@ -9193,9 +9193,9 @@ pub mod qhttppost {
 }
 /// `AT+QHTTPPUT`: Sends a PUT request to the HTTP(S) server.
 ///
-/// After AT+QHTTPPUT has been sent, CONNECT may be outputted in 125 s to indicate the connection is successful. Otherwise, +CME ERROR: <err> will be outputted.
+/// After AT+QHTTPPUT has been sent, CONNECT may be outputted in 125 s to indicate the connection is successful. Otherwise, +CME ERROR: \<err> will be outputted.
 ///
-/// After AT+QHTTPPUT has been sent, it is recommended to wait for a specific time (see the maximum response time below) for URC +QHTTPPUT: <err>[,<httprspcode>[,<content_length>]] to be outputted after OK is reported. In +QHTTPPUT: <err>[,<httprspcode>[,<content_length>]], the <httprspcode> parameter can only be reported when <err> equals 0. If the HTTP(S) response header contains Content-Length information, then <content_length> information will be reported.
+/// After AT+QHTTPPUT has been sent, it is recommended to wait for a specific time (see the maximum response time below) for URC +QHTTPPUT: \<err>[,\<httprspcode>[,\<content_length>]] to be outputted after OK is reported. In +QHTTPPUT: \<err>[,\<httprspcode>[,\<content_length>]], the \<httprspcode> parameter can only be reported when \<err> equals 0. If the HTTP(S) response header contains Content-Length information, then \<content_length> information will be reported.
 ///
 /// ```text
 /// AT+QHTTPPUT=?
@@ -9260,7 +9260,7 @@ pub mod qhttpput {
     /// Responses:
     /// - `+QHTTPPUT: (list of supported <data_length>s),(list of supported <input_time>s),(list of supported <rsptime>s)` then `Ok`
     ///
-    /// Maximum response time: Determined by network and <rsptime>
+    /// Maximum response time: Determined by network and \<rsptime>
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct Test {}
     /// `+QHTTPPUT: (list of supported <data_length>s),(list of supported <input_time>s),(list of supported <rsptime>s)`: an information line of `AT+QHTTPPUT=?`.
@@ -9392,10 +9392,10 @@ pub mod qhttpput {
     /// - *input_timeout*: `+QHTTPPUT: <err>` then `None`
     /// - *failure*: `CmeError`
     ///
-    /// Maximum response time: Determined by network and <rsptime>
+    /// Maximum response time: Determined by network and \<rsptime>
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct Write {
-        /// `<data_length>`: Integer type. If <request_header> is 0, it indicates the length of the HTTP(S) PUT body. If <request_header> is 1, it indicates the length of HTTP(S) PUT request information, including HTTP(S) PUT request header and body. Range: 1--1024000. Unit: byte.
+        /// `<data_length>`: Integer type. If \<request_header> is 0, it indicates the length of the HTTP(S) PUT body. If \<request_header> is 1, it indicates the length of HTTP(S) PUT request information, including HTTP(S) PUT request header and body. Range: 1--1024000. Unit: byte.
         ///
         /// (range 1..=1024000; unit: byte)
         pub data_length: crate::value::Int<1, 1024000>,
@@ -9409,7 +9409,7 @@ pub mod qhttpput {
         ///
         /// (range 1..=65535; unit: s; default: 60)
         pub input_time: crate::value::Int<1, 65535>,
-        /// `<rsptime>`: Integer type. Range: 1--65535. Default value: 60. Unit: second. It is used to configure the timeout for the HTTP(S) PUT response +QHTTPPUT: <err>,[<httprspcode>[,<content_length>]] to be outputted after OK is returned.
+        /// `<rsptime>`: Integer type. Range: 1--65535. Default value: 60. Unit: second. It is used to configure the timeout for the HTTP(S) PUT response +QHTTPPUT: \<err>,[\<httprspcode>[,\<content_length>]] to be outputted after OK is returned.
         ///
         /// (range 1..=65535; unit: s; default: 60; errata: HTTP-17)
         pub rsptime: crate::value::Int<1, 65535>,
@@ -9572,9 +9572,9 @@ pub mod qhttpput {
 /// `AT+QHTTPREAD`: After sending HTTP(S) GET/POST/PUT requests, HTTP(S) response information can be retrieved from the HTTP(S) server by AT+QHTTPREAD.
 ///
 /// AT+QHTTPREAD can be executed only after any one of the following URCs is received.
-///   • +QHTTPGET: <err>[,<httprspcode>[,<content_length>]]
-///   • +QHTTPPOST: <err>[,<httprspcode>[,<content_length>]]
-///   • +QHTTPPUT: <err>[,<httprspcode>[,<content_length>]]
+///   • +QHTTPGET: \<err>[,\<httprspcode>[,\<content_length>]]
+///   • +QHTTPPOST: \<err>[,\<httprspcode>[,\<content_length>]]
+///   • +QHTTPPUT: \<err>[,\<httprspcode>[,\<content_length>]]
 ///
 /// ```text
 /// AT+QHTTPREAD=?
@@ -9592,7 +9592,7 @@ pub mod qhttpread {
     /// Responses:
     /// - `+QHTTPREAD: (list of supported <wait_time>s)` then `Ok`
     ///
-    /// Maximum response time: Determined by <wait_time>
+    /// Maximum response time: Determined by \<wait_time>
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct Test {}
     /// `+QHTTPREAD: (list of supported <wait_time>s)`: an information line of `AT+QHTTPREAD=?`.
@@ -9681,7 +9681,7 @@ pub mod qhttpread {
     /// - *read*: `Connect`, completed by URC `+QHTTPREAD`
     /// - *failure*: `CmeError`
     ///
-    /// Maximum response time: Determined by <wait_time>
+    /// Maximum response time: Determined by \<wait_time>
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct Write {
         /// `<wait_time>`: Integer type. The maximum interval time between receiving two packets of data. Range: 1--65535. Default: 60. Unit: second.
@@ -9885,11 +9885,11 @@ pub mod qhttpstop {
 ///
 /// Characteristics: The command takes effect immediately. The configurations are not saved.
 ///
-/// Note: If <will_fg>=1, then <will_qos>, <will_retain>, <willtopic> and <willmessage> must be specified. Otherwise, they are omitted.
+/// Note: If \<will_fg>=1, then \<will_qos>, \<will_retain>, \<willtopic> and \<willmessage> must be specified. Otherwise, they are omitted.
 ///
-/// Note: <clean_session>=0 is valid only if the server supports the operation to store session information.
+/// Note: \<clean_session>=0 is valid only if the server supports the operation to store session information.
 ///
-/// Note: If the MQTT connection is established over SSL protocol, <SSL_ctxID> must be specified, and AT+QSSLCFG must be used to configure SSL context parameters.
+/// Note: If the MQTT connection is established over SSL protocol, \<SSL_ctxID> must be specified, and AT+QSSLCFG must be used to configure SSL context parameters.
 ///
 /// Errata: MQTT-1, MQTT-2, MQTT-3, MQTT-4, MQTT-5, MQTT-6, MQTT-7, MQTT-8, MQTT-9 (see `spec/errata.yaml`).
 pub mod qmtcfg {
@@ -11519,7 +11519,7 @@ pub mod qmtcfg {
         ///
         /// (range 0..=5)
         pub client_idx: crate::value::Int<0, 5>,
-        /// `<keep_alive_time>`: Keep alive interval. It defines the maximum time interval between two messages received from a client. If it's not zero, and the server does not receive a message (Interactive data or keep-alive package) from the client within 1.5 times the <keep_alive_time> period, the server will disconnect from the client as if the client has sent a DISCONNECT message. Otherwise, the server will not disconnect from the client.
+        /// `<keep_alive_time>`: Keep alive interval. It defines the maximum time interval between two messages received from a client. If it's not zero, and the server does not receive a message (Interactive data or keep-alive package) from the client within 1.5 times the \<keep_alive_time> period, the server will disconnect from the client as if the client has sent a DISCONNECT message. Otherwise, the server will not disconnect from the client.
         ///
         /// (range 0..=3600; unit: s; default: 120)
         pub keep_alive_time: Option<crate::value::Int<0, 3600>>,
@@ -11527,7 +11527,7 @@ pub mod qmtcfg {
     /// `+QMTCFG: "keepalive",<keep_alive_time>`: an information line of `AT+QMTCFG="keepalive",<client_idx>[,<keep_alive_time>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct KeepaliveLine {
-        /// `<keep_alive_time>`: Keep alive interval. It defines the maximum time interval between two messages received from a client. If it's not zero, and the server does not receive a message (Interactive data or keep-alive package) from the client within 1.5 times the <keep_alive_time> period, the server will disconnect from the client as if the client has sent a DISCONNECT message. Otherwise, the server will not disconnect from the client.
+        /// `<keep_alive_time>`: Keep alive interval. It defines the maximum time interval between two messages received from a client. If it's not zero, and the server does not receive a message (Interactive data or keep-alive package) from the client within 1.5 times the \<keep_alive_time> period, the server will disconnect from the client as if the client has sent a DISCONNECT message. Otherwise, the server will not disconnect from the client.
         ///
         /// (range 0..=3600; unit: s; default: 120)
         pub keep_alive_time: crate::value::Int<0, 3600>,
@@ -14047,7 +14047,7 @@ pub mod qmtconn {
     /// Responses:
     /// - `+QMTCONN: (list of supported <client_idx>s),<clientID>,<username>,<password>` then `Ok`
     ///
-    /// Maximum response time: <pkt_timeout>, determined by network
+    /// Maximum response time: \<pkt_timeout>, determined by network
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct Test {}
     /// `+QMTCONN: (list of supported <client_idx>s),<clientID>,<username>,<password>`: an information line of `AT+QMTCONN=?`.
@@ -14144,7 +14144,7 @@ pub mod qmtconn {
     /// - *query*: `+QMTCONN: <client_idx>,<state>` then `Ok`
     /// - *failure*: `Error`
     ///
-    /// Maximum response time: <pkt_timeout>, determined by network
+    /// Maximum response time: \<pkt_timeout>, determined by network
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct Read {}
     /// `+QMTCONN: <client_idx>,<state>`: an information line of `AT+QMTCONN?`.
@@ -14256,7 +14256,7 @@ pub mod qmtconn {
     /// - *connecting*: `Ok`, completed by URC `+QMTCONN`
     /// - *failure*: `Error`
     ///
-    /// Maximum response time: <pkt_timeout>, determined by network
+    /// Maximum response time: \<pkt_timeout>, determined by network
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct Write {
         /// `<client_idx>`: MQTT client ID.
@@ -14635,7 +14635,7 @@ pub mod qmtdisc {
 ///
 /// Characteristics: -
 ///
-/// Note: <msgID> only exists in messages where the QoS bits in the fixed header indicate that the QoS level is 1 or 2. <msgID> must be unique amongst the set of messages in a particular communication direction. It typically increases by 1 from one message to the next, but this is not required in practice.
+/// Note: \<msgID> only exists in messages where the QoS bits in the fixed header indicate that the QoS level is 1 or 2. \<msgID> must be unique amongst the set of messages in a particular communication direction. It typically increases by 1 from one message to the next, but this is not required in practice.
 ///
 /// Errata: MQTT-11, SCN-18 (see `spec/errata.yaml`).
 pub mod qmtsub {
@@ -14752,7 +14752,7 @@ pub mod qmtsub {
     /// Responses:
     /// - `+QMTSUB: (list of supported <client_idx>s),(list of supported <msgID>s),<topic>,(list of supported <qos>s)` then `Ok`
     ///
-    /// Maximum response time: <pkt_timeout> × <retry_times> (default 15 s), determined by the network
+    /// Maximum response time: \<pkt_timeout> × \<retry_times> (default 15 s), determined by the network
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct Test {}
     /// `+QMTSUB: (list of supported <client_idx>s),(list of supported <msgID>s),<topic>,(list of supported <qos>s)`: an information line of `AT+QMTSUB=?`.
@@ -14882,7 +14882,7 @@ pub mod qmtsub {
     /// - *subscribing*: `Ok`, completed by URC `+QMTSUB`
     /// - *failure*: `Error`
     ///
-    /// Maximum response time: <pkt_timeout> × <retry_times> (default 15 s), determined by the network
+    /// Maximum response time: \<pkt_timeout> × \<retry_times> (default 15 s), determined by the network
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct Write {
         /// `<client_idx>`: MQTT client ID.
@@ -15127,7 +15127,7 @@ pub mod qmtuns {
     /// Responses:
     /// - `+QMTUNS: (list of supported <client_idx>s),(list of supported <msgID>s),<topic>` then `Ok`
     ///
-    /// Maximum response time: <pkt_timeout> × <retry_times> (default 15 s), determined by the network
+    /// Maximum response time: \<pkt_timeout> × \<retry_times> (default 15 s), determined by the network
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct Test {}
     /// `+QMTUNS: (list of supported <client_idx>s),(list of supported <msgID>s),<topic>`: an information line of `AT+QMTUNS=?`.
@@ -15240,7 +15240,7 @@ pub mod qmtuns {
     /// - *unsubscribing*: `Ok`, completed by URC `+QMTUNS`
     /// - *failure*: `Error`
     ///
-    /// Maximum response time: <pkt_timeout> × <retry_times> (default 15 s), determined by the network
+    /// Maximum response time: \<pkt_timeout> × \<retry_times> (default 15 s), determined by the network
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct Write {
         /// `<client_idx>`: MQTT client ID.
@@ -15372,7 +15372,7 @@ pub mod qmtuns {
 /// `AT+QMTPUB`: Publishes fixed-length messages by a client to a server for distribution to the subscribers who are interested in the topic.
 ///
 /// Each PUBLISH message is associated with a topic name. If a client subscribes to one or more topics, any message published on those topics is sent by the server to the client as a PUBLISH message.
-/// After receiving >, input the data to be sent. If the actual size of data is greater than <length>, extra byte(s) will be deleted. If <length> is not specified, tap Ctrl+Z to publish messages.
+/// After receiving >, input the data to be sent. If the actual size of data is greater than \<length>, extra byte(s) will be deleted. If \<length> is not specified, tap Ctrl+Z to publish messages.
 ///
 /// ```text
 /// AT+QMTPUB=?
@@ -15385,7 +15385,7 @@ pub mod qmtuns {
 ///
 /// Note: After executing this command, the client is ready to send data, which is sent as a payload. The maximum length of the input data is 2048 bytes at a time. If the length of the input data exceeds 2048 bytes, please send the data in segments.
 ///
-/// Note: PUBLISH messages can be sent either from a publisher to the server, or from the server to a subscriber. When the server publishes messages to the subscriber, the following URC is returned to notify the host to read the received data reported by the MQTT server: +QMTRECV: <client_idx>,<msgID>,<topic>[,<payload_length>],<payload>. For more details about the URC, see Chapter 3.5.
+/// Note: PUBLISH messages can be sent either from a publisher to the server, or from the server to a subscriber. When the server publishes messages to the subscriber, the following URC is returned to notify the host to read the received data reported by the MQTT server: +QMTRECV: \<client_idx>,\<msgID>,\<topic>[,\<payload_length>],\<payload>. For more details about the URC, see Chapter 3.5.
 ///
 /// Errata: MQTT-13, MQTT-17, SCN-14, SCN-15, SCN-16, SCN-19 (see `spec/errata.yaml`).
 pub mod qmtpub {
@@ -15544,7 +15544,7 @@ pub mod qmtpub {
     /// Responses:
     /// - `+QMTPUB: (list of supported <client_idx>s),(list of supported <msgID>s),(list of supported <qos>s),(list of supported <retain>s),<topic>,(list of supported <length>s)` then `Ok`
     ///
-    /// Maximum response time: <pkt_timeout> × <retry_times> (default 15 s), determined by the network
+    /// Maximum response time: \<pkt_timeout> × \<retry_times> (default 15 s), determined by the network
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct Test {}
     /// `+QMTPUB: (list of supported <client_idx>s),(list of supported <msgID>s),(list of supported <qos>s),(list of supported <retain>s),<topic>,(list of supported <length>s)`: an information line of `AT+QMTPUB=?`.
@@ -15710,7 +15710,7 @@ pub mod qmtpub {
     /// - *inflight_window_full*: `Error`
     /// - *failure*: `Error`
     ///
-    /// Maximum response time: <pkt_timeout> × <retry_times> (default 15 s), determined by the network
+    /// Maximum response time: \<pkt_timeout> × \<retry_times> (default 15 s), determined by the network
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct Write {
         /// `<client_idx>`: MQTT client ID.
@@ -16374,7 +16374,7 @@ pub mod qmtrecv {
         ///
         /// (range 0..=5)
         pub client_idx: crate::value::Int<0, 5>,
-        /// `<msgID>`: PUBLISH message ID. Only when <qos>=0, <msgID> is 0.
+        /// `<msgID>`: PUBLISH message ID. Only when \<qos>=0, \<msgID> is 0.
         ///
         /// (range 0..=65535)
         pub msg_id: crate::value::Int<0, 65535>,
@@ -16565,7 +16565,7 @@ pub mod qping {
     /// `<ping_result>`: Integer type. Result of each ping request.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum PingResult {
-        /// `0`: Received the ping response from the host. In this case, it is followed by ,<IP_address>,<bytes>,<time>,<ttl>.
+        /// `0`: Received the ping response from the host. In this case, it is followed by ,\<IP_address>,\<bytes>,\<time>,\<ttl>.
         ReceivedThePingResponse,
         /// Any other value: Other value: Result code. See Chapter 5 for details.
         Other(i64),
@@ -16604,7 +16604,7 @@ pub mod qping {
     /// `<finresult>`: Integer type. The final result of the command.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum Finresult {
-        /// `0`: Pinged successfully. It is successful in activating the context and finding the host. In this case, it is followed by ,<sent>,<rcvd>,<lost>,<min>,<max>,<avg>
+        /// `0`: Pinged successfully. It is successful in activating the context and finding the host. In this case, it is followed by ,\<sent>,\<rcvd>,\<lost>,\<min>,\<max>,\<avg>
         PingedSuccessfully,
         /// Any other value: Other value: Result code. See Chapter 5 for details.
         Other(i64),
@@ -20122,7 +20122,7 @@ pub mod qsslcfg {
 }
 /// `AT+QSSLOPEN`: Sets up an SSL connection.
 ///
-/// Before executing AT+QSSLOPEN, execute AT+QSTAAPINFO to connect the module to the Wi-Fi network. It is suggested to wait for a specific period of time (refer to the maximum response time below) for +QSSLOPEN: <connectID>,<err> URC to be outputted. If the URC response cannot be received during this time, AT+QSSLCLOSE can be used to close the SSL connection.
+/// Before executing AT+QSSLOPEN, execute AT+QSTAAPINFO to connect the module to the Wi-Fi network. It is suggested to wait for a specific period of time (refer to the maximum response time below) for +QSSLOPEN: \<connectID>,\<err> URC to be outputted. If the URC response cannot be received during this time, AT+QSSLCLOSE can be used to close the SSL connection.
 ///
 /// ```text
 /// AT+QSSLOPEN=?
@@ -20195,7 +20195,7 @@ pub mod qsslopen {
     /// Responses:
     /// - `+QSSLOPEN: (list of supported <SSL_ctxID>s),(list of supported <connectID>s),<server_address>,<server_port>,(list of supported <access_mode>s)` then `Ok`
     ///
-    /// Maximum response time: Maximum network response time of 150 s, plus the configured time of <negotiate_time>.
+    /// Maximum response time: Maximum network response time of 150 s, plus the configured time of \<negotiate_time>.
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct Test {}
     /// `+QSSLOPEN: (list of supported <SSL_ctxID>s),(list of supported <connectID>s),<server_address>,<server_port>,(list of supported <access_mode>s)`: an information line of `AT+QSSLOPEN=?`.
@@ -20331,7 +20331,7 @@ pub mod qsslopen {
     /// - *opened*: `Ok`, completed by URC `+QSSLOPEN`
     /// - *failure*: `Error`
     ///
-    /// Maximum response time: Maximum network response time of 150 s, plus the configured time of <negotiate_time>.
+    /// Maximum response time: Maximum network response time of 150 s, plus the configured time of \<negotiate_time>.
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct Write {
         /// `<SSL_ctxID>`: SSL context ID.
@@ -20783,7 +20783,7 @@ pub mod qsslsend {
 }
 /// `AT+QSSLRECV`: Receives data via SSL connection.
 ///
-/// When the data access mode of an SSL connection is buffer access mode, the module will report URC as +QSSLURC: "recv",<connectID> when it receives data from the Internet. You can read the data from the buffer by AT+QSSLRECV.
+/// When the data access mode of an SSL connection is buffer access mode, the module will report URC as +QSSLURC: "recv",\<connectID> when it receives data from the Internet. You can read the data from the buffer by AT+QSSLRECV.
 ///
 /// ```text
 /// AT+QSSLRECV=?
@@ -21105,7 +21105,7 @@ pub mod qsslclose {
     /// Responses:
     /// - `+QSSLCLOSE: (list of supported <connectID>s),(list of supported <close_timeout>s)` then `Ok`
     ///
-    /// Maximum response time: Determined by <close_timeout>.
+    /// Maximum response time: Determined by \<close_timeout>.
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct Test {}
     /// `+QSSLCLOSE: (list of supported <connectID>s),(list of supported <close_timeout>s)`: an information line of `AT+QSSLCLOSE=?`.
@@ -21214,7 +21214,7 @@ pub mod qsslclose {
     /// - *closed*: `Ok`
     /// - *failure*: `Error`
     ///
-    /// Maximum response time: Determined by <close_timeout>.
+    /// Maximum response time: Determined by \<close_timeout>.
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct Write {
         /// `<connectID>`: Socket ID.
@@ -23426,7 +23426,7 @@ pub mod qicfg {
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct Transwaittm {
-        /// `<transwaittm>`: Integer type. Waiting time for automatic data sending if the data to be sent is less than <transpktsize> in transparent transmission mode. Range: 0--20. Default value: 2. Unit: 100 ms.
+        /// `<transwaittm>`: Integer type. Waiting time for automatic data sending if the data to be sent is less than \<transpktsize> in transparent transmission mode. Range: 0--20. Default value: 2. Unit: 100 ms.
         ///
         /// (range 0..=20; unit: 100ms; default: 2)
         pub transwaittm: Option<crate::value::Int<0, 20>>,
@@ -23434,7 +23434,7 @@ pub mod qicfg {
     /// `+QICFG: "transwaittm",<transwaittm>`: an information line of `AT+QICFG="transwaittm"[,<transwaittm>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct TranswaittmLine {
-        /// `<transwaittm>`: Integer type. Waiting time for automatic data sending if the data to be sent is less than <transpktsize> in transparent transmission mode. Range: 0--20. Default value: 2. Unit: 100 ms.
+        /// `<transwaittm>`: Integer type. Waiting time for automatic data sending if the data to be sent is less than \<transpktsize> in transparent transmission mode. Range: 0--20. Default value: 2. Unit: 100 ms.
         ///
         /// (range 0..=20; unit: 100ms; default: 2)
         pub transwaittm: crate::value::Int<0, 20>,
@@ -24708,16 +24708,16 @@ pub mod qicfg {
 }
 /// `AT+QIOPEN`: Opens a socket service.
 ///
-/// The service type can be specified by <service_type>. The data access mode (buffer access mode, direct push mode, and transparent transmission mode) can be specified by <access_mode>. The response +QIOPEN: <connectID>,<err> indicates whether the socket service has been opened successfully.
+/// The service type can be specified by \<service_type>. The data access mode (buffer access mode, direct push mode, and transparent transmission mode) can be specified by \<access_mode>. The response +QIOPEN: \<connectID>,\<err> indicates whether the socket service has been opened successfully.
 ///
-/// 1. If <service_type> is "TCP LISTENER", the module works as a TCP server. After accepting a new TCP connection, the module automatically specifies <connectID> and reports the URC +QIURC: "incoming",<connectID>,<serverID>,<remoteIP>,<remote_port>. The range of <connectID> is 0--11. The type of this new incoming connection is "TCP INCOMING" and the <access_mode> of "TCP INCOMING" is the same as that of "TCP LISTENER".
+/// 1. If \<service_type> is "TCP LISTENER", the module works as a TCP server. After accepting a new TCP connection, the module automatically specifies \<connectID> and reports the URC +QIURC: "incoming",\<connectID>,\<serverID>,\<remoteIP>,\<remote_port>. The range of \<connectID> is 0--11. The type of this new incoming connection is "TCP INCOMING" and the \<access_mode> of "TCP INCOMING" is the same as that of "TCP LISTENER".
 ///
-/// 2. If <service_type> is "UDP SERVICE", UDP data can be sent to or received from the remote IP via <local_port>.
-///    - Send data: execute AT+QISEND=<connectID>,<send_length>,<remoteIP>,<remote_port>.
-///    - Receive data in direct push mode: the module reports the URC +QIURC: "recv",<connectID>,<currentrecvlength>,<remoteIP>,<remote_port><CR><LF><data>.
-///    - Receive data in buffer access mode: the module reports the URC +QIURC: "recv",<connectID>, and then the received data can be retrieved via AT+QIRD=<connectID>.
+/// 2. If \<service_type> is "UDP SERVICE", UDP data can be sent to or received from the remote IP via \<local_port>.
+///    - Send data: execute AT+QISEND=\<connectID>,\<send_length>,\<remoteIP>,\<remote_port>.
+///    - Receive data in direct push mode: the module reports the URC +QIURC: "recv",\<connectID>,\<currentrecvlength>,\<remoteIP>,\<remote_port>\<CR>\<LF>\<data>.
+///    - Receive data in buffer access mode: the module reports the URC +QIURC: "recv",\<connectID>, and then the received data can be retrieved via AT+QIRD=\<connectID>.
 ///
-/// 3. It is suggested to wait for 150 s for +QIOPEN: <connectID>,<err> to be outputted after executing the Write Command. If the response cannot be received in 150 s, use AT+QICLOSE to close the socket.
+/// 3. It is suggested to wait for 150 s for +QIOPEN: \<connectID>,\<err> to be outputted after executing the Write Command. If the response cannot be received in 150 s, use AT+QICLOSE to close the socket.
 ///
 /// ```text
 /// AT+QIOPEN=?
@@ -24726,9 +24726,9 @@ pub mod qicfg {
 ///
 /// Characteristics: -
 ///
-/// Note: <IP_address>/<domain_name> in the command indicates that either <IP_address> or <domain_name> can be configured and cannot be specified at the same time.
+/// Note: \<IP_address>/\<domain_name> in the command indicates that either \<IP_address> or \<domain_name> can be configured and cannot be specified at the same time.
 ///
-/// Note: When <service_type> is "TCP LISTENER"/"UDP SERVICE", <access_mode> cannot be set to 2. To transfer data in transparent transmission mode, <connectID> of the client connection must be used.
+/// Note: When \<service_type> is "TCP LISTENER"/"UDP SERVICE", \<access_mode> cannot be set to 2. To transfer data in transparent transmission mode, \<connectID> of the client connection must be used.
 ///
 /// Errata: TCP-10, TCP-11, TCP-12, TCP-13, TCP-24 (see `spec/errata.yaml`).
 pub mod qiopen {
@@ -25091,7 +25091,7 @@ pub mod qiopen {
         pub service_type: ServiceType,
         /// `<IP_address>/<domain_name>`: either one, never both.
         pub ip_address_or_domain_name: WriteIpAddressOrDomainName,
-        /// `<remote_port>`: Integer type. Port number of the remote server. Range: 0-65535. This parameter is only valid when <service_type> is "TCP" or "UDP".
+        /// `<remote_port>`: Integer type. Port number of the remote server. Range: 0-65535. This parameter is only valid when \<service_type> is "TCP" or "UDP".
         ///
         /// (range 0..=65535)
         pub remote_port: crate::value::Int<0, 65535>,
@@ -25101,7 +25101,7 @@ pub mod qiopen {
     /// `<IP_address>/<domain_name>`: either one, never both.
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub enum WriteIpAddressOrDomainName {
-        /// `<IP_address>`: String type. If <service_type> is "TCP" or "UDP", this parameter indicates the IP address of the remote server, such as 220.180.239.212.
+        /// `<IP_address>`: String type. If \<service_type> is "TCP" or "UDP", this parameter indicates the IP address of the remote server, such as 220.180.239.212.
         IpAddress(core::net::Ipv4Addr),
         /// `<domain_name>`: String type. Domain name address of the remote server.
         DomainName(crate::value::Host),
@@ -25109,9 +25109,9 @@ pub mod qiopen {
     /// An optional group of `Write` (`[…]` in the syntax): all of it or none.
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct WriteLocalPortGroup {
-        /// `<local_port>`: Integer type. Local port. Range: 1--65535. If <service_type> is "TCP LISTENER" or "UDP SERVICE", this parameter must be specified. If <service_type> is "TCP" or "UDP" and <local_port> is not specified, the local port will be assigned automatically. Otherwise, the local port will be specified.
+        /// `<local_port>`: Integer type. Local port. Range: 1--65535. If \<service_type> is "TCP LISTENER" or "UDP SERVICE", this parameter must be specified. If \<service_type> is "TCP" or "UDP" and \<local_port> is not specified, the local port will be assigned automatically. Otherwise, the local port will be specified.
         ///
-        /// (range 1..=65535; range 0..=65535 when <service_type> is "TCP" or "UDP": 0 lets the module assign the local port automatically (the manual's example AT+QIOPEN=0,"TCP","192.0.2.2",8009,0,2 uses 0; see TCP-11); errata: TCP-11)
+        /// (range 1..=65535; range 0..=65535 when \<service_type> is "TCP" or "UDP": 0 lets the module assign the local port automatically (the manual's example AT+QIOPEN=0,"TCP","192.0.2.2",8009,0,2 uses 0; see TCP-11); errata: TCP-11)
         pub local_port: crate::value::Int<0, 65535>,
         /// `<access_mode>`: Integer type. Data access mode of the socket service.
         pub access_mode: Option<AccessMode>,
@@ -25314,7 +25314,7 @@ pub mod qiopen {
 }
 /// `AT+QICLOSE`: Closes a specified socket service.
 ///
-/// Depending on the network, it takes a maximum of 10 s (default value, which can be modified by <timeout>) to return OK or ERROR after AT+QICLOSE is executed. Other AT commands can be executed only after the response is returned.
+/// Depending on the network, it takes a maximum of 10 s (default value, which can be modified by \<timeout>) to return OK or ERROR after AT+QICLOSE is executed. Other AT commands can be executed only after the response is returned.
 ///
 /// ```text
 /// AT+QICLOSE=?
@@ -25330,7 +25330,7 @@ pub mod qiclose {
     /// Responses:
     /// - `+QICLOSE: (list of supported <connectID>s),(list of supported <timeout>s)` then `Ok`
     ///
-    /// Maximum response time: Determined by <timeout>.
+    /// Maximum response time: Determined by \<timeout>.
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct Test {}
     /// `+QICLOSE: (list of supported <connectID>s),(list of supported <timeout>s)`: an information line of `AT+QICLOSE=?`.
@@ -25439,14 +25439,14 @@ pub mod qiclose {
     /// - *closed*: `Ok`
     /// - *failed*: `Error`
     ///
-    /// Maximum response time: Determined by <timeout>.
+    /// Maximum response time: Determined by \<timeout>.
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct Write {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
         ///
         /// (range 0..=11)
         pub connect_id: crate::value::Int<0, 11>,
-        /// `<timeout>`: Integer type. The timeout value for the response to be outputted. If the FIN ACK of the other peer is not received within <timeout>, the module will be forced to close the socket. Range: 1--120. Default value: 10. Unit: s.
+        /// `<timeout>`: Integer type. The timeout value for the response to be outputted. If the FIN ACK of the other peer is not received within \<timeout>, the module will be forced to close the socket. Range: 1--120. Default value: 10. Unit: s.
         ///
         /// (range 1..=120; unit: s; default: 10)
         pub timeout: Option<crate::value::Int<1, 120>>,
@@ -25832,9 +25832,9 @@ pub mod qistate {
         pub connect_id: crate::value::Int<0, 11>,
         /// `<service_type>`: String type. Socket service type.
         pub service_type: ServiceType,
-        /// `<IP_address>`: String type. IP address. - If <service_type> is "TCP" or "UDP", this parameter indicates the IP address of the remote server. - If <service_type> is "TCP LISTENER" or "UDP SERVICE", this parameter indicates the local IP address. - If <service_type> is "TCP INCOMING", this parameter indicates the IP address of the remote client.
+        /// `<IP_address>`: String type. IP address. - If \<service_type> is "TCP" or "UDP", this parameter indicates the IP address of the remote server. - If \<service_type> is "TCP LISTENER" or "UDP SERVICE", this parameter indicates the local IP address. - If \<service_type> is "TCP INCOMING", this parameter indicates the IP address of the remote client.
         pub ip_address: core::net::Ipv4Addr,
-        /// `<remote_port>`: Integer type. Remote port number. - If <service_type>="TCP" or "UDP", this parameter indicates the port of a remote server. - If <service_type>="TCP LISTENER" or "UDP SERVICE", this parameter is invalid. - If <service_type>="TCP INCOMING", this parameter is the port of a remote client.
+        /// `<remote_port>`: Integer type. Remote port number. - If \<service_type>="TCP" or "UDP", this parameter indicates the port of a remote server. - If \<service_type>="TCP LISTENER" or "UDP SERVICE", this parameter is invalid. - If \<service_type>="TCP INCOMING", this parameter is the port of a remote client.
         pub remote_port: i64,
         /// `<local_port>`: Integer type. Local port number. If this parameter is not specified, the local port is assigned automatically.
         pub local_port: i64,
@@ -25842,7 +25842,7 @@ pub mod qistate {
         ///
         /// (errata: TCP-15)
         pub socket_state: SocketState,
-        /// `<serverID>`: Integer type. This parameter is valid only when <service_type> is "TCP INCOMING". <serverID> indicates the server that accepts this TCP incoming connection, and the value is the same as <connectID> when the <service_type> is "TCP LISTENER".
+        /// `<serverID>`: Integer type. This parameter is valid only when \<service_type> is "TCP INCOMING". \<serverID> indicates the server that accepts this TCP incoming connection, and the value is the same as \<connectID> when the \<service_type> is "TCP LISTENER".
         pub server_id: i64,
         /// `<access_mode>`: Integer type. Data access mode of the socket service.
         pub access_mode: AccessMode,
@@ -26048,9 +26048,9 @@ pub mod qistate {
         pub connect_id: crate::value::Int<0, 11>,
         /// `<service_type>`: String type. Socket service type.
         pub service_type: ServiceType,
-        /// `<IP_address>`: String type. IP address. - If <service_type> is "TCP" or "UDP", this parameter indicates the IP address of the remote server. - If <service_type> is "TCP LISTENER" or "UDP SERVICE", this parameter indicates the local IP address. - If <service_type> is "TCP INCOMING", this parameter indicates the IP address of the remote client.
+        /// `<IP_address>`: String type. IP address. - If \<service_type> is "TCP" or "UDP", this parameter indicates the IP address of the remote server. - If \<service_type> is "TCP LISTENER" or "UDP SERVICE", this parameter indicates the local IP address. - If \<service_type> is "TCP INCOMING", this parameter indicates the IP address of the remote client.
         pub ip_address: core::net::Ipv4Addr,
-        /// `<remote_port>`: Integer type. Remote port number. - If <service_type>="TCP" or "UDP", this parameter indicates the port of a remote server. - If <service_type>="TCP LISTENER" or "UDP SERVICE", this parameter is invalid. - If <service_type>="TCP INCOMING", this parameter is the port of a remote client.
+        /// `<remote_port>`: Integer type. Remote port number. - If \<service_type>="TCP" or "UDP", this parameter indicates the port of a remote server. - If \<service_type>="TCP LISTENER" or "UDP SERVICE", this parameter is invalid. - If \<service_type>="TCP INCOMING", this parameter is the port of a remote client.
         pub remote_port: i64,
         /// `<local_port>`: Integer type. Local port number. If this parameter is not specified, the local port is assigned automatically.
         pub local_port: i64,
@@ -26058,7 +26058,7 @@ pub mod qistate {
         ///
         /// (errata: TCP-15)
         pub socket_state: SocketState,
-        /// `<serverID>`: Integer type. This parameter is valid only when <service_type> is "TCP INCOMING". <serverID> indicates the server that accepts this TCP incoming connection, and the value is the same as <connectID> when the <service_type> is "TCP LISTENER".
+        /// `<serverID>`: Integer type. This parameter is valid only when \<service_type> is "TCP INCOMING". \<serverID> indicates the server that accepts this TCP incoming connection, and the value is the same as \<connectID> when the \<service_type> is "TCP LISTENER".
         pub server_id: i64,
         /// `<access_mode>`: Integer type. Data access mode of the socket service.
         pub access_mode: AccessMode,
@@ -26269,9 +26269,9 @@ pub mod qistate {
         pub connect_id: crate::value::Int<0, 11>,
         /// `<service_type>`: String type. Socket service type.
         pub service_type: ServiceType,
-        /// `<IP_address>`: String type. IP address. - If <service_type> is "TCP" or "UDP", this parameter indicates the IP address of the remote server. - If <service_type> is "TCP LISTENER" or "UDP SERVICE", this parameter indicates the local IP address. - If <service_type> is "TCP INCOMING", this parameter indicates the IP address of the remote client.
+        /// `<IP_address>`: String type. IP address. - If \<service_type> is "TCP" or "UDP", this parameter indicates the IP address of the remote server. - If \<service_type> is "TCP LISTENER" or "UDP SERVICE", this parameter indicates the local IP address. - If \<service_type> is "TCP INCOMING", this parameter indicates the IP address of the remote client.
         pub ip_address: core::net::Ipv4Addr,
-        /// `<remote_port>`: Integer type. Remote port number. - If <service_type>="TCP" or "UDP", this parameter indicates the port of a remote server. - If <service_type>="TCP LISTENER" or "UDP SERVICE", this parameter is invalid. - If <service_type>="TCP INCOMING", this parameter is the port of a remote client.
+        /// `<remote_port>`: Integer type. Remote port number. - If \<service_type>="TCP" or "UDP", this parameter indicates the port of a remote server. - If \<service_type>="TCP LISTENER" or "UDP SERVICE", this parameter is invalid. - If \<service_type>="TCP INCOMING", this parameter is the port of a remote client.
         pub remote_port: i64,
         /// `<local_port>`: Integer type. Local port number. If this parameter is not specified, the local port is assigned automatically.
         pub local_port: i64,
@@ -26279,7 +26279,7 @@ pub mod qistate {
         ///
         /// (errata: TCP-15)
         pub socket_state: SocketState,
-        /// `<serverID>`: Integer type. This parameter is valid only when <service_type> is "TCP INCOMING". <serverID> indicates the server that accepts this TCP incoming connection, and the value is the same as <connectID> when the <service_type> is "TCP LISTENER".
+        /// `<serverID>`: Integer type. This parameter is valid only when \<service_type> is "TCP INCOMING". \<serverID> indicates the server that accepts this TCP incoming connection, and the value is the same as \<connectID> when the \<service_type> is "TCP LISTENER".
         pub server_id: i64,
         /// `<access_mode>`: Integer type. Data access mode of the socket service.
         pub access_mode: AccessMode,
@@ -26485,12 +26485,12 @@ pub mod qistate {
         }
     }
 }
-/// `AT+QISEND`: In buffer access mode (<access_mode>=0) or direct push mode (<access_mode>=1), then the data can be sent via AT+QISEND.
+/// `AT+QISEND`: In buffer access mode (\<access_mode>=0) or direct push mode (\<access_mode>=1), then the data can be sent via AT+QISEND.
 ///
 /// If the data is sent to the module successfully, SEND OK is returned. Otherwise, SEND FAIL or ERROR is returned.
 /// - SEND FAIL indicates the sending buffer is full. In this case, the data can be resent.
 /// - ERROR indicates an error in the data-sending process. In this case, wait for some time before you resend the data. Maximum data length: 1460 bytes.
-/// - SEND OK indicates that the data have been sent to the peer, but it does not mean they have reached the peer successfully. You can query whether the data have reached the peer by AT+QISEND=<connectID>,0.
+/// - SEND OK indicates that the data have been sent to the peer, but it does not mean they have reached the peer successfully. You can query whether the data have reached the peer by AT+QISEND=\<connectID>,0.
 ///
 /// ```text
 /// AT+QISEND=?
@@ -26835,9 +26835,9 @@ pub mod qisend {
         ///
         /// (range 0..=1460; unit: byte; errata: TCP-16)
         pub send_length: crate::value::Int<0, 1460>,
-        /// `<remoteIP>`: String type. Remote IP address (must be in dot format). It is valid only when <service_type> is "UDP SERVICE".
+        /// `<remoteIP>`: String type. Remote IP address (must be in dot format). It is valid only when \<service_type> is "UDP SERVICE".
         pub remote_ip: core::net::Ipv4Addr,
-        /// `<remote_port>`: Integer type. Remote port number. Range: 1--65535. It is only valid when <service_type> is "UDP SERVICE".
+        /// `<remote_port>`: Integer type. Remote port number. Range: 1--65535. It is only valid when \<service_type> is "UDP SERVICE".
         ///
         /// (range 1..=65535; errata: TCP-14)
         pub remote_port: crate::value::Int<1, 65535>,
@@ -27106,7 +27106,7 @@ pub mod qisend {
         }
     }
 }
-/// `AT+QIRD`: In buffer access mode, after receiving data, the module buffers it and reports URC +QIURC: "recv",<connectID>, then the data can be retrieved with AT+QIRD.
+/// `AT+QIRD`: In buffer access mode, after receiving data, the module buffers it and reports URC +QIURC: "recv",\<connectID>, then the data can be retrieved with AT+QIRD.
 ///
 /// Please note that if the buffer is not empty, and the module receives data again, it will not report a new URC until all received data has been retrieved via AT+QIRD from the buffer.
 ///
@@ -27445,9 +27445,9 @@ pub mod qird {
         ///
         /// (unit: byte)
         pub read_actual_length: i64,
-        /// `<remoteIP>`: String type. Remote IP address. It is valid only when <service_type> is "UDP SERVICE".
+        /// `<remoteIP>`: String type. Remote IP address. It is valid only when \<service_type> is "UDP SERVICE".
         pub remote_ip: core::net::Ipv4Addr,
-        /// `<remote_port>`: Integer type. Remote port number. It is valid only when <service_type> is "UDP SERVICE".
+        /// `<remote_port>`: Integer type. Remote port number. It is valid only when \<service_type> is "UDP SERVICE".
         pub remote_port: i64,
     }
     impl crate::command::Line for WriteConnectIdLine0 {
@@ -27984,7 +27984,7 @@ pub mod qiaccept {
         ///
         /// (errata: TCP-22)
         pub accept: Accept,
-        /// `<incoming_socketID>`: Integer type. Socket ID for the incoming connection. It is valid only when <accept> is 1. Range: 0--11.
+        /// `<incoming_socketID>`: Integer type. Socket ID for the incoming connection. It is valid only when \<accept> is 1. Range: 0--11.
         ///
         /// (range 0..=11; errata: TCP-22)
         pub incoming_socket_id: Option<crate::value::Int<0, 11>>,
@@ -27992,7 +27992,7 @@ pub mod qiaccept {
     /// `+QIACCEPT: <incoming_socketID>,<remote_addr>,<remote_port>`: an information line of `AT+QIACCEPT=<listener_socketID>,<accept>[,<incoming_socketID>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct WriteLine {
-        /// `<incoming_socketID>`: Integer type. Socket ID for the incoming connection. It is valid only when <accept> is 1. Range: 0--11.
+        /// `<incoming_socketID>`: Integer type. Socket ID for the incoming connection. It is valid only when \<accept> is 1. Range: 0--11.
         ///
         /// (range 0..=11; errata: TCP-22)
         pub incoming_socket_id: crate::value::Int<0, 11>,
@@ -28170,7 +28170,7 @@ pub mod qiaccept {
 ///
 /// Characteristics: The command takes effect immediately. The configurations are not saved.
 ///
-/// Note: If <service_type> of <connectID> is "TCP LISTENER" or "UDP SERVICE", data access mode cannot be switched via this command.
+/// Note: If \<service_type> of \<connectID> is "TCP LISTENER" or "UDP SERVICE", data access mode cannot be switched via this command.
 ///
 /// Errata: TCP-23 (see `spec/errata.yaml`).
 pub mod qiswtmd {

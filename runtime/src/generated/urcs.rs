@@ -106,7 +106,7 @@ pub mod qstastat {
 pub use qstastat::Qstastat;
 /// The URC `+QAPSTAT: <event>`.
 pub mod qapstat {
-    /// `<event>`: This URC indicates AP state changes. (The manual gives only the table "<event> Description" with the quoted values below, without a type statement.)
+    /// `<event>`: This URC indicates AP state changes. (The manual gives only the table "\<event> Description" with the quoted values below, without a type statement.)
     ///
     /// (errata: URC-15)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -168,7 +168,7 @@ pub mod qapstat {
     /// Errata: URC-15.
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct Qapstat {
-        /// `<event>`: This URC indicates AP state changes. (The manual gives only the table "<event> Description" with the quoted values below, without a type statement.)
+        /// `<event>`: This URC indicates AP state changes. (The manual gives only the table "\<event> Description" with the quoted values below, without a type statement.)
         ///
         /// (errata: URC-15)
         pub event: Event,
@@ -439,12 +439,12 @@ pub use qblemtu::Qblemtu;
 pub mod qblerecv {
     /// `+QBLERECV: <conn_idx>,<UUID>,<length>`
     ///
-    /// This URC indicates BLE device receives data. The manual's full form is +QBLERECV: <conn_idx>,<UUID>,<length><CR><LF><data><CR><LF>: the <length> bytes of <data> follow the header line after CR LF and are themselves ended by CR LF.
+    /// This URC indicates BLE device receives data. The manual's full form is +QBLERECV: \<conn_idx>,\<UUID>,\<length>\<CR>\<LF>\<data>\<CR>\<LF>: the \<length> bytes of \<data> follow the header line after CR LF and are themselves ended by CR LF.
     ///
     /// Errata: URC-4, USR-R1.
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct Qblerecv {
-        /// `<conn_idx>`: Integer type. The target device index assigned by the module automatically when the BLE connection is established. <conn_idx> can only be set to 0 currently.
+        /// `<conn_idx>`: Integer type. The target device index assigned by the module automatically when the BLE connection is established. \<conn_idx> can only be set to 0 currently.
         ///
         /// (range 0..=0)
         pub conn_idx: crate::value::Int<0, 0>,
@@ -452,7 +452,7 @@ pub mod qblerecv {
         ///
         /// (length 4 or 32 bytes)
         pub uuid: crate::value::Uuid,
-        /// `<length>`: Integer type. Length of received data (The maximum length cannot exceed <MTU_value>-1, and you can get the length of <MTU_value> through URC +QBLEMTU). Unit: byte.
+        /// `<length>`: Integer type. Length of received data (The maximum length cannot exceed \<MTU_value>-1, and you can get the length of \<MTU_value> through URC +QBLEMTU). Unit: byte.
         ///
         /// (unit: byte; errata: URC-4, USR-R1)
         pub length: i64,
@@ -619,7 +619,7 @@ pub mod qbleconnparam {
     /// This URC is reported to update the connection parameter upon successful establishment of BLE connection. This URC indicates the connection parameter update upon successful establishment of BLE connection.
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct Qbleconnparam {
-        /// `<conn_idx>`: Integer type. The target device index assigned by the module automatically when the BLE connection is established. <conn_idx> can only be set to 0 currently.
+        /// `<conn_idx>`: Integer type. The target device index assigned by the module automatically when the BLE connection is established. \<conn_idx> can only be set to 0 currently.
         ///
         /// (range 0..=0)
         pub conn_idx: crate::value::Int<0, 0>,
@@ -711,7 +711,7 @@ pub use qbleconnparam::Qbleconnparam;
 pub mod qiurc_closed {
     /// `+QIURC: "closed",<connectID>`
     ///
-    /// When the TCP socket service is closed by a remote peer or due to a network error, the URC will be outputted, and the status of the socket service will be "closing" (<socket_state>=4). AT+QICLOSE=<connectID> can be used to change the <socket_state> to initial. The socket service connection is closed.
+    /// When the TCP socket service is closed by a remote peer or due to a network error, the URC will be outputted, and the status of the socket service will be "closing" (\<socket_state>=4). AT+QICLOSE=\<connectID> can be used to change the \<socket_state> to initial. The socket service connection is closed.
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct QiurcClosed {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
@@ -760,7 +760,7 @@ pub use qiurc_closed::QiurcClosed;
 pub mod qiurc_recv_buffer {
     /// `+QIURC: "recv",<connectID>`
     ///
-    /// In buffer access mode or direct push mode, after receiving data, the module reports a URC to the host. In buffer access mode, after receiving data, the module reports +QIURC: "recv",<connectID> to notify the host. Then host can retrieve data via AT+QIRD. If the buffer is not empty, and the module receives data again, it does not report a new URC until all the received data have been retrieved with AT+QIRD from the buffer. Indicates incoming data in buffer access mode. The host can retrieve data via AT+QIRD.
+    /// In buffer access mode or direct push mode, after receiving data, the module reports a URC to the host. In buffer access mode, after receiving data, the module reports +QIURC: "recv",\<connectID> to notify the host. Then host can retrieve data via AT+QIRD. If the buffer is not empty, and the module receives data again, it does not report a new URC until all the received data have been retrieved with AT+QIRD from the buffer. Indicates incoming data in buffer access mode. The host can retrieve data via AT+QIRD.
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct QiurcRecvBuffer {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
@@ -809,7 +809,7 @@ pub use qiurc_recv_buffer::QiurcRecvBuffer;
 pub mod qiurc_recv_direct_push {
     /// `+QIURC: "recv",<connectID>,<current_recvlength>`
     ///
-    /// In direct push mode, the received data are outputted to the COM port directly. Indicates the incoming data in direct push mode when <service_type> is "TCP", "UDP", or "TCP INCOMING".
+    /// In direct push mode, the received data are outputted to the COM port directly. Indicates the incoming data in direct push mode when \<service_type> is "TCP", "UDP", or "TCP INCOMING".
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct QiurcRecvDirectPush {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
@@ -882,7 +882,7 @@ pub use qiurc_recv_direct_push::QiurcRecvDirectPush;
 pub mod qiurc_recv_direct_push_udp_service {
     /// `+QIURC: "recv",<connectID>,<current_recvlength>,<remoteIP>,<remote_port>`
     ///
-    /// In direct push mode, the received data are outputted to the COM port directly. Indicates data incoming in direct push mode when <service_type> is "UDP SERVICE".
+    /// In direct push mode, the received data are outputted to the COM port directly. Indicates data incoming in direct push mode when \<service_type> is "UDP SERVICE".
     ///
     /// Errata: URC-6, TCP-13.
     #[derive(Debug, Clone, PartialEq, Eq)]
@@ -1015,7 +1015,7 @@ pub use qiurc_incoming_full::QiurcIncomingFull;
 pub mod qiurc_incoming {
     /// `+QIURC: "incoming",<connectID>,<serverID>,<remoteIP>,<remote_port>`
     ///
-    /// If <service_type> is "TCP LISTENER", when a remote client connects to this server, the host will automatically assign a free <connectID> for the new connection. The range of <connectID> is 0 to 11. In such a case, the module will report the URC. <service_type> of the new connection will be "TCP INCOMING", and buffer access mode will be assigned as <access mode> of "TCP LISTENER". When the new incoming connection is accepted by <serverID>, the assigned <connectID>, <remoteIP> and <remote_port> are informed by this URC.
+    /// If \<service_type> is "TCP LISTENER", when a remote client connects to this server, the host will automatically assign a free \<connectID> for the new connection. The range of \<connectID> is 0 to 11. In such a case, the module will report the URC. \<service_type> of the new connection will be "TCP INCOMING", and buffer access mode will be assigned as \<access mode> of "TCP LISTENER". When the new incoming connection is accepted by \<serverID>, the assigned \<connectID>, \<remoteIP> and \<remote_port> are informed by this URC.
     ///
     /// Errata: TCP-24.
     #[derive(Debug, Clone, PartialEq, Eq)]
@@ -1024,11 +1024,11 @@ pub mod qiurc_incoming {
         ///
         /// (range 0..=11)
         pub connect_id: crate::value::Int<0, 11>,
-        /// `<serverID>`: Integer type. The server accepts this TCP incoming connection. <service_type> of the server is "TCP LISTENER" and the listening socket ID is <serverID>.
+        /// `<serverID>`: Integer type. The server accepts this TCP incoming connection. \<service_type> of the server is "TCP LISTENER" and the listening socket ID is \<serverID>.
         pub server_id: i64,
-        /// `<remoteIP>`: String type. The remote IP address of the incoming <connectID>.
+        /// `<remoteIP>`: String type. The remote IP address of the incoming \<connectID>.
         pub remote_ip: core::net::Ipv4Addr,
-        /// `<remote_port>`: Integer type. Remote port number of the incoming <connectID>.
+        /// `<remote_port>`: Integer type. Remote port number of the incoming \<connectID>.
         pub remote_port: i64,
     }
     impl crate::command::Line for QiurcIncoming {
@@ -1114,7 +1114,7 @@ pub use qiurc_incoming::QiurcIncoming;
 pub mod qiopen {
     /// `+QIOPEN: <connectID>,<err>`
     ///
-    /// After opening a socket service with AT+QIOPEN, the URC is reported to indicate the result of the socket service opening. Indicates the result of opening a TCP/UDP socket service. <err> is 0 when the service is opened successfully. In other cases, <err> is not 0.
+    /// After opening a socket service with AT+QIOPEN, the URC is reported to indicate the result of the socket service opening. Indicates the result of opening a TCP/UDP socket service. \<err> is 0 when the service is opened successfully. In other cases, \<err> is not 0.
     ///
     /// Completes: AT+QIOPEN.
     #[derive(Debug, Clone, PartialEq, Eq)]
@@ -1306,7 +1306,7 @@ pub use qsslurc_recv_direct_push::QsslurcRecvDirectPush;
 pub mod qsslurc_closed {
     /// `+QSSLURC: "closed",<connectID>`
     ///
-    /// This URC notifies that the connection has been disconnected. There can be many reasons for disconnection. For example, the Internet closes the connection or the state of GPRS PDP is deactivated, and the SSL connection state based on the specified socket may be "closing". In such case, AT+QSSLCLOSE=<connectID> must be executed to change the SSL connection state to "initial". The SSL connection based on the specified socket is closed.
+    /// This URC notifies that the connection has been disconnected. There can be many reasons for disconnection. For example, the Internet closes the connection or the state of GPRS PDP is deactivated, and the SSL connection state based on the specified socket may be "closing". In such case, AT+QSSLCLOSE=\<connectID> must be executed to change the SSL connection state to "initial". The SSL connection based on the specified socket is closed.
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct QsslurcClosed {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
@@ -1867,7 +1867,7 @@ pub use qhttpurc_closed::QhttpurcClosed;
 pub mod qhttpget {
     /// `+QHTTPGET: <err>[,<httprspcode>[,<content_length>]]`
     ///
-    /// After sending a GET request with AT+QHTTPGET, the URC is reported to indicate the result of GET request sending. The URC is reported to indicate the sending result of GET request. In +QHTTPGET: <err>[,<httprspcode>[,<content_length>]], the <httprspcode> parameter can only be reported when <err> equals 0. If the HTTP(S) response header contains Content-Length information, then <content_length> information will be reported.
+    /// After sending a GET request with AT+QHTTPGET, the URC is reported to indicate the result of GET request sending. The URC is reported to indicate the sending result of GET request. In +QHTTPGET: \<err>[,\<httprspcode>[,\<content_length>]], the \<httprspcode> parameter can only be reported when \<err> equals 0. If the HTTP(S) response header contains Content-Length information, then \<content_length> information will be reported.
     ///
     /// Completes: AT+QHTTPGET.
     ///
@@ -1977,7 +1977,7 @@ pub use qhttpget::Qhttpget;
 pub mod qhttppost {
     /// `+QHTTPPOST: <err>[,<httprspcode>[,<content_length>]]`
     ///
-    /// After sending a POST request with AT+QHTTPPOST, the URC is reported to indicate the result of POST request sending. The URC is reported to indicate the result of POST request sending. In +QHTTPPOST: <err>[,<httprspcode>[,<content_length>]], the <httprspcode> parameter can only be reported when <err> equals 0. If the HTTP(S) response header contains Content-Length information, then <content_length> information will be reported.
+    /// After sending a POST request with AT+QHTTPPOST, the URC is reported to indicate the result of POST request sending. The URC is reported to indicate the result of POST request sending. In +QHTTPPOST: \<err>[,\<httprspcode>[,\<content_length>]], the \<httprspcode> parameter can only be reported when \<err> equals 0. If the HTTP(S) response header contains Content-Length information, then \<content_length> information will be reported.
     ///
     /// Completes: AT+QHTTPPOST.
     ///
@@ -2087,7 +2087,7 @@ pub use qhttppost::Qhttppost;
 pub mod qhttpput {
     /// `+QHTTPPUT: <err>[,<httprspcode>[,<content_length>]]`
     ///
-    /// After sending a PUT request with AT+QHTTPPUT, the URC is reported to indicate the result of the PUT request sending. The URC is reported to indicate the result of PUT request sending. In +QHTTPPUT: <err>[,<httprspcode>[,<content_length>]], the <httprspcode> parameter can only be reported when <err> equals 0. If the HTTP(S) response header contains Content-Length information, then <content_length> information will be reported.
+    /// After sending a PUT request with AT+QHTTPPUT, the URC is reported to indicate the result of the PUT request sending. The URC is reported to indicate the result of PUT request sending. In +QHTTPPUT: \<err>[,\<httprspcode>[,\<content_length>]], the \<httprspcode> parameter can only be reported when \<err> equals 0. If the HTTP(S) response header contains Content-Length information, then \<content_length> information will be reported.
     ///
     /// Completes: AT+QHTTPPUT.
     ///
@@ -2286,7 +2286,7 @@ pub mod qmtopen {
     }
     /// `+QMTOPEN: <client_idx>,<result>`
     ///
-    /// Reported after OK to AT+QMTOPEN=<client_idx>,<host_name>,<port> (Opens a network connection for the MQTT client); <result> gives the command execution result.
+    /// Reported after OK to AT+QMTOPEN=\<client_idx>,\<host_name>,\<port> (Opens a network connection for the MQTT client); \<result> gives the command execution result.
     ///
     /// Completes: AT+QMTOPEN.
     ///
@@ -2402,7 +2402,7 @@ pub mod qmtclose {
     }
     /// `+QMTCLOSE: <client_idx>,<result>`
     ///
-    /// Reported after OK to AT+QMTCLOSE=<client_idx> (Closes a network connection for the MQTT client); <result> gives the command execution result.
+    /// Reported after OK to AT+QMTCLOSE=\<client_idx> (Closes a network connection for the MQTT client); \<result> gives the command execution result.
     ///
     /// Completes: AT+QMTCLOSE.
     #[derive(Debug, Clone, PartialEq, Eq)]
@@ -2595,7 +2595,7 @@ pub mod qmtconn {
     }
     /// `+QMTCONN: <client_idx>,<result>[,<retcode>]`
     ///
-    /// Reported after OK to AT+QMTCONN=<client_idx>,<clientID>[,<username>,<password>] (Connects a client to the MQTT server); <result> gives the command execution result and <retcode> the connection status return code.
+    /// Reported after OK to AT+QMTCONN=\<client_idx>,\<clientID>[,\<username>,\<password>] (Connects a client to the MQTT server); \<result> gives the command execution result and \<retcode> the connection status return code.
     ///
     /// Completes: AT+QMTCONN.
     #[derive(Debug, Clone, PartialEq, Eq)]
@@ -2722,7 +2722,7 @@ pub mod qmtdisc {
     }
     /// `+QMTDISC: <client_idx>,<result>`
     ///
-    /// Reported after OK to AT+QMTDISC=<client_idx> (Disconnects a client from the MQTT server); <result> gives the command execution result.
+    /// Reported after OK to AT+QMTDISC=\<client_idx> (Disconnects a client from the MQTT server); \<result> gives the command execution result.
     ///
     /// Completes: AT+QMTDISC.
     #[derive(Debug, Clone, PartialEq, Eq)]
@@ -2844,7 +2844,7 @@ pub mod qmtsub {
     }
     /// `+QMTSUB: <client_idx>,<msgID>,<result>[,<value>]`
     ///
-    /// Reported after OK to AT+QMTSUB=<client_idx>,<msgID>,<topic1>,<qos1>[,<topic2>,<qos2>[,..]] (Subscribes to one or more topics); <result> gives the command execution result.
+    /// Reported after OK to AT+QMTSUB=\<client_idx>,\<msgID>,\<topic1>,\<qos1>[,\<topic2>,\<qos2>[,..]] (Subscribes to one or more topics); \<result> gives the command execution result.
     ///
     /// Completes: AT+QMTSUB.
     #[derive(Debug, Clone, PartialEq, Eq)]
@@ -2859,7 +2859,7 @@ pub mod qmtsub {
         pub msg_id: crate::value::Int<0, 65535>,
         /// `<result>`: Integer type. Command execution result.
         pub result: ResultValue,
-        /// `<value>`: Integer type. When <result> is 0, it is a vector of granted QoS levels of SUBACK message. When <result> is 1, it indicates the number of SUBSCRIBE message retransmission. When <result> is 2, it is not presented.
+        /// `<value>`: Integer type. When \<result> is 0, it is a vector of granted QoS levels of SUBACK message. When \<result> is 1, it indicates the number of SUBSCRIBE message retransmission. When \<result> is 2, it is not presented.
         pub value: Option<i64>,
     }
     impl crate::command::Line for Qmtsub {
@@ -2999,7 +2999,7 @@ pub mod qmtuns {
     }
     /// `+QMTUNS: <client_idx>,<msgID>,<result>[,<value>]`
     ///
-    /// Reported after OK to AT+QMTUNS=<client_idx>,<msgID>,<topic1>[,<topic2>[,..]] (Unsubscribes from one or more topics); <result> gives the command execution result.
+    /// Reported after OK to AT+QMTUNS=\<client_idx>,\<msgID>,\<topic1>[,\<topic2>[,..]] (Unsubscribes from one or more topics); \<result> gives the command execution result.
     ///
     /// Completes: AT+QMTUNS.
     ///
@@ -3016,7 +3016,7 @@ pub mod qmtuns {
         pub msg_id: crate::value::Int<0, 65535>,
         /// `<result>`: Integer type. Command execution result.
         pub result: ResultValue,
-        /// `<value>`: Integer type. When <result> is 0, it is a vector of granted QoS levels of SUBACK message. When <result> is 1, it indicates the number of SUBSCRIBE message retransmission. When <result> is 2, it is not presented.
+        /// `<value>`: Integer type. When \<result> is 0, it is a vector of granted QoS levels of SUBACK message. When \<result> is 1, it indicates the number of SUBSCRIBE message retransmission. When \<result> is 2, it is not presented.
         ///
         /// (errata: URC-9)
         pub value: Option<i64>,
@@ -3158,7 +3158,7 @@ pub mod qmtpub {
     }
     /// `+QMTPUB: <client_idx>,<msgID>,<result>[,<value>]`
     ///
-    /// Reported after AT+QMTPUB=<client_idx>,<msgID>,<qos>,<retain>,<topic>[,<length>] has sent its payload and returned OK (Publishes fixed-length messages by a client to a server); <result> gives the command execution result.
+    /// Reported after AT+QMTPUB=\<client_idx>,\<msgID>,\<qos>,\<retain>,\<topic>[,\<length>] has sent its payload and returned OK (Publishes fixed-length messages by a client to a server); \<result> gives the command execution result.
     ///
     /// Completes: AT+QMTPUB.
     #[derive(Debug, Clone, PartialEq, Eq)]
@@ -3173,7 +3173,7 @@ pub mod qmtpub {
         pub msg_id: crate::value::Int<0, 65535>,
         /// `<result>`: Integer type. Command execution result.
         pub result: ResultValue,
-        /// `<value>`: Integer type. When <result> is 1, it indicates the number of PUBLISH message retransmission. When <result> is 0 or 2, it is not presented.
+        /// `<value>`: Integer type. When \<result> is 1, it indicates the number of PUBLISH message retransmission. When \<result> is 0 or 2, it is not presented.
         pub value: Option<i64>,
     }
     impl crate::command::Line for Qmtpub {
@@ -3258,7 +3258,7 @@ pub use qmtpub::Qmtpub;
 pub mod qiurc_dnsgip_result {
     /// `+QIURC: "dnsgip",<err>,<IP_count>,<DNS_ttl>`
     ///
-    /// Returned after OK to AT+QIDNSGIP=<hostname> (Gets an IP address by domain name); the first URC of the result, followed by the +QIURC: "dnsgip",<hostIPaddr> lines.
+    /// Returned after OK to AT+QIDNSGIP=\<hostname> (Gets an IP address by domain name); the first URC of the result, followed by the +QIURC: "dnsgip",\<hostIPaddr> lines.
     ///
     /// Completes: AT+QIDNSGIP.
     ///
@@ -3267,7 +3267,7 @@ pub mod qiurc_dnsgip_result {
     pub struct QiurcDnsgipResult {
         /// `<err>`: Result code. See Chapter 5 for details.
         pub err: crate::generated::results::TcpipCode,
-        /// `<IP_count>`: Integer type. Number of the IP addresses corresponding to <hostname>.
+        /// `<IP_count>`: Integer type. Number of the IP addresses corresponding to \<hostname>.
         pub ip_count: i64,
         /// `<DNS_ttl>`: Integer type. Time to live of the DNS. Unit: second.
         ///
@@ -3344,14 +3344,14 @@ pub use qiurc_dnsgip_result::QiurcDnsgipResult;
 pub mod qiurc_dnsgip_address {
     /// `+QIURC: "dnsgip",<hostIPaddr>`
     ///
-    /// Returned after +QIURC: "dnsgip",<err>,<IP_count>,<DNS_ttl> as the result of AT+QIDNSGIP=<hostname>; the manual prints it after "[..." (a list of such lines), one IP address of <hostname> each.
+    /// Returned after +QIURC: "dnsgip",\<err>,\<IP_count>,\<DNS_ttl> as the result of AT+QIDNSGIP=\<hostname>; the manual prints it after "[..." (a list of such lines), one IP address of \<hostname> each.
     ///
     /// Completes: AT+QIDNSGIP.
     ///
     /// Errata: NET-3.
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct QiurcDnsgipAddress {
-        /// `<hostIPaddr>`: String type. IP address of <hostname>.
+        /// `<hostIPaddr>`: String type. IP address of \<hostname>.
         pub host_i_paddr: core::net::Ipv4Addr,
     }
     impl crate::command::Line for QiurcDnsgipAddress {
@@ -3395,7 +3395,7 @@ pub mod qping_reply {
     /// `<ping_result>`: Integer type. Result of each ping request.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum PingResult {
-        /// `0`: Received the ping response from the host. In this case, it is followed by ,<IP_address>,<bytes>,<time>,<ttl>.
+        /// `0`: Received the ping response from the host. In this case, it is followed by ,\<IP_address>,\<bytes>,\<time>,\<ttl>.
         ReceivedThePingResponse,
         /// Any other value: Other value: Result code. See Chapter 5 for details.
         Other(i64),
@@ -3433,7 +3433,7 @@ pub mod qping_reply {
     }
     /// `+QPING: <ping_result>[,<IP_address>,<bytes>,<time>,<ttl>]`
     ///
-    /// Returned after OK to AT+QPING=<host>[,<timeout>[,<pingnum>]] (Tests the reachability of a host on an Internet protocol network), once for each ping request ([...] in the manual), before the final +QPING: <finresult> line.
+    /// Returned after OK to AT+QPING=\<host>[,\<timeout>[,\<pingnum>]] (Tests the reachability of a host on an Internet protocol network), once for each ping request ([...] in the manual), before the final +QPING: \<finresult> line.
     ///
     /// Completes: AT+QPING.
     #[derive(Debug, Clone, PartialEq, Eq)]
@@ -3568,7 +3568,7 @@ pub mod qping_final {
     /// `<finresult>`: Integer type. The final result of the command.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum Finresult {
-        /// `0`: Pinged successfully. It is successful in activating the context and finding the host. In this case, it is followed by ,<sent>,<rcvd>,<lost>,<min>,<max>,<avg>
+        /// `0`: Pinged successfully. It is successful in activating the context and finding the host. In this case, it is followed by ,\<sent>,\<rcvd>,\<lost>,\<min>,\<max>,\<avg>
         PingedSuccessfully,
         /// Any other value: Other value: Result code. See Chapter 5 for details.
         Other(i64),
@@ -3606,7 +3606,7 @@ pub mod qping_final {
     }
     /// `+QPING: <finresult>[,<sent>,<rcvd>,<lost>,<min>,<max>,<avg>]`
     ///
-    /// Returned after OK to AT+QPING=<host>[,<timeout>[,<pingnum>]] (Tests the reachability of a host on an Internet protocol network) as the last line, with the final result of the command.
+    /// Returned after OK to AT+QPING=\<host>[,\<timeout>[,\<pingnum>]] (Tests the reachability of a host on an Internet protocol network) as the last line, with the final result of the command.
     ///
     /// Completes: AT+QPING.
     #[derive(Debug, Clone, PartialEq, Eq)]
@@ -3769,7 +3769,7 @@ pub use qping_final::QpingFinal;
 pub mod qntp {
     /// `+QNTP: <err>,<time>`
     ///
-    /// Returned after OK to AT+QNTP=<server>[,<port>] or AT+QNTP (Synchronizes the local time through the NTP server) when the local time is synchronized with the NTP server successfully.
+    /// Returned after OK to AT+QNTP=\<server>[,\<port>] or AT+QNTP (Synchronizes the local time through the NTP server) when the local time is synchronized with the NTP server successfully.
     ///
     /// Completes: AT+QNTP.
     #[derive(Debug, Clone, PartialEq, Eq)]
@@ -3834,7 +3834,7 @@ pub use qntp::Qntp;
 pub mod qhttpread {
     /// `+QHTTPREAD: <err>`
     ///
-    /// Reported after CONNECT, the HTTP(S) response information and OK of AT+QHTTPREAD[=<wait_time>], when body is read over or <wait_time> reaches.
+    /// Reported after CONNECT, the HTTP(S) response information and OK of AT+QHTTPREAD[=\<wait_time>], when body is read over or \<wait_time> reaches.
     ///
     /// Completes: AT+QHTTPREAD.
     ///

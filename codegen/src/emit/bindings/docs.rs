@@ -7,8 +7,58 @@ use crate::model::Param;
 
 /// `#[doc = "…"]` attributes, one per line (rustdoc joins them).
 pub fn doc(text: &str) -> TokenStream {
-    let lines: Vec<String> = text.lines().map(|l| format!(" {l}")).collect();
+    let lines: Vec<String> = escape_markdown(text)
+        .lines()
+        .map(|l| format!(" {l}"))
+        .collect();
     quote!(#(#[doc = #lines])*)
+}
+
+/// The manual's `<param>` notation read as Markdown would be HTML tags, and
+/// its bare URLs would not be links: escape `<` and link URLs outside code.
+pub fn escape_markdown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_fence = false;
+    for (i, line) in text.lines().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        if line.trim_start().starts_with("```") {
+            in_fence = !in_fence;
+            out.push_str(line);
+            continue;
+        }
+        if in_fence {
+            out.push_str(line);
+            continue;
+        }
+        let mut in_code = false;
+        for (j, word) in line.split(' ').enumerate() {
+            if j > 0 {
+                out.push(' ');
+            }
+            if let Some(at) = word
+                .find("http")
+                .filter(|_| !in_code && word.contains("://") && !word.contains('`'))
+            {
+                let (before, rest) = word.split_at(at);
+                let url = rest.trim_end_matches(['.', ',', ')', ';']);
+                out.push_str(&format!("{before}<{url}>{}", &rest[url.len()..]));
+                continue;
+            }
+            for c in word.chars() {
+                match c {
+                    '`' => {
+                        in_code = !in_code;
+                        out.push(c);
+                    }
+                    '<' if !in_code => out.push_str("\\<"),
+                    _ => out.push(c),
+                }
+            }
+        }
+    }
+    out
 }
 
 /// A parameter's documentation: description, range, length, unit, default, errata.
