@@ -78,6 +78,11 @@ pub mod qbleinit {
             }
         }
     }
+    impl core::fmt::Display for Role {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
     /// `<auto_adv>`: When peripheral, whether advertising starts automatically after BLE disconnect.
     ///
     /// (errata: BLE-2)
@@ -123,6 +128,11 @@ pub mod qbleinit {
                 Self::NotTurnOnAdvertisement => "Not turn on advertisement",
                 Self::TurnOnAdvertisement => "Turn on advertisement",
             }
+        }
+    }
+    impl core::fmt::Display for AutoAdv {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
     /// `AT+QBLEINIT?`
@@ -1211,6 +1221,11 @@ pub mod qbleadvstart {
             }
         }
     }
+    impl core::fmt::Display for AdvState {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
     /// `AT+QBLEADVSTART?`
     ///
     /// Read form of `AT+QBLEADVSTART`.
@@ -1608,6 +1623,11 @@ pub mod qblescan {
             }
         }
     }
+    impl core::fmt::Display for ScanState {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
     /// `<scan>`: Start or stop BLE scan.
     ///
     /// (errata: BLE-10, BLE-11)
@@ -1673,6 +1693,11 @@ pub mod qblescan {
             }
         }
     }
+    impl core::fmt::Display for Scan {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
     /// `<address_type>`: BLE device address type.
     ///
     /// (errata: BLE-15)
@@ -1718,6 +1743,11 @@ pub mod qblescan {
                 Self::PublicAddress => "Public address",
                 Self::RandomAddress => "Random address",
             }
+        }
+    }
+    impl core::fmt::Display for AddressType {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
     /// `AT+QBLESCAN?`
@@ -2397,6 +2427,11 @@ pub mod qbleconn {
             }
         }
     }
+    impl core::fmt::Display for AddrType {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
     /// `AT+QBLECONN=<addr_type>,<peer_addr>[,<timeout>]`
     ///
     /// Write form of `AT+QBLECONN`.
@@ -3033,6 +3068,11 @@ pub mod qblegattcntfcfg {
                 Self::Disable => "Disable",
                 Self::Enable => "Enable",
             }
+        }
+    }
+    impl core::fmt::Display for Enable {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
     /// `AT+QBLEGATTCNTFCFG=<conn_idx>,<UUID>,<enable>`
@@ -3734,6 +3774,11 @@ pub mod qblestat {
             }
         }
     }
+    impl core::fmt::Display for BleState {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
     /// `AT+QBLESTAT`
     ///
     /// Execute form of `AT+QBLESTAT`.
@@ -3891,6 +3936,11 @@ pub mod qbletranmode {
                     "If the module enters transparent transmission mode first and then exit transparent transmission mode after the BLE disconnection, the module enters transparent transmission mode automatically after the successful BLE connection."
                 }
             }
+        }
+    }
+    impl core::fmt::Display for State {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
     /// `AT+QBLETRANMODE=<UUID>[,<state>]`
@@ -4056,6 +4106,11 @@ pub mod qfopen {
                     "If the file exists, open it and it can be read only. When the file does not exist, it will respond an error."
                 }
             }
+        }
+    }
+    impl core::fmt::Display for Mode {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
     /// `AT+QFOPEN=?`
@@ -5070,6 +5125,11 @@ pub mod qflst {
             }
         }
     }
+    impl core::fmt::Display for NamePattern {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
     /// `AT+QFLST=?`
     ///
     /// Test form of `AT+QFLST`.
@@ -5777,6 +5837,11 @@ pub mod qecho {
             }
         }
     }
+    impl core::fmt::Display for Enable {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
     /// `AT+QECHO=<enable>`
     ///
     /// Write form of `AT+QECHO`.
@@ -5897,6 +5962,11 @@ pub mod qgetip {
                 Self::Station => "STA mode",
                 Self::Ap => "AP mode",
             }
+        }
+    }
+    impl core::fmt::Display for Mode {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
     /// `AT+QGETIP=<mode>`
@@ -6118,6 +6188,11 @@ pub mod qsetband {
                 Self::NotSaved => "Not saved",
                 Self::Saved => "Saved",
             }
+        }
+    }
+    impl core::fmt::Display for Save {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
     /// `AT+QSETBAND=<baud_rate>,<save>`
@@ -6563,6 +6638,11 @@ pub mod qsclk {
             }
         }
     }
+    impl core::fmt::Display for Mode {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
     /// `AT+QSCLK?`
     ///
     /// Read form of `AT+QSCLK`.
@@ -6823,6 +6903,11 @@ pub mod qcfg {
                 Self::Disabled => "Disabled",
                 Self::Enabled => "Enabled",
             }
+        }
+    }
+    impl core::fmt::Display for Enable {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
     /// `AT+QCFG=?`
@@ -7152,6 +7237,11 @@ pub mod qhttpcfg {
             }
         }
     }
+    impl core::fmt::Display for ResponseHeader {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
     /// `<auto_outrsp>`: Integer type. Enable or disable to automatically output HTTP(S) response header. If auto output of HTTP(S) response data is enabled, AT+QHTTPREAD and AT+QHTTPREADFILE will fail to execute.
     ///
     /// (errata: HTTP-6, HTTP-7)
@@ -7199,6 +7289,11 @@ pub mod qhttpcfg {
             }
         }
     }
+    impl core::fmt::Display for AutoOutrsp {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
     /// `<closedind>`: Integer type. Enable or disable the report of the HTTP(S) session closing URC +QHTTPURC: "closed".
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum Closedind {
@@ -7239,6 +7334,11 @@ pub mod qhttpcfg {
                 Self::Disable => "Disable",
                 Self::Enable => "Enable",
             }
+        }
+    }
+    impl core::fmt::Display for Closedind {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
     /// `AT+QHTTPCFG=?`
@@ -8875,6 +8975,11 @@ pub mod qhttppost {
             }
         }
     }
+    impl core::fmt::Display for RequestHeader {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
     /// `AT+QHTTPPOST=?`
     ///
     /// Test form of `AT+QHTTPPOST`.
@@ -9251,6 +9356,11 @@ pub mod qhttpput {
                 Self::Disable => "Disable",
                 Self::Enable => "Enable",
             }
+        }
+    }
+    impl core::fmt::Display for RequestHeader {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
     /// `AT+QHTTPPUT=?`
@@ -9937,6 +10047,11 @@ pub mod qmtcfg {
             }
         }
     }
+    impl core::fmt::Display for Vsn {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
     /// `<SSL_enable>`: MQTT SSL mode.
     ///
     /// (errata: MQTT-2)
@@ -9982,6 +10097,11 @@ pub mod qmtcfg {
                 Self::UseNormalTcpConnection => "Use normal TCP connection",
                 Self::UseSslTcpSecure => "Use SSL TCP secure connection",
             }
+        }
+    }
+    impl core::fmt::Display for SslEnable {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
     /// `<clean_session>`: Session type.
@@ -10033,6 +10153,11 @@ pub mod qmtcfg {
             }
         }
     }
+    impl core::fmt::Display for CleanSession {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
     /// `<will_flag>`: Whether to set Will flag.
     ///
     /// (errata: MQTT-5)
@@ -10078,6 +10203,11 @@ pub mod qmtcfg {
                 Self::IgnoreWillFlagConfiguration => "Ignore Will flag configuration",
                 Self::SetWillFlag => "Set Will flag",
             }
+        }
+    }
+    impl core::fmt::Display for WillFlag {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
     /// `<will_qos>`: QoS level of message delivery.
@@ -10131,6 +10261,11 @@ pub mod qmtcfg {
             }
         }
     }
+    impl core::fmt::Display for WillQos {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
     /// `<will_retain>`: Will Retain flag, which is only used on PUBLISH messages.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum WillRetain {
@@ -10178,6 +10313,11 @@ pub mod qmtcfg {
                     "When a client sends a PUBLISH message to a server, the server should retain the message after it has been delivered to the current subscribers"
                 }
             }
+        }
+    }
+    impl core::fmt::Display for WillRetain {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
     /// `<msg_recv_mode>`: MQTT message receiving mode.
@@ -10229,6 +10369,11 @@ pub mod qmtcfg {
             }
         }
     }
+    impl core::fmt::Display for MsgRecvMode {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
     /// `<send_mode>`: MQTT message sending format.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum SendMode {
@@ -10269,6 +10414,11 @@ pub mod qmtcfg {
                 Self::String => "String",
                 Self::Hex => "Hex",
             }
+        }
+    }
+    impl core::fmt::Display for SendMode {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
     /// `<recvmode>`: MQTT message receiving format.
@@ -10315,6 +10465,11 @@ pub mod qmtcfg {
             }
         }
     }
+    impl core::fmt::Display for Recvmode {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
     /// `<timeout_notice>`: Whether to report timeout messages when transmitting packets.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum TimeoutNotice {
@@ -10358,6 +10513,11 @@ pub mod qmtcfg {
                 Self::DoNotReport => "Do not report",
                 Self::Report => "Report",
             }
+        }
+    }
+    impl core::fmt::Display for TimeoutNotice {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
     /// `AT+QMTCFG=?`
@@ -13261,6 +13421,13 @@ pub mod qmtopen {
             }
         }
     }
+    impl core::fmt::Display for ResultValue {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
+    #[cfg(feature = "std")]
+    impl std::error::Error for ResultValue {}
     /// `AT+QMTOPEN=?`
     ///
     /// Test form of `AT+QMTOPEN`.
@@ -13674,6 +13841,13 @@ pub mod qmtclose {
             }
         }
     }
+    impl core::fmt::Display for ResultValue {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
+    #[cfg(feature = "std")]
+    impl std::error::Error for ResultValue {}
     /// `AT+QMTCLOSE=?`
     ///
     /// Test form of `AT+QMTCLOSE`.
@@ -13914,6 +14088,11 @@ pub mod qmtconn {
             }
         }
     }
+    impl core::fmt::Display for State {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
     /// `<result>`: Command execution result.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum ResultValue {
@@ -13967,6 +14146,13 @@ pub mod qmtconn {
             }
         }
     }
+    impl core::fmt::Display for ResultValue {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
+    #[cfg(feature = "std")]
+    impl std::error::Error for ResultValue {}
     /// `<retcode>`: Connection status return code.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum Retcode {
@@ -14040,6 +14226,13 @@ pub mod qmtconn {
             }
         }
     }
+    impl core::fmt::Display for Retcode {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
+    #[cfg(feature = "std")]
+    impl std::error::Error for Retcode {}
     /// `AT+QMTCONN=?`
     ///
     /// Test form of `AT+QMTCONN`.
@@ -14457,6 +14650,13 @@ pub mod qmtdisc {
             }
         }
     }
+    impl core::fmt::Display for ResultValue {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
+    #[cfg(feature = "std")]
+    impl std::error::Error for ResultValue {}
     /// `AT+QMTDISC=?`
     ///
     /// Test form of `AT+QMTDISC`.
@@ -14690,6 +14890,11 @@ pub mod qmtsub {
             }
         }
     }
+    impl core::fmt::Display for Qos {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
     /// `<result>`: Command execution result.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum ResultValue {
@@ -14745,6 +14950,13 @@ pub mod qmtsub {
             }
         }
     }
+    impl core::fmt::Display for ResultValue {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
+    #[cfg(feature = "std")]
+    impl std::error::Error for ResultValue {}
     /// `AT+QMTSUB=?`
     ///
     /// Test form of `AT+QMTSUB`.
@@ -15120,6 +15332,13 @@ pub mod qmtuns {
             }
         }
     }
+    impl core::fmt::Display for ResultValue {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
+    #[cfg(feature = "std")]
+    impl std::error::Error for ResultValue {}
     /// `AT+QMTUNS=?`
     ///
     /// Test form of `AT+QMTUNS`.
@@ -15440,6 +15659,11 @@ pub mod qmtpub {
             }
         }
     }
+    impl core::fmt::Display for Qos {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
     /// `<retain>`: Whether or not the server will retain the message after it has been delivered to the current subscribers.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum Retain {
@@ -15480,6 +15704,11 @@ pub mod qmtpub {
                 Self::NotRetain => "Not retain",
                 Self::Retain => "Retain",
             }
+        }
+    }
+    impl core::fmt::Display for Retain {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
     /// `<result>`: Command execution result.
@@ -15537,6 +15766,13 @@ pub mod qmtpub {
             }
         }
     }
+    impl core::fmt::Display for ResultValue {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
+    #[cfg(feature = "std")]
+    impl std::error::Error for ResultValue {}
     /// `AT+QMTPUB=?`
     ///
     /// Test form of `AT+QMTPUB`.
@@ -15927,6 +16163,11 @@ pub mod qmtrecv {
             }
         }
     }
+    impl core::fmt::Display for StoreStatus0 {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
     /// `<store_status1>`: Whether a message is stored in buffer corresponds to storeID1.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum StoreStatus1 {
@@ -15972,6 +16213,11 @@ pub mod qmtrecv {
                     "One or more messages are stored in the buffer"
                 }
             }
+        }
+    }
+    impl core::fmt::Display for StoreStatus1 {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
     /// `<store_status2>`: Whether a message is stored in buffer corresponds to storeID2.
@@ -16021,6 +16267,11 @@ pub mod qmtrecv {
             }
         }
     }
+    impl core::fmt::Display for StoreStatus2 {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
     /// `<store_status3>`: Whether a message is stored in buffer corresponds to storeID3.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum StoreStatus3 {
@@ -16068,6 +16319,11 @@ pub mod qmtrecv {
             }
         }
     }
+    impl core::fmt::Display for StoreStatus3 {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
     /// `<store_status4>`: Whether a message is stored in buffer corresponds to storeID4.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum StoreStatus4 {
@@ -16113,6 +16369,11 @@ pub mod qmtrecv {
                     "One or more messages are stored in the buffer"
                 }
             }
+        }
+    }
+    impl core::fmt::Display for StoreStatus4 {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
     /// `AT+QMTRECV=?`
@@ -16601,6 +16862,13 @@ pub mod qping {
             }
         }
     }
+    impl core::fmt::Display for PingResult {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
+    #[cfg(feature = "std")]
+    impl std::error::Error for PingResult {}
     /// `<finresult>`: Integer type. The final result of the command.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum Finresult {
@@ -16640,6 +16908,13 @@ pub mod qping {
             }
         }
     }
+    impl core::fmt::Display for Finresult {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
+    #[cfg(feature = "std")]
+    impl std::error::Error for Finresult {}
     /// `AT+QPING=?`
     ///
     /// Test form of `AT+QPING`.
@@ -17386,6 +17661,11 @@ pub mod qsslcfg {
             }
         }
     }
+    impl core::fmt::Display for SslVersion {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
     /// `<seclevel>`: The authentication mode.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum SeclevelValue {
@@ -17437,6 +17717,11 @@ pub mod qsslcfg {
                     "Perform server and client authentication if requested by the remote server"
                 }
             }
+        }
+    }
+    impl core::fmt::Display for SeclevelValue {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
     /// `<cipher_suites>`: SSL cipher suites.
@@ -17652,6 +17937,11 @@ pub mod qsslcfg {
             }
         }
     }
+    impl core::fmt::Display for CipherSuites {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
     /// `<SNI>`: Disable/enable the server name indication feature.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum SniValue {
@@ -17692,6 +17982,11 @@ pub mod qsslcfg {
                 Self::Disable => "Disable",
                 Self::Enable => "Enable",
             }
+        }
+    }
+    impl core::fmt::Display for SniValue {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
     /// `<ignore_ltime>`: Whether or not to ignore the validity period check of the certificate.
@@ -17739,6 +18034,11 @@ pub mod qsslcfg {
             }
         }
     }
+    impl core::fmt::Display for IgnoreLtime {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
     /// `<session_cache_enable>`: Enable or disable the SSL context session caching feature.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum SessionCacheEnable {
@@ -17782,6 +18082,11 @@ pub mod qsslcfg {
                 Self::Disable => "Disable",
                 Self::Enable => "Enable",
             }
+        }
+    }
+    impl core::fmt::Display for SessionCacheEnable {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
     /// `AT+QSSLCFG=?`
@@ -20188,6 +20493,11 @@ pub mod qsslopen {
             }
         }
     }
+    impl core::fmt::Display for AccessMode {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
     /// `AT+QSSLOPEN=?`
     ///
     /// Test form of `AT+QSSLOPEN`.
@@ -21377,6 +21687,11 @@ pub mod qsslstate {
             }
         }
     }
+    impl core::fmt::Display for SocketState {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
     /// `<access_mode>`: Data access mode of the socket service.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum AccessMode {
@@ -21434,6 +21749,11 @@ pub mod qsslstate {
             }
         }
     }
+    impl core::fmt::Display for AccessMode {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
     /// `<devname>`: COM port of socket service.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum Devname {
@@ -21470,6 +21790,11 @@ pub mod qsslstate {
                 Self::Uart1 => "UART port 1",
                 Self::Uart2 => "UART port 2",
             }
+        }
+    }
+    impl core::fmt::Display for Devname {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
     /// `<query_type>`: Query type.
@@ -21521,6 +21846,11 @@ pub mod qsslstate {
                     "Query the state of the specified SSL connection"
                 }
             }
+        }
+    }
+    impl core::fmt::Display for QueryType {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
     /// `AT+QSSLSTATE=?`
@@ -22373,6 +22703,11 @@ pub mod qicfg {
             }
         }
     }
+    impl core::fmt::Display for SendDataFormat {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
     /// `<recv_data_format>`: Integer type. Format of the data to be received. The suffix "0x" is not needed when the mode is set as Hex mode as the module will automatically form two bytes to one ASCII code.
     ///
     /// (errata: TCP-4)
@@ -22420,6 +22755,11 @@ pub mod qicfg {
             }
         }
     }
+    impl core::fmt::Display for RecvDataFormat {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
     /// `<closed>`: Integer type. Enable or disable the passive closing of the TCP connection when the server is closed.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum Closed {
@@ -22460,6 +22800,11 @@ pub mod qicfg {
                 Self::Disable => "Disable",
                 Self::Enable => "Enable",
             }
+        }
+    }
+    impl core::fmt::Display for Closed {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
     /// `<state>`: Integer type. Enable or disable the automatic reception of the TCP connection from the client.
@@ -22504,6 +22849,11 @@ pub mod qicfg {
                 Self::Disable => "Disable",
                 Self::Enable => "Enable",
             }
+        }
+    }
+    impl core::fmt::Display for State {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
     /// `<close_mode>`: Integer type. Enable or disable to disconnect the TCP connection asynchronously.
@@ -22553,6 +22903,11 @@ pub mod qicfg {
             }
         }
     }
+    impl core::fmt::Display for CloseModeValue {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
     /// `<kalive_onoff>`: Integer type. Enable or disable TCP keep-alive.
     ///
     /// (errata: TCP-7)
@@ -22600,6 +22955,11 @@ pub mod qicfg {
             }
         }
     }
+    impl core::fmt::Display for KaliveOnoff {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
     /// `<tw_enable>`: Integer type. Enable or disable quick release of TCP connection.
     ///
     /// (errata: TCP-8)
@@ -22642,6 +23002,11 @@ pub mod qicfg {
                 Self::Enable => "Enable",
                 Self::Disable => "Disable",
             }
+        }
+    }
+    impl core::fmt::Display for TwEnable {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
     /// `<udp/broadcast>`: Integer type. Turn on/off UDP broadcast.
@@ -22689,6 +23054,11 @@ pub mod qicfg {
                 Self::TurnOff => "Turn off",
                 Self::TurnOn => "Turn on",
             }
+        }
+    }
+    impl core::fmt::Display for UdpBroadcastValue {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
     /// `AT+QICFG=?`
@@ -24787,6 +25157,11 @@ pub mod qiopen {
             }
         }
     }
+    impl core::fmt::Display for ServiceType {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
     /// `<access_mode>`: Integer type. Data access mode of the socket service.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum AccessMode {
@@ -24844,6 +25219,11 @@ pub mod qiopen {
             }
         }
     }
+    impl core::fmt::Display for AccessMode {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
     /// `<ap_priority>`: Integer type. Prioritize to use the IP address of the STA or AP as the local IP.
     ///
     /// (errata: TCP-10)
@@ -24889,6 +25269,11 @@ pub mod qiopen {
                 Self::UseTheIpAddress => "Use the IP address of STA",
                 Self::UseTheIpAddressV1 => "Use the IP address of AP",
             }
+        }
+    }
+    impl core::fmt::Display for ApPriority {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
     /// `AT+QIOPEN=?`
@@ -25599,6 +25984,11 @@ pub mod qistate {
             }
         }
     }
+    impl core::fmt::Display for ServiceType {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
     /// `<socket_state>`: Integer type. Socket service status.
     ///
     /// (errata: TCP-15)
@@ -25668,6 +26058,11 @@ pub mod qistate {
             }
         }
     }
+    impl core::fmt::Display for SocketState {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
     /// `<access_mode>`: Integer type. Data access mode of the socket service.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum AccessMode {
@@ -25725,6 +26120,11 @@ pub mod qistate {
             }
         }
     }
+    impl core::fmt::Display for AccessMode {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
     /// `<AT_port>`: String type. COM port of socket service.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum AtPort {
@@ -25761,6 +26161,11 @@ pub mod qistate {
                 Self::Uart1 => "UART port 1",
                 Self::Uart2 => "UART port 2",
             }
+        }
+    }
+    impl core::fmt::Display for AtPort {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
     /// `AT+QISTATE=?`
@@ -27838,6 +28243,11 @@ pub mod qiaccept {
             }
         }
     }
+    impl core::fmt::Display for Accept {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
     /// `AT+QIACCEPT=?`
     ///
     /// Test form of `AT+QIACCEPT`.
@@ -28229,6 +28639,11 @@ pub mod qiswtmd {
                     "Transparent transmission mode. Serial port is exclusively used for sending/receiving data directly to/from the Internet."
                 }
             }
+        }
+    }
+    impl core::fmt::Display for AccessMode {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
     /// `AT+QISWTMD=?`
@@ -28777,6 +29192,11 @@ pub mod qstast {
             }
         }
     }
+    impl core::fmt::Display for State {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
     /// `AT+QSTAST`
     ///
     /// Execute form of `AT+QSTAST`.
@@ -28922,6 +29342,11 @@ pub mod qstadhcp {
                 Self::Disable => "Disable",
                 Self::Enable => "Enable",
             }
+        }
+    }
+    impl core::fmt::Display for Enable {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
     /// `AT+QSTADHCP?`
@@ -29427,6 +29852,11 @@ pub mod qapstate {
                 Self::SoftapDown => "Disabled",
                 Self::SoftapUp => "Enabled",
             }
+        }
+    }
+    impl core::fmt::Display for State {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
     /// `AT+QAPSTATE`
@@ -30589,6 +31019,11 @@ pub mod qwebcfg {
             }
         }
     }
+    impl core::fmt::Display for Enable {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
     /// `AT+QWEBCFG=<enable>`
     ///
     /// Write form of `AT+QWEBCFG`.
@@ -30775,6 +31210,11 @@ pub mod qairkiss {
                 Self::Disable => "Disable",
                 Self::Enable => "Enable",
             }
+        }
+    }
+    impl core::fmt::Display for Enable {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
     /// `AT+QAIRKISS=<enable>`

@@ -58,6 +58,11 @@ pub mod qstastat {
             }
         }
     }
+    impl core::fmt::Display for Event {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
     /// `+QSTASTAT: <event>`
     ///
     /// This URC indicates STA state changes.
@@ -161,6 +166,11 @@ pub mod qapstat {
             }
         }
     }
+    impl core::fmt::Display for Event {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
     /// `+QAPSTAT: <event>`
     ///
     /// This URC indicates AP state changes.
@@ -262,6 +272,11 @@ pub mod qotastat {
             }
         }
     }
+    impl core::fmt::Display for Event {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
     /// `+QOTASTAT: <event>`
     ///
     /// This URC indicates OTA upgrade state changes.
@@ -342,6 +357,11 @@ pub mod qblestat {
                 Self::Connected => "BLE connected",
                 Self::Disconnected => "BLE disconnected",
             }
+        }
+    }
+    impl core::fmt::Display for Event {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
     /// `+QBLESTAT: <event>`
@@ -564,6 +584,11 @@ pub mod qbleinfo {
                     "Others: Characteristic UUID of peer device. Length: 4 bytes or 32 bytes."
                 }
             }
+        }
+    }
+    impl core::fmt::Display for Char {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
     /// `+QBLEINFO: <char>`
@@ -1535,6 +1560,13 @@ pub mod qmtstat {
             }
         }
     }
+    impl core::fmt::Display for ErrCode {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
+    #[cfg(feature = "std")]
+    impl std::error::Error for ErrCode {}
     /// `+QMTSTAT: <client_idx>,<err_code>`
     ///
     /// When the state of an MQTT link layer changes, the client will disconnect from the MQTT server and report this URC.
@@ -2284,6 +2316,13 @@ pub mod qmtopen {
             }
         }
     }
+    impl core::fmt::Display for ResultValue {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
+    #[cfg(feature = "std")]
+    impl std::error::Error for ResultValue {}
     /// `+QMTOPEN: <client_idx>,<result>`
     ///
     /// Reported after OK to AT+QMTOPEN=\<client_idx>,\<host_name>,\<port> (Opens a network connection for the MQTT client); \<result> gives the command execution result.
@@ -2400,6 +2439,13 @@ pub mod qmtclose {
             }
         }
     }
+    impl core::fmt::Display for ResultValue {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
+    #[cfg(feature = "std")]
+    impl std::error::Error for ResultValue {}
     /// `+QMTCLOSE: <client_idx>,<result>`
     ///
     /// Reported after OK to AT+QMTCLOSE=\<client_idx> (Closes a network connection for the MQTT client); \<result> gives the command execution result.
@@ -2520,6 +2566,13 @@ pub mod qmtconn {
             }
         }
     }
+    impl core::fmt::Display for ResultValue {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
+    #[cfg(feature = "std")]
+    impl std::error::Error for ResultValue {}
     /// `<retcode>`: Integer type. Connection status return code.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum Retcode {
@@ -2593,6 +2646,13 @@ pub mod qmtconn {
             }
         }
     }
+    impl core::fmt::Display for Retcode {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
+    #[cfg(feature = "std")]
+    impl std::error::Error for Retcode {}
     /// `+QMTCONN: <client_idx>,<result>[,<retcode>]`
     ///
     /// Reported after OK to AT+QMTCONN=\<client_idx>,\<clientID>[,\<username>,\<password>] (Connects a client to the MQTT server); \<result> gives the command execution result and \<retcode> the connection status return code.
@@ -2720,6 +2780,13 @@ pub mod qmtdisc {
             }
         }
     }
+    impl core::fmt::Display for ResultValue {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
+    #[cfg(feature = "std")]
+    impl std::error::Error for ResultValue {}
     /// `+QMTDISC: <client_idx>,<result>`
     ///
     /// Reported after OK to AT+QMTDISC=\<client_idx> (Disconnects a client from the MQTT server); \<result> gives the command execution result.
@@ -2842,6 +2909,13 @@ pub mod qmtsub {
             }
         }
     }
+    impl core::fmt::Display for ResultValue {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
+    #[cfg(feature = "std")]
+    impl std::error::Error for ResultValue {}
     /// `+QMTSUB: <client_idx>,<msgID>,<result>[,<value>]`
     ///
     /// Reported after OK to AT+QMTSUB=\<client_idx>,\<msgID>,\<topic1>,\<qos1>[,\<topic2>,\<qos2>[,..]] (Subscribes to one or more topics); \<result> gives the command execution result.
@@ -2997,6 +3071,13 @@ pub mod qmtuns {
             }
         }
     }
+    impl core::fmt::Display for ResultValue {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
+    #[cfg(feature = "std")]
+    impl std::error::Error for ResultValue {}
     /// `+QMTUNS: <client_idx>,<msgID>,<result>[,<value>]`
     ///
     /// Reported after OK to AT+QMTUNS=\<client_idx>,\<msgID>,\<topic1>[,\<topic2>[,..]] (Unsubscribes from one or more topics); \<result> gives the command execution result.
@@ -3156,6 +3237,13 @@ pub mod qmtpub {
             }
         }
     }
+    impl core::fmt::Display for ResultValue {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
+    #[cfg(feature = "std")]
+    impl std::error::Error for ResultValue {}
     /// `+QMTPUB: <client_idx>,<msgID>,<result>[,<value>]`
     ///
     /// Reported after AT+QMTPUB=\<client_idx>,\<msgID>,\<qos>,\<retain>,\<topic>[,\<length>] has sent its payload and returned OK (Publishes fixed-length messages by a client to a server); \<result> gives the command execution result.
@@ -3431,6 +3519,13 @@ pub mod qping_reply {
             }
         }
     }
+    impl core::fmt::Display for PingResult {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
+    #[cfg(feature = "std")]
+    impl std::error::Error for PingResult {}
     /// `+QPING: <ping_result>[,<IP_address>,<bytes>,<time>,<ttl>]`
     ///
     /// Returned after OK to AT+QPING=\<host>[,\<timeout>[,\<pingnum>]] (Tests the reachability of a host on an Internet protocol network), once for each ping request ([...] in the manual), before the final +QPING: \<finresult> line.
@@ -3604,6 +3699,13 @@ pub mod qping_final {
             }
         }
     }
+    impl core::fmt::Display for Finresult {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{} ({})", self.meaning(), self.wire())
+        }
+    }
+    #[cfg(feature = "std")]
+    impl std::error::Error for Finresult {}
     /// `+QPING: <finresult>[,<sent>,<rcvd>,<lost>,<min>,<max>,<avg>]`
     ///
     /// Returned after OK to AT+QPING=\<host>[,\<timeout>[,\<pingnum>]] (Tests the reachability of a host on an Internet protocol network) as the last line, with the final result of the command.

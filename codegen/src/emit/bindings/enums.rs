@@ -182,6 +182,17 @@ pub fn render(p: &Param, name: &Ident) -> TokenStream {
             },
         )
     };
+    // Result enumerations (QMTOPEN `<result>`, QMTSTAT `<err_code>`, ...) are errors too.
+    let lname = p.name.to_ascii_lowercase();
+    let is_result = lname.contains("result") || lname.contains("retcode") || lname.starts_with("err");
+    let error_impl = if is_result {
+        quote! {
+            #[cfg(feature = "std")]
+            impl std::error::Error for #name {}
+        }
+    } else {
+        quote!()
+    };
     quote! {
         #docs
         #[derive(Debug, Clone, #derive_copy PartialEq, Eq, Hash)]
@@ -201,5 +212,13 @@ pub fn render(p: &Param, name: &Ident) -> TokenStream {
                 match self { #(Self::#variants => #meanings,)* #other_meaning }
             }
         }
+
+        impl core::fmt::Display for #name {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                write!(f, "{} ({})", self.meaning(), self.wire())
+            }
+        }
+
+        #error_impl
     }
 }
