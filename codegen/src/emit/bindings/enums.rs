@@ -184,7 +184,8 @@ pub fn render(p: &Param, name: &Ident) -> TokenStream {
     };
     // Result enumerations (QMTOPEN `<result>`, QMTSTAT `<err_code>`, ...) are errors too.
     let lname = p.name.to_ascii_lowercase();
-    let is_result = lname.contains("result") || lname.contains("retcode") || lname.starts_with("err");
+    let is_result =
+        lname.contains("result") || lname.contains("retcode") || lname.starts_with("err");
     let error_impl = if is_result {
         quote! {
             #[cfg(feature = "std")]
