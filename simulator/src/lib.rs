@@ -1,4 +1,18 @@
 //! A virtual FCM242D / FGM842D module.
 //!
-//! Status: not written yet. The simulator will parse commands with the grammar
-//! generated from `spec/` and model every function group of the manual.
+//! [`module::Module`] behaves like the module on its UART: it parses each
+//! command line with the grammar generated from the catalogue, answers from
+//! a stateful model of each function group, and prints URCs when they are
+//! due. [`serve`] runs a module over a byte stream (standard input/output, a
+//! TCP connection, or an in-process link).
+//!
+//! Status: the general commands are modelled; the other function groups are
+//! not yet, and their commands are answered with `ERROR`.
+
+pub mod catalog;
+pub mod groups;
+pub mod module;
+pub mod reply;
+pub mod serve;
+pub mod state;
+pub mod world;

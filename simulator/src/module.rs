@@ -1,0 +1,233 @@
+//! The virtual module: its UART line discipline (echo, command lines, data
+//! phases) and the dispatch of each command to its function group.
+//!
+//! ```
+//! use std::time::Instant;
+//! use fcm242d_sim::module::Module;
+//! use fcm242d_sim::world::World;
+//!
+//! let mut m = Module::new(World::default());
+//! let out = m.input(b"AT+QVERSION\r", Instant::now());
+//! assert_eq!(String::from_utf8_lossy(&out), "\r\n+QVERSION: FCM242DAAR01A05_SIM\r\n\r\nOK\r\n");
+//! ```
+
+use std::time::{Duration, Instant};
+
+use fcm242d::generated::commands::AnyCommand;
+
+use crate::catalog;
+use crate::groups;
+use crate::reply::{DataRequest, Final, Payload, Reply};
+use crate::state::State;
+use crate::world::World;
+
+/// The longest command line kept; longer ones are answered with `ERROR`.
+const MAX_LINE: usize = 4096;
+
+enum Mode {
+    /// Reading a command line.
+    Command { line: Vec<u8>, overflow: bool },
+    /// Reading a payload after a prompt.
+    Payload { request: DataRequest, data: Vec<u8> },
+}
+
+/// A scheduled output (a URC printed later).
+struct Due {
+    at: Instant,
+    bytes: Vec<u8>,
+}
+
+/// The module.
+pub struct Module {
+    world: World,
+    state: State,
+    mode: Mode,
+    scheduled: Vec<Due>,
+}
+
+impl std::fmt::Debug for Module {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Module")
+            .field("state", &self.state)
+            .finish()
+    }
+}
+
+impl Module {
+    /// A freshly booted module in `world`.
+    pub fn new(world: World) -> Self {
+        Module {
+            world,
+            state: State::default(),
+            mode: Mode::Command {
+                line: Vec::new(),
+                overflow: false,
+            },
+            scheduled: Vec::new(),
+        }
+    }
+
+    /// The module's state (for tests and fault injection).
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// Bytes from the host; returns what the module writes back at once.
+    pub fn input(&mut self, bytes: &[u8], now: Instant) -> Vec<u8> {
+        let mut out = Vec::new();
+        for &b in bytes {
+            self.byte(b, now, &mut out);
+        }
+        out
+    }
+
+    /// Scheduled output that is due at `now`.
+    pub fn poll(&mut self, now: Instant) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.scheduled.sort_by_key(|d| d.at);
+        while self.scheduled.first().is_some_and(|d| d.at <= now) {
+            let d = self.scheduled.remove(0);
+            out.extend_from_slice(&d.bytes);
+        }
+        out
+    }
+
+    /// When the next scheduled output is due.
+    pub fn next_due(&self) -> Option<Instant> {
+        self.scheduled.iter().map(|d| d.at).min()
+    }
+
+    fn byte(&mut self, b: u8, now: Instant, out: &mut Vec<u8>) {
+        match &mut self.mode {
+            Mode::Command { line, overflow } => {
+                if self.state.general.echo {
+                    out.push(b);
+                }
+                match b {
+                    b'\r' => {
+                        let text = String::from_utf8_lossy(line).into_owned();
+                        let too_long = *overflow;
+                        line.clear();
+                        *overflow = false;
+                        if too_long {
+                            self.emit(Reply::error(), now, out);
+                        } else {
+                            self.command_line(&text, now, out);
+                        }
+                    }
+                    // "A newline character is ignored."
+                    b'\n' => {}
+                    // Backspace edits the line, as on a terminal.
+                    0x08 => {
+                        line.pop();
+                    }
+                    _ if line.len() >= MAX_LINE => *overflow = true,
+                    _ => line.push(b),
+                }
+            }
+            Mode::Payload { request, data } => {
+                let done = if request.ctrl_z && b == 0x1B {
+                    Some(Payload::Cancelled)
+                } else if request.ctrl_z && request.length.is_none() && b == 0x1A {
+                    Some(Payload::Data(std::mem::take(data)))
+                } else {
+                    data.push(b);
+                    (request.length == Some(data.len()))
+                        .then(|| Payload::Data(std::mem::take(data)))
+                };
+                if let Some(payload) = done {
+                    let mode = std::mem::replace(
+                        &mut self.mode,
+                        Mode::Command {
+                            line: Vec::new(),
+                            overflow: false,
+                        },
+                    );
+                    if let Mode::Payload { request, .. } = mode {
+                        let reply = (request.then)(&mut self.state, payload);
+                        self.emit(reply, now, out);
+                    }
+                }
+            }
+        }
+    }
+
+    fn emit(&mut self, mut reply: Reply, now: Instant, out: &mut Vec<u8>) {
+        out.extend_from_slice(&reply.render());
+        for (delay, line) in reply.urcs.drain(..) {
+            self.schedule(now + delay, format!("\r\n{line}\r\n").into_bytes());
+        }
+        if let Some(request) = reply.phase.take() {
+            self.mode = Mode::Payload {
+                request,
+                data: Vec::new(),
+            };
+        }
+    }
+
+    fn schedule(&mut self, at: Instant, bytes: Vec<u8>) {
+        self.scheduled.push(Due { at, bytes });
+    }
+
+    /// Handles one command line (without its CR).
+    fn command_line(&mut self, raw: &str, now: Instant, out: &mut Vec<u8>) {
+        let line = normalise(raw);
+        if line.is_empty() {
+            return;
+        }
+        if !line.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("AT")) {
+            return self.emit(Reply::error(), now, out);
+        }
+        let reply = self.reply(&line);
+        if matches!(reply.result, Final::Ok) && line.eq_ignore_ascii_case("AT+QRST") {
+            // The reply goes out first, then the module restarts.
+            self.emit(reply, now, out);
+            self.state = self.state.rebooted();
+            self.scheduled.clear();
+            return;
+        }
+        self.emit(reply, now, out);
+    }
+
+    fn reply(&mut self, line: &str) -> Reply {
+        let name = catalog::command_name(line);
+        let refuse = || match name {
+            Some(n) if catalog::uses_cme(n) => {
+                Reply::result(Final::Cme(catalog::invalid_parameter_code()))
+            }
+            _ => Reply::error(),
+        };
+        if line.ends_with("=?") {
+            if let Some(lines) = name.and_then(catalog::test_lines) {
+                return Reply::lines(lines);
+            }
+        }
+        match AnyCommand::parse(line) {
+            Ok(cmd) => groups::handle(&cmd, &mut self.state, &self.world).unwrap_or_else(refuse),
+            Err(_) => refuse(),
+        }
+    }
+
+    /// Schedules a URC line after `delay` (fault injection, tests).
+    pub fn inject_urc(&mut self, line: &str, now: Instant, delay: Duration) {
+        self.schedule(now + delay, format!("\r\n{line}\r\n").into_bytes());
+    }
+}
+
+/// Drops spaces outside double quotes ("Spaces should be ignored when you
+/// enter AT commands, except … within quoted strings").
+fn normalise(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut quoted = false;
+    for c in raw.trim().chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                out.push(c);
+            }
+            ' ' if !quoted => {}
+            _ => out.push(c),
+        }
+    }
+    out
+}
