@@ -32,6 +32,11 @@ const FILES: &[(&str, &str)] = &[
     ("wifi.yaml", include_str!("../../spec/wifi.yaml")),
 ];
 
+/// Names of the embedded spec files (a test checks they are all of `spec/`).
+pub fn embedded_files() -> impl Iterator<Item = &'static str> {
+    FILES.iter().map(|(name, _)| *name)
+}
+
 /// The embedded catalogue (validated once).
 pub fn catalog() -> &'static Catalog {
     static CATALOG: OnceLock<Catalog> = OnceLock::new();

@@ -127,3 +127,24 @@ fn a_reboot_keeps_saved_settings_only() {
     handle.join().unwrap();
     let _ = (Error::NoCarrier, Final::Ok, qversion::Execute::NAME);
 }
+
+#[test]
+fn the_embedded_catalogue_is_all_of_spec() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec");
+    let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".yaml"))
+        .collect();
+    on_disk.sort();
+    let mut embedded: Vec<String> = fcm242d_sim::catalog::embedded_files()
+        .map(String::from)
+        .collect();
+    embedded.sort();
+    assert_eq!(
+        embedded, on_disk,
+        "update FILES in simulator/src/catalog.rs"
+    );
+    assert_eq!(fcm242d_sim::catalog::catalog().commands().count(), 90);
+}
