@@ -27,8 +27,13 @@ const MAX_LINE: usize = 4096;
 enum Mode {
     /// Reading a command line.
     Command { line: Vec<u8>, overflow: bool },
-    /// Reading a payload after a prompt.
-    Payload { request: DataRequest, data: Vec<u8> },
+    /// Reading a payload after a prompt. `skip_lf`: the command line ended
+    /// with CR and its LF may still come; it is not part of the payload.
+    Payload {
+        request: DataRequest,
+        data: Vec<u8>,
+        skip_lf: bool,
+    },
 }
 
 /// A scheduled output (a URC printed later).
@@ -125,7 +130,14 @@ impl Module {
                     _ => line.push(b),
                 }
             }
-            Mode::Payload { request, data } => {
+            Mode::Payload {
+                request,
+                data,
+                skip_lf,
+            } => {
+                if std::mem::take(skip_lf) && b == b'\n' {
+                    return;
+                }
                 let done = if request.ctrl_z && b == 0x1B {
                     Some(Payload::Cancelled)
                 } else if request.ctrl_z && request.length.is_none() && b == 0x1A {
@@ -161,6 +173,7 @@ impl Module {
             self.mode = Mode::Payload {
                 request,
                 data: Vec::new(),
+                skip_lf: true,
             };
         }
     }

@@ -39,11 +39,13 @@ impl Default for General {
 }
 
 /// Wi-Fi station and access-point state.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Wifi {
-    /// The joined access point's SSID, when connected in station mode.
+    /// The joined access point's SSID, when connected in station mode
+    /// (STA mode is "STATION_UP" exactly while this is set).
     pub station: Option<String>,
-    /// DHCP on (`AT+QSTADHCP`).
+    /// DHCP on (`AT+QSTADHCP`). While it is off, `station_static` holds the
+    /// addresses in use (all `0.0.0.0` when none were configured).
     pub dhcp: bool,
     /// Static station IP: IP, mask, gateway, DNS.
     pub station_static: Option<[String; 4]>,
@@ -51,12 +53,32 @@ pub struct Wifi {
     pub soft_ap: Option<(String, Option<String>)>,
     /// Static AP IP: IP, mask, gateway, DNS.
     pub ap_static: Option<[String; 4]>,
-    /// DNS servers (`AT+QIDNSCFG`).
+    /// The DNS servers in use (primary, secondary): those set with
+    /// `AT+QIDNSCFG`, else the joined network's (or the static DNS).
     pub dns: (String, String),
-    /// Web / AirKiss configuration switches.
+    /// Whether `AT+QIDNSCFG` set `dns` (then joining a network keeps it).
+    pub dns_configured: bool,
+    /// Web configuration switch (`AT+QWEBCFG`, wire value).
     pub web_config: i64,
-    /// AirKiss switch.
+    /// AirKiss switch (`AT+QAIRKISS`, wire value).
     pub airkiss: i64,
+}
+
+impl Default for Wifi {
+    fn default() -> Self {
+        Wifi {
+            station: None,
+            // DHCP is what makes `AT+QSTAAPINFO` alone give the module an address.
+            dhcp: true,
+            station_static: None,
+            soft_ap: None,
+            ap_static: None,
+            dns: ("0.0.0.0".into(), "0.0.0.0".into()),
+            dns_configured: false,
+            web_config: 0,
+            airkiss: 0,
+        }
+    }
 }
 
 /// An open file of the UFS.

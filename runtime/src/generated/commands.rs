@@ -4917,8 +4917,10 @@ pub mod qfwrite {
             Some(5000)
         }
         fn payload_length(&self) -> Option<usize> {
-            let _ = self;
-            None::<i64>.and_then(|v| usize::try_from(v).ok())
+            self.length_group
+                .as_ref()
+                .map(|g| g.length.get())
+                .and_then(|v| usize::try_from(v).ok())
         }
         fn data_length_of(line: &str) -> Option<usize> {
             let _ = line;
@@ -9282,8 +9284,7 @@ pub mod qhttppost {
             })
         }
         fn time_limit_ms(&self) -> Option<u64> {
-            let _ = self;
-            (None::<i64>.or(Some(60)))
+            (self.input_time_group.as_ref().map(|g| g.rsptime.get()).or(Some(60)))
                 .map(|v| (v.max(0) as u64).saturating_mul(1000))
                 .map(|p| p.saturating_add(125000))
         }
@@ -9665,8 +9666,7 @@ pub mod qhttpput {
             })
         }
         fn time_limit_ms(&self) -> Option<u64> {
-            let _ = self;
-            (None::<i64>.or(Some(60)))
+            (self.input_time_group.as_ref().map(|g| g.rsptime.get()).or(Some(60)))
                 .map(|v| (v.max(0) as u64).saturating_mul(1000))
                 .map(|p| p.saturating_add(125000))
         }

@@ -20,7 +20,7 @@ use crate::emit::bindings::structs::Scope;
 use crate::emit::bindings::types::Dir;
 use crate::emit::names::camel;
 use crate::emit::plan::{CommandPlan, FormPlan, Plan, PlanError};
-use crate::emit::shape::{Item, PieceShape};
+use crate::emit::shape::Item;
 use crate::export::response_time_ms;
 use crate::model::{
     Command, ControlByte, FinalResult, FormKind, Mode, Prompt, ResponseTime, Safety,
@@ -136,38 +136,17 @@ fn unit_ms(unit: Option<&str>) -> u64 {
 
 /// An `Option<i64>` expression for the value of parameter `name` in a form value `self`.
 fn value_of(cmd: &Command, scope: &Scope<'_>, form: &FormPlan<'_>, name: &str) -> TokenStream {
-    let Some(r) = resolve(&cmd.params, name) else {
-        return quote!(None::<i64>);
-    };
-    let kind = types::kind(&cmd.params[r.param], scope.enums.get(&r.param));
-    let ident = format_ident!("{}", crate::emit::names::snake(&cmd.params[r.param].name));
-    for item in &form.shape.items {
-        match item {
-            Item::Field(pieces)
-                if pieces
-                    .iter()
-                    .any(|p| matches!(p, PieceShape::Param(o) if o.param == r.param)) =>
-            {
-                if let Some(g) = types::int_value(&kind, &quote!(self.#ident)) {
-                    return quote!(Some(#g));
-                }
-            }
-            Item::Optional {
-                items,
-                repeat: false,
-                ..
-            } => {
-                let single = matches!(items.as_slice(), [Item::Field(p)] if matches!(p.as_slice(), [PieceShape::Param(o)] if o.param == r.param));
-                if single {
-                    if let Some(g) = types::int_value(&kind, &quote!(v)) {
-                        return quote!(self.#ident.map(|v| #g));
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    quote!(None::<i64>)
+    resolve(&cmd.params, name)
+        .and_then(|r| {
+            structs::int_of(
+                scope,
+                &form.type_name,
+                &form.shape.items,
+                &quote!(self),
+                r.param,
+            )
+        })
+        .unwrap_or(quote!(None::<i64>))
 }
 
 fn default_of(cmd: &Command, name: &str) -> Option<i64> {

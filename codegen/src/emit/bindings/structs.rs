@@ -727,3 +727,61 @@ fn built_fields(built: &TokenStream) -> Option<TokenStream> {
         _ => None,
     }
 }
+
+/// An `Option<i64>` expression reading integer parameter `param` (an index
+/// into the scope's parameters) from `base`, wherever the template nests it.
+pub fn int_of(
+    scope: &Scope<'_>,
+    owner: &str,
+    items: &[Item],
+    base: &TokenStream,
+    param: usize,
+) -> Option<TokenStream> {
+    match int_at(scope, owner, items, base, param)? {
+        (e, true) => Some(e),
+        (e, false) => Some(quote!(Some(#e))),
+    }
+}
+
+/// The expression and whether it is an `Option<i64>` (else an `i64`).
+fn int_at(
+    scope: &Scope<'_>,
+    owner: &str,
+    items: &[Item],
+    base: &TokenStream,
+    param: usize,
+) -> Option<(TokenStream, bool)> {
+    for f in fields(scope, owner, items, false) {
+        match f {
+            Field::Value {
+                ident,
+                occ,
+                range_list: false,
+                optional,
+            } if occ.param == param => {
+                let kind = scope.kind(&occ, false);
+                return if optional {
+                    let g = types::int_value(&kind, &quote!(v))?;
+                    Some((quote!(#base.#ident.map(|v| #g)), true))
+                } else {
+                    Some((types::int_value(&kind, &quote!(#base.#ident))?, false))
+                };
+            }
+            Field::Group {
+                ident, ty, items, ..
+            } => {
+                if let Some((inner, optional)) =
+                    int_at(scope, &ty.to_string(), &items, &quote!(g), param)
+                {
+                    return Some(if optional {
+                        (quote!(#base.#ident.as_ref().and_then(|g| #inner)), true)
+                    } else {
+                        (quote!(#base.#ident.as_ref().map(|g| #inner)), true)
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
