@@ -61,6 +61,9 @@ impl std::fmt::Debug for Module {
 impl Module {
     /// A freshly booted module in `world`.
     pub fn new(world: World) -> Self {
+        // Load the embedded catalogue now rather than on the first command,
+        // so the first answer is as quick as the others.
+        let _ = catalog::catalog();
         Module {
             world,
             state: State::default(),
@@ -197,6 +200,13 @@ impl Module {
             self.emit(reply, now, out);
             self.state = self.state.rebooted();
             self.scheduled.clear();
+            // A saved hotspot is joined again after the restart.
+            for (delay, line) in groups::wifi::rejoin_saved(&mut self.state, &self.world) {
+                self.schedule(
+                    now + Duration::from_millis(200) + delay,
+                    format!("\r\n{line}\r\n").into_bytes(),
+                );
+            }
             return;
         }
         self.emit(reply, now, out);

@@ -24,7 +24,18 @@ pub fn serve(link: &mut dyn Transport, module: &mut Module) -> std::io::Result<(
             .min(Duration::from_millis(50));
         let n = match link.read(&mut buf, wait) {
             Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                // Input ended: print what is still scheduled (a piped script
+                // expects the URCs its commands cause), then stop.
+                while let Some(at) = module.next_due() {
+                    std::thread::sleep(at.saturating_duration_since(Instant::now()));
+                    let out = module.poll(Instant::now());
+                    if !out.is_empty() && link.write_all(&out).is_err() {
+                        break;
+                    }
+                }
+                return Ok(());
+            }
             Err(e) => return Err(e),
         };
         let now = Instant::now();
