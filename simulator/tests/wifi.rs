@@ -575,8 +575,16 @@ fn the_saved_hotspot_survives_a_reboot_until_removed() {
         [qstastat::Event::WlanConnected, qstastat::Event::GotIp]
     );
     client.send(&qrst::Execute {}).unwrap();
-    assert_eq!(sta_state(&mut client), qstast::State::StationDown);
+    // After the restart the module joins the saved hotspot again.
+    assert_eq!(sta_state(&mut client), qstast::State::StationUp);
+    let urcs = client.poll_urcs(SETTLE * 3).unwrap();
+    assert_eq!(
+        sta_events(&urcs),
+        [qstastat::Event::WlanConnected, qstastat::Event::GotIp]
+    );
     client.send(&qstaapinformv::Execute {}).unwrap();
+    client.send(&qrst::Execute {}).unwrap();
+    assert_eq!(sta_state(&mut client), qstast::State::StationDown);
     drop(client);
     handle.join().unwrap();
 }
