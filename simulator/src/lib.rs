@@ -6,12 +6,14 @@
 //! due. [`serve`] runs a module over a byte stream (standard input/output, a
 //! TCP connection, or an in-process link).
 //!
-//! Status: the general commands are modelled; the other function groups are
-//! not yet, and their commands are answered with `ERROR`.
+//! Status: the general, Wi-Fi, file-system and network (PING/DNS/NTP)
+//! groups are modelled; the others are not yet, and their commands are
+//! answered with `ERROR`.
 
 pub mod catalog;
 pub mod groups;
 pub mod module;
+pub mod net;
 pub mod reply;
 pub mod serve;
 pub mod state;

@@ -17,6 +17,7 @@ use fcm242d::generated::commands::AnyCommand;
 
 use crate::catalog;
 use crate::groups;
+use crate::net::Net;
 use crate::reply::{DataRequest, Final, Payload, Reply};
 use crate::state::State;
 use crate::world::World;
@@ -48,6 +49,7 @@ pub struct Module {
     state: State,
     mode: Mode,
     scheduled: Vec<Due>,
+    net: Net,
 }
 
 impl std::fmt::Debug for Module {
@@ -72,6 +74,7 @@ impl Module {
                 overflow: false,
             },
             scheduled: Vec::new(),
+            net: Net::default(),
         }
     }
 
@@ -89,7 +92,7 @@ impl Module {
         out
     }
 
-    /// Scheduled output that is due at `now`.
+    /// Output that is due at `now`: scheduled URCs, then what the network caused.
     pub fn poll(&mut self, now: Instant) -> Vec<u8> {
         let mut out = Vec::new();
         self.scheduled.sort_by_key(|d| d.at);
@@ -97,6 +100,7 @@ impl Module {
             let d = self.scheduled.remove(0);
             out.extend_from_slice(&d.bytes);
         }
+        out.extend(groups::tcpip::poll(&mut self.state, &mut self.net, now));
         out
     }
 
@@ -200,6 +204,7 @@ impl Module {
             self.emit(reply, now, out);
             self.state = self.state.rebooted();
             self.scheduled.clear();
+            self.net = Net::default();
             // A saved hotspot is joined again after the restart.
             for (delay, line) in groups::wifi::rejoin_saved(&mut self.state, &self.world) {
                 self.schedule(
@@ -226,7 +231,8 @@ impl Module {
             }
         }
         match AnyCommand::parse(line) {
-            Ok(cmd) => groups::handle(&cmd, &mut self.state, &self.world).unwrap_or_else(refuse),
+            Ok(cmd) => groups::handle(&cmd, &mut self.state, &self.world, &mut self.net)
+                .unwrap_or_else(refuse),
             Err(_) => refuse(),
         }
     }

@@ -121,6 +121,8 @@ pub struct State {
     pub files: Files,
     /// TCP/IP.
     pub tcpip: Tcpip,
+    /// BLE.
+    pub ble: crate::groups::ble::Ble,
 }
 
 impl State {
