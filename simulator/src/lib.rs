@@ -6,9 +6,10 @@
 //! due. [`serve`] runs a module over a byte stream (standard input/output, a
 //! TCP connection, or an in-process link).
 //!
-//! Status: the general, Wi-Fi, file-system and network (PING/DNS/NTP)
-//! groups are modelled; the others are not yet, and their commands are
-//! answered with `ERROR`.
+//! Status: the general, Wi-Fi, BLE, TCP/UDP (real sockets on loopback),
+//! file-system and network (PING/DNS/NTP) groups are modelled; SSL, MQTT and
+//! HTTP(S) are not yet, and their commands are answered with `ERROR` (or
+//! `+CME ERROR`); transparent mode is not modelled yet.
 
 pub mod catalog;
 pub mod groups;

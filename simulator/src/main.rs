@@ -43,7 +43,10 @@ fn main() -> ExitCode {
         None => World::default(),
     };
     eprint!("{}", world.banner());
-    eprintln!("  modelled: general commands; other groups answer ERROR (not modelled yet)");
+    eprintln!(
+        "  modelled: general, Wi-Fi, BLE, TCP/UDP, file system, PING/DNS/NTP; \
+         not yet: SSL, MQTT, HTTP(S), transparent mode (their commands answer ERROR)"
+    );
     let result = match tcp {
         Some(addr) => match TcpListener::bind(&addr) {
             Ok(listener) => {

@@ -106,6 +106,11 @@ pub struct Files {
 pub struct Tcpip {
     /// The last TCP/IP result code and its description (`AT+QIGETERROR`).
     pub last_error: (i64, String),
+    /// The socket services, by `<connectID>` (0–11); their live sockets are
+    /// in [`crate::net::Net`].
+    pub sockets: BTreeMap<i64, crate::groups::tcpip::Socket>,
+    /// The `AT+QICFG` settings (not saved: a reboot restores the defaults).
+    pub config: crate::groups::tcpip::Config,
 }
 
 /// The whole state.

@@ -1,16 +1,1045 @@
-//! The BLE group (not modelled yet: its commands are answered with ERROR).
+//! The BLE group: initialisation and role, name and address, the GATT
+//! server of a peripheral (at most three services and three
+//! characteristics, created in the order service → characteristic → done),
+//! advertising, and as a central scanning, connecting to, reading, writing
+//! and subscribing to the embedded peers ([`PEERS`]).
+//!
+//! Decisions the manual leaves open (each is also noted where it is made):
+//! - Roles follow the catalogue's wire values (errata BLE-1): 0 not
+//!   initialised, 1 central, 2 peripheral, 3 peripheral for Wi-Fi via BLE;
+//!   role 3 is modelled as a peripheral like role 2. `AT+QBLEINIT` "only
+//!   needs to be executed once after module boot": a second initialisation
+//!   with a role is refused with `ERROR`; `AT+QBLEINIT=0` de-initialises
+//!   (dropping a connection) and allows a new role.
+//! - Commands that the manual describes "when the module is operating as a
+//!   peripheral device" (or central) answer `ERROR` in the other roles, their
+//!   read forms included.
+//! - A connection to a peer the world does not have (or a non-connectable
+//!   one, or with the wrong address type) is answered `OK` — the module only
+//!   starts connecting — and then nothing is reported: the host sees no
+//!   `+QBLESTAT: "CONNECTED"` within its `<timeout>`.
+//! - A successful connection reports, after `OK`: `+QBLESTAT: "CONNECTED"`,
+//!   `+QBLECONNPARAM`, `+QBLEMTU` and one `+QBLEINFO` per peer
+//!   characteristic, then `+QBLEINFO: "DOWN"` (spelt as printed, errata
+//!   URC-5). UUIDs in URCs are printed in lower case, as the manual's
+//!   `+QBLERECV: 0,"fff2",10` shows.
+//! - The limit of three characteristics counts all services together, as
+//!   the limit of three services does. `AT+QBLEGATTSSRVDONE` needs at least
+//!   one characteristic and completes the whole GATT server: after it, more
+//!   services or characteristics are refused (until `AT+QBLEINIT=0` or a
+//!   reboot). Advertising needs it; starting advertising again while
+//!   advertising, and stopping it while stopped, answer `OK`.
+//! - `<adv_data>` must be whole AD structures (length byte 1..=0x1e, then
+//!   that many bytes) and, as in the Core Specification the manual cites,
+//!   31 bytes at most in all.
+//! - `<hex_length>` counts the bytes the hex digits of `<data>` stand for
+//!   ("123456" → 3); GATT data is at most `<MTU_value>`-3 bytes, for writes
+//!   as for notifications.
+//! - Every peer is found at once: the scan results are written right after
+//!   `OK`; a scan with `<timeout>` is over then, one without it runs (for
+//!   `AT+QBLESCAN?`) until `AT+QBLESCAN=0`.
+//! - `AT+QBLECFGMTU` before a connection sets the MTU the next connection
+//!   exchanges (reported by `+QBLEMTU`, limited by the peer); during a
+//!   connection it exchanges it again, once per connection, and reports the
+//!   result in `+QBLEMTU`.
+//! - Data the module prints (GATT reads, `+QBLERECV`) is printable ASCII as
+//!   it is; other bytes are printed as upper-case hex digits, `<length>`
+//!   counting what is printed.
+//! - The URCs of an event follow the command's answer at once (see
+//!   `EVENT_DELAY`).
+//! - `AT+QBLETRANMODE` always answers `ERROR`: the simulator core has no
+//!   transparent data path for BLE yet, so entering the mode (`CONNECT`)
+//!   would leave the UART in a state the module cannot leave with `+++`.
+//! - Nothing in the embedded world connects to the module's peripheral by
+//!   itself; [`central_connects`], [`central_writes`] and
+//!   [`central_disconnects`] are the hooks through which a simulated phone
+//!   (a test, fault injection) acts on it.
 
-use fcm242d::generated::commands::AnyCommand;
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
 
-use crate::reply::Reply;
+use fcm242d::generated::commands::{
+    qbleaddr, qbleadvparam, qbleadvstart, qblecfgmtu, qbleconnparam, qblegattcrd, qbleinit,
+    qblename, qblescan, qblescanparam, qblestat, AnyCommand,
+};
+use fcm242d::generated::urcs::{
+    qbleinfo, qblestat as stat_urc, Qbleconnparam, Qbleinfo, Qblemtu, Qblerecv, Qblestat,
+};
+use fcm242d::value::{HexAddr, Int, Uuid};
+
+use crate::groups::line;
+use crate::reply::{Final, Reply};
 use crate::state::State;
 use crate::world::World;
 
+/// Characteristic property: Write (bit0 of the manual's `<att_cfg>`).
+pub const WRITE: u8 = 0x01;
+/// Characteristic property: Write no response (bit1 of `<att_cfg>`).
+pub const WRITE_NO_RESPONSE: u8 = 0x02;
+/// Characteristic property: Notify (bit2 of `<att_cfg>`).
+pub const NOTIFY: u8 = 0x04;
+/// Characteristic property: Read. `<att_cfg>` has no such bit (bit3 is
+/// reserved there); the simulator uses it for the peers' characteristics only.
+pub const READ: u8 = 0x08;
+
+/// `<att_cfg>` when omitted: Notify and Write no response (errata BLE-6).
+const DEFAULT_ATT_CFG: u8 = NOTIFY | WRITE_NO_RESPONSE;
+/// At most three services and three characteristics ("Only three ... can
+/// be established / set at most through the command"): the characteristic
+/// limit counts all services together, as the service limit does.
+const MAX_SERVICES: usize = 3;
+/// See [`MAX_SERVICES`].
+const MAX_CHARACTERISTICS: usize = 3;
+/// `<adv_int_min>` and `<adv_int_max>` defaults (100 ms).
+const DEFAULT_ADV_INTERVAL: (i64, i64) = (160, 160);
+/// `<scan_interval>`, `<scan_window>` defaults.
+const DEFAULT_SCAN_PARAM: (i64, i64) = (100, 30);
+/// `<con_interval>`, `<timeout>`, `<latency>` defaults.
+const DEFAULT_CONN_PARAM: (i64, i64, i64) = (20, 500, 0);
+/// `AT+QBLECFGMTU` default.
+const DEFAULT_CENTRAL_MTU: i64 = 64;
+/// The ATT default MTU (the `+QBLEMTU` default for a peripheral, URC-3).
+pub const DEFAULT_PERIPHERAL_MTU: i64 = 23;
+/// The maximum length of one AD structure's length field (0x1e).
+const MAX_AD_LENGTH: usize = 0x1e;
+/// The legacy advertising payload of the Core Specification the manual
+/// cites: 31 bytes, i.e. one AD structure of the maximum length 0x1e.
+const MAX_ADV_DATA: usize = 31;
+
+/// When the URCs of a BLE event follow the command that caused it: at once,
+/// and the same for every event. The model's state changes when the command
+/// is answered, so a URC printed later could follow a later command's answer
+/// that already shows the new state; and a uniform delay keeps the URCs of
+/// successive events (connected, then disconnected) in their order.
+const EVENT_DELAY: Duration = Duration::ZERO;
+
+/// A characteristic of a peer in the embedded world.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerCharacteristic {
+    /// Its UUID (4 or 32 hex digits, lower case).
+    pub uuid: &'static str,
+    /// [`READ`], [`WRITE`], [`WRITE_NO_RESPONSE`], [`NOTIFY`] bits.
+    pub properties: u8,
+    /// The value a read returns until the module writes another.
+    pub value: &'static str,
+    /// A UART-like peer notifies what is written here on this other
+    /// characteristic (when the module enabled its notifications).
+    pub echo_to: Option<&'static str>,
+}
+
+/// A BLE device in range of the module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Peer {
+    /// Its device name, as a scan reports it.
+    pub name: &'static str,
+    /// Address type, as wire value: 0 public, 1 random (errata BLE-15).
+    pub address_type: i64,
+    /// Its address (12 hex digits).
+    pub address: &'static str,
+    /// Signal strength (dBm).
+    pub rssi: i64,
+    /// Advertising and scan response data (hex AD structures).
+    pub adv_data: &'static str,
+    /// Whether it accepts connections (`AT+QBLESCAN=3` lists only these).
+    pub connectable: bool,
+    /// The largest ATT MTU it accepts in an MTU exchange.
+    pub mtu: i64,
+    /// Its GATT characteristics, in discovery order.
+    pub characteristics: &'static [PeerCharacteristic],
+}
+
+/// The BLE peers of the embedded world:
+/// - `Sim-Thermometer`, public address `58d391010203` (the manual's example
+///   address), -48 dBm: battery level `2a19` ("87") and temperature `2a6e`
+///   ("21.50"), readable and notifying, and a read/write configuration
+///   characteristic `fff3` ("interval=10");
+/// - `Sim-UART`, random address `c0ffee123456`, -63 dBm, a Nordic-UART-like
+///   device: what is written to RX `6e400002…` comes back as a notification
+///   on TX `6e400003…` (readable, "ready") once notifications are enabled;
+///   manufacturer name `2a29` ("Quectel-Sim");
+/// - `Sim-Beacon`, random address `d1e2f3a4b5c6`, -81 dBm, a
+///   non-connectable beacon (no GATT server).
+pub const PEERS: &[Peer] = &[
+    Peer {
+        name: "Sim-Thermometer",
+        address_type: 0,
+        address: "58d391010203",
+        rssi: -48,
+        // Flags, Complete Local Name, TX Power Level.
+        adv_data: "020106100953696D2D546865726D6F6D65746572020A04",
+        connectable: true,
+        mtu: 247,
+        characteristics: &[
+            PeerCharacteristic {
+                uuid: "2a19",
+                properties: READ | NOTIFY,
+                value: "87",
+                echo_to: None,
+            },
+            PeerCharacteristic {
+                uuid: "2a6e",
+                properties: READ | NOTIFY,
+                value: "21.50",
+                echo_to: None,
+            },
+            PeerCharacteristic {
+                uuid: "fff3",
+                properties: READ | WRITE,
+                value: "interval=10",
+                echo_to: None,
+            },
+        ],
+    },
+    Peer {
+        name: "Sim-UART",
+        address_type: 1,
+        address: "c0ffee123456",
+        rssi: -63,
+        // Flags, Complete Local Name, TX Power Level.
+        adv_data: "020106090953696D2D55415254020A00",
+        connectable: true,
+        mtu: 512,
+        characteristics: &[
+            PeerCharacteristic {
+                uuid: "6e400002b5a3f393e0a9e50e24dcca9e",
+                properties: WRITE | WRITE_NO_RESPONSE,
+                value: "",
+                echo_to: Some("6e400003b5a3f393e0a9e50e24dcca9e"),
+            },
+            PeerCharacteristic {
+                uuid: "6e400003b5a3f393e0a9e50e24dcca9e",
+                properties: READ | NOTIFY,
+                value: "ready",
+                echo_to: None,
+            },
+            PeerCharacteristic {
+                uuid: "2a29",
+                properties: READ,
+                value: "Quectel-Sim",
+                echo_to: None,
+            },
+        ],
+    },
+    Peer {
+        name: "Sim-Beacon",
+        address_type: 1,
+        address: "d1e2f3a4b5c6",
+        rssi: -81,
+        // Flags, Complete Local Name, Manufacturer Specific Data.
+        adv_data: "0201040B0953696D2D426561636F6E0AFF5D0001020304050607",
+        connectable: false,
+        mtu: 23,
+        characteristics: &[],
+    },
+];
+
+/// A characteristic of the module's own GATT server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Characteristic {
+    /// Its UUID, lower case.
+    pub uuid: String,
+    /// `<att_cfg>` bits ([`WRITE`], [`WRITE_NO_RESPONSE`], [`NOTIFY`]).
+    pub properties: u8,
+}
+
+/// A service of the module's own GATT server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Service {
+    /// Its UUID, lower case.
+    pub uuid: String,
+    /// Its characteristics, in creation order.
+    pub characteristics: Vec<Characteristic>,
+}
+
+/// The BLE connection (`<conn_idx>` 0, the only one the manual allows).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Link {
+    /// The peer the module connected to as a central (index into
+    /// [`PEERS`]); `None` when a central connected to the module's peripheral.
+    pub peer: Option<usize>,
+    /// The negotiated MTU.
+    pub mtu: i64,
+    /// Whether `AT+QBLECFGMTU` was used on this connection ("can only be
+    /// set once after a single BLE connection").
+    pub mtu_set: bool,
+    /// `<con_interval>`, `<timeout>`, `<latency>`.
+    pub params: (i64, i64, i64),
+    /// Peer characteristics (lower-case UUIDs) whose notifications are on.
+    pub notifying: BTreeSet<String>,
+    /// Values the module wrote into peer characteristics.
+    pub written: BTreeMap<String, Vec<u8>>,
+}
+
 /// The BLE state (reset by a reboot).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Ble {}
+pub struct Ble {
+    /// `<role>` as wire value; 0 = not initialised.
+    pub role: i64,
+    /// Peripheral: advertising restarts after a disconnection.
+    pub auto_adv: bool,
+    /// The name set with `AT+QBLENAME` (`None`: the module's default).
+    pub name: Option<String>,
+    /// `<adv_int_min>`, `<adv_int_max>` (`None`: the defaults).
+    pub adv_interval: Option<(i64, i64)>,
+    /// Advertising data set with `AT+QBLEADVDATA`.
+    pub adv_data: Option<Vec<u8>>,
+    /// The GATT server's services.
+    pub services: Vec<Service>,
+    /// Whether `AT+QBLEGATTSSRVDONE` completed the GATT server.
+    pub services_done: bool,
+    /// Whether the peripheral advertises.
+    pub advertising: bool,
+    /// Whether a scan without `<timeout>` runs (until `AT+QBLESCAN=0`).
+    pub scanning: bool,
+    /// `<scan_interval>`, `<scan_window>` (`None`: the defaults).
+    pub scan_param: Option<(i64, i64)>,
+    /// The MTU set with `AT+QBLECFGMTU` (`None`: 64).
+    pub mtu: Option<i64>,
+    /// The connection, if any.
+    pub link: Option<Link>,
+    /// Whether the last event was a disconnection (`AT+QBLESTAT` then
+    /// answers "DISCONNECTED" until advertising or a connection starts).
+    pub disconnected: bool,
+    /// The last notification the peripheral sent: UUID and bytes.
+    pub last_notification: Option<(String, Vec<u8>)>,
+}
+
+impl Ble {
+    fn central(&self) -> bool {
+        self.role == 1
+    }
+
+    fn peripheral(&self) -> bool {
+        matches!(self.role, 2 | 3)
+    }
+
+    fn characteristic_count(&self) -> usize {
+        self.services.iter().map(|s| s.characteristics.len()).sum()
+    }
+
+    /// The connection to a peer, when the module is a connected central.
+    fn central_link(&mut self) -> Option<(&mut Link, &'static Peer)> {
+        if !self.central() {
+            return None;
+        }
+        let link = self.link.as_mut()?;
+        let peer = PEERS.get(link.peer?)?;
+        Some((link, peer))
+    }
+
+    fn state(&self) -> qblestat::BleState {
+        if self.role == 0 {
+            qblestat::BleState::Noinit
+        } else if self.link.is_some() {
+            qblestat::BleState::Connected
+        } else if self.advertising {
+            qblestat::BleState::Advertising
+        } else if self.disconnected {
+            qblestat::BleState::Disconnected
+        } else {
+            qblestat::BleState::Init
+        }
+    }
+
+    /// Drops the connection; returns the URC lines that report it.
+    fn disconnect(&mut self) -> Vec<String> {
+        if self.link.take().is_none() {
+            return Vec::new();
+        }
+        self.disconnected = true;
+        if self.peripheral() && self.auto_adv && self.services_done {
+            self.advertising = true;
+            self.disconnected = false;
+        }
+        vec![stat(stat_urc::Event::Disconnected)]
+    }
+}
+
+/// The module's default device name: "FCM242D" for the FCM242D, "FGM842D"
+/// for the FGM842D series (told apart by the firmware version's prefix).
+pub fn default_name(world: &World) -> &'static str {
+    if world.firmware.to_ascii_uppercase().starts_with("FGM842D") {
+        "FGM842D"
+    } else {
+        "FCM242D"
+    }
+}
+
+fn stat(event: stat_urc::Event) -> String {
+    line(Qblestat { event })
+}
+
+fn mtu_urc(mtu: i64) -> Option<String> {
+    Some(line(Qblemtu {
+        mtu_value: Int::new(mtu).ok()?,
+    }))
+}
+
+/// Adds `lines` as URCs of an event (after [`EVENT_DELAY`]).
+fn with_urcs(mut reply: Reply, lines: Vec<String>) -> Reply {
+    for l in lines {
+        reply = reply.with_urc(EVENT_DELAY, l);
+    }
+    reply
+}
+
+/// `OK`, then `lines`: the catalogue's `after_result` lines (scan results,
+/// the data a GATT read returns), which belong to the answer and are
+/// written with it, after the final result.
+fn ok_then(lines: Vec<String>) -> Reply {
+    let mut all = vec!["OK".to_string()];
+    all.extend(lines);
+    Reply {
+        lines: all,
+        ..Reply::result(Final::Nothing)
+    }
+}
+
+/// `OK` when `ok`, else `ERROR`.
+fn ok_if(ok: bool) -> Reply {
+    if ok {
+        Reply::ok()
+    } else {
+        Reply::error()
+    }
+}
+
+/// Hex digits to bytes (an even number of digits).
+fn decode_hex(hex: &str) -> Option<Vec<u8>> {
+    let digits = hex.as_bytes();
+    if digits.len() % 2 != 0 {
+        return None;
+    }
+    digits
+        .chunks(2)
+        .map(|pair| {
+            let text = std::str::from_utf8(pair).ok()?;
+            u8::from_str_radix(text, 16).ok()
+        })
+        .collect()
+}
+
+/// Checks `AT+QBLEADVDATA`'s `<adv_data>`: hex digits forming AD structures
+/// (a length byte of 1..=0x1e that counts the AD type and data, then that
+/// many bytes), 31 bytes at most in all. Returns the bytes.
+pub fn parse_adv_data(hex: &str) -> Option<Vec<u8>> {
+    let bytes = decode_hex(hex)?;
+    if bytes.is_empty() || bytes.len() > MAX_ADV_DATA {
+        return None;
+    }
+    let mut rest = bytes.as_slice();
+    while let Some((&len, tail)) = rest.split_first() {
+        let len = usize::from(len);
+        // A length of 0 would leave out the AD type the length must count.
+        if len == 0 || len > MAX_AD_LENGTH {
+            return None;
+        }
+        rest = tail.get(len..)?;
+    }
+    Some(bytes)
+}
+
+/// The bytes a GATT data command sends: `<data>` as it is, or with
+/// `<hex_length>` the bytes its hex digits stand for ("if <data> is 123456,
+/// the module will convert it to 0x123456"). `<hex_length>` is taken as the
+/// number of those bytes and must match.
+fn gatt_payload(hex_length: Option<i64>, data: &str) -> Option<Vec<u8>> {
+    match hex_length {
+        None => Some(data.as_bytes().to_vec()),
+        Some(n) => {
+            let bytes = decode_hex(data)?;
+            (i64::try_from(bytes.len()).ok()? == n).then_some(bytes)
+        }
+    }
+}
+
+/// Whether `len` bytes fit one ATT packet: at most `<MTU_value>`-3.
+fn fits(len: usize, mtu: i64) -> bool {
+    i64::try_from(len).is_ok_and(|len| len <= mtu - 3)
+}
+
+/// Data as the module prints it (GATT reads, `+QBLERECV`): printable ASCII
+/// as it is; anything else (which a text line cannot carry) as upper-case
+/// hex digits.
+fn printable(bytes: &[u8]) -> String {
+    if bytes.iter().all(|b| (0x20..0x7f).contains(b)) {
+        String::from_utf8_lossy(bytes).into_owned()
+    } else {
+        bytes.iter().map(|b| format!("{b:02X}")).collect()
+    }
+}
+
+/// `+QBLERECV: 0,"<uuid>",<length>` CR LF `<data>` (one URC "line" whose
+/// data block follows its header).
+fn recv_urc(uuid: &str, bytes: &[u8]) -> Option<String> {
+    let data = printable(bytes);
+    let header = line(Qblerecv {
+        conn_idx: Int::new(0).ok()?,
+        uuid: Uuid::new(uuid.to_ascii_lowercase()).ok()?,
+        length: i64::try_from(data.len()).ok()?,
+        data: Vec::new(),
+    });
+    Some(format!("{header}\r\n{data}"))
+}
+
+/// The peer whose address and type `AT+QBLECONN` names, if it accepts a
+/// connection.
+fn find_peer(addr_type: i64, address: &str) -> Option<usize> {
+    PEERS.iter().position(|p| {
+        p.connectable && p.address_type == addr_type && p.address.eq_ignore_ascii_case(address)
+    })
+}
+
+/// The scan result lines for `<scan>` 1, 2 or 3 (wire values, errata BLE-11):
+/// 1 without advertising data, 2 and 3 with it, 3 connectable peers only.
+fn scan_lines(scan: i64) -> Option<Vec<String>> {
+    let mut out = Vec::new();
+    for p in PEERS {
+        if scan == 3 && !p.connectable {
+            continue;
+        }
+        let address_type = qblescan::AddressType::from_wire(&p.address_type.to_string()).ok()?;
+        let ble_addr = HexAddr::new(p.address).ok()?;
+        let l = if scan == 1 {
+            qblescan::WriteLine::L0(qblescan::WriteLine0 {
+                name: p.name.into(),
+                address_type,
+                ble_addr,
+            })
+        } else {
+            qblescan::WriteLine::L1(qblescan::WriteLine1 {
+                name: p.name.into(),
+                address_type,
+                ble_addr,
+                rssi: p.rssi,
+                adv_data: p.adv_data.into(),
+            })
+        };
+        out.push(line(l));
+    }
+    Some(out)
+}
+
+/// The URCs of a successful connection to `peer` with MTU `mtu`.
+fn connect_urcs(peer: &Peer, mtu: i64) -> Option<Vec<String>> {
+    let (con_interval, timeout, latency) = DEFAULT_CONN_PARAM;
+    let mut out = vec![
+        stat(stat_urc::Event::Connected),
+        line(Qbleconnparam {
+            conn_idx: Int::new(0).ok()?,
+            con_interval,
+            timeout,
+            latency,
+        }),
+        mtu_urc(mtu)?,
+    ];
+    for c in peer.characteristics {
+        out.push(line(Qbleinfo {
+            char: qbleinfo::Char::Other(c.uuid.to_ascii_lowercase()),
+        }));
+    }
+    out.push(line(Qbleinfo {
+        char: qbleinfo::Char::Down,
+    }));
+    Some(out)
+}
+
+/// The peer characteristic `uuid` names, if it has all of `needs`.
+fn peer_characteristic(
+    peer: &'static Peer,
+    uuid: &Uuid,
+    needs: u8,
+) -> Option<&'static PeerCharacteristic> {
+    let found = peer
+        .characteristics
+        .iter()
+        .find(|c| c.uuid.eq_ignore_ascii_case(uuid.as_str()))?;
+    (found.properties & needs == needs).then_some(found)
+}
+
+/// `AT+QBLEGATTCWRCMD` / `AT+QBLEGATTCWRREQ`: writes into the connected
+/// peer's characteristic, which needs `property`.
+fn central_write(
+    ble: &mut Ble,
+    uuid: &Uuid,
+    hex_length: Option<i64>,
+    data: &str,
+    property: u8,
+) -> Reply {
+    let Some((link, peer)) = ble.central_link() else {
+        return Reply::error();
+    };
+    let Some(c) = peer_characteristic(peer, uuid, property) else {
+        return Reply::error();
+    };
+    let Some(bytes) = gatt_payload(hex_length, data) else {
+        return Reply::error();
+    };
+    if !fits(bytes.len(), link.mtu) {
+        return Reply::error();
+    }
+    let mut reply = Reply::ok();
+    if let Some(target) = c.echo_to {
+        if link.notifying.contains(target) {
+            if let Some(urc) = recv_urc(target, &bytes) {
+                reply = reply.with_urc(EVENT_DELAY, urc);
+            }
+        }
+    }
+    link.written.insert(c.uuid.to_string(), bytes);
+    reply
+}
 
 /// The group's answer, if `cmd` is one of its commands.
-pub fn handle(_cmd: &AnyCommand, _state: &mut State, _world: &World) -> Option<Reply> {
-    None
+pub fn handle(cmd: &AnyCommand, state: &mut State, world: &World) -> Option<Reply> {
+    let ble = &mut state.ble;
+    Some(match cmd {
+        AnyCommand::QbleinitRead(_) => match qbleinit::Role::from_wire(&ble.role.to_string()) {
+            Ok(role) => Reply::lines(vec![line(qbleinit::ReadLine { role })]),
+            Err(_) => Reply::error(),
+        },
+        AnyCommand::QbleinitWrite(w) => {
+            let role = w.role.wire();
+            if role == 0 {
+                // De-initialise: everything but the device name goes.
+                let urcs = ble.disconnect();
+                *ble = Ble {
+                    name: ble.name.take(),
+                    ..Ble::default()
+                };
+                with_urcs(Reply::ok(), urcs)
+            } else if ble.role != 0 {
+                // "Only needs to be executed once after module boot."
+                Reply::error()
+            } else {
+                ble.role = role;
+                // "advertisement auto-on after BLE disconnection, unless
+                // AT+QBLEINIT=2,0": on by default.
+                ble.auto_adv = w.auto_adv.is_none_or(|a| a.wire() == 1);
+                Reply::ok()
+            }
+        }
+        AnyCommand::QbleaddrRead(_) => match HexAddr::new(world.ble_address.clone()) {
+            Ok(ble_addr) => Reply::lines(vec![line(qbleaddr::ReadLine { ble_addr })]),
+            Err(_) => Reply::error(),
+        },
+        AnyCommand::QblenameRead(_) => {
+            let ble_name = ble
+                .name
+                .clone()
+                .unwrap_or_else(|| default_name(world).into());
+            Reply::lines(vec![line(qblename::ReadLine { ble_name })])
+        }
+        AnyCommand::QblenameWrite(w) => {
+            ble.name = Some(w.ble_name.as_str().to_string());
+            Reply::ok()
+        }
+        AnyCommand::QbleadvparamRead(_) if ble.peripheral() => {
+            let (min, max) = ble.adv_interval.unwrap_or(DEFAULT_ADV_INTERVAL);
+            match (Int::new(min), Int::new(max)) {
+                (Ok(adv_int_min), Ok(adv_int_max)) => {
+                    Reply::lines(vec![line(qbleadvparam::ReadLine {
+                        adv_int_min,
+                        adv_int_max,
+                    })])
+                }
+                _ => Reply::error(),
+            }
+        }
+        AnyCommand::QbleadvparamWrite(w) if ble.peripheral() => {
+            let (min, max) = (w.adv_int_min.get(), w.adv_int_max.get());
+            // The minimum interval cannot exceed the maximum.
+            if min <= max {
+                ble.adv_interval = Some((min, max));
+            }
+            ok_if(min <= max)
+        }
+        AnyCommand::QbleadvdataWrite(w) if ble.peripheral() => {
+            match parse_adv_data(w.adv_data.as_str()) {
+                Some(bytes) => {
+                    ble.adv_data = Some(bytes);
+                    Reply::ok()
+                }
+                None => Reply::error(),
+            }
+        }
+        AnyCommand::QblegattssrvWrite(w) if ble.peripheral() => {
+            let ok = !ble.services_done && ble.services.len() < MAX_SERVICES;
+            if ok {
+                ble.services.push(Service {
+                    uuid: w.srv_uuid.as_str().to_ascii_lowercase(),
+                    characteristics: Vec::new(),
+                });
+            }
+            ok_if(ok)
+        }
+        AnyCommand::QblegattscharWrite(w) if ble.peripheral() => {
+            let room = ble.characteristic_count() < MAX_CHARACTERISTICS;
+            let properties = match w.att_cfg {
+                Some(cfg) => u8::try_from(cfg.get()).ok(),
+                None => Some(DEFAULT_ATT_CFG),
+            };
+            // "You must create a BLE service first and then set a BLE
+            // characteristic UUID": it joins the last service created.
+            match (ble.services_done, room, properties, ble.services.last_mut()) {
+                (false, true, Some(properties), Some(service)) => {
+                    service.characteristics.push(Characteristic {
+                        uuid: w.char_uuid.as_str().to_ascii_lowercase(),
+                        properties,
+                    });
+                    Reply::ok()
+                }
+                _ => Reply::error(),
+            }
+        }
+        AnyCommand::QblegattssrvdoneExecute(_) if ble.peripheral() => {
+            // "you must set a BLE characteristic UUID ... and then complete
+            // adding a BLE service": at least one characteristic, once.
+            let ok = !ble.services_done && ble.characteristic_count() > 0;
+            ble.services_done |= ok;
+            ok_if(ok)
+        }
+        AnyCommand::QbleadvstartRead(_) if ble.peripheral() => {
+            // <adv_state> 0 stopped, 1 started (errata BLE-7).
+            match qbleadvstart::AdvState::from_wire(if ble.advertising { "1" } else { "0" }) {
+                Ok(adv_state) => Reply::lines(vec![line(qbleadvstart::ReadLine { adv_state })]),
+                Err(_) => Reply::error(),
+            }
+        }
+        AnyCommand::QbleadvstartExecute(_) if ble.peripheral() => {
+            // Only after the GATT server is complete, and not while a
+            // central is connected (the module has one connection).
+            let ok = ble.services_done && ble.link.is_none();
+            if ok {
+                ble.advertising = true;
+                ble.disconnected = false;
+            }
+            ok_if(ok)
+        }
+        AnyCommand::QbleadvstopExecute(_) if ble.peripheral() => {
+            ble.advertising = false;
+            Reply::ok()
+        }
+        AnyCommand::QblegattsntfyWrite(w) if ble.peripheral() => {
+            let Some(link) = &ble.link else {
+                return Some(Reply::error());
+            };
+            let ours = ble
+                .services
+                .iter()
+                .flat_map(|s| &s.characteristics)
+                .find(|c| c.uuid.eq_ignore_ascii_case(w.uuid.as_str()));
+            let bytes = gatt_payload(w.hex_length, w.data.as_str());
+            match (ours, bytes) {
+                (Some(c), Some(bytes))
+                    if c.properties & NOTIFY != 0 && fits(bytes.len(), link.mtu) =>
+                {
+                    ble.last_notification = Some((c.uuid.clone(), bytes));
+                    Reply::ok()
+                }
+                _ => Reply::error(),
+            }
+        }
+        AnyCommand::QblescanRead(_) if ble.central() => {
+            let scan_state = if ble.scanning {
+                qblescan::ScanState::Other(1)
+            } else {
+                qblescan::ScanState::TheScanIsStopped
+            };
+            Reply::lines(vec![line(qblescan::ReadLine { scan_state })])
+        }
+        AnyCommand::QblescanWrite(w) if ble.central() => {
+            let scan = w.scan.wire();
+            if scan == 0 {
+                ble.scanning = false;
+                return Some(Reply::ok());
+            }
+            // "<timeout> ... must be set when <scan> is 2."
+            if scan == 2 && w.timeout.is_none() {
+                return Some(Reply::error());
+            }
+            let Some(lines) = scan_lines(scan) else {
+                return Some(Reply::error());
+            };
+            // Every peer is found at once, so a scan with a <timeout> is
+            // over when its results are out; without one it runs on until
+            // AT+QBLESCAN=0. The results follow OK at once.
+            ble.scanning = w.timeout.is_none();
+            ok_then(lines)
+        }
+        AnyCommand::QblescanparamRead(_) if ble.central() => {
+            let (interval, window) = ble.scan_param.unwrap_or(DEFAULT_SCAN_PARAM);
+            match (Int::new(interval), Int::new(window)) {
+                (Ok(scan_interval), Ok(scan_window)) => {
+                    Reply::lines(vec![line(qblescanparam::ReadLine {
+                        scan_interval,
+                        scan_window,
+                    })])
+                }
+                _ => Reply::error(),
+            }
+        }
+        AnyCommand::QblescanparamWrite(w) if ble.central() => {
+            let (interval, window) = (w.scan_interval.get(), w.scan_window.get());
+            // "<scan_window> shall be less than or equal to <scan_interval>."
+            if window <= interval {
+                ble.scan_param = Some((interval, window));
+            }
+            ok_if(window <= interval)
+        }
+        AnyCommand::QbleconnWrite(w) if ble.central() => {
+            if ble.link.is_some() {
+                return Some(Reply::error());
+            }
+            let Some(index) = find_peer(w.addr_type.wire(), w.peer_addr.as_str()) else {
+                // The module starts connecting and never gets an answer.
+                return Some(Reply::ok());
+            };
+            let Some(peer) = PEERS.get(index) else {
+                return Some(Reply::error());
+            };
+            let mtu = ble.mtu.unwrap_or(DEFAULT_CENTRAL_MTU).min(peer.mtu);
+            let Some(urcs) = connect_urcs(peer, mtu) else {
+                return Some(Reply::error());
+            };
+            ble.link = Some(Link {
+                peer: Some(index),
+                mtu,
+                params: DEFAULT_CONN_PARAM,
+                ..Link::default()
+            });
+            ble.disconnected = false;
+            with_urcs(Reply::ok(), urcs)
+        }
+        AnyCommand::QbleconnparamRead(_) => match ble.central_link() {
+            Some((link, _)) => {
+                let (interval, timeout, latency) = link.params;
+                match (
+                    Int::new(0),
+                    Int::new(interval),
+                    Int::new(timeout),
+                    Int::new(latency),
+                ) {
+                    (Ok(conn_idx), Ok(con_interval), Ok(timeout), Ok(latency)) => {
+                        Reply::lines(vec![line(qbleconnparam::ReadLine {
+                            conn_idx,
+                            con_interval,
+                            timeout,
+                            latency,
+                        })])
+                    }
+                    _ => Reply::error(),
+                }
+            }
+            None => Reply::error(),
+        },
+        AnyCommand::QbleconnparamWrite(w) => {
+            let Some((link, _)) = ble.central_link() else {
+                return Some(Reply::error());
+            };
+            let (interval, timeout, latency) =
+                (w.con_interval.get(), w.timeout.get(), w.latency.get());
+            // "<con_interval> × <latency> is less than the value of
+            // <timeout>", on the wire values as the catalogue records it.
+            if interval * latency >= timeout {
+                return Some(Reply::error());
+            }
+            link.params = (interval, timeout, latency);
+            let urc = Int::new(0).ok().map(|conn_idx| {
+                line(Qbleconnparam {
+                    conn_idx,
+                    con_interval: interval,
+                    timeout,
+                    latency,
+                })
+            });
+            with_urcs(Reply::ok(), urc.into_iter().collect())
+        }
+        AnyCommand::QblecfgmtuRead(_) if ble.central() => {
+            match Int::new(ble.mtu.unwrap_or(DEFAULT_CENTRAL_MTU)) {
+                Ok(mtu_value) => Reply::lines(vec![line(qblecfgmtu::ReadLine { mtu_value })]),
+                Err(_) => Reply::error(),
+            }
+        }
+        AnyCommand::QblecfgmtuWrite(w) if ble.central() => {
+            let value = w.mtu_value.get();
+            let Some((link, peer)) = ble.central_link() else {
+                // Not connected: used in the next connection's MTU exchange.
+                ble.mtu = Some(value);
+                return Some(Reply::ok());
+            };
+            // "can only be set once after a single BLE connection".
+            if link.mtu_set {
+                return Some(Reply::error());
+            }
+            link.mtu_set = true;
+            link.mtu = value.min(peer.mtu);
+            let urc = mtu_urc(link.mtu);
+            ble.mtu = Some(value);
+            with_urcs(Reply::ok(), urc.into_iter().collect())
+        }
+        AnyCommand::QblegattcntfcfgWrite(w) => {
+            let Some((link, peer)) = ble.central_link() else {
+                return Some(Reply::error());
+            };
+            let Some(c) = peer_characteristic(peer, &w.uuid, NOTIFY) else {
+                return Some(Reply::error());
+            };
+            if w.enable.wire() == 1 {
+                link.notifying.insert(c.uuid.to_string());
+            } else {
+                link.notifying.remove(c.uuid);
+            }
+            Reply::ok()
+        }
+        AnyCommand::QblegattcrdWrite(w) => {
+            let Some((link, peer)) = ble.central_link() else {
+                return Some(Reply::error());
+            };
+            let Some(c) = peer_characteristic(peer, &w.uuid, READ) else {
+                return Some(Reply::error());
+            };
+            let value = link
+                .written
+                .get(c.uuid)
+                .map(|v| printable(v))
+                .unwrap_or_else(|| c.value.to_string());
+            // The <data> line follows OK.
+            ok_then(vec![line(qblegattcrd::WriteLine { data: value })])
+        }
+        AnyCommand::QblegattcwrcmdWrite(w) => central_write(
+            ble,
+            &w.uuid,
+            w.hex_length,
+            w.data.as_str(),
+            WRITE_NO_RESPONSE,
+        ),
+        AnyCommand::QblegattcwrreqWrite(w) => {
+            central_write(ble, &w.uuid, w.hex_length, w.data.as_str(), WRITE)
+        }
+        AnyCommand::QbledisconnWrite(_) => {
+            let urcs = ble.disconnect();
+            if urcs.is_empty() {
+                Reply::error()
+            } else {
+                with_urcs(Reply::ok(), urcs)
+            }
+        }
+        AnyCommand::QblestatExecute(_) => Reply::lines(vec![line(qblestat::ExecuteLine {
+            ble_state: ble.state(),
+        })]),
+        // No transparent data path for BLE in the simulator core (see the
+        // module documentation).
+        AnyCommand::QbletranmodeWrite(_) => Reply::error(),
+        // A BLE command in a role it does not belong to.
+        AnyCommand::QbleadvparamRead(_)
+        | AnyCommand::QbleadvparamWrite(_)
+        | AnyCommand::QbleadvdataWrite(_)
+        | AnyCommand::QblegattssrvWrite(_)
+        | AnyCommand::QblegattscharWrite(_)
+        | AnyCommand::QblegattssrvdoneExecute(_)
+        | AnyCommand::QbleadvstartRead(_)
+        | AnyCommand::QbleadvstartExecute(_)
+        | AnyCommand::QbleadvstopExecute(_)
+        | AnyCommand::QblegattsntfyWrite(_)
+        | AnyCommand::QblescanRead(_)
+        | AnyCommand::QblescanWrite(_)
+        | AnyCommand::QblescanparamRead(_)
+        | AnyCommand::QblescanparamWrite(_)
+        | AnyCommand::QbleconnWrite(_)
+        | AnyCommand::QblecfgmtuRead(_)
+        | AnyCommand::QblecfgmtuWrite(_) => Reply::error(),
+        _ => return None,
+    })
+}
+
+/// A central (a phone running nRF Connect, say) connects to the module's
+/// advertising peripheral and exchanges MTU `mtu` (23..=512). Returns the
+/// URC lines the module prints (`+QBLESTAT: "CONNECTED"`, `+QBLEMTU`), or
+/// `None` when the module is not an advertising peripheral.
+pub fn central_connects(state: &mut State, mtu: i64) -> Option<Vec<String>> {
+    let ble = &mut state.ble;
+    if !ble.peripheral() || !ble.advertising || ble.link.is_some() {
+        return None;
+    }
+    let urcs = vec![stat(stat_urc::Event::Connected), mtu_urc(mtu)?];
+    ble.advertising = false;
+    ble.disconnected = false;
+    ble.link = Some(Link {
+        peer: None,
+        mtu,
+        params: DEFAULT_CONN_PARAM,
+        ..Link::default()
+    });
+    Some(urcs)
+}
+
+/// The connected central writes `data` into the module's characteristic
+/// `uuid` (which must allow Write or Write no response). Returns the
+/// `+QBLERECV` URC with its data block, or `None` when that is impossible.
+pub fn central_writes(state: &State, uuid: &str, data: &[u8]) -> Option<String> {
+    let ble = &state.ble;
+    let link = ble.link.as_ref().filter(|l| l.peer.is_none())?;
+    let c = ble
+        .services
+        .iter()
+        .flat_map(|s| &s.characteristics)
+        .find(|c| c.uuid.eq_ignore_ascii_case(uuid))?;
+    if c.properties & (WRITE | WRITE_NO_RESPONSE) == 0 || !fits(data.len(), link.mtu) {
+        return None;
+    }
+    recv_urc(&c.uuid, data)
+}
+
+/// The connected central disconnects. Returns the URC lines the module
+/// prints, or `None` when no central was connected. A peripheral
+/// initialised with auto advertising advertises again.
+pub fn central_disconnects(state: &mut State) -> Option<Vec<String>> {
+    let ble = &mut state.ble;
+    ble.link.as_ref().filter(|l| l.peer.is_none())?;
+    Some(ble.disconnect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_peers_advertise_valid_data_with_their_names() {
+        for p in PEERS {
+            let bytes = parse_adv_data(p.adv_data).expect(p.name);
+            let name = p.name.as_bytes();
+            assert!(bytes.windows(name.len()).any(|w| w == name), "{}", p.name);
+            assert!(HexAddr::new(p.address).is_ok());
+            for c in p.characteristics {
+                assert!(Uuid::new(c.uuid).is_ok());
+                assert_eq!(c.uuid, c.uuid.to_ascii_lowercase());
+            }
+        }
+    }
+
+    #[test]
+    fn advertising_data_must_be_whole_ad_structures() {
+        assert!(parse_adv_data("020106").is_some());
+        assert!(parse_adv_data("").is_none());
+        assert!(parse_adv_data("02010").is_none());
+        assert!(parse_adv_data("0201").is_none());
+        assert!(parse_adv_data("00").is_none());
+        let longest = format!("1E09{}", "41".repeat(29));
+        assert!(parse_adv_data(&longest).is_some());
+        let too_long = format!("1F09{}", "41".repeat(30));
+        assert!(parse_adv_data(&too_long).is_none());
+        assert!(parse_adv_data(&format!("020106{longest}")).is_none());
+    }
+
+    #[test]
+    fn hex_length_counts_the_converted_bytes() {
+        assert_eq!(
+            gatt_payload(Some(3), "123456"),
+            Some(vec![0x12, 0x34, 0x56])
+        );
+        assert_eq!(gatt_payload(Some(6), "123456"), None);
+        assert_eq!(gatt_payload(Some(1), "1G"), None);
+        assert_eq!(gatt_payload(None, "123"), Some(b"123".to_vec()));
+    }
 }

@@ -1,0 +1,895 @@
+//! The BLE group: roles, name and address, the peripheral's GATT server and
+//! advertising, the central's scan of and connection to the embedded peers
+//! with reads, writes, notifications and MTU — through the runtime client,
+//! and on the wire with a virtual clock where exact bytes matter.
+
+use std::time::{Duration, Instant};
+
+use fcm242d::client::Client;
+use fcm242d::command::Line;
+use fcm242d::engine::Final;
+use fcm242d::generated::commands::{
+    qbleaddr, qbleadvparam, qbleadvstart, qbleadvstop, qbleconn, qbledisconn, qblegattschar,
+    qblegattssrv, qblegattssrvdone, qbleinit, qblename, qblescan, qblestat, AnyCommand,
+};
+use fcm242d::generated::urcs::{qbleinfo, qblestat as stat_urc, Urc};
+use fcm242d::transport::MemoryTransport;
+use fcm242d::value::{HexAddr, Int, Text, Uuid};
+use fcm242d_sim::groups::ble::{
+    central_connects, central_disconnects, central_writes, handle, DEFAULT_PERIPHERAL_MTU, PEERS,
+};
+use fcm242d_sim::module::Module;
+use fcm242d_sim::serve::in_process;
+use fcm242d_sim::state::State;
+use fcm242d_sim::world::World;
+
+/// Long enough for every BLE URC the simulator schedules.
+const SETTLE: Duration = Duration::from_millis(400);
+
+const UART_RX: &str = "6e400002b5a3f393e0a9e50e24dcca9e";
+const UART_TX: &str = "6e400003b5a3f393e0a9e50e24dcca9e";
+
+/// A module behind a client (the catalogue loaded first, so the first
+/// command is not slowed down by it).
+fn start() -> (Client<MemoryTransport>, std::thread::JoinHandle<()>) {
+    fcm242d_sim::catalog::catalog();
+    let (link, handle) = in_process(World::default());
+    (Client::new(link), handle)
+}
+
+fn end(client: Client<MemoryTransport>, handle: std::thread::JoinHandle<()>) {
+    drop(client);
+    handle.join().unwrap();
+}
+
+/// A module on a virtual clock, driven with raw command lines.
+struct Wire {
+    m: Module,
+    now: Instant,
+}
+
+impl Wire {
+    fn new() -> Wire {
+        Wire {
+            m: Module::new(World::default()),
+            now: Instant::now(),
+        }
+    }
+
+    /// The lines the module writes for `cmd`, with what is due at once (as
+    /// the serving loop does).
+    fn send(&mut self, cmd: &str) -> Vec<String> {
+        let mut out = self.m.input(format!("{cmd}\r").as_bytes(), self.now);
+        out.extend(self.m.poll(self.now));
+        lines_of(&out)
+    }
+
+    /// What the module prints in the next second.
+    fn later(&mut self) -> Vec<String> {
+        self.now += Duration::from_secs(1);
+        lines_of(&self.m.poll(self.now))
+    }
+
+    /// Sends `cmd` and checks it is answered with `OK` alone.
+    fn ok(&mut self, cmd: &str) {
+        assert_eq!(self.send(cmd), ["OK"], "{cmd}");
+    }
+
+    /// Sends `cmd`, checks it is answered with `OK`, and returns what
+    /// follows the `OK` at once (the URCs of the event it caused).
+    fn events(&mut self, cmd: &str) -> Vec<String> {
+        let mut out = self.send(cmd);
+        assert_eq!(
+            out.first().map(String::as_str),
+            Some("OK"),
+            "{cmd}: {out:?}"
+        );
+        out.remove(0);
+        out
+    }
+
+    /// Sends `cmd` and checks it is answered with `ERROR` alone.
+    fn error(&mut self, cmd: &str) {
+        assert_eq!(self.send(cmd), ["ERROR"], "{cmd}");
+    }
+
+    fn stat(&mut self) -> String {
+        let out = self.send("AT+QBLESTAT");
+        assert_eq!(out.len(), 2, "{out:?}");
+        out[0].clone()
+    }
+
+    /// A central connected to the peer at `addr`.
+    fn connected(&mut self, addr_type: i64, addr: &str) -> Vec<String> {
+        self.ok("AT+QBLEINIT=1");
+        self.events(&format!("AT+QBLECONN={addr_type},\"{addr}\""))
+    }
+}
+
+fn lines_of(bytes: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(bytes)
+        .split("\r\n")
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+fn thermometer() -> &'static fcm242d_sim::groups::ble::Peer {
+    PEERS.iter().find(|p| p.name == "Sim-Thermometer").unwrap()
+}
+
+#[test]
+fn a_peripheral_is_set_up_and_advertises_through_the_client() {
+    let (mut c, h) = start();
+    let s = c.send(&qblestat::Execute {}).unwrap();
+    assert_eq!(s.lines[0].ble_state, qblestat::BleState::Noinit);
+    let role = c.send(&qbleinit::Read {}).unwrap();
+    assert_eq!(role.lines[0].role.wire(), 0);
+    c.send(&qbleinit::Write {
+        role: qbleinit::Role::from_wire("2").unwrap(),
+        auto_adv: Some(qbleinit::AutoAdv::from_wire("1").unwrap()),
+    })
+    .unwrap();
+    assert_eq!(c.send(&qbleinit::Read {}).unwrap().lines[0].role.wire(), 2);
+    let s = c.send(&qblestat::Execute {}).unwrap();
+    assert_eq!(s.lines[0].ble_state, qblestat::BleState::Init);
+
+    // The default name is the module's; a new one is kept.
+    let n = c.send(&qblename::Read {}).unwrap();
+    assert_eq!(n.lines[0].ble_name, "FCM242D");
+    c.send(&qblename::Write {
+        ble_name: Text::new("QuecFCM242D").unwrap(),
+    })
+    .unwrap();
+    assert_eq!(
+        c.send(&qblename::Read {}).unwrap().lines[0].ble_name,
+        "QuecFCM242D"
+    );
+    let a = c.send(&qbleaddr::Read {}).unwrap();
+    assert_eq!(a.lines[0].ble_addr.as_str(), World::default().ble_address);
+
+    // Advertising parameters: 160/160 by default, min <= max enforced.
+    let p = c.send(&qbleadvparam::Read {}).unwrap();
+    assert_eq!(
+        (p.lines[0].adv_int_min.get(), p.lines[0].adv_int_max.get()),
+        (160, 160)
+    );
+    let bad = c.send(&qbleadvparam::Write {
+        adv_int_min: Int::new(200).unwrap(),
+        adv_int_max: Int::new(100).unwrap(),
+    });
+    assert!(bad.is_err(), "{bad:?}");
+    c.send(&qbleadvparam::Write {
+        adv_int_min: Int::new(150).unwrap(),
+        adv_int_max: Int::new(300).unwrap(),
+    })
+    .unwrap();
+    let p = c.send(&qbleadvparam::Read {}).unwrap();
+    assert_eq!(
+        (p.lines[0].adv_int_min.get(), p.lines[0].adv_int_max.get()),
+        (150, 300)
+    );
+
+    // Advertising needs the completed GATT server.
+    assert!(c.send(&qbleadvstart::Execute {}).is_err());
+    c.send(&qblegattssrv::Write {
+        srv_uuid: Uuid::new("FFF1").unwrap(),
+    })
+    .unwrap();
+    c.send(&qblegattschar::Write {
+        char_uuid: Uuid::new("FFF2").unwrap(),
+        att_cfg: None,
+    })
+    .unwrap();
+    assert!(c.send(&qbleadvstart::Execute {}).is_err());
+    c.send(&qblegattssrvdone::Execute {}).unwrap();
+    let r = c.send(&qbleadvstart::Read {}).unwrap();
+    assert_eq!(r.lines[0].adv_state.wire(), 0);
+    c.send(&qbleadvstart::Execute {}).unwrap();
+    let r = c.send(&qbleadvstart::Read {}).unwrap();
+    assert_eq!(r.lines[0].adv_state.wire(), 1);
+    let s = c.send(&qblestat::Execute {}).unwrap();
+    assert_eq!(s.lines[0].ble_state, qblestat::BleState::Advertising);
+    c.send(&qbleadvstop::Execute {}).unwrap();
+    let r = c.send(&qbleadvstart::Read {}).unwrap();
+    assert_eq!(r.lines[0].adv_state.wire(), 0);
+    let s = c.send(&qblestat::Execute {}).unwrap();
+    assert_eq!(s.lines[0].ble_state, qblestat::BleState::Init);
+    // No peer connects to the module by itself: no URC.
+    assert!(c.poll_urcs(SETTLE).unwrap().is_empty());
+    end(c, h);
+}
+
+#[test]
+fn initialisation_happens_once_per_boot_and_role_zero_undoes_it() {
+    let mut w = Wire::new();
+    assert_eq!(w.send("AT+QBLEINIT?"), ["+QBLEINIT: 0", "OK"]);
+    w.ok("AT+QBLEINIT=1");
+    w.error("AT+QBLEINIT=2,1");
+    w.error("AT+QBLEINIT=1");
+    assert_eq!(w.send("AT+QBLEINIT?"), ["+QBLEINIT: 1", "OK"]);
+    // Out of the catalogue's range.
+    w.error("AT+QBLEINIT=4");
+    w.error("AT+QBLEINIT=2,2");
+    w.ok("AT+QBLENAME=\"kept\"");
+    w.ok("AT+QBLEINIT=0");
+    assert_eq!(w.stat(), "+QBLESTAT: \"NOINIT\"");
+    w.ok("AT+QBLEINIT=3");
+    assert_eq!(w.send("AT+QBLEINIT?"), ["+QBLEINIT: 3", "OK"]);
+    assert_eq!(w.send("AT+QBLENAME?"), ["+QBLENAME: \"kept\"", "OK"]);
+    // A reboot forgets everything BLE.
+    w.ok("AT+QRST");
+    assert_eq!(w.stat(), "+QBLESTAT: \"NOINIT\"");
+    assert_eq!(w.send("AT+QBLENAME?"), ["+QBLENAME: \"FCM242D\"", "OK"]);
+}
+
+#[test]
+fn names_are_at_most_25_bytes() {
+    let mut w = Wire::new();
+    w.ok(&format!("AT+QBLENAME=\"{}\"", "n".repeat(25)));
+    w.error(&format!("AT+QBLENAME=\"{}\"", "n".repeat(26)));
+    assert_eq!(
+        w.send("AT+QBLENAME?"),
+        [format!("+QBLENAME: \"{}\"", "n".repeat(25)), "OK".into()]
+    );
+    // The FGM842D's default name is its own.
+    let mut m = Module::new(World {
+        firmware: "FGM842DAAR01A01".into(),
+        ..World::default()
+    });
+    let out = lines_of(&m.input(b"AT+QBLENAME?\r", Instant::now()));
+    assert_eq!(out, ["+QBLENAME: \"FGM842D\"", "OK"]);
+}
+
+#[test]
+fn the_gatt_server_keeps_its_order_and_limits() {
+    let mut w = Wire::new();
+    // Not initialised, or a central: no GATT server.
+    w.error("AT+QBLEGATTSSRV=\"FFF1\"");
+    w.ok("AT+QBLEINIT=1");
+    for cmd in [
+        "AT+QBLEGATTSSRV=\"FFF1\"",
+        "AT+QBLEGATTSCHAR=\"FFF2\"",
+        "AT+QBLEGATTSSRVDONE",
+        "AT+QBLEADVSTART",
+        "AT+QBLEADVSTART?",
+        "AT+QBLEADVSTOP",
+        "AT+QBLEADVPARAM?",
+        "AT+QBLEADVPARAM=160,160",
+        "AT+QBLEADVDATA=020106",
+    ] {
+        w.error(cmd);
+    }
+    w.ok("AT+QBLEINIT=0");
+    w.ok("AT+QBLEINIT=2");
+    // Characteristic before service, done before characteristic.
+    w.error("AT+QBLEGATTSCHAR=\"FFF2\"");
+    w.error("AT+QBLEGATTSSRVDONE");
+    w.ok("AT+QBLEGATTSSRV=\"FFF1\"");
+    w.error("AT+QBLEGATTSSRVDONE");
+    w.ok("AT+QBLEGATTSSRV=\"0000fff000001000800000805f9b34fb\"");
+    w.ok("AT+QBLEGATTSSRV=\"FFF3\"");
+    w.error("AT+QBLEGATTSSRV=\"FFF4\"");
+    // UUIDs are 4 or 32 hex digits; <att_cfg> is hex 0..FF.
+    w.error("AT+QBLEGATTSCHAR=\"FFF\"");
+    w.error("AT+QBLEGATTSCHAR=\"FFF2\",100");
+    w.ok("AT+QBLEGATTSCHAR=\"FFF2\"");
+    w.ok("AT+QBLEGATTSCHAR=\"FFF5\",FF");
+    w.ok("AT+QBLEGATTSCHAR=\"FFF6\",01");
+    w.error("AT+QBLEGATTSCHAR=\"FFF7\"");
+    w.ok("AT+QBLEGATTSSRVDONE");
+    w.error("AT+QBLEGATTSSRVDONE");
+    w.error("AT+QBLEGATTSSRV=\"FFF4\"");
+    w.error("AT+QBLEGATTSCHAR=\"FFF7\"");
+    // Peripheral-only commands of the central role.
+    for cmd in [
+        "AT+QBLESCAN=1",
+        "AT+QBLESCAN?",
+        "AT+QBLESCANPARAM?",
+        "AT+QBLESCANPARAM=100,30",
+        "AT+QBLECONN=0,\"58d391010203\"",
+        "AT+QBLECFGMTU=100",
+        "AT+QBLECFGMTU?",
+    ] {
+        w.error(cmd);
+    }
+    w.ok("AT+QBLEADVSTART");
+    // Starting again while advertising, and stopping twice, are harmless.
+    w.ok("AT+QBLEADVSTART");
+    w.ok("AT+QBLEADVSTOP");
+    w.ok("AT+QBLEADVSTOP");
+    assert!(w.later().is_empty());
+}
+
+#[test]
+fn advertising_data_is_checked_against_the_ad_structure_format() {
+    let mut w = Wire::new();
+    w.ok("AT+QBLEINIT=2");
+    w.ok("AT+QBLEADVDATA=0201060B0953696D2D426561636F6E");
+    w.ok(&format!("AT+QBLEADVDATA=1E09{}", "41".repeat(29)));
+    for bad in [
+        // Not hex, an odd digit, an empty field.
+        "AT+QBLEADVDATA=02010G".to_string(),
+        "AT+QBLEADVDATA=020106F".to_string(),
+        "AT+QBLEADVDATA=".to_string(),
+        // A structure longer than the data, one of length 0, one over 0x1e.
+        "AT+QBLEADVDATA=05010203".to_string(),
+        "AT+QBLEADVDATA=00".to_string(),
+        format!("AT+QBLEADVDATA=1F09{}", "41".repeat(30)),
+        // More than the 31 bytes of an advertising packet.
+        format!("AT+QBLEADVDATA=0201061E09{}", "41".repeat(29)),
+    ] {
+        w.error(&bad);
+    }
+}
+
+#[test]
+fn a_scan_reports_the_worlds_peers_after_ok() {
+    let mut w = Wire::new();
+    w.ok("AT+QBLEINIT=1");
+    assert_eq!(w.send("AT+QBLESCAN?"), ["+QBLESCAN: 0", "OK"]);
+    let out = w.send("AT+QBLESCAN=1");
+    let mut expected = vec!["OK".to_string()];
+    for p in PEERS {
+        expected.push(format!(
+            "+QBLESCAN: \"{}\",{},\"{}\"",
+            p.name, p.address_type, p.address
+        ));
+    }
+    assert_eq!(out, expected);
+    // Without <timeout> the scan runs until it is stopped.
+    assert_eq!(w.send("AT+QBLESCAN?"), ["+QBLESCAN: 1", "OK"]);
+    w.ok("AT+QBLESCAN=0");
+    assert_eq!(w.send("AT+QBLESCAN?"), ["+QBLESCAN: 0", "OK"]);
+    // <timeout> is required with <scan> 2.
+    w.error("AT+QBLESCAN=2");
+    w.error("AT+QBLESCAN=2,99");
+    w.error("AT+QBLESCAN=4");
+    let out = w.send("AT+QBLESCAN=2,1000");
+    assert_eq!(out.len(), PEERS.len() + 1);
+    assert_eq!(out[0], "OK");
+    for (line, p) in out[1..].iter().zip(PEERS) {
+        assert_eq!(
+            line,
+            &format!(
+                "+QBLESCAN: \"{}\",{},\"{}\",{},\"{}\"",
+                p.name, p.address_type, p.address, p.rssi, p.adv_data
+            )
+        );
+        // The lines are those of the catalogue's grammar.
+        assert!(qblescan::WriteLine::parse(line).is_ok(), "{line}");
+    }
+    // A scan with a timeout is over once its results are out.
+    assert_eq!(w.send("AT+QBLESCAN?"), ["+QBLESCAN: 0", "OK"]);
+    // Mode 3: connectable peers only.
+    let out = w.send("AT+QBLESCAN=3");
+    let connectable = PEERS.iter().filter(|p| p.connectable).count();
+    assert!(connectable < PEERS.len());
+    assert_eq!(out.len(), connectable + 1);
+    assert!(!out.iter().any(|l| l.contains("Sim-Beacon")));
+    assert!(w.later().is_empty());
+}
+
+#[test]
+fn scan_parameters_keep_the_window_within_the_interval() {
+    let mut w = Wire::new();
+    w.ok("AT+QBLEINIT=1");
+    assert_eq!(
+        w.send("AT+QBLESCANPARAM?"),
+        ["+QBLESCANPARAM: 100,30", "OK"]
+    );
+    w.error("AT+QBLESCANPARAM=100,101");
+    w.error("AT+QBLESCANPARAM=17,17");
+    w.ok("AT+QBLESCANPARAM=200,200");
+    assert_eq!(
+        w.send("AT+QBLESCANPARAM?"),
+        ["+QBLESCANPARAM: 200,200", "OK"]
+    );
+}
+
+#[test]
+fn connecting_to_a_peer_reports_its_characteristics() {
+    let (mut c, h) = start();
+    let urcs = c.urc_channel();
+    c.send(&qbleinit::Write {
+        role: qbleinit::Role::from_wire("1").unwrap(),
+        auto_adv: None,
+    })
+    .unwrap();
+    let peer = thermometer();
+    c.send(&qbleconn::Write {
+        addr_type: qbleconn::AddrType::from_wire("0").unwrap(),
+        peer_addr: HexAddr::new(peer.address.to_ascii_uppercase()).unwrap(),
+        timeout: None,
+    })
+    .unwrap();
+    let _ = c.poll_urcs(SETTLE).unwrap();
+    let got: Vec<Urc> = urcs.try_iter().collect();
+    assert!(
+        matches!(&got[0], Urc::Qblestat(s) if s.event == stat_urc::Event::Connected),
+        "{got:?}"
+    );
+    assert!(
+        matches!(&got[1], Urc::Qbleconnparam(p) if (p.con_interval, p.timeout, p.latency) == (20, 500, 0)),
+        "{got:?}"
+    );
+    // The default MTU of a central (AT+QBLECFGMTU's 64).
+    assert!(
+        matches!(&got[2], Urc::Qblemtu(m) if m.mtu_value.get() == 64),
+        "{got:?}"
+    );
+    let infos: Vec<qbleinfo::Char> = got
+        .iter()
+        .filter_map(|u| match u {
+            Urc::Qbleinfo(i) => Some(i.char.clone()),
+            _ => None,
+        })
+        .collect();
+    let mut expected: Vec<qbleinfo::Char> = peer
+        .characteristics
+        .iter()
+        .map(|ch| qbleinfo::Char::Other(ch.uuid.into()))
+        .collect();
+    expected.push(qbleinfo::Char::Down);
+    assert_eq!(infos, expected);
+    assert_eq!(got.len(), 3 + expected.len());
+    let s = c.send(&qblestat::Execute {}).unwrap();
+    assert_eq!(s.lines[0].ble_state, qblestat::BleState::Connected);
+
+    // One connection at a time.
+    let again = c.send(&qbleconn::Write {
+        addr_type: qbleconn::AddrType::from_wire("0").unwrap(),
+        peer_addr: HexAddr::new(peer.address).unwrap(),
+        timeout: None,
+    });
+    assert!(again.is_err());
+    c.send(&qbledisconn::Write { conn_idx: None }).unwrap();
+    let _ = c.poll_urcs(SETTLE).unwrap();
+    let got: Vec<Urc> = urcs.try_iter().collect();
+    assert!(
+        matches!(&got[..], [Urc::Qblestat(s)] if s.event == stat_urc::Event::Disconnected),
+        "{got:?}"
+    );
+    let s = c.send(&qblestat::Execute {}).unwrap();
+    assert_eq!(s.lines[0].ble_state, qblestat::BleState::Disconnected);
+    assert!(c.send(&qbledisconn::Write { conn_idx: None }).is_err());
+    end(c, h);
+}
+
+#[test]
+fn a_connection_to_a_peer_that_is_not_there_never_completes() {
+    let mut w = Wire::new();
+    w.ok("AT+QBLEINIT=1");
+    // Unknown address, wrong address type, a non-connectable beacon.
+    for cmd in [
+        "AT+QBLECONN=0,\"0a0b0c0d0e0f\",1000",
+        "AT+QBLECONN=1,\"58d391010203\"",
+        "AT+QBLECONN=1,\"d1e2f3a4b5c6\"",
+    ] {
+        w.ok(cmd);
+        assert!(w.later().is_empty(), "{cmd}");
+        assert_eq!(w.stat(), "+QBLESTAT: \"INIT\"");
+    }
+    w.error("AT+QBLECONN=2,\"58d391010203\"");
+    w.error("AT+QBLECONN=0,\"58d39101020\"");
+    w.error("AT+QBLECONN=0,\"58d391010203\",999");
+    // Nothing to disconnect or to talk to.
+    w.error("AT+QBLEDISCONN");
+    w.error("AT+QBLEDISCONN=0");
+    w.error("AT+QBLEGATTCRD=0,\"2a19\"");
+    w.error("AT+QBLEGATTCWRREQ=0,\"fff3\",\"x\"");
+    w.error("AT+QBLEGATTCNTFCFG=0,\"2a19\",1");
+    w.error("AT+QBLECONNPARAM?");
+    w.error("AT+QBLECONNPARAM=0,20,500,0");
+}
+
+#[test]
+fn a_central_reads_and_writes_the_peers_characteristics() {
+    let mut w = Wire::new();
+    let urcs = w.connected(0, "58D391010203");
+    assert_eq!(urcs[0], "+QBLESTAT: \"CONNECTED\"");
+    assert_eq!(urcs.last().unwrap(), "+QBLEINFO: \"DOWN\"");
+    // A read answers OK, then the value.
+    assert_eq!(w.send("AT+QBLEGATTCRD=0,\"2A19\""), ["OK", "87"]);
+    assert_eq!(w.send("AT+QBLEGATTCRD=0,\"fff3\""), ["OK", "interval=10"]);
+    // A write request changes the value; fff3 takes no write command.
+    w.ok("AT+QBLEGATTCWRREQ=0,\"FFF3\",\"interval=5\"");
+    assert_eq!(w.send("AT+QBLEGATTCRD=0,\"fff3\""), ["OK", "interval=5"]);
+    w.error("AT+QBLEGATTCWRCMD=0,\"fff3\",\"interval=1\"");
+    // <hex_length> is the number of bytes the hex digits stand for.
+    w.ok("AT+QBLEGATTCWRREQ=0,\"fff3\",3,\"414243\"");
+    assert_eq!(w.send("AT+QBLEGATTCRD=0,\"fff3\""), ["OK", "ABC"]);
+    w.error("AT+QBLEGATTCWRREQ=0,\"fff3\",6,\"414243\"");
+    w.error("AT+QBLEGATTCWRREQ=0,\"fff3\",2,\"41424\"");
+    // Non-printable values read back as hex digits.
+    w.ok("AT+QBLEGATTCWRREQ=0,\"fff3\",2,\"00FF\"");
+    assert_eq!(w.send("AT+QBLEGATTCRD=0,\"fff3\""), ["OK", "00FF"]);
+    // Unknown characteristics, properties the characteristic lacks.
+    w.error("AT+QBLEGATTCRD=0,\"abcd\"");
+    w.error("AT+QBLEGATTCWRREQ=0,\"2a19\",\"1\"");
+    w.error("AT+QBLEGATTCNTFCFG=0,\"fff3\",1");
+    w.ok("AT+QBLEGATTCNTFCFG=0,\"2a19\",1");
+    w.ok("AT+QBLEGATTCNTFCFG=0,\"2A19\",0");
+    w.error("AT+QBLEGATTCNTFCFG=0,\"2a19\",2");
+    w.error("AT+QBLEGATTCRD=1,\"2a19\"");
+    // Data longer than MTU-3 (61 bytes at the default MTU 64).
+    w.ok(&format!(
+        "AT+QBLEGATTCWRREQ=0,\"fff3\",\"{}\"",
+        "x".repeat(61)
+    ));
+    w.error(&format!(
+        "AT+QBLEGATTCWRREQ=0,\"fff3\",\"{}\"",
+        "x".repeat(62)
+    ));
+    assert!(w.later().is_empty());
+    // Transparent mode has no data path in the simulator.
+    w.error("AT+QBLETRANMODE=\"fff3\"");
+    w.error("AT+QBLETRANMODE=\"fff3\",1");
+}
+
+#[test]
+fn the_mtu_is_exchanged_once_per_connection() {
+    let mut w = Wire::new();
+    w.ok("AT+QBLEINIT=1");
+    assert_eq!(w.send("AT+QBLECFGMTU?"), ["+QBLECFGMTU: 64", "OK"]);
+    w.error("AT+QBLECFGMTU=63");
+    w.error("AT+QBLECFGMTU=513");
+    // Before a connection: the value for the next MTU exchange.
+    w.ok("AT+QBLECFGMTU=100");
+    w.ok("AT+QBLECFGMTU=128");
+    assert_eq!(w.send("AT+QBLECFGMTU?"), ["+QBLECFGMTU: 128", "OK"]);
+    let urcs = w.events("AT+QBLECONN=0,\"58d391010203\"");
+    assert!(urcs.contains(&"+QBLEMTU: 128".to_string()), "{urcs:?}");
+    // During the connection: once, limited by the peer's MTU (247).
+    assert_eq!(w.events("AT+QBLECFGMTU=512"), ["+QBLEMTU: 247"]);
+    w.error("AT+QBLECFGMTU=100");
+    assert_eq!(w.send("AT+QBLECFGMTU?"), ["+QBLECFGMTU: 512", "OK"]);
+    w.ok(&format!(
+        "AT+QBLEGATTCWRREQ=0,\"fff3\",\"{}\"",
+        "x".repeat(244)
+    ));
+    w.error(&format!(
+        "AT+QBLEGATTCWRREQ=0,\"fff3\",\"{}\"",
+        "x".repeat(245)
+    ));
+    // A new connection may exchange it again.
+    assert_eq!(
+        w.events("AT+QBLEDISCONN=0"),
+        ["+QBLESTAT: \"DISCONNECTED\""]
+    );
+    let urcs = w.events("AT+QBLECONN=1,\"C0FFEE123456\",5000");
+    assert!(urcs.contains(&"+QBLEMTU: 512".to_string()), "{urcs:?}");
+    assert_eq!(w.events("AT+QBLECFGMTU=200"), ["+QBLEMTU: 200"]);
+    assert!(w.later().is_empty());
+}
+
+#[test]
+fn connection_parameters_follow_the_manuals_rule() {
+    let mut w = Wire::new();
+    w.connected(0, "58d391010203");
+    assert_eq!(
+        w.send("AT+QBLECONNPARAM?"),
+        ["+QBLECONNPARAM: 0,20,500,0", "OK"]
+    );
+    // <con_interval> × <latency> must be less than <timeout>.
+    w.error("AT+QBLECONNPARAM=0,100,500,5");
+    w.error("AT+QBLECONNPARAM=0,100,500,6");
+    w.error("AT+QBLECONNPARAM=1,100,500,0");
+    w.error("AT+QBLECONNPARAM=0,5,500,0");
+    assert_eq!(
+        w.events("AT+QBLECONNPARAM=0,100,500,4"),
+        ["+QBLECONNPARAM: 0,100,500,4"]
+    );
+    assert_eq!(
+        w.send("AT+QBLECONNPARAM?"),
+        ["+QBLECONNPARAM: 0,100,500,4", "OK"]
+    );
+}
+
+#[test]
+fn a_uart_peer_notifies_what_it_is_sent_once_subscribed() {
+    let (mut c, h) = start();
+    let urcs = c.urc_channel();
+    for cmd in ["AT+QBLEINIT=1", "AT+QBLECONN=1,\"c0ffee123456\""] {
+        let cmd = AnyCommand::parse(cmd).unwrap();
+        match cmd {
+            AnyCommand::QbleinitWrite(x) => {
+                c.send(&x).unwrap();
+            }
+            AnyCommand::QbleconnWrite(x) => {
+                c.send(&x).unwrap();
+            }
+            _ => unreachable!(),
+        }
+    }
+    let _ = c.poll_urcs(SETTLE).unwrap();
+    let _: Vec<Urc> = urcs.try_iter().collect();
+    let write =
+        |data: &str, hex_length: Option<i64>| fcm242d::generated::commands::qblegattcwrcmd::Write {
+            conn_idx: Int::new(0).unwrap(),
+            uuid: Uuid::new(UART_RX).unwrap(),
+            hex_length,
+            data: Text::new(data).unwrap(),
+        };
+    // Not subscribed yet: the peer keeps quiet.
+    c.send(&write("hello", None)).unwrap();
+    let _ = c.poll_urcs(SETTLE).unwrap();
+    assert_eq!(urcs.try_iter().count(), 0);
+    c.send(&fcm242d::generated::commands::qblegattcntfcfg::Write {
+        conn_idx: Int::new(0).unwrap(),
+        uuid: Uuid::new(UART_TX.to_ascii_uppercase()).unwrap(),
+        enable: fcm242d::generated::commands::qblegattcntfcfg::Enable::from_wire("1").unwrap(),
+    })
+    .unwrap();
+    c.send(&write("hello, peer", None)).unwrap();
+    c.send(&write("48690A", Some(3))).unwrap();
+    let _ = c.poll_urcs(SETTLE).unwrap();
+    let got: Vec<Urc> = urcs.try_iter().collect();
+    let received: Vec<(String, Vec<u8>)> = got
+        .iter()
+        .filter_map(|u| match u {
+            Urc::Qblerecv(r) => Some((r.uuid.as_str().to_string(), r.data.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        received,
+        [
+            (UART_TX.to_string(), b"hello, peer".to_vec()),
+            // "Hi\n" is not printable: it is printed as hex digits.
+            (UART_TX.to_string(), b"48690A".to_vec()),
+        ]
+    );
+    let r = c
+        .send(&fcm242d::generated::commands::qblegattcrd::Write {
+            conn_idx: Int::new(0).unwrap(),
+            uuid: Uuid::new("2a29").unwrap(),
+        })
+        .unwrap();
+    assert_eq!(r.result, Final::Ok);
+    end(c, h);
+}
+
+#[test]
+fn the_uart_echo_is_exact_on_the_wire() {
+    let mut w = Wire::new();
+    w.connected(1, "c0ffee123456");
+    w.ok(&format!("AT+QBLEGATTCNTFCFG=0,\"{UART_TX}\",1"));
+    let cmd = format!("AT+QBLEGATTCWRREQ=0,\"{UART_RX}\",\"from host\"\r");
+    let mut out = w.m.input(cmd.as_bytes(), w.now);
+    out.extend(w.m.poll(w.now));
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        format!("\r\nOK\r\n\r\n+QBLERECV: 0,\"{UART_TX}\",9\r\nfrom host\r\n")
+    );
+    assert_eq!(
+        w.send(&format!("AT+QBLEGATTCRD=0,\"{UART_TX}\"")),
+        ["OK", "ready"]
+    );
+    // RX cannot be read.
+    w.error(&format!("AT+QBLEGATTCRD=0,\"{UART_RX}\""));
+}
+
+/// Runs BLE commands on a state directly (for the peripheral side, whose
+/// central — a phone — acts through the group's hooks).
+fn run(state: &mut State, cmd: &str) -> Vec<String> {
+    let world = World::default();
+    let cmd = AnyCommand::parse(cmd).unwrap();
+    let reply = handle(&cmd, state, &world).unwrap();
+    let mut out = lines_of(&reply.render());
+    for (_, urc) in &reply.urcs {
+        out.extend(lines_of(urc.as_bytes()));
+    }
+    out
+}
+
+fn peripheral(state: &mut State, init: &str) {
+    for cmd in [
+        init,
+        "AT+QBLEGATTSSRV=\"FFF1\"",
+        "AT+QBLEGATTSCHAR=\"FFF2\"",
+        "AT+QBLEGATTSCHAR=\"FFF3\",01",
+        "AT+QBLEGATTSSRVDONE",
+        "AT+QBLEADVSTART",
+    ] {
+        assert_eq!(run(state, cmd), ["OK"], "{cmd}");
+    }
+}
+
+#[test]
+fn a_phone_connects_to_the_peripheral_and_exchanges_data() {
+    let mut s = State::default();
+    peripheral(&mut s, "AT+QBLEINIT=2,1");
+    // Not connected yet: nothing to notify.
+    assert_eq!(run(&mut s, "AT+QBLEGATTSNTFY=0,\"FFF2\",\"x\""), ["ERROR"]);
+    assert_eq!(
+        central_connects(&mut s, DEFAULT_PERIPHERAL_MTU).unwrap(),
+        ["+QBLESTAT: \"CONNECTED\"", "+QBLEMTU: 23"]
+    );
+    assert!(central_connects(&mut s, 23).is_none());
+    assert_eq!(
+        run(&mut s, "AT+QBLESTAT"),
+        ["+QBLESTAT: \"CONNECTED\"", "OK"]
+    );
+    assert_eq!(run(&mut s, "AT+QBLEADVSTART?"), ["+QBLEADVSTART: 0", "OK"]);
+    assert_eq!(run(&mut s, "AT+QBLEADVSTART"), ["ERROR"]);
+    // The phone writes; the module reports it with the data after the line.
+    assert_eq!(
+        central_writes(&s, "FFF2", b"from phone").unwrap(),
+        "+QBLERECV: 0,\"fff2\",10\r\nfrom phone"
+    );
+    assert!(central_writes(&s, "FFF9", b"x").is_none());
+    assert!(central_writes(&s, "FFF2", &[b'x'; 21]).is_none());
+    // Notifications: only on a Notify characteristic, at most MTU-3 bytes.
+    assert_eq!(
+        run(&mut s, "AT+QBLEGATTSNTFY=0,\"FFF2\",\"123456789\""),
+        ["OK"]
+    );
+    assert_eq!(
+        s.ble.last_notification,
+        Some(("fff2".to_string(), b"123456789".to_vec()))
+    );
+    assert_eq!(
+        run(&mut s, "AT+QBLEGATTSNTFY=0,\"fff2\",3,\"123456\""),
+        ["OK"]
+    );
+    assert_eq!(
+        s.ble.last_notification,
+        Some(("fff2".to_string(), vec![0x12, 0x34, 0x56]))
+    );
+    assert_eq!(run(&mut s, "AT+QBLEGATTSNTFY=0,\"FFF3\",\"x\""), ["ERROR"]);
+    assert_eq!(run(&mut s, "AT+QBLEGATTSNTFY=0,\"FFF9\",\"x\""), ["ERROR"]);
+    let longest = format!("AT+QBLEGATTSNTFY=0,\"FFF2\",\"{}\"", "y".repeat(20));
+    assert_eq!(run(&mut s, &longest), ["OK"]);
+    let too_long = format!("AT+QBLEGATTSNTFY=0,\"FFF2\",\"{}\"", "y".repeat(21));
+    assert_eq!(run(&mut s, &too_long), ["ERROR"]);
+    assert_eq!(run(&mut s, "AT+QBLETRANMODE=\"FFF2\",1"), ["ERROR"]);
+    // Central-side commands are not the peripheral's.
+    assert_eq!(run(&mut s, "AT+QBLEGATTCRD=0,\"FFF2\""), ["ERROR"]);
+    // With auto advertising, a disconnection restarts advertising.
+    assert_eq!(
+        central_disconnects(&mut s).unwrap(),
+        ["+QBLESTAT: \"DISCONNECTED\""]
+    );
+    assert!(central_disconnects(&mut s).is_none());
+    assert_eq!(
+        run(&mut s, "AT+QBLESTAT"),
+        ["+QBLESTAT: \"ADVERTISING\"", "OK"]
+    );
+    // The module may end the connection itself.
+    central_connects(&mut s, 185).unwrap();
+    assert_eq!(
+        run(&mut s, "AT+QBLEDISCONN"),
+        ["OK", "+QBLESTAT: \"DISCONNECTED\""]
+    );
+    assert_eq!(run(&mut s, "AT+QBLEADVSTART?"), ["+QBLEADVSTART: 1", "OK"]);
+}
+
+#[test]
+fn without_auto_advertising_a_disconnected_peripheral_stays_quiet() {
+    let mut s = State::default();
+    peripheral(&mut s, "AT+QBLEINIT=2,0");
+    central_connects(&mut s, 247).unwrap();
+    central_disconnects(&mut s).unwrap();
+    assert_eq!(
+        run(&mut s, "AT+QBLESTAT"),
+        ["+QBLESTAT: \"DISCONNECTED\"", "OK"]
+    );
+    assert_eq!(run(&mut s, "AT+QBLEADVSTART?"), ["+QBLEADVSTART: 0", "OK"]);
+    assert_eq!(run(&mut s, "AT+QBLEADVSTART"), ["OK"]);
+    assert_eq!(
+        run(&mut s, "AT+QBLESTAT"),
+        ["+QBLESTAT: \"ADVERTISING\"", "OK"]
+    );
+    // A phone that is not connected cannot write or disconnect.
+    assert!(central_writes(&s, "FFF2", b"x").is_none());
+    // Role 0 de-initialises; a central cannot be connected to.
+    assert_eq!(run(&mut s, "AT+QBLEINIT=0"), ["OK"]);
+    assert!(central_connects(&mut s, 23).is_none());
+    assert_eq!(run(&mut s, "AT+QBLESTAT"), ["+QBLESTAT: \"NOINIT\"", "OK"]);
+}
+
+#[test]
+fn de_initialising_drops_the_connection() {
+    let mut w = Wire::new();
+    w.connected(0, "58d391010203");
+    assert_eq!(w.events("AT+QBLEINIT=0"), ["+QBLESTAT: \"DISCONNECTED\""]);
+    assert_eq!(w.stat(), "+QBLESTAT: \"NOINIT\"");
+    w.error("AT+QBLEGATTCRD=0,\"2a19\"");
+}
+
+/// Replaces `${name}` placeholders with the scenario's values.
+fn substitute(text: &str, values: &std::collections::BTreeMap<String, String>) -> String {
+    let mut out = text.to_string();
+    for (k, v) in values {
+        out = out.replace(&format!("${{{k}}}"), v);
+    }
+    out
+}
+
+#[test]
+fn the_manuals_peripheral_example_runs() {
+    let catalog = fcm242d_sim::catalog::catalog();
+    let scenario = &catalog
+        .scenarios()
+        .find(|(_, e)| e.value.name == "ble_peripheral_setup")
+        .unwrap()
+        .1
+        .value;
+    let world = World::default();
+    let mut values = scenario.placeholders.clone();
+    // The address is the world's (the manual's module had its own).
+    values.insert("ble_addr".into(), world.ble_address.clone());
+    let mut w = Wire::new();
+    let mut pending: Vec<String> = Vec::new();
+    let mut sent = 0;
+    for step in &scenario.steps {
+        if let Some(send) = &step.send {
+            assert!(pending.is_empty(), "unmatched output {pending:?}");
+            pending = w.send(&substitute(send, &values));
+            sent += 1;
+        } else if let Some(expect) = &step.expect {
+            assert!(!pending.is_empty(), "expected `{expect}`, got nothing");
+            assert_eq!(pending.remove(0), substitute(expect, &values));
+        } else {
+            assert!(step.expect_urc.is_none() && step.expect_data.is_none());
+        }
+    }
+    assert!(pending.is_empty(), "{pending:?}");
+    assert_eq!(sent, 8);
+    // The module advertises under the example's name.
+    assert_eq!(w.stat(), "+QBLESTAT: \"ADVERTISING\"");
+    assert_eq!(
+        w.send("AT+QBLENAME?"),
+        [
+            format!("+QBLENAME: \"{}\"", values["ble_name"]),
+            "OK".into()
+        ]
+    );
+    assert!(w.later().is_empty());
+}
+
+#[test]
+fn the_manuals_data_examples_run_with_a_simulated_phone() {
+    // ble_send_data_to_module and ble_send_data_to_nrf_connect need a phone
+    // connected to the advertising module: the group's hooks stand in for it.
+    let catalog = fcm242d_sim::catalog::catalog();
+    let mut s = State::default();
+    for cmd in [
+        "AT+QBLEINIT=2,1",
+        "AT+QBLEADVPARAM=150,150",
+        "AT+QBLENAME=\"QuecFGM842D\"",
+        "AT+QBLEGATTSSRV=\"FFF1\"",
+        "AT+QBLEGATTSCHAR=\"FFF2\"",
+        "AT+QBLEGATTSSRVDONE",
+        "AT+QBLEADVSTART",
+    ] {
+        assert_eq!(run(&mut s, cmd), ["OK"], "{cmd}");
+    }
+    central_connects(&mut s, 247).unwrap();
+    for name in ["ble_send_data_to_module", "ble_send_data_to_nrf_connect"] {
+        let scenario = &catalog
+            .scenarios()
+            .find(|(_, e)| e.value.name == name)
+            .unwrap()
+            .1
+            .value;
+        let mut pending: Vec<String> = Vec::new();
+        for step in &scenario.steps {
+            if let Some(send) = &step.send {
+                assert!(pending.is_empty(), "{name}: {pending:?}");
+                pending = run(&mut s, send);
+            } else if let Some(expect) = &step.expect {
+                assert_eq!(pending.remove(0), *expect, "{name}");
+            } else if let Some(urc) = &step.expect_urc {
+                // The phone sends "from phone" to the characteristic FFF2.
+                let got = central_writes(&s, "FFF2", b"from phone").unwrap();
+                pending = lines_of(got.as_bytes());
+                assert_eq!(pending.remove(0), *urc, "{name}");
+            } else if let Some(data) = &step.expect_data {
+                assert_eq!(pending.remove(0), *data, "{name}");
+            }
+        }
+        assert!(pending.is_empty(), "{name}: {pending:?}");
+    }
+}
