@@ -296,6 +296,21 @@ pub enum ResponseTime {
     },
 }
 
+impl ResponseTime {
+    /// The manual's own words for the limit.
+    pub fn text(&self) -> &str {
+        match self {
+            ResponseTime::Fixed { text, .. }
+            | ResponseTime::Conditional { text, .. }
+            | ResponseTime::Param { text, .. }
+            | ResponseTime::Config { text, .. }
+            | ResponseTime::Network { text, .. }
+            | ResponseTime::NetworkPlusParam { text, .. }
+            | ResponseTime::NotGiven { text } => text,
+        }
+    }
+}
+
 /// One case of a conditional time limit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -145,15 +145,7 @@ fn erratum_target(e: &ExportErratum) -> String {
 }
 
 fn time_text(t: &ResponseTime) -> String {
-    let text = match t {
-        ResponseTime::Fixed { text, .. }
-        | ResponseTime::Conditional { text, .. }
-        | ResponseTime::Param { text, .. }
-        | ResponseTime::Config { text, .. }
-        | ResponseTime::Network { text, .. }
-        | ResponseTime::NetworkPlusParam { text, .. }
-        | ResponseTime::NotGiven { text } => text,
-    };
+    let text = t.text();
     let detail = match t {
         ResponseTime::Fixed { ms, .. } => format!("fixed, {ms} ms"),
         ResponseTime::Conditional { cases, .. } => cases

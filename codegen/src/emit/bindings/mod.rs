@@ -357,15 +357,7 @@ fn form_doc(cmd: &Command, form: &FormPlan<'_>) -> String {
     }
     d.push_str(&format!(
         "\n\nMaximum response time: {}",
-        match &cmd.max_response_time {
-            ResponseTime::Fixed { text, .. }
-            | ResponseTime::Conditional { text, .. }
-            | ResponseTime::Param { text, .. }
-            | ResponseTime::Config { text, .. }
-            | ResponseTime::Network { text, .. }
-            | ResponseTime::NetworkPlusParam { text, .. }
-            | ResponseTime::NotGiven { text } => text,
-        }
+        cmd.max_response_time.text()
     ));
     d
 }
