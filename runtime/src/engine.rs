@@ -20,6 +20,7 @@
 use alloc::collections::VecDeque;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
+use core::cell::RefCell;
 
 use crate::command::{AfterConnect, AtCommand, Line, Prompt};
 use crate::framer::{DataOracle, Follow, Frame, Framer};
@@ -132,9 +133,34 @@ fn is_line_of<C: AtCommand>(line: &str) -> bool {
     <C::Line as Line>::parse(line).is_ok()
 }
 
+/// How the oracle classified a line, kept so the engine does not parse the
+/// same line again when it handles it (each parse is a full pest match).
+#[derive(Debug, Clone)]
+struct Classified {
+    text: String,
+    is_line: Option<bool>,
+    urc: Option<Option<Result<Urc, DecodeError>>>,
+}
+
 /// Decides which lines announce data, from the pending command and the URCs.
 struct Oracle<'a> {
     pending: Option<&'a Pending>,
+    memo: &'a RefCell<VecDeque<Classified>>,
+}
+
+impl Oracle<'_> {
+    fn remember(
+        &self,
+        text: &str,
+        is_line: Option<bool>,
+        urc: Option<Option<Result<Urc, DecodeError>>>,
+    ) {
+        self.memo.borrow_mut().push_back(Classified {
+            text: text.to_string(),
+            is_line,
+            urc,
+        });
+    }
 }
 
 impl DataOracle for Oracle<'_> {
@@ -162,19 +188,24 @@ impl DataOracle for Oracle<'_> {
                 };
             }
             if (p.is_line)(text) {
+                self.remember(text, Some(true), None);
                 return match (p.data_length_of)(text) {
                     Some(n) => Follow::Data(n),
                     None => Follow::Lines,
                 };
             }
         }
-        match Urc::parse(text) {
+        let is_line = self.pending.map(|_| false);
+        let urc = Urc::parse(text);
+        let follow = match &urc {
             Some(Ok(u)) => match u.data_length() {
                 Some(n) => Follow::Data(n),
                 None => Follow::Lines,
             },
             _ => Follow::Lines,
-        }
+        };
+        self.remember(text, is_line, Some(urc));
+        follow
     }
 }
 
@@ -187,6 +218,8 @@ pub struct Engine {
     urc_awaiting_data: Option<Urc>,
     /// Whether the pending command's `CONNECT` announced data that is still awaited.
     events: VecDeque<Event>,
+    /// The oracle's classification of the lines of the current `feed`.
+    memo: RefCell<VecDeque<Classified>>,
 }
 
 impl Default for Engine {
@@ -203,6 +236,7 @@ impl Engine {
             pending: None,
             urc_awaiting_data: None,
             events: VecDeque::new(),
+            memo: RefCell::new(VecDeque::new()),
         }
     }
 
@@ -249,12 +283,25 @@ impl Engine {
         {
             let oracle = Oracle {
                 pending: self.pending.as_ref(),
+                memo: &self.memo,
             };
             self.framer.feed(bytes, &oracle, &mut |f| frames.push(f));
         }
         for f in frames {
             self.handle(f);
         }
+        self.memo.borrow_mut().clear();
+    }
+
+    /// The oracle's classification of `text`, if it made one in this `feed`.
+    fn recall(&self, text: &str) -> Option<Classified> {
+        let mut memo = self.memo.borrow_mut();
+        while let Some(c) = memo.pop_front() {
+            if c.text == text {
+                return Some(c);
+            }
+        }
+        None
     }
 
     /// The next event, if any.
@@ -318,13 +365,22 @@ impl Engine {
             self.final_result(f, text);
             return;
         }
+        let known = self.recall(&text);
         if let Some(p) = &self.pending {
-            if (p.is_line)(&text) {
+            let is_line = match known.as_ref().and_then(|c| c.is_line) {
+                Some(v) => v,
+                None => (p.is_line)(&text),
+            };
+            if is_line {
                 self.events.push_back(Event::Line(text));
                 return;
             }
         }
-        match Urc::parse(&text) {
+        let urc = match known.and_then(|c| c.urc) {
+            Some(u) => u,
+            None => Urc::parse(&text),
+        };
+        match urc {
             Some(Ok(u)) if u.data_length().is_some() => self.urc_awaiting_data = Some(u),
             Some(Ok(u)) => self.events.push_back(Event::Urc(u)),
             Some(Err(error)) if self.pending.is_none() => {
