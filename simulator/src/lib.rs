@@ -9,7 +9,8 @@
 //! Status: the general, Wi-Fi, BLE, TCP/UDP (real sockets on loopback),
 //! file-system and network (PING/DNS/NTP) groups are modelled; SSL, MQTT and
 //! HTTP(S) are not yet, and their commands are answered with `ERROR` (or
-//! `+CME ERROR`); transparent mode is not modelled yet.
+//! `+CME ERROR`). Transparent mode is modelled for TCP/UDP client sockets
+//! (QIOPEN access mode 2, QISWTMD, `+++` with guard times, ATO, NO CARRIER).
 
 pub mod catalog;
 pub mod groups;

@@ -45,7 +45,7 @@ fn main() -> ExitCode {
     eprint!("{}", world.banner());
     eprintln!(
         "  modelled: general, Wi-Fi, BLE, TCP/UDP, file system, PING/DNS/NTP; \
-         not yet: SSL, MQTT, HTTP(S), transparent mode (their commands answer ERROR)"
+         transparent mode for TCP/UDP clients; not yet: SSL, MQTT, HTTP(S) (their commands answer ERROR)"
     );
     let result = match tcp {
         Some(addr) => match TcpListener::bind(&addr) {

@@ -35,6 +35,17 @@ enum Mode {
         data: Vec<u8>,
         skip_lf: bool,
     },
+    /// Transparent mode with the socket `Net::transparent` names: host bytes
+    /// go to the socket.
+    /// `held`: `+` bytes kept back because they may be the start of a
+    /// guarded `+++`; `last_input`: when the host last sent a byte (the
+    /// silence before and after `+++` is measured from it); `skip_lf`: as
+    /// for a payload, the LF of the command line that entered the mode.
+    Transparent {
+        held: usize,
+        last_input: Instant,
+        skip_lf: bool,
+    },
 }
 
 /// A scheduled output (a URC printed later).
@@ -69,10 +80,7 @@ impl Module {
         Module {
             world,
             state: State::default(),
-            mode: Mode::Command {
-                line: Vec::new(),
-                overflow: false,
-            },
+            mode: command_mode(),
             scheduled: Vec::new(),
             net: Net::default(),
         }
@@ -86,22 +94,56 @@ impl Module {
     /// Bytes from the host; returns what the module writes back at once.
     pub fn input(&mut self, bytes: &[u8], now: Instant) -> Vec<u8> {
         let mut out = Vec::new();
+        let mut to_socket = Vec::new();
         for &b in bytes {
-            self.byte(b, now, &mut out);
+            self.byte(b, now, &mut out, &mut to_socket);
+        }
+        groups::tcpip::transparent_send(&mut self.state, &mut self.net, &to_socket);
+        out
+    }
+
+    /// Output that is due at `now`: scheduled URCs, then what the network
+    /// caused. In transparent mode: the end of a guarded `+++`, and the
+    /// socket's data (URCs wait until command mode).
+    pub fn poll(&mut self, now: Instant) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.guard(now, &mut out);
+        if !matches!(self.mode, Mode::Transparent { .. }) {
+            self.scheduled.sort_by_key(|d| d.at);
+            while self.scheduled.first().is_some_and(|d| d.at <= now) {
+                let d = self.scheduled.remove(0);
+                out.extend_from_slice(&d.bytes);
+            }
+        }
+        out.extend(groups::tcpip::poll(&mut self.state, &mut self.net, now));
+        if matches!(self.mode, Mode::Transparent { .. }) && self.net.transparent.is_none() {
+            // The connection ended (`NO CARRIER` is in `out`).
+            self.mode = command_mode();
         }
         out
     }
 
-    /// Output that is due at `now`: scheduled URCs, then what the network caused.
-    pub fn poll(&mut self, now: Instant) -> Vec<u8> {
-        let mut out = Vec::new();
-        self.scheduled.sort_by_key(|d| d.at);
-        while self.scheduled.first().is_some_and(|d| d.at <= now) {
-            let d = self.scheduled.remove(0);
-            out.extend_from_slice(&d.bytes);
+    /// In transparent mode, once the guard time passed since the host's last
+    /// byte: a held `+++` leaves the mode with `OK`; fewer held `+` are data.
+    fn guard(&mut self, now: Instant, out: &mut Vec<u8>) {
+        let guard = Duration::from_millis(self.world.guard_time_ms);
+        let Mode::Transparent {
+            held, last_input, ..
+        } = &mut self.mode
+        else {
+            return;
+        };
+        if *held == 0 || now.saturating_duration_since(*last_input) < guard {
+            return;
         }
-        out.extend(groups::tcpip::poll(&mut self.state, &mut self.net, now));
-        out
+        if *held == 3 {
+            self.mode = command_mode();
+            self.net.transparent = None;
+            out.extend_from_slice(b"\r\nOK\r\n");
+        } else {
+            let data = vec![b'+'; std::mem::take(held)];
+            groups::tcpip::transparent_send(&mut self.state, &mut self.net, &data);
+        }
     }
 
     /// When the next scheduled output is due.
@@ -109,8 +151,31 @@ impl Module {
         self.scheduled.iter().map(|d| d.at).min()
     }
 
-    fn byte(&mut self, b: u8, now: Instant, out: &mut Vec<u8>) {
+    fn byte(&mut self, b: u8, now: Instant, out: &mut Vec<u8>, to_socket: &mut Vec<u8>) {
+        let guard = Duration::from_millis(self.world.guard_time_ms);
         match &mut self.mode {
+            Mode::Transparent {
+                held,
+                last_input,
+                skip_lf,
+            } => {
+                let silent = now.saturating_duration_since(*last_input) >= guard;
+                *last_input = now;
+                if std::mem::take(skip_lf) && b == b'\n' {
+                    return;
+                }
+                if b == b'+' && *held > 0 && *held < 3 {
+                    *held += 1;
+                    return;
+                }
+                // Anything else shows that the held `+` were data.
+                to_socket.extend(std::iter::repeat_n(b'+', std::mem::take(held)));
+                if b == b'+' && silent {
+                    *held = 1;
+                } else {
+                    to_socket.push(b);
+                }
+            }
             Mode::Command { line, overflow } => {
                 if self.state.general.echo {
                     out.push(b);
@@ -155,13 +220,7 @@ impl Module {
                         .then(|| Payload::Data(std::mem::take(data)))
                 };
                 if let Some(payload) = done {
-                    let mode = std::mem::replace(
-                        &mut self.mode,
-                        Mode::Command {
-                            line: Vec::new(),
-                            overflow: false,
-                        },
-                    );
+                    let mode = std::mem::replace(&mut self.mode, command_mode());
                     if let Mode::Payload { request, .. } = mode {
                         let reply = (request.then)(&mut self.state, payload);
                         self.emit(reply, now, out);
@@ -215,6 +274,14 @@ impl Module {
             return;
         }
         self.emit(reply, now, out);
+        if self.net.transparent.is_some() {
+            // The command answered `CONNECT`: the UART now belongs to the socket.
+            self.mode = Mode::Transparent {
+                held: 0,
+                last_input: now,
+                skip_lf: true,
+            };
+        }
     }
 
     fn reply(&mut self, line: &str) -> Reply {
@@ -240,6 +307,14 @@ impl Module {
     /// Schedules a URC line after `delay` (fault injection, tests).
     pub fn inject_urc(&mut self, line: &str, now: Instant, delay: Duration) {
         self.schedule(now + delay, format!("\r\n{line}\r\n").into_bytes());
+    }
+}
+
+/// Reading command lines, with an empty line.
+fn command_mode() -> Mode {
+    Mode::Command {
+        line: Vec::new(),
+        overflow: false,
     }
 }
 

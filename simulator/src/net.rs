@@ -35,4 +35,10 @@ pub struct Net {
     /// service whose peer closed it keeps its entry in the state (it is
     /// "closing") but has no link any more.
     pub sockets: BTreeMap<i64, Link>,
+    /// The socket the UART is in transparent mode with. A command that
+    /// answers `CONNECT` sets it (the module then switches its UART);
+    /// [`crate::groups::tcpip::poll`] clears it when the connection ends.
+    pub transparent: Option<i64>,
+    /// The socket that was last in transparent mode, for `ATO`.
+    pub last_transparent: Option<i64>,
 }

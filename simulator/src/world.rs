@@ -54,6 +54,10 @@ pub struct World {
     pub access_points: Vec<AccessPoint>,
     /// Host names the DNS resolves.
     pub hosts: Vec<Host>,
+    /// The silence (ms) that must precede and follow `+++` for it to leave
+    /// transparent mode. The manual gives none; 1 s is the usual guard time
+    /// of Quectel modules.
+    pub guard_time_ms: u64,
 }
 
 impl Default for World {
@@ -98,6 +102,7 @@ impl Default for World {
                     addresses: vec!["127.0.0.1".into()],
                 },
             ],
+            guard_time_ms: 1000,
         }
     }
 }

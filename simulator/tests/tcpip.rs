@@ -403,12 +403,7 @@ fn tcp_client_in_direct_push_mode_and_switching_modes() {
     assert_eq!(sim.send(3, b"kept").unwrap(), Final::SendOk);
     sim.recv_buffer(3);
     assert_eq!(sim.read_exactly(3, 4), b"kept");
-    // Transparent mode is not modelled.
-    assert!(refused(sim.client.send(&qiswtmd::Write {
-        connect_id: cid(3),
-        access_mode: qiswtmd::AccessMode::TransparentTransmissionMode,
-    })));
-    assert_eq!(sim.last_error().0, TcpipCode::OperationNotSupported);
+    // Switching to transparent mode is covered by tests/transparent.rs.
     sim.close(3).unwrap();
     server.join().unwrap();
 }
@@ -851,15 +846,14 @@ fn the_catalogue_rules_and_other_refusals() {
         ))
     ))));
     assert_eq!(sim.last_error().0, TcpipCode::InvalidParameters);
-    // Transparent mode is not modelled: a client asking for it is refused,
-    // and ATO finds no connection.
-    let (port, _) = echo_server(true);
+    // A transparent open that cannot connect is refused at once, and ATO
+    // then finds no connection.
     assert!(refused(sim.client.send(&tcp(
         0,
-        port,
+        free_port(),
         qiopen::AccessMode::TransparentTransmissionMode
     ))));
-    assert_eq!(sim.last_error().0, TcpipCode::OperationNotSupported);
+    assert_eq!(sim.last_error().0, TcpipCode::SocketConnectFailed);
     assert!(matches!(
         sim.client.send(&ato::Execute {}),
         Err(Error::NoCarrier)
@@ -1003,7 +997,7 @@ fn the_wire_format_of_send_read_and_push() {
 }
 
 #[test]
-fn esc_cancels_a_send_and_transparent_mode_is_refused() {
+fn esc_cancels_a_send_and_over_long_payloads_are_refused() {
     let (mut m, server) = wired(0);
     assert_eq!(m.input(b"AT+QISEND=0\r", Instant::now()), b"\r\n> ");
     assert_eq!(m.input(b"never\x1b", Instant::now()), b"\r\nERROR\r\n");
@@ -1017,11 +1011,6 @@ fn esc_cancels_a_send_and_transparent_mode_is_refused() {
     let mut long = vec![b'x'; 1461];
     long.push(0x1A);
     assert_eq!(m.input(&long, Instant::now()), b"\r\nERROR\r\n");
-    assert_eq!(
-        m.input(b"AT+QISWTMD=0,2\r", Instant::now()),
-        b"\r\nERROR\r\n"
-    );
-    assert_eq!(m.input(b"ATO\r", Instant::now()), b"\r\nNO CARRIER\r\n");
     // The listener rules on the wire.
     assert_eq!(
         m.input(

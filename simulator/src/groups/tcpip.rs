@@ -67,8 +67,8 @@
 //!   in received data, where the announced length is the length printed);
 //!   `"tcp/accept"` and `"passiveclosed"` as above; `"udp/broadcast"` sets
 //!   `SO_BROADCAST` on new UDP sockets. The others only store: keep-alive
-//!   and TIME_WAIT cannot be set with `std`, and the transparent-mode
-//!   settings have no effect while transparent mode is not modelled.
+//!   and TIME_WAIT cannot be set with `std`, and `"transpktsize"` /
+//!   `"transwaittm"` have no effect (transparent bytes are sent as they come).
 //!   Defaults the manual does not give: tcp/accept 1, qisend/timeout 0,
 //!   passiveclosed 0, dataformat 0,0, close/mode 0, tcp/kalive
 //!   0,7200,20,8, tcp/tw_cycle 1 (Disable), udp/broadcast 0.
@@ -76,11 +76,23 @@
 //!   of the group except itself and `ATO` sets: 0 on success, the code of
 //!   the failure otherwise (also the `<err>` of a deferred `+QIOPEN`).
 //!
+//! - Transparent mode (access mode 2, TCP and UDP clients and incoming
+//!   connections): `AT+QIOPEN` connects before answering (at most
+//!   [`TRANSPARENT_CONNECT_TIMEOUT`]) and answers `CONNECT`, or `ERROR` with
+//!   the code the deferred `+QIOPEN` would carry; `AT+QISWTMD=<id>,2` on a
+//!   connected socket answers `CONNECT` (565 when the peer closed it, 569
+//!   while it opens). `Net::transparent` then names the socket the UART
+//!   belongs to (the module's line discipline handles `+++` and its guard
+//!   time): [`transparent_send`] writes host bytes, [`poll`] writes the
+//!   peer's bytes raw (first what buffer access mode had kept) and serves
+//!   no other socket, and a lost connection prints `NO CARRIER` instead of
+//!   `+QIURC: "closed"`. After `+++` the socket keeps access mode 2: data
+//!   that arrives waits without a URC for `ATO`, which resumes the socket
+//!   that was last in transparent mode if it is still connected and still
+//!   in mode 2 (`CONNECT`), else answers `NO CARRIER`.
+//!
 //! # Not modelled
 //!
-//! Transparent transmission mode: `AT+QIOPEN` with access mode 2 and
-//! `AT+QISWTMD=<id>,2` answer `ERROR` (555, Operation not supported), and
-//! `ATO` answers `NO CARRIER` (no connection was ever in transparent mode).
 //! A TCP client's `<local_port>` is not bound (`std` cannot bind before
 //! connecting); `AT+QISTATE` reports the port the OS chose.
 //!
@@ -129,6 +141,9 @@ pub const RX_BUFFER: usize = 64 * 1024;
 pub const TX_BUFFER: usize = 16 * 1024;
 /// The largest block one direct-push URC carries.
 pub const PUSH_CHUNK: usize = 1460;
+/// How long a transparent-mode TCP connect may take before `ERROR` (567).
+/// It blocks the UART, so it is short; on the loopback a connect ends at once.
+pub const TRANSPARENT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a TCP connect may take before `+QIOPEN: <id>,567`.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
 /// Connections a listener keeps for `AT+QIACCEPT` while automatic
@@ -285,7 +300,7 @@ type Outcome = Result<Reply, TcpipCode>;
 pub fn handle(cmd: &AnyCommand, state: &mut State, world: &World, net: &mut Net) -> Option<Reply> {
     match cmd {
         AnyCommand::QigeterrorExecute(_) => return Some(geterror(state)),
-        AnyCommand::AtoExecute(_) => return Some(Reply::result(Final::NoCarrier)),
+        AnyCommand::AtoExecute(_) => return Some(resume(state, net)),
         _ => {}
     }
     set_error(state, TcpipCode::OperationSuccess);
@@ -340,7 +355,7 @@ pub fn handle(cmd: &AnyCommand, state: &mut State, world: &World, net: &mut Net)
         AnyCommand::QirdWriteConnectId(w) => read(w.connect_id.get(), None, state),
         AnyCommand::QirdWriteConnectId0(w) => read_totals(w.connect_id.get(), state),
         AnyCommand::QiacceptWrite(w) => accept(w, state, net),
-        AnyCommand::QiswtmdWrite(w) => switch_mode(w, state),
+        AnyCommand::QiswtmdWrite(w) => switch_mode(w, state, net),
         AnyCommand::QicfgTranspktsize(w) => configure(
             state,
             w.transpktsize.map(|v| v.get()),
@@ -591,6 +606,17 @@ fn v4(addr: SocketAddr) -> (Ipv4Addr, u16) {
     }
 }
 
+/// A failed open: `ERROR` at once for a transparent-mode open (which
+/// answers only when the connection is made), else `OK` then
+/// `+QIOPEN: <id>,<err>`.
+fn open_failed(state: &mut State, id: Int<0, 11>, err: TcpipCode, transparent: bool) -> Outcome {
+    if transparent {
+        Err(err)
+    } else {
+        Ok(deferred(state, id, err))
+    }
+}
+
 fn open(w: &qiopen::Write, state: &mut State, world: &World, net: &mut Net) -> Outcome {
     let id = w.connect_id;
     let (local_port, mode, ap) = match &w.local_port_group {
@@ -607,9 +633,6 @@ fn open(w: &qiopen::Write, state: &mut State, world: &World, net: &mut Net) -> O
     if server && (local_port.is_none_or(|p| p < 1) || transparent) {
         return Err(TcpipCode::InvalidParameters);
     }
-    if transparent {
-        return Err(TcpipCode::OperationNotSupported);
-    }
     let interface = if ap.is_some_and(|a| a.wire() == 1) {
         state.wifi.soft_ap.as_ref().map(|_| Interface::Ap)
     } else {
@@ -619,12 +642,14 @@ fn open(w: &qiopen::Write, state: &mut State, world: &World, net: &mut Net) -> O
         return Err(TcpipCode::OperationNotAllowed);
     };
     if state.tcpip.sockets.contains_key(&id.get()) {
-        return Ok(deferred(state, id, TcpipCode::SocketIdentityHasBeen));
+        return open_failed(state, id, TcpipCode::SocketIdentityHasBeen, transparent);
     }
-    let access_mode = if mode == Some(qiopen::AccessMode::DirectPushMode) {
-        qistate::AccessMode::DirectPushMode
-    } else {
-        qistate::AccessMode::BufferAccessMode
+    let access_mode = match mode {
+        Some(qiopen::AccessMode::DirectPushMode) => qistate::AccessMode::DirectPushMode,
+        Some(qiopen::AccessMode::TransparentTransmissionMode) => {
+            qistate::AccessMode::TransparentTransmissionMode
+        }
+        _ => qistate::AccessMode::BufferAccessMode,
     };
     let own = own_address(state, world, &interface);
     let broadcast = state.tcpip.config.udp_broadcast == qicfg::UdpBroadcastValue::TurnOn;
@@ -678,10 +703,10 @@ fn open(w: &qiopen::Write, state: &mut State, world: &World, net: &mut Net) -> O
         }
     };
     let Some(target) = target else {
-        return Ok(deferred(state, id, TcpipCode::DnsFailed));
+        return open_failed(state, id, TcpipCode::DnsFailed, transparent);
     };
     let Some(routed) = route(target, own, world) else {
-        return Ok(deferred(state, id, TcpipCode::SocketConnectFailed));
+        return open_failed(state, id, TcpipCode::SocketConnectFailed, transparent);
     };
     socket.ip = target;
     socket.remote_port = remote_port;
@@ -695,23 +720,52 @@ fn open(w: &qiopen::Write, state: &mut State, world: &World, net: &mut Net) -> O
         };
         let udp = match UdpSocket::bind((bind_ip, local_port)) {
             Ok(u) => u,
-            Err(e) => return Ok(deferred(state, id, bind_error(&e))),
+            Err(e) => return open_failed(state, id, bind_error(&e), transparent),
         };
         let ready = udp
             .set_nonblocking(true)
             .and_then(|_| udp.set_broadcast(broadcast))
             .and_then(|_| udp.connect(peer))
             .and_then(|_| udp.local_addr());
-        return Ok(match ready {
+        return match ready {
             Ok(local) => {
                 socket.local_port = local.port();
                 socket.state = qistate::SocketState::Connected;
                 state.tcpip.sockets.insert(id.get(), socket);
                 net.sockets.insert(id.get(), Link::Udp(udp));
-                deferred(state, id, TcpipCode::OperationSuccess)
+                if transparent {
+                    Ok(enter(state, net, id.get()))
+                } else {
+                    Ok(deferred(state, id, TcpipCode::OperationSuccess))
+                }
             }
-            Err(_) => deferred(state, id, TcpipCode::SocketConnectFailed),
-        });
+            Err(_) => open_failed(state, id, TcpipCode::SocketConnectFailed, transparent),
+        };
+    }
+
+    if transparent {
+        // The module answers `CONNECT` or `ERROR` only once the connect
+        // ended, so it connects before answering; on the loopback a connect
+        // ends at once.
+        let connected = TcpStream::connect_timeout(&peer, TRANSPARENT_CONNECT_TIMEOUT)
+            .and_then(|s| {
+                s.set_nonblocking(true)?;
+                let local = s.local_addr()?;
+                Ok((s, local))
+            })
+            .map_err(|e| {
+                if e.kind() == io::ErrorKind::TimedOut {
+                    TcpipCode::OperationTimeout
+                } else {
+                    TcpipCode::SocketConnectFailed
+                }
+            })?;
+        let (stream, local) = connected;
+        socket.local_port = local.port();
+        socket.state = qistate::SocketState::Connected;
+        state.tcpip.sockets.insert(id.get(), socket);
+        net.sockets.insert(id.get(), Link::Tcp(stream));
+        return Ok(enter(state, net, id.get()));
     }
 
     // TCP: connect on a helper thread; `poll` prints `+QIOPEN` when it ends.
@@ -1193,7 +1247,8 @@ fn accept(w: &qiaccept::Write, state: &mut State, net: &mut Net) -> Outcome {
 
 // ------------------------------------------------------------------ QISWTMD
 
-fn switch_mode(w: &qiswtmd::Write, state: &mut State) -> Outcome {
+fn switch_mode(w: &qiswtmd::Write, state: &mut State, net: &mut Net) -> Outcome {
+    let id = w.connect_id.get();
     let s = state
         .tcpip
         .sockets
@@ -1208,13 +1263,108 @@ fn switch_mode(w: &qiswtmd::Write, state: &mut State) -> Outcome {
     s.access_mode = match w.access_mode {
         qiswtmd::AccessMode::BufferAccessMode => qistate::AccessMode::BufferAccessMode,
         qiswtmd::AccessMode::DirectPushMode => qistate::AccessMode::DirectPushMode,
-        // Transparent mode is not modelled.
         qiswtmd::AccessMode::TransparentTransmissionMode => {
-            return Err(TcpipCode::OperationNotSupported)
+            match s.state {
+                qistate::SocketState::Connected => {}
+                qistate::SocketState::Closing => return Err(TcpipCode::SocketHasBeenClosed),
+                _ => return Err(TcpipCode::OperationNotAllowed),
+            }
+            if !matches!(net.sockets.get(&id), Some(Link::Tcp(_) | Link::Udp(_))) {
+                return Err(TcpipCode::SocketHasBeenClosed);
+            }
+            s.access_mode = qistate::AccessMode::TransparentTransmissionMode;
+            s.notified = false;
+            return Ok(enter(state, net, id));
         }
     };
     s.notified = false;
     Ok(Reply::ok())
+}
+
+// ------------------------------------------------------------------ transparent mode
+
+/// `CONNECT`: the UART goes into transparent mode with socket `id`.
+fn enter(state: &mut State, net: &mut Net, id: i64) -> Reply {
+    set_error(state, TcpipCode::OperationSuccess);
+    net.transparent = Some(id);
+    net.last_transparent = Some(id);
+    Reply::result(Final::Connect)
+}
+
+/// Whether `id` is a connected socket in transparent access mode.
+fn transparent_live(state: &State, net: &Net, id: i64) -> bool {
+    state.tcpip.sockets.get(&id).is_some_and(|s| {
+        s.state == qistate::SocketState::Connected
+            && s.access_mode == qistate::AccessMode::TransparentTransmissionMode
+    }) && matches!(net.sockets.get(&id), Some(Link::Tcp(_) | Link::Udp(_)))
+}
+
+/// `ATO`: back into transparent mode with the socket that was last in it,
+/// if it is still connected (and was not switched to another mode).
+fn resume(state: &State, net: &mut Net) -> Reply {
+    match net
+        .last_transparent
+        .filter(|id| transparent_live(state, net, *id))
+    {
+        Some(id) => {
+            net.transparent = Some(id);
+            Reply::result(Final::Connect)
+        }
+        None => Reply::result(Final::NoCarrier),
+    }
+}
+
+/// In transparent mode: bytes from the host, sent to the peer as they are.
+/// What the OS cannot take at once waits (up to [`TX_BUFFER`] bytes; more
+/// is lost, as on a module whose host ignores flow control) and [`poll`]
+/// writes it. A UDP socket sends each call's bytes as datagrams of at most
+/// [`MAX_SEND`] bytes.
+pub fn transparent_send(state: &mut State, net: &mut Net, data: &[u8]) {
+    let Some(id) = net.transparent else { return };
+    let (Some(link), Some(socket)) = (net.sockets.get_mut(&id), state.tcpip.sockets.get_mut(&id))
+    else {
+        return;
+    };
+    if data.is_empty() || socket.state != qistate::SocketState::Connected {
+        return;
+    }
+    match link {
+        Link::Tcp(stream) => {
+            // Keep the order: while older bytes wait, new ones queue behind.
+            // A write error shows again when `poll` reads or flushes.
+            let written = if socket.unsent.is_empty() {
+                write_some(stream, data).unwrap_or(0)
+            } else {
+                0
+            };
+            let rest = data.get(written..).unwrap_or_default();
+            let room = TX_BUFFER.saturating_sub(socket.unsent.len());
+            let kept = rest.len().min(room);
+            socket
+                .unsent
+                .extend_from_slice(rest.get(..kept).unwrap_or_default());
+            socket.sent += (written + kept) as u64;
+        }
+        Link::Udp(udp) => {
+            for datagram in data.chunks(MAX_SEND) {
+                // A refusal reported here belongs to an earlier datagram.
+                let sent = match udp.send(datagram) {
+                    Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => udp.send(datagram),
+                    r => r,
+                };
+                if sent.is_ok() {
+                    socket.sent += datagram.len() as u64;
+                }
+            }
+        }
+        Link::Connecting(_) | Link::Listener { .. } => {}
+    }
+}
+
+/// Appends what ends transparent mode when its connection is lost.
+fn no_carrier(out: &mut Vec<u8>, net: &mut Net) {
+    net.transparent = None;
+    out.extend_from_slice(b"\r\nNO CARRIER\r\n");
 }
 
 // ------------------------------------------------------------------ hex
@@ -1346,6 +1496,12 @@ pub fn poll(state: &mut State, net: &mut Net, _now: Instant) -> Vec<u8> {
     let ids: Vec<i64> = net.sockets.keys().copied().collect();
     for id in ids {
         let Some(cid) = connect_id(id) else { continue };
+        // While the UART is in transparent mode it belongs to one socket:
+        // the others wait (their data in the OS) until command mode.
+        if net.transparent.is_some_and(|t| t != id) {
+            continue;
+        }
+        let raw = net.transparent == Some(id);
         let listening = matches!(net.sockets.get(&id), Some(Link::Listener { .. }));
         if listening {
             listen(id, state, net, &mut out);
@@ -1362,7 +1518,7 @@ pub fn poll(state: &mut State, net: &mut Net, _now: Instant) -> Vec<u8> {
         };
         let mut broken = !flush(link, socket);
         let push = socket.access_mode == qistate::AccessMode::DirectPushMode;
-        let room = if push {
+        let room = if push || raw {
             READ_PER_POLL
         } else {
             RX_BUFFER.saturating_sub(socket.buffered())
@@ -1373,7 +1529,13 @@ pub fn poll(state: &mut State, net: &mut Net, _now: Instant) -> Vec<u8> {
             socket.received += chunk.data.len() as u64;
             socket.rx.push_back(chunk);
         }
-        if push {
+        if raw {
+            // Transparent mode: the peer's bytes go to the UART as they are.
+            while let Some(chunk) = socket.rx.pop_front() {
+                socket.retrieved += chunk.data.len() as u64;
+                out.extend_from_slice(&chunk.data);
+            }
+        } else if push {
             while let Some(chunk) = socket.rx.pop_front() {
                 socket.retrieved += chunk.data.len() as u64;
                 let data = shown(&config, chunk.data);
@@ -1395,7 +1557,10 @@ pub fn poll(state: &mut State, net: &mut Net, _now: Instant) -> Vec<u8> {
                 };
                 urc_with_data(&mut out, &text, &data);
             }
-        } else if !socket.rx.is_empty() && !socket.notified {
+        } else if socket.access_mode == qistate::AccessMode::BufferAccessMode
+            && !socket.rx.is_empty()
+            && !socket.notified
+        {
             socket.notified = true;
             urc(&mut out, &line(QiurcRecvBuffer { connect_id: cid }));
         }
@@ -1405,7 +1570,11 @@ pub fn poll(state: &mut State, net: &mut Net, _now: Instant) -> Vec<u8> {
             if let Some(link) = net.sockets.remove(&id) {
                 drop_link(link);
             }
-            urc(&mut out, &line(QiurcClosed { connect_id: cid }));
+            if raw {
+                no_carrier(&mut out, net);
+            } else {
+                urc(&mut out, &line(QiurcClosed { connect_id: cid }));
+            }
             if config.passive_closed == qicfg::Closed::Enable {
                 state.tcpip.sockets.remove(&id);
             }
@@ -1465,7 +1634,11 @@ fn interfaces(state: &mut State, net: &mut Net, out: &mut Vec<u8>) {
         } else if let Some(s) = state.tcpip.sockets.get_mut(&id) {
             s.state = qistate::SocketState::Closing;
             s.unsent.clear();
-            urc(out, &line(QiurcClosed { connect_id: cid }));
+            if net.transparent == Some(id) {
+                no_carrier(out, net);
+            } else {
+                urc(out, &line(QiurcClosed { connect_id: cid }));
+            }
         }
     }
 }
