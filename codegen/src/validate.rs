@@ -135,6 +135,27 @@ impl Validator<'_, '_> {
         });
     }
 
+    /// Reports a range, conditional range or length whose min exceeds its max.
+    fn report_empty(
+        &mut self,
+        fi: usize,
+        path: &NodePath,
+        what: &str,
+        name: &str,
+        min: &dyn std::fmt::Display,
+        max: &dyn std::fmt::Display,
+    ) {
+        self.report(
+            fi,
+            path,
+            false,
+            "empty-range",
+            format!("{what} of <{name}> is empty: min {min} > max {max}"),
+            format!("{min}..{max}"),
+            "swap min and max, or fix the typo".into(),
+        );
+    }
+
     fn check_duplicates(&mut self) {
         let c = self.catalog;
         let commands = c
@@ -987,18 +1008,7 @@ impl Validator<'_, '_> {
                 }
                 if let (Some(a), Some(b)) = (min, max) {
                     if a > b {
-                        self.report(
-                            fi,
-                            &path.key("range"),
-                            false,
-                            "empty-range",
-                            format!(
-                                "range of <{}> is empty: min {} > max {}",
-                                p.name, r.min, r.max
-                            ),
-                            format!("{}..{}", r.min, r.max),
-                            "swap min and max, or fix the typo".into(),
-                        );
+                        self.report_empty(fi, &path.key("range"), "range", &p.name, &r.min, &r.max);
                     }
                 }
             }
@@ -1006,18 +1016,8 @@ impl Validator<'_, '_> {
         for (i, r) in p.ranges_when.iter().enumerate() {
             if let (Some(a), Some(b)) = (numeric(p.ty, &r.min), numeric(p.ty, &r.max)) {
                 if a > b {
-                    self.report(
-                        fi,
-                        &path.key("ranges_when").index(i),
-                        false,
-                        "empty-range",
-                        format!(
-                            "conditional range of <{}> is empty: min {} > max {}",
-                            p.name, r.min, r.max
-                        ),
-                        format!("{}..{}", r.min, r.max),
-                        "swap min and max, or fix the typo".into(),
-                    );
+                    let at = path.key("ranges_when").index(i);
+                    self.report_empty(fi, &at, "conditional range", &p.name, &r.min, &r.max);
                 }
             } else {
                 self.report(
@@ -1061,18 +1061,7 @@ impl Validator<'_, '_> {
                 );
             }
             if l.min > l.max {
-                self.report(
-                    fi,
-                    &path.key("length"),
-                    false,
-                    "empty-range",
-                    format!(
-                        "length of <{}> is empty: min {} > max {}",
-                        p.name, l.min, l.max
-                    ),
-                    format!("{}..{}", l.min, l.max),
-                    "swap min and max, or fix the typo".into(),
-                );
+                self.report_empty(fi, &path.key("length"), "length", &p.name, &l.min, &l.max);
             }
         }
         if p.lengths.contains(&0) {
