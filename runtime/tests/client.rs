@@ -25,6 +25,23 @@ fn step(expect: &'static [u8], answer: &[&'static [u8]]) -> Step {
     }
 }
 
+/// `AT+QIOPEN=0,"TCP","192.0.2.2",8009,0,<mode>`, as in the manual's example.
+fn tcp_open(mode: qiopen::AccessMode) -> qiopen::Write {
+    qiopen::Write {
+        connect_id: Int::new(0).unwrap(),
+        service_type: qiopen::ServiceType::Tcp,
+        ip_address_or_domain_name: qiopen::WriteIpAddressOrDomainName::IpAddress(
+            "192.0.2.2".parse().unwrap(),
+        ),
+        remote_port: Int::new(8009).unwrap(),
+        local_port_group: Some(qiopen::WriteLocalPortGroup {
+            local_port: Int::new(0).unwrap(),
+            access_mode: Some(mode),
+            ap_priority: None,
+        }),
+    }
+}
+
 /// Runs a module that plays `script` on the other end of the link.
 fn module(script: Vec<Step>) -> (Client<MemoryTransport>, thread::JoinHandle<()>) {
     let (host, mut module) = MemoryTransport::pair();
@@ -163,19 +180,7 @@ fn a_deferred_completion_is_awaited() {
         b"AT+QIOPEN=0,\"TCP\",\"192.0.2.2\",8009,0,0\r\n",
         &[b"\r\nOK\r\n", b"\r\n+QIOPEN: 0,0\r\n"],
     )]);
-    let cmd = qiopen::Write {
-        connect_id: Int::new(0).unwrap(),
-        service_type: qiopen::ServiceType::Tcp,
-        ip_address_or_domain_name: qiopen::WriteIpAddressOrDomainName::IpAddress(
-            "192.0.2.2".parse().unwrap(),
-        ),
-        remote_port: Int::new(8009).unwrap(),
-        local_port_group: Some(qiopen::WriteLocalPortGroup {
-            local_port: Int::new(0).unwrap(),
-            access_mode: Some(qiopen::AccessMode::BufferAccessMode),
-            ap_priority: None,
-        }),
-    };
+    let cmd = tcp_open(qiopen::AccessMode::BufferAccessMode);
     let r = client.send(&cmd).unwrap();
     match r.completion {
         Some(Urc::Qiopen(u)) => assert!(u.err.is_success()),
@@ -228,19 +233,7 @@ fn transparent_mode_in_and_out_and_no_carrier() {
             &[b"\r\nCONNECT\r\n", b"last\r\nNO CAR", b"RIER\r\n"],
         ),
     ]);
-    let open = qiopen::Write {
-        connect_id: Int::new(0).unwrap(),
-        service_type: qiopen::ServiceType::Tcp,
-        ip_address_or_domain_name: qiopen::WriteIpAddressOrDomainName::IpAddress(
-            "192.0.2.2".parse().unwrap(),
-        ),
-        remote_port: Int::new(8009).unwrap(),
-        local_port_group: Some(qiopen::WriteLocalPortGroup {
-            local_port: Int::new(0).unwrap(),
-            access_mode: Some(qiopen::AccessMode::TransparentTransmissionMode),
-            ap_priority: None,
-        }),
-    };
+    let open = tcp_open(qiopen::AccessMode::TransparentTransmissionMode);
     let r = client.send(&open).unwrap();
     assert_eq!(r.result, Final::Connect);
     assert!(client.is_transparent());
