@@ -18,5 +18,6 @@ pub mod module;
 pub mod net;
 pub mod reply;
 pub mod serve;
+pub mod services;
 pub mod state;
 pub mod world;

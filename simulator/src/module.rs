@@ -98,7 +98,7 @@ impl Module {
         for &b in bytes {
             self.byte(b, now, &mut out, &mut to_socket);
         }
-        groups::tcpip::transparent_send(&mut self.state, &mut self.net, &to_socket);
+        groups::transparent_send(&mut self.state, &mut self.net, &to_socket);
         out
     }
 
@@ -115,7 +115,12 @@ impl Module {
                 out.extend_from_slice(&d.bytes);
             }
         }
-        out.extend(groups::tcpip::poll(&mut self.state, &mut self.net, now));
+        out.extend(groups::poll(
+            &mut self.state,
+            &mut self.net,
+            &self.world,
+            now,
+        ));
         if matches!(self.mode, Mode::Transparent { .. }) && self.net.transparent.is_none() {
             // The connection ended (`NO CARRIER` is in `out`).
             self.mode = command_mode();
@@ -142,7 +147,7 @@ impl Module {
             out.extend_from_slice(b"\r\nOK\r\n");
         } else {
             let data = vec![b'+'; std::mem::take(held)];
-            groups::tcpip::transparent_send(&mut self.state, &mut self.net, &data);
+            groups::transparent_send(&mut self.state, &mut self.net, &data);
         }
     }
 

@@ -28,6 +28,17 @@ pub enum Link {
     },
 }
 
+/// What the UART carries in transparent mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    /// A TCP/UDP socket service (`<connectID>`).
+    Socket(i64),
+    /// An SSL connection (`<connectID>`).
+    Ssl(i64),
+    /// The BLE link (`AT+QBLETRANMODE`).
+    Ble,
+}
+
 /// The module's sockets and other live links.
 #[derive(Debug, Default)]
 pub struct Net {
@@ -35,10 +46,16 @@ pub struct Net {
     /// service whose peer closed it keeps its entry in the state (it is
     /// "closing") but has no link any more.
     pub sockets: BTreeMap<i64, Link>,
-    /// The socket the UART is in transparent mode with. A command that
-    /// answers `CONNECT` sets it (the module then switches its UART);
-    /// [`crate::groups::tcpip::poll`] clears it when the connection ends.
-    pub transparent: Option<i64>,
-    /// The socket that was last in transparent mode, for `ATO`.
-    pub last_transparent: Option<i64>,
+    /// The link the UART is in transparent mode with. A command that
+    /// answers `CONNECT` sets it (the module then switches its UART); the
+    /// owning group's `poll` clears it when the connection ends.
+    pub transparent: Option<Channel>,
+    /// The link that was last in transparent mode, for `ATO`.
+    pub last_transparent: Option<Channel>,
+    /// Live SSL connections.
+    pub ssl: crate::groups::ssl::Live,
+    /// Live MQTT clients.
+    pub mqtt: crate::groups::mqtt::Live,
+    /// The live HTTP(S) request.
+    pub http: crate::groups::http::Live,
 }

@@ -128,6 +128,12 @@ pub struct State {
     pub tcpip: Tcpip,
     /// BLE.
     pub ble: crate::groups::ble::Ble,
+    /// SSL contexts and connections.
+    pub ssl: crate::groups::ssl::SslState,
+    /// MQTT clients.
+    pub mqtt: crate::groups::mqtt::MqttState,
+    /// HTTP(S) configuration and the last request.
+    pub http: crate::groups::http::HttpState,
 }
 
 impl State {

@@ -40,6 +40,83 @@ pub struct Host {
     pub addresses: Vec<String>,
 }
 
+/// A service the simulated network offers at one address and port. The
+/// simulator starts each on the host's loopback when a module first uses it
+/// (see [`crate::services`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Service {
+    /// A TCP server that sends `greeting` (if any) on connect, then echoes.
+    TcpEcho {
+        /// Sent once when a connection opens.
+        #[serde(default)]
+        greeting: Option<String>,
+    },
+    /// A UDP server that echoes each datagram.
+    UdpEcho,
+    /// A TLS server (certificate from the embedded CA) that echoes.
+    TlsEcho {
+        /// Sent once when the handshake ends.
+        #[serde(default)]
+        greeting: Option<String>,
+        /// Whether the server asks for a client certificate.
+        #[serde(default)]
+        client_auth: bool,
+    },
+    /// The embedded MQTT 3.1.1 broker.
+    Mqtt,
+    /// The embedded MQTT broker behind TLS.
+    MqttTls {
+        /// Whether the server asks for a client certificate.
+        #[serde(default)]
+        client_auth: bool,
+    },
+    /// The embedded HTTP/1.1 server.
+    Http,
+    /// The embedded HTTP/1.1 server behind TLS; a connection whose first
+    /// bytes are not an HTTP request is echoed (the manual uses one port
+    /// for both).
+    Https {
+        /// Whether the server asks for a client certificate.
+        #[serde(default)]
+        client_auth: bool,
+    },
+    /// A real server elsewhere (`host:port`), e.g. an external broker.
+    External {
+        /// Where connections go.
+        to: String,
+    },
+}
+
+/// Transport protocol of an endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Protocol {
+    /// TCP (also TLS, MQTT, HTTP).
+    Tcp,
+    /// UDP.
+    Udp,
+}
+
+/// A service at an address and port of the simulated network.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Endpoint {
+    /// The IPv4 address the module connects to.
+    pub address: String,
+    /// The port.
+    pub port: u16,
+    /// TCP unless said otherwise.
+    #[serde(default = "tcp")]
+    pub protocol: Protocol,
+    /// What answers there.
+    pub service: Service,
+}
+
+fn tcp() -> Protocol {
+    Protocol::Tcp
+}
+
 /// Everything the simulator models outside the module.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -58,6 +135,10 @@ pub struct World {
     /// transparent mode. The manual gives none; 1 s is the usual guard time
     /// of Quectel modules.
     pub guard_time_ms: u64,
+    /// Services of the simulated network, by address and port. A connect
+    /// to a listed endpoint reaches its service; a connect to a loopback
+    /// address goes to the host's own port; anything else is unreachable.
+    pub endpoints: Vec<Endpoint>,
 }
 
 impl Default for World {
@@ -101,10 +182,59 @@ impl Default for World {
                     name: "sim.example".into(),
                     addresses: vec!["127.0.0.1".into()],
                 },
+                Host {
+                    name: "www.example.com".into(),
+                    addresses: vec!["192.0.2.2".into()],
+                },
+                Host {
+                    name: "example.com".into(),
+                    addresses: vec!["192.0.2.2".into()],
+                },
             ],
             guard_time_ms: 1000,
+            endpoints: default_endpoints(),
         }
     }
+}
+
+/// The servers of the manual's examples, at the addresses the examples use
+/// (192.0.2.2 is the documentation network; `www.example.com` and
+/// `example.com` resolve to it).
+fn default_endpoints() -> Vec<Endpoint> {
+    let at = |port: u16, protocol: Protocol, service: Service| Endpoint {
+        address: "192.0.2.2".into(),
+        port,
+        protocol,
+        service,
+    };
+    vec![
+        // The TCP transparent-mode example receives "Test 1" from its server.
+        at(
+            8009,
+            Protocol::Tcp,
+            Service::TcpEcho {
+                greeting: Some("Test 1".into()),
+            },
+        ),
+        at(8009, Protocol::Udp, Service::UdpEcho),
+        at(
+            8010,
+            Protocol::Tcp,
+            Service::TlsEcho {
+                greeting: None,
+                client_auth: false,
+            },
+        ),
+        at(8011, Protocol::Tcp, Service::Https { client_auth: false }),
+        at(8306, Protocol::Tcp, Service::Mqtt),
+        at(8307, Protocol::Tcp, Service::MqttTls { client_auth: true }),
+        at(80, Protocol::Tcp, Service::Http),
+        at(443, Protocol::Tcp, Service::Https { client_auth: false }),
+        at(1883, Protocol::Tcp, Service::Mqtt),
+        at(8883, Protocol::Tcp, Service::MqttTls { client_auth: false }),
+        at(7, Protocol::Tcp, Service::TcpEcho { greeting: None }),
+        at(7, Protocol::Udp, Service::UdpEcho),
+    ]
 }
 
 impl World {
@@ -135,6 +265,12 @@ impl World {
                     .unwrap_or_else(|| "none".into()),
                 ap.channel,
                 ap.rssi
+            ));
+        }
+        for e in &self.endpoints {
+            s.push_str(&format!(
+                "  {:?} {}:{} -> {:?}\n",
+                e.protocol, e.address, e.port, e.service
             ));
         }
         for h in &self.hosts {

@@ -675,7 +675,7 @@ fn the_uart_echo_is_exact_on_the_wire() {
 fn run(state: &mut State, cmd: &str) -> Vec<String> {
     let world = World::default();
     let cmd = AnyCommand::parse(cmd).unwrap();
-    let reply = handle(&cmd, state, &world).unwrap();
+    let reply = handle(&cmd, state, &world, &mut fcm242d_sim::net::Net::default()).unwrap();
     let mut out = lines_of(&reply.render());
     for (_, urc) in &reply.urcs {
         out.extend(lines_of(urc.as_bytes()));

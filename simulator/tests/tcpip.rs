@@ -460,7 +460,7 @@ fn a_refused_connect_reports_564() {
         sim.open(&open_cmd(
             1,
             qiopen::ServiceType::Tcp,
-            Ipv4Addr::new(192, 0, 2, 2),
+            Ipv4Addr::new(192, 0, 2, 99),
             8009,
             None
         )),

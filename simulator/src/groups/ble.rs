@@ -591,7 +591,12 @@ fn central_write(
 }
 
 /// The group's answer, if `cmd` is one of its commands.
-pub fn handle(cmd: &AnyCommand, state: &mut State, world: &World) -> Option<Reply> {
+pub fn handle(
+    cmd: &AnyCommand,
+    state: &mut State,
+    world: &World,
+    _net: &mut crate::net::Net,
+) -> Option<Reply> {
     let ble = &mut state.ble;
     Some(match cmd {
         AnyCommand::QbleinitRead(_) => match qbleinit::Role::from_wire(&ble.role.to_string()) {
@@ -999,6 +1004,14 @@ pub fn central_disconnects(state: &mut State) -> Option<Vec<String>> {
     ble.link.as_ref().filter(|l| l.peer.is_none())?;
     Some(ble.disconnect())
 }
+
+/// Whether the BLE link can carry transparent mode again (`ATO`).
+pub fn transparent_live(_state: &State, _net: &crate::net::Net) -> bool {
+    false
+}
+
+/// In transparent mode over BLE: bytes from the host, sent to the peer.
+pub fn transparent_send(_state: &mut State, _net: &mut crate::net::Net, _data: &[u8]) {}
 
 #[cfg(test)]
 mod tests {

@@ -5,13 +5,18 @@
 pub mod ble;
 pub mod filesystem;
 pub mod general;
+pub mod http;
+pub mod mqtt;
 pub mod network;
+pub mod ssl;
 pub mod tcpip;
 pub mod wifi;
 
+use std::time::Instant;
+
 use fcm242d::generated::commands::AnyCommand;
 
-use crate::net::Net;
+use crate::net::{Channel, Net};
 use crate::reply::Reply;
 use crate::state::State;
 use crate::world::World;
@@ -22,8 +27,31 @@ pub fn handle(cmd: &AnyCommand, state: &mut State, world: &World, net: &mut Net)
         .or_else(|| wifi::handle(cmd, state, world))
         .or_else(|| filesystem::handle(cmd, state, world))
         .or_else(|| network::handle(cmd, state, world))
-        .or_else(|| ble::handle(cmd, state, world))
+        .or_else(|| ble::handle(cmd, state, world, net))
         .or_else(|| tcpip::handle(cmd, state, world, net))
+        .or_else(|| ssl::handle(cmd, state, world, net))
+        .or_else(|| mqtt::handle(cmd, state, world, net))
+        .or_else(|| http::handle(cmd, state, world, net))
+}
+
+/// What the network caused since the last call, from every group that has
+/// live links (URCs, pushed data, transparent-mode data, `NO CARRIER`).
+pub fn poll(state: &mut State, net: &mut Net, world: &World, now: Instant) -> Vec<u8> {
+    let mut out = tcpip::poll(state, net, now);
+    out.extend(ssl::poll(state, net, world, now));
+    out.extend(mqtt::poll(state, net, world, now));
+    out.extend(http::poll(state, net, world, now));
+    out
+}
+
+/// In transparent mode: host bytes, to the link the UART is switched to.
+pub fn transparent_send(state: &mut State, net: &mut Net, data: &[u8]) {
+    match net.transparent {
+        Some(Channel::Socket(_)) => tcpip::transparent_send(state, net, data),
+        Some(Channel::Ssl(_)) => ssl::transparent_send(state, net, data),
+        Some(Channel::Ble) => ble::transparent_send(state, net, data),
+        None => {}
+    }
 }
 
 /// Renders a generated line value.

@@ -122,10 +122,10 @@ use fcm242d::generated::urcs::{
 use fcm242d::value::Int;
 
 use crate::groups::{line, network};
-use crate::net::{Link, Net};
+use crate::net::{Channel, Link, Net};
 use crate::reply::{DataRequest, Final, Payload, Reply};
 use crate::state::{State, Wifi};
-use crate::world::World;
+use crate::world::{Protocol, World};
 
 /// The number of socket services (`<connectID>` 0–11).
 pub const MAX_SOCKETS: i64 = 12;
@@ -567,22 +567,29 @@ fn own_address(state: &State, world: &World, interface: &Interface) -> Ipv4Addr 
         .unwrap_or(Ipv4Addr::UNSPECIFIED)
 }
 
-/// Where the simulator really sends traffic for `ip`: loopback as it is,
-/// the module's own address as 127.0.0.1, a hosts-table address as it is;
-/// `None` for any other address (unreachable in the simulated world).
-fn route(ip: Ipv4Addr, own: Ipv4Addr, world: &World) -> Option<Ipv4Addr> {
-    if ip.is_loopback() {
-        return Some(ip);
-    }
+/// Where the simulator really sends traffic for `ip:port`: the module's
+/// own address to the loopback, a loopback address as it is, an endpoint of
+/// the world to its (embedded) service, another hosts-table address as it
+/// is; `None` for anything else (unreachable in the simulated world).
+pub fn route(
+    ip: Ipv4Addr,
+    port: u16,
+    protocol: Protocol,
+    own: Ipv4Addr,
+    world: &World,
+) -> Option<SocketAddr> {
     if ip == own {
-        return Some(Ipv4Addr::LOCALHOST);
+        return Some(SocketAddr::from((Ipv4Addr::LOCALHOST, port)));
+    }
+    if let Some(addr) = crate::services::address(world, ip, port, protocol) {
+        return Some(addr);
     }
     world
         .hosts
         .iter()
         .flat_map(|h| h.addresses.iter())
         .any(|a| a.parse::<Ipv4Addr>().is_ok_and(|a| a == ip))
-        .then_some(ip)
+        .then_some(SocketAddr::from((ip, port)))
 }
 
 /// The code of a failed bind.
@@ -705,15 +712,19 @@ fn open(w: &qiopen::Write, state: &mut State, world: &World, net: &mut Net) -> O
     let Some(target) = target else {
         return open_failed(state, id, TcpipCode::DnsFailed, transparent);
     };
-    let Some(routed) = route(target, own, world) else {
+    let protocol = if service == qistate::ServiceType::Udp {
+        Protocol::Udp
+    } else {
+        Protocol::Tcp
+    };
+    let Some(peer) = route(target, remote_port, protocol, own, world) else {
         return open_failed(state, id, TcpipCode::SocketConnectFailed, transparent);
     };
     socket.ip = target;
     socket.remote_port = remote_port;
-    let peer = SocketAddr::from((routed, remote_port));
 
     if service == qistate::ServiceType::Udp {
-        let bind_ip = if routed.is_loopback() {
+        let bind_ip = if peer.ip().is_loopback() {
             Ipv4Addr::LOCALHOST
         } else {
             Ipv4Addr::UNSPECIFIED
@@ -1286,8 +1297,8 @@ fn switch_mode(w: &qiswtmd::Write, state: &mut State, net: &mut Net) -> Outcome 
 /// `CONNECT`: the UART goes into transparent mode with socket `id`.
 fn enter(state: &mut State, net: &mut Net, id: i64) -> Reply {
     set_error(state, TcpipCode::OperationSuccess);
-    net.transparent = Some(id);
-    net.last_transparent = Some(id);
+    net.transparent = Some(Channel::Socket(id));
+    net.last_transparent = Some(Channel::Socket(id));
     Reply::result(Final::Connect)
 }
 
@@ -1302,15 +1313,20 @@ fn transparent_live(state: &State, net: &Net, id: i64) -> bool {
 /// `ATO`: back into transparent mode with the socket that was last in it,
 /// if it is still connected (and was not switched to another mode).
 fn resume(state: &State, net: &mut Net) -> Reply {
-    match net
-        .last_transparent
-        .filter(|id| transparent_live(state, net, *id))
-    {
-        Some(id) => {
-            net.transparent = Some(id);
+    match net.last_transparent {
+        Some(Channel::Socket(id)) if transparent_live(state, net, id) => {
+            net.transparent = Some(Channel::Socket(id));
             Reply::result(Final::Connect)
         }
-        None => Reply::result(Final::NoCarrier),
+        Some(Channel::Ssl(id)) if crate::groups::ssl::transparent_live(state, net, id) => {
+            net.transparent = Some(Channel::Ssl(id));
+            Reply::result(Final::Connect)
+        }
+        Some(Channel::Ble) if crate::groups::ble::transparent_live(state, net) => {
+            net.transparent = Some(Channel::Ble);
+            Reply::result(Final::Connect)
+        }
+        _ => Reply::result(Final::NoCarrier),
     }
 }
 
@@ -1320,7 +1336,9 @@ fn resume(state: &State, net: &mut Net) -> Reply {
 /// writes it. A UDP socket sends each call's bytes as datagrams of at most
 /// [`MAX_SEND`] bytes.
 pub fn transparent_send(state: &mut State, net: &mut Net, data: &[u8]) {
-    let Some(id) = net.transparent else { return };
+    let Some(Channel::Socket(id)) = net.transparent else {
+        return;
+    };
     let (Some(link), Some(socket)) = (net.sockets.get_mut(&id), state.tcpip.sockets.get_mut(&id))
     else {
         return;
@@ -1498,10 +1516,10 @@ pub fn poll(state: &mut State, net: &mut Net, _now: Instant) -> Vec<u8> {
         let Some(cid) = connect_id(id) else { continue };
         // While the UART is in transparent mode it belongs to one socket:
         // the others wait (their data in the OS) until command mode.
-        if net.transparent.is_some_and(|t| t != id) {
+        if net.transparent.is_some_and(|t| t != Channel::Socket(id)) {
             continue;
         }
-        let raw = net.transparent == Some(id);
+        let raw = net.transparent == Some(Channel::Socket(id));
         let listening = matches!(net.sockets.get(&id), Some(Link::Listener { .. }));
         if listening {
             listen(id, state, net, &mut out);
@@ -1634,7 +1652,7 @@ fn interfaces(state: &mut State, net: &mut Net, out: &mut Vec<u8>) {
         } else if let Some(s) = state.tcpip.sockets.get_mut(&id) {
             s.state = qistate::SocketState::Closing;
             s.unsent.clear();
-            if net.transparent == Some(id) {
+            if net.transparent == Some(Channel::Socket(id)) {
                 no_carrier(out, net);
             } else {
                 urc(out, &line(QiurcClosed { connect_id: cid }));

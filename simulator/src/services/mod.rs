@@ -1,0 +1,127 @@
+//! The simulated network's servers (the world's endpoints), started on the
+//! host's loopback the first time a module connects to them, and shared by
+//! every module of the process. A module connecting to `192.0.2.2:8306`
+//! really connects to the embedded MQTT broker on some loopback port.
+
+pub mod broker;
+pub mod echo;
+pub mod tls;
+pub mod web;
+
+use std::collections::HashMap;
+use std::io::{self, Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::thread;
+
+use crate::world::{Protocol, Service, World};
+
+/// A server-side connection: a TCP stream, or a TLS session over one.
+pub trait Conn: Read + Write + Send {}
+impl<T: Read + Write + Send> Conn for T {}
+
+/// Where a connect from the module to `ip:port` really goes, or `None` when
+/// nothing listens there in the simulated network. Loopback addresses are
+/// the host's own; the world's endpoints are started on first use.
+pub fn address(world: &World, ip: Ipv4Addr, port: u16, protocol: Protocol) -> Option<SocketAddr> {
+    if ip.is_loopback() {
+        return Some(SocketAddr::from((ip, port)));
+    }
+    let endpoint = world.endpoints.iter().find(|e| {
+        e.port == port && e.protocol == protocol && e.address.parse::<Ipv4Addr>().ok() == Some(ip)
+    })?;
+    started(&endpoint.service, protocol).ok()
+}
+
+/// The loopback address of `service`, starting it if it is not running.
+pub fn started(service: &Service, protocol: Protocol) -> io::Result<SocketAddr> {
+    static RUNNING: OnceLock<Mutex<HashMap<(Service, Protocol), SocketAddr>>> = OnceLock::new();
+    let running = RUNNING.get_or_init(Default::default);
+    let mut running = running.lock().unwrap_or_else(|e| e.into_inner());
+    let key = (service.clone(), protocol);
+    if let Some(addr) = running.get(&key) {
+        return Ok(*addr);
+    }
+    let addr = start(service, protocol)?;
+    running.insert(key, addr);
+    Ok(addr)
+}
+
+/// A connection handler: runs on its own thread for one connection.
+type Handler = Arc<dyn Fn(Box<dyn Conn>) + Send + Sync>;
+
+fn start(service: &Service, protocol: Protocol) -> io::Result<SocketAddr> {
+    if protocol == Protocol::Udp {
+        return match service {
+            Service::UdpEcho => echo::start_udp(),
+            Service::External { to } => resolve(to),
+            _ => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "only udp_echo and external services speak UDP",
+            )),
+        };
+    }
+    let (tls, client_auth, handler): (bool, bool, Handler) = match service.clone() {
+        Service::TcpEcho { greeting } => (
+            false,
+            false,
+            Arc::new(move |c| echo::handle(c, greeting.as_deref())),
+        ),
+        Service::TlsEcho {
+            greeting,
+            client_auth,
+        } => (
+            true,
+            client_auth,
+            Arc::new(move |c| echo::handle(c, greeting.as_deref())),
+        ),
+        Service::Mqtt => (false, false, Arc::new(broker::handle)),
+        Service::MqttTls { client_auth } => (true, client_auth, Arc::new(broker::handle)),
+        Service::Http => (false, false, Arc::new(web::handle)),
+        Service::Https { client_auth } => (true, client_auth, Arc::new(web::handle)),
+        Service::External { to } => return resolve(&to),
+        Service::UdpEcho => {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "udp_echo is a UDP service",
+            ))
+        }
+    };
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+    let addr = listener.local_addr()?;
+    thread::Builder::new()
+        .name(format!("sim-service-{}", addr.port()))
+        .spawn(move || accept_loop(listener, tls, client_auth, handler))?;
+    Ok(addr)
+}
+
+fn accept_loop(listener: TcpListener, tls: bool, client_auth: bool, handler: Handler) {
+    for stream in listener.incoming() {
+        let Ok(stream) = stream else { continue };
+        let handler = handler.clone();
+        let _ = thread::Builder::new()
+            .name("sim-service-conn".into())
+            .spawn(move || {
+                let conn: Box<dyn Conn> = if tls {
+                    match tls::accept(stream, client_auth) {
+                        Ok(c) => c,
+                        Err(_) => return,
+                    }
+                } else {
+                    Box::new(stream)
+                };
+                handler(conn);
+            });
+    }
+}
+
+/// An external `host:port`.
+fn resolve(to: &str) -> io::Result<SocketAddr> {
+    to.to_socket_addrs()?
+        .find(SocketAddr::is_ipv4)
+        .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("{to}: no IPv4 address")))
+}
+
+/// Keeps the unused-import lint quiet until a service needs the types.
+#[allow(dead_code)]
+fn _types(_: TcpStream, _: UdpSocket) {}
