@@ -17,8 +17,17 @@ use std::thread;
 use crate::world::{Protocol, Service, World};
 
 /// A server-side connection: a TCP stream, or a TLS session over one.
-pub trait Conn: Read + Write + Send {}
-impl<T: Read + Write + Send> Conn for T {}
+pub trait Conn: Read + Write + Send {
+    /// The connection as `Any`, so that a handler can reach the socket
+    /// under it (the MQTT broker sets read timeouts on it). Call it on the
+    /// trait object (`(*conn).as_any()`), not on the `Box`.
+    fn as_any(&self) -> &dyn std::any::Any;
+}
+impl<T: Read + Write + Send + 'static> Conn for T {
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
 
 /// Where a connect from the module to `ip:port` really goes, or `None` when
 /// nothing listens there in the simulated network. Loopback addresses are
@@ -78,7 +87,7 @@ fn start(service: &Service, protocol: Protocol) -> io::Result<SocketAddr> {
         Service::Mqtt => (false, false, Arc::new(broker::handle)),
         Service::MqttTls { client_auth } => (true, client_auth, Arc::new(broker::handle)),
         Service::Http => (false, false, Arc::new(web::handle)),
-        Service::Https { client_auth } => (true, client_auth, Arc::new(web::handle)),
+        Service::Https { client_auth } => (true, client_auth, Arc::new(web::handle_secure)),
         Service::External { to } => return resolve(&to),
         Service::UdpEcho => {
             return Err(io::Error::new(
