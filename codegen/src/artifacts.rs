@@ -35,6 +35,10 @@ pub fn artifacts(catalog: &Catalog, spec_dir: &Path) -> Result<Vec<Artifact>, Pl
             content: emit::grammar::render(&plan),
         },
     ];
+    out.push(Artifact {
+        path: PathBuf::from("conformance/src/generated/cases.rs"),
+        content: emit::conformance::render(catalog, &plan),
+    });
     for (name, content) in emit::bindings::render(catalog, &plan)? {
         out.push(Artifact {
             path: generated.join(name),

@@ -1,4 +1,12 @@
 //! Conformance suite and runner for FCM242D / FGM842D modules.
 //!
-//! Status: not written yet. The suite will be generated from `spec/` and run
-//! against a module on a serial port or against the simulator.
+//! The suite ([`generated::cases`]) is generated from the catalogue in
+//! `spec/` by `cargo xtask gen`: for every command form, the lines that
+//! probe it, with their expected outcome, set-up, safety class and time
+//! limit; and every scenario of the manual. The runner sends them to a
+//! target (the built-in simulator, a serial port, a TCP link, a PTY), checks
+//! every received line against the grammar, and reports.
+
+pub mod case;
+pub mod generated;
+pub mod outcome;

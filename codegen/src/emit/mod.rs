@@ -1,6 +1,7 @@
 //! Emitters: each turns the validated catalogue into generated artifacts.
 
 pub mod bindings;
+pub mod conformance;
 pub mod docs;
 pub mod grammar;
 pub mod names;

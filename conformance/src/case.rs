@@ -1,0 +1,241 @@
+//! The shape of one generated conformance case. The cases themselves are
+//! data emitted from the catalogue by `cargo xtask gen` into
+//! [`crate::generated::cases`]; the runner interprets them.
+
+/// The catalogue's safety class of a command (DESIGN.md, "Conformance safety
+/// classes"). A run touches the last three only when asked by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Safety {
+    /// Reads state or changes volatile state that the case restores.
+    Safe,
+    /// Needs set-up and tear-down.
+    Stateful,
+    /// Writes saved configuration.
+    Persistent,
+    /// Ends or suspends the session.
+    Disruptive,
+    /// Cannot be undone from the host.
+    Destructive,
+}
+
+impl Safety {
+    /// The catalogue's name of the class.
+    pub fn name(self) -> &'static str {
+        match self {
+            Safety::Safe => "safe",
+            Safety::Stateful => "stateful",
+            Safety::Persistent => "persistent",
+            Safety::Disruptive => "disruptive",
+            Safety::Destructive => "destructive",
+        }
+    }
+
+    /// The class named `name`.
+    pub fn from_name(name: &str) -> Option<Safety> {
+        Some(match name {
+            "safe" => Safety::Safe,
+            "stateful" => Safety::Stateful,
+            "persistent" => Safety::Persistent,
+            "disruptive" => Safety::Disruptive,
+            "destructive" => Safety::Destructive,
+            _ => return None,
+        })
+    }
+}
+
+/// What a case checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// The test form (`=?`) answers lines the grammar accepts.
+    TestForm,
+    /// The read form (`?`) answers a response of the catalogue's shape.
+    ReadForm,
+    /// The execution form is accepted.
+    Execute,
+    /// The write form with every required parameter at a valid value.
+    Baseline,
+    /// A parameter at its range's minimum or maximum.
+    Boundary,
+    /// A parameter at one of its enumeration values.
+    EnumValue,
+    /// A string parameter at its shortest or longest length.
+    Length,
+    /// Every optional parameter present.
+    OptionalPresent,
+    /// A repeated group given several times.
+    Repeated,
+    /// A value outside the parameter's range (must be refused).
+    OutOfRange,
+    /// A value of the wrong type (must be refused).
+    WrongType,
+    /// A string one byte longer than allowed (must be refused).
+    OverLong,
+    /// One argument too many (must be refused).
+    WrongArity,
+    /// An unknown sub-command key (must be refused).
+    UnknownKey,
+    /// A cross-parameter rule broken (must be refused).
+    RuleBroken,
+}
+
+impl Kind {
+    /// Whether the case expects the module to refuse the line.
+    pub fn expects_refusal(self) -> bool {
+        matches!(
+            self,
+            Kind::OutOfRange
+                | Kind::WrongType
+                | Kind::OverLong
+                | Kind::WrongArity
+                | Kind::UnknownKey
+                | Kind::RuleBroken
+        )
+    }
+
+    /// A short name for reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::TestForm => "test-form",
+            Kind::ReadForm => "read-form",
+            Kind::Execute => "execute",
+            Kind::Baseline => "baseline",
+            Kind::Boundary => "boundary",
+            Kind::EnumValue => "enum-value",
+            Kind::Length => "length",
+            Kind::OptionalPresent => "optional-present",
+            Kind::Repeated => "repeated",
+            Kind::OutOfRange => "out-of-range",
+            Kind::WrongType => "wrong-type",
+            Kind::OverLong => "over-long",
+            Kind::WrongArity => "wrong-arity",
+            Kind::UnknownKey => "unknown-key",
+            Kind::RuleBroken => "rule-broken",
+        }
+    }
+}
+
+/// How the module must refuse a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// `ERROR`.
+    Error,
+    /// `+CME ERROR: <code>` with the table's code for an invalid parameter.
+    Cme(i64),
+}
+
+/// A state that must hold before the case (a catalogue precondition), and
+/// the value of the parameter that names its object in this case's line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Precondition {
+    /// The catalogue's state name (`socket_open`).
+    pub state: &'static str,
+    /// The parameter naming the object (`connectID`).
+    pub param: Option<&'static str>,
+    /// Its value in this case's line.
+    pub value: Option<&'static str>,
+}
+
+/// A data phase that follows the command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataPhase {
+    /// `>` (true) or `CONNECT` (false).
+    pub greater_prompt: bool,
+    /// The payload length the line announces, if any.
+    pub length: Option<usize>,
+    /// Whether Ctrl+Z ends the payload.
+    pub ctrl_z: bool,
+}
+
+/// What follows a `CONNECT` result of the command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectData {
+    /// Nothing special.
+    None,
+    /// `CONNECT <n>` then `n` bytes.
+    Length,
+    /// `CONNECT` then a body up to `\r\nOK\r\n`.
+    UntilOk,
+    /// `CONNECT` switches the port to transparent mode.
+    Transparent,
+}
+
+/// One conformance case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Case {
+    /// A unique, stable name (`qicfg.write.transpktsize.max`).
+    pub id: &'static str,
+    /// The catalogue command (`AT+QICFG`).
+    pub command: &'static str,
+    /// Its function group.
+    pub group: &'static str,
+    /// The form's syntax, as in the catalogue.
+    pub form: &'static str,
+    /// The parameter the case is about, if any.
+    pub param: Option<&'static str>,
+    /// What it checks.
+    pub kind: Kind,
+    /// The command's safety class.
+    pub safety: Safety,
+    /// What must hold first (set up by the runner, torn down after).
+    pub preconditions: &'static [Precondition],
+    /// The command line to send (without CR).
+    pub line: &'static str,
+    /// The data phase that follows an accepted line.
+    pub data_phase: Option<DataPhase>,
+    /// For refusal cases: how.
+    pub refusal: Option<Refusal>,
+    /// What follows `CONNECT`.
+    pub connect_data: ConnectData,
+    /// The URC that completes the command after its result, if any.
+    pub completion: Option<&'static str>,
+    /// Time limit for the final result, in milliseconds.
+    pub time_limit_ms: u64,
+    /// The catalogue's reason why the case cannot run automatically.
+    pub skip: Option<&'static str>,
+    /// Where the case comes from (`spec/tcpip.yaml AT+QICFG`).
+    pub entry: &'static str,
+    /// The id of the case that must pass for this one to be meaningful
+    /// (the form's baseline).
+    pub baseline: Option<&'static str>,
+}
+
+/// How a scenario's payload ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataEnd {
+    /// Ctrl+Z ends it.
+    CtrlZ,
+    /// Esc cancels it.
+    Esc,
+    /// Its length was given in the command.
+    None,
+}
+
+/// One step of a scenario (the manual's example), placeholders unexpanded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Send a command line.
+    Send(&'static str),
+    /// Expect a response line or final result.
+    Expect(&'static str),
+    /// Expect a URC.
+    ExpectUrc(&'static str),
+    /// Expect a data-phase prompt.
+    ExpectPrompt(&'static str),
+    /// Send a payload.
+    SendData(&'static str, DataEnd),
+    /// Expect raw bytes.
+    ExpectData(&'static str),
+}
+
+/// One of the manual's examples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scenario {
+    /// Its name in `spec/scenarios.yaml`.
+    pub name: &'static str,
+    /// The manual's title.
+    pub title: &'static str,
+    /// Values of its `${placeholders}` in the manual.
+    pub placeholders: &'static [(&'static str, &'static str)],
+    /// Its steps (notes left out).
+    pub steps: &'static [Step],
+}
