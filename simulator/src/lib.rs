@@ -13,9 +13,12 @@
 //! (QIOPEN access mode 2, QISWTMD, `+++` with guard times, ATO, NO CARRIER).
 
 pub mod catalog;
+pub mod clock;
+pub mod faults;
 pub mod groups;
 pub mod module;
 pub mod net;
+pub mod pty;
 pub mod reply;
 pub mod serve;
 pub mod services;

@@ -1,27 +1,75 @@
 //! `fcm242d-sim`: a virtual FCM242D / FGM842D module.
 
+use std::io::Write;
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use fcm242d_sim::serve;
+use fcm242d_sim::clock::SystemClock;
+use fcm242d_sim::faults::Faults;
 use fcm242d_sim::world::World;
+use fcm242d_sim::{pty, serve};
 
-const USAGE: &str = "usage: fcm242d-sim [--stdio | --tcp ADDR] [--world FILE]
+const USAGE: &str = "usage: fcm242d-sim [--stdio | --tcp ADDR | --pty [--pty-link PATH]] [--world FILE]
+                   [--faults SPEC] [--seed N]
 
-  --stdio        the module's UART on standard input/output (default)
-  --tcp ADDR     listen on ADDR (e.g. 127.0.0.1:5000); each connection is a UART
-  --world FILE   a YAML world file overriding the embedded world";
+  --stdio          the module's UART on standard input/output (default); when
+                   input ends, runs until everything the commands caused was
+                   printed, then exits
+  --tcp ADDR       listen on ADDR (e.g. 127.0.0.1:5000); each connection is a UART
+  --pty            create a pseudo-terminal, print its path (one line on standard
+                   output) and serve the module on it, like a USB serial device
+  --pty-link PATH  also make PATH a symbolic link to the pseudo-terminal
+  --world FILE     a YAML world file overriding the embedded world
+  --faults SPEC    fault injection, e.g.
+                   delay=0..200ms,fragment=1..8,drop=0.001,garble=0.001,urc=0.05,reboot=0.0005,linkdrop=0.001
+                   (keys: seed delay fragment drop drop-in drop-out garble garble-in
+                   garble-out urc reboot linkdrop; probabilities as 0..1 or N%)
+  --seed N         the seed of the faults' random choices (same seed, same run)";
+
+/// Where the module's UART goes.
+enum FrontEnd {
+    Stdio,
+    Tcp(String),
+    Pty { link: Option<PathBuf> },
+}
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
-    let mut tcp: Option<String> = None;
+    let mut front = FrontEnd::Stdio;
+    let mut pty_link: Option<PathBuf> = None;
     let mut world_file: Option<PathBuf> = None;
+    let mut fault_spec: Option<String> = None;
+    let mut seed: Option<u64> = None;
+    let missing = |what: &str| {
+        eprintln!("fcm242d-sim: {what} needs a value\n\n{USAGE}");
+        ExitCode::from(2)
+    };
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--stdio" => tcp = None,
-            "--tcp" => tcp = args.next().or(Some("127.0.0.1:5000".into())),
-            "--world" => world_file = args.next().map(PathBuf::from),
+            "--stdio" => front = FrontEnd::Stdio,
+            "--tcp" => front = FrontEnd::Tcp(args.next().unwrap_or("127.0.0.1:5000".into())),
+            "--pty" => front = FrontEnd::Pty { link: None },
+            "--pty-link" => match args.next() {
+                Some(p) => pty_link = Some(PathBuf::from(p)),
+                None => return missing("--pty-link"),
+            },
+            "--world" => match args.next() {
+                Some(p) => world_file = Some(PathBuf::from(p)),
+                None => return missing("--world"),
+            },
+            "--faults" => match args.next() {
+                Some(s) => fault_spec = Some(s),
+                None => return missing("--faults"),
+            },
+            "--seed" => match args.next().map(|s| s.parse::<u64>()) {
+                Some(Ok(n)) => seed = Some(n),
+                Some(Err(_)) => {
+                    eprintln!("fcm242d-sim: --seed needs a whole number\n\n{USAGE}");
+                    return ExitCode::from(2);
+                }
+                None => return missing("--seed"),
+            },
             "-h" | "--help" => {
                 println!("{USAGE}");
                 return ExitCode::SUCCESS;
@@ -31,6 +79,12 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         }
+    }
+    if let FrontEnd::Pty { link } = &mut front {
+        *link = pty_link;
+    } else if pty_link.is_some() {
+        eprintln!("fcm242d-sim: --pty-link needs --pty\n\n{USAGE}");
+        return ExitCode::from(2);
     }
     let world = match world_file {
         Some(path) => match World::load(&path) {
@@ -42,23 +96,40 @@ fn main() -> ExitCode {
         },
         None => World::default(),
     };
+    let mut faults = match &fault_spec {
+        Some(spec) => match spec.parse::<Faults>() {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!("fcm242d-sim: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        None => world
+            .faults
+            .as_ref()
+            .map(|s| s.faults())
+            .unwrap_or_default(),
+    };
+    if let Some(seed) = seed {
+        faults.seed = seed;
+    }
     eprint!("{}", world.banner());
-    eprintln!(
-        "  modelled: general, Wi-Fi, BLE, TCP/UDP, file system, PING/DNS/NTP; \
-         transparent mode for TCP/UDP clients; not yet: SSL, MQTT, HTTP(S) (their commands answer ERROR)"
-    );
-    let result = match tcp {
-        Some(addr) => match TcpListener::bind(&addr) {
+    if faults.any() {
+        eprintln!("  faults: {faults}");
+    }
+    let result = match front {
+        FrontEnd::Tcp(addr) => match TcpListener::bind(&addr) {
             Ok(listener) => {
                 eprintln!(
                     "fcm242d-sim: listening on {}",
                     listener.local_addr().map(|a| a.to_string()).unwrap_or(addr)
                 );
-                serve::tcp(listener, world)
+                serve::tcp_with(listener, world, faults)
             }
             Err(e) => Err(e),
         },
-        None => serve::stdio(world),
+        FrontEnd::Pty { link } => serve_pty(world, faults, link),
+        FrontEnd::Stdio => serve::stdio_with(world, faults),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -67,4 +138,23 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Creates the pseudo-terminal, tells its path, and serves it.
+fn serve_pty(world: World, faults: Faults, link: Option<PathBuf>) -> std::io::Result<()> {
+    let device = pty::Pty::open()?;
+    if let Some(link) = &link {
+        pty::link(device.path(), link)?;
+        eprintln!(
+            "fcm242d-sim: {} -> {}",
+            link.display(),
+            device.path().display()
+        );
+    }
+    // The path alone on its line, so a script can read it.
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{}", device.path().display())?;
+    out.flush()?;
+    drop(out);
+    pty::serve(device, world, &faults, &SystemClock)
 }

@@ -266,16 +266,7 @@ impl Module {
         if matches!(reply.result, Final::Ok) && line.eq_ignore_ascii_case("AT+QRST") {
             // The reply goes out first, then the module restarts.
             self.emit(reply, now, out);
-            self.state = self.state.rebooted();
-            self.scheduled.clear();
-            self.net = Net::default();
-            // A saved hotspot is joined again after the restart.
-            for (delay, line) in groups::wifi::rejoin_saved(&mut self.state, &self.world) {
-                self.schedule(
-                    now + Duration::from_millis(200) + delay,
-                    format!("\r\n{line}\r\n").into_bytes(),
-                );
-            }
+            self.reboot(now);
             return;
         }
         self.emit(reply, now, out);
@@ -309,10 +300,48 @@ impl Module {
         }
     }
 
+    /// Restarts the module (`AT+QRST`, or a spontaneous reboot injected as
+    /// a fault): volatile state, scheduled output and every live link are
+    /// dropped, the UART is back in command mode, and a saved hotspot is
+    /// joined again.
+    pub fn reboot(&mut self, now: Instant) {
+        self.mode = command_mode();
+        self.state = self.state.rebooted();
+        self.scheduled.clear();
+        self.net = Net::default();
+        for (delay, line) in groups::wifi::rejoin_saved(&mut self.state, &self.world) {
+            self.schedule(
+                now + Duration::from_millis(200) + delay,
+                format!("\r\n{line}\r\n").into_bytes(),
+            );
+        }
+    }
+
+    /// What the UART is reading now (front ends that pace a host's input,
+    /// and fault injection, which never puts a URC into transparent data).
+    pub fn uart(&self) -> Uart {
+        match self.mode {
+            Mode::Command { .. } => Uart::Command,
+            Mode::Payload { .. } => Uart::Payload,
+            Mode::Transparent { .. } => Uart::Transparent,
+        }
+    }
+
     /// Schedules a URC line after `delay` (fault injection, tests).
     pub fn inject_urc(&mut self, line: &str, now: Instant, delay: Duration) {
         self.schedule(now + delay, format!("\r\n{line}\r\n").into_bytes());
     }
+}
+
+/// What the UART is reading (see [`Module::uart`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Uart {
+    /// Command lines.
+    Command,
+    /// A payload after a `>` or `CONNECT` prompt.
+    Payload,
+    /// Transparent-mode data for a link.
+    Transparent,
 }
 
 /// Reading command lines, with an empty line.

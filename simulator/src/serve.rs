@@ -1,48 +1,340 @@
 //! Runs a module over a byte stream: in process (for tests and the
-//! conformance runner), on standard input/output, or on TCP connections.
+//! conformance runner), on standard input/output, on TCP connections, or on
+//! a pseudo-terminal ([`crate::pty`]).
+//!
+//! Between the link and the module sits a [`Session`]: it applies fault
+//! injection ([`crate::faults`]) and holds back output that a fault delays.
+//! Time comes from a [`Clock`], so a test can run the whole loop on a
+//! [`crate::clock::VirtualClock`].
+//!
+//! # Standard input
+//!
+//! A whole transcript piped into `fcm242d-sim --stdio` is answered as a host
+//! would see it: a command line is taken only once the previous command's
+//! final result code (or its `>` / `CONNECT` prompt) was printed, as a host
+//! waits for `OK` before it writes the next command; deferred URCs are not
+//! waited for. When input ends, the module keeps running until everything
+//! its commands caused was printed: scheduled URCs and what the network
+//! caused (a deferred `+QIOPEN`, received data), that is until nothing is
+//! scheduled and it has been quiet for [`QUIET`] (at most [`DRAIN_LIMIT`]).
 
+use std::borrow::BorrowMut;
+use std::collections::VecDeque;
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use fcm242d::transport::{MemoryTransport, TcpTransport, Transport};
 
-use crate::module::Module;
+use crate::clock::{Clock, SystemClock};
+use crate::faults::{holds_final, Faults, HostEvent, Injector, Origin};
+use crate::module::{Module, Uart};
 use crate::world::World;
 
-/// Serves `module` on `link` until the link closes.
-pub fn serve(link: &mut dyn Transport, module: &mut Module) -> std::io::Result<()> {
-    let mut buf = [0u8; 4096];
-    loop {
-        let now = Instant::now();
-        let wait = module
-            .next_due()
-            .map(|at| at.saturating_duration_since(now))
-            .unwrap_or(Duration::from_millis(50))
-            .min(Duration::from_millis(50));
-        let n = match link.read(&mut buf, wait) {
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                // Input ended: print what is still scheduled (a piped script
-                // expects the URCs its commands cause), then stop.
-                while let Some(at) = module.next_due() {
-                    std::thread::sleep(at.saturating_duration_since(Instant::now()));
-                    let out = module.poll(Instant::now());
-                    if !out.is_empty() && link.write_all(&out).is_err() {
-                        break;
-                    }
+/// After input ended: how long the module must have printed nothing (and
+/// have nothing scheduled) before the simulator stops.
+pub const QUIET: Duration = Duration::from_millis(1500);
+/// After input ended: the longest the simulator keeps running.
+pub const DRAIN_LIMIT: Duration = Duration::from_secs(60);
+/// The longest a paced front end waits for a command's final result code
+/// before it takes the next line anyway (a command whose answer a fault
+/// lost must not stop the script).
+pub const ANSWER_LIMIT: Duration = Duration::from_secs(5);
+/// Bytes of an answer kept while waiting for its final result code.
+const ANSWER_KEPT: usize = 64 * 1024;
+
+/// A module behind its UART, with the faults the UART and the network add.
+/// It owns the module (`M` = [`Module`]) or borrows it (`&mut Module`).
+#[derive(Debug)]
+pub struct Session<M: BorrowMut<Module> = Module> {
+    module: M,
+    injector: Injector,
+    /// Output not yet written: when each piece may go, and its bytes (one
+    /// write each).
+    held: VecDeque<(Instant, Vec<u8>)>,
+}
+
+impl<M: BorrowMut<Module>> Session<M> {
+    /// `module` behind a UART with `faults`.
+    pub fn new(module: M, faults: &Faults) -> Session<M> {
+        Session {
+            module,
+            injector: Injector::new(faults),
+            held: VecDeque::new(),
+        }
+    }
+
+    /// The module.
+    pub fn module(&self) -> &Module {
+        self.module.borrow()
+    }
+
+    /// The module, to change.
+    pub fn module_mut(&mut self) -> &mut Module {
+        self.module.borrow_mut()
+    }
+
+    /// The module, once the session is over.
+    pub fn into_module(self) -> M {
+        self.module
+    }
+
+    /// Host bytes at `now`. Returns what the module answered, as it wrote
+    /// it (before faults); the bytes the host gets wait in [`Session::due`].
+    pub fn input(&mut self, bytes: &[u8], now: Instant) -> Vec<u8> {
+        let mut answer = Vec::new();
+        for event in self.injector.host_bytes(bytes) {
+            match event {
+                HostEvent::Bytes(b) => {
+                    let before = self.module().uart();
+                    let out = self.module_mut().input(&b, now);
+                    self.send(&out, Origin::Answer, before, now);
+                    answer.extend(out);
                 }
+                HostEvent::Reboot => self.module_mut().reboot(now),
+                HostEvent::LinkDrop => {
+                    crate::services::cut_all();
+                }
+            }
+        }
+        answer
+    }
+
+    /// Lets the module do what is due at `now` (scheduled URCs, the
+    /// network). Returns its output as it wrote it (before faults).
+    pub fn poll(&mut self, now: Instant) -> Vec<u8> {
+        let before = self.module().uart();
+        let out = self.module_mut().poll(now);
+        self.send(&out, Origin::Unsolicited, before, now);
+        out
+    }
+
+    /// The writes due at `now`, in order (each one write on the link).
+    pub fn due(&mut self, now: Instant) -> Vec<Vec<u8>> {
+        let mut writes = Vec::new();
+        while self.held.front().is_some_and(|(at, _)| *at <= now) {
+            if let Some((_, bytes)) = self.held.pop_front() {
+                writes.push(bytes);
+            }
+        }
+        writes
+    }
+
+    /// When something is next due: a scheduled URC or held output.
+    pub fn next_due(&self) -> Option<Instant> {
+        let held = self.held.front().map(|(at, _)| *at);
+        match (held, self.module().next_due()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Whether output is held back (a delay fault).
+    pub fn holding(&self) -> bool {
+        !self.held.is_empty()
+    }
+
+    fn send(&mut self, out: &[u8], origin: Origin, before: Uart, now: Instant) {
+        if out.is_empty() {
+            return;
+        }
+        let module: &Module = self.module.borrow();
+        let urc_ok = before != Uart::Transparent && module.uart() != Uart::Transparent;
+        let bytes = self
+            .injector
+            .module_bytes(out, origin, urc_ok, module.state());
+        // Output keeps its order: a piece never overtakes an earlier one.
+        let mut at = now + self.injector.delay();
+        if let Some((last, _)) = self.held.back() {
+            at = at.max(*last);
+        }
+        let mut rest = bytes.as_slice();
+        for n in self.injector.fragments(bytes.len()) {
+            let (piece, tail) = rest.split_at(n.min(rest.len()));
+            self.held.push_back((at, piece.to_vec()));
+            rest = tail;
+        }
+    }
+}
+
+/// How a serve loop treats its link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Pace {
+    /// Take a command line only after the previous one was answered (a
+    /// script piped in at once, see the module documentation).
+    pub paced: bool,
+    /// When input ends, keep running until the module is quiet
+    /// ([`QUIET`], [`DRAIN_LIMIT`]) instead of stopping at once.
+    pub drain: bool,
+}
+
+/// Serves `module` on `link` until the link closes (system clock, no faults).
+pub fn serve(link: &mut dyn Transport, module: &mut Module) -> std::io::Result<()> {
+    let mut session = Session::new(module, &Faults::none());
+    serve_session(link, &mut session, &SystemClock, Pace::default())
+}
+
+/// Serves a session on `link` with time from `clock`, until the link closes
+/// (then, with [`Pace::drain`], until the module is quiet).
+pub fn serve_session<M: BorrowMut<Module>>(
+    link: &mut dyn Transport,
+    session: &mut Session<M>,
+    clock: &dyn Clock,
+    pace: Pace,
+) -> std::io::Result<()> {
+    let mut buf = [0u8; 4096];
+    let mut pacer = Pacer::new(pace.paced);
+    let mut ended: Option<Instant> = None;
+    let mut last_output = clock.now();
+    loop {
+        let wait = if pacer.ready() {
+            Duration::ZERO
+        } else {
+            clock.idle(session.next_due())
+        };
+        if ended.is_none() {
+            match link.read(&mut buf, wait) {
+                Ok(n) => pacer.push(buf.get(..n).unwrap_or_default()),
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    if !pace.drain {
+                        return Ok(());
+                    }
+                    ended = Some(clock.now());
+                }
+                Err(e) => return Err(e),
+            }
+        } else if !wait.is_zero() {
+            let now = clock.now();
+            clock.wait_until(now + wait, wait);
+        }
+        let now = clock.now();
+        let answer = pacer.feed(session, now);
+        let unsolicited = session.poll(now);
+        pacer.saw(&unsolicited, session.module().uart(), now);
+        if !answer.is_empty() || !unsolicited.is_empty() {
+            last_output = now;
+        }
+        for piece in session.due(now) {
+            link.write_all(&piece)?;
+        }
+        if let Some(ended) = ended {
+            let idle = pacer.is_empty()
+                && !session.holding()
+                && session.module().next_due().is_none()
+                && now.saturating_duration_since(last_output) >= QUIET;
+            if idle || now.saturating_duration_since(ended) >= DRAIN_LIMIT {
                 return Ok(());
             }
-            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Holds host input back while the module is answering a command.
+#[derive(Debug)]
+struct Pacer {
+    paced: bool,
+    pending: VecDeque<u8>,
+    /// The command line being typed has more than spaces and LFs.
+    typed: bool,
+    /// Since when an answer is awaited, and what of it came so far.
+    awaiting: Option<(Instant, Vec<u8>)>,
+}
+
+impl Pacer {
+    fn new(paced: bool) -> Pacer {
+        Pacer {
+            paced,
+            pending: VecDeque::new(),
+            typed: false,
+            awaiting: None,
+        }
+    }
+
+    fn push(&mut self, bytes: &[u8]) {
+        self.pending.extend(bytes);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.pending.is_empty() && self.awaiting.is_none()
+    }
+
+    /// Whether input waits that can be taken now.
+    fn ready(&self) -> bool {
+        !self.pending.is_empty() && self.awaiting.is_none()
+    }
+
+    /// Gives the module what it may take at `now`; returns its answers.
+    fn feed<M: BorrowMut<Module>>(&mut self, session: &mut Session<M>, now: Instant) -> Vec<u8> {
+        if !self.paced {
+            let bytes: Vec<u8> = self.pending.drain(..).collect();
+            return if bytes.is_empty() {
+                Vec::new()
+            } else {
+                session.input(&bytes, now)
+            };
+        }
+        let mut answers = Vec::new();
+        loop {
+            if let Some((since, _)) = &self.awaiting {
+                if now.saturating_duration_since(*since) < ANSWER_LIMIT {
+                    break;
+                }
+                self.awaiting = None;
+            }
+            if self.pending.is_empty() {
+                break;
+            }
+            match session.module().uart() {
+                Uart::Command => {
+                    let n = self
+                        .pending
+                        .iter()
+                        .position(|b| *b == b'\r')
+                        .map_or(self.pending.len(), |i| i + 1);
+                    let line: Vec<u8> = self.pending.drain(..n).collect();
+                    self.typed |= line
+                        .iter()
+                        .any(|b| !matches!(b, b'\r' | b'\n' | b' ' | b'\t'));
+                    let out = session.input(&line, now);
+                    if line.last() == Some(&b'\r') && std::mem::take(&mut self.typed) {
+                        let answered =
+                            holds_final(&out) || session.module().uart() != Uart::Command;
+                        if !answered {
+                            self.awaiting = Some((now, out.clone()));
+                        }
+                    }
+                    answers.extend(out);
+                }
+                // A payload byte by byte, so that the module is back in
+                // command mode for the first byte after it.
+                Uart::Payload => {
+                    if let Some(b) = self.pending.pop_front() {
+                        answers.extend(session.input(&[b], now));
+                    }
+                }
+                Uart::Transparent => {
+                    let bytes: Vec<u8> = self.pending.drain(..).collect();
+                    answers.extend(session.input(&bytes, now));
+                }
+            }
+        }
+        answers
+    }
+
+    /// Output the module printed by itself: it may end an awaited answer.
+    fn saw(&mut self, out: &[u8], uart: Uart, _now: Instant) {
+        let Some((_, seen)) = &mut self.awaiting else {
+            return;
         };
-        let now = Instant::now();
-        let mut out = module.input(&buf[..n], now);
-        out.extend(module.poll(now));
-        if !out.is_empty() {
-            link.write_all(&out)?;
+        seen.extend_from_slice(out);
+        if seen.len() > ANSWER_KEPT {
+            let cut = seen.len() - ANSWER_KEPT;
+            seen.drain(..cut);
+        }
+        if holds_final(seen) || uart != Uart::Command {
+            self.awaiting = None;
         }
     }
 }
@@ -58,15 +350,39 @@ pub fn in_process(world: World) -> (MemoryTransport, thread::JoinHandle<()>) {
     (host, handle)
 }
 
+/// Like [`in_process`], with `faults` and time from `clock`. The thread
+/// returns the module when the link is dropped, so a test can look at
+/// what it left behind (e.g. that no socket is open).
+pub fn in_process_with(
+    world: World,
+    faults: Faults,
+    clock: Arc<dyn Clock>,
+) -> (MemoryTransport, thread::JoinHandle<Module>) {
+    let (host, mut module_end) = MemoryTransport::pair();
+    let handle = thread::spawn(move || {
+        let mut session = Session::new(Module::new(world), &faults);
+        let _ = serve_session(&mut module_end, &mut session, &*clock, Pace::default());
+        session.into_module()
+    });
+    (host, handle)
+}
+
 /// Serves one module per TCP connection (each connection is a UART).
 pub fn tcp(listener: TcpListener, world: World) -> std::io::Result<()> {
+    tcp_with(listener, world, Faults::none())
+}
+
+/// Like [`tcp`], each connection's UART with `faults` (the same seed for
+/// every connection, so each is reproducible).
+pub fn tcp_with(listener: TcpListener, world: World, faults: Faults) -> std::io::Result<()> {
     for stream in listener.incoming() {
         let stream = stream?;
         let world = world.clone();
+        let faults = faults.clone();
         thread::spawn(move || {
             let mut link = TcpTransport::from_stream(stream);
-            let mut module = Module::new(world);
-            let _ = serve(&mut link, &mut module);
+            let mut session = Session::new(Module::new(world), &faults);
+            let _ = serve_session(&mut link, &mut session, &SystemClock, Pace::default());
         });
     }
     Ok(())
@@ -87,9 +403,11 @@ impl Stdio {
             let mut buf = [0u8; 4096];
             loop {
                 match stdin.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
+                    Ok(0) => break,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(_) => break,
                     Ok(n) => {
-                        if tx.send(buf[..n].to_vec()).is_err() {
+                        if tx.send(buf.get(..n).unwrap_or_default().to_vec()).is_err() {
                             break;
                         }
                     }
@@ -106,7 +424,7 @@ impl Stdio {
 
 impl Transport for Stdio {
     fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        let mut out = std::io::stdout();
+        let mut out = std::io::stdout().lock();
         out.write_all(bytes)?;
         out.flush()
     }
@@ -136,9 +454,19 @@ impl Transport for Stdio {
     }
 }
 
-/// Serves one module on standard input and output until input ends.
+/// Serves one module on standard input and output until input ends and
+/// the module is quiet (see the module documentation).
 pub fn stdio(world: World) -> std::io::Result<()> {
+    stdio_with(world, Faults::none())
+}
+
+/// Like [`stdio`], with `faults`.
+pub fn stdio_with(world: World, faults: Faults) -> std::io::Result<()> {
     let mut link = Stdio::new();
-    let mut module = Module::new(world);
-    serve(&mut link, &mut module)
+    let mut session = Session::new(Module::new(world), &faults);
+    let pace = Pace {
+        paced: true,
+        drain: true,
+    };
+    serve_session(&mut link, &mut session, &SystemClock, pace)
 }

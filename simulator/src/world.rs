@@ -139,6 +139,11 @@ pub struct World {
     /// to a listed endpoint reaches its service; a connect to a loopback
     /// address goes to the host's own port; anything else is unreachable.
     pub endpoints: Vec<Endpoint>,
+    /// Fault injection, written as for `--faults` (e.g.
+    /// `"delay=0..200ms,drop=0.001,seed=7"`, see [`crate::faults`]);
+    /// `--faults` and `--seed` override it. None by default.
+    #[serde(default)]
+    pub faults: Option<crate::faults::FaultSpec>,
 }
 
 impl Default for World {
@@ -193,6 +198,7 @@ impl Default for World {
             ],
             guard_time_ms: 1000,
             endpoints: default_endpoints(),
+            faults: None,
         }
     }
 }

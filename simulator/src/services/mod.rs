@@ -111,6 +111,8 @@ fn accept_loop(listener: TcpListener, tls: bool, client_auth: bool, handler: Han
         let _ = thread::Builder::new()
             .name("sim-service-conn".into())
             .spawn(move || {
+                // Known to `cut_all` while the handler runs.
+                let _live = Registered::new(&stream);
                 let conn: Box<dyn Conn> = if tls {
                     match tls::accept(stream, client_auth) {
                         Ok(c) => c,
@@ -122,6 +124,57 @@ fn accept_loop(listener: TcpListener, tls: bool, client_auth: bool, handler: Han
                 handler(conn);
             });
     }
+}
+
+/// The server side of every live connection of the embedded services, so
+/// that a fault can cut them all (see [`cut_all`]).
+fn live() -> &'static Mutex<HashMap<u64, TcpStream>> {
+    static LIVE: OnceLock<Mutex<HashMap<u64, TcpStream>>> = OnceLock::new();
+    LIVE.get_or_init(Default::default)
+}
+
+/// A connection's entry in [`live`], removed when the handler ends.
+struct Registered(Option<u64>);
+
+impl Registered {
+    fn new(stream: &TcpStream) -> Registered {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let Ok(clone) = stream.try_clone() else {
+            return Registered(None);
+        };
+        let id = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        live()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id, clone);
+        Registered(Some(id))
+    }
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        if let Some(id) = self.0 {
+            live()
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&id);
+        }
+    }
+}
+
+/// Cuts every live connection of the embedded services (the simulated
+/// network dropped every link): each is shut down from the server side, so
+/// the module sees its peer close (`+QIURC: "closed"`, `+QSSLURC:
+/// "closed"`, `+QMTSTAT`) as after a real link loss. The services keep
+/// listening; new connections work. Returns how many were cut. The
+/// services are shared by every module of the process, so all their
+/// connections are cut.
+pub fn cut_all() -> usize {
+    let live = live().lock().unwrap_or_else(|e| e.into_inner());
+    for stream in live.values() {
+        let _ = stream.shutdown(std::net::Shutdown::Both);
+    }
+    live.len()
 }
 
 /// An external `host:port`.
