@@ -1,0 +1,416 @@
+//! The helper thread of one HTTP(S) request. It connects (TCP, then TLS
+//! for `https://`), writes the request, waits for the host's body (`POST`,
+//! `PUT`), reads the response and reports each step through a bounded
+//! channel, so the serve loop never waits on the network and a response
+//! nobody reads holds the server back through TCP flow control.
+//!
+//! The socket is blocking with a short read timeout ([`SLICE`]), so the
+//! thread notices when the module drops the request ([`Worker`]'s drop).
+
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use fcm242d::generated::results::HttpCode;
+
+use super::framing::{self, ChunkDecoder, ResponseHead};
+use crate::services::Conn;
+
+/// How often a blocked read looks at the clock and the cancel flag.
+pub const SLICE: Duration = Duration::from_millis(100);
+/// The longest TCP connect ("CONNECT may be outputted in 125 s").
+pub const CONNECT_LIMIT: Duration = Duration::from_secs(125);
+/// How long a write may block before the request fails (714).
+pub const WRITE_LIMIT: Duration = Duration::from_secs(60);
+/// Events the channel holds before the thread waits for the module.
+const EVENT_SLOTS: usize = 32;
+/// The largest piece of body one event carries.
+const PIECE: usize = 16 * 1024;
+
+/// TLS for an `https://` request.
+pub struct Tls {
+    /// The SSL context's client configuration.
+    pub config: Arc<rustls::ClientConfig>,
+    /// The URL's host (verified against the certificate, sent as SNI).
+    pub host: String,
+    /// The context's `negotiatetime`.
+    pub handshake_limit: Duration,
+}
+
+impl std::fmt::Debug for Tls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tls").field("host", &self.host).finish()
+    }
+}
+
+/// The body of a `POST` or `PUT`: what the module wraps around it, and the
+/// channel the host's bytes come through once the data phase ends.
+#[derive(Debug)]
+pub struct Upload {
+    /// Written before the body.
+    pub prefix: Vec<u8>,
+    /// Written after the body.
+    pub suffix: Vec<u8>,
+    /// The host's body (one message).
+    pub body: Receiver<Vec<u8>>,
+}
+
+/// One request.
+#[derive(Debug)]
+pub struct Job {
+    /// Where to connect.
+    pub addr: SocketAddr,
+    /// TLS, for `https://`.
+    pub tls: Option<Tls>,
+    /// The request head.
+    pub head: Vec<u8>,
+    /// The body, for `POST` and `PUT`.
+    pub upload: Option<Upload>,
+    /// `<rsptime>`: how long the response head may take (from the request
+    /// for `GET`, from the end of the body for `POST` and `PUT`).
+    pub response_time: Duration,
+}
+
+/// What the thread reports, in this order: `Connected`, then `Head`, any
+/// number of `Body`, `End`; or `Failed` at any point before `Head`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// The request head is written (a `POST`/`PUT` now wants its body).
+    Connected,
+    /// The request failed before a response came.
+    Failed(HttpCode),
+    /// The response head (the raw bytes include the blank line).
+    Head {
+        /// The status code.
+        status: u16,
+        /// `Content-Length`, if the response has one.
+        content_length: Option<u64>,
+        /// The head as received.
+        raw: Vec<u8>,
+    },
+    /// A piece of the body (chunked bodies decoded).
+    Body(Vec<u8>),
+    /// The response ended: success, or why it is incomplete.
+    End(HttpCode),
+}
+
+/// A running request; dropping it stops the thread.
+#[derive(Debug)]
+pub struct Worker {
+    /// The thread's reports.
+    pub events: Receiver<Event>,
+    cancel: Arc<AtomicBool>,
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.cancel.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Starts the thread of `job`.
+pub fn start(job: Job) -> io::Result<Worker> {
+    let (tx, events) = mpsc::sync_channel(EVENT_SLOTS);
+    let cancel = Arc::new(AtomicBool::new(false));
+    let flag = cancel.clone();
+    std::thread::Builder::new()
+        .name("sim-http-request".into())
+        .spawn(move || {
+            let link = Link { tx, cancel: flag };
+            // `Stopped` only means nobody listens any more.
+            let _ = exchange(job, &link);
+        })?;
+    Ok(Worker { events, cancel })
+}
+
+/// The module stopped listening (the request was dropped).
+struct Stopped;
+
+/// The thread's side of the channel.
+struct Link {
+    tx: SyncSender<Event>,
+    cancel: Arc<AtomicBool>,
+}
+
+impl Link {
+    fn send(&self, event: Event) -> Result<(), Stopped> {
+        self.tx.send(event).map_err(|_| Stopped)
+    }
+
+    fn check(&self) -> Result<(), Stopped> {
+        if self.cancel.load(Ordering::Relaxed) {
+            Err(Stopped)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// A read that found nothing within [`SLICE`].
+fn timed_out(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
+
+fn exchange(job: Job, link: &Link) -> Result<(), Stopped> {
+    let started = Instant::now();
+    let mut conn = match connect(&job, started, link)? {
+        Ok(c) => c,
+        Err(code) => return link.send(Event::Failed(code)),
+    };
+    if conn
+        .write_all(&job.head)
+        .and_then(|_| conn.flush())
+        .is_err()
+    {
+        return link.send(Event::Failed(HttpCode::Http714));
+    }
+    link.send(Event::Connected)?;
+    let deadline = match &job.upload {
+        None => started + job.response_time,
+        Some(upload) => {
+            if let Err(code) = send_body(&mut conn, upload, link)? {
+                return link.send(Event::Failed(code));
+            }
+            Instant::now() + job.response_time
+        }
+    };
+    let (raw, head, rest) = match read_head(&mut conn, deadline, link)? {
+        Ok(h) => h,
+        Err(code) => return link.send(Event::Failed(code)),
+    };
+    link.send(Event::Head {
+        status: head.status,
+        content_length: head.content_length,
+        raw,
+    })?;
+    let end = read_body(&mut conn, &head, rest, link)?;
+    link.send(Event::End(end))
+}
+
+/// TCP, then TLS for `https://`. The connect of a `GET` may take no longer
+/// than its `<rsptime>`.
+fn connect(
+    job: &Job,
+    started: Instant,
+    link: &Link,
+) -> Result<Result<Box<dyn Conn>, HttpCode>, Stopped> {
+    let limit = if job.upload.is_none() {
+        job.response_time.min(CONNECT_LIMIT)
+    } else {
+        CONNECT_LIMIT
+    };
+    let tcp = match TcpStream::connect_timeout(&job.addr, limit.max(Duration::from_millis(1))) {
+        Ok(s) => s,
+        Err(e) if timed_out(&e) => return Ok(Err(HttpCode::Http702)),
+        Err(_) => return Ok(Err(HttpCode::Http712)),
+    };
+    let configured = tcp
+        .set_read_timeout(Some(SLICE))
+        .and_then(|_| tcp.set_write_timeout(Some(WRITE_LIMIT)))
+        .and_then(|_| tcp.set_nodelay(true));
+    if configured.is_err() {
+        return Ok(Err(HttpCode::Http711));
+    }
+    let Some(tls) = &job.tls else {
+        return Ok(Ok(Box::new(tcp)));
+    };
+    let Ok(name) = crate::services::tls::server_name(&tls.host) else {
+        return Ok(Err(HttpCode::Http712));
+    };
+    let Ok(client) = rustls::ClientConnection::new(tls.config.clone(), name) else {
+        return Ok(Err(HttpCode::Http712));
+    };
+    let mut stream = rustls::StreamOwned::new(client, tcp);
+    let deadline = started.max(Instant::now()) + tls.handshake_limit;
+    while stream.conn.is_handshaking() {
+        match stream.conn.complete_io(&mut stream.sock) {
+            Ok(_) => {}
+            Err(e) if timed_out(&e) => {
+                link.check()?;
+                if Instant::now() >= deadline {
+                    return Ok(Err(HttpCode::Http702));
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            // A refused certificate, no common cipher suite, a closed socket.
+            Err(_) => return Ok(Err(HttpCode::Http712)),
+        }
+    }
+    Ok(Ok(Box::new(stream)))
+}
+
+/// Waits for the host's body, then writes it with its framing.
+fn send_body(
+    conn: &mut Box<dyn Conn>,
+    upload: &Upload,
+    link: &Link,
+) -> Result<Result<(), HttpCode>, Stopped> {
+    let body = loop {
+        match upload.body.recv_timeout(SLICE) {
+            Ok(b) => break b,
+            Err(RecvTimeoutError::Timeout) => link.check()?,
+            Err(RecvTimeoutError::Disconnected) => return Err(Stopped),
+        }
+    };
+    let written = conn
+        .write_all(&upload.prefix)
+        .and_then(|_| conn.write_all(&body))
+        .and_then(|_| conn.write_all(&upload.suffix))
+        .and_then(|_| conn.flush());
+    Ok(written.map_err(|_| HttpCode::Http714))
+}
+
+/// A piece of what the server sent, or why there is none.
+enum Got {
+    Bytes(usize),
+    /// Nothing within [`SLICE`].
+    Nothing,
+    /// The server closed the connection.
+    Closed,
+    Failed,
+}
+
+fn read_some(conn: &mut Box<dyn Conn>, buf: &mut [u8]) -> Got {
+    loop {
+        match conn.read(buf) {
+            Ok(0) => return Got::Closed,
+            Ok(n) => return Got::Bytes(n),
+            Err(e) if timed_out(&e) => return Got::Nothing,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            // A TLS peer that closes without close_notify.
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Got::Closed,
+            Err(_) => return Got::Failed,
+        }
+    }
+}
+
+type Head = (Vec<u8>, ResponseHead, Vec<u8>);
+
+/// The response head (raw, parsed) and the bytes after it; interim `1xx`
+/// answers are skipped.
+fn read_head(
+    conn: &mut Box<dyn Conn>,
+    deadline: Instant,
+    link: &Link,
+) -> Result<Result<Head, HttpCode>, Stopped> {
+    let mut buf = Vec::new();
+    let mut chunk = vec![0u8; PIECE];
+    loop {
+        while let Some(end) = framing::find(&buf, b"\r\n\r\n") {
+            let head = match framing::parse_head(buf.get(..end).unwrap_or_default()) {
+                Ok(h) => h,
+                Err(code) => return Ok(Err(code)),
+            };
+            let rest = buf.split_off((end + 4).min(buf.len()));
+            if (100..200).contains(&head.status) && head.status != 101 {
+                buf = rest;
+                continue;
+            }
+            return Ok(Ok((buf, head, rest)));
+        }
+        if buf.len() > framing::MAX_HEAD {
+            return Ok(Err(HttpCode::Http719));
+        }
+        match read_some(conn, &mut chunk) {
+            Got::Bytes(n) => buf.extend_from_slice(chunk.get(..n).unwrap_or_default()),
+            Got::Nothing => {
+                link.check()?;
+                if Instant::now() >= deadline {
+                    return Ok(Err(HttpCode::Http722));
+                }
+            }
+            Got::Closed => return Ok(Err(HttpCode::Http715)),
+            Got::Failed => return Ok(Err(HttpCode::Http713)),
+        }
+    }
+}
+
+/// How the body ends.
+enum Framing {
+    Length(u64),
+    Chunked(ChunkDecoder),
+    UntilClose,
+}
+
+impl Framing {
+    /// Takes the body's bytes from `input` into `out`; `Ok(true)` once the
+    /// body is complete.
+    fn take(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<bool, HttpCode> {
+        match self {
+            Framing::Length(left) => {
+                let n = usize::try_from(*left)
+                    .unwrap_or(usize::MAX)
+                    .min(input.len());
+                out.extend_from_slice(input.get(..n).unwrap_or_default());
+                *left -= n as u64;
+                Ok(*left == 0)
+            }
+            Framing::Chunked(decoder) => {
+                decoder.feed(input, out).map_err(|_| HttpCode::Http717)?;
+                Ok(decoder.done())
+            }
+            Framing::UntilClose => {
+                out.extend_from_slice(input);
+                Ok(false)
+            }
+        }
+    }
+}
+
+/// Reads the body, reporting it in pieces; returns how it ended.
+fn read_body(
+    conn: &mut Box<dyn Conn>,
+    head: &ResponseHead,
+    rest: Vec<u8>,
+    link: &Link,
+) -> Result<HttpCode, Stopped> {
+    if !head.has_body(false) {
+        return Ok(HttpCode::OperationSuccess);
+    }
+    let mut framing = match (head.chunked, head.content_length) {
+        (true, _) => Framing::Chunked(ChunkDecoder::default()),
+        (false, Some(n)) => Framing::Length(n),
+        (false, None) => Framing::UntilClose,
+    };
+    if matches!(framing, Framing::Length(0)) {
+        return Ok(HttpCode::OperationSuccess);
+    }
+    let mut input = rest;
+    let mut chunk = vec![0u8; PIECE];
+    loop {
+        let mut body = Vec::new();
+        let done = match framing.take(&input, &mut body) {
+            Ok(d) => d,
+            Err(code) => return Ok(code),
+        };
+        for piece in body.chunks(PIECE) {
+            link.send(Event::Body(piece.to_vec()))?;
+        }
+        if done {
+            return Ok(HttpCode::OperationSuccess);
+        }
+        input.clear();
+        loop {
+            match read_some(conn, &mut chunk) {
+                Got::Bytes(n) => {
+                    input.extend_from_slice(chunk.get(..n).unwrap_or_default());
+                    break;
+                }
+                Got::Nothing => link.check()?,
+                Got::Closed => {
+                    return Ok(match framing {
+                        Framing::UntilClose => HttpCode::OperationSuccess,
+                        _ => HttpCode::Http715,
+                    })
+                }
+                Got::Failed => return Ok(HttpCode::Http713),
+            }
+        }
+    }
+}
