@@ -34,6 +34,8 @@ enum Mode {
         request: DataRequest,
         data: Vec<u8>,
         skip_lf: bool,
+        /// When the phase ends with what came (`DataRequest::timeout`).
+        deadline: Option<Instant>,
     },
     /// Transparent mode with the socket `Net::transparent` names: host bytes
     /// go to the socket.
@@ -91,6 +93,12 @@ impl Module {
         &self.state
     }
 
+    /// The module's state, to change (fault injection: a BLE peer that
+    /// connects, writes or goes away acts on it).
+    pub fn state_mut(&mut self) -> &mut State {
+        &mut self.state
+    }
+
     /// Bytes from the host; returns what the module writes back at once.
     pub fn input(&mut self, bytes: &[u8], now: Instant) -> Vec<u8> {
         let mut out = Vec::new();
@@ -108,6 +116,7 @@ impl Module {
     pub fn poll(&mut self, now: Instant) -> Vec<u8> {
         let mut out = Vec::new();
         self.guard(now, &mut out);
+        self.payload_timeout(now, &mut out);
         if !matches!(self.mode, Mode::Transparent { .. }) {
             self.scheduled.sort_by_key(|d| d.at);
             while self.scheduled.first().is_some_and(|d| d.at <= now) {
@@ -124,8 +133,31 @@ impl Module {
         if matches!(self.mode, Mode::Transparent { .. }) && self.net.transparent.is_none() {
             // The connection ended (`NO CARRIER` is in `out`).
             self.mode = command_mode();
+        } else if matches!(self.mode, Mode::Command { .. }) && self.net.transparent.is_some() {
+            // A group re-entered transparent mode by itself (`CONNECT` is in
+            // `out`): a BLE peripheral with `AT+QBLETRANMODE=<UUID>,1`.
+            self.mode = Mode::Transparent {
+                held: 0,
+                last_input: now,
+                skip_lf: false,
+            };
         }
         out
+    }
+
+    /// Ends a data phase whose time limit passed, with the bytes that came.
+    fn payload_timeout(&mut self, now: Instant, out: &mut Vec<u8>) {
+        let Mode::Payload { data, deadline, .. } = &mut self.mode else {
+            return;
+        };
+        if deadline.is_none_or(|d| now < d) {
+            return;
+        }
+        let payload = Payload::Data(std::mem::take(data));
+        if let Mode::Payload { request, .. } = std::mem::replace(&mut self.mode, command_mode()) {
+            let reply = (request.then)(&mut self.state, payload);
+            self.emit(reply, now, out);
+        }
     }
 
     /// In transparent mode, once the guard time passed since the host's last
@@ -211,6 +243,7 @@ impl Module {
                 request,
                 data,
                 skip_lf,
+                ..
             } => {
                 if std::mem::take(skip_lf) && b == b'\n' {
                     return;
@@ -242,6 +275,7 @@ impl Module {
         }
         if let Some(request) = reply.phase.take() {
             self.mode = Mode::Payload {
+                deadline: request.timeout.map(|t| now + t),
                 request,
                 data: Vec::new(),
                 skip_lf: true,

@@ -63,6 +63,10 @@ pub struct DataRequest {
     pub length: Option<usize>,
     /// Whether Ctrl+Z ends it (variable length) and Esc cancels it.
     pub ctrl_z: bool,
+    /// How long the phase may last from the prompt (`AT+QFWRITE`'s
+    /// `<timeout>`): when it is over, [`DataRequest::then`] gets the bytes
+    /// that came so far as [`Payload::Data`]. `None`: no limit.
+    pub timeout: Option<Duration>,
     /// What the module answers with the payload.
     pub then: Continuation,
 }
@@ -73,6 +77,7 @@ impl std::fmt::Debug for DataRequest {
             .field("greater_prompt", &self.greater_prompt)
             .field("length", &self.length)
             .field("ctrl_z", &self.ctrl_z)
+            .field("timeout", &self.timeout)
             .finish()
     }
 }

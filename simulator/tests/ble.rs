@@ -9,14 +9,16 @@ use fcm242d::client::Client;
 use fcm242d::command::Line;
 use fcm242d::engine::Final;
 use fcm242d::generated::commands::{
-    qbleaddr, qbleadvparam, qbleadvstart, qbleadvstop, qbleconn, qbledisconn, qblegattschar,
-    qblegattssrv, qblegattssrvdone, qbleinit, qblename, qblescan, qblestat, AnyCommand,
+    ato, escape, qbleaddr, qbleadvparam, qbleadvstart, qbleadvstop, qblecfgmtu, qbleconn,
+    qbledisconn, qblegattcntfcfg, qblegattschar, qblegattssrv, qblegattssrvdone, qbleinit,
+    qblename, qblescan, qblestat, qbletranmode, AnyCommand,
 };
 use fcm242d::generated::urcs::{qbleinfo, qblestat as stat_urc, Urc};
 use fcm242d::transport::MemoryTransport;
 use fcm242d::value::{HexAddr, Int, Text, Uuid};
 use fcm242d_sim::groups::ble::{
-    central_connects, central_disconnects, central_writes, handle, DEFAULT_PERIPHERAL_MTU, PEERS,
+    central_connects, central_disconnects, central_writes, handle, peer_disconnects,
+    DEFAULT_PERIPHERAL_MTU, PEERS,
 };
 use fcm242d_sim::module::Module;
 use fcm242d_sim::serve::in_process;
@@ -522,9 +524,9 @@ fn a_central_reads_and_writes_the_peers_characteristics() {
         "x".repeat(62)
     ));
     assert!(w.later().is_empty());
-    // Transparent mode has no data path in the simulator.
-    w.error("AT+QBLETRANMODE=\"fff3\"");
-    w.error("AT+QBLETRANMODE=\"fff3\",1");
+    // Transparent mode writes: 2a19 cannot be written.
+    w.error("AT+QBLETRANMODE=\"2a19\"");
+    w.error("AT+QBLETRANMODE=\"2a19\",1");
 }
 
 #[test]
@@ -683,6 +685,16 @@ fn run(state: &mut State, cmd: &str) -> Vec<String> {
     out
 }
 
+/// A phone writes `data` into the module's characteristic `uuid`: what the
+/// module prints at its next poll, or `None` when the write is refused.
+fn phone_writes(state: &mut State, uuid: &str, data: &[u8]) -> Option<String> {
+    if !central_writes(state, uuid, data) {
+        return None;
+    }
+    let out = fcm242d_sim::groups::ble::poll(state, &mut fcm242d_sim::net::Net::default());
+    Some(String::from_utf8(out).unwrap())
+}
+
 fn peripheral(state: &mut State, init: &str) {
     for cmd in [
         init,
@@ -715,11 +727,11 @@ fn a_phone_connects_to_the_peripheral_and_exchanges_data() {
     assert_eq!(run(&mut s, "AT+QBLEADVSTART"), ["ERROR"]);
     // The phone writes; the module reports it with the data after the line.
     assert_eq!(
-        central_writes(&s, "FFF2", b"from phone").unwrap(),
-        "+QBLERECV: 0,\"fff2\",10\r\nfrom phone"
+        phone_writes(&mut s, "FFF2", b"from phone").unwrap(),
+        "\r\n+QBLERECV: 0,\"fff2\",10\r\nfrom phone\r\n"
     );
-    assert!(central_writes(&s, "FFF9", b"x").is_none());
-    assert!(central_writes(&s, "FFF2", &[b'x'; 21]).is_none());
+    assert!(phone_writes(&mut s, "FFF9", b"x").is_none());
+    assert!(phone_writes(&mut s, "FFF2", &[b'x'; 21]).is_none());
     // Notifications: only on a Notify characteristic, at most MTU-3 bytes.
     assert_eq!(
         run(&mut s, "AT+QBLEGATTSNTFY=0,\"FFF2\",\"123456789\""),
@@ -743,7 +755,8 @@ fn a_phone_connects_to_the_peripheral_and_exchanges_data() {
     assert_eq!(run(&mut s, &longest), ["OK"]);
     let too_long = format!("AT+QBLEGATTSNTFY=0,\"FFF2\",\"{}\"", "y".repeat(21));
     assert_eq!(run(&mut s, &too_long), ["ERROR"]);
-    assert_eq!(run(&mut s, "AT+QBLETRANMODE=\"FFF2\",1"), ["ERROR"]);
+    // Transparent mode sends by Notify: FFF3 (Write only) cannot carry it.
+    assert_eq!(run(&mut s, "AT+QBLETRANMODE=\"FFF3\",1"), ["ERROR"]);
     // Central-side commands are not the peripheral's.
     assert_eq!(run(&mut s, "AT+QBLEGATTCRD=0,\"FFF2\""), ["ERROR"]);
     // With auto advertising, a disconnection restarts advertising.
@@ -782,7 +795,7 @@ fn without_auto_advertising_a_disconnected_peripheral_stays_quiet() {
         ["+QBLESTAT: \"ADVERTISING\"", "OK"]
     );
     // A phone that is not connected cannot write or disconnect.
-    assert!(central_writes(&s, "FFF2", b"x").is_none());
+    assert!(!central_writes(&mut s, "FFF2", b"x"));
     // Role 0 de-initialises; a central cannot be connected to.
     assert_eq!(run(&mut s, "AT+QBLEINIT=0"), ["OK"]);
     assert!(central_connects(&mut s, 23).is_none());
@@ -883,7 +896,7 @@ fn the_manuals_data_examples_run_with_a_simulated_phone() {
                 assert_eq!(pending.remove(0), *expect, "{name}");
             } else if let Some(urc) = &step.expect_urc {
                 // The phone sends "from phone" to the characteristic FFF2.
-                let got = central_writes(&s, "FFF2", b"from phone").unwrap();
+                let got = phone_writes(&mut s, "FFF2", b"from phone").unwrap();
                 pending = lines_of(got.as_bytes());
                 assert_eq!(pending.remove(0), *urc, "{name}");
             } else if let Some(data) = &step.expect_data {
@@ -892,4 +905,300 @@ fn the_manuals_data_examples_run_with_a_simulated_phone() {
         }
         assert!(pending.is_empty(), "{name}: {pending:?}");
     }
+}
+
+// ------------------------------------------------------------------ transparent mode
+
+impl Wire {
+    /// Host bytes in transparent mode, then what the module prints at once.
+    fn raw(&mut self, bytes: &[u8]) -> Vec<u8> {
+        self.now += Duration::from_millis(1);
+        let mut out = self.m.input(bytes, self.now);
+        out.extend(self.m.poll(self.now));
+        out
+    }
+
+    /// What the module prints at its next poll (a millisecond later).
+    fn poll(&mut self) -> Vec<u8> {
+        self.now += Duration::from_millis(1);
+        self.m.poll(self.now)
+    }
+
+    /// `+++` between two guard times (the world's 1 s), and the answer.
+    fn escape(&mut self) -> Vec<String> {
+        self.now += Duration::from_secs(2);
+        let mut out = self.m.input(b"+++", self.now);
+        self.now += Duration::from_secs(2);
+        out.extend(self.m.poll(self.now));
+        lines_of(&out)
+    }
+
+    /// A central connected to the UART-like peer, subscribed to its TX.
+    fn uart_peer(&mut self) {
+        self.connected(1, "c0ffee123456");
+        self.ok(&format!("AT+QBLEGATTCNTFCFG=0,\"{UART_TX}\",1"));
+    }
+
+    /// A peripheral with FFF2 (Notify, Write no response) and FFF3 (Write),
+    /// advertising.
+    fn advertising(&mut self, init: &str) {
+        for cmd in [
+            init,
+            "AT+QBLEGATTSSRV=\"FFF1\"",
+            "AT+QBLEGATTSCHAR=\"FFF2\"",
+            "AT+QBLEGATTSCHAR=\"FFF3\",01",
+            "AT+QBLEGATTSSRVDONE",
+            "AT+QBLEADVSTART",
+        ] {
+            self.ok(cmd);
+        }
+    }
+}
+
+#[test]
+fn transparent_mode_is_entered_only_where_the_manual_allows_it() {
+    let mut w = Wire::new();
+    // Not initialised.
+    w.error(&format!("AT+QBLETRANMODE=\"{UART_RX}\""));
+    // A central must be connected, and the characteristic must take writes.
+    w.ok("AT+QBLEINIT=1");
+    w.error(&format!("AT+QBLETRANMODE=\"{UART_RX}\""));
+    w.events("AT+QBLECONN=0,\"58d391010203\"");
+    w.error("AT+QBLETRANMODE=\"2a19\""); // Read and Notify only
+    w.error("AT+QBLETRANMODE=\"ffff\""); // not the peer's
+    w.error(&format!("AT+QBLETRANMODE=\"{UART_RX}\"")); // another peer's
+    assert_eq!(w.send("AT+QBLETRANMODE=\"FFF3\""), ["CONNECT"]);
+    // The UART belongs to the link: a command line is data now.
+    assert!(w.raw(b"AT\r\n").is_empty());
+    assert_eq!(
+        w.m.state().ble.link.as_ref().unwrap().written["fff3"],
+        b"AT\r\n"
+    );
+    assert_eq!(w.escape(), ["OK"]);
+    assert_eq!(w.send("AT+QBLEGATTCRD=0,\"fff3\""), ["OK", "41540D0A"]);
+
+    // A peripheral: advertising or connected, and a characteristic of its
+    // own that notifies.
+    let mut w = Wire::new();
+    w.ok("AT+QBLEINIT=2");
+    w.ok("AT+QBLEGATTSSRV=\"FFF1\"");
+    w.ok("AT+QBLEGATTSCHAR=\"FFF2\"");
+    w.ok("AT+QBLEGATTSSRVDONE");
+    w.error("AT+QBLETRANMODE=\"FFF2\""); // not advertising yet
+    w.ok("AT+QBLEADVSTART");
+    w.error("AT+QBLETRANMODE=\"FFF9\"");
+    assert_eq!(w.send("AT+QBLETRANMODE=\"FFF2\",0"), ["CONNECT"]);
+    // No central yet: the bytes are lost.
+    assert!(w.raw(b"nobody listens").is_empty());
+    assert_eq!(w.m.state().ble.last_notification, None);
+    assert_eq!(w.escape(), ["OK"]);
+    assert_eq!(w.stat(), "+QBLESTAT: \"ADVERTISING\"");
+}
+
+#[test]
+fn a_central_in_transparent_mode_writes_and_gets_the_peers_notifications() {
+    let mut w = Wire::new();
+    w.uart_peer();
+    assert_eq!(
+        w.send(&format!("AT+QBLETRANMODE=\"{UART_RX}\"")),
+        ["CONNECT"]
+    );
+    // Every byte value, more than one packet (MTU 64: 61 bytes a packet):
+    // the peer's notifications come back raw, in order, without URCs.
+    let data: Vec<u8> = (0..=255u8).chain(0..=255u8).collect();
+    assert_eq!(w.raw(&data), data);
+    // The last packet the peer got is what was left after full packets.
+    let written = &w.m.state().ble.link.as_ref().unwrap().written[UART_RX];
+    assert_eq!(written.as_slice(), &data[data.len() / 61 * 61..]);
+    // `+++` alone in its guard times is not data.
+    assert_eq!(w.escape(), ["OK"]);
+    assert_eq!(w.stat(), "+QBLESTAT: \"CONNECTED\"");
+    // In command mode the peer's data is a URC again.
+    assert_eq!(
+        w.send(&format!("AT+QBLEGATTCWRCMD=0,\"{UART_RX}\",\"cmd\"")),
+        ["OK", &format!("+QBLERECV: 0,\"{UART_TX}\",3"), "cmd"]
+    );
+    // ATO resumes the mode while the link is up.
+    assert_eq!(w.send("ATO"), ["CONNECT"]);
+    assert_eq!(w.raw(b"+again+"), b"+again+");
+    assert_eq!(w.escape(), ["OK"]);
+    // Without the subscription the peer sends nothing back.
+    w.ok(&format!("AT+QBLEGATTCNTFCFG=0,\"{UART_TX}\",0"));
+    assert_eq!(w.send("ATO"), ["CONNECT"]);
+    assert!(w.raw(b"quiet").is_empty());
+    assert_eq!(w.escape(), ["OK"]);
+    // Once the link is gone, ATO has nothing to resume.
+    assert_eq!(
+        w.events("AT+QBLEDISCONN=0"),
+        ["+QBLESTAT: \"DISCONNECTED\""]
+    );
+    assert_eq!(w.send("ATO"), ["NO CARRIER"]);
+}
+
+#[test]
+fn a_lost_link_ends_transparent_mode_with_no_carrier() {
+    let mut w = Wire::new();
+    w.uart_peer();
+    assert_eq!(
+        w.send(&format!("AT+QBLETRANMODE=\"{UART_RX}\"")),
+        ["CONNECT"]
+    );
+    assert_eq!(w.raw(b"ping"), b"ping");
+    // The peer goes away: "the module exits transparent transmission mode
+    // automatically".
+    assert_eq!(
+        peer_disconnects(w.m.state_mut()).unwrap(),
+        ["+QBLESTAT: \"DISCONNECTED\""]
+    );
+    assert_eq!(w.poll(), b"\r\nNO CARRIER\r\n");
+    assert!(w.poll().is_empty());
+    // Command mode again; the mode went with the link.
+    w.ok("AT");
+    assert_eq!(w.send("ATO"), ["NO CARRIER"]);
+    assert!(w.m.state().ble.tranmode.is_none());
+    assert!(peer_disconnects(w.m.state_mut()).is_none());
+}
+
+#[test]
+fn a_peripheral_in_transparent_mode_notifies_and_gets_the_phones_writes() {
+    let mut w = Wire::new();
+    w.advertising("AT+QBLEINIT=2,1");
+    assert_eq!(w.send("AT+QBLETRANMODE=\"FFF2\",1"), ["CONNECT"]);
+    // A phone connects (its URCs are for the phone's test to print).
+    central_connects(w.m.state_mut(), DEFAULT_PERIPHERAL_MTU).unwrap();
+    // Host bytes are notified on FFF2, 20 bytes (MTU 23 - 3) a packet.
+    let data: Vec<u8> = (0..50u8).collect();
+    assert!(w.raw(&data).is_empty());
+    assert_eq!(
+        w.m.state().ble.last_notification,
+        Some(("fff2".to_string(), data[40..].to_vec()))
+    );
+    // What the phone writes comes out raw, on either writable characteristic.
+    assert!(central_writes(
+        w.m.state_mut(),
+        "FFF3",
+        &[0, 0x0d, 0x0a, 0xff]
+    ));
+    assert!(central_writes(w.m.state_mut(), "fff2", b"+QBLERECV"));
+    assert_eq!(w.poll(), b"\0\r\n\xff+QBLERECV");
+    // A disconnection ends the mode; with <state> 1 the next connection
+    // enters it again.
+    central_disconnects(w.m.state_mut()).unwrap();
+    assert_eq!(w.poll(), b"\r\nNO CARRIER\r\n");
+    w.ok("AT");
+    assert_eq!(w.stat(), "+QBLESTAT: \"ADVERTISING\"");
+    central_connects(w.m.state_mut(), 185).unwrap();
+    assert_eq!(w.poll(), b"\r\nCONNECT\r\n");
+    assert!(w.raw(b"back").is_empty());
+    assert_eq!(
+        w.m.state().ble.last_notification,
+        Some(("fff2".to_string(), b"back".to_vec()))
+    );
+    // `+++` cancels the automatic re-entry (note 3).
+    assert_eq!(w.escape(), ["OK"]);
+    assert!(central_writes(w.m.state_mut(), "FFF3", b"urc"));
+    assert_eq!(lines_of(&w.poll()), ["+QBLERECV: 0,\"fff3\",3", "urc"]);
+    central_disconnects(w.m.state_mut()).unwrap();
+    assert!(w.poll().is_empty());
+    central_connects(w.m.state_mut(), 23).unwrap();
+    assert!(w.poll().is_empty());
+    w.ok("AT");
+    // ATO still resumes it while connected.
+    assert_eq!(w.send("ATO"), ["CONNECT"]);
+    assert!(w.raw(b"x").is_empty());
+    assert_eq!(
+        w.m.state().ble.last_notification,
+        Some(("fff2".to_string(), b"x".to_vec()))
+    );
+}
+
+#[test]
+fn with_state_0_a_peripheral_stays_in_command_mode_after_reconnecting() {
+    let mut w = Wire::new();
+    w.advertising("AT+QBLEINIT=2,1");
+    assert_eq!(w.send("AT+QBLETRANMODE=\"FFF2\""), ["CONNECT"]);
+    central_connects(w.m.state_mut(), 23).unwrap();
+    central_disconnects(w.m.state_mut()).unwrap();
+    assert_eq!(w.poll(), b"\r\nNO CARRIER\r\n");
+    central_connects(w.m.state_mut(), 23).unwrap();
+    assert!(w.poll().is_empty());
+    w.ok("AT");
+}
+
+#[test]
+fn transparent_mode_carries_the_uart_peers_echo_through_the_client() {
+    fcm242d_sim::catalog::catalog();
+    let world = World {
+        guard_time_ms: 100,
+        ..World::default()
+    };
+    let (link, h) = in_process(world);
+    let options = fcm242d::client::Options {
+        guard_time: Duration::from_millis(150),
+        ..fcm242d::client::Options::default()
+    };
+    let mut c = Client::with_options(link, options);
+    c.send(&qbleinit::Write {
+        role: qbleinit::Role::from_wire("1").unwrap(),
+        auto_adv: None,
+    })
+    .unwrap();
+    c.send(&qbleconn::Write {
+        addr_type: qbleconn::AddrType::from_wire("1").unwrap(),
+        peer_addr: HexAddr::new("c0ffee123456").unwrap(),
+        timeout: None,
+    })
+    .unwrap();
+    c.send(&qblecfgmtu::Write {
+        mtu_value: Int::new(512).unwrap(),
+    })
+    .unwrap();
+    c.send(&qblegattcntfcfg::Write {
+        conn_idx: Int::new(0).unwrap(),
+        uuid: Uuid::new(UART_TX).unwrap(),
+        enable: qblegattcntfcfg::Enable::from_wire("1").unwrap(),
+    })
+    .unwrap();
+    c.poll_urcs(SETTLE).unwrap();
+    c.take_urcs();
+    let r = c
+        .send(&qbletranmode::Write {
+            uuid: Uuid::new(UART_RX).unwrap(),
+            state: None,
+        })
+        .unwrap();
+    assert_eq!(r.result, Final::Connect);
+    assert!(c.is_transparent());
+    // Everything written comes back, byte for byte (the last byte is not
+    // one the client would hold back as a possible `NO CARRIER`).
+    let mut data: Vec<u8> = (0..4096u32).map(|i| (i * 7 % 256) as u8).collect();
+    data.push(b'.');
+    c.write_transparent(&data).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut got = Vec::new();
+    while got.len() < data.len() && Instant::now() < deadline {
+        got.extend(c.read_transparent(Duration::from_millis(100)).unwrap());
+    }
+    assert_eq!(got, data);
+    let r = c.send(&escape::Execute {}).unwrap();
+    assert_eq!(r.result, Final::Ok);
+    assert!(!c.is_transparent());
+    let s = c.send(&qblestat::Execute {}).unwrap();
+    assert_eq!(s.lines[0].ble_state, qblestat::BleState::Connected);
+    assert_eq!(c.send(&ato::Execute {}).unwrap().result, Final::Connect);
+    c.write_transparent(b"once more").unwrap();
+    let mut got = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while got.len() < 9 && Instant::now() < deadline {
+        got.extend(c.read_transparent(Duration::from_millis(100)).unwrap());
+    }
+    assert_eq!(got, b"once more");
+    c.send(&escape::Execute {}).unwrap();
+    c.send(&qbledisconn::Write { conn_idx: None }).unwrap();
+    assert!(matches!(
+        c.send(&ato::Execute {}),
+        Err(fcm242d::client::Error::NoCarrier)
+    ));
+    assert!(c.urc_channel().try_iter().next().is_none());
+    end(c, h);
 }

@@ -3,7 +3,7 @@
 //! file-system steps of the manual's examples.
 
 use std::thread::JoinHandle;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use fcm242d::client::{Client, Error};
 use fcm242d::generated::commands::{qfclose, qfdel, qflst, qfopen, qfread, qfwrite, qrst};
@@ -18,6 +18,9 @@ use fcm242d_sim::world::World;
 type Session = Client<MemoryTransport>;
 
 fn session() -> (Session, JoinHandle<()>) {
+    // Load the catalogue before the first command (the module loads it
+    // lazily, which can exceed a 300 ms limit in a parallel debug run).
+    fcm242d_sim::catalog::catalog();
     let (link, handle) = in_process(World::default());
     (Client::new(link), handle)
 }
@@ -615,4 +618,90 @@ fn the_file_system_steps_of_the_manuals_examples_pass() {
     }
     // ssl_context_config, mqtt_with_ssl, https_post: 2 + 6 + 6 commands.
     assert!(ran >= 14, "{ran}");
+}
+
+/// A module on a virtual clock with file `t.bin` open as handle 1.
+fn timed() -> (Module, Instant) {
+    let mut m = Module::new(World::default());
+    let t0 = Instant::now();
+    assert_eq!(
+        m.input(b"AT+QFOPEN=\"t.bin\"\r", t0),
+        b"\r\n+QFOPEN: 1\r\n\r\nOK\r\n"
+    );
+    (m, t0)
+}
+
+#[test]
+fn qfwrite_writes_what_came_when_its_timeout_is_over() {
+    let (mut m, t0) = timed();
+    let s = Duration::from_secs;
+    let ms = Duration::from_millis;
+    assert_eq!(m.input(b"AT+QFWRITE=1,100,2\r", t0), b"\r\nCONNECT\r\n");
+    // The time counts from CONNECT: bytes that come do not restart it.
+    assert_eq!(m.input(&[0u8; 20], t0 + ms(500)), b"");
+    assert_eq!(m.poll(t0 + ms(1500)), b"");
+    assert_eq!(m.input(&[0xffu8; 20], t0 + ms(1900)), b"");
+    assert_eq!(m.poll(t0 + ms(1999)), b"");
+    assert_eq!(m.poll(t0 + s(2)), b"\r\n+QFWRITE: 40,40\r\n\r\nOK\r\n");
+    assert_eq!(m.poll(t0 + s(3)), b"");
+    // Back in command mode: later bytes are commands again.
+    assert_eq!(m.input(b"AT\r", t0 + s(3)), b"\r\nOK\r\n");
+    let mut expected = vec![0u8; 20];
+    expected.extend([0xffu8; 20]);
+    assert_eq!(m.state().saved.files["t.bin"], expected);
+}
+
+#[test]
+fn qfwrite_times_out_after_5_seconds_by_default_even_with_nothing_written() {
+    let (mut m, t0) = timed();
+    let s = Duration::from_secs;
+    assert_eq!(m.input(b"AT+QFWRITE=1,3\r", t0), b"\r\nCONNECT\r\n");
+    assert_eq!(m.input(b"ab", t0 + s(1)), b"");
+    assert_eq!(m.poll(t0 + Duration::from_millis(4999)), b"");
+    assert_eq!(m.poll(t0 + s(5)), b"\r\n+QFWRITE: 2,2\r\n\r\nOK\r\n");
+    // The default <length> (10240) has the default timeout too.
+    let t1 = t0 + s(10);
+    assert_eq!(m.input(b"AT+QFWRITE=1\r", t1), b"\r\nCONNECT\r\n");
+    assert_eq!(m.poll(t1 + s(5)), b"\r\n+QFWRITE: 0,2\r\n\r\nOK\r\n");
+    // The longest timeout, 179 s.
+    let t2 = t1 + s(10);
+    assert_eq!(m.input(b"AT+QFWRITE=1,10,179\r", t2), b"\r\nCONNECT\r\n");
+    assert_eq!(m.poll(t2 + s(178)), b"");
+    assert_eq!(m.input(b"z", t2 + s(178)), b"");
+    assert_eq!(m.poll(t2 + s(179)), b"\r\n+QFWRITE: 1,3\r\n\r\nOK\r\n");
+    assert_eq!(m.state().saved.files["t.bin"], b"abz");
+    // Out of range: refused before CONNECT.
+    assert_eq!(
+        m.input(b"AT+QFWRITE=1,10,0\r", t2 + s(200)),
+        b"\r\nERROR\r\n"
+    );
+    assert_eq!(
+        m.input(b"AT+QFWRITE=1,10,180\r", t2 + s(200)),
+        b"\r\nERROR\r\n"
+    );
+}
+
+#[test]
+fn a_timed_out_qfwrite_into_a_full_ufs_writes_what_fits() {
+    let (mut m, t0) = timed();
+    let s = Duration::from_secs;
+    // Fill the UFS but for 10 bytes (16 writes of 65535, then the rest).
+    let mut at = t0;
+    let mut left = UFS_CAPACITY - 10;
+    while left > 0 {
+        let n = left.min(65535);
+        at += s(1);
+        let cmd = format!("AT+QFWRITE=1,{n}\r");
+        assert_eq!(m.input(cmd.as_bytes(), at), b"\r\nCONNECT\r\n");
+        assert!(m.input(&vec![7u8; n], at).starts_with(b"\r\n+QFWRITE: "));
+        left -= n;
+    }
+    at += s(1);
+    assert_eq!(m.input(b"AT+QFWRITE=1,100,1\r", at), b"\r\nCONNECT\r\n");
+    assert_eq!(m.input(&[9u8; 30], at), b"");
+    let total = UFS_CAPACITY;
+    assert_eq!(
+        m.poll(at + s(1)),
+        format!("\r\n+QFWRITE: 10,{total}\r\n\r\nOK\r\n").as_bytes()
+    );
 }

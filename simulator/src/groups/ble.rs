@@ -47,15 +47,45 @@
 //!   counting what is printed.
 //! - The URCs of an event follow the command's answer at once (see
 //!   `EVENT_DELAY`).
-//! - `AT+QBLETRANMODE` always answers `ERROR`: the simulator core has no
-//!   transparent data path for BLE yet, so entering the mode (`CONNECT`)
-//!   would leave the UART in a state the module cannot leave with `+++`.
+//! - `AT+QBLETRANMODE=<UUID>[,<state>]` answers `CONNECT` and switches the
+//!   UART to the BLE link:
+//!   - as a central, once connected to a peer (the embedded peers' services
+//!     are discovered when the connection is reported), `<UUID>` must be a
+//!     peer characteristic that takes writes (Write or Write no response):
+//!     "you can only send data ... by writing commands";
+//!   - as a peripheral, while advertising or connected, `<UUID>` must be one
+//!     of the module's own characteristics with Notify: "you can only send
+//!     data ... by Notify"; bytes that come while no central is connected
+//!     are lost;
+//!   - anything else (not initialised, a central without a connection, an
+//!     unknown characteristic or one without that property) is `ERROR`;
+//!   - host bytes go out in packets of at most `<MTU_value>`-3 bytes (the
+//!     manual says longer packets "may be lost": the simulator splits them
+//!     instead, so nothing is lost);
+//!   - what the peer sends — the notifications the module subscribed to as
+//!     a central (a peer notifies only subscribed clients, so
+//!     `AT+QBLEGATTCNTFCFG` still applies), the central's writes as a
+//!     peripheral — is written to the UART raw; in command mode the same
+//!     data is reported with `+QBLERECV`;
+//!   - `+++` leaves the mode (the module's line discipline handles it) and,
+//!     per the manual's note 3, cancels the automatic re-entry of `<state>`
+//!     1; `ATO` resumes the mode while the command would be accepted again;
+//!   - a disconnection during the mode prints `NO CARRIER` (note 1: "the
+//!     module exits transparent transmission mode automatically"); a
+//!     central forgets the mode with its link;
+//!   - a peripheral whose mode a disconnection ended with `<state>` 1
+//!     enters it again when the next central connects, printing `CONNECT`
+//!     (the manual does not say what it prints; `CONNECT` is what every
+//!     entry prints); `<state>` is ignored for a central ("takes effect
+//!     only when the module is operating as a peripheral device").
 //! - Nothing in the embedded world connects to the module's peripheral by
 //!   itself; [`central_connects`], [`central_writes`] and
 //!   [`central_disconnects`] are the hooks through which a simulated phone
-//!   (a test, fault injection) acts on it.
+//!   (a test, fault injection) acts on it; [`peer_disconnects`] makes the
+//!   peer of a central go away. The module prints what a central writes at
+//!   its next [`poll`].
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::Duration;
 
 use fcm242d::generated::commands::{
@@ -68,6 +98,7 @@ use fcm242d::generated::urcs::{
 use fcm242d::value::{HexAddr, Int, Uuid};
 
 use crate::groups::line;
+use crate::net::{Channel, Net};
 use crate::reply::{Final, Reply};
 use crate::state::State;
 use crate::world::World;
@@ -302,6 +333,30 @@ pub struct Ble {
     pub disconnected: bool,
     /// The last notification the peripheral sent: UUID and bytes.
     pub last_notification: Option<(String, Vec<u8>)>,
+    /// Transparent mode set up with `AT+QBLETRANMODE`.
+    pub tranmode: Option<TranMode>,
+    /// Data the peer sent (characteristic UUID and bytes) that the module
+    /// has not written to the UART yet ([`poll`] writes it).
+    pub inbound: VecDeque<(String, Vec<u8>)>,
+}
+
+/// Transparent mode over the BLE link (`AT+QBLETRANMODE=<UUID>[,<state>]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TranMode {
+    /// The characteristic the host's bytes go to (lower case): the peer's,
+    /// written, for a central; the module's own, notified, for a peripheral.
+    pub uuid: String,
+    /// `<state>` 1, for a peripheral: after a disconnection ended the mode,
+    /// the next connection enters it again.
+    pub reenter: bool,
+    /// Whether the UART is in the mode, as the group last saw it (`+++` and
+    /// `ATO` change `Net::transparent` without the group; [`poll`] catches up).
+    pub active: bool,
+    /// The link went down since the last [`poll`].
+    pub lost: bool,
+    /// A disconnection ended the mode and `<state>` is 1: the next
+    /// connection enters it again.
+    pub armed: bool,
 }
 
 impl Ble {
@@ -345,6 +400,9 @@ impl Ble {
     fn disconnect(&mut self) -> Vec<String> {
         if self.link.take().is_none() {
             return Vec::new();
+        }
+        if let Some(t) = &mut self.tranmode {
+            t.lost = true;
         }
         self.disconnected = true;
         if self.peripheral() && self.auto_adv && self.services_done {
@@ -591,12 +649,7 @@ fn central_write(
 }
 
 /// The group's answer, if `cmd` is one of its commands.
-pub fn handle(
-    cmd: &AnyCommand,
-    state: &mut State,
-    world: &World,
-    _net: &mut crate::net::Net,
-) -> Option<Reply> {
+pub fn handle(cmd: &AnyCommand, state: &mut State, world: &World, net: &mut Net) -> Option<Reply> {
     let ble = &mut state.ble;
     Some(match cmd {
         AnyCommand::QbleinitRead(_) => match qbleinit::Role::from_wire(&ble.role.to_string()) {
@@ -933,9 +986,23 @@ pub fn handle(
         AnyCommand::QblestatExecute(_) => Reply::lines(vec![line(qblestat::ExecuteLine {
             ble_state: ble.state(),
         })]),
-        // No transparent data path for BLE in the simulator core (see the
-        // module documentation).
-        AnyCommand::QbletranmodeWrite(_) => Reply::error(),
+        AnyCommand::QbletranmodeWrite(w) => {
+            let uuid = w.uuid.as_str().to_ascii_lowercase();
+            if !tranmode_allowed(ble, &uuid) {
+                return Some(Reply::error());
+            }
+            // "<state> takes effect only when the module is operating as a
+            // peripheral device."
+            let reenter = ble.peripheral() && w.state.is_some_and(|s| s.wire() == 1);
+            ble.tranmode = Some(TranMode {
+                uuid,
+                reenter,
+                active: true,
+                ..TranMode::default()
+            });
+            enter(net);
+            Reply::result(Final::Connect)
+        }
         // A BLE command in a role it does not belong to.
         AnyCommand::QbleadvparamRead(_)
         | AnyCommand::QbleadvparamWrite(_)
@@ -980,20 +1047,28 @@ pub fn central_connects(state: &mut State, mtu: i64) -> Option<Vec<String>> {
 }
 
 /// The connected central writes `data` into the module's characteristic
-/// `uuid` (which must allow Write or Write no response). Returns the
-/// `+QBLERECV` URC with its data block, or `None` when that is impossible.
-pub fn central_writes(state: &State, uuid: &str, data: &[u8]) -> Option<String> {
-    let ble = &state.ble;
-    let link = ble.link.as_ref().filter(|l| l.peer.is_none())?;
-    let c = ble
+/// `uuid` (which must allow Write or Write no response, and `data` must fit
+/// one packet). The module prints it at its next [`poll`]: as `+QBLERECV`
+/// in command mode, raw in transparent mode. Returns whether it was taken.
+pub fn central_writes(state: &mut State, uuid: &str, data: &[u8]) -> bool {
+    let ble = &mut state.ble;
+    let Some(link) = ble.link.as_ref().filter(|l| l.peer.is_none()) else {
+        return false;
+    };
+    let Some(c) = ble
         .services
         .iter()
         .flat_map(|s| &s.characteristics)
-        .find(|c| c.uuid.eq_ignore_ascii_case(uuid))?;
+        .find(|c| c.uuid.eq_ignore_ascii_case(uuid))
+    else {
+        return false;
+    };
     if c.properties & (WRITE | WRITE_NO_RESPONSE) == 0 || !fits(data.len(), link.mtu) {
-        return None;
+        return false;
     }
-    recv_urc(&c.uuid, data)
+    let uuid = c.uuid.clone();
+    ble.inbound.push_back((uuid, data.to_vec()));
+    true
 }
 
 /// The connected central disconnects. Returns the URC lines the module
@@ -1005,13 +1080,168 @@ pub fn central_disconnects(state: &mut State) -> Option<Vec<String>> {
     Some(ble.disconnect())
 }
 
-/// Whether the BLE link can carry transparent mode again (`ATO`).
-pub fn transparent_live(_state: &State, _net: &crate::net::Net) -> bool {
-    false
+/// The peer the module is connected to as a central ends the connection
+/// (or goes out of range). Returns the URC lines the module prints, or
+/// `None` when the module is not connected to a peer.
+pub fn peer_disconnects(state: &mut State) -> Option<Vec<String>> {
+    let ble = &mut state.ble;
+    ble.link.as_ref().filter(|l| l.peer.is_some())?;
+    Some(ble.disconnect())
 }
 
-/// In transparent mode over BLE: bytes from the host, sent to the peer.
-pub fn transparent_send(_state: &mut State, _net: &mut crate::net::Net, _data: &[u8]) {}
+// ------------------------------------------------------------------ transparent mode
+
+/// Whether `AT+QBLETRANMODE` with characteristic `uuid` (lower case) can
+/// enter transparent mode now: a connected central whose peer's `uuid`
+/// takes writes, or an advertising or connected peripheral whose own `uuid`
+/// notifies.
+fn tranmode_allowed(ble: &Ble, uuid: &str) -> bool {
+    if ble.central() {
+        let peer = ble
+            .link
+            .as_ref()
+            .and_then(|l| l.peer)
+            .and_then(|i| PEERS.get(i));
+        peer.is_some_and(|p| {
+            p.characteristics
+                .iter()
+                .any(|c| c.uuid == uuid && c.properties & (WRITE | WRITE_NO_RESPONSE) != 0)
+        })
+    } else if ble.peripheral() {
+        (ble.advertising || ble.link.is_some())
+            && ble
+                .services
+                .iter()
+                .flat_map(|s| &s.characteristics)
+                .any(|c| c.uuid == uuid && c.properties & NOTIFY != 0)
+    } else {
+        false
+    }
+}
+
+/// `CONNECT`: the UART now carries the BLE link.
+fn enter(net: &mut Net) {
+    net.transparent = Some(Channel::Ble);
+    net.last_transparent = Some(Channel::Ble);
+}
+
+/// Whether the BLE link can carry transparent mode again (`ATO`): the mode
+/// was set up and `AT+QBLETRANMODE` with its characteristic would be
+/// accepted now.
+pub fn transparent_live(state: &State, _net: &Net) -> bool {
+    let ble = &state.ble;
+    ble.tranmode
+        .as_ref()
+        .is_some_and(|t| tranmode_allowed(ble, &t.uuid))
+}
+
+/// In transparent mode over BLE: bytes from the host, sent to the peer in
+/// packets of at most `<MTU_value>`-3 bytes — written into the peer's
+/// characteristic by a central (a UART-like peer notifies them back on its
+/// other characteristic if the module subscribed to it), notified on the
+/// module's characteristic by a peripheral (lost while no central is
+/// connected).
+pub fn transparent_send(state: &mut State, net: &mut Net, data: &[u8]) {
+    if net.transparent != Some(Channel::Ble) || data.is_empty() {
+        return;
+    }
+    let ble = &mut state.ble;
+    let Some(uuid) = ble.tranmode.as_ref().map(|t| t.uuid.clone()) else {
+        return;
+    };
+    let central = ble.central();
+    let Some(link) = ble.link.as_mut() else {
+        return;
+    };
+    let packet = usize::try_from(link.mtu - 3).unwrap_or(0).max(1);
+    if !central {
+        if let Some(last) = data.chunks(packet).last() {
+            ble.last_notification = Some((uuid, last.to_vec()));
+        }
+        return;
+    }
+    let Some(c) = link
+        .peer
+        .and_then(|i| PEERS.get(i))
+        .and_then(|p| p.characteristics.iter().find(|c| c.uuid == uuid))
+    else {
+        return;
+    };
+    let echo = c.echo_to.filter(|target| link.notifying.contains(*target));
+    for chunk in data.chunks(packet) {
+        if let Some(target) = echo {
+            ble.inbound.push_back((target.to_string(), chunk.to_vec()));
+        }
+    }
+    if let Some(last) = data.chunks(packet).last() {
+        link.written.insert(c.uuid.to_string(), last.to_vec());
+    }
+}
+
+/// What the BLE link caused since the last call: the peer's data (raw in
+/// transparent mode, `+QBLERECV` in command mode, kept while the UART
+/// belongs to another link), `NO CARRIER` when a disconnection ends
+/// transparent mode, and `CONNECT` when a peripheral re-enters it.
+pub fn poll(state: &mut State, net: &mut Net) -> Vec<u8> {
+    let mut out = Vec::new();
+    let ble = &mut state.ble;
+    let ours = net.transparent == Some(Channel::Ble);
+    if let Some(t) = &mut ble.tranmode {
+        if t.active && !ours {
+            // Left with `+++`: "the module does not enter transparent
+            // transmission mode after the successful BLE connection".
+            t.active = false;
+            t.reenter = false;
+            t.armed = false;
+        } else if !t.active && ours {
+            // Back in with `ATO`.
+            t.active = true;
+        }
+    }
+    match net.transparent {
+        Some(Channel::Ble) => {
+            for (_, data) in ble.inbound.drain(..) {
+                out.extend_from_slice(&data);
+            }
+        }
+        None => {
+            for (uuid, data) in ble.inbound.drain(..) {
+                if let Some(urc) = recv_urc(&uuid, &data) {
+                    out.extend_from_slice(format!("\r\n{urc}\r\n").as_bytes());
+                }
+            }
+        }
+        Some(_) => {}
+    }
+    let lost = ble
+        .tranmode
+        .as_mut()
+        .is_some_and(|t| std::mem::take(&mut t.lost));
+    if lost {
+        let was_active = ble.tranmode.as_ref().is_some_and(|t| t.active);
+        if ble.central() {
+            // The mode belonged to this link.
+            ble.tranmode = None;
+        } else if let Some(t) = &mut ble.tranmode {
+            t.active = false;
+            t.armed = was_active && t.reenter;
+        }
+        if was_active {
+            net.transparent = None;
+            out.extend_from_slice(b"\r\nNO CARRIER\r\n");
+        }
+    }
+    let rejoin = ble.tranmode.as_ref().is_some_and(|t| t.armed);
+    if rejoin && ble.link.is_some() && net.transparent.is_none() {
+        if let Some(t) = &mut ble.tranmode {
+            t.armed = false;
+            t.active = true;
+        }
+        enter(net);
+        out.extend_from_slice(b"\r\nCONNECT\r\n");
+    }
+    out
+}
 
 #[cfg(test)]
 mod tests {

@@ -25,10 +25,14 @@
 //!   end (`CONNECT <read_length>` says how much); at the end of the file it
 //!   answers `CONNECT 0` then `OK`; a negative `<length>` is `ERROR`.
 //!
-//! Not modelled: the `<timeout>` of `AT+QFWRITE`. The module core has no
-//! input timer yet, so the data phase ends only when `<length>` bytes have
-//! arrived (the manual also ends it after `<timeout>` seconds, writing what
-//! arrived).
+//! - `AT+QFWRITE`'s data phase ends "when the total size of the written
+//!   data reaches <length> or the time reaches <timeout>" (default 5 s):
+//!   the time is counted from `CONNECT` (not from the last byte), and at the
+//!   timeout the bytes that came are written and reported as usual with
+//!   `+QFWRITE: <written_length>,<total_length>` and `OK` — also when no
+//!   byte came (`+QFWRITE: 0,<total_length>`).
+
+use std::time::Duration;
 
 use fcm242d::generated::commands::{qflst, qfopen, qfread, qfwrite, AnyCommand};
 
@@ -43,6 +47,9 @@ pub const UFS_CAPACITY: usize = 1024 * 1024;
 
 /// `<length>` of `AT+QFWRITE` when omitted.
 const DEFAULT_WRITE_LENGTH: usize = 10240;
+
+/// `<timeout>` of `AT+QFWRITE` when omitted (seconds).
+const DEFAULT_WRITE_TIMEOUT: u64 = 5;
 
 /// The storage name of `AT+QFLST` ("All the files in UFS").
 const UFS: &str = "UFS:";
@@ -182,8 +189,9 @@ fn read(state: &mut State, w: &qfread::Write) -> Reply {
     }
 }
 
-/// `AT+QFWRITE=<filehandle>[,<length>[,<timeout>]]`: `CONNECT`, exactly
-/// `<length>` bytes, then `+QFWRITE: <written_length>,<total_length>`.
+/// `AT+QFWRITE=<filehandle>[,<length>[,<timeout>]]`: `CONNECT`, then
+/// `<length>` bytes or what came within `<timeout>` seconds of `CONNECT`,
+/// then `+QFWRITE: <written_length>,<total_length>`.
 fn write(state: &mut State, w: &qfwrite::Write) -> Reply {
     let Some(f) = state.files.open.get(&w.filehandle) else {
         return Reply::error();
@@ -204,6 +212,12 @@ fn write(state: &mut State, w: &qfwrite::Write) -> Reply {
         .as_ref()
         .and_then(|g| usize::try_from(g.length.get()).ok())
         .unwrap_or(DEFAULT_WRITE_LENGTH);
+    let timeout = w
+        .length_group
+        .as_ref()
+        .and_then(|g| g.timeout)
+        .and_then(|t| u64::try_from(t.get()).ok())
+        .unwrap_or(DEFAULT_WRITE_TIMEOUT);
     let filehandle = w.filehandle;
     let then = move |state: &mut State, payload: Payload| match payload {
         Payload::Data(bytes) => store(state, filehandle, &bytes),
@@ -215,6 +229,7 @@ fn write(state: &mut State, w: &qfwrite::Write) -> Reply {
             greater_prompt: false,
             length: Some(length),
             ctrl_z: false,
+            timeout: Some(Duration::from_secs(timeout)),
             then: Box::new(then),
         }),
         ..Reply::result(Final::Nothing)

@@ -944,6 +944,7 @@ fn send(
         greater_prompt: true,
         length,
         ctrl_z: length.is_none(),
+        timeout: None,
         then: Box::new(move |state: &mut State, payload: Payload| {
             deliver(state, id, out, to, payload)
         }),
