@@ -1286,3 +1286,62 @@ fn the_embedded_server_speaks_http_1_1_and_refuses_bad_requests() {
     assert!(text.contains("Content-Length: 601710\r\n"));
     assert!(text.ends_with("\r\n\r\n"));
 }
+
+#[test]
+fn a_response_larger_than_the_modules_buffer_streams_through_qhttpread() {
+    // 6 MB: more than the module keeps, so the read writes it as it comes.
+    let mut sim = Sim::online();
+    sim.url("http://www.example.com/chunked/6000000");
+    assert_eq!(
+        outcome(&sim.get(30)),
+        (HttpCode::OperationSuccess, Some(200), None)
+    );
+    let (data, err) = sim.read(30);
+    assert_eq!(err, HttpCode::OperationSuccess);
+    assert_eq!(data.len(), 6_000_000);
+    assert!(data.iter().enumerate().all(|(i, &b)| b == (i % 256) as u8));
+}
+
+#[test]
+fn https_verifies_the_server_with_the_contexts_ca() {
+    let mut w = Wire::online();
+    let commands = |w: &mut Wire, commands: &[&str]| {
+        for cmd in commands {
+            w.send(cmd);
+            assert_eq!(w.line(), "OK", "{cmd}");
+        }
+    };
+    commands(
+        &mut w,
+        &[
+            "AT+QHTTPCFG=\"sslctxid\",2",
+            "AT+QSSLCFG=\"seclevel\",2,1",
+            "AT+QHTTPCFG=\"url\",\"https://192.0.2.2/echo\"",
+        ],
+    );
+    // No CA file configured: the module cannot verify the server.
+    w.send("AT+QHTTPGET=10");
+    assert_eq!(w.line(), "OK");
+    assert_eq!(w.line(), "+QHTTPGET: 712");
+    w.send("AT+QFOPEN=\"ca.pem\"");
+    assert!(w.line().starts_with("+QFOPEN: "));
+    assert_eq!(w.line(), "OK");
+    w.send(&format!("AT+QFWRITE=1,{}", CA_PEM.len()));
+    assert_eq!(w.line(), "CONNECT");
+    w.write(CA_PEM.as_bytes());
+    assert!(w.line().starts_with("+QFWRITE: "));
+    assert_eq!(w.line(), "OK");
+    commands(
+        &mut w,
+        &["AT+QFCLOSE=1", "AT+QSSLCFG=\"cacert\",2,\"ca.pem\""],
+    );
+    w.send("AT+QHTTPPOST=6,10,10");
+    assert_eq!(w.line(), "CONNECT");
+    w.write(b"secret");
+    assert_eq!(w.line(), "OK");
+    assert_eq!(w.line(), "+QHTTPPOST: 0,200,6");
+    w.send("AT+QHTTPREAD");
+    assert_eq!(w.line(), "CONNECT");
+    assert_eq!(w.until(b"\r\nOK\r\n"), b"secret");
+    assert_eq!(w.line(), "+QHTTPREAD: 0");
+}
