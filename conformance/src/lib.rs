@@ -10,3 +10,4 @@
 pub mod case;
 pub mod generated;
 pub mod outcome;
+pub mod report;
