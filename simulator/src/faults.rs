@@ -147,9 +147,7 @@ impl FromStr for Faults {
                 item: item.to_string(),
                 why: why.to_string(),
             };
-            let (key, value) = item
-                .split_once('=')
-                .ok_or_else(|| err("not `key=value`"))?;
+            let (key, value) = item.split_once('=').ok_or_else(|| err("not `key=value`"))?;
             let (key, value) = (key.trim().to_ascii_lowercase(), value.trim());
             let p = || probability(value).ok_or_else(|| err("not a probability (0..1 or N%)"));
             match key.as_str() {
@@ -610,8 +608,17 @@ mod tests {
         assert!((f.garble_in - 0.001).abs() < 1e-12);
         assert_eq!(f.seed, 7);
         assert_eq!(f.to_string().parse::<Faults>().unwrap(), f);
-        assert_eq!("delay=1s".parse::<Faults>().unwrap().delay.unwrap().1, Duration::from_secs(1));
-        for bad in ["drop=2", "delay=5..1ms", "fragment=0..3", "nonsense=1", "drop"] {
+        assert_eq!(
+            "delay=1s".parse::<Faults>().unwrap().delay.unwrap().1,
+            Duration::from_secs(1)
+        );
+        for bad in [
+            "drop=2",
+            "delay=5..1ms",
+            "fragment=0..3",
+            "nonsense=1",
+            "drop",
+        ] {
             assert!(bad.parse::<Faults>().is_err(), "{bad}");
         }
         assert!(!"none".parse::<Faults>().unwrap().any());

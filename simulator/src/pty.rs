@@ -160,12 +160,7 @@ pub fn link(target: &Path, link: &Path) -> io::Result<()> {
 }
 
 /// Serves a module in `world` on `pty` for as long as the process runs.
-pub fn serve(
-    mut pty: Pty,
-    world: World,
-    faults: &Faults,
-    clock: &dyn Clock,
-) -> io::Result<()> {
+pub fn serve(mut pty: Pty, world: World, faults: &Faults, clock: &dyn Clock) -> io::Result<()> {
     let mut session = Session::new(Module::new(world), faults);
     serve_session(&mut pty, &mut session, clock, Pace::default())
 }

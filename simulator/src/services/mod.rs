@@ -154,10 +154,7 @@ impl Registered {
 impl Drop for Registered {
     fn drop(&mut self) {
         if let Some(id) = self.0 {
-            live()
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(&id);
+            live().lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
         }
     }
 }
