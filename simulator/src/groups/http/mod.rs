@@ -64,6 +64,15 @@
 //! body is sent as one `multipart/form-data` part with that name, file name
 //! and content type. The module reads the response by `Content-Length`,
 //! chunked coding or the end of the connection, and then closes it.
+//!
+//! # Not modelled
+//!
+//! A request already under way is not stopped when the station leaves its
+//! network (it runs on the loopback). `<request_header>` (a request head
+//! typed by the host) has no sub-command in this manual (errata HTTP-11,
+//! HTTP-14), so `<data_length>` is always the body alone. The file-based
+//! commands (`AT+QHTTPREADFILE` and the like) are not in the manual
+//! (errata HTTP-7).
 
 mod compose;
 mod config;
