@@ -477,8 +477,8 @@ pub fn handle(cmd: &AnyCommand, state: &mut State, world: &World, net: &mut Net)
     }))
 }
 
-/// Records the result code for `AT+QIGETERROR`.
-fn set_error(state: &mut State, code: TcpipCode) {
+/// Records the result code for `AT+QIGETERROR` (also for the SSL group).
+pub fn set_error(state: &mut State, code: TcpipCode) {
     state.tcpip.last_error = (code.code(), code.description().to_string());
 }
 
@@ -648,7 +648,8 @@ fn open(w: &qiopen::Write, state: &mut State, world: &World, net: &mut Net) -> O
     let Some(interface) = interface else {
         return Err(TcpipCode::OperationNotAllowed);
     };
-    if state.tcpip.sockets.contains_key(&id.get()) {
+    // SSL connections share the socket IDs.
+    if state.tcpip.sockets.contains_key(&id.get()) || crate::groups::ssl::in_use(state, id.get()) {
         return open_failed(state, id, TcpipCode::SocketIdentityHasBeen, transparent);
     }
     let access_mode = match mode {
@@ -1168,7 +1169,8 @@ fn read_totals(id: i64, state: &State) -> Outcome {
 
 /// The lowest `<connectID>` no socket service uses.
 fn free_id(state: &State) -> Option<i64> {
-    (0..MAX_SOCKETS).find(|id| !state.tcpip.sockets.contains_key(id))
+    (0..MAX_SOCKETS)
+        .find(|id| !state.tcpip.sockets.contains_key(id) && !crate::groups::ssl::in_use(state, *id))
 }
 
 /// Takes the connections waiting in a listener's OS backlog, as many as
@@ -1240,7 +1242,10 @@ fn accept(w: &qiaccept::Write, state: &mut State, net: &mut Net) -> Outcome {
         return Ok(Reply::ok());
     }
     let id = match w.incoming_socket_id {
-        Some(id) if state.tcpip.sockets.contains_key(&id.get()) => {
+        Some(id)
+            if state.tcpip.sockets.contains_key(&id.get())
+                || crate::groups::ssl::in_use(state, id.get()) =>
+        {
             return Err(TcpipCode::SocketIdentityHasBeen)
         }
         Some(id) => id.get(),

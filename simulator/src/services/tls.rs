@@ -36,7 +36,8 @@
 //!   and the `"clientcert"`/`"clientkey"` files are presented when the server
 //!   asks for a certificate ("if requested by the remote server"); with no
 //!   client certificate configured the module answers such a request with
-//!   none. Certificate files may be PEM or DER; a private key must be an
+//!   none. A file name may carry the storage prefix (`"UFS:ca.pem"`).
+//!   Certificate files may be PEM or DER; a private key must be an
 //!   unencrypted PEM/DER PKCS#8, PKCS#1 or SEC1 key (see limits below).
 //! - `ignorelocaltime` 1: the certificates' validity period is not checked
 //!   (the chain is verified as of a moment inside it); 0: it is checked
@@ -324,8 +325,10 @@ fn file<'a>(
     setting: &'static str,
     name: &str,
 ) -> Result<&'a [u8], ConfigError> {
+    // A path may name the storage ("UFS:ca.pem"), as Quectel paths often do.
     files
         .get(name)
+        .or_else(|| name.strip_prefix("UFS:").and_then(|n| files.get(n)))
         .map(Vec::as_slice)
         .ok_or_else(|| ConfigError::MissingFile {
             setting,
