@@ -1,0 +1,450 @@
+//! The commands on SSL connections: `AT+QSSLOPEN`, `AT+QSSLSEND`,
+//! `AT+QSSLRECV`, `AT+QSSLCLOSE`, `AT+QSSLSTATE`; and transparent mode.
+
+use std::collections::VecDeque;
+use std::net::Ipv4Addr;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use fcm242d::generated::commands::{qsslopen, qsslrecv, qsslstate, AnyCommand};
+use fcm242d::generated::results::TcpipCode;
+use fcm242d::generated::urcs::Qsslopen;
+use fcm242d::value::Int;
+
+use super::{
+    Connection, Link, Outcome, CONNECT_TIMEOUT, MAX_SEND, TRANSPARENT_CONNECT_TIMEOUT, TX_BUFFER,
+};
+use crate::groups::{line, network, tcpip};
+use crate::net::{Channel, Net};
+use crate::reply::{DataRequest, Final, Payload, Reply};
+use crate::services::tls::{self, ConnectError, TlsClient};
+use crate::state::State;
+use crate::world::{Protocol, World};
+
+/// Delay of a `+QSSLOPEN` known when the command is answered (an early
+/// failure): printed right after `OK`.
+const OPEN_DELAY: Duration = Duration::from_millis(5);
+
+/// The `<err>` of a failed connect or handshake.
+pub(super) fn connect_error(e: &ConnectError) -> TcpipCode {
+    match e {
+        ConnectError::Timeout => TcpipCode::OperationTimeout,
+        ConnectError::BadName(_) => TcpipCode::InvalidParameters,
+        ConnectError::Tcp(_) | ConnectError::Handshake(_) | ConnectError::Io(_) => {
+            TcpipCode::SocketConnectFailed
+        }
+    }
+}
+
+// ------------------------------------------------------------------ QSSLOPEN
+
+/// `OK`, then `+QSSLOPEN: <id>,<err>` right after it; `err` is recorded.
+fn deferred(state: &mut State, id: Int<0, 11>, err: TcpipCode) -> Reply {
+    tcpip::set_error(state, err);
+    Reply::ok().with_urc(
+        OPEN_DELAY,
+        line(Qsslopen {
+            connect_id: id,
+            err,
+        }),
+    )
+}
+
+/// A failed open: `ERROR` at once in transparent mode (which answers only
+/// when the connection is made), else `OK` then `+QSSLOPEN: <id>,<err>`.
+fn open_failed(state: &mut State, id: Int<0, 11>, err: TcpipCode, transparent: bool) -> Outcome {
+    if transparent {
+        Err(err)
+    } else {
+        Ok(deferred(state, id, err))
+    }
+}
+
+/// The station's own address on network `ssid`.
+fn own_address(state: &State, world: &World, ssid: &str) -> Ipv4Addr {
+    let text = match &state.wifi.station_static {
+        Some(s) => Some(s[0].clone()),
+        None => world
+            .access_points
+            .iter()
+            .find(|a| a.ssid == ssid)
+            .map(|a| a.ip.clone()),
+    };
+    text.and_then(|t| t.parse().ok())
+        .unwrap_or(Ipv4Addr::UNSPECIFIED)
+}
+
+pub(super) fn open(
+    w: &qsslopen::Write,
+    state: &mut State,
+    world: &World,
+    net: &mut Net,
+) -> Outcome {
+    let id = w.connect_id;
+    let transparent = w.access_mode == Some(qsslopen::AccessMode::TransparentTransmissionMode);
+    let remote_port = u16::try_from(w.server_port).map_err(|_| TcpipCode::InvalidParameters)?;
+    let Some(network) = state.wifi.station.clone() else {
+        return Err(TcpipCode::OperationNotAllowed);
+    };
+    if state.ssl.connections.contains_key(&id.get()) || state.tcpip.sockets.contains_key(&id.get())
+    {
+        return open_failed(state, id, TcpipCode::SocketIdentityHasBeen, transparent);
+    }
+    let host = w.server_address.as_str().to_string();
+    let Some(ip) = network::resolve(&host, world).and_then(|a| a.first().copied()) else {
+        return open_failed(state, id, TcpipCode::DnsFailed, transparent);
+    };
+    let own = own_address(state, world, &network);
+    let Some(peer) = tcpip::route(ip, remote_port, Protocol::Tcp, own, world) else {
+        return open_failed(state, id, TcpipCode::SocketConnectFailed, transparent);
+    };
+    let ctx_id = w.ssl_ctx_id;
+    let ctx = super::context(state, ctx_id.get()).clone();
+    let config = match tls::client_config(&state.saved.files, &ctx) {
+        Ok(c) => c,
+        Err(_) => return open_failed(state, id, TcpipCode::InvalidParameters, transparent),
+    };
+    if tls::server_name(&host).is_err() {
+        return open_failed(state, id, TcpipCode::InvalidParameters, transparent);
+    }
+    let handshake_time = Duration::from_secs(u64::try_from(ctx.negotiate_time).unwrap_or(300));
+    let access_mode = match w.access_mode {
+        Some(qsslopen::AccessMode::DirectPushMode) => qsslstate::AccessMode::DirectPushMode,
+        Some(qsslopen::AccessMode::TransparentTransmissionMode) => {
+            qsslstate::AccessMode::TransparentTransmissionMode
+        }
+        _ => qsslstate::AccessMode::BufferAccessMode,
+    };
+    let mut connection = Connection {
+        ctx_id,
+        ip,
+        remote_port,
+        local_port: 0,
+        state: qsslstate::SocketState::OpeningClientIsConnecting,
+        access_mode,
+        network,
+        rx: VecDeque::new(),
+        received: 0,
+        retrieved: 0,
+        notified: false,
+        sent: 0,
+        unsent: Vec::new(),
+    };
+
+    if transparent {
+        // The module answers `CONNECT` or `ERROR` only once the connection
+        // is made, so it connects before answering.
+        let client = TlsClient::connect(
+            peer,
+            &host,
+            config,
+            TRANSPARENT_CONNECT_TIMEOUT,
+            handshake_time.min(TRANSPARENT_CONNECT_TIMEOUT),
+        )
+        .map_err(|e| connect_error(&e))?;
+        connection.local_port = client.local_addr().map(|a| a.port()).unwrap_or(0);
+        connection.state = qsslstate::SocketState::ConnectedClientConnectionHas;
+        state.ssl.connections.insert(id.get(), connection);
+        net.ssl.links.insert(id.get(), Link::Open(Box::new(client)));
+        return Ok(enter(state, net, id.get()));
+    }
+
+    // Buffer and push modes: connect on a helper thread; `poll` prints
+    // `+QSSLOPEN` when it ends.
+    let (tx, rx) = mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name(format!("qsslopen-{}", id.get()))
+        .spawn(move || {
+            let _ = tx.send(TlsClient::connect(
+                peer,
+                &host,
+                config,
+                CONNECT_TIMEOUT,
+                handshake_time,
+            ));
+        });
+    if spawned.is_err() {
+        return Ok(deferred(state, id, TcpipCode::SocketCreationFailed));
+    }
+    state.ssl.connections.insert(id.get(), connection);
+    net.ssl.links.insert(id.get(), Link::Connecting(rx));
+    Ok(Reply::ok())
+}
+
+// ------------------------------------------------------------------ transparent mode
+
+/// `CONNECT`: the UART goes into transparent mode with connection `id`.
+fn enter(state: &mut State, net: &mut Net, id: i64) -> Reply {
+    tcpip::set_error(state, TcpipCode::OperationSuccess);
+    net.transparent = Some(Channel::Ssl(id));
+    net.last_transparent = Some(Channel::Ssl(id));
+    Reply::result(Final::Connect)
+}
+
+/// Whether SSL connection `id` can carry transparent mode again (`ATO`):
+/// it is connected, in transparent access mode, with its TLS session.
+pub fn transparent_live(state: &State, net: &Net, id: i64) -> bool {
+    state.ssl.connections.get(&id).is_some_and(|c| {
+        c.state == qsslstate::SocketState::ConnectedClientConnectionHas
+            && c.access_mode == qsslstate::AccessMode::TransparentTransmissionMode
+    }) && matches!(net.ssl.links.get(&id), Some(Link::Open(_)))
+}
+
+/// In transparent mode: bytes from the host, sent on the SSL connection the
+/// UART is switched to. What TLS cannot take at once waits (up to
+/// [`TX_BUFFER`] bytes; more is lost, as on a module whose host ignores
+/// flow control) and [`super::poll`] sends it.
+pub fn transparent_send(state: &mut State, net: &mut Net, data: &[u8]) {
+    let Some(Channel::Ssl(id)) = net.transparent else {
+        return;
+    };
+    let Some(c) = state.ssl.connections.get_mut(&id) else {
+        return;
+    };
+    if data.is_empty() || c.state != qsslstate::SocketState::ConnectedClientConnectionHas {
+        return;
+    }
+    let room = TX_BUFFER.saturating_sub(c.unsent.len());
+    let kept = data.len().min(room);
+    c.unsent
+        .extend_from_slice(data.get(..kept).unwrap_or_default());
+    c.sent += kept as u64;
+    if let Some(Link::Open(client)) = net.ssl.links.get_mut(&id) {
+        // A broken connection shows in the next `poll`.
+        let _ = pump(client, c);
+    }
+}
+
+/// Hands queued bytes to TLS and writes what the socket takes; an error
+/// means the connection is broken.
+pub(super) fn pump(client: &mut TlsClient, c: &mut Connection) -> std::io::Result<()> {
+    if !c.unsent.is_empty() {
+        let taken = client.send(&c.unsent)?;
+        c.unsent.drain(..taken.min(c.unsent.len()));
+    }
+    client.flush()
+}
+
+// ------------------------------------------------------------------ QSSLSEND
+
+/// Checks that connection `id` can send.
+fn sendable(id: i64, state: &State) -> Result<(), TcpipCode> {
+    let c = state
+        .ssl
+        .connections
+        .get(&id)
+        .ok_or(TcpipCode::InvalidParameters)?;
+    match c.state {
+        qsslstate::SocketState::ConnectedClientConnectionHas => Ok(()),
+        qsslstate::SocketState::ClosingConnectionIsClosing => Err(TcpipCode::SocketHasBeenClosed),
+        _ => Err(TcpipCode::OperationNotAllowed),
+    }
+}
+
+/// `AT+QSSLSEND=<id>[,<len>]`: the `>` prompt, then the payload.
+pub(super) fn send(id: i64, length: Option<usize>, state: &mut State) -> Outcome {
+    sendable(id, state)?;
+    let request = DataRequest {
+        greater_prompt: true,
+        length,
+        ctrl_z: length.is_none(),
+        timeout: None,
+        then: Box::new(move |state: &mut State, payload: Payload| deliver(state, id, payload)),
+    };
+    Ok(Reply {
+        phase: Some(request),
+        ..Reply::result(Final::Nothing)
+    })
+}
+
+/// `ERROR` with `code` recorded (for continuations, which build their reply themselves).
+fn failed(state: &mut State, code: TcpipCode) -> Reply {
+    tcpip::set_error(state, code);
+    Reply::error()
+}
+
+/// The payload of `AT+QSSLSEND`, queued for TLS ([`super::poll`] runs right
+/// after it and sends it).
+fn deliver(state: &mut State, id: i64, payload: Payload) -> Reply {
+    let data = match payload {
+        Payload::Cancelled => return failed(state, TcpipCode::CancelSending),
+        Payload::Data(d) => d,
+    };
+    if data.is_empty() || data.len() > MAX_SEND {
+        return failed(state, TcpipCode::InvalidParameters);
+    }
+    if let Err(code) = sendable(id, state) {
+        return failed(state, code);
+    }
+    let Some(c) = state.ssl.connections.get_mut(&id) else {
+        return failed(state, TcpipCode::SocketHasBeenClosed);
+    };
+    if c.unsent.len() + data.len() > TX_BUFFER {
+        tcpip::set_error(state, TcpipCode::OperationBusy);
+        return Reply::result(Final::SendFail);
+    }
+    c.unsent.extend_from_slice(&data);
+    c.sent += data.len() as u64;
+    tcpip::set_error(state, TcpipCode::OperationSuccess);
+    Reply::result(Final::SendOk)
+}
+
+// ------------------------------------------------------------------ QSSLRECV
+
+/// `AT+QSSLRECV=<id>,<read_length>`.
+pub(super) fn recv(id: i64, max: usize, state: &mut State) -> Outcome {
+    let c = state
+        .ssl
+        .connections
+        .get_mut(&id)
+        .ok_or(TcpipCode::InvalidParameters)?;
+    if c.access_mode != qsslstate::AccessMode::BufferAccessMode {
+        return Err(TcpipCode::OperationNotAllowed);
+    }
+    let n = max.min(c.rx.len());
+    if n == 0 {
+        return Ok(Reply::lines(vec![line(qsslrecv::WriteLine1 {})]));
+    }
+    let data: Vec<u8> = c.rx.drain(..n).collect();
+    c.retrieved += n as u64;
+    if c.rx.is_empty() {
+        c.notified = false;
+    }
+    let have_readlen = i64::try_from(n).unwrap_or(i64::MAX);
+    Ok(Reply {
+        data: Some(data),
+        ..Reply::lines(vec![line(qsslrecv::WriteLine0 { have_readlen })])
+    })
+}
+
+// ------------------------------------------------------------------ QSSLCLOSE
+
+/// Ends a live connection (`close_notify` for an open session).
+pub(super) fn drop_link(link: Link) {
+    match link {
+        Link::Open(mut client) => client.close(),
+        // The helper thread's outcome is dropped with the channel.
+        Link::Connecting(_) => {}
+    }
+}
+
+/// `AT+QSSLCLOSE=<id>[,<close_timeout>]`.
+pub(super) fn close(id: i64, state: &mut State, net: &mut Net) -> Outcome {
+    if state.ssl.connections.remove(&id).is_none() {
+        return Err(TcpipCode::InvalidParameters);
+    }
+    if let Some(link) = net.ssl.links.remove(&id) {
+        drop_link(link);
+    }
+    Ok(Reply::ok())
+}
+
+// ------------------------------------------------------------------ QSSLSTATE
+
+/// The fields of one `+QSSLSTATE` line.
+struct Row {
+    connect_id: Int<0, 11>,
+    ip_address: String,
+    remote_port: Int<0, 65535>,
+    local_port: Int<0, 65535>,
+    socket_state: qsslstate::SocketState,
+    server_id: i64,
+    access_mode: qsslstate::AccessMode,
+    ssl_ctx_id: Int<0, 5>,
+}
+
+fn row(id: i64, c: &Connection) -> Option<Row> {
+    Some(Row {
+        connect_id: Int::new(id).ok()?,
+        ip_address: c.ip.to_string(),
+        remote_port: Int::new(c.remote_port.into()).ok()?,
+        local_port: Int::new(c.local_port.into()).ok()?,
+        socket_state: c.state,
+        // "Reserved"; the manual's examples show the connection's own ID.
+        server_id: id,
+        access_mode: c.access_mode,
+        ssl_ctx_id: c.ctx_id,
+    })
+}
+
+/// `AT+QSSLSTATE` and `AT+QSSLSTATE?`: every connection.
+pub(super) fn states(state: &State, cmd: &AnyCommand) -> Reply {
+    let rows = state
+        .ssl
+        .connections
+        .iter()
+        .filter_map(|(id, c)| row(*id, c));
+    let lines = if matches!(cmd, AnyCommand::QsslstateRead(_)) {
+        rows.map(|r| {
+            line(qsslstate::ReadLine {
+                connect_id: r.connect_id,
+                ip_address: r.ip_address,
+                remote_port: r.remote_port,
+                local_port: r.local_port,
+                socket_state: r.socket_state,
+                server_id: r.server_id,
+                access_mode: r.access_mode,
+                devname: qsslstate::Devname::Uart1,
+                ssl_ctx_id: r.ssl_ctx_id,
+            })
+        })
+        .collect()
+    } else {
+        rows.map(|r| {
+            line(qsslstate::ExecuteLine {
+                connect_id: r.connect_id,
+                ip_address: r.ip_address,
+                remote_port: r.remote_port,
+                local_port: r.local_port,
+                socket_state: r.socket_state,
+                server_id: r.server_id,
+                access_mode: r.access_mode,
+                devname: qsslstate::Devname::Uart1,
+                ssl_ctx_id: r.ssl_ctx_id,
+            })
+        })
+        .collect()
+    };
+    Reply::lines(lines)
+}
+
+fn write_line(r: Row) -> String {
+    line(qsslstate::WriteLine {
+        connect_id: r.connect_id,
+        ip_address: r.ip_address,
+        remote_port: r.remote_port,
+        local_port: r.local_port,
+        socket_state: r.socket_state,
+        server_id: r.server_id,
+        access_mode: r.access_mode,
+        devname: qsslstate::Devname::Uart1,
+        ssl_ctx_id: r.ssl_ctx_id,
+    })
+}
+
+/// `AT+QSSLSTATE=<query_type>,<n>`: the connections of context `<n>` (0),
+/// or connection `<n>` (1).
+pub(super) fn state_of(w: &qsslstate::Write, state: &State) -> Outcome {
+    let n = w.connect_id.get();
+    match w.query_type {
+        qsslstate::QueryType::QueryTheConnectionState => Ok(Reply::lines(
+            state
+                .ssl
+                .connections
+                .iter()
+                .filter(|(_, c)| c.ctx_id.get() == n)
+                .filter_map(|(id, c)| row(*id, c))
+                .map(write_line)
+                .collect(),
+        )),
+        qsslstate::QueryType::QueryTheStateOf => {
+            let r = state
+                .ssl
+                .connections
+                .get(&n)
+                .and_then(|c| row(n, c))
+                .ok_or(TcpipCode::InvalidParameters)?;
+            Ok(Reply::lines(vec![write_line(r)]))
+        }
+    }
+}
