@@ -10,4 +10,5 @@
 pub mod case;
 pub mod generated;
 pub mod outcome;
+pub mod transcript;
 pub mod report;
