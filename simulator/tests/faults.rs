@@ -30,6 +30,15 @@ const WATCHDOG: Duration = Duration::from_secs(300);
 /// How long a test waits for output that must come.
 const PATIENCE: Duration = Duration::from_secs(5);
 
+/// Link drops are process-wide (they cut every connection of the embedded
+/// services): a test that causes them, or that needs its connections to
+/// last, holds this while it runs.
+static NETWORK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn network() -> std::sync::MutexGuard<'static, ()> {
+    NETWORK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn faults(spec: &str) -> Faults {
     spec.parse().unwrap()
 }
@@ -159,12 +168,14 @@ fn run_under(spec: &str) -> (usize, Module) {
 
 #[test]
 fn without_faults_the_whole_workload_succeeds() {
+    let _network = network();
     let (ok, _) = run_under("none");
     assert_eq!(ok, 11);
 }
 
 #[test]
 fn delays_fragments_and_spurious_urcs_do_not_disturb_a_careful_host() {
+    let _network = network();
     // Nothing is lost or changed: every command must still succeed.
     let (ok, _) = run_under("delay=0..30ms,fragment=1..5,urc=0.5,seed=11");
     assert_eq!(ok, 11);
@@ -194,19 +205,15 @@ fn the_host_never_hangs_or_panics_whatever_the_fault() {
     }
 }
 
-/// Link drops are process-wide (they cut every connection of the embedded
-/// services): the tests that cause them run one at a time.
-static LINK_DROPS: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
 #[test]
 fn the_host_never_hangs_under_link_drops() {
-    let _one = LINK_DROPS.lock().unwrap_or_else(|e| e.into_inner());
+    let _network = network();
     run_under("linkdrop=0.02,seed=13");
 }
 
 #[test]
 fn open_close_loops_under_link_drops_and_reboots_leave_no_socket() {
-    let _one = LINK_DROPS.lock().unwrap_or_else(|e| e.into_inner());
+    let _network = network();
     fcm242d_sim::catalog::catalog();
     let (done_tx, done_rx) = mpsc::channel();
     let worker = thread::spawn(move || {
@@ -437,6 +444,7 @@ fn the_serve_loop_prints_a_scheduled_urc_when_the_virtual_clock_passes_its_time(
 
 #[test]
 fn a_guarded_escape_ends_transparent_mode_exactly_after_the_guard_time() {
+    let _network = network();
     let clock = VirtualClock::new();
     let world = World {
         guard_time_ms: 1000,
@@ -510,4 +518,13 @@ fn spurious_urcs_are_valid_catalogue_urcs() {
         }
     }
     assert!(injected > 5, "{text}");
+}
+
+#[test]
+fn a_world_file_can_name_faults() {
+    let world = World::from_yaml("faults: \"drop=0.5%,urc=0.1,seed=3\"\n").unwrap();
+    let f = world.faults.unwrap().faults();
+    assert_eq!((f.drop_in, f.urc, f.seed), (0.005, 0.1, 3));
+    let err = World::from_yaml("faults: \"drop=lots\"\n").unwrap_err();
+    assert!(err.contains("drop=lots"), "{err}");
 }

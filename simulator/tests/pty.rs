@@ -158,3 +158,36 @@ fn a_symbolic_link_names_the_device() {
     drop(client);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_binary_prints_the_device_path_and_serves_it() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fcm242d-sim"))
+        .arg("--pty")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // The first line of standard output is the path, alone on its line.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx.recv_timeout(Duration::from_secs(60));
+    let result = line.map(|line| {
+        let path = std::path::PathBuf::from(line.trim_end());
+        let mut client = open(&path);
+        client
+            .send(&qversion::Execute {})
+            .map(|v| v.lines[0].version.clone())
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    let version = result.expect("no path on standard output").unwrap();
+    assert_eq!(version, World::default().firmware);
+}
