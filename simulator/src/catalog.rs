@@ -107,6 +107,15 @@ fn listing(p: &Param) -> String {
                 _ => format!("\"{}\"", v.value),
             })
             .collect();
+        // The manual writes three or more consecutive integers as a range:
+        // `+QMTSUB: (0-5),(0-65535),<topic>,(0-2)`, but `(0,1)` for two.
+        let numbers: Vec<i64> = items.iter().filter_map(|i| i.parse().ok()).collect();
+        if numbers.len() == items.len()
+            && numbers.len() >= 3
+            && numbers.windows(2).all(|w| w[1] == w[0] + 1)
+        {
+            return format!("({}-{})", numbers[0], numbers[numbers.len() - 1]);
+        }
         return format!("({})", items.join(","));
     }
     match &p.range {

@@ -17,6 +17,7 @@ pub mod clock;
 pub mod faults;
 pub mod groups;
 pub mod module;
+pub mod mqtt;
 pub mod net;
 pub mod pty;
 pub mod reply;
