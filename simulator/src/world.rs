@@ -139,6 +139,11 @@ pub struct World {
     /// to a listed endpoint reaches its service; a connect to a loopback
     /// address goes to the host's own port; anything else is unreachable.
     pub endpoints: Vec<Endpoint>,
+    /// Deliberate deviations from the catalogue, to try a conformance
+    /// runner on a module that does not conform (see [`crate::quirks`]).
+    /// None by default.
+    #[serde(default)]
+    pub quirks: Vec<crate::quirks::Quirk>,
     /// Fault injection, written as for `--faults` (e.g.
     /// `"delay=0..200ms,drop=0.001,seed=7"`, see [`crate::faults`]);
     /// `--faults` and `--seed` override it. None by default.
@@ -164,6 +169,19 @@ impl Default for World {
                     gateway: "192.168.4.1".into(),
                     mask: "255.255.255.0".into(),
                     dns: "192.168.4.1".into(),
+                },
+                // The access point of the manual's Wi-Fi example.
+                AccessPoint {
+                    ssid: "testssid".into(),
+                    key: Some("123456789".into()),
+                    bssid: "a0b1c2d3e4f7".into(),
+                    rssi: -55,
+                    channel: 1,
+                    psk_type: "WPA2_PSK".into(),
+                    ip: "192.168.1.23".into(),
+                    gateway: "192.168.1.1".into(),
+                    mask: "255.255.255.0".into(),
+                    dns: "192.168.1.1".into(),
                 },
                 AccessPoint {
                     ssid: "sim-open".into(),
@@ -198,6 +216,7 @@ impl Default for World {
             ],
             guard_time_ms: 1000,
             endpoints: default_endpoints(),
+            quirks: Vec::new(),
             faults: None,
         }
     }
@@ -240,6 +259,19 @@ fn default_endpoints() -> Vec<Endpoint> {
         at(8883, Protocol::Tcp, Service::MqttTls { client_auth: false }),
         at(7, Protocol::Tcp, Service::TcpEcho { greeting: None }),
         at(7, Protocol::Udp, Service::UdpEcho),
+        // The socket chapter's own examples use 220.180.239.212:8009.
+        Endpoint {
+            address: "220.180.239.212".into(),
+            port: 8009,
+            protocol: Protocol::Tcp,
+            service: Service::TcpEcho { greeting: None },
+        },
+        Endpoint {
+            address: "220.180.239.212".into(),
+            port: 8009,
+            protocol: Protocol::Udp,
+            service: Service::UdpEcho,
+        },
     ]
 }
 
@@ -285,6 +317,9 @@ impl World {
                 h.name,
                 h.addresses.join(", ")
             ));
+        }
+        for q in &self.quirks {
+            s.push_str(&format!("  quirk: {q}\n"));
         }
         s
     }
