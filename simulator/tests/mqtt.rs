@@ -612,6 +612,17 @@ impl Uart {
     /// Consumes a `+QMTRECV: <idx>,<msgID>,"<topic>",<len>,"<payload>"` line,
     /// reading the payload by its length; returns msgID, topic, payload.
     fn message(&mut self, idx: u8) -> (u16, String, Vec<u8>) {
+        self.message_printed(idx, 1)
+    }
+
+    /// As [`Uart::message`], in hex mode: the hex text decoded.
+    fn message_hex(&mut self, idx: u8) -> (u16, String, Vec<u8>) {
+        let (id, topic, text) = self.message_printed(idx, 2);
+        (id, topic, unhex(std::str::from_utf8(&text).unwrap()))
+    }
+
+    /// A message line whose payload field is `scale` times its length.
+    fn message_printed(&mut self, idx: u8, scale: usize) -> (u16, String, Vec<u8>) {
         let head = format!("\r\n+QMTRECV: {idx},").into_bytes();
         self.wait("+QMTRECV", |buf| {
             let at = find(buf, &head)?;
@@ -627,6 +638,7 @@ impl Uart {
             let rest = &rest[topic_end + 2..];
             let len_end = find(rest, b",\"")?;
             let len: usize = std::str::from_utf8(&rest[..len_end]).ok()?.parse().ok()?;
+            let len = len * scale;
             let payload = rest.get(len_end + 2..len_end + 2 + len)?.to_vec();
             let tail = rest.get(len_end + 2 + len..len_end + 2 + len + 3)?;
             assert_eq!(tail, b"\"\r\n", "the payload ends where its length says");
@@ -2096,4 +2108,350 @@ fn text_payloads_reach_the_runtime_client() {
         assert!(id > 0);
         assert_eq!(payload, text);
     }
+}
+
+// ====================================================================== MQTT over TLS
+
+/// Writes `data` to the UFS file `name` the way the manual's example does.
+fn write_file(u: &mut Uart, name: &str, data: &[u8]) {
+    u.send(&format!("AT+QFOPEN=\"{name}\""));
+    u.expect("+QFOPEN: 1");
+    u.expect("OK");
+    u.send(&format!("AT+QFWRITE=1,{}", data.len()));
+    u.expect("CONNECT");
+    u.write(data);
+    u.expect(&format!("+QFWRITE: {0},{0}", data.len()));
+    u.expect("OK");
+    u.send("AT+QFCLOSE=1");
+    u.expect("OK");
+}
+
+/// "MQTT Operation with SSL" against the embedded broker behind TLS with
+/// client authentication (192.0.2.2:8307), with the test PKI's files. As
+/// printed, the example puts the certificate paths on SSL context 1 but
+/// binds MQTT client 0 to context 2 (erratum SCN-21): that open fails with
+/// `<result>` 1 (context 2 has no CA file for its `seclevel` 2). With the
+/// paths on context 2 every line of the example follows, exactly.
+#[test]
+fn manual_example_mqtt_with_ssl() {
+    use fcm242d_sim::services::tls::{CA_PEM, CLIENT_CERT_PEM, CLIENT_KEY_PEM};
+    let mut u = Uart::online();
+    u.send("AT+QMTCFG=\"recv/mode\",0,0");
+    u.expect("OK");
+    u.send("AT+QMTCFG=\"ssl\",0,1,2");
+    u.expect("OK");
+    write_file(&mut u, "ca.pem", CA_PEM.as_bytes());
+    write_file(&mut u, "user.pem", CLIENT_CERT_PEM.as_bytes());
+    write_file(&mut u, "user_key.pem", CLIENT_KEY_PEM.as_bytes());
+    for line in [
+        "AT+QSSLCFG=\"cacert\",1,\"ca.pem\"",
+        "AT+QSSLCFG=\"clientcert\",1,\"user.pem\"",
+        "AT+QSSLCFG=\"clientkey\",1,\"user_key.pem\"",
+        "AT+QSSLCFG=\"seclevel\",2,2",
+        "AT+QSSLCFG=\"sslversion\",2,4",
+        "AT+QSSLCFG=\"ciphersuite\",2,0xFFFF",
+        "AT+QSSLCFG=\"ignorelocaltime\",2,1",
+    ] {
+        u.send(line);
+        u.expect("OK");
+    }
+    // As printed: context 2 has no CA certificate.
+    u.send("AT+QMTOPEN=0,\"192.0.2.2\",8307");
+    u.expect("OK");
+    u.expect("+QMTOPEN: 0,1");
+    // The certificates on the context the client uses.
+    for line in [
+        "AT+QSSLCFG=\"cacert\",2,\"ca.pem\"",
+        "AT+QSSLCFG=\"clientcert\",2,\"user.pem\"",
+        "AT+QSSLCFG=\"clientkey\",2,\"user_key.pem\"",
+    ] {
+        u.send(line);
+        u.expect("OK");
+    }
+    let topic = "$aws/things/M26_0206/shadow/update/accepted";
+    u.send("AT+QMTOPEN=0,\"192.0.2.2\",8307");
+    u.expect("OK");
+    u.expect("+QMTOPEN: 0,0");
+    // (Not the example's "test": that client is the plain example's, and
+    // the broker is shared by the test process.)
+    u.send("AT+QMTCONN=0,\"test-ssl\",\"quectel\",\"quectel\"");
+    u.expect("OK");
+    u.expect("+QMTCONN: 0,0,0");
+    u.send(&format!("AT+QMTSUB=0,1,\"{topic}\",1"));
+    u.expect("OK");
+    u.expect("+QMTSUB: 0,1,0,1");
+    u.send(&format!("AT+QMTPUB=0,1,1,0,\"{topic}\",32"));
+    u.prompt();
+    u.write(b"This is publish data from client");
+    u.expect("OK");
+    u.expect("+QMTPUB: 0,1,0");
+    u.expect(&format!(
+        "+QMTRECV: 0,1,\"{topic}\",32,\"This is publish data from client\""
+    ));
+    u.send("AT+QMTDISC=0");
+    u.expect("OK");
+    u.expect("+QMTDISC: 0,0");
+    u.quiet(Duration::from_millis(300));
+}
+
+/// TLS without client authentication (192.0.2.2:8883, seclevel 1 with the
+/// CA file) carries the same traffic; a handshake the module refuses (no
+/// CA file names the server's issuer) fails the open with `<result>` 3.
+#[test]
+fn mqtt_over_tls_verifies_the_server() {
+    use fcm242d_sim::services::tls::CA_PEM;
+    let topic = unique("tls");
+    let mut u = Uart::online();
+    write_file(&mut u, "ca.pem", CA_PEM.as_bytes());
+    write_file(
+        &mut u,
+        "other.pem",
+        fcm242d_sim::services::tls::CLIENT_CERT_PEM.as_bytes(),
+    );
+    for line in [
+        "AT+QSSLCFG=\"seclevel\",3,1",
+        "AT+QSSLCFG=\"cacert\",3,\"other.pem\"",
+        "AT+QMTCFG=\"ssl\",2,1,3",
+        "AT+QMTCFG=\"dataformat\",2,1,1",
+    ] {
+        u.send(line);
+        u.expect("OK");
+    }
+    u.send("AT+QMTOPEN=2,\"www.example.com\",8883");
+    u.expect("OK");
+    u.expect("+QMTOPEN: 2,3");
+    u.send("AT+QSSLCFG=\"cacert\",3,\"ca.pem\"");
+    u.expect("OK");
+    u.send("AT+QMTOPEN=2,\"www.example.com\",8883");
+    u.expect("OK");
+    u.expect("+QMTOPEN: 2,0");
+    u.send(&format!("AT+QMTCONN=2,\"{}\"", unique("tls-module")));
+    u.expect("OK");
+    u.expect("+QMTCONN: 2,0,0");
+    u.send(&format!("AT+QMTSUB=2,5,\"{topic}\",2"));
+    u.expect("OK");
+    u.expect("+QMTSUB: 2,5,0,2");
+    let payload: Vec<u8> = (0..=255u8).collect();
+    for (i, qos) in [(0, 0), (6, 1), (7, 2)] {
+        u.send(&format!("AT+QMTPUB=2,{i},{qos},0,\"{topic}\",512"));
+        u.prompt();
+        u.write(hex(&payload).as_bytes());
+        u.expect("OK");
+        u.expect(&format!("+QMTPUB: 2,{i},0"));
+        let (_, t, got) = u.message_hex(2);
+        assert_eq!(t, topic);
+        assert_eq!(got, payload);
+    }
+    u.send("AT+QMTDISC=2");
+    u.expect("OK");
+    u.expect("+QMTDISC: 2,0");
+    u.quiet(Duration::from_millis(200));
+}
+
+// ====================================================================== the broker
+
+/// A persistent session keeps its subscriptions and the QoS 1 and 2
+/// messages that came while its client was away; a clean one does not.
+#[test]
+fn broker_keeps_persistent_sessions() {
+    let id = unique("persistent");
+    let topic = unique("persistent-topic");
+    let (mut p, ack) = Peer::connect_with(broker(), &id, false, None);
+    assert!(!ack.session_present);
+    p.subscribe(&topic, QoS::ExactlyOnce);
+    p.send(&Packet::Disconnect);
+    assert!(p.closed());
+
+    let mut publisher = Peer::connect(broker(), &unique("publisher"));
+    publisher.publish(&topic, b"kept 1", QoS::AtLeastOnce, false);
+    publisher.publish(&topic, b"dropped", QoS::AtMostOnce, false);
+    publisher.publish(&topic, b"kept 2", QoS::ExactlyOnce, false);
+
+    let (mut p, ack) = Peer::connect_with(broker(), &id, false, None);
+    assert!(ack.session_present);
+    let first = p.message().unwrap();
+    assert_eq!(
+        (first.payload.as_slice(), first.qos),
+        (&b"kept 1"[..], QoS::AtLeastOnce)
+    );
+    let second = p.message().unwrap();
+    assert_eq!(
+        (second.payload.as_slice(), second.qos),
+        (&b"kept 2"[..], QoS::ExactlyOnce)
+    );
+    assert!(p.message_within(Duration::from_millis(200)).is_none());
+    // Still subscribed.
+    publisher.publish(&topic, b"live", QoS::AtLeastOnce, false);
+    assert_eq!(p.message().unwrap().payload, b"live");
+    p.send(&Packet::Disconnect);
+    assert!(p.closed());
+
+    // A clean session starts empty and ends with its connection.
+    let (mut p, ack) = Peer::connect_with(broker(), &id, true, None);
+    assert!(!ack.session_present);
+    publisher.publish(&topic, b"nobody", QoS::AtLeastOnce, false);
+    assert!(p.message_within(Duration::from_millis(200)).is_none());
+}
+
+/// Each message reaches a subscriber once, at the best QoS its matching
+/// subscriptions grant; `#` and `+` skip `$` topics; a resent QoS 2
+/// message is routed once.
+#[test]
+fn broker_routes_by_filters() {
+    let base = unique("route");
+    let mut sub = Peer::connect(broker(), &unique("router"));
+    sub.subscribe(&format!("{base}/+/x"), QoS::AtMostOnce);
+    sub.subscribe(&format!("{base}/#"), QoS::AtLeastOnce);
+    // (Not `#`: the broker carries every test's traffic.)
+    sub.subscribe(&format!("+/{base}"), QoS::AtMostOnce);
+    let mut publisher = Peer::connect(broker(), &unique("router-pub"));
+    publisher.publish(&format!("{base}/a/x"), b"one", QoS::ExactlyOnce, false);
+    let m = sub.message().unwrap();
+    assert_eq!(
+        (m.payload.as_slice(), m.qos),
+        (&b"one"[..], QoS::AtLeastOnce)
+    );
+    assert!(
+        sub.message_within(Duration::from_millis(200)).is_none(),
+        "once"
+    );
+
+    publisher.publish(&format!("$SYS/{base}"), b"dollar", QoS::AtMostOnce, false);
+    assert!(sub.message_within(Duration::from_millis(200)).is_none());
+    publisher.publish(&format!("SYS/{base}"), b"plain", QoS::AtMostOnce, false);
+    assert_eq!(sub.message().unwrap().payload, b"plain");
+
+    // QoS 2 sent twice (DUP) before PUBREL: one delivery.
+    let p = Publish {
+        dup: false,
+        qos: QoS::ExactlyOnce,
+        retain: false,
+        topic: format!("{base}/q2"),
+        packet_id: Some(77),
+        payload: b"exactly once".to_vec(),
+    };
+    publisher.send(&Packet::Publish(p.clone()));
+    assert_eq!(publisher.ack(), Packet::PubRec(77));
+    publisher.send(&Packet::Publish(Publish { dup: true, ..p }));
+    assert_eq!(publisher.ack(), Packet::PubRec(77));
+    publisher.send(&Packet::PubRel(77));
+    assert_eq!(publisher.ack(), Packet::PubComp(77));
+    assert_eq!(sub.message().unwrap().payload, b"exactly once");
+    assert!(
+        sub.message_within(Duration::from_millis(200)).is_none(),
+        "once"
+    );
+}
+
+/// Keep-alive, protocol errors and refusals: the will is published when
+/// the broker closes a connection that broke the rules or went silent.
+#[test]
+fn broker_closes_bad_or_silent_connections() {
+    let topic = unique("broker-will");
+    let mut watcher = Peer::connect(broker(), &unique("watcher"));
+    watcher.subscribe(&topic, QoS::AtLeastOnce);
+    let will = |m: &str| {
+        Some(Will {
+            topic: topic.clone(),
+            message: m.as_bytes().to_vec(),
+            qos: QoS::AtLeastOnce,
+            retain: false,
+        })
+    };
+
+    // Silent for 1.5 × keep-alive.
+    let stream = TcpStream::connect(broker()).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_millis(20)))
+        .unwrap();
+    let mut silent = Peer {
+        stream,
+        rx: Vec::new(),
+        next_id: 1,
+        stash: VecDeque::new(),
+    };
+    silent.send(&Packet::Connect(Connect {
+        protocol: ProtocolLevel::V311,
+        client_id: unique("silent"),
+        clean_session: true,
+        keep_alive: 1,
+        will: will("silent"),
+        username: None,
+        password: None,
+    }));
+    assert!(matches!(silent.recv(), Some(Packet::ConnAck(_))));
+    let started = Instant::now();
+    assert!(silent.closed());
+    assert!(started.elapsed() >= Duration::from_millis(1400));
+    assert_eq!(watcher.message().unwrap().payload, b"silent");
+
+    // A PUBLISH to a topic with a wildcard.
+    let (mut bad, _) = Peer::connect_with(broker(), &unique("bad"), true, will("bad"));
+    bad.send(&Packet::Publish(Publish {
+        dup: false,
+        qos: QoS::AtMostOnce,
+        retain: false,
+        topic: "a/#".into(),
+        packet_id: None,
+        payload: vec![],
+    }));
+    assert!(bad.closed());
+    assert_eq!(watcher.message().unwrap().payload, b"bad");
+
+    // Bytes that are no packet.
+    let (mut garbage, _) = Peer::connect_with(broker(), &unique("garbage"), true, will("garbage"));
+    garbage.stream.write_all(&[0xF0, 0x00]).unwrap();
+    assert!(garbage.closed());
+    assert_eq!(watcher.message().unwrap().payload, b"garbage");
+
+    // A clean DISCONNECT: no will.
+    let (mut polite, _) = Peer::connect_with(broker(), &unique("polite"), true, will("polite"));
+    polite.send(&Packet::Disconnect);
+    assert!(polite.closed());
+    assert!(watcher.message_within(Duration::from_millis(300)).is_none());
+
+    // Refusals.
+    let raw = |bytes: &[u8]| {
+        let mut s = TcpStream::connect(broker()).unwrap();
+        s.set_read_timeout(Some(PATIENCE)).unwrap();
+        s.write_all(bytes).unwrap();
+        let mut buf = [0u8; 16];
+        let n = s.read(&mut buf).unwrap_or(0);
+        buf[..n].to_vec()
+    };
+    let mut level5 = vec![
+        0x10, 13, 0, 4, b'M', b'Q', b'T', b'T', 5, 2, 0, 60, 0, 1, b'c',
+    ];
+    assert_eq!(
+        raw(&level5),
+        [0x20, 2, 0, 1],
+        "unacceptable protocol version"
+    );
+    level5[8] = 4;
+    level5[9] = 0; // persistent session, empty client identifier:
+    level5[13] = 0;
+    level5.truncate(14);
+    level5[1] = 12;
+    assert_eq!(raw(&level5), [0x20, 2, 0, 2], "identifier rejected");
+    assert_eq!(
+        raw(&encode(&Packet::PingReq).unwrap()),
+        b"",
+        "CONNECT first"
+    );
+    // An empty identifier with a clean session gets one.
+    let (mut anon, ack) = Peer::connect_with(broker(), "", true, None);
+    assert_eq!(ack.code, ConnectReturnCode::Accepted);
+    anon.send(&Packet::PingReq);
+    assert_eq!(anon.recv(), Some(Packet::PingResp));
+}
+
+/// The world the manual's example expects: a retained message on
+/// `topic/example`.
+#[test]
+fn broker_starts_with_the_manuals_retained_message() {
+    let (qos, payload) =
+        fcm242d_sim::services::broker::registry::retained("topic/example").unwrap();
+    assert_eq!(qos, QoS::AtMostOnce);
+    assert_eq!(payload, b"This is the payload related to topic");
+    assert_eq!(payload.len(), 36);
 }
