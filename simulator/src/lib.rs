@@ -20,6 +20,7 @@ pub mod module;
 pub mod mqtt;
 pub mod net;
 pub mod pty;
+pub mod quirks;
 pub mod reply;
 pub mod serve;
 pub mod services;

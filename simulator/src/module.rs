@@ -124,12 +124,13 @@ impl Module {
                 out.extend_from_slice(&d.bytes);
             }
         }
-        out.extend(groups::poll(
-            &mut self.state,
-            &mut self.net,
-            &self.world,
-            now,
-        ));
+        let network = groups::poll(&mut self.state, &mut self.net, &self.world, now);
+        if matches!(self.mode, Mode::Transparent { .. }) {
+            out.extend(network);
+        } else {
+            // Quirks change URCs, never transparent-mode data.
+            out.extend(crate::quirks::edit_urc_output(&self.world.quirks, network));
+        }
         if matches!(self.mode, Mode::Transparent { .. }) && self.net.transparent.is_none() {
             // The connection ended (`NO CARRIER` is in `out`).
             self.mode = command_mode();
@@ -269,6 +270,7 @@ impl Module {
     }
 
     fn emit(&mut self, mut reply: Reply, now: Instant, out: &mut Vec<u8>) {
+        crate::quirks::edit_reply(&self.world.quirks, &mut reply);
         out.extend_from_slice(&reply.render());
         for (delay, line) in reply.urcs.drain(..) {
             self.schedule(now + delay, format!("\r\n{line}\r\n").into_bytes());
@@ -281,6 +283,21 @@ impl Module {
                 skip_lf: true,
             };
         }
+    }
+
+    /// Emits a reply whose final result, and all that follows it, a delay
+    /// quirk holds back (see [`crate::quirks`]); its lines go out now.
+    fn emit_late(&mut self, mut reply: Reply, delay: Duration, now: Instant, out: &mut Vec<u8>) {
+        let late = crate::quirks::late_len(&reply);
+        let mut rest = Reply::result(Final::Nothing);
+        rest.urcs = std::mem::take(&mut reply.urcs);
+        let mut bytes = Vec::new();
+        self.emit(reply, now, &mut bytes);
+        let held = bytes.split_off(bytes.len().saturating_sub(late));
+        out.extend(bytes);
+        self.schedule(now + delay, held);
+        // Scheduled after the final result, so a URC due at once follows it.
+        self.emit(rest, now + delay, out);
     }
 
     fn schedule(&mut self, at: Instant, bytes: Vec<u8>) {
@@ -296,14 +313,23 @@ impl Module {
         if !line.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("AT")) {
             return self.emit(Reply::error(), now, out);
         }
-        let reply = self.reply(&line);
+        let reply = match crate::quirks::before_dispatch(&self.world.quirks, &line) {
+            Ok(dispatched) => {
+                let reply = self.reply(&dispatched);
+                crate::quirks::after_dispatch(&self.world.quirks, &line, reply)
+            }
+            Err(answer) => Reply::result(answer),
+        };
         if matches!(reply.result, Final::Ok) && line.eq_ignore_ascii_case("AT+QRST") {
             // The reply goes out first, then the module restarts.
             self.emit(reply, now, out);
             self.reboot(now);
             return;
         }
-        self.emit(reply, now, out);
+        match crate::quirks::delay(&self.world.quirks, &line) {
+            Some(delay) => self.emit_late(reply, delay, now, out),
+            None => self.emit(reply, now, out),
+        }
         if self.net.transparent.is_some() {
             // The command answered `CONNECT`: the UART now belongs to the socket.
             self.mode = Mode::Transparent {
@@ -344,6 +370,9 @@ impl Module {
         self.scheduled.clear();
         self.net = Net::default();
         for (delay, line) in groups::wifi::rejoin_saved(&mut self.state, &self.world) {
+            let Some(line) = crate::quirks::edit_urc(&self.world.quirks, &line) else {
+                continue;
+            };
             self.schedule(
                 now + Duration::from_millis(200) + delay,
                 format!("\r\n{line}\r\n").into_bytes(),
