@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use fcm242d_sim::clock::SystemClock;
 use fcm242d_sim::faults::Faults;
+use fcm242d_sim::module::Module;
 use fcm242d_sim::world::World;
 use fcm242d_sim::{pty, serve};
 
@@ -143,6 +144,9 @@ fn main() -> ExitCode {
 /// Creates the pseudo-terminal, tells its path, and serves it.
 fn serve_pty(world: World, faults: Faults, link: Option<PathBuf>) -> std::io::Result<()> {
     let device = pty::Pty::open()?;
+    // Booted before the path is printed, so a client that opens the device
+    // at once gets its first answer as quickly as the others.
+    let module = Module::new(world);
     if let Some(link) = &link {
         pty::link(device.path(), link)?;
         eprintln!(
@@ -156,5 +160,5 @@ fn serve_pty(world: World, faults: Faults, link: Option<PathBuf>) -> std::io::Re
     writeln!(out, "{}", device.path().display())?;
     out.flush()?;
     drop(out);
-    pty::serve(device, world, &faults, &SystemClock)
+    pty::serve(device, module, &faults, &SystemClock)
 }

@@ -159,9 +159,9 @@ pub fn link(target: &Path, link: &Path) -> io::Result<()> {
     std::os::unix::fs::symlink(target, link)
 }
 
-/// Serves a module in `world` on `pty` for as long as the process runs.
-pub fn serve(mut pty: Pty, world: World, faults: &Faults, clock: &dyn Clock) -> io::Result<()> {
-    let mut session = Session::new(Module::new(world), faults);
+/// Serves `module` on `pty` for as long as the process runs.
+pub fn serve(mut pty: Pty, module: Module, faults: &Faults, clock: &dyn Clock) -> io::Result<()> {
+    let mut session = Session::new(module, faults);
     serve_session(&mut pty, &mut session, clock, Pace::default())
 }
 
@@ -180,10 +180,13 @@ pub fn spawn_with(
 ) -> io::Result<(PathBuf, thread::JoinHandle<()>)> {
     let pty = Pty::open()?;
     let path = pty.path().to_path_buf();
+    // Booted before the path is handed out, so the first command is
+    // answered as quickly as the others.
+    let module = Module::new(world);
     let handle = thread::Builder::new()
         .name("sim-pty".into())
         .spawn(move || {
-            let _ = serve(pty, world, &faults, &*clock);
+            let _ = serve(pty, module, &faults, &*clock);
         })?;
     Ok((path, handle))
 }

@@ -42,6 +42,8 @@ pub const DRAIN_LIMIT: Duration = Duration::from_secs(60);
 /// before it takes the next line anyway (a command whose answer a fault
 /// lost must not stop the script).
 pub const ANSWER_LIMIT: Duration = Duration::from_secs(5);
+/// The shortest a serve loop waits on its link when it has nothing to do.
+const MIN_WAIT: Duration = Duration::from_millis(1);
 /// Bytes of an answer kept while waiting for its final result code.
 const ANSWER_KEPT: usize = 64 * 1024;
 
@@ -192,7 +194,9 @@ pub fn serve_session<M: BorrowMut<Module>>(
         let wait = if pacer.ready() {
             Duration::ZERO
         } else {
-            clock.idle(session.next_due())
+            // At least a moment: a URC that waits for the end of
+            // transparent mode stays due, and must not make the loop spin.
+            clock.idle(session.next_due()).max(MIN_WAIT)
         };
         if ended.is_none() {
             match link.read(&mut buf, wait) {

@@ -43,18 +43,24 @@ fn faults(spec: &str) -> Faults {
     spec.parse().unwrap()
 }
 
-/// A client whose every wait is bounded by a short limit, so that a lost
-/// answer costs little time.
-fn client(link: MemoryTransport) -> Client<MemoryTransport> {
+/// A client whose every wait is bounded by `limit`: short where faults lose
+/// answers (a lost answer then costs little time), generous where nothing
+/// is lost (these tests check what happens, not how fast).
+fn client(link: MemoryTransport, limit: Duration) -> Client<MemoryTransport> {
     Client::with_options(
         link,
         Options {
-            timeout_override: Some(Duration::from_millis(1500)),
+            timeout_override: Some(limit),
             guard_time: Duration::from_millis(50),
             ..Options::default()
         },
     )
 }
+
+/// The limit where faults lose answers.
+const LOSSY: Duration = Duration::from_millis(1500);
+/// The limit where nothing is lost.
+const LOSSLESS: Duration = Duration::from_secs(10);
 
 fn open_cmd(id: i64, port: i64) -> qiopen::Write {
     qiopen::Write {
@@ -143,13 +149,13 @@ fn workload(c: &mut Client<MemoryTransport>) -> usize {
 /// Runs `workload` against a module with `faults` on a thread; fails the
 /// test if it panics or does not end (the watchdog), and returns the
 /// number of successful commands and the module as it was left.
-fn run_under(spec: &str) -> (usize, Module) {
+fn run_under(spec: &str, limit: Duration) -> (usize, Module) {
     fcm242d_sim::catalog::catalog();
     let (done_tx, done_rx) = mpsc::channel();
     let f = faults(spec);
     let worker = thread::spawn(move || {
         let (link, module) = in_process_with(World::default(), f, Arc::new(SystemClock));
-        let mut c = client(link);
+        let mut c = client(link, limit);
         let ok = workload(&mut c);
         drop(c);
         let module = module.join();
@@ -169,7 +175,7 @@ fn run_under(spec: &str) -> (usize, Module) {
 #[test]
 fn without_faults_the_whole_workload_succeeds() {
     let _network = network();
-    let (ok, _) = run_under("none");
+    let (ok, _) = run_under("none", LOSSLESS);
     assert_eq!(ok, 11);
 }
 
@@ -177,7 +183,7 @@ fn without_faults_the_whole_workload_succeeds() {
 fn delays_fragments_and_spurious_urcs_do_not_disturb_a_careful_host() {
     let _network = network();
     // Nothing is lost or changed: every command must still succeed.
-    let (ok, _) = run_under("delay=0..30ms,fragment=1..5,urc=0.5,seed=11");
+    let (ok, _) = run_under("delay=0..30ms,fragment=1..5,urc=0.5,seed=11", LOSSLESS);
     assert_eq!(ok, 11);
 }
 
@@ -196,7 +202,7 @@ fn the_host_never_hangs_or_panics_whatever_the_fault() {
         "reboot=0.005,seed=10",
         "delay=0..50ms,fragment=1..8,drop=0.002,garble=0.002,urc=0.2,reboot=0.002,seed=12",
     ] {
-        let (_, module) = run_under(spec);
+        let (_, module) = run_under(spec, LOSSY);
         // Whatever happened, the module is still a module.
         assert!(matches!(
             module.uart(),
@@ -208,7 +214,7 @@ fn the_host_never_hangs_or_panics_whatever_the_fault() {
 #[test]
 fn the_host_never_hangs_under_link_drops() {
     let _network = network();
-    run_under("linkdrop=0.02,seed=13");
+    run_under("linkdrop=0.02,seed=13", LOSSY);
 }
 
 #[test]
@@ -219,7 +225,7 @@ fn open_close_loops_under_link_drops_and_reboots_leave_no_socket() {
     let worker = thread::spawn(move || {
         let f = faults("linkdrop=0.02,reboot=0.002,seed=14");
         let (link, module) = in_process_with(World::default(), f, Arc::new(SystemClock));
-        let mut c = client(link);
+        let mut c = client(link, LOSSY);
         let urcs = c.urc_channel();
         let join = qstaapinfo::Write {
             ssid: Text::new("sim-ap").unwrap(),

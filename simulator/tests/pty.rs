@@ -4,7 +4,7 @@
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
-use fcm242d::client::Client;
+use fcm242d::client::{Client, Options};
 use fcm242d::generated::commands::{
     at, qfclose, qfopen, qfread, qfwrite, qiclose, qiopen, qird, qisend, qstaapinfo, qversion,
 };
@@ -16,9 +16,17 @@ use fcm242d_sim::world::World;
 /// How long a test waits for something the network should cause.
 const PATIENCE: Duration = Duration::from_secs(5);
 
+/// A client on the device. Its time limits get a generous slack: these
+/// tests check what the module answers, not how fast a loaded machine runs.
 fn open(path: &std::path::Path) -> Client<SerialTransport> {
     let link = SerialTransport::open(&path.to_string_lossy(), 115_200).unwrap();
-    Client::new(link)
+    Client::with_options(
+        link,
+        Options {
+            slack: Duration::from_secs(5),
+            ..Options::default()
+        },
+    )
 }
 
 #[test]
