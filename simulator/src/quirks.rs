@@ -221,14 +221,27 @@ fn targeting<'q>(
     quirks: &'q [Quirk],
     line: &str,
 ) -> Option<(&'static str, impl Iterator<Item = &'q Quirk>)> {
-    let name = catalog::command_name(line)?;
-    let form = range::form_of(line, name);
-    let hits = quirks.iter().filter(move |q| match q {
+    let target = |q: &'q Quirk| match q {
         Quirk::Range { target, .. }
         | Quirk::Answer { target, .. }
-        | Quirk::Delay { target, .. } => target.matches(name, form),
-        Quirk::Response { .. } | Quirk::Urc { .. } => false,
-    });
+        | Quirk::Delay { target, .. } => Some(target),
+        Quirk::Response { .. } | Quirk::Urc { .. } => None,
+    };
+    // Most lines are not targeted: find that out before parsing them.
+    if !quirks.iter().any(|q| target(q).is_some()) {
+        return None;
+    }
+    let name = catalog::command_name(line)?;
+    if !quirks
+        .iter()
+        .any(|q| target(q).is_some_and(|t| t.command == name))
+    {
+        return None;
+    }
+    let form = range::form_of(line, name);
+    let hits = quirks
+        .iter()
+        .filter(move |q| target(q).is_some_and(|t| t.matches(name, form)));
     Some((name, hits))
 }
 
