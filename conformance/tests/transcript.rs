@@ -136,7 +136,7 @@ fn unknown_response_line_is_reported_with_its_line() {
     assert_eq!(d.kind, Kind::UnknownLine);
     assert_eq!(d.text, "VERSION FCM242DAAR01A05_SIM");
     assert_eq!(d.after_command.as_deref(), Some("AT+QVERSION"));
-    assert_eq!(d.entry, "AT+QVERSION `AT+QVERSION`");
+    assert_eq!(d.entry, "AT+QVERSION `AT+QVERSION`: `+QVERSION: <version>`");
 }
 
 #[test]
@@ -231,6 +231,42 @@ fn other_deviations() {
         "> AT+QVERSION\n< AT+QVERSION\n< +QIURC: \"closed\",1\n< +QVERSION: X\n< OK\n> AT\n",
     );
     assert_eq!(kinds(&r), vec![(6, Kind::MissingFinal)], "{}", r.render());
+}
+
+#[test]
+fn transparent_mode_is_skipped_until_it_ends() {
+    let r = check_text(
+        "> AT+QIOPEN=1,\"TCP\",\"192.0.2.2\",8009,0,2\n< CONNECT\n> hello\n< Test 1\n< hello\n\
+         > +++\n< OK\n> ATO\n< CONNECT\n< bye\n< NO CARRIER\n> AT\n< OK\n",
+    );
+    assert!(r.is_clean(), "{}", r.render());
+}
+
+#[test]
+fn other_layouts_are_detected() {
+    // An echo-style capture with timestamps.
+    let t = parse::parse(b"12:00:00.100 AT\n12:00:00.110 OK\n12:00:01.000 AT+QVERSION\n12:00:01.010 +QVERSION: V\n12:00:01.011 OK\n").unwrap();
+    assert_eq!(t.format, Format::Echo);
+    assert!(t.timestamps);
+    assert!(CheckReport::new("x", &t).is_clean());
+    // A marked log with Windows line endings and a timestamp after the mark.
+    let t = parse::parse(b"TX: [12:00:00.100] AT\r\nRX: [12:00:00.110] OK\r\n").unwrap();
+    assert_eq!(t.format, Format::Marked(Marks::TxRx));
+    assert!(t.timestamps);
+    assert_eq!(t.entries[1].text(), "OK");
+    assert!(CheckReport::new("x", &t).is_clean());
+    // A capture split in chunks that cut a line: joined again.
+    let t = parse::parse(b"[RX] \\r\\n+QVERS\n[RX] ION: V\\r\\n\\r\\nOK\\r\\n\n").unwrap();
+    let texts: Vec<(usize, String)> = t
+        .entries
+        .iter()
+        .filter(|e| !e.is_blank())
+        .map(|e| (e.line, e.text()))
+        .collect();
+    assert_eq!(
+        texts,
+        vec![(1, "+QVERSION: V".to_string()), (2, "OK".to_string())]
+    );
 }
 
 #[test]

@@ -49,6 +49,21 @@ impl Form {
     pub fn entry(&self) -> String {
         format!("{} `{}`", self.command, self.syntax)
     }
+
+    /// The catalogue entry with the form's response templates, as reports
+    /// name it for a line that none of them reads.
+    pub fn lines_entry(&self) -> String {
+        let templates: Vec<String> = LINE_TEMPLATES
+            .iter()
+            .filter(|t| t.owner == self.command && t.form == self.syntax)
+            .map(|t| format!("`{}`", t.template))
+            .collect();
+        if templates.is_empty() {
+            format!("{} (no information lines)", self.entry())
+        } else {
+            format!("{}: {}", self.entry(), templates.join(" or "))
+        }
+    }
 }
 
 /// Why the grammar refuses a host line.
@@ -60,6 +75,8 @@ pub enum Refusal {
     OutOfRange {
         /// The command.
         command: &'static str,
+        /// The form whose parameter it is.
+        form: &'static str,
         /// The grammar's words.
         reason: String,
     },
@@ -111,36 +128,37 @@ pub fn command_name(line: &str) -> Option<&'static str> {
 /// The most telling of the forms' errors: a value error (the line has the
 /// form's shape) rather than a shape mismatch.
 fn refusal(command: &'static str, line: &str, parse_error: DecodeError) -> Refusal {
-    let errors: Vec<DecodeError> = FORM_TEMPLATES
+    let errors: Vec<(&'static str, DecodeError)> = FORM_TEMPLATES
         .iter()
         .filter(|t| t.owner == command)
-        .filter_map(|t| (t.reencode)(line).err())
+        .filter_map(|t| (t.reencode)(line).err().map(|e| (t.form, e)))
         .collect();
     let value = errors
         .iter()
-        .find(|e| matches!(e, DecodeError::Value { .. }));
-    match value {
-        Some(e @ DecodeError::Value { error, .. }) => {
-            let reason = e.to_string();
-            if matches!(
-                error,
-                ValueError::OutOfRange { .. } | ValueError::BadLength { .. }
-            ) {
-                Refusal::OutOfRange { command, reason }
-            } else {
-                Refusal::Malformed { command, reason }
-            }
-        }
-        _ => {
-            let e = errors
-                .iter()
-                .find(|e| matches!(e, DecodeError::Missing { .. }))
-                .unwrap_or(&parse_error);
-            Refusal::Malformed {
+        .find(|(_, e)| matches!(e, DecodeError::Value { .. }));
+    if let Some((form, e @ DecodeError::Value { error, .. })) = value {
+        let reason = e.to_string();
+        return if matches!(
+            error,
+            ValueError::OutOfRange { .. } | ValueError::BadLength { .. }
+        ) {
+            Refusal::OutOfRange {
                 command,
-                reason: e.to_string(),
+                form,
+                reason,
             }
-        }
+        } else {
+            Refusal::Malformed { command, reason }
+        };
+    }
+    let e = errors
+        .iter()
+        .map(|(_, e)| e)
+        .find(|e| matches!(e, DecodeError::Missing { .. }))
+        .unwrap_or(&parse_error);
+    Refusal::Malformed {
+        command,
+        reason: e.to_string(),
     }
 }
 

@@ -17,6 +17,7 @@ use std::fmt::Write as _;
 
 use fcm242d::engine::Final;
 use fcm242d::generated::urcs::Urc;
+use fcm242d::wire::DecodeError;
 use serde::{Deserialize, Serialize};
 
 use super::catalogue::{self, Form, Prompt, Refusal};
@@ -406,24 +407,17 @@ impl Walker {
         if line.is_empty() {
             return;
         }
-        if matches!(self.state, State::Pending | State::Payload) && !self.pending.reported {
-            if let Some(x) = self.exchanges.last() {
-                let (cmd, at, entry) = (x.command.clone(), x.line, form_entry(x));
-                self.deviations.push(Deviation {
-                    line: at,
-                    text: cmd.clone(),
-                    after_command: Some(cmd),
-                    kind: Kind::MissingFinal,
-                    entry,
-                    detail: format!("no final result before the next command (line {})", e.line),
-                });
-            }
-        }
+        self.missing_final(format!(
+            "no final result before the next command (line {})",
+            e.line
+        ));
         self.pending = Pending::default();
         self.state = State::Pending;
         let form = match catalogue::form_of(line) {
             Ok(f) => Some(f),
             Err(r) => {
+                // The deviation is the command itself: it follows the one before.
+                let previous = self.after_command();
                 self.exchanges
                     .push(Exchange::new(e.line, line.to_string(), None));
                 let (kind, entry, detail) = match r {
@@ -432,9 +426,13 @@ impl Walker {
                         String::new(),
                         "the catalogue has no such command".to_string(),
                     ),
-                    Refusal::OutOfRange { command, reason } => (
+                    Refusal::OutOfRange {
+                        command,
+                        form,
+                        reason,
+                    } => (
                         Kind::OutOfRange,
-                        command_forms(command),
+                        format!("{command} `{form}`"),
                         format!("value out of range ({reason})"),
                     ),
                     Refusal::Malformed { command, reason } => (
@@ -443,7 +441,14 @@ impl Walker {
                         format!("no form of {command} reads it ({reason})"),
                     ),
                 };
-                self.report(e, kind, entry, detail);
+                self.deviations.push(Deviation {
+                    line: e.line,
+                    text: printable(&e.bytes),
+                    after_command: previous,
+                    kind,
+                    entry,
+                    detail,
+                });
                 return;
             }
         };
@@ -618,7 +623,7 @@ impl Walker {
                 ),
             );
         }
-        let entry = form.as_ref().map(Form::entry).unwrap_or_default();
+        let entry = form.as_ref().map(Form::lines_entry).unwrap_or_default();
         self.report(
             e,
             Kind::UnknownLine,
@@ -702,11 +707,22 @@ impl Walker {
                     .map(|c| format!("`{}`", c.template))
                     .collect::<Vec<_>>()
                     .join(" or ");
+                // The runtime reports the last variant's error; the
+                // candidates' own errors say more (a bad value over a shape).
+                let reason = candidates
+                    .iter()
+                    .filter_map(|c| (c.reencode)(t).err())
+                    .max_by_key(|e| match e {
+                        DecodeError::Value { .. } => 2,
+                        DecodeError::Missing { .. } => 1,
+                        DecodeError::NoMatch { .. } => 0,
+                    })
+                    .unwrap_or(err);
                 self.report(
                     e,
                     Kind::MalformedUrc,
                     format!("URC {name}: {entry}"),
-                    format!("malformed URC {name} ({err})"),
+                    format!("malformed URC {name} ({reason})"),
                 );
                 true
             }
@@ -767,19 +783,30 @@ impl Walker {
 
     fn finish(&mut self) {
         self.end_data();
-        if matches!(self.state, State::Pending | State::Payload) && !self.pending.reported {
-            if let Some(x) = self.exchanges.last() {
-                let (cmd, at, entry) = (x.command.clone(), x.line, form_entry(x));
-                self.deviations.push(Deviation {
-                    line: at,
-                    text: cmd.clone(),
-                    after_command: Some(cmd),
-                    kind: Kind::MissingFinal,
-                    entry,
-                    detail: "no final result before the end of the log".to_string(),
-                });
-            }
+        self.missing_final("no final result before the end of the log".to_string());
+    }
+
+    /// Reports the pending command, if it still waits for its final result.
+    fn missing_final(&mut self, detail: String) {
+        if !matches!(self.state, State::Pending | State::Payload) || self.pending.reported {
+            return;
         }
+        let n = self.exchanges.len();
+        let Some(x) = self.exchanges.last() else {
+            return;
+        };
+        let previous = n
+            .checked_sub(2)
+            .and_then(|i| self.exchanges.get(i))
+            .map(|p| p.command.clone());
+        self.deviations.push(Deviation {
+            line: x.line,
+            text: printable(x.command.as_bytes()),
+            after_command: previous,
+            kind: Kind::MissingFinal,
+            entry: form_entry(x),
+            detail,
+        });
     }
 }
 

@@ -699,3 +699,87 @@ fn reconcile_urcs(exchanges: &[Exchange], answers: &[Answer], commands: &mut [Co
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transcript::check::Recorded;
+
+    fn exchange(command: &str, urcs: &[&str]) -> Exchange {
+        Exchange {
+            line: 1,
+            command: command.to_string(),
+            form: catalogue::form_of(command).ok(),
+            prompt: false,
+            payload: None,
+            lines: Vec::new(),
+            data: Vec::new(),
+            final_result: Some(Recorded {
+                line: 2,
+                text: "OK".to_string(),
+            }),
+            urcs: urcs
+                .iter()
+                .map(|u| Recorded {
+                    line: 3,
+                    text: u.to_string(),
+                })
+                .collect(),
+            transparent: Vec::new(),
+        }
+    }
+
+    fn answer(urcs: &[&str]) -> Answer {
+        Answer {
+            final_result: Some("OK".to_string()),
+            urcs: urcs.iter().map(|u| u.to_string()).collect(),
+            ..Answer::default()
+        }
+    }
+
+    #[test]
+    fn urcs_are_a_multiset_across_commands() {
+        // The log has the URC after the first command; the target sent it
+        // during the second, with another value.
+        let xs = [
+            exchange("AT", &["+QIURC: \"closed\",1"]),
+            exchange("AT+QVERSION", &[]),
+        ];
+        let answers = [answer(&[]), answer(&["+QIURC: \"closed\",2"])];
+        let mut commands: Vec<CommandReplay> = xs
+            .iter()
+            .zip(&answers)
+            .map(|(x, a)| compare(x, a))
+            .collect();
+        reconcile_urcs(&xs, &answers, &mut commands);
+        assert!(
+            commands.iter().all(|c| c.differences.is_empty()),
+            "{commands:?}"
+        );
+        assert_eq!(commands[0].changed.len(), 1);
+        assert_eq!(commands[0].changed[0].received, "+QIURC: \"closed\",2");
+
+        // A URC of another template is a difference, on both sides.
+        let answers = [answer(&["+QSTASTAT: \"WLAN_DISCONNECTED\""]), answer(&[])];
+        let mut commands: Vec<CommandReplay> = xs
+            .iter()
+            .zip(&answers)
+            .map(|(x, a)| compare(x, a))
+            .collect();
+        reconcile_urcs(&xs, &answers, &mut commands);
+        assert_eq!(commands[0].differences.len(), 2, "{commands:?}");
+    }
+
+    #[test]
+    fn covers_counts_templates() {
+        let got = vec!["+QIURC: \"closed\",1".to_string()];
+        assert!(covers(&got, &[urc_key("+QIURC: \"closed\",3")]));
+        assert!(!covers(
+            &got,
+            &[
+                urc_key("+QIURC: \"closed\",3"),
+                urc_key("+QIURC: \"closed\",4")
+            ]
+        ));
+    }
+}
