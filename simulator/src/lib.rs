@@ -4,7 +4,9 @@
 //! command line with the grammar generated from the catalogue, answers from
 //! a stateful model of each function group, and prints URCs when they are
 //! due. [`serve`] runs a module over a byte stream (standard input/output, a
-//! TCP connection, or an in-process link).
+//! TCP connection, or an in-process link), [`pty`] on a pseudo-terminal;
+//! [`faults`] injects faults reproducible from a seed, and [`clock`] gives
+//! the serve loop a virtual clock for tests.
 //!
 //! Status: the general, Wi-Fi, BLE, TCP/UDP (real sockets on loopback),
 //! file-system and network (PING/DNS/NTP) groups are modelled; SSL, MQTT and

@@ -155,7 +155,9 @@ impl<M: BorrowMut<Module>> Session<M> {
         let mut rest = bytes.as_slice();
         for n in self.injector.fragments(bytes.len()) {
             let (piece, tail) = rest.split_at(n.min(rest.len()));
-            self.held.push_back((at, piece.to_vec()));
+            if !piece.is_empty() {
+                self.held.push_back((at, piece.to_vec()));
+            }
             rest = tail;
         }
     }
