@@ -2455,3 +2455,53 @@ fn broker_starts_with_the_manuals_retained_message() {
     assert_eq!(payload, b"This is the payload related to topic");
     assert_eq!(payload.len(), 36);
 }
+
+/// While the UART is in transparent mode with a TCP socket, MQTT messages
+/// still arrive, but their URCs wait for command mode.
+#[test]
+fn urcs_wait_while_the_uart_is_transparent() {
+    let topic = unique("transparent");
+    let mut u = Uart::new(World {
+        guard_time_ms: 50,
+        ..World::default()
+    });
+    u.send("AT+QSTAAPINFO=\"sim-ap\",\"sim-password\"");
+    u.expect("+QSTASTAT: \"GOT_IP\"");
+    u.buf.clear();
+    u.send("AT+QMTOPEN=0,\"192.0.2.2\",1883");
+    u.expect("OK");
+    u.expect("+QMTOPEN: 0,0");
+    u.send(&format!(
+        "AT+QMTCONN=0,\"{}\"",
+        unique("transparent-module")
+    ));
+    u.expect("OK");
+    u.expect("+QMTCONN: 0,0,0");
+    u.send(&format!("AT+QMTSUB=0,1,\"{topic}\",1"));
+    u.expect("OK");
+    u.expect("+QMTSUB: 0,1,0,1");
+    u.send("AT+QIOPEN=1,\"TCP\",\"192.0.2.2\",7,0,2");
+    u.expect("CONNECT");
+    u.write(b"ping");
+    u.wait("the echo", |buf| {
+        let at = find(buf, b"ping")?;
+        buf.drain(..at + 4);
+        Some(())
+    });
+    let mut peer = Peer::connect(broker(), &unique("transparent-peer"));
+    peer.publish(&topic, b"during", QoS::AtLeastOnce, false);
+    let until = Instant::now() + Duration::from_millis(300);
+    while Instant::now() < until {
+        u.pump();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(u.buf.is_empty(), "{:?}", String::from_utf8_lossy(&u.buf));
+    std::thread::sleep(Duration::from_millis(100));
+    u.write(b"+++");
+    std::thread::sleep(Duration::from_millis(100));
+    u.pump();
+    u.expect("OK");
+    let (id, t, payload) = u.message(0);
+    assert!(id > 0);
+    assert_eq!((t, payload), (topic, b"during".to_vec()));
+}

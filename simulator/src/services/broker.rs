@@ -32,7 +32,7 @@
 //!   keep-alive expired).
 //! - Keep-alive: a connection that sends nothing for 1.5 times its
 //!   keep-alive interval is closed (0 turns this off). A connection that
-//!   sends no CONNECT within [`connection::CONNECT_WAIT`] is closed.
+//!   sends no CONNECT within 30 s is closed.
 //! - A protocol violation (a malformed packet, a PUBLISH to a topic with
 //!   wildcards, a second CONNECT, a packet only a server sends) closes the
 //!   connection. An unsupported protocol level gets CONNACK return code 1.

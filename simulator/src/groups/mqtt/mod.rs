@@ -357,6 +357,9 @@ pub(crate) enum Wire {
 pub struct Live {
     /// The connection of each open client, by `<client_idx>`.
     pub(crate) wires: BTreeMap<usize, Wire>,
+    /// URCs caused while the UART was in transparent mode with another
+    /// group's link, printed once it is back in command mode.
+    held: Vec<u8>,
 }
 
 /// The group's answer, if `cmd` is one of its commands.
@@ -364,7 +367,16 @@ pub fn handle(cmd: &AnyCommand, state: &mut State, world: &World, net: &mut Net)
     config::handle(cmd, &mut state.mqtt).or_else(|| commands::handle(cmd, state, world, net))
 }
 
-/// What the network caused since the last call (URCs).
+/// What the network caused since the last call (URCs). While the UART is
+/// in transparent mode (with a socket, an SSL connection or BLE) the
+/// clients keep running, and their URCs wait for command mode.
 pub fn poll(state: &mut State, net: &mut Net, _world: &World, now: Instant) -> Vec<u8> {
-    protocol::poll(state, net, now)
+    let out = protocol::poll(state, net, now);
+    if net.transparent.is_some() {
+        net.mqtt.held.extend(out);
+        return Vec::new();
+    }
+    let mut all = std::mem::take(&mut net.mqtt.held);
+    all.extend(out);
+    all
 }

@@ -276,6 +276,7 @@ pub(super) fn leave(client_id: &str, connection: u64, unacked: Vec<Message>) {
         for m in unacked.into_iter().rev() {
             session.queued.push_front(m);
         }
+        session.queued.truncate(MAX_QUEUED);
     } else if session.persistent {
         for m in unacked {
             session.deliver(m);
