@@ -398,6 +398,32 @@ fn replay_of_a_command_with_no_answer_is_bounded() {
     );
 }
 
+#[test]
+fn replay_through_transparent_mode() {
+    let log = b"> AT+QSTAAPINFO=\"sim-ap\",\"sim-password\"\n< OK\n\
+        < +QSTASTAT: \"WLAN_CONNECTED\"\n< +QSTASTAT: \"GOT_IP\"\n\
+        > AT+QIOPEN=0,\"TCP\",\"192.0.2.2\",8009,0,2\n< CONNECT\n\
+        > hello\n< Test 1hello\n> +++\n< OK\n> AT+QICLOSE=0\n< OK\n";
+    let t = parse::parse(log).unwrap();
+    assert!(CheckReport::new("x", &t).is_clean());
+    let world = fcm242d_sim::world::World {
+        guard_time_ms: 100,
+        ..fcm242d_sim::world::World::default()
+    };
+    let (mut link, _thread) = fcm242d_sim::serve::in_process(world);
+    let options = ReplayOptions {
+        guard_time: Duration::from_millis(300),
+        ..quick()
+    };
+    let r = replay::replay("inline.log", &t, &mut link, &options);
+    assert!(r.is_clean(), "{}", r.render());
+    assert!(
+        r.commands.iter().all(|c| c.verdict == Verdict::Match),
+        "{}",
+        r.render()
+    );
+}
+
 /// Pieces logs are made of, to build inputs that reach deep into the parser.
 fn piece() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![

@@ -34,7 +34,7 @@ use crate::case::ConnectData;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReplayOptions {
     /// The longest wait for a command's final result (and for the URCs the
-    /// log recorded after it).
+    /// log recorded after it). Every wait is capped at one hour.
     pub command_timeout: Duration,
     /// The silence kept before `+++` (leaving transparent mode).
     pub guard_time: Duration,
@@ -326,8 +326,8 @@ impl Replayer<'_> {
         if is_escape {
             // `+++` needs silence before it; the module answers after the
             // same silence after it.
-            self.framer.set_transparent(false);
             self.collect_for(self.options.guard_time, &mut f, &mut a)?;
+            self.framer.set_transparent(false);
             self.link.write_all(b"+++")?;
             limit = limit.saturating_add(self.options.guard_time);
         } else {
@@ -337,15 +337,20 @@ impl Replayer<'_> {
             line.extend_from_slice(b"\r\n");
             self.link.write_all(&line)?;
         }
-        let deadline = Instant::now() + limit;
+        let deadline = deadline_after(limit);
         while a.final_result.is_none() {
             if !self.step(deadline, &mut f, &mut a)? {
                 a.timed_out = true;
                 break;
             }
         }
-        if a.timed_out && a.prompt && x.payload.is_none() {
-            // Leave the data phase the log gave no payload for.
+        if a.timed_out
+            && a.prompt
+            && x.payload.is_none()
+            && form.and_then(|f| f.prompt) == Some(Prompt::Greater)
+        {
+            // Leave the data phase the log gave no payload for (Esc cancels
+            // a `>` payload; a `CONNECT` one ends by its length or time).
             self.link.write_all(&[0x1B])?;
         }
         if !a.timed_out {
@@ -367,7 +372,7 @@ impl Replayer<'_> {
 
     /// Reads and handles the target's output for `span`.
     fn collect_for(&mut self, span: Duration, f: &mut Flight, a: &mut Answer) -> io::Result<()> {
-        let deadline = Instant::now() + span;
+        let deadline = deadline_after(span);
         while self.step(deadline, f, a)? {}
         Ok(())
     }
@@ -490,6 +495,15 @@ impl Replayer<'_> {
         a.lines.push(t.to_string());
         Ok(())
     }
+}
+
+/// The longest wait the replay ever makes, whatever the options say.
+const MAX_WAIT: Duration = Duration::from_secs(3600);
+
+/// The instant `wait` from now (at most [`MAX_WAIT`]).
+fn deadline_after(wait: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(wait.min(MAX_WAIT)).unwrap_or(now)
 }
 
 /// The template a response line matches, for comparison (the text itself
