@@ -26,6 +26,9 @@ pub const MAX_PUBLISH: usize = 2048;
 /// Publications of QoS 1 and 2 that may wait for acknowledgement (the
 /// manual's "inflight window size (5)").
 pub const INFLIGHT_WINDOW: usize = 5;
+/// Bytes waiting for a connection that does not take them (a server that
+/// stopped reading) beyond which `AT+QMTPUB` answers `ERROR`.
+pub const SEND_BUFFER: usize = 256 * 1024;
 
 pub(super) fn handle(
     cmd: &AnyCommand,
@@ -92,7 +95,7 @@ pub(super) fn handle(
                 Outbound::Unsubscribe { msg_id, filters }
             })
         }
-        AnyCommand::QmtpubWrite(w) => publish(w, state),
+        AnyCommand::QmtpubWrite(w) => publish(w, state, net),
         AnyCommand::QmtrecvRead(_) => Reply::lines(
             state
                 .mqtt
@@ -340,8 +343,13 @@ fn from_hex(text: &[u8]) -> Option<Vec<u8>> {
         .collect()
 }
 
-fn publish(w: &qmtpub::Write, state: &mut State) -> Reply {
+fn publish(w: &qmtpub::Write, state: &mut State, net: &Net) -> Reply {
     let client_idx = w.client_idx;
+    if let Some(Wire::Open { tx, .. }) = net.mqtt.wires.get(&index(client_idx)) {
+        if tx.len() > SEND_BUFFER {
+            return Reply::error();
+        }
+    }
     let Ok(msg_id) = u16::try_from(w.msg_id.get()) else {
         return Reply::error();
     };

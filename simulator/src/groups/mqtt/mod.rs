@@ -52,8 +52,10 @@
 //!   hex text (two digits a byte; anything else is `ERROR`) and `<length>`
 //!   counts the hex digits typed. At most 5 publications of QoS 1 or 2 may
 //!   wait for their acknowledgement (the manual's inflight window); a sixth
-//!   gets `ERROR`. Bytes typed after `<length>` bytes are a new command line
-//!   (the simulator cannot tell where the host meant the payload to end).
+//!   gets `ERROR`, as does any publication while more than
+//!   [`commands::SEND_BUFFER`] bytes wait for a server that stopped reading.
+//!   Bytes typed after `<length>` bytes are a new command line (the
+//!   simulator cannot tell where the host meant the payload to end).
 //! - Retransmission (`AT+QMTCFG="timeout",<idx>,<pkt_timeout>,<retry_times>,
 //!   <timeout_notice>`): a SUBSCRIBE, UNSUBSCRIBE, PUBLISH (DUP set) or
 //!   PUBREL without its acknowledgement after `<pkt_timeout>` is sent again,
@@ -125,7 +127,7 @@
 //! state across connections (unacknowledged publications are not resent
 //! after a reconnect).
 
-mod commands;
+pub mod commands;
 pub mod config;
 pub mod protocol;
 pub mod recv;
