@@ -1705,67 +1705,62 @@ fn commands_refused_by_the_client_state() {
         accept_connect(p);
         let _ = p.closed();
     });
-    let mut sim = Sim::online();
-    let pubcmd = |msg_id: i64, qos, topic: &str| qmtpub::Write {
-        client_idx: idx(0),
-        msg_id: Int::new(msg_id).unwrap(),
-        qos,
-        retain: qmtpub::Retain::NotRetain,
-        topic: Text::new(topic).unwrap(),
-        length: Some(Int::new(1).unwrap()),
-    };
+    let mut u = Uart::online();
     // Not open, not connected.
-    assert!(refused(sim.client.send_payload(&pubcmd(1, Q1, "t"), b"x")));
-    assert!(refused(sim.client.send(&qmtconn::Write {
-        client_idx: idx(0),
-        client_id: Text::new("x").unwrap(),
-        username_group: None,
-    })));
-    assert_eq!(sim.open(0, "127.0.0.1", port), 0);
-    assert_eq!(sim.open(0, "127.0.0.1", port), 2, "MQTT ID is occupied");
-    assert!(refused(
-        sim.client.send(&qmtdisc::Write { client_idx: idx(0) })
-    ));
-    assert!(refused(sim.client.send(&qmtsub::Write {
-        client_idx: idx(0),
-        msg_id: Int::new(1).unwrap(),
-        topic: Text::new("t").unwrap(),
-        qos: qmtsub::Qos::AtMostOnce,
-        more_topic: vec![],
-    })));
-    assert_eq!(sim.conn(0, "window"), (0, Some(0)));
-    // The acknowledgements never come: keep the commands from waiting.
-    sim.client.options_mut().timeout_override = Some(Duration::from_millis(500));
+    u.send("AT+QMTPUB=0,1,1,0,\"t\",1");
+    u.expect("ERROR");
+    u.send("AT+QMTCONN=0,\"x\"");
+    u.expect("ERROR");
+    u.send("AT+QMTCLOSE=0");
+    u.expect("ERROR");
+    u.send(&format!("AT+QMTOPEN=0,\"127.0.0.1\",{port}"));
+    u.expect("OK");
+    u.expect("+QMTOPEN: 0,0");
+    u.send(&format!("AT+QMTOPEN=0,\"127.0.0.1\",{port}"));
+    u.expect("OK");
+    u.expect("+QMTOPEN: 0,2"); // MQTT ID is occupied
+    u.send("AT+QMTDISC=0");
+    u.expect("ERROR");
+    u.send("AT+QMTSUB=0,1,\"t\",0");
+    u.expect("ERROR");
+    u.send("AT+QMTCONN=0,\"window\"");
+    u.expect("OK");
+    u.expect("+QMTCONN: 0,0,0");
+    u.send("AT+QMTCONN=0,\"again\"");
+    u.expect("ERROR");
+    // Five QoS 1 publications that are never acknowledged.
     for id in 1..=5 {
-        let r = sim.client.send_payload(&pubcmd(id, Q1, "t"), b"x");
-        assert!(matches!(r, Err(Error::Timeout { .. })), "{r:?}");
+        u.send(&format!("AT+QMTPUB=0,{id},1,0,\"t\",1"));
+        u.prompt();
+        u.write(b"x");
+        u.expect("OK");
     }
-    assert!(refused(sim.client.send_payload(&pubcmd(6, Q1, "t"), b"x")));
-    assert!(refused(sim.client.send_payload(&pubcmd(6, Q2, "t"), b"x")));
-    // QoS 0 is not counted.
-    sim.client.options_mut().timeout_override = None;
-    assert_eq!(sim.publish(0, 0, Q0, false, "t", b"x").unwrap(), (0, None));
-    assert!(refused(sim.client.send_payload(&pubcmd(0, Q1, "t"), b"x")));
-    assert!(refused(
-        sim.client.send_payload(&pubcmd(7, Q0, "t/#"), b"x")
-    ));
-    assert!(refused(sim.client.send(&qmtsub::Write {
-        client_idx: idx(0),
-        msg_id: Int::new(3).unwrap(),
-        topic: Text::new("t").unwrap(),
-        qos: qmtsub::Qos::AtMostOnce,
-        more_topic: vec![],
-    })));
-    assert!(refused(sim.client.send(&qmtsub::Write {
-        client_idx: idx(0),
-        msg_id: Int::new(0).unwrap(),
-        topic: Text::new("t").unwrap(),
-        qos: qmtsub::Qos::AtMostOnce,
-        more_topic: vec![],
-    })));
-    sim.client
-        .send(&qmtclose::Write { client_idx: idx(0) })
-        .unwrap();
+    u.send("AT+QMTPUB=0,6,1,0,\"t\",1");
+    u.expect("ERROR");
+    u.send("AT+QMTPUB=0,6,2,0,\"t\",1");
+    u.expect("ERROR");
+    // QoS 0 is not counted (and needs no identifier).
+    u.send("AT+QMTPUB=0,0,0,0,\"t\",1");
+    u.prompt();
+    u.write(b"x");
+    u.expect("OK");
+    u.expect("+QMTPUB: 0,0,0");
+    u.send("AT+QMTPUB=0,0,1,0,\"t\",1");
+    u.expect("ERROR");
+    u.send("AT+QMTPUB=0,7,0,0,\"t/#\",1");
+    u.expect("ERROR");
+    // A used and a zero identifier.
+    u.send("AT+QMTSUB=0,3,\"t\",0");
+    u.expect("ERROR");
+    u.send("AT+QMTUNS=0,0,\"t\"");
+    u.expect("ERROR");
+    u.send("AT+QMTCONN?");
+    u.expect("+QMTCONN: 0,3");
+    u.expect("OK");
+    u.send("AT+QMTCLOSE=0");
+    u.expect("OK");
+    u.expect("+QMTCLOSE: 0,0");
+    u.quiet(Duration::from_millis(100));
     server.join().unwrap();
 }
 
