@@ -133,6 +133,19 @@ pub struct Precondition {
     pub param: Option<&'static str>,
     /// Its value in this case's line.
     pub value: Option<&'static str>,
+    /// Which comma-separated argument of the line holds it (0-based), so
+    /// the runner can put there the id a set-up obtained from the module.
+    pub field: Option<usize>,
+}
+
+/// A state a command leaves behind (the catalogue's `leaves`), undone after
+/// the case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Leaves {
+    /// The catalogue's state name.
+    pub state: &'static str,
+    /// The object's id on the line (its first parameter), if any.
+    pub value: Option<&'static str>,
 }
 
 /// A data phase that follows the command.
@@ -178,6 +191,8 @@ pub struct Case {
     pub safety: Safety,
     /// What must hold first (set up by the runner, torn down after).
     pub preconditions: &'static [Precondition],
+    /// The state the command leaves behind, undone after the case.
+    pub leaves: Option<Leaves>,
     /// The command line to send (without CR).
     pub line: &'static str,
     /// The data phase that follows an accepted line.

@@ -8,7 +8,15 @@
 //! every received line against the grammar, and reports.
 
 pub mod case;
+pub mod checker;
+pub mod env;
 pub mod generated;
+pub mod link;
 pub mod outcome;
-pub mod transcript;
 pub mod report;
+pub mod runner;
+pub mod scenario;
+pub mod session;
+pub mod setup;
+pub mod target;
+pub mod transcript;

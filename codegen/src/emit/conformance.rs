@@ -16,8 +16,8 @@ use crate::emit::names::snake;
 use crate::emit::plan::{CommandPlan, FormPlan, Plan};
 use crate::emit::shape::{Item, Occ, PieceShape, Shape};
 use crate::model::{
-    Command, ControlByte, DataEnd, FinalResult, FormKind, Group, Param, ParamType, Prompt,
-    ResponseTime, Rule, Safety, Scalar,
+    Command, Condition, ControlByte, DataEnd, FinalResult, FormKind, Group, Param, ParamType,
+    Prompt, ResponseTime, Rule, Safety, Scalar,
 };
 use crate::params::numeric;
 
@@ -118,6 +118,10 @@ fn invalid_parameter_code(catalog: &Catalog) -> i64 {
         .unwrap_or(0)
 }
 
+/// A precondition before it is written out: state, parameter, its value
+/// on the line, and the argument that holds it.
+type PreOut = (String, Option<String>, Option<String>, Option<usize>);
+
 /// One case before it is written out.
 struct CaseOut {
     id: String,
@@ -127,7 +131,8 @@ struct CaseOut {
     param: Option<String>,
     kind: &'static str,
     safety: &'static str,
-    preconditions: Vec<(String, Option<String>, Option<String>)>,
+    preconditions: Vec<PreOut>,
+    leaves: Option<(String, Option<String>)>,
     line: String,
     data_phase: Option<(bool, Option<usize>, bool)>,
     refusal: Option<String>,
@@ -154,15 +159,29 @@ impl CaseOut {
         let _ = writeln!(out, "        kind: Kind::{},", self.kind);
         let _ = writeln!(out, "        safety: Safety::{},", self.safety);
         out.push_str("        preconditions: &[");
-        for (state, param, value) in &self.preconditions {
+        for (state, param, value, field) in &self.preconditions {
+            let field = match field {
+                Some(i) => format!("Some({i})"),
+                None => "None".into(),
+            };
             let _ = write!(
                 out,
-                "Precondition {{ state: {state:?}, param: {}, value: {} }}, ",
+                "Precondition {{ state: {state:?}, param: {}, value: {}, field: {field} }}, ",
                 opt(param),
                 opt(value)
             );
         }
         out.push_str("],\n");
+        match &self.leaves {
+            Some((state, value)) => {
+                let _ = writeln!(
+                    out,
+                    "        leaves: Some(Leaves {{ state: {state:?}, value: {} }}),",
+                    opt(value)
+                );
+            }
+            None => out.push_str("        leaves: None,\n"),
+        }
         let _ = writeln!(out, "        line: {:?},", self.line);
         match self.data_phase {
             Some((greater, length, ctrl_z)) => {
@@ -183,7 +202,11 @@ impl CaseOut {
             }
             None => out.push_str("        refusal: None,\n"),
         }
-        let _ = writeln!(out, "        connect_data: ConnectData::{},", self.connect_data);
+        let _ = writeln!(
+            out,
+            "        connect_data: ConnectData::{},",
+            self.connect_data
+        );
         let _ = writeln!(out, "        completion: {},", opt(&self.completion));
         let _ = writeln!(out, "        time_limit_ms: {},", self.time_limit_ms);
         let _ = writeln!(out, "        skip: {},", opt(&self.skip));
@@ -352,7 +375,12 @@ fn range_of(p: &Param) -> Option<(i64, i64)> {
 fn hex_width(p: &Param) -> usize {
     let max = range_of(p)
         .map(|(_, hi)| hi)
-        .or_else(|| p.values.iter().filter_map(|v| numeric(p.ty, &v.value)).max())
+        .or_else(|| {
+            p.values
+                .iter()
+                .filter_map(|v| numeric(p.ty, &v.value))
+                .max()
+        })
         .unwrap_or(0);
     format!("{max:X}").len().max(1)
 }
@@ -492,8 +520,15 @@ fn refused_values(p: &Param) -> Vec<(String, &'static str, String)> {
         let bounds = if p.values.is_empty() {
             range_of(p)
         } else {
-            let ns: Vec<i64> = p.values.iter().filter_map(|v| numeric(p.ty, &v.value)).collect();
-            Some((*ns.iter().min().unwrap_or(&0), *ns.iter().max().unwrap_or(&0)))
+            let ns: Vec<i64> = p
+                .values
+                .iter()
+                .filter_map(|v| numeric(p.ty, &v.value))
+                .collect();
+            Some((
+                *ns.iter().min().unwrap_or(&0),
+                *ns.iter().max().unwrap_or(&0),
+            ))
         };
         if let Some((lo, hi)) = bounds {
             let reserved = |n: i64| {
@@ -538,7 +573,13 @@ fn refused_values(p: &Param) -> Vec<(String, &'static str, String)> {
 fn slug(s: &str) -> String {
     let s: String = s
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
         .collect();
     s.trim_matches('_').to_string()
 }
@@ -602,7 +643,12 @@ fn time_limit(rt: &ResponseTime, params: &[Param], values: &Rendered) -> u64 {
         let n = values
             .get(name)
             .and_then(|v| v.trim_matches('"').parse::<u64>().ok())
-            .or_else(|| p.default.as_ref().and_then(|d| numeric(p.ty, d)).map(|n| n.max(0) as u64))
+            .or_else(|| {
+                p.default
+                    .as_ref()
+                    .and_then(|d| numeric(p.ty, d))
+                    .map(|n| n.max(0) as u64)
+            })
             .unwrap_or(0);
         let unit = match p.unit.as_deref() {
             Some("ms") => 1,
@@ -671,13 +717,28 @@ fn form_cases(cp: &CommandPlan, fp: &FormPlan, refusal: &str) -> Vec<CaseOut> {
                 return Some("Transparent");
             }
             let d = r.after_result.as_ref()?.data.as_ref()?;
-            Some(if d.length.is_some() { "Length" } else { "UntilOk" })
+            Some(if d.length.is_some() {
+                "Length"
+            } else {
+                "UntilOk"
+            })
         })
         .unwrap_or("None");
     // A line that is not an `AT` command (`+++`) is raw bytes with guard
     // times: the scenarios cover it.
-    let skip = (!form.syntax.to_ascii_uppercase().starts_with("AT"))
-        .then(|| "not a command line: sent as raw bytes between guard times (covered by the scenarios)".to_string());
+    let skip = if !form.syntax.to_ascii_uppercase().starts_with("AT") {
+        Some(
+            "not a command line: sent as raw bytes between guard times (covered by the scenarios)"
+                .to_string(),
+        )
+    } else {
+        // A form that applies only in a situation the runner cannot set up
+        // from the catalogue.
+        form.condition
+            .as_ref()
+            .filter(|_| form.kind == FormKind::Write)
+            .map(|cond| format!("the form applies only {}", cond.trim_end_matches('.')))
+    };
     let base = |id: String,
                 kind: &'static str,
                 param: Option<String>,
@@ -691,7 +752,13 @@ fn form_cases(cp: &CommandPlan, fp: &FormPlan, refusal: &str) -> Vec<CaseOut> {
             .filter_map(|pc| {
                 let state = serde_plain_state(pc.state?);
                 let value = pc.param.as_ref().and_then(|p| values.get(p).cloned());
-                Some((state, pc.param.clone(), value.map(|v| v.trim_matches('"').to_string())))
+                let field = pc.param.as_ref().and_then(|p| field_of(shape, params, p));
+                Some((
+                    state,
+                    pc.param.clone(),
+                    value.map(|v| v.trim_matches('"').to_string()),
+                    field,
+                ))
             })
             .collect();
         let data_phase = (!refused)
@@ -709,7 +776,17 @@ fn form_cases(cp: &CommandPlan, fp: &FormPlan, refusal: &str) -> Vec<CaseOut> {
                     d.terminator == Some(ControlByte::CtrlZ),
                 )
             });
+        // The object a command leaves behind is named by its first
+        // parameter (socket, client, connection), when it has one.
+        let leaves = c.leaves.filter(|_| !refused).map(|st| {
+            let first = first_param(shape).map(|o| &params[o.param].name);
+            let value = first
+                .and_then(|n| values.get(n))
+                .map(|v| v.trim_matches('"').to_string());
+            (serde_plain_state(st), value)
+        });
         CaseOut {
+            leaves,
             id: format!("{}.{form_slug}{id}", cp.module),
             command: c.name.clone(),
             group,
@@ -731,20 +808,52 @@ fn form_cases(cp: &CommandPlan, fp: &FormPlan, refusal: &str) -> Vec<CaseOut> {
     };
     match form.kind {
         FormKind::Test => {
-            return vec![base(String::new(), "TestForm", None, form.syntax.clone(), &Rendered::new(), false)]
+            return vec![base(
+                String::new(),
+                "TestForm",
+                None,
+                form.syntax.clone(),
+                &Rendered::new(),
+                false,
+            )]
         }
         FormKind::Read => {
-            return vec![base(String::new(), "ReadForm", None, form.syntax.clone(), &Rendered::new(), false)]
+            return vec![base(
+                String::new(),
+                "ReadForm",
+                None,
+                form.syntax.clone(),
+                &Rendered::new(),
+                false,
+            )]
         }
         FormKind::Execute => {
-            return vec![base(String::new(), "Execute", None, form.syntax.clone(), &Rendered::new(), false)]
+            return vec![base(
+                String::new(),
+                "Execute",
+                None,
+                form.syntax.clone(),
+                &Rendered::new(),
+                false,
+            )]
         }
         FormKind::Write => {}
     }
     let mut out = Vec::new();
-    let (line, values) = render_line(shape, params, Fill::Minimal, &Choice::default());
+    let Some((line, values)) =
+        valid_render(shape, params, Fill::Minimal, &Choice::default(), &c.rules)
+    else {
+        return Vec::new();
+    };
     let baseline_id = format!("{}.{form_slug}", cp.module);
-    out.push(base(String::new(), "Baseline", None, line.clone(), &values, false));
+    out.push(base(
+        String::new(),
+        "Baseline",
+        None,
+        line.clone(),
+        &values,
+        false,
+    ));
     let mut push = |mut case: CaseOut| {
         if case.line != line || case.refusal.is_some() {
             case.baseline = Some(baseline_id.clone());
@@ -752,12 +861,24 @@ fn form_cases(cp: &CommandPlan, fp: &FormPlan, refusal: &str) -> Vec<CaseOut> {
         }
     };
     if has_optional(&shape.items) {
-        let (l, v) = render_line(shape, params, Fill::Full, &Choice::default());
-        push(base(".all_optional".into(), "OptionalPresent", None, l, &v, false));
+        if let Some((l, v)) = valid_render(shape, params, Fill::Full, &Choice::default(), &c.rules)
+        {
+            push(base(
+                ".all_optional".into(),
+                "OptionalPresent",
+                None,
+                l,
+                &v,
+                false,
+            ));
+        }
     }
     if has_repeat(&shape.items) {
-        let (l, v) = render_line(shape, params, Fill::Repeat(3), &Choice::default());
-        push(base(".repeated".into(), "Repeated", None, l, &v, false));
+        if let Some((l, v)) =
+            valid_render(shape, params, Fill::Repeat(3), &Choice::default(), &c.rules)
+        {
+            push(base(".repeated".into(), "Repeated", None, l, &v, false));
+        }
     }
     let mut occs = Vec::new();
     occurrences(&shape.items, false, &mut occs);
@@ -775,27 +896,61 @@ fn form_cases(cp: &CommandPlan, fp: &FormPlan, refusal: &str) -> Vec<CaseOut> {
             pname
         };
         if alt_of.is_some() {
-            let (l, v) = render_line(shape, params, fill, &choice);
-            push(base(format!(".{occ_label}"), "Boundary", Some(p.name.clone()), l, &v, false));
+            if let Some((l, v)) = valid_render(shape, params, fill, &choice, &c.rules) {
+                push(base(
+                    format!(".{occ_label}"),
+                    "Boundary",
+                    Some(p.name.clone()),
+                    l,
+                    &v,
+                    false,
+                ));
+            }
         }
         for (label, kind, value) in accepted_values(p) {
             let mut ch = choice.clone();
             ch.values.insert(o.index, value);
-            let (l, v) = render_line(shape, params, fill, &ch);
-            push(base(format!(".{occ_label}.{label}"), kind, Some(p.name.clone()), l, &v, false));
+            if let Some((l, v)) = valid_render(shape, params, fill, &ch, &c.rules) {
+                push(base(
+                    format!(".{occ_label}.{label}"),
+                    kind,
+                    Some(p.name.clone()),
+                    l,
+                    &v,
+                    false,
+                ));
+            }
         }
         for (label, kind, value) in refused_values(p) {
             let mut ch = choice.clone();
             ch.values.insert(o.index, value);
             let (l, v) = render_line(shape, params, fill, &ch);
-            push(base(format!(".{occ_label}.{label}"), kind, Some(p.name.clone()), l, &v, true));
+            push(base(
+                format!(".{occ_label}.{label}"),
+                kind,
+                Some(p.name.clone()),
+                l,
+                &v,
+                true,
+            ));
         }
     }
     // One argument too many (not where a bare last string could take it).
     if !has_repeat(&shape.items) && !ends_in_free_text(shape, params) {
         let (l, v) = render_line(shape, params, Fill::Full, &Choice::default());
-        let extra = if l.contains('=') { format!("{l},1") } else { format!("{l}=1") };
-        push(base(".extra_argument".into(), "WrongArity", None, extra, &v, true));
+        let extra = if l.contains('=') {
+            format!("{l},1")
+        } else {
+            format!("{l}=1")
+        };
+        push(base(
+            ".extra_argument".into(),
+            "WrongArity",
+            None,
+            extra,
+            &v,
+            true,
+        ));
     }
     // An unknown sub-command key.
     if form.subcommand.is_some() {
@@ -808,23 +963,144 @@ fn form_cases(cp: &CommandPlan, fp: &FormPlan, refusal: &str) -> Vec<CaseOut> {
     }
     // Cross-parameter rules, broken.
     for (i, rule) in c.rules.iter().enumerate() {
-        if let Some((l, v)) = break_rule(rule, shape, params, &occs) {
+        if let Some((l, v)) = break_rule(rule, &c.rules, shape, params, &occs) {
             push(base(format!(".rule_{i}"), "RuleBroken", None, l, &v, true));
         }
     }
     out
 }
 
+/// The text of `v` as parameter `p` writes it.
+fn wire_of(p: &Param, v: &Scalar) -> String {
+    match numeric(p.ty, v) {
+        Some(n) if p.ty.is_numeric() => number(p, n),
+        _ => v.to_string(),
+    }
+}
+
+/// Whether two wire texts are the same value of `p`.
+fn same(p: Option<&Param>, a: &str, b: &str) -> bool {
+    let (a, b) = (a.trim_matches('"'), b.trim_matches('"'));
+    match p {
+        Some(p) if p.ty.is_numeric() => {
+            match (
+                numeric(p.ty, &Scalar::Str(a.into())),
+                numeric(p.ty, &Scalar::Str(b.into())),
+            ) {
+                (Some(x), Some(y)) => x == y,
+                _ => a == b,
+            }
+        }
+        _ => a.eq_ignore_ascii_case(b),
+    }
+}
+
+/// Whether `cond` holds for the rendered values.
+fn holds(cond: &Condition, params: &[Param], values: &Rendered) -> bool {
+    let param = cond.param.as_deref();
+    let p = param.and_then(|n| params.iter().find(|p| p.name == n));
+    let value = param.and_then(|n| values.get(n));
+    if let Some(o) = &cond.omitted {
+        if values.contains_key(o) {
+            return false;
+        }
+    }
+    if let Some(all) = &cond.all {
+        if !all.iter().all(|c| holds(c, params, values)) {
+            return false;
+        }
+    }
+    if let Some(want) = cond.present {
+        if value.is_some() != want {
+            return false;
+        }
+    }
+    if let Some(e) = &cond.equals {
+        if !value.is_some_and(|v| p.is_some_and(|p| same(Some(p), v, &wire_of(p, e)))) {
+            return false;
+        }
+    }
+    if let Some(list) = &cond.one_of {
+        if !value.is_some_and(|v| {
+            list.iter()
+                .any(|e| p.is_some_and(|p| same(Some(p), v, &wire_of(p, e))))
+        }) {
+            return false;
+        }
+    }
+    true
+}
+
+/// A value that makes `cond` hold for its parameter.
+fn holding_value(cond: &Condition) -> Option<&Scalar> {
+    cond.equals
+        .as_ref()
+        .or_else(|| cond.one_of.as_ref().and_then(|l| l.first()))
+}
+
+/// Whether the rendered values keep every rule of the command.
+fn keeps_rules(rules: &[Rule], params: &[Param], values: &Rendered) -> bool {
+    rules.iter().all(|rule| match rule {
+        Rule::Compare {
+            left, op, right, ..
+        } => {
+            let product =
+                |names: &[String]| -> Option<i64> {
+                    names.iter().try_fold(1i64, |acc, n| {
+                        let p = params.iter().find(|p| &p.name == n)?;
+                        let v = values.get(n)?;
+                        Some(acc.saturating_mul(numeric(
+                            p.ty,
+                            &Scalar::Str(v.trim_matches('"').into()),
+                        )?))
+                    })
+                };
+            use crate::model::CompareOp::*;
+            match (product(left), product(right)) {
+                (Some(l), Some(r)) => match op {
+                    Lt => l < r,
+                    Le => l <= r,
+                    Gt => l > r,
+                    Ge => l >= r,
+                    Eq => l == r,
+                    Ne => l != r,
+                },
+                _ => true,
+            }
+        }
+        Rule::RequiredIf {
+            params: req, when, ..
+        } => !holds(when, params, values) || req.iter().all(|r| values.contains_key(r)),
+        Rule::ForbiddenValuesIf {
+            param,
+            values: bad,
+            when,
+            ..
+        } => {
+            let p = params.iter().find(|p| &p.name == param);
+            !holds(when, params, values)
+                || values.get(param).is_none_or(|v| {
+                    !bad.iter()
+                        .any(|b| p.is_some_and(|p| same(Some(p), v, &wire_of(p, b))))
+                })
+        }
+        Rule::ExactlyOne { .. } | Rule::MaxLengthFrom { .. } => true,
+    })
+}
+
 /// A line of this form that breaks `rule`, when the form has the parameters.
 fn break_rule(
     rule: &Rule,
+    all_rules: &[Rule],
     shape: &Shape,
     params: &[Param],
     occs: &[(Occ, bool, Option<Occ>)],
 ) -> Option<(String, Rendered)> {
     let occ_of = |name: &str| occs.iter().find(|(o, _, _)| params[o.param].name == name);
     match rule {
-        Rule::Compare { left, op, right, .. } if left.len() == 1 && right.len() == 1 => {
+        Rule::Compare {
+            left, op, right, ..
+        } if left.len() == 1 && right.len() == 1 => {
             let (lo, lopt, _) = occ_of(&left[0])?;
             let (ro, ropt, _) = occ_of(&right[0])?;
             let (lp, rp) = (&params[lo.param], &params[ro.param]);
@@ -850,63 +1126,83 @@ fn break_rule(
             let mut ch = Choice::default();
             ch.values.insert(lo.index, number(lp, lv));
             ch.values.insert(ro.index, number(rp, rv));
-            let fill = if *lopt || *ropt { Fill::Full } else { Fill::Minimal };
+            let fill = if *lopt || *ropt {
+                Fill::Full
+            } else {
+                Fill::Minimal
+            };
             Some(render_line(shape, params, fill, &ch))
         }
         Rule::ForbiddenValuesIf {
-            param, values, when, ..
+            param,
+            values,
+            when,
+            ..
         } => {
-            let (o, opt, _) = occ_of(param)?;
+            let (o, _, _) = occ_of(param)?;
             let p = &params[o.param];
-            let forbidden = values.first()?;
             let mut ch = Choice::default();
-            ch.values.insert(
-                o.index,
-                match numeric(p.ty, forbidden) {
-                    Some(n) if p.ty.is_numeric() => number(p, n),
-                    _ => forbidden.to_string(),
-                },
-            );
-            let when_param = when.param.as_deref()?;
-            let (wo, wopt, _) = occ_of(when_param)?;
-            let wp = &params[wo.param];
-            let wv = when.equals.as_ref()?;
-            ch.values.insert(
-                wo.index,
-                match numeric(wp.ty, wv) {
-                    Some(n) if wp.ty.is_numeric() => number(wp, n),
-                    _ => wv.to_string(),
-                },
-            );
-            let fill = if *opt || *wopt { Fill::Full } else { Fill::Minimal };
-            Some(render_line(shape, params, fill, &ch))
+            ch.values.insert(o.index, wire_of(p, values.first()?));
+            let (wo, _, _) = occ_of(when.param.as_deref()?)?;
+            ch.values
+                .insert(wo.index, wire_of(&params[wo.param], holding_value(when)?));
+            let (line, rendered) = render_line(shape, params, Fill::Full, &ch);
+            // Only this rule may be broken.
+            let others: Vec<Rule> = rules_without(rule, all_rules);
+            keeps_rules(&others, params, &rendered).then_some((line, rendered))
         }
-        Rule::RequiredIf { params: req, when, .. } => {
+        Rule::RequiredIf {
+            params: req, when, ..
+        } => {
             // The condition holds while the required parameter is left out.
-            let when_param = when.param.as_deref()?;
-            let (wo, wopt, _) = occ_of(when_param)?;
-            if *wopt {
+            let (wo, wopt, _) = occ_of(when.param.as_deref()?)?;
+            let (_, ropt, _) = occ_of(req.first()?)?;
+            if *wopt || !*ropt {
                 return None;
             }
-            let (ro, ropt, _) = occ_of(req.first()?)?;
-            if !*ropt {
-                return None;
-            }
-            let wp = &params[wo.param];
-            let wv = when.equals.as_ref()?;
             let mut ch = Choice::default();
-            ch.values.insert(
-                wo.index,
-                match numeric(wp.ty, wv) {
-                    Some(n) if wp.ty.is_numeric() => number(wp, n),
-                    _ => wv.to_string(),
-                },
-            );
-            let _ = ro;
-            Some(render_line(shape, params, Fill::Minimal, &ch))
+            ch.values
+                .insert(wo.index, wire_of(&params[wo.param], holding_value(when)?));
+            let (line, rendered) = render_line(shape, params, Fill::Minimal, &ch);
+            let others: Vec<Rule> = rules_without(rule, all_rules);
+            keeps_rules(&others, params, &rendered).then_some((line, rendered))
         }
         _ => None,
     }
+}
+
+/// `render_line`, but only a line that keeps every rule: with `fill`, else
+/// with every optional part present.
+fn valid_render(
+    shape: &Shape,
+    params: &[Param],
+    fill: Fill,
+    choice: &Choice,
+    rules: &[Rule],
+) -> Option<(String, Rendered)> {
+    let (l, v) = render_line(shape, params, fill, choice);
+    if keeps_rules(rules, params, &v) {
+        return Some((l, v));
+    }
+    let (l, v) = render_line(shape, params, Fill::Full, choice);
+    keeps_rules(rules, params, &v).then_some((l, v))
+}
+
+/// The first parameter occurrence of a shape.
+fn first_param(shape: &Shape) -> Option<&Occ> {
+    shape.items.iter().find_map(|i| match i {
+        Item::Field(pieces) => pieces.iter().find_map(|p| match p {
+            PieceShape::Param(o) => Some(o),
+            _ => None,
+        }),
+        Item::Alt(a, _) => Some(a),
+        Item::Optional { .. } => None,
+    })
+}
+
+/// Every rule but `rule`.
+fn rules_without(rule: &Rule, all: &[Rule]) -> Vec<Rule> {
+    all.iter().filter(|r| *r != rule).cloned().collect()
 }
 
 /// The index of the top-level field where parameter `name` stands.

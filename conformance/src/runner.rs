@@ -1,0 +1,595 @@
+//! Runs the generated cases against a target and judges each one.
+//!
+//! A case is judged against the catalogue only:
+//! - test, read and execution forms, and write lines with valid values, must
+//!   be accepted (a final result that is not `ERROR` / `+CME ERROR`), with
+//!   every information line matching one of the command's templates, within
+//!   the time limit, followed by their completion URC when they have one;
+//! - lines the catalogue forbids (out of range, wrong type, too long, one
+//!   argument too many, an unknown key, a broken rule) must be refused with
+//!   the result the catalogue gives (`ERROR`, or the table's code);
+//! - a write variant is only meaningful when the form's baseline (every
+//!   required parameter at a valid value) is accepted in this environment;
+//!   otherwise it is skipped with that reason.
+//!
+//! Every line received is explained by the grammar or reported, with the
+//! command that preceded it.
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::{Duration, Instant};
+
+use crate::case::{Case, ConnectData, Refusal, Safety};
+use crate::checker::{explain, Explained};
+use crate::env::Env;
+use crate::link::{Answer, Link, Received};
+use crate::outcome::{CaseResult, Exercised, Unexplained, Verdict};
+use crate::setup;
+
+/// What to run and how.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Safety classes beyond `safe` and `stateful` that may run.
+    pub allow: BTreeSet<Safety>,
+    /// Only these function groups (empty: all).
+    pub groups: Vec<String>,
+    /// Only these commands (empty: all).
+    pub commands: Vec<String>,
+    /// Only cases whose id contains one of these (empty: all).
+    pub names: Vec<String>,
+    /// The environment.
+    pub env: Env,
+    /// Keep the transcript of passing cases too.
+    pub keep_all_transcripts: bool,
+    /// Silence before and after `+++` (the module's guard time).
+    pub guard_time: Duration,
+    /// Time allowed when the catalogue gives no limit.
+    pub default_time_limit: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            allow: BTreeSet::new(),
+            groups: Vec::new(),
+            commands: Vec::new(),
+            names: Vec::new(),
+            env: Env::default(),
+            keep_all_transcripts: false,
+            guard_time: Duration::from_millis(1000),
+            default_time_limit: Duration::from_secs(10),
+        }
+    }
+}
+
+impl Options {
+    /// Whether `case` is selected.
+    pub fn selects(&self, case: &Case) -> bool {
+        (self.groups.is_empty()
+            || self
+                .groups
+                .iter()
+                .any(|g| g.eq_ignore_ascii_case(case.group)))
+            && (self.commands.is_empty()
+                || self
+                    .commands
+                    .iter()
+                    .any(|c| c.eq_ignore_ascii_case(case.command)))
+            && (self.names.is_empty() || self.names.iter().any(|n| case.id.contains(n.as_str())))
+    }
+}
+
+/// Progress of a run, for a live display.
+pub trait Progress {
+    /// A case starts (`index` of `total`).
+    fn start(&mut self, index: usize, total: usize, id: &str);
+    /// A case ended.
+    fn done(&mut self, result: &CaseResult);
+    /// The run ended.
+    fn finish(&mut self) {}
+}
+
+/// No progress display (CI, tests).
+pub struct Quiet;
+
+impl Progress for Quiet {
+    fn start(&mut self, _: usize, _: usize, _: &str) {}
+    fn done(&mut self, _: &CaseResult) {}
+}
+
+/// The state of a run in progress.
+pub struct Runner<'a> {
+    link: &'a mut Link,
+    options: &'a Options,
+    verdicts: HashMap<&'static str, bool>,
+    /// Lines the catalogue cannot explain.
+    pub unexplained: Vec<Unexplained>,
+    /// What was exercised.
+    pub exercised: Exercised,
+    sets: ExercisedSets,
+    /// The information lines of the last case's answer.
+    last_lines: Vec<String>,
+}
+
+#[derive(Default)]
+struct ExercisedSets {
+    commands: BTreeSet<String>,
+    forms: BTreeSet<String>,
+    values: BTreeSet<String>,
+    results: BTreeSet<String>,
+    urcs: BTreeSet<String>,
+}
+
+impl<'a> Runner<'a> {
+    /// A runner over `link`.
+    pub fn new(link: &'a mut Link, options: &'a Options) -> Runner<'a> {
+        for s in options.env.secrets() {
+            link.add_secret(&s);
+        }
+        Runner {
+            link,
+            options,
+            verdicts: HashMap::new(),
+            unexplained: Vec::new(),
+            exercised: Exercised::default(),
+            sets: ExercisedSets::default(),
+            last_lines: Vec::new(),
+        }
+    }
+
+    /// Runs `cases` in order.
+    pub fn run(&mut self, cases: &[&'static Case], progress: &mut dyn Progress) -> Vec<CaseResult> {
+        let mut out = Vec::new();
+        for (i, case) in cases.iter().enumerate() {
+            progress.start(i, cases.len(), case.id);
+            let r = self.run_case(case);
+            progress.done(&r);
+            out.push(r);
+        }
+        self.finish();
+        out
+    }
+
+    /// Fills [`Runner::exercised`] from what was seen.
+    pub fn finish(&mut self) {
+        let s = &self.sets;
+        self.exercised = Exercised {
+            commands: s.commands.iter().cloned().collect(),
+            forms: s.forms.iter().cloned().collect(),
+            values: s.values.iter().cloned().collect(),
+            results: s.results.iter().cloned().collect(),
+            urcs: s.urcs.iter().cloned().collect(),
+        };
+    }
+
+    fn result(
+        &mut self,
+        case: &Case,
+        verdict: Verdict,
+        answer: String,
+        started: Instant,
+    ) -> CaseResult {
+        let transcript = self.link.take_transcript();
+        let keep = verdict.is_fail() || self.options.keep_all_transcripts;
+        self.verdicts.insert(case.id, verdict == Verdict::Pass);
+        CaseResult {
+            id: case.id.to_string(),
+            command: case.command.to_string(),
+            group: case.group.to_string(),
+            form: case.form.to_string(),
+            param: case.param.map(str::to_string),
+            kind: case.kind.name().to_string(),
+            entry: case.entry.to_string(),
+            verdict,
+            answer,
+            exchanged: if keep { transcript } else { Vec::new() },
+            duration_ms: started.elapsed().as_millis() as u64,
+        }
+    }
+
+    fn skip(&mut self, case: &Case, reason: String) -> CaseResult {
+        self.link.take_transcript();
+        self.result(
+            case,
+            Verdict::Skip { reason },
+            String::new(),
+            Instant::now(),
+        )
+    }
+
+    /// Runs one case.
+    pub fn run_case(&mut self, case: &'static Case) -> CaseResult {
+        let started = Instant::now();
+        self.link.take_transcript();
+        if let Some(reason) = case.skip {
+            return self.skip(case, reason.to_string());
+        }
+        if case.safety > Safety::Stateful && !self.options.allow.contains(&case.safety) {
+            return self.skip(
+                case,
+                format!(
+                    "{} command: run with --allow {}",
+                    case.safety.name(),
+                    case.safety.name()
+                ),
+            );
+        }
+        if let Some(b) = case.baseline {
+            if self.verdicts.get(b) != Some(&true) {
+                return self.skip(
+                    case,
+                    format!("its form's baseline case `{b}` was not accepted here"),
+                );
+            }
+        }
+        // A line the catalogue forbids must not be valid for another form
+        // of the command (`AT+QIRD=0,1` is the `<connectID>,<read_length>`
+        // form, not `<connectID>` with one argument too many).
+        if case.refusal.is_some()
+            && fcm242d::generated::commands::AnyCommand::parse(case.line).is_ok()
+        {
+            return self.skip(
+                case,
+                "the line is valid for another form of the command".into(),
+            );
+        }
+        // Set-up.
+        let mut teardown = Vec::new();
+        let mut line = case.line.to_string();
+        for pre in case.preconditions {
+            let Some((up, down)) = setup::recipe(pre.state, pre.value, &self.options.env) else {
+                return self.skip(
+                    case,
+                    format!("precondition `{}` has no set-up recipe", pre.state),
+                );
+            };
+            match setup::run(self.link, &up) {
+                Err(e) => {
+                    setup::undo(self.link, &teardown);
+                    self.settle();
+                    return self.skip(case, format!("set-up of `{}` failed: {e}", pre.state));
+                }
+                Ok(Some(id)) => {
+                    // The module chose the object's id: a variant about
+                    // that parameter cannot be set up; the others use it.
+                    if case.baseline.is_some() && case.param == pre.param && case.refusal.is_none()
+                    {
+                        let (_, down) = setup::recipe(pre.state, Some(&id), &self.options.env)
+                            .unwrap_or_default();
+                        setup::undo(self.link, &down);
+                        self.settle();
+                        return self.skip(
+                            case,
+                            format!(
+                                "the module chooses <{}> (set-up got {id}); other values cannot be set up",
+                                pre.param.unwrap_or("id")
+                            ),
+                        );
+                    }
+                    if let Some(field) = pre.field {
+                        line = replace_field(&line, field, &id);
+                    }
+                    let (_, down) =
+                        setup::recipe(pre.state, Some(&id), &self.options.env).unwrap_or_default();
+                    teardown.splice(0..0, down);
+                    continue;
+                }
+                Ok(None) => {}
+            }
+            teardown.splice(0..0, down);
+        }
+        // What the command itself leaves behind is undone after it (below).
+        let leaves = case
+            .leaves
+            .and_then(|l| Some((l, setup::recipe(l.state, l.value, &self.options.env)?)));
+        // Whatever the set-up left in flight is not this case's.
+        self.settle();
+        self.link.take_transcript();
+        let (verdict, answer) = self.exchange(case, &line);
+        if let Some((l, (up, down))) = leaves {
+            // An id the module chose is in its answer (`+QFOPEN: 1`).
+            let down = match up.iter().any(|s| s.yields_id) {
+                true => self
+                    .last_lines
+                    .iter()
+                    .find_map(|x| x.split_once(": ").map(|(_, v)| v.trim().to_string()))
+                    .and_then(|id| setup::recipe(l.state, Some(&id), &self.options.env))
+                    .map(|(_, d)| d)
+                    .unwrap_or_default(),
+                false => down,
+            };
+            teardown.splice(0..0, down);
+        }
+        if !teardown.is_empty() {
+            setup::undo(self.link, &teardown);
+        }
+        self.settle();
+        self.result(case, verdict, answer, started)
+    }
+
+    /// Reads what is still coming (late URCs), checking each line.
+    fn settle(&mut self) {
+        let received = self
+            .link
+            .drain(Duration::from_millis(30), Duration::from_secs(2));
+        let command = self.command_of_last_line();
+        for r in received {
+            if let Received::Line(l) = r {
+                self.check_line(&l, &command, "(between cases)");
+            }
+        }
+    }
+
+    fn command_of_last_line(&self) -> String {
+        command_name(&self.link.last_command)
+    }
+
+    /// Checks one received line; an unexplained one is recorded.
+    fn check_line(&mut self, line: &str, command: &str, case: &str) -> Explained {
+        let e = explain(line, command);
+        match &e {
+            Explained::Final => {
+                self.sets.results.insert(line.to_string());
+            }
+            Explained::Urc(label) => {
+                self.sets.urcs.insert(label.to_string());
+            }
+            Explained::Response(_) => {}
+            Explained::No(reason) => self.unexplained.push(Unexplained {
+                line: line.to_string(),
+                after_command: self.link.last_command.clone(),
+                case: case.to_string(),
+                reason: reason.clone(),
+            }),
+        }
+        e
+    }
+
+    fn time_limit(&self, case: &Case) -> Duration {
+        if case.time_limit_ms == 0 {
+            self.options.default_time_limit
+        } else {
+            Duration::from_millis(case.time_limit_ms)
+        }
+    }
+
+    /// Sends the case's line and judges the answer.
+    fn exchange(&mut self, case: &'static Case, line: &str) -> (Verdict, String) {
+        let limit = self.time_limit(case);
+        // Transport latency and scheduling: a small, proportional allowance.
+        let allowed = limit + limit / 5 + Duration::from_millis(500);
+        let prompt = case.data_phase.is_some_and(|d| d.greater_prompt);
+        self.sets.commands.insert(case.command.to_string());
+        self.sets.forms.insert(case.form.to_string());
+        if let (Some(p), false) = (case.param, case.kind.expects_refusal()) {
+            if let Some(v) = param_value(case) {
+                self.sets.values.insert(format!("{} {p}={v}", case.command));
+            }
+        }
+        self.link.send_line(line, case.connect_data, prompt);
+        let mut answer = self.link.answer(Instant::now() + allowed);
+        let mut problems = Vec::new();
+        self.judge_lines(case, &answer, &mut problems);
+
+        let verdict = if let Some(refusal) = case.refusal {
+            self.judge_refusal(case, refusal, &answer)
+        } else {
+            let v = self.judge_acceptance(case, &mut answer, allowed);
+            match (v, problems.is_empty()) {
+                (Verdict::Pass, false) => Verdict::Fail {
+                    reason: problems.join("; "),
+                },
+                (v, _) => v,
+            }
+        };
+        self.last_lines = answer.lines.clone();
+        if answer.result.is_none() && !answer.prompt {
+            // The module hung, garbled or rebooted: get it back.
+            self.link.resync(4);
+        }
+        (verdict, answer.summary())
+    }
+
+    fn judge_lines(&mut self, case: &Case, answer: &Answer, problems: &mut Vec<String>) {
+        for l in answer.lines.iter().chain(&answer.urcs) {
+            if let Explained::No(reason) = self.check_line(l, case.command, case.id) {
+                problems.push(format!("`{l}`: {reason}"));
+            }
+        }
+        if let Some(r) = &answer.result {
+            self.sets.results.insert(r.clone());
+        }
+    }
+
+    fn judge_refusal(&mut self, case: &Case, refusal: Refusal, answer: &Answer) -> Verdict {
+        let what = format!(
+            "{} ({}{})",
+            case.line,
+            case.kind.name(),
+            case.param.map(|p| format!(" of <{p}>")).unwrap_or_default()
+        );
+        let expected = match refusal {
+            Refusal::Error => "ERROR".to_string(),
+            Refusal::Cme(code) => format!("+CME ERROR: {code}"),
+        };
+        if answer.prompt {
+            // Accepted into a data phase: cancel it.
+            self.link.send_raw(&[0x1B]);
+            let _ = self.link.answer(Instant::now() + Duration::from_secs(3));
+            return Verdict::Fail {
+                reason: format!("{what}: expected {expected}, got the `>` prompt"),
+            };
+        }
+        match answer.result.as_deref() {
+            Some(r) if r == expected => Verdict::Pass,
+            Some(r) if refusal == Refusal::Error && r.starts_with("+CME ERROR") => Verdict::Fail {
+                reason: format!("{what}: expected ERROR, got {r}"),
+            },
+            Some(r) => {
+                if r.starts_with("CONNECT") {
+                    self.leave_transparent_if(case, r);
+                }
+                Verdict::Fail {
+                    reason: format!("{what}: must be refused with {expected}, got {r}"),
+                }
+            }
+            None => Verdict::Fail {
+                reason: format!("{what}: no final result (expected {expected})"),
+            },
+        }
+    }
+
+    fn leave_transparent_if(&mut self, case: &Case, result: &str) {
+        if case.connect_data == ConnectData::Transparent && result == "CONNECT" {
+            std::thread::sleep(self.options.guard_time + Duration::from_millis(100));
+            self.link.send_raw(b"+++");
+            std::thread::sleep(self.options.guard_time + Duration::from_millis(100));
+            self.link.leave_transparent();
+            let _ = self.link.answer(Instant::now() + Duration::from_secs(3));
+        }
+    }
+
+    fn judge_acceptance(&mut self, case: &Case, answer: &mut Answer, allowed: Duration) -> Verdict {
+        let refused = |r: &str| r == "ERROR" || r.starts_with("+CME ERROR");
+        // A data phase: send the payload, then the real result follows.
+        let connect_prompt = case.data_phase.is_some_and(|d| !d.greater_prompt)
+            && answer.result.as_deref() == Some("CONNECT");
+        if let Some(dp) = case.data_phase {
+            if answer.prompt || connect_prompt {
+                let mut payload = match dp.length {
+                    Some(n) => vec![b'a'; n],
+                    None => b"conformance".to_vec(),
+                };
+                if dp.length.is_none() && dp.ctrl_z {
+                    payload.push(0x1A);
+                }
+                self.link.send_raw(&payload);
+                let after = self.link.answer(Instant::now() + allowed);
+                for l in after.lines.iter().chain(&after.urcs) {
+                    if let Explained::No(reason) = self.check_line(l, case.command, case.id) {
+                        return Verdict::Fail {
+                            reason: format!("`{l}` after the payload: {reason}"),
+                        };
+                    }
+                }
+                answer.lines.extend(after.lines);
+                answer.urcs.extend(after.urcs);
+                answer.result = after.result;
+                answer.prompt = false;
+            }
+        }
+        let Some(result) = answer.result.clone() else {
+            return Verdict::Fail {
+                reason: format!(
+                    "{}: no final result within {} ms (catalogue limit {})",
+                    case.line,
+                    allowed.as_millis(),
+                    limit_text(case)
+                ),
+            };
+        };
+        if refused(&result) {
+            return Verdict::Fail {
+                reason: format!(
+                    "{}: a valid line ({}{}) was refused with {result}",
+                    case.line,
+                    case.kind.name(),
+                    case.param.map(|p| format!(" of <{p}>")).unwrap_or_default()
+                ),
+            };
+        }
+        if case.time_limit_ms > 0 && answer.elapsed > allowed {
+            return Verdict::Fail {
+                reason: format!(
+                    "{}: answered after {} ms; the catalogue allows {}",
+                    case.line,
+                    answer.elapsed.as_millis(),
+                    limit_text(case)
+                ),
+            };
+        }
+        self.leave_transparent_if(case, &result);
+        if let (Some(label), "OK") = (case.completion, result.as_str()) {
+            let already = answer.urcs.iter().any(|u| u.starts_with(label));
+            if !already {
+                let mut others = Vec::new();
+                let got = self
+                    .link
+                    .wait_urc(label, Instant::now() + allowed, &mut others);
+                for o in others {
+                    self.check_line(&o, case.command, case.id);
+                }
+                match got {
+                    Some(line) => {
+                        if let Explained::No(reason) = self.check_line(&line, case.command, case.id)
+                        {
+                            return Verdict::Fail {
+                                reason: format!("completion `{line}`: {reason}"),
+                            };
+                        }
+                    }
+                    None => {
+                        return Verdict::Fail {
+                            reason: format!(
+                                "{}: no {label} URC (its deferred completion) within {} ms",
+                                case.line,
+                                allowed.as_millis()
+                            ),
+                        }
+                    }
+                }
+            }
+        }
+        Verdict::Pass
+    }
+}
+
+fn limit_text(case: &Case) -> String {
+    if case.time_limit_ms == 0 {
+        "none given".into()
+    } else {
+        format!("{} ms", case.time_limit_ms)
+    }
+}
+
+/// `line` with its argument number `field` (0-based) replaced by `value`.
+fn replace_field(line: &str, field: usize, value: &str) -> String {
+    let Some(eq) = line.find('=') else {
+        return line.to_string();
+    };
+    let (head, args) = line.split_at(eq + 1);
+    let mut fields: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    for c in args.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                cur.push(c);
+            }
+            ',' if !quoted => fields.push(std::mem::take(&mut cur)),
+            _ => cur.push(c),
+        }
+    }
+    fields.push(cur);
+    if let Some(f) = fields.get_mut(field) {
+        *f = value.to_string();
+    }
+    format!("{head}{}", fields.join(","))
+}
+
+/// The catalogue name of the command on a line (`AT+QICFG="x",1` → `AT+QICFG`).
+pub fn command_name(line: &str) -> String {
+    let end = line.find(['=', '?']).unwrap_or(line.len());
+    line[..end].to_ascii_uppercase()
+}
+
+/// The value a case gives its parameter, as it appears on the line (for
+/// coverage): taken from the case id's last part when it names a value.
+fn param_value(case: &Case) -> Option<String> {
+    let last = case.id.rsplit('.').next()?;
+    Some(
+        last.strip_prefix("value_")
+            .map(str::to_string)
+            .unwrap_or_else(|| last.to_string()),
+    )
+}

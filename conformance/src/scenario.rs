@@ -1,0 +1,326 @@
+//! Runs the manual's examples (`spec/scenarios.yaml`) step by step.
+//!
+//! Placeholders (`${name}`) take the environment's value when it has one
+//! (e.g. the certificate files of the simulator's CA), else the manual's.
+//! A placeholder that no `send` step uses is a value the module chooses
+//! (a local port): in expectations it matches any text. A placeholder whose
+//! manual value is a description (`<Received data>`, `......`) matches any
+//! text too, and as a payload becomes a short test text.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use crate::case::{ConnectData, DataEnd, Scenario, Step};
+use crate::env::Env;
+use crate::link::{Link, Received};
+use crate::outcome::{CaseResult, Verdict};
+
+/// How long an expectation waits (the manual's examples include network
+/// round trips; the longest documented limit of these steps is 150 s, but
+/// a module that does not answer an example within this is broken).
+const STEP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The catalogue's reason why a scenario cannot run from the UART alone.
+pub fn skip_reason(s: &Scenario) -> Option<String> {
+    match s.steps.first() {
+        None => Some("the example has only prose and figures (a phone app), no UART steps".into()),
+        Some(Step::Send(_)) => None,
+        Some(_) => Some(
+            "the example starts with an action outside the module (a phone writing over BLE)"
+                .into(),
+        ),
+    }
+}
+
+/// A piece of an expected text: literal, or any text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Piece {
+    Lit(String),
+    Any,
+}
+
+struct Values {
+    values: BTreeMap<String, String>,
+    /// Placeholders that match anything.
+    wild: Vec<String>,
+}
+
+fn is_description(v: &str) -> bool {
+    (v.starts_with('<') && v.ends_with('>')) || v.chars().all(|c| c == '.')
+}
+
+impl Values {
+    fn new(s: &Scenario, env: &Env) -> Values {
+        let mut values = BTreeMap::new();
+        let mut wild = Vec::new();
+        let sent: String = s
+            .steps
+            .iter()
+            .filter_map(|st| match st {
+                Step::Send(t) | Step::SendData(t, _) => Some(*t),
+                _ => None,
+            })
+            .collect();
+        for (k, v) in s.placeholders {
+            let own = env.placeholders.get(*k).cloned();
+            let used_in_send = sent.contains(&format!("${{{k}}}"));
+            match own {
+                Some(v) => {
+                    values.insert(k.to_string(), v);
+                }
+                None if is_description(v) || !used_in_send => {
+                    wild.push(k.to_string());
+                    values.insert(k.to_string(), format!("conformance {k}"));
+                }
+                None => {
+                    values.insert(k.to_string(), v.to_string());
+                }
+            }
+        }
+        Values { values, wild }
+    }
+
+    fn fill(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for (k, v) in &self.values {
+            out = out.replace(&format!("${{{k}}}"), v);
+        }
+        out
+    }
+
+    fn pattern(&self, text: &str) -> Vec<Piece> {
+        let mut pieces = Vec::new();
+        let mut rest = text;
+        while let Some(start) = rest.find("${") {
+            let Some(len) = rest[start..].find('}') else {
+                break;
+            };
+            let name = &rest[start + 2..start + len];
+            pieces.push(Piece::Lit(rest[..start].to_string()));
+            if self.wild.iter().any(|w| w == name) {
+                pieces.push(Piece::Any);
+            } else {
+                pieces.push(Piece::Lit(
+                    self.values.get(name).cloned().unwrap_or_default(),
+                ));
+            }
+            rest = &rest[start + len + 1..];
+        }
+        pieces.push(Piece::Lit(rest.to_string()));
+        pieces
+    }
+}
+
+/// Whether `text` matches `pattern` (`Any` matches any run of characters).
+fn matches(pattern: &[Piece], text: &str) -> bool {
+    match pattern.split_first() {
+        None => text.is_empty(),
+        Some((Piece::Lit(l), rest)) => text
+            .strip_prefix(l.as_str())
+            .is_some_and(|t| matches(rest, t)),
+        Some((Piece::Any, rest)) => (0..=text.len())
+            .filter(|i| text.is_char_boundary(*i))
+            .any(|i| matches(rest, &text[i..])),
+    }
+}
+
+/// Whether `data` contains what `pattern` describes (its literal parts, in order).
+fn data_matches(pattern: &[Piece], data: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(data);
+    let mut at = 0;
+    for p in pattern {
+        if let Piece::Lit(l) = p {
+            match text[at..].find(l.as_str()) {
+                Some(i) => at += i + l.len(),
+                None => return false,
+            }
+        }
+    }
+    !data.is_empty()
+}
+
+/// Runs one scenario on `link`.
+pub fn run(s: &'static Scenario, link: &mut Link, env: &Env, guard: Duration) -> CaseResult {
+    let started = Instant::now();
+    link.take_transcript();
+    let verdict = match skip_reason(s) {
+        Some(reason) => Verdict::Skip { reason },
+        None => match steps(s, link, env, guard) {
+            Ok(()) => Verdict::Pass,
+            Err(reason) => Verdict::Fail { reason },
+        },
+    };
+    let exchanged = link.take_transcript();
+    let failed = verdict.is_fail();
+    if failed {
+        link.resync(4);
+    }
+    CaseResult {
+        id: format!("scenario.{}", s.name),
+        command: String::new(),
+        group: "scenarios".into(),
+        form: String::new(),
+        param: None,
+        kind: "scenario".into(),
+        entry: format!("spec/scenarios.yaml {} ({})", s.name, s.title),
+        verdict,
+        answer: String::new(),
+        exchanged: if failed { exchanged } else { Vec::new() },
+        duration_ms: started.elapsed().as_millis() as u64,
+    }
+}
+
+fn steps(s: &Scenario, link: &mut Link, env: &Env, guard: Duration) -> Result<(), String> {
+    let values = Values::new(s, env);
+    let mut data_seen: Vec<u8> = Vec::new();
+    let mut transparent = false;
+    for (n, step) in s.steps.iter().enumerate() {
+        let at = |what: String| format!("step {} ({what})", n + 1);
+        match step {
+            Step::Send(t) => {
+                let line = values.fill(t);
+                if line == "+++" {
+                    std::thread::sleep(guard + Duration::from_millis(100));
+                    link.send_raw(b"+++");
+                    std::thread::sleep(guard + Duration::from_millis(100));
+                    link.leave_transparent();
+                    transparent = false;
+                } else {
+                    let next_is_prompt = matches!(s.steps.get(n + 1), Some(Step::ExpectPrompt(_)));
+                    let connect = connect_kind(s, n);
+                    link.send_line(&line, connect, next_is_prompt);
+                    transparent = connect == ConnectData::Transparent;
+                }
+                data_seen.clear();
+            }
+            Step::SendData(t, end) => {
+                let mut bytes = values.fill(t).into_bytes();
+                match end {
+                    DataEnd::CtrlZ => bytes.push(0x1A),
+                    DataEnd::Esc => bytes.push(0x1B),
+                    DataEnd::None => {}
+                }
+                link.send_raw(&bytes);
+            }
+            Step::Expect(t) | Step::ExpectUrc(t) => {
+                let pattern = values.pattern(t);
+                let urc = matches!(step, Step::ExpectUrc(_));
+                let deadline = Instant::now() + STEP_TIMEOUT;
+                let mut seen = Vec::new();
+                loop {
+                    match link.next(deadline) {
+                        Some(Received::Line(l)) => {
+                            if matches(&pattern, &l) {
+                                break;
+                            }
+                            // Another final result ends the command: no
+                            // point waiting for the expected line.
+                            if !urc && fcm242d::engine::Final::parse(&l).is_some() {
+                                return Err(at(format!(
+                                    "expected `{}`, got `{l}`",
+                                    values.fill(t)
+                                )));
+                            }
+                            // A response line must come in order; URCs and
+                            // other lines may come between (late URCs).
+                            if !urc && !crate::link::is_urc(&l) && seen.len() > 20 {
+                                return Err(at(format!("expected `{t}`, got `{l}`")));
+                            }
+                            seen.push(l);
+                        }
+                        Some(Received::Data(d)) | Some(Received::Raw(d)) => data_seen.extend(d),
+                        Some(_) => {}
+                        None => {
+                            return Err(at(format!(
+                                "expected `{}`, got {}",
+                                values.fill(t),
+                                if seen.is_empty() {
+                                    "nothing".to_string()
+                                } else {
+                                    seen.iter()
+                                        .map(|l| format!("`{l}`"))
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                }
+                            )))
+                        }
+                    }
+                }
+                if transparent && values.fill(t) == "CONNECT" {
+                    // The framer switched to transparent bytes at `CONNECT`.
+                }
+            }
+            Step::ExpectPrompt(_) => {
+                let deadline = Instant::now() + STEP_TIMEOUT;
+                loop {
+                    match link.next(deadline) {
+                        Some(Received::Prompt) => break,
+                        Some(_) => {}
+                        None => return Err(at("expected the `>` prompt".into())),
+                    }
+                }
+            }
+            Step::ExpectData(t) => {
+                let pattern = values.pattern(t);
+                let deadline = Instant::now() + STEP_TIMEOUT;
+                while !data_matches(&pattern, &data_seen) {
+                    match link.next(deadline) {
+                        Some(Received::Data(d)) | Some(Received::Raw(d)) => data_seen.extend(d),
+                        Some(_) => {}
+                        None => {
+                            return Err(at(format!(
+                                "expected data `{}`, got `{}`",
+                                values.fill(t),
+                                crate::link::escape(&data_seen)
+                            )))
+                        }
+                    }
+                }
+                data_seen.clear();
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What a `CONNECT` after the step-`n` command means: transparent mode when
+/// the example then sends or expects raw data, a data block when it expects
+/// data, else nothing special.
+fn connect_kind(s: &Scenario, n: usize) -> ConnectData {
+    let Some(Step::Send(line)) = s.steps.get(n) else {
+        return ConnectData::None;
+    };
+    let upper = line.to_ascii_uppercase();
+    let rest: Vec<&Step> = s.steps[n + 1..]
+        .iter()
+        .take_while(|st| !matches!(st, Step::Send(l) if *l != "+++"))
+        .collect();
+    let expects_connect = rest
+        .iter()
+        .any(|st| matches!(st, Step::Expect(t) if t.starts_with("CONNECT")));
+    if !expects_connect {
+        return ConnectData::None;
+    }
+    // What the catalogue says follows this command's `CONNECT`.
+    let name = crate::runner::command_name(&upper);
+    let catalogue = crate::generated::cases::CASES
+        .iter()
+        .filter(|c| c.command == name)
+        .map(|c| c.connect_data)
+        .find(|d| *d != ConnectData::None);
+    if let Some(d @ (ConnectData::Length | ConnectData::UntilOk)) = catalogue {
+        return d;
+    }
+    let raw_follows = rest
+        .iter()
+        .any(|st| matches!(st, Step::ExpectData(_)) || matches!(st, Step::Send(l) if *l == "+++"))
+        || rest.iter().any(|st| matches!(st, Step::SendData(..)))
+            && !rest
+                .iter()
+                .any(|st| matches!(st, Step::Expect(t) if t.starts_with('+')));
+    if raw_follows {
+        ConnectData::Transparent
+    } else {
+        ConnectData::None
+    }
+}

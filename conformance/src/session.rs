@@ -1,0 +1,251 @@
+//! One whole run against one target: open it, read the firmware version,
+//! run the selected cases and scenarios, and gather the report. Also the
+//! differential comparison of two runs.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crate::case::{Case, ConnectData};
+use crate::generated::cases::{CASES, SCENARIOS};
+use crate::link::Link;
+use crate::outcome::{CaseResult, RunReport, Verdict};
+use crate::runner::{Options, Progress, Runner};
+use crate::scenario;
+use crate::target::Target;
+
+/// The guard time given to the built-in simulator (its default world uses
+/// the usual 1 s; a run does not need to wait that long around `+++`).
+const SIM_GUARD_MS: u64 = 100;
+
+/// The cases `options` selects, in catalogue order.
+pub fn selected(options: &Options) -> Vec<&'static Case> {
+    CASES.iter().filter(|c| options.selects(c)).collect()
+}
+
+/// Whether the scenarios are selected.
+fn scenarios_selected(options: &Options) -> bool {
+    (options.groups.is_empty() || options.groups.iter().any(|g| g == "scenarios"))
+        && options.commands.is_empty()
+}
+
+/// Opens `target` and runs everything `options` selects.
+pub fn run(
+    target: &Target,
+    options: &Options,
+    with_scenarios: bool,
+    progress: &mut dyn Progress,
+    guard_time_ms: Option<u64>,
+) -> Result<RunReport, String> {
+    let started = Instant::now();
+    let mut options = options.clone();
+    let transport = match target {
+        Target::Sim { .. } => {
+            let mut world = target.world()?;
+            world.guard_time_ms = guard_time_ms.unwrap_or(SIM_GUARD_MS);
+            options.guard_time = Duration::from_millis(world.guard_time_ms);
+            let (link, _module) = fcm242d_sim::serve::in_process(world);
+            Box::new(link) as Box<dyn fcm242d::transport::Transport>
+        }
+        _ => target.open()?,
+    };
+    let mut link = Link::new(transport);
+    if !link.resync(3) {
+        return Err(format!(
+            "{}: the module does not answer `AT` with `OK`",
+            target.name()
+        ));
+    }
+    let firmware = firmware(&mut link);
+    let cases = selected(&options);
+    let scenarios: Vec<_> = if with_scenarios && scenarios_selected(&options) {
+        SCENARIOS
+            .iter()
+            .filter(|s| {
+                options.names.is_empty()
+                    || options.names.iter().any(|n| s.name.contains(n.as_str()))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut runner = Runner::new(&mut link, &options);
+    let mut results = runner.run(&cases, progress);
+    let unexplained = std::mem::take(&mut runner.unexplained);
+    let exercised = runner.exercised.clone();
+    drop(runner);
+    let total = cases.len() + scenarios.len();
+    for (i, s) in scenarios.iter().enumerate() {
+        progress.start(cases.len() + i, total, s.name);
+        // Each example starts from a freshly booted module on the simulator
+        // (a real module keeps its state between examples).
+        let r = if target.is_sim() {
+            let mut world = target.world()?;
+            world.guard_time_ms = guard_time_ms.unwrap_or(SIM_GUARD_MS);
+            let (t, _module) = fcm242d_sim::serve::in_process(world);
+            let mut fresh = Link::new(Box::new(t));
+            scenario::run(s, &mut fresh, &options.env, options.guard_time)
+        } else {
+            scenario::run(s, &mut link, &options.env, options.guard_time)
+        };
+        progress.done(&r);
+        results.push(r);
+    }
+    progress.finish();
+    Ok(RunReport {
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        target: target.name(),
+        firmware,
+        started_unix: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+        duration_ms: started.elapsed().as_millis() as u64,
+        cases: results,
+        unexplained,
+        exercised,
+    })
+}
+
+/// The firmware version `AT+QVERSION` reports (empty when it does not).
+fn firmware(link: &mut Link) -> String {
+    link.send_line("AT+QVERSION", ConnectData::None, false);
+    let a = link.answer(Instant::now() + Duration::from_secs(5));
+    link.take_transcript();
+    a.lines
+        .iter()
+        .find_map(|l| l.strip_prefix("+QVERSION:"))
+        .map(|v| v.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// A case whose answers differ between two targets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Difference {
+    /// The case.
+    pub id: String,
+    /// The first target's verdict and answer.
+    pub first: String,
+    /// The second target's.
+    pub second: String,
+}
+
+/// Where two runs of the same cases disagree: a different verdict, or a
+/// different answer (information lines and final result; URCs are compared
+/// by meaning, so their timing and order do not count).
+pub fn compare(a: &RunReport, b: &RunReport) -> Vec<Difference> {
+    let second: BTreeMap<&str, &CaseResult> = b.cases.iter().map(|c| (c.id.as_str(), c)).collect();
+    let mut out = Vec::new();
+    for x in &a.cases {
+        let Some(y) = second.get(x.id.as_str()) else {
+            continue;
+        };
+        let skipped = |c: &CaseResult| matches!(c.verdict, Verdict::Skip { .. });
+        if skipped(x) && skipped(y) {
+            continue;
+        }
+        if x.verdict.name() != y.verdict.name() || normalise(&x.answer) != normalise(&y.answer) {
+            out.push(Difference {
+                id: x.id.clone(),
+                first: format!("{}: {}", x.verdict.name(), x.answer),
+                second: format!("{}: {}", y.verdict.name(), y.answer),
+            });
+        }
+    }
+    out
+}
+
+/// An answer with the values that naturally vary between modules (numbers
+/// inside information lines such as local ports) kept: only the order-free
+/// form is compared, so two answers with the same lines in another order
+/// are equal.
+fn normalise(answer: &str) -> Vec<String> {
+    let mut parts: Vec<String> = answer.split(" | ").map(str::to_string).collect();
+    let last = parts.pop();
+    parts.sort();
+    parts.extend(last);
+    parts
+}
+
+/// The differential report.
+pub fn render_differences(a: &RunReport, b: &RunReport, d: &[Difference]) -> String {
+    let mut s = format!(
+        "\nDifferential: {} (firmware {}) vs {} (firmware {}): {} case(s) differ\n",
+        a.target,
+        if a.firmware.is_empty() {
+            "?"
+        } else {
+            &a.firmware
+        },
+        b.target,
+        if b.firmware.is_empty() {
+            "?"
+        } else {
+            &b.firmware
+        },
+        d.len()
+    );
+    for x in d {
+        s.push_str(&format!(
+            "  {}\n    {}: {}\n    {}: {}\n",
+            x.id, a.target, x.first, b.target, x.second
+        ));
+    }
+    s
+}
+
+/// Live progress on a terminal: a bar, the current case, the counts.
+pub struct Live {
+    on: bool,
+    counts: (usize, usize, usize),
+    last_draw: Option<Instant>,
+}
+
+impl Live {
+    /// Progress drawn on standard error when `on`.
+    pub fn new(on: bool) -> Live {
+        Live {
+            on,
+            counts: (0, 0, 0),
+            last_draw: None,
+        }
+    }
+}
+
+impl Progress for Live {
+    fn start(&mut self, index: usize, total: usize, id: &str) {
+        if !self.on {
+            return;
+        }
+        // Redraw at most 20 times a second.
+        if self
+            .last_draw
+            .is_some_and(|t| t.elapsed() < Duration::from_millis(50))
+        {
+            return;
+        }
+        self.last_draw = Some(Instant::now());
+        let width = 24;
+        let filled = (index * width).checked_div(total).unwrap_or(0);
+        let bar: String = "#".repeat(filled) + &"-".repeat(width - filled);
+        let (p, f, s) = self.counts;
+        let mut id = id.to_string();
+        id.truncate(40);
+        eprint!("\r[{bar}] {index:>5}/{total} pass {p} fail {f} skip {s}  {id:<40}");
+        let _ = std::io::stderr().flush();
+    }
+
+    fn done(&mut self, r: &CaseResult) {
+        match r.verdict {
+            Verdict::Pass => self.counts.0 += 1,
+            Verdict::Fail { .. } => self.counts.1 += 1,
+            Verdict::Skip { .. } => self.counts.2 += 1,
+        }
+    }
+
+    fn finish(&mut self) {
+        if self.on {
+            eprintln!("\r{:<110}", "");
+        }
+    }
+}
