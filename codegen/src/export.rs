@@ -186,6 +186,8 @@ pub struct ExportParam {
     pub table: Option<String>,
     /// Values from the manual's examples.
     pub examples: Vec<Scalar>,
+    /// A valid value for tests when the manual gives no example.
+    pub sample: Option<Scalar>,
     /// Defined but used nowhere (see its errata).
     pub unused: bool,
     /// Sub-command keys whose forms take it.
@@ -372,6 +374,7 @@ fn export_param(
         prefix: p.prefix,
         table: p.table.as_ref().map(name_of),
         examples: p.examples.clone(),
+        sample: p.sample.clone(),
         unused: p.unused,
         subcommands,
         errata: p.errata.clone(),

@@ -783,6 +783,11 @@ pub struct Param {
     /// Values seen in the manual's examples.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub examples: Vec<Scalar>,
+    /// A valid value for the conformance suite where the manual gives no
+    /// example and the range alone does not make a sensible one (a subnet
+    /// mask, a gateway in the subnet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample: Option<Scalar>,
     /// Defined by the manual but used in no template (must cite an erratum).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub unused: bool,

@@ -93,6 +93,7 @@ mod tests {
             secret: false,
             table: None,
             examples: vec![],
+            sample: None,
             unused: false,
             errata: vec![],
         }

@@ -1139,6 +1139,9 @@ impl Validator<'_, '_> {
         for (i, e) in p.examples.iter().enumerate() {
             self.check_value_fits(fi, &path.key("examples").index(i), p, e);
         }
+        if let Some(s) = &p.sample {
+            self.check_value_fits(fi, &path.key("sample"), p, s);
+        }
     }
 
     /// A default, example or condition value must be a possible value of the parameter.

@@ -121,6 +121,9 @@ struct RunArgs {
     /// No live progress (the default when standard error is not a terminal).
     #[arg(long)]
     quiet: bool,
+    /// One line per case on standard error, with its verdict and time.
+    #[arg(long, short)]
+    verbose: bool,
     /// The module's guard time around `+++`, in ms (the simulator's is set to 100).
     #[arg(long)]
     guard_time_ms: Option<u64>,
@@ -184,11 +187,13 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
     let options = options(&args)?;
     let live = !args.quiet && std::io::stderr().is_terminal();
     let run_scenarios = !args.no_scenarios;
+    let mut progress = Live::new(live && !args.verbose);
+    progress.verbose = args.verbose;
     let report = session::run(
         &target,
         &options,
         run_scenarios,
-        &mut Live::new(live),
+        &mut progress,
         args.guard_time_ms,
     )?;
     print!("{}", report::summary::render(&report));

@@ -265,7 +265,9 @@ impl<'a> Runner<'a> {
                             ),
                         );
                     }
-                    if let Some(field) = pre.field {
+                    // The id the module chose goes on the line, unless the
+                    // case is about that argument (a refusal of "x").
+                    if let (Some(field), false) = (pre.field, case.param == pre.param) {
                         line = replace_field(&line, field, &id);
                     }
                     let (_, down) =
@@ -298,6 +300,14 @@ impl<'a> Runner<'a> {
                 false => down,
             };
             teardown.splice(0..0, down);
+        }
+        // A configuration variant is put back to the baseline's value, so
+        // that later cases see the module as the baseline leaves it.
+        if let (Some(b), None, Safety::Safe) = (case.baseline, case.refusal, case.safety) {
+            if let Some(base) = crate::generated::cases::CASES.iter().find(|c| c.id == b) {
+                self.link.send_line(base.line, ConnectData::None, false);
+                let _ = self.link.answer(Instant::now() + Duration::from_secs(5));
+            }
         }
         if !teardown.is_empty() {
             setup::undo(self.link, &teardown);

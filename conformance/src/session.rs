@@ -57,6 +57,9 @@ pub fn run(
         ));
     }
     let firmware = firmware(&mut link);
+    // The module works on a network, as in a test bench: join the
+    // environment's access point first (a failure shows in the cases).
+    join_network(&mut link, &options.env);
     let cases = selected(&options);
     let scenarios: Vec<_> = if with_scenarios && scenarios_selected(&options) {
         SCENARIOS
@@ -84,6 +87,8 @@ pub fn run(
             world.guard_time_ms = guard_time_ms.unwrap_or(SIM_GUARD_MS);
             let (t, _module) = fcm242d_sim::serve::in_process(world);
             let mut fresh = Link::new(Box::new(t));
+            join_network(&mut fresh, &options.env);
+            fresh.take_transcript();
             scenario::run(s, &mut fresh, &options.env, options.guard_time)
         } else {
             scenario::run(s, &mut link, &options.env, options.guard_time)
@@ -105,6 +110,15 @@ pub fn run(
         unexplained,
         exercised,
     })
+}
+
+/// Joins the environment's access point (best effort).
+fn join_network(link: &mut Link, env: &crate::env::Env) {
+    if let Some((up, _)) = crate::setup::recipe("wifi_sta_connected", None, env) {
+        let _ = crate::setup::run(link, &up);
+    }
+    link.drain(Duration::from_millis(100), Duration::from_secs(1));
+    link.take_transcript();
 }
 
 /// The firmware version `AT+QVERSION` reports (empty when it does not).
@@ -197,6 +211,8 @@ pub fn render_differences(a: &RunReport, b: &RunReport, d: &[Difference]) -> Str
 /// Live progress on a terminal: a bar, the current case, the counts.
 pub struct Live {
     on: bool,
+    /// Print one line per case (for logs).
+    pub verbose: bool,
     counts: (usize, usize, usize),
     last_draw: Option<Instant>,
 }
@@ -206,6 +222,7 @@ impl Live {
     pub fn new(on: bool) -> Live {
         Live {
             on,
+            verbose: false,
             counts: (0, 0, 0),
             last_draw: None,
         }
@@ -236,6 +253,18 @@ impl Progress for Live {
     }
 
     fn done(&mut self, r: &CaseResult) {
+        if self.verbose {
+            eprintln!(
+                "{:<5} {:>6} ms  {}  {}",
+                r.verdict.name(),
+                r.duration_ms,
+                r.id,
+                match &r.verdict {
+                    Verdict::Fail { reason } | Verdict::Skip { reason } => reason.as_str(),
+                    Verdict::Pass => "",
+                }
+            );
+        }
         match r.verdict {
             Verdict::Pass => self.counts.0 += 1,
             Verdict::Fail { .. } => self.counts.1 += 1,

@@ -42,25 +42,28 @@ fn step_urc(line: String, urc: &'static str) -> Step {
 /// has no recipe.
 pub fn recipe(state: &str, value: Option<&str>, env: &Env) -> Option<(Vec<Step>, Vec<Step>)> {
     let id = value.unwrap_or("0");
+    // DHCP on first: a case may have left a static configuration.
     let wifi = || {
         step_urc(
             format!("AT+QSTAAPINFO=\"{}\",\"{}\"", env.wifi_ssid, env.wifi_key),
             "+QSTASTAT",
         )
     };
+    let dhcp = || step("AT+QSTADHCP=1".into());
     let (tcp_host, tcp_port) = Env::split(&env.tcp_echo);
     let (tls_host, tls_port) = Env::split(&env.tls_echo);
     let (mqtt_host, mqtt_port) = Env::split(&env.mqtt_broker);
     let peripheral = || step("AT+QBLEINIT=2".into());
     let ble_off = || step("AT+QBLEINIT=0".into());
     Some(match state {
-        "wifi_sta_connected" => (vec![wifi()], vec![]),
+        "wifi_sta_connected" => (vec![dhcp(), wifi()], vec![]),
         "wifi_ap_up" => (
             vec![step("AT+QSOFTAP=\"conformance-ap\",\"12345678\"".into())],
             vec![],
         ),
         "socket_open" => (
             vec![
+                dhcp(),
                 wifi(),
                 step_urc(
                     format!("AT+QIOPEN={id},\"TCP\",\"{tcp_host}\",{tcp_port},0,0"),
@@ -71,6 +74,7 @@ pub fn recipe(state: &str, value: Option<&str>, env: &Env) -> Option<(Vec<Step>,
         ),
         "socket_listening" => (
             vec![
+                dhcp(),
                 wifi(),
                 step_urc(
                     format!("AT+QIOPEN={id},\"TCP LISTENER\",\"127.0.0.1\",0,40{id:0>2},0"),
@@ -81,6 +85,7 @@ pub fn recipe(state: &str, value: Option<&str>, env: &Env) -> Option<(Vec<Step>,
         ),
         "ssl_open" => (
             vec![
+                dhcp(),
                 wifi(),
                 step_urc(
                     format!("AT+QSSLOPEN=1,{id},\"{tls_host}\",{tls_port},0"),
@@ -91,6 +96,7 @@ pub fn recipe(state: &str, value: Option<&str>, env: &Env) -> Option<(Vec<Step>,
         ),
         "mqtt_opened" => (
             vec![
+                dhcp(),
                 wifi(),
                 step_urc(
                     format!("AT+QMTOPEN={id},\"{mqtt_host}\",{mqtt_port}"),
@@ -101,6 +107,7 @@ pub fn recipe(state: &str, value: Option<&str>, env: &Env) -> Option<(Vec<Step>,
         ),
         "mqtt_connected" => (
             vec![
+                dhcp(),
                 wifi(),
                 step_urc(
                     format!("AT+QMTOPEN={id},\"{mqtt_host}\",{mqtt_port}"),
@@ -119,6 +126,7 @@ pub fn recipe(state: &str, value: Option<&str>, env: &Env) -> Option<(Vec<Step>,
         ),
         "http_url_set" => (
             vec![
+                dhcp(),
                 wifi(),
                 step(format!("AT+QHTTPCFG=\"url\",\"{}\"", env.http_url)),
             ],
@@ -126,6 +134,7 @@ pub fn recipe(state: &str, value: Option<&str>, env: &Env) -> Option<(Vec<Step>,
         ),
         "http_response_ready" => (
             vec![
+                dhcp(),
                 wifi(),
                 step(format!("AT+QHTTPCFG=\"url\",\"{}\"", env.http_url)),
                 step_urc("AT+QHTTPGET=60".into(), "+QHTTPGET"),
@@ -194,16 +203,36 @@ pub fn run(link: &mut Link, steps: &[Step]) -> Result<Option<String>, String> {
         if let Some(urc) = s.then_urc {
             let mut others = Vec::new();
             // The URC may already be among the answer's URCs.
-            if !a.urcs.iter().any(|u| u.starts_with(urc))
-                && link
-                    .wait_urc(urc, Instant::now() + Duration::from_secs(20), &mut others)
-                    .is_none()
-            {
+            let got = match a.urcs.iter().find(|u| u.starts_with(urc)) {
+                Some(u) => Some(u.clone()),
+                None => link.wait_urc(urc, Instant::now() + Duration::from_secs(20), &mut others),
+            };
+            let Some(got) = got else {
                 return Err(format!("`{}` was not followed by {urc}", s.line));
+            };
+            if !completion_succeeded(&got) {
+                return Err(format!("`{}` ended with `{got}`", s.line));
             }
         }
     }
     Ok(obtained)
+}
+
+/// Whether a completion URC reports success: its result field (the second
+/// for `+QIOPEN: <id>,<err>`, `+QMTOPEN: <idx>,<result>`, `+QMTCONN:
+/// <idx>,<result>,…`; the first for `+QHTTPGET: <err>,…`) is 0. State
+/// reports (`+QSTASTAT`, `+QBLESTAT`) carry no result field.
+fn completion_succeeded(urc: &str) -> bool {
+    let Some((prefix, rest)) = urc.split_once(": ") else {
+        return true;
+    };
+    let fields: Vec<&str> = rest.split(',').map(str::trim).collect();
+    let result = match prefix {
+        "+QSTASTAT" | "+QBLESTAT" => return true,
+        "+QHTTPGET" | "+QHTTPPOST" | "+QHTTPPUT" => fields.first(),
+        _ => fields.get(1),
+    };
+    result.is_none_or(|r| *r == "0")
 }
 
 /// Runs tear-down steps, ignoring their results (best effort).

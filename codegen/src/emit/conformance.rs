@@ -436,6 +436,9 @@ fn baseline_value(p: &Param) -> String {
     if let Some(t) = p.examples.iter().find_map(|e| scalar_text(p, e)) {
         return t;
     }
+    if let Some(t) = p.sample.as_ref().and_then(|s| scalar_text(p, s)) {
+        return t;
+    }
     if let Some(t) = p.default.as_ref().and_then(|d| scalar_text(p, d)) {
         return t;
     }
@@ -459,8 +462,10 @@ fn baseline_value(p: &Param) -> String {
         ParamType::Url => "http://www.example.com".into(),
         _ => {
             let min = p.length.as_ref().map(|l| l.min as usize).unwrap_or(1);
-            let min = p.lengths.first().map(|n| *n as usize).unwrap_or(min);
-            text_of_len(p, min.max(1))
+            let min = p.lengths.first().map(|n| *n as usize).unwrap_or(min).max(1);
+            // A hex string is whole bytes: an even number of digits.
+            let min = if p.ty == ParamType::HexString { min + min % 2 } else { min };
+            text_of_len(p, min)
         }
     }
 }
@@ -493,10 +498,15 @@ fn accepted_values(p: &Param) -> Vec<(String, &'static str, String)> {
         }
     } else if let Some(l) = &p.length {
         if text_types(p.ty) {
+            // A hex string is whole bytes: an even number of digits.
+            let even = p.ty == ParamType::HexString;
             let lo = (l.min as usize).max(1);
+            let lo = if even { lo + lo % 2 } else { lo };
+            let hi = l.max as usize;
+            let hi = if even { hi - hi % 2 } else { hi };
             out.push(("shortest".into(), "Length", text_of_len(p, lo)));
-            if l.max as usize > lo {
-                out.push(("longest".into(), "Length", text_of_len(p, l.max as usize)));
+            if hi > lo {
+                out.push(("longest".into(), "Length", text_of_len(p, hi)));
             }
         }
     }
@@ -746,9 +756,12 @@ fn form_cases(cp: &CommandPlan, fp: &FormPlan, refusal: &str) -> Vec<CaseOut> {
                 values: &Rendered,
                 refused: bool|
      -> CaseOut {
+        // Test and read forms answer in any state.
+        let stateless = matches!(form.kind, FormKind::Test | FormKind::Read);
         let preconditions = c
             .preconditions
             .iter()
+            .filter(|_| !stateless)
             .filter_map(|pc| {
                 let state = serde_plain_state(pc.state?);
                 let value = pc.param.as_ref().and_then(|p| values.get(p).cloned());

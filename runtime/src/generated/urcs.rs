@@ -1832,6 +1832,8 @@ pub mod qhttpurc_recv {
         ///
         /// (unit: byte)
         pub length: i64,
+        /// The data block that follows the line after CR LF.
+        pub data: alloc::vec::Vec<u8>,
     }
     impl crate::command::Line for QhttpurcRecv {
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
@@ -1852,6 +1854,7 @@ pub mod qhttpurc_recv {
                     crate::value::parse_int(s)
                         .map_err(|e| crate::wire::DecodeError::value("length", e))?
                 },
+                data: alloc::vec::Vec::new(),
             })
         }
         fn render(&self) -> alloc::string::String {
@@ -4945,7 +4948,7 @@ impl Urc {
             Self::Qmtstat(_) => None,
             Self::QmtrecvMessage(_) => None,
             Self::QmtrecvStored(_) => None,
-            Self::QhttpurcRecv(_) => None,
+            Self::QhttpurcRecv(u) => usize::try_from(u.length).ok(),
             Self::QhttpurcClosed(_) => None,
             Self::Qhttpget(_) => None,
             Self::Qhttppost(_) => None,
@@ -5002,7 +5005,10 @@ impl Urc {
             Self::Qmtstat(_) => false,
             Self::QmtrecvMessage(_) => false,
             Self::QmtrecvStored(_) => false,
-            Self::QhttpurcRecv(_) => false,
+            Self::QhttpurcRecv(u) => {
+                u.data = data;
+                true
+            }
             Self::QhttpurcClosed(_) => false,
             Self::Qhttpget(_) => false,
             Self::Qhttppost(_) => false,
@@ -5047,7 +5053,7 @@ impl Urc {
             Self::Qmtstat(_) => None,
             Self::QmtrecvMessage(_) => None,
             Self::QmtrecvStored(_) => None,
-            Self::QhttpurcRecv(_) => None,
+            Self::QhttpurcRecv(u) => Some(&u.data),
             Self::QhttpurcClosed(_) => None,
             Self::Qhttpget(_) => None,
             Self::Qhttppost(_) => None,

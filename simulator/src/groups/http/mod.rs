@@ -605,7 +605,13 @@ impl Session {
         }
         for piece in self.pending.chunks(AUTO_PIECE) {
             let length = i64::try_from(piece.len()).unwrap_or(i64::MAX);
-            urc(out, &line(QhttpurcRecv { length }));
+            urc(
+                out,
+                &line(QhttpurcRecv {
+                    length,
+                    data: Vec::new(),
+                }),
+            );
             out.extend_from_slice(piece);
             out.extend_from_slice(b"\r\n");
         }
