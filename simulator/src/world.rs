@@ -51,6 +51,11 @@ pub enum Service {
         /// Sent once when a connection opens.
         #[serde(default)]
         greeting: Option<String>,
+        /// Whether the server answers only the first message of a
+        /// connection (the bytes of its first read) and then stays silent
+        /// until the peer closes; `false`: it echoes everything.
+        #[serde(default)]
+        once: bool,
     },
     /// A UDP server that echoes each datagram.
     UdpEcho,
@@ -62,6 +67,10 @@ pub enum Service {
         /// Whether the server asks for a client certificate.
         #[serde(default)]
         client_auth: bool,
+        /// Whether the server answers only the first message of a
+        /// connection (as [`Service::TcpEcho`]'s `once`).
+        #[serde(default)]
+        once: bool,
     },
     /// The embedded MQTT 3.1.1 broker.
     Mqtt,
@@ -80,6 +89,12 @@ pub enum Service {
         /// Whether the server asks for a client certificate.
         #[serde(default)]
         client_auth: bool,
+        /// Sent when a client stays silent for
+        /// [`crate::services::web::GREETING_AFTER`] after the handshake;
+        /// the connection is echoed after it. An HTTP client speaks first,
+        /// so it never sees the greeting. `None`: the server waits.
+        #[serde(default)]
+        greeting: Option<String>,
     },
     /// A real server elsewhere (`host:port`), e.g. an external broker.
     External {
@@ -117,6 +132,78 @@ fn tcp() -> Protocol {
     Protocol::Tcp
 }
 
+/// A phone near the module running a BLE app: the manual's nRF Connect
+/// examples (`ble_connect_nrf_connect`, `ble_send_data_to_module`,
+/// `ble_send_data_to_nrf_connect`). The user scans, picks the module by
+/// name in the results and taps CONNECT; once connected, the phone writes
+/// into the module's characteristics. See [`crate::groups::ble`] for how
+/// the module sees it.
+///
+/// The phone acts once per BLE initialisation of the module: it connects
+/// when the module has advertised under [`Phone::connects_to`] for
+/// [`Phone::connect_after_ms`] as a peripheral with a completed GATT server
+/// (advertising needs one), and then performs [`Phone::writes`]. After the
+/// link goes down (the module disconnects, `AT+QBLEINIT=0`) the phone does
+/// not come back by itself until the module is initialised again (a reboot
+/// or `AT+QBLEINIT=0` and a role).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Phone {
+    /// The device name the user picks in the scan results: the phone
+    /// connects to a module that advertises this name (its `AT+QBLENAME`,
+    /// or the local name in its `AT+QBLEADVDATA`). `None`: to the first
+    /// module it sees advertising.
+    pub connects_to: Option<String>,
+    /// How long (ms) the module has advertised before the phone connects
+    /// (the user scanning and tapping CONNECT).
+    pub connect_after_ms: u64,
+    /// The ATT MTU the phone settles on in its MTU exchange (the module
+    /// reports it with `+QBLEMTU`; 23..=512 for a peripheral, values
+    /// outside are clamped).
+    pub mtu: i64,
+    /// What the phone writes once connected, in order.
+    pub writes: Vec<PhoneWrite>,
+}
+
+impl Default for Phone {
+    /// The manual's phone: it connects to "QuecFGM842D" half a second
+    /// after the module starts advertising, and half a second later writes
+    /// the text "from phone" into characteristic FFF2
+    /// (`ble_send_data_to_module` prints `+QBLERECV: 0,"fff2",10` and
+    /// `from phone`).
+    fn default() -> Self {
+        Phone {
+            connects_to: Some("QuecFGM842D".into()),
+            connect_after_ms: 500,
+            // What phones commonly settle on with Data Length Extension.
+            mtu: 247,
+            writes: vec![PhoneWrite {
+                uuid: "FFF2".into(),
+                data: "from phone".into(),
+                after_ms: 500,
+            }],
+        }
+    }
+}
+
+/// One write of a [`Phone`] into a characteristic of the module's GATT
+/// server (as nRF Connect sends a value in "TEXT" format). A write the
+/// module's server cannot take (no such characteristic, one without Write
+/// or Write no response, more than `<MTU_value>`-3 bytes) fails on the
+/// phone and the module prints nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhoneWrite {
+    /// The characteristic's UUID (4 or 32 hex digits, any case).
+    pub uuid: String,
+    /// The text written.
+    pub data: String,
+    /// How long (ms) after the connection (for the first write) or after
+    /// the previous write the phone writes it.
+    #[serde(default)]
+    pub after_ms: u64,
+}
+
 /// Everything the simulator models outside the module.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -149,6 +236,10 @@ pub struct World {
     /// `--faults` and `--seed` override it. None by default.
     #[serde(default)]
     pub faults: Option<crate::faults::FaultSpec>,
+    /// The phone near the module (see [`Phone`]); by default the manual's
+    /// phone running nRF Connect, which connects to a module advertising
+    /// as "QuecFGM842D". `phone: null` in a world file removes it.
+    pub phone: Option<Phone>,
 }
 
 impl Default for World {
@@ -218,13 +309,27 @@ impl Default for World {
             endpoints: default_endpoints(),
             quirks: Vec::new(),
             faults: None,
+            phone: Some(Phone::default()),
         }
     }
 }
 
 /// The servers of the manual's examples, at the addresses the examples use
 /// (192.0.2.2 is the documentation network; `www.example.com` and
-/// `example.com` resolve to it).
+/// `example.com` resolve to it):
+/// - 8009 TCP: an echo that greets with "Test 1" (`tcp_transparent_mode`
+///   receives it); 8009 UDP: an echo.
+/// - 8010: a TLS echo that answers only the first message of a connection
+///   (`once`): `ssl_client_buffer_access` sends "Test data from SSL" twice
+///   and then reads 18 bytes and no more.
+/// - 8011: the HTTPS server of `https_post`/`https_put`, which echoes a
+///   connection that does not speak HTTP (`ssl_client_direct_push`,
+///   `ssl_client_transparent_send`) and greets one that stays silent with
+///   "Hello from 192.0.2.2" CR LF (`ssl_client_transparent_receive` opens
+///   it and receives data without sending any).
+/// - 8306 MQTT, 8307 MQTT over TLS with client certificates, 80 HTTP, 443
+///   HTTPS, 1883 MQTT, 8883 MQTT over TLS, 7 TCP and UDP echo.
+/// - 220.180.239.212:8009 TCP and UDP echo (the socket chapter's examples).
 fn default_endpoints() -> Vec<Endpoint> {
     let at = |port: u16, protocol: Protocol, service: Service| Endpoint {
         address: "192.0.2.2".into(),
@@ -239,6 +344,7 @@ fn default_endpoints() -> Vec<Endpoint> {
             Protocol::Tcp,
             Service::TcpEcho {
                 greeting: Some("Test 1".into()),
+                once: false,
             },
         ),
         at(8009, Protocol::Udp, Service::UdpEcho),
@@ -248,23 +354,48 @@ fn default_endpoints() -> Vec<Endpoint> {
             Service::TlsEcho {
                 greeting: None,
                 client_auth: false,
+                once: true,
             },
         ),
-        at(8011, Protocol::Tcp, Service::Https { client_auth: false }),
+        at(
+            8011,
+            Protocol::Tcp,
+            Service::Https {
+                client_auth: false,
+                greeting: Some("Hello from 192.0.2.2\r\n".into()),
+            },
+        ),
         at(8306, Protocol::Tcp, Service::Mqtt),
         at(8307, Protocol::Tcp, Service::MqttTls { client_auth: true }),
         at(80, Protocol::Tcp, Service::Http),
-        at(443, Protocol::Tcp, Service::Https { client_auth: false }),
+        at(
+            443,
+            Protocol::Tcp,
+            Service::Https {
+                client_auth: false,
+                greeting: None,
+            },
+        ),
         at(1883, Protocol::Tcp, Service::Mqtt),
         at(8883, Protocol::Tcp, Service::MqttTls { client_auth: false }),
-        at(7, Protocol::Tcp, Service::TcpEcho { greeting: None }),
+        at(
+            7,
+            Protocol::Tcp,
+            Service::TcpEcho {
+                greeting: None,
+                once: false,
+            },
+        ),
         at(7, Protocol::Udp, Service::UdpEcho),
         // The socket chapter's own examples use 220.180.239.212:8009.
         Endpoint {
             address: "220.180.239.212".into(),
             port: 8009,
             protocol: Protocol::Tcp,
-            service: Service::TcpEcho { greeting: None },
+            service: Service::TcpEcho {
+                greeting: None,
+                once: false,
+            },
         },
         Endpoint {
             address: "220.180.239.212".into(),
@@ -316,6 +447,17 @@ impl World {
                 "  host {} -> {}\n",
                 h.name,
                 h.addresses.join(", ")
+            ));
+        }
+        if let Some(p) = &self.phone {
+            s.push_str(&format!(
+                "  phone: connects to {} after {} ms, {} write(s)\n",
+                p.connects_to
+                    .as_deref()
+                    .map(|n| format!("\"{n}\""))
+                    .unwrap_or_else(|| "any advertising module".into()),
+                p.connect_after_ms,
+                p.writes.len()
             ));
         }
         for q in &self.quirks {

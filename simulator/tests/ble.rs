@@ -52,10 +52,20 @@ struct Wire {
 
 impl Wire {
     fn new() -> Wire {
+        Wire::in_world(World::default())
+    }
+
+    fn in_world(world: World) -> Wire {
         Wire {
-            m: Module::new(World::default()),
+            m: Module::new(world),
             now: Instant::now(),
         }
+    }
+
+    /// What the module prints `ms` later.
+    fn after(&mut self, ms: u64) -> Vec<String> {
+        self.now += Duration::from_millis(ms);
+        lines_of(&self.m.poll(self.now))
     }
 
     /// The lines the module writes for `cmd`, with what is due at once (as
@@ -672,6 +682,15 @@ fn the_uart_echo_is_exact_on_the_wire() {
     w.error(&format!("AT+QBLEGATTCRD=0,\"{UART_RX}\""));
 }
 
+/// The default world without its phone: nothing connects to the module's
+/// peripheral but the test's own calls of the group's hooks.
+fn no_phone() -> World {
+    World {
+        phone: None,
+        ..World::default()
+    }
+}
+
 /// Runs BLE commands on a state directly (for the peripheral side, whose
 /// central — a phone — acts through the group's hooks).
 fn run(state: &mut State, cmd: &str) -> Vec<String> {
@@ -691,7 +710,12 @@ fn phone_writes(state: &mut State, uuid: &str, data: &[u8]) -> Option<String> {
     if !central_writes(state, uuid, data) {
         return None;
     }
-    let out = fcm242d_sim::groups::ble::poll(state, &mut fcm242d_sim::net::Net::default());
+    let out = fcm242d_sim::groups::ble::poll(
+        state,
+        &mut fcm242d_sim::net::Net::default(),
+        &no_phone(),
+        Instant::now(),
+    );
     Some(String::from_utf8(out).unwrap())
 }
 
@@ -829,11 +853,12 @@ fn the_manuals_peripheral_example_runs() {
         .unwrap()
         .1
         .value;
-    let world = World::default();
+    let world = no_phone();
     let mut values = scenario.placeholders.clone();
     // The address is the world's (the manual's module had its own).
     values.insert("ble_addr".into(), world.ble_address.clone());
-    let mut w = Wire::new();
+    // (The default world's phone would connect: see the next test.)
+    let mut w = Wire::in_world(world);
     let mut pending: Vec<String> = Vec::new();
     let mut sent = 0;
     for step in &scenario.steps {
@@ -862,49 +887,200 @@ fn the_manuals_peripheral_example_runs() {
     assert!(w.later().is_empty());
 }
 
-#[test]
-fn the_manuals_data_examples_run_with_a_simulated_phone() {
-    // ble_send_data_to_module and ble_send_data_to_nrf_connect need a phone
-    // connected to the advertising module: the group's hooks stand in for it.
+/// The steps of the manual's example `name`, run on `w` in order: sends,
+/// expected lines (the URCs of the phone's actions among them, waited for
+/// on the virtual clock) and expected data.
+fn run_example(w: &mut Wire, name: &str, values: &std::collections::BTreeMap<String, String>) {
     let catalog = fcm242d_sim::catalog::catalog();
-    let mut s = State::default();
+    let scenario = &catalog
+        .scenarios()
+        .find(|(_, e)| e.value.name == name)
+        .unwrap()
+        .1
+        .value;
+    let mut pending: Vec<String> = Vec::new();
+    for step in &scenario.steps {
+        let expected = step
+            .expect
+            .as_ref()
+            .or(step.expect_urc.as_ref())
+            .or(step.expect_data.as_ref());
+        if let Some(send) = &step.send {
+            assert!(pending.is_empty(), "{name}: unmatched {pending:?}");
+            pending = w.send(&substitute(send, values));
+        } else if let Some(expected) = expected {
+            // What the phone does comes within a few seconds.
+            for _ in 0..50 {
+                if !pending.is_empty() {
+                    break;
+                }
+                pending = w.after(100);
+            }
+            assert!(!pending.is_empty(), "{name}: expected `{expected}`");
+            assert_eq!(pending.remove(0), substitute(expected, values), "{name}");
+        }
+    }
+    assert!(pending.is_empty(), "{name}: unmatched {pending:?}");
+}
+
+#[test]
+fn the_manuals_ble_examples_run_with_the_worlds_phone() {
+    // ble_peripheral_setup, then the phone of the default world connects
+    // (ble_connect_nrf_connect), writes "from phone" into FFF2
+    // (ble_send_data_to_module) and stays connected for the notification
+    // (ble_send_data_to_nrf_connect).
+    let world = World::default();
+    let mut values = std::collections::BTreeMap::new();
+    values.insert("ble_name".to_string(), "QuecFGM842D".to_string());
+    values.insert("ble_addr".to_string(), world.ble_address.clone());
+    let mut w = Wire::in_world(world);
+    run_example(&mut w, "ble_peripheral_setup", &values);
+    // Connected half a second after advertising started, and not before.
+    assert!(w.after(499).is_empty());
+    assert_eq!(w.after(1), ["+QBLESTAT: \"CONNECTED\"", "+QBLEMTU: 247"]);
+    assert_eq!(w.stat(), "+QBLESTAT: \"CONNECTED\"");
+    run_example(&mut w, "ble_send_data_to_module", &values);
+    run_example(&mut w, "ble_send_data_to_nrf_connect", &values);
+    assert_eq!(
+        w.m.state_mut().ble.last_notification,
+        Some(("fff2".to_string(), b"123456789".to_vec()))
+    );
+    // Nothing more from the phone.
+    assert!(w.after(10_000).is_empty());
+    assert_eq!(w.stat(), "+QBLESTAT: \"CONNECTED\"");
+}
+
+#[test]
+fn the_worlds_phone_writes_exactly_what_the_manual_prints() {
+    let mut w = Wire::new();
     for cmd in [
         "AT+QBLEINIT=2,1",
-        "AT+QBLEADVPARAM=150,150",
         "AT+QBLENAME=\"QuecFGM842D\"",
         "AT+QBLEGATTSSRV=\"FFF1\"",
         "AT+QBLEGATTSCHAR=\"FFF2\"",
         "AT+QBLEGATTSSRVDONE",
         "AT+QBLEADVSTART",
     ] {
-        assert_eq!(run(&mut s, cmd), ["OK"], "{cmd}");
+        w.ok(cmd);
     }
-    central_connects(&mut s, 247).unwrap();
-    for name in ["ble_send_data_to_module", "ble_send_data_to_nrf_connect"] {
-        let scenario = &catalog
-            .scenarios()
-            .find(|(_, e)| e.value.name == name)
-            .unwrap()
-            .1
-            .value;
-        let mut pending: Vec<String> = Vec::new();
-        for step in &scenario.steps {
-            if let Some(send) = &step.send {
-                assert!(pending.is_empty(), "{name}: {pending:?}");
-                pending = run(&mut s, send);
-            } else if let Some(expect) = &step.expect {
-                assert_eq!(pending.remove(0), *expect, "{name}");
-            } else if let Some(urc) = &step.expect_urc {
-                // The phone sends "from phone" to the characteristic FFF2.
-                let got = phone_writes(&mut s, "FFF2", b"from phone").unwrap();
-                pending = lines_of(got.as_bytes());
-                assert_eq!(pending.remove(0), *urc, "{name}");
-            } else if let Some(data) = &step.expect_data {
-                assert_eq!(pending.remove(0), *data, "{name}");
-            }
-        }
-        assert!(pending.is_empty(), "{name}: {pending:?}");
-    }
+    w.now += Duration::from_millis(500);
+    assert_eq!(
+        w.m.poll(w.now),
+        b"\r\n+QBLESTAT: \"CONNECTED\"\r\n\r\n+QBLEMTU: 247\r\n"
+    );
+    w.now += Duration::from_millis(500);
+    assert_eq!(
+        w.m.poll(w.now),
+        b"\r\n+QBLERECV: 0,\"fff2\",10\r\nfrom phone\r\n"
+    );
+}
+
+#[test]
+fn the_phone_connects_only_to_the_name_it_looks_for() {
+    // The module's own name: not what the user picks.
+    let mut w = Wire::new();
+    w.advertising("AT+QBLEINIT=2,1");
+    assert!(w.after(10_000).is_empty());
+    assert_eq!(w.stat(), "+QBLESTAT: \"ADVERTISING\"");
+    // Advertising data with the complete local name "QuecFGM842D" shows
+    // that name, whatever the device name.
+    let mut w = Wire::new();
+    w.ok("AT+QBLEINIT=2,1");
+    w.ok("AT+QBLEADVDATA=\"0201060C095175656346474D38343244\"");
+    w.advertising_set_up();
+    assert!(w.after(499).is_empty());
+    assert_eq!(w.after(1)[0], "+QBLESTAT: \"CONNECTED\"");
+    // Advertising data without a name shows none, even with the name set.
+    let mut w = Wire::new();
+    w.ok("AT+QBLEINIT=2,1");
+    w.ok("AT+QBLENAME=\"QuecFGM842D\"");
+    w.ok("AT+QBLEADVDATA=\"020106\"");
+    w.advertising_set_up();
+    assert!(w.after(10_000).is_empty());
+    // A module that stops advertising before the user taps CONNECT is
+    // not connected to; advertising again starts the wait again.
+    let mut w = Wire::new();
+    w.ok("AT+QBLEINIT=2,1");
+    w.ok("AT+QBLENAME=\"QuecFGM842D\"");
+    w.advertising_set_up();
+    assert!(w.after(300).is_empty());
+    w.ok("AT+QBLEADVSTOP");
+    assert!(w.after(1_000).is_empty());
+    w.ok("AT+QBLEADVSTART");
+    assert!(w.after(300).is_empty());
+    assert!(w.after(199).is_empty());
+    assert_eq!(w.after(1)[0], "+QBLESTAT: \"CONNECTED\"");
+}
+
+#[test]
+fn the_phone_connects_once_per_initialisation() {
+    let mut w = Wire::new();
+    w.ok("AT+QBLEINIT=2,1");
+    w.ok("AT+QBLENAME=\"QuecFGM842D\"");
+    w.advertising_set_up();
+    assert_eq!(w.after(500), ["+QBLESTAT: \"CONNECTED\"", "+QBLEMTU: 247"]);
+    // The module ends the link before the phone writes: the write is
+    // given up, and auto advertising does not bring the phone back.
+    assert_eq!(w.events("AT+QBLEDISCONN"), ["+QBLESTAT: \"DISCONNECTED\""]);
+    assert_eq!(w.stat(), "+QBLESTAT: \"ADVERTISING\"");
+    assert!(w.after(10_000).is_empty());
+    // A new initialisation: the user connects again.
+    w.ok("AT+QBLEINIT=0");
+    w.ok("AT+QBLEINIT=2,1");
+    w.advertising_set_up();
+    assert_eq!(w.after(500)[0], "+QBLESTAT: \"CONNECTED\"");
+    assert_eq!(w.after(500), ["+QBLERECV: 0,\"fff2\",10", "from phone"]);
+}
+
+#[test]
+fn a_world_file_sets_up_or_removes_the_phone() {
+    // Without a phone, an advertising module stays alone.
+    let world = World::from_yaml("phone: null").unwrap();
+    assert_eq!(world.phone, None);
+    let mut w = Wire::in_world(world);
+    w.ok("AT+QBLEINIT=2,1");
+    w.ok("AT+QBLENAME=\"QuecFGM842D\"");
+    w.advertising_set_up();
+    assert!(w.after(10_000).is_empty());
+    assert_eq!(w.stat(), "+QBLESTAT: \"ADVERTISING\"");
+    // A phone that connects to any module, with the ATT default MTU, and
+    // writes twice: into a characteristic the module does not have (the
+    // write fails on the phone, the module prints nothing), then into
+    // FFF3 (Write only).
+    let world = World::from_yaml(
+        "phone:\n  connects_to: null\n  connect_after_ms: 2000\n  mtu: 5\n  writes:\n    - {uuid: FFF9, data: lost, after_ms: 100}\n    - {uuid: fff3, data: hello, after_ms: 100}\n",
+    )
+    .unwrap();
+    let mut w = Wire::in_world(world);
+    w.advertising("AT+QBLEINIT=2,1");
+    assert!(w.after(1_999).is_empty());
+    // The MTU is kept within the peripheral's range.
+    assert_eq!(w.after(1), ["+QBLESTAT: \"CONNECTED\"", "+QBLEMTU: 23"]);
+    assert!(w.after(100).is_empty());
+    assert_eq!(w.after(100), ["+QBLERECV: 0,\"fff3\",5", "hello"]);
+    assert!(w.after(10_000).is_empty());
+    assert!(World::from_yaml("phone: {colour: red}").is_err());
+}
+
+#[test]
+fn the_phones_writes_arrive_raw_in_transparent_mode() {
+    let mut w = Wire::new();
+    w.ok("AT+QBLEINIT=2,1");
+    w.ok("AT+QBLENAME=\"QuecFGM842D\"");
+    w.advertising_set_up();
+    assert_eq!(w.send("AT+QBLETRANMODE=\"FFF2\""), ["CONNECT"]);
+    // Connected while the UART carries the link: the URCs of the
+    // connection wait for command mode, the phone's write is data.
+    assert!(w.poll().is_empty());
+    w.now += Duration::from_millis(500);
+    assert!(w.m.poll(w.now).is_empty());
+    w.now += Duration::from_millis(500);
+    assert_eq!(w.m.poll(w.now), b"from phone");
+    assert_eq!(
+        w.escape(),
+        ["OK", "+QBLESTAT: \"CONNECTED\"", "+QBLEMTU: 247"]
+    );
+    assert_eq!(w.stat(), "+QBLESTAT: \"CONNECTED\"");
 }
 
 // ------------------------------------------------------------------ transparent mode
@@ -942,8 +1118,14 @@ impl Wire {
     /// A peripheral with FFF2 (Notify, Write no response) and FFF3 (Write),
     /// advertising.
     fn advertising(&mut self, init: &str) {
+        self.ok(init);
+        self.advertising_set_up();
+    }
+
+    /// An initialised peripheral gets FFF2 (Notify, Write no response) and
+    /// FFF3 (Write), and advertises.
+    fn advertising_set_up(&mut self) {
         for cmd in [
-            init,
             "AT+QBLEGATTSSRV=\"FFF1\"",
             "AT+QBLEGATTSCHAR=\"FFF2\"",
             "AT+QBLEGATTSCHAR=\"FFF3\",01",

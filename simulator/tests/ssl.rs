@@ -223,6 +223,7 @@ fn client_reaches_the_embedded_tls_echo_with_each_seclevel() {
         &Service::TlsEcho {
             greeting: None,
             client_auth: false,
+            once: false,
         },
         Protocol::Tcp,
     )
@@ -248,6 +249,7 @@ fn verification_needs_the_right_ca_and_name() {
         &Service::TlsEcho {
             greeting: None,
             client_auth: false,
+            once: false,
         },
         Protocol::Tcp,
     )
@@ -285,6 +287,7 @@ fn every_cipher_suite_value_connects_to_the_embedded_servers() {
         &Service::TlsEcho {
             greeting: None,
             client_auth: false,
+            once: false,
         },
         Protocol::Tcp,
     )
@@ -315,6 +318,7 @@ fn client_certificate_for_a_server_that_demands_one() {
         &Service::TlsEcho {
             greeting: Some("hello".into()),
             client_auth: true,
+            once: false,
         },
         Protocol::Tcp,
     )
@@ -404,8 +408,18 @@ impl Sim {
         sim
     }
 
+    /// Online in the default world, except that 192.0.2.2:8010 echoes
+    /// every message (the default world's answers only the first, as the
+    /// manual's server did).
     fn online() -> Sim {
-        Sim::online_in(World::default())
+        Sim::online_in(world_with(
+            8010,
+            Service::TlsEcho {
+                greeting: None,
+                client_auth: false,
+                once: false,
+            },
+        ))
     }
 
     /// Collects URCs for `wait`.
@@ -1929,6 +1943,7 @@ fn scenario_ssl_client_transparent_receive() {
         Service::TlsEcho {
             greeting: Some("<Received data>".into()),
             client_auth: false,
+            once: false,
         },
     );
     let mut w = WireSim::online(world);

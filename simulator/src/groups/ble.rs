@@ -78,15 +78,26 @@
 //!     (the manual does not say what it prints; `CONNECT` is what every
 //!     entry prints); `<state>` is ignored for a central ("takes effect
 //!     only when the module is operating as a peripheral device").
-//! - Nothing in the embedded world connects to the module's peripheral by
-//!   itself; [`central_connects`], [`central_writes`] and
-//!   [`central_disconnects`] are the hooks through which a simulated phone
-//!   (a test, fault injection) acts on it; [`peer_disconnects`] makes the
-//!   peer of a central go away. The module prints what a central writes at
-//!   its next [`poll`].
+//! - The world's phone ([`crate::world::Phone`], by default the manual's
+//!   phone running nRF Connect) is the central that connects to the
+//!   module's peripheral by itself: at [`poll`], once the module has
+//!   advertised for the phone's `connect_after_ms` under the name the phone
+//!   looks for, it connects ([`central_connects`]: `+QBLESTAT:
+//!   "CONNECTED"`, `+QBLEMTU`), then makes its writes one by one
+//!   ([`central_writes`]: `+QBLERECV` with the data). It does so once per
+//!   BLE initialisation (a user taps CONNECT once); it does not reconnect
+//!   after the link goes down. The name a scan shows is the local name in
+//!   the module's `AT+QBLEADVDATA` (complete, else shortened; none when
+//!   the data has neither) or, without advertising data, the device name
+//!   (`AT+QBLENAME`, as the manual's example finds "QuecFGM842D" after
+//!   setting it).
+//! - [`central_connects`], [`central_writes`] and [`central_disconnects`]
+//!   are also the hooks through which a test or fault injection acts as a
+//!   phone; [`peer_disconnects`] makes the peer of a central go away. The
+//!   module prints what a central writes at its next [`poll`].
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use fcm242d::generated::commands::{
     qbleaddr, qbleadvparam, qbleadvstart, qblecfgmtu, qbleconnparam, qblegattcrd, qbleinit,
@@ -131,6 +142,13 @@ const DEFAULT_CONN_PARAM: (i64, i64, i64) = (20, 500, 0);
 const DEFAULT_CENTRAL_MTU: i64 = 64;
 /// The ATT default MTU (the `+QBLEMTU` default for a peripheral, URC-3).
 pub const DEFAULT_PERIPHERAL_MTU: i64 = 23;
+/// The largest `<MTU_value>` ("Range: 23--512" for a peripheral).
+const MAX_MTU: i64 = 512;
+/// AD types of the local name: shortened, complete (Core Specification
+/// Supplement, part A, 1.2).
+const AD_SHORTENED_LOCAL_NAME: u8 = 0x08;
+/// See [`AD_SHORTENED_LOCAL_NAME`].
+const AD_COMPLETE_LOCAL_NAME: u8 = 0x09;
 /// The maximum length of one AD structure's length field (0x1e).
 const MAX_AD_LENGTH: usize = 0x1e;
 /// The legacy advertising payload of the Core Specification the manual
@@ -338,6 +356,26 @@ pub struct Ble {
     /// Data the peer sent (characteristic UUID and bytes) that the module
     /// has not written to the UART yet ([`poll`] writes it).
     pub inbound: VecDeque<(String, Vec<u8>)>,
+    /// What the world's phone did since this initialisation.
+    pub phone: PhoneVisit,
+    /// URCs of events [`poll`] found (the phone connecting) that wait
+    /// while the UART is in transparent mode: it carries data only.
+    pub held_urcs: VecDeque<String>,
+}
+
+/// What the world's phone ([`crate::world::Phone`]) did since the module's
+/// BLE initialisation (reset with it).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PhoneVisit {
+    /// Since when the phone has seen the module advertise under the name
+    /// it looks for, while it has not connected yet.
+    pub seen: Option<Instant>,
+    /// When it connected (it connects once).
+    pub connected: Option<Instant>,
+    /// When it made its last write (or connected, before the first).
+    pub last: Option<Instant>,
+    /// How many of its writes are done (made, or given up with the link).
+    pub writes: usize,
 }
 
 /// Transparent mode over the BLE link (`AT+QBLETRANMODE=<UUID>[,<state>]`).
@@ -1089,6 +1127,94 @@ pub fn peer_disconnects(state: &mut State) -> Option<Vec<String>> {
     Some(ble.disconnect())
 }
 
+// ------------------------------------------------------------------ the world's phone
+
+/// The name a scan shows for the module's advertising: the local name in
+/// its advertising data when it set some (complete, else shortened; `None`
+/// when there is neither), else its device name.
+pub fn advertised_name(ble: &Ble, world: &World) -> Option<String> {
+    let Some(data) = &ble.adv_data else {
+        return Some(
+            ble.name
+                .clone()
+                .unwrap_or_else(|| default_name(world).into()),
+        );
+    };
+    let mut shortened = None;
+    let mut rest = data.as_slice();
+    while let Some((&len, tail)) = rest.split_first() {
+        let structure = tail.get(..usize::from(len))?;
+        rest = tail.get(usize::from(len)..)?;
+        match structure.split_first() {
+            Some((&AD_COMPLETE_LOCAL_NAME, name)) => {
+                return Some(String::from_utf8_lossy(name).into_owned())
+            }
+            Some((&AD_SHORTENED_LOCAL_NAME, name)) => {
+                shortened = Some(String::from_utf8_lossy(name).into_owned());
+            }
+            _ => {}
+        }
+    }
+    shortened
+}
+
+/// What the world's phone does by `now`: it connects once the module has
+/// advertised under the name it looks for long enough (returns the URCs of
+/// the connection), then makes its writes when they are due (the module
+/// prints them with the rest of `inbound`).
+fn phone_acts(state: &mut State, world: &World, now: Instant) -> Vec<String> {
+    let Some(phone) = &world.phone else {
+        return Vec::new();
+    };
+    let ble = &mut state.ble;
+    if ble.phone.connected.is_none() {
+        let sees = ble.peripheral()
+            && ble.advertising
+            && ble.link.is_none()
+            && phone
+                .connects_to
+                .as_ref()
+                .is_none_or(|n| advertised_name(ble, world).as_ref() == Some(n));
+        if !sees {
+            // Not (or no longer) in the scan results: the user waits.
+            ble.phone.seen = None;
+            return Vec::new();
+        }
+        let seen = *ble.phone.seen.get_or_insert(now);
+        if now.saturating_duration_since(seen) < Duration::from_millis(phone.connect_after_ms) {
+            return Vec::new();
+        }
+        let mtu = phone.mtu.clamp(DEFAULT_PERIPHERAL_MTU, MAX_MTU);
+        let Some(urcs) = central_connects(state, mtu) else {
+            return Vec::new();
+        };
+        state.ble.phone.connected = Some(now);
+        state.ble.phone.last = Some(now);
+        return urcs;
+    }
+    // The phone's writes go over the link it made, while it lasts.
+    let linked = ble.link.as_ref().is_some_and(|l| l.peer.is_none());
+    if !linked {
+        ble.phone.writes = phone.writes.len();
+        return Vec::new();
+    }
+    while let Some(write) = phone.writes.get(state.ble.phone.writes) {
+        let last = state.ble.phone.last.unwrap_or(now);
+        // (A delay past the end of time is never due.)
+        let Some(due) = last.checked_add(Duration::from_millis(write.after_ms)) else {
+            break;
+        };
+        if now < due {
+            break;
+        }
+        state.ble.phone.writes += 1;
+        state.ble.phone.last = Some(due);
+        // A write the module's server refuses fails on the phone only.
+        central_writes(state, &write.uuid, write.data.as_bytes());
+    }
+    Vec::new()
+}
+
 // ------------------------------------------------------------------ transparent mode
 
 /// Whether `AT+QBLETRANMODE` with characteristic `uuid` (lower case) can
@@ -1178,13 +1304,21 @@ pub fn transparent_send(state: &mut State, net: &mut Net, data: &[u8]) {
     }
 }
 
-/// What the BLE link caused since the last call: the peer's data (raw in
-/// transparent mode, `+QBLERECV` in command mode, kept while the UART
-/// belongs to another link), `NO CARRIER` when a disconnection ends
-/// transparent mode, and `CONNECT` when a peripheral re-enters it.
-pub fn poll(state: &mut State, net: &mut Net) -> Vec<u8> {
+/// What the BLE link caused since the last call: the world's phone
+/// connecting (its URCs) and writing, the peer's data (raw in transparent
+/// mode, `+QBLERECV` in command mode, kept while the UART belongs to
+/// another link), `NO CARRIER` when a disconnection ends transparent mode,
+/// and `CONNECT` when a peripheral re-enters it.
+pub fn poll(state: &mut State, net: &mut Net, world: &World, now: Instant) -> Vec<u8> {
     let mut out = Vec::new();
+    let urcs = phone_acts(state, world, now);
     let ble = &mut state.ble;
+    ble.held_urcs.extend(urcs);
+    if net.transparent.is_none() {
+        for urc in ble.held_urcs.drain(..) {
+            out.extend_from_slice(format!("\r\n{urc}\r\n").as_bytes());
+        }
+    }
     let ours = net.transparent == Some(Channel::Ble);
     if let Some(t) = &mut ble.tranmode {
         if t.active && !ours {

@@ -38,7 +38,7 @@ pub fn handle(cmd: &AnyCommand, state: &mut State, world: &World, net: &mut Net)
 /// live links (URCs, pushed data, transparent-mode data, `NO CARRIER`).
 pub fn poll(state: &mut State, net: &mut Net, world: &World, now: Instant) -> Vec<u8> {
     let mut out = tcpip::poll(state, net, now);
-    out.extend(ble::poll(state, net));
+    out.extend(ble::poll(state, net, world, now));
     out.extend(ssl::poll(state, net, world, now));
     out.extend(mqtt::poll(state, net, world, now));
     out.extend(http::poll(state, net, world, now));

@@ -6,8 +6,11 @@ use std::thread;
 
 use super::Conn;
 
-/// Sends `greeting`, then echoes every byte until the peer closes.
-pub fn handle(mut conn: Box<dyn Conn>, greeting: Option<&str>) {
+/// Sends `greeting`, then echoes every byte until the peer closes. With
+/// `once`, only the bytes of the first read are echoed (the first message
+/// a client sends, when it sends one at a time); later bytes are read and
+/// dropped, so the connection stays open until the peer closes it.
+pub fn handle(mut conn: Box<dyn Conn>, greeting: Option<&str>, once: bool) {
     if let Some(g) = greeting {
         if conn
             .write_all(g.as_bytes())
@@ -17,13 +20,18 @@ pub fn handle(mut conn: Box<dyn Conn>, greeting: Option<&str>) {
             return;
         }
     }
+    let mut answered = false;
     let mut buf = [0u8; 16 * 1024];
     loop {
         match conn.read(&mut buf) {
-            Ok(0) | Err(_) => return,
+            Ok(0) => return,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return,
+            Ok(_) if once && answered => {}
             Ok(n) => {
+                answered = true;
                 if conn
-                    .write_all(&buf[..n])
+                    .write_all(buf.get(..n).unwrap_or_default())
                     .and_then(|_| conn.flush())
                     .is_err()
                 {

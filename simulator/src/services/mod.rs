@@ -71,23 +71,31 @@ fn start(service: &Service, protocol: Protocol) -> io::Result<SocketAddr> {
         };
     }
     let (tls, client_auth, handler): (bool, bool, Handler) = match service.clone() {
-        Service::TcpEcho { greeting } => (
+        Service::TcpEcho { greeting, once } => (
             false,
             false,
-            Arc::new(move |c| echo::handle(c, greeting.as_deref())),
+            Arc::new(move |c| echo::handle(c, greeting.as_deref(), once)),
         ),
         Service::TlsEcho {
             greeting,
             client_auth,
+            once,
         } => (
             true,
             client_auth,
-            Arc::new(move |c| echo::handle(c, greeting.as_deref())),
+            Arc::new(move |c| echo::handle(c, greeting.as_deref(), once)),
         ),
         Service::Mqtt => (false, false, Arc::new(broker::handle)),
         Service::MqttTls { client_auth } => (true, client_auth, Arc::new(broker::handle)),
         Service::Http => (false, false, Arc::new(web::handle)),
-        Service::Https { client_auth } => (true, client_auth, Arc::new(web::handle_secure)),
+        Service::Https {
+            client_auth,
+            greeting,
+        } => (
+            true,
+            client_auth,
+            Arc::new(move |c| web::handle_secure(c, greeting.as_deref())),
+        ),
         Service::External { to } => return resolve(&to),
         Service::UdpEcho => {
             return Err(io::Error::new(
@@ -172,6 +180,18 @@ pub fn cut_all() -> usize {
         let _ = stream.shutdown(std::net::Shutdown::Both);
     }
     live.len()
+}
+
+/// The socket under a connection of the embedded services (a TCP stream,
+/// or the stream under a TLS session), to set a read timeout on; `None`
+/// for another kind of connection.
+pub fn socket_of(conn: &dyn Conn) -> Option<TcpStream> {
+    let any = conn.as_any();
+    if let Some(s) = any.downcast_ref::<TcpStream>() {
+        return s.try_clone().ok();
+    }
+    any.downcast_ref::<rustls::StreamOwned<rustls::ServerConnection, TcpStream>>()
+        .and_then(|s| s.sock.try_clone().ok())
 }
 
 /// An external `host:port`.

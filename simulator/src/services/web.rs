@@ -17,6 +17,12 @@
 //! server decides as soon as the bytes received disagree with every method
 //! name, so a client that sends `Test data from SSL` gets its echo at once.
 //!
+//! An HTTPS endpoint may have a greeting ([`handle_secure`]): a client that
+//! sends nothing for [`GREETING_AFTER`] after the handshake gets it, and the
+//! connection is echoed from then on. The manual's `ssl_client_transparent_receive`
+//! example opens `192.0.2.2:8011` and receives data without sending any; an
+//! HTTP client sends its request at once and never sees the greeting.
+//!
 //! # Resources
 //!
 //! - `GET /` (any host): the page of the manual's GET examples. Over plain
@@ -25,7 +31,10 @@
 //!   a 601710-byte HTML body; over TLS ([`handle_secure`]) those of the
 //!   `https_get` example (`Server: Tengine/2.1.0`, `Content-Length: 21451`,
 //!   `Connection: keep-alive`) and a 21451-byte body. The dates are the
-//!   manual's: the simulated server's clock stands still.
+//!   manual's: the simulated server's clock stands still. The example's
+//!   `+QHTTPGET: 0,200,21472` disagrees with the header it prints (errata
+//!   SCN-25); no server can send both, and the header is what the module
+//!   reports, so `+QHTTPGET` says 21451 here.
 //! - `POST`/`PUT /DEMOWebServices2.8/Service.asmx/Echo` (`GET` with a
 //!   query): the manual's echo web service. It answers the form field
 //!   `Message` (or the whole body when the form has none) as
@@ -35,6 +44,12 @@
 //!   order page, filled from the form fields `Message`, `Appleqty` and
 //!   `Orangeqty`. The `POST` page ends `</body> </html>` and the `PUT` page
 //!   `</body>\n</html>`, as the two examples print them (errata SCN-27).
+//!   The printed page is 279 bytes but both examples report 285: the page
+//!   goes on after `</html>` with [`ORDER_PAGE_TRAILER`] (three blank
+//!   lines, 6 bytes, such as a PHP script leaves after its closing tag),
+//!   which the manual's print does not show. So the examples'
+//!   `+QHTTPPOST: 0,200,285` and `+QHTTPPUT: 0,200,285` come out as
+//!   printed, and the printed page is what `AT+QHTTPREAD` outputs first.
 //! - `/echo` (any method): the request body, byte for byte
 //!   (`application/octet-stream`).
 //! - `/request` (any method): the request exactly as received — request
@@ -62,6 +77,15 @@ pub const MAX_HEADERS: usize = 100;
 pub const MAX_BODY: usize = 16 * 1024 * 1024;
 /// The longest wait `/delay/<s>` makes.
 pub const MAX_DELAY_S: u64 = 120;
+/// How long a client of an HTTPS endpoint with a greeting may stay silent
+/// after the handshake before the server greets it. An HTTP client sends
+/// its request at once; half a second is far longer than that takes on the
+/// loopback, and short enough for a person (or a test) waiting for data.
+pub const GREETING_AFTER: Duration = Duration::from_millis(500);
+/// What the order page sends after `</html>`: the manual's examples print
+/// 279 bytes of page and report 285 (errata SCN-27); six bytes of blank
+/// lines make up the difference without changing what is printed.
+pub const ORDER_PAGE_TRAILER: &[u8] = b"\r\n\r\n\r\n";
 
 /// Method names a request can start with; anything else is echoed.
 const METHODS: &[&str] = &[
@@ -79,12 +103,14 @@ const SECURE_PAGE_LENGTH: usize = 21_451;
 
 /// Serves one connection of a plain-HTTP endpoint.
 pub fn handle(conn: Box<dyn Conn>) {
-    serve(conn, Flavour::Plain);
+    serve(conn, Flavour::Plain, None);
 }
 
 /// Serves one connection of an HTTPS endpoint (TLS already unwrapped).
-pub fn handle_secure(conn: Box<dyn Conn>) {
-    serve(conn, Flavour::Secure);
+/// With a `greeting`, a client that sends nothing for [`GREETING_AFTER`]
+/// gets it, and the connection is echoed from then on.
+pub fn handle_secure(conn: Box<dyn Conn>, greeting: Option<&str>) {
+    serve(conn, Flavour::Secure, greeting);
 }
 
 /// Which of the manual's servers answers `GET /`.
@@ -96,17 +122,36 @@ enum Flavour {
     Secure,
 }
 
-fn serve(conn: Box<dyn Conn>, flavour: Flavour) {
+fn serve(conn: Box<dyn Conn>, flavour: Flavour, greeting: Option<&str>) {
     let mut reader = Reader {
         conn,
         buf: Vec::new(),
     };
+    if let Some(greeting) = greeting {
+        match reader.first_bytes(GREETING_AFTER) {
+            Ok(true) => {}
+            Ok(false) => {
+                // A silent client is not an HTTP client: greet it, then
+                // echo what it sends.
+                let mut conn = reader.conn;
+                if conn
+                    .write_all(greeting.as_bytes())
+                    .and_then(|_| conn.flush())
+                    .is_ok()
+                {
+                    super::echo::handle(conn, None, false);
+                }
+                return;
+            }
+            Err(_) => return,
+        }
+    }
     match reader.sniff() {
         Ok(true) => http(reader, flavour),
         Ok(false) => {
             let Reader { mut conn, buf } = reader;
             if conn.write_all(&buf).and_then(|_| conn.flush()).is_ok() {
-                super::echo::handle(conn, None);
+                super::echo::handle(conn, None, false);
             }
         }
         Err(_) => {}
@@ -155,6 +200,32 @@ impl Reader {
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// Waits at most `patience` for the client's first bytes: `Ok(true)`
+    /// once some came (they stay in the buffer), `Ok(false)` when the
+    /// client stayed silent. A connection without a socket to time out on
+    /// counts as one whose client spoke (the server then just reads on).
+    fn first_bytes(&mut self, patience: Duration) -> io::Result<bool> {
+        let Some(socket) = super::socket_of(&*self.conn) else {
+            return Ok(true);
+        };
+        socket.set_read_timeout(Some(patience))?;
+        let spoke = match self.fill() {
+            Ok(0) => Err(io::ErrorKind::UnexpectedEof.into()),
+            Ok(_) => Ok(true),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(e),
+        };
+        socket.set_read_timeout(None)?;
+        spoke
     }
 
     /// Reads until the first bytes show whether this is an HTTP request
@@ -726,6 +797,7 @@ fn order_page(form: &[u8], put: bool) -> Response {
     body.extend_from_slice(b" orange<br /></body>");
     body.extend_from_slice(if put { b"\n" } else { b" " });
     body.extend_from_slice(b"</html>");
+    body.extend_from_slice(ORDER_PAGE_TRAILER);
     Response::new(200, "text/html", body)
 }
 
@@ -851,6 +923,15 @@ mod tests {
     fn the_manuals_bodies_have_the_manuals_lengths() {
         let echo = echo_service(b"Message=HelloQuectel");
         assert_eq!(echo.body.len(), 177);
+        // https_post and https_put: 285 bytes, the printed page first.
+        let form = b"Message=1111&Appleqty=2222&Orangeqty=3333&find=1";
+        for (put, end) in [(false, " "), (true, "\n")] {
+            let order = order_page(form, put);
+            assert_eq!(order.body.len(), 285);
+            let printed = format!("<html>\n<head>\n<title>Quectel's Auto Parts - Order Results</title>\n</head>\n<body>\n<h1>Quectel's Auto Parts</h1>\n<h2>Order Results</h2>\n<p>Order processed at 02:49, 27th December</p><p>Your order is as follows: </p>1111 message<br />2222 apple<br />3333 orange<br /></body>{end}</html>");
+            assert_eq!(printed.len(), 279);
+            assert!(order.body.starts_with(printed.as_bytes()));
+        }
         assert_eq!(page(PLAIN_PAGE_LENGTH).len(), PLAIN_PAGE_LENGTH);
         assert_eq!(page(SECURE_PAGE_LENGTH).len(), SECURE_PAGE_LENGTH);
         assert_eq!(page(10).len(), 10);
