@@ -201,6 +201,10 @@ pub enum State {
     MqttOpened,
     /// An MQTT client is connected to the broker.
     MqttConnected,
+    /// A message the broker sent waits in an MQTT client's buffer.
+    MqttMessageBuffered,
+    /// A connection to a TCP listener waits to be accepted.
+    SocketIncoming,
     /// The MQTT network connection is closed.
     MqttClosed,
     /// A file is open.
@@ -1028,6 +1032,10 @@ pub struct Scenario {
     /// Errata that concern this scenario.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errata: Vec<String>,
+    /// Why the example cannot succeed as printed on a conforming module
+    /// (citing its erratum); a conformance run reports it as skipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip: Option<String>,
 }
 
 /// One step of a scenario: exactly one action, or only a note.

@@ -195,6 +195,9 @@ pub struct Case {
     pub leaves: Option<Leaves>,
     /// The command line to send (without CR).
     pub line: &'static str,
+    /// The line that puts the form's parameters back to their defaults
+    /// (sent after a variant of a configuration command).
+    pub restore: Option<&'static str>,
     /// The data phase that follows an accepted line.
     pub data_phase: Option<DataPhase>,
     /// For refusal cases: how.
@@ -249,6 +252,8 @@ pub struct Scenario {
     pub name: &'static str,
     /// The manual's title.
     pub title: &'static str,
+    /// Why the example cannot succeed as printed (an erratum).
+    pub skip: Option<&'static str>,
     /// Values of its `${placeholders}` in the manual.
     pub placeholders: &'static [(&'static str, &'static str)],
     /// Its steps (notes left out).

@@ -246,6 +246,10 @@ impl<'a> Runner<'a> {
                 Err(e) => {
                     setup::undo(self.link, &teardown);
                     self.settle();
+                    if let Some(why) = e.strip_prefix(setup::MISSING_URC) {
+                        let reason = format!("set-up of `{}`: {why}", pre.state);
+                        return self.result(case, Verdict::Fail { reason }, String::new(), started);
+                    }
                     return self.skip(case, format!("set-up of `{}` failed: {e}", pre.state));
                 }
                 Ok(Some(id)) => {
@@ -304,8 +308,14 @@ impl<'a> Runner<'a> {
         // A configuration variant is put back to the baseline's value, so
         // that later cases see the module as the baseline leaves it.
         if let (Some(b), None, Safety::Safe) = (case.baseline, case.refusal, case.safety) {
-            if let Some(base) = crate::generated::cases::CASES.iter().find(|c| c.id == b) {
-                self.link.send_line(base.line, ConnectData::None, false);
+            let restore = case.restore.or_else(|| {
+                crate::generated::cases::CASES
+                    .iter()
+                    .find(|c| c.id == b)
+                    .map(|c| c.line)
+            });
+            if let Some(line) = restore {
+                self.link.send_line(line, ConnectData::None, false);
                 let _ = self.link.answer(Instant::now() + Duration::from_secs(5));
             }
         }

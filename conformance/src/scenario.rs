@@ -22,6 +22,9 @@ const STEP_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The catalogue's reason why a scenario cannot run from the UART alone.
 pub fn skip_reason(s: &Scenario) -> Option<String> {
+    if let Some(reason) = s.skip {
+        return Some(reason.to_string());
+    }
     match s.steps.first() {
         None => Some("the example has only prose and figures (a phone app), no UART steps".into()),
         Some(Step::Send(_)) => None,
@@ -124,19 +127,26 @@ fn matches(pattern: &[Piece], text: &str) -> bool {
     }
 }
 
-/// Whether `data` contains what `pattern` describes (its literal parts, in order).
-fn data_matches(pattern: &[Piece], data: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(data);
+/// Where `data` holds what `pattern` describes (its literal parts, in
+/// order): the offset just after the match.
+fn data_match(pattern: &[Piece], data: &[u8]) -> Option<usize> {
     let mut at = 0;
     for p in pattern {
         if let Piece::Lit(l) = p {
-            match text[at..].find(l.as_str()) {
-                Some(i) => at += i + l.len(),
-                None => return false,
+            if l.is_empty() {
+                continue;
             }
+            let i = data[at..]
+                .windows(l.len())
+                .position(|w| w == l.as_bytes())?;
+            at += i + l.len();
         }
     }
-    !data.is_empty()
+    // A pattern ending in "any text" takes whatever came.
+    if matches!(pattern.last(), Some(Piece::Any)) {
+        at = data.len();
+    }
+    (!data.is_empty()).then_some(at)
 }
 
 /// Runs one scenario on `link`.
@@ -173,6 +183,9 @@ pub fn run(s: &'static Scenario, link: &mut Link, env: &Env, guard: Duration) ->
 fn steps(s: &Scenario, link: &mut Link, env: &Env, guard: Duration) -> Result<(), String> {
     let values = Values::new(s, env);
     let mut data_seen: Vec<u8> = Vec::new();
+    // Lines that came while another was awaited (URCs are not ordered
+    // with the responses around them).
+    let mut pending: Vec<String> = Vec::new();
     let mut transparent = false;
     for (n, step) in s.steps.iter().enumerate() {
         let at = |what: String| format!("step {} ({what})", n + 1);
@@ -191,7 +204,6 @@ fn steps(s: &Scenario, link: &mut Link, env: &Env, guard: Duration) -> Result<()
                     link.send_line(&line, connect, next_is_prompt);
                     transparent = connect == ConnectData::Transparent;
                 }
-                data_seen.clear();
             }
             Step::SendData(t, end) => {
                 let mut bytes = values.fill(t).into_bytes();
@@ -207,6 +219,12 @@ fn steps(s: &Scenario, link: &mut Link, env: &Env, guard: Duration) -> Result<()
                 let urc = matches!(step, Step::ExpectUrc(_));
                 let deadline = Instant::now() + STEP_TIMEOUT;
                 let mut seen = Vec::new();
+                if urc {
+                    if let Some(i) = pending.iter().position(|l| matches(&pattern, l)) {
+                        pending.remove(i);
+                        continue;
+                    }
+                }
                 loop {
                     match link.next(deadline) {
                         Some(Received::Line(l)) => {
@@ -226,6 +244,7 @@ fn steps(s: &Scenario, link: &mut Link, env: &Env, guard: Duration) -> Result<()
                             if !urc && !crate::link::is_urc(&l) && seen.len() > 20 {
                                 return Err(at(format!("expected `{t}`, got `{l}`")));
                             }
+                            pending.push(l.clone());
                             seen.push(l);
                         }
                         Some(Received::Data(d)) | Some(Received::Raw(d)) => data_seen.extend(d),
@@ -263,7 +282,12 @@ fn steps(s: &Scenario, link: &mut Link, env: &Env, guard: Duration) -> Result<()
             Step::ExpectData(t) => {
                 let pattern = values.pattern(t);
                 let deadline = Instant::now() + STEP_TIMEOUT;
-                while !data_matches(&pattern, &data_seen) {
+                loop {
+                    if let Some(end) = data_match(&pattern, &data_seen) {
+                        // What follows the match belongs to the next step.
+                        data_seen.drain(..end);
+                        break;
+                    }
                     match link.next(deadline) {
                         Some(Received::Data(d)) | Some(Received::Raw(d)) => data_seen.extend(d),
                         Some(_) => {}
@@ -276,51 +300,31 @@ fn steps(s: &Scenario, link: &mut Link, env: &Env, guard: Duration) -> Result<()
                         }
                     }
                 }
-                data_seen.clear();
             }
         }
     }
     Ok(())
 }
 
-/// What a `CONNECT` after the step-`n` command means: transparent mode when
-/// the example then sends or expects raw data, a data block when it expects
-/// data, else nothing special.
+/// What a `CONNECT` after the step-`n` command means, from the catalogue:
+/// a data block (QFREAD, QHTTPREAD), a data-input phase (QFWRITE,
+/// QHTTPPOST: the payload follows, then the result), or transparent mode.
 fn connect_kind(s: &Scenario, n: usize) -> ConnectData {
     let Some(Step::Send(line)) = s.steps.get(n) else {
         return ConnectData::None;
     };
-    let upper = line.to_ascii_uppercase();
-    let rest: Vec<&Step> = s.steps[n + 1..]
-        .iter()
-        .take_while(|st| !matches!(st, Step::Send(l) if *l != "+++"))
-        .collect();
-    let expects_connect = rest
-        .iter()
-        .any(|st| matches!(st, Step::Expect(t) if t.starts_with("CONNECT")));
-    if !expects_connect {
+    let name = crate::runner::command_name(line);
+    let name = name.as_str();
+    let cases = || {
+        crate::generated::cases::CASES
+            .iter()
+            .filter(move |c| c.command == name)
+    };
+    if cases().any(|c| c.data_phase.is_some_and(|d| !d.greater_prompt)) {
         return ConnectData::None;
     }
-    // What the catalogue says follows this command's `CONNECT`.
-    let name = crate::runner::command_name(&upper);
-    let catalogue = crate::generated::cases::CASES
-        .iter()
-        .filter(|c| c.command == name)
+    cases()
         .map(|c| c.connect_data)
-        .find(|d| *d != ConnectData::None);
-    if let Some(d @ (ConnectData::Length | ConnectData::UntilOk)) = catalogue {
-        return d;
-    }
-    let raw_follows = rest
-        .iter()
-        .any(|st| matches!(st, Step::ExpectData(_)) || matches!(st, Step::Send(l) if *l == "+++"))
-        || rest.iter().any(|st| matches!(st, Step::SendData(..)))
-            && !rest
-                .iter()
-                .any(|st| matches!(st, Step::Expect(t) if t.starts_with('+')));
-    if raw_follows {
-        ConnectData::Transparent
-    } else {
-        ConnectData::None
-    }
+        .find(|d| *d != ConnectData::None)
+        .unwrap_or(ConnectData::None)
 }

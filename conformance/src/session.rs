@@ -44,8 +44,7 @@ pub fn run(
             let mut world = target.world()?;
             world.guard_time_ms = guard_time_ms.unwrap_or(SIM_GUARD_MS);
             options.guard_time = Duration::from_millis(world.guard_time_ms);
-            let (link, _module) = fcm242d_sim::serve::in_process(world);
-            Box::new(link) as Box<dyn fcm242d::transport::Transport>
+            start_sim(world)
         }
         _ => target.open()?,
     };
@@ -78,21 +77,29 @@ pub fn run(
     let exercised = runner.exercised.clone();
     drop(runner);
     let total = cases.len() + scenarios.len();
+    // The examples run in the manual's order on one module, each building
+    // on the state the ones before it left (the BLE examples do). On the
+    // simulator they start from a freshly booted module on the network.
+    let mut fresh = None;
+    if target.is_sim() && !scenarios.is_empty() {
+        let mut world = target.world()?;
+        world.guard_time_ms = guard_time_ms.unwrap_or(SIM_GUARD_MS);
+        let mut l = Link::new(start_sim(world));
+        join_network(&mut l, &options.env);
+        fresh = Some(l);
+    }
     for (i, s) in scenarios.iter().enumerate() {
         progress.start(cases.len() + i, total, s.name);
-        // Each example starts from a freshly booted module on the simulator
-        // (a real module keeps its state between examples).
-        let r = if target.is_sim() {
+        let l = fresh.as_mut().unwrap_or(&mut link);
+        let r = scenario::run(s, l, &options.env, options.guard_time);
+        if r.verdict.is_fail() && target.is_sim() {
+            // What a failed example left behind must not fail the next.
             let mut world = target.world()?;
             world.guard_time_ms = guard_time_ms.unwrap_or(SIM_GUARD_MS);
-            let (t, _module) = fcm242d_sim::serve::in_process(world);
-            let mut fresh = Link::new(Box::new(t));
-            join_network(&mut fresh, &options.env);
-            fresh.take_transcript();
-            scenario::run(s, &mut fresh, &options.env, options.guard_time)
-        } else {
-            scenario::run(s, &mut link, &options.env, options.guard_time)
-        };
+            let mut l = Link::new(start_sim(world));
+            join_network(&mut l, &options.env);
+            fresh = Some(l);
+        }
         progress.done(&r);
         results.push(r);
     }
@@ -110,6 +117,18 @@ pub fn run(
         unexplained,
         exercised,
     })
+}
+
+/// Starts the simulator in process, with the faults its world file asks for.
+pub fn start_sim(world: fcm242d_sim::world::World) -> Box<dyn fcm242d::transport::Transport> {
+    let faults = world
+        .faults
+        .as_ref()
+        .map(|f| f.faults())
+        .unwrap_or_else(fcm242d_sim::faults::Faults::none);
+    let clock = std::sync::Arc::new(fcm242d_sim::clock::SystemClock);
+    let (link, _module) = fcm242d_sim::serve::in_process_with(world, faults, clock);
+    Box::new(link)
 }
 
 /// Joins the environment's access point (best effort).

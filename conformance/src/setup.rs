@@ -208,7 +208,10 @@ pub fn run(link: &mut Link, steps: &[Step]) -> Result<Option<String>, String> {
                 None => link.wait_urc(urc, Instant::now() + Duration::from_secs(20), &mut others),
             };
             let Some(got) = got else {
-                return Err(format!("`{}` was not followed by {urc}", s.line));
+                return Err(format!(
+                    "{MISSING_URC}`{}` answered OK but no {urc} followed",
+                    s.line
+                ));
             };
             if !completion_succeeded(&got) {
                 return Err(format!("`{}` ended with `{got}`", s.line));
@@ -217,6 +220,10 @@ pub fn run(link: &mut Link, steps: &[Step]) -> Result<Option<String>, String> {
     }
     Ok(obtained)
 }
+
+/// Marks a set-up failure that is the module's fault whatever the
+/// environment: a command accepted without the URC the manual promises.
+pub const MISSING_URC: &str = "missing URC: ";
 
 /// Whether a completion URC reports success: its result field (the second
 /// for `+QIOPEN: <id>,<err>`, `+QMTOPEN: <idx>,<result>`, `+QMTCONN:
@@ -239,7 +246,10 @@ fn completion_succeeded(urc: &str) -> bool {
 pub fn undo(link: &mut Link, steps: &[Step]) {
     for s in steps {
         link.send_line(&s.line, ConnectData::None, false);
-        let _ = link.answer(Instant::now() + Duration::from_secs(10));
+        let a = link.answer(Instant::now() + Duration::from_secs(10));
+        if a.result.as_deref() != Some("OK") {
+            continue;
+        }
         if let Some(urc) = s.then_urc {
             let _ = link.wait_urc(
                 urc,

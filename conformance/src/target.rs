@@ -95,9 +95,7 @@ impl Target {
     pub fn open(&self) -> Result<Box<dyn Transport>, String> {
         match self {
             Target::Sim { .. } => {
-                let world = self.world()?;
-                let (link, _module) = fcm242d_sim::serve::in_process(world);
-                Ok(Box::new(link))
+                Ok(crate::session::start_sim(self.world()?))
             }
             Target::Serial { path, baud } => SerialTransport::open(path, *baud)
                 .map(|t| Box::new(t) as Box<dyn Transport>)

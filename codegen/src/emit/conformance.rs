@@ -74,6 +74,12 @@ pub fn render(catalog: &Catalog, plan: &Plan) -> String {
         let _ = writeln!(out, "    Scenario {{");
         let _ = writeln!(out, "        name: {:?},", s.name);
         let _ = writeln!(out, "        title: {:?},", s.title);
+        match &s.skip {
+            Some(r) => {
+                let _ = writeln!(out, "        skip: Some({r:?}),");
+            }
+            None => out.push_str("        skip: None,\n"),
+        }
         out.push_str("        placeholders: &[");
         for (k, v) in &s.placeholders {
             let _ = write!(out, "({k:?}, {v:?}), ");
@@ -133,6 +139,7 @@ struct CaseOut {
     safety: &'static str,
     preconditions: Vec<PreOut>,
     leaves: Option<(String, Option<String>)>,
+    restore: Option<String>,
     line: String,
     data_phase: Option<(bool, Option<usize>, bool)>,
     refusal: Option<String>,
@@ -183,6 +190,7 @@ impl CaseOut {
             None => out.push_str("        leaves: None,\n"),
         }
         let _ = writeln!(out, "        line: {:?},", self.line);
+        let _ = writeln!(out, "        restore: {},", opt(&self.restore));
         match self.data_phase {
             Some((greater, length, ctrl_z)) => {
                 let length = match length {
@@ -403,7 +411,8 @@ fn allowed(p: &Param, n: i64) -> bool {
     if !p.values.is_empty() {
         return p.values.iter().any(|v| numeric(p.ty, &v.value) == Some(n));
     }
-    range_of(p).is_some_and(|(lo, hi)| lo <= n && n <= hi)
+    // No range: any number the type takes.
+    range_of(p).is_none_or(|(lo, hi)| lo <= n && n <= hi)
 }
 
 fn scalar_text(p: &Param, s: &Scalar) -> Option<String> {
@@ -749,6 +758,26 @@ fn form_cases(cp: &CommandPlan, fp: &FormPlan, refusal: &str) -> Vec<CaseOut> {
             .filter(|_| form.kind == FormKind::Write)
             .map(|cond| format!("the form applies only {}", cond.trim_end_matches('.')))
     };
+    // The line that puts every parameter of the form back to its default,
+    // when the catalogue gives one for each (configuration commands).
+    let restore = {
+        let mut ch = Choice::default();
+        let mut occs = Vec::new();
+        occurrences(&shape.items, false, &mut occs);
+        let all = occs.iter().all(|(o, _, alt)| {
+            alt.is_some()
+                || params[o.param]
+                    .default
+                    .as_ref()
+                    .and_then(|d| scalar_text(&params[o.param], d))
+                    .map(|v| ch.values.insert(o.index, v))
+                    .is_some()
+        });
+        (all && !occs.is_empty())
+            .then(|| valid_render(shape, params, Fill::Full, &ch, &c.rules))
+            .flatten()
+            .map(|(l, _)| l)
+    };
     let base = |id: String,
                 kind: &'static str,
                 param: Option<String>,
@@ -761,7 +790,7 @@ fn form_cases(cp: &CommandPlan, fp: &FormPlan, refusal: &str) -> Vec<CaseOut> {
         let preconditions = c
             .preconditions
             .iter()
-            .filter(|_| !stateless)
+            .filter(|pc| !stateless || pc.param.is_none())
             .filter_map(|pc| {
                 let state = serde_plain_state(pc.state?);
                 let value = pc.param.as_ref().and_then(|p| values.get(p).cloned());
@@ -791,7 +820,7 @@ fn form_cases(cp: &CommandPlan, fp: &FormPlan, refusal: &str) -> Vec<CaseOut> {
             });
         // The object a command leaves behind is named by its first
         // parameter (socket, client, connection), when it has one.
-        let leaves = c.leaves.filter(|_| !refused).map(|st| {
+        let leaves = c.leaves.filter(|_| !refused && !stateless).map(|st| {
             let first = first_param(shape).map(|o| &params[o.param].name);
             let value = first
                 .and_then(|n| values.get(n))
@@ -800,6 +829,7 @@ fn form_cases(cp: &CommandPlan, fp: &FormPlan, refusal: &str) -> Vec<CaseOut> {
         });
         CaseOut {
             leaves,
+            restore: if refused { None } else { restore.clone() },
             id: format!("{}.{form_slug}{id}", cp.module),
             command: c.name.clone(),
             group,

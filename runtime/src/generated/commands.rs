@@ -27220,7 +27220,7 @@ pub mod qisend {
             None
         }
     }
-    /// `AT+QISEND=<connectID>,<send_length>,<remoteIP>,<remote_port>`
+    /// `AT+QISEND=<connectID>,<send_length>,<remoteIP>,<remote_port>` — when \<service_type> is "UDP SERVICE"
     ///
     /// Write form of `AT+QISEND`.
     ///

@@ -1,0 +1,212 @@
+//! The runner against the built-in simulator: a conforming module passes
+//! every case it can run; a module with deliberate deviations (the
+//! simulator's example quirk worlds) is caught, each deviation where it is,
+//! and nothing else; fault injection does not change the verdicts; the
+//! serial target works through the simulator's pseudo-terminal.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use fcm242d_conformance::outcome::{RunReport, Verdict};
+use fcm242d_conformance::runner::{Options, Quiet};
+use fcm242d_conformance::session;
+use fcm242d_conformance::target::Target;
+
+fn world(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../simulator/examples/worlds")
+        .join(name)
+}
+
+fn commands(list: &[&str]) -> Options {
+    Options {
+        commands: list.iter().map(|s| s.to_string()).collect(),
+        ..Options::default()
+    }
+}
+
+fn run(target: Target, options: &Options, scenarios: bool) -> RunReport {
+    session::run(&target, options, scenarios, &mut Quiet, None).expect("the run starts")
+}
+
+fn failing(r: &RunReport) -> BTreeSet<String> {
+    r.cases
+        .iter()
+        .filter(|c| c.verdict.is_fail())
+        .map(|c| c.id.clone())
+        .collect()
+}
+
+fn describe(r: &RunReport) -> String {
+    let mut s = String::new();
+    for c in &r.cases {
+        if let Verdict::Fail { reason } = &c.verdict {
+            s.push_str(&format!("{}: {reason}\n", c.id));
+        }
+    }
+    for u in &r.unexplained {
+        s.push_str(&format!("unexplained `{}` after `{}`: {}\n", u.line, u.after_command, u.reason));
+    }
+    s
+}
+
+#[test]
+fn the_whole_suite_passes_against_the_simulator() {
+    let r = run(Target::Sim { world: None }, &Options::default(), true);
+    assert!(!r.has_failures(), "{}", describe(&r));
+    let (passed, _, skipped) = r.counts();
+    assert!(passed > 800, "only {passed} cases passed");
+    // Every skip carries its reason.
+    for c in &r.cases {
+        if let Verdict::Skip { reason } = &c.verdict {
+            assert!(!reason.is_empty(), "{} skipped without a reason", c.id);
+        }
+    }
+    assert!(skipped < r.cases.len() / 3, "{skipped} of {} skipped", r.cases.len());
+    // Every scenario the catalogue does not mark ran and passed.
+    for c in r.cases.iter().filter(|c| c.group == "scenarios") {
+        assert!(!c.verdict.is_fail(), "{}", c.id);
+    }
+    assert_eq!(r.firmware, "FCM242DAAR01A05_SIM");
+}
+
+/// Runs `commands` against the default world and against `world_file`:
+/// the default world passes them all, and the quirky one fails exactly the
+/// cases `expected` names (by id prefix), all of the given commands.
+fn caught(world_file: &str, list: &[&str], expected: &[&str]) {
+    let options = commands(list);
+    let clean = run(Target::Sim { world: None }, &options, false);
+    assert!(!clean.has_failures(), "{}", describe(&clean));
+    let quirky = run(
+        Target::Sim {
+            world: Some(world(world_file)),
+        },
+        &options,
+        false,
+    );
+    let failed = failing(&quirky);
+    for e in expected {
+        assert!(
+            failed.iter().any(|f| f.starts_with(e)),
+            "{world_file}: no failing case `{e}*`:\n{}",
+            describe(&quirky)
+        );
+    }
+    for f in &failed {
+        assert!(
+            expected.iter().any(|e| f.starts_with(e)),
+            "{world_file}: unexpected failure {f}:\n{}",
+            describe(&quirky)
+        );
+    }
+}
+
+#[test]
+fn narrower_ranges_are_caught_and_nothing_else() {
+    caught(
+        "narrower-ranges.yaml",
+        &["AT+QIOPEN", "AT+QSCLK", "AT+QVERSION"],
+        &["qiopen.write", "qsclk.write.dtim.max"],
+    );
+}
+
+#[test]
+fn wider_ranges_are_caught_and_nothing_else() {
+    caught(
+        "wider-ranges.yaml",
+        &["AT+QBLENAME", "AT+QSCLK", "AT+QVERSION"],
+        &["qblename.write.ble_name.too_long", "qsclk.write.dtim.above_max"],
+    );
+}
+
+#[test]
+fn wrong_answers_are_caught_and_nothing_else() {
+    caught(
+        "wrong-answers.yaml",
+        &["AT+QVERSION", "AT+QWLMAC", "AT+QECHO", "AT+QGETIP"],
+        &["qversion.", "qwlmac.", "qecho.write."],
+    );
+}
+
+#[test]
+fn altered_responses_are_caught_and_nothing_else() {
+    caught(
+        "altered-responses.yaml",
+        &["AT+QWLMAC", "AT+QSCLK", "AT+QBLENAME"],
+        &["qwlmac.", "qsclk.read"],
+    );
+}
+
+#[test]
+fn altered_urcs_are_caught_and_nothing_else() {
+    caught(
+        "altered-urcs.yaml",
+        &["AT+QPING", "AT+QVERSION"],
+        &["qping.write"],
+    );
+}
+
+#[test]
+fn a_late_answer_is_caught() {
+    caught(
+        "late-answers.yaml",
+        &["AT+QVERSION", "AT+QWLMAC"],
+        &["qversion."],
+    );
+}
+
+#[test]
+fn fault_injection_does_not_change_the_verdicts() {
+    let options = commands(&["AT+QICFG", "AT+QFOPEN", "AT+QVERSION", "AT+QIOPEN"]);
+    let clean = run(Target::Sim { world: None }, &options, false);
+    let dir = std::env::temp_dir().join(format!("fcm242d-faults-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("faulty.yaml");
+    // Delays and fragmented output, and harmless URCs at the worst moments:
+    // a conforming module with a slow, chatty UART.
+    std::fs::write(&path, "faults: \"delay=0..20ms,fragment=1..8,urc=0.05,seed=7\"\n").unwrap();
+    let faulty = run(Target::Sim { world: Some(path) }, &options, false);
+    let verdicts = |r: &RunReport| -> Vec<(String, &'static str)> {
+        r.cases.iter().map(|c| (c.id.clone(), c.verdict.name())).collect()
+    };
+    assert_eq!(verdicts(&clean), verdicts(&faulty), "{}", describe(&faulty));
+    assert!(faulty.unexplained.is_empty(), "{}", describe(&faulty));
+}
+
+#[test]
+fn the_serial_target_works_through_the_simulators_pty() {
+    let (path, _serving) =
+        fcm242d_sim::pty::spawn(fcm242d_sim::world::World::default()).expect("a pty");
+    let options = commands(&["AT+QVERSION", "AT+QICFG", "AT+QFOPEN"]);
+    let r = run(
+        Target::Pty {
+            path: path.display().to_string(),
+        },
+        &options,
+        false,
+    );
+    assert!(!r.has_failures(), "{}", describe(&r));
+    assert!(r.counts().0 > 20);
+    assert_eq!(r.firmware, "FCM242DAAR01A05_SIM");
+}
+
+#[test]
+fn differential_mode_reports_only_real_differences() {
+    let options = commands(&["AT+QVERSION", "AT+QWLMAC", "AT+QICFG"]);
+    let a = run(Target::Sim { world: None }, &options, false);
+    let b = run(Target::Sim { world: None }, &options, false);
+    assert!(session::compare(&a, &b).is_empty());
+    let c = run(
+        Target::Sim {
+            world: Some(world("wrong-answers.yaml")),
+        },
+        &options,
+        false,
+    );
+    let d = session::compare(&a, &c);
+    assert!(!d.is_empty());
+    assert!(
+        d.iter().all(|x| x.id.starts_with("qversion.") || x.id.starts_with("qwlmac.")),
+        "{d:?}"
+    );
+}
