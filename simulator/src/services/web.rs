@@ -30,7 +30,11 @@
 //!   (`Server: nginx`, `Content-Length: 601710`, `Connection: close`, …) and
 //!   a 601710-byte HTML body; over TLS ([`handle_secure`]) those of the
 //!   `https_get` example (`Server: Tengine/2.1.0`, `Content-Length: 21451`,
-//!   `Connection: keep-alive`) and a 21451-byte body. The dates are the
+//!   `Connection: keep-alive`) and a 21451-byte body. Both examples print
+//!   `......<CR><LF>` after these headers: the server sent more header
+//!   lines, which the manual leaves out. The simulated servers send one
+//!   more each (`Accept-Ranges: bytes`, `Vary: Accept-Encoding`), so that
+//!   what the examples print is found as printed. The dates are the
 //!   manual's: the simulated server's clock stands still. The example's
 //!   `+QHTTPGET: 0,200,21472` disagrees with the header it prints (errata
 //!   SCN-25); no server can send both, and the header is what the module
@@ -722,6 +726,8 @@ fn front_page(flavour: Flavour) -> Response {
                 ("Cache-Control", "max-age=60"),
                 ("X-Powered-By", "shci_v1.03"),
                 ("Age", "1"),
+                // The manual elides header lines here (`......`).
+                ("Accept-Ranges", "bytes"),
             ],
             PLAIN_PAGE_LENGTH,
         ),
@@ -732,6 +738,8 @@ fn front_page(flavour: Flavour) -> Response {
                 ("Content-Type", "text/html; charset=utf-8"),
                 ("Content-Length", "21451"),
                 ("Connection", "keep-alive"),
+                // The manual elides header lines here (`......`).
+                ("Vary", "Accept-Encoding"),
             ],
             SECURE_PAGE_LENGTH,
         ),
