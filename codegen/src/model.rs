@@ -234,6 +234,9 @@ pub struct Precondition {
     /// The parameter that names the object concerned (socket, client, file).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub param: Option<String>,
+    /// Only when the command's parameters are so (`<mode>` is "ap").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<Condition>,
     /// The manual's words.
     pub text: String,
 }

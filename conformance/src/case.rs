@@ -144,8 +144,10 @@ pub struct Precondition {
 pub struct Leaves {
     /// The catalogue's state name.
     pub state: &'static str,
-    /// The object's id on the line (its first parameter), if any.
+    /// The object's id on the line, if any.
     pub value: Option<&'static str>,
+    /// Which argument of the line holds it (0-based).
+    pub field: Option<usize>,
 }
 
 /// A data phase that follows the command.

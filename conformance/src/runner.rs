@@ -44,6 +44,9 @@ pub struct Options {
     pub guard_time: Duration,
     /// Time allowed when the catalogue gives no limit.
     pub default_time_limit: Duration,
+    /// Put configurations without catalogue defaults back by writing back
+    /// what their query reported (experimental: off by default).
+    pub write_back: bool,
 }
 
 impl Default for Options {
@@ -57,6 +60,7 @@ impl Default for Options {
             keep_all_transcripts: false,
             guard_time: Duration::from_millis(1000),
             default_time_limit: Duration::from_secs(10),
+            write_back: false,
         }
     }
 }
@@ -225,6 +229,7 @@ impl<'a> Runner<'a> {
         // of the command (`AT+QIRD=0,1` is the `<connectID>,<read_length>`
         // form, not `<connectID>` with one argument too many).
         if case.refusal.is_some()
+            && case.kind != crate::case::Kind::RuleBroken
             && fcm242d::generated::commands::AnyCommand::parse(case.line).is_ok()
         {
             return self.skip(
@@ -290,7 +295,24 @@ impl<'a> Runner<'a> {
         // Whatever the set-up left in flight is not this case's.
         self.settle();
         self.link.take_transcript();
+        // A configuration whose defaults the catalogue does not give is put
+        // back as the module reports it: its query's answer, written back
+        // (`+QSSLCFG: "seclevel",1,0` → `AT+QSSLCFG="seclevel",1,0`).
+        let write_back = if self.options.write_back
+            && case.safety == Safety::Safe
+            && case.restore.is_none()
+            && case.refusal.is_none()
+            && case.baseline.is_some()
+        {
+            self.snapshot(case)
+        } else {
+            None
+        };
         let (verdict, answer) = self.exchange(case, &line);
+        if let Some(w) = &write_back {
+            self.link.send_line(w, ConnectData::None, false);
+            let _ = self.link.answer(Instant::now() + Duration::from_secs(5));
+        }
         if let Some((l, (up, down))) = leaves {
             // An id the module chose is in its answer (`+QFOPEN: 1`).
             let down = match up.iter().any(|s| s.yields_id) {
@@ -307,7 +329,9 @@ impl<'a> Runner<'a> {
         }
         // A configuration variant is put back to the baseline's value, so
         // that later cases see the module as the baseline leaves it.
-        if let (Some(b), None, Safety::Safe) = (case.baseline, case.refusal, case.safety) {
+        let configures = case.safety == Safety::Safe || case.restore.is_some();
+        if let (Some(b), None, true, None) = (case.baseline, case.refusal, configures, &write_back)
+        {
             let restore = case.restore.or_else(|| {
                 crate::generated::cases::CASES
                     .iter()
@@ -326,11 +350,27 @@ impl<'a> Runner<'a> {
         self.result(case, verdict, answer, started)
     }
 
+    /// The write-back line of the configuration the case's baseline (a
+    /// query by key) reports now.
+    fn snapshot(&mut self, case: &Case) -> Option<String> {
+        let base = crate::generated::cases::CASES
+            .iter()
+            .find(|c| Some(c.id) == case.baseline)?;
+        self.link.send_line(base.line, ConnectData::None, false);
+        let a = self.link.answer(Instant::now() + Duration::from_secs(5));
+        if a.result.as_deref() != Some("OK") || a.lines.len() != 1 {
+            return None;
+        }
+        let prefix = format!("{}: ", case.command.trim_start_matches("AT"));
+        let values = a.lines[0].strip_prefix(&prefix)?;
+        Some(format!("{}={values}", case.command))
+    }
+
     /// Reads what is still coming (late URCs), checking each line.
     fn settle(&mut self) {
         let received = self
             .link
-            .drain(Duration::from_millis(30), Duration::from_secs(2));
+            .drain(Duration::from_millis(10), Duration::from_secs(2));
         let command = self.command_of_last_line();
         for r in received {
             if let Received::Line(l) = r {

@@ -94,9 +94,7 @@ impl Target {
     /// Opens the target.
     pub fn open(&self) -> Result<Box<dyn Transport>, String> {
         match self {
-            Target::Sim { .. } => {
-                Ok(crate::session::start_sim(self.world()?))
-            }
+            Target::Sim { .. } => Ok(crate::session::start_sim(self.world()?)),
             Target::Serial { path, baud } => SerialTransport::open(path, *baud)
                 .map(|t| Box::new(t) as Box<dyn Transport>)
                 .map_err(|e| e.to_string()),

@@ -8,11 +8,12 @@
 //! [`faults`] injects faults reproducible from a seed, and [`clock`] gives
 //! the serve loop a virtual clock for tests.
 //!
-//! Status: the general, Wi-Fi, BLE, TCP/UDP (real sockets on loopback),
-//! file-system and network (PING/DNS/NTP) groups are modelled; SSL, MQTT and
-//! HTTP(S) are not yet, and their commands are answered with `ERROR` (or
-//! `+CME ERROR`). Transparent mode is modelled for TCP/UDP client sockets
-//! (QIOPEN access mode 2, QISWTMD, `+++` with guard times, ATO, NO CARRIER).
+//! Every function group is modelled: general, Wi-Fi, BLE (with transparent
+//! mode and a phone in the default world), TCP/UDP (real loopback sockets),
+//! SSL (rustls), MQTT 3.1.1 (with an embedded broker), HTTP(S) (with an
+//! embedded server), PING/DNS/NTP and the file system. [`quirks`] makes a
+//! module deviate on purpose; [`faults`] injects faults from a seed; a
+//! [`clock::VirtualClock`] makes timing reproducible.
 
 pub mod catalog;
 pub mod clock;

@@ -24,9 +24,21 @@ use crate::params::numeric;
 /// The generated `conformance/src/generated/cases.rs`.
 pub fn render(catalog: &Catalog, plan: &Plan) -> String {
     let invalid = invalid_parameter_code(catalog);
+    // Which parameter names the object of each state (`ssl_open` →
+    // `connectID`), from the preconditions that require it.
+    let mut objects: BTreeMap<String, String> = BTreeMap::new();
+    for cp in &plan.commands {
+        for pc in &cp.command.preconditions {
+            if let (Some(st), Some(p)) = (pc.state, &pc.param) {
+                objects
+                    .entry(serde_plain_state(st))
+                    .or_insert_with(|| p.clone());
+            }
+        }
+    }
     let mut cases = Vec::new();
     for cp in &plan.commands {
-        cases.extend(command_cases(cp, invalid));
+        cases.extend(command_cases(cp, invalid, &objects));
     }
     let mut seen = BTreeSet::new();
     for c in &mut cases {
@@ -138,7 +150,7 @@ struct CaseOut {
     kind: &'static str,
     safety: &'static str,
     preconditions: Vec<PreOut>,
-    leaves: Option<(String, Option<String>)>,
+    leaves: Option<(String, Option<String>, Option<usize>)>,
     restore: Option<String>,
     line: String,
     data_phase: Option<(bool, Option<usize>, bool)>,
@@ -180,10 +192,14 @@ impl CaseOut {
         }
         out.push_str("],\n");
         match &self.leaves {
-            Some((state, value)) => {
+            Some((state, value, field)) => {
+                let field = match field {
+                    Some(i) => format!("Some({i})"),
+                    None => "None".into(),
+                };
                 let _ = writeln!(
                     out,
-                    "        leaves: Some(Leaves {{ state: {state:?}, value: {} }}),",
+                    "        leaves: Some(Leaves {{ state: {state:?}, value: {}, field: {field} }}),",
                     opt(value)
                 );
             }
@@ -473,7 +489,11 @@ fn baseline_value(p: &Param) -> String {
             let min = p.length.as_ref().map(|l| l.min as usize).unwrap_or(1);
             let min = p.lengths.first().map(|n| *n as usize).unwrap_or(min).max(1);
             // A hex string is whole bytes: an even number of digits.
-            let min = if p.ty == ParamType::HexString { min + min % 2 } else { min };
+            let min = if p.ty == ParamType::HexString {
+                min + min % 2
+            } else {
+                min
+            };
             text_of_len(p, min)
         }
     }
@@ -505,7 +525,9 @@ fn accepted_values(p: &Param) -> Vec<(String, &'static str, String)> {
         for n in &p.lengths {
             out.push((format!("len_{n}"), "Length", text_of_len(p, *n as usize)));
         }
-    } else if let Some(l) = &p.length {
+    } else if let (Some(l), None) = (&p.length, &p.sample) {
+        // A value that needs a sample has an inner structure (AD
+        // structures): filler of a length would not be valid.
         if text_types(p.ty) {
             // A hex string is whole bytes: an even number of digits.
             let even = p.ty == ParamType::HexString;
@@ -689,7 +711,11 @@ fn time_limit(rt: &ResponseTime, params: &[Param], values: &Rendered) -> u64 {
     }
 }
 
-fn command_cases(cp: &CommandPlan, invalid: i64) -> Vec<CaseOut> {
+fn command_cases(
+    cp: &CommandPlan,
+    invalid: i64,
+    objects: &BTreeMap<String, String>,
+) -> Vec<CaseOut> {
     let c = cp.command;
     let uses_cme = c
         .forms
@@ -703,13 +729,18 @@ fn command_cases(cp: &CommandPlan, invalid: i64) -> Vec<CaseOut> {
     };
     let mut out = Vec::new();
     for fp in &cp.forms {
-        out.extend(form_cases(cp, fp, &refusal));
+        out.extend(form_cases(cp, fp, &refusal, objects));
     }
     let _ = c;
     out
 }
 
-fn form_cases(cp: &CommandPlan, fp: &FormPlan, refusal: &str) -> Vec<CaseOut> {
+fn form_cases(
+    cp: &CommandPlan,
+    fp: &FormPlan,
+    refusal: &str,
+    objects: &BTreeMap<String, String>,
+) -> Vec<CaseOut> {
     let c: &Command = cp.command;
     let form = fp.form;
     let shape = &fp.shape;
@@ -764,17 +795,17 @@ fn form_cases(cp: &CommandPlan, fp: &FormPlan, refusal: &str) -> Vec<CaseOut> {
         let mut ch = Choice::default();
         let mut occs = Vec::new();
         occurrences(&shape.items, false, &mut occs);
-        let all = occs.iter().all(|(o, _, alt)| {
-            alt.is_some()
-                || params[o.param]
-                    .default
-                    .as_ref()
-                    .and_then(|d| scalar_text(&params[o.param], d))
-                    .map(|v| ch.values.insert(o.index, v))
-                    .is_some()
-        });
-        (all && !occs.is_empty())
-            .then(|| valid_render(shape, params, Fill::Full, &ch, &c.rules))
+        // Parameters without a default (the object: a context, a client)
+        // keep the baseline's value.
+        let mut any = false;
+        for (o, _, alt) in &occs {
+            let p = &params[o.param];
+            if let (None, Some(v)) = (alt, p.default.as_ref().and_then(|d| scalar_text(p, d))) {
+                ch.values.insert(o.index, v);
+                any = true;
+            }
+        }
+        any.then(|| valid_render(shape, params, Fill::Full, &ch, &c.rules))
             .flatten()
             .map(|(l, _)| l)
     };
@@ -785,12 +816,15 @@ fn form_cases(cp: &CommandPlan, fp: &FormPlan, refusal: &str) -> Vec<CaseOut> {
                 values: &Rendered,
                 refused: bool|
      -> CaseOut {
-        // Test and read forms answer in any state.
-        let stateless = matches!(form.kind, FormKind::Test | FormKind::Read);
+        // A test form answers in any state; a read form needs the module
+        // in the state it reads, but not a particular object.
+        let stateless = form.kind == FormKind::Test;
+        let reads = matches!(form.kind, FormKind::Test | FormKind::Read);
         let preconditions = c
             .preconditions
             .iter()
-            .filter(|pc| !stateless || pc.param.is_none())
+            .filter(|_| !stateless)
+            .filter(|pc| pc.when.as_ref().is_none_or(|w| holds(w, params, values)))
             .filter_map(|pc| {
                 let state = serde_plain_state(pc.state?);
                 let value = pc.param.as_ref().and_then(|p| values.get(p).cloned());
@@ -820,12 +854,21 @@ fn form_cases(cp: &CommandPlan, fp: &FormPlan, refusal: &str) -> Vec<CaseOut> {
             });
         // The object a command leaves behind is named by its first
         // parameter (socket, client, connection), when it has one.
-        let leaves = c.leaves.filter(|_| !refused && !stateless).map(|st| {
-            let first = first_param(shape).map(|o| &params[o.param].name);
-            let value = first
+        // The object a command leaves behind is named by the parameter
+        // the state's preconditions name elsewhere, else by its first one.
+        let leaves = c.leaves.filter(|_| !refused && !reads).map(|st| {
+            let state = serde_plain_state(st);
+            let name = objects
+                .get(&state)
+                .filter(|n| field_of(shape, params, n).is_some())
+                .cloned()
+                .or_else(|| first_param(shape).map(|o| params[o.param].name.clone()));
+            let value = name
+                .as_ref()
                 .and_then(|n| values.get(n))
                 .map(|v| v.trim_matches('"').to_string());
-            (serde_plain_state(st), value)
+            let field = name.as_ref().and_then(|n| field_of(shape, params, n));
+            (state, value, field)
         });
         CaseOut {
             leaves,
