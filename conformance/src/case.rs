@@ -185,6 +185,8 @@ pub struct Case {
     pub group: &'static str,
     /// The form's syntax, as in the catalogue.
     pub form: &'static str,
+    /// The form's sub-command key (`"transpktsize"` of QICFG), if any.
+    pub subcommand: Option<&'static str>,
     /// The parameter the case is about, if any.
     pub param: Option<&'static str>,
     /// What it checks.

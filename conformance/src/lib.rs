@@ -16,6 +16,7 @@ pub mod outcome;
 pub mod report;
 pub mod runner;
 pub mod scenario;
+pub mod sequences;
 pub mod session;
 pub mod setup;
 pub mod target;

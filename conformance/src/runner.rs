@@ -44,9 +44,6 @@ pub struct Options {
     pub guard_time: Duration,
     /// Time allowed when the catalogue gives no limit.
     pub default_time_limit: Duration,
-    /// Put configurations without catalogue defaults back by writing back
-    /// what their query reported (experimental: off by default).
-    pub write_back: bool,
 }
 
 impl Default for Options {
@@ -60,7 +57,6 @@ impl Default for Options {
             keep_all_transcripts: false,
             guard_time: Duration::from_millis(1000),
             default_time_limit: Duration::from_secs(10),
-            write_back: false,
         }
     }
 }
@@ -298,8 +294,7 @@ impl<'a> Runner<'a> {
         // A configuration whose defaults the catalogue does not give is put
         // back as the module reports it: its query's answer, written back
         // (`+QSSLCFG: "seclevel",1,0` → `AT+QSSLCFG="seclevel",1,0`).
-        let write_back = if self.options.write_back
-            && case.safety == Safety::Safe
+        let write_back = if case.subcommand.is_some()
             && case.restore.is_none()
             && case.refusal.is_none()
             && case.baseline.is_some()

@@ -116,7 +116,7 @@ impl Values {
 /// their state.
 fn clean_up(s: &Scenario, link: &mut Link, env: &Env) {
     let values = Values::new(s, env);
-    for step in s.steps.iter().rev() {
+    for (n, step) in s.steps.iter().enumerate().rev() {
         let Step::Send(t) = step else { continue };
         let line = values.fill(t);
         let name = crate::runner::command_name(&line);
@@ -130,11 +130,21 @@ fn clean_up(s: &Scenario, link: &mut Link, env: &Env) {
         if leaves.state.starts_with("ble_") {
             continue;
         }
-        let first = line
+        let mut id = line
             .split_once('=')
             .and_then(|(_, args)| args.split(',').nth(leaves.field.unwrap_or(0)))
             .map(|a| a.trim_matches('"').to_string());
-        if let Some((_, down)) = crate::setup::recipe(leaves.state, first.as_deref(), env) {
+        // An id the module chose is in the answer the example shows
+        // (`+QFOPEN: 1`).
+        let chosen = crate::setup::recipe(leaves.state, None, env)
+            .is_some_and(|(up, _)| up.iter().any(|s| s.yields_id));
+        if chosen {
+            id = s.steps[n + 1..].iter().find_map(|st| match st {
+                Step::Expect(e) => e.split_once(": ").map(|(_, v)| values.fill(v)),
+                _ => None,
+            });
+        }
+        if let Some((_, down)) = crate::setup::recipe(leaves.state, id.as_deref(), env) {
             crate::setup::undo(link, &down);
         }
     }

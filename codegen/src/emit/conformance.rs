@@ -151,6 +151,7 @@ struct CaseOut {
     safety: &'static str,
     preconditions: Vec<PreOut>,
     leaves: Option<(String, Option<String>, Option<usize>)>,
+    subcommand: Option<String>,
     restore: Option<String>,
     line: String,
     data_phase: Option<(bool, Option<usize>, bool)>,
@@ -174,6 +175,7 @@ impl CaseOut {
         let _ = writeln!(out, "        command: {:?},", self.command);
         let _ = writeln!(out, "        group: {:?},", self.group);
         let _ = writeln!(out, "        form: {:?},", self.form);
+        let _ = writeln!(out, "        subcommand: {},", opt(&self.subcommand));
         let _ = writeln!(out, "        param: {},", opt(&self.param));
         let _ = writeln!(out, "        kind: Kind::{},", self.kind);
         let _ = writeln!(out, "        safety: Safety::{},", self.safety);
@@ -871,6 +873,7 @@ fn form_cases(
             (state, value, field)
         });
         CaseOut {
+            subcommand: form.subcommand.clone(),
             leaves,
             restore: if refused { None } else { restore.clone() },
             id: format!("{}.{form_slug}{id}", cp.module),
