@@ -22,6 +22,10 @@
 //! the state of a client after `AT+QMTDISC`...) the model accepts either
 //! success or refusal and follows what the module did.
 //!
+//! The catalogue has no `AT+QFSEEK` or `AT+QFPOSITION`: a handle's pointer
+//! only moves by reading and writing, so written bytes are read back
+//! through a handle opened after the write.
+//!
 //! Lines name things through the model: a file operation names an open
 //! handle by its rank among the open handles ([`FileRef`]), because the
 //! module chooses the handle numbers, so a sequence stays meaningful when
