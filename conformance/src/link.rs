@@ -97,8 +97,12 @@ impl DataOracle for Oracle {
             (Some(Final::Connect), ConnectData::Transparent) => return Follow::Transparent,
             _ => {}
         }
-        for (prefix, field) in DATA_LINES {
+        for (prefix, field, count) in DATA_LINES {
             if let Some(rest) = text.strip_prefix(prefix) {
+                // `+QIRD: <total>,<have_read>,<unread>` is not `+QIRD: <len>`.
+                if count.is_some_and(|c| rest.split(',').count() != c) {
+                    continue;
+                }
                 if let Some(n) = rest
                     .split(',')
                     .nth(*field)

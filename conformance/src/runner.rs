@@ -433,10 +433,10 @@ impl<'a> Runner<'a> {
         let prompt = case.data_phase.is_some_and(|d| d.greater_prompt);
         self.sets.commands.insert(case.command.to_string());
         self.sets.forms.insert(case.form.to_string());
-        if let (Some(p), false) = (case.param, case.kind.expects_refusal()) {
-            if let Some(v) = param_value(case) {
-                self.sets.values.insert(format!("{} {p}={v}", case.command));
-            }
+        if !case.kind.expects_refusal() {
+            self.sets
+                .values
+                .extend(crate::report::coverage::values_in_line(case.form, line));
         }
         self.link.send_line(line, case.connect_data, prompt);
         let mut answer = self.link.answer(Instant::now() + allowed);
@@ -654,15 +654,4 @@ fn replace_field(line: &str, field: usize, value: &str) -> String {
 pub fn command_name(line: &str) -> String {
     let end = line.find(['=', '?']).unwrap_or(line.len());
     line[..end].to_ascii_uppercase()
-}
-
-/// The value a case gives its parameter, as it appears on the line (for
-/// coverage): taken from the case id's last part when it names a value.
-fn param_value(case: &Case) -> Option<String> {
-    let last = case.id.rsplit('.').next()?;
-    Some(
-        last.strip_prefix("value_")
-            .map(str::to_string)
-            .unwrap_or_else(|| last.to_string()),
-    )
 }

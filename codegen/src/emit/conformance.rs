@@ -61,22 +61,31 @@ pub fn render(catalog: &Catalog, plan: &Plan) -> String {
     }
     out.push_str("];\n\n");
     out.push_str(
-        "/// Response lines followed by a data block: (line prefix, index of the\n/// comma-separated field after the prefix that gives the block's length).\n",
+        "/// Response lines followed by a data block: (line prefix, index of the\n/// comma-separated field after the prefix that gives the block's length,\n/// number of fields of such a line when it is fixed).\n",
     );
-    out.push_str("pub static DATA_LINES: &[(&str, usize)] = &[\n");
+    out.push_str("pub static DATA_LINES: &[(&str, usize, Option<usize>)] = &[\n");
     let mut data_lines = BTreeSet::new();
     for cp in &plan.commands {
         for fp in &cp.forms {
             for lp in &fp.lines {
                 let Some(len) = &lp.data_length else { continue };
                 if let Some(i) = field_of(&lp.shape, &cp.command.params, len) {
-                    data_lines.insert((lp.shape.prefix.clone(), i));
+                    let fixed = !has_optional(&lp.shape.items);
+                    data_lines.insert((
+                        lp.shape.prefix.clone(),
+                        i,
+                        fixed.then_some(lp.shape.items.len()),
+                    ));
                 }
             }
         }
     }
-    for (prefix, i) in &data_lines {
-        let _ = writeln!(out, "    ({prefix:?}, {i}),");
+    for (prefix, i, count) in &data_lines {
+        let count = match count {
+            Some(n) => format!("Some({n})"),
+            None => "None".into(),
+        };
+        let _ = writeln!(out, "    ({prefix:?}, {i}, {count}),");
     }
     out.push_str("];\n\n");
     out.push_str("/// Every scenario of `spec/scenarios.yaml` (the manual's examples).\n");

@@ -25132,10 +25132,12 @@ pub static CASES: &[Case] = &[
 ];
 
 /// Response lines followed by a data block: (line prefix, index of the
-/// comma-separated field after the prefix that gives the block's length).
-pub static DATA_LINES: &[(&str, usize)] = &[
-    ("+QIRD: ", 0),
-    ("+QSSLRECV: ", 0),
+/// comma-separated field after the prefix that gives the block's length,
+/// number of fields of such a line when it is fixed).
+pub static DATA_LINES: &[(&str, usize, Option<usize>)] = &[
+    ("+QIRD: ", 0, Some(1)),
+    ("+QIRD: ", 0, Some(3)),
+    ("+QSSLRECV: ", 0, Some(1)),
 ];
 
 /// Every scenario of `spec/scenarios.yaml` (the manual's examples).
