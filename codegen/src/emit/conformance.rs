@@ -1282,8 +1282,65 @@ fn valid_render(
     if keeps_rules(rules, params, &v) {
         return Some((l, v));
     }
-    let (l, v) = render_line(shape, params, Fill::Full, choice);
-    keeps_rules(rules, params, &v).then_some((l, v))
+    // Make the other parameters of a broken rule agree with the value the
+    // case is about: the other side of a comparison takes the same value;
+    // a forbidden value gives way to the first allowed one; a required
+    // parameter comes with every optional part.
+    let mut occs = Vec::new();
+    occurrences(&shape.items, false, &mut occs);
+    let occ_of = |name: &str| occs.iter().find(|(o, _, _)| params[o.param].name == name);
+    let mut ch = choice.clone();
+    // Repair against the requested fill, then against every optional part
+    // present (which may bring in the value a rule forbids).
+    for f in [fill, Fill::Full] {
+        let (_, v) = render_line(shape, params, f, &ch);
+        for rule in rules {
+            if keeps_rules(std::slice::from_ref(rule), params, &v) {
+                continue;
+            }
+            match rule {
+                Rule::Compare { left, right, .. } if left.len() == 1 && right.len() == 1 => {
+                    let (Some((lo, ..)), Some((ro, ..))) = (occ_of(&left[0]), occ_of(&right[0]))
+                    else {
+                        continue;
+                    };
+                    // Keep the side the choice set; move the other.
+                    let (fixed, moved) = if ch.values.contains_key(&ro.index) {
+                        (ro, lo)
+                    } else {
+                        (lo, ro)
+                    };
+                    if let Some(value) = v.get(&params[fixed.param].name) {
+                        let p = &params[moved.param];
+                        let fits = numeric(p.ty, &Scalar::Str(value.clone()))
+                            .is_some_and(|n| allowed(p, n));
+                        if fits {
+                            ch.values.insert(moved.index, value.clone());
+                        }
+                    }
+                }
+                Rule::ForbiddenValuesIf {
+                    param, values: bad, ..
+                } => {
+                    let Some((o, ..)) = occ_of(param) else {
+                        continue;
+                    };
+                    let p = &params[o.param];
+                    if let Some(ok) = p.values.iter().find(|e| !bad.iter().any(|b| b == &e.value)) {
+                        ch.values.insert(o.index, wire_of(p, &ok.value));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    for f in [fill, Fill::Full] {
+        let (l, v) = render_line(shape, params, f, &ch);
+        if keeps_rules(rules, params, &v) {
+            return Some((l, v));
+        }
+    }
+    None
 }
 
 /// The first parameter occurrence of a shape.
