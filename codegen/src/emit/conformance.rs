@@ -800,6 +800,11 @@ fn form_cases(
             .filter(|_| form.kind == FormKind::Write)
             .map(|cond| format!("the form applies only {}", cond.trim_end_matches('.')))
     };
+    // Only configuration is put back: not an action (a data phase, a
+    // deferred completion, a state left behind).
+    let configures = form.data_phase.is_none()
+        && c.leaves.is_none()
+        && form.responses.iter().all(|r| r.completion.is_none());
     // The line that puts every parameter of the form back to its default,
     // when the catalogue gives one for each (configuration commands).
     let restore = {
@@ -816,7 +821,8 @@ fn form_cases(
                 any = true;
             }
         }
-        any.then(|| valid_render(shape, params, Fill::Full, &ch, &c.rules))
+        (any && configures)
+            .then(|| valid_render(shape, params, Fill::Full, &ch, &c.rules))
             .flatten()
             .map(|(l, _)| l)
     };
