@@ -145,6 +145,8 @@ pub struct ExportParam {
     pub name: String,
     /// Other spellings.
     pub aliases: Vec<String>,
+    /// The enumeration type's snake_case name, when it is not derived from `name`.
+    pub type_name: Option<String>,
     /// Type.
     #[serde(rename = "type")]
     pub ty: String,
@@ -212,6 +214,8 @@ pub struct ExportRange {
 pub struct ExportValue {
     /// Wire value (numbers for numeric types).
     pub value: Scalar,
+    /// Short snake_case name (the generated variant is its CamelCase form).
+    pub id: Option<String>,
     /// Meaning.
     pub meaning: String,
     /// Label the manual prints with it.
@@ -258,6 +262,8 @@ pub struct ExportResultCode {
     pub title: String,
     /// The code.
     pub code: i64,
+    /// Short snake_case name (the generated variant is its CamelCase form).
+    pub id: Option<String>,
     /// Description.
     pub description: String,
 }
@@ -321,6 +327,7 @@ fn export_param(
     ExportParam {
         name: p.name.clone(),
         aliases: p.aliases.clone(),
+        type_name: p.type_name.clone(),
         ty: name_of(&p.ty),
         description: p.description.clone(),
         min: p.range.as_ref().and_then(|r| num(&r.min)),
@@ -346,6 +353,7 @@ fn export_param(
                     Some(n) if p.ty.is_numeric() => Scalar::Int(n),
                     _ => v.value.clone(),
                 },
+                id: v.id.clone(),
                 meaning: v.meaning.clone(),
                 label: v.label.clone(),
                 remedy: v.remedy.clone(),
@@ -486,6 +494,7 @@ pub fn export(catalog: &Catalog) -> Export {
                 table: name_of(&t.table),
                 title: t.title.clone(),
                 code: c.code,
+                id: c.id.clone(),
                 description: c.description.clone(),
             })
         })

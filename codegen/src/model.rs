@@ -711,6 +711,11 @@ pub struct LengthRange {
 pub struct EnumValue {
     /// The value on the wire.
     pub value: Scalar,
+    /// A short snake_case name for the value, chosen from its meaning
+    /// (`peripheral`, `at_most_once`, `bad_credentials`); the generated
+    /// variant is its CamelCase form. Unique within the enumeration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     /// Its meaning, in the manual's words.
     pub meaning: String,
     /// A label the manual prints with it (`"Initial"`).
@@ -739,6 +744,12 @@ pub enum TableId {
 pub struct Param {
     /// The name as the manual spells it, without angle brackets.
     pub name: String,
+    /// A snake_case name for the parameter's enumeration type, where the one
+    /// derived from `name` would collide with (or differ only by case from)
+    /// another type of its module, or would not explain itself
+    /// (`recv_data_format`, `security_level`). Only with `values`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub type_name: Option<String>,
     /// Other spellings the manual uses for it in templates.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub aliases: Vec<String>,
@@ -1012,6 +1023,11 @@ pub struct ResultTable {
 pub struct ResultCode {
     /// The code.
     pub code: i64,
+    /// A short snake_case name for the code, chosen from its description
+    /// (`socket_connect_failed`); the generated variant is its CamelCase
+    /// form. Unique within the table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     /// The manual's description.
     pub description: String,
 }

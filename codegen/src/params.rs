@@ -76,6 +76,7 @@ mod tests {
     fn param(name: &str, aliases: &[&str]) -> Param {
         Param {
             name: name.into(),
+            type_name: None,
             aliases: aliases.iter().map(|s| s.to_string()).collect(),
             ty: ParamType::Integer,
             description: None,

@@ -14,6 +14,8 @@ use crate::model::{
 use crate::params::{byte_len, numeric, resolve, same_value};
 use crate::template::{self, Node, Piece};
 
+mod names;
+
 /// Runs every check and appends what it finds to `diags`.
 pub fn validate(catalog: &Catalog, diags: &mut Vec<Diagnostic>) {
     let mut v = Validator {
@@ -59,6 +61,7 @@ pub fn validate(catalog: &Catalog, diags: &mut Vec<Diagnostic>) {
         }
         for e in &file.result_tables {
             let path = NodePath::root().key("result_tables").index(e.index);
+            v.check_code_ids(fi, &path, &e.value);
             let mut seen = HashSet::new();
             for (ci, code) in e.value.codes.iter().enumerate() {
                 if !seen.insert(code.code) {
@@ -308,6 +311,7 @@ impl Validator<'_, '_> {
         }
         self.check_errata_refs(fi, path, &cmd.errata);
         self.check_params(fi, path, &cmd.params);
+        self.check_command_types(fi, path, cmd);
         let mut usage = Usage::default();
         if cmd.forms.is_empty() {
             self.report(
@@ -966,6 +970,7 @@ impl Validator<'_, '_> {
             }
             self.check_errata_refs(fi, &ppath, &p.errata);
             self.check_param(fi, &ppath, p);
+            self.check_value_ids(fi, &ppath, p);
         }
     }
 
@@ -1262,6 +1267,7 @@ impl Validator<'_, '_> {
         }
         self.check_errata_refs(fi, path, &urc.errata);
         self.check_params(fi, path, &urc.params);
+        self.check_urc_types(fi, path, urc);
         for (i, c) in urc.completes.iter().enumerate() {
             self.check_command_exists(fi, &path.key("completes").index(i), c);
         }

@@ -42,6 +42,28 @@ const KEYWORDS: &[&str] = &[
     "try", "typeof", "unsized", "virtual", "yield", "gen",
 ];
 
+/// Type names generated code uses unqualified (the prelude, `Self`): no
+/// generated type may take one.
+pub const PRELUDE: &[&str] = &[
+    "Result", "Option", "Some", "None", "Ok", "Err", "Vec", "String", "Box", "Self",
+];
+
+/// Whether `s` is a Rust keyword (strict, reserved or weak in an identifier position), or `Self`.
+pub fn is_keyword(s: &str) -> bool {
+    s == "Self" || KEYWORDS.contains(&s)
+}
+
+/// Whether `id` is a catalogue identifier: snake_case ASCII words of lower-case
+/// letters and digits, the first starting with a letter (`at_most_once`, `tls1_2`).
+pub fn is_snake_id(id: &str) -> bool {
+    id.starts_with(|c: char| c.is_ascii_lowercase())
+        && id.split('_').all(|w| {
+            !w.is_empty()
+                && w.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
+}
+
 /// `connect_id`: a snake_case identifier, never a keyword, never starting with a digit.
 pub fn snake(name: &str) -> String {
     let mut s = words(name).join("_");
@@ -129,5 +151,27 @@ mod tests {
             "BufferAccessMode"
         );
         assert_eq!(variant_from_meaning("", "-1"), "V1");
+    }
+
+    #[test]
+    fn recognises_catalogue_identifiers() {
+        for good in ["peripheral", "at_most_once", "tls1_2", "mqtt_3_1_1", "a"] {
+            assert!(is_snake_id(good), "{good}");
+        }
+        for bad in [
+            "",
+            "Peripheral",
+            "at__most",
+            "_x",
+            "x_",
+            "1st",
+            "tls-1",
+            "naïve",
+            "at most",
+        ] {
+            assert!(!is_snake_id(bad), "{bad}");
+        }
+        assert_eq!(camel("tls1_2"), "Tls12");
+        assert!(is_keyword("Self") && is_keyword("type") && !is_keyword("Other"));
     }
 }

@@ -168,12 +168,11 @@ fn form_lines(form: &Form) -> Vec<&Line> {
     out
 }
 
-fn plan_command<'a>(
-    command: &'a Command,
-    group: Option<Group>,
-) -> Result<CommandPlan<'a>, PlanError> {
-    let module = command_module(&command.name);
-    let mut forms = Vec::new();
+/// The Rust type name of each form of a command, in form order: the
+/// sub-command key, the kind, or the kind and what the form takes when a kind
+/// has several forms (`WriteConnectIdSendLength`). The validator uses these to
+/// keep enumeration types from taking a form's name.
+pub fn form_type_names(command: &Command) -> Vec<String> {
     let mut kind_counts: BTreeMap<FormKind, usize> = BTreeMap::new();
     for f in &command.forms {
         if f.subcommand.is_none() {
@@ -181,19 +180,69 @@ fn plan_command<'a>(
         }
     }
     let mut used_names: Vec<String> = Vec::new();
-    for (fi, form) in command.forms.iter().enumerate() {
-        let syntax = template::parse_command(&form.syntax).map_err(|e| err(&form.syntax, e))?;
+    for form in &command.forms {
         let mut type_name = match &form.subcommand {
             Some(sub) => camel(sub),
             None if kind_counts.get(&form.kind).copied().unwrap_or(0) > 1 => {
-                arity_name(form.kind, &syntax.args)
+                match template::parse_command(&form.syntax) {
+                    Ok(syntax) => arity_name(form.kind, &syntax.args),
+                    // The validator reports the syntax; the planner refuses it.
+                    Err(_) => kind_name(form.kind).to_string(),
+                }
             }
             None => kind_name(form.kind).to_string(),
         };
         while used_names.contains(&type_name) {
             type_name.push('X');
         }
-        used_names.push(type_name.clone());
+        used_names.push(type_name);
+    }
+    used_names
+}
+
+/// The type name of information line `index` of `count` distinct templates of a form.
+pub fn line_type_name(form_type: &str, index: usize, count: usize) -> String {
+    if count == 1 {
+        format!("{form_type}Line")
+    } else {
+        format!("{form_type}Line{index}")
+    }
+}
+
+/// The distinct information-line templates of a form, in order.
+pub fn line_templates(form: &Form) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    for line in form_lines(form) {
+        if !out.contains(&line.template()) {
+            out.push(line.template());
+        }
+    }
+    out
+}
+
+/// The Rust type name of a URC variant (`QiurcRecvBuffer`) and of its family (`QiurcRecv`).
+pub fn urc_type_names(u: &Urc) -> (String, String) {
+    let base = camel(u.name.trim_start_matches('+'));
+    let kind_name = match &u.discriminator {
+        Some(d) => format!("{base}{}", camel(d)),
+        None => base,
+    };
+    let type_name = match &u.variant {
+        Some(v) => format!("{kind_name}{}", camel(v)),
+        None => kind_name.clone(),
+    };
+    (type_name, kind_name)
+}
+
+fn plan_command<'a>(
+    command: &'a Command,
+    group: Option<Group>,
+) -> Result<CommandPlan<'a>, PlanError> {
+    let module = command_module(&command.name);
+    let mut forms = Vec::new();
+    let type_names = form_type_names(command);
+    for ((fi, form), type_name) in command.forms.iter().enumerate().zip(type_names) {
+        let syntax = template::parse_command(&form.syntax).map_err(|e| err(&form.syntax, e))?;
         let (prefix, ci) = match form.kind {
             _ if command.name == "+++" => ("+++".to_string(), false),
             FormKind::Test => (format!("{}=?", command.name), true),
@@ -221,11 +270,13 @@ fn plan_command<'a>(
             &command.params,
         )
         .map_err(|e| err(&form.syntax, e))?;
+        let templates = line_templates(form);
         let mut lines: Vec<LinePlan> = Vec::new();
-        for line in form_lines(form) {
-            if lines.iter().any(|l| l.template == line.template()) {
-                continue;
-            }
+        for (li, template_text) in templates.iter().enumerate() {
+            let line = form_lines(form)
+                .into_iter()
+                .find(|l| l.template() == *template_text)
+                .expect("a template of this form");
             let parsed =
                 template::parse_line(line.template()).map_err(|e| err(line.template(), e))?;
             let args = if form.kind == FormKind::Test {
@@ -233,7 +284,6 @@ fn plan_command<'a>(
             } else {
                 parsed.args.clone()
             };
-            let li = lines.len();
             let shape = shape::build(
                 format!("r_{module}_{fi}_{li}"),
                 line_prefix(&parsed.prefix),
@@ -245,18 +295,10 @@ fn plan_command<'a>(
             .map_err(|e| err(line.template(), e))?;
             lines.push(LinePlan {
                 template: line.template().to_string(),
-                type_name: String::new(),
+                type_name: line_type_name(&type_name, li, templates.len()),
                 shape,
                 data_length: line.data().and_then(|d| d.length.clone()),
             });
-        }
-        let n = lines.len();
-        for (li, l) in lines.iter_mut().enumerate() {
-            l.type_name = if n == 1 {
-                format!("{type_name}Line")
-            } else {
-                format!("{type_name}Line{li}")
-            };
         }
         forms.push(FormPlan {
             form,
@@ -283,15 +325,7 @@ pub fn plan(catalog: &Catalog) -> Result<Plan<'_>, PlanError> {
     let mut used: Vec<String> = Vec::new();
     for (_, e) in catalog.urcs() {
         let u = &e.value;
-        let base = camel(u.name.trim_start_matches('+'));
-        let kind_name = match &u.discriminator {
-            Some(d) => format!("{base}{}", camel(d)),
-            None => base,
-        };
-        let mut type_name = match &u.variant {
-            Some(v) => format!("{kind_name}{}", camel(v)),
-            None => kind_name.clone(),
-        };
+        let (mut type_name, kind_name) = urc_type_names(u);
         while used.contains(&type_name) {
             type_name.push('X');
         }
