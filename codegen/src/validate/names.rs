@@ -1,5 +1,5 @@
-//! Checks of the names the generator takes from the catalogue: the `id` of
-//! every enumeration value and result code, and the enumeration types of a
+//! Checks of the names the generator takes from the catalogue: the `id` that
+//! every enumeration value and result code must have, and the enumeration types of a
 //! module (`type_name`). A generated name is the CamelCase form of an id, so an
 //! id must be a snake_case identifier whose CamelCase form is no keyword and
 //! differs from its siblings' by more than case.
@@ -22,6 +22,8 @@ struct Named<'a> {
     path: NodePath,
     /// Its id, when given.
     id: Option<&'a str>,
+    /// The key that holds the wire value (`value`, `code`), where a missing id is reported.
+    wire_key: &'static str,
     /// The wire value or code, for messages.
     wire: String,
 }
@@ -36,6 +38,7 @@ impl Validator<'_, '_> {
             .map(|(i, v)| Named {
                 path: path.key("values").index(i),
                 id: v.id.as_deref(),
+                wire_key: "value",
                 wire: v.value.to_string(),
             })
             .collect();
@@ -52,6 +55,7 @@ impl Validator<'_, '_> {
             .map(|(i, c)| Named {
                 path: path.key("codes").index(i),
                 id: c.id.as_deref(),
+                wire_key: "code",
                 wire: c.code.to_string(),
             })
             .collect();
@@ -64,7 +68,18 @@ impl Validator<'_, '_> {
         // CamelCase name (lower-cased) -> (id, wire) of the first entry that takes it.
         let mut taken: HashMap<String, (String, String)> = HashMap::new();
         for e in entries {
-            let Some(id) = e.id else { continue };
+            let Some(id) = e.id else {
+                self.report(
+                    fi,
+                    &e.path.key(e.wire_key),
+                    true,
+                    "missing-id",
+                    format!("{} {} of {owner} has no `id`", e.wire_key, e.wire),
+                    String::new(),
+                    format!("add `id: <snake_case name of what it means>` after the {} (see spec/README.md, \"Names\")", e.wire_key),
+                );
+                continue;
+            };
             let at = e.path.key("id");
             if !self.check_identifier(fi, &at, id, "id", owner) {
                 continue;
