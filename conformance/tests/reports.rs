@@ -882,16 +882,16 @@ commands:
       - name: mode
         type: integer
         values:
-          - {value: 0, meaning: Off}
-          - {value: 1, meaning: On}
+          - {value: 0, id: off, meaning: Off}
+          - {value: 1, id: on, meaning: On}
       - name: size
         type: integer
         range: {min: 1, max: 1460}
       - name: kind
         type: string
         values:
-          - {value: UDP SERVICE, meaning: UDP}
-          - {value: TCP, meaning: TCP}
+          - {value: UDP SERVICE, id: udp_service, meaning: UDP}
+          - {value: TCP, id: tcp, meaning: TCP}
       - name: mask
         type: hex_integer
         range: {min: '0x00', max: '0xFF'}
@@ -933,8 +933,8 @@ result_tables:
   - table: tcpip
     title: Codes
     codes:
-      - {code: 550, description: Unknown error}
-      - {code: 551, description: Operation blocked}
+      - {code: 550, id: unknown, description: Unknown error}
+      - {code: 551, id: blocked, description: Operation blocked}
 "#;
 
 fn small_catalog() -> Catalog {
