@@ -11,6 +11,7 @@
 //! assert_eq!(String::from_utf8_lossy(&out), "\r\n+QVERSION: FCM242DAAR01A05_SIM\r\n\r\nOK\r\n");
 //! ```
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fcm242d::generated::commands::AnyCommand;
@@ -19,6 +20,7 @@ use crate::catalog;
 use crate::groups;
 use crate::net::Net;
 use crate::reply::{DataRequest, Final, Payload, Reply};
+use crate::services::Services;
 use crate::state::State;
 use crate::world::World;
 
@@ -74,8 +76,14 @@ impl std::fmt::Debug for Module {
 }
 
 impl Module {
-    /// A freshly booted module in `world`.
+    /// A freshly booted module in `world`, whose servers are the process's
+    /// shared ones ([`Services::shared`]).
     pub fn new(world: World) -> Self {
+        Self::with_services(world, Services::shared())
+    }
+
+    /// A freshly booted module in `world` with the servers `services`.
+    pub fn with_services(world: World, services: Arc<Services>) -> Self {
         // Load the embedded catalogue now rather than on the first command,
         // so the first answer is as quick as the others.
         let _ = catalog::catalog();
@@ -84,8 +92,18 @@ impl Module {
             state: State::default(),
             mode: command_mode(),
             scheduled: Vec::new(),
-            net: Net::default(),
+            net: Net::new(services, Instant::now()),
         }
+    }
+
+    /// The world the module lives in.
+    pub fn world(&self) -> &World {
+        &self.world
+    }
+
+    /// The world's running servers.
+    pub fn services(&self) -> &Arc<Services> {
+        &self.net.services
     }
 
     /// The module's state (for tests and fault injection).
@@ -101,6 +119,7 @@ impl Module {
 
     /// Bytes from the host; returns what the module writes back at once.
     pub fn input(&mut self, bytes: &[u8], now: Instant) -> Vec<u8> {
+        self.net.now = now;
         let mut out = Vec::new();
         let mut to_socket = Vec::new();
         for &b in bytes {
@@ -114,6 +133,7 @@ impl Module {
     /// caused. In transparent mode: the end of a guarded `+++`, and the
     /// socket's data (URCs wait until command mode).
     pub fn poll(&mut self, now: Instant) -> Vec<u8> {
+        self.net.now = now;
         let mut out = Vec::new();
         self.guard(now, &mut out);
         self.payload_timeout(now, &mut out);
@@ -184,9 +204,77 @@ impl Module {
         }
     }
 
-    /// When the next scheduled output is due.
+    /// When the module next has something to do by the clock alone: a
+    /// scheduled URC, the end of `+++`'s guard time, a data phase's time
+    /// limit, a group's timer (a connect's time limit, a retransmission,
+    /// the keep-alive, the world's phone). A front end that polls the
+    /// module at this time (and whenever input comes) misses nothing.
     pub fn next_due(&self) -> Option<Instant> {
-        self.scheduled.iter().map(|d| d.at).min()
+        let guard = match &self.mode {
+            Mode::Transparent {
+                held, last_input, ..
+            } if *held > 0 => {
+                last_input.checked_add(Duration::from_millis(self.world.guard_time_ms))
+            }
+            _ => None,
+        };
+        let payload = match &self.mode {
+            Mode::Payload { deadline, .. } => *deadline,
+            _ => None,
+        };
+        [
+            self.scheduled.iter().map(|d| d.at).min(),
+            guard,
+            payload,
+            groups::next_wake(&self.state, &self.net, &self.world),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// Whether the module is about to print something without new input:
+    /// a scheduled URC, a `+++` waiting for its guard time, a data phase
+    /// with a time limit, or an operation under way whose end it prints (a
+    /// connect, a request, a packet waiting for its acknowledgement, the
+    /// world's phone about to act). Timers that print nothing while all
+    /// goes well (the MQTT keep-alive) do not count.
+    pub fn busy(&self) -> bool {
+        let phase = match &self.mode {
+            Mode::Transparent { held, .. } => *held > 0,
+            Mode::Payload { deadline, .. } => deadline.is_some(),
+            Mode::Command { .. } => false,
+        };
+        phase
+            || !self.scheduled.is_empty()
+            || groups::in_flight(&self.state, &self.net, &self.world)
+    }
+
+    /// The module's live sockets (to wait for their input) and their peers.
+    pub fn sockets(&self) -> Vec<crate::net::Socket<'_>> {
+        groups::sockets(&self.net)
+    }
+
+    /// Whether a live link of the module goes to a peer outside the world's
+    /// servers (a port of the host, an external server): nobody can tell
+    /// when such a peer will send something.
+    pub fn talks_outside(&self) -> bool {
+        self.sockets()
+            .iter()
+            .filter_map(|s| s.peer)
+            .any(|p| !self.net.services.is_service(p))
+    }
+
+    /// The module as a fresh start in the same world would leave it:
+    /// volatile and saved state (files, saved hotspot and baud rate)
+    /// cleared, every link closed, nothing scheduled, the UART in command
+    /// mode. The world's servers are not touched (see
+    /// [`Services::reset`]).
+    pub fn reset(&mut self, now: Instant) {
+        self.mode = command_mode();
+        self.state = State::default();
+        self.scheduled.clear();
+        self.net = Net::new(self.net.services.clone(), now);
     }
 
     fn byte(&mut self, b: u8, now: Instant, out: &mut Vec<u8>, to_socket: &mut Vec<u8>) {
@@ -368,7 +456,7 @@ impl Module {
         self.mode = command_mode();
         self.state = self.state.rebooted();
         self.scheduled.clear();
-        self.net = Net::default();
+        self.net = Net::new(self.net.services.clone(), now);
         for (delay, line) in groups::wifi::rejoin_saved(&mut self.state, &self.world) {
             let Some(line) = crate::quirks::edit_urc(&self.world.quirks, &line) else {
                 continue;

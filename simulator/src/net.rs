@@ -6,6 +6,10 @@ use std::collections::{BTreeMap, VecDeque};
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::sync::mpsc::Receiver;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::services::Services;
 
 /// The operating-system side of one socket service of the module. Every
 /// socket here is non-blocking: the serve loop must never wait on the network.
@@ -13,7 +17,7 @@ use std::sync::mpsc::Receiver;
 pub enum Link {
     /// A TCP client whose connect runs on a helper thread (a connect cannot
     /// be made non-blocking with `std` alone); the thread sends its outcome.
-    Connecting(Receiver<io::Result<TcpStream>>),
+    Connecting(Pending<io::Result<TcpStream>>),
     /// A connected TCP stream: a client, or a connection a listener accepted.
     Tcp(TcpStream),
     /// A UDP socket: connected to its peer (a client) or only bound (a service).
@@ -40,8 +44,14 @@ pub enum Channel {
 }
 
 /// The module's sockets and other live links.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Net {
+    /// The world's running services (where connects go, and whether the
+    /// world is busy).
+    pub services: Arc<Services>,
+    /// The module's clock when the command being handled came (groups
+    /// measure their time limits on it).
+    pub now: Instant,
     /// The live socket of each open socket service, by `<connectID>`. A
     /// service whose peer closed it keeps its entry in the state (it is
     /// "closing") but has no link any more.
@@ -58,4 +68,96 @@ pub struct Net {
     pub mqtt: crate::groups::mqtt::Live,
     /// The live HTTP(S) request.
     pub http: crate::groups::http::Live,
+}
+
+impl Net {
+    /// No live link yet, in the world of `services`.
+    pub fn new(services: Arc<Services>, now: Instant) -> Net {
+        Net {
+            services,
+            now,
+            sockets: BTreeMap::new(),
+            transparent: None,
+            last_transparent: None,
+            ssl: Default::default(),
+            mqtt: Default::default(),
+            http: Default::default(),
+        }
+    }
+}
+
+/// A connect in progress: on a helper thread, or towards a peer that never
+/// answers (a silent address of the world), which only the time limit ends.
+#[derive(Debug)]
+pub struct Pending<T> {
+    /// The helper's outcome; `None` for a peer that never answers.
+    pub rx: Option<Receiver<T>>,
+    /// Where it connects.
+    pub peer: Option<SocketAddr>,
+    /// When the module gives up, on its clock.
+    pub deadline: Instant,
+}
+
+/// What became of a [`Pending`] connect.
+#[derive(Debug)]
+pub enum Settled<T> {
+    /// Still under way.
+    Waiting,
+    /// The helper's outcome.
+    Done(T),
+    /// The helper is gone without an outcome (never expected).
+    Lost,
+    /// The time limit passed first.
+    TimedOut,
+}
+
+impl<T> Pending<T> {
+    /// A connect run by a helper thread (see [`crate::activity::helper`]).
+    pub fn helper(rx: Receiver<T>, peer: SocketAddr, deadline: Instant) -> Pending<T> {
+        Pending {
+            rx: Some(rx),
+            peer: Some(peer),
+            deadline,
+        }
+    }
+
+    /// A connect to a peer that never answers.
+    pub fn silent(deadline: Instant) -> Pending<T> {
+        Pending {
+            rx: None,
+            peer: None,
+            deadline,
+        }
+    }
+
+    /// Its state at `now`.
+    pub fn settle(&self, now: Instant) -> Settled<T> {
+        match self.rx.as_ref().map(|rx| rx.try_recv()) {
+            Some(Ok(outcome)) => Settled::Done(outcome),
+            Some(Err(std::sync::mpsc::TryRecvError::Disconnected)) => Settled::Lost,
+            Some(Err(std::sync::mpsc::TryRecvError::Empty)) | None => {
+                if now >= self.deadline {
+                    Settled::TimedOut
+                } else {
+                    Settled::Waiting
+                }
+            }
+        }
+    }
+}
+
+/// One live socket of the module, as a host waiting for the module sees it.
+#[derive(Debug)]
+pub struct Socket<'a> {
+    /// The socket, to wait for its input (`None` while a helper thread owns it).
+    pub fd: Option<std::os::fd::BorrowedFd<'a>>,
+    /// Its peer (`None` for a listener or an unconnected UDP service).
+    pub peer: Option<SocketAddr>,
+}
+
+impl Default for Net {
+    /// No live link, in the process's shared world, at the current time.
+    fn default() -> Self {
+        Net::new(Services::shared(), Instant::now())
+    }
 }

@@ -68,6 +68,13 @@ impl<M: BorrowMut<Module>> Session<M> {
         }
     }
 
+    /// Drops held output and starts the faults' random choices again from
+    /// their seed (the module itself is left as it is).
+    pub fn reset(&mut self, faults: &Faults) {
+        self.injector = Injector::new(faults);
+        self.held.clear();
+    }
+
     /// The module.
     pub fn module(&self) -> &Module {
         self.module.borrow()
@@ -97,7 +104,7 @@ impl<M: BorrowMut<Module>> Session<M> {
                 }
                 HostEvent::Reboot => self.module_mut().reboot(now),
                 HostEvent::LinkDrop => {
-                    crate::services::cut_all();
+                    self.module().services().cut_all();
                 }
             }
         }
@@ -349,8 +356,9 @@ impl Pacer {
 /// in-memory link to it. The module stops when the link is dropped.
 pub fn in_process(world: World) -> (MemoryTransport, thread::JoinHandle<()>) {
     let (host, mut module_end) = MemoryTransport::pair();
+    // Booted here, so the first command is answered as quickly as the others.
+    let mut module = Module::new(world);
     let handle = thread::spawn(move || {
-        let mut module = Module::new(world);
         let _ = serve(&mut module_end, &mut module);
     });
     (host, handle)
@@ -365,8 +373,9 @@ pub fn in_process_with(
     clock: Arc<dyn Clock>,
 ) -> (MemoryTransport, thread::JoinHandle<Module>) {
     let (host, mut module_end) = MemoryTransport::pair();
+    let module = Module::new(world);
     let handle = thread::spawn(move || {
-        let mut session = Session::new(Module::new(world), &faults);
+        let mut session = Session::new(module, &faults);
         let _ = serve_session(&mut module_end, &mut session, &*clock, Pace::default());
         session.into_module()
     });

@@ -96,6 +96,14 @@ pub enum Service {
         #[serde(default)]
         greeting: Option<String>,
     },
+    /// A server that accepts connections and never answers: it reads and
+    /// drops what it gets until the peer closes.
+    Stall,
+    /// Nothing listens: a connect is refused at once.
+    Refuse,
+    /// A host that never answers a connect (its packets are lost): only
+    /// the module's time limit ends the attempt.
+    Silent,
     /// A real server elsewhere (`host:port`), e.g. an external broker.
     External {
         /// Where connections go.
@@ -407,6 +415,20 @@ fn default_endpoints() -> Vec<Endpoint> {
 }
 
 impl World {
+    /// The endpoint at `ip:port` for `protocol`, if the world has one.
+    pub fn endpoint(
+        &self,
+        ip: std::net::Ipv4Addr,
+        port: u16,
+        protocol: Protocol,
+    ) -> Option<&Endpoint> {
+        self.endpoints.iter().find(|e| {
+            e.port == port
+                && e.protocol == protocol
+                && e.address.parse::<std::net::Ipv4Addr>().ok() == Some(ip)
+        })
+    }
+
     /// Reads a world file; keys it leaves out keep their default.
     pub fn from_yaml(text: &str) -> Result<World, String> {
         serde_norway::from_str(text).map_err(|e| format!("world file: {e}"))

@@ -1377,6 +1377,26 @@ pub fn poll(state: &mut State, net: &mut Net, world: &World, now: Instant) -> Ve
     out
 }
 
+/// When the world's phone next acts: it connects, or makes its next write.
+pub fn next_wake(state: &State, world: &World) -> Option<Instant> {
+    let phone = world.phone.as_ref()?;
+    let ble = &state.ble;
+    if ble.phone.connected.is_none() {
+        return ble
+            .phone
+            .seen
+            .and_then(|s| s.checked_add(Duration::from_millis(phone.connect_after_ms)));
+    }
+    let linked = ble.link.as_ref().is_some_and(|l| l.peer.is_none());
+    if !linked {
+        return None;
+    }
+    let write = phone.writes.get(ble.phone.writes)?;
+    ble.phone
+        .last?
+        .checked_add(Duration::from_millis(write.after_ms))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -45,6 +45,42 @@ pub fn poll(state: &mut State, net: &mut Net, world: &World, now: Instant) -> Ve
     out
 }
 
+/// The earliest time a group has something to do by the clock alone (a
+/// time limit, a retransmission, the keep-alive, the world's phone).
+pub fn next_wake(state: &State, net: &Net, world: &World) -> Option<Instant> {
+    [
+        tcpip::next_wake(net),
+        ssl::next_wake(net),
+        mqtt::next_wake(state, net),
+        http::next_wake(net),
+        ble::next_wake(state, world),
+    ]
+    .into_iter()
+    .flatten()
+    .min()
+}
+
+/// Whether an operation is under way whose end the module will print (a
+/// connect, a request, a packet waiting for its acknowledgement, the
+/// world's phone about to act).
+pub fn in_flight(state: &State, net: &Net, world: &World) -> bool {
+    tcpip::in_flight(state, net)
+        || ssl::in_flight(state, net)
+        || mqtt::in_flight(state, net)
+        || http::in_flight(state, net)
+        || ble::next_wake(state, world).is_some()
+}
+
+/// Every live socket of the module (see [`crate::net::Socket`]).
+pub fn sockets(net: &Net) -> Vec<crate::net::Socket<'_>> {
+    let mut out = Vec::new();
+    tcpip::sockets(net, &mut out);
+    ssl::sockets(net, &mut out);
+    mqtt::sockets(net, &mut out);
+    http::sockets(net, &mut out);
+    out
+}
+
 /// In transparent mode: host bytes, to the link the UART is switched to.
 pub fn transparent_send(state: &mut State, net: &mut Net, data: &[u8]) {
     match net.transparent {

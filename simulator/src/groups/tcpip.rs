@@ -108,7 +108,6 @@
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener, TcpStream, UdpSocket};
-use std::sync::mpsc::{self, TryRecvError};
 use std::time::{Duration, Instant};
 
 use fcm242d::generated::commands::{
@@ -122,8 +121,9 @@ use fcm242d::generated::urcs::{
 use fcm242d::value::Int;
 
 use crate::groups::{line, network};
-use crate::net::{Channel, Link, Net};
+use crate::net::{Channel, Link, Net, Pending, Settled};
 use crate::reply::{DataRequest, Final, Payload, Reply};
+use crate::services::Route;
 use crate::state::{State, Wifi};
 use crate::world::{Protocol, World};
 
@@ -577,19 +577,23 @@ pub fn route(
     protocol: Protocol,
     own: Ipv4Addr,
     world: &World,
-) -> Option<SocketAddr> {
+    services: &crate::services::Services,
+) -> Option<Route> {
     if ip == own {
-        return Some(SocketAddr::from((Ipv4Addr::LOCALHOST, port)));
+        return Some(Route::To(SocketAddr::from((Ipv4Addr::LOCALHOST, port))));
     }
-    if let Some(addr) = crate::services::address(world, ip, port, protocol) {
-        return Some(addr);
+    if world.endpoint(ip, port, protocol).is_some() {
+        return services.address(world, ip, port, protocol);
+    }
+    if ip.is_loopback() {
+        return Some(Route::To(SocketAddr::from((ip, port))));
     }
     world
         .hosts
         .iter()
         .flat_map(|h| h.addresses.iter())
         .any(|a| a.parse::<Ipv4Addr>().is_ok_and(|a| a == ip))
-        .then_some(SocketAddr::from((ip, port)))
+        .then_some(Route::To(SocketAddr::from((ip, port))))
 }
 
 /// The code of a failed bind.
@@ -718,11 +722,28 @@ fn open(w: &qiopen::Write, state: &mut State, world: &World, net: &mut Net) -> O
     } else {
         Protocol::Tcp
     };
-    let Some(peer) = route(target, remote_port, protocol, own, world) else {
+    let Some(route) = route(target, remote_port, protocol, own, world, &net.services) else {
         return open_failed(state, id, TcpipCode::SocketConnectFailed, transparent);
     };
     socket.ip = target;
     socket.remote_port = remote_port;
+    let peer = match route {
+        Route::To(peer) => peer,
+        // A host that never answers: UDP sends into the void (a UDP socket
+        // has no connect to fail), TCP waits for its time limit.
+        Route::Silent if protocol == Protocol::Udp => {
+            SocketAddr::from((Ipv4Addr::new(192, 0, 2, 255), remote_port))
+        }
+        Route::Silent if transparent => return Err(TcpipCode::OperationTimeout),
+        Route::Silent => {
+            state.tcpip.sockets.insert(id.get(), socket);
+            net.sockets.insert(
+                id.get(),
+                Link::Connecting(Pending::silent(net.now + CONNECT_TIMEOUT)),
+            );
+            return Ok(Reply::ok());
+        }
+    };
 
     if service == qistate::ServiceType::Udp {
         let bind_ip = if peer.ip().is_loopback() {
@@ -780,18 +801,21 @@ fn open(w: &qiopen::Write, state: &mut State, world: &World, net: &mut Net) -> O
         return Ok(enter(state, net, id.get()));
     }
 
-    // TCP: connect on a helper thread; `poll` prints `+QIOPEN` when it ends.
-    let (tx, rx) = mpsc::channel();
-    let spawned = std::thread::Builder::new()
-        .name(format!("qiopen-{}", id.get()))
-        .spawn(move || {
-            let _ = tx.send(TcpStream::connect_timeout(&peer, CONNECT_TIMEOUT));
-        });
-    if spawned.is_err() {
+    // TCP: connect on a helper thread; `poll` prints `+QIOPEN` when it ends
+    // (or when the time limit passes on the module's clock).
+    let spawned = crate::activity::helper(
+        net.services.activity(),
+        format!("qiopen-{}", id.get()),
+        move |_busy| TcpStream::connect_timeout(&peer, CONNECT_TIMEOUT),
+    );
+    let Ok(rx) = spawned else {
         return Ok(deferred(state, id, TcpipCode::SocketCreationFailed));
-    }
+    };
     state.tcpip.sockets.insert(id.get(), socket);
-    net.sockets.insert(id.get(), Link::Connecting(rx));
+    net.sockets.insert(
+        id.get(),
+        Link::Connecting(Pending::helper(rx, peer, net.now + CONNECT_TIMEOUT)),
+    );
     Ok(Reply::ok())
 }
 
@@ -1510,7 +1534,7 @@ fn flush(link: &mut Link, socket: &mut Socket) -> bool {
 
 /// Output caused by the network since the last call (URCs such as
 /// `+QIURC: "recv"`, direct-push data), written to the UART as it is.
-pub fn poll(state: &mut State, net: &mut Net, _now: Instant) -> Vec<u8> {
+pub fn poll(state: &mut State, net: &mut Net, now: Instant) -> Vec<u8> {
     let mut out = Vec::new();
     if state.tcpip.sockets.is_empty() && net.sockets.is_empty() {
         return out;
@@ -1531,7 +1555,7 @@ pub fn poll(state: &mut State, net: &mut Net, _now: Instant) -> Vec<u8> {
             listen(id, state, net, &mut out);
             continue;
         }
-        if !connecting(id, cid, state, net, &mut out) {
+        if !connecting(id, cid, state, net, now, &mut out) {
             continue;
         }
         let config = state.tcpip.config.clone();
@@ -1673,15 +1697,17 @@ fn connecting(
     cid: Int<0, 11>,
     state: &mut State,
     net: &mut Net,
+    now: Instant,
     out: &mut Vec<u8>,
 ) -> bool {
-    let Some(Link::Connecting(rx)) = net.sockets.get(&id) else {
+    let Some(Link::Connecting(pending)) = net.sockets.get(&id) else {
         return true;
     };
-    let outcome = match rx.try_recv() {
-        Err(TryRecvError::Empty) => return false,
-        Ok(r) => r,
-        Err(TryRecvError::Disconnected) => Err(io::ErrorKind::ConnectionAborted.into()),
+    let outcome = match pending.settle(now) {
+        Settled::Waiting => return false,
+        Settled::Done(r) => r,
+        Settled::Lost => Err(io::ErrorKind::ConnectionAborted.into()),
+        Settled::TimedOut => Err(io::ErrorKind::TimedOut.into()),
     };
     let connected = outcome.and_then(|s| {
         s.set_nonblocking(true)?;
@@ -1756,5 +1782,51 @@ fn listen(server: i64, state: &mut State, net: &mut Net, out: &mut Vec<u8>) {
                 remote_port: port.into(),
             }),
         );
+    }
+}
+
+/// When a connect's time limit passes (the only timer of the group).
+pub fn next_wake(net: &Net) -> Option<Instant> {
+    net.sockets
+        .values()
+        .filter_map(|l| match l {
+            Link::Connecting(p) => Some(p.deadline),
+            _ => None,
+        })
+        .min()
+}
+
+/// Whether a connect runs or accepted bytes wait to be written: the module
+/// will print the outcome.
+pub fn in_flight(state: &State, net: &Net) -> bool {
+    net.sockets
+        .values()
+        .any(|l| matches!(l, Link::Connecting(_)))
+        || state.tcpip.sockets.values().any(|s| !s.unsent.is_empty())
+}
+
+/// The group's sockets (for a host to wait on) and their peers (`None` for
+/// listeners and services); connects under way give their peer alone.
+pub fn sockets<'a>(net: &'a Net, out: &mut Vec<crate::net::Socket<'a>>) {
+    use std::os::fd::AsFd;
+    for link in net.sockets.values() {
+        match link {
+            Link::Tcp(s) => out.push(crate::net::Socket {
+                fd: Some(s.as_fd()),
+                peer: s.peer_addr().ok(),
+            }),
+            Link::Udp(u) => out.push(crate::net::Socket {
+                fd: Some(u.as_fd()),
+                peer: u.peer_addr().ok(),
+            }),
+            Link::Listener { socket, .. } => out.push(crate::net::Socket {
+                fd: Some(socket.as_fd()),
+                peer: None,
+            }),
+            Link::Connecting(p) => out.push(crate::net::Socket {
+                fd: None,
+                peer: p.peer,
+            }),
+        }
     }
 }

@@ -1,7 +1,8 @@
 //! The embedded MQTT broker: a real MQTT 3.1.1 (and 3.1) server, shared by
-//! every connection of the process (the world's `mqtt` and `mqtt_tls`
-//! endpoints, e.g. `192.0.2.2:8306`, `192.0.2.2:1883`, and over TLS
-//! `192.0.2.2:8307`, `192.0.2.2:8883`, all reach the same broker).
+//! every connection of one world's services ([`crate::services::Services`]:
+//! the world's `mqtt` and `mqtt_tls` endpoints, e.g. `192.0.2.2:8306`,
+//! `192.0.2.2:1883`, and over TLS `192.0.2.2:8307`, `192.0.2.2:8883`, all
+//! reach the same broker).
 //!
 //! What it does:
 //!
@@ -48,10 +49,13 @@
 mod connection;
 pub mod registry;
 
+use std::sync::Arc;
+
 use super::Conn;
+pub use registry::Broker;
 
 /// Serves one MQTT connection (TLS, if any, is already unwrapped) until it
 /// ends.
-pub fn handle(conn: Box<dyn Conn>) {
-    connection::serve(conn);
+pub fn handle(conn: Box<dyn Conn>, broker: Arc<Broker>) {
+    connection::serve(conn, broker);
 }

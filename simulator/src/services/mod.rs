@@ -1,7 +1,8 @@
 //! The simulated network's servers (the world's endpoints), started on the
-//! host's loopback the first time a module connects to them, and shared by
-//! every module of the process. A module connecting to `192.0.2.2:8306`
-//! really connects to the embedded MQTT broker on some loopback port.
+//! host's loopback the first time a module connects to them. A module
+//! connecting to `192.0.2.2:8306` really connects to the embedded MQTT
+//! broker on some loopback port. The servers of one world are a
+//! [`Services`].
 
 pub mod broker;
 pub mod echo;
@@ -11,9 +12,11 @@ pub mod web;
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread;
 
+use crate::activity::{Activity, Watched};
 use crate::world::{Protocol, Service, World};
 
 /// A server-side connection: a TCP stream, or a TLS session over one.
@@ -29,98 +32,290 @@ impl<T: Read + Write + Send + 'static> Conn for T {
     }
 }
 
-/// Where a connect from the module to `ip:port` really goes, or `None` when
-/// nothing listens there in the simulated network. Loopback addresses are
-/// the host's own; the world's endpoints are started on first use.
-pub fn address(world: &World, ip: Ipv4Addr, port: u16, protocol: Protocol) -> Option<SocketAddr> {
-    if ip.is_loopback() {
-        return Some(SocketAddr::from((ip, port)));
-    }
-    let endpoint = world.endpoints.iter().find(|e| {
-        e.port == port && e.protocol == protocol && e.address.parse::<Ipv4Addr>().ok() == Some(ip)
-    })?;
-    started(&endpoint.service, protocol).ok()
+/// The running services of one simulated world: its servers (started on
+/// the loopback the first time the module connects to them), the broker's
+/// sessions and retained messages, and the [`Activity`] bookkeeping that
+/// tells a virtual clock when the world is quiet.
+///
+/// [`Services::shared`] is the process's one shared world, which every
+/// [`crate::module::Module::new`] uses (so two modules of a test meet on
+/// the same broker). A [`crate::sim::Simulated`] has its own, so that its
+/// [`reset`](crate::sim::Simulated::reset) wipes what its module left in
+/// the world and parallel simulators never see each other. Dropping the
+/// last handle of a world stops its servers.
+pub struct Services {
+    activity: Arc<Activity>,
+    broker: Arc<broker::Broker>,
+    running: Mutex<HashMap<(Service, Protocol), SocketAddr>>,
+    shared: Arc<Shared>,
 }
 
-/// The loopback address of `service`, starting it if it is not running.
-pub fn started(service: &Service, protocol: Protocol) -> io::Result<SocketAddr> {
-    static RUNNING: OnceLock<Mutex<HashMap<(Service, Protocol), SocketAddr>>> = OnceLock::new();
-    let running = RUNNING.get_or_init(Default::default);
-    let mut running = running.lock().unwrap_or_else(|e| e.into_inner());
-    let key = (service.clone(), protocol);
-    if let Some(addr) = running.get(&key) {
-        return Ok(*addr);
+impl std::fmt::Debug for Services {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Services")
+            .field("running", &lock(&self.running).len())
+            .finish_non_exhaustive()
     }
-    let addr = start(service, protocol)?;
-    running.insert(key, addr);
-    Ok(addr)
+}
+
+/// What the servers' threads share with [`Services`].
+#[derive(Default)]
+struct Shared {
+    /// The server side of every live connection, so that a fault (or a
+    /// reset) can cut them all.
+    live: Mutex<HashMap<u64, TcpStream>>,
+    next: AtomicU64,
+    /// The world was dropped: the servers stop.
+    stopped: AtomicBool,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Services {
+    /// A world of its own, nothing running yet.
+    pub fn new() -> Arc<Services> {
+        let activity = Activity::new();
+        Arc::new(Services {
+            broker: Arc::new(broker::Broker::new(activity.clone())),
+            activity,
+            running: Mutex::new(HashMap::new()),
+            shared: Arc::new(Shared::default()),
+        })
+    }
+
+    /// The process's shared world.
+    pub fn shared() -> Arc<Services> {
+        static SHARED: OnceLock<Arc<Services>> = OnceLock::new();
+        SHARED.get_or_init(Services::new).clone()
+    }
+
+    /// The world's activity (see [`crate::activity`]).
+    pub fn activity(&self) -> &Arc<Activity> {
+        &self.activity
+    }
+
+    /// The embedded broker's state.
+    pub fn broker(&self) -> &Arc<broker::Broker> {
+        &self.broker
+    }
+
+    /// Where a connect from the module to `ip:port` really goes, or `None`
+    /// when nothing listens there in the simulated network (or the world
+    /// says the connect is refused). Loopback addresses are the host's own;
+    /// the world's endpoints are started on first use.
+    pub fn address(
+        &self,
+        world: &World,
+        ip: Ipv4Addr,
+        port: u16,
+        protocol: Protocol,
+    ) -> Option<Route> {
+        if ip.is_loopback() {
+            return Some(Route::To(SocketAddr::from((ip, port))));
+        }
+        let endpoint = world.endpoint(ip, port, protocol)?;
+        match endpoint.service {
+            Service::Silent => Some(Route::Silent),
+            Service::Refuse => None,
+            _ => self
+                .started(&endpoint.service, protocol)
+                .ok()
+                .map(Route::To),
+        }
+    }
+
+    /// Whether `addr` is one of this world's running servers (not a port of
+    /// the host or an external server, whose activity nobody can see).
+    pub fn is_service(&self, addr: SocketAddr) -> bool {
+        lock(&self.running).values().any(|a| *a == addr)
+    }
+
+    /// The loopback address of `service`, starting it if it is not running.
+    pub fn started(&self, service: &Service, protocol: Protocol) -> io::Result<SocketAddr> {
+        let mut running = lock(&self.running);
+        let key = (service.clone(), protocol);
+        if let Some(addr) = running.get(&key) {
+            return Ok(*addr);
+        }
+        let addr = self.start(service, protocol)?;
+        running.insert(key, addr);
+        Ok(addr)
+    }
+
+    fn start(&self, service: &Service, protocol: Protocol) -> io::Result<SocketAddr> {
+        if protocol == Protocol::Udp {
+            return match service {
+                Service::UdpEcho => echo::start_udp(self.activity.clone(), self.stop_flag()),
+                Service::External { to } => resolve(to),
+                _ => Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "only udp_echo and external services speak UDP",
+                )),
+            };
+        }
+        let broker = self.broker.clone();
+        let (tls, client_auth, handler): (bool, bool, Handler) = match service.clone() {
+            Service::TcpEcho { greeting, once } => (
+                false,
+                false,
+                Arc::new(move |c| echo::handle(c, greeting.as_deref(), once)),
+            ),
+            Service::TlsEcho {
+                greeting,
+                client_auth,
+                once,
+            } => (
+                true,
+                client_auth,
+                Arc::new(move |c| echo::handle(c, greeting.as_deref(), once)),
+            ),
+            Service::Mqtt => (
+                false,
+                false,
+                Arc::new(move |c| broker::handle(c, broker.clone())),
+            ),
+            Service::MqttTls { client_auth } => (
+                true,
+                client_auth,
+                Arc::new(move |c| broker::handle(c, broker.clone())),
+            ),
+            Service::Http => (false, false, Arc::new(web::handle)),
+            Service::Stall => (false, false, Arc::new(echo::stall)),
+            Service::Https {
+                client_auth,
+                greeting,
+            } => (
+                true,
+                client_auth,
+                Arc::new(move |c| web::handle_secure(c, greeting.as_deref())),
+            ),
+            Service::External { to } => return resolve(&to),
+            Service::Refuse | Service::Silent => {
+                return Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "nothing runs at a refusing or silent endpoint",
+                ))
+            }
+            Service::UdpEcho => {
+                return Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "udp_echo is a UDP service",
+                ))
+            }
+        };
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+        let addr = listener.local_addr()?;
+        let activity = self.activity.clone();
+        let shared = self.shared.clone();
+        thread::Builder::new()
+            .name(format!("sim-service-{}", addr.port()))
+            .spawn(move || accept_loop(listener, tls, client_auth, handler, activity, shared))?;
+        Ok(addr)
+    }
+
+    fn stop_flag(&self) -> Arc<dyn Fn() -> bool + Send + Sync> {
+        let shared = self.shared.clone();
+        Arc::new(move || shared.stopped.load(Ordering::SeqCst))
+    }
+
+    /// Cuts every live connection of the world's servers (the simulated
+    /// network dropped every link): each is shut down from the server side,
+    /// so the module sees its peer close (`+QIURC: "closed"`, `+QSSLURC:
+    /// "closed"`, `+QMTSTAT`) as after a real link loss. The servers keep
+    /// listening; new connections work. Returns how many were cut.
+    pub fn cut_all(&self) -> usize {
+        let live = lock(&self.shared.live);
+        for stream in live.values() {
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+        }
+        live.len()
+    }
+
+    /// The world as it started: every connection cut, the broker without
+    /// sessions and with only the manual's retained message. The servers
+    /// keep their addresses.
+    pub fn reset(&self) {
+        self.cut_all();
+        self.broker.reset();
+    }
+}
+
+impl Drop for Services {
+    fn drop(&mut self) {
+        self.shared.stopped.store(true, Ordering::SeqCst);
+        self.cut_all();
+        // Wake the accept loops (and the UDP servers) so they see the flag.
+        for (&(_, protocol), addr) in lock(&self.running).iter() {
+            if !addr.ip().is_loopback() {
+                continue;
+            }
+            match protocol {
+                Protocol::Tcp => {
+                    let _ = TcpStream::connect_timeout(addr, std::time::Duration::from_millis(100));
+                }
+                Protocol::Udp => {
+                    if let Ok(u) = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)) {
+                        let _ = u.send_to(&[], addr);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Where a connect from the module goes (see [`Services::address`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// To this address of the host (a server of the world, a loopback
+    /// port, an external server).
+    To(SocketAddr),
+    /// To a host that never answers: the connect only times out.
+    Silent,
+}
+
+/// Where a connect from the module to `ip:port` really goes in the
+/// process's shared world (see [`Services::address`]).
+pub fn address(world: &World, ip: Ipv4Addr, port: u16, protocol: Protocol) -> Option<Route> {
+    Services::shared().address(world, ip, port, protocol)
+}
+
+/// The loopback address of `service` in the process's shared world,
+/// starting it if it is not running.
+pub fn started(service: &Service, protocol: Protocol) -> io::Result<SocketAddr> {
+    Services::shared().started(service, protocol)
 }
 
 /// A connection handler: runs on its own thread for one connection.
 type Handler = Arc<dyn Fn(Box<dyn Conn>) + Send + Sync>;
 
-fn start(service: &Service, protocol: Protocol) -> io::Result<SocketAddr> {
-    if protocol == Protocol::Udp {
-        return match service {
-            Service::UdpEcho => echo::start_udp(),
-            Service::External { to } => resolve(to),
-            _ => Err(io::Error::new(
-                io::ErrorKind::Unsupported,
-                "only udp_echo and external services speak UDP",
-            )),
-        };
-    }
-    let (tls, client_auth, handler): (bool, bool, Handler) = match service.clone() {
-        Service::TcpEcho { greeting, once } => (
-            false,
-            false,
-            Arc::new(move |c| echo::handle(c, greeting.as_deref(), once)),
-        ),
-        Service::TlsEcho {
-            greeting,
-            client_auth,
-            once,
-        } => (
-            true,
-            client_auth,
-            Arc::new(move |c| echo::handle(c, greeting.as_deref(), once)),
-        ),
-        Service::Mqtt => (false, false, Arc::new(broker::handle)),
-        Service::MqttTls { client_auth } => (true, client_auth, Arc::new(broker::handle)),
-        Service::Http => (false, false, Arc::new(web::handle)),
-        Service::Https {
-            client_auth,
-            greeting,
-        } => (
-            true,
-            client_auth,
-            Arc::new(move |c| web::handle_secure(c, greeting.as_deref())),
-        ),
-        Service::External { to } => return resolve(&to),
-        Service::UdpEcho => {
-            return Err(io::Error::new(
-                io::ErrorKind::Unsupported,
-                "udp_echo is a UDP service",
-            ))
-        }
-    };
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
-    let addr = listener.local_addr()?;
-    thread::Builder::new()
-        .name(format!("sim-service-{}", addr.port()))
-        .spawn(move || accept_loop(listener, tls, client_auth, handler))?;
-    Ok(addr)
-}
-
-fn accept_loop(listener: TcpListener, tls: bool, client_auth: bool, handler: Handler) {
+fn accept_loop(
+    listener: TcpListener,
+    tls: bool,
+    client_auth: bool,
+    handler: Handler,
+    activity: Arc<Activity>,
+    shared: Arc<Shared>,
+) {
+    // A connection waiting to be accepted is work for the world.
+    let _watch = activity.watch(&listener);
     for stream in listener.incoming() {
+        if shared.stopped.load(Ordering::SeqCst) {
+            return;
+        }
         let Ok(stream) = stream else { continue };
+        // Busy from the accept on, so the world is never seen quiet
+        // between the accept and the handler's first read.
+        let busy = activity.busy();
         let handler = handler.clone();
+        let shared = shared.clone();
         let _ = thread::Builder::new()
             .name("sim-service-conn".into())
             .spawn(move || {
                 // Known to `cut_all` while the handler runs.
-                let _live = Registered::new(&stream);
+                let _live = Registered::new(&shared, &stream);
+                let stream = Watched::new(stream, busy);
                 let conn: Box<dyn Conn> = if tls {
                     match tls::accept(stream, client_auth) {
                         Ok(c) => c,
@@ -134,52 +329,38 @@ fn accept_loop(listener: TcpListener, tls: bool, client_auth: bool, handler: Han
     }
 }
 
-/// The server side of every live connection of the embedded services, so
-/// that a fault can cut them all (see [`cut_all`]).
-fn live() -> &'static Mutex<HashMap<u64, TcpStream>> {
-    static LIVE: OnceLock<Mutex<HashMap<u64, TcpStream>>> = OnceLock::new();
-    LIVE.get_or_init(Default::default)
+/// A connection's entry in [`Shared::live`], removed when the handler ends.
+struct Registered<'a> {
+    shared: &'a Shared,
+    id: Option<u64>,
 }
 
-/// A connection's entry in [`live`], removed when the handler ends.
-struct Registered(Option<u64>);
-
-impl Registered {
-    fn new(stream: &TcpStream) -> Registered {
-        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+impl<'a> Registered<'a> {
+    fn new(shared: &'a Shared, stream: &TcpStream) -> Registered<'a> {
         let Ok(clone) = stream.try_clone() else {
-            return Registered(None);
+            return Registered { shared, id: None };
         };
-        let id = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        live()
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(id, clone);
-        Registered(Some(id))
-    }
-}
-
-impl Drop for Registered {
-    fn drop(&mut self) {
-        if let Some(id) = self.0 {
-            live().lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
+        let id = shared.next.fetch_add(1, Ordering::Relaxed);
+        lock(&shared.live).insert(id, clone);
+        Registered {
+            shared,
+            id: Some(id),
         }
     }
 }
 
-/// Cuts every live connection of the embedded services (the simulated
-/// network dropped every link): each is shut down from the server side, so
-/// the module sees its peer close (`+QIURC: "closed"`, `+QSSLURC:
-/// "closed"`, `+QMTSTAT`) as after a real link loss. The services keep
-/// listening; new connections work. Returns how many were cut. The
-/// services are shared by every module of the process, so all their
-/// connections are cut.
-pub fn cut_all() -> usize {
-    let live = live().lock().unwrap_or_else(|e| e.into_inner());
-    for stream in live.values() {
-        let _ = stream.shutdown(std::net::Shutdown::Both);
+impl Drop for Registered<'_> {
+    fn drop(&mut self) {
+        if let Some(id) = self.id {
+            lock(&self.shared.live).remove(&id);
+        }
     }
-    live.len()
+}
+
+/// Cuts every live connection of the process's shared world (see
+/// [`Services::cut_all`]).
+pub fn cut_all() -> usize {
+    Services::shared().cut_all()
 }
 
 /// The socket under a connection of the embedded services (a TCP stream,
@@ -187,11 +368,14 @@ pub fn cut_all() -> usize {
 /// for another kind of connection.
 pub fn socket_of(conn: &dyn Conn) -> Option<TcpStream> {
     let any = conn.as_any();
+    if let Some(s) = any.downcast_ref::<Watched>() {
+        return s.stream().try_clone().ok();
+    }
     if let Some(s) = any.downcast_ref::<TcpStream>() {
         return s.try_clone().ok();
     }
-    any.downcast_ref::<rustls::StreamOwned<rustls::ServerConnection, TcpStream>>()
-        .and_then(|s| s.sock.try_clone().ok())
+    any.downcast_ref::<rustls::StreamOwned<rustls::ServerConnection, Watched>>()
+        .and_then(|s| s.sock.stream().try_clone().ok())
 }
 
 /// An external `host:port`.
@@ -200,7 +384,3 @@ fn resolve(to: &str) -> io::Result<SocketAddr> {
         .find(SocketAddr::is_ipv4)
         .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("{to}: no IPv4 address")))
 }
-
-/// Keeps the unused-import lint quiet until a service needs the types.
-#[allow(dead_code)]
-fn _types(_: TcpStream, _: UdpSocket) {}

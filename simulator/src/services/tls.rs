@@ -108,6 +108,7 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 
 use super::Conn;
+use crate::activity::Watched;
 use crate::groups::ssl::SslContext;
 
 /// The test CA's certificate (PEM). Write it into the module's UFS and name
@@ -233,17 +234,21 @@ pub fn server_config(client_auth: bool) -> io::Result<Arc<ServerConfig>> {
 /// [`SERVER_HANDSHAKE_TIMEOUT`]); with `client_auth` the server demands a
 /// client certificate signed by the embedded CA. The returned connection
 /// reads and writes plaintext, blocking.
-pub fn accept(stream: TcpStream, client_auth: bool) -> io::Result<Box<dyn Conn>> {
+pub fn accept(stream: Watched, client_auth: bool) -> io::Result<Box<dyn Conn>> {
     let config = server_config(client_auth)?;
     let mut conn = ServerConnection::new(config).map_err(invalid)?;
     let mut stream = stream;
-    stream.set_read_timeout(Some(SERVER_HANDSHAKE_TIMEOUT))?;
-    stream.set_write_timeout(Some(SERVER_HANDSHAKE_TIMEOUT))?;
+    stream
+        .stream()
+        .set_read_timeout(Some(SERVER_HANDSHAKE_TIMEOUT))?;
+    stream
+        .stream()
+        .set_write_timeout(Some(SERVER_HANDSHAKE_TIMEOUT))?;
     while conn.is_handshaking() {
         conn.complete_io(&mut stream)?;
     }
-    stream.set_read_timeout(None)?;
-    stream.set_write_timeout(None)?;
+    stream.stream().set_read_timeout(None)?;
+    stream.stream().set_write_timeout(None)?;
     Ok(Box::new(StreamOwned::new(conn, stream)))
 }
 
@@ -722,7 +727,31 @@ impl TlsClient {
         connect_timeout: Duration,
         handshake_timeout: Duration,
     ) -> Result<TlsClient, ConnectError> {
+        let mut busy = crate::services::Services::shared().activity().busy();
+        Self::connect_watched(
+            addr,
+            host,
+            config,
+            connect_timeout,
+            handshake_timeout,
+            &mut busy,
+        )
+    }
+
+    /// Like [`TlsClient::connect`], on a helper thread of the module that
+    /// holds `busy`: it counts as idle while it waits for the server (see
+    /// [`crate::activity`]).
+    pub fn connect_watched(
+        addr: SocketAddr,
+        host: &str,
+        config: Arc<ClientConfig>,
+        connect_timeout: Duration,
+        handshake_timeout: Duration,
+        busy: &mut crate::activity::Busy,
+    ) -> Result<TlsClient, ConnectError> {
         let name = server_name(host)?;
+        // A connect counts as work: to a server of the world it ends at
+        // once, and a peer outside the world keeps the clock real anyway.
         let sock = TcpStream::connect_timeout(&addr, connect_timeout).map_err(|e| {
             if timed_out(&e) {
                 ConnectError::Timeout
@@ -743,7 +772,7 @@ impl TlsClient {
                 .map_err(ConnectError::Io)?;
             sock.set_write_timeout(Some(left))
                 .map_err(ConnectError::Io)?;
-            match tls.complete_io(&mut sock) {
+            match tls.complete_io(&mut crate::activity::WatchedRef::new(&mut sock, busy)) {
                 Ok(_) => {}
                 Err(e) if timed_out(&e) => return Err(ConnectError::Timeout),
                 Err(e) => {
@@ -803,6 +832,11 @@ impl TlsClient {
     /// The peer's address.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.sock.peer_addr()
+    }
+
+    /// The TCP stream under the session.
+    pub fn socket(&self) -> &TcpStream {
+        &self.sock
     }
 
     /// The negotiated cipher suite, once the handshake is over.

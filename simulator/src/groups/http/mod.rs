@@ -80,7 +80,7 @@ mod framing;
 pub mod url;
 mod worker;
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::Ipv4Addr;
 use std::sync::mpsc::{self, RecvTimeoutError, TryRecvError};
 use std::time::{Duration, Instant};
 
@@ -94,6 +94,7 @@ use fcm242d::generated::urcs::{
 use crate::groups::{line, network, tcpip};
 use crate::net::Net;
 use crate::reply::{DataRequest, Final, Payload, Reply};
+use crate::services::Route;
 use crate::state::State;
 use crate::world::{Protocol, World};
 
@@ -214,8 +215,17 @@ enum Stage {
 #[derive(Debug)]
 struct Session {
     method: Method,
-    worker: Worker,
+    /// The helper thread; `None` for a server that never answers.
+    worker: Option<Worker>,
     stage: Stage,
+    /// When the current wait ends on the module's clock: the connection
+    /// and the response head of a `GET` (`<rsptime>` from the request), the
+    /// response head of a `POST`/`PUT` (`<rsptime>` from the body's end).
+    deadline: Option<Instant>,
+    /// `<rsptime>`.
+    response_time: Duration,
+    /// The server's address (`None` for one that never answers).
+    peer: Option<std::net::SocketAddr>,
     /// Whether a connection to the server was made.
     connected: bool,
     /// Response bytes not yet handed to the host.
@@ -294,7 +304,7 @@ fn seconds(value: Option<i64>) -> Duration {
 /// Where a request goes.
 struct Target {
     url: url::Url,
-    addr: SocketAddr,
+    addr: Route,
     tls: Option<worker::Tls>,
 }
 
@@ -338,7 +348,7 @@ fn own_address(state: &State, world: &World) -> Ipv4Addr {
         .unwrap_or(Ipv4Addr::UNSPECIFIED)
 }
 
-fn target(state: &State, world: &World) -> Result<Target, Refusal> {
+fn target(state: &State, world: &World, net: &Net) -> Result<Target, Refusal> {
     let config = &state.http.config;
     if config.url.is_empty() {
         return Err(Refusal::Now(HttpCode::Http708));
@@ -351,7 +361,7 @@ fn target(state: &State, world: &World) -> Result<Target, Refusal> {
         .and_then(|a| a.first().copied())
         .ok_or(Refusal::Network(HttpCode::Http710))?;
     let own = own_address(state, world);
-    let addr = tcpip::route(ip, url.port, Protocol::Tcp, own, world)
+    let addr = tcpip::route(ip, url.port, Protocol::Tcp, own, world, &net.services)
         .ok_or(Refusal::Network(HttpCode::Http712))?;
     let tls = if url.secure {
         let ctx = crate::groups::ssl::context(state, config.sslctx_id);
@@ -373,7 +383,7 @@ fn target(state: &State, world: &World) -> Result<Target, Refusal> {
 /// `AT+QHTTPGET`.
 fn get(rsptime: Duration, state: &mut State, world: &World, net: &mut Net) -> Outcome {
     not_busy(net)?;
-    let target = match target(state, world) {
+    let target = match target(state, world, net) {
         Ok(t) => t,
         Err(Refusal::Now(code)) => return Err(code),
         Err(Refusal::Network(code)) => {
@@ -382,15 +392,29 @@ fn get(rsptime: Duration, state: &mut State, world: &World, net: &mut Net) -> Ou
         }
     };
     let request = compose::compose(Method::Get, &target.url, &state.http.config, None);
-    let worker = worker::start(worker::Job {
-        addr: target.addr,
-        tls: target.tls,
-        head: request.head,
-        upload: None,
-        response_time: rsptime,
-    })
-    .map_err(|_| HttpCode::Http711)?;
-    net.http.session = Some(Session::new(Method::Get, worker));
+    let worker = match target.addr {
+        Route::To(addr) => Some(
+            worker::start(
+                worker::Job {
+                    addr,
+                    tls: target.tls,
+                    head: request.head,
+                    upload: None,
+                    response_time: rsptime,
+                },
+                net.services.activity(),
+            )
+            .map_err(|_| HttpCode::Http711)?,
+        ),
+        // A server that never answers: only the time limit ends the request.
+        Route::Silent => None,
+    };
+    let mut session = Session::new(Method::Get, worker, rsptime);
+    session.deadline = Some(net.now + rsptime);
+    if let Route::To(addr) = target.addr {
+        session.peer = Some(addr);
+    }
+    net.http.session = Some(session);
     Ok(Reply::ok())
 }
 
@@ -410,20 +434,28 @@ fn upload(
         Some((i, r)) => (seconds(Some(i)), seconds(Some(r))),
         None => (seconds(None), seconds(None)),
     };
-    let target = target(state, world).map_err(|r| r.code())?;
+    let target = target(state, world, net).map_err(|r| r.code())?;
     let request = compose::compose(method, &target.url, &state.http.config, Some(length));
+    // A server that never answers: the connect times out (at once here:
+    // the command holds the UART while it waits).
+    let Route::To(addr) = target.addr else {
+        return Err(HttpCode::Http702);
+    };
     let (body_tx, body_rx) = mpsc::channel();
-    let worker = worker::start(worker::Job {
-        addr: target.addr,
-        tls: target.tls,
-        head: request.head,
-        upload: Some(worker::Upload {
-            prefix: request.prefix,
-            suffix: request.suffix,
-            body: body_rx,
-        }),
-        response_time: rsptime,
-    })
+    let worker = worker::start(
+        worker::Job {
+            addr,
+            tls: target.tls,
+            head: request.head,
+            upload: Some(worker::Upload {
+                prefix: request.prefix,
+                suffix: request.suffix,
+                body: body_rx,
+            }),
+            response_time: rsptime,
+        },
+        net.services.activity(),
+    )
     .map_err(|_| HttpCode::Http711)?;
     // "CONNECT" only once the server is connected and the head is sent.
     match worker.events.recv_timeout(CONNECT_WAIT) {
@@ -432,7 +464,9 @@ fn upload(
         Ok(_) | Err(RecvTimeoutError::Disconnected) => return Err(HttpCode::Http),
         Err(RecvTimeoutError::Timeout) => return Err(HttpCode::Http702),
     }
-    let mut session = Session::new(method, worker);
+    let mut session = Session::new(method, Some(worker), rsptime);
+    session.peer = Some(addr);
+    let activity = net.services.activity().clone();
     session.connected = true;
     net.http.session = Some(session);
     let then = move |state: &mut State, payload: Payload| -> Reply {
@@ -440,8 +474,14 @@ fn upload(
             Payload::Data(d) => d,
             Payload::Cancelled => Vec::new(),
         };
-        if body.len() == length && body_tx.send(body).is_ok() {
-            return Reply::ok();
+        if body.len() == length {
+            // Work for the helper thread until it takes the body (counted
+            // first, so the thread never takes it before it counts).
+            activity.queued();
+            if body_tx.send(body).is_ok() {
+                return Reply::ok();
+            }
+            activity.taken();
         }
         // `<input_time>` passed first: the request is abandoned (its
         // thread stops once the body channel is gone).
@@ -522,7 +562,7 @@ fn read(wait: Duration, state: &State, net: &mut Net) -> Outcome {
     // The rest is still coming: `poll` writes it.
     session.stage = Stage::Reading {
         wait,
-        last: Instant::now(),
+        last: net.now,
     };
     Ok(Reply::result(Final::Connect))
 }
@@ -535,11 +575,14 @@ fn urc(out: &mut Vec<u8>, text: &str) {
 }
 
 impl Session {
-    fn new(method: Method, worker: Worker) -> Session {
+    fn new(method: Method, worker: Option<Worker>, response_time: Duration) -> Session {
         Session {
             method,
             worker,
             stage: Stage::Requesting,
+            deadline: None,
+            response_time,
+            peer: None,
             connected: false,
             pending: Vec::new(),
             ended: None,
@@ -565,9 +608,10 @@ impl Session {
     }
 
     /// Handles one report of the helper thread; `true` when the request is over.
-    fn event(&mut self, event: Event, config: &Config, out: &mut Vec<u8>) -> bool {
+    fn event(&mut self, event: Event, config: &Config, now: Instant, out: &mut Vec<u8>) -> bool {
         match event {
             Event::Connected => self.connected = true,
+            Event::Sent => self.deadline = Some(now + self.response_time),
             Event::Failed(code) => {
                 urc(out, &completion(self.method, code, None));
                 self.end(code, config, out);
@@ -587,6 +631,7 @@ impl Session {
                     ),
                 );
                 self.stage = Stage::Answered;
+                self.deadline = None;
                 if config.response_header == qhttpcfg::ResponseHeader::Enable {
                     self.pending.extend_from_slice(&raw);
                 }
@@ -623,7 +668,8 @@ impl Session {
     /// request is over.
     fn step(&mut self, config: &Config, now: Instant, out: &mut Vec<u8>) -> bool {
         while self.ended.is_none() && self.pending.len() < RESPONSE_BUFFER {
-            let event = match self.worker.events.try_recv() {
+            let Some(worker) = &self.worker else { break };
+            let event = match worker.events.try_recv() {
                 Ok(e) => e,
                 Err(TryRecvError::Empty) => break,
                 // The thread is gone without a last word (never expected).
@@ -632,9 +678,20 @@ impl Session {
                     _ => Event::End(HttpCode::Http715),
                 },
             };
-            if self.event(event, config, out) {
+            if self.event(event, config, now, out) {
                 return true;
             }
+        }
+        if self.stage == Stage::Requesting && self.deadline.is_some_and(|d| now >= d) {
+            // No connection, or no response head, in time.
+            let code = if self.connected {
+                HttpCode::Http722
+            } else {
+                HttpCode::Http702
+            };
+            self.worker = None;
+            self.event(Event::Failed(code), config, now, out);
+            return true;
         }
         let Stage::Reading { wait, last } = self.stage else {
             return false;
@@ -671,4 +728,39 @@ pub fn poll(state: &mut State, net: &mut Net, _world: &World, now: Instant) -> V
         net.http.session = None;
     }
     out
+}
+
+/// When the request's time limit passes: the response head's
+/// (`<rsptime>`), or `AT+QHTTPREAD`'s `<wait_time>`.
+pub fn next_wake(net: &Net) -> Option<Instant> {
+    let session = net.http.session.as_ref()?;
+    match session.stage {
+        Stage::Reading { wait, last } => Some(last + wait),
+        _ => session.deadline,
+    }
+}
+
+/// Whether a request waits for its response, or a response is still
+/// being written or announced.
+pub fn in_flight(state: &State, net: &Net) -> bool {
+    let Some(session) = net.http.session.as_ref() else {
+        return false;
+    };
+    match session.stage {
+        Stage::Requesting | Stage::Reading { .. } => true,
+        Stage::Answered => {
+            session.ended.is_none() && state.http.config.auto_output == qhttpcfg::AutoOutrsp::Enable
+        }
+    }
+}
+
+/// The request's server (the helper thread owns the socket; see
+/// [`crate::net::Socket`]).
+pub fn sockets<'a>(net: &'a Net, out: &mut Vec<crate::net::Socket<'a>>) {
+    if let Some(peer) = net.http.session.as_ref().and_then(|s| s.peer) {
+        out.push(crate::net::Socket {
+            fd: None,
+            peer: Some(peer),
+        });
+    }
 }

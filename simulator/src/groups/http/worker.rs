@@ -17,7 +17,48 @@ use std::time::{Duration, Instant};
 use fcm242d::generated::results::HttpCode;
 
 use super::framing::{self, ChunkDecoder, ResponseHead};
-use crate::services::Conn;
+use crate::activity::{Activity, Busy, Watched};
+
+/// The request's connection: plain, or TLS over it. Its thread counts as
+/// idle while a read blocks (see [`crate::activity`]).
+enum Conn {
+    Plain(Watched),
+    Tls(Box<rustls::StreamOwned<rustls::ClientConnection, Watched>>),
+}
+
+impl Conn {
+    fn busy(&mut self) -> &mut Busy {
+        match self {
+            Conn::Plain(w) => w.busy(),
+            Conn::Tls(t) => t.sock.busy(),
+        }
+    }
+}
+
+impl Read for Conn {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Conn::Plain(w) => w.read(buf),
+            Conn::Tls(t) => t.read(buf),
+        }
+    }
+}
+
+impl Write for Conn {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Conn::Plain(w) => w.write(buf),
+            Conn::Tls(t) => t.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Conn::Plain(w) => w.flush(),
+            Conn::Tls(t) => t.flush(),
+        }
+    }
+}
 
 /// How often a blocked read looks at the clock and the cancel flag.
 pub const SLICE: Duration = Duration::from_millis(100);
@@ -74,12 +115,15 @@ pub struct Job {
     pub response_time: Duration,
 }
 
-/// What the thread reports, in this order: `Connected`, then `Head`, any
-/// number of `Body`, `End`; or `Failed` at any point before `Head`.
+/// What the thread reports, in this order: `Connected`, (`Sent` for a
+/// `POST`/`PUT`), then `Head`, any number of `Body`, `End`; or `Failed` at
+/// any point before `Head`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     /// The request head is written (a `POST`/`PUT` now wants its body).
     Connected,
+    /// The body is written: `<rsptime>` counts from now.
+    Sent,
     /// The request failed before a response came.
     Failed(HttpCode),
     /// The response head (the raw bytes include the blank line).
@@ -111,20 +155,27 @@ impl Drop for Worker {
     }
 }
 
-/// Starts the thread of `job`.
-pub fn start(job: Job) -> io::Result<Worker> {
+/// Starts the thread of `job`, a helper of the world of `activity`. Its
+/// own time limits are later than the module's (which measures them on
+/// its clock and drops the worker when one passes); they only free the
+/// thread.
+pub fn start(job: Job, activity: &Arc<Activity>) -> io::Result<Worker> {
     let (tx, events) = mpsc::sync_channel(EVENT_SLOTS);
     let cancel = Arc::new(AtomicBool::new(false));
     let flag = cancel.clone();
+    let mut busy = activity.busy();
     std::thread::Builder::new()
         .name("sim-http-request".into())
         .spawn(move || {
             let link = Link { tx, cancel: flag };
             // `Stopped` only means nobody listens any more.
-            let _ = exchange(job, &link);
+            let _ = exchange(job, &link, &mut busy);
         })?;
     Ok(Worker { events, cancel })
 }
+
+/// How much later than the module's time limits the thread gives up.
+const SLACK: Duration = Duration::from_secs(5);
 
 /// The module stopped listening (the request was dropped).
 struct Stopped;
@@ -136,8 +187,9 @@ struct Link {
 }
 
 impl Link {
-    fn send(&self, event: Event) -> Result<(), Stopped> {
-        self.tx.send(event).map_err(|_| Stopped)
+    /// Reports `event`, idle while the module's side of the channel is full.
+    fn send(&self, event: Event, busy: &mut Busy) -> Result<(), Stopped> {
+        busy.waiting(|| self.tx.send(event)).map_err(|_| Stopped)
     }
 
     fn check(&self) -> Result<(), Stopped> {
@@ -157,40 +209,44 @@ fn timed_out(e: &io::Error) -> bool {
     )
 }
 
-fn exchange(job: Job, link: &Link) -> Result<(), Stopped> {
+fn exchange(job: Job, link: &Link, busy: &mut Busy) -> Result<(), Stopped> {
     let started = Instant::now();
-    let mut conn = match connect(&job, started, link)? {
+    let mut conn = match connect(&job, started, link, busy)? {
         Ok(c) => c,
-        Err(code) => return link.send(Event::Failed(code)),
+        Err(code) => return link.send(Event::Failed(code), busy),
     };
     if conn
         .write_all(&job.head)
         .and_then(|_| conn.flush())
         .is_err()
     {
-        return link.send(Event::Failed(HttpCode::Http714));
+        return link.send(Event::Failed(HttpCode::Http714), conn.busy());
     }
-    link.send(Event::Connected)?;
+    link.send(Event::Connected, conn.busy())?;
     let deadline = match &job.upload {
-        None => started + job.response_time,
+        None => started + job.response_time + SLACK,
         Some(upload) => {
             if let Err(code) = send_body(&mut conn, upload, link)? {
-                return link.send(Event::Failed(code));
+                return link.send(Event::Failed(code), conn.busy());
             }
-            Instant::now() + job.response_time
+            link.send(Event::Sent, conn.busy())?;
+            Instant::now() + job.response_time + SLACK
         }
     };
     let (raw, head, rest) = match read_head(&mut conn, deadline, link)? {
         Ok(h) => h,
-        Err(code) => return link.send(Event::Failed(code)),
+        Err(code) => return link.send(Event::Failed(code), conn.busy()),
     };
-    link.send(Event::Head {
-        status: head.status,
-        content_length: head.content_length,
-        raw,
-    })?;
+    link.send(
+        Event::Head {
+            status: head.status,
+            content_length: head.content_length,
+            raw,
+        },
+        conn.busy(),
+    )?;
     let end = read_body(&mut conn, &head, rest, link)?;
-    link.send(Event::End(end))
+    link.send(Event::End(end), conn.busy())
 }
 
 /// TCP, then TLS for `https://`. The connect of a `GET` may take no longer
@@ -199,13 +255,17 @@ fn connect(
     job: &Job,
     started: Instant,
     link: &Link,
-) -> Result<Result<Box<dyn Conn>, HttpCode>, Stopped> {
+    busy: &mut Busy,
+) -> Result<Result<Conn, HttpCode>, Stopped> {
     let limit = if job.upload.is_none() {
         job.response_time.min(CONNECT_LIMIT)
     } else {
         CONNECT_LIMIT
     };
-    let tcp = match TcpStream::connect_timeout(&job.addr, limit.max(Duration::from_millis(1))) {
+    // A connect counts as work (see `crate::activity::helper`).
+    let connected =
+        TcpStream::connect_timeout(&job.addr, limit.max(Duration::from_millis(1)) + SLACK);
+    let tcp = match connected {
         Ok(s) => s,
         Err(e) if timed_out(&e) => return Ok(Err(HttpCode::Http702)),
         Err(_) => return Ok(Err(HttpCode::Http712)),
@@ -217,8 +277,11 @@ fn connect(
     if configured.is_err() {
         return Ok(Err(HttpCode::Http711));
     }
+    // The thread's busy token goes with the socket from here on.
+    let tcp = Watched::new(tcp, busy.activity().busy());
+    busy.idle();
     let Some(tls) = &job.tls else {
-        return Ok(Ok(Box::new(tcp)));
+        return Ok(Ok(Conn::Plain(tcp)));
     };
     let Ok(name) = crate::services::tls::server_name(&tls.host) else {
         return Ok(Err(HttpCode::Http712));
@@ -227,7 +290,7 @@ fn connect(
         return Ok(Err(HttpCode::Http712));
     };
     let mut stream = rustls::StreamOwned::new(client, tcp);
-    let deadline = started.max(Instant::now()) + tls.handshake_limit;
+    let deadline = started.max(Instant::now()) + tls.handshake_limit + SLACK;
     while stream.conn.is_handshaking() {
         match stream.conn.complete_io(&mut stream.sock) {
             Ok(_) => {}
@@ -242,18 +305,22 @@ fn connect(
             Err(_) => return Ok(Err(HttpCode::Http712)),
         }
     }
-    Ok(Ok(Box::new(stream)))
+    Ok(Ok(Conn::Tls(Box::new(stream))))
 }
 
 /// Waits for the host's body, then writes it with its framing.
 fn send_body(
-    conn: &mut Box<dyn Conn>,
+    conn: &mut Conn,
     upload: &Upload,
     link: &Link,
 ) -> Result<Result<(), HttpCode>, Stopped> {
     let body = loop {
-        match upload.body.recv_timeout(SLICE) {
-            Ok(b) => break b,
+        // Waiting for the host is no work for the world.
+        match conn.busy().waiting(|| upload.body.recv_timeout(SLICE)) {
+            Ok(b) => {
+                conn.busy().activity().taken();
+                break b;
+            }
             Err(RecvTimeoutError::Timeout) => link.check()?,
             Err(RecvTimeoutError::Disconnected) => return Err(Stopped),
         }
@@ -276,7 +343,7 @@ enum Got {
     Failed,
 }
 
-fn read_some(conn: &mut Box<dyn Conn>, buf: &mut [u8]) -> Got {
+fn read_some(conn: &mut Conn, buf: &mut [u8]) -> Got {
     loop {
         match conn.read(buf) {
             Ok(0) => return Got::Closed,
@@ -295,7 +362,7 @@ type Head = (Vec<u8>, ResponseHead, Vec<u8>);
 /// The response head (raw, parsed) and the bytes after it; interim `1xx`
 /// answers are skipped.
 fn read_head(
-    conn: &mut Box<dyn Conn>,
+    conn: &mut Conn,
     deadline: Instant,
     link: &Link,
 ) -> Result<Result<Head, HttpCode>, Stopped> {
@@ -365,7 +432,7 @@ impl Framing {
 
 /// Reads the body, reporting it in pieces; returns how it ended.
 fn read_body(
-    conn: &mut Box<dyn Conn>,
+    conn: &mut Conn,
     head: &ResponseHead,
     rest: Vec<u8>,
     link: &Link,
@@ -390,7 +457,7 @@ fn read_body(
             Err(code) => return Ok(code),
         };
         for piece in body.chunks(PIECE) {
-            link.send(Event::Body(piece.to_vec()))?;
+            link.send(Event::Body(piece.to_vec()), conn.busy())?;
         }
         if done {
             return Ok(HttpCode::OperationSuccess);

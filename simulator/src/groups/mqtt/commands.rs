@@ -14,8 +14,9 @@ use super::wire::{self, TlsSetup};
 use super::{recv, Client, Interface, Link, Outbound, Phase, Wire};
 use crate::groups::{line, network, ssl, tcpip};
 use crate::mqtt::{topic, QoS};
-use crate::net::Net;
+use crate::net::{Net, Pending};
 use crate::reply::{DataRequest, Final, Payload, Reply};
+use crate::services::Route;
 use crate::state::State;
 use crate::world::{Protocol, World};
 
@@ -183,7 +184,7 @@ fn open(w: &qmtopen::Write, state: &mut State, world: &World, net: &mut Net) -> 
         return opened(w.client_idx, R::FailedToParseDomain);
     };
     let port = u16::try_from(w.port.get()).unwrap_or(0);
-    let Some(peer) = tcpip::route(ip, port, Protocol::Tcp, own, world) else {
+    let Some(route) = tcpip::route(ip, port, Protocol::Tcp, own, world, &net.services) else {
         return opened(w.client_idx, R::NetworkError);
     };
     let tls = if client.config.ssl == qmtcfg::SslEnable::UseSslTcpSecure {
@@ -200,8 +201,16 @@ fn open(w: &qmtopen::Write, state: &mut State, world: &World, net: &mut Net) -> 
     } else {
         None
     };
-    let Ok(pending) = wire::connect(peer, tls) else {
-        return opened(w.client_idx, R::InsufficientMemory);
+    let pending = match route {
+        Route::To(peer) => {
+            let deadline = net.now + wire::limit(tls.as_ref());
+            let Ok(pending) = wire::connect(peer, tls, net.services.activity(), deadline) else {
+                return opened(w.client_idx, R::InsufficientMemory);
+            };
+            pending
+        }
+        // A server that never answers: the open times out.
+        Route::Silent => Pending::silent(net.now + wire::CONNECT_TIMEOUT),
     };
     if let Some(client) = state.mqtt.clients.get_mut(idx) {
         client.link = Some(Link {

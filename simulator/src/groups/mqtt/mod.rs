@@ -134,7 +134,6 @@ pub mod recv;
 mod wire;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::sync::mpsc::Receiver;
 use std::time::Instant;
 
 use fcm242d::generated::commands::AnyCommand;
@@ -345,7 +344,7 @@ impl Link {
 #[derive(Debug)]
 pub(crate) enum Wire {
     /// The connect runs on a helper thread.
-    Connecting(Receiver<wire::Connected>),
+    Connecting(crate::net::Pending<wire::Connected>),
     /// Connected: the stream, bytes read and not yet decoded, bytes not yet written.
     Open {
         stream: wire::Stream,
@@ -381,4 +380,81 @@ pub fn poll(state: &mut State, net: &mut Net, _world: &World, now: Instant) -> V
     let mut all = std::mem::take(&mut net.mqtt.held);
     all.extend(out);
     all
+}
+
+/// The earliest of `next` and `at`.
+fn earliest(next: &mut Option<Instant>, at: Option<Instant>) {
+    if let Some(at) = at {
+        *next = Some(next.map_or(at, |n| n.min(at)));
+    }
+}
+
+/// When the clients' timers next need [`poll`]: a connect's time limit,
+/// CONNACK's, a retransmission, the keep-alive's PINGREQ or its PINGRESP.
+pub fn next_wake(state: &State, net: &Net) -> Option<Instant> {
+    let mut next = None;
+    for (idx, client) in state.mqtt.clients.iter().enumerate() {
+        let Some(link) = &client.link else {
+            continue;
+        };
+        if let Some(Wire::Connecting(p)) = net.mqtt.wires.get(&idx) {
+            earliest(&mut next, Some(p.deadline));
+        }
+        let timeout = client.config.packet_timeout();
+        if link.phase == Phase::Connecting {
+            earliest(&mut next, link.connect_sent.map(|t| t + timeout));
+            continue;
+        }
+        for i in link.inflight.values() {
+            earliest(&mut next, Some(i.sent_at + timeout));
+        }
+        let keepalive = std::time::Duration::from_secs(client.config.keepalive.unsigned_abs());
+        if link.phase == Phase::Connected && !keepalive.is_zero() {
+            let at = match link.ping_sent {
+                Some(t) => Some(t + timeout),
+                None => link.last_sent.map(|t| t + keepalive),
+            };
+            earliest(&mut next, at);
+        }
+    }
+    next
+}
+
+/// Whether a client waits for the network on behalf of a command whose
+/// end the module prints (a connect, CONNACK, an acknowledgement, packets
+/// not yet written). The keep-alive alone does not count: it prints
+/// nothing while the server answers.
+pub fn in_flight(state: &State, net: &Net) -> bool {
+    state.mqtt.clients.iter().enumerate().any(|(idx, client)| {
+        let Some(link) = &client.link else {
+            return false;
+        };
+        let unwritten =
+            matches!(net.mqtt.wires.get(&idx), Some(Wire::Open { tx, .. }) if !tx.is_empty());
+        matches!(
+            link.phase,
+            Phase::Opening | Phase::Connecting | Phase::Disconnecting
+        ) || !link.inflight.is_empty()
+            || !link.outbox.is_empty()
+            || unwritten
+    })
+}
+
+/// The group's sockets and their peers (see [`crate::net::Socket`]).
+pub fn sockets<'a>(net: &'a Net, out: &mut Vec<crate::net::Socket<'a>>) {
+    for wire in net.mqtt.wires.values() {
+        match wire {
+            Wire::Open { stream, .. } => {
+                let socket = stream.socket();
+                out.push(crate::net::Socket {
+                    fd: Some(std::os::fd::AsFd::as_fd(socket)),
+                    peer: socket.peer_addr().ok(),
+                });
+            }
+            Wire::Connecting(p) => out.push(crate::net::Socket {
+                fd: None,
+                peer: p.peer,
+            }),
+        }
+    }
 }

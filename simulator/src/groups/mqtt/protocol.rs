@@ -19,7 +19,7 @@ use crate::mqtt::{
     decode, encode, ConnectReturnCode, Packet, ProtocolLevel, Publish, QoS, Subscribe, Unsubscribe,
     Will,
 };
-use crate::net::Net;
+use crate::net::{Net, Settled};
 use crate::state::{State, Wifi};
 use fcm242d::generated::commands::qmtcfg;
 
@@ -128,9 +128,9 @@ impl Step<'_> {
             return None;
         }
         let wire = match wire {
-            Some(Wire::Connecting(rx)) => match rx.try_recv() {
-                Err(std::sync::mpsc::TryRecvError::Empty) => return Some(Wire::Connecting(rx)),
-                Ok(Ok(stream)) => {
+            Some(Wire::Connecting(pending)) => match pending.settle(self.now) {
+                Settled::Waiting => return Some(Wire::Connecting(pending)),
+                Settled::Done(Ok(stream)) => {
                     self.link.phase = Phase::Open;
                     self.opened(qmtopen::ResultValue::SuccessfulExecution);
                     Wire::Open {
@@ -139,7 +139,7 @@ impl Step<'_> {
                         tx: Vec::new(),
                     }
                 }
-                Ok(Err(_)) | Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                Settled::Done(Err(_)) | Settled::Lost | Settled::TimedOut => {
                     self.opened(qmtopen::ResultValue::NetworkError);
                     return None;
                 }

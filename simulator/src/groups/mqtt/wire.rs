@@ -5,10 +5,11 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::sync::mpsc::{self, Receiver};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use crate::activity::Activity;
+use crate::net::Pending;
 use crate::services::tls::{ConnectError, Recv, TlsClient};
 
 /// How long a TCP connect may take (the manual allows `AT+QMTOPEN` 120 s,
@@ -96,6 +97,14 @@ impl Stream {
         }
     }
 
+    /// The TCP stream under the connection.
+    pub fn socket(&self) -> &TcpStream {
+        match self {
+            Stream::Plain(s) => s,
+            Stream::Tls(t) => t.socket(),
+        }
+    }
+
     /// Closes the connection (the peer sees the end at once).
     pub fn close(&mut self) {
         match self {
@@ -137,31 +146,43 @@ pub struct TlsSetup {
     pub handshake_timeout: Duration,
 }
 
-/// Starts connecting to `peer` on a helper thread.
-pub fn connect(peer: SocketAddr, tls: Option<TlsSetup>) -> io::Result<Receiver<Connected>> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::Builder::new()
-        .name("qmtopen".into())
-        .spawn(move || {
-            let outcome = match tls {
-                None => TcpStream::connect_timeout(&peer, CONNECT_TIMEOUT)
-                    .and_then(|s| {
-                        s.set_nonblocking(true)?;
-                        let _ = s.set_nodelay(true);
-                        Ok(Stream::Plain(s))
-                    })
-                    .map_err(|_| ConnectFailure::Network),
-                Some(t) => TlsClient::connect(
-                    peer,
-                    &t.host,
-                    t.config,
-                    CONNECT_TIMEOUT,
-                    t.handshake_timeout,
-                )
-                .map(|c| Stream::Tls(Box::new(c)))
-                .map_err(|_: ConnectError| ConnectFailure::Network),
-            };
-            let _ = tx.send(outcome);
-        })?;
-    Ok(rx)
+/// Starts connecting to `peer` on a helper thread of the world of
+/// `activity`; the module gives up at `deadline` (its clock).
+pub fn connect(
+    peer: SocketAddr,
+    tls: Option<TlsSetup>,
+    activity: &Arc<Activity>,
+    deadline: Instant,
+) -> io::Result<Pending<Connected>> {
+    let rx = crate::activity::helper(activity, "qmtopen".into(), move |busy| match tls {
+        // A connect counts as work: to a server of the world it ends at
+        // once, and a peer outside the world keeps the clock real anyway.
+        None => TcpStream::connect_timeout(&peer, CONNECT_TIMEOUT)
+            .and_then(|s| {
+                s.set_nonblocking(true)?;
+                let _ = s.set_nodelay(true);
+                Ok(Stream::Plain(s))
+            })
+            .map_err(|_| ConnectFailure::Network),
+        Some(t) => TlsClient::connect_watched(
+            peer,
+            &t.host,
+            t.config,
+            CONNECT_TIMEOUT,
+            // The module's clock ends a handshake that takes too long.
+            t.handshake_timeout + Duration::from_secs(5),
+            busy,
+        )
+        .map(|c| Stream::Tls(Box::new(c)))
+        .map_err(|_: ConnectError| ConnectFailure::Network),
+    })?;
+    Ok(Pending::helper(rx, peer, deadline))
+}
+
+/// The time limit of a connect: the TCP connect's, and a TLS handshake's.
+pub fn limit(tls: Option<&TlsSetup>) -> Duration {
+    match tls {
+        Some(t) => t.handshake_timeout.min(CONNECT_TIMEOUT),
+        None => CONNECT_TIMEOUT,
+    }
 }

@@ -3,7 +3,6 @@
 
 use std::collections::VecDeque;
 use std::net::Ipv4Addr;
-use std::sync::mpsc;
 use std::time::Duration;
 
 use fcm242d::generated::commands::{qsslopen, qsslrecv, qsslstate, AnyCommand};
@@ -15,12 +14,16 @@ use super::{
     Connection, Link, Outcome, CONNECT_TIMEOUT, MAX_SEND, TRANSPARENT_CONNECT_TIMEOUT, TX_BUFFER,
 };
 use crate::groups::{line, network, tcpip};
-use crate::net::{Channel, Net};
+use crate::net::{Channel, Net, Pending};
 use crate::reply::{DataRequest, Final, Payload, Reply};
 use crate::services::tls::{self, ConnectError, TlsClient};
+use crate::services::Route;
 use crate::state::State;
 use crate::world::{Protocol, World};
 
+/// How much longer than the module's time limit a helper thread may wait
+/// for its server before it gives up by itself.
+const HELPER_SLACK: Duration = Duration::from_secs(5);
 /// Delay of a `+QSSLOPEN` known when the command is answered (an early
 /// failure): printed right after `OK`.
 const OPEN_DELAY: Duration = Duration::from_millis(5);
@@ -95,7 +98,8 @@ pub(super) fn open(
         return open_failed(state, id, TcpipCode::DnsFailed, transparent);
     };
     let own = own_address(state, world, &network);
-    let Some(peer) = tcpip::route(ip, remote_port, Protocol::Tcp, own, world) else {
+    let Some(route) = tcpip::route(ip, remote_port, Protocol::Tcp, own, world, &net.services)
+    else {
         return open_failed(state, id, TcpipCode::SocketConnectFailed, transparent);
     };
     let ctx_id = w.ssl_ctx_id;
@@ -131,15 +135,30 @@ pub(super) fn open(
         unsent: Vec::new(),
     };
 
+    let peer = match route {
+        Route::To(peer) => peer,
+        // A server that never answers: the open times out.
+        Route::Silent if transparent => return Err(TcpipCode::OperationTimeout),
+        Route::Silent => {
+            state.ssl.connections.insert(id.get(), connection);
+            net.ssl.links.insert(
+                id.get(),
+                Link::Connecting(Pending::silent(net.now + CONNECT_TIMEOUT)),
+            );
+            return Ok(Reply::ok());
+        }
+    };
+
     if transparent {
         // The module answers `CONNECT` or `ERROR` only once the connection
         // is made, so it connects before answering.
-        let client = TlsClient::connect(
+        let client = TlsClient::connect_watched(
             peer,
             &host,
             config,
             TRANSPARENT_CONNECT_TIMEOUT,
             handshake_time.min(TRANSPARENT_CONNECT_TIMEOUT),
+            &mut net.services.activity().busy(),
         )
         .map_err(|e| connect_error(&e))?;
         connection.local_port = client.local_addr().map(|a| a.port()).unwrap_or(0);
@@ -150,24 +169,32 @@ pub(super) fn open(
     }
 
     // Buffer and push modes: connect on a helper thread; `poll` prints
-    // `+QSSLOPEN` when it ends.
-    let (tx, rx) = mpsc::channel();
-    let spawned = std::thread::Builder::new()
-        .name(format!("qsslopen-{}", id.get()))
-        .spawn(move || {
-            let _ = tx.send(TlsClient::connect(
+    // `+QSSLOPEN` when it ends (or when the time limit passes on the
+    // module's clock: the TCP connect's, then the handshake's).
+    let spawned = crate::activity::helper(
+        net.services.activity(),
+        format!("qsslopen-{}", id.get()),
+        move |busy| {
+            TlsClient::connect_watched(
                 peer,
                 &host,
                 config,
                 CONNECT_TIMEOUT,
-                handshake_time,
-            ));
-        });
-    if spawned.is_err() {
+                // The module's clock ends a handshake that takes too long;
+                // the thread's own limit only frees it later.
+                handshake_time + HELPER_SLACK,
+                busy,
+            )
+        },
+    );
+    let Ok(rx) = spawned else {
         return Ok(deferred(state, id, TcpipCode::SocketCreationFailed));
-    }
+    };
     state.ssl.connections.insert(id.get(), connection);
-    net.ssl.links.insert(id.get(), Link::Connecting(rx));
+    net.ssl.links.insert(
+        id.get(),
+        Link::Connecting(Pending::helper(rx, peer, net.now + handshake_time)),
+    );
     Ok(Reply::ok())
 }
 

@@ -87,7 +87,6 @@ mod poll;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::Ipv4Addr;
-use std::sync::mpsc::Receiver;
 use std::time::Instant;
 
 use fcm242d::generated::commands::{qsslcfg, qsslstate, AnyCommand};
@@ -216,7 +215,7 @@ pub struct SslState {
 pub enum Link {
     /// The TCP connect and handshake run on a helper thread, which sends
     /// the outcome.
-    Connecting(Receiver<Result<TlsClient, ConnectError>>),
+    Connecting(crate::net::Pending<Result<TlsClient, ConnectError>>),
     /// An established TLS session.
     Open(Box<TlsClient>),
 }
@@ -297,6 +296,44 @@ pub fn handle(cmd: &AnyCommand, state: &mut State, world: &World, net: &mut Net)
 
 /// What the network caused since the last call: `+QSSLOPEN` of opens that
 /// ended, `+QSSLURC` URCs, pushed data, transparent-mode data, `NO CARRIER`.
-pub fn poll(state: &mut State, net: &mut Net, _world: &World, _now: Instant) -> Vec<u8> {
-    poll::poll(state, net)
+pub fn poll(state: &mut State, net: &mut Net, _world: &World, now: Instant) -> Vec<u8> {
+    poll::poll(state, net, now)
+}
+
+/// When an open's time limit passes (the only timer of the group).
+pub fn next_wake(net: &Net) -> Option<Instant> {
+    net.ssl
+        .links
+        .values()
+        .filter_map(|l| match l {
+            Link::Connecting(p) => Some(p.deadline),
+            Link::Open(_) => None,
+        })
+        .min()
+}
+
+/// Whether an open runs, a handshake goes on or accepted bytes wait to be
+/// written.
+pub fn in_flight(state: &State, net: &Net) -> bool {
+    net.ssl.links.values().any(|l| match l {
+        Link::Connecting(_) => true,
+        Link::Open(c) => c.is_handshaking(),
+    }) || state.ssl.connections.values().any(|c| !c.unsent.is_empty())
+}
+
+/// The group's sockets and their peers (see [`crate::net::Socket`]).
+pub fn sockets<'a>(net: &'a Net, out: &mut Vec<crate::net::Socket<'a>>) {
+    use std::os::fd::AsFd;
+    for link in net.ssl.links.values() {
+        match link {
+            Link::Open(c) => out.push(crate::net::Socket {
+                fd: Some(c.socket().as_fd()),
+                peer: c.peer_addr().ok(),
+            }),
+            Link::Connecting(p) => out.push(crate::net::Socket {
+                fd: None,
+                peer: p.peer,
+            }),
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! What the network caused: opens that ended, received data, closed
 //! connections.
 
-use std::sync::mpsc::TryRecvError;
+use std::time::Instant;
 
 use fcm242d::generated::commands::qsslstate;
 use fcm242d::generated::results::TcpipCode;
@@ -11,8 +11,8 @@ use fcm242d::value::Int;
 use super::connection::{connect_error, drop_link, pump};
 use super::{Link, PUSH_CHUNK, RX_BUFFER};
 use crate::groups::{line, tcpip};
-use crate::net::{Channel, Net};
-use crate::services::tls::{Recv, TlsClient};
+use crate::net::{Channel, Net, Settled};
+use crate::services::tls::{ConnectError, Recv, TlsClient};
 use crate::state::State;
 
 /// Bytes read from one connection per poll, so that one busy server cannot
@@ -33,7 +33,7 @@ fn no_carrier(out: &mut Vec<u8>, net: &mut Net) {
 }
 
 /// Output caused by the network since the last call.
-pub(super) fn poll(state: &mut State, net: &mut Net) -> Vec<u8> {
+pub(super) fn poll(state: &mut State, net: &mut Net, now: Instant) -> Vec<u8> {
     let mut out = Vec::new();
     if state.ssl.connections.is_empty() && net.ssl.links.is_empty() {
         return out;
@@ -50,7 +50,7 @@ pub(super) fn poll(state: &mut State, net: &mut Net) -> Vec<u8> {
         if net.transparent.is_some_and(|t| t != Channel::Ssl(id)) {
             continue;
         }
-        if !connecting(id, cid, state, net, &mut out) {
+        if !connecting(id, cid, state, net, now, &mut out) {
             continue;
         }
         serve(id, cid, state, net, &mut out);
@@ -142,17 +142,19 @@ fn connecting(
     cid: Int<0, 11>,
     state: &mut State,
     net: &mut Net,
+    now: Instant,
     out: &mut Vec<u8>,
 ) -> bool {
-    let Some(Link::Connecting(rx)) = net.ssl.links.get(&id) else {
+    let Some(Link::Connecting(pending)) = net.ssl.links.get(&id) else {
         return true;
     };
-    let outcome = match rx.try_recv() {
-        Err(TryRecvError::Empty) => return false,
-        Ok(r) => r,
-        Err(TryRecvError::Disconnected) => Err(crate::services::tls::ConnectError::Io(
+    let outcome = match pending.settle(now) {
+        Settled::Waiting => return false,
+        Settled::Done(r) => r,
+        Settled::Lost => Err(ConnectError::Io(
             std::io::ErrorKind::ConnectionAborted.into(),
         )),
+        Settled::TimedOut => Err(ConnectError::Timeout),
     };
     let err = match outcome {
         Ok(client) => {

@@ -10,7 +10,9 @@ use std::net::{Shutdown, TcpStream};
 use std::sync::mpsc::{Receiver, TryRecvError};
 use std::time::{Duration, Instant};
 
-use super::registry::{self, Event, Message};
+use std::sync::Arc;
+
+use super::registry::{Broker, Event, Message};
 use crate::mqtt::{
     decode, encode, topic, ConnAck, Connect, ConnectReturnCode, DecodeError, Packet, Publish, QoS,
     SubAck, Will,
@@ -27,19 +29,9 @@ pub const MAX_PACKET: usize = 16 * 1024 * 1024;
 /// ones wait.
 const MAX_INFLIGHT: usize = 256;
 
-/// The socket under `conn`, to set a read timeout on and to shut down.
-fn socket_of(conn: &dyn Conn) -> Option<TcpStream> {
-    let any = conn.as_any();
-    if let Some(s) = any.downcast_ref::<TcpStream>() {
-        return s.try_clone().ok();
-    }
-    any.downcast_ref::<rustls::StreamOwned<rustls::ServerConnection, TcpStream>>()
-        .and_then(|s| s.sock.try_clone().ok())
-}
-
 /// Serves `conn` until it ends.
-pub fn serve(conn: Box<dyn Conn>) {
-    let socket = socket_of(&*conn);
+pub fn serve(conn: Box<dyn Conn>, broker: Arc<Broker>) {
+    let socket = crate::services::socket_of(&*conn);
     if let Some(s) = &socket {
         // Without the timeout, messages for this client would wait until
         // it sends something; every connection type the services create
@@ -50,7 +42,8 @@ pub fn serve(conn: Box<dyn Conn>) {
     let mut c = Connection {
         conn,
         socket,
-        id: registry::new_connection(),
+        id: broker.new_connection(),
+        broker,
         rx: Vec::new(),
         started: Instant::now(),
         last_heard: Instant::now(),
@@ -96,6 +89,7 @@ enum Awaiting {
 
 struct Connection {
     conn: Box<dyn Conn>,
+    broker: Arc<Broker>,
     socket: Option<TcpStream>,
     id: u64,
     rx: Vec<u8>,
@@ -214,7 +208,7 @@ impl Connection {
                 self.send_waiting()
             }
             Packet::Subscribe(s) => {
-                let (codes, retained) = registry::subscribe(&client_id, self.id, &s.filters);
+                let (codes, retained) = self.broker.subscribe(&client_id, self.id, &s.filters);
                 self.send(&Packet::SubAck(SubAck {
                     packet_id: s.packet_id,
                     codes,
@@ -225,7 +219,7 @@ impl Connection {
                 Ok(())
             }
             Packet::Unsubscribe(u) => {
-                registry::unsubscribe(&client_id, self.id, &u.filters);
+                self.broker.unsubscribe(&client_id, self.id, &u.filters);
                 self.send(&Packet::UnsubAck(u.packet_id))
             }
             Packet::PingReq => self.send(&Packet::PingResp),
@@ -253,7 +247,7 @@ impl Connection {
             }
         }
         // User name and password are not checked: any are accepted.
-        let joined = match registry::connect(&c.client_id, c.clean_session, self.id) {
+        let joined = match self.broker.connect(&c.client_id, c.clean_session, self.id) {
             Ok(j) => j,
             Err(code) => return refuse(self, code),
         };
@@ -285,17 +279,17 @@ impl Connection {
         };
         match (p.qos, p.packet_id) {
             (QoS::AtMostOnce, _) => {
-                registry::publish(&message);
+                self.broker.publish(&message);
                 Ok(())
             }
             (QoS::AtLeastOnce, Some(id)) => {
-                registry::publish(&message);
+                self.broker.publish(&message);
                 self.send(&Packet::PubAck(id))
             }
             (QoS::ExactlyOnce, Some(id)) => {
                 // A resent QoS 2 message is routed once.
                 if self.incoming_qos2.insert(id) {
-                    registry::publish(&message);
+                    self.broker.publish(&message);
                 }
                 self.send(&Packet::PubRec(id))
             }
@@ -367,6 +361,9 @@ impl Connection {
                 Some(s) => s.events.try_recv(),
                 None => return Ok(()),
             };
+            if event.is_ok() {
+                self.broker.activity().taken();
+            }
             match event {
                 Ok(Event::Deliver(m)) => self.deliver(m)?,
                 Ok(Event::TakenOver) => return Err(End::TakenOver),
@@ -397,7 +394,7 @@ impl Connection {
         if let Some(session) = self.session.take() {
             if end == End::Abnormal {
                 if let Some(w) = &session.will {
-                    registry::publish(&Message {
+                    self.broker.publish(&Message {
                         topic: w.topic.clone(),
                         payload: w.message.clone(),
                         qos: w.qos,
@@ -412,12 +409,19 @@ impl Connection {
                 .collect();
             unacked.extend(self.waiting.drain(..));
             // Messages that were on their way when the connection ended.
-            while let Ok(Event::Deliver(m)) = session.events.try_recv() {
+            while let Ok(event) = session.events.try_recv() {
+                self.broker.activity().taken();
+                let Event::Deliver(m) = event else { continue };
                 if m.qos != QoS::AtMostOnce {
                     unacked.push(m);
                 }
             }
-            registry::leave(&session.client_id, self.id, unacked);
+            self.broker.leave(&session.client_id, self.id, unacked);
+            // The registry no longer sends here; what came meanwhile is
+            // lost with the connection, but must not count as work to do.
+            while session.events.try_recv().is_ok() {
+                self.broker.activity().taken();
+            }
         }
         let _ = self.conn.flush();
         if let Some(s) = &self.socket {

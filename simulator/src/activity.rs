@@ -1,0 +1,375 @@
+//! Whether the simulated world is doing something: the bookkeeping that
+//! lets a virtual clock jump over idle time without missing what the
+//! network is about to deliver.
+//!
+//! Every thread that works for the world (a connection of an embedded
+//! service, a helper thread of the module that connects or runs an HTTP
+//! request) holds a [`Busy`] token. It counts as busy while it computes
+//! and as idle while it is blocked waiting for its peer: a [`Watched`]
+//! stream marks its thread idle for the time a `read` blocks. The world is
+//! *quiet* ([`Activity::is_quiet`]) when no such thread is busy, no message
+//! waits in a queue between them (the broker's routing), and no socket of a
+//! service has bytes (or a connection) it has not taken yet. Then nothing
+//! will happen in the world until the module (or the host) acts, and a
+//! virtual clock may move straight to the module's next timer.
+//!
+//! Each change (a thread going busy or idle, a write, a queued message)
+//! bumps [`Activity::generation`] and wakes every registered [`Waker`], so a
+//! host waiting for the world sleeps until something happens instead of
+//! polling.
+
+use std::collections::BTreeMap;
+use std::io::{self, Read, Write};
+use std::net::{TcpListener, TcpStream, UdpSocket};
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::Duration;
+
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+
+/// The activity of one simulated world (its services and the module's
+/// helper threads).
+#[derive(Debug, Default)]
+pub struct Activity {
+    busy: AtomicUsize,
+    queued: AtomicUsize,
+    generation: AtomicU64,
+    next_id: AtomicU64,
+    /// Sockets of the services, to see whether one has input it has not
+    /// taken (bytes, an end of file, a connection to accept).
+    watched: Mutex<BTreeMap<u64, OwnedFd>>,
+    wakers: Mutex<Vec<Weak<UnixStream>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Activity {
+    /// A new, quiet world.
+    pub fn new() -> Arc<Activity> {
+        Arc::new(Activity::default())
+    }
+
+    /// A token for a thread that starts working now (busy).
+    pub fn busy(self: &Arc<Self>) -> Busy {
+        self.busy.fetch_add(1, Ordering::SeqCst);
+        self.changed();
+        Busy {
+            activity: Arc::clone(self),
+            on: true,
+        }
+    }
+
+    /// Something changed: a thread went busy or idle, bytes were written,
+    /// a message was queued or taken.
+    pub fn changed(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        let mut wakers = lock(&self.wakers);
+        wakers.retain(|w| match w.upgrade() {
+            Some(w) => {
+                // A full pipe already wakes its reader.
+                let _ = (&*w).write(&[1]);
+                true
+            }
+            None => false,
+        });
+    }
+
+    /// A message was queued between two threads of the world (it is work
+    /// to do until [`Activity::taken`]).
+    pub fn queued(&self) {
+        self.queued.fetch_add(1, Ordering::SeqCst);
+        self.changed();
+    }
+
+    /// A queued message was taken.
+    pub fn taken(&self) {
+        let _ = self
+            .queued
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+        self.changed();
+    }
+
+    /// A number that changes whenever something happens in the world.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    /// Watches a socket of a service for input it has not taken; the
+    /// returned token stops watching when dropped.
+    pub fn watch(self: &Arc<Self>, socket: impl AsFd) -> Watch {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        if let Ok(fd) = socket.as_fd().try_clone_to_owned() {
+            lock(&self.watched).insert(id, fd);
+        }
+        Watch {
+            activity: Arc::downgrade(self),
+            id,
+        }
+    }
+
+    /// Whether nothing happens in the world until someone acts on it: no
+    /// thread busy, no message queued, no service socket with input it has
+    /// not taken.
+    pub fn is_quiet(&self) -> bool {
+        if self.busy.load(Ordering::SeqCst) > 0 || self.queued.load(Ordering::SeqCst) > 0 {
+            return false;
+        }
+        let watched = lock(&self.watched);
+        let mut fds: Vec<PollFd<'_>> = watched
+            .values()
+            .map(|fd| PollFd::new(fd.as_fd(), PollFlags::POLLIN))
+            .collect();
+        if fds.is_empty() {
+            return true;
+        }
+        match poll(&mut fds, PollTimeout::ZERO) {
+            Ok(0) => true,
+            Ok(_) => !fds.iter().any(|f| {
+                f.revents()
+                    .is_some_and(|r| r.intersects(PollFlags::POLLIN | PollFlags::POLLHUP))
+            }),
+            Err(_) => false,
+        }
+    }
+
+    /// A waker that this world wakes at every change.
+    pub fn waker(&self) -> io::Result<Waker> {
+        let (tx, rx) = UnixStream::pair()?;
+        tx.set_nonblocking(true)?;
+        rx.set_nonblocking(true)?;
+        let tx = Arc::new(tx);
+        lock(&self.wakers).push(Arc::downgrade(&tx));
+        Ok(Waker { rx, _tx: tx })
+    }
+}
+
+/// A thread's share in [`Activity`]: busy or idle. Dropping it makes the
+/// thread idle for good.
+#[derive(Debug)]
+pub struct Busy {
+    activity: Arc<Activity>,
+    on: bool,
+}
+
+impl Busy {
+    /// The thread waits for its peer.
+    pub fn idle(&mut self) {
+        if std::mem::replace(&mut self.on, false) {
+            self.activity.busy.fetch_sub(1, Ordering::SeqCst);
+            self.activity.changed();
+        }
+    }
+
+    /// The thread works again.
+    pub fn resume(&mut self) {
+        if !std::mem::replace(&mut self.on, true) {
+            self.activity.busy.fetch_add(1, Ordering::SeqCst);
+            self.activity.changed();
+        }
+    }
+
+    /// The world this token belongs to.
+    pub fn activity(&self) -> &Arc<Activity> {
+        &self.activity
+    }
+
+    /// Runs `f` (a blocking wait for the peer) while idle.
+    pub fn waiting<T>(&mut self, f: impl FnOnce() -> T) -> T {
+        self.idle();
+        let r = f();
+        self.resume();
+        r
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.idle();
+    }
+}
+
+/// A socket registered with [`Activity::watch`]; dropping it unregisters.
+#[derive(Debug)]
+pub struct Watch {
+    activity: Weak<Activity>,
+    id: u64,
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        if let Some(a) = self.activity.upgrade() {
+            lock(&a.watched).remove(&self.id);
+            a.changed();
+        }
+    }
+}
+
+/// A TCP stream whose thread counts as idle while a read blocks (and whose
+/// writes wake the world's waiters). A service's connection, or a helper
+/// thread's socket.
+#[derive(Debug)]
+pub struct Watched {
+    stream: TcpStream,
+    busy: Busy,
+    _watch: Watch,
+}
+
+impl Watched {
+    /// `stream` of a thread holding `busy`. Input the thread has not read
+    /// yet counts as work: the thread is about to wake up for it.
+    pub fn new(stream: TcpStream, busy: Busy) -> Watched {
+        let watch = busy.activity().watch(&stream);
+        Watched {
+            stream,
+            busy,
+            _watch: watch,
+        }
+    }
+
+    /// The stream.
+    pub fn stream(&self) -> &TcpStream {
+        &self.stream
+    }
+
+    /// The stream, to change.
+    pub fn stream_mut(&mut self) -> &mut TcpStream {
+        &mut self.stream
+    }
+
+    /// The busy token.
+    pub fn busy(&mut self) -> &mut Busy {
+        &mut self.busy
+    }
+
+    /// The stream, without the bookkeeping.
+    pub fn into_stream(self) -> TcpStream {
+        self.stream
+    }
+}
+
+impl Read for Watched {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let Watched { stream, busy, .. } = self;
+        busy.waiting(|| stream.read(buf))
+    }
+}
+
+impl Write for Watched {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let r = self.stream.write(buf);
+        self.busy.activity().changed();
+        r
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.stream.flush()
+    }
+}
+
+/// The reading end of a wake-up pipe ([`Activity::waker`]).
+#[derive(Debug)]
+pub struct Waker {
+    rx: UnixStream,
+    _tx: Arc<UnixStream>,
+}
+
+impl Waker {
+    /// Waits until the world changes, one of `fds` has input, or `timeout`
+    /// passes (`None`: no limit). Returns at once if the world changed since
+    /// the last wait.
+    pub fn wait(&self, fds: &[std::os::fd::BorrowedFd<'_>], timeout: Option<Duration>) {
+        let mut polled: Vec<PollFd<'_>> = Vec::with_capacity(fds.len() + 1);
+        polled.push(PollFd::new(self.rx.as_fd(), PollFlags::POLLIN));
+        polled.extend(fds.iter().map(|fd| PollFd::new(*fd, PollFlags::POLLIN)));
+        let ms = match timeout {
+            None => PollTimeout::NONE,
+            Some(t) => {
+                // Rounded up, so a wait is never cut short to nothing.
+                let ms = t.as_micros().div_ceil(1000);
+                PollTimeout::try_from(ms.min(i32::MAX as u128) as i32).unwrap_or(PollTimeout::MAX)
+            }
+        };
+        let _ = poll(&mut polled, ms);
+        let mut sink = [0u8; 256];
+        while matches!((&self.rx).read(&mut sink), Ok(n) if n > 0) {}
+    }
+}
+
+/// A UDP socket of a service: idle while `recv_from` blocks.
+pub fn udp_recv(
+    socket: &UdpSocket,
+    busy: &mut Busy,
+    buf: &mut [u8],
+) -> io::Result<(usize, std::net::SocketAddr)> {
+    busy.waiting(|| socket.recv_from(buf))
+}
+
+/// Watches a listener of a service (a connection waiting to be accepted is
+/// work).
+pub fn watch_listener(activity: &Arc<Activity>, listener: &TcpListener) -> Watch {
+    activity.watch(listener)
+}
+
+/// A borrowed TCP stream used by a thread holding `busy`: reads block
+/// while the thread counts as idle, writes wake the world's waiters, and
+/// input the thread has not read counts as work.
+#[derive(Debug)]
+pub struct WatchedRef<'a> {
+    stream: &'a mut TcpStream,
+    busy: &'a mut Busy,
+    _watch: Watch,
+}
+
+impl<'a> WatchedRef<'a> {
+    /// Watches `stream` for the thread holding `busy`.
+    pub fn new(stream: &'a mut TcpStream, busy: &'a mut Busy) -> WatchedRef<'a> {
+        let watch = busy.activity().watch(&*stream);
+        WatchedRef {
+            stream,
+            busy,
+            _watch: watch,
+        }
+    }
+}
+
+impl Read for WatchedRef<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let WatchedRef { stream, busy, .. } = self;
+        busy.waiting(|| stream.read(buf))
+    }
+}
+
+impl Write for WatchedRef<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let r = self.stream.write(buf);
+        self.busy.activity().changed();
+        r
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.stream.flush()
+    }
+}
+
+/// Runs `work` on a helper thread of the module that counts as busy until
+/// it returns (it may mark itself idle while it waits for a peer); its
+/// result comes through the returned channel.
+pub fn helper<T: Send + 'static>(
+    activity: &Arc<Activity>,
+    name: String,
+    work: impl FnOnce(&mut Busy) -> T + Send + 'static,
+) -> io::Result<std::sync::mpsc::Receiver<T>> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut busy = activity.busy();
+    std::thread::Builder::new().name(name).spawn(move || {
+        let result = work(&mut busy);
+        let _ = tx.send(result);
+        // Idle only once the result is there to take.
+        drop(busy);
+    })?;
+    Ok(rx)
+}
