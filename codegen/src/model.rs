@@ -524,6 +524,15 @@ pub struct DataBlock {
     /// What ends it when no length is given (e.g. `OK`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub until: Option<String>,
+    /// The largest block in bytes, when the manual gives one (an announced
+    /// length beyond it is an error, not a block to wait for).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<u64>,
+    /// The command parameter that asks for at most this many bytes
+    /// (`AT+QIRD=<connectID>,<read_length>`); its range's maximum applies
+    /// when the command leaves it out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_length_param: Option<String>,
     /// What it holds, in the manual's words.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,

@@ -6,7 +6,7 @@
 //! cargo run -p fcm242d --example decode
 //! ```
 
-use fcm242d::command::{AtCommand, Line};
+use fcm242d::command::AtCommand;
 use fcm242d::engine::{Engine, Event};
 use fcm242d::generated::commands::{qsslopen, qsslrecv, qsslstate};
 use fcm242d::value::{Host, Int};
@@ -20,9 +20,10 @@ fn show<C: AtCommand>(engine: &mut Engine, cmd: &C, module_output: &[u8]) {
     }
     while let Some(event) = engine.poll() {
         match event {
-            Event::Line(line) => match <C::Line as Line>::parse(&line) {
+            // The engine decoded the line with the form's line type already.
+            Event::Line(line) => match line.downcast::<C::Line>() {
                 Ok(typed) => println!("   line  {typed:?}"),
-                Err(e) => println!("   line  {line:?} does not decode: {e}"),
+                Err(other) => println!("   line  {other:?}"),
             },
             Event::Urc(urc) => println!("   URC   {urc:?}"),
             Event::Data(data) => println!("   data  {:?}", String::from_utf8_lossy(&data)),

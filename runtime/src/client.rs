@@ -21,7 +21,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 use std::vec::Vec;
 
-use crate::command::{AtCommand, Line, Prompt};
+use crate::command::{AtCommand, Prompt};
 use crate::engine::{Engine, Event, Final, PayloadEnd};
 use crate::generated::results::HttpCode;
 use crate::generated::urcs::Urc;
@@ -267,10 +267,14 @@ impl<T: Transport> Client<T> {
                     }
                     self.deliver(u);
                 }
-                Event::Line(line) => match <C::Line as Line>::parse(&line) {
+                Event::Line(line) => match line.downcast::<C::Line>() {
                     Ok(l) => x.response.lines.push(l),
-                    Err(_) => x.response.unexpected.push(line),
+                    Err(other) => x
+                        .response
+                        .unexpected
+                        .push(String::from_utf8_lossy(&other.render()).into_owned()),
                 },
+                Event::BadLine { line, .. } => x.response.unexpected.push(line),
                 Event::Data(d) => x.response.data.push(d),
                 Event::Prompt => x.prompt = true,
                 Event::Connect(_) => {}
@@ -399,6 +403,7 @@ impl<T: Transport> Client<T> {
                 command: line,
                 code: HttpCode::from_code(code),
             }),
+            Final::CmeText(_) => Err(Error::Error { command: line }),
             Final::SendFail => Err(Error::SendFail),
             Final::NoCarrier => Err(Error::NoCarrier),
             _ => Ok(x.response),

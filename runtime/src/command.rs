@@ -1,9 +1,14 @@
 //! What every generated command form and response line provides: its catalogue
 //! metadata as constants, its encoding, and its decoding.
 
+use alloc::boxed::Box;
 use alloc::string::String;
+use alloc::vec::Vec;
+use core::any::Any;
+use core::fmt;
 
 use crate::generated::urcs::UrcKind;
+use crate::value::ValueError;
 use crate::wire::DecodeError;
 
 /// Kind of a command form.
@@ -104,12 +109,83 @@ pub enum AfterConnect {
     UntilOk,
 }
 
+/// The length of the data block a line announces, read from its length field
+/// alone: a block is framed by its length even when another field of the
+/// line is out of range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Announced {
+    /// The parameter that gives the length (`current_recvlength`).
+    pub field: &'static str,
+    /// The length, or why it is not one (not a number, beyond the
+    /// catalogue's maximum).
+    pub length: Result<usize, ValueError>,
+}
+
+/// A line read with its type, and what it announces about the bytes after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decoded<T> {
+    /// The typed value, or why the line is not one.
+    pub value: Result<T, DecodeError>,
+    /// The data block the line announces after its line ending, if its
+    /// template has one and the line has the template's shape.
+    pub data: Option<Announced>,
+}
+
+impl<T> Decoded<T> {
+    /// A line that announces no data block.
+    pub fn plain(value: Result<T, DecodeError>) -> Self {
+        Decoded { value, data: None }
+    }
+
+    /// The same, with the value mapped.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Decoded<U> {
+        Decoded {
+            value: self.value.map(f),
+            data: self.data,
+        }
+    }
+}
+
+/// The error for a line that is not text.
+pub fn not_text(line: &[u8]) -> DecodeError {
+    DecodeError::NoMatch {
+        expected: "a line of text (UTF-8)",
+        at: core::str::from_utf8(line).err().map(|e| e.valid_up_to()),
+    }
+}
+
 /// A response or URC line type.
-pub trait Line: Sized + core::fmt::Debug + Clone + PartialEq {
+pub trait Line: Sized + fmt::Debug + Clone + PartialEq + Send + Sync + 'static {
+    /// What the line's templates start with (`+QIRD: `); an empty prefix is a
+    /// template that matches any line (QBLEGATTCRD's `<data>`).
+    const PREFIXES: &'static [&'static str];
     /// Reads the line (without its line ending).
     fn parse(line: &str) -> Result<Self, DecodeError>;
-    /// Writes the line (without its line ending).
+    /// Reads the line's bytes (without its line ending), and the length of
+    /// the data block it announces. Lines whose payload may hold any byte
+    /// (`+QMTRECV` framed by `<payload_length>`) are read here, not by
+    /// [`parse`](Line::parse).
+    fn decode(line: &[u8]) -> Decoded<Self> {
+        Decoded::plain(match core::str::from_utf8(line) {
+            Ok(text) => Self::parse(text),
+            Err(_) => Err(not_text(line)),
+        })
+    }
+    /// For a line not yet ended that has met a CR or LF: how many more bytes
+    /// belong to it whatever they are (see
+    /// [`DataOracle::inline_remaining`](crate::framer::DataOracle::inline_remaining)).
+    fn inline_remaining(partial: &[u8]) -> Option<usize> {
+        let _ = partial;
+        None
+    }
+    /// Writes the line (without its line ending). A payload that is not text
+    /// comes out with U+FFFD in place of its bad bytes: use
+    /// [`render_bytes`](Line::render_bytes) to send it.
     fn render(&self) -> String;
+    /// Writes the line's bytes (without its line ending).
+    fn render_bytes(&self) -> Vec<u8> {
+        self.render().into_bytes()
+    }
 }
 
 /// The line type of a form that has no information lines.
@@ -117,6 +193,7 @@ pub trait Line: Sized + core::fmt::Debug + Clone + PartialEq {
 pub enum NoLine {}
 
 impl Line for NoLine {
+    const PREFIXES: &'static [&'static str] = &[];
     fn parse(_line: &str) -> Result<Self, DecodeError> {
         Err(DecodeError::NoMatch {
             expected: "no information line",
@@ -126,6 +203,128 @@ impl Line for NoLine {
     fn render(&self) -> String {
         match *self {}
     }
+}
+
+/// Any [`Line`] type, behind a pointer: what the engine hands out for an
+/// information line before the caller names the form's line type.
+pub trait AnyLine: Any + fmt::Debug + Send + Sync {
+    /// A copy.
+    fn clone_box(&self) -> Box<dyn AnyLine>;
+    /// Whether `other` is the same type and value.
+    fn eq_dyn(&self, other: &dyn AnyLine) -> bool;
+    /// For downcasting.
+    fn as_any(&self) -> &dyn Any;
+    /// For downcasting by value.
+    fn into_any(self: Box<Self>) -> Box<dyn Any>;
+    /// The line's bytes, as [`Line::render_bytes`] writes them.
+    fn render_dyn(&self) -> Vec<u8>;
+}
+
+impl<L: Line> AnyLine for L {
+    fn clone_box(&self) -> Box<dyn AnyLine> {
+        Box::new(self.clone())
+    }
+    fn eq_dyn(&self, other: &dyn AnyLine) -> bool {
+        other.as_any().downcast_ref::<L>() == Some(self)
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn into_any(self: Box<Self>) -> Box<dyn Any> {
+        self
+    }
+    fn render_dyn(&self) -> Vec<u8> {
+        self.render_bytes()
+    }
+}
+
+/// An information line of a command, decoded with the form's line type when
+/// it was classified: [`get`](InfoLine::get) or [`downcast`](InfoLine::downcast)
+/// it to that type (`C::Line`).
+pub struct InfoLine(Box<dyn AnyLine>);
+
+impl InfoLine {
+    /// Wraps a typed line.
+    pub fn new<L: Line>(line: L) -> Self {
+        InfoLine(Box::new(line))
+    }
+
+    /// The typed line, if it is an `L`.
+    pub fn get<L: Line>(&self) -> Option<&L> {
+        self.0.as_any().downcast_ref::<L>()
+    }
+
+    /// The typed line by value, if it is an `L` (else the line back).
+    pub fn downcast<L: Line>(self) -> Result<L, InfoLine> {
+        if self.get::<L>().is_none() {
+            return Err(self);
+        }
+        self.0
+            .into_any()
+            .downcast::<L>()
+            .map(|b| *b)
+            .map_err(|_| InfoLine(Box::new(NoValue)))
+    }
+
+    /// The line as the module wrote it (re-rendered from the typed value).
+    pub fn render(&self) -> Vec<u8> {
+        self.0.render_dyn()
+    }
+}
+
+/// Stands in for a value taken out (never observed: `downcast` checks first).
+#[derive(Debug)]
+struct NoValue;
+
+impl AnyLine for NoValue {
+    fn clone_box(&self) -> Box<dyn AnyLine> {
+        Box::new(NoValue)
+    }
+    fn eq_dyn(&self, _other: &dyn AnyLine) -> bool {
+        false
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn into_any(self: Box<Self>) -> Box<dyn Any> {
+        self
+    }
+    fn render_dyn(&self) -> Vec<u8> {
+        Vec::new()
+    }
+}
+
+impl Clone for InfoLine {
+    fn clone(&self) -> Self {
+        InfoLine(self.0.clone_box())
+    }
+}
+
+impl PartialEq for InfoLine {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.eq_dyn(&*other.0)
+    }
+}
+
+impl Eq for InfoLine {}
+
+impl fmt::Debug for InfoLine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Lines a form's response prints after its final result (QBLEGATTCRD's
+/// `<data>` after `OK`; QBLESCAN's results).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinesAfter {
+    /// None.
+    None,
+    /// Exactly this many: the command is complete after them.
+    Exactly(usize),
+    /// Any number (scan results): they come as they come, the command is
+    /// complete at its final result.
+    Any,
 }
 
 /// One form of one command, with typed parameters.
@@ -165,7 +364,39 @@ pub trait AtCommand: Sized {
     /// For an information line of this form that announces a data block
     /// (`+QIRD: <read_actual_length>`), the block's length.
     fn data_length_of(line: &str) -> Option<usize>;
+    /// Lines the response prints after its final result.
+    const LINES_AFTER_FINAL: LinesAfter = LinesAfter::None;
+    /// The largest data block this value's response may carry: what the
+    /// command asked for (`AT+QIRD=0,100` reads at most 100 bytes), or the
+    /// catalogue's maximum for it. `None`: only the engine's own limit.
+    fn data_limit(&self) -> Option<usize> {
+        let _ = self;
+        None
+    }
+    /// The fields the completion URC repeats from this command, with their
+    /// values (`("connectID", 1)`): a URC of the completion's kind completes
+    /// this command only when it carries the same values.
+    fn completion_match(&self) -> Vec<(&'static str, i64)> {
+        let _ = self;
+        Vec::new()
+    }
+    /// The time limit for the completion URC after the final result, in
+    /// milliseconds, when the catalogue gives one apart from the command's.
+    fn completion_time_limit_ms(&self) -> Option<u64> {
+        let _ = self;
+        None
+    }
 }
+
+/// A form without a data phase: what
+/// [`Client::send`](crate::client::Client::send) takes. A form with a data
+/// phase (`AT+QISEND=<id>,<len>`) does not implement it, so sending it
+/// without its payload is refused when the program is compiled.
+pub trait Payloadless: AtCommand {}
+
+/// A form with a data phase: what
+/// [`Client::send_payload`](crate::client::Client::send_payload) takes.
+pub trait WithPayload: AtCommand {}
 
 /// One template of the catalogue with its reader: what conformance checks and
 /// round-trip tests iterate over.

@@ -1,7 +1,8 @@
 //! The sans-IO protocol engine: hand it a command and it gives the bytes to
 //! write; feed it the bytes the module sends and it gives typed events. It
-//! does no I/O and keeps no clock, so it runs anywhere (`no_std` + `alloc`),
-//! and the clients add the timing.
+//! does no I/O and keeps no clock, so it runs anywhere (`no_std` + `alloc`).
+//! The session layer ([`crate::session`]) builds on it the logic of whole
+//! exchanges (completions, series, data phases, time limits, resync).
 //!
 //! ```
 //! use fcm242d::engine::{Engine, Event, Final};
@@ -13,46 +14,97 @@
 //! assert_eq!(bytes, b"AT+QVERSION\r\n");
 //! engine.feed(b"\r\n+QIURC: \"closed\",1\r\n+QVERSION: FCM242DAAR01A05\r\n\r\nOK\r\n");
 //! assert!(matches!(engine.poll(), Some(Event::Urc(Urc::QiurcClosed(_)))));
-//! assert_eq!(engine.poll(), Some(Event::Line("+QVERSION: FCM242DAAR01A05".into())));
+//! let Some(Event::Line(line)) = engine.poll() else { panic!() };
+//! assert_eq!(line.get::<qversion::ExecuteLine>().unwrap().version, "FCM242DAAR01A05");
 //! assert_eq!(engine.poll(), Some(Event::Final(Final::Ok)));
 //! ```
+//!
+//! # What the engine guarantees
+//!
+//! - The same events for every split of the input: each frame is acted on
+//!   before the bytes after it are framed ([`Framer::step`]), so bytes that
+//!   follow a final result in the same read are framed for the state after
+//!   it (after `ERROR`, a `CONNECT` enters nothing).
+//! - A line is decoded once, when it is classified: the typed URC or
+//!   information line decided then is the one delivered.
+//! - Data blocks are framed by the length their line announces, read from
+//!   the length field alone, even when another field of the line is out of
+//!   range (the line is then an [`Event::BadUrc`] or [`Event::BadLine`] that
+//!   carries the block). A length beyond what the command asked for, the
+//!   catalogue's maximum or [`Limits::max_data`] is an error: nothing is
+//!   awaited, and framing goes on at the next line.
+//! - Nothing is dropped: every line is an event, whether it decodes or not.
 
 use alloc::collections::VecDeque;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use core::cell::RefCell;
+use core::cell::Cell;
+use core::fmt;
 
-use crate::command::{AfterConnect, AtCommand, Line, Prompt};
+use crate::command::{AfterConnect, AtCommand, Decoded, InfoLine, Line, LinesAfter, Prompt};
 use crate::framer::{DataOracle, Follow, Frame, Framer};
 use crate::generated::urcs::Urc;
+use crate::value::ValueError;
 use crate::wire::DecodeError;
 
-/// The longest line the engine keeps (longer ones are reported as overflow).
-pub const MAX_LINE: usize = 4096;
+/// The longest line the engine keeps by default (longer ones are reported as
+/// [`Event::Overflow`]). Generous on purpose: the longest line the catalogue
+/// allows is a `+QMTRECV` with a 10240-byte payload (twice that in hex), a
+/// topic and its header.
+pub const MAX_LINE: usize = 32 * 1024;
+
+/// The largest data block the engine waits for by default when neither the
+/// command nor the catalogue bounds it (`AT+QFREAD` of a whole file,
+/// `+QIURC: "recv"` in direct-push mode).
+pub const MAX_DATA: usize = 1024 * 1024;
+
+/// What the engine keeps at most, so that no input makes it hold unbounded
+/// memory or wait for bytes that will never come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The longest line kept, in bytes (an in-line payload its own length
+    /// field announces comes on top).
+    pub max_line: usize,
+    /// The largest data block waited for, in bytes.
+    pub max_data: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_line: MAX_LINE,
+            max_data: MAX_DATA,
+        }
+    }
+}
 
 /// A final result code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Final {
     /// `OK`
     Ok,
     /// `ERROR`
     Error,
-    /// `+CME ERROR: <err>`
+    /// `+CME ERROR: <err>` with a numeric code.
     CmeError(i64),
+    /// `+CME ERROR: <text>`: a text, or a code too large for a number.
+    CmeText(String),
     /// `SEND OK`
     SendOk,
     /// `SEND FAIL`
     SendFail,
     /// `CONNECT` (transparent mode, or the end of a response that switches mode)
     Connect,
-    /// `CONNECT <n>`
+    /// `CONNECT <n>` (a count too large for a `usize` reads as `usize::MAX`,
+    /// which no limit allows).
     ConnectN(usize),
     /// `NO CARRIER`
     NoCarrier,
 }
 
 impl Final {
-    /// Reads a final result line.
+    /// Reads a final result line, as modules write them: `+CME ERROR:` with
+    /// a code or a text (with or without the space), `CONNECT` with a count.
     pub fn parse(line: &str) -> Option<Final> {
         match line {
             "OK" => Some(Final::Ok),
@@ -62,13 +114,43 @@ impl Final {
             "CONNECT" => Some(Final::Connect),
             "NO CARRIER" => Some(Final::NoCarrier),
             _ => {
-                if let Some(code) = line.strip_prefix("+CME ERROR: ") {
-                    return code.trim().parse().ok().map(Final::CmeError);
+                if let Some(rest) = line.strip_prefix("+CME ERROR:") {
+                    let rest = rest.trim();
+                    return Some(match rest.parse::<i64>() {
+                        Ok(code) => Final::CmeError(code),
+                        Err(_) => Final::CmeText(rest.to_string()),
+                    });
                 }
-                line.strip_prefix("CONNECT ")
-                    .and_then(|n| n.trim().parse().ok())
-                    .map(Final::ConnectN)
+                let n = line.strip_prefix("CONNECT ")?.trim();
+                if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
+                    return None;
+                }
+                Some(Final::ConnectN(n.parse().unwrap_or(usize::MAX)))
             }
+        }
+    }
+
+    /// Whether the command succeeded (`OK`, `SEND OK`, `CONNECT`, `CONNECT <n>`).
+    pub fn is_success(&self) -> bool {
+        matches!(
+            self,
+            Final::Ok | Final::SendOk | Final::Connect | Final::ConnectN(_)
+        )
+    }
+}
+
+impl fmt::Display for Final {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Final::Ok => f.write_str("OK"),
+            Final::Error => f.write_str("ERROR"),
+            Final::CmeError(code) => write!(f, "+CME ERROR: {code}"),
+            Final::CmeText(text) => write!(f, "+CME ERROR: {text}"),
+            Final::SendOk => f.write_str("SEND OK"),
+            Final::SendFail => f.write_str("SEND FAIL"),
+            Final::Connect => f.write_str("CONNECT"),
+            Final::ConnectN(n) => write!(f, "CONNECT {n}"),
+            Final::NoCarrier => f.write_str("NO CARRIER"),
         }
     }
 }
@@ -80,13 +162,25 @@ pub enum Event {
     Urc(Urc),
     /// A line that starts like a URC of the catalogue but does not decode.
     BadUrc {
-        /// The line.
+        /// The line (bytes that are not UTF-8 shown as U+FFFD).
         line: String,
         /// Why it does not decode.
         error: DecodeError,
+        /// The data block it announced, framed by its length field.
+        data: Option<Vec<u8>>,
     },
-    /// An information line of the pending command (decode it with the form's `Line` type).
-    Line(String),
+    /// An information line of the pending command, decoded with the form's
+    /// `Line` type ([`InfoLine::get`] / [`InfoLine::downcast`] to `C::Line`).
+    Line(InfoLine),
+    /// A line with the shape of the pending command's information lines
+    /// that does not decode, or that announces a data block longer than
+    /// allowed (its data, when framed anyway, is the next [`Event::Data`]).
+    BadLine {
+        /// The line.
+        line: String,
+        /// Why.
+        error: DecodeError,
+    },
     /// A data block of the pending command's response.
     Data(Vec<u8>),
     /// `CONNECT` / `CONNECT <n>` before the pending command's data (QFREAD, QHTTPREAD).
@@ -97,9 +191,10 @@ pub enum Event {
     Final(Final),
     /// Bytes received in transparent mode.
     Raw(Vec<u8>),
-    /// A line that is neither a URC nor part of a pending command.
+    /// A line that is neither a URC nor part of a pending command (a final
+    /// result no command waits for is one too).
     Unsolicited(String),
-    /// A line longer than [`MAX_LINE`] was dropped.
+    /// A line longer than [`Limits::max_line`] was dropped.
     Overflow {
         /// How many bytes were dropped when it was noticed.
         discarded: usize,
@@ -117,6 +212,56 @@ pub enum PayloadEnd {
     Cancel,
 }
 
+/// How the engine reads the pending form's information lines: the form's
+/// `Line` type, behind function pointers so the engine needs no type
+/// parameter.
+#[derive(Clone, Copy)]
+struct LineReader {
+    prefixes: &'static [&'static str],
+    decode: fn(&[u8]) -> Decoded<InfoLine>,
+    inline: fn(&[u8]) -> Option<usize>,
+}
+
+impl fmt::Debug for LineReader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LineReader")
+            .field("prefixes", &self.prefixes)
+            .finish()
+    }
+}
+
+impl LineReader {
+    fn of<L: Line>() -> Self {
+        LineReader {
+            prefixes: L::PREFIXES,
+            decode: |line| L::decode(line).map(InfoLine::new),
+            inline: L::inline_remaining,
+        }
+    }
+
+    /// Whether a template with a prefix starts this line.
+    fn claims(&self, line: &[u8]) -> bool {
+        self.prefixes
+            .iter()
+            .any(|p| !p.is_empty() && line.starts_with(p.as_bytes()))
+    }
+
+    /// Whether a template matches any line (`<data>`).
+    fn catch_all(&self) -> bool {
+        self.prefixes.iter().any(|p| p.is_empty())
+    }
+}
+
+/// Where the pending command is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// Waiting for its final result.
+    Running,
+    /// After its final result, the lines the form prints then (`None`: any
+    /// number, until the next command).
+    After(Option<usize>),
+}
+
 /// What the engine knows about the command in flight.
 #[derive(Debug, Clone)]
 struct Pending {
@@ -125,42 +270,37 @@ struct Pending {
     prompt: Option<Prompt>,
     after_connect: AfterConnect,
     enters_transparent: bool,
-    data_length_of: fn(&str) -> Option<usize>,
-    is_line: fn(&str) -> bool,
+    lines_after: LinesAfter,
+    reader: LineReader,
+    data_limit: Option<usize>,
+    stage: Stage,
 }
 
-fn is_line_of<C: AtCommand>(line: &str) -> bool {
-    <C::Line as Line>::parse(line).is_ok()
+/// How a line was classified when it ended.
+#[derive(Debug)]
+enum Class {
+    Echo,
+    Final(Final),
+    Info(InfoLine),
+    BadLine(DecodeError),
+    Urc(Urc),
+    BadUrc(DecodeError),
+    Unknown,
 }
 
-/// How the oracle classified a line, kept so the engine does not parse the
-/// same line again when it handles it (each parse is a full pest match).
-#[derive(Debug, Clone)]
-struct Classified {
-    text: String,
-    is_line: Option<bool>,
-    urc: Option<Option<Result<Urc, DecodeError>>>,
+/// What waits for its data block.
+#[derive(Debug)]
+enum Awaiting {
+    Urc(Urc),
+    BadUrc { line: String, error: DecodeError },
 }
 
-/// Decides which lines announce data, from the pending command and the URCs.
+/// Classifies lines for the framer, from the pending command and the
+/// catalogue's URCs, and keeps the classification for the engine.
 struct Oracle<'a> {
     pending: Option<&'a Pending>,
-    memo: &'a RefCell<VecDeque<Classified>>,
-}
-
-impl Oracle<'_> {
-    fn remember(
-        &self,
-        text: &str,
-        is_line: Option<bool>,
-        urc: Option<Option<Result<Urc, DecodeError>>>,
-    ) {
-        self.memo.borrow_mut().push_back(Classified {
-            text: text.to_string(),
-            is_line,
-            urc,
-        });
-    }
+    limits: Limits,
+    memo: &'a Cell<Option<Class>>,
 }
 
 impl DataOracle for Oracle<'_> {
@@ -172,54 +312,166 @@ impl DataOracle for Oracle<'_> {
     }
 
     fn follow(&self, line: &[u8]) -> Follow {
-        let Ok(text) = core::str::from_utf8(line) else {
-            return Follow::Lines;
-        };
+        let (class, follow) = classify(self.pending, self.limits, line);
+        self.memo.set(Some(class));
+        follow
+    }
+
+    fn inline_remaining(&self, partial: &[u8]) -> Option<usize> {
         if let Some(p) = self.pending {
-            if let Some(f @ (Final::Connect | Final::ConnectN(_))) = Final::parse(text) {
-                if p.prompt == Some(Prompt::Connect) {
-                    return Follow::Lines;
+            if p.reader.claims(partial) {
+                if let Some(n) = (p.reader.inline)(partial) {
+                    return Some(n);
                 }
-                return match (p.after_connect, f) {
-                    (AfterConnect::Length, Final::ConnectN(n)) => Follow::Data(n),
-                    (AfterConnect::UntilOk, _) => Follow::DataUntil(b"\r\nOK\r\n".to_vec()),
-                    _ if p.enters_transparent && f == Final::Connect => Follow::Transparent,
-                    _ => Follow::Lines,
-                };
-            }
-            if (p.is_line)(text) {
-                self.remember(text, Some(true), None);
-                return match (p.data_length_of)(text) {
-                    Some(n) => Follow::Data(n),
-                    None => Follow::Lines,
-                };
             }
         }
-        let is_line = self.pending.map(|_| false);
-        let urc = Urc::parse(text);
-        let follow = match &urc {
-            Some(Ok(u)) => match u.data_length() {
-                Some(n) => Follow::Data(n),
-                None => Follow::Lines,
-            },
-            _ => Follow::Lines,
-        };
-        self.remember(text, is_line, Some(urc));
-        follow
+        Urc::inline_remaining(partial)
     }
 }
 
+/// Text for an event (bytes that are not UTF-8 shown as U+FFFD).
+fn text_of(line: &[u8]) -> String {
+    String::from_utf8_lossy(line).into_owned()
+}
+
+/// Decides what `line` is, and what follows it.
+fn classify(pending: Option<&Pending>, limits: Limits, line: &[u8]) -> (Class, Follow) {
+    let running = pending.filter(|p| p.stage == Stage::Running);
+    if let Some(p) = running {
+        if !p.echo_seen
+            && line
+                .trim_ascii()
+                .eq_ignore_ascii_case(p.line.trim().as_bytes())
+        {
+            return (Class::Echo, Follow::Lines);
+        }
+    }
+    if let Some(f) = core::str::from_utf8(line).ok().and_then(Final::parse) {
+        return final_follow(running, limits, f);
+    }
+    let command_bound = |p: &Pending| {
+        p.data_limit
+            .map_or(limits.max_data, |l| l.min(limits.max_data))
+    };
+    if let Some(p) = pending {
+        if p.reader.claims(line) {
+            let d = (p.reader.decode)(line);
+            if d.value.is_ok() {
+                return framed(d, command_bound(p), Class::Info, Class::BadLine);
+            }
+            // The form's template did not read it; a URC with the same
+            // prefix (`+QMTRECV:`) may.
+            if let Some(u) = Urc::decode(line).filter(|u| u.value.is_ok()) {
+                return framed(u, limits.max_data, Class::Urc, Class::BadUrc);
+            }
+            return framed(d, command_bound(p), Class::Info, Class::BadLine);
+        }
+    }
+    let urc = Urc::decode(line);
+    // A line that decodes as a URC is never taken for a template that
+    // matches any line; nor is one with a URC's shape.
+    let urc_shaped = urc
+        .as_ref()
+        .is_some_and(|u| !matches!(u.value, Err(DecodeError::NoMatch { .. })));
+    if let Some(p) = pending.filter(|p| p.reader.catch_all() && !urc_shaped) {
+        let d = (p.reader.decode)(line);
+        if d.value.is_ok() {
+            return framed(d, command_bound(p), Class::Info, Class::BadLine);
+        }
+    }
+    match urc {
+        Some(u) => framed(u, limits.max_data, Class::Urc, Class::BadUrc),
+        None => (Class::Unknown, Follow::Lines),
+    }
+}
+
+/// The class of a decoded line and what follows it: its data block when the
+/// announced length is within `bound`.
+fn framed<T>(
+    d: Decoded<T>,
+    bound: usize,
+    good: fn(T) -> Class,
+    bad: fn(DecodeError) -> Class,
+) -> (Class, Follow) {
+    let length = d.data.map(|a| {
+        a.length
+            .and_then(|n| {
+                if n <= bound {
+                    Ok(n)
+                } else {
+                    Err(ValueError::OutOfRange {
+                        value: i64::try_from(n).unwrap_or(i64::MAX),
+                        min: 0,
+                        max: i64::try_from(bound).unwrap_or(i64::MAX),
+                    })
+                }
+            })
+            .map_err(|e| DecodeError::value(a.field, e))
+    });
+    match (d.value, length) {
+        (Ok(v), None) => (good(v), Follow::Lines),
+        (Ok(v), Some(Ok(n))) => (good(v), Follow::Data(n)),
+        (Ok(_), Some(Err(e))) => (bad(e), Follow::Lines),
+        (Err(e), Some(Ok(n))) => (bad(e), Follow::Data(n)),
+        (Err(e), _) => (bad(e), Follow::Lines),
+    }
+}
+
+/// A final result line, and what follows it for the running command.
+fn final_follow(running: Option<&Pending>, limits: Limits, f: Final) -> (Class, Follow) {
+    let Some(p) = running else {
+        return (Class::Final(f), Follow::Lines);
+    };
+    if matches!(f, Final::Connect | Final::ConnectN(_)) && p.prompt == Some(Prompt::Connect) {
+        return (Class::Final(f), Follow::Lines);
+    }
+    let follow = match (p.after_connect, &f) {
+        (AfterConnect::Length, Final::ConnectN(n)) => {
+            let bound = p
+                .data_limit
+                .map_or(limits.max_data, |l| l.min(limits.max_data));
+            if *n > bound {
+                let error = DecodeError::value(
+                    "CONNECT <n>",
+                    ValueError::OutOfRange {
+                        value: i64::try_from(*n).unwrap_or(i64::MAX),
+                        min: 0,
+                        max: i64::try_from(bound).unwrap_or(i64::MAX),
+                    },
+                );
+                return (Class::BadLine(error), Follow::Lines);
+            }
+            Follow::Data(*n)
+        }
+        (AfterConnect::UntilOk, Final::Connect) => Follow::DataUntil(b"\r\nOK\r\n".to_vec()),
+        _ if p.enters_transparent && f == Final::Connect => Follow::Transparent,
+        _ => Follow::Lines,
+    };
+    (Class::Final(f), follow)
+}
+
 /// The protocol engine.
-#[derive(Debug)]
 pub struct Engine {
     framer: Framer,
+    limits: Limits,
     pending: Option<Pending>,
-    /// A URC whose line arrived and whose data block is awaited.
-    urc_awaiting_data: Option<Urc>,
-    /// Whether the pending command's `CONNECT` announced data that is still awaited.
+    /// A URC line that arrived and whose data block is awaited.
+    awaiting: Option<Awaiting>,
     events: VecDeque<Event>,
-    /// The oracle's classification of the lines of the current `feed`.
-    memo: RefCell<VecDeque<Classified>>,
+    /// The classification of the line the framer just completed.
+    memo: Cell<Option<Class>>,
+}
+
+impl fmt::Debug for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Engine")
+            .field("framer", &self.framer)
+            .field("limits", &self.limits)
+            .field("pending", &self.pending)
+            .field("awaiting", &self.awaiting)
+            .field("events", &self.events)
+            .finish()
+    }
 }
 
 impl Default for Engine {
@@ -229,22 +481,36 @@ impl Default for Engine {
 }
 
 impl Engine {
-    /// An idle engine in command mode.
+    /// An idle engine in command mode, with the default [`Limits`].
     pub fn new() -> Self {
+        Self::with_limits(Limits::default())
+    }
+
+    /// An idle engine with the given limits.
+    pub fn with_limits(limits: Limits) -> Self {
         Engine {
-            framer: Framer::new(MAX_LINE),
+            framer: Framer::new(limits.max_line),
+            limits,
             pending: None,
-            urc_awaiting_data: None,
+            awaiting: None,
             events: VecDeque::new(),
-            memo: RefCell::new(VecDeque::new()),
+            memo: Cell::new(None),
         }
+    }
+
+    /// The engine's limits.
+    pub fn limits(&self) -> Limits {
+        self.limits
     }
 
     /// Starts `cmd`: returns the bytes to write (the line and CR LF). `+++`
     /// returns just `+++`: the client must keep the guard times around it.
+    /// Lines a previous command's response prints after its final result
+    /// (scan results) are no longer expected.
     pub fn command<C: AtCommand>(&mut self, cmd: &C) -> Vec<u8> {
         let line = cmd.encode();
-        if C::NAME == "+++" {
+        let escape = C::NAME == "+++";
+        if escape {
             // Leaving transparent mode: the module answers in command mode.
             self.framer.set_transparent(false);
         }
@@ -256,11 +522,13 @@ impl Engine {
             prompt,
             after_connect: C::AFTER_CONNECT,
             enters_transparent: C::ENTERS_TRANSPARENT,
-            data_length_of: C::data_length_of,
-            is_line: is_line_of::<C>,
+            lines_after: C::LINES_AFTER_FINAL,
+            reader: LineReader::of::<C::Line>(),
+            data_limit: cmd.data_limit(),
+            stage: Stage::Running,
         });
         let mut bytes = line.into_bytes();
-        if C::NAME != "+++" {
+        if !escape {
             bytes.extend_from_slice(b"\r\n");
         }
         bytes
@@ -277,31 +545,24 @@ impl Engine {
         out
     }
 
-    /// Feeds bytes received from the module, in any fragmentation.
+    /// Feeds bytes received from the module, in any fragmentation. Each frame
+    /// is handled before the bytes after it are framed.
     pub fn feed(&mut self, bytes: &[u8]) {
-        let mut frames = Vec::new();
-        {
-            let oracle = Oracle {
-                pending: self.pending.as_ref(),
-                memo: &self.memo,
+        let mut input = bytes;
+        loop {
+            let frame = {
+                let oracle = Oracle {
+                    pending: self.pending.as_ref(),
+                    limits: self.limits,
+                    memo: &self.memo,
+                };
+                self.framer.step(&mut input, &oracle)
             };
-            self.framer.feed(bytes, &oracle, &mut |f| frames.push(f));
-        }
-        for f in frames {
-            self.handle(f);
-        }
-        self.memo.borrow_mut().clear();
-    }
-
-    /// The oracle's classification of `text`, if it made one in this `feed`.
-    fn recall(&self, text: &str) -> Option<Classified> {
-        let mut memo = self.memo.borrow_mut();
-        while let Some(c) = memo.pop_front() {
-            if c.text == text {
-                return Some(c);
+            match frame {
+                Some(frame) => self.handle(frame),
+                None => break,
             }
         }
-        None
     }
 
     /// The next event, if any.
@@ -311,11 +572,19 @@ impl Engine {
 
     /// Whether a command is waiting for its final result.
     pub fn is_busy(&self) -> bool {
-        self.pending.is_some()
+        self.pending
+            .as_ref()
+            .is_some_and(|p| p.stage == Stage::Running)
     }
 
-    /// Gives up on the pending command (after a timeout): later lines of it are
-    /// reported as unsolicited.
+    /// Whether the engine is in the middle of a data block (a counted block,
+    /// an HTTP body up to its `OK`).
+    pub fn in_data(&self) -> bool {
+        self.framer.in_data()
+    }
+
+    /// Gives up on the pending command (after a timeout): later lines of it
+    /// are reported as unsolicited.
     pub fn cancel(&mut self) {
         self.pending = None;
         self.framer.expect_prompt(false);
@@ -326,77 +595,98 @@ impl Engine {
         self.framer.is_transparent()
     }
 
-    /// Forgets everything in flight (after a reboot or a resynchronisation).
+    /// Forgets everything in flight (after a reboot or a resynchronisation):
+    /// a partial line, a data block being received, transparent mode.
     pub fn reset(&mut self) {
         self.framer.reset();
         self.pending = None;
-        self.urc_awaiting_data = None;
+        self.awaiting = None;
         self.events.clear();
+        self.memo.set(None);
     }
 
     fn handle(&mut self, frame: Frame) {
         match frame {
             Frame::Line(bytes) => {
-                let text = String::from_utf8_lossy(&bytes).to_string();
-                self.line(text);
+                let class = match self.memo.take() {
+                    Some(c) => c,
+                    // Only the framer's own `NO CARRIER` comes unclassified.
+                    None => classify(self.pending.as_ref(), self.limits, &bytes).0,
+                };
+                self.line(bytes, class);
             }
-            Frame::Data(data) => {
-                if let Some(mut u) = self.urc_awaiting_data.take() {
+            Frame::Data(data) => match self.awaiting.take() {
+                Some(Awaiting::Urc(mut u)) => {
                     u.set_data(data);
                     self.events.push_back(Event::Urc(u));
-                } else {
-                    self.events.push_back(Event::Data(data));
                 }
-            }
+                Some(Awaiting::BadUrc { line, error }) => self.events.push_back(Event::BadUrc {
+                    line,
+                    error,
+                    data: Some(data),
+                }),
+                None => self.events.push_back(Event::Data(data)),
+            },
             Frame::Prompt => self.events.push_back(Event::Prompt),
             Frame::Raw(bytes) => self.events.push_back(Event::Raw(bytes)),
             Frame::Overflow { discarded } => self.events.push_back(Event::Overflow { discarded }),
         }
     }
 
-    fn line(&mut self, text: String) {
-        if let Some(p) = self.pending.as_mut() {
-            if !p.echo_seen && text.trim().eq_ignore_ascii_case(p.line.trim()) {
-                p.echo_seen = true;
-                return;
+    fn line(&mut self, bytes: Vec<u8>, class: Class) {
+        // A data block follows the line when the framer is now counting one.
+        let data_follows = self.framer.in_data();
+        match class {
+            Class::Echo => {
+                if let Some(p) = self.pending.as_mut() {
+                    p.echo_seen = true;
+                }
             }
-        }
-        if let Some(f) = Final::parse(&text) {
-            self.final_result(f, text);
-            return;
-        }
-        let known = self.recall(&text);
-        if let Some(p) = &self.pending {
-            let is_line = match known.as_ref().and_then(|c| c.is_line) {
-                Some(v) => v,
-                None => (p.is_line)(&text),
-            };
-            if is_line {
-                self.events.push_back(Event::Line(text));
-                return;
+            Class::Final(f) => self.final_result(f, bytes),
+            Class::Info(l) => {
+                self.events.push_back(Event::Line(l));
+                self.count_after_line();
             }
-        }
-        let urc = match known.and_then(|c| c.urc) {
-            Some(u) => u,
-            None => Urc::parse(&text),
-        };
-        match urc {
-            Some(Ok(u)) if u.data_length().is_some() => self.urc_awaiting_data = Some(u),
-            Some(Ok(u)) => self.events.push_back(Event::Urc(u)),
-            Some(Err(error)) if self.pending.is_none() => {
-                self.events.push_back(Event::BadUrc { line: text, error })
+            Class::BadLine(error) => self.events.push_back(Event::BadLine {
+                line: text_of(&bytes),
+                error,
+            }),
+            Class::Urc(u) if data_follows => self.awaiting = Some(Awaiting::Urc(u)),
+            Class::Urc(u) => self.events.push_back(Event::Urc(u)),
+            Class::BadUrc(error) if data_follows => {
+                self.awaiting = Some(Awaiting::BadUrc {
+                    line: text_of(&bytes),
+                    error,
+                })
             }
-            _ if self.pending.is_some() => self.events.push_back(Event::Line(text)),
-            _ => self.events.push_back(Event::Unsolicited(text)),
+            Class::BadUrc(error) => self.events.push_back(Event::BadUrc {
+                line: text_of(&bytes),
+                error,
+                data: None,
+            }),
+            Class::Unknown => self.events.push_back(Event::Unsolicited(text_of(&bytes))),
         }
     }
 
-    fn final_result(&mut self, f: Final, text: String) {
-        let Some(p) = &self.pending else {
+    /// One of the lines a form prints after its final result has come.
+    fn count_after_line(&mut self) {
+        if let Some(p) = self.pending.as_mut() {
+            if let Stage::After(Some(n)) = p.stage {
+                if n <= 1 {
+                    self.pending = None;
+                } else {
+                    p.stage = Stage::After(Some(n - 1));
+                }
+            }
+        }
+    }
+
+    fn final_result(&mut self, f: Final, bytes: Vec<u8>) {
+        let Some(p) = self.pending.as_mut().filter(|p| p.stage == Stage::Running) else {
             let event = if f == Final::NoCarrier {
                 Event::Final(f)
             } else {
-                Event::Unsolicited(text)
+                Event::Unsolicited(text_of(&bytes))
             };
             self.events.push_back(event);
             return;
@@ -412,7 +702,12 @@ impl Engine {
                 self.events.push_back(Event::Connect(None));
             }
             _ => {
-                self.pending = None;
+                let succeeded = f.is_success();
+                match p.lines_after {
+                    LinesAfter::Exactly(n) if succeeded && n > 0 => p.stage = Stage::After(Some(n)),
+                    LinesAfter::Any if succeeded => p.stage = Stage::After(None),
+                    _ => self.pending = None,
+                }
                 self.framer.expect_prompt(false);
                 self.events.push_back(Event::Final(f));
             }

@@ -12,16 +12,21 @@
 //! arrive and tells it which lines announce data (through a [`DataOracle`]),
 //! when a prompt is expected, and when transparent mode starts or ends.
 //!
-//! # Why the oracle decides, not the caller after the fact
+//! # Why the oracle decides, and why one frame at a time
 //!
-//! [`Framer::feed`] frames a whole chunk before returning, so a caller that
-//! waits for `Line("CONNECT")` and only then calls [`Framer::read_until`] or
-//! [`Framer::set_transparent`] is too late when the body arrived in the same
-//! chunk: those bytes have already been framed as lines. Whatever must change
-//! at a line boundary is therefore asked of the oracle at that very boundary
-//! ([`DataOracle::data_length`], or [`DataOracle::follow`] for the other
-//! kinds of data phase). The caller-side switches remain for what the caller
-//! knows before the bytes arrive (a prompt it is about to provoke, `+++`).
+//! Whatever must change at a line boundary is asked of the oracle at that
+//! very boundary ([`DataOracle::data_length`], or [`DataOracle::follow`] for
+//! the other kinds of data phase): a caller that waits for `Line("CONNECT")`
+//! and only then calls [`Framer::read_until`] is too late when the body
+//! arrived in the same chunk, since those bytes would be framed as lines.
+//!
+//! The oracle's answers themselves depend on earlier frames (once a final
+//! result has ended the command, its lines no longer announce data; after
+//! `ERROR`, a `CONNECT` enters nothing). [`Framer::step`] therefore hands out
+//! one frame at a time and frames no further byte until the caller asks
+//! again, so the caller acts on each frame before the bytes after it are
+//! looked at, however the input was split. [`Framer::feed`] is the loop over
+//! `step` for callers whose oracle does not change.
 //!
 //! # Cost
 //!
@@ -31,6 +36,7 @@
 //! (a small automaton over the fixed pattern). Feeding one byte at a time
 //! costs about the same per byte as feeding everything at once.
 
+use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 use core::mem;
 
@@ -101,6 +107,17 @@ pub trait DataOracle {
             None => Follow::Lines,
         }
     }
+
+    /// For a line not yet ended that has just met a CR or LF (`partial` is
+    /// the line so far, without that byte): how many more bytes, counting
+    /// that CR or LF, belong to the line whatever they are. This is how a
+    /// payload inside a line, framed by a length field of the same line
+    /// (`+QMTRECV: 0,1,"t",5,"a\r\nbc"`), keeps its CR LF. `None` (the
+    /// default): the CR or LF ends the line.
+    fn inline_remaining(&self, partial: &[u8]) -> Option<usize> {
+        let _ = partial;
+        None
+    }
 }
 
 /// An oracle for which no line announces data.
@@ -142,6 +159,10 @@ enum Mode {
     /// so far in `Framer::buf`; the terminator is appended there too until it
     /// is recognised, then cut off and framed again as ordinary output.
     Until { terminator: Vec<u8> },
+    /// Inside a line, bytes that belong to it whatever they are (see
+    /// [`DataOracle::inline_remaining`]); `remaining` more are to come, then
+    /// the line goes on as usual.
+    Inline { remaining: usize },
     /// Transparent mode. `matched` bytes at the end of what was received are
     /// a prefix of [`NO_CARRIER`]: they are held back (not yet in `raw`)
     /// because they may still turn out to be the end of transparent mode.
@@ -151,10 +172,10 @@ enum Mode {
 
 /// The sans-IO framer: feed it bytes, get [`Frame`]s.
 ///
-/// State is kept across [`feed`](Framer::feed) calls so that any split of the
-/// input (a CR in one chunk and its LF in the next, a terminator cut in
-/// three, one byte per call) yields the same frames as the whole input at
-/// once; only [`Frame::Raw`] boundaries depend on the chunking.
+/// State is kept across calls so that any split of the input (a CR in one
+/// chunk and its LF in the next, a terminator cut in three, one byte per
+/// call) yields the same frames as the whole input at once; only
+/// [`Frame::Raw`] boundaries depend on the chunking.
 #[derive(Debug, Clone)]
 pub struct Framer {
     /// The longest line kept, in bytes.
@@ -166,24 +187,33 @@ pub struct Framer {
     /// "whatever was received since the last frame" well defined when the
     /// caller switches modes.
     buf: Vec<u8>,
+    /// Bytes the current line may have beyond `max_line`: the in-line
+    /// payloads its own length fields announced.
+    allowance: usize,
     /// The current line overflowed (and was reported): drop bytes up to the
     /// next line ending.
     discarding: bool,
     /// The last byte was a CR ending a line (or an overflowing line): an LF
     /// right after it is the rest of that ending, not an empty line nor the
     /// first byte of a data block. A flag rather than a look-ahead because
-    /// the LF may arrive in a later `feed`.
+    /// the LF may arrive in a later call.
     skip_lf: bool,
     /// A prompt `>` was just reported: a space right after it belongs to it.
     skip_space: bool,
     /// The caller expects a prompt (see [`Framer::expect_prompt`]).
     prompt_expected: bool,
-    /// Raw bytes not yet reported. Within a `feed`, transparent-mode bytes
-    /// gather here so that they come out as one [`Frame::Raw`]; it is flushed
-    /// before any other frame (to keep the order) and at the end of `feed`.
-    /// Between calls it holds only what a mode switch released (see
-    /// [`Framer::set_transparent`]).
+    /// Raw bytes not yet reported. Transparent-mode bytes gather here so that
+    /// the bytes of one call come out as one [`Frame::Raw`]; it is flushed
+    /// before any other frame (to keep the order) and when the input of a
+    /// call is used up. Between calls it holds only what a mode switch
+    /// released (see [`Framer::set_transparent`]).
     raw: Vec<u8>,
+    /// Bytes received earlier that must be framed again before any new input:
+    /// the terminator of a data block (`\r\nOK\r\n`), which is ordinary output.
+    replay: Vec<u8>,
+    /// Frames complete but not yet handed out (a raw flush and the frame that
+    /// caused it come out together).
+    ready: VecDeque<Frame>,
 }
 
 impl Framer {
@@ -194,11 +224,14 @@ impl Framer {
             max_line,
             mode: Mode::Line,
             buf: Vec::new(),
+            allowance: 0,
             discarding: false,
             skip_lf: false,
             skip_space: false,
             prompt_expected: false,
             raw: Vec::new(),
+            replay: Vec::new(),
+            ready: VecDeque::new(),
         }
     }
 
@@ -213,9 +246,58 @@ impl Framer {
     /// Raw bytes released by a mode switch since the last call (see
     /// [`set_transparent`](Framer::set_transparent)) come out first; feeding
     /// an empty slice just reports those.
+    ///
+    /// Every frame is framed with the oracle's answers as they are when the
+    /// frame's bytes arrive, but `out` cannot change what the oracle will
+    /// answer for the rest of `bytes`. A caller whose answers depend on the
+    /// frames (a final result ends the command whose lines announce data)
+    /// uses [`step`](Framer::step) instead.
     pub fn feed(&mut self, bytes: &[u8], oracle: &dyn DataOracle, out: &mut dyn FnMut(Frame)) {
-        self.process(bytes, oracle, out);
-        self.flush_raw(out);
+        let mut input = bytes;
+        while let Some(frame) = self.step(&mut input, oracle) {
+            out(frame);
+        }
+    }
+
+    /// Frames bytes from the front of `input` until one frame is complete,
+    /// and returns it; `input` is left at the first byte not yet framed.
+    /// `None` when `input` is used up without completing a frame (its bytes
+    /// are kept: a partial line, a partial data block).
+    ///
+    /// Calling `step` until it returns `None` is [`feed`](Framer::feed), with
+    /// one difference that matters: the caller handles each frame before a
+    /// single further byte is framed, so whatever the frame changes (the
+    /// oracle's answers, an expected prompt, transparent mode) applies to the
+    /// very next byte, wherever the input was split. Raw bytes of one call
+    /// come out as one [`Frame::Raw`] when the input is used up (or before
+    /// the frame that ends transparent mode).
+    pub fn step(&mut self, input: &mut &[u8], oracle: &dyn DataOracle) -> Option<Frame> {
+        loop {
+            if let Some(frame) = self.ready.pop_front() {
+                return Some(frame);
+            }
+            // `read_until(b"")` completes without any byte.
+            self.complete_empty_until();
+            if !self.ready.is_empty() {
+                continue;
+            }
+            if !self.replay.is_empty() {
+                let replay = mem::take(&mut self.replay);
+                let used = self.consume(&replay, oracle);
+                // A terminator found inside the replayed bytes is framed
+                // before what follows it.
+                let mut next = mem::take(&mut self.replay);
+                next.extend_from_slice(replay.get(used..).unwrap_or_default());
+                self.replay = next;
+                continue;
+            }
+            if input.is_empty() {
+                self.flush_raw();
+                return self.ready.pop_front();
+            }
+            let used = self.consume(input, oracle);
+            *input = input.get(used..).unwrap_or_default();
+        }
     }
 
     /// While true, a `>` at the start of a line is reported as
@@ -244,11 +326,10 @@ impl Framer {
     /// Bytes received but not yet framed (a partial line) become the start of
     /// the data; the rest of a line ending just received (an LF after CR) is
     /// still skipped. This leaves transparent mode. An empty terminator yields
-    /// an empty `Data` (or the unframed bytes) at the next `feed`.
+    /// an empty `Data` (or the unframed bytes) at the next call.
     ///
     /// When the data phase starts right after a line (`CONNECT`), prefer
-    /// [`DataOracle::follow`]: by the time the caller sees the line, the
-    /// bytes after it in the same chunk have been framed already.
+    /// [`DataOracle::follow`].
     pub fn read_until(&mut self, terminator: &[u8]) {
         let data = self.take_unframed();
         self.buf = data;
@@ -258,15 +339,15 @@ impl Framer {
     }
 
     /// Transparent mode: every byte is passed through as [`Frame::Raw`]
-    /// (coalesced per `feed` call), except that the exact sequence
-    /// "\r\nNO CARRIER\r\n" (also split across feeds) ends transparent mode
+    /// (coalesced per call), except that the exact sequence
+    /// "\r\nNO CARRIER\r\n" (also split across calls) ends transparent mode
     /// and is reported as `Frame::Line(b"NO CARRIER")` — bytes before it are
     /// Raw, bytes after it are framed normally.
     ///
     /// `set_transparent(false)` leaves transparent mode (the host sent
     /// `+++`); bytes held back while checking for a partial
     /// "\r\nNO CARRIER\r\n" match are flushed as Raw then, that is, first
-    /// thing at the next [`feed`](Framer::feed) (which may be empty).
+    /// thing at the next call (which may be empty).
     ///
     /// Entering transparent mode turns bytes received but not yet framed (a
     /// partial line) into Raw. Switching to the mode the framer is already in
@@ -293,6 +374,12 @@ impl Framer {
         matches!(self.mode, Mode::Transparent { .. })
     }
 
+    /// Whether the framer is in the middle of a data block (a counted block
+    /// or one that runs to a terminator).
+    pub fn in_data(&self) -> bool {
+        matches!(self.mode, Mode::Counted { .. } | Mode::Until { .. })
+    }
+
     /// Drops any partial line or pending data state (after a module reboot or
     /// a resynchronisation): the framer is as [`new`](Framer::new) made it,
     /// out of transparent mode, expecting no prompt, holding no bytes.
@@ -311,6 +398,7 @@ impl Framer {
             _ => &[],
         };
         let mut taken = mem::take(&mut self.buf);
+        self.allowance = 0;
         if self.discarding {
             taken.clear();
             self.discarding = false;
@@ -319,48 +407,48 @@ impl Framer {
         taken
     }
 
-    /// Frames `input`. Recursive only when a terminator is framed again (see
-    /// `Mode::Until`); each level then handles a strictly shorter terminator
-    /// than the one above, so the depth is bounded by the terminator's length.
-    fn process(&mut self, mut input: &[u8], oracle: &dyn DataOracle, out: &mut dyn FnMut(Frame)) {
-        // `read_until(b"")` completes without any byte.
-        self.complete_empty_until(out);
-
-        while let Some((&byte, rest)) = input.split_first() {
+    /// Frames bytes from the front of `bytes` until a frame is ready (or the
+    /// bytes are used up); returns how many were used.
+    fn consume(&mut self, bytes: &[u8], oracle: &dyn DataOracle) -> usize {
+        let mut used = 0;
+        while let Some(&byte) = bytes.get(used) {
             // The rest of the previous frame: the LF of a CR LF ending, or the
             // space after a prompt. Checked in every mode, since a data block
             // or transparent mode begins only after them.
             if mem::take(&mut self.skip_lf) && byte == b'\n' {
-                input = rest;
+                used += 1;
                 continue;
             }
             if mem::take(&mut self.skip_space) && byte == b' ' {
-                input = rest;
+                used += 1;
                 continue;
             }
-
             match &mut self.mode {
                 Mode::Line => {
-                    self.line_byte(byte, oracle, out);
-                    input = rest;
+                    used += 1;
+                    self.line_byte(byte, oracle);
                 }
-                Mode::Counted { remaining } => {
+                Mode::Counted { remaining } | Mode::Inline { remaining } => {
                     // Take as much of the block as this chunk holds at once.
-                    let take = (*remaining).min(input.len());
-                    let (chunk, after) = input.split_at(take);
+                    let rest = bytes.get(used..).unwrap_or_default();
+                    let take = (*remaining).min(rest.len());
                     *remaining -= take;
                     let done = *remaining == 0;
-                    self.buf.extend_from_slice(chunk);
-                    input = after;
+                    self.buf
+                        .extend_from_slice(rest.get(..take).unwrap_or_default());
+                    used += take;
                     if done {
+                        let counted = matches!(self.mode, Mode::Counted { .. });
                         self.mode = Mode::Line;
-                        let data = mem::take(&mut self.buf);
-                        self.emit(Frame::Data(data), out);
+                        if counted {
+                            let data = mem::take(&mut self.buf);
+                            self.emit(Frame::Data(data));
+                        }
                     }
                 }
                 Mode::Until { terminator } => {
                     self.buf.push(byte);
-                    input = rest;
+                    used += 1;
                     // Only the tail is compared, so the cost per byte is
                     // bounded by the terminator's length, not the body's.
                     if !terminator.is_empty() && self.buf.ends_with(terminator) {
@@ -369,33 +457,52 @@ impl Framer {
                         let body_len = self.buf.len().saturating_sub(terminator.len());
                         self.buf.truncate(body_len);
                         let data = mem::take(&mut self.buf);
-                        self.emit(Frame::Data(data), out);
+                        self.emit(Frame::Data(data));
                         // The terminator (e.g. "\r\nOK\r\n") is ordinary output.
-                        self.process(&terminator, oracle, out);
+                        self.replay = terminator;
                     }
                 }
                 Mode::Transparent { matched } => {
                     let matched = *matched;
-                    input = rest;
+                    used += 1;
                     let matched = self.transparent_byte(matched, byte);
                     if matched >= NO_CARRIER.len() {
                         self.mode = Mode::Line;
-                        self.emit(Frame::Line(NO_CARRIER_LINE.to_vec()), out);
+                        self.emit(Frame::Line(NO_CARRIER_LINE.to_vec()));
                     } else {
                         self.mode = Mode::Transparent { matched };
                     }
                 }
             }
+            if !self.ready.is_empty() {
+                break;
+            }
         }
+        used
     }
 
     /// One byte of a line.
-    fn line_byte(&mut self, byte: u8, oracle: &dyn DataOracle, out: &mut dyn FnMut(Frame)) {
+    fn line_byte(&mut self, byte: u8, oracle: &dyn DataOracle) {
         match byte {
             b'\r' | b'\n' => {
+                if !self.discarding && !self.buf.is_empty() {
+                    // A payload inside the line, framed by the line's own
+                    // length field, may hold CR and LF.
+                    if let Some(more) = oracle.inline_remaining(&self.buf).filter(|n| *n > 0) {
+                        self.buf.push(byte);
+                        self.allowance = self.allowance.saturating_add(more);
+                        if more > 1 {
+                            self.mode = Mode::Inline {
+                                remaining: more - 1,
+                            };
+                        }
+                        return;
+                    }
+                }
                 // A CR ends the line at once (the module may send CR alone);
                 // an LF right after it is then swallowed as part of the ending.
                 self.skip_lf = byte == b'\r';
+                self.allowance = 0;
                 if mem::take(&mut self.discarding) || self.buf.is_empty() {
                     // The end of an overflowing line (already reported), or
                     // an empty line: nothing to report, nothing announced.
@@ -403,48 +510,49 @@ impl Framer {
                 }
                 let follow = oracle.follow(&self.buf);
                 let line = mem::take(&mut self.buf);
-                self.emit(Frame::Line(line), out);
-                self.start(follow, out);
+                self.emit(Frame::Line(line));
+                self.start(follow);
             }
             _ if self.discarding => {}
             b'>' if self.prompt_expected && self.buf.is_empty() => {
                 self.prompt_expected = false;
                 self.skip_space = true;
-                self.emit(Frame::Prompt, out);
+                self.emit(Frame::Prompt);
             }
-            _ if self.buf.len() >= self.max_line => {
+            _ if self.buf.len() >= self.max_line.saturating_add(self.allowance) => {
                 // Report now rather than at the line's end: the line may never
                 // end (garbage, unannounced binary data), and the caller
                 // should learn at once that something was lost.
                 let discarded = self.buf.len().saturating_add(1);
                 self.buf = Vec::new();
+                self.allowance = 0;
                 self.discarding = true;
-                self.emit(Frame::Overflow { discarded }, out);
+                self.emit(Frame::Overflow { discarded });
             }
             _ => self.buf.push(byte),
         }
     }
 
     /// Enters what the oracle said follows the line just reported.
-    fn start(&mut self, follow: Follow, out: &mut dyn FnMut(Frame)) {
+    fn start(&mut self, follow: Follow) {
         match follow {
             Follow::Lines => {}
-            Follow::Data(0) => self.emit(Frame::Data(Vec::new()), out),
+            Follow::Data(0) => self.emit(Frame::Data(Vec::new())),
             Follow::Data(remaining) => self.mode = Mode::Counted { remaining },
             Follow::DataUntil(terminator) => {
                 self.mode = Mode::Until { terminator };
-                self.complete_empty_until(out);
+                self.complete_empty_until();
             }
             Follow::Transparent => self.mode = Mode::Transparent { matched: 0 },
         }
     }
 
     /// An empty terminator ends its data block before any byte.
-    fn complete_empty_until(&mut self, out: &mut dyn FnMut(Frame)) {
+    fn complete_empty_until(&mut self) {
         if matches!(&self.mode, Mode::Until { terminator } if terminator.is_empty()) {
             self.mode = Mode::Line;
             let data = mem::take(&mut self.buf);
-            self.emit(Frame::Data(data), out);
+            self.emit(Frame::Data(data));
         }
     }
 
@@ -471,16 +579,16 @@ impl Framer {
         }
     }
 
-    /// Reports a frame, after any raw bytes gathered before it.
-    fn emit(&mut self, frame: Frame, out: &mut dyn FnMut(Frame)) {
-        self.flush_raw(out);
-        out(frame);
+    /// Queues a frame, after any raw bytes gathered before it.
+    fn emit(&mut self, frame: Frame) {
+        self.flush_raw();
+        self.ready.push_back(frame);
     }
 
-    /// Reports the raw bytes gathered so far, if any, as one frame.
-    fn flush_raw(&mut self, out: &mut dyn FnMut(Frame)) {
+    /// Queues the raw bytes gathered so far, if any, as one frame.
+    fn flush_raw(&mut self) {
         if !self.raw.is_empty() {
-            out(Frame::Raw(mem::take(&mut self.raw)));
+            self.ready.push_back(Frame::Raw(mem::take(&mut self.raw)));
         }
     }
 }

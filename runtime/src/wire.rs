@@ -162,5 +162,25 @@ pub fn text(s: &str, min: usize, max: usize) -> Result<String, ValueError> {
     Ok(s.to_string())
 }
 
+/// The length a line announces for the data block after it: a decimal count
+/// of bytes, at most `max` (the catalogue's largest block).
+pub fn announced(s: &str, max: usize) -> Result<usize, ValueError> {
+    let s = s.trim();
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ValueError::Malformed {
+            expected: "a byte count",
+        });
+    }
+    let big = || ValueError::OutOfRange {
+        value: s.parse::<i64>().unwrap_or(i64::MAX),
+        min: 0,
+        max: i64::try_from(max).unwrap_or(i64::MAX),
+    };
+    match s.parse::<usize>() {
+        Ok(n) if n <= max => Ok(n),
+        _ => Err(big()),
+    }
+}
+
 /// The captures of a parsed line, in order: (rule, text).
 pub type Captures<'a, R> = Vec<(R, &'a str)>;

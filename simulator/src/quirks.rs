@@ -252,6 +252,8 @@ fn final_of(answer: &str) -> Final {
         Some(F::Ok) | None => Final::Ok,
         Some(F::Error) => Final::Error,
         Some(F::CmeError(n)) => Final::Cme(n),
+        // A text (or an oversized code): the simulator answers with codes only.
+        Some(F::CmeText(_)) => Final::Error,
         Some(F::SendOk) => Final::SendOk,
         Some(F::SendFail) => Final::SendFail,
         Some(F::Connect) => Final::Connect,

@@ -43,6 +43,8 @@ pub struct LinePlan {
     pub shape: Shape,
     /// The parameter giving the length of a data block that follows the line.
     pub data_length: Option<String>,
+    /// The catalogue's largest data block after the line, in bytes.
+    pub data_max: Option<u64>,
 }
 
 /// A URC variant.
@@ -298,6 +300,7 @@ fn plan_command<'a>(
                 type_name: line_type_name(&type_name, li, templates.len()),
                 shape,
                 data_length: line.data().and_then(|d| d.length.clone()),
+                data_max: line.data().and_then(|d| d.max_length),
             });
         }
         forms.push(FormPlan {

@@ -155,6 +155,7 @@ pub mod qbleinit {
         pub role: Role,
     }
     impl crate::command::Line for ReadLine {
+        const PREFIXES: &'static [&'static str] = &["+QBLEINIT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qbleinit_0_0,
@@ -226,6 +227,7 @@ pub mod qbleinit {
             None
         }
     }
+    impl crate::command::Payloadless for Read {}
     /// `AT+QBLEINIT=<role>[,<auto_adv>]`
     ///
     /// Write form of `AT+QBLEINIT`.
@@ -319,6 +321,7 @@ pub mod qbleinit {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT+QBLEADDR`: Queries BLE device address.
 ///
@@ -346,6 +349,7 @@ pub mod qbleaddr {
         pub ble_addr: crate::value::HexAddr,
     }
     impl crate::command::Line for ReadLine {
+        const PREFIXES: &'static [&'static str] = &["+QBLEADDR: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qbleaddr_0_0,
@@ -417,6 +421,7 @@ pub mod qbleaddr {
             None
         }
     }
+    impl crate::command::Payloadless for Read {}
 }
 /// `AT+QBLENAME`: Sets the BLE device name.
 ///
@@ -449,6 +454,7 @@ pub mod qblename {
         pub ble_name: alloc::string::String,
     }
     impl crate::command::Line for ReadLine {
+        const PREFIXES: &'static [&'static str] = &["+QBLENAME: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qblename_0_0,
@@ -520,6 +526,7 @@ pub mod qblename {
             None
         }
     }
+    impl crate::command::Payloadless for Read {}
     /// `AT+QBLENAME=<BLE_name>`
     ///
     /// Write form of `AT+QBLENAME`.
@@ -593,6 +600,7 @@ pub mod qblename {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT+QBLEADVPARAM`: Configures BLE advertising parameters when the module is operating as a peripheral device.
 ///
@@ -633,6 +641,7 @@ pub mod qbleadvparam {
         pub adv_int_max: crate::value::Int<32, 16384>,
     }
     impl crate::command::Line for ReadLine {
+        const PREFIXES: &'static [&'static str] = &["+QBLEADVPARAM: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qbleadvparam_0_0,
@@ -722,6 +731,7 @@ pub mod qbleadvparam {
             None
         }
     }
+    impl crate::command::Payloadless for Read {}
     /// `AT+QBLEADVPARAM=<adv_int_min>,<adv_int_max>`
     ///
     /// Write form of `AT+QBLEADVPARAM`.
@@ -817,6 +827,7 @@ pub mod qbleadvparam {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT+QBLEADVDATA`: This command sets BLE advertising data when the module is operating as a peripheral device.
 ///
@@ -899,6 +910,7 @@ pub mod qbleadvdata {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT+QBLEGATTSSRV`: Establishes a BLE service when the module is operating as a peripheral device.
 ///
@@ -989,6 +1001,7 @@ pub mod qblegattssrv {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT+QBLEGATTSCHAR`: This command sets a BLE characteristic UUID when the module is operating as a peripheral device.
 ///
@@ -1100,6 +1113,7 @@ pub mod qblegattschar {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT+QBLEGATTSSRVDONE`: This command completes adding a BLE service when the module is operating as a peripheral device.
 ///
@@ -1162,6 +1176,7 @@ pub mod qblegattssrvdone {
             None
         }
     }
+    impl crate::command::Payloadless for Execute {}
 }
 /// `AT+QBLEADVSTART`: This command starts BLE advertising when the module is operating as a peripheral device.
 ///
@@ -1246,6 +1261,7 @@ pub mod qbleadvstart {
         pub adv_state: AdvState,
     }
     impl crate::command::Line for ReadLine {
+        const PREFIXES: &'static [&'static str] = &["+QBLEADVSTART: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qbleadvstart_0_0,
@@ -1317,6 +1333,7 @@ pub mod qbleadvstart {
             None
         }
     }
+    impl crate::command::Payloadless for Read {}
     /// `AT+QBLEADVSTART`
     ///
     /// Execute form of `AT+QBLEADVSTART`.
@@ -1368,6 +1385,7 @@ pub mod qbleadvstart {
             None
         }
     }
+    impl crate::command::Payloadless for Execute {}
 }
 /// `AT+QBLEADVSTOP`: This command stops BLE advertising when the module is operating as a peripheral device.
 ///
@@ -1428,6 +1446,7 @@ pub mod qbleadvstop {
             None
         }
     }
+    impl crate::command::Payloadless for Execute {}
 }
 /// `AT+QBLEGATTSNTFY`: This command sends GATT data when the module is operating as a peripheral device.
 ///
@@ -1570,6 +1589,7 @@ pub mod qblegattsntfy {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT+QBLESCAN`: This command starts or stops BLE scan when the module is operating as a central device.
 ///
@@ -1770,6 +1790,7 @@ pub mod qblescan {
         pub scan_state: ScanState,
     }
     impl crate::command::Line for ReadLine {
+        const PREFIXES: &'static [&'static str] = &["+QBLESCAN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qblescan_0_0,
@@ -1841,6 +1862,7 @@ pub mod qblescan {
             None
         }
     }
+    impl crate::command::Payloadless for Read {}
     /// `AT+QBLESCAN=<scan>[,<timeout>]`
     ///
     /// Write form of `AT+QBLESCAN`.
@@ -1878,6 +1900,7 @@ pub mod qblescan {
         pub ble_addr: crate::value::HexAddr,
     }
     impl crate::command::Line for WriteLine0 {
+        const PREFIXES: &'static [&'static str] = &["+QBLESCAN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qblescan_1_0,
@@ -1959,6 +1982,7 @@ pub mod qblescan {
         pub adv_data: alloc::string::String,
     }
     impl crate::command::Line for WriteLine1 {
+        const PREFIXES: &'static [&'static str] = &["+QBLESCAN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qblescan_1_1,
@@ -2054,6 +2078,7 @@ pub mod qblescan {
         L1(WriteLine1),
     }
     impl crate::command::Line for WriteLine {
+        const PREFIXES: &'static [&'static str] = &["+QBLESCAN: ", "+QBLESCAN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             type Try = fn(&str) -> Result<WriteLine, crate::wire::DecodeError>;
             let tries: &[Try] = &[
@@ -2061,6 +2086,28 @@ pub mod qblescan {
                 |l| <WriteLine1 as crate::command::Line>::parse(l).map(WriteLine::L1),
             ];
             crate::generated::first_match(tries, line)
+        }
+        fn decode(line: &[u8]) -> crate::command::Decoded<Self> {
+            type Try = fn(&[u8]) -> crate::command::Decoded<WriteLine>;
+            let tries: &[Try] = &[
+                |l| <WriteLine0 as crate::command::Line>::decode(l).map(WriteLine::L0),
+                |l| <WriteLine1 as crate::command::Line>::decode(l).map(WriteLine::L1),
+            ];
+            crate::generated::first_decoded(tries, line)
+        }
+        fn inline_remaining(partial: &[u8]) -> Option<usize> {
+            None.or_else(|| <WriteLine0 as crate::command::Line>::inline_remaining(
+                    partial,
+                ))
+                .or_else(|| <WriteLine1 as crate::command::Line>::inline_remaining(
+                    partial,
+                ))
+        }
+        fn render_bytes(&self) -> alloc::vec::Vec<u8> {
+            match self {
+                Self::L0(l) => crate::command::Line::render_bytes(l),
+                Self::L1(l) => crate::command::Line::render_bytes(l),
+            }
         }
         fn render(&self) -> alloc::string::String {
             match self {
@@ -2083,6 +2130,7 @@ pub mod qblescan {
         const ENTERS_TRANSPARENT: bool = false;
         const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = WriteLine;
+        const LINES_AFTER_FINAL: crate::command::LinesAfter = crate::command::LinesAfter::Any;
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("AT+QBLESCAN=");
@@ -2143,6 +2191,7 @@ pub mod qblescan {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT+QBLESCANPARAM`: This command sets BLE scan parameters when the module is operating as a central device.
 ///
@@ -2179,6 +2228,7 @@ pub mod qblescanparam {
         pub scan_window: crate::value::Int<17, 4096>,
     }
     impl crate::command::Line for ReadLine {
+        const PREFIXES: &'static [&'static str] = &["+QBLESCANPARAM: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qblescanparam_0_0,
@@ -2271,6 +2321,7 @@ pub mod qblescanparam {
             None
         }
     }
+    impl crate::command::Payloadless for Read {}
     /// `AT+QBLESCANPARAM=<scan_interval>,<scan_window>`
     ///
     /// Write form of `AT+QBLESCANPARAM`.
@@ -2369,6 +2420,7 @@ pub mod qblescanparam {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT+QBLECONN`: This command connects to a peripheral device when the module is operating as a central device.
 ///
@@ -2541,6 +2593,7 @@ pub mod qbleconn {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT+QBLECONNPARAM`: This command configures connection parameters when the module is operating as a central device.
 ///
@@ -2587,6 +2640,7 @@ pub mod qbleconnparam {
         pub latency: crate::value::Int<0, 499>,
     }
     impl crate::command::Line for ReadLine {
+        const PREFIXES: &'static [&'static str] = &["+QBLECONNPARAM: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qbleconnparam_0_0,
@@ -2704,6 +2758,7 @@ pub mod qbleconnparam {
             None
         }
     }
+    impl crate::command::Payloadless for Read {}
     /// `AT+QBLECONNPARAM=<conn_idx>,<con_interval>,<timeout>,<latency>`
     ///
     /// Write form of `AT+QBLECONNPARAM`.
@@ -2835,6 +2890,7 @@ pub mod qbleconnparam {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT+QBLECFGMTU`: This command configures the maximum transmission unit for BLE when the module is a central device.
 ///
@@ -2869,6 +2925,7 @@ pub mod qblecfgmtu {
         pub mtu_value: crate::value::Int<64, 512>,
     }
     impl crate::command::Line for ReadLine {
+        const PREFIXES: &'static [&'static str] = &["+QBLECFGMTU: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qblecfgmtu_0_0,
@@ -2941,6 +2998,7 @@ pub mod qblecfgmtu {
             None
         }
     }
+    impl crate::command::Payloadless for Read {}
     /// `AT+QBLECFGMTU=<MTU_value>`
     ///
     /// Write form of `AT+QBLECFGMTU`.
@@ -3015,6 +3073,7 @@ pub mod qblecfgmtu {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT+QBLEGATTCNTFCFG`: This command enables or disables notification when the module is operating as a central device.
 ///
@@ -3186,6 +3245,7 @@ pub mod qblegattcntfcfg {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT+QBLEGATTCRD`: This command reads GATT data when the module is a central device.
 ///
@@ -3226,6 +3286,7 @@ pub mod qblegattcrd {
         pub data: alloc::string::String,
     }
     impl crate::command::Line for WriteLine {
+        const PREFIXES: &'static [&'static str] = &[""];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qblegattcrd_0_0,
@@ -3271,6 +3332,9 @@ pub mod qblegattcrd {
         const ENTERS_TRANSPARENT: bool = false;
         const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = WriteLine;
+        const LINES_AFTER_FINAL: crate::command::LinesAfter = crate::command::LinesAfter::Exactly(
+            1,
+        );
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("AT+QBLEGATTCRD=");
@@ -3331,6 +3395,7 @@ pub mod qblegattcrd {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT+QBLEGATTCWRCMD`: This command sends GATT data by writing commands when the module is operating as a central device.
 ///
@@ -3473,6 +3538,7 @@ pub mod qblegattcwrcmd {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT+QBLEGATTCWRREQ`: This command sends GATT data by writing requests when the module is operating as a central device.
 ///
@@ -3615,6 +3681,7 @@ pub mod qblegattcwrreq {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT+QBLEDISCONN`: This command disconnects a BLE connection when the module is operating as a central device or a peripheral device.
 ///
@@ -3706,6 +3773,7 @@ pub mod qbledisconn {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT+QBLESTAT`: This command queries the state of BLE device when the module is operating as a central device or a peripheral device.
 ///
@@ -3797,6 +3865,7 @@ pub mod qblestat {
         pub ble_state: BleState,
     }
     impl crate::command::Line for ExecuteLine {
+        const PREFIXES: &'static [&'static str] = &["+QBLESTAT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qblestat_0_0,
@@ -3868,6 +3937,7 @@ pub mod qblestat {
             None
         }
     }
+    impl crate::command::Payloadless for Execute {}
 }
 /// `AT+QBLETRANMODE`: This command specifies the characteristic UUID and enables the module to enter transparent transmission mode when the module is operating as a peripheral device or central device.
 ///
@@ -4036,6 +4106,7 @@ pub mod qbletranmode {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT+QFOPEN`: Opens a file and gets the file handle to be used in commands such as AT+QFREAD, AT+QFWRITE and AT+QFCLOSE.
 ///
@@ -4130,6 +4201,7 @@ pub mod qfopen {
         pub mode: alloc::string::String,
     }
     impl crate::command::Line for TestLine {
+        const PREFIXES: &'static [&'static str] = &["+QFOPEN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qfopen_0_0,
@@ -4205,6 +4277,7 @@ pub mod qfopen {
             None
         }
     }
+    impl crate::command::Payloadless for Test {}
     /// `AT+QFOPEN?`
     ///
     /// Read form of `AT+QFOPEN`.
@@ -4232,6 +4305,7 @@ pub mod qfopen {
         pub mode: Mode,
     }
     impl crate::command::Line for ReadLine {
+        const PREFIXES: &'static [&'static str] = &["+QFOPEN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qfopen_1_0,
@@ -4332,6 +4406,7 @@ pub mod qfopen {
             None
         }
     }
+    impl crate::command::Payloadless for Read {}
     /// `AT+QFOPEN=<filename>[,<mode>]`
     ///
     /// Write form of `AT+QFOPEN`.
@@ -4361,6 +4436,7 @@ pub mod qfopen {
         pub filehandle: i64,
     }
     impl crate::command::Line for WriteLine {
+        const PREFIXES: &'static [&'static str] = &["+QFOPEN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qfopen_2_0,
@@ -4465,6 +4541,7 @@ pub mod qfopen {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT+QFREAD`: Reads data of a file which is specified by the file handle.
 ///
@@ -4493,6 +4570,7 @@ pub mod qfread {
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct TestLine {}
     impl crate::command::Line for TestLine {
+        const PREFIXES: &'static [&'static str] = &["+QFREAD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::grammar::captures(
                 crate::grammar::Rule::r_qfread_0_0,
@@ -4551,6 +4629,7 @@ pub mod qfread {
             None
         }
     }
+    impl crate::command::Payloadless for Test {}
     /// `AT+QFREAD=<filehandle>[,<length>]`
     ///
     /// Write form of `AT+QFREAD`.
@@ -4642,6 +4721,7 @@ pub mod qfread {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT+QFWRITE`: Writes data into a file.
 ///
@@ -4668,6 +4748,7 @@ pub mod qfwrite {
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct TestLine {}
     impl crate::command::Line for TestLine {
+        const PREFIXES: &'static [&'static str] = &["+QFWRITE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::grammar::captures(
                 crate::grammar::Rule::r_qfwrite_0_0,
@@ -4728,6 +4809,7 @@ pub mod qfwrite {
             None
         }
     }
+    impl crate::command::Payloadless for Test {}
     /// `AT+QFWRITE=<filehandle>[,<length>[,<timeout>]]`
     ///
     /// Write form of `AT+QFWRITE`.
@@ -4769,6 +4851,7 @@ pub mod qfwrite {
         pub total_length: i64,
     }
     impl crate::command::Line for WriteLine {
+        const PREFIXES: &'static [&'static str] = &["+QFWRITE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qfwrite_1_0,
@@ -4927,6 +5010,7 @@ pub mod qfwrite {
             None
         }
     }
+    impl crate::command::WithPayload for Write {}
 }
 /// `AT+QFCLOSE`: Closes a file and ends the operation to the file.
 ///
@@ -4953,6 +5037,7 @@ pub mod qfclose {
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct TestLine {}
     impl crate::command::Line for TestLine {
+        const PREFIXES: &'static [&'static str] = &["+QFCLOSE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::grammar::captures(
                 crate::grammar::Rule::r_qfclose_0_0,
@@ -5009,6 +5094,7 @@ pub mod qfclose {
             None
         }
     }
+    impl crate::command::Payloadless for Test {}
     /// `AT+QFCLOSE=<filehandle>`
     ///
     /// Write form of `AT+QFCLOSE`.
@@ -5080,6 +5166,7 @@ pub mod qfclose {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT+QFLST`: Lists the information of a single file or all files in the specified storage medium.
 ///
@@ -5182,6 +5269,7 @@ pub mod qflst {
             None
         }
     }
+    impl crate::command::Payloadless for Test {}
     /// `AT+QFLST=<name_pattern>`
     ///
     /// Write form of `AT+QFLST`.
@@ -5207,6 +5295,7 @@ pub mod qflst {
         pub file_size: i64,
     }
     impl crate::command::Line for WriteLine {
+        const PREFIXES: &'static [&'static str] = &["+QFLST: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qflst_1_0,
@@ -5311,6 +5400,7 @@ pub mod qflst {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
     /// `AT+QFLST`
     ///
     /// Execute form of `AT+QFLST`.
@@ -5333,6 +5423,7 @@ pub mod qflst {
         pub file_size: i64,
     }
     impl crate::command::Line for ExecuteLine {
+        const PREFIXES: &'static [&'static str] = &["+QFLST: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qflst_2_0,
@@ -5416,6 +5507,7 @@ pub mod qflst {
             None
         }
     }
+    impl crate::command::Payloadless for Execute {}
 }
 /// `AT+QFDEL`: Deletes a single file or all the files in the specified storage medium.
 ///
@@ -5442,6 +5534,7 @@ pub mod qfdel {
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct TestLine {}
     impl crate::command::Line for TestLine {
+        const PREFIXES: &'static [&'static str] = &["+QFDEL: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::grammar::captures(
                 crate::grammar::Rule::r_qfdel_0_0,
@@ -5498,6 +5591,7 @@ pub mod qfdel {
             None
         }
     }
+    impl crate::command::Payloadless for Test {}
     /// `AT+QFDEL=<file_name>`
     ///
     /// Write form of `AT+QFDEL`.
@@ -5571,6 +5665,7 @@ pub mod qfdel {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT`: If no command is entered after the AT token, OK will be returned.
 ///
@@ -5626,6 +5721,7 @@ pub mod at {
             None
         }
     }
+    impl crate::command::Payloadless for Execute {}
 }
 /// `AT+QRST`: Reboots the module.
 ///
@@ -5682,6 +5778,7 @@ pub mod qrst {
             None
         }
     }
+    impl crate::command::Payloadless for Execute {}
 }
 /// `AT+QVERSION`: Gets the firmware version of the module.
 ///
@@ -5713,6 +5810,7 @@ pub mod qversion {
         pub version: alloc::string::String,
     }
     impl crate::command::Line for ExecuteLine {
+        const PREFIXES: &'static [&'static str] = &["+QVERSION: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qversion_0_0,
@@ -5784,6 +5882,7 @@ pub mod qversion {
             None
         }
     }
+    impl crate::command::Payloadless for Execute {}
 }
 /// `AT+QECHO`: Enables or disables echo function.
 ///
@@ -5917,6 +6016,7 @@ pub mod qecho {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT+QGETIP`: Gets the module IP information.
 ///
@@ -6006,6 +6106,7 @@ pub mod qgetip {
         pub dns: core::net::Ipv4Addr,
     }
     impl crate::command::Line for WriteLine {
+        const PREFIXES: &'static [&'static str] = &["+QGETIP: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qgetip_0_0,
@@ -6136,6 +6237,7 @@ pub mod qgetip {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT+QSETBAND`: Sets the serial port baud rate.
 ///
@@ -6291,6 +6393,7 @@ pub mod qsetband {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
     /// `AT+QSETBAND?`
     ///
     /// Read form of `AT+QSETBAND`.
@@ -6311,6 +6414,7 @@ pub mod qsetband {
         pub baud_rate: crate::value::Int<1200, 2000000>,
     }
     impl crate::command::Line for ReadLine {
+        const PREFIXES: &'static [&'static str] = &["+QSETBAND: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qsetband_1_0,
@@ -6383,6 +6487,7 @@ pub mod qsetband {
             None
         }
     }
+    impl crate::command::Payloadless for Read {}
 }
 /// `AT+QWLANOTA`: Starts firmware OTA upgrade.
 ///
@@ -6463,6 +6568,7 @@ pub mod qwlanota {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT+QWLMAC`: Gets the module MAC address.
 ///
@@ -6494,6 +6600,7 @@ pub mod qwlmac {
         pub mac: crate::value::HexAddr,
     }
     impl crate::command::Line for ExecuteLine {
+        const PREFIXES: &'static [&'static str] = &["+QWLMAC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qwlmac_0_0,
@@ -6565,6 +6672,7 @@ pub mod qwlmac {
             None
         }
     }
+    impl crate::command::Payloadless for Execute {}
 }
 /// `AT+QSCLK`: Enables the module to enter low power mode.
 ///
@@ -6669,6 +6777,7 @@ pub mod qsclk {
         pub dtim: Option<crate::value::Int<1, 30>>,
     }
     impl crate::command::Line for ReadLine {
+        const PREFIXES: &'static [&'static str] = &["+QSCLK: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qsclk_0_0,
@@ -6757,6 +6866,7 @@ pub mod qsclk {
             None
         }
     }
+    impl crate::command::Payloadless for Read {}
     /// `AT+QSCLK=<mode>[,<dtim>]`
     ///
     /// Write form of `AT+QSCLK`.
@@ -6851,6 +6961,7 @@ pub mod qsclk {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT+QCFG`: Configures the latency of URC output.
 ///
@@ -6930,6 +7041,7 @@ pub mod qcfg {
         pub with_group0: bool,
     }
     impl crate::command::Line for TestLine {
+        const PREFIXES: &'static [&'static str] = &["+QCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qcfg_0_0,
@@ -6995,6 +7107,7 @@ pub mod qcfg {
             None
         }
     }
+    impl crate::command::Payloadless for Test {}
     /// `AT+QCFG="urc/pin"[,<enable>[,<pulse>]]`
     ///
     /// Write form of `AT+QCFG`.
@@ -7035,6 +7148,7 @@ pub mod qcfg {
         pub pulse: Option<crate::value::Int<60, 300>>,
     }
     impl crate::command::Line for UrcPinLine {
+        const PREFIXES: &'static [&'static str] = &["+QCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qcfg_1_0,
@@ -7173,6 +7287,7 @@ pub mod qcfg {
             None
         }
     }
+    impl crate::command::Payloadless for UrcPin {}
 }
 /// `AT+QHTTPCFG`: Configures the parameters for the HTTP(S) server, including configuring a PDP context ID, customizing the HTTP(S) request header, outputting the HTTP(S) response header, and querying SSL settings.
 ///
@@ -7357,6 +7472,7 @@ pub mod qhttpcfg {
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct TestLine0 {}
     impl crate::command::Line for TestLine0 {
+        const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::grammar::captures(
                 crate::grammar::Rule::r_qhttpcfg_0_0,
@@ -7379,6 +7495,7 @@ pub mod qhttpcfg {
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct TestLine1 {}
     impl crate::command::Line for TestLine1 {
+        const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::grammar::captures(
                 crate::grammar::Rule::r_qhttpcfg_0_1,
@@ -7401,6 +7518,7 @@ pub mod qhttpcfg {
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct TestLine2 {}
     impl crate::command::Line for TestLine2 {
+        const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::grammar::captures(
                 crate::grammar::Rule::r_qhttpcfg_0_2,
@@ -7426,6 +7544,7 @@ pub mod qhttpcfg {
         pub sslctx_id: alloc::string::String,
     }
     impl crate::command::Line for TestLine3 {
+        const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qhttpcfg_0_3,
@@ -7468,6 +7587,7 @@ pub mod qhttpcfg {
         pub response_header: alloc::string::String,
     }
     impl crate::command::Line for TestLine4 {
+        const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qhttpcfg_0_4,
@@ -7510,6 +7630,7 @@ pub mod qhttpcfg {
         pub auto_outrsp: alloc::string::String,
     }
     impl crate::command::Line for TestLine5 {
+        const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qhttpcfg_0_5,
@@ -7552,6 +7673,7 @@ pub mod qhttpcfg {
         pub closedind: alloc::string::String,
     }
     impl crate::command::Line for TestLine6 {
+        const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qhttpcfg_0_6,
@@ -7591,6 +7713,7 @@ pub mod qhttpcfg {
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct TestLine7 {}
     impl crate::command::Line for TestLine7 {
+        const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::grammar::captures(
                 crate::grammar::Rule::r_qhttpcfg_0_7,
@@ -7634,6 +7757,16 @@ pub mod qhttpcfg {
         L7(TestLine7),
     }
     impl crate::command::Line for TestLine {
+        const PREFIXES: &'static [&'static str] = &[
+            "+QHTTPCFG: ",
+            "+QHTTPCFG: ",
+            "+QHTTPCFG: ",
+            "+QHTTPCFG: ",
+            "+QHTTPCFG: ",
+            "+QHTTPCFG: ",
+            "+QHTTPCFG: ",
+            "+QHTTPCFG: ",
+        ];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             type Try = fn(&str) -> Result<TestLine, crate::wire::DecodeError>;
             let tries: &[Try] = &[
@@ -7647,6 +7780,58 @@ pub mod qhttpcfg {
                 |l| <TestLine7 as crate::command::Line>::parse(l).map(TestLine::L7),
             ];
             crate::generated::first_match(tries, line)
+        }
+        fn decode(line: &[u8]) -> crate::command::Decoded<Self> {
+            type Try = fn(&[u8]) -> crate::command::Decoded<TestLine>;
+            let tries: &[Try] = &[
+                |l| <TestLine0 as crate::command::Line>::decode(l).map(TestLine::L0),
+                |l| <TestLine1 as crate::command::Line>::decode(l).map(TestLine::L1),
+                |l| <TestLine2 as crate::command::Line>::decode(l).map(TestLine::L2),
+                |l| <TestLine3 as crate::command::Line>::decode(l).map(TestLine::L3),
+                |l| <TestLine4 as crate::command::Line>::decode(l).map(TestLine::L4),
+                |l| <TestLine5 as crate::command::Line>::decode(l).map(TestLine::L5),
+                |l| <TestLine6 as crate::command::Line>::decode(l).map(TestLine::L6),
+                |l| <TestLine7 as crate::command::Line>::decode(l).map(TestLine::L7),
+            ];
+            crate::generated::first_decoded(tries, line)
+        }
+        fn inline_remaining(partial: &[u8]) -> Option<usize> {
+            None.or_else(|| <TestLine0 as crate::command::Line>::inline_remaining(
+                    partial,
+                ))
+                .or_else(|| <TestLine1 as crate::command::Line>::inline_remaining(
+                    partial,
+                ))
+                .or_else(|| <TestLine2 as crate::command::Line>::inline_remaining(
+                    partial,
+                ))
+                .or_else(|| <TestLine3 as crate::command::Line>::inline_remaining(
+                    partial,
+                ))
+                .or_else(|| <TestLine4 as crate::command::Line>::inline_remaining(
+                    partial,
+                ))
+                .or_else(|| <TestLine5 as crate::command::Line>::inline_remaining(
+                    partial,
+                ))
+                .or_else(|| <TestLine6 as crate::command::Line>::inline_remaining(
+                    partial,
+                ))
+                .or_else(|| <TestLine7 as crate::command::Line>::inline_remaining(
+                    partial,
+                ))
+        }
+        fn render_bytes(&self) -> alloc::vec::Vec<u8> {
+            match self {
+                Self::L0(l) => crate::command::Line::render_bytes(l),
+                Self::L1(l) => crate::command::Line::render_bytes(l),
+                Self::L2(l) => crate::command::Line::render_bytes(l),
+                Self::L3(l) => crate::command::Line::render_bytes(l),
+                Self::L4(l) => crate::command::Line::render_bytes(l),
+                Self::L5(l) => crate::command::Line::render_bytes(l),
+                Self::L6(l) => crate::command::Line::render_bytes(l),
+                Self::L7(l) => crate::command::Line::render_bytes(l),
+            }
         }
         fn render(&self) -> alloc::string::String {
             match self {
@@ -7699,6 +7884,7 @@ pub mod qhttpcfg {
             None
         }
     }
+    impl crate::command::Payloadless for Test {}
     /// `AT+QHTTPCFG="url"[,<URL_string>]`
     ///
     /// Write form of `AT+QHTTPCFG`.
@@ -7725,6 +7911,7 @@ pub mod qhttpcfg {
         pub url_string: alloc::string::String,
     }
     impl crate::command::Line for UrlLine {
+        const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qhttpcfg_1_0,
@@ -7818,6 +8005,7 @@ pub mod qhttpcfg {
             None
         }
     }
+    impl crate::command::Payloadless for Url {}
     /// `AT+QHTTPCFG="header"[,<header_value>]`
     ///
     /// Write form of `AT+QHTTPCFG`.
@@ -7844,6 +8032,7 @@ pub mod qhttpcfg {
         pub header_value: alloc::string::String,
     }
     impl crate::command::Line for HeaderLine {
+        const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qhttpcfg_2_0,
@@ -7937,6 +8126,7 @@ pub mod qhttpcfg {
             None
         }
     }
+    impl crate::command::Payloadless for Header {}
     /// `AT+QHTTPCFG="auth"[,<username_password>]`
     ///
     /// Write form of `AT+QHTTPCFG`.
@@ -7965,6 +8155,7 @@ pub mod qhttpcfg {
         pub username_password: alloc::string::String,
     }
     impl crate::command::Line for AuthLine {
+        const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qhttpcfg_3_0,
@@ -8061,6 +8252,7 @@ pub mod qhttpcfg {
             None
         }
     }
+    impl crate::command::Payloadless for Auth {}
     /// `AT+QHTTPCFG="sslctxid"[,<sslctxID>]`
     ///
     /// Write form of `AT+QHTTPCFG`.
@@ -8087,6 +8279,7 @@ pub mod qhttpcfg {
         pub sslctx_id: crate::value::Int<0, 5>,
     }
     impl crate::command::Line for SslctxidLine {
+        const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qhttpcfg_4_0,
@@ -8179,6 +8372,7 @@ pub mod qhttpcfg {
             None
         }
     }
+    impl crate::command::Payloadless for Sslctxid {}
     /// `AT+QHTTPCFG="rsp/header"[,<response_header>]`
     ///
     /// Write form of `AT+QHTTPCFG`.
@@ -8201,6 +8395,7 @@ pub mod qhttpcfg {
         pub response_header: ResponseHeader,
     }
     impl crate::command::Line for RspHeaderLine {
+        const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qhttpcfg_5_0,
@@ -8297,6 +8492,7 @@ pub mod qhttpcfg {
             None
         }
     }
+    impl crate::command::Payloadless for RspHeader {}
     /// `AT+QHTTPCFG="rspout/auto"[,<auto_outrsp>]`
     ///
     /// Write form of `AT+QHTTPCFG`.
@@ -8323,6 +8519,7 @@ pub mod qhttpcfg {
         pub auto_outrsp: AutoOutrsp,
     }
     impl crate::command::Line for RspoutAutoLine {
+        const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qhttpcfg_6_0,
@@ -8416,6 +8613,7 @@ pub mod qhttpcfg {
             None
         }
     }
+    impl crate::command::Payloadless for RspoutAuto {}
     /// `AT+QHTTPCFG="closed/ind"[,<closedind>]`
     ///
     /// Write form of `AT+QHTTPCFG`.
@@ -8438,6 +8636,7 @@ pub mod qhttpcfg {
         pub closedind: Closedind,
     }
     impl crate::command::Line for ClosedIndLine {
+        const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qhttpcfg_7_0,
@@ -8528,6 +8727,7 @@ pub mod qhttpcfg {
             None
         }
     }
+    impl crate::command::Payloadless for ClosedInd {}
     /// `AT+QHTTPCFG="form/option"[,<name>,<file_name>,<content_type>]`
     ///
     /// Write form of `AT+QHTTPCFG`.
@@ -8564,6 +8764,7 @@ pub mod qhttpcfg {
         pub content_type: alloc::string::String,
     }
     impl crate::command::Line for FormOptionLine {
+        const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qhttpcfg_8_0,
@@ -8730,6 +8931,7 @@ pub mod qhttpcfg {
             None
         }
     }
+    impl crate::command::Payloadless for FormOption {}
 }
 /// `AT+QHTTPGET`: Sends a GET request to the HTTP(S) server.
 ///
@@ -8761,6 +8963,7 @@ pub mod qhttpget {
         pub rsptime: alloc::string::String,
     }
     impl crate::command::Line for TestLine {
+        const PREFIXES: &'static [&'static str] = &["+QHTTPGET: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qhttpget_0_0,
@@ -8832,6 +9035,7 @@ pub mod qhttpget {
             None
         }
     }
+    impl crate::command::Payloadless for Test {}
     /// `AT+QHTTPGET[=<rsptime>]`
     ///
     /// Write form of `AT+QHTTPGET`.
@@ -8914,6 +9118,7 @@ pub mod qhttpget {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT+QHTTPPOST`: Sends a POST request to HTTP(S) server.
 ///
@@ -9003,6 +9208,7 @@ pub mod qhttppost {
         pub rsptime: alloc::string::String,
     }
     impl crate::command::Line for TestLine {
+        const PREFIXES: &'static [&'static str] = &["+QHTTPPOST: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qhttppost_0_0,
@@ -9111,6 +9317,7 @@ pub mod qhttppost {
             None
         }
     }
+    impl crate::command::Payloadless for Test {}
     /// `AT+QHTTPPOST=<data_length>[,<input_time>,<rsptime>]`
     ///
     /// Write form of `AT+QHTTPPOST`.
@@ -9152,6 +9359,7 @@ pub mod qhttppost {
         pub err: crate::generated::results::HttpCode,
     }
     impl crate::command::Line for WriteLine {
+        const PREFIXES: &'static [&'static str] = &["+QHTTPPOST: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qhttppost_1_0,
@@ -9296,6 +9504,7 @@ pub mod qhttppost {
             None
         }
     }
+    impl crate::command::WithPayload for Write {}
 }
 /// `AT+QHTTPPUT`: Sends a PUT request to the HTTP(S) server.
 ///
@@ -9385,6 +9594,7 @@ pub mod qhttpput {
         pub rsptime: alloc::string::String,
     }
     impl crate::command::Line for TestLine {
+        const PREFIXES: &'static [&'static str] = &["+QHTTPPUT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qhttpput_0_0,
@@ -9493,6 +9703,7 @@ pub mod qhttpput {
             None
         }
     }
+    impl crate::command::Payloadless for Test {}
     /// `AT+QHTTPPUT=<data_length>[,<input_time>,<rsptime>]`
     ///
     /// Write form of `AT+QHTTPPUT`.
@@ -9534,6 +9745,7 @@ pub mod qhttpput {
         pub err: crate::generated::results::HttpCode,
     }
     impl crate::command::Line for WriteLine {
+        const PREFIXES: &'static [&'static str] = &["+QHTTPPUT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qhttpput_1_0,
@@ -9678,6 +9890,7 @@ pub mod qhttpput {
             None
         }
     }
+    impl crate::command::WithPayload for Write {}
 }
 /// `AT+QHTTPREAD`: After sending HTTP(S) GET/POST/PUT requests, HTTP(S) response information can be retrieved from the HTTP(S) server by AT+QHTTPREAD.
 ///
@@ -9712,6 +9925,7 @@ pub mod qhttpread {
         pub wait_time: alloc::string::String,
     }
     impl crate::command::Line for TestLine {
+        const PREFIXES: &'static [&'static str] = &["+QHTTPREAD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qhttpread_0_0,
@@ -9783,6 +9997,7 @@ pub mod qhttpread {
             None
         }
     }
+    impl crate::command::Payloadless for Test {}
     /// `AT+QHTTPREAD[=<wait_time>]`
     ///
     /// Write form of `AT+QHTTPREAD`.
@@ -9865,6 +10080,7 @@ pub mod qhttpread {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT+QHTTPSTOP`: MCU can cancel HTTP(S) GET/POST/PUT request, and disconnect the session with HTTP(S) server via this command.
 ///
@@ -9925,6 +10141,7 @@ pub mod qhttpstop {
             None
         }
     }
+    impl crate::command::Payloadless for Test {}
     /// `AT+QHTTPSTOP`
     ///
     /// Execute form of `AT+QHTTPSTOP`.
@@ -9976,6 +10193,7 @@ pub mod qhttpstop {
             None
         }
     }
+    impl crate::command::Payloadless for Execute {}
 }
 /// `AT+QMTCFG`: Configures optional parameters of MQTT.
 ///
@@ -10539,6 +10757,7 @@ pub mod qmtcfg {
         pub vsn: alloc::string::String,
     }
     impl crate::command::Line for TestLine0 {
+        const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qmtcfg_0_0,
@@ -10603,6 +10822,7 @@ pub mod qmtcfg {
         pub ssl_ctx_id: alloc::string::String,
     }
     impl crate::command::Line for TestLine1 {
+        const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qmtcfg_0_1,
@@ -10680,6 +10900,7 @@ pub mod qmtcfg {
         pub keep_alive_time: alloc::string::String,
     }
     impl crate::command::Line for TestLine2 {
+        const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qmtcfg_0_2,
@@ -10742,6 +10963,7 @@ pub mod qmtcfg {
         pub clean_session: alloc::string::String,
     }
     impl crate::command::Line for TestLine3 {
+        const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qmtcfg_0_3,
@@ -10808,6 +11030,7 @@ pub mod qmtcfg {
         pub will_retain: alloc::string::String,
     }
     impl crate::command::Line for TestLine4 {
+        const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qmtcfg_0_4,
@@ -10904,6 +11127,7 @@ pub mod qmtcfg {
         pub msg_recv_mode: alloc::string::String,
     }
     impl crate::command::Line for TestLine5 {
+        const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qmtcfg_0_5,
@@ -10968,6 +11192,7 @@ pub mod qmtcfg {
         pub recvmode: alloc::string::String,
     }
     impl crate::command::Line for TestLine6 {
+        const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qmtcfg_0_6,
@@ -11049,6 +11274,7 @@ pub mod qmtcfg {
         pub timeout_notice: alloc::string::String,
     }
     impl crate::command::Line for TestLine7 {
+        const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qmtcfg_0_7,
@@ -11139,6 +11365,7 @@ pub mod qmtcfg {
         pub client_idx: alloc::string::String,
     }
     impl crate::command::Line for TestLine8 {
+        const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qmtcfg_0_8,
@@ -11187,6 +11414,7 @@ pub mod qmtcfg {
         pub client_idx: alloc::string::String,
     }
     impl crate::command::Line for TestLine9 {
+        const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qmtcfg_0_9,
@@ -11251,6 +11479,18 @@ pub mod qmtcfg {
         L9(TestLine9),
     }
     impl crate::command::Line for TestLine {
+        const PREFIXES: &'static [&'static str] = &[
+            "+QMTCFG: ",
+            "+QMTCFG: ",
+            "+QMTCFG: ",
+            "+QMTCFG: ",
+            "+QMTCFG: ",
+            "+QMTCFG: ",
+            "+QMTCFG: ",
+            "+QMTCFG: ",
+            "+QMTCFG: ",
+            "+QMTCFG: ",
+        ];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             type Try = fn(&str) -> Result<TestLine, crate::wire::DecodeError>;
             let tries: &[Try] = &[
@@ -11266,6 +11506,68 @@ pub mod qmtcfg {
                 |l| <TestLine9 as crate::command::Line>::parse(l).map(TestLine::L9),
             ];
             crate::generated::first_match(tries, line)
+        }
+        fn decode(line: &[u8]) -> crate::command::Decoded<Self> {
+            type Try = fn(&[u8]) -> crate::command::Decoded<TestLine>;
+            let tries: &[Try] = &[
+                |l| <TestLine0 as crate::command::Line>::decode(l).map(TestLine::L0),
+                |l| <TestLine1 as crate::command::Line>::decode(l).map(TestLine::L1),
+                |l| <TestLine2 as crate::command::Line>::decode(l).map(TestLine::L2),
+                |l| <TestLine3 as crate::command::Line>::decode(l).map(TestLine::L3),
+                |l| <TestLine4 as crate::command::Line>::decode(l).map(TestLine::L4),
+                |l| <TestLine5 as crate::command::Line>::decode(l).map(TestLine::L5),
+                |l| <TestLine6 as crate::command::Line>::decode(l).map(TestLine::L6),
+                |l| <TestLine7 as crate::command::Line>::decode(l).map(TestLine::L7),
+                |l| <TestLine8 as crate::command::Line>::decode(l).map(TestLine::L8),
+                |l| <TestLine9 as crate::command::Line>::decode(l).map(TestLine::L9),
+            ];
+            crate::generated::first_decoded(tries, line)
+        }
+        fn inline_remaining(partial: &[u8]) -> Option<usize> {
+            None.or_else(|| <TestLine0 as crate::command::Line>::inline_remaining(
+                    partial,
+                ))
+                .or_else(|| <TestLine1 as crate::command::Line>::inline_remaining(
+                    partial,
+                ))
+                .or_else(|| <TestLine2 as crate::command::Line>::inline_remaining(
+                    partial,
+                ))
+                .or_else(|| <TestLine3 as crate::command::Line>::inline_remaining(
+                    partial,
+                ))
+                .or_else(|| <TestLine4 as crate::command::Line>::inline_remaining(
+                    partial,
+                ))
+                .or_else(|| <TestLine5 as crate::command::Line>::inline_remaining(
+                    partial,
+                ))
+                .or_else(|| <TestLine6 as crate::command::Line>::inline_remaining(
+                    partial,
+                ))
+                .or_else(|| <TestLine7 as crate::command::Line>::inline_remaining(
+                    partial,
+                ))
+                .or_else(|| <TestLine8 as crate::command::Line>::inline_remaining(
+                    partial,
+                ))
+                .or_else(|| <TestLine9 as crate::command::Line>::inline_remaining(
+                    partial,
+                ))
+        }
+        fn render_bytes(&self) -> alloc::vec::Vec<u8> {
+            match self {
+                Self::L0(l) => crate::command::Line::render_bytes(l),
+                Self::L1(l) => crate::command::Line::render_bytes(l),
+                Self::L2(l) => crate::command::Line::render_bytes(l),
+                Self::L3(l) => crate::command::Line::render_bytes(l),
+                Self::L4(l) => crate::command::Line::render_bytes(l),
+                Self::L5(l) => crate::command::Line::render_bytes(l),
+                Self::L6(l) => crate::command::Line::render_bytes(l),
+                Self::L7(l) => crate::command::Line::render_bytes(l),
+                Self::L8(l) => crate::command::Line::render_bytes(l),
+                Self::L9(l) => crate::command::Line::render_bytes(l),
+            }
         }
         fn render(&self) -> alloc::string::String {
             match self {
@@ -11322,6 +11624,7 @@ pub mod qmtcfg {
             None
         }
     }
+    impl crate::command::Payloadless for Test {}
     /// `AT+QMTCFG="version",<client_idx>[,<vsn>]`
     ///
     /// Write form of `AT+QMTCFG`.
@@ -11352,6 +11655,7 @@ pub mod qmtcfg {
         pub vsn: Vsn,
     }
     impl crate::command::Line for VersionLine {
+        const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qmtcfg_1_0,
@@ -11461,6 +11765,7 @@ pub mod qmtcfg {
             None
         }
     }
+    impl crate::command::Payloadless for Version {}
     /// `AT+QMTCFG="ssl",<client_idx>[,<SSL_enable>[,<SSL_ctxID>]]`
     ///
     /// Write form of `AT+QMTCFG`.
@@ -11505,6 +11810,7 @@ pub mod qmtcfg {
         pub ssl_ctx_id: Option<crate::value::Int<0, 5>>,
     }
     impl crate::command::Line for SslLine {
+        const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qmtcfg_2_0,
@@ -11663,6 +11969,7 @@ pub mod qmtcfg {
             None
         }
     }
+    impl crate::command::Payloadless for Ssl {}
     /// `AT+QMTCFG="keepalive",<client_idx>[,<keep_alive_time>]`
     ///
     /// Write form of `AT+QMTCFG`.
@@ -11693,6 +12000,7 @@ pub mod qmtcfg {
         pub keep_alive_time: crate::value::Int<0, 3600>,
     }
     impl crate::command::Line for KeepaliveLine {
+        const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qmtcfg_3_0,
@@ -11810,6 +12118,7 @@ pub mod qmtcfg {
             None
         }
     }
+    impl crate::command::Payloadless for Keepalive {}
     /// `AT+QMTCFG="session",<client_idx>[,<clean_session>]`
     ///
     /// Write form of `AT+QMTCFG`.
@@ -11836,6 +12145,7 @@ pub mod qmtcfg {
         pub clean_session: CleanSession,
     }
     impl crate::command::Line for SessionLine {
+        const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qmtcfg_4_0,
@@ -11951,6 +12261,7 @@ pub mod qmtcfg {
             None
         }
     }
+    impl crate::command::Payloadless for Session {}
     /// `AT+QMTCFG="will",<client_idx>[,<will_flag>[,<will_qos>,<will_retain>,<will_topic>,<will_message>]]`
     ///
     /// Write form of `AT+QMTCFG`.
@@ -12023,6 +12334,7 @@ pub mod qmtcfg {
         pub will_message: alloc::string::String,
     }
     impl crate::command::Line for WillLine {
+        const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qmtcfg_5_0,
@@ -12302,6 +12614,7 @@ pub mod qmtcfg {
             None
         }
     }
+    impl crate::command::Payloadless for Will {}
     /// `AT+QMTCFG="recv/mode",<client_idx>[,<msg_recv_mode>]`
     ///
     /// Write form of `AT+QMTCFG`.
@@ -12328,6 +12641,7 @@ pub mod qmtcfg {
         pub msg_recv_mode: MsgRecvMode,
     }
     impl crate::command::Line for RecvModeLine {
+        const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qmtcfg_6_0,
@@ -12443,6 +12757,7 @@ pub mod qmtcfg {
             None
         }
     }
+    impl crate::command::Payloadless for RecvMode {}
     /// `AT+QMTCFG="dataformat",<client_idx>[,<send_mode>,<recv_mode>]`
     ///
     /// Write form of `AT+QMTCFG`.
@@ -12483,6 +12798,7 @@ pub mod qmtcfg {
         pub recvmode: Recvmode,
     }
     impl crate::command::Line for DataformatLine {
+        const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qmtcfg_7_0,
@@ -12639,6 +12955,7 @@ pub mod qmtcfg {
             None
         }
     }
+    impl crate::command::Payloadless for Dataformat {}
     /// `AT+QMTCFG="timeout",<client_idx>[,<pkt_timeout>,<retry_times>,<timeout_notice>]`
     ///
     /// Write form of `AT+QMTCFG`.
@@ -12687,6 +13004,7 @@ pub mod qmtcfg {
         pub timeout_notice: TimeoutNotice,
     }
     impl crate::command::Line for TimeoutLine {
+        const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qmtcfg_8_0,
@@ -12879,6 +13197,7 @@ pub mod qmtcfg {
             None
         }
     }
+    impl crate::command::Payloadless for Timeout {}
     /// `AT+QMTCFG="aliauth",<client_idx>[,<product_key>,<device_name>,<device_secret>]`
     ///
     /// Write form of `AT+QMTCFG`.
@@ -12931,6 +13250,7 @@ pub mod qmtcfg {
         pub device_secret: alloc::string::String,
     }
     impl crate::command::Line for AliauthLine {
+        const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qmtcfg_9_0,
@@ -13119,6 +13439,7 @@ pub mod qmtcfg {
             None
         }
     }
+    impl crate::command::Payloadless for Aliauth {}
     /// `AT+QMTCFG="onenet",<client_idx>[,<productID>,<access_key>]`
     ///
     /// Write form of `AT+QMTCFG`.
@@ -13163,6 +13484,7 @@ pub mod qmtcfg {
         pub access_key: alloc::string::String,
     }
     impl crate::command::Line for OnenetLine {
+        const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qmtcfg_10_0,
@@ -13319,6 +13641,7 @@ pub mod qmtcfg {
             None
         }
     }
+    impl crate::command::Payloadless for Onenet {}
 }
 /// `AT+QMTOPEN`: Opens a network connection for the MQTT client.
 ///
@@ -13447,6 +13770,7 @@ pub mod qmtopen {
         pub port: alloc::string::String,
     }
     impl crate::command::Line for TestLine {
+        const PREFIXES: &'static [&'static str] = &["+QMTOPEN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qmtopen_0_0,
@@ -13540,6 +13864,7 @@ pub mod qmtopen {
             None
         }
     }
+    impl crate::command::Payloadless for Test {}
     /// `AT+QMTOPEN?`
     ///
     /// Read form of `AT+QMTOPEN`.
@@ -13568,6 +13893,7 @@ pub mod qmtopen {
         pub port: crate::value::Int<1, 65535>,
     }
     impl crate::command::Line for ReadLine {
+        const PREFIXES: &'static [&'static str] = &["+QMTOPEN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qmtopen_1_0,
@@ -13672,6 +13998,7 @@ pub mod qmtopen {
             None
         }
     }
+    impl crate::command::Payloadless for Read {}
     /// `AT+QMTOPEN=<client_idx>,<host_name>,<port>`
     ///
     /// Write form of `AT+QMTOPEN`.
@@ -13786,6 +14113,7 @@ pub mod qmtopen {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT+QMTCLOSE`: Closes a network connection for the MQTT client.
 ///
@@ -13865,6 +14193,7 @@ pub mod qmtclose {
         pub client_idx: alloc::string::String,
     }
     impl crate::command::Line for TestLine {
+        const PREFIXES: &'static [&'static str] = &["+QMTCLOSE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qmtclose_0_0,
@@ -13938,6 +14267,7 @@ pub mod qmtclose {
             None
         }
     }
+    impl crate::command::Payloadless for Test {}
     /// `AT+QMTCLOSE=<client_idx>`
     ///
     /// Write form of `AT+QMTCLOSE`.
@@ -14014,6 +14344,7 @@ pub mod qmtclose {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT+QMTCONN`: Connects a client to the MQTT server.
 ///
@@ -14250,6 +14581,7 @@ pub mod qmtconn {
         pub client_idx: alloc::string::String,
     }
     impl crate::command::Line for TestLine {
+        const PREFIXES: &'static [&'static str] = &["+QMTCONN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qmtconn_0_0,
@@ -14329,6 +14661,7 @@ pub mod qmtconn {
             None
         }
     }
+    impl crate::command::Payloadless for Test {}
     /// `AT+QMTCONN?`
     ///
     /// Read form of `AT+QMTCONN`.
@@ -14353,6 +14686,7 @@ pub mod qmtconn {
         pub state: State,
     }
     impl crate::command::Line for ReadLine {
+        const PREFIXES: &'static [&'static str] = &["+QMTCONN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qmtconn_1_0,
@@ -14441,6 +14775,7 @@ pub mod qmtconn {
             None
         }
     }
+    impl crate::command::Payloadless for Read {}
     /// `AT+QMTCONN=<client_idx>,<clientID>[,<username>,<password>]`
     ///
     /// Write form of `AT+QMTCONN`.
@@ -14595,6 +14930,7 @@ pub mod qmtconn {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT+QMTDISC`: Disconnects a client from the MQTT server.
 ///
@@ -14674,6 +15010,7 @@ pub mod qmtdisc {
         pub client_idx: alloc::string::String,
     }
     impl crate::command::Line for TestLine {
+        const PREFIXES: &'static [&'static str] = &["+QMTDISC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qmtdisc_0_0,
@@ -14747,6 +15084,7 @@ pub mod qmtdisc {
             None
         }
     }
+    impl crate::command::Payloadless for Test {}
     /// `AT+QMTDISC=<client_idx>`
     ///
     /// Write form of `AT+QMTDISC`.
@@ -14823,6 +15161,7 @@ pub mod qmtdisc {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT+QMTSUB`: Subscribes to one or more topics.
 ///
@@ -14978,6 +15317,7 @@ pub mod qmtsub {
         pub qos: alloc::string::String,
     }
     impl crate::command::Line for TestLine {
+        const PREFIXES: &'static [&'static str] = &["+QMTSUB: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qmtsub_0_0,
@@ -15086,6 +15426,7 @@ pub mod qmtsub {
             None
         }
     }
+    impl crate::command::Payloadless for Test {}
     /// `AT+QMTSUB=<client_idx>,<msgID>,<topic1>,<qos1>[,<topic2>,<qos2>[,..]]`
     ///
     /// Write form of `AT+QMTSUB`.
@@ -15263,6 +15604,7 @@ pub mod qmtsub {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT+QMTUNS`: Unsubscribes from one or more topics.
 ///
@@ -15358,6 +15700,7 @@ pub mod qmtuns {
         pub msg_id: alloc::string::String,
     }
     impl crate::command::Line for TestLine {
+        const PREFIXES: &'static [&'static str] = &["+QMTUNS: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qmtuns_0_0,
@@ -15451,6 +15794,7 @@ pub mod qmtuns {
             None
         }
     }
+    impl crate::command::Payloadless for Test {}
     /// `AT+QMTUNS=<client_idx>,<msgID>,<topic1>[,<topic2>[,..]]`
     ///
     /// Write form of `AT+QMTUNS`.
@@ -15587,6 +15931,7 @@ pub mod qmtuns {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT+QMTPUB`: Publishes fixed-length messages by a client to a server for distribution to the subscribers who are interested in the topic.
 ///
@@ -15798,6 +16143,7 @@ pub mod qmtpub {
         pub length: alloc::string::String,
     }
     impl crate::command::Line for TestLine {
+        const PREFIXES: &'static [&'static str] = &["+QMTPUB: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qmtpub_0_0,
@@ -15936,6 +16282,7 @@ pub mod qmtpub {
             None
         }
     }
+    impl crate::command::Payloadless for Test {}
     /// `AT+QMTPUB=<client_idx>,<msgID>,<qos>,<retain>,<topic>[,<length>]`
     ///
     /// Write form of `AT+QMTPUB`.
@@ -16103,6 +16450,7 @@ pub mod qmtpub {
             None
         }
     }
+    impl crate::command::WithPayload for Write {}
 }
 /// `AT+QMTRECV`: Reads the messages from the storage buffer where the messages are stored after being reported by the server.
 ///
@@ -16424,6 +16772,7 @@ pub mod qmtrecv {
             None
         }
     }
+    impl crate::command::Payloadless for Test {}
     /// `AT+QMTRECV?`
     ///
     /// Read form of `AT+QMTRECV`.
@@ -16454,6 +16803,7 @@ pub mod qmtrecv {
         pub store_status4: StoreStatus4,
     }
     impl crate::command::Line for ReadLine {
+        const PREFIXES: &'static [&'static str] = &["+QMTRECV: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qmtrecv_1_0,
@@ -16607,6 +16957,7 @@ pub mod qmtrecv {
             None
         }
     }
+    impl crate::command::Payloadless for Read {}
     /// `AT+QMTRECV=<client_idx>[,<receiveID>]`
     ///
     /// Write form of `AT+QMTRECV`.
@@ -16649,6 +17000,7 @@ pub mod qmtrecv {
         pub payload: alloc::string::String,
     }
     impl crate::command::Line for WriteLine {
+        const PREFIXES: &'static [&'static str] = &["+QMTRECV: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qmtrecv_2_0,
@@ -16811,6 +17163,7 @@ pub mod qmtrecv {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT+QPING`: Tests the reachability of a host on an Internet protocol network.
 ///
@@ -16934,6 +17287,7 @@ pub mod qping {
         pub pingnum: alloc::string::String,
     }
     impl crate::command::Line for TestLine {
+        const PREFIXES: &'static [&'static str] = &["+QPING: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qping_0_0,
@@ -17025,6 +17379,7 @@ pub mod qping {
             None
         }
     }
+    impl crate::command::Payloadless for Test {}
     /// `AT+QPING=<host>[,<timeout>[,<pingnum>]]`
     ///
     /// Write form of `AT+QPING`.
@@ -17153,6 +17508,7 @@ pub mod qping {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT+QIDNSGIP`: Gets an IP address by domain name.
 ///
@@ -17181,6 +17537,7 @@ pub mod qidnsgip {
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct TestLine {}
     impl crate::command::Line for TestLine {
+        const PREFIXES: &'static [&'static str] = &["+QIDNSGIP: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::grammar::captures(
                 crate::grammar::Rule::r_qidnsgip_0_0,
@@ -17237,6 +17594,7 @@ pub mod qidnsgip {
             None
         }
     }
+    impl crate::command::Payloadless for Test {}
     /// `AT+QIDNSGIP=<hostname>`
     ///
     /// Write form of `AT+QIDNSGIP`.
@@ -17310,6 +17668,7 @@ pub mod qidnsgip {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT+QNTP`: Synchronizes the local time through the NTP server.
 ///
@@ -17346,6 +17705,7 @@ pub mod qntp {
         pub auto_set_time: Option<alloc::string::String>,
     }
     impl crate::command::Line for TestLine {
+        const PREFIXES: &'static [&'static str] = &["+QNTP: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qntp_0_0,
@@ -17432,6 +17792,7 @@ pub mod qntp {
             None
         }
     }
+    impl crate::command::Payloadless for Test {}
     /// `AT+QNTP=<server>[,<port>]`
     ///
     /// Write form of `AT+QNTP`.
@@ -17528,6 +17889,7 @@ pub mod qntp {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
     /// `AT+QNTP`
     ///
     /// Execute form of `AT+QNTP`.
@@ -17577,6 +17939,7 @@ pub mod qntp {
             None
         }
     }
+    impl crate::command::Payloadless for Execute {}
 }
 /// `AT+QSSLCFG`: Configures SSL context parameters.
 ///
@@ -18108,6 +18471,7 @@ pub mod qsslcfg {
         pub ssl_version: alloc::string::String,
     }
     impl crate::command::Line for TestLine0 {
+        const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qsslcfg_0_0,
@@ -18170,6 +18534,7 @@ pub mod qsslcfg {
         pub seclevel: alloc::string::String,
     }
     impl crate::command::Line for TestLine1 {
+        const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qsslcfg_0_1,
@@ -18232,6 +18597,7 @@ pub mod qsslcfg {
         pub cipher_suites: alloc::string::String,
     }
     impl crate::command::Line for TestLine2 {
+        const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qsslcfg_0_2,
@@ -18294,6 +18660,7 @@ pub mod qsslcfg {
         pub negotiate_time: alloc::string::String,
     }
     impl crate::command::Line for TestLine3 {
+        const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qsslcfg_0_3,
@@ -18356,6 +18723,7 @@ pub mod qsslcfg {
         pub sni: alloc::string::String,
     }
     impl crate::command::Line for TestLine4 {
+        const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qsslcfg_0_4,
@@ -18416,6 +18784,7 @@ pub mod qsslcfg {
         pub ssl_ctx_id: alloc::string::String,
     }
     impl crate::command::Line for TestLine5 {
+        const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qsslcfg_0_5,
@@ -18460,6 +18829,7 @@ pub mod qsslcfg {
         pub ssl_ctx_id: alloc::string::String,
     }
     impl crate::command::Line for TestLine6 {
+        const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qsslcfg_0_6,
@@ -18504,6 +18874,7 @@ pub mod qsslcfg {
         pub ssl_ctx_id: alloc::string::String,
     }
     impl crate::command::Line for TestLine7 {
+        const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qsslcfg_0_7,
@@ -18552,6 +18923,7 @@ pub mod qsslcfg {
         pub ignore_ltime: alloc::string::String,
     }
     impl crate::command::Line for TestLine8 {
+        const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qsslcfg_0_8,
@@ -18614,6 +18986,7 @@ pub mod qsslcfg {
         pub session_cache_enable: alloc::string::String,
     }
     impl crate::command::Line for TestLine9 {
+        const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qsslcfg_0_9,
@@ -18692,6 +19065,18 @@ pub mod qsslcfg {
         L9(TestLine9),
     }
     impl crate::command::Line for TestLine {
+        const PREFIXES: &'static [&'static str] = &[
+            "+QSSLCFG: ",
+            "+QSSLCFG: ",
+            "+QSSLCFG: ",
+            "+QSSLCFG: ",
+            "+QSSLCFG: ",
+            "+QSSLCFG: ",
+            "+QSSLCFG: ",
+            "+QSSLCFG: ",
+            "+QSSLCFG: ",
+            "+QSSLCFG: ",
+        ];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             type Try = fn(&str) -> Result<TestLine, crate::wire::DecodeError>;
             let tries: &[Try] = &[
@@ -18707,6 +19092,68 @@ pub mod qsslcfg {
                 |l| <TestLine9 as crate::command::Line>::parse(l).map(TestLine::L9),
             ];
             crate::generated::first_match(tries, line)
+        }
+        fn decode(line: &[u8]) -> crate::command::Decoded<Self> {
+            type Try = fn(&[u8]) -> crate::command::Decoded<TestLine>;
+            let tries: &[Try] = &[
+                |l| <TestLine0 as crate::command::Line>::decode(l).map(TestLine::L0),
+                |l| <TestLine1 as crate::command::Line>::decode(l).map(TestLine::L1),
+                |l| <TestLine2 as crate::command::Line>::decode(l).map(TestLine::L2),
+                |l| <TestLine3 as crate::command::Line>::decode(l).map(TestLine::L3),
+                |l| <TestLine4 as crate::command::Line>::decode(l).map(TestLine::L4),
+                |l| <TestLine5 as crate::command::Line>::decode(l).map(TestLine::L5),
+                |l| <TestLine6 as crate::command::Line>::decode(l).map(TestLine::L6),
+                |l| <TestLine7 as crate::command::Line>::decode(l).map(TestLine::L7),
+                |l| <TestLine8 as crate::command::Line>::decode(l).map(TestLine::L8),
+                |l| <TestLine9 as crate::command::Line>::decode(l).map(TestLine::L9),
+            ];
+            crate::generated::first_decoded(tries, line)
+        }
+        fn inline_remaining(partial: &[u8]) -> Option<usize> {
+            None.or_else(|| <TestLine0 as crate::command::Line>::inline_remaining(
+                    partial,
+                ))
+                .or_else(|| <TestLine1 as crate::command::Line>::inline_remaining(
+                    partial,
+                ))
+                .or_else(|| <TestLine2 as crate::command::Line>::inline_remaining(
+                    partial,
+                ))
+                .or_else(|| <TestLine3 as crate::command::Line>::inline_remaining(
+                    partial,
+                ))
+                .or_else(|| <TestLine4 as crate::command::Line>::inline_remaining(
+                    partial,
+                ))
+                .or_else(|| <TestLine5 as crate::command::Line>::inline_remaining(
+                    partial,
+                ))
+                .or_else(|| <TestLine6 as crate::command::Line>::inline_remaining(
+                    partial,
+                ))
+                .or_else(|| <TestLine7 as crate::command::Line>::inline_remaining(
+                    partial,
+                ))
+                .or_else(|| <TestLine8 as crate::command::Line>::inline_remaining(
+                    partial,
+                ))
+                .or_else(|| <TestLine9 as crate::command::Line>::inline_remaining(
+                    partial,
+                ))
+        }
+        fn render_bytes(&self) -> alloc::vec::Vec<u8> {
+            match self {
+                Self::L0(l) => crate::command::Line::render_bytes(l),
+                Self::L1(l) => crate::command::Line::render_bytes(l),
+                Self::L2(l) => crate::command::Line::render_bytes(l),
+                Self::L3(l) => crate::command::Line::render_bytes(l),
+                Self::L4(l) => crate::command::Line::render_bytes(l),
+                Self::L5(l) => crate::command::Line::render_bytes(l),
+                Self::L6(l) => crate::command::Line::render_bytes(l),
+                Self::L7(l) => crate::command::Line::render_bytes(l),
+                Self::L8(l) => crate::command::Line::render_bytes(l),
+                Self::L9(l) => crate::command::Line::render_bytes(l),
+            }
         }
         fn render(&self) -> alloc::string::String {
             match self {
@@ -18763,6 +19210,7 @@ pub mod qsslcfg {
             None
         }
     }
+    impl crate::command::Payloadless for Test {}
     /// `AT+QSSLCFG="sslversion",<SSL_ctxID>[,<SSL_version>]`
     ///
     /// Write form of `AT+QSSLCFG`.
@@ -18793,6 +19241,7 @@ pub mod qsslcfg {
         pub ssl_version: SslVersion,
     }
     impl crate::command::Line for SslversionLine {
+        const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qsslcfg_1_0,
@@ -18922,6 +19371,7 @@ pub mod qsslcfg {
             None
         }
     }
+    impl crate::command::Payloadless for Sslversion {}
     /// `AT+QSSLCFG="seclevel",<SSL_ctxID>[,<seclevel>]`
     ///
     /// Write form of `AT+QSSLCFG`.
@@ -18952,6 +19402,7 @@ pub mod qsslcfg {
         pub seclevel: SeclevelValue,
     }
     impl crate::command::Line for SeclevelLine {
+        const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qsslcfg_2_0,
@@ -19078,6 +19529,7 @@ pub mod qsslcfg {
             None
         }
     }
+    impl crate::command::Payloadless for Seclevel {}
     /// `AT+QSSLCFG="ciphersuite",<SSL_ctxID>[,<cipher_suites>]`
     ///
     /// Write form of `AT+QSSLCFG`.
@@ -19112,6 +19564,7 @@ pub mod qsslcfg {
         pub cipher_suites: CipherSuites,
     }
     impl crate::command::Line for CiphersuiteLine {
+        const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qsslcfg_3_0,
@@ -19244,6 +19697,7 @@ pub mod qsslcfg {
             None
         }
     }
+    impl crate::command::Payloadless for Ciphersuite {}
     /// `AT+QSSLCFG="negotiatetime",<SSL_ctxID>[,<negotiate_time>]`
     ///
     /// Write form of `AT+QSSLCFG`.
@@ -19278,6 +19732,7 @@ pub mod qsslcfg {
         pub negotiate_time: crate::value::Int<10, 300>,
     }
     impl crate::command::Line for NegotiatetimeLine {
+        const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qsslcfg_4_0,
@@ -19412,6 +19867,7 @@ pub mod qsslcfg {
             None
         }
     }
+    impl crate::command::Payloadless for Negotiatetime {}
     /// `AT+QSSLCFG="sni",<SSL_ctxID>[,<SNI>]`
     ///
     /// Write form of `AT+QSSLCFG`.
@@ -19442,6 +19898,7 @@ pub mod qsslcfg {
         pub sni: SniValue,
     }
     impl crate::command::Line for SniLine {
+        const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qsslcfg_5_0,
@@ -19568,6 +20025,7 @@ pub mod qsslcfg {
             None
         }
     }
+    impl crate::command::Payloadless for Sni {}
     /// `AT+QSSLCFG="cacert",<SSL_ctxID>[,<cacertpath>]`
     ///
     /// Write form of `AT+QSSLCFG`.
@@ -19598,6 +20056,7 @@ pub mod qsslcfg {
         pub cacertpath: alloc::string::String,
     }
     impl crate::command::Line for CacertLine {
+        const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qsslcfg_6_0,
@@ -19727,6 +20186,7 @@ pub mod qsslcfg {
             None
         }
     }
+    impl crate::command::Payloadless for Cacert {}
     /// `AT+QSSLCFG="clientcert",<SSL_ctxID>[,<client_cert_path>]`
     ///
     /// Write form of `AT+QSSLCFG`.
@@ -19757,6 +20217,7 @@ pub mod qsslcfg {
         pub client_cert_path: alloc::string::String,
     }
     impl crate::command::Line for ClientcertLine {
+        const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qsslcfg_7_0,
@@ -19889,6 +20350,7 @@ pub mod qsslcfg {
             None
         }
     }
+    impl crate::command::Payloadless for Clientcert {}
     /// `AT+QSSLCFG="clientkey",<SSL_ctxID>[,<client_key_path>[,<key_pwd>]]`
     ///
     /// Write form of `AT+QSSLCFG`.
@@ -19933,6 +20395,7 @@ pub mod qsslcfg {
         pub key_pwd: alloc::string::String,
     }
     impl crate::command::Line for ClientkeyLine {
+        const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qsslcfg_8_0,
@@ -20103,6 +20566,7 @@ pub mod qsslcfg {
             None
         }
     }
+    impl crate::command::Payloadless for Clientkey {}
     /// `AT+QSSLCFG="ignorelocaltime",<SSL_ctxID>[,<ignore_ltime>]`
     ///
     /// Write form of `AT+QSSLCFG`.
@@ -20133,6 +20597,7 @@ pub mod qsslcfg {
         pub ignore_ltime: IgnoreLtime,
     }
     impl crate::command::Line for IgnorelocaltimeLine {
+        const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qsslcfg_9_0,
@@ -20262,6 +20727,7 @@ pub mod qsslcfg {
             None
         }
     }
+    impl crate::command::Payloadless for Ignorelocaltime {}
     /// `AT+QSSLCFG="session_cache",<SSL_ctxID>[,<session_cache_enable>]`
     ///
     /// Write form of `AT+QSSLCFG`.
@@ -20292,6 +20758,7 @@ pub mod qsslcfg {
         pub session_cache_enable: SessionCacheEnable,
     }
     impl crate::command::Line for SessionCacheLine {
+        const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qsslcfg_10_0,
@@ -20424,6 +20891,7 @@ pub mod qsslcfg {
             None
         }
     }
+    impl crate::command::Payloadless for SessionCache {}
 }
 /// `AT+QSSLOPEN`: Sets up an SSL connection.
 ///
@@ -20519,6 +20987,7 @@ pub mod qsslopen {
         pub access_mode: alloc::string::String,
     }
     impl crate::command::Line for TestLine {
+        const PREFIXES: &'static [&'static str] = &["+QSSLOPEN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qsslopen_0_0,
@@ -20631,6 +21100,7 @@ pub mod qsslopen {
             None
         }
     }
+    impl crate::command::Payloadless for Test {}
     /// `AT+QSSLOPEN=<SSL_ctxID>,<connectID>,<server_address>,<server_port>[,<access_mode>]`
     ///
     /// Write form of `AT+QSSLOPEN`.
@@ -20783,6 +21253,7 @@ pub mod qsslopen {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT+QSSLSEND`: Sends data via SSL connection.
 ///
@@ -20817,6 +21288,7 @@ pub mod qsslsend {
         pub send_length: alloc::string::String,
     }
     impl crate::command::Line for TestLine {
+        const PREFIXES: &'static [&'static str] = &["+QSSLSEND: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qsslsend_0_0,
@@ -20908,6 +21380,7 @@ pub mod qsslsend {
             None
         }
     }
+    impl crate::command::Payloadless for Test {}
     /// `AT+QSSLSEND=<connectID>`
     ///
     /// Write form of `AT+QSSLSEND`.
@@ -20989,6 +21462,7 @@ pub mod qsslsend {
             None
         }
     }
+    impl crate::command::WithPayload for WriteConnectId {}
     /// `AT+QSSLSEND=<connectID>,<send_length>`
     ///
     /// Write form of `AT+QSSLSEND`.
@@ -21090,6 +21564,7 @@ pub mod qsslsend {
             None
         }
     }
+    impl crate::command::WithPayload for WriteConnectIdSendLength {}
 }
 /// `AT+QSSLRECV`: Receives data via SSL connection.
 ///
@@ -21123,6 +21598,7 @@ pub mod qsslrecv {
         pub read_length: alloc::string::String,
     }
     impl crate::command::Line for TestLine {
+        const PREFIXES: &'static [&'static str] = &["+QSSLRECV: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qsslrecv_0_0,
@@ -21214,6 +21690,7 @@ pub mod qsslrecv {
             None
         }
     }
+    impl crate::command::Payloadless for Test {}
     /// `AT+QSSLRECV=<connectID>,<read_length>`
     ///
     /// Write form of `AT+QSSLRECV`.
@@ -21244,6 +21721,7 @@ pub mod qsslrecv {
         pub have_readlen: i64,
     }
     impl crate::command::Line for WriteLine0 {
+        const PREFIXES: &'static [&'static str] = &["+QSSLRECV: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qsslrecv_1_0,
@@ -21264,6 +21742,49 @@ pub mod qsslrecv {
                 },
             })
         }
+        fn decode(line: &[u8]) -> crate::command::Decoded<Self> {
+            let Ok(line) = core::str::from_utf8(line) else {
+                return crate::command::Decoded::plain(
+                    Err(crate::command::not_text(line)),
+                );
+            };
+            let caps = match crate::grammar::captures(
+                crate::grammar::Rule::r_qsslrecv_1_0,
+                "+QSSLRECV: <have_readlen>",
+                line,
+            ) {
+                Ok(caps) => caps,
+                Err(e) => return crate::command::Decoded::plain(Err(e)),
+            };
+            let mut v: [Option<&str>; 1] = [None; 1];
+            for (rule, text) in caps {
+                if rule == crate::grammar::Rule::r_qsslrecv_1_0__p0 {
+                    v[0] = Some(text);
+                }
+            }
+            let data = v[0]
+                .map(|s| crate::command::Announced {
+                    field: "have_readlen",
+                    length: crate::wire::announced(s, crate::value::UNBOUNDED),
+                });
+            #[allow(clippy::redundant_closure_call)]
+            let value = (|| -> Result<WriteLine0, crate::wire::DecodeError> {
+                Ok(WriteLine0 {
+                    have_readlen: {
+                        let s = crate::wire::req(v[0], "have_readlen")?;
+                        crate::value::parse_int(s)
+                            .map_err(|e| crate::wire::DecodeError::value(
+                                "have_readlen",
+                                e,
+                            ))?
+                    },
+                })
+            })();
+            crate::command::Decoded {
+                value,
+                data,
+            }
+        }
         fn render(&self) -> alloc::string::String {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("+QSSLRECV: ");
@@ -21279,6 +21800,7 @@ pub mod qsslrecv {
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct WriteLine1 {}
     impl crate::command::Line for WriteLine1 {
+        const PREFIXES: &'static [&'static str] = &["+QSSLRECV: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::grammar::captures(
                 crate::grammar::Rule::r_qsslrecv_1_1,
@@ -21304,6 +21826,7 @@ pub mod qsslrecv {
         L1(WriteLine1),
     }
     impl crate::command::Line for WriteLine {
+        const PREFIXES: &'static [&'static str] = &["+QSSLRECV: ", "+QSSLRECV: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             type Try = fn(&str) -> Result<WriteLine, crate::wire::DecodeError>;
             let tries: &[Try] = &[
@@ -21311,6 +21834,28 @@ pub mod qsslrecv {
                 |l| <WriteLine1 as crate::command::Line>::parse(l).map(WriteLine::L1),
             ];
             crate::generated::first_match(tries, line)
+        }
+        fn decode(line: &[u8]) -> crate::command::Decoded<Self> {
+            type Try = fn(&[u8]) -> crate::command::Decoded<WriteLine>;
+            let tries: &[Try] = &[
+                |l| <WriteLine0 as crate::command::Line>::decode(l).map(WriteLine::L0),
+                |l| <WriteLine1 as crate::command::Line>::decode(l).map(WriteLine::L1),
+            ];
+            crate::generated::first_decoded(tries, line)
+        }
+        fn inline_remaining(partial: &[u8]) -> Option<usize> {
+            None.or_else(|| <WriteLine0 as crate::command::Line>::inline_remaining(
+                    partial,
+                ))
+                .or_else(|| <WriteLine1 as crate::command::Line>::inline_remaining(
+                    partial,
+                ))
+        }
+        fn render_bytes(&self) -> alloc::vec::Vec<u8> {
+            match self {
+                Self::L0(l) => crate::command::Line::render_bytes(l),
+                Self::L1(l) => crate::command::Line::render_bytes(l),
+            }
         }
         fn render(&self) -> alloc::string::String {
             match self {
@@ -21396,6 +21941,7 @@ pub mod qsslrecv {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT+QSSLCLOSE`: Closes an SSL connection.
 ///
@@ -21427,6 +21973,7 @@ pub mod qsslclose {
         pub close_timeout: alloc::string::String,
     }
     impl crate::command::Line for TestLine {
+        const PREFIXES: &'static [&'static str] = &["+QSSLCLOSE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qsslclose_0_0,
@@ -21516,6 +22063,7 @@ pub mod qsslclose {
             None
         }
     }
+    impl crate::command::Payloadless for Test {}
     /// `AT+QSSLCLOSE=<connectID>[,<close_timeout>]`
     ///
     /// Write form of `AT+QSSLCLOSE`.
@@ -21612,6 +22160,7 @@ pub mod qsslclose {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT+QSSLSTATE`: Queries the state of SSL connection.
 ///
@@ -21903,6 +22452,7 @@ pub mod qsslstate {
             None
         }
     }
+    impl crate::command::Payloadless for Test {}
     /// `AT+QSSLSTATE?`
     ///
     /// Read form of `AT+QSSLSTATE`.
@@ -21946,6 +22496,7 @@ pub mod qsslstate {
         pub ssl_ctx_id: crate::value::Int<0, 5>,
     }
     impl crate::command::Line for ReadLine {
+        const PREFIXES: &'static [&'static str] = &["+QSSLSTATE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qsslstate_1_0,
@@ -22132,6 +22683,7 @@ pub mod qsslstate {
             None
         }
     }
+    impl crate::command::Payloadless for Read {}
     /// `AT+QSSLSTATE=<query_type>,<connectID>`
     ///
     /// Write form of `AT+QSSLSTATE`.
@@ -22186,6 +22738,7 @@ pub mod qsslstate {
         pub ssl_ctx_id: crate::value::Int<0, 5>,
     }
     impl crate::command::Line for WriteLine {
+        const PREFIXES: &'static [&'static str] = &["+QSSLSTATE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qsslstate_2_0,
@@ -22406,6 +22959,7 @@ pub mod qsslstate {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
     /// `AT+QSSLSTATE`
     ///
     /// Execute form of `AT+QSSLSTATE`.
@@ -22449,6 +23003,7 @@ pub mod qsslstate {
         pub ssl_ctx_id: crate::value::Int<0, 5>,
     }
     impl crate::command::Line for ExecuteLine {
+        const PREFIXES: &'static [&'static str] = &["+QSSLSTATE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qsslstate_3_0,
@@ -22635,6 +23190,7 @@ pub mod qsslstate {
             None
         }
     }
+    impl crate::command::Payloadless for Execute {}
 }
 /// `AT+QICFG`: Configures optional parameters for TCP/UDP socket service.
 ///
@@ -23078,6 +23634,7 @@ pub mod qicfg {
         pub transpktsize: alloc::string::String,
     }
     impl crate::command::Line for TestLine0 {
+        const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qicfg_0_0,
@@ -23120,6 +23677,7 @@ pub mod qicfg {
         pub transwaittm: alloc::string::String,
     }
     impl crate::command::Line for TestLine1 {
+        const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qicfg_0_1,
@@ -23162,6 +23720,7 @@ pub mod qicfg {
         pub state: alloc::string::String,
     }
     impl crate::command::Line for TestLine2 {
+        const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qicfg_0_2,
@@ -23204,6 +23763,7 @@ pub mod qicfg {
         pub timeout: alloc::string::String,
     }
     impl crate::command::Line for TestLine3 {
+        const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qicfg_0_3,
@@ -23246,6 +23806,7 @@ pub mod qicfg {
         pub closed: alloc::string::String,
     }
     impl crate::command::Line for TestLine4 {
+        const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qicfg_0_4,
@@ -23290,6 +23851,7 @@ pub mod qicfg {
         pub recv_data_format: alloc::string::String,
     }
     impl crate::command::Line for TestLine5 {
+        const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qicfg_0_5,
@@ -23350,6 +23912,7 @@ pub mod qicfg {
         pub close_mode: alloc::string::String,
     }
     impl crate::command::Line for TestLine6 {
+        const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qicfg_0_6,
@@ -23398,6 +23961,7 @@ pub mod qicfg {
         pub kalive_cnt: alloc::string::String,
     }
     impl crate::command::Line for TestLine7 {
+        const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qicfg_0_7,
@@ -23488,6 +24052,7 @@ pub mod qicfg {
         pub tw_enable: alloc::string::String,
     }
     impl crate::command::Line for TestLine8 {
+        const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qicfg_0_8,
@@ -23530,6 +24095,7 @@ pub mod qicfg {
         pub udp_broadcast: alloc::string::String,
     }
     impl crate::command::Line for TestLine9 {
+        const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qicfg_0_9,
@@ -23590,6 +24156,18 @@ pub mod qicfg {
         L9(TestLine9),
     }
     impl crate::command::Line for TestLine {
+        const PREFIXES: &'static [&'static str] = &[
+            "+QICFG: ",
+            "+QICFG: ",
+            "+QICFG: ",
+            "+QICFG: ",
+            "+QICFG: ",
+            "+QICFG: ",
+            "+QICFG: ",
+            "+QICFG: ",
+            "+QICFG: ",
+            "+QICFG: ",
+        ];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             type Try = fn(&str) -> Result<TestLine, crate::wire::DecodeError>;
             let tries: &[Try] = &[
@@ -23605,6 +24183,68 @@ pub mod qicfg {
                 |l| <TestLine9 as crate::command::Line>::parse(l).map(TestLine::L9),
             ];
             crate::generated::first_match(tries, line)
+        }
+        fn decode(line: &[u8]) -> crate::command::Decoded<Self> {
+            type Try = fn(&[u8]) -> crate::command::Decoded<TestLine>;
+            let tries: &[Try] = &[
+                |l| <TestLine0 as crate::command::Line>::decode(l).map(TestLine::L0),
+                |l| <TestLine1 as crate::command::Line>::decode(l).map(TestLine::L1),
+                |l| <TestLine2 as crate::command::Line>::decode(l).map(TestLine::L2),
+                |l| <TestLine3 as crate::command::Line>::decode(l).map(TestLine::L3),
+                |l| <TestLine4 as crate::command::Line>::decode(l).map(TestLine::L4),
+                |l| <TestLine5 as crate::command::Line>::decode(l).map(TestLine::L5),
+                |l| <TestLine6 as crate::command::Line>::decode(l).map(TestLine::L6),
+                |l| <TestLine7 as crate::command::Line>::decode(l).map(TestLine::L7),
+                |l| <TestLine8 as crate::command::Line>::decode(l).map(TestLine::L8),
+                |l| <TestLine9 as crate::command::Line>::decode(l).map(TestLine::L9),
+            ];
+            crate::generated::first_decoded(tries, line)
+        }
+        fn inline_remaining(partial: &[u8]) -> Option<usize> {
+            None.or_else(|| <TestLine0 as crate::command::Line>::inline_remaining(
+                    partial,
+                ))
+                .or_else(|| <TestLine1 as crate::command::Line>::inline_remaining(
+                    partial,
+                ))
+                .or_else(|| <TestLine2 as crate::command::Line>::inline_remaining(
+                    partial,
+                ))
+                .or_else(|| <TestLine3 as crate::command::Line>::inline_remaining(
+                    partial,
+                ))
+                .or_else(|| <TestLine4 as crate::command::Line>::inline_remaining(
+                    partial,
+                ))
+                .or_else(|| <TestLine5 as crate::command::Line>::inline_remaining(
+                    partial,
+                ))
+                .or_else(|| <TestLine6 as crate::command::Line>::inline_remaining(
+                    partial,
+                ))
+                .or_else(|| <TestLine7 as crate::command::Line>::inline_remaining(
+                    partial,
+                ))
+                .or_else(|| <TestLine8 as crate::command::Line>::inline_remaining(
+                    partial,
+                ))
+                .or_else(|| <TestLine9 as crate::command::Line>::inline_remaining(
+                    partial,
+                ))
+        }
+        fn render_bytes(&self) -> alloc::vec::Vec<u8> {
+            match self {
+                Self::L0(l) => crate::command::Line::render_bytes(l),
+                Self::L1(l) => crate::command::Line::render_bytes(l),
+                Self::L2(l) => crate::command::Line::render_bytes(l),
+                Self::L3(l) => crate::command::Line::render_bytes(l),
+                Self::L4(l) => crate::command::Line::render_bytes(l),
+                Self::L5(l) => crate::command::Line::render_bytes(l),
+                Self::L6(l) => crate::command::Line::render_bytes(l),
+                Self::L7(l) => crate::command::Line::render_bytes(l),
+                Self::L8(l) => crate::command::Line::render_bytes(l),
+                Self::L9(l) => crate::command::Line::render_bytes(l),
+            }
         }
         fn render(&self) -> alloc::string::String {
             match self {
@@ -23661,6 +24301,7 @@ pub mod qicfg {
             None
         }
     }
+    impl crate::command::Payloadless for Test {}
     /// `AT+QICFG="transpktsize"[,<transpktsize>]`
     ///
     /// Write form of `AT+QICFG`.
@@ -23687,6 +24328,7 @@ pub mod qicfg {
         pub transpktsize: crate::value::Int<1, 1460>,
     }
     impl crate::command::Line for TranspktsizeLine {
+        const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qicfg_1_0,
@@ -23784,6 +24426,7 @@ pub mod qicfg {
             None
         }
     }
+    impl crate::command::Payloadless for Transpktsize {}
     /// `AT+QICFG="transwaittm"[,<transwaittm>]`
     ///
     /// Write form of `AT+QICFG`.
@@ -23810,6 +24453,7 @@ pub mod qicfg {
         pub transwaittm: crate::value::Int<0, 20>,
     }
     impl crate::command::Line for TranswaittmLine {
+        const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qicfg_2_0,
@@ -23907,6 +24551,7 @@ pub mod qicfg {
             None
         }
     }
+    impl crate::command::Payloadless for Transwaittm {}
     /// `AT+QICFG="tcp/accept"[,<state>]`
     ///
     /// Write form of `AT+QICFG`.
@@ -23933,6 +24578,7 @@ pub mod qicfg {
         pub state: State,
     }
     impl crate::command::Line for TcpAcceptLine {
+        const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qicfg_3_0,
@@ -24025,6 +24671,7 @@ pub mod qicfg {
             None
         }
     }
+    impl crate::command::Payloadless for TcpAccept {}
     /// `AT+QICFG="qisend/timeout"[,<timeout>]`
     ///
     /// Write form of `AT+QICFG`.
@@ -24051,6 +24698,7 @@ pub mod qicfg {
         pub timeout: crate::value::Int<0, 120>,
     }
     impl crate::command::Line for QisendTimeoutLine {
+        const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qicfg_4_0,
@@ -24145,6 +24793,7 @@ pub mod qicfg {
             None
         }
     }
+    impl crate::command::Payloadless for QisendTimeout {}
     /// `AT+QICFG="passiveclosed"[,<closed>]`
     ///
     /// Write form of `AT+QICFG`.
@@ -24167,6 +24816,7 @@ pub mod qicfg {
         pub closed: Closed,
     }
     impl crate::command::Line for PassiveclosedLine {
+        const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qicfg_5_0,
@@ -24259,6 +24909,7 @@ pub mod qicfg {
             None
         }
     }
+    impl crate::command::Payloadless for Passiveclosed {}
     /// `AT+QICFG="dataformat"[,<send_data_format>,<recv_data_format>]`
     ///
     /// Write form of `AT+QICFG`.
@@ -24299,6 +24950,7 @@ pub mod qicfg {
         pub recv_data_format: RecvDataFormat,
     }
     impl crate::command::Line for DataformatLine {
+        const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qicfg_6_0,
@@ -24447,6 +25099,7 @@ pub mod qicfg {
             None
         }
     }
+    impl crate::command::Payloadless for Dataformat {}
     /// `AT+QICFG="close/mode"[,<close_mode>]`
     ///
     /// Write form of `AT+QICFG`.
@@ -24473,6 +25126,7 @@ pub mod qicfg {
         pub close_mode: CloseModeValue,
     }
     impl crate::command::Line for CloseModeLine {
+        const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qicfg_7_0,
@@ -24568,6 +25222,7 @@ pub mod qicfg {
             None
         }
     }
+    impl crate::command::Payloadless for CloseMode {}
     /// `AT+QICFG="tcp/kalive"[,<kalive_onoff>,<kalive_idle>,<kalive_interval>,<kalive_cnt>]`
     ///
     /// Write form of `AT+QICFG`.
@@ -24624,6 +25279,7 @@ pub mod qicfg {
         pub kalive_cnt: crate::value::Int<1, 8>,
     }
     impl crate::command::Line for TcpKaliveLine {
+        const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qicfg_8_0,
@@ -24833,6 +25489,7 @@ pub mod qicfg {
             None
         }
     }
+    impl crate::command::Payloadless for TcpKalive {}
     /// `AT+QICFG="tcp/tw_cycle"[,<tw_enable>]`
     ///
     /// Write form of `AT+QICFG`.
@@ -24859,6 +25516,7 @@ pub mod qicfg {
         pub tw_enable: TwEnable,
     }
     impl crate::command::Line for TcpTwCycleLine {
+        const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qicfg_9_0,
@@ -24951,6 +25609,7 @@ pub mod qicfg {
             None
         }
     }
+    impl crate::command::Payloadless for TcpTwCycle {}
     /// `AT+QICFG="udp/broadcast"[,<udp/broadcast>]`
     ///
     /// Write form of `AT+QICFG`.
@@ -24977,6 +25636,7 @@ pub mod qicfg {
         pub udp_broadcast: UdpBroadcastValue,
     }
     impl crate::command::Line for UdpBroadcastLine {
+        const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qicfg_10_0,
@@ -25075,6 +25735,7 @@ pub mod qicfg {
             None
         }
     }
+    impl crate::command::Payloadless for UdpBroadcast {}
 }
 /// `AT+QIOPEN`: Opens a socket service.
 ///
@@ -25303,6 +25964,7 @@ pub mod qiopen {
         pub ap_priority: alloc::string::String,
     }
     impl crate::command::Line for TestLine {
+        const PREFIXES: &'static [&'static str] = &["+QIOPEN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qiopen_0_0,
@@ -25456,6 +26118,7 @@ pub mod qiopen {
             None
         }
     }
+    impl crate::command::Payloadless for Test {}
     /// `AT+QIOPEN=<connectID>,<service_type>,<IP_address>/<domain_name>,<remote_port>[,<local_port>[,<access_mode>][,<ap_priority>]]`
     ///
     /// Write form of `AT+QIOPEN`.
@@ -25696,6 +26359,7 @@ pub mod qiopen {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT+QICLOSE`: Closes a specified socket service.
 ///
@@ -25727,6 +26391,7 @@ pub mod qiclose {
         pub timeout: alloc::string::String,
     }
     impl crate::command::Line for TestLine {
+        const PREFIXES: &'static [&'static str] = &["+QICLOSE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qiclose_0_0,
@@ -25816,6 +26481,7 @@ pub mod qiclose {
             None
         }
     }
+    impl crate::command::Payloadless for Test {}
     /// `AT+QICLOSE=<connectID>[,<timeout>]`
     ///
     /// Write form of `AT+QICLOSE`.
@@ -25909,6 +26575,7 @@ pub mod qiclose {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT+QISTATE`: Queries the socket service status.
 ///
@@ -26218,6 +26885,7 @@ pub mod qistate {
             None
         }
     }
+    impl crate::command::Payloadless for Test {}
     /// `AT+QISTATE?`
     ///
     /// Read form of `AT+QISTATE`.
@@ -26255,6 +26923,7 @@ pub mod qistate {
         pub at_port: AtPort,
     }
     impl crate::command::Line for ReadLine {
+        const PREFIXES: &'static [&'static str] = &["+QISTATE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qistate_1_0,
@@ -26434,6 +27103,7 @@ pub mod qistate {
             None
         }
     }
+    impl crate::command::Payloadless for Read {}
     /// `AT+QISTATE`
     ///
     /// Execute form of `AT+QISTATE`.
@@ -26471,6 +27141,7 @@ pub mod qistate {
         pub at_port: AtPort,
     }
     impl crate::command::Line for ExecuteLine {
+        const PREFIXES: &'static [&'static str] = &["+QISTATE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qistate_2_0,
@@ -26650,6 +27321,7 @@ pub mod qistate {
             None
         }
     }
+    impl crate::command::Payloadless for Execute {}
     /// `AT+QISTATE=<connectID>`
     ///
     /// Write form of `AT+QISTATE`.
@@ -26692,6 +27364,7 @@ pub mod qistate {
         pub at_port: AtPort,
     }
     impl crate::command::Line for WriteLine {
+        const PREFIXES: &'static [&'static str] = &["+QISTATE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qistate_3_0,
@@ -26889,6 +27562,7 @@ pub mod qistate {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT+QISEND`: In buffer access mode (\<access_mode>=0) or direct push mode (\<access_mode>=1), then the data can be sent via AT+QISEND.
 ///
@@ -26930,6 +27604,7 @@ pub mod qisend {
         pub remote_port: alloc::string::String,
     }
     impl crate::command::Line for TestLine {
+        const PREFIXES: &'static [&'static str] = &["+QISEND: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qisend_0_0,
@@ -27038,6 +27713,7 @@ pub mod qisend {
             None
         }
     }
+    impl crate::command::Payloadless for Test {}
     /// `AT+QISEND=<connectID>`
     ///
     /// Write form of `AT+QISEND`.
@@ -27119,6 +27795,7 @@ pub mod qisend {
             None
         }
     }
+    impl crate::command::WithPayload for WriteConnectId {}
     /// `AT+QISEND=<connectID>,<send_length>`
     ///
     /// Write form of `AT+QISEND`.
@@ -27220,6 +27897,7 @@ pub mod qisend {
             None
         }
     }
+    impl crate::command::WithPayload for WriteConnectIdSendLength {}
     /// `AT+QISEND=<connectID>,<send_length>,<remoteIP>,<remote_port>` — when \<service_type> is "UDP SERVICE"
     ///
     /// Write form of `AT+QISEND`.
@@ -27354,6 +28032,7 @@ pub mod qisend {
             None
         }
     }
+    impl crate::command::WithPayload for WriteConnectIdSendLengthRemoteIpRemotePort {}
     /// `AT+QISEND=<connectID>,0`
     ///
     /// Write form of `AT+QISEND`.
@@ -27387,6 +28066,7 @@ pub mod qisend {
         pub unackedbytes: i64,
     }
     impl crate::command::Line for WriteConnectId0Line {
+        const PREFIXES: &'static [&'static str] = &["+QISEND: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qisend_4_0,
@@ -27510,6 +28190,7 @@ pub mod qisend {
             None
         }
     }
+    impl crate::command::Payloadless for WriteConnectId0 {}
 }
 /// `AT+QIRD`: In buffer access mode, after receiving data, the module buffers it and reports URC +QIURC: "recv",\<connectID>, then the data can be retrieved with AT+QIRD.
 ///
@@ -27545,6 +28226,7 @@ pub mod qird {
         pub read_length: alloc::string::String,
     }
     impl crate::command::Line for TestLine {
+        const PREFIXES: &'static [&'static str] = &["+QIRD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qird_0_0,
@@ -27630,6 +28312,7 @@ pub mod qird {
             None
         }
     }
+    impl crate::command::Payloadless for Test {}
     /// `AT+QIRD=<connectID>[,<read_length>]`
     ///
     /// Write form of `AT+QIRD`.
@@ -27660,6 +28343,7 @@ pub mod qird {
         pub read_actual_length: i64,
     }
     impl crate::command::Line for WriteConnectIdReadLengthLine0 {
+        const PREFIXES: &'static [&'static str] = &["+QIRD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qird_1_0,
@@ -27683,6 +28367,52 @@ pub mod qird {
                 },
             })
         }
+        fn decode(line: &[u8]) -> crate::command::Decoded<Self> {
+            let Ok(line) = core::str::from_utf8(line) else {
+                return crate::command::Decoded::plain(
+                    Err(crate::command::not_text(line)),
+                );
+            };
+            let caps = match crate::grammar::captures(
+                crate::grammar::Rule::r_qird_1_0,
+                "+QIRD: <read_actual_length>",
+                line,
+            ) {
+                Ok(caps) => caps,
+                Err(e) => return crate::command::Decoded::plain(Err(e)),
+            };
+            let mut v: [Option<&str>; 1] = [None; 1];
+            for (rule, text) in caps {
+                if rule == crate::grammar::Rule::r_qird_1_0__p0 {
+                    v[0] = Some(text);
+                }
+            }
+            let data = v[0]
+                .map(|s| crate::command::Announced {
+                    field: "read_actual_length",
+                    length: crate::wire::announced(s, crate::value::UNBOUNDED),
+                });
+            #[allow(clippy::redundant_closure_call)]
+            let value = (|| -> Result<
+                WriteConnectIdReadLengthLine0,
+                crate::wire::DecodeError,
+            > {
+                Ok(WriteConnectIdReadLengthLine0 {
+                    read_actual_length: {
+                        let s = crate::wire::req(v[0], "read_actual_length")?;
+                        crate::value::parse_int(s)
+                            .map_err(|e| crate::wire::DecodeError::value(
+                                "read_actual_length",
+                                e,
+                            ))?
+                    },
+                })
+            })();
+            crate::command::Decoded {
+                value,
+                data,
+            }
+        }
         fn render(&self) -> alloc::string::String {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("+QIRD: ");
@@ -27698,6 +28428,7 @@ pub mod qird {
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct WriteConnectIdReadLengthLine1 {}
     impl crate::command::Line for WriteConnectIdReadLengthLine1 {
+        const PREFIXES: &'static [&'static str] = &["+QIRD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::grammar::captures(
                 crate::grammar::Rule::r_qird_1_1,
@@ -27723,6 +28454,7 @@ pub mod qird {
         L1(WriteConnectIdReadLengthLine1),
     }
     impl crate::command::Line for WriteConnectIdReadLengthLine {
+        const PREFIXES: &'static [&'static str] = &["+QIRD: ", "+QIRD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             type Try = fn(
                 &str,
@@ -27738,6 +28470,36 @@ pub mod qird {
                 },
             ];
             crate::generated::first_match(tries, line)
+        }
+        fn decode(line: &[u8]) -> crate::command::Decoded<Self> {
+            type Try = fn(
+                &[u8],
+            ) -> crate::command::Decoded<WriteConnectIdReadLengthLine>;
+            let tries: &[Try] = &[
+                |l| {
+                    <WriteConnectIdReadLengthLine0 as crate::command::Line>::decode(l)
+                        .map(WriteConnectIdReadLengthLine::L0)
+                },
+                |l| {
+                    <WriteConnectIdReadLengthLine1 as crate::command::Line>::decode(l)
+                        .map(WriteConnectIdReadLengthLine::L1)
+                },
+            ];
+            crate::generated::first_decoded(tries, line)
+        }
+        fn inline_remaining(partial: &[u8]) -> Option<usize> {
+            None.or_else(|| <WriteConnectIdReadLengthLine0 as crate::command::Line>::inline_remaining(
+                    partial,
+                ))
+                .or_else(|| <WriteConnectIdReadLengthLine1 as crate::command::Line>::inline_remaining(
+                    partial,
+                ))
+        }
+        fn render_bytes(&self) -> alloc::vec::Vec<u8> {
+            match self {
+                Self::L0(l) => crate::command::Line::render_bytes(l),
+                Self::L1(l) => crate::command::Line::render_bytes(l),
+            }
         }
         fn render(&self) -> alloc::string::String {
             match self {
@@ -27826,6 +28588,7 @@ pub mod qird {
             None
         }
     }
+    impl crate::command::Payloadless for WriteConnectIdReadLength {}
     /// `AT+QIRD=<connectID>`
     ///
     /// Write form of `AT+QIRD`.
@@ -27856,6 +28619,7 @@ pub mod qird {
         pub remote_port: i64,
     }
     impl crate::command::Line for WriteConnectIdLine0 {
+        const PREFIXES: &'static [&'static str] = &["+QIRD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qird_2_0,
@@ -27898,6 +28662,71 @@ pub mod qird {
                 },
             })
         }
+        fn decode(line: &[u8]) -> crate::command::Decoded<Self> {
+            let Ok(line) = core::str::from_utf8(line) else {
+                return crate::command::Decoded::plain(
+                    Err(crate::command::not_text(line)),
+                );
+            };
+            let caps = match crate::grammar::captures(
+                crate::grammar::Rule::r_qird_2_0,
+                "+QIRD: <read_actual_length>,<remoteIP>,<remote_port>",
+                line,
+            ) {
+                Ok(caps) => caps,
+                Err(e) => return crate::command::Decoded::plain(Err(e)),
+            };
+            let mut v: [Option<&str>; 3] = [None; 3];
+            for (rule, text) in caps {
+                match rule {
+                    crate::grammar::Rule::r_qird_2_0__p0 => {
+                        v[0] = Some(text);
+                    }
+                    crate::grammar::Rule::r_qird_2_0__p1 => {
+                        v[1] = Some(text);
+                    }
+                    crate::grammar::Rule::r_qird_2_0__p2 => {
+                        v[2] = Some(text);
+                    }
+                    _ => {}
+                }
+            }
+            let data = v[0]
+                .map(|s| crate::command::Announced {
+                    field: "read_actual_length",
+                    length: crate::wire::announced(s, crate::value::UNBOUNDED),
+                });
+            #[allow(clippy::redundant_closure_call)]
+            let value = (|| -> Result<WriteConnectIdLine0, crate::wire::DecodeError> {
+                Ok(WriteConnectIdLine0 {
+                    read_actual_length: {
+                        let s = crate::wire::req(v[0], "read_actual_length")?;
+                        crate::value::parse_int(s)
+                            .map_err(|e| crate::wire::DecodeError::value(
+                                "read_actual_length",
+                                e,
+                            ))?
+                    },
+                    remote_ip: {
+                        let s = crate::wire::req(v[1], "remoteIP")?;
+                        crate::value::parse_ipv4(crate::wire::unquote(s))
+                            .map_err(|e| crate::wire::DecodeError::value("remoteIP", e))?
+                    },
+                    remote_port: {
+                        let s = crate::wire::req(v[2], "remote_port")?;
+                        crate::value::parse_int(s)
+                            .map_err(|e| crate::wire::DecodeError::value(
+                                "remote_port",
+                                e,
+                            ))?
+                    },
+                })
+            })();
+            crate::command::Decoded {
+                value,
+                data,
+            }
+        }
         fn render(&self) -> alloc::string::String {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("+QIRD: ");
@@ -27923,6 +28752,7 @@ pub mod qird {
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct WriteConnectIdLine1 {}
     impl crate::command::Line for WriteConnectIdLine1 {
+        const PREFIXES: &'static [&'static str] = &["+QIRD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::grammar::captures(
                 crate::grammar::Rule::r_qird_2_1,
@@ -27948,6 +28778,7 @@ pub mod qird {
         L1(WriteConnectIdLine1),
     }
     impl crate::command::Line for WriteConnectIdLine {
+        const PREFIXES: &'static [&'static str] = &["+QIRD: ", "+QIRD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             type Try = fn(&str) -> Result<WriteConnectIdLine, crate::wire::DecodeError>;
             let tries: &[Try] = &[
@@ -27961,6 +28792,34 @@ pub mod qird {
                 },
             ];
             crate::generated::first_match(tries, line)
+        }
+        fn decode(line: &[u8]) -> crate::command::Decoded<Self> {
+            type Try = fn(&[u8]) -> crate::command::Decoded<WriteConnectIdLine>;
+            let tries: &[Try] = &[
+                |l| {
+                    <WriteConnectIdLine0 as crate::command::Line>::decode(l)
+                        .map(WriteConnectIdLine::L0)
+                },
+                |l| {
+                    <WriteConnectIdLine1 as crate::command::Line>::decode(l)
+                        .map(WriteConnectIdLine::L1)
+                },
+            ];
+            crate::generated::first_decoded(tries, line)
+        }
+        fn inline_remaining(partial: &[u8]) -> Option<usize> {
+            None.or_else(|| <WriteConnectIdLine0 as crate::command::Line>::inline_remaining(
+                    partial,
+                ))
+                .or_else(|| <WriteConnectIdLine1 as crate::command::Line>::inline_remaining(
+                    partial,
+                ))
+        }
+        fn render_bytes(&self) -> alloc::vec::Vec<u8> {
+            match self {
+                Self::L0(l) => crate::command::Line::render_bytes(l),
+                Self::L1(l) => crate::command::Line::render_bytes(l),
+            }
         }
         fn render(&self) -> alloc::string::String {
             match self {
@@ -28027,6 +28886,7 @@ pub mod qird {
             None
         }
     }
+    impl crate::command::Payloadless for WriteConnectId {}
     /// `AT+QIRD=<connectID>,0`
     ///
     /// Write form of `AT+QIRD`.
@@ -28060,6 +28920,7 @@ pub mod qird {
         pub unread_length: i64,
     }
     impl crate::command::Line for WriteConnectId0Line {
+        const PREFIXES: &'static [&'static str] = &["+QIRD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qird_3_0,
@@ -28187,6 +29048,7 @@ pub mod qird {
             None
         }
     }
+    impl crate::command::Payloadless for WriteConnectId0 {}
 }
 /// `AT+QIACCEPT`: Accepts or rejects remote incoming connection requests from TCP/UDP socket service.
 ///
@@ -28269,6 +29131,7 @@ pub mod qiaccept {
         pub incoming_socket_id: alloc::string::String,
     }
     impl crate::command::Line for TestLine {
+        const PREFIXES: &'static [&'static str] = &["+QIACCEPT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qiaccept_0_0,
@@ -28375,6 +29238,7 @@ pub mod qiaccept {
             None
         }
     }
+    impl crate::command::Payloadless for Test {}
     /// `AT+QIACCEPT=<listener_socketID>,<accept>[,<incoming_socketID>]`
     ///
     /// Write form of `AT+QIACCEPT`.
@@ -28412,6 +29276,7 @@ pub mod qiaccept {
         pub remote_port: i64,
     }
     impl crate::command::Line for WriteLine {
+        const PREFIXES: &'static [&'static str] = &["+QIACCEPT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qiaccept_1_0,
@@ -28570,6 +29435,7 @@ pub mod qiaccept {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT+QISWTMD`: Switches the data access mode.
 ///
@@ -28665,6 +29531,7 @@ pub mod qiswtmd {
         pub access_mode: alloc::string::String,
     }
     impl crate::command::Line for TestLine {
+        const PREFIXES: &'static [&'static str] = &["+QISWTMD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qiswtmd_0_0,
@@ -28756,6 +29623,7 @@ pub mod qiswtmd {
             None
         }
     }
+    impl crate::command::Payloadless for Test {}
     /// `AT+QISWTMD=<connectID>,<access_mode>`
     ///
     /// Write form of `AT+QISWTMD`.
@@ -28849,6 +29717,7 @@ pub mod qiswtmd {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT+QIGETERROR`: If ERROR is returned after executing TCP/IP commands, the detailed information about an error code can be queried via AT+QIGETERROR.
 ///
@@ -28911,6 +29780,7 @@ pub mod qigeterror {
             None
         }
     }
+    impl crate::command::Payloadless for Test {}
     /// `AT+QIGETERROR`
     ///
     /// Execute form of `AT+QIGETERROR`.
@@ -28930,6 +29800,7 @@ pub mod qigeterror {
         pub errcode_description: alloc::string::String,
     }
     impl crate::command::Line for ExecuteLine {
+        const PREFIXES: &'static [&'static str] = &["+QIGETERROR: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qigeterror_1_0,
@@ -29021,6 +29892,7 @@ pub mod qigeterror {
             None
         }
     }
+    impl crate::command::Payloadless for Execute {}
 }
 /// `ATO`: Enters transparent transmission mode.
 ///
@@ -29079,6 +29951,7 @@ pub mod ato {
             None
         }
     }
+    impl crate::command::Payloadless for Execute {}
 }
 /// `+++`: Exits transparent transmission mode.
 ///
@@ -29141,6 +30014,7 @@ pub mod escape {
             None
         }
     }
+    impl crate::command::Payloadless for Execute {}
 }
 /// `AT+QSTAST`: Queries STA mode state.
 ///
@@ -29217,6 +30091,7 @@ pub mod qstast {
         pub state: State,
     }
     impl crate::command::Line for ExecuteLine {
+        const PREFIXES: &'static [&'static str] = &["+QSTAST: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qstast_0_0,
@@ -29288,6 +30163,7 @@ pub mod qstast {
             None
         }
     }
+    impl crate::command::Payloadless for Execute {}
 }
 /// `AT+QSTADHCP`: Enables or disables DHCP service in STA mode.
 ///
@@ -29369,6 +30245,7 @@ pub mod qstadhcp {
         pub enable: Enable,
     }
     impl crate::command::Line for ReadLine {
+        const PREFIXES: &'static [&'static str] = &["+QSTADHCP: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qstadhcp_0_0,
@@ -29440,6 +30317,7 @@ pub mod qstadhcp {
             None
         }
     }
+    impl crate::command::Payloadless for Read {}
     /// `AT+QSTADHCP=<enable>`
     ///
     /// Write form of `AT+QSTADHCP`.
@@ -29513,6 +30391,7 @@ pub mod qstadhcp {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT+QSTASTATIC`: Configures static IP of STA mode.
 ///
@@ -29641,6 +30520,7 @@ pub mod qstastatic {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT+QSTASTOP`: Disables STA mode.
 ///
@@ -29701,6 +30581,7 @@ pub mod qstastop {
             None
         }
     }
+    impl crate::command::Payloadless for Execute {}
 }
 /// `AT+QSOFTAP`: Enables AP mode.
 ///
@@ -29803,6 +30684,7 @@ pub mod qsoftap {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT+QAPSTATE`: Queries AP mode state.
 ///
@@ -29879,6 +30761,7 @@ pub mod qapstate {
         pub state: State,
     }
     impl crate::command::Line for ExecuteLine {
+        const PREFIXES: &'static [&'static str] = &["+QAPSTATE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qapstate_0_0,
@@ -29950,6 +30833,7 @@ pub mod qapstate {
             None
         }
     }
+    impl crate::command::Payloadless for Execute {}
 }
 /// `AT+QAPSTATIC`: Configures static IP of AP mode.
 ///
@@ -30078,6 +30962,7 @@ pub mod qapstatic {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT+QSOFTAPSTOP`: Disables AP mode.
 ///
@@ -30138,6 +31023,7 @@ pub mod qsoftapstop {
             None
         }
     }
+    impl crate::command::Payloadless for Execute {}
 }
 /// `AT+QSTAAPINFO`: Connects an AP hotspot to enable STA mode.
 ///
@@ -30240,6 +31126,7 @@ pub mod qstaapinfo {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT+QSTAAPINFODEF`: Connects a hotspot to enable STA mode and saves the connected hotspot information.
 ///
@@ -30342,6 +31229,7 @@ pub mod qstaapinfodef {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT+QGETWIFISTATE`: Queries the connected hotspot when the module is in STA mode.
 ///
@@ -30383,6 +31271,7 @@ pub mod qgetwifistate {
         pub psk_type: alloc::string::String,
     }
     impl crate::command::Line for ExecuteLine {
+        const PREFIXES: &'static [&'static str] = &["+QGETWIFISTATE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qgetwifistate_0_0,
@@ -30500,6 +31389,7 @@ pub mod qgetwifistate {
             None
         }
     }
+    impl crate::command::Payloadless for Execute {}
 }
 /// `AT+QWSCAN`: Queries the scanned hotspot information.
 ///
@@ -30545,6 +31435,7 @@ pub mod qwscan {
         pub channel: i64,
     }
     impl crate::command::Line for ExecuteLine {
+        const PREFIXES: &'static [&'static str] = &["+QWSCAN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qwscan_0_0,
@@ -30671,6 +31562,7 @@ pub mod qwscan {
             None
         }
     }
+    impl crate::command::Payloadless for Execute {}
 }
 /// `AT+QIDNSCFG`: Configures DNS server address.
 ///
@@ -30699,6 +31591,7 @@ pub mod qidnscfg {
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct TestLine {}
     impl crate::command::Line for TestLine {
+        const PREFIXES: &'static [&'static str] = &["+QIDNSCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::grammar::captures(
                 crate::grammar::Rule::r_qidnscfg_0_0,
@@ -30757,6 +31650,7 @@ pub mod qidnscfg {
             None
         }
     }
+    impl crate::command::Payloadless for Test {}
     /// `AT+QIDNSCFG?`
     ///
     /// Read form of `AT+QIDNSCFG`.
@@ -30781,6 +31675,7 @@ pub mod qidnscfg {
         pub secdnsaddr: core::net::Ipv4Addr,
     }
     impl crate::command::Line for ReadLine {
+        const PREFIXES: &'static [&'static str] = &["+QIDNSCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::r_qidnscfg_1_0,
@@ -30868,6 +31763,7 @@ pub mod qidnscfg {
             None
         }
     }
+    impl crate::command::Payloadless for Read {}
     /// `AT+QIDNSCFG=<pridnsaddr>[,<secdnsaddr>]`
     ///
     /// Write form of `AT+QIDNSCFG`.
@@ -30964,6 +31860,7 @@ pub mod qidnscfg {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT+QWEBCFG`: Enables or disables configuring Wi-Fi via Web.
 ///
@@ -31097,6 +31994,7 @@ pub mod qwebcfg {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// `AT+QSTAAPINFORMV`: Clears the saved hotspot information.
 ///
@@ -31157,6 +32055,7 @@ pub mod qstaapinformv {
             None
         }
     }
+    impl crate::command::Payloadless for Execute {}
 }
 /// `AT+QAIRKISS`: Enables or disables configuring Wi-Fi via AIRKISS.
 ///
@@ -31290,6 +32189,7 @@ pub mod qairkiss {
             None
         }
     }
+    impl crate::command::Payloadless for Write {}
 }
 /// Any form of any command of the catalogue.
 #[derive(Debug, Clone, PartialEq, Eq)]

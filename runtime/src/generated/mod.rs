@@ -40,3 +40,65 @@ pub(crate) fn first_match<T>(
         at: None,
     }))
 }
+
+/// A reader of one template, from bytes.
+pub(crate) type DecodeFn<T> = fn(&[u8]) -> crate::command::Decoded<T>;
+
+/// The best reading of a line among several templates: the first that reads
+/// it; else the first whose shape the line has (its error names the field at
+/// fault, and its data block is still framed); else the last error.
+pub(crate) struct Best<T> {
+    found: Option<crate::command::Decoded<T>>,
+    shaped: Option<crate::command::Decoded<T>>,
+    last: Option<crate::command::Decoded<T>>,
+}
+
+impl<T> Best<T> {
+    /// Nothing offered yet.
+    pub(crate) fn new() -> Self {
+        Best {
+            found: None,
+            shaped: None,
+            last: None,
+        }
+    }
+
+    /// Offers one template's reading; true when it read the line.
+    pub(crate) fn offer(&mut self, d: crate::command::Decoded<T>) -> bool {
+        match &d.value {
+            Ok(_) => {
+                self.found = Some(d);
+                return true;
+            }
+            Err(crate::wire::DecodeError::NoMatch { .. }) => self.last = Some(d),
+            Err(_) => {
+                if self.shaped.is_none() {
+                    self.shaped = Some(d);
+                }
+            }
+        }
+        false
+    }
+
+    /// The best reading, `None` when nothing was offered.
+    pub(crate) fn take(self) -> Option<crate::command::Decoded<T>> {
+        self.found.or(self.shaped).or(self.last)
+    }
+}
+
+/// The first of `tries` that reads `line`, as [`Best`] picks it.
+pub(crate) fn first_decoded<T>(tries: &[DecodeFn<T>], line: &[u8]) -> crate::command::Decoded<T> {
+    let mut best = Best::new();
+    for t in tries {
+        if best.offer(t(line)) {
+            break;
+        }
+    }
+    best.take().unwrap_or(crate::command::Decoded {
+        value: Err(crate::wire::DecodeError::NoMatch {
+            expected: "one of the templates",
+            at: None,
+        }),
+        data: None,
+    })
+}

@@ -76,6 +76,7 @@ pub mod qstastat {
         pub event: Event,
     }
     impl crate::command::Line for Qstastat {
+        const PREFIXES: &'static [&'static str] = &["+QSTASTAT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::u_qstastat,
@@ -184,6 +185,7 @@ pub mod qapstat {
         pub event: Event,
     }
     impl crate::command::Line for Qapstat {
+        const PREFIXES: &'static [&'static str] = &["+QAPSTAT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::u_qapstat,
@@ -286,6 +288,7 @@ pub mod qotastat {
         pub event: Event,
     }
     impl crate::command::Line for Qotastat {
+        const PREFIXES: &'static [&'static str] = &["+QOTASTAT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::u_qotastat,
@@ -373,6 +376,7 @@ pub mod qblestat {
         pub event: Event,
     }
     impl crate::command::Line for Qblestat {
+        const PREFIXES: &'static [&'static str] = &["+QBLESTAT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::u_qblestat,
@@ -421,6 +425,7 @@ pub mod qblemtu {
         pub mtu_value: crate::value::Int<23, 512>,
     }
     impl crate::command::Line for Qblemtu {
+        const PREFIXES: &'static [&'static str] = &["+QBLEMTU: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::u_qblemtu,
@@ -480,6 +485,7 @@ pub mod qblerecv {
         pub data: alloc::vec::Vec<u8>,
     }
     impl crate::command::Line for Qblerecv {
+        const PREFIXES: &'static [&'static str] = &["+QBLERECV: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::u_qblerecv,
@@ -520,6 +526,67 @@ pub mod qblerecv {
                 },
                 data: alloc::vec::Vec::new(),
             })
+        }
+        fn decode(line: &[u8]) -> crate::command::Decoded<Self> {
+            let Ok(line) = core::str::from_utf8(line) else {
+                return crate::command::Decoded::plain(
+                    Err(crate::command::not_text(line)),
+                );
+            };
+            let caps = match crate::grammar::captures(
+                crate::grammar::Rule::u_qblerecv,
+                "+QBLERECV: <conn_idx>,<UUID>,<length>",
+                line,
+            ) {
+                Ok(caps) => caps,
+                Err(e) => return crate::command::Decoded::plain(Err(e)),
+            };
+            let mut v: [Option<&str>; 3] = [None; 3];
+            for (rule, text) in caps {
+                match rule {
+                    crate::grammar::Rule::u_qblerecv__p0 => {
+                        v[0] = Some(text);
+                    }
+                    crate::grammar::Rule::u_qblerecv__p1 => {
+                        v[1] = Some(text);
+                    }
+                    crate::grammar::Rule::u_qblerecv__p2 => {
+                        v[2] = Some(text);
+                    }
+                    _ => {}
+                }
+            }
+            let data = v[2]
+                .map(|s| crate::command::Announced {
+                    field: "length",
+                    length: crate::wire::announced(s, crate::value::UNBOUNDED),
+                });
+            #[allow(clippy::redundant_closure_call)]
+            let value = (|| -> Result<Qblerecv, crate::wire::DecodeError> {
+                Ok(Qblerecv {
+                    conn_idx: {
+                        let s = crate::wire::req(v[0], "conn_idx")?;
+                        crate::value::parse_int(s)
+                            .and_then(crate::value::Int::new)
+                            .map_err(|e| crate::wire::DecodeError::value("conn_idx", e))?
+                    },
+                    uuid: {
+                        let s = crate::wire::req(v[1], "UUID")?;
+                        crate::value::Uuid::new(crate::wire::unquote(s))
+                            .map_err(|e| crate::wire::DecodeError::value("UUID", e))?
+                    },
+                    length: {
+                        let s = crate::wire::req(v[2], "length")?;
+                        crate::value::parse_int(s)
+                            .map_err(|e| crate::wire::DecodeError::value("length", e))?
+                    },
+                    data: alloc::vec::Vec::new(),
+                })
+            })();
+            crate::command::Decoded {
+                value,
+                data,
+            }
         }
         fn render(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -604,6 +671,7 @@ pub mod qbleinfo {
         pub char: Char,
     }
     impl crate::command::Line for Qbleinfo {
+        const PREFIXES: &'static [&'static str] = &["+QBLEINFO: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::u_qbleinfo,
@@ -656,6 +724,7 @@ pub mod qbleconnparam {
         pub latency: i64,
     }
     impl crate::command::Line for Qbleconnparam {
+        const PREFIXES: &'static [&'static str] = &["+QBLECONNPARAM: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::u_qbleconnparam,
@@ -745,6 +814,7 @@ pub mod qiurc_closed {
         pub connect_id: crate::value::Int<0, 11>,
     }
     impl crate::command::Line for QiurcClosed {
+        const PREFIXES: &'static [&'static str] = &["+QIURC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::u_qiurc_closed,
@@ -794,6 +864,7 @@ pub mod qiurc_recv_buffer {
         pub connect_id: crate::value::Int<0, 11>,
     }
     impl crate::command::Line for QiurcRecvBuffer {
+        const PREFIXES: &'static [&'static str] = &["+QIURC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::u_qiurc_recv_buffer,
@@ -847,6 +918,7 @@ pub mod qiurc_recv_direct_push {
         pub data: alloc::vec::Vec<u8>,
     }
     impl crate::command::Line for QiurcRecvDirectPush {
+        const PREFIXES: &'static [&'static str] = &["+QIURC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::u_qiurc_recv_direct_push,
@@ -882,6 +954,65 @@ pub mod qiurc_recv_direct_push {
                 },
                 data: alloc::vec::Vec::new(),
             })
+        }
+        fn decode(line: &[u8]) -> crate::command::Decoded<Self> {
+            let Ok(line) = core::str::from_utf8(line) else {
+                return crate::command::Decoded::plain(
+                    Err(crate::command::not_text(line)),
+                );
+            };
+            let caps = match crate::grammar::captures(
+                crate::grammar::Rule::u_qiurc_recv_direct_push,
+                "+QIURC: \"recv\",<connectID>,<current_recvlength>",
+                line,
+            ) {
+                Ok(caps) => caps,
+                Err(e) => return crate::command::Decoded::plain(Err(e)),
+            };
+            let mut v: [Option<&str>; 2] = [None; 2];
+            for (rule, text) in caps {
+                match rule {
+                    crate::grammar::Rule::u_qiurc_recv_direct_push__p0 => {
+                        v[0] = Some(text);
+                    }
+                    crate::grammar::Rule::u_qiurc_recv_direct_push__p1 => {
+                        v[1] = Some(text);
+                    }
+                    _ => {}
+                }
+            }
+            let data = v[1]
+                .map(|s| crate::command::Announced {
+                    field: "current_recvlength",
+                    length: crate::wire::announced(s, crate::value::UNBOUNDED),
+                });
+            #[allow(clippy::redundant_closure_call)]
+            let value = (|| -> Result<QiurcRecvDirectPush, crate::wire::DecodeError> {
+                Ok(QiurcRecvDirectPush {
+                    connect_id: {
+                        let s = crate::wire::req(v[0], "connectID")?;
+                        crate::value::parse_int(s)
+                            .and_then(crate::value::Int::new)
+                            .map_err(|e| crate::wire::DecodeError::value(
+                                "connectID",
+                                e,
+                            ))?
+                    },
+                    current_recvlength: {
+                        let s = crate::wire::req(v[1], "current_recvlength")?;
+                        crate::value::parse_int(s)
+                            .map_err(|e| crate::wire::DecodeError::value(
+                                "current_recvlength",
+                                e,
+                            ))?
+                    },
+                    data: alloc::vec::Vec::new(),
+                })
+            })();
+            crate::command::Decoded {
+                value,
+                data,
+            }
         }
         fn render(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -928,6 +1059,7 @@ pub mod qiurc_recv_direct_push_udp_service {
         pub data: alloc::vec::Vec<u8>,
     }
     impl crate::command::Line for QiurcRecvDirectPushUdpService {
+        const PREFIXES: &'static [&'static str] = &["+QIURC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::u_qiurc_recv_direct_push_udp_service,
@@ -980,6 +1112,87 @@ pub mod qiurc_recv_direct_push_udp_service {
                 data: alloc::vec::Vec::new(),
             })
         }
+        fn decode(line: &[u8]) -> crate::command::Decoded<Self> {
+            let Ok(line) = core::str::from_utf8(line) else {
+                return crate::command::Decoded::plain(
+                    Err(crate::command::not_text(line)),
+                );
+            };
+            let caps = match crate::grammar::captures(
+                crate::grammar::Rule::u_qiurc_recv_direct_push_udp_service,
+                "+QIURC: \"recv\",<connectID>,<current_recvlength>,<remoteIP>,<remote_port>",
+                line,
+            ) {
+                Ok(caps) => caps,
+                Err(e) => return crate::command::Decoded::plain(Err(e)),
+            };
+            let mut v: [Option<&str>; 4] = [None; 4];
+            for (rule, text) in caps {
+                match rule {
+                    crate::grammar::Rule::u_qiurc_recv_direct_push_udp_service__p0 => {
+                        v[0] = Some(text);
+                    }
+                    crate::grammar::Rule::u_qiurc_recv_direct_push_udp_service__p1 => {
+                        v[1] = Some(text);
+                    }
+                    crate::grammar::Rule::u_qiurc_recv_direct_push_udp_service__p2 => {
+                        v[2] = Some(text);
+                    }
+                    crate::grammar::Rule::u_qiurc_recv_direct_push_udp_service__p3 => {
+                        v[3] = Some(text);
+                    }
+                    _ => {}
+                }
+            }
+            let data = v[1]
+                .map(|s| crate::command::Announced {
+                    field: "current_recvlength",
+                    length: crate::wire::announced(s, crate::value::UNBOUNDED),
+                });
+            #[allow(clippy::redundant_closure_call)]
+            let value = (|| -> Result<
+                QiurcRecvDirectPushUdpService,
+                crate::wire::DecodeError,
+            > {
+                Ok(QiurcRecvDirectPushUdpService {
+                    connect_id: {
+                        let s = crate::wire::req(v[0], "connectID")?;
+                        crate::value::parse_int(s)
+                            .and_then(crate::value::Int::new)
+                            .map_err(|e| crate::wire::DecodeError::value(
+                                "connectID",
+                                e,
+                            ))?
+                    },
+                    current_recvlength: {
+                        let s = crate::wire::req(v[1], "current_recvlength")?;
+                        crate::value::parse_int(s)
+                            .map_err(|e| crate::wire::DecodeError::value(
+                                "current_recvlength",
+                                e,
+                            ))?
+                    },
+                    remote_ip: {
+                        let s = crate::wire::req(v[2], "remoteIP")?;
+                        crate::value::parse_ipv4(crate::wire::unquote(s))
+                            .map_err(|e| crate::wire::DecodeError::value("remoteIP", e))?
+                    },
+                    remote_port: {
+                        let s = crate::wire::req(v[3], "remote_port")?;
+                        crate::value::parse_int(s)
+                            .map_err(|e| crate::wire::DecodeError::value(
+                                "remote_port",
+                                e,
+                            ))?
+                    },
+                    data: alloc::vec::Vec::new(),
+                })
+            })();
+            crate::command::Decoded {
+                value,
+                data,
+            }
+        }
         fn render(&self) -> alloc::string::String {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("+QIURC: ");
@@ -1018,6 +1231,7 @@ pub mod qiurc_incoming_full {
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct QiurcIncomingFull {}
     impl crate::command::Line for QiurcIncomingFull {
+        const PREFIXES: &'static [&'static str] = &["+QIURC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::grammar::captures(
                 crate::grammar::Rule::u_qiurc_incoming_full,
@@ -1057,6 +1271,7 @@ pub mod qiurc_incoming {
         pub remote_port: i64,
     }
     impl crate::command::Line for QiurcIncoming {
+        const PREFIXES: &'static [&'static str] = &["+QIURC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::u_qiurc_incoming,
@@ -1152,6 +1367,7 @@ pub mod qiopen {
         pub err: crate::generated::results::TcpipCode,
     }
     impl crate::command::Line for Qiopen {
+        const PREFIXES: &'static [&'static str] = &["+QIOPEN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::u_qiopen,
@@ -1216,6 +1432,7 @@ pub mod qsslurc_recv_buffer {
         pub connect_id: crate::value::Int<0, 11>,
     }
     impl crate::command::Line for QsslurcRecvBuffer {
+        const PREFIXES: &'static [&'static str] = &["+QSSLURC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::u_qsslurc_recv_buffer,
@@ -1271,6 +1488,7 @@ pub mod qsslurc_recv_direct_push {
         pub data: alloc::vec::Vec<u8>,
     }
     impl crate::command::Line for QsslurcRecvDirectPush {
+        const PREFIXES: &'static [&'static str] = &["+QSSLURC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::u_qsslurc_recv_direct_push,
@@ -1307,6 +1525,65 @@ pub mod qsslurc_recv_direct_push {
                 data: alloc::vec::Vec::new(),
             })
         }
+        fn decode(line: &[u8]) -> crate::command::Decoded<Self> {
+            let Ok(line) = core::str::from_utf8(line) else {
+                return crate::command::Decoded::plain(
+                    Err(crate::command::not_text(line)),
+                );
+            };
+            let caps = match crate::grammar::captures(
+                crate::grammar::Rule::u_qsslurc_recv_direct_push,
+                "+QSSLURC: \"recv\",<connectID>,<current_recvlength>",
+                line,
+            ) {
+                Ok(caps) => caps,
+                Err(e) => return crate::command::Decoded::plain(Err(e)),
+            };
+            let mut v: [Option<&str>; 2] = [None; 2];
+            for (rule, text) in caps {
+                match rule {
+                    crate::grammar::Rule::u_qsslurc_recv_direct_push__p0 => {
+                        v[0] = Some(text);
+                    }
+                    crate::grammar::Rule::u_qsslurc_recv_direct_push__p1 => {
+                        v[1] = Some(text);
+                    }
+                    _ => {}
+                }
+            }
+            let data = v[1]
+                .map(|s| crate::command::Announced {
+                    field: "current_recvlength",
+                    length: crate::wire::announced(s, crate::value::UNBOUNDED),
+                });
+            #[allow(clippy::redundant_closure_call)]
+            let value = (|| -> Result<QsslurcRecvDirectPush, crate::wire::DecodeError> {
+                Ok(QsslurcRecvDirectPush {
+                    connect_id: {
+                        let s = crate::wire::req(v[0], "connectID")?;
+                        crate::value::parse_int(s)
+                            .and_then(crate::value::Int::new)
+                            .map_err(|e| crate::wire::DecodeError::value(
+                                "connectID",
+                                e,
+                            ))?
+                    },
+                    current_recvlength: {
+                        let s = crate::wire::req(v[1], "current_recvlength")?;
+                        crate::value::parse_int(s)
+                            .map_err(|e| crate::wire::DecodeError::value(
+                                "current_recvlength",
+                                e,
+                            ))?
+                    },
+                    data: alloc::vec::Vec::new(),
+                })
+            })();
+            crate::command::Decoded {
+                value,
+                data,
+            }
+        }
         fn render(&self) -> alloc::string::String {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("+QSSLURC: ");
@@ -1340,6 +1617,7 @@ pub mod qsslurc_closed {
         pub connect_id: crate::value::Int<0, 11>,
     }
     impl crate::command::Line for QsslurcClosed {
+        const PREFIXES: &'static [&'static str] = &["+QSSLURC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::u_qsslurc_closed,
@@ -1393,6 +1671,7 @@ pub mod qsslopen {
         pub err: crate::generated::results::TcpipCode,
     }
     impl crate::command::Line for Qsslopen {
+        const PREFIXES: &'static [&'static str] = &["+QSSLOPEN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::u_qsslopen,
@@ -1580,6 +1859,7 @@ pub mod qmtstat {
         pub err_code: ErrCode,
     }
     impl crate::command::Line for Qmtstat {
+        const PREFIXES: &'static [&'static str] = &["+QMTSTAT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::u_qmtstat,
@@ -1659,6 +1939,7 @@ pub mod qmtrecv_message {
         pub payload: alloc::string::String,
     }
     impl crate::command::Line for QmtrecvMessage {
+        const PREFIXES: &'static [&'static str] = &["+QMTRECV: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::u_qmtrecv_message,
@@ -1770,6 +2051,7 @@ pub mod qmtrecv_stored {
         pub recv_id: crate::value::Int<0, 4>,
     }
     impl crate::command::Line for QmtrecvStored {
+        const PREFIXES: &'static [&'static str] = &["+QMTRECV: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::u_qmtrecv_stored,
@@ -1836,6 +2118,7 @@ pub mod qhttpurc_recv {
         pub data: alloc::vec::Vec<u8>,
     }
     impl crate::command::Line for QhttpurcRecv {
+        const PREFIXES: &'static [&'static str] = &["+QHTTPURC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::u_qhttpurc_recv,
@@ -1856,6 +2139,47 @@ pub mod qhttpurc_recv {
                 },
                 data: alloc::vec::Vec::new(),
             })
+        }
+        fn decode(line: &[u8]) -> crate::command::Decoded<Self> {
+            let Ok(line) = core::str::from_utf8(line) else {
+                return crate::command::Decoded::plain(
+                    Err(crate::command::not_text(line)),
+                );
+            };
+            let caps = match crate::grammar::captures(
+                crate::grammar::Rule::u_qhttpurc_recv,
+                "+QHTTPURC: \"recv\",<length>",
+                line,
+            ) {
+                Ok(caps) => caps,
+                Err(e) => return crate::command::Decoded::plain(Err(e)),
+            };
+            let mut v: [Option<&str>; 1] = [None; 1];
+            for (rule, text) in caps {
+                if rule == crate::grammar::Rule::u_qhttpurc_recv__p0 {
+                    v[0] = Some(text);
+                }
+            }
+            let data = v[0]
+                .map(|s| crate::command::Announced {
+                    field: "length",
+                    length: crate::wire::announced(s, crate::value::UNBOUNDED),
+                });
+            #[allow(clippy::redundant_closure_call)]
+            let value = (|| -> Result<QhttpurcRecv, crate::wire::DecodeError> {
+                Ok(QhttpurcRecv {
+                    length: {
+                        let s = crate::wire::req(v[0], "length")?;
+                        crate::value::parse_int(s)
+                            .map_err(|e| crate::wire::DecodeError::value("length", e))?
+                    },
+                    data: alloc::vec::Vec::new(),
+                })
+            })();
+            crate::command::Decoded {
+                value,
+                data,
+            }
         }
         fn render(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -1880,6 +2204,7 @@ pub mod qhttpurc_closed {
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct QhttpurcClosed {}
     impl crate::command::Line for QhttpurcClosed {
+        const PREFIXES: &'static [&'static str] = &["+QHTTPURC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::grammar::captures(
                 crate::grammar::Rule::u_qhttpurc_closed,
@@ -1927,6 +2252,7 @@ pub mod qhttpget {
         pub content_length: Option<i64>,
     }
     impl crate::command::Line for Qhttpget {
+        const PREFIXES: &'static [&'static str] = &["+QHTTPGET: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::u_qhttpget,
@@ -2037,6 +2363,7 @@ pub mod qhttppost {
         pub content_length: Option<i64>,
     }
     impl crate::command::Line for Qhttppost {
+        const PREFIXES: &'static [&'static str] = &["+QHTTPPOST: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::u_qhttppost,
@@ -2147,6 +2474,7 @@ pub mod qhttpput {
         pub content_length: Option<i64>,
     }
     impl crate::command::Line for Qhttpput {
+        const PREFIXES: &'static [&'static str] = &["+QHTTPPUT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::u_qhttpput,
@@ -2345,6 +2673,7 @@ pub mod qmtopen {
         pub result: ResultValue,
     }
     impl crate::command::Line for Qmtopen {
+        const PREFIXES: &'static [&'static str] = &["+QMTOPEN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::u_qmtopen,
@@ -2464,6 +2793,7 @@ pub mod qmtclose {
         pub result: ResultValue,
     }
     impl crate::command::Line for Qmtclose {
+        const PREFIXES: &'static [&'static str] = &["+QMTCLOSE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::u_qmtclose,
@@ -2673,6 +3003,7 @@ pub mod qmtconn {
         pub retcode: Option<Retcode>,
     }
     impl crate::command::Line for Qmtconn {
+        const PREFIXES: &'static [&'static str] = &["+QMTCONN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::u_qmtconn,
@@ -2805,6 +3136,7 @@ pub mod qmtdisc {
         pub result: ResultValue,
     }
     impl crate::command::Line for Qmtdisc {
+        const PREFIXES: &'static [&'static str] = &["+QMTDISC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::u_qmtdisc,
@@ -2940,6 +3272,7 @@ pub mod qmtsub {
         pub value: Option<i64>,
     }
     impl crate::command::Line for Qmtsub {
+        const PREFIXES: &'static [&'static str] = &["+QMTSUB: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::u_qmtsub,
@@ -3106,6 +3439,7 @@ pub mod qmtuns {
         pub value: Option<i64>,
     }
     impl crate::command::Line for Qmtuns {
+        const PREFIXES: &'static [&'static str] = &["+QMTUNS: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::u_qmtuns,
@@ -3268,6 +3602,7 @@ pub mod qmtpub {
         pub value: Option<i64>,
     }
     impl crate::command::Line for Qmtpub {
+        const PREFIXES: &'static [&'static str] = &["+QMTPUB: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::u_qmtpub,
@@ -3366,6 +3701,7 @@ pub mod qiurc_dnsgip_result {
         pub dns_ttl: i64,
     }
     impl crate::command::Line for QiurcDnsgipResult {
+        const PREFIXES: &'static [&'static str] = &["+QIURC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::u_qiurc_dnsgip_result,
@@ -3446,6 +3782,7 @@ pub mod qiurc_dnsgip_address {
         pub host_i_paddr: core::net::Ipv4Addr,
     }
     impl crate::command::Line for QiurcDnsgipAddress {
+        const PREFIXES: &'static [&'static str] = &["+QIURC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::u_qiurc_dnsgip_address,
@@ -3558,6 +3895,7 @@ pub mod qping_reply {
         pub ttl: i64,
     }
     impl crate::command::Line for QpingReply {
+        const PREFIXES: &'static [&'static str] = &["+QPING: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::u_qping_reply,
@@ -3744,6 +4082,7 @@ pub mod qping_final {
         pub avg: i64,
     }
     impl crate::command::Line for QpingFinal {
+        const PREFIXES: &'static [&'static str] = &["+QPING: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::u_qping_final,
@@ -3885,6 +4224,7 @@ pub mod qntp {
         pub time: alloc::string::String,
     }
     impl crate::command::Line for Qntp {
+        const PREFIXES: &'static [&'static str] = &["+QNTP: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::u_qntp,
@@ -3950,6 +4290,7 @@ pub mod qhttpread {
         pub err: crate::generated::results::HttpCode,
     }
     impl crate::command::Line for Qhttpread {
+        const PREFIXES: &'static [&'static str] = &["+QHTTPREAD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::u_qhttpread,
@@ -4830,6 +5171,674 @@ impl Urc {
             }
         }
         result
+    }
+    /// Reads a line's bytes as a URC: `None` when no URC starts this
+    /// way, else the first variant that reads it, or the variant whose
+    /// shape it has (with the data block it announces, framed by its
+    /// length even though another field is wrong), or the last error.
+    pub fn decode(line: &[u8]) -> Option<crate::command::Decoded<Self>> {
+        let mut best = crate::generated::Best::new();
+        if line.starts_with("+QSTASTAT: ".as_bytes())
+            && best
+                .offer(
+                    <Qstastat as crate::command::Line>::decode(line).map(Self::Qstastat),
+                )
+        {
+            return best.take();
+        }
+        if line.starts_with("+QAPSTAT: ".as_bytes())
+            && best
+                .offer(
+                    <Qapstat as crate::command::Line>::decode(line).map(Self::Qapstat),
+                )
+        {
+            return best.take();
+        }
+        if line.starts_with("+QOTASTAT: ".as_bytes())
+            && best
+                .offer(
+                    <Qotastat as crate::command::Line>::decode(line).map(Self::Qotastat),
+                )
+        {
+            return best.take();
+        }
+        if line.starts_with("+QBLESTAT: ".as_bytes())
+            && best
+                .offer(
+                    <Qblestat as crate::command::Line>::decode(line).map(Self::Qblestat),
+                )
+        {
+            return best.take();
+        }
+        if line.starts_with("+QBLEMTU: ".as_bytes())
+            && best
+                .offer(
+                    <Qblemtu as crate::command::Line>::decode(line).map(Self::Qblemtu),
+                )
+        {
+            return best.take();
+        }
+        if line.starts_with("+QBLERECV: ".as_bytes())
+            && best
+                .offer(
+                    <Qblerecv as crate::command::Line>::decode(line).map(Self::Qblerecv),
+                )
+        {
+            return best.take();
+        }
+        if line.starts_with("+QBLEINFO: ".as_bytes())
+            && best
+                .offer(
+                    <Qbleinfo as crate::command::Line>::decode(line).map(Self::Qbleinfo),
+                )
+        {
+            return best.take();
+        }
+        if line.starts_with("+QBLECONNPARAM: ".as_bytes())
+            && best
+                .offer(
+                    <Qbleconnparam as crate::command::Line>::decode(line)
+                        .map(Self::Qbleconnparam),
+                )
+        {
+            return best.take();
+        }
+        if line.starts_with("+QIURC: ".as_bytes())
+            && best
+                .offer(
+                    <QiurcClosed as crate::command::Line>::decode(line)
+                        .map(Self::QiurcClosed),
+                )
+        {
+            return best.take();
+        }
+        if line.starts_with("+QIURC: ".as_bytes())
+            && best
+                .offer(
+                    <QiurcRecvBuffer as crate::command::Line>::decode(line)
+                        .map(Self::QiurcRecvBuffer),
+                )
+        {
+            return best.take();
+        }
+        if line.starts_with("+QIURC: ".as_bytes())
+            && best
+                .offer(
+                    <QiurcRecvDirectPush as crate::command::Line>::decode(line)
+                        .map(Self::QiurcRecvDirectPush),
+                )
+        {
+            return best.take();
+        }
+        if line.starts_with("+QIURC: ".as_bytes())
+            && best
+                .offer(
+                    <QiurcRecvDirectPushUdpService as crate::command::Line>::decode(line)
+                        .map(Self::QiurcRecvDirectPushUdpService),
+                )
+        {
+            return best.take();
+        }
+        if line.starts_with("+QIURC: ".as_bytes())
+            && best
+                .offer(
+                    <QiurcIncomingFull as crate::command::Line>::decode(line)
+                        .map(Self::QiurcIncomingFull),
+                )
+        {
+            return best.take();
+        }
+        if line.starts_with("+QIURC: ".as_bytes())
+            && best
+                .offer(
+                    <QiurcIncoming as crate::command::Line>::decode(line)
+                        .map(Self::QiurcIncoming),
+                )
+        {
+            return best.take();
+        }
+        if line.starts_with("+QIOPEN: ".as_bytes())
+            && best
+                .offer(<Qiopen as crate::command::Line>::decode(line).map(Self::Qiopen))
+        {
+            return best.take();
+        }
+        if line.starts_with("+QSSLURC: ".as_bytes())
+            && best
+                .offer(
+                    <QsslurcRecvBuffer as crate::command::Line>::decode(line)
+                        .map(Self::QsslurcRecvBuffer),
+                )
+        {
+            return best.take();
+        }
+        if line.starts_with("+QSSLURC: ".as_bytes())
+            && best
+                .offer(
+                    <QsslurcRecvDirectPush as crate::command::Line>::decode(line)
+                        .map(Self::QsslurcRecvDirectPush),
+                )
+        {
+            return best.take();
+        }
+        if line.starts_with("+QSSLURC: ".as_bytes())
+            && best
+                .offer(
+                    <QsslurcClosed as crate::command::Line>::decode(line)
+                        .map(Self::QsslurcClosed),
+                )
+        {
+            return best.take();
+        }
+        if line.starts_with("+QSSLOPEN: ".as_bytes())
+            && best
+                .offer(
+                    <Qsslopen as crate::command::Line>::decode(line).map(Self::Qsslopen),
+                )
+        {
+            return best.take();
+        }
+        if line.starts_with("+QMTSTAT: ".as_bytes())
+            && best
+                .offer(
+                    <Qmtstat as crate::command::Line>::decode(line).map(Self::Qmtstat),
+                )
+        {
+            return best.take();
+        }
+        if line.starts_with("+QMTRECV: ".as_bytes())
+            && best
+                .offer(
+                    <QmtrecvMessage as crate::command::Line>::decode(line)
+                        .map(Self::QmtrecvMessage),
+                )
+        {
+            return best.take();
+        }
+        if line.starts_with("+QMTRECV: ".as_bytes())
+            && best
+                .offer(
+                    <QmtrecvStored as crate::command::Line>::decode(line)
+                        .map(Self::QmtrecvStored),
+                )
+        {
+            return best.take();
+        }
+        if line.starts_with("+QHTTPURC: ".as_bytes())
+            && best
+                .offer(
+                    <QhttpurcRecv as crate::command::Line>::decode(line)
+                        .map(Self::QhttpurcRecv),
+                )
+        {
+            return best.take();
+        }
+        if line.starts_with("+QHTTPURC: ".as_bytes())
+            && best
+                .offer(
+                    <QhttpurcClosed as crate::command::Line>::decode(line)
+                        .map(Self::QhttpurcClosed),
+                )
+        {
+            return best.take();
+        }
+        if line.starts_with("+QHTTPGET: ".as_bytes())
+            && best
+                .offer(
+                    <Qhttpget as crate::command::Line>::decode(line).map(Self::Qhttpget),
+                )
+        {
+            return best.take();
+        }
+        if line.starts_with("+QHTTPPOST: ".as_bytes())
+            && best
+                .offer(
+                    <Qhttppost as crate::command::Line>::decode(line)
+                        .map(Self::Qhttppost),
+                )
+        {
+            return best.take();
+        }
+        if line.starts_with("+QHTTPPUT: ".as_bytes())
+            && best
+                .offer(
+                    <Qhttpput as crate::command::Line>::decode(line).map(Self::Qhttpput),
+                )
+        {
+            return best.take();
+        }
+        if line.starts_with("+QMTOPEN: ".as_bytes())
+            && best
+                .offer(
+                    <Qmtopen as crate::command::Line>::decode(line).map(Self::Qmtopen),
+                )
+        {
+            return best.take();
+        }
+        if line.starts_with("+QMTCLOSE: ".as_bytes())
+            && best
+                .offer(
+                    <Qmtclose as crate::command::Line>::decode(line).map(Self::Qmtclose),
+                )
+        {
+            return best.take();
+        }
+        if line.starts_with("+QMTCONN: ".as_bytes())
+            && best
+                .offer(
+                    <Qmtconn as crate::command::Line>::decode(line).map(Self::Qmtconn),
+                )
+        {
+            return best.take();
+        }
+        if line.starts_with("+QMTDISC: ".as_bytes())
+            && best
+                .offer(
+                    <Qmtdisc as crate::command::Line>::decode(line).map(Self::Qmtdisc),
+                )
+        {
+            return best.take();
+        }
+        if line.starts_with("+QMTSUB: ".as_bytes())
+            && best
+                .offer(<Qmtsub as crate::command::Line>::decode(line).map(Self::Qmtsub))
+        {
+            return best.take();
+        }
+        if line.starts_with("+QMTUNS: ".as_bytes())
+            && best
+                .offer(<Qmtuns as crate::command::Line>::decode(line).map(Self::Qmtuns))
+        {
+            return best.take();
+        }
+        if line.starts_with("+QMTPUB: ".as_bytes())
+            && best
+                .offer(<Qmtpub as crate::command::Line>::decode(line).map(Self::Qmtpub))
+        {
+            return best.take();
+        }
+        if line.starts_with("+QIURC: ".as_bytes())
+            && best
+                .offer(
+                    <QiurcDnsgipResult as crate::command::Line>::decode(line)
+                        .map(Self::QiurcDnsgipResult),
+                )
+        {
+            return best.take();
+        }
+        if line.starts_with("+QIURC: ".as_bytes())
+            && best
+                .offer(
+                    <QiurcDnsgipAddress as crate::command::Line>::decode(line)
+                        .map(Self::QiurcDnsgipAddress),
+                )
+        {
+            return best.take();
+        }
+        if line.starts_with("+QPING: ".as_bytes())
+            && best
+                .offer(
+                    <QpingReply as crate::command::Line>::decode(line)
+                        .map(Self::QpingReply),
+                )
+        {
+            return best.take();
+        }
+        if line.starts_with("+QPING: ".as_bytes())
+            && best
+                .offer(
+                    <QpingFinal as crate::command::Line>::decode(line)
+                        .map(Self::QpingFinal),
+                )
+        {
+            return best.take();
+        }
+        if line.starts_with("+QNTP: ".as_bytes())
+            && best.offer(<Qntp as crate::command::Line>::decode(line).map(Self::Qntp))
+        {
+            return best.take();
+        }
+        if line.starts_with("+QHTTPREAD: ".as_bytes())
+            && best
+                .offer(
+                    <Qhttpread as crate::command::Line>::decode(line)
+                        .map(Self::Qhttpread),
+                )
+        {
+            return best.take();
+        }
+        best.take()
+    }
+    /// For a line not yet ended that has met a CR or LF: how many more
+    /// bytes belong to it whatever they are (a payload framed by a
+    /// length field of the same line).
+    pub fn inline_remaining(partial: &[u8]) -> Option<usize> {
+        if partial.starts_with("+QSTASTAT: ".as_bytes()) {
+            if let Some(n) = <Qstastat as crate::command::Line>::inline_remaining(
+                partial,
+            ) {
+                return Some(n);
+            }
+        }
+        if partial.starts_with("+QAPSTAT: ".as_bytes()) {
+            if let Some(n) = <Qapstat as crate::command::Line>::inline_remaining(
+                partial,
+            ) {
+                return Some(n);
+            }
+        }
+        if partial.starts_with("+QOTASTAT: ".as_bytes()) {
+            if let Some(n) = <Qotastat as crate::command::Line>::inline_remaining(
+                partial,
+            ) {
+                return Some(n);
+            }
+        }
+        if partial.starts_with("+QBLESTAT: ".as_bytes()) {
+            if let Some(n) = <Qblestat as crate::command::Line>::inline_remaining(
+                partial,
+            ) {
+                return Some(n);
+            }
+        }
+        if partial.starts_with("+QBLEMTU: ".as_bytes()) {
+            if let Some(n) = <Qblemtu as crate::command::Line>::inline_remaining(
+                partial,
+            ) {
+                return Some(n);
+            }
+        }
+        if partial.starts_with("+QBLERECV: ".as_bytes()) {
+            if let Some(n) = <Qblerecv as crate::command::Line>::inline_remaining(
+                partial,
+            ) {
+                return Some(n);
+            }
+        }
+        if partial.starts_with("+QBLEINFO: ".as_bytes()) {
+            if let Some(n) = <Qbleinfo as crate::command::Line>::inline_remaining(
+                partial,
+            ) {
+                return Some(n);
+            }
+        }
+        if partial.starts_with("+QBLECONNPARAM: ".as_bytes()) {
+            if let Some(n) = <Qbleconnparam as crate::command::Line>::inline_remaining(
+                partial,
+            ) {
+                return Some(n);
+            }
+        }
+        if partial.starts_with("+QIURC: ".as_bytes()) {
+            if let Some(n) = <QiurcClosed as crate::command::Line>::inline_remaining(
+                partial,
+            ) {
+                return Some(n);
+            }
+        }
+        if partial.starts_with("+QIURC: ".as_bytes()) {
+            if let Some(n) = <QiurcRecvBuffer as crate::command::Line>::inline_remaining(
+                partial,
+            ) {
+                return Some(n);
+            }
+        }
+        if partial.starts_with("+QIURC: ".as_bytes()) {
+            if let Some(n) = <QiurcRecvDirectPush as crate::command::Line>::inline_remaining(
+                partial,
+            ) {
+                return Some(n);
+            }
+        }
+        if partial.starts_with("+QIURC: ".as_bytes()) {
+            if let Some(n) = <QiurcRecvDirectPushUdpService as crate::command::Line>::inline_remaining(
+                partial,
+            ) {
+                return Some(n);
+            }
+        }
+        if partial.starts_with("+QIURC: ".as_bytes()) {
+            if let Some(n) = <QiurcIncomingFull as crate::command::Line>::inline_remaining(
+                partial,
+            ) {
+                return Some(n);
+            }
+        }
+        if partial.starts_with("+QIURC: ".as_bytes()) {
+            if let Some(n) = <QiurcIncoming as crate::command::Line>::inline_remaining(
+                partial,
+            ) {
+                return Some(n);
+            }
+        }
+        if partial.starts_with("+QIOPEN: ".as_bytes()) {
+            if let Some(n) = <Qiopen as crate::command::Line>::inline_remaining(
+                partial,
+            ) {
+                return Some(n);
+            }
+        }
+        if partial.starts_with("+QSSLURC: ".as_bytes()) {
+            if let Some(n) = <QsslurcRecvBuffer as crate::command::Line>::inline_remaining(
+                partial,
+            ) {
+                return Some(n);
+            }
+        }
+        if partial.starts_with("+QSSLURC: ".as_bytes()) {
+            if let Some(n) = <QsslurcRecvDirectPush as crate::command::Line>::inline_remaining(
+                partial,
+            ) {
+                return Some(n);
+            }
+        }
+        if partial.starts_with("+QSSLURC: ".as_bytes()) {
+            if let Some(n) = <QsslurcClosed as crate::command::Line>::inline_remaining(
+                partial,
+            ) {
+                return Some(n);
+            }
+        }
+        if partial.starts_with("+QSSLOPEN: ".as_bytes()) {
+            if let Some(n) = <Qsslopen as crate::command::Line>::inline_remaining(
+                partial,
+            ) {
+                return Some(n);
+            }
+        }
+        if partial.starts_with("+QMTSTAT: ".as_bytes()) {
+            if let Some(n) = <Qmtstat as crate::command::Line>::inline_remaining(
+                partial,
+            ) {
+                return Some(n);
+            }
+        }
+        if partial.starts_with("+QMTRECV: ".as_bytes()) {
+            if let Some(n) = <QmtrecvMessage as crate::command::Line>::inline_remaining(
+                partial,
+            ) {
+                return Some(n);
+            }
+        }
+        if partial.starts_with("+QMTRECV: ".as_bytes()) {
+            if let Some(n) = <QmtrecvStored as crate::command::Line>::inline_remaining(
+                partial,
+            ) {
+                return Some(n);
+            }
+        }
+        if partial.starts_with("+QHTTPURC: ".as_bytes()) {
+            if let Some(n) = <QhttpurcRecv as crate::command::Line>::inline_remaining(
+                partial,
+            ) {
+                return Some(n);
+            }
+        }
+        if partial.starts_with("+QHTTPURC: ".as_bytes()) {
+            if let Some(n) = <QhttpurcClosed as crate::command::Line>::inline_remaining(
+                partial,
+            ) {
+                return Some(n);
+            }
+        }
+        if partial.starts_with("+QHTTPGET: ".as_bytes()) {
+            if let Some(n) = <Qhttpget as crate::command::Line>::inline_remaining(
+                partial,
+            ) {
+                return Some(n);
+            }
+        }
+        if partial.starts_with("+QHTTPPOST: ".as_bytes()) {
+            if let Some(n) = <Qhttppost as crate::command::Line>::inline_remaining(
+                partial,
+            ) {
+                return Some(n);
+            }
+        }
+        if partial.starts_with("+QHTTPPUT: ".as_bytes()) {
+            if let Some(n) = <Qhttpput as crate::command::Line>::inline_remaining(
+                partial,
+            ) {
+                return Some(n);
+            }
+        }
+        if partial.starts_with("+QMTOPEN: ".as_bytes()) {
+            if let Some(n) = <Qmtopen as crate::command::Line>::inline_remaining(
+                partial,
+            ) {
+                return Some(n);
+            }
+        }
+        if partial.starts_with("+QMTCLOSE: ".as_bytes()) {
+            if let Some(n) = <Qmtclose as crate::command::Line>::inline_remaining(
+                partial,
+            ) {
+                return Some(n);
+            }
+        }
+        if partial.starts_with("+QMTCONN: ".as_bytes()) {
+            if let Some(n) = <Qmtconn as crate::command::Line>::inline_remaining(
+                partial,
+            ) {
+                return Some(n);
+            }
+        }
+        if partial.starts_with("+QMTDISC: ".as_bytes()) {
+            if let Some(n) = <Qmtdisc as crate::command::Line>::inline_remaining(
+                partial,
+            ) {
+                return Some(n);
+            }
+        }
+        if partial.starts_with("+QMTSUB: ".as_bytes()) {
+            if let Some(n) = <Qmtsub as crate::command::Line>::inline_remaining(
+                partial,
+            ) {
+                return Some(n);
+            }
+        }
+        if partial.starts_with("+QMTUNS: ".as_bytes()) {
+            if let Some(n) = <Qmtuns as crate::command::Line>::inline_remaining(
+                partial,
+            ) {
+                return Some(n);
+            }
+        }
+        if partial.starts_with("+QMTPUB: ".as_bytes()) {
+            if let Some(n) = <Qmtpub as crate::command::Line>::inline_remaining(
+                partial,
+            ) {
+                return Some(n);
+            }
+        }
+        if partial.starts_with("+QIURC: ".as_bytes()) {
+            if let Some(n) = <QiurcDnsgipResult as crate::command::Line>::inline_remaining(
+                partial,
+            ) {
+                return Some(n);
+            }
+        }
+        if partial.starts_with("+QIURC: ".as_bytes()) {
+            if let Some(n) = <QiurcDnsgipAddress as crate::command::Line>::inline_remaining(
+                partial,
+            ) {
+                return Some(n);
+            }
+        }
+        if partial.starts_with("+QPING: ".as_bytes()) {
+            if let Some(n) = <QpingReply as crate::command::Line>::inline_remaining(
+                partial,
+            ) {
+                return Some(n);
+            }
+        }
+        if partial.starts_with("+QPING: ".as_bytes()) {
+            if let Some(n) = <QpingFinal as crate::command::Line>::inline_remaining(
+                partial,
+            ) {
+                return Some(n);
+            }
+        }
+        if partial.starts_with("+QNTP: ".as_bytes()) {
+            if let Some(n) = <Qntp as crate::command::Line>::inline_remaining(partial) {
+                return Some(n);
+            }
+        }
+        if partial.starts_with("+QHTTPREAD: ".as_bytes()) {
+            if let Some(n) = <Qhttpread as crate::command::Line>::inline_remaining(
+                partial,
+            ) {
+                return Some(n);
+            }
+        }
+        None
+    }
+    /// The URC's line as bytes (a payload need not be text).
+    pub fn render_bytes(&self) -> alloc::vec::Vec<u8> {
+        match self {
+            Self::Qstastat(u) => crate::command::Line::render_bytes(u),
+            Self::Qapstat(u) => crate::command::Line::render_bytes(u),
+            Self::Qotastat(u) => crate::command::Line::render_bytes(u),
+            Self::Qblestat(u) => crate::command::Line::render_bytes(u),
+            Self::Qblemtu(u) => crate::command::Line::render_bytes(u),
+            Self::Qblerecv(u) => crate::command::Line::render_bytes(u),
+            Self::Qbleinfo(u) => crate::command::Line::render_bytes(u),
+            Self::Qbleconnparam(u) => crate::command::Line::render_bytes(u),
+            Self::QiurcClosed(u) => crate::command::Line::render_bytes(u),
+            Self::QiurcRecvBuffer(u) => crate::command::Line::render_bytes(u),
+            Self::QiurcRecvDirectPush(u) => crate::command::Line::render_bytes(u),
+            Self::QiurcRecvDirectPushUdpService(u) => {
+                crate::command::Line::render_bytes(u)
+            }
+            Self::QiurcIncomingFull(u) => crate::command::Line::render_bytes(u),
+            Self::QiurcIncoming(u) => crate::command::Line::render_bytes(u),
+            Self::Qiopen(u) => crate::command::Line::render_bytes(u),
+            Self::QsslurcRecvBuffer(u) => crate::command::Line::render_bytes(u),
+            Self::QsslurcRecvDirectPush(u) => crate::command::Line::render_bytes(u),
+            Self::QsslurcClosed(u) => crate::command::Line::render_bytes(u),
+            Self::Qsslopen(u) => crate::command::Line::render_bytes(u),
+            Self::Qmtstat(u) => crate::command::Line::render_bytes(u),
+            Self::QmtrecvMessage(u) => crate::command::Line::render_bytes(u),
+            Self::QmtrecvStored(u) => crate::command::Line::render_bytes(u),
+            Self::QhttpurcRecv(u) => crate::command::Line::render_bytes(u),
+            Self::QhttpurcClosed(u) => crate::command::Line::render_bytes(u),
+            Self::Qhttpget(u) => crate::command::Line::render_bytes(u),
+            Self::Qhttppost(u) => crate::command::Line::render_bytes(u),
+            Self::Qhttpput(u) => crate::command::Line::render_bytes(u),
+            Self::Qmtopen(u) => crate::command::Line::render_bytes(u),
+            Self::Qmtclose(u) => crate::command::Line::render_bytes(u),
+            Self::Qmtconn(u) => crate::command::Line::render_bytes(u),
+            Self::Qmtdisc(u) => crate::command::Line::render_bytes(u),
+            Self::Qmtsub(u) => crate::command::Line::render_bytes(u),
+            Self::Qmtuns(u) => crate::command::Line::render_bytes(u),
+            Self::Qmtpub(u) => crate::command::Line::render_bytes(u),
+            Self::QiurcDnsgipResult(u) => crate::command::Line::render_bytes(u),
+            Self::QiurcDnsgipAddress(u) => crate::command::Line::render_bytes(u),
+            Self::QpingReply(u) => crate::command::Line::render_bytes(u),
+            Self::QpingFinal(u) => crate::command::Line::render_bytes(u),
+            Self::Qntp(u) => crate::command::Line::render_bytes(u),
+            Self::Qhttpread(u) => crate::command::Line::render_bytes(u),
+        }
     }
     /// The URC's line (without the data block or line ending).
     pub fn render(&self) -> alloc::string::String {

@@ -251,6 +251,35 @@ fn completion(form: &FormPlan<'_>, plan: &Plan<'_>) -> TokenStream {
     quote!(None)
 }
 
+/// `LINES_AFTER_FINAL`: the lines a successful response prints after its
+/// final result (any number when one of them repeats), when there are any.
+fn lines_after_final(form: &FormPlan<'_>) -> TokenStream {
+    let mut exactly = 0usize;
+    let mut any = false;
+    for r in &form.form.responses {
+        let Some(a) = &r.after_result else { continue };
+        if a.lines.iter().any(|l| l.repeated() || l.optional()) {
+            any = true;
+        }
+        exactly = exactly.max(
+            a.lines
+                .iter()
+                .filter(|l| !l.repeated() && !l.optional())
+                .count(),
+        );
+    }
+    if any {
+        quote!(
+            const LINES_AFTER_FINAL: crate::command::LinesAfter = crate::command::LinesAfter::Any;
+        )
+    } else if exactly > 0 {
+        let n = Literal::usize_unsuffixed(exactly);
+        quote!(const LINES_AFTER_FINAL: crate::command::LinesAfter = crate::command::LinesAfter::Exactly(#n);)
+    } else {
+        quote!()
+    }
+}
+
 fn after_connect(form: &FormPlan<'_>) -> TokenStream {
     for r in &form.form.responses {
         let data = r.after_result.as_ref().and_then(|a| a.data.as_ref());
@@ -415,9 +444,22 @@ fn command_module(c: &CommandPlan<'_>, plan: &Plan<'_>) -> TokenStream {
             let render = structs::render(&output, &l.type_name, &l.shape.items, &quote!(self));
             let parse = structs::parse_body(&output, &lt, &l.shape, &l.template, quote!());
             let prefix = &l.shape.prefix;
+            // A line that announces a data block reads the block's length
+            // from its field alone, whether or not the rest decodes.
+            let decode = l
+                .data_length
+                .as_deref()
+                .and_then(|len| structs::announce_of(&output, &l.shape, len, l.data_max))
+                .map(|a| {
+                    let body =
+                        structs::decode_body(&output, &lt, &l.shape, &l.template, quote!(), &a);
+                    quote!(fn decode(line: &[u8]) -> crate::command::Decoded<Self> { #body })
+                });
             items.push(quote! {
                 impl crate::command::Line for #lt {
+                    const PREFIXES: &'static [&'static str] = &[#prefix];
                     fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> { #parse }
+                    #decode
                     fn render(&self) -> alloc::string::String {
                         #[allow(unused_mut)]
                         let mut w = crate::wire::LineWriter::new(#prefix);
@@ -448,15 +490,28 @@ fn command_module(c: &CommandPlan<'_>, plan: &Plan<'_>) -> TokenStream {
                     "An information line of `{}`: one of its templates.",
                     f.form.syntax
                 ));
+                let prefixes: Vec<&String> = f.lines.iter().map(|l| &l.shape.prefix).collect();
                 items.push(quote! {
                     #ed
                     #[derive(Debug, Clone, PartialEq, Eq)]
                     pub enum #et { #(#vdocs #variants(#line_types),)* }
                     impl crate::command::Line for #et {
+                        const PREFIXES: &'static [&'static str] = &[#(#prefixes),*];
                         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
                             type Try = fn(&str) -> Result<#et, crate::wire::DecodeError>;
                             let tries: &[Try] = &[#(|l| <#line_types as crate::command::Line>::parse(l).map(#et::#variants)),*];
                             crate::generated::first_match(tries, line)
+                        }
+                        fn decode(line: &[u8]) -> crate::command::Decoded<Self> {
+                            type Try = fn(&[u8]) -> crate::command::Decoded<#et>;
+                            let tries: &[Try] = &[#(|l| <#line_types as crate::command::Line>::decode(l).map(#et::#variants)),*];
+                            crate::generated::first_decoded(tries, line)
+                        }
+                        fn inline_remaining(partial: &[u8]) -> Option<usize> {
+                            None #(.or_else(|| <#line_types as crate::command::Line>::inline_remaining(partial)))*
+                        }
+                        fn render_bytes(&self) -> alloc::vec::Vec<u8> {
+                            match self { #(Self::#variants(l) => crate::command::Line::render_bytes(l),)* }
                         }
                         fn render(&self) -> alloc::string::String {
                             match self { #(Self::#variants(l) => crate::command::Line::render(l),)* }
@@ -506,6 +561,7 @@ fn command_module(c: &CommandPlan<'_>, plan: &Plan<'_>) -> TokenStream {
             None => quote!(None),
         };
         let after_connect = after_connect(f);
+        let lines_after = lines_after_final(f);
         let data_len = data_length_of(cmd, &output, f);
         let uses_self_in_tl = tl_body.to_string().contains("self");
         let tl_self = if uses_self_in_tl {
@@ -531,6 +587,7 @@ fn command_module(c: &CommandPlan<'_>, plan: &Plan<'_>) -> TokenStream {
                 const ENTERS_TRANSPARENT: bool = #transparent;
                 const AFTER_CONNECT: crate::command::AfterConnect = #after_connect;
                 type Line = #line_type;
+                #lines_after
                 fn encode(&self) -> alloc::string::String {
                     #[allow(unused_mut)]
                     let mut w = crate::wire::LineWriter::new(#prefix);
@@ -542,6 +599,12 @@ fn command_module(c: &CommandPlan<'_>, plan: &Plan<'_>) -> TokenStream {
                 fn payload_length(&self) -> Option<usize> { #pl_self #payload }
                 fn data_length_of(line: &str) -> Option<usize> { #data_len }
             }
+        });
+        // `Client::send` takes forms without a data phase, `send_payload` the others.
+        items.push(if f.form.data_phase.is_some() {
+            quote!(impl crate::command::WithPayload for #ty {})
+        } else {
+            quote!(impl crate::command::Payloadless for #ty {})
         });
     }
     let module = format_ident!("{}", c.module);

@@ -606,15 +606,19 @@ fn repeated_groups(items: &[Item], out: &mut Vec<(usize, Vec<usize>)>) {
     }
 }
 
-/// The body of a `parse(line: &str) -> Result<Self, DecodeError>` function for `shape`.
-pub fn parse_body(
-    scope: &Scope<'_>,
-    owner: &Ident,
-    shape: &Shape,
-    template: &str,
-    extra_init: TokenStream,
-) -> TokenStream {
-    let rule = format_ident!("{}", shape.rule);
+/// The pieces of a decoder for `shape`: statements that run the grammar
+/// rule over `line` (a `&str`) and gather the captured text into `v` (and
+/// `rep<n>`, `flag<n>`), and the expression that builds the value from them.
+struct Reader {
+    /// `let caps = …` is not included: the statements after it.
+    gather: TokenStream,
+    /// Builds `Owner { … }` (uses `?`).
+    assemble: TokenStream,
+    /// Whether the template captures nothing.
+    empty: bool,
+}
+
+fn reader(scope: &Scope<'_>, owner: &Ident, shape: &Shape, extra_init: TokenStream) -> Reader {
     let mut repeated = Vec::new();
     repeated_groups(&shape.items, &mut repeated);
     let in_repeat: Vec<usize> = repeated.iter().flat_map(|(_, p)| p.clone()).collect();
@@ -678,9 +682,10 @@ pub fn parse_body(
     let built = build(scope, owner, &shape.items, &cap, None);
     // `extra_init` adds fields that are not part of the line (a URC's data block).
     if shape.occurrences == 0 && flags.is_empty() {
-        return quote! {
-            crate::grammar::captures(crate::grammar::Rule::#rule, #template, line)?;
-            Ok(#owner { #extra_init })
+        return Reader {
+            gather: quote!(let _ = caps;),
+            assemble: quote!(#owner { #extra_init }),
+            empty: true,
         };
     }
     let assemble = match built_fields(&built) {
@@ -705,16 +710,120 @@ pub fn parse_body(
     } else {
         quote!()
     };
-    let dispatch = quote!(#text_unused #dispatch);
+    Reader {
+        gather: quote! {
+            #values
+            #(#rep_decls)*
+            #(#flag_decls)*
+            for (rule, text) in caps {
+                #text_unused
+                #dispatch
+            }
+        },
+        assemble,
+        empty: false,
+    }
+}
+
+/// The body of a `parse(line: &str) -> Result<Self, DecodeError>` function for `shape`.
+pub fn parse_body(
+    scope: &Scope<'_>,
+    owner: &Ident,
+    shape: &Shape,
+    template: &str,
+    extra_init: TokenStream,
+) -> TokenStream {
+    let rule = format_ident!("{}", shape.rule);
+    let r = reader(scope, owner, shape, extra_init);
+    if r.empty {
+        let assemble = r.assemble;
+        return quote! {
+            crate::grammar::captures(crate::grammar::Rule::#rule, #template, line)?;
+            Ok(#assemble)
+        };
+    }
+    let (gather, assemble) = (r.gather, r.assemble);
     quote! {
         let caps = crate::grammar::captures(crate::grammar::Rule::#rule, #template, line)?;
-        #values
-        #(#rep_decls)*
-        #(#flag_decls)*
-        for (rule, text) in caps {
-            #dispatch
-        }
+        #gather
         Ok(#assemble)
+    }
+}
+
+/// A data block a template announces: the occurrence of its length field,
+/// the field's name, and the catalogue's largest length (an expression).
+pub struct Announce {
+    /// The occurrence of the length parameter in the template.
+    pub occ: usize,
+    /// The parameter's name.
+    pub field: String,
+    /// The largest length the catalogue allows (`usize` expression).
+    pub max: TokenStream,
+}
+
+/// The data block parameter `name` announces in `shape`, with the largest
+/// length: `max` when the catalogue gives one, else the parameter's range.
+pub fn announce_of(
+    scope: &Scope<'_>,
+    shape: &Shape,
+    name: &str,
+    max: Option<u64>,
+) -> Option<Announce> {
+    let r = crate::params::resolve(scope.params, name)?;
+    let occ = shape
+        .items
+        .iter()
+        .flat_map(Item::occurrences)
+        .find(|o| o.param == r.param)?;
+    let p = &scope.params[r.param];
+    let range_max = p
+        .range
+        .as_ref()
+        .and_then(|r| crate::params::numeric(p.ty, &r.max))
+        .and_then(|m| u64::try_from(m).ok());
+    let max = match max.or(range_max) {
+        Some(m) => {
+            let m = Literal::usize_unsuffixed(usize::try_from(m).unwrap_or(usize::MAX));
+            quote!(#m)
+        }
+        None => quote!(crate::value::UNBOUNDED),
+    };
+    Some(Announce {
+        occ: occ.index,
+        field: p.name.clone(),
+        max,
+    })
+}
+
+/// The body of a `decode(line: &[u8]) -> Decoded<Self>` function for a
+/// template that announces a data block: the block's length is read from
+/// its field whether or not the rest of the line decodes.
+pub fn decode_body(
+    scope: &Scope<'_>,
+    owner: &Ident,
+    shape: &Shape,
+    template: &str,
+    extra_init: TokenStream,
+    announce: &Announce,
+) -> TokenStream {
+    let rule = format_ident!("{}", shape.rule);
+    let r = reader(scope, owner, shape, extra_init);
+    let (gather, assemble) = (r.gather, r.assemble);
+    let k = Literal::usize_unsuffixed(announce.occ);
+    let (field, max) = (&announce.field, &announce.max);
+    quote! {
+        let Ok(line) = core::str::from_utf8(line) else {
+            return crate::command::Decoded::plain(Err(crate::command::not_text(line)));
+        };
+        let caps = match crate::grammar::captures(crate::grammar::Rule::#rule, #template, line) {
+            Ok(caps) => caps,
+            Err(e) => return crate::command::Decoded::plain(Err(e)),
+        };
+        #gather
+        let data = v[#k].map(|s| crate::command::Announced { field: #field, length: crate::wire::announced(s, #max) });
+        #[allow(clippy::redundant_closure_call)]
+        let value = (|| -> Result<#owner, crate::wire::DecodeError> { Ok(#assemble) })();
+        crate::command::Decoded { value, data }
     }
 }
 

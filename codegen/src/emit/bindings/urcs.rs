@@ -49,7 +49,18 @@ fn variant_module(u: &UrcPlan<'_>) -> TokenStream {
     };
     let def = structs::definitions(&scope, &ty, &d, &u.shape.items, extra_field);
     let render = structs::render(&scope, &u.type_name, &u.shape.items, &quote!(self));
-    let parse = structs::parse_body(&scope, &ty, &u.shape, &urc.syntax, extra_init);
+    let parse = structs::parse_body(&scope, &ty, &u.shape, &urc.syntax, extra_init.clone());
+    // A URC that announces a data block reads the block's length from its
+    // field alone, whether or not the rest decodes.
+    let decode = urc
+        .data
+        .as_ref()
+        .and_then(|d| Some((d.length.as_deref()?, d.max_length)))
+        .and_then(|(len, max)| structs::announce_of(&scope, &u.shape, len, max))
+        .map(|a| {
+            let body = structs::decode_body(&scope, &ty, &u.shape, &urc.syntax, extra_init, &a);
+            quote!(fn decode(line: &[u8]) -> crate::command::Decoded<Self> { #body })
+        });
     let prefix = &u.shape.prefix;
     let md = doc(&format!("The URC `{}`.", urc.syntax));
     quote! {
@@ -58,7 +69,9 @@ fn variant_module(u: &UrcPlan<'_>) -> TokenStream {
             #(#enum_defs)*
             #def
             impl crate::command::Line for #ty {
+                const PREFIXES: &'static [&'static str] = &[#prefix];
                 fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> { #parse }
+                #decode
                 fn render(&self) -> alloc::string::String {
                     #[allow(unused_mut)]
                     let mut w = crate::wire::LineWriter::new(#prefix);
@@ -202,6 +215,38 @@ pub fn render(plan: &Plan<'_>) -> TokenStream {
                     }
                 )*
                 result
+            }
+            /// Reads a line's bytes as a URC: `None` when no URC starts this
+            /// way, else the first variant that reads it, or the variant whose
+            /// shape it has (with the data block it announces, framed by its
+            /// length even though another field is wrong), or the last error.
+            pub fn decode(line: &[u8]) -> Option<crate::command::Decoded<Self>> {
+                let mut best = crate::generated::Best::new();
+                #(
+                    if line.starts_with(#prefixes.as_bytes())
+                        && best.offer(<#types as crate::command::Line>::decode(line).map(Self::#types))
+                    {
+                        return best.take();
+                    }
+                )*
+                best.take()
+            }
+            /// For a line not yet ended that has met a CR or LF: how many more
+            /// bytes belong to it whatever they are (a payload framed by a
+            /// length field of the same line).
+            pub fn inline_remaining(partial: &[u8]) -> Option<usize> {
+                #(
+                    if partial.starts_with(#prefixes.as_bytes()) {
+                        if let Some(n) = <#types as crate::command::Line>::inline_remaining(partial) {
+                            return Some(n);
+                        }
+                    }
+                )*
+                None
+            }
+            /// The URC's line as bytes (a payload need not be text).
+            pub fn render_bytes(&self) -> alloc::vec::Vec<u8> {
+                match self { #(Self::#types(u) => crate::command::Line::render_bytes(u),)* }
             }
             /// The URC's line (without the data block or line ending).
             pub fn render(&self) -> alloc::string::String {
