@@ -806,7 +806,10 @@ fn open(w: &qiopen::Write, state: &mut State, world: &World, net: &mut Net) -> O
     let spawned = crate::activity::helper(
         net.services.activity(),
         format!("qiopen-{}", id.get()),
-        move |_busy| TcpStream::connect_timeout(&peer, CONNECT_TIMEOUT),
+        // A blocking connect: the module's clock ends one that takes too
+        // long, and a peer that accepts and resets at once still connects
+        // (a connect with a time limit reports that reset instead).
+        move |_busy| TcpStream::connect(peer),
     );
     let Ok(rx) = spawned else {
         return Ok(deferred(state, id, TcpipCode::SocketCreationFailed));

@@ -401,6 +401,7 @@ fn get(rsptime: Duration, state: &mut State, world: &World, net: &mut Net) -> Ou
                     head: request.head,
                     upload: None,
                     response_time: rsptime,
+                    settle: net.services.is_service(addr),
                 },
                 net.services.activity(),
             )
@@ -453,6 +454,7 @@ fn upload(
                 body: body_rx,
             }),
             response_time: rsptime,
+            settle: net.services.is_service(addr),
         },
         net.services.activity(),
     )
