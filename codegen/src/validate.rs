@@ -1550,7 +1550,7 @@ impl Validator<'_, '_> {
                     "unknown-scenario",
                     format!("scenario `{s}` is not defined"),
                     s.clone(),
-                    "name a scenario of spec/scenarios.yaml".into(),
+                    "name a scenario of spec/ (scenarios.yaml, provocations.yaml)".into(),
                 );
             }
         }

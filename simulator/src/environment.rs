@@ -11,7 +11,8 @@
 //!
 //! The module: `firmware`, `mac`, `ble_address`.
 //!
-//! Servers: every endpoint with a `name` gives `<name>` = `address:port`.
+//! Servers: every endpoint with a `name` gives `<name>` = `address:port`,
+//! and `<name>_host` = `address`, `<name>_port` = `port`.
 //! The embedded world names `tcp_echo`, `udp_echo` (UDP), `tcp_greeter`
 //! (greets with "Test 1"), `tls_echo`, `tls_greeter`, `http`, `https`,
 //! `mqtt_broker`, `mqtt_tls_broker`, `mqtt_tls_client_auth_broker`, and
@@ -112,6 +113,8 @@ impl World {
         for e in &self.endpoints {
             let Some(name) = &e.name else { continue };
             put(name, format!("{}:{}", e.address, e.port));
+            put(&format!("{name}_host"), e.address.clone());
+            put(&format!("{name}_port"), e.port.to_string());
             if let Some(url) = condition_url(e) {
                 put(&format!("{name}_url"), url);
             }
@@ -292,6 +295,8 @@ mod tests {
         }
         assert_eq!(env["wifi_ssid"], "sim-ap");
         assert_eq!(env["tcp_echo"], "192.0.2.2:7");
+        assert_eq!(env["tcp_echo_host"], "192.0.2.2");
+        assert_eq!(env["tcp_echo_port"], "7");
         assert_eq!(env["http_url"], "http://www.example.com/");
         assert_eq!(env["http_stall_url"], "http://www.example.com/stall");
         assert_eq!(env["silent_tcp_url"], "http://192.0.2.3:9/");

@@ -259,10 +259,14 @@ impl Module {
     /// servers (a port of the host, an external server): nobody can tell
     /// when such a peer will send something.
     pub fn talks_outside(&self) -> bool {
-        self.sockets()
+        let sockets = self.sockets();
+        // The module's own sockets (its listeners, the ends of its own
+        // connections to itself) are inside the world too.
+        let own: Vec<std::net::SocketAddr> = sockets.iter().filter_map(|s| s.local).collect();
+        sockets
             .iter()
             .filter_map(|s| s.peer)
-            .any(|p| !self.net.services.is_service(p))
+            .any(|p| !self.net.services.is_service(p) && !own.contains(&p))
     }
 
     /// The module as a fresh start in the same world would leave it:

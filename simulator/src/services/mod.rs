@@ -10,7 +10,7 @@ pub mod echo;
 pub mod tls;
 pub mod web;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -49,6 +49,36 @@ pub struct Services {
     broker: Arc<broker::Broker>,
     running: Mutex<HashMap<(Service, Protocol), SocketAddr>>,
     shared: Arc<Shared>,
+    /// The modules' listeners and UDP services: the module's port and
+    /// where the host reaches it (see [`PortLease`]).
+    leases: Arc<Leases>,
+}
+
+/// The leases of a world's modules: protocol, the module's port, the
+/// host's address, by lease number.
+type Leases = Mutex<BTreeMap<u64, (Protocol, u16, SocketAddr)>>;
+
+/// A port a module's listener or UDP service uses, and the free port of the
+/// host it really has (so that several simulators run side by side). The
+/// entry lives as long as the lease.
+#[derive(Debug)]
+pub struct PortLease {
+    /// The protocol.
+    pub protocol: Protocol,
+    /// The module's port (`<local_port>`).
+    pub port: u16,
+    /// Where the host reaches it.
+    pub host: SocketAddr,
+    id: u64,
+    leases: std::sync::Weak<Leases>,
+}
+
+impl Drop for PortLease {
+    fn drop(&mut self) {
+        if let Some(leases) = self.leases.upgrade() {
+            lock(&leases).remove(&self.id);
+        }
+    }
 }
 
 impl std::fmt::Debug for Services {
@@ -83,7 +113,35 @@ impl Services {
             activity,
             running: Mutex::new(HashMap::new()),
             shared: Arc::new(Shared::default()),
+            leases: Arc::new(Mutex::new(BTreeMap::new())),
         })
+    }
+
+    /// Records that a module's listener or UDP service with `<local_port>`
+    /// `port` is at `host` on the host.
+    pub fn lease(&self, protocol: Protocol, port: u16, host: SocketAddr) -> PortLease {
+        let id = self.shared.next.fetch_add(1, Ordering::Relaxed);
+        lock(&self.leases).insert(id, (protocol, port, host));
+        PortLease {
+            protocol,
+            port,
+            host,
+            id,
+            leases: Arc::downgrade(&self.leases),
+        }
+    }
+
+    /// Where the host reaches a module's listener (`Protocol::Tcp`) or UDP
+    /// service (`Protocol::Udp`) opened with `<local_port>` `port`: the
+    /// module's ports are free ports of the host, so that several
+    /// simulators run side by side. With several modules of this world on
+    /// the same port, the one that opened it last.
+    pub fn host_address(&self, protocol: Protocol, port: u16) -> Option<SocketAddr> {
+        lock(&self.leases)
+            .values()
+            .rev()
+            .find(|(p, n, _)| *p == protocol && *n == port)
+            .map(|(_, _, a)| *a)
     }
 
     /// The process's shared world.

@@ -361,7 +361,7 @@ fn target(state: &State, world: &World, net: &Net) -> Result<Target, Refusal> {
         .and_then(|a| a.first().copied())
         .ok_or(Refusal::Network(HttpCode::Http710))?;
     let own = own_address(state, world);
-    let addr = tcpip::route(ip, url.port, Protocol::Tcp, own, world, &net.services)
+    let addr = tcpip::route(ip, url.port, Protocol::Tcp, own, world, net)
         .ok_or(Refusal::Network(HttpCode::Http712))?;
     let tls = if url.secure {
         let ctx = crate::groups::ssl::context(state, config.sslctx_id);
@@ -763,6 +763,7 @@ pub fn sockets<'a>(net: &'a Net, out: &mut Vec<crate::net::Socket<'a>>) {
         out.push(crate::net::Socket {
             fd: None,
             peer: Some(peer),
+            local: None,
         });
     }
 }

@@ -98,8 +98,7 @@ pub(super) fn open(
         return open_failed(state, id, TcpipCode::DnsFailed, transparent);
     };
     let own = own_address(state, world, &network);
-    let Some(route) = tcpip::route(ip, remote_port, Protocol::Tcp, own, world, &net.services)
-    else {
+    let Some(route) = tcpip::route(ip, remote_port, Protocol::Tcp, own, world, net) else {
         return open_failed(state, id, TcpipCode::SocketConnectFailed, transparent);
     };
     let ctx_id = w.ssl_ctx_id;
