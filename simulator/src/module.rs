@@ -250,6 +250,12 @@ impl Module {
             || groups::in_flight(&self.state, &self.net, &self.world)
     }
 
+    /// Whether the module has a live network link (a socket, a connect or
+    /// a request under way).
+    pub fn has_links(&self) -> bool {
+        !self.sockets().is_empty()
+    }
+
     /// The module's live sockets (to wait for their input) and their peers.
     pub fn sockets(&self) -> Vec<crate::net::Socket<'_>> {
         groups::sockets(&self.net)
