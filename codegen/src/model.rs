@@ -1064,6 +1064,33 @@ pub struct Scenario {
     /// (citing its erratum); a conformance run reports it as skipped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skip: Option<String>,
+    /// Where the scenario comes from: one of the manual's examples (the
+    /// default), or a provocation written to make a module show a result
+    /// code or URC under a condition of its surroundings
+    /// (`spec/provocations.yaml`).
+    #[serde(default, skip_serializing_if = "ScenarioSource::is_manual")]
+    pub source: ScenarioSource,
+}
+
+/// Where a scenario comes from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ScenarioSource {
+    /// One of the manual's examples, step by step.
+    #[default]
+    Manual,
+    /// Written to provoke a result code or URC through a condition of the
+    /// module's surroundings (an unreachable server, a broker that refuses
+    /// a connection, ...); its placeholders name the values the
+    /// surroundings provide.
+    Provocation,
+}
+
+impl ScenarioSource {
+    /// Whether this is the default, [`ScenarioSource::Manual`].
+    pub fn is_manual(&self) -> bool {
+        *self == ScenarioSource::Manual
+    }
 }
 
 /// One step of a scenario: exactly one action, or only a note.

@@ -1556,7 +1556,7 @@ impl Validator<'_, '_> {
                     "unknown-scenario",
                     format!("scenario `{s}` is not defined"),
                     s.clone(),
-                    "name a scenario of spec/scenarios.yaml".into(),
+                    "name a scenario of spec/ (scenarios.yaml, provocations.yaml)".into(),
                 );
             }
         }

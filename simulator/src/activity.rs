@@ -115,13 +115,25 @@ impl Activity {
     /// thread busy, no message queued, no service socket with input it has
     /// not taken.
     pub fn is_quiet(&self) -> bool {
-        if self.busy.load(Ordering::SeqCst) > 0 || self.queued.load(Ordering::SeqCst) > 0 {
+        self.quiet_but(0, None)
+    }
+
+    /// Whether the rest of the world is quiet for the thread that holds
+    /// `own` (busy) and reads its socket: it waits for its peer to have
+    /// acted on what it did (a server to accept the connection it made).
+    pub fn is_quiet_for(&self, own: &Watched) -> bool {
+        self.quiet_but(usize::from(own.busy.on), Some(own._watch.id))
+    }
+
+    fn quiet_but(&self, busy: usize, socket: Option<u64>) -> bool {
+        if self.busy.load(Ordering::SeqCst) > busy || self.queued.load(Ordering::SeqCst) > 0 {
             return false;
         }
         let watched = lock(&self.watched);
         let mut fds: Vec<PollFd<'_>> = watched
-            .values()
-            .map(|fd| PollFd::new(fd.as_fd(), PollFlags::POLLIN))
+            .iter()
+            .filter(|(id, _)| Some(**id) != socket)
+            .map(|(_, fd)| PollFd::new(fd.as_fd(), PollFlags::POLLIN))
             .collect();
         if fds.is_empty() {
             return true;
@@ -211,11 +223,23 @@ impl Drop for Watch {
 /// A TCP stream whose thread counts as idle while a read blocks (and whose
 /// writes wake the world's waiters). A service's connection, or a helper
 /// thread's socket.
-#[derive(Debug)]
 pub struct Watched {
+    // Fields drop in this order: the socket closes (and whatever else
+    // holds it, `guard`) before the thread counts as idle, so the world is
+    // never seen quiet while a close is still to reach the peer.
     stream: TcpStream,
-    busy: Busy,
+    guard: Option<Box<dyn Send>>,
     _watch: Watch,
+    busy: Busy,
+}
+
+impl std::fmt::Debug for Watched {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Watched")
+            .field("stream", &self.stream)
+            .field("busy", &self.busy)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Watched {
@@ -225,9 +249,23 @@ impl Watched {
         let watch = busy.activity().watch(&stream);
         Watched {
             stream,
-            busy,
+            guard: None,
             _watch: watch,
+            busy,
         }
+    }
+
+    /// Keeps `guard` (something else holding the socket) until the socket
+    /// closes.
+    pub fn with_guard(mut self, guard: Box<dyn Send>) -> Watched {
+        self.guard = Some(guard);
+        self
+    }
+
+    /// Closes the socket and keeps the thread's busy token (still busy).
+    pub fn into_busy(self) -> Busy {
+        let Watched { busy, .. } = self;
+        busy
     }
 
     /// The stream.
@@ -254,7 +292,47 @@ impl Watched {
 impl Read for Watched {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let Watched { stream, busy, .. } = self;
-        busy.waiting(|| stream.read(buf))
+        read_watched(stream, busy, buf)
+    }
+}
+
+/// Waits until `fd` has input (or an end, or an error), at most `timeout`
+/// (`None`: no limit); `false` when the time ran out.
+pub fn wait_readable(
+    fd: std::os::fd::BorrowedFd<'_>,
+    timeout: Option<Duration>,
+) -> io::Result<bool> {
+    let ms = match timeout {
+        None => PollTimeout::NONE,
+        Some(t) => {
+            let ms = t.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32;
+            PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX)
+        }
+    };
+    loop {
+        let mut fds = [PollFd::new(fd, PollFlags::POLLIN)];
+        match poll(&mut fds, ms) {
+            Ok(0) => return Ok(false),
+            Ok(_) => return Ok(true),
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// A read by a thread holding `busy`: idle only while it waits for input,
+/// busy again *before* it takes the input, so that the input shows (to
+/// [`Activity::is_quiet`]) until the thread counts as busy.
+fn read_watched(stream: &mut TcpStream, busy: &mut Busy, buf: &mut [u8]) -> io::Result<usize> {
+    let timeout = stream.read_timeout()?;
+    busy.idle();
+    let ready = wait_readable(stream.as_fd(), timeout);
+    busy.resume();
+    match ready {
+        Ok(true) => stream.read(buf),
+        // As a socket with a read timeout reports one.
+        Ok(false) => Err(io::ErrorKind::WouldBlock.into()),
+        Err(e) => Err(e),
     }
 }
 
@@ -299,19 +377,31 @@ impl Waker {
     }
 }
 
-/// A UDP socket of a service: idle while `recv_from` blocks.
+/// A UDP socket of a service: idle while it waits for a datagram (busy
+/// again before it takes it, as [`Watched`] reads).
 pub fn udp_recv(
     socket: &UdpSocket,
     busy: &mut Busy,
     buf: &mut [u8],
 ) -> io::Result<(usize, std::net::SocketAddr)> {
-    busy.waiting(|| socket.recv_from(buf))
+    busy.idle();
+    let ready = wait_readable(socket.as_fd(), None);
+    busy.resume();
+    ready?;
+    socket.recv_from(buf)
 }
 
-/// Watches a listener of a service (a connection waiting to be accepted is
-/// work).
-pub fn watch_listener(activity: &Arc<Activity>, listener: &TcpListener) -> Watch {
-    activity.watch(listener)
+/// An accept by a thread holding `busy`: idle while it waits for a
+/// connection, busy again before it takes it.
+pub fn accept(
+    listener: &TcpListener,
+    busy: &mut Busy,
+) -> io::Result<(TcpStream, std::net::SocketAddr)> {
+    busy.idle();
+    let ready = wait_readable(listener.as_fd(), None);
+    busy.resume();
+    ready?;
+    listener.accept()
 }
 
 /// A borrowed TCP stream used by a thread holding `busy`: reads block
@@ -339,7 +429,7 @@ impl<'a> WatchedRef<'a> {
 impl Read for WatchedRef<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let WatchedRef { stream, busy, .. } = self;
-        busy.waiting(|| stream.read(buf))
+        read_watched(stream, busy, buf)
     }
 }
 

@@ -22,6 +22,10 @@ const FILES: &[(&str, &str)] = &[
     ("mqtt.yaml", include_str!("../../spec/mqtt.yaml")),
     ("network.yaml", include_str!("../../spec/network.yaml")),
     (
+        "provocations.yaml",
+        include_str!("../../spec/provocations.yaml"),
+    ),
+    (
         "result_codes.yaml",
         include_str!("../../spec/result_codes.yaml"),
     ),

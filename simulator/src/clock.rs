@@ -17,9 +17,9 @@ use std::fmt::Debug;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-/// The longest real time a serve loop blocks on its link before it looks
-/// at the clock again (the module's network sockets are polled this often).
-pub const TICK: Duration = Duration::from_millis(50);
+/// The longest real time a serve loop blocks on its link when nothing is
+/// due (input and the due times wake it; see [`crate::serve`]).
+pub const NOTHING_DUE: Duration = Duration::from_secs(3600);
 
 /// A source of time for the module and its serve loop.
 pub trait Clock: Send + Sync + Debug {
@@ -53,8 +53,7 @@ impl Clock for SystemClock {
 
     fn idle(&self, next: Option<Instant>) -> Duration {
         next.map(|at| at.saturating_duration_since(Instant::now()))
-            .unwrap_or(TICK)
-            .min(TICK)
+            .unwrap_or(NOTHING_DUE)
     }
 }
 

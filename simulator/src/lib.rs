@@ -63,6 +63,7 @@
 pub mod activity;
 pub mod catalog;
 pub mod clock;
+pub mod environment;
 pub mod faults;
 pub mod groups;
 pub mod module;

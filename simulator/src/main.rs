@@ -5,7 +5,6 @@ use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use fcm242d_sim::clock::SystemClock;
 use fcm242d_sim::faults::Faults;
 use fcm242d_sim::module::Module;
 use fcm242d_sim::world::World;
@@ -160,5 +159,5 @@ fn serve_pty(world: World, faults: Faults, link: Option<PathBuf>) -> std::io::Re
     writeln!(out, "{}", device.path().display())?;
     out.flush()?;
     drop(out);
-    pty::serve(device, module, &faults, &SystemClock)
+    pty::serve_live(device, module, &faults)
 }

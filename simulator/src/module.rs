@@ -250,6 +250,12 @@ impl Module {
             || groups::in_flight(&self.state, &self.net, &self.world)
     }
 
+    /// Whether the module has a live network link (a socket, a connect or
+    /// a request under way).
+    pub fn has_links(&self) -> bool {
+        !self.sockets().is_empty()
+    }
+
     /// The module's live sockets (to wait for their input) and their peers.
     pub fn sockets(&self) -> Vec<crate::net::Socket<'_>> {
         groups::sockets(&self.net)
@@ -259,10 +265,14 @@ impl Module {
     /// servers (a port of the host, an external server): nobody can tell
     /// when such a peer will send something.
     pub fn talks_outside(&self) -> bool {
-        self.sockets()
+        let sockets = self.sockets();
+        // The module's own sockets (its listeners, the ends of its own
+        // connections to itself) are inside the world too.
+        let own: Vec<std::net::SocketAddr> = sockets.iter().filter_map(|s| s.local).collect();
+        sockets
             .iter()
             .filter_map(|s| s.peer)
-            .any(|p| !self.net.services.is_service(p))
+            .any(|p| !self.net.services.is_service(p) && !own.contains(&p))
     }
 
     /// The module as a fresh start in the same world would leave it:

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::services::Services;
+use crate::world::Protocol;
 
 /// The operating-system side of one socket service of the module. Every
 /// socket here is non-blocking: the serve loop must never wait on the network.
@@ -68,6 +69,9 @@ pub struct Net {
     pub mqtt: crate::groups::mqtt::Live,
     /// The live HTTP(S) request.
     pub http: crate::groups::http::Live,
+    /// The module's ports of its listeners and UDP services, by
+    /// `<connectID>` (see [`crate::services::PortLease`]).
+    pub ports: BTreeMap<i64, crate::services::PortLease>,
 }
 
 impl Net {
@@ -82,6 +86,7 @@ impl Net {
             ssl: Default::default(),
             mqtt: Default::default(),
             http: Default::default(),
+            ports: BTreeMap::new(),
         }
     }
 }
@@ -153,11 +158,24 @@ pub struct Socket<'a> {
     pub fd: Option<std::os::fd::BorrowedFd<'a>>,
     /// Its peer (`None` for a listener or an unconnected UDP service).
     pub peer: Option<SocketAddr>,
+    /// Its own address on the host (`None` while a helper thread owns it).
+    pub local: Option<SocketAddr>,
 }
 
 impl Default for Net {
     /// No live link, in the process's shared world, at the current time.
     fn default() -> Self {
         Net::new(Services::shared(), Instant::now())
+    }
+}
+
+impl Net {
+    /// Where the module's own listener or UDP service with `<local_port>`
+    /// `port` really is (a connect to the module's own address goes there).
+    pub fn own_port(&self, protocol: Protocol, port: u16) -> Option<SocketAddr> {
+        self.ports
+            .values()
+            .find(|l| l.protocol == protocol && l.port == port)
+            .map(|l| l.host)
     }
 }

@@ -26,10 +26,10 @@ use nix::fcntl::{fcntl, FcntlArg, OFlag};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::termios::{cfmakeraw, tcgetattr, tcsetattr, SetArg};
 
-use crate::clock::{Clock, SystemClock};
+use crate::clock::Clock;
 use crate::faults::Faults;
 use crate::module::Module;
-use crate::serve::{serve_session, Pace, Session};
+use crate::serve::{serve_events, serve_session, Pace, Reader, Session};
 use crate::world::World;
 
 /// How long the simulator sleeps between looks while no client has the
@@ -159,17 +159,47 @@ pub fn link(target: &Path, link: &Path) -> io::Result<()> {
     std::os::unix::fs::symlink(target, link)
 }
 
-/// Serves `module` on `pty` for as long as the process runs.
+/// Serves `module` on `pty` for as long as the process runs, with time
+/// from `clock` (a test's virtual clock; see [`serve_live`] for the
+/// system's).
 pub fn serve(mut pty: Pty, module: Module, faults: &Faults, clock: &dyn Clock) -> io::Result<()> {
     let mut session = Session::new(module, faults);
     serve_session(&mut pty, &mut session, clock, Pace::default())
 }
 
+/// Serves `module` on `pty` for as long as the process runs, on the
+/// system's clock, event-driven (see [`crate::serve::serve_events`]).
+pub fn serve_live(mut pty: Pty, module: Module, faults: &Faults) -> io::Result<()> {
+    let mut reading = Pty {
+        master: pty.master.try_clone()?,
+        path: pty.path.clone(),
+    };
+    let input: Reader = Box::new(move |buf| loop {
+        // Nothing (or no client) for a while is no end: a client may
+        // open the device again.
+        match reading.read(buf, Duration::from_secs(3600)) {
+            Ok(0) => {}
+            r => return r,
+        }
+    });
+    let mut output = |bytes: &[u8]| pty.write_all(bytes);
+    let mut session = Session::new(module, faults);
+    serve_events(input, &mut output, &mut session, Pace::default())
+}
+
 /// Creates a pseudo-terminal and serves a module in `world` on it from a
-/// thread; returns the device path to open. The thread serves until the
-/// process ends.
+/// thread (on the system's clock, event-driven); returns the device path
+/// to open. The thread serves until the process ends.
 pub fn spawn(world: World) -> io::Result<(PathBuf, thread::JoinHandle<()>)> {
-    spawn_with(world, Faults::none(), Arc::new(SystemClock))
+    let pty = Pty::open()?;
+    let path = pty.path().to_path_buf();
+    let module = Module::new(world);
+    let handle = thread::Builder::new()
+        .name("sim-pty".into())
+        .spawn(move || {
+            let _ = serve_live(pty, module, &Faults::none());
+        })?;
+    Ok((path, handle))
 }
 
 /// Like [`spawn`], with `faults` and time from `clock`.

@@ -26,7 +26,7 @@ use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use fcm242d::transport::{MemoryTransport, TcpTransport, Transport};
+use fcm242d::transport::{MemoryTransport, Transport};
 
 use crate::clock::{Clock, SystemClock};
 use crate::faults::{holds_final, Faults, HostEvent, Injector, Origin};
@@ -44,6 +44,11 @@ pub const DRAIN_LIMIT: Duration = Duration::from_secs(60);
 pub const ANSWER_LIMIT: Duration = Duration::from_secs(5);
 /// The shortest a serve loop waits on its link when it has nothing to do.
 const MIN_WAIT: Duration = Duration::from_millis(1);
+/// How long [`serve_session`] (a link without a descriptor, such as an
+/// in-memory pipe) blocks on its link while the module has live sockets:
+/// the network cannot wake it. The front ends on descriptors (standard
+/// input, TCP, a pseudo-terminal; [`serve_events`]) never poll.
+const NETWORK_LOOK: Duration = Duration::from_millis(5);
 /// Bytes of an answer kept while waiting for its final result code.
 const ANSWER_KEPT: usize = 64 * 1024;
 
@@ -205,7 +210,18 @@ pub fn serve_session<M: BorrowMut<Module>>(
         } else {
             // At least a moment: a URC that waits for the end of
             // transparent mode stays due, and must not make the loop spin.
-            clock.idle(session.next_due()).max(MIN_WAIT)
+            // A link without a descriptor cannot wake the loop when the
+            // network has something: while the module has live sockets it
+            // looks again after `NETWORK_LOOK`.
+            let next = [session.next_due(), pacer.deadline()]
+                .into_iter()
+                .flatten()
+                .min();
+            let mut wait = clock.idle(next);
+            if session.module().has_links() {
+                wait = wait.min(NETWORK_LOOK);
+            }
+            wait.max(MIN_WAIT)
         };
         if ended.is_none() {
             match link.read(&mut buf, wait) {
@@ -244,6 +260,109 @@ pub fn serve_session<M: BorrowMut<Module>>(
     }
 }
 
+/// Reads a front end's link: blocks until bytes come; `Ok(0)` when the
+/// link ended.
+pub type Reader = Box<dyn FnMut(&mut [u8]) -> std::io::Result<usize> + Send>;
+
+/// Serves a session on a link split in two halves, event-driven: `input`
+/// is read on a thread of its own, and the loop sleeps until input comes,
+/// the module's next timer is due, the world's servers act or a socket of
+/// the module has input — it never polls. `output` takes each write.
+/// With [`Pace::drain`], the module keeps running after the input ended
+/// until it is quiet (see the module documentation).
+pub fn serve_events<M: BorrowMut<Module>>(
+    mut input: Reader,
+    output: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,
+    session: &mut Session<M>,
+    pace: Pace,
+) -> std::io::Result<()> {
+    let activity = session.module().services().activity().clone();
+    let waker = activity.waker()?;
+    let (tx, rx) = mpsc::channel::<Option<Vec<u8>>>();
+    let notify = activity.clone();
+    thread::Builder::new()
+        .name("sim-input".into())
+        .spawn(move || {
+            let mut buf = [0u8; 4096];
+            loop {
+                let got = match input(&mut buf) {
+                    Ok(0) | Err(_) => None,
+                    Ok(n) => Some(buf.get(..n).unwrap_or_default().to_vec()),
+                };
+                let end = got.is_none();
+                if tx.send(got).is_err() {
+                    return;
+                }
+                // Wakes the serve loop.
+                notify.changed();
+                if end {
+                    return;
+                }
+            }
+        })?;
+    let mut pacer = Pacer::new(pace.paced);
+    let mut ended: Option<Instant> = None;
+    let mut last_output = Instant::now();
+    loop {
+        loop {
+            match rx.try_recv() {
+                Ok(Some(bytes)) => pacer.push(&bytes),
+                Ok(None) | Err(mpsc::TryRecvError::Disconnected) => {
+                    if ended.is_none() {
+                        if !pace.drain {
+                            return Ok(());
+                        }
+                        ended = Some(Instant::now());
+                    }
+                    break;
+                }
+                Err(mpsc::TryRecvError::Empty) => break,
+            }
+        }
+        let now = Instant::now();
+        let answer = pacer.feed(session, now);
+        let unsolicited = session.poll(now);
+        pacer.saw(&unsolicited, session.module().uart(), now);
+        if !answer.is_empty() || !unsolicited.is_empty() {
+            last_output = now;
+        }
+        for piece in session.due(now) {
+            output(&piece)?;
+        }
+        let mut next = [session.next_due(), pacer.deadline()]
+            .into_iter()
+            .flatten()
+            .min();
+        if let Some(ended) = ended {
+            let quiet = pacer.is_empty()
+                && !session.holding()
+                && !session.module().busy()
+                && now.saturating_duration_since(last_output) >= QUIET;
+            if quiet || now.saturating_duration_since(ended) >= DRAIN_LIMIT {
+                return Ok(());
+            }
+            let limit = (last_output + QUIET).min(ended + DRAIN_LIMIT);
+            next = Some(next.map_or(limit, |n| n.min(limit)));
+        }
+        if pacer.ready() {
+            continue;
+        }
+        let sockets = session.module().sockets();
+        let services = session.module().services();
+        // Sockets whose peer is a server of the world need no watching:
+        // the world says when it wrote.
+        let fds: Vec<std::os::fd::BorrowedFd<'_>> = sockets
+            .iter()
+            .filter(|s| s.peer.is_none_or(|p| !services.is_service(p)))
+            .filter_map(|s| s.fd)
+            .collect();
+        let wait = next.map(|at| at.saturating_duration_since(Instant::now()));
+        // At least a moment: a URC that waits for the end of transparent
+        // mode stays due, and must not make the loop spin.
+        waker.wait(&fds, wait.map(|w| w.max(MIN_WAIT)));
+    }
+}
+
 /// Holds host input back while the module is answering a command.
 #[derive(Debug)]
 struct Pacer {
@@ -276,6 +395,14 @@ impl Pacer {
     /// Whether input waits that can be taken now.
     fn ready(&self) -> bool {
         !self.pending.is_empty() && self.awaiting.is_none()
+    }
+
+    /// When the answer awaited stops holding the input back.
+    fn deadline(&self) -> Option<Instant> {
+        match &self.awaiting {
+            Some((since, _)) if !self.pending.is_empty() => Some(*since + ANSWER_LIMIT),
+            _ => None,
+        }
     }
 
     /// Gives the module what it may take at `now`; returns its answers.
@@ -395,78 +522,22 @@ pub fn tcp_with(listener: TcpListener, world: World, faults: Faults) -> std::io:
         let world = world.clone();
         let faults = faults.clone();
         thread::spawn(move || {
-            let mut link = TcpTransport::from_stream(stream);
+            let Ok(mut reading) = stream.try_clone() else {
+                return;
+            };
+            let mut writing = stream;
+            let input: Reader = Box::new(move |buf| loop {
+                match reading.read(buf) {
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    r => return r,
+                }
+            });
+            let mut output = |bytes: &[u8]| writing.write_all(bytes);
             let mut session = Session::new(Module::new(world), &faults);
-            let _ = serve_session(&mut link, &mut session, &SystemClock, Pace::default());
+            let _ = serve_events(input, &mut output, &mut session, Pace::default());
         });
     }
     Ok(())
-}
-
-/// Standard input and output as a link.
-struct Stdio {
-    rx: mpsc::Receiver<Vec<u8>>,
-    pending: Vec<u8>,
-    closed: bool,
-}
-
-impl Stdio {
-    fn new() -> Self {
-        let (tx, rx) = mpsc::channel();
-        thread::spawn(move || {
-            let mut stdin = std::io::stdin();
-            let mut buf = [0u8; 4096];
-            loop {
-                match stdin.read(&mut buf) {
-                    Ok(0) => break,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(_) => break,
-                    Ok(n) => {
-                        if tx.send(buf.get(..n).unwrap_or_default().to_vec()).is_err() {
-                            break;
-                        }
-                    }
-                }
-            }
-        });
-        Stdio {
-            rx,
-            pending: Vec::new(),
-            closed: false,
-        }
-    }
-}
-
-impl Transport for Stdio {
-    fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        let mut out = std::io::stdout().lock();
-        out.write_all(bytes)?;
-        out.flush()
-    }
-
-    fn read(&mut self, buf: &mut [u8], timeout: Duration) -> std::io::Result<usize> {
-        if self.pending.is_empty() && !self.closed {
-            match self.rx.recv_timeout(timeout) {
-                Ok(bytes) => self.pending = bytes,
-                Err(mpsc::RecvTimeoutError::Timeout) => return Ok(0),
-                Err(mpsc::RecvTimeoutError::Disconnected) => self.closed = true,
-            }
-        }
-        if self.pending.is_empty() {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                "stdin closed",
-            ));
-        }
-        let n = self.pending.len().min(buf.len());
-        buf[..n].copy_from_slice(&self.pending[..n]);
-        self.pending.drain(..n);
-        Ok(n)
-    }
-
-    fn describe(&self) -> String {
-        "stdio".into()
-    }
 }
 
 /// Serves one module on standard input and output until input ends and
@@ -477,11 +548,21 @@ pub fn stdio(world: World) -> std::io::Result<()> {
 
 /// Like [`stdio`], with `faults`.
 pub fn stdio_with(world: World, faults: Faults) -> std::io::Result<()> {
-    let mut link = Stdio::new();
     let mut session = Session::new(Module::new(world), &faults);
     let pace = Pace {
         paced: true,
         drain: true,
     };
-    serve_session(&mut link, &mut session, &SystemClock, pace)
+    let input: Reader = Box::new(|buf| loop {
+        match std::io::stdin().read(buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            r => return r,
+        }
+    });
+    let mut output = |bytes: &[u8]| {
+        let mut out = std::io::stdout().lock();
+        out.write_all(bytes)?;
+        out.flush()
+    };
+    serve_events(input, &mut output, &mut session, pace)
 }

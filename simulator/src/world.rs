@@ -104,6 +104,46 @@ pub enum Service {
     /// A host that never answers a connect (its packets are lost): only
     /// the module's time limit ends the attempt.
     Silent,
+    /// A server that accepts a connection (with `tls`, completes the
+    /// handshake), sends `greeting` if any, and closes it at once.
+    Close {
+        /// Sent before the close.
+        #[serde(default)]
+        greeting: Option<String>,
+        /// Whether the server speaks TLS (the close comes after the
+        /// handshake).
+        #[serde(default)]
+        tls: bool,
+    },
+    /// A server that accepts a connection and resets it at once (TCP RST):
+    /// what the module sends fails, what it reads fails.
+    Reset,
+    /// A TLS server that refuses every handshake: it answers the client's
+    /// hello with a fatal `handshake_failure` alert and closes (as a
+    /// server does that shares no cipher suite or protocol version with
+    /// the client, or refuses its certificate).
+    TlsFail,
+    /// An MQTT broker that refuses every connection: it answers CONNECT
+    /// with CONNACK return `code` (1 unacceptable protocol version, 2
+    /// identifier rejected, 3 server unavailable, 4 bad user name or
+    /// password, 5 not authorized) and closes the connection, as MQTT
+    /// 3.1.1 requires.
+    MqttRefuse {
+        /// The CONNACK return code (1–5).
+        code: u8,
+    },
+    /// An MQTT broker that accepts CONNECT and then answers nothing: no
+    /// SUBACK, UNSUBACK, PUBACK, PUBREC, PUBCOMP or PINGRESP.
+    MqttMute,
+    /// An MQTT server that closes the connection when CONNECT arrives,
+    /// without CONNACK (as a server does with a CONNECT it will not take).
+    MqttHangUp,
+    /// A server that sends `data` on connect (something no client of the
+    /// module's protocols understands) and then reads and drops.
+    Garbage {
+        /// What it sends.
+        data: String,
+    },
     /// A real server elsewhere (`host:port`), e.g. an external broker.
     External {
         /// Where connections go.
@@ -125,6 +165,10 @@ pub enum Protocol {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Endpoint {
+    /// The key naming it in [`World::environment`] (its value is
+    /// `address:port`).
+    #[serde(default)]
+    pub name: Option<String>,
     /// The IPv4 address the module connects to.
     pub address: String,
     /// The port.
@@ -338,16 +382,40 @@ impl Default for World {
 /// - 8306 MQTT, 8307 MQTT over TLS with client certificates, 80 HTTP, 443
 ///   HTTPS, 1883 MQTT, 8883 MQTT over TLS, 7 TCP and UDP echo.
 /// - 220.180.239.212:8009 TCP and UDP echo (the socket chapter's examples).
+///
+/// And the conditions the provocation scenarios use (see
+/// [`World::environment`] for their names), at 192.0.2.3 (connections)
+/// and 192.0.2.4 (MQTT servers):
+/// - 192.0.2.3:7 refuses connections, :9 never answers a connect, :10
+///   accepts and never answers, :11 accepts and closes at once, :12
+///   accepts and resets, :8012 closes after the TLS handshake, :8013
+///   refuses every TLS handshake, :8014 sends what no protocol of the
+///   module understands;
+/// - 192.0.2.4:1883 closes after accepting, :1884 never answers, :1885
+///   accepts CONNECT and then answers nothing, :1886 hangs up on CONNECT,
+///   :1891–1895 refuse CONNECT with return codes 1–5.
 fn default_endpoints() -> Vec<Endpoint> {
-    let at = |port: u16, protocol: Protocol, service: Service| Endpoint {
-        address: "192.0.2.2".into(),
-        port,
-        protocol,
-        service,
+    let named =
+        |name: &str, address: &str, port: u16, protocol: Protocol, service: Service| Endpoint {
+            name: (!name.is_empty()).then(|| name.to_string()),
+            address: address.into(),
+            port,
+            protocol,
+            service,
+        };
+    let at = |name: &str, port: u16, protocol: Protocol, service: Service| {
+        named(name, "192.0.2.2", port, protocol, service)
     };
-    vec![
+    let condition = |name: &str, port: u16, service: Service| {
+        named(name, "192.0.2.3", port, Protocol::Tcp, service)
+    };
+    let broker = |name: &str, port: u16, service: Service| {
+        named(name, "192.0.2.4", port, Protocol::Tcp, service)
+    };
+    let mut endpoints = vec![
         // The TCP transparent-mode example receives "Test 1" from its server.
         at(
+            "tcp_greeter",
             8009,
             Protocol::Tcp,
             Service::TcpEcho {
@@ -355,8 +423,9 @@ fn default_endpoints() -> Vec<Endpoint> {
                 once: false,
             },
         ),
-        at(8009, Protocol::Udp, Service::UdpEcho),
+        at("", 8009, Protocol::Udp, Service::UdpEcho),
         at(
+            "tls_echo",
             8010,
             Protocol::Tcp,
             Service::TlsEcho {
@@ -366,6 +435,7 @@ fn default_endpoints() -> Vec<Endpoint> {
             },
         ),
         at(
+            "tls_greeter",
             8011,
             Protocol::Tcp,
             Service::Https {
@@ -373,10 +443,16 @@ fn default_endpoints() -> Vec<Endpoint> {
                 greeting: Some("Hello from 192.0.2.2\r\n".into()),
             },
         ),
-        at(8306, Protocol::Tcp, Service::Mqtt),
-        at(8307, Protocol::Tcp, Service::MqttTls { client_auth: true }),
-        at(80, Protocol::Tcp, Service::Http),
+        at("", 8306, Protocol::Tcp, Service::Mqtt),
         at(
+            "mqtt_tls_client_auth_broker",
+            8307,
+            Protocol::Tcp,
+            Service::MqttTls { client_auth: true },
+        ),
+        at("http", 80, Protocol::Tcp, Service::Http),
+        at(
+            "https",
             443,
             Protocol::Tcp,
             Service::Https {
@@ -384,9 +460,15 @@ fn default_endpoints() -> Vec<Endpoint> {
                 greeting: None,
             },
         ),
-        at(1883, Protocol::Tcp, Service::Mqtt),
-        at(8883, Protocol::Tcp, Service::MqttTls { client_auth: false }),
+        at("mqtt_broker", 1883, Protocol::Tcp, Service::Mqtt),
         at(
+            "mqtt_tls_broker",
+            8883,
+            Protocol::Tcp,
+            Service::MqttTls { client_auth: false },
+        ),
+        at(
+            "tcp_echo",
             7,
             Protocol::Tcp,
             Service::TcpEcho {
@@ -394,24 +476,75 @@ fn default_endpoints() -> Vec<Endpoint> {
                 once: false,
             },
         ),
-        at(7, Protocol::Udp, Service::UdpEcho),
+        at("udp_echo", 7, Protocol::Udp, Service::UdpEcho),
         // The socket chapter's own examples use 220.180.239.212:8009.
-        Endpoint {
-            address: "220.180.239.212".into(),
-            port: 8009,
-            protocol: Protocol::Tcp,
-            service: Service::TcpEcho {
+        named(
+            "",
+            "220.180.239.212",
+            8009,
+            Protocol::Tcp,
+            Service::TcpEcho {
                 greeting: None,
                 once: false,
             },
-        },
-        Endpoint {
-            address: "220.180.239.212".into(),
-            port: 8009,
-            protocol: Protocol::Udp,
-            service: Service::UdpEcho,
-        },
-    ]
+        ),
+        named("", "220.180.239.212", 8009, Protocol::Udp, Service::UdpEcho),
+        // Conditions.
+        condition("refused_tcp", 7, Service::Refuse),
+        condition("silent_tcp", 9, Service::Silent),
+        condition("stalled_tcp", 10, Service::Stall),
+        condition(
+            "closing_tcp",
+            11,
+            Service::Close {
+                greeting: None,
+                tls: false,
+            },
+        ),
+        condition("resetting_tcp", 12, Service::Reset),
+        condition(
+            "closing_tls",
+            8012,
+            Service::Close {
+                greeting: None,
+                tls: true,
+            },
+        ),
+        condition("failing_tls", 8013, Service::TlsFail),
+        condition(
+            "garbage_tcp",
+            8014,
+            Service::Garbage {
+                data: "\u{0}\u{ff}garbage\r\n".into(),
+            },
+        ),
+        broker(
+            "mqtt_closing_broker",
+            1883,
+            Service::Close {
+                greeting: None,
+                tls: false,
+            },
+        ),
+        broker("mqtt_stalled_broker", 1884, Service::Stall),
+        broker("mqtt_mute_broker", 1885, Service::MqttMute),
+        broker("mqtt_hangup_broker", 1886, Service::MqttHangUp),
+        broker(
+            "mqtt_garbage_broker",
+            1887,
+            Service::Garbage {
+                data: "\u{ff}\u{ff}\u{ff}\u{ff}\u{ff}".into(),
+            },
+        ),
+    ];
+    for code in 1..=5u8 {
+        endpoints.push(broker(
+            &format!("mqtt_refusing_broker_{code}"),
+            1890 + u16::from(code),
+            Service::MqttRefuse { code },
+        ));
+    }
+    endpoints
 }
 
 impl World {

@@ -403,18 +403,29 @@ fn a_scheduled_urc_fires_exactly_when_its_time_comes() {
     assert_eq!(m.next_due(), None);
 }
 
-/// Sends `AT` twice and returns everything up to the second `OK`: the serve
-/// loop polled the module after the first `AT`, so whatever was due at the
-/// clock's time is in the output by then.
+/// Sends `AT+QVERSION`, waits for its answer, sends it again and returns
+/// everything up to the second answer: the serve loop polled the module
+/// right after the first (before the second was written), so whatever was
+/// due at the clock's time is in the output by then.
 fn barrier(link: &mut MemoryTransport) -> String {
-    link.write_all(b"AT\r\nAT\r\n").unwrap();
     let mut got = Vec::new();
     let mut buf = [0u8; 1024];
     let deadline = Instant::now() + PATIENCE;
-    while String::from_utf8_lossy(&got).matches("OK").count() < 2 {
-        assert!(Instant::now() < deadline, "no answer: {got:?}");
-        let n = link.read(&mut buf, Duration::from_millis(20)).unwrap();
-        got.extend_from_slice(&buf[..n]);
+    let answered = |got: &[u8], n: usize| {
+        let text = String::from_utf8_lossy(got);
+        text.matches("+QVERSION:").count() >= n
+            && text
+                .rsplit("+QVERSION:")
+                .next()
+                .is_some_and(|rest| rest.contains("OK"))
+    };
+    for n in 1..=2 {
+        link.write_all(b"AT+QVERSION\r\n").unwrap();
+        while !answered(&got, n) {
+            assert!(Instant::now() < deadline, "no answer: {got:?}");
+            let n = link.read(&mut buf, Duration::from_millis(20)).unwrap();
+            got.extend_from_slice(&buf[..n]);
+        }
     }
     String::from_utf8_lossy(&got).into_owned()
 }

@@ -50,6 +50,7 @@ fn world_with(extra: Vec<(u16, Service)>) -> World {
     let mut world = World::default();
     for (port, service) in extra {
         world.endpoints.push(Endpoint {
+            name: None,
             address: "192.0.2.9".into(),
             port,
             protocol: Protocol::Tcp,

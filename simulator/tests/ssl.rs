@@ -1824,6 +1824,7 @@ fn world_with(port: u16, service: Service) -> World {
         .endpoints
         .retain(|e| !(e.port == port && e.protocol == Protocol::Tcp));
     world.endpoints.push(Endpoint {
+        name: None,
         address: "192.0.2.2".into(),
         port,
         protocol: Protocol::Tcp,
@@ -1843,6 +1844,7 @@ fn manual_world() -> World {
         .endpoints
         .retain(|e| !(e.port == 8011 && e.protocol == Protocol::Tcp));
     world.endpoints.push(Endpoint {
+        name: None,
         address: "192.0.2.2".into(),
         port: 8011,
         protocol: Protocol::Tcp,

@@ -20,7 +20,15 @@ use fcm242d::transport::MemoryTransport;
 use fcm242d::value::{Host, Int, Text};
 use fcm242d_sim::module::Module;
 use fcm242d_sim::serve::in_process;
-use fcm242d_sim::world::World;
+use fcm242d_sim::world::{Protocol, World};
+
+/// Where the host reaches the module's listener (TCP) or UDP service with
+/// `<local_port>` `port`: the module's ports are free ports of the host.
+fn host(protocol: Protocol, port: u16) -> std::net::SocketAddr {
+    fcm242d_sim::services::Services::shared()
+        .host_address(protocol, port)
+        .expect("the module listens there")
+}
 
 /// How long a test waits for something the network should cause.
 const PATIENCE: Duration = Duration::from_secs(5);
@@ -564,7 +572,7 @@ fn a_listener_takes_incoming_connections_automatically_or_with_qiaccept() {
     assert_eq!(st.ip_address, Ipv4Addr::new(192, 168, 4, 23));
 
     // Automatic acceptance (the default): the lowest free identity.
-    let mut peer = TcpStream::connect((LOCALHOST, port)).unwrap();
+    let mut peer = TcpStream::connect(host(Protocol::Tcp, port)).unwrap();
     let peer_port = peer.local_addr().unwrap().port();
     let incoming = sim.wait_for("+QIURC: \"incoming\"", |u| match u {
         Urc::QiurcIncoming(i) => Some(i.clone()),
@@ -606,7 +614,7 @@ fn a_listener_takes_incoming_connections_automatically_or_with_qiaccept() {
             state: Some(qicfg::State::Disable),
         })
         .unwrap();
-    let second = TcpStream::connect((LOCALHOST, port)).unwrap();
+    let second = TcpStream::connect(host(Protocol::Tcp, port)).unwrap();
     sim.settle(Duration::from_millis(150));
     assert_eq!(
         sim.count(|u| matches!(u, Urc::QiurcIncoming(_))),
@@ -630,7 +638,7 @@ fn a_listener_takes_incoming_connections_automatically_or_with_qiaccept() {
         qistate::ServiceType::TcpIncoming
     );
     // An identity in use cannot take a connection.
-    let mut third = TcpStream::connect((LOCALHOST, port)).unwrap();
+    let mut third = TcpStream::connect(host(Protocol::Tcp, port)).unwrap();
     sim.settle(Duration::from_millis(100));
     assert!(refused(
         sim.client.send(&take(qiaccept::Accept::Accept, Some(0)))
@@ -680,7 +688,7 @@ fn a_full_module_reports_incoming_full() {
     assert_eq!(sim.open(&listener), TcpipCode::OperationSuccess);
     let mut peers = Vec::new();
     for _ in 0..11 {
-        peers.push(TcpStream::connect((LOCALHOST, port)).unwrap());
+        peers.push(TcpStream::connect(host(Protocol::Tcp, port)).unwrap());
     }
     for _ in 0..11 {
         sim.wait_for("+QIURC: \"incoming\"", |u| match u {
@@ -688,7 +696,7 @@ fn a_full_module_reports_incoming_full() {
             _ => None,
         });
     }
-    let mut extra = TcpStream::connect((LOCALHOST, port)).unwrap();
+    let mut extra = TcpStream::connect(host(Protocol::Tcp, port)).unwrap();
     sim.wait_for("+QIURC: \"incoming full\"", |u| match u {
         Urc::QiurcIncomingFull(_) => Some(()),
         _ => None,
@@ -721,8 +729,8 @@ fn a_udp_service_receives_and_sends_datagrams() {
     let peer = UdpSocket::bind((LOCALHOST, 0)).unwrap();
     peer.set_read_timeout(Some(PATIENCE)).unwrap();
     let peer_port = peer.local_addr().unwrap().port();
-    peer.send_to(b"first", (LOCALHOST, port)).unwrap();
-    peer.send_to(b"second", (LOCALHOST, port)).unwrap();
+    peer.send_to(b"first", host(Protocol::Udp, port)).unwrap();
+    peer.send_to(b"second", host(Protocol::Udp, port)).unwrap();
     sim.recv_buffer(4);
     // One datagram per read, with its sender.
     for want in [&b"first"[..], b"second"] {
@@ -761,7 +769,7 @@ fn a_udp_service_receives_and_sends_datagrams() {
     let mut buf = [0u8; 64];
     let (n, from) = peer.recv_from(&mut buf).unwrap();
     assert_eq!(&buf[..n], b"reply");
-    assert_eq!(from.port(), port);
+    assert_eq!(from, host(Protocol::Udp, port));
     assert!(refused(sim.send(4, b"nowhere")));
     assert_eq!(sim.last_error().0, TcpipCode::InvalidParameters);
     // A service's mode cannot be switched.
@@ -785,7 +793,8 @@ fn a_udp_service_in_direct_push_mode_names_the_sender() {
     );
     assert_eq!(sim.open(&service), TcpipCode::OperationSuccess);
     let peer = UdpSocket::bind((LOCALHOST, 0)).unwrap();
-    peer.send_to(b"datagram", (LOCALHOST, port)).unwrap();
+    peer.send_to(b"datagram", host(Protocol::Udp, port))
+        .unwrap();
     let (data, ip, from) = sim.wait_for("UDP direct push", |u| match u {
         Urc::QiurcRecvDirectPushUdpService(p) if p.connect_id.get() == 6 => {
             Some((p.data.clone(), p.remote_ip, p.remote_port))
@@ -879,9 +888,20 @@ fn the_catalogue_rules_and_other_refusals() {
         accept: qiaccept::Accept::Accept,
         incoming_socket_id: None,
     })));
-    // A port in use: 570.
-    let taken = TcpListener::bind((LOCALHOST, 0)).unwrap();
-    let busy = taken.local_addr().unwrap().port();
+    // A port the module uses already: 570 (the host's ports are not the
+    // module's: one another program uses is no matter).
+    let _taken = TcpListener::bind((LOCALHOST, 0)).unwrap();
+    let busy = free_port();
+    assert_eq!(
+        sim.open(&open_cmd(
+            5,
+            qiopen::ServiceType::TcpListener,
+            LOCALHOST,
+            0,
+            Some((busy, None))
+        )),
+        TcpipCode::OperationSuccess
+    );
     assert_eq!(
         sim.open(&open_cmd(
             2,

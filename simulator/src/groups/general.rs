@@ -12,6 +12,50 @@ use crate::reply::Reply;
 use crate::state::State;
 use crate::world::World;
 
+/// When each event of an OTA upgrade comes, after `OK`.
+const OTA_START: Duration = Duration::from_millis(50);
+/// The first `"DOWNLOADING"`, and the time between two.
+const OTA_STEP: Duration = Duration::from_millis(100);
+/// `"DOWNLOADING"` events of a successful download.
+const OTA_PROGRESS: u32 = 3;
+
+/// `AT+QWLANOTA=<URL>`: `OK`, then `+QOTASTAT: "START_DOWNLOAD"` and
+/// either `"DOWNLOADING"` (a few times) and `"DOWNLOAD_SUCCEED"`, or
+/// `"DOWNLOAD_FAILED"` (errata OTA-1). The download succeeds when the
+/// station is connected and the URL names a firmware image of one of the
+/// world's web servers ([`crate::services::web::has_firmware`]); a URL the
+/// module cannot read at all gets `ERROR`. The new firmware takes effect
+/// at the next restart, which the host decides (`AT+QRST`); the simulated
+/// module keeps its version.
+fn ota(url: &str, state: &State, world: &World) -> Reply {
+    use crate::world::{Protocol, Service};
+    let Ok(url) = crate::groups::http::url::parse(url) else {
+        return Reply::error();
+    };
+    let found = state.wifi.station.is_some()
+        && crate::groups::network::resolve(&url.host, world)
+            .and_then(|a| a.first().copied())
+            .and_then(|ip| world.endpoint(ip, url.port, Protocol::Tcp))
+            .is_some_and(|e| match e.service {
+                Service::Http => !url.secure,
+                Service::Https { .. } => url.secure,
+                _ => false,
+            })
+        && crate::services::web::has_firmware(url.target.split('?').next().unwrap_or(""));
+    let urc = |event| line(Qotastat { event });
+    let mut reply = Reply::ok().with_urc(OTA_START, urc(qotastat::Event::StartDownload));
+    if !found {
+        return reply.with_urc(OTA_START + OTA_STEP, urc(qotastat::Event::DownloadFailed));
+    }
+    for n in 1..=OTA_PROGRESS {
+        reply = reply.with_urc(OTA_START + OTA_STEP * n, urc(qotastat::Event::Downloading));
+    }
+    reply.with_urc(
+        OTA_START + OTA_STEP * (OTA_PROGRESS + 1),
+        urc(qotastat::Event::DownloadSucceed),
+    )
+}
+
 fn ipv4(s: &str) -> core::net::Ipv4Addr {
     s.parse().unwrap_or(core::net::Ipv4Addr::UNSPECIFIED)
 }
@@ -82,19 +126,7 @@ pub fn handle(cmd: &AnyCommand, state: &mut State, world: &World) -> Option<Repl
             Ok(baud_rate) => Reply::lines(vec![line(qsetband::ReadLine { baud_rate })]),
             Err(_) => Reply::error(),
         },
-        AnyCommand::QwlanotaWrite(_) => {
-            // The embedded world has no firmware server: the download fails.
-            let urc = |event| line(Qotastat { event });
-            Reply::ok()
-                .with_urc(
-                    Duration::from_millis(50),
-                    urc(qotastat::Event::StartDownload),
-                )
-                .with_urc(
-                    Duration::from_millis(150),
-                    urc(qotastat::Event::DownloadFailed),
-                )
-        }
+        AnyCommand::QwlanotaWrite(w) => ota(w.url.as_str(), state, world),
         AnyCommand::QsclkRead(_) => {
             let (mode, dtim) = state.general.sleep_mode;
             let mode = qsclk::Mode::from_wire(&mode.to_string())

@@ -152,6 +152,8 @@ pub const MAX_PENDING: usize = 4;
 /// Delay of a `+QIOPEN` known when the command is answered (a listener, a
 /// UDP socket, an early failure): printed right after `OK`.
 const OPEN_DELAY: Duration = Duration::from_millis(5);
+/// Peers a UDP service remembers (see [`Socket::aliases`]).
+const MAX_ALIASES: usize = 32;
 /// Bytes read from one socket per [`poll`], so that one busy peer cannot
 /// hold up the UART.
 const READ_PER_POLL: usize = 64 * 1024;
@@ -207,6 +209,10 @@ pub struct Socket {
     pub sent: u64,
     /// Accepted bytes the OS has not taken yet (TCP).
     pub unsent: Vec<u8>,
+    /// A UDP service's peers: where a datagram really went on the host,
+    /// and the address the host gave for it (what the module reports as
+    /// the sender of an answer from there).
+    pub aliases: VecDeque<(SocketAddr, (Ipv4Addr, u16))>,
 }
 
 impl Socket {
@@ -233,7 +239,28 @@ impl Socket {
             notified: false,
             sent: 0,
             unsent: Vec::new(),
+            aliases: VecDeque::new(),
         }
+    }
+
+    /// Remembers that datagrams to `real` stand for `shown`.
+    fn remember(&mut self, real: SocketAddr, shown: (Ipv4Addr, u16)) {
+        self.aliases.retain(|(r, _)| *r != real);
+        self.aliases.push_front((real, shown));
+        self.aliases.truncate(MAX_ALIASES);
+    }
+
+    /// The sender a datagram from `from` is reported as: the address the
+    /// host sent to there, the peer of a UDP client, or `from` itself.
+    fn sender(&self, from: (Ipv4Addr, u16)) -> (Ipv4Addr, u16) {
+        if self.service == qistate::ServiceType::Udp {
+            return (self.ip, self.remote_port);
+        }
+        let real = SocketAddr::from(from);
+        self.aliases
+            .iter()
+            .find(|(r, _)| *r == real)
+            .map_or(from, |(_, shown)| *shown)
     }
 
     fn buffered(&self) -> usize {
@@ -338,13 +365,12 @@ pub fn handle(cmd: &AnyCommand, state: &mut State, world: &World, net: &mut Net)
         AnyCommand::QisendWriteConnectIdSendLengthRemoteIpRemotePort(w) => {
             match (w.send_length.get(), u16::try_from(w.remote_port.get())) {
                 (0, _) | (_, Err(_)) => Err(TcpipCode::InvalidParameters),
-                (n, Ok(port)) => send(
-                    w.connect_id.get(),
-                    Some(n),
-                    Some(SocketAddrV4::new(w.remote_ip, port)),
-                    state,
-                    net,
-                ),
+                (n, Ok(port)) => {
+                    let to = SocketAddrV4::new(w.remote_ip, port);
+                    let id = w.connect_id.get();
+                    let real = service_route(id, to, state, world, net);
+                    send(id, Some(n), Some((to, real)), state, net)
+                }
             }
         }
         AnyCommand::QisendWriteConnectId0(w) => send_totals(w.connect_id.get(), state),
@@ -568,32 +594,26 @@ fn own_address(state: &State, world: &World, interface: &Interface) -> Ipv4Addr 
 }
 
 /// Where the simulator really sends traffic for `ip:port`: the module's
-/// own address to the loopback, a loopback address as it is, an endpoint of
-/// the world to its (embedded) service, another hosts-table address as it
-/// is; `None` for anything else (unreachable in the simulated world).
+/// own address to its own listener or UDP service with that port (none:
+/// refused), a loopback address to the host's port, an endpoint of the
+/// world to its service (an external one where the world says so); `None`
+/// for anything else (unreachable: no packet leaves the host for an
+/// address the world does not serve).
 pub fn route(
     ip: Ipv4Addr,
     port: u16,
     protocol: Protocol,
     own: Ipv4Addr,
     world: &World,
-    services: &crate::services::Services,
+    net: &Net,
 ) -> Option<Route> {
     if ip == own {
-        return Some(Route::To(SocketAddr::from((Ipv4Addr::LOCALHOST, port))));
-    }
-    if world.endpoint(ip, port, protocol).is_some() {
-        return services.address(world, ip, port, protocol);
+        return net.own_port(protocol, port).map(Route::To);
     }
     if ip.is_loopback() {
         return Some(Route::To(SocketAddr::from((ip, port))));
     }
-    world
-        .hosts
-        .iter()
-        .flat_map(|h| h.addresses.iter())
-        .any(|a| a.parse::<Ipv4Addr>().is_ok_and(|a| a == ip))
-        .then_some(Route::To(SocketAddr::from((ip, port))))
+    net.services.address(world, ip, port, protocol)
 }
 
 /// The code of a failed bind.
@@ -675,23 +695,41 @@ fn open(w: &qiopen::Write, state: &mut State, world: &World, net: &mut Net) -> O
     let mut socket = Socket::new(service, own, 0, id.get(), access_mode, interface);
 
     if server {
-        let bound = if service == qistate::ServiceType::TcpListener {
-            TcpListener::bind((Ipv4Addr::LOCALHOST, local_port)).and_then(|l| {
+        // The module's port is its own: a free port of the host stands for
+        // it, so that several simulators run side by side (see
+        // `crate::services::PortLease`).
+        let protocol = if service == qistate::ServiceType::TcpListener {
+            Protocol::Tcp
+        } else {
+            Protocol::Udp
+        };
+        if net.own_port(protocol, local_port).is_some() {
+            return Ok(deferred(state, id, TcpipCode::PortBusy));
+        }
+        let bound = if protocol == Protocol::Tcp {
+            TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).and_then(|l| {
                 l.set_nonblocking(true)?;
-                Ok(Link::Listener {
-                    socket: l,
-                    pending: VecDeque::new(),
-                })
+                let host = l.local_addr()?;
+                Ok((
+                    Link::Listener {
+                        socket: l,
+                        pending: VecDeque::new(),
+                    },
+                    host,
+                ))
             })
         } else {
-            UdpSocket::bind((Ipv4Addr::LOCALHOST, local_port)).and_then(|u| {
+            UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).and_then(|u| {
                 u.set_nonblocking(true)?;
                 u.set_broadcast(broadcast)?;
-                Ok(Link::Udp(u))
+                let host = u.local_addr()?;
+                Ok((Link::Udp(u), host))
             })
         };
         return Ok(match bound {
-            Ok(link) => {
+            Ok((link, host)) => {
+                net.ports
+                    .insert(id.get(), net.services.lease(protocol, local_port, host));
                 socket.local_port = local_port;
                 socket.state = if service == qistate::ServiceType::TcpListener {
                     qistate::SocketState::Listening
@@ -722,7 +760,7 @@ fn open(w: &qiopen::Write, state: &mut State, world: &World, net: &mut Net) -> O
     } else {
         Protocol::Tcp
     };
-    let Some(route) = route(target, remote_port, protocol, own, world, &net.services) else {
+    let Some(route) = route(target, remote_port, protocol, own, world, net) else {
         return open_failed(state, id, TcpipCode::SocketConnectFailed, transparent);
     };
     socket.ip = target;
@@ -751,7 +789,9 @@ fn open(w: &qiopen::Write, state: &mut State, world: &World, net: &mut Net) -> O
         } else {
             Ipv4Addr::UNSPECIFIED
         };
-        let udp = match UdpSocket::bind((bind_ip, local_port)) {
+        // A free port of the host: the module's port is its own (see the
+        // listeners), reported as given.
+        let udp = match UdpSocket::bind((bind_ip, 0)) {
             Ok(u) => u,
             Err(e) => return open_failed(state, id, bind_error(&e), transparent),
         };
@@ -762,7 +802,11 @@ fn open(w: &qiopen::Write, state: &mut State, world: &World, net: &mut Net) -> O
             .and_then(|_| udp.local_addr());
         return match ready {
             Ok(local) => {
-                socket.local_port = local.port();
+                socket.local_port = if local_port != 0 {
+                    local_port
+                } else {
+                    local.port()
+                };
                 socket.state = qistate::SocketState::Connected;
                 state.tcpip.sockets.insert(id.get(), socket);
                 net.sockets.insert(id.get(), Link::Udp(udp));
@@ -806,7 +850,10 @@ fn open(w: &qiopen::Write, state: &mut State, world: &World, net: &mut Net) -> O
     let spawned = crate::activity::helper(
         net.services.activity(),
         format!("qiopen-{}", id.get()),
-        move |_busy| TcpStream::connect_timeout(&peer, CONNECT_TIMEOUT),
+        // A blocking connect: the module's clock ends one that takes too
+        // long, and a peer that accepts and resets at once still connects
+        // (a connect with a time limit reports that reset instead).
+        move |_busy| TcpStream::connect(peer),
     );
     let Ok(rx) = spawned else {
         return Ok(deferred(state, id, TcpipCode::SocketCreationFailed));
@@ -840,6 +887,7 @@ fn close(id: i64, state: &mut State, net: &mut Net) -> Outcome {
     if state.tcpip.sockets.remove(&id).is_none() {
         return Err(TcpipCode::InvalidParameters);
     }
+    net.ports.remove(&id);
     if let Some(link) = net.sockets.remove(&id) {
         drop_link(link);
     }
@@ -941,11 +989,33 @@ fn sendable(id: i64, state: &State) -> Result<bool, TcpipCode> {
     }
 }
 
+/// Where a UDP service's datagram to `to` really goes through the
+/// simulated network (see [`route`]); `None`: nowhere (it is lost, as a
+/// datagram to a host nobody runs is).
+fn service_route(
+    id: i64,
+    to: SocketAddrV4,
+    state: &State,
+    world: &World,
+    net: &Net,
+) -> Option<SocketAddr> {
+    let s = state.tcpip.sockets.get(&id)?;
+    let own = own_address(state, world, &s.interface);
+    match route(*to.ip(), to.port(), Protocol::Udp, own, world, net)? {
+        Route::To(addr) => Some(addr),
+        Route::Silent => None,
+    }
+}
+
+/// A UDP service's destination: as the host gave it, and where it really
+/// goes (see [`service_route`]).
+type Destination = (SocketAddrV4, Option<SocketAddr>);
+
 /// `AT+QISEND=<id>[,<len>[,<ip>,<port>]]`: the `>` prompt, then the payload.
 fn send(
     id: i64,
     length: Option<i64>,
-    to: Option<SocketAddrV4>,
+    to: Option<Destination>,
     state: &mut State,
     net: &mut Net,
 ) -> Outcome {
@@ -1000,7 +1070,7 @@ fn deliver(
     state: &mut State,
     id: i64,
     out: Out,
-    to: Option<SocketAddrV4>,
+    to: Option<Destination>,
     payload: Payload,
 ) -> Reply {
     let data = match payload {
@@ -1046,8 +1116,13 @@ fn deliver(
             socket.sent += len;
         }
         Out::Udp(udp) => {
+            if let Some((shown, Some(real))) = to {
+                socket.remember(real, (*shown.ip(), shown.port()));
+            }
             let attempt = || match to {
-                Some(addr) => udp.send_to(&data, addr),
+                Some((_, Some(addr))) => udp.send_to(&data, addr),
+                // Nobody runs that host: the datagram is lost on the way.
+                Some((_, None)) => Ok(data.len()),
                 None => udp.send(&data),
             };
             // A refusal reported here belongs to an earlier datagram (an
@@ -1225,7 +1300,16 @@ fn adopt(
     peer: SocketAddr,
 ) -> Option<(Ipv4Addr, u16)> {
     let listener = state.tcpip.sockets.get(&server)?;
-    let (ip, port) = v4(peer);
+    let (mut ip, port) = v4(peer);
+    // A connection from one of the module's own sockets (to its own
+    // address) comes from the module's own address.
+    let own = net
+        .sockets
+        .values()
+        .any(|l| matches!(l, Link::Tcp(s) if s.local_addr().ok() == Some(peer)));
+    if own {
+        ip = listener.ip;
+    }
     let mut s = Socket::new(
         qistate::ServiceType::TcpIncoming,
         ip,
@@ -1537,6 +1621,7 @@ fn flush(link: &mut Link, socket: &mut Socket) -> bool {
 pub fn poll(state: &mut State, net: &mut Net, now: Instant) -> Vec<u8> {
     let mut out = Vec::new();
     if state.tcpip.sockets.is_empty() && net.sockets.is_empty() {
+        net.ports.clear();
         return out;
     }
     drop_orphans(state, net);
@@ -1573,8 +1658,11 @@ pub fn poll(state: &mut State, net: &mut Net, now: Instant) -> Vec<u8> {
         };
         let reading = read_link(link, (socket.ip, socket.remote_port), room);
         broken |= reading.closed;
-        for chunk in reading.chunks {
+        for mut chunk in reading.chunks {
             socket.received += chunk.data.len() as u64;
+            if socket.is_udp() {
+                chunk.from = socket.sender(chunk.from);
+            }
             socket.rx.push_back(chunk);
         }
         if raw {
@@ -1634,6 +1722,8 @@ pub fn poll(state: &mut State, net: &mut Net, now: Instant) -> Vec<u8> {
 /// Drops live sockets whose service no longer exists (never expected:
 /// every path removes both together), so no socket leaks.
 fn drop_orphans(state: &State, net: &mut Net) {
+    let Net { ports, sockets, .. } = net;
+    ports.retain(|id, _| sockets.contains_key(id));
     let orphans: Vec<i64> = net
         .sockets
         .keys()
@@ -1748,6 +1838,20 @@ fn connecting(
 /// or into its waiting list for `AT+QIACCEPT`.
 fn listen(server: i64, state: &mut State, net: &mut Net, out: &mut Vec<u8>) {
     let auto = state.tcpip.config.accept == qicfg::State::Enable;
+    // A connection the module itself is still making to this listener is
+    // taken once the module knows its own end (it then comes from the
+    // module's own address).
+    let host = match net.sockets.get(&server) {
+        Some(Link::Listener { socket, .. }) => socket.local_addr().ok(),
+        _ => None,
+    };
+    let making = net
+        .sockets
+        .values()
+        .any(|l| matches!(l, Link::Connecting(p) if p.peer.is_some() && p.peer == host));
+    if making {
+        return;
+    }
     let Some(Link::Listener { socket, pending }) = net.sockets.get_mut(&server) else {
         return;
     };
@@ -1814,18 +1918,22 @@ pub fn sockets<'a>(net: &'a Net, out: &mut Vec<crate::net::Socket<'a>>) {
             Link::Tcp(s) => out.push(crate::net::Socket {
                 fd: Some(s.as_fd()),
                 peer: s.peer_addr().ok(),
+                local: s.local_addr().ok(),
             }),
             Link::Udp(u) => out.push(crate::net::Socket {
                 fd: Some(u.as_fd()),
                 peer: u.peer_addr().ok(),
+                local: u.local_addr().ok(),
             }),
             Link::Listener { socket, .. } => out.push(crate::net::Socket {
                 fd: Some(socket.as_fd()),
                 peer: None,
+                local: socket.local_addr().ok(),
             }),
             Link::Connecting(p) => out.push(crate::net::Socket {
                 fd: None,
                 peer: p.peer,
+                local: None,
             }),
         }
     }

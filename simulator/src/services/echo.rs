@@ -66,12 +66,13 @@ pub fn start_udp(
 ) -> io::Result<SocketAddr> {
     let socket = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0))?;
     let addr = socket.local_addr()?;
+    // A datagram not yet read is work for the world, from the start.
+    let watch = activity.watch(&socket);
+    let mut busy = activity.busy();
     thread::Builder::new()
         .name(format!("sim-udp-echo-{}", addr.port()))
         .spawn(move || {
-            // A datagram not yet read is work for the world.
-            let _watch = activity.watch(&socket);
-            let mut busy = activity.busy();
+            let _watch = watch;
             let mut buf = [0u8; 65_536];
             while let Ok((n, from)) = udp_recv(&socket, &mut busy, &mut buf) {
                 if stopped() {

@@ -5,11 +5,12 @@
 //! [`Services`].
 
 pub mod broker;
+pub mod conditions;
 pub mod echo;
 pub mod tls;
 pub mod web;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -48,6 +49,36 @@ pub struct Services {
     broker: Arc<broker::Broker>,
     running: Mutex<HashMap<(Service, Protocol), SocketAddr>>,
     shared: Arc<Shared>,
+    /// The modules' listeners and UDP services: the module's port and
+    /// where the host reaches it (see [`PortLease`]).
+    leases: Arc<Leases>,
+}
+
+/// The leases of a world's modules: protocol, the module's port, the
+/// host's address, by lease number.
+type Leases = Mutex<BTreeMap<u64, (Protocol, u16, SocketAddr)>>;
+
+/// A port a module's listener or UDP service uses, and the free port of the
+/// host it really has (so that several simulators run side by side). The
+/// entry lives as long as the lease.
+#[derive(Debug)]
+pub struct PortLease {
+    /// The protocol.
+    pub protocol: Protocol,
+    /// The module's port (`<local_port>`).
+    pub port: u16,
+    /// Where the host reaches it.
+    pub host: SocketAddr,
+    id: u64,
+    leases: std::sync::Weak<Leases>,
+}
+
+impl Drop for PortLease {
+    fn drop(&mut self) {
+        if let Some(leases) = self.leases.upgrade() {
+            lock(&leases).remove(&self.id);
+        }
+    }
 }
 
 impl std::fmt::Debug for Services {
@@ -82,7 +113,35 @@ impl Services {
             activity,
             running: Mutex::new(HashMap::new()),
             shared: Arc::new(Shared::default()),
+            leases: Arc::new(Mutex::new(BTreeMap::new())),
         })
+    }
+
+    /// Records that a module's listener or UDP service with `<local_port>`
+    /// `port` is at `host` on the host.
+    pub fn lease(&self, protocol: Protocol, port: u16, host: SocketAddr) -> PortLease {
+        let id = self.shared.next.fetch_add(1, Ordering::Relaxed);
+        lock(&self.leases).insert(id, (protocol, port, host));
+        PortLease {
+            protocol,
+            port,
+            host,
+            id,
+            leases: Arc::downgrade(&self.leases),
+        }
+    }
+
+    /// Where the host reaches a module's listener (`Protocol::Tcp`) or UDP
+    /// service (`Protocol::Udp`) opened with `<local_port>` `port`: the
+    /// module's ports are free ports of the host, so that several
+    /// simulators run side by side. With several modules of this world on
+    /// the same port, the one that opened it last.
+    pub fn host_address(&self, protocol: Protocol, port: u16) -> Option<SocketAddr> {
+        lock(&self.leases)
+            .values()
+            .rev()
+            .find(|(p, n, _)| *p == protocol && *n == port)
+            .map(|(_, _, a)| *a)
     }
 
     /// The process's shared world.
@@ -183,6 +242,25 @@ impl Services {
             ),
             Service::Http => (false, false, Arc::new(web::handle)),
             Service::Stall => (false, false, Arc::new(echo::stall)),
+            Service::Close { greeting, tls } => (
+                tls,
+                false,
+                Arc::new(move |c| conditions::close(c, greeting.as_deref())),
+            ),
+            Service::Reset => (false, false, Arc::new(conditions::reset)),
+            Service::TlsFail => (false, false, Arc::new(conditions::tls_fail)),
+            Service::Garbage { data } => (
+                false,
+                false,
+                Arc::new(move |c| conditions::garbage(c, &data)),
+            ),
+            Service::MqttRefuse { code } => (
+                false,
+                false,
+                Arc::new(move |c| conditions::mqtt_refuse(c, code)),
+            ),
+            Service::MqttMute => (false, false, Arc::new(conditions::mqtt_mute)),
+            Service::MqttHangUp => (false, false, Arc::new(conditions::mqtt_hang_up)),
             Service::Https {
                 client_auth,
                 greeting,
@@ -209,9 +287,16 @@ impl Services {
         let addr = listener.local_addr()?;
         let activity = self.activity.clone();
         let shared = self.shared.clone();
+        // Watched and busy before the thread runs: a connect that comes
+        // before it does is work for the world all the same.
+        let watch = activity.watch(&listener);
+        let looping = activity.busy();
         thread::Builder::new()
             .name(format!("sim-service-{}", addr.port()))
-            .spawn(move || accept_loop(listener, tls, client_auth, handler, activity, shared))?;
+            .spawn(move || {
+                let _watch = watch;
+                accept_loop(listener, tls, client_auth, handler, looping, shared)
+            })?;
         Ok(addr)
     }
 
@@ -295,27 +380,28 @@ fn accept_loop(
     tls: bool,
     client_auth: bool,
     handler: Handler,
-    activity: Arc<Activity>,
+    mut looping: crate::activity::Busy,
     shared: Arc<Shared>,
 ) {
-    // A connection waiting to be accepted is work for the world.
-    let _watch = activity.watch(&listener);
-    for stream in listener.incoming() {
+    let activity = looping.activity().clone();
+    loop {
+        let accepted = crate::activity::accept(&listener, &mut looping);
         if shared.stopped.load(Ordering::SeqCst) {
             return;
         }
-        let Ok(stream) = stream else { continue };
-        // Busy from the accept on, so the world is never seen quiet
-        // between the accept and the handler's first read.
+        let Ok((stream, _)) = accepted else { continue };
+        // The connection's own token, taken while the loop is still busy,
+        // so the world is never seen quiet between the accept and the
+        // handler's first read.
         let busy = activity.busy();
         let handler = handler.clone();
         let shared = shared.clone();
         let _ = thread::Builder::new()
             .name("sim-service-conn".into())
             .spawn(move || {
-                // Known to `cut_all` while the handler runs.
-                let _live = Registered::new(&shared, &stream);
-                let stream = Watched::new(stream, busy);
+                // Known to `cut_all` while the connection lives.
+                let live = Registered::new(shared, &stream);
+                let stream = Watched::new(stream, busy).with_guard(Box::new(live));
                 let conn: Box<dyn Conn> = if tls {
                     match tls::accept(stream, client_auth) {
                         Ok(c) => c,
@@ -329,14 +415,15 @@ fn accept_loop(
     }
 }
 
-/// A connection's entry in [`Shared::live`], removed when the handler ends.
-struct Registered<'a> {
-    shared: &'a Shared,
+/// A connection's entry in [`Shared::live`], removed when the connection
+/// closes.
+struct Registered {
+    shared: Arc<Shared>,
     id: Option<u64>,
 }
 
-impl<'a> Registered<'a> {
-    fn new(shared: &'a Shared, stream: &TcpStream) -> Registered<'a> {
+impl Registered {
+    fn new(shared: Arc<Shared>, stream: &TcpStream) -> Registered {
         let Ok(clone) = stream.try_clone() else {
             return Registered { shared, id: None };
         };
@@ -349,7 +436,7 @@ impl<'a> Registered<'a> {
     }
 }
 
-impl Drop for Registered<'_> {
+impl Drop for Registered {
     fn drop(&mut self) {
         if let Some(id) = self.id {
             lock(&self.shared.live).remove(&id);

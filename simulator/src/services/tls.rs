@@ -728,11 +728,11 @@ impl TlsClient {
         handshake_timeout: Duration,
     ) -> Result<TlsClient, ConnectError> {
         let mut busy = crate::services::Services::shared().activity().busy();
-        Self::connect_watched(
+        Self::connect_with(
             addr,
             host,
             config,
-            connect_timeout,
+            Some(connect_timeout),
             handshake_timeout,
             &mut busy,
         )
@@ -740,19 +740,34 @@ impl TlsClient {
 
     /// Like [`TlsClient::connect`], on a helper thread of the module that
     /// holds `busy`: it counts as idle while it waits for the server (see
-    /// [`crate::activity`]).
+    /// [`crate::activity`]). The TCP connect blocks until it ends (the
+    /// module's clock ends one that takes too long): a server that accepts
+    /// and at once resets still connects, as it did, rather than racing a
+    /// time limit's check.
     pub fn connect_watched(
         addr: SocketAddr,
         host: &str,
         config: Arc<ClientConfig>,
-        connect_timeout: Duration,
+        handshake_timeout: Duration,
+        busy: &mut crate::activity::Busy,
+    ) -> Result<TlsClient, ConnectError> {
+        Self::connect_with(addr, host, config, None, handshake_timeout, busy)
+    }
+
+    fn connect_with(
+        addr: SocketAddr,
+        host: &str,
+        config: Arc<ClientConfig>,
+        connect_timeout: Option<Duration>,
         handshake_timeout: Duration,
         busy: &mut crate::activity::Busy,
     ) -> Result<TlsClient, ConnectError> {
         let name = server_name(host)?;
-        // A connect counts as work: to a server of the world it ends at
-        // once, and a peer outside the world keeps the clock real anyway.
-        let sock = TcpStream::connect_timeout(&addr, connect_timeout).map_err(|e| {
+        let connected = match connect_timeout {
+            Some(t) => TcpStream::connect_timeout(&addr, t),
+            None => TcpStream::connect(addr),
+        };
+        let sock = connected.map_err(|e| {
             if timed_out(&e) {
                 ConnectError::Timeout
             } else {

@@ -66,7 +66,19 @@
 //! - `/chunked/<n>`: `n` bytes (at most [`MAX_BODY`]) sent with
 //!   `Transfer-Encoding: chunked` and no `Content-Length`.
 //! - `/delay/<s>`: `200` after `s` seconds (at most [`MAX_DELAY_S`]).
+//! - `/ota/fcm242d.bin`, `/ota/fgm842d.bin`: firmware images
+//!   ([`FIRMWARE_SIZE`] bytes) for `AT+QWLANOTA`.
 //! - Anything else: `404`.
+//!
+//! # Conditions
+//!
+//! Paths on which the server misbehaves, for the provocation scenarios
+//! (whatever the method): `/stall` never answers; `/close` closes without
+//! answering; `/garbage` answers something that is not HTTP; `/bad-header`
+//! a head whose `Content-Length` is no number; `/truncated` a head that
+//! announces 100 bytes, 9 of them, and closes; `/slow-body` the same head
+//! and 9 bytes, then nothing; `/bad-chunked` a chunked body with a chunk
+//! size that is no hex number.
 
 use std::io::{self, Read, Write};
 use std::time::Duration;
@@ -630,6 +642,9 @@ fn http(mut reader: Reader, flavour: Flavour) {
             Ok(b) => b,
             Err(e) => return refuse(&mut reader, e),
         };
+        if let Some(misbehaviour) = condition(&request) {
+            return misbehave(reader, misbehaviour);
+        }
         let response = route(&request, &body, flavour);
         let close = !request.keep_alive() || response.closes();
         let bytes = response.wire(request.method == "HEAD", close);
@@ -643,6 +658,73 @@ fn http(mut reader: Reader, flavour: Flavour) {
             return;
         }
     }
+}
+
+/// How a condition path of the server misbehaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Misbehaviour {
+    /// Never answers: reads and drops until the client closes.
+    Stall,
+    /// Closes without an answer.
+    Close,
+    /// Sends these bytes (something that is no HTTP answer, a malformed
+    /// head, a head and part of its body) and closes.
+    SendAndClose(&'static [u8]),
+    /// Sends these bytes, then stalls.
+    SendAndStall(&'static [u8]),
+}
+
+/// The misbehaviour a request's path asks for (see the module
+/// documentation, "Conditions").
+fn condition(request: &Request) -> Option<Misbehaviour> {
+    Some(match request.path().trim_start_matches('/') {
+        "stall" => Misbehaviour::Stall,
+        "close" => Misbehaviour::Close,
+        "garbage" => Misbehaviour::SendAndClose(b"SSH-2.0-OpenSSH_9.6\r\n\r\n"),
+        "bad-header" => Misbehaviour::SendAndClose(
+            b"HTTP/1.1 200 OK\r\nContent-Length: twelve\r\nConnection: close\r\n\r\n",
+        ),
+        "truncated" => Misbehaviour::SendAndClose(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\nonly part",
+        ),
+        "slow-body" => Misbehaviour::SendAndStall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\nonly part",
+        ),
+        "bad-chunked" => Misbehaviour::SendAndClose(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n",
+        ),
+        _ => return None,
+    })
+}
+
+/// Misbehaves on the connection of `reader`.
+fn misbehave(reader: Reader, how: Misbehaviour) {
+    let mut conn = reader.conn;
+    match how {
+        Misbehaviour::Stall => super::echo::stall(conn),
+        Misbehaviour::Close => {}
+        Misbehaviour::SendAndClose(bytes) => {
+            let _ = conn.write_all(bytes).and_then(|_| conn.flush());
+        }
+        Misbehaviour::SendAndStall(bytes) => {
+            if conn.write_all(bytes).and_then(|_| conn.flush()).is_ok() {
+                super::echo::stall(conn);
+            }
+        }
+    }
+}
+
+/// The firmware images the server offers under `/ota/` (for
+/// `AT+QWLANOTA`): one per module model.
+pub const FIRMWARE_IMAGES: &[&str] = &["fcm242d.bin", "fgm842d.bin"];
+/// The size of a firmware image (bytes).
+pub const FIRMWARE_SIZE: usize = 256 * 1024;
+
+/// Whether `path` names a firmware image of the server.
+pub fn has_firmware(path: &str) -> bool {
+    path.trim_start_matches('/')
+        .strip_prefix("ota/")
+        .is_some_and(|name| FIRMWARE_IMAGES.contains(&name))
 }
 
 /// Answers a request that could not be read (if the connection still
@@ -683,6 +765,12 @@ fn route(request: &Request, body: &[u8], flavour: Flavour) -> Response {
             Response::new(200, "text/plain", seen)
         }
         ["basic-auth", user, password] => basic_auth(request, user, password),
+        ["ota", _] if has_firmware(path) => match method {
+            "GET" | "HEAD" => {
+                Response::new(200, "application/octet-stream", pattern(FIRMWARE_SIZE))
+            }
+            _ => Response::text(405, "method not allowed\n").with("Allow", "GET, HEAD"),
+        },
         ["status", code] => match code.parse::<u16>() {
             Ok(c) if (200..=599).contains(&c) => Response::new(c, "text/plain", Vec::new()),
             _ => Response::text(400, "status must be 200-599\n"),

@@ -361,7 +361,7 @@ fn target(state: &State, world: &World, net: &Net) -> Result<Target, Refusal> {
         .and_then(|a| a.first().copied())
         .ok_or(Refusal::Network(HttpCode::Http710))?;
     let own = own_address(state, world);
-    let addr = tcpip::route(ip, url.port, Protocol::Tcp, own, world, &net.services)
+    let addr = tcpip::route(ip, url.port, Protocol::Tcp, own, world, net)
         .ok_or(Refusal::Network(HttpCode::Http712))?;
     let tls = if url.secure {
         let ctx = crate::groups::ssl::context(state, config.sslctx_id);
@@ -401,6 +401,7 @@ fn get(rsptime: Duration, state: &mut State, world: &World, net: &mut Net) -> Ou
                     head: request.head,
                     upload: None,
                     response_time: rsptime,
+                    settle: net.services.is_service(addr),
                 },
                 net.services.activity(),
             )
@@ -453,6 +454,7 @@ fn upload(
                 body: body_rx,
             }),
             response_time: rsptime,
+            settle: net.services.is_service(addr),
         },
         net.services.activity(),
     )
@@ -761,6 +763,7 @@ pub fn sockets<'a>(net: &'a Net, out: &mut Vec<crate::net::Socket<'a>>) {
         out.push(crate::net::Socket {
             fd: None,
             peer: Some(peer),
+            local: None,
         });
     }
 }

@@ -62,8 +62,6 @@ impl Write for Conn {
 
 /// How often a blocked read looks at the clock and the cancel flag.
 pub const SLICE: Duration = Duration::from_millis(100);
-/// The longest TCP connect ("CONNECT may be outputted in 125 s").
-pub const CONNECT_LIMIT: Duration = Duration::from_secs(125);
 /// How long a write may block before the request fails (714).
 pub const WRITE_LIMIT: Duration = Duration::from_secs(60);
 /// Events the channel holds before the thread waits for the module.
@@ -113,6 +111,9 @@ pub struct Job {
     /// `<rsptime>`: how long the response head may take (from the request
     /// for `GET`, from the end of the body for `POST` and `PUT`).
     pub response_time: Duration,
+    /// The server is one of the world's: let it act on the new connection
+    /// before the request goes out (see [`crate::activity`]).
+    pub settle: bool,
 }
 
 /// What the thread reports, in this order: `Connected`, (`Sent` for a
@@ -163,13 +164,13 @@ pub fn start(job: Job, activity: &Arc<Activity>) -> io::Result<Worker> {
     let (tx, events) = mpsc::sync_channel(EVENT_SLOTS);
     let cancel = Arc::new(AtomicBool::new(false));
     let flag = cancel.clone();
-    let mut busy = activity.busy();
+    let busy = activity.busy();
     std::thread::Builder::new()
         .name("sim-http-request".into())
         .spawn(move || {
             let link = Link { tx, cancel: flag };
             // `Stopped` only means nobody listens any more.
-            let _ = exchange(job, &link, &mut busy);
+            let _ = exchange(job, &link, busy);
         })?;
     Ok(Worker { events, cancel })
 }
@@ -187,8 +188,17 @@ struct Link {
 }
 
 impl Link {
-    /// Reports `event`, idle while the module's side of the channel is full.
+    /// Reports `event`, idle only while the module's side of the channel
+    /// is full (what it holds then is work the module is about to take).
     fn send(&self, event: Event, busy: &mut Busy) -> Result<(), Stopped> {
+        let event = match self.tx.try_send(event) {
+            Ok(()) => {
+                busy.activity().changed();
+                return Ok(());
+            }
+            Err(mpsc::TrySendError::Disconnected(_)) => return Err(Stopped),
+            Err(mpsc::TrySendError::Full(event)) => event,
+        };
         busy.waiting(|| self.tx.send(event)).map_err(|_| Stopped)
     }
 
@@ -209,11 +219,14 @@ fn timed_out(e: &io::Error) -> bool {
     )
 }
 
-fn exchange(job: Job, link: &Link, busy: &mut Busy) -> Result<(), Stopped> {
+/// The thread's work. Its busy token goes with the connection once there
+/// is one, and comes back (still busy) when the connection fails, so the
+/// thread never counts as idle between a failure and its report.
+fn exchange(job: Job, link: &Link, busy: Busy) -> Result<(), Stopped> {
     let started = Instant::now();
     let mut conn = match connect(&job, started, link, busy)? {
         Ok(c) => c,
-        Err(code) => return link.send(Event::Failed(code), busy),
+        Err((code, mut busy)) => return link.send(Event::Failed(code), &mut busy),
     };
     if conn
         .write_all(&job.head)
@@ -251,61 +264,114 @@ fn exchange(job: Job, link: &Link, busy: &mut Busy) -> Result<(), Stopped> {
 
 /// TCP, then TLS for `https://`. The connect of a `GET` may take no longer
 /// than its `<rsptime>`.
+/// A failure before the request went out, with the thread's busy token.
+type Refused = (HttpCode, Busy);
+
+/// TCP, then TLS for `https://`. The connect blocks until it ends: the
+/// module's clock ends one that takes too long (`<rsptime>` for a `GET`,
+/// see [`super::next_wake`]), and a server that accepts and at once
+/// resets still connects, as it did.
 fn connect(
     job: &Job,
     started: Instant,
     link: &Link,
-    busy: &mut Busy,
-) -> Result<Result<Conn, HttpCode>, Stopped> {
-    let limit = if job.upload.is_none() {
-        job.response_time.min(CONNECT_LIMIT)
-    } else {
-        CONNECT_LIMIT
-    };
-    // A connect counts as work (see `crate::activity::helper`).
-    let connected =
-        TcpStream::connect_timeout(&job.addr, limit.max(Duration::from_millis(1)) + SLACK);
-    let tcp = match connected {
+    busy: Busy,
+) -> Result<Result<Conn, Refused>, Stopped> {
+    let tcp = match TcpStream::connect(job.addr) {
         Ok(s) => s,
-        Err(e) if timed_out(&e) => return Ok(Err(HttpCode::Http702)),
-        Err(_) => return Ok(Err(HttpCode::Http712)),
+        Err(e) if timed_out(&e) => return Ok(Err((HttpCode::Http702, busy))),
+        Err(_) => return Ok(Err((HttpCode::Http712, busy))),
     };
     let configured = tcp
         .set_read_timeout(Some(SLICE))
         .and_then(|_| tcp.set_write_timeout(Some(WRITE_LIMIT)))
         .and_then(|_| tcp.set_nodelay(true));
     if configured.is_err() {
-        return Ok(Err(HttpCode::Http711));
+        return Ok(Err((HttpCode::Http711, busy)));
     }
-    // The thread's busy token goes with the socket from here on.
-    let tcp = Watched::new(tcp, busy.activity().busy());
-    busy.idle();
+    let mut tcp = Watched::new(tcp, busy);
+    // What a server of the world does with a new connection (closes or
+    // resets it at once, say) shows before the request goes out.
+    if job.settle {
+        if let Some(code) = settled(&mut tcp) {
+            return Ok(Err((code, tcp.into_busy())));
+        }
+    }
     let Some(tls) = &job.tls else {
         return Ok(Ok(Conn::Plain(tcp)));
     };
     let Ok(name) = crate::services::tls::server_name(&tls.host) else {
-        return Ok(Err(HttpCode::Http712));
+        return Ok(Err((HttpCode::Http712, tcp.into_busy())));
     };
     let Ok(client) = rustls::ClientConnection::new(tls.config.clone(), name) else {
-        return Ok(Err(HttpCode::Http712));
+        return Ok(Err((HttpCode::Http712, tcp.into_busy())));
     };
     let mut stream = rustls::StreamOwned::new(client, tcp);
     let deadline = started.max(Instant::now()) + tls.handshake_limit + SLACK;
     while stream.conn.is_handshaking() {
-        match stream.conn.complete_io(&mut stream.sock) {
-            Ok(_) => {}
+        let code = match stream.conn.complete_io(&mut stream.sock) {
+            Ok(_) => continue,
             Err(e) if timed_out(&e) => {
                 link.check()?;
-                if Instant::now() >= deadline {
-                    return Ok(Err(HttpCode::Http702));
+                if Instant::now() < deadline {
+                    continue;
                 }
+                HttpCode::Http702
             }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            // A refused certificate, no common cipher suite, a closed socket.
-            Err(_) => return Ok(Err(HttpCode::Http712)),
-        }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            // The server closed or reset the connection mid-handshake.
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => HttpCode::Http715,
+            Err(e) if reset(&e) => HttpCode::Http713,
+            // A refused certificate, no common cipher suite, an alert.
+            Err(_) => HttpCode::Http712,
+        };
+        return Ok(Err((code, stream.sock.into_busy())));
     }
     Ok(Ok(Conn::Tls(Box::new(stream))))
+}
+
+/// Whether `e` is a connection the peer reset.
+fn reset(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::BrokenPipe
+    )
+}
+
+/// How long the thread waits for the server to act on a new connection
+/// (a server of the world does at once; this bounds a world busy with
+/// something else).
+const SETTLE_LIMIT: Duration = Duration::from_millis(200);
+
+/// Waits until the server had its say on the new connection (the rest of
+/// the world is quiet, see [`crate::activity`]), then looks at it: closed
+/// already (715), reset (714: the request cannot be written).
+fn settled(tcp: &mut Watched) -> Option<HttpCode> {
+    let activity = tcp.busy().activity().clone();
+    if let Ok(waker) = activity.waker() {
+        let until = Instant::now() + SETTLE_LIMIT;
+        while !activity.is_quiet_for(tcp) {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            waker.wait(&[], Some(left));
+        }
+    }
+    let stream = tcp.stream();
+    if stream.set_nonblocking(true).is_err() {
+        return None;
+    }
+    let mut byte = [0u8; 1];
+    let seen = stream.peek(&mut byte);
+    let _ = stream.set_nonblocking(false);
+    match seen {
+        Ok(0) => Some(HttpCode::Http715),
+        Err(e) if reset(&e) => Some(HttpCode::Http714),
+        _ => None,
+    }
 }
 
 /// Waits for the host's body, then writes it with its framing.

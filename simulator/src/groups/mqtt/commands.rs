@@ -184,7 +184,7 @@ fn open(w: &qmtopen::Write, state: &mut State, world: &World, net: &mut Net) -> 
         return opened(w.client_idx, R::FailedToParseDomain);
     };
     let port = u16::try_from(w.port.get()).unwrap_or(0);
-    let Some(route) = tcpip::route(ip, port, Protocol::Tcp, own, world, &net.services) else {
+    let Some(route) = tcpip::route(ip, port, Protocol::Tcp, own, world, net) else {
         return opened(w.client_idx, R::NetworkError);
     };
     let tls = if client.config.ssl == qmtcfg::SslEnable::UseSslTcpSecure {

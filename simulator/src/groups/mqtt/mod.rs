@@ -449,11 +449,13 @@ pub fn sockets<'a>(net: &'a Net, out: &mut Vec<crate::net::Socket<'a>>) {
                 out.push(crate::net::Socket {
                     fd: Some(std::os::fd::AsFd::as_fd(socket)),
                     peer: socket.peer_addr().ok(),
+                    local: socket.local_addr().ok(),
                 });
             }
             Wire::Connecting(p) => out.push(crate::net::Socket {
                 fd: None,
                 peer: p.peer,
+                local: None,
             }),
         }
     }

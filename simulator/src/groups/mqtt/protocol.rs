@@ -221,10 +221,12 @@ impl Step<'_> {
             return Err(Ending::Disconnected);
         }
         if closed {
-            return Err(if self.link.phase == Phase::Disconnecting {
-                Ending::Disconnected
-            } else {
-                Ending::Stat(ErrCode::ConnectionIsClosedOr)
+            return Err(match self.link.phase {
+                Phase::Disconnecting => Ending::Disconnected,
+                // The server hung up instead of answering CONNECT: the
+                // CONNACK could not be received (errata MQTT-STAT-4).
+                Phase::Connecting => Ending::Stat(ErrCode::ReceivingConnackPacketTimed),
+                _ => Ending::Stat(ErrCode::ConnectionIsClosedOr),
             });
         }
         Ok(())

@@ -157,7 +157,7 @@ pub fn connect(
     let rx = crate::activity::helper(activity, "qmtopen".into(), move |busy| match tls {
         // A connect counts as work: to a server of the world it ends at
         // once, and a peer outside the world keeps the clock real anyway.
-        None => TcpStream::connect_timeout(&peer, CONNECT_TIMEOUT)
+        None => TcpStream::connect(peer)
             .and_then(|s| {
                 s.set_nonblocking(true)?;
                 let _ = s.set_nodelay(true);
@@ -168,7 +168,6 @@ pub fn connect(
             peer,
             &t.host,
             t.config,
-            CONNECT_TIMEOUT,
             // The module's clock ends a handshake that takes too long.
             t.handshake_timeout + Duration::from_secs(5),
             busy,

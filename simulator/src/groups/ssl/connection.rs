@@ -98,8 +98,7 @@ pub(super) fn open(
         return open_failed(state, id, TcpipCode::DnsFailed, transparent);
     };
     let own = own_address(state, world, &network);
-    let Some(route) = tcpip::route(ip, remote_port, Protocol::Tcp, own, world, &net.services)
-    else {
+    let Some(route) = tcpip::route(ip, remote_port, Protocol::Tcp, own, world, net) else {
         return open_failed(state, id, TcpipCode::SocketConnectFailed, transparent);
     };
     let ctx_id = w.ssl_ctx_id;
@@ -152,13 +151,12 @@ pub(super) fn open(
     if transparent {
         // The module answers `CONNECT` or `ERROR` only once the connection
         // is made, so it connects before answering.
-        let client = TlsClient::connect_watched(
+        let client = TlsClient::connect(
             peer,
             &host,
             config,
             TRANSPARENT_CONNECT_TIMEOUT,
             handshake_time.min(TRANSPARENT_CONNECT_TIMEOUT),
-            &mut net.services.activity().busy(),
         )
         .map_err(|e| connect_error(&e))?;
         connection.local_port = client.local_addr().map(|a| a.port()).unwrap_or(0);
@@ -179,7 +177,6 @@ pub(super) fn open(
                 peer,
                 &host,
                 config,
-                CONNECT_TIMEOUT,
                 // The module's clock ends a handshake that takes too long;
                 // the thread's own limit only frees it later.
                 handshake_time + HELPER_SLACK,

@@ -329,10 +329,12 @@ pub fn sockets<'a>(net: &'a Net, out: &mut Vec<crate::net::Socket<'a>>) {
             Link::Open(c) => out.push(crate::net::Socket {
                 fd: Some(c.socket().as_fd()),
                 peer: c.peer_addr().ok(),
+                local: c.local_addr().ok(),
             }),
             Link::Connecting(p) => out.push(crate::net::Socket {
                 fd: None,
                 peer: p.peer,
+                local: None,
             }),
         }
     }
