@@ -804,6 +804,13 @@ pub struct Param {
     /// Keys and passwords: masked in logs and reports.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub secret: bool,
+    /// For a `data` value printed inside a line (the last field): the
+    /// integer parameter before it on the same line that gives its byte
+    /// count (`+QMTRECV: …,<payload_length>,<payload>`). The value is that
+    /// many bytes whatever they are (CR, LF, quotes, `OK`, binary), not a
+    /// string ended by a quote or the line's end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub length_from: Option<String>,
     /// For `result_code`: the table.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub table: Option<TableId>,

@@ -92,6 +92,7 @@ mod tests {
             quoted: None,
             prefix: None,
             secret: false,
+            length_from: None,
             table: None,
             examples: vec![],
             sample: None,

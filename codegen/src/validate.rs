@@ -972,6 +972,41 @@ impl Validator<'_, '_> {
             self.check_param(fi, &ppath, p);
             self.check_value_ids(fi, &ppath, p);
         }
+        // A payload framed by a length field: bytes, counted by an integer
+        // parameter of the same entry.
+        for (i, p) in params.iter().enumerate() {
+            let Some(len) = &p.length_from else { continue };
+            let at = path.key("params").index(i).key("length_from");
+            if p.ty != ParamType::Data {
+                self.report(
+                    fi,
+                    &at,
+                    true,
+                    "framed-not-data",
+                    format!(
+                        "<{}> is framed by a length but is of type {}",
+                        p.name,
+                        serde_name(&p.ty)
+                    ),
+                    len.clone(),
+                    "a value framed by a length field is bytes: `type: data`".into(),
+                );
+            }
+            let counts = crate::params::resolve(params, len)
+                .map(|r| &params[r.param])
+                .filter(|q| q.ty == ParamType::Integer);
+            if counts.is_none() {
+                self.report(
+                    fi,
+                    &at,
+                    false,
+                    "unknown-length-param",
+                    format!("<{len}> is not an integer parameter of this entry"),
+                    len.clone(),
+                    "name the integer parameter that gives the byte count".into(),
+                );
+            }
+        }
     }
 
     fn check_param(&mut self, fi: usize, path: &NodePath, p: &Param) {

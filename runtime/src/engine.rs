@@ -318,14 +318,13 @@ impl DataOracle for Oracle<'_> {
     }
 
     fn inline_remaining(&self, partial: &[u8]) -> Option<usize> {
-        if let Some(p) = self.pending {
-            if p.reader.claims(partial) {
-                if let Some(n) = (p.reader.inline)(partial) {
-                    return Some(n);
-                }
-            }
-        }
-        Urc::inline_remaining(partial)
+        let claimed = self
+            .pending
+            .filter(|p| p.reader.claims(partial))
+            .and_then(|p| (p.reader.inline)(partial));
+        claimed
+            .or_else(|| Urc::inline_remaining(partial))
+            .filter(|n| *n <= self.limits.max_data)
     }
 }
 

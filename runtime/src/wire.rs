@@ -184,3 +184,152 @@ pub fn announced(s: &str, max: usize) -> Result<usize, ValueError> {
 
 /// The captures of a parsed line, in order: (rule, text).
 pub type Captures<'a, R> = Vec<(R, &'a str)>;
+
+/// Where a payload printed inside a line sits, and how long it is, when a
+/// length field of the same line frames it:
+/// `<prefix><field>,…,<field>,[<length>,]<payload>` with the payload last,
+/// in double quotes or not (`+QMTRECV: 0,1,"topic",5,"a\r\nbc"`). The
+/// payload is the `<length>` bytes after the comma (after the opening quote
+/// when there is one), whatever they are: CR, LF, quotes, `OK`, binary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InlineFraming {
+    /// What the line starts with (`+QMTRECV: `).
+    pub prefix: &'static str,
+    /// How many fields come before the length field.
+    pub before: usize,
+    /// Whether the length field may be left out (`[,<payload_length>]`);
+    /// the payload is then delimited by its quotes or the line's end.
+    pub length_optional: bool,
+    /// The largest payload the catalogue allows.
+    pub max: usize,
+    /// Whether the catalogue writes the payload in double quotes.
+    pub quoted: bool,
+}
+
+/// A line split around its framed payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Framed<'a> {
+    /// The line with its payload written as `""`: what the template's grammar reads.
+    pub head: String,
+    /// The payload's bytes.
+    pub payload: &'a [u8],
+}
+
+/// Where the payload field of a (possibly partial) line starts.
+struct Located {
+    /// Index of the payload field (its opening quote, if any).
+    field: usize,
+    /// Index of the payload's first byte.
+    start: usize,
+    /// The announced length, when the line has the length field.
+    length: Option<usize>,
+}
+
+impl InlineFraming {
+    fn locate(&self, line: &[u8]) -> Option<Located> {
+        let mut i = line
+            .strip_prefix(self.prefix.as_bytes())
+            .map(|_| self.prefix.len())?;
+        for _ in 0..self.before {
+            if line.get(i) == Some(&b'"') {
+                // A quoted field (a topic) may hold commas.
+                let close = line.get(i + 1..)?.iter().position(|&b| b == b'"')?;
+                i += close + 2;
+            } else {
+                i += line.get(i..)?.iter().position(|&b| b == b',')?;
+            }
+            if line.get(i) != Some(&b',') {
+                return None;
+            }
+            i += 1;
+        }
+        let rest = line.get(i..)?;
+        let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        let length = if digits > 0 && rest.get(digits) == Some(&b',') {
+            let n = rest
+                .get(..digits)
+                .and_then(|d| core::str::from_utf8(d).ok())
+                .and_then(|d| d.parse().ok())
+                .unwrap_or(usize::MAX);
+            i += digits + 1;
+            Some(n)
+        } else if self.length_optional {
+            None
+        } else {
+            return None;
+        };
+        let start = if line.get(i) == Some(&b'"') { i + 1 } else { i };
+        Some(Located {
+            field: i,
+            start,
+            length,
+        })
+    }
+
+    /// For a line not yet ended that has met a CR or LF (`partial` is the
+    /// line so far): how many more bytes, counting that CR or LF, belong to
+    /// the payload. `None` when the line announces no length (or one beyond
+    /// [`max`](InlineFraming::max)), or the payload is complete. A payload
+    /// field that starts with a quote is read as quoted (an unquoted payload
+    /// that starts with a quote then takes the line's CR along, which
+    /// [`split`](InlineFraming::split) gives back).
+    pub fn remaining(&self, partial: &[u8]) -> Option<usize> {
+        let at = self.locate(partial)?;
+        let length = at.length.filter(|n| *n <= self.max)?;
+        let have = partial.len().saturating_sub(at.start);
+        (have < length).then(|| length - have)
+    }
+
+    /// Splits a whole line (without its line ending) around its payload.
+    /// With a length, the payload is that many bytes, quoted or not; a
+    /// payload that does not have the announced length (a hex-format
+    /// payload prints two digits a byte) is the text between the quotes, or
+    /// the rest of the line.
+    pub fn split<'a>(&self, line: &'a [u8]) -> Result<Framed<'a>, DecodeError> {
+        let at = self.locate(line).ok_or(DecodeError::NoMatch {
+            expected: self.prefix,
+            at: None,
+        })?;
+        let rest = line.get(at.field..).unwrap_or_default();
+        let quoted = rest.len() >= 2 && rest.first() == Some(&b'"') && rest.last() == Some(&b'"');
+        let payload = match at.length {
+            Some(n) if quoted && rest.len() == n.saturating_add(2) => &rest[1..=n],
+            Some(n) if rest.len() == n => rest,
+            // An unquoted payload that starts with a quote: `remaining`
+            // took the line's CR for the closing quote.
+            Some(n) if rest.len() == n.saturating_add(1) && rest.last() == Some(&b'\r') => {
+                &rest[..n]
+            }
+            _ if quoted => &rest[1..rest.len() - 1],
+            // An opening quote without its closing one: the line was cut
+            // (a CR or LF in a payload no length frames).
+            _ if rest.first() == Some(&b'"') => {
+                return Err(DecodeError::NoMatch {
+                    expected: "a payload in double quotes",
+                    at: Some(at.field),
+                })
+            }
+            _ => rest,
+        };
+        let head = line.get(..at.field).unwrap_or_default();
+        let mut head = core::str::from_utf8(head)
+            .map_err(|_| crate::command::not_text(line))?
+            .to_string();
+        head.push_str("\"\"");
+        Ok(Framed { head, payload })
+    }
+
+    /// A rendered line whose payload was written as `""` (or nothing, when
+    /// unquoted), with the payload put in.
+    pub fn splice(&self, head: String, payload: &[u8]) -> Vec<u8> {
+        let mut out = head.into_bytes();
+        if self.quoted {
+            out.pop();
+            out.extend_from_slice(payload);
+            out.push(b'"');
+        } else {
+            out.extend_from_slice(payload);
+        }
+        out
+    }
+}

@@ -830,7 +830,11 @@ impl Sim {
                 // The length of the message (hex text is twice as long).
                 let len = m.payload_length.map(|l| l.get() as usize);
                 assert!(len == Some(m.payload.len()) || len == Some(m.payload.len() / 2));
-                Some((m.msg_id.get(), m.topic.clone(), m.payload.clone()))
+                Some((
+                    m.msg_id.get(),
+                    m.topic.clone(),
+                    String::from_utf8_lossy(&m.payload).into_owned(),
+                ))
             }
             _ => None,
         })
@@ -1852,8 +1856,8 @@ fn buffered_receive() {
         .unwrap();
     assert_eq!(one.len(), 1);
     assert_eq!(
-        (one[0].topic.as_str(), one[0].payload.as_str()),
-        (topic.as_str(), "message 3")
+        (one[0].topic.as_str(), one[0].payload.as_slice()),
+        (topic.as_str(), &b"message 3"[..])
     );
     assert!(one[0].msg_id.get() > 0);
     assert_eq!(one[0].payload_len.get(), 9);
@@ -1866,7 +1870,10 @@ fn buffered_receive() {
             receive_id: None,
         })
         .unwrap();
-    let texts: Vec<&str> = all.iter().map(|l| l.payload.as_str()).collect();
+    let texts: Vec<&str> = all
+        .iter()
+        .map(|l| std::str::from_utf8(&l.payload).unwrap())
+        .collect();
     assert_eq!(
         texts,
         [
@@ -1884,7 +1891,7 @@ fn buffered_receive() {
             receive_id: Some(Int::new(0).unwrap()),
         })
         .unwrap();
-    assert_eq!(last[0].payload, "message 6");
+    assert_eq!(last[0].payload, b"message 6");
     // Empty now.
     assert!(refused(sim.cfg(&qmtrecv::Write {
         client_idx: idx(2),

@@ -320,7 +320,11 @@ impl Sim {
 
     fn received(&mut self) -> (i64, String, String) {
         self.wait_for("+QMTRECV", |u| match u {
-            Urc::QmtrecvMessage(m) => Some((m.msg_id.get(), m.topic.clone(), m.payload.clone())),
+            Urc::QmtrecvMessage(m) => Some((
+                m.msg_id.get(),
+                m.topic.clone(),
+                String::from_utf8_lossy(&m.payload).into_owned(),
+            )),
             _ => None,
         })
     }

@@ -29,6 +29,8 @@ fn lit(text: &str) -> String {
 fn token(p: &Param, occ: &Occ) -> String {
     let quoted = p.is_quoted() || occ.quoted_in_template;
     match p.ty {
+        // Framed by a length field: anything up to the line's end.
+        ParamType::Data if p.length_from.is_some() => "framed_token".into(),
         ParamType::Integer | ParamType::ResultCode => "int_token".into(),
         ParamType::HexInteger => "hex_token".into(),
         ParamType::Ipv4 if quoted => "\"\\\"\" ~ ipv4_token ~ \"\\\"\"".into(),
@@ -203,6 +205,7 @@ ipv4_token = @{ ASCII_DIGIT{1,3} ~ ("." ~ ASCII_DIGIT{1,3}){3} }
 quoted_token = @{ "\"" ~ (!("\"" | "\r" | "\n") ~ ANY)* ~ "\"" }
 bare_token = @{ (!("," | "\r" | "\n") ~ ANY)* }
 rest_token = @{ (!("\r" | "\n") ~ ANY)* }
+framed_token = @{ "\"" ~ (!("\"" ~ EOI) ~ ANY)* ~ "\"" | (!EOI ~ ANY)* }
 range_token = @{ "(" ~ (!(")" | "\r" | "\n") ~ ANY)* ~ ")" | (!("," | "\r" | "\n") ~ ANY)+ }
 
 /// OK

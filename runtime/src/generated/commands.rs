@@ -4720,6 +4720,11 @@ pub mod qfread {
             let _ = line;
             None
         }
+        fn data_limit(&self) -> Option<usize> {
+            self.length
+                .and_then(|v: i64| u64::try_from(v).ok())
+                .map(|v: u64| usize::try_from(v).unwrap_or(usize::MAX))
+        }
     }
     impl crate::command::Payloadless for Write {}
 }
@@ -16997,16 +17002,37 @@ pub mod qmtrecv {
         /// (range 0..=10240; unit: byte)
         pub payload_len: crate::value::Int<0, 10240>,
         /// `<payload>`: The received message.
-        pub payload: alloc::string::String,
+        ///
+        /// (errata: RT-1)
+        pub payload: alloc::vec::Vec<u8>,
     }
     impl crate::command::Line for WriteLine {
         const PREFIXES: &'static [&'static str] = &["+QMTRECV: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
+            <Self as crate::command::Line>::decode(line.as_bytes()).value
+        }
+        fn decode(line: &[u8]) -> crate::command::Decoded<Self> {
+            const FRAMING: crate::wire::InlineFraming = crate::wire::InlineFraming {
+                prefix: "+QMTRECV: ",
+                before: 3,
+                length_optional: false,
+                max: 10240,
+                quoted: true,
+            };
+            let framed = match FRAMING.split(line) {
+                Ok(f) => f,
+                Err(e) => return crate::command::Decoded::plain(Err(e)),
+            };
+            let payload = framed.payload;
+            let line = framed.head.as_str();
+            let caps = match crate::grammar::captures(
                 crate::grammar::Rule::r_qmtrecv_2_0,
                 "+QMTRECV: <client_idx>,<msgID>,<topic>,<payload_len>,<payload>",
                 line,
-            )?;
+            ) {
+                Ok(caps) => caps,
+                Err(e) => return crate::command::Decoded::plain(Err(e)),
+            };
             let mut v: [Option<&str>; 5] = [None; 5];
             for (rule, text) in caps {
                 match rule {
@@ -17028,38 +17054,73 @@ pub mod qmtrecv {
                     _ => {}
                 }
             }
-            Ok(WriteLine {
-                client_idx: {
-                    let s = crate::wire::req(v[0], "client_idx")?;
-                    crate::value::parse_int(s)
-                        .and_then(crate::value::Int::new)
-                        .map_err(|e| crate::wire::DecodeError::value("client_idx", e))?
-                },
-                msg_id: {
-                    let s = crate::wire::req(v[1], "msgID")?;
-                    crate::value::parse_int(s)
-                        .and_then(crate::value::Int::new)
-                        .map_err(|e| crate::wire::DecodeError::value("msgID", e))?
-                },
-                topic: {
-                    let s = crate::wire::req(v[2], "topic")?;
-                    crate::wire::text(s, 0, crate::value::UNBOUNDED)
-                        .map_err(|e| crate::wire::DecodeError::value("topic", e))?
-                },
-                payload_len: {
-                    let s = crate::wire::req(v[3], "payload_len")?;
-                    crate::value::parse_int(s)
-                        .and_then(crate::value::Int::new)
-                        .map_err(|e| crate::wire::DecodeError::value("payload_len", e))?
-                },
-                payload: {
-                    let s = crate::wire::req(v[4], "payload")?;
-                    crate::wire::text(s, 0, crate::value::UNBOUNDED)
-                        .map_err(|e| crate::wire::DecodeError::value("payload", e))?
-                },
-            })
+            #[allow(clippy::redundant_closure_call)]
+            let value = (|| -> Result<WriteLine, crate::wire::DecodeError> {
+                Ok(WriteLine {
+                    client_idx: {
+                        let s = crate::wire::req(v[0], "client_idx")?;
+                        crate::value::parse_int(s)
+                            .and_then(crate::value::Int::new)
+                            .map_err(|e| crate::wire::DecodeError::value(
+                                "client_idx",
+                                e,
+                            ))?
+                    },
+                    msg_id: {
+                        let s = crate::wire::req(v[1], "msgID")?;
+                        crate::value::parse_int(s)
+                            .and_then(crate::value::Int::new)
+                            .map_err(|e| crate::wire::DecodeError::value("msgID", e))?
+                    },
+                    topic: {
+                        let s = crate::wire::req(v[2], "topic")?;
+                        crate::wire::text(s, 0, crate::value::UNBOUNDED)
+                            .map_err(|e| crate::wire::DecodeError::value("topic", e))?
+                    },
+                    payload_len: {
+                        let s = crate::wire::req(v[3], "payload_len")?;
+                        crate::value::parse_int(s)
+                            .and_then(crate::value::Int::new)
+                            .map_err(|e| crate::wire::DecodeError::value(
+                                "payload_len",
+                                e,
+                            ))?
+                    },
+                    payload: {
+                        let s = crate::wire::req(v[4], "payload")?;
+                        {
+                            let _ = s;
+                            Ok::<_, crate::wire::DecodeError>(payload.to_vec())
+                        }?
+                    },
+                })
+            })();
+            crate::command::Decoded::plain(value)
+        }
+        fn inline_remaining(partial: &[u8]) -> Option<usize> {
+            const FRAMING: crate::wire::InlineFraming = crate::wire::InlineFraming {
+                prefix: "+QMTRECV: ",
+                before: 3,
+                length_optional: false,
+                max: 10240,
+                quoted: true,
+            };
+            FRAMING.remaining(partial)
         }
         fn render(&self) -> alloc::string::String {
+            alloc::string::String::from_utf8_lossy(
+                    &crate::command::Line::render_bytes(self),
+                )
+                .into_owned()
+        }
+        fn render_bytes(&self) -> alloc::vec::Vec<u8> {
+            const FRAMING: crate::wire::InlineFraming = crate::wire::InlineFraming {
+                prefix: "+QMTRECV: ",
+                before: 3,
+                length_optional: false,
+                max: 10240,
+                quoted: true,
+            };
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("+QMTRECV: ");
             w.field();
@@ -17085,9 +17146,10 @@ pub mod qmtrecv {
             w.field();
             {
                 let v = &self.payload;
-                w.quoted(v.as_str());
+                let _ = v;
+                w.raw("\"\"");
             }
-            w.finish()
+            FRAMING.splice(w.finish(), &self.payload)
         }
     }
     impl crate::command::AtCommand for Write {
@@ -21939,6 +22001,12 @@ pub mod qsslrecv {
                 return usize::try_from(l.have_readlen).ok();
             }
             None
+        }
+        fn data_limit(&self) -> Option<usize> {
+            Some(self.read_length.get())
+                .or(Some(1500))
+                .and_then(|v: i64| u64::try_from(v).ok())
+                .map(|v: u64| usize::try_from(v).unwrap_or(usize::MAX))
         }
     }
     impl crate::command::Payloadless for Write {}
@@ -28587,6 +28655,13 @@ pub mod qird {
             }
             None
         }
+        fn data_limit(&self) -> Option<usize> {
+            self.read_length
+                .map(|v| v.get())
+                .or(Some(1500))
+                .and_then(|v: i64| u64::try_from(v).ok())
+                .map(|v: u64| usize::try_from(v).unwrap_or(usize::MAX))
+        }
     }
     impl crate::command::Payloadless for WriteConnectIdReadLength {}
     /// `AT+QIRD=<connectID>`
@@ -28884,6 +28959,13 @@ pub mod qird {
                 return usize::try_from(l.read_actual_length).ok();
             }
             None
+        }
+        fn data_limit(&self) -> Option<usize> {
+            let _ = self;
+            None::<i64>
+                .or(Some(1500))
+                .and_then(|v: i64| u64::try_from(v).ok())
+                .map(|v: u64| usize::try_from(v).unwrap_or(usize::MAX))
         }
     }
     impl crate::command::Payloadless for WriteConnectId {}

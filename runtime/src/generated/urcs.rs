@@ -466,7 +466,7 @@ pub mod qblerecv {
     ///
     /// This URC indicates BLE device receives data. The manual's full form is +QBLERECV: \<conn_idx>,\<UUID>,\<length>\<CR>\<LF>\<data>\<CR>\<LF>: the \<length> bytes of \<data> follow the header line after CR LF and are themselves ended by CR LF.
     ///
-    /// Errata: URC-4, USR-R1.
+    /// Errata: URC-4, USR-R1, RT-2.
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct Qblerecv {
         /// `<conn_idx>`: Integer type. The target device index assigned by the module automatically when the BLE connection is established. \<conn_idx> can only be set to 0 currently.
@@ -559,7 +559,7 @@ pub mod qblerecv {
             let data = v[2]
                 .map(|s| crate::command::Announced {
                     field: "length",
-                    length: crate::wire::announced(s, crate::value::UNBOUNDED),
+                    length: crate::wire::announced(s, 511),
                 });
             #[allow(clippy::redundant_closure_call)]
             let value = (|| -> Result<Qblerecv, crate::wire::DecodeError> {
@@ -1935,17 +1935,36 @@ pub mod qmtrecv_message {
         pub payload_length: Option<crate::value::Int<0, 10240>>,
         /// `<payload>`: String type. Payload relating to topic name.
         ///
-        /// (errata: URC-7)
-        pub payload: alloc::string::String,
+        /// (errata: URC-7, RT-1)
+        pub payload: alloc::vec::Vec<u8>,
     }
     impl crate::command::Line for QmtrecvMessage {
         const PREFIXES: &'static [&'static str] = &["+QMTRECV: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
+            <Self as crate::command::Line>::decode(line.as_bytes()).value
+        }
+        fn decode(line: &[u8]) -> crate::command::Decoded<Self> {
+            const FRAMING: crate::wire::InlineFraming = crate::wire::InlineFraming {
+                prefix: "+QMTRECV: ",
+                before: 3,
+                length_optional: true,
+                max: 10240,
+                quoted: true,
+            };
+            let framed = match FRAMING.split(line) {
+                Ok(f) => f,
+                Err(e) => return crate::command::Decoded::plain(Err(e)),
+            };
+            let payload = framed.payload;
+            let line = framed.head.as_str();
+            let caps = match crate::grammar::captures(
                 crate::grammar::Rule::u_qmtrecv_message,
                 "+QMTRECV: <client_idx>,<msgID>,<topic>[,<payload_length>],<payload>",
                 line,
-            )?;
+            ) {
+                Ok(caps) => caps,
+                Err(e) => return crate::command::Decoded::plain(Err(e)),
+            };
             let mut v: [Option<&str>; 5] = [None; 5];
             for (rule, text) in caps {
                 match rule {
@@ -1967,42 +1986,74 @@ pub mod qmtrecv_message {
                     _ => {}
                 }
             }
-            Ok(QmtrecvMessage {
-                client_idx: {
-                    let s = crate::wire::req(v[0], "client_idx")?;
-                    crate::value::parse_int(s)
-                        .and_then(crate::value::Int::new)
-                        .map_err(|e| crate::wire::DecodeError::value("client_idx", e))?
-                },
-                msg_id: {
-                    let s = crate::wire::req(v[1], "msgID")?;
-                    crate::value::parse_int(s)
-                        .and_then(crate::value::Int::new)
-                        .map_err(|e| crate::wire::DecodeError::value("msgID", e))?
-                },
-                topic: {
-                    let s = crate::wire::req(v[2], "topic")?;
-                    crate::wire::text(s, 0, crate::value::UNBOUNDED)
-                        .map_err(|e| crate::wire::DecodeError::value("topic", e))?
-                },
-                payload_length: v[3]
-                    .map(|s| {
+            #[allow(clippy::redundant_closure_call)]
+            let value = (|| -> Result<QmtrecvMessage, crate::wire::DecodeError> {
+                Ok(QmtrecvMessage {
+                    client_idx: {
+                        let s = crate::wire::req(v[0], "client_idx")?;
                         crate::value::parse_int(s)
                             .and_then(crate::value::Int::new)
                             .map_err(|e| crate::wire::DecodeError::value(
-                                "payload_length",
+                                "client_idx",
                                 e,
-                            ))
-                    })
-                    .transpose()?,
-                payload: {
-                    let s = crate::wire::req(v[4], "payload")?;
-                    crate::wire::text(s, 0, crate::value::UNBOUNDED)
-                        .map_err(|e| crate::wire::DecodeError::value("payload", e))?
-                },
-            })
+                            ))?
+                    },
+                    msg_id: {
+                        let s = crate::wire::req(v[1], "msgID")?;
+                        crate::value::parse_int(s)
+                            .and_then(crate::value::Int::new)
+                            .map_err(|e| crate::wire::DecodeError::value("msgID", e))?
+                    },
+                    topic: {
+                        let s = crate::wire::req(v[2], "topic")?;
+                        crate::wire::text(s, 0, crate::value::UNBOUNDED)
+                            .map_err(|e| crate::wire::DecodeError::value("topic", e))?
+                    },
+                    payload_length: v[3]
+                        .map(|s| {
+                            crate::value::parse_int(s)
+                                .and_then(crate::value::Int::new)
+                                .map_err(|e| crate::wire::DecodeError::value(
+                                    "payload_length",
+                                    e,
+                                ))
+                        })
+                        .transpose()?,
+                    payload: {
+                        let s = crate::wire::req(v[4], "payload")?;
+                        {
+                            let _ = s;
+                            Ok::<_, crate::wire::DecodeError>(payload.to_vec())
+                        }?
+                    },
+                })
+            })();
+            crate::command::Decoded::plain(value)
+        }
+        fn inline_remaining(partial: &[u8]) -> Option<usize> {
+            const FRAMING: crate::wire::InlineFraming = crate::wire::InlineFraming {
+                prefix: "+QMTRECV: ",
+                before: 3,
+                length_optional: true,
+                max: 10240,
+                quoted: true,
+            };
+            FRAMING.remaining(partial)
         }
         fn render(&self) -> alloc::string::String {
+            alloc::string::String::from_utf8_lossy(
+                    &crate::command::Line::render_bytes(self),
+                )
+                .into_owned()
+        }
+        fn render_bytes(&self) -> alloc::vec::Vec<u8> {
+            const FRAMING: crate::wire::InlineFraming = crate::wire::InlineFraming {
+                prefix: "+QMTRECV: ",
+                before: 3,
+                length_optional: true,
+                max: 10240,
+                quoted: true,
+            };
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("+QMTRECV: ");
             w.field();
@@ -2027,9 +2078,10 @@ pub mod qmtrecv_message {
             w.field();
             {
                 let v = &self.payload;
-                w.quoted(v.as_str());
+                let _ = v;
+                w.raw("\"\"");
             }
-            w.finish()
+            FRAMING.splice(w.finish(), &self.payload)
         }
     }
 }
@@ -5513,146 +5565,6 @@ impl Urc {
     /// bytes belong to it whatever they are (a payload framed by a
     /// length field of the same line).
     pub fn inline_remaining(partial: &[u8]) -> Option<usize> {
-        if partial.starts_with("+QSTASTAT: ".as_bytes()) {
-            if let Some(n) = <Qstastat as crate::command::Line>::inline_remaining(
-                partial,
-            ) {
-                return Some(n);
-            }
-        }
-        if partial.starts_with("+QAPSTAT: ".as_bytes()) {
-            if let Some(n) = <Qapstat as crate::command::Line>::inline_remaining(
-                partial,
-            ) {
-                return Some(n);
-            }
-        }
-        if partial.starts_with("+QOTASTAT: ".as_bytes()) {
-            if let Some(n) = <Qotastat as crate::command::Line>::inline_remaining(
-                partial,
-            ) {
-                return Some(n);
-            }
-        }
-        if partial.starts_with("+QBLESTAT: ".as_bytes()) {
-            if let Some(n) = <Qblestat as crate::command::Line>::inline_remaining(
-                partial,
-            ) {
-                return Some(n);
-            }
-        }
-        if partial.starts_with("+QBLEMTU: ".as_bytes()) {
-            if let Some(n) = <Qblemtu as crate::command::Line>::inline_remaining(
-                partial,
-            ) {
-                return Some(n);
-            }
-        }
-        if partial.starts_with("+QBLERECV: ".as_bytes()) {
-            if let Some(n) = <Qblerecv as crate::command::Line>::inline_remaining(
-                partial,
-            ) {
-                return Some(n);
-            }
-        }
-        if partial.starts_with("+QBLEINFO: ".as_bytes()) {
-            if let Some(n) = <Qbleinfo as crate::command::Line>::inline_remaining(
-                partial,
-            ) {
-                return Some(n);
-            }
-        }
-        if partial.starts_with("+QBLECONNPARAM: ".as_bytes()) {
-            if let Some(n) = <Qbleconnparam as crate::command::Line>::inline_remaining(
-                partial,
-            ) {
-                return Some(n);
-            }
-        }
-        if partial.starts_with("+QIURC: ".as_bytes()) {
-            if let Some(n) = <QiurcClosed as crate::command::Line>::inline_remaining(
-                partial,
-            ) {
-                return Some(n);
-            }
-        }
-        if partial.starts_with("+QIURC: ".as_bytes()) {
-            if let Some(n) = <QiurcRecvBuffer as crate::command::Line>::inline_remaining(
-                partial,
-            ) {
-                return Some(n);
-            }
-        }
-        if partial.starts_with("+QIURC: ".as_bytes()) {
-            if let Some(n) = <QiurcRecvDirectPush as crate::command::Line>::inline_remaining(
-                partial,
-            ) {
-                return Some(n);
-            }
-        }
-        if partial.starts_with("+QIURC: ".as_bytes()) {
-            if let Some(n) = <QiurcRecvDirectPushUdpService as crate::command::Line>::inline_remaining(
-                partial,
-            ) {
-                return Some(n);
-            }
-        }
-        if partial.starts_with("+QIURC: ".as_bytes()) {
-            if let Some(n) = <QiurcIncomingFull as crate::command::Line>::inline_remaining(
-                partial,
-            ) {
-                return Some(n);
-            }
-        }
-        if partial.starts_with("+QIURC: ".as_bytes()) {
-            if let Some(n) = <QiurcIncoming as crate::command::Line>::inline_remaining(
-                partial,
-            ) {
-                return Some(n);
-            }
-        }
-        if partial.starts_with("+QIOPEN: ".as_bytes()) {
-            if let Some(n) = <Qiopen as crate::command::Line>::inline_remaining(
-                partial,
-            ) {
-                return Some(n);
-            }
-        }
-        if partial.starts_with("+QSSLURC: ".as_bytes()) {
-            if let Some(n) = <QsslurcRecvBuffer as crate::command::Line>::inline_remaining(
-                partial,
-            ) {
-                return Some(n);
-            }
-        }
-        if partial.starts_with("+QSSLURC: ".as_bytes()) {
-            if let Some(n) = <QsslurcRecvDirectPush as crate::command::Line>::inline_remaining(
-                partial,
-            ) {
-                return Some(n);
-            }
-        }
-        if partial.starts_with("+QSSLURC: ".as_bytes()) {
-            if let Some(n) = <QsslurcClosed as crate::command::Line>::inline_remaining(
-                partial,
-            ) {
-                return Some(n);
-            }
-        }
-        if partial.starts_with("+QSSLOPEN: ".as_bytes()) {
-            if let Some(n) = <Qsslopen as crate::command::Line>::inline_remaining(
-                partial,
-            ) {
-                return Some(n);
-            }
-        }
-        if partial.starts_with("+QMTSTAT: ".as_bytes()) {
-            if let Some(n) = <Qmtstat as crate::command::Line>::inline_remaining(
-                partial,
-            ) {
-                return Some(n);
-            }
-        }
         if partial.starts_with("+QMTRECV: ".as_bytes()) {
             if let Some(n) = <QmtrecvMessage as crate::command::Line>::inline_remaining(
                 partial,
@@ -5660,137 +5572,7 @@ impl Urc {
                 return Some(n);
             }
         }
-        if partial.starts_with("+QMTRECV: ".as_bytes()) {
-            if let Some(n) = <QmtrecvStored as crate::command::Line>::inline_remaining(
-                partial,
-            ) {
-                return Some(n);
-            }
-        }
-        if partial.starts_with("+QHTTPURC: ".as_bytes()) {
-            if let Some(n) = <QhttpurcRecv as crate::command::Line>::inline_remaining(
-                partial,
-            ) {
-                return Some(n);
-            }
-        }
-        if partial.starts_with("+QHTTPURC: ".as_bytes()) {
-            if let Some(n) = <QhttpurcClosed as crate::command::Line>::inline_remaining(
-                partial,
-            ) {
-                return Some(n);
-            }
-        }
-        if partial.starts_with("+QHTTPGET: ".as_bytes()) {
-            if let Some(n) = <Qhttpget as crate::command::Line>::inline_remaining(
-                partial,
-            ) {
-                return Some(n);
-            }
-        }
-        if partial.starts_with("+QHTTPPOST: ".as_bytes()) {
-            if let Some(n) = <Qhttppost as crate::command::Line>::inline_remaining(
-                partial,
-            ) {
-                return Some(n);
-            }
-        }
-        if partial.starts_with("+QHTTPPUT: ".as_bytes()) {
-            if let Some(n) = <Qhttpput as crate::command::Line>::inline_remaining(
-                partial,
-            ) {
-                return Some(n);
-            }
-        }
-        if partial.starts_with("+QMTOPEN: ".as_bytes()) {
-            if let Some(n) = <Qmtopen as crate::command::Line>::inline_remaining(
-                partial,
-            ) {
-                return Some(n);
-            }
-        }
-        if partial.starts_with("+QMTCLOSE: ".as_bytes()) {
-            if let Some(n) = <Qmtclose as crate::command::Line>::inline_remaining(
-                partial,
-            ) {
-                return Some(n);
-            }
-        }
-        if partial.starts_with("+QMTCONN: ".as_bytes()) {
-            if let Some(n) = <Qmtconn as crate::command::Line>::inline_remaining(
-                partial,
-            ) {
-                return Some(n);
-            }
-        }
-        if partial.starts_with("+QMTDISC: ".as_bytes()) {
-            if let Some(n) = <Qmtdisc as crate::command::Line>::inline_remaining(
-                partial,
-            ) {
-                return Some(n);
-            }
-        }
-        if partial.starts_with("+QMTSUB: ".as_bytes()) {
-            if let Some(n) = <Qmtsub as crate::command::Line>::inline_remaining(
-                partial,
-            ) {
-                return Some(n);
-            }
-        }
-        if partial.starts_with("+QMTUNS: ".as_bytes()) {
-            if let Some(n) = <Qmtuns as crate::command::Line>::inline_remaining(
-                partial,
-            ) {
-                return Some(n);
-            }
-        }
-        if partial.starts_with("+QMTPUB: ".as_bytes()) {
-            if let Some(n) = <Qmtpub as crate::command::Line>::inline_remaining(
-                partial,
-            ) {
-                return Some(n);
-            }
-        }
-        if partial.starts_with("+QIURC: ".as_bytes()) {
-            if let Some(n) = <QiurcDnsgipResult as crate::command::Line>::inline_remaining(
-                partial,
-            ) {
-                return Some(n);
-            }
-        }
-        if partial.starts_with("+QIURC: ".as_bytes()) {
-            if let Some(n) = <QiurcDnsgipAddress as crate::command::Line>::inline_remaining(
-                partial,
-            ) {
-                return Some(n);
-            }
-        }
-        if partial.starts_with("+QPING: ".as_bytes()) {
-            if let Some(n) = <QpingReply as crate::command::Line>::inline_remaining(
-                partial,
-            ) {
-                return Some(n);
-            }
-        }
-        if partial.starts_with("+QPING: ".as_bytes()) {
-            if let Some(n) = <QpingFinal as crate::command::Line>::inline_remaining(
-                partial,
-            ) {
-                return Some(n);
-            }
-        }
-        if partial.starts_with("+QNTP: ".as_bytes()) {
-            if let Some(n) = <Qntp as crate::command::Line>::inline_remaining(partial) {
-                return Some(n);
-            }
-        }
-        if partial.starts_with("+QHTTPREAD: ".as_bytes()) {
-            if let Some(n) = <Qhttpread as crate::command::Line>::inline_remaining(
-                partial,
-            ) {
-                return Some(n);
-            }
-        }
+        let _ = partial;
         None
     }
     /// The URC's line as bytes (a payload need not be text).

@@ -251,6 +251,72 @@ fn completion(form: &FormPlan<'_>, plan: &Plan<'_>) -> TokenStream {
     quote!(None)
 }
 
+/// `data_limit`: the largest data block of the form's responses, from the
+/// parameter that asks for at most so many bytes (its range's maximum when
+/// left out) or the catalogue's maximum; nothing when neither bounds it.
+fn data_limit(cmd: &Command, scope: &Scope<'_>, form: &FormPlan<'_>) -> TokenStream {
+    let blocks = form.form.responses.iter().flat_map(|r| {
+        r.lines.iter().filter_map(|l| l.data()).chain(
+            r.after_result
+                .iter()
+                .flat_map(|a| a.data.iter().chain(a.lines.iter().filter_map(|l| l.data()))),
+        )
+    });
+    let mut limits = Vec::new();
+    for b in blocks {
+        let fixed = b.max_length.map(|m| {
+            let m = Literal::u64_unsuffixed(m);
+            quote!(Some(#m))
+        });
+        let asked = b.max_length_param.as_deref().map(|name| {
+            let value = value_of(cmd, scope, form, name);
+            let range_max = resolve(&cmd.params, name)
+                .and_then(|r| {
+                    let p = &cmd.params[r.param];
+                    p.range.as_ref().and_then(|r| numeric(p.ty, &r.max))
+                })
+                .map(|m| {
+                    let m = Literal::i64_unsuffixed(m);
+                    quote!(.or(Some(#m)))
+                });
+            quote!(#value #range_max .and_then(|v: i64| u64::try_from(v).ok()))
+        });
+        match (asked, fixed) {
+            (Some(a), Some(f)) => limits.push(quote!(#a.or(#f))),
+            (Some(a), None) => limits.push(a),
+            (None, Some(f)) => limits.push(f),
+            (None, None) => {}
+        }
+    }
+    match limits.as_slice() {
+        [] => quote!(),
+        [one] => {
+            let uses_self = one.to_string().contains("self");
+            let unused = if uses_self {
+                quote!()
+            } else {
+                quote!(let _ = self;)
+            };
+            quote! {
+                fn data_limit(&self) -> Option<usize> {
+                    #unused
+                    #one.map(|v: u64| usize::try_from(v).unwrap_or(usize::MAX))
+                }
+            }
+        }
+        // Several blocks: the largest bound (none when one is unbounded).
+        many => {
+            let n = Literal::usize_unsuffixed(many.len());
+            quote! {
+            fn data_limit(&self) -> Option<usize> {
+                let limits: [Option<u64>; #n] = [#(#many),*];
+                limits.iter().try_fold(0u64, |acc, l| l.map(|l| acc.max(l))).map(|v| usize::try_from(v).unwrap_or(usize::MAX))
+            }
+            }
+        }
+    }
+}
+
 /// `LINES_AFTER_FINAL`: the lines a successful response prints after its
 /// final result (any number when one of them repeats), when there are any.
 fn lines_after_final(form: &FormPlan<'_>) -> TokenStream {
@@ -455,9 +521,11 @@ fn command_module(c: &CommandPlan<'_>, plan: &Plan<'_>) -> TokenStream {
                         structs::decode_body(&output, &lt, &l.shape, &l.template, quote!(), &a);
                     quote!(fn decode(line: &[u8]) -> crate::command::Decoded<Self> { #body })
                 });
-            items.push(quote! {
-                impl crate::command::Line for #lt {
-                    const PREFIXES: &'static [&'static str] = &[#prefix];
+            let fns = match structs::inline_payload(&output, &l.shape) {
+                Ok(Some(ip)) => {
+                    structs::inline_payload_fns(&output, &lt, &l.shape, &l.template, quote!(), &ip)
+                }
+                Ok(None) => quote! {
                     fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> { #parse }
                     #decode
                     fn render(&self) -> alloc::string::String {
@@ -466,6 +534,16 @@ fn command_module(c: &CommandPlan<'_>, plan: &Plan<'_>) -> TokenStream {
                         #render
                         w.finish()
                     }
+                },
+                Err(e) => {
+                    let e = format!("{}: {e}", l.template);
+                    quote!(compile_error!(#e);)
+                }
+            };
+            items.push(quote! {
+                impl crate::command::Line for #lt {
+                    const PREFIXES: &'static [&'static str] = &[#prefix];
+                    #fns
                 }
             });
             line_types.push(lt);
@@ -562,6 +640,7 @@ fn command_module(c: &CommandPlan<'_>, plan: &Plan<'_>) -> TokenStream {
         };
         let after_connect = after_connect(f);
         let lines_after = lines_after_final(f);
+        let data_limit = data_limit(cmd, &input, f);
         let data_len = data_length_of(cmd, &output, f);
         let uses_self_in_tl = tl_body.to_string().contains("self");
         let tl_self = if uses_self_in_tl {
@@ -598,6 +677,7 @@ fn command_module(c: &CommandPlan<'_>, plan: &Plan<'_>) -> TokenStream {
                 fn time_limit_ms(&self) -> Option<u64> { #tl_self #tl_body }
                 fn payload_length(&self) -> Option<usize> { #pl_self #payload }
                 fn data_length_of(line: &str) -> Option<usize> { #data_len }
+                #data_limit
             }
         });
         // `Client::send` takes forms without a data phase, `send_payload` the others.

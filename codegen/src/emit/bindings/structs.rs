@@ -795,6 +795,146 @@ pub fn announce_of(
     })
 }
 
+/// A template whose last field is a payload framed by a length field of the
+/// same line (`length_from`): the `InlineFraming` constant that finds it.
+pub struct InlinePayload {
+    /// A `crate::wire::InlineFraming` expression.
+    pub framing: TokenStream,
+}
+
+/// The in-line payload of `shape`, if its last field is one. `Err` names
+/// what the generator cannot frame (the validator's checks keep the
+/// catalogue from getting there).
+pub fn inline_payload(scope: &Scope<'_>, shape: &Shape) -> Result<Option<InlinePayload>, String> {
+    let occs: Vec<&Occ> = shape.items.iter().flat_map(Item::occurrences).collect();
+    let Some(framed) = occs
+        .iter()
+        .find(|o| scope.params[o.param].length_from.is_some())
+    else {
+        return Ok(None);
+    };
+    let p = &scope.params[framed.param];
+    let len_name = p.length_from.clone().unwrap_or_default();
+    let last_ok = matches!(shape.items.last(), Some(Item::Field(ps)) if matches!(ps.as_slice(), [PieceShape::Param(o)] if o.index == framed.index));
+    if !last_ok {
+        return Err(format!(
+            "<{}> is framed by <{len_name}> but is not the line's last field",
+            p.name
+        ));
+    }
+    let r = crate::params::resolve(scope.params, &len_name)
+        .ok_or_else(|| format!("<{len_name}> is not a parameter"))?;
+    // The length field: a plain field, or an optional group of it alone,
+    // after plain fields only.
+    let mut before = 0usize;
+    let mut optional = None;
+    for item in &shape.items {
+        match item {
+            Item::Field(ps)
+                if ps
+                    .iter()
+                    .any(|x| matches!(x, PieceShape::Param(o) if o.param == r.param)) =>
+            {
+                optional = Some(false);
+                break;
+            }
+            Item::Optional {
+                items,
+                repeat: false,
+                ..
+            } if matches!(single_value(items), Some((o, false)) if o.param == r.param) => {
+                optional = Some(true);
+                break;
+            }
+            Item::Field(_) => before += 1,
+            _ => return Err(format!("only plain fields may come before <{len_name}>")),
+        }
+    }
+    let optional =
+        optional.ok_or_else(|| format!("<{len_name}> does not come before <{}>", p.name))?;
+    let lp = &scope.params[r.param];
+    let max = lp
+        .range
+        .as_ref()
+        .and_then(|r| crate::params::numeric(lp.ty, &r.max))
+        .and_then(|m| usize::try_from(m).ok());
+    let max = match max {
+        Some(m) => {
+            let m = Literal::usize_unsuffixed(m);
+            quote!(#m)
+        }
+        None => quote!(crate::value::UNBOUNDED),
+    };
+    let prefix = &shape.prefix;
+    let before = Literal::usize_unsuffixed(before);
+    let quoted = scope.quoted(framed);
+    Ok(Some(InlinePayload {
+        framing: quote!(crate::wire::InlineFraming { prefix: #prefix, before: #before, length_optional: #optional, max: #max, quoted: #quoted }),
+    }))
+}
+
+/// The `Line` functions of a template with an in-line payload: `decode`
+/// splits the payload off by its length and reads the rest with the
+/// grammar; `parse` is `decode` of the text; `render_bytes` puts the
+/// payload's bytes back.
+pub fn inline_payload_fns(
+    scope: &Scope<'_>,
+    owner: &Ident,
+    shape: &Shape,
+    template: &str,
+    extra_init: TokenStream,
+    payload: &InlinePayload,
+) -> TokenStream {
+    let rule = format_ident!("{}", shape.rule);
+    let r = reader(scope, owner, shape, extra_init);
+    let (gather, assemble) = (r.gather, r.assemble);
+    let framing = &payload.framing;
+    let render = render(scope, &owner.to_string(), &shape.items, &quote!(self));
+    let prefix = &shape.prefix;
+    let payload_field = shape
+        .items
+        .iter()
+        .flat_map(Item::occurrences)
+        .find(|o| scope.params[o.param].length_from.is_some())
+        .map(|o| format_ident!("{}", snake(scope.name(o))));
+    quote! {
+        fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
+            <Self as crate::command::Line>::decode(line.as_bytes()).value
+        }
+        fn decode(line: &[u8]) -> crate::command::Decoded<Self> {
+            const FRAMING: crate::wire::InlineFraming = #framing;
+            let framed = match FRAMING.split(line) {
+                Ok(f) => f,
+                Err(e) => return crate::command::Decoded::plain(Err(e)),
+            };
+            let payload = framed.payload;
+            let line = framed.head.as_str();
+            let caps = match crate::grammar::captures(crate::grammar::Rule::#rule, #template, line) {
+                Ok(caps) => caps,
+                Err(e) => return crate::command::Decoded::plain(Err(e)),
+            };
+            #gather
+            #[allow(clippy::redundant_closure_call)]
+            let value = (|| -> Result<#owner, crate::wire::DecodeError> { Ok(#assemble) })();
+            crate::command::Decoded::plain(value)
+        }
+        fn inline_remaining(partial: &[u8]) -> Option<usize> {
+            const FRAMING: crate::wire::InlineFraming = #framing;
+            FRAMING.remaining(partial)
+        }
+        fn render(&self) -> alloc::string::String {
+            alloc::string::String::from_utf8_lossy(&crate::command::Line::render_bytes(self)).into_owned()
+        }
+        fn render_bytes(&self) -> alloc::vec::Vec<u8> {
+            const FRAMING: crate::wire::InlineFraming = #framing;
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::new(#prefix);
+            #render
+            FRAMING.splice(w.finish(), &self.#payload_field)
+        }
+    }
+}
+
 /// The body of a `decode(line: &[u8]) -> Decoded<Self>` function for a
 /// template that announces a data block: the block's length is read from
 /// its field whether or not the rest of the line decodes.
@@ -871,6 +1011,10 @@ fn int_at(
                 let kind = scope.kind(&occ, false);
                 return if optional {
                     let g = types::int_value(&kind, &quote!(v))?;
+                    if matches!(kind, Kind::AnyInt { .. }) {
+                        // Already an `Option<i64>`.
+                        return Some((quote!(#base.#ident), true));
+                    }
                     Some((quote!(#base.#ident.map(|v| #g)), true))
                 } else {
                     Some((types::int_value(&kind, &quote!(#base.#ident))?, false))

@@ -66,6 +66,9 @@ pub enum Kind {
     Ipv4,
     /// Raw text (`(list of supported …)`, data lines).
     Raw,
+    /// Bytes printed inside a line, framed by a length field of the line
+    /// (`length_from`): any byte values.
+    Bytes,
 }
 
 fn hex_width(p: &Param) -> usize {
@@ -133,6 +136,7 @@ pub fn kind(p: &Param, enum_name: Option<&Ident>) -> Kind {
         ParamType::Uuid => Kind::Uuid,
         ParamType::Host => Kind::Host,
         ParamType::Ipv4 => Kind::Ipv4,
+        ParamType::Data if p.length_from.is_some() => Kind::Bytes,
         ParamType::Data => Kind::Raw,
         ParamType::String
         | ParamType::Time
@@ -222,6 +226,7 @@ pub fn rust_type(kind: &Kind, quoted: bool, dir: Dir) -> TokenStream {
         Kind::Addr => quote!(crate::value::HexAddr),
         Kind::Uuid => quote!(crate::value::Uuid),
         Kind::Ipv4 => quote!(core::net::Ipv4Addr),
+        Kind::Bytes => quote!(alloc::vec::Vec<u8>),
     }
 }
 
@@ -264,6 +269,15 @@ pub fn encode(kind: &Kind, quoted: bool, v: &TokenStream) -> TokenStream {
         | Kind::Addr
         | Kind::Uuid
         | Kind::Raw => text(quote!(#v.as_str())),
+        // The bytes go in by `render_bytes`, in place of the empty value
+        // written here (the field is the line's last).
+        Kind::Bytes => {
+            if quoted {
+                quote!(let _ = #v; w.raw("\"\"");)
+            } else {
+                quote!(let _ = #v;)
+            }
+        }
     }
 }
 
@@ -305,6 +319,11 @@ pub fn decode(kind: &Kind, quoted: bool, dir: Dir, s: &TokenStream, field: &str)
         }
         Kind::Host | Kind::Raw => {
             quote!(Ok::<_, crate::wire::DecodeError>(alloc::string::String::from(#unq)))
+        }
+        // Framed by its length field, not read from the captured text: the
+        // decoder split it off the line as `payload`.
+        Kind::Bytes => {
+            quote!({ let _ = #s; Ok::<_, crate::wire::DecodeError>(payload.to_vec()) })
         }
     }
 }

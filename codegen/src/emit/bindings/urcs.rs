@@ -62,6 +62,25 @@ fn variant_module(u: &UrcPlan<'_>) -> TokenStream {
             quote!(fn decode(line: &[u8]) -> crate::command::Decoded<Self> { #body })
         });
     let prefix = &u.shape.prefix;
+    let fns = match structs::inline_payload(&scope, &u.shape) {
+        Ok(Some(ip)) => {
+            structs::inline_payload_fns(&scope, &ty, &u.shape, &urc.syntax, quote!(), &ip)
+        }
+        Ok(None) => quote! {
+            fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> { #parse }
+            #decode
+            fn render(&self) -> alloc::string::String {
+                #[allow(unused_mut)]
+                let mut w = crate::wire::LineWriter::new(#prefix);
+                #render
+                w.finish()
+            }
+        },
+        Err(e) => {
+            let e = format!("{}: {e}", urc.syntax);
+            quote!(compile_error!(#e);)
+        }
+    };
     let md = doc(&format!("The URC `{}`.", urc.syntax));
     quote! {
         #md
@@ -70,14 +89,7 @@ fn variant_module(u: &UrcPlan<'_>) -> TokenStream {
             #def
             impl crate::command::Line for #ty {
                 const PREFIXES: &'static [&'static str] = &[#prefix];
-                fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> { #parse }
-                #decode
-                fn render(&self) -> alloc::string::String {
-                    #[allow(unused_mut)]
-                    let mut w = crate::wire::LineWriter::new(#prefix);
-                    #render
-                    w.finish()
-                }
+                #fns
             }
         }
         pub use #module::#ty;
@@ -126,6 +138,25 @@ pub fn render(plan: &Plan<'_>) -> TokenStream {
         .map(|u| doc(&format!("`{}`", u.urc.syntax)))
         .collect();
     let prefixes: Vec<&String> = plan.urcs.iter().map(|u| &u.shape.prefix).collect();
+    // Only variants with a payload inside the line continue past a CR or LF.
+    let inline: Vec<&UrcPlan<'_>> = plan
+        .urcs
+        .iter()
+        .filter(|u| {
+            let enums = enum_names(&u.urc.params, std::slice::from_ref(&u.type_name));
+            let scope = Scope {
+                params: &u.urc.params,
+                enums: &enums,
+                dir: Dir::Output,
+            };
+            matches!(structs::inline_payload(&scope, &u.shape), Ok(Some(_)))
+        })
+        .collect();
+    let inline_prefixes: Vec<&String> = inline.iter().map(|u| &u.shape.prefix).collect();
+    let inline_types: Vec<Ident> = inline
+        .iter()
+        .map(|u| format_ident!("{}", u.type_name))
+        .collect();
     let urc_kinds: Vec<Ident> = plan
         .urcs
         .iter()
@@ -236,12 +267,13 @@ pub fn render(plan: &Plan<'_>) -> TokenStream {
             /// length field of the same line).
             pub fn inline_remaining(partial: &[u8]) -> Option<usize> {
                 #(
-                    if partial.starts_with(#prefixes.as_bytes()) {
-                        if let Some(n) = <#types as crate::command::Line>::inline_remaining(partial) {
+                    if partial.starts_with(#inline_prefixes.as_bytes()) {
+                        if let Some(n) = <#inline_types as crate::command::Line>::inline_remaining(partial) {
                             return Some(n);
                         }
                     }
                 )*
+                let _ = partial;
                 None
             }
             /// The URC's line as bytes (a payload need not be text).

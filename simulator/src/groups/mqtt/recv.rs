@@ -119,14 +119,14 @@ fn message_line(idx: usize, m: &Message, format: qmtcfg::Recvmode, form: Form) -
             msg_id,
             topic: m.topic.clone(),
             payload_length: Some(length),
-            payload: String::new(),
+            payload: Vec::new(),
         }),
         Form::Read => line(qmtrecv::WriteLine {
             client_idx,
             msg_id,
             topic: m.topic.clone(),
             payload_len: length,
-            payload: String::new(),
+            payload: Vec::new(),
         }),
     };
     // `head` ends with the empty payload's `""`: open the quotes, insert.
