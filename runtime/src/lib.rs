@@ -17,6 +17,7 @@ pub mod engine;
 pub mod framer;
 pub mod generated;
 pub mod grammar;
+pub mod session;
 #[cfg(feature = "std")]
 pub mod transport;
 pub mod value;
