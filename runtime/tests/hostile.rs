@@ -8,7 +8,8 @@ mod support;
 use fcm242d::engine::{Event, Final};
 use fcm242d::generated::commands::{qfread, qhttpread, qiopen, qird, qisend, qmtrecv, qversion};
 use fcm242d::generated::urcs::Urc;
-use fcm242d::value::Int;
+use fcm242d::value::{Int, ValueError};
+use fcm242d::wire::DecodeError;
 use proptest::prelude::*;
 use support::{recv, send, split_at, split_invariant, Step};
 
@@ -181,7 +182,32 @@ fn corpus() -> Vec<Case> {
                 b"+QIURC: \"recv\",12,5\r\nOK\r\n\r\n+QIURC: \"recv\",0,99999999999\r\n+QIURC: \"closed\",0\r\n",
             )],
             urcs: vec![urc(b"+QIURC: \"closed\",0", b"")],
-            also: vec![],
+            also: vec![
+                Event::BadUrc {
+                    line: "+QIURC: \"recv\",12,5".into(),
+                    error: DecodeError::value(
+                        "connectID",
+                        ValueError::OutOfRange {
+                            value: 12,
+                            min: 0,
+                            max: 11,
+                        },
+                    ),
+                    data: Some(b"OK\r\n\r".to_vec()),
+                },
+                Event::BadUrc {
+                    line: "+QIURC: \"recv\",0,99999999999".into(),
+                    error: DecodeError::value(
+                        "current_recvlength",
+                        ValueError::OutOfRange {
+                            value: 99_999_999_999,
+                            min: 0,
+                            max: 1500,
+                        },
+                    ),
+                    data: None,
+                },
+            ],
         },
         Case {
             name: "file content holding NO CARRIER and OK",
@@ -306,6 +332,11 @@ fn check(case: &Case, events: &[Event]) {
     assert_eq!(got, want, "{}: {events:?}", case.name);
     for e in &case.also {
         assert!(events.contains(e), "{}: no {e:?} in {events:?}", case.name);
+    }
+    // Nothing else: the command's own lines, and what the case lists.
+    for e in events {
+        let expected = matches!(e, Event::Urc(_) | Event::Line(_)) || case.also.contains(e);
+        assert!(expected, "{}: unexpected {e:?} in {events:?}", case.name);
     }
 }
 

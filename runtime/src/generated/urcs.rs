@@ -906,6 +906,8 @@ pub mod qiurc_recv_direct_push {
     /// `+QIURC: "recv",<connectID>,<current_recvlength>`
     ///
     /// In direct push mode, the received data are outputted to the COM port directly. Indicates the incoming data in direct push mode when \<service_type> is "TCP", "UDP", or "TCP INCOMING".
+    ///
+    /// Errata: RT-2.
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct QiurcRecvDirectPush {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
@@ -984,7 +986,7 @@ pub mod qiurc_recv_direct_push {
             let data = v[1]
                 .map(|s| crate::command::Announced {
                     field: "current_recvlength",
-                    length: crate::wire::announced(s, crate::value::UNBOUNDED),
+                    length: crate::wire::announced(s, 1500),
                 });
             #[allow(clippy::redundant_closure_call)]
             let value = (|| -> Result<QiurcRecvDirectPush, crate::wire::DecodeError> {
@@ -1040,7 +1042,7 @@ pub mod qiurc_recv_direct_push_udp_service {
     ///
     /// In direct push mode, the received data are outputted to the COM port directly. Indicates data incoming in direct push mode when \<service_type> is "UDP SERVICE".
     ///
-    /// Errata: URC-6, TCP-13.
+    /// Errata: URC-6, TCP-13, RT-2.
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct QiurcRecvDirectPushUdpService {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
@@ -1147,7 +1149,7 @@ pub mod qiurc_recv_direct_push_udp_service {
             let data = v[1]
                 .map(|s| crate::command::Announced {
                     field: "current_recvlength",
-                    length: crate::wire::announced(s, crate::value::UNBOUNDED),
+                    length: crate::wire::announced(s, 1500),
                 });
             #[allow(clippy::redundant_closure_call)]
             let value = (|| -> Result<
@@ -1474,6 +1476,8 @@ pub mod qsslurc_recv_direct_push {
     /// `+QSSLURC: "recv",<connectID>,<current_recvlength>`
     ///
     /// This URC notifies the host of received data that comes from the server. The URC of SSL data incoming in direct push mode.
+    ///
+    /// Errata: RT-2.
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct QsslurcRecvDirectPush {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
@@ -1554,7 +1558,7 @@ pub mod qsslurc_recv_direct_push {
             let data = v[1]
                 .map(|s| crate::command::Announced {
                     field: "current_recvlength",
-                    length: crate::wire::announced(s, crate::value::UNBOUNDED),
+                    length: crate::wire::announced(s, 1500),
                 });
             #[allow(clippy::redundant_closure_call)]
             let value = (|| -> Result<QsslurcRecvDirectPush, crate::wire::DecodeError> {
