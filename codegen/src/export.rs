@@ -180,6 +180,8 @@ pub struct ExportParam {
     pub quoted: bool,
     /// Masked in logs.
     pub secret: bool,
+    /// `data` printed inside a line: the parameter giving its byte count.
+    pub length_from: Option<String>,
     /// Unit.
     pub unit: Option<String>,
     /// Hex integers: `0x` prefix on the wire.
@@ -247,6 +249,10 @@ pub struct ExportUrc {
     pub data_length_param: Option<String>,
     /// Whether a data block follows.
     pub has_data: bool,
+    /// The largest data block, when the catalogue gives one.
+    pub data_max_length: Option<u64>,
+    /// Its place in a series of URCs that completes a command.
+    pub series: Option<crate::model::Series>,
     /// Parameters.
     pub params: Vec<ExportParam>,
     /// Erratum ids.
@@ -360,6 +366,7 @@ fn export_param(
             })
             .collect(),
         open_values: p.open_values.clone(),
+        length_from: p.length_from.clone(),
         reserved: p
             .reserved
             .iter()
@@ -533,6 +540,8 @@ fn export_urc(u: &Urc) -> ExportUrc {
         completes: u.completes.clone(),
         data_length_param: u.data.as_ref().and_then(|d| d.length.clone()),
         has_data: u.data.is_some(),
+        data_max_length: u.data.as_ref().and_then(|d| d.max_length),
+        series: u.series.clone(),
         params: u
             .params
             .iter()

@@ -550,6 +550,12 @@ pub struct Completion {
     /// Time limit for the URC; the command's own when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<ResponseTime>,
+    /// The command's parameters the URC repeats (`connectID`, `client_idx`,
+    /// `msgID`, by the same name in the URC): a URC completes the command
+    /// only when it carries the same values, so the completion of socket 1
+    /// is never taken for socket 0's.
+    #[serde(default, rename = "match", skip_serializing_if = "Vec::is_empty")]
+    pub match_params: Vec<String>,
 }
 
 /// A `>` or `CONNECT` prompt followed by a payload from the host.
@@ -922,6 +928,19 @@ pub enum Rule {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         text: Option<String>,
     },
+    /// The parameter must take this value when `when` holds (QMTPUB
+    /// `<msgID>` is 0 when `<qos>` is 0).
+    ValueIf {
+        /// The parameter.
+        param: String,
+        /// The value it must take.
+        value: Scalar,
+        /// The condition.
+        when: Condition,
+        /// The manual's words.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        text: Option<String>,
+    },
     /// Exactly one of these parameters is given (alternatives in one position).
     ExactlyOne {
         /// The alternatives.
@@ -951,7 +970,7 @@ impl Rule {
                 out.extend(params.iter().map(String::as_str));
                 out.extend(when.params());
             }
-            Rule::ForbiddenValuesIf { param, when, .. } => {
+            Rule::ForbiddenValuesIf { param, when, .. } | Rule::ValueIf { param, when, .. } => {
                 out.push(param);
                 out.extend(when.params());
             }
@@ -1010,6 +1029,11 @@ pub struct Urc {
     /// Commands this URC finishes (deferred completion).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub completes: Vec<String>,
+    /// When several URCs complete a command together (QPING's replies then
+    /// its final line; QIDNSGIP's result then its addresses): this
+    /// variant's place in the series.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series: Option<Series>,
     /// The URC's parameters.
     #[serde(default)]
     pub params: Vec<Param>,
@@ -1019,6 +1043,36 @@ pub struct Urc {
     /// Errata that concern this URC.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errata: Vec<String>,
+}
+
+/// A URC variant's place in a series of URCs that completes a command.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Series {
+    /// What this variant does in the series.
+    pub role: SeriesRole,
+    /// `head`: the parameter giving how many `part` lines follow it (the
+    /// series ends with the last of them, or at once when it is 0 or
+    /// absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<String>,
+    /// A `final` URC is a `part` instead when this holds for its own fields
+    /// (`+QMTPUB: …,<result>` with `<result>` 1 reports a retransmission,
+    /// and the command goes on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part_when: Option<Condition>,
+}
+
+/// What a URC variant does in a series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SeriesRole {
+    /// Starts the series and says how many parts follow (`count`).
+    Head,
+    /// One line of the series before its end.
+    Part,
+    /// Ends the series.
+    Final,
 }
 
 /// One result-code table of the manual.

@@ -582,6 +582,28 @@ impl Validator<'_, '_> {
                 if let Some(t) = &c.timeout {
                     self.check_time(fi, &cpath.key("timeout"), &cmd.params, t, usage);
                 }
+                // The fields a completion is matched on: the command's
+                // parameters, repeated by the URC under the same name.
+                for (i, m) in c.match_params.iter().enumerate() {
+                    let in_command = resolve(&cmd.params, m).is_some();
+                    let in_urc = self.catalog.urcs().any(|(_, e)| {
+                        e.value.name == c.urc
+                            && (c.discriminator.is_none()
+                                || e.value.discriminator == c.discriminator)
+                            && resolve(&e.value.params, m).is_some()
+                    });
+                    if !(in_command && in_urc) && exists {
+                        self.report(
+                            fi,
+                            &cpath.key("match").index(i),
+                            false,
+                            "unknown-match-field",
+                            format!("<{m}> is not a parameter of both the command and its completion URC"),
+                            m.clone(),
+                            "name a parameter the URC repeats from the command (connectID, client_idx, msgID)".into(),
+                        );
+                    }
+                }
                 // Parameters the manual lists for the command but that only the
                 // completion URC carries (`<err>` of `+QIOPEN: <connectID>,<err>`).
                 for (_, e) in self.catalog.urcs() {
@@ -770,6 +792,14 @@ impl Validator<'_, '_> {
                     for (i, v) in values.iter().enumerate() {
                         self.check_value_fits(fi, &path.key("values").index(i), &params[pi], v);
                     }
+                }
+                self.check_condition(fi, &path.key("when"), params, when, usage);
+            }
+            Rule::ValueIf {
+                param, value, when, ..
+            } => {
+                if let Some(pi) = self.use_param(fi, &path.key("param"), params, param, usage) {
+                    self.check_value_fits(fi, &path.key("value"), &params[pi], value);
                 }
                 self.check_condition(fi, &path.key("when"), params, when, usage);
             }
@@ -1305,6 +1335,64 @@ impl Validator<'_, '_> {
         self.check_urc_types(fi, path, urc);
         for (i, c) in urc.completes.iter().enumerate() {
             self.check_command_exists(fi, &path.key("completes").index(i), c);
+        }
+        if let Some(series) = &urc.series {
+            let spath = path.key("series");
+            if urc.completes.is_empty() {
+                self.report(
+                    fi,
+                    &spath,
+                    true,
+                    "series-without-command",
+                    "a URC in a series completes a command, but `completes` is empty".into(),
+                    String::new(),
+                    "name the command in `completes`".into(),
+                );
+            }
+            let counted = series.count.as_deref().map(|n| {
+                resolve(&urc.params, n)
+                    .is_some_and(|r| urc.params[r.param].ty == ParamType::Integer)
+            });
+            match (series.role, counted) {
+                (crate::model::SeriesRole::Head, Some(true)) => {}
+                (crate::model::SeriesRole::Head, _) => self.report(
+                    fi,
+                    &spath.key("count"),
+                    false,
+                    "bad-series-count",
+                    "the head of a series needs `count`: an integer parameter of the URC".into(),
+                    series.count.clone().unwrap_or_default(),
+                    "name the parameter that says how many lines follow (IP_count)".into(),
+                ),
+                (_, Some(_)) => self.report(
+                    fi,
+                    &spath.key("count"),
+                    true,
+                    "stray-series-count",
+                    "only the head of a series has `count`".into(),
+                    String::new(),
+                    "remove `count`".into(),
+                ),
+                _ => {}
+            }
+            if let Some(c) = &series.part_when {
+                let known = c
+                    .param
+                    .as_deref()
+                    .is_some_and(|p| resolve(&urc.params, p).is_some());
+                if !known || (c.equals.is_none() && c.one_of.is_none()) {
+                    self.report(
+                        fi,
+                        &spath.key("part_when"),
+                        false,
+                        "bad-part-when",
+                        "`part_when` tests one of the URC's own parameters with `equals` or `in`"
+                            .into(),
+                        String::new(),
+                        "write {param: result, equals: 1}".into(),
+                    );
+                }
+            }
         }
         let mut usage = Usage::default();
         match template::parse_line(&urc.syntax) {

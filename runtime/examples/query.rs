@@ -30,7 +30,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::process::exit(2);
     };
     let mut client = Client::new(open(&target)?);
-    client.on_urc(|urc| eprintln!("URC: {}", urc.render()));
+    client.on_urc(|notice| eprintln!("URC: {notice}"));
 
     let version = client.send(&qversion::Execute {})?;
     for line in &version.lines {

@@ -1,4 +1,6 @@
-//! The blocking client: the engine plus a [`Transport`] and a clock.
+//! The blocking client: a [`Session`] driven over a [`Transport`] with the
+//! system clock. It adds only I/O and time; every protocol decision is the
+//! session's.
 //!
 //! ```no_run
 //! use fcm242d::client::Client;
@@ -7,9 +9,43 @@
 //!
 //! let port = SerialTransport::open("/dev/ttyUSB0", 115_200)?;
 //! let mut client = Client::new(port);
-//! client.on_urc(|urc| eprintln!("URC: {}", urc.render()));
+//! client.on_urc(|notice| eprintln!("URC: {notice}"));
 //! let response = client.send(&qversion::Execute {})?;
 //! println!("firmware: {}", response.lines[0].version);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! A form with a data phase goes through [`Client::send_payload`]; `send`
+//! does not take it, so the module is never left waiting for a payload that
+//! does not come:
+//!
+//! ```compile_fail
+//! # use fcm242d::client::Client;
+//! # use fcm242d::generated::commands::qisend;
+//! # use fcm242d::transport::MemoryTransport;
+//! # use fcm242d::value::Int;
+//! # let (link, _module) = MemoryTransport::pair();
+//! let mut client = Client::new(link);
+//! let cmd = qisend::WriteConnectIdSendLength {
+//!     connect_id: Int::new(0)?,
+//!     send_length: Int::new(5)?,
+//! };
+//! client.send(&cmd); // error: the form has a data phase (`WithPayload`)
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ```no_run
+//! # use fcm242d::client::Client;
+//! # use fcm242d::generated::commands::qisend;
+//! # use fcm242d::transport::MemoryTransport;
+//! # use fcm242d::value::Int;
+//! # let (link, _module) = MemoryTransport::pair();
+//! # let mut client = Client::new(link);
+//! let cmd = qisend::WriteConnectIdSendLength {
+//!     connect_id: Int::new(0)?,
+//!     send_length: Int::new(5)?,
+//! };
+//! let sent = client.send_payload(&cmd, b"hello")?; // `>`, the 5 bytes, `SEND OK`
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -21,10 +57,11 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 use std::vec::Vec;
 
-use crate::command::{AtCommand, Prompt};
-use crate::engine::{Engine, Event, Final, PayloadEnd};
+use crate::command::{AtCommand, Line, Payloadless, WithPayload};
+use crate::engine::Final;
 use crate::generated::results::HttpCode;
 use crate::generated::urcs::Urc;
+use crate::session::{self, Action, Notice, Refused, Reply, Session};
 use crate::transport::Transport;
 use crate::wire::DecodeError;
 
@@ -53,6 +90,17 @@ impl Default for Options {
     }
 }
 
+impl Options {
+    fn session(&self) -> session::Options {
+        let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        session::Options {
+            default_timeout_ms: ms(self.default_timeout),
+            slack_ms: ms(self.slack),
+            timeout_override_ms: self.timeout_override.map(ms),
+        }
+    }
+}
+
 /// What the module answered to a command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Response<L> {
@@ -62,9 +110,13 @@ pub struct Response<L> {
     pub data: Vec<Vec<u8>>,
     /// The final result.
     pub result: Final,
-    /// The URC that completed the command after its final result, if it has one.
+    /// The URC that completed the command after its final result, if it has
+    /// one (the last of a series).
     pub completion: Option<Urc>,
-    /// Lines that arrived during the command and are neither its lines nor URCs.
+    /// Every URC of the completion, in order: QPING's replies then its final
+    /// line; QIDNSGIP's result then its addresses; else just the completion.
+    pub series: Vec<Urc>,
+    /// Lines with the shape of the command's information lines that do not decode.
     pub unexpected: Vec<String>,
 }
 
@@ -74,6 +126,7 @@ pub enum Error {
     /// The transport failed.
     Io(std::io::Error),
     /// No final result (or prompt, or completion) within the time limit.
+    /// The next command resynchronises the link first.
     Timeout {
         /// The command line.
         command: String,
@@ -94,6 +147,14 @@ pub enum Error {
         /// The result code.
         code: HttpCode,
     },
+    /// The module answered `+CME ERROR: <text>` (a text, or a code too
+    /// large for a number).
+    CmeText {
+        /// The command line.
+        command: String,
+        /// What followed `+CME ERROR:`.
+        text: String,
+    },
     /// The module answered `SEND FAIL` (its send buffer is full).
     SendFail,
     /// `NO CARRIER`: no connection to enter, or transparent mode ended.
@@ -105,8 +166,10 @@ pub enum Error {
         /// Why.
         error: DecodeError,
     },
-    /// The payload does not fit the command's data phase.
+    /// The payload does not fit the command's data phase (nothing was written).
     Payload(&'static str),
+    /// The session refused to start the command (nothing was written).
+    Refused(Refused),
 }
 
 impl fmt::Display for Error {
@@ -126,10 +189,12 @@ impl fmt::Display for Error {
             }
             Error::Error { command } => write!(f, "`{command}`: ERROR"),
             Error::Cme { command, code } => write!(f, "`{command}`: +CME ERROR: {code}"),
+            Error::CmeText { command, text } => write!(f, "`{command}`: +CME ERROR: {text}"),
             Error::SendFail => write!(f, "SEND FAIL: the module's send buffer is full"),
             Error::NoCarrier => write!(f, "NO CARRIER"),
             Error::Decode { line, error } => write!(f, "`{line}`: {error}"),
             Error::Payload(why) => write!(f, "payload: {why}"),
+            Error::Refused(r) => write!(f, "{r}"),
         }
     }
 }
@@ -142,17 +207,26 @@ impl From<std::io::Error> for Error {
     }
 }
 
-type UrcCallback = Box<dyn FnMut(&Urc) + Send>;
+impl From<Refused> for Error {
+    fn from(r: Refused) -> Self {
+        match r {
+            Refused::Payload(why) => Error::Payload(why),
+            other => Error::Refused(other),
+        }
+    }
+}
+
+type UrcCallback = Box<dyn FnMut(&Notice) + Send>;
 
 /// A blocking client over a transport.
 pub struct Client<T: Transport> {
     transport: T,
-    engine: Engine,
+    session: Session,
     options: Options,
+    epoch: Instant,
     callback: Option<UrcCallback>,
-    channel: Option<mpsc::Sender<Urc>>,
-    queued: VecDeque<Urc>,
-    raw: VecDeque<u8>,
+    channel: Option<mpsc::Sender<Notice>>,
+    queued: VecDeque<Notice>,
 }
 
 impl<T: Transport> fmt::Debug for Client<T> {
@@ -164,12 +238,8 @@ impl<T: Transport> fmt::Debug for Client<T> {
     }
 }
 
-/// The state of one exchange.
-struct Exchange<L> {
-    response: Response<L>,
-    done: bool,
-    prompt: bool,
-}
+/// The longest a read waits before the client looks at the clock again.
+const POLL: Duration = Duration::from_millis(50);
 
 impl<T: Transport> Client<T> {
     /// A client with default options.
@@ -181,29 +251,33 @@ impl<T: Transport> Client<T> {
     pub fn with_options(transport: T, options: Options) -> Self {
         Client {
             transport,
-            engine: Engine::new(),
+            session: Session::new(options.session()),
             options,
+            epoch: Instant::now(),
             callback: None,
             channel: None,
             queued: VecDeque::new(),
-            raw: VecDeque::new(),
         }
     }
 
-    /// Calls `f` for every URC, as it arrives (also during commands).
-    pub fn on_urc(&mut self, f: impl FnMut(&Urc) + Send + 'static) {
+    /// Calls `f` for every notice (URC, undecodable or unknown line,
+    /// overflow) as it arrives, also during commands. Notices then no longer
+    /// queue for [`take_urcs`](Client::take_urcs).
+    pub fn on_urc(&mut self, f: impl FnMut(&Notice) + Send + 'static) {
         self.callback = Some(Box::new(f));
     }
 
-    /// A channel that receives every URC from now on.
-    pub fn urc_channel(&mut self) -> mpsc::Receiver<Urc> {
+    /// A channel that receives every notice from now on (instead of the
+    /// queue of [`take_urcs`](Client::take_urcs)).
+    pub fn urc_channel(&mut self) -> mpsc::Receiver<Notice> {
         let (tx, rx) = mpsc::channel();
         self.channel = Some(tx);
         rx
     }
 
-    /// URCs received while nobody subscribed, oldest first.
-    pub fn take_urcs(&mut self) -> Vec<Urc> {
+    /// Notices received while nobody subscribed, oldest first (each is
+    /// handed out once).
+    pub fn take_urcs(&mut self) -> Vec<Notice> {
         self.queued.drain(..).collect()
     }
 
@@ -212,274 +286,179 @@ impl<T: Transport> Client<T> {
         &mut self.transport
     }
 
-    /// The options.
+    /// The options (changes apply to the next command).
     pub fn options_mut(&mut self) -> &mut Options {
         &mut self.options
     }
 
-    fn deliver(&mut self, urc: Urc) {
-        let mut delivered = false;
+    /// The sans-IO session the client drives.
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// Milliseconds since the client was made: the session's clock.
+    fn now(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn deliver(&mut self, notice: Notice) {
         if let Some(cb) = self.callback.as_mut() {
-            cb(&urc);
-            delivered = true;
+            cb(&notice);
+            return;
         }
         if let Some(tx) = &self.channel {
-            if tx.send(urc.clone()).is_ok() {
-                delivered = true;
-            } else {
-                self.channel = None;
+            match tx.send(notice) {
+                Ok(()) => return,
+                Err(mpsc::SendError(back)) => {
+                    self.channel = None;
+                    self.queued.push_back(back);
+                    return;
+                }
             }
         }
-        if !delivered {
-            self.queued.push_back(urc);
-        }
+        self.queued.push_back(notice);
     }
 
-    fn limit<C: AtCommand>(&self, cmd: &C) -> Duration {
-        if let Some(t) = self.options.timeout_override {
-            return t;
+    /// Writes what the session asks for, and hands its notices out.
+    fn service(&mut self) -> Result<(), Error> {
+        while let Some(action) = self.session.next_action() {
+            match action {
+                Action::Write(bytes) => self.transport.write_all(&bytes)?,
+                Action::WriteGuarded(bytes) => {
+                    std::thread::sleep(self.options.guard_time);
+                    self.transport.write_all(&bytes)?;
+                    std::thread::sleep(self.options.guard_time);
+                }
+            }
         }
-        let base = cmd
-            .time_limit_ms()
-            .map(Duration::from_millis)
-            .unwrap_or(self.options.default_timeout);
-        base + self.options.slack
+        while let Some(n) = self.session.take_notice() {
+            self.deliver(n);
+        }
+        Ok(())
     }
 
-    /// Reads once (up to `wait`) and feeds the engine.
+    /// Reads once (up to `wait`) and feeds the session.
     fn pump(&mut self, wait: Duration) -> Result<(), Error> {
         let mut buf = [0u8; 4096];
         let n = self.transport.read(&mut buf, wait)?;
+        let now = self.now();
         if n > 0 {
-            self.engine.feed(&buf[..n]);
+            self.session.feed(&buf[..n], now);
+        } else {
+            self.session.tick(now);
         }
         Ok(())
     }
 
-    /// Handles engine events for an exchange of form `C`.
-    fn drain<C: AtCommand>(&mut self, x: &mut Exchange<C::Line>) -> Result<(), Error> {
-        while let Some(event) = self.engine.poll() {
-            match event {
-                Event::Urc(u) => {
-                    if x.done && x.response.completion.is_none() && C::COMPLETION == Some(u.kind())
-                    {
-                        x.response.completion = Some(u.clone());
-                    }
-                    self.deliver(u);
-                }
-                Event::Line(line) => match line.downcast::<C::Line>() {
-                    Ok(l) => x.response.lines.push(l),
-                    Err(other) => x
-                        .response
-                        .unexpected
-                        .push(String::from_utf8_lossy(&other.render()).into_owned()),
-                },
-                Event::BadLine { line, .. } => x.response.unexpected.push(line),
-                Event::Data(d) => x.response.data.push(d),
-                Event::Prompt => x.prompt = true,
-                Event::Connect(_) => {}
-                Event::Final(f) => {
-                    x.response.result = f;
-                    x.done = true;
-                }
-                Event::Raw(bytes) => self.raw.extend(bytes),
-                Event::BadUrc { line, .. } | Event::Unsolicited(line) => {
-                    x.response.unexpected.push(line)
-                }
-                Event::Overflow { .. } => x
-                    .response
-                    .unexpected
-                    .push("(a line too long to keep)".to_string()),
-            }
-        }
-        Ok(())
-    }
-
-    /// Pumps until `until` holds or the deadline passes.
-    fn wait<C: AtCommand>(
-        &mut self,
-        x: &mut Exchange<C::Line>,
-        deadline: Instant,
-        command: &str,
-        waiting_for: &'static str,
-        until: fn(&Exchange<C::Line>) -> bool,
-        started: Instant,
-    ) -> Result<(), Error> {
+    /// Drives the session until `done` holds (or, with `until`, the time passes).
+    fn drive(&mut self, until: Option<Instant>, done: fn(&Session) -> bool) -> Result<(), Error> {
         loop {
-            self.drain::<C>(x)?;
-            if until(x) {
+            self.service()?;
+            if done(&self.session) {
                 return Ok(());
             }
             let now = Instant::now();
-            if now >= deadline {
-                return Err(Error::Timeout {
-                    command: command.to_string(),
-                    waiting_for,
-                    waited: now - started,
-                });
+            let mut wait = POLL;
+            if let Some(until) = until {
+                if now >= until {
+                    return Ok(());
+                }
+                wait = wait.min(until - now);
             }
-            self.pump((deadline - now).min(Duration::from_millis(50)))?;
+            if let Some(d) = self.session.deadline() {
+                let left = d.saturating_sub(self.now());
+                wait = wait.min(Duration::from_millis(left));
+            }
+            self.pump(wait)?;
         }
     }
 
-    /// Sends a command and returns its typed response; for a command with a
-    /// deferred completion URC, also waits for that URC.
-    pub fn send<C: AtCommand>(&mut self, cmd: &C) -> Result<Response<C::Line>, Error> {
-        self.exchange(cmd, None)
+    /// Sends a command without a data phase and returns its typed response;
+    /// for a command with a deferred completion URC (or a series of them),
+    /// also waits for it. After a time-out, the link is resynchronised
+    /// first, so a late answer never answers this command.
+    pub fn send<C: Payloadless>(&mut self, cmd: &C) -> Result<Response<C::Line>, Error> {
+        self.ready()?;
+        self.session.start(cmd, self.now())?;
+        self.finish::<C>()
     }
 
-    /// Sends a command with a data phase, then `payload` after the prompt.
-    /// A payload is sent by length when the command announces one, else it
-    /// is ended with Ctrl+Z.
-    pub fn send_payload<C: AtCommand>(
+    /// Sends a command with a data phase, then `payload` after the prompt:
+    /// by length when the command announces one, else ended with Ctrl+Z. A
+    /// payload that cannot be sent is refused before any byte is written.
+    pub fn send_payload<C: WithPayload>(
         &mut self,
         cmd: &C,
         payload: &[u8],
     ) -> Result<Response<C::Line>, Error> {
-        let Some(dp) = C::DATA_PHASE else {
-            return Err(Error::Payload("this command has no data phase"));
-        };
-        if let Some(max) = dp.max_length {
-            if payload.len() > max {
-                return Err(Error::Payload("longer than the command's maximum"));
-            }
-        }
-        let end = match (cmd.payload_length(), dp.terminator) {
-            (Some(n), _) if n == payload.len() => PayloadEnd::Length,
-            (Some(_), _) => {
-                return Err(Error::Payload(
-                    "length differs from the length the command announces",
-                ))
-            }
-            (None, Some(_)) => {
-                if payload.contains(&0x1A) || payload.contains(&0x1B) {
-                    return Err(Error::Payload(
-                        "a Ctrl+Z-ended payload cannot contain 0x1A or 0x1B",
-                    ));
-                }
-                PayloadEnd::CtrlZ
-            }
-            (None, None) => PayloadEnd::Length,
-        };
-        self.exchange(cmd, Some((payload, end)))
+        self.ready()?;
+        self.session.start_with_payload(cmd, payload, self.now())?;
+        self.finish::<C>()
     }
 
-    fn exchange<C: AtCommand>(
-        &mut self,
-        cmd: &C,
-        payload: Option<(&[u8], PayloadEnd)>,
-    ) -> Result<Response<C::Line>, Error> {
-        let started = Instant::now();
-        let deadline = started + self.limit(cmd);
-        let bytes = self.engine.command(cmd);
-        let line = cmd.encode();
-        let escape = C::NAME == "+++";
-        if escape {
-            std::thread::sleep(self.options.guard_time);
-        }
-        self.transport.write_all(&bytes)?;
-        if escape {
-            std::thread::sleep(self.options.guard_time);
-        }
-        let mut x = Exchange {
-            response: Response {
-                lines: Vec::new(),
-                data: Vec::new(),
-                result: Final::Ok,
-                completion: None,
-                unexpected: Vec::new(),
-            },
-            done: false,
-            prompt: false,
-        };
-        let result = self.run(cmd, &line, payload, &mut x, deadline, started);
-        if result.is_err() {
-            self.engine.cancel();
-        }
-        result?;
-        match x.response.result {
-            Final::Error => Err(Error::Error { command: line }),
-            Final::CmeError(code) => Err(Error::Cme {
-                command: line,
-                code: HttpCode::from_code(code),
-            }),
-            Final::CmeText(_) => Err(Error::Error { command: line }),
-            Final::SendFail => Err(Error::SendFail),
-            Final::NoCarrier => Err(Error::NoCarrier),
-            _ => Ok(x.response),
-        }
-    }
-
-    fn run<C: AtCommand>(
-        &mut self,
-        _cmd: &C,
-        line: &str,
-        payload: Option<(&[u8], PayloadEnd)>,
-        x: &mut Exchange<C::Line>,
-        deadline: Instant,
-        started: Instant,
-    ) -> Result<(), Error> {
-        if let Some((data, end)) = payload {
-            self.wait::<C>(
-                x,
-                deadline,
-                line,
-                "data prompt",
-                |x| x.prompt || x.done,
-                started,
-            )?;
-            if x.done {
-                return Ok(());
-            }
-            let bytes = self.engine.payload(data, end);
-            self.transport.write_all(&bytes)?;
-            if C::DATA_PHASE.is_some_and(|d| d.prompt == Prompt::Connect) {
-                // After a CONNECT data phase the module answers in command mode.
-                x.prompt = false;
-            }
-        }
-        self.wait::<C>(x, deadline, line, "final result", |x| x.done, started)?;
-        let succeeded = matches!(x.response.result, Final::Ok | Final::SendOk);
-        if C::COMPLETION.is_some() && succeeded {
-            self.wait::<C>(
-                x,
-                deadline,
-                line,
-                "completion URC",
-                |x| x.response.completion.is_some(),
-                started,
-            )?;
+    /// Resynchronises after a time-out, if one left the link out of step.
+    fn ready(&mut self) -> Result<(), Error> {
+        self.session.set_options(self.options.session());
+        if self.session.needs_resync() {
+            self.resync()?;
         }
         Ok(())
     }
 
-    /// Waits up to `timeout` for URCs and returns those that arrived (also
-    /// delivered to the subscriber, if any).
-    pub fn poll_urcs(&mut self, timeout: Duration) -> Result<Vec<Urc>, Error> {
-        let deadline = Instant::now() + timeout;
-        let mut got = Vec::new();
-        loop {
-            while let Some(event) = self.engine.poll() {
-                match event {
-                    Event::Urc(u) => {
-                        got.push(u.clone());
-                        self.deliver(u);
-                    }
-                    Event::Raw(bytes) => self.raw.extend(bytes),
-                    _ => {}
-                }
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return Ok(got);
-            }
-            self.pump((deadline - now).min(Duration::from_millis(50)))?;
+    /// Resynchronises the link now: leaves transparent mode if needed,
+    /// cancels a data phase, sends a probe (`AT+QVERSION`) and reads up to
+    /// its own answer; whatever came before is delivered as notices. Also
+    /// done automatically before the command after a time-out.
+    pub fn resync(&mut self) -> Result<(), Error> {
+        self.session.set_options(self.options.session());
+        self.session.resync(self.now());
+        // An exchange abandoned here has nobody to report to.
+        let _ = self.session.take_outcome();
+        self.drive(None, Session::is_idle)?;
+        if self.session.needs_resync() {
+            return Err(Error::Timeout {
+                command: "AT+QVERSION".to_string(),
+                waiting_for: "the answer to the resynchronisation probe",
+                waited: self.options.default_timeout + self.options.slack,
+            });
         }
+        Ok(())
+    }
+
+    fn finish<C: AtCommand>(&mut self) -> Result<Response<C::Line>, Error> {
+        self.drive(None, Session::has_outcome)?;
+        self.service()?;
+        let outcome = self.session.take_outcome().ok_or(Error::Timeout {
+            command: String::new(),
+            waiting_for: "an outcome",
+            waited: Duration::ZERO,
+        })?;
+        let reply = match outcome {
+            Ok(reply) => reply,
+            Err(t) => {
+                return Err(Error::Timeout {
+                    command: t.command,
+                    waiting_for: t.waiting_for,
+                    waited: Duration::from_millis(t.waited_ms),
+                })
+            }
+        };
+        typed::<C::Line>(reply)
+    }
+
+    /// Waits up to `timeout` for notices and returns every notice that
+    /// arrived (and any queued before), each once. With a subscriber
+    /// ([`on_urc`](Client::on_urc), [`urc_channel`](Client::urc_channel))
+    /// the notices go there instead, and this returns none.
+    pub fn poll_urcs(&mut self, timeout: Duration) -> Result<Vec<Notice>, Error> {
+        let until = Instant::now() + timeout;
+        self.drive(Some(until), |_| false)?;
+        Ok(self.take_urcs())
     }
 
     /// Whether the link is in transparent mode.
     pub fn is_transparent(&self) -> bool {
-        self.engine.is_transparent()
+        self.session.is_transparent()
     }
 
     /// In transparent mode: sends bytes to the peer as they are.
@@ -488,29 +467,57 @@ impl<T: Transport> Client<T> {
     }
 
     /// In transparent mode: bytes from the peer, waiting up to `timeout` for
-    /// the first. `Err(NoCarrier)` when the connection ended.
+    /// the first. When the connection ended (`NO CARRIER`), the bytes that
+    /// came before it are returned first, then `Err(NoCarrier)`.
     pub fn read_transparent(&mut self, timeout: Duration) -> Result<Vec<u8>, Error> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            while let Some(event) = self.engine.poll() {
-                match event {
-                    Event::Raw(bytes) => self.raw.extend(bytes),
-                    Event::Final(Final::NoCarrier) if self.raw.is_empty() => {
-                        return Err(Error::NoCarrier)
-                    }
-                    Event::Final(Final::NoCarrier) => {}
-                    Event::Urc(u) => self.deliver(u),
-                    _ => {}
-                }
-            }
-            if !self.raw.is_empty() {
-                return Ok(self.raw.drain(..).collect());
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return Ok(Vec::new());
-            }
-            self.pump((deadline - now).min(Duration::from_millis(50)))?;
+        let until = Instant::now() + timeout;
+        self.drive(Some(until), |s| s.has_raw() || s.carrier_lost())?;
+        if self.session.has_raw() {
+            return Ok(self.session.take_raw());
+        }
+        if self.session.carrier_lost() {
+            return Err(Error::NoCarrier);
+        }
+        Ok(Vec::new())
+    }
+}
+
+/// The typed response of a reply, or the error its final result means.
+fn typed<L: Line>(reply: Reply) -> Result<Response<L>, Error> {
+    let Reply {
+        command,
+        lines,
+        data,
+        result,
+        series,
+        mut unexpected,
+    } = reply;
+    let mut typed_lines = Vec::with_capacity(lines.len());
+    for l in lines {
+        match l.downcast::<L>() {
+            Ok(l) => typed_lines.push(l),
+            Err(other) => unexpected.push(String::from_utf8_lossy(&other.render()).into_owned()),
         }
     }
+    match result {
+        Final::Error => return Err(Error::Error { command }),
+        Final::CmeError(code) => {
+            return Err(Error::Cme {
+                command,
+                code: HttpCode::from_code(code),
+            })
+        }
+        Final::CmeText(text) => return Err(Error::CmeText { command, text }),
+        Final::SendFail => return Err(Error::SendFail),
+        Final::NoCarrier => return Err(Error::NoCarrier),
+        _ => {}
+    }
+    Ok(Response {
+        lines: typed_lines,
+        data,
+        result,
+        completion: series.last().cloned(),
+        series,
+        unexpected,
+    })
 }

@@ -314,6 +314,23 @@ impl fmt::Debug for InfoLine {
     }
 }
 
+/// A URC's place in a series of URCs that completes a command (QPING's
+/// replies then its final line; QIDNSGIP's result then its addresses).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeriesStep {
+    /// Not part of a series: it completes its command alone.
+    Single,
+    /// Starts a series of `parts` further URCs (none: it is the last).
+    Head {
+        /// How many part URCs follow.
+        parts: usize,
+    },
+    /// One URC of the series before its end.
+    Part,
+    /// The URC that ends the series.
+    Final,
+}
+
 /// Lines a form's response prints after its final result (QBLEGATTCRD's
 /// `<data>` after `OK`; QBLESCAN's results).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -300,7 +300,7 @@ enum Awaiting {
 struct Oracle<'a> {
     pending: Option<&'a Pending>,
     limits: Limits,
-    memo: &'a Cell<Option<Class>>,
+    memo: &'a Cell<Option<(Class, bool)>>,
 }
 
 impl DataOracle for Oracle<'_> {
@@ -313,7 +313,8 @@ impl DataOracle for Oracle<'_> {
 
     fn follow(&self, line: &[u8]) -> Follow {
         let (class, follow) = classify(self.pending, self.limits, line);
-        self.memo.set(Some(class));
+        let data = matches!(follow, Follow::Data(_));
+        self.memo.set(Some((class, data)));
         follow
     }
 
@@ -457,8 +458,9 @@ pub struct Engine {
     /// A URC line that arrived and whose data block is awaited.
     awaiting: Option<Awaiting>,
     events: VecDeque<Event>,
-    /// The classification of the line the framer just completed.
-    memo: Cell<Option<Class>>,
+    /// The classification of the line the framer just completed, and
+    /// whether a counted data block follows it.
+    memo: Cell<Option<(Class, bool)>>,
 }
 
 impl fmt::Debug for Engine {
@@ -607,12 +609,15 @@ impl Engine {
     fn handle(&mut self, frame: Frame) {
         match frame {
             Frame::Line(bytes) => {
-                let class = match self.memo.take() {
+                let (class, data_follows) = match self.memo.take() {
                     Some(c) => c,
                     // Only the framer's own `NO CARRIER` comes unclassified.
-                    None => classify(self.pending.as_ref(), self.limits, &bytes).0,
+                    None => (
+                        classify(self.pending.as_ref(), self.limits, &bytes).0,
+                        false,
+                    ),
                 };
-                self.line(bytes, class);
+                self.line(bytes, class, data_follows);
             }
             Frame::Data(data) => match self.awaiting.take() {
                 Some(Awaiting::Urc(mut u)) => {
@@ -632,9 +637,9 @@ impl Engine {
         }
     }
 
-    fn line(&mut self, bytes: Vec<u8>, class: Class) {
-        // A data block follows the line when the framer is now counting one.
-        let data_follows = self.framer.in_data();
+    /// A line and its class; `data_follows` when a counted data block (maybe
+    /// empty) comes next and belongs to it.
+    fn line(&mut self, bytes: Vec<u8>, class: Class, data_follows: bool) {
         match class {
             Class::Echo => {
                 if let Some(p) = self.pending.as_mut() {

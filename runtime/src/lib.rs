@@ -1,6 +1,17 @@
 //! Typed bindings and a sans-IO protocol engine for Quectel FCM242D / FGM842D
 //! Wi-Fi + BLE modules.
 //!
+//! - [`generated`]: a type per command form, information line and URC of the
+//!   catalogue (`spec/`), with their encoders and decoders.
+//! - [`engine`]: the sans-IO engine: bytes in, typed events out, the same for
+//!   every split of the input; data framed by announced lengths; every line
+//!   an event.
+//! - [`session`]: the sans-IO protocol logic of whole exchanges (completions
+//!   matched on their fields, series, data phases, time limits without a
+//!   clock, resynchronisation, transparent mode, notices).
+//! - [`client`]: the blocking client, a thin loop over a session and a
+//!   [`transport`].
+//!
 //! The core is `no_std` + `alloc`; the `std` feature (on by default) adds the
 //! blocking client and transports.
 
@@ -17,6 +28,7 @@ pub mod engine;
 pub mod framer;
 pub mod generated;
 pub mod grammar;
+pub mod session;
 #[cfg(feature = "std")]
 pub mod transport;
 pub mod value;

@@ -8,6 +8,7 @@ use fcm242d::engine::Final;
 use fcm242d::generated::commands::{escape, qhttpget, qiopen, qird, qisend, qversion};
 use fcm242d::generated::results::HttpCode;
 use fcm242d::generated::urcs::Urc;
+use fcm242d::session::Notice;
 use fcm242d::transport::{MemoryTransport, Transport};
 use fcm242d::value::Int;
 
@@ -99,7 +100,7 @@ fn a_urc_in_the_middle_of_a_command_goes_to_the_subscriber() {
     assert_eq!(r.result, Final::Ok);
     let u = urcs.try_recv().expect("the URC was delivered");
     assert!(
-        matches!(u, Urc::QiurcClosed(ref c) if c.connect_id.get() == 1),
+        matches!(u, Notice::Urc(Urc::QiurcClosed(ref c)) if c.connect_id.get() == 1),
         "{u:?}"
     );
     drop(client);
@@ -135,7 +136,10 @@ fn a_urc_between_the_prompt_and_send_ok_is_not_lost() {
     };
     let r = client.send_payload(&cmd, b"hello").unwrap();
     assert_eq!(r.result, Final::SendOk);
-    assert!(matches!(urcs.try_recv(), Ok(Urc::QiurcRecvBuffer(_))));
+    assert!(matches!(
+        urcs.try_recv(),
+        Ok(Notice::Urc(Urc::QiurcRecvBuffer(_)))
+    ));
     drop(client);
     h.join().unwrap();
 }

@@ -221,6 +221,15 @@ fn a_block_longer_than_the_command_asked_for_is_an_error() {
     assert_eq!(events[2], Event::Final(Final::Ok));
 }
 
+#[test]
+fn an_empty_data_block_belongs_to_its_urc() {
+    let events =
+        urcs_of(b"+QIURC: \"recv\",1,0\r\n+QSSLURC: \"recv\",2,0\r\n\r\n+QIURC: \"closed\",1\r\n");
+    assert_eq!(events.len(), 3, "{events:?}");
+    assert!(matches!(&events[0], Event::Urc(u) if u.data() == Some(&b""[..])));
+    assert!(matches!(&events[1], Event::Urc(u) if u.data() == Some(&b""[..])));
+}
+
 proptest! {
     #[test]
     fn any_payload_survives_any_split(

@@ -482,6 +482,9 @@ impl Pacer {
 /// Starts a module in `world` on a thread and returns the host's end of an
 /// in-memory link to it. The module stops when the link is dropped.
 pub fn in_process(world: World) -> (MemoryTransport, thread::JoinHandle<()>) {
+    // Parse the embedded catalogue before the host can send: its first
+    // command's time limit is not the simulator's start-up time.
+    let _ = crate::catalog::catalog();
     let (host, mut module_end) = MemoryTransport::pair();
     // Booted here, so the first command is answered as quickly as the others.
     let mut module = Module::new(world);
@@ -499,6 +502,7 @@ pub fn in_process_with(
     faults: Faults,
     clock: Arc<dyn Clock>,
 ) -> (MemoryTransport, thread::JoinHandle<Module>) {
+    let _ = crate::catalog::catalog();
     let (host, mut module_end) = MemoryTransport::pair();
     let module = Module::new(world);
     let handle = thread::spawn(move || {

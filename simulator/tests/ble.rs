@@ -14,6 +14,7 @@ use fcm242d::generated::commands::{
     qblename, qblescan, qblestat, qbletranmode, AnyCommand,
 };
 use fcm242d::generated::urcs::{qbleinfo, qblestat as stat_urc, Urc};
+use fcm242d::session::Notice;
 use fcm242d::transport::MemoryTransport;
 use fcm242d::value::{HexAddr, Int, Text, Uuid};
 use fcm242d_sim::groups::ble::{
@@ -416,7 +417,7 @@ fn connecting_to_a_peer_reports_its_characteristics() {
     })
     .unwrap();
     let _ = c.poll_urcs(SETTLE).unwrap();
-    let got: Vec<Urc> = urcs.try_iter().collect();
+    let got: Vec<Urc> = urcs.try_iter().filter_map(Notice::into_urc).collect();
     assert!(
         matches!(&got[0], Urc::Qblestat(s) if s.event == stat_urc::Event::Connected),
         "{got:?}"
@@ -457,7 +458,7 @@ fn connecting_to_a_peer_reports_its_characteristics() {
     assert!(again.is_err());
     c.send(&qbledisconn::Write { conn_idx: None }).unwrap();
     let _ = c.poll_urcs(SETTLE).unwrap();
-    let got: Vec<Urc> = urcs.try_iter().collect();
+    let got: Vec<Urc> = urcs.try_iter().filter_map(Notice::into_urc).collect();
     assert!(
         matches!(&got[..], [Urc::Qblestat(s)] if s.event == stat_urc::Event::Disconnected),
         "{got:?}"
@@ -615,7 +616,7 @@ fn a_uart_peer_notifies_what_it_is_sent_once_subscribed() {
         }
     }
     let _ = c.poll_urcs(SETTLE).unwrap();
-    let _: Vec<Urc> = urcs.try_iter().collect();
+    let _: Vec<Urc> = urcs.try_iter().filter_map(Notice::into_urc).collect();
     let write =
         |data: &str, hex_length: Option<i64>| fcm242d::generated::commands::qblegattcwrcmd::Write {
             conn_idx: Int::new(0).unwrap(),
@@ -636,7 +637,7 @@ fn a_uart_peer_notifies_what_it_is_sent_once_subscribed() {
     c.send(&write("hello, peer", None)).unwrap();
     c.send(&write("48690A", Some(3))).unwrap();
     let _ = c.poll_urcs(SETTLE).unwrap();
-    let got: Vec<Urc> = urcs.try_iter().collect();
+    let got: Vec<Urc> = urcs.try_iter().filter_map(Notice::into_urc).collect();
     let received: Vec<(String, Vec<u8>)> = got
         .iter()
         .filter_map(|u| match u {

@@ -15,6 +15,7 @@ use fcm242d::generated::commands::{
     at, qfclose, qfopen, qfwrite, qiclose, qiopen, qird, qisend, qstaapinfo, qversion, qwlmac,
 };
 use fcm242d::generated::urcs::Urc;
+use fcm242d::session::Notice;
 use fcm242d::transport::{MemoryTransport, Transport};
 use fcm242d::value::{Int, Text};
 use fcm242d_sim::clock::{Clock, SystemClock, VirtualClock};
@@ -256,7 +257,7 @@ fn open_close_loops_under_link_drops_and_reboots_leave_no_socket() {
         let _ = c.poll_urcs(Duration::from_millis(100));
         let closed = urcs
             .try_iter()
-            .filter(|u| matches!(u, Urc::QiurcClosed(_)))
+            .filter(|u| matches!(u, Notice::Urc(Urc::QiurcClosed(_))))
             .count();
         drop(c);
         let module = module.join();

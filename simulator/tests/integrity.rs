@@ -23,6 +23,7 @@ use fcm242d::generated::commands::{
 };
 use fcm242d::generated::results::TcpipCode;
 use fcm242d::generated::urcs::Urc;
+use fcm242d::session::Notice;
 use fcm242d::transport::MemoryTransport;
 use fcm242d::value::{HexAddr, Int, Text, Uuid};
 use fcm242d_sim::groups::filesystem::UFS_CAPACITY;
@@ -414,8 +415,8 @@ fn qisend_and_direct_push() {
             let mut got = Vec::new();
             while got.len() < n {
                 assert!(Instant::now() < deadline, "{} of {n} bytes", got.len());
-                sim.client.poll_urcs(Duration::from_millis(5)).unwrap();
-                for u in sim.client.take_urcs() {
+                let notices = sim.client.poll_urcs(Duration::from_millis(5)).unwrap();
+                for u in notices.into_iter().filter_map(Notice::into_urc) {
                     match u {
                         Urc::QiurcRecvDirectPush(p) => {
                             assert_eq!(p.connect_id.get(), 1);

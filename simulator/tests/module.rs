@@ -10,6 +10,7 @@ use fcm242d::generated::commands::{
     qecho, qsetband, qversion, qwlanota, FORM_TEMPLATES, LINE_TEMPLATES,
 };
 use fcm242d::generated::urcs::{qotastat, Urc};
+use fcm242d::session::Notice;
 use fcm242d::value::{Int, Text};
 use fcm242d_sim::module::Module;
 use fcm242d_sim::serve::in_process;
@@ -51,7 +52,7 @@ fn ota_reports_its_progress_in_urcs() {
         })
         .unwrap();
     let _ = client.poll_urcs(Duration::from_millis(400)).unwrap();
-    let got: Vec<Urc> = urcs.try_iter().collect();
+    let got: Vec<Urc> = urcs.try_iter().filter_map(Notice::into_urc).collect();
     assert!(
         matches!(&got[0], Urc::Qotastat(u) if u.event == qotastat::Event::StartDownload),
         "{got:?}"

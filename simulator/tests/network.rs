@@ -10,6 +10,7 @@ use fcm242d::client::{Client, Error};
 use fcm242d::generated::commands::{qidnsgip, qntp, qping, AnyCommand};
 use fcm242d::generated::results::TcpipCode;
 use fcm242d::generated::urcs::{qping_final, qping_reply, Urc};
+use fcm242d::session::Notice;
 use fcm242d::value::{Host, Int};
 use fcm242d_sim::groups::network::{self, format_time, Reach};
 use fcm242d_sim::module::Module;
@@ -85,7 +86,7 @@ fn every_command_is_refused_through_the_client_before_joining_a_network() {
     assert!(refused(client.send(&qntp::Execute {})));
     // Nothing was sent on the network, so nothing follows.
     client.poll_urcs(Duration::from_millis(150)).unwrap();
-    let got: Vec<Urc> = urcs.try_iter().collect();
+    let got: Vec<Urc> = urcs.try_iter().filter_map(Notice::into_urc).collect();
     assert!(got.is_empty(), "{got:?}");
     drop(client);
     handle.join().unwrap();
@@ -322,7 +323,7 @@ fn ping_of_a_silent_address_times_out_each_request() {
     assert_eq!(delays, [2000, 4000, 6000, 6001]);
     let parsed = urcs(&reply);
     assert!(
-        matches!(&parsed[0].1, Urc::QpingReply(r) if r.ping_result == qping_reply::PingResult::Other(567))
+        matches!(&parsed[0].1, Urc::QpingReply(r) if r.ping_result == qping_reply::PingResult::OperationTimeout)
     );
     assert_eq!(state.tcpip.last_error.0, 0);
 }

@@ -362,6 +362,7 @@ use fcm242d::generated::commands::{
 };
 use fcm242d::generated::results::TcpipCode;
 use fcm242d::generated::urcs::Urc;
+use fcm242d::session::Notice;
 use fcm242d::transport::MemoryTransport;
 use fcm242d::value::{Host, Int, Text};
 use fcm242d_sim::serve::in_process;
@@ -424,26 +425,39 @@ impl Sim {
 
     /// Collects URCs for `wait`.
     fn settle(&mut self, wait: Duration) {
-        self.client.poll_urcs(wait).unwrap();
-        self.seen.extend(self.client.take_urcs());
+        let got = self.client.poll_urcs(wait).unwrap();
+        self.seen
+            .extend(got.into_iter().filter_map(Notice::into_urc));
     }
 
     /// Waits for the first URC `f` picks, and removes it from `seen`.
     fn wait_for<T>(&mut self, what: &str, f: impl Fn(&Urc) -> Option<T>) -> T {
         let deadline = Instant::now() + PATIENCE;
         loop {
-            self.seen.extend(self.client.take_urcs());
+            self.seen.extend(
+                self.client
+                    .take_urcs()
+                    .into_iter()
+                    .filter_map(Notice::into_urc),
+            );
             if let Some(i) = self.seen.iter().position(|u| f(u).is_some()) {
                 let u = self.seen.remove(i);
                 return f(&u).unwrap();
             }
             assert!(Instant::now() < deadline, "no {what}; seen {:?}", self.seen);
-            self.client.poll_urcs(Duration::from_millis(20)).unwrap();
+            let got = self.client.poll_urcs(Duration::from_millis(20)).unwrap();
+            self.seen
+                .extend(got.into_iter().filter_map(Notice::into_urc));
         }
     }
 
     fn count(&mut self, f: impl Fn(&Urc) -> bool) -> usize {
-        self.seen.extend(self.client.take_urcs());
+        self.seen.extend(
+            self.client
+                .take_urcs()
+                .into_iter()
+                .filter_map(Notice::into_urc),
+        );
         self.seen.iter().filter(|u| f(u)).count()
     }
 
@@ -477,7 +491,7 @@ impl Sim {
     }
 
     /// Sends a configuration command, expecting `OK`.
-    fn ok<C: fcm242d::command::AtCommand>(&mut self, cmd: &C) {
+    fn ok<C: fcm242d::command::Payloadless>(&mut self, cmd: &C) {
         let r = self.client.send(cmd).unwrap();
         assert_eq!(r.result, Final::Ok);
     }
@@ -1355,7 +1369,12 @@ fn a_handshake_that_never_ends_times_out_after_negotiatetime() {
     sim.seen.extend(completion);
     let started = Instant::now();
     let err = loop {
-        sim.seen.extend(sim.client.take_urcs());
+        sim.seen.extend(
+            sim.client
+                .take_urcs()
+                .into_iter()
+                .filter_map(Notice::into_urc),
+        );
         if let Some(e) = sim.seen.iter().find_map(|u| match u {
             Urc::Qsslopen(o) if o.connect_id.get() == 6 => Some(o.err),
             _ => None,
@@ -1363,7 +1382,9 @@ fn a_handshake_that_never_ends_times_out_after_negotiatetime() {
             break e;
         }
         assert!(started.elapsed() < Duration::from_secs(30), "no +QSSLOPEN");
-        sim.client.poll_urcs(Duration::from_millis(100)).unwrap();
+        let got = sim.client.poll_urcs(Duration::from_millis(100)).unwrap();
+        sim.seen
+            .extend(got.into_iter().filter_map(Notice::into_urc));
     };
     assert_eq!(err, TcpipCode::OperationTimeout);
     drop(keep);
@@ -1696,7 +1717,12 @@ fn megabytes_through_push_mode_arrive_intact() {
     let mut got = Vec::with_capacity(data.len());
     for chunk in data.chunks(1460) {
         assert_eq!(sim.send(9, chunk).unwrap(), Final::SendOk);
-        sim.seen.extend(sim.client.take_urcs());
+        sim.seen.extend(
+            sim.client
+                .take_urcs()
+                .into_iter()
+                .filter_map(Notice::into_urc),
+        );
         sim.seen.retain(|u| match u {
             Urc::QsslurcRecvDirectPush(p) if p.connect_id.get() == 9 => {
                 assert_eq!(p.data.len() as i64, p.current_recvlength);

@@ -16,6 +16,7 @@ use fcm242d::generated::commands::{
 };
 use fcm242d::generated::results::TcpipCode;
 use fcm242d::generated::urcs::Urc;
+use fcm242d::session::Notice;
 use fcm242d::transport::MemoryTransport;
 use fcm242d::value::{Host, Int, Text};
 use fcm242d_sim::module::Module;
@@ -71,21 +72,29 @@ impl Sim {
 
     /// Collects URCs for `wait`.
     fn settle(&mut self, wait: Duration) {
-        self.client.poll_urcs(wait).unwrap();
-        self.seen.extend(self.client.take_urcs());
+        let got = self.client.poll_urcs(wait).unwrap();
+        self.seen
+            .extend(got.into_iter().filter_map(Notice::into_urc));
     }
 
     /// Waits for the first URC `f` picks, and removes it from `seen`.
     fn wait_for<T>(&mut self, what: &str, f: impl Fn(&Urc) -> Option<T>) -> T {
         let deadline = Instant::now() + PATIENCE;
         loop {
-            self.seen.extend(self.client.take_urcs());
+            self.seen.extend(
+                self.client
+                    .take_urcs()
+                    .into_iter()
+                    .filter_map(Notice::into_urc),
+            );
             if let Some(i) = self.seen.iter().position(|u| f(u).is_some()) {
                 let u = self.seen.remove(i);
                 return f(&u).unwrap();
             }
             assert!(Instant::now() < deadline, "no {what}; seen {:?}", self.seen);
-            self.client.poll_urcs(Duration::from_millis(20)).unwrap();
+            let got = self.client.poll_urcs(Duration::from_millis(20)).unwrap();
+            self.seen
+                .extend(got.into_iter().filter_map(Notice::into_urc));
         }
     }
 

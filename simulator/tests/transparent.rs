@@ -16,6 +16,7 @@ use fcm242d::generated::commands::{
 };
 use fcm242d::generated::results::TcpipCode;
 use fcm242d::generated::urcs::Urc;
+use fcm242d::session::Notice;
 use fcm242d::transport::MemoryTransport;
 use fcm242d::value::{Int, Text};
 use fcm242d_sim::serve::in_process;
@@ -192,8 +193,11 @@ fn tcp_open_escape_resume_and_no_carrier() {
 
     // Data arriving in command mode waits (no URC) for ATO.
     peer.write_all(b"later").unwrap();
-    sim.client.poll_urcs(Duration::from_millis(200)).unwrap();
-    assert!(sim.client.take_urcs().is_empty());
+    assert!(sim
+        .client
+        .poll_urcs(Duration::from_millis(200))
+        .unwrap()
+        .is_empty());
     assert_eq!(sim.ato().unwrap(), Final::Connect);
     assert!(sim.client.is_transparent());
     assert_eq!(sim.read_exactly(5), b"later");
@@ -214,12 +218,12 @@ fn tcp_open_escape_resume_and_no_carrier() {
     assert!(!sim.client.is_transparent());
     assert_eq!(sim.state_of(0).socket_state, qistate::SocketState::Closing);
     // No `+QIURC: "closed"` was printed for it.
-    sim.client.poll_urcs(Duration::from_millis(100)).unwrap();
     assert!(!sim
         .client
-        .take_urcs()
+        .poll_urcs(Duration::from_millis(100))
+        .unwrap()
         .iter()
-        .any(|u| matches!(u, Urc::QiurcClosed(_))));
+        .any(|u| matches!(u, Notice::Urc(Urc::QiurcClosed(_)))));
     // Nothing to resume.
     assert!(matches!(sim.ato(), Err(Error::NoCarrier)));
     sim.client
@@ -290,12 +294,12 @@ fn qiswtmd_enters_transparent_mode() {
     let deadline = Instant::now() + PATIENCE;
     while !sim
         .client
-        .take_urcs()
+        .poll_urcs(Duration::from_millis(20))
+        .unwrap()
         .iter()
-        .any(|u| matches!(u, Urc::QiurcRecvBuffer(_)))
+        .any(|u| matches!(u, Notice::Urc(Urc::QiurcRecvBuffer(_))))
     {
         assert!(Instant::now() < deadline, "no recv URC");
-        sim.client.poll_urcs(Duration::from_millis(20)).unwrap();
     }
     let r = sim
         .client

@@ -12,6 +12,7 @@ use fcm242d::generated::commands::{
     qwscan,
 };
 use fcm242d::generated::urcs::{qapstat, qstastat, Urc};
+use fcm242d::session::Notice;
 use fcm242d::transport::MemoryTransport;
 use fcm242d::value::Text;
 use fcm242d_sim::groups::wifi::rejoin_saved;
@@ -61,18 +62,18 @@ fn join(ssid: &str, pwd: Option<&str>) -> qstaapinfo::Write {
     }
 }
 
-fn sta_events(urcs: &[Urc]) -> Vec<qstastat::Event> {
+fn sta_events(urcs: &[Notice]) -> Vec<qstastat::Event> {
     urcs.iter()
-        .filter_map(|u| match u {
+        .filter_map(|u| match u.urc()? {
             Urc::Qstastat(s) => Some(s.event),
             _ => None,
         })
         .collect()
 }
 
-fn ap_events(urcs: &[Urc]) -> Vec<qapstat::Event> {
+fn ap_events(urcs: &[Notice]) -> Vec<qapstat::Event> {
     urcs.iter()
-        .filter_map(|u| match u {
+        .filter_map(|u| match u.urc()? {
             Urc::Qapstat(s) => Some(s.event),
             _ => None,
         })

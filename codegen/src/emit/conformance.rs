@@ -1188,8 +1188,25 @@ fn keeps_rules(rules: &[Rule], params: &[Param], values: &Rendered) -> bool {
                         .any(|b| p.is_some_and(|p| same(Some(p), v, &wire_of(p, b))))
                 })
         }
+        Rule::ValueIf {
+            param, value, when, ..
+        } => {
+            let p = params.iter().find(|p| &p.name == param);
+            !holds(when, params, values)
+                || values
+                    .get(param)
+                    .is_some_and(|v| p.is_some_and(|p| same(Some(p), v, &wire_of(p, value))))
+        }
         Rule::ExactlyOne { .. } | Rule::MaxLengthFrom { .. } => true,
     })
+}
+
+/// A value of the condition's parameter for which `cond` does not hold.
+fn breaking_value<'p>(cond: &Condition, p: &'p Param) -> Option<&'p Scalar> {
+    let holds_for = |v: &Scalar| {
+        cond.equals.as_ref() == Some(v) || cond.one_of.as_ref().is_some_and(|l| l.contains(v))
+    };
+    p.values.iter().map(|e| &e.value).find(|v| !holds_for(v))
 }
 
 /// A line of this form that breaks `rule`, when the form has the parameters.
@@ -1334,6 +1351,41 @@ fn valid_render(
                     let p = &params[o.param];
                     if let Some(ok) = p.values.iter().find(|e| !bad.iter().any(|b| b == &e.value)) {
                         ch.values.insert(o.index, wire_of(p, &ok.value));
+                    } else if ch.values.contains_key(&o.index) {
+                        // The case is about this value: the condition gives way.
+                        if let Some((wo, ..)) = rule_condition_occ(rule).and_then(occ_of) {
+                            let wp = &params[wo.param];
+                            if let Some(v) =
+                                rule_condition(rule).and_then(|c| breaking_value(c, wp))
+                            {
+                                ch.values.insert(wo.index, wire_of(wp, v));
+                            }
+                        }
+                    } else if let Some((lo, hi)) = range_of(p) {
+                        // An unlisted value: the nearest allowed one in its range.
+                        let is_bad = |n: i64| bad.iter().any(|b| numeric(p.ty, b) == Some(n));
+                        if let Some(n) = [lo, lo.saturating_add(1), hi]
+                            .into_iter()
+                            .find(|n| (lo..=hi).contains(n) && !is_bad(*n))
+                        {
+                            ch.values.insert(o.index, number(p, n));
+                        }
+                    }
+                }
+                Rule::ValueIf { param, value, .. } => {
+                    let Some((o, ..)) = occ_of(param) else {
+                        continue;
+                    };
+                    // A value the case chose stays; the condition gives way.
+                    let moved = ch.values.contains_key(&o.index).then(|| {
+                        let (wo, ..) = rule_condition_occ(rule).and_then(occ_of)?;
+                        let wp = &params[wo.param];
+                        let v = rule_condition(rule).and_then(|c| breaking_value(c, wp))?;
+                        ch.values.insert(wo.index, wire_of(wp, v));
+                        Some(())
+                    });
+                    if moved.flatten().is_none() {
+                        ch.values.insert(o.index, wire_of(&params[o.param], value));
                     }
                 }
                 _ => {}
@@ -1347,6 +1399,19 @@ fn valid_render(
         }
     }
     None
+}
+
+/// The condition of a conditional rule.
+fn rule_condition(rule: &Rule) -> Option<&Condition> {
+    match rule {
+        Rule::ForbiddenValuesIf { when, .. } | Rule::ValueIf { when, .. } => Some(when),
+        _ => None,
+    }
+}
+
+/// The parameter a conditional rule's condition tests.
+fn rule_condition_occ(rule: &Rule) -> Option<&str> {
+    rule_condition(rule).and_then(|c| c.param.as_deref())
 }
 
 /// The first parameter occurrence of a shape.

@@ -450,6 +450,19 @@ fn rule_text(r: &Rule) -> String {
                 .map(|t| format!(" — {}", one_line(t)))
                 .unwrap_or_default()
         ),
+        Rule::ValueIf {
+            param,
+            value,
+            when: w,
+            text,
+        } => format!(
+            "<{param}> is {} when {}{}",
+            value_text(value),
+            when(w),
+            text.as_deref()
+                .map(|t| format!(" — {}", one_line(t)))
+                .unwrap_or_default()
+        ),
         Rule::ExactlyOne { params, text } => format!(
             "exactly one of {}{}",
             params

@@ -3,7 +3,7 @@
 
 use crate::case::*;
 
-/// Every generated case (1148 in all).
+/// Every generated case (1149 in all).
 pub static CASES: &[Case] = &[
     Case {
         id: "qbleinit.read",
@@ -12952,7 +12952,7 @@ pub static CASES: &[Case] = &[
         safety: Safety::Stateful,
         preconditions: &[Precondition { state: "mqtt_connected", param: Some("client_idx"), value: Some("0"), field: Some(0) }, ],
         leaves: None,
-        line: "AT+QMTPUB=0,65535,0,0,\"topic/pub\"",
+        line: "AT+QMTPUB=0,65535,1,0,\"topic/pub\"",
         restore: None,
         data_phase: Some(DataPhase { greater_prompt: true, length: None, ctrl_z: true }),
         refusal: None,
@@ -13018,7 +13018,7 @@ pub static CASES: &[Case] = &[
         safety: Safety::Stateful,
         preconditions: &[Precondition { state: "mqtt_connected", param: Some("client_idx"), value: Some("0"), field: Some(0) }, ],
         leaves: None,
-        line: "AT+QMTPUB=0,0,1,0,\"topic/pub\"",
+        line: "AT+QMTPUB=0,1,1,0,\"topic/pub\"",
         restore: None,
         data_phase: Some(DataPhase { greater_prompt: true, length: None, ctrl_z: true }),
         refusal: None,
@@ -13040,7 +13040,7 @@ pub static CASES: &[Case] = &[
         safety: Safety::Stateful,
         preconditions: &[Precondition { state: "mqtt_connected", param: Some("client_idx"), value: Some("0"), field: Some(0) }, ],
         leaves: None,
-        line: "AT+QMTPUB=0,0,2,0,\"topic/pub\"",
+        line: "AT+QMTPUB=0,1,2,0,\"topic/pub\"",
         restore: None,
         data_phase: Some(DataPhase { greater_prompt: true, length: None, ctrl_z: true }),
         refusal: None,
@@ -13283,6 +13283,28 @@ pub static CASES: &[Case] = &[
         preconditions: &[Precondition { state: "mqtt_connected", param: Some("client_idx"), value: Some("0"), field: Some(0) }, ],
         leaves: None,
         line: "AT+QMTPUB=0,0,0,0,\"topic/pub\",30,1",
+        restore: None,
+        data_phase: None,
+        refusal: Some(Refusal::Error),
+        connect_data: ConnectData::None,
+        completion: None,
+        time_limit_ms: 15000,
+        skip: None,
+        entry: "spec/mqtt.yaml AT+QMTPUB `AT+QMTPUB=<client_idx>,<msgID>,<qos>,<retain>,<topic>[,<length>]`",
+        baseline: Some("qmtpub.write"),
+    },
+    Case {
+        id: "qmtpub.write.rule_1",
+        command: "AT+QMTPUB",
+        group: "mqtt",
+        form: "AT+QMTPUB=<client_idx>,<msgID>,<qos>,<retain>,<topic>[,<length>]",
+        subcommand: None,
+        param: None,
+        kind: Kind::RuleBroken,
+        safety: Safety::Stateful,
+        preconditions: &[Precondition { state: "mqtt_connected", param: Some("client_idx"), value: Some("0"), field: Some(0) }, ],
+        leaves: None,
+        line: "AT+QMTPUB=0,0,1,0,\"topic/pub\",30",
         restore: None,
         data_phase: None,
         refusal: Some(Refusal::Error),

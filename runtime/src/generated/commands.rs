@@ -9122,6 +9122,10 @@ pub mod qhttpget {
             let _ = line;
             None
         }
+        fn completion_time_limit_ms(&self) -> Option<u64> {
+            (self.rsptime.map(|v| v.get()).or(Some(60)))
+                .map(|v| (v.max(0) as u64).saturating_mul(1000))
+        }
     }
     impl crate::command::Payloadless for Write {}
 }
@@ -9507,6 +9511,10 @@ pub mod qhttppost {
         fn data_length_of(line: &str) -> Option<usize> {
             let _ = line;
             None
+        }
+        fn completion_time_limit_ms(&self) -> Option<u64> {
+            (self.input_time_group.as_ref().map(|g| g.rsptime.get()).or(Some(60)))
+                .map(|v| (v.max(0) as u64).saturating_mul(1000))
         }
     }
     impl crate::command::WithPayload for Write {}
@@ -9894,6 +9902,10 @@ pub mod qhttpput {
             let _ = line;
             None
         }
+        fn completion_time_limit_ms(&self) -> Option<u64> {
+            (self.input_time_group.as_ref().map(|g| g.rsptime.get()).or(Some(60)))
+                .map(|v| (v.max(0) as u64).saturating_mul(1000))
+        }
     }
     impl crate::command::WithPayload for Write {}
 }
@@ -10083,6 +10095,10 @@ pub mod qhttpread {
         fn data_length_of(line: &str) -> Option<usize> {
             let _ = line;
             None
+        }
+        fn completion_time_limit_ms(&self) -> Option<u64> {
+            (self.wait_time.map(|v| v.get()).or(Some(60)))
+                .map(|v| (v.max(0) as u64).saturating_mul(1000))
         }
     }
     impl crate::command::Payloadless for Write {}
@@ -14117,6 +14133,13 @@ pub mod qmtopen {
             let _ = line;
             None
         }
+        fn completion_match(&self) -> alloc::vec::Vec<(&'static str, i64)> {
+            let mut fields = alloc::vec::Vec::new();
+            if let Some(v) = Some(self.client_idx.get()) {
+                fields.push(("client_idx", v));
+            }
+            fields
+        }
     }
     impl crate::command::Payloadless for Write {}
 }
@@ -14347,6 +14370,13 @@ pub mod qmtclose {
         fn data_length_of(line: &str) -> Option<usize> {
             let _ = line;
             None
+        }
+        fn completion_match(&self) -> alloc::vec::Vec<(&'static str, i64)> {
+            let mut fields = alloc::vec::Vec::new();
+            if let Some(v) = Some(self.client_idx.get()) {
+                fields.push(("client_idx", v));
+            }
+            fields
         }
     }
     impl crate::command::Payloadless for Write {}
@@ -14655,7 +14685,7 @@ pub mod qmtconn {
         }
         fn time_limit_ms(&self) -> Option<u64> {
             let _ = self;
-            None
+            Some(5000)
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
@@ -14769,7 +14799,7 @@ pub mod qmtconn {
         }
         fn time_limit_ms(&self) -> Option<u64> {
             let _ = self;
-            None
+            Some(5000)
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
@@ -14924,7 +14954,7 @@ pub mod qmtconn {
         }
         fn time_limit_ms(&self) -> Option<u64> {
             let _ = self;
-            None
+            Some(5000)
         }
         fn payload_length(&self) -> Option<usize> {
             let _ = self;
@@ -14933,6 +14963,13 @@ pub mod qmtconn {
         fn data_length_of(line: &str) -> Option<usize> {
             let _ = line;
             None
+        }
+        fn completion_match(&self) -> alloc::vec::Vec<(&'static str, i64)> {
+            let mut fields = alloc::vec::Vec::new();
+            if let Some(v) = Some(self.client_idx.get()) {
+                fields.push(("client_idx", v));
+            }
+            fields
         }
     }
     impl crate::command::Payloadless for Write {}
@@ -15165,6 +15202,13 @@ pub mod qmtdisc {
             let _ = line;
             None
         }
+        fn completion_match(&self) -> alloc::vec::Vec<(&'static str, i64)> {
+            let mut fields = alloc::vec::Vec::new();
+            if let Some(v) = Some(self.client_idx.get()) {
+                fields.push(("client_idx", v));
+            }
+            fields
+        }
     }
     impl crate::command::Payloadless for Write {}
 }
@@ -15181,7 +15225,7 @@ pub mod qmtdisc {
 ///
 /// Note: \<msgID> only exists in messages where the QoS bits in the fixed header indicate that the QoS level is 1 or 2. \<msgID> must be unique amongst the set of messages in a particular communication direction. It typically increases by 1 from one message to the next, but this is not required in practice.
 ///
-/// Errata: MQTT-11, SCN-18 (see `spec/errata.yaml`).
+/// Errata: MQTT-11, SCN-18, RT-3 (see `spec/errata.yaml`).
 pub mod qmtsub {
     /// `<qos>`: QoS level at which the client wants to publish the messages.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -15608,6 +15652,16 @@ pub mod qmtsub {
             let _ = line;
             None
         }
+        fn completion_match(&self) -> alloc::vec::Vec<(&'static str, i64)> {
+            let mut fields = alloc::vec::Vec::new();
+            if let Some(v) = Some(self.client_idx.get()) {
+                fields.push(("client_idx", v));
+            }
+            if let Some(v) = Some(self.msg_id.get()) {
+                fields.push(("msgID", v));
+            }
+            fields
+        }
     }
     impl crate::command::Payloadless for Write {}
 }
@@ -15622,7 +15676,7 @@ pub mod qmtsub {
 ///
 /// Characteristics: -
 ///
-/// Errata: MQTT-12, MQTT-16 (see `spec/errata.yaml`).
+/// Errata: MQTT-12, MQTT-16, RT-3 (see `spec/errata.yaml`).
 pub mod qmtuns {
     /// `<result>`: Command execution result.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -15935,6 +15989,16 @@ pub mod qmtuns {
             let _ = line;
             None
         }
+        fn completion_match(&self) -> alloc::vec::Vec<(&'static str, i64)> {
+            let mut fields = alloc::vec::Vec::new();
+            if let Some(v) = Some(self.client_idx.get()) {
+                fields.push(("client_idx", v));
+            }
+            if let Some(v) = Some(self.msg_id.get()) {
+                fields.push(("msgID", v));
+            }
+            fields
+        }
     }
     impl crate::command::Payloadless for Write {}
 }
@@ -15956,7 +16020,7 @@ pub mod qmtuns {
 ///
 /// Note: PUBLISH messages can be sent either from a publisher to the server, or from the server to a subscriber. When the server publishes messages to the subscriber, the following URC is returned to notify the host to read the received data reported by the MQTT server: +QMTRECV: \<client_idx>,\<msgID>,\<topic>[,\<payload_length>],\<payload>. For more details about the URC, see Chapter 3.5.
 ///
-/// Errata: MQTT-13, MQTT-17, SCN-14, SCN-15, SCN-16, SCN-19 (see `spec/errata.yaml`).
+/// Errata: MQTT-13, MQTT-17, SCN-14, SCN-15, SCN-16, SCN-19, RT-4 (see `spec/errata.yaml`).
 pub mod qmtpub {
     /// `<qos>`: The QoS level at which the client wants to publish the messages.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -16453,6 +16517,16 @@ pub mod qmtpub {
         fn data_length_of(line: &str) -> Option<usize> {
             let _ = line;
             None
+        }
+        fn completion_match(&self) -> alloc::vec::Vec<(&'static str, i64)> {
+            let mut fields = alloc::vec::Vec::new();
+            if let Some(v) = Some(self.client_idx.get()) {
+                fields.push(("client_idx", v));
+            }
+            if let Some(v) = Some(self.msg_id.get()) {
+                fields.push(("msgID", v));
+            }
+            fields
         }
     }
     impl crate::command::WithPayload for Write {}
@@ -17237,6 +17311,8 @@ pub mod qmtrecv {
 /// ```
 ///
 /// Characteristics: -
+///
+/// Errata: RT-6 (see `spec/errata.yaml`).
 pub mod qping {
     /// `<ping_result>`: Integer type. Result of each ping request.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -17568,6 +17644,18 @@ pub mod qping {
         fn data_length_of(line: &str) -> Option<usize> {
             let _ = line;
             None
+        }
+        fn completion_time_limit_ms(&self) -> Option<u64> {
+            (self.timeout_group.as_ref().map(|g| g.timeout.get()).or(Some(4)))
+                .map(|v| (v.max(0) as u64).saturating_mul(1000))
+                .and_then(|t| {
+                    self
+                        .timeout_group
+                        .as_ref()
+                        .and_then(|g| g.pingnum.map(|v| v.get()))
+                        .or(Some(4))
+                        .map(|n| t.saturating_mul(n.max(0) as u64))
+                })
         }
     }
     impl crate::command::Payloadless for Write {}
@@ -21313,6 +21401,13 @@ pub mod qsslopen {
         fn data_length_of(line: &str) -> Option<usize> {
             let _ = line;
             None
+        }
+        fn completion_match(&self) -> alloc::vec::Vec<(&'static str, i64)> {
+            let mut fields = alloc::vec::Vec::new();
+            if let Some(v) = Some(self.connect_id.get()) {
+                fields.push(("connectID", v));
+            }
+            fields
         }
     }
     impl crate::command::Payloadless for Write {}
@@ -26425,6 +26520,13 @@ pub mod qiopen {
         fn data_length_of(line: &str) -> Option<usize> {
             let _ = line;
             None
+        }
+        fn completion_match(&self) -> alloc::vec::Vec<(&'static str, i64)> {
+            let mut fields = alloc::vec::Vec::new();
+            if let Some(v) = Some(self.connect_id.get()) {
+                fields.push(("connectID", v));
+            }
+            fields
         }
     }
     impl crate::command::Payloadless for Write {}

@@ -906,6 +906,8 @@ pub mod qiurc_recv_direct_push {
     /// `+QIURC: "recv",<connectID>,<current_recvlength>`
     ///
     /// In direct push mode, the received data are outputted to the COM port directly. Indicates the incoming data in direct push mode when \<service_type> is "TCP", "UDP", or "TCP INCOMING".
+    ///
+    /// Errata: RT-2.
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct QiurcRecvDirectPush {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
@@ -984,7 +986,7 @@ pub mod qiurc_recv_direct_push {
             let data = v[1]
                 .map(|s| crate::command::Announced {
                     field: "current_recvlength",
-                    length: crate::wire::announced(s, crate::value::UNBOUNDED),
+                    length: crate::wire::announced(s, 1500),
                 });
             #[allow(clippy::redundant_closure_call)]
             let value = (|| -> Result<QiurcRecvDirectPush, crate::wire::DecodeError> {
@@ -1040,7 +1042,7 @@ pub mod qiurc_recv_direct_push_udp_service {
     ///
     /// In direct push mode, the received data are outputted to the COM port directly. Indicates data incoming in direct push mode when \<service_type> is "UDP SERVICE".
     ///
-    /// Errata: URC-6, TCP-13.
+    /// Errata: URC-6, TCP-13, RT-2.
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct QiurcRecvDirectPushUdpService {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
@@ -1147,7 +1149,7 @@ pub mod qiurc_recv_direct_push_udp_service {
             let data = v[1]
                 .map(|s| crate::command::Announced {
                     field: "current_recvlength",
-                    length: crate::wire::announced(s, crate::value::UNBOUNDED),
+                    length: crate::wire::announced(s, 1500),
                 });
             #[allow(clippy::redundant_closure_call)]
             let value = (|| -> Result<
@@ -1474,6 +1476,8 @@ pub mod qsslurc_recv_direct_push {
     /// `+QSSLURC: "recv",<connectID>,<current_recvlength>`
     ///
     /// This URC notifies the host of received data that comes from the server. The URC of SSL data incoming in direct push mode.
+    ///
+    /// Errata: RT-2.
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct QsslurcRecvDirectPush {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
@@ -1554,7 +1558,7 @@ pub mod qsslurc_recv_direct_push {
             let data = v[1]
                 .map(|s| crate::command::Announced {
                     field: "current_recvlength",
-                    length: crate::wire::announced(s, crate::value::UNBOUNDED),
+                    length: crate::wire::announced(s, 1500),
                 });
             #[allow(clippy::redundant_closure_call)]
             let value = (|| -> Result<QsslurcRecvDirectPush, crate::wire::DecodeError> {
@@ -3043,6 +3047,8 @@ pub mod qmtconn {
     /// Reported after OK to AT+QMTCONN=\<client_idx>,\<clientID>[,\<username>,\<password>] (Connects a client to the MQTT server); \<result> gives the command execution result and \<retcode> the connection status return code.
     ///
     /// Completes: AT+QMTCONN.
+    ///
+    /// Errata: RT-7.
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct Qmtconn {
         /// `<client_idx>`: Integer type. MQTT client ID. Range: 0--5.
@@ -3239,7 +3245,7 @@ pub mod qmtdisc {
     }
 }
 pub use qmtdisc::Qmtdisc;
-/// The URC `+QMTSUB: <client_idx>,<msgID>,<result>[,<value>]`.
+/// The URC `+QMTSUB: <client_idx>,<msgID>,<result>[,<value>[,..]]`.
 pub mod qmtsub {
     /// `<result>`: Integer type. Command execution result.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -3303,11 +3309,13 @@ pub mod qmtsub {
     }
     #[cfg(feature = "std")]
     impl std::error::Error for ResultValue {}
-    /// `+QMTSUB: <client_idx>,<msgID>,<result>[,<value>]`
+    /// `+QMTSUB: <client_idx>,<msgID>,<result>[,<value>[,..]]`
     ///
     /// Reported after OK to AT+QMTSUB=\<client_idx>,\<msgID>,\<topic1>,\<qos1>[,\<topic2>,\<qos2>[,..]] (Subscribes to one or more topics); \<result> gives the command execution result.
     ///
     /// Completes: AT+QMTSUB.
+    ///
+    /// Errata: RT-5, RT-7.
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct Qmtsub {
         /// `<client_idx>`: Integer type. MQTT client ID. Range: 0--5.
@@ -3320,18 +3328,19 @@ pub mod qmtsub {
         pub msg_id: crate::value::Int<0, 65535>,
         /// `<result>`: Integer type. Command execution result.
         pub result: ResultValue,
-        /// `<value>`: Integer type. When \<result> is 0, it is a vector of granted QoS levels of SUBACK message. When \<result> is 1, it indicates the number of SUBSCRIBE message retransmission. When \<result> is 2, it is not presented.
-        pub value: Option<i64>,
+        /// Every value of the repeated group (`[,..]` in the syntax), in order: none, one or more.
+        pub value: alloc::vec::Vec<i64>,
     }
     impl crate::command::Line for Qmtsub {
         const PREFIXES: &'static [&'static str] = &["+QMTSUB: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::u_qmtsub,
-                "+QMTSUB: <client_idx>,<msgID>,<result>[,<value>]",
+                "+QMTSUB: <client_idx>,<msgID>,<result>[,<value>[,..]]",
                 line,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
+            let mut rep0: alloc::vec::Vec<[Option<&str>; 1]> = alloc::vec::Vec::new();
             for (rule, text) in caps {
                 match rule {
                     crate::grammar::Rule::u_qmtsub__p0 => {
@@ -3344,7 +3353,9 @@ pub mod qmtsub {
                         v[2] = Some(text);
                     }
                     crate::grammar::Rule::u_qmtsub__p3 => {
-                        v[3] = Some(text);
+                        let mut a: [Option<&str>; 1] = [None; 1];
+                        a[0] = Some(text);
+                        rep0.push(a);
                     }
                     _ => {}
                 }
@@ -3367,12 +3378,16 @@ pub mod qmtsub {
                     ResultValue::from_wire(crate::wire::unquote(s))
                         .map_err(|e| crate::wire::DecodeError::value("result", e))?
                 },
-                value: v[3]
-                    .map(|s| {
-                        crate::value::parse_int(s)
-                            .map_err(|e| crate::wire::DecodeError::value("value", e))
+                value: rep0
+                    .iter()
+                    .map(|it| -> Result<_, crate::wire::DecodeError> {
+                        {
+                            let s = crate::wire::req(it[0], "value")?;
+                            crate::value::parse_int(s)
+                                .map_err(|e| crate::wire::DecodeError::value("value", e))
+                        }
                     })
-                    .transpose()?,
+                    .collect::<Result<alloc::vec::Vec<_>, _>>()?,
             })
         }
         fn render(&self) -> alloc::string::String {
@@ -3393,7 +3408,7 @@ pub mod qmtsub {
                 let v = &self.result;
                 v.write_wire(&mut w);
             }
-            if let Some(v) = &self.value {
+            for v in &self.value {
                 w.field();
                 w.int(*v);
             }
@@ -3402,7 +3417,7 @@ pub mod qmtsub {
     }
 }
 pub use qmtsub::Qmtsub;
-/// The URC `+QMTUNS: <client_idx>,<msgID>,<result>[,<value>]`.
+/// The URC `+QMTUNS: <client_idx>,<msgID>,<result>[,<value>[,..]]`.
 pub mod qmtuns {
     /// `<result>`: Integer type. Command execution result.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -3466,13 +3481,13 @@ pub mod qmtuns {
     }
     #[cfg(feature = "std")]
     impl std::error::Error for ResultValue {}
-    /// `+QMTUNS: <client_idx>,<msgID>,<result>[,<value>]`
+    /// `+QMTUNS: <client_idx>,<msgID>,<result>[,<value>[,..]]`
     ///
     /// Reported after OK to AT+QMTUNS=\<client_idx>,\<msgID>,\<topic1>[,\<topic2>[,..]] (Unsubscribes from one or more topics); \<result> gives the command execution result.
     ///
     /// Completes: AT+QMTUNS.
     ///
-    /// Errata: URC-9.
+    /// Errata: URC-9, RT-5, RT-7.
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct Qmtuns {
         /// `<client_idx>`: Integer type. MQTT client ID. Range: 0--5.
@@ -3485,20 +3500,19 @@ pub mod qmtuns {
         pub msg_id: crate::value::Int<0, 65535>,
         /// `<result>`: Integer type. Command execution result.
         pub result: ResultValue,
-        /// `<value>`: Integer type. When \<result> is 0, it is a vector of granted QoS levels of SUBACK message. When \<result> is 1, it indicates the number of SUBSCRIBE message retransmission. When \<result> is 2, it is not presented.
-        ///
-        /// (errata: URC-9)
-        pub value: Option<i64>,
+        /// Every value of the repeated group (`[,..]` in the syntax), in order: none, one or more.
+        pub value: alloc::vec::Vec<i64>,
     }
     impl crate::command::Line for Qmtuns {
         const PREFIXES: &'static [&'static str] = &["+QMTUNS: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::grammar::captures(
                 crate::grammar::Rule::u_qmtuns,
-                "+QMTUNS: <client_idx>,<msgID>,<result>[,<value>]",
+                "+QMTUNS: <client_idx>,<msgID>,<result>[,<value>[,..]]",
                 line,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
+            let mut rep0: alloc::vec::Vec<[Option<&str>; 1]> = alloc::vec::Vec::new();
             for (rule, text) in caps {
                 match rule {
                     crate::grammar::Rule::u_qmtuns__p0 => {
@@ -3511,7 +3525,9 @@ pub mod qmtuns {
                         v[2] = Some(text);
                     }
                     crate::grammar::Rule::u_qmtuns__p3 => {
-                        v[3] = Some(text);
+                        let mut a: [Option<&str>; 1] = [None; 1];
+                        a[0] = Some(text);
+                        rep0.push(a);
                     }
                     _ => {}
                 }
@@ -3534,12 +3550,16 @@ pub mod qmtuns {
                     ResultValue::from_wire(crate::wire::unquote(s))
                         .map_err(|e| crate::wire::DecodeError::value("result", e))?
                 },
-                value: v[3]
-                    .map(|s| {
-                        crate::value::parse_int(s)
-                            .map_err(|e| crate::wire::DecodeError::value("value", e))
+                value: rep0
+                    .iter()
+                    .map(|it| -> Result<_, crate::wire::DecodeError> {
+                        {
+                            let s = crate::wire::req(it[0], "value")?;
+                            crate::value::parse_int(s)
+                                .map_err(|e| crate::wire::DecodeError::value("value", e))
+                        }
                     })
-                    .transpose()?,
+                    .collect::<Result<alloc::vec::Vec<_>, _>>()?,
             })
         }
         fn render(&self) -> alloc::string::String {
@@ -3560,7 +3580,7 @@ pub mod qmtuns {
                 let v = &self.result;
                 v.write_wire(&mut w);
             }
-            if let Some(v) = &self.value {
+            for v in &self.value {
                 w.field();
                 w.int(*v);
             }
@@ -3638,6 +3658,8 @@ pub mod qmtpub {
     /// Reported after AT+QMTPUB=\<client_idx>,\<msgID>,\<qos>,\<retain>,\<topic>[,\<length>] has sent its payload and returned OK (Publishes fixed-length messages by a client to a server); \<result> gives the command execution result.
     ///
     /// Completes: AT+QMTPUB.
+    ///
+    /// Errata: RT-7.
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct Qmtpub {
         /// `<client_idx>`: Integer type. MQTT client ID. Range: 0--5.
@@ -3873,28 +3895,38 @@ pub use qiurc_dnsgip_address::QiurcDnsgipAddress;
 /// The URC `+QPING: <ping_result>[,<IP_address>,<bytes>,<time>,<ttl>]`.
 pub mod qping_reply {
     /// `<ping_result>`: Integer type. Result of each ping request.
+    ///
+    /// (errata: RT-6)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum PingResult {
         /// `0`: Received the ping response from the host. In this case, it is followed by ,\<IP_address>,\<bytes>,\<time>,\<ttl>.
         ReceivedThePingResponse,
-        /// Any other value: Other value: Result code. See Chapter 5 for details.
-        Other(i64),
+        /// `567`: Operation timeout: no response to this ping request within \<timeout> (the result code of Chapter 5; see erratum RT-6).
+        OperationTimeout,
     }
     impl PingResult {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [PingResult] = &[PingResult::ReceivedThePingResponse];
+        pub const ALL: &'static [PingResult] = &[
+            PingResult::ReceivedThePingResponse,
+            PingResult::OperationTimeout,
+        ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
                 Self::ReceivedThePingResponse => 0,
-                Self::Other(n) => *n,
+                Self::OperationTimeout => 567,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
                 0 => Ok(Self::ReceivedThePingResponse),
-                other => Ok(Self::Other(other)),
+                567 => Ok(Self::OperationTimeout),
+                _ => {
+                    Err(crate::value::ValueError::UnknownValue {
+                        of: "PingResult",
+                    })
+                }
             }
         }
         /// Writes the wire value into a line.
@@ -3907,7 +3939,9 @@ pub mod qping_reply {
                 Self::ReceivedThePingResponse => {
                     "Received the ping response from the host. In this case, it is followed by ,<IP_address>,<bytes>,<time>,<ttl>."
                 }
-                Self::Other(_) => "Other value: Result code. See Chapter 5 for details.",
+                Self::OperationTimeout => {
+                    "Operation timeout: no response to this ping request within <timeout> (the result code of Chapter 5; see erratum RT-6)."
+                }
             }
         }
     }
@@ -3923,9 +3957,13 @@ pub mod qping_reply {
     /// Returned after OK to AT+QPING=\<host>[,\<timeout>[,\<pingnum>]] (Tests the reachability of a host on an Internet protocol network), once for each ping request ([...] in the manual), before the final +QPING: \<finresult> line.
     ///
     /// Completes: AT+QPING.
+    ///
+    /// Errata: RT-6.
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct QpingReply {
         /// `<ping_result>`: Integer type. Result of each ping request.
+        ///
+        /// (errata: RT-6)
         pub ping_result: PingResult,
         /// An optional group of `QpingReply` (`[…]` in the syntax): all of it or none.
         pub ip_address_group: Option<QpingReplyIpAddressGroup>,
@@ -4104,6 +4142,8 @@ pub mod qping_final {
     /// Returned after OK to AT+QPING=\<host>[,\<timeout>[,\<pingnum>]] (Tests the reachability of a host on an Internet protocol network) as the last line, with the final result of the command.
     ///
     /// Completes: AT+QPING.
+    ///
+    /// Errata: RT-6.
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct QpingFinal {
         /// `<finresult>`: Integer type. The final result of the command.
@@ -4691,8 +4731,8 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
     },
     crate::command::Template {
         owner: "+QMTSUB",
-        form: "+QMTSUB: <client_idx>,<msgID>,<result>[,<value>]",
-        template: "+QMTSUB: <client_idx>,<msgID>,<result>[,<value>]",
+        form: "+QMTSUB: <client_idx>,<msgID>,<result>[,<value>[,..]]",
+        template: "+QMTSUB: <client_idx>,<msgID>,<result>[,<value>[,..]]",
         rule: "u_qmtsub",
         reencode: |l| {
             <Qmtsub as crate::command::Line>::parse(l)
@@ -4701,8 +4741,8 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
     },
     crate::command::Template {
         owner: "+QMTUNS",
-        form: "+QMTUNS: <client_idx>,<msgID>,<result>[,<value>]",
-        template: "+QMTUNS: <client_idx>,<msgID>,<result>[,<value>]",
+        form: "+QMTUNS: <client_idx>,<msgID>,<result>[,<value>[,..]]",
+        template: "+QMTUNS: <client_idx>,<msgID>,<result>[,<value>[,..]]",
         rule: "u_qmtuns",
         reencode: |l| {
             <Qmtuns as crate::command::Line>::parse(l)
@@ -4958,9 +4998,9 @@ pub enum Urc {
     Qmtconn(Qmtconn),
     /// `+QMTDISC: <client_idx>,<result>`
     Qmtdisc(Qmtdisc),
-    /// `+QMTSUB: <client_idx>,<msgID>,<result>[,<value>]`
+    /// `+QMTSUB: <client_idx>,<msgID>,<result>[,<value>[,..]]`
     Qmtsub(Qmtsub),
-    /// `+QMTUNS: <client_idx>,<msgID>,<result>[,<value>]`
+    /// `+QMTUNS: <client_idx>,<msgID>,<result>[,<value>[,..]]`
     Qmtuns(Qmtuns),
     /// `+QMTPUB: <client_idx>,<msgID>,<result>[,<value>]`
     Qmtpub(Qmtpub),
@@ -5574,6 +5614,353 @@ impl Urc {
         }
         let _ = partial;
         None
+    }
+    /// The value of an integer field by its parameter's name
+    /// (`"connectID"`), when the URC has it: what a completion is
+    /// matched on.
+    pub fn field_int(&self, name: &str) -> Option<i64> {
+        match self {
+            Self::Qstastat(_) => {
+                let _ = name;
+                None
+            }
+            Self::Qapstat(_) => {
+                let _ = name;
+                None
+            }
+            Self::Qotastat(_) => {
+                let _ = name;
+                None
+            }
+            Self::Qblestat(_) => {
+                let _ = name;
+                None
+            }
+            Self::Qblemtu(u) => {
+                match name {
+                    "MTU_value" => Some(u.mtu_value.get()),
+                    _ => None,
+                }
+            }
+            Self::Qblerecv(u) => {
+                match name {
+                    "conn_idx" => Some(u.conn_idx.get()),
+                    "length" => Some(u.length),
+                    _ => None,
+                }
+            }
+            Self::Qbleinfo(_) => {
+                let _ = name;
+                None
+            }
+            Self::Qbleconnparam(u) => {
+                match name {
+                    "conn_idx" => Some(u.conn_idx.get()),
+                    "con_interval" => Some(u.con_interval),
+                    "timeout" => Some(u.timeout),
+                    "latency" => Some(u.latency),
+                    _ => None,
+                }
+            }
+            Self::QiurcClosed(u) => {
+                match name {
+                    "connectID" => Some(u.connect_id.get()),
+                    _ => None,
+                }
+            }
+            Self::QiurcRecvBuffer(u) => {
+                match name {
+                    "connectID" => Some(u.connect_id.get()),
+                    _ => None,
+                }
+            }
+            Self::QiurcRecvDirectPush(u) => {
+                match name {
+                    "connectID" => Some(u.connect_id.get()),
+                    "current_recvlength" => Some(u.current_recvlength),
+                    _ => None,
+                }
+            }
+            Self::QiurcRecvDirectPushUdpService(u) => {
+                match name {
+                    "connectID" => Some(u.connect_id.get()),
+                    "current_recvlength" => Some(u.current_recvlength),
+                    "remote_port" => Some(u.remote_port),
+                    _ => None,
+                }
+            }
+            Self::QiurcIncomingFull(_) => {
+                let _ = name;
+                None
+            }
+            Self::QiurcIncoming(u) => {
+                match name {
+                    "connectID" => Some(u.connect_id.get()),
+                    "serverID" => Some(u.server_id),
+                    "remote_port" => Some(u.remote_port),
+                    _ => None,
+                }
+            }
+            Self::Qiopen(u) => {
+                match name {
+                    "connectID" => Some(u.connect_id.get()),
+                    _ => None,
+                }
+            }
+            Self::QsslurcRecvBuffer(u) => {
+                match name {
+                    "connectID" => Some(u.connect_id.get()),
+                    _ => None,
+                }
+            }
+            Self::QsslurcRecvDirectPush(u) => {
+                match name {
+                    "connectID" => Some(u.connect_id.get()),
+                    "current_recvlength" => Some(u.current_recvlength),
+                    _ => None,
+                }
+            }
+            Self::QsslurcClosed(u) => {
+                match name {
+                    "connectID" => Some(u.connect_id.get()),
+                    _ => None,
+                }
+            }
+            Self::Qsslopen(u) => {
+                match name {
+                    "connectID" => Some(u.connect_id.get()),
+                    _ => None,
+                }
+            }
+            Self::Qmtstat(u) => {
+                match name {
+                    "client_idx" => Some(u.client_idx.get()),
+                    "err_code" => Some(u.err_code.wire()),
+                    _ => None,
+                }
+            }
+            Self::QmtrecvMessage(u) => {
+                match name {
+                    "client_idx" => Some(u.client_idx.get()),
+                    "msgID" => Some(u.msg_id.get()),
+                    "payload_length" => u.payload_length.map(|v| v.get()),
+                    _ => None,
+                }
+            }
+            Self::QmtrecvStored(u) => {
+                match name {
+                    "client_idx" => Some(u.client_idx.get()),
+                    "recv_id" => Some(u.recv_id.get()),
+                    _ => None,
+                }
+            }
+            Self::QhttpurcRecv(u) => {
+                match name {
+                    "length" => Some(u.length),
+                    _ => None,
+                }
+            }
+            Self::QhttpurcClosed(_) => {
+                let _ = name;
+                None
+            }
+            Self::Qhttpget(u) => {
+                match name {
+                    "httprspcode" => u.httprspcode_group.as_ref().map(|g| g.httprspcode),
+                    "content_length" => {
+                        u.httprspcode_group.as_ref().and_then(|g| g.content_length)
+                    }
+                    _ => None,
+                }
+            }
+            Self::Qhttppost(u) => {
+                match name {
+                    "httprspcode" => u.httprspcode_group.as_ref().map(|g| g.httprspcode),
+                    "content_length" => {
+                        u.httprspcode_group.as_ref().and_then(|g| g.content_length)
+                    }
+                    _ => None,
+                }
+            }
+            Self::Qhttpput(u) => {
+                match name {
+                    "httprspcode" => u.httprspcode_group.as_ref().map(|g| g.httprspcode),
+                    "content_length" => {
+                        u.httprspcode_group.as_ref().and_then(|g| g.content_length)
+                    }
+                    _ => None,
+                }
+            }
+            Self::Qmtopen(u) => {
+                match name {
+                    "client_idx" => Some(u.client_idx.get()),
+                    "result" => Some(u.result.wire()),
+                    _ => None,
+                }
+            }
+            Self::Qmtclose(u) => {
+                match name {
+                    "client_idx" => Some(u.client_idx.get()),
+                    "result" => Some(u.result.wire()),
+                    _ => None,
+                }
+            }
+            Self::Qmtconn(u) => {
+                match name {
+                    "client_idx" => Some(u.client_idx.get()),
+                    "result" => Some(u.result.wire()),
+                    "retcode" => u.retcode.map(|v| v.wire()),
+                    _ => None,
+                }
+            }
+            Self::Qmtdisc(u) => {
+                match name {
+                    "client_idx" => Some(u.client_idx.get()),
+                    "result" => Some(u.result.wire()),
+                    _ => None,
+                }
+            }
+            Self::Qmtsub(u) => {
+                match name {
+                    "client_idx" => Some(u.client_idx.get()),
+                    "msgID" => Some(u.msg_id.get()),
+                    "result" => Some(u.result.wire()),
+                    _ => None,
+                }
+            }
+            Self::Qmtuns(u) => {
+                match name {
+                    "client_idx" => Some(u.client_idx.get()),
+                    "msgID" => Some(u.msg_id.get()),
+                    "result" => Some(u.result.wire()),
+                    _ => None,
+                }
+            }
+            Self::Qmtpub(u) => {
+                match name {
+                    "client_idx" => Some(u.client_idx.get()),
+                    "msgID" => Some(u.msg_id.get()),
+                    "result" => Some(u.result.wire()),
+                    "value" => u.value,
+                    _ => None,
+                }
+            }
+            Self::QiurcDnsgipResult(u) => {
+                match name {
+                    "IP_count" => Some(u.ip_count),
+                    "DNS_ttl" => Some(u.dns_ttl),
+                    _ => None,
+                }
+            }
+            Self::QiurcDnsgipAddress(_) => {
+                let _ = name;
+                None
+            }
+            Self::QpingReply(u) => {
+                match name {
+                    "ping_result" => Some(u.ping_result.wire()),
+                    "bytes" => u.ip_address_group.as_ref().map(|g| g.bytes),
+                    "time" => u.ip_address_group.as_ref().map(|g| g.time),
+                    "ttl" => u.ip_address_group.as_ref().map(|g| g.ttl),
+                    _ => None,
+                }
+            }
+            Self::QpingFinal(u) => {
+                match name {
+                    "finresult" => Some(u.finresult.wire()),
+                    "sent" => u.sent_group.as_ref().map(|g| g.sent),
+                    "rcvd" => u.sent_group.as_ref().map(|g| g.rcvd),
+                    "lost" => u.sent_group.as_ref().map(|g| g.lost),
+                    "min" => u.sent_group.as_ref().map(|g| g.min),
+                    "max" => u.sent_group.as_ref().map(|g| g.max),
+                    "avg" => u.sent_group.as_ref().map(|g| g.avg),
+                    _ => None,
+                }
+            }
+            Self::Qntp(_) => {
+                let _ = name;
+                None
+            }
+            Self::Qhttpread(_) => {
+                let _ = name;
+                None
+            }
+        }
+    }
+    /// Its place in a series of URCs that completes a command.
+    pub fn series_step(&self) -> crate::command::SeriesStep {
+        match self {
+            Self::Qstastat(_) => crate::command::SeriesStep::Single,
+            Self::Qapstat(_) => crate::command::SeriesStep::Single,
+            Self::Qotastat(_) => crate::command::SeriesStep::Single,
+            Self::Qblestat(_) => crate::command::SeriesStep::Single,
+            Self::Qblemtu(_) => crate::command::SeriesStep::Single,
+            Self::Qblerecv(_) => crate::command::SeriesStep::Single,
+            Self::Qbleinfo(_) => crate::command::SeriesStep::Single,
+            Self::Qbleconnparam(_) => crate::command::SeriesStep::Single,
+            Self::QiurcClosed(_) => crate::command::SeriesStep::Single,
+            Self::QiurcRecvBuffer(_) => crate::command::SeriesStep::Single,
+            Self::QiurcRecvDirectPush(_) => crate::command::SeriesStep::Single,
+            Self::QiurcRecvDirectPushUdpService(_) => crate::command::SeriesStep::Single,
+            Self::QiurcIncomingFull(_) => crate::command::SeriesStep::Single,
+            Self::QiurcIncoming(_) => crate::command::SeriesStep::Single,
+            Self::Qiopen(_) => crate::command::SeriesStep::Single,
+            Self::QsslurcRecvBuffer(_) => crate::command::SeriesStep::Single,
+            Self::QsslurcRecvDirectPush(_) => crate::command::SeriesStep::Single,
+            Self::QsslurcClosed(_) => crate::command::SeriesStep::Single,
+            Self::Qsslopen(_) => crate::command::SeriesStep::Single,
+            Self::Qmtstat(_) => crate::command::SeriesStep::Single,
+            Self::QmtrecvMessage(_) => crate::command::SeriesStep::Single,
+            Self::QmtrecvStored(_) => crate::command::SeriesStep::Single,
+            Self::QhttpurcRecv(_) => crate::command::SeriesStep::Single,
+            Self::QhttpurcClosed(_) => crate::command::SeriesStep::Single,
+            Self::Qhttpget(_) => crate::command::SeriesStep::Single,
+            Self::Qhttppost(_) => crate::command::SeriesStep::Single,
+            Self::Qhttpput(_) => crate::command::SeriesStep::Single,
+            Self::Qmtopen(_) => crate::command::SeriesStep::Single,
+            Self::Qmtclose(_) => crate::command::SeriesStep::Single,
+            Self::Qmtconn(u) => {
+                if matches!(Some(u.result.wire()), Some(1)) {
+                    crate::command::SeriesStep::Part
+                } else {
+                    crate::command::SeriesStep::Final
+                }
+            }
+            Self::Qmtdisc(_) => crate::command::SeriesStep::Single,
+            Self::Qmtsub(u) => {
+                if matches!(Some(u.result.wire()), Some(1)) {
+                    crate::command::SeriesStep::Part
+                } else {
+                    crate::command::SeriesStep::Final
+                }
+            }
+            Self::Qmtuns(u) => {
+                if matches!(Some(u.result.wire()), Some(1)) {
+                    crate::command::SeriesStep::Part
+                } else {
+                    crate::command::SeriesStep::Final
+                }
+            }
+            Self::Qmtpub(u) => {
+                if matches!(Some(u.result.wire()), Some(1)) {
+                    crate::command::SeriesStep::Part
+                } else {
+                    crate::command::SeriesStep::Final
+                }
+            }
+            Self::QiurcDnsgipResult(u) => {
+                crate::command::SeriesStep::Head {
+                    parts: Some(u.ip_count)
+                        .and_then(|n| usize::try_from(n).ok())
+                        .unwrap_or(0),
+                }
+            }
+            Self::QiurcDnsgipAddress(_) => crate::command::SeriesStep::Part,
+            Self::QpingReply(_) => crate::command::SeriesStep::Part,
+            Self::QpingFinal(_) => crate::command::SeriesStep::Final,
+            Self::Qntp(_) => crate::command::SeriesStep::Single,
+            Self::Qhttpread(_) => crate::command::SeriesStep::Single,
+        }
     }
     /// The URC's line as bytes (a payload need not be text).
     pub fn render_bytes(&self) -> alloc::vec::Vec<u8> {

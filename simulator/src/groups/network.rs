@@ -282,7 +282,7 @@ pub fn ping(host: &str, timeout: i64, count: i64, state: &mut State, world: &Wor
             }
             None => {
                 let urc = QpingReply {
-                    ping_result: qping_reply::PingResult::Other(TcpipCode::OperationTimeout.code()),
+                    ping_result: qping_reply::PingResult::OperationTimeout,
                     ip_address_group: None,
                 };
                 (timeout.saturating_mul(1000), urc)

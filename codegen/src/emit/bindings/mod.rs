@@ -156,6 +156,28 @@ fn default_of(cmd: &Command, name: &str) -> Option<i64> {
 }
 
 fn time_limit_body(cmd: &Command, scope: &Scope<'_>, form: &FormPlan<'_>) -> TokenStream {
+    limit_body(cmd, scope, form, &cmd.max_response_time)
+}
+
+/// An `Option<u64>` expression (milliseconds) for the limit `rt` with the
+/// values of `self`.
+fn limit_body(
+    cmd: &Command,
+    scope: &Scope<'_>,
+    form: &FormPlan<'_>,
+    rt: &ResponseTime,
+) -> TokenStream {
+    // A factor's value, or its default.
+    let value_or_default = |name: &str| {
+        let value = value_of(cmd, scope, form, name);
+        match default_of(cmd, name) {
+            Some(d) => {
+                let d = Literal::i64_unsuffixed(d);
+                quote!(#value.or(Some(#d)))
+            }
+            None => value,
+        }
+    };
     let scaled = |name: &str| {
         let unit = resolve(&cmd.params, name).and_then(|r| cmd.params[r.param].unit.clone());
         let scale = u64_lit(unit_ms(unit.as_deref()));
@@ -169,8 +191,40 @@ fn time_limit_body(cmd: &Command, scope: &Scope<'_>, form: &FormPlan<'_>) -> Tok
         };
         quote!((#value #default).map(|v| (v.max(0) as u64).saturating_mul(#scale)))
     };
-    match &cmd.max_response_time {
+    match rt {
         ResponseTime::Param { param, .. } => scaled(param),
+        // The product of the command's own parameters (or their defaults),
+        // in the first one's unit: `<timeout>` × `<pingnum>`.
+        ResponseTime::Config { factors, .. }
+            if !factors.is_empty()
+                && factors.iter().all(|f| {
+                    resolve(&cmd.params, f).is_some()
+                        && (default_of(cmd, f).is_some()
+                            || !value_of(cmd, scope, form, f).to_string().contains("None"))
+                }) =>
+        {
+            let from_self = factors
+                .iter()
+                .any(|f| value_of(cmd, scope, form, f).to_string().contains("self"));
+            if !from_self {
+                // Defaults only: the product is a constant.
+                let unit = resolve(&cmd.params, &factors[0])
+                    .and_then(|r| cmd.params[r.param].unit.clone());
+                let ms = factors.iter().try_fold(unit_ms(unit.as_deref()), |acc, f| {
+                    default_of(cmd, f).map(|d| acc.saturating_mul(d.max(0) as u64))
+                });
+                return match ms {
+                    Some(ms) => {
+                        let ms = u64_lit(ms);
+                        quote!(Some(#ms))
+                    }
+                    None => quote!(None),
+                };
+            }
+            let first = scaled(&factors[0]);
+            let rest: Vec<TokenStream> = factors[1..].iter().map(|f| value_or_default(f)).collect();
+            quote!(#first #(.and_then(|t| #rest.map(|n| t.saturating_mul(n.max(0) as u64))))*)
+        }
         ResponseTime::NetworkPlusParam { ms, param, .. } => {
             let base = u64_lit(ms.unwrap_or(0));
             let p = scaled(param);
@@ -315,6 +369,49 @@ fn data_limit(cmd: &Command, scope: &Scope<'_>, form: &FormPlan<'_>) -> TokenStr
             }
         }
     }
+}
+
+/// `completion_match` and `completion_time_limit_ms`: the fields the
+/// completion URC repeats from the command, and the limit for the URC.
+fn completion_fns(cmd: &Command, scope: &Scope<'_>, form: &FormPlan<'_>) -> TokenStream {
+    let Some(c) = form
+        .form
+        .responses
+        .iter()
+        .find_map(|r| r.completion.as_ref())
+    else {
+        return quote!();
+    };
+    let mut out = Vec::new();
+    if !c.match_params.is_empty() {
+        let pushes: Vec<TokenStream> = c
+            .match_params
+            .iter()
+            .map(|name| {
+                let value = value_of(cmd, scope, form, name);
+                quote!(if let Some(v) = #value { fields.push((#name, v)); })
+            })
+            .collect();
+        out.push(quote! {
+            fn completion_match(&self) -> alloc::vec::Vec<(&'static str, i64)> {
+                let mut fields = alloc::vec::Vec::new();
+                #(#pushes)*
+                fields
+            }
+        });
+    }
+    if let Some(t) = &c.timeout {
+        let body = limit_body(cmd, scope, form, t);
+        let unused = if body.to_string().contains("self") {
+            quote!()
+        } else {
+            quote!(let _ = self;)
+        };
+        out.push(quote! {
+            fn completion_time_limit_ms(&self) -> Option<u64> { #unused #body }
+        });
+    }
+    quote!(#(#out)*)
 }
 
 /// `LINES_AFTER_FINAL`: the lines a successful response prints after its
@@ -641,6 +738,7 @@ fn command_module(c: &CommandPlan<'_>, plan: &Plan<'_>) -> TokenStream {
         let after_connect = after_connect(f);
         let lines_after = lines_after_final(f);
         let data_limit = data_limit(cmd, &input, f);
+        let completion_fns = completion_fns(cmd, &input, f);
         let data_len = data_length_of(cmd, &output, f);
         let uses_self_in_tl = tl_body.to_string().contains("self");
         let tl_self = if uses_self_in_tl {
@@ -678,6 +776,7 @@ fn command_module(c: &CommandPlan<'_>, plan: &Plan<'_>) -> TokenStream {
                 fn payload_length(&self) -> Option<usize> { #pl_self #payload }
                 fn data_length_of(line: &str) -> Option<usize> { #data_len }
                 #data_limit
+                #completion_fns
             }
         });
         // `Client::send` takes forms without a data phase, `send_payload` the others.

@@ -97,7 +97,13 @@ fn single_value(items: &[Item]) -> Option<(&Occ, bool)> {
     }
 }
 
+/// The items of `all` other than `item` (compared by address).
+fn items_outside<'a>(all: &'a [Item], item: &'a Item) -> impl Iterator<Item = &'a Item> {
+    all.iter().filter(move |i| !std::ptr::eq(*i, item))
+}
+
 fn fields(scope: &Scope<'_>, owner: &str, items: &[Item], optional: bool) -> Vec<Field> {
+    let all = items;
     let mut out = Vec::new();
     for item in items {
         match item {
@@ -163,8 +169,23 @@ fn fields(scope: &Scope<'_>, owner: &str, items: &[Item], optional: bool) -> Vec
                 ..
             } => {
                 let first = first_name(scope, items);
+                // `<topic1>,<qos1>[,<topic2>,<qos2>[,..]]`: the further
+                // repetitions; `[,<value>[,..]]` alone: every value.
+                let inside: Vec<usize> = items
+                    .iter()
+                    .flat_map(Item::occurrences)
+                    .map(|o| o.param)
+                    .collect();
+                let elsewhere = items_outside(all, item)
+                    .flat_map(Item::occurrences)
+                    .any(|o| inside.contains(&o.param));
+                let ident = if elsewhere {
+                    format_ident!("more_{}", snake(&first))
+                } else {
+                    format_ident!("{}", snake(&first))
+                };
                 out.push(Field::Repeat {
-                    ident: format_ident!("more_{}", snake(&first)),
+                    ident,
                     ty: single_value(items)
                         .is_none()
                         .then(|| format_ident!("{owner}{}Item", camel(&first))),
@@ -272,8 +293,11 @@ pub fn definitions(
                 field_defs.push(quote!(#fd pub #ident: bool,));
             }
             Field::Repeat { ident, ty, items } => {
-                let d =
-                    "Further repetitions of the repeated group (`[,..]` in the syntax), in order.";
+                let d = if ident.to_string().starts_with("more_") {
+                    "Further repetitions of the repeated group (`[,..]` in the syntax), in order."
+                } else {
+                    "Every value of the repeated group (`[,..]` in the syntax), in order: none, one or more."
+                };
                 let fd = doc(d);
                 match (ty, single_value(items)) {
                     (None, Some((o, rl))) => {

@@ -110,6 +110,96 @@ fn data_length(u: &UrcPlan<'_>) -> Option<TokenStream> {
     Some(quote!(usize::try_from(#value).ok()))
 }
 
+/// The `field_int` arm of a variant: its integer fields by name.
+fn field_arm(u: &UrcPlan<'_>, t: &Ident) -> TokenStream {
+    let enums = enum_names(&u.urc.params, std::slice::from_ref(&u.type_name));
+    let scope = Scope {
+        params: &u.urc.params,
+        enums: &enums,
+        dir: Dir::Output,
+    };
+    let mut arms = Vec::new();
+    for (i, p) in u.urc.params.iter().enumerate() {
+        if let Some(e) = structs::int_of(&scope, &u.type_name, &u.shape.items, &quote!(u), i) {
+            let name = &p.name;
+            arms.push(quote!(#name => #e,));
+        }
+    }
+    if arms.is_empty() {
+        quote!(Self::#t(_) => { let _ = name; None })
+    } else {
+        quote!(Self::#t(u) => match name { #(#arms)* _ => None },)
+    }
+}
+
+/// The `series_step` arm of a variant.
+fn series_arm(u: &UrcPlan<'_>, t: &Ident) -> TokenStream {
+    use crate::model::SeriesRole;
+    let Some(series) = &u.urc.series else {
+        return quote!(Self::#t(_) => crate::command::SeriesStep::Single,);
+    };
+    if let (SeriesRole::Final, Some(cond)) = (series.role, &series.part_when) {
+        // A value of one field makes the URC a part of the series.
+        let enums = enum_names(&u.urc.params, std::slice::from_ref(&u.type_name));
+        let scope = Scope {
+            params: &u.urc.params,
+            enums: &enums,
+            dir: Dir::Output,
+        };
+        let field = cond
+            .param
+            .as_deref()
+            .and_then(|c| resolve(&u.urc.params, c))
+            .and_then(|r| {
+                let value =
+                    structs::int_of(&scope, &u.type_name, &u.shape.items, &quote!(u), r.param)?;
+                Some((value, &u.urc.params[r.param]))
+            });
+        if let Some((value, p)) = field {
+            let values: Vec<i64> = cond
+                .equals
+                .iter()
+                .chain(cond.one_of.iter().flatten())
+                .filter_map(|v| crate::params::numeric(p.ty, v))
+                .collect();
+            let lits: Vec<proc_macro2::Literal> = values
+                .iter()
+                .map(|v| proc_macro2::Literal::i64_unsuffixed(*v))
+                .collect();
+            return quote!(Self::#t(u) => if matches!(#value, Some(#(#lits)|*)) {
+                crate::command::SeriesStep::Part
+            } else {
+                crate::command::SeriesStep::Final
+            },);
+        }
+    }
+    match series.role {
+        SeriesRole::Part => quote!(Self::#t(_) => crate::command::SeriesStep::Part,),
+        SeriesRole::Final => quote!(Self::#t(_) => crate::command::SeriesStep::Final,),
+        SeriesRole::Head => {
+            let enums = enum_names(&u.urc.params, std::slice::from_ref(&u.type_name));
+            let scope = Scope {
+                params: &u.urc.params,
+                enums: &enums,
+                dir: Dir::Output,
+            };
+            let count = series
+                .count
+                .as_deref()
+                .and_then(|c| resolve(&u.urc.params, c))
+                .and_then(|r| {
+                    structs::int_of(&scope, &u.type_name, &u.shape.items, &quote!(u), r.param)
+                });
+            match count {
+                Some(e) => quote!(Self::#t(u) => crate::command::SeriesStep::Head {
+                    parts: #e.and_then(|n| usize::try_from(n).ok()).unwrap_or(0),
+                },),
+                None => quote!(Self::#t(_) => crate::command::SeriesStep::Head { parts: 0 },),
+            }
+        }
+    }
+}
+
 /// Renders `urcs.rs`.
 pub fn render(plan: &Plan<'_>) -> TokenStream {
     let modules: Vec<TokenStream> = plan.urcs.iter().map(variant_module).collect();
@@ -195,6 +285,18 @@ pub fn render(plan: &Plan<'_>) -> TokenStream {
             }
         })
         .collect();
+    let field_arms: Vec<TokenStream> = plan
+        .urcs
+        .iter()
+        .zip(&types)
+        .map(|(u, t)| field_arm(u, t))
+        .collect();
+    let series_arms: Vec<TokenStream> = plan
+        .urcs
+        .iter()
+        .zip(&types)
+        .map(|(u, t)| series_arm(u, t))
+        .collect();
     let tables: Vec<TokenStream> = plan
         .urcs
         .iter()
@@ -275,6 +377,16 @@ pub fn render(plan: &Plan<'_>) -> TokenStream {
                 )*
                 let _ = partial;
                 None
+            }
+            /// The value of an integer field by its parameter's name
+            /// (`"connectID"`), when the URC has it: what a completion is
+            /// matched on.
+            pub fn field_int(&self, name: &str) -> Option<i64> {
+                match self { #(#field_arms)* }
+            }
+            /// Its place in a series of URCs that completes a command.
+            pub fn series_step(&self) -> crate::command::SeriesStep {
+                match self { #(#series_arms)* }
             }
             /// The URC's line as bytes (a payload need not be text).
             pub fn render_bytes(&self) -> alloc::vec::Vec<u8> {

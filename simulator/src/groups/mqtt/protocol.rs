@@ -317,16 +317,13 @@ impl Step<'_> {
                         return Ok(());
                     };
                     let client_idx = self.client_idx;
-                    let mut text = line(Qmtsub {
+                    // "a vector of granted QoS levels": one per topic.
+                    let text = line(Qmtsub {
                         client_idx,
                         msg_id,
                         result: qmtsub::ResultValue::SubscribeMessageWasSent,
-                        value: granted.first().copied(),
+                        value: granted,
                     });
-                    // "a vector of granted QoS levels": one per topic.
-                    for g in granted.iter().skip(1) {
-                        text.push_str(&format!(",{g}"));
-                    }
                     self.urc(text);
                 }
             }
@@ -337,7 +334,7 @@ impl Step<'_> {
                         client_idx,
                         msg_id,
                         result: qmtuns::ResultValue::UnsubscribeMessageWasSent,
-                        value: None,
+                        value: Vec::new(),
                     }));
                 }
             }
@@ -506,13 +503,13 @@ impl Step<'_> {
                 client_idx,
                 msg_id,
                 result: qmtsub::ResultValue::FailedToSendSubscribe,
-                value: None,
+                value: Vec::new(),
             }),
             Awaiting::UnsubAck => line(Qmtuns {
                 client_idx,
                 msg_id,
                 result: qmtuns::ResultValue::FailedToSendUnsubscribe,
-                value: None,
+                value: Vec::new(),
             }),
             Awaiting::PubAck | Awaiting::PubRec | Awaiting::PubComp => line(Qmtpub {
                 client_idx,
@@ -536,13 +533,13 @@ impl Step<'_> {
                 client_idx,
                 msg_id,
                 result: qmtsub::ResultValue::SubscribeMessageWasSentV1,
-                value,
+                value: vec![count],
             }),
             Awaiting::UnsubAck => line(Qmtuns {
                 client_idx,
                 msg_id,
                 result: qmtuns::ResultValue::UnsubscribeMessageWasSentV1,
-                value,
+                value: vec![count],
             }),
             Awaiting::PubAck | Awaiting::PubRec | Awaiting::PubComp => line(Qmtpub {
                 client_idx,
