@@ -667,7 +667,12 @@ fn open(w: &qiopen::Write, state: &mut State, world: &World, net: &mut Net) -> O
     let interface = if ap.is_some_and(|a| a.wire() == 1) {
         state.wifi.soft_ap.as_ref().map(|_| Interface::Ap)
     } else {
-        state.wifi.station.clone().map(Interface::Station)
+        state
+            .wifi
+            .station
+            .clone()
+            .filter(|_| state.wifi.has_ip(net.now))
+            .map(Interface::Station)
     };
     let Some(interface) = interface else {
         return Err(TcpipCode::OperationNotAllowed);
@@ -1937,4 +1942,16 @@ pub fn sockets<'a>(net: &'a Net, out: &mut Vec<crate::net::Socket<'a>>) {
             }),
         }
     }
+}
+
+/// Whether command `name` records its outcome for `AT+QIGETERROR`: the
+/// TCP/UDP, SSL and network (DNS, PING, NTP) commands, except
+/// `AT+QIGETERROR` itself. A line of theirs that the module cannot read
+/// records 552 (Invalid parameters).
+pub fn reports_errors(name: &str) -> bool {
+    use fcm242d_codegen::model::Group;
+    !name.eq_ignore_ascii_case("AT+QIGETERROR")
+        && crate::catalog::catalog()
+            .command(name)
+            .is_some_and(|c| matches!(c.group, Some(Group::Tcpip | Group::Ssl | Group::Network)))
 }
