@@ -238,7 +238,7 @@ impl Simulated {
             if now >= until {
                 return;
             }
-            self.wait_until(Some(until));
+            self.wait_until(Some(until), false);
         }
     }
 
@@ -278,7 +278,8 @@ impl Simulated {
 
     /// Waits (on the module's clock) until something may happen: the next
     /// timer, `limit`, or the world changing. Never longer than `limit`.
-    fn wait_until(&mut self, limit: Option<Instant>) {
+    fn wait_until(&mut self, limit: Option<Instant>, stop_on_output: bool) {
+        let before = self.outbox.len();
         let activity = self.services().activity().clone();
         let generation = activity.generation();
         let quiet = activity.is_quiet();
@@ -286,7 +287,7 @@ impl Simulated {
         // The module looks at the world once more: what it did meanwhile
         // (written a request, say) shows in the activity.
         self.pump(now);
-        if !self.outbox.is_empty() {
+        if stop_on_output && self.outbox.len() > before {
             return;
         }
         let target = [self.session.next_due(), limit].into_iter().flatten().min();
@@ -391,7 +392,7 @@ impl Transport for Simulated {
             if deadline.is_some_and(|d| now >= d) {
                 return Ok(0);
             }
-            self.wait_until(deadline);
+            self.wait_until(deadline, true);
         }
     }
 

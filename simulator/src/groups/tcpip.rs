@@ -832,6 +832,7 @@ fn open(w: &qiopen::Write, state: &mut State, world: &World, net: &mut Net) -> O
         let connected = TcpStream::connect_timeout(&peer, TRANSPARENT_CONNECT_TIMEOUT)
             .and_then(|s| {
                 s.set_nonblocking(true)?;
+                let _ = s.set_nodelay(true);
                 let local = s.local_addr()?;
                 Ok((s, local))
             })
@@ -1284,6 +1285,7 @@ fn take_backlog(listener: &TcpListener, room: usize) -> Vec<(TcpStream, SocketAd
     while got.len() < room {
         match listener.accept() {
             Ok((s, a)) => {
+                let _ = s.set_nodelay(true);
                 if s.set_nonblocking(true).is_ok() {
                     got.push((s, a));
                 }
@@ -1806,6 +1808,7 @@ fn connecting(
     };
     let connected = outcome.and_then(|s| {
         s.set_nonblocking(true)?;
+        let _ = s.set_nodelay(true);
         let local = s.local_addr()?;
         Ok((s, local))
     });
