@@ -143,6 +143,9 @@ pub enum Service {
     /// A server that accepts a connection and resets it at once (TCP RST):
     /// what the module sends fails, what it reads fails.
     Reset,
+    /// A TLS server that resets the connection (TCP RST) when the client's
+    /// hello arrives, in the middle of the handshake.
+    TlsReset,
     /// A TLS server that refuses every handshake: it answers the client's
     /// hello with a fatal `handshake_failure` alert and closes (as a
     /// server does that shares no cipher suite or protocol version with
@@ -415,7 +418,7 @@ impl Default for World {
 ///   accepts and never answers, :11 accepts and closes at once, :12
 ///   accepts and resets, :8012 closes after the TLS handshake, :8013
 ///   refuses every TLS handshake, :8014 sends what no protocol of the
-///   module understands;
+///   module understands, :8015 resets in the middle of the TLS handshake;
 /// - 192.0.2.4:1883 closes after accepting, :1884 never answers, :1885
 ///   accepts CONNECT and then answers nothing, :1886 hangs up on CONNECT,
 ///   :1891–1895 refuse CONNECT with return codes 1–5.
@@ -536,6 +539,7 @@ fn default_endpoints() -> Vec<Endpoint> {
             },
         ),
         condition("failing_tls", 8013, Service::TlsFail),
+        condition("resetting_tls", 8015, Service::TlsReset),
         condition(
             "garbage_tcp",
             8014,

@@ -249,6 +249,7 @@ impl Services {
             ),
             Service::Reset => (false, false, Arc::new(conditions::reset)),
             Service::TlsFail => (false, false, Arc::new(conditions::tls_fail)),
+            Service::TlsReset => (false, false, Arc::new(conditions::tls_reset)),
             Service::Garbage { data } => (
                 false,
                 false,
