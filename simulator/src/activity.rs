@@ -283,6 +283,11 @@ impl Watched {
         &mut self.busy
     }
 
+    /// The world this stream's thread belongs to.
+    pub fn activity(&self) -> &Arc<Activity> {
+        self.busy.activity()
+    }
+
     /// The stream, without the bookkeeping.
     pub fn into_stream(self) -> TcpStream {
         self.stream

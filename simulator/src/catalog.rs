@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use fcm242d_codegen::load::load_text;
-use fcm242d_codegen::model::{FinalResult, FormKind, Param};
+use fcm242d_codegen::model::{FinalResult, FormKind, Param, ParamType};
 use fcm242d_codegen::params::{numeric, resolve};
 use fcm242d_codegen::Catalog;
 
@@ -107,6 +107,8 @@ fn listing(p: &Param) -> String {
             .values
             .iter()
             .map(|v| match numeric(p.ty, &v.value) {
+                // Hex integers as the manual writes them (`0x0035`).
+                Some(_) if p.ty == ParamType::HexInteger => v.value.to_string(),
                 Some(n) if p.ty.is_numeric() => n.to_string(),
                 _ => format!("\"{}\"", v.value),
             })

@@ -29,7 +29,7 @@
 //! body), `http_status_url` (answers 404), `http_echo_url` (answers the
 //! request's body); `https_stall_url` on the `https` endpoint; and for each
 //! connection condition `<name>_url` (`http://address:port/`, `https://`
-//! for `failing_tls`). OTA: `ota_url` (a firmware image the module
+//! for `failing_tls`, `resetting_tls` and `closing_tls`). OTA: `ota_url` (a firmware image the module
 //! downloads), `ota_missing_url` (one the server does not have).
 //!
 //! Conditions (each an endpoint of the world): `refused_tcp` (refuses
@@ -37,6 +37,7 @@
 //! (accepts, never answers), `closing_tcp` (accepts and closes),
 //! `resetting_tcp` (accepts and resets), `closing_tls` (closes after the
 //! TLS handshake), `failing_tls` (refuses every TLS handshake),
+//! `resetting_tls` (resets in the middle of the TLS handshake),
 //! `garbage_tcp` (sends what no protocol understands),
 //! `mqtt_closing_broker`, `mqtt_stalled_broker`, `mqtt_mute_broker`
 //! (accepts CONNECT, then answers nothing), `mqtt_hangup_broker` (hangs up
@@ -231,7 +232,7 @@ fn condition_url(e: &Endpoint) -> Option<String> {
         | Service::Reset
         | Service::Garbage { .. }
         | Service::Close { tls: false, .. } => "http",
-        Service::TlsFail | Service::Close { tls: true, .. } => "https",
+        Service::TlsFail | Service::TlsReset | Service::Close { tls: true, .. } => "https",
         _ => return None,
     };
     Some(format!("{scheme}://{}:{}/", e.address, e.port))

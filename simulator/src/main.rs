@@ -114,6 +114,13 @@ fn main() -> ExitCode {
         faults.seed = seed;
     }
     eprint!("{}", world.banner());
+    match write_certificates() {
+        Ok(dir) => eprintln!(
+            "  test certificates (the CA signs every TLS server of the world): {}",
+            dir.display()
+        ),
+        Err(e) => eprintln!("  test certificates: not written ({e})"),
+    }
     if faults.any() {
         eprintln!("  faults: {faults}");
     }
@@ -138,6 +145,23 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Writes the test certificates (the CA that signs the world's TLS
+/// servers, the module's client certificate and key) where a user can load
+/// them into a module or a host's TLS client; returns the directory.
+fn write_certificates() -> std::io::Result<PathBuf> {
+    use fcm242d_sim::services::tls::{CA_PEM, CLIENT_CERT_PEM, CLIENT_KEY_PEM};
+    let dir = std::env::temp_dir().join("fcm242d-sim-certificates");
+    std::fs::create_dir_all(&dir)?;
+    for (name, pem) in [
+        ("ca.pem", CA_PEM),
+        ("client.pem", CLIENT_CERT_PEM),
+        ("client.key.pem", CLIENT_KEY_PEM),
+    ] {
+        std::fs::write(dir.join(name), pem)?;
+    }
+    Ok(dir)
 }
 
 /// Creates the pseudo-terminal, tells its path, and serves it.

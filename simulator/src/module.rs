@@ -181,6 +181,24 @@ impl Module {
         }
     }
 
+    /// Ends a data phase because the host's input ended (a script piped in
+    /// whose payload stops short): a payload that Ctrl+Z would end ends as
+    /// with Ctrl+Z, another one with the bytes that came (as when its time
+    /// limit passes). Returns what the module prints.
+    pub fn end_data_phase(&mut self, now: Instant) -> Vec<u8> {
+        let mut out = Vec::new();
+        let Mode::Payload { data, request, .. } = &mut self.mode else {
+            return out;
+        };
+        let payload = Payload::Data(std::mem::take(data));
+        let _ = request;
+        if let Mode::Payload { request, .. } = std::mem::replace(&mut self.mode, command_mode()) {
+            let reply = (request.then)(&mut self.state, payload);
+            self.emit(reply, now, &mut out);
+        }
+        out
+    }
+
     /// In transparent mode, once the guard time passed since the host's last
     /// byte: a held `+++` leaves the mode with `OK`; fewer held `+` are data.
     fn guard(&mut self, now: Instant, out: &mut Vec<u8>) {
@@ -404,7 +422,9 @@ impl Module {
 
     /// Handles one command line (without its CR).
     fn command_line(&mut self, raw: &str, now: Instant, out: &mut Vec<u8>) {
-        let line = normalise(raw);
+        let Some(line) = normalise(raw) else {
+            return self.refuse_line(raw, now, out);
+        };
         if line.is_empty() {
             return;
         }
@@ -438,23 +458,47 @@ impl Module {
         }
     }
 
-    fn reply(&mut self, line: &str) -> Reply {
-        let name = catalog::command_name(line);
-        let refuse = || match name {
+    /// A line the module cannot read (a space inside a command name or a
+    /// value): `ERROR`, or the command's own refusal code when the name is
+    /// recognisable (`+CME ERROR` for the HTTP(S) commands); a TCP/IP
+    /// command records the refusal for `AT+QIGETERROR`.
+    fn refuse_line(&mut self, raw: &str, now: Instant, out: &mut Vec<u8>) {
+        let compact: String = raw.chars().filter(|c| *c != ' ').collect();
+        let reply = self.refusal(catalog::command_name(&compact));
+        self.emit(reply, now, out);
+    }
+
+    /// How the module refuses a line of command `name` it cannot parse.
+    fn refusal(&mut self, name: Option<&str>) -> Reply {
+        if let Some(n) = name {
+            if crate::groups::tcpip::reports_errors(n) {
+                crate::groups::tcpip::set_error(
+                    &mut self.state,
+                    fcm242d::generated::results::TcpipCode::InvalidParameters,
+                );
+            }
+        }
+        match name {
             Some(n) if catalog::uses_cme(n) => {
                 Reply::result(Final::Cme(catalog::invalid_parameter_code()))
             }
             _ => Reply::error(),
-        };
+        }
+    }
+
+    fn reply(&mut self, line: &str) -> Reply {
+        let name = catalog::command_name(line);
         if line.ends_with("=?") {
             if let Some(lines) = name.and_then(catalog::test_lines) {
                 return Reply::lines(lines);
             }
         }
         match AnyCommand::parse(line) {
-            Ok(cmd) => groups::handle(&cmd, &mut self.state, &self.world, &mut self.net)
-                .unwrap_or_else(refuse),
-            Err(_) => refuse(),
+            Ok(cmd) => match groups::handle(&cmd, &mut self.state, &self.world, &mut self.net) {
+                Some(reply) => reply,
+                None => self.refusal(name),
+            },
+            Err(_) => self.refusal(name),
         }
     }
 
@@ -467,7 +511,11 @@ impl Module {
         self.state = self.state.rebooted();
         self.scheduled.clear();
         self.net = Net::new(self.net.services.clone(), now);
-        for (delay, line) in groups::wifi::rejoin_saved(&mut self.state, &self.world) {
+        for (delay, line) in groups::wifi::rejoin_saved_at(
+            &mut self.state,
+            &self.world,
+            now + Duration::from_millis(200),
+        ) {
             let Some(line) = crate::quirks::edit_urc(&self.world.quirks, &line) else {
                 continue;
             };
@@ -513,20 +561,89 @@ fn command_mode() -> Mode {
     }
 }
 
-/// Drops spaces outside double quotes ("Spaces should be ignored when you
-/// enter AT commands, except … within quoted strings").
-fn normalise(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
+/// A command line with the spaces the manual lets a host put in removed,
+/// or `None` when a space stands where the manual keeps it ("Spaces should
+/// be ignored when you enter AT commands, except in the following cases:
+/// within quoted strings, where spaces are preserved; within an unquoted
+/// string or numeric parameter; within an IP address; within the AT command
+/// name up to and including a =, ? or =?"). So spaces may stand before
+/// and after the line and around each parameter; one inside the command
+/// name (`AT+QVER SION`), before its `=` or `?`, or inside an unquoted
+/// value (`2 00`, `192.168. 1.1`) makes the line invalid.
+fn normalise(raw: &str) -> Option<String> {
+    let line = raw.trim_matches(' ');
+    let name_end = line.find(['=', '?']).map_or(line.len(), |i| {
+        // `=?` belongs to the name too.
+        if line[i..].starts_with("=?") {
+            i + 2
+        } else {
+            i + 1
+        }
+    });
+    let (name, params) = line.split_at(name_end);
+    if name.contains(' ') {
+        return None;
+    }
+    let mut out = String::with_capacity(line.len());
+    out.push_str(name);
+    if params.is_empty() {
+        return Some(out);
+    }
+    let mut field = String::new();
     let mut quoted = false;
-    for c in raw.trim().chars() {
+    let mut fields = Vec::new();
+    for c in params.chars() {
         match c {
             '"' => {
                 quoted = !quoted;
-                out.push(c);
+                field.push(c);
             }
-            ' ' if !quoted => {}
-            _ => out.push(c),
+            ',' if !quoted => fields.push(std::mem::take(&mut field)),
+            _ => field.push(c),
         }
     }
-    out
+    fields.push(field);
+    for (n, f) in fields.iter().enumerate() {
+        let f = f.trim_matches(' ');
+        // A space left outside the quotes is inside a value.
+        let mut inside = false;
+        for c in f.chars() {
+            match c {
+                '"' => inside = !inside,
+                ' ' if !inside => return None,
+                _ => {}
+            }
+        }
+        if n > 0 {
+            out.push(',');
+        }
+        out.push_str(f);
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalise;
+
+    #[test]
+    fn spaces_are_ignored_only_where_the_manual_says() {
+        assert_eq!(normalise("  AT+QVERSION  ").as_deref(), Some("AT+QVERSION"));
+        assert_eq!(
+            normalise("AT+QCFG= \"urc/pin\" , 1 , 200 ").as_deref(),
+            Some("AT+QCFG=\"urc/pin\",1,200")
+        );
+        assert_eq!(
+            normalise("AT+QSTAAPINFO=\"my ssid\",\" a key \"").as_deref(),
+            Some("AT+QSTAAPINFO=\"my ssid\",\" a key \"")
+        );
+        assert_eq!(normalise("AT+QVER SION"), None);
+        assert_eq!(normalise("AT +QVERSION"), None);
+        assert_eq!(normalise("AT+QECHO =1"), None);
+        assert_eq!(normalise("AT+QECHO ?"), None);
+        assert_eq!(normalise("AT+QCFG=\"urc/pin\",1,2 00"), None);
+        assert_eq!(normalise("AT+QPING=\"x\",192.168. 1.1"), None);
+        assert_eq!(normalise("AT+QECHO=? ").as_deref(), Some("AT+QECHO=?"));
+        assert_eq!(normalise("   ").as_deref(), Some(""));
+    }
 }

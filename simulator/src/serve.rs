@@ -44,6 +44,12 @@ pub const DRAIN_LIMIT: Duration = Duration::from_secs(60);
 pub const ANSWER_LIMIT: Duration = Duration::from_secs(5);
 /// The shortest a serve loop waits on its link when it has nothing to do.
 const MIN_WAIT: Duration = Duration::from_millis(1);
+/// The longest [`serve_events`] holds host input back while the world's
+/// servers finish what they are doing.
+const SETTLE: Duration = Duration::from_millis(200);
+/// The longest a paced script waits for what its last command started (see
+/// [`serve_events`]).
+pub const PACED_SETTLE: Duration = Duration::from_secs(3);
 /// How long [`serve_session`] (a link without a descriptor, such as an
 /// in-memory pipe) blocks on its link while the module has live sockets:
 /// the network cannot wake it. The front ends on descriptors (standard
@@ -301,8 +307,11 @@ pub fn serve_events<M: BorrowMut<Module>>(
             }
         })?;
     let mut pacer = Pacer::new(pace.paced);
+    pacer.settle = pace.paced;
     let mut ended: Option<Instant> = None;
     let mut last_output = Instant::now();
+    // Since when host input waits for the world to finish.
+    let mut holding: Option<Instant> = None;
     loop {
         loop {
             match rx.try_recv() {
@@ -320,20 +329,65 @@ pub fn serve_events<M: BorrowMut<Module>>(
             }
         }
         let now = Instant::now();
-        let answer = pacer.feed(session, now);
         let unsolicited = session.poll(now);
         pacer.saw(&unsolicited, session.module().uart(), now);
+        // The simulated network is fast next to the host: what the world
+        // is doing (a server answering what the module sent) is done, and
+        // taken in by the module, before the next host bytes go in (at
+        // most `SETTLE` later). A paced script (one piped in at once) also
+        // waits, as a person typing it would, for what the last command
+        // started to finish (its deferred completion, the station's
+        // address; at most `PACED_SETTLE`), so that the module prints it
+        // before the next command's answer.
+        let (busy, limit) = if pace.paced && session.module().busy() {
+            (true, PACED_SETTLE)
+        } else {
+            (!activity.is_quiet(), SETTLE)
+        };
+        let world_busy = pacer.ready() && busy;
+        let held = match (world_busy, holding) {
+            (true, None) => {
+                holding = Some(now);
+                true
+            }
+            (true, Some(since)) => now.saturating_duration_since(since) < limit,
+            (false, _) => false,
+        };
+        if !held {
+            holding = None;
+        }
+        let answer = if held {
+            Vec::new()
+        } else {
+            pacer.feed(session, now)
+        };
         if !answer.is_empty() || !unsolicited.is_empty() {
             last_output = now;
         }
         for piece in session.due(now) {
             output(&piece)?;
         }
-        let mut next = [session.next_due(), pacer.deadline()]
-            .into_iter()
-            .flatten()
-            .min();
+        let mut next = [
+            session.next_due(),
+            pacer.deadline(),
+            holding.map(|since| since + limit),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         if let Some(ended) = ended {
+            if pacer.is_empty() && session.module().uart() == Uart::Payload {
+                // The script ends inside a payload: the phase ends with
+                // what came, and the module answers.
+                let out = session.module_mut().end_data_phase(now);
+                let before = session.module().uart();
+                session.send(&out, Origin::Answer, before, now);
+                for piece in session.due(now) {
+                    output(&piece)?;
+                }
+                last_output = now;
+                continue;
+            }
             let quiet = pacer.is_empty()
                 && !session.holding()
                 && !session.module().busy()
@@ -344,7 +398,7 @@ pub fn serve_events<M: BorrowMut<Module>>(
             let limit = (last_output + QUIET).min(ended + DRAIN_LIMIT);
             next = Some(next.map_or(limit, |n| n.min(limit)));
         }
-        if pacer.ready() {
+        if pacer.ready() && holding.is_none() {
             continue;
         }
         let sockets = session.module().sockets();
@@ -372,6 +426,8 @@ struct Pacer {
     typed: bool,
     /// Since when an answer is awaited, and what of it came so far.
     awaiting: Option<(Instant, Vec<u8>)>,
+    /// Stop after each answered command while what it started goes on.
+    settle: bool,
 }
 
 impl Pacer {
@@ -381,6 +437,7 @@ impl Pacer {
             pending: VecDeque::new(),
             typed: false,
             awaiting: None,
+            settle: false,
         }
     }
 
@@ -395,6 +452,14 @@ impl Pacer {
     /// Whether input waits that can be taken now.
     fn ready(&self) -> bool {
         !self.pending.is_empty() && self.awaiting.is_none()
+    }
+
+    /// Whether what the last command started is still going on (the
+    /// module busy, or the world's servers working): with `settle`, the
+    /// next line waits (see [`serve_events`]).
+    fn unsettled<M: BorrowMut<Module>>(&self, session: &Session<M>) -> bool {
+        self.settle
+            && (session.module().busy() || !session.module().services().activity().is_quiet())
     }
 
     /// When the answer awaited stops holding the input back.
@@ -438,20 +503,28 @@ impl Pacer {
                         .iter()
                         .any(|b| !matches!(b, b'\r' | b'\n' | b' ' | b'\t'));
                     let out = session.input(&line, now);
+                    let mut done = false;
                     if line.last() == Some(&b'\r') && std::mem::take(&mut self.typed) {
                         let answered =
                             holds_final(&out) || session.module().uart() != Uart::Command;
                         if !answered {
                             self.awaiting = Some((now, out.clone()));
                         }
+                        done = answered && session.module().uart() == Uart::Command;
                     }
                     answers.extend(out);
+                    if done && self.unsettled(session) {
+                        break;
+                    }
                 }
                 // A payload byte by byte, so that the module is back in
                 // command mode for the first byte after it.
                 Uart::Payload => {
                     if let Some(b) = self.pending.pop_front() {
                         answers.extend(session.input(&[b], now));
+                    }
+                    if session.module().uart() == Uart::Command && self.unsettled(session) {
+                        break;
                     }
                 }
                 Uart::Transparent => {

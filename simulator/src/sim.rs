@@ -41,9 +41,12 @@
 //!   time: a command whose time limit is 150 s times out at once.
 //! - While the world works (a server answers, a TLS handshake runs), the
 //!   host waits for it without polling: it sleeps until the world changes
-//!   or a socket of the module has input, and the clock follows real time
-//!   meanwhile. A link to a port of the host or an external server (which
-//!   nobody can see working) keeps the clock on real time while it is open.
+//!   or a socket of the module has input. The world's servers answer at
+//!   once on the virtual clock (their work takes real time only, so runs
+//!   are reproducible); a link to a port of the host or an external server
+//!   (which nobody can see working) keeps the clock on real time while it
+//!   is open, and so does a world that works for longer than its servers
+//!   ever should.
 //!
 //! Without virtual time the clock is the system's, and [`Transport::read`]
 //! waits for real, still without polling.
@@ -135,6 +138,9 @@ impl std::fmt::Debug for Simulated {
 /// down the connections it cut (they do at once; this only bounds a server
 /// that hangs).
 const SETTLE_LIMIT: Duration = Duration::from_secs(1);
+/// How long the world may work (in real time) before the virtual clock
+/// follows real time: its servers answer within far less.
+const WORLD_GRACE: Duration = Duration::from_millis(250);
 /// The least step a virtual clock makes when a timer is due but the
 /// module printed nothing (so a read always ends).
 const LEAST_STEP: Duration = Duration::from_millis(1);
@@ -232,7 +238,33 @@ impl Simulated {
             if now >= until {
                 return;
             }
-            self.wait_until(Some(until));
+            self.wait_until(Some(until), false);
+        }
+    }
+
+    /// Lets the world finish what it is doing (a server answering what the
+    /// module sent) and the module take it in, before the host's next bytes:
+    /// the simulated network is fast next to the host, so an echo of one
+    /// message is back before the host sends the next one (the manual's
+    /// examples read each echo on its own). It waits for real only while
+    /// a server of the world works (event-driven, at most a second); on
+    /// the virtual clock no time passes.
+    pub fn settle(&mut self) {
+        let activity = self.services().activity().clone();
+        let until = Instant::now() + SETTLE_LIMIT;
+        loop {
+            let now = self.now();
+            self.pump(now);
+            if activity.is_quiet() || self.session.module().talks_outside() {
+                self.pump(now);
+                return;
+            }
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            // The world's servers answer at once on the virtual clock.
+            self.wait_real(Some(left));
         }
     }
 
@@ -246,7 +278,8 @@ impl Simulated {
 
     /// Waits (on the module's clock) until something may happen: the next
     /// timer, `limit`, or the world changing. Never longer than `limit`.
-    fn wait_until(&mut self, limit: Option<Instant>) {
+    fn wait_until(&mut self, limit: Option<Instant>, stop_on_output: bool) {
+        let before = self.outbox.len();
         let activity = self.services().activity().clone();
         let generation = activity.generation();
         let quiet = activity.is_quiet();
@@ -254,7 +287,7 @@ impl Simulated {
         // The module looks at the world once more: what it did meanwhile
         // (written a request, say) shows in the activity.
         self.pump(now);
-        if !self.outbox.is_empty() {
+        if stop_on_output && self.outbox.len() > before {
             return;
         }
         let target = [self.session.next_due(), limit].into_iter().flatten().min();
@@ -274,9 +307,18 @@ impl Simulated {
                 }
             }
             Clock::Virtual(t) => {
+                let outside = self.session.module().talks_outside();
                 let wait = target.map(|at| at.saturating_duration_since(t));
                 let waited = self.wait_real(wait);
-                // The virtual clock follows real time while the world works.
+                // A server of the world answers at once on the virtual
+                // clock (it only takes real time); the clock follows real
+                // time for a peer outside the world, and for a world that
+                // works longer than any of its servers should.
+                let waited = if outside {
+                    waited
+                } else {
+                    waited.saturating_sub(WORLD_GRACE)
+                };
                 let moved = t + waited;
                 self.clock = Clock::Virtual(match target {
                     Some(at) => moved.min(at.max(t)),
@@ -322,7 +364,10 @@ impl Simulated {
 }
 
 impl Transport for Simulated {
+    /// Hands `bytes` to the module, once what the world was doing is done
+    /// (see [`Simulated::settle`]).
     fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.settle();
         let now = self.now();
         self.session.input(bytes, now);
         for piece in self.session.due(now) {
@@ -347,7 +392,7 @@ impl Transport for Simulated {
             if deadline.is_some_and(|d| now >= d) {
                 return Ok(0);
             }
-            self.wait_until(deadline);
+            self.wait_until(deadline, true);
         }
     }
 

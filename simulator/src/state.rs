@@ -44,6 +44,9 @@ pub struct Wifi {
     /// The joined access point's SSID, when connected in station mode
     /// (STA mode is "STATION_UP" exactly while this is set).
     pub station: Option<String>,
+    /// When the joined station has its address (`+QSTASTAT: "GOT_IP"`):
+    /// until then nothing can use the network. `None`: since it joined.
+    pub ip_from: Option<std::time::Instant>,
     /// DHCP on (`AT+QSTADHCP`). While it is off, `station_static` holds the
     /// addresses in use (all `0.0.0.0` when none were configured).
     pub dhcp: bool,
@@ -68,6 +71,7 @@ impl Default for Wifi {
     fn default() -> Self {
         Wifi {
             station: None,
+            ip_from: None,
             // DHCP is what makes `AT+QSTAAPINFO` alone give the module an address.
             dhcp: true,
             station_static: None,
@@ -78,6 +82,14 @@ impl Default for Wifi {
             web_config: 0,
             airkiss: 0,
         }
+    }
+}
+
+impl Wifi {
+    /// Whether the station is joined and has its address at `now` (the
+    /// network commands need it).
+    pub fn has_ip(&self, now: std::time::Instant) -> bool {
+        self.station.is_some() && self.ip_from.is_none_or(|t| now >= t)
     }
 }
 

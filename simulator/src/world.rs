@@ -1,5 +1,30 @@
 //! The simulated surroundings of the module: access points, a hosts table,
-//! identity. A world file (YAML) overrides any part of the embedded default.
+//! identity, the servers of the network and their conditions.
+//!
+//! # World files
+//!
+//! A world file (YAML, `fcm242d-sim --world FILE`) changes the embedded
+//! world. A key it leaves out keeps its default; `firmware`, `mac`,
+//! `guard_time_ms`, `phone`, `quirks`, `faults` replace the default. The
+//! lists `access_points`, `hosts` and `endpoints` change only the entries
+//! they name: an access point by its `ssid`, a host by its `name`, an
+//! endpoint by its `protocol` (TCP unless said), `address` and `port`. An
+//! entry with those keys replaces the default one (or joins the list);
+//! `remove: true` removes it:
+//!
+//! ```yaml
+//! endpoints:
+//!   # The broker at 192.0.2.2:1883 is a real one; the rest stays.
+//!   - {address: 192.0.2.2, port: 1883, service: {kind: external, to: "10.0.0.5:1883"}}
+//!   # No HTTP server at 192.0.2.2:80 any more.
+//!   - {address: 192.0.2.2, port: 80, remove: true}
+//! hosts:
+//!   - {name: broker.lab, addresses: [192.0.2.2]}
+//!   - {name: example.com, remove: true}
+//! ```
+//!
+//! Nothing leaves the host unless an endpoint says `external`: an address
+//! no endpoint serves is unreachable (see [`crate::groups::tcpip::route`]).
 
 use serde::Deserialize;
 
@@ -118,6 +143,9 @@ pub enum Service {
     /// A server that accepts a connection and resets it at once (TCP RST):
     /// what the module sends fails, what it reads fails.
     Reset,
+    /// A TLS server that resets the connection (TCP RST) when the client's
+    /// hello arrives, in the middle of the handshake.
+    TlsReset,
     /// A TLS server that refuses every handshake: it answers the client's
     /// hello with a fatal `handshake_failure` alert and closes (as a
     /// server does that shares no cipher suite or protocol version with
@@ -390,7 +418,7 @@ impl Default for World {
 ///   accepts and never answers, :11 accepts and closes at once, :12
 ///   accepts and resets, :8012 closes after the TLS handshake, :8013
 ///   refuses every TLS handshake, :8014 sends what no protocol of the
-///   module understands;
+///   module understands, :8015 resets in the middle of the TLS handshake;
 /// - 192.0.2.4:1883 closes after accepting, :1884 never answers, :1885
 ///   accepts CONNECT and then answers nothing, :1886 hangs up on CONNECT,
 ///   :1891–1895 refuse CONNECT with return codes 1–5.
@@ -511,6 +539,7 @@ fn default_endpoints() -> Vec<Endpoint> {
             },
         ),
         condition("failing_tls", 8013, Service::TlsFail),
+        condition("resetting_tls", 8015, Service::TlsReset),
         condition(
             "garbage_tcp",
             8014,
@@ -562,9 +591,96 @@ impl World {
         })
     }
 
-    /// Reads a world file; keys it leaves out keep their default.
+    /// Reads a world file over the embedded world (see the module
+    /// documentation, "World files"): keys it leaves out keep their
+    /// default; `access_points`, `hosts` and `endpoints` change only the
+    /// entries they name.
     pub fn from_yaml(text: &str) -> Result<World, String> {
-        serde_norway::from_str(text).map_err(|e| format!("world file: {e}"))
+        let err = |e: serde_norway::Error| format!("world file: {e}");
+        let mut value: serde_norway::Value = serde_norway::from_str(text).map_err(err)?;
+        let mut lists = Vec::new();
+        if let serde_norway::Value::Mapping(map) = &mut value {
+            for key in ["access_points", "hosts", "endpoints"] {
+                if let Some(list) = map.remove(key) {
+                    lists.push((key, list));
+                }
+            }
+        }
+        let mut world: World = if value.is_null() {
+            World::default()
+        } else {
+            serde_norway::from_value(value).map_err(err)?
+        };
+        for (key, list) in lists {
+            let serde_norway::Value::Sequence(items) = list else {
+                return Err(format!("world file: `{key}` must be a list"));
+            };
+            for (n, item) in items.into_iter().enumerate() {
+                world
+                    .merge(key, item)
+                    .map_err(|e| format!("world file: {key}[{n}]: {e}"))?;
+            }
+        }
+        Ok(world)
+    }
+
+    /// Applies one entry of a world file's list `key` (see
+    /// [`World::from_yaml`]).
+    fn merge(&mut self, key: &str, item: serde_norway::Value) -> Result<(), String> {
+        let remove = item
+            .get("remove")
+            .map(|r| r.as_bool().ok_or("`remove` must be true or false"))
+            .transpose()?
+            .unwrap_or(false);
+        let mut item = item;
+        if let serde_norway::Value::Mapping(m) = &mut item {
+            m.remove("remove");
+        }
+        let text = |v: &serde_norway::Value, field: &str| -> Result<String, String> {
+            v.get(field)
+                .and_then(|f| match f {
+                    serde_norway::Value::String(s) => Some(s.clone()),
+                    serde_norway::Value::Number(n) => Some(n.to_string()),
+                    _ => None,
+                })
+                .ok_or(format!("`{field}` is needed"))
+        };
+        let e = |e: serde_norway::Error| e.to_string();
+        match key {
+            "access_points" => {
+                let ssid = text(&item, "ssid")?;
+                self.access_points.retain(|a| a.ssid != ssid);
+                if !remove {
+                    self.access_points
+                        .push(serde_norway::from_value(item).map_err(e)?);
+                }
+            }
+            "hosts" => {
+                let name = text(&item, "name")?;
+                self.hosts.retain(|h| !h.name.eq_ignore_ascii_case(&name));
+                if !remove {
+                    self.hosts.push(serde_norway::from_value(item).map_err(e)?);
+                }
+            }
+            _ => {
+                let address = text(&item, "address")?;
+                let port: u16 = text(&item, "port")?
+                    .parse()
+                    .map_err(|_| "`port` must be 0-65535".to_string())?;
+                let protocol = match item.get("protocol") {
+                    Some(p) => serde_norway::from_value(p.clone()).map_err(e)?,
+                    None => Protocol::Tcp,
+                };
+                self.endpoints.retain(|x| {
+                    !(x.address == address && x.port == port && x.protocol == protocol)
+                });
+                if !remove {
+                    self.endpoints
+                        .push(serde_norway::from_value(item).map_err(e)?);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Reads a world file from disk.
@@ -613,6 +729,20 @@ impl World {
                     .unwrap_or_else(|| "any advertising module".into()),
                 p.connect_after_ms,
                 p.writes.len()
+            ));
+        }
+        for p in crate::groups::ble::PEERS {
+            s.push_str(&format!(
+                "  BLE peer \"{}\" {} (address type {}, {} dBm{})\n",
+                p.name,
+                p.address,
+                p.address_type,
+                p.rssi,
+                if p.connectable {
+                    ""
+                } else {
+                    ", not connectable"
+                }
             ));
         }
         for q in &self.quirks {

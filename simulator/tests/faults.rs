@@ -471,6 +471,9 @@ fn a_guarded_escape_ends_transparent_mode_exactly_after_the_guard_time() {
     let guard = Duration::from_millis(world.guard_time_ms);
     let mut m = Module::new(world);
     m.input(b"AT+QSTAAPINFO=\"sim-ap\",\"sim-password\"\r", clock.now());
+    // Once the station has its address (`+QSTASTAT: "GOT_IP"`).
+    clock.advance(Duration::from_millis(100));
+    m.poll(clock.now());
     let entered = m.input(b"AT+QIOPEN=0,\"TCP\",\"192.0.2.2\",7,0,2\r", clock.now());
     assert!(
         String::from_utf8_lossy(&entered).contains("CONNECT"),

@@ -76,8 +76,15 @@ fn out_of_range_and_unknown_commands_get_error() {
     }
     // HTTP(S) commands report +CME ERROR with the table's "Invalid parameter".
     assert_eq!(m.input(b"AT+QHTTPGET=0\r", now), b"\r\n+CME ERROR: 724\r\n");
-    // Spaces outside quotes and lower case are accepted.
-    assert_eq!(m.input(b"at + qsclk = 1 , 5\r", now), b"\r\nOK\r\n");
+    // Spaces around parameters and lower case are accepted; spaces in the
+    // command name (up to its `=`) or inside a value are not.
+    assert_eq!(m.input(b" at+qsclk= 1 , 5 \r", now), b"\r\nOK\r\n");
+    assert_eq!(m.input(b"at + qsclk = 1 , 5\r", now), b"\r\nERROR\r\n");
+    assert_eq!(m.input(b"AT+QVER SION\r", now), b"\r\nERROR\r\n");
+    assert_eq!(
+        m.input(b"AT+QCFG=\"urc/pin\",1,2 00\r", now),
+        b"\r\nERROR\r\n"
+    );
     assert_eq!(m.input(b"\r", now), b"");
 }
 

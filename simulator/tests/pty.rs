@@ -47,6 +47,8 @@ fn the_serial_transport_runs_commands_and_data_phases_on_the_pty() {
             pwd: Some(Text::new("sim-password").unwrap()),
         })
         .unwrap();
+    // The station has its address with `+QSTASTAT: "GOT_IP"`.
+    client.poll_urcs(Duration::from_millis(300)).unwrap();
     let open = client
         .send(&qiopen::Write {
             connect_id: Int::new(0).unwrap(),

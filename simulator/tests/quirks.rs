@@ -82,11 +82,13 @@ fn a_narrower_range_on_a_network_command_refuses_before_connecting() {
         ask(&mut m, r#"AT+QSTAAPINFO="sim-ap","sim-password""#, now),
         OK
     );
-    assert_eq!(ask(&mut m, &open(8009), now), ERROR);
-    assert_eq!(ask(&mut m, &open(7), now), OK);
+    // Once the station has its address (`+QSTASTAT: "GOT_IP"`).
+    let later = now + Duration::from_millis(100);
+    assert_eq!(ask(&mut m, &open(8009), later), ERROR);
+    assert_eq!(ask(&mut m, &open(7), later), OK);
     let mut plain = Module::new(World::default());
     ask(&mut plain, r#"AT+QSTAAPINFO="sim-ap","sim-password""#, now);
-    assert_eq!(ask(&mut plain, &open(8009), now), OK);
+    assert_eq!(ask(&mut plain, &open(8009), later), OK);
 }
 
 #[test]
@@ -231,9 +233,11 @@ fn urcs_the_network_causes_are_changed_too() {
             Some(q) => module(q),
             None => Module::new(World::default()),
         };
-        join(&mut m, Instant::now());
+        let now = Instant::now();
+        join(&mut m, now);
         let open = format!(r#"AT+QIOPEN=0,"TCP","192.0.2.2",8009,0,{mode}"#);
-        assert_eq!(ask(&mut m, &open, Instant::now()), OK);
+        // Once the station has its address (`+QSTASTAT: "GOT_IP"`).
+        assert_eq!(ask(&mut m, &open, now + Duration::from_millis(100)), OK);
         m
     };
     let greeting = |s: &str| s.contains("Test 1");

@@ -976,7 +976,9 @@ fn wired(mode: u8) -> (Module, JoinHandle<()>) {
     assert_eq!(out, b"\r\nOK\r\n");
     let (port, server) = echo_server(false);
     let open = format!("AT+QIOPEN=0,\"TCP\",\"127.0.0.1\",{port},0,{mode}\r");
-    assert_eq!(m.input(open.as_bytes(), Instant::now()), b"\r\nOK\r\n");
+    // Once the station has its address (`+QSTASTAT: "GOT_IP"`).
+    let later = now + Duration::from_millis(100);
+    assert_eq!(m.input(open.as_bytes(), later), b"\r\nOK\r\n");
     pump(&mut m, "+QIOPEN: 0,0\r\n");
     (m, server)
 }

@@ -433,12 +433,16 @@ fn the_guard_time_on_the_wire() {
     let mut m = fcm242d_sim::module::Module::new(World::default());
     let t0 = Instant::now();
     let at = |ms: u64| t0 + Duration::from_millis(ms);
+    // Joined a second before: the station has its address at `at(0)`.
     assert_eq!(
-        m.input(b"AT+QSTAAPINFO=\"sim-ap\",\"sim-password\"\r\n", at(0)),
+        m.input(
+            b"AT+QSTAAPINFO=\"sim-ap\",\"sim-password\"\r\n",
+            t0 - Duration::from_secs(1)
+        ),
         b"\r\nOK\r\n"
     );
     // The join's URCs.
-    assert!(!m.poll(at(1000)).is_empty());
+    assert!(!m.poll(at(0)).is_empty());
     let (listener, port) = peer_listener();
     let open = format!("AT+QIOPEN=0,\"TCP\",\"127.0.0.1\",{port},0,2\r\n");
     assert_eq!(m.input(open.as_bytes(), at(0)), b"\r\nCONNECT\r\n");

@@ -27,12 +27,12 @@ const OTA_PROGRESS: u32 = 3;
 /// module cannot read at all gets `ERROR`. The new firmware takes effect
 /// at the next restart, which the host decides (`AT+QRST`); the simulated
 /// module keeps its version.
-fn ota(url: &str, state: &State, world: &World) -> Reply {
+fn ota(url: &str, state: &State, world: &World, now: std::time::Instant) -> Reply {
     use crate::world::{Protocol, Service};
     let Ok(url) = crate::groups::http::url::parse(url) else {
         return Reply::error();
     };
-    let found = state.wifi.station.is_some()
+    let found = state.wifi.has_ip(now)
         && crate::groups::network::resolve(&url.host, world)
             .and_then(|a| a.first().copied())
             .and_then(|ip| world.endpoint(ip, url.port, Protocol::Tcp))
@@ -62,6 +62,16 @@ fn ipv4(s: &str) -> core::net::Ipv4Addr {
 
 /// The general group's answer, if `cmd` is one of its commands.
 pub fn handle(cmd: &AnyCommand, state: &mut State, world: &World) -> Option<Reply> {
+    handle_at(cmd, state, world, std::time::Instant::now())
+}
+
+/// [`handle`] at `now` on the module's clock.
+pub fn handle_at(
+    cmd: &AnyCommand,
+    state: &mut State,
+    world: &World,
+    now: std::time::Instant,
+) -> Option<Reply> {
     Some(match cmd {
         AnyCommand::AtExecute(_) | AnyCommand::QrstExecute(_) => Reply::ok(),
         AnyCommand::QversionExecute(_) => Reply::lines(vec![line(qversion::ExecuteLine {
@@ -126,7 +136,7 @@ pub fn handle(cmd: &AnyCommand, state: &mut State, world: &World) -> Option<Repl
             Ok(baud_rate) => Reply::lines(vec![line(qsetband::ReadLine { baud_rate })]),
             Err(_) => Reply::error(),
         },
-        AnyCommand::QwlanotaWrite(w) => ota(w.url.as_str(), state, world),
+        AnyCommand::QwlanotaWrite(w) => ota(w.url.as_str(), state, world, now),
         AnyCommand::QsclkRead(_) => {
             let (mode, dtim) = state.general.sleep_mode;
             let mode = qsclk::Mode::from_wire(&mode.to_string())

@@ -23,10 +23,11 @@ use crate::world::World;
 
 /// The answer of the group that owns `cmd`, or `None` when no group models it.
 pub fn handle(cmd: &AnyCommand, state: &mut State, world: &World, net: &mut Net) -> Option<Reply> {
-    general::handle(cmd, state, world)
-        .or_else(|| wifi::handle(cmd, state, world))
+    let now = net.now;
+    general::handle_at(cmd, state, world, now)
+        .or_else(|| wifi::handle_at(cmd, state, world, now))
         .or_else(|| filesystem::handle(cmd, state, world))
-        .or_else(|| network::handle(cmd, state, world))
+        .or_else(|| network::handle_at(cmd, state, world, now))
         .or_else(|| ble::handle(cmd, state, world, net))
         .or_else(|| tcpip::handle(cmd, state, world, net))
         .or_else(|| ssl::handle(cmd, state, world, net))

@@ -109,6 +109,28 @@ impl Reach {
 
 /// The group's answer, if `cmd` is one of its commands.
 pub fn handle(cmd: &AnyCommand, state: &mut State, world: &World) -> Option<Reply> {
+    handle_at(cmd, state, world, std::time::Instant::now())
+}
+
+/// [`handle`] at `now` on the module's clock (the station must have its
+/// address by then).
+pub fn handle_at(
+    cmd: &AnyCommand,
+    state: &mut State,
+    world: &World,
+    now: std::time::Instant,
+) -> Option<Reply> {
+    let own = matches!(
+        cmd,
+        AnyCommand::QidnsgipWrite(_)
+            | AnyCommand::QpingWrite(_)
+            | AnyCommand::QntpWrite(_)
+            | AnyCommand::QntpExecute(_)
+    );
+    if own && !state.wifi.has_ip(now) {
+        set_error(state, TcpipCode::OperationNotAllowed);
+        return Some(Reply::error());
+    }
     Some(match cmd {
         AnyCommand::QidnsgipWrite(w) => dnsgip(w.hostname.as_str(), state, world),
         AnyCommand::QpingWrite(w) => {

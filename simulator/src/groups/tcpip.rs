@@ -667,7 +667,12 @@ fn open(w: &qiopen::Write, state: &mut State, world: &World, net: &mut Net) -> O
     let interface = if ap.is_some_and(|a| a.wire() == 1) {
         state.wifi.soft_ap.as_ref().map(|_| Interface::Ap)
     } else {
-        state.wifi.station.clone().map(Interface::Station)
+        state
+            .wifi
+            .station
+            .clone()
+            .filter(|_| state.wifi.has_ip(net.now))
+            .map(Interface::Station)
     };
     let Some(interface) = interface else {
         return Err(TcpipCode::OperationNotAllowed);
@@ -827,6 +832,7 @@ fn open(w: &qiopen::Write, state: &mut State, world: &World, net: &mut Net) -> O
         let connected = TcpStream::connect_timeout(&peer, TRANSPARENT_CONNECT_TIMEOUT)
             .and_then(|s| {
                 s.set_nonblocking(true)?;
+                let _ = s.set_nodelay(true);
                 let local = s.local_addr()?;
                 Ok((s, local))
             })
@@ -1279,6 +1285,7 @@ fn take_backlog(listener: &TcpListener, room: usize) -> Vec<(TcpStream, SocketAd
     while got.len() < room {
         match listener.accept() {
             Ok((s, a)) => {
+                let _ = s.set_nodelay(true);
                 if s.set_nonblocking(true).is_ok() {
                     got.push((s, a));
                 }
@@ -1801,6 +1808,7 @@ fn connecting(
     };
     let connected = outcome.and_then(|s| {
         s.set_nonblocking(true)?;
+        let _ = s.set_nodelay(true);
         let local = s.local_addr()?;
         Ok((s, local))
     });
@@ -1937,4 +1945,16 @@ pub fn sockets<'a>(net: &'a Net, out: &mut Vec<crate::net::Socket<'a>>) {
             }),
         }
     }
+}
+
+/// Whether command `name` records its outcome for `AT+QIGETERROR`: the
+/// TCP/UDP, SSL and network (DNS, PING, NTP) commands, except
+/// `AT+QIGETERROR` itself. A line of theirs that the module cannot read
+/// records 552 (Invalid parameters).
+pub fn reports_errors(name: &str) -> bool {
+    use fcm242d_codegen::model::Group;
+    !name.eq_ignore_ascii_case("AT+QIGETERROR")
+        && crate::catalog::catalog()
+            .command(name)
+            .is_some_and(|c| matches!(c.group, Some(Group::Tcpip | Group::Ssl | Group::Network)))
 }

@@ -13,7 +13,7 @@
 //! - Stopping a mode that is already down answers `OK` with no URC.
 
 use std::net::Ipv4Addr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use fcm242d::generated::commands::{
     qapstate, qgetwifistate, qidnscfg, qstadhcp, qstast, qwscan, AnyCommand,
@@ -121,6 +121,7 @@ fn join(
     world: &World,
     ssid: &str,
     pwd: Option<&str>,
+    now: Instant,
 ) -> (bool, Vec<(Duration, String)>) {
     let mut urcs = Vec::new();
     if state.wifi.station.take().is_some() {
@@ -142,6 +143,8 @@ fn join(
     };
     state.wifi.station = Some(ap.ssid.clone());
     urcs.push((STA_EVENT, sta_urc(qstastat::Event::WlanConnected)));
+    // The network is the module's once it reports its address.
+    state.wifi.ip_from = Some(now + STA_EVENT);
     if has_address(state) {
         urcs.push((STA_EVENT, sta_urc(qstastat::Event::GotIp)));
         adopt_dns(state, ap);
@@ -161,14 +164,30 @@ fn with_urcs(mut reply: Reply, urcs: Vec<(Duration, String)>) -> Reply {
 /// The reboot itself (`State::rebooted`, `AT+QRST` in the module) is outside
 /// this group; call this on the rebooted state to model the automatic join.
 pub fn rejoin_saved(state: &mut State, world: &World) -> Vec<(Duration, String)> {
+    rejoin_saved_at(state, world, Instant::now())
+}
+
+/// [`rejoin_saved`] with the URCs' delays counted from `now`.
+pub fn rejoin_saved_at(state: &mut State, world: &World, now: Instant) -> Vec<(Duration, String)> {
     match state.saved.hotspot.clone() {
-        Some((ssid, pwd)) => join(state, world, &ssid, pwd.as_deref()).1,
+        Some((ssid, pwd)) => join(state, world, &ssid, pwd.as_deref(), now).1,
         None => Vec::new(),
     }
 }
 
 /// The Wi-Fi group's answer, if `cmd` is one of its commands.
 pub fn handle(cmd: &AnyCommand, state: &mut State, world: &World) -> Option<Reply> {
+    handle_at(cmd, state, world, Instant::now())
+}
+
+/// [`handle`] at `now` on the module's clock (a join gives the station its
+/// address when `+QSTASTAT: "GOT_IP"` is printed).
+pub fn handle_at(
+    cmd: &AnyCommand,
+    state: &mut State,
+    world: &World,
+    now: Instant,
+) -> Option<Reply> {
     Some(match cmd {
         AnyCommand::QstastExecute(_) => {
             let state = if state.wifi.station.is_some() {
@@ -194,6 +213,7 @@ pub fn handle(cmd: &AnyCommand, state: &mut State, world: &World) -> Option<Repl
                 match joined(state, world).cloned() {
                     Some(ap) => {
                         adopt_dns(state, &ap);
+                        state.wifi.ip_from = Some(now + STA_EVENT);
                         Reply::ok().with_urc(STA_EVENT, sta_urc(qstastat::Event::GotIp))
                     }
                     None => Reply::ok(),
@@ -260,12 +280,12 @@ pub fn handle(cmd: &AnyCommand, state: &mut State, world: &World) -> Option<Repl
         }
         AnyCommand::QstaapinfoWrite(w) => {
             let pwd = w.pwd.as_ref().map(|p| p.as_str());
-            let (_, urcs) = join(state, world, w.ssid.as_str(), pwd);
+            let (_, urcs) = join(state, world, w.ssid.as_str(), pwd, now);
             with_urcs(Reply::ok(), urcs)
         }
         AnyCommand::QstaapinfodefWrite(w) => {
             let pwd = w.pwd.as_ref().map(|p| p.as_str());
-            let (joined, urcs) = join(state, world, w.ssid.as_str(), pwd);
+            let (joined, urcs) = join(state, world, w.ssid.as_str(), pwd, now);
             // "Saves the connected hotspot information": only a hotspot
             // the module could join is saved.
             if joined {

@@ -37,6 +37,15 @@ pub fn reset(conn: Box<dyn Conn>) {
     // Every handle of the socket closes when the handler ends.
 }
 
+/// Resets the connection once the client's first flight (its hello)
+/// arrived: the handshake breaks off.
+pub fn tls_reset(mut conn: Box<dyn Conn>) {
+    let mut buf = [0u8; 4096];
+    if matches!(conn.read(&mut buf), Ok(n) if n > 0) {
+        reset(conn);
+    }
+}
+
 /// The TLS record of a fatal `handshake_failure` alert (TLS 1.2 framing).
 const HANDSHAKE_FAILURE: [u8; 7] = [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28];
 

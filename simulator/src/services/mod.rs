@@ -249,6 +249,7 @@ impl Services {
             ),
             Service::Reset => (false, false, Arc::new(conditions::reset)),
             Service::TlsFail => (false, false, Arc::new(conditions::tls_fail)),
+            Service::TlsReset => (false, false, Arc::new(conditions::tls_reset)),
             Service::Garbage { data } => (
                 false,
                 false,
@@ -390,6 +391,11 @@ fn accept_loop(
             return;
         }
         let Ok((stream, _)) = accepted else { continue };
+        // Nothing waits in the kernel (Nagle's algorithm holding a small
+        // write until the peer acknowledges the last): what a server
+        // writes is at the peer when the write returns, which the world's
+        // activity relies on.
+        let _ = stream.set_nodelay(true);
         // The connection's own token, taken while the loop is still busy,
         // so the world is never seen quiet between the accept and the
         // handler's first read.
@@ -463,6 +469,17 @@ pub fn socket_of(conn: &dyn Conn) -> Option<TcpStream> {
     }
     any.downcast_ref::<rustls::StreamOwned<rustls::ServerConnection, Watched>>()
         .and_then(|s| s.sock.stream().try_clone().ok())
+}
+
+/// The world of a connection of the embedded services (see
+/// [`crate::activity`]); `None` for another kind of connection.
+pub fn activity_of(conn: &dyn Conn) -> Option<Arc<Activity>> {
+    let any = conn.as_any();
+    if let Some(s) = any.downcast_ref::<Watched>() {
+        return Some(s.activity().clone());
+    }
+    any.downcast_ref::<rustls::StreamOwned<rustls::ServerConnection, Watched>>()
+        .map(|s| s.sock.activity().clone())
 }
 
 /// An external `host:port`.

@@ -226,6 +226,9 @@ impl Reader {
         let Some(socket) = super::socket_of(&*self.conn) else {
             return Ok(true);
         };
+        // The server is about to act (greet) if nothing comes: its wait is
+        // work for the world, not idleness (see `crate::activity`).
+        let _acting = super::activity_of(&*self.conn).map(|a| a.busy());
         socket.set_read_timeout(Some(patience))?;
         let spoke = match self.fill() {
             Ok(0) => Err(io::ErrorKind::UnexpectedEof.into()),

@@ -354,7 +354,7 @@ fn target(state: &State, world: &World, net: &Net) -> Result<Target, Refusal> {
         return Err(Refusal::Now(HttpCode::Http708));
     }
     let url = url::parse(&config.url).map_err(Refusal::Now)?;
-    if state.wifi.station.is_none() {
+    if !state.wifi.has_ip(net.now) {
         return Err(Refusal::Now(HttpCode::Http706));
     }
     let ip = network::resolve(&url.host, world)

@@ -144,8 +144,17 @@ fn opened(client_idx: Int<0, 5>, result: qmtopen_urc::ResultValue) -> Reply {
 
 /// The interface the module's connections go through, and its own address
 /// there: the station when it is joined, else the soft AP.
-pub(super) fn interface(state: &State, world: &World) -> Option<(Interface, Ipv4Addr)> {
-    if let Some(ssid) = &state.wifi.station {
+pub(super) fn interface(
+    state: &State,
+    world: &World,
+    now: std::time::Instant,
+) -> Option<(Interface, Ipv4Addr)> {
+    if let Some(ssid) = state
+        .wifi
+        .station
+        .as_ref()
+        .filter(|_| state.wifi.has_ip(now))
+    {
         let own = match &state.wifi.station_static {
             Some(s) => s[0].parse().ok(),
             None => world
@@ -176,7 +185,7 @@ fn open(w: &qmtopen::Write, state: &mut State, world: &World, net: &mut Net) -> 
     if client.link.is_some() {
         return opened(w.client_idx, R::MqttIdIsOccupied);
     }
-    let Some((interface, own)) = interface(state, world) else {
+    let Some((interface, own)) = interface(state, world, net.now) else {
         return opened(w.client_idx, R::ErrorsDueToNetwork);
     };
     let host = w.host_name.as_str();

@@ -86,7 +86,12 @@ pub(super) fn open(
     let id = w.connect_id;
     let transparent = w.access_mode == Some(qsslopen::AccessMode::TransparentTransmissionMode);
     let remote_port = u16::try_from(w.server_port).map_err(|_| TcpipCode::InvalidParameters)?;
-    let Some(network) = state.wifi.station.clone() else {
+    let network = state
+        .wifi
+        .station
+        .clone()
+        .filter(|_| state.wifi.has_ip(net.now));
+    let Some(network) = network else {
         return Err(TcpipCode::OperationNotAllowed);
     };
     if state.ssl.connections.contains_key(&id.get()) || state.tcpip.sockets.contains_key(&id.get())
