@@ -428,6 +428,14 @@ struct Pacer {
     awaiting: Option<(Instant, Vec<u8>)>,
     /// Stop after each answered command while what it started goes on.
     settle: bool,
+    /// When the last bytes went to the module (the silence before `+++`
+    /// is measured from it).
+    last_fed: Option<Instant>,
+    /// When a script's `+++` went in: the input waits for the module to
+    /// leave transparent mode.
+    escaping: Option<Instant>,
+    /// Until when the input waits (the guard time around `+++`).
+    hold: Option<Instant>,
 }
 
 impl Pacer {
@@ -438,6 +446,9 @@ impl Pacer {
             typed: false,
             awaiting: None,
             settle: false,
+            last_fed: None,
+            escaping: None,
+            hold: None,
         }
     }
 
@@ -451,7 +462,9 @@ impl Pacer {
 
     /// Whether input waits that can be taken now.
     fn ready(&self) -> bool {
-        !self.pending.is_empty() && self.awaiting.is_none()
+        !self.pending.is_empty()
+            && self.awaiting.is_none()
+            && self.hold.is_none_or(|h| Instant::now() >= h)
     }
 
     /// Whether what the last command started is still going on (the
@@ -462,12 +475,32 @@ impl Pacer {
             && (session.module().busy() || !session.module().services().activity().is_quiet())
     }
 
-    /// When the answer awaited stops holding the input back.
+    /// When the answer awaited (or the guard time around a script's
+    /// `+++`) stops holding the input back.
     fn deadline(&self) -> Option<Instant> {
-        match &self.awaiting {
+        let answer = match &self.awaiting {
             Some((since, _)) if !self.pending.is_empty() => Some(*since + ANSWER_LIMIT),
             _ => None,
+        };
+        [answer, self.hold.filter(|_| !self.pending.is_empty())]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// Where a `+++` on a line of its own starts in the pending input (in
+    /// transparent mode): at 0, or after the bytes before its line.
+    fn escape_at(&self) -> Option<usize> {
+        let bytes: Vec<u8> = self.pending.iter().copied().collect();
+        let ends_line = |i: usize| matches!(bytes.get(i), None | Some(b'\r' | b'\n'));
+        if bytes.starts_with(b"+++") && ends_line(3) {
+            return Some(0);
         }
+        bytes
+            .windows(4)
+            .position(|w| matches!(w[0], b'\r' | b'\n') && &w[1..] == b"+++")
+            .map(|i| i + 1)
+            .filter(|i| ends_line(i + 3))
     }
 
     /// Gives the module what it may take at `now`; returns its answers.
@@ -482,6 +515,10 @@ impl Pacer {
         }
         let mut answers = Vec::new();
         loop {
+            match self.hold {
+                Some(h) if now < h => break,
+                _ => self.hold = None,
+            }
             if let Some((since, _)) = &self.awaiting {
                 if now.saturating_duration_since(*since) < ANSWER_LIMIT {
                     break;
@@ -503,6 +540,7 @@ impl Pacer {
                         .iter()
                         .any(|b| !matches!(b, b'\r' | b'\n' | b' ' | b'\t'));
                     let out = session.input(&line, now);
+                    self.last_fed = Some(now);
                     let mut done = false;
                     if line.last() == Some(&b'\r') && std::mem::take(&mut self.typed) {
                         let answered =
@@ -522,16 +560,52 @@ impl Pacer {
                 Uart::Payload => {
                     if let Some(b) = self.pending.pop_front() {
                         answers.extend(session.input(&[b], now));
+                        self.last_fed = Some(now);
                     }
                     if session.module().uart() == Uart::Command && self.unsettled(session) {
                         break;
                     }
                 }
                 Uart::Transparent => {
-                    let bytes: Vec<u8> = self.pending.drain(..).collect();
-                    answers.extend(session.input(&bytes, now));
+                    // A script's `+++` on a line of its own is the escape,
+                    // typed with the guard time's silence around it.
+                    let guard = Duration::from_millis(session.module().world().guard_time_ms);
+                    match self.escape_at() {
+                        Some(0) => {
+                            let quiet_since = self.last_fed.unwrap_or(now);
+                            if self.escaping.is_some()
+                                || now.saturating_duration_since(quiet_since) < guard
+                            {
+                                // Silence before (or the module leaving).
+                                self.hold = Some(match self.escaping {
+                                    Some(at) => at + guard,
+                                    None => quiet_since + guard,
+                                });
+                                break;
+                            }
+                            self.pending.drain(..3);
+                            answers.extend(session.input(b"+++", now));
+                            self.last_fed = Some(now);
+                            self.escaping = Some(now);
+                            self.hold = Some(now + guard);
+                            break;
+                        }
+                        Some(n) => {
+                            let bytes: Vec<u8> = self.pending.drain(..n).collect();
+                            answers.extend(session.input(&bytes, now));
+                            self.last_fed = Some(now);
+                        }
+                        None => {
+                            let bytes: Vec<u8> = self.pending.drain(..).collect();
+                            answers.extend(session.input(&bytes, now));
+                            self.last_fed = Some(now);
+                        }
+                    }
                 }
             }
+        }
+        if session.module().uart() != Uart::Transparent {
+            self.escaping = None;
         }
         answers
     }
