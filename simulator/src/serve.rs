@@ -9,14 +9,37 @@
 //!
 //! # Standard input
 //!
-//! A whole transcript piped into `fcm242d-sim --stdio` is answered as a host
-//! would see it: a command line is taken only once the previous command's
-//! final result code (or its `>` / `CONNECT` prompt) was printed, as a host
-//! waits for `OK` before it writes the next command; deferred URCs are not
-//! waited for. When input ends, the module keeps running until everything
-//! its commands caused was printed: scheduled URCs and what the network
-//! caused (a deferred `+QIOPEN`, received data), that is until nothing is
-//! scheduled and it has been quiet for [`QUIET`] (at most [`DRAIN_LIMIT`]).
+//! A whole transcript piped into `fcm242d-sim --stdio` is answered as a
+//! person typing it would see it:
+//!
+//! - a command line is taken only once the previous command's final result
+//!   code (or its `>` / `CONNECT` prompt) was printed, and once what it
+//!   started is over — its deferred completion (`+QIOPEN`, `+QMTCONN`),
+//!   the station's address after a join (`+QSTASTAT: "GOT_IP"`), what the
+//!   world's servers answer (an echo) — at most [`PACED_SETTLE`]: so the
+//!   module prints each consequence before the next command's answer, as
+//!   the manual's examples show it;
+//! - a payload goes in byte by byte (the module is back in command mode for
+//!   the first byte after it); a payload the script cuts short ends with
+//!   what came when the input ends, and the module answers;
+//! - in transparent mode, a `+++` on a line of its own is the escape,
+//!   typed with the guard time's silence before and after it.
+//!
+//! When input ends, the module keeps running until everything its commands
+//! caused was printed — until it is busy with nothing (see
+//! [`Module::busy`]) and has been quiet for [`QUIET`], at most
+//! [`DRAIN_LIMIT`].
+//!
+//! # Waiting
+//!
+//! The front ends on descriptors (standard input, TCP, a pseudo-terminal;
+//! [`serve_events`]) never poll: they sleep until input comes, the
+//! module's next timer ([`Module::next_due`]) is due, the world's servers
+//! act (see [`crate::activity`]) or a socket of the module to a peer
+//! outside the world has input. [`serve_session`] serves any
+//! [`Transport`] (an in-memory pipe), which cannot wake it: it waits until
+//! the next due time, looking at the network every few milliseconds only
+//! while the module has live sockets.
 
 use std::borrow::BorrowMut;
 use std::collections::VecDeque;
