@@ -9,14 +9,37 @@
 //!
 //! # Standard input
 //!
-//! A whole transcript piped into `fcm242d-sim --stdio` is answered as a host
-//! would see it: a command line is taken only once the previous command's
-//! final result code (or its `>` / `CONNECT` prompt) was printed, as a host
-//! waits for `OK` before it writes the next command; deferred URCs are not
-//! waited for. When input ends, the module keeps running until everything
-//! its commands caused was printed: scheduled URCs and what the network
-//! caused (a deferred `+QIOPEN`, received data), that is until nothing is
-//! scheduled and it has been quiet for [`QUIET`] (at most [`DRAIN_LIMIT`]).
+//! A whole transcript piped into `fcm242d-sim --stdio` is answered as a
+//! person typing it would see it:
+//!
+//! - a command line is taken only once the previous command's final result
+//!   code (or its `>` / `CONNECT` prompt) was printed, and once what it
+//!   started is over — its deferred completion (`+QIOPEN`, `+QMTCONN`),
+//!   the station's address after a join (`+QSTASTAT: "GOT_IP"`), what the
+//!   world's servers answer (an echo) — at most [`PACED_SETTLE`]: so the
+//!   module prints each consequence before the next command's answer, as
+//!   the manual's examples show it;
+//! - a payload goes in byte by byte (the module is back in command mode for
+//!   the first byte after it); a payload the script cuts short ends with
+//!   what came when the input ends, and the module answers;
+//! - in transparent mode, a `+++` on a line of its own is the escape,
+//!   typed with the guard time's silence before and after it.
+//!
+//! When input ends, the module keeps running until everything its commands
+//! caused was printed — until it is busy with nothing (see
+//! [`Module::busy`]) and has been quiet for [`QUIET`], at most
+//! [`DRAIN_LIMIT`].
+//!
+//! # Waiting
+//!
+//! The front ends on descriptors (standard input, TCP, a pseudo-terminal;
+//! [`serve_events`]) never poll: they sleep until input comes, the
+//! module's next timer ([`Module::next_due`]) is due, the world's servers
+//! act (see [`crate::activity`]) or a socket of the module to a peer
+//! outside the world has input. [`serve_session`] serves any
+//! [`Transport`] (an in-memory pipe), which cannot wake it: it waits until
+//! the next due time, looking at the network every few milliseconds only
+//! while the module has live sockets.
 
 use std::borrow::BorrowMut;
 use std::collections::VecDeque;
@@ -428,6 +451,14 @@ struct Pacer {
     awaiting: Option<(Instant, Vec<u8>)>,
     /// Stop after each answered command while what it started goes on.
     settle: bool,
+    /// When the last bytes went to the module (the silence before `+++`
+    /// is measured from it).
+    last_fed: Option<Instant>,
+    /// When a script's `+++` went in: the input waits for the module to
+    /// leave transparent mode.
+    escaping: Option<Instant>,
+    /// Until when the input waits (the guard time around `+++`).
+    hold: Option<Instant>,
 }
 
 impl Pacer {
@@ -438,6 +469,9 @@ impl Pacer {
             typed: false,
             awaiting: None,
             settle: false,
+            last_fed: None,
+            escaping: None,
+            hold: None,
         }
     }
 
@@ -451,7 +485,9 @@ impl Pacer {
 
     /// Whether input waits that can be taken now.
     fn ready(&self) -> bool {
-        !self.pending.is_empty() && self.awaiting.is_none()
+        !self.pending.is_empty()
+            && self.awaiting.is_none()
+            && self.hold.is_none_or(|h| Instant::now() >= h)
     }
 
     /// Whether what the last command started is still going on (the
@@ -462,12 +498,32 @@ impl Pacer {
             && (session.module().busy() || !session.module().services().activity().is_quiet())
     }
 
-    /// When the answer awaited stops holding the input back.
+    /// When the answer awaited (or the guard time around a script's
+    /// `+++`) stops holding the input back.
     fn deadline(&self) -> Option<Instant> {
-        match &self.awaiting {
+        let answer = match &self.awaiting {
             Some((since, _)) if !self.pending.is_empty() => Some(*since + ANSWER_LIMIT),
             _ => None,
+        };
+        [answer, self.hold.filter(|_| !self.pending.is_empty())]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// Where a `+++` on a line of its own starts in the pending input (in
+    /// transparent mode): at 0, or after the bytes before its line.
+    fn escape_at(&self) -> Option<usize> {
+        let bytes: Vec<u8> = self.pending.iter().copied().collect();
+        let ends_line = |i: usize| matches!(bytes.get(i), None | Some(b'\r' | b'\n'));
+        if bytes.starts_with(b"+++") && ends_line(3) {
+            return Some(0);
         }
+        bytes
+            .windows(4)
+            .position(|w| matches!(w[0], b'\r' | b'\n') && &w[1..] == b"+++")
+            .map(|i| i + 1)
+            .filter(|i| ends_line(i + 3))
     }
 
     /// Gives the module what it may take at `now`; returns its answers.
@@ -482,6 +538,10 @@ impl Pacer {
         }
         let mut answers = Vec::new();
         loop {
+            match self.hold {
+                Some(h) if now < h => break,
+                _ => self.hold = None,
+            }
             if let Some((since, _)) = &self.awaiting {
                 if now.saturating_duration_since(*since) < ANSWER_LIMIT {
                     break;
@@ -503,6 +563,7 @@ impl Pacer {
                         .iter()
                         .any(|b| !matches!(b, b'\r' | b'\n' | b' ' | b'\t'));
                     let out = session.input(&line, now);
+                    self.last_fed = Some(now);
                     let mut done = false;
                     if line.last() == Some(&b'\r') && std::mem::take(&mut self.typed) {
                         let answered =
@@ -522,16 +583,52 @@ impl Pacer {
                 Uart::Payload => {
                     if let Some(b) = self.pending.pop_front() {
                         answers.extend(session.input(&[b], now));
+                        self.last_fed = Some(now);
                     }
                     if session.module().uart() == Uart::Command && self.unsettled(session) {
                         break;
                     }
                 }
                 Uart::Transparent => {
-                    let bytes: Vec<u8> = self.pending.drain(..).collect();
-                    answers.extend(session.input(&bytes, now));
+                    // A script's `+++` on a line of its own is the escape,
+                    // typed with the guard time's silence around it.
+                    let guard = Duration::from_millis(session.module().world().guard_time_ms);
+                    match self.escape_at() {
+                        Some(0) => {
+                            let quiet_since = self.last_fed.unwrap_or(now);
+                            if self.escaping.is_some()
+                                || now.saturating_duration_since(quiet_since) < guard
+                            {
+                                // Silence before (or the module leaving).
+                                self.hold = Some(match self.escaping {
+                                    Some(at) => at + guard,
+                                    None => quiet_since + guard,
+                                });
+                                break;
+                            }
+                            self.pending.drain(..3);
+                            answers.extend(session.input(b"+++", now));
+                            self.last_fed = Some(now);
+                            self.escaping = Some(now);
+                            self.hold = Some(now + guard);
+                            break;
+                        }
+                        Some(n) => {
+                            let bytes: Vec<u8> = self.pending.drain(..n).collect();
+                            answers.extend(session.input(&bytes, now));
+                            self.last_fed = Some(now);
+                        }
+                        None => {
+                            let bytes: Vec<u8> = self.pending.drain(..).collect();
+                            answers.extend(session.input(&bytes, now));
+                            self.last_fed = Some(now);
+                        }
+                    }
                 }
             }
+        }
+        if session.module().uart() != Uart::Transparent {
+            self.escaping = None;
         }
         answers
     }

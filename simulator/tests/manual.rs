@@ -308,3 +308,30 @@ AT+QFWRITE=1,10\r\nhello";
     assert!(!out.contains("Hello from"), "{out:?}");
     assert!(err.contains("test certificates"), "{err}");
 }
+
+#[test]
+fn stdio_takes_a_scripts_escape_with_its_guard_time() {
+    // The transparent-mode example: data, then `+++` on a line of its own,
+    // typed with the guard time's silence around it.
+    let script = b"AT+QSTAAPINFO=\"sim-ap\",\"sim-password\"\r\n\
+AT+QIOPEN=1,\"TCP\",\"192.0.2.2\",8009,0,2\r\n\
+hello\r\n+++\r\n\
+AT+QICLOSE=1\r\n";
+    let (out, _) = stdio(script);
+    let expected = [
+        "+QSTASTAT: \"GOT_IP\"",
+        "\r\nCONNECT\r\n",
+        "Test 1",
+        "hello\r\n",
+        "\r\nOK\r\n",
+        "\r\nOK\r\n",
+    ];
+    let mut at = 0;
+    for want in expected {
+        match out[at..].find(want) {
+            Some(i) => at += i + want.len(),
+            None => panic!("`{want}` missing or out of order in {out:?}"),
+        }
+    }
+    assert!(!out.contains("+++"), "{out:?}");
+}

@@ -25979,6 +25979,8 @@ pub static SCENARIOS: &[Scenario] = &[
         skip: None,
         placeholders: &[("closing_tcp_url", "http://192.0.2.3:11/"), ("http_stall_url", "http://www.example.com/stall"), ("http_url", "http://www.example.com/"), ("refused_tcp_url", "http://192.0.2.3:7/"), ("resetting_tcp_url", "http://192.0.2.3:12/"), ("resetting_tls_url", "https://192.0.2.3:8015/"), ("silent_tcp_url", "http://192.0.2.3:9/"), ("unknown_host", "unknown.example"), ("wifi_key", "sim-password"), ("wifi_ssid", "sim-ap"), ],
         steps: &[
+            Step::Send("AT+QHTTPCFG=\"url\",\"\""),
+            Step::Expect("OK"),
             Step::Send("AT+QHTTPGET"),
             Step::Expect("+CME ERROR: 708"),
             Step::Send("AT+QHTTPCFG=\"url\",\"${http_url}\""),
