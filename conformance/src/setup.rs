@@ -42,11 +42,13 @@ fn step_urc(line: String, urc: &'static str) -> Step {
 /// has no recipe.
 pub fn recipe(state: &str, value: Option<&str>, env: &Env) -> Option<(Vec<Step>, Vec<Step>)> {
     let id = value.unwrap_or("0");
-    // DHCP on first: a case may have left a static configuration.
+    // DHCP on first: a case may have left a static configuration. Joining
+    // while joined first reports "WLAN_DISCONNECTED" and the network is the
+    // module's only once it reports its address, so the join ends at GOT_IP.
     let wifi = || {
         step_urc(
             format!("AT+QSTAAPINFO=\"{}\",\"{}\"", env.wifi_ssid, env.wifi_key),
-            "+QSTASTAT",
+            "+QSTASTAT: \"GOT_IP\"",
         )
     };
     let dhcp = || step("AT+QSTADHCP=1".into());
