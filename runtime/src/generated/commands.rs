@@ -21,38 +21,38 @@ pub mod qbleinit {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum Role {
         /// `0`: BLE functionality is not initialized
-        BleFunctionalityIsNot,
+        Uninitialized,
         /// `1`: Set module as a central device
-        SetModuleAsA,
+        Central,
         /// `2`: Set module as a peripheral device (advertisement auto-on after BLE disconnection, unless AT+QBLEINIT=2,0)
-        SetModuleAsAV2,
+        Peripheral,
         /// `3`: Set module as a peripheral device for Wi-Fi via BLE
-        SetModuleAsAV3,
+        WifiConfigPeripheral,
     }
     impl Role {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [Role] = &[
-            Role::BleFunctionalityIsNot,
-            Role::SetModuleAsA,
-            Role::SetModuleAsAV2,
-            Role::SetModuleAsAV3,
+            Role::Uninitialized,
+            Role::Central,
+            Role::Peripheral,
+            Role::WifiConfigPeripheral,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::BleFunctionalityIsNot => 0,
-                Self::SetModuleAsA => 1,
-                Self::SetModuleAsAV2 => 2,
-                Self::SetModuleAsAV3 => 3,
+                Self::Uninitialized => 0,
+                Self::Central => 1,
+                Self::Peripheral => 2,
+                Self::WifiConfigPeripheral => 3,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::BleFunctionalityIsNot),
-                1 => Ok(Self::SetModuleAsA),
-                2 => Ok(Self::SetModuleAsAV2),
-                3 => Ok(Self::SetModuleAsAV3),
+                0 => Ok(Self::Uninitialized),
+                1 => Ok(Self::Central),
+                2 => Ok(Self::Peripheral),
+                3 => Ok(Self::WifiConfigPeripheral),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "Role",
@@ -67,12 +67,12 @@ pub mod qbleinit {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::BleFunctionalityIsNot => "BLE functionality is not initialized",
-                Self::SetModuleAsA => "Set module as a central device",
-                Self::SetModuleAsAV2 => {
+                Self::Uninitialized => "BLE functionality is not initialized",
+                Self::Central => "Set module as a central device",
+                Self::Peripheral => {
                     "Set module as a peripheral device (advertisement auto-on after BLE disconnection, unless AT+QBLEINIT=2,0)"
                 }
-                Self::SetModuleAsAV3 => {
+                Self::WifiConfigPeripheral => {
                     "Set module as a peripheral device for Wi-Fi via BLE"
                 }
             }
@@ -89,28 +89,25 @@ pub mod qbleinit {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum AutoAdv {
         /// `0`: Not turn on advertisement
-        NotTurnOnAdvertisement,
+        Off,
         /// `1`: Turn on advertisement
-        TurnOnAdvertisement,
+        On,
     }
     impl AutoAdv {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [AutoAdv] = &[
-            AutoAdv::NotTurnOnAdvertisement,
-            AutoAdv::TurnOnAdvertisement,
-        ];
+        pub const ALL: &'static [AutoAdv] = &[AutoAdv::Off, AutoAdv::On];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::NotTurnOnAdvertisement => 0,
-                Self::TurnOnAdvertisement => 1,
+                Self::Off => 0,
+                Self::On => 1,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::NotTurnOnAdvertisement),
-                1 => Ok(Self::TurnOnAdvertisement),
+                0 => Ok(Self::Off),
+                1 => Ok(Self::On),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "AutoAdv",
@@ -125,8 +122,8 @@ pub mod qbleinit {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::NotTurnOnAdvertisement => "Not turn on advertisement",
-                Self::TurnOnAdvertisement => "Turn on advertisement",
+                Self::Off => "Not turn on advertisement",
+                Self::On => "Turn on advertisement",
             }
         }
     }
@@ -1195,28 +1192,25 @@ pub mod qbleadvstart {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum AdvState {
         /// `0`: The advertising is stopped
-        TheAdvertisingIsStopped,
+        Stopped,
         /// `1`: The advertising is started
-        TheAdvertisingIsStarted,
+        Started,
     }
     impl AdvState {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [AdvState] = &[
-            AdvState::TheAdvertisingIsStopped,
-            AdvState::TheAdvertisingIsStarted,
-        ];
+        pub const ALL: &'static [AdvState] = &[AdvState::Stopped, AdvState::Started];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::TheAdvertisingIsStopped => 0,
-                Self::TheAdvertisingIsStarted => 1,
+                Self::Stopped => 0,
+                Self::Started => 1,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::TheAdvertisingIsStopped),
-                1 => Ok(Self::TheAdvertisingIsStarted),
+                0 => Ok(Self::Stopped),
+                1 => Ok(Self::Started),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "AdvState",
@@ -1231,8 +1225,8 @@ pub mod qbleadvstart {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::TheAdvertisingIsStopped => "The advertising is stopped",
-                Self::TheAdvertisingIsStarted => "The advertising is started",
+                Self::Stopped => "The advertising is stopped",
+                Self::Started => "The advertising is started",
             }
         }
     }
@@ -1608,24 +1602,24 @@ pub mod qblescan {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum ScanState {
         /// `0`: The scan is stopped.
-        TheScanIsStopped,
+        Stopped,
         /// Any other value: The manual lists only 0 (The scan is stopped.); no other value is described.
         Other(i64),
     }
     impl ScanState {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [ScanState] = &[ScanState::TheScanIsStopped];
+        pub const ALL: &'static [ScanState] = &[ScanState::Stopped];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::TheScanIsStopped => 0,
+                Self::Stopped => 0,
                 Self::Other(n) => *n,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::TheScanIsStopped),
+                0 => Ok(Self::Stopped),
                 other => Ok(Self::Other(other)),
             }
         }
@@ -1636,7 +1630,7 @@ pub mod qblescan {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::TheScanIsStopped => "The scan is stopped.",
+                Self::Stopped => "The scan is stopped.",
                 Self::Other(_) => {
                     "The manual lists only 0 (The scan is stopped.); no other value is described."
                 }
@@ -1656,36 +1650,36 @@ pub mod qblescan {
         /// `0`: Stop
         Stop,
         /// `1`: Start BLE scan but do not output advertising data or scan response data.
-        StartBleScanBut,
+        StartWithoutData,
         /// `2`: Start BLE scan and output advertising data and scan response data. It is required to specify the value of \<timeout> in this mode.
-        StartBleScanAnd,
+        StartWithData,
         /// `3`: Start BLE scan and output advertising data and scan response data. Only connectable advertising is scanned in this mode.
-        StartBleScanAndV3,
+        StartConnectableOnly,
     }
     impl Scan {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [Scan] = &[
             Scan::Stop,
-            Scan::StartBleScanBut,
-            Scan::StartBleScanAnd,
-            Scan::StartBleScanAndV3,
+            Scan::StartWithoutData,
+            Scan::StartWithData,
+            Scan::StartConnectableOnly,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
                 Self::Stop => 0,
-                Self::StartBleScanBut => 1,
-                Self::StartBleScanAnd => 2,
-                Self::StartBleScanAndV3 => 3,
+                Self::StartWithoutData => 1,
+                Self::StartWithData => 2,
+                Self::StartConnectableOnly => 3,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
                 0 => Ok(Self::Stop),
-                1 => Ok(Self::StartBleScanBut),
-                2 => Ok(Self::StartBleScanAnd),
-                3 => Ok(Self::StartBleScanAndV3),
+                1 => Ok(Self::StartWithoutData),
+                2 => Ok(Self::StartWithData),
+                3 => Ok(Self::StartConnectableOnly),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "Scan",
@@ -1701,13 +1695,13 @@ pub mod qblescan {
         pub fn meaning(&self) -> &'static str {
             match self {
                 Self::Stop => "Stop",
-                Self::StartBleScanBut => {
+                Self::StartWithoutData => {
                     "Start BLE scan but do not output advertising data or scan response data."
                 }
-                Self::StartBleScanAnd => {
+                Self::StartWithData => {
                     "Start BLE scan and output advertising data and scan response data. It is required to specify the value of <timeout> in this mode."
                 }
-                Self::StartBleScanAndV3 => {
+                Self::StartConnectableOnly => {
                     "Start BLE scan and output advertising data and scan response data. Only connectable advertising is scanned in this mode."
                 }
             }
@@ -1724,28 +1718,28 @@ pub mod qblescan {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum AddressType {
         /// `0`: Public address
-        PublicAddress,
+        Public,
         /// `1`: Random address
-        RandomAddress,
+        Random,
     }
     impl AddressType {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [AddressType] = &[
-            AddressType::PublicAddress,
-            AddressType::RandomAddress,
+            AddressType::Public,
+            AddressType::Random,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::PublicAddress => 0,
-                Self::RandomAddress => 1,
+                Self::Public => 0,
+                Self::Random => 1,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::PublicAddress),
-                1 => Ok(Self::RandomAddress),
+                0 => Ok(Self::Public),
+                1 => Ok(Self::Random),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "AddressType",
@@ -1760,8 +1754,8 @@ pub mod qblescan {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::PublicAddress => "Public address",
-                Self::RandomAddress => "Random address",
+                Self::Public => "Public address",
+                Self::Random => "Random address",
             }
         }
     }
@@ -2438,28 +2432,25 @@ pub mod qbleconn {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum AddrType {
         /// `0`: Public address
-        PublicAddress,
+        Public,
         /// `1`: Random address
-        RandomAddress,
+        Random,
     }
     impl AddrType {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [AddrType] = &[
-            AddrType::PublicAddress,
-            AddrType::RandomAddress,
-        ];
+        pub const ALL: &'static [AddrType] = &[AddrType::Public, AddrType::Random];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::PublicAddress => 0,
-                Self::RandomAddress => 1,
+                Self::Public => 0,
+                Self::Random => 1,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::PublicAddress),
-                1 => Ok(Self::RandomAddress),
+                0 => Ok(Self::Public),
+                1 => Ok(Self::Random),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "AddrType",
@@ -2474,8 +2465,8 @@ pub mod qbleconn {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::PublicAddress => "Public address",
-                Self::RandomAddress => "Random address",
+                Self::Public => "Public address",
+                Self::Random => "Random address",
             }
         }
     }
@@ -3787,9 +3778,9 @@ pub mod qblestat {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum BleState {
         /// `NOINIT`: Uninitialized
-        Noinit,
+        Uninitialized,
         /// `INIT`: Initialized
-        Init,
+        Initialized,
         /// `ADVERTISING`: Advertising
         Advertising,
         /// `CONNECTED`: Connected
@@ -3800,8 +3791,8 @@ pub mod qblestat {
     impl BleState {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [BleState] = &[
-            BleState::Noinit,
-            BleState::Init,
+            BleState::Uninitialized,
+            BleState::Initialized,
             BleState::Advertising,
             BleState::Connected,
             BleState::Disconnected,
@@ -3809,8 +3800,8 @@ pub mod qblestat {
         /// The value as written on the wire (without quotes).
         pub fn wire(&self) -> &str {
             match self {
-                Self::Noinit => "NOINIT",
-                Self::Init => "INIT",
+                Self::Uninitialized => "NOINIT",
+                Self::Initialized => "INIT",
                 Self::Advertising => "ADVERTISING",
                 Self::Connected => "CONNECTED",
                 Self::Disconnected => "DISCONNECTED",
@@ -3819,8 +3810,8 @@ pub mod qblestat {
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match s {
-                "NOINIT" => Ok(Self::Noinit),
-                "INIT" => Ok(Self::Init),
+                "NOINIT" => Ok(Self::Uninitialized),
+                "INIT" => Ok(Self::Initialized),
                 "ADVERTISING" => Ok(Self::Advertising),
                 "CONNECTED" => Ok(Self::Connected),
                 "DISCONNECTED" => Ok(Self::Disconnected),
@@ -3834,8 +3825,8 @@ pub mod qblestat {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::Noinit => "Uninitialized",
-                Self::Init => "Initialized",
+                Self::Uninitialized => "Uninitialized",
+                Self::Initialized => "Initialized",
                 Self::Advertising => "Advertising",
                 Self::Connected => "Connected",
                 Self::Disconnected => "Disconnected",
@@ -3963,28 +3954,25 @@ pub mod qbletranmode {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum State {
         /// `0`: If the module enters transparent transmission mode first and then exit transparent transmission mode after the BLE disconnection, the module does not enter transparent transmission mode after the successful BLE connection.
-        IfTheModuleEnters,
+        NoAutoEnter,
         /// `1`: If the module enters transparent transmission mode first and then exit transparent transmission mode after the BLE disconnection, the module enters transparent transmission mode automatically after the successful BLE connection.
-        IfTheModuleEntersV1,
+        AutoEnter,
     }
     impl State {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [State] = &[
-            State::IfTheModuleEnters,
-            State::IfTheModuleEntersV1,
-        ];
+        pub const ALL: &'static [State] = &[State::NoAutoEnter, State::AutoEnter];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::IfTheModuleEnters => 0,
-                Self::IfTheModuleEntersV1 => 1,
+                Self::NoAutoEnter => 0,
+                Self::AutoEnter => 1,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::IfTheModuleEnters),
-                1 => Ok(Self::IfTheModuleEntersV1),
+                0 => Ok(Self::NoAutoEnter),
+                1 => Ok(Self::AutoEnter),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "State",
@@ -3999,10 +3987,10 @@ pub mod qbletranmode {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::IfTheModuleEnters => {
+                Self::NoAutoEnter => {
                     "If the module enters transparent transmission mode first and then exit transparent transmission mode after the BLE disconnection, the module does not enter transparent transmission mode after the successful BLE connection."
                 }
-                Self::IfTheModuleEntersV1 => {
+                Self::AutoEnter => {
                     "If the module enters transparent transmission mode first and then exit transparent transmission mode after the BLE disconnection, the module enters transparent transmission mode automatically after the successful BLE connection."
                 }
             }
@@ -4126,33 +4114,33 @@ pub mod qfopen {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum Mode {
         /// `0`: If the file does not exist, it will be created. If the file exists, it will be directly opened. And both of them can be read and written.
-        IfTheFileDoes,
+        OpenOrCreate,
         /// `1`: If the file does not exist, it will be created. If the file exists, it will be overwritten and cleared. And both of them can be read and written.
-        IfTheFileDoesV1,
+        CreateOrTruncate,
         /// `2`: If the file exists, open it and it can be read only. When the file does not exist, it will respond an error.
-        IfTheFileExists,
+        ReadOnly,
     }
     impl Mode {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [Mode] = &[
-            Mode::IfTheFileDoes,
-            Mode::IfTheFileDoesV1,
-            Mode::IfTheFileExists,
+            Mode::OpenOrCreate,
+            Mode::CreateOrTruncate,
+            Mode::ReadOnly,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::IfTheFileDoes => 0,
-                Self::IfTheFileDoesV1 => 1,
-                Self::IfTheFileExists => 2,
+                Self::OpenOrCreate => 0,
+                Self::CreateOrTruncate => 1,
+                Self::ReadOnly => 2,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::IfTheFileDoes),
-                1 => Ok(Self::IfTheFileDoesV1),
-                2 => Ok(Self::IfTheFileExists),
+                0 => Ok(Self::OpenOrCreate),
+                1 => Ok(Self::CreateOrTruncate),
+                2 => Ok(Self::ReadOnly),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "Mode",
@@ -4167,13 +4155,13 @@ pub mod qfopen {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::IfTheFileDoes => {
+                Self::OpenOrCreate => {
                     "If the file does not exist, it will be created. If the file exists, it will be directly opened. And both of them can be read and written."
                 }
-                Self::IfTheFileDoesV1 => {
+                Self::CreateOrTruncate => {
                     "If the file does not exist, it will be created. If the file exists, it will be overwritten and cleared. And both of them can be read and written."
                 }
-                Self::IfTheFileExists => {
+                Self::ReadOnly => {
                     "If the file exists, open it and it can be read only. When the file does not exist, it will respond an error."
                 }
             }
@@ -5187,24 +5175,24 @@ pub mod qflst {
     #[derive(Debug, Clone, PartialEq, Eq, Hash)]
     pub enum NamePattern {
         /// `UFS:`: All the files in UFS
-        Ufs,
+        AllFiles,
         /// Any other value: The file to be listed.
         Other(alloc::string::String),
     }
     impl NamePattern {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [NamePattern] = &[NamePattern::Ufs];
+        pub const ALL: &'static [NamePattern] = &[NamePattern::AllFiles];
         /// The value as written on the wire (without quotes).
         pub fn wire(&self) -> &str {
             match self {
-                Self::Ufs => "UFS:",
+                Self::AllFiles => "UFS:",
                 Self::Other(s) => s,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match s {
-                "UFS:" => Ok(Self::Ufs),
+                "UFS:" => Ok(Self::AllFiles),
                 other => {
                     crate::value::Text::<0, { crate::value::UNBOUNDED }>::new(other)
                         .map(|t| Self::Other(alloc::string::String::from(t.as_str())))
@@ -5214,7 +5202,7 @@ pub mod qflst {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::Ufs => "All the files in UFS",
+                Self::AllFiles => "All the files in UFS",
                 Self::Other(_) => "The file to be listed.",
             }
         }
@@ -6696,38 +6684,38 @@ pub mod qsclk {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum Mode {
         /// `0`: Disable low power mode
-        DisableLowPowerMode,
+        Disabled,
         /// `1`: Wi-Fi keepalive mode
-        WiFiKeepaliveMode,
+        WifiKeepalive,
         /// `2`: Low power sleep mode. Pull up GPIO24 to wake up the module and then the module continues executing the process.
-        LowPowerSleepMode,
+        LowPowerSleep,
         /// `3`: Deep sleep mode. Pull up GPIO24 to wake up the module and then the module is rebooted.
-        DeepSleepMode,
+        DeepSleep,
     }
     impl Mode {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [Mode] = &[
-            Mode::DisableLowPowerMode,
-            Mode::WiFiKeepaliveMode,
-            Mode::LowPowerSleepMode,
-            Mode::DeepSleepMode,
+            Mode::Disabled,
+            Mode::WifiKeepalive,
+            Mode::LowPowerSleep,
+            Mode::DeepSleep,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::DisableLowPowerMode => 0,
-                Self::WiFiKeepaliveMode => 1,
-                Self::LowPowerSleepMode => 2,
-                Self::DeepSleepMode => 3,
+                Self::Disabled => 0,
+                Self::WifiKeepalive => 1,
+                Self::LowPowerSleep => 2,
+                Self::DeepSleep => 3,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::DisableLowPowerMode),
-                1 => Ok(Self::WiFiKeepaliveMode),
-                2 => Ok(Self::LowPowerSleepMode),
-                3 => Ok(Self::DeepSleepMode),
+                0 => Ok(Self::Disabled),
+                1 => Ok(Self::WifiKeepalive),
+                2 => Ok(Self::LowPowerSleep),
+                3 => Ok(Self::DeepSleep),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "Mode",
@@ -6742,12 +6730,12 @@ pub mod qsclk {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::DisableLowPowerMode => "Disable low power mode",
-                Self::WiFiKeepaliveMode => "Wi-Fi keepalive mode",
-                Self::LowPowerSleepMode => {
+                Self::Disabled => "Disable low power mode",
+                Self::WifiKeepalive => "Wi-Fi keepalive mode",
+                Self::LowPowerSleep => {
                     "Low power sleep mode. Pull up GPIO24 to wake up the module and then the module continues executing the process."
                 }
-                Self::DeepSleepMode => {
+                Self::DeepSleep => {
                     "Deep sleep mode. Pull up GPIO24 to wake up the module and then the module is rebooted."
                 }
             }
@@ -7418,15 +7406,18 @@ pub mod qhttpcfg {
     }
     /// `<closedind>`: Integer type. Enable or disable the report of the HTTP(S) session closing URC +QHTTPURC: "closed".
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum Closedind {
+    pub enum ClosedIndication {
         /// `0`: Disable
         Disable,
         /// `1`: Enable
         Enable,
     }
-    impl Closedind {
+    impl ClosedIndication {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [Closedind] = &[Closedind::Disable, Closedind::Enable];
+        pub const ALL: &'static [ClosedIndication] = &[
+            ClosedIndication::Disable,
+            ClosedIndication::Enable,
+        ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
@@ -7441,7 +7432,7 @@ pub mod qhttpcfg {
                 1 => Ok(Self::Enable),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
-                        of: "Closedind",
+                        of: "ClosedIndication",
                     })
                 }
             }
@@ -7458,7 +7449,7 @@ pub mod qhttpcfg {
             }
         }
     }
-    impl core::fmt::Display for Closedind {
+    impl core::fmt::Display for ClosedIndication {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             write!(f, "{} ({})", self.meaning(), self.wire())
         }
@@ -8632,13 +8623,13 @@ pub mod qhttpcfg {
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct ClosedInd {
         /// `<closedind>`: Integer type. Enable or disable the report of the HTTP(S) session closing URC +QHTTPURC: "closed".
-        pub closedind: Option<Closedind>,
+        pub closedind: Option<ClosedIndication>,
     }
     /// `+QHTTPCFG: "closed/ind",<closedind>`: an information line of `AT+QHTTPCFG="closed/ind"[,<closedind>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct ClosedIndLine {
         /// `<closedind>`: Integer type. Enable or disable the report of the HTTP(S) session closing URC +QHTTPURC: "closed".
-        pub closedind: Closedind,
+        pub closedind: ClosedIndication,
     }
     impl crate::command::Line for ClosedIndLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
@@ -8657,7 +8648,7 @@ pub mod qhttpcfg {
             Ok(ClosedIndLine {
                 closedind: {
                     let s = crate::wire::req(v[0], "closedind")?;
-                    Closedind::from_wire(crate::wire::unquote(s))
+                    ClosedIndication::from_wire(crate::wire::unquote(s))
                         .map_err(|e| crate::wire::DecodeError::value("closedind", e))?
                 },
             })
@@ -8713,7 +8704,7 @@ pub mod qhttpcfg {
             Ok(ClosedInd {
                 closedind: v[0]
                     .map(|s| {
-                        Closedind::from_wire(crate::wire::unquote(s))
+                        ClosedIndication::from_wire(crate::wire::unquote(s))
                             .map_err(|e| crate::wire::DecodeError::value("closedind", e))
                     })
                     .transpose()?,
@@ -10248,25 +10239,25 @@ pub mod qmtcfg {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum Vsn {
         /// `3`: MQTT protocol V3.1
-        MqttProtocolV3,
+        Mqtt31,
         /// `4`: MQTT protocol V3.1.1
-        MqttProtocolV3V4,
+        Mqtt311,
     }
     impl Vsn {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [Vsn] = &[Vsn::MqttProtocolV3, Vsn::MqttProtocolV3V4];
+        pub const ALL: &'static [Vsn] = &[Vsn::Mqtt31, Vsn::Mqtt311];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::MqttProtocolV3 => 3,
-                Self::MqttProtocolV3V4 => 4,
+                Self::Mqtt31 => 3,
+                Self::Mqtt311 => 4,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                3 => Ok(Self::MqttProtocolV3),
-                4 => Ok(Self::MqttProtocolV3V4),
+                3 => Ok(Self::Mqtt31),
+                4 => Ok(Self::Mqtt311),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "Vsn",
@@ -10281,8 +10272,8 @@ pub mod qmtcfg {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::MqttProtocolV3 => "MQTT protocol V3.1",
-                Self::MqttProtocolV3V4 => "MQTT protocol V3.1.1",
+                Self::Mqtt31 => "MQTT protocol V3.1",
+                Self::Mqtt311 => "MQTT protocol V3.1.1",
             }
         }
     }
@@ -10297,28 +10288,25 @@ pub mod qmtcfg {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum SslEnable {
         /// `0`: Use normal TCP connection
-        UseNormalTcpConnection,
+        Tcp,
         /// `1`: Use SSL TCP secure connection
-        UseSslTcpSecure,
+        Ssl,
     }
     impl SslEnable {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [SslEnable] = &[
-            SslEnable::UseNormalTcpConnection,
-            SslEnable::UseSslTcpSecure,
-        ];
+        pub const ALL: &'static [SslEnable] = &[SslEnable::Tcp, SslEnable::Ssl];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::UseNormalTcpConnection => 0,
-                Self::UseSslTcpSecure => 1,
+                Self::Tcp => 0,
+                Self::Ssl => 1,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::UseNormalTcpConnection),
-                1 => Ok(Self::UseSslTcpSecure),
+                0 => Ok(Self::Tcp),
+                1 => Ok(Self::Ssl),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "SslEnable",
@@ -10333,8 +10321,8 @@ pub mod qmtcfg {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::UseNormalTcpConnection => "Use normal TCP connection",
-                Self::UseSslTcpSecure => "Use SSL TCP secure connection",
+                Self::Tcp => "Use normal TCP connection",
+                Self::Ssl => "Use SSL TCP secure connection",
             }
         }
     }
@@ -10347,28 +10335,28 @@ pub mod qmtcfg {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum CleanSession {
         /// `0`: The server must store the subscriptions of the client after the connection is closed.
-        TheServerMustStore,
+        Persistent,
         /// `1`: The server must discard any previously maintained information about the client and treat the connection as "clean".
-        TheServerMustDiscard,
+        Clean,
     }
     impl CleanSession {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [CleanSession] = &[
-            CleanSession::TheServerMustStore,
-            CleanSession::TheServerMustDiscard,
+            CleanSession::Persistent,
+            CleanSession::Clean,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::TheServerMustStore => 0,
-                Self::TheServerMustDiscard => 1,
+                Self::Persistent => 0,
+                Self::Clean => 1,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::TheServerMustStore),
-                1 => Ok(Self::TheServerMustDiscard),
+                0 => Ok(Self::Persistent),
+                1 => Ok(Self::Clean),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "CleanSession",
@@ -10383,10 +10371,10 @@ pub mod qmtcfg {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::TheServerMustStore => {
+                Self::Persistent => {
                     "The server must store the subscriptions of the client after the connection is closed."
                 }
-                Self::TheServerMustDiscard => {
+                Self::Clean => {
                     "The server must discard any previously maintained information about the client and treat the connection as \"clean\"."
                 }
             }
@@ -10403,28 +10391,25 @@ pub mod qmtcfg {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum WillFlag {
         /// `0`: Ignore Will flag configuration
-        IgnoreWillFlagConfiguration,
+        Ignore,
         /// `1`: Set Will flag
-        SetWillFlag,
+        Set,
     }
     impl WillFlag {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [WillFlag] = &[
-            WillFlag::IgnoreWillFlagConfiguration,
-            WillFlag::SetWillFlag,
-        ];
+        pub const ALL: &'static [WillFlag] = &[WillFlag::Ignore, WillFlag::Set];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::IgnoreWillFlagConfiguration => 0,
-                Self::SetWillFlag => 1,
+                Self::Ignore => 0,
+                Self::Set => 1,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::IgnoreWillFlagConfiguration),
-                1 => Ok(Self::SetWillFlag),
+                0 => Ok(Self::Ignore),
+                1 => Ok(Self::Set),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "WillFlag",
@@ -10439,8 +10424,8 @@ pub mod qmtcfg {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::IgnoreWillFlagConfiguration => "Ignore Will flag configuration",
-                Self::SetWillFlag => "Set Will flag",
+                Self::Ignore => "Ignore Will flag configuration",
+                Self::Set => "Set Will flag",
             }
         }
     }
@@ -10509,28 +10494,28 @@ pub mod qmtcfg {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum WillRetain {
         /// `0`: When a client sends a PUBLISH message to a server, the server will not retain the message after it has been delivered to the current subscribers
-        WhenAClientSends,
+        NoRetain,
         /// `1`: When a client sends a PUBLISH message to a server, the server should retain the message after it has been delivered to the current subscribers
-        WhenAClientSendsV1,
+        Retain,
     }
     impl WillRetain {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [WillRetain] = &[
-            WillRetain::WhenAClientSends,
-            WillRetain::WhenAClientSendsV1,
+            WillRetain::NoRetain,
+            WillRetain::Retain,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::WhenAClientSends => 0,
-                Self::WhenAClientSendsV1 => 1,
+                Self::NoRetain => 0,
+                Self::Retain => 1,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::WhenAClientSends),
-                1 => Ok(Self::WhenAClientSendsV1),
+                0 => Ok(Self::NoRetain),
+                1 => Ok(Self::Retain),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "WillRetain",
@@ -10545,10 +10530,10 @@ pub mod qmtcfg {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::WhenAClientSends => {
+                Self::NoRetain => {
                     "When a client sends a PUBLISH message to a server, the server will not retain the message after it has been delivered to the current subscribers"
                 }
-                Self::WhenAClientSendsV1 => {
+                Self::Retain => {
                     "When a client sends a PUBLISH message to a server, the server should retain the message after it has been delivered to the current subscribers"
                 }
             }
@@ -10563,28 +10548,25 @@ pub mod qmtcfg {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum MsgRecvMode {
         /// `0`: MQTT message received from the server is reported in URC.
-        MqttMessageReceivedFrom,
+        Urc,
         /// `1`: MQTT message received from the server is not reported in URC.
-        MqttMessageReceivedFromV1,
+        Buffer,
     }
     impl MsgRecvMode {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [MsgRecvMode] = &[
-            MsgRecvMode::MqttMessageReceivedFrom,
-            MsgRecvMode::MqttMessageReceivedFromV1,
-        ];
+        pub const ALL: &'static [MsgRecvMode] = &[MsgRecvMode::Urc, MsgRecvMode::Buffer];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::MqttMessageReceivedFrom => 0,
-                Self::MqttMessageReceivedFromV1 => 1,
+                Self::Urc => 0,
+                Self::Buffer => 1,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::MqttMessageReceivedFrom),
-                1 => Ok(Self::MqttMessageReceivedFromV1),
+                0 => Ok(Self::Urc),
+                1 => Ok(Self::Buffer),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "MsgRecvMode",
@@ -10599,10 +10581,8 @@ pub mod qmtcfg {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::MqttMessageReceivedFrom => {
-                    "MQTT message received from the server is reported in URC."
-                }
-                Self::MqttMessageReceivedFromV1 => {
+                Self::Urc => "MQTT message received from the server is reported in URC.",
+                Self::Buffer => {
                     "MQTT message received from the server is not reported in URC."
                 }
             }
@@ -10615,15 +10595,18 @@ pub mod qmtcfg {
     }
     /// `<send_mode>`: MQTT message sending format.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum SendMode {
+    pub enum SendDataFormat {
         /// `0`: String
         String,
         /// `1`: Hex
         Hex,
     }
-    impl SendMode {
+    impl SendDataFormat {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [SendMode] = &[SendMode::String, SendMode::Hex];
+        pub const ALL: &'static [SendDataFormat] = &[
+            SendDataFormat::String,
+            SendDataFormat::Hex,
+        ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
@@ -10638,7 +10621,7 @@ pub mod qmtcfg {
                 1 => Ok(Self::Hex),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
-                        of: "SendMode",
+                        of: "SendDataFormat",
                     })
                 }
             }
@@ -10655,7 +10638,7 @@ pub mod qmtcfg {
             }
         }
     }
-    impl core::fmt::Display for SendMode {
+    impl core::fmt::Display for SendDataFormat {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             write!(f, "{} ({})", self.meaning(), self.wire())
         }
@@ -10664,15 +10647,18 @@ pub mod qmtcfg {
     ///
     /// (errata: MQTT-4)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum Recvmode {
+    pub enum RecvDataFormat {
         /// `0`: String
         String,
         /// `1`: Hex
         Hex,
     }
-    impl Recvmode {
+    impl RecvDataFormat {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [Recvmode] = &[Recvmode::String, Recvmode::Hex];
+        pub const ALL: &'static [RecvDataFormat] = &[
+            RecvDataFormat::String,
+            RecvDataFormat::Hex,
+        ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
@@ -10687,7 +10673,7 @@ pub mod qmtcfg {
                 1 => Ok(Self::Hex),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
-                        of: "Recvmode",
+                        of: "RecvDataFormat",
                     })
                 }
             }
@@ -10704,7 +10690,7 @@ pub mod qmtcfg {
             }
         }
     }
-    impl core::fmt::Display for Recvmode {
+    impl core::fmt::Display for RecvDataFormat {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             write!(f, "{} ({})", self.meaning(), self.wire())
         }
@@ -10713,27 +10699,27 @@ pub mod qmtcfg {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum TimeoutNotice {
         /// `0`: Do not report
-        DoNotReport,
+        NoReport,
         /// `1`: Report
         Report,
     }
     impl TimeoutNotice {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [TimeoutNotice] = &[
-            TimeoutNotice::DoNotReport,
+            TimeoutNotice::NoReport,
             TimeoutNotice::Report,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::DoNotReport => 0,
+                Self::NoReport => 0,
                 Self::Report => 1,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::DoNotReport),
+                0 => Ok(Self::NoReport),
                 1 => Ok(Self::Report),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
@@ -10749,7 +10735,7 @@ pub mod qmtcfg {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::DoNotReport => "Do not report",
+                Self::NoReport => "Do not report",
                 Self::Report => "Report",
             }
         }
@@ -12802,21 +12788,21 @@ pub mod qmtcfg {
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct DataformatSendModeGroup {
         /// `<send_mode>`: MQTT message sending format.
-        pub send_mode: SendMode,
+        pub send_mode: SendDataFormat,
         /// `<recvmode>`: MQTT message receiving format.
         ///
         /// (errata: MQTT-4)
-        pub recvmode: Recvmode,
+        pub recvmode: RecvDataFormat,
     }
     /// `+QMTCFG: "dataformat",<send_mode>,<recv_mode>`: an information line of `AT+QMTCFG="dataformat",<client_idx>[,<send_mode>,<recv_mode>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct DataformatLine {
         /// `<send_mode>`: MQTT message sending format.
-        pub send_mode: SendMode,
+        pub send_mode: SendDataFormat,
         /// `<recvmode>`: MQTT message receiving format.
         ///
         /// (errata: MQTT-4)
-        pub recvmode: Recvmode,
+        pub recvmode: RecvDataFormat,
     }
     impl crate::command::Line for DataformatLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
@@ -12841,12 +12827,12 @@ pub mod qmtcfg {
             Ok(DataformatLine {
                 send_mode: {
                     let s = crate::wire::req(v[0], "send_mode")?;
-                    SendMode::from_wire(crate::wire::unquote(s))
+                    SendDataFormat::from_wire(crate::wire::unquote(s))
                         .map_err(|e| crate::wire::DecodeError::value("send_mode", e))?
                 },
                 recvmode: {
                     let s = crate::wire::req(v[1], "recvmode")?;
-                    Recvmode::from_wire(crate::wire::unquote(s))
+                    RecvDataFormat::from_wire(crate::wire::unquote(s))
                         .map_err(|e| crate::wire::DecodeError::value("recvmode", e))?
                 },
             })
@@ -12943,7 +12929,7 @@ pub mod qmtcfg {
                     Some(DataformatSendModeGroup {
                         send_mode: {
                             let s = crate::wire::req(v[1], "send_mode")?;
-                            SendMode::from_wire(crate::wire::unquote(s))
+                            SendDataFormat::from_wire(crate::wire::unquote(s))
                                 .map_err(|e| crate::wire::DecodeError::value(
                                     "send_mode",
                                     e,
@@ -12951,7 +12937,7 @@ pub mod qmtcfg {
                         },
                         recvmode: {
                             let s = crate::wire::req(v[2], "recvmode")?;
-                            Recvmode::from_wire(crate::wire::unquote(s))
+                            RecvDataFormat::from_wire(crate::wire::unquote(s))
                                 .map_err(|e| crate::wire::DecodeError::value(
                                     "recvmode",
                                     e,
@@ -13680,68 +13666,68 @@ pub mod qmtopen {
     ///
     /// (errata: MQTT-14)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum ResultValue {
+    pub enum OpenResult {
         /// `-1`: Failed execution
-        FailedExecution,
+        Failed,
         /// `0`: Successful execution
-        SuccessfulExecution,
+        Success,
         /// `1`: Wrong parameter
         WrongParameter,
         /// `2`: MQTT ID is occupied
-        MqttIdIsOccupied,
+        IdInUse,
         /// `3`: Network error
         NetworkError,
         /// `4`: Failed to parse domain name
-        FailedToParseDomain,
+        DnsFailed,
         /// `5`: Errors due to network disconnection
-        ErrorsDueToNetwork,
+        NetworkDisconnected,
         /// `6`: Insufficient memory
-        InsufficientMemory,
+        OutOfMemory,
         /// `7`: Errors due to network disconnection
-        ErrorsDueToNetworkV7,
+        ConnectionLost,
     }
-    impl ResultValue {
+    impl OpenResult {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [ResultValue] = &[
-            ResultValue::FailedExecution,
-            ResultValue::SuccessfulExecution,
-            ResultValue::WrongParameter,
-            ResultValue::MqttIdIsOccupied,
-            ResultValue::NetworkError,
-            ResultValue::FailedToParseDomain,
-            ResultValue::ErrorsDueToNetwork,
-            ResultValue::InsufficientMemory,
-            ResultValue::ErrorsDueToNetworkV7,
+        pub const ALL: &'static [OpenResult] = &[
+            OpenResult::Failed,
+            OpenResult::Success,
+            OpenResult::WrongParameter,
+            OpenResult::IdInUse,
+            OpenResult::NetworkError,
+            OpenResult::DnsFailed,
+            OpenResult::NetworkDisconnected,
+            OpenResult::OutOfMemory,
+            OpenResult::ConnectionLost,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::FailedExecution => -1,
-                Self::SuccessfulExecution => 0,
+                Self::Failed => -1,
+                Self::Success => 0,
                 Self::WrongParameter => 1,
-                Self::MqttIdIsOccupied => 2,
+                Self::IdInUse => 2,
                 Self::NetworkError => 3,
-                Self::FailedToParseDomain => 4,
-                Self::ErrorsDueToNetwork => 5,
-                Self::InsufficientMemory => 6,
-                Self::ErrorsDueToNetworkV7 => 7,
+                Self::DnsFailed => 4,
+                Self::NetworkDisconnected => 5,
+                Self::OutOfMemory => 6,
+                Self::ConnectionLost => 7,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                -1 => Ok(Self::FailedExecution),
-                0 => Ok(Self::SuccessfulExecution),
+                -1 => Ok(Self::Failed),
+                0 => Ok(Self::Success),
                 1 => Ok(Self::WrongParameter),
-                2 => Ok(Self::MqttIdIsOccupied),
+                2 => Ok(Self::IdInUse),
                 3 => Ok(Self::NetworkError),
-                4 => Ok(Self::FailedToParseDomain),
-                5 => Ok(Self::ErrorsDueToNetwork),
-                6 => Ok(Self::InsufficientMemory),
-                7 => Ok(Self::ErrorsDueToNetworkV7),
+                4 => Ok(Self::DnsFailed),
+                5 => Ok(Self::NetworkDisconnected),
+                6 => Ok(Self::OutOfMemory),
+                7 => Ok(Self::ConnectionLost),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
-                        of: "ResultValue",
+                        of: "OpenResult",
                     })
                 }
             }
@@ -13753,25 +13739,25 @@ pub mod qmtopen {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::FailedExecution => "Failed execution",
-                Self::SuccessfulExecution => "Successful execution",
+                Self::Failed => "Failed execution",
+                Self::Success => "Successful execution",
                 Self::WrongParameter => "Wrong parameter",
-                Self::MqttIdIsOccupied => "MQTT ID is occupied",
+                Self::IdInUse => "MQTT ID is occupied",
                 Self::NetworkError => "Network error",
-                Self::FailedToParseDomain => "Failed to parse domain name",
-                Self::ErrorsDueToNetwork => "Errors due to network disconnection",
-                Self::InsufficientMemory => "Insufficient memory",
-                Self::ErrorsDueToNetworkV7 => "Errors due to network disconnection",
+                Self::DnsFailed => "Failed to parse domain name",
+                Self::NetworkDisconnected => "Errors due to network disconnection",
+                Self::OutOfMemory => "Insufficient memory",
+                Self::ConnectionLost => "Errors due to network disconnection",
             }
         }
     }
-    impl core::fmt::Display for ResultValue {
+    impl core::fmt::Display for OpenResult {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
     #[cfg(feature = "std")]
-    impl std::error::Error for ResultValue {}
+    impl std::error::Error for OpenResult {}
     /// `AT+QMTOPEN=?`
     ///
     /// Test form of `AT+QMTOPEN`.
@@ -14154,33 +14140,33 @@ pub mod qmtopen {
 pub mod qmtclose {
     /// `<result>`: Command execution result.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum ResultValue {
+    pub enum CloseResult {
         /// `-1`: Failed execution
-        FailedExecution,
+        Failed,
         /// `0`: Successful execution
-        SuccessfulExecution,
+        Success,
     }
-    impl ResultValue {
+    impl CloseResult {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [ResultValue] = &[
-            ResultValue::FailedExecution,
-            ResultValue::SuccessfulExecution,
+        pub const ALL: &'static [CloseResult] = &[
+            CloseResult::Failed,
+            CloseResult::Success,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::FailedExecution => -1,
-                Self::SuccessfulExecution => 0,
+                Self::Failed => -1,
+                Self::Success => 0,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                -1 => Ok(Self::FailedExecution),
-                0 => Ok(Self::SuccessfulExecution),
+                -1 => Ok(Self::Failed),
+                0 => Ok(Self::Success),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
-                        of: "ResultValue",
+                        of: "CloseResult",
                     })
                 }
             }
@@ -14192,18 +14178,18 @@ pub mod qmtclose {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::FailedExecution => "Failed execution",
-                Self::SuccessfulExecution => "Successful execution",
+                Self::Failed => "Failed execution",
+                Self::Success => "Successful execution",
             }
         }
     }
-    impl core::fmt::Display for ResultValue {
+    impl core::fmt::Display for CloseResult {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
     #[cfg(feature = "std")]
-    impl std::error::Error for ResultValue {}
+    impl std::error::Error for CloseResult {}
     /// `AT+QMTCLOSE=?`
     ///
     /// Test form of `AT+QMTCLOSE`.
@@ -14401,38 +14387,38 @@ pub mod qmtconn {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum State {
         /// `1`: MQTT is initializing
-        MqttIsInitializing,
+        Initializing,
         /// `2`: MQTT is connecting
-        MqttIsConnecting,
+        Connecting,
         /// `3`: MQTT is connected
-        MqttIsConnected,
+        Connected,
         /// `4`: MQTT is disconnecting
-        MqttIsDisconnecting,
+        Disconnecting,
     }
     impl State {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [State] = &[
-            State::MqttIsInitializing,
-            State::MqttIsConnecting,
-            State::MqttIsConnected,
-            State::MqttIsDisconnecting,
+            State::Initializing,
+            State::Connecting,
+            State::Connected,
+            State::Disconnecting,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::MqttIsInitializing => 1,
-                Self::MqttIsConnecting => 2,
-                Self::MqttIsConnected => 3,
-                Self::MqttIsDisconnecting => 4,
+                Self::Initializing => 1,
+                Self::Connecting => 2,
+                Self::Connected => 3,
+                Self::Disconnecting => 4,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                1 => Ok(Self::MqttIsInitializing),
-                2 => Ok(Self::MqttIsConnecting),
-                3 => Ok(Self::MqttIsConnected),
-                4 => Ok(Self::MqttIsDisconnecting),
+                1 => Ok(Self::Initializing),
+                2 => Ok(Self::Connecting),
+                3 => Ok(Self::Connected),
+                4 => Ok(Self::Disconnecting),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "State",
@@ -14447,10 +14433,10 @@ pub mod qmtconn {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::MqttIsInitializing => "MQTT is initializing",
-                Self::MqttIsConnecting => "MQTT is connecting",
-                Self::MqttIsConnected => "MQTT is connected",
-                Self::MqttIsDisconnecting => "MQTT is disconnecting",
+                Self::Initializing => "MQTT is initializing",
+                Self::Connecting => "MQTT is connecting",
+                Self::Connected => "MQTT is connected",
+                Self::Disconnecting => "MQTT is disconnecting",
             }
         }
     }
@@ -14461,38 +14447,38 @@ pub mod qmtconn {
     }
     /// `<result>`: Command execution result.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum ResultValue {
+    pub enum ConnectResult {
         /// `0`: Packet sent successfully and ACK received from server
-        PacketSentSuccessfullyAnd,
+        Acknowledged,
         /// `1`: Packet resent
-        PacketResent,
+        Resent,
         /// `2`: Failed to send packet
-        FailedToSendPacket,
+        SendFailed,
     }
-    impl ResultValue {
+    impl ConnectResult {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [ResultValue] = &[
-            ResultValue::PacketSentSuccessfullyAnd,
-            ResultValue::PacketResent,
-            ResultValue::FailedToSendPacket,
+        pub const ALL: &'static [ConnectResult] = &[
+            ConnectResult::Acknowledged,
+            ConnectResult::Resent,
+            ConnectResult::SendFailed,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::PacketSentSuccessfullyAnd => 0,
-                Self::PacketResent => 1,
-                Self::FailedToSendPacket => 2,
+                Self::Acknowledged => 0,
+                Self::Resent => 1,
+                Self::SendFailed => 2,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::PacketSentSuccessfullyAnd),
-                1 => Ok(Self::PacketResent),
-                2 => Ok(Self::FailedToSendPacket),
+                0 => Ok(Self::Acknowledged),
+                1 => Ok(Self::Resent),
+                2 => Ok(Self::SendFailed),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
-                        of: "ResultValue",
+                        of: "ConnectResult",
                     })
                 }
             }
@@ -14504,67 +14490,67 @@ pub mod qmtconn {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::PacketSentSuccessfullyAnd => {
+                Self::Acknowledged => {
                     "Packet sent successfully and ACK received from server"
                 }
-                Self::PacketResent => "Packet resent",
-                Self::FailedToSendPacket => "Failed to send packet",
+                Self::Resent => "Packet resent",
+                Self::SendFailed => "Failed to send packet",
             }
         }
     }
-    impl core::fmt::Display for ResultValue {
+    impl core::fmt::Display for ConnectResult {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
     #[cfg(feature = "std")]
-    impl std::error::Error for ResultValue {}
+    impl std::error::Error for ConnectResult {}
     /// `<retcode>`: Connection status return code.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum Retcode {
         /// `0`: Connection Accepted
-        ConnectionAccepted,
+        Accepted,
         /// `1`: Connection Rejected: Unacceptable Protocol Version
-        ConnectionRejected,
+        BadProtocolVersion,
         /// `2`: Connection Rejected: Identifier Rejected
-        ConnectionRejectedV2,
+        IdentifierRejected,
         /// `3`: Connection Rejected: Server Unavailable
-        ConnectionRejectedV3,
+        ServerUnavailable,
         /// `4`: Connection Rejected: Wrong Username or Password
-        ConnectionRejectedV4,
+        BadCredentials,
         /// `5`: Connection Rejected: Unauthorized
-        ConnectionRejectedV5,
+        Unauthorized,
     }
     impl Retcode {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [Retcode] = &[
-            Retcode::ConnectionAccepted,
-            Retcode::ConnectionRejected,
-            Retcode::ConnectionRejectedV2,
-            Retcode::ConnectionRejectedV3,
-            Retcode::ConnectionRejectedV4,
-            Retcode::ConnectionRejectedV5,
+            Retcode::Accepted,
+            Retcode::BadProtocolVersion,
+            Retcode::IdentifierRejected,
+            Retcode::ServerUnavailable,
+            Retcode::BadCredentials,
+            Retcode::Unauthorized,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::ConnectionAccepted => 0,
-                Self::ConnectionRejected => 1,
-                Self::ConnectionRejectedV2 => 2,
-                Self::ConnectionRejectedV3 => 3,
-                Self::ConnectionRejectedV4 => 4,
-                Self::ConnectionRejectedV5 => 5,
+                Self::Accepted => 0,
+                Self::BadProtocolVersion => 1,
+                Self::IdentifierRejected => 2,
+                Self::ServerUnavailable => 3,
+                Self::BadCredentials => 4,
+                Self::Unauthorized => 5,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::ConnectionAccepted),
-                1 => Ok(Self::ConnectionRejected),
-                2 => Ok(Self::ConnectionRejectedV2),
-                3 => Ok(Self::ConnectionRejectedV3),
-                4 => Ok(Self::ConnectionRejectedV4),
-                5 => Ok(Self::ConnectionRejectedV5),
+                0 => Ok(Self::Accepted),
+                1 => Ok(Self::BadProtocolVersion),
+                2 => Ok(Self::IdentifierRejected),
+                3 => Ok(Self::ServerUnavailable),
+                4 => Ok(Self::BadCredentials),
+                5 => Ok(Self::Unauthorized),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "Retcode",
@@ -14579,16 +14565,14 @@ pub mod qmtconn {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::ConnectionAccepted => "Connection Accepted",
-                Self::ConnectionRejected => {
+                Self::Accepted => "Connection Accepted",
+                Self::BadProtocolVersion => {
                     "Connection Rejected: Unacceptable Protocol Version"
                 }
-                Self::ConnectionRejectedV2 => "Connection Rejected: Identifier Rejected",
-                Self::ConnectionRejectedV3 => "Connection Rejected: Server Unavailable",
-                Self::ConnectionRejectedV4 => {
-                    "Connection Rejected: Wrong Username or Password"
-                }
-                Self::ConnectionRejectedV5 => "Connection Rejected: Unauthorized",
+                Self::IdentifierRejected => "Connection Rejected: Identifier Rejected",
+                Self::ServerUnavailable => "Connection Rejected: Server Unavailable",
+                Self::BadCredentials => "Connection Rejected: Wrong Username or Password",
+                Self::Unauthorized => "Connection Rejected: Unauthorized",
             }
         }
     }
@@ -14985,33 +14969,33 @@ pub mod qmtconn {
 pub mod qmtdisc {
     /// `<result>`: Command execution result.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum ResultValue {
+    pub enum DisconnectResult {
         /// `-1`: Failed execution
-        FailedExecution,
+        Failed,
         /// `0`: Successful execution
-        SuccessfulExecution,
+        Success,
     }
-    impl ResultValue {
+    impl DisconnectResult {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [ResultValue] = &[
-            ResultValue::FailedExecution,
-            ResultValue::SuccessfulExecution,
+        pub const ALL: &'static [DisconnectResult] = &[
+            DisconnectResult::Failed,
+            DisconnectResult::Success,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::FailedExecution => -1,
-                Self::SuccessfulExecution => 0,
+                Self::Failed => -1,
+                Self::Success => 0,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                -1 => Ok(Self::FailedExecution),
-                0 => Ok(Self::SuccessfulExecution),
+                -1 => Ok(Self::Failed),
+                0 => Ok(Self::Success),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
-                        of: "ResultValue",
+                        of: "DisconnectResult",
                     })
                 }
             }
@@ -15023,18 +15007,18 @@ pub mod qmtdisc {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::FailedExecution => "Failed execution",
-                Self::SuccessfulExecution => "Successful execution",
+                Self::Failed => "Failed execution",
+                Self::Success => "Successful execution",
             }
         }
     }
-    impl core::fmt::Display for ResultValue {
+    impl core::fmt::Display for DisconnectResult {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
     #[cfg(feature = "std")]
-    impl std::error::Error for ResultValue {}
+    impl std::error::Error for DisconnectResult {}
     /// `AT+QMTDISC=?`
     ///
     /// Test form of `AT+QMTDISC`.
@@ -15285,38 +15269,38 @@ pub mod qmtsub {
     }
     /// `<result>`: Command execution result.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum ResultValue {
+    pub enum SubscribeResult {
         /// `0`: SUBSCRIBE message was sent successfully and SUBACK message was received.
-        SubscribeMessageWasSent,
+        Acknowledged,
         /// `1`: SUBSCRIBE message was sent successfully but SUBACK message was not received within the specified response time. Retransmission was executed.
-        SubscribeMessageWasSentV1,
+        Resent,
         /// `2`: Failed to send SUBSCRIBE message.
-        FailedToSendSubscribe,
+        SendFailed,
     }
-    impl ResultValue {
+    impl SubscribeResult {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [ResultValue] = &[
-            ResultValue::SubscribeMessageWasSent,
-            ResultValue::SubscribeMessageWasSentV1,
-            ResultValue::FailedToSendSubscribe,
+        pub const ALL: &'static [SubscribeResult] = &[
+            SubscribeResult::Acknowledged,
+            SubscribeResult::Resent,
+            SubscribeResult::SendFailed,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::SubscribeMessageWasSent => 0,
-                Self::SubscribeMessageWasSentV1 => 1,
-                Self::FailedToSendSubscribe => 2,
+                Self::Acknowledged => 0,
+                Self::Resent => 1,
+                Self::SendFailed => 2,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::SubscribeMessageWasSent),
-                1 => Ok(Self::SubscribeMessageWasSentV1),
-                2 => Ok(Self::FailedToSendSubscribe),
+                0 => Ok(Self::Acknowledged),
+                1 => Ok(Self::Resent),
+                2 => Ok(Self::SendFailed),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
-                        of: "ResultValue",
+                        of: "SubscribeResult",
                     })
                 }
             }
@@ -15328,23 +15312,23 @@ pub mod qmtsub {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::SubscribeMessageWasSent => {
+                Self::Acknowledged => {
                     "SUBSCRIBE message was sent successfully and SUBACK message was received."
                 }
-                Self::SubscribeMessageWasSentV1 => {
+                Self::Resent => {
                     "SUBSCRIBE message was sent successfully but SUBACK message was not received within the specified response time. Retransmission was executed."
                 }
-                Self::FailedToSendSubscribe => "Failed to send SUBSCRIBE message.",
+                Self::SendFailed => "Failed to send SUBSCRIBE message.",
             }
         }
     }
-    impl core::fmt::Display for ResultValue {
+    impl core::fmt::Display for SubscribeResult {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
     #[cfg(feature = "std")]
-    impl std::error::Error for ResultValue {}
+    impl std::error::Error for SubscribeResult {}
     /// `AT+QMTSUB=?`
     ///
     /// Test form of `AT+QMTSUB`.
@@ -15680,38 +15664,38 @@ pub mod qmtsub {
 pub mod qmtuns {
     /// `<result>`: Command execution result.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum ResultValue {
+    pub enum UnsubscribeResult {
         /// `0`: UNSUBSCRIBE message was sent successfully and UNSUBACK message was received.
-        UnsubscribeMessageWasSent,
+        Acknowledged,
         /// `1`: UNSUBSCRIBE message was sent successfully but UNSUBACK message was not received within the specified response time. Retransmission was executed.
-        UnsubscribeMessageWasSentV1,
+        Resent,
         /// `2`: Failed to send UNSUBSCRIBE message.
-        FailedToSendUnsubscribe,
+        SendFailed,
     }
-    impl ResultValue {
+    impl UnsubscribeResult {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [ResultValue] = &[
-            ResultValue::UnsubscribeMessageWasSent,
-            ResultValue::UnsubscribeMessageWasSentV1,
-            ResultValue::FailedToSendUnsubscribe,
+        pub const ALL: &'static [UnsubscribeResult] = &[
+            UnsubscribeResult::Acknowledged,
+            UnsubscribeResult::Resent,
+            UnsubscribeResult::SendFailed,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::UnsubscribeMessageWasSent => 0,
-                Self::UnsubscribeMessageWasSentV1 => 1,
-                Self::FailedToSendUnsubscribe => 2,
+                Self::Acknowledged => 0,
+                Self::Resent => 1,
+                Self::SendFailed => 2,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::UnsubscribeMessageWasSent),
-                1 => Ok(Self::UnsubscribeMessageWasSentV1),
-                2 => Ok(Self::FailedToSendUnsubscribe),
+                0 => Ok(Self::Acknowledged),
+                1 => Ok(Self::Resent),
+                2 => Ok(Self::SendFailed),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
-                        of: "ResultValue",
+                        of: "UnsubscribeResult",
                     })
                 }
             }
@@ -15723,23 +15707,23 @@ pub mod qmtuns {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::UnsubscribeMessageWasSent => {
+                Self::Acknowledged => {
                     "UNSUBSCRIBE message was sent successfully and UNSUBACK message was received."
                 }
-                Self::UnsubscribeMessageWasSentV1 => {
+                Self::Resent => {
                     "UNSUBSCRIBE message was sent successfully but UNSUBACK message was not received within the specified response time. Retransmission was executed."
                 }
-                Self::FailedToSendUnsubscribe => "Failed to send UNSUBSCRIBE message.",
+                Self::SendFailed => "Failed to send UNSUBSCRIBE message.",
             }
         }
     }
-    impl core::fmt::Display for ResultValue {
+    impl core::fmt::Display for UnsubscribeResult {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
     #[cfg(feature = "std")]
-    impl std::error::Error for ResultValue {}
+    impl std::error::Error for UnsubscribeResult {}
     /// `AT+QMTUNS=?`
     ///
     /// Test form of `AT+QMTUNS`.
@@ -16082,24 +16066,24 @@ pub mod qmtpub {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum Retain {
         /// `0`: Not retain
-        NotRetain,
+        NoRetain,
         /// `1`: Retain
         Retain,
     }
     impl Retain {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [Retain] = &[Retain::NotRetain, Retain::Retain];
+        pub const ALL: &'static [Retain] = &[Retain::NoRetain, Retain::Retain];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::NotRetain => 0,
+                Self::NoRetain => 0,
                 Self::Retain => 1,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::NotRetain),
+                0 => Ok(Self::NoRetain),
                 1 => Ok(Self::Retain),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
@@ -16115,7 +16099,7 @@ pub mod qmtpub {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::NotRetain => "Not retain",
+                Self::NoRetain => "Not retain",
                 Self::Retain => "Retain",
             }
         }
@@ -16127,38 +16111,38 @@ pub mod qmtpub {
     }
     /// `<result>`: Command execution result.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum ResultValue {
+    pub enum PublishResult {
         /// `0`: PUBLISH message was sent successfully and ACK message was received.
-        PublishMessageWasSent,
+        Acknowledged,
         /// `1`: PUBLISH message was sent successfully but ACK message was not received within the delivery time. Retransmission was executed.
-        PublishMessageWasSentV1,
+        Resent,
         /// `2`: Failed to send PUBLISH message
-        FailedToSendPublish,
+        SendFailed,
     }
-    impl ResultValue {
+    impl PublishResult {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [ResultValue] = &[
-            ResultValue::PublishMessageWasSent,
-            ResultValue::PublishMessageWasSentV1,
-            ResultValue::FailedToSendPublish,
+        pub const ALL: &'static [PublishResult] = &[
+            PublishResult::Acknowledged,
+            PublishResult::Resent,
+            PublishResult::SendFailed,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::PublishMessageWasSent => 0,
-                Self::PublishMessageWasSentV1 => 1,
-                Self::FailedToSendPublish => 2,
+                Self::Acknowledged => 0,
+                Self::Resent => 1,
+                Self::SendFailed => 2,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::PublishMessageWasSent),
-                1 => Ok(Self::PublishMessageWasSentV1),
-                2 => Ok(Self::FailedToSendPublish),
+                0 => Ok(Self::Acknowledged),
+                1 => Ok(Self::Resent),
+                2 => Ok(Self::SendFailed),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
-                        of: "ResultValue",
+                        of: "PublishResult",
                     })
                 }
             }
@@ -16170,23 +16154,23 @@ pub mod qmtpub {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::PublishMessageWasSent => {
+                Self::Acknowledged => {
                     "PUBLISH message was sent successfully and ACK message was received."
                 }
-                Self::PublishMessageWasSentV1 => {
+                Self::Resent => {
                     "PUBLISH message was sent successfully but ACK message was not received within the delivery time. Retransmission was executed."
                 }
-                Self::FailedToSendPublish => "Failed to send PUBLISH message",
+                Self::SendFailed => "Failed to send PUBLISH message",
             }
         }
     }
-    impl core::fmt::Display for ResultValue {
+    impl core::fmt::Display for PublishResult {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
     #[cfg(feature = "std")]
-    impl std::error::Error for ResultValue {}
+    impl std::error::Error for PublishResult {}
     /// `AT+QMTPUB=?`
     ///
     /// Test form of `AT+QMTPUB`.
@@ -16547,28 +16531,28 @@ pub mod qmtrecv {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum StoreStatus0 {
         /// `0`: No message in the buffer
-        NoMessageInThe,
+        Empty,
         /// `1`: One or more messages are stored in the buffer
-        OneOrMoreMessages,
+        HasMessages,
     }
     impl StoreStatus0 {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [StoreStatus0] = &[
-            StoreStatus0::NoMessageInThe,
-            StoreStatus0::OneOrMoreMessages,
+            StoreStatus0::Empty,
+            StoreStatus0::HasMessages,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::NoMessageInThe => 0,
-                Self::OneOrMoreMessages => 1,
+                Self::Empty => 0,
+                Self::HasMessages => 1,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::NoMessageInThe),
-                1 => Ok(Self::OneOrMoreMessages),
+                0 => Ok(Self::Empty),
+                1 => Ok(Self::HasMessages),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "StoreStatus0",
@@ -16583,10 +16567,8 @@ pub mod qmtrecv {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::NoMessageInThe => "No message in the buffer",
-                Self::OneOrMoreMessages => {
-                    "One or more messages are stored in the buffer"
-                }
+                Self::Empty => "No message in the buffer",
+                Self::HasMessages => "One or more messages are stored in the buffer",
             }
         }
     }
@@ -16599,28 +16581,28 @@ pub mod qmtrecv {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum StoreStatus1 {
         /// `0`: No message in the buffer
-        NoMessageInThe,
+        Empty,
         /// `1`: One or more messages are stored in the buffer
-        OneOrMoreMessages,
+        HasMessages,
     }
     impl StoreStatus1 {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [StoreStatus1] = &[
-            StoreStatus1::NoMessageInThe,
-            StoreStatus1::OneOrMoreMessages,
+            StoreStatus1::Empty,
+            StoreStatus1::HasMessages,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::NoMessageInThe => 0,
-                Self::OneOrMoreMessages => 1,
+                Self::Empty => 0,
+                Self::HasMessages => 1,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::NoMessageInThe),
-                1 => Ok(Self::OneOrMoreMessages),
+                0 => Ok(Self::Empty),
+                1 => Ok(Self::HasMessages),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "StoreStatus1",
@@ -16635,10 +16617,8 @@ pub mod qmtrecv {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::NoMessageInThe => "No message in the buffer",
-                Self::OneOrMoreMessages => {
-                    "One or more messages are stored in the buffer"
-                }
+                Self::Empty => "No message in the buffer",
+                Self::HasMessages => "One or more messages are stored in the buffer",
             }
         }
     }
@@ -16651,28 +16631,28 @@ pub mod qmtrecv {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum StoreStatus2 {
         /// `0`: No message in the buffer
-        NoMessageInThe,
+        Empty,
         /// `1`: One or more messages are stored in the buffer
-        OneOrMoreMessages,
+        HasMessages,
     }
     impl StoreStatus2 {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [StoreStatus2] = &[
-            StoreStatus2::NoMessageInThe,
-            StoreStatus2::OneOrMoreMessages,
+            StoreStatus2::Empty,
+            StoreStatus2::HasMessages,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::NoMessageInThe => 0,
-                Self::OneOrMoreMessages => 1,
+                Self::Empty => 0,
+                Self::HasMessages => 1,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::NoMessageInThe),
-                1 => Ok(Self::OneOrMoreMessages),
+                0 => Ok(Self::Empty),
+                1 => Ok(Self::HasMessages),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "StoreStatus2",
@@ -16687,10 +16667,8 @@ pub mod qmtrecv {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::NoMessageInThe => "No message in the buffer",
-                Self::OneOrMoreMessages => {
-                    "One or more messages are stored in the buffer"
-                }
+                Self::Empty => "No message in the buffer",
+                Self::HasMessages => "One or more messages are stored in the buffer",
             }
         }
     }
@@ -16703,28 +16681,28 @@ pub mod qmtrecv {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum StoreStatus3 {
         /// `0`: No message in the buffer
-        NoMessageInThe,
+        Empty,
         /// `1`: One or more messages are stored in the buffer
-        OneOrMoreMessages,
+        HasMessages,
     }
     impl StoreStatus3 {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [StoreStatus3] = &[
-            StoreStatus3::NoMessageInThe,
-            StoreStatus3::OneOrMoreMessages,
+            StoreStatus3::Empty,
+            StoreStatus3::HasMessages,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::NoMessageInThe => 0,
-                Self::OneOrMoreMessages => 1,
+                Self::Empty => 0,
+                Self::HasMessages => 1,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::NoMessageInThe),
-                1 => Ok(Self::OneOrMoreMessages),
+                0 => Ok(Self::Empty),
+                1 => Ok(Self::HasMessages),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "StoreStatus3",
@@ -16739,10 +16717,8 @@ pub mod qmtrecv {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::NoMessageInThe => "No message in the buffer",
-                Self::OneOrMoreMessages => {
-                    "One or more messages are stored in the buffer"
-                }
+                Self::Empty => "No message in the buffer",
+                Self::HasMessages => "One or more messages are stored in the buffer",
             }
         }
     }
@@ -16755,28 +16731,28 @@ pub mod qmtrecv {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum StoreStatus4 {
         /// `0`: No message in the buffer
-        NoMessageInThe,
+        Empty,
         /// `1`: One or more messages are stored in the buffer
-        OneOrMoreMessages,
+        HasMessages,
     }
     impl StoreStatus4 {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [StoreStatus4] = &[
-            StoreStatus4::NoMessageInThe,
-            StoreStatus4::OneOrMoreMessages,
+            StoreStatus4::Empty,
+            StoreStatus4::HasMessages,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::NoMessageInThe => 0,
-                Self::OneOrMoreMessages => 1,
+                Self::Empty => 0,
+                Self::HasMessages => 1,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::NoMessageInThe),
-                1 => Ok(Self::OneOrMoreMessages),
+                0 => Ok(Self::Empty),
+                1 => Ok(Self::HasMessages),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "StoreStatus4",
@@ -16791,10 +16767,8 @@ pub mod qmtrecv {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::NoMessageInThe => "No message in the buffer",
-                Self::OneOrMoreMessages => {
-                    "One or more messages are stored in the buffer"
-                }
+                Self::Empty => "No message in the buffer",
+                Self::HasMessages => "One or more messages are stored in the buffer",
             }
         }
     }
@@ -17318,24 +17292,24 @@ pub mod qping {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum PingResult {
         /// `0`: Received the ping response from the host. In this case, it is followed by ,\<IP_address>,\<bytes>,\<time>,\<ttl>.
-        ReceivedThePingResponse,
+        Replied,
         /// Any other value: Other value: Result code. See Chapter 5 for details.
         Other(i64),
     }
     impl PingResult {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [PingResult] = &[PingResult::ReceivedThePingResponse];
+        pub const ALL: &'static [PingResult] = &[PingResult::Replied];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::ReceivedThePingResponse => 0,
+                Self::Replied => 0,
                 Self::Other(n) => *n,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::ReceivedThePingResponse),
+                0 => Ok(Self::Replied),
                 other => Ok(Self::Other(other)),
             }
         }
@@ -17346,7 +17320,7 @@ pub mod qping {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::ReceivedThePingResponse => {
+                Self::Replied => {
                     "Received the ping response from the host. In this case, it is followed by ,<IP_address>,<bytes>,<time>,<ttl>."
                 }
                 Self::Other(_) => "Other value: Result code. See Chapter 5 for details.",
@@ -17364,24 +17338,24 @@ pub mod qping {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum Finresult {
         /// `0`: Pinged successfully. It is successful in activating the context and finding the host. In this case, it is followed by ,\<sent>,\<rcvd>,\<lost>,\<min>,\<max>,\<avg>
-        PingedSuccessfully,
+        Success,
         /// Any other value: Other value: Result code. See Chapter 5 for details.
         Other(i64),
     }
     impl Finresult {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [Finresult] = &[Finresult::PingedSuccessfully];
+        pub const ALL: &'static [Finresult] = &[Finresult::Success];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::PingedSuccessfully => 0,
+                Self::Success => 0,
                 Self::Other(n) => *n,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::PingedSuccessfully),
+                0 => Ok(Self::Success),
                 other => Ok(Self::Other(other)),
             }
         }
@@ -17392,7 +17366,7 @@ pub mod qping {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::PingedSuccessfully => {
+                Self::Success => {
                     "Pinged successfully. It is successful in activating the context and finding the host. In this case, it is followed by ,<sent>,<rcvd>,<lost>,<min>,<max>,<avg>"
                 }
                 Self::Other(_) => "Other value: Result code. See Chapter 5 for details.",
@@ -18113,48 +18087,48 @@ pub mod qntp {
 pub mod qsslcfg {
     /// `<SSL_version>`: SSL version.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum SslVersion {
+    pub enum ProtocolVersion {
         /// `0`: SSL3.0
-        Ssl3,
+        Ssl30,
         /// `1`: TLS1.0
-        Tls1,
+        Tls10,
         /// `2`: TLS1.1
-        Tls1V2,
+        Tls11,
         /// `3`: TLS1.2
-        Tls1V3,
+        Tls12,
         /// `4`: All
         All,
     }
-    impl SslVersion {
+    impl ProtocolVersion {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [SslVersion] = &[
-            SslVersion::Ssl3,
-            SslVersion::Tls1,
-            SslVersion::Tls1V2,
-            SslVersion::Tls1V3,
-            SslVersion::All,
+        pub const ALL: &'static [ProtocolVersion] = &[
+            ProtocolVersion::Ssl30,
+            ProtocolVersion::Tls10,
+            ProtocolVersion::Tls11,
+            ProtocolVersion::Tls12,
+            ProtocolVersion::All,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::Ssl3 => 0,
-                Self::Tls1 => 1,
-                Self::Tls1V2 => 2,
-                Self::Tls1V3 => 3,
+                Self::Ssl30 => 0,
+                Self::Tls10 => 1,
+                Self::Tls11 => 2,
+                Self::Tls12 => 3,
                 Self::All => 4,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::Ssl3),
-                1 => Ok(Self::Tls1),
-                2 => Ok(Self::Tls1V2),
-                3 => Ok(Self::Tls1V3),
+                0 => Ok(Self::Ssl30),
+                1 => Ok(Self::Tls10),
+                2 => Ok(Self::Tls11),
+                3 => Ok(Self::Tls12),
                 4 => Ok(Self::All),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
-                        of: "SslVersion",
+                        of: "ProtocolVersion",
                     })
                 }
             }
@@ -18166,53 +18140,53 @@ pub mod qsslcfg {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::Ssl3 => "SSL3.0",
-                Self::Tls1 => "TLS1.0",
-                Self::Tls1V2 => "TLS1.1",
-                Self::Tls1V3 => "TLS1.2",
+                Self::Ssl30 => "SSL3.0",
+                Self::Tls10 => "TLS1.0",
+                Self::Tls11 => "TLS1.1",
+                Self::Tls12 => "TLS1.2",
                 Self::All => "All",
             }
         }
     }
-    impl core::fmt::Display for SslVersion {
+    impl core::fmt::Display for ProtocolVersion {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
     /// `<seclevel>`: The authentication mode.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum SeclevelValue {
+    pub enum SecurityLevel {
         /// `0`: No authentication
-        NoAuthentication,
+        NoAuth,
         /// `1`: Perform server authentication
-        PerformServerAuthentication,
+        ServerAuth,
         /// `2`: Perform server and client authentication if requested by the remote server
-        PerformServerAndClient,
+        MutualAuth,
     }
-    impl SeclevelValue {
+    impl SecurityLevel {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [SeclevelValue] = &[
-            SeclevelValue::NoAuthentication,
-            SeclevelValue::PerformServerAuthentication,
-            SeclevelValue::PerformServerAndClient,
+        pub const ALL: &'static [SecurityLevel] = &[
+            SecurityLevel::NoAuth,
+            SecurityLevel::ServerAuth,
+            SecurityLevel::MutualAuth,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::NoAuthentication => 0,
-                Self::PerformServerAuthentication => 1,
-                Self::PerformServerAndClient => 2,
+                Self::NoAuth => 0,
+                Self::ServerAuth => 1,
+                Self::MutualAuth => 2,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::NoAuthentication),
-                1 => Ok(Self::PerformServerAuthentication),
-                2 => Ok(Self::PerformServerAndClient),
+                0 => Ok(Self::NoAuth),
+                1 => Ok(Self::ServerAuth),
+                2 => Ok(Self::MutualAuth),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
-                        of: "SeclevelValue",
+                        of: "SecurityLevel",
                     })
                 }
             }
@@ -18224,15 +18198,15 @@ pub mod qsslcfg {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::NoAuthentication => "No authentication",
-                Self::PerformServerAuthentication => "Perform server authentication",
-                Self::PerformServerAndClient => {
+                Self::NoAuth => "No authentication",
+                Self::ServerAuth => "Perform server authentication",
+                Self::MutualAuth => {
                     "Perform server and client authentication if requested by the remote server"
                 }
             }
         }
     }
-    impl core::fmt::Display for SeclevelValue {
+    impl core::fmt::Display for SecurityLevel {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             write!(f, "{} ({})", self.meaning(), self.wire())
         }
@@ -18243,162 +18217,162 @@ pub mod qsslcfg {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum CipherSuites {
         /// `0x0035`: TLS_RSA_WITH_AES_256_CBC_SHA
-        TlsRsaWithAes,
+        RsaAes256CbcSha,
         /// `0x002F`: TLS_RSA_WITH_AES_128_CBC_SHA
-        TlsRsaWithAesV0x002F,
+        RsaAes128CbcSha,
         /// `0x0005`: TLS_RSA_WITH_RC4_128_SHA
-        TlsRsaWithRc4,
+        RsaRc4Sha,
         /// `0x000A`: TLS_RSA_WITH_3DES_EDE_CBC_SHA
-        TlsRsaWith3,
+        Rsa3desEdeCbcSha,
         /// `0x003D`: TLS_RSA_WITH_AES_256_CBC_SHA256
-        TlsRsaWithAesV0x003D,
+        RsaAes256CbcSha256,
         /// `0xC003`: TLS_ECDH_ECDSA_WITH_3DES_EDE_CBC_SHA
-        TlsEcdhEcdsaWith,
+        EcdhEcdsa3desEdeCbcSha,
         /// `0xC004`: TLS_ECDH_ECDSA_WITH_AES_128_CBC_SHA
-        TlsEcdhEcdsaWithV0xC004,
+        EcdhEcdsaAes128CbcSha,
         /// `0xC005`: TLS_ECDH_ECDSA_WITH_AES_256_CBC_SHA
-        TlsEcdhEcdsaWithV0xC005,
+        EcdhEcdsaAes256CbcSha,
         /// `0xC008`: TLS_ECDHE_ECDSA_WITH_3DES_EDE_CBC_SHA
-        TlsEcdheEcdsaWith,
+        EcdheEcdsa3desEdeCbcSha,
         /// `0xC009`: TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA
-        TlsEcdheEcdsaWithV0xC009,
+        EcdheEcdsaAes128CbcSha,
         /// `0xC00A`: TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA
-        TlsEcdheEcdsaWithV0xC00A,
+        EcdheEcdsaAes256CbcSha,
         /// `0xC011`: TLS_ECDHE_RSA_WITH_RC4_128_SHA
-        TlsEcdheRsaWith,
+        EcdheRsaRc4Sha,
         /// `0xC012`: TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA
-        TlsEcdheRsaWithV0xC012,
+        EcdheRsa3desEdeCbcSha,
         /// `0xC013`: TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA
-        TlsEcdheRsaWithV0xC013,
+        EcdheRsaAes128CbcSha,
         /// `0xC014`: TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA
-        TlsEcdheRsaWithV0xC014,
+        EcdheRsaAes256CbcSha,
         /// `0xC00D`: TLS_ECDH_RSA_WITH_3DES_EDE_CBC_SHA
-        TlsEcdhRsaWith,
+        EcdhRsa3desEdeCbcSha,
         /// `0xC00E`: TLS_ECDH_RSA_WITH_AES_128_CBC_SHA
-        TlsEcdhRsaWithV0xC00E,
+        EcdhRsaAes128CbcSha,
         /// `0xC00F`: TLS_ECDH_RSA_WITH_AES_256_CBC_SHA
-        TlsEcdhRsaWithV0xC00F,
+        EcdhRsaAes256CbcSha,
         /// `0xC023`: TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256
-        TlsEcdheEcdsaWithV0xC023,
+        EcdheEcdsaAes128CbcSha256,
         /// `0xC024`: TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384
-        TlsEcdheEcdsaWithV0xC024,
+        EcdheEcdsaAes256CbcSha384,
         /// `0xC025`: TLS_ECDH_ECDSA_WITH_AES_128_CBC_SHA256
-        TlsEcdhEcdsaWithV0xC025,
+        EcdhEcdsaAes128CbcSha256,
         /// `0xC026`: TLS_ECDH_ECDSA_WITH_AES_256_CBC_SHA384
-        TlsEcdhEcdsaWithV0xC026,
+        EcdhEcdsaAes256CbcSha384,
         /// `0xC027`: TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256
-        TlsEcdheRsaWithV0xC027,
+        EcdheRsaAes128CbcSha256,
         /// `0xC028`: TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384
-        TlsEcdheRsaWithV0xC028,
+        EcdheRsaAes256CbcSha384,
         /// `0xC029`: TLS_ECDH_RSA_WITH_AES_128_CBC_SHA256
-        TlsEcdhRsaWithV0xC029,
+        EcdhRsaAes128CbcSha256,
         /// `0xC02A`: TLS_ECDH_RSA_WITH_AES_256_CBC_SHA384
-        TlsEcdhRsaWithV0xC02A,
+        EcdhRsaAes256CbcSha384,
         /// `0xC02F`: TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
-        TlsEcdheRsaWithV0xC02F,
+        EcdheRsaAes128GcmSha256,
         /// `0xC030`: TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384
-        TlsEcdheRsaWithV0xC030,
+        EcdheRsaAes256GcmSha384,
         /// `0xFFFF`: All
         All,
     }
     impl CipherSuites {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [CipherSuites] = &[
-            CipherSuites::TlsRsaWithAes,
-            CipherSuites::TlsRsaWithAesV0x002F,
-            CipherSuites::TlsRsaWithRc4,
-            CipherSuites::TlsRsaWith3,
-            CipherSuites::TlsRsaWithAesV0x003D,
-            CipherSuites::TlsEcdhEcdsaWith,
-            CipherSuites::TlsEcdhEcdsaWithV0xC004,
-            CipherSuites::TlsEcdhEcdsaWithV0xC005,
-            CipherSuites::TlsEcdheEcdsaWith,
-            CipherSuites::TlsEcdheEcdsaWithV0xC009,
-            CipherSuites::TlsEcdheEcdsaWithV0xC00A,
-            CipherSuites::TlsEcdheRsaWith,
-            CipherSuites::TlsEcdheRsaWithV0xC012,
-            CipherSuites::TlsEcdheRsaWithV0xC013,
-            CipherSuites::TlsEcdheRsaWithV0xC014,
-            CipherSuites::TlsEcdhRsaWith,
-            CipherSuites::TlsEcdhRsaWithV0xC00E,
-            CipherSuites::TlsEcdhRsaWithV0xC00F,
-            CipherSuites::TlsEcdheEcdsaWithV0xC023,
-            CipherSuites::TlsEcdheEcdsaWithV0xC024,
-            CipherSuites::TlsEcdhEcdsaWithV0xC025,
-            CipherSuites::TlsEcdhEcdsaWithV0xC026,
-            CipherSuites::TlsEcdheRsaWithV0xC027,
-            CipherSuites::TlsEcdheRsaWithV0xC028,
-            CipherSuites::TlsEcdhRsaWithV0xC029,
-            CipherSuites::TlsEcdhRsaWithV0xC02A,
-            CipherSuites::TlsEcdheRsaWithV0xC02F,
-            CipherSuites::TlsEcdheRsaWithV0xC030,
+            CipherSuites::RsaAes256CbcSha,
+            CipherSuites::RsaAes128CbcSha,
+            CipherSuites::RsaRc4Sha,
+            CipherSuites::Rsa3desEdeCbcSha,
+            CipherSuites::RsaAes256CbcSha256,
+            CipherSuites::EcdhEcdsa3desEdeCbcSha,
+            CipherSuites::EcdhEcdsaAes128CbcSha,
+            CipherSuites::EcdhEcdsaAes256CbcSha,
+            CipherSuites::EcdheEcdsa3desEdeCbcSha,
+            CipherSuites::EcdheEcdsaAes128CbcSha,
+            CipherSuites::EcdheEcdsaAes256CbcSha,
+            CipherSuites::EcdheRsaRc4Sha,
+            CipherSuites::EcdheRsa3desEdeCbcSha,
+            CipherSuites::EcdheRsaAes128CbcSha,
+            CipherSuites::EcdheRsaAes256CbcSha,
+            CipherSuites::EcdhRsa3desEdeCbcSha,
+            CipherSuites::EcdhRsaAes128CbcSha,
+            CipherSuites::EcdhRsaAes256CbcSha,
+            CipherSuites::EcdheEcdsaAes128CbcSha256,
+            CipherSuites::EcdheEcdsaAes256CbcSha384,
+            CipherSuites::EcdhEcdsaAes128CbcSha256,
+            CipherSuites::EcdhEcdsaAes256CbcSha384,
+            CipherSuites::EcdheRsaAes128CbcSha256,
+            CipherSuites::EcdheRsaAes256CbcSha384,
+            CipherSuites::EcdhRsaAes128CbcSha256,
+            CipherSuites::EcdhRsaAes256CbcSha384,
+            CipherSuites::EcdheRsaAes128GcmSha256,
+            CipherSuites::EcdheRsaAes256GcmSha384,
             CipherSuites::All,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::TlsRsaWithAes => 53,
-                Self::TlsRsaWithAesV0x002F => 47,
-                Self::TlsRsaWithRc4 => 5,
-                Self::TlsRsaWith3 => 10,
-                Self::TlsRsaWithAesV0x003D => 61,
-                Self::TlsEcdhEcdsaWith => 49155,
-                Self::TlsEcdhEcdsaWithV0xC004 => 49156,
-                Self::TlsEcdhEcdsaWithV0xC005 => 49157,
-                Self::TlsEcdheEcdsaWith => 49160,
-                Self::TlsEcdheEcdsaWithV0xC009 => 49161,
-                Self::TlsEcdheEcdsaWithV0xC00A => 49162,
-                Self::TlsEcdheRsaWith => 49169,
-                Self::TlsEcdheRsaWithV0xC012 => 49170,
-                Self::TlsEcdheRsaWithV0xC013 => 49171,
-                Self::TlsEcdheRsaWithV0xC014 => 49172,
-                Self::TlsEcdhRsaWith => 49165,
-                Self::TlsEcdhRsaWithV0xC00E => 49166,
-                Self::TlsEcdhRsaWithV0xC00F => 49167,
-                Self::TlsEcdheEcdsaWithV0xC023 => 49187,
-                Self::TlsEcdheEcdsaWithV0xC024 => 49188,
-                Self::TlsEcdhEcdsaWithV0xC025 => 49189,
-                Self::TlsEcdhEcdsaWithV0xC026 => 49190,
-                Self::TlsEcdheRsaWithV0xC027 => 49191,
-                Self::TlsEcdheRsaWithV0xC028 => 49192,
-                Self::TlsEcdhRsaWithV0xC029 => 49193,
-                Self::TlsEcdhRsaWithV0xC02A => 49194,
-                Self::TlsEcdheRsaWithV0xC02F => 49199,
-                Self::TlsEcdheRsaWithV0xC030 => 49200,
+                Self::RsaAes256CbcSha => 53,
+                Self::RsaAes128CbcSha => 47,
+                Self::RsaRc4Sha => 5,
+                Self::Rsa3desEdeCbcSha => 10,
+                Self::RsaAes256CbcSha256 => 61,
+                Self::EcdhEcdsa3desEdeCbcSha => 49155,
+                Self::EcdhEcdsaAes128CbcSha => 49156,
+                Self::EcdhEcdsaAes256CbcSha => 49157,
+                Self::EcdheEcdsa3desEdeCbcSha => 49160,
+                Self::EcdheEcdsaAes128CbcSha => 49161,
+                Self::EcdheEcdsaAes256CbcSha => 49162,
+                Self::EcdheRsaRc4Sha => 49169,
+                Self::EcdheRsa3desEdeCbcSha => 49170,
+                Self::EcdheRsaAes128CbcSha => 49171,
+                Self::EcdheRsaAes256CbcSha => 49172,
+                Self::EcdhRsa3desEdeCbcSha => 49165,
+                Self::EcdhRsaAes128CbcSha => 49166,
+                Self::EcdhRsaAes256CbcSha => 49167,
+                Self::EcdheEcdsaAes128CbcSha256 => 49187,
+                Self::EcdheEcdsaAes256CbcSha384 => 49188,
+                Self::EcdhEcdsaAes128CbcSha256 => 49189,
+                Self::EcdhEcdsaAes256CbcSha384 => 49190,
+                Self::EcdheRsaAes128CbcSha256 => 49191,
+                Self::EcdheRsaAes256CbcSha384 => 49192,
+                Self::EcdhRsaAes128CbcSha256 => 49193,
+                Self::EcdhRsaAes256CbcSha384 => 49194,
+                Self::EcdheRsaAes128GcmSha256 => 49199,
+                Self::EcdheRsaAes256GcmSha384 => 49200,
                 Self::All => 65535,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_hex(s)? {
-                53 => Ok(Self::TlsRsaWithAes),
-                47 => Ok(Self::TlsRsaWithAesV0x002F),
-                5 => Ok(Self::TlsRsaWithRc4),
-                10 => Ok(Self::TlsRsaWith3),
-                61 => Ok(Self::TlsRsaWithAesV0x003D),
-                49155 => Ok(Self::TlsEcdhEcdsaWith),
-                49156 => Ok(Self::TlsEcdhEcdsaWithV0xC004),
-                49157 => Ok(Self::TlsEcdhEcdsaWithV0xC005),
-                49160 => Ok(Self::TlsEcdheEcdsaWith),
-                49161 => Ok(Self::TlsEcdheEcdsaWithV0xC009),
-                49162 => Ok(Self::TlsEcdheEcdsaWithV0xC00A),
-                49169 => Ok(Self::TlsEcdheRsaWith),
-                49170 => Ok(Self::TlsEcdheRsaWithV0xC012),
-                49171 => Ok(Self::TlsEcdheRsaWithV0xC013),
-                49172 => Ok(Self::TlsEcdheRsaWithV0xC014),
-                49165 => Ok(Self::TlsEcdhRsaWith),
-                49166 => Ok(Self::TlsEcdhRsaWithV0xC00E),
-                49167 => Ok(Self::TlsEcdhRsaWithV0xC00F),
-                49187 => Ok(Self::TlsEcdheEcdsaWithV0xC023),
-                49188 => Ok(Self::TlsEcdheEcdsaWithV0xC024),
-                49189 => Ok(Self::TlsEcdhEcdsaWithV0xC025),
-                49190 => Ok(Self::TlsEcdhEcdsaWithV0xC026),
-                49191 => Ok(Self::TlsEcdheRsaWithV0xC027),
-                49192 => Ok(Self::TlsEcdheRsaWithV0xC028),
-                49193 => Ok(Self::TlsEcdhRsaWithV0xC029),
-                49194 => Ok(Self::TlsEcdhRsaWithV0xC02A),
-                49199 => Ok(Self::TlsEcdheRsaWithV0xC02F),
-                49200 => Ok(Self::TlsEcdheRsaWithV0xC030),
+                53 => Ok(Self::RsaAes256CbcSha),
+                47 => Ok(Self::RsaAes128CbcSha),
+                5 => Ok(Self::RsaRc4Sha),
+                10 => Ok(Self::Rsa3desEdeCbcSha),
+                61 => Ok(Self::RsaAes256CbcSha256),
+                49155 => Ok(Self::EcdhEcdsa3desEdeCbcSha),
+                49156 => Ok(Self::EcdhEcdsaAes128CbcSha),
+                49157 => Ok(Self::EcdhEcdsaAes256CbcSha),
+                49160 => Ok(Self::EcdheEcdsa3desEdeCbcSha),
+                49161 => Ok(Self::EcdheEcdsaAes128CbcSha),
+                49162 => Ok(Self::EcdheEcdsaAes256CbcSha),
+                49169 => Ok(Self::EcdheRsaRc4Sha),
+                49170 => Ok(Self::EcdheRsa3desEdeCbcSha),
+                49171 => Ok(Self::EcdheRsaAes128CbcSha),
+                49172 => Ok(Self::EcdheRsaAes256CbcSha),
+                49165 => Ok(Self::EcdhRsa3desEdeCbcSha),
+                49166 => Ok(Self::EcdhRsaAes128CbcSha),
+                49167 => Ok(Self::EcdhRsaAes256CbcSha),
+                49187 => Ok(Self::EcdheEcdsaAes128CbcSha256),
+                49188 => Ok(Self::EcdheEcdsaAes256CbcSha384),
+                49189 => Ok(Self::EcdhEcdsaAes128CbcSha256),
+                49190 => Ok(Self::EcdhEcdsaAes256CbcSha384),
+                49191 => Ok(Self::EcdheRsaAes128CbcSha256),
+                49192 => Ok(Self::EcdheRsaAes256CbcSha384),
+                49193 => Ok(Self::EcdhRsaAes128CbcSha256),
+                49194 => Ok(Self::EcdhRsaAes256CbcSha384),
+                49199 => Ok(Self::EcdheRsaAes128GcmSha256),
+                49200 => Ok(Self::EcdheRsaAes256GcmSha384),
                 65535 => Ok(Self::All),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
@@ -18414,38 +18388,42 @@ pub mod qsslcfg {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::TlsRsaWithAes => "TLS_RSA_WITH_AES_256_CBC_SHA",
-                Self::TlsRsaWithAesV0x002F => "TLS_RSA_WITH_AES_128_CBC_SHA",
-                Self::TlsRsaWithRc4 => "TLS_RSA_WITH_RC4_128_SHA",
-                Self::TlsRsaWith3 => "TLS_RSA_WITH_3DES_EDE_CBC_SHA",
-                Self::TlsRsaWithAesV0x003D => "TLS_RSA_WITH_AES_256_CBC_SHA256",
-                Self::TlsEcdhEcdsaWith => "TLS_ECDH_ECDSA_WITH_3DES_EDE_CBC_SHA",
-                Self::TlsEcdhEcdsaWithV0xC004 => "TLS_ECDH_ECDSA_WITH_AES_128_CBC_SHA",
-                Self::TlsEcdhEcdsaWithV0xC005 => "TLS_ECDH_ECDSA_WITH_AES_256_CBC_SHA",
-                Self::TlsEcdheEcdsaWith => "TLS_ECDHE_ECDSA_WITH_3DES_EDE_CBC_SHA",
-                Self::TlsEcdheEcdsaWithV0xC009 => "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA",
-                Self::TlsEcdheEcdsaWithV0xC00A => "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA",
-                Self::TlsEcdheRsaWith => "TLS_ECDHE_RSA_WITH_RC4_128_SHA",
-                Self::TlsEcdheRsaWithV0xC012 => "TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA",
-                Self::TlsEcdheRsaWithV0xC013 => "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
-                Self::TlsEcdheRsaWithV0xC014 => "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
-                Self::TlsEcdhRsaWith => "TLS_ECDH_RSA_WITH_3DES_EDE_CBC_SHA",
-                Self::TlsEcdhRsaWithV0xC00E => "TLS_ECDH_RSA_WITH_AES_128_CBC_SHA",
-                Self::TlsEcdhRsaWithV0xC00F => "TLS_ECDH_RSA_WITH_AES_256_CBC_SHA",
-                Self::TlsEcdheEcdsaWithV0xC023 => {
+                Self::RsaAes256CbcSha => "TLS_RSA_WITH_AES_256_CBC_SHA",
+                Self::RsaAes128CbcSha => "TLS_RSA_WITH_AES_128_CBC_SHA",
+                Self::RsaRc4Sha => "TLS_RSA_WITH_RC4_128_SHA",
+                Self::Rsa3desEdeCbcSha => "TLS_RSA_WITH_3DES_EDE_CBC_SHA",
+                Self::RsaAes256CbcSha256 => "TLS_RSA_WITH_AES_256_CBC_SHA256",
+                Self::EcdhEcdsa3desEdeCbcSha => "TLS_ECDH_ECDSA_WITH_3DES_EDE_CBC_SHA",
+                Self::EcdhEcdsaAes128CbcSha => "TLS_ECDH_ECDSA_WITH_AES_128_CBC_SHA",
+                Self::EcdhEcdsaAes256CbcSha => "TLS_ECDH_ECDSA_WITH_AES_256_CBC_SHA",
+                Self::EcdheEcdsa3desEdeCbcSha => "TLS_ECDHE_ECDSA_WITH_3DES_EDE_CBC_SHA",
+                Self::EcdheEcdsaAes128CbcSha => "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA",
+                Self::EcdheEcdsaAes256CbcSha => "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA",
+                Self::EcdheRsaRc4Sha => "TLS_ECDHE_RSA_WITH_RC4_128_SHA",
+                Self::EcdheRsa3desEdeCbcSha => "TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA",
+                Self::EcdheRsaAes128CbcSha => "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
+                Self::EcdheRsaAes256CbcSha => "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
+                Self::EcdhRsa3desEdeCbcSha => "TLS_ECDH_RSA_WITH_3DES_EDE_CBC_SHA",
+                Self::EcdhRsaAes128CbcSha => "TLS_ECDH_RSA_WITH_AES_128_CBC_SHA",
+                Self::EcdhRsaAes256CbcSha => "TLS_ECDH_RSA_WITH_AES_256_CBC_SHA",
+                Self::EcdheEcdsaAes128CbcSha256 => {
                     "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256"
                 }
-                Self::TlsEcdheEcdsaWithV0xC024 => {
+                Self::EcdheEcdsaAes256CbcSha384 => {
                     "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384"
                 }
-                Self::TlsEcdhEcdsaWithV0xC025 => "TLS_ECDH_ECDSA_WITH_AES_128_CBC_SHA256",
-                Self::TlsEcdhEcdsaWithV0xC026 => "TLS_ECDH_ECDSA_WITH_AES_256_CBC_SHA384",
-                Self::TlsEcdheRsaWithV0xC027 => "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256",
-                Self::TlsEcdheRsaWithV0xC028 => "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384",
-                Self::TlsEcdhRsaWithV0xC029 => "TLS_ECDH_RSA_WITH_AES_128_CBC_SHA256",
-                Self::TlsEcdhRsaWithV0xC02A => "TLS_ECDH_RSA_WITH_AES_256_CBC_SHA384",
-                Self::TlsEcdheRsaWithV0xC02F => "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
-                Self::TlsEcdheRsaWithV0xC030 => "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+                Self::EcdhEcdsaAes128CbcSha256 => {
+                    "TLS_ECDH_ECDSA_WITH_AES_128_CBC_SHA256"
+                }
+                Self::EcdhEcdsaAes256CbcSha384 => {
+                    "TLS_ECDH_ECDSA_WITH_AES_256_CBC_SHA384"
+                }
+                Self::EcdheRsaAes128CbcSha256 => "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256",
+                Self::EcdheRsaAes256CbcSha384 => "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384",
+                Self::EcdhRsaAes128CbcSha256 => "TLS_ECDH_RSA_WITH_AES_128_CBC_SHA256",
+                Self::EcdhRsaAes256CbcSha384 => "TLS_ECDH_RSA_WITH_AES_256_CBC_SHA384",
+                Self::EcdheRsaAes128GcmSha256 => "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+                Self::EcdheRsaAes256GcmSha384 => "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
                 Self::All => "All",
             }
         }
@@ -18457,15 +18435,15 @@ pub mod qsslcfg {
     }
     /// `<SNI>`: Disable/enable the server name indication feature.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum SniValue {
+    pub enum SniMode {
         /// `0`: Disable
         Disable,
         /// `1`: Enable
         Enable,
     }
-    impl SniValue {
+    impl SniMode {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [SniValue] = &[SniValue::Disable, SniValue::Enable];
+        pub const ALL: &'static [SniMode] = &[SniMode::Disable, SniMode::Enable];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
@@ -18480,7 +18458,7 @@ pub mod qsslcfg {
                 1 => Ok(Self::Enable),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
-                        of: "SniValue",
+                        of: "SniMode",
                     })
                 }
             }
@@ -18497,7 +18475,7 @@ pub mod qsslcfg {
             }
         }
     }
-    impl core::fmt::Display for SniValue {
+    impl core::fmt::Display for SniMode {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             write!(f, "{} ({})", self.meaning(), self.wire())
         }
@@ -18506,27 +18484,27 @@ pub mod qsslcfg {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum IgnoreLtime {
         /// `0`: Not to ignore
-        NotToIgnore,
+        Check,
         /// `1`: Ignore
         Ignore,
     }
     impl IgnoreLtime {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [IgnoreLtime] = &[
-            IgnoreLtime::NotToIgnore,
+            IgnoreLtime::Check,
             IgnoreLtime::Ignore,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::NotToIgnore => 0,
+                Self::Check => 0,
                 Self::Ignore => 1,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::NotToIgnore),
+                0 => Ok(Self::Check),
                 1 => Ok(Self::Ignore),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
@@ -18542,7 +18520,7 @@ pub mod qsslcfg {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::NotToIgnore => "Not to ignore",
+                Self::Check => "Not to ignore",
                 Self::Ignore => "Ignore",
             }
         }
@@ -19378,7 +19356,7 @@ pub mod qsslcfg {
         /// (range 0..=5; errata: SSL-5)
         pub ssl_ctx_id: crate::value::Int<0, 5>,
         /// `<SSL_version>`: SSL version.
-        pub ssl_version: Option<SslVersion>,
+        pub ssl_version: Option<ProtocolVersion>,
     }
     /// `+QSSLCFG: "sslversion",<SSL_ctxID>,<SSL_version>`: an information line of `AT+QSSLCFG="sslversion",<SSL_ctxID>[,<SSL_version>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19388,7 +19366,7 @@ pub mod qsslcfg {
         /// (range 0..=5; errata: SSL-5)
         pub ssl_ctx_id: crate::value::Int<0, 5>,
         /// `<SSL_version>`: SSL version.
-        pub ssl_version: SslVersion,
+        pub ssl_version: ProtocolVersion,
     }
     impl crate::command::Line for SslversionLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
@@ -19419,7 +19397,7 @@ pub mod qsslcfg {
                 },
                 ssl_version: {
                     let s = crate::wire::req(v[1], "SSL_version")?;
-                    SslVersion::from_wire(crate::wire::unquote(s))
+                    ProtocolVersion::from_wire(crate::wire::unquote(s))
                         .map_err(|e| crate::wire::DecodeError::value("SSL_version", e))?
                 },
             })
@@ -19499,7 +19477,7 @@ pub mod qsslcfg {
                 },
                 ssl_version: v[1]
                     .map(|s| {
-                        SslVersion::from_wire(crate::wire::unquote(s))
+                        ProtocolVersion::from_wire(crate::wire::unquote(s))
                             .map_err(|e| crate::wire::DecodeError::value(
                                 "SSL_version",
                                 e,
@@ -19539,7 +19517,7 @@ pub mod qsslcfg {
         /// (range 0..=5; errata: SSL-5)
         pub ssl_ctx_id: crate::value::Int<0, 5>,
         /// `<seclevel>`: The authentication mode.
-        pub seclevel: Option<SeclevelValue>,
+        pub seclevel: Option<SecurityLevel>,
     }
     /// `+QSSLCFG: "seclevel",<SSL_ctxID>,<seclevel>`: an information line of `AT+QSSLCFG="seclevel",<SSL_ctxID>[,<seclevel>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19549,7 +19527,7 @@ pub mod qsslcfg {
         /// (range 0..=5; errata: SSL-5)
         pub ssl_ctx_id: crate::value::Int<0, 5>,
         /// `<seclevel>`: The authentication mode.
-        pub seclevel: SeclevelValue,
+        pub seclevel: SecurityLevel,
     }
     impl crate::command::Line for SeclevelLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
@@ -19580,7 +19558,7 @@ pub mod qsslcfg {
                 },
                 seclevel: {
                     let s = crate::wire::req(v[1], "seclevel")?;
-                    SeclevelValue::from_wire(crate::wire::unquote(s))
+                    SecurityLevel::from_wire(crate::wire::unquote(s))
                         .map_err(|e| crate::wire::DecodeError::value("seclevel", e))?
                 },
             })
@@ -19660,7 +19638,7 @@ pub mod qsslcfg {
                 },
                 seclevel: v[1]
                     .map(|s| {
-                        SeclevelValue::from_wire(crate::wire::unquote(s))
+                        SecurityLevel::from_wire(crate::wire::unquote(s))
                             .map_err(|e| crate::wire::DecodeError::value("seclevel", e))
                     })
                     .transpose()?,
@@ -20035,7 +20013,7 @@ pub mod qsslcfg {
         /// (range 0..=5; errata: SSL-5)
         pub ssl_ctx_id: crate::value::Int<0, 5>,
         /// `<SNI>`: Disable/enable the server name indication feature.
-        pub sni: Option<SniValue>,
+        pub sni: Option<SniMode>,
     }
     /// `+QSSLCFG: "sni",<SSL_ctxID>,<SNI>`: an information line of `AT+QSSLCFG="sni",<SSL_ctxID>[,<SNI>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20045,7 +20023,7 @@ pub mod qsslcfg {
         /// (range 0..=5; errata: SSL-5)
         pub ssl_ctx_id: crate::value::Int<0, 5>,
         /// `<SNI>`: Disable/enable the server name indication feature.
-        pub sni: SniValue,
+        pub sni: SniMode,
     }
     impl crate::command::Line for SniLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
@@ -20076,7 +20054,7 @@ pub mod qsslcfg {
                 },
                 sni: {
                     let s = crate::wire::req(v[1], "SNI")?;
-                    SniValue::from_wire(crate::wire::unquote(s))
+                    SniMode::from_wire(crate::wire::unquote(s))
                         .map_err(|e| crate::wire::DecodeError::value("SNI", e))?
                 },
             })
@@ -20156,7 +20134,7 @@ pub mod qsslcfg {
                 },
                 sni: v[1]
                     .map(|s| {
-                        SniValue::from_wire(crate::wire::unquote(s))
+                        SniMode::from_wire(crate::wire::unquote(s))
                             .map_err(|e| crate::wire::DecodeError::value("SNI", e))
                     })
                     .transpose()?,
@@ -21058,33 +21036,33 @@ pub mod qsslopen {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum AccessMode {
         /// `0`: Buffer access mode. Socket sends and receives data with AT commands.
-        BufferAccessMode,
+        Buffer,
         /// `1`: Direct push Mode. Socket sends data in AT command and receives data in URC format.
-        DirectPushMode,
+        DirectPush,
         /// `2`: Transparent transmission mode. Serial port is exclusively used for sending/receiving data directly to/from the Internet.
-        TransparentTransmissionMode,
+        Transparent,
     }
     impl AccessMode {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [AccessMode] = &[
-            AccessMode::BufferAccessMode,
-            AccessMode::DirectPushMode,
-            AccessMode::TransparentTransmissionMode,
+            AccessMode::Buffer,
+            AccessMode::DirectPush,
+            AccessMode::Transparent,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::BufferAccessMode => 0,
-                Self::DirectPushMode => 1,
-                Self::TransparentTransmissionMode => 2,
+                Self::Buffer => 0,
+                Self::DirectPush => 1,
+                Self::Transparent => 2,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::BufferAccessMode),
-                1 => Ok(Self::DirectPushMode),
-                2 => Ok(Self::TransparentTransmissionMode),
+                0 => Ok(Self::Buffer),
+                1 => Ok(Self::DirectPush),
+                2 => Ok(Self::Transparent),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "AccessMode",
@@ -21099,13 +21077,13 @@ pub mod qsslopen {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::BufferAccessMode => {
+                Self::Buffer => {
                     "Buffer access mode. Socket sends and receives data with AT commands."
                 }
-                Self::DirectPushMode => {
+                Self::DirectPush => {
                     "Direct push Mode. Socket sends data in AT command and receives data in URC format."
                 }
-                Self::TransparentTransmissionMode => {
+                Self::Transparent => {
                     "Transparent transmission mode. Serial port is exclusively used for sending/receiving data directly to/from the Internet."
                 }
             }
@@ -22342,38 +22320,38 @@ pub mod qsslstate {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum SocketState {
         /// `0`: "Initial" Connection has not been established
-        InitialConnectionHasNot,
+        Initial,
         /// `1`: "Opening" Client is connecting
-        OpeningClientIsConnecting,
+        Opening,
         /// `2`: "Connected" Client connection has been established
-        ConnectedClientConnectionHas,
+        Connected,
         /// `4`: "Closing" Connection is closing
-        ClosingConnectionIsClosing,
+        Closing,
     }
     impl SocketState {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [SocketState] = &[
-            SocketState::InitialConnectionHasNot,
-            SocketState::OpeningClientIsConnecting,
-            SocketState::ConnectedClientConnectionHas,
-            SocketState::ClosingConnectionIsClosing,
+            SocketState::Initial,
+            SocketState::Opening,
+            SocketState::Connected,
+            SocketState::Closing,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::InitialConnectionHasNot => 0,
-                Self::OpeningClientIsConnecting => 1,
-                Self::ConnectedClientConnectionHas => 2,
-                Self::ClosingConnectionIsClosing => 4,
+                Self::Initial => 0,
+                Self::Opening => 1,
+                Self::Connected => 2,
+                Self::Closing => 4,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::InitialConnectionHasNot),
-                1 => Ok(Self::OpeningClientIsConnecting),
-                2 => Ok(Self::ConnectedClientConnectionHas),
-                4 => Ok(Self::ClosingConnectionIsClosing),
+                0 => Ok(Self::Initial),
+                1 => Ok(Self::Opening),
+                2 => Ok(Self::Connected),
+                4 => Ok(Self::Closing),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "SocketState",
@@ -22388,14 +22366,10 @@ pub mod qsslstate {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::InitialConnectionHasNot => {
-                    "\"Initial\" Connection has not been established"
-                }
-                Self::OpeningClientIsConnecting => "\"Opening\" Client is connecting",
-                Self::ConnectedClientConnectionHas => {
-                    "\"Connected\" Client connection has been established"
-                }
-                Self::ClosingConnectionIsClosing => "\"Closing\" Connection is closing",
+                Self::Initial => "\"Initial\" Connection has not been established",
+                Self::Opening => "\"Opening\" Client is connecting",
+                Self::Connected => "\"Connected\" Client connection has been established",
+                Self::Closing => "\"Closing\" Connection is closing",
             }
         }
     }
@@ -22408,33 +22382,33 @@ pub mod qsslstate {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum AccessMode {
         /// `0`: Buffer access mode. Socket sends and receives data with AT commands.
-        BufferAccessMode,
+        Buffer,
         /// `1`: Direct push Mode. Socket sends data in AT command and receives data in URC format.
-        DirectPushMode,
+        DirectPush,
         /// `2`: Transparent transmission mode. Serial port is exclusively used for sending/receiving data directly to/from the Internet.
-        TransparentTransmissionMode,
+        Transparent,
     }
     impl AccessMode {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [AccessMode] = &[
-            AccessMode::BufferAccessMode,
-            AccessMode::DirectPushMode,
-            AccessMode::TransparentTransmissionMode,
+            AccessMode::Buffer,
+            AccessMode::DirectPush,
+            AccessMode::Transparent,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::BufferAccessMode => 0,
-                Self::DirectPushMode => 1,
-                Self::TransparentTransmissionMode => 2,
+                Self::Buffer => 0,
+                Self::DirectPush => 1,
+                Self::Transparent => 2,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::BufferAccessMode),
-                1 => Ok(Self::DirectPushMode),
-                2 => Ok(Self::TransparentTransmissionMode),
+                0 => Ok(Self::Buffer),
+                1 => Ok(Self::DirectPush),
+                2 => Ok(Self::Transparent),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "AccessMode",
@@ -22449,13 +22423,13 @@ pub mod qsslstate {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::BufferAccessMode => {
+                Self::Buffer => {
                     "Buffer access mode. Socket sends and receives data with AT commands."
                 }
-                Self::DirectPushMode => {
+                Self::DirectPush => {
                     "Direct push Mode. Socket sends data in AT command and receives data in URC format."
                 }
-                Self::TransparentTransmissionMode => {
+                Self::Transparent => {
                     "Transparent transmission mode. Serial port is exclusively used for sending/receiving data directly to/from the Internet."
                 }
             }
@@ -22515,28 +22489,28 @@ pub mod qsslstate {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum QueryType {
         /// `0`: Query the connection state of the specified context
-        QueryTheConnectionState,
+        Context,
         /// `1`: Query the state of the specified SSL connection
-        QueryTheStateOf,
+        Connection,
     }
     impl QueryType {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [QueryType] = &[
-            QueryType::QueryTheConnectionState,
-            QueryType::QueryTheStateOf,
+            QueryType::Context,
+            QueryType::Connection,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::QueryTheConnectionState => 0,
-                Self::QueryTheStateOf => 1,
+                Self::Context => 0,
+                Self::Connection => 1,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::QueryTheConnectionState),
-                1 => Ok(Self::QueryTheStateOf),
+                0 => Ok(Self::Context),
+                1 => Ok(Self::Connection),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "QueryType",
@@ -22551,12 +22525,8 @@ pub mod qsslstate {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::QueryTheConnectionState => {
-                    "Query the connection state of the specified context"
-                }
-                Self::QueryTheStateOf => {
-                    "Query the state of the specified SSL connection"
-                }
+                Self::Context => "Query the connection state of the specified context",
+                Self::Connection => "Query the state of the specified SSL connection",
             }
         }
     }
@@ -23381,28 +23351,28 @@ pub mod qicfg {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum SendDataFormat {
         /// `0`: Text mode
-        TextMode,
+        Text,
         /// `1`: Hex mode
-        HexMode,
+        Hex,
     }
     impl SendDataFormat {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [SendDataFormat] = &[
-            SendDataFormat::TextMode,
-            SendDataFormat::HexMode,
+            SendDataFormat::Text,
+            SendDataFormat::Hex,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::TextMode => 0,
-                Self::HexMode => 1,
+                Self::Text => 0,
+                Self::Hex => 1,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::TextMode),
-                1 => Ok(Self::HexMode),
+                0 => Ok(Self::Text),
+                1 => Ok(Self::Hex),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "SendDataFormat",
@@ -23417,8 +23387,8 @@ pub mod qicfg {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::TextMode => "Text mode",
-                Self::HexMode => "Hex mode",
+                Self::Text => "Text mode",
+                Self::Hex => "Hex mode",
             }
         }
     }
@@ -23433,28 +23403,28 @@ pub mod qicfg {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum RecvDataFormat {
         /// `0`: Text mode
-        TextMode,
+        Text,
         /// `1`: Hex mode
-        HexMode,
+        Hex,
     }
     impl RecvDataFormat {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [RecvDataFormat] = &[
-            RecvDataFormat::TextMode,
-            RecvDataFormat::HexMode,
+            RecvDataFormat::Text,
+            RecvDataFormat::Hex,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::TextMode => 0,
-                Self::HexMode => 1,
+                Self::Text => 0,
+                Self::Hex => 1,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::TextMode),
-                1 => Ok(Self::HexMode),
+                0 => Ok(Self::Text),
+                1 => Ok(Self::Hex),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "RecvDataFormat",
@@ -23469,8 +23439,8 @@ pub mod qicfg {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::TextMode => "Text mode",
-                Self::HexMode => "Hex mode",
+                Self::Text => "Text mode",
+                Self::Hex => "Hex mode",
             }
         }
     }
@@ -23579,17 +23549,17 @@ pub mod qicfg {
     ///
     /// (errata: TCP-6)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum CloseModeValue {
+    pub enum AsyncClose {
         /// `0`: Disable
         Disable,
         /// `1`: Enable
         Enable,
     }
-    impl CloseModeValue {
+    impl AsyncClose {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [CloseModeValue] = &[
-            CloseModeValue::Disable,
-            CloseModeValue::Enable,
+        pub const ALL: &'static [AsyncClose] = &[
+            AsyncClose::Disable,
+            AsyncClose::Enable,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
@@ -23605,7 +23575,7 @@ pub mod qicfg {
                 1 => Ok(Self::Enable),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
-                        of: "CloseModeValue",
+                        of: "AsyncClose",
                     })
                 }
             }
@@ -23622,7 +23592,7 @@ pub mod qicfg {
             }
         }
     }
-    impl core::fmt::Display for CloseModeValue {
+    impl core::fmt::Display for AsyncClose {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             write!(f, "{} ({})", self.meaning(), self.wire())
         }
@@ -23732,33 +23702,30 @@ pub mod qicfg {
     ///
     /// (errata: TCP-9)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum UdpBroadcastValue {
+    pub enum Broadcast {
         /// `0`: Turn off
-        TurnOff,
+        Off,
         /// `1`: Turn on
-        TurnOn,
+        On,
     }
-    impl UdpBroadcastValue {
+    impl Broadcast {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [UdpBroadcastValue] = &[
-            UdpBroadcastValue::TurnOff,
-            UdpBroadcastValue::TurnOn,
-        ];
+        pub const ALL: &'static [Broadcast] = &[Broadcast::Off, Broadcast::On];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::TurnOff => 0,
-                Self::TurnOn => 1,
+                Self::Off => 0,
+                Self::On => 1,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::TurnOff),
-                1 => Ok(Self::TurnOn),
+                0 => Ok(Self::Off),
+                1 => Ok(Self::On),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
-                        of: "UdpBroadcastValue",
+                        of: "Broadcast",
                     })
                 }
             }
@@ -23770,12 +23737,12 @@ pub mod qicfg {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::TurnOff => "Turn off",
-                Self::TurnOn => "Turn on",
+                Self::Off => "Turn off",
+                Self::On => "Turn on",
             }
         }
     }
-    impl core::fmt::Display for UdpBroadcastValue {
+    impl core::fmt::Display for Broadcast {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             write!(f, "{} ({})", self.meaning(), self.wire())
         }
@@ -25278,7 +25245,7 @@ pub mod qicfg {
         /// `<close_mode>`: Integer type. Enable or disable to disconnect the TCP connection asynchronously.
         ///
         /// (errata: TCP-6)
-        pub close_mode: Option<CloseModeValue>,
+        pub close_mode: Option<AsyncClose>,
     }
     /// `+QICFG: "close/mode",<close_mode>`: an information line of `AT+QICFG="close/mode"[,<close_mode>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25286,7 +25253,7 @@ pub mod qicfg {
         /// `<close_mode>`: Integer type. Enable or disable to disconnect the TCP connection asynchronously.
         ///
         /// (errata: TCP-6)
-        pub close_mode: CloseModeValue,
+        pub close_mode: AsyncClose,
     }
     impl crate::command::Line for CloseModeLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
@@ -25305,7 +25272,7 @@ pub mod qicfg {
             Ok(CloseModeLine {
                 close_mode: {
                     let s = crate::wire::req(v[0], "close_mode")?;
-                    CloseModeValue::from_wire(crate::wire::unquote(s))
+                    AsyncClose::from_wire(crate::wire::unquote(s))
                         .map_err(|e| crate::wire::DecodeError::value("close_mode", e))?
                 },
             })
@@ -25363,7 +25330,7 @@ pub mod qicfg {
             Ok(CloseMode {
                 close_mode: v[0]
                     .map(|s| {
-                        CloseModeValue::from_wire(crate::wire::unquote(s))
+                        AsyncClose::from_wire(crate::wire::unquote(s))
                             .map_err(|e| crate::wire::DecodeError::value(
                                 "close_mode",
                                 e,
@@ -25788,7 +25755,7 @@ pub mod qicfg {
         /// `<udp/broadcast>`: Integer type. Turn on/off UDP broadcast.
         ///
         /// (errata: TCP-9)
-        pub udp_broadcast: Option<UdpBroadcastValue>,
+        pub udp_broadcast: Option<Broadcast>,
     }
     /// `+QICFG: "udp/broadcast",<udp/broadcast>`: an information line of `AT+QICFG="udp/broadcast"[,<udp/broadcast>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25796,7 +25763,7 @@ pub mod qicfg {
         /// `<udp/broadcast>`: Integer type. Turn on/off UDP broadcast.
         ///
         /// (errata: TCP-9)
-        pub udp_broadcast: UdpBroadcastValue,
+        pub udp_broadcast: Broadcast,
     }
     impl crate::command::Line for UdpBroadcastLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
@@ -25815,7 +25782,7 @@ pub mod qicfg {
             Ok(UdpBroadcastLine {
                 udp_broadcast: {
                     let s = crate::wire::req(v[0], "udp/broadcast")?;
-                    UdpBroadcastValue::from_wire(crate::wire::unquote(s))
+                    Broadcast::from_wire(crate::wire::unquote(s))
                         .map_err(|e| crate::wire::DecodeError::value(
                             "udp/broadcast",
                             e,
@@ -25876,7 +25843,7 @@ pub mod qicfg {
             Ok(UdpBroadcast {
                 udp_broadcast: v[0]
                     .map(|s| {
-                        UdpBroadcastValue::from_wire(crate::wire::unquote(s))
+                        Broadcast::from_wire(crate::wire::unquote(s))
                             .map_err(|e| crate::wire::DecodeError::value(
                                 "udp/broadcast",
                                 e,
@@ -25990,33 +25957,33 @@ pub mod qiopen {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum AccessMode {
         /// `0`: Buffer access mode. Socket sends and receives data with AT commands.
-        BufferAccessMode,
+        Buffer,
         /// `1`: Direct push Mode. Socket sends data in AT command and receives data in URC format.
-        DirectPushMode,
+        DirectPush,
         /// `2`: Transparent transmission mode. Serial port is exclusively used for sending/receiving data directly to/from the Internet.
-        TransparentTransmissionMode,
+        Transparent,
     }
     impl AccessMode {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [AccessMode] = &[
-            AccessMode::BufferAccessMode,
-            AccessMode::DirectPushMode,
-            AccessMode::TransparentTransmissionMode,
+            AccessMode::Buffer,
+            AccessMode::DirectPush,
+            AccessMode::Transparent,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::BufferAccessMode => 0,
-                Self::DirectPushMode => 1,
-                Self::TransparentTransmissionMode => 2,
+                Self::Buffer => 0,
+                Self::DirectPush => 1,
+                Self::Transparent => 2,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::BufferAccessMode),
-                1 => Ok(Self::DirectPushMode),
-                2 => Ok(Self::TransparentTransmissionMode),
+                0 => Ok(Self::Buffer),
+                1 => Ok(Self::DirectPush),
+                2 => Ok(Self::Transparent),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "AccessMode",
@@ -26031,13 +25998,13 @@ pub mod qiopen {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::BufferAccessMode => {
+                Self::Buffer => {
                     "Buffer access mode. Socket sends and receives data with AT commands."
                 }
-                Self::DirectPushMode => {
+                Self::DirectPush => {
                     "Direct push Mode. Socket sends data in AT command and receives data in URC format."
                 }
-                Self::TransparentTransmissionMode => {
+                Self::Transparent => {
                     "Transparent transmission mode. Serial port is exclusively used for sending/receiving data directly to/from the Internet."
                 }
             }
@@ -26054,28 +26021,25 @@ pub mod qiopen {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum ApPriority {
         /// `0`: Use the IP address of STA
-        UseTheIpAddress,
+        Sta,
         /// `1`: Use the IP address of AP
-        UseTheIpAddressV1,
+        Ap,
     }
     impl ApPriority {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [ApPriority] = &[
-            ApPriority::UseTheIpAddress,
-            ApPriority::UseTheIpAddressV1,
-        ];
+        pub const ALL: &'static [ApPriority] = &[ApPriority::Sta, ApPriority::Ap];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::UseTheIpAddress => 0,
-                Self::UseTheIpAddressV1 => 1,
+                Self::Sta => 0,
+                Self::Ap => 1,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::UseTheIpAddress),
-                1 => Ok(Self::UseTheIpAddressV1),
+                0 => Ok(Self::Sta),
+                1 => Ok(Self::Ap),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "ApPriority",
@@ -26090,8 +26054,8 @@ pub mod qiopen {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::UseTheIpAddress => "Use the IP address of STA",
-                Self::UseTheIpAddressV1 => "Use the IP address of AP",
+                Self::Sta => "Use the IP address of STA",
+                Self::Ap => "Use the IP address of AP",
             }
         }
     }
@@ -26904,33 +26868,33 @@ pub mod qistate {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum AccessMode {
         /// `0`: Buffer access mode. Socket sends and receives data with AT commands.
-        BufferAccessMode,
+        Buffer,
         /// `1`: Direct push Mode. Socket sends data in AT command and receives data in URC format.
-        DirectPushMode,
+        DirectPush,
         /// `2`: Transparent transmission mode. Serial port is exclusively used for sending/receiving data directly to/from the Internet.
-        TransparentTransmissionMode,
+        Transparent,
     }
     impl AccessMode {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [AccessMode] = &[
-            AccessMode::BufferAccessMode,
-            AccessMode::DirectPushMode,
-            AccessMode::TransparentTransmissionMode,
+            AccessMode::Buffer,
+            AccessMode::DirectPush,
+            AccessMode::Transparent,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::BufferAccessMode => 0,
-                Self::DirectPushMode => 1,
-                Self::TransparentTransmissionMode => 2,
+                Self::Buffer => 0,
+                Self::DirectPush => 1,
+                Self::Transparent => 2,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::BufferAccessMode),
-                1 => Ok(Self::DirectPushMode),
-                2 => Ok(Self::TransparentTransmissionMode),
+                0 => Ok(Self::Buffer),
+                1 => Ok(Self::DirectPush),
+                2 => Ok(Self::Transparent),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "AccessMode",
@@ -26945,13 +26909,13 @@ pub mod qistate {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::BufferAccessMode => {
+                Self::Buffer => {
                     "Buffer access mode. Socket sends and receives data with AT commands."
                 }
-                Self::DirectPushMode => {
+                Self::DirectPush => {
                     "Direct push Mode. Socket sends data in AT command and receives data in URC format."
                 }
-                Self::TransparentTransmissionMode => {
+                Self::Transparent => {
                     "Transparent transmission mode. Serial port is exclusively used for sending/receiving data directly to/from the Internet."
                 }
             }
@@ -29638,33 +29602,33 @@ pub mod qiswtmd {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum AccessMode {
         /// `0`: Buffer access mode. Socket sends and receives data with AT commands.
-        BufferAccessMode,
+        Buffer,
         /// `1`: Direct push Mode. Socket sends data in AT command and receives data in URC format.
-        DirectPushMode,
+        DirectPush,
         /// `2`: Transparent transmission mode. Serial port is exclusively used for sending/receiving data directly to/from the Internet.
-        TransparentTransmissionMode,
+        Transparent,
     }
     impl AccessMode {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [AccessMode] = &[
-            AccessMode::BufferAccessMode,
-            AccessMode::DirectPushMode,
-            AccessMode::TransparentTransmissionMode,
+            AccessMode::Buffer,
+            AccessMode::DirectPush,
+            AccessMode::Transparent,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::BufferAccessMode => 0,
-                Self::DirectPushMode => 1,
-                Self::TransparentTransmissionMode => 2,
+                Self::Buffer => 0,
+                Self::DirectPush => 1,
+                Self::Transparent => 2,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::BufferAccessMode),
-                1 => Ok(Self::DirectPushMode),
-                2 => Ok(Self::TransparentTransmissionMode),
+                0 => Ok(Self::Buffer),
+                1 => Ok(Self::DirectPush),
+                2 => Ok(Self::Transparent),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "AccessMode",
@@ -29679,13 +29643,13 @@ pub mod qiswtmd {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::BufferAccessMode => {
+                Self::Buffer => {
                     "Buffer access mode. Socket sends and receives data with AT commands."
                 }
-                Self::DirectPushMode => {
+                Self::DirectPush => {
                     "Direct push Mode. Socket sends data in AT command and receives data in URC format."
                 }
-                Self::TransparentTransmissionMode => {
+                Self::Transparent => {
                     "Transparent transmission mode. Serial port is exclusively used for sending/receiving data directly to/from the Internet."
                 }
             }
@@ -30216,25 +30180,25 @@ pub mod qstast {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum State {
         /// `STATION_DOWN`: Disabled
-        StationDown,
+        Down,
         /// `STATION_UP`: Enabled
-        StationUp,
+        Up,
     }
     impl State {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [State] = &[State::StationDown, State::StationUp];
+        pub const ALL: &'static [State] = &[State::Down, State::Up];
         /// The value as written on the wire (without quotes).
         pub fn wire(&self) -> &str {
             match self {
-                Self::StationDown => "STATION_DOWN",
-                Self::StationUp => "STATION_UP",
+                Self::Down => "STATION_DOWN",
+                Self::Up => "STATION_UP",
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match s {
-                "STATION_DOWN" => Ok(Self::StationDown),
-                "STATION_UP" => Ok(Self::StationUp),
+                "STATION_DOWN" => Ok(Self::Down),
+                "STATION_UP" => Ok(Self::Up),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "State",
@@ -30245,8 +30209,8 @@ pub mod qstast {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::StationDown => "Disabled",
-                Self::StationUp => "Enabled",
+                Self::Down => "Disabled",
+                Self::Up => "Enabled",
             }
         }
     }
@@ -30886,25 +30850,25 @@ pub mod qapstate {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum State {
         /// `SOFTAP_DOWN`: Disabled
-        SoftapDown,
+        Down,
         /// `SOFTAP_UP`: Enabled
-        SoftapUp,
+        Up,
     }
     impl State {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [State] = &[State::SoftapDown, State::SoftapUp];
+        pub const ALL: &'static [State] = &[State::Down, State::Up];
         /// The value as written on the wire (without quotes).
         pub fn wire(&self) -> &str {
             match self {
-                Self::SoftapDown => "SOFTAP_DOWN",
-                Self::SoftapUp => "SOFTAP_UP",
+                Self::Down => "SOFTAP_DOWN",
+                Self::Up => "SOFTAP_UP",
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match s {
-                "SOFTAP_DOWN" => Ok(Self::SoftapDown),
-                "SOFTAP_UP" => Ok(Self::SoftapUp),
+                "SOFTAP_DOWN" => Ok(Self::Down),
+                "SOFTAP_UP" => Ok(Self::Up),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "State",
@@ -30915,8 +30879,8 @@ pub mod qapstate {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::SoftapDown => "Disabled",
-                Self::SoftapUp => "Enabled",
+                Self::Down => "Disabled",
+                Self::Up => "Enabled",
             }
         }
     }

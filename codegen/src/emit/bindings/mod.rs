@@ -52,7 +52,9 @@ pub fn enum_names(params: &[crate::model::Param], taken: &[String]) -> BTreeMap<
         if p.values.is_empty() {
             continue;
         }
-        let mut name = camel(&p.name);
+        // A catalogue `type_name` where the parameter's own name would clash
+        // or not explain itself.
+        let mut name = camel(p.type_name.as_deref().unwrap_or(&p.name));
         while used.contains(&name) {
             name.push_str("Value");
         }
