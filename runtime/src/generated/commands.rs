@@ -3076,55 +3076,7 @@ pub mod qblecfgmtu {
 ///
 /// Errata: BLE-25, BLE-26, BLE-27 (see `spec/errata.yaml`).
 pub mod qblegattcntfcfg {
-    /// `<enable>`: Enable/Disable notification.
-    ///
-    /// (errata: BLE-26, BLE-27)
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum Enable {
-        /// `0`: Disable
-        Disable,
-        /// `1`: Enable
-        Enable,
-    }
-    impl Enable {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [Enable] = &[Enable::Disable, Enable::Enable];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::Disable => 0,
-                Self::Enable => 1,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::Disable),
-                1 => Ok(Self::Enable),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "Enable",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Disable => "Disable",
-                Self::Enable => "Enable",
-            }
-        }
-    }
-    impl core::fmt::Display for Enable {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
+    pub use crate::generated::shared::Enable;
     /// `AT+QBLEGATTCNTFCFG=<conn_idx>,<UUID>,<enable>`
     ///
     /// Write form of `AT+QBLEGATTCNTFCFG`.
@@ -5887,55 +5839,7 @@ pub mod qversion {
 ///
 /// Errata: GEN-2 (see `spec/errata.yaml`).
 pub mod qecho {
-    /// `<enable>`: Integer type. Enable/disable echo function.
-    ///
-    /// (errata: GEN-2)
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum Enable {
-        /// `0`: Disable
-        Disable,
-        /// `1`: Enable
-        Enable,
-    }
-    impl Enable {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [Enable] = &[Enable::Disable, Enable::Enable];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::Disable => 0,
-                Self::Enable => 1,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::Disable),
-                1 => Ok(Self::Enable),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "Enable",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Disable => "Disable",
-                Self::Enable => "Enable",
-            }
-        }
-    }
-    impl core::fmt::Display for Enable {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
+    pub use crate::generated::shared::Enable;
     /// `AT+QECHO=<enable>`
     ///
     /// Write form of `AT+QECHO`.
@@ -9135,58 +9039,7 @@ pub mod qhttpget {
 ///
 /// Errata: HTTP-11, HTTP-12, HTTP-13, HTTP-18, SCN-27 (see `spec/errata.yaml`).
 pub mod qhttppost {
-    /// `<request_header>`: Integer type. Disable or enable to customize HTTP(S) request header.
-    ///
-    /// (errata: HTTP-11, HTTP-12)
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum RequestHeader {
-        /// `0`: Disable
-        Disable,
-        /// `1`: Enable
-        Enable,
-    }
-    impl RequestHeader {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [RequestHeader] = &[
-            RequestHeader::Disable,
-            RequestHeader::Enable,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::Disable => 0,
-                Self::Enable => 1,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::Disable),
-                1 => Ok(Self::Enable),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "RequestHeader",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Disable => "Disable",
-                Self::Enable => "Enable",
-            }
-        }
-    }
-    impl core::fmt::Display for RequestHeader {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
+    pub use crate::generated::shared::RequestHeader;
     /// `AT+QHTTPPOST=?`
     ///
     /// Test form of `AT+QHTTPPOST`.
@@ -9525,58 +9378,7 @@ pub mod qhttppost {
 ///
 /// Errata: HTTP-14, HTTP-15, HTTP-16, HTTP-17, HTTP-18 (see `spec/errata.yaml`).
 pub mod qhttpput {
-    /// `<request_header>`: Integer type. Disable or enable to customize HTTP(S) request header.
-    ///
-    /// (errata: HTTP-14, HTTP-15)
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum RequestHeader {
-        /// `0`: Disable
-        Disable,
-        /// `1`: Enable
-        Enable,
-    }
-    impl RequestHeader {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [RequestHeader] = &[
-            RequestHeader::Disable,
-            RequestHeader::Enable,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::Disable => 0,
-                Self::Enable => 1,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::Disable),
-                1 => Ok(Self::Enable),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "RequestHeader",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Disable => "Disable",
-                Self::Enable => "Enable",
-            }
-        }
-    }
-    impl core::fmt::Display for RequestHeader {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
+    pub use crate::generated::shared::RequestHeader;
     /// `AT+QHTTPPUT=?`
     ///
     /// Test form of `AT+QHTTPPUT`.
@@ -13662,102 +13464,7 @@ pub mod qmtcfg {
 ///
 /// Errata: MQTT-14 (see `spec/errata.yaml`).
 pub mod qmtopen {
-    /// `<result>`: Command execution results.
-    ///
-    /// (errata: MQTT-14)
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum OpenResult {
-        /// `-1`: Failed execution
-        Failed,
-        /// `0`: Successful execution
-        Success,
-        /// `1`: Wrong parameter
-        WrongParameter,
-        /// `2`: MQTT ID is occupied
-        IdInUse,
-        /// `3`: Network error
-        NetworkError,
-        /// `4`: Failed to parse domain name
-        DnsFailed,
-        /// `5`: Errors due to network disconnection
-        NetworkDisconnected,
-        /// `6`: Insufficient memory
-        OutOfMemory,
-        /// `7`: Errors due to network disconnection
-        ConnectionLost,
-    }
-    impl OpenResult {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [OpenResult] = &[
-            OpenResult::Failed,
-            OpenResult::Success,
-            OpenResult::WrongParameter,
-            OpenResult::IdInUse,
-            OpenResult::NetworkError,
-            OpenResult::DnsFailed,
-            OpenResult::NetworkDisconnected,
-            OpenResult::OutOfMemory,
-            OpenResult::ConnectionLost,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::Failed => -1,
-                Self::Success => 0,
-                Self::WrongParameter => 1,
-                Self::IdInUse => 2,
-                Self::NetworkError => 3,
-                Self::DnsFailed => 4,
-                Self::NetworkDisconnected => 5,
-                Self::OutOfMemory => 6,
-                Self::ConnectionLost => 7,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                -1 => Ok(Self::Failed),
-                0 => Ok(Self::Success),
-                1 => Ok(Self::WrongParameter),
-                2 => Ok(Self::IdInUse),
-                3 => Ok(Self::NetworkError),
-                4 => Ok(Self::DnsFailed),
-                5 => Ok(Self::NetworkDisconnected),
-                6 => Ok(Self::OutOfMemory),
-                7 => Ok(Self::ConnectionLost),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "OpenResult",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Failed => "Failed execution",
-                Self::Success => "Successful execution",
-                Self::WrongParameter => "Wrong parameter",
-                Self::IdInUse => "MQTT ID is occupied",
-                Self::NetworkError => "Network error",
-                Self::DnsFailed => "Failed to parse domain name",
-                Self::NetworkDisconnected => "Errors due to network disconnection",
-                Self::OutOfMemory => "Insufficient memory",
-                Self::ConnectionLost => "Errors due to network disconnection",
-            }
-        }
-    }
-    impl core::fmt::Display for OpenResult {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
-    #[cfg(feature = "std")]
-    impl std::error::Error for OpenResult {}
+    pub use crate::generated::shared::OpenResult;
     /// `AT+QMTOPEN=?`
     ///
     /// Test form of `AT+QMTOPEN`.
@@ -14138,58 +13845,7 @@ pub mod qmtopen {
 ///
 /// Characteristics: -
 pub mod qmtclose {
-    /// `<result>`: Command execution result.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum CloseResult {
-        /// `-1`: Failed execution
-        Failed,
-        /// `0`: Successful execution
-        Success,
-    }
-    impl CloseResult {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [CloseResult] = &[
-            CloseResult::Failed,
-            CloseResult::Success,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::Failed => -1,
-                Self::Success => 0,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                -1 => Ok(Self::Failed),
-                0 => Ok(Self::Success),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "CloseResult",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Failed => "Failed execution",
-                Self::Success => "Successful execution",
-            }
-        }
-    }
-    impl core::fmt::Display for CloseResult {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
-    #[cfg(feature = "std")]
-    impl std::error::Error for CloseResult {}
+    pub use crate::generated::shared::CloseResult;
     /// `AT+QMTCLOSE=?`
     ///
     /// Test form of `AT+QMTCLOSE`.
@@ -14445,144 +14101,8 @@ pub mod qmtconn {
             write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
-    /// `<result>`: Command execution result.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum ConnectResult {
-        /// `0`: Packet sent successfully and ACK received from server
-        Acknowledged,
-        /// `1`: Packet resent
-        Resent,
-        /// `2`: Failed to send packet
-        SendFailed,
-    }
-    impl ConnectResult {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [ConnectResult] = &[
-            ConnectResult::Acknowledged,
-            ConnectResult::Resent,
-            ConnectResult::SendFailed,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::Acknowledged => 0,
-                Self::Resent => 1,
-                Self::SendFailed => 2,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::Acknowledged),
-                1 => Ok(Self::Resent),
-                2 => Ok(Self::SendFailed),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "ConnectResult",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Acknowledged => {
-                    "Packet sent successfully and ACK received from server"
-                }
-                Self::Resent => "Packet resent",
-                Self::SendFailed => "Failed to send packet",
-            }
-        }
-    }
-    impl core::fmt::Display for ConnectResult {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
-    #[cfg(feature = "std")]
-    impl std::error::Error for ConnectResult {}
-    /// `<retcode>`: Connection status return code.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum Retcode {
-        /// `0`: Connection Accepted
-        Accepted,
-        /// `1`: Connection Rejected: Unacceptable Protocol Version
-        BadProtocolVersion,
-        /// `2`: Connection Rejected: Identifier Rejected
-        IdentifierRejected,
-        /// `3`: Connection Rejected: Server Unavailable
-        ServerUnavailable,
-        /// `4`: Connection Rejected: Wrong Username or Password
-        BadCredentials,
-        /// `5`: Connection Rejected: Unauthorized
-        Unauthorized,
-    }
-    impl Retcode {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [Retcode] = &[
-            Retcode::Accepted,
-            Retcode::BadProtocolVersion,
-            Retcode::IdentifierRejected,
-            Retcode::ServerUnavailable,
-            Retcode::BadCredentials,
-            Retcode::Unauthorized,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::Accepted => 0,
-                Self::BadProtocolVersion => 1,
-                Self::IdentifierRejected => 2,
-                Self::ServerUnavailable => 3,
-                Self::BadCredentials => 4,
-                Self::Unauthorized => 5,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::Accepted),
-                1 => Ok(Self::BadProtocolVersion),
-                2 => Ok(Self::IdentifierRejected),
-                3 => Ok(Self::ServerUnavailable),
-                4 => Ok(Self::BadCredentials),
-                5 => Ok(Self::Unauthorized),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "Retcode",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Accepted => "Connection Accepted",
-                Self::BadProtocolVersion => {
-                    "Connection Rejected: Unacceptable Protocol Version"
-                }
-                Self::IdentifierRejected => "Connection Rejected: Identifier Rejected",
-                Self::ServerUnavailable => "Connection Rejected: Server Unavailable",
-                Self::BadCredentials => "Connection Rejected: Wrong Username or Password",
-                Self::Unauthorized => "Connection Rejected: Unauthorized",
-            }
-        }
-    }
-    impl core::fmt::Display for Retcode {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
-    #[cfg(feature = "std")]
-    impl std::error::Error for Retcode {}
+    pub use crate::generated::shared::PacketResult;
+    pub use crate::generated::shared::Retcode;
     /// `AT+QMTCONN=?`
     ///
     /// Test form of `AT+QMTCONN`.
@@ -14967,58 +14487,7 @@ pub mod qmtconn {
 ///
 /// Characteristics: -
 pub mod qmtdisc {
-    /// `<result>`: Command execution result.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum DisconnectResult {
-        /// `-1`: Failed execution
-        Failed,
-        /// `0`: Successful execution
-        Success,
-    }
-    impl DisconnectResult {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [DisconnectResult] = &[
-            DisconnectResult::Failed,
-            DisconnectResult::Success,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::Failed => -1,
-                Self::Success => 0,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                -1 => Ok(Self::Failed),
-                0 => Ok(Self::Success),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "DisconnectResult",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Failed => "Failed execution",
-                Self::Success => "Successful execution",
-            }
-        }
-    }
-    impl core::fmt::Display for DisconnectResult {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
-    #[cfg(feature = "std")]
-    impl std::error::Error for DisconnectResult {}
+    pub use crate::generated::shared::DisconnectResult;
     /// `AT+QMTDISC=?`
     ///
     /// Test form of `AT+QMTDISC`.
@@ -15211,124 +14680,8 @@ pub mod qmtdisc {
 ///
 /// Errata: MQTT-11, SCN-18, RT-3 (see `spec/errata.yaml`).
 pub mod qmtsub {
-    /// `<qos>`: QoS level at which the client wants to publish the messages.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum Qos {
-        /// `0`: At most once
-        AtMostOnce,
-        /// `1`: At least once
-        AtLeastOnce,
-        /// `2`: Exactly once
-        ExactlyOnce,
-    }
-    impl Qos {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [Qos] = &[
-            Qos::AtMostOnce,
-            Qos::AtLeastOnce,
-            Qos::ExactlyOnce,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::AtMostOnce => 0,
-                Self::AtLeastOnce => 1,
-                Self::ExactlyOnce => 2,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::AtMostOnce),
-                1 => Ok(Self::AtLeastOnce),
-                2 => Ok(Self::ExactlyOnce),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "Qos",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::AtMostOnce => "At most once",
-                Self::AtLeastOnce => "At least once",
-                Self::ExactlyOnce => "Exactly once",
-            }
-        }
-    }
-    impl core::fmt::Display for Qos {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
-    /// `<result>`: Command execution result.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum SubscribeResult {
-        /// `0`: SUBSCRIBE message was sent successfully and SUBACK message was received.
-        Acknowledged,
-        /// `1`: SUBSCRIBE message was sent successfully but SUBACK message was not received within the specified response time. Retransmission was executed.
-        Resent,
-        /// `2`: Failed to send SUBSCRIBE message.
-        SendFailed,
-    }
-    impl SubscribeResult {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [SubscribeResult] = &[
-            SubscribeResult::Acknowledged,
-            SubscribeResult::Resent,
-            SubscribeResult::SendFailed,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::Acknowledged => 0,
-                Self::Resent => 1,
-                Self::SendFailed => 2,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::Acknowledged),
-                1 => Ok(Self::Resent),
-                2 => Ok(Self::SendFailed),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "SubscribeResult",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Acknowledged => {
-                    "SUBSCRIBE message was sent successfully and SUBACK message was received."
-                }
-                Self::Resent => {
-                    "SUBSCRIBE message was sent successfully but SUBACK message was not received within the specified response time. Retransmission was executed."
-                }
-                Self::SendFailed => "Failed to send SUBSCRIBE message.",
-            }
-        }
-    }
-    impl core::fmt::Display for SubscribeResult {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
-    #[cfg(feature = "std")]
-    impl std::error::Error for SubscribeResult {}
+    pub use crate::generated::shared::Qos;
+    pub use crate::generated::shared::PacketResult;
     /// `AT+QMTSUB=?`
     ///
     /// Test form of `AT+QMTSUB`.
@@ -15662,68 +15015,7 @@ pub mod qmtsub {
 ///
 /// Errata: MQTT-12, MQTT-16, RT-3 (see `spec/errata.yaml`).
 pub mod qmtuns {
-    /// `<result>`: Command execution result.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum UnsubscribeResult {
-        /// `0`: UNSUBSCRIBE message was sent successfully and UNSUBACK message was received.
-        Acknowledged,
-        /// `1`: UNSUBSCRIBE message was sent successfully but UNSUBACK message was not received within the specified response time. Retransmission was executed.
-        Resent,
-        /// `2`: Failed to send UNSUBSCRIBE message.
-        SendFailed,
-    }
-    impl UnsubscribeResult {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [UnsubscribeResult] = &[
-            UnsubscribeResult::Acknowledged,
-            UnsubscribeResult::Resent,
-            UnsubscribeResult::SendFailed,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::Acknowledged => 0,
-                Self::Resent => 1,
-                Self::SendFailed => 2,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::Acknowledged),
-                1 => Ok(Self::Resent),
-                2 => Ok(Self::SendFailed),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "UnsubscribeResult",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Acknowledged => {
-                    "UNSUBSCRIBE message was sent successfully and UNSUBACK message was received."
-                }
-                Self::Resent => {
-                    "UNSUBSCRIBE message was sent successfully but UNSUBACK message was not received within the specified response time. Retransmission was executed."
-                }
-                Self::SendFailed => "Failed to send UNSUBSCRIBE message.",
-            }
-        }
-    }
-    impl core::fmt::Display for UnsubscribeResult {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
-    #[cfg(feature = "std")]
-    impl std::error::Error for UnsubscribeResult {}
+    pub use crate::generated::shared::PacketResult;
     /// `AT+QMTUNS=?`
     ///
     /// Test form of `AT+QMTUNS`.
@@ -16006,62 +15298,7 @@ pub mod qmtuns {
 ///
 /// Errata: MQTT-13, MQTT-17, SCN-14, SCN-15, SCN-16, SCN-19, RT-4 (see `spec/errata.yaml`).
 pub mod qmtpub {
-    /// `<qos>`: The QoS level at which the client wants to publish the messages.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum Qos {
-        /// `0`: At most once
-        AtMostOnce,
-        /// `1`: At least once
-        AtLeastOnce,
-        /// `2`: Exactly once
-        ExactlyOnce,
-    }
-    impl Qos {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [Qos] = &[
-            Qos::AtMostOnce,
-            Qos::AtLeastOnce,
-            Qos::ExactlyOnce,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::AtMostOnce => 0,
-                Self::AtLeastOnce => 1,
-                Self::ExactlyOnce => 2,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::AtMostOnce),
-                1 => Ok(Self::AtLeastOnce),
-                2 => Ok(Self::ExactlyOnce),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "Qos",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::AtMostOnce => "At most once",
-                Self::AtLeastOnce => "At least once",
-                Self::ExactlyOnce => "Exactly once",
-            }
-        }
-    }
-    impl core::fmt::Display for Qos {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
+    pub use crate::generated::shared::Qos;
     /// `<retain>`: Whether or not the server will retain the message after it has been delivered to the current subscribers.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum Retain {
@@ -16109,68 +15346,7 @@ pub mod qmtpub {
             write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
-    /// `<result>`: Command execution result.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum PublishResult {
-        /// `0`: PUBLISH message was sent successfully and ACK message was received.
-        Acknowledged,
-        /// `1`: PUBLISH message was sent successfully but ACK message was not received within the delivery time. Retransmission was executed.
-        Resent,
-        /// `2`: Failed to send PUBLISH message
-        SendFailed,
-    }
-    impl PublishResult {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [PublishResult] = &[
-            PublishResult::Acknowledged,
-            PublishResult::Resent,
-            PublishResult::SendFailed,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::Acknowledged => 0,
-                Self::Resent => 1,
-                Self::SendFailed => 2,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::Acknowledged),
-                1 => Ok(Self::Resent),
-                2 => Ok(Self::SendFailed),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "PublishResult",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Acknowledged => {
-                    "PUBLISH message was sent successfully and ACK message was received."
-                }
-                Self::Resent => {
-                    "PUBLISH message was sent successfully but ACK message was not received within the delivery time. Retransmission was executed."
-                }
-                Self::SendFailed => "Failed to send PUBLISH message",
-            }
-        }
-    }
-    impl core::fmt::Display for PublishResult {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
-    #[cfg(feature = "std")]
-    impl std::error::Error for PublishResult {}
+    pub use crate::generated::shared::PacketResult;
     /// `AT+QMTPUB=?`
     ///
     /// Test form of `AT+QMTPUB`.
@@ -17334,52 +16510,7 @@ pub mod qping {
     }
     #[cfg(feature = "std")]
     impl std::error::Error for PingResult {}
-    /// `<finresult>`: Integer type. The final result of the command.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum Finresult {
-        /// `0`: Pinged successfully. It is successful in activating the context and finding the host. In this case, it is followed by ,\<sent>,\<rcvd>,\<lost>,\<min>,\<max>,\<avg>
-        Success,
-        /// Any other value: Other value: Result code. See Chapter 5 for details.
-        Other(i64),
-    }
-    impl Finresult {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [Finresult] = &[Finresult::Success];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::Success => 0,
-                Self::Other(n) => *n,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::Success),
-                other => Ok(Self::Other(other)),
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Success => {
-                    "Pinged successfully. It is successful in activating the context and finding the host. In this case, it is followed by ,<sent>,<rcvd>,<lost>,<min>,<max>,<avg>"
-                }
-                Self::Other(_) => "Other value: Result code. See Chapter 5 for details.",
-            }
-        }
-    }
-    impl core::fmt::Display for Finresult {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
-    #[cfg(feature = "std")]
-    impl std::error::Error for Finresult {}
+    pub use crate::generated::shared::Finresult;
     /// `AT+QPING=?`
     ///
     /// Test form of `AT+QPING`.
@@ -21032,68 +20163,7 @@ pub mod qsslcfg {
 ///
 /// Characteristics: The command takes effect immediately. The configurations are not saved.
 pub mod qsslopen {
-    /// `<access_mode>`: Data access mode of SSL connection.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum AccessMode {
-        /// `0`: Buffer access mode. Socket sends and receives data with AT commands.
-        Buffer,
-        /// `1`: Direct push Mode. Socket sends data in AT command and receives data in URC format.
-        DirectPush,
-        /// `2`: Transparent transmission mode. Serial port is exclusively used for sending/receiving data directly to/from the Internet.
-        Transparent,
-    }
-    impl AccessMode {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [AccessMode] = &[
-            AccessMode::Buffer,
-            AccessMode::DirectPush,
-            AccessMode::Transparent,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::Buffer => 0,
-                Self::DirectPush => 1,
-                Self::Transparent => 2,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::Buffer),
-                1 => Ok(Self::DirectPush),
-                2 => Ok(Self::Transparent),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "AccessMode",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Buffer => {
-                    "Buffer access mode. Socket sends and receives data with AT commands."
-                }
-                Self::DirectPush => {
-                    "Direct push Mode. Socket sends data in AT command and receives data in URC format."
-                }
-                Self::Transparent => {
-                    "Transparent transmission mode. Serial port is exclusively used for sending/receiving data directly to/from the Internet."
-                }
-            }
-        }
-    }
-    impl core::fmt::Display for AccessMode {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
+    pub use crate::generated::shared::AccessMode;
     /// `AT+QSSLOPEN=?`
     ///
     /// Test form of `AT+QSSLOPEN`.
@@ -22378,68 +21448,7 @@ pub mod qsslstate {
             write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
-    /// `<access_mode>`: Data access mode of the socket service.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum AccessMode {
-        /// `0`: Buffer access mode. Socket sends and receives data with AT commands.
-        Buffer,
-        /// `1`: Direct push Mode. Socket sends data in AT command and receives data in URC format.
-        DirectPush,
-        /// `2`: Transparent transmission mode. Serial port is exclusively used for sending/receiving data directly to/from the Internet.
-        Transparent,
-    }
-    impl AccessMode {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [AccessMode] = &[
-            AccessMode::Buffer,
-            AccessMode::DirectPush,
-            AccessMode::Transparent,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::Buffer => 0,
-                Self::DirectPush => 1,
-                Self::Transparent => 2,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::Buffer),
-                1 => Ok(Self::DirectPush),
-                2 => Ok(Self::Transparent),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "AccessMode",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Buffer => {
-                    "Buffer access mode. Socket sends and receives data with AT commands."
-                }
-                Self::DirectPush => {
-                    "Direct push Mode. Socket sends data in AT command and receives data in URC format."
-                }
-                Self::Transparent => {
-                    "Transparent transmission mode. Serial port is exclusively used for sending/receiving data directly to/from the Internet."
-                }
-            }
-        }
-    }
-    impl core::fmt::Display for AccessMode {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
+    pub use crate::generated::shared::AccessMode;
     /// `<devname>`: COM port of socket service.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum Devname {
@@ -25953,68 +24962,7 @@ pub mod qiopen {
             write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
-    /// `<access_mode>`: Integer type. Data access mode of the socket service.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum AccessMode {
-        /// `0`: Buffer access mode. Socket sends and receives data with AT commands.
-        Buffer,
-        /// `1`: Direct push Mode. Socket sends data in AT command and receives data in URC format.
-        DirectPush,
-        /// `2`: Transparent transmission mode. Serial port is exclusively used for sending/receiving data directly to/from the Internet.
-        Transparent,
-    }
-    impl AccessMode {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [AccessMode] = &[
-            AccessMode::Buffer,
-            AccessMode::DirectPush,
-            AccessMode::Transparent,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::Buffer => 0,
-                Self::DirectPush => 1,
-                Self::Transparent => 2,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::Buffer),
-                1 => Ok(Self::DirectPush),
-                2 => Ok(Self::Transparent),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "AccessMode",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Buffer => {
-                    "Buffer access mode. Socket sends and receives data with AT commands."
-                }
-                Self::DirectPush => {
-                    "Direct push Mode. Socket sends data in AT command and receives data in URC format."
-                }
-                Self::Transparent => {
-                    "Transparent transmission mode. Serial port is exclusively used for sending/receiving data directly to/from the Internet."
-                }
-            }
-        }
-    }
-    impl core::fmt::Display for AccessMode {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
+    pub use crate::generated::shared::AccessMode;
     /// `<ap_priority>`: Integer type. Prioritize to use the IP address of the STA or AP as the local IP.
     ///
     /// (errata: TCP-10)
@@ -26864,68 +25812,7 @@ pub mod qistate {
             write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
-    /// `<access_mode>`: Integer type. Data access mode of the socket service.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum AccessMode {
-        /// `0`: Buffer access mode. Socket sends and receives data with AT commands.
-        Buffer,
-        /// `1`: Direct push Mode. Socket sends data in AT command and receives data in URC format.
-        DirectPush,
-        /// `2`: Transparent transmission mode. Serial port is exclusively used for sending/receiving data directly to/from the Internet.
-        Transparent,
-    }
-    impl AccessMode {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [AccessMode] = &[
-            AccessMode::Buffer,
-            AccessMode::DirectPush,
-            AccessMode::Transparent,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::Buffer => 0,
-                Self::DirectPush => 1,
-                Self::Transparent => 2,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::Buffer),
-                1 => Ok(Self::DirectPush),
-                2 => Ok(Self::Transparent),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "AccessMode",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Buffer => {
-                    "Buffer access mode. Socket sends and receives data with AT commands."
-                }
-                Self::DirectPush => {
-                    "Direct push Mode. Socket sends data in AT command and receives data in URC format."
-                }
-                Self::Transparent => {
-                    "Transparent transmission mode. Serial port is exclusively used for sending/receiving data directly to/from the Internet."
-                }
-            }
-        }
-    }
-    impl core::fmt::Display for AccessMode {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
+    pub use crate::generated::shared::AccessMode;
     /// `<AT_port>`: String type. COM port of socket service.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum AtPort {
@@ -29598,68 +28485,7 @@ pub mod qiaccept {
 ///
 /// Errata: TCP-23 (see `spec/errata.yaml`).
 pub mod qiswtmd {
-    /// `<access_mode>`: Integer type. Data access modes of the connection.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum AccessMode {
-        /// `0`: Buffer access mode. Socket sends and receives data with AT commands.
-        Buffer,
-        /// `1`: Direct push Mode. Socket sends data in AT command and receives data in URC format.
-        DirectPush,
-        /// `2`: Transparent transmission mode. Serial port is exclusively used for sending/receiving data directly to/from the Internet.
-        Transparent,
-    }
-    impl AccessMode {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [AccessMode] = &[
-            AccessMode::Buffer,
-            AccessMode::DirectPush,
-            AccessMode::Transparent,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::Buffer => 0,
-                Self::DirectPush => 1,
-                Self::Transparent => 2,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::Buffer),
-                1 => Ok(Self::DirectPush),
-                2 => Ok(Self::Transparent),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "AccessMode",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Buffer => {
-                    "Buffer access mode. Socket sends and receives data with AT commands."
-                }
-                Self::DirectPush => {
-                    "Direct push Mode. Socket sends data in AT command and receives data in URC format."
-                }
-                Self::Transparent => {
-                    "Transparent transmission mode. Serial port is exclusively used for sending/receiving data directly to/from the Internet."
-                }
-            }
-        }
-    }
-    impl core::fmt::Display for AccessMode {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
+    pub use crate::generated::shared::AccessMode;
     /// `AT+QISWTMD=?`
     ///
     /// Test form of `AT+QISWTMD`.
@@ -30324,55 +29150,7 @@ pub mod qstast {
 ///
 /// Errata: WIFI-2, WIFI-3 (see `spec/errata.yaml`).
 pub mod qstadhcp {
-    /// `<enable>`: Integer type.
-    ///
-    /// (errata: WIFI-2, WIFI-3)
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum Enable {
-        /// `0`: Disable
-        Disable,
-        /// `1`: Enable
-        Enable,
-    }
-    impl Enable {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [Enable] = &[Enable::Disable, Enable::Enable];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::Disable => 0,
-                Self::Enable => 1,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::Disable),
-                1 => Ok(Self::Enable),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "Enable",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Disable => "Disable",
-                Self::Enable => "Enable",
-            }
-        }
-    }
-    impl core::fmt::Display for Enable {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
+    pub use crate::generated::shared::Enable;
     /// `AT+QSTADHCP?`
     ///
     /// Read form of `AT+QSTADHCP`.
@@ -32020,55 +30798,7 @@ pub mod qidnscfg {
 ///
 /// Errata: WIFI-8 (see `spec/errata.yaml`).
 pub mod qwebcfg {
-    /// `<enable>`: Integer type.
-    ///
-    /// (errata: WIFI-8)
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum Enable {
-        /// `0`: Disable
-        Disable,
-        /// `1`: Enable
-        Enable,
-    }
-    impl Enable {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [Enable] = &[Enable::Disable, Enable::Enable];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::Disable => 0,
-                Self::Enable => 1,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::Disable),
-                1 => Ok(Self::Enable),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "Enable",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Disable => "Disable",
-                Self::Enable => "Enable",
-            }
-        }
-    }
-    impl core::fmt::Display for Enable {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
+    pub use crate::generated::shared::Enable;
     /// `AT+QWEBCFG=<enable>`
     ///
     /// Write form of `AT+QWEBCFG`.
@@ -32215,55 +30945,7 @@ pub mod qstaapinformv {
 ///
 /// Errata: WIFI-9 (see `spec/errata.yaml`).
 pub mod qairkiss {
-    /// `<enable>`: Integer type.
-    ///
-    /// (errata: WIFI-9)
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum Enable {
-        /// `0`: Disable
-        Disable,
-        /// `1`: Enable
-        Enable,
-    }
-    impl Enable {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [Enable] = &[Enable::Disable, Enable::Enable];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::Disable => 0,
-                Self::Enable => 1,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::Disable),
-                1 => Ok(Self::Enable),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "Enable",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Disable => "Disable",
-                Self::Enable => "Enable",
-            }
-        }
-    }
-    impl core::fmt::Display for Enable {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
+    pub use crate::generated::shared::Enable;
     /// `AT+QAIRKISS=<enable>`
     ///
     /// Write form of `AT+QAIRKISS`.

@@ -2608,102 +2608,7 @@ pub mod qhttpput {
 pub use qhttpput::Qhttpput;
 /// The URC `+QMTOPEN: <client_idx>,<result>`.
 pub mod qmtopen {
-    /// `<result>`: Integer type. Command execution results.
-    ///
-    /// (errata: URC-8)
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum OpenResult {
-        /// `-1`: Failed execution
-        Failed,
-        /// `0`: Successful execution
-        Success,
-        /// `1`: Wrong parameter
-        WrongParameter,
-        /// `2`: MQTT ID is occupied
-        IdInUse,
-        /// `3`: Network error
-        NetworkError,
-        /// `4`: Failed to parse domain name
-        DnsFailed,
-        /// `5`: Errors due to network disconnection
-        NetworkDisconnected,
-        /// `6`: Insufficient memory
-        OutOfMemory,
-        /// `7`: Errors due to network disconnection
-        ConnectionLost,
-    }
-    impl OpenResult {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [OpenResult] = &[
-            OpenResult::Failed,
-            OpenResult::Success,
-            OpenResult::WrongParameter,
-            OpenResult::IdInUse,
-            OpenResult::NetworkError,
-            OpenResult::DnsFailed,
-            OpenResult::NetworkDisconnected,
-            OpenResult::OutOfMemory,
-            OpenResult::ConnectionLost,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::Failed => -1,
-                Self::Success => 0,
-                Self::WrongParameter => 1,
-                Self::IdInUse => 2,
-                Self::NetworkError => 3,
-                Self::DnsFailed => 4,
-                Self::NetworkDisconnected => 5,
-                Self::OutOfMemory => 6,
-                Self::ConnectionLost => 7,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                -1 => Ok(Self::Failed),
-                0 => Ok(Self::Success),
-                1 => Ok(Self::WrongParameter),
-                2 => Ok(Self::IdInUse),
-                3 => Ok(Self::NetworkError),
-                4 => Ok(Self::DnsFailed),
-                5 => Ok(Self::NetworkDisconnected),
-                6 => Ok(Self::OutOfMemory),
-                7 => Ok(Self::ConnectionLost),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "OpenResult",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Failed => "Failed execution",
-                Self::Success => "Successful execution",
-                Self::WrongParameter => "Wrong parameter",
-                Self::IdInUse => "MQTT ID is occupied",
-                Self::NetworkError => "Network error",
-                Self::DnsFailed => "Failed to parse domain name",
-                Self::NetworkDisconnected => "Errors due to network disconnection",
-                Self::OutOfMemory => "Insufficient memory",
-                Self::ConnectionLost => "Errors due to network disconnection",
-            }
-        }
-    }
-    impl core::fmt::Display for OpenResult {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
-    #[cfg(feature = "std")]
-    impl std::error::Error for OpenResult {}
+    pub use crate::generated::shared::OpenResult;
     /// `+QMTOPEN: <client_idx>,<result>`
     ///
     /// Reported after OK to AT+QMTOPEN=\<client_idx>,\<host_name>,\<port> (Opens a network connection for the MQTT client); \<result> gives the command execution result.
@@ -2776,58 +2681,7 @@ pub mod qmtopen {
 pub use qmtopen::Qmtopen;
 /// The URC `+QMTCLOSE: <client_idx>,<result>`.
 pub mod qmtclose {
-    /// `<result>`: Integer type. Command execution result.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum CloseResult {
-        /// `-1`: Failed execution
-        Failed,
-        /// `0`: Successful execution
-        Success,
-    }
-    impl CloseResult {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [CloseResult] = &[
-            CloseResult::Failed,
-            CloseResult::Success,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::Failed => -1,
-                Self::Success => 0,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                -1 => Ok(Self::Failed),
-                0 => Ok(Self::Success),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "CloseResult",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Failed => "Failed execution",
-                Self::Success => "Successful execution",
-            }
-        }
-    }
-    impl core::fmt::Display for CloseResult {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
-    #[cfg(feature = "std")]
-    impl std::error::Error for CloseResult {}
+    pub use crate::generated::shared::CloseResult;
     /// `+QMTCLOSE: <client_idx>,<result>`
     ///
     /// Reported after OK to AT+QMTCLOSE=\<client_idx> (Closes a network connection for the MQTT client); \<result> gives the command execution result.
@@ -2896,144 +2750,8 @@ pub mod qmtclose {
 pub use qmtclose::Qmtclose;
 /// The URC `+QMTCONN: <client_idx>,<result>[,<retcode>]`.
 pub mod qmtconn {
-    /// `<result>`: Integer type. Command execution result.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum ConnectResult {
-        /// `0`: Packet sent successfully and ACK received from server
-        Acknowledged,
-        /// `1`: Packet resent
-        Resent,
-        /// `2`: Failed to send packet
-        SendFailed,
-    }
-    impl ConnectResult {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [ConnectResult] = &[
-            ConnectResult::Acknowledged,
-            ConnectResult::Resent,
-            ConnectResult::SendFailed,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::Acknowledged => 0,
-                Self::Resent => 1,
-                Self::SendFailed => 2,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::Acknowledged),
-                1 => Ok(Self::Resent),
-                2 => Ok(Self::SendFailed),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "ConnectResult",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Acknowledged => {
-                    "Packet sent successfully and ACK received from server"
-                }
-                Self::Resent => "Packet resent",
-                Self::SendFailed => "Failed to send packet",
-            }
-        }
-    }
-    impl core::fmt::Display for ConnectResult {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
-    #[cfg(feature = "std")]
-    impl std::error::Error for ConnectResult {}
-    /// `<retcode>`: Integer type. Connection status return code.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum Retcode {
-        /// `0`: Connection Accepted
-        Accepted,
-        /// `1`: Connection Rejected: Unacceptable Protocol Version
-        BadProtocolVersion,
-        /// `2`: Connection Rejected: Identifier Rejected
-        IdentifierRejected,
-        /// `3`: Connection Rejected: Server Unavailable
-        ServerUnavailable,
-        /// `4`: Connection Rejected: Wrong Username or Password
-        BadCredentials,
-        /// `5`: Connection Rejected: Unauthorized
-        Unauthorized,
-    }
-    impl Retcode {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [Retcode] = &[
-            Retcode::Accepted,
-            Retcode::BadProtocolVersion,
-            Retcode::IdentifierRejected,
-            Retcode::ServerUnavailable,
-            Retcode::BadCredentials,
-            Retcode::Unauthorized,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::Accepted => 0,
-                Self::BadProtocolVersion => 1,
-                Self::IdentifierRejected => 2,
-                Self::ServerUnavailable => 3,
-                Self::BadCredentials => 4,
-                Self::Unauthorized => 5,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::Accepted),
-                1 => Ok(Self::BadProtocolVersion),
-                2 => Ok(Self::IdentifierRejected),
-                3 => Ok(Self::ServerUnavailable),
-                4 => Ok(Self::BadCredentials),
-                5 => Ok(Self::Unauthorized),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "Retcode",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Accepted => "Connection Accepted",
-                Self::BadProtocolVersion => {
-                    "Connection Rejected: Unacceptable Protocol Version"
-                }
-                Self::IdentifierRejected => "Connection Rejected: Identifier Rejected",
-                Self::ServerUnavailable => "Connection Rejected: Server Unavailable",
-                Self::BadCredentials => "Connection Rejected: Wrong Username or Password",
-                Self::Unauthorized => "Connection Rejected: Unauthorized",
-            }
-        }
-    }
-    impl core::fmt::Display for Retcode {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
-    #[cfg(feature = "std")]
-    impl std::error::Error for Retcode {}
+    pub use crate::generated::shared::PacketResult;
+    pub use crate::generated::shared::Retcode;
     /// `+QMTCONN: <client_idx>,<result>[,<retcode>]`
     ///
     /// Reported after OK to AT+QMTCONN=\<client_idx>,\<clientID>[,\<username>,\<password>] (Connects a client to the MQTT server); \<result> gives the command execution result and \<retcode> the connection status return code.
@@ -3048,7 +2766,7 @@ pub mod qmtconn {
         /// (range 0..=5)
         pub client_idx: crate::value::Int<0, 5>,
         /// `<result>`: Integer type. Command execution result.
-        pub result: ConnectResult,
+        pub result: PacketResult,
         /// `<retcode>`: Integer type. Connection status return code.
         pub retcode: Option<Retcode>,
     }
@@ -3084,7 +2802,7 @@ pub mod qmtconn {
                 },
                 result: {
                     let s = crate::wire::req(v[1], "result")?;
-                    ConnectResult::from_wire(crate::wire::unquote(s))
+                    PacketResult::from_wire(crate::wire::unquote(s))
                         .map_err(|e| crate::wire::DecodeError::value("result", e))?
                 },
                 retcode: v[2]
@@ -3119,58 +2837,7 @@ pub mod qmtconn {
 pub use qmtconn::Qmtconn;
 /// The URC `+QMTDISC: <client_idx>,<result>`.
 pub mod qmtdisc {
-    /// `<result>`: Integer type. Command execution result.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum DisconnectResult {
-        /// `-1`: Failed execution
-        Failed,
-        /// `0`: Successful execution
-        Success,
-    }
-    impl DisconnectResult {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [DisconnectResult] = &[
-            DisconnectResult::Failed,
-            DisconnectResult::Success,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::Failed => -1,
-                Self::Success => 0,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                -1 => Ok(Self::Failed),
-                0 => Ok(Self::Success),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "DisconnectResult",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Failed => "Failed execution",
-                Self::Success => "Successful execution",
-            }
-        }
-    }
-    impl core::fmt::Display for DisconnectResult {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
-    #[cfg(feature = "std")]
-    impl std::error::Error for DisconnectResult {}
+    pub use crate::generated::shared::DisconnectResult;
     /// `+QMTDISC: <client_idx>,<result>`
     ///
     /// Reported after OK to AT+QMTDISC=\<client_idx> (Disconnects a client from the MQTT server); \<result> gives the command execution result.
@@ -3239,68 +2906,7 @@ pub mod qmtdisc {
 pub use qmtdisc::Qmtdisc;
 /// The URC `+QMTSUB: <client_idx>,<msgID>,<result>[,<value>[,..]]`.
 pub mod qmtsub {
-    /// `<result>`: Integer type. Command execution result.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum SubscribeResult {
-        /// `0`: SUBSCRIBE message was sent successfully and SUBACK message was received.
-        Acknowledged,
-        /// `1`: SUBSCRIBE message was sent successfully but SUBACK message was not received within the specified response time. Retransmission was executed.
-        Resent,
-        /// `2`: Failed to send SUBSCRIBE message.
-        SendFailed,
-    }
-    impl SubscribeResult {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [SubscribeResult] = &[
-            SubscribeResult::Acknowledged,
-            SubscribeResult::Resent,
-            SubscribeResult::SendFailed,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::Acknowledged => 0,
-                Self::Resent => 1,
-                Self::SendFailed => 2,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::Acknowledged),
-                1 => Ok(Self::Resent),
-                2 => Ok(Self::SendFailed),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "SubscribeResult",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Acknowledged => {
-                    "SUBSCRIBE message was sent successfully and SUBACK message was received."
-                }
-                Self::Resent => {
-                    "SUBSCRIBE message was sent successfully but SUBACK message was not received within the specified response time. Retransmission was executed."
-                }
-                Self::SendFailed => "Failed to send SUBSCRIBE message.",
-            }
-        }
-    }
-    impl core::fmt::Display for SubscribeResult {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
-    #[cfg(feature = "std")]
-    impl std::error::Error for SubscribeResult {}
+    pub use crate::generated::shared::PacketResult;
     /// `+QMTSUB: <client_idx>,<msgID>,<result>[,<value>[,..]]`
     ///
     /// Reported after OK to AT+QMTSUB=\<client_idx>,\<msgID>,\<topic1>,\<qos1>[,\<topic2>,\<qos2>[,..]] (Subscribes to one or more topics); \<result> gives the command execution result.
@@ -3319,7 +2925,7 @@ pub mod qmtsub {
         /// (range 0..=65535)
         pub msg_id: crate::value::Int<0, 65535>,
         /// `<result>`: Integer type. Command execution result.
-        pub result: SubscribeResult,
+        pub result: PacketResult,
         /// Every value of the repeated group (`[,..]` in the syntax), in order: none, one or more.
         pub value: alloc::vec::Vec<i64>,
     }
@@ -3367,7 +2973,7 @@ pub mod qmtsub {
                 },
                 result: {
                     let s = crate::wire::req(v[2], "result")?;
-                    SubscribeResult::from_wire(crate::wire::unquote(s))
+                    PacketResult::from_wire(crate::wire::unquote(s))
                         .map_err(|e| crate::wire::DecodeError::value("result", e))?
                 },
                 value: rep0
@@ -3411,68 +3017,7 @@ pub mod qmtsub {
 pub use qmtsub::Qmtsub;
 /// The URC `+QMTUNS: <client_idx>,<msgID>,<result>[,<value>[,..]]`.
 pub mod qmtuns {
-    /// `<result>`: Integer type. Command execution result.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum UnsubscribeResult {
-        /// `0`: UNSUBSCRIBE message was sent successfully and UNSUBACK message was received.
-        Acknowledged,
-        /// `1`: UNSUBSCRIBE message was sent successfully but UNSUBACK message was not received within the specified response time. Retransmission was executed.
-        Resent,
-        /// `2`: Failed to send UNSUBSCRIBE message.
-        SendFailed,
-    }
-    impl UnsubscribeResult {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [UnsubscribeResult] = &[
-            UnsubscribeResult::Acknowledged,
-            UnsubscribeResult::Resent,
-            UnsubscribeResult::SendFailed,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::Acknowledged => 0,
-                Self::Resent => 1,
-                Self::SendFailed => 2,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::Acknowledged),
-                1 => Ok(Self::Resent),
-                2 => Ok(Self::SendFailed),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "UnsubscribeResult",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Acknowledged => {
-                    "UNSUBSCRIBE message was sent successfully and UNSUBACK message was received."
-                }
-                Self::Resent => {
-                    "UNSUBSCRIBE message was sent successfully but UNSUBACK message was not received within the specified response time. Retransmission was executed."
-                }
-                Self::SendFailed => "Failed to send UNSUBSCRIBE message.",
-            }
-        }
-    }
-    impl core::fmt::Display for UnsubscribeResult {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
-    #[cfg(feature = "std")]
-    impl std::error::Error for UnsubscribeResult {}
+    pub use crate::generated::shared::PacketResult;
     /// `+QMTUNS: <client_idx>,<msgID>,<result>[,<value>[,..]]`
     ///
     /// Reported after OK to AT+QMTUNS=\<client_idx>,\<msgID>,\<topic1>[,\<topic2>[,..]] (Unsubscribes from one or more topics); \<result> gives the command execution result.
@@ -3491,7 +3036,7 @@ pub mod qmtuns {
         /// (range 0..=65535)
         pub msg_id: crate::value::Int<0, 65535>,
         /// `<result>`: Integer type. Command execution result.
-        pub result: UnsubscribeResult,
+        pub result: PacketResult,
         /// Every value of the repeated group (`[,..]` in the syntax), in order: none, one or more.
         pub value: alloc::vec::Vec<i64>,
     }
@@ -3539,7 +3084,7 @@ pub mod qmtuns {
                 },
                 result: {
                     let s = crate::wire::req(v[2], "result")?;
-                    UnsubscribeResult::from_wire(crate::wire::unquote(s))
+                    PacketResult::from_wire(crate::wire::unquote(s))
                         .map_err(|e| crate::wire::DecodeError::value("result", e))?
                 },
                 value: rep0
@@ -3583,68 +3128,7 @@ pub mod qmtuns {
 pub use qmtuns::Qmtuns;
 /// The URC `+QMTPUB: <client_idx>,<msgID>,<result>[,<value>]`.
 pub mod qmtpub {
-    /// `<result>`: Integer type. Command execution result.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum PublishResult {
-        /// `0`: PUBLISH message was sent successfully and ACK message was received.
-        Acknowledged,
-        /// `1`: PUBLISH message was sent successfully but ACK message was not received within the delivery time. Retransmission was executed.
-        Resent,
-        /// `2`: Failed to send PUBLISH message
-        SendFailed,
-    }
-    impl PublishResult {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [PublishResult] = &[
-            PublishResult::Acknowledged,
-            PublishResult::Resent,
-            PublishResult::SendFailed,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::Acknowledged => 0,
-                Self::Resent => 1,
-                Self::SendFailed => 2,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::Acknowledged),
-                1 => Ok(Self::Resent),
-                2 => Ok(Self::SendFailed),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "PublishResult",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Acknowledged => {
-                    "PUBLISH message was sent successfully and ACK message was received."
-                }
-                Self::Resent => {
-                    "PUBLISH message was sent successfully but ACK message was not received within the delivery time. Retransmission was executed."
-                }
-                Self::SendFailed => "Failed to send PUBLISH message",
-            }
-        }
-    }
-    impl core::fmt::Display for PublishResult {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
-    #[cfg(feature = "std")]
-    impl std::error::Error for PublishResult {}
+    pub use crate::generated::shared::PacketResult;
     /// `+QMTPUB: <client_idx>,<msgID>,<result>[,<value>]`
     ///
     /// Reported after AT+QMTPUB=\<client_idx>,\<msgID>,\<qos>,\<retain>,\<topic>[,\<length>] has sent its payload and returned OK (Publishes fixed-length messages by a client to a server); \<result> gives the command execution result.
@@ -3663,7 +3147,7 @@ pub mod qmtpub {
         /// (range 0..=65535)
         pub msg_id: crate::value::Int<0, 65535>,
         /// `<result>`: Integer type. Command execution result.
-        pub result: PublishResult,
+        pub result: PacketResult,
         /// `<value>`: Integer type. When \<result> is 1, it indicates the number of PUBLISH message retransmission. When \<result> is 0 or 2, it is not presented.
         pub value: Option<i64>,
     }
@@ -3708,7 +3192,7 @@ pub mod qmtpub {
                 },
                 result: {
                     let s = crate::wire::req(v[2], "result")?;
-                    PublishResult::from_wire(crate::wire::unquote(s))
+                    PacketResult::from_wire(crate::wire::unquote(s))
                         .map_err(|e| crate::wire::DecodeError::value("result", e))?
                 },
                 value: v[3]
@@ -4083,52 +3567,7 @@ pub mod qping_reply {
 pub use qping_reply::QpingReply;
 /// The URC `+QPING: <finresult>[,<sent>,<rcvd>,<lost>,<min>,<max>,<avg>]`.
 pub mod qping_final {
-    /// `<finresult>`: Integer type. The final result of the command.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum Finresult {
-        /// `0`: Pinged successfully. It is successful in activating the context and finding the host. In this case, it is followed by ,\<sent>,\<rcvd>,\<lost>,\<min>,\<max>,\<avg>
-        Success,
-        /// Any other value: Other value: Result code. See Chapter 5 for details.
-        Other(i64),
-    }
-    impl Finresult {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [Finresult] = &[Finresult::Success];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::Success => 0,
-                Self::Other(n) => *n,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::Success),
-                other => Ok(Self::Other(other)),
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Success => {
-                    "Pinged successfully. It is successful in activating the context and finding the host. In this case, it is followed by ,<sent>,<rcvd>,<lost>,<min>,<max>,<avg>"
-                }
-                Self::Other(_) => "Other value: Result code. See Chapter 5 for details.",
-            }
-        }
-    }
-    impl core::fmt::Display for Finresult {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
-    #[cfg(feature = "std")]
-    impl std::error::Error for Finresult {}
+    pub use crate::generated::shared::Finresult;
     /// `+QPING: <finresult>[,<sent>,<rcvd>,<lost>,<min>,<max>,<avg>]`
     ///
     /// Returned after OK to AT+QPING=\<host>[,\<timeout>[,\<pingnum>]] (Tests the reachability of a host on an Internet protocol network) as the last line, with the final result of the command.

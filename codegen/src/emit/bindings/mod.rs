@@ -5,6 +5,7 @@
 pub mod docs;
 pub mod enums;
 pub mod results;
+pub mod shared;
 pub mod structs;
 pub mod types;
 pub mod urcs;
@@ -556,8 +557,9 @@ fn form_doc(cmd: &Command, form: &FormPlan<'_>) -> String {
     d
 }
 
-fn command_module(c: &CommandPlan<'_>, plan: &Plan<'_>) -> TokenStream {
-    let cmd = c.command;
+/// The type names a command's module takes for its forms and lines (its
+/// enumerations get other names).
+pub(crate) fn command_type_names(c: &CommandPlan<'_>) -> Vec<String> {
     let mut taken: Vec<String> = Vec::new();
     for f in &c.forms {
         taken.push(f.type_name.clone());
@@ -565,10 +567,19 @@ fn command_module(c: &CommandPlan<'_>, plan: &Plan<'_>) -> TokenStream {
             taken.push(l.type_name.clone());
         }
     }
-    let enums = enum_names(&cmd.params, &taken);
+    taken
+}
+
+fn command_module(
+    c: &CommandPlan<'_>,
+    plan: &Plan<'_>,
+    shared: &shared::Shared<'_>,
+) -> TokenStream {
+    let cmd = c.command;
+    let enums = enum_names(&cmd.params, &command_type_names(c));
     let enum_defs: Vec<TokenStream> = enums
         .iter()
-        .map(|(i, n)| enums::render(&cmd.params[*i], n))
+        .map(|(i, n)| shared.item(n, &cmd.params[*i]))
         .collect();
     let input = Scope {
         params: &cmd.params,
@@ -925,10 +936,11 @@ fn variants_idents(plan: &Plan<'_>) -> Vec<Ident> {
 
 /// Renders every generated Rust file: (file name under `runtime/src/generated/`, content).
 pub fn render(catalog: &Catalog, plan: &Plan<'_>) -> Result<Vec<(String, String)>, PlanError> {
+    let shared = shared::Shared::of(plan);
     let modules: Vec<TokenStream> = plan
         .commands
         .iter()
-        .map(|c| command_module(c, plan))
+        .map(|c| command_module(c, plan, &shared))
         .collect();
     let any = any_command(plan);
     let tables = template_tables(plan);
@@ -941,7 +953,8 @@ pub fn render(catalog: &Catalog, plan: &Plan<'_>) -> Result<Vec<(String, String)
     };
     Ok(vec![
         ("commands.rs".into(), format_file(commands)?),
-        ("urcs.rs".into(), format_file(urcs::render(plan))?),
+        ("urcs.rs".into(), format_file(urcs::render(plan, &shared))?),
+        ("shared.rs".into(), format_file(shared.render())?),
         ("results.rs".into(), format_file(results::render(catalog))?),
     ])
 }

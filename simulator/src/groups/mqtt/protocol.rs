@@ -260,7 +260,7 @@ impl Step<'_> {
                 let client_idx = self.client_idx;
                 self.urc(line(Qmtconn {
                     client_idx,
-                    result: qmtconn::ConnectResult::Acknowledged,
+                    result: qmtconn::PacketResult::Acknowledged,
                     retcode: Some(retcode(ack.code)),
                 }));
             }
@@ -287,7 +287,7 @@ impl Step<'_> {
             }
             Packet::PubAck(id) => {
                 if self.acknowledged(id, Awaiting::PubAck) {
-                    self.pub_result(id, qmtpub::PublishResult::Acknowledged, None);
+                    self.pub_result(id, qmtpub::PacketResult::Acknowledged, None);
                 }
             }
             Packet::PubRec(id) => {
@@ -306,7 +306,7 @@ impl Step<'_> {
             }
             Packet::PubComp(id) => {
                 if self.acknowledged(id, Awaiting::PubComp) {
-                    self.pub_result(id, qmtpub::PublishResult::Acknowledged, None);
+                    self.pub_result(id, qmtpub::PacketResult::Acknowledged, None);
                 }
             }
             Packet::SubAck(ack) => {
@@ -321,7 +321,7 @@ impl Step<'_> {
                     let text = line(Qmtsub {
                         client_idx,
                         msg_id,
-                        result: qmtsub::SubscribeResult::Acknowledged,
+                        result: qmtsub::PacketResult::Acknowledged,
                         value: granted,
                     });
                     self.urc(text);
@@ -333,7 +333,7 @@ impl Step<'_> {
                     self.urc(line(Qmtuns {
                         client_idx,
                         msg_id,
-                        result: qmtuns::UnsubscribeResult::Acknowledged,
+                        result: qmtuns::PacketResult::Acknowledged,
                         value: Vec::new(),
                     }));
                 }
@@ -361,7 +361,7 @@ impl Step<'_> {
         waiting
     }
 
-    fn pub_result(&mut self, id: u16, result: qmtpub::PublishResult, value: Option<i64>) {
+    fn pub_result(&mut self, id: u16, result: qmtpub::PacketResult, value: Option<i64>) {
         let client_idx = self.client_idx;
         let Some(msg_id) = msg(id) else {
             return;
@@ -433,10 +433,10 @@ impl Step<'_> {
                     match (self.write(&packet, tx), awaiting) {
                         (true, Some(a)) => self.track(msg_id, a, packet),
                         (true, None) => {
-                            self.pub_result(msg_id, qmtpub::PublishResult::Acknowledged, None)
+                            self.pub_result(msg_id, qmtpub::PacketResult::Acknowledged, None)
                         }
                         (false, _) => {
-                            self.pub_result(msg_id, qmtpub::PublishResult::SendFailed, None)
+                            self.pub_result(msg_id, qmtpub::PacketResult::SendFailed, None)
                         }
                     }
                 }
@@ -500,19 +500,19 @@ impl Step<'_> {
             Awaiting::SubAck => line(Qmtsub {
                 client_idx,
                 msg_id,
-                result: qmtsub::SubscribeResult::SendFailed,
+                result: qmtsub::PacketResult::SendFailed,
                 value: Vec::new(),
             }),
             Awaiting::UnsubAck => line(Qmtuns {
                 client_idx,
                 msg_id,
-                result: qmtuns::UnsubscribeResult::SendFailed,
+                result: qmtuns::PacketResult::SendFailed,
                 value: Vec::new(),
             }),
             Awaiting::PubAck | Awaiting::PubRec | Awaiting::PubComp => line(Qmtpub {
                 client_idx,
                 msg_id,
-                result: qmtpub::PublishResult::SendFailed,
+                result: qmtpub::PacketResult::SendFailed,
                 value: None,
             }),
         };
@@ -530,19 +530,19 @@ impl Step<'_> {
             Awaiting::SubAck => line(Qmtsub {
                 client_idx,
                 msg_id,
-                result: qmtsub::SubscribeResult::Resent,
+                result: qmtsub::PacketResult::Resent,
                 value: vec![count],
             }),
             Awaiting::UnsubAck => line(Qmtuns {
                 client_idx,
                 msg_id,
-                result: qmtuns::UnsubscribeResult::Resent,
+                result: qmtuns::PacketResult::Resent,
                 value: vec![count],
             }),
             Awaiting::PubAck | Awaiting::PubRec | Awaiting::PubComp => line(Qmtpub {
                 client_idx,
                 msg_id,
-                result: qmtpub::PublishResult::Resent,
+                result: qmtpub::PacketResult::Resent,
                 value,
             }),
         };
@@ -619,7 +619,7 @@ impl Step<'_> {
         if self.link.phase == Phase::Connecting {
             self.urc(line(Qmtconn {
                 client_idx,
-                result: qmtconn::ConnectResult::SendFailed,
+                result: qmtconn::PacketResult::SendFailed,
                 retcode: None,
             }));
         }
