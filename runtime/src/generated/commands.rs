@@ -13,6 +13,28 @@
 ///
 /// Characteristics: Takes effect immediately. Configurations are not saved.
 ///
+/// Example (Setting Module as a Peripheral Device, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QBLEINIT=2,1
+/// << OK
+/// >> AT+QBLEADVPARAM=150,150
+/// << OK
+/// >> AT+QBLENAME="QuecFGM842D"
+/// << OK
+/// >> AT+QBLEADDR?
+/// << +QBLEADDR: "c8e4a1b1c1f9"
+/// << OK
+/// >> AT+QBLEGATTSSRV="FFF1"
+/// << OK
+/// >> AT+QBLEGATTSCHAR="FFF2"
+/// << OK
+/// >> AT+QBLEGATTSSRVDONE
+/// << OK
+/// >> AT+QBLEADVSTART
+/// << OK
+/// ```
+///
 /// Errata: BLE-1, BLE-2 (see `spec/errata.yaml`).
 pub mod qbleinit {
     /// `<role>`: Set module role when initializing BLE functionality.
@@ -327,6 +349,28 @@ pub mod qbleinit {
 /// ```
 ///
 /// Characteristics: None
+///
+/// Example (Setting Module as a Peripheral Device, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QBLEINIT=2,1
+/// << OK
+/// >> AT+QBLEADVPARAM=150,150
+/// << OK
+/// >> AT+QBLENAME="QuecFGM842D"
+/// << OK
+/// >> AT+QBLEADDR?
+/// << +QBLEADDR: "c8e4a1b1c1f9"
+/// << OK
+/// >> AT+QBLEGATTSSRV="FFF1"
+/// << OK
+/// >> AT+QBLEGATTSCHAR="FFF2"
+/// << OK
+/// >> AT+QBLEGATTSSRVDONE
+/// << OK
+/// >> AT+QBLEADVSTART
+/// << OK
+/// ```
 pub mod qbleaddr {
     /// `AT+QBLEADDR?`
     ///
@@ -428,6 +472,28 @@ pub mod qbleaddr {
 /// ```
 ///
 /// Characteristics: None
+///
+/// Example (Setting Module as a Peripheral Device, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QBLEINIT=2,1
+/// << OK
+/// >> AT+QBLEADVPARAM=150,150
+/// << OK
+/// >> AT+QBLENAME="QuecFGM842D"
+/// << OK
+/// >> AT+QBLEADDR?
+/// << +QBLEADDR: "c8e4a1b1c1f9"
+/// << OK
+/// >> AT+QBLEGATTSSRV="FFF1"
+/// << OK
+/// >> AT+QBLEGATTSCHAR="FFF2"
+/// << OK
+/// >> AT+QBLEGATTSSRVDONE
+/// << OK
+/// >> AT+QBLEADVSTART
+/// << OK
+/// ```
 ///
 /// Errata: BLE-3 (see `spec/errata.yaml`).
 pub mod qblename {
@@ -611,6 +677,31 @@ pub mod qblename {
 /// Note: To configure advertising parameters, AT+QBLEADVPARAM should be executed before initiating advertising with AT+QBLEADVSTART.
 ///
 /// Note: AT+QBLEADVPARAM should be executed before initiating advertising with AT+QBLEADVSTART.
+///
+/// Prerequisites:
+/// - Configures BLE advertising parameters when the module is operating as a peripheral device.
+///
+/// Example (Setting Module as a Peripheral Device, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QBLEINIT=2,1
+/// << OK
+/// >> AT+QBLEADVPARAM=150,150
+/// << OK
+/// >> AT+QBLENAME="QuecFGM842D"
+/// << OK
+/// >> AT+QBLEADDR?
+/// << +QBLEADDR: "c8e4a1b1c1f9"
+/// << OK
+/// >> AT+QBLEGATTSSRV="FFF1"
+/// << OK
+/// >> AT+QBLEGATTSCHAR="FFF2"
+/// << OK
+/// >> AT+QBLEGATTSSRVDONE
+/// << OK
+/// >> AT+QBLEADVSTART
+/// << OK
+/// ```
 ///
 /// Errata: BLE-4 (see `spec/errata.yaml`).
 pub mod qbleadvparam {
@@ -835,6 +926,9 @@ pub mod qbleadvparam {
 /// Characteristics: The command takes effect immediately. The configuration is not saved.
 ///
 /// Note: For details of AD types, see Core Specification 5.2 (<https://www.bluetooth.com/specifications/specs/core-specification/>).
+///
+/// Prerequisites:
+/// - This command sets BLE advertising data when the module is operating as a peripheral device.
 pub mod qbleadvdata {
     /// `AT+QBLEADVDATA=<adv_data>`
     ///
@@ -922,6 +1016,32 @@ pub mod qbleadvdata {
 /// Note: You must first initialize BLE functionality with AT+QBLEINIT, then establish a BLE service with AT+QBLEGATTSSRV. Otherwise, Bluetooth advertising, scan and connection functions cannot be used normally.
 ///
 /// Note: You must create a BLE service first and then set a BLE characteristic UUID.
+///
+/// Prerequisites:
+/// - You must first initialize BLE functionality with AT+QBLEINIT, then establish a BLE service with AT+QBLEGATTSSRV. Otherwise, Bluetooth advertising, scan and connection functions cannot be used normally.
+/// - Establishes a BLE service when the module is operating as a peripheral device.
+///
+/// Example (Setting Module as a Peripheral Device, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QBLEINIT=2,1
+/// << OK
+/// >> AT+QBLEADVPARAM=150,150
+/// << OK
+/// >> AT+QBLENAME="QuecFGM842D"
+/// << OK
+/// >> AT+QBLEADDR?
+/// << +QBLEADDR: "c8e4a1b1c1f9"
+/// << OK
+/// >> AT+QBLEGATTSSRV="FFF1"
+/// << OK
+/// >> AT+QBLEGATTSCHAR="FFF2"
+/// << OK
+/// >> AT+QBLEGATTSSRVDONE
+/// << OK
+/// >> AT+QBLEADVSTART
+/// << OK
+/// ```
 ///
 /// Errata: BLE-34, SCN-2 (see `spec/errata.yaml`).
 pub mod qblegattssrv {
@@ -1013,6 +1133,32 @@ pub mod qblegattssrv {
 /// Note: When the module is operating as a peripheral device, you must establish a BLE service through AT+QBLEGATTSSRV, and then set a BLE characteristic UUID through AT+QBLEGATTSCHAR. Otherwise, the Bluetooth advertising, scan and connection functions cannot be used normally.
 ///
 /// Note: You must create a BLE service first and then set a BLE characteristic UUID.
+///
+/// Prerequisites:
+/// - When the module is operating as a peripheral device, you must establish a BLE service through AT+QBLEGATTSSRV, and then set a BLE characteristic UUID through AT+QBLEGATTSCHAR. You must create a BLE service first and then set a BLE characteristic UUID. Only three BLE characteristic UUIDs can be set at most through the command.
+/// - This command sets a BLE characteristic UUID when the module is operating as a peripheral device.
+///
+/// Example (Setting Module as a Peripheral Device, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QBLEINIT=2,1
+/// << OK
+/// >> AT+QBLEADVPARAM=150,150
+/// << OK
+/// >> AT+QBLENAME="QuecFGM842D"
+/// << OK
+/// >> AT+QBLEADDR?
+/// << +QBLEADDR: "c8e4a1b1c1f9"
+/// << OK
+/// >> AT+QBLEGATTSSRV="FFF1"
+/// << OK
+/// >> AT+QBLEGATTSCHAR="FFF2"
+/// << OK
+/// >> AT+QBLEGATTSSRVDONE
+/// << OK
+/// >> AT+QBLEADVSTART
+/// << OK
+/// ```
 ///
 /// Errata: BLE-5, BLE-6 (see `spec/errata.yaml`).
 pub mod qblegattschar {
@@ -1121,6 +1267,31 @@ pub mod qblegattschar {
 /// Characteristics: -
 ///
 /// Note: When the module is operating as a peripheral device, you must set a BLE characteristic UUID through AT+QBLEGATTSCHAR, and then complete adding a BLE service through AT+QBLEGATTSSRVDONE. Otherwise, the Bluetooth advertising, scan and connection functions cannot be used normally.
+///
+/// Prerequisites:
+/// - When the module is operating as a peripheral device, you must set a BLE characteristic UUID through AT+QBLEGATTSCHAR, and then complete adding a BLE service through AT+QBLEGATTSSRVDONE.
+///
+/// Example (Setting Module as a Peripheral Device, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QBLEINIT=2,1
+/// << OK
+/// >> AT+QBLEADVPARAM=150,150
+/// << OK
+/// >> AT+QBLENAME="QuecFGM842D"
+/// << OK
+/// >> AT+QBLEADDR?
+/// << +QBLEADDR: "c8e4a1b1c1f9"
+/// << OK
+/// >> AT+QBLEGATTSSRV="FFF1"
+/// << OK
+/// >> AT+QBLEGATTSCHAR="FFF2"
+/// << OK
+/// >> AT+QBLEGATTSSRVDONE
+/// << OK
+/// >> AT+QBLEADVSTART
+/// << OK
+/// ```
 pub mod qblegattssrvdone {
     /// `AT+QBLEGATTSSRVDONE`
     ///
@@ -1183,6 +1354,32 @@ pub mod qblegattssrvdone {
 /// ```
 ///
 /// Characteristics: -
+///
+/// Prerequisites:
+/// - You must set a BLE characteristic UUID through AT+QBLEGATTSCHAR, and then complete adding a BLE service through AT+QBLEGATTSSRVDONE. Otherwise, the Bluetooth advertising, scan and connection functions cannot be used normally. To configure advertising parameters, AT+QBLEADVPARAM should be executed before initiating advertising with AT+QBLEADVSTART.
+/// - This command starts BLE advertising when the module is operating as a peripheral device.
+///
+/// Example (Setting Module as a Peripheral Device, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QBLEINIT=2,1
+/// << OK
+/// >> AT+QBLEADVPARAM=150,150
+/// << OK
+/// >> AT+QBLENAME="QuecFGM842D"
+/// << OK
+/// >> AT+QBLEADDR?
+/// << +QBLEADDR: "c8e4a1b1c1f9"
+/// << OK
+/// >> AT+QBLEGATTSSRV="FFF1"
+/// << OK
+/// >> AT+QBLEGATTSCHAR="FFF2"
+/// << OK
+/// >> AT+QBLEGATTSSRVDONE
+/// << OK
+/// >> AT+QBLEADVSTART
+/// << OK
+/// ```
 ///
 /// Errata: BLE-7, BLE-34 (see `spec/errata.yaml`).
 pub mod qbleadvstart {
@@ -1388,6 +1585,9 @@ pub mod qbleadvstart {
 /// ```
 ///
 /// Characteristics: -
+///
+/// Prerequisites:
+/// - This command stops BLE advertising when the module is operating as a peripheral device.
 pub mod qbleadvstop {
     /// `AT+QBLEADVSTOP`
     ///
@@ -1449,6 +1649,17 @@ pub mod qbleadvstop {
 /// ```
 ///
 /// Characteristics: -
+///
+/// Prerequisites:
+/// - This command sends GATT data when the module is operating as a peripheral device.
+/// - The target device index assigned by the module automatically when the BLE connection is established.
+///
+/// Example (Sending Data to nRF Connect Application, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QBLEGATTSNTFY=0,"FFF2","123456789"
+/// << OK
+/// ```
 ///
 /// Errata: BLE-8, BLE-9 (see `spec/errata.yaml`).
 pub mod qblegattsntfy {
@@ -1593,6 +1804,9 @@ pub mod qblegattsntfy {
 /// ```
 ///
 /// Characteristics: -
+///
+/// Prerequisites:
+/// - This command starts or stops BLE scan when the module is operating as a central device.
 ///
 /// Errata: BLE-10, BLE-11, BLE-12, BLE-13, BLE-14, BLE-15, BLE-16, BLE-34, BLE-35 (see `spec/errata.yaml`).
 pub mod qblescan {
@@ -2196,6 +2410,9 @@ pub mod qblescan {
 ///
 /// Characteristics: The command takes effect immediately. The configurations are not saved.
 ///
+/// Prerequisites:
+/// - This command sets BLE scan parameters when the module is operating as a central device.
+///
 /// Errata: BLE-17 (see `spec/errata.yaml`).
 pub mod qblescanparam {
     /// `AT+QBLESCANPARAM?`
@@ -2424,6 +2641,29 @@ pub mod qblescanparam {
 ///
 /// Characteristics: The command takes effect immediately. The configurations are not saved. The connection timeout is 18 seconds.
 ///
+/// Prerequisites:
+/// - This command connects to a peripheral device when the module is operating as a central device.
+///
+/// Example (+QBLESTAT, +QBLECONNPARAM, +QBLEMTU and +QBLEINFO as a central, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QBLEINIT=1
+/// << OK
+/// >> AT+QBLECONN=0,"58d391010203"
+/// << OK
+/// << +QBLESTAT: "CONNECTED"
+/// << +QBLECONNPARAM: 0,20,500,0
+/// << +QBLEINFO: "2a19"
+/// >> AT+QBLECFGMTU=100
+/// << OK
+/// << +QBLEMTU: 100
+/// >> AT+QBLEDISCONN
+/// << OK
+/// << +QBLESTAT: "DISCONNECTED"
+/// >> AT+QBLEINIT=0
+/// << OK
+/// ```
+///
 /// Errata: BLE-18, BLE-19, BLE-20, BLE-34 (see `spec/errata.yaml`).
 pub mod qbleconn {
     /// `<addr_type>`: Peripheral device address type.
@@ -2596,6 +2836,10 @@ pub mod qbleconn {
 /// Characteristics: The command takes effect immediately. The configurations are not saved.
 ///
 /// Note: The relationship among \<con_interval>, \<timeout> and \<latency> should be as follows: \<con_interval> × \<latency> is less than the value of \<timeout>.
+///
+/// Prerequisites:
+/// - This command configures connection parameters when the module is operating as a central device.
+/// - The target device index assigned by the module automatically when the BLE connection is established.
 ///
 /// Errata: BLE-21, BLE-22, BLE-23 (see `spec/errata.yaml`).
 pub mod qbleconnparam {
@@ -2894,6 +3138,29 @@ pub mod qbleconnparam {
 ///
 /// Characteristics: The command takes effect immediately. The configuration is not saved.
 ///
+/// Prerequisites:
+/// - This command configures the maximum transmission unit for BLE when the module is a central device. The maximum transmission unit for BLE can only be set once after a single BLE connection.
+///
+/// Example (+QBLESTAT, +QBLECONNPARAM, +QBLEMTU and +QBLEINFO as a central, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QBLEINIT=1
+/// << OK
+/// >> AT+QBLECONN=0,"58d391010203"
+/// << OK
+/// << +QBLESTAT: "CONNECTED"
+/// << +QBLECONNPARAM: 0,20,500,0
+/// << +QBLEINFO: "2a19"
+/// >> AT+QBLECFGMTU=100
+/// << OK
+/// << +QBLEMTU: 100
+/// >> AT+QBLEDISCONN
+/// << OK
+/// << +QBLESTAT: "DISCONNECTED"
+/// >> AT+QBLEINIT=0
+/// << OK
+/// ```
+///
 /// Errata: BLE-24 (see `spec/errata.yaml`).
 pub mod qblecfgmtu {
     /// `AT+QBLECFGMTU?`
@@ -3074,6 +3341,10 @@ pub mod qblecfgmtu {
 ///
 /// Characteristics: -
 ///
+/// Prerequisites:
+/// - This command enables or disables notification when the module is operating as a central device.
+/// - The target device index assigned by the module automatically when the BLE connection is established.
+///
 /// Errata: BLE-25, BLE-26, BLE-27 (see `spec/errata.yaml`).
 pub mod qblegattcntfcfg {
     pub use crate::generated::shared::Enable;
@@ -3197,6 +3468,10 @@ pub mod qblegattcntfcfg {
 /// ```
 ///
 /// Characteristics: The command takes effect immediately. The configurations are not saved.
+///
+/// Prerequisites:
+/// - This command reads GATT data when the module is a central device.
+/// - The target device index assigned by the module automatically when the BLE connection is established.
 ///
 /// Errata: BLE-28, BLE-29 (see `spec/errata.yaml`).
 pub mod qblegattcrd {
@@ -3348,6 +3623,10 @@ pub mod qblegattcrd {
 ///
 /// Characteristics: -
 ///
+/// Prerequisites:
+/// - This command sends GATT data by writing commands when the module is operating as a central device.
+/// - The target device index assigned by the module automatically when the BLE connection is established.
+///
 /// Errata: BLE-30, BLE-31 (see `spec/errata.yaml`).
 pub mod qblegattcwrcmd {
     /// `AT+QBLEGATTCWRCMD=<conn_idx>,<UUID>[,<hex_length>],<data>`
@@ -3491,6 +3770,10 @@ pub mod qblegattcwrcmd {
 ///
 /// Characteristics: -
 ///
+/// Prerequisites:
+/// - This command sends GATT data by writing requests when the module is operating as a central device.
+/// - The target device index assigned by the module automatically when the BLE connection is established.
+///
 /// Errata: BLE-32, BLE-33 (see `spec/errata.yaml`).
 pub mod qblegattcwrreq {
     /// `AT+QBLEGATTCWRREQ=<conn_idx>,<UUID>[,<hex_length>],<data>`
@@ -3633,6 +3916,29 @@ pub mod qblegattcwrreq {
 /// ```
 ///
 /// Characteristics: -
+///
+/// Prerequisites:
+/// - The target device index assigned by the module automatically when the BLE connection is established.
+///
+/// Example (+QBLESTAT, +QBLECONNPARAM, +QBLEMTU and +QBLEINFO as a central, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QBLEINIT=1
+/// << OK
+/// >> AT+QBLECONN=0,"58d391010203"
+/// << OK
+/// << +QBLESTAT: "CONNECTED"
+/// << +QBLECONNPARAM: 0,20,500,0
+/// << +QBLEINFO: "2a19"
+/// >> AT+QBLECFGMTU=100
+/// << OK
+/// << +QBLEMTU: 100
+/// >> AT+QBLEDISCONN
+/// << OK
+/// << +QBLESTAT: "DISCONNECTED"
+/// >> AT+QBLEINIT=0
+/// << OK
+/// ```
 pub mod qbledisconn {
     /// `AT+QBLEDISCONN[=<conn_idx>]`
     ///
@@ -3898,6 +4204,9 @@ pub mod qblestat {
 ///
 /// Note: After the module enter transparent transmission mode, the data length of each packet cannot exceed \<MTU_value>-3. Otherwise, the packet may be lost. You can get the length of \<MTU_value> through URC +QBLEMTU.
 ///
+/// Prerequisites:
+/// - When the module is operating as a central device, after establishing the BLE connection and having completed the discovering of peer device service, execute AT+QBLETRANMODE to enable the module to enter transparent transmission mode. When the module is operating as a peripheral device, after enabling advertising or establishing the BLE connection, execute the command to enable the module enter transparent transmission mode.
+///
 /// Errata: BLE-36, BLE-37, BLE-38 (see `spec/errata.yaml`).
 pub mod qbletranmode {
     /// `<state>`: The parameter takes effect only when the module is operating as a peripheral device.
@@ -4057,6 +4366,27 @@ pub mod qbletranmode {
 /// ```
 ///
 /// Characteristics: The command takes effect immediately. The configurations are not saved.
+///
+/// Example (Configure SSL Context in Transparent Transmission Mode, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSSLCFG="sslversion",1,1
+/// << OK
+/// >> AT+QSSLCFG="ciphersuite",1,0x0035
+/// << OK
+/// >> AT+QSSLCFG="seclevel",1,1
+/// << OK
+/// >> AT+QFOPEN="ca.pem"
+/// << +QFOPEN: 1
+/// << OK
+/// >> AT+QFWRITE=1,1757
+/// << CONNECT
+/// >> <contents of the CA certificate ca.pem, 1757 bytes; not printed by the manual>
+/// << +QFWRITE: 1757,1757
+/// << OK
+/// >> AT+QSSLCFG="cacert",1,"ca.pem"
+/// << OK
+/// ```
 ///
 /// Errata: FS-1, FS-4 (see `spec/errata.yaml`).
 pub mod qfopen {
@@ -4494,6 +4824,9 @@ pub mod qfopen {
 ///
 /// Characteristics: The command takes effect immediately. The configurations are not saved.
 ///
+/// Prerequisites:
+/// - The file must have been opened with AT+QFOPEN, which gets the file handle to be used in commands such as AT+QFREAD.
+///
 /// Errata: FS-3 (see `spec/errata.yaml`).
 pub mod qfread {
     /// `AT+QFREAD=?`
@@ -4678,6 +5011,30 @@ pub mod qfread {
 /// ```
 ///
 /// Characteristics: The command takes effect immediately. The configurations are not saved.
+///
+/// Prerequisites:
+/// - The file must have been opened with AT+QFOPEN, which gets the file handle to be used in commands such as AT+QFWRITE.
+///
+/// Example (Configure SSL Context in Transparent Transmission Mode, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSSLCFG="sslversion",1,1
+/// << OK
+/// >> AT+QSSLCFG="ciphersuite",1,0x0035
+/// << OK
+/// >> AT+QSSLCFG="seclevel",1,1
+/// << OK
+/// >> AT+QFOPEN="ca.pem"
+/// << +QFOPEN: 1
+/// << OK
+/// >> AT+QFWRITE=1,1757
+/// << CONNECT
+/// >> <contents of the CA certificate ca.pem, 1757 bytes; not printed by the manual>
+/// << +QFWRITE: 1757,1757
+/// << OK
+/// >> AT+QSSLCFG="cacert",1,"ca.pem"
+/// << OK
+/// ```
 pub mod qfwrite {
     /// `AT+QFWRITE=?`
     ///
@@ -4967,6 +5324,77 @@ pub mod qfwrite {
 /// ```
 ///
 /// Characteristics: The command takes effect immediately. The configuration is not saved.
+///
+/// Prerequisites:
+/// - The file must have been opened with AT+QFOPEN, which gets the file handle to be used in commands such as AT+QFCLOSE.
+///
+/// Example (Send HTTPS POST request and read the response., `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QHTTPCFG="sslctxid",1
+/// << OK
+/// >> AT+QSSLCFG="sslversion",1,1
+/// << OK
+/// >> AT+QSSLCFG="ciphersuite",1,0x0005
+/// << OK
+/// >> AT+QSSLCFG="seclevel",1,2
+/// << OK
+/// >> AT+QFOPEN="ca.pem"
+/// << +QFOPEN: 1
+/// << OK
+/// >> AT+QFWRITE=1,1757
+/// << CONNECT
+/// >> <contents of the CA certificate ca.pem, 1757 bytes; not printed by the manual>
+/// << +QFWRITE: 1757,1757
+/// << OK
+/// >> AT+QFCLOSE=1
+/// << OK
+/// >> AT+QFOPEN="user.pem"
+/// << +QFOPEN: 1
+/// << OK
+/// >> AT+QFWRITE=1,1684
+/// << CONNECT
+/// >> <contents of the client certificate user.pem, 1684 bytes; not printed by the manual>
+/// << +QFWRITE: 1684,1684
+/// << OK
+/// >> AT+QFCLOSE=1
+/// << OK
+/// >> AT+QFOPEN="user_key.pem"
+/// << +QFOPEN: 1
+/// << OK
+/// >> AT+QFWRITE=1,2455
+/// << CONNECT
+/// >> <contents of the client private key user_key.pem, 2455 bytes; not printed by the manual>
+/// << +QFWRITE: 2455,2455
+/// << OK
+/// >> AT+QFCLOSE=1
+/// << OK
+/// >> AT+QSSLCFG="cacert",1,"ca.pem"
+/// << OK
+/// >> AT+QSSLCFG="clientcert",1,"user.pem"
+/// << OK
+/// >> AT+QSSLCFG="clientkey",1,"user_key.pem"
+/// << OK
+/// >> AT+QHTTPCFG="url","https://192.0.2.2:8011/processorder.php"
+/// << OK
+/// >> AT+QHTTPPOST=48,80,80
+/// << CONNECT
+/// >> Message=1111&Appleqty=2222&Orangeqty=3333&find=1
+/// << OK
+/// << +QHTTPPOST: 0,200,285
+/// >> AT+QHTTPREAD=80
+/// << CONNECT
+/// << <html>
+/// <head>
+/// <title>Quectel's Auto Parts - Order Results</title>
+/// </head>
+/// <body>
+/// <h1>Quectel's Auto Parts</h1>
+/// <h2>Order Results</h2>
+/// <p>Order processed at 02:49, 27th December</p><p>Your order is as follows: </p>1111 message<br />2222 apple<br />3333 orange<br /></body> </html>
+/// << OK
+/// << +QHTTPREAD: 0
+/// ```
 pub mod qfclose {
     /// `AT+QFCLOSE=?`
     ///
@@ -5923,6 +6351,10 @@ pub mod qecho {
 ///
 /// Characteristics: None
 ///
+/// Prerequisites:
+/// - "station" for STA mode
+/// - "ap" for AP mode
+///
 /// Errata: GEN-3 (see `spec/errata.yaml`).
 pub mod qgetip {
     /// `<mode>`: String type. Wi-Fi working mode. "station" for STA mode, "ap" for AP mode.
@@ -6393,6 +6825,26 @@ pub mod qsetband {
 /// ```
 ///
 /// Characteristics: None
+///
+/// Example (+QOTASTAT: "START_DOWNLOAD", "DOWNLOADING", "DOWNLOAD_SUCCEED" and "DOWNLOAD_FAILED", `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSTAAPINFO="sim-ap","sim-password"
+/// << OK
+/// << +QSTASTAT: "GOT_IP"
+/// >> AT+QWLANOTA="http://www.example.com/ota/fcm242d.bin"
+/// << OK
+/// << +QOTASTAT: "START_DOWNLOAD"
+/// << +QOTASTAT: "DOWNLOADING"
+/// << +QOTASTAT: "DOWNLOAD_SUCCEED"
+/// >> AT+QWLANOTA="http://www.example.com/ota/missing.bin"
+/// << OK
+/// << +QOTASTAT: "START_DOWNLOAD"
+/// << +QOTASTAT: "DOWNLOAD_FAILED"
+/// >> AT+QSTASTOP
+/// << OK
+/// << +QSTASTAT: "WLAN_DISCONNECTED"
+/// ```
 pub mod qwlanota {
     /// `AT+QWLANOTA=<URL>`
     ///
@@ -7203,6 +7655,24 @@ pub mod qcfg {
 /// ```
 ///
 /// Characteristics: The command takes effect immediately. The configurations are not saved.
+///
+/// Example (Send HTTPS POST request and read the response., `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QHTTPCFG="url","http://example.com/DEMOWebServices2.8/Service.asmx/Echo?"
+/// << OK
+/// >> AT+QHTTPPOST=20,80,80
+/// << CONNECT
+/// >> Message=HelloQuectel
+/// << OK
+/// << +QHTTPPOST: 0,200,177
+/// >> AT+QHTTPREAD=80
+/// << CONNECT
+/// << <?xml version="1.0" encoding="utf-8"?>
+/// <string xmlns="httpHTTPs://example.com/webservices2.3">Message='HelloQuectel' ASCII:72 101 108 108 111 81 117 101 99 116 101 108 </string>
+/// << OK
+/// << +QHTTPREAD: 0
+/// ```
 ///
 /// Errata: HTTP-1, HTTP-2, HTTP-3, HTTP-4, HTTP-5, HTTP-6, HTTP-7 (see `spec/errata.yaml`).
 pub mod qhttpcfg {
@@ -8844,6 +9314,41 @@ pub mod qhttpcfg {
 ///
 /// Characteristics: The command takes effect immediately. The configuration is not saved.
 ///
+/// Prerequisites:
+/// - The module must be connected to a Wi-Fi network to reach the HTTP(S) server (implied; the HTTP(S) section does not state it; result code 706 "HTTP(S) network error").
+/// - The URL to be accessed is set with AT+QHTTPCFG="url" before the request, as in every example of the manual (result code 708 "HTTP(S) empty URL").
+///
+/// Example (Send HTTPS GET request and read the response, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QHTTPCFG="rsp/header",1
+/// << OK
+/// >> AT+QHTTPCFG="url","http://www.example.com"
+/// << OK
+/// >> AT+QHTTPGET=80
+/// << OK
+/// << +QHTTPGET: 0,200,601710
+/// >> AT+QHTTPREAD=80
+/// << CONNECT
+/// << HTTP/1.1 200 OK
+/// Server: nginx
+/// Date: Tue, 12 Sep 2017 05:57:29 GMT
+/// Content-Type: text/html
+/// Content-Length: 601710
+/// Connection: close
+/// Last-Modified: Tue, 12 Sep 2017 05:54:48 GMT
+/// Vary: Accept-Encoding
+/// Expires: Tue, 12 Sep 2017 05:58:28 GMT
+/// Cache-Control: max-age=60
+/// X-Powered-By: shci_v1.03
+/// Age: 1
+/// << ......
+///
+/// <body>
+/// << OK
+/// << +QHTTPREAD: 0
+/// ```
+///
 /// Errata: HTTP-8, HTTP-9, HTTP-10, RC-1, MHR-R1, SCN-22, SCN-25 (see `spec/errata.yaml`).
 pub mod qhttpget {
     /// `AT+QHTTPGET=?`
@@ -9036,6 +9541,28 @@ pub mod qhttpget {
 /// ```
 ///
 /// Characteristics: The command takes effect immediately. The configurations are not saved.
+///
+/// Prerequisites:
+/// - The module must be connected to a Wi-Fi network to reach the HTTP(S) server (implied; the HTTP(S) section does not state it; result code 706 "HTTP(S) network error").
+/// - The URL to be accessed is set with AT+QHTTPCFG="url" before the request, as in every example of the manual (result code 708 "HTTP(S) empty URL").
+///
+/// Example (Send HTTPS POST request and read the response., `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QHTTPCFG="url","http://example.com/DEMOWebServices2.8/Service.asmx/Echo?"
+/// << OK
+/// >> AT+QHTTPPOST=20,80,80
+/// << CONNECT
+/// >> Message=HelloQuectel
+/// << OK
+/// << +QHTTPPOST: 0,200,177
+/// >> AT+QHTTPREAD=80
+/// << CONNECT
+/// << <?xml version="1.0" encoding="utf-8"?>
+/// <string xmlns="httpHTTPs://example.com/webservices2.3">Message='HelloQuectel' ASCII:72 101 108 108 111 81 117 101 99 116 101 108 </string>
+/// << OK
+/// << +QHTTPREAD: 0
+/// ```
 ///
 /// Errata: HTTP-11, HTTP-12, HTTP-13, HTTP-18, SCN-27 (see `spec/errata.yaml`).
 pub mod qhttppost {
@@ -9375,6 +9902,28 @@ pub mod qhttppost {
 /// ```
 ///
 /// Characteristics: The command takes effect immediately. The configurations are not saved.
+///
+/// Prerequisites:
+/// - The module must be connected to a Wi-Fi network to reach the HTTP(S) server (implied; the HTTP(S) section does not state it; result code 706 "HTTP(S) network error").
+/// - The URL to be accessed is set with AT+QHTTPCFG="url" before the request, as in every example of the manual (result code 708 "HTTP(S) empty URL").
+///
+/// Example (Send HTTPS PUT request and read the response, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QHTTPCFG="url","http://example.com/DEMOWebServices2.8/Service.asmx/Echo?"
+/// << OK
+/// >> AT+QHTTPPUT=20,80,80
+/// << CONNECT
+/// >> Message=HelloQuectel
+/// << OK
+/// << +QHTTPPUT: 0,200,177
+/// >> AT+QHTTPREAD=80
+/// << CONNECT
+/// << <?xml version="1.0" encoding="utf-8"?>
+/// <string xmlns="httpHTTPs://example.com/webservices2.3">Message='HelloQuectel' ASCII:72 101 108 108 111 81 117 101 99 116 101 108 </string>
+/// << OK
+/// << +QHTTPREAD: 0
+/// ```
 ///
 /// Errata: HTTP-14, HTTP-15, HTTP-16, HTTP-17, HTTP-18 (see `spec/errata.yaml`).
 pub mod qhttpput {
@@ -9716,6 +10265,27 @@ pub mod qhttpput {
 ///
 /// Characteristics: The command takes effect immediately. The configuration is not saved.
 ///
+/// Prerequisites:
+/// - AT+QHTTPREAD can be executed only after any one of the following URCs is received. +QHTTPGET, +QHTTPPOST, +QHTTPPUT.
+///
+/// Example (Send HTTPS POST request and read the response., `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QHTTPCFG="url","http://example.com/DEMOWebServices2.8/Service.asmx/Echo?"
+/// << OK
+/// >> AT+QHTTPPOST=20,80,80
+/// << CONNECT
+/// >> Message=HelloQuectel
+/// << OK
+/// << +QHTTPPOST: 0,200,177
+/// >> AT+QHTTPREAD=80
+/// << CONNECT
+/// << <?xml version="1.0" encoding="utf-8"?>
+/// <string xmlns="httpHTTPs://example.com/webservices2.3">Message='HelloQuectel' ASCII:72 101 108 108 111 81 117 101 99 116 101 108 </string>
+/// << OK
+/// << +QHTTPREAD: 0
+/// ```
+///
 /// Errata: HTTP-19, HTTP-20, SCN-23, SCN-24 (see `spec/errata.yaml`).
 pub mod qhttpread {
     /// `AT+QHTTPREAD=?`
@@ -9904,6 +10474,48 @@ pub mod qhttpread {
 /// ```
 ///
 /// Characteristics: The command takes effect immediately. The configuration is not saved.
+///
+/// Example (+QHTTPREAD: 715, 721, 717, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSTAAPINFO="sim-ap","sim-password"
+/// << OK
+/// << +QSTASTAT: "GOT_IP"
+/// >> AT+QHTTPCFG="url","http://www.example.com/truncated"
+/// << OK
+/// >> AT+QHTTPGET=10
+/// << OK
+/// << +QHTTPGET: 0,200,100
+/// >> AT+QHTTPREAD=10
+/// << CONNECT
+/// << only part
+/// << OK
+/// << +QHTTPREAD: 715
+/// >> AT+QHTTPCFG="url","http://www.example.com/slow-body"
+/// << OK
+/// >> AT+QHTTPGET=10
+/// << OK
+/// << +QHTTPGET: 0,200,100
+/// >> AT+QHTTPREAD=10
+/// << CONNECT
+/// << only part
+/// << OK
+/// << +QHTTPREAD: 721
+/// >> AT+QHTTPSTOP
+/// << OK
+/// >> AT+QHTTPCFG="url","http://www.example.com/bad-chunked"
+/// << OK
+/// >> AT+QHTTPGET=10
+/// << OK
+/// << +QHTTPGET: 0,200
+/// >> AT+QHTTPREAD=10
+/// << CONNECT
+/// << OK
+/// << +QHTTPREAD: 717
+/// >> AT+QSTASTOP
+/// << OK
+/// << +QSTASTAT: "WLAN_DISCONNECTED"
+/// ```
 pub mod qhttpstop {
     /// `AT+QHTTPSTOP=?`
     ///
@@ -10032,6 +10644,53 @@ pub mod qhttpstop {
 /// Note: \<clean_session>=0 is valid only if the server supports the operation to store session information.
 ///
 /// Note: If the MQTT connection is established over SSL protocol, \<SSL_ctxID> must be specified, and AT+QSSLCFG must be used to configure SSL context parameters.
+///
+/// Example (MQTT Operation Without SSL, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QMTCFG="recv/mode",0,0
+/// << OK
+/// >> AT+QMTOPEN=?
+/// << +QMTOPEN: (0-5),<host_name>,(1-65535)
+/// << OK
+/// >> AT+QMTOPEN=0,"192.0.2.2",8306
+/// << OK
+/// << +QMTOPEN: 0,0
+/// >> AT+QMTOPEN?
+/// << +QMTOPEN: 0,"192.0.2.2",8306
+/// << OK
+/// >> AT+QMTCONN=?
+/// << +QMTCONN: (0-5),<clientID>,<username>,<password>
+/// << OK
+/// >> AT+QMTCONN=0,"test","quectel","quectel"
+/// << OK
+/// << +QMTCONN: 0,0,0
+/// >> AT+QMTSUB=?
+/// << +QMTSUB: (0-5),(0-65535),<topic>,(0-2)
+/// << OK
+/// >> AT+QMTSUB=0,1,"topic/example",2
+/// << OK
+/// << +QMTSUB: 0,1,0,2
+/// >> AT+QMTSUB=0,1,"topic/pub",0
+/// << OK
+/// << +QMTSUB: 0,1,0,0
+/// << +QMTRECV: 0,0,"topic/example",36,"This is the payload related to topic"
+/// >> AT+QMTUNS=0,2,"topic/example"
+/// << OK
+/// << +QMTUNS: 0,2,0
+/// >> AT+QMTPUB=?
+/// << +QMTPUB: (0-5),(0-65535),(0-2),(0,1),<topic>,(1-2048)
+/// << OK
+/// >> AT+QMTPUB=0,0,0,0,"topic/pub",30
+/// << >
+/// >> This is test data, hello MQTT.
+/// << OK
+/// << +QMTPUB: 0,0,0
+/// << +QMTRECV: 0,0,"topic/pub",30,"This is test data, hello MQTT."
+/// >> AT+QMTDISC=0
+/// << OK
+/// << +QMTDISC: 0,0
+/// ```
 ///
 /// Errata: MQTT-1, MQTT-2, MQTT-3, MQTT-4, MQTT-5, MQTT-6, MQTT-7, MQTT-8, MQTT-9 (see `spec/errata.yaml`).
 pub mod qmtcfg {
@@ -13462,6 +14121,56 @@ pub mod qmtcfg {
 ///
 /// Characteristics: -
 ///
+/// Prerequisites:
+/// - The MQTT client opens its network connection over the Wi-Fi station connection (implied; the manual states no precondition).
+///
+/// Example (MQTT Operation Without SSL, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QMTCFG="recv/mode",0,0
+/// << OK
+/// >> AT+QMTOPEN=?
+/// << +QMTOPEN: (0-5),<host_name>,(1-65535)
+/// << OK
+/// >> AT+QMTOPEN=0,"192.0.2.2",8306
+/// << OK
+/// << +QMTOPEN: 0,0
+/// >> AT+QMTOPEN?
+/// << +QMTOPEN: 0,"192.0.2.2",8306
+/// << OK
+/// >> AT+QMTCONN=?
+/// << +QMTCONN: (0-5),<clientID>,<username>,<password>
+/// << OK
+/// >> AT+QMTCONN=0,"test","quectel","quectel"
+/// << OK
+/// << +QMTCONN: 0,0,0
+/// >> AT+QMTSUB=?
+/// << +QMTSUB: (0-5),(0-65535),<topic>,(0-2)
+/// << OK
+/// >> AT+QMTSUB=0,1,"topic/example",2
+/// << OK
+/// << +QMTSUB: 0,1,0,2
+/// >> AT+QMTSUB=0,1,"topic/pub",0
+/// << OK
+/// << +QMTSUB: 0,1,0,0
+/// << +QMTRECV: 0,0,"topic/example",36,"This is the payload related to topic"
+/// >> AT+QMTUNS=0,2,"topic/example"
+/// << OK
+/// << +QMTUNS: 0,2,0
+/// >> AT+QMTPUB=?
+/// << +QMTPUB: (0-5),(0-65535),(0-2),(0,1),<topic>,(1-2048)
+/// << OK
+/// >> AT+QMTPUB=0,0,0,0,"topic/pub",30
+/// << >
+/// >> This is test data, hello MQTT.
+/// << OK
+/// << +QMTPUB: 0,0,0
+/// << +QMTRECV: 0,0,"topic/pub",30,"This is test data, hello MQTT."
+/// >> AT+QMTDISC=0
+/// << OK
+/// << +QMTDISC: 0,0
+/// ```
+///
 /// Errata: MQTT-14 (see `spec/errata.yaml`).
 pub mod qmtopen {
     pub use crate::generated::shared::OpenResult;
@@ -13844,6 +14553,38 @@ pub mod qmtopen {
 /// ```
 ///
 /// Characteristics: -
+///
+/// Prerequisites:
+/// - The MQTT client network must have been opened with AT+QMTOPEN.
+///
+/// Example (+QMTOPEN: \<idx>,4 (DNS), 3 (network error), 2 (client in use), 5 (no network), `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QMTOPEN=0,"192.0.2.2",1883
+/// << OK
+/// << +QMTOPEN: 0,5
+/// >> AT+QSTAAPINFO="sim-ap","sim-password"
+/// << OK
+/// << +QSTASTAT: "GOT_IP"
+/// >> AT+QMTOPEN=0,"unknown.example",1883
+/// << OK
+/// << +QMTOPEN: 0,4
+/// >> AT+QMTOPEN=0,"192.0.2.3",7
+/// << OK
+/// << +QMTOPEN: 0,3
+/// >> AT+QMTOPEN=0,"192.0.2.2",1883
+/// << OK
+/// << +QMTOPEN: 0,0
+/// >> AT+QMTOPEN=0,"192.0.2.2",1883
+/// << OK
+/// << +QMTOPEN: 0,2
+/// >> AT+QMTCLOSE=0
+/// << OK
+/// << +QMTCLOSE: 0,0
+/// >> AT+QSTASTOP
+/// << OK
+/// << +QSTASTAT: "WLAN_DISCONNECTED"
+/// ```
 pub mod qmtclose {
     pub use crate::generated::shared::CloseResult;
     /// `AT+QMTCLOSE=?`
@@ -14034,6 +14775,56 @@ pub mod qmtclose {
 /// Characteristics: -
 ///
 /// Note: If a client with the same client ID is already connected to the server, the server must disconnect from the "older" client before making an MQTT connection to the new client.
+///
+/// Prerequisites:
+/// - The MQTT client network must have been opened with AT+QMTOPEN (see the example "MQTT Operation Without SSL").
+///
+/// Example (MQTT Operation Without SSL, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QMTCFG="recv/mode",0,0
+/// << OK
+/// >> AT+QMTOPEN=?
+/// << +QMTOPEN: (0-5),<host_name>,(1-65535)
+/// << OK
+/// >> AT+QMTOPEN=0,"192.0.2.2",8306
+/// << OK
+/// << +QMTOPEN: 0,0
+/// >> AT+QMTOPEN?
+/// << +QMTOPEN: 0,"192.0.2.2",8306
+/// << OK
+/// >> AT+QMTCONN=?
+/// << +QMTCONN: (0-5),<clientID>,<username>,<password>
+/// << OK
+/// >> AT+QMTCONN=0,"test","quectel","quectel"
+/// << OK
+/// << +QMTCONN: 0,0,0
+/// >> AT+QMTSUB=?
+/// << +QMTSUB: (0-5),(0-65535),<topic>,(0-2)
+/// << OK
+/// >> AT+QMTSUB=0,1,"topic/example",2
+/// << OK
+/// << +QMTSUB: 0,1,0,2
+/// >> AT+QMTSUB=0,1,"topic/pub",0
+/// << OK
+/// << +QMTSUB: 0,1,0,0
+/// << +QMTRECV: 0,0,"topic/example",36,"This is the payload related to topic"
+/// >> AT+QMTUNS=0,2,"topic/example"
+/// << OK
+/// << +QMTUNS: 0,2,0
+/// >> AT+QMTPUB=?
+/// << +QMTPUB: (0-5),(0-65535),(0-2),(0,1),<topic>,(1-2048)
+/// << OK
+/// >> AT+QMTPUB=0,0,0,0,"topic/pub",30
+/// << >
+/// >> This is test data, hello MQTT.
+/// << OK
+/// << +QMTPUB: 0,0,0
+/// << +QMTRECV: 0,0,"topic/pub",30,"This is test data, hello MQTT."
+/// >> AT+QMTDISC=0
+/// << OK
+/// << +QMTDISC: 0,0
+/// ```
 ///
 /// Errata: MQTT-10, MQTT-15 (see `spec/errata.yaml`).
 pub mod qmtconn {
@@ -14486,6 +15277,56 @@ pub mod qmtconn {
 /// ```
 ///
 /// Characteristics: -
+///
+/// Prerequisites:
+/// - The client must have been connected to the MQTT server with AT+QMTCONN.
+///
+/// Example (MQTT Operation Without SSL, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QMTCFG="recv/mode",0,0
+/// << OK
+/// >> AT+QMTOPEN=?
+/// << +QMTOPEN: (0-5),<host_name>,(1-65535)
+/// << OK
+/// >> AT+QMTOPEN=0,"192.0.2.2",8306
+/// << OK
+/// << +QMTOPEN: 0,0
+/// >> AT+QMTOPEN?
+/// << +QMTOPEN: 0,"192.0.2.2",8306
+/// << OK
+/// >> AT+QMTCONN=?
+/// << +QMTCONN: (0-5),<clientID>,<username>,<password>
+/// << OK
+/// >> AT+QMTCONN=0,"test","quectel","quectel"
+/// << OK
+/// << +QMTCONN: 0,0,0
+/// >> AT+QMTSUB=?
+/// << +QMTSUB: (0-5),(0-65535),<topic>,(0-2)
+/// << OK
+/// >> AT+QMTSUB=0,1,"topic/example",2
+/// << OK
+/// << +QMTSUB: 0,1,0,2
+/// >> AT+QMTSUB=0,1,"topic/pub",0
+/// << OK
+/// << +QMTSUB: 0,1,0,0
+/// << +QMTRECV: 0,0,"topic/example",36,"This is the payload related to topic"
+/// >> AT+QMTUNS=0,2,"topic/example"
+/// << OK
+/// << +QMTUNS: 0,2,0
+/// >> AT+QMTPUB=?
+/// << +QMTPUB: (0-5),(0-65535),(0-2),(0,1),<topic>,(1-2048)
+/// << OK
+/// >> AT+QMTPUB=0,0,0,0,"topic/pub",30
+/// << >
+/// >> This is test data, hello MQTT.
+/// << OK
+/// << +QMTPUB: 0,0,0
+/// << +QMTRECV: 0,0,"topic/pub",30,"This is test data, hello MQTT."
+/// >> AT+QMTDISC=0
+/// << OK
+/// << +QMTDISC: 0,0
+/// ```
 pub mod qmtdisc {
     pub use crate::generated::shared::DisconnectResult;
     /// `AT+QMTDISC=?`
@@ -14677,6 +15518,56 @@ pub mod qmtdisc {
 /// Characteristics: -
 ///
 /// Note: \<msgID> only exists in messages where the QoS bits in the fixed header indicate that the QoS level is 1 or 2. \<msgID> must be unique amongst the set of messages in a particular communication direction. It typically increases by 1 from one message to the next, but this is not required in practice.
+///
+/// Prerequisites:
+/// - The client must have been connected to the MQTT server with AT+QMTCONN (see the example "MQTT Operation Without SSL").
+///
+/// Example (MQTT Operation Without SSL, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QMTCFG="recv/mode",0,0
+/// << OK
+/// >> AT+QMTOPEN=?
+/// << +QMTOPEN: (0-5),<host_name>,(1-65535)
+/// << OK
+/// >> AT+QMTOPEN=0,"192.0.2.2",8306
+/// << OK
+/// << +QMTOPEN: 0,0
+/// >> AT+QMTOPEN?
+/// << +QMTOPEN: 0,"192.0.2.2",8306
+/// << OK
+/// >> AT+QMTCONN=?
+/// << +QMTCONN: (0-5),<clientID>,<username>,<password>
+/// << OK
+/// >> AT+QMTCONN=0,"test","quectel","quectel"
+/// << OK
+/// << +QMTCONN: 0,0,0
+/// >> AT+QMTSUB=?
+/// << +QMTSUB: (0-5),(0-65535),<topic>,(0-2)
+/// << OK
+/// >> AT+QMTSUB=0,1,"topic/example",2
+/// << OK
+/// << +QMTSUB: 0,1,0,2
+/// >> AT+QMTSUB=0,1,"topic/pub",0
+/// << OK
+/// << +QMTSUB: 0,1,0,0
+/// << +QMTRECV: 0,0,"topic/example",36,"This is the payload related to topic"
+/// >> AT+QMTUNS=0,2,"topic/example"
+/// << OK
+/// << +QMTUNS: 0,2,0
+/// >> AT+QMTPUB=?
+/// << +QMTPUB: (0-5),(0-65535),(0-2),(0,1),<topic>,(1-2048)
+/// << OK
+/// >> AT+QMTPUB=0,0,0,0,"topic/pub",30
+/// << >
+/// >> This is test data, hello MQTT.
+/// << OK
+/// << +QMTPUB: 0,0,0
+/// << +QMTRECV: 0,0,"topic/pub",30,"This is test data, hello MQTT."
+/// >> AT+QMTDISC=0
+/// << OK
+/// << +QMTDISC: 0,0
+/// ```
 ///
 /// Errata: MQTT-11, SCN-18, RT-3 (see `spec/errata.yaml`).
 pub mod qmtsub {
@@ -15013,6 +15904,56 @@ pub mod qmtsub {
 ///
 /// Characteristics: -
 ///
+/// Prerequisites:
+/// - The client must have been connected to the MQTT server with AT+QMTCONN (see the example "MQTT Operation Without SSL").
+///
+/// Example (MQTT Operation Without SSL, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QMTCFG="recv/mode",0,0
+/// << OK
+/// >> AT+QMTOPEN=?
+/// << +QMTOPEN: (0-5),<host_name>,(1-65535)
+/// << OK
+/// >> AT+QMTOPEN=0,"192.0.2.2",8306
+/// << OK
+/// << +QMTOPEN: 0,0
+/// >> AT+QMTOPEN?
+/// << +QMTOPEN: 0,"192.0.2.2",8306
+/// << OK
+/// >> AT+QMTCONN=?
+/// << +QMTCONN: (0-5),<clientID>,<username>,<password>
+/// << OK
+/// >> AT+QMTCONN=0,"test","quectel","quectel"
+/// << OK
+/// << +QMTCONN: 0,0,0
+/// >> AT+QMTSUB=?
+/// << +QMTSUB: (0-5),(0-65535),<topic>,(0-2)
+/// << OK
+/// >> AT+QMTSUB=0,1,"topic/example",2
+/// << OK
+/// << +QMTSUB: 0,1,0,2
+/// >> AT+QMTSUB=0,1,"topic/pub",0
+/// << OK
+/// << +QMTSUB: 0,1,0,0
+/// << +QMTRECV: 0,0,"topic/example",36,"This is the payload related to topic"
+/// >> AT+QMTUNS=0,2,"topic/example"
+/// << OK
+/// << +QMTUNS: 0,2,0
+/// >> AT+QMTPUB=?
+/// << +QMTPUB: (0-5),(0-65535),(0-2),(0,1),<topic>,(1-2048)
+/// << OK
+/// >> AT+QMTPUB=0,0,0,0,"topic/pub",30
+/// << >
+/// >> This is test data, hello MQTT.
+/// << OK
+/// << +QMTPUB: 0,0,0
+/// << +QMTRECV: 0,0,"topic/pub",30,"This is test data, hello MQTT."
+/// >> AT+QMTDISC=0
+/// << OK
+/// << +QMTDISC: 0,0
+/// ```
+///
 /// Errata: MQTT-12, MQTT-16, RT-3 (see `spec/errata.yaml`).
 pub mod qmtuns {
     pub use crate::generated::shared::PacketResult;
@@ -15295,6 +16236,56 @@ pub mod qmtuns {
 /// Note: After executing this command, the client is ready to send data, which is sent as a payload. The maximum length of the input data is 2048 bytes at a time. If the length of the input data exceeds 2048 bytes, please send the data in segments.
 ///
 /// Note: PUBLISH messages can be sent either from a publisher to the server, or from the server to a subscriber. When the server publishes messages to the subscriber, the following URC is returned to notify the host to read the received data reported by the MQTT server: +QMTRECV: \<client_idx>,\<msgID>,\<topic>[,\<payload_length>],\<payload>. For more details about the URC, see Chapter 3.5.
+///
+/// Prerequisites:
+/// - The client must have been connected to the MQTT server with AT+QMTCONN (see the example "MQTT Operation Without SSL").
+///
+/// Example (MQTT Operation Without SSL, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QMTCFG="recv/mode",0,0
+/// << OK
+/// >> AT+QMTOPEN=?
+/// << +QMTOPEN: (0-5),<host_name>,(1-65535)
+/// << OK
+/// >> AT+QMTOPEN=0,"192.0.2.2",8306
+/// << OK
+/// << +QMTOPEN: 0,0
+/// >> AT+QMTOPEN?
+/// << +QMTOPEN: 0,"192.0.2.2",8306
+/// << OK
+/// >> AT+QMTCONN=?
+/// << +QMTCONN: (0-5),<clientID>,<username>,<password>
+/// << OK
+/// >> AT+QMTCONN=0,"test","quectel","quectel"
+/// << OK
+/// << +QMTCONN: 0,0,0
+/// >> AT+QMTSUB=?
+/// << +QMTSUB: (0-5),(0-65535),<topic>,(0-2)
+/// << OK
+/// >> AT+QMTSUB=0,1,"topic/example",2
+/// << OK
+/// << +QMTSUB: 0,1,0,2
+/// >> AT+QMTSUB=0,1,"topic/pub",0
+/// << OK
+/// << +QMTSUB: 0,1,0,0
+/// << +QMTRECV: 0,0,"topic/example",36,"This is the payload related to topic"
+/// >> AT+QMTUNS=0,2,"topic/example"
+/// << OK
+/// << +QMTUNS: 0,2,0
+/// >> AT+QMTPUB=?
+/// << +QMTPUB: (0-5),(0-65535),(0-2),(0,1),<topic>,(1-2048)
+/// << OK
+/// >> AT+QMTPUB=0,0,0,0,"topic/pub",30
+/// << >
+/// >> This is test data, hello MQTT.
+/// << OK
+/// << +QMTPUB: 0,0,0
+/// << +QMTRECV: 0,0,"topic/pub",30,"This is test data, hello MQTT."
+/// >> AT+QMTDISC=0
+/// << OK
+/// << +QMTDISC: 0,0
+/// ```
 ///
 /// Errata: MQTT-13, MQTT-17, SCN-14, SCN-15, SCN-16, SCN-19, RT-4 (see `spec/errata.yaml`).
 pub mod qmtpub {
@@ -15700,6 +16691,58 @@ pub mod qmtpub {
 /// ```
 ///
 /// Characteristics: -
+///
+/// Prerequisites:
+/// - Reads the messages from the storage buffer where the messages are stored after being reported by the server.
+///
+/// Example (Every MQTT completion URC: +QMTOPEN, +QMTCONN, +QMTSUB, +QMTPUB, +QMTRECV (both forms), +QMTUNS, +QMTDISC, +QMTCLOSE, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSTAAPINFO="sim-ap","sim-password"
+/// << OK
+/// << +QSTASTAT: "GOT_IP"
+/// >> AT+QMTOPEN=0,"192.0.2.2",1883
+/// << OK
+/// << +QMTOPEN: 0,0
+/// >> AT+QMTCONN=0,"provoke-completions"
+/// << OK
+/// << +QMTCONN: 0,0,0
+/// >> AT+QMTSUB=0,1,"provoke/topic",1
+/// << OK
+/// << +QMTSUB: 0,1,0,1
+/// >> AT+QMTPUB=0,2,1,0,"provoke/topic",5
+/// << >
+/// >> first
+/// << OK
+/// << +QMTPUB: 0,2,0
+/// << +QMTRECV: 0,1,"provoke/topic",5,"first"
+/// >> AT+QMTCFG="recv/mode",0,1
+/// << OK
+/// >> AT+QMTPUB=0,0,0,0,"provoke/topic",6
+/// << >
+/// >> second
+/// << OK
+/// << +QMTPUB: 0,0,0
+/// << +QMTRECV: 0,0
+/// >> AT+QMTRECV=0,0
+/// << +QMTRECV: 0,0,"provoke/topic",6,"second"
+/// << OK
+/// >> AT+QMTUNS=0,3,"provoke/topic"
+/// << OK
+/// << +QMTUNS: 0,3,0
+/// >> AT+QMTDISC=0
+/// << OK
+/// << +QMTDISC: 0,0
+/// >> AT+QMTOPEN=0,"192.0.2.2",1883
+/// << OK
+/// << +QMTOPEN: 0,0
+/// >> AT+QMTCLOSE=0
+/// << OK
+/// << +QMTCLOSE: 0,0
+/// >> AT+QSTASTOP
+/// << OK
+/// << +QSTASTAT: "WLAN_DISCONNECTED"
+/// ```
 ///
 /// Errata: MQTT-18 (see `spec/errata.yaml`).
 pub mod qmtrecv {
@@ -16462,6 +17505,28 @@ pub mod qmtrecv {
 ///
 /// Characteristics: -
 ///
+/// Prerequisites:
+/// - Before using AT+QPING, the host should first connect to a Wi-Fi network.
+///
+/// Example (+QPING replies and summary, and 567 for a host that never answers, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSTAAPINFO="sim-ap","sim-password"
+/// << OK
+/// << +QSTASTAT: "GOT_IP"
+/// >> AT+QPING="www.example.com",1,1
+/// << OK
+/// << +QPING: 0,192.0.2.2,32,20,52
+/// << +QPING: 0,1,1,0,20,20,20
+/// >> AT+QPING="192.0.2.3",1,1
+/// << OK
+/// << +QPING: 567
+/// << +QPING: 0,1,0,1,0,0,0
+/// >> AT+QSTASTOP
+/// << OK
+/// << +QSTASTAT: "WLAN_DISCONNECTED"
+/// ```
+///
 /// Errata: RT-6 (see `spec/errata.yaml`).
 pub mod qping {
     /// `<ping_result>`: Integer type. Result of each ping request.
@@ -16776,6 +17841,27 @@ pub mod qping {
 ///
 /// Characteristics: -
 ///
+/// Prerequisites:
+/// - Before querying the DNS, the host should first connect to a Wi-Fi network.
+///
+/// Example (+QIURC: "dnsgip" (both lines) and its failure 563, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSTAAPINFO="sim-ap","sim-password"
+/// << OK
+/// << +QSTASTAT: "GOT_IP"
+/// >> AT+QIDNSGIP="www.example.com"
+/// << OK
+/// << +QIURC: "dnsgip",0,1,600
+/// << +QIURC: "dnsgip","192.0.2.2"
+/// >> AT+QIDNSGIP="unknown.example"
+/// << OK
+/// << +QIURC: "dnsgip",563,0,0
+/// >> AT+QSTASTOP
+/// << OK
+/// << +QSTASTAT: "WLAN_DISCONNECTED"
+/// ```
+///
 /// Errata: NET-3 (see `spec/errata.yaml`).
 pub mod qidnsgip {
     /// `AT+QIDNSGIP=?`
@@ -16934,6 +18020,26 @@ pub mod qidnsgip {
 /// ```
 ///
 /// Characteristics: -
+///
+/// Example (+QNTP: 0 and the failures 563 and 567, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSTAAPINFO="sim-ap","sim-password"
+/// << OK
+/// << +QSTASTAT: "GOT_IP"
+/// >> AT+QNTP="www.example.com"
+/// << OK
+/// << +QNTP: 0,"25/01/01,00:00:00+00"
+/// >> AT+QNTP="unknown.example"
+/// << OK
+/// << +QNTP: 563,"25/01/01,00:00:00+00"
+/// >> AT+QNTP="192.0.2.3"
+/// << OK
+/// << +QNTP: 567,"25/01/01,00:00:00+00"
+/// >> AT+QSTASTOP
+/// << OK
+/// << +QSTASTAT: "WLAN_DISCONNECTED"
+/// ```
 ///
 /// Errata: NET-1, NET-2 (see `spec/errata.yaml`).
 pub mod qntp {
@@ -17213,6 +18319,27 @@ pub mod qntp {
 /// ```
 ///
 /// Characteristics: The command takes effect immediately. The configurations are not saved.
+///
+/// Example (Configure SSL Context in Transparent Transmission Mode, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSSLCFG="sslversion",1,1
+/// << OK
+/// >> AT+QSSLCFG="ciphersuite",1,0x0035
+/// << OK
+/// >> AT+QSSLCFG="seclevel",1,1
+/// << OK
+/// >> AT+QFOPEN="ca.pem"
+/// << +QFOPEN: 1
+/// << OK
+/// >> AT+QFWRITE=1,1757
+/// << CONNECT
+/// >> <contents of the CA certificate ca.pem, 1757 bytes; not printed by the manual>
+/// << +QFWRITE: 1757,1757
+/// << OK
+/// >> AT+QSSLCFG="cacert",1,"ca.pem"
+/// << OK
+/// ```
 ///
 /// Errata: SSL-1, SSL-2, SSL-5, SSL-7, SSL-10 (see `spec/errata.yaml`).
 pub mod qsslcfg {
@@ -20162,6 +21289,19 @@ pub mod qsslcfg {
 /// ```
 ///
 /// Characteristics: The command takes effect immediately. The configurations are not saved.
+///
+/// Prerequisites:
+/// - Before executing AT+QSSLOPEN, execute AT+QSTAAPINFO to connect the module to the Wi-Fi network.
+///
+/// Example (SSL Client in Transparent Transmission Mode, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSSLOPEN=1,4,"192.0.2.2",8011,2
+/// << CONNECT
+/// >> <data from the COM port; not printed by the manual>
+/// >> +++
+/// << OK
+/// ```
 pub mod qsslopen {
     pub use crate::generated::shared::AccessMode;
     /// `AT+QSSLOPEN=?`
@@ -20472,6 +21612,32 @@ pub mod qsslopen {
 ///
 /// Note: The data to be sent includes fixed-length data and variable-length data, and their maximum length is 1460 bytes.
 ///
+/// Prerequisites:
+/// - The SSL connection must have been set up with AT+QSSLOPEN (the manual's responses begin "If the connection has been established ...").
+///
+/// Example (SSL Client in Direct Push Mode, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSSLOPEN=1,4,"192.0.2.2",8011,1
+/// << OK
+/// << +QSSLOPEN: 4,0
+/// >> AT+QSSLSTATE
+/// << +QSSLSTATE: 4,"SSLClient","192.0.2.2",8011,65047,2,4,1,"uart1",1
+/// << OK
+/// >> AT+QSSLSEND=4
+/// << >
+/// >> Test data from SSL <Ctrl+Z>
+/// << SEND OK
+/// >> AT+QSSLSEND=4,18
+/// << >
+/// >> Test data from SSL
+/// << SEND OK
+/// << +QSSLURC: "recv",4,18
+/// << Test data from SSL
+/// >> AT+QSSLCLOSE=4
+/// << OK
+/// ```
+///
 /// Errata: SSL-4 (see `spec/errata.yaml`).
 pub mod qsslsend {
     /// `AT+QSSLSEND=?`
@@ -20781,6 +21947,38 @@ pub mod qsslsend {
 /// ```
 ///
 /// Characteristics: The command takes effect immediately. The configurations are not saved.
+///
+/// Prerequisites:
+/// - When the data access mode of an SSL connection is buffer access mode, the module will report URC as +QSSLURC: "recv",\<connectID> when it receives data from the Internet. You can read the data from the buffer by AT+QSSLRECV.
+///
+/// Example (SSL Client in Buffer Access Mode, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSSLOPEN=1,4,"192.0.2.2",8010,0
+/// << OK
+/// << +QSSLOPEN: 4,0
+/// >> AT+QSSLSTATE
+/// << +QSSLSTATE: 4,"SSLClient","192.0.2.2",8010,65344,2,4,0,"uart1",1
+/// << OK
+/// >> AT+QSSLSEND=4
+/// << >
+/// >> Test data from SSL <Ctrl+Z>
+/// << SEND OK
+/// >> AT+QSSLSEND=4,18
+/// << >
+/// >> Test data from SSL
+/// << SEND OK
+/// << +QSSLURC: "recv",4
+/// >> AT+QSSLRECV=4,1500
+/// << +QSSLRECV: 18
+/// << Test data from SSL
+/// << OK
+/// >> AT+QSSLRECV=4,1500
+/// << +QSSLRECV: 0
+/// << OK
+/// >> AT+QSSLCLOSE=4
+/// << OK
+/// ```
 ///
 /// Errata: SSL-8, TSF-R1 (see `spec/errata.yaml`).
 pub mod qsslrecv {
@@ -21163,6 +22361,21 @@ pub mod qsslrecv {
 ///
 /// Characteristics: The command takes effect immediately. The configurations are not saved.
 ///
+/// Prerequisites:
+/// - The SSL connection \<connectID> must have been set up with AT+QSSLOPEN (if its +QSSLOPEN URC is not received in time, AT+QSSLCLOSE can be used to close it).
+///
+/// Example (SSL Client in Transparent Transmission Mode, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSSLOPEN=1,4,"192.0.2.2",8011,2
+/// << CONNECT
+/// << <Received data>
+/// >> +++
+/// << OK
+/// >> AT+QSSLCLOSE=4
+/// << OK
+/// ```
+///
 /// Errata: SSL-6 (see `spec/errata.yaml`).
 pub mod qsslclose {
     /// `AT+QSSLCLOSE=?`
@@ -21383,6 +22596,32 @@ pub mod qsslclose {
 /// ```
 ///
 /// Characteristics: -
+///
+/// Prerequisites:
+/// - A query of one connection (\<connectID>) reports an SSL connection opened with AT+QSSLOPEN.
+///
+/// Example (SSL Client in Direct Push Mode, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSSLOPEN=1,4,"192.0.2.2",8011,1
+/// << OK
+/// << +QSSLOPEN: 4,0
+/// >> AT+QSSLSTATE
+/// << +QSSLSTATE: 4,"SSLClient","192.0.2.2",8011,65047,2,4,1,"uart1",1
+/// << OK
+/// >> AT+QSSLSEND=4
+/// << >
+/// >> Test data from SSL <Ctrl+Z>
+/// << SEND OK
+/// >> AT+QSSLSEND=4,18
+/// << >
+/// >> Test data from SSL
+/// << SEND OK
+/// << +QSSLURC: "recv",4,18
+/// << Test data from SSL
+/// >> AT+QSSLCLOSE=4
+/// << OK
+/// ```
 ///
 /// Errata: SSL-3, SSL-9 (see `spec/errata.yaml`).
 pub mod qsslstate {
@@ -24900,6 +26139,23 @@ pub mod qicfg {
 ///
 /// Note: When \<service_type> is "TCP LISTENER"/"UDP SERVICE", \<access_mode> cannot be set to 2. To transfer data in transparent transmission mode, \<connectID> of the client connection must be used.
 ///
+/// Prerequisites:
+/// - The module needs an IP interface to open a socket (by default the STA address is used as local IP, see \<ap_priority>). The manual's example says "Before executing AT+QIOPEN, the host must execute AT+QIACT to activate the context", but AT+QIACT does not exist in this manual (see TCP-12).
+/// - Use the IP address of AP (\<ap_priority> 1).
+///
+/// Example (Transparent Transmission Mode, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QIOPEN=0,"TCP","192.0.2.2",8009,0,2
+/// << CONNECT
+/// >> <All data got from COM port will be sent to the Internet directly>
+/// << Test 1
+/// >> +++
+/// << OK
+/// >> AT+QICLOSE=0
+/// << OK
+/// ```
+///
 /// Errata: TCP-10, TCP-11, TCP-12, TCP-13, TCP-24 (see `spec/errata.yaml`).
 pub mod qiopen {
     /// `<service_type>`: String type. Socket service type.
@@ -25453,6 +26709,22 @@ pub mod qiopen {
 /// ```
 ///
 /// Characteristics: -
+///
+/// Prerequisites:
+/// - The socket service \<connectID> must have been opened with AT+QIOPEN (or be a "TCP INCOMING" connection).
+///
+/// Example (Transparent Transmission Mode, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QIOPEN=0,"TCP","192.0.2.2",8009,0,2
+/// << CONNECT
+/// >> <All data got from COM port will be sent to the Internet directly>
+/// << Test 1
+/// >> +++
+/// << OK
+/// >> AT+QICLOSE=0
+/// << OK
+/// ```
 pub mod qiclose {
     /// `AT+QICLOSE=?`
     ///
@@ -25669,6 +26941,9 @@ pub mod qiclose {
 /// ```
 ///
 /// Characteristics: -
+///
+/// Prerequisites:
+/// - For AT+QISTATE=\<connectID>, the socket service \<connectID> must exist.
 ///
 /// Errata: TCP-15, TSF-R2 (see `spec/errata.yaml`).
 pub mod qistate {
@@ -26602,6 +27877,56 @@ pub mod qistate {
 ///
 /// Characteristics: -
 ///
+/// Prerequisites:
+/// - The socket service \<connectID> must be open (AT+QIOPEN, or a "TCP INCOMING" connection) in buffer access mode (\<access_mode>=0) or direct push mode (\<access_mode>=1).
+///
+/// Example (+QIURC: "recv" in buffer access mode, in direct push mode, and for a UDP service, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSTAAPINFO="sim-ap","sim-password"
+/// << OK
+/// << +QSTASTAT: "GOT_IP"
+/// >> AT+QIOPEN=0,"TCP","192.0.2.2",7,0,0
+/// << OK
+/// << +QIOPEN: 0,0
+/// >> AT+QISEND=0,5
+/// << >
+/// >> hello
+/// << SEND OK
+/// << +QIURC: "recv",0
+/// >> AT+QIRD=0,100
+/// << +QIRD: 5
+/// << hello
+/// << OK
+/// >> AT+QICLOSE=0
+/// << OK
+/// >> AT+QIOPEN=1,"TCP","192.0.2.2",7,0,1
+/// << OK
+/// << +QIOPEN: 1,0
+/// >> AT+QISEND=1,4
+/// << >
+/// >> push
+/// << SEND OK
+/// << +QIURC: "recv",1,4
+/// << push
+/// >> AT+QICLOSE=1
+/// << OK
+/// >> AT+QIOPEN=2,"UDP SERVICE","127.0.0.1",0,8123,1
+/// << OK
+/// << +QIOPEN: 2,0
+/// >> AT+QISEND=2,3,"192.0.2.2",7
+/// << >
+/// >> udp
+/// << SEND OK
+/// << +QIURC: "recv",2,3,"192.0.2.2",7
+/// << udp
+/// >> AT+QICLOSE=2
+/// << OK
+/// >> AT+QSTASTOP
+/// << OK
+/// << +QSTASTAT: "WLAN_DISCONNECTED"
+/// ```
+///
 /// Errata: TCP-14, TCP-16 (see `spec/errata.yaml`).
 pub mod qisend {
     /// `AT+QISEND=?`
@@ -27225,6 +28550,56 @@ pub mod qisend {
 /// ```
 ///
 /// Characteristics: -
+///
+/// Prerequisites:
+/// - The socket service \<connectID> must be open in buffer access mode.
+///
+/// Example (+QIURC: "recv" in buffer access mode, in direct push mode, and for a UDP service, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSTAAPINFO="sim-ap","sim-password"
+/// << OK
+/// << +QSTASTAT: "GOT_IP"
+/// >> AT+QIOPEN=0,"TCP","192.0.2.2",7,0,0
+/// << OK
+/// << +QIOPEN: 0,0
+/// >> AT+QISEND=0,5
+/// << >
+/// >> hello
+/// << SEND OK
+/// << +QIURC: "recv",0
+/// >> AT+QIRD=0,100
+/// << +QIRD: 5
+/// << hello
+/// << OK
+/// >> AT+QICLOSE=0
+/// << OK
+/// >> AT+QIOPEN=1,"TCP","192.0.2.2",7,0,1
+/// << OK
+/// << +QIOPEN: 1,0
+/// >> AT+QISEND=1,4
+/// << >
+/// >> push
+/// << SEND OK
+/// << +QIURC: "recv",1,4
+/// << push
+/// >> AT+QICLOSE=1
+/// << OK
+/// >> AT+QIOPEN=2,"UDP SERVICE","127.0.0.1",0,8123,1
+/// << OK
+/// << +QIOPEN: 2,0
+/// >> AT+QISEND=2,3,"192.0.2.2",7
+/// << >
+/// >> udp
+/// << SEND OK
+/// << +QIURC: "recv",2,3,"192.0.2.2",7
+/// << udp
+/// >> AT+QICLOSE=2
+/// << OK
+/// >> AT+QSTASTOP
+/// << OK
+/// << +QSTASTAT: "WLAN_DISCONNECTED"
+/// ```
 ///
 /// Errata: TCP-17, TCP-18, TCP-19, TCP-20, TCP-21 (see `spec/errata.yaml`).
 pub mod qird {
@@ -28094,6 +29469,10 @@ pub mod qird {
 ///
 /// Characteristics: -
 ///
+/// Prerequisites:
+/// - \<listener_socketID> must be a TCP server ("TCP LISTENER") opened with AT+QIOPEN.
+/// - Accepts or rejects remote incoming connection requests (reported by +QIURC: "incoming")
+///
 /// Errata: TCP-22 (see `spec/errata.yaml`).
 pub mod qiaccept {
     /// `<accept>`: Integer type. Accept or reject remote incoming connection requests of TCP/UDP socket service.
@@ -28483,6 +29862,9 @@ pub mod qiaccept {
 ///
 /// Note: If \<service_type> of \<connectID> is "TCP LISTENER" or "UDP SERVICE", data access mode cannot be switched via this command.
 ///
+/// Prerequisites:
+/// - The socket service \<connectID> must be open; its \<service_type> must not be "TCP LISTENER" or "UDP SERVICE".
+///
 /// Errata: TCP-23 (see `spec/errata.yaml`).
 pub mod qiswtmd {
     pub use crate::generated::shared::AccessMode;
@@ -28703,6 +30085,29 @@ pub mod qiswtmd {
 /// ```
 ///
 /// Characteristics: -
+///
+/// Example (+QIOPEN: \<id>,563 / 564 / 567 and AT+QIGETERROR, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSTAAPINFO="sim-ap","sim-password"
+/// << OK
+/// << +QSTASTAT: "GOT_IP"
+/// >> AT+QIOPEN=0,"TCP","unknown.example",80,0,0
+/// << OK
+/// << +QIOPEN: 0,563
+/// >> AT+QIOPEN=0,"TCP","192.0.2.3",7,0,0
+/// << OK
+/// << +QIOPEN: 0,564
+/// >> AT+QIGETERROR
+/// << +QIGETERROR: 564,"Socket connect failed"
+/// << OK
+/// >> AT+QIOPEN=0,"TCP","192.0.2.3",9,0,0
+/// << OK
+/// << +QIOPEN: 0,567
+/// >> AT+QSTASTOP
+/// << OK
+/// << +QSTASTAT: "WLAN_DISCONNECTED"
+/// ```
 pub mod qigeterror {
     /// `AT+QIGETERROR=?`
     ///
@@ -28877,6 +30282,9 @@ pub mod qigeterror {
 /// Characteristics: -
 ///
 /// Note: If the socket connection has not been established before, ATO returns NO CARRIER.
+///
+/// Prerequisites:
+/// - After exiting transparent transmission mode with +++, if the socket connection is active, the connection enters transparent transmission mode again with ATO. If the socket connection has not been established before, ATO returns NO CARRIER.
 pub mod ato {
     /// `ATO`
     ///
@@ -28938,6 +30346,19 @@ pub mod ato {
 /// Characteristics: -
 ///
 /// Note: After exiting transparent transmission mode with +++, if the socket connection is active, the connection enters transparent transmission mode again with ATO.
+///
+/// Prerequisites:
+/// - The module is in transparent transmission mode (entered with AT+QIOPEN/AT+QSSLOPEN \<access_mode>=2, AT+QISWTMD, ATO or AT+QBLETRANMODE).
+///
+/// Example (SSL Client in Transparent Transmission Mode, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSSLOPEN=1,4,"192.0.2.2",8011,2
+/// << CONNECT
+/// >> <data from the COM port; not printed by the manual>
+/// >> +++
+/// << OK
+/// ```
 ///
 /// Errata: TCP-1 (see `spec/errata.yaml`).
 pub mod escape {
@@ -29455,6 +30876,22 @@ pub mod qstastatic {
 /// ```
 ///
 /// Characteristics: None
+///
+/// Example (NO CARRIER when the server ends a transparent-mode connection, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSTAAPINFO="sim-ap","sim-password"
+/// << OK
+/// << +QSTASTAT: "GOT_IP"
+/// >> AT+QIOPEN=0,"TCP","192.0.2.3",11,0,2
+/// << CONNECT
+/// << NO CARRIER
+/// >> AT+QICLOSE=0
+/// << OK
+/// >> AT+QSTASTOP
+/// << OK
+/// << +QSTASTAT: "WLAN_DISCONNECTED"
+/// ```
 pub mod qstastop {
     /// `AT+QSTASTOP`
     ///
@@ -29516,6 +30953,15 @@ pub mod qstastop {
 /// ```
 ///
 /// Characteristics: Takes effect immediately. Configurations are not saved.
+///
+/// Example (Wi-Fi STA and AP Mode, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSTAAPINFO="testssid","123456789"
+/// << OK
+/// >> AT+QSOFTAP="testap","12345678"
+/// << OK
+/// ```
 pub mod qsoftap {
     /// `AT+QSOFTAP=<SSID>[,<key>]`
     ///
@@ -29897,6 +31343,17 @@ pub mod qapstatic {
 /// ```
 ///
 /// Characteristics: None
+///
+/// Example (+QAPSTAT: "AP_UP" and "AP_DOWN", `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSOFTAP="provoke-ap","provoke-key"
+/// << OK
+/// << +QAPSTAT: "AP_UP"
+/// >> AT+QSOFTAPSTOP
+/// << OK
+/// << +QAPSTAT: "AP_DOWN"
+/// ```
 pub mod qsoftapstop {
     /// `AT+QSOFTAPSTOP`
     ///
@@ -29958,6 +31415,15 @@ pub mod qsoftapstop {
 /// ```
 ///
 /// Characteristics: Takes effect immediately. Configurations are not saved.
+///
+/// Example (Wi-Fi STA and AP Mode, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSTAAPINFO="testssid","123456789"
+/// << OK
+/// >> AT+QSOFTAP="testap","12345678"
+/// << OK
+/// ```
 pub mod qstaapinfo {
     /// `AT+QSTAAPINFO=<SSID>[,<pwd>]`
     ///
@@ -30164,6 +31630,9 @@ pub mod qstaapinfodef {
 /// ```
 ///
 /// Characteristics: None
+///
+/// Prerequisites:
+/// - Queries the connected hotspot when the module is in STA mode.
 ///
 /// Errata: WIFI-5 (see `spec/errata.yaml`).
 pub mod qgetwifistate {

@@ -4,6 +4,7 @@
 
 pub mod docs;
 pub mod enums;
+pub mod examples;
 pub mod results;
 pub mod shared;
 pub mod structs;
@@ -488,7 +489,7 @@ fn data_length_of(cmd: &Command, scope: &Scope<'_>, form: &FormPlan<'_>) -> Toke
     }
 }
 
-fn command_doc(cmd: &Command) -> String {
+fn command_doc(cmd: &Command, example: Option<&crate::model::Scenario>) -> String {
     let mut d = format!(
         "`{}`: {}",
         cmd.name,
@@ -511,6 +512,12 @@ fn command_doc(cmd: &Command) -> String {
             "\n\nNote: {}",
             n.split_whitespace().collect::<Vec<_>>().join(" ")
         ));
+    }
+    if let Some(p) = examples::prerequisites(cmd) {
+        d.push_str(&format!("\n\n{p}"));
+    }
+    if let Some(s) = example {
+        d.push_str(&format!("\n\n{}", examples::example(s)));
     }
     if !cmd.errata.is_empty() {
         d.push_str(&format!(
@@ -574,6 +581,7 @@ fn command_module(
     c: &CommandPlan<'_>,
     plan: &Plan<'_>,
     shared: &shared::Shared<'_>,
+    example: Option<&crate::model::Scenario>,
 ) -> TokenStream {
     let cmd = c.command;
     let enums = enum_names(&cmd.params, &command_type_names(c));
@@ -800,7 +808,7 @@ fn command_module(
         });
     }
     let module = format_ident!("{}", c.module);
-    let md = doc(&command_doc(cmd));
+    let md = doc(&command_doc(cmd, example));
     quote! {
         #md
         pub mod #module {
@@ -937,10 +945,11 @@ fn variants_idents(plan: &Plan<'_>) -> Vec<Ident> {
 /// Renders every generated Rust file: (file name under `runtime/src/generated/`, content).
 pub fn render(catalog: &Catalog, plan: &Plan<'_>) -> Result<Vec<(String, String)>, PlanError> {
     let shared = shared::Shared::of(plan);
+    let examples = examples::by_command(catalog);
     let modules: Vec<TokenStream> = plan
         .commands
         .iter()
-        .map(|c| command_module(c, plan, &shared))
+        .map(|c| command_module(c, plan, &shared, examples.get(&c.command.name).copied()))
         .collect();
     let any = any_command(plan);
     let tables = template_tables(plan);
