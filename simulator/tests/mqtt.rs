@@ -1056,7 +1056,7 @@ fn every_qmtcfg_subcommand_sets_and_queries() {
         will_flag_group: Some(qmtcfg::WillWillFlagGroup {
             will_flag: qmtcfg::WillFlag::Set,
             will_qos_group: Some(qmtcfg::WillWillFlagGroupWillQosGroup {
-                will_qos: qmtcfg::WillQos::ExactlyOnce,
+                will_qos: qmtcfg::Qos::ExactlyOnce,
                 will_retain: qmtcfg::WillRetain::Retain,
                 will_topic: Text::new("will/topic").unwrap(),
                 will_message: Text::new("gone, bye").unwrap(),
@@ -1075,7 +1075,7 @@ fn every_qmtcfg_subcommand_sets_and_queries() {
             g.will_message.as_str()
         ),
         (
-            qmtcfg::WillQos::ExactlyOnce,
+            qmtcfg::Qos::ExactlyOnce,
             qmtcfg::WillRetain::Retain,
             "will/topic",
             "gone, bye"
@@ -1394,7 +1394,7 @@ fn set_will(sim: &mut Sim, i: i64, topic: &str, message: &str) {
         will_flag_group: Some(qmtcfg::WillWillFlagGroup {
             will_flag: qmtcfg::WillFlag::Set,
             will_qos_group: Some(qmtcfg::WillWillFlagGroupWillQosGroup {
-                will_qos: qmtcfg::WillQos::AtLeastOnce,
+                will_qos: qmtcfg::Qos::AtLeastOnce,
                 will_retain: qmtcfg::WillRetain::NoRetain,
                 will_topic: Text::new(topic).unwrap(),
                 will_message: Text::new(message).unwrap(),

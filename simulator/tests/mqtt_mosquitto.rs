@@ -379,7 +379,7 @@ fn the_module_talks_to_mosquitto() {
             will_flag_group: Some(qmtcfg::WillWillFlagGroup {
                 will_flag: qmtcfg::WillFlag::Set,
                 will_qos_group: Some(qmtcfg::WillWillFlagGroupWillQosGroup {
-                    will_qos: qmtcfg::WillQos::AtLeastOnce,
+                    will_qos: qmtcfg::Qos::AtLeastOnce,
                     will_retain: qmtcfg::WillRetain::NoRetain,
                     will_topic: Text::new(will.clone()).unwrap(),
                     will_message: Text::new("module lost").unwrap(),

@@ -10895,62 +10895,7 @@ pub mod qmtcfg {
             write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
-    /// `<will_qos>`: QoS level of message delivery.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum WillQos {
-        /// `0`: At most once
-        AtMostOnce,
-        /// `1`: At least once
-        AtLeastOnce,
-        /// `2`: Exactly once
-        ExactlyOnce,
-    }
-    impl WillQos {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [WillQos] = &[
-            WillQos::AtMostOnce,
-            WillQos::AtLeastOnce,
-            WillQos::ExactlyOnce,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::AtMostOnce => 0,
-                Self::AtLeastOnce => 1,
-                Self::ExactlyOnce => 2,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::AtMostOnce),
-                1 => Ok(Self::AtLeastOnce),
-                2 => Ok(Self::ExactlyOnce),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "WillQos",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::AtMostOnce => "At most once",
-                Self::AtLeastOnce => "At least once",
-                Self::ExactlyOnce => "Exactly once",
-            }
-        }
-    }
-    impl core::fmt::Display for WillQos {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
+    pub use crate::generated::shared::Qos;
     /// `<will_retain>`: Will Retain flag, which is only used on PUBLISH messages.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum WillRetain {
@@ -12763,7 +12708,7 @@ pub mod qmtcfg {
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct WillWillFlagGroupWillQosGroup {
         /// `<will_qos>`: QoS level of message delivery.
-        pub will_qos: WillQos,
+        pub will_qos: Qos,
         /// `<will_retain>`: Will Retain flag, which is only used on PUBLISH messages.
         pub will_retain: WillRetain,
         /// `<will_topic>`: Will topic name.
@@ -12789,7 +12734,7 @@ pub mod qmtcfg {
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct WillLineWillQosGroup {
         /// `<will_qos>`: QoS level of message delivery.
-        pub will_qos: WillQos,
+        pub will_qos: Qos,
         /// `<will_retain>`: Will Retain flag, which is only used on PUBLISH messages.
         pub will_retain: WillRetain,
         /// `<will_topic>`: Will topic name.
@@ -12844,7 +12789,7 @@ pub mod qmtcfg {
                     Some(WillLineWillQosGroup {
                         will_qos: {
                             let s = crate::wire::req(v[1], "will_qos")?;
-                            WillQos::from_wire(crate::wire::unquote(s))
+                            Qos::from_wire(crate::wire::unquote(s))
                                 .map_err(|e| crate::wire::DecodeError::value(
                                     "will_qos",
                                     e,
@@ -13029,7 +12974,7 @@ pub mod qmtcfg {
                             Some(WillWillFlagGroupWillQosGroup {
                                 will_qos: {
                                     let s = crate::wire::req(v[2], "will_qos")?;
-                                    WillQos::from_wire(crate::wire::unquote(s))
+                                    Qos::from_wire(crate::wire::unquote(s))
                                         .map_err(|e| crate::wire::DecodeError::value(
                                             "will_qos",
                                             e,

@@ -415,7 +415,7 @@ impl core::fmt::Display for PacketResult {
 }
 #[cfg(feature = "std")]
 impl std::error::Error for PacketResult {}
-/// `<qos>`: QoS level at which the client wants to publish the messages.
+/// `<will_qos>`: QoS level of message delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Qos {
     /// `0`: At most once

@@ -17,7 +17,7 @@ use crate::reply::Reply;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WillConfig {
     /// `<will_qos>`.
-    pub qos: qmtcfg::WillQos,
+    pub qos: qmtcfg::Qos,
     /// `<will_retain>`.
     pub retain: qmtcfg::WillRetain,
     /// `<will_topic>`.

@@ -467,9 +467,9 @@ impl Step<'_> {
                 topic: w.topic.clone(),
                 message: w.message.clone().into_bytes(),
                 qos: match w.qos {
-                    qmtcfg::WillQos::AtMostOnce => QoS::AtMostOnce,
-                    qmtcfg::WillQos::AtLeastOnce => QoS::AtLeastOnce,
-                    qmtcfg::WillQos::ExactlyOnce => QoS::ExactlyOnce,
+                    qmtcfg::Qos::AtMostOnce => QoS::AtMostOnce,
+                    qmtcfg::Qos::AtLeastOnce => QoS::AtLeastOnce,
+                    qmtcfg::Qos::ExactlyOnce => QoS::ExactlyOnce,
                 },
                 retain: w.retain == qmtcfg::WillRetain::Retain,
             }),
