@@ -39,7 +39,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         connect_id: Int::new(4)?,
         server_address: Host::new("192.0.2.2")?,
         server_port: 8010,
-        access_mode: Some(qsslopen::AccessMode::BufferAccessMode),
+        access_mode: Some(qsslopen::AccessMode::Buffer),
     };
     show(&mut engine, &open, b"\r\nOK\r\n\r\n+QSSLOPEN: 4,0\r\n");
     show(

@@ -29,6 +29,7 @@ pub mod framer;
 pub mod generated;
 pub mod grammar;
 pub mod session;
+mod shortcuts;
 #[cfg(feature = "std")]
 pub mod transport;
 pub mod value;

@@ -184,7 +184,7 @@ fn a_deferred_completion_is_awaited() {
         b"AT+QIOPEN=0,\"TCP\",\"192.0.2.2\",8009,0,0\r\n",
         &[b"\r\nOK\r\n", b"\r\n+QIOPEN: 0,0\r\n"],
     )]);
-    let cmd = tcp_open(qiopen::AccessMode::BufferAccessMode);
+    let cmd = tcp_open(qiopen::AccessMode::Buffer);
     let r = client.send(&cmd).unwrap();
     match r.completion {
         Some(Urc::Qiopen(u)) => assert!(u.err.is_success()),
@@ -237,7 +237,7 @@ fn transparent_mode_in_and_out_and_no_carrier() {
             &[b"\r\nCONNECT\r\n", b"last\r\nNO CAR", b"RIER\r\n"],
         ),
     ]);
-    let open = tcp_open(qiopen::AccessMode::TransparentTransmissionMode);
+    let open = tcp_open(qiopen::AccessMode::Transparent);
     let r = client.send(&open).unwrap();
     assert_eq!(r.result, Final::Connect);
     assert!(client.is_transparent());

@@ -128,7 +128,7 @@ fn a_ping_series_and_its_error_form() {
     assert_eq!(r.series.len(), 3);
     assert!(matches!(
         r.completion,
-        Some(Urc::QpingFinal(ref f)) if f.finresult == qping_final::Finresult::PingedSuccessfully
+        Some(Urc::QpingFinal(ref f)) if f.finresult == qping_final::Finresult::Success
     ));
     let r = client.send(&cmd("nowhere")).unwrap();
     assert!(matches!(
@@ -248,7 +248,7 @@ fn no_carrier_in_the_same_read_as_the_last_data() {
             remote_port: Int::new(8009).unwrap(),
             local_port_group: Some(qiopen::WriteLocalPortGroup {
                 local_port: Int::new(0).unwrap(),
-                access_mode: Some(qiopen::AccessMode::TransparentTransmissionMode),
+                access_mode: Some(qiopen::AccessMode::Transparent),
                 ap_priority: None,
             }),
         })

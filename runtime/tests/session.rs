@@ -134,10 +134,10 @@ fn a_ping_series_is_collected_up_to_its_final_line() {
     let r = reply(&mut s);
     assert_eq!(r.series.len(), 4);
     assert!(
-        matches!(&r.series[1], Urc::QpingReply(u) if u.ping_result == qping_reply::PingResult::OperationTimeout)
+        matches!(&r.series[1], Urc::QpingReply(u) if u.ping_result == qping_reply::PingResult::TimedOut)
     );
     assert!(
-        matches!(&r.series[3], Urc::QpingFinal(u) if u.finresult == qping_final::Finresult::PingedSuccessfully)
+        matches!(&r.series[3], Urc::QpingFinal(u) if u.finresult == qping_final::Finresult::Success)
     );
     assert!(notices(&mut s).is_empty());
 }
@@ -207,7 +207,7 @@ fn a_payload_goes_out_at_the_prompt() {
         client_idx: Int::new(0).unwrap(),
         msg_id: Int::new(0).unwrap(),
         qos: qmtpub::Qos::AtMostOnce,
-        retain: qmtpub::Retain::NotRetain,
+        retain: qmtpub::Retain::NoRetain,
         topic: Text::new("t").unwrap(),
         length: None,
     };
@@ -340,7 +340,7 @@ fn no_carrier_is_reported_even_when_it_comes_with_data() {
     let mut cmd = open(0);
     cmd.local_port_group = Some(qiopen::WriteLocalPortGroup {
         local_port: Int::new(0).unwrap(),
-        access_mode: Some(qiopen::AccessMode::TransparentTransmissionMode),
+        access_mode: Some(qiopen::AccessMode::Transparent),
         ap_priority: None,
     });
     s.start(&cmd, 0).unwrap();

@@ -16,7 +16,7 @@ fn qiopen_round_trip() {
         remote_port: Int::new(8009).unwrap(),
         local_port_group: Some(qiopen::WriteLocalPortGroup {
             local_port: Int::new(0).unwrap(),
-            access_mode: Some(qiopen::AccessMode::TransparentTransmissionMode),
+            access_mode: Some(qiopen::AccessMode::Transparent),
             ap_priority: None,
         }),
     };

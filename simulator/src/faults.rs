@@ -490,7 +490,7 @@ impl Injector {
             .sockets
             .iter()
             .filter(|(_, s)| {
-                s.access_mode == qistate::AccessMode::BufferAccessMode
+                s.access_mode == qistate::AccessMode::Buffer
                     && s.state == qistate::SocketState::Connected
             })
             .map(|(id, _)| *id)
@@ -504,7 +504,7 @@ impl Injector {
         {
             Some(connect_id) => QiurcRecvBuffer { connect_id }.render(),
             None => Qstastat {
-                event: qstastat::Event::ScanNoAp,
+                event: qstastat::Event::NoApFound,
             }
             .render(),
         }

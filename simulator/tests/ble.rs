@@ -135,7 +135,7 @@ fn thermometer() -> &'static fcm242d_sim::groups::ble::Peer {
 fn a_peripheral_is_set_up_and_advertises_through_the_client() {
     let (mut c, h) = start();
     let s = c.send(&qblestat::Execute {}).unwrap();
-    assert_eq!(s.lines[0].ble_state, qblestat::BleState::Noinit);
+    assert_eq!(s.lines[0].ble_state, qblestat::BleState::Uninitialized);
     let role = c.send(&qbleinit::Read {}).unwrap();
     assert_eq!(role.lines[0].role.wire(), 0);
     c.send(&qbleinit::Write {
@@ -145,7 +145,7 @@ fn a_peripheral_is_set_up_and_advertises_through_the_client() {
     .unwrap();
     assert_eq!(c.send(&qbleinit::Read {}).unwrap().lines[0].role.wire(), 2);
     let s = c.send(&qblestat::Execute {}).unwrap();
-    assert_eq!(s.lines[0].ble_state, qblestat::BleState::Init);
+    assert_eq!(s.lines[0].ble_state, qblestat::BleState::Initialized);
 
     // The default name is the module's; a new one is kept.
     let n = c.send(&qblename::Read {}).unwrap();
@@ -207,7 +207,7 @@ fn a_peripheral_is_set_up_and_advertises_through_the_client() {
     let r = c.send(&qbleadvstart::Read {}).unwrap();
     assert_eq!(r.lines[0].adv_state.wire(), 0);
     let s = c.send(&qblestat::Execute {}).unwrap();
-    assert_eq!(s.lines[0].ble_state, qblestat::BleState::Init);
+    assert_eq!(s.lines[0].ble_state, qblestat::BleState::Initialized);
     // No peer connects to the module by itself: no URC.
     assert!(c.poll_urcs(SETTLE).unwrap().is_empty());
     end(c, h);
@@ -443,7 +443,7 @@ fn connecting_to_a_peer_reports_its_characteristics() {
         .iter()
         .map(|ch| qbleinfo::Char::Other(ch.uuid.into()))
         .collect();
-    expected.push(qbleinfo::Char::Down);
+    expected.push(qbleinfo::Char::DiscoveryDone);
     assert_eq!(infos, expected);
     assert_eq!(got.len(), 3 + expected.len());
     let s = c.send(&qblestat::Execute {}).unwrap();

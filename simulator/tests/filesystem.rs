@@ -123,7 +123,7 @@ fn the_manuals_certificate_upload_works() {
             ("user_key.pem".to_string(), 2455)
         ]
     );
-    let handle = open(&mut c, "ca.pem", Some(qfopen::Mode::IfTheFileExists)).unwrap();
+    let handle = open(&mut c, "ca.pem", Some(qfopen::Mode::ReadOnly)).unwrap();
     assert_eq!(read(&mut c, handle, None).unwrap(), ca);
     close(&mut c, handle).unwrap();
     end(c, h);
@@ -226,7 +226,7 @@ fn open_modes_create_keep_truncate_or_refuse() {
     assert!(is_error(open(
         &mut c,
         "a.txt",
-        Some(qfopen::Mode::IfTheFileExists)
+        Some(qfopen::Mode::ReadOnly)
     )));
     assert!(list(&mut c).is_empty());
     // The default (mode 0) creates it.
@@ -234,22 +234,22 @@ fn open_modes_create_keep_truncate_or_refuse() {
     assert_eq!(write(&mut c, fh, b"0123456789").unwrap(), (10, 10));
     close(&mut c, fh).unwrap();
     // Mode 0 keeps the contents; the pointer starts at 0, so a write overwrites.
-    let fh = open(&mut c, "a.txt", Some(qfopen::Mode::IfTheFileDoes)).unwrap();
+    let fh = open(&mut c, "a.txt", Some(qfopen::Mode::OpenOrCreate)).unwrap();
     assert_eq!(write(&mut c, fh, b"ab").unwrap(), (2, 10));
     close(&mut c, fh).unwrap();
-    let fh = open(&mut c, "a.txt", Some(qfopen::Mode::IfTheFileExists)).unwrap();
+    let fh = open(&mut c, "a.txt", Some(qfopen::Mode::ReadOnly)).unwrap();
     assert_eq!(read(&mut c, fh, None).unwrap(), b"ab23456789");
     // Read-only: writing is an error, before any CONNECT.
     assert!(is_error(write(&mut c, fh, b"zz")));
     close(&mut c, fh).unwrap();
     // Mode 1 clears it.
-    let fh = open(&mut c, "a.txt", Some(qfopen::Mode::IfTheFileDoesV1)).unwrap();
+    let fh = open(&mut c, "a.txt", Some(qfopen::Mode::CreateOrTruncate)).unwrap();
     assert_eq!(list(&mut c), vec![("a.txt".to_string(), 0)]);
     assert_eq!(read(&mut c, fh, None).unwrap(), b"");
     assert_eq!(write(&mut c, fh, b"new").unwrap(), (3, 3));
     close(&mut c, fh).unwrap();
     // Mode 1 also creates.
-    let fh = open(&mut c, "b.txt", Some(qfopen::Mode::IfTheFileDoesV1)).unwrap();
+    let fh = open(&mut c, "b.txt", Some(qfopen::Mode::CreateOrTruncate)).unwrap();
     close(&mut c, fh).unwrap();
     assert_eq!(
         list(&mut c),
@@ -264,11 +264,11 @@ fn handles_are_the_lowest_free_and_listed_with_their_modes() {
     assert!(c.send(&qfopen::Read {}).unwrap().lines.is_empty());
     assert_eq!(open(&mut c, "one", None).unwrap(), 1);
     assert_eq!(
-        open(&mut c, "two", Some(qfopen::Mode::IfTheFileDoesV1)).unwrap(),
+        open(&mut c, "two", Some(qfopen::Mode::CreateOrTruncate)).unwrap(),
         2
     );
     assert_eq!(
-        open(&mut c, "one", Some(qfopen::Mode::IfTheFileExists)).unwrap(),
+        open(&mut c, "one", Some(qfopen::Mode::ReadOnly)).unwrap(),
         3
     );
     let r = c.send(&qfopen::Read {}).unwrap();
@@ -280,9 +280,9 @@ fn handles_are_the_lowest_free_and_listed_with_their_modes() {
     assert_eq!(
         got,
         vec![
-            ("one".to_string(), 1, qfopen::Mode::IfTheFileDoes),
-            ("two".to_string(), 2, qfopen::Mode::IfTheFileDoesV1),
-            ("one".to_string(), 3, qfopen::Mode::IfTheFileExists),
+            ("one".to_string(), 1, qfopen::Mode::OpenOrCreate),
+            ("two".to_string(), 2, qfopen::Mode::CreateOrTruncate),
+            ("one".to_string(), 3, qfopen::Mode::ReadOnly),
         ]
     );
     close(&mut c, 2).unwrap();
@@ -324,7 +324,7 @@ fn reads_and_writes_move_the_file_pointer() {
     assert!(is_error(read(&mut c, fh, Some(-1))));
     close(&mut c, fh).unwrap();
 
-    let fh = open(&mut c, "data", Some(qfopen::Mode::IfTheFileExists)).unwrap();
+    let fh = open(&mut c, "data", Some(qfopen::Mode::ReadOnly)).unwrap();
     assert_eq!(read(&mut c, fh, None).unwrap(), b"hello_World");
     close(&mut c, fh).unwrap();
     end(c, h);
@@ -335,10 +335,10 @@ fn two_handles_on_one_file_keep_their_own_pointers() {
     let (mut c, h) = session();
     let w = open(&mut c, "shared", None).unwrap();
     write(&mut c, w, b"abcdef").unwrap();
-    let r = open(&mut c, "shared", Some(qfopen::Mode::IfTheFileExists)).unwrap();
+    let r = open(&mut c, "shared", Some(qfopen::Mode::ReadOnly)).unwrap();
     assert_eq!(read(&mut c, r, Some(4)).unwrap(), b"abcd");
     // Truncated under the reader: it reads nothing, without failing.
-    let t = open(&mut c, "shared", Some(qfopen::Mode::IfTheFileDoesV1)).unwrap();
+    let t = open(&mut c, "shared", Some(qfopen::Mode::CreateOrTruncate)).unwrap();
     assert_eq!(read(&mut c, r, None).unwrap(), b"");
     // The first writer's pointer (6) is past the new end: it writes at the end.
     assert_eq!(write(&mut c, w, b"xy").unwrap(), (2, 2));
@@ -355,7 +355,7 @@ fn listing_and_deleting() {
     assert!(list(&mut c).is_empty());
     let r = c
         .send(&qflst::Write {
-            name_pattern: qflst::NamePattern::Ufs,
+            name_pattern: qflst::NamePattern::AllFiles,
         })
         .unwrap();
     assert!(r.lines.is_empty());
@@ -366,7 +366,7 @@ fn listing_and_deleting() {
     }
     let all = c
         .send(&qflst::Write {
-            name_pattern: qflst::NamePattern::Ufs,
+            name_pattern: qflst::NamePattern::AllFiles,
         })
         .unwrap();
     let all: Vec<(String, i64)> = all
@@ -395,7 +395,7 @@ fn listing_and_deleting() {
 
     // A missing file cannot be deleted; neither can an open one.
     assert!(is_error(delete(&mut c, "c.pem")));
-    let fh = open(&mut c, "a.pem", Some(qfopen::Mode::IfTheFileExists)).unwrap();
+    let fh = open(&mut c, "a.pem", Some(qfopen::Mode::ReadOnly)).unwrap();
     assert!(is_error(delete(&mut c, "a.pem")));
     close(&mut c, fh).unwrap();
     delete(&mut c, "a.pem").unwrap();
@@ -408,7 +408,7 @@ fn listing_and_deleting() {
     assert!(is_error(open(
         &mut c,
         "a.pem",
-        Some(qfopen::Mode::IfTheFileExists)
+        Some(qfopen::Mode::ReadOnly)
     )));
     let fh = open(&mut c, "a.pem", None).unwrap();
     assert_eq!(read(&mut c, fh, None).unwrap(), b"");
@@ -445,7 +445,7 @@ fn files_survive_a_reboot_and_handles_do_not() {
     assert!(is_error(read(&mut c, fh, None)));
     assert!(is_error(close(&mut c, fh)));
     assert_eq!(list(&mut c), vec![("keep.txt".to_string(), 10)]);
-    let fh = open(&mut c, "keep.txt", Some(qfopen::Mode::IfTheFileExists)).unwrap();
+    let fh = open(&mut c, "keep.txt", Some(qfopen::Mode::ReadOnly)).unwrap();
     assert_eq!(fh, 1);
     assert_eq!(read(&mut c, fh, None).unwrap(), b"persistent");
     close(&mut c, fh).unwrap();
@@ -500,7 +500,7 @@ fn megabytes_of_every_byte_value_go_through_unchanged() {
         let name = format!("blob{round}.bin");
         // 8 writes of up to 65535 bytes: every byte value, then noise.
         let mut content = Vec::new();
-        let fh = open(&mut c, &name, Some(qfopen::Mode::IfTheFileDoesV1)).unwrap();
+        let fh = open(&mut c, &name, Some(qfopen::Mode::CreateOrTruncate)).unwrap();
         for i in 0..8 {
             let len = 65535 - (round * 8 + i) * 7;
             let mut part: Vec<u8> = (0..=255u8).collect();
@@ -516,7 +516,7 @@ fn megabytes_of_every_byte_value_go_through_unchanged() {
         }
         close(&mut c, fh).unwrap();
         // Read back in uneven pieces, then all at once.
-        let fh = open(&mut c, &name, Some(qfopen::Mode::IfTheFileExists)).unwrap();
+        let fh = open(&mut c, &name, Some(qfopen::Mode::ReadOnly)).unwrap();
         let mut back = Vec::new();
         loop {
             let piece = read(&mut c, fh, Some(40_000)).unwrap();
@@ -527,7 +527,7 @@ fn megabytes_of_every_byte_value_go_through_unchanged() {
         }
         assert!(back == content, "round {round}: content differs");
         close(&mut c, fh).unwrap();
-        let fh = open(&mut c, &name, Some(qfopen::Mode::IfTheFileExists)).unwrap();
+        let fh = open(&mut c, &name, Some(qfopen::Mode::ReadOnly)).unwrap();
         assert!(read(&mut c, fh, None).unwrap() == content);
         close(&mut c, fh).unwrap();
         delete(&mut c, &name).unwrap();

@@ -451,11 +451,11 @@ fn qhttpcfg_url_is_set_queried_checked_and_cleared() {
         "http://example.com/DEMOWebServices2.8/Service.asmx/Echo?"
     );
     for (bad, code) in [
-        ("ftp://example.com", HttpCode::Http707),
-        ("http://", HttpCode::Http707),
-        ("http://example.com:70000/", HttpCode::Http707),
-        ("http://[::1]/", HttpCode::Http709),
-        ("http://256.1.1.1/", HttpCode::Http709),
+        ("ftp://example.com", HttpCode::UrlError),
+        ("http://", HttpCode::UrlError),
+        ("http://example.com:70000/", HttpCode::UrlError),
+        ("http://[::1]/", HttpCode::IpAddressError),
+        ("http://256.1.1.1/", HttpCode::IpAddressError),
     ] {
         let r = sim.client.send(&qhttpcfg::Url {
             url_string: Some(Text::new(bad).unwrap()),
@@ -498,7 +498,7 @@ fn qhttpcfg_headers_are_added_replaced_removed_and_listed() {
         sim.header(&format!("X-{i}: {i}")).unwrap();
     }
     assert_eq!(query(&mut sim).len(), 16);
-    assert_eq!(cme(sim.header("X-17: 17")), HttpCode::MemoryNotEnough);
+    assert_eq!(cme(sim.header("X-17: 17")), HttpCode::OutOfMemory);
     // Replacing one still works when full.
     sim.header("X-One: uno").unwrap();
     sim.header("").unwrap();
@@ -552,7 +552,7 @@ fn qhttpcfg_auth_sslctxid_and_switches_are_set_and_queried() {
         .unwrap();
     assert_eq!(ctx(&mut sim), 5);
 
-    use qhttpcfg::{AutoOutrsp, Closedind, ResponseHeader};
+    use qhttpcfg::{AutoOutrsp, ClosedIndication, ResponseHeader};
     let get = |sim: &mut Sim| {
         let h = sim
             .client
@@ -581,7 +581,7 @@ fn qhttpcfg_auth_sslctxid_and_switches_are_set_and_queried() {
         (
             ResponseHeader::Disable,
             AutoOutrsp::Disable,
-            Closedind::Disable
+            ClosedIndication::Disable
         )
     );
     sim.client
@@ -596,7 +596,7 @@ fn qhttpcfg_auth_sslctxid_and_switches_are_set_and_queried() {
         .unwrap();
     sim.client
         .send(&qhttpcfg::ClosedInd {
-            closedind: Some(Closedind::Enable),
+            closedind: Some(ClosedIndication::Enable),
         })
         .unwrap();
     assert_eq!(
@@ -604,7 +604,7 @@ fn qhttpcfg_auth_sslctxid_and_switches_are_set_and_queried() {
         (
             ResponseHeader::Enable,
             AutoOutrsp::Enable,
-            Closedind::Enable
+            ClosedIndication::Enable
         )
     );
 }
@@ -766,7 +766,7 @@ fn requests_are_real_http_seen_by_an_independent_server() {
 
     assert_eq!(
         outcome(&sim.get(10)),
-        (HttpCode::OperationSuccess, Some(200), Some(6))
+        (HttpCode::Success, Some(200), Some(6))
     );
     let get = seen.recv_timeout(PATIENCE).unwrap();
     assert_eq!(get.method, "GET");
@@ -786,15 +786,12 @@ fn requests_are_real_http_seen_by_an_independent_server() {
     );
     assert_eq!(get.header("Content-Length"), None);
     assert!(get.body.is_empty());
-    assert_eq!(
-        sim.read(10),
-        (b"GET ok".to_vec(), HttpCode::OperationSuccess)
-    );
+    assert_eq!(sim.read(10), (b"GET ok".to_vec(), HttpCode::Success));
 
     let body = b"Message=HelloQuectel";
     assert_eq!(
         outcome(&sim.post(body)),
-        (HttpCode::OperationSuccess, Some(200), Some(7))
+        (HttpCode::Success, Some(200), Some(7))
     );
     let post = seen.recv_timeout(PATIENCE).unwrap();
     assert_eq!(post.method, "POST");
@@ -805,24 +802,18 @@ fn requests_are_real_http_seen_by_an_independent_server() {
     );
     assert_eq!(post.header("X-Custom"), Some("hello world"));
     assert_eq!(post.body, body);
-    assert_eq!(
-        sim.read(10),
-        (b"POST ok".to_vec(), HttpCode::OperationSuccess)
-    );
+    assert_eq!(sim.read(10), (b"POST ok".to_vec(), HttpCode::Success));
 
     let body = vec![0u8, 1, 2, 0xFF, b'\r', b'\n'];
     assert_eq!(
         outcome(&sim.put(&body)),
-        (HttpCode::OperationSuccess, Some(200), Some(6))
+        (HttpCode::Success, Some(200), Some(6))
     );
     let put = seen.recv_timeout(PATIENCE).unwrap();
     assert_eq!(put.method, "PUT");
     assert_eq!(put.header("Content-Length"), Some("6"));
     assert_eq!(put.body, body);
-    assert_eq!(
-        sim.read(10),
-        (b"PUT ok".to_vec(), HttpCode::OperationSuccess)
-    );
+    assert_eq!(sim.read(10), (b"PUT ok".to_vec(), HttpCode::Success));
 }
 
 #[test]
@@ -841,7 +832,7 @@ fn form_option_sends_a_multipart_body() {
         .unwrap();
     assert_eq!(
         outcome(&sim.post(b"0123456789")),
-        (HttpCode::OperationSuccess, Some(201), Some(0))
+        (HttpCode::Success, Some(201), Some(0))
     );
     let s = seen.recv_timeout(PATIENCE).unwrap();
     let content_type = s.header("Content-Type").unwrap();
@@ -875,12 +866,9 @@ fn a_chunked_response_is_decoded_and_reports_no_length() {
     });
     let mut sim = Sim::online();
     sim.url(&format!("http://127.0.0.1:{port}/"));
-    assert_eq!(
-        outcome(&sim.get(10)),
-        (HttpCode::OperationSuccess, Some(200), None)
-    );
+    assert_eq!(outcome(&sim.get(10)), (HttpCode::Success, Some(200), None));
     let (data, err) = sim.read(10);
-    assert_eq!(err, HttpCode::OperationSuccess);
+    assert_eq!(err, HttpCode::Success);
     assert_eq!(data, every_byte(50_000, 3));
 
     // The embedded server's chunked answer, with its head shown.
@@ -912,7 +900,7 @@ fn basic_auth_and_status_codes_of_the_embedded_server() {
     sim.url("http://www.example.com/basic-auth/user/pass");
     assert_eq!(
         outcome(&sim.get(10)),
-        (HttpCode::OperationSuccess, Some(401), Some(24))
+        (HttpCode::Success, Some(401), Some(24))
     );
     assert_eq!(sim.read(10).0, b"authentication required\n");
     sim.client
@@ -935,18 +923,15 @@ fn basic_auth_and_status_codes_of_the_embedded_server() {
     sim.url("http://www.example.com/no/such/page");
     assert_eq!(
         outcome(&sim.get(10)),
-        (HttpCode::OperationSuccess, Some(404), Some(10))
+        (HttpCode::Success, Some(404), Some(10))
     );
-    assert_eq!(
-        sim.read(10),
-        (b"not found\n".to_vec(), HttpCode::OperationSuccess)
-    );
+    assert_eq!(sim.read(10), (b"not found\n".to_vec(), HttpCode::Success));
     sim.url("http://www.example.com/status/503");
     assert_eq!(
         outcome(&sim.get(10)),
-        (HttpCode::OperationSuccess, Some(503), Some(0))
+        (HttpCode::Success, Some(503), Some(0))
     );
-    assert_eq!(sim.read(10), (Vec::new(), HttpCode::OperationSuccess));
+    assert_eq!(sim.read(10), (Vec::new(), HttpCode::Success));
 }
 
 #[test]
@@ -970,11 +955,11 @@ fn failures_before_the_network_are_cme_errors() {
     let mut sim = Sim::offline();
     // No URL.
     let r = sim.client.send(&qhttpget::Write { rsptime: None });
-    assert_eq!(cme(r), HttpCode::Http708);
+    assert_eq!(cme(r), HttpCode::EmptyUrl);
     // No Wi-Fi.
     sim.url("http://www.example.com/");
     let r = sim.client.send(&qhttpget::Write { rsptime: None });
-    assert_eq!(cme(r), HttpCode::Http706);
+    assert_eq!(cme(r), HttpCode::NetworkError);
     let r = sim.client.send_payload(
         &qhttppost::Write {
             data_length: Int::new(1).unwrap(),
@@ -982,9 +967,9 @@ fn failures_before_the_network_are_cme_errors() {
         },
         b"x",
     );
-    assert_eq!(cme(r), HttpCode::Http706);
+    assert_eq!(cme(r), HttpCode::NetworkError);
     // Nothing to read.
-    assert_eq!(sim.read_error(), HttpCode::Http705);
+    assert_eq!(sim.read_error(), HttpCode::NoRequest);
     // Stop is always fine.
     sim.client.send(&qhttpstop::Execute {}).unwrap();
 }
@@ -994,7 +979,7 @@ fn network_failures_have_the_tables_codes() {
     let mut sim = Sim::online();
     // A name the hosts table does not know: DNS error, after OK for GET …
     sim.url("http://no-such-host.invalid/");
-    assert_eq!(outcome(&sim.get(5)), (HttpCode::Http710, None, None));
+    assert_eq!(outcome(&sim.get(5)), (HttpCode::DnsError, None, None));
     // … and at once for POST.
     let r = sim.client.send_payload(
         &qhttppost::Write {
@@ -1003,17 +988,23 @@ fn network_failures_have_the_tables_codes() {
         },
         b"x",
     );
-    assert_eq!(cme(r), HttpCode::Http710);
+    assert_eq!(cme(r), HttpCode::DnsError);
     // An address nothing in the simulated network answers at.
     sim.url("http://203.0.113.9/");
-    assert_eq!(outcome(&sim.get(5)), (HttpCode::Http712, None, None));
+    assert_eq!(
+        outcome(&sim.get(5)),
+        (HttpCode::SocketConnectError, None, None)
+    );
     // A refused connection.
     let closed = {
         let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
         l.local_addr().unwrap().port()
     };
     sim.url(&format!("http://127.0.0.1:{closed}/"));
-    assert_eq!(outcome(&sim.get(5)), (HttpCode::Http712, None, None));
+    assert_eq!(
+        outcome(&sim.get(5)),
+        (HttpCode::SocketConnectError, None, None)
+    );
     let r = sim.client.send_payload(
         &qhttpput::Write {
             data_length: Int::new(1).unwrap(),
@@ -1021,9 +1012,9 @@ fn network_failures_have_the_tables_codes() {
         },
         b"x",
     );
-    assert_eq!(cme(r), HttpCode::Http712);
+    assert_eq!(cme(r), HttpCode::SocketConnectError);
     // After a failure there is nothing to read.
-    assert_eq!(sim.read_error(), HttpCode::Http705);
+    assert_eq!(sim.read_error(), HttpCode::NoRequest);
 }
 
 #[test]
@@ -1065,9 +1056,12 @@ fn a_response_cut_short_ends_the_read_with_715() {
     sim.url(&format!("http://127.0.0.1:{port}/"));
     assert_eq!(
         outcome(&sim.get(10)),
-        (HttpCode::OperationSuccess, Some(200), Some(100))
+        (HttpCode::Success, Some(200), Some(100))
     );
-    assert_eq!(sim.read(10), (b"0123456789".to_vec(), HttpCode::Http715));
+    assert_eq!(
+        sim.read(10),
+        (b"0123456789".to_vec(), HttpCode::SocketClosed)
+    );
 }
 
 #[test]
@@ -1097,7 +1091,10 @@ fn an_answer_that_is_not_http_fails_with_719() {
     });
     let mut sim = Sim::online();
     sim.url(&format!("http://127.0.0.1:{port}/"));
-    assert_eq!(outcome(&sim.get(10)), (HttpCode::Http719, None, None));
+    assert_eq!(
+        outcome(&sim.get(10)),
+        (HttpCode::ResponseFailed, None, None)
+    );
 }
 
 #[test]
@@ -1197,10 +1194,10 @@ fn post_bodies_with_every_byte_value_come_back_unaltered() {
         };
         assert_eq!(
             outcome(&urc),
-            (HttpCode::OperationSuccess, Some(200), Some(size as i64))
+            (HttpCode::Success, Some(200), Some(size as i64))
         );
         let (back, err) = sim.read(30);
-        assert_eq!(err, HttpCode::OperationSuccess);
+        assert_eq!(err, HttpCode::Success);
         assert!(back == body, "round {round}: {} bytes back", back.len());
         total += size;
     }
@@ -1215,11 +1212,11 @@ fn post_bodies_with_every_byte_value_come_back_unaltered() {
     // tiny_http sends a body this long chunked: no `<content_length>`.
     assert_eq!(
         outcome(&sim.post(&body)),
-        (HttpCode::OperationSuccess, Some(200), None)
+        (HttpCode::Success, Some(200), None)
     );
     assert!(seen.recv_timeout(PATIENCE).unwrap().body == body);
     let (back, err) = sim.read(30);
-    assert_eq!(err, HttpCode::OperationSuccess);
+    assert_eq!(err, HttpCode::Success);
     assert!(back == body);
 }
 
@@ -1308,12 +1305,9 @@ fn a_response_larger_than_the_modules_buffer_streams_through_qhttpread() {
     // 6 MB: more than the module keeps, so the read writes it as it comes.
     let mut sim = Sim::online();
     sim.url("http://www.example.com/chunked/6000000");
-    assert_eq!(
-        outcome(&sim.get(30)),
-        (HttpCode::OperationSuccess, Some(200), None)
-    );
+    assert_eq!(outcome(&sim.get(30)), (HttpCode::Success, Some(200), None));
     let (data, err) = sim.read(30);
-    assert_eq!(err, HttpCode::OperationSuccess);
+    assert_eq!(err, HttpCode::Success);
     assert_eq!(data.len(), 6_000_000);
     assert!(data.iter().enumerate().all(|(i, &b)| b == (i % 256) as u8));
 }

@@ -221,7 +221,7 @@ impl Sim {
             .send(&open_cmd(id, service, port, mode))
             .unwrap();
         match r.completion {
-            Some(Urc::Qiopen(o)) => assert_eq!(o.err, TcpipCode::OperationSuccess),
+            Some(Urc::Qiopen(o)) => assert_eq!(o.err, TcpipCode::Success),
             other => panic!("no +QIOPEN: {other:?}"),
         }
         // The client also queues the completion URC: only data follows.
@@ -374,7 +374,7 @@ fn qisend_and_qird_in_buffer_access_mode() {
         0,
         qiopen::ServiceType::Tcp,
         port,
-        qiopen::AccessMode::BufferAccessMode,
+        qiopen::AccessMode::Buffer,
     );
     let data = blocks(1, 384 * 1024, 1, MAX_SEND);
     assert_eq!(coverage(&data), 256);
@@ -397,7 +397,7 @@ fn qisend_and_direct_push() {
         1,
         qiopen::ServiceType::Tcp,
         port,
-        qiopen::AccessMode::DirectPushMode,
+        qiopen::AccessMode::DirectPush,
     );
     let data = blocks(2, 384 * 1024, 1, MAX_SEND);
     assert_eq!(coverage(&data), 256);
@@ -445,7 +445,7 @@ fn tcp_transparent_mode() {
             2,
             qiopen::ServiceType::Tcp,
             port,
-            qiopen::AccessMode::TransparentTransmissionMode,
+            qiopen::AccessMode::Transparent,
         ))
         .unwrap();
     assert_eq!(r.result, Final::Connect);
@@ -472,7 +472,7 @@ fn udp_datagrams() {
         3,
         qiopen::ServiceType::Udp,
         port,
-        qiopen::AccessMode::BufferAccessMode,
+        qiopen::AccessMode::Buffer,
     );
     let data = blocks(4, 192 * 1024, 1, MAX_SEND);
     assert_eq!(coverage(&data), 256);
@@ -540,7 +540,7 @@ fn qfwrite_and_qfread_fill_the_ufs_again_and_again() {
         let fh = c
             .send(&qfopen::Write {
                 filename: Text::new(&name).unwrap(),
-                mode: Some(qfopen::Mode::IfTheFileExists),
+                mode: Some(qfopen::Mode::ReadOnly),
             })
             .unwrap()
             .lines[0]

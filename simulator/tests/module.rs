@@ -54,7 +54,7 @@ fn ota_reports_its_progress_in_urcs() {
     let _ = client.poll_urcs(Duration::from_millis(400)).unwrap();
     let got: Vec<Urc> = urcs.try_iter().filter_map(Notice::into_urc).collect();
     assert!(
-        matches!(&got[0], Urc::Qotastat(u) if u.event == qotastat::Event::StartDownload),
+        matches!(&got[0], Urc::Qotastat(u) if u.event == qotastat::Event::Started),
         "{got:?}"
     );
     assert_eq!(got.len(), 2);

@@ -816,7 +816,7 @@ impl Sim {
                 retain: if retain {
                     qmtpub::Retain::Retain
                 } else {
-                    qmtpub::Retain::NotRetain
+                    qmtpub::Retain::NoRetain
                 },
                 topic: Text::new(topic).unwrap(),
                 length: Some(Int::new(payload.len() as i64).unwrap()),
@@ -935,7 +935,7 @@ fn every_qmtcfg_subcommand_sets_and_queries() {
         })
         .unwrap()[0]
             .vsn,
-        qmtcfg::Vsn::MqttProtocolV3V4
+        qmtcfg::Vsn::Mqtt311
     );
     let ka = sim
         .cfg(&qmtcfg::Keepalive {
@@ -956,14 +956,14 @@ fn every_qmtcfg_subcommand_sets_and_queries() {
             t[0].retry_times.get(),
             t[0].timeout_notice
         ),
-        (5, 3, qmtcfg::TimeoutNotice::DoNotReport)
+        (5, 3, qmtcfg::TimeoutNotice::NoReport)
     );
 
     // Set on client 3, read back; client 0 keeps its values.
     let c = idx(3);
     sim.cfg(&qmtcfg::Version {
         client_idx: c,
-        vsn: Some(qmtcfg::Vsn::MqttProtocolV3),
+        vsn: Some(qmtcfg::Vsn::Mqtt31),
     })
     .unwrap();
     assert_eq!(
@@ -973,7 +973,7 @@ fn every_qmtcfg_subcommand_sets_and_queries() {
         })
         .unwrap()[0]
             .vsn,
-        qmtcfg::Vsn::MqttProtocolV3
+        qmtcfg::Vsn::Mqtt31
     );
     assert_eq!(
         sim.cfg(&qmtcfg::Version {
@@ -982,13 +982,13 @@ fn every_qmtcfg_subcommand_sets_and_queries() {
         })
         .unwrap()[0]
             .vsn,
-        qmtcfg::Vsn::MqttProtocolV3V4
+        qmtcfg::Vsn::Mqtt311
     );
 
     sim.cfg(&qmtcfg::Ssl {
         client_idx: c,
         ssl_enable_group: Some(qmtcfg::SslSslEnableGroup {
-            ssl_enable: qmtcfg::SslEnable::UseSslTcpSecure,
+            ssl_enable: qmtcfg::SslEnable::Ssl,
             ssl_ctx_id: Some(Int::new(2).unwrap()),
         }),
     })
@@ -999,13 +999,13 @@ fn every_qmtcfg_subcommand_sets_and_queries() {
             ssl_enable_group: None,
         })
         .unwrap();
-    assert_eq!(ssl[0].ssl_enable, qmtcfg::SslEnable::UseSslTcpSecure);
+    assert_eq!(ssl[0].ssl_enable, qmtcfg::SslEnable::Ssl);
     assert_eq!(ssl[0].ssl_ctx_id.map(|i| i.get()), Some(2));
     // The catalogue's rule: SSL needs a context.
     assert!(refused(sim.cfg(&qmtcfg::Ssl {
         client_idx: c,
         ssl_enable_group: Some(qmtcfg::SslSslEnableGroup {
-            ssl_enable: qmtcfg::SslEnable::UseSslTcpSecure,
+            ssl_enable: qmtcfg::SslEnable::Ssl,
             ssl_ctx_id: None,
         }),
     })));
@@ -1028,7 +1028,7 @@ fn every_qmtcfg_subcommand_sets_and_queries() {
 
     sim.cfg(&qmtcfg::Session {
         client_idx: c,
-        clean_session: Some(qmtcfg::CleanSession::TheServerMustStore),
+        clean_session: Some(qmtcfg::CleanSession::Persistent),
     })
     .unwrap();
     assert_eq!(
@@ -1038,7 +1038,7 @@ fn every_qmtcfg_subcommand_sets_and_queries() {
         })
         .unwrap()[0]
             .clean_session,
-        qmtcfg::CleanSession::TheServerMustStore
+        qmtcfg::CleanSession::Persistent
     );
 
     // Will: unset, set, the rule, cleared.
@@ -1050,17 +1050,14 @@ fn every_qmtcfg_subcommand_sets_and_queries() {
         .unwrap()
         .remove(0)
     };
-    assert_eq!(
-        will(&mut sim).will_flag,
-        qmtcfg::WillFlag::IgnoreWillFlagConfiguration
-    );
+    assert_eq!(will(&mut sim).will_flag, qmtcfg::WillFlag::Ignore);
     sim.cfg(&qmtcfg::Will {
         client_idx: c,
         will_flag_group: Some(qmtcfg::WillWillFlagGroup {
-            will_flag: qmtcfg::WillFlag::SetWillFlag,
+            will_flag: qmtcfg::WillFlag::Set,
             will_qos_group: Some(qmtcfg::WillWillFlagGroupWillQosGroup {
-                will_qos: qmtcfg::WillQos::ExactlyOnce,
-                will_retain: qmtcfg::WillRetain::WhenAClientSendsV1,
+                will_qos: qmtcfg::Qos::ExactlyOnce,
+                will_retain: qmtcfg::WillRetain::Retain,
                 will_topic: Text::new("will/topic").unwrap(),
                 will_message: Text::new("gone, bye").unwrap(),
             }),
@@ -1068,7 +1065,7 @@ fn every_qmtcfg_subcommand_sets_and_queries() {
     })
     .unwrap();
     let w = will(&mut sim);
-    assert_eq!(w.will_flag, qmtcfg::WillFlag::SetWillFlag);
+    assert_eq!(w.will_flag, qmtcfg::WillFlag::Set);
     let g = w.will_qos_group.unwrap();
     assert_eq!(
         (
@@ -1078,8 +1075,8 @@ fn every_qmtcfg_subcommand_sets_and_queries() {
             g.will_message.as_str()
         ),
         (
-            qmtcfg::WillQos::ExactlyOnce,
-            qmtcfg::WillRetain::WhenAClientSendsV1,
+            qmtcfg::Qos::ExactlyOnce,
+            qmtcfg::WillRetain::Retain,
             "will/topic",
             "gone, bye"
         )
@@ -1087,14 +1084,14 @@ fn every_qmtcfg_subcommand_sets_and_queries() {
     assert!(refused(sim.cfg(&qmtcfg::Will {
         client_idx: c,
         will_flag_group: Some(qmtcfg::WillWillFlagGroup {
-            will_flag: qmtcfg::WillFlag::SetWillFlag,
+            will_flag: qmtcfg::WillFlag::Set,
             will_qos_group: None,
         }),
     })));
     sim.cfg(&qmtcfg::Will {
         client_idx: c,
         will_flag_group: Some(qmtcfg::WillWillFlagGroup {
-            will_flag: qmtcfg::WillFlag::IgnoreWillFlagConfiguration,
+            will_flag: qmtcfg::WillFlag::Ignore,
             will_qos_group: None,
         }),
     })
@@ -1103,7 +1100,7 @@ fn every_qmtcfg_subcommand_sets_and_queries() {
 
     sim.cfg(&qmtcfg::RecvMode {
         client_idx: c,
-        msg_recv_mode: Some(qmtcfg::MsgRecvMode::MqttMessageReceivedFromV1),
+        msg_recv_mode: Some(qmtcfg::MsgRecvMode::Buffer),
     })
     .unwrap();
     assert_eq!(
@@ -1113,14 +1110,14 @@ fn every_qmtcfg_subcommand_sets_and_queries() {
         })
         .unwrap()[0]
             .msg_recv_mode,
-        qmtcfg::MsgRecvMode::MqttMessageReceivedFromV1
+        qmtcfg::MsgRecvMode::Buffer
     );
 
     sim.cfg(&qmtcfg::Dataformat {
         client_idx: c,
         send_mode_group: Some(qmtcfg::DataformatSendModeGroup {
-            send_mode: qmtcfg::SendMode::Hex,
-            recvmode: qmtcfg::Recvmode::String,
+            send_mode: qmtcfg::SendDataFormat::Hex,
+            recvmode: qmtcfg::RecvDataFormat::String,
         }),
     })
     .unwrap();
@@ -1132,7 +1129,7 @@ fn every_qmtcfg_subcommand_sets_and_queries() {
         .unwrap();
     assert_eq!(
         (d[0].send_mode, d[0].recvmode),
-        (qmtcfg::SendMode::Hex, qmtcfg::Recvmode::String)
+        (qmtcfg::SendDataFormat::Hex, qmtcfg::RecvDataFormat::String)
     );
 
     sim.cfg(&qmtcfg::Timeout {
@@ -1213,7 +1210,7 @@ fn every_qmtcfg_subcommand_sets_and_queries() {
         })
         .unwrap()[0]
             .vsn,
-        qmtcfg::Vsn::MqttProtocolV3V4
+        qmtcfg::Vsn::Mqtt311
     );
 }
 
@@ -1395,10 +1392,10 @@ fn set_will(sim: &mut Sim, i: i64, topic: &str, message: &str) {
     sim.cfg(&qmtcfg::Will {
         client_idx: idx(i),
         will_flag_group: Some(qmtcfg::WillWillFlagGroup {
-            will_flag: qmtcfg::WillFlag::SetWillFlag,
+            will_flag: qmtcfg::WillFlag::Set,
             will_qos_group: Some(qmtcfg::WillWillFlagGroupWillQosGroup {
-                will_qos: qmtcfg::WillQos::AtLeastOnce,
-                will_retain: qmtcfg::WillRetain::WhenAClientSends,
+                will_qos: qmtcfg::Qos::AtLeastOnce,
+                will_retain: qmtcfg::WillRetain::NoRetain,
                 will_topic: Text::new(topic).unwrap(),
                 will_message: Text::new(message).unwrap(),
             }),
@@ -1535,7 +1532,7 @@ fn set_timeout(sim: &mut Sim, i: i64, timeout: i64, retries: i64, notice: bool) 
             timeout_notice: if notice {
                 qmtcfg::TimeoutNotice::Report
             } else {
-                qmtcfg::TimeoutNotice::DoNotReport
+                qmtcfg::TimeoutNotice::NoReport
             },
         }),
     })
@@ -1562,12 +1559,12 @@ fn connect_carries_the_configuration_and_reports_refusals() {
     let mut sim = Sim::online();
     sim.cfg(&qmtcfg::Version {
         client_idx: idx(4),
-        vsn: Some(qmtcfg::Vsn::MqttProtocolV3),
+        vsn: Some(qmtcfg::Vsn::Mqtt31),
     })
     .unwrap();
     sim.cfg(&qmtcfg::Session {
         client_idx: idx(4),
-        clean_session: Some(qmtcfg::CleanSession::TheServerMustStore),
+        clean_session: Some(qmtcfg::CleanSession::Persistent),
     })
     .unwrap();
     sim.cfg(&qmtcfg::Keepalive {
@@ -1808,7 +1805,7 @@ fn buffered_receive() {
     let mut sim = Sim::online();
     sim.cfg(&qmtcfg::RecvMode {
         client_idx: idx(2),
-        msg_recv_mode: Some(qmtcfg::MsgRecvMode::MqttMessageReceivedFromV1),
+        msg_recv_mode: Some(qmtcfg::MsgRecvMode::Buffer),
     })
     .unwrap();
     sim.connected(2, &unique("buffered-module"));
@@ -1842,10 +1839,7 @@ fn buffered_receive() {
     let status = sim.cfg(&qmtrecv::Read {}).unwrap();
     assert_eq!(status.len(), 1);
     assert_eq!(status[0].client_idx.get(), 2);
-    assert_eq!(
-        status[0].store_status4,
-        qmtrecv::StoreStatus4::OneOrMoreMessages
-    );
+    assert_eq!(status[0].store_status4, qmtrecv::StoreStatus4::HasMessages);
 
     // Read buffer 3: message 3; message 5 takes buffer 3.
     let one = sim
@@ -1905,10 +1899,7 @@ fn buffered_receive() {
         .unwrap()
         .is_empty());
     let status = sim.cfg(&qmtrecv::Read {}).unwrap();
-    assert_eq!(
-        status[0].store_status0,
-        qmtrecv::StoreStatus0::NoMessageInThe
-    );
+    assert_eq!(status[0].store_status0, qmtrecv::StoreStatus0::Empty);
     assert!(!sim.seen.iter().any(|u| matches!(u, Urc::QmtrecvMessage(_))));
 }
 
@@ -1950,8 +1941,8 @@ fn hex_mode_carries_every_byte_value_through_megabytes() {
     sim.cfg(&qmtcfg::Dataformat {
         client_idx: idx(0),
         send_mode_group: Some(qmtcfg::DataformatSendModeGroup {
-            send_mode: qmtcfg::SendMode::Hex,
-            recvmode: qmtcfg::Recvmode::Hex,
+            send_mode: qmtcfg::SendDataFormat::Hex,
+            recvmode: qmtcfg::RecvDataFormat::Hex,
         }),
     })
     .unwrap();

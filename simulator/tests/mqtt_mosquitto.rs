@@ -312,7 +312,7 @@ impl Sim {
                     retain: if retain {
                         qmtpub::Retain::Retain
                     } else {
-                        qmtpub::Retain::NotRetain
+                        qmtpub::Retain::NoRetain
                     },
                     topic: Text::new(topic).unwrap(),
                     length: Some(Int::new(data.len() as i64).unwrap()),
@@ -377,10 +377,10 @@ fn the_module_talks_to_mosquitto() {
         .send(&qmtcfg::Will {
             client_idx: Int::new(0).unwrap(),
             will_flag_group: Some(qmtcfg::WillWillFlagGroup {
-                will_flag: qmtcfg::WillFlag::SetWillFlag,
+                will_flag: qmtcfg::WillFlag::Set,
                 will_qos_group: Some(qmtcfg::WillWillFlagGroupWillQosGroup {
-                    will_qos: qmtcfg::WillQos::AtLeastOnce,
-                    will_retain: qmtcfg::WillRetain::WhenAClientSends,
+                    will_qos: qmtcfg::Qos::AtLeastOnce,
+                    will_retain: qmtcfg::WillRetain::NoRetain,
                     will_topic: Text::new(will.clone()).unwrap(),
                     will_message: Text::new("module lost").unwrap(),
                 }),
@@ -470,8 +470,8 @@ fn the_module_talks_to_mosquitto() {
         .send(&qmtcfg::Dataformat {
             client_idx: Int::new(0).unwrap(),
             send_mode_group: Some(qmtcfg::DataformatSendModeGroup {
-                send_mode: qmtcfg::SendMode::String,
-                recvmode: qmtcfg::Recvmode::Hex,
+                send_mode: qmtcfg::SendDataFormat::String,
+                recvmode: qmtcfg::RecvDataFormat::Hex,
             }),
         })
         .unwrap();

@@ -173,7 +173,7 @@ fn dnsgip_resolves_names_of_the_hosts_table() {
     assert_in_order(&reply);
     let parsed = urcs(&reply);
     assert!(matches!(&parsed[0].1, Urc::QiurcDnsgipResult(u)
-        if u.err == TcpipCode::OperationSuccess && u.ip_count == 1 && u.dns_ttl == network::DNS_TTL));
+        if u.err == TcpipCode::Success && u.ip_count == 1 && u.dns_ttl == network::DNS_TTL));
     assert_eq!(state.tcpip.last_error, (0, "Operation success".into()));
 
     // Several addresses, case-insensitive name and a trailing dot; IPv6
@@ -239,12 +239,12 @@ fn ping_of_a_world_host_replies_with_deterministic_values() {
     let parsed = urcs(&reply);
     for (_, u) in &parsed[..4] {
         assert!(
-            matches!(u, Urc::QpingReply(r) if r.ping_result == qping_reply::PingResult::ReceivedThePingResponse),
+            matches!(u, Urc::QpingReply(r) if r.ping_result == qping_reply::PingResult::Replied),
             "{u:?}"
         );
     }
     assert!(
-        matches!(&parsed[4].1, Urc::QpingFinal(f) if f.finresult == qping_final::Finresult::PingedSuccessfully)
+        matches!(&parsed[4].1, Urc::QpingFinal(f) if f.finresult == qping_final::Finresult::Success)
     );
     // Back to back after the lookup: 40 ms DNS, then 20+23+21+24 ms.
     assert_eq!(parsed[3].0, Duration::from_millis(40 + 88));
@@ -323,7 +323,7 @@ fn ping_of_a_silent_address_times_out_each_request() {
     assert_eq!(delays, [2000, 4000, 6000, 6001]);
     let parsed = urcs(&reply);
     assert!(
-        matches!(&parsed[0].1, Urc::QpingReply(r) if r.ping_result == qping_reply::PingResult::OperationTimeout)
+        matches!(&parsed[0].1, Urc::QpingReply(r) if r.ping_result == qping_reply::PingResult::TimedOut)
     );
     assert_eq!(state.tcpip.last_error.0, 0);
 }
@@ -365,7 +365,7 @@ fn ntp_reports_the_host_clock() {
         let Urc::Qntp(u) = &parsed[0].1 else {
             panic!("{line}: {parsed:?}")
         };
-        assert_eq!(u.err, TcpipCode::OperationSuccess, "{line}");
+        assert_eq!(u.err, TcpipCode::Success, "{line}");
         let candidates: Vec<String> = (before..=after)
             .map(|s| format_time(i64::try_from(s).unwrap()))
             .collect();
@@ -389,7 +389,7 @@ fn ntp_failures_come_in_the_urc() {
     assert_eq!(state.tcpip.last_error, (563, "DNS failed".into()));
     let reply = run("AT+QNTP=\"198.51.100.1\"", &mut state, &world);
     assert!(
-        matches!(&urcs(&reply)[0].1, Urc::Qntp(u) if u.err == TcpipCode::OperationTimeout),
+        matches!(&urcs(&reply)[0].1, Urc::Qntp(u) if u.err == TcpipCode::Timeout),
         "{:?}",
         reply.urcs
     );

@@ -106,7 +106,7 @@ fn mqtt_two_topics_binary_and_json_payloads() {
                     client_idx: Int::new(0).unwrap(),
                     msg_id: Int::new(msg_id).unwrap(),
                     qos: qmtpub::Qos::AtLeastOnce,
-                    retain: qmtpub::Retain::NotRetain,
+                    retain: qmtpub::Retain::NoRetain,
                     topic: Text::new(t.as_str()).unwrap(),
                     length: Some(Int::new(payload.len() as i64).unwrap()),
                 },
@@ -143,7 +143,7 @@ fn a_ping_series_and_a_name_that_does_not_resolve() {
         .all(|u| matches!(u, Urc::QpingReply(_))));
     match r.completion {
         Some(Urc::QpingFinal(f)) => {
-            assert_eq!(f.finresult, qping_final::Finresult::PingedSuccessfully);
+            assert_eq!(f.finresult, qping_final::Finresult::Success);
             assert_eq!(f.sent_group.map(|g| (g.sent, g.rcvd)), Some((3, 3)));
         }
         other => panic!("{other:?}"),

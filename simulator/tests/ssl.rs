@@ -229,7 +229,7 @@ fn client_reaches_the_embedded_tls_echo_with_each_seclevel() {
     )
     .unwrap();
     let files = ufs(&[("ca.pem", tls::CA_PEM)]);
-    for seclevel in qsslcfg::SeclevelValue::ALL {
+    for seclevel in qsslcfg::SecurityLevel::ALL {
         let ctx = SslContext {
             seclevel: *seclevel,
             cacert: "ca.pem".into(),
@@ -257,7 +257,7 @@ fn verification_needs_the_right_ca_and_name() {
     let other_ca = rcgen::generate_simple_self_signed(vec!["x.example".into()]).unwrap();
     let files = ufs(&[("ca.pem", tls::CA_PEM), ("other.pem", &other_ca.cert.pem())]);
     let ctx = |cacert: &str| SslContext {
-        seclevel: qsslcfg::SeclevelValue::PerformServerAuthentication,
+        seclevel: qsslcfg::SecurityLevel::ServerAuth,
         cacert: cacert.into(),
         ..SslContext::default()
     };
@@ -294,7 +294,7 @@ fn every_cipher_suite_value_connects_to_the_embedded_servers() {
     .unwrap();
     let files = BTreeMap::new();
     for suite in qsslcfg::CipherSuites::ALL {
-        for version in qsslcfg::SslVersion::ALL {
+        for version in qsslcfg::ProtocolVersion::ALL {
             let ctx = SslContext {
                 ciphersuite: *suite,
                 version: *version,
@@ -329,7 +329,7 @@ fn client_certificate_for_a_server_that_demands_one() {
         ("user_key.pem", tls::CLIENT_KEY_PEM),
     ]);
     let with_identity = SslContext {
-        seclevel: qsslcfg::SeclevelValue::PerformServerAndClient,
+        seclevel: qsslcfg::SecurityLevel::MutualAuth,
         cacert: "ca.pem".into(),
         clientcert: "user.pem".into(),
         clientkey: "user_key.pem".into(),
@@ -341,7 +341,7 @@ fn client_certificate_for_a_server_that_demands_one() {
     assert!(got.starts_with(b"hel"), "{got:?}");
     // Without a certificate (seclevel 1) the server refuses the handshake.
     let without = SslContext {
-        seclevel: qsslcfg::SeclevelValue::PerformServerAuthentication,
+        seclevel: qsslcfg::SecurityLevel::ServerAuth,
         ..with_identity
     };
     let config = tls::client_config(&files, &without).unwrap();
@@ -590,7 +590,7 @@ impl Sim {
     fn state_of(&mut self, id: i64) -> Result<qsslstate::WriteLine, Error> {
         self.client
             .send(&qsslstate::Write {
-                query_type: qsslstate::QueryType::QueryTheStateOf,
+                query_type: qsslstate::QueryType::Connection,
                 connect_id: cid(id),
             })
             .map(|r| r.lines[0].clone())
@@ -649,9 +649,9 @@ fn open_cmd(ctx: i64, id: i64, host: &str, port: u16, mode: i64) -> qsslopen::Wr
         server_address: Host::new(host).unwrap(),
         server_port: port.into(),
         access_mode: Some(match mode {
-            0 => qsslopen::AccessMode::BufferAccessMode,
-            1 => qsslopen::AccessMode::DirectPushMode,
-            _ => qsslopen::AccessMode::TransparentTransmissionMode,
+            0 => qsslopen::AccessMode::Buffer,
+            1 => qsslopen::AccessMode::DirectPush,
+            _ => qsslopen::AccessMode::Transparent,
         }),
     }
 }
@@ -749,7 +749,7 @@ fn every_qsslcfg_subcommand_sets_and_queries_each_context() {
                 ssl_version: None,
             })
             .unwrap();
-        assert_eq!(r.lines[0].ssl_version, qsslcfg::SslVersion::All);
+        assert_eq!(r.lines[0].ssl_version, qsslcfg::ProtocolVersion::All);
         let r = sim
             .client
             .send(&qsslcfg::Seclevel {
@@ -757,10 +757,7 @@ fn every_qsslcfg_subcommand_sets_and_queries_each_context() {
                 seclevel: None,
             })
             .unwrap();
-        assert_eq!(
-            r.lines[0].seclevel,
-            qsslcfg::SeclevelValue::NoAuthentication
-        );
+        assert_eq!(r.lines[0].seclevel, qsslcfg::SecurityLevel::NoAuth);
         let r = sim
             .client
             .send(&qsslcfg::Ciphersuite {
@@ -784,7 +781,7 @@ fn every_qsslcfg_subcommand_sets_and_queries_each_context() {
                 sni: None,
             })
             .unwrap();
-        assert_eq!(r.lines[0].sni, qsslcfg::SniValue::Disable);
+        assert_eq!(r.lines[0].sni, qsslcfg::SniMode::Disable);
         let r = sim
             .client
             .send(&qsslcfg::Cacert {
@@ -822,7 +819,7 @@ fn every_qsslcfg_subcommand_sets_and_queries_each_context() {
                 ignore_ltime: None,
             })
             .unwrap();
-        assert_eq!(r.lines[0].ignore_ltime, qsslcfg::IgnoreLtime::NotToIgnore);
+        assert_eq!(r.lines[0].ignore_ltime, qsslcfg::IgnoreLtime::Check);
         let r = sim
             .client
             .send(&qsslcfg::SessionCache {
@@ -837,7 +834,7 @@ fn every_qsslcfg_subcommand_sets_and_queries_each_context() {
     }
     // Every value of every sub-command, in context 3; the others keep theirs.
     let id = ctx_id(3);
-    for v in qsslcfg::SslVersion::ALL {
+    for v in qsslcfg::ProtocolVersion::ALL {
         sim.ok(&qsslcfg::Sslversion {
             ssl_ctx_id: id,
             ssl_version: Some(*v),
@@ -852,7 +849,7 @@ fn every_qsslcfg_subcommand_sets_and_queries_each_context() {
         assert_eq!(r.lines[0].ssl_version, *v);
         assert_eq!(r.lines[0].ssl_ctx_id, id);
     }
-    for v in qsslcfg::SeclevelValue::ALL {
+    for v in qsslcfg::SecurityLevel::ALL {
         sim.ok(&qsslcfg::Seclevel {
             ssl_ctx_id: id,
             seclevel: Some(*v),
@@ -894,7 +891,7 @@ fn every_qsslcfg_subcommand_sets_and_queries_each_context() {
             .unwrap();
         assert_eq!(r.lines[0].negotiate_time.get(), v);
     }
-    for v in qsslcfg::SniValue::ALL {
+    for v in qsslcfg::SniMode::ALL {
         sim.ok(&qsslcfg::Sni {
             ssl_ctx_id: id,
             sni: Some(*v),
@@ -1032,11 +1029,8 @@ fn every_qsslcfg_subcommand_sets_and_queries_each_context() {
 #[test]
 fn buffer_mode_against_the_embedded_tls_echo() {
     let mut sim = Sim::online();
-    assert_eq!(
-        sim.open(1, 4, "192.0.2.2", 8010, 0),
-        TcpipCode::OperationSuccess
-    );
-    assert_eq!(sim.last_error(), TcpipCode::OperationSuccess);
+    assert_eq!(sim.open(1, 4, "192.0.2.2", 8010, 0), TcpipCode::Success);
+    assert_eq!(sim.last_error(), TcpipCode::Success);
     let s = sim.state_of(4).unwrap();
     assert_eq!(
         (
@@ -1050,9 +1044,9 @@ fn buffer_mode_against_the_embedded_tls_echo() {
         (
             "192.0.2.2",
             8010,
-            qsslstate::SocketState::ConnectedClientConnectionHas,
+            qsslstate::SocketState::Connected,
             4,
-            qsslstate::AccessMode::BufferAccessMode,
+            qsslstate::AccessMode::Buffer,
             1
         )
     );
@@ -1094,14 +1088,8 @@ fn buffer_mode_against_the_embedded_tls_echo() {
 fn buffer_mode_against_a_local_server_by_name_and_address() {
     let port = local_server(false, echo);
     let mut sim = Sim::online();
-    assert_eq!(
-        sim.open(0, 0, "127.0.0.1", port, 0),
-        TcpipCode::OperationSuccess
-    );
-    assert_eq!(
-        sim.open(5, 11, "localhost", port, 0),
-        TcpipCode::OperationSuccess
-    );
+    assert_eq!(sim.open(0, 0, "127.0.0.1", port, 0), TcpipCode::Success);
+    assert_eq!(sim.open(5, 11, "localhost", port, 0), TcpipCode::Success);
     for id in [0, 11] {
         let data = pattern(3000, id as u32);
         for chunk in data.chunks(1460) {
@@ -1123,7 +1111,7 @@ fn buffer_mode_against_a_local_server_by_name_and_address() {
     let by_ctx = |sim: &mut Sim, n: i64| {
         sim.client
             .send(&qsslstate::Write {
-                query_type: qsslstate::QueryType::QueryTheConnectionState,
+                query_type: qsslstate::QueryType::Context,
                 connect_id: cid(n),
             })
             .unwrap()
@@ -1148,10 +1136,7 @@ fn send_forms_limits_and_errors() {
     assert_eq!(sim.last_error(), TcpipCode::InvalidParameters);
     assert!(matches!(sim.recv(3, 10), Err(Error::Error { .. })));
     assert!(matches!(sim.close(3), Err(Error::Error { .. })));
-    assert_eq!(
-        sim.open(1, 3, "127.0.0.1", port, 0),
-        TcpipCode::OperationSuccess
-    );
+    assert_eq!(sim.open(1, 3, "127.0.0.1", port, 0), TcpipCode::Success);
     // The largest payload, both forms.
     let big = pattern(1460, 7);
     assert_eq!(sim.send(3, &big).unwrap(), Final::SendOk);
@@ -1211,10 +1196,7 @@ fn the_send_queue_overflows_with_send_fail() {
         std::thread::sleep(PATIENCE);
     });
     let mut sim = Sim::online();
-    assert_eq!(
-        sim.open(1, 2, "127.0.0.1", port, 0),
-        TcpipCode::OperationSuccess
-    );
+    assert_eq!(sim.open(1, 2, "127.0.0.1", port, 0), TcpipCode::Success);
     let chunk = pattern(1460, 3);
     let deadline = Instant::now() + PATIENCE;
     loop {
@@ -1225,21 +1207,18 @@ fn the_send_queue_overflows_with_send_fail() {
             other => panic!("{other:?}"),
         }
     }
-    assert_eq!(sim.last_error(), TcpipCode::OperationBusy);
+    assert_eq!(sim.last_error(), TcpipCode::Busy);
     sim.close(2).unwrap();
 }
 
 #[test]
 fn connect_ids_are_shared_with_socket_services() {
     let mut sim = Sim::online();
-    assert_eq!(
-        sim.open(1, 4, "192.0.2.2", 8010, 0),
-        TcpipCode::OperationSuccess
-    );
+    assert_eq!(sim.open(1, 4, "192.0.2.2", 8010, 0), TcpipCode::Success);
     // The same ID again, and a TCP socket on it.
     assert_eq!(
         sim.open(1, 4, "192.0.2.2", 8010, 0),
-        TcpipCode::SocketIdentityHasBeen
+        TcpipCode::SocketIdInUse
     );
     let r = sim
         .client
@@ -1253,9 +1232,7 @@ fn connect_ids_are_shared_with_socket_services() {
             local_port_group: None,
         })
         .unwrap();
-    assert!(
-        matches!(r.completion, Some(Urc::Qiopen(o)) if o.err == TcpipCode::SocketIdentityHasBeen)
-    );
+    assert!(matches!(r.completion, Some(Urc::Qiopen(o)) if o.err == TcpipCode::SocketIdInUse));
     // A TCP socket's ID cannot be used for SSL either.
     let r = sim
         .client
@@ -1269,12 +1246,12 @@ fn connect_ids_are_shared_with_socket_services() {
             local_port_group: None,
         })
         .unwrap();
-    assert!(matches!(r.completion, Some(Urc::Qiopen(o)) if o.err == TcpipCode::OperationSuccess));
+    assert!(matches!(r.completion, Some(Urc::Qiopen(o)) if o.err == TcpipCode::Success));
     assert_eq!(
         sim.open(1, 5, "192.0.2.2", 8010, 0),
-        TcpipCode::SocketIdentityHasBeen
+        TcpipCode::SocketIdInUse
     );
-    assert_eq!(sim.last_error(), TcpipCode::SocketIdentityHasBeen);
+    assert_eq!(sim.last_error(), TcpipCode::SocketIdInUse);
     sim.close(4).unwrap();
 }
 
@@ -1286,7 +1263,7 @@ fn open_failures_report_the_tcpip_codes() {
         sim.client.send(&open_cmd(1, 1, "192.0.2.2", 8010, 0)),
         Err(Error::Error { .. })
     ));
-    assert_eq!(sim.last_error(), TcpipCode::OperationNotAllowed);
+    assert_eq!(sim.last_error(), TcpipCode::NotAllowed);
     drop(sim);
     let mut sim = Sim::online();
     // Nothing listens: refused.
@@ -1316,7 +1293,7 @@ fn open_failures_report_the_tcpip_codes() {
     // seclevel 1 without a CA file: the context cannot be used.
     sim.ok(&qsslcfg::Seclevel {
         ssl_ctx_id: ctx_id(1),
-        seclevel: Some(qsslcfg::SeclevelValue::PerformServerAuthentication),
+        seclevel: Some(qsslcfg::SecurityLevel::ServerAuth),
     });
     assert_eq!(
         sim.open(1, 1, "192.0.2.2", 8010, 0),
@@ -1386,7 +1363,7 @@ fn a_handshake_that_never_ends_times_out_after_negotiatetime() {
         sim.seen
             .extend(got.into_iter().filter_map(Notice::into_urc));
     };
-    assert_eq!(err, TcpipCode::OperationTimeout);
+    assert_eq!(err, TcpipCode::Timeout);
     drop(keep);
 }
 
@@ -1394,22 +1371,19 @@ fn a_handshake_that_never_ends_times_out_after_negotiatetime() {
 fn the_server_closing_the_connection() {
     let port = local_server(false, say_bye);
     let mut sim = Sim::online();
-    assert_eq!(
-        sim.open(1, 7, "127.0.0.1", port, 0),
-        TcpipCode::OperationSuccess
-    );
+    assert_eq!(sim.open(1, 7, "127.0.0.1", port, 0), TcpipCode::Success);
     assert_eq!(sim.send(7, b"hi").unwrap(), Final::SendOk);
     sim.wait_for("+QSSLURC: \"closed\",7", |u| {
         matches!(u, Urc::QsslurcClosed(c) if c.connect_id.get() == 7).then_some(())
     });
     assert_eq!(
         sim.state_of(7).unwrap().socket_state,
-        qsslstate::SocketState::ClosingConnectionIsClosing
+        qsslstate::SocketState::Closing
     );
     // What came before the close can still be read; sending cannot.
     assert_eq!(sim.recv_exactly(7, 3), b"bye");
     assert!(matches!(sim.send(7, b"x"), Err(Error::Error { .. })));
-    assert_eq!(sim.last_error(), TcpipCode::SocketHasBeenClosed);
+    assert_eq!(sim.last_error(), TcpipCode::SocketClosed);
     sim.close(7).unwrap();
     assert!(sim.state_of(7).is_err());
 }
@@ -1420,17 +1394,11 @@ fn the_server_closing_the_connection() {
 fn push_mode_against_the_embedded_and_a_local_server() {
     let port = local_server(false, echo);
     let mut sim = Sim::online();
-    assert_eq!(
-        sim.open(1, 4, "192.0.2.2", 8011, 1),
-        TcpipCode::OperationSuccess
-    );
-    assert_eq!(
-        sim.open(2, 5, "sim.example", port, 1),
-        TcpipCode::OperationSuccess
-    );
+    assert_eq!(sim.open(1, 4, "192.0.2.2", 8011, 1), TcpipCode::Success);
+    assert_eq!(sim.open(2, 5, "sim.example", port, 1), TcpipCode::Success);
     assert_eq!(
         sim.state_of(5).unwrap().access_mode,
-        qsslstate::AccessMode::DirectPushMode
+        qsslstate::AccessMode::DirectPush
     );
     for id in [4, 5] {
         assert_eq!(
@@ -1441,7 +1409,7 @@ fn push_mode_against_the_embedded_and_a_local_server() {
     }
     // No QSSLRECV in push mode.
     assert!(matches!(sim.recv(4, 100), Err(Error::Error { .. })));
-    assert_eq!(sim.last_error(), TcpipCode::OperationNotAllowed);
+    assert_eq!(sim.last_error(), TcpipCode::NotAllowed);
     sim.close(4).unwrap();
     sim.close(5).unwrap();
 }
@@ -1469,8 +1437,8 @@ fn transparent_mode_escape_resume_and_no_carrier() {
     assert_eq!(
         (s.socket_state, s.access_mode),
         (
-            qsslstate::SocketState::ConnectedClientConnectionHas,
-            qsslstate::AccessMode::TransparentTransmissionMode
+            qsslstate::SocketState::Connected,
+            qsslstate::AccessMode::Transparent
         )
     );
     // ATO resumes.
@@ -1522,7 +1490,7 @@ fn transparent_mode_escape_resume_and_no_carrier() {
     assert!(!sim.client.is_transparent());
     assert_eq!(
         sim.state_of(2).unwrap().socket_state,
-        qsslstate::SocketState::ClosingConnectionIsClosing
+        qsslstate::SocketState::Closing
     );
     sim.close(2).unwrap();
 }
@@ -1537,19 +1505,16 @@ fn seclevel_1_with_the_ca_written_to_the_ufs() {
     sim.put_file("other.pem", other.cert.pem().as_bytes());
     sim.ok(&qsslcfg::Seclevel {
         ssl_ctx_id: ctx_id(1),
-        seclevel: Some(qsslcfg::SeclevelValue::PerformServerAuthentication),
+        seclevel: Some(qsslcfg::SecurityLevel::ServerAuth),
     });
     sim.ok(&qsslcfg::Cacert {
         ssl_ctx_id: ctx_id(1),
         cacertpath: Some(Text::new("ca.pem").unwrap()),
     });
-    assert_eq!(
-        sim.open(1, 4, "192.0.2.2", 8010, 0),
-        TcpipCode::OperationSuccess
-    );
+    assert_eq!(sim.open(1, 4, "192.0.2.2", 8010, 0), TcpipCode::Success);
     assert_eq!(
         sim.open(1, 5, "www.example.com", 8010, 0),
-        TcpipCode::OperationSuccess
+        TcpipCode::Success
     );
     // A wrong CA: the handshake fails.
     sim.ok(&qsslcfg::Cacert {
@@ -1565,12 +1530,9 @@ fn seclevel_1_with_the_ca_written_to_the_ufs() {
     // seclevel 0 does not check.
     sim.ok(&qsslcfg::Seclevel {
         ssl_ctx_id: ctx_id(1),
-        seclevel: Some(qsslcfg::SeclevelValue::NoAuthentication),
+        seclevel: Some(qsslcfg::SecurityLevel::NoAuth),
     });
-    assert_eq!(
-        sim.open(1, 6, "192.0.2.2", 8010, 0),
-        TcpipCode::OperationSuccess
-    );
+    assert_eq!(sim.open(1, 6, "192.0.2.2", 8010, 0), TcpipCode::Success);
     for id in [4, 5, 6] {
         sim.close(id).unwrap();
     }
@@ -1609,7 +1571,7 @@ fn ignorelocaltime_accepts_an_expired_certificate() {
     sim.put_file("ca.pem", tls::CA_PEM.as_bytes());
     sim.ok(&qsslcfg::Seclevel {
         ssl_ctx_id: ctx_id(0),
-        seclevel: Some(qsslcfg::SeclevelValue::PerformServerAuthentication),
+        seclevel: Some(qsslcfg::SecurityLevel::ServerAuth),
     });
     sim.ok(&qsslcfg::Cacert {
         ssl_ctx_id: ctx_id(0),
@@ -1623,10 +1585,7 @@ fn ignorelocaltime_accepts_an_expired_certificate() {
         ssl_ctx_id: ctx_id(0),
         ignore_ltime: Some(qsslcfg::IgnoreLtime::Ignore),
     });
-    assert_eq!(
-        sim.open(0, 1, "127.0.0.1", port, 0),
-        TcpipCode::OperationSuccess
-    );
+    assert_eq!(sim.open(0, 1, "127.0.0.1", port, 0), TcpipCode::Success);
     assert_eq!(sim.send(1, b"old").unwrap(), Final::SendOk);
     assert_eq!(sim.recv_exactly(1, 3), b"old");
     sim.close(1).unwrap();
@@ -1646,7 +1605,7 @@ fn seclevel_2_against_a_server_that_demands_a_client_certificate() {
     });
     sim.ok(&qsslcfg::Seclevel {
         ssl_ctx_id: ctx,
-        seclevel: Some(qsslcfg::SeclevelValue::PerformServerAndClient),
+        seclevel: Some(qsslcfg::SecurityLevel::MutualAuth),
     });
     // No client certificate configured: the server refuses.
     assert_eq!(
@@ -1664,16 +1623,13 @@ fn seclevel_2_against_a_server_that_demands_a_client_certificate() {
             key_pwd: None,
         }),
     });
-    assert_eq!(
-        sim.open(2, 8, "127.0.0.1", port, 0),
-        TcpipCode::OperationSuccess
-    );
+    assert_eq!(sim.open(2, 8, "127.0.0.1", port, 0), TcpipCode::Success);
     assert_eq!(sim.send(8, b"mutual").unwrap(), Final::SendOk);
     assert_eq!(sim.recv_exactly(8, 6), b"mutual");
     // seclevel 1 does not present the certificate.
     sim.ok(&qsslcfg::Seclevel {
         ssl_ctx_id: ctx,
-        seclevel: Some(qsslcfg::SeclevelValue::PerformServerAuthentication),
+        seclevel: Some(qsslcfg::SecurityLevel::ServerAuth),
     });
     assert_eq!(
         sim.open(2, 9, "127.0.0.1", port, 0),
@@ -1687,10 +1643,7 @@ fn seclevel_2_against_a_server_that_demands_a_client_certificate() {
 #[test]
 fn megabytes_through_qsslsend_and_qsslrecv_arrive_intact() {
     let mut sim = Sim::online();
-    assert_eq!(
-        sim.open(1, 4, "192.0.2.2", 8010, 0),
-        TcpipCode::OperationSuccess
-    );
+    assert_eq!(sim.open(1, 4, "192.0.2.2", 8010, 0), TcpipCode::Success);
     let data = pattern(2 * 1024 * 1024, 1);
     let mut got = Vec::with_capacity(data.len());
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -1709,10 +1662,7 @@ fn megabytes_through_qsslsend_and_qsslrecv_arrive_intact() {
 #[test]
 fn megabytes_through_push_mode_arrive_intact() {
     let mut sim = Sim::online();
-    assert_eq!(
-        sim.open(1, 9, "192.0.2.2", 8010, 1),
-        TcpipCode::OperationSuccess
-    );
+    assert_eq!(sim.open(1, 9, "192.0.2.2", 8010, 1), TcpipCode::Success);
     let data = pattern(1024 * 1024, 2);
     let mut got = Vec::with_capacity(data.len());
     for chunk in data.chunks(1460) {

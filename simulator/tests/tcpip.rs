@@ -250,8 +250,8 @@ fn tcp(id: i64, port: u16, mode: qiopen::AccessMode) -> qiopen::Write {
     )
 }
 
-const BUFFER: qiopen::AccessMode = qiopen::AccessMode::BufferAccessMode;
-const PUSH: qiopen::AccessMode = qiopen::AccessMode::DirectPushMode;
+const BUFFER: qiopen::AccessMode = qiopen::AccessMode::Buffer;
+const PUSH: qiopen::AccessMode = qiopen::AccessMode::DirectPush;
 
 /// A TCP echo server for one connection; `close_at_once` makes it close the
 /// connection right after accepting it. Bounded in time.
@@ -303,10 +303,7 @@ fn opening_needs_a_network_and_qigeterror_says_why() {
     assert!(refused(sim.client.send(&tcp(0, port, BUFFER))));
     assert_eq!(
         sim.last_error(),
-        (
-            TcpipCode::OperationNotAllowed,
-            "Operation not allowed".to_string()
-        )
+        (TcpipCode::NotAllowed, "Operation not allowed".to_string())
     );
     assert!(sim.states().is_empty());
     // Nothing was opened, so nothing follows.
@@ -318,8 +315,8 @@ fn opening_needs_a_network_and_qigeterror_says_why() {
 fn tcp_client_in_buffer_access_mode() {
     let mut sim = Sim::online();
     let (port, server) = echo_server(false);
-    assert_eq!(sim.open(&tcp(0, port, BUFFER)), TcpipCode::OperationSuccess);
-    assert_eq!(sim.last_error().0, TcpipCode::OperationSuccess);
+    assert_eq!(sim.open(&tcp(0, port, BUFFER)), TcpipCode::Success);
+    assert_eq!(sim.last_error().0, TcpipCode::Success);
 
     let st = sim.state_of(0).unwrap();
     assert_eq!(st.service_type, qistate::ServiceType::Tcp);
@@ -328,7 +325,7 @@ fn tcp_client_in_buffer_access_mode() {
     assert_ne!(st.local_port, 0);
     assert_eq!(st.socket_state, qistate::SocketState::Connected);
     assert_eq!(st.server_id, 0);
-    assert_eq!(st.access_mode, qistate::AccessMode::BufferAccessMode);
+    assert_eq!(st.access_mode, qistate::AccessMode::Buffer);
     assert_eq!(st.at_port, qistate::AtPort::Uart1);
 
     // Fixed length, then Ctrl+Z-ended.
@@ -386,10 +383,10 @@ fn tcp_client_in_buffer_access_mode() {
 fn tcp_client_in_direct_push_mode_and_switching_modes() {
     let mut sim = Sim::online();
     let (port, server) = echo_server(false);
-    assert_eq!(sim.open(&tcp(3, port, PUSH)), TcpipCode::OperationSuccess);
+    assert_eq!(sim.open(&tcp(3, port, PUSH)), TcpipCode::Success);
     assert_eq!(
         sim.state_of(3).unwrap().access_mode,
-        qistate::AccessMode::DirectPushMode
+        qistate::AccessMode::DirectPush
     );
     assert_eq!(sim.send(3, b"pushed").unwrap(), Final::SendOk);
     let mut got = Vec::new();
@@ -408,13 +405,13 @@ fn tcp_client_in_direct_push_mode_and_switching_modes() {
         connect_id: cid(3),
         read_length: None,
     })));
-    assert_eq!(sim.last_error().0, TcpipCode::OperationNotAllowed);
+    assert_eq!(sim.last_error().0, TcpipCode::NotAllowed);
 
     // Switch to buffer access mode: data is now kept for QIRD.
     sim.client
         .send(&qiswtmd::Write {
             connect_id: cid(3),
-            access_mode: qiswtmd::AccessMode::BufferAccessMode,
+            access_mode: qiswtmd::AccessMode::Buffer,
         })
         .unwrap();
     assert_eq!(sim.send(3, b"kept").unwrap(), Final::SendOk);
@@ -429,7 +426,7 @@ fn tcp_client_in_direct_push_mode_and_switching_modes() {
 fn every_byte_value_goes_through_qisend_and_qird_unchanged() {
     let mut sim = Sim::online();
     let (port, server) = echo_server(false);
-    assert_eq!(sim.open(&tcp(0, port, BUFFER)), TcpipCode::OperationSuccess);
+    assert_eq!(sim.open(&tcp(0, port, BUFFER)), TcpipCode::Success);
     let all: Vec<u8> = (0..=255u8).collect();
     let mut total = 0usize;
     for round in 0..40u8 {
@@ -500,16 +497,10 @@ fn names_resolve_from_the_hosts_table_and_identities_are_exclusive() {
         TcpipCode::DnsFailed
     );
     assert_eq!(sim.last_error().1, "DNS failed");
-    assert_eq!(
-        sim.open(&by_name("sim.example", 0)),
-        TcpipCode::OperationSuccess
-    );
+    assert_eq!(sim.open(&by_name("sim.example", 0)), TcpipCode::Success);
     assert_eq!(sim.state_of(0).unwrap().ip_address, LOCALHOST);
     // The identity is in use: 561, and the open socket is untouched.
-    assert_eq!(
-        sim.open(&tcp(0, port, BUFFER)),
-        TcpipCode::SocketIdentityHasBeen
-    );
+    assert_eq!(sim.open(&tcp(0, port, BUFFER)), TcpipCode::SocketIdInUse);
     assert_eq!(
         sim.state_of(0).unwrap().socket_state,
         qistate::SocketState::Connected
@@ -525,7 +516,7 @@ fn names_resolve_from_the_hosts_table_and_identities_are_exclusive() {
 fn a_peer_that_closes_gives_closed_and_the_socket_is_closing() {
     let mut sim = Sim::online();
     let (port, server) = echo_server(true);
-    assert_eq!(sim.open(&tcp(2, port, BUFFER)), TcpipCode::OperationSuccess);
+    assert_eq!(sim.open(&tcp(2, port, BUFFER)), TcpipCode::Success);
     sim.wait_for("+QIURC: \"closed\"", |u| match u {
         Urc::QiurcClosed(c) if c.connect_id.get() == 2 => Some(()),
         _ => None,
@@ -535,7 +526,7 @@ fn a_peer_that_closes_gives_closed_and_the_socket_is_closing() {
         qistate::SocketState::Closing
     );
     assert!(refused(sim.send(2, b"late")));
-    assert_eq!(sim.last_error().0, TcpipCode::SocketHasBeenClosed);
+    assert_eq!(sim.last_error().0, TcpipCode::SocketClosed);
     // QICLOSE frees the identity.
     sim.close(2).unwrap();
     assert!(refused(sim.state_of(2)));
@@ -547,7 +538,7 @@ fn a_peer_that_closes_gives_closed_and_the_socket_is_closing() {
 fn leaving_the_network_closes_the_sockets() {
     let mut sim = Sim::online();
     let (port, server) = echo_server(false);
-    assert_eq!(sim.open(&tcp(0, port, BUFFER)), TcpipCode::OperationSuccess);
+    assert_eq!(sim.open(&tcp(0, port, BUFFER)), TcpipCode::Success);
     sim.client.send(&qstastop::Execute {}).unwrap();
     sim.wait_for("+QIURC: \"closed\"", |u| match u {
         Urc::QiurcClosed(c) if c.connect_id.get() == 0 => Some(()),
@@ -571,7 +562,7 @@ fn a_listener_takes_incoming_connections_automatically_or_with_qiaccept() {
         0,
         Some((port, Some(BUFFER))),
     );
-    assert_eq!(sim.open(&listener), TcpipCode::OperationSuccess);
+    assert_eq!(sim.open(&listener), TcpipCode::Success);
     let st = sim.state_of(1).unwrap();
     assert_eq!(st.service_type, qistate::ServiceType::TcpListener);
     assert_eq!(st.socket_state, qistate::SocketState::Listening);
@@ -596,7 +587,7 @@ fn a_listener_takes_incoming_connections_automatically_or_with_qiaccept() {
     assert_eq!(st.server_id, 1);
     assert_eq!(st.remote_port, i64::from(peer_port));
     assert_eq!(st.local_port, i64::from(port));
-    assert_eq!(st.access_mode, qistate::AccessMode::BufferAccessMode);
+    assert_eq!(st.access_mode, qistate::AccessMode::Buffer);
 
     peer.write_all(b"ping").unwrap();
     sim.recv_buffer(0);
@@ -652,7 +643,7 @@ fn a_listener_takes_incoming_connections_automatically_or_with_qiaccept() {
     assert!(refused(
         sim.client.send(&take(qiaccept::Accept::Accept, Some(0)))
     ));
-    assert_eq!(sim.last_error().0, TcpipCode::SocketIdentityHasBeen);
+    assert_eq!(sim.last_error().0, TcpipCode::SocketIdInUse);
     // Rejected: the peer sees the connection end.
     sim.client
         .send(&take(qiaccept::Accept::Reject, None))
@@ -694,7 +685,7 @@ fn a_full_module_reports_incoming_full() {
         0,
         Some((port, None)),
     );
-    assert_eq!(sim.open(&listener), TcpipCode::OperationSuccess);
+    assert_eq!(sim.open(&listener), TcpipCode::Success);
     let mut peers = Vec::new();
     for _ in 0..11 {
         peers.push(TcpStream::connect(host(Protocol::Tcp, port)).unwrap());
@@ -730,7 +721,7 @@ fn a_udp_service_receives_and_sends_datagrams() {
         0,
         Some((port, Some(BUFFER))),
     );
-    assert_eq!(sim.open(&service), TcpipCode::OperationSuccess);
+    assert_eq!(sim.open(&service), TcpipCode::Success);
     let st = sim.state_of(4).unwrap();
     assert_eq!(st.service_type, qistate::ServiceType::UdpService);
     assert_eq!(st.local_port, i64::from(port));
@@ -784,7 +775,7 @@ fn a_udp_service_receives_and_sends_datagrams() {
     // A service's mode cannot be switched.
     assert!(refused(sim.client.send(&qiswtmd::Write {
         connect_id: cid(4),
-        access_mode: qiswtmd::AccessMode::DirectPushMode,
+        access_mode: qiswtmd::AccessMode::DirectPush,
     })));
     sim.close(4).unwrap();
 }
@@ -800,7 +791,7 @@ fn a_udp_service_in_direct_push_mode_names_the_sender() {
         0,
         Some((port, Some(PUSH))),
     );
-    assert_eq!(sim.open(&service), TcpipCode::OperationSuccess);
+    assert_eq!(sim.open(&service), TcpipCode::Success);
     let peer = UdpSocket::bind((LOCALHOST, 0)).unwrap();
     peer.send_to(b"datagram", host(Protocol::Udp, port))
         .unwrap();
@@ -822,7 +813,7 @@ fn a_udp_client_talks_to_its_peer() {
     peer.set_read_timeout(Some(PATIENCE)).unwrap();
     let port = peer.local_addr().unwrap().port();
     let client = open_cmd(7, qiopen::ServiceType::Udp, LOCALHOST, port, None);
-    assert_eq!(sim.open(&client), TcpipCode::OperationSuccess);
+    assert_eq!(sim.open(&client), TcpipCode::Success);
     assert_eq!(sim.send(7, b"hi").unwrap(), Final::SendOk);
     let mut buf = [0u8; 16];
     let (n, from) = peer.recv_from(&mut buf).unwrap();
@@ -858,10 +849,7 @@ fn the_catalogue_rules_and_other_refusals() {
         qiopen::ServiceType::TcpListener,
         LOCALHOST,
         0,
-        Some((
-            free_port(),
-            Some(qiopen::AccessMode::TransparentTransmissionMode)
-        ))
+        Some((free_port(), Some(qiopen::AccessMode::Transparent)))
     ))));
     assert_eq!(sim.last_error().0, TcpipCode::InvalidParameters);
     // A transparent open that cannot connect is refused at once, and ATO
@@ -869,7 +857,7 @@ fn the_catalogue_rules_and_other_refusals() {
     assert!(refused(sim.client.send(&tcp(
         0,
         free_port(),
-        qiopen::AccessMode::TransparentTransmissionMode
+        qiopen::AccessMode::Transparent
     ))));
     assert_eq!(sim.last_error().0, TcpipCode::SocketConnectFailed);
     assert!(matches!(
@@ -890,7 +878,7 @@ fn the_catalogue_rules_and_other_refusals() {
     assert!(refused(sim.close(0)));
     assert!(refused(sim.client.send(&qiswtmd::Write {
         connect_id: cid(0),
-        access_mode: qiswtmd::AccessMode::BufferAccessMode,
+        access_mode: qiswtmd::AccessMode::Buffer,
     })));
     assert!(refused(sim.client.send(&qiaccept::Write {
         listener_socket_id: cid(0),
@@ -909,7 +897,7 @@ fn the_catalogue_rules_and_other_refusals() {
             0,
             Some((busy, None))
         )),
-        TcpipCode::OperationSuccess
+        TcpipCode::Success
     );
     assert_eq!(
         sim.open(&open_cmd(
@@ -931,12 +919,12 @@ fn the_catalogue_rules_and_other_refusals() {
             0,
             Some((port, None))
         )),
-        TcpipCode::OperationSuccess
+        TcpipCode::Success
     );
     assert!(refused(sim.send(3, b"x")));
-    assert_eq!(sim.last_error().0, TcpipCode::OperationNotSupported);
+    assert_eq!(sim.last_error().0, TcpipCode::NotSupported);
     let (echo, server) = echo_server(false);
-    assert_eq!(sim.open(&tcp(4, echo, BUFFER)), TcpipCode::OperationSuccess);
+    assert_eq!(sim.open(&tcp(4, echo, BUFFER)), TcpipCode::Success);
     assert!(refused(sim.client.send_payload(
         &qisend::WriteConnectIdSendLengthRemoteIpRemotePort {
             connect_id: cid(4),
@@ -1104,8 +1092,8 @@ fn qicfg_stores_and_reports_every_setting() {
 
     c.send(&qicfg::Dataformat {
         send_data_format_group: Some(qicfg::DataformatSendDataFormatGroup {
-            send_data_format: qicfg::SendDataFormat::HexMode,
-            recv_data_format: qicfg::RecvDataFormat::TextMode,
+            send_data_format: qicfg::SendDataFormat::Hex,
+            recv_data_format: qicfg::RecvDataFormat::Text,
         }),
     })
     .unwrap();
@@ -1116,18 +1104,15 @@ fn qicfg_stores_and_reports_every_setting() {
         .unwrap();
     assert_eq!(
         (q.lines[0].send_data_format, q.lines[0].recv_data_format),
-        (
-            qicfg::SendDataFormat::HexMode,
-            qicfg::RecvDataFormat::TextMode
-        )
+        (qicfg::SendDataFormat::Hex, qicfg::RecvDataFormat::Text)
     );
 
     c.send(&qicfg::CloseMode {
-        close_mode: Some(qicfg::CloseModeValue::Enable),
+        close_mode: Some(qicfg::AsyncClose::Enable),
     })
     .unwrap();
     let q = c.send(&qicfg::CloseMode { close_mode: None }).unwrap();
-    assert_eq!(q.lines[0].close_mode, qicfg::CloseModeValue::Enable);
+    assert_eq!(q.lines[0].close_mode, qicfg::AsyncClose::Enable);
 
     let q = c
         .send(&qicfg::TcpKalive {
@@ -1172,9 +1157,9 @@ fn qicfg_stores_and_reports_every_setting() {
             udp_broadcast: None,
         })
         .unwrap();
-    assert_eq!(q.lines[0].udp_broadcast, qicfg::UdpBroadcastValue::TurnOff);
+    assert_eq!(q.lines[0].udp_broadcast, qicfg::Broadcast::Off);
     c.send(&qicfg::UdpBroadcast {
-        udp_broadcast: Some(qicfg::UdpBroadcastValue::TurnOn),
+        udp_broadcast: Some(qicfg::Broadcast::On),
     })
     .unwrap();
     let q = c
@@ -1182,11 +1167,11 @@ fn qicfg_stores_and_reports_every_setting() {
             udp_broadcast: None,
         })
         .unwrap();
-    assert_eq!(q.lines[0].udp_broadcast, qicfg::UdpBroadcastValue::TurnOn);
+    assert_eq!(q.lines[0].udp_broadcast, qicfg::Broadcast::On);
     // A successful TCP/IP command leaves 0 for QIGETERROR.
     assert_eq!(
         sim.last_error(),
-        (TcpipCode::OperationSuccess, "Operation success".to_string())
+        (TcpipCode::Success, "Operation success".to_string())
     );
 }
 
@@ -1196,13 +1181,13 @@ fn hex_data_format_applies_to_sent_and_received_data() {
     sim.client
         .send(&qicfg::Dataformat {
             send_data_format_group: Some(qicfg::DataformatSendDataFormatGroup {
-                send_data_format: qicfg::SendDataFormat::HexMode,
-                recv_data_format: qicfg::RecvDataFormat::HexMode,
+                send_data_format: qicfg::SendDataFormat::Hex,
+                recv_data_format: qicfg::RecvDataFormat::Hex,
             }),
         })
         .unwrap();
     let (port, server) = echo_server(false);
-    assert_eq!(sim.open(&tcp(0, port, BUFFER)), TcpipCode::OperationSuccess);
+    assert_eq!(sim.open(&tcp(0, port, BUFFER)), TcpipCode::Success);
     assert_eq!(sim.send(0, b"41420A").unwrap(), Final::SendOk);
     sim.recv_buffer(0);
     assert_eq!(sim.read_exactly(0, 6), b"41420A");

@@ -138,7 +138,7 @@ fn open_cmd(
     }
 }
 
-const TRANSPARENT: qiopen::AccessMode = qiopen::AccessMode::TransparentTransmissionMode;
+const TRANSPARENT: qiopen::AccessMode = qiopen::AccessMode::Transparent;
 
 /// A listener for the peer, and its port.
 fn peer_listener() -> (TcpListener, u16) {
@@ -185,11 +185,8 @@ fn tcp_open_escape_resume_and_no_carrier() {
     sim.escape();
     let s = sim.state_of(0);
     assert_eq!(s.socket_state, qistate::SocketState::Connected);
-    assert_eq!(
-        s.access_mode,
-        qistate::AccessMode::TransparentTransmissionMode
-    );
-    assert_eq!(sim.last_error(), TcpipCode::OperationSuccess);
+    assert_eq!(s.access_mode, qistate::AccessMode::Transparent);
+    assert_eq!(sim.last_error(), TcpipCode::Success);
 
     // Data arriving in command mode waits (no URC) for ATO.
     peer.write_all(b"later").unwrap();
@@ -282,12 +279,10 @@ fn qiswtmd_enters_transparent_mode() {
             qiopen::ServiceType::Tcp,
             port,
             0,
-            qiopen::AccessMode::BufferAccessMode,
+            qiopen::AccessMode::Buffer,
         ))
         .unwrap();
-    assert!(
-        matches!(r.completion, Some(Urc::Qiopen(ref o)) if o.err == TcpipCode::OperationSuccess)
-    );
+    assert!(matches!(r.completion, Some(Urc::Qiopen(ref o)) if o.err == TcpipCode::Success));
     let mut peer = accept(&listener);
     // Data kept in buffer access mode comes out when the mode switches.
     peer.write_all(b"kept").unwrap();
@@ -305,7 +300,7 @@ fn qiswtmd_enters_transparent_mode() {
         .client
         .send(&qiswtmd::Write {
             connect_id: cid(1),
-            access_mode: qiswtmd::AccessMode::TransparentTransmissionMode,
+            access_mode: qiswtmd::AccessMode::Transparent,
         })
         .unwrap();
     assert_eq!(r.result, Final::Connect);
@@ -318,19 +313,16 @@ fn qiswtmd_enters_transparent_mode() {
     sim.client
         .send(&qiswtmd::Write {
             connect_id: cid(1),
-            access_mode: qiswtmd::AccessMode::DirectPushMode,
+            access_mode: qiswtmd::AccessMode::DirectPush,
         })
         .unwrap();
-    assert_eq!(
-        sim.state_of(1).access_mode,
-        qistate::AccessMode::DirectPushMode
-    );
+    assert_eq!(sim.state_of(1).access_mode, qistate::AccessMode::DirectPush);
     assert!(matches!(sim.ato(), Err(Error::NoCarrier)));
     // No socket: ERROR.
     assert!(matches!(
         sim.client.send(&qiswtmd::Write {
             connect_id: cid(9),
-            access_mode: qiswtmd::AccessMode::TransparentTransmissionMode,
+            access_mode: qiswtmd::AccessMode::Transparent,
         }),
         Err(Error::Error { .. })
     ));
@@ -367,7 +359,7 @@ fn transparent_open_failures() {
             .send(&open_cmd(0, qiopen::ServiceType::Tcp, 1, 0, TRANSPARENT)),
         Err(Error::Error { .. })
     ));
-    assert_eq!(sim.last_error(), TcpipCode::OperationNotAllowed);
+    assert_eq!(sim.last_error(), TcpipCode::NotAllowed);
     assert!(matches!(sim.ato(), Err(Error::NoCarrier)));
     drop(sim);
 
@@ -418,7 +410,7 @@ fn transparent_open_failures() {
             .send(&open_cmd(5, qiopen::ServiceType::Tcp, port, 0, TRANSPARENT)),
         Err(Error::Error { .. })
     ));
-    assert_eq!(sim.last_error(), TcpipCode::SocketIdentityHasBeen);
+    assert_eq!(sim.last_error(), TcpipCode::SocketIdInUse);
     // The first socket is still there to resume.
     assert_eq!(sim.ato().unwrap(), Final::Connect);
     sim.escape();

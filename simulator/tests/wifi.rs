@@ -111,7 +111,7 @@ fn urcs_until(m: &mut Module, at: Instant) -> String {
 fn joining_with_the_right_key_connects_and_gets_an_address() {
     let (ap, _) = aps();
     let (mut client, handle) = start(World::default());
-    assert_eq!(sta_state(&mut client), qstast::State::StationDown);
+    assert_eq!(sta_state(&mut client), qstast::State::Down);
     assert!(is_error(client.send(&qgetwifistate::Execute {})));
     assert!(station_ip(&mut client).is_none());
 
@@ -119,9 +119,9 @@ fn joining_with_the_right_key_connects_and_gets_an_address() {
     let urcs = client.poll_urcs(SETTLE).unwrap();
     assert_eq!(
         sta_events(&urcs),
-        [qstastat::Event::WlanConnected, qstastat::Event::GotIp]
+        [qstastat::Event::Connected, qstastat::Event::GotIp]
     );
-    assert_eq!(sta_state(&mut client), qstast::State::StationUp);
+    assert_eq!(sta_state(&mut client), qstast::State::Up);
 
     let s = client.send(&qgetwifistate::Execute {}).unwrap();
     assert_eq!(
@@ -153,29 +153,29 @@ fn a_wrong_key_or_an_unknown_ssid_fails_after_ok() {
     let wrong = "not-the-key";
     client.send(&join(&ap.ssid, Some(wrong))).unwrap();
     let urcs = client.poll_urcs(SETTLE).unwrap();
-    assert_eq!(sta_events(&urcs), [qstastat::Event::WlanDisconnected]);
-    assert_eq!(sta_state(&mut client), qstast::State::StationDown);
+    assert_eq!(sta_events(&urcs), [qstastat::Event::Disconnected]);
+    assert_eq!(sta_state(&mut client), qstast::State::Down);
     assert!(is_error(client.send(&qgetwifistate::Execute {})));
 
     // A protected access point needs its key ...
     client.send(&join(&ap.ssid, None)).unwrap();
     let urcs = client.poll_urcs(SETTLE).unwrap();
-    assert_eq!(sta_events(&urcs), [qstastat::Event::WlanDisconnected]);
+    assert_eq!(sta_events(&urcs), [qstastat::Event::Disconnected]);
     // ... and an open one takes none.
     client.send(&join(&open.ssid, Some("12345678"))).unwrap();
     let urcs = client.poll_urcs(SETTLE).unwrap();
-    assert_eq!(sta_events(&urcs), [qstastat::Event::WlanDisconnected]);
+    assert_eq!(sta_events(&urcs), [qstastat::Event::Disconnected]);
 
     client.send(&join("no-such-network", None)).unwrap();
     let urcs = client.poll_urcs(SETTLE).unwrap();
-    assert_eq!(sta_events(&urcs), [qstastat::Event::ScanNoAp]);
-    assert_eq!(sta_state(&mut client), qstast::State::StationDown);
+    assert_eq!(sta_events(&urcs), [qstastat::Event::NoApFound]);
+    assert_eq!(sta_state(&mut client), qstast::State::Down);
 
     client.send(&join(&open.ssid, None)).unwrap();
     let urcs = client.poll_urcs(SETTLE).unwrap();
     assert_eq!(
         sta_events(&urcs),
-        [qstastat::Event::WlanConnected, qstastat::Event::GotIp]
+        [qstastat::Event::Connected, qstastat::Event::GotIp]
     );
     let s = client.send(&qgetwifistate::Execute {}).unwrap();
     assert_eq!(s.lines[0].psk_type, open.psk_type);
@@ -196,8 +196,8 @@ fn switching_networks_and_stopping_sta_mode() {
     assert_eq!(
         sta_events(&urcs),
         [
-            qstastat::Event::WlanDisconnected,
-            qstastat::Event::WlanConnected,
+            qstastat::Event::Disconnected,
+            qstastat::Event::Connected,
             qstastat::Event::GotIp
         ]
     );
@@ -209,19 +209,16 @@ fn switching_networks_and_stopping_sta_mode() {
     let urcs = client.poll_urcs(SETTLE).unwrap();
     assert_eq!(
         sta_events(&urcs),
-        [
-            qstastat::Event::WlanDisconnected,
-            qstastat::Event::WlanDisconnected
-        ]
+        [qstastat::Event::Disconnected, qstastat::Event::Disconnected]
     );
-    assert_eq!(sta_state(&mut client), qstast::State::StationDown);
+    assert_eq!(sta_state(&mut client), qstast::State::Down);
 
     client.send(&join(&ap.ssid, ap.key.as_deref())).unwrap();
     client.poll_urcs(SETTLE).unwrap();
     client.send(&qstastop::Execute {}).unwrap();
     let urcs = client.poll_urcs(SETTLE).unwrap();
-    assert_eq!(sta_events(&urcs), [qstastat::Event::WlanDisconnected]);
-    assert_eq!(sta_state(&mut client), qstast::State::StationDown);
+    assert_eq!(sta_events(&urcs), [qstastat::Event::Disconnected]);
+    assert_eq!(sta_state(&mut client), qstast::State::Down);
     assert!(is_error(client.send(&qgetwifistate::Execute {})));
     assert!(station_ip(&mut client).is_none());
     // Stopping STA mode again is harmless and reports nothing.
@@ -309,10 +306,7 @@ fn dhcp_and_static_addresses() {
     let urcs = client.poll_urcs(SETTLE).unwrap();
     assert_eq!(
         sta_events(&urcs),
-        [
-            qstastat::Event::WlanDisconnected,
-            qstastat::Event::WlanConnected
-        ]
+        [qstastat::Event::Disconnected, qstastat::Event::Connected]
     );
     assert_eq!(station_ip(&mut client).unwrap().ip, ip("0.0.0.0"));
     drop(client);
@@ -331,7 +325,7 @@ fn soft_ap_mode_with_its_limits() {
         .ok()
         .map(|r| r.lines[0].clone())
     };
-    assert_eq!(ap_state(&mut client), qapstate::State::SoftapDown);
+    assert_eq!(ap_state(&mut client), qapstate::State::Down);
     assert!(ap_ip(&mut client).is_none());
 
     client
@@ -341,8 +335,8 @@ fn soft_ap_mode_with_its_limits() {
         })
         .unwrap();
     let urcs = client.poll_urcs(SETTLE).unwrap();
-    assert_eq!(ap_events(&urcs), [qapstat::Event::ApUp]);
-    assert_eq!(ap_state(&mut client), qapstate::State::SoftapUp);
+    assert_eq!(ap_events(&urcs), [qapstat::Event::Up]);
+    assert_eq!(ap_state(&mut client), qapstate::State::Up);
     assert!(ap_ip(&mut client).is_some());
 
     let fixed = qapstatic::Write {
@@ -360,8 +354,8 @@ fn soft_ap_mode_with_its_limits() {
 
     client.send(&qsoftapstop::Execute {}).unwrap();
     let urcs = client.poll_urcs(SETTLE).unwrap();
-    assert_eq!(ap_events(&urcs), [qapstat::Event::ApDown]);
-    assert_eq!(ap_state(&mut client), qapstate::State::SoftapDown);
+    assert_eq!(ap_events(&urcs), [qapstat::Event::Down]);
+    assert_eq!(ap_state(&mut client), qapstate::State::Down);
     assert!(ap_ip(&mut client).is_none());
     client.send(&qsoftapstop::Execute {}).unwrap();
     assert!(client.poll_urcs(SETTLE).unwrap().is_empty());
@@ -374,7 +368,7 @@ fn soft_ap_mode_with_its_limits() {
         })
         .unwrap();
     let urcs = client.poll_urcs(SETTLE).unwrap();
-    assert_eq!(ap_events(&urcs), [qapstat::Event::ApUp]);
+    assert_eq!(ap_events(&urcs), [qapstat::Event::Up]);
     drop(client);
     handle.join().unwrap();
 }
@@ -573,19 +567,19 @@ fn the_saved_hotspot_survives_a_reboot_until_removed() {
     let urcs = client.poll_urcs(SETTLE).unwrap();
     assert_eq!(
         sta_events(&urcs),
-        [qstastat::Event::WlanConnected, qstastat::Event::GotIp]
+        [qstastat::Event::Connected, qstastat::Event::GotIp]
     );
     client.send(&qrst::Execute {}).unwrap();
     // After the restart the module joins the saved hotspot again.
-    assert_eq!(sta_state(&mut client), qstast::State::StationUp);
+    assert_eq!(sta_state(&mut client), qstast::State::Up);
     let urcs = client.poll_urcs(SETTLE * 3).unwrap();
     assert_eq!(
         sta_events(&urcs),
-        [qstastat::Event::WlanConnected, qstastat::Event::GotIp]
+        [qstastat::Event::Connected, qstastat::Event::GotIp]
     );
     client.send(&qstaapinformv::Execute {}).unwrap();
     client.send(&qrst::Execute {}).unwrap();
-    assert_eq!(sta_state(&mut client), qstast::State::StationDown);
+    assert_eq!(sta_state(&mut client), qstast::State::Down);
     drop(client);
     handle.join().unwrap();
 }

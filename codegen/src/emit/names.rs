@@ -113,21 +113,6 @@ pub fn command_module(name: &str) -> String {
     snake(bare)
 }
 
-/// A CamelCase name for an enumeration value from its meaning (first clause,
-/// at most four words), falling back to the wire value.
-pub fn variant_from_meaning(meaning: &str, wire: &str) -> String {
-    let clause: String = meaning
-        .split(['.', ',', '(', ';', ':'])
-        .next()
-        .unwrap_or("")
-        .to_string();
-    let ws: Vec<String> = words(&clause).into_iter().take(4).collect();
-    if ws.is_empty() {
-        return camel(&format!("v {wire}"));
-    }
-    camel(&ws.join(" "))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,11 +131,6 @@ mod tests {
         assert_eq!(camel("0x0035"), "V0x0035");
         assert_eq!(command_module("AT+QXYZDEF"), "qxyzdef");
         assert_eq!(command_module("+++"), "escape");
-        assert_eq!(
-            variant_from_meaning("Buffer access mode. Socket sends", "0"),
-            "BufferAccessMode"
-        );
-        assert_eq!(variant_from_meaning("", "-1"), "V1");
     }
 
     #[test]

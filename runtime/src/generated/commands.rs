@@ -13,6 +13,28 @@
 ///
 /// Characteristics: Takes effect immediately. Configurations are not saved.
 ///
+/// Example (Setting Module as a Peripheral Device, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QBLEINIT=2,1
+/// << OK
+/// >> AT+QBLEADVPARAM=150,150
+/// << OK
+/// >> AT+QBLENAME="QuecFGM842D"
+/// << OK
+/// >> AT+QBLEADDR?
+/// << +QBLEADDR: "c8e4a1b1c1f9"
+/// << OK
+/// >> AT+QBLEGATTSSRV="FFF1"
+/// << OK
+/// >> AT+QBLEGATTSCHAR="FFF2"
+/// << OK
+/// >> AT+QBLEGATTSSRVDONE
+/// << OK
+/// >> AT+QBLEADVSTART
+/// << OK
+/// ```
+///
 /// Errata: BLE-1, BLE-2 (see `spec/errata.yaml`).
 pub mod qbleinit {
     /// `<role>`: Set module role when initializing BLE functionality.
@@ -21,38 +43,38 @@ pub mod qbleinit {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum Role {
         /// `0`: BLE functionality is not initialized
-        BleFunctionalityIsNot,
+        Uninitialized,
         /// `1`: Set module as a central device
-        SetModuleAsA,
+        Central,
         /// `2`: Set module as a peripheral device (advertisement auto-on after BLE disconnection, unless AT+QBLEINIT=2,0)
-        SetModuleAsAV2,
+        Peripheral,
         /// `3`: Set module as a peripheral device for Wi-Fi via BLE
-        SetModuleAsAV3,
+        WifiConfigPeripheral,
     }
     impl Role {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [Role] = &[
-            Role::BleFunctionalityIsNot,
-            Role::SetModuleAsA,
-            Role::SetModuleAsAV2,
-            Role::SetModuleAsAV3,
+            Role::Uninitialized,
+            Role::Central,
+            Role::Peripheral,
+            Role::WifiConfigPeripheral,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::BleFunctionalityIsNot => 0,
-                Self::SetModuleAsA => 1,
-                Self::SetModuleAsAV2 => 2,
-                Self::SetModuleAsAV3 => 3,
+                Self::Uninitialized => 0,
+                Self::Central => 1,
+                Self::Peripheral => 2,
+                Self::WifiConfigPeripheral => 3,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::BleFunctionalityIsNot),
-                1 => Ok(Self::SetModuleAsA),
-                2 => Ok(Self::SetModuleAsAV2),
-                3 => Ok(Self::SetModuleAsAV3),
+                0 => Ok(Self::Uninitialized),
+                1 => Ok(Self::Central),
+                2 => Ok(Self::Peripheral),
+                3 => Ok(Self::WifiConfigPeripheral),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "Role",
@@ -67,12 +89,12 @@ pub mod qbleinit {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::BleFunctionalityIsNot => "BLE functionality is not initialized",
-                Self::SetModuleAsA => "Set module as a central device",
-                Self::SetModuleAsAV2 => {
+                Self::Uninitialized => "BLE functionality is not initialized",
+                Self::Central => "Set module as a central device",
+                Self::Peripheral => {
                     "Set module as a peripheral device (advertisement auto-on after BLE disconnection, unless AT+QBLEINIT=2,0)"
                 }
-                Self::SetModuleAsAV3 => {
+                Self::WifiConfigPeripheral => {
                     "Set module as a peripheral device for Wi-Fi via BLE"
                 }
             }
@@ -89,28 +111,25 @@ pub mod qbleinit {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum AutoAdv {
         /// `0`: Not turn on advertisement
-        NotTurnOnAdvertisement,
+        Off,
         /// `1`: Turn on advertisement
-        TurnOnAdvertisement,
+        On,
     }
     impl AutoAdv {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [AutoAdv] = &[
-            AutoAdv::NotTurnOnAdvertisement,
-            AutoAdv::TurnOnAdvertisement,
-        ];
+        pub const ALL: &'static [AutoAdv] = &[AutoAdv::Off, AutoAdv::On];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::NotTurnOnAdvertisement => 0,
-                Self::TurnOnAdvertisement => 1,
+                Self::Off => 0,
+                Self::On => 1,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::NotTurnOnAdvertisement),
-                1 => Ok(Self::TurnOnAdvertisement),
+                0 => Ok(Self::Off),
+                1 => Ok(Self::On),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "AutoAdv",
@@ -125,8 +144,8 @@ pub mod qbleinit {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::NotTurnOnAdvertisement => "Not turn on advertisement",
-                Self::TurnOnAdvertisement => "Turn on advertisement",
+                Self::Off => "Not turn on advertisement",
+                Self::On => "Turn on advertisement",
             }
         }
     }
@@ -330,6 +349,28 @@ pub mod qbleinit {
 /// ```
 ///
 /// Characteristics: None
+///
+/// Example (Setting Module as a Peripheral Device, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QBLEINIT=2,1
+/// << OK
+/// >> AT+QBLEADVPARAM=150,150
+/// << OK
+/// >> AT+QBLENAME="QuecFGM842D"
+/// << OK
+/// >> AT+QBLEADDR?
+/// << +QBLEADDR: "c8e4a1b1c1f9"
+/// << OK
+/// >> AT+QBLEGATTSSRV="FFF1"
+/// << OK
+/// >> AT+QBLEGATTSCHAR="FFF2"
+/// << OK
+/// >> AT+QBLEGATTSSRVDONE
+/// << OK
+/// >> AT+QBLEADVSTART
+/// << OK
+/// ```
 pub mod qbleaddr {
     /// `AT+QBLEADDR?`
     ///
@@ -431,6 +472,28 @@ pub mod qbleaddr {
 /// ```
 ///
 /// Characteristics: None
+///
+/// Example (Setting Module as a Peripheral Device, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QBLEINIT=2,1
+/// << OK
+/// >> AT+QBLEADVPARAM=150,150
+/// << OK
+/// >> AT+QBLENAME="QuecFGM842D"
+/// << OK
+/// >> AT+QBLEADDR?
+/// << +QBLEADDR: "c8e4a1b1c1f9"
+/// << OK
+/// >> AT+QBLEGATTSSRV="FFF1"
+/// << OK
+/// >> AT+QBLEGATTSCHAR="FFF2"
+/// << OK
+/// >> AT+QBLEGATTSSRVDONE
+/// << OK
+/// >> AT+QBLEADVSTART
+/// << OK
+/// ```
 ///
 /// Errata: BLE-3 (see `spec/errata.yaml`).
 pub mod qblename {
@@ -614,6 +677,31 @@ pub mod qblename {
 /// Note: To configure advertising parameters, AT+QBLEADVPARAM should be executed before initiating advertising with AT+QBLEADVSTART.
 ///
 /// Note: AT+QBLEADVPARAM should be executed before initiating advertising with AT+QBLEADVSTART.
+///
+/// Prerequisites:
+/// - Configures BLE advertising parameters when the module is operating as a peripheral device.
+///
+/// Example (Setting Module as a Peripheral Device, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QBLEINIT=2,1
+/// << OK
+/// >> AT+QBLEADVPARAM=150,150
+/// << OK
+/// >> AT+QBLENAME="QuecFGM842D"
+/// << OK
+/// >> AT+QBLEADDR?
+/// << +QBLEADDR: "c8e4a1b1c1f9"
+/// << OK
+/// >> AT+QBLEGATTSSRV="FFF1"
+/// << OK
+/// >> AT+QBLEGATTSCHAR="FFF2"
+/// << OK
+/// >> AT+QBLEGATTSSRVDONE
+/// << OK
+/// >> AT+QBLEADVSTART
+/// << OK
+/// ```
 ///
 /// Errata: BLE-4 (see `spec/errata.yaml`).
 pub mod qbleadvparam {
@@ -838,6 +926,9 @@ pub mod qbleadvparam {
 /// Characteristics: The command takes effect immediately. The configuration is not saved.
 ///
 /// Note: For details of AD types, see Core Specification 5.2 (<https://www.bluetooth.com/specifications/specs/core-specification/>).
+///
+/// Prerequisites:
+/// - This command sets BLE advertising data when the module is operating as a peripheral device.
 pub mod qbleadvdata {
     /// `AT+QBLEADVDATA=<adv_data>`
     ///
@@ -925,6 +1016,32 @@ pub mod qbleadvdata {
 /// Note: You must first initialize BLE functionality with AT+QBLEINIT, then establish a BLE service with AT+QBLEGATTSSRV. Otherwise, Bluetooth advertising, scan and connection functions cannot be used normally.
 ///
 /// Note: You must create a BLE service first and then set a BLE characteristic UUID.
+///
+/// Prerequisites:
+/// - You must first initialize BLE functionality with AT+QBLEINIT, then establish a BLE service with AT+QBLEGATTSSRV. Otherwise, Bluetooth advertising, scan and connection functions cannot be used normally.
+/// - Establishes a BLE service when the module is operating as a peripheral device.
+///
+/// Example (Setting Module as a Peripheral Device, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QBLEINIT=2,1
+/// << OK
+/// >> AT+QBLEADVPARAM=150,150
+/// << OK
+/// >> AT+QBLENAME="QuecFGM842D"
+/// << OK
+/// >> AT+QBLEADDR?
+/// << +QBLEADDR: "c8e4a1b1c1f9"
+/// << OK
+/// >> AT+QBLEGATTSSRV="FFF1"
+/// << OK
+/// >> AT+QBLEGATTSCHAR="FFF2"
+/// << OK
+/// >> AT+QBLEGATTSSRVDONE
+/// << OK
+/// >> AT+QBLEADVSTART
+/// << OK
+/// ```
 ///
 /// Errata: BLE-34, SCN-2 (see `spec/errata.yaml`).
 pub mod qblegattssrv {
@@ -1016,6 +1133,32 @@ pub mod qblegattssrv {
 /// Note: When the module is operating as a peripheral device, you must establish a BLE service through AT+QBLEGATTSSRV, and then set a BLE characteristic UUID through AT+QBLEGATTSCHAR. Otherwise, the Bluetooth advertising, scan and connection functions cannot be used normally.
 ///
 /// Note: You must create a BLE service first and then set a BLE characteristic UUID.
+///
+/// Prerequisites:
+/// - When the module is operating as a peripheral device, you must establish a BLE service through AT+QBLEGATTSSRV, and then set a BLE characteristic UUID through AT+QBLEGATTSCHAR. You must create a BLE service first and then set a BLE characteristic UUID. Only three BLE characteristic UUIDs can be set at most through the command.
+/// - This command sets a BLE characteristic UUID when the module is operating as a peripheral device.
+///
+/// Example (Setting Module as a Peripheral Device, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QBLEINIT=2,1
+/// << OK
+/// >> AT+QBLEADVPARAM=150,150
+/// << OK
+/// >> AT+QBLENAME="QuecFGM842D"
+/// << OK
+/// >> AT+QBLEADDR?
+/// << +QBLEADDR: "c8e4a1b1c1f9"
+/// << OK
+/// >> AT+QBLEGATTSSRV="FFF1"
+/// << OK
+/// >> AT+QBLEGATTSCHAR="FFF2"
+/// << OK
+/// >> AT+QBLEGATTSSRVDONE
+/// << OK
+/// >> AT+QBLEADVSTART
+/// << OK
+/// ```
 ///
 /// Errata: BLE-5, BLE-6 (see `spec/errata.yaml`).
 pub mod qblegattschar {
@@ -1124,6 +1267,31 @@ pub mod qblegattschar {
 /// Characteristics: -
 ///
 /// Note: When the module is operating as a peripheral device, you must set a BLE characteristic UUID through AT+QBLEGATTSCHAR, and then complete adding a BLE service through AT+QBLEGATTSSRVDONE. Otherwise, the Bluetooth advertising, scan and connection functions cannot be used normally.
+///
+/// Prerequisites:
+/// - When the module is operating as a peripheral device, you must set a BLE characteristic UUID through AT+QBLEGATTSCHAR, and then complete adding a BLE service through AT+QBLEGATTSSRVDONE.
+///
+/// Example (Setting Module as a Peripheral Device, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QBLEINIT=2,1
+/// << OK
+/// >> AT+QBLEADVPARAM=150,150
+/// << OK
+/// >> AT+QBLENAME="QuecFGM842D"
+/// << OK
+/// >> AT+QBLEADDR?
+/// << +QBLEADDR: "c8e4a1b1c1f9"
+/// << OK
+/// >> AT+QBLEGATTSSRV="FFF1"
+/// << OK
+/// >> AT+QBLEGATTSCHAR="FFF2"
+/// << OK
+/// >> AT+QBLEGATTSSRVDONE
+/// << OK
+/// >> AT+QBLEADVSTART
+/// << OK
+/// ```
 pub mod qblegattssrvdone {
     /// `AT+QBLEGATTSSRVDONE`
     ///
@@ -1187,6 +1355,32 @@ pub mod qblegattssrvdone {
 ///
 /// Characteristics: -
 ///
+/// Prerequisites:
+/// - You must set a BLE characteristic UUID through AT+QBLEGATTSCHAR, and then complete adding a BLE service through AT+QBLEGATTSSRVDONE. Otherwise, the Bluetooth advertising, scan and connection functions cannot be used normally. To configure advertising parameters, AT+QBLEADVPARAM should be executed before initiating advertising with AT+QBLEADVSTART.
+/// - This command starts BLE advertising when the module is operating as a peripheral device.
+///
+/// Example (Setting Module as a Peripheral Device, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QBLEINIT=2,1
+/// << OK
+/// >> AT+QBLEADVPARAM=150,150
+/// << OK
+/// >> AT+QBLENAME="QuecFGM842D"
+/// << OK
+/// >> AT+QBLEADDR?
+/// << +QBLEADDR: "c8e4a1b1c1f9"
+/// << OK
+/// >> AT+QBLEGATTSSRV="FFF1"
+/// << OK
+/// >> AT+QBLEGATTSCHAR="FFF2"
+/// << OK
+/// >> AT+QBLEGATTSSRVDONE
+/// << OK
+/// >> AT+QBLEADVSTART
+/// << OK
+/// ```
+///
 /// Errata: BLE-7, BLE-34 (see `spec/errata.yaml`).
 pub mod qbleadvstart {
     /// `<adv_state>`: Advertising state.
@@ -1195,28 +1389,25 @@ pub mod qbleadvstart {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum AdvState {
         /// `0`: The advertising is stopped
-        TheAdvertisingIsStopped,
+        Stopped,
         /// `1`: The advertising is started
-        TheAdvertisingIsStarted,
+        Started,
     }
     impl AdvState {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [AdvState] = &[
-            AdvState::TheAdvertisingIsStopped,
-            AdvState::TheAdvertisingIsStarted,
-        ];
+        pub const ALL: &'static [AdvState] = &[AdvState::Stopped, AdvState::Started];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::TheAdvertisingIsStopped => 0,
-                Self::TheAdvertisingIsStarted => 1,
+                Self::Stopped => 0,
+                Self::Started => 1,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::TheAdvertisingIsStopped),
-                1 => Ok(Self::TheAdvertisingIsStarted),
+                0 => Ok(Self::Stopped),
+                1 => Ok(Self::Started),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "AdvState",
@@ -1231,8 +1422,8 @@ pub mod qbleadvstart {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::TheAdvertisingIsStopped => "The advertising is stopped",
-                Self::TheAdvertisingIsStarted => "The advertising is started",
+                Self::Stopped => "The advertising is stopped",
+                Self::Started => "The advertising is started",
             }
         }
     }
@@ -1394,6 +1585,9 @@ pub mod qbleadvstart {
 /// ```
 ///
 /// Characteristics: -
+///
+/// Prerequisites:
+/// - This command stops BLE advertising when the module is operating as a peripheral device.
 pub mod qbleadvstop {
     /// `AT+QBLEADVSTOP`
     ///
@@ -1455,6 +1649,17 @@ pub mod qbleadvstop {
 /// ```
 ///
 /// Characteristics: -
+///
+/// Prerequisites:
+/// - This command sends GATT data when the module is operating as a peripheral device.
+/// - The target device index assigned by the module automatically when the BLE connection is established.
+///
+/// Example (Sending Data to nRF Connect Application, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QBLEGATTSNTFY=0,"FFF2","123456789"
+/// << OK
+/// ```
 ///
 /// Errata: BLE-8, BLE-9 (see `spec/errata.yaml`).
 pub mod qblegattsntfy {
@@ -1600,6 +1805,9 @@ pub mod qblegattsntfy {
 ///
 /// Characteristics: -
 ///
+/// Prerequisites:
+/// - This command starts or stops BLE scan when the module is operating as a central device.
+///
 /// Errata: BLE-10, BLE-11, BLE-12, BLE-13, BLE-14, BLE-15, BLE-16, BLE-34, BLE-35 (see `spec/errata.yaml`).
 pub mod qblescan {
     /// `<scan_state>`: Current scan state.
@@ -1608,24 +1816,24 @@ pub mod qblescan {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum ScanState {
         /// `0`: The scan is stopped.
-        TheScanIsStopped,
+        Stopped,
         /// Any other value: The manual lists only 0 (The scan is stopped.); no other value is described.
         Other(i64),
     }
     impl ScanState {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [ScanState] = &[ScanState::TheScanIsStopped];
+        pub const ALL: &'static [ScanState] = &[ScanState::Stopped];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::TheScanIsStopped => 0,
+                Self::Stopped => 0,
                 Self::Other(n) => *n,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::TheScanIsStopped),
+                0 => Ok(Self::Stopped),
                 other => Ok(Self::Other(other)),
             }
         }
@@ -1636,7 +1844,7 @@ pub mod qblescan {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::TheScanIsStopped => "The scan is stopped.",
+                Self::Stopped => "The scan is stopped.",
                 Self::Other(_) => {
                     "The manual lists only 0 (The scan is stopped.); no other value is described."
                 }
@@ -1656,36 +1864,36 @@ pub mod qblescan {
         /// `0`: Stop
         Stop,
         /// `1`: Start BLE scan but do not output advertising data or scan response data.
-        StartBleScanBut,
+        StartWithoutData,
         /// `2`: Start BLE scan and output advertising data and scan response data. It is required to specify the value of \<timeout> in this mode.
-        StartBleScanAnd,
+        StartWithData,
         /// `3`: Start BLE scan and output advertising data and scan response data. Only connectable advertising is scanned in this mode.
-        StartBleScanAndV3,
+        StartConnectableOnly,
     }
     impl Scan {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [Scan] = &[
             Scan::Stop,
-            Scan::StartBleScanBut,
-            Scan::StartBleScanAnd,
-            Scan::StartBleScanAndV3,
+            Scan::StartWithoutData,
+            Scan::StartWithData,
+            Scan::StartConnectableOnly,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
                 Self::Stop => 0,
-                Self::StartBleScanBut => 1,
-                Self::StartBleScanAnd => 2,
-                Self::StartBleScanAndV3 => 3,
+                Self::StartWithoutData => 1,
+                Self::StartWithData => 2,
+                Self::StartConnectableOnly => 3,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
                 0 => Ok(Self::Stop),
-                1 => Ok(Self::StartBleScanBut),
-                2 => Ok(Self::StartBleScanAnd),
-                3 => Ok(Self::StartBleScanAndV3),
+                1 => Ok(Self::StartWithoutData),
+                2 => Ok(Self::StartWithData),
+                3 => Ok(Self::StartConnectableOnly),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "Scan",
@@ -1701,13 +1909,13 @@ pub mod qblescan {
         pub fn meaning(&self) -> &'static str {
             match self {
                 Self::Stop => "Stop",
-                Self::StartBleScanBut => {
+                Self::StartWithoutData => {
                     "Start BLE scan but do not output advertising data or scan response data."
                 }
-                Self::StartBleScanAnd => {
+                Self::StartWithData => {
                     "Start BLE scan and output advertising data and scan response data. It is required to specify the value of <timeout> in this mode."
                 }
-                Self::StartBleScanAndV3 => {
+                Self::StartConnectableOnly => {
                     "Start BLE scan and output advertising data and scan response data. Only connectable advertising is scanned in this mode."
                 }
             }
@@ -1724,28 +1932,28 @@ pub mod qblescan {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum AddressType {
         /// `0`: Public address
-        PublicAddress,
+        Public,
         /// `1`: Random address
-        RandomAddress,
+        Random,
     }
     impl AddressType {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [AddressType] = &[
-            AddressType::PublicAddress,
-            AddressType::RandomAddress,
+            AddressType::Public,
+            AddressType::Random,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::PublicAddress => 0,
-                Self::RandomAddress => 1,
+                Self::Public => 0,
+                Self::Random => 1,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::PublicAddress),
-                1 => Ok(Self::RandomAddress),
+                0 => Ok(Self::Public),
+                1 => Ok(Self::Random),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "AddressType",
@@ -1760,8 +1968,8 @@ pub mod qblescan {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::PublicAddress => "Public address",
-                Self::RandomAddress => "Random address",
+                Self::Public => "Public address",
+                Self::Random => "Random address",
             }
         }
     }
@@ -2202,6 +2410,9 @@ pub mod qblescan {
 ///
 /// Characteristics: The command takes effect immediately. The configurations are not saved.
 ///
+/// Prerequisites:
+/// - This command sets BLE scan parameters when the module is operating as a central device.
+///
 /// Errata: BLE-17 (see `spec/errata.yaml`).
 pub mod qblescanparam {
     /// `AT+QBLESCANPARAM?`
@@ -2430,6 +2641,29 @@ pub mod qblescanparam {
 ///
 /// Characteristics: The command takes effect immediately. The configurations are not saved. The connection timeout is 18 seconds.
 ///
+/// Prerequisites:
+/// - This command connects to a peripheral device when the module is operating as a central device.
+///
+/// Example (+QBLESTAT, +QBLECONNPARAM, +QBLEMTU and +QBLEINFO as a central, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QBLEINIT=1
+/// << OK
+/// >> AT+QBLECONN=0,"58d391010203"
+/// << OK
+/// << +QBLESTAT: "CONNECTED"
+/// << +QBLECONNPARAM: 0,20,500,0
+/// << +QBLEINFO: "2a19"
+/// >> AT+QBLECFGMTU=100
+/// << OK
+/// << +QBLEMTU: 100
+/// >> AT+QBLEDISCONN
+/// << OK
+/// << +QBLESTAT: "DISCONNECTED"
+/// >> AT+QBLEINIT=0
+/// << OK
+/// ```
+///
 /// Errata: BLE-18, BLE-19, BLE-20, BLE-34 (see `spec/errata.yaml`).
 pub mod qbleconn {
     /// `<addr_type>`: Peripheral device address type.
@@ -2438,28 +2672,25 @@ pub mod qbleconn {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum AddrType {
         /// `0`: Public address
-        PublicAddress,
+        Public,
         /// `1`: Random address
-        RandomAddress,
+        Random,
     }
     impl AddrType {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [AddrType] = &[
-            AddrType::PublicAddress,
-            AddrType::RandomAddress,
-        ];
+        pub const ALL: &'static [AddrType] = &[AddrType::Public, AddrType::Random];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::PublicAddress => 0,
-                Self::RandomAddress => 1,
+                Self::Public => 0,
+                Self::Random => 1,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::PublicAddress),
-                1 => Ok(Self::RandomAddress),
+                0 => Ok(Self::Public),
+                1 => Ok(Self::Random),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "AddrType",
@@ -2474,8 +2705,8 @@ pub mod qbleconn {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::PublicAddress => "Public address",
-                Self::RandomAddress => "Random address",
+                Self::Public => "Public address",
+                Self::Random => "Random address",
             }
         }
     }
@@ -2605,6 +2836,10 @@ pub mod qbleconn {
 /// Characteristics: The command takes effect immediately. The configurations are not saved.
 ///
 /// Note: The relationship among \<con_interval>, \<timeout> and \<latency> should be as follows: \<con_interval> × \<latency> is less than the value of \<timeout>.
+///
+/// Prerequisites:
+/// - This command configures connection parameters when the module is operating as a central device.
+/// - The target device index assigned by the module automatically when the BLE connection is established.
 ///
 /// Errata: BLE-21, BLE-22, BLE-23 (see `spec/errata.yaml`).
 pub mod qbleconnparam {
@@ -2903,6 +3138,29 @@ pub mod qbleconnparam {
 ///
 /// Characteristics: The command takes effect immediately. The configuration is not saved.
 ///
+/// Prerequisites:
+/// - This command configures the maximum transmission unit for BLE when the module is a central device. The maximum transmission unit for BLE can only be set once after a single BLE connection.
+///
+/// Example (+QBLESTAT, +QBLECONNPARAM, +QBLEMTU and +QBLEINFO as a central, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QBLEINIT=1
+/// << OK
+/// >> AT+QBLECONN=0,"58d391010203"
+/// << OK
+/// << +QBLESTAT: "CONNECTED"
+/// << +QBLECONNPARAM: 0,20,500,0
+/// << +QBLEINFO: "2a19"
+/// >> AT+QBLECFGMTU=100
+/// << OK
+/// << +QBLEMTU: 100
+/// >> AT+QBLEDISCONN
+/// << OK
+/// << +QBLESTAT: "DISCONNECTED"
+/// >> AT+QBLEINIT=0
+/// << OK
+/// ```
+///
 /// Errata: BLE-24 (see `spec/errata.yaml`).
 pub mod qblecfgmtu {
     /// `AT+QBLECFGMTU?`
@@ -3083,57 +3341,13 @@ pub mod qblecfgmtu {
 ///
 /// Characteristics: -
 ///
+/// Prerequisites:
+/// - This command enables or disables notification when the module is operating as a central device.
+/// - The target device index assigned by the module automatically when the BLE connection is established.
+///
 /// Errata: BLE-25, BLE-26, BLE-27 (see `spec/errata.yaml`).
 pub mod qblegattcntfcfg {
-    /// `<enable>`: Enable/Disable notification.
-    ///
-    /// (errata: BLE-26, BLE-27)
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum Enable {
-        /// `0`: Disable
-        Disable,
-        /// `1`: Enable
-        Enable,
-    }
-    impl Enable {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [Enable] = &[Enable::Disable, Enable::Enable];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::Disable => 0,
-                Self::Enable => 1,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::Disable),
-                1 => Ok(Self::Enable),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "Enable",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Disable => "Disable",
-                Self::Enable => "Enable",
-            }
-        }
-    }
-    impl core::fmt::Display for Enable {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
+    pub use crate::generated::shared::Enable;
     /// `AT+QBLEGATTCNTFCFG=<conn_idx>,<UUID>,<enable>`
     ///
     /// Write form of `AT+QBLEGATTCNTFCFG`.
@@ -3254,6 +3468,10 @@ pub mod qblegattcntfcfg {
 /// ```
 ///
 /// Characteristics: The command takes effect immediately. The configurations are not saved.
+///
+/// Prerequisites:
+/// - This command reads GATT data when the module is a central device.
+/// - The target device index assigned by the module automatically when the BLE connection is established.
 ///
 /// Errata: BLE-28, BLE-29 (see `spec/errata.yaml`).
 pub mod qblegattcrd {
@@ -3405,6 +3623,10 @@ pub mod qblegattcrd {
 ///
 /// Characteristics: -
 ///
+/// Prerequisites:
+/// - This command sends GATT data by writing commands when the module is operating as a central device.
+/// - The target device index assigned by the module automatically when the BLE connection is established.
+///
 /// Errata: BLE-30, BLE-31 (see `spec/errata.yaml`).
 pub mod qblegattcwrcmd {
     /// `AT+QBLEGATTCWRCMD=<conn_idx>,<UUID>[,<hex_length>],<data>`
@@ -3548,6 +3770,10 @@ pub mod qblegattcwrcmd {
 ///
 /// Characteristics: -
 ///
+/// Prerequisites:
+/// - This command sends GATT data by writing requests when the module is operating as a central device.
+/// - The target device index assigned by the module automatically when the BLE connection is established.
+///
 /// Errata: BLE-32, BLE-33 (see `spec/errata.yaml`).
 pub mod qblegattcwrreq {
     /// `AT+QBLEGATTCWRREQ=<conn_idx>,<UUID>[,<hex_length>],<data>`
@@ -3690,6 +3916,29 @@ pub mod qblegattcwrreq {
 /// ```
 ///
 /// Characteristics: -
+///
+/// Prerequisites:
+/// - The target device index assigned by the module automatically when the BLE connection is established.
+///
+/// Example (+QBLESTAT, +QBLECONNPARAM, +QBLEMTU and +QBLEINFO as a central, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QBLEINIT=1
+/// << OK
+/// >> AT+QBLECONN=0,"58d391010203"
+/// << OK
+/// << +QBLESTAT: "CONNECTED"
+/// << +QBLECONNPARAM: 0,20,500,0
+/// << +QBLEINFO: "2a19"
+/// >> AT+QBLECFGMTU=100
+/// << OK
+/// << +QBLEMTU: 100
+/// >> AT+QBLEDISCONN
+/// << OK
+/// << +QBLESTAT: "DISCONNECTED"
+/// >> AT+QBLEINIT=0
+/// << OK
+/// ```
 pub mod qbledisconn {
     /// `AT+QBLEDISCONN[=<conn_idx>]`
     ///
@@ -3787,9 +4036,9 @@ pub mod qblestat {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum BleState {
         /// `NOINIT`: Uninitialized
-        Noinit,
+        Uninitialized,
         /// `INIT`: Initialized
-        Init,
+        Initialized,
         /// `ADVERTISING`: Advertising
         Advertising,
         /// `CONNECTED`: Connected
@@ -3800,8 +4049,8 @@ pub mod qblestat {
     impl BleState {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [BleState] = &[
-            BleState::Noinit,
-            BleState::Init,
+            BleState::Uninitialized,
+            BleState::Initialized,
             BleState::Advertising,
             BleState::Connected,
             BleState::Disconnected,
@@ -3809,8 +4058,8 @@ pub mod qblestat {
         /// The value as written on the wire (without quotes).
         pub fn wire(&self) -> &str {
             match self {
-                Self::Noinit => "NOINIT",
-                Self::Init => "INIT",
+                Self::Uninitialized => "NOINIT",
+                Self::Initialized => "INIT",
                 Self::Advertising => "ADVERTISING",
                 Self::Connected => "CONNECTED",
                 Self::Disconnected => "DISCONNECTED",
@@ -3819,8 +4068,8 @@ pub mod qblestat {
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match s {
-                "NOINIT" => Ok(Self::Noinit),
-                "INIT" => Ok(Self::Init),
+                "NOINIT" => Ok(Self::Uninitialized),
+                "INIT" => Ok(Self::Initialized),
                 "ADVERTISING" => Ok(Self::Advertising),
                 "CONNECTED" => Ok(Self::Connected),
                 "DISCONNECTED" => Ok(Self::Disconnected),
@@ -3834,8 +4083,8 @@ pub mod qblestat {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::Noinit => "Uninitialized",
-                Self::Init => "Initialized",
+                Self::Uninitialized => "Uninitialized",
+                Self::Initialized => "Initialized",
                 Self::Advertising => "Advertising",
                 Self::Connected => "Connected",
                 Self::Disconnected => "Disconnected",
@@ -3955,6 +4204,9 @@ pub mod qblestat {
 ///
 /// Note: After the module enter transparent transmission mode, the data length of each packet cannot exceed \<MTU_value>-3. Otherwise, the packet may be lost. You can get the length of \<MTU_value> through URC +QBLEMTU.
 ///
+/// Prerequisites:
+/// - When the module is operating as a central device, after establishing the BLE connection and having completed the discovering of peer device service, execute AT+QBLETRANMODE to enable the module to enter transparent transmission mode. When the module is operating as a peripheral device, after enabling advertising or establishing the BLE connection, execute the command to enable the module enter transparent transmission mode.
+///
 /// Errata: BLE-36, BLE-37, BLE-38 (see `spec/errata.yaml`).
 pub mod qbletranmode {
     /// `<state>`: The parameter takes effect only when the module is operating as a peripheral device.
@@ -3963,28 +4215,25 @@ pub mod qbletranmode {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum State {
         /// `0`: If the module enters transparent transmission mode first and then exit transparent transmission mode after the BLE disconnection, the module does not enter transparent transmission mode after the successful BLE connection.
-        IfTheModuleEnters,
+        NoAutoEnter,
         /// `1`: If the module enters transparent transmission mode first and then exit transparent transmission mode after the BLE disconnection, the module enters transparent transmission mode automatically after the successful BLE connection.
-        IfTheModuleEntersV1,
+        AutoEnter,
     }
     impl State {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [State] = &[
-            State::IfTheModuleEnters,
-            State::IfTheModuleEntersV1,
-        ];
+        pub const ALL: &'static [State] = &[State::NoAutoEnter, State::AutoEnter];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::IfTheModuleEnters => 0,
-                Self::IfTheModuleEntersV1 => 1,
+                Self::NoAutoEnter => 0,
+                Self::AutoEnter => 1,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::IfTheModuleEnters),
-                1 => Ok(Self::IfTheModuleEntersV1),
+                0 => Ok(Self::NoAutoEnter),
+                1 => Ok(Self::AutoEnter),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "State",
@@ -3999,10 +4248,10 @@ pub mod qbletranmode {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::IfTheModuleEnters => {
+                Self::NoAutoEnter => {
                     "If the module enters transparent transmission mode first and then exit transparent transmission mode after the BLE disconnection, the module does not enter transparent transmission mode after the successful BLE connection."
                 }
-                Self::IfTheModuleEntersV1 => {
+                Self::AutoEnter => {
                     "If the module enters transparent transmission mode first and then exit transparent transmission mode after the BLE disconnection, the module enters transparent transmission mode automatically after the successful BLE connection."
                 }
             }
@@ -4118,6 +4367,27 @@ pub mod qbletranmode {
 ///
 /// Characteristics: The command takes effect immediately. The configurations are not saved.
 ///
+/// Example (Configure SSL Context in Transparent Transmission Mode, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSSLCFG="sslversion",1,1
+/// << OK
+/// >> AT+QSSLCFG="ciphersuite",1,0x0035
+/// << OK
+/// >> AT+QSSLCFG="seclevel",1,1
+/// << OK
+/// >> AT+QFOPEN="ca.pem"
+/// << +QFOPEN: 1
+/// << OK
+/// >> AT+QFWRITE=1,1757
+/// << CONNECT
+/// >> <contents of the CA certificate ca.pem, 1757 bytes; not printed by the manual>
+/// << +QFWRITE: 1757,1757
+/// << OK
+/// >> AT+QSSLCFG="cacert",1,"ca.pem"
+/// << OK
+/// ```
+///
 /// Errata: FS-1, FS-4 (see `spec/errata.yaml`).
 pub mod qfopen {
     /// `<mode>`: The open mode of the file.
@@ -4126,33 +4396,33 @@ pub mod qfopen {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum Mode {
         /// `0`: If the file does not exist, it will be created. If the file exists, it will be directly opened. And both of them can be read and written.
-        IfTheFileDoes,
+        OpenOrCreate,
         /// `1`: If the file does not exist, it will be created. If the file exists, it will be overwritten and cleared. And both of them can be read and written.
-        IfTheFileDoesV1,
+        CreateOrTruncate,
         /// `2`: If the file exists, open it and it can be read only. When the file does not exist, it will respond an error.
-        IfTheFileExists,
+        ReadOnly,
     }
     impl Mode {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [Mode] = &[
-            Mode::IfTheFileDoes,
-            Mode::IfTheFileDoesV1,
-            Mode::IfTheFileExists,
+            Mode::OpenOrCreate,
+            Mode::CreateOrTruncate,
+            Mode::ReadOnly,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::IfTheFileDoes => 0,
-                Self::IfTheFileDoesV1 => 1,
-                Self::IfTheFileExists => 2,
+                Self::OpenOrCreate => 0,
+                Self::CreateOrTruncate => 1,
+                Self::ReadOnly => 2,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::IfTheFileDoes),
-                1 => Ok(Self::IfTheFileDoesV1),
-                2 => Ok(Self::IfTheFileExists),
+                0 => Ok(Self::OpenOrCreate),
+                1 => Ok(Self::CreateOrTruncate),
+                2 => Ok(Self::ReadOnly),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "Mode",
@@ -4167,13 +4437,13 @@ pub mod qfopen {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::IfTheFileDoes => {
+                Self::OpenOrCreate => {
                     "If the file does not exist, it will be created. If the file exists, it will be directly opened. And both of them can be read and written."
                 }
-                Self::IfTheFileDoesV1 => {
+                Self::CreateOrTruncate => {
                     "If the file does not exist, it will be created. If the file exists, it will be overwritten and cleared. And both of them can be read and written."
                 }
-                Self::IfTheFileExists => {
+                Self::ReadOnly => {
                     "If the file exists, open it and it can be read only. When the file does not exist, it will respond an error."
                 }
             }
@@ -4554,6 +4824,9 @@ pub mod qfopen {
 ///
 /// Characteristics: The command takes effect immediately. The configurations are not saved.
 ///
+/// Prerequisites:
+/// - The file must have been opened with AT+QFOPEN, which gets the file handle to be used in commands such as AT+QFREAD.
+///
 /// Errata: FS-3 (see `spec/errata.yaml`).
 pub mod qfread {
     /// `AT+QFREAD=?`
@@ -4738,6 +5011,30 @@ pub mod qfread {
 /// ```
 ///
 /// Characteristics: The command takes effect immediately. The configurations are not saved.
+///
+/// Prerequisites:
+/// - The file must have been opened with AT+QFOPEN, which gets the file handle to be used in commands such as AT+QFWRITE.
+///
+/// Example (Configure SSL Context in Transparent Transmission Mode, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSSLCFG="sslversion",1,1
+/// << OK
+/// >> AT+QSSLCFG="ciphersuite",1,0x0035
+/// << OK
+/// >> AT+QSSLCFG="seclevel",1,1
+/// << OK
+/// >> AT+QFOPEN="ca.pem"
+/// << +QFOPEN: 1
+/// << OK
+/// >> AT+QFWRITE=1,1757
+/// << CONNECT
+/// >> <contents of the CA certificate ca.pem, 1757 bytes; not printed by the manual>
+/// << +QFWRITE: 1757,1757
+/// << OK
+/// >> AT+QSSLCFG="cacert",1,"ca.pem"
+/// << OK
+/// ```
 pub mod qfwrite {
     /// `AT+QFWRITE=?`
     ///
@@ -5027,6 +5324,77 @@ pub mod qfwrite {
 /// ```
 ///
 /// Characteristics: The command takes effect immediately. The configuration is not saved.
+///
+/// Prerequisites:
+/// - The file must have been opened with AT+QFOPEN, which gets the file handle to be used in commands such as AT+QFCLOSE.
+///
+/// Example (Send HTTPS POST request and read the response., `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QHTTPCFG="sslctxid",1
+/// << OK
+/// >> AT+QSSLCFG="sslversion",1,1
+/// << OK
+/// >> AT+QSSLCFG="ciphersuite",1,0x0005
+/// << OK
+/// >> AT+QSSLCFG="seclevel",1,2
+/// << OK
+/// >> AT+QFOPEN="ca.pem"
+/// << +QFOPEN: 1
+/// << OK
+/// >> AT+QFWRITE=1,1757
+/// << CONNECT
+/// >> <contents of the CA certificate ca.pem, 1757 bytes; not printed by the manual>
+/// << +QFWRITE: 1757,1757
+/// << OK
+/// >> AT+QFCLOSE=1
+/// << OK
+/// >> AT+QFOPEN="user.pem"
+/// << +QFOPEN: 1
+/// << OK
+/// >> AT+QFWRITE=1,1684
+/// << CONNECT
+/// >> <contents of the client certificate user.pem, 1684 bytes; not printed by the manual>
+/// << +QFWRITE: 1684,1684
+/// << OK
+/// >> AT+QFCLOSE=1
+/// << OK
+/// >> AT+QFOPEN="user_key.pem"
+/// << +QFOPEN: 1
+/// << OK
+/// >> AT+QFWRITE=1,2455
+/// << CONNECT
+/// >> <contents of the client private key user_key.pem, 2455 bytes; not printed by the manual>
+/// << +QFWRITE: 2455,2455
+/// << OK
+/// >> AT+QFCLOSE=1
+/// << OK
+/// >> AT+QSSLCFG="cacert",1,"ca.pem"
+/// << OK
+/// >> AT+QSSLCFG="clientcert",1,"user.pem"
+/// << OK
+/// >> AT+QSSLCFG="clientkey",1,"user_key.pem"
+/// << OK
+/// >> AT+QHTTPCFG="url","https://192.0.2.2:8011/processorder.php"
+/// << OK
+/// >> AT+QHTTPPOST=48,80,80
+/// << CONNECT
+/// >> Message=1111&Appleqty=2222&Orangeqty=3333&find=1
+/// << OK
+/// << +QHTTPPOST: 0,200,285
+/// >> AT+QHTTPREAD=80
+/// << CONNECT
+/// << <html>
+/// <head>
+/// <title>Quectel's Auto Parts - Order Results</title>
+/// </head>
+/// <body>
+/// <h1>Quectel's Auto Parts</h1>
+/// <h2>Order Results</h2>
+/// <p>Order processed at 02:49, 27th December</p><p>Your order is as follows: </p>1111 message<br />2222 apple<br />3333 orange<br /></body> </html>
+/// << OK
+/// << +QHTTPREAD: 0
+/// ```
 pub mod qfclose {
     /// `AT+QFCLOSE=?`
     ///
@@ -5187,24 +5555,24 @@ pub mod qflst {
     #[derive(Debug, Clone, PartialEq, Eq, Hash)]
     pub enum NamePattern {
         /// `UFS:`: All the files in UFS
-        Ufs,
+        AllFiles,
         /// Any other value: The file to be listed.
         Other(alloc::string::String),
     }
     impl NamePattern {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [NamePattern] = &[NamePattern::Ufs];
+        pub const ALL: &'static [NamePattern] = &[NamePattern::AllFiles];
         /// The value as written on the wire (without quotes).
         pub fn wire(&self) -> &str {
             match self {
-                Self::Ufs => "UFS:",
+                Self::AllFiles => "UFS:",
                 Self::Other(s) => s,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match s {
-                "UFS:" => Ok(Self::Ufs),
+                "UFS:" => Ok(Self::AllFiles),
                 other => {
                     crate::value::Text::<0, { crate::value::UNBOUNDED }>::new(other)
                         .map(|t| Self::Other(alloc::string::String::from(t.as_str())))
@@ -5214,7 +5582,7 @@ pub mod qflst {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::Ufs => "All the files in UFS",
+                Self::AllFiles => "All the files in UFS",
                 Self::Other(_) => "The file to be listed.",
             }
         }
@@ -5899,55 +6267,7 @@ pub mod qversion {
 ///
 /// Errata: GEN-2 (see `spec/errata.yaml`).
 pub mod qecho {
-    /// `<enable>`: Integer type. Enable/disable echo function.
-    ///
-    /// (errata: GEN-2)
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum Enable {
-        /// `0`: Disable
-        Disable,
-        /// `1`: Enable
-        Enable,
-    }
-    impl Enable {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [Enable] = &[Enable::Disable, Enable::Enable];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::Disable => 0,
-                Self::Enable => 1,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::Disable),
-                1 => Ok(Self::Enable),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "Enable",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Disable => "Disable",
-                Self::Enable => "Enable",
-            }
-        }
-    }
-    impl core::fmt::Display for Enable {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
+    pub use crate::generated::shared::Enable;
     /// `AT+QECHO=<enable>`
     ///
     /// Write form of `AT+QECHO`.
@@ -6030,6 +6350,10 @@ pub mod qecho {
 /// ```
 ///
 /// Characteristics: None
+///
+/// Prerequisites:
+/// - "station" for STA mode
+/// - "ap" for AP mode
 ///
 /// Errata: GEN-3 (see `spec/errata.yaml`).
 pub mod qgetip {
@@ -6501,6 +6825,26 @@ pub mod qsetband {
 /// ```
 ///
 /// Characteristics: None
+///
+/// Example (+QOTASTAT: "START_DOWNLOAD", "DOWNLOADING", "DOWNLOAD_SUCCEED" and "DOWNLOAD_FAILED", `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSTAAPINFO="sim-ap","sim-password"
+/// << OK
+/// << +QSTASTAT: "GOT_IP"
+/// >> AT+QWLANOTA="http://www.example.com/ota/fcm242d.bin"
+/// << OK
+/// << +QOTASTAT: "START_DOWNLOAD"
+/// << +QOTASTAT: "DOWNLOADING"
+/// << +QOTASTAT: "DOWNLOAD_SUCCEED"
+/// >> AT+QWLANOTA="http://www.example.com/ota/missing.bin"
+/// << OK
+/// << +QOTASTAT: "START_DOWNLOAD"
+/// << +QOTASTAT: "DOWNLOAD_FAILED"
+/// >> AT+QSTASTOP
+/// << OK
+/// << +QSTASTAT: "WLAN_DISCONNECTED"
+/// ```
 pub mod qwlanota {
     /// `AT+QWLANOTA=<URL>`
     ///
@@ -6696,38 +7040,38 @@ pub mod qsclk {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum Mode {
         /// `0`: Disable low power mode
-        DisableLowPowerMode,
+        Disabled,
         /// `1`: Wi-Fi keepalive mode
-        WiFiKeepaliveMode,
+        WifiKeepalive,
         /// `2`: Low power sleep mode. Pull up GPIO24 to wake up the module and then the module continues executing the process.
-        LowPowerSleepMode,
+        LowPowerSleep,
         /// `3`: Deep sleep mode. Pull up GPIO24 to wake up the module and then the module is rebooted.
-        DeepSleepMode,
+        DeepSleep,
     }
     impl Mode {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [Mode] = &[
-            Mode::DisableLowPowerMode,
-            Mode::WiFiKeepaliveMode,
-            Mode::LowPowerSleepMode,
-            Mode::DeepSleepMode,
+            Mode::Disabled,
+            Mode::WifiKeepalive,
+            Mode::LowPowerSleep,
+            Mode::DeepSleep,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::DisableLowPowerMode => 0,
-                Self::WiFiKeepaliveMode => 1,
-                Self::LowPowerSleepMode => 2,
-                Self::DeepSleepMode => 3,
+                Self::Disabled => 0,
+                Self::WifiKeepalive => 1,
+                Self::LowPowerSleep => 2,
+                Self::DeepSleep => 3,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::DisableLowPowerMode),
-                1 => Ok(Self::WiFiKeepaliveMode),
-                2 => Ok(Self::LowPowerSleepMode),
-                3 => Ok(Self::DeepSleepMode),
+                0 => Ok(Self::Disabled),
+                1 => Ok(Self::WifiKeepalive),
+                2 => Ok(Self::LowPowerSleep),
+                3 => Ok(Self::DeepSleep),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "Mode",
@@ -6742,12 +7086,12 @@ pub mod qsclk {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::DisableLowPowerMode => "Disable low power mode",
-                Self::WiFiKeepaliveMode => "Wi-Fi keepalive mode",
-                Self::LowPowerSleepMode => {
+                Self::Disabled => "Disable low power mode",
+                Self::WifiKeepalive => "Wi-Fi keepalive mode",
+                Self::LowPowerSleep => {
                     "Low power sleep mode. Pull up GPIO24 to wake up the module and then the module continues executing the process."
                 }
-                Self::DeepSleepMode => {
+                Self::DeepSleep => {
                     "Deep sleep mode. Pull up GPIO24 to wake up the module and then the module is rebooted."
                 }
             }
@@ -7312,6 +7656,24 @@ pub mod qcfg {
 ///
 /// Characteristics: The command takes effect immediately. The configurations are not saved.
 ///
+/// Example (Send HTTPS POST request and read the response., `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QHTTPCFG="url","http://example.com/DEMOWebServices2.8/Service.asmx/Echo?"
+/// << OK
+/// >> AT+QHTTPPOST=20,80,80
+/// << CONNECT
+/// >> Message=HelloQuectel
+/// << OK
+/// << +QHTTPPOST: 0,200,177
+/// >> AT+QHTTPREAD=80
+/// << CONNECT
+/// << <?xml version="1.0" encoding="utf-8"?>
+/// <string xmlns="httpHTTPs://example.com/webservices2.3">Message='HelloQuectel' ASCII:72 101 108 108 111 81 117 101 99 116 101 108 </string>
+/// << OK
+/// << +QHTTPREAD: 0
+/// ```
+///
 /// Errata: HTTP-1, HTTP-2, HTTP-3, HTTP-4, HTTP-5, HTTP-6, HTTP-7 (see `spec/errata.yaml`).
 pub mod qhttpcfg {
     /// `<response_header>`: Integer type. Enable or disable to output HTTP(S) response header.
@@ -7418,15 +7780,18 @@ pub mod qhttpcfg {
     }
     /// `<closedind>`: Integer type. Enable or disable the report of the HTTP(S) session closing URC +QHTTPURC: "closed".
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum Closedind {
+    pub enum ClosedIndication {
         /// `0`: Disable
         Disable,
         /// `1`: Enable
         Enable,
     }
-    impl Closedind {
+    impl ClosedIndication {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [Closedind] = &[Closedind::Disable, Closedind::Enable];
+        pub const ALL: &'static [ClosedIndication] = &[
+            ClosedIndication::Disable,
+            ClosedIndication::Enable,
+        ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
@@ -7441,7 +7806,7 @@ pub mod qhttpcfg {
                 1 => Ok(Self::Enable),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
-                        of: "Closedind",
+                        of: "ClosedIndication",
                     })
                 }
             }
@@ -7458,7 +7823,7 @@ pub mod qhttpcfg {
             }
         }
     }
-    impl core::fmt::Display for Closedind {
+    impl core::fmt::Display for ClosedIndication {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             write!(f, "{} ({})", self.meaning(), self.wire())
         }
@@ -8632,13 +8997,13 @@ pub mod qhttpcfg {
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct ClosedInd {
         /// `<closedind>`: Integer type. Enable or disable the report of the HTTP(S) session closing URC +QHTTPURC: "closed".
-        pub closedind: Option<Closedind>,
+        pub closedind: Option<ClosedIndication>,
     }
     /// `+QHTTPCFG: "closed/ind",<closedind>`: an information line of `AT+QHTTPCFG="closed/ind"[,<closedind>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct ClosedIndLine {
         /// `<closedind>`: Integer type. Enable or disable the report of the HTTP(S) session closing URC +QHTTPURC: "closed".
-        pub closedind: Closedind,
+        pub closedind: ClosedIndication,
     }
     impl crate::command::Line for ClosedIndLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
@@ -8657,7 +9022,7 @@ pub mod qhttpcfg {
             Ok(ClosedIndLine {
                 closedind: {
                     let s = crate::wire::req(v[0], "closedind")?;
-                    Closedind::from_wire(crate::wire::unquote(s))
+                    ClosedIndication::from_wire(crate::wire::unquote(s))
                         .map_err(|e| crate::wire::DecodeError::value("closedind", e))?
                 },
             })
@@ -8713,7 +9078,7 @@ pub mod qhttpcfg {
             Ok(ClosedInd {
                 closedind: v[0]
                     .map(|s| {
-                        Closedind::from_wire(crate::wire::unquote(s))
+                        ClosedIndication::from_wire(crate::wire::unquote(s))
                             .map_err(|e| crate::wire::DecodeError::value("closedind", e))
                     })
                     .transpose()?,
@@ -8949,6 +9314,41 @@ pub mod qhttpcfg {
 ///
 /// Characteristics: The command takes effect immediately. The configuration is not saved.
 ///
+/// Prerequisites:
+/// - The module must be connected to a Wi-Fi network to reach the HTTP(S) server (implied; the HTTP(S) section does not state it; result code 706 "HTTP(S) network error").
+/// - The URL to be accessed is set with AT+QHTTPCFG="url" before the request, as in every example of the manual (result code 708 "HTTP(S) empty URL").
+///
+/// Example (Send HTTPS GET request and read the response, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QHTTPCFG="rsp/header",1
+/// << OK
+/// >> AT+QHTTPCFG="url","http://www.example.com"
+/// << OK
+/// >> AT+QHTTPGET=80
+/// << OK
+/// << +QHTTPGET: 0,200,601710
+/// >> AT+QHTTPREAD=80
+/// << CONNECT
+/// << HTTP/1.1 200 OK
+/// Server: nginx
+/// Date: Tue, 12 Sep 2017 05:57:29 GMT
+/// Content-Type: text/html
+/// Content-Length: 601710
+/// Connection: close
+/// Last-Modified: Tue, 12 Sep 2017 05:54:48 GMT
+/// Vary: Accept-Encoding
+/// Expires: Tue, 12 Sep 2017 05:58:28 GMT
+/// Cache-Control: max-age=60
+/// X-Powered-By: shci_v1.03
+/// Age: 1
+/// << ......
+///
+/// <body>
+/// << OK
+/// << +QHTTPREAD: 0
+/// ```
+///
 /// Errata: HTTP-8, HTTP-9, HTTP-10, RC-1, MHR-R1, SCN-22, SCN-25 (see `spec/errata.yaml`).
 pub mod qhttpget {
     /// `AT+QHTTPGET=?`
@@ -9142,60 +9542,31 @@ pub mod qhttpget {
 ///
 /// Characteristics: The command takes effect immediately. The configurations are not saved.
 ///
+/// Prerequisites:
+/// - The module must be connected to a Wi-Fi network to reach the HTTP(S) server (implied; the HTTP(S) section does not state it; result code 706 "HTTP(S) network error").
+/// - The URL to be accessed is set with AT+QHTTPCFG="url" before the request, as in every example of the manual (result code 708 "HTTP(S) empty URL").
+///
+/// Example (Send HTTPS POST request and read the response., `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QHTTPCFG="url","http://example.com/DEMOWebServices2.8/Service.asmx/Echo?"
+/// << OK
+/// >> AT+QHTTPPOST=20,80,80
+/// << CONNECT
+/// >> Message=HelloQuectel
+/// << OK
+/// << +QHTTPPOST: 0,200,177
+/// >> AT+QHTTPREAD=80
+/// << CONNECT
+/// << <?xml version="1.0" encoding="utf-8"?>
+/// <string xmlns="httpHTTPs://example.com/webservices2.3">Message='HelloQuectel' ASCII:72 101 108 108 111 81 117 101 99 116 101 108 </string>
+/// << OK
+/// << +QHTTPREAD: 0
+/// ```
+///
 /// Errata: HTTP-11, HTTP-12, HTTP-13, HTTP-18, SCN-27 (see `spec/errata.yaml`).
 pub mod qhttppost {
-    /// `<request_header>`: Integer type. Disable or enable to customize HTTP(S) request header.
-    ///
-    /// (errata: HTTP-11, HTTP-12)
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum RequestHeader {
-        /// `0`: Disable
-        Disable,
-        /// `1`: Enable
-        Enable,
-    }
-    impl RequestHeader {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [RequestHeader] = &[
-            RequestHeader::Disable,
-            RequestHeader::Enable,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::Disable => 0,
-                Self::Enable => 1,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::Disable),
-                1 => Ok(Self::Enable),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "RequestHeader",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Disable => "Disable",
-                Self::Enable => "Enable",
-            }
-        }
-    }
-    impl core::fmt::Display for RequestHeader {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
+    pub use crate::generated::shared::RequestHeader;
     /// `AT+QHTTPPOST=?`
     ///
     /// Test form of `AT+QHTTPPOST`.
@@ -9532,60 +9903,31 @@ pub mod qhttppost {
 ///
 /// Characteristics: The command takes effect immediately. The configurations are not saved.
 ///
+/// Prerequisites:
+/// - The module must be connected to a Wi-Fi network to reach the HTTP(S) server (implied; the HTTP(S) section does not state it; result code 706 "HTTP(S) network error").
+/// - The URL to be accessed is set with AT+QHTTPCFG="url" before the request, as in every example of the manual (result code 708 "HTTP(S) empty URL").
+///
+/// Example (Send HTTPS PUT request and read the response, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QHTTPCFG="url","http://example.com/DEMOWebServices2.8/Service.asmx/Echo?"
+/// << OK
+/// >> AT+QHTTPPUT=20,80,80
+/// << CONNECT
+/// >> Message=HelloQuectel
+/// << OK
+/// << +QHTTPPUT: 0,200,177
+/// >> AT+QHTTPREAD=80
+/// << CONNECT
+/// << <?xml version="1.0" encoding="utf-8"?>
+/// <string xmlns="httpHTTPs://example.com/webservices2.3">Message='HelloQuectel' ASCII:72 101 108 108 111 81 117 101 99 116 101 108 </string>
+/// << OK
+/// << +QHTTPREAD: 0
+/// ```
+///
 /// Errata: HTTP-14, HTTP-15, HTTP-16, HTTP-17, HTTP-18 (see `spec/errata.yaml`).
 pub mod qhttpput {
-    /// `<request_header>`: Integer type. Disable or enable to customize HTTP(S) request header.
-    ///
-    /// (errata: HTTP-14, HTTP-15)
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum RequestHeader {
-        /// `0`: Disable
-        Disable,
-        /// `1`: Enable
-        Enable,
-    }
-    impl RequestHeader {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [RequestHeader] = &[
-            RequestHeader::Disable,
-            RequestHeader::Enable,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::Disable => 0,
-                Self::Enable => 1,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::Disable),
-                1 => Ok(Self::Enable),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "RequestHeader",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Disable => "Disable",
-                Self::Enable => "Enable",
-            }
-        }
-    }
-    impl core::fmt::Display for RequestHeader {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
+    pub use crate::generated::shared::RequestHeader;
     /// `AT+QHTTPPUT=?`
     ///
     /// Test form of `AT+QHTTPPUT`.
@@ -9923,6 +10265,27 @@ pub mod qhttpput {
 ///
 /// Characteristics: The command takes effect immediately. The configuration is not saved.
 ///
+/// Prerequisites:
+/// - AT+QHTTPREAD can be executed only after any one of the following URCs is received. +QHTTPGET, +QHTTPPOST, +QHTTPPUT.
+///
+/// Example (Send HTTPS POST request and read the response., `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QHTTPCFG="url","http://example.com/DEMOWebServices2.8/Service.asmx/Echo?"
+/// << OK
+/// >> AT+QHTTPPOST=20,80,80
+/// << CONNECT
+/// >> Message=HelloQuectel
+/// << OK
+/// << +QHTTPPOST: 0,200,177
+/// >> AT+QHTTPREAD=80
+/// << CONNECT
+/// << <?xml version="1.0" encoding="utf-8"?>
+/// <string xmlns="httpHTTPs://example.com/webservices2.3">Message='HelloQuectel' ASCII:72 101 108 108 111 81 117 101 99 116 101 108 </string>
+/// << OK
+/// << +QHTTPREAD: 0
+/// ```
+///
 /// Errata: HTTP-19, HTTP-20, SCN-23, SCN-24 (see `spec/errata.yaml`).
 pub mod qhttpread {
     /// `AT+QHTTPREAD=?`
@@ -10111,6 +10474,48 @@ pub mod qhttpread {
 /// ```
 ///
 /// Characteristics: The command takes effect immediately. The configuration is not saved.
+///
+/// Example (+QHTTPREAD: 715, 721, 717, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSTAAPINFO="sim-ap","sim-password"
+/// << OK
+/// << +QSTASTAT: "GOT_IP"
+/// >> AT+QHTTPCFG="url","http://www.example.com/truncated"
+/// << OK
+/// >> AT+QHTTPGET=10
+/// << OK
+/// << +QHTTPGET: 0,200,100
+/// >> AT+QHTTPREAD=10
+/// << CONNECT
+/// << only part
+/// << OK
+/// << +QHTTPREAD: 715
+/// >> AT+QHTTPCFG="url","http://www.example.com/slow-body"
+/// << OK
+/// >> AT+QHTTPGET=10
+/// << OK
+/// << +QHTTPGET: 0,200,100
+/// >> AT+QHTTPREAD=10
+/// << CONNECT
+/// << only part
+/// << OK
+/// << +QHTTPREAD: 721
+/// >> AT+QHTTPSTOP
+/// << OK
+/// >> AT+QHTTPCFG="url","http://www.example.com/bad-chunked"
+/// << OK
+/// >> AT+QHTTPGET=10
+/// << OK
+/// << +QHTTPGET: 0,200
+/// >> AT+QHTTPREAD=10
+/// << CONNECT
+/// << OK
+/// << +QHTTPREAD: 717
+/// >> AT+QSTASTOP
+/// << OK
+/// << +QSTASTAT: "WLAN_DISCONNECTED"
+/// ```
 pub mod qhttpstop {
     /// `AT+QHTTPSTOP=?`
     ///
@@ -10240,6 +10645,53 @@ pub mod qhttpstop {
 ///
 /// Note: If the MQTT connection is established over SSL protocol, \<SSL_ctxID> must be specified, and AT+QSSLCFG must be used to configure SSL context parameters.
 ///
+/// Example (MQTT Operation Without SSL, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QMTCFG="recv/mode",0,0
+/// << OK
+/// >> AT+QMTOPEN=?
+/// << +QMTOPEN: (0-5),<host_name>,(1-65535)
+/// << OK
+/// >> AT+QMTOPEN=0,"192.0.2.2",8306
+/// << OK
+/// << +QMTOPEN: 0,0
+/// >> AT+QMTOPEN?
+/// << +QMTOPEN: 0,"192.0.2.2",8306
+/// << OK
+/// >> AT+QMTCONN=?
+/// << +QMTCONN: (0-5),<clientID>,<username>,<password>
+/// << OK
+/// >> AT+QMTCONN=0,"test","quectel","quectel"
+/// << OK
+/// << +QMTCONN: 0,0,0
+/// >> AT+QMTSUB=?
+/// << +QMTSUB: (0-5),(0-65535),<topic>,(0-2)
+/// << OK
+/// >> AT+QMTSUB=0,1,"topic/example",2
+/// << OK
+/// << +QMTSUB: 0,1,0,2
+/// >> AT+QMTSUB=0,1,"topic/pub",0
+/// << OK
+/// << +QMTSUB: 0,1,0,0
+/// << +QMTRECV: 0,0,"topic/example",36,"This is the payload related to topic"
+/// >> AT+QMTUNS=0,2,"topic/example"
+/// << OK
+/// << +QMTUNS: 0,2,0
+/// >> AT+QMTPUB=?
+/// << +QMTPUB: (0-5),(0-65535),(0-2),(0,1),<topic>,(1-2048)
+/// << OK
+/// >> AT+QMTPUB=0,0,0,0,"topic/pub",30
+/// << >
+/// >> This is test data, hello MQTT.
+/// << OK
+/// << +QMTPUB: 0,0,0
+/// << +QMTRECV: 0,0,"topic/pub",30,"This is test data, hello MQTT."
+/// >> AT+QMTDISC=0
+/// << OK
+/// << +QMTDISC: 0,0
+/// ```
+///
 /// Errata: MQTT-1, MQTT-2, MQTT-3, MQTT-4, MQTT-5, MQTT-6, MQTT-7, MQTT-8, MQTT-9 (see `spec/errata.yaml`).
 pub mod qmtcfg {
     /// `<vsn>`: MQTT protocol version.
@@ -10248,25 +10700,25 @@ pub mod qmtcfg {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum Vsn {
         /// `3`: MQTT protocol V3.1
-        MqttProtocolV3,
+        Mqtt31,
         /// `4`: MQTT protocol V3.1.1
-        MqttProtocolV3V4,
+        Mqtt311,
     }
     impl Vsn {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [Vsn] = &[Vsn::MqttProtocolV3, Vsn::MqttProtocolV3V4];
+        pub const ALL: &'static [Vsn] = &[Vsn::Mqtt31, Vsn::Mqtt311];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::MqttProtocolV3 => 3,
-                Self::MqttProtocolV3V4 => 4,
+                Self::Mqtt31 => 3,
+                Self::Mqtt311 => 4,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                3 => Ok(Self::MqttProtocolV3),
-                4 => Ok(Self::MqttProtocolV3V4),
+                3 => Ok(Self::Mqtt31),
+                4 => Ok(Self::Mqtt311),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "Vsn",
@@ -10281,8 +10733,8 @@ pub mod qmtcfg {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::MqttProtocolV3 => "MQTT protocol V3.1",
-                Self::MqttProtocolV3V4 => "MQTT protocol V3.1.1",
+                Self::Mqtt31 => "MQTT protocol V3.1",
+                Self::Mqtt311 => "MQTT protocol V3.1.1",
             }
         }
     }
@@ -10297,28 +10749,25 @@ pub mod qmtcfg {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum SslEnable {
         /// `0`: Use normal TCP connection
-        UseNormalTcpConnection,
+        Tcp,
         /// `1`: Use SSL TCP secure connection
-        UseSslTcpSecure,
+        Ssl,
     }
     impl SslEnable {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [SslEnable] = &[
-            SslEnable::UseNormalTcpConnection,
-            SslEnable::UseSslTcpSecure,
-        ];
+        pub const ALL: &'static [SslEnable] = &[SslEnable::Tcp, SslEnable::Ssl];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::UseNormalTcpConnection => 0,
-                Self::UseSslTcpSecure => 1,
+                Self::Tcp => 0,
+                Self::Ssl => 1,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::UseNormalTcpConnection),
-                1 => Ok(Self::UseSslTcpSecure),
+                0 => Ok(Self::Tcp),
+                1 => Ok(Self::Ssl),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "SslEnable",
@@ -10333,8 +10782,8 @@ pub mod qmtcfg {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::UseNormalTcpConnection => "Use normal TCP connection",
-                Self::UseSslTcpSecure => "Use SSL TCP secure connection",
+                Self::Tcp => "Use normal TCP connection",
+                Self::Ssl => "Use SSL TCP secure connection",
             }
         }
     }
@@ -10347,28 +10796,28 @@ pub mod qmtcfg {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum CleanSession {
         /// `0`: The server must store the subscriptions of the client after the connection is closed.
-        TheServerMustStore,
+        Persistent,
         /// `1`: The server must discard any previously maintained information about the client and treat the connection as "clean".
-        TheServerMustDiscard,
+        Clean,
     }
     impl CleanSession {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [CleanSession] = &[
-            CleanSession::TheServerMustStore,
-            CleanSession::TheServerMustDiscard,
+            CleanSession::Persistent,
+            CleanSession::Clean,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::TheServerMustStore => 0,
-                Self::TheServerMustDiscard => 1,
+                Self::Persistent => 0,
+                Self::Clean => 1,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::TheServerMustStore),
-                1 => Ok(Self::TheServerMustDiscard),
+                0 => Ok(Self::Persistent),
+                1 => Ok(Self::Clean),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "CleanSession",
@@ -10383,10 +10832,10 @@ pub mod qmtcfg {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::TheServerMustStore => {
+                Self::Persistent => {
                     "The server must store the subscriptions of the client after the connection is closed."
                 }
-                Self::TheServerMustDiscard => {
+                Self::Clean => {
                     "The server must discard any previously maintained information about the client and treat the connection as \"clean\"."
                 }
             }
@@ -10403,28 +10852,25 @@ pub mod qmtcfg {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum WillFlag {
         /// `0`: Ignore Will flag configuration
-        IgnoreWillFlagConfiguration,
+        Ignore,
         /// `1`: Set Will flag
-        SetWillFlag,
+        Set,
     }
     impl WillFlag {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [WillFlag] = &[
-            WillFlag::IgnoreWillFlagConfiguration,
-            WillFlag::SetWillFlag,
-        ];
+        pub const ALL: &'static [WillFlag] = &[WillFlag::Ignore, WillFlag::Set];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::IgnoreWillFlagConfiguration => 0,
-                Self::SetWillFlag => 1,
+                Self::Ignore => 0,
+                Self::Set => 1,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::IgnoreWillFlagConfiguration),
-                1 => Ok(Self::SetWillFlag),
+                0 => Ok(Self::Ignore),
+                1 => Ok(Self::Set),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "WillFlag",
@@ -10439,8 +10885,8 @@ pub mod qmtcfg {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::IgnoreWillFlagConfiguration => "Ignore Will flag configuration",
-                Self::SetWillFlag => "Set Will flag",
+                Self::Ignore => "Ignore Will flag configuration",
+                Self::Set => "Set Will flag",
             }
         }
     }
@@ -10449,88 +10895,33 @@ pub mod qmtcfg {
             write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
-    /// `<will_qos>`: QoS level of message delivery.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum WillQos {
-        /// `0`: At most once
-        AtMostOnce,
-        /// `1`: At least once
-        AtLeastOnce,
-        /// `2`: Exactly once
-        ExactlyOnce,
-    }
-    impl WillQos {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [WillQos] = &[
-            WillQos::AtMostOnce,
-            WillQos::AtLeastOnce,
-            WillQos::ExactlyOnce,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::AtMostOnce => 0,
-                Self::AtLeastOnce => 1,
-                Self::ExactlyOnce => 2,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::AtMostOnce),
-                1 => Ok(Self::AtLeastOnce),
-                2 => Ok(Self::ExactlyOnce),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "WillQos",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::AtMostOnce => "At most once",
-                Self::AtLeastOnce => "At least once",
-                Self::ExactlyOnce => "Exactly once",
-            }
-        }
-    }
-    impl core::fmt::Display for WillQos {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
+    pub use crate::generated::shared::Qos;
     /// `<will_retain>`: Will Retain flag, which is only used on PUBLISH messages.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum WillRetain {
         /// `0`: When a client sends a PUBLISH message to a server, the server will not retain the message after it has been delivered to the current subscribers
-        WhenAClientSends,
+        NoRetain,
         /// `1`: When a client sends a PUBLISH message to a server, the server should retain the message after it has been delivered to the current subscribers
-        WhenAClientSendsV1,
+        Retain,
     }
     impl WillRetain {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [WillRetain] = &[
-            WillRetain::WhenAClientSends,
-            WillRetain::WhenAClientSendsV1,
+            WillRetain::NoRetain,
+            WillRetain::Retain,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::WhenAClientSends => 0,
-                Self::WhenAClientSendsV1 => 1,
+                Self::NoRetain => 0,
+                Self::Retain => 1,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::WhenAClientSends),
-                1 => Ok(Self::WhenAClientSendsV1),
+                0 => Ok(Self::NoRetain),
+                1 => Ok(Self::Retain),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "WillRetain",
@@ -10545,10 +10936,10 @@ pub mod qmtcfg {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::WhenAClientSends => {
+                Self::NoRetain => {
                     "When a client sends a PUBLISH message to a server, the server will not retain the message after it has been delivered to the current subscribers"
                 }
-                Self::WhenAClientSendsV1 => {
+                Self::Retain => {
                     "When a client sends a PUBLISH message to a server, the server should retain the message after it has been delivered to the current subscribers"
                 }
             }
@@ -10563,28 +10954,25 @@ pub mod qmtcfg {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum MsgRecvMode {
         /// `0`: MQTT message received from the server is reported in URC.
-        MqttMessageReceivedFrom,
+        Urc,
         /// `1`: MQTT message received from the server is not reported in URC.
-        MqttMessageReceivedFromV1,
+        Buffer,
     }
     impl MsgRecvMode {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [MsgRecvMode] = &[
-            MsgRecvMode::MqttMessageReceivedFrom,
-            MsgRecvMode::MqttMessageReceivedFromV1,
-        ];
+        pub const ALL: &'static [MsgRecvMode] = &[MsgRecvMode::Urc, MsgRecvMode::Buffer];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::MqttMessageReceivedFrom => 0,
-                Self::MqttMessageReceivedFromV1 => 1,
+                Self::Urc => 0,
+                Self::Buffer => 1,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::MqttMessageReceivedFrom),
-                1 => Ok(Self::MqttMessageReceivedFromV1),
+                0 => Ok(Self::Urc),
+                1 => Ok(Self::Buffer),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "MsgRecvMode",
@@ -10599,10 +10987,8 @@ pub mod qmtcfg {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::MqttMessageReceivedFrom => {
-                    "MQTT message received from the server is reported in URC."
-                }
-                Self::MqttMessageReceivedFromV1 => {
+                Self::Urc => "MQTT message received from the server is reported in URC.",
+                Self::Buffer => {
                     "MQTT message received from the server is not reported in URC."
                 }
             }
@@ -10615,15 +11001,18 @@ pub mod qmtcfg {
     }
     /// `<send_mode>`: MQTT message sending format.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum SendMode {
+    pub enum SendDataFormat {
         /// `0`: String
         String,
         /// `1`: Hex
         Hex,
     }
-    impl SendMode {
+    impl SendDataFormat {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [SendMode] = &[SendMode::String, SendMode::Hex];
+        pub const ALL: &'static [SendDataFormat] = &[
+            SendDataFormat::String,
+            SendDataFormat::Hex,
+        ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
@@ -10638,7 +11027,7 @@ pub mod qmtcfg {
                 1 => Ok(Self::Hex),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
-                        of: "SendMode",
+                        of: "SendDataFormat",
                     })
                 }
             }
@@ -10655,7 +11044,7 @@ pub mod qmtcfg {
             }
         }
     }
-    impl core::fmt::Display for SendMode {
+    impl core::fmt::Display for SendDataFormat {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             write!(f, "{} ({})", self.meaning(), self.wire())
         }
@@ -10664,15 +11053,18 @@ pub mod qmtcfg {
     ///
     /// (errata: MQTT-4)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum Recvmode {
+    pub enum RecvDataFormat {
         /// `0`: String
         String,
         /// `1`: Hex
         Hex,
     }
-    impl Recvmode {
+    impl RecvDataFormat {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [Recvmode] = &[Recvmode::String, Recvmode::Hex];
+        pub const ALL: &'static [RecvDataFormat] = &[
+            RecvDataFormat::String,
+            RecvDataFormat::Hex,
+        ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
@@ -10687,7 +11079,7 @@ pub mod qmtcfg {
                 1 => Ok(Self::Hex),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
-                        of: "Recvmode",
+                        of: "RecvDataFormat",
                     })
                 }
             }
@@ -10704,7 +11096,7 @@ pub mod qmtcfg {
             }
         }
     }
-    impl core::fmt::Display for Recvmode {
+    impl core::fmt::Display for RecvDataFormat {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             write!(f, "{} ({})", self.meaning(), self.wire())
         }
@@ -10713,27 +11105,27 @@ pub mod qmtcfg {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum TimeoutNotice {
         /// `0`: Do not report
-        DoNotReport,
+        NoReport,
         /// `1`: Report
         Report,
     }
     impl TimeoutNotice {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [TimeoutNotice] = &[
-            TimeoutNotice::DoNotReport,
+            TimeoutNotice::NoReport,
             TimeoutNotice::Report,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::DoNotReport => 0,
+                Self::NoReport => 0,
                 Self::Report => 1,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::DoNotReport),
+                0 => Ok(Self::NoReport),
                 1 => Ok(Self::Report),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
@@ -10749,7 +11141,7 @@ pub mod qmtcfg {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::DoNotReport => "Do not report",
+                Self::NoReport => "Do not report",
                 Self::Report => "Report",
             }
         }
@@ -12316,7 +12708,7 @@ pub mod qmtcfg {
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct WillWillFlagGroupWillQosGroup {
         /// `<will_qos>`: QoS level of message delivery.
-        pub will_qos: WillQos,
+        pub will_qos: Qos,
         /// `<will_retain>`: Will Retain flag, which is only used on PUBLISH messages.
         pub will_retain: WillRetain,
         /// `<will_topic>`: Will topic name.
@@ -12342,7 +12734,7 @@ pub mod qmtcfg {
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct WillLineWillQosGroup {
         /// `<will_qos>`: QoS level of message delivery.
-        pub will_qos: WillQos,
+        pub will_qos: Qos,
         /// `<will_retain>`: Will Retain flag, which is only used on PUBLISH messages.
         pub will_retain: WillRetain,
         /// `<will_topic>`: Will topic name.
@@ -12397,7 +12789,7 @@ pub mod qmtcfg {
                     Some(WillLineWillQosGroup {
                         will_qos: {
                             let s = crate::wire::req(v[1], "will_qos")?;
-                            WillQos::from_wire(crate::wire::unquote(s))
+                            Qos::from_wire(crate::wire::unquote(s))
                                 .map_err(|e| crate::wire::DecodeError::value(
                                     "will_qos",
                                     e,
@@ -12582,7 +12974,7 @@ pub mod qmtcfg {
                             Some(WillWillFlagGroupWillQosGroup {
                                 will_qos: {
                                     let s = crate::wire::req(v[2], "will_qos")?;
-                                    WillQos::from_wire(crate::wire::unquote(s))
+                                    Qos::from_wire(crate::wire::unquote(s))
                                         .map_err(|e| crate::wire::DecodeError::value(
                                             "will_qos",
                                             e,
@@ -12802,21 +13194,21 @@ pub mod qmtcfg {
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct DataformatSendModeGroup {
         /// `<send_mode>`: MQTT message sending format.
-        pub send_mode: SendMode,
+        pub send_mode: SendDataFormat,
         /// `<recvmode>`: MQTT message receiving format.
         ///
         /// (errata: MQTT-4)
-        pub recvmode: Recvmode,
+        pub recvmode: RecvDataFormat,
     }
     /// `+QMTCFG: "dataformat",<send_mode>,<recv_mode>`: an information line of `AT+QMTCFG="dataformat",<client_idx>[,<send_mode>,<recv_mode>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct DataformatLine {
         /// `<send_mode>`: MQTT message sending format.
-        pub send_mode: SendMode,
+        pub send_mode: SendDataFormat,
         /// `<recvmode>`: MQTT message receiving format.
         ///
         /// (errata: MQTT-4)
-        pub recvmode: Recvmode,
+        pub recvmode: RecvDataFormat,
     }
     impl crate::command::Line for DataformatLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
@@ -12841,12 +13233,12 @@ pub mod qmtcfg {
             Ok(DataformatLine {
                 send_mode: {
                     let s = crate::wire::req(v[0], "send_mode")?;
-                    SendMode::from_wire(crate::wire::unquote(s))
+                    SendDataFormat::from_wire(crate::wire::unquote(s))
                         .map_err(|e| crate::wire::DecodeError::value("send_mode", e))?
                 },
                 recvmode: {
                     let s = crate::wire::req(v[1], "recvmode")?;
-                    Recvmode::from_wire(crate::wire::unquote(s))
+                    RecvDataFormat::from_wire(crate::wire::unquote(s))
                         .map_err(|e| crate::wire::DecodeError::value("recvmode", e))?
                 },
             })
@@ -12943,7 +13335,7 @@ pub mod qmtcfg {
                     Some(DataformatSendModeGroup {
                         send_mode: {
                             let s = crate::wire::req(v[1], "send_mode")?;
-                            SendMode::from_wire(crate::wire::unquote(s))
+                            SendDataFormat::from_wire(crate::wire::unquote(s))
                                 .map_err(|e| crate::wire::DecodeError::value(
                                     "send_mode",
                                     e,
@@ -12951,7 +13343,7 @@ pub mod qmtcfg {
                         },
                         recvmode: {
                             let s = crate::wire::req(v[2], "recvmode")?;
-                            Recvmode::from_wire(crate::wire::unquote(s))
+                            RecvDataFormat::from_wire(crate::wire::unquote(s))
                                 .map_err(|e| crate::wire::DecodeError::value(
                                     "recvmode",
                                     e,
@@ -13674,104 +14066,59 @@ pub mod qmtcfg {
 ///
 /// Characteristics: -
 ///
+/// Prerequisites:
+/// - The MQTT client opens its network connection over the Wi-Fi station connection (implied; the manual states no precondition).
+///
+/// Example (MQTT Operation Without SSL, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QMTCFG="recv/mode",0,0
+/// << OK
+/// >> AT+QMTOPEN=?
+/// << +QMTOPEN: (0-5),<host_name>,(1-65535)
+/// << OK
+/// >> AT+QMTOPEN=0,"192.0.2.2",8306
+/// << OK
+/// << +QMTOPEN: 0,0
+/// >> AT+QMTOPEN?
+/// << +QMTOPEN: 0,"192.0.2.2",8306
+/// << OK
+/// >> AT+QMTCONN=?
+/// << +QMTCONN: (0-5),<clientID>,<username>,<password>
+/// << OK
+/// >> AT+QMTCONN=0,"test","quectel","quectel"
+/// << OK
+/// << +QMTCONN: 0,0,0
+/// >> AT+QMTSUB=?
+/// << +QMTSUB: (0-5),(0-65535),<topic>,(0-2)
+/// << OK
+/// >> AT+QMTSUB=0,1,"topic/example",2
+/// << OK
+/// << +QMTSUB: 0,1,0,2
+/// >> AT+QMTSUB=0,1,"topic/pub",0
+/// << OK
+/// << +QMTSUB: 0,1,0,0
+/// << +QMTRECV: 0,0,"topic/example",36,"This is the payload related to topic"
+/// >> AT+QMTUNS=0,2,"topic/example"
+/// << OK
+/// << +QMTUNS: 0,2,0
+/// >> AT+QMTPUB=?
+/// << +QMTPUB: (0-5),(0-65535),(0-2),(0,1),<topic>,(1-2048)
+/// << OK
+/// >> AT+QMTPUB=0,0,0,0,"topic/pub",30
+/// << >
+/// >> This is test data, hello MQTT.
+/// << OK
+/// << +QMTPUB: 0,0,0
+/// << +QMTRECV: 0,0,"topic/pub",30,"This is test data, hello MQTT."
+/// >> AT+QMTDISC=0
+/// << OK
+/// << +QMTDISC: 0,0
+/// ```
+///
 /// Errata: MQTT-14 (see `spec/errata.yaml`).
 pub mod qmtopen {
-    /// `<result>`: Command execution results.
-    ///
-    /// (errata: MQTT-14)
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum ResultValue {
-        /// `-1`: Failed execution
-        FailedExecution,
-        /// `0`: Successful execution
-        SuccessfulExecution,
-        /// `1`: Wrong parameter
-        WrongParameter,
-        /// `2`: MQTT ID is occupied
-        MqttIdIsOccupied,
-        /// `3`: Network error
-        NetworkError,
-        /// `4`: Failed to parse domain name
-        FailedToParseDomain,
-        /// `5`: Errors due to network disconnection
-        ErrorsDueToNetwork,
-        /// `6`: Insufficient memory
-        InsufficientMemory,
-        /// `7`: Errors due to network disconnection
-        ErrorsDueToNetworkV7,
-    }
-    impl ResultValue {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [ResultValue] = &[
-            ResultValue::FailedExecution,
-            ResultValue::SuccessfulExecution,
-            ResultValue::WrongParameter,
-            ResultValue::MqttIdIsOccupied,
-            ResultValue::NetworkError,
-            ResultValue::FailedToParseDomain,
-            ResultValue::ErrorsDueToNetwork,
-            ResultValue::InsufficientMemory,
-            ResultValue::ErrorsDueToNetworkV7,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::FailedExecution => -1,
-                Self::SuccessfulExecution => 0,
-                Self::WrongParameter => 1,
-                Self::MqttIdIsOccupied => 2,
-                Self::NetworkError => 3,
-                Self::FailedToParseDomain => 4,
-                Self::ErrorsDueToNetwork => 5,
-                Self::InsufficientMemory => 6,
-                Self::ErrorsDueToNetworkV7 => 7,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                -1 => Ok(Self::FailedExecution),
-                0 => Ok(Self::SuccessfulExecution),
-                1 => Ok(Self::WrongParameter),
-                2 => Ok(Self::MqttIdIsOccupied),
-                3 => Ok(Self::NetworkError),
-                4 => Ok(Self::FailedToParseDomain),
-                5 => Ok(Self::ErrorsDueToNetwork),
-                6 => Ok(Self::InsufficientMemory),
-                7 => Ok(Self::ErrorsDueToNetworkV7),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "ResultValue",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::FailedExecution => "Failed execution",
-                Self::SuccessfulExecution => "Successful execution",
-                Self::WrongParameter => "Wrong parameter",
-                Self::MqttIdIsOccupied => "MQTT ID is occupied",
-                Self::NetworkError => "Network error",
-                Self::FailedToParseDomain => "Failed to parse domain name",
-                Self::ErrorsDueToNetwork => "Errors due to network disconnection",
-                Self::InsufficientMemory => "Insufficient memory",
-                Self::ErrorsDueToNetworkV7 => "Errors due to network disconnection",
-            }
-        }
-    }
-    impl core::fmt::Display for ResultValue {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
-    #[cfg(feature = "std")]
-    impl std::error::Error for ResultValue {}
+    pub use crate::generated::shared::OpenResult;
     /// `AT+QMTOPEN=?`
     ///
     /// Test form of `AT+QMTOPEN`.
@@ -14151,59 +14498,40 @@ pub mod qmtopen {
 /// ```
 ///
 /// Characteristics: -
+///
+/// Prerequisites:
+/// - The MQTT client network must have been opened with AT+QMTOPEN.
+///
+/// Example (+QMTOPEN: \<idx>,4 (DNS), 3 (network error), 2 (client in use), 5 (no network), `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QMTOPEN=0,"192.0.2.2",1883
+/// << OK
+/// << +QMTOPEN: 0,5
+/// >> AT+QSTAAPINFO="sim-ap","sim-password"
+/// << OK
+/// << +QSTASTAT: "GOT_IP"
+/// >> AT+QMTOPEN=0,"unknown.example",1883
+/// << OK
+/// << +QMTOPEN: 0,4
+/// >> AT+QMTOPEN=0,"192.0.2.3",7
+/// << OK
+/// << +QMTOPEN: 0,3
+/// >> AT+QMTOPEN=0,"192.0.2.2",1883
+/// << OK
+/// << +QMTOPEN: 0,0
+/// >> AT+QMTOPEN=0,"192.0.2.2",1883
+/// << OK
+/// << +QMTOPEN: 0,2
+/// >> AT+QMTCLOSE=0
+/// << OK
+/// << +QMTCLOSE: 0,0
+/// >> AT+QSTASTOP
+/// << OK
+/// << +QSTASTAT: "WLAN_DISCONNECTED"
+/// ```
 pub mod qmtclose {
-    /// `<result>`: Command execution result.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum ResultValue {
-        /// `-1`: Failed execution
-        FailedExecution,
-        /// `0`: Successful execution
-        SuccessfulExecution,
-    }
-    impl ResultValue {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [ResultValue] = &[
-            ResultValue::FailedExecution,
-            ResultValue::SuccessfulExecution,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::FailedExecution => -1,
-                Self::SuccessfulExecution => 0,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                -1 => Ok(Self::FailedExecution),
-                0 => Ok(Self::SuccessfulExecution),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "ResultValue",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::FailedExecution => "Failed execution",
-                Self::SuccessfulExecution => "Successful execution",
-            }
-        }
-    }
-    impl core::fmt::Display for ResultValue {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
-    #[cfg(feature = "std")]
-    impl std::error::Error for ResultValue {}
+    pub use crate::generated::shared::CloseResult;
     /// `AT+QMTCLOSE=?`
     ///
     /// Test form of `AT+QMTCLOSE`.
@@ -14393,6 +14721,56 @@ pub mod qmtclose {
 ///
 /// Note: If a client with the same client ID is already connected to the server, the server must disconnect from the "older" client before making an MQTT connection to the new client.
 ///
+/// Prerequisites:
+/// - The MQTT client network must have been opened with AT+QMTOPEN (see the example "MQTT Operation Without SSL").
+///
+/// Example (MQTT Operation Without SSL, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QMTCFG="recv/mode",0,0
+/// << OK
+/// >> AT+QMTOPEN=?
+/// << +QMTOPEN: (0-5),<host_name>,(1-65535)
+/// << OK
+/// >> AT+QMTOPEN=0,"192.0.2.2",8306
+/// << OK
+/// << +QMTOPEN: 0,0
+/// >> AT+QMTOPEN?
+/// << +QMTOPEN: 0,"192.0.2.2",8306
+/// << OK
+/// >> AT+QMTCONN=?
+/// << +QMTCONN: (0-5),<clientID>,<username>,<password>
+/// << OK
+/// >> AT+QMTCONN=0,"test","quectel","quectel"
+/// << OK
+/// << +QMTCONN: 0,0,0
+/// >> AT+QMTSUB=?
+/// << +QMTSUB: (0-5),(0-65535),<topic>,(0-2)
+/// << OK
+/// >> AT+QMTSUB=0,1,"topic/example",2
+/// << OK
+/// << +QMTSUB: 0,1,0,2
+/// >> AT+QMTSUB=0,1,"topic/pub",0
+/// << OK
+/// << +QMTSUB: 0,1,0,0
+/// << +QMTRECV: 0,0,"topic/example",36,"This is the payload related to topic"
+/// >> AT+QMTUNS=0,2,"topic/example"
+/// << OK
+/// << +QMTUNS: 0,2,0
+/// >> AT+QMTPUB=?
+/// << +QMTPUB: (0-5),(0-65535),(0-2),(0,1),<topic>,(1-2048)
+/// << OK
+/// >> AT+QMTPUB=0,0,0,0,"topic/pub",30
+/// << >
+/// >> This is test data, hello MQTT.
+/// << OK
+/// << +QMTPUB: 0,0,0
+/// << +QMTRECV: 0,0,"topic/pub",30,"This is test data, hello MQTT."
+/// >> AT+QMTDISC=0
+/// << OK
+/// << +QMTDISC: 0,0
+/// ```
+///
 /// Errata: MQTT-10, MQTT-15 (see `spec/errata.yaml`).
 pub mod qmtconn {
     /// `<state>`: MQTT connection state.
@@ -14401,38 +14779,38 @@ pub mod qmtconn {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum State {
         /// `1`: MQTT is initializing
-        MqttIsInitializing,
+        Initializing,
         /// `2`: MQTT is connecting
-        MqttIsConnecting,
+        Connecting,
         /// `3`: MQTT is connected
-        MqttIsConnected,
+        Connected,
         /// `4`: MQTT is disconnecting
-        MqttIsDisconnecting,
+        Disconnecting,
     }
     impl State {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [State] = &[
-            State::MqttIsInitializing,
-            State::MqttIsConnecting,
-            State::MqttIsConnected,
-            State::MqttIsDisconnecting,
+            State::Initializing,
+            State::Connecting,
+            State::Connected,
+            State::Disconnecting,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::MqttIsInitializing => 1,
-                Self::MqttIsConnecting => 2,
-                Self::MqttIsConnected => 3,
-                Self::MqttIsDisconnecting => 4,
+                Self::Initializing => 1,
+                Self::Connecting => 2,
+                Self::Connected => 3,
+                Self::Disconnecting => 4,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                1 => Ok(Self::MqttIsInitializing),
-                2 => Ok(Self::MqttIsConnecting),
-                3 => Ok(Self::MqttIsConnected),
-                4 => Ok(Self::MqttIsDisconnecting),
+                1 => Ok(Self::Initializing),
+                2 => Ok(Self::Connecting),
+                3 => Ok(Self::Connected),
+                4 => Ok(Self::Disconnecting),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "State",
@@ -14447,10 +14825,10 @@ pub mod qmtconn {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::MqttIsInitializing => "MQTT is initializing",
-                Self::MqttIsConnecting => "MQTT is connecting",
-                Self::MqttIsConnected => "MQTT is connected",
-                Self::MqttIsDisconnecting => "MQTT is disconnecting",
+                Self::Initializing => "MQTT is initializing",
+                Self::Connecting => "MQTT is connecting",
+                Self::Connected => "MQTT is connected",
+                Self::Disconnecting => "MQTT is disconnecting",
             }
         }
     }
@@ -14459,146 +14837,8 @@ pub mod qmtconn {
             write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
-    /// `<result>`: Command execution result.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum ResultValue {
-        /// `0`: Packet sent successfully and ACK received from server
-        PacketSentSuccessfullyAnd,
-        /// `1`: Packet resent
-        PacketResent,
-        /// `2`: Failed to send packet
-        FailedToSendPacket,
-    }
-    impl ResultValue {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [ResultValue] = &[
-            ResultValue::PacketSentSuccessfullyAnd,
-            ResultValue::PacketResent,
-            ResultValue::FailedToSendPacket,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::PacketSentSuccessfullyAnd => 0,
-                Self::PacketResent => 1,
-                Self::FailedToSendPacket => 2,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::PacketSentSuccessfullyAnd),
-                1 => Ok(Self::PacketResent),
-                2 => Ok(Self::FailedToSendPacket),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "ResultValue",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::PacketSentSuccessfullyAnd => {
-                    "Packet sent successfully and ACK received from server"
-                }
-                Self::PacketResent => "Packet resent",
-                Self::FailedToSendPacket => "Failed to send packet",
-            }
-        }
-    }
-    impl core::fmt::Display for ResultValue {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
-    #[cfg(feature = "std")]
-    impl std::error::Error for ResultValue {}
-    /// `<retcode>`: Connection status return code.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum Retcode {
-        /// `0`: Connection Accepted
-        ConnectionAccepted,
-        /// `1`: Connection Rejected: Unacceptable Protocol Version
-        ConnectionRejected,
-        /// `2`: Connection Rejected: Identifier Rejected
-        ConnectionRejectedV2,
-        /// `3`: Connection Rejected: Server Unavailable
-        ConnectionRejectedV3,
-        /// `4`: Connection Rejected: Wrong Username or Password
-        ConnectionRejectedV4,
-        /// `5`: Connection Rejected: Unauthorized
-        ConnectionRejectedV5,
-    }
-    impl Retcode {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [Retcode] = &[
-            Retcode::ConnectionAccepted,
-            Retcode::ConnectionRejected,
-            Retcode::ConnectionRejectedV2,
-            Retcode::ConnectionRejectedV3,
-            Retcode::ConnectionRejectedV4,
-            Retcode::ConnectionRejectedV5,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::ConnectionAccepted => 0,
-                Self::ConnectionRejected => 1,
-                Self::ConnectionRejectedV2 => 2,
-                Self::ConnectionRejectedV3 => 3,
-                Self::ConnectionRejectedV4 => 4,
-                Self::ConnectionRejectedV5 => 5,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::ConnectionAccepted),
-                1 => Ok(Self::ConnectionRejected),
-                2 => Ok(Self::ConnectionRejectedV2),
-                3 => Ok(Self::ConnectionRejectedV3),
-                4 => Ok(Self::ConnectionRejectedV4),
-                5 => Ok(Self::ConnectionRejectedV5),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "Retcode",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::ConnectionAccepted => "Connection Accepted",
-                Self::ConnectionRejected => {
-                    "Connection Rejected: Unacceptable Protocol Version"
-                }
-                Self::ConnectionRejectedV2 => "Connection Rejected: Identifier Rejected",
-                Self::ConnectionRejectedV3 => "Connection Rejected: Server Unavailable",
-                Self::ConnectionRejectedV4 => {
-                    "Connection Rejected: Wrong Username or Password"
-                }
-                Self::ConnectionRejectedV5 => "Connection Rejected: Unauthorized",
-            }
-        }
-    }
-    impl core::fmt::Display for Retcode {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
-    #[cfg(feature = "std")]
-    impl std::error::Error for Retcode {}
+    pub use crate::generated::shared::PacketResult;
+    pub use crate::generated::shared::Retcode;
     /// `AT+QMTCONN=?`
     ///
     /// Test form of `AT+QMTCONN`.
@@ -14982,59 +15222,58 @@ pub mod qmtconn {
 /// ```
 ///
 /// Characteristics: -
+///
+/// Prerequisites:
+/// - The client must have been connected to the MQTT server with AT+QMTCONN.
+///
+/// Example (MQTT Operation Without SSL, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QMTCFG="recv/mode",0,0
+/// << OK
+/// >> AT+QMTOPEN=?
+/// << +QMTOPEN: (0-5),<host_name>,(1-65535)
+/// << OK
+/// >> AT+QMTOPEN=0,"192.0.2.2",8306
+/// << OK
+/// << +QMTOPEN: 0,0
+/// >> AT+QMTOPEN?
+/// << +QMTOPEN: 0,"192.0.2.2",8306
+/// << OK
+/// >> AT+QMTCONN=?
+/// << +QMTCONN: (0-5),<clientID>,<username>,<password>
+/// << OK
+/// >> AT+QMTCONN=0,"test","quectel","quectel"
+/// << OK
+/// << +QMTCONN: 0,0,0
+/// >> AT+QMTSUB=?
+/// << +QMTSUB: (0-5),(0-65535),<topic>,(0-2)
+/// << OK
+/// >> AT+QMTSUB=0,1,"topic/example",2
+/// << OK
+/// << +QMTSUB: 0,1,0,2
+/// >> AT+QMTSUB=0,1,"topic/pub",0
+/// << OK
+/// << +QMTSUB: 0,1,0,0
+/// << +QMTRECV: 0,0,"topic/example",36,"This is the payload related to topic"
+/// >> AT+QMTUNS=0,2,"topic/example"
+/// << OK
+/// << +QMTUNS: 0,2,0
+/// >> AT+QMTPUB=?
+/// << +QMTPUB: (0-5),(0-65535),(0-2),(0,1),<topic>,(1-2048)
+/// << OK
+/// >> AT+QMTPUB=0,0,0,0,"topic/pub",30
+/// << >
+/// >> This is test data, hello MQTT.
+/// << OK
+/// << +QMTPUB: 0,0,0
+/// << +QMTRECV: 0,0,"topic/pub",30,"This is test data, hello MQTT."
+/// >> AT+QMTDISC=0
+/// << OK
+/// << +QMTDISC: 0,0
+/// ```
 pub mod qmtdisc {
-    /// `<result>`: Command execution result.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum ResultValue {
-        /// `-1`: Failed execution
-        FailedExecution,
-        /// `0`: Successful execution
-        SuccessfulExecution,
-    }
-    impl ResultValue {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [ResultValue] = &[
-            ResultValue::FailedExecution,
-            ResultValue::SuccessfulExecution,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::FailedExecution => -1,
-                Self::SuccessfulExecution => 0,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                -1 => Ok(Self::FailedExecution),
-                0 => Ok(Self::SuccessfulExecution),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "ResultValue",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::FailedExecution => "Failed execution",
-                Self::SuccessfulExecution => "Successful execution",
-            }
-        }
-    }
-    impl core::fmt::Display for ResultValue {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
-    #[cfg(feature = "std")]
-    impl std::error::Error for ResultValue {}
+    pub use crate::generated::shared::DisconnectResult;
     /// `AT+QMTDISC=?`
     ///
     /// Test form of `AT+QMTDISC`.
@@ -15225,126 +15464,60 @@ pub mod qmtdisc {
 ///
 /// Note: \<msgID> only exists in messages where the QoS bits in the fixed header indicate that the QoS level is 1 or 2. \<msgID> must be unique amongst the set of messages in a particular communication direction. It typically increases by 1 from one message to the next, but this is not required in practice.
 ///
+/// Prerequisites:
+/// - The client must have been connected to the MQTT server with AT+QMTCONN (see the example "MQTT Operation Without SSL").
+///
+/// Example (MQTT Operation Without SSL, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QMTCFG="recv/mode",0,0
+/// << OK
+/// >> AT+QMTOPEN=?
+/// << +QMTOPEN: (0-5),<host_name>,(1-65535)
+/// << OK
+/// >> AT+QMTOPEN=0,"192.0.2.2",8306
+/// << OK
+/// << +QMTOPEN: 0,0
+/// >> AT+QMTOPEN?
+/// << +QMTOPEN: 0,"192.0.2.2",8306
+/// << OK
+/// >> AT+QMTCONN=?
+/// << +QMTCONN: (0-5),<clientID>,<username>,<password>
+/// << OK
+/// >> AT+QMTCONN=0,"test","quectel","quectel"
+/// << OK
+/// << +QMTCONN: 0,0,0
+/// >> AT+QMTSUB=?
+/// << +QMTSUB: (0-5),(0-65535),<topic>,(0-2)
+/// << OK
+/// >> AT+QMTSUB=0,1,"topic/example",2
+/// << OK
+/// << +QMTSUB: 0,1,0,2
+/// >> AT+QMTSUB=0,1,"topic/pub",0
+/// << OK
+/// << +QMTSUB: 0,1,0,0
+/// << +QMTRECV: 0,0,"topic/example",36,"This is the payload related to topic"
+/// >> AT+QMTUNS=0,2,"topic/example"
+/// << OK
+/// << +QMTUNS: 0,2,0
+/// >> AT+QMTPUB=?
+/// << +QMTPUB: (0-5),(0-65535),(0-2),(0,1),<topic>,(1-2048)
+/// << OK
+/// >> AT+QMTPUB=0,0,0,0,"topic/pub",30
+/// << >
+/// >> This is test data, hello MQTT.
+/// << OK
+/// << +QMTPUB: 0,0,0
+/// << +QMTRECV: 0,0,"topic/pub",30,"This is test data, hello MQTT."
+/// >> AT+QMTDISC=0
+/// << OK
+/// << +QMTDISC: 0,0
+/// ```
+///
 /// Errata: MQTT-11, SCN-18, RT-3 (see `spec/errata.yaml`).
 pub mod qmtsub {
-    /// `<qos>`: QoS level at which the client wants to publish the messages.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum Qos {
-        /// `0`: At most once
-        AtMostOnce,
-        /// `1`: At least once
-        AtLeastOnce,
-        /// `2`: Exactly once
-        ExactlyOnce,
-    }
-    impl Qos {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [Qos] = &[
-            Qos::AtMostOnce,
-            Qos::AtLeastOnce,
-            Qos::ExactlyOnce,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::AtMostOnce => 0,
-                Self::AtLeastOnce => 1,
-                Self::ExactlyOnce => 2,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::AtMostOnce),
-                1 => Ok(Self::AtLeastOnce),
-                2 => Ok(Self::ExactlyOnce),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "Qos",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::AtMostOnce => "At most once",
-                Self::AtLeastOnce => "At least once",
-                Self::ExactlyOnce => "Exactly once",
-            }
-        }
-    }
-    impl core::fmt::Display for Qos {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
-    /// `<result>`: Command execution result.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum ResultValue {
-        /// `0`: SUBSCRIBE message was sent successfully and SUBACK message was received.
-        SubscribeMessageWasSent,
-        /// `1`: SUBSCRIBE message was sent successfully but SUBACK message was not received within the specified response time. Retransmission was executed.
-        SubscribeMessageWasSentV1,
-        /// `2`: Failed to send SUBSCRIBE message.
-        FailedToSendSubscribe,
-    }
-    impl ResultValue {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [ResultValue] = &[
-            ResultValue::SubscribeMessageWasSent,
-            ResultValue::SubscribeMessageWasSentV1,
-            ResultValue::FailedToSendSubscribe,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::SubscribeMessageWasSent => 0,
-                Self::SubscribeMessageWasSentV1 => 1,
-                Self::FailedToSendSubscribe => 2,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::SubscribeMessageWasSent),
-                1 => Ok(Self::SubscribeMessageWasSentV1),
-                2 => Ok(Self::FailedToSendSubscribe),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "ResultValue",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::SubscribeMessageWasSent => {
-                    "SUBSCRIBE message was sent successfully and SUBACK message was received."
-                }
-                Self::SubscribeMessageWasSentV1 => {
-                    "SUBSCRIBE message was sent successfully but SUBACK message was not received within the specified response time. Retransmission was executed."
-                }
-                Self::FailedToSendSubscribe => "Failed to send SUBSCRIBE message.",
-            }
-        }
-    }
-    impl core::fmt::Display for ResultValue {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
-    #[cfg(feature = "std")]
-    impl std::error::Error for ResultValue {}
+    pub use crate::generated::shared::Qos;
+    pub use crate::generated::shared::PacketResult;
     /// `AT+QMTSUB=?`
     ///
     /// Test form of `AT+QMTSUB`.
@@ -15676,70 +15849,59 @@ pub mod qmtsub {
 ///
 /// Characteristics: -
 ///
+/// Prerequisites:
+/// - The client must have been connected to the MQTT server with AT+QMTCONN (see the example "MQTT Operation Without SSL").
+///
+/// Example (MQTT Operation Without SSL, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QMTCFG="recv/mode",0,0
+/// << OK
+/// >> AT+QMTOPEN=?
+/// << +QMTOPEN: (0-5),<host_name>,(1-65535)
+/// << OK
+/// >> AT+QMTOPEN=0,"192.0.2.2",8306
+/// << OK
+/// << +QMTOPEN: 0,0
+/// >> AT+QMTOPEN?
+/// << +QMTOPEN: 0,"192.0.2.2",8306
+/// << OK
+/// >> AT+QMTCONN=?
+/// << +QMTCONN: (0-5),<clientID>,<username>,<password>
+/// << OK
+/// >> AT+QMTCONN=0,"test","quectel","quectel"
+/// << OK
+/// << +QMTCONN: 0,0,0
+/// >> AT+QMTSUB=?
+/// << +QMTSUB: (0-5),(0-65535),<topic>,(0-2)
+/// << OK
+/// >> AT+QMTSUB=0,1,"topic/example",2
+/// << OK
+/// << +QMTSUB: 0,1,0,2
+/// >> AT+QMTSUB=0,1,"topic/pub",0
+/// << OK
+/// << +QMTSUB: 0,1,0,0
+/// << +QMTRECV: 0,0,"topic/example",36,"This is the payload related to topic"
+/// >> AT+QMTUNS=0,2,"topic/example"
+/// << OK
+/// << +QMTUNS: 0,2,0
+/// >> AT+QMTPUB=?
+/// << +QMTPUB: (0-5),(0-65535),(0-2),(0,1),<topic>,(1-2048)
+/// << OK
+/// >> AT+QMTPUB=0,0,0,0,"topic/pub",30
+/// << >
+/// >> This is test data, hello MQTT.
+/// << OK
+/// << +QMTPUB: 0,0,0
+/// << +QMTRECV: 0,0,"topic/pub",30,"This is test data, hello MQTT."
+/// >> AT+QMTDISC=0
+/// << OK
+/// << +QMTDISC: 0,0
+/// ```
+///
 /// Errata: MQTT-12, MQTT-16, RT-3 (see `spec/errata.yaml`).
 pub mod qmtuns {
-    /// `<result>`: Command execution result.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum ResultValue {
-        /// `0`: UNSUBSCRIBE message was sent successfully and UNSUBACK message was received.
-        UnsubscribeMessageWasSent,
-        /// `1`: UNSUBSCRIBE message was sent successfully but UNSUBACK message was not received within the specified response time. Retransmission was executed.
-        UnsubscribeMessageWasSentV1,
-        /// `2`: Failed to send UNSUBSCRIBE message.
-        FailedToSendUnsubscribe,
-    }
-    impl ResultValue {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [ResultValue] = &[
-            ResultValue::UnsubscribeMessageWasSent,
-            ResultValue::UnsubscribeMessageWasSentV1,
-            ResultValue::FailedToSendUnsubscribe,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::UnsubscribeMessageWasSent => 0,
-                Self::UnsubscribeMessageWasSentV1 => 1,
-                Self::FailedToSendUnsubscribe => 2,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::UnsubscribeMessageWasSent),
-                1 => Ok(Self::UnsubscribeMessageWasSentV1),
-                2 => Ok(Self::FailedToSendUnsubscribe),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "ResultValue",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::UnsubscribeMessageWasSent => {
-                    "UNSUBSCRIBE message was sent successfully and UNSUBACK message was received."
-                }
-                Self::UnsubscribeMessageWasSentV1 => {
-                    "UNSUBSCRIBE message was sent successfully but UNSUBACK message was not received within the specified response time. Retransmission was executed."
-                }
-                Self::FailedToSendUnsubscribe => "Failed to send UNSUBSCRIBE message.",
-            }
-        }
-    }
-    impl core::fmt::Display for ResultValue {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
-    #[cfg(feature = "std")]
-    impl std::error::Error for ResultValue {}
+    pub use crate::generated::shared::PacketResult;
     /// `AT+QMTUNS=?`
     ///
     /// Test form of `AT+QMTUNS`.
@@ -16020,86 +16182,81 @@ pub mod qmtuns {
 ///
 /// Note: PUBLISH messages can be sent either from a publisher to the server, or from the server to a subscriber. When the server publishes messages to the subscriber, the following URC is returned to notify the host to read the received data reported by the MQTT server: +QMTRECV: \<client_idx>,\<msgID>,\<topic>[,\<payload_length>],\<payload>. For more details about the URC, see Chapter 3.5.
 ///
+/// Prerequisites:
+/// - The client must have been connected to the MQTT server with AT+QMTCONN (see the example "MQTT Operation Without SSL").
+///
+/// Example (MQTT Operation Without SSL, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QMTCFG="recv/mode",0,0
+/// << OK
+/// >> AT+QMTOPEN=?
+/// << +QMTOPEN: (0-5),<host_name>,(1-65535)
+/// << OK
+/// >> AT+QMTOPEN=0,"192.0.2.2",8306
+/// << OK
+/// << +QMTOPEN: 0,0
+/// >> AT+QMTOPEN?
+/// << +QMTOPEN: 0,"192.0.2.2",8306
+/// << OK
+/// >> AT+QMTCONN=?
+/// << +QMTCONN: (0-5),<clientID>,<username>,<password>
+/// << OK
+/// >> AT+QMTCONN=0,"test","quectel","quectel"
+/// << OK
+/// << +QMTCONN: 0,0,0
+/// >> AT+QMTSUB=?
+/// << +QMTSUB: (0-5),(0-65535),<topic>,(0-2)
+/// << OK
+/// >> AT+QMTSUB=0,1,"topic/example",2
+/// << OK
+/// << +QMTSUB: 0,1,0,2
+/// >> AT+QMTSUB=0,1,"topic/pub",0
+/// << OK
+/// << +QMTSUB: 0,1,0,0
+/// << +QMTRECV: 0,0,"topic/example",36,"This is the payload related to topic"
+/// >> AT+QMTUNS=0,2,"topic/example"
+/// << OK
+/// << +QMTUNS: 0,2,0
+/// >> AT+QMTPUB=?
+/// << +QMTPUB: (0-5),(0-65535),(0-2),(0,1),<topic>,(1-2048)
+/// << OK
+/// >> AT+QMTPUB=0,0,0,0,"topic/pub",30
+/// << >
+/// >> This is test data, hello MQTT.
+/// << OK
+/// << +QMTPUB: 0,0,0
+/// << +QMTRECV: 0,0,"topic/pub",30,"This is test data, hello MQTT."
+/// >> AT+QMTDISC=0
+/// << OK
+/// << +QMTDISC: 0,0
+/// ```
+///
 /// Errata: MQTT-13, MQTT-17, SCN-14, SCN-15, SCN-16, SCN-19, RT-4 (see `spec/errata.yaml`).
 pub mod qmtpub {
-    /// `<qos>`: The QoS level at which the client wants to publish the messages.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum Qos {
-        /// `0`: At most once
-        AtMostOnce,
-        /// `1`: At least once
-        AtLeastOnce,
-        /// `2`: Exactly once
-        ExactlyOnce,
-    }
-    impl Qos {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [Qos] = &[
-            Qos::AtMostOnce,
-            Qos::AtLeastOnce,
-            Qos::ExactlyOnce,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::AtMostOnce => 0,
-                Self::AtLeastOnce => 1,
-                Self::ExactlyOnce => 2,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::AtMostOnce),
-                1 => Ok(Self::AtLeastOnce),
-                2 => Ok(Self::ExactlyOnce),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "Qos",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::AtMostOnce => "At most once",
-                Self::AtLeastOnce => "At least once",
-                Self::ExactlyOnce => "Exactly once",
-            }
-        }
-    }
-    impl core::fmt::Display for Qos {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
+    pub use crate::generated::shared::Qos;
     /// `<retain>`: Whether or not the server will retain the message after it has been delivered to the current subscribers.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum Retain {
         /// `0`: Not retain
-        NotRetain,
+        NoRetain,
         /// `1`: Retain
         Retain,
     }
     impl Retain {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [Retain] = &[Retain::NotRetain, Retain::Retain];
+        pub const ALL: &'static [Retain] = &[Retain::NoRetain, Retain::Retain];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::NotRetain => 0,
+                Self::NoRetain => 0,
                 Self::Retain => 1,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::NotRetain),
+                0 => Ok(Self::NoRetain),
                 1 => Ok(Self::Retain),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
@@ -16115,7 +16272,7 @@ pub mod qmtpub {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::NotRetain => "Not retain",
+                Self::NoRetain => "Not retain",
                 Self::Retain => "Retain",
             }
         }
@@ -16125,68 +16282,7 @@ pub mod qmtpub {
             write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
-    /// `<result>`: Command execution result.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum ResultValue {
-        /// `0`: PUBLISH message was sent successfully and ACK message was received.
-        PublishMessageWasSent,
-        /// `1`: PUBLISH message was sent successfully but ACK message was not received within the delivery time. Retransmission was executed.
-        PublishMessageWasSentV1,
-        /// `2`: Failed to send PUBLISH message
-        FailedToSendPublish,
-    }
-    impl ResultValue {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [ResultValue] = &[
-            ResultValue::PublishMessageWasSent,
-            ResultValue::PublishMessageWasSentV1,
-            ResultValue::FailedToSendPublish,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::PublishMessageWasSent => 0,
-                Self::PublishMessageWasSentV1 => 1,
-                Self::FailedToSendPublish => 2,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::PublishMessageWasSent),
-                1 => Ok(Self::PublishMessageWasSentV1),
-                2 => Ok(Self::FailedToSendPublish),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "ResultValue",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::PublishMessageWasSent => {
-                    "PUBLISH message was sent successfully and ACK message was received."
-                }
-                Self::PublishMessageWasSentV1 => {
-                    "PUBLISH message was sent successfully but ACK message was not received within the delivery time. Retransmission was executed."
-                }
-                Self::FailedToSendPublish => "Failed to send PUBLISH message",
-            }
-        }
-    }
-    impl core::fmt::Display for ResultValue {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
-    #[cfg(feature = "std")]
-    impl std::error::Error for ResultValue {}
+    pub use crate::generated::shared::PacketResult;
     /// `AT+QMTPUB=?`
     ///
     /// Test form of `AT+QMTPUB`.
@@ -16541,34 +16637,86 @@ pub mod qmtpub {
 ///
 /// Characteristics: -
 ///
+/// Prerequisites:
+/// - Reads the messages from the storage buffer where the messages are stored after being reported by the server.
+///
+/// Example (Every MQTT completion URC: +QMTOPEN, +QMTCONN, +QMTSUB, +QMTPUB, +QMTRECV (both forms), +QMTUNS, +QMTDISC, +QMTCLOSE, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSTAAPINFO="sim-ap","sim-password"
+/// << OK
+/// << +QSTASTAT: "GOT_IP"
+/// >> AT+QMTOPEN=0,"192.0.2.2",1883
+/// << OK
+/// << +QMTOPEN: 0,0
+/// >> AT+QMTCONN=0,"provoke-completions"
+/// << OK
+/// << +QMTCONN: 0,0,0
+/// >> AT+QMTSUB=0,1,"provoke/topic",1
+/// << OK
+/// << +QMTSUB: 0,1,0,1
+/// >> AT+QMTPUB=0,2,1,0,"provoke/topic",5
+/// << >
+/// >> first
+/// << OK
+/// << +QMTPUB: 0,2,0
+/// << +QMTRECV: 0,1,"provoke/topic",5,"first"
+/// >> AT+QMTCFG="recv/mode",0,1
+/// << OK
+/// >> AT+QMTPUB=0,0,0,0,"provoke/topic",6
+/// << >
+/// >> second
+/// << OK
+/// << +QMTPUB: 0,0,0
+/// << +QMTRECV: 0,0
+/// >> AT+QMTRECV=0,0
+/// << +QMTRECV: 0,0,"provoke/topic",6,"second"
+/// << OK
+/// >> AT+QMTUNS=0,3,"provoke/topic"
+/// << OK
+/// << +QMTUNS: 0,3,0
+/// >> AT+QMTDISC=0
+/// << OK
+/// << +QMTDISC: 0,0
+/// >> AT+QMTOPEN=0,"192.0.2.2",1883
+/// << OK
+/// << +QMTOPEN: 0,0
+/// >> AT+QMTCLOSE=0
+/// << OK
+/// << +QMTCLOSE: 0,0
+/// >> AT+QSTASTOP
+/// << OK
+/// << +QSTASTAT: "WLAN_DISCONNECTED"
+/// ```
+///
 /// Errata: MQTT-18 (see `spec/errata.yaml`).
 pub mod qmtrecv {
     /// `<store_status0>`: Whether a message is stored in buffer corresponds to storeID0.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum StoreStatus0 {
         /// `0`: No message in the buffer
-        NoMessageInThe,
+        Empty,
         /// `1`: One or more messages are stored in the buffer
-        OneOrMoreMessages,
+        HasMessages,
     }
     impl StoreStatus0 {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [StoreStatus0] = &[
-            StoreStatus0::NoMessageInThe,
-            StoreStatus0::OneOrMoreMessages,
+            StoreStatus0::Empty,
+            StoreStatus0::HasMessages,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::NoMessageInThe => 0,
-                Self::OneOrMoreMessages => 1,
+                Self::Empty => 0,
+                Self::HasMessages => 1,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::NoMessageInThe),
-                1 => Ok(Self::OneOrMoreMessages),
+                0 => Ok(Self::Empty),
+                1 => Ok(Self::HasMessages),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "StoreStatus0",
@@ -16583,10 +16731,8 @@ pub mod qmtrecv {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::NoMessageInThe => "No message in the buffer",
-                Self::OneOrMoreMessages => {
-                    "One or more messages are stored in the buffer"
-                }
+                Self::Empty => "No message in the buffer",
+                Self::HasMessages => "One or more messages are stored in the buffer",
             }
         }
     }
@@ -16599,28 +16745,28 @@ pub mod qmtrecv {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum StoreStatus1 {
         /// `0`: No message in the buffer
-        NoMessageInThe,
+        Empty,
         /// `1`: One or more messages are stored in the buffer
-        OneOrMoreMessages,
+        HasMessages,
     }
     impl StoreStatus1 {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [StoreStatus1] = &[
-            StoreStatus1::NoMessageInThe,
-            StoreStatus1::OneOrMoreMessages,
+            StoreStatus1::Empty,
+            StoreStatus1::HasMessages,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::NoMessageInThe => 0,
-                Self::OneOrMoreMessages => 1,
+                Self::Empty => 0,
+                Self::HasMessages => 1,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::NoMessageInThe),
-                1 => Ok(Self::OneOrMoreMessages),
+                0 => Ok(Self::Empty),
+                1 => Ok(Self::HasMessages),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "StoreStatus1",
@@ -16635,10 +16781,8 @@ pub mod qmtrecv {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::NoMessageInThe => "No message in the buffer",
-                Self::OneOrMoreMessages => {
-                    "One or more messages are stored in the buffer"
-                }
+                Self::Empty => "No message in the buffer",
+                Self::HasMessages => "One or more messages are stored in the buffer",
             }
         }
     }
@@ -16651,28 +16795,28 @@ pub mod qmtrecv {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum StoreStatus2 {
         /// `0`: No message in the buffer
-        NoMessageInThe,
+        Empty,
         /// `1`: One or more messages are stored in the buffer
-        OneOrMoreMessages,
+        HasMessages,
     }
     impl StoreStatus2 {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [StoreStatus2] = &[
-            StoreStatus2::NoMessageInThe,
-            StoreStatus2::OneOrMoreMessages,
+            StoreStatus2::Empty,
+            StoreStatus2::HasMessages,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::NoMessageInThe => 0,
-                Self::OneOrMoreMessages => 1,
+                Self::Empty => 0,
+                Self::HasMessages => 1,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::NoMessageInThe),
-                1 => Ok(Self::OneOrMoreMessages),
+                0 => Ok(Self::Empty),
+                1 => Ok(Self::HasMessages),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "StoreStatus2",
@@ -16687,10 +16831,8 @@ pub mod qmtrecv {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::NoMessageInThe => "No message in the buffer",
-                Self::OneOrMoreMessages => {
-                    "One or more messages are stored in the buffer"
-                }
+                Self::Empty => "No message in the buffer",
+                Self::HasMessages => "One or more messages are stored in the buffer",
             }
         }
     }
@@ -16703,28 +16845,28 @@ pub mod qmtrecv {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum StoreStatus3 {
         /// `0`: No message in the buffer
-        NoMessageInThe,
+        Empty,
         /// `1`: One or more messages are stored in the buffer
-        OneOrMoreMessages,
+        HasMessages,
     }
     impl StoreStatus3 {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [StoreStatus3] = &[
-            StoreStatus3::NoMessageInThe,
-            StoreStatus3::OneOrMoreMessages,
+            StoreStatus3::Empty,
+            StoreStatus3::HasMessages,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::NoMessageInThe => 0,
-                Self::OneOrMoreMessages => 1,
+                Self::Empty => 0,
+                Self::HasMessages => 1,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::NoMessageInThe),
-                1 => Ok(Self::OneOrMoreMessages),
+                0 => Ok(Self::Empty),
+                1 => Ok(Self::HasMessages),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "StoreStatus3",
@@ -16739,10 +16881,8 @@ pub mod qmtrecv {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::NoMessageInThe => "No message in the buffer",
-                Self::OneOrMoreMessages => {
-                    "One or more messages are stored in the buffer"
-                }
+                Self::Empty => "No message in the buffer",
+                Self::HasMessages => "One or more messages are stored in the buffer",
             }
         }
     }
@@ -16755,28 +16895,28 @@ pub mod qmtrecv {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum StoreStatus4 {
         /// `0`: No message in the buffer
-        NoMessageInThe,
+        Empty,
         /// `1`: One or more messages are stored in the buffer
-        OneOrMoreMessages,
+        HasMessages,
     }
     impl StoreStatus4 {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [StoreStatus4] = &[
-            StoreStatus4::NoMessageInThe,
-            StoreStatus4::OneOrMoreMessages,
+            StoreStatus4::Empty,
+            StoreStatus4::HasMessages,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::NoMessageInThe => 0,
-                Self::OneOrMoreMessages => 1,
+                Self::Empty => 0,
+                Self::HasMessages => 1,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::NoMessageInThe),
-                1 => Ok(Self::OneOrMoreMessages),
+                0 => Ok(Self::Empty),
+                1 => Ok(Self::HasMessages),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "StoreStatus4",
@@ -16791,10 +16931,8 @@ pub mod qmtrecv {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::NoMessageInThe => "No message in the buffer",
-                Self::OneOrMoreMessages => {
-                    "One or more messages are stored in the buffer"
-                }
+                Self::Empty => "No message in the buffer",
+                Self::HasMessages => "One or more messages are stored in the buffer",
             }
         }
     }
@@ -17312,30 +17450,52 @@ pub mod qmtrecv {
 ///
 /// Characteristics: -
 ///
+/// Prerequisites:
+/// - Before using AT+QPING, the host should first connect to a Wi-Fi network.
+///
+/// Example (+QPING replies and summary, and 567 for a host that never answers, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSTAAPINFO="sim-ap","sim-password"
+/// << OK
+/// << +QSTASTAT: "GOT_IP"
+/// >> AT+QPING="www.example.com",1,1
+/// << OK
+/// << +QPING: 0,192.0.2.2,32,20,52
+/// << +QPING: 0,1,1,0,20,20,20
+/// >> AT+QPING="192.0.2.3",1,1
+/// << OK
+/// << +QPING: 567
+/// << +QPING: 0,1,0,1,0,0,0
+/// >> AT+QSTASTOP
+/// << OK
+/// << +QSTASTAT: "WLAN_DISCONNECTED"
+/// ```
+///
 /// Errata: RT-6 (see `spec/errata.yaml`).
 pub mod qping {
     /// `<ping_result>`: Integer type. Result of each ping request.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum PingResult {
         /// `0`: Received the ping response from the host. In this case, it is followed by ,\<IP_address>,\<bytes>,\<time>,\<ttl>.
-        ReceivedThePingResponse,
+        Replied,
         /// Any other value: Other value: Result code. See Chapter 5 for details.
         Other(i64),
     }
     impl PingResult {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [PingResult] = &[PingResult::ReceivedThePingResponse];
+        pub const ALL: &'static [PingResult] = &[PingResult::Replied];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::ReceivedThePingResponse => 0,
+                Self::Replied => 0,
                 Self::Other(n) => *n,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::ReceivedThePingResponse),
+                0 => Ok(Self::Replied),
                 other => Ok(Self::Other(other)),
             }
         }
@@ -17346,7 +17506,7 @@ pub mod qping {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::ReceivedThePingResponse => {
+                Self::Replied => {
                     "Received the ping response from the host. In this case, it is followed by ,<IP_address>,<bytes>,<time>,<ttl>."
                 }
                 Self::Other(_) => "Other value: Result code. See Chapter 5 for details.",
@@ -17360,52 +17520,7 @@ pub mod qping {
     }
     #[cfg(feature = "std")]
     impl std::error::Error for PingResult {}
-    /// `<finresult>`: Integer type. The final result of the command.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum Finresult {
-        /// `0`: Pinged successfully. It is successful in activating the context and finding the host. In this case, it is followed by ,\<sent>,\<rcvd>,\<lost>,\<min>,\<max>,\<avg>
-        PingedSuccessfully,
-        /// Any other value: Other value: Result code. See Chapter 5 for details.
-        Other(i64),
-    }
-    impl Finresult {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [Finresult] = &[Finresult::PingedSuccessfully];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::PingedSuccessfully => 0,
-                Self::Other(n) => *n,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::PingedSuccessfully),
-                other => Ok(Self::Other(other)),
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::PingedSuccessfully => {
-                    "Pinged successfully. It is successful in activating the context and finding the host. In this case, it is followed by ,<sent>,<rcvd>,<lost>,<min>,<max>,<avg>"
-                }
-                Self::Other(_) => "Other value: Result code. See Chapter 5 for details.",
-            }
-        }
-    }
-    impl core::fmt::Display for Finresult {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
-    #[cfg(feature = "std")]
-    impl std::error::Error for Finresult {}
+    pub use crate::generated::shared::Finresult;
     /// `AT+QPING=?`
     ///
     /// Test form of `AT+QPING`.
@@ -17671,6 +17786,27 @@ pub mod qping {
 ///
 /// Characteristics: -
 ///
+/// Prerequisites:
+/// - Before querying the DNS, the host should first connect to a Wi-Fi network.
+///
+/// Example (+QIURC: "dnsgip" (both lines) and its failure 563, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSTAAPINFO="sim-ap","sim-password"
+/// << OK
+/// << +QSTASTAT: "GOT_IP"
+/// >> AT+QIDNSGIP="www.example.com"
+/// << OK
+/// << +QIURC: "dnsgip",0,1,600
+/// << +QIURC: "dnsgip","192.0.2.2"
+/// >> AT+QIDNSGIP="unknown.example"
+/// << OK
+/// << +QIURC: "dnsgip",563,0,0
+/// >> AT+QSTASTOP
+/// << OK
+/// << +QSTASTAT: "WLAN_DISCONNECTED"
+/// ```
+///
 /// Errata: NET-3 (see `spec/errata.yaml`).
 pub mod qidnsgip {
     /// `AT+QIDNSGIP=?`
@@ -17829,6 +17965,26 @@ pub mod qidnsgip {
 /// ```
 ///
 /// Characteristics: -
+///
+/// Example (+QNTP: 0 and the failures 563 and 567, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSTAAPINFO="sim-ap","sim-password"
+/// << OK
+/// << +QSTASTAT: "GOT_IP"
+/// >> AT+QNTP="www.example.com"
+/// << OK
+/// << +QNTP: 0,"25/01/01,00:00:00+00"
+/// >> AT+QNTP="unknown.example"
+/// << OK
+/// << +QNTP: 563,"25/01/01,00:00:00+00"
+/// >> AT+QNTP="192.0.2.3"
+/// << OK
+/// << +QNTP: 567,"25/01/01,00:00:00+00"
+/// >> AT+QSTASTOP
+/// << OK
+/// << +QSTASTAT: "WLAN_DISCONNECTED"
+/// ```
 ///
 /// Errata: NET-1, NET-2 (see `spec/errata.yaml`).
 pub mod qntp {
@@ -18109,52 +18265,73 @@ pub mod qntp {
 ///
 /// Characteristics: The command takes effect immediately. The configurations are not saved.
 ///
+/// Example (Configure SSL Context in Transparent Transmission Mode, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSSLCFG="sslversion",1,1
+/// << OK
+/// >> AT+QSSLCFG="ciphersuite",1,0x0035
+/// << OK
+/// >> AT+QSSLCFG="seclevel",1,1
+/// << OK
+/// >> AT+QFOPEN="ca.pem"
+/// << +QFOPEN: 1
+/// << OK
+/// >> AT+QFWRITE=1,1757
+/// << CONNECT
+/// >> <contents of the CA certificate ca.pem, 1757 bytes; not printed by the manual>
+/// << +QFWRITE: 1757,1757
+/// << OK
+/// >> AT+QSSLCFG="cacert",1,"ca.pem"
+/// << OK
+/// ```
+///
 /// Errata: SSL-1, SSL-2, SSL-5, SSL-7, SSL-10 (see `spec/errata.yaml`).
 pub mod qsslcfg {
     /// `<SSL_version>`: SSL version.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum SslVersion {
+    pub enum ProtocolVersion {
         /// `0`: SSL3.0
-        Ssl3,
+        Ssl30,
         /// `1`: TLS1.0
-        Tls1,
+        Tls10,
         /// `2`: TLS1.1
-        Tls1V2,
+        Tls11,
         /// `3`: TLS1.2
-        Tls1V3,
+        Tls12,
         /// `4`: All
         All,
     }
-    impl SslVersion {
+    impl ProtocolVersion {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [SslVersion] = &[
-            SslVersion::Ssl3,
-            SslVersion::Tls1,
-            SslVersion::Tls1V2,
-            SslVersion::Tls1V3,
-            SslVersion::All,
+        pub const ALL: &'static [ProtocolVersion] = &[
+            ProtocolVersion::Ssl30,
+            ProtocolVersion::Tls10,
+            ProtocolVersion::Tls11,
+            ProtocolVersion::Tls12,
+            ProtocolVersion::All,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::Ssl3 => 0,
-                Self::Tls1 => 1,
-                Self::Tls1V2 => 2,
-                Self::Tls1V3 => 3,
+                Self::Ssl30 => 0,
+                Self::Tls10 => 1,
+                Self::Tls11 => 2,
+                Self::Tls12 => 3,
                 Self::All => 4,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::Ssl3),
-                1 => Ok(Self::Tls1),
-                2 => Ok(Self::Tls1V2),
-                3 => Ok(Self::Tls1V3),
+                0 => Ok(Self::Ssl30),
+                1 => Ok(Self::Tls10),
+                2 => Ok(Self::Tls11),
+                3 => Ok(Self::Tls12),
                 4 => Ok(Self::All),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
-                        of: "SslVersion",
+                        of: "ProtocolVersion",
                     })
                 }
             }
@@ -18166,53 +18343,53 @@ pub mod qsslcfg {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::Ssl3 => "SSL3.0",
-                Self::Tls1 => "TLS1.0",
-                Self::Tls1V2 => "TLS1.1",
-                Self::Tls1V3 => "TLS1.2",
+                Self::Ssl30 => "SSL3.0",
+                Self::Tls10 => "TLS1.0",
+                Self::Tls11 => "TLS1.1",
+                Self::Tls12 => "TLS1.2",
                 Self::All => "All",
             }
         }
     }
-    impl core::fmt::Display for SslVersion {
+    impl core::fmt::Display for ProtocolVersion {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
     /// `<seclevel>`: The authentication mode.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum SeclevelValue {
+    pub enum SecurityLevel {
         /// `0`: No authentication
-        NoAuthentication,
+        NoAuth,
         /// `1`: Perform server authentication
-        PerformServerAuthentication,
+        ServerAuth,
         /// `2`: Perform server and client authentication if requested by the remote server
-        PerformServerAndClient,
+        MutualAuth,
     }
-    impl SeclevelValue {
+    impl SecurityLevel {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [SeclevelValue] = &[
-            SeclevelValue::NoAuthentication,
-            SeclevelValue::PerformServerAuthentication,
-            SeclevelValue::PerformServerAndClient,
+        pub const ALL: &'static [SecurityLevel] = &[
+            SecurityLevel::NoAuth,
+            SecurityLevel::ServerAuth,
+            SecurityLevel::MutualAuth,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::NoAuthentication => 0,
-                Self::PerformServerAuthentication => 1,
-                Self::PerformServerAndClient => 2,
+                Self::NoAuth => 0,
+                Self::ServerAuth => 1,
+                Self::MutualAuth => 2,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::NoAuthentication),
-                1 => Ok(Self::PerformServerAuthentication),
-                2 => Ok(Self::PerformServerAndClient),
+                0 => Ok(Self::NoAuth),
+                1 => Ok(Self::ServerAuth),
+                2 => Ok(Self::MutualAuth),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
-                        of: "SeclevelValue",
+                        of: "SecurityLevel",
                     })
                 }
             }
@@ -18224,15 +18401,15 @@ pub mod qsslcfg {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::NoAuthentication => "No authentication",
-                Self::PerformServerAuthentication => "Perform server authentication",
-                Self::PerformServerAndClient => {
+                Self::NoAuth => "No authentication",
+                Self::ServerAuth => "Perform server authentication",
+                Self::MutualAuth => {
                     "Perform server and client authentication if requested by the remote server"
                 }
             }
         }
     }
-    impl core::fmt::Display for SeclevelValue {
+    impl core::fmt::Display for SecurityLevel {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             write!(f, "{} ({})", self.meaning(), self.wire())
         }
@@ -18243,162 +18420,162 @@ pub mod qsslcfg {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum CipherSuites {
         /// `0x0035`: TLS_RSA_WITH_AES_256_CBC_SHA
-        TlsRsaWithAes,
+        RsaAes256CbcSha,
         /// `0x002F`: TLS_RSA_WITH_AES_128_CBC_SHA
-        TlsRsaWithAesV0x002F,
+        RsaAes128CbcSha,
         /// `0x0005`: TLS_RSA_WITH_RC4_128_SHA
-        TlsRsaWithRc4,
+        RsaRc4Sha,
         /// `0x000A`: TLS_RSA_WITH_3DES_EDE_CBC_SHA
-        TlsRsaWith3,
+        Rsa3desEdeCbcSha,
         /// `0x003D`: TLS_RSA_WITH_AES_256_CBC_SHA256
-        TlsRsaWithAesV0x003D,
+        RsaAes256CbcSha256,
         /// `0xC003`: TLS_ECDH_ECDSA_WITH_3DES_EDE_CBC_SHA
-        TlsEcdhEcdsaWith,
+        EcdhEcdsa3desEdeCbcSha,
         /// `0xC004`: TLS_ECDH_ECDSA_WITH_AES_128_CBC_SHA
-        TlsEcdhEcdsaWithV0xC004,
+        EcdhEcdsaAes128CbcSha,
         /// `0xC005`: TLS_ECDH_ECDSA_WITH_AES_256_CBC_SHA
-        TlsEcdhEcdsaWithV0xC005,
+        EcdhEcdsaAes256CbcSha,
         /// `0xC008`: TLS_ECDHE_ECDSA_WITH_3DES_EDE_CBC_SHA
-        TlsEcdheEcdsaWith,
+        EcdheEcdsa3desEdeCbcSha,
         /// `0xC009`: TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA
-        TlsEcdheEcdsaWithV0xC009,
+        EcdheEcdsaAes128CbcSha,
         /// `0xC00A`: TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA
-        TlsEcdheEcdsaWithV0xC00A,
+        EcdheEcdsaAes256CbcSha,
         /// `0xC011`: TLS_ECDHE_RSA_WITH_RC4_128_SHA
-        TlsEcdheRsaWith,
+        EcdheRsaRc4Sha,
         /// `0xC012`: TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA
-        TlsEcdheRsaWithV0xC012,
+        EcdheRsa3desEdeCbcSha,
         /// `0xC013`: TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA
-        TlsEcdheRsaWithV0xC013,
+        EcdheRsaAes128CbcSha,
         /// `0xC014`: TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA
-        TlsEcdheRsaWithV0xC014,
+        EcdheRsaAes256CbcSha,
         /// `0xC00D`: TLS_ECDH_RSA_WITH_3DES_EDE_CBC_SHA
-        TlsEcdhRsaWith,
+        EcdhRsa3desEdeCbcSha,
         /// `0xC00E`: TLS_ECDH_RSA_WITH_AES_128_CBC_SHA
-        TlsEcdhRsaWithV0xC00E,
+        EcdhRsaAes128CbcSha,
         /// `0xC00F`: TLS_ECDH_RSA_WITH_AES_256_CBC_SHA
-        TlsEcdhRsaWithV0xC00F,
+        EcdhRsaAes256CbcSha,
         /// `0xC023`: TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256
-        TlsEcdheEcdsaWithV0xC023,
+        EcdheEcdsaAes128CbcSha256,
         /// `0xC024`: TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384
-        TlsEcdheEcdsaWithV0xC024,
+        EcdheEcdsaAes256CbcSha384,
         /// `0xC025`: TLS_ECDH_ECDSA_WITH_AES_128_CBC_SHA256
-        TlsEcdhEcdsaWithV0xC025,
+        EcdhEcdsaAes128CbcSha256,
         /// `0xC026`: TLS_ECDH_ECDSA_WITH_AES_256_CBC_SHA384
-        TlsEcdhEcdsaWithV0xC026,
+        EcdhEcdsaAes256CbcSha384,
         /// `0xC027`: TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256
-        TlsEcdheRsaWithV0xC027,
+        EcdheRsaAes128CbcSha256,
         /// `0xC028`: TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384
-        TlsEcdheRsaWithV0xC028,
+        EcdheRsaAes256CbcSha384,
         /// `0xC029`: TLS_ECDH_RSA_WITH_AES_128_CBC_SHA256
-        TlsEcdhRsaWithV0xC029,
+        EcdhRsaAes128CbcSha256,
         /// `0xC02A`: TLS_ECDH_RSA_WITH_AES_256_CBC_SHA384
-        TlsEcdhRsaWithV0xC02A,
+        EcdhRsaAes256CbcSha384,
         /// `0xC02F`: TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
-        TlsEcdheRsaWithV0xC02F,
+        EcdheRsaAes128GcmSha256,
         /// `0xC030`: TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384
-        TlsEcdheRsaWithV0xC030,
+        EcdheRsaAes256GcmSha384,
         /// `0xFFFF`: All
         All,
     }
     impl CipherSuites {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [CipherSuites] = &[
-            CipherSuites::TlsRsaWithAes,
-            CipherSuites::TlsRsaWithAesV0x002F,
-            CipherSuites::TlsRsaWithRc4,
-            CipherSuites::TlsRsaWith3,
-            CipherSuites::TlsRsaWithAesV0x003D,
-            CipherSuites::TlsEcdhEcdsaWith,
-            CipherSuites::TlsEcdhEcdsaWithV0xC004,
-            CipherSuites::TlsEcdhEcdsaWithV0xC005,
-            CipherSuites::TlsEcdheEcdsaWith,
-            CipherSuites::TlsEcdheEcdsaWithV0xC009,
-            CipherSuites::TlsEcdheEcdsaWithV0xC00A,
-            CipherSuites::TlsEcdheRsaWith,
-            CipherSuites::TlsEcdheRsaWithV0xC012,
-            CipherSuites::TlsEcdheRsaWithV0xC013,
-            CipherSuites::TlsEcdheRsaWithV0xC014,
-            CipherSuites::TlsEcdhRsaWith,
-            CipherSuites::TlsEcdhRsaWithV0xC00E,
-            CipherSuites::TlsEcdhRsaWithV0xC00F,
-            CipherSuites::TlsEcdheEcdsaWithV0xC023,
-            CipherSuites::TlsEcdheEcdsaWithV0xC024,
-            CipherSuites::TlsEcdhEcdsaWithV0xC025,
-            CipherSuites::TlsEcdhEcdsaWithV0xC026,
-            CipherSuites::TlsEcdheRsaWithV0xC027,
-            CipherSuites::TlsEcdheRsaWithV0xC028,
-            CipherSuites::TlsEcdhRsaWithV0xC029,
-            CipherSuites::TlsEcdhRsaWithV0xC02A,
-            CipherSuites::TlsEcdheRsaWithV0xC02F,
-            CipherSuites::TlsEcdheRsaWithV0xC030,
+            CipherSuites::RsaAes256CbcSha,
+            CipherSuites::RsaAes128CbcSha,
+            CipherSuites::RsaRc4Sha,
+            CipherSuites::Rsa3desEdeCbcSha,
+            CipherSuites::RsaAes256CbcSha256,
+            CipherSuites::EcdhEcdsa3desEdeCbcSha,
+            CipherSuites::EcdhEcdsaAes128CbcSha,
+            CipherSuites::EcdhEcdsaAes256CbcSha,
+            CipherSuites::EcdheEcdsa3desEdeCbcSha,
+            CipherSuites::EcdheEcdsaAes128CbcSha,
+            CipherSuites::EcdheEcdsaAes256CbcSha,
+            CipherSuites::EcdheRsaRc4Sha,
+            CipherSuites::EcdheRsa3desEdeCbcSha,
+            CipherSuites::EcdheRsaAes128CbcSha,
+            CipherSuites::EcdheRsaAes256CbcSha,
+            CipherSuites::EcdhRsa3desEdeCbcSha,
+            CipherSuites::EcdhRsaAes128CbcSha,
+            CipherSuites::EcdhRsaAes256CbcSha,
+            CipherSuites::EcdheEcdsaAes128CbcSha256,
+            CipherSuites::EcdheEcdsaAes256CbcSha384,
+            CipherSuites::EcdhEcdsaAes128CbcSha256,
+            CipherSuites::EcdhEcdsaAes256CbcSha384,
+            CipherSuites::EcdheRsaAes128CbcSha256,
+            CipherSuites::EcdheRsaAes256CbcSha384,
+            CipherSuites::EcdhRsaAes128CbcSha256,
+            CipherSuites::EcdhRsaAes256CbcSha384,
+            CipherSuites::EcdheRsaAes128GcmSha256,
+            CipherSuites::EcdheRsaAes256GcmSha384,
             CipherSuites::All,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::TlsRsaWithAes => 53,
-                Self::TlsRsaWithAesV0x002F => 47,
-                Self::TlsRsaWithRc4 => 5,
-                Self::TlsRsaWith3 => 10,
-                Self::TlsRsaWithAesV0x003D => 61,
-                Self::TlsEcdhEcdsaWith => 49155,
-                Self::TlsEcdhEcdsaWithV0xC004 => 49156,
-                Self::TlsEcdhEcdsaWithV0xC005 => 49157,
-                Self::TlsEcdheEcdsaWith => 49160,
-                Self::TlsEcdheEcdsaWithV0xC009 => 49161,
-                Self::TlsEcdheEcdsaWithV0xC00A => 49162,
-                Self::TlsEcdheRsaWith => 49169,
-                Self::TlsEcdheRsaWithV0xC012 => 49170,
-                Self::TlsEcdheRsaWithV0xC013 => 49171,
-                Self::TlsEcdheRsaWithV0xC014 => 49172,
-                Self::TlsEcdhRsaWith => 49165,
-                Self::TlsEcdhRsaWithV0xC00E => 49166,
-                Self::TlsEcdhRsaWithV0xC00F => 49167,
-                Self::TlsEcdheEcdsaWithV0xC023 => 49187,
-                Self::TlsEcdheEcdsaWithV0xC024 => 49188,
-                Self::TlsEcdhEcdsaWithV0xC025 => 49189,
-                Self::TlsEcdhEcdsaWithV0xC026 => 49190,
-                Self::TlsEcdheRsaWithV0xC027 => 49191,
-                Self::TlsEcdheRsaWithV0xC028 => 49192,
-                Self::TlsEcdhRsaWithV0xC029 => 49193,
-                Self::TlsEcdhRsaWithV0xC02A => 49194,
-                Self::TlsEcdheRsaWithV0xC02F => 49199,
-                Self::TlsEcdheRsaWithV0xC030 => 49200,
+                Self::RsaAes256CbcSha => 53,
+                Self::RsaAes128CbcSha => 47,
+                Self::RsaRc4Sha => 5,
+                Self::Rsa3desEdeCbcSha => 10,
+                Self::RsaAes256CbcSha256 => 61,
+                Self::EcdhEcdsa3desEdeCbcSha => 49155,
+                Self::EcdhEcdsaAes128CbcSha => 49156,
+                Self::EcdhEcdsaAes256CbcSha => 49157,
+                Self::EcdheEcdsa3desEdeCbcSha => 49160,
+                Self::EcdheEcdsaAes128CbcSha => 49161,
+                Self::EcdheEcdsaAes256CbcSha => 49162,
+                Self::EcdheRsaRc4Sha => 49169,
+                Self::EcdheRsa3desEdeCbcSha => 49170,
+                Self::EcdheRsaAes128CbcSha => 49171,
+                Self::EcdheRsaAes256CbcSha => 49172,
+                Self::EcdhRsa3desEdeCbcSha => 49165,
+                Self::EcdhRsaAes128CbcSha => 49166,
+                Self::EcdhRsaAes256CbcSha => 49167,
+                Self::EcdheEcdsaAes128CbcSha256 => 49187,
+                Self::EcdheEcdsaAes256CbcSha384 => 49188,
+                Self::EcdhEcdsaAes128CbcSha256 => 49189,
+                Self::EcdhEcdsaAes256CbcSha384 => 49190,
+                Self::EcdheRsaAes128CbcSha256 => 49191,
+                Self::EcdheRsaAes256CbcSha384 => 49192,
+                Self::EcdhRsaAes128CbcSha256 => 49193,
+                Self::EcdhRsaAes256CbcSha384 => 49194,
+                Self::EcdheRsaAes128GcmSha256 => 49199,
+                Self::EcdheRsaAes256GcmSha384 => 49200,
                 Self::All => 65535,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_hex(s)? {
-                53 => Ok(Self::TlsRsaWithAes),
-                47 => Ok(Self::TlsRsaWithAesV0x002F),
-                5 => Ok(Self::TlsRsaWithRc4),
-                10 => Ok(Self::TlsRsaWith3),
-                61 => Ok(Self::TlsRsaWithAesV0x003D),
-                49155 => Ok(Self::TlsEcdhEcdsaWith),
-                49156 => Ok(Self::TlsEcdhEcdsaWithV0xC004),
-                49157 => Ok(Self::TlsEcdhEcdsaWithV0xC005),
-                49160 => Ok(Self::TlsEcdheEcdsaWith),
-                49161 => Ok(Self::TlsEcdheEcdsaWithV0xC009),
-                49162 => Ok(Self::TlsEcdheEcdsaWithV0xC00A),
-                49169 => Ok(Self::TlsEcdheRsaWith),
-                49170 => Ok(Self::TlsEcdheRsaWithV0xC012),
-                49171 => Ok(Self::TlsEcdheRsaWithV0xC013),
-                49172 => Ok(Self::TlsEcdheRsaWithV0xC014),
-                49165 => Ok(Self::TlsEcdhRsaWith),
-                49166 => Ok(Self::TlsEcdhRsaWithV0xC00E),
-                49167 => Ok(Self::TlsEcdhRsaWithV0xC00F),
-                49187 => Ok(Self::TlsEcdheEcdsaWithV0xC023),
-                49188 => Ok(Self::TlsEcdheEcdsaWithV0xC024),
-                49189 => Ok(Self::TlsEcdhEcdsaWithV0xC025),
-                49190 => Ok(Self::TlsEcdhEcdsaWithV0xC026),
-                49191 => Ok(Self::TlsEcdheRsaWithV0xC027),
-                49192 => Ok(Self::TlsEcdheRsaWithV0xC028),
-                49193 => Ok(Self::TlsEcdhRsaWithV0xC029),
-                49194 => Ok(Self::TlsEcdhRsaWithV0xC02A),
-                49199 => Ok(Self::TlsEcdheRsaWithV0xC02F),
-                49200 => Ok(Self::TlsEcdheRsaWithV0xC030),
+                53 => Ok(Self::RsaAes256CbcSha),
+                47 => Ok(Self::RsaAes128CbcSha),
+                5 => Ok(Self::RsaRc4Sha),
+                10 => Ok(Self::Rsa3desEdeCbcSha),
+                61 => Ok(Self::RsaAes256CbcSha256),
+                49155 => Ok(Self::EcdhEcdsa3desEdeCbcSha),
+                49156 => Ok(Self::EcdhEcdsaAes128CbcSha),
+                49157 => Ok(Self::EcdhEcdsaAes256CbcSha),
+                49160 => Ok(Self::EcdheEcdsa3desEdeCbcSha),
+                49161 => Ok(Self::EcdheEcdsaAes128CbcSha),
+                49162 => Ok(Self::EcdheEcdsaAes256CbcSha),
+                49169 => Ok(Self::EcdheRsaRc4Sha),
+                49170 => Ok(Self::EcdheRsa3desEdeCbcSha),
+                49171 => Ok(Self::EcdheRsaAes128CbcSha),
+                49172 => Ok(Self::EcdheRsaAes256CbcSha),
+                49165 => Ok(Self::EcdhRsa3desEdeCbcSha),
+                49166 => Ok(Self::EcdhRsaAes128CbcSha),
+                49167 => Ok(Self::EcdhRsaAes256CbcSha),
+                49187 => Ok(Self::EcdheEcdsaAes128CbcSha256),
+                49188 => Ok(Self::EcdheEcdsaAes256CbcSha384),
+                49189 => Ok(Self::EcdhEcdsaAes128CbcSha256),
+                49190 => Ok(Self::EcdhEcdsaAes256CbcSha384),
+                49191 => Ok(Self::EcdheRsaAes128CbcSha256),
+                49192 => Ok(Self::EcdheRsaAes256CbcSha384),
+                49193 => Ok(Self::EcdhRsaAes128CbcSha256),
+                49194 => Ok(Self::EcdhRsaAes256CbcSha384),
+                49199 => Ok(Self::EcdheRsaAes128GcmSha256),
+                49200 => Ok(Self::EcdheRsaAes256GcmSha384),
                 65535 => Ok(Self::All),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
@@ -18414,38 +18591,42 @@ pub mod qsslcfg {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::TlsRsaWithAes => "TLS_RSA_WITH_AES_256_CBC_SHA",
-                Self::TlsRsaWithAesV0x002F => "TLS_RSA_WITH_AES_128_CBC_SHA",
-                Self::TlsRsaWithRc4 => "TLS_RSA_WITH_RC4_128_SHA",
-                Self::TlsRsaWith3 => "TLS_RSA_WITH_3DES_EDE_CBC_SHA",
-                Self::TlsRsaWithAesV0x003D => "TLS_RSA_WITH_AES_256_CBC_SHA256",
-                Self::TlsEcdhEcdsaWith => "TLS_ECDH_ECDSA_WITH_3DES_EDE_CBC_SHA",
-                Self::TlsEcdhEcdsaWithV0xC004 => "TLS_ECDH_ECDSA_WITH_AES_128_CBC_SHA",
-                Self::TlsEcdhEcdsaWithV0xC005 => "TLS_ECDH_ECDSA_WITH_AES_256_CBC_SHA",
-                Self::TlsEcdheEcdsaWith => "TLS_ECDHE_ECDSA_WITH_3DES_EDE_CBC_SHA",
-                Self::TlsEcdheEcdsaWithV0xC009 => "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA",
-                Self::TlsEcdheEcdsaWithV0xC00A => "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA",
-                Self::TlsEcdheRsaWith => "TLS_ECDHE_RSA_WITH_RC4_128_SHA",
-                Self::TlsEcdheRsaWithV0xC012 => "TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA",
-                Self::TlsEcdheRsaWithV0xC013 => "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
-                Self::TlsEcdheRsaWithV0xC014 => "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
-                Self::TlsEcdhRsaWith => "TLS_ECDH_RSA_WITH_3DES_EDE_CBC_SHA",
-                Self::TlsEcdhRsaWithV0xC00E => "TLS_ECDH_RSA_WITH_AES_128_CBC_SHA",
-                Self::TlsEcdhRsaWithV0xC00F => "TLS_ECDH_RSA_WITH_AES_256_CBC_SHA",
-                Self::TlsEcdheEcdsaWithV0xC023 => {
+                Self::RsaAes256CbcSha => "TLS_RSA_WITH_AES_256_CBC_SHA",
+                Self::RsaAes128CbcSha => "TLS_RSA_WITH_AES_128_CBC_SHA",
+                Self::RsaRc4Sha => "TLS_RSA_WITH_RC4_128_SHA",
+                Self::Rsa3desEdeCbcSha => "TLS_RSA_WITH_3DES_EDE_CBC_SHA",
+                Self::RsaAes256CbcSha256 => "TLS_RSA_WITH_AES_256_CBC_SHA256",
+                Self::EcdhEcdsa3desEdeCbcSha => "TLS_ECDH_ECDSA_WITH_3DES_EDE_CBC_SHA",
+                Self::EcdhEcdsaAes128CbcSha => "TLS_ECDH_ECDSA_WITH_AES_128_CBC_SHA",
+                Self::EcdhEcdsaAes256CbcSha => "TLS_ECDH_ECDSA_WITH_AES_256_CBC_SHA",
+                Self::EcdheEcdsa3desEdeCbcSha => "TLS_ECDHE_ECDSA_WITH_3DES_EDE_CBC_SHA",
+                Self::EcdheEcdsaAes128CbcSha => "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA",
+                Self::EcdheEcdsaAes256CbcSha => "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA",
+                Self::EcdheRsaRc4Sha => "TLS_ECDHE_RSA_WITH_RC4_128_SHA",
+                Self::EcdheRsa3desEdeCbcSha => "TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA",
+                Self::EcdheRsaAes128CbcSha => "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
+                Self::EcdheRsaAes256CbcSha => "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
+                Self::EcdhRsa3desEdeCbcSha => "TLS_ECDH_RSA_WITH_3DES_EDE_CBC_SHA",
+                Self::EcdhRsaAes128CbcSha => "TLS_ECDH_RSA_WITH_AES_128_CBC_SHA",
+                Self::EcdhRsaAes256CbcSha => "TLS_ECDH_RSA_WITH_AES_256_CBC_SHA",
+                Self::EcdheEcdsaAes128CbcSha256 => {
                     "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256"
                 }
-                Self::TlsEcdheEcdsaWithV0xC024 => {
+                Self::EcdheEcdsaAes256CbcSha384 => {
                     "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384"
                 }
-                Self::TlsEcdhEcdsaWithV0xC025 => "TLS_ECDH_ECDSA_WITH_AES_128_CBC_SHA256",
-                Self::TlsEcdhEcdsaWithV0xC026 => "TLS_ECDH_ECDSA_WITH_AES_256_CBC_SHA384",
-                Self::TlsEcdheRsaWithV0xC027 => "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256",
-                Self::TlsEcdheRsaWithV0xC028 => "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384",
-                Self::TlsEcdhRsaWithV0xC029 => "TLS_ECDH_RSA_WITH_AES_128_CBC_SHA256",
-                Self::TlsEcdhRsaWithV0xC02A => "TLS_ECDH_RSA_WITH_AES_256_CBC_SHA384",
-                Self::TlsEcdheRsaWithV0xC02F => "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
-                Self::TlsEcdheRsaWithV0xC030 => "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+                Self::EcdhEcdsaAes128CbcSha256 => {
+                    "TLS_ECDH_ECDSA_WITH_AES_128_CBC_SHA256"
+                }
+                Self::EcdhEcdsaAes256CbcSha384 => {
+                    "TLS_ECDH_ECDSA_WITH_AES_256_CBC_SHA384"
+                }
+                Self::EcdheRsaAes128CbcSha256 => "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256",
+                Self::EcdheRsaAes256CbcSha384 => "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384",
+                Self::EcdhRsaAes128CbcSha256 => "TLS_ECDH_RSA_WITH_AES_128_CBC_SHA256",
+                Self::EcdhRsaAes256CbcSha384 => "TLS_ECDH_RSA_WITH_AES_256_CBC_SHA384",
+                Self::EcdheRsaAes128GcmSha256 => "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+                Self::EcdheRsaAes256GcmSha384 => "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
                 Self::All => "All",
             }
         }
@@ -18457,15 +18638,15 @@ pub mod qsslcfg {
     }
     /// `<SNI>`: Disable/enable the server name indication feature.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum SniValue {
+    pub enum SniMode {
         /// `0`: Disable
         Disable,
         /// `1`: Enable
         Enable,
     }
-    impl SniValue {
+    impl SniMode {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [SniValue] = &[SniValue::Disable, SniValue::Enable];
+        pub const ALL: &'static [SniMode] = &[SniMode::Disable, SniMode::Enable];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
@@ -18480,7 +18661,7 @@ pub mod qsslcfg {
                 1 => Ok(Self::Enable),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
-                        of: "SniValue",
+                        of: "SniMode",
                     })
                 }
             }
@@ -18497,7 +18678,7 @@ pub mod qsslcfg {
             }
         }
     }
-    impl core::fmt::Display for SniValue {
+    impl core::fmt::Display for SniMode {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             write!(f, "{} ({})", self.meaning(), self.wire())
         }
@@ -18506,27 +18687,27 @@ pub mod qsslcfg {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum IgnoreLtime {
         /// `0`: Not to ignore
-        NotToIgnore,
+        Check,
         /// `1`: Ignore
         Ignore,
     }
     impl IgnoreLtime {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [IgnoreLtime] = &[
-            IgnoreLtime::NotToIgnore,
+            IgnoreLtime::Check,
             IgnoreLtime::Ignore,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::NotToIgnore => 0,
+                Self::Check => 0,
                 Self::Ignore => 1,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::NotToIgnore),
+                0 => Ok(Self::Check),
                 1 => Ok(Self::Ignore),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
@@ -18542,7 +18723,7 @@ pub mod qsslcfg {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::NotToIgnore => "Not to ignore",
+                Self::Check => "Not to ignore",
                 Self::Ignore => "Ignore",
             }
         }
@@ -19378,7 +19559,7 @@ pub mod qsslcfg {
         /// (range 0..=5; errata: SSL-5)
         pub ssl_ctx_id: crate::value::Int<0, 5>,
         /// `<SSL_version>`: SSL version.
-        pub ssl_version: Option<SslVersion>,
+        pub ssl_version: Option<ProtocolVersion>,
     }
     /// `+QSSLCFG: "sslversion",<SSL_ctxID>,<SSL_version>`: an information line of `AT+QSSLCFG="sslversion",<SSL_ctxID>[,<SSL_version>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19388,7 +19569,7 @@ pub mod qsslcfg {
         /// (range 0..=5; errata: SSL-5)
         pub ssl_ctx_id: crate::value::Int<0, 5>,
         /// `<SSL_version>`: SSL version.
-        pub ssl_version: SslVersion,
+        pub ssl_version: ProtocolVersion,
     }
     impl crate::command::Line for SslversionLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
@@ -19419,7 +19600,7 @@ pub mod qsslcfg {
                 },
                 ssl_version: {
                     let s = crate::wire::req(v[1], "SSL_version")?;
-                    SslVersion::from_wire(crate::wire::unquote(s))
+                    ProtocolVersion::from_wire(crate::wire::unquote(s))
                         .map_err(|e| crate::wire::DecodeError::value("SSL_version", e))?
                 },
             })
@@ -19499,7 +19680,7 @@ pub mod qsslcfg {
                 },
                 ssl_version: v[1]
                     .map(|s| {
-                        SslVersion::from_wire(crate::wire::unquote(s))
+                        ProtocolVersion::from_wire(crate::wire::unquote(s))
                             .map_err(|e| crate::wire::DecodeError::value(
                                 "SSL_version",
                                 e,
@@ -19539,7 +19720,7 @@ pub mod qsslcfg {
         /// (range 0..=5; errata: SSL-5)
         pub ssl_ctx_id: crate::value::Int<0, 5>,
         /// `<seclevel>`: The authentication mode.
-        pub seclevel: Option<SeclevelValue>,
+        pub seclevel: Option<SecurityLevel>,
     }
     /// `+QSSLCFG: "seclevel",<SSL_ctxID>,<seclevel>`: an information line of `AT+QSSLCFG="seclevel",<SSL_ctxID>[,<seclevel>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19549,7 +19730,7 @@ pub mod qsslcfg {
         /// (range 0..=5; errata: SSL-5)
         pub ssl_ctx_id: crate::value::Int<0, 5>,
         /// `<seclevel>`: The authentication mode.
-        pub seclevel: SeclevelValue,
+        pub seclevel: SecurityLevel,
     }
     impl crate::command::Line for SeclevelLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
@@ -19580,7 +19761,7 @@ pub mod qsslcfg {
                 },
                 seclevel: {
                     let s = crate::wire::req(v[1], "seclevel")?;
-                    SeclevelValue::from_wire(crate::wire::unquote(s))
+                    SecurityLevel::from_wire(crate::wire::unquote(s))
                         .map_err(|e| crate::wire::DecodeError::value("seclevel", e))?
                 },
             })
@@ -19660,7 +19841,7 @@ pub mod qsslcfg {
                 },
                 seclevel: v[1]
                     .map(|s| {
-                        SeclevelValue::from_wire(crate::wire::unquote(s))
+                        SecurityLevel::from_wire(crate::wire::unquote(s))
                             .map_err(|e| crate::wire::DecodeError::value("seclevel", e))
                     })
                     .transpose()?,
@@ -20035,7 +20216,7 @@ pub mod qsslcfg {
         /// (range 0..=5; errata: SSL-5)
         pub ssl_ctx_id: crate::value::Int<0, 5>,
         /// `<SNI>`: Disable/enable the server name indication feature.
-        pub sni: Option<SniValue>,
+        pub sni: Option<SniMode>,
     }
     /// `+QSSLCFG: "sni",<SSL_ctxID>,<SNI>`: an information line of `AT+QSSLCFG="sni",<SSL_ctxID>[,<SNI>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20045,7 +20226,7 @@ pub mod qsslcfg {
         /// (range 0..=5; errata: SSL-5)
         pub ssl_ctx_id: crate::value::Int<0, 5>,
         /// `<SNI>`: Disable/enable the server name indication feature.
-        pub sni: SniValue,
+        pub sni: SniMode,
     }
     impl crate::command::Line for SniLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
@@ -20076,7 +20257,7 @@ pub mod qsslcfg {
                 },
                 sni: {
                     let s = crate::wire::req(v[1], "SNI")?;
-                    SniValue::from_wire(crate::wire::unquote(s))
+                    SniMode::from_wire(crate::wire::unquote(s))
                         .map_err(|e| crate::wire::DecodeError::value("SNI", e))?
                 },
             })
@@ -20156,7 +20337,7 @@ pub mod qsslcfg {
                 },
                 sni: v[1]
                     .map(|s| {
-                        SniValue::from_wire(crate::wire::unquote(s))
+                        SniMode::from_wire(crate::wire::unquote(s))
                             .map_err(|e| crate::wire::DecodeError::value("SNI", e))
                     })
                     .transpose()?,
@@ -21053,69 +21234,21 @@ pub mod qsslcfg {
 /// ```
 ///
 /// Characteristics: The command takes effect immediately. The configurations are not saved.
+///
+/// Prerequisites:
+/// - Before executing AT+QSSLOPEN, execute AT+QSTAAPINFO to connect the module to the Wi-Fi network.
+///
+/// Example (SSL Client in Transparent Transmission Mode, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSSLOPEN=1,4,"192.0.2.2",8011,2
+/// << CONNECT
+/// >> <data from the COM port; not printed by the manual>
+/// >> +++
+/// << OK
+/// ```
 pub mod qsslopen {
-    /// `<access_mode>`: Data access mode of SSL connection.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum AccessMode {
-        /// `0`: Buffer access mode. Socket sends and receives data with AT commands.
-        BufferAccessMode,
-        /// `1`: Direct push Mode. Socket sends data in AT command and receives data in URC format.
-        DirectPushMode,
-        /// `2`: Transparent transmission mode. Serial port is exclusively used for sending/receiving data directly to/from the Internet.
-        TransparentTransmissionMode,
-    }
-    impl AccessMode {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [AccessMode] = &[
-            AccessMode::BufferAccessMode,
-            AccessMode::DirectPushMode,
-            AccessMode::TransparentTransmissionMode,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::BufferAccessMode => 0,
-                Self::DirectPushMode => 1,
-                Self::TransparentTransmissionMode => 2,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::BufferAccessMode),
-                1 => Ok(Self::DirectPushMode),
-                2 => Ok(Self::TransparentTransmissionMode),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "AccessMode",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::BufferAccessMode => {
-                    "Buffer access mode. Socket sends and receives data with AT commands."
-                }
-                Self::DirectPushMode => {
-                    "Direct push Mode. Socket sends data in AT command and receives data in URC format."
-                }
-                Self::TransparentTransmissionMode => {
-                    "Transparent transmission mode. Serial port is exclusively used for sending/receiving data directly to/from the Internet."
-                }
-            }
-        }
-    }
-    impl core::fmt::Display for AccessMode {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
+    pub use crate::generated::shared::AccessMode;
     /// `AT+QSSLOPEN=?`
     ///
     /// Test form of `AT+QSSLOPEN`.
@@ -21423,6 +21556,32 @@ pub mod qsslopen {
 /// Characteristics: The command takes effect immediately. The configurations are not saved.
 ///
 /// Note: The data to be sent includes fixed-length data and variable-length data, and their maximum length is 1460 bytes.
+///
+/// Prerequisites:
+/// - The SSL connection must have been set up with AT+QSSLOPEN (the manual's responses begin "If the connection has been established ...").
+///
+/// Example (SSL Client in Direct Push Mode, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSSLOPEN=1,4,"192.0.2.2",8011,1
+/// << OK
+/// << +QSSLOPEN: 4,0
+/// >> AT+QSSLSTATE
+/// << +QSSLSTATE: 4,"SSLClient","192.0.2.2",8011,65047,2,4,1,"uart1",1
+/// << OK
+/// >> AT+QSSLSEND=4
+/// << >
+/// >> Test data from SSL <Ctrl+Z>
+/// << SEND OK
+/// >> AT+QSSLSEND=4,18
+/// << >
+/// >> Test data from SSL
+/// << SEND OK
+/// << +QSSLURC: "recv",4,18
+/// << Test data from SSL
+/// >> AT+QSSLCLOSE=4
+/// << OK
+/// ```
 ///
 /// Errata: SSL-4 (see `spec/errata.yaml`).
 pub mod qsslsend {
@@ -21733,6 +21892,38 @@ pub mod qsslsend {
 /// ```
 ///
 /// Characteristics: The command takes effect immediately. The configurations are not saved.
+///
+/// Prerequisites:
+/// - When the data access mode of an SSL connection is buffer access mode, the module will report URC as +QSSLURC: "recv",\<connectID> when it receives data from the Internet. You can read the data from the buffer by AT+QSSLRECV.
+///
+/// Example (SSL Client in Buffer Access Mode, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSSLOPEN=1,4,"192.0.2.2",8010,0
+/// << OK
+/// << +QSSLOPEN: 4,0
+/// >> AT+QSSLSTATE
+/// << +QSSLSTATE: 4,"SSLClient","192.0.2.2",8010,65344,2,4,0,"uart1",1
+/// << OK
+/// >> AT+QSSLSEND=4
+/// << >
+/// >> Test data from SSL <Ctrl+Z>
+/// << SEND OK
+/// >> AT+QSSLSEND=4,18
+/// << >
+/// >> Test data from SSL
+/// << SEND OK
+/// << +QSSLURC: "recv",4
+/// >> AT+QSSLRECV=4,1500
+/// << +QSSLRECV: 18
+/// << Test data from SSL
+/// << OK
+/// >> AT+QSSLRECV=4,1500
+/// << +QSSLRECV: 0
+/// << OK
+/// >> AT+QSSLCLOSE=4
+/// << OK
+/// ```
 ///
 /// Errata: SSL-8, TSF-R1 (see `spec/errata.yaml`).
 pub mod qsslrecv {
@@ -22115,6 +22306,21 @@ pub mod qsslrecv {
 ///
 /// Characteristics: The command takes effect immediately. The configurations are not saved.
 ///
+/// Prerequisites:
+/// - The SSL connection \<connectID> must have been set up with AT+QSSLOPEN (if its +QSSLOPEN URC is not received in time, AT+QSSLCLOSE can be used to close it).
+///
+/// Example (SSL Client in Transparent Transmission Mode, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSSLOPEN=1,4,"192.0.2.2",8011,2
+/// << CONNECT
+/// << <Received data>
+/// >> +++
+/// << OK
+/// >> AT+QSSLCLOSE=4
+/// << OK
+/// ```
+///
 /// Errata: SSL-6 (see `spec/errata.yaml`).
 pub mod qsslclose {
     /// `AT+QSSLCLOSE=?`
@@ -22336,44 +22542,70 @@ pub mod qsslclose {
 ///
 /// Characteristics: -
 ///
+/// Prerequisites:
+/// - A query of one connection (\<connectID>) reports an SSL connection opened with AT+QSSLOPEN.
+///
+/// Example (SSL Client in Direct Push Mode, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSSLOPEN=1,4,"192.0.2.2",8011,1
+/// << OK
+/// << +QSSLOPEN: 4,0
+/// >> AT+QSSLSTATE
+/// << +QSSLSTATE: 4,"SSLClient","192.0.2.2",8011,65047,2,4,1,"uart1",1
+/// << OK
+/// >> AT+QSSLSEND=4
+/// << >
+/// >> Test data from SSL <Ctrl+Z>
+/// << SEND OK
+/// >> AT+QSSLSEND=4,18
+/// << >
+/// >> Test data from SSL
+/// << SEND OK
+/// << +QSSLURC: "recv",4,18
+/// << Test data from SSL
+/// >> AT+QSSLCLOSE=4
+/// << OK
+/// ```
+///
 /// Errata: SSL-3, SSL-9 (see `spec/errata.yaml`).
 pub mod qsslstate {
     /// `<socket_state>`: SSL connection state.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum SocketState {
         /// `0`: "Initial" Connection has not been established
-        InitialConnectionHasNot,
+        Initial,
         /// `1`: "Opening" Client is connecting
-        OpeningClientIsConnecting,
+        Opening,
         /// `2`: "Connected" Client connection has been established
-        ConnectedClientConnectionHas,
+        Connected,
         /// `4`: "Closing" Connection is closing
-        ClosingConnectionIsClosing,
+        Closing,
     }
     impl SocketState {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [SocketState] = &[
-            SocketState::InitialConnectionHasNot,
-            SocketState::OpeningClientIsConnecting,
-            SocketState::ConnectedClientConnectionHas,
-            SocketState::ClosingConnectionIsClosing,
+            SocketState::Initial,
+            SocketState::Opening,
+            SocketState::Connected,
+            SocketState::Closing,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::InitialConnectionHasNot => 0,
-                Self::OpeningClientIsConnecting => 1,
-                Self::ConnectedClientConnectionHas => 2,
-                Self::ClosingConnectionIsClosing => 4,
+                Self::Initial => 0,
+                Self::Opening => 1,
+                Self::Connected => 2,
+                Self::Closing => 4,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::InitialConnectionHasNot),
-                1 => Ok(Self::OpeningClientIsConnecting),
-                2 => Ok(Self::ConnectedClientConnectionHas),
-                4 => Ok(Self::ClosingConnectionIsClosing),
+                0 => Ok(Self::Initial),
+                1 => Ok(Self::Opening),
+                2 => Ok(Self::Connected),
+                4 => Ok(Self::Closing),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "SocketState",
@@ -22388,14 +22620,10 @@ pub mod qsslstate {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::InitialConnectionHasNot => {
-                    "\"Initial\" Connection has not been established"
-                }
-                Self::OpeningClientIsConnecting => "\"Opening\" Client is connecting",
-                Self::ConnectedClientConnectionHas => {
-                    "\"Connected\" Client connection has been established"
-                }
-                Self::ClosingConnectionIsClosing => "\"Closing\" Connection is closing",
+                Self::Initial => "\"Initial\" Connection has not been established",
+                Self::Opening => "\"Opening\" Client is connecting",
+                Self::Connected => "\"Connected\" Client connection has been established",
+                Self::Closing => "\"Closing\" Connection is closing",
             }
         }
     }
@@ -22404,68 +22632,7 @@ pub mod qsslstate {
             write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
-    /// `<access_mode>`: Data access mode of the socket service.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum AccessMode {
-        /// `0`: Buffer access mode. Socket sends and receives data with AT commands.
-        BufferAccessMode,
-        /// `1`: Direct push Mode. Socket sends data in AT command and receives data in URC format.
-        DirectPushMode,
-        /// `2`: Transparent transmission mode. Serial port is exclusively used for sending/receiving data directly to/from the Internet.
-        TransparentTransmissionMode,
-    }
-    impl AccessMode {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [AccessMode] = &[
-            AccessMode::BufferAccessMode,
-            AccessMode::DirectPushMode,
-            AccessMode::TransparentTransmissionMode,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::BufferAccessMode => 0,
-                Self::DirectPushMode => 1,
-                Self::TransparentTransmissionMode => 2,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::BufferAccessMode),
-                1 => Ok(Self::DirectPushMode),
-                2 => Ok(Self::TransparentTransmissionMode),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "AccessMode",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::BufferAccessMode => {
-                    "Buffer access mode. Socket sends and receives data with AT commands."
-                }
-                Self::DirectPushMode => {
-                    "Direct push Mode. Socket sends data in AT command and receives data in URC format."
-                }
-                Self::TransparentTransmissionMode => {
-                    "Transparent transmission mode. Serial port is exclusively used for sending/receiving data directly to/from the Internet."
-                }
-            }
-        }
-    }
-    impl core::fmt::Display for AccessMode {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
+    pub use crate::generated::shared::AccessMode;
     /// `<devname>`: COM port of socket service.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum Devname {
@@ -22515,28 +22682,28 @@ pub mod qsslstate {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum QueryType {
         /// `0`: Query the connection state of the specified context
-        QueryTheConnectionState,
+        Context,
         /// `1`: Query the state of the specified SSL connection
-        QueryTheStateOf,
+        Connection,
     }
     impl QueryType {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [QueryType] = &[
-            QueryType::QueryTheConnectionState,
-            QueryType::QueryTheStateOf,
+            QueryType::Context,
+            QueryType::Connection,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::QueryTheConnectionState => 0,
-                Self::QueryTheStateOf => 1,
+                Self::Context => 0,
+                Self::Connection => 1,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::QueryTheConnectionState),
-                1 => Ok(Self::QueryTheStateOf),
+                0 => Ok(Self::Context),
+                1 => Ok(Self::Connection),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "QueryType",
@@ -22551,12 +22718,8 @@ pub mod qsslstate {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::QueryTheConnectionState => {
-                    "Query the connection state of the specified context"
-                }
-                Self::QueryTheStateOf => {
-                    "Query the state of the specified SSL connection"
-                }
+                Self::Context => "Query the connection state of the specified context",
+                Self::Connection => "Query the state of the specified SSL connection",
             }
         }
     }
@@ -23381,28 +23544,28 @@ pub mod qicfg {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum SendDataFormat {
         /// `0`: Text mode
-        TextMode,
+        Text,
         /// `1`: Hex mode
-        HexMode,
+        Hex,
     }
     impl SendDataFormat {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [SendDataFormat] = &[
-            SendDataFormat::TextMode,
-            SendDataFormat::HexMode,
+            SendDataFormat::Text,
+            SendDataFormat::Hex,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::TextMode => 0,
-                Self::HexMode => 1,
+                Self::Text => 0,
+                Self::Hex => 1,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::TextMode),
-                1 => Ok(Self::HexMode),
+                0 => Ok(Self::Text),
+                1 => Ok(Self::Hex),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "SendDataFormat",
@@ -23417,8 +23580,8 @@ pub mod qicfg {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::TextMode => "Text mode",
-                Self::HexMode => "Hex mode",
+                Self::Text => "Text mode",
+                Self::Hex => "Hex mode",
             }
         }
     }
@@ -23433,28 +23596,28 @@ pub mod qicfg {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum RecvDataFormat {
         /// `0`: Text mode
-        TextMode,
+        Text,
         /// `1`: Hex mode
-        HexMode,
+        Hex,
     }
     impl RecvDataFormat {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [RecvDataFormat] = &[
-            RecvDataFormat::TextMode,
-            RecvDataFormat::HexMode,
+            RecvDataFormat::Text,
+            RecvDataFormat::Hex,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::TextMode => 0,
-                Self::HexMode => 1,
+                Self::Text => 0,
+                Self::Hex => 1,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::TextMode),
-                1 => Ok(Self::HexMode),
+                0 => Ok(Self::Text),
+                1 => Ok(Self::Hex),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "RecvDataFormat",
@@ -23469,8 +23632,8 @@ pub mod qicfg {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::TextMode => "Text mode",
-                Self::HexMode => "Hex mode",
+                Self::Text => "Text mode",
+                Self::Hex => "Hex mode",
             }
         }
     }
@@ -23579,17 +23742,17 @@ pub mod qicfg {
     ///
     /// (errata: TCP-6)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum CloseModeValue {
+    pub enum AsyncClose {
         /// `0`: Disable
         Disable,
         /// `1`: Enable
         Enable,
     }
-    impl CloseModeValue {
+    impl AsyncClose {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [CloseModeValue] = &[
-            CloseModeValue::Disable,
-            CloseModeValue::Enable,
+        pub const ALL: &'static [AsyncClose] = &[
+            AsyncClose::Disable,
+            AsyncClose::Enable,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
@@ -23605,7 +23768,7 @@ pub mod qicfg {
                 1 => Ok(Self::Enable),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
-                        of: "CloseModeValue",
+                        of: "AsyncClose",
                     })
                 }
             }
@@ -23622,7 +23785,7 @@ pub mod qicfg {
             }
         }
     }
-    impl core::fmt::Display for CloseModeValue {
+    impl core::fmt::Display for AsyncClose {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             write!(f, "{} ({})", self.meaning(), self.wire())
         }
@@ -23732,33 +23895,30 @@ pub mod qicfg {
     ///
     /// (errata: TCP-9)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum UdpBroadcastValue {
+    pub enum Broadcast {
         /// `0`: Turn off
-        TurnOff,
+        Off,
         /// `1`: Turn on
-        TurnOn,
+        On,
     }
-    impl UdpBroadcastValue {
+    impl Broadcast {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [UdpBroadcastValue] = &[
-            UdpBroadcastValue::TurnOff,
-            UdpBroadcastValue::TurnOn,
-        ];
+        pub const ALL: &'static [Broadcast] = &[Broadcast::Off, Broadcast::On];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::TurnOff => 0,
-                Self::TurnOn => 1,
+                Self::Off => 0,
+                Self::On => 1,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::TurnOff),
-                1 => Ok(Self::TurnOn),
+                0 => Ok(Self::Off),
+                1 => Ok(Self::On),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
-                        of: "UdpBroadcastValue",
+                        of: "Broadcast",
                     })
                 }
             }
@@ -23770,12 +23930,12 @@ pub mod qicfg {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::TurnOff => "Turn off",
-                Self::TurnOn => "Turn on",
+                Self::Off => "Turn off",
+                Self::On => "Turn on",
             }
         }
     }
-    impl core::fmt::Display for UdpBroadcastValue {
+    impl core::fmt::Display for Broadcast {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             write!(f, "{} ({})", self.meaning(), self.wire())
         }
@@ -25278,7 +25438,7 @@ pub mod qicfg {
         /// `<close_mode>`: Integer type. Enable or disable to disconnect the TCP connection asynchronously.
         ///
         /// (errata: TCP-6)
-        pub close_mode: Option<CloseModeValue>,
+        pub close_mode: Option<AsyncClose>,
     }
     /// `+QICFG: "close/mode",<close_mode>`: an information line of `AT+QICFG="close/mode"[,<close_mode>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25286,7 +25446,7 @@ pub mod qicfg {
         /// `<close_mode>`: Integer type. Enable or disable to disconnect the TCP connection asynchronously.
         ///
         /// (errata: TCP-6)
-        pub close_mode: CloseModeValue,
+        pub close_mode: AsyncClose,
     }
     impl crate::command::Line for CloseModeLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
@@ -25305,7 +25465,7 @@ pub mod qicfg {
             Ok(CloseModeLine {
                 close_mode: {
                     let s = crate::wire::req(v[0], "close_mode")?;
-                    CloseModeValue::from_wire(crate::wire::unquote(s))
+                    AsyncClose::from_wire(crate::wire::unquote(s))
                         .map_err(|e| crate::wire::DecodeError::value("close_mode", e))?
                 },
             })
@@ -25363,7 +25523,7 @@ pub mod qicfg {
             Ok(CloseMode {
                 close_mode: v[0]
                     .map(|s| {
-                        CloseModeValue::from_wire(crate::wire::unquote(s))
+                        AsyncClose::from_wire(crate::wire::unquote(s))
                             .map_err(|e| crate::wire::DecodeError::value(
                                 "close_mode",
                                 e,
@@ -25788,7 +25948,7 @@ pub mod qicfg {
         /// `<udp/broadcast>`: Integer type. Turn on/off UDP broadcast.
         ///
         /// (errata: TCP-9)
-        pub udp_broadcast: Option<UdpBroadcastValue>,
+        pub udp_broadcast: Option<Broadcast>,
     }
     /// `+QICFG: "udp/broadcast",<udp/broadcast>`: an information line of `AT+QICFG="udp/broadcast"[,<udp/broadcast>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25796,7 +25956,7 @@ pub mod qicfg {
         /// `<udp/broadcast>`: Integer type. Turn on/off UDP broadcast.
         ///
         /// (errata: TCP-9)
-        pub udp_broadcast: UdpBroadcastValue,
+        pub udp_broadcast: Broadcast,
     }
     impl crate::command::Line for UdpBroadcastLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
@@ -25815,7 +25975,7 @@ pub mod qicfg {
             Ok(UdpBroadcastLine {
                 udp_broadcast: {
                     let s = crate::wire::req(v[0], "udp/broadcast")?;
-                    UdpBroadcastValue::from_wire(crate::wire::unquote(s))
+                    Broadcast::from_wire(crate::wire::unquote(s))
                         .map_err(|e| crate::wire::DecodeError::value(
                             "udp/broadcast",
                             e,
@@ -25876,7 +26036,7 @@ pub mod qicfg {
             Ok(UdpBroadcast {
                 udp_broadcast: v[0]
                     .map(|s| {
-                        UdpBroadcastValue::from_wire(crate::wire::unquote(s))
+                        Broadcast::from_wire(crate::wire::unquote(s))
                             .map_err(|e| crate::wire::DecodeError::value(
                                 "udp/broadcast",
                                 e,
@@ -25923,6 +26083,23 @@ pub mod qicfg {
 /// Note: \<IP_address>/\<domain_name> in the command indicates that either \<IP_address> or \<domain_name> can be configured and cannot be specified at the same time.
 ///
 /// Note: When \<service_type> is "TCP LISTENER"/"UDP SERVICE", \<access_mode> cannot be set to 2. To transfer data in transparent transmission mode, \<connectID> of the client connection must be used.
+///
+/// Prerequisites:
+/// - The module needs an IP interface to open a socket (by default the STA address is used as local IP, see \<ap_priority>). The manual's example says "Before executing AT+QIOPEN, the host must execute AT+QIACT to activate the context", but AT+QIACT does not exist in this manual (see TCP-12).
+/// - Use the IP address of AP (\<ap_priority> 1).
+///
+/// Example (Transparent Transmission Mode, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QIOPEN=0,"TCP","192.0.2.2",8009,0,2
+/// << CONNECT
+/// >> <All data got from COM port will be sent to the Internet directly>
+/// << Test 1
+/// >> +++
+/// << OK
+/// >> AT+QICLOSE=0
+/// << OK
+/// ```
 ///
 /// Errata: TCP-10, TCP-11, TCP-12, TCP-13, TCP-24 (see `spec/errata.yaml`).
 pub mod qiopen {
@@ -25986,96 +26163,32 @@ pub mod qiopen {
             write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
-    /// `<access_mode>`: Integer type. Data access mode of the socket service.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum AccessMode {
-        /// `0`: Buffer access mode. Socket sends and receives data with AT commands.
-        BufferAccessMode,
-        /// `1`: Direct push Mode. Socket sends data in AT command and receives data in URC format.
-        DirectPushMode,
-        /// `2`: Transparent transmission mode. Serial port is exclusively used for sending/receiving data directly to/from the Internet.
-        TransparentTransmissionMode,
-    }
-    impl AccessMode {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [AccessMode] = &[
-            AccessMode::BufferAccessMode,
-            AccessMode::DirectPushMode,
-            AccessMode::TransparentTransmissionMode,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::BufferAccessMode => 0,
-                Self::DirectPushMode => 1,
-                Self::TransparentTransmissionMode => 2,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::BufferAccessMode),
-                1 => Ok(Self::DirectPushMode),
-                2 => Ok(Self::TransparentTransmissionMode),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "AccessMode",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::BufferAccessMode => {
-                    "Buffer access mode. Socket sends and receives data with AT commands."
-                }
-                Self::DirectPushMode => {
-                    "Direct push Mode. Socket sends data in AT command and receives data in URC format."
-                }
-                Self::TransparentTransmissionMode => {
-                    "Transparent transmission mode. Serial port is exclusively used for sending/receiving data directly to/from the Internet."
-                }
-            }
-        }
-    }
-    impl core::fmt::Display for AccessMode {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
+    pub use crate::generated::shared::AccessMode;
     /// `<ap_priority>`: Integer type. Prioritize to use the IP address of the STA or AP as the local IP.
     ///
     /// (errata: TCP-10)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum ApPriority {
         /// `0`: Use the IP address of STA
-        UseTheIpAddress,
+        Sta,
         /// `1`: Use the IP address of AP
-        UseTheIpAddressV1,
+        Ap,
     }
     impl ApPriority {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [ApPriority] = &[
-            ApPriority::UseTheIpAddress,
-            ApPriority::UseTheIpAddressV1,
-        ];
+        pub const ALL: &'static [ApPriority] = &[ApPriority::Sta, ApPriority::Ap];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::UseTheIpAddress => 0,
-                Self::UseTheIpAddressV1 => 1,
+                Self::Sta => 0,
+                Self::Ap => 1,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::UseTheIpAddress),
-                1 => Ok(Self::UseTheIpAddressV1),
+                0 => Ok(Self::Sta),
+                1 => Ok(Self::Ap),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "ApPriority",
@@ -26090,8 +26203,8 @@ pub mod qiopen {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::UseTheIpAddress => "Use the IP address of STA",
-                Self::UseTheIpAddressV1 => "Use the IP address of AP",
+                Self::Sta => "Use the IP address of STA",
+                Self::Ap => "Use the IP address of AP",
             }
         }
     }
@@ -26541,6 +26654,22 @@ pub mod qiopen {
 /// ```
 ///
 /// Characteristics: -
+///
+/// Prerequisites:
+/// - The socket service \<connectID> must have been opened with AT+QIOPEN (or be a "TCP INCOMING" connection).
+///
+/// Example (Transparent Transmission Mode, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QIOPEN=0,"TCP","192.0.2.2",8009,0,2
+/// << CONNECT
+/// >> <All data got from COM port will be sent to the Internet directly>
+/// << Test 1
+/// >> +++
+/// << OK
+/// >> AT+QICLOSE=0
+/// << OK
+/// ```
 pub mod qiclose {
     /// `AT+QICLOSE=?`
     ///
@@ -26758,6 +26887,9 @@ pub mod qiclose {
 ///
 /// Characteristics: -
 ///
+/// Prerequisites:
+/// - For AT+QISTATE=\<connectID>, the socket service \<connectID> must exist.
+///
 /// Errata: TCP-15, TSF-R2 (see `spec/errata.yaml`).
 pub mod qistate {
     /// `<service_type>`: String type. Socket service type.
@@ -26900,68 +27032,7 @@ pub mod qistate {
             write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
-    /// `<access_mode>`: Integer type. Data access mode of the socket service.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum AccessMode {
-        /// `0`: Buffer access mode. Socket sends and receives data with AT commands.
-        BufferAccessMode,
-        /// `1`: Direct push Mode. Socket sends data in AT command and receives data in URC format.
-        DirectPushMode,
-        /// `2`: Transparent transmission mode. Serial port is exclusively used for sending/receiving data directly to/from the Internet.
-        TransparentTransmissionMode,
-    }
-    impl AccessMode {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [AccessMode] = &[
-            AccessMode::BufferAccessMode,
-            AccessMode::DirectPushMode,
-            AccessMode::TransparentTransmissionMode,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::BufferAccessMode => 0,
-                Self::DirectPushMode => 1,
-                Self::TransparentTransmissionMode => 2,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::BufferAccessMode),
-                1 => Ok(Self::DirectPushMode),
-                2 => Ok(Self::TransparentTransmissionMode),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "AccessMode",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::BufferAccessMode => {
-                    "Buffer access mode. Socket sends and receives data with AT commands."
-                }
-                Self::DirectPushMode => {
-                    "Direct push Mode. Socket sends data in AT command and receives data in URC format."
-                }
-                Self::TransparentTransmissionMode => {
-                    "Transparent transmission mode. Serial port is exclusively used for sending/receiving data directly to/from the Internet."
-                }
-            }
-        }
-    }
-    impl core::fmt::Display for AccessMode {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
+    pub use crate::generated::shared::AccessMode;
     /// `<AT_port>`: String type. COM port of socket service.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum AtPort {
@@ -27751,6 +27822,56 @@ pub mod qistate {
 ///
 /// Characteristics: -
 ///
+/// Prerequisites:
+/// - The socket service \<connectID> must be open (AT+QIOPEN, or a "TCP INCOMING" connection) in buffer access mode (\<access_mode>=0) or direct push mode (\<access_mode>=1).
+///
+/// Example (+QIURC: "recv" in buffer access mode, in direct push mode, and for a UDP service, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSTAAPINFO="sim-ap","sim-password"
+/// << OK
+/// << +QSTASTAT: "GOT_IP"
+/// >> AT+QIOPEN=0,"TCP","192.0.2.2",7,0,0
+/// << OK
+/// << +QIOPEN: 0,0
+/// >> AT+QISEND=0,5
+/// << >
+/// >> hello
+/// << SEND OK
+/// << +QIURC: "recv",0
+/// >> AT+QIRD=0,100
+/// << +QIRD: 5
+/// << hello
+/// << OK
+/// >> AT+QICLOSE=0
+/// << OK
+/// >> AT+QIOPEN=1,"TCP","192.0.2.2",7,0,1
+/// << OK
+/// << +QIOPEN: 1,0
+/// >> AT+QISEND=1,4
+/// << >
+/// >> push
+/// << SEND OK
+/// << +QIURC: "recv",1,4
+/// << push
+/// >> AT+QICLOSE=1
+/// << OK
+/// >> AT+QIOPEN=2,"UDP SERVICE","127.0.0.1",0,8123,1
+/// << OK
+/// << +QIOPEN: 2,0
+/// >> AT+QISEND=2,3,"192.0.2.2",7
+/// << >
+/// >> udp
+/// << SEND OK
+/// << +QIURC: "recv",2,3,"192.0.2.2",7
+/// << udp
+/// >> AT+QICLOSE=2
+/// << OK
+/// >> AT+QSTASTOP
+/// << OK
+/// << +QSTASTAT: "WLAN_DISCONNECTED"
+/// ```
+///
 /// Errata: TCP-14, TCP-16 (see `spec/errata.yaml`).
 pub mod qisend {
     /// `AT+QISEND=?`
@@ -28374,6 +28495,56 @@ pub mod qisend {
 /// ```
 ///
 /// Characteristics: -
+///
+/// Prerequisites:
+/// - The socket service \<connectID> must be open in buffer access mode.
+///
+/// Example (+QIURC: "recv" in buffer access mode, in direct push mode, and for a UDP service, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSTAAPINFO="sim-ap","sim-password"
+/// << OK
+/// << +QSTASTAT: "GOT_IP"
+/// >> AT+QIOPEN=0,"TCP","192.0.2.2",7,0,0
+/// << OK
+/// << +QIOPEN: 0,0
+/// >> AT+QISEND=0,5
+/// << >
+/// >> hello
+/// << SEND OK
+/// << +QIURC: "recv",0
+/// >> AT+QIRD=0,100
+/// << +QIRD: 5
+/// << hello
+/// << OK
+/// >> AT+QICLOSE=0
+/// << OK
+/// >> AT+QIOPEN=1,"TCP","192.0.2.2",7,0,1
+/// << OK
+/// << +QIOPEN: 1,0
+/// >> AT+QISEND=1,4
+/// << >
+/// >> push
+/// << SEND OK
+/// << +QIURC: "recv",1,4
+/// << push
+/// >> AT+QICLOSE=1
+/// << OK
+/// >> AT+QIOPEN=2,"UDP SERVICE","127.0.0.1",0,8123,1
+/// << OK
+/// << +QIOPEN: 2,0
+/// >> AT+QISEND=2,3,"192.0.2.2",7
+/// << >
+/// >> udp
+/// << SEND OK
+/// << +QIURC: "recv",2,3,"192.0.2.2",7
+/// << udp
+/// >> AT+QICLOSE=2
+/// << OK
+/// >> AT+QSTASTOP
+/// << OK
+/// << +QSTASTAT: "WLAN_DISCONNECTED"
+/// ```
 ///
 /// Errata: TCP-17, TCP-18, TCP-19, TCP-20, TCP-21 (see `spec/errata.yaml`).
 pub mod qird {
@@ -29243,6 +29414,10 @@ pub mod qird {
 ///
 /// Characteristics: -
 ///
+/// Prerequisites:
+/// - \<listener_socketID> must be a TCP server ("TCP LISTENER") opened with AT+QIOPEN.
+/// - Accepts or rejects remote incoming connection requests (reported by +QIURC: "incoming")
+///
 /// Errata: TCP-22 (see `spec/errata.yaml`).
 pub mod qiaccept {
     /// `<accept>`: Integer type. Accept or reject remote incoming connection requests of TCP/UDP socket service.
@@ -29632,70 +29807,12 @@ pub mod qiaccept {
 ///
 /// Note: If \<service_type> of \<connectID> is "TCP LISTENER" or "UDP SERVICE", data access mode cannot be switched via this command.
 ///
+/// Prerequisites:
+/// - The socket service \<connectID> must be open; its \<service_type> must not be "TCP LISTENER" or "UDP SERVICE".
+///
 /// Errata: TCP-23 (see `spec/errata.yaml`).
 pub mod qiswtmd {
-    /// `<access_mode>`: Integer type. Data access modes of the connection.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum AccessMode {
-        /// `0`: Buffer access mode. Socket sends and receives data with AT commands.
-        BufferAccessMode,
-        /// `1`: Direct push Mode. Socket sends data in AT command and receives data in URC format.
-        DirectPushMode,
-        /// `2`: Transparent transmission mode. Serial port is exclusively used for sending/receiving data directly to/from the Internet.
-        TransparentTransmissionMode,
-    }
-    impl AccessMode {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [AccessMode] = &[
-            AccessMode::BufferAccessMode,
-            AccessMode::DirectPushMode,
-            AccessMode::TransparentTransmissionMode,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::BufferAccessMode => 0,
-                Self::DirectPushMode => 1,
-                Self::TransparentTransmissionMode => 2,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::BufferAccessMode),
-                1 => Ok(Self::DirectPushMode),
-                2 => Ok(Self::TransparentTransmissionMode),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "AccessMode",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::BufferAccessMode => {
-                    "Buffer access mode. Socket sends and receives data with AT commands."
-                }
-                Self::DirectPushMode => {
-                    "Direct push Mode. Socket sends data in AT command and receives data in URC format."
-                }
-                Self::TransparentTransmissionMode => {
-                    "Transparent transmission mode. Serial port is exclusively used for sending/receiving data directly to/from the Internet."
-                }
-            }
-        }
-    }
-    impl core::fmt::Display for AccessMode {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
+    pub use crate::generated::shared::AccessMode;
     /// `AT+QISWTMD=?`
     ///
     /// Test form of `AT+QISWTMD`.
@@ -29913,6 +30030,29 @@ pub mod qiswtmd {
 /// ```
 ///
 /// Characteristics: -
+///
+/// Example (+QIOPEN: \<id>,563 / 564 / 567 and AT+QIGETERROR, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSTAAPINFO="sim-ap","sim-password"
+/// << OK
+/// << +QSTASTAT: "GOT_IP"
+/// >> AT+QIOPEN=0,"TCP","unknown.example",80,0,0
+/// << OK
+/// << +QIOPEN: 0,563
+/// >> AT+QIOPEN=0,"TCP","192.0.2.3",7,0,0
+/// << OK
+/// << +QIOPEN: 0,564
+/// >> AT+QIGETERROR
+/// << +QIGETERROR: 564,"Socket connect failed"
+/// << OK
+/// >> AT+QIOPEN=0,"TCP","192.0.2.3",9,0,0
+/// << OK
+/// << +QIOPEN: 0,567
+/// >> AT+QSTASTOP
+/// << OK
+/// << +QSTASTAT: "WLAN_DISCONNECTED"
+/// ```
 pub mod qigeterror {
     /// `AT+QIGETERROR=?`
     ///
@@ -30087,6 +30227,9 @@ pub mod qigeterror {
 /// Characteristics: -
 ///
 /// Note: If the socket connection has not been established before, ATO returns NO CARRIER.
+///
+/// Prerequisites:
+/// - After exiting transparent transmission mode with +++, if the socket connection is active, the connection enters transparent transmission mode again with ATO. If the socket connection has not been established before, ATO returns NO CARRIER.
 pub mod ato {
     /// `ATO`
     ///
@@ -30148,6 +30291,19 @@ pub mod ato {
 /// Characteristics: -
 ///
 /// Note: After exiting transparent transmission mode with +++, if the socket connection is active, the connection enters transparent transmission mode again with ATO.
+///
+/// Prerequisites:
+/// - The module is in transparent transmission mode (entered with AT+QIOPEN/AT+QSSLOPEN \<access_mode>=2, AT+QISWTMD, ATO or AT+QBLETRANMODE).
+///
+/// Example (SSL Client in Transparent Transmission Mode, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSSLOPEN=1,4,"192.0.2.2",8011,2
+/// << CONNECT
+/// >> <data from the COM port; not printed by the manual>
+/// >> +++
+/// << OK
+/// ```
 ///
 /// Errata: TCP-1 (see `spec/errata.yaml`).
 pub mod escape {
@@ -30216,25 +30372,25 @@ pub mod qstast {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum State {
         /// `STATION_DOWN`: Disabled
-        StationDown,
+        Down,
         /// `STATION_UP`: Enabled
-        StationUp,
+        Up,
     }
     impl State {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [State] = &[State::StationDown, State::StationUp];
+        pub const ALL: &'static [State] = &[State::Down, State::Up];
         /// The value as written on the wire (without quotes).
         pub fn wire(&self) -> &str {
             match self {
-                Self::StationDown => "STATION_DOWN",
-                Self::StationUp => "STATION_UP",
+                Self::Down => "STATION_DOWN",
+                Self::Up => "STATION_UP",
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match s {
-                "STATION_DOWN" => Ok(Self::StationDown),
-                "STATION_UP" => Ok(Self::StationUp),
+                "STATION_DOWN" => Ok(Self::Down),
+                "STATION_UP" => Ok(Self::Up),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "State",
@@ -30245,8 +30401,8 @@ pub mod qstast {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::StationDown => "Disabled",
-                Self::StationUp => "Enabled",
+                Self::Down => "Disabled",
+                Self::Up => "Enabled",
             }
         }
     }
@@ -30360,55 +30516,7 @@ pub mod qstast {
 ///
 /// Errata: WIFI-2, WIFI-3 (see `spec/errata.yaml`).
 pub mod qstadhcp {
-    /// `<enable>`: Integer type.
-    ///
-    /// (errata: WIFI-2, WIFI-3)
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum Enable {
-        /// `0`: Disable
-        Disable,
-        /// `1`: Enable
-        Enable,
-    }
-    impl Enable {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [Enable] = &[Enable::Disable, Enable::Enable];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::Disable => 0,
-                Self::Enable => 1,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::Disable),
-                1 => Ok(Self::Enable),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "Enable",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Disable => "Disable",
-                Self::Enable => "Enable",
-            }
-        }
-    }
-    impl core::fmt::Display for Enable {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
+    pub use crate::generated::shared::Enable;
     /// `AT+QSTADHCP?`
     ///
     /// Read form of `AT+QSTADHCP`.
@@ -30713,6 +30821,22 @@ pub mod qstastatic {
 /// ```
 ///
 /// Characteristics: None
+///
+/// Example (NO CARRIER when the server ends a transparent-mode connection, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSTAAPINFO="sim-ap","sim-password"
+/// << OK
+/// << +QSTASTAT: "GOT_IP"
+/// >> AT+QIOPEN=0,"TCP","192.0.2.3",11,0,2
+/// << CONNECT
+/// << NO CARRIER
+/// >> AT+QICLOSE=0
+/// << OK
+/// >> AT+QSTASTOP
+/// << OK
+/// << +QSTASTAT: "WLAN_DISCONNECTED"
+/// ```
 pub mod qstastop {
     /// `AT+QSTASTOP`
     ///
@@ -30774,6 +30898,15 @@ pub mod qstastop {
 /// ```
 ///
 /// Characteristics: Takes effect immediately. Configurations are not saved.
+///
+/// Example (Wi-Fi STA and AP Mode, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSTAAPINFO="testssid","123456789"
+/// << OK
+/// >> AT+QSOFTAP="testap","12345678"
+/// << OK
+/// ```
 pub mod qsoftap {
     /// `AT+QSOFTAP=<SSID>[,<key>]`
     ///
@@ -30886,25 +31019,25 @@ pub mod qapstate {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum State {
         /// `SOFTAP_DOWN`: Disabled
-        SoftapDown,
+        Down,
         /// `SOFTAP_UP`: Enabled
-        SoftapUp,
+        Up,
     }
     impl State {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [State] = &[State::SoftapDown, State::SoftapUp];
+        pub const ALL: &'static [State] = &[State::Down, State::Up];
         /// The value as written on the wire (without quotes).
         pub fn wire(&self) -> &str {
             match self {
-                Self::SoftapDown => "SOFTAP_DOWN",
-                Self::SoftapUp => "SOFTAP_UP",
+                Self::Down => "SOFTAP_DOWN",
+                Self::Up => "SOFTAP_UP",
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match s {
-                "SOFTAP_DOWN" => Ok(Self::SoftapDown),
-                "SOFTAP_UP" => Ok(Self::SoftapUp),
+                "SOFTAP_DOWN" => Ok(Self::Down),
+                "SOFTAP_UP" => Ok(Self::Up),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "State",
@@ -30915,8 +31048,8 @@ pub mod qapstate {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::SoftapDown => "Disabled",
-                Self::SoftapUp => "Enabled",
+                Self::Down => "Disabled",
+                Self::Up => "Enabled",
             }
         }
     }
@@ -31155,6 +31288,17 @@ pub mod qapstatic {
 /// ```
 ///
 /// Characteristics: None
+///
+/// Example (+QAPSTAT: "AP_UP" and "AP_DOWN", `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSOFTAP="provoke-ap","provoke-key"
+/// << OK
+/// << +QAPSTAT: "AP_UP"
+/// >> AT+QSOFTAPSTOP
+/// << OK
+/// << +QAPSTAT: "AP_DOWN"
+/// ```
 pub mod qsoftapstop {
     /// `AT+QSOFTAPSTOP`
     ///
@@ -31216,6 +31360,15 @@ pub mod qsoftapstop {
 /// ```
 ///
 /// Characteristics: Takes effect immediately. Configurations are not saved.
+///
+/// Example (Wi-Fi STA and AP Mode, `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSTAAPINFO="testssid","123456789"
+/// << OK
+/// >> AT+QSOFTAP="testap","12345678"
+/// << OK
+/// ```
 pub mod qstaapinfo {
     /// `AT+QSTAAPINFO=<SSID>[,<pwd>]`
     ///
@@ -31422,6 +31575,9 @@ pub mod qstaapinfodef {
 /// ```
 ///
 /// Characteristics: None
+///
+/// Prerequisites:
+/// - Queries the connected hotspot when the module is in STA mode.
 ///
 /// Errata: WIFI-5 (see `spec/errata.yaml`).
 pub mod qgetwifistate {
@@ -32056,55 +32212,7 @@ pub mod qidnscfg {
 ///
 /// Errata: WIFI-8 (see `spec/errata.yaml`).
 pub mod qwebcfg {
-    /// `<enable>`: Integer type.
-    ///
-    /// (errata: WIFI-8)
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum Enable {
-        /// `0`: Disable
-        Disable,
-        /// `1`: Enable
-        Enable,
-    }
-    impl Enable {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [Enable] = &[Enable::Disable, Enable::Enable];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::Disable => 0,
-                Self::Enable => 1,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::Disable),
-                1 => Ok(Self::Enable),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "Enable",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Disable => "Disable",
-                Self::Enable => "Enable",
-            }
-        }
-    }
-    impl core::fmt::Display for Enable {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
+    pub use crate::generated::shared::Enable;
     /// `AT+QWEBCFG=<enable>`
     ///
     /// Write form of `AT+QWEBCFG`.
@@ -32251,55 +32359,7 @@ pub mod qstaapinformv {
 ///
 /// Errata: WIFI-9 (see `spec/errata.yaml`).
 pub mod qairkiss {
-    /// `<enable>`: Integer type.
-    ///
-    /// (errata: WIFI-9)
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum Enable {
-        /// `0`: Disable
-        Disable,
-        /// `1`: Enable
-        Enable,
-    }
-    impl Enable {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [Enable] = &[Enable::Disable, Enable::Enable];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::Disable => 0,
-                Self::Enable => 1,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::Disable),
-                1 => Ok(Self::Enable),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "Enable",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Disable => "Disable",
-                Self::Enable => "Enable",
-            }
-        }
-    }
-    impl core::fmt::Display for Enable {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
+    pub use crate::generated::shared::Enable;
     /// `AT+QAIRKISS=<enable>`
     ///
     /// Write form of `AT+QAIRKISS`.

@@ -2,12 +2,15 @@
 //!
 //! [`commands`] has one module per command with a type per form and per
 //! information line; [`urcs`] has a type per URC variant and the [`urcs::Urc`]
-//! enum; [`results`] has the result-code tables.
+//! enum; [`results`] has the result-code tables; [`shared`] has the
+//! enumerations several commands or URCs share (re-exported by each).
 
 #[rustfmt::skip]
 pub mod commands;
 #[rustfmt::skip]
 pub mod results;
+#[rustfmt::skip]
+pub mod shared;
 #[rustfmt::skip]
 pub mod urcs;
 

@@ -9,38 +9,38 @@ pub mod qstastat {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum Event {
         /// `WLAN_DISCONNECTED`: Disconnected
-        WlanDisconnected,
+        Disconnected,
         /// `WLAN_CONNECTED`: Connected
-        WlanConnected,
+        Connected,
         /// `GOT_IP`: Got IP
         GotIp,
         /// `SCAN_NO_AP`: Scanned no AP
-        ScanNoAp,
+        NoApFound,
     }
     impl Event {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [Event] = &[
-            Event::WlanDisconnected,
-            Event::WlanConnected,
+            Event::Disconnected,
+            Event::Connected,
             Event::GotIp,
-            Event::ScanNoAp,
+            Event::NoApFound,
         ];
         /// The value as written on the wire (without quotes).
         pub fn wire(&self) -> &str {
             match self {
-                Self::WlanDisconnected => "WLAN_DISCONNECTED",
-                Self::WlanConnected => "WLAN_CONNECTED",
+                Self::Disconnected => "WLAN_DISCONNECTED",
+                Self::Connected => "WLAN_CONNECTED",
                 Self::GotIp => "GOT_IP",
-                Self::ScanNoAp => "SCAN_NO_AP",
+                Self::NoApFound => "SCAN_NO_AP",
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match s {
-                "WLAN_DISCONNECTED" => Ok(Self::WlanDisconnected),
-                "WLAN_CONNECTED" => Ok(Self::WlanConnected),
+                "WLAN_DISCONNECTED" => Ok(Self::Disconnected),
+                "WLAN_CONNECTED" => Ok(Self::Connected),
                 "GOT_IP" => Ok(Self::GotIp),
-                "SCAN_NO_AP" => Ok(Self::ScanNoAp),
+                "SCAN_NO_AP" => Ok(Self::NoApFound),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "Event",
@@ -51,10 +51,10 @@ pub mod qstastat {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::WlanDisconnected => "Disconnected",
-                Self::WlanConnected => "Connected",
+                Self::Disconnected => "Disconnected",
+                Self::Connected => "Connected",
                 Self::GotIp => "Got IP",
-                Self::ScanNoAp => "Scanned no AP",
+                Self::NoApFound => "Scanned no AP",
             }
         }
     }
@@ -118,38 +118,38 @@ pub mod qapstat {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum Event {
         /// `AP_UP`: Enabled
-        ApUp,
+        Up,
         /// `AP_DOWN`: Disabled
-        ApDown,
+        Down,
         /// `AP_CONNECT`: Connected to STA
-        ApConnect,
+        StationConnected,
         /// `AP_DISCONNECT`: Disconnected to STA
-        ApDisconnect,
+        StationDisconnected,
     }
     impl Event {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [Event] = &[
-            Event::ApUp,
-            Event::ApDown,
-            Event::ApConnect,
-            Event::ApDisconnect,
+            Event::Up,
+            Event::Down,
+            Event::StationConnected,
+            Event::StationDisconnected,
         ];
         /// The value as written on the wire (without quotes).
         pub fn wire(&self) -> &str {
             match self {
-                Self::ApUp => "AP_UP",
-                Self::ApDown => "AP_DOWN",
-                Self::ApConnect => "AP_CONNECT",
-                Self::ApDisconnect => "AP_DISCONNECT",
+                Self::Up => "AP_UP",
+                Self::Down => "AP_DOWN",
+                Self::StationConnected => "AP_CONNECT",
+                Self::StationDisconnected => "AP_DISCONNECT",
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match s {
-                "AP_UP" => Ok(Self::ApUp),
-                "AP_DOWN" => Ok(Self::ApDown),
-                "AP_CONNECT" => Ok(Self::ApConnect),
-                "AP_DISCONNECT" => Ok(Self::ApDisconnect),
+                "AP_UP" => Ok(Self::Up),
+                "AP_DOWN" => Ok(Self::Down),
+                "AP_CONNECT" => Ok(Self::StationConnected),
+                "AP_DISCONNECT" => Ok(Self::StationDisconnected),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "Event",
@@ -160,10 +160,10 @@ pub mod qapstat {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::ApUp => "Enabled",
-                Self::ApDown => "Disabled",
-                Self::ApConnect => "Connected to STA",
-                Self::ApDisconnect => "Disconnected to STA",
+                Self::Up => "Enabled",
+                Self::Down => "Disabled",
+                Self::StationConnected => "Connected to STA",
+                Self::StationDisconnected => "Disconnected to STA",
             }
         }
     }
@@ -225,37 +225,37 @@ pub mod qotastat {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum Event {
         /// `START_DOWNLOAD`: Started download
-        StartDownload,
+        Started,
         /// `DOWNLOAD_SUCCEED`: Successful download
-        DownloadSucceed,
+        Succeeded,
         /// `DOWNLOAD_FAILED`: Failed download
-        DownloadFailed,
+        Failed,
         /// `DOWNLOADING`: Downloading
         Downloading,
     }
     impl Event {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [Event] = &[
-            Event::StartDownload,
-            Event::DownloadSucceed,
-            Event::DownloadFailed,
+            Event::Started,
+            Event::Succeeded,
+            Event::Failed,
             Event::Downloading,
         ];
         /// The value as written on the wire (without quotes).
         pub fn wire(&self) -> &str {
             match self {
-                Self::StartDownload => "START_DOWNLOAD",
-                Self::DownloadSucceed => "DOWNLOAD_SUCCEED",
-                Self::DownloadFailed => "DOWNLOAD_FAILED",
+                Self::Started => "START_DOWNLOAD",
+                Self::Succeeded => "DOWNLOAD_SUCCEED",
+                Self::Failed => "DOWNLOAD_FAILED",
                 Self::Downloading => "DOWNLOADING",
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match s {
-                "START_DOWNLOAD" => Ok(Self::StartDownload),
-                "DOWNLOAD_SUCCEED" => Ok(Self::DownloadSucceed),
-                "DOWNLOAD_FAILED" => Ok(Self::DownloadFailed),
+                "START_DOWNLOAD" => Ok(Self::Started),
+                "DOWNLOAD_SUCCEED" => Ok(Self::Succeeded),
+                "DOWNLOAD_FAILED" => Ok(Self::Failed),
                 "DOWNLOADING" => Ok(Self::Downloading),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
@@ -267,9 +267,9 @@ pub mod qotastat {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::StartDownload => "Started download",
-                Self::DownloadSucceed => "Successful download",
-                Self::DownloadFailed => "Failed download",
+                Self::Started => "Started download",
+                Self::Succeeded => "Successful download",
+                Self::Failed => "Failed download",
                 Self::Downloading => "Downloading",
             }
         }
@@ -619,24 +619,24 @@ pub mod qbleinfo {
     #[derive(Debug, Clone, PartialEq, Eq, Hash)]
     pub enum Char {
         /// `DOWN`: Completion of discovering the peer device service
-        Down,
+        DiscoveryDone,
         /// Any other value: Others: Characteristic UUID of peer device. Length: 4 bytes or 32 bytes.
         Other(alloc::string::String),
     }
     impl Char {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [Char] = &[Char::Down];
+        pub const ALL: &'static [Char] = &[Char::DiscoveryDone];
         /// The value as written on the wire (without quotes).
         pub fn wire(&self) -> &str {
             match self {
-                Self::Down => "DOWN",
+                Self::DiscoveryDone => "DOWN",
                 Self::Other(s) => s,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match s {
-                "DOWN" => Ok(Self::Down),
+                "DOWN" => Ok(Self::DiscoveryDone),
                 other => {
                     crate::value::Text::<0, { crate::value::UNBOUNDED }>::new(other)
                         .map(|t| Self::Other(alloc::string::String::from(t.as_str())))
@@ -646,7 +646,9 @@ pub mod qbleinfo {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::Down => "Completion of discovering the peer device service",
+                Self::DiscoveryDone => {
+                    "Completion of discovering the peer device service"
+                }
                 Self::Other(_) => {
                     "Others: Characteristic UUID of peer device. Length: 4 bytes or 32 bytes."
                 }
@@ -1735,77 +1737,77 @@ pub mod qmtstat {
         /// `1`: Connection is closed or reset by a peer.
         ///
         /// Remedy: Execute AT+QMTOPEN and reopen the MQTT connection.
-        ConnectionIsClosedOr,
+        ClosedByPeer,
         /// `2`: Sending PINGREQ packet timed out or failed.
         ///
         /// Remedy: First, deactivate and activate the PDP. Then, reopen the MQTT connection.
-        SendingPingreqPacketTimed,
+        PingFailed,
         /// `3`: Sending CONNECT packet timed out or failed.
         ///
         /// Remedy: 1. Check whether the inputted username and password are correct.
         /// 2. Make sure the client ID is not used.
         /// 3. Reopen the MQTT connection and try to send the CONNECT packet to the server again.
-        SendingConnectPacketTimed,
+        ConnectFailed,
         /// `4`: Receiving CONNACK packet timed out or failed.
         ///
         /// Remedy: 1. Check whether the inputted username and password are correct.
         /// 2. Make sure the client ID is not used.
         /// 3. Reopen the MQTT connection and try to send the CONNECT packet to the server again.
-        ReceivingConnackPacketTimed,
+        ConnackFailed,
         /// `5`: The client sends DISCONNECT packet to sever and the server closes MQTT connection.
         ///
         /// Remedy: This is a normal process.
-        TheClientSendsDisconnect,
+        Disconnected,
         /// `6`: The client closes MQTT connection due to packet sending failure all the time.
         ///
         /// Remedy: 1. Make sure the data is correct.
         /// 2. Try to reopen MQTT connection since there may be network congestion or an error.
-        TheClientClosesMqtt,
+        SendFailed,
         /// `7`: The link is not alive, or the server is unavailable.
         ///
         /// Remedy: Make sure the link is alive, or the server is available.
-        TheLinkIsNot,
+        LinkDown,
         /// `8`: The client closed the MQTT connection.
         ///
         /// Remedy: Try to reconnect.
-        TheClientClosedThe,
+        ClosedByClient,
     }
     impl ErrCode {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [ErrCode] = &[
-            ErrCode::ConnectionIsClosedOr,
-            ErrCode::SendingPingreqPacketTimed,
-            ErrCode::SendingConnectPacketTimed,
-            ErrCode::ReceivingConnackPacketTimed,
-            ErrCode::TheClientSendsDisconnect,
-            ErrCode::TheClientClosesMqtt,
-            ErrCode::TheLinkIsNot,
-            ErrCode::TheClientClosedThe,
+            ErrCode::ClosedByPeer,
+            ErrCode::PingFailed,
+            ErrCode::ConnectFailed,
+            ErrCode::ConnackFailed,
+            ErrCode::Disconnected,
+            ErrCode::SendFailed,
+            ErrCode::LinkDown,
+            ErrCode::ClosedByClient,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::ConnectionIsClosedOr => 1,
-                Self::SendingPingreqPacketTimed => 2,
-                Self::SendingConnectPacketTimed => 3,
-                Self::ReceivingConnackPacketTimed => 4,
-                Self::TheClientSendsDisconnect => 5,
-                Self::TheClientClosesMqtt => 6,
-                Self::TheLinkIsNot => 7,
-                Self::TheClientClosedThe => 8,
+                Self::ClosedByPeer => 1,
+                Self::PingFailed => 2,
+                Self::ConnectFailed => 3,
+                Self::ConnackFailed => 4,
+                Self::Disconnected => 5,
+                Self::SendFailed => 6,
+                Self::LinkDown => 7,
+                Self::ClosedByClient => 8,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                1 => Ok(Self::ConnectionIsClosedOr),
-                2 => Ok(Self::SendingPingreqPacketTimed),
-                3 => Ok(Self::SendingConnectPacketTimed),
-                4 => Ok(Self::ReceivingConnackPacketTimed),
-                5 => Ok(Self::TheClientSendsDisconnect),
-                6 => Ok(Self::TheClientClosesMqtt),
-                7 => Ok(Self::TheLinkIsNot),
-                8 => Ok(Self::TheClientClosedThe),
+                1 => Ok(Self::ClosedByPeer),
+                2 => Ok(Self::PingFailed),
+                3 => Ok(Self::ConnectFailed),
+                4 => Ok(Self::ConnackFailed),
+                5 => Ok(Self::Disconnected),
+                6 => Ok(Self::SendFailed),
+                7 => Ok(Self::LinkDown),
+                8 => Ok(Self::ClosedByClient),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "ErrCode",
@@ -1820,26 +1822,18 @@ pub mod qmtstat {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::ConnectionIsClosedOr => "Connection is closed or reset by a peer.",
-                Self::SendingPingreqPacketTimed => {
-                    "Sending PINGREQ packet timed out or failed."
-                }
-                Self::SendingConnectPacketTimed => {
-                    "Sending CONNECT packet timed out or failed."
-                }
-                Self::ReceivingConnackPacketTimed => {
-                    "Receiving CONNACK packet timed out or failed."
-                }
-                Self::TheClientSendsDisconnect => {
+                Self::ClosedByPeer => "Connection is closed or reset by a peer.",
+                Self::PingFailed => "Sending PINGREQ packet timed out or failed.",
+                Self::ConnectFailed => "Sending CONNECT packet timed out or failed.",
+                Self::ConnackFailed => "Receiving CONNACK packet timed out or failed.",
+                Self::Disconnected => {
                     "The client sends DISCONNECT packet to sever and the server closes MQTT connection."
                 }
-                Self::TheClientClosesMqtt => {
+                Self::SendFailed => {
                     "The client closes MQTT connection due to packet sending failure all the time."
                 }
-                Self::TheLinkIsNot => {
-                    "The link is not alive, or the server is unavailable."
-                }
-                Self::TheClientClosedThe => "The client closed the MQTT connection.",
+                Self::LinkDown => "The link is not alive, or the server is unavailable.",
+                Self::ClosedByClient => "The client closed the MQTT connection.",
             }
         }
     }
@@ -2614,102 +2608,7 @@ pub mod qhttpput {
 pub use qhttpput::Qhttpput;
 /// The URC `+QMTOPEN: <client_idx>,<result>`.
 pub mod qmtopen {
-    /// `<result>`: Integer type. Command execution results.
-    ///
-    /// (errata: URC-8)
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum ResultValue {
-        /// `-1`: Failed execution
-        FailedExecution,
-        /// `0`: Successful execution
-        SuccessfulExecution,
-        /// `1`: Wrong parameter
-        WrongParameter,
-        /// `2`: MQTT ID is occupied
-        MqttIdIsOccupied,
-        /// `3`: Network error
-        NetworkError,
-        /// `4`: Failed to parse domain name
-        FailedToParseDomain,
-        /// `5`: Errors due to network disconnection
-        ErrorsDueToNetwork,
-        /// `6`: Insufficient memory
-        InsufficientMemory,
-        /// `7`: Errors due to network disconnection
-        ErrorsDueToNetworkV7,
-    }
-    impl ResultValue {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [ResultValue] = &[
-            ResultValue::FailedExecution,
-            ResultValue::SuccessfulExecution,
-            ResultValue::WrongParameter,
-            ResultValue::MqttIdIsOccupied,
-            ResultValue::NetworkError,
-            ResultValue::FailedToParseDomain,
-            ResultValue::ErrorsDueToNetwork,
-            ResultValue::InsufficientMemory,
-            ResultValue::ErrorsDueToNetworkV7,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::FailedExecution => -1,
-                Self::SuccessfulExecution => 0,
-                Self::WrongParameter => 1,
-                Self::MqttIdIsOccupied => 2,
-                Self::NetworkError => 3,
-                Self::FailedToParseDomain => 4,
-                Self::ErrorsDueToNetwork => 5,
-                Self::InsufficientMemory => 6,
-                Self::ErrorsDueToNetworkV7 => 7,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                -1 => Ok(Self::FailedExecution),
-                0 => Ok(Self::SuccessfulExecution),
-                1 => Ok(Self::WrongParameter),
-                2 => Ok(Self::MqttIdIsOccupied),
-                3 => Ok(Self::NetworkError),
-                4 => Ok(Self::FailedToParseDomain),
-                5 => Ok(Self::ErrorsDueToNetwork),
-                6 => Ok(Self::InsufficientMemory),
-                7 => Ok(Self::ErrorsDueToNetworkV7),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "ResultValue",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::FailedExecution => "Failed execution",
-                Self::SuccessfulExecution => "Successful execution",
-                Self::WrongParameter => "Wrong parameter",
-                Self::MqttIdIsOccupied => "MQTT ID is occupied",
-                Self::NetworkError => "Network error",
-                Self::FailedToParseDomain => "Failed to parse domain name",
-                Self::ErrorsDueToNetwork => "Errors due to network disconnection",
-                Self::InsufficientMemory => "Insufficient memory",
-                Self::ErrorsDueToNetworkV7 => "Errors due to network disconnection",
-            }
-        }
-    }
-    impl core::fmt::Display for ResultValue {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
-    #[cfg(feature = "std")]
-    impl std::error::Error for ResultValue {}
+    pub use crate::generated::shared::OpenResult;
     /// `+QMTOPEN: <client_idx>,<result>`
     ///
     /// Reported after OK to AT+QMTOPEN=\<client_idx>,\<host_name>,\<port> (Opens a network connection for the MQTT client); \<result> gives the command execution result.
@@ -2726,7 +2625,7 @@ pub mod qmtopen {
         /// `<result>`: Integer type. Command execution results.
         ///
         /// (errata: URC-8)
-        pub result: ResultValue,
+        pub result: OpenResult,
     }
     impl crate::command::Line for Qmtopen {
         const PREFIXES: &'static [&'static str] = &["+QMTOPEN: "];
@@ -2757,7 +2656,7 @@ pub mod qmtopen {
                 },
                 result: {
                     let s = crate::wire::req(v[1], "result")?;
-                    ResultValue::from_wire(crate::wire::unquote(s))
+                    OpenResult::from_wire(crate::wire::unquote(s))
                         .map_err(|e| crate::wire::DecodeError::value("result", e))?
                 },
             })
@@ -2782,58 +2681,7 @@ pub mod qmtopen {
 pub use qmtopen::Qmtopen;
 /// The URC `+QMTCLOSE: <client_idx>,<result>`.
 pub mod qmtclose {
-    /// `<result>`: Integer type. Command execution result.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum ResultValue {
-        /// `-1`: Failed execution
-        FailedExecution,
-        /// `0`: Successful execution
-        SuccessfulExecution,
-    }
-    impl ResultValue {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [ResultValue] = &[
-            ResultValue::FailedExecution,
-            ResultValue::SuccessfulExecution,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::FailedExecution => -1,
-                Self::SuccessfulExecution => 0,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                -1 => Ok(Self::FailedExecution),
-                0 => Ok(Self::SuccessfulExecution),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "ResultValue",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::FailedExecution => "Failed execution",
-                Self::SuccessfulExecution => "Successful execution",
-            }
-        }
-    }
-    impl core::fmt::Display for ResultValue {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
-    #[cfg(feature = "std")]
-    impl std::error::Error for ResultValue {}
+    pub use crate::generated::shared::CloseResult;
     /// `+QMTCLOSE: <client_idx>,<result>`
     ///
     /// Reported after OK to AT+QMTCLOSE=\<client_idx> (Closes a network connection for the MQTT client); \<result> gives the command execution result.
@@ -2846,7 +2694,7 @@ pub mod qmtclose {
         /// (range 0..=5)
         pub client_idx: crate::value::Int<0, 5>,
         /// `<result>`: Integer type. Command execution result.
-        pub result: ResultValue,
+        pub result: CloseResult,
     }
     impl crate::command::Line for Qmtclose {
         const PREFIXES: &'static [&'static str] = &["+QMTCLOSE: "];
@@ -2877,7 +2725,7 @@ pub mod qmtclose {
                 },
                 result: {
                     let s = crate::wire::req(v[1], "result")?;
-                    ResultValue::from_wire(crate::wire::unquote(s))
+                    CloseResult::from_wire(crate::wire::unquote(s))
                         .map_err(|e| crate::wire::DecodeError::value("result", e))?
                 },
             })
@@ -2902,146 +2750,8 @@ pub mod qmtclose {
 pub use qmtclose::Qmtclose;
 /// The URC `+QMTCONN: <client_idx>,<result>[,<retcode>]`.
 pub mod qmtconn {
-    /// `<result>`: Integer type. Command execution result.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum ResultValue {
-        /// `0`: Packet sent successfully and ACK received from server
-        PacketSentSuccessfullyAnd,
-        /// `1`: Packet resent
-        PacketResent,
-        /// `2`: Failed to send packet
-        FailedToSendPacket,
-    }
-    impl ResultValue {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [ResultValue] = &[
-            ResultValue::PacketSentSuccessfullyAnd,
-            ResultValue::PacketResent,
-            ResultValue::FailedToSendPacket,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::PacketSentSuccessfullyAnd => 0,
-                Self::PacketResent => 1,
-                Self::FailedToSendPacket => 2,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::PacketSentSuccessfullyAnd),
-                1 => Ok(Self::PacketResent),
-                2 => Ok(Self::FailedToSendPacket),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "ResultValue",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::PacketSentSuccessfullyAnd => {
-                    "Packet sent successfully and ACK received from server"
-                }
-                Self::PacketResent => "Packet resent",
-                Self::FailedToSendPacket => "Failed to send packet",
-            }
-        }
-    }
-    impl core::fmt::Display for ResultValue {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
-    #[cfg(feature = "std")]
-    impl std::error::Error for ResultValue {}
-    /// `<retcode>`: Integer type. Connection status return code.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum Retcode {
-        /// `0`: Connection Accepted
-        ConnectionAccepted,
-        /// `1`: Connection Rejected: Unacceptable Protocol Version
-        ConnectionRejected,
-        /// `2`: Connection Rejected: Identifier Rejected
-        ConnectionRejectedV2,
-        /// `3`: Connection Rejected: Server Unavailable
-        ConnectionRejectedV3,
-        /// `4`: Connection Rejected: Wrong Username or Password
-        ConnectionRejectedV4,
-        /// `5`: Connection Rejected: Unauthorized
-        ConnectionRejectedV5,
-    }
-    impl Retcode {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [Retcode] = &[
-            Retcode::ConnectionAccepted,
-            Retcode::ConnectionRejected,
-            Retcode::ConnectionRejectedV2,
-            Retcode::ConnectionRejectedV3,
-            Retcode::ConnectionRejectedV4,
-            Retcode::ConnectionRejectedV5,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::ConnectionAccepted => 0,
-                Self::ConnectionRejected => 1,
-                Self::ConnectionRejectedV2 => 2,
-                Self::ConnectionRejectedV3 => 3,
-                Self::ConnectionRejectedV4 => 4,
-                Self::ConnectionRejectedV5 => 5,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::ConnectionAccepted),
-                1 => Ok(Self::ConnectionRejected),
-                2 => Ok(Self::ConnectionRejectedV2),
-                3 => Ok(Self::ConnectionRejectedV3),
-                4 => Ok(Self::ConnectionRejectedV4),
-                5 => Ok(Self::ConnectionRejectedV5),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "Retcode",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::ConnectionAccepted => "Connection Accepted",
-                Self::ConnectionRejected => {
-                    "Connection Rejected: Unacceptable Protocol Version"
-                }
-                Self::ConnectionRejectedV2 => "Connection Rejected: Identifier Rejected",
-                Self::ConnectionRejectedV3 => "Connection Rejected: Server Unavailable",
-                Self::ConnectionRejectedV4 => {
-                    "Connection Rejected: Wrong Username or Password"
-                }
-                Self::ConnectionRejectedV5 => "Connection Rejected: Unauthorized",
-            }
-        }
-    }
-    impl core::fmt::Display for Retcode {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
-    #[cfg(feature = "std")]
-    impl std::error::Error for Retcode {}
+    pub use crate::generated::shared::PacketResult;
+    pub use crate::generated::shared::Retcode;
     /// `+QMTCONN: <client_idx>,<result>[,<retcode>]`
     ///
     /// Reported after OK to AT+QMTCONN=\<client_idx>,\<clientID>[,\<username>,\<password>] (Connects a client to the MQTT server); \<result> gives the command execution result and \<retcode> the connection status return code.
@@ -3056,7 +2766,7 @@ pub mod qmtconn {
         /// (range 0..=5)
         pub client_idx: crate::value::Int<0, 5>,
         /// `<result>`: Integer type. Command execution result.
-        pub result: ResultValue,
+        pub result: PacketResult,
         /// `<retcode>`: Integer type. Connection status return code.
         pub retcode: Option<Retcode>,
     }
@@ -3092,7 +2802,7 @@ pub mod qmtconn {
                 },
                 result: {
                     let s = crate::wire::req(v[1], "result")?;
-                    ResultValue::from_wire(crate::wire::unquote(s))
+                    PacketResult::from_wire(crate::wire::unquote(s))
                         .map_err(|e| crate::wire::DecodeError::value("result", e))?
                 },
                 retcode: v[2]
@@ -3127,58 +2837,7 @@ pub mod qmtconn {
 pub use qmtconn::Qmtconn;
 /// The URC `+QMTDISC: <client_idx>,<result>`.
 pub mod qmtdisc {
-    /// `<result>`: Integer type. Command execution result.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum ResultValue {
-        /// `-1`: Failed execution
-        FailedExecution,
-        /// `0`: Successful execution
-        SuccessfulExecution,
-    }
-    impl ResultValue {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [ResultValue] = &[
-            ResultValue::FailedExecution,
-            ResultValue::SuccessfulExecution,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::FailedExecution => -1,
-                Self::SuccessfulExecution => 0,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                -1 => Ok(Self::FailedExecution),
-                0 => Ok(Self::SuccessfulExecution),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "ResultValue",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::FailedExecution => "Failed execution",
-                Self::SuccessfulExecution => "Successful execution",
-            }
-        }
-    }
-    impl core::fmt::Display for ResultValue {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
-    #[cfg(feature = "std")]
-    impl std::error::Error for ResultValue {}
+    pub use crate::generated::shared::DisconnectResult;
     /// `+QMTDISC: <client_idx>,<result>`
     ///
     /// Reported after OK to AT+QMTDISC=\<client_idx> (Disconnects a client from the MQTT server); \<result> gives the command execution result.
@@ -3191,7 +2850,7 @@ pub mod qmtdisc {
         /// (range 0..=5)
         pub client_idx: crate::value::Int<0, 5>,
         /// `<result>`: Integer type. Command execution result.
-        pub result: ResultValue,
+        pub result: DisconnectResult,
     }
     impl crate::command::Line for Qmtdisc {
         const PREFIXES: &'static [&'static str] = &["+QMTDISC: "];
@@ -3222,7 +2881,7 @@ pub mod qmtdisc {
                 },
                 result: {
                     let s = crate::wire::req(v[1], "result")?;
-                    ResultValue::from_wire(crate::wire::unquote(s))
+                    DisconnectResult::from_wire(crate::wire::unquote(s))
                         .map_err(|e| crate::wire::DecodeError::value("result", e))?
                 },
             })
@@ -3247,68 +2906,7 @@ pub mod qmtdisc {
 pub use qmtdisc::Qmtdisc;
 /// The URC `+QMTSUB: <client_idx>,<msgID>,<result>[,<value>[,..]]`.
 pub mod qmtsub {
-    /// `<result>`: Integer type. Command execution result.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum ResultValue {
-        /// `0`: SUBSCRIBE message was sent successfully and SUBACK message was received.
-        SubscribeMessageWasSent,
-        /// `1`: SUBSCRIBE message was sent successfully but SUBACK message was not received within the specified response time. Retransmission was executed.
-        SubscribeMessageWasSentV1,
-        /// `2`: Failed to send SUBSCRIBE message.
-        FailedToSendSubscribe,
-    }
-    impl ResultValue {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [ResultValue] = &[
-            ResultValue::SubscribeMessageWasSent,
-            ResultValue::SubscribeMessageWasSentV1,
-            ResultValue::FailedToSendSubscribe,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::SubscribeMessageWasSent => 0,
-                Self::SubscribeMessageWasSentV1 => 1,
-                Self::FailedToSendSubscribe => 2,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::SubscribeMessageWasSent),
-                1 => Ok(Self::SubscribeMessageWasSentV1),
-                2 => Ok(Self::FailedToSendSubscribe),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "ResultValue",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::SubscribeMessageWasSent => {
-                    "SUBSCRIBE message was sent successfully and SUBACK message was received."
-                }
-                Self::SubscribeMessageWasSentV1 => {
-                    "SUBSCRIBE message was sent successfully but SUBACK message was not received within the specified response time. Retransmission was executed."
-                }
-                Self::FailedToSendSubscribe => "Failed to send SUBSCRIBE message.",
-            }
-        }
-    }
-    impl core::fmt::Display for ResultValue {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
-    #[cfg(feature = "std")]
-    impl std::error::Error for ResultValue {}
+    pub use crate::generated::shared::PacketResult;
     /// `+QMTSUB: <client_idx>,<msgID>,<result>[,<value>[,..]]`
     ///
     /// Reported after OK to AT+QMTSUB=\<client_idx>,\<msgID>,\<topic1>,\<qos1>[,\<topic2>,\<qos2>[,..]] (Subscribes to one or more topics); \<result> gives the command execution result.
@@ -3327,7 +2925,7 @@ pub mod qmtsub {
         /// (range 0..=65535)
         pub msg_id: crate::value::Int<0, 65535>,
         /// `<result>`: Integer type. Command execution result.
-        pub result: ResultValue,
+        pub result: PacketResult,
         /// Every value of the repeated group (`[,..]` in the syntax), in order: none, one or more.
         pub value: alloc::vec::Vec<i64>,
     }
@@ -3375,7 +2973,7 @@ pub mod qmtsub {
                 },
                 result: {
                     let s = crate::wire::req(v[2], "result")?;
-                    ResultValue::from_wire(crate::wire::unquote(s))
+                    PacketResult::from_wire(crate::wire::unquote(s))
                         .map_err(|e| crate::wire::DecodeError::value("result", e))?
                 },
                 value: rep0
@@ -3419,68 +3017,7 @@ pub mod qmtsub {
 pub use qmtsub::Qmtsub;
 /// The URC `+QMTUNS: <client_idx>,<msgID>,<result>[,<value>[,..]]`.
 pub mod qmtuns {
-    /// `<result>`: Integer type. Command execution result.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum ResultValue {
-        /// `0`: UNSUBSCRIBE message was sent successfully and UNSUBACK message was received.
-        UnsubscribeMessageWasSent,
-        /// `1`: UNSUBSCRIBE message was sent successfully but UNSUBACK message was not received within the specified response time. Retransmission was executed.
-        UnsubscribeMessageWasSentV1,
-        /// `2`: Failed to send UNSUBSCRIBE message.
-        FailedToSendUnsubscribe,
-    }
-    impl ResultValue {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [ResultValue] = &[
-            ResultValue::UnsubscribeMessageWasSent,
-            ResultValue::UnsubscribeMessageWasSentV1,
-            ResultValue::FailedToSendUnsubscribe,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::UnsubscribeMessageWasSent => 0,
-                Self::UnsubscribeMessageWasSentV1 => 1,
-                Self::FailedToSendUnsubscribe => 2,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::UnsubscribeMessageWasSent),
-                1 => Ok(Self::UnsubscribeMessageWasSentV1),
-                2 => Ok(Self::FailedToSendUnsubscribe),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "ResultValue",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::UnsubscribeMessageWasSent => {
-                    "UNSUBSCRIBE message was sent successfully and UNSUBACK message was received."
-                }
-                Self::UnsubscribeMessageWasSentV1 => {
-                    "UNSUBSCRIBE message was sent successfully but UNSUBACK message was not received within the specified response time. Retransmission was executed."
-                }
-                Self::FailedToSendUnsubscribe => "Failed to send UNSUBSCRIBE message.",
-            }
-        }
-    }
-    impl core::fmt::Display for ResultValue {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
-    #[cfg(feature = "std")]
-    impl std::error::Error for ResultValue {}
+    pub use crate::generated::shared::PacketResult;
     /// `+QMTUNS: <client_idx>,<msgID>,<result>[,<value>[,..]]`
     ///
     /// Reported after OK to AT+QMTUNS=\<client_idx>,\<msgID>,\<topic1>[,\<topic2>[,..]] (Unsubscribes from one or more topics); \<result> gives the command execution result.
@@ -3499,7 +3036,7 @@ pub mod qmtuns {
         /// (range 0..=65535)
         pub msg_id: crate::value::Int<0, 65535>,
         /// `<result>`: Integer type. Command execution result.
-        pub result: ResultValue,
+        pub result: PacketResult,
         /// Every value of the repeated group (`[,..]` in the syntax), in order: none, one or more.
         pub value: alloc::vec::Vec<i64>,
     }
@@ -3547,7 +3084,7 @@ pub mod qmtuns {
                 },
                 result: {
                     let s = crate::wire::req(v[2], "result")?;
-                    ResultValue::from_wire(crate::wire::unquote(s))
+                    PacketResult::from_wire(crate::wire::unquote(s))
                         .map_err(|e| crate::wire::DecodeError::value("result", e))?
                 },
                 value: rep0
@@ -3591,68 +3128,7 @@ pub mod qmtuns {
 pub use qmtuns::Qmtuns;
 /// The URC `+QMTPUB: <client_idx>,<msgID>,<result>[,<value>]`.
 pub mod qmtpub {
-    /// `<result>`: Integer type. Command execution result.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum ResultValue {
-        /// `0`: PUBLISH message was sent successfully and ACK message was received.
-        PublishMessageWasSent,
-        /// `1`: PUBLISH message was sent successfully but ACK message was not received within the delivery time. Retransmission was executed.
-        PublishMessageWasSentV1,
-        /// `2`: Failed to send PUBLISH message
-        FailedToSendPublish,
-    }
-    impl ResultValue {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [ResultValue] = &[
-            ResultValue::PublishMessageWasSent,
-            ResultValue::PublishMessageWasSentV1,
-            ResultValue::FailedToSendPublish,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::PublishMessageWasSent => 0,
-                Self::PublishMessageWasSentV1 => 1,
-                Self::FailedToSendPublish => 2,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::PublishMessageWasSent),
-                1 => Ok(Self::PublishMessageWasSentV1),
-                2 => Ok(Self::FailedToSendPublish),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "ResultValue",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::PublishMessageWasSent => {
-                    "PUBLISH message was sent successfully and ACK message was received."
-                }
-                Self::PublishMessageWasSentV1 => {
-                    "PUBLISH message was sent successfully but ACK message was not received within the delivery time. Retransmission was executed."
-                }
-                Self::FailedToSendPublish => "Failed to send PUBLISH message",
-            }
-        }
-    }
-    impl core::fmt::Display for ResultValue {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
-    #[cfg(feature = "std")]
-    impl std::error::Error for ResultValue {}
+    pub use crate::generated::shared::PacketResult;
     /// `+QMTPUB: <client_idx>,<msgID>,<result>[,<value>]`
     ///
     /// Reported after AT+QMTPUB=\<client_idx>,\<msgID>,\<qos>,\<retain>,\<topic>[,\<length>] has sent its payload and returned OK (Publishes fixed-length messages by a client to a server); \<result> gives the command execution result.
@@ -3671,7 +3147,7 @@ pub mod qmtpub {
         /// (range 0..=65535)
         pub msg_id: crate::value::Int<0, 65535>,
         /// `<result>`: Integer type. Command execution result.
-        pub result: ResultValue,
+        pub result: PacketResult,
         /// `<value>`: Integer type. When \<result> is 1, it indicates the number of PUBLISH message retransmission. When \<result> is 0 or 2, it is not presented.
         pub value: Option<i64>,
     }
@@ -3716,7 +3192,7 @@ pub mod qmtpub {
                 },
                 result: {
                     let s = crate::wire::req(v[2], "result")?;
-                    ResultValue::from_wire(crate::wire::unquote(s))
+                    PacketResult::from_wire(crate::wire::unquote(s))
                         .map_err(|e| crate::wire::DecodeError::value("result", e))?
                 },
                 value: v[3]
@@ -3900,28 +3376,28 @@ pub mod qping_reply {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum PingResult {
         /// `0`: Received the ping response from the host. In this case, it is followed by ,\<IP_address>,\<bytes>,\<time>,\<ttl>.
-        ReceivedThePingResponse,
+        Replied,
         /// `567`: Operation timeout: no response to this ping request within \<timeout> (the result code of Chapter 5; see erratum RT-6).
-        OperationTimeout,
+        TimedOut,
     }
     impl PingResult {
         /// Every listed value, in the catalogue's order.
         pub const ALL: &'static [PingResult] = &[
-            PingResult::ReceivedThePingResponse,
-            PingResult::OperationTimeout,
+            PingResult::Replied,
+            PingResult::TimedOut,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
             match self {
-                Self::ReceivedThePingResponse => 0,
-                Self::OperationTimeout => 567,
+                Self::Replied => 0,
+                Self::TimedOut => 567,
             }
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
             match crate::value::parse_int(s)? {
-                0 => Ok(Self::ReceivedThePingResponse),
-                567 => Ok(Self::OperationTimeout),
+                0 => Ok(Self::Replied),
+                567 => Ok(Self::TimedOut),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
                         of: "PingResult",
@@ -3936,10 +3412,10 @@ pub mod qping_reply {
         /// The value's meaning, in the manual's words.
         pub fn meaning(&self) -> &'static str {
             match self {
-                Self::ReceivedThePingResponse => {
+                Self::Replied => {
                     "Received the ping response from the host. In this case, it is followed by ,<IP_address>,<bytes>,<time>,<ttl>."
                 }
-                Self::OperationTimeout => {
+                Self::TimedOut => {
                     "Operation timeout: no response to this ping request within <timeout> (the result code of Chapter 5; see erratum RT-6)."
                 }
             }
@@ -4091,52 +3567,7 @@ pub mod qping_reply {
 pub use qping_reply::QpingReply;
 /// The URC `+QPING: <finresult>[,<sent>,<rcvd>,<lost>,<min>,<max>,<avg>]`.
 pub mod qping_final {
-    /// `<finresult>`: Integer type. The final result of the command.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    pub enum Finresult {
-        /// `0`: Pinged successfully. It is successful in activating the context and finding the host. In this case, it is followed by ,\<sent>,\<rcvd>,\<lost>,\<min>,\<max>,\<avg>
-        PingedSuccessfully,
-        /// Any other value: Other value: Result code. See Chapter 5 for details.
-        Other(i64),
-    }
-    impl Finresult {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [Finresult] = &[Finresult::PingedSuccessfully];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::PingedSuccessfully => 0,
-                Self::Other(n) => *n,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::PingedSuccessfully),
-                other => Ok(Self::Other(other)),
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::PingedSuccessfully => {
-                    "Pinged successfully. It is successful in activating the context and finding the host. In this case, it is followed by ,<sent>,<rcvd>,<lost>,<min>,<max>,<avg>"
-                }
-                Self::Other(_) => "Other value: Result code. See Chapter 5 for details.",
-            }
-        }
-    }
-    impl core::fmt::Display for Finresult {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
-    #[cfg(feature = "std")]
-    impl std::error::Error for Finresult {}
+    pub use crate::generated::shared::Finresult;
     /// `+QPING: <finresult>[,<sent>,<rcvd>,<lost>,<min>,<max>,<avg>]`
     ///
     /// Returned after OK to AT+QPING=\<host>[,\<timeout>[,\<pingnum>]] (Tests the reachability of a host on an Internet protocol network) as the last line, with the final result of the command.

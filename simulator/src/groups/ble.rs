@@ -422,7 +422,7 @@ impl Ble {
 
     fn state(&self) -> qblestat::BleState {
         if self.role == 0 {
-            qblestat::BleState::Noinit
+            qblestat::BleState::Uninitialized
         } else if self.link.is_some() {
             qblestat::BleState::Connected
         } else if self.advertising {
@@ -430,7 +430,7 @@ impl Ble {
         } else if self.disconnected {
             qblestat::BleState::Disconnected
         } else {
-            qblestat::BleState::Init
+            qblestat::BleState::Initialized
         }
     }
 
@@ -635,7 +635,7 @@ fn connect_urcs(peer: &Peer, mtu: i64) -> Option<Vec<String>> {
         }));
     }
     out.push(line(Qbleinfo {
-        char: qbleinfo::Char::Down,
+        char: qbleinfo::Char::DiscoveryDone,
     }));
     Some(out)
 }
@@ -840,7 +840,7 @@ pub fn handle(cmd: &AnyCommand, state: &mut State, world: &World, net: &mut Net)
             let scan_state = if ble.scanning {
                 qblescan::ScanState::Other(1)
             } else {
-                qblescan::ScanState::TheScanIsStopped
+                qblescan::ScanState::Stopped
             };
             Reply::lines(vec![line(qblescan::ReadLine { scan_state })])
         }

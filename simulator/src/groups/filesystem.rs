@@ -72,7 +72,7 @@ pub fn handle(cmd: &AnyCommand, state: &mut State, _world: &World) -> Option<Rep
             })
         }),
         AnyCommand::QflstWrite(w) => match &w.name_pattern {
-            qflst::NamePattern::Ufs => list_all(state, |filename, file_size| {
+            qflst::NamePattern::AllFiles => list_all(state, |filename, file_size| {
                 line(qflst::WriteLine {
                     filename,
                     file_size,
@@ -132,15 +132,15 @@ fn open(state: &mut State, w: &qfopen::Write) -> Reply {
     if name.is_empty() || name == UFS {
         return Reply::error();
     }
-    let mode = w.mode.unwrap_or(qfopen::Mode::IfTheFileDoes);
+    let mode = w.mode.unwrap_or(qfopen::Mode::OpenOrCreate);
     match mode {
-        qfopen::Mode::IfTheFileDoes => {
+        qfopen::Mode::OpenOrCreate => {
             state.saved.files.entry(name.to_string()).or_default();
         }
-        qfopen::Mode::IfTheFileDoesV1 => {
+        qfopen::Mode::CreateOrTruncate => {
             state.saved.files.insert(name.to_string(), Vec::new());
         }
-        qfopen::Mode::IfTheFileExists => {
+        qfopen::Mode::ReadOnly => {
             if !state.saved.files.contains_key(name) {
                 return Reply::error();
             }
@@ -196,7 +196,7 @@ fn write(state: &mut State, w: &qfwrite::Write) -> Reply {
     let Some(f) = state.files.open.get(&w.filehandle) else {
         return Reply::error();
     };
-    if f.mode == qfopen::Mode::IfTheFileExists.wire() {
+    if f.mode == qfopen::Mode::ReadOnly.wire() {
         return Reply::error();
     }
     let Some(data) = state.saved.files.get(&f.name) else {

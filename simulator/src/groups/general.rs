@@ -43,16 +43,16 @@ fn ota(url: &str, state: &State, world: &World, now: std::time::Instant) -> Repl
             })
         && crate::services::web::has_firmware(url.target.split('?').next().unwrap_or(""));
     let urc = |event| line(Qotastat { event });
-    let mut reply = Reply::ok().with_urc(OTA_START, urc(qotastat::Event::StartDownload));
+    let mut reply = Reply::ok().with_urc(OTA_START, urc(qotastat::Event::Started));
     if !found {
-        return reply.with_urc(OTA_START + OTA_STEP, urc(qotastat::Event::DownloadFailed));
+        return reply.with_urc(OTA_START + OTA_STEP, urc(qotastat::Event::Failed));
     }
     for n in 1..=OTA_PROGRESS {
         reply = reply.with_urc(OTA_START + OTA_STEP * n, urc(qotastat::Event::Downloading));
     }
     reply.with_urc(
         OTA_START + OTA_STEP * (OTA_PROGRESS + 1),
-        urc(qotastat::Event::DownloadSucceed),
+        urc(qotastat::Event::Succeeded),
     )
 }
 
@@ -139,8 +139,7 @@ pub fn handle_at(
         AnyCommand::QwlanotaWrite(w) => ota(w.url.as_str(), state, world, now),
         AnyCommand::QsclkRead(_) => {
             let (mode, dtim) = state.general.sleep_mode;
-            let mode = qsclk::Mode::from_wire(&mode.to_string())
-                .unwrap_or(qsclk::Mode::DisableLowPowerMode);
+            let mode = qsclk::Mode::from_wire(&mode.to_string()).unwrap_or(qsclk::Mode::Disabled);
             let dtim = dtim.and_then(|d| Int::new(d).ok());
             Reply::lines(vec![line(qsclk::ReadLine { mode, dtim })])
         }

@@ -128,7 +128,7 @@ pub fn handle_at(
             | AnyCommand::QntpExecute(_)
     );
     if own && !state.wifi.has_ip(now) {
-        set_error(state, TcpipCode::OperationNotAllowed);
+        set_error(state, TcpipCode::NotAllowed);
         return Some(Reply::error());
     }
     Some(match cmd {
@@ -161,7 +161,7 @@ fn not_connected(state: &mut State) -> Option<Reply> {
     if state.wifi.station.is_some() {
         return None;
     }
-    set_error(state, TcpipCode::OperationNotAllowed);
+    set_error(state, TcpipCode::NotAllowed);
     Some(Reply::error())
 }
 
@@ -238,11 +238,11 @@ pub fn dnsgip(hostname: &str, state: &mut State, world: &World) -> Reply {
             }),
         );
     };
-    set_error(state, TcpipCode::OperationSuccess);
+    set_error(state, TcpipCode::Success);
     let mut reply = Reply::ok().with_urc(
         DNS_DELAY,
         line(QiurcDnsgipResult {
-            err: TcpipCode::OperationSuccess,
+            err: TcpipCode::Success,
             ip_count: i64::try_from(addresses.len()).unwrap_or(i64::MAX),
             dns_ttl: if literal { 0 } else { DNS_TTL },
         }),
@@ -276,7 +276,7 @@ pub fn ping(host: &str, timeout: i64, count: i64, state: &mut State, world: &Wor
             }),
         );
     };
-    set_error(state, TcpipCode::OperationSuccess);
+    set_error(state, TcpipCode::Success);
     let profile = reach(ip, state, world).profile();
     let mut reply = Reply::ok();
     let mut at = lookup;
@@ -292,7 +292,7 @@ pub fn ping(host: &str, timeout: i64, count: i64, state: &mut State, world: &Wor
                 let time = base + jitter;
                 times.push(time);
                 let urc = QpingReply {
-                    ping_result: qping_reply::PingResult::ReceivedThePingResponse,
+                    ping_result: qping_reply::PingResult::Replied,
                     ip_address_group: Some(qping_reply::QpingReplyIpAddressGroup {
                         ip_address: ip,
                         bytes: PING_BYTES,
@@ -304,7 +304,7 @@ pub fn ping(host: &str, timeout: i64, count: i64, state: &mut State, world: &Wor
             }
             None => {
                 let urc = QpingReply {
-                    ping_result: qping_reply::PingResult::OperationTimeout,
+                    ping_result: qping_reply::PingResult::TimedOut,
                     ip_address_group: None,
                 };
                 (timeout.saturating_mul(1000), urc)
@@ -324,7 +324,7 @@ pub fn ping(host: &str, timeout: i64, count: i64, state: &mut State, world: &Wor
     reply.with_urc(
         at + Duration::from_millis(1),
         line(QpingFinal {
-            finresult: qping_final::Finresult::PingedSuccessfully,
+            finresult: qping_final::Finresult::Success,
             sent_group: Some(qping_final::QpingFinalSentGroup {
                 sent: count,
                 rcvd,
@@ -348,13 +348,13 @@ pub fn ntp(server: Option<&str>, state: &mut State, world: &World, now: SystemTi
         return refused;
     }
     let (code, delay) = match server {
-        None => (TcpipCode::OperationSuccess, NTP_DELAY),
+        None => (TcpipCode::Success, NTP_DELAY),
         Some(s) => match resolve(s, world).and_then(|a| a.first().copied()) {
             None => (TcpipCode::DnsFailed, DNS_DELAY),
             Some(ip) if reach(ip, state, world) == Reach::Silent => {
-                (TcpipCode::OperationTimeout, NTP_TIMEOUT)
+                (TcpipCode::Timeout, NTP_TIMEOUT)
             }
-            Some(_) => (TcpipCode::OperationSuccess, NTP_DELAY),
+            Some(_) => (TcpipCode::Success, NTP_DELAY),
         },
     };
     set_error(state, code);

@@ -293,13 +293,13 @@ pub struct Config {
     /// `"dataformat"`: format of received data.
     pub recv_format: qicfg::RecvDataFormat,
     /// `"close/mode"`.
-    pub close_mode: qicfg::CloseModeValue,
+    pub close_mode: qicfg::AsyncClose,
     /// `"tcp/kalive"`: on/off, idle (s), interval (s), probes.
     pub keepalive: (qicfg::KaliveOnoff, i64, i64, i64),
     /// `"tcp/tw_cycle"`.
     pub tw_cycle: qicfg::TwEnable,
     /// `"udp/broadcast"`.
-    pub udp_broadcast: qicfg::UdpBroadcastValue,
+    pub udp_broadcast: qicfg::Broadcast,
 }
 
 impl Default for Config {
@@ -310,12 +310,12 @@ impl Default for Config {
             accept: qicfg::State::Enable,
             send_timeout: 0,
             passive_closed: qicfg::Closed::Disable,
-            send_format: qicfg::SendDataFormat::TextMode,
-            recv_format: qicfg::RecvDataFormat::TextMode,
-            close_mode: qicfg::CloseModeValue::Disable,
+            send_format: qicfg::SendDataFormat::Text,
+            recv_format: qicfg::RecvDataFormat::Text,
+            close_mode: qicfg::AsyncClose::Disable,
             keepalive: (qicfg::KaliveOnoff::Disable, 7200, 20, 8),
             tw_cycle: qicfg::TwEnable::Disable,
-            udp_broadcast: qicfg::UdpBroadcastValue::TurnOff,
+            udp_broadcast: qicfg::Broadcast::Off,
         }
     }
 }
@@ -330,7 +330,7 @@ pub fn handle(cmd: &AnyCommand, state: &mut State, world: &World, net: &mut Net)
         AnyCommand::AtoExecute(_) => return Some(resume(state, net)),
         _ => {}
     }
-    set_error(state, TcpipCode::OperationSuccess);
+    set_error(state, TcpipCode::Success);
     let outcome = match cmd {
         AnyCommand::QiopenWrite(w) => open(w, state, world, net),
         AnyCommand::QicloseWrite(w) => close(w.connect_id.get(), state, net),
@@ -516,7 +516,7 @@ fn failed(state: &mut State, code: TcpipCode) -> Reply {
 
 /// A value for a generated line; the state only holds values that fit.
 fn int<const MIN: i64, const MAX: i64>(v: i64) -> Result<Int<MIN, MAX>, TcpipCode> {
-    Int::new(v).map_err(|_| TcpipCode::UnknownError)
+    Int::new(v).map_err(|_| TcpipCode::Unknown)
 }
 
 /// `AT+QIGETERROR`: the last result code (0 before any TCP/IP command).
@@ -654,7 +654,7 @@ fn open(w: &qiopen::Write, state: &mut State, world: &World, net: &mut Net) -> O
         Some(g) => (Some(g.local_port.get()), g.access_mode, g.ap_priority),
         None => (None, None, None),
     };
-    let transparent = mode == Some(qiopen::AccessMode::TransparentTransmissionMode);
+    let transparent = mode == Some(qiopen::AccessMode::Transparent);
     let server = matches!(
         w.service_type,
         qiopen::ServiceType::TcpListener | qiopen::ServiceType::UdpService
@@ -675,21 +675,19 @@ fn open(w: &qiopen::Write, state: &mut State, world: &World, net: &mut Net) -> O
             .map(Interface::Station)
     };
     let Some(interface) = interface else {
-        return Err(TcpipCode::OperationNotAllowed);
+        return Err(TcpipCode::NotAllowed);
     };
     // SSL connections share the socket IDs.
     if state.tcpip.sockets.contains_key(&id.get()) || crate::groups::ssl::in_use(state, id.get()) {
-        return open_failed(state, id, TcpipCode::SocketIdentityHasBeen, transparent);
+        return open_failed(state, id, TcpipCode::SocketIdInUse, transparent);
     }
     let access_mode = match mode {
-        Some(qiopen::AccessMode::DirectPushMode) => qistate::AccessMode::DirectPushMode,
-        Some(qiopen::AccessMode::TransparentTransmissionMode) => {
-            qistate::AccessMode::TransparentTransmissionMode
-        }
-        _ => qistate::AccessMode::BufferAccessMode,
+        Some(qiopen::AccessMode::DirectPush) => qistate::AccessMode::DirectPush,
+        Some(qiopen::AccessMode::Transparent) => qistate::AccessMode::Transparent,
+        _ => qistate::AccessMode::Buffer,
     };
     let own = own_address(state, world, &interface);
-    let broadcast = state.tcpip.config.udp_broadcast == qicfg::UdpBroadcastValue::TurnOn;
+    let broadcast = state.tcpip.config.udp_broadcast == qicfg::Broadcast::On;
     let local_port = local_port.and_then(|p| u16::try_from(p).ok()).unwrap_or(0);
     let service = match w.service_type {
         qiopen::ServiceType::Tcp => qistate::ServiceType::Tcp,
@@ -743,7 +741,7 @@ fn open(w: &qiopen::Write, state: &mut State, world: &World, net: &mut Net) -> O
                 };
                 state.tcpip.sockets.insert(id.get(), socket);
                 net.sockets.insert(id.get(), link);
-                deferred(state, id, TcpipCode::OperationSuccess)
+                deferred(state, id, TcpipCode::Success)
             }
             Err(e) => deferred(state, id, bind_error(&e)),
         });
@@ -777,7 +775,7 @@ fn open(w: &qiopen::Write, state: &mut State, world: &World, net: &mut Net) -> O
         Route::Silent if protocol == Protocol::Udp => {
             SocketAddr::from((Ipv4Addr::new(192, 0, 2, 255), remote_port))
         }
-        Route::Silent if transparent => return Err(TcpipCode::OperationTimeout),
+        Route::Silent if transparent => return Err(TcpipCode::Timeout),
         Route::Silent => {
             state.tcpip.sockets.insert(id.get(), socket);
             net.sockets.insert(
@@ -818,7 +816,7 @@ fn open(w: &qiopen::Write, state: &mut State, world: &World, net: &mut Net) -> O
                 if transparent {
                     Ok(enter(state, net, id.get()))
                 } else {
-                    Ok(deferred(state, id, TcpipCode::OperationSuccess))
+                    Ok(deferred(state, id, TcpipCode::Success))
                 }
             }
             Err(_) => open_failed(state, id, TcpipCode::SocketConnectFailed, transparent),
@@ -838,7 +836,7 @@ fn open(w: &qiopen::Write, state: &mut State, world: &World, net: &mut Net) -> O
             })
             .map_err(|e| {
                 if e.kind() == io::ErrorKind::TimedOut {
-                    TcpipCode::OperationTimeout
+                    TcpipCode::Timeout
                 } else {
                     TcpipCode::SocketConnectFailed
                 }
@@ -862,7 +860,7 @@ fn open(w: &qiopen::Write, state: &mut State, world: &World, net: &mut Net) -> O
         move |_busy| TcpStream::connect(peer),
     );
     let Ok(rx) = spawned else {
-        return Ok(deferred(state, id, TcpipCode::SocketCreationFailed));
+        return Ok(deferred(state, id, TcpipCode::SocketCreateFailed));
     };
     state.tcpip.sockets.insert(id.get(), socket);
     net.sockets.insert(
@@ -986,12 +984,12 @@ fn sendable(id: i64, state: &State) -> Result<bool, TcpipCode> {
         .get(&id)
         .ok_or(TcpipCode::InvalidParameters)?;
     if s.service == qistate::ServiceType::TcpListener {
-        return Err(TcpipCode::OperationNotSupported);
+        return Err(TcpipCode::NotSupported);
     }
     match s.state {
         qistate::SocketState::Connected => Ok(s.service == qistate::ServiceType::UdpService),
-        qistate::SocketState::Closing => Err(TcpipCode::SocketHasBeenClosed),
-        _ => Err(TcpipCode::OperationNotAllowed),
+        qistate::SocketState::Closing => Err(TcpipCode::SocketClosed),
+        _ => Err(TcpipCode::NotAllowed),
     }
 }
 
@@ -1034,9 +1032,9 @@ fn send(
     let out = match net.sockets.get(&id) {
         Some(Link::Tcp(s)) => s.try_clone().map(Out::Tcp),
         Some(Link::Udp(s)) => s.try_clone().map(Out::Udp),
-        _ => return Err(TcpipCode::SocketHasBeenClosed),
+        _ => return Err(TcpipCode::SocketClosed),
     }
-    .map_err(|_| TcpipCode::SocketCreationFailed)?;
+    .map_err(|_| TcpipCode::SocketCreateFailed)?;
     let length = match length {
         Some(n) => Some(usize::try_from(n).map_err(|_| TcpipCode::InvalidParameters)?),
         None => None,
@@ -1080,10 +1078,10 @@ fn deliver(
     payload: Payload,
 ) -> Reply {
     let data = match payload {
-        Payload::Cancelled => return failed(state, TcpipCode::CancelSending),
+        Payload::Cancelled => return failed(state, TcpipCode::SendCancelled),
         Payload::Data(d) => d,
     };
-    let data = if state.tcpip.config.send_format == qicfg::SendDataFormat::HexMode {
+    let data = if state.tcpip.config.send_format == qicfg::SendDataFormat::Hex {
         match from_hex(&data) {
             Some(d) => d,
             None => return failed(state, TcpipCode::InvalidParameters),
@@ -1095,16 +1093,16 @@ fn deliver(
         return failed(state, TcpipCode::InvalidParameters);
     }
     let Some(socket) = state.tcpip.sockets.get_mut(&id) else {
-        return failed(state, TcpipCode::SocketHasBeenClosed);
+        return failed(state, TcpipCode::SocketClosed);
     };
     if socket.state != qistate::SocketState::Connected {
-        return failed(state, TcpipCode::SocketHasBeenClosed);
+        return failed(state, TcpipCode::SocketClosed);
     }
     let len = data.len() as u64;
     match out {
         Out::Tcp(mut stream) => {
             if socket.unsent.len() + data.len() > TX_BUFFER {
-                set_error(state, TcpipCode::OperationBusy);
+                set_error(state, TcpipCode::Busy);
                 return Reply::result(Final::SendFail);
             }
             // Keep the order: while older bytes wait, new ones queue behind.
@@ -1140,14 +1138,14 @@ fn deliver(
             match sent {
                 Ok(_) => socket.sent += len,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    set_error(state, TcpipCode::OperationBusy);
+                    set_error(state, TcpipCode::Busy);
                     return Reply::result(Final::SendFail);
                 }
                 Err(_) => return failed(state, TcpipCode::SocketWriteFailed),
             }
         }
     }
-    set_error(state, TcpipCode::OperationSuccess);
+    set_error(state, TcpipCode::Success);
     Reply::result(Final::SendOk)
 }
 
@@ -1159,7 +1157,7 @@ fn send_totals(id: i64, state: &State) -> Outcome {
         .get(&id)
         .ok_or(TcpipCode::InvalidParameters)?;
     if s.service == qistate::ServiceType::TcpListener {
-        return Err(TcpipCode::OperationNotSupported);
+        return Err(TcpipCode::NotSupported);
     }
     let total = i64::try_from(s.sent).unwrap_or(i64::MAX);
     let unacked = i64::try_from(s.unsent.len()).unwrap_or(i64::MAX);
@@ -1203,7 +1201,7 @@ fn take(socket: &mut Socket, max: usize) -> Option<Chunk> {
 
 /// Received bytes as the host gets them (`AT+QICFG="dataformat"`).
 fn shown(config: &Config, data: Vec<u8>) -> Vec<u8> {
-    if config.recv_format == qicfg::RecvDataFormat::HexMode {
+    if config.recv_format == qicfg::RecvDataFormat::Hex {
         to_hex(&data).into_bytes()
     } else {
         data
@@ -1219,10 +1217,10 @@ fn read(id: i64, limit: Option<i64>, state: &mut State) -> Outcome {
         .get_mut(&id)
         .ok_or(TcpipCode::InvalidParameters)?;
     if s.service == qistate::ServiceType::TcpListener {
-        return Err(TcpipCode::OperationNotSupported);
+        return Err(TcpipCode::NotSupported);
     }
-    if s.access_mode != qistate::AccessMode::BufferAccessMode {
-        return Err(TcpipCode::OperationNotAllowed);
+    if s.access_mode != qistate::AccessMode::Buffer {
+        return Err(TcpipCode::NotAllowed);
     }
     let max = limit
         .and_then(|l| usize::try_from(l).ok())
@@ -1260,7 +1258,7 @@ fn read_totals(id: i64, state: &State) -> Outcome {
         .get(&id)
         .ok_or(TcpipCode::InvalidParameters)?;
     if s.service == qistate::ServiceType::TcpListener {
-        return Err(TcpipCode::OperationNotSupported);
+        return Err(TcpipCode::NotSupported);
     }
     let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
     Ok(Reply::lines(vec![line(qird::WriteConnectId0Line {
@@ -1348,7 +1346,7 @@ fn accept(w: &qiaccept::Write, state: &mut State, net: &mut Net) -> Outcome {
         pending.extend(take_backlog(socket, 1));
     }
     if pending.is_empty() {
-        return Err(TcpipCode::OperationNotAllowed);
+        return Err(TcpipCode::NotAllowed);
     }
     if w.accept == qiaccept::Accept::Reject {
         if let Some((s, _)) = pending.pop_front() {
@@ -1361,15 +1359,15 @@ fn accept(w: &qiaccept::Write, state: &mut State, net: &mut Net) -> Outcome {
             if state.tcpip.sockets.contains_key(&id.get())
                 || crate::groups::ssl::in_use(state, id.get()) =>
         {
-            return Err(TcpipCode::SocketIdentityHasBeen)
+            return Err(TcpipCode::SocketIdInUse)
         }
         Some(id) => id.get(),
         None => free_id(state).ok_or(TcpipCode::SocketAcceptFailed)?,
     };
     let Some((stream, peer)) = pending.pop_front() else {
-        return Err(TcpipCode::OperationNotAllowed);
+        return Err(TcpipCode::NotAllowed);
     };
-    let (ip, port) = adopt(state, net, id, server, stream, peer).ok_or(TcpipCode::UnknownError)?;
+    let (ip, port) = adopt(state, net, id, server, stream, peer).ok_or(TcpipCode::Unknown)?;
     Ok(Reply::lines(vec![line(qiaccept::WriteLine {
         incoming_socket_id: int(id)?,
         remote_addr: ip,
@@ -1390,21 +1388,21 @@ fn switch_mode(w: &qiswtmd::Write, state: &mut State, net: &mut Net) -> Outcome 
         s.service,
         qistate::ServiceType::TcpListener | qistate::ServiceType::UdpService
     ) {
-        return Err(TcpipCode::OperationNotSupported);
+        return Err(TcpipCode::NotSupported);
     }
     s.access_mode = match w.access_mode {
-        qiswtmd::AccessMode::BufferAccessMode => qistate::AccessMode::BufferAccessMode,
-        qiswtmd::AccessMode::DirectPushMode => qistate::AccessMode::DirectPushMode,
-        qiswtmd::AccessMode::TransparentTransmissionMode => {
+        qiswtmd::AccessMode::Buffer => qistate::AccessMode::Buffer,
+        qiswtmd::AccessMode::DirectPush => qistate::AccessMode::DirectPush,
+        qiswtmd::AccessMode::Transparent => {
             match s.state {
                 qistate::SocketState::Connected => {}
-                qistate::SocketState::Closing => return Err(TcpipCode::SocketHasBeenClosed),
-                _ => return Err(TcpipCode::OperationNotAllowed),
+                qistate::SocketState::Closing => return Err(TcpipCode::SocketClosed),
+                _ => return Err(TcpipCode::NotAllowed),
             }
             if !matches!(net.sockets.get(&id), Some(Link::Tcp(_) | Link::Udp(_))) {
-                return Err(TcpipCode::SocketHasBeenClosed);
+                return Err(TcpipCode::SocketClosed);
             }
-            s.access_mode = qistate::AccessMode::TransparentTransmissionMode;
+            s.access_mode = qistate::AccessMode::Transparent;
             s.notified = false;
             return Ok(enter(state, net, id));
         }
@@ -1417,7 +1415,7 @@ fn switch_mode(w: &qiswtmd::Write, state: &mut State, net: &mut Net) -> Outcome 
 
 /// `CONNECT`: the UART goes into transparent mode with socket `id`.
 fn enter(state: &mut State, net: &mut Net, id: i64) -> Reply {
-    set_error(state, TcpipCode::OperationSuccess);
+    set_error(state, TcpipCode::Success);
     net.transparent = Some(Channel::Socket(id));
     net.last_transparent = Some(Channel::Socket(id));
     Reply::result(Final::Connect)
@@ -1427,7 +1425,7 @@ fn enter(state: &mut State, net: &mut Net, id: i64) -> Reply {
 fn transparent_live(state: &State, net: &Net, id: i64) -> bool {
     state.tcpip.sockets.get(&id).is_some_and(|s| {
         s.state == qistate::SocketState::Connected
-            && s.access_mode == qistate::AccessMode::TransparentTransmissionMode
+            && s.access_mode == qistate::AccessMode::Transparent
     }) && matches!(net.sockets.get(&id), Some(Link::Tcp(_) | Link::Udp(_)))
 }
 
@@ -1657,7 +1655,7 @@ pub fn poll(state: &mut State, net: &mut Net, now: Instant) -> Vec<u8> {
             continue;
         };
         let mut broken = !flush(link, socket);
-        let push = socket.access_mode == qistate::AccessMode::DirectPushMode;
+        let push = socket.access_mode == qistate::AccessMode::DirectPush;
         let room = if push || raw {
             READ_PER_POLL
         } else {
@@ -1700,7 +1698,7 @@ pub fn poll(state: &mut State, net: &mut Net, now: Instant) -> Vec<u8> {
                 };
                 urc_with_data(&mut out, &text, &data);
             }
-        } else if socket.access_mode == qistate::AccessMode::BufferAccessMode
+        } else if socket.access_mode == qistate::AccessMode::Buffer
             && !socket.rx.is_empty()
             && !socket.notified
         {
@@ -1819,13 +1817,13 @@ fn connecting(
                 s.local_port = local.port();
                 s.state = qistate::SocketState::Connected;
             }
-            TcpipCode::OperationSuccess
+            TcpipCode::Success
         }
         Err(e) => {
             net.sockets.remove(&id);
             state.tcpip.sockets.remove(&id);
             if e.kind() == io::ErrorKind::TimedOut {
-                TcpipCode::OperationTimeout
+                TcpipCode::Timeout
             } else {
                 TcpipCode::SocketConnectFailed
             }
@@ -1839,7 +1837,7 @@ fn connecting(
             err,
         }),
     );
-    err == TcpipCode::OperationSuccess
+    err == TcpipCode::Success
 }
 
 /// Takes a listener's new connections: automatically (`"incoming"` URCs)

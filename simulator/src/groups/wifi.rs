@@ -125,7 +125,7 @@ fn join(
 ) -> (bool, Vec<(Duration, String)>) {
     let mut urcs = Vec::new();
     if state.wifi.station.take().is_some() {
-        urcs.push((STA_EVENT, sta_urc(qstastat::Event::WlanDisconnected)));
+        urcs.push((STA_EVENT, sta_urc(qstastat::Event::Disconnected)));
     }
     let mut candidates = world
         .access_points
@@ -133,16 +133,16 @@ fn join(
         .filter(|a| a.ssid == ssid)
         .peekable();
     if candidates.peek().is_none() {
-        urcs.push((STA_EVENT, sta_urc(qstastat::Event::ScanNoAp)));
+        urcs.push((STA_EVENT, sta_urc(qstastat::Event::NoApFound)));
         return (false, urcs);
     }
     let Some(ap) = candidates.find(|a| a.key.as_deref() == pwd) else {
         // Errata URC-1: the wire value is WLAN_DISCONNECTED (underscore).
-        urcs.push((STA_EVENT, sta_urc(qstastat::Event::WlanDisconnected)));
+        urcs.push((STA_EVENT, sta_urc(qstastat::Event::Disconnected)));
         return (false, urcs);
     };
     state.wifi.station = Some(ap.ssid.clone());
-    urcs.push((STA_EVENT, sta_urc(qstastat::Event::WlanConnected)));
+    urcs.push((STA_EVENT, sta_urc(qstastat::Event::Connected)));
     // The network is the module's once it reports its address.
     state.wifi.ip_from = Some(now + STA_EVENT);
     if has_address(state) {
@@ -191,9 +191,9 @@ pub fn handle_at(
     Some(match cmd {
         AnyCommand::QstastExecute(_) => {
             let state = if state.wifi.station.is_some() {
-                qstast::State::StationUp
+                qstast::State::Up
             } else {
-                qstast::State::StationDown
+                qstast::State::Down
             };
             Reply::lines(vec![line(qstast::ExecuteLine { state })])
         }
@@ -242,7 +242,7 @@ pub fn handle_at(
         },
         AnyCommand::QstastopExecute(_) => {
             if state.wifi.station.take().is_some() {
-                Reply::ok().with_urc(STA_EVENT, sta_urc(qstastat::Event::WlanDisconnected))
+                Reply::ok().with_urc(STA_EVENT, sta_urc(qstastat::Event::Disconnected))
             } else {
                 Reply::ok()
             }
@@ -254,13 +254,13 @@ pub fn handle_at(
                 w.ssid.as_str().to_string(),
                 w.key.as_ref().map(|k| k.as_str().to_string()),
             ));
-            Reply::ok().with_urc(AP_EVENT, ap_urc(qapstat::Event::ApUp))
+            Reply::ok().with_urc(AP_EVENT, ap_urc(qapstat::Event::Up))
         }
         AnyCommand::QapstateExecute(_) => {
             let state = if state.wifi.soft_ap.is_some() {
-                qapstate::State::SoftapUp
+                qapstate::State::Up
             } else {
-                qapstate::State::SoftapDown
+                qapstate::State::Down
             };
             Reply::lines(vec![line(qapstate::ExecuteLine { state })])
         }
@@ -273,7 +273,7 @@ pub fn handle_at(
         },
         AnyCommand::QsoftapstopExecute(_) => {
             if state.wifi.soft_ap.take().is_some() {
-                Reply::ok().with_urc(AP_EVENT, ap_urc(qapstat::Event::ApDown))
+                Reply::ok().with_urc(AP_EVENT, ap_urc(qapstat::Event::Down))
             } else {
                 Reply::ok()
             }

@@ -472,7 +472,7 @@ fn build_client_config(
         .map_err(rustls_error)?;
     let ignore_time = ctx.ignore_localtime == qsslcfg::IgnoreLtime::Ignore;
     let verifier: Arc<dyn ServerCertVerifier> = match ctx.seclevel {
-        qsslcfg::SeclevelValue::NoAuthentication => Arc::new(NoVerification {
+        qsslcfg::SecurityLevel::NoAuth => Arc::new(NoVerification {
             provider: provider.clone(),
         }),
         _ => {
@@ -491,7 +491,7 @@ fn build_client_config(
         .dangerous()
         .with_custom_certificate_verifier(verifier);
     let identity = match ctx.seclevel {
-        qsslcfg::SeclevelValue::PerformServerAndClient => client_identity(files, ctx)?,
+        qsslcfg::SecurityLevel::MutualAuth => client_identity(files, ctx)?,
         _ => None,
     };
     let mut config = match identity {
@@ -500,7 +500,7 @@ fn build_client_config(
             .map_err(rustls_error)?,
         None => builder.with_no_client_auth(),
     };
-    config.enable_sni = ctx.sni == qsslcfg::SniValue::Enable;
+    config.enable_sni = ctx.sni == qsslcfg::SniMode::Enable;
     config.resumption = match ctx.session_cache {
         qsslcfg::SessionCacheEnable::Enable => Resumption::in_memory_sessions(32),
         qsslcfg::SessionCacheEnable::Disable => Resumption::disabled(),

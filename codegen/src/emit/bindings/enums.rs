@@ -4,31 +4,26 @@ use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::emit::bindings::docs::{doc, param_doc};
-use crate::emit::names::{camel, variant_from_meaning};
+use crate::emit::names::camel;
 use crate::model::{Param, ParamType};
 use crate::params::numeric;
 
-/// The enumeration's variant names, unique, in value order.
+/// The enumeration's variant names, in value order: the CamelCase form of
+/// each value's catalogue `id` (the validator makes ids present and unique),
+/// falling back to the wire value for a catalogue without ids.
 fn variant_names(p: &Param) -> Vec<Ident> {
     let mut names: Vec<String> = Vec::new();
     for v in &p.values {
         let wire = v.value.to_string();
-        let base = if p.ty.is_numeric() {
-            variant_from_meaning(v.label.as_deref().unwrap_or(&v.meaning), &wire)
-        } else {
-            camel(&wire)
+        let base = match &v.id {
+            Some(id) => camel(id),
+            None if p.ty.is_numeric() => camel(&format!("v {wire}")),
+            None => camel(&wire),
         };
         let mut name = base.clone();
         let mut n = 2;
         while names.contains(&name) || name == "Other" {
-            name = format!(
-                "{base}{}",
-                if n == 2 {
-                    camel(&format!("v {wire}"))
-                } else {
-                    n.to_string()
-                }
-            );
+            name = format!("{base}{n}");
             n += 1;
         }
         names.push(name);

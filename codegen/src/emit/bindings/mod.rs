@@ -4,7 +4,9 @@
 
 pub mod docs;
 pub mod enums;
+pub mod examples;
 pub mod results;
+pub mod shared;
 pub mod structs;
 pub mod types;
 pub mod urcs;
@@ -52,7 +54,9 @@ pub fn enum_names(params: &[crate::model::Param], taken: &[String]) -> BTreeMap<
         if p.values.is_empty() {
             continue;
         }
-        let mut name = camel(&p.name);
+        // A catalogue `type_name` where the parameter's own name would clash
+        // or not explain itself.
+        let mut name = camel(p.type_name.as_deref().unwrap_or(&p.name));
         while used.contains(&name) {
             name.push_str("Value");
         }
@@ -485,7 +489,7 @@ fn data_length_of(cmd: &Command, scope: &Scope<'_>, form: &FormPlan<'_>) -> Toke
     }
 }
 
-fn command_doc(cmd: &Command) -> String {
+fn command_doc(cmd: &Command, example: Option<&crate::model::Scenario>) -> String {
     let mut d = format!(
         "`{}`: {}",
         cmd.name,
@@ -508,6 +512,12 @@ fn command_doc(cmd: &Command) -> String {
             "\n\nNote: {}",
             n.split_whitespace().collect::<Vec<_>>().join(" ")
         ));
+    }
+    if let Some(p) = examples::prerequisites(cmd) {
+        d.push_str(&format!("\n\n{p}"));
+    }
+    if let Some(s) = example {
+        d.push_str(&format!("\n\n{}", examples::example(s)));
     }
     if !cmd.errata.is_empty() {
         d.push_str(&format!(
@@ -554,8 +564,9 @@ fn form_doc(cmd: &Command, form: &FormPlan<'_>) -> String {
     d
 }
 
-fn command_module(c: &CommandPlan<'_>, plan: &Plan<'_>) -> TokenStream {
-    let cmd = c.command;
+/// The type names a command's module takes for its forms and lines (its
+/// enumerations get other names).
+pub(crate) fn command_type_names(c: &CommandPlan<'_>) -> Vec<String> {
     let mut taken: Vec<String> = Vec::new();
     for f in &c.forms {
         taken.push(f.type_name.clone());
@@ -563,10 +574,20 @@ fn command_module(c: &CommandPlan<'_>, plan: &Plan<'_>) -> TokenStream {
             taken.push(l.type_name.clone());
         }
     }
-    let enums = enum_names(&cmd.params, &taken);
+    taken
+}
+
+fn command_module(
+    c: &CommandPlan<'_>,
+    plan: &Plan<'_>,
+    shared: &shared::Shared<'_>,
+    example: Option<&crate::model::Scenario>,
+) -> TokenStream {
+    let cmd = c.command;
+    let enums = enum_names(&cmd.params, &command_type_names(c));
     let enum_defs: Vec<TokenStream> = enums
         .iter()
-        .map(|(i, n)| enums::render(&cmd.params[*i], n))
+        .map(|(i, n)| shared.item(n, &cmd.params[*i]))
         .collect();
     let input = Scope {
         params: &cmd.params,
@@ -787,7 +808,7 @@ fn command_module(c: &CommandPlan<'_>, plan: &Plan<'_>) -> TokenStream {
         });
     }
     let module = format_ident!("{}", c.module);
-    let md = doc(&command_doc(cmd));
+    let md = doc(&command_doc(cmd, example));
     quote! {
         #md
         pub mod #module {
@@ -923,10 +944,12 @@ fn variants_idents(plan: &Plan<'_>) -> Vec<Ident> {
 
 /// Renders every generated Rust file: (file name under `runtime/src/generated/`, content).
 pub fn render(catalog: &Catalog, plan: &Plan<'_>) -> Result<Vec<(String, String)>, PlanError> {
+    let shared = shared::Shared::of(plan);
+    let examples = examples::by_command(catalog);
     let modules: Vec<TokenStream> = plan
         .commands
         .iter()
-        .map(|c| command_module(c, plan))
+        .map(|c| command_module(c, plan, &shared, examples.get(&c.command.name).copied()))
         .collect();
     let any = any_command(plan);
     let tables = template_tables(plan);
@@ -939,7 +962,8 @@ pub fn render(catalog: &Catalog, plan: &Plan<'_>) -> Result<Vec<(String, String)
     };
     Ok(vec![
         ("commands.rs".into(), format_file(commands)?),
-        ("urcs.rs".into(), format_file(urcs::render(plan))?),
+        ("urcs.rs".into(), format_file(urcs::render(plan, &shared))?),
+        ("shared.rs".into(), format_file(shared.render())?),
         ("results.rs".into(), format_file(results::render(catalog))?),
     ])
 }

@@ -6,7 +6,7 @@ use quote::{format_ident, quote};
 use crate::catalog::Catalog;
 use crate::emit::bindings::docs::doc;
 use crate::emit::bindings::types::code_type;
-use crate::emit::names::variant_from_meaning;
+use crate::emit::names::camel;
 
 /// Renders `results.rs`.
 pub fn render(catalog: &Catalog) -> TokenStream {
@@ -16,7 +16,11 @@ pub fn render(catalog: &Catalog) -> TokenStream {
         let name = code_type(t.table);
         let mut variants = Vec::new();
         for c in &t.codes {
-            let base = variant_from_meaning(&c.description, &c.code.to_string());
+            // The code's catalogue id names it (the validator requires one).
+            let base = match &c.id {
+                Some(id) => camel(id),
+                None => camel(&format!("code {}", c.code)),
+            };
             let mut v = base.clone();
             while variants
                 .iter()

@@ -4,21 +4,22 @@ use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::emit::bindings::docs::doc;
+use crate::emit::bindings::enum_names;
+use crate::emit::bindings::shared::Shared;
 use crate::emit::bindings::structs::{self, Scope};
 use crate::emit::bindings::types::{self, Dir};
-use crate::emit::bindings::{enum_names, enums};
 use crate::emit::names::snake;
 use crate::emit::plan::{Plan, UrcPlan};
 use crate::params::resolve;
 
-fn variant_module(u: &UrcPlan<'_>) -> TokenStream {
+fn variant_module(u: &UrcPlan<'_>, shared: &Shared<'_>) -> TokenStream {
     let urc = u.urc;
     let ty = format_ident!("{}", u.type_name);
     let module = format_ident!("{}", snake(&u.type_name));
     let enums = enum_names(&urc.params, std::slice::from_ref(&u.type_name));
     let enum_defs: Vec<TokenStream> = enums
         .iter()
-        .map(|(i, n)| enums::render(&urc.params[*i], n))
+        .map(|(i, n)| shared.item(n, &urc.params[*i]))
         .collect();
     let scope = Scope {
         params: &urc.params,
@@ -201,8 +202,12 @@ fn series_arm(u: &UrcPlan<'_>, t: &Ident) -> TokenStream {
 }
 
 /// Renders `urcs.rs`.
-pub fn render(plan: &Plan<'_>) -> TokenStream {
-    let modules: Vec<TokenStream> = plan.urcs.iter().map(variant_module).collect();
+pub fn render(plan: &Plan<'_>, shared: &Shared<'_>) -> TokenStream {
+    let modules: Vec<TokenStream> = plan
+        .urcs
+        .iter()
+        .map(|u| variant_module(u, shared))
+        .collect();
     let mut kinds: Vec<(Ident, String)> = Vec::new();
     for u in &plan.urcs {
         let k = format_ident!("{}", u.kind_name);

@@ -86,7 +86,7 @@ pub fn header(w: &qhttpcfg::Header, config: &mut Config) -> Outcome {
             let full = c.headers.len() >= MAX_HEADERS;
             match c.headers.iter_mut().find(|h| same(h)) {
                 Some(existing) => *existing = header,
-                None if full => return Err(HttpCode::MemoryNotEnough),
+                None if full => return Err(HttpCode::OutOfMemory),
                 None => c.headers.push(header),
             }
             Ok(())

@@ -34,32 +34,32 @@ impl ResponseHead {
 /// (response failed) when it is not an HTTP/1.x status line, 717 (data
 /// decode error) for an unreadable header or `Content-Length`.
 pub fn parse_head(head: &[u8]) -> Result<ResponseHead, HttpCode> {
-    let text = std::str::from_utf8(head).map_err(|_| HttpCode::Http717)?;
+    let text = std::str::from_utf8(head).map_err(|_| HttpCode::DecodeError)?;
     let mut lines = text.split("\r\n");
     let status_line = lines.next().unwrap_or_default();
     let mut parts = status_line.splitn(3, ' ');
     let (Some(version), Some(code)) = (parts.next(), parts.next()) else {
-        return Err(HttpCode::Http719);
+        return Err(HttpCode::ResponseFailed);
     };
     if !version.starts_with("HTTP/1.")
         || code.len() != 3
         || !code.bytes().all(|b| b.is_ascii_digit())
     {
-        return Err(HttpCode::Http719);
+        return Err(HttpCode::ResponseFailed);
     }
-    let status: u16 = code.parse().map_err(|_| HttpCode::Http719)?;
+    let status: u16 = code.parse().map_err(|_| HttpCode::ResponseFailed)?;
     let mut content_length: Option<u64> = None;
     let mut chunked = false;
     for line in lines {
-        let (name, value) = line.split_once(':').ok_or(HttpCode::Http717)?;
+        let (name, value) = line.split_once(':').ok_or(HttpCode::DecodeError)?;
         let (name, value) = (name.trim(), value.trim());
         if name.eq_ignore_ascii_case("Content-Length") {
             if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(HttpCode::Http717);
+                return Err(HttpCode::DecodeError);
             }
-            let n: u64 = value.parse().map_err(|_| HttpCode::Http717)?;
+            let n: u64 = value.parse().map_err(|_| HttpCode::DecodeError)?;
             if content_length.is_some_and(|c| c != n) {
-                return Err(HttpCode::Http717);
+                return Err(HttpCode::DecodeError);
             }
             content_length = Some(n);
         } else if name.eq_ignore_ascii_case("Transfer-Encoding") {
@@ -213,21 +213,24 @@ mod tests {
         .unwrap();
         assert_eq!((h.status, h.content_length, h.chunked), (404, None, true));
         assert_eq!(parse_head(b"HTTP/1.0 204").unwrap().status, 204);
-        assert_eq!(parse_head(b"SSH-2.0 hello"), Err(HttpCode::Http719));
-        assert_eq!(parse_head(b"HTTP/1.1 2000 OK"), Err(HttpCode::Http719));
+        assert_eq!(parse_head(b"SSH-2.0 hello"), Err(HttpCode::ResponseFailed));
+        assert_eq!(
+            parse_head(b"HTTP/1.1 2000 OK"),
+            Err(HttpCode::ResponseFailed)
+        );
         assert_eq!(
             parse_head(b"HTTP/1.1 200 OK\r\nContent-Length: -1"),
-            Err(HttpCode::Http717)
+            Err(HttpCode::DecodeError)
         );
         assert_eq!(
             parse_head(b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2"),
-            Err(HttpCode::Http717)
+            Err(HttpCode::DecodeError)
         );
         assert_eq!(
             parse_head(b"HTTP/1.1 200 OK\r\nbroken"),
-            Err(HttpCode::Http717)
+            Err(HttpCode::DecodeError)
         );
-        assert_eq!(parse_head(b"\xff\xfe"), Err(HttpCode::Http717));
+        assert_eq!(parse_head(b"\xff\xfe"), Err(HttpCode::DecodeError));
     }
 
     #[test]

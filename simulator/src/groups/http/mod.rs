@@ -141,7 +141,7 @@ pub struct Config {
     /// `"rspout/auto"`.
     pub auto_output: qhttpcfg::AutoOutrsp,
     /// `"closed/ind"`.
-    pub closed_ind: qhttpcfg::Closedind,
+    pub closed_ind: qhttpcfg::ClosedIndication,
     /// `"form/option"`.
     pub form: Option<FormOption>,
 }
@@ -156,7 +156,7 @@ impl Default for Config {
             sslctx_id: 1,
             response_header: qhttpcfg::ResponseHeader::Disable,
             auto_output: qhttpcfg::AutoOutrsp::Disable,
-            closed_ind: qhttpcfg::Closedind::Disable,
+            closed_ind: qhttpcfg::ClosedIndication::Disable,
             form: None,
         }
     }
@@ -327,7 +327,7 @@ impl Refusal {
 /// Refuses a request while another waits for its response or is read.
 fn not_busy(net: &Net) -> Result<(), HttpCode> {
     match net.http.session.as_ref().map(|s| s.stage) {
-        Some(Stage::Requesting | Stage::Reading { .. }) => Err(HttpCode::Http703),
+        Some(Stage::Requesting | Stage::Reading { .. }) => Err(HttpCode::Busy),
         _ => Ok(()),
     }
 }
@@ -351,24 +351,24 @@ fn own_address(state: &State, world: &World) -> Ipv4Addr {
 fn target(state: &State, world: &World, net: &Net) -> Result<Target, Refusal> {
     let config = &state.http.config;
     if config.url.is_empty() {
-        return Err(Refusal::Now(HttpCode::Http708));
+        return Err(Refusal::Now(HttpCode::EmptyUrl));
     }
     let url = url::parse(&config.url).map_err(Refusal::Now)?;
     if !state.wifi.has_ip(net.now) {
-        return Err(Refusal::Now(HttpCode::Http706));
+        return Err(Refusal::Now(HttpCode::NetworkError));
     }
     let ip = network::resolve(&url.host, world)
         .and_then(|a| a.first().copied())
-        .ok_or(Refusal::Network(HttpCode::Http710))?;
+        .ok_or(Refusal::Network(HttpCode::DnsError))?;
     let own = own_address(state, world);
     let addr = tcpip::route(ip, url.port, Protocol::Tcp, own, world, net)
-        .ok_or(Refusal::Network(HttpCode::Http712))?;
+        .ok_or(Refusal::Network(HttpCode::SocketConnectError))?;
     let tls = if url.secure {
         let ctx = crate::groups::ssl::context(state, config.sslctx_id);
         // A context that cannot make a client (a missing certificate file)
         // fails like a handshake would.
         let config = crate::services::tls::client_config(&state.saved.files, ctx)
-            .map_err(|_| Refusal::Network(HttpCode::Http712))?;
+            .map_err(|_| Refusal::Network(HttpCode::SocketConnectError))?;
         Some(worker::Tls {
             config,
             host: url.host.clone(),
@@ -405,7 +405,7 @@ fn get(rsptime: Duration, state: &mut State, world: &World, net: &mut Net) -> Ou
                 },
                 net.services.activity(),
             )
-            .map_err(|_| HttpCode::Http711)?,
+            .map_err(|_| HttpCode::SocketCreateError)?,
         ),
         // A server that never answers: only the time limit ends the request.
         Route::Silent => None,
@@ -440,7 +440,7 @@ fn upload(
     // A server that never answers: the connect times out (at once here:
     // the command holds the UART while it waits).
     let Route::To(addr) = target.addr else {
-        return Err(HttpCode::Http702);
+        return Err(HttpCode::Timeout);
     };
     let (body_tx, body_rx) = mpsc::channel();
     let worker = worker::start(
@@ -458,13 +458,13 @@ fn upload(
         },
         net.services.activity(),
     )
-    .map_err(|_| HttpCode::Http711)?;
+    .map_err(|_| HttpCode::SocketCreateError)?;
     // "CONNECT" only once the server is connected and the head is sent.
     match worker.events.recv_timeout(CONNECT_WAIT) {
         Ok(Event::Connected) => {}
         Ok(Event::Failed(code)) => return Err(code),
-        Ok(_) | Err(RecvTimeoutError::Disconnected) => return Err(HttpCode::Http),
-        Err(RecvTimeoutError::Timeout) => return Err(HttpCode::Http702),
+        Ok(_) | Err(RecvTimeoutError::Disconnected) => return Err(HttpCode::Unknown),
+        Err(RecvTimeoutError::Timeout) => return Err(HttpCode::Timeout),
     }
     let mut session = Session::new(method, Some(worker), rsptime);
     session.peer = Some(addr);
@@ -543,13 +543,13 @@ fn read(wait: Duration, state: &State, net: &mut Net) -> Outcome {
     // "If auto output of HTTP(S) response data is enabled, AT+QHTTPREAD ...
     // will fail to execute."
     if state.http.config.auto_output == qhttpcfg::AutoOutrsp::Enable {
-        return Err(HttpCode::Http704);
+        return Err(HttpCode::UartBusy);
     }
     let Some(session) = net.http.session.as_mut() else {
-        return Err(HttpCode::Http705);
+        return Err(HttpCode::NoRequest);
     };
     if session.stage != Stage::Answered {
-        return Err(HttpCode::Http703);
+        return Err(HttpCode::Busy);
     }
     if let Some(err) = session.ended {
         // Everything is here: one answer.
@@ -604,7 +604,7 @@ impl Session {
     /// The server's side is over.
     fn end(&mut self, code: HttpCode, config: &Config, out: &mut Vec<u8>) {
         self.ended = Some(code);
-        if self.connected && config.closed_ind == qhttpcfg::Closedind::Enable {
+        if self.connected && config.closed_ind == qhttpcfg::ClosedIndication::Enable {
             self.urc(out, line(QhttpurcClosed {}));
         }
     }
@@ -628,7 +628,7 @@ impl Session {
                     out,
                     &completion(
                         self.method,
-                        HttpCode::OperationSuccess,
+                        HttpCode::Success,
                         Some((status, content_length)),
                     ),
                 );
@@ -676,8 +676,8 @@ impl Session {
                 Err(TryRecvError::Empty) => break,
                 // The thread is gone without a last word (never expected).
                 Err(TryRecvError::Disconnected) => match self.stage {
-                    Stage::Requesting => Event::Failed(HttpCode::Http715),
-                    _ => Event::End(HttpCode::Http715),
+                    Stage::Requesting => Event::Failed(HttpCode::SocketClosed),
+                    _ => Event::End(HttpCode::SocketClosed),
                 },
             };
             if self.event(event, config, now, out) {
@@ -687,9 +687,9 @@ impl Session {
         if self.stage == Stage::Requesting && self.deadline.is_some_and(|d| now >= d) {
             // No connection, or no response head, in time.
             let code = if self.connected {
-                HttpCode::Http722
+                HttpCode::ResponseTimeout
             } else {
-                HttpCode::Http702
+                HttpCode::Timeout
             };
             self.worker = None;
             self.event(Event::Failed(code), config, now, out);

@@ -36,8 +36,8 @@ impl Url {
 /// URL with a host, 709 (IP address error) for an IPv6 literal or a
 /// dotted address that is not a valid IPv4 address.
 pub fn parse(text: &str) -> Result<Url, HttpCode> {
-    const URL_ERROR: HttpCode = HttpCode::Http707;
-    const IP_ERROR: HttpCode = HttpCode::Http709;
+    const URL_ERROR: HttpCode = HttpCode::UrlError;
+    const IP_ERROR: HttpCode = HttpCode::IpAddressError;
     // Bytes that cannot go into a request line or a header.
     if text.bytes().any(|b| b <= b' ' || b >= 0x7F) {
         return Err(URL_ERROR);
@@ -141,10 +141,10 @@ mod tests {
             "http://ex%ample/",
             "http://x:/",
         ] {
-            assert_eq!(parse(bad), Err(HttpCode::Http707), "{bad}");
+            assert_eq!(parse(bad), Err(HttpCode::UrlError), "{bad}");
         }
         for bad in ["http://[::1]/", "http://300.1.1.1/", "http://1.2.3/"] {
-            assert_eq!(parse(bad), Err(HttpCode::Http709), "{bad}");
+            assert_eq!(parse(bad), Err(HttpCode::IpAddressError), "{bad}");
         }
     }
 

@@ -233,7 +233,7 @@ fn exchange(job: Job, link: &Link, busy: Busy) -> Result<(), Stopped> {
         .and_then(|_| conn.flush())
         .is_err()
     {
-        return link.send(Event::Failed(HttpCode::Http714), conn.busy());
+        return link.send(Event::Failed(HttpCode::SocketWriteError), conn.busy());
     }
     link.send(Event::Connected, conn.busy())?;
     let deadline = match &job.upload {
@@ -279,15 +279,15 @@ fn connect(
 ) -> Result<Result<Conn, Refused>, Stopped> {
     let tcp = match TcpStream::connect(job.addr) {
         Ok(s) => s,
-        Err(e) if timed_out(&e) => return Ok(Err((HttpCode::Http702, busy))),
-        Err(_) => return Ok(Err((HttpCode::Http712, busy))),
+        Err(e) if timed_out(&e) => return Ok(Err((HttpCode::Timeout, busy))),
+        Err(_) => return Ok(Err((HttpCode::SocketConnectError, busy))),
     };
     let configured = tcp
         .set_read_timeout(Some(SLICE))
         .and_then(|_| tcp.set_write_timeout(Some(WRITE_LIMIT)))
         .and_then(|_| tcp.set_nodelay(true));
     if configured.is_err() {
-        return Ok(Err((HttpCode::Http711, busy)));
+        return Ok(Err((HttpCode::SocketCreateError, busy)));
     }
     let mut tcp = Watched::new(tcp, busy);
     // What a server of the world does with a new connection (closes or
@@ -301,10 +301,10 @@ fn connect(
         return Ok(Ok(Conn::Plain(tcp)));
     };
     let Ok(name) = crate::services::tls::server_name(&tls.host) else {
-        return Ok(Err((HttpCode::Http712, tcp.into_busy())));
+        return Ok(Err((HttpCode::SocketConnectError, tcp.into_busy())));
     };
     let Ok(client) = rustls::ClientConnection::new(tls.config.clone(), name) else {
-        return Ok(Err((HttpCode::Http712, tcp.into_busy())));
+        return Ok(Err((HttpCode::SocketConnectError, tcp.into_busy())));
     };
     let mut stream = rustls::StreamOwned::new(client, tcp);
     let deadline = started.max(Instant::now()) + tls.handshake_limit + SLACK;
@@ -316,14 +316,14 @@ fn connect(
                 if Instant::now() < deadline {
                     continue;
                 }
-                HttpCode::Http702
+                HttpCode::Timeout
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             // The server closed or reset the connection mid-handshake.
-            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => HttpCode::Http715,
-            Err(e) if reset(&e) => HttpCode::Http713,
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => HttpCode::SocketClosed,
+            Err(e) if reset(&e) => HttpCode::SocketReadError,
             // A refused certificate, no common cipher suite, an alert.
-            Err(_) => HttpCode::Http712,
+            Err(_) => HttpCode::SocketConnectError,
         };
         return Ok(Err((code, stream.sock.into_busy())));
     }
@@ -368,8 +368,8 @@ fn settled(tcp: &mut Watched) -> Option<HttpCode> {
     let seen = stream.peek(&mut byte);
     let _ = stream.set_nonblocking(false);
     match seen {
-        Ok(0) => Some(HttpCode::Http715),
-        Err(e) if reset(&e) => Some(HttpCode::Http714),
+        Ok(0) => Some(HttpCode::SocketClosed),
+        Err(e) if reset(&e) => Some(HttpCode::SocketWriteError),
         _ => None,
     }
 }
@@ -396,7 +396,7 @@ fn send_body(
         .and_then(|_| conn.write_all(&body))
         .and_then(|_| conn.write_all(&upload.suffix))
         .and_then(|_| conn.flush());
-    Ok(written.map_err(|_| HttpCode::Http714))
+    Ok(written.map_err(|_| HttpCode::SocketWriteError))
 }
 
 /// A piece of what the server sent, or why there is none.
@@ -448,18 +448,18 @@ fn read_head(
             return Ok(Ok((buf, head, rest)));
         }
         if buf.len() > framing::MAX_HEAD {
-            return Ok(Err(HttpCode::Http719));
+            return Ok(Err(HttpCode::ResponseFailed));
         }
         match read_some(conn, &mut chunk) {
             Got::Bytes(n) => buf.extend_from_slice(chunk.get(..n).unwrap_or_default()),
             Got::Nothing => {
                 link.check()?;
                 if Instant::now() >= deadline {
-                    return Ok(Err(HttpCode::Http722));
+                    return Ok(Err(HttpCode::ResponseTimeout));
                 }
             }
-            Got::Closed => return Ok(Err(HttpCode::Http715)),
-            Got::Failed => return Ok(Err(HttpCode::Http713)),
+            Got::Closed => return Ok(Err(HttpCode::SocketClosed)),
+            Got::Failed => return Ok(Err(HttpCode::SocketReadError)),
         }
     }
 }
@@ -485,7 +485,9 @@ impl Framing {
                 Ok(*left == 0)
             }
             Framing::Chunked(decoder) => {
-                decoder.feed(input, out).map_err(|_| HttpCode::Http717)?;
+                decoder
+                    .feed(input, out)
+                    .map_err(|_| HttpCode::DecodeError)?;
                 Ok(decoder.done())
             }
             Framing::UntilClose => {
@@ -504,7 +506,7 @@ fn read_body(
     link: &Link,
 ) -> Result<HttpCode, Stopped> {
     if !head.has_body(false) {
-        return Ok(HttpCode::OperationSuccess);
+        return Ok(HttpCode::Success);
     }
     let mut framing = match (head.chunked, head.content_length) {
         (true, _) => Framing::Chunked(ChunkDecoder::default()),
@@ -512,7 +514,7 @@ fn read_body(
         (false, None) => Framing::UntilClose,
     };
     if matches!(framing, Framing::Length(0)) {
-        return Ok(HttpCode::OperationSuccess);
+        return Ok(HttpCode::Success);
     }
     let mut input = rest;
     let mut chunk = vec![0u8; PIECE];
@@ -526,7 +528,7 @@ fn read_body(
             link.send(Event::Body(piece.to_vec()), conn.busy())?;
         }
         if done {
-            return Ok(HttpCode::OperationSuccess);
+            return Ok(HttpCode::Success);
         }
         input.clear();
         loop {
@@ -538,11 +540,11 @@ fn read_body(
                 Got::Nothing => link.check()?,
                 Got::Closed => {
                     return Ok(match framing {
-                        Framing::UntilClose => HttpCode::OperationSuccess,
-                        _ => HttpCode::Http715,
+                        Framing::UntilClose => HttpCode::Success,
+                        _ => HttpCode::SocketClosed,
                     })
                 }
-                Got::Failed => return Ok(HttpCode::Http713),
+                Got::Failed => return Ok(HttpCode::SocketReadError),
             }
         }
     }

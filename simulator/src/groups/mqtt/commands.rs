@@ -68,10 +68,10 @@ pub(super) fn handle(
                     Some(line(qmtconn::ReadLine {
                         client_idx: Int::new(idx as i64).ok()?,
                         state: match link.phase {
-                            Phase::Opening | Phase::Open => qmtconn::State::MqttIsInitializing,
-                            Phase::Connecting => qmtconn::State::MqttIsConnecting,
-                            Phase::Connected => qmtconn::State::MqttIsConnected,
-                            Phase::Disconnecting => qmtconn::State::MqttIsDisconnecting,
+                            Phase::Opening | Phase::Open => qmtconn::State::Initializing,
+                            Phase::Connecting => qmtconn::State::Connecting,
+                            Phase::Connected => qmtconn::State::Connected,
+                            Phase::Disconnecting => qmtconn::State::Disconnecting,
                         },
                     }))
                 })
@@ -138,7 +138,7 @@ fn connected(state: &mut State, client_idx: Int<0, 5>) -> Option<&mut Link> {
 // ------------------------------------------------------------------ QMTOPEN
 
 /// `OK`, then `+QMTOPEN: <idx>,<result>` right after it.
-fn opened(client_idx: Int<0, 5>, result: qmtopen_urc::ResultValue) -> Reply {
+fn opened(client_idx: Int<0, 5>, result: qmtopen_urc::OpenResult) -> Reply {
     Reply::ok().with_urc(AT_ONCE, line(Qmtopen { client_idx, result }))
 }
 
@@ -177,26 +177,26 @@ pub(super) fn interface(
 }
 
 fn open(w: &qmtopen::Write, state: &mut State, world: &World, net: &mut Net) -> Reply {
-    use qmtopen_urc::ResultValue as R;
+    use qmtopen_urc::OpenResult as R;
     let idx = index(w.client_idx);
     let Some(client) = state.mqtt.clients.get(idx) else {
         return Reply::error();
     };
     if client.link.is_some() {
-        return opened(w.client_idx, R::MqttIdIsOccupied);
+        return opened(w.client_idx, R::IdInUse);
     }
     let Some((interface, own)) = interface(state, world, net.now) else {
-        return opened(w.client_idx, R::ErrorsDueToNetwork);
+        return opened(w.client_idx, R::NetworkDisconnected);
     };
     let host = w.host_name.as_str();
     let Some(ip) = network::resolve(host, world).and_then(|a| a.first().copied()) else {
-        return opened(w.client_idx, R::FailedToParseDomain);
+        return opened(w.client_idx, R::DnsFailed);
     };
     let port = u16::try_from(w.port.get()).unwrap_or(0);
     let Some(route) = tcpip::route(ip, port, Protocol::Tcp, own, world, net) else {
         return opened(w.client_idx, R::NetworkError);
     };
-    let tls = if client.config.ssl == qmtcfg::SslEnable::UseSslTcpSecure {
+    let tls = if client.config.ssl == qmtcfg::SslEnable::Ssl {
         let ctx_id = client.config.ssl_ctx.map_or(0, Int::get);
         let ctx = ssl::context(state, ctx_id);
         match crate::services::tls::client_config(&state.saved.files, ctx) {
@@ -214,7 +214,7 @@ fn open(w: &qmtopen::Write, state: &mut State, world: &World, net: &mut Net) -> 
         Route::To(peer) => {
             let deadline = net.now + wire::limit(tls.as_ref());
             let Ok(pending) = wire::connect(peer, tls, net.services.activity(), deadline) else {
-                return opened(w.client_idx, R::InsufficientMemory);
+                return opened(w.client_idx, R::OutOfMemory);
             };
             pending
         }
@@ -257,7 +257,7 @@ fn close(client_idx: Int<0, 5>, state: &mut State, net: &mut Net) -> Reply {
         AT_ONCE,
         line(Qmtclose {
             client_idx,
-            result: qmtclose::ResultValue::SuccessfulExecution,
+            result: qmtclose::CloseResult::Success,
         }),
     )
 }
@@ -393,11 +393,11 @@ fn publish(w: &qmtpub::Write, state: &mut State, net: &Net) -> Reply {
             return Reply::error();
         };
         let payload = match client.config.send_format {
-            qmtcfg::SendMode::Hex => match from_hex(&typed) {
+            qmtcfg::SendDataFormat::Hex => match from_hex(&typed) {
                 Some(p) => p,
                 None => return Reply::error(),
             },
-            qmtcfg::SendMode::String => typed,
+            qmtcfg::SendDataFormat::String => typed,
         };
         // The connection may have changed while the payload came.
         if publishable(state, client_idx, msg_id, qos, &topic_name).is_err() {

@@ -17,7 +17,7 @@ use crate::reply::Reply;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WillConfig {
     /// `<will_qos>`.
-    pub qos: qmtcfg::WillQos,
+    pub qos: qmtcfg::Qos,
     /// `<will_retain>`.
     pub retain: qmtcfg::WillRetain,
     /// `<will_topic>`.
@@ -47,9 +47,9 @@ pub struct Config {
     /// `"recv/mode"`.
     pub recv_mode: qmtcfg::MsgRecvMode,
     /// `"dataformat"`: format of `AT+QMTPUB` payloads.
-    pub send_format: qmtcfg::SendMode,
+    pub send_format: qmtcfg::SendDataFormat,
     /// `"dataformat"`: format of received payloads.
-    pub recv_format: qmtcfg::Recvmode,
+    pub recv_format: qmtcfg::RecvDataFormat,
     /// `"timeout"`: `<pkt_timeout>` (s, 1–1200; manual default 5).
     pub pkt_timeout: i64,
     /// `"timeout"`: `<retry_times>` (0–10; manual default 3).
@@ -65,18 +65,18 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            version: qmtcfg::Vsn::MqttProtocolV3V4,
-            ssl: qmtcfg::SslEnable::UseNormalTcpConnection,
+            version: qmtcfg::Vsn::Mqtt311,
+            ssl: qmtcfg::SslEnable::Tcp,
             ssl_ctx: None,
             keepalive: 120,
-            session: qmtcfg::CleanSession::TheServerMustDiscard,
+            session: qmtcfg::CleanSession::Clean,
             will: None,
-            recv_mode: qmtcfg::MsgRecvMode::MqttMessageReceivedFrom,
-            send_format: qmtcfg::SendMode::String,
-            recv_format: qmtcfg::Recvmode::String,
+            recv_mode: qmtcfg::MsgRecvMode::Urc,
+            send_format: qmtcfg::SendDataFormat::String,
+            recv_format: qmtcfg::RecvDataFormat::String,
             pkt_timeout: 5,
             retry_times: 3,
-            timeout_notice: qmtcfg::TimeoutNotice::DoNotReport,
+            timeout_notice: qmtcfg::TimeoutNotice::NoReport,
             aliauth: Default::default(),
             onenet: Default::default(),
         }
@@ -91,7 +91,7 @@ impl Config {
 
     /// Whether received messages wait in the buffer (`"recv/mode"` 1).
     pub fn buffered(&self) -> bool {
-        self.recv_mode == qmtcfg::MsgRecvMode::MqttMessageReceivedFromV1
+        self.recv_mode == qmtcfg::MsgRecvMode::Buffer
     }
 }
 
@@ -109,7 +109,7 @@ pub(super) fn handle(cmd: &AnyCommand, mqtt: &mut MqttState) -> Option<Reply> {
         AnyCommand::QmtcfgSsl(w) => {
             if let Some(g) = &w.ssl_enable_group {
                 // The catalogue's rule: SSL needs a context.
-                if g.ssl_enable == qmtcfg::SslEnable::UseSslTcpSecure && g.ssl_ctx_id.is_none() {
+                if g.ssl_enable == qmtcfg::SslEnable::Ssl && g.ssl_ctx_id.is_none() {
                     return Some(Reply::error());
                 }
             }
@@ -160,8 +160,8 @@ pub(super) fn handle(cmd: &AnyCommand, mqtt: &mut MqttState) -> Option<Reply> {
             let value = match &w.will_flag_group {
                 None => None,
                 Some(g) => match (g.will_flag, &g.will_qos_group) {
-                    (qmtcfg::WillFlag::IgnoreWillFlagConfiguration, _) => Some(None),
-                    (qmtcfg::WillFlag::SetWillFlag, Some(q)) => Some(Some(WillConfig {
+                    (qmtcfg::WillFlag::Ignore, _) => Some(None),
+                    (qmtcfg::WillFlag::Set, Some(q)) => Some(Some(WillConfig {
                         qos: q.will_qos,
                         retain: q.will_retain,
                         topic: q.will_topic.as_str().to_string(),
@@ -169,7 +169,7 @@ pub(super) fn handle(cmd: &AnyCommand, mqtt: &mut MqttState) -> Option<Reply> {
                     })),
                     // The catalogue's rule: a will needs its QoS, retain
                     // flag, topic and message.
-                    (qmtcfg::WillFlag::SetWillFlag, None) => return Some(Reply::error()),
+                    (qmtcfg::WillFlag::Set, None) => return Some(Reply::error()),
                 },
             };
             if let Some(Some(will)) = &value {
@@ -305,11 +305,11 @@ fn configure<V: 'static>(
 fn will_line(c: &Config) -> qmtcfg::WillLine {
     match &c.will {
         None => qmtcfg::WillLine {
-            will_flag: qmtcfg::WillFlag::IgnoreWillFlagConfiguration,
+            will_flag: qmtcfg::WillFlag::Ignore,
             will_qos_group: None,
         },
         Some(w) => qmtcfg::WillLine {
-            will_flag: qmtcfg::WillFlag::SetWillFlag,
+            will_flag: qmtcfg::WillFlag::Set,
             will_qos_group: Some(qmtcfg::WillLineWillQosGroup {
                 will_qos: w.qos,
                 will_retain: w.retain,

@@ -118,9 +118,9 @@ impl Step<'_> {
     fn run(&mut self, wifi: &Wifi, wire: Option<Wire>) -> Option<Wire> {
         if !interface_up(wifi, &self.link.interface) {
             if self.link.phase == Phase::Opening {
-                self.opened(qmtopen::ResultValue::ErrorsDueToNetwork);
+                self.opened(qmtopen::OpenResult::NetworkDisconnected);
             } else {
-                self.end(Ending::Stat(ErrCode::TheLinkIsNot));
+                self.end(Ending::Stat(ErrCode::LinkDown));
             }
             if let Some(Wire::Open { mut stream, .. }) = wire {
                 stream.close();
@@ -132,7 +132,7 @@ impl Step<'_> {
                 Settled::Waiting => return Some(Wire::Connecting(pending)),
                 Settled::Done(Ok(stream)) => {
                     self.link.phase = Phase::Open;
-                    self.opened(qmtopen::ResultValue::SuccessfulExecution);
+                    self.opened(qmtopen::OpenResult::Success);
                     Wire::Open {
                         stream,
                         rx: Vec::new(),
@@ -140,13 +140,13 @@ impl Step<'_> {
                     }
                 }
                 Settled::Done(Err(_)) | Settled::Lost | Settled::TimedOut => {
-                    self.opened(qmtopen::ResultValue::NetworkError);
+                    self.opened(qmtopen::OpenResult::NetworkError);
                     return None;
                 }
             },
             Some(open) => open,
             None => {
-                self.end(Ending::Stat(ErrCode::ConnectionIsClosedOr));
+                self.end(Ending::Stat(ErrCode::ClosedByPeer));
                 return None;
             }
         };
@@ -168,7 +168,7 @@ impl Step<'_> {
         }
     }
 
-    fn opened(&mut self, result: qmtopen::ResultValue) {
+    fn opened(&mut self, result: qmtopen::OpenResult) {
         let client_idx = self.client_idx;
         self.urc(line(Qmtopen { client_idx, result }));
     }
@@ -202,7 +202,7 @@ impl Step<'_> {
                     self.packet(packet, tx)?;
                 }
                 Ok(None) => break,
-                Err(_) => return Err(Ending::Stat(ErrCode::TheClientClosedThe)),
+                Err(_) => return Err(Ending::Stat(ErrCode::ClosedByClient)),
             }
         }
         self.outbox(tx)?;
@@ -225,8 +225,8 @@ impl Step<'_> {
                 Phase::Disconnecting => Ending::Disconnected,
                 // The server hung up instead of answering CONNECT: the
                 // CONNACK could not be received (errata MQTT-STAT-4).
-                Phase::Connecting => Ending::Stat(ErrCode::ReceivingConnackPacketTimed),
-                _ => Ending::Stat(ErrCode::ConnectionIsClosedOr),
+                Phase::Connecting => Ending::Stat(ErrCode::ConnackFailed),
+                _ => Ending::Stat(ErrCode::ClosedByPeer),
             });
         }
         Ok(())
@@ -245,7 +245,7 @@ impl Step<'_> {
     }
 
     fn packet(&mut self, packet: Packet, tx: &mut Vec<u8>) -> Result<(), Ending> {
-        let violation = Err(Ending::Stat(ErrCode::TheClientClosedThe));
+        let violation = Err(Ending::Stat(ErrCode::ClosedByClient));
         match packet {
             Packet::ConnAck(ack) => {
                 if self.link.phase != Phase::Connecting {
@@ -260,7 +260,7 @@ impl Step<'_> {
                 let client_idx = self.client_idx;
                 self.urc(line(Qmtconn {
                     client_idx,
-                    result: qmtconn::ResultValue::PacketSentSuccessfullyAnd,
+                    result: qmtconn::PacketResult::Acknowledged,
                     retcode: Some(retcode(ack.code)),
                 }));
             }
@@ -287,7 +287,7 @@ impl Step<'_> {
             }
             Packet::PubAck(id) => {
                 if self.acknowledged(id, Awaiting::PubAck) {
-                    self.pub_result(id, qmtpub::ResultValue::PublishMessageWasSent, None);
+                    self.pub_result(id, qmtpub::PacketResult::Acknowledged, None);
                 }
             }
             Packet::PubRec(id) => {
@@ -306,7 +306,7 @@ impl Step<'_> {
             }
             Packet::PubComp(id) => {
                 if self.acknowledged(id, Awaiting::PubComp) {
-                    self.pub_result(id, qmtpub::ResultValue::PublishMessageWasSent, None);
+                    self.pub_result(id, qmtpub::PacketResult::Acknowledged, None);
                 }
             }
             Packet::SubAck(ack) => {
@@ -321,7 +321,7 @@ impl Step<'_> {
                     let text = line(Qmtsub {
                         client_idx,
                         msg_id,
-                        result: qmtsub::ResultValue::SubscribeMessageWasSent,
+                        result: qmtsub::PacketResult::Acknowledged,
                         value: granted,
                     });
                     self.urc(text);
@@ -333,7 +333,7 @@ impl Step<'_> {
                     self.urc(line(Qmtuns {
                         client_idx,
                         msg_id,
-                        result: qmtuns::ResultValue::UnsubscribeMessageWasSent,
+                        result: qmtuns::PacketResult::Acknowledged,
                         value: Vec::new(),
                     }));
                 }
@@ -361,7 +361,7 @@ impl Step<'_> {
         waiting
     }
 
-    fn pub_result(&mut self, id: u16, result: qmtpub::ResultValue, value: Option<i64>) {
+    fn pub_result(&mut self, id: u16, result: qmtpub::PacketResult, value: Option<i64>) {
         let client_idx = self.client_idx;
         let Some(msg_id) = msg(id) else {
             return;
@@ -384,7 +384,7 @@ impl Step<'_> {
                 } => {
                     let connect = self.connect_packet(client_id, credentials);
                     if !self.write(&connect, tx) {
-                        return Err(Ending::Stat(ErrCode::SendingConnectPacketTimed));
+                        return Err(Ending::Stat(ErrCode::ConnectFailed));
                     }
                     self.link.connect_sent = Some(self.now);
                 }
@@ -432,13 +432,11 @@ impl Step<'_> {
                     };
                     match (self.write(&packet, tx), awaiting) {
                         (true, Some(a)) => self.track(msg_id, a, packet),
-                        (true, None) => self.pub_result(
-                            msg_id,
-                            qmtpub::ResultValue::PublishMessageWasSent,
-                            None,
-                        ),
+                        (true, None) => {
+                            self.pub_result(msg_id, qmtpub::PacketResult::Acknowledged, None)
+                        }
                         (false, _) => {
-                            self.pub_result(msg_id, qmtpub::ResultValue::FailedToSendPublish, None)
+                            self.pub_result(msg_id, qmtpub::PacketResult::SendFailed, None)
                         }
                     }
                 }
@@ -457,23 +455,23 @@ impl Step<'_> {
             None => (None, None),
         };
         Packet::Connect(crate::mqtt::Connect {
-            protocol: if config.version == qmtcfg::Vsn::MqttProtocolV3 {
+            protocol: if config.version == qmtcfg::Vsn::Mqtt31 {
                 ProtocolLevel::V31
             } else {
                 ProtocolLevel::V311
             },
             client_id,
-            clean_session: config.session == qmtcfg::CleanSession::TheServerMustDiscard,
+            clean_session: config.session == qmtcfg::CleanSession::Clean,
             keep_alive: u16::try_from(config.keepalive).unwrap_or(u16::MAX),
             will: config.will.as_ref().map(|w| Will {
                 topic: w.topic.clone(),
                 message: w.message.clone().into_bytes(),
                 qos: match w.qos {
-                    qmtcfg::WillQos::AtMostOnce => QoS::AtMostOnce,
-                    qmtcfg::WillQos::AtLeastOnce => QoS::AtLeastOnce,
-                    qmtcfg::WillQos::ExactlyOnce => QoS::ExactlyOnce,
+                    qmtcfg::Qos::AtMostOnce => QoS::AtMostOnce,
+                    qmtcfg::Qos::AtLeastOnce => QoS::AtLeastOnce,
+                    qmtcfg::Qos::ExactlyOnce => QoS::ExactlyOnce,
                 },
-                retain: w.retain == qmtcfg::WillRetain::WhenAClientSendsV1,
+                retain: w.retain == qmtcfg::WillRetain::Retain,
             }),
             username,
             password,
@@ -502,19 +500,19 @@ impl Step<'_> {
             Awaiting::SubAck => line(Qmtsub {
                 client_idx,
                 msg_id,
-                result: qmtsub::ResultValue::FailedToSendSubscribe,
+                result: qmtsub::PacketResult::SendFailed,
                 value: Vec::new(),
             }),
             Awaiting::UnsubAck => line(Qmtuns {
                 client_idx,
                 msg_id,
-                result: qmtuns::ResultValue::FailedToSendUnsubscribe,
+                result: qmtuns::PacketResult::SendFailed,
                 value: Vec::new(),
             }),
             Awaiting::PubAck | Awaiting::PubRec | Awaiting::PubComp => line(Qmtpub {
                 client_idx,
                 msg_id,
-                result: qmtpub::ResultValue::FailedToSendPublish,
+                result: qmtpub::PacketResult::SendFailed,
                 value: None,
             }),
         };
@@ -532,19 +530,19 @@ impl Step<'_> {
             Awaiting::SubAck => line(Qmtsub {
                 client_idx,
                 msg_id,
-                result: qmtsub::ResultValue::SubscribeMessageWasSentV1,
+                result: qmtsub::PacketResult::Resent,
                 value: vec![count],
             }),
             Awaiting::UnsubAck => line(Qmtuns {
                 client_idx,
                 msg_id,
-                result: qmtuns::ResultValue::UnsubscribeMessageWasSentV1,
+                result: qmtuns::PacketResult::Resent,
                 value: vec![count],
             }),
             Awaiting::PubAck | Awaiting::PubRec | Awaiting::PubComp => line(Qmtpub {
                 client_idx,
                 msg_id,
-                result: qmtpub::ResultValue::PublishMessageWasSentV1,
+                result: qmtpub::PacketResult::Resent,
                 value,
             }),
         };
@@ -560,7 +558,7 @@ impl Step<'_> {
                 .connect_sent
                 .is_some_and(|t| now.saturating_duration_since(t) >= timeout)
             {
-                return Err(Ending::Stat(ErrCode::ReceivingConnackPacketTimed));
+                return Err(Ending::Stat(ErrCode::ConnackFailed));
             }
             return Ok(());
         }
@@ -579,7 +577,7 @@ impl Step<'_> {
             };
             if i.retries >= retry_times {
                 self.fail(id, i.awaiting);
-                return Err(Ending::Stat(ErrCode::TheClientClosesMqtt));
+                return Err(Ending::Stat(ErrCode::SendFailed));
             }
             i.retries += 1;
             i.sent_at = now;
@@ -597,7 +595,7 @@ impl Step<'_> {
         if self.link.phase == Phase::Connected && !keepalive.is_zero() {
             match self.link.ping_sent {
                 Some(t) if now.saturating_duration_since(t) >= timeout => {
-                    return Err(Ending::Stat(ErrCode::SendingPingreqPacketTimed));
+                    return Err(Ending::Stat(ErrCode::PingFailed));
                 }
                 Some(_) => {}
                 None => {
@@ -621,7 +619,7 @@ impl Step<'_> {
         if self.link.phase == Phase::Connecting {
             self.urc(line(Qmtconn {
                 client_idx,
-                result: qmtconn::ResultValue::FailedToSendPacket,
+                result: qmtconn::PacketResult::SendFailed,
                 retcode: None,
             }));
         }
@@ -646,7 +644,7 @@ impl Step<'_> {
         let text = match (ending, self.link.phase) {
             (_, Phase::Disconnecting) | (Ending::Disconnected, _) => line(Qmtdisc {
                 client_idx,
-                result: qmtdisc::ResultValue::SuccessfulExecution,
+                result: qmtdisc::DisconnectResult::Success,
             }),
             (Ending::Stat(err_code), _) => line(Qmtstat {
                 client_idx,
@@ -659,11 +657,11 @@ impl Step<'_> {
 
 fn retcode(code: ConnectReturnCode) -> qmtconn::Retcode {
     match code {
-        ConnectReturnCode::Accepted => qmtconn::Retcode::ConnectionAccepted,
-        ConnectReturnCode::UnacceptableProtocolVersion => qmtconn::Retcode::ConnectionRejected,
-        ConnectReturnCode::IdentifierRejected => qmtconn::Retcode::ConnectionRejectedV2,
-        ConnectReturnCode::ServerUnavailable => qmtconn::Retcode::ConnectionRejectedV3,
-        ConnectReturnCode::BadUserNameOrPassword => qmtconn::Retcode::ConnectionRejectedV4,
-        ConnectReturnCode::NotAuthorized => qmtconn::Retcode::ConnectionRejectedV5,
+        ConnectReturnCode::Accepted => qmtconn::Retcode::Accepted,
+        ConnectReturnCode::UnacceptableProtocolVersion => qmtconn::Retcode::BadProtocolVersion,
+        ConnectReturnCode::IdentifierRejected => qmtconn::Retcode::IdentifierRejected,
+        ConnectReturnCode::ServerUnavailable => qmtconn::Retcode::ServerUnavailable,
+        ConnectReturnCode::BadUserNameOrPassword => qmtconn::Retcode::BadCredentials,
+        ConnectReturnCode::NotAuthorized => qmtconn::Retcode::Unauthorized,
     }
 }

@@ -101,10 +101,10 @@ fn hex(data: &[u8]) -> Vec<u8> {
 /// generated line with an empty payload; the payload's bytes (hex text in
 /// hex mode) then go between its quotes as they are, since they need not be
 /// UTF-8 (see the group's documentation).
-fn message_line(idx: usize, m: &Message, format: qmtcfg::Recvmode, form: Form) -> Vec<u8> {
+fn message_line(idx: usize, m: &Message, format: qmtcfg::RecvDataFormat, form: Form) -> Vec<u8> {
     let payload = match format {
-        qmtcfg::Recvmode::Hex => hex(&m.payload),
-        qmtcfg::Recvmode::String => m.payload.clone(),
+        qmtcfg::RecvDataFormat::Hex => hex(&m.payload),
+        qmtcfg::RecvDataFormat::String => m.payload.clone(),
     };
     let (Ok(client_idx), Ok(msg_id), Ok(length)) = (
         Int::new(idx as i64),
@@ -175,29 +175,29 @@ pub(super) fn status_line(idx: usize, client: &Client) -> Option<String> {
     Some(line(qmtrecv::ReadLine {
         client_idx: Int::new(idx as i64).ok()?,
         store_status0: if full(0) {
-            qmtrecv::StoreStatus0::OneOrMoreMessages
+            qmtrecv::StoreStatus0::HasMessages
         } else {
-            qmtrecv::StoreStatus0::NoMessageInThe
+            qmtrecv::StoreStatus0::Empty
         },
         store_status1: if full(1) {
-            qmtrecv::StoreStatus1::OneOrMoreMessages
+            qmtrecv::StoreStatus1::HasMessages
         } else {
-            qmtrecv::StoreStatus1::NoMessageInThe
+            qmtrecv::StoreStatus1::Empty
         },
         store_status2: if full(2) {
-            qmtrecv::StoreStatus2::OneOrMoreMessages
+            qmtrecv::StoreStatus2::HasMessages
         } else {
-            qmtrecv::StoreStatus2::NoMessageInThe
+            qmtrecv::StoreStatus2::Empty
         },
         store_status3: if full(3) {
-            qmtrecv::StoreStatus3::OneOrMoreMessages
+            qmtrecv::StoreStatus3::HasMessages
         } else {
-            qmtrecv::StoreStatus3::NoMessageInThe
+            qmtrecv::StoreStatus3::Empty
         },
         store_status4: if full(4) {
-            qmtrecv::StoreStatus4::OneOrMoreMessages
+            qmtrecv::StoreStatus4::HasMessages
         } else {
-            qmtrecv::StoreStatus4::NoMessageInThe
+            qmtrecv::StoreStatus4::Empty
         },
     }))
 }

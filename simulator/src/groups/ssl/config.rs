@@ -55,8 +55,7 @@ pub(super) fn handle(cmd: &AnyCommand, state: &mut State) -> Option<Outcome> {
             |c, v| c.negotiate_time = v.get(),
             |id, c| {
                 // Only values of the catalogue's range are ever stored.
-                let negotiate_time =
-                    Int::new(c.negotiate_time).map_err(|_| TcpipCode::UnknownError)?;
+                let negotiate_time = Int::new(c.negotiate_time).map_err(|_| TcpipCode::Unknown)?;
                 Ok(line(qsslcfg::NegotiatetimeLine {
                     ssl_ctx_id: id,
                     negotiate_time,

@@ -31,7 +31,7 @@ const OPEN_DELAY: Duration = Duration::from_millis(5);
 /// The `<err>` of a failed connect or handshake.
 pub(super) fn connect_error(e: &ConnectError) -> TcpipCode {
     match e {
-        ConnectError::Timeout => TcpipCode::OperationTimeout,
+        ConnectError::Timeout => TcpipCode::Timeout,
         ConnectError::BadName(_) => TcpipCode::InvalidParameters,
         ConnectError::Tcp(_) | ConnectError::Handshake(_) | ConnectError::Io(_) => {
             TcpipCode::SocketConnectFailed
@@ -84,7 +84,7 @@ pub(super) fn open(
     net: &mut Net,
 ) -> Outcome {
     let id = w.connect_id;
-    let transparent = w.access_mode == Some(qsslopen::AccessMode::TransparentTransmissionMode);
+    let transparent = w.access_mode == Some(qsslopen::AccessMode::Transparent);
     let remote_port = u16::try_from(w.server_port).map_err(|_| TcpipCode::InvalidParameters)?;
     let network = state
         .wifi
@@ -92,11 +92,11 @@ pub(super) fn open(
         .clone()
         .filter(|_| state.wifi.has_ip(net.now));
     let Some(network) = network else {
-        return Err(TcpipCode::OperationNotAllowed);
+        return Err(TcpipCode::NotAllowed);
     };
     if state.ssl.connections.contains_key(&id.get()) || state.tcpip.sockets.contains_key(&id.get())
     {
-        return open_failed(state, id, TcpipCode::SocketIdentityHasBeen, transparent);
+        return open_failed(state, id, TcpipCode::SocketIdInUse, transparent);
     }
     let host = w.server_address.as_str().to_string();
     let Some(ip) = network::resolve(&host, world).and_then(|a| a.first().copied()) else {
@@ -117,18 +117,16 @@ pub(super) fn open(
     }
     let handshake_time = Duration::from_secs(u64::try_from(ctx.negotiate_time).unwrap_or(300));
     let access_mode = match w.access_mode {
-        Some(qsslopen::AccessMode::DirectPushMode) => qsslstate::AccessMode::DirectPushMode,
-        Some(qsslopen::AccessMode::TransparentTransmissionMode) => {
-            qsslstate::AccessMode::TransparentTransmissionMode
-        }
-        _ => qsslstate::AccessMode::BufferAccessMode,
+        Some(qsslopen::AccessMode::DirectPush) => qsslstate::AccessMode::DirectPush,
+        Some(qsslopen::AccessMode::Transparent) => qsslstate::AccessMode::Transparent,
+        _ => qsslstate::AccessMode::Buffer,
     };
     let mut connection = Connection {
         ctx_id,
         ip,
         remote_port,
         local_port: 0,
-        state: qsslstate::SocketState::OpeningClientIsConnecting,
+        state: qsslstate::SocketState::Opening,
         access_mode,
         network,
         rx: VecDeque::new(),
@@ -142,7 +140,7 @@ pub(super) fn open(
     let peer = match route {
         Route::To(peer) => peer,
         // A server that never answers: the open times out.
-        Route::Silent if transparent => return Err(TcpipCode::OperationTimeout),
+        Route::Silent if transparent => return Err(TcpipCode::Timeout),
         Route::Silent => {
             state.ssl.connections.insert(id.get(), connection);
             net.ssl.links.insert(
@@ -165,7 +163,7 @@ pub(super) fn open(
         )
         .map_err(|e| connect_error(&e))?;
         connection.local_port = client.local_addr().map(|a| a.port()).unwrap_or(0);
-        connection.state = qsslstate::SocketState::ConnectedClientConnectionHas;
+        connection.state = qsslstate::SocketState::Connected;
         state.ssl.connections.insert(id.get(), connection);
         net.ssl.links.insert(id.get(), Link::Open(Box::new(client)));
         return Ok(enter(state, net, id.get()));
@@ -190,7 +188,7 @@ pub(super) fn open(
         },
     );
     let Ok(rx) = spawned else {
-        return Ok(deferred(state, id, TcpipCode::SocketCreationFailed));
+        return Ok(deferred(state, id, TcpipCode::SocketCreateFailed));
     };
     state.ssl.connections.insert(id.get(), connection);
     net.ssl.links.insert(
@@ -204,7 +202,7 @@ pub(super) fn open(
 
 /// `CONNECT`: the UART goes into transparent mode with connection `id`.
 fn enter(state: &mut State, net: &mut Net, id: i64) -> Reply {
-    tcpip::set_error(state, TcpipCode::OperationSuccess);
+    tcpip::set_error(state, TcpipCode::Success);
     net.transparent = Some(Channel::Ssl(id));
     net.last_transparent = Some(Channel::Ssl(id));
     Reply::result(Final::Connect)
@@ -214,8 +212,8 @@ fn enter(state: &mut State, net: &mut Net, id: i64) -> Reply {
 /// it is connected, in transparent access mode, with its TLS session.
 pub fn transparent_live(state: &State, net: &Net, id: i64) -> bool {
     state.ssl.connections.get(&id).is_some_and(|c| {
-        c.state == qsslstate::SocketState::ConnectedClientConnectionHas
-            && c.access_mode == qsslstate::AccessMode::TransparentTransmissionMode
+        c.state == qsslstate::SocketState::Connected
+            && c.access_mode == qsslstate::AccessMode::Transparent
     }) && matches!(net.ssl.links.get(&id), Some(Link::Open(_)))
 }
 
@@ -230,7 +228,7 @@ pub fn transparent_send(state: &mut State, net: &mut Net, data: &[u8]) {
     let Some(c) = state.ssl.connections.get_mut(&id) else {
         return;
     };
-    if data.is_empty() || c.state != qsslstate::SocketState::ConnectedClientConnectionHas {
+    if data.is_empty() || c.state != qsslstate::SocketState::Connected {
         return;
     }
     let room = TX_BUFFER.saturating_sub(c.unsent.len());
@@ -264,9 +262,9 @@ fn sendable(id: i64, state: &State) -> Result<(), TcpipCode> {
         .get(&id)
         .ok_or(TcpipCode::InvalidParameters)?;
     match c.state {
-        qsslstate::SocketState::ConnectedClientConnectionHas => Ok(()),
-        qsslstate::SocketState::ClosingConnectionIsClosing => Err(TcpipCode::SocketHasBeenClosed),
-        _ => Err(TcpipCode::OperationNotAllowed),
+        qsslstate::SocketState::Connected => Ok(()),
+        qsslstate::SocketState::Closing => Err(TcpipCode::SocketClosed),
+        _ => Err(TcpipCode::NotAllowed),
     }
 }
 
@@ -296,7 +294,7 @@ fn failed(state: &mut State, code: TcpipCode) -> Reply {
 /// after it and sends it).
 fn deliver(state: &mut State, id: i64, payload: Payload) -> Reply {
     let data = match payload {
-        Payload::Cancelled => return failed(state, TcpipCode::CancelSending),
+        Payload::Cancelled => return failed(state, TcpipCode::SendCancelled),
         Payload::Data(d) => d,
     };
     if data.is_empty() || data.len() > MAX_SEND {
@@ -306,15 +304,15 @@ fn deliver(state: &mut State, id: i64, payload: Payload) -> Reply {
         return failed(state, code);
     }
     let Some(c) = state.ssl.connections.get_mut(&id) else {
-        return failed(state, TcpipCode::SocketHasBeenClosed);
+        return failed(state, TcpipCode::SocketClosed);
     };
     if c.unsent.len() + data.len() > TX_BUFFER {
-        tcpip::set_error(state, TcpipCode::OperationBusy);
+        tcpip::set_error(state, TcpipCode::Busy);
         return Reply::result(Final::SendFail);
     }
     c.unsent.extend_from_slice(&data);
     c.sent += data.len() as u64;
-    tcpip::set_error(state, TcpipCode::OperationSuccess);
+    tcpip::set_error(state, TcpipCode::Success);
     Reply::result(Final::SendOk)
 }
 
@@ -327,8 +325,8 @@ pub(super) fn recv(id: i64, max: usize, state: &mut State) -> Outcome {
         .connections
         .get_mut(&id)
         .ok_or(TcpipCode::InvalidParameters)?;
-    if c.access_mode != qsslstate::AccessMode::BufferAccessMode {
-        return Err(TcpipCode::OperationNotAllowed);
+    if c.access_mode != qsslstate::AccessMode::Buffer {
+        return Err(TcpipCode::NotAllowed);
     }
     let n = max.min(c.rx.len());
     if n == 0 {
@@ -456,7 +454,7 @@ fn write_line(r: Row) -> String {
 pub(super) fn state_of(w: &qsslstate::Write, state: &State) -> Outcome {
     let n = w.connect_id.get();
     match w.query_type {
-        qsslstate::QueryType::QueryTheConnectionState => Ok(Reply::lines(
+        qsslstate::QueryType::Context => Ok(Reply::lines(
             state
                 .ssl
                 .connections
@@ -466,7 +464,7 @@ pub(super) fn state_of(w: &qsslstate::Write, state: &State) -> Outcome {
                 .map(write_line)
                 .collect(),
         )),
-        qsslstate::QueryType::QueryTheStateOf => {
+        qsslstate::QueryType::Connection => {
             let r = state
                 .ssl
                 .connections

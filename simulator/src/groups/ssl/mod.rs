@@ -127,15 +127,15 @@ pub use tcpip::TRANSPARENT_CONNECT_TIMEOUT;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SslContext {
     /// `"sslversion"`.
-    pub version: qsslcfg::SslVersion,
+    pub version: qsslcfg::ProtocolVersion,
     /// `"seclevel"`.
-    pub seclevel: qsslcfg::SeclevelValue,
+    pub seclevel: qsslcfg::SecurityLevel,
     /// `"ciphersuite"`.
     pub ciphersuite: qsslcfg::CipherSuites,
     /// `"negotiatetime"` (s, 10–300; default 300 per the manual).
     pub negotiate_time: i64,
     /// `"sni"`.
-    pub sni: qsslcfg::SniValue,
+    pub sni: qsslcfg::SniMode,
     /// `"cacert"`: a file name in the UFS (`state.saved.files`).
     pub cacert: String,
     /// `"clientcert"`: a file name in the UFS.
@@ -153,16 +153,16 @@ pub struct SslContext {
 impl Default for SslContext {
     fn default() -> Self {
         SslContext {
-            version: qsslcfg::SslVersion::All,
-            seclevel: qsslcfg::SeclevelValue::NoAuthentication,
+            version: qsslcfg::ProtocolVersion::All,
+            seclevel: qsslcfg::SecurityLevel::NoAuth,
             ciphersuite: qsslcfg::CipherSuites::All,
             negotiate_time: 300,
-            sni: qsslcfg::SniValue::Disable,
+            sni: qsslcfg::SniMode::Disable,
             cacert: String::new(),
             clientcert: String::new(),
             clientkey: String::new(),
             key_pwd: String::new(),
-            ignore_localtime: qsslcfg::IgnoreLtime::NotToIgnore,
+            ignore_localtime: qsslcfg::IgnoreLtime::Check,
             session_cache: qsslcfg::SessionCacheEnable::Disable,
         }
     }
@@ -253,38 +253,38 @@ type Outcome = Result<Reply, TcpipCode>;
 pub fn handle(cmd: &AnyCommand, state: &mut State, world: &World, net: &mut Net) -> Option<Reply> {
     let outcome = match cmd {
         AnyCommand::QsslopenWrite(w) => {
-            tcpip::set_error(state, TcpipCode::OperationSuccess);
+            tcpip::set_error(state, TcpipCode::Success);
             connection::open(w, state, world, net)
         }
         AnyCommand::QsslsendWriteConnectId(w) => {
-            tcpip::set_error(state, TcpipCode::OperationSuccess);
+            tcpip::set_error(state, TcpipCode::Success);
             connection::send(w.connect_id.get(), None, state)
         }
         AnyCommand::QsslsendWriteConnectIdSendLength(w) => {
-            tcpip::set_error(state, TcpipCode::OperationSuccess);
+            tcpip::set_error(state, TcpipCode::Success);
             let length = usize::try_from(w.send_length.get()).unwrap_or(0);
             connection::send(w.connect_id.get(), Some(length), state)
         }
         AnyCommand::QsslrecvWrite(w) => {
-            tcpip::set_error(state, TcpipCode::OperationSuccess);
+            tcpip::set_error(state, TcpipCode::Success);
             let max = usize::try_from(w.read_length.get()).unwrap_or(0);
             connection::recv(w.connect_id.get(), max, state)
         }
         AnyCommand::QsslcloseWrite(w) => {
-            tcpip::set_error(state, TcpipCode::OperationSuccess);
+            tcpip::set_error(state, TcpipCode::Success);
             connection::close(w.connect_id.get(), state, net)
         }
         AnyCommand::QsslstateRead(_) | AnyCommand::QsslstateExecute(_) => {
-            tcpip::set_error(state, TcpipCode::OperationSuccess);
+            tcpip::set_error(state, TcpipCode::Success);
             Ok(connection::states(state, cmd))
         }
         AnyCommand::QsslstateWrite(w) => {
-            tcpip::set_error(state, TcpipCode::OperationSuccess);
+            tcpip::set_error(state, TcpipCode::Success);
             connection::state_of(w, state)
         }
         _ => {
             let reply = config::handle(cmd, state)?;
-            tcpip::set_error(state, TcpipCode::OperationSuccess);
+            tcpip::set_error(state, TcpipCode::Success);
             reply
         }
     };

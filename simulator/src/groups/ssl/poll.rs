@@ -82,7 +82,7 @@ fn serve(id: i64, cid: Int<0, 11>, state: &mut State, net: &mut Net, out: &mut V
         return;
     };
     let mut broken = pump(client, c).is_err();
-    let push = c.access_mode == qsslstate::AccessMode::DirectPushMode;
+    let push = c.access_mode == qsslstate::AccessMode::DirectPush;
     let room = if push || raw {
         READ_PER_POLL
     } else {
@@ -115,15 +115,12 @@ fn serve(id: i64, cid: Int<0, 11>, state: &mut State, net: &mut Net, out: &mut V
             out.extend_from_slice(&data);
             out.extend_from_slice(b"\r\n");
         }
-    } else if c.access_mode == qsslstate::AccessMode::BufferAccessMode
-        && !c.rx.is_empty()
-        && !c.notified
-    {
+    } else if c.access_mode == qsslstate::AccessMode::Buffer && !c.rx.is_empty() && !c.notified {
         c.notified = true;
         urc(out, &line(QsslurcRecvBuffer { connect_id: cid }));
     }
     if broken {
-        c.state = qsslstate::SocketState::ClosingConnectionIsClosing;
+        c.state = qsslstate::SocketState::Closing;
         c.unsent.clear();
         if let Some(link) = net.ssl.links.remove(&id) {
             drop_link(link);
@@ -160,10 +157,10 @@ fn connecting(
         Ok(client) => {
             if let Some(c) = state.ssl.connections.get_mut(&id) {
                 c.local_port = client.local_addr().map(|a| a.port()).unwrap_or(0);
-                c.state = qsslstate::SocketState::ConnectedClientConnectionHas;
+                c.state = qsslstate::SocketState::Connected;
             }
             net.ssl.links.insert(id, Link::Open(Box::new(client)));
-            TcpipCode::OperationSuccess
+            TcpipCode::Success
         }
         Err(e) => {
             net.ssl.links.remove(&id);
@@ -179,7 +176,7 @@ fn connecting(
             err,
         }),
     );
-    err == TcpipCode::OperationSuccess
+    err == TcpipCode::Success
 }
 
 /// Drops links whose connection no longer exists (never expected: every
@@ -207,7 +204,7 @@ fn station_gone(state: &mut State, net: &mut Net, out: &mut Vec<u8>) {
         .connections
         .iter()
         .filter(|(_, c)| {
-            c.state != qsslstate::SocketState::ClosingConnectionIsClosing
+            c.state != qsslstate::SocketState::Closing
                 && station.as_deref() != Some(c.network.as_str())
         })
         .map(|(id, _)| *id)
@@ -223,7 +220,7 @@ fn station_gone(state: &mut State, net: &mut Net, out: &mut Vec<u8>) {
             .ssl
             .connections
             .get(&id)
-            .is_some_and(|c| c.state == qsslstate::SocketState::OpeningClientIsConnecting);
+            .is_some_and(|c| c.state == qsslstate::SocketState::Opening);
         if opening {
             state.ssl.connections.remove(&id);
             tcpip::set_error(state, TcpipCode::SocketConnectFailed);
@@ -235,7 +232,7 @@ fn station_gone(state: &mut State, net: &mut Net, out: &mut Vec<u8>) {
                 }),
             );
         } else if let Some(c) = state.ssl.connections.get_mut(&id) {
-            c.state = qsslstate::SocketState::ClosingConnectionIsClosing;
+            c.state = qsslstate::SocketState::Closing;
             c.unsent.clear();
             if net.transparent == Some(Channel::Ssl(id)) {
                 no_carrier(out, net);
