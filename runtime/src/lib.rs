@@ -21,14 +21,27 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+#[cfg(feature = "async")]
+pub mod async_client;
 #[cfg(feature = "std")]
 pub mod client;
 pub mod command;
+#[cfg(any(feature = "std", feature = "async"))]
+mod driver;
 pub mod engine;
+pub mod error;
 pub mod framer;
 pub mod generated;
 pub mod grammar;
+pub mod options;
+#[cfg(feature = "async")]
+pub mod pubsub;
+pub mod response;
 pub mod session;
+#[cfg(feature = "async")]
+pub mod timer;
+#[cfg(any(feature = "std", feature = "async"))]
+mod trace;
 #[cfg(feature = "std")]
 pub mod transport;
 pub mod value;

@@ -110,8 +110,7 @@ impl fmt::Display for Refused {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for Refused {}
+impl core::error::Error for Refused {}
 
 /// The protocol logic of a link to one module.
 #[derive(Debug)]
