@@ -46,7 +46,7 @@ use core::fmt;
 use core::time::Duration;
 
 use embassy_futures::select::{select, Either};
-use embedded_io_async::{Read, Write};
+pub use embedded_io_async::{Read, Write};
 
 use crate::command::{AtCommand, Payloadless, WithPayload};
 use crate::driver::{self, Step};
