@@ -13680,6 +13680,7 @@ pub mod qmtopen {
     ///
     /// (errata: MQTT-14)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
     pub enum ResultValue {
         /// `-1`: Failed execution
         FailedExecution,
@@ -14154,6 +14155,7 @@ pub mod qmtopen {
 pub mod qmtclose {
     /// `<result>`: Command execution result.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
     pub enum ResultValue {
         /// `-1`: Failed execution
         FailedExecution,
@@ -14461,6 +14463,7 @@ pub mod qmtconn {
     }
     /// `<result>`: Command execution result.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
     pub enum ResultValue {
         /// `0`: Packet sent successfully and ACK received from server
         PacketSentSuccessfullyAnd,
@@ -14521,6 +14524,7 @@ pub mod qmtconn {
     impl std::error::Error for ResultValue {}
     /// `<retcode>`: Connection status return code.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
     pub enum Retcode {
         /// `0`: Connection Accepted
         ConnectionAccepted,
@@ -14985,6 +14989,7 @@ pub mod qmtconn {
 pub mod qmtdisc {
     /// `<result>`: Command execution result.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
     pub enum ResultValue {
         /// `-1`: Failed execution
         FailedExecution,
@@ -15285,6 +15290,7 @@ pub mod qmtsub {
     }
     /// `<result>`: Command execution result.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
     pub enum ResultValue {
         /// `0`: SUBSCRIBE message was sent successfully and SUBACK message was received.
         SubscribeMessageWasSent,
@@ -15680,6 +15686,7 @@ pub mod qmtsub {
 pub mod qmtuns {
     /// `<result>`: Command execution result.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
     pub enum ResultValue {
         /// `0`: UNSUBSCRIBE message was sent successfully and UNSUBACK message was received.
         UnsubscribeMessageWasSent,
@@ -16127,6 +16134,7 @@ pub mod qmtpub {
     }
     /// `<result>`: Command execution result.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
     pub enum ResultValue {
         /// `0`: PUBLISH message was sent successfully and ACK message was received.
         PublishMessageWasSent,
@@ -17316,6 +17324,7 @@ pub mod qmtrecv {
 pub mod qping {
     /// `<ping_result>`: Integer type. Result of each ping request.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
     pub enum PingResult {
         /// `0`: Received the ping response from the host. In this case, it is followed by ,\<IP_address>,\<bytes>,\<time>,\<ttl>.
         ReceivedThePingResponse,
@@ -17362,6 +17371,7 @@ pub mod qping {
     impl std::error::Error for PingResult {}
     /// `<finresult>`: Integer type. The final result of the command.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
     pub enum Finresult {
         /// `0`: Pinged successfully. It is successful in activating the context and finding the host. In this case, it is followed by ,\<sent>,\<rcvd>,\<lost>,\<min>,\<max>,\<avg>
         PingedSuccessfully,

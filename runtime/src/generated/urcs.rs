@@ -1731,6 +1731,7 @@ pub use qsslopen::Qsslopen;
 pub mod qmtstat {
     /// `<err_code>`: Integer type. Result code. Refer to the table below for details.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
     pub enum ErrCode {
         /// `1`: Connection is closed or reset by a peer.
         ///
@@ -2618,6 +2619,7 @@ pub mod qmtopen {
     ///
     /// (errata: URC-8)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
     pub enum ResultValue {
         /// `-1`: Failed execution
         FailedExecution,
@@ -2784,6 +2786,7 @@ pub use qmtopen::Qmtopen;
 pub mod qmtclose {
     /// `<result>`: Integer type. Command execution result.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
     pub enum ResultValue {
         /// `-1`: Failed execution
         FailedExecution,
@@ -2904,6 +2907,7 @@ pub use qmtclose::Qmtclose;
 pub mod qmtconn {
     /// `<result>`: Integer type. Command execution result.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
     pub enum ResultValue {
         /// `0`: Packet sent successfully and ACK received from server
         PacketSentSuccessfullyAnd,
@@ -2964,6 +2968,7 @@ pub mod qmtconn {
     impl std::error::Error for ResultValue {}
     /// `<retcode>`: Integer type. Connection status return code.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
     pub enum Retcode {
         /// `0`: Connection Accepted
         ConnectionAccepted,
@@ -3129,6 +3134,7 @@ pub use qmtconn::Qmtconn;
 pub mod qmtdisc {
     /// `<result>`: Integer type. Command execution result.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
     pub enum ResultValue {
         /// `-1`: Failed execution
         FailedExecution,
@@ -3249,6 +3255,7 @@ pub use qmtdisc::Qmtdisc;
 pub mod qmtsub {
     /// `<result>`: Integer type. Command execution result.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
     pub enum ResultValue {
         /// `0`: SUBSCRIBE message was sent successfully and SUBACK message was received.
         SubscribeMessageWasSent,
@@ -3421,6 +3428,7 @@ pub use qmtsub::Qmtsub;
 pub mod qmtuns {
     /// `<result>`: Integer type. Command execution result.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
     pub enum ResultValue {
         /// `0`: UNSUBSCRIBE message was sent successfully and UNSUBACK message was received.
         UnsubscribeMessageWasSent,
@@ -3593,6 +3601,7 @@ pub use qmtuns::Qmtuns;
 pub mod qmtpub {
     /// `<result>`: Integer type. Command execution result.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
     pub enum ResultValue {
         /// `0`: PUBLISH message was sent successfully and ACK message was received.
         PublishMessageWasSent,
@@ -3898,6 +3907,7 @@ pub mod qping_reply {
     ///
     /// (errata: RT-6)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
     pub enum PingResult {
         /// `0`: Received the ping response from the host. In this case, it is followed by ,\<IP_address>,\<bytes>,\<time>,\<ttl>.
         ReceivedThePingResponse,
@@ -4093,6 +4103,7 @@ pub use qping_reply::QpingReply;
 pub mod qping_final {
     /// `<finresult>`: Integer type. The final result of the command.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
     pub enum Finresult {
         /// `0`: Pinged successfully. It is successful in activating the context and finding the host. In this case, it is followed by ,\<sent>,\<rcvd>,\<lost>,\<min>,\<max>,\<avg>
         PingedSuccessfully,
@@ -4822,6 +4833,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
 ];
 /// A URC family: the prefix and, for shared prefixes, the quoted literal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum UrcKind {
     /// `+QSTASTAT`
     Qstastat,
@@ -4933,8 +4945,10 @@ impl UrcKind {
         }
     }
 }
-/// Any URC of the catalogue.
+/// Any URC of the catalogue (a new firmware's URC is not a breaking
+/// change: matching needs a wildcard arm).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Urc {
     /// `+QSTASTAT: <event>`
     Qstastat(Qstastat),

@@ -47,6 +47,7 @@ pub fn render(catalog: &Catalog) -> TokenStream {
         items.push(quote! {
             #d
             #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+            #[non_exhaustive]
             pub enum #name {
                 #(#vdocs #idents,)*
                 /// A code the table does not list.

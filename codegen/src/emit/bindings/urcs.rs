@@ -321,6 +321,7 @@ pub fn render(plan: &Plan<'_>) -> TokenStream {
 
         /// A URC family: the prefix and, for shared prefixes, the quoted literal.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
         pub enum UrcKind { #(#kind_docs #kind_idents,)* }
 
         impl UrcKind {
@@ -330,8 +331,10 @@ pub fn render(plan: &Plan<'_>) -> TokenStream {
             }
         }
 
-        /// Any URC of the catalogue.
+        /// Any URC of the catalogue (a new firmware's URC is not a breaking
+        /// change: matching needs a wildcard arm).
         #[derive(Debug, Clone, PartialEq, Eq)]
+        #[non_exhaustive]
         pub enum Urc { #(#vdocs #types(#types),)* }
 
         impl Urc {
