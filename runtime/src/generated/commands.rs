@@ -34422,6 +34422,7 @@ impl AnyCommand {
     }
 }
 /// Every command form of the catalogue, with a reader that decodes a command line and encodes it back.
+#[doc(hidden)]
 pub static FORM_TEMPLATES: &[crate::command::Template] = &[
     crate::command::Template {
         owner: "AT+QBLEINIT",
@@ -36357,6 +36358,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
     },
 ];
 /// Every information-line template of every form, with a reader that decodes a line and renders it back.
+#[doc(hidden)]
 pub static LINE_TEMPLATES: &[crate::command::Template] = &[
     crate::command::Template {
         owner: "AT+QBLEINIT",

@@ -4429,6 +4429,7 @@ pub mod qhttpread {
 }
 pub use qhttpread::Qhttpread;
 /// Every URC variant, with a reader that decodes a line and renders it back.
+#[doc(hidden)]
 pub static URC_TEMPLATES: &[crate::command::Template] = &[
     crate::command::Template {
         owner: "+QSTASTAT",

@@ -904,8 +904,10 @@ fn template_tables(plan: &Plan<'_>) -> TokenStream {
     }
     quote! {
         /// Every command form of the catalogue, with a reader that decodes a command line and encodes it back.
+        #[doc(hidden)]
         pub static FORM_TEMPLATES: &[crate::command::Template] = &[#(#forms),*];
         /// Every information-line template of every form, with a reader that decodes a line and renders it back.
+        #[doc(hidden)]
         pub static LINE_TEMPLATES: &[crate::command::Template] = &[#(#lines),*];
     }
 }

@@ -317,6 +317,7 @@ pub fn render(plan: &Plan<'_>) -> TokenStream {
         #(#modules)*
 
         /// Every URC variant, with a reader that decodes a line and renders it back.
+        #[doc(hidden)]
         pub static URC_TEMPLATES: &[crate::command::Template] = &[#(#tables),*];
 
         /// A URC family: the prefix and, for shared prefixes, the quoted literal.
