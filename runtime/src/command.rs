@@ -416,7 +416,9 @@ pub trait Payloadless: AtCommand {}
 pub trait WithPayload: AtCommand {}
 
 /// One template of the catalogue with its reader: what conformance checks and
-/// round-trip tests iterate over.
+/// round-trip tests iterate over (an internal of the tests and tools, not
+/// part of the stable API).
+#[doc(hidden)]
 #[derive(Debug, Clone, Copy)]
 pub struct Template {
     /// The command (`AT+QIOPEN`) or URC (`+QIURC`) it belongs to.

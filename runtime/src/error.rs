@@ -9,7 +9,7 @@ use core::time::Duration;
 
 use crate::generated::results::HttpCode;
 use crate::session::Refused;
-use crate::wire::DecodeError;
+pub use crate::wire::DecodeError;
 
 /// Why a command failed. `E` is the link's error.
 #[derive(Debug)]

@@ -30,8 +30,10 @@ pub mod command;
 mod driver;
 pub mod engine;
 pub mod error;
+#[doc(hidden)]
 pub mod framer;
 pub mod generated;
+#[doc(hidden)]
 pub mod grammar;
 pub mod options;
 #[cfg(feature = "async")]
@@ -45,4 +47,5 @@ mod trace;
 #[cfg(feature = "std")]
 pub mod transport;
 pub mod value;
+#[doc(hidden)]
 pub mod wire;

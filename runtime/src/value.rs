@@ -8,6 +8,7 @@ use core::fmt;
 
 /// Why a value was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ValueError {
     /// An integer outside its range.
     OutOfRange {

@@ -91,6 +91,7 @@ pub enum Action {
 
 /// Why the session did not start an exchange. Nothing was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Refused {
     /// Another exchange (or a resynchronisation) is in progress.
     Busy,
