@@ -345,42 +345,107 @@ pub enum LinesAfter {
 }
 
 /// One form of one command, with typed parameters.
+///
+/// The generated forms implement every item. A command of your own (a
+/// form the catalogue lacks, a vendor extension) needs only its name, kind,
+/// line type and encoding: the rest has defaults (no data phase, no
+/// completion, the client's default time limit).
+///
+/// ```
+/// use fcm242d::client::Client;
+/// use fcm242d::command::{AtCommand, FormKind, Line, Payloadless};
+/// use fcm242d::error::DecodeError;
+/// # use fcm242d::transport::{MemoryTransport, Transport};
+///
+/// /// `AT+QTEMP` → `+QTEMP: <celsius>`, `OK` (a made-up command).
+/// struct Temp;
+///
+/// #[derive(Debug, Clone, PartialEq, Eq)]
+/// struct TempLine { celsius: i64 }
+///
+/// impl Line for TempLine {
+///     const PREFIXES: &'static [&'static str] = &["+QTEMP:"];
+///     fn parse(line: &str) -> Result<Self, DecodeError> {
+///         line.strip_prefix("+QTEMP:")
+///             .and_then(|v| v.trim().parse().ok())
+///             .map(|celsius| TempLine { celsius })
+///             .ok_or(DecodeError::NoMatch { expected: "+QTEMP: <celsius>", at: None })
+///     }
+///     fn render(&self) -> String { format!("+QTEMP: {}", self.celsius) }
+/// }
+///
+/// impl AtCommand for Temp {
+///     const NAME: &'static str = "AT+QTEMP";
+///     const KIND: FormKind = FormKind::Execute;
+///     type Line = TempLine;
+///     fn encode(&self) -> String { "AT+QTEMP".into() }
+/// }
+/// impl Payloadless for Temp {}
+///
+/// # let (link, mut module) = MemoryTransport::pair();
+/// # module.write_all(b"\r\n+QTEMP: 41\r\n\r\nOK\r\n").unwrap();
+/// let mut client = Client::new(link);
+/// let r = client.send(&Temp)?;
+/// assert_eq!(r.lines, [TempLine { celsius: 41 }]);
+/// # Ok::<(), fcm242d::client::Error>(())
+/// ```
 pub trait AtCommand: Sized {
     /// The command's name (`AT+QIOPEN`).
     const NAME: &'static str;
     /// The form's kind.
     const KIND: FormKind;
     /// The form's syntax in the manual's notation.
-    const SYNTAX: &'static str;
+    const SYNTAX: &'static str = "";
     /// The sub-command key, for QICFG-style commands.
-    const SUBCOMMAND: Option<&'static str>;
+    const SUBCOMMAND: Option<&'static str> = None;
     /// Conformance safety class.
-    const SAFETY: Safety;
+    const SAFETY: Safety = Safety::Stateful;
     /// Maximum response time as the manual gives it.
-    const TIME_LIMIT: TimeLimit;
+    const TIME_LIMIT: TimeLimit = TimeLimit::NotGiven;
     /// The form's data phase.
-    const DATA_PHASE: Option<DataPhase>;
+    const DATA_PHASE: Option<DataPhase> = None;
     /// The URC that completes the command after its final result.
-    const COMPLETION: Option<UrcKind>;
+    const COMPLETION: Option<UrcKind> = None;
     /// Whether a successful response switches to transparent mode.
-    const ENTERS_TRANSPARENT: bool;
+    const ENTERS_TRANSPARENT: bool = false;
     /// What follows `CONNECT`, for forms that read data after it.
-    const AFTER_CONNECT: AfterConnect;
-    /// The type of the form's information lines.
+    const AFTER_CONNECT: AfterConnect = AfterConnect::Nothing;
+    /// The type of the form's information lines ([`NoLine`] when it has none).
     type Line: Line;
 
     /// The command line, without its line ending.
     fn encode(&self) -> String;
-    /// Reads a command line (what the simulator does).
-    fn parse(line: &str) -> Result<Self, DecodeError>;
+    /// Reads a command line (what the simulator does); by default, no line
+    /// is this command.
+    fn parse(line: &str) -> Result<Self, DecodeError> {
+        let _ = line;
+        Err(DecodeError::NoMatch {
+            expected: Self::NAME,
+            at: None,
+        })
+    }
     /// The time limit for this value, in milliseconds (parameter-dependent
     /// limits use the parameter or its default); `None` when the manual gives none.
-    fn time_limit_ms(&self) -> Option<u64>;
+    /// By default, the limit [`TIME_LIMIT`](AtCommand::TIME_LIMIT) gives.
+    fn time_limit_ms(&self) -> Option<u64> {
+        match Self::TIME_LIMIT {
+            TimeLimit::Fixed { ms } | TimeLimit::Network { ms } => Some(ms),
+            TimeLimit::Conditional { max_ms } => Some(max_ms),
+            TimeLimit::Config { default_ms } => default_ms,
+            TimeLimit::NetworkPlusParam { ms } => ms,
+            TimeLimit::Param | TimeLimit::NotGiven => None,
+        }
+    }
     /// The payload length this value announces for its data phase.
-    fn payload_length(&self) -> Option<usize>;
+    fn payload_length(&self) -> Option<usize> {
+        None
+    }
     /// For an information line of this form that announces a data block
     /// (`+QIRD: <read_actual_length>`), the block's length.
-    fn data_length_of(line: &str) -> Option<usize>;
+    fn data_length_of(line: &str) -> Option<usize> {
+        let _ = line;
+        None
+    }
     /// Lines the response prints after its final result.
     const LINES_AFTER_FINAL: LinesAfter = LinesAfter::None;
     /// The largest data block this value's response may carry: what the

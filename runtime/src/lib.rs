@@ -1,5 +1,6 @@
-//! Typed bindings and a sans-IO protocol engine for Quectel FCM242D / FGM842D
-//! Wi-Fi + BLE modules.
+#![doc = include_str!("../README.md")]
+//!
+//! # Modules
 //!
 //! - [`generated`]: a type per command form, information line and URC of the
 //!   catalogue (`spec/`), with their encoders and decoders.

@@ -110,6 +110,33 @@ impl<const MIN: i64, const MAX: i64> Int<MIN, MAX> {
     pub fn get(self) -> i64 {
         self.0
     }
+
+    /// A literal value, checked when the program is compiled: no `Result`
+    /// to handle. The range comes from the field's type.
+    ///
+    /// ```
+    /// use fcm242d::value::Int;
+    /// let port: Int<1, 65535> = Int::lit::<8009>();
+    /// assert_eq!(port.get(), 8009);
+    /// const SOCKET: Int<0, 11> = Int::lit::<1>();
+    /// assert_eq!(SOCKET.get(), 1);
+    /// ```
+    ///
+    /// A value out of range does not compile:
+    ///
+    /// ```compile_fail
+    /// use fcm242d::value::Int;
+    /// let socket: Int<0, 11> = Int::lit::<12>();
+    /// ```
+    pub const fn lit<const V: i64>() -> Self {
+        const {
+            assert!(
+                V >= MIN && V <= MAX,
+                "the literal is out of the field's range"
+            );
+        }
+        Int(V)
+    }
 }
 
 impl<const MIN: i64, const MAX: i64> fmt::Display for Int<MIN, MAX> {
