@@ -412,6 +412,10 @@ pub trait AtCommand: Sized {
     const AFTER_CONNECT: AfterConnect = AfterConnect::Nothing;
     /// The type of the form's information lines ([`NoLine`] when it has none).
     type Line: Line;
+    /// The positions (0-based, counting the comma-separated fields after
+    /// `=`) of the values that are secrets (Wi-Fi keys, MQTT passwords,
+    /// private-key passwords): the clients' logs show them as `***`.
+    const SECRET_FIELDS: &'static [usize] = &[];
 
     /// The command line, without its line ending.
     fn encode(&self) -> String;
@@ -496,4 +500,73 @@ pub struct Template {
     pub rule: &'static str,
     /// Decodes a line with the template's type and writes it back.
     pub reencode: fn(&str) -> Result<String, DecodeError>,
+}
+
+/// The fields after the first `=` of a command line, each as `(start, end)`
+/// byte offsets: split on commas outside double quotes.
+fn field_spans(line: &str) -> Vec<(usize, usize)> {
+    let Some(eq) = line.find('=') else {
+        return Vec::new();
+    };
+    let mut spans = Vec::new();
+    let mut start = eq + 1;
+    let mut quoted = false;
+    for (i, b) in line.bytes().enumerate().skip(eq + 1) {
+        match b {
+            b'"' => quoted = !quoted,
+            b',' if !quoted => {
+                spans.push((start, i));
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    spans.push((start, line.len()));
+    spans
+}
+
+/// The values of a command line at `secret_fields` (without their quotes).
+pub fn secret_values<'a>(line: &'a str, secret_fields: &[usize]) -> Vec<&'a str> {
+    let spans = field_spans(line);
+    secret_fields
+        .iter()
+        .filter_map(|&i| spans.get(i))
+        .map(|&(a, b)| line[a..b].trim_matches('"'))
+        .filter(|v| !v.is_empty())
+        .collect()
+}
+
+/// A command line with the values at `secret_fields` shown as `***` (quoted
+/// values keep their quotes): what logs and error messages show.
+///
+/// ```
+/// use fcm242d::command::{masked_line, AtCommand};
+/// use fcm242d::generated::commands::qstaapinfo;
+/// use fcm242d::value::Text;
+///
+/// let join = qstaapinfo::Write {
+///     ssid: Text::new("home").unwrap(),
+///     pwd: Some(Text::new("hunter22").unwrap()),
+/// };
+/// let line = join.encode();
+/// assert_eq!(masked_line(&line, qstaapinfo::Write::SECRET_FIELDS), r#"AT+QSTAAPINFO="home","***""#);
+/// ```
+pub fn masked_line(line: &str, secret_fields: &[usize]) -> String {
+    if secret_fields.is_empty() {
+        return String::from(line);
+    }
+    let spans = field_spans(line);
+    let mut out = String::with_capacity(line.len());
+    let mut at = 0;
+    for (i, &(a, b)) in spans.iter().enumerate() {
+        if !secret_fields.contains(&i) || a == b {
+            continue;
+        }
+        out.push_str(&line[at..a]);
+        let quoted = line[a..b].starts_with('"');
+        out.push_str(if quoted { "\"***\"" } else { "***" });
+        at = b;
+    }
+    out.push_str(&line[at..]);
+    out
 }

@@ -8209,6 +8209,7 @@ pub mod qhttpcfg {
         const ENTERS_TRANSPARENT: bool = false;
         const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = AuthLine;
+        const SECRET_FIELDS: &'static [usize] = &[1];
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("AT+QHTTPCFG=");
@@ -13351,6 +13352,7 @@ pub mod qmtcfg {
         const ENTERS_TRANSPARENT: bool = false;
         const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = AliauthLine;
+        const SECRET_FIELDS: &'static [usize] = &[4];
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("AT+QMTCFG=");
@@ -13569,6 +13571,7 @@ pub mod qmtcfg {
         const ENTERS_TRANSPARENT: bool = false;
         const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = OnenetLine;
+        const SECRET_FIELDS: &'static [usize] = &[3];
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("AT+QMTCFG=");
@@ -14865,6 +14868,7 @@ pub mod qmtconn {
         const ENTERS_TRANSPARENT: bool = false;
         const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
+        const SECRET_FIELDS: &'static [usize] = &[3];
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("AT+QMTCONN=");
@@ -20636,6 +20640,7 @@ pub mod qsslcfg {
         const ENTERS_TRANSPARENT: bool = false;
         const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = ClientkeyLine;
+        const SECRET_FIELDS: &'static [usize] = &[3];
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("AT+QSSLCFG=");
@@ -30819,6 +30824,7 @@ pub mod qsoftap {
         const ENTERS_TRANSPARENT: bool = false;
         const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
+        const SECRET_FIELDS: &'static [usize] = &[1];
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("AT+QSOFTAP=");
@@ -31261,6 +31267,7 @@ pub mod qstaapinfo {
         const ENTERS_TRANSPARENT: bool = false;
         const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
+        const SECRET_FIELDS: &'static [usize] = &[1];
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("AT+QSTAAPINFO=");
@@ -31364,6 +31371,7 @@ pub mod qstaapinfodef {
         const ENTERS_TRANSPARENT: bool = false;
         const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
+        const SECRET_FIELDS: &'static [usize] = &[1];
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("AT+QSTAAPINFODEF=");
