@@ -47,17 +47,17 @@ pub(crate) fn step(
     if let Some(action) = session.next_action() {
         return match action {
             Action::Write(bytes) => {
-                trace::wrote(&bytes);
+                trace::wrote(session, &bytes);
                 Step::Write(bytes)
             }
             Action::WriteGuarded(bytes) => {
-                trace::wrote(&bytes);
+                trace::wrote(session, &bytes);
                 Step::WriteGuarded(bytes)
             }
         };
     }
     if let Some(n) = session.take_notice() {
-        trace::notice(&n);
+        trace::notice(session, &n);
         return Step::Notice(n);
     }
     if done(session) {
@@ -81,7 +81,7 @@ pub(crate) fn absorb(session: &mut Session, bytes: &[u8], now: u64) {
     if bytes.is_empty() {
         session.tick(now);
     } else {
-        trace::read(bytes);
+        trace::read(session, bytes);
         session.feed(bytes, now);
     }
 }

@@ -169,7 +169,8 @@ impl Exchange {
             started: now,
             deadline: now.saturating_add(limits.command_ms),
             limits,
-            reply: Reply::new(cmd.encode()),
+            // Error messages show the line with its secrets masked.
+            reply: Reply::new(crate::command::masked_line(&cmd.encode(), C::SECRET_FIELDS)),
             completion: C::COMPLETION.map(|kind| Completion {
                 kind,
                 fields: cmd.completion_match(),
