@@ -49,7 +49,8 @@ use embassy_futures::select::{select, Either};
 pub use embedded_io_async::{Read, Write};
 
 use crate::command::{AtCommand, Payloadless, WithPayload};
-use crate::driver::{self, Step};
+use crate::driver::{self, Picked, Step};
+use crate::generated::urcs::Urc;
 use crate::options::ms;
 use crate::pubsub::{DynImmediatePublisher, RawMutex, UrcChannel};
 use crate::session::{Notice, Session};
@@ -191,13 +192,33 @@ impl<'a, IO: Read + Write, T: Timer> AsyncClient<'a, IO, T> {
     pub async fn wait_for<R>(
         &mut self,
         timeout: Duration,
-        mut pick: impl FnMut(&Notice) -> Option<R>,
+        pick: impl FnMut(&Notice) -> Option<R>,
     ) -> Result<Option<R>, Error<IO::Error>> {
-        if let Some(found) = driver::take_first(&mut self.queued, &mut pick) {
+        self.wait_picking(timeout, &mut driver::first_of(pick))
+            .await
+    }
+
+    /// Waits up to `timeout` for a series of URCs that no command waits
+    /// for (see [`Client::wait_for_series`](crate::client::Client::wait_for_series)).
+    pub async fn wait_for_series(
+        &mut self,
+        timeout: Duration,
+        first: impl FnMut(&Urc) -> bool,
+    ) -> Result<Option<Vec<Urc>>, Error<IO::Error>> {
+        self.wait_picking(timeout, &mut driver::series_of(first))
+            .await
+    }
+
+    async fn wait_picking<R>(
+        &mut self,
+        timeout: Duration,
+        pick: &mut dyn FnMut(&Notice) -> Picked<R>,
+    ) -> Result<Option<R>, Error<IO::Error>> {
+        if let Some(found) = driver::scan_queue(&mut self.queued, pick) {
             return Ok(Some(found));
         }
         let until = self.timer.now_ms().saturating_add(ms(timeout));
-        self.run(Some(until), &mut |_| false, &mut pick).await
+        self.run(Some(until), &mut |_| false, pick).await
     }
 
     /// Whether the link is in transparent mode.
@@ -240,7 +261,8 @@ impl<'a, IO: Read + Write, T: Timer> AsyncClient<'a, IO, T> {
         until: Option<u64>,
         mut done: impl FnMut(&Session) -> bool,
     ) -> Result<(), Error<IO::Error>> {
-        self.run(until, &mut done, &mut |_| None::<()>).await?;
+        self.run(until, &mut done, &mut |_| Picked::<()>::No)
+            .await?;
         Ok(())
     }
 
@@ -250,7 +272,7 @@ impl<'a, IO: Read + Write, T: Timer> AsyncClient<'a, IO, T> {
         &mut self,
         until: Option<u64>,
         done: &mut dyn FnMut(&Session) -> bool,
-        pick: &mut dyn FnMut(&Notice) -> Option<R>,
+        pick: &mut dyn FnMut(&Notice) -> Picked<R>,
     ) -> Result<Option<R>, Error<IO::Error>> {
         loop {
             let now = self.timer.now_ms();
@@ -263,8 +285,9 @@ impl<'a, IO: Read + Write, T: Timer> AsyncClient<'a, IO, T> {
                     self.timer.sleep_ms(guard).await;
                 }
                 Step::Notice(n) => match pick(&n) {
-                    Some(found) => return Ok(Some(found)),
-                    None => self.deliver(n),
+                    Picked::Done(found) => return Ok(Some(found)),
+                    Picked::Kept => {}
+                    Picked::No => self.deliver(n),
                 },
                 Step::Done => return Ok(None),
                 Step::Read(wait) => self.read_for(wait).await?,

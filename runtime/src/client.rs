@@ -57,7 +57,8 @@ use std::time::{Duration, Instant};
 use std::vec::Vec;
 
 use crate::command::{AtCommand, Payloadless, WithPayload};
-use crate::driver::{self, Step};
+use crate::driver::{self, Picked, Step};
+use crate::generated::urcs::Urc;
 use crate::session::{Notice, Session};
 use crate::transport::Transport;
 
@@ -178,7 +179,7 @@ impl<T: Transport> Client<T> {
         until: Option<Instant>,
         mut done: impl FnMut(&Session) -> bool,
     ) -> Result<(), Error> {
-        self.run(until, &mut done, &mut |_| None::<()>)?;
+        self.run(until, &mut done, &mut |_| Picked::<()>::No)?;
         Ok(())
     }
 
@@ -188,7 +189,7 @@ impl<T: Transport> Client<T> {
         &mut self,
         until: Option<Instant>,
         done: &mut dyn FnMut(&Session) -> bool,
-        pick: &mut dyn FnMut(&Notice) -> Option<R>,
+        pick: &mut dyn FnMut(&Notice) -> Picked<R>,
     ) -> Result<Option<R>, Error> {
         let until = until.map(|u| self.at(u));
         loop {
@@ -201,8 +202,9 @@ impl<T: Transport> Client<T> {
                     std::thread::sleep(self.options.guard_time);
                 }
                 Step::Notice(n) => match pick(&n) {
-                    Some(found) => return Ok(Some(found)),
-                    None => self.deliver(n),
+                    Picked::Done(found) => return Ok(Some(found)),
+                    Picked::Kept => {}
+                    Picked::No => self.deliver(n),
                 },
                 Step::Done => return Ok(None),
                 Step::Read(wait) => {
@@ -299,13 +301,35 @@ impl<T: Transport> Client<T> {
     pub fn wait_for<R>(
         &mut self,
         timeout: Duration,
-        mut pick: impl FnMut(&Notice) -> Option<R>,
+        pick: impl FnMut(&Notice) -> Option<R>,
     ) -> Result<Option<R>, Error> {
-        if let Some(found) = driver::take_first(&mut self.queued, &mut pick) {
+        self.wait_picking(timeout, &mut driver::first_of(pick))
+    }
+
+    /// Waits up to `timeout` for a series of URCs that no command waits
+    /// for: the first URC `first` accepts, then the URCs of its kind until
+    /// the catalogue says the series is complete (see
+    /// [`UrcSeries`](crate::session::UrcSeries)). `None` when the time
+    /// passed first (the URCs gathered so far are dropped). Other notices
+    /// go on as usual.
+    pub fn wait_for_series(
+        &mut self,
+        timeout: Duration,
+        first: impl FnMut(&Urc) -> bool,
+    ) -> Result<Option<Vec<Urc>>, Error> {
+        self.wait_picking(timeout, &mut driver::series_of(first))
+    }
+
+    fn wait_picking<R>(
+        &mut self,
+        timeout: Duration,
+        pick: &mut dyn FnMut(&Notice) -> Picked<R>,
+    ) -> Result<Option<R>, Error> {
+        if let Some(found) = driver::scan_queue(&mut self.queued, pick) {
             return Ok(Some(found));
         }
         let until = Instant::now() + timeout;
-        self.run(Some(until), &mut |_| false, &mut pick)
+        self.run(Some(until), &mut |_| false, pick)
     }
 
     /// Whether the link is in transparent mode.

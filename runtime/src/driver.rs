@@ -14,9 +14,10 @@ use crate::command::Line;
 use crate::engine::Final;
 use crate::error::Error;
 use crate::generated::results::HttpCode;
+use crate::generated::urcs::Urc;
 use crate::options::Options;
 use crate::response::Response;
-use crate::session::{Action, Notice, Reply, Session};
+use crate::session::{Action, Notice, Reply, Session, UrcSeries};
 use crate::trace;
 
 /// What the client does next.
@@ -143,17 +144,72 @@ pub(crate) fn transparent_bytes<E>(session: &mut Session) -> Result<Vec<u8>, Err
     Ok(Vec::new())
 }
 
-/// Removes and maps the first queued notice `pick` accepts.
-pub(crate) fn take_first<R>(
+/// What a waiting caller makes of a notice.
+pub(crate) enum Picked<R> {
+    /// Not its: the notice goes on to the subscribers.
+    No,
+    /// Its, and it waits for more.
+    Kept,
+    /// Its, and the wait is over.
+    Done(R),
+}
+
+/// Offers the queued notices to `pick`, oldest first; removes those it
+/// takes.
+pub(crate) fn scan_queue<R>(
     queued: &mut VecDeque<Notice>,
-    pick: &mut dyn FnMut(&Notice) -> Option<R>,
+    pick: &mut dyn FnMut(&Notice) -> Picked<R>,
 ) -> Option<R> {
-    let (i, found) = queued
-        .iter()
-        .enumerate()
-        .find_map(|(i, n)| pick(n).map(|r| (i, r)))?;
-    queued.remove(i);
-    Some(found)
+    let mut i = 0;
+    while i < queued.len() {
+        match pick(&queued[i]) {
+            Picked::No => i += 1,
+            Picked::Kept => {
+                queued.remove(i);
+            }
+            Picked::Done(r) => {
+                queued.remove(i);
+                return Some(r);
+            }
+        }
+    }
+    None
+}
+
+/// A picker for `wait_for`: the first notice `f` accepts.
+pub(crate) fn first_of<R>(
+    mut f: impl FnMut(&Notice) -> Option<R>,
+) -> impl FnMut(&Notice) -> Picked<R> {
+    move |n| match f(n) {
+        Some(r) => Picked::Done(r),
+        None => Picked::No,
+    }
+}
+
+/// A picker for `wait_for_series`: a URC `first` accepts, then the URCs of
+/// its kind until the series is complete.
+pub(crate) fn series_of(
+    mut first: impl FnMut(&Urc) -> bool,
+) -> impl FnMut(&Notice) -> Picked<Vec<Urc>> {
+    let mut series = UrcSeries::new();
+    move |n| {
+        let Some(u) = n.urc() else {
+            return Picked::No;
+        };
+        let ours = if series.is_empty() {
+            first(u)
+        } else {
+            series.kind() == Some(u.kind())
+        };
+        if !ours {
+            return Picked::No;
+        }
+        if series.push(u.clone()) {
+            Picked::Done(core::mem::take(&mut series).into_urcs())
+        } else {
+            Picked::Kept
+        }
+    }
 }
 
 /// The typed response of a reply, or the error its final result means.

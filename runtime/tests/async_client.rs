@@ -273,3 +273,31 @@ async fn wait_for_picks_one_notice_and_leaves_the_others() {
     drop(client);
     h.await.unwrap();
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_series_no_command_waits_for_is_collected_whole() {
+    let (link, h) = module(vec![step(
+        b"AT+QVERSION\r\n",
+        &[
+            b"\r\n+QVERSION: V\r\n\r\nOK\r\n",
+            b"\r\n+QPING: 0,\"192.0.2.2\",32,3,64\r\n\r\n+QIURC: \"closed\",2\r\n",
+            b"\r\n+QPING: 0,\"192.0.2.2\",32,6,64\r\n\r\n+QPING: 0,2,2,0,3,6,4\r\n",
+        ],
+    )]);
+    let mut client = AsyncClient::with_options(link, TokioTimer::new(), quick());
+    client.send(&qversion::Execute {}).await.unwrap();
+    let series = client
+        .wait_for_series(Duration::from_secs(2), |u| matches!(u, Urc::QpingReply(_)))
+        .await
+        .unwrap()
+        .expect("the series did not complete");
+    assert_eq!(series.len(), 3, "{series:?}");
+    assert!(matches!(series[2], Urc::QpingFinal(_)));
+    // The URC in between was not taken: it went on to the queue.
+    assert!(matches!(
+        &client.take_urcs()[..],
+        [Notice::Urc(Urc::QiurcClosed(c))] if c.connect_id.get() == 2
+    ));
+    drop(client);
+    h.await.unwrap();
+}

@@ -49,7 +49,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
-pub use exchange::{Reply, Timeout};
+pub use exchange::{Reply, Timeout, UrcSeries};
 pub use notice::Notice;
 
 use crate::command::{AtCommand, Payloadless, WithPayload};
