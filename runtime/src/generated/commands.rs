@@ -19,6 +19,7 @@ pub mod qbleinit {
     ///
     /// (errata: BLE-1)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum Role {
         /// `0`: BLE functionality is not initialized
         BleFunctionalityIsNot,
@@ -87,6 +88,7 @@ pub mod qbleinit {
     ///
     /// (errata: BLE-2)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum AutoAdv {
         /// `0`: Not turn on advertisement
         NotTurnOnAdvertisement,
@@ -145,9 +147,11 @@ pub mod qbleinit {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Read {}
     /// `+QBLEINIT: <role>`: an information line of `AT+QBLEINIT?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ReadLine {
         /// `<role>`: Set module role when initializing BLE functionality.
         ///
@@ -238,6 +242,7 @@ pub mod qbleinit {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<role>`: Set module role when initializing BLE functionality.
         ///
@@ -341,9 +346,11 @@ pub mod qbleaddr {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Read {}
     /// `+QBLEADDR: <BLE_addr>`: an information line of `AT+QBLEADDR?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ReadLine {
         /// `<BLE_addr>`: BLE device address. 48-bit address as hexadecimal string, e.g. "90395E8A70D1".
         pub ble_addr: crate::value::HexAddr,
@@ -444,9 +451,11 @@ pub mod qblename {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Read {}
     /// `+QBLENAME: <BLE_name>`: an information line of `AT+QBLENAME?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ReadLine {
         /// `<BLE_name>`: BLE device name. Max length: 25 bytes. Default: "FCM242D" for FCM242D module, "FGM842D" for FGM842D series.
         ///
@@ -537,6 +546,7 @@ pub mod qblename {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<BLE_name>`: BLE device name. Max length: 25 bytes. Default: "FCM242D" for FCM242D module, "FGM842D" for FGM842D series.
         ///
@@ -627,9 +637,11 @@ pub mod qbleadvparam {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Read {}
     /// `+QBLEADVPARAM: <adv_int_min>,<adv_int_max>`: an information line of `AT+QBLEADVPARAM?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ReadLine {
         /// `<adv_int_min>`: Minimum advertising interval for non-directional and low duty cycle directional advertising. Range: 32--16384 (Time range: 20 ms--10.24 s). Default value: 160 (100 ms). Unit: timeslot (1 timeslot = 0.625 ms).
         ///
@@ -742,6 +754,7 @@ pub mod qbleadvparam {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<adv_int_min>`: Minimum advertising interval for non-directional and low duty cycle directional advertising. Range: 32--16384 (Time range: 20 ms--10.24 s). Default value: 160 (100 ms). Unit: timeslot (1 timeslot = 0.625 ms).
         ///
@@ -849,6 +862,7 @@ pub mod qbleadvdata {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<adv_data>`: Advertising data (AD). It consists of three fields (i.e., multiple AD Structures). The composition conforms to the message format shown above and the content must be a hexadecimal string. Length: Length of AD structure. The length includes AD type and AD data but not the length of the field which is 1 byte long. The maximum length is 0x1e, i.e., the maximum length of a data field is 30 bytes. AD Type: Advertising data type, such as TX Power Level (0x0A), Local Name (0x09), Le Role (0x1C) and Service UUIDs (0x16). After the peer scans the advertisement, the meaning of the advertising data can be determined from the AD Type. AD Data: Advertising data in big-endian byte order.
         pub adv_data: crate::value::HexText<0, { crate::value::UNBOUNDED }>,
@@ -938,6 +952,7 @@ pub mod qblegattssrv {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<srv_UUID>`: BLE service UUID. Length: 4 bytes or 32 bytes.
         ///
@@ -1029,6 +1044,7 @@ pub mod qblegattschar {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<char_UUID>`: Characteristic UUID. Length: 4 bytes or 32 bytes.
         ///
@@ -1135,6 +1151,7 @@ pub mod qblegattssrvdone {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Execute {}
     impl crate::command::AtCommand for Execute {
         const NAME: &'static str = "AT+QBLEGATTSSRVDONE";
@@ -1193,6 +1210,7 @@ pub mod qbleadvstart {
     ///
     /// (errata: BLE-7)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum AdvState {
         /// `0`: The advertising is stopped
         TheAdvertisingIsStopped,
@@ -1251,9 +1269,11 @@ pub mod qbleadvstart {
     ///
     /// Maximum response time: 1000 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Read {}
     /// `+QBLEADVSTART: <adv_state>`: an information line of `AT+QBLEADVSTART?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ReadLine {
         /// `<adv_state>`: Advertising state.
         ///
@@ -1344,6 +1364,7 @@ pub mod qbleadvstart {
     ///
     /// Maximum response time: 1000 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Execute {}
     impl crate::command::AtCommand for Execute {
         const NAME: &'static str = "AT+QBLEADVSTART";
@@ -1405,6 +1426,7 @@ pub mod qbleadvstop {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Execute {}
     impl crate::command::AtCommand for Execute {
         const NAME: &'static str = "AT+QBLEADVSTOP";
@@ -1468,6 +1490,7 @@ pub mod qblegattsntfy {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<conn_idx>`: The target device index assigned by the module automatically when the BLE connection is established. \<conn_idx> can only be set to 0 currently.
         ///
@@ -1606,6 +1629,7 @@ pub mod qblescan {
     ///
     /// (errata: BLE-16)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum ScanState {
         /// `0`: The scan is stopped.
         TheScanIsStopped,
@@ -1652,6 +1676,7 @@ pub mod qblescan {
     ///
     /// (errata: BLE-10, BLE-11)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum Scan {
         /// `0`: Stop
         Stop,
@@ -1722,6 +1747,7 @@ pub mod qblescan {
     ///
     /// (errata: BLE-15)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum AddressType {
         /// `0`: Public address
         PublicAddress,
@@ -1780,9 +1806,11 @@ pub mod qblescan {
     ///
     /// Maximum response time: 1000 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Read {}
     /// `+QBLESCAN: <scan_state>`: an information line of `AT+QBLESCAN?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ReadLine {
         /// `<scan_state>`: Current scan state.
         ///
@@ -1875,6 +1903,7 @@ pub mod qblescan {
     ///
     /// Maximum response time: 1000 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<scan>`: Start or stop BLE scan.
         ///
@@ -1887,6 +1916,7 @@ pub mod qblescan {
     }
     /// `+QBLESCAN: <name>,<address_type>,<BLE_addr>`: an information line of `AT+QBLESCAN=<scan>[,<timeout>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteLine0 {
         /// `<name>`: BLE device name.
         ///
@@ -1963,6 +1993,7 @@ pub mod qblescan {
     }
     /// `+QBLESCAN: <name>,<address_type>,<BLE_addr>,<RSSI>,<adv_data>`: an information line of `AT+QBLESCAN=<scan>[,<timeout>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteLine1 {
         /// `<name>`: BLE device name.
         ///
@@ -2071,6 +2102,7 @@ pub mod qblescan {
     }
     /// An information line of `AT+QBLESCAN=<scan>[,<timeout>]`: one of its templates.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum WriteLine {
         /// `+QBLESCAN: <name>,<address_type>,<BLE_addr>`
         L0(WriteLine0),
@@ -2214,9 +2246,11 @@ pub mod qblescanparam {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Read {}
     /// `+QBLESCANPARAM: <scan_interval>,<scan_window>`: an information line of `AT+QBLESCANPARAM?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ReadLine {
         /// `<scan_interval>`: BLE scan interval. Range: 18--4096 (Time range: 11.25 ms to 2.56 s). Default value: 0x0064. Unit: timeslot (1 timeslot = 0.625 ms). Default value: 100.
         ///
@@ -2332,6 +2366,7 @@ pub mod qblescanparam {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<scan_interval>`: BLE scan interval. Range: 18--4096 (Time range: 11.25 ms to 2.56 s). Default value: 0x0064. Unit: timeslot (1 timeslot = 0.625 ms). Default value: 100.
         ///
@@ -2436,6 +2471,7 @@ pub mod qbleconn {
     ///
     /// (errata: BLE-18)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum AddrType {
         /// `0`: Public address
         PublicAddress,
@@ -2494,6 +2530,7 @@ pub mod qbleconn {
     ///
     /// Maximum response time: 3000 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<addr_type>`: Peripheral device address type.
         ///
@@ -2618,9 +2655,11 @@ pub mod qbleconnparam {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Read {}
     /// `+QBLECONNPARAM: <conn_idx>,<con_interval>,<timeout>,<latency>`: an information line of `AT+QBLECONNPARAM?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ReadLine {
         /// `<conn_idx>`: The target device index assigned by the module automatically when the BLE connection is established. \<conn_idx> can only be set to 0 currently.
         ///
@@ -2769,6 +2808,7 @@ pub mod qbleconnparam {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<conn_idx>`: The target device index assigned by the module automatically when the BLE connection is established. \<conn_idx> can only be set to 0 currently.
         ///
@@ -2915,9 +2955,11 @@ pub mod qblecfgmtu {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Read {}
     /// `+QBLECFGMTU: <MTU_value>`: an information line of `AT+QBLECFGMTU?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ReadLine {
         /// `<MTU_value>`: Maximum transmission unit value. Unit: byte. Range: 64--512. Default value: 64.
         ///
@@ -3009,6 +3051,7 @@ pub mod qblecfgmtu {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<MTU_value>`: Maximum transmission unit value. Unit: byte. Range: 64--512. Default value: 64.
         ///
@@ -3089,6 +3132,7 @@ pub mod qblegattcntfcfg {
     ///
     /// (errata: BLE-26, BLE-27)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum Enable {
         /// `0`: Disable
         Disable,
@@ -3144,6 +3188,7 @@ pub mod qblegattcntfcfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<conn_idx>`: The target device index assigned by the module automatically when the BLE connection is established. \<conn_idx> can only be set to 0 currently.
         ///
@@ -3267,6 +3312,7 @@ pub mod qblegattcrd {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<conn_idx>`: The target device index assigned by the module automatically when the BLE connection is established. \<conn_idx> can only be set to 0 currently.
         ///
@@ -3279,6 +3325,7 @@ pub mod qblegattcrd {
     }
     /// `<data>`: an information line of `AT+QBLEGATTCRD=<conn_idx>,<UUID>`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteLine {
         /// `<data>`: The read GATT data.
         ///
@@ -3417,6 +3464,7 @@ pub mod qblegattcwrcmd {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<conn_idx>`: The target device index assigned by the module automatically when the BLE connection is established. \<conn_idx> can only be set to 0 currently.
         ///
@@ -3560,6 +3608,7 @@ pub mod qblegattcwrreq {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<conn_idx>`: The target device index assigned by the module automatically when the BLE connection is established. \<conn_idx> can only be set to 0 currently.
         ///
@@ -3701,6 +3750,7 @@ pub mod qbledisconn {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<conn_idx>`: The target device index assigned by the module automatically when the BLE connection is established. \<conn_idx> can only be set to 0 currently.
         ///
@@ -3785,6 +3835,7 @@ pub mod qbledisconn {
 pub mod qblestat {
     /// `<BLE_state>`: Current state of BLE device.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum BleState {
         /// `NOINIT`: Uninitialized
         Noinit,
@@ -3857,9 +3908,11 @@ pub mod qblestat {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Execute {}
     /// `+QBLESTAT: <BLE_state>`: an information line of `AT+QBLESTAT`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ExecuteLine {
         /// `<BLE_state>`: Current state of BLE device.
         pub ble_state: BleState,
@@ -3961,6 +4014,7 @@ pub mod qbletranmode {
     ///
     /// (errata: BLE-37, BLE-38)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum State {
         /// `0`: If the module enters transparent transmission mode first and then exit transparent transmission mode after the BLE disconnection, the module does not enter transparent transmission mode after the successful BLE connection.
         IfTheModuleEnters,
@@ -4023,6 +4077,7 @@ pub mod qbletranmode {
     ///
     /// Maximum response time: 500 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<UUID>`: Characteristic UUID. Length: 4 bytes or 32 bytes.
         ///
@@ -4124,6 +4179,7 @@ pub mod qfopen {
     ///
     /// (errata: FS-1)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum Mode {
         /// `0`: If the file does not exist, it will be created. If the file exists, it will be directly opened. And both of them can be read and written.
         IfTheFileDoes,
@@ -4193,9 +4249,11 @@ pub mod qfopen {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QFOPEN: <filename>,(list of supported <mode>s)`: an information line of `AT+QFOPEN=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {
         /// The listed values of `<mode>`, as printed (`(list of supported …)`).
         pub mode: alloc::string::String,
@@ -4287,9 +4345,11 @@ pub mod qfopen {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Read {}
     /// `+QFOPEN: <filename>,<filehandle>,<mode>`: an information line of `AT+QFOPEN?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ReadLine {
         /// `<filename>`: Name of the file to be opened.
         ///
@@ -4417,6 +4477,7 @@ pub mod qfopen {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<filename>`: Name of the file to be opened.
         ///
@@ -4429,6 +4490,7 @@ pub mod qfopen {
     }
     /// `+QFOPEN: <filehandle>`: an information line of `AT+QFOPEN=<filename>[,<mode>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteLine {
         /// `<filehandle>`: The handle of the file. Size: 4 bytes.
         ///
@@ -4565,9 +4627,11 @@ pub mod qfread {
     ///
     /// Maximum response time: 5 s
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QFREAD: <filehandle>,<length>`: an information line of `AT+QFREAD=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {}
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QFREAD: "];
@@ -4640,6 +4704,7 @@ pub mod qfread {
     ///
     /// Maximum response time: 5 s
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<filehandle>`: The handle of the file to be operated.
         pub filehandle: i64,
@@ -4748,9 +4813,11 @@ pub mod qfwrite {
     ///
     /// Maximum response time: 5 s
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QFWRITE: <filehandle>,<length>,<timeout>`: an information line of `AT+QFWRITE=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {}
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QFWRITE: "];
@@ -4825,6 +4892,7 @@ pub mod qfwrite {
     ///
     /// Maximum response time: 5 s
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<filehandle>`: The handle of the file to be operated.
         pub filehandle: i64,
@@ -4833,6 +4901,7 @@ pub mod qfwrite {
     }
     /// An optional group of `Write` (`[…]` in the syntax): all of it or none.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteLengthGroup {
         /// `<length>`: The length of the file to be written.
         ///
@@ -4845,6 +4914,7 @@ pub mod qfwrite {
     }
     /// `+QFWRITE: <written_length>,<total_length>`: an information line of `AT+QFWRITE=<filehandle>[,<length>[,<timeout>]]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteLine {
         /// `<written_length>`: The actual written length.
         ///
@@ -5037,9 +5107,11 @@ pub mod qfclose {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QFCLOSE: <filehandle>`: an information line of `AT+QFCLOSE=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {}
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QFCLOSE: "];
@@ -5110,6 +5182,7 @@ pub mod qfclose {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<filehandle>`: The handle of the file to be operated.
         pub filehandle: i64,
@@ -5185,6 +5258,7 @@ pub mod qfclose {
 pub mod qflst {
     /// `<name_pattern>`: The file to be listed.
     #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum NamePattern {
         /// `UFS:`: All the files in UFS
         Ufs,
@@ -5233,6 +5307,7 @@ pub mod qflst {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     impl crate::command::AtCommand for Test {
         const NAME: &'static str = "AT+QFLST";
@@ -5285,12 +5360,14 @@ pub mod qflst {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<name_pattern>`: The file to be listed.
         pub name_pattern: NamePattern,
     }
     /// `+QFLST: <filename>,<file_size>`: an information line of `AT+QFLST=<name_pattern>`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteLine {
         /// `<filename>`: File name.
         pub filename: alloc::string::String,
@@ -5416,9 +5493,11 @@ pub mod qflst {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Execute {}
     /// `+QFLST: <filename>,<file_size>`: an information line of `AT+QFLST`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ExecuteLine {
         /// `<filename>`: File name.
         pub filename: alloc::string::String,
@@ -5534,9 +5613,11 @@ pub mod qfdel {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QFDEL: <file_name>`: an information line of `AT+QFDEL=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {}
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QFDEL: "];
@@ -5607,6 +5688,7 @@ pub mod qfdel {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<file_name>`: Name of the file to be deleted.
         ///
@@ -5691,6 +5773,7 @@ pub mod at {
     ///
     /// Maximum response time: -
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Execute {}
     impl crate::command::AtCommand for Execute {
         const NAME: &'static str = "AT";
@@ -5746,6 +5829,7 @@ pub mod qrst {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Execute {}
     impl crate::command::AtCommand for Execute {
         const NAME: &'static str = "AT+QRST";
@@ -5805,9 +5889,11 @@ pub mod qversion {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Execute {}
     /// `+QVERSION: <version>`: an information line of `AT+QVERSION`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ExecuteLine {
         /// `<version>`: String type without double quotation marks. Firmware version number.
         ///
@@ -5903,6 +5989,7 @@ pub mod qecho {
     ///
     /// (errata: GEN-2)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum Enable {
         /// `0`: Disable
         Disable,
@@ -5958,6 +6045,7 @@ pub mod qecho {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<enable>`: Integer type. Enable/disable echo function.
         ///
@@ -6035,6 +6123,7 @@ pub mod qecho {
 pub mod qgetip {
     /// `<mode>`: String type. Wi-Fi working mode. "station" for STA mode, "ap" for AP mode.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum Mode {
         /// `station`: STA mode
         Station,
@@ -6086,12 +6175,14 @@ pub mod qgetip {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<mode>`: String type. Wi-Fi working mode. "station" for STA mode, "ap" for AP mode.
         pub mode: Mode,
     }
     /// `+QGETIP: <IP>,<gate>,<mask>,<DNS>`: an information line of `AT+QGETIP=<mode>`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteLine {
         /// `<IP>`: String type. Module IP address.
         ///
@@ -6259,6 +6350,7 @@ pub mod qsetband {
     ///
     /// (errata: GEN-4)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum Save {
         /// `0`: Not saved
         NotSaved,
@@ -6314,6 +6406,7 @@ pub mod qsetband {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<baud_rate>`: Integer type. Serial port baud rate.
         ///
@@ -6409,9 +6502,11 @@ pub mod qsetband {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Read {}
     /// `+QSETBAND: <baud_rate>`: an information line of `AT+QSETBAND?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ReadLine {
         /// `<baud_rate>`: Integer type. Serial port baud rate.
         ///
@@ -6512,6 +6607,7 @@ pub mod qwlanota {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<URL>`: String type. Address where firmware package is stored on the server.
         pub url: crate::value::Text<0, { crate::value::UNBOUNDED }>,
@@ -6595,9 +6691,11 @@ pub mod qwlmac {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Execute {}
     /// `+QWLMAC: <MAC>`: an information line of `AT+QWLMAC`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ExecuteLine {
         /// `<MAC>`: String type. MAC address of the module. Hexadecimal numbers separated by colons. Default value: "8800337769cc".
         ///
@@ -6694,6 +6792,7 @@ pub mod qsclk {
     ///
     /// (errata: GEN-7, GEN-8)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum Mode {
         /// `0`: Disable low power mode
         DisableLowPowerMode,
@@ -6768,9 +6867,11 @@ pub mod qsclk {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Read {}
     /// `+QSCLK: <mode>[,<dtim>]`: an information line of `AT+QSCLK?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ReadLine {
         /// `<mode>`: Integer type.
         ///
@@ -6882,6 +6983,7 @@ pub mod qsclk {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<mode>`: Integer type.
         ///
@@ -6983,6 +7085,7 @@ pub mod qcfg {
     ///
     /// (errata: GEN-9, GEN-10)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum Enable {
         /// `0`: Disabled
         Disabled,
@@ -7038,9 +7141,11 @@ pub mod qcfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QCFG: "urc/pin",<enable>[,<pulse>]`: an information line of `AT+QCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {
         /// Whether the optional part printed as placeholders (`[,<…>]`) is there.
         pub with_group0: bool,
@@ -7124,12 +7229,14 @@ pub mod qcfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct UrcPin {
         /// An optional group of `UrcPin` (`[…]` in the syntax): all of it or none.
         pub enable_group: Option<UrcPinEnableGroup>,
     }
     /// An optional group of `UrcPin` (`[…]` in the syntax): all of it or none.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct UrcPinEnableGroup {
         /// `<enable>`: Integer type.
         ///
@@ -7142,6 +7249,7 @@ pub mod qcfg {
     }
     /// `+QCFG: "urc/pin",<enable>[,<pulse>]`: an information line of `AT+QCFG="urc/pin"[,<enable>[,<pulse>]]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct UrcPinLine {
         /// `<enable>`: Integer type.
         ///
@@ -7316,6 +7424,7 @@ pub mod qcfg {
 pub mod qhttpcfg {
     /// `<response_header>`: Integer type. Enable or disable to output HTTP(S) response header.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum ResponseHeader {
         /// `0`: Disable
         Disable,
@@ -7368,6 +7477,7 @@ pub mod qhttpcfg {
     ///
     /// (errata: HTTP-6, HTTP-7)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum AutoOutrsp {
         /// `0`: Disable
         Disable,
@@ -7418,6 +7528,7 @@ pub mod qhttpcfg {
     }
     /// `<closedind>`: Integer type. Enable or disable the report of the HTTP(S) session closing URC +QHTTPURC: "closed".
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum Closedind {
         /// `0`: Disable
         Disable,
@@ -7472,9 +7583,11 @@ pub mod qhttpcfg {
     ///
     /// Maximum response time: -
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QHTTPCFG: "url",<urlstring>`: an information line of `AT+QHTTPCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine0 {}
     impl crate::command::Line for TestLine0 {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
@@ -7498,6 +7611,7 @@ pub mod qhttpcfg {
     }
     /// `+QHTTPCFG: "header",<name:value>`: an information line of `AT+QHTTPCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine1 {}
     impl crate::command::Line for TestLine1 {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
@@ -7521,6 +7635,7 @@ pub mod qhttpcfg {
     }
     /// `+QHTTPCFG: "auth",<username:password>`: an information line of `AT+QHTTPCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine2 {}
     impl crate::command::Line for TestLine2 {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
@@ -7544,6 +7659,7 @@ pub mod qhttpcfg {
     }
     /// `+QHTTPCFG: "sslctxid",(list of supported <sslctxID>s)`: an information line of `AT+QHTTPCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine3 {
         /// The listed values of `<sslctxID>`, as printed (`(list of supported …)`).
         pub sslctx_id: alloc::string::String,
@@ -7587,6 +7703,7 @@ pub mod qhttpcfg {
     }
     /// `+QHTTPCFG: "rsp/header",(list of supported <response_header>s)`: an information line of `AT+QHTTPCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine4 {
         /// The listed values of `<response_header>`, as printed (`(list of supported …)`).
         pub response_header: alloc::string::String,
@@ -7630,6 +7747,7 @@ pub mod qhttpcfg {
     }
     /// `+QHTTPCFG: "rspout/auto",(list of supported <auto_outrsp>s)`: an information line of `AT+QHTTPCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine5 {
         /// The listed values of `<auto_outrsp>`, as printed (`(list of supported …)`).
         pub auto_outrsp: alloc::string::String,
@@ -7673,6 +7791,7 @@ pub mod qhttpcfg {
     }
     /// `+QHTTPCFG: "closed/ind",(list of supported <closedind>s)`: an information line of `AT+QHTTPCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine6 {
         /// The listed values of `<closedind>`, as printed (`(list of supported …)`).
         pub closedind: alloc::string::String,
@@ -7716,6 +7835,7 @@ pub mod qhttpcfg {
     }
     /// `+QHTTPCFG: "form/option",<name>,<file_name>,<content_type>`: an information line of `AT+QHTTPCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine7 {}
     impl crate::command::Line for TestLine7 {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
@@ -7743,6 +7863,7 @@ pub mod qhttpcfg {
     }
     /// An information line of `AT+QHTTPCFG=?`: one of its templates.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum TestLine {
         /// `+QHTTPCFG: "url",<urlstring>`
         L0(TestLine0),
@@ -7901,6 +8022,7 @@ pub mod qhttpcfg {
     ///
     /// Maximum response time: -
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Url {
         /// `<URL_string>`: String type. The URL of HTTP(S).
         ///
@@ -7909,6 +8031,7 @@ pub mod qhttpcfg {
     }
     /// `+QHTTPCFG: "url",<URL_string>`: an information line of `AT+QHTTPCFG="url"[,<URL_string>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct UrlLine {
         /// `<URL_string>`: String type. The URL of HTTP(S).
         ///
@@ -8022,6 +8145,7 @@ pub mod qhttpcfg {
     ///
     /// Maximum response time: -
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Header {
         /// `<header_value>`: String type. HTTP(S) request header line/header field name, such as: "Content-type: text/plain" or "Content-type".
         ///
@@ -8030,6 +8154,7 @@ pub mod qhttpcfg {
     }
     /// `+QHTTPCFG: "header",<header_value>`: an information line of `AT+QHTTPCFG="header"[,<header_value>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct HeaderLine {
         /// `<header_value>`: String type. HTTP(S) request header line/header field name, such as: "Content-type: text/plain" or "Content-type".
         ///
@@ -8143,6 +8268,7 @@ pub mod qhttpcfg {
     ///
     /// Maximum response time: -
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Auth {
         /// `<username_password>`: String type. User name and password. Format: "username:password".
         ///
@@ -8153,6 +8279,7 @@ pub mod qhttpcfg {
     }
     /// `+QHTTPCFG: "auth",<username_password>`: an information line of `AT+QHTTPCFG="auth"[,<username_password>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct AuthLine {
         /// `<username_password>`: String type. User name and password. Format: "username:password".
         ///
@@ -8270,6 +8397,7 @@ pub mod qhttpcfg {
     ///
     /// Maximum response time: -
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Sslctxid {
         /// `<sslctxID>`: Integer type. SSL context ID used for HTTP(S). Range: 0--5. Default: 1. SSL parameters should be configured by AT+QSSLCFG. See Chapter 2.4.1 for details.
         ///
@@ -8278,6 +8406,7 @@ pub mod qhttpcfg {
     }
     /// `+QHTTPCFG: "sslctxid",<sslctxID>`: an information line of `AT+QHTTPCFG="sslctxid"[,<sslctxID>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct SslctxidLine {
         /// `<sslctxID>`: Integer type. SSL context ID used for HTTP(S). Range: 0--5. Default: 1. SSL parameters should be configured by AT+QSSLCFG. See Chapter 2.4.1 for details.
         ///
@@ -8390,12 +8519,14 @@ pub mod qhttpcfg {
     ///
     /// Maximum response time: -
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct RspHeader {
         /// `<response_header>`: Integer type. Enable or disable to output HTTP(S) response header.
         pub response_header: Option<ResponseHeader>,
     }
     /// `+QHTTPCFG: "rsp/header",<response_header>`: an information line of `AT+QHTTPCFG="rsp/header"[,<response_header>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct RspHeaderLine {
         /// `<response_header>`: Integer type. Enable or disable to output HTTP(S) response header.
         pub response_header: ResponseHeader,
@@ -8510,6 +8641,7 @@ pub mod qhttpcfg {
     ///
     /// Maximum response time: -
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct RspoutAuto {
         /// `<auto_outrsp>`: Integer type. Enable or disable to automatically output HTTP(S) response header. If auto output of HTTP(S) response data is enabled, AT+QHTTPREAD and AT+QHTTPREADFILE will fail to execute.
         ///
@@ -8518,6 +8650,7 @@ pub mod qhttpcfg {
     }
     /// `+QHTTPCFG: "rspout/auto",<auto_outrsp>`: an information line of `AT+QHTTPCFG="rspout/auto"[,<auto_outrsp>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct RspoutAutoLine {
         /// `<auto_outrsp>`: Integer type. Enable or disable to automatically output HTTP(S) response header. If auto output of HTTP(S) response data is enabled, AT+QHTTPREAD and AT+QHTTPREADFILE will fail to execute.
         ///
@@ -8631,12 +8764,14 @@ pub mod qhttpcfg {
     ///
     /// Maximum response time: -
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ClosedInd {
         /// `<closedind>`: Integer type. Enable or disable the report of the HTTP(S) session closing URC +QHTTPURC: "closed".
         pub closedind: Option<Closedind>,
     }
     /// `+QHTTPCFG: "closed/ind",<closedind>`: an information line of `AT+QHTTPCFG="closed/ind"[,<closedind>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ClosedIndLine {
         /// `<closedind>`: Integer type. Enable or disable the report of the HTTP(S) session closing URC +QHTTPURC: "closed".
         pub closedind: Closedind,
@@ -8745,12 +8880,14 @@ pub mod qhttpcfg {
     ///
     /// Maximum response time: -
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct FormOption {
         /// An optional group of `FormOption` (`[…]` in the syntax): all of it or none.
         pub name_group: Option<FormOptionNameGroup>,
     }
     /// An optional group of `FormOption` (`[…]` in the syntax): all of it or none.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct FormOptionNameGroup {
         /// `<name>`: String type. The name value of form/option.
         pub name: crate::value::Text<0, { crate::value::UNBOUNDED }>,
@@ -8761,6 +8898,7 @@ pub mod qhttpcfg {
     }
     /// `+QHTTPCFG: "form/option",<name>,<file_name>,<content_type>`: an information line of `AT+QHTTPCFG="form/option"[,<name>,<file_name>,<content_type>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct FormOptionLine {
         /// `<name>`: String type. The name value of form/option.
         pub name: alloc::string::String,
@@ -8961,9 +9099,11 @@ pub mod qhttpget {
     ///
     /// Maximum response time: Determined by \<rsptime>
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QHTTPGET: (list of supported <rsptime>s)`: an information line of `AT+QHTTPGET=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {
         /// The listed values of `<rsptime>`, as printed (`(list of supported …)`).
         pub rsptime: alloc::string::String,
@@ -9052,6 +9192,7 @@ pub mod qhttpget {
     ///
     /// Maximum response time: Determined by \<rsptime>
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<rsptime>`: Integer type. It is used to configure the timeout for the HTTP(S) GET response +QHTTPGET: \<err>,\<httprspcode>[,\<content_length>] to be outputted after OK is returned. Range: 1--65535. Default value: 60. Unit: second.
         ///
@@ -9149,6 +9290,7 @@ pub mod qhttppost {
     ///
     /// (errata: HTTP-11, HTTP-12)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum RequestHeader {
         /// `0`: Disable
         Disable,
@@ -9206,9 +9348,11 @@ pub mod qhttppost {
     ///
     /// Maximum response time: Determined by network and \<rsptime>
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QHTTPPOST: (list of supported <data_length>s),(list of supported <input_time>s),(list of supported <rsptime>s)`: an information line of `AT+QHTTPPOST=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {
         /// The listed values of `<data_length>`, as printed (`(list of supported …)`).
         pub data_length: alloc::string::String,
@@ -9340,6 +9484,7 @@ pub mod qhttppost {
     ///
     /// Maximum response time: Determined by network and \<rsptime>
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<data_length>`: Integer type. If \<request_header> is 0, it indicates the length of the HTTP(S) POST body. If \<request_header> is 1, it indicates the length of HTTP(S) POST request information, including HTTP(S) POST request header and body. Range: 1--1024000. Unit: byte.
         ///
@@ -9350,6 +9495,7 @@ pub mod qhttppost {
     }
     /// An optional group of `Write` (`[…]` in the syntax): all of it or none.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteInputTimeGroup {
         /// `<input_time>`: Integer type. The maximum time for inputting HTTP(S) POST body or HTTP(S) POST request information. Range: 1--65535. Default: 60. Unit: second.
         ///
@@ -9362,6 +9508,7 @@ pub mod qhttppost {
     }
     /// `+QHTTPPOST: <err>`: an information line of `AT+QHTTPPOST=<data_length>[,<input_time>,<rsptime>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteLine {
         /// `<err>`: Result code. See Chapter 5 for details.
         ///
@@ -9539,6 +9686,7 @@ pub mod qhttpput {
     ///
     /// (errata: HTTP-14, HTTP-15)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum RequestHeader {
         /// `0`: Disable
         Disable,
@@ -9596,9 +9744,11 @@ pub mod qhttpput {
     ///
     /// Maximum response time: Determined by network and \<rsptime>
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QHTTPPUT: (list of supported <data_length>s),(list of supported <input_time>s),(list of supported <rsptime>s)`: an information line of `AT+QHTTPPUT=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {
         /// The listed values of `<data_length>`, as printed (`(list of supported …)`).
         pub data_length: alloc::string::String,
@@ -9730,6 +9880,7 @@ pub mod qhttpput {
     ///
     /// Maximum response time: Determined by network and \<rsptime>
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<data_length>`: Integer type. If \<request_header> is 0, it indicates the length of the HTTP(S) PUT body. If \<request_header> is 1, it indicates the length of HTTP(S) PUT request information, including HTTP(S) PUT request header and body. Range: 1--1024000. Unit: byte.
         ///
@@ -9740,6 +9891,7 @@ pub mod qhttpput {
     }
     /// An optional group of `Write` (`[…]` in the syntax): all of it or none.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteInputTimeGroup {
         /// `<input_time>`: Integer type. The maximum time for inputting HTTP(S) PUT body or HTTP(S) PUT request information. Range: 1--65535. Default value: 60. Unit: second.
         ///
@@ -9752,6 +9904,7 @@ pub mod qhttpput {
     }
     /// `+QHTTPPUT: <err>`: an information line of `AT+QHTTPPUT=<data_length>[,<input_time>,<rsptime>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteLine {
         /// `<err>`: Result code. See Chapter 5 for details.
         ///
@@ -9935,9 +10088,11 @@ pub mod qhttpread {
     ///
     /// Maximum response time: Determined by \<wait_time>
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QHTTPREAD: (list of supported <wait_time>s)`: an information line of `AT+QHTTPREAD=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {
         /// The listed values of `<wait_time>`, as printed (`(list of supported …)`).
         pub wait_time: alloc::string::String,
@@ -10026,6 +10181,7 @@ pub mod qhttpread {
     ///
     /// Maximum response time: Determined by \<wait_time>
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<wait_time>`: Integer type. The maximum interval time between receiving two packets of data. Range: 1--65535. Default: 60. Unit: second.
         ///
@@ -10122,6 +10278,7 @@ pub mod qhttpstop {
     ///
     /// Maximum response time: 10 s
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     impl crate::command::AtCommand for Test {
         const NAME: &'static str = "AT+QHTTPSTOP";
@@ -10174,6 +10331,7 @@ pub mod qhttpstop {
     ///
     /// Maximum response time: 10 s
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Execute {}
     impl crate::command::AtCommand for Execute {
         const NAME: &'static str = "AT+QHTTPSTOP";
@@ -10247,6 +10405,7 @@ pub mod qmtcfg {
     ///
     /// (errata: MQTT-3)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum Vsn {
         /// `3`: MQTT protocol V3.1
         MqttProtocolV3,
@@ -10296,6 +10455,7 @@ pub mod qmtcfg {
     ///
     /// (errata: MQTT-2)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum SslEnable {
         /// `0`: Use normal TCP connection
         UseNormalTcpConnection,
@@ -10346,6 +10506,7 @@ pub mod qmtcfg {
     }
     /// `<clean_session>`: Session type.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum CleanSession {
         /// `0`: The server must store the subscriptions of the client after the connection is closed.
         TheServerMustStore,
@@ -10402,6 +10563,7 @@ pub mod qmtcfg {
     ///
     /// (errata: MQTT-5)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum WillFlag {
         /// `0`: Ignore Will flag configuration
         IgnoreWillFlagConfiguration,
@@ -10452,6 +10614,7 @@ pub mod qmtcfg {
     }
     /// `<will_qos>`: QoS level of message delivery.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum WillQos {
         /// `0`: At most once
         AtMostOnce,
@@ -10508,6 +10671,7 @@ pub mod qmtcfg {
     }
     /// `<will_retain>`: Will Retain flag, which is only used on PUBLISH messages.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum WillRetain {
         /// `0`: When a client sends a PUBLISH message to a server, the server will not retain the message after it has been delivered to the current subscribers
         WhenAClientSends,
@@ -10562,6 +10726,7 @@ pub mod qmtcfg {
     }
     /// `<msg_recv_mode>`: MQTT message receiving mode.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum MsgRecvMode {
         /// `0`: MQTT message received from the server is reported in URC.
         MqttMessageReceivedFrom,
@@ -10616,6 +10781,7 @@ pub mod qmtcfg {
     }
     /// `<send_mode>`: MQTT message sending format.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum SendMode {
         /// `0`: String
         String,
@@ -10665,6 +10831,7 @@ pub mod qmtcfg {
     ///
     /// (errata: MQTT-4)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum Recvmode {
         /// `0`: String
         String,
@@ -10712,6 +10879,7 @@ pub mod qmtcfg {
     }
     /// `<timeout_notice>`: Whether to report timeout messages when transmitting packets.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum TimeoutNotice {
         /// `0`: Do not report
         DoNotReport,
@@ -10769,9 +10937,11 @@ pub mod qmtcfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QMTCFG: "version",(list of supported <client_idx>s),(list of supported <vsn>s)`: an information line of `AT+QMTCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine0 {
         /// The listed values of `<client_idx>`, as printed (`(list of supported …)`).
         pub client_idx: alloc::string::String,
@@ -10835,6 +11005,7 @@ pub mod qmtcfg {
     }
     /// `+QMTCFG: "ssl",(list of supported <client_idx>s),(list of supported <SSL_enable>s),(list of supported <SSL_ctxID>s)`: an information line of `AT+QMTCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine1 {
         /// The listed values of `<client_idx>`, as printed (`(list of supported …)`).
         pub client_idx: alloc::string::String,
@@ -10915,6 +11086,7 @@ pub mod qmtcfg {
     }
     /// `+QMTCFG: "keepalive",(list of supported <client_idx>s),(list of supported <keep_alive_time>s)`: an information line of `AT+QMTCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine2 {
         /// The listed values of `<client_idx>`, as printed (`(list of supported …)`).
         pub client_idx: alloc::string::String,
@@ -10978,6 +11150,7 @@ pub mod qmtcfg {
     }
     /// `+QMTCFG: "session",(list of supported <client_idx>s),(list of supported <clean_session>s)`: an information line of `AT+QMTCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine3 {
         /// The listed values of `<client_idx>`, as printed (`(list of supported …)`).
         pub client_idx: alloc::string::String,
@@ -11041,6 +11214,7 @@ pub mod qmtcfg {
     }
     /// `+QMTCFG: "will",(list of supported <client_idx>s),(list of supported <will_flag>s),(list of supported <will_qos>s),(list of supported <will_retain>s),<will_topic>,<will_message>`: an information line of `AT+QMTCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine4 {
         /// The listed values of `<client_idx>`, as printed (`(list of supported …)`).
         pub client_idx: alloc::string::String,
@@ -11142,6 +11316,7 @@ pub mod qmtcfg {
     }
     /// `+QMTCFG: "recv/mode",(list of supported <client_idx>s),(list of supported <msg_recv_mode>s)`: an information line of `AT+QMTCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine5 {
         /// The listed values of `<client_idx>`, as printed (`(list of supported …)`).
         pub client_idx: alloc::string::String,
@@ -11205,6 +11380,7 @@ pub mod qmtcfg {
     }
     /// `+QMTCFG: "dataformat",(list of supported <client_idx>s),(list of supported <send_mode>s),(list of supported <recv_mode>s)`: an information line of `AT+QMTCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine6 {
         /// The listed values of `<client_idx>`, as printed (`(list of supported …)`).
         pub client_idx: alloc::string::String,
@@ -11285,6 +11461,7 @@ pub mod qmtcfg {
     }
     /// `+QMTCFG: "timeout",(list of supported <client_idx>s),(list of supported <pkt_timeout>s),(list of supported <retry_times>s),(list of supported <timeout_notice>s)`: an information line of `AT+QMTCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine7 {
         /// The listed values of `<client_idx>`, as printed (`(list of supported …)`).
         pub client_idx: alloc::string::String,
@@ -11382,6 +11559,7 @@ pub mod qmtcfg {
     }
     /// `+QMTCFG: "aliauth",(list of supported <client_idx>s),<product_key>,<device_name>,<device_secret>`: an information line of `AT+QMTCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine8 {
         /// The listed values of `<client_idx>`, as printed (`(list of supported …)`).
         pub client_idx: alloc::string::String,
@@ -11431,6 +11609,7 @@ pub mod qmtcfg {
     }
     /// `+QMTCFG: "onenet",(list of supported <client_idx>s),<productID>,<access_key>`: an information line of `AT+QMTCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine9 {
         /// The listed values of `<client_idx>`, as printed (`(list of supported …)`).
         pub client_idx: alloc::string::String,
@@ -11478,6 +11657,7 @@ pub mod qmtcfg {
     }
     /// An information line of `AT+QMTCFG=?`: one of its templates.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum TestLine {
         /// `+QMTCFG: "version",(list of supported <client_idx>s),(list of supported <vsn>s)`
         L0(TestLine0),
@@ -11658,6 +11838,7 @@ pub mod qmtcfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Version {
         /// `<client_idx>`: MQTT client ID.
         ///
@@ -11670,6 +11851,7 @@ pub mod qmtcfg {
     }
     /// `+QMTCFG: "version",<vsn>`: an information line of `AT+QMTCFG="version",<client_idx>[,<vsn>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct VersionLine {
         /// `<vsn>`: MQTT protocol version.
         ///
@@ -11799,6 +11981,7 @@ pub mod qmtcfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Ssl {
         /// `<client_idx>`: MQTT client ID.
         ///
@@ -11809,6 +11992,7 @@ pub mod qmtcfg {
     }
     /// An optional group of `Ssl` (`[…]` in the syntax): all of it or none.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct SslSslEnableGroup {
         /// `<SSL_enable>`: MQTT SSL mode.
         ///
@@ -11821,6 +12005,7 @@ pub mod qmtcfg {
     }
     /// `+QMTCFG: "ssl",<SSL_enable>[,<SSL_ctxID>]`: an information line of `AT+QMTCFG="ssl",<client_idx>[,<SSL_enable>[,<SSL_ctxID>]]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct SslLine {
         /// `<SSL_enable>`: MQTT SSL mode.
         ///
@@ -12003,6 +12188,7 @@ pub mod qmtcfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Keepalive {
         /// `<client_idx>`: MQTT client ID.
         ///
@@ -12015,6 +12201,7 @@ pub mod qmtcfg {
     }
     /// `+QMTCFG: "keepalive",<keep_alive_time>`: an information line of `AT+QMTCFG="keepalive",<client_idx>[,<keep_alive_time>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct KeepaliveLine {
         /// `<keep_alive_time>`: Keep alive interval. It defines the maximum time interval between two messages received from a client. If it's not zero, and the server does not receive a message (Interactive data or keep-alive package) from the client within 1.5 times the \<keep_alive_time> period, the server will disconnect from the client as if the client has sent a DISCONNECT message. Otherwise, the server will not disconnect from the client.
         ///
@@ -12152,6 +12339,7 @@ pub mod qmtcfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Session {
         /// `<client_idx>`: MQTT client ID.
         ///
@@ -12162,6 +12350,7 @@ pub mod qmtcfg {
     }
     /// `+QMTCFG: "session",<clean_session>`: an information line of `AT+QMTCFG="session",<client_idx>[,<clean_session>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct SessionLine {
         /// `<clean_session>`: Session type.
         pub clean_session: CleanSession,
@@ -12295,6 +12484,7 @@ pub mod qmtcfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Will {
         /// `<client_idx>`: MQTT client ID.
         ///
@@ -12305,6 +12495,7 @@ pub mod qmtcfg {
     }
     /// An optional group of `Will` (`[…]` in the syntax): all of it or none.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WillWillFlagGroup {
         /// `<will_flag>`: Whether to set Will flag.
         ///
@@ -12315,6 +12506,7 @@ pub mod qmtcfg {
     }
     /// An optional group of `WillWillFlagGroup` (`[…]` in the syntax): all of it or none.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WillWillFlagGroupWillQosGroup {
         /// `<will_qos>`: QoS level of message delivery.
         pub will_qos: WillQos,
@@ -12331,6 +12523,7 @@ pub mod qmtcfg {
     }
     /// `+QMTCFG: "will",<will_flag>[,<will_qos>,<will_retain>,<will_topic>,<will_message>]`: an information line of `AT+QMTCFG="will",<client_idx>[,<will_flag>[,<will_qos>,<will_retain>,<will_topic>,<will_message>]]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WillLine {
         /// `<will_flag>`: Whether to set Will flag.
         ///
@@ -12341,6 +12534,7 @@ pub mod qmtcfg {
     }
     /// An optional group of `WillLine` (`[…]` in the syntax): all of it or none.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WillLineWillQosGroup {
         /// `<will_qos>`: QoS level of message delivery.
         pub will_qos: WillQos,
@@ -12648,6 +12842,7 @@ pub mod qmtcfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct RecvMode {
         /// `<client_idx>`: MQTT client ID.
         ///
@@ -12658,6 +12853,7 @@ pub mod qmtcfg {
     }
     /// `+QMTCFG: "recv/mode",<msg_recv_mode>`: an information line of `AT+QMTCFG="recv/mode",<client_idx>[,<msg_recv_mode>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct RecvModeLine {
         /// `<msg_recv_mode>`: MQTT message receiving mode.
         pub msg_recv_mode: MsgRecvMode,
@@ -12791,6 +12987,7 @@ pub mod qmtcfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Dataformat {
         /// `<client_idx>`: MQTT client ID.
         ///
@@ -12801,6 +12998,7 @@ pub mod qmtcfg {
     }
     /// An optional group of `Dataformat` (`[…]` in the syntax): all of it or none.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct DataformatSendModeGroup {
         /// `<send_mode>`: MQTT message sending format.
         pub send_mode: SendMode,
@@ -12811,6 +13009,7 @@ pub mod qmtcfg {
     }
     /// `+QMTCFG: "dataformat",<send_mode>,<recv_mode>`: an information line of `AT+QMTCFG="dataformat",<client_idx>[,<send_mode>,<recv_mode>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct DataformatLine {
         /// `<send_mode>`: MQTT message sending format.
         pub send_mode: SendMode,
@@ -12989,6 +13188,7 @@ pub mod qmtcfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Timeout {
         /// `<client_idx>`: MQTT client ID.
         ///
@@ -12999,6 +13199,7 @@ pub mod qmtcfg {
     }
     /// An optional group of `Timeout` (`[…]` in the syntax): all of it or none.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TimeoutPktTimeoutGroup {
         /// `<pkt_timeout>`: Timeout of packet delivery.
         ///
@@ -13013,6 +13214,7 @@ pub mod qmtcfg {
     }
     /// `+QMTCFG: "timeout",<pkt_timeout>,<retry_times>,<timeout_notice>`: an information line of `AT+QMTCFG="timeout",<client_idx>[,<pkt_timeout>,<retry_times>,<timeout_notice>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TimeoutLine {
         /// `<pkt_timeout>`: Timeout of packet delivery.
         ///
@@ -13231,6 +13433,7 @@ pub mod qmtcfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Aliauth {
         /// `<client_idx>`: MQTT client ID.
         ///
@@ -13241,6 +13444,7 @@ pub mod qmtcfg {
     }
     /// An optional group of `Aliauth` (`[…]` in the syntax): all of it or none.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct AliauthProductKeyGroup {
         /// `<product_key>`: Product key issued by AliCloud.
         ///
@@ -13257,6 +13461,7 @@ pub mod qmtcfg {
     }
     /// `+QMTCFG: "aliauth",<product_key>,<device_name>,<device_secret>`: an information line of `AT+QMTCFG="aliauth",<client_idx>[,<product_key>,<device_name>,<device_secret>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct AliauthLine {
         /// `<product_key>`: Product key issued by AliCloud.
         ///
@@ -13474,6 +13679,7 @@ pub mod qmtcfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Onenet {
         /// `<client_idx>`: MQTT client ID.
         ///
@@ -13484,6 +13690,7 @@ pub mod qmtcfg {
     }
     /// An optional group of `Onenet` (`[…]` in the syntax): all of it or none.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct OnenetProductIdGroup {
         /// `<productID>`: Product ID in the China Mobile OneNET IoT platform.
         ///
@@ -13496,6 +13703,7 @@ pub mod qmtcfg {
     }
     /// `+QMTCFG: "onenet",<productID>,<access_key>`: an information line of `AT+QMTCFG="onenet",<client_idx>[,<productID>,<access_key>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct OnenetLine {
         /// `<productID>`: Product ID in the China Mobile OneNET IoT platform.
         ///
@@ -13683,6 +13891,7 @@ pub mod qmtopen {
     ///
     /// (errata: MQTT-14)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     #[non_exhaustive]
     pub enum ResultValue {
         /// `-1`: Failed execution
@@ -13785,9 +13994,11 @@ pub mod qmtopen {
     ///
     /// Maximum response time: 120 s, determined by the network.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QMTOPEN: (list of supported <client_idx>s),<host_name>,(list of supported <port>s)`: an information line of `AT+QMTOPEN=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {
         /// The listed values of `<client_idx>`, as printed (`(list of supported …)`).
         pub client_idx: alloc::string::String,
@@ -13900,9 +14111,11 @@ pub mod qmtopen {
     ///
     /// Maximum response time: 120 s, determined by the network.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Read {}
     /// `+QMTOPEN: <client_idx>,<host_name>,<port>`: an information line of `AT+QMTOPEN?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ReadLine {
         /// `<client_idx>`: MQTT client ID.
         ///
@@ -14034,6 +14247,7 @@ pub mod qmtopen {
     ///
     /// Maximum response time: 120 s, determined by the network.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<client_idx>`: MQTT client ID.
         ///
@@ -14158,6 +14372,7 @@ pub mod qmtopen {
 pub mod qmtclose {
     /// `<result>`: Command execution result.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     #[non_exhaustive]
     pub enum ResultValue {
         /// `-1`: Failed execution
@@ -14218,9 +14433,11 @@ pub mod qmtclose {
     ///
     /// Maximum response time: 30 s
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QMTCLOSE: (list of supported <client_idx>s)`: an information line of `AT+QMTCLOSE=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {
         /// The listed values of `<client_idx>`, as printed (`(list of supported …)`).
         pub client_idx: alloc::string::String,
@@ -14311,6 +14528,7 @@ pub mod qmtclose {
     ///
     /// Maximum response time: 30 s
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<client_idx>`: MQTT client ID.
         ///
@@ -14404,6 +14622,7 @@ pub mod qmtconn {
     ///
     /// (errata: MQTT-15)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum State {
         /// `1`: MQTT is initializing
         MqttIsInitializing,
@@ -14466,6 +14685,7 @@ pub mod qmtconn {
     }
     /// `<result>`: Command execution result.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     #[non_exhaustive]
     pub enum ResultValue {
         /// `0`: Packet sent successfully and ACK received from server
@@ -14527,6 +14747,7 @@ pub mod qmtconn {
     impl std::error::Error for ResultValue {}
     /// `<retcode>`: Connection status return code.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     #[non_exhaustive]
     pub enum Retcode {
         /// `0`: Connection Accepted
@@ -14615,9 +14836,11 @@ pub mod qmtconn {
     ///
     /// Maximum response time: \<pkt_timeout>, determined by network
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QMTCONN: (list of supported <client_idx>s),<clientID>,<username>,<password>`: an information line of `AT+QMTCONN=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {
         /// The listed values of `<client_idx>`, as printed (`(list of supported …)`).
         pub client_idx: alloc::string::String,
@@ -14714,9 +14937,11 @@ pub mod qmtconn {
     ///
     /// Maximum response time: \<pkt_timeout>, determined by network
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Read {}
     /// `+QMTCONN: <client_idx>,<state>`: an information line of `AT+QMTCONN?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ReadLine {
         /// `<client_idx>`: MQTT client ID.
         ///
@@ -14828,6 +15053,7 @@ pub mod qmtconn {
     ///
     /// Maximum response time: \<pkt_timeout>, determined by network
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<client_idx>`: MQTT client ID.
         ///
@@ -14842,6 +15068,7 @@ pub mod qmtconn {
     }
     /// An optional group of `Write` (`[…]` in the syntax): all of it or none.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteUsernameGroup {
         /// `<username>`: Client username, which can be used for authentication.
         ///
@@ -14993,6 +15220,7 @@ pub mod qmtconn {
 pub mod qmtdisc {
     /// `<result>`: Command execution result.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     #[non_exhaustive]
     pub enum ResultValue {
         /// `-1`: Failed execution
@@ -15053,9 +15281,11 @@ pub mod qmtdisc {
     ///
     /// Maximum response time: 30 s
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QMTDISC: (list of supported <client_idx>s)`: an information line of `AT+QMTDISC=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {
         /// The listed values of `<client_idx>`, as printed (`(list of supported …)`).
         pub client_idx: alloc::string::String,
@@ -15146,6 +15376,7 @@ pub mod qmtdisc {
     ///
     /// Maximum response time: 30 s
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<client_idx>`: MQTT client ID.
         ///
@@ -15238,6 +15469,7 @@ pub mod qmtdisc {
 pub mod qmtsub {
     /// `<qos>`: QoS level at which the client wants to publish the messages.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum Qos {
         /// `0`: At most once
         AtMostOnce,
@@ -15294,6 +15526,7 @@ pub mod qmtsub {
     }
     /// `<result>`: Command execution result.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     #[non_exhaustive]
     pub enum ResultValue {
         /// `0`: SUBSCRIBE message was sent successfully and SUBACK message was received.
@@ -15364,9 +15597,11 @@ pub mod qmtsub {
     ///
     /// Maximum response time: \<pkt_timeout> × \<retry_times> (default 15 s), determined by the network
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QMTSUB: (list of supported <client_idx>s),(list of supported <msgID>s),<topic>,(list of supported <qos>s)`: an information line of `AT+QMTSUB=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {
         /// The listed values of `<client_idx>`, as printed (`(list of supported …)`).
         pub client_idx: alloc::string::String,
@@ -15496,6 +15731,7 @@ pub mod qmtsub {
     ///
     /// Maximum response time: \<pkt_timeout> × \<retry_times> (default 15 s), determined by the network
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<client_idx>`: MQTT client ID.
         ///
@@ -15514,6 +15750,7 @@ pub mod qmtsub {
     }
     /// One repetition of a repeated group.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteTopicItem {
         /// `<topic>`: The topic that the client wants to subscribe to.
         pub topic: crate::value::Text<0, { crate::value::UNBOUNDED }>,
@@ -15690,6 +15927,7 @@ pub mod qmtsub {
 pub mod qmtuns {
     /// `<result>`: Command execution result.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     #[non_exhaustive]
     pub enum ResultValue {
         /// `0`: UNSUBSCRIBE message was sent successfully and UNSUBACK message was received.
@@ -15760,9 +15998,11 @@ pub mod qmtuns {
     ///
     /// Maximum response time: \<pkt_timeout> × \<retry_times> (default 15 s), determined by the network
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QMTUNS: (list of supported <client_idx>s),(list of supported <msgID>s),<topic>`: an information line of `AT+QMTUNS=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {
         /// The listed values of `<client_idx>`, as printed (`(list of supported …)`).
         pub client_idx: alloc::string::String,
@@ -15875,6 +16115,7 @@ pub mod qmtuns {
     ///
     /// Maximum response time: \<pkt_timeout> × \<retry_times> (default 15 s), determined by the network
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<client_idx>`: MQTT client ID.
         ///
@@ -16035,6 +16276,7 @@ pub mod qmtuns {
 pub mod qmtpub {
     /// `<qos>`: The QoS level at which the client wants to publish the messages.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum Qos {
         /// `0`: At most once
         AtMostOnce,
@@ -16091,6 +16333,7 @@ pub mod qmtpub {
     }
     /// `<retain>`: Whether or not the server will retain the message after it has been delivered to the current subscribers.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum Retain {
         /// `0`: Not retain
         NotRetain,
@@ -16138,6 +16381,7 @@ pub mod qmtpub {
     }
     /// `<result>`: Command execution result.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     #[non_exhaustive]
     pub enum ResultValue {
         /// `0`: PUBLISH message was sent successfully and ACK message was received.
@@ -16208,9 +16452,11 @@ pub mod qmtpub {
     ///
     /// Maximum response time: \<pkt_timeout> × \<retry_times> (default 15 s), determined by the network
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QMTPUB: (list of supported <client_idx>s),(list of supported <msgID>s),(list of supported <qos>s),(list of supported <retain>s),<topic>,(list of supported <length>s)`: an information line of `AT+QMTPUB=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {
         /// The listed values of `<client_idx>`, as printed (`(list of supported …)`).
         pub client_idx: alloc::string::String,
@@ -16376,6 +16622,7 @@ pub mod qmtpub {
     ///
     /// Maximum response time: \<pkt_timeout> × \<retry_times> (default 15 s), determined by the network
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<client_idx>`: MQTT client ID.
         ///
@@ -16557,6 +16804,7 @@ pub mod qmtpub {
 pub mod qmtrecv {
     /// `<store_status0>`: Whether a message is stored in buffer corresponds to storeID0.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum StoreStatus0 {
         /// `0`: No message in the buffer
         NoMessageInThe,
@@ -16609,6 +16857,7 @@ pub mod qmtrecv {
     }
     /// `<store_status1>`: Whether a message is stored in buffer corresponds to storeID1.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum StoreStatus1 {
         /// `0`: No message in the buffer
         NoMessageInThe,
@@ -16661,6 +16910,7 @@ pub mod qmtrecv {
     }
     /// `<store_status2>`: Whether a message is stored in buffer corresponds to storeID2.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum StoreStatus2 {
         /// `0`: No message in the buffer
         NoMessageInThe,
@@ -16713,6 +16963,7 @@ pub mod qmtrecv {
     }
     /// `<store_status3>`: Whether a message is stored in buffer corresponds to storeID3.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum StoreStatus3 {
         /// `0`: No message in the buffer
         NoMessageInThe,
@@ -16765,6 +17016,7 @@ pub mod qmtrecv {
     }
     /// `<store_status4>`: Whether a message is stored in buffer corresponds to storeID4.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum StoreStatus4 {
         /// `0`: No message in the buffer
         NoMessageInThe,
@@ -16824,6 +17076,7 @@ pub mod qmtrecv {
     ///
     /// Maximum response time: -
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     impl crate::command::AtCommand for Test {
         const NAME: &'static str = "AT+QMTRECV";
@@ -16874,9 +17127,11 @@ pub mod qmtrecv {
     ///
     /// Maximum response time: -
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Read {}
     /// `+QMTRECV: <client_idx>,<store_status0>,<store_status1>,<store_status2>,<store_status3>,<store_status4>`: an information line of `AT+QMTRECV?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ReadLine {
         /// `<client_idx>`: MQTT client ID.
         ///
@@ -17060,6 +17315,7 @@ pub mod qmtrecv {
     ///
     /// Maximum response time: -
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<client_idx>`: MQTT client ID.
         ///
@@ -17072,6 +17328,7 @@ pub mod qmtrecv {
     }
     /// `+QMTRECV: <client_idx>,<msgID>,<topic>,<payload_len>,<payload>`: an information line of `AT+QMTRECV=<client_idx>[,<receiveID>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteLine {
         /// `<client_idx>`: MQTT client ID.
         ///
@@ -17328,6 +17585,7 @@ pub mod qmtrecv {
 pub mod qping {
     /// `<ping_result>`: Integer type. Result of each ping request.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     #[non_exhaustive]
     pub enum PingResult {
         /// `0`: Received the ping response from the host. In this case, it is followed by ,\<IP_address>,\<bytes>,\<time>,\<ttl>.
@@ -17375,6 +17633,7 @@ pub mod qping {
     impl std::error::Error for PingResult {}
     /// `<finresult>`: Integer type. The final result of the command.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     #[non_exhaustive]
     pub enum Finresult {
         /// `0`: Pinged successfully. It is successful in activating the context and finding the host. In this case, it is followed by ,\<sent>,\<rcvd>,\<lost>,\<min>,\<max>,\<avg>
@@ -17429,9 +17688,11 @@ pub mod qping {
     ///
     /// Maximum response time: -
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QPING: <host>,(list of supported <timeout>s),(list of supported <pingnum>s)`: an information line of `AT+QPING=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {
         /// The listed values of `<timeout>`, as printed (`(list of supported …)`).
         pub timeout: alloc::string::String,
@@ -17542,6 +17803,7 @@ pub mod qping {
     ///
     /// Maximum response time: -
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<host>`: String type. Host address. It is a domain name or a dotted decimal IP address.
         pub host: crate::value::Host,
@@ -17550,6 +17812,7 @@ pub mod qping {
     }
     /// An optional group of `Write` (`[…]` in the syntax): all of it or none.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteTimeoutGroup {
         /// `<timeout>`: Integer type. Maximum time to wait for the response of each ping request.
         ///
@@ -17696,9 +17959,11 @@ pub mod qidnsgip {
     ///
     /// Maximum response time: 60 s, determined by the network.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QIDNSGIP: <hostname>`: an information line of `AT+QIDNSGIP=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {}
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QIDNSGIP: "];
@@ -17769,6 +18034,7 @@ pub mod qidnsgip {
     ///
     /// Maximum response time: 60 s, determined by the network.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<hostname>`: String type. Domain name.
         pub hostname: crate::value::Host,
@@ -17855,15 +18121,18 @@ pub mod qntp {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QNTP: <server>[,<port>[,(list of supported <auto_set_time>s)]]`: an information line of `AT+QNTP=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {
         /// An optional group of `TestLine` (`[…]` in the syntax): all of it or none.
         pub auto_set_time_group: Option<TestLineAutoSetTimeGroup>,
     }
     /// An optional group of `TestLine` (`[…]` in the syntax): all of it or none.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLineAutoSetTimeGroup {
         /// The listed values of `<auto_set_time>`, as printed (`(list of supported …)`).
         pub auto_set_time: Option<alloc::string::String>,
@@ -17967,6 +18236,7 @@ pub mod qntp {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<server>`: String type. NTP server address. It is a domain name or a dotted decimal IP address.
         ///
@@ -18064,6 +18334,7 @@ pub mod qntp {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Execute {}
     impl crate::command::AtCommand for Execute {
         const NAME: &'static str = "AT+QNTP";
@@ -18127,6 +18398,7 @@ pub mod qntp {
 pub mod qsslcfg {
     /// `<SSL_version>`: SSL version.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum SslVersion {
         /// `0`: SSL3.0
         Ssl3,
@@ -18195,6 +18467,7 @@ pub mod qsslcfg {
     }
     /// `<seclevel>`: The authentication mode.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum SeclevelValue {
         /// `0`: No authentication
         NoAuthentication,
@@ -18255,6 +18528,7 @@ pub mod qsslcfg {
     ///
     /// (errata: SSL-1)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum CipherSuites {
         /// `0x0035`: TLS_RSA_WITH_AES_256_CBC_SHA
         TlsRsaWithAes,
@@ -18471,6 +18745,7 @@ pub mod qsslcfg {
     }
     /// `<SNI>`: Disable/enable the server name indication feature.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum SniValue {
         /// `0`: Disable
         Disable,
@@ -18518,6 +18793,7 @@ pub mod qsslcfg {
     }
     /// `<ignore_ltime>`: Whether or not to ignore the validity period check of the certificate.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum IgnoreLtime {
         /// `0`: Not to ignore
         NotToIgnore,
@@ -18568,6 +18844,7 @@ pub mod qsslcfg {
     }
     /// `<session_cache_enable>`: Enable or disable the SSL context session caching feature.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum SessionCacheEnable {
         /// `0`: Disable
         Disable,
@@ -18625,9 +18902,11 @@ pub mod qsslcfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QSSLCFG: "sslversion",(list of supported <SSL_ctxID>s),(list of supported <SSL_version>s)`: an information line of `AT+QSSLCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine0 {
         /// The listed values of `<SSL_ctxID>`, as printed (`(list of supported …)`).
         pub ssl_ctx_id: alloc::string::String,
@@ -18691,6 +18970,7 @@ pub mod qsslcfg {
     }
     /// `+QSSLCFG: "seclevel",(list of supported <SSL_ctxID>s),(list of supported <seclevel>s)`: an information line of `AT+QSSLCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine1 {
         /// The listed values of `<SSL_ctxID>`, as printed (`(list of supported …)`).
         pub ssl_ctx_id: alloc::string::String,
@@ -18754,6 +19034,7 @@ pub mod qsslcfg {
     }
     /// `+QSSLCFG: "ciphersuite",(list of supported <SSL_ctxID>s),(list of supported <cipher_suites>s)`: an information line of `AT+QSSLCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine2 {
         /// The listed values of `<SSL_ctxID>`, as printed (`(list of supported …)`).
         pub ssl_ctx_id: alloc::string::String,
@@ -18817,6 +19098,7 @@ pub mod qsslcfg {
     }
     /// `+QSSLCFG: "negotiatetime",(list of supported <SSL_ctxID>s),(list of supported <negotiate_time>s)`: an information line of `AT+QSSLCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine3 {
         /// The listed values of `<SSL_ctxID>`, as printed (`(list of supported …)`).
         pub ssl_ctx_id: alloc::string::String,
@@ -18880,6 +19162,7 @@ pub mod qsslcfg {
     }
     /// `+QSSLCFG: "sni",(list of supported <SSL_ctxID>s),(list of supported <SNI>s)`: an information line of `AT+QSSLCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine4 {
         /// The listed values of `<SSL_ctxID>`, as printed (`(list of supported …)`).
         pub ssl_ctx_id: alloc::string::String,
@@ -18943,6 +19226,7 @@ pub mod qsslcfg {
     }
     /// `+QSSLCFG: "cacert",(list of supported <SSL_ctxID>s),<cacertpath>`: an information line of `AT+QSSLCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine5 {
         /// The listed values of `<SSL_ctxID>`, as printed (`(list of supported …)`).
         pub ssl_ctx_id: alloc::string::String,
@@ -18988,6 +19272,7 @@ pub mod qsslcfg {
     }
     /// `+QSSLCFG: "clientcert",(list of supported <SSL_ctxID>s),<client_cert_path>`: an information line of `AT+QSSLCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine6 {
         /// The listed values of `<SSL_ctxID>`, as printed (`(list of supported …)`).
         pub ssl_ctx_id: alloc::string::String,
@@ -19033,6 +19318,7 @@ pub mod qsslcfg {
     }
     /// `+QSSLCFG: "clientkey",(list of supported <SSL_ctxID>s),<client_key_path>,<key_pwd>`: an information line of `AT+QSSLCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine7 {
         /// The listed values of `<SSL_ctxID>`, as printed (`(list of supported …)`).
         pub ssl_ctx_id: alloc::string::String,
@@ -19080,6 +19366,7 @@ pub mod qsslcfg {
     }
     /// `+QSSLCFG: "ignorelocaltime",(list of supported <SSL_ctxID>s),(list of supported <ignore_ltime>s)`: an information line of `AT+QSSLCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine8 {
         /// The listed values of `<SSL_ctxID>`, as printed (`(list of supported …)`).
         pub ssl_ctx_id: alloc::string::String,
@@ -19143,6 +19430,7 @@ pub mod qsslcfg {
     }
     /// `+QSSLCFG: "session_cache",(list of supported <SSL_ctxID>s),(list of supported <session_cache_enable>s)`: an information line of `AT+QSSLCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine9 {
         /// The listed values of `<SSL_ctxID>`, as printed (`(list of supported …)`).
         pub ssl_ctx_id: alloc::string::String,
@@ -19206,6 +19494,7 @@ pub mod qsslcfg {
     }
     /// An information line of `AT+QSSLCFG=?`: one of its templates.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum TestLine {
         /// `+QSSLCFG: "sslversion",(list of supported <SSL_ctxID>s),(list of supported <SSL_version>s)`
         L0(TestLine0),
@@ -19386,6 +19675,7 @@ pub mod qsslcfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Sslversion {
         /// `<SSL_ctxID>`: SSL context ID.
         ///
@@ -19396,6 +19686,7 @@ pub mod qsslcfg {
     }
     /// `+QSSLCFG: "sslversion",<SSL_ctxID>,<SSL_version>`: an information line of `AT+QSSLCFG="sslversion",<SSL_ctxID>[,<SSL_version>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct SslversionLine {
         /// `<SSL_ctxID>`: SSL context ID.
         ///
@@ -19547,6 +19838,7 @@ pub mod qsslcfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Seclevel {
         /// `<SSL_ctxID>`: SSL context ID.
         ///
@@ -19557,6 +19849,7 @@ pub mod qsslcfg {
     }
     /// `+QSSLCFG: "seclevel",<SSL_ctxID>,<seclevel>`: an information line of `AT+QSSLCFG="seclevel",<SSL_ctxID>[,<seclevel>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct SeclevelLine {
         /// `<SSL_ctxID>`: SSL context ID.
         ///
@@ -19705,6 +19998,7 @@ pub mod qsslcfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Ciphersuite {
         /// `<SSL_ctxID>`: SSL context ID.
         ///
@@ -19717,6 +20011,7 @@ pub mod qsslcfg {
     }
     /// `+QSSLCFG: "ciphersuite",<SSL_ctxID>,<cipher_suites>`: an information line of `AT+QSSLCFG="ciphersuite",<SSL_ctxID>[,<cipher_suites>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct CiphersuiteLine {
         /// `<SSL_ctxID>`: SSL context ID.
         ///
@@ -19873,6 +20168,7 @@ pub mod qsslcfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Negotiatetime {
         /// `<SSL_ctxID>`: SSL context ID.
         ///
@@ -19885,6 +20181,7 @@ pub mod qsslcfg {
     }
     /// `+QSSLCFG: "negotiatetime",<SSL_ctxID>,<negotiate_time>`: an information line of `AT+QSSLCFG="negotiatetime",<SSL_ctxID>[,<negotiate_time>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct NegotiatetimeLine {
         /// `<SSL_ctxID>`: SSL context ID.
         ///
@@ -20043,6 +20340,7 @@ pub mod qsslcfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Sni {
         /// `<SSL_ctxID>`: SSL context ID.
         ///
@@ -20053,6 +20351,7 @@ pub mod qsslcfg {
     }
     /// `+QSSLCFG: "sni",<SSL_ctxID>,<SNI>`: an information line of `AT+QSSLCFG="sni",<SSL_ctxID>[,<SNI>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct SniLine {
         /// `<SSL_ctxID>`: SSL context ID.
         ///
@@ -20201,6 +20500,7 @@ pub mod qsslcfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Cacert {
         /// `<SSL_ctxID>`: SSL context ID.
         ///
@@ -20211,6 +20511,7 @@ pub mod qsslcfg {
     }
     /// `+QSSLCFG: "cacert",<SSL_ctxID>,<cacertpath>`: an information line of `AT+QSSLCFG="cacert",<SSL_ctxID>[,<cacertpath>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct CacertLine {
         /// `<SSL_ctxID>`: SSL context ID.
         ///
@@ -20362,6 +20663,7 @@ pub mod qsslcfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Clientcert {
         /// `<SSL_ctxID>`: SSL context ID.
         ///
@@ -20372,6 +20674,7 @@ pub mod qsslcfg {
     }
     /// `+QSSLCFG: "clientcert",<SSL_ctxID>,<client_cert_path>`: an information line of `AT+QSSLCFG="clientcert",<SSL_ctxID>[,<client_cert_path>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ClientcertLine {
         /// `<SSL_ctxID>`: SSL context ID.
         ///
@@ -20526,6 +20829,7 @@ pub mod qsslcfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Clientkey {
         /// `<SSL_ctxID>`: SSL context ID.
         ///
@@ -20536,6 +20840,7 @@ pub mod qsslcfg {
     }
     /// An optional group of `Clientkey` (`[…]` in the syntax): all of it or none.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ClientkeyClientKeyPathGroup {
         /// `<client_key_path>`: The path of the client's secret key.
         pub client_key_path: crate::value::Text<0, { crate::value::UNBOUNDED }>,
@@ -20546,6 +20851,7 @@ pub mod qsslcfg {
     }
     /// `+QSSLCFG: "clientkey",<SSL_ctxID>,<client_key_path>,<key_pwd>`: an information line of `AT+QSSLCFG="clientkey",<SSL_ctxID>[,<client_key_path>[,<key_pwd>]]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ClientkeyLine {
         /// `<SSL_ctxID>`: SSL context ID.
         ///
@@ -20743,6 +21049,7 @@ pub mod qsslcfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Ignorelocaltime {
         /// `<SSL_ctxID>`: SSL context ID.
         ///
@@ -20753,6 +21060,7 @@ pub mod qsslcfg {
     }
     /// `+QSSLCFG: "ignorelocaltime",<SSL_ctxID>,<ignore_ltime>`: an information line of `AT+QSSLCFG="ignorelocaltime",<SSL_ctxID>[,<ignore_ltime>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct IgnorelocaltimeLine {
         /// `<SSL_ctxID>`: SSL context ID.
         ///
@@ -20904,6 +21212,7 @@ pub mod qsslcfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct SessionCache {
         /// `<SSL_ctxID>`: SSL context ID.
         ///
@@ -20914,6 +21223,7 @@ pub mod qsslcfg {
     }
     /// `+QSSLCFG: "session_cache",<SSL_ctxID>,<session_cache_enable>`: an information line of `AT+QSSLCFG="session_cache",<SSL_ctxID>[,<session_cache_enable>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct SessionCacheLine {
         /// `<SSL_ctxID>`: SSL context ID.
         ///
@@ -21071,6 +21381,7 @@ pub mod qsslcfg {
 pub mod qsslopen {
     /// `<access_mode>`: Data access mode of SSL connection.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum AccessMode {
         /// `0`: Buffer access mode. Socket sends and receives data with AT commands.
         BufferAccessMode,
@@ -21140,9 +21451,11 @@ pub mod qsslopen {
     ///
     /// Maximum response time: Maximum network response time of 150 s, plus the configured time of \<negotiate_time>.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QSSLOPEN: (list of supported <SSL_ctxID>s),(list of supported <connectID>s),<server_address>,<server_port>,(list of supported <access_mode>s)`: an information line of `AT+QSSLOPEN=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {
         /// The listed values of `<SSL_ctxID>`, as printed (`(list of supported …)`).
         pub ssl_ctx_id: alloc::string::String,
@@ -21278,6 +21591,7 @@ pub mod qsslopen {
     ///
     /// Maximum response time: Maximum network response time of 150 s, plus the configured time of \<negotiate_time>.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<SSL_ctxID>`: SSL context ID.
         ///
@@ -21450,9 +21764,11 @@ pub mod qsslsend {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QSSLSEND: (list of supported <connectID>s),(list of supported <send_length>s)`: an information line of `AT+QSSLSEND=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {
         /// The listed values of `<connectID>`, as printed (`(list of supported …)`).
         pub connect_id: alloc::string::String,
@@ -21564,6 +21880,7 @@ pub mod qsslsend {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteConnectId {
         /// `<connectID>`: Socket ID.
         ///
@@ -21646,6 +21963,7 @@ pub mod qsslsend {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteConnectIdSendLength {
         /// `<connectID>`: Socket ID.
         ///
@@ -21760,9 +22078,11 @@ pub mod qsslrecv {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QSSLRECV: (list of supported <connectID>s),(list of supported <read_length>s)`: an information line of `AT+QSSLRECV=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {
         /// The listed values of `<connectID>`, as printed (`(list of supported …)`).
         pub connect_id: alloc::string::String,
@@ -21874,6 +22194,7 @@ pub mod qsslrecv {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<connectID>`: Socket ID.
         ///
@@ -21886,6 +22207,7 @@ pub mod qsslrecv {
     }
     /// `+QSSLRECV: <have_readlen>`: an information line of `AT+QSSLRECV=<connectID>,<read_length>`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteLine0 {
         /// `<have_readlen>`: The length of data read by AT+QSSLRECV.
         ///
@@ -21970,6 +22292,7 @@ pub mod qsslrecv {
     }
     /// `+QSSLRECV: 0`: an information line of `AT+QSSLRECV=<connectID>,<read_length>`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteLine1 {}
     impl crate::command::Line for WriteLine1 {
         const PREFIXES: &'static [&'static str] = &["+QSSLRECV: "];
@@ -21991,6 +22314,7 @@ pub mod qsslrecv {
     }
     /// An information line of `AT+QSSLRECV=<connectID>,<read_length>`: one of its templates.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum WriteLine {
         /// `+QSSLRECV: <have_readlen>`
         L0(WriteLine0),
@@ -22141,9 +22465,11 @@ pub mod qsslclose {
     ///
     /// Maximum response time: Determined by \<close_timeout>.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QSSLCLOSE: (list of supported <connectID>s),(list of supported <close_timeout>s)`: an information line of `AT+QSSLCLOSE=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {
         /// The listed values of `<connectID>`, as printed (`(list of supported …)`).
         pub connect_id: alloc::string::String,
@@ -22252,6 +22578,7 @@ pub mod qsslclose {
     ///
     /// Maximum response time: Determined by \<close_timeout>.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<connectID>`: Socket ID.
         ///
@@ -22355,6 +22682,7 @@ pub mod qsslclose {
 pub mod qsslstate {
     /// `<socket_state>`: SSL connection state.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum SocketState {
         /// `0`: "Initial" Connection has not been established
         InitialConnectionHasNot,
@@ -22421,6 +22749,7 @@ pub mod qsslstate {
     }
     /// `<access_mode>`: Data access mode of the socket service.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum AccessMode {
         /// `0`: Buffer access mode. Socket sends and receives data with AT commands.
         BufferAccessMode,
@@ -22483,6 +22812,7 @@ pub mod qsslstate {
     }
     /// `<devname>`: COM port of socket service.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum Devname {
         /// `uart1`: UART port 1
         Uart1,
@@ -22528,6 +22858,7 @@ pub mod qsslstate {
     ///
     /// (errata: SSL-3)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum QueryType {
         /// `0`: Query the connection state of the specified context
         QueryTheConnectionState,
@@ -22589,6 +22920,7 @@ pub mod qsslstate {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     impl crate::command::AtCommand for Test {
         const NAME: &'static str = "AT+QSSLSTATE";
@@ -22640,9 +22972,11 @@ pub mod qsslstate {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Read {}
     /// `+QSSLSTATE: <connectID>,"SSLClient",<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<devname>,<SSL_ctxID>`: an information line of `AT+QSSLSTATE?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ReadLine {
         /// `<connectID>`: Socket ID.
         ///
@@ -22873,6 +23207,7 @@ pub mod qsslstate {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<query_type>`: Query type.
         ///
@@ -22885,6 +23220,7 @@ pub mod qsslstate {
     }
     /// `+QSSLSTATE: <connectID>,"SSLClient",<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<devname>,<SSL_ctxID>`: an information line of `AT+QSSLSTATE=<query_type>,<connectID>`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteLine {
         /// `<connectID>`: Socket ID.
         ///
@@ -23147,9 +23483,11 @@ pub mod qsslstate {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Execute {}
     /// `+QSSLSTATE: <connectID>,"SSLClient",<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<devname>,<SSL_ctxID>`: an information line of `AT+QSSLSTATE`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ExecuteLine {
         /// `<connectID>`: Socket ID.
         ///
@@ -23394,6 +23732,7 @@ pub mod qicfg {
     ///
     /// (errata: TCP-3, TCP-4)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum SendDataFormat {
         /// `0`: Text mode
         TextMode,
@@ -23446,6 +23785,7 @@ pub mod qicfg {
     ///
     /// (errata: TCP-4)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum RecvDataFormat {
         /// `0`: Text mode
         TextMode,
@@ -23496,6 +23836,7 @@ pub mod qicfg {
     }
     /// `<closed>`: Integer type. Enable or disable the passive closing of the TCP connection when the server is closed.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum Closed {
         /// `0`: Disable
         Disable,
@@ -23545,6 +23886,7 @@ pub mod qicfg {
     ///
     /// (errata: TCP-5)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum State {
         /// `0`: Disable
         Disable,
@@ -23594,6 +23936,7 @@ pub mod qicfg {
     ///
     /// (errata: TCP-6)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum CloseModeValue {
         /// `0`: Disable
         Disable,
@@ -23646,6 +23989,7 @@ pub mod qicfg {
     ///
     /// (errata: TCP-7)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum KaliveOnoff {
         /// `0`: Disable
         Disable,
@@ -23698,6 +24042,7 @@ pub mod qicfg {
     ///
     /// (errata: TCP-8)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum TwEnable {
         /// `0`: Enable
         Enable,
@@ -23747,6 +24092,7 @@ pub mod qicfg {
     ///
     /// (errata: TCP-9)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum UdpBroadcastValue {
         /// `0`: Turn off
         TurnOff,
@@ -23804,9 +24150,11 @@ pub mod qicfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QICFG: "transpktsize",(list of supported <transpktsize>s)`: an information line of `AT+QICFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine0 {
         /// The listed values of `<transpktsize>`, as printed (`(list of supported …)`).
         pub transpktsize: alloc::string::String,
@@ -23850,6 +24198,7 @@ pub mod qicfg {
     }
     /// `+QICFG: "transwaittm",(list of supported <transwaittm>s)`: an information line of `AT+QICFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine1 {
         /// The listed values of `<transwaittm>`, as printed (`(list of supported …)`).
         pub transwaittm: alloc::string::String,
@@ -23893,6 +24242,7 @@ pub mod qicfg {
     }
     /// `+QICFG: "tcp/accept",(list of supported <state>s)`: an information line of `AT+QICFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine2 {
         /// The listed values of `<state>`, as printed (`(list of supported …)`).
         pub state: alloc::string::String,
@@ -23936,6 +24286,7 @@ pub mod qicfg {
     }
     /// `+QICFG: "qisend/timeout",(list of supported <timeout>s)`: an information line of `AT+QICFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine3 {
         /// The listed values of `<timeout>`, as printed (`(list of supported …)`).
         pub timeout: alloc::string::String,
@@ -23979,6 +24330,7 @@ pub mod qicfg {
     }
     /// `+QICFG: "passiveclosed",(list of supported <closed>s)`: an information line of `AT+QICFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine4 {
         /// The listed values of `<closed>`, as printed (`(list of supported …)`).
         pub closed: alloc::string::String,
@@ -24022,6 +24374,7 @@ pub mod qicfg {
     }
     /// `+QICFG: "dataformat",(list of supported <send_data_format>s),(list of supported <recv_data_format>s)`: an information line of `AT+QICFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine5 {
         /// The listed values of `<send_data_format>`, as printed (`(list of supported …)`).
         pub send_data_format: alloc::string::String,
@@ -24085,6 +24438,7 @@ pub mod qicfg {
     }
     /// `+QICFG: "close/mode",(list of supported <close_mode>s)`: an information line of `AT+QICFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine6 {
         /// The listed values of `<close_mode>`, as printed (`(list of supported …)`).
         pub close_mode: alloc::string::String,
@@ -24128,6 +24482,7 @@ pub mod qicfg {
     }
     /// `+QICFG: "tcp/kalive",(list of supported <kalive_onoff>s),(list of supported <kalive_idle>s),(list of supported <kalive_interval>s),(list of supported <kalive_cnt>s)`: an information line of `AT+QICFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine7 {
         /// The listed values of `<kalive_onoff>`, as printed (`(list of supported …)`).
         pub kalive_onoff: alloc::string::String,
@@ -24225,6 +24580,7 @@ pub mod qicfg {
     }
     /// `+QICFG: "tcp/tw_cycle",(list of supported <tw_enable>s)`: an information line of `AT+QICFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine8 {
         /// The listed values of `<tw_enable>`, as printed (`(list of supported …)`).
         pub tw_enable: alloc::string::String,
@@ -24268,6 +24624,7 @@ pub mod qicfg {
     }
     /// `+QICFG: "udp/broadcast",(list of supported <udp/broadcast>s)`: an information line of `AT+QICFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine9 {
         /// The listed values of `<udp/broadcast>`, as printed (`(list of supported …)`).
         pub udp_broadcast: alloc::string::String,
@@ -24311,6 +24668,7 @@ pub mod qicfg {
     }
     /// An information line of `AT+QICFG=?`: one of its templates.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum TestLine {
         /// `+QICFG: "transpktsize",(list of supported <transpktsize>s)`
         L0(TestLine0),
@@ -24491,6 +24849,7 @@ pub mod qicfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Transpktsize {
         /// `<transpktsize>`: Integer type. The packet length of the data to be sent in transparent transmission mode. Range: 1--1460. Default value: 1024. Unit: byte.
         ///
@@ -24499,6 +24858,7 @@ pub mod qicfg {
     }
     /// `+QICFG: "transpktsize",<transpktsize>`: an information line of `AT+QICFG="transpktsize"[,<transpktsize>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TranspktsizeLine {
         /// `<transpktsize>`: Integer type. The packet length of the data to be sent in transparent transmission mode. Range: 1--1460. Default value: 1024. Unit: byte.
         ///
@@ -24616,6 +24976,7 @@ pub mod qicfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Transwaittm {
         /// `<transwaittm>`: Integer type. Waiting time for automatic data sending if the data to be sent is less than \<transpktsize> in transparent transmission mode. Range: 0--20. Default value: 2. Unit: 100 ms.
         ///
@@ -24624,6 +24985,7 @@ pub mod qicfg {
     }
     /// `+QICFG: "transwaittm",<transwaittm>`: an information line of `AT+QICFG="transwaittm"[,<transwaittm>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TranswaittmLine {
         /// `<transwaittm>`: Integer type. Waiting time for automatic data sending if the data to be sent is less than \<transpktsize> in transparent transmission mode. Range: 0--20. Default value: 2. Unit: 100 ms.
         ///
@@ -24741,6 +25103,7 @@ pub mod qicfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TcpAccept {
         /// `<state>`: Integer type. Enable or disable the automatic reception of the TCP connection from the client.
         ///
@@ -24749,6 +25112,7 @@ pub mod qicfg {
     }
     /// `+QICFG: "tcp/accept",<state>`: an information line of `AT+QICFG="tcp/accept"[,<state>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TcpAcceptLine {
         /// `<state>`: Integer type. Enable or disable the automatic reception of the TCP connection from the client.
         ///
@@ -24861,6 +25225,7 @@ pub mod qicfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct QisendTimeout {
         /// `<timeout>`: Integer type. Timeout for sending data. Range: 0--120. Unit: s.
         ///
@@ -24869,6 +25234,7 @@ pub mod qicfg {
     }
     /// `+QICFG: "qisend/timeout",<timeout>`: an information line of `AT+QICFG="qisend/timeout"[,<timeout>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct QisendTimeoutLine {
         /// `<timeout>`: Integer type. Timeout for sending data. Range: 0--120. Unit: s.
         ///
@@ -24983,12 +25349,14 @@ pub mod qicfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Passiveclosed {
         /// `<closed>`: Integer type. Enable or disable the passive closing of the TCP connection when the server is closed.
         pub closed: Option<Closed>,
     }
     /// `+QICFG: "passiveclosed",<closed>`: an information line of `AT+QICFG="passiveclosed"[,<closed>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct PassiveclosedLine {
         /// `<closed>`: Integer type. Enable or disable the passive closing of the TCP connection when the server is closed.
         pub closed: Closed,
@@ -25099,12 +25467,14 @@ pub mod qicfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Dataformat {
         /// An optional group of `Dataformat` (`[…]` in the syntax): all of it or none.
         pub send_data_format_group: Option<DataformatSendDataFormatGroup>,
     }
     /// An optional group of `Dataformat` (`[…]` in the syntax): all of it or none.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct DataformatSendDataFormatGroup {
         /// `<send_data_format>`: Integer type. Format of the data to be sent. The suffix "0x" is not needed when the mode is set as Hex mode as the module will automatically form two bytes to one ASCII code.
         ///
@@ -25117,6 +25487,7 @@ pub mod qicfg {
     }
     /// `+QICFG: "dataformat",<send_data_format>,<recv_data_format>`: an information line of `AT+QICFG="dataformat"[,<send_data_format>,<recv_data_format>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct DataformatLine {
         /// `<send_data_format>`: Integer type. Format of the data to be sent. The suffix "0x" is not needed when the mode is set as Hex mode as the module will automatically form two bytes to one ASCII code.
         ///
@@ -25289,6 +25660,7 @@ pub mod qicfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct CloseMode {
         /// `<close_mode>`: Integer type. Enable or disable to disconnect the TCP connection asynchronously.
         ///
@@ -25297,6 +25669,7 @@ pub mod qicfg {
     }
     /// `+QICFG: "close/mode",<close_mode>`: an information line of `AT+QICFG="close/mode"[,<close_mode>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct CloseModeLine {
         /// `<close_mode>`: Integer type. Enable or disable to disconnect the TCP connection asynchronously.
         ///
@@ -25412,12 +25785,14 @@ pub mod qicfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TcpKalive {
         /// An optional group of `TcpKalive` (`[…]` in the syntax): all of it or none.
         pub kalive_onoff_group: Option<TcpKaliveKaliveOnoffGroup>,
     }
     /// An optional group of `TcpKalive` (`[…]` in the syntax): all of it or none.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TcpKaliveKaliveOnoffGroup {
         /// `<kalive_onoff>`: Integer type. Enable or disable TCP keep-alive.
         ///
@@ -25438,6 +25813,7 @@ pub mod qicfg {
     }
     /// `+QICFG: "tcp/kalive",<kalive_onoff>,<kalive_idle>,<kalive_interval>,<kalive_cnt>`: an information line of `AT+QICFG="tcp/kalive"[,<kalive_onoff>,<kalive_idle>,<kalive_interval>,<kalive_cnt>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TcpKaliveLine {
         /// `<kalive_onoff>`: Integer type. Enable or disable TCP keep-alive.
         ///
@@ -25679,6 +26055,7 @@ pub mod qicfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TcpTwCycle {
         /// `<tw_enable>`: Integer type. Enable or disable quick release of TCP connection.
         ///
@@ -25687,6 +26064,7 @@ pub mod qicfg {
     }
     /// `+QICFG: "tcp/tw_cycle",<tw_enable>`: an information line of `AT+QICFG="tcp/tw_cycle"[,<tw_enable>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TcpTwCycleLine {
         /// `<tw_enable>`: Integer type. Enable or disable quick release of TCP connection.
         ///
@@ -25799,6 +26177,7 @@ pub mod qicfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct UdpBroadcast {
         /// `<udp/broadcast>`: Integer type. Turn on/off UDP broadcast.
         ///
@@ -25807,6 +26186,7 @@ pub mod qicfg {
     }
     /// `+QICFG: "udp/broadcast",<udp/broadcast>`: an information line of `AT+QICFG="udp/broadcast"[,<udp/broadcast>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct UdpBroadcastLine {
         /// `<udp/broadcast>`: Integer type. Turn on/off UDP broadcast.
         ///
@@ -25943,6 +26323,7 @@ pub mod qicfg {
 pub mod qiopen {
     /// `<service_type>`: String type. Socket service type.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum ServiceType {
         /// `TCP`: Start a TCP connection as a client
         Tcp,
@@ -26003,6 +26384,7 @@ pub mod qiopen {
     }
     /// `<access_mode>`: Integer type. Data access mode of the socket service.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum AccessMode {
         /// `0`: Buffer access mode. Socket sends and receives data with AT commands.
         BufferAccessMode,
@@ -26067,6 +26449,7 @@ pub mod qiopen {
     ///
     /// (errata: TCP-10)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum ApPriority {
         /// `0`: Use the IP address of STA
         UseTheIpAddress,
@@ -26124,9 +26507,11 @@ pub mod qiopen {
     ///
     /// Maximum response time: 150 s, determined by the network.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QIOPEN: (list of supported <connectID>s),(list of supported <service_type>s),<IP_address>/<domain_name>,(list of supported <remote_port>s),(list of supported <local_port>s),(list of supported <access_mode>s),(list of supported <ap_priority>s)`: an information line of `AT+QIOPEN=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {
         /// The listed values of `<connectID>`, as printed (`(list of supported …)`).
         pub connect_id: alloc::string::String,
@@ -26308,6 +26693,7 @@ pub mod qiopen {
     ///
     /// Maximum response time: 150 s, determined by the network.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
         ///
@@ -26326,6 +26712,7 @@ pub mod qiopen {
     }
     /// `<IP_address>/<domain_name>`: either one, never both.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum WriteIpAddressOrDomainName {
         /// `<IP_address>`: String type. If \<service_type> is "TCP" or "UDP", this parameter indicates the IP address of the remote server, such as 220.180.239.212.
         IpAddress(core::net::Ipv4Addr),
@@ -26334,6 +26721,7 @@ pub mod qiopen {
     }
     /// An optional group of `Write` (`[…]` in the syntax): all of it or none.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteLocalPortGroup {
         /// `<local_port>`: Integer type. Local port. Range: 1--65535. If \<service_type> is "TCP LISTENER" or "UDP SERVICE", this parameter must be specified. If \<service_type> is "TCP" or "UDP" and \<local_port> is not specified, the local port will be assigned automatically. Otherwise, the local port will be specified.
         ///
@@ -26566,9 +26954,11 @@ pub mod qiclose {
     ///
     /// Maximum response time: Determined by \<timeout>.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QICLOSE: (list of supported <connectID>s),(list of supported <timeout>s)`: an information line of `AT+QICLOSE=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {
         /// The listed values of `<connectID>`, as printed (`(list of supported …)`).
         pub connect_id: alloc::string::String,
@@ -26677,6 +27067,7 @@ pub mod qiclose {
     ///
     /// Maximum response time: Determined by \<timeout>.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
         ///
@@ -26777,6 +27168,7 @@ pub mod qiclose {
 pub mod qistate {
     /// `<service_type>`: String type. Socket service type.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum ServiceType {
         /// `TCP`: Start a TCP connection as a client
         Tcp,
@@ -26845,6 +27237,7 @@ pub mod qistate {
     ///
     /// (errata: TCP-15)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum SocketState {
         /// `0`: "Initial": connection has not been established
         Initial,
@@ -26917,6 +27310,7 @@ pub mod qistate {
     }
     /// `<access_mode>`: Integer type. Data access mode of the socket service.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum AccessMode {
         /// `0`: Buffer access mode. Socket sends and receives data with AT commands.
         BufferAccessMode,
@@ -26979,6 +27373,7 @@ pub mod qistate {
     }
     /// `<AT_port>`: String type. COM port of socket service.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum AtPort {
         /// `uart1`: UART port 1
         Uart1,
@@ -27029,6 +27424,7 @@ pub mod qistate {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     impl crate::command::AtCommand for Test {
         const NAME: &'static str = "AT+QISTATE";
@@ -27080,9 +27476,11 @@ pub mod qistate {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Read {}
     /// `+QISTATE: <connectID>,<service_type>,<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<AT_port>`: an information line of `AT+QISTATE?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ReadLine {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
         ///
@@ -27298,9 +27696,11 @@ pub mod qistate {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Execute {}
     /// `+QISTATE: <connectID>,<service_type>,<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<AT_port>`: an information line of `AT+QISTATE`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ExecuteLine {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
         ///
@@ -27516,6 +27916,7 @@ pub mod qistate {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
         ///
@@ -27524,6 +27925,7 @@ pub mod qistate {
     }
     /// `+QISTATE: <connectID>,<service_type>,<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<AT_port>`: an information line of `AT+QISTATE=<connectID>`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteLine {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
         ///
@@ -27777,9 +28179,11 @@ pub mod qisend {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QISEND: (list of supported <connectID>s),(list of supported <send_length>s),<remoteIP>,(list of supported <remote_port>s)`: an information line of `AT+QISEND=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {
         /// The listed values of `<connectID>`, as printed (`(list of supported …)`).
         pub connect_id: alloc::string::String,
@@ -27910,6 +28314,7 @@ pub mod qisend {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteConnectId {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
         ///
@@ -27992,6 +28397,7 @@ pub mod qisend {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteConnectIdSendLength {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
         ///
@@ -28094,6 +28500,7 @@ pub mod qisend {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteConnectIdSendLengthRemoteIpRemotePort {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
         ///
@@ -28228,6 +28635,7 @@ pub mod qisend {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteConnectId0 {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
         ///
@@ -28236,6 +28644,7 @@ pub mod qisend {
     }
     /// `+QISEND: <total_send_length>,<ackedbytes>,<unackedbytes>`: an information line of `AT+QISEND=<connectID>,0`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteConnectId0Line {
         /// `<total_send_length>`: Integer type. Total length of sent data. Unit: byte.
         ///
@@ -28401,9 +28810,11 @@ pub mod qird {
     ///
     /// Maximum response time: -
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QIRD: (list of supported <connectID>s),(list of supported <read_length>s)`: an information line of `AT+QIRD=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {
         /// The listed values of `<connectID>`, as printed (`(list of supported …)`).
         pub connect_id: alloc::string::String,
@@ -28509,6 +28920,7 @@ pub mod qird {
     ///
     /// Maximum response time: -
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteConnectIdReadLength {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
         ///
@@ -28521,6 +28933,7 @@ pub mod qird {
     }
     /// `+QIRD: <read_actual_length>`: an information line of `AT+QIRD=<connectID>[,<read_length>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteConnectIdReadLengthLine0 {
         /// `<read_actual_length>`: Integer type. Length of actually read data. Unit: byte.
         ///
@@ -28611,6 +29024,7 @@ pub mod qird {
     }
     /// `+QIRD: 0`: an information line of `AT+QIRD=<connectID>[,<read_length>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteConnectIdReadLengthLine1 {}
     impl crate::command::Line for WriteConnectIdReadLengthLine1 {
         const PREFIXES: &'static [&'static str] = &["+QIRD: "];
@@ -28632,6 +29046,7 @@ pub mod qird {
     }
     /// An information line of `AT+QIRD=<connectID>[,<read_length>]`: one of its templates.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum WriteConnectIdReadLengthLine {
         /// `+QIRD: <read_actual_length>`
         L0(WriteConnectIdReadLengthLine0),
@@ -28792,6 +29207,7 @@ pub mod qird {
     ///
     /// Maximum response time: -
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteConnectId {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
         ///
@@ -28800,6 +29216,7 @@ pub mod qird {
     }
     /// `+QIRD: <read_actual_length>,<remoteIP>,<remote_port>`: an information line of `AT+QIRD=<connectID>`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteConnectIdLine0 {
         /// `<read_actual_length>`: Integer type. Length of actually read data. Unit: byte.
         ///
@@ -28942,6 +29359,7 @@ pub mod qird {
     }
     /// `+QIRD: 0`: an information line of `AT+QIRD=<connectID>`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteConnectIdLine1 {}
     impl crate::command::Line for WriteConnectIdLine1 {
         const PREFIXES: &'static [&'static str] = &["+QIRD: "];
@@ -28963,6 +29381,7 @@ pub mod qird {
     }
     /// An information line of `AT+QIRD=<connectID>`: one of its templates.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum WriteConnectIdLine {
         /// `+QIRD: <read_actual_length>,<remoteIP>,<remote_port>`
         L0(WriteConnectIdLine0),
@@ -29096,6 +29515,7 @@ pub mod qird {
     ///
     /// Maximum response time: -
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteConnectId0 {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
         ///
@@ -29104,6 +29524,7 @@ pub mod qird {
     }
     /// `+QIRD: <total_receive_length>,<have_read_length>,<unread_length>`: an information line of `AT+QIRD=<connectID>,0`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteConnectId0Line {
         /// `<total_receive_length>`: Integer type. Total length of received data. Unit: byte.
         ///
@@ -29264,6 +29685,7 @@ pub mod qiaccept {
     ///
     /// (errata: TCP-22)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum Accept {
         /// `0`: Reject
         Reject,
@@ -29318,9 +29740,11 @@ pub mod qiaccept {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QIACCEPT: (list of supported <listener_socketID>s),(list of supported <accept>s),(list of supported <incoming_socketID>s)`: an information line of `AT+QIACCEPT=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {
         /// The listed values of `<listener_socketID>`, as printed (`(list of supported …)`).
         pub listener_socket_id: alloc::string::String,
@@ -29448,6 +29872,7 @@ pub mod qiaccept {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<listener_socketID>`: Integer type. Socket ID of TCP server. Range: 0--11.
         ///
@@ -29464,6 +29889,7 @@ pub mod qiaccept {
     }
     /// `+QIACCEPT: <incoming_socketID>,<remote_addr>,<remote_port>`: an information line of `AT+QIACCEPT=<listener_socketID>,<accept>[,<incoming_socketID>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteLine {
         /// `<incoming_socketID>`: Integer type. Socket ID for the incoming connection. It is valid only when \<accept> is 1. Range: 0--11.
         ///
@@ -29651,6 +30077,7 @@ pub mod qiaccept {
 pub mod qiswtmd {
     /// `<access_mode>`: Integer type. Data access modes of the connection.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum AccessMode {
         /// `0`: Buffer access mode. Socket sends and receives data with AT commands.
         BufferAccessMode,
@@ -29720,9 +30147,11 @@ pub mod qiswtmd {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QISWTMD: (list of supported <connectID>s),(list of supported <access_mode>s)`: an information line of `AT+QISWTMD=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {
         /// The listed values of `<connectID>`, as printed (`(list of supported …)`).
         pub connect_id: alloc::string::String,
@@ -29834,6 +30263,7 @@ pub mod qiswtmd {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
         ///
@@ -29938,6 +30368,7 @@ pub mod qigeterror {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     impl crate::command::AtCommand for Test {
         const NAME: &'static str = "AT+QIGETERROR";
@@ -29989,9 +30420,11 @@ pub mod qigeterror {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Execute {}
     /// `+QIGETERROR: <err>,<errcode_description>`: an information line of `AT+QIGETERROR`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ExecuteLine {
         /// `<err>`: Result code. See Chapter 5 for details.
         pub err: crate::generated::results::TcpipCode,
@@ -30113,6 +30546,7 @@ pub mod ato {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Execute {}
     impl crate::command::AtCommand for Execute {
         const NAME: &'static str = "ATO";
@@ -30176,6 +30610,7 @@ pub mod escape {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Execute {}
     impl crate::command::AtCommand for Execute {
         const NAME: &'static str = "+++";
@@ -30229,6 +30664,7 @@ pub mod qstast {
     ///
     /// (errata: WIFI-1)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum State {
         /// `STATION_DOWN`: Disabled
         StationDown,
@@ -30280,9 +30716,11 @@ pub mod qstast {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Execute {}
     /// `+QSTAST: <state>`: an information line of `AT+QSTAST`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ExecuteLine {
         /// `<state>`: String type. STA mode state.
         ///
@@ -30379,6 +30817,7 @@ pub mod qstadhcp {
     ///
     /// (errata: WIFI-2, WIFI-3)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum Enable {
         /// `0`: Disable
         Disable,
@@ -30434,9 +30873,11 @@ pub mod qstadhcp {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Read {}
     /// `+QSTADHCP: <enable>`: an information line of `AT+QSTADHCP?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ReadLine {
         /// `<enable>`: Integer type.
         ///
@@ -30527,6 +30968,7 @@ pub mod qstadhcp {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<enable>`: Integer type.
         ///
@@ -30610,6 +31052,7 @@ pub mod qstastatic {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<IP>`: String type. Static IP address of STA mode.
         pub ip: core::net::Ipv4Addr,
@@ -30739,6 +31182,7 @@ pub mod qstastop {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Execute {}
     impl crate::command::AtCommand for Execute {
         const NAME: &'static str = "AT+QSTASTOP";
@@ -30800,6 +31244,7 @@ pub mod qsoftap {
     ///
     /// Maximum response time: 3300 ms (encrypted hotspot enabled) / 300 ms (passwordless hotspot enabled)
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<SSID>`: String type. AP name.
         ///
@@ -30900,6 +31345,7 @@ pub mod qapstate {
     ///
     /// (errata: WIFI-4)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum State {
         /// `SOFTAP_DOWN`: Disabled
         SoftapDown,
@@ -30951,9 +31397,11 @@ pub mod qapstate {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Execute {}
     /// `+QAPSTATE: <state>`: an information line of `AT+QAPSTATE`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ExecuteLine {
         /// `<state>`: String type. AP mode state.
         ///
@@ -31053,6 +31501,7 @@ pub mod qapstatic {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<IP>`: String type. Static IP address of AP mode.
         pub ip: core::net::Ipv4Addr,
@@ -31182,6 +31631,7 @@ pub mod qsoftapstop {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Execute {}
     impl crate::command::AtCommand for Execute {
         const NAME: &'static str = "AT+QSOFTAPSTOP";
@@ -31243,6 +31693,7 @@ pub mod qstaapinfo {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<SSID>`: String type. Name of AP hotspot to be connected.
         ///
@@ -31347,6 +31798,7 @@ pub mod qstaapinfodef {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<SSID>`: String type. Name of AP hotspot to be connected.
         ///
@@ -31453,9 +31905,11 @@ pub mod qgetwifistate {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Execute {}
     /// `+QGETWIFISTATE: ssid=<SSID>,bssid=<BSSID>,rssi=<RSSI>,psk_type=<PSK_type>`: an information line of `AT+QGETWIFISTATE`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ExecuteLine {
         /// `<SSID>`: String type. Name of Wi-Fi hotspot.
         ///
@@ -31613,9 +32067,11 @@ pub mod qwscan {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Execute {}
     /// `+QWSCAN: <SSID>,<PSK_type>,<RSSI>,<BSSID>,<channel>`: an information line of `AT+QWSCAN`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ExecuteLine {
         /// `<SSID>`: String type. Name of Wi-Fi hotspot.
         ///
@@ -31788,9 +32244,11 @@ pub mod qidnscfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QIDNSCFG: <pridnsaddr>,<secdnsaddr>`: an information line of `AT+QIDNSCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {}
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QIDNSCFG: "];
@@ -31863,9 +32321,11 @@ pub mod qidnscfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Read {}
     /// `+QIDNSCFG: <pridnsaddr>,<secdnsaddr>`: an information line of `AT+QIDNSCFG?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ReadLine {
         /// `<pridnsaddr>`: String type. Primary DNS server address.
         ///
@@ -31976,6 +32436,7 @@ pub mod qidnscfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<pridnsaddr>`: String type. Primary DNS server address.
         ///
@@ -32078,6 +32539,7 @@ pub mod qwebcfg {
     ///
     /// (errata: WIFI-8)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum Enable {
         /// `0`: Disable
         Disable,
@@ -32133,6 +32595,7 @@ pub mod qwebcfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<enable>`: Integer type.
         ///
@@ -32216,6 +32679,7 @@ pub mod qstaapinformv {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Execute {}
     impl crate::command::AtCommand for Execute {
         const NAME: &'static str = "AT+QSTAAPINFORMV";
@@ -32273,6 +32737,7 @@ pub mod qairkiss {
     ///
     /// (errata: WIFI-9)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum Enable {
         /// `0`: Disable
         Disable,
@@ -32328,6 +32793,7 @@ pub mod qairkiss {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<enable>`: Integer type.
         ///
@@ -32395,6 +32861,7 @@ pub mod qairkiss {
 }
 /// Any form of any command of the catalogue.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub enum AnyCommand {
     /// `AT+QBLEINIT?`
     QbleinitRead(qbleinit::Read),

@@ -7,6 +7,7 @@ pub mod qstastat {
     ///
     /// (errata: URC-1)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum Event {
         /// `WLAN_DISCONNECTED`: Disconnected
         WlanDisconnected,
@@ -69,6 +70,7 @@ pub mod qstastat {
     ///
     /// Errata: URC-1, URC-2.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Qstastat {
         /// `<event>`: String type. Event reported when STA state changes.
         ///
@@ -116,6 +118,7 @@ pub mod qapstat {
     ///
     /// (errata: URC-15)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum Event {
         /// `AP_UP`: Enabled
         ApUp,
@@ -178,6 +181,7 @@ pub mod qapstat {
     ///
     /// Errata: URC-15.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Qapstat {
         /// `<event>`: This URC indicates AP state changes. (The manual gives only the table "\<event> Description" with the quoted values below, without a type statement.)
         ///
@@ -223,6 +227,7 @@ pub use qapstat::Qapstat;
 pub mod qotastat {
     /// `<event>`: String type. Event reported when OTA upgrade state changes.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum Event {
         /// `START_DOWNLOAD`: Started download
         StartDownload,
@@ -283,6 +288,7 @@ pub mod qotastat {
     ///
     /// This URC indicates OTA upgrade state changes.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Qotastat {
         /// `<event>`: String type. Event reported when OTA upgrade state changes.
         pub event: Event,
@@ -326,6 +332,7 @@ pub use qotastat::Qotastat;
 pub mod qblestat {
     /// `<event>`: String type. Event reported when BLE connection state changes.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum Event {
         /// `CONNECTED`: BLE connected
         Connected,
@@ -371,6 +378,7 @@ pub mod qblestat {
     ///
     /// This URC indicates BLE connection state changes.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Qblestat {
         /// `<event>`: String type. Event reported when BLE connection state changes.
         pub event: Event,
@@ -418,6 +426,7 @@ pub mod qblemtu {
     ///
     /// Errata: URC-3, BLE-24.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Qblemtu {
         /// `<MTU_value>`: Integer type. Maximum transmission unit value. Default value: 23. Range: 64--512 (The module is operating as a central device). Range: 23--512 (The module is operating as a peripheral device). Unit: byte.
         ///
@@ -468,6 +477,7 @@ pub mod qblerecv {
     ///
     /// Errata: URC-4, USR-R1, RT-2.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Qblerecv {
         /// `<conn_idx>`: Integer type. The target device index assigned by the module automatically when the BLE connection is established. \<conn_idx> can only be set to 0 currently.
         ///
@@ -617,6 +627,7 @@ pub mod qbleinfo {
     ///
     /// (length 4 or 32 bytes; errata: URC-5)
     #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum Char {
         /// `DOWN`: Completion of discovering the peer device service
         Down,
@@ -664,6 +675,7 @@ pub mod qbleinfo {
     ///
     /// Errata: URC-5.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Qbleinfo {
         /// `<char>`: String type.
         ///
@@ -711,6 +723,7 @@ pub mod qbleconnparam {
     ///
     /// This URC is reported to update the connection parameter upon successful establishment of BLE connection. This URC indicates the connection parameter update upon successful establishment of BLE connection.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Qbleconnparam {
         /// `<conn_idx>`: Integer type. The target device index assigned by the module automatically when the BLE connection is established. \<conn_idx> can only be set to 0 currently.
         ///
@@ -807,6 +820,7 @@ pub mod qiurc_closed {
     ///
     /// When the TCP socket service is closed by a remote peer or due to a network error, the URC will be outputted, and the status of the socket service will be "closing" (\<socket_state>=4). AT+QICLOSE=\<connectID> can be used to change the \<socket_state> to initial. The socket service connection is closed.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct QiurcClosed {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
         ///
@@ -857,6 +871,7 @@ pub mod qiurc_recv_buffer {
     ///
     /// In buffer access mode or direct push mode, after receiving data, the module reports a URC to the host. In buffer access mode, after receiving data, the module reports +QIURC: "recv",\<connectID> to notify the host. Then host can retrieve data via AT+QIRD. If the buffer is not empty, and the module receives data again, it does not report a new URC until all the received data have been retrieved with AT+QIRD from the buffer. Indicates incoming data in buffer access mode. The host can retrieve data via AT+QIRD.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct QiurcRecvBuffer {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
         ///
@@ -909,6 +924,7 @@ pub mod qiurc_recv_direct_push {
     ///
     /// Errata: RT-2.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct QiurcRecvDirectPush {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
         ///
@@ -1044,6 +1060,7 @@ pub mod qiurc_recv_direct_push_udp_service {
     ///
     /// Errata: URC-6, TCP-13, RT-2.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct QiurcRecvDirectPushUdpService {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
         ///
@@ -1231,6 +1248,7 @@ pub mod qiurc_incoming_full {
     ///
     /// If the incoming connection reaches the limit, or no socket system resources can be allocated, then the module will report the URC as +QIURC: "incoming full" for the new incoming connection request. Indicates the number of incoming connections has reached the limit.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct QiurcIncomingFull {}
     impl crate::command::Line for QiurcIncomingFull {
         const PREFIXES: &'static [&'static str] = &["+QIURC: "];
@@ -1260,6 +1278,7 @@ pub mod qiurc_incoming {
     ///
     /// Errata: TCP-24.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct QiurcIncoming {
         /// `<connectID>`: Integer type. Socket ID assigned to the incoming connection, which is automatically specified by the module. Range: 0--11.
         ///
@@ -1360,6 +1379,7 @@ pub mod qiopen {
     ///
     /// Completes: AT+QIOPEN.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Qiopen {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
         ///
@@ -1427,6 +1447,7 @@ pub mod qsslurc_recv_buffer {
     ///
     /// This URC notifies the host of received data that comes from the server. The URC of SSL data incoming in buffer access mode. The data can be received by AT+QSSLRECV.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct QsslurcRecvBuffer {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
         ///
@@ -1479,6 +1500,7 @@ pub mod qsslurc_recv_direct_push {
     ///
     /// Errata: RT-2.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct QsslurcRecvDirectPush {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
         ///
@@ -1614,6 +1636,7 @@ pub mod qsslurc_closed {
     ///
     /// This URC notifies that the connection has been disconnected. There can be many reasons for disconnection. For example, the Internet closes the connection or the state of GPRS PDP is deactivated, and the SSL connection state based on the specified socket may be "closing". In such case, AT+QSSLCLOSE=\<connectID> must be executed to change the SSL connection state to "initial". The SSL connection based on the specified socket is closed.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct QsslurcClosed {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
         ///
@@ -1666,6 +1689,7 @@ pub mod qsslopen {
     ///
     /// Completes: AT+QSSLOPEN.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Qsslopen {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
         ///
@@ -1731,6 +1755,7 @@ pub use qsslopen::Qsslopen;
 pub mod qmtstat {
     /// `<err_code>`: Integer type. Result code. Refer to the table below for details.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     #[non_exhaustive]
     pub enum ErrCode {
         /// `1`: Connection is closed or reset by a peer.
@@ -1855,6 +1880,7 @@ pub mod qmtstat {
     ///
     /// When the state of an MQTT link layer changes, the client will disconnect from the MQTT server and report this URC.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Qmtstat {
         /// `<client_idx>`: Integer type. MQTT client ID. Range: 0--5.
         ///
@@ -1923,6 +1949,7 @@ pub mod qmtrecv_message {
     ///
     /// Errata: URC-7.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct QmtrecvMessage {
         /// `<client_idx>`: Integer type. MQTT client ID. Range: 0--5.
         ///
@@ -2097,6 +2124,7 @@ pub mod qmtrecv_stored {
     ///
     /// Reported when the message received from the MQTT server has been stored in the buffer.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct QmtrecvStored {
         /// `<client_idx>`: Integer type. MQTT client ID. Range: 0--5.
         ///
@@ -2166,6 +2194,7 @@ pub mod qhttpurc_recv {
     ///
     /// This URC is reported when the module receives HTTP data. Only when the automatic output of the HTTP(S) response header is enabled in AT+QHTTPCFG="rspout/auto" will the URC be reported. This URC indicates incoming response data.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct QhttpurcRecv {
         /// `<length>`: Integer type. Length of received data. Unit: byte.
         ///
@@ -2259,6 +2288,7 @@ pub mod qhttpurc_closed {
     ///
     /// This URC is reported to indicate that the HTTP session is closed. The reasons for closing include successful disconnection by HTTP request response or HTTP response timeout exception. Only when the report of the HTTP(S) session closing URC is enabled in AT+QHTTPCFG="closed/ind" will the URC be reported.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct QhttpurcClosed {}
     impl crate::command::Line for QhttpurcClosed {
         const PREFIXES: &'static [&'static str] = &["+QHTTPURC: "];
@@ -2290,6 +2320,7 @@ pub mod qhttpget {
     ///
     /// Errata: URC-10, URC-13.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Qhttpget {
         /// `<err>`: Result code. See Chapter 5 for details.
         pub err: crate::generated::results::HttpCode,
@@ -2298,6 +2329,7 @@ pub mod qhttpget {
     }
     /// An optional group of `Qhttpget` (`[…]` in the syntax): all of it or none.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct QhttpgetHttprspcodeGroup {
         /// `<httprspcode>`: HTTP(S) server response code. See Chapter 5 for details.
         ///
@@ -2401,6 +2433,7 @@ pub mod qhttppost {
     ///
     /// Errata: URC-11.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Qhttppost {
         /// `<err>`: Result code. See Chapter 5 for details.
         pub err: crate::generated::results::HttpCode,
@@ -2409,6 +2442,7 @@ pub mod qhttppost {
     }
     /// An optional group of `Qhttppost` (`[…]` in the syntax): all of it or none.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct QhttppostHttprspcodeGroup {
         /// `<httprspcode>`: HTTP(S) server response code. See Chapter 5 for details.
         ///
@@ -2512,6 +2546,7 @@ pub mod qhttpput {
     ///
     /// Errata: URC-12, URC-14.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Qhttpput {
         /// `<err>`: Result code. See Chapter 5 for details.
         pub err: crate::generated::results::HttpCode,
@@ -2520,6 +2555,7 @@ pub mod qhttpput {
     }
     /// An optional group of `Qhttpput` (`[…]` in the syntax): all of it or none.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct QhttpputHttprspcodeGroup {
         /// `<httprspcode>`: HTTP(S) server response code. See Chapter 5 for details.
         ///
@@ -2619,6 +2655,7 @@ pub mod qmtopen {
     ///
     /// (errata: URC-8)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     #[non_exhaustive]
     pub enum ResultValue {
         /// `-1`: Failed execution
@@ -2720,6 +2757,7 @@ pub mod qmtopen {
     ///
     /// Errata: URC-8.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Qmtopen {
         /// `<client_idx>`: Integer type. MQTT client ID. Range: 0--5.
         ///
@@ -2786,6 +2824,7 @@ pub use qmtopen::Qmtopen;
 pub mod qmtclose {
     /// `<result>`: Integer type. Command execution result.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     #[non_exhaustive]
     pub enum ResultValue {
         /// `-1`: Failed execution
@@ -2843,6 +2882,7 @@ pub mod qmtclose {
     ///
     /// Completes: AT+QMTCLOSE.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Qmtclose {
         /// `<client_idx>`: Integer type. MQTT client ID. Range: 0--5.
         ///
@@ -2907,6 +2947,7 @@ pub use qmtclose::Qmtclose;
 pub mod qmtconn {
     /// `<result>`: Integer type. Command execution result.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     #[non_exhaustive]
     pub enum ResultValue {
         /// `0`: Packet sent successfully and ACK received from server
@@ -2968,6 +3009,7 @@ pub mod qmtconn {
     impl std::error::Error for ResultValue {}
     /// `<retcode>`: Integer type. Connection status return code.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     #[non_exhaustive]
     pub enum Retcode {
         /// `0`: Connection Accepted
@@ -3055,6 +3097,7 @@ pub mod qmtconn {
     ///
     /// Errata: RT-7.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Qmtconn {
         /// `<client_idx>`: Integer type. MQTT client ID. Range: 0--5.
         ///
@@ -3134,6 +3177,7 @@ pub use qmtconn::Qmtconn;
 pub mod qmtdisc {
     /// `<result>`: Integer type. Command execution result.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     #[non_exhaustive]
     pub enum ResultValue {
         /// `-1`: Failed execution
@@ -3191,6 +3235,7 @@ pub mod qmtdisc {
     ///
     /// Completes: AT+QMTDISC.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Qmtdisc {
         /// `<client_idx>`: Integer type. MQTT client ID. Range: 0--5.
         ///
@@ -3255,6 +3300,7 @@ pub use qmtdisc::Qmtdisc;
 pub mod qmtsub {
     /// `<result>`: Integer type. Command execution result.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     #[non_exhaustive]
     pub enum ResultValue {
         /// `0`: SUBSCRIBE message was sent successfully and SUBACK message was received.
@@ -3324,6 +3370,7 @@ pub mod qmtsub {
     ///
     /// Errata: RT-5, RT-7.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Qmtsub {
         /// `<client_idx>`: Integer type. MQTT client ID. Range: 0--5.
         ///
@@ -3428,6 +3475,7 @@ pub use qmtsub::Qmtsub;
 pub mod qmtuns {
     /// `<result>`: Integer type. Command execution result.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     #[non_exhaustive]
     pub enum ResultValue {
         /// `0`: UNSUBSCRIBE message was sent successfully and UNSUBACK message was received.
@@ -3497,6 +3545,7 @@ pub mod qmtuns {
     ///
     /// Errata: URC-9, RT-5, RT-7.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Qmtuns {
         /// `<client_idx>`: Integer type. MQTT client ID. Range: 0--5.
         ///
@@ -3601,6 +3650,7 @@ pub use qmtuns::Qmtuns;
 pub mod qmtpub {
     /// `<result>`: Integer type. Command execution result.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     #[non_exhaustive]
     pub enum ResultValue {
         /// `0`: PUBLISH message was sent successfully and ACK message was received.
@@ -3670,6 +3720,7 @@ pub mod qmtpub {
     ///
     /// Errata: RT-7.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Qmtpub {
         /// `<client_idx>`: Integer type. MQTT client ID. Range: 0--5.
         ///
@@ -3773,6 +3824,7 @@ pub mod qiurc_dnsgip_result {
     ///
     /// Errata: NET-3.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct QiurcDnsgipResult {
         /// `<err>`: Result code. See Chapter 5 for details.
         pub err: crate::generated::results::TcpipCode,
@@ -3860,6 +3912,7 @@ pub mod qiurc_dnsgip_address {
     ///
     /// Errata: NET-3.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct QiurcDnsgipAddress {
         /// `<hostIPaddr>`: String type. IP address of \<hostname>.
         pub host_i_paddr: core::net::Ipv4Addr,
@@ -3907,6 +3960,7 @@ pub mod qping_reply {
     ///
     /// (errata: RT-6)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     #[non_exhaustive]
     pub enum PingResult {
         /// `0`: Received the ping response from the host. In this case, it is followed by ,\<IP_address>,\<bytes>,\<time>,\<ttl>.
@@ -3970,6 +4024,7 @@ pub mod qping_reply {
     ///
     /// Errata: RT-6.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct QpingReply {
         /// `<ping_result>`: Integer type. Result of each ping request.
         ///
@@ -3980,6 +4035,7 @@ pub mod qping_reply {
     }
     /// An optional group of `QpingReply` (`[…]` in the syntax): all of it or none.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct QpingReplyIpAddressGroup {
         /// `<IP_address>`: String type. IP address of the remote host in dotted-decimal notation.
         pub ip_address: core::net::Ipv4Addr,
@@ -4103,6 +4159,7 @@ pub use qping_reply::QpingReply;
 pub mod qping_final {
     /// `<finresult>`: Integer type. The final result of the command.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     #[non_exhaustive]
     pub enum Finresult {
         /// `0`: Pinged successfully. It is successful in activating the context and finding the host. In this case, it is followed by ,\<sent>,\<rcvd>,\<lost>,\<min>,\<max>,\<avg>
@@ -4156,6 +4213,7 @@ pub mod qping_final {
     ///
     /// Errata: RT-6.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct QpingFinal {
         /// `<finresult>`: Integer type. The final result of the command.
         pub finresult: Finresult,
@@ -4164,6 +4222,7 @@ pub mod qping_final {
     }
     /// An optional group of `QpingFinal` (`[…]` in the syntax): all of it or none.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct QpingFinalSentGroup {
         /// `<sent>`: Integer type. Total number of ping requests that have been sent.
         pub sent: i64,
@@ -4320,6 +4379,7 @@ pub mod qntp {
     ///
     /// Completes: AT+QNTP.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Qntp {
         /// `<err>`: Integer type. Result code. See Chapter 5 for details.
         pub err: crate::generated::results::TcpipCode,
@@ -4388,6 +4448,7 @@ pub mod qhttpread {
     ///
     /// Errata: HTTP-19.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Qhttpread {
         /// `<err>`: Result code. See Chapter 5 for details.
         pub err: crate::generated::results::HttpCode,
@@ -4834,6 +4895,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
 ];
 /// A URC family: the prefix and, for shared prefixes, the quoted literal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub enum UrcKind {
     /// `+QSTASTAT`
@@ -4949,6 +5011,7 @@ impl UrcKind {
 /// Any URC of the catalogue (a new firmware's URC is not a breaking
 /// change: matching needs a wildcard arm).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub enum Urc {
     /// `+QSTASTAT: <event>`

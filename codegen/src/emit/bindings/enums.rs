@@ -204,6 +204,7 @@ pub fn render(p: &Param, name: &Ident) -> TokenStream {
     quote! {
         #docs
         #[derive(Debug, Clone, #derive_copy PartialEq, Eq, Hash)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize))]
         #non_exhaustive
         pub enum #name {
             #(#variant_docs #variants,)*

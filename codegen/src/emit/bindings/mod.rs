@@ -669,6 +669,7 @@ fn command_module(c: &CommandPlan<'_>, plan: &Plan<'_>) -> TokenStream {
                 items.push(quote! {
                     #ed
                     #[derive(Debug, Clone, PartialEq, Eq)]
+                    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
                     pub enum #et { #(#vdocs #variants(#line_types),)* }
                     impl crate::command::Line for #et {
                         const PREFIXES: &'static [&'static str] = &[#(#prefixes),*];
@@ -861,6 +862,7 @@ fn any_command(plan: &Plan<'_>) -> TokenStream {
     quote! {
         /// Any form of any command of the catalogue.
         #[derive(Debug, Clone, PartialEq, Eq)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize))]
         pub enum AnyCommand { #(#variants)* }
 
         impl AnyCommand {

@@ -322,6 +322,7 @@ pub fn render(plan: &Plan<'_>) -> TokenStream {
 
         /// A URC family: the prefix and, for shared prefixes, the quoted literal.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize))]
         #[non_exhaustive]
         pub enum UrcKind { #(#kind_docs #kind_idents,)* }
 
@@ -335,6 +336,7 @@ pub fn render(plan: &Plan<'_>) -> TokenStream {
         /// Any URC of the catalogue (a new firmware's URC is not a breaking
         /// change: matching needs a wildcard arm).
         #[derive(Debug, Clone, PartialEq, Eq)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize))]
         #[non_exhaustive]
         pub enum Urc { #(#vdocs #types(#types),)* }
 
