@@ -85,6 +85,7 @@ impl std::error::Error for ValueError {}
 /// assert!(ConnectId::new(12).is_err());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize), serde(transparent))]
 pub struct Int<const MIN: i64, const MAX: i64>(i64);
 
 impl<const MIN: i64, const MAX: i64> Int<MIN, MAX> {
@@ -176,6 +177,7 @@ macro_rules! text_type {
     ($(#[$doc:meta])* $name:ident, quoted = $quoted:expr) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize), serde(transparent))]
         pub struct $name<const MIN: usize, const MAX: usize>(String);
 
         impl<const MIN: usize, const MAX: usize> $name<MIN, MAX> {
@@ -238,6 +240,7 @@ pub const UNBOUNDED: usize = usize::MAX;
 
 /// A string of hex digits, `MIN..=MAX` characters long (e.g. advertising data).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize), serde(transparent))]
 pub struct HexText<const MIN: usize, const MAX: usize>(String);
 
 impl<const MIN: usize, const MAX: usize> HexText<MIN, MAX> {
@@ -259,6 +262,7 @@ impl<const MIN: usize, const MAX: usize> HexText<MIN, MAX> {
 
 /// A 48-bit MAC or BLE device address written as 12 hex digits (`90395E8A70D1`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize), serde(transparent))]
 pub struct HexAddr(String);
 
 impl HexAddr {
@@ -280,6 +284,7 @@ impl HexAddr {
 
 /// A BLE UUID: 4 hex digits (16-bit) or 32 hex digits (128-bit).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize), serde(transparent))]
 pub struct Uuid(String);
 
 impl Uuid {
@@ -307,6 +312,7 @@ impl Uuid {
 
 /// An IP address or a domain name (quoted on the wire).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize), serde(transparent))]
 pub struct Host(String);
 
 impl Host {
