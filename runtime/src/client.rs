@@ -52,169 +52,22 @@
 use std::boxed::Box;
 use std::collections::VecDeque;
 use std::fmt;
-use std::string::{String, ToString};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 use std::vec::Vec;
 
-use crate::command::{AtCommand, Line, Payloadless, WithPayload};
-use crate::engine::Final;
-use crate::generated::results::HttpCode;
+use crate::command::{AtCommand, Payloadless, WithPayload};
+use crate::driver::{self, Picked, Step};
 use crate::generated::urcs::Urc;
-use crate::session::{self, Action, Notice, Refused, Reply, Session};
+use crate::session::{Notice, Session};
 use crate::transport::Transport;
-use crate::wire::DecodeError;
 
-/// Settings of a client.
-#[derive(Debug, Clone)]
-pub struct Options {
-    /// The limit for commands whose maximum response time the manual does not give.
-    pub default_timeout: Duration,
-    /// Added to every catalogue limit (UART latency, a slow host).
-    pub slack: Duration,
-    /// Silence kept before and after `+++` (the manual gives none; 1 s is the
-    /// usual guard time of Quectel modules).
-    pub guard_time: Duration,
-    /// When set, replaces every catalogue limit.
-    pub timeout_override: Option<Duration>,
-}
+pub use crate::options::Options;
+pub use crate::response::Response;
 
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            default_timeout: Duration::from_secs(5),
-            slack: Duration::from_millis(200),
-            guard_time: Duration::from_secs(1),
-            timeout_override: None,
-        }
-    }
-}
-
-impl Options {
-    fn session(&self) -> session::Options {
-        let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
-        session::Options {
-            default_timeout_ms: ms(self.default_timeout),
-            slack_ms: ms(self.slack),
-            timeout_override_ms: self.timeout_override.map(ms),
-        }
-    }
-}
-
-/// What the module answered to a command.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Response<L> {
-    /// The information lines, typed.
-    pub lines: Vec<L>,
-    /// Data blocks of the response (`+QIRD: <n>` data, QFREAD's file content, an HTTP body).
-    pub data: Vec<Vec<u8>>,
-    /// The final result.
-    pub result: Final,
-    /// The URC that completed the command after its final result, if it has
-    /// one (the last of a series).
-    pub completion: Option<Urc>,
-    /// Every URC of the completion, in order: QPING's replies then its final
-    /// line; QIDNSGIP's result then its addresses; else just the completion.
-    pub series: Vec<Urc>,
-    /// Lines with the shape of the command's information lines that do not decode.
-    pub unexpected: Vec<String>,
-}
-
-/// Why a command failed.
-#[derive(Debug)]
-pub enum Error {
-    /// The transport failed.
-    Io(std::io::Error),
-    /// No final result (or prompt, or completion) within the time limit.
-    /// The next command resynchronises the link first.
-    Timeout {
-        /// The command line.
-        command: String,
-        /// What was awaited.
-        waiting_for: &'static str,
-        /// How long the client waited.
-        waited: Duration,
-    },
-    /// The module answered `ERROR`.
-    Error {
-        /// The command line.
-        command: String,
-    },
-    /// The module answered `+CME ERROR: <err>` (the HTTP(S) commands).
-    Cme {
-        /// The command line.
-        command: String,
-        /// The result code.
-        code: HttpCode,
-    },
-    /// The module answered `+CME ERROR: <text>` (a text, or a code too
-    /// large for a number).
-    CmeText {
-        /// The command line.
-        command: String,
-        /// What followed `+CME ERROR:`.
-        text: String,
-    },
-    /// The module answered `SEND FAIL` (its send buffer is full).
-    SendFail,
-    /// `NO CARRIER`: no connection to enter, or transparent mode ended.
-    NoCarrier,
-    /// An information line of the command does not match the catalogue.
-    Decode {
-        /// The line.
-        line: String,
-        /// Why.
-        error: DecodeError,
-    },
-    /// The payload does not fit the command's data phase (nothing was written).
-    Payload(&'static str),
-    /// The session refused to start the command (nothing was written).
-    Refused(Refused),
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Io(e) => write!(f, "transport: {e}"),
-            Error::Timeout {
-                command,
-                waiting_for,
-                waited,
-            } => {
-                write!(
-                    f,
-                    "`{command}`: no {waiting_for} within {} ms",
-                    waited.as_millis()
-                )
-            }
-            Error::Error { command } => write!(f, "`{command}`: ERROR"),
-            Error::Cme { command, code } => write!(f, "`{command}`: +CME ERROR: {code}"),
-            Error::CmeText { command, text } => write!(f, "`{command}`: +CME ERROR: {text}"),
-            Error::SendFail => write!(f, "SEND FAIL: the module's send buffer is full"),
-            Error::NoCarrier => write!(f, "NO CARRIER"),
-            Error::Decode { line, error } => write!(f, "`{line}`: {error}"),
-            Error::Payload(why) => write!(f, "payload: {why}"),
-            Error::Refused(r) => write!(f, "{r}"),
-        }
-    }
-}
-
-impl std::error::Error for Error {}
-
-impl From<std::io::Error> for Error {
-    fn from(e: std::io::Error) -> Self {
-        Error::Io(e)
-    }
-}
-
-impl From<Refused> for Error {
-    fn from(r: Refused) -> Self {
-        match r {
-            Refused::Payload(why) => Error::Payload(why),
-            other => Error::Refused(other),
-        }
-    }
-}
+/// Why a command of the blocking client failed (the link's errors are
+/// [`std::io::Error`]s).
+pub type Error = crate::error::Error<std::io::Error>;
 
 type UrcCallback = Box<dyn FnMut(&Notice) + Send>;
 
@@ -239,7 +92,7 @@ impl<T: Transport> fmt::Debug for Client<T> {
 }
 
 /// The longest a read waits before the client looks at the clock again.
-const POLL: Duration = Duration::from_millis(50);
+const POLL_MS: u64 = 50;
 
 impl<T: Transport> Client<T> {
     /// A client with default options.
@@ -319,58 +172,54 @@ impl<T: Transport> Client<T> {
         self.queued.push_back(notice);
     }
 
-    /// Writes what the session asks for, and hands its notices out.
-    fn service(&mut self) -> Result<(), Error> {
-        while let Some(action) = self.session.next_action() {
-            match action {
-                Action::Write(bytes) => self.transport.write_all(&bytes)?,
-                Action::WriteGuarded(bytes) => {
+    /// Runs the session's steps until `done` holds (or, with `until`, the
+    /// time passes): writes, notices, reads.
+    fn drive(
+        &mut self,
+        until: Option<Instant>,
+        mut done: impl FnMut(&Session) -> bool,
+    ) -> Result<(), Error> {
+        self.run(until, &mut done, &mut |_| Picked::<()>::No)?;
+        Ok(())
+    }
+
+    /// Runs the session's steps until `done` holds, `pick` accepts a
+    /// notice, or (with `until`) the time passes.
+    fn run<R>(
+        &mut self,
+        until: Option<Instant>,
+        done: &mut dyn FnMut(&Session) -> bool,
+        pick: &mut dyn FnMut(&Notice) -> Picked<R>,
+    ) -> Result<Option<R>, Error> {
+        let until = until.map(|u| self.at(u));
+        loop {
+            let now = self.now();
+            match driver::step(&mut self.session, now, until, done, POLL_MS) {
+                Step::Write(bytes) => self.transport.write_all(&bytes)?,
+                Step::WriteGuarded(bytes) => {
                     std::thread::sleep(self.options.guard_time);
                     self.transport.write_all(&bytes)?;
                     std::thread::sleep(self.options.guard_time);
                 }
-            }
-        }
-        while let Some(n) = self.session.take_notice() {
-            self.deliver(n);
-        }
-        Ok(())
-    }
-
-    /// Reads once (up to `wait`) and feeds the session.
-    fn pump(&mut self, wait: Duration) -> Result<(), Error> {
-        let mut buf = [0u8; 4096];
-        let n = self.transport.read(&mut buf, wait)?;
-        let now = self.now();
-        if n > 0 {
-            self.session.feed(&buf[..n], now);
-        } else {
-            self.session.tick(now);
-        }
-        Ok(())
-    }
-
-    /// Drives the session until `done` holds (or, with `until`, the time passes).
-    fn drive(&mut self, until: Option<Instant>, done: fn(&Session) -> bool) -> Result<(), Error> {
-        loop {
-            self.service()?;
-            if done(&self.session) {
-                return Ok(());
-            }
-            let now = Instant::now();
-            let mut wait = POLL;
-            if let Some(until) = until {
-                if now >= until {
-                    return Ok(());
+                Step::Notice(n) => match pick(&n) {
+                    Picked::Done(found) => return Ok(Some(found)),
+                    Picked::Kept => {}
+                    Picked::No => self.deliver(n),
+                },
+                Step::Done => return Ok(None),
+                Step::Read(wait) => {
+                    let mut buf = [0u8; 4096];
+                    let n = self.transport.read(&mut buf, Duration::from_millis(wait))?;
+                    let now = self.now();
+                    driver::absorb(&mut self.session, &buf[..n], now);
                 }
-                wait = wait.min(until - now);
             }
-            if let Some(d) = self.session.deadline() {
-                let left = d.saturating_sub(self.now());
-                wait = wait.min(Duration::from_millis(left));
-            }
-            self.pump(wait)?;
         }
+    }
+
+    /// `t` on the session's clock.
+    fn at(&self, t: Instant) -> u64 {
+        crate::options::ms(t.saturating_duration_since(self.epoch))
     }
 
     /// Sends a command without a data phase and returns its typed response;
@@ -398,8 +247,7 @@ impl<T: Transport> Client<T> {
 
     /// Resynchronises after a time-out, if one left the link out of step.
     fn ready(&mut self) -> Result<(), Error> {
-        self.session.set_options(self.options.session());
-        if self.session.needs_resync() {
+        if driver::needs_resync(&mut self.session, &self.options) {
             self.resync()?;
         }
         Ok(())
@@ -410,40 +258,15 @@ impl<T: Transport> Client<T> {
     /// its own answer; whatever came before is delivered as notices. Also
     /// done automatically before the command after a time-out.
     pub fn resync(&mut self) -> Result<(), Error> {
-        self.session.set_options(self.options.session());
-        self.session.resync(self.now());
-        // An exchange abandoned here has nobody to report to.
-        let _ = self.session.take_outcome();
+        let now = self.now();
+        driver::begin_resync(&mut self.session, &self.options, now);
         self.drive(None, Session::is_idle)?;
-        if self.session.needs_resync() {
-            return Err(Error::Timeout {
-                command: "AT+QVERSION".to_string(),
-                waiting_for: "the answer to the resynchronisation probe",
-                waited: self.options.default_timeout + self.options.slack,
-            });
-        }
-        Ok(())
+        driver::resync_result(&self.session, &self.options)
     }
 
     fn finish<C: AtCommand>(&mut self) -> Result<Response<C::Line>, Error> {
         self.drive(None, Session::has_outcome)?;
-        self.service()?;
-        let outcome = self.session.take_outcome().ok_or(Error::Timeout {
-            command: String::new(),
-            waiting_for: "an outcome",
-            waited: Duration::ZERO,
-        })?;
-        let reply = match outcome {
-            Ok(reply) => reply,
-            Err(t) => {
-                return Err(Error::Timeout {
-                    command: t.command,
-                    waiting_for: t.waiting_for,
-                    waited: Duration::from_millis(t.waited_ms),
-                })
-            }
-        };
-        typed::<C::Line>(reply)
+        driver::outcome(&mut self.session)
     }
 
     /// Waits up to `timeout` for notices and returns every notice that
@@ -454,6 +277,59 @@ impl<T: Transport> Client<T> {
         let until = Instant::now() + timeout;
         self.drive(Some(until), |_| false)?;
         Ok(self.take_urcs())
+    }
+
+    /// Waits up to `timeout` for the first notice `pick` accepts (returns
+    /// `Some` for) and returns what `pick` made of it; `None` when the time
+    /// passed. Notices queued before are looked at first; every notice
+    /// `pick` declines goes on to the subscriber or the queue as usual.
+    ///
+    /// ```no_run
+    /// # use fcm242d::client::Client;
+    /// # use fcm242d::transport::MemoryTransport;
+    /// # use std::time::Duration;
+    /// use fcm242d::generated::urcs::{qstastat, Urc};
+    /// # let (link, _module) = MemoryTransport::pair();
+    /// # let mut client = Client::new(link);
+    /// let joined = client.wait_for(Duration::from_secs(20), |n| {
+    ///     matches!(n.urc(), Some(Urc::Qstastat(s)) if s.event == qstastat::Event::GotIp)
+    ///         .then_some(())
+    /// })?;
+    /// assert!(joined.is_some(), "no IP address within 20 s");
+    /// # Ok::<(), fcm242d::client::Error>(())
+    /// ```
+    pub fn wait_for<R>(
+        &mut self,
+        timeout: Duration,
+        pick: impl FnMut(&Notice) -> Option<R>,
+    ) -> Result<Option<R>, Error> {
+        self.wait_picking(timeout, &mut driver::first_of(pick))
+    }
+
+    /// Waits up to `timeout` for a series of URCs that no command waits
+    /// for: the first URC `first` accepts, then the URCs of its kind until
+    /// the catalogue says the series is complete (see
+    /// [`UrcSeries`](crate::session::UrcSeries)). `None` when the time
+    /// passed first (the URCs gathered so far are dropped). Other notices
+    /// go on as usual.
+    pub fn wait_for_series(
+        &mut self,
+        timeout: Duration,
+        first: impl FnMut(&Urc) -> bool,
+    ) -> Result<Option<Vec<Urc>>, Error> {
+        self.wait_picking(timeout, &mut driver::series_of(first))
+    }
+
+    fn wait_picking<R>(
+        &mut self,
+        timeout: Duration,
+        pick: &mut dyn FnMut(&Notice) -> Picked<R>,
+    ) -> Result<Option<R>, Error> {
+        if let Some(found) = driver::scan_queue(&mut self.queued, pick) {
+            return Ok(Some(found));
+        }
+        let until = Instant::now() + timeout;
+        self.run(Some(until), &mut |_| false, pick)
     }
 
     /// Whether the link is in transparent mode.
@@ -472,52 +348,6 @@ impl<T: Transport> Client<T> {
     pub fn read_transparent(&mut self, timeout: Duration) -> Result<Vec<u8>, Error> {
         let until = Instant::now() + timeout;
         self.drive(Some(until), |s| s.has_raw() || s.carrier_lost())?;
-        if self.session.has_raw() {
-            return Ok(self.session.take_raw());
-        }
-        if self.session.carrier_lost() {
-            return Err(Error::NoCarrier);
-        }
-        Ok(Vec::new())
+        driver::transparent_bytes(&mut self.session)
     }
-}
-
-/// The typed response of a reply, or the error its final result means.
-fn typed<L: Line>(reply: Reply) -> Result<Response<L>, Error> {
-    let Reply {
-        command,
-        lines,
-        data,
-        result,
-        series,
-        mut unexpected,
-    } = reply;
-    let mut typed_lines = Vec::with_capacity(lines.len());
-    for l in lines {
-        match l.downcast::<L>() {
-            Ok(l) => typed_lines.push(l),
-            Err(other) => unexpected.push(String::from_utf8_lossy(&other.render()).into_owned()),
-        }
-    }
-    match result {
-        Final::Error => return Err(Error::Error { command }),
-        Final::CmeError(code) => {
-            return Err(Error::Cme {
-                command,
-                code: HttpCode::from_code(code),
-            })
-        }
-        Final::CmeText(text) => return Err(Error::CmeText { command, text }),
-        Final::SendFail => return Err(Error::SendFail),
-        Final::NoCarrier => return Err(Error::NoCarrier),
-        _ => {}
-    }
-    Ok(Response {
-        lines: typed_lines,
-        data,
-        result,
-        completion: series.last().cloned(),
-        series,
-        unexpected,
-    })
 }

@@ -345,42 +345,111 @@ pub enum LinesAfter {
 }
 
 /// One form of one command, with typed parameters.
+///
+/// The generated forms implement every item. A command of your own (a
+/// form the catalogue lacks, a vendor extension) needs only its name, kind,
+/// line type and encoding: the rest has defaults (no data phase, no
+/// completion, the client's default time limit).
+///
+/// ```
+/// use fcm242d::client::Client;
+/// use fcm242d::command::{AtCommand, FormKind, Line, Payloadless};
+/// use fcm242d::error::DecodeError;
+/// # use fcm242d::transport::{MemoryTransport, Transport};
+///
+/// /// `AT+QTEMP` → `+QTEMP: <celsius>`, `OK` (a made-up command).
+/// struct Temp;
+///
+/// #[derive(Debug, Clone, PartialEq, Eq)]
+/// struct TempLine { celsius: i64 }
+///
+/// impl Line for TempLine {
+///     const PREFIXES: &'static [&'static str] = &["+QTEMP:"];
+///     fn parse(line: &str) -> Result<Self, DecodeError> {
+///         line.strip_prefix("+QTEMP:")
+///             .and_then(|v| v.trim().parse().ok())
+///             .map(|celsius| TempLine { celsius })
+///             .ok_or(DecodeError::NoMatch { expected: "+QTEMP: <celsius>", at: None })
+///     }
+///     fn render(&self) -> String { format!("+QTEMP: {}", self.celsius) }
+/// }
+///
+/// impl AtCommand for Temp {
+///     const NAME: &'static str = "AT+QTEMP";
+///     const KIND: FormKind = FormKind::Execute;
+///     type Line = TempLine;
+///     fn encode(&self) -> String { "AT+QTEMP".into() }
+/// }
+/// impl Payloadless for Temp {}
+///
+/// # let (link, mut module) = MemoryTransport::pair();
+/// # module.write_all(b"\r\n+QTEMP: 41\r\n\r\nOK\r\n").unwrap();
+/// let mut client = Client::new(link);
+/// let r = client.send(&Temp)?;
+/// assert_eq!(r.lines, [TempLine { celsius: 41 }]);
+/// # Ok::<(), fcm242d::client::Error>(())
+/// ```
 pub trait AtCommand: Sized {
     /// The command's name (`AT+QIOPEN`).
     const NAME: &'static str;
     /// The form's kind.
     const KIND: FormKind;
     /// The form's syntax in the manual's notation.
-    const SYNTAX: &'static str;
+    const SYNTAX: &'static str = "";
     /// The sub-command key, for QICFG-style commands.
-    const SUBCOMMAND: Option<&'static str>;
+    const SUBCOMMAND: Option<&'static str> = None;
     /// Conformance safety class.
-    const SAFETY: Safety;
+    const SAFETY: Safety = Safety::Stateful;
     /// Maximum response time as the manual gives it.
-    const TIME_LIMIT: TimeLimit;
+    const TIME_LIMIT: TimeLimit = TimeLimit::NotGiven;
     /// The form's data phase.
-    const DATA_PHASE: Option<DataPhase>;
+    const DATA_PHASE: Option<DataPhase> = None;
     /// The URC that completes the command after its final result.
-    const COMPLETION: Option<UrcKind>;
+    const COMPLETION: Option<UrcKind> = None;
     /// Whether a successful response switches to transparent mode.
-    const ENTERS_TRANSPARENT: bool;
+    const ENTERS_TRANSPARENT: bool = false;
     /// What follows `CONNECT`, for forms that read data after it.
-    const AFTER_CONNECT: AfterConnect;
-    /// The type of the form's information lines.
+    const AFTER_CONNECT: AfterConnect = AfterConnect::Nothing;
+    /// The type of the form's information lines ([`NoLine`] when it has none).
     type Line: Line;
+    /// The positions (0-based, counting the comma-separated fields after
+    /// `=`) of the values that are secrets (Wi-Fi keys, MQTT passwords,
+    /// private-key passwords): the clients' logs show them as `***`.
+    const SECRET_FIELDS: &'static [usize] = &[];
 
     /// The command line, without its line ending.
     fn encode(&self) -> String;
-    /// Reads a command line (what the simulator does).
-    fn parse(line: &str) -> Result<Self, DecodeError>;
+    /// Reads a command line (what the simulator does); by default, no line
+    /// is this command.
+    fn parse(line: &str) -> Result<Self, DecodeError> {
+        let _ = line;
+        Err(DecodeError::NoMatch {
+            expected: Self::NAME,
+            at: None,
+        })
+    }
     /// The time limit for this value, in milliseconds (parameter-dependent
     /// limits use the parameter or its default); `None` when the manual gives none.
-    fn time_limit_ms(&self) -> Option<u64>;
+    /// By default, the limit [`TIME_LIMIT`](AtCommand::TIME_LIMIT) gives.
+    fn time_limit_ms(&self) -> Option<u64> {
+        match Self::TIME_LIMIT {
+            TimeLimit::Fixed { ms } | TimeLimit::Network { ms } => Some(ms),
+            TimeLimit::Conditional { max_ms } => Some(max_ms),
+            TimeLimit::Config { default_ms } => default_ms,
+            TimeLimit::NetworkPlusParam { ms } => ms,
+            TimeLimit::Param | TimeLimit::NotGiven => None,
+        }
+    }
     /// The payload length this value announces for its data phase.
-    fn payload_length(&self) -> Option<usize>;
+    fn payload_length(&self) -> Option<usize> {
+        None
+    }
     /// For an information line of this form that announces a data block
     /// (`+QIRD: <read_actual_length>`), the block's length.
-    fn data_length_of(line: &str) -> Option<usize>;
+    fn data_length_of(line: &str) -> Option<usize> {
+        let _ = line;
+        None
+    }
     /// Lines the response prints after its final result.
     const LINES_AFTER_FINAL: LinesAfter = LinesAfter::None;
     /// The largest data block this value's response may carry: what the
@@ -416,7 +485,9 @@ pub trait Payloadless: AtCommand {}
 pub trait WithPayload: AtCommand {}
 
 /// One template of the catalogue with its reader: what conformance checks and
-/// round-trip tests iterate over.
+/// round-trip tests iterate over (an internal of the tests and tools, not
+/// part of the stable API).
+#[doc(hidden)]
 #[derive(Debug, Clone, Copy)]
 pub struct Template {
     /// The command (`AT+QIOPEN`) or URC (`+QIURC`) it belongs to.
@@ -429,4 +500,73 @@ pub struct Template {
     pub rule: &'static str,
     /// Decodes a line with the template's type and writes it back.
     pub reencode: fn(&str) -> Result<String, DecodeError>,
+}
+
+/// The fields after the first `=` of a command line, each as `(start, end)`
+/// byte offsets: split on commas outside double quotes.
+fn field_spans(line: &str) -> Vec<(usize, usize)> {
+    let Some(eq) = line.find('=') else {
+        return Vec::new();
+    };
+    let mut spans = Vec::new();
+    let mut start = eq + 1;
+    let mut quoted = false;
+    for (i, b) in line.bytes().enumerate().skip(eq + 1) {
+        match b {
+            b'"' => quoted = !quoted,
+            b',' if !quoted => {
+                spans.push((start, i));
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    spans.push((start, line.len()));
+    spans
+}
+
+/// The values of a command line at `secret_fields` (without their quotes).
+pub fn secret_values<'a>(line: &'a str, secret_fields: &[usize]) -> Vec<&'a str> {
+    let spans = field_spans(line);
+    secret_fields
+        .iter()
+        .filter_map(|&i| spans.get(i))
+        .map(|&(a, b)| line[a..b].trim_matches('"'))
+        .filter(|v| !v.is_empty())
+        .collect()
+}
+
+/// A command line with the values at `secret_fields` shown as `***` (quoted
+/// values keep their quotes): what logs and error messages show.
+///
+/// ```
+/// use fcm242d::command::{masked_line, AtCommand};
+/// use fcm242d::generated::commands::qstaapinfo;
+/// use fcm242d::value::Text;
+///
+/// let join = qstaapinfo::Write {
+///     ssid: Text::new("home").unwrap(),
+///     pwd: Some(Text::new("hunter22").unwrap()),
+/// };
+/// let line = join.encode();
+/// assert_eq!(masked_line(&line, qstaapinfo::Write::SECRET_FIELDS), r#"AT+QSTAAPINFO="home","***""#);
+/// ```
+pub fn masked_line(line: &str, secret_fields: &[usize]) -> String {
+    if secret_fields.is_empty() {
+        return String::from(line);
+    }
+    let spans = field_spans(line);
+    let mut out = String::with_capacity(line.len());
+    let mut at = 0;
+    for (i, &(a, b)) in spans.iter().enumerate() {
+        if !secret_fields.contains(&i) || a == b {
+            continue;
+        }
+        out.push_str(&line[at..a]);
+        let quoted = line[a..b].starts_with('"');
+        out.push_str(if quoted { "\"***\"" } else { "***" });
+        at = b;
+    }
+    out.push_str(&line[at..]);
+    out
 }

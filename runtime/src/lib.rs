@@ -1,5 +1,6 @@
-//! Typed bindings and a sans-IO protocol engine for Quectel FCM242D / FGM842D
-//! Wi-Fi + BLE modules.
+#![doc = include_str!("../README.md")]
+//!
+//! # Modules
 //!
 //! - [`generated`]: a type per command form, information line and URC of the
 //!   catalogue (`spec/`), with their encoders and decoders.
@@ -21,16 +22,32 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+#[cfg(feature = "async")]
+pub mod async_client;
 #[cfg(feature = "std")]
 pub mod client;
 pub mod command;
+#[cfg(any(feature = "std", feature = "async"))]
+mod driver;
 pub mod engine;
+pub mod error;
+#[doc(hidden)]
 pub mod framer;
 pub mod generated;
+#[doc(hidden)]
 pub mod grammar;
+pub mod options;
+#[cfg(feature = "async")]
+pub mod pubsub;
+pub mod response;
 pub mod session;
 mod shortcuts;
+#[cfg(feature = "async")]
+pub mod timer;
+#[cfg(any(feature = "std", feature = "async"))]
+mod trace;
 #[cfg(feature = "std")]
 pub mod transport;
 pub mod value;
+#[doc(hidden)]
 pub mod wire;

@@ -8,6 +8,7 @@ use core::fmt;
 
 /// Why a value was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ValueError {
     /// An integer outside its range.
     OutOfRange {
@@ -84,6 +85,7 @@ impl std::error::Error for ValueError {}
 /// assert!(ConnectId::new(12).is_err());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize), serde(transparent))]
 pub struct Int<const MIN: i64, const MAX: i64>(i64);
 
 impl<const MIN: i64, const MAX: i64> Int<MIN, MAX> {
@@ -108,6 +110,33 @@ impl<const MIN: i64, const MAX: i64> Int<MIN, MAX> {
     /// The number.
     pub fn get(self) -> i64 {
         self.0
+    }
+
+    /// A literal value, checked when the program is compiled: no `Result`
+    /// to handle. The range comes from the field's type.
+    ///
+    /// ```
+    /// use fcm242d::value::Int;
+    /// let port: Int<1, 65535> = Int::lit::<8009>();
+    /// assert_eq!(port.get(), 8009);
+    /// const SOCKET: Int<0, 11> = Int::lit::<1>();
+    /// assert_eq!(SOCKET.get(), 1);
+    /// ```
+    ///
+    /// A value out of range does not compile:
+    ///
+    /// ```compile_fail
+    /// use fcm242d::value::Int;
+    /// let socket: Int<0, 11> = Int::lit::<12>();
+    /// ```
+    pub const fn lit<const V: i64>() -> Self {
+        const {
+            assert!(
+                V >= MIN && V <= MAX,
+                "the literal is out of the field's range"
+            );
+        }
+        Int(V)
     }
 }
 
@@ -148,6 +177,7 @@ macro_rules! text_type {
     ($(#[$doc:meta])* $name:ident, quoted = $quoted:expr) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize), serde(transparent))]
         pub struct $name<const MIN: usize, const MAX: usize>(String);
 
         impl<const MIN: usize, const MAX: usize> $name<MIN, MAX> {
@@ -210,6 +240,7 @@ pub const UNBOUNDED: usize = usize::MAX;
 
 /// A string of hex digits, `MIN..=MAX` characters long (e.g. advertising data).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize), serde(transparent))]
 pub struct HexText<const MIN: usize, const MAX: usize>(String);
 
 impl<const MIN: usize, const MAX: usize> HexText<MIN, MAX> {
@@ -231,6 +262,7 @@ impl<const MIN: usize, const MAX: usize> HexText<MIN, MAX> {
 
 /// A 48-bit MAC or BLE device address written as 12 hex digits (`90395E8A70D1`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize), serde(transparent))]
 pub struct HexAddr(String);
 
 impl HexAddr {
@@ -252,6 +284,7 @@ impl HexAddr {
 
 /// A BLE UUID: 4 hex digits (16-bit) or 32 hex digits (128-bit).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize), serde(transparent))]
 pub struct Uuid(String);
 
 impl Uuid {
@@ -279,6 +312,7 @@ impl Uuid {
 
 /// An IP address or a domain name (quoted on the wire).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize), serde(transparent))]
 pub struct Host(String);
 
 impl Host {

@@ -288,3 +288,27 @@ fn lines_nobody_asked_for_are_returned_by_poll_urcs() {
     drop(client);
     h.join().unwrap();
 }
+
+#[test]
+fn wait_for_series_takes_a_series_from_the_queue_and_the_link() {
+    let (mut client, h) = module(
+        vec![step(
+            b"AT+QVERSION\r\n",
+            &[
+                b"\r\n+QVERSION: V\r\n\r\nOK\r\n\r\n+QPING: 0,\"192.0.2.2\",32,3,64\r\n",
+                b"\r\n+QPING: 0,\"192.0.2.2\",32,6,64\r\n\r\n+QPING: 0,2,2,0,3,6,4\r\n",
+            ],
+        )],
+        quick(),
+    );
+    client.send(&qversion::Execute {}).unwrap();
+    // The first reply came in the same read as `OK`: it waits in the queue.
+    let series = client
+        .wait_for_series(Duration::from_secs(2), |u| matches!(u, Urc::QpingReply(_)))
+        .unwrap()
+        .expect("the series did not complete");
+    assert_eq!(series.len(), 3, "{series:?}");
+    assert!(matches!(series[2], Urc::QpingFinal(_)));
+    drop(client);
+    h.join().unwrap();
+}

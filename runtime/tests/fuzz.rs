@@ -234,7 +234,7 @@ fn the_parsers_take_any_input() {
         let mut framer = Framer::new(LIMITS.max_line);
         let bytes = input(rng);
         let announce = rng.below(3000);
-        let oracle = |line: &[u8]| (line.len() % 7 == 0).then_some(announce);
+        let oracle = |line: &[u8]| line.len().is_multiple_of(7).then_some(announce);
         for piece in cuts(rng, &bytes) {
             framer.feed(piece, &oracle, &mut |_| {});
             match rng.below(32) {

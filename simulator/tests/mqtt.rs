@@ -1969,7 +1969,7 @@ fn hex_mode_carries_every_byte_value_through_megabytes() {
         };
         // Some at QoS 1 (each waits for its PUBACK, which the serve loop
         // notices at its next poll, so not too many).
-        let (qos, msg_id) = if n % 64 == 0 {
+        let (qos, msg_id) = if n.is_multiple_of(64) {
             (Q1, 1 + (n % 1000) as i64)
         } else {
             (Q0, 0)

@@ -41,6 +41,7 @@ pub mod qbleinit {
     ///
     /// (errata: BLE-1)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum Role {
         /// `0`: BLE functionality is not initialized
         Uninitialized,
@@ -109,6 +110,7 @@ pub mod qbleinit {
     ///
     /// (errata: BLE-2)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum AutoAdv {
         /// `0`: Not turn on advertisement
         Off,
@@ -164,9 +166,11 @@ pub mod qbleinit {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Read {}
     /// `+QBLEINIT: <role>`: an information line of `AT+QBLEINIT?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ReadLine {
         /// `<role>`: Set module role when initializing BLE functionality.
         ///
@@ -257,6 +261,7 @@ pub mod qbleinit {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<role>`: Set module role when initializing BLE functionality.
         ///
@@ -382,9 +387,11 @@ pub mod qbleaddr {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Read {}
     /// `+QBLEADDR: <BLE_addr>`: an information line of `AT+QBLEADDR?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ReadLine {
         /// `<BLE_addr>`: BLE device address. 48-bit address as hexadecimal string, e.g. "90395E8A70D1".
         pub ble_addr: crate::value::HexAddr,
@@ -507,9 +514,11 @@ pub mod qblename {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Read {}
     /// `+QBLENAME: <BLE_name>`: an information line of `AT+QBLENAME?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ReadLine {
         /// `<BLE_name>`: BLE device name. Max length: 25 bytes. Default: "FCM242D" for FCM242D module, "FGM842D" for FGM842D series.
         ///
@@ -600,6 +609,7 @@ pub mod qblename {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<BLE_name>`: BLE device name. Max length: 25 bytes. Default: "FCM242D" for FCM242D module, "FGM842D" for FGM842D series.
         ///
@@ -715,9 +725,11 @@ pub mod qbleadvparam {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Read {}
     /// `+QBLEADVPARAM: <adv_int_min>,<adv_int_max>`: an information line of `AT+QBLEADVPARAM?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ReadLine {
         /// `<adv_int_min>`: Minimum advertising interval for non-directional and low duty cycle directional advertising. Range: 32--16384 (Time range: 20 ms--10.24 s). Default value: 160 (100 ms). Unit: timeslot (1 timeslot = 0.625 ms).
         ///
@@ -830,6 +842,7 @@ pub mod qbleadvparam {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<adv_int_min>`: Minimum advertising interval for non-directional and low duty cycle directional advertising. Range: 32--16384 (Time range: 20 ms--10.24 s). Default value: 160 (100 ms). Unit: timeslot (1 timeslot = 0.625 ms).
         ///
@@ -940,6 +953,7 @@ pub mod qbleadvdata {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<adv_data>`: Advertising data (AD). It consists of three fields (i.e., multiple AD Structures). The composition conforms to the message format shown above and the content must be a hexadecimal string. Length: Length of AD structure. The length includes AD type and AD data but not the length of the field which is 1 byte long. The maximum length is 0x1e, i.e., the maximum length of a data field is 30 bytes. AD Type: Advertising data type, such as TX Power Level (0x0A), Local Name (0x09), Le Role (0x1C) and Service UUIDs (0x16). After the peer scans the advertisement, the meaning of the advertising data can be determined from the AD Type. AD Data: Advertising data in big-endian byte order.
         pub adv_data: crate::value::HexText<0, { crate::value::UNBOUNDED }>,
@@ -1055,6 +1069,7 @@ pub mod qblegattssrv {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<srv_UUID>`: BLE service UUID. Length: 4 bytes or 32 bytes.
         ///
@@ -1172,6 +1187,7 @@ pub mod qblegattschar {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<char_UUID>`: Characteristic UUID. Length: 4 bytes or 32 bytes.
         ///
@@ -1303,6 +1319,7 @@ pub mod qblegattssrvdone {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Execute {}
     impl crate::command::AtCommand for Execute {
         const NAME: &'static str = "AT+QBLEGATTSSRVDONE";
@@ -1387,6 +1404,7 @@ pub mod qbleadvstart {
     ///
     /// (errata: BLE-7)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum AdvState {
         /// `0`: The advertising is stopped
         Stopped,
@@ -1442,9 +1460,11 @@ pub mod qbleadvstart {
     ///
     /// Maximum response time: 1000 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Read {}
     /// `+QBLEADVSTART: <adv_state>`: an information line of `AT+QBLEADVSTART?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ReadLine {
         /// `<adv_state>`: Advertising state.
         ///
@@ -1535,6 +1555,7 @@ pub mod qbleadvstart {
     ///
     /// Maximum response time: 1000 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Execute {}
     impl crate::command::AtCommand for Execute {
         const NAME: &'static str = "AT+QBLEADVSTART";
@@ -1599,6 +1620,7 @@ pub mod qbleadvstop {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Execute {}
     impl crate::command::AtCommand for Execute {
         const NAME: &'static str = "AT+QBLEADVSTOP";
@@ -1673,6 +1695,7 @@ pub mod qblegattsntfy {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<conn_idx>`: The target device index assigned by the module automatically when the BLE connection is established. \<conn_idx> can only be set to 0 currently.
         ///
@@ -1814,6 +1837,7 @@ pub mod qblescan {
     ///
     /// (errata: BLE-16)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum ScanState {
         /// `0`: The scan is stopped.
         Stopped,
@@ -1860,6 +1884,7 @@ pub mod qblescan {
     ///
     /// (errata: BLE-10, BLE-11)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum Scan {
         /// `0`: Stop
         Stop,
@@ -1930,6 +1955,7 @@ pub mod qblescan {
     ///
     /// (errata: BLE-15)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum AddressType {
         /// `0`: Public address
         Public,
@@ -1988,9 +2014,11 @@ pub mod qblescan {
     ///
     /// Maximum response time: 1000 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Read {}
     /// `+QBLESCAN: <scan_state>`: an information line of `AT+QBLESCAN?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ReadLine {
         /// `<scan_state>`: Current scan state.
         ///
@@ -2083,6 +2111,7 @@ pub mod qblescan {
     ///
     /// Maximum response time: 1000 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<scan>`: Start or stop BLE scan.
         ///
@@ -2095,6 +2124,7 @@ pub mod qblescan {
     }
     /// `+QBLESCAN: <name>,<address_type>,<BLE_addr>`: an information line of `AT+QBLESCAN=<scan>[,<timeout>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteLine0 {
         /// `<name>`: BLE device name.
         ///
@@ -2171,6 +2201,7 @@ pub mod qblescan {
     }
     /// `+QBLESCAN: <name>,<address_type>,<BLE_addr>,<RSSI>,<adv_data>`: an information line of `AT+QBLESCAN=<scan>[,<timeout>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteLine1 {
         /// `<name>`: BLE device name.
         ///
@@ -2279,6 +2310,7 @@ pub mod qblescan {
     }
     /// An information line of `AT+QBLESCAN=<scan>[,<timeout>]`: one of its templates.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum WriteLine {
         /// `+QBLESCAN: <name>,<address_type>,<BLE_addr>`
         L0(WriteLine0),
@@ -2425,9 +2457,11 @@ pub mod qblescanparam {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Read {}
     /// `+QBLESCANPARAM: <scan_interval>,<scan_window>`: an information line of `AT+QBLESCANPARAM?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ReadLine {
         /// `<scan_interval>`: BLE scan interval. Range: 18--4096 (Time range: 11.25 ms to 2.56 s). Default value: 0x0064. Unit: timeslot (1 timeslot = 0.625 ms). Default value: 100.
         ///
@@ -2543,6 +2577,7 @@ pub mod qblescanparam {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<scan_interval>`: BLE scan interval. Range: 18--4096 (Time range: 11.25 ms to 2.56 s). Default value: 0x0064. Unit: timeslot (1 timeslot = 0.625 ms). Default value: 100.
         ///
@@ -2670,6 +2705,7 @@ pub mod qbleconn {
     ///
     /// (errata: BLE-18)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum AddrType {
         /// `0`: Public address
         Public,
@@ -2725,6 +2761,7 @@ pub mod qbleconn {
     ///
     /// Maximum response time: 3000 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<addr_type>`: Peripheral device address type.
         ///
@@ -2853,9 +2890,11 @@ pub mod qbleconnparam {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Read {}
     /// `+QBLECONNPARAM: <conn_idx>,<con_interval>,<timeout>,<latency>`: an information line of `AT+QBLECONNPARAM?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ReadLine {
         /// `<conn_idx>`: The target device index assigned by the module automatically when the BLE connection is established. \<conn_idx> can only be set to 0 currently.
         ///
@@ -3004,6 +3043,7 @@ pub mod qbleconnparam {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<conn_idx>`: The target device index assigned by the module automatically when the BLE connection is established. \<conn_idx> can only be set to 0 currently.
         ///
@@ -3173,9 +3213,11 @@ pub mod qblecfgmtu {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Read {}
     /// `+QBLECFGMTU: <MTU_value>`: an information line of `AT+QBLECFGMTU?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ReadLine {
         /// `<MTU_value>`: Maximum transmission unit value. Unit: byte. Range: 64--512. Default value: 64.
         ///
@@ -3267,6 +3309,7 @@ pub mod qblecfgmtu {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<MTU_value>`: Maximum transmission unit value. Unit: byte. Range: 64--512. Default value: 64.
         ///
@@ -3358,6 +3401,7 @@ pub mod qblegattcntfcfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<conn_idx>`: The target device index assigned by the module automatically when the BLE connection is established. \<conn_idx> can only be set to 0 currently.
         ///
@@ -3485,6 +3529,7 @@ pub mod qblegattcrd {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<conn_idx>`: The target device index assigned by the module automatically when the BLE connection is established. \<conn_idx> can only be set to 0 currently.
         ///
@@ -3497,6 +3542,7 @@ pub mod qblegattcrd {
     }
     /// `<data>`: an information line of `AT+QBLEGATTCRD=<conn_idx>,<UUID>`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteLine {
         /// `<data>`: The read GATT data.
         ///
@@ -3639,6 +3685,7 @@ pub mod qblegattcwrcmd {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<conn_idx>`: The target device index assigned by the module automatically when the BLE connection is established. \<conn_idx> can only be set to 0 currently.
         ///
@@ -3786,6 +3833,7 @@ pub mod qblegattcwrreq {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<conn_idx>`: The target device index assigned by the module automatically when the BLE connection is established. \<conn_idx> can only be set to 0 currently.
         ///
@@ -3950,6 +3998,7 @@ pub mod qbledisconn {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<conn_idx>`: The target device index assigned by the module automatically when the BLE connection is established. \<conn_idx> can only be set to 0 currently.
         ///
@@ -4034,6 +4083,7 @@ pub mod qbledisconn {
 pub mod qblestat {
     /// `<BLE_state>`: Current state of BLE device.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum BleState {
         /// `NOINIT`: Uninitialized
         Uninitialized,
@@ -4106,9 +4156,11 @@ pub mod qblestat {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Execute {}
     /// `+QBLESTAT: <BLE_state>`: an information line of `AT+QBLESTAT`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ExecuteLine {
         /// `<BLE_state>`: Current state of BLE device.
         pub ble_state: BleState,
@@ -4213,6 +4265,7 @@ pub mod qbletranmode {
     ///
     /// (errata: BLE-37, BLE-38)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum State {
         /// `0`: If the module enters transparent transmission mode first and then exit transparent transmission mode after the BLE disconnection, the module does not enter transparent transmission mode after the successful BLE connection.
         NoAutoEnter,
@@ -4272,6 +4325,7 @@ pub mod qbletranmode {
     ///
     /// Maximum response time: 500 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<UUID>`: Characteristic UUID. Length: 4 bytes or 32 bytes.
         ///
@@ -4394,6 +4448,7 @@ pub mod qfopen {
     ///
     /// (errata: FS-1)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum Mode {
         /// `0`: If the file does not exist, it will be created. If the file exists, it will be directly opened. And both of them can be read and written.
         OpenOrCreate,
@@ -4463,9 +4518,11 @@ pub mod qfopen {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QFOPEN: <filename>,(list of supported <mode>s)`: an information line of `AT+QFOPEN=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {
         /// The listed values of `<mode>`, as printed (`(list of supported …)`).
         pub mode: alloc::string::String,
@@ -4557,9 +4614,11 @@ pub mod qfopen {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Read {}
     /// `+QFOPEN: <filename>,<filehandle>,<mode>`: an information line of `AT+QFOPEN?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ReadLine {
         /// `<filename>`: Name of the file to be opened.
         ///
@@ -4687,6 +4746,7 @@ pub mod qfopen {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<filename>`: Name of the file to be opened.
         ///
@@ -4699,6 +4759,7 @@ pub mod qfopen {
     }
     /// `+QFOPEN: <filehandle>`: an information line of `AT+QFOPEN=<filename>[,<mode>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteLine {
         /// `<filehandle>`: The handle of the file. Size: 4 bytes.
         ///
@@ -4838,9 +4899,11 @@ pub mod qfread {
     ///
     /// Maximum response time: 5 s
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QFREAD: <filehandle>,<length>`: an information line of `AT+QFREAD=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {}
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QFREAD: "];
@@ -4913,6 +4976,7 @@ pub mod qfread {
     ///
     /// Maximum response time: 5 s
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<filehandle>`: The handle of the file to be operated.
         pub filehandle: i64,
@@ -5045,9 +5109,11 @@ pub mod qfwrite {
     ///
     /// Maximum response time: 5 s
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QFWRITE: <filehandle>,<length>,<timeout>`: an information line of `AT+QFWRITE=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {}
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QFWRITE: "];
@@ -5122,6 +5188,7 @@ pub mod qfwrite {
     ///
     /// Maximum response time: 5 s
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<filehandle>`: The handle of the file to be operated.
         pub filehandle: i64,
@@ -5130,6 +5197,7 @@ pub mod qfwrite {
     }
     /// An optional group of `Write` (`[…]` in the syntax): all of it or none.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteLengthGroup {
         /// `<length>`: The length of the file to be written.
         ///
@@ -5142,6 +5210,7 @@ pub mod qfwrite {
     }
     /// `+QFWRITE: <written_length>,<total_length>`: an information line of `AT+QFWRITE=<filehandle>[,<length>[,<timeout>]]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteLine {
         /// `<written_length>`: The actual written length.
         ///
@@ -5405,9 +5474,11 @@ pub mod qfclose {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QFCLOSE: <filehandle>`: an information line of `AT+QFCLOSE=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {}
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QFCLOSE: "];
@@ -5478,6 +5549,7 @@ pub mod qfclose {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<filehandle>`: The handle of the file to be operated.
         pub filehandle: i64,
@@ -5553,6 +5625,7 @@ pub mod qfclose {
 pub mod qflst {
     /// `<name_pattern>`: The file to be listed.
     #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum NamePattern {
         /// `UFS:`: All the files in UFS
         AllFiles,
@@ -5601,6 +5674,7 @@ pub mod qflst {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     impl crate::command::AtCommand for Test {
         const NAME: &'static str = "AT+QFLST";
@@ -5653,12 +5727,14 @@ pub mod qflst {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<name_pattern>`: The file to be listed.
         pub name_pattern: NamePattern,
     }
     /// `+QFLST: <filename>,<file_size>`: an information line of `AT+QFLST=<name_pattern>`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteLine {
         /// `<filename>`: File name.
         pub filename: alloc::string::String,
@@ -5784,9 +5860,11 @@ pub mod qflst {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Execute {}
     /// `+QFLST: <filename>,<file_size>`: an information line of `AT+QFLST`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ExecuteLine {
         /// `<filename>`: File name.
         pub filename: alloc::string::String,
@@ -5902,9 +5980,11 @@ pub mod qfdel {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QFDEL: <file_name>`: an information line of `AT+QFDEL=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {}
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QFDEL: "];
@@ -5975,6 +6055,7 @@ pub mod qfdel {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<file_name>`: Name of the file to be deleted.
         ///
@@ -6059,6 +6140,7 @@ pub mod at {
     ///
     /// Maximum response time: -
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Execute {}
     impl crate::command::AtCommand for Execute {
         const NAME: &'static str = "AT";
@@ -6114,6 +6196,7 @@ pub mod qrst {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Execute {}
     impl crate::command::AtCommand for Execute {
         const NAME: &'static str = "AT+QRST";
@@ -6173,9 +6256,11 @@ pub mod qversion {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Execute {}
     /// `+QVERSION: <version>`: an information line of `AT+QVERSION`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ExecuteLine {
         /// `<version>`: String type without double quotation marks. Firmware version number.
         ///
@@ -6278,6 +6363,7 @@ pub mod qecho {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<enable>`: Integer type. Enable/disable echo function.
         ///
@@ -6359,6 +6445,7 @@ pub mod qecho {
 pub mod qgetip {
     /// `<mode>`: String type. Wi-Fi working mode. "station" for STA mode, "ap" for AP mode.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum Mode {
         /// `station`: STA mode
         Station,
@@ -6410,12 +6497,14 @@ pub mod qgetip {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<mode>`: String type. Wi-Fi working mode. "station" for STA mode, "ap" for AP mode.
         pub mode: Mode,
     }
     /// `+QGETIP: <IP>,<gate>,<mask>,<DNS>`: an information line of `AT+QGETIP=<mode>`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteLine {
         /// `<IP>`: String type. Module IP address.
         ///
@@ -6583,6 +6672,7 @@ pub mod qsetband {
     ///
     /// (errata: GEN-4)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum Save {
         /// `0`: Not saved
         NotSaved,
@@ -6638,6 +6728,7 @@ pub mod qsetband {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<baud_rate>`: Integer type. Serial port baud rate.
         ///
@@ -6733,9 +6824,11 @@ pub mod qsetband {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Read {}
     /// `+QSETBAND: <baud_rate>`: an information line of `AT+QSETBAND?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ReadLine {
         /// `<baud_rate>`: Integer type. Serial port baud rate.
         ///
@@ -6856,6 +6949,7 @@ pub mod qwlanota {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<URL>`: String type. Address where firmware package is stored on the server.
         pub url: crate::value::Text<0, { crate::value::UNBOUNDED }>,
@@ -6939,9 +7033,11 @@ pub mod qwlmac {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Execute {}
     /// `+QWLMAC: <MAC>`: an information line of `AT+QWLMAC`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ExecuteLine {
         /// `<MAC>`: String type. MAC address of the module. Hexadecimal numbers separated by colons. Default value: "8800337769cc".
         ///
@@ -7038,6 +7134,7 @@ pub mod qsclk {
     ///
     /// (errata: GEN-7, GEN-8)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum Mode {
         /// `0`: Disable low power mode
         Disabled,
@@ -7112,9 +7209,11 @@ pub mod qsclk {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Read {}
     /// `+QSCLK: <mode>[,<dtim>]`: an information line of `AT+QSCLK?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ReadLine {
         /// `<mode>`: Integer type.
         ///
@@ -7226,6 +7325,7 @@ pub mod qsclk {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<mode>`: Integer type.
         ///
@@ -7327,6 +7427,7 @@ pub mod qcfg {
     ///
     /// (errata: GEN-9, GEN-10)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum Enable {
         /// `0`: Disabled
         Disabled,
@@ -7382,9 +7483,11 @@ pub mod qcfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QCFG: "urc/pin",<enable>[,<pulse>]`: an information line of `AT+QCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {
         /// Whether the optional part printed as placeholders (`[,<…>]`) is there.
         pub with_group0: bool,
@@ -7468,12 +7571,14 @@ pub mod qcfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct UrcPin {
         /// An optional group of `UrcPin` (`[…]` in the syntax): all of it or none.
         pub enable_group: Option<UrcPinEnableGroup>,
     }
     /// An optional group of `UrcPin` (`[…]` in the syntax): all of it or none.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct UrcPinEnableGroup {
         /// `<enable>`: Integer type.
         ///
@@ -7486,6 +7591,7 @@ pub mod qcfg {
     }
     /// `+QCFG: "urc/pin",<enable>[,<pulse>]`: an information line of `AT+QCFG="urc/pin"[,<enable>[,<pulse>]]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct UrcPinLine {
         /// `<enable>`: Integer type.
         ///
@@ -7678,6 +7784,7 @@ pub mod qcfg {
 pub mod qhttpcfg {
     /// `<response_header>`: Integer type. Enable or disable to output HTTP(S) response header.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum ResponseHeader {
         /// `0`: Disable
         Disable,
@@ -7730,6 +7837,7 @@ pub mod qhttpcfg {
     ///
     /// (errata: HTTP-6, HTTP-7)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum AutoOutrsp {
         /// `0`: Disable
         Disable,
@@ -7780,6 +7888,7 @@ pub mod qhttpcfg {
     }
     /// `<closedind>`: Integer type. Enable or disable the report of the HTTP(S) session closing URC +QHTTPURC: "closed".
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum ClosedIndication {
         /// `0`: Disable
         Disable,
@@ -7837,9 +7946,11 @@ pub mod qhttpcfg {
     ///
     /// Maximum response time: -
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QHTTPCFG: "url",<urlstring>`: an information line of `AT+QHTTPCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine0 {}
     impl crate::command::Line for TestLine0 {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
@@ -7863,6 +7974,7 @@ pub mod qhttpcfg {
     }
     /// `+QHTTPCFG: "header",<name:value>`: an information line of `AT+QHTTPCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine1 {}
     impl crate::command::Line for TestLine1 {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
@@ -7886,6 +7998,7 @@ pub mod qhttpcfg {
     }
     /// `+QHTTPCFG: "auth",<username:password>`: an information line of `AT+QHTTPCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine2 {}
     impl crate::command::Line for TestLine2 {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
@@ -7909,6 +8022,7 @@ pub mod qhttpcfg {
     }
     /// `+QHTTPCFG: "sslctxid",(list of supported <sslctxID>s)`: an information line of `AT+QHTTPCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine3 {
         /// The listed values of `<sslctxID>`, as printed (`(list of supported …)`).
         pub sslctx_id: alloc::string::String,
@@ -7952,6 +8066,7 @@ pub mod qhttpcfg {
     }
     /// `+QHTTPCFG: "rsp/header",(list of supported <response_header>s)`: an information line of `AT+QHTTPCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine4 {
         /// The listed values of `<response_header>`, as printed (`(list of supported …)`).
         pub response_header: alloc::string::String,
@@ -7995,6 +8110,7 @@ pub mod qhttpcfg {
     }
     /// `+QHTTPCFG: "rspout/auto",(list of supported <auto_outrsp>s)`: an information line of `AT+QHTTPCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine5 {
         /// The listed values of `<auto_outrsp>`, as printed (`(list of supported …)`).
         pub auto_outrsp: alloc::string::String,
@@ -8038,6 +8154,7 @@ pub mod qhttpcfg {
     }
     /// `+QHTTPCFG: "closed/ind",(list of supported <closedind>s)`: an information line of `AT+QHTTPCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine6 {
         /// The listed values of `<closedind>`, as printed (`(list of supported …)`).
         pub closedind: alloc::string::String,
@@ -8081,6 +8198,7 @@ pub mod qhttpcfg {
     }
     /// `+QHTTPCFG: "form/option",<name>,<file_name>,<content_type>`: an information line of `AT+QHTTPCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine7 {}
     impl crate::command::Line for TestLine7 {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
@@ -8108,6 +8226,7 @@ pub mod qhttpcfg {
     }
     /// An information line of `AT+QHTTPCFG=?`: one of its templates.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum TestLine {
         /// `+QHTTPCFG: "url",<urlstring>`
         L0(TestLine0),
@@ -8266,6 +8385,7 @@ pub mod qhttpcfg {
     ///
     /// Maximum response time: -
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Url {
         /// `<URL_string>`: String type. The URL of HTTP(S).
         ///
@@ -8274,6 +8394,7 @@ pub mod qhttpcfg {
     }
     /// `+QHTTPCFG: "url",<URL_string>`: an information line of `AT+QHTTPCFG="url"[,<URL_string>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct UrlLine {
         /// `<URL_string>`: String type. The URL of HTTP(S).
         ///
@@ -8387,6 +8508,7 @@ pub mod qhttpcfg {
     ///
     /// Maximum response time: -
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Header {
         /// `<header_value>`: String type. HTTP(S) request header line/header field name, such as: "Content-type: text/plain" or "Content-type".
         ///
@@ -8395,6 +8517,7 @@ pub mod qhttpcfg {
     }
     /// `+QHTTPCFG: "header",<header_value>`: an information line of `AT+QHTTPCFG="header"[,<header_value>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct HeaderLine {
         /// `<header_value>`: String type. HTTP(S) request header line/header field name, such as: "Content-type: text/plain" or "Content-type".
         ///
@@ -8508,6 +8631,7 @@ pub mod qhttpcfg {
     ///
     /// Maximum response time: -
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Auth {
         /// `<username_password>`: String type. User name and password. Format: "username:password".
         ///
@@ -8518,6 +8642,7 @@ pub mod qhttpcfg {
     }
     /// `+QHTTPCFG: "auth",<username_password>`: an information line of `AT+QHTTPCFG="auth"[,<username_password>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct AuthLine {
         /// `<username_password>`: String type. User name and password. Format: "username:password".
         ///
@@ -8574,6 +8699,7 @@ pub mod qhttpcfg {
         const ENTERS_TRANSPARENT: bool = false;
         const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = AuthLine;
+        const SECRET_FIELDS: &'static [usize] = &[1];
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("AT+QHTTPCFG=");
@@ -8634,6 +8760,7 @@ pub mod qhttpcfg {
     ///
     /// Maximum response time: -
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Sslctxid {
         /// `<sslctxID>`: Integer type. SSL context ID used for HTTP(S). Range: 0--5. Default: 1. SSL parameters should be configured by AT+QSSLCFG. See Chapter 2.4.1 for details.
         ///
@@ -8642,6 +8769,7 @@ pub mod qhttpcfg {
     }
     /// `+QHTTPCFG: "sslctxid",<sslctxID>`: an information line of `AT+QHTTPCFG="sslctxid"[,<sslctxID>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct SslctxidLine {
         /// `<sslctxID>`: Integer type. SSL context ID used for HTTP(S). Range: 0--5. Default: 1. SSL parameters should be configured by AT+QSSLCFG. See Chapter 2.4.1 for details.
         ///
@@ -8754,12 +8882,14 @@ pub mod qhttpcfg {
     ///
     /// Maximum response time: -
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct RspHeader {
         /// `<response_header>`: Integer type. Enable or disable to output HTTP(S) response header.
         pub response_header: Option<ResponseHeader>,
     }
     /// `+QHTTPCFG: "rsp/header",<response_header>`: an information line of `AT+QHTTPCFG="rsp/header"[,<response_header>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct RspHeaderLine {
         /// `<response_header>`: Integer type. Enable or disable to output HTTP(S) response header.
         pub response_header: ResponseHeader,
@@ -8874,6 +9004,7 @@ pub mod qhttpcfg {
     ///
     /// Maximum response time: -
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct RspoutAuto {
         /// `<auto_outrsp>`: Integer type. Enable or disable to automatically output HTTP(S) response header. If auto output of HTTP(S) response data is enabled, AT+QHTTPREAD and AT+QHTTPREADFILE will fail to execute.
         ///
@@ -8882,6 +9013,7 @@ pub mod qhttpcfg {
     }
     /// `+QHTTPCFG: "rspout/auto",<auto_outrsp>`: an information line of `AT+QHTTPCFG="rspout/auto"[,<auto_outrsp>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct RspoutAutoLine {
         /// `<auto_outrsp>`: Integer type. Enable or disable to automatically output HTTP(S) response header. If auto output of HTTP(S) response data is enabled, AT+QHTTPREAD and AT+QHTTPREADFILE will fail to execute.
         ///
@@ -8995,12 +9127,14 @@ pub mod qhttpcfg {
     ///
     /// Maximum response time: -
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ClosedInd {
         /// `<closedind>`: Integer type. Enable or disable the report of the HTTP(S) session closing URC +QHTTPURC: "closed".
         pub closedind: Option<ClosedIndication>,
     }
     /// `+QHTTPCFG: "closed/ind",<closedind>`: an information line of `AT+QHTTPCFG="closed/ind"[,<closedind>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ClosedIndLine {
         /// `<closedind>`: Integer type. Enable or disable the report of the HTTP(S) session closing URC +QHTTPURC: "closed".
         pub closedind: ClosedIndication,
@@ -9109,12 +9243,14 @@ pub mod qhttpcfg {
     ///
     /// Maximum response time: -
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct FormOption {
         /// An optional group of `FormOption` (`[…]` in the syntax): all of it or none.
         pub name_group: Option<FormOptionNameGroup>,
     }
     /// An optional group of `FormOption` (`[…]` in the syntax): all of it or none.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct FormOptionNameGroup {
         /// `<name>`: String type. The name value of form/option.
         pub name: crate::value::Text<0, { crate::value::UNBOUNDED }>,
@@ -9125,6 +9261,7 @@ pub mod qhttpcfg {
     }
     /// `+QHTTPCFG: "form/option",<name>,<file_name>,<content_type>`: an information line of `AT+QHTTPCFG="form/option"[,<name>,<file_name>,<content_type>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct FormOptionLine {
         /// `<name>`: String type. The name value of form/option.
         pub name: alloc::string::String,
@@ -9360,9 +9497,11 @@ pub mod qhttpget {
     ///
     /// Maximum response time: Determined by \<rsptime>
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QHTTPGET: (list of supported <rsptime>s)`: an information line of `AT+QHTTPGET=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {
         /// The listed values of `<rsptime>`, as printed (`(list of supported …)`).
         pub rsptime: alloc::string::String,
@@ -9451,6 +9590,7 @@ pub mod qhttpget {
     ///
     /// Maximum response time: Determined by \<rsptime>
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<rsptime>`: Integer type. It is used to configure the timeout for the HTTP(S) GET response +QHTTPGET: \<err>,\<httprspcode>[,\<content_length>] to be outputted after OK is returned. Range: 1--65535. Default value: 60. Unit: second.
         ///
@@ -9576,9 +9716,11 @@ pub mod qhttppost {
     ///
     /// Maximum response time: Determined by network and \<rsptime>
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QHTTPPOST: (list of supported <data_length>s),(list of supported <input_time>s),(list of supported <rsptime>s)`: an information line of `AT+QHTTPPOST=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {
         /// The listed values of `<data_length>`, as printed (`(list of supported …)`).
         pub data_length: alloc::string::String,
@@ -9710,6 +9852,7 @@ pub mod qhttppost {
     ///
     /// Maximum response time: Determined by network and \<rsptime>
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<data_length>`: Integer type. If \<request_header> is 0, it indicates the length of the HTTP(S) POST body. If \<request_header> is 1, it indicates the length of HTTP(S) POST request information, including HTTP(S) POST request header and body. Range: 1--1024000. Unit: byte.
         ///
@@ -9720,6 +9863,7 @@ pub mod qhttppost {
     }
     /// An optional group of `Write` (`[…]` in the syntax): all of it or none.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteInputTimeGroup {
         /// `<input_time>`: Integer type. The maximum time for inputting HTTP(S) POST body or HTTP(S) POST request information. Range: 1--65535. Default: 60. Unit: second.
         ///
@@ -9732,6 +9876,7 @@ pub mod qhttppost {
     }
     /// `+QHTTPPOST: <err>`: an information line of `AT+QHTTPPOST=<data_length>[,<input_time>,<rsptime>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteLine {
         /// `<err>`: Result code. See Chapter 5 for details.
         ///
@@ -9937,9 +10082,11 @@ pub mod qhttpput {
     ///
     /// Maximum response time: Determined by network and \<rsptime>
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QHTTPPUT: (list of supported <data_length>s),(list of supported <input_time>s),(list of supported <rsptime>s)`: an information line of `AT+QHTTPPUT=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {
         /// The listed values of `<data_length>`, as printed (`(list of supported …)`).
         pub data_length: alloc::string::String,
@@ -10071,6 +10218,7 @@ pub mod qhttpput {
     ///
     /// Maximum response time: Determined by network and \<rsptime>
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<data_length>`: Integer type. If \<request_header> is 0, it indicates the length of the HTTP(S) PUT body. If \<request_header> is 1, it indicates the length of HTTP(S) PUT request information, including HTTP(S) PUT request header and body. Range: 1--1024000. Unit: byte.
         ///
@@ -10081,6 +10229,7 @@ pub mod qhttpput {
     }
     /// An optional group of `Write` (`[…]` in the syntax): all of it or none.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteInputTimeGroup {
         /// `<input_time>`: Integer type. The maximum time for inputting HTTP(S) PUT body or HTTP(S) PUT request information. Range: 1--65535. Default value: 60. Unit: second.
         ///
@@ -10093,6 +10242,7 @@ pub mod qhttpput {
     }
     /// `+QHTTPPUT: <err>`: an information line of `AT+QHTTPPUT=<data_length>[,<input_time>,<rsptime>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteLine {
         /// `<err>`: Result code. See Chapter 5 for details.
         ///
@@ -10297,9 +10447,11 @@ pub mod qhttpread {
     ///
     /// Maximum response time: Determined by \<wait_time>
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QHTTPREAD: (list of supported <wait_time>s)`: an information line of `AT+QHTTPREAD=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {
         /// The listed values of `<wait_time>`, as printed (`(list of supported …)`).
         pub wait_time: alloc::string::String,
@@ -10388,6 +10540,7 @@ pub mod qhttpread {
     ///
     /// Maximum response time: Determined by \<wait_time>
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<wait_time>`: Integer type. The maximum interval time between receiving two packets of data. Range: 1--65535. Default: 60. Unit: second.
         ///
@@ -10526,6 +10679,7 @@ pub mod qhttpstop {
     ///
     /// Maximum response time: 10 s
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     impl crate::command::AtCommand for Test {
         const NAME: &'static str = "AT+QHTTPSTOP";
@@ -10578,6 +10732,7 @@ pub mod qhttpstop {
     ///
     /// Maximum response time: 10 s
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Execute {}
     impl crate::command::AtCommand for Execute {
         const NAME: &'static str = "AT+QHTTPSTOP";
@@ -10698,6 +10853,7 @@ pub mod qmtcfg {
     ///
     /// (errata: MQTT-3)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum Vsn {
         /// `3`: MQTT protocol V3.1
         Mqtt31,
@@ -10747,6 +10903,7 @@ pub mod qmtcfg {
     ///
     /// (errata: MQTT-2)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum SslEnable {
         /// `0`: Use normal TCP connection
         Tcp,
@@ -10794,6 +10951,7 @@ pub mod qmtcfg {
     }
     /// `<clean_session>`: Session type.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum CleanSession {
         /// `0`: The server must store the subscriptions of the client after the connection is closed.
         Persistent,
@@ -10850,6 +11008,7 @@ pub mod qmtcfg {
     ///
     /// (errata: MQTT-5)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum WillFlag {
         /// `0`: Ignore Will flag configuration
         Ignore,
@@ -10898,6 +11057,7 @@ pub mod qmtcfg {
     pub use crate::generated::shared::Qos;
     /// `<will_retain>`: Will Retain flag, which is only used on PUBLISH messages.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum WillRetain {
         /// `0`: When a client sends a PUBLISH message to a server, the server will not retain the message after it has been delivered to the current subscribers
         NoRetain,
@@ -10952,6 +11112,7 @@ pub mod qmtcfg {
     }
     /// `<msg_recv_mode>`: MQTT message receiving mode.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum MsgRecvMode {
         /// `0`: MQTT message received from the server is reported in URC.
         Urc,
@@ -11001,6 +11162,7 @@ pub mod qmtcfg {
     }
     /// `<send_mode>`: MQTT message sending format.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum SendDataFormat {
         /// `0`: String
         String,
@@ -11053,6 +11215,7 @@ pub mod qmtcfg {
     ///
     /// (errata: MQTT-4)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum RecvDataFormat {
         /// `0`: String
         String,
@@ -11103,6 +11266,7 @@ pub mod qmtcfg {
     }
     /// `<timeout_notice>`: Whether to report timeout messages when transmitting packets.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum TimeoutNotice {
         /// `0`: Do not report
         NoReport,
@@ -11160,9 +11324,11 @@ pub mod qmtcfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QMTCFG: "version",(list of supported <client_idx>s),(list of supported <vsn>s)`: an information line of `AT+QMTCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine0 {
         /// The listed values of `<client_idx>`, as printed (`(list of supported …)`).
         pub client_idx: alloc::string::String,
@@ -11226,6 +11392,7 @@ pub mod qmtcfg {
     }
     /// `+QMTCFG: "ssl",(list of supported <client_idx>s),(list of supported <SSL_enable>s),(list of supported <SSL_ctxID>s)`: an information line of `AT+QMTCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine1 {
         /// The listed values of `<client_idx>`, as printed (`(list of supported …)`).
         pub client_idx: alloc::string::String,
@@ -11306,6 +11473,7 @@ pub mod qmtcfg {
     }
     /// `+QMTCFG: "keepalive",(list of supported <client_idx>s),(list of supported <keep_alive_time>s)`: an information line of `AT+QMTCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine2 {
         /// The listed values of `<client_idx>`, as printed (`(list of supported …)`).
         pub client_idx: alloc::string::String,
@@ -11369,6 +11537,7 @@ pub mod qmtcfg {
     }
     /// `+QMTCFG: "session",(list of supported <client_idx>s),(list of supported <clean_session>s)`: an information line of `AT+QMTCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine3 {
         /// The listed values of `<client_idx>`, as printed (`(list of supported …)`).
         pub client_idx: alloc::string::String,
@@ -11432,6 +11601,7 @@ pub mod qmtcfg {
     }
     /// `+QMTCFG: "will",(list of supported <client_idx>s),(list of supported <will_flag>s),(list of supported <will_qos>s),(list of supported <will_retain>s),<will_topic>,<will_message>`: an information line of `AT+QMTCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine4 {
         /// The listed values of `<client_idx>`, as printed (`(list of supported …)`).
         pub client_idx: alloc::string::String,
@@ -11533,6 +11703,7 @@ pub mod qmtcfg {
     }
     /// `+QMTCFG: "recv/mode",(list of supported <client_idx>s),(list of supported <msg_recv_mode>s)`: an information line of `AT+QMTCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine5 {
         /// The listed values of `<client_idx>`, as printed (`(list of supported …)`).
         pub client_idx: alloc::string::String,
@@ -11596,6 +11767,7 @@ pub mod qmtcfg {
     }
     /// `+QMTCFG: "dataformat",(list of supported <client_idx>s),(list of supported <send_mode>s),(list of supported <recv_mode>s)`: an information line of `AT+QMTCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine6 {
         /// The listed values of `<client_idx>`, as printed (`(list of supported …)`).
         pub client_idx: alloc::string::String,
@@ -11676,6 +11848,7 @@ pub mod qmtcfg {
     }
     /// `+QMTCFG: "timeout",(list of supported <client_idx>s),(list of supported <pkt_timeout>s),(list of supported <retry_times>s),(list of supported <timeout_notice>s)`: an information line of `AT+QMTCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine7 {
         /// The listed values of `<client_idx>`, as printed (`(list of supported …)`).
         pub client_idx: alloc::string::String,
@@ -11773,6 +11946,7 @@ pub mod qmtcfg {
     }
     /// `+QMTCFG: "aliauth",(list of supported <client_idx>s),<product_key>,<device_name>,<device_secret>`: an information line of `AT+QMTCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine8 {
         /// The listed values of `<client_idx>`, as printed (`(list of supported …)`).
         pub client_idx: alloc::string::String,
@@ -11822,6 +11996,7 @@ pub mod qmtcfg {
     }
     /// `+QMTCFG: "onenet",(list of supported <client_idx>s),<productID>,<access_key>`: an information line of `AT+QMTCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine9 {
         /// The listed values of `<client_idx>`, as printed (`(list of supported …)`).
         pub client_idx: alloc::string::String,
@@ -11869,6 +12044,7 @@ pub mod qmtcfg {
     }
     /// An information line of `AT+QMTCFG=?`: one of its templates.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum TestLine {
         /// `+QMTCFG: "version",(list of supported <client_idx>s),(list of supported <vsn>s)`
         L0(TestLine0),
@@ -12049,6 +12225,7 @@ pub mod qmtcfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Version {
         /// `<client_idx>`: MQTT client ID.
         ///
@@ -12061,6 +12238,7 @@ pub mod qmtcfg {
     }
     /// `+QMTCFG: "version",<vsn>`: an information line of `AT+QMTCFG="version",<client_idx>[,<vsn>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct VersionLine {
         /// `<vsn>`: MQTT protocol version.
         ///
@@ -12190,6 +12368,7 @@ pub mod qmtcfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Ssl {
         /// `<client_idx>`: MQTT client ID.
         ///
@@ -12200,6 +12379,7 @@ pub mod qmtcfg {
     }
     /// An optional group of `Ssl` (`[…]` in the syntax): all of it or none.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct SslSslEnableGroup {
         /// `<SSL_enable>`: MQTT SSL mode.
         ///
@@ -12212,6 +12392,7 @@ pub mod qmtcfg {
     }
     /// `+QMTCFG: "ssl",<SSL_enable>[,<SSL_ctxID>]`: an information line of `AT+QMTCFG="ssl",<client_idx>[,<SSL_enable>[,<SSL_ctxID>]]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct SslLine {
         /// `<SSL_enable>`: MQTT SSL mode.
         ///
@@ -12394,6 +12575,7 @@ pub mod qmtcfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Keepalive {
         /// `<client_idx>`: MQTT client ID.
         ///
@@ -12406,6 +12588,7 @@ pub mod qmtcfg {
     }
     /// `+QMTCFG: "keepalive",<keep_alive_time>`: an information line of `AT+QMTCFG="keepalive",<client_idx>[,<keep_alive_time>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct KeepaliveLine {
         /// `<keep_alive_time>`: Keep alive interval. It defines the maximum time interval between two messages received from a client. If it's not zero, and the server does not receive a message (Interactive data or keep-alive package) from the client within 1.5 times the \<keep_alive_time> period, the server will disconnect from the client as if the client has sent a DISCONNECT message. Otherwise, the server will not disconnect from the client.
         ///
@@ -12543,6 +12726,7 @@ pub mod qmtcfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Session {
         /// `<client_idx>`: MQTT client ID.
         ///
@@ -12553,6 +12737,7 @@ pub mod qmtcfg {
     }
     /// `+QMTCFG: "session",<clean_session>`: an information line of `AT+QMTCFG="session",<client_idx>[,<clean_session>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct SessionLine {
         /// `<clean_session>`: Session type.
         pub clean_session: CleanSession,
@@ -12686,6 +12871,7 @@ pub mod qmtcfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Will {
         /// `<client_idx>`: MQTT client ID.
         ///
@@ -12696,6 +12882,7 @@ pub mod qmtcfg {
     }
     /// An optional group of `Will` (`[…]` in the syntax): all of it or none.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WillWillFlagGroup {
         /// `<will_flag>`: Whether to set Will flag.
         ///
@@ -12706,6 +12893,7 @@ pub mod qmtcfg {
     }
     /// An optional group of `WillWillFlagGroup` (`[…]` in the syntax): all of it or none.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WillWillFlagGroupWillQosGroup {
         /// `<will_qos>`: QoS level of message delivery.
         pub will_qos: Qos,
@@ -12722,6 +12910,7 @@ pub mod qmtcfg {
     }
     /// `+QMTCFG: "will",<will_flag>[,<will_qos>,<will_retain>,<will_topic>,<will_message>]`: an information line of `AT+QMTCFG="will",<client_idx>[,<will_flag>[,<will_qos>,<will_retain>,<will_topic>,<will_message>]]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WillLine {
         /// `<will_flag>`: Whether to set Will flag.
         ///
@@ -12732,6 +12921,7 @@ pub mod qmtcfg {
     }
     /// An optional group of `WillLine` (`[…]` in the syntax): all of it or none.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WillLineWillQosGroup {
         /// `<will_qos>`: QoS level of message delivery.
         pub will_qos: Qos,
@@ -13039,6 +13229,7 @@ pub mod qmtcfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct RecvMode {
         /// `<client_idx>`: MQTT client ID.
         ///
@@ -13049,6 +13240,7 @@ pub mod qmtcfg {
     }
     /// `+QMTCFG: "recv/mode",<msg_recv_mode>`: an information line of `AT+QMTCFG="recv/mode",<client_idx>[,<msg_recv_mode>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct RecvModeLine {
         /// `<msg_recv_mode>`: MQTT message receiving mode.
         pub msg_recv_mode: MsgRecvMode,
@@ -13182,6 +13374,7 @@ pub mod qmtcfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Dataformat {
         /// `<client_idx>`: MQTT client ID.
         ///
@@ -13192,6 +13385,7 @@ pub mod qmtcfg {
     }
     /// An optional group of `Dataformat` (`[…]` in the syntax): all of it or none.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct DataformatSendModeGroup {
         /// `<send_mode>`: MQTT message sending format.
         pub send_mode: SendDataFormat,
@@ -13202,6 +13396,7 @@ pub mod qmtcfg {
     }
     /// `+QMTCFG: "dataformat",<send_mode>,<recv_mode>`: an information line of `AT+QMTCFG="dataformat",<client_idx>[,<send_mode>,<recv_mode>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct DataformatLine {
         /// `<send_mode>`: MQTT message sending format.
         pub send_mode: SendDataFormat,
@@ -13380,6 +13575,7 @@ pub mod qmtcfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Timeout {
         /// `<client_idx>`: MQTT client ID.
         ///
@@ -13390,6 +13586,7 @@ pub mod qmtcfg {
     }
     /// An optional group of `Timeout` (`[…]` in the syntax): all of it or none.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TimeoutPktTimeoutGroup {
         /// `<pkt_timeout>`: Timeout of packet delivery.
         ///
@@ -13404,6 +13601,7 @@ pub mod qmtcfg {
     }
     /// `+QMTCFG: "timeout",<pkt_timeout>,<retry_times>,<timeout_notice>`: an information line of `AT+QMTCFG="timeout",<client_idx>[,<pkt_timeout>,<retry_times>,<timeout_notice>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TimeoutLine {
         /// `<pkt_timeout>`: Timeout of packet delivery.
         ///
@@ -13622,6 +13820,7 @@ pub mod qmtcfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Aliauth {
         /// `<client_idx>`: MQTT client ID.
         ///
@@ -13632,6 +13831,7 @@ pub mod qmtcfg {
     }
     /// An optional group of `Aliauth` (`[…]` in the syntax): all of it or none.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct AliauthProductKeyGroup {
         /// `<product_key>`: Product key issued by AliCloud.
         ///
@@ -13648,6 +13848,7 @@ pub mod qmtcfg {
     }
     /// `+QMTCFG: "aliauth",<product_key>,<device_name>,<device_secret>`: an information line of `AT+QMTCFG="aliauth",<client_idx>[,<product_key>,<device_name>,<device_secret>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct AliauthLine {
         /// `<product_key>`: Product key issued by AliCloud.
         ///
@@ -13743,6 +13944,7 @@ pub mod qmtcfg {
         const ENTERS_TRANSPARENT: bool = false;
         const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = AliauthLine;
+        const SECRET_FIELDS: &'static [usize] = &[4];
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("AT+QMTCFG=");
@@ -13864,6 +14066,7 @@ pub mod qmtcfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Onenet {
         /// `<client_idx>`: MQTT client ID.
         ///
@@ -13874,6 +14077,7 @@ pub mod qmtcfg {
     }
     /// An optional group of `Onenet` (`[…]` in the syntax): all of it or none.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct OnenetProductIdGroup {
         /// `<productID>`: Product ID in the China Mobile OneNET IoT platform.
         ///
@@ -13886,6 +14090,7 @@ pub mod qmtcfg {
     }
     /// `+QMTCFG: "onenet",<productID>,<access_key>`: an information line of `AT+QMTCFG="onenet",<client_idx>[,<productID>,<access_key>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct OnenetLine {
         /// `<productID>`: Product ID in the China Mobile OneNET IoT platform.
         ///
@@ -13961,6 +14166,7 @@ pub mod qmtcfg {
         const ENTERS_TRANSPARENT: bool = false;
         const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = OnenetLine;
+        const SECRET_FIELDS: &'static [usize] = &[3];
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("AT+QMTCFG=");
@@ -14128,9 +14334,11 @@ pub mod qmtopen {
     ///
     /// Maximum response time: 120 s, determined by the network.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QMTOPEN: (list of supported <client_idx>s),<host_name>,(list of supported <port>s)`: an information line of `AT+QMTOPEN=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {
         /// The listed values of `<client_idx>`, as printed (`(list of supported …)`).
         pub client_idx: alloc::string::String,
@@ -14243,9 +14451,11 @@ pub mod qmtopen {
     ///
     /// Maximum response time: 120 s, determined by the network.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Read {}
     /// `+QMTOPEN: <client_idx>,<host_name>,<port>`: an information line of `AT+QMTOPEN?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ReadLine {
         /// `<client_idx>`: MQTT client ID.
         ///
@@ -14377,6 +14587,7 @@ pub mod qmtopen {
     ///
     /// Maximum response time: 120 s, determined by the network.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<client_idx>`: MQTT client ID.
         ///
@@ -14541,9 +14752,11 @@ pub mod qmtclose {
     ///
     /// Maximum response time: 30 s
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QMTCLOSE: (list of supported <client_idx>s)`: an information line of `AT+QMTCLOSE=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {
         /// The listed values of `<client_idx>`, as printed (`(list of supported …)`).
         pub client_idx: alloc::string::String,
@@ -14634,6 +14847,7 @@ pub mod qmtclose {
     ///
     /// Maximum response time: 30 s
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<client_idx>`: MQTT client ID.
         ///
@@ -14777,6 +14991,7 @@ pub mod qmtconn {
     ///
     /// (errata: MQTT-15)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum State {
         /// `1`: MQTT is initializing
         Initializing,
@@ -14848,9 +15063,11 @@ pub mod qmtconn {
     ///
     /// Maximum response time: \<pkt_timeout>, determined by network
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QMTCONN: (list of supported <client_idx>s),<clientID>,<username>,<password>`: an information line of `AT+QMTCONN=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {
         /// The listed values of `<client_idx>`, as printed (`(list of supported …)`).
         pub client_idx: alloc::string::String,
@@ -14947,9 +15164,11 @@ pub mod qmtconn {
     ///
     /// Maximum response time: \<pkt_timeout>, determined by network
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Read {}
     /// `+QMTCONN: <client_idx>,<state>`: an information line of `AT+QMTCONN?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ReadLine {
         /// `<client_idx>`: MQTT client ID.
         ///
@@ -15061,6 +15280,7 @@ pub mod qmtconn {
     ///
     /// Maximum response time: \<pkt_timeout>, determined by network
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<client_idx>`: MQTT client ID.
         ///
@@ -15075,6 +15295,7 @@ pub mod qmtconn {
     }
     /// An optional group of `Write` (`[…]` in the syntax): all of it or none.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteUsernameGroup {
         /// `<username>`: Client username, which can be used for authentication.
         ///
@@ -15101,6 +15322,7 @@ pub mod qmtconn {
         const ENTERS_TRANSPARENT: bool = false;
         const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
+        const SECRET_FIELDS: &'static [usize] = &[3];
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("AT+QMTCONN=");
@@ -15283,9 +15505,11 @@ pub mod qmtdisc {
     ///
     /// Maximum response time: 30 s
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QMTDISC: (list of supported <client_idx>s)`: an information line of `AT+QMTDISC=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {
         /// The listed values of `<client_idx>`, as printed (`(list of supported …)`).
         pub client_idx: alloc::string::String,
@@ -15376,6 +15600,7 @@ pub mod qmtdisc {
     ///
     /// Maximum response time: 30 s
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<client_idx>`: MQTT client ID.
         ///
@@ -15527,9 +15752,11 @@ pub mod qmtsub {
     ///
     /// Maximum response time: \<pkt_timeout> × \<retry_times> (default 15 s), determined by the network
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QMTSUB: (list of supported <client_idx>s),(list of supported <msgID>s),<topic>,(list of supported <qos>s)`: an information line of `AT+QMTSUB=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {
         /// The listed values of `<client_idx>`, as printed (`(list of supported …)`).
         pub client_idx: alloc::string::String,
@@ -15659,6 +15886,7 @@ pub mod qmtsub {
     ///
     /// Maximum response time: \<pkt_timeout> × \<retry_times> (default 15 s), determined by the network
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<client_idx>`: MQTT client ID.
         ///
@@ -15677,6 +15905,7 @@ pub mod qmtsub {
     }
     /// One repetition of a repeated group.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteTopicItem {
         /// `<topic>`: The topic that the client wants to subscribe to.
         pub topic: crate::value::Text<0, { crate::value::UNBOUNDED }>,
@@ -15911,9 +16140,11 @@ pub mod qmtuns {
     ///
     /// Maximum response time: \<pkt_timeout> × \<retry_times> (default 15 s), determined by the network
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QMTUNS: (list of supported <client_idx>s),(list of supported <msgID>s),<topic>`: an information line of `AT+QMTUNS=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {
         /// The listed values of `<client_idx>`, as printed (`(list of supported …)`).
         pub client_idx: alloc::string::String,
@@ -16026,6 +16257,7 @@ pub mod qmtuns {
     ///
     /// Maximum response time: \<pkt_timeout> × \<retry_times> (default 15 s), determined by the network
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<client_idx>`: MQTT client ID.
         ///
@@ -16237,6 +16469,7 @@ pub mod qmtpub {
     pub use crate::generated::shared::Qos;
     /// `<retain>`: Whether or not the server will retain the message after it has been delivered to the current subscribers.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum Retain {
         /// `0`: Not retain
         NoRetain,
@@ -16292,9 +16525,11 @@ pub mod qmtpub {
     ///
     /// Maximum response time: \<pkt_timeout> × \<retry_times> (default 15 s), determined by the network
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QMTPUB: (list of supported <client_idx>s),(list of supported <msgID>s),(list of supported <qos>s),(list of supported <retain>s),<topic>,(list of supported <length>s)`: an information line of `AT+QMTPUB=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {
         /// The listed values of `<client_idx>`, as printed (`(list of supported …)`).
         pub client_idx: alloc::string::String,
@@ -16460,6 +16695,7 @@ pub mod qmtpub {
     ///
     /// Maximum response time: \<pkt_timeout> × \<retry_times> (default 15 s), determined by the network
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<client_idx>`: MQTT client ID.
         ///
@@ -16693,6 +16929,7 @@ pub mod qmtpub {
 pub mod qmtrecv {
     /// `<store_status0>`: Whether a message is stored in buffer corresponds to storeID0.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum StoreStatus0 {
         /// `0`: No message in the buffer
         Empty,
@@ -16743,6 +16980,7 @@ pub mod qmtrecv {
     }
     /// `<store_status1>`: Whether a message is stored in buffer corresponds to storeID1.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum StoreStatus1 {
         /// `0`: No message in the buffer
         Empty,
@@ -16793,6 +17031,7 @@ pub mod qmtrecv {
     }
     /// `<store_status2>`: Whether a message is stored in buffer corresponds to storeID2.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum StoreStatus2 {
         /// `0`: No message in the buffer
         Empty,
@@ -16843,6 +17082,7 @@ pub mod qmtrecv {
     }
     /// `<store_status3>`: Whether a message is stored in buffer corresponds to storeID3.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum StoreStatus3 {
         /// `0`: No message in the buffer
         Empty,
@@ -16893,6 +17133,7 @@ pub mod qmtrecv {
     }
     /// `<store_status4>`: Whether a message is stored in buffer corresponds to storeID4.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum StoreStatus4 {
         /// `0`: No message in the buffer
         Empty,
@@ -16950,6 +17191,7 @@ pub mod qmtrecv {
     ///
     /// Maximum response time: -
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     impl crate::command::AtCommand for Test {
         const NAME: &'static str = "AT+QMTRECV";
@@ -17000,9 +17242,11 @@ pub mod qmtrecv {
     ///
     /// Maximum response time: -
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Read {}
     /// `+QMTRECV: <client_idx>,<store_status0>,<store_status1>,<store_status2>,<store_status3>,<store_status4>`: an information line of `AT+QMTRECV?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ReadLine {
         /// `<client_idx>`: MQTT client ID.
         ///
@@ -17186,6 +17430,7 @@ pub mod qmtrecv {
     ///
     /// Maximum response time: -
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<client_idx>`: MQTT client ID.
         ///
@@ -17198,6 +17443,7 @@ pub mod qmtrecv {
     }
     /// `+QMTRECV: <client_idx>,<msgID>,<topic>,<payload_len>,<payload>`: an information line of `AT+QMTRECV=<client_idx>[,<receiveID>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteLine {
         /// `<client_idx>`: MQTT client ID.
         ///
@@ -17476,6 +17722,8 @@ pub mod qmtrecv {
 pub mod qping {
     /// `<ping_result>`: Integer type. Result of each ping request.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[non_exhaustive]
     pub enum PingResult {
         /// `0`: Received the ping response from the host. In this case, it is followed by ,\<IP_address>,\<bytes>,\<time>,\<ttl>.
         Replied,
@@ -17530,9 +17778,11 @@ pub mod qping {
     ///
     /// Maximum response time: -
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QPING: <host>,(list of supported <timeout>s),(list of supported <pingnum>s)`: an information line of `AT+QPING=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {
         /// The listed values of `<timeout>`, as printed (`(list of supported …)`).
         pub timeout: alloc::string::String,
@@ -17643,6 +17893,7 @@ pub mod qping {
     ///
     /// Maximum response time: -
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<host>`: String type. Host address. It is a domain name or a dotted decimal IP address.
         pub host: crate::value::Host,
@@ -17651,6 +17902,7 @@ pub mod qping {
     }
     /// An optional group of `Write` (`[…]` in the syntax): all of it or none.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteTimeoutGroup {
         /// `<timeout>`: Integer type. Maximum time to wait for the response of each ping request.
         ///
@@ -17818,9 +18070,11 @@ pub mod qidnsgip {
     ///
     /// Maximum response time: 60 s, determined by the network.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QIDNSGIP: <hostname>`: an information line of `AT+QIDNSGIP=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {}
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QIDNSGIP: "];
@@ -17891,6 +18145,7 @@ pub mod qidnsgip {
     ///
     /// Maximum response time: 60 s, determined by the network.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<hostname>`: String type. Domain name.
         pub hostname: crate::value::Host,
@@ -17997,15 +18252,18 @@ pub mod qntp {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QNTP: <server>[,<port>[,(list of supported <auto_set_time>s)]]`: an information line of `AT+QNTP=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {
         /// An optional group of `TestLine` (`[…]` in the syntax): all of it or none.
         pub auto_set_time_group: Option<TestLineAutoSetTimeGroup>,
     }
     /// An optional group of `TestLine` (`[…]` in the syntax): all of it or none.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLineAutoSetTimeGroup {
         /// The listed values of `<auto_set_time>`, as printed (`(list of supported …)`).
         pub auto_set_time: Option<alloc::string::String>,
@@ -18109,6 +18367,7 @@ pub mod qntp {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<server>`: String type. NTP server address. It is a domain name or a dotted decimal IP address.
         ///
@@ -18206,6 +18465,7 @@ pub mod qntp {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Execute {}
     impl crate::command::AtCommand for Execute {
         const NAME: &'static str = "AT+QNTP";
@@ -18290,6 +18550,7 @@ pub mod qntp {
 pub mod qsslcfg {
     /// `<SSL_version>`: SSL version.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum ProtocolVersion {
         /// `0`: SSL3.0
         Ssl30,
@@ -18358,6 +18619,7 @@ pub mod qsslcfg {
     }
     /// `<seclevel>`: The authentication mode.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum SecurityLevel {
         /// `0`: No authentication
         NoAuth,
@@ -18418,6 +18680,7 @@ pub mod qsslcfg {
     ///
     /// (errata: SSL-1)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum CipherSuites {
         /// `0x0035`: TLS_RSA_WITH_AES_256_CBC_SHA
         RsaAes256CbcSha,
@@ -18638,6 +18901,7 @@ pub mod qsslcfg {
     }
     /// `<SNI>`: Disable/enable the server name indication feature.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum SniMode {
         /// `0`: Disable
         Disable,
@@ -18685,6 +18949,7 @@ pub mod qsslcfg {
     }
     /// `<ignore_ltime>`: Whether or not to ignore the validity period check of the certificate.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum IgnoreLtime {
         /// `0`: Not to ignore
         Check,
@@ -18735,6 +19000,7 @@ pub mod qsslcfg {
     }
     /// `<session_cache_enable>`: Enable or disable the SSL context session caching feature.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum SessionCacheEnable {
         /// `0`: Disable
         Disable,
@@ -18792,9 +19058,11 @@ pub mod qsslcfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QSSLCFG: "sslversion",(list of supported <SSL_ctxID>s),(list of supported <SSL_version>s)`: an information line of `AT+QSSLCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine0 {
         /// The listed values of `<SSL_ctxID>`, as printed (`(list of supported …)`).
         pub ssl_ctx_id: alloc::string::String,
@@ -18858,6 +19126,7 @@ pub mod qsslcfg {
     }
     /// `+QSSLCFG: "seclevel",(list of supported <SSL_ctxID>s),(list of supported <seclevel>s)`: an information line of `AT+QSSLCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine1 {
         /// The listed values of `<SSL_ctxID>`, as printed (`(list of supported …)`).
         pub ssl_ctx_id: alloc::string::String,
@@ -18921,6 +19190,7 @@ pub mod qsslcfg {
     }
     /// `+QSSLCFG: "ciphersuite",(list of supported <SSL_ctxID>s),(list of supported <cipher_suites>s)`: an information line of `AT+QSSLCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine2 {
         /// The listed values of `<SSL_ctxID>`, as printed (`(list of supported …)`).
         pub ssl_ctx_id: alloc::string::String,
@@ -18984,6 +19254,7 @@ pub mod qsslcfg {
     }
     /// `+QSSLCFG: "negotiatetime",(list of supported <SSL_ctxID>s),(list of supported <negotiate_time>s)`: an information line of `AT+QSSLCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine3 {
         /// The listed values of `<SSL_ctxID>`, as printed (`(list of supported …)`).
         pub ssl_ctx_id: alloc::string::String,
@@ -19047,6 +19318,7 @@ pub mod qsslcfg {
     }
     /// `+QSSLCFG: "sni",(list of supported <SSL_ctxID>s),(list of supported <SNI>s)`: an information line of `AT+QSSLCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine4 {
         /// The listed values of `<SSL_ctxID>`, as printed (`(list of supported …)`).
         pub ssl_ctx_id: alloc::string::String,
@@ -19110,6 +19382,7 @@ pub mod qsslcfg {
     }
     /// `+QSSLCFG: "cacert",(list of supported <SSL_ctxID>s),<cacertpath>`: an information line of `AT+QSSLCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine5 {
         /// The listed values of `<SSL_ctxID>`, as printed (`(list of supported …)`).
         pub ssl_ctx_id: alloc::string::String,
@@ -19155,6 +19428,7 @@ pub mod qsslcfg {
     }
     /// `+QSSLCFG: "clientcert",(list of supported <SSL_ctxID>s),<client_cert_path>`: an information line of `AT+QSSLCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine6 {
         /// The listed values of `<SSL_ctxID>`, as printed (`(list of supported …)`).
         pub ssl_ctx_id: alloc::string::String,
@@ -19200,6 +19474,7 @@ pub mod qsslcfg {
     }
     /// `+QSSLCFG: "clientkey",(list of supported <SSL_ctxID>s),<client_key_path>,<key_pwd>`: an information line of `AT+QSSLCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine7 {
         /// The listed values of `<SSL_ctxID>`, as printed (`(list of supported …)`).
         pub ssl_ctx_id: alloc::string::String,
@@ -19247,6 +19522,7 @@ pub mod qsslcfg {
     }
     /// `+QSSLCFG: "ignorelocaltime",(list of supported <SSL_ctxID>s),(list of supported <ignore_ltime>s)`: an information line of `AT+QSSLCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine8 {
         /// The listed values of `<SSL_ctxID>`, as printed (`(list of supported …)`).
         pub ssl_ctx_id: alloc::string::String,
@@ -19310,6 +19586,7 @@ pub mod qsslcfg {
     }
     /// `+QSSLCFG: "session_cache",(list of supported <SSL_ctxID>s),(list of supported <session_cache_enable>s)`: an information line of `AT+QSSLCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine9 {
         /// The listed values of `<SSL_ctxID>`, as printed (`(list of supported …)`).
         pub ssl_ctx_id: alloc::string::String,
@@ -19373,6 +19650,7 @@ pub mod qsslcfg {
     }
     /// An information line of `AT+QSSLCFG=?`: one of its templates.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum TestLine {
         /// `+QSSLCFG: "sslversion",(list of supported <SSL_ctxID>s),(list of supported <SSL_version>s)`
         L0(TestLine0),
@@ -19553,6 +19831,7 @@ pub mod qsslcfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Sslversion {
         /// `<SSL_ctxID>`: SSL context ID.
         ///
@@ -19563,6 +19842,7 @@ pub mod qsslcfg {
     }
     /// `+QSSLCFG: "sslversion",<SSL_ctxID>,<SSL_version>`: an information line of `AT+QSSLCFG="sslversion",<SSL_ctxID>[,<SSL_version>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct SslversionLine {
         /// `<SSL_ctxID>`: SSL context ID.
         ///
@@ -19714,6 +19994,7 @@ pub mod qsslcfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Seclevel {
         /// `<SSL_ctxID>`: SSL context ID.
         ///
@@ -19724,6 +20005,7 @@ pub mod qsslcfg {
     }
     /// `+QSSLCFG: "seclevel",<SSL_ctxID>,<seclevel>`: an information line of `AT+QSSLCFG="seclevel",<SSL_ctxID>[,<seclevel>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct SeclevelLine {
         /// `<SSL_ctxID>`: SSL context ID.
         ///
@@ -19872,6 +20154,7 @@ pub mod qsslcfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Ciphersuite {
         /// `<SSL_ctxID>`: SSL context ID.
         ///
@@ -19884,6 +20167,7 @@ pub mod qsslcfg {
     }
     /// `+QSSLCFG: "ciphersuite",<SSL_ctxID>,<cipher_suites>`: an information line of `AT+QSSLCFG="ciphersuite",<SSL_ctxID>[,<cipher_suites>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct CiphersuiteLine {
         /// `<SSL_ctxID>`: SSL context ID.
         ///
@@ -20040,6 +20324,7 @@ pub mod qsslcfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Negotiatetime {
         /// `<SSL_ctxID>`: SSL context ID.
         ///
@@ -20052,6 +20337,7 @@ pub mod qsslcfg {
     }
     /// `+QSSLCFG: "negotiatetime",<SSL_ctxID>,<negotiate_time>`: an information line of `AT+QSSLCFG="negotiatetime",<SSL_ctxID>[,<negotiate_time>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct NegotiatetimeLine {
         /// `<SSL_ctxID>`: SSL context ID.
         ///
@@ -20210,6 +20496,7 @@ pub mod qsslcfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Sni {
         /// `<SSL_ctxID>`: SSL context ID.
         ///
@@ -20220,6 +20507,7 @@ pub mod qsslcfg {
     }
     /// `+QSSLCFG: "sni",<SSL_ctxID>,<SNI>`: an information line of `AT+QSSLCFG="sni",<SSL_ctxID>[,<SNI>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct SniLine {
         /// `<SSL_ctxID>`: SSL context ID.
         ///
@@ -20368,6 +20656,7 @@ pub mod qsslcfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Cacert {
         /// `<SSL_ctxID>`: SSL context ID.
         ///
@@ -20378,6 +20667,7 @@ pub mod qsslcfg {
     }
     /// `+QSSLCFG: "cacert",<SSL_ctxID>,<cacertpath>`: an information line of `AT+QSSLCFG="cacert",<SSL_ctxID>[,<cacertpath>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct CacertLine {
         /// `<SSL_ctxID>`: SSL context ID.
         ///
@@ -20529,6 +20819,7 @@ pub mod qsslcfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Clientcert {
         /// `<SSL_ctxID>`: SSL context ID.
         ///
@@ -20539,6 +20830,7 @@ pub mod qsslcfg {
     }
     /// `+QSSLCFG: "clientcert",<SSL_ctxID>,<client_cert_path>`: an information line of `AT+QSSLCFG="clientcert",<SSL_ctxID>[,<client_cert_path>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ClientcertLine {
         /// `<SSL_ctxID>`: SSL context ID.
         ///
@@ -20693,6 +20985,7 @@ pub mod qsslcfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Clientkey {
         /// `<SSL_ctxID>`: SSL context ID.
         ///
@@ -20703,6 +20996,7 @@ pub mod qsslcfg {
     }
     /// An optional group of `Clientkey` (`[…]` in the syntax): all of it or none.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ClientkeyClientKeyPathGroup {
         /// `<client_key_path>`: The path of the client's secret key.
         pub client_key_path: crate::value::Text<0, { crate::value::UNBOUNDED }>,
@@ -20713,6 +21007,7 @@ pub mod qsslcfg {
     }
     /// `+QSSLCFG: "clientkey",<SSL_ctxID>,<client_key_path>,<key_pwd>`: an information line of `AT+QSSLCFG="clientkey",<SSL_ctxID>[,<client_key_path>[,<key_pwd>]]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ClientkeyLine {
         /// `<SSL_ctxID>`: SSL context ID.
         ///
@@ -20807,6 +21102,7 @@ pub mod qsslcfg {
         const ENTERS_TRANSPARENT: bool = false;
         const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = ClientkeyLine;
+        const SECRET_FIELDS: &'static [usize] = &[3];
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("AT+QSSLCFG=");
@@ -20909,6 +21205,7 @@ pub mod qsslcfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Ignorelocaltime {
         /// `<SSL_ctxID>`: SSL context ID.
         ///
@@ -20919,6 +21216,7 @@ pub mod qsslcfg {
     }
     /// `+QSSLCFG: "ignorelocaltime",<SSL_ctxID>,<ignore_ltime>`: an information line of `AT+QSSLCFG="ignorelocaltime",<SSL_ctxID>[,<ignore_ltime>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct IgnorelocaltimeLine {
         /// `<SSL_ctxID>`: SSL context ID.
         ///
@@ -21070,6 +21368,7 @@ pub mod qsslcfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct SessionCache {
         /// `<SSL_ctxID>`: SSL context ID.
         ///
@@ -21080,6 +21379,7 @@ pub mod qsslcfg {
     }
     /// `+QSSLCFG: "session_cache",<SSL_ctxID>,<session_cache_enable>`: an information line of `AT+QSSLCFG="session_cache",<SSL_ctxID>[,<session_cache_enable>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct SessionCacheLine {
         /// `<SSL_ctxID>`: SSL context ID.
         ///
@@ -21258,9 +21558,11 @@ pub mod qsslopen {
     ///
     /// Maximum response time: Maximum network response time of 150 s, plus the configured time of \<negotiate_time>.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QSSLOPEN: (list of supported <SSL_ctxID>s),(list of supported <connectID>s),<server_address>,<server_port>,(list of supported <access_mode>s)`: an information line of `AT+QSSLOPEN=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {
         /// The listed values of `<SSL_ctxID>`, as printed (`(list of supported …)`).
         pub ssl_ctx_id: alloc::string::String,
@@ -21396,6 +21698,7 @@ pub mod qsslopen {
     ///
     /// Maximum response time: Maximum network response time of 150 s, plus the configured time of \<negotiate_time>.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<SSL_ctxID>`: SSL context ID.
         ///
@@ -21594,9 +21897,11 @@ pub mod qsslsend {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QSSLSEND: (list of supported <connectID>s),(list of supported <send_length>s)`: an information line of `AT+QSSLSEND=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {
         /// The listed values of `<connectID>`, as printed (`(list of supported …)`).
         pub connect_id: alloc::string::String,
@@ -21708,6 +22013,7 @@ pub mod qsslsend {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteConnectId {
         /// `<connectID>`: Socket ID.
         ///
@@ -21790,6 +22096,7 @@ pub mod qsslsend {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteConnectIdSendLength {
         /// `<connectID>`: Socket ID.
         ///
@@ -21936,9 +22243,11 @@ pub mod qsslrecv {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QSSLRECV: (list of supported <connectID>s),(list of supported <read_length>s)`: an information line of `AT+QSSLRECV=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {
         /// The listed values of `<connectID>`, as printed (`(list of supported …)`).
         pub connect_id: alloc::string::String,
@@ -22050,6 +22359,7 @@ pub mod qsslrecv {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<connectID>`: Socket ID.
         ///
@@ -22062,6 +22372,7 @@ pub mod qsslrecv {
     }
     /// `+QSSLRECV: <have_readlen>`: an information line of `AT+QSSLRECV=<connectID>,<read_length>`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteLine0 {
         /// `<have_readlen>`: The length of data read by AT+QSSLRECV.
         ///
@@ -22146,6 +22457,7 @@ pub mod qsslrecv {
     }
     /// `+QSSLRECV: 0`: an information line of `AT+QSSLRECV=<connectID>,<read_length>`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteLine1 {}
     impl crate::command::Line for WriteLine1 {
         const PREFIXES: &'static [&'static str] = &["+QSSLRECV: "];
@@ -22167,6 +22479,7 @@ pub mod qsslrecv {
     }
     /// An information line of `AT+QSSLRECV=<connectID>,<read_length>`: one of its templates.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum WriteLine {
         /// `+QSSLRECV: <have_readlen>`
         L0(WriteLine0),
@@ -22332,9 +22645,11 @@ pub mod qsslclose {
     ///
     /// Maximum response time: Determined by \<close_timeout>.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QSSLCLOSE: (list of supported <connectID>s),(list of supported <close_timeout>s)`: an information line of `AT+QSSLCLOSE=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {
         /// The listed values of `<connectID>`, as printed (`(list of supported …)`).
         pub connect_id: alloc::string::String,
@@ -22443,6 +22758,7 @@ pub mod qsslclose {
     ///
     /// Maximum response time: Determined by \<close_timeout>.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<connectID>`: Socket ID.
         ///
@@ -22572,6 +22888,7 @@ pub mod qsslclose {
 pub mod qsslstate {
     /// `<socket_state>`: SSL connection state.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum SocketState {
         /// `0`: "Initial" Connection has not been established
         Initial,
@@ -22635,6 +22952,7 @@ pub mod qsslstate {
     pub use crate::generated::shared::AccessMode;
     /// `<devname>`: COM port of socket service.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum Devname {
         /// `uart1`: UART port 1
         Uart1,
@@ -22680,6 +22998,7 @@ pub mod qsslstate {
     ///
     /// (errata: SSL-3)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum QueryType {
         /// `0`: Query the connection state of the specified context
         Context,
@@ -22737,6 +23056,7 @@ pub mod qsslstate {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     impl crate::command::AtCommand for Test {
         const NAME: &'static str = "AT+QSSLSTATE";
@@ -22788,9 +23108,11 @@ pub mod qsslstate {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Read {}
     /// `+QSSLSTATE: <connectID>,"SSLClient",<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<devname>,<SSL_ctxID>`: an information line of `AT+QSSLSTATE?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ReadLine {
         /// `<connectID>`: Socket ID.
         ///
@@ -23021,6 +23343,7 @@ pub mod qsslstate {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<query_type>`: Query type.
         ///
@@ -23033,6 +23356,7 @@ pub mod qsslstate {
     }
     /// `+QSSLSTATE: <connectID>,"SSLClient",<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<devname>,<SSL_ctxID>`: an information line of `AT+QSSLSTATE=<query_type>,<connectID>`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteLine {
         /// `<connectID>`: Socket ID.
         ///
@@ -23295,9 +23619,11 @@ pub mod qsslstate {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Execute {}
     /// `+QSSLSTATE: <connectID>,"SSLClient",<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<devname>,<SSL_ctxID>`: an information line of `AT+QSSLSTATE`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ExecuteLine {
         /// `<connectID>`: Socket ID.
         ///
@@ -23542,6 +23868,7 @@ pub mod qicfg {
     ///
     /// (errata: TCP-3, TCP-4)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum SendDataFormat {
         /// `0`: Text mode
         Text,
@@ -23594,6 +23921,7 @@ pub mod qicfg {
     ///
     /// (errata: TCP-4)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum RecvDataFormat {
         /// `0`: Text mode
         Text,
@@ -23644,6 +23972,7 @@ pub mod qicfg {
     }
     /// `<closed>`: Integer type. Enable or disable the passive closing of the TCP connection when the server is closed.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum Closed {
         /// `0`: Disable
         Disable,
@@ -23693,6 +24022,7 @@ pub mod qicfg {
     ///
     /// (errata: TCP-5)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum State {
         /// `0`: Disable
         Disable,
@@ -23742,6 +24072,7 @@ pub mod qicfg {
     ///
     /// (errata: TCP-6)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum AsyncClose {
         /// `0`: Disable
         Disable,
@@ -23794,6 +24125,7 @@ pub mod qicfg {
     ///
     /// (errata: TCP-7)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum KaliveOnoff {
         /// `0`: Disable
         Disable,
@@ -23846,6 +24178,7 @@ pub mod qicfg {
     ///
     /// (errata: TCP-8)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum TwEnable {
         /// `0`: Enable
         Enable,
@@ -23895,6 +24228,7 @@ pub mod qicfg {
     ///
     /// (errata: TCP-9)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum Broadcast {
         /// `0`: Turn off
         Off,
@@ -23949,9 +24283,11 @@ pub mod qicfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QICFG: "transpktsize",(list of supported <transpktsize>s)`: an information line of `AT+QICFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine0 {
         /// The listed values of `<transpktsize>`, as printed (`(list of supported …)`).
         pub transpktsize: alloc::string::String,
@@ -23995,6 +24331,7 @@ pub mod qicfg {
     }
     /// `+QICFG: "transwaittm",(list of supported <transwaittm>s)`: an information line of `AT+QICFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine1 {
         /// The listed values of `<transwaittm>`, as printed (`(list of supported …)`).
         pub transwaittm: alloc::string::String,
@@ -24038,6 +24375,7 @@ pub mod qicfg {
     }
     /// `+QICFG: "tcp/accept",(list of supported <state>s)`: an information line of `AT+QICFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine2 {
         /// The listed values of `<state>`, as printed (`(list of supported …)`).
         pub state: alloc::string::String,
@@ -24081,6 +24419,7 @@ pub mod qicfg {
     }
     /// `+QICFG: "qisend/timeout",(list of supported <timeout>s)`: an information line of `AT+QICFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine3 {
         /// The listed values of `<timeout>`, as printed (`(list of supported …)`).
         pub timeout: alloc::string::String,
@@ -24124,6 +24463,7 @@ pub mod qicfg {
     }
     /// `+QICFG: "passiveclosed",(list of supported <closed>s)`: an information line of `AT+QICFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine4 {
         /// The listed values of `<closed>`, as printed (`(list of supported …)`).
         pub closed: alloc::string::String,
@@ -24167,6 +24507,7 @@ pub mod qicfg {
     }
     /// `+QICFG: "dataformat",(list of supported <send_data_format>s),(list of supported <recv_data_format>s)`: an information line of `AT+QICFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine5 {
         /// The listed values of `<send_data_format>`, as printed (`(list of supported …)`).
         pub send_data_format: alloc::string::String,
@@ -24230,6 +24571,7 @@ pub mod qicfg {
     }
     /// `+QICFG: "close/mode",(list of supported <close_mode>s)`: an information line of `AT+QICFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine6 {
         /// The listed values of `<close_mode>`, as printed (`(list of supported …)`).
         pub close_mode: alloc::string::String,
@@ -24273,6 +24615,7 @@ pub mod qicfg {
     }
     /// `+QICFG: "tcp/kalive",(list of supported <kalive_onoff>s),(list of supported <kalive_idle>s),(list of supported <kalive_interval>s),(list of supported <kalive_cnt>s)`: an information line of `AT+QICFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine7 {
         /// The listed values of `<kalive_onoff>`, as printed (`(list of supported …)`).
         pub kalive_onoff: alloc::string::String,
@@ -24370,6 +24713,7 @@ pub mod qicfg {
     }
     /// `+QICFG: "tcp/tw_cycle",(list of supported <tw_enable>s)`: an information line of `AT+QICFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine8 {
         /// The listed values of `<tw_enable>`, as printed (`(list of supported …)`).
         pub tw_enable: alloc::string::String,
@@ -24413,6 +24757,7 @@ pub mod qicfg {
     }
     /// `+QICFG: "udp/broadcast",(list of supported <udp/broadcast>s)`: an information line of `AT+QICFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine9 {
         /// The listed values of `<udp/broadcast>`, as printed (`(list of supported …)`).
         pub udp_broadcast: alloc::string::String,
@@ -24456,6 +24801,7 @@ pub mod qicfg {
     }
     /// An information line of `AT+QICFG=?`: one of its templates.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum TestLine {
         /// `+QICFG: "transpktsize",(list of supported <transpktsize>s)`
         L0(TestLine0),
@@ -24636,6 +24982,7 @@ pub mod qicfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Transpktsize {
         /// `<transpktsize>`: Integer type. The packet length of the data to be sent in transparent transmission mode. Range: 1--1460. Default value: 1024. Unit: byte.
         ///
@@ -24644,6 +24991,7 @@ pub mod qicfg {
     }
     /// `+QICFG: "transpktsize",<transpktsize>`: an information line of `AT+QICFG="transpktsize"[,<transpktsize>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TranspktsizeLine {
         /// `<transpktsize>`: Integer type. The packet length of the data to be sent in transparent transmission mode. Range: 1--1460. Default value: 1024. Unit: byte.
         ///
@@ -24761,6 +25109,7 @@ pub mod qicfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Transwaittm {
         /// `<transwaittm>`: Integer type. Waiting time for automatic data sending if the data to be sent is less than \<transpktsize> in transparent transmission mode. Range: 0--20. Default value: 2. Unit: 100 ms.
         ///
@@ -24769,6 +25118,7 @@ pub mod qicfg {
     }
     /// `+QICFG: "transwaittm",<transwaittm>`: an information line of `AT+QICFG="transwaittm"[,<transwaittm>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TranswaittmLine {
         /// `<transwaittm>`: Integer type. Waiting time for automatic data sending if the data to be sent is less than \<transpktsize> in transparent transmission mode. Range: 0--20. Default value: 2. Unit: 100 ms.
         ///
@@ -24886,6 +25236,7 @@ pub mod qicfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TcpAccept {
         /// `<state>`: Integer type. Enable or disable the automatic reception of the TCP connection from the client.
         ///
@@ -24894,6 +25245,7 @@ pub mod qicfg {
     }
     /// `+QICFG: "tcp/accept",<state>`: an information line of `AT+QICFG="tcp/accept"[,<state>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TcpAcceptLine {
         /// `<state>`: Integer type. Enable or disable the automatic reception of the TCP connection from the client.
         ///
@@ -25006,6 +25358,7 @@ pub mod qicfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct QisendTimeout {
         /// `<timeout>`: Integer type. Timeout for sending data. Range: 0--120. Unit: s.
         ///
@@ -25014,6 +25367,7 @@ pub mod qicfg {
     }
     /// `+QICFG: "qisend/timeout",<timeout>`: an information line of `AT+QICFG="qisend/timeout"[,<timeout>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct QisendTimeoutLine {
         /// `<timeout>`: Integer type. Timeout for sending data. Range: 0--120. Unit: s.
         ///
@@ -25128,12 +25482,14 @@ pub mod qicfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Passiveclosed {
         /// `<closed>`: Integer type. Enable or disable the passive closing of the TCP connection when the server is closed.
         pub closed: Option<Closed>,
     }
     /// `+QICFG: "passiveclosed",<closed>`: an information line of `AT+QICFG="passiveclosed"[,<closed>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct PassiveclosedLine {
         /// `<closed>`: Integer type. Enable or disable the passive closing of the TCP connection when the server is closed.
         pub closed: Closed,
@@ -25244,12 +25600,14 @@ pub mod qicfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Dataformat {
         /// An optional group of `Dataformat` (`[…]` in the syntax): all of it or none.
         pub send_data_format_group: Option<DataformatSendDataFormatGroup>,
     }
     /// An optional group of `Dataformat` (`[…]` in the syntax): all of it or none.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct DataformatSendDataFormatGroup {
         /// `<send_data_format>`: Integer type. Format of the data to be sent. The suffix "0x" is not needed when the mode is set as Hex mode as the module will automatically form two bytes to one ASCII code.
         ///
@@ -25262,6 +25620,7 @@ pub mod qicfg {
     }
     /// `+QICFG: "dataformat",<send_data_format>,<recv_data_format>`: an information line of `AT+QICFG="dataformat"[,<send_data_format>,<recv_data_format>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct DataformatLine {
         /// `<send_data_format>`: Integer type. Format of the data to be sent. The suffix "0x" is not needed when the mode is set as Hex mode as the module will automatically form two bytes to one ASCII code.
         ///
@@ -25434,6 +25793,7 @@ pub mod qicfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct CloseMode {
         /// `<close_mode>`: Integer type. Enable or disable to disconnect the TCP connection asynchronously.
         ///
@@ -25442,6 +25802,7 @@ pub mod qicfg {
     }
     /// `+QICFG: "close/mode",<close_mode>`: an information line of `AT+QICFG="close/mode"[,<close_mode>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct CloseModeLine {
         /// `<close_mode>`: Integer type. Enable or disable to disconnect the TCP connection asynchronously.
         ///
@@ -25557,12 +25918,14 @@ pub mod qicfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TcpKalive {
         /// An optional group of `TcpKalive` (`[…]` in the syntax): all of it or none.
         pub kalive_onoff_group: Option<TcpKaliveKaliveOnoffGroup>,
     }
     /// An optional group of `TcpKalive` (`[…]` in the syntax): all of it or none.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TcpKaliveKaliveOnoffGroup {
         /// `<kalive_onoff>`: Integer type. Enable or disable TCP keep-alive.
         ///
@@ -25583,6 +25946,7 @@ pub mod qicfg {
     }
     /// `+QICFG: "tcp/kalive",<kalive_onoff>,<kalive_idle>,<kalive_interval>,<kalive_cnt>`: an information line of `AT+QICFG="tcp/kalive"[,<kalive_onoff>,<kalive_idle>,<kalive_interval>,<kalive_cnt>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TcpKaliveLine {
         /// `<kalive_onoff>`: Integer type. Enable or disable TCP keep-alive.
         ///
@@ -25824,6 +26188,7 @@ pub mod qicfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TcpTwCycle {
         /// `<tw_enable>`: Integer type. Enable or disable quick release of TCP connection.
         ///
@@ -25832,6 +26197,7 @@ pub mod qicfg {
     }
     /// `+QICFG: "tcp/tw_cycle",<tw_enable>`: an information line of `AT+QICFG="tcp/tw_cycle"[,<tw_enable>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TcpTwCycleLine {
         /// `<tw_enable>`: Integer type. Enable or disable quick release of TCP connection.
         ///
@@ -25944,6 +26310,7 @@ pub mod qicfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct UdpBroadcast {
         /// `<udp/broadcast>`: Integer type. Turn on/off UDP broadcast.
         ///
@@ -25952,6 +26319,7 @@ pub mod qicfg {
     }
     /// `+QICFG: "udp/broadcast",<udp/broadcast>`: an information line of `AT+QICFG="udp/broadcast"[,<udp/broadcast>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct UdpBroadcastLine {
         /// `<udp/broadcast>`: Integer type. Turn on/off UDP broadcast.
         ///
@@ -26105,6 +26473,7 @@ pub mod qicfg {
 pub mod qiopen {
     /// `<service_type>`: String type. Socket service type.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum ServiceType {
         /// `TCP`: Start a TCP connection as a client
         Tcp,
@@ -26168,6 +26537,7 @@ pub mod qiopen {
     ///
     /// (errata: TCP-10)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum ApPriority {
         /// `0`: Use the IP address of STA
         Sta,
@@ -26222,9 +26592,11 @@ pub mod qiopen {
     ///
     /// Maximum response time: 150 s, determined by the network.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QIOPEN: (list of supported <connectID>s),(list of supported <service_type>s),<IP_address>/<domain_name>,(list of supported <remote_port>s),(list of supported <local_port>s),(list of supported <access_mode>s),(list of supported <ap_priority>s)`: an information line of `AT+QIOPEN=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {
         /// The listed values of `<connectID>`, as printed (`(list of supported …)`).
         pub connect_id: alloc::string::String,
@@ -26406,6 +26778,7 @@ pub mod qiopen {
     ///
     /// Maximum response time: 150 s, determined by the network.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
         ///
@@ -26424,6 +26797,7 @@ pub mod qiopen {
     }
     /// `<IP_address>/<domain_name>`: either one, never both.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum WriteIpAddressOrDomainName {
         /// `<IP_address>`: String type. If \<service_type> is "TCP" or "UDP", this parameter indicates the IP address of the remote server, such as 220.180.239.212.
         IpAddress(core::net::Ipv4Addr),
@@ -26432,6 +26806,7 @@ pub mod qiopen {
     }
     /// An optional group of `Write` (`[…]` in the syntax): all of it or none.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteLocalPortGroup {
         /// `<local_port>`: Integer type. Local port. Range: 1--65535. If \<service_type> is "TCP LISTENER" or "UDP SERVICE", this parameter must be specified. If \<service_type> is "TCP" or "UDP" and \<local_port> is not specified, the local port will be assigned automatically. Otherwise, the local port will be specified.
         ///
@@ -26680,9 +27055,11 @@ pub mod qiclose {
     ///
     /// Maximum response time: Determined by \<timeout>.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QICLOSE: (list of supported <connectID>s),(list of supported <timeout>s)`: an information line of `AT+QICLOSE=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {
         /// The listed values of `<connectID>`, as printed (`(list of supported …)`).
         pub connect_id: alloc::string::String,
@@ -26791,6 +27168,7 @@ pub mod qiclose {
     ///
     /// Maximum response time: Determined by \<timeout>.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
         ///
@@ -26894,6 +27272,7 @@ pub mod qiclose {
 pub mod qistate {
     /// `<service_type>`: String type. Socket service type.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum ServiceType {
         /// `TCP`: Start a TCP connection as a client
         Tcp,
@@ -26962,6 +27341,7 @@ pub mod qistate {
     ///
     /// (errata: TCP-15)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum SocketState {
         /// `0`: "Initial": connection has not been established
         Initial,
@@ -27035,6 +27415,7 @@ pub mod qistate {
     pub use crate::generated::shared::AccessMode;
     /// `<AT_port>`: String type. COM port of socket service.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum AtPort {
         /// `uart1`: UART port 1
         Uart1,
@@ -27085,6 +27466,7 @@ pub mod qistate {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     impl crate::command::AtCommand for Test {
         const NAME: &'static str = "AT+QISTATE";
@@ -27136,9 +27518,11 @@ pub mod qistate {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Read {}
     /// `+QISTATE: <connectID>,<service_type>,<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<AT_port>`: an information line of `AT+QISTATE?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ReadLine {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
         ///
@@ -27354,9 +27738,11 @@ pub mod qistate {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Execute {}
     /// `+QISTATE: <connectID>,<service_type>,<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<AT_port>`: an information line of `AT+QISTATE`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ExecuteLine {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
         ///
@@ -27572,6 +27958,7 @@ pub mod qistate {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
         ///
@@ -27580,6 +27967,7 @@ pub mod qistate {
     }
     /// `+QISTATE: <connectID>,<service_type>,<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<AT_port>`: an information line of `AT+QISTATE=<connectID>`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteLine {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
         ///
@@ -27883,9 +28271,11 @@ pub mod qisend {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QISEND: (list of supported <connectID>s),(list of supported <send_length>s),<remoteIP>,(list of supported <remote_port>s)`: an information line of `AT+QISEND=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {
         /// The listed values of `<connectID>`, as printed (`(list of supported …)`).
         pub connect_id: alloc::string::String,
@@ -28016,6 +28406,7 @@ pub mod qisend {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteConnectId {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
         ///
@@ -28098,6 +28489,7 @@ pub mod qisend {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteConnectIdSendLength {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
         ///
@@ -28200,6 +28592,7 @@ pub mod qisend {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteConnectIdSendLengthRemoteIpRemotePort {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
         ///
@@ -28334,6 +28727,7 @@ pub mod qisend {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteConnectId0 {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
         ///
@@ -28342,6 +28736,7 @@ pub mod qisend {
     }
     /// `+QISEND: <total_send_length>,<ackedbytes>,<unackedbytes>`: an information line of `AT+QISEND=<connectID>,0`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteConnectId0Line {
         /// `<total_send_length>`: Integer type. Total length of sent data. Unit: byte.
         ///
@@ -28557,9 +28952,11 @@ pub mod qird {
     ///
     /// Maximum response time: -
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QIRD: (list of supported <connectID>s),(list of supported <read_length>s)`: an information line of `AT+QIRD=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {
         /// The listed values of `<connectID>`, as printed (`(list of supported …)`).
         pub connect_id: alloc::string::String,
@@ -28665,6 +29062,7 @@ pub mod qird {
     ///
     /// Maximum response time: -
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteConnectIdReadLength {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
         ///
@@ -28677,6 +29075,7 @@ pub mod qird {
     }
     /// `+QIRD: <read_actual_length>`: an information line of `AT+QIRD=<connectID>[,<read_length>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteConnectIdReadLengthLine0 {
         /// `<read_actual_length>`: Integer type. Length of actually read data. Unit: byte.
         ///
@@ -28767,6 +29166,7 @@ pub mod qird {
     }
     /// `+QIRD: 0`: an information line of `AT+QIRD=<connectID>[,<read_length>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteConnectIdReadLengthLine1 {}
     impl crate::command::Line for WriteConnectIdReadLengthLine1 {
         const PREFIXES: &'static [&'static str] = &["+QIRD: "];
@@ -28788,6 +29188,7 @@ pub mod qird {
     }
     /// An information line of `AT+QIRD=<connectID>[,<read_length>]`: one of its templates.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum WriteConnectIdReadLengthLine {
         /// `+QIRD: <read_actual_length>`
         L0(WriteConnectIdReadLengthLine0),
@@ -28948,6 +29349,7 @@ pub mod qird {
     ///
     /// Maximum response time: -
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteConnectId {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
         ///
@@ -28956,6 +29358,7 @@ pub mod qird {
     }
     /// `+QIRD: <read_actual_length>,<remoteIP>,<remote_port>`: an information line of `AT+QIRD=<connectID>`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteConnectIdLine0 {
         /// `<read_actual_length>`: Integer type. Length of actually read data. Unit: byte.
         ///
@@ -29098,6 +29501,7 @@ pub mod qird {
     }
     /// `+QIRD: 0`: an information line of `AT+QIRD=<connectID>`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteConnectIdLine1 {}
     impl crate::command::Line for WriteConnectIdLine1 {
         const PREFIXES: &'static [&'static str] = &["+QIRD: "];
@@ -29119,6 +29523,7 @@ pub mod qird {
     }
     /// An information line of `AT+QIRD=<connectID>`: one of its templates.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum WriteConnectIdLine {
         /// `+QIRD: <read_actual_length>,<remoteIP>,<remote_port>`
         L0(WriteConnectIdLine0),
@@ -29252,6 +29657,7 @@ pub mod qird {
     ///
     /// Maximum response time: -
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteConnectId0 {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
         ///
@@ -29260,6 +29666,7 @@ pub mod qird {
     }
     /// `+QIRD: <total_receive_length>,<have_read_length>,<unread_length>`: an information line of `AT+QIRD=<connectID>,0`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteConnectId0Line {
         /// `<total_receive_length>`: Integer type. Total length of received data. Unit: byte.
         ///
@@ -29424,6 +29831,7 @@ pub mod qiaccept {
     ///
     /// (errata: TCP-22)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum Accept {
         /// `0`: Reject
         Reject,
@@ -29478,9 +29886,11 @@ pub mod qiaccept {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QIACCEPT: (list of supported <listener_socketID>s),(list of supported <accept>s),(list of supported <incoming_socketID>s)`: an information line of `AT+QIACCEPT=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {
         /// The listed values of `<listener_socketID>`, as printed (`(list of supported …)`).
         pub listener_socket_id: alloc::string::String,
@@ -29608,6 +30018,7 @@ pub mod qiaccept {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<listener_socketID>`: Integer type. Socket ID of TCP server. Range: 0--11.
         ///
@@ -29624,6 +30035,7 @@ pub mod qiaccept {
     }
     /// `+QIACCEPT: <incoming_socketID>,<remote_addr>,<remote_port>`: an information line of `AT+QIACCEPT=<listener_socketID>,<accept>[,<incoming_socketID>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct WriteLine {
         /// `<incoming_socketID>`: Integer type. Socket ID for the incoming connection. It is valid only when \<accept> is 1. Range: 0--11.
         ///
@@ -29822,9 +30234,11 @@ pub mod qiswtmd {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QISWTMD: (list of supported <connectID>s),(list of supported <access_mode>s)`: an information line of `AT+QISWTMD=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {
         /// The listed values of `<connectID>`, as printed (`(list of supported …)`).
         pub connect_id: alloc::string::String,
@@ -29936,6 +30350,7 @@ pub mod qiswtmd {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
         ///
@@ -30063,6 +30478,7 @@ pub mod qigeterror {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     impl crate::command::AtCommand for Test {
         const NAME: &'static str = "AT+QIGETERROR";
@@ -30114,9 +30530,11 @@ pub mod qigeterror {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Execute {}
     /// `+QIGETERROR: <err>,<errcode_description>`: an information line of `AT+QIGETERROR`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ExecuteLine {
         /// `<err>`: Result code. See Chapter 5 for details.
         pub err: crate::generated::results::TcpipCode,
@@ -30241,6 +30659,7 @@ pub mod ato {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Execute {}
     impl crate::command::AtCommand for Execute {
         const NAME: &'static str = "ATO";
@@ -30317,6 +30736,7 @@ pub mod escape {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Execute {}
     impl crate::command::AtCommand for Execute {
         const NAME: &'static str = "+++";
@@ -30370,6 +30790,7 @@ pub mod qstast {
     ///
     /// (errata: WIFI-1)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum State {
         /// `STATION_DOWN`: Disabled
         Down,
@@ -30421,9 +30842,11 @@ pub mod qstast {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Execute {}
     /// `+QSTAST: <state>`: an information line of `AT+QSTAST`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ExecuteLine {
         /// `<state>`: String type. STA mode state.
         ///
@@ -30527,9 +30950,11 @@ pub mod qstadhcp {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Read {}
     /// `+QSTADHCP: <enable>`: an information line of `AT+QSTADHCP?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ReadLine {
         /// `<enable>`: Integer type.
         ///
@@ -30620,6 +31045,7 @@ pub mod qstadhcp {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<enable>`: Integer type.
         ///
@@ -30703,6 +31129,7 @@ pub mod qstastatic {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<IP>`: String type. Static IP address of STA mode.
         pub ip: core::net::Ipv4Addr,
@@ -30848,6 +31275,7 @@ pub mod qstastop {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Execute {}
     impl crate::command::AtCommand for Execute {
         const NAME: &'static str = "AT+QSTASTOP";
@@ -30918,6 +31346,7 @@ pub mod qsoftap {
     ///
     /// Maximum response time: 3300 ms (encrypted hotspot enabled) / 300 ms (passwordless hotspot enabled)
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<SSID>`: String type. AP name.
         ///
@@ -30942,6 +31371,7 @@ pub mod qsoftap {
         const ENTERS_TRANSPARENT: bool = false;
         const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
+        const SECRET_FIELDS: &'static [usize] = &[1];
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("AT+QSOFTAP=");
@@ -31017,6 +31447,7 @@ pub mod qapstate {
     ///
     /// (errata: WIFI-4)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum State {
         /// `SOFTAP_DOWN`: Disabled
         Down,
@@ -31068,9 +31499,11 @@ pub mod qapstate {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Execute {}
     /// `+QAPSTATE: <state>`: an information line of `AT+QAPSTATE`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ExecuteLine {
         /// `<state>`: String type. AP mode state.
         ///
@@ -31170,6 +31603,7 @@ pub mod qapstatic {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<IP>`: String type. Static IP address of AP mode.
         pub ip: core::net::Ipv4Addr,
@@ -31310,6 +31744,7 @@ pub mod qsoftapstop {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Execute {}
     impl crate::command::AtCommand for Execute {
         const NAME: &'static str = "AT+QSOFTAPSTOP";
@@ -31380,6 +31815,7 @@ pub mod qstaapinfo {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<SSID>`: String type. Name of AP hotspot to be connected.
         ///
@@ -31404,6 +31840,7 @@ pub mod qstaapinfo {
         const ENTERS_TRANSPARENT: bool = false;
         const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
+        const SECRET_FIELDS: &'static [usize] = &[1];
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("AT+QSTAAPINFO=");
@@ -31483,6 +31920,7 @@ pub mod qstaapinfodef {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<SSID>`: String type. Name of AP hotspot to be connected.
         ///
@@ -31507,6 +31945,7 @@ pub mod qstaapinfodef {
         const ENTERS_TRANSPARENT: bool = false;
         const AFTER_CONNECT: crate::command::AfterConnect = crate::command::AfterConnect::Nothing;
         type Line = crate::command::NoLine;
+        const SECRET_FIELDS: &'static [usize] = &[1];
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("AT+QSTAAPINFODEF=");
@@ -31591,9 +32030,11 @@ pub mod qgetwifistate {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Execute {}
     /// `+QGETWIFISTATE: ssid=<SSID>,bssid=<BSSID>,rssi=<RSSI>,psk_type=<PSK_type>`: an information line of `AT+QGETWIFISTATE`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ExecuteLine {
         /// `<SSID>`: String type. Name of Wi-Fi hotspot.
         ///
@@ -31751,9 +32192,11 @@ pub mod qwscan {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Execute {}
     /// `+QWSCAN: <SSID>,<PSK_type>,<RSSI>,<BSSID>,<channel>`: an information line of `AT+QWSCAN`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ExecuteLine {
         /// `<SSID>`: String type. Name of Wi-Fi hotspot.
         ///
@@ -31926,9 +32369,11 @@ pub mod qidnscfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Test {}
     /// `+QIDNSCFG: <pridnsaddr>,<secdnsaddr>`: an information line of `AT+QIDNSCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct TestLine {}
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QIDNSCFG: "];
@@ -32001,9 +32446,11 @@ pub mod qidnscfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Read {}
     /// `+QIDNSCFG: <pridnsaddr>,<secdnsaddr>`: an information line of `AT+QIDNSCFG?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ReadLine {
         /// `<pridnsaddr>`: String type. Primary DNS server address.
         ///
@@ -32114,6 +32561,7 @@ pub mod qidnscfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<pridnsaddr>`: String type. Primary DNS server address.
         ///
@@ -32223,6 +32671,7 @@ pub mod qwebcfg {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<enable>`: Integer type.
         ///
@@ -32306,6 +32755,7 @@ pub mod qstaapinformv {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Execute {}
     impl crate::command::AtCommand for Execute {
         const NAME: &'static str = "AT+QSTAAPINFORMV";
@@ -32370,6 +32820,7 @@ pub mod qairkiss {
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Write {
         /// `<enable>`: Integer type.
         ///
@@ -32437,6 +32888,7 @@ pub mod qairkiss {
 }
 /// Any form of any command of the catalogue.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub enum AnyCommand {
     /// `AT+QBLEINIT?`
     QbleinitRead(qbleinit::Read),
@@ -34472,6 +34924,7 @@ impl AnyCommand {
     }
 }
 /// Every command form of the catalogue, with a reader that decodes a command line and encodes it back.
+#[doc(hidden)]
 pub static FORM_TEMPLATES: &[crate::command::Template] = &[
     crate::command::Template {
         owner: "AT+QBLEINIT",
@@ -36407,6 +36860,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
     },
 ];
 /// Every information-line template of every form, with a reader that decodes a line and renders it back.
+#[doc(hidden)]
 pub static LINE_TEMPLATES: &[crate::command::Template] = &[
     crate::command::Template {
         owner: "AT+QBLEINIT",

@@ -3,6 +3,8 @@
 //! The result-code tables of the catalogue.
 /// TCP/UDP/SSL Result Codes (the manual's "Summary of Result Codes").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub enum TcpipCode {
     /// 0: Operation success
     Success,
@@ -175,6 +177,8 @@ impl core::fmt::Display for TcpipCode {
 impl std::error::Error for TcpipCode {}
 /// HTTP(S) Result Codes (the manual's "Summary of Result Codes").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub enum HttpCode {
     /// 0: Operation success
     Success,

@@ -5,6 +5,7 @@
 //! defined here, so values move between them without conversion.
 /// `<access_mode>`: Data access mode of SSL connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub enum AccessMode {
     /// `0`: Buffer access mode. Socket sends and receives data with AT commands.
     Buffer,
@@ -67,6 +68,8 @@ impl core::fmt::Display for AccessMode {
 }
 /// `<result>`: Command execution result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub enum CloseResult {
     /// `-1`: Failed execution
     Failed,
@@ -116,6 +119,8 @@ impl core::fmt::Display for CloseResult {
 impl std::error::Error for CloseResult {}
 /// `<result>`: Command execution result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub enum DisconnectResult {
     /// `-1`: Failed execution
     Failed,
@@ -170,6 +175,7 @@ impl std::error::Error for DisconnectResult {}
 ///
 /// (errata: BLE-26, BLE-27)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub enum Enable {
     /// `0`: Disable
     Disable,
@@ -217,6 +223,8 @@ impl core::fmt::Display for Enable {
 }
 /// `<finresult>`: Integer type. The final result of the command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub enum Finresult {
     /// `0`: Pinged successfully. It is successful in activating the context and finding the host. In this case, it is followed by ,\<sent>,\<rcvd>,\<lost>,\<min>,\<max>,\<avg>
     Success,
@@ -265,6 +273,8 @@ impl std::error::Error for Finresult {}
 ///
 /// (errata: MQTT-14)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub enum OpenResult {
     /// `-1`: Failed execution
     Failed,
@@ -359,6 +369,8 @@ impl core::fmt::Display for OpenResult {
 impl std::error::Error for OpenResult {}
 /// `<result>`: Command execution result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub enum PacketResult {
     /// `0`: Packet sent successfully and ACK received from server
     Acknowledged,
@@ -417,6 +429,7 @@ impl core::fmt::Display for PacketResult {
 impl std::error::Error for PacketResult {}
 /// `<will_qos>`: QoS level of message delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub enum Qos {
     /// `0`: At most once
     AtMostOnce,
@@ -475,6 +488,7 @@ impl core::fmt::Display for Qos {
 ///
 /// (errata: HTTP-11, HTTP-12)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub enum RequestHeader {
     /// `0`: Disable
     Disable,
@@ -525,6 +539,8 @@ impl core::fmt::Display for RequestHeader {
 }
 /// `<retcode>`: Connection status return code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub enum Retcode {
     /// `0`: Connection Accepted
     Accepted,

@@ -7,6 +7,7 @@ pub mod qstastat {
     ///
     /// (errata: URC-1)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum Event {
         /// `WLAN_DISCONNECTED`: Disconnected
         Disconnected,
@@ -69,6 +70,7 @@ pub mod qstastat {
     ///
     /// Errata: URC-1, URC-2.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Qstastat {
         /// `<event>`: String type. Event reported when STA state changes.
         ///
@@ -116,6 +118,7 @@ pub mod qapstat {
     ///
     /// (errata: URC-15)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum Event {
         /// `AP_UP`: Enabled
         Up,
@@ -178,6 +181,7 @@ pub mod qapstat {
     ///
     /// Errata: URC-15.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Qapstat {
         /// `<event>`: This URC indicates AP state changes. (The manual gives only the table "\<event> Description" with the quoted values below, without a type statement.)
         ///
@@ -223,6 +227,7 @@ pub use qapstat::Qapstat;
 pub mod qotastat {
     /// `<event>`: String type. Event reported when OTA upgrade state changes.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum Event {
         /// `START_DOWNLOAD`: Started download
         Started,
@@ -283,6 +288,7 @@ pub mod qotastat {
     ///
     /// This URC indicates OTA upgrade state changes.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Qotastat {
         /// `<event>`: String type. Event reported when OTA upgrade state changes.
         pub event: Event,
@@ -326,6 +332,7 @@ pub use qotastat::Qotastat;
 pub mod qblestat {
     /// `<event>`: String type. Event reported when BLE connection state changes.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum Event {
         /// `CONNECTED`: BLE connected
         Connected,
@@ -371,6 +378,7 @@ pub mod qblestat {
     ///
     /// This URC indicates BLE connection state changes.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Qblestat {
         /// `<event>`: String type. Event reported when BLE connection state changes.
         pub event: Event,
@@ -418,6 +426,7 @@ pub mod qblemtu {
     ///
     /// Errata: URC-3, BLE-24.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Qblemtu {
         /// `<MTU_value>`: Integer type. Maximum transmission unit value. Default value: 23. Range: 64--512 (The module is operating as a central device). Range: 23--512 (The module is operating as a peripheral device). Unit: byte.
         ///
@@ -468,6 +477,7 @@ pub mod qblerecv {
     ///
     /// Errata: URC-4, USR-R1, RT-2.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Qblerecv {
         /// `<conn_idx>`: Integer type. The target device index assigned by the module automatically when the BLE connection is established. \<conn_idx> can only be set to 0 currently.
         ///
@@ -617,6 +627,7 @@ pub mod qbleinfo {
     ///
     /// (length 4 or 32 bytes; errata: URC-5)
     #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum Char {
         /// `DOWN`: Completion of discovering the peer device service
         DiscoveryDone,
@@ -666,6 +677,7 @@ pub mod qbleinfo {
     ///
     /// Errata: URC-5.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Qbleinfo {
         /// `<char>`: String type.
         ///
@@ -713,6 +725,7 @@ pub mod qbleconnparam {
     ///
     /// This URC is reported to update the connection parameter upon successful establishment of BLE connection. This URC indicates the connection parameter update upon successful establishment of BLE connection.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Qbleconnparam {
         /// `<conn_idx>`: Integer type. The target device index assigned by the module automatically when the BLE connection is established. \<conn_idx> can only be set to 0 currently.
         ///
@@ -809,6 +822,7 @@ pub mod qiurc_closed {
     ///
     /// When the TCP socket service is closed by a remote peer or due to a network error, the URC will be outputted, and the status of the socket service will be "closing" (\<socket_state>=4). AT+QICLOSE=\<connectID> can be used to change the \<socket_state> to initial. The socket service connection is closed.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct QiurcClosed {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
         ///
@@ -859,6 +873,7 @@ pub mod qiurc_recv_buffer {
     ///
     /// In buffer access mode or direct push mode, after receiving data, the module reports a URC to the host. In buffer access mode, after receiving data, the module reports +QIURC: "recv",\<connectID> to notify the host. Then host can retrieve data via AT+QIRD. If the buffer is not empty, and the module receives data again, it does not report a new URC until all the received data have been retrieved with AT+QIRD from the buffer. Indicates incoming data in buffer access mode. The host can retrieve data via AT+QIRD.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct QiurcRecvBuffer {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
         ///
@@ -911,6 +926,7 @@ pub mod qiurc_recv_direct_push {
     ///
     /// Errata: RT-2.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct QiurcRecvDirectPush {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
         ///
@@ -1046,6 +1062,7 @@ pub mod qiurc_recv_direct_push_udp_service {
     ///
     /// Errata: URC-6, TCP-13, RT-2.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct QiurcRecvDirectPushUdpService {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
         ///
@@ -1233,6 +1250,7 @@ pub mod qiurc_incoming_full {
     ///
     /// If the incoming connection reaches the limit, or no socket system resources can be allocated, then the module will report the URC as +QIURC: "incoming full" for the new incoming connection request. Indicates the number of incoming connections has reached the limit.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct QiurcIncomingFull {}
     impl crate::command::Line for QiurcIncomingFull {
         const PREFIXES: &'static [&'static str] = &["+QIURC: "];
@@ -1262,6 +1280,7 @@ pub mod qiurc_incoming {
     ///
     /// Errata: TCP-24.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct QiurcIncoming {
         /// `<connectID>`: Integer type. Socket ID assigned to the incoming connection, which is automatically specified by the module. Range: 0--11.
         ///
@@ -1362,6 +1381,7 @@ pub mod qiopen {
     ///
     /// Completes: AT+QIOPEN.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Qiopen {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
         ///
@@ -1429,6 +1449,7 @@ pub mod qsslurc_recv_buffer {
     ///
     /// This URC notifies the host of received data that comes from the server. The URC of SSL data incoming in buffer access mode. The data can be received by AT+QSSLRECV.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct QsslurcRecvBuffer {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
         ///
@@ -1481,6 +1502,7 @@ pub mod qsslurc_recv_direct_push {
     ///
     /// Errata: RT-2.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct QsslurcRecvDirectPush {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
         ///
@@ -1616,6 +1638,7 @@ pub mod qsslurc_closed {
     ///
     /// This URC notifies that the connection has been disconnected. There can be many reasons for disconnection. For example, the Internet closes the connection or the state of GPRS PDP is deactivated, and the SSL connection state based on the specified socket may be "closing". In such case, AT+QSSLCLOSE=\<connectID> must be executed to change the SSL connection state to "initial". The SSL connection based on the specified socket is closed.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct QsslurcClosed {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
         ///
@@ -1668,6 +1691,7 @@ pub mod qsslopen {
     ///
     /// Completes: AT+QSSLOPEN.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Qsslopen {
         /// `<connectID>`: Integer type. Socket ID. Range: 0--11.
         ///
@@ -1733,6 +1757,8 @@ pub use qsslopen::Qsslopen;
 pub mod qmtstat {
     /// `<err_code>`: Integer type. Result code. Refer to the table below for details.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[non_exhaustive]
     pub enum ErrCode {
         /// `1`: Connection is closed or reset by a peer.
         ///
@@ -1848,6 +1874,7 @@ pub mod qmtstat {
     ///
     /// When the state of an MQTT link layer changes, the client will disconnect from the MQTT server and report this URC.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Qmtstat {
         /// `<client_idx>`: Integer type. MQTT client ID. Range: 0--5.
         ///
@@ -1916,6 +1943,7 @@ pub mod qmtrecv_message {
     ///
     /// Errata: URC-7.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct QmtrecvMessage {
         /// `<client_idx>`: Integer type. MQTT client ID. Range: 0--5.
         ///
@@ -2090,6 +2118,7 @@ pub mod qmtrecv_stored {
     ///
     /// Reported when the message received from the MQTT server has been stored in the buffer.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct QmtrecvStored {
         /// `<client_idx>`: Integer type. MQTT client ID. Range: 0--5.
         ///
@@ -2159,6 +2188,7 @@ pub mod qhttpurc_recv {
     ///
     /// This URC is reported when the module receives HTTP data. Only when the automatic output of the HTTP(S) response header is enabled in AT+QHTTPCFG="rspout/auto" will the URC be reported. This URC indicates incoming response data.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct QhttpurcRecv {
         /// `<length>`: Integer type. Length of received data. Unit: byte.
         ///
@@ -2252,6 +2282,7 @@ pub mod qhttpurc_closed {
     ///
     /// This URC is reported to indicate that the HTTP session is closed. The reasons for closing include successful disconnection by HTTP request response or HTTP response timeout exception. Only when the report of the HTTP(S) session closing URC is enabled in AT+QHTTPCFG="closed/ind" will the URC be reported.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct QhttpurcClosed {}
     impl crate::command::Line for QhttpurcClosed {
         const PREFIXES: &'static [&'static str] = &["+QHTTPURC: "];
@@ -2283,6 +2314,7 @@ pub mod qhttpget {
     ///
     /// Errata: URC-10, URC-13.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Qhttpget {
         /// `<err>`: Result code. See Chapter 5 for details.
         pub err: crate::generated::results::HttpCode,
@@ -2291,6 +2323,7 @@ pub mod qhttpget {
     }
     /// An optional group of `Qhttpget` (`[…]` in the syntax): all of it or none.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct QhttpgetHttprspcodeGroup {
         /// `<httprspcode>`: HTTP(S) server response code. See Chapter 5 for details.
         ///
@@ -2394,6 +2427,7 @@ pub mod qhttppost {
     ///
     /// Errata: URC-11.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Qhttppost {
         /// `<err>`: Result code. See Chapter 5 for details.
         pub err: crate::generated::results::HttpCode,
@@ -2402,6 +2436,7 @@ pub mod qhttppost {
     }
     /// An optional group of `Qhttppost` (`[…]` in the syntax): all of it or none.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct QhttppostHttprspcodeGroup {
         /// `<httprspcode>`: HTTP(S) server response code. See Chapter 5 for details.
         ///
@@ -2505,6 +2540,7 @@ pub mod qhttpput {
     ///
     /// Errata: URC-12, URC-14.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Qhttpput {
         /// `<err>`: Result code. See Chapter 5 for details.
         pub err: crate::generated::results::HttpCode,
@@ -2513,6 +2549,7 @@ pub mod qhttpput {
     }
     /// An optional group of `Qhttpput` (`[…]` in the syntax): all of it or none.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct QhttpputHttprspcodeGroup {
         /// `<httprspcode>`: HTTP(S) server response code. See Chapter 5 for details.
         ///
@@ -2617,6 +2654,7 @@ pub mod qmtopen {
     ///
     /// Errata: URC-8.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Qmtopen {
         /// `<client_idx>`: Integer type. MQTT client ID. Range: 0--5.
         ///
@@ -2688,6 +2726,7 @@ pub mod qmtclose {
     ///
     /// Completes: AT+QMTCLOSE.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Qmtclose {
         /// `<client_idx>`: Integer type. MQTT client ID. Range: 0--5.
         ///
@@ -2760,6 +2799,7 @@ pub mod qmtconn {
     ///
     /// Errata: RT-7.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Qmtconn {
         /// `<client_idx>`: Integer type. MQTT client ID. Range: 0--5.
         ///
@@ -2844,6 +2884,7 @@ pub mod qmtdisc {
     ///
     /// Completes: AT+QMTDISC.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Qmtdisc {
         /// `<client_idx>`: Integer type. MQTT client ID. Range: 0--5.
         ///
@@ -2915,6 +2956,7 @@ pub mod qmtsub {
     ///
     /// Errata: RT-5, RT-7.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Qmtsub {
         /// `<client_idx>`: Integer type. MQTT client ID. Range: 0--5.
         ///
@@ -3026,6 +3068,7 @@ pub mod qmtuns {
     ///
     /// Errata: URC-9, RT-5, RT-7.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Qmtuns {
         /// `<client_idx>`: Integer type. MQTT client ID. Range: 0--5.
         ///
@@ -3137,6 +3180,7 @@ pub mod qmtpub {
     ///
     /// Errata: RT-7.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Qmtpub {
         /// `<client_idx>`: Integer type. MQTT client ID. Range: 0--5.
         ///
@@ -3240,6 +3284,7 @@ pub mod qiurc_dnsgip_result {
     ///
     /// Errata: NET-3.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct QiurcDnsgipResult {
         /// `<err>`: Result code. See Chapter 5 for details.
         pub err: crate::generated::results::TcpipCode,
@@ -3327,6 +3372,7 @@ pub mod qiurc_dnsgip_address {
     ///
     /// Errata: NET-3.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct QiurcDnsgipAddress {
         /// `<hostIPaddr>`: String type. IP address of \<hostname>.
         pub host_i_paddr: core::net::Ipv4Addr,
@@ -3374,6 +3420,8 @@ pub mod qping_reply {
     ///
     /// (errata: RT-6)
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[non_exhaustive]
     pub enum PingResult {
         /// `0`: Received the ping response from the host. In this case, it is followed by ,\<IP_address>,\<bytes>,\<time>,\<ttl>.
         Replied,
@@ -3436,6 +3484,7 @@ pub mod qping_reply {
     ///
     /// Errata: RT-6.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct QpingReply {
         /// `<ping_result>`: Integer type. Result of each ping request.
         ///
@@ -3446,6 +3495,7 @@ pub mod qping_reply {
     }
     /// An optional group of `QpingReply` (`[…]` in the syntax): all of it or none.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct QpingReplyIpAddressGroup {
         /// `<IP_address>`: String type. IP address of the remote host in dotted-decimal notation.
         pub ip_address: core::net::Ipv4Addr,
@@ -3576,6 +3626,7 @@ pub mod qping_final {
     ///
     /// Errata: RT-6.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct QpingFinal {
         /// `<finresult>`: Integer type. The final result of the command.
         pub finresult: Finresult,
@@ -3584,6 +3635,7 @@ pub mod qping_final {
     }
     /// An optional group of `QpingFinal` (`[…]` in the syntax): all of it or none.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct QpingFinalSentGroup {
         /// `<sent>`: Integer type. Total number of ping requests that have been sent.
         pub sent: i64,
@@ -3740,6 +3792,7 @@ pub mod qntp {
     ///
     /// Completes: AT+QNTP.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Qntp {
         /// `<err>`: Integer type. Result code. See Chapter 5 for details.
         pub err: crate::generated::results::TcpipCode,
@@ -3808,6 +3861,7 @@ pub mod qhttpread {
     ///
     /// Errata: HTTP-19.
     #[derive(Debug, Clone, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Qhttpread {
         /// `<err>`: Result code. See Chapter 5 for details.
         pub err: crate::generated::results::HttpCode,
@@ -3849,6 +3903,7 @@ pub mod qhttpread {
 }
 pub use qhttpread::Qhttpread;
 /// Every URC variant, with a reader that decodes a line and renders it back.
+#[doc(hidden)]
 pub static URC_TEMPLATES: &[crate::command::Template] = &[
     crate::command::Template {
         owner: "+QSTASTAT",
@@ -4253,6 +4308,8 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
 ];
 /// A URC family: the prefix and, for shared prefixes, the quoted literal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub enum UrcKind {
     /// `+QSTASTAT`
     Qstastat,
@@ -4364,8 +4421,11 @@ impl UrcKind {
         }
     }
 }
-/// Any URC of the catalogue.
+/// Any URC of the catalogue (a new firmware's URC is not a breaking
+/// change: matching needs a wildcard arm).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub enum Urc {
     /// `+QSTASTAT: <event>`
     Qstastat(Qstastat),

@@ -92,18 +92,29 @@ struct Completion {
     fields: Vec<(&'static str, i64)>,
 }
 
-/// The URCs of a completion gathered so far.
-#[derive(Debug, Clone, Default)]
-struct Collector {
+/// A series of URCs gathered in order until the catalogue says it is
+/// complete: a single URC, a head announcing its parts (QIDNSGIP's result
+/// and `<IP_count>` addresses), or parts up to a final line (QPING's
+/// replies then its summary). The exchange gathers a command's completion
+/// with it; [`Client::wait_for_series`](crate::client::Client::wait_for_series)
+/// gathers a series that no command waits for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UrcSeries {
     urcs: Vec<Urc>,
     /// Parts still expected after a series' head.
     remaining: Option<usize>,
     complete: bool,
 }
 
-impl Collector {
-    /// Takes `u` as the next URC of the series.
-    fn take(&mut self, u: Urc) {
+impl UrcSeries {
+    /// An empty series.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Takes `u` as the next URC of the series; returns whether the series
+    /// is complete now.
+    pub fn push(&mut self, u: Urc) -> bool {
         let step = u.series_step();
         self.urcs.push(u);
         match step {
@@ -119,6 +130,32 @@ impl Collector {
                 }
             }
         }
+        self.complete
+    }
+
+    /// Whether the series is complete.
+    pub fn is_complete(&self) -> bool {
+        self.complete
+    }
+
+    /// Whether nothing was gathered yet.
+    pub fn is_empty(&self) -> bool {
+        self.urcs.is_empty()
+    }
+
+    /// The kind of the series' URCs (that of its first).
+    pub fn kind(&self) -> Option<UrcKind> {
+        self.urcs.first().map(Urc::kind)
+    }
+
+    /// The URCs, in order.
+    pub fn urcs(&self) -> &[Urc] {
+        &self.urcs
+    }
+
+    /// The URCs, in order, by value.
+    pub fn into_urcs(self) -> Vec<Urc> {
+        self.urcs
     }
 }
 
@@ -142,7 +179,7 @@ pub(crate) struct Exchange {
     limits: Limits,
     reply: Reply,
     completion: Option<Completion>,
-    collector: Collector,
+    collector: UrcSeries,
     lines_after: LinesAfter,
     enters_transparent: bool,
     /// The payload to write at the prompt.
@@ -169,12 +206,13 @@ impl Exchange {
             started: now,
             deadline: now.saturating_add(limits.command_ms),
             limits,
-            reply: Reply::new(cmd.encode()),
+            // Error messages show the line with its secrets masked.
+            reply: Reply::new(crate::command::masked_line(&cmd.encode(), C::SECRET_FIELDS)),
             completion: C::COMPLETION.map(|kind| Completion {
                 kind,
                 fields: cmd.completion_match(),
             }),
-            collector: Collector::default(),
+            collector: UrcSeries::new(),
             lines_after: C::LINES_AFTER_FINAL,
             enters_transparent: C::ENTERS_TRANSPARENT,
             payload,
@@ -216,14 +254,14 @@ impl Exchange {
         let Some(c) = &self.completion else {
             return Some(u);
         };
-        let ours = !self.collector.complete
+        let ours = !self.collector.is_complete()
             && u.kind() == c.kind
             && c.fields.iter().all(|(f, v)| u.field_int(f) == Some(*v));
         if !ours {
             return Some(u);
         }
-        self.collector.take(u);
-        if self.collector.complete && self.phase == Phase::Completion {
+        self.collector.push(u);
+        if self.collector.is_complete() && self.phase == Phase::Completion {
             self.phase = Phase::Done;
         }
         None
@@ -267,7 +305,7 @@ impl Exchange {
         self.reply.result = f;
         if !succeeded {
             self.phase = Phase::Done;
-            return core::mem::take(&mut self.collector.urcs);
+            return core::mem::take(&mut self.collector).into_urcs();
         }
         if self.entered_transparent_now() {
             self.phase = Phase::Done;
@@ -287,7 +325,7 @@ impl Exchange {
 
     fn after_lines_done_at(&mut self, now: u64) {
         match &self.completion {
-            Some(_) if !self.collector.complete => {
+            Some(_) if !self.collector.is_complete() => {
                 self.phase = Phase::Completion;
                 self.deadline = now.saturating_add(self.limits.completion_ms);
             }
@@ -303,7 +341,7 @@ impl Exchange {
     /// The exchange ran out: what was awaited, and what had arrived.
     pub(crate) fn into_timeout(self, now: u64) -> Timeout {
         let mut partial = self.reply;
-        partial.series = self.collector.urcs;
+        partial.series = self.collector.into_urcs();
         Timeout {
             command: partial.command.clone(),
             waiting_for: self.phase.waiting_for(),
@@ -315,7 +353,7 @@ impl Exchange {
     /// The finished exchange's reply.
     pub(crate) fn into_reply(self) -> Reply {
         let mut reply = self.reply;
-        reply.series = self.collector.urcs;
+        reply.series = self.collector.into_urcs();
         reply
     }
 }

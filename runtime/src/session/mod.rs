@@ -45,10 +45,11 @@ mod notice;
 mod resync;
 
 use alloc::collections::VecDeque;
+use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
-pub use exchange::{Reply, Timeout};
+pub use exchange::{Reply, Timeout, UrcSeries};
 pub use notice::Notice;
 
 use crate::command::{AtCommand, Payloadless, WithPayload};
@@ -91,6 +92,7 @@ pub enum Action {
 
 /// Why the session did not start an exchange. Nothing was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Refused {
     /// Another exchange (or a resynchronisation) is in progress.
     Busy,
@@ -110,8 +112,7 @@ impl fmt::Display for Refused {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for Refused {}
+impl core::error::Error for Refused {}
 
 /// The protocol logic of a link to one module.
 #[derive(Debug)]
@@ -131,7 +132,12 @@ pub struct Session {
     notices: VecDeque<Notice>,
     raw: Vec<u8>,
     carrier_lost: bool,
+    /// Secret values sent so far (the latest few), masked by [`Session::redact`].
+    secrets: VecDeque<String>,
 }
+
+/// How many secret values a session remembers for masking.
+const SECRETS_KEPT: usize = 8;
 
 impl Session {
     /// A session with the engine's default limits.
@@ -154,6 +160,7 @@ impl Session {
             notices: VecDeque::new(),
             raw: Vec::new(),
             carrier_lost: false,
+            secrets: VecDeque::new(),
         }
     }
 
@@ -211,6 +218,7 @@ impl Session {
             return Err(Refused::NeedsResync);
         }
         let limits = self.phase_limits(cmd);
+        self.remember_secrets(cmd);
         let bytes = self.engine.command(cmd);
         self.outcome = None;
         self.carrier_lost = false;
@@ -280,6 +288,35 @@ impl Session {
             started: now,
             deadline,
         });
+    }
+
+    fn remember_secrets<C: AtCommand>(&mut self, cmd: &C) {
+        if C::SECRET_FIELDS.is_empty() {
+            return;
+        }
+        let line = cmd.encode();
+        for v in crate::command::secret_values(&line, C::SECRET_FIELDS) {
+            if self.secrets.iter().any(|s| s == v) {
+                continue;
+            }
+            if self.secrets.len() == SECRETS_KEPT {
+                self.secrets.pop_front();
+            }
+            self.secrets.push_back(String::from(v));
+        }
+    }
+
+    /// `bytes` (written or read) as text for a log: every secret value a
+    /// command of this session sent (a Wi-Fi key, an MQTT password, a
+    /// private key's password) shown as `***`, wherever it appears (the
+    /// command line, an echo, a query's answer), and bytes that are not
+    /// printable escaped.
+    pub fn redact(&self, bytes: &[u8]) -> String {
+        let mut text = String::from_utf8_lossy(bytes).into_owned();
+        for s in &self.secrets {
+            text = text.replace(s.as_str(), "***");
+        }
+        text.escape_debug().collect()
     }
 
     /// The next thing to write, in order.

@@ -12,6 +12,7 @@ use crate::wire::DecodeError;
 
 /// Something the module said that no exchange claimed.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Notice {
     /// A URC of the catalogue, with its data block when it carries one.
     Urc(Urc),

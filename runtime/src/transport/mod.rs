@@ -37,11 +37,13 @@
 
 mod child;
 mod memory;
+#[cfg(feature = "serial")]
 mod serial;
 mod tcp;
 
 pub use child::ChildTransport;
 pub use memory::MemoryTransport;
+#[cfg(feature = "serial")]
 pub use serial::{available_ports, ParseTargetError, SerialTransport, DEFAULT_BAUD};
 pub use tcp::TcpTransport;
 

@@ -18,6 +18,7 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A serial target string (`PATH[@BAUD]`) that could not be understood.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ParseTargetError {
     /// Nothing before the `@` (or an empty string).
     EmptyPath,

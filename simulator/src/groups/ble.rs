@@ -503,7 +503,7 @@ fn ok_if(ok: bool) -> Reply {
 /// Hex digits to bytes (an even number of digits).
 fn decode_hex(hex: &str) -> Option<Vec<u8>> {
     let digits = hex.as_bytes();
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return None;
     }
     digits

@@ -181,6 +181,13 @@ pub fn render(p: &Param, name: &Ident) -> TokenStream {
     let lname = p.name.to_ascii_lowercase();
     let is_result =
         lname.contains("result") || lname.contains("retcode") || lname.starts_with("err");
+    // A result enumeration grows with the firmware: matching it needs a
+    // wildcard arm, so a new code is not a breaking change.
+    let non_exhaustive = if is_result {
+        quote!(#[non_exhaustive])
+    } else {
+        quote!()
+    };
     let error_impl = if is_result {
         quote! {
             #[cfg(feature = "std")]
@@ -192,6 +199,8 @@ pub fn render(p: &Param, name: &Ident) -> TokenStream {
     quote! {
         #docs
         #[derive(Debug, Clone, #derive_copy PartialEq, Eq, Hash)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+        #non_exhaustive
         pub enum #name {
             #(#variant_docs #variants,)*
             #other_variant

@@ -690,6 +690,7 @@ fn command_module(
                 items.push(quote! {
                     #ed
                     #[derive(Debug, Clone, PartialEq, Eq)]
+                    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
                     pub enum #et { #(#vdocs #variants(#line_types),)* }
                     impl crate::command::Line for #et {
                         const PREFIXES: &'static [&'static str] = &[#(#prefixes),*];
@@ -757,6 +758,15 @@ fn command_module(
             None => quote!(None),
         };
         let after_connect = after_connect(f);
+        let secrets: Vec<Literal> = secret_fields(&cmd.params, &f.shape.items)
+            .into_iter()
+            .map(Literal::usize_unsuffixed)
+            .collect();
+        let secrets = if secrets.is_empty() {
+            quote!()
+        } else {
+            quote!(const SECRET_FIELDS: &'static [usize] = &[#(#secrets),*];)
+        };
         let lines_after = lines_after_final(f);
         let data_limit = data_limit(cmd, &input, f);
         let completion_fns = completion_fns(cmd, &input, f);
@@ -785,6 +795,7 @@ fn command_module(
                 const ENTERS_TRANSPARENT: bool = #transparent;
                 const AFTER_CONNECT: crate::command::AfterConnect = #after_connect;
                 type Line = #line_type;
+                #secrets
                 #lines_after
                 fn encode(&self) -> alloc::string::String {
                     #[allow(unused_mut)]
@@ -872,6 +883,7 @@ fn any_command(plan: &Plan<'_>) -> TokenStream {
     quote! {
         /// Any form of any command of the catalogue.
         #[derive(Debug, Clone, PartialEq, Eq)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize))]
         pub enum AnyCommand { #(#variants)* }
 
         impl AnyCommand {
@@ -925,8 +937,10 @@ fn template_tables(plan: &Plan<'_>) -> TokenStream {
     }
     quote! {
         /// Every command form of the catalogue, with a reader that decodes a command line and encodes it back.
+        #[doc(hidden)]
         pub static FORM_TEMPLATES: &[crate::command::Template] = &[#(#forms),*];
         /// Every information-line template of every form, with a reader that decodes a line and renders it back.
+        #[doc(hidden)]
         pub static LINE_TEMPLATES: &[crate::command::Template] = &[#(#lines),*];
     }
 }
@@ -966,4 +980,51 @@ pub fn render(catalog: &Catalog, plan: &Plan<'_>) -> Result<Vec<(String, String)
         ("shared.rs".into(), format_file(shared.render())?),
         ("results.rs".into(), format_file(results::render(catalog))?),
     ])
+}
+
+/// The positions of a form's secret values among the comma-separated fields
+/// of its line (a literal sub-command key counts as a field; an alternative
+/// is one field). Fields after a repeated group have no fixed position: a
+/// secret there is not listed.
+fn secret_fields(params: &[crate::model::Param], items: &[Item]) -> Vec<usize> {
+    fn walk(
+        params: &[crate::model::Param],
+        items: &[Item],
+        pos: &mut usize,
+        out: &mut Vec<usize>,
+    ) -> bool {
+        let secret = |o: &crate::emit::shape::Occ| params.get(o.param).is_some_and(|p| p.secret);
+        for item in items {
+            match item {
+                Item::Field(pieces) => {
+                    let any = pieces.iter().any(|p| match p {
+                        crate::emit::shape::PieceShape::Param(o) => secret(o),
+                        _ => false,
+                    });
+                    if any {
+                        out.push(*pos);
+                    }
+                    *pos += 1;
+                }
+                Item::Alt(a, b) => {
+                    if secret(a) || secret(b) {
+                        out.push(*pos);
+                    }
+                    *pos += 1;
+                }
+                Item::Optional { items, repeat, .. } => {
+                    if *repeat {
+                        return false;
+                    }
+                    if !walk(params, items, pos, out) {
+                        return false;
+                    }
+                }
+            }
+        }
+        true
+    }
+    let mut out = Vec::new();
+    walk(params, items, &mut 0, &mut out);
+    out
 }

@@ -51,6 +51,8 @@ pub fn render(catalog: &Catalog) -> TokenStream {
         items.push(quote! {
             #d
             #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+            #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+            #[non_exhaustive]
             pub enum #name {
                 #(#vdocs #idents,)*
                 /// A code the table does not list.

@@ -268,6 +268,7 @@ pub fn definitions(
                 helpers.push(quote! {
                     #d
                     #[derive(Debug, Clone, PartialEq, Eq)]
+                    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
                     pub enum #ty { #da #va(#ta), #db #vb(#tb) }
                 });
                 let fty = if *optional {
@@ -323,6 +324,7 @@ pub fn definitions(
     quote! {
         #d
         #[derive(Debug, Clone, PartialEq, Eq)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize))]
         pub struct #owner { #(#field_defs)* #extra }
         #(#helpers)*
     }

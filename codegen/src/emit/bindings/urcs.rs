@@ -322,10 +322,13 @@ pub fn render(plan: &Plan<'_>, shared: &Shared<'_>) -> TokenStream {
         #(#modules)*
 
         /// Every URC variant, with a reader that decodes a line and renders it back.
+        #[doc(hidden)]
         pub static URC_TEMPLATES: &[crate::command::Template] = &[#(#tables),*];
 
         /// A URC family: the prefix and, for shared prefixes, the quoted literal.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+        #[non_exhaustive]
         pub enum UrcKind { #(#kind_docs #kind_idents,)* }
 
         impl UrcKind {
@@ -335,8 +338,11 @@ pub fn render(plan: &Plan<'_>, shared: &Shared<'_>) -> TokenStream {
             }
         }
 
-        /// Any URC of the catalogue.
+        /// Any URC of the catalogue (a new firmware's URC is not a breaking
+        /// change: matching needs a wildcard arm).
         #[derive(Debug, Clone, PartialEq, Eq)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+        #[non_exhaustive]
         pub enum Urc { #(#vdocs #types(#types),)* }
 
         impl Urc {
