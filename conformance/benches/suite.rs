@@ -47,7 +47,13 @@ fn options() -> Options {
 
 /// Checks that a run passed and ran every selected case.
 fn check(what: &str, report: &RunReport, cases: usize) {
-    let (passed, failed, skipped) = report.counts();
+    let fcm242d_conformance::outcome::Counts {
+        passed,
+        failed,
+        errors,
+        skipped,
+    } = report.counts();
+    assert_eq!(errors, 0, "{what}: {errors} case(s) could not be judged");
     assert_eq!(report.cases.len(), cases, "{what}: cases run");
     assert_eq!(failed, 0, "{what}: {failed} case(s) failed");
     assert!(
@@ -100,7 +106,7 @@ fn main() {
     g.sampling_mode(SamplingMode::Flat);
     g.throughput(Throughput::Elements(cases as u64));
     // The verdicts of the last run, for the summary line.
-    let mut counts = (0, 0, 0);
+    let mut counts = fcm242d_conformance::outcome::Counts::default();
     g.bench_function("in-process", |b| {
         b.iter(|| {
             let report = in_process(&options, cases);
@@ -112,9 +118,14 @@ fn main() {
     g.finish();
     c.final_summary();
 
-    let (passed, failed, skipped) = counts;
+    let fcm242d_conformance::outcome::Counts {
+        passed,
+        failed,
+        errors,
+        skipped,
+    } = counts;
     println!(
-        "\nSelection: --group {} --no-scenarios: {cases} cases per run ({passed} pass, {failed} fail, {skipped} skip on the simulator).",
+        "\nSelection: --group {} --no-scenarios: {cases} cases per run ({passed} pass, {failed} fail, {errors} error, {skipped} skip on the simulator).",
         GROUPS.join(",")
     );
 }

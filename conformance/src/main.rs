@@ -88,7 +88,9 @@ struct RunArgs {
     compare_with: Option<String>,
     #[command(flatten)]
     select: SelectArgs,
-    /// Also run these safety classes: persistent, disruptive.
+    /// Against a module, also run these safety classes: persistent,
+    /// disruptive (safe and stateful always run; against the simulator
+    /// every class runs).
     #[arg(long, value_delimiter = ',')]
     allow: Vec<String>,
     /// Also run destructive cases (they cannot be undone from the host).
@@ -214,7 +216,7 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
     write(&args.junit, report::junit::render(&report))?;
     write(&args.markdown, report::markdown::render(&report))?;
     write(&args.html, report::html::render(&report))?;
-    let mut failed = report.has_failures();
+    let mut failed = !report.passed();
     if let Some(other) = &args.compare_with {
         let other = Target::parse(other)?;
         let second = session::run(

@@ -62,13 +62,22 @@ impl Default for Options {
 }
 
 impl Options {
-    /// Whether `case` is selected.
+    /// Every safety class (a simulator cannot be bricked).
+    pub fn allow_every_class(&mut self) {
+        self.allow
+            .extend([Safety::Persistent, Safety::Disruptive, Safety::Destructive]);
+    }
+
+    /// Whether `case` is selected: by the user's `--group`, `--command` and
+    /// `--case`, and by its safety class (`safe` and `stateful` always,
+    /// the others when allowed). A case not selected is not counted.
     pub fn selects(&self, case: &Case) -> bool {
-        (self.groups.is_empty()
-            || self
-                .groups
-                .iter()
-                .any(|g| g.eq_ignore_ascii_case(case.group)))
+        (case.safety <= Safety::Stateful || self.allow.contains(&case.safety))
+            && (self.groups.is_empty()
+                || self
+                    .groups
+                    .iter()
+                    .any(|g| g.eq_ignore_ascii_case(case.group)))
             && (self.commands.is_empty()
                 || self
                     .commands
@@ -196,30 +205,16 @@ impl<'a> Runner<'a> {
         )
     }
 
+    fn error(&mut self, case: &Case, reason: String, started: Instant) -> CaseResult {
+        self.result(case, Verdict::Error { reason }, String::new(), started)
+    }
+
     /// Runs one case.
     pub fn run_case(&mut self, case: &'static Case) -> CaseResult {
         let started = Instant::now();
         self.link.take_transcript();
         if let Some(reason) = case.skip {
             return self.skip(case, reason.to_string());
-        }
-        if case.safety > Safety::Stateful && !self.options.allow.contains(&case.safety) {
-            return self.skip(
-                case,
-                format!(
-                    "{} command: run with --allow {}",
-                    case.safety.name(),
-                    case.safety.name()
-                ),
-            );
-        }
-        if let Some(b) = case.baseline {
-            if self.verdicts.get(b) != Some(&true) {
-                return self.skip(
-                    case,
-                    format!("its form's baseline case `{b}` was not accepted here"),
-                );
-            }
         }
         // A line the catalogue forbids must not be valid for another form
         // of the command (`AT+QIRD=0,1` is the `<connectID>,<read_length>`
@@ -228,9 +223,10 @@ impl<'a> Runner<'a> {
             && case.kind != crate::case::Kind::RuleBroken
             && fcm242d::generated::commands::AnyCommand::parse(case.line).is_ok()
         {
-            return self.skip(
+            return self.error(
                 case,
                 "the line is valid for another form of the command".into(),
+                started,
             );
         }
         // Set-up.
@@ -243,9 +239,10 @@ impl<'a> Runner<'a> {
                 continue;
             }
             let Some((up, down)) = setup::recipe(pre.state, pre.value, &self.options.env) else {
-                return self.skip(
+                return self.error(
                     case,
                     format!("precondition `{}` has no set-up recipe", pre.state),
+                    started,
                 );
             };
             match setup::run(self.link, &up) {
@@ -256,7 +253,11 @@ impl<'a> Runner<'a> {
                         let reason = format!("set-up of `{}`: {why}", pre.state);
                         return self.result(case, Verdict::Fail { reason }, String::new(), started);
                     }
-                    return self.skip(case, format!("set-up of `{}` failed: {e}", pre.state));
+                    return self.error(
+                        case,
+                        format!("set-up of `{}` failed: {e}", pre.state),
+                        started,
+                    );
                 }
                 Ok(Some(id)) => {
                     // The module chose the object's id: a variant about
@@ -267,12 +268,13 @@ impl<'a> Runner<'a> {
                             .unwrap_or_default();
                         setup::undo(self.link, &down);
                         self.settle();
-                        return self.skip(
+                        return self.error(
                             case,
                             format!(
                                 "the module chooses <{}> (set-up got {id}); other values cannot be set up",
                                 pre.param.unwrap_or("id")
                             ),
+                            started,
                         );
                     }
                     // The id the module chose goes on the line, unless the

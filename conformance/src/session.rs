@@ -39,6 +39,9 @@ pub fn run(
 ) -> Result<RunReport, String> {
     let started = Instant::now();
     let mut options = options.clone();
+    if target.is_sim() {
+        options.allow_every_class();
+    }
     let transport = match target {
         Target::Sim { .. } => {
             let mut world = target.world()?;
@@ -232,7 +235,7 @@ pub struct Live {
     on: bool,
     /// Print one line per case (for logs).
     pub verbose: bool,
-    counts: (usize, usize, usize),
+    counts: crate::outcome::Counts,
     last_draw: Option<Instant>,
 }
 
@@ -242,7 +245,7 @@ impl Live {
         Live {
             on,
             verbose: false,
-            counts: (0, 0, 0),
+            counts: crate::outcome::Counts::default(),
             last_draw: None,
         }
     }
@@ -264,10 +267,15 @@ impl Progress for Live {
         let width = 24;
         let filled = (index * width).checked_div(total).unwrap_or(0);
         let bar: String = "#".repeat(filled) + &"-".repeat(width - filled);
-        let (p, f, s) = self.counts;
+        let crate::outcome::Counts {
+            passed: p,
+            failed: f,
+            errors: e,
+            skipped: s,
+        } = self.counts;
         let mut id = id.to_string();
         id.truncate(40);
-        eprint!("\r[{bar}] {index:>5}/{total} pass {p} fail {f} skip {s}  {id:<40}");
+        eprint!("\r[{bar}] {index:>5}/{total} pass {p} fail {f} error {e} skip {s}  {id:<40}");
         let _ = std::io::stderr().flush();
     }
 
@@ -278,17 +286,10 @@ impl Progress for Live {
                 r.verdict.name(),
                 r.duration_ms,
                 r.id,
-                match &r.verdict {
-                    Verdict::Fail { reason } | Verdict::Skip { reason } => reason.as_str(),
-                    Verdict::Pass => "",
-                }
+                r.verdict.reason().unwrap_or_default()
             );
         }
-        match r.verdict {
-            Verdict::Pass => self.counts.0 += 1,
-            Verdict::Fail { .. } => self.counts.1 += 1,
-            Verdict::Skip { .. } => self.counts.2 += 1,
-        }
+        self.counts.add(&r.verdict);
     }
 
     fn finish(&mut self) {
