@@ -19,5 +19,6 @@ pub mod scenario;
 pub mod sequences;
 pub mod session;
 pub mod setup;
+pub mod simtarget;
 pub mod target;
 pub mod transcript;

@@ -168,9 +168,11 @@ fn options(args: &RunArgs) -> Result<Options, String> {
     if args.allow_destructive {
         allow.insert(Safety::Destructive);
     }
+    // Against the simulator the environment is its world's; a file adds
+    // to it (session::run). Against a module, only what the file says.
     let env = match &args.env {
         Some(p) => Env::load(p)?,
-        None => Env::default(),
+        None => Env::empty(),
     };
     Ok(Options {
         allow,

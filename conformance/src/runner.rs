@@ -178,7 +178,7 @@ impl<'a> Runner<'a> {
         started: Instant,
     ) -> CaseResult {
         let transcript = self.link.take_transcript();
-        let keep = verdict.is_fail() || self.options.keep_all_transcripts;
+        let keep = verdict != Verdict::Pass || self.options.keep_all_transcripts;
         self.verdicts.insert(case.id, verdict == Verdict::Pass);
         CaseResult {
             id: case.id.to_string(),
@@ -215,6 +215,14 @@ impl<'a> Runner<'a> {
         self.link.take_transcript();
         if let Some(reason) = case.skip {
             return self.skip(case, reason.to_string());
+        }
+        // A known state: the simulator starts every case from power-on,
+        // on the network, whatever the cases before it did.
+        if self.link.reset_target() {
+            if let Err(e) = crate::session::bring_up(self.link, &self.options.env) {
+                return self.error(case, format!("fresh start: {e}"), started);
+            }
+            self.link.take_transcript();
         }
         // A line the catalogue forbids must not be valid for another form
         // of the command (`AT+QIRD=0,1` is the `<connectID>,<read_length>`
@@ -313,7 +321,7 @@ impl<'a> Runner<'a> {
         let (verdict, answer) = self.exchange(case, &line);
         if let Some(w) = &write_back {
             self.link.send_line(w, ConnectData::None, false);
-            let _ = self.link.answer(Instant::now() + Duration::from_secs(5));
+            let _ = self.link.answer(self.link.now() + Duration::from_secs(5));
         }
         if let Some((l, (up, down))) = leaves {
             // An id the module chose is in its answer (`+QFOPEN: 1`).
@@ -342,7 +350,7 @@ impl<'a> Runner<'a> {
             });
             if let Some(line) = restore {
                 self.link.send_line(line, ConnectData::None, false);
-                let _ = self.link.answer(Instant::now() + Duration::from_secs(5));
+                let _ = self.link.answer(self.link.now() + Duration::from_secs(5));
             }
         }
         if !teardown.is_empty() {
@@ -359,7 +367,7 @@ impl<'a> Runner<'a> {
             .iter()
             .find(|c| Some(c.id) == case.baseline)?;
         self.link.send_line(base.line, ConnectData::None, false);
-        let a = self.link.answer(Instant::now() + Duration::from_secs(5));
+        let a = self.link.answer(self.link.now() + Duration::from_secs(5));
         if a.result.as_deref() != Some("OK") || a.lines.len() != 1 {
             return None;
         }
@@ -441,7 +449,7 @@ impl<'a> Runner<'a> {
                 .extend(crate::report::coverage::values_in_line(case.form, line));
         }
         self.link.send_line(line, case.connect_data, prompt);
-        let mut answer = self.link.answer(Instant::now() + allowed);
+        let mut answer = self.link.answer(self.link.now() + allowed);
         let mut problems = Vec::new();
         self.judge_lines(case, &answer, &mut problems);
 
@@ -489,7 +497,7 @@ impl<'a> Runner<'a> {
         if answer.prompt {
             // Accepted into a data phase: cancel it.
             self.link.send_raw(&[0x1B]);
-            let _ = self.link.answer(Instant::now() + Duration::from_secs(3));
+            let _ = self.link.answer(self.link.now() + Duration::from_secs(3));
             return Verdict::Fail {
                 reason: format!("{what}: expected {expected}, got the `>` prompt"),
             };
@@ -515,11 +523,13 @@ impl<'a> Runner<'a> {
 
     fn leave_transparent_if(&mut self, case: &Case, result: &str) {
         if case.connect_data == ConnectData::Transparent && result == "CONNECT" {
-            std::thread::sleep(self.options.guard_time + Duration::from_millis(100));
+            self.link
+                .pause(self.options.guard_time + Duration::from_millis(100));
             self.link.send_raw(b"+++");
-            std::thread::sleep(self.options.guard_time + Duration::from_millis(100));
+            self.link
+                .pause(self.options.guard_time + Duration::from_millis(100));
             self.link.leave_transparent();
-            let _ = self.link.answer(Instant::now() + Duration::from_secs(3));
+            let _ = self.link.answer(self.link.now() + Duration::from_secs(3));
         }
     }
 
@@ -538,7 +548,7 @@ impl<'a> Runner<'a> {
                     payload.push(0x1A);
                 }
                 self.link.send_raw(&payload);
-                let after = self.link.answer(Instant::now() + allowed);
+                let after = self.link.answer(self.link.now() + allowed);
                 for l in after.lines.iter().chain(&after.urcs) {
                     if let Explained::No(reason) = self.check_line(l, case.command, case.id) {
                         return Verdict::Fail {
@@ -589,7 +599,7 @@ impl<'a> Runner<'a> {
                 let mut others = Vec::new();
                 let got = self
                     .link
-                    .wait_urc(label, Instant::now() + allowed, &mut others);
+                    .wait_urc(label, self.link.now() + allowed, &mut others);
                 for o in others {
                     self.check_line(&o, case.command, case.id);
                 }

@@ -60,7 +60,7 @@ impl Values {
             })
             .collect();
         for (k, v) in s.placeholders {
-            let own = env.placeholders.get(*k).cloned();
+            let own = env.value(k).map(str::to_string);
             let used_in_send = sent.contains(&format!("${{{k}}}"));
             match own {
                 Some(v) => {
@@ -231,9 +231,9 @@ fn steps(s: &Scenario, link: &mut Link, env: &Env, guard: Duration) -> Result<()
             Step::Send(t) => {
                 let line = values.fill(t);
                 if line == "+++" {
-                    std::thread::sleep(guard + Duration::from_millis(100));
+                    link.pause(guard + Duration::from_millis(100));
                     link.send_raw(b"+++");
-                    std::thread::sleep(guard + Duration::from_millis(100));
+                    link.pause(guard + Duration::from_millis(100));
                     link.leave_transparent();
                     transparent = false;
                 } else {
@@ -255,7 +255,7 @@ fn steps(s: &Scenario, link: &mut Link, env: &Env, guard: Duration) -> Result<()
             Step::Expect(t) | Step::ExpectUrc(t) => {
                 let pattern = values.pattern(t);
                 let urc = matches!(step, Step::ExpectUrc(_));
-                let deadline = Instant::now() + STEP_TIMEOUT;
+                let deadline = link.now() + STEP_TIMEOUT;
                 let mut seen = Vec::new();
                 if urc {
                     if let Some(i) = pending.iter().position(|l| matches(&pattern, l)) {
@@ -308,7 +308,7 @@ fn steps(s: &Scenario, link: &mut Link, env: &Env, guard: Duration) -> Result<()
                 }
             }
             Step::ExpectPrompt(_) => {
-                let deadline = Instant::now() + STEP_TIMEOUT;
+                let deadline = link.now() + STEP_TIMEOUT;
                 loop {
                     match link.next(deadline) {
                         Some(Received::Prompt) => break,
@@ -320,7 +320,7 @@ fn steps(s: &Scenario, link: &mut Link, env: &Env, guard: Duration) -> Result<()
             }
             Step::ExpectData(t) => {
                 let pattern = values.pattern(t);
-                let deadline = Instant::now() + STEP_TIMEOUT;
+                let deadline = link.now() + STEP_TIMEOUT;
                 loop {
                     if let Some(end) = data_match(&pattern, &data_seen) {
                         // What follows the match belongs to the next step.

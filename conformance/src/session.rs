@@ -42,16 +42,19 @@ pub fn run(
     if target.is_sim() {
         options.allow_every_class();
     }
-    let transport = match target {
+    let mut link = match target {
         Target::Sim { .. } => {
             let mut world = target.world()?;
             world.guard_time_ms = guard_time_ms.unwrap_or(SIM_GUARD_MS);
             options.guard_time = Duration::from_millis(world.guard_time_ms);
-            start_sim(world)
+            // The environment is the simulator's own world's, never a
+            // second copy; an environment file only adds to it.
+            options.env = options.env.over(&world.environment());
+            let (transport, control) = crate::simtarget::start(world);
+            Link::with_control(Box::new(transport), Box::new(control))
         }
-        _ => target.open()?,
+        _ => Link::new(target.open()?),
     };
-    let mut link = Link::new(transport);
     if !link.resync(3) {
         return Err(format!(
             "{}: the module does not answer `AT` with `OK`",
@@ -61,7 +64,7 @@ pub fn run(
     let firmware = firmware(&mut link);
     // The module works on a network, as in a test bench: join the
     // environment's access point first (a failure shows in the cases).
-    join_network(&mut link, &options.env);
+    let _ = bring_up(&mut link, &options.env);
     let cases = selected(&options);
     let scenarios: Vec<_> = if with_scenarios && scenarios_selected(&options) {
         SCENARIOS
@@ -80,29 +83,16 @@ pub fn run(
     let exercised = runner.exercised.clone();
     drop(runner);
     let total = cases.len() + scenarios.len();
-    // The examples run in the manual's order on one module, each building
-    // on the state the ones before it left (the BLE examples do). On the
-    // simulator they start from a freshly booted module on the network.
-    let mut fresh = None;
-    if target.is_sim() && !scenarios.is_empty() {
-        let mut world = target.world()?;
-        world.guard_time_ms = guard_time_ms.unwrap_or(SIM_GUARD_MS);
-        let mut l = Link::new(start_sim(world));
-        join_network(&mut l, &options.env);
-        fresh = Some(l);
-    }
+    // Each example sets up what it needs (spec/scenarios.yaml); on the
+    // simulator each starts from a freshly booted module on the network,
+    // so a failing one never cascades into the next.
     for (i, s) in scenarios.iter().enumerate() {
         progress.start(cases.len() + i, total, s.name);
-        let l = fresh.as_mut().unwrap_or(&mut link);
-        let r = scenario::run(s, l, &options.env, options.guard_time);
-        if r.verdict.is_fail() && target.is_sim() {
-            // What a failed example left behind must not fail the next.
-            let mut world = target.world()?;
-            world.guard_time_ms = guard_time_ms.unwrap_or(SIM_GUARD_MS);
-            let mut l = Link::new(start_sim(world));
-            join_network(&mut l, &options.env);
-            fresh = Some(l);
+        if link.reset_target() {
+            let _ = bring_up(&mut link, &options.env);
+            link.take_transcript();
         }
+        let r = scenario::run(s, &mut link, &options.env, options.guard_time);
         progress.done(&r);
         results.push(r);
     }
@@ -134,19 +124,22 @@ pub fn start_sim(world: fcm242d_sim::world::World) -> Box<dyn fcm242d::transport
     Box::new(link)
 }
 
-/// Joins the environment's access point (best effort).
-fn join_network(link: &mut Link, env: &crate::env::Env) {
-    if let Some((up, _)) = crate::setup::recipe("wifi_sta_connected", None, env) {
-        let _ = crate::setup::run(link, &up);
-    }
+/// Puts the module on the environment's network, as in a test bench: joins
+/// its access point and waits for the address.
+pub fn bring_up(link: &mut Link, env: &crate::env::Env) -> Result<(), String> {
+    let result = match crate::setup::recipe("wifi_sta_connected", None, env) {
+        Some((up, _)) => crate::setup::run(link, &up).map(|_| ()),
+        None => Err("no recipe joins the network".into()),
+    };
     link.drain(Duration::from_millis(100), Duration::from_secs(1));
     link.take_transcript();
+    result
 }
 
 /// The firmware version `AT+QVERSION` reports (empty when it does not).
 fn firmware(link: &mut Link) -> String {
     link.send_line("AT+QVERSION", ConnectData::None, false);
-    let a = link.answer(Instant::now() + Duration::from_secs(5));
+    let a = link.answer(link.now() + Duration::from_secs(5));
     link.take_transcript();
     a.lines
         .iter()

@@ -3,7 +3,7 @@
 //! leaves it. A state the runner cannot reach makes the case a skip with
 //! the reason, never a failure.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::case::ConnectData;
 use crate::env::Env;
@@ -42,19 +42,25 @@ fn step_urc(line: String, urc: &'static str) -> Step {
 /// has no recipe.
 pub fn recipe(state: &str, value: Option<&str>, env: &Env) -> Option<(Vec<Step>, Vec<Step>)> {
     let id = value.unwrap_or("0");
+    let get = |k: &str| env.value(k).unwrap_or_default().to_string();
     // DHCP on first: a case may have left a static configuration. Joining
     // while joined first reports "WLAN_DISCONNECTED" and the network is the
     // module's only once it reports its address, so the join ends at GOT_IP.
     let wifi = || {
         step_urc(
-            format!("AT+QSTAAPINFO=\"{}\",\"{}\"", env.wifi_ssid, env.wifi_key),
+            format!(
+                "AT+QSTAAPINFO=\"{}\",\"{}\"",
+                get("wifi_ssid"),
+                get("wifi_key")
+            ),
             "+QSTASTAT: \"GOT_IP\"",
         )
     };
     let dhcp = || step("AT+QSTADHCP=1".into());
-    let (tcp_host, tcp_port) = Env::split(&env.tcp_echo);
-    let (tls_host, tls_port) = Env::split(&env.tls_echo);
-    let (mqtt_host, mqtt_port) = Env::split(&env.mqtt_broker);
+    let (tcp_host, tcp_port) = Env::split(&get("tcp_echo"));
+    let (tls_host, tls_port) = Env::split(&get("tls_echo"));
+    let (mqtt_host, mqtt_port) = Env::split(&get("mqtt_broker"));
+    let http_url = get("http_url");
     let peripheral = || step("AT+QBLEINIT=2".into());
     let ble_off = || step("AT+QBLEINIT=0".into());
     Some(match state {
@@ -130,7 +136,7 @@ pub fn recipe(state: &str, value: Option<&str>, env: &Env) -> Option<(Vec<Step>,
             vec![
                 dhcp(),
                 wifi(),
-                step(format!("AT+QHTTPCFG=\"url\",\"{}\"", env.http_url)),
+                step(format!("AT+QHTTPCFG=\"url\",\"{http_url}\"")),
             ],
             vec![],
         ),
@@ -138,7 +144,7 @@ pub fn recipe(state: &str, value: Option<&str>, env: &Env) -> Option<(Vec<Step>,
             vec![
                 dhcp(),
                 wifi(),
-                step(format!("AT+QHTTPCFG=\"url\",\"{}\"", env.http_url)),
+                step(format!("AT+QHTTPCFG=\"url\",\"{http_url}\"")),
                 step_urc("AT+QHTTPGET=60".into(), "+QHTTPGET"),
             ],
             vec![],
@@ -173,7 +179,11 @@ pub fn recipe(state: &str, value: Option<&str>, env: &Env) -> Option<(Vec<Step>,
             vec![
                 step("AT+QBLEINIT=1".into()),
                 step_urc(
-                    format!("AT+QBLECONN={},\"{}\"", env.ble_peer_type, env.ble_peer),
+                    format!(
+                        "AT+QBLECONN={},\"{}\"",
+                        get("ble_peer_type"),
+                        get("ble_peer")
+                    ),
                     "+QBLESTAT",
                 ),
             ],
@@ -189,7 +199,7 @@ pub fn run(link: &mut Link, steps: &[Step]) -> Result<Option<String>, String> {
     let mut obtained = None;
     for s in steps {
         link.send_line(&s.line, ConnectData::None, false);
-        let a = link.answer(Instant::now() + Duration::from_secs(20));
+        let a = link.answer(link.now() + Duration::from_secs(20));
         match a.result.as_deref() {
             Some("OK") => {
                 if s.yields_id {
@@ -207,7 +217,7 @@ pub fn run(link: &mut Link, steps: &[Step]) -> Result<Option<String>, String> {
             // The URC may already be among the answer's URCs.
             let got = match a.urcs.iter().find(|u| u.starts_with(urc)) {
                 Some(u) => Some(u.clone()),
-                None => link.wait_urc(urc, Instant::now() + Duration::from_secs(20), &mut others),
+                None => link.wait_urc(urc, link.now() + Duration::from_secs(20), &mut others),
             };
             let Some(got) = got else {
                 return Err(format!(
@@ -248,16 +258,12 @@ fn completion_succeeded(urc: &str) -> bool {
 pub fn undo(link: &mut Link, steps: &[Step]) {
     for s in steps {
         link.send_line(&s.line, ConnectData::None, false);
-        let a = link.answer(Instant::now() + Duration::from_secs(10));
+        let a = link.answer(link.now() + Duration::from_secs(10));
         if a.result.as_deref() != Some("OK") {
             continue;
         }
         if let Some(urc) = s.then_urc {
-            let _ = link.wait_urc(
-                urc,
-                Instant::now() + Duration::from_secs(5),
-                &mut Vec::new(),
-            );
+            let _ = link.wait_urc(urc, link.now() + Duration::from_secs(5), &mut Vec::new());
         }
     }
 }
