@@ -126,6 +126,10 @@ struct RunArgs {
     /// One line per case on standard error, with its verdict and time.
     #[arg(long, short)]
     verbose: bool,
+    /// Run the cases in an order shuffled with this seed (a case's verdict
+    /// must not depend on the order).
+    #[arg(long, value_name = "SEED")]
+    shuffle: Option<u64>,
     /// The module's guard time around `+++`, in ms (the simulator's is set to 100).
     #[arg(long)]
     guard_time_ms: Option<u64>,
@@ -182,6 +186,7 @@ fn options(args: &RunArgs) -> Result<Options, String> {
         env,
         keep_all_transcripts: args.keep_transcripts,
         guard_time: Duration::from_millis(args.guard_time_ms.unwrap_or(1000)),
+        shuffle: args.shuffle,
         ..Options::default()
     })
 }

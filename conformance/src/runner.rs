@@ -44,6 +44,9 @@ pub struct Options {
     pub guard_time: Duration,
     /// Time allowed when the catalogue gives no limit.
     pub default_time_limit: Duration,
+    /// Run the cases (and the scenarios) in an order shuffled with this
+    /// seed; `None`: catalogue order.
+    pub shuffle: Option<u64>,
 }
 
 impl Default for Options {
@@ -57,6 +60,7 @@ impl Default for Options {
             keep_all_transcripts: false,
             guard_time: Duration::from_millis(1000),
             default_time_limit: Duration::from_secs(10),
+            shuffle: None,
         }
     }
 }
@@ -666,4 +670,21 @@ fn replace_field(line: &str, field: usize, value: &str) -> String {
 pub fn command_name(line: &str) -> String {
     let end = line.find(['=', '?']).unwrap_or(line.len());
     line[..end].to_ascii_uppercase()
+}
+
+/// `items` in an order shuffled by `seed` (Fisher-Yates over splitmix64:
+/// the same seed gives the same order on every machine).
+pub fn shuffle<T>(items: &mut [T], seed: u64) {
+    let mut state = seed;
+    let mut next = || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    for i in (1..items.len()).rev() {
+        let j = (next() % (i as u64 + 1)) as usize;
+        items.swap(i, j);
+    }
 }

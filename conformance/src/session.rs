@@ -65,8 +65,8 @@ pub fn run(
     // The module works on a network, as in a test bench: join the
     // environment's access point first (a failure shows in the cases).
     let _ = bring_up(&mut link, &options.env);
-    let cases = selected(&options);
-    let scenarios: Vec<_> = if with_scenarios && scenarios_selected(&options) {
+    let mut cases = selected(&options);
+    let mut scenarios: Vec<_> = if with_scenarios && scenarios_selected(&options) {
         SCENARIOS
             .iter()
             .filter(|s| {
@@ -77,6 +77,10 @@ pub fn run(
     } else {
         Vec::new()
     };
+    if let Some(seed) = options.shuffle {
+        crate::runner::shuffle(&mut cases, seed);
+        crate::runner::shuffle(&mut scenarios, seed.rotate_left(32));
+    }
     let mut runner = Runner::new(&mut link, &options);
     let mut results = runner.run(&cases, progress);
     let unexplained = std::mem::take(&mut runner.unexplained);
