@@ -33,6 +33,10 @@ pub struct SpecFile {
     /// Decisions taken where the manual is damaged or contradicts itself.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errata: Vec<Erratum>,
+    /// How the conformance runner reaches each state that preconditions
+    /// name (`spec/states.yaml`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub states: Vec<StateRecipe>,
 }
 
 /// Function group of a command (one per chapter of the manual).
@@ -219,6 +223,51 @@ pub enum State {
     TransparentMode,
     /// The port is in command mode.
     CommandMode,
+}
+
+/// How the conformance runner reaches a state, and leaves it again
+/// (`spec/states.yaml`). Lines may name values of the run's environment
+/// (`${wifi_ssid}`, `${tcp_echo_host}`) and the object's id (`${id}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StateRecipe {
+    /// The state reached.
+    pub state: State,
+    /// Only when the case needs these states too (a role: `ble_connected`
+    /// as a peripheral differs from `ble_connected` as a central). The
+    /// recipe with the most matching `when` states wins.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub when: Vec<State>,
+    /// States reached first (each once, whatever else the case needs).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requires: Vec<State>,
+    /// What the recipe does, in words.
+    pub text: String,
+    /// The steps that reach the state.
+    pub steps: Vec<RecipeStep>,
+    /// The steps that leave it (after the case; best effort).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub undo: Vec<RecipeStep>,
+}
+
+/// One step of a state recipe.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecipeStep {
+    /// A command line to send; it must be accepted (`OK`, or the prompt
+    /// when `payload` follows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send: Option<String>,
+    /// Bytes sent after the `>` prompt (the command's data phase).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<String>,
+    /// A URC that must follow (the start of the line; `${...}` expanded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+    /// The module chooses the object's id and prints it in the answer's
+    /// information line (`+QFOPEN: <filehandle>`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub yields_id: bool,
 }
 
 /// Something that must hold before a command can succeed.

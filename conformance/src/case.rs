@@ -263,3 +263,34 @@ pub struct Scenario {
     /// Its steps (notes left out).
     pub steps: &'static [Step],
 }
+
+/// How the runner reaches a state (`spec/states.yaml`): `${key}` in a line
+/// is a value of the environment, `${id}` the object's id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StateRecipe {
+    /// The state reached.
+    pub state: &'static str,
+    /// Only when the case needs these states too (a role).
+    pub when: &'static [&'static str],
+    /// States reached first.
+    pub requires: &'static [&'static str],
+    /// What it does, in words.
+    pub text: &'static str,
+    /// The steps that reach it.
+    pub steps: &'static [RecipeStep],
+    /// The steps that leave it.
+    pub undo: &'static [RecipeStep],
+}
+
+/// One step of a [`StateRecipe`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecipeStep {
+    /// A command line to send.
+    pub send: Option<&'static str>,
+    /// Bytes sent after the `>` prompt.
+    pub payload: Option<&'static str>,
+    /// A URC that must follow (the start of the line).
+    pub until: Option<&'static str>,
+    /// The module prints the object's id in its answer.
+    pub yields_id: bool,
+}

@@ -244,18 +244,28 @@ impl<'a> Runner<'a> {
         // Set-up.
         let mut teardown = Vec::new();
         let mut line = case.line.to_string();
+        let needed: Vec<&str> = case.preconditions.iter().map(|p| p.state).collect();
+        // The bring-up (at the start, or after each fresh start) joined
+        // the network.
+        let mut reached = std::collections::BTreeSet::from(["wifi_sta_connected".to_string()]);
         for pre in case.preconditions {
             // A line refused for the very argument that names the object
             // needs no object: the refusal comes first.
             if case.refusal.is_some() && pre.param.is_some() && case.param == pre.param {
                 continue;
             }
-            let Some((up, down)) = setup::recipe(pre.state, pre.value, &self.options.env) else {
-                return self.error(
-                    case,
-                    format!("precondition `{}` has no set-up recipe", pre.state),
-                    started,
-                );
+            let (up, down) = match setup::reach(
+                pre.state,
+                pre.value,
+                &needed,
+                &mut reached,
+                &self.options.env,
+            ) {
+                Ok(steps) => steps,
+                Err(e) => {
+                    setup::undo(self.link, &teardown);
+                    return self.error(case, e, started);
+                }
             };
             match setup::run(self.link, &up) {
                 Err(e) => {

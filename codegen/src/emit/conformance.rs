@@ -131,8 +131,56 @@ pub fn render(catalog: &Catalog, plan: &Plan) -> String {
         }
         out.push_str("        ],\n    },\n");
     }
-    out.push_str("];\n");
+    out.push_str("];\n\n");
+    render_states(catalog, &mut out);
     out
+}
+
+/// Every state recipe of `spec/states.yaml`, in catalogue order.
+fn render_states(catalog: &Catalog, out: &mut String) {
+    let steps = |list: &[crate::model::RecipeStep]| {
+        let mut s = String::from("&[");
+        for st in list {
+            let _ = write!(
+                s,
+                "RecipeStep {{ send: {}, payload: {}, until: {}, yields_id: {} }}, ",
+                opt_str(&st.send),
+                opt_str(&st.payload),
+                opt_str(&st.until),
+                st.yields_id
+            );
+        }
+        s.push(']');
+        s
+    };
+    let states = |list: &[crate::model::State]| {
+        let names: Vec<String> = list
+            .iter()
+            .map(|s| format!("{:?}", serde_plain_state(*s)))
+            .collect();
+        format!("&[{}]", names.join(", "))
+    };
+    out.push_str("/// How the runner reaches each state (`spec/states.yaml`).\n");
+    out.push_str("pub static STATES: &[StateRecipe] = &[\n");
+    for (_, e) in catalog.states() {
+        let r = &e.value;
+        let _ = writeln!(out, "    StateRecipe {{");
+        let _ = writeln!(out, "        state: {:?},", serde_plain_state(r.state));
+        let _ = writeln!(out, "        when: {},", states(&r.when));
+        let _ = writeln!(out, "        requires: {},", states(&r.requires));
+        let _ = writeln!(out, "        text: {:?},", r.text);
+        let _ = writeln!(out, "        steps: {},", steps(&r.steps));
+        let _ = writeln!(out, "        undo: {},", steps(&r.undo));
+        out.push_str("    },\n");
+    }
+    out.push_str("];\n");
+}
+
+fn opt_str(v: &Option<String>) -> String {
+    match v {
+        Some(t) => format!("Some({t:?})"),
+        None => "None".into(),
+    }
 }
 
 /// The code the result tables give for "Invalid parameter".
