@@ -215,6 +215,8 @@ pub enum State {
     FileOpen,
     /// The file is closed.
     FileClosed,
+    /// A file of the name the command gives exists.
+    FileExists,
     /// An HTTP(S) URL is configured.
     HttpUrlSet,
     /// An HTTP(S) response is ready to be read.

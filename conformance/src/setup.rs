@@ -50,6 +50,9 @@ fn fill(text: &str, id: &str, env: &Env) -> Result<String, String> {
         out.push_str(&rest[..start]);
         if key == "id" {
             out.push_str(id);
+        } else if key == "handle" {
+            // Filled in when the step runs.
+            out.push_str("${handle}");
         } else {
             out.push_str(env.need(key)?);
         }
@@ -122,9 +125,11 @@ pub fn recipe(state: &str, value: Option<&str>, env: &Env) -> Option<(Vec<Step>,
 /// module chose, when a step reports one.
 pub fn run(link: &mut Link, steps: &[Step]) -> Result<Option<String>, String> {
     let mut obtained = None;
+    let mut handle = String::new();
     for s in steps {
         let mut early: Vec<String> = Vec::new();
-        if let Some(line) = &s.line {
+        let line = s.line.as_ref().map(|l| l.replace("${handle}", &handle));
+        if let Some(line) = &line {
             if line == "+++" {
                 link.pause(GUARD);
                 link.send_raw(b"+++");
@@ -160,11 +165,15 @@ pub fn run(link: &mut Link, steps: &[Step]) -> Result<Option<String>, String> {
             match a.result.as_deref() {
                 Some("CONNECT") if transparent => continue,
                 Some("OK") => {
+                    let value = a
+                        .lines
+                        .iter()
+                        .find_map(|l| l.split_once(": ").map(|(_, v)| v.trim().to_string()));
+                    if let Some(v) = &value {
+                        handle = v.clone();
+                    }
                     if s.yields_id {
-                        obtained = a
-                            .lines
-                            .iter()
-                            .find_map(|l| l.split_once(": ").map(|(_, v)| v.trim().to_string()));
+                        obtained = value;
                     }
                 }
                 Some(other) => return Err(format!("`{line}` answered {other}")),
@@ -180,7 +189,7 @@ pub fn run(link: &mut Link, steps: &[Step]) -> Result<Option<String>, String> {
                 None => wait_for(link, urc, &mut others),
             };
             if got.is_none() {
-                let what = s.line.as_deref().map_or_else(
+                let what = line.as_deref().map_or_else(
                     || "waiting".to_string(),
                     |l| format!("{MISSING_URC}`{l}` answered OK but"),
                 );
