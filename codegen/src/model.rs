@@ -217,6 +217,8 @@ pub enum State {
     FileClosed,
     /// A file of the name the command gives exists.
     FileExists,
+    /// A UDP service ("UDP SERVICE") is open.
+    UdpServiceOpen,
     /// An HTTP(S) URL is configured.
     HttpUrlSet,
     /// An HTTP(S) response is ready to be read.
@@ -415,6 +417,11 @@ pub struct Form {
     /// When this form applies (e.g. `when <service_type> is "UDP SERVICE"`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub condition: Option<String>,
+    /// The state `condition` describes: it takes the place of the
+    /// command's precondition on the same object, so the conformance
+    /// runner sets the situation up instead of skipping the form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub condition_state: Option<State>,
     /// Extra description of this form, verbatim.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,

@@ -136,6 +136,29 @@ pub fn render(catalog: &Catalog, plan: &Plan) -> String {
     out
 }
 
+/// The fewest and the most arguments a line of `items` has (`None`: no
+/// limit, a repeated group).
+fn arity(items: &[Item]) -> (usize, Option<usize>) {
+    let mut lo = 0;
+    let mut hi = Some(0);
+    for item in items {
+        match item {
+            Item::Field(_) | Item::Alt(..) => {
+                lo += 1;
+                hi = hi.map(|h| h + 1);
+            }
+            Item::Optional { items, repeat, .. } => {
+                let (_, inner) = arity(items);
+                hi = match (hi, inner, repeat) {
+                    (Some(h), Some(i), false) => Some(h + i),
+                    _ => None,
+                };
+            }
+        }
+    }
+    (lo, hi)
+}
+
 /// Every state recipe of `spec/states.yaml`, in catalogue order.
 fn render_states(catalog: &Catalog, out: &mut String) {
     let steps = |list: &[crate::model::RecipeStep]| {
@@ -655,7 +678,8 @@ fn refused_values(p: &Param) -> Vec<(String, &'static str, String)> {
         }
         return out;
     }
-    if !p.values.is_empty() && text_types(p.ty) {
+    // A list the manual leaves open (any file name) has no value outside it.
+    if !p.values.is_empty() && p.open_values.is_none() && text_types(p.ty) {
         out.push(("not_listed".into(), "OutOfRange", "zz_unlisted".into()));
     }
     if let Some(l) = &p.length {
@@ -845,7 +869,7 @@ fn form_cases(
         // from the catalogue.
         form.condition
             .as_ref()
-            .filter(|_| form.kind == FormKind::Write)
+            .filter(|_| form.kind == FormKind::Write && form.condition_state.is_none())
             .map(|cond| format!("the form applies only {}", cond.trim_end_matches('.')))
     };
     // Only configuration is put back: not an action (a data phase, a
@@ -891,7 +915,12 @@ fn form_cases(
             .filter(|_| !stateless)
             .filter(|pc| pc.when.as_ref().is_none_or(|w| holds(w, params, values)))
             .filter_map(|pc| {
-                let state = serde_plain_state(pc.state?);
+                // The form's own situation replaces the command's state
+                // for the same object (a UDP service, not any socket).
+                let state = match (form.condition_state, &pc.param) {
+                    (Some(own), Some(_)) => serde_plain_state(own),
+                    _ => serde_plain_state(pc.state?),
+                };
                 let value = pc.param.as_ref().and_then(|p| values.get(p).cloned());
                 let field = pc.param.as_ref().and_then(|p| field_of(shape, params, p));
                 Some((
@@ -1087,8 +1116,20 @@ fn form_cases(
             ));
         }
     }
-    // One argument too many (not where a bare last string could take it).
-    if !has_repeat(&shape.items) && !ends_in_free_text(shape, params) {
+    // One argument too many (not where a bare last string could take it,
+    // nor where another write form of the command takes that many: the
+    // line is then that form's, not a refusal).
+    let extra_count = arity(&shape.items).1.map(|n| n + 1);
+    let another_form_takes_it = cp.forms.iter().any(|other| {
+        !std::ptr::eq(other.form, form)
+            && other.form.kind == form.kind
+            && other.form.subcommand == form.subcommand
+            && extra_count.is_some_and(|n| {
+                let (lo, hi) = arity(&other.shape.items);
+                lo <= n && hi.is_none_or(|h| n <= h)
+            })
+    });
+    if !has_repeat(&shape.items) && !ends_in_free_text(shape, params) && !another_form_takes_it {
         let (l, v) = render_line(shape, params, Fill::Full, &Choice::default());
         let extra = if l.contains('=') {
             format!("{l},1")
