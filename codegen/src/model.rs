@@ -219,6 +219,16 @@ pub enum State {
     FileExists,
     /// A UDP service ("UDP SERVICE") is open.
     UdpServiceOpen,
+    /// The connected BLE peer has a readable characteristic (named by the
+    /// command's parameter).
+    BlePeerReadable,
+    /// The connected BLE peer has a writable characteristic.
+    BlePeerWritable,
+    /// The connected BLE peer has a characteristic taking writes without
+    /// response.
+    BlePeerWriteCommand,
+    /// The connected BLE peer has a characteristic that notifies.
+    BlePeerNotifying,
     /// An HTTP(S) URL is configured.
     HttpUrlSet,
     /// An HTTP(S) response is ready to be read.
@@ -252,6 +262,11 @@ pub struct StateRecipe {
     /// The steps that leave it (after the case; best effort).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub undo: Vec<RecipeStep>,
+    /// Objects the environment provides for the precondition's parameter
+    /// (a peer's characteristic UUIDs): the first goes on the case's line;
+    /// a case about the parameter's length takes the one of that length.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub objects: Vec<String>,
 }
 
 /// One step of a state recipe.

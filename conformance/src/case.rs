@@ -280,6 +280,8 @@ pub struct StateRecipe {
     pub steps: &'static [RecipeStep],
     /// The steps that leave it.
     pub undo: &'static [RecipeStep],
+    /// Objects the environment provides for the precondition's parameter.
+    pub objects: &'static [&'static str],
 }
 
 /// One step of a [`StateRecipe`].

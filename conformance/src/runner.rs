@@ -267,6 +267,37 @@ impl<'a> Runner<'a> {
                     return self.error(case, e, started);
                 }
             };
+            // An object the environment provides (a peer's characteristic)
+            // goes on the line; a case about that parameter takes the one
+            // of the same length, a refusal keeps its own value.
+            let provided = match setup::objects(pre.state, &needed, &self.options.env) {
+                Ok(o) => o,
+                Err(e) => return self.error(case, e, started),
+            };
+            if let (false, Some(field)) = (provided.is_empty(), pre.field) {
+                let about_it = case.param == pre.param;
+                if !(about_it && case.refusal.is_some()) {
+                    let len = pre.value.map(str::len);
+                    let chosen = match about_it {
+                        true => provided.iter().find(|o| Some(o.len()) == len),
+                        false => provided.first(),
+                    };
+                    let Some(object) = chosen else {
+                        setup::undo(self.link, &teardown);
+                        return self.error(
+                            case,
+                            format!(
+                                "the environment provides no `{}` object of {} characters for <{}>",
+                                pre.state,
+                                len.unwrap_or(0),
+                                pre.param.unwrap_or("?")
+                            ),
+                            started,
+                        );
+                    };
+                    line = replace_field(&line, field, &format!("\"{object}\""));
+                }
+            }
             match setup::run(self.link, &up) {
                 Err(e) => {
                     setup::undo(self.link, &teardown);

@@ -76,6 +76,21 @@ fn fill_steps(steps: &[RecipeStep], id: &str, env: &Env) -> Result<Vec<Step>, St
         .collect()
 }
 
+/// The objects the environment provides for `state`'s parameter (a
+/// peer's characteristics), filled in; empty when the recipe names none.
+pub fn objects(state: &str, needed: &[&str], env: &Env) -> Result<Vec<String>, String> {
+    let Some(recipe) = pick(state, needed) else {
+        return Ok(Vec::new());
+    };
+    recipe
+        .objects
+        .iter()
+        .map(|o| {
+            fill(o, "", env).map_err(|e| format!("objects of `{state}` (spec/states.yaml): {e}"))
+        })
+        .collect()
+}
+
 /// The steps that reach `state` for the object `value` names and the steps
 /// that leave it, for a case that needs the states `needed`; the states it
 /// requires come first, except those in `reached` (which it extends).

@@ -194,6 +194,7 @@ fn render_states(catalog: &Catalog, out: &mut String) {
         let _ = writeln!(out, "        text: {:?},", r.text);
         let _ = writeln!(out, "        steps: {},", steps(&r.steps));
         let _ = writeln!(out, "        undo: {},", steps(&r.undo));
+        let _ = writeln!(out, "        objects: &{:?},", r.objects);
         out.push_str("    },\n");
     }
     out.push_str("];\n");
