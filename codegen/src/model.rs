@@ -219,6 +219,9 @@ pub enum State {
     FileExists,
     /// A UDP service ("UDP SERVICE") is open.
     UdpServiceOpen,
+    /// The CA certificate, client certificate and key are in files that
+    /// SSL context 1 names.
+    SslCertificatesLoaded,
     /// The connected BLE peer has a readable characteristic (named by the
     /// command's parameter).
     BlePeerReadable,
@@ -1198,6 +1201,11 @@ pub struct Scenario {
     /// (citing its erratum); a conformance run reports it as skipped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skip: Option<String>,
+    /// The states the example starts from (set up by the conformance
+    /// runner with the recipes of `spec/states.yaml`; the manual's examples
+    /// assume a module on the network). None: a freshly started module.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requires: Vec<State>,
     /// Where the scenario comes from: one of the manual's examples (the
     /// default), or a provocation written to make a module show a result
     /// code or URC under a condition of its surroundings

@@ -258,6 +258,8 @@ pub struct Scenario {
     pub title: &'static str,
     /// Why the example cannot succeed as printed (an erratum).
     pub skip: Option<&'static str>,
+    /// The states it starts from (`spec/states.yaml` recipes).
+    pub requires: &'static [&'static str],
     /// Values of its `${placeholders}` in the manual.
     pub placeholders: &'static [(&'static str, &'static str)],
     /// Its steps (notes left out).

@@ -192,12 +192,15 @@ pub fn run(s: &'static Scenario, link: &mut Link, env: &Env, guard: Duration) ->
     link.take_transcript();
     let verdict = match skip_reason(s) {
         Some(reason) => Verdict::Skip { reason },
-        None => match steps(s, link, env, guard) {
-            Ok(()) => Verdict::Pass,
-            Err(reason) => Verdict::Fail { reason },
+        None => match set_up(s, link, env) {
+            Err(reason) => Verdict::Error { reason },
+            Ok(()) => match steps(s, link, env, guard) {
+                Ok(()) => Verdict::Pass,
+                Err(reason) => Verdict::Fail { reason },
+            },
         },
     };
-    let failed = verdict.is_fail();
+    let failed = verdict != Verdict::Pass;
     if failed {
         link.resync(4);
     }
@@ -216,6 +219,21 @@ pub fn run(s: &'static Scenario, link: &mut Link, env: &Env, guard: Duration) ->
         exchanged: if failed { exchanged } else { Vec::new() },
         duration_ms: started.elapsed().as_millis() as u64,
     }
+}
+
+/// Reaches the states the scenario starts from (`requires`), with the
+/// recipes of `spec/states.yaml`; what already holds (the network the
+/// bring-up joined) is not reached again.
+fn set_up(s: &Scenario, link: &mut Link, env: &Env) -> Result<(), String> {
+    let mut reached = std::collections::BTreeSet::new();
+    if s.requires.is_empty() {
+        return Ok(());
+    }
+    for state in s.requires {
+        let (up, _) = crate::setup::reach(state, None, s.requires, &mut reached, env)?;
+        crate::setup::run(link, &up).map_err(|e| format!("set-up of `{state}` failed: {e}"))?;
+    }
+    Ok(())
 }
 
 fn steps(s: &Scenario, link: &mut Link, env: &Env, guard: Duration) -> Result<(), String> {

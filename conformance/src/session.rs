@@ -87,15 +87,13 @@ pub fn run(
     let exercised = runner.exercised.clone();
     drop(runner);
     let total = cases.len() + scenarios.len();
-    // Each example sets up what it needs (spec/scenarios.yaml); on the
-    // simulator each starts from a freshly booted module on the network,
-    // so a failing one never cascades into the next.
+    // Each example sets up what it starts from (`requires:` in
+    // spec/scenarios.yaml); on the simulator each starts from a freshly
+    // booted module, so a failing one never cascades into the next.
     for (i, s) in scenarios.iter().enumerate() {
         progress.start(cases.len() + i, total, s.name);
-        if link.reset_target() {
-            let _ = bring_up(&mut link, &options.env);
-            link.take_transcript();
-        }
+        // A fresh module; the scenario sets up what it starts from.
+        link.reset_target();
         let r = scenario::run(s, &mut link, &options.env, options.guard_time);
         progress.done(&r);
         results.push(r);

@@ -165,7 +165,8 @@ pub fn run(link: &mut Link, steps: &[Step]) -> Result<Option<String>, String> {
             link.send_line(line, connect, s.payload.is_some());
             let mut a = link.answer(link.now() + Duration::from_secs(20));
             if let Some(p) = &s.payload {
-                if !a.prompt {
+                // `>` or `CONNECT` opens the data phase.
+                if !a.prompt && a.result.as_deref() != Some("CONNECT") {
                     return Err(format!(
                         "`{line}` answered {} instead of the `>` prompt",
                         a.result.as_deref().unwrap_or("nothing")
@@ -184,7 +185,9 @@ pub fn run(link: &mut Link, steps: &[Step]) -> Result<Option<String>, String> {
                         .lines
                         .iter()
                         .find_map(|l| l.split_once(": ").map(|(_, v)| v.trim().to_string()));
-                    if let Some(v) = &value {
+                    // A single value (`+QFOPEN: 1`), not a report
+                    // (`+QFWRITE: 10,10`).
+                    if let Some(v) = value.as_ref().filter(|v| !v.contains(',')) {
                         handle = v.clone();
                     }
                     if s.yields_id {

@@ -101,6 +101,12 @@ pub fn render(catalog: &Catalog, plan: &Plan) -> String {
             }
             None => out.push_str("        skip: None,\n"),
         }
+        let requires: Vec<String> = s
+            .requires
+            .iter()
+            .map(|st| format!("{:?}", serde_plain_state(*st)))
+            .collect();
+        let _ = writeln!(out, "        requires: &[{}],", requires.join(", "));
         out.push_str("        placeholders: &[");
         for (k, v) in &s.placeholders {
             let _ = write!(out, "({k:?}, {v:?}), ");

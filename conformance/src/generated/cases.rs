@@ -25212,6 +25212,7 @@ pub static SCENARIOS: &[Scenario] = &[
         name: "provoke_qstastat_scan_no_ap",
         title: "+QSTASTAT: \"SCAN_NO_AP\" and \"WLAN_DISCONNECTED\"",
         skip: None,
+        requires: &[],
         placeholders: &[("wifi_absent_ssid", "absent-ap"), ("wifi_ssid", "sim-ap"), ],
         steps: &[
             Step::Send("AT+QSTAAPINFO=\"${wifi_absent_ssid}\",\"nothing-to-join\""),
@@ -25226,6 +25227,7 @@ pub static SCENARIOS: &[Scenario] = &[
         name: "provoke_qapstat",
         title: "+QAPSTAT: \"AP_UP\" and \"AP_DOWN\"",
         skip: None,
+        requires: &[],
         placeholders: &[("ap_ssid", "provoke-ap"), ],
         steps: &[
             Step::Send("AT+QSOFTAP=\"${ap_ssid}\",\"provoke-key\""),
@@ -25240,6 +25242,7 @@ pub static SCENARIOS: &[Scenario] = &[
         name: "provoke_qotastat_download",
         title: "+QOTASTAT: \"START_DOWNLOAD\", \"DOWNLOADING\", \"DOWNLOAD_SUCCEED\" and \"DOWNLOAD_FAILED\"",
         skip: None,
+        requires: &[],
         placeholders: &[("ota_missing_url", "http://www.example.com/ota/missing.bin"), ("ota_url", "http://www.example.com/ota/fcm242d.bin"), ("wifi_key", "sim-password"), ("wifi_ssid", "sim-ap"), ],
         steps: &[
             Step::Send("AT+QSTAAPINFO=\"${wifi_ssid}\",\"${wifi_key}\""),
@@ -25263,6 +25266,7 @@ pub static SCENARIOS: &[Scenario] = &[
         name: "provoke_dnsgip",
         title: "+QIURC: \"dnsgip\" (both lines) and its failure 563",
         skip: None,
+        requires: &[],
         placeholders: &[("address", "192.0.2.2"), ("host_name", "www.example.com"), ("ttl", "600"), ("unknown_host", "unknown.example"), ("wifi_key", "sim-password"), ("wifi_ssid", "sim-ap"), ],
         steps: &[
             Step::Send("AT+QSTAAPINFO=\"${wifi_ssid}\",\"${wifi_key}\""),
@@ -25284,6 +25288,7 @@ pub static SCENARIOS: &[Scenario] = &[
         name: "provoke_qping",
         title: "+QPING replies and summary, and 567 for a host that never answers",
         skip: None,
+        requires: &[],
         placeholders: &[("host_name", "www.example.com"), ("lost", ",1,0,1,0,0,0"), ("reply", ",192.0.2.2,32,20,52"), ("silent_tcp_host", "192.0.2.3"), ("summary", ",1,1,0,20,20,20"), ("wifi_key", "sim-password"), ("wifi_ssid", "sim-ap"), ],
         steps: &[
             Step::Send("AT+QSTAAPINFO=\"${wifi_ssid}\",\"${wifi_key}\""),
@@ -25306,6 +25311,7 @@ pub static SCENARIOS: &[Scenario] = &[
         name: "provoke_qntp",
         title: "+QNTP: 0 and the failures 563 and 567",
         skip: None,
+        requires: &[],
         placeholders: &[("host_name", "www.example.com"), ("silent_tcp_host", "192.0.2.3"), ("time", "\"25/01/01,00:00:00+00\""), ("unknown_host", "unknown.example"), ("wifi_key", "sim-password"), ("wifi_ssid", "sim-ap"), ],
         steps: &[
             Step::Send("AT+QSTAAPINFO=\"${wifi_ssid}\",\"${wifi_key}\""),
@@ -25329,6 +25335,7 @@ pub static SCENARIOS: &[Scenario] = &[
         name: "provoke_qiopen_failures",
         title: "+QIOPEN: <id>,563 / 564 / 567 and AT+QIGETERROR",
         skip: None,
+        requires: &[],
         placeholders: &[("refused_tcp_host", "192.0.2.3"), ("refused_tcp_port", "7"), ("silent_tcp_host", "192.0.2.3"), ("silent_tcp_port", "9"), ("unknown_host", "unknown.example"), ("wifi_key", "sim-password"), ("wifi_ssid", "sim-ap"), ],
         steps: &[
             Step::Send("AT+QSTAAPINFO=\"${wifi_ssid}\",\"${wifi_key}\""),
@@ -25355,6 +25362,7 @@ pub static SCENARIOS: &[Scenario] = &[
         name: "provoke_qiurc_closed",
         title: "+QIURC: \"closed\" (a server that closes, one that resets)",
         skip: None,
+        requires: &[],
         placeholders: &[("closing_tcp_host", "192.0.2.3"), ("closing_tcp_port", "11"), ("resetting_tcp_host", "192.0.2.3"), ("resetting_tcp_port", "12"), ("wifi_key", "sim-password"), ("wifi_ssid", "sim-ap"), ],
         steps: &[
             Step::Send("AT+QSTAAPINFO=\"${wifi_ssid}\",\"${wifi_key}\""),
@@ -25381,6 +25389,7 @@ pub static SCENARIOS: &[Scenario] = &[
         name: "provoke_qiurc_recv",
         title: "+QIURC: \"recv\" in buffer access mode, in direct push mode, and for a UDP service",
         skip: None,
+        requires: &[],
         placeholders: &[("tcp_echo_host", "192.0.2.2"), ("tcp_echo_port", "7"), ("udp_echo_host", "192.0.2.2"), ("udp_echo_port", "7"), ("wifi_key", "sim-password"), ("wifi_ssid", "sim-ap"), ],
         steps: &[
             Step::Send("AT+QSTAAPINFO=\"${wifi_ssid}\",\"${wifi_key}\""),
@@ -25431,6 +25440,7 @@ pub static SCENARIOS: &[Scenario] = &[
         name: "provoke_qiurc_incoming_full",
         title: "+QIURC: \"incoming\" and +QIURC: \"incoming full\"",
         skip: None,
+        requires: &[],
         placeholders: &[("peer_port", "0"), ("wifi_ip", "192.168.4.23"), ("wifi_key", "sim-password"), ("wifi_ssid", "sim-ap"), ],
         steps: &[
             Step::Send("AT+QSTAAPINFO=\"${wifi_ssid}\",\"${wifi_key}\""),
@@ -25496,6 +25506,7 @@ pub static SCENARIOS: &[Scenario] = &[
         name: "provoke_no_carrier",
         title: "NO CARRIER when the server ends a transparent-mode connection",
         skip: None,
+        requires: &[],
         placeholders: &[("closing_tcp_host", "192.0.2.3"), ("closing_tcp_port", "11"), ("wifi_key", "sim-password"), ("wifi_ssid", "sim-ap"), ],
         steps: &[
             Step::Send("AT+QSTAAPINFO=\"${wifi_ssid}\",\"${wifi_key}\""),
@@ -25515,6 +25526,7 @@ pub static SCENARIOS: &[Scenario] = &[
         name: "provoke_qsslurc_closed",
         title: "+QSSLURC: \"closed\"",
         skip: None,
+        requires: &[],
         placeholders: &[("closing_tls_host", "192.0.2.3"), ("closing_tls_port", "8012"), ("wifi_key", "sim-password"), ("wifi_ssid", "sim-ap"), ],
         steps: &[
             Step::Send("AT+QSTAAPINFO=\"${wifi_ssid}\",\"${wifi_key}\""),
@@ -25535,6 +25547,7 @@ pub static SCENARIOS: &[Scenario] = &[
         name: "provoke_qsslopen_failures",
         title: "+QSSLOPEN: <id>,564 (handshake refused), 567 (handshake timed out), 563 (DNS)",
         skip: None,
+        requires: &[],
         placeholders: &[("failing_tls_host", "192.0.2.3"), ("failing_tls_port", "8013"), ("stalled_tcp_host", "192.0.2.3"), ("stalled_tcp_port", "10"), ("unknown_host", "unknown.example"), ("wifi_key", "sim-password"), ("wifi_ssid", "sim-ap"), ],
         steps: &[
             Step::Send("AT+QSTAAPINFO=\"${wifi_ssid}\",\"${wifi_key}\""),
@@ -25562,6 +25575,7 @@ pub static SCENARIOS: &[Scenario] = &[
         name: "provoke_mqtt_completions",
         title: "Every MQTT completion URC: +QMTOPEN, +QMTCONN, +QMTSUB, +QMTPUB, +QMTRECV (both forms), +QMTUNS, +QMTDISC, +QMTCLOSE",
         skip: None,
+        requires: &[],
         placeholders: &[("mqtt_broker_host", "192.0.2.2"), ("mqtt_broker_port", "1883"), ("wifi_key", "sim-password"), ("wifi_ssid", "sim-ap"), ],
         steps: &[
             Step::Send("AT+QSTAAPINFO=\"${wifi_ssid}\",\"${wifi_key}\""),
@@ -25614,6 +25628,7 @@ pub static SCENARIOS: &[Scenario] = &[
         name: "provoke_qmtopen_failures",
         title: "+QMTOPEN: <idx>,4 (DNS), 3 (network error), 2 (client in use), 5 (no network)",
         skip: None,
+        requires: &[],
         placeholders: &[("mqtt_broker_host", "192.0.2.2"), ("mqtt_broker_port", "1883"), ("refused_tcp_host", "192.0.2.3"), ("refused_tcp_port", "7"), ("unknown_host", "unknown.example"), ("wifi_key", "sim-password"), ("wifi_ssid", "sim-ap"), ],
         steps: &[
             Step::Send("AT+QMTOPEN=0,\"${mqtt_broker_host}\",${mqtt_broker_port}"),
@@ -25646,6 +25661,7 @@ pub static SCENARIOS: &[Scenario] = &[
         name: "provoke_qmtconn_refusals",
         title: "+QMTCONN: <idx>,0,<retcode> for return codes 1 to 5, each followed by +QMTSTAT: <idx>,1",
         skip: None,
+        requires: &[],
         placeholders: &[("mqtt_refusing_broker_1_host", "192.0.2.4"), ("mqtt_refusing_broker_1_port", "1891"), ("mqtt_refusing_broker_2_host", "192.0.2.4"), ("mqtt_refusing_broker_2_port", "1892"), ("mqtt_refusing_broker_3_host", "192.0.2.4"), ("mqtt_refusing_broker_3_port", "1893"), ("mqtt_refusing_broker_4_host", "192.0.2.4"), ("mqtt_refusing_broker_4_port", "1894"), ("mqtt_refusing_broker_5_host", "192.0.2.4"), ("mqtt_refusing_broker_5_port", "1895"), ("wifi_key", "sim-password"), ("wifi_ssid", "sim-ap"), ],
         steps: &[
             Step::Send("AT+QSTAAPINFO=\"${wifi_ssid}\",\"${wifi_key}\""),
@@ -25695,6 +25711,7 @@ pub static SCENARIOS: &[Scenario] = &[
         name: "provoke_qmtstat_link_failures",
         title: "+QMTSTAT: <idx>,1 (server closed), 4 (no CONNACK), 8 (protocol violation), 7 (network down)",
         skip: None,
+        requires: &[],
         placeholders: &[("mqtt_broker_host", "192.0.2.2"), ("mqtt_broker_port", "1883"), ("mqtt_closing_broker_host", "192.0.2.4"), ("mqtt_closing_broker_port", "1883"), ("mqtt_garbage_broker_host", "192.0.2.4"), ("mqtt_garbage_broker_port", "1887"), ("mqtt_hangup_broker_host", "192.0.2.4"), ("mqtt_hangup_broker_port", "1886"), ("mqtt_stalled_broker_host", "192.0.2.4"), ("mqtt_stalled_broker_port", "1884"), ("wifi_key", "sim-password"), ("wifi_ssid", "sim-ap"), ],
         steps: &[
             Step::Send("AT+QSTAAPINFO=\"${wifi_ssid}\",\"${wifi_key}\""),
@@ -25739,6 +25756,7 @@ pub static SCENARIOS: &[Scenario] = &[
         name: "provoke_qmtstat_unanswered",
         title: "Retransmissions (+QMTSUB / +QMTPUB with <result> 1, then 2), +QMTSTAT: <idx>,6 and +QMTSTAT: <idx>,2",
         skip: None,
+        requires: &[],
         placeholders: &[("mqtt_mute_broker_host", "192.0.2.4"), ("mqtt_mute_broker_port", "1885"), ("wifi_key", "sim-password"), ("wifi_ssid", "sim-ap"), ],
         steps: &[
             Step::Send("AT+QSTAAPINFO=\"${wifi_ssid}\",\"${wifi_key}\""),
@@ -25790,6 +25808,7 @@ pub static SCENARIOS: &[Scenario] = &[
         name: "provoke_qhttpget_failures",
         title: "+QHTTPGET: 702, 710, 712, 715, 717, 719, 722",
         skip: None,
+        requires: &[],
         placeholders: &[("failing_tls_url", "https://192.0.2.3:8013/"), ("http_bad_header_url", "http://www.example.com/bad-header"), ("http_close_url", "http://www.example.com/close"), ("http_garbage_url", "http://www.example.com/garbage"), ("http_stall_url", "http://www.example.com/stall"), ("refused_tcp_url", "http://192.0.2.3:7/"), ("silent_tcp_url", "http://192.0.2.3:9/"), ("unknown_host", "unknown.example"), ("wifi_key", "sim-password"), ("wifi_ssid", "sim-ap"), ],
         steps: &[
             Step::Send("AT+QSTAAPINFO=\"${wifi_ssid}\",\"${wifi_key}\""),
@@ -25844,6 +25863,7 @@ pub static SCENARIOS: &[Scenario] = &[
         name: "provoke_qhttpread_failures",
         title: "+QHTTPREAD: 715, 721, 717",
         skip: None,
+        requires: &[],
         placeholders: &[("http_bad_chunked_url", "http://www.example.com/bad-chunked"), ("http_slow_body_url", "http://www.example.com/slow-body"), ("http_truncated_url", "http://www.example.com/truncated"), ("wifi_key", "sim-password"), ("wifi_ssid", "sim-ap"), ],
         steps: &[
             Step::Send("AT+QSTAAPINFO=\"${wifi_ssid}\",\"${wifi_key}\""),
@@ -25889,6 +25909,7 @@ pub static SCENARIOS: &[Scenario] = &[
         name: "provoke_http_cme_errors",
         title: "+CME ERROR: 702, 703, 704, 705, 706, 707, 708, 709, 710, 712, 713, 714, 715, 724 from the HTTP(S) commands",
         skip: None,
+        requires: &[],
         placeholders: &[("closing_tcp_url", "http://192.0.2.3:11/"), ("http_stall_url", "http://www.example.com/stall"), ("http_url", "http://www.example.com/"), ("refused_tcp_url", "http://192.0.2.3:7/"), ("resetting_tcp_url", "http://192.0.2.3:12/"), ("resetting_tls_url", "https://192.0.2.3:8015/"), ("silent_tcp_url", "http://192.0.2.3:9/"), ("unknown_host", "unknown.example"), ("wifi_key", "sim-password"), ("wifi_ssid", "sim-ap"), ],
         steps: &[
             Step::Send("AT+QHTTPCFG=\"url\",\"\""),
@@ -25956,6 +25977,7 @@ pub static SCENARIOS: &[Scenario] = &[
         name: "provoke_qhttpurc",
         title: "+QHTTPURC: \"recv\" and +QHTTPURC: \"closed\", and +QHTTPPOST: 720",
         skip: None,
+        requires: &[],
         placeholders: &[("http_echo_url", "http://www.example.com/echo"), ("wifi_key", "sim-password"), ("wifi_ssid", "sim-ap"), ],
         steps: &[
             Step::Send("AT+QSTAAPINFO=\"${wifi_ssid}\",\"${wifi_key}\""),
@@ -25991,6 +26013,7 @@ pub static SCENARIOS: &[Scenario] = &[
         name: "provoke_ble_central_urcs",
         title: "+QBLESTAT, +QBLECONNPARAM, +QBLEMTU and +QBLEINFO as a central",
         skip: None,
+        requires: &[],
         placeholders: &[("ble_peer", "58d391010203"), ("ble_peer_read_uuid", "2a19"), ("ble_peer_type", "0"), ("params", "0,20,500,0"), ],
         steps: &[
             Step::Send("AT+QBLEINIT=1"),
@@ -26014,6 +26037,7 @@ pub static SCENARIOS: &[Scenario] = &[
         name: "wifi_sta_and_ap",
         title: "Wi-Fi STA and AP Mode",
         skip: None,
+        requires: &[],
         placeholders: &[("ap_key", "12345678"), ("ap_ssid", "testap"), ("sta_pwd", "123456789"), ("sta_ssid", "testssid"), ],
         steps: &[
             Step::Send("AT+QSTAAPINFO=\"${sta_ssid}\",\"${sta_pwd}\""),
@@ -26026,6 +26050,7 @@ pub static SCENARIOS: &[Scenario] = &[
         name: "ble_peripheral_setup",
         title: "Setting Module as a Peripheral Device",
         skip: None,
+        requires: &[],
         placeholders: &[("ble_addr", "c8e4a1b1c1f9"), ("ble_name", "QuecFGM842D"), ],
         steps: &[
             Step::Send("AT+QBLEINIT=2,1"),
@@ -26051,6 +26076,7 @@ pub static SCENARIOS: &[Scenario] = &[
         name: "ble_connect_nrf_connect",
         title: "Connecting to nRF Connect Application",
         skip: None,
+        requires: &[],
         placeholders: &[],
         steps: &[
         ],
@@ -26059,6 +26085,7 @@ pub static SCENARIOS: &[Scenario] = &[
         name: "ble_send_data_to_module",
         title: "Sending Data to Module",
         skip: None,
+        requires: &["ble_peripheral", "ble_connected"],
         placeholders: &[],
         steps: &[
             Step::ExpectUrc("+QBLERECV: 0,\"fff2\",10"),
@@ -26069,6 +26096,7 @@ pub static SCENARIOS: &[Scenario] = &[
         name: "ble_send_data_to_nrf_connect",
         title: "Sending Data to nRF Connect Application",
         skip: None,
+        requires: &["ble_peripheral", "ble_connected"],
         placeholders: &[],
         steps: &[
             Step::Send("AT+QBLEGATTSNTFY=0,\"FFF2\",\"123456789\""),
@@ -26079,6 +26107,7 @@ pub static SCENARIOS: &[Scenario] = &[
         name: "tcp_transparent_mode",
         title: "Transparent Transmission Mode",
         skip: None,
+        requires: &["wifi_sta_connected"],
         placeholders: &[("port", "8009"), ("server", "192.0.2.2"), ("tx_data", "<All data got from COM port will be sent to the Internet directly>"), ],
         steps: &[
             Step::Send("AT+QIOPEN=0,\"TCP\",\"${server}\",${port},0,2"),
@@ -26095,6 +26124,7 @@ pub static SCENARIOS: &[Scenario] = &[
         name: "ssl_context_config",
         title: "Configure SSL Context in Transparent Transmission Mode",
         skip: None,
+        requires: &[],
         placeholders: &[("ca_cert_pem", "<contents of the CA certificate ca.pem, 1757 bytes; not printed by the manual>"), ("ca_cert_size", "1757"), ],
         steps: &[
             Step::Send("AT+QSSLCFG=\"sslversion\",1,1"),
@@ -26119,6 +26149,7 @@ pub static SCENARIOS: &[Scenario] = &[
         name: "ssl_client_buffer_access",
         title: "SSL Client in Buffer Access Mode",
         skip: None,
+        requires: &["wifi_sta_connected"],
         placeholders: &[("local_port", "65344"), ("port", "8010"), ("server", "192.0.2.2"), ],
         steps: &[
             Step::Send("AT+QSSLOPEN=1,4,\"${server}\",${port},0"),
@@ -26151,6 +26182,7 @@ pub static SCENARIOS: &[Scenario] = &[
         name: "ssl_client_direct_push",
         title: "SSL Client in Direct Push Mode",
         skip: None,
+        requires: &["wifi_sta_connected"],
         placeholders: &[("local_port", "65047"), ("port", "8011"), ("server", "192.0.2.2"), ],
         steps: &[
             Step::Send("AT+QSSLOPEN=1,4,\"${server}\",${port},1"),
@@ -26177,6 +26209,7 @@ pub static SCENARIOS: &[Scenario] = &[
         name: "ssl_client_transparent_send",
         title: "SSL Client in Transparent Transmission Mode",
         skip: None,
+        requires: &["wifi_sta_connected"],
         placeholders: &[("port", "8011"), ("server", "192.0.2.2"), ("tx_data", "<data from the COM port; not printed by the manual>"), ],
         steps: &[
             Step::Send("AT+QSSLOPEN=1,4,\"${server}\",${port},2"),
@@ -26190,6 +26223,7 @@ pub static SCENARIOS: &[Scenario] = &[
         name: "ssl_client_transparent_receive",
         title: "SSL Client in Transparent Transmission Mode",
         skip: None,
+        requires: &["wifi_sta_connected"],
         placeholders: &[("port", "8011"), ("received_data", "<Received data>"), ("server", "192.0.2.2"), ],
         steps: &[
             Step::Send("AT+QSSLOPEN=1,4,\"${server}\",${port},2"),
@@ -26205,6 +26239,7 @@ pub static SCENARIOS: &[Scenario] = &[
         name: "mqtt_without_ssl",
         title: "MQTT Operation Without SSL",
         skip: None,
+        requires: &["wifi_sta_connected"],
         placeholders: &[("client_id", "test"), ("password", "quectel"), ("port", "8306"), ("server", "192.0.2.2"), ("username", "quectel"), ],
         steps: &[
             Step::Send("AT+QMTCFG=\"recv/mode\",0,0"),
@@ -26255,6 +26290,7 @@ pub static SCENARIOS: &[Scenario] = &[
         name: "mqtt_with_ssl",
         title: "MQTT Operation with SSL",
         skip: Some("As printed, the certificates go to SSL context 1 while MQTT client 0 uses context 2 with seclevel 2 and no CA certificate, so the open cannot succeed on a conforming module (erratum SCN-21)."),
+        requires: &[],
         placeholders: &[("ca_cert_pem", "<contents of the CA certificate ca.pem, 1757 bytes; not printed by the manual>"), ("ca_cert_size", "1757"), ("client_cert_pem", "<contents of the client certificate user.pem, 1639 bytes; not printed by the manual>"), ("client_cert_size", "1639"), ("client_id", "test"), ("client_key_pem", "<contents of the client private key user_key.pem, 2455 bytes; not printed by the manual>"), ("client_key_size", "2455"), ("password", "quectel"), ("port", "8307"), ("server", "192.0.2.2"), ("username", "quectel"), ],
         steps: &[
             Step::Send("AT+QMTCFG=\"recv/mode\",0,0"),
@@ -26329,6 +26365,7 @@ pub static SCENARIOS: &[Scenario] = &[
         name: "http_get",
         title: "Send HTTPS GET request and read the response",
         skip: None,
+        requires: &["wifi_sta_connected"],
         placeholders: &[("body", "<body>"), ("host", "www.example.com"), ("omitted_lines", "......"), ],
         steps: &[
             Step::Send("AT+QHTTPCFG=\"rsp/header\",1"),
@@ -26350,6 +26387,7 @@ pub static SCENARIOS: &[Scenario] = &[
         name: "http_post",
         title: "Send HTTPS POST request and read the response.",
         skip: None,
+        requires: &["wifi_sta_connected"],
         placeholders: &[("host", "example.com"), ],
         steps: &[
             Step::Send("AT+QHTTPCFG=\"url\",\"http://${host}/DEMOWebServices2.8/Service.asmx/Echo?\""),
@@ -26370,6 +26408,7 @@ pub static SCENARIOS: &[Scenario] = &[
         name: "http_put",
         title: "Send HTTPS PUT request and read the response",
         skip: None,
+        requires: &["wifi_sta_connected"],
         placeholders: &[("host", "example.com"), ],
         steps: &[
             Step::Send("AT+QHTTPCFG=\"url\",\"http://${host}/DEMOWebServices2.8/Service.asmx/Echo?\""),
@@ -26390,6 +26429,7 @@ pub static SCENARIOS: &[Scenario] = &[
         name: "https_get",
         title: "Send HTTPS GET request and read the response",
         skip: None,
+        requires: &["wifi_sta_connected"],
         placeholders: &[("body", "<body>"), ("content_length", "21472"), ("host", "www.example.com"), ("omitted_lines", "......"), ],
         steps: &[
             Step::Send("AT+QHTTPCFG=\"rsp/header\",1"),
@@ -26419,6 +26459,7 @@ pub static SCENARIOS: &[Scenario] = &[
         name: "https_post",
         title: "Send HTTPS POST request and read the response.",
         skip: None,
+        requires: &["wifi_sta_connected"],
         placeholders: &[("ca_cert_pem", "<contents of the CA certificate ca.pem, 1757 bytes; not printed by the manual>"), ("ca_cert_size", "1757"), ("client_cert_pem", "<contents of the client certificate user.pem, 1684 bytes; not printed by the manual>"), ("client_cert_size", "1684"), ("client_key_pem", "<contents of the client private key user_key.pem, 2455 bytes; not printed by the manual>"), ("client_key_size", "2455"), ("port", "8011"), ("server", "192.0.2.2"), ],
         steps: &[
             Step::Send("AT+QHTTPCFG=\"sslctxid\",1"),
@@ -26483,6 +26524,7 @@ pub static SCENARIOS: &[Scenario] = &[
         name: "https_put",
         title: "Send HTTPS PUT request and read the response.",
         skip: None,
+        requires: &["wifi_sta_connected", "ssl_certificates_loaded"],
         placeholders: &[("port", "8011"), ("server", "192.0.2.2"), ],
         steps: &[
             Step::Send("AT+QHTTPCFG=\"sslctxid\",1"),
@@ -26581,6 +26623,15 @@ pub static STATES: &[StateRecipe] = &[
         text: "An SSL client (context 1, no verification) to the environment's TLS echo server.",
         steps: &[RecipeStep { send: Some("AT+QSSLCFG=\"seclevel\",1,0"), payload: None, until: None, yields_id: false }, RecipeStep { send: Some("AT+QSSLOPEN=1,${id},\"${tls_echo_host}\",${tls_echo_port},0"), payload: None, until: Some("+QSSLOPEN: ${id},0"), yields_id: false }, ],
         undo: &[RecipeStep { send: Some("AT+QSSLCLOSE=${id}"), payload: None, until: None, yields_id: false }, ],
+        objects: &[],
+    },
+    StateRecipe {
+        state: "ssl_certificates_loaded",
+        when: &[],
+        requires: &[],
+        text: "The environment's CA certificate, client certificate and key written to ca.pem, user.pem and user_key.pem (as in the manual's HTTPS POST example) and named in SSL context 1.",
+        steps: &[RecipeStep { send: Some("AT+QFOPEN=\"ca.pem\""), payload: None, until: None, yields_id: false }, RecipeStep { send: Some("AT+QFWRITE=${handle},${ca_cert_size}"), payload: Some("${ca_cert_pem}"), until: None, yields_id: false }, RecipeStep { send: Some("AT+QFCLOSE=${handle}"), payload: None, until: None, yields_id: false }, RecipeStep { send: Some("AT+QFOPEN=\"user.pem\""), payload: None, until: None, yields_id: false }, RecipeStep { send: Some("AT+QFWRITE=${handle},${client_cert_size}"), payload: Some("${client_cert_pem}"), until: None, yields_id: false }, RecipeStep { send: Some("AT+QFCLOSE=${handle}"), payload: None, until: None, yields_id: false }, RecipeStep { send: Some("AT+QFOPEN=\"user_key.pem\""), payload: None, until: None, yields_id: false }, RecipeStep { send: Some("AT+QFWRITE=${handle},${client_key_size}"), payload: Some("${client_key_pem}"), until: None, yields_id: false }, RecipeStep { send: Some("AT+QFCLOSE=${handle}"), payload: None, until: None, yields_id: false }, RecipeStep { send: Some("AT+QSSLCFG=\"cacert\",1,\"ca.pem\""), payload: None, until: None, yields_id: false }, RecipeStep { send: Some("AT+QSSLCFG=\"clientcert\",1,\"user.pem\""), payload: None, until: None, yields_id: false }, RecipeStep { send: Some("AT+QSSLCFG=\"clientkey\",1,\"user_key.pem\""), payload: None, until: None, yields_id: false }, ],
+        undo: &[],
         objects: &[],
     },
     StateRecipe {
