@@ -493,7 +493,17 @@ impl<'a> Runner<'a> {
                 .values
                 .extend(crate::report::coverage::values_in_line(case.form, line));
         }
-        self.link.send_line(line, case.connect_data, prompt);
+        if line.to_ascii_uppercase().starts_with("AT") {
+            self.link.send_line(line, case.connect_data, prompt);
+        } else {
+            // `+++`: raw bytes with the guard time's silence around them.
+            let guard = self.options.guard_time + Duration::from_millis(100);
+            self.link.pause(guard);
+            self.link.send_raw(line.as_bytes());
+            self.link.pause(guard);
+            self.link.leave_transparent();
+            self.link.last_command = line.to_string();
+        }
         let mut answer = self.link.answer(self.link.now() + allowed);
         let mut problems = Vec::new();
         self.judge_lines(case, &answer, &mut problems);
