@@ -186,8 +186,14 @@ fn data_match(pattern: &[Piece], data: &[u8]) -> Option<usize> {
     (!data.is_empty()).then_some(at)
 }
 
-/// Runs one scenario on `link`.
-pub fn run(s: &'static Scenario, link: &mut Link, env: &Env, guard: Duration) -> CaseResult {
+/// Runs one scenario on `link`; also returns everything exchanged (its
+/// traffic counts towards coverage).
+pub fn run(
+    s: &'static Scenario,
+    link: &mut Link,
+    env: &Env,
+    guard: Duration,
+) -> (CaseResult, Vec<crate::outcome::Exchanged>) {
     let started = Instant::now();
     link.take_transcript();
     let verdict = match skip_reason(s) {
@@ -206,7 +212,7 @@ pub fn run(s: &'static Scenario, link: &mut Link, env: &Env, guard: Duration) ->
     }
     clean_up(s, link, env);
     let exchanged = link.take_transcript();
-    CaseResult {
+    let result = CaseResult {
         id: format!("scenario.{}", s.name),
         command: String::new(),
         group: "scenarios".into(),
@@ -216,9 +222,14 @@ pub fn run(s: &'static Scenario, link: &mut Link, env: &Env, guard: Duration) ->
         entry: format!("spec/scenarios.yaml {} ({})", s.name, s.title),
         verdict,
         answer: String::new(),
-        exchanged: if failed { exchanged } else { Vec::new() },
+        exchanged: if failed {
+            exchanged.clone()
+        } else {
+            Vec::new()
+        },
         duration_ms: started.elapsed().as_millis() as u64,
-    }
+    };
+    (result, exchanged)
 }
 
 /// Reaches the states the scenario starts from (`requires`), with the

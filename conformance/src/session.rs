@@ -84,7 +84,7 @@ pub fn run(
     let mut runner = Runner::new(&mut link, &options);
     let mut results = runner.run(&cases, progress);
     let unexplained = std::mem::take(&mut runner.unexplained);
-    let exercised = runner.exercised.clone();
+    let mut exercised = runner.exercised.clone();
     drop(runner);
     let total = cases.len() + scenarios.len();
     // Each example sets up what it starts from (`requires:` in
@@ -94,7 +94,8 @@ pub fn run(
         progress.start(cases.len() + i, total, s.name);
         // A fresh module; the scenario sets up what it starts from.
         link.reset_target();
-        let r = scenario::run(s, &mut link, &options.env, options.guard_time);
+        let (r, traffic) = scenario::run(s, &mut link, &options.env, options.guard_time);
+        count_traffic(&mut exercised, &traffic);
         progress.done(&r);
         results.push(r);
     }
@@ -112,6 +113,45 @@ pub fn run(
         unexplained,
         exercised,
     })
+}
+
+/// Adds what a scenario's traffic exercised: the commands it sent, the
+/// final results and URCs it received (each explained by the catalogue).
+fn count_traffic(exercised: &mut crate::outcome::Exercised, traffic: &[crate::outcome::Exchanged]) {
+    use crate::checker::Explained;
+    use crate::outcome::Direction;
+    let mut last = String::new();
+    for e in traffic {
+        match e.direction {
+            Direction::Sent => {
+                if e.text.to_ascii_uppercase().starts_with("AT") || e.text == "+++" {
+                    last = crate::runner::command_name(&e.text);
+                    if !exercised.commands.contains(&last) {
+                        exercised.commands.push(last.clone());
+                    }
+                }
+            }
+            // A completion (`+QHTTPPUT: 0,200`) is a URC even where the
+            // command's own response templates would explain it.
+            Direction::Received if crate::link::is_urc(&e.text) => {
+                if let Some(Ok(u)) = fcm242d::generated::urcs::Urc::parse(&e.text) {
+                    let label = u.kind().label();
+                    if !exercised.urcs.iter().any(|x| x == label) {
+                        exercised.urcs.push(label.to_string());
+                    }
+                }
+            }
+            Direction::Received => match crate::checker::explain(&e.text, &last) {
+                Explained::Final if !exercised.results.contains(&e.text) => {
+                    exercised.results.push(e.text.clone());
+                }
+                Explained::Urc(label) if !exercised.urcs.iter().any(|u| u == label) => {
+                    exercised.urcs.push(label.to_string());
+                }
+                _ => {}
+            },
+        }
+    }
 }
 
 /// Starts the simulator in process, with the faults its world file asks for.
