@@ -298,3 +298,19 @@ pub struct RecipeStep {
     /// The module prints the object's id in its answer.
     pub yields_id: bool,
 }
+
+/// What the catalogue allows for a parameter (for judging the lists a
+/// test form prints).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Domain {
+    /// The command.
+    pub command: &'static str,
+    /// The parameter.
+    pub param: &'static str,
+    /// Where the catalogue says so (`spec/wifi.yaml AT+QSTADHCP`).
+    pub entry: &'static str,
+    /// Allowed integers, as inclusive intervals.
+    pub ints: &'static [(i64, i64)],
+    /// Allowed strings (a closed list).
+    pub strings: &'static [&'static str],
+}

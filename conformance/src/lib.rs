@@ -12,6 +12,7 @@ pub mod checker;
 pub mod env;
 pub mod generated;
 pub mod link;
+pub mod lists;
 pub mod outcome;
 pub mod report;
 pub mod runner;

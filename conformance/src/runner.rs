@@ -533,6 +533,14 @@ impl<'a> Runner<'a> {
                 problems.push(format!("`{l}`: {reason}"));
             }
         }
+        // A test form's lists must be the catalogue's, no narrower, no wider.
+        if case.kind == crate::case::Kind::TestForm {
+            for l in &answer.lines {
+                for reason in crate::lists::judge(case.command, case.form, l) {
+                    problems.push(format!("`{l}`: {reason}"));
+                }
+            }
+        }
         if let Some(r) = &answer.result {
             self.sets.results.insert(r.clone());
         }

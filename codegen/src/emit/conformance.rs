@@ -139,7 +139,51 @@ pub fn render(catalog: &Catalog, plan: &Plan) -> String {
     }
     out.push_str("];\n\n");
     render_states(catalog, &mut out);
+    render_domains(plan, &mut out);
     out
+}
+
+/// What the catalogue allows for each parameter whose values a test form
+/// lists (`(list of supported <p>s)`): integer intervals, or closed lists
+/// of strings. Parameters whose allowed values depend on the situation
+/// (conditional ranges, reserved holes, open lists) are left out, so the
+/// runner never raises a false alarm on them.
+fn render_domains(plan: &Plan, out: &mut String) {
+    out.push_str("\n/// The allowed values of each parameter, for judging test-form lists.\n");
+    out.push_str("pub static DOMAINS: &[Domain] = &[\n");
+    for cp in &plan.commands {
+        let c = cp.command;
+        let entry = format!("spec/{}.yaml {}", group_name(cp.group), c.name);
+        for p in &c.params {
+            if !p.ranges_when.is_empty() || !p.reserved.is_empty() || p.open_values.is_some() {
+                continue;
+            }
+            let numeric_type = matches!(p.ty, ParamType::Integer | ParamType::HexInteger);
+            let mut ints: Vec<(i64, i64)> = Vec::new();
+            let mut strings: Vec<String> = Vec::new();
+            if !p.values.is_empty() {
+                for v in &p.values {
+                    match (numeric_type, numeric(p.ty, &v.value)) {
+                        (true, Some(n)) => ints.push((n, n)),
+                        _ => strings.push(v.value.to_string()),
+                    }
+                }
+            } else if let (true, Some(r)) = (numeric_type, &p.range) {
+                if let (Some(lo), Some(hi)) = (numeric(p.ty, &r.min), numeric(p.ty, &r.max)) {
+                    ints.push((lo, hi));
+                }
+            }
+            if ints.is_empty() && strings.is_empty() {
+                continue;
+            }
+            let _ = writeln!(
+                out,
+                "    Domain {{ command: {:?}, param: {:?}, entry: {:?}, ints: &{:?}, strings: &{:?} }},",
+                c.name, p.name, entry, ints, strings
+            );
+        }
+    }
+    out.push_str("];\n");
 }
 
 /// The fewest and the most arguments a line of `items` has (`None`: no
