@@ -116,7 +116,38 @@ fn main() {
     });
     g.bench_function("pty", |b| b.iter(|| black_box(over_pty(&options, cases))));
     g.finish();
+
+    // The whole suite, every case and scenario, in process: what
+    // `fcm242d-conformance run` does by default.
+    let all = Options::default();
+    let mut whole = fcm242d_conformance::outcome::Counts::default();
+    let mut g = c.benchmark_group("whole suite");
+    g.sampling_mode(SamplingMode::Flat);
+    g.bench_function("in-process", |b| {
+        b.iter(|| {
+            let report = session::run(
+                &Target::Sim { world: None },
+                &all,
+                true,
+                &mut Quiet,
+                Some(GUARD_MS),
+            )
+            .expect("the in-process simulator answers");
+            whole = report.counts();
+            assert_eq!(whole.failed + whole.errors, 0, "the whole suite: {whole:?}");
+            black_box(report)
+        })
+    });
+    g.finish();
     c.final_summary();
+    println!(
+        "\nWhole suite: {} cases and scenarios per run ({} pass, {} fail, {} error, {} skip).",
+        whole.total(),
+        whole.passed,
+        whole.failed,
+        whole.errors,
+        whole.skipped
+    );
 
     let fcm242d_conformance::outcome::Counts {
         passed,

@@ -214,6 +214,9 @@ pub struct Case {
     pub time_limit_ms: u64,
     /// The catalogue's reason why the case cannot run automatically.
     pub skip: Option<&'static str>,
+    /// The final results the form gives an accepted line (`OK`, `SEND OK`,
+    /// `CONNECT <n>` ...); empty when the catalogue lists none.
+    pub finals: &'static [&'static str],
     /// Where the case comes from (`spec/tcpip.yaml AT+QICFG`).
     pub entry: &'static str,
     /// The id of the case that must pass for this one to be meaningful

@@ -650,6 +650,24 @@ impl<'a> Runner<'a> {
                 ),
             };
         }
+        // Acceptance means one of the form's own success results.
+        let allowed_final = |f: &str| {
+            f == result
+                || (f == "CONNECT <n>"
+                    && result
+                        .strip_prefix("CONNECT ")
+                        .is_some_and(|n| n.chars().all(|c| c.is_ascii_digit())))
+        };
+        if !case.finals.is_empty() && !case.finals.iter().any(|f| allowed_final(f)) {
+            return Verdict::Fail {
+                reason: format!(
+                    "{}: `{result}` is not a result this form gives (it gives {}; {})",
+                    case.line,
+                    case.finals.join(", "),
+                    case.entry
+                ),
+            };
+        }
         if case.time_limit_ms > 0 && answer.elapsed > allowed {
             return Verdict::Fail {
                 reason: format!(

@@ -281,6 +281,7 @@ struct CaseOut {
     kind: &'static str,
     safety: &'static str,
     preconditions: Vec<PreOut>,
+    finals: Vec<&'static str>,
     leaves: Option<(String, Option<String>, Option<usize>)>,
     subcommand: Option<String>,
     restore: Option<String>,
@@ -367,6 +368,7 @@ impl CaseOut {
         let _ = writeln!(out, "        completion: {},", opt(&self.completion));
         let _ = writeln!(out, "        time_limit_ms: {},", self.time_limit_ms);
         let _ = writeln!(out, "        skip: {},", opt(&self.skip));
+        let _ = writeln!(out, "        finals: &{:?},", self.finals);
         let _ = writeln!(out, "        entry: {:?},", self.entry);
         let _ = writeln!(out, "        baseline: {},", opt(&self.baseline));
         out.push_str("    },\n");
@@ -908,6 +910,27 @@ fn form_cases(
             })
         })
         .unwrap_or("None");
+    // The final results an accepted line may end with: every result the
+    // form's responses give that is not a refusal (a data phase's `SEND
+    // OK`, `CONNECT`, the second result after a data block).
+    let mut finals: Vec<&'static str> = Vec::new();
+    for r in &form.responses {
+        let second = r.after_result.as_ref().and_then(|a| a.result);
+        for result in std::iter::once(r.result).chain(second) {
+            let spelling = match result {
+                FinalResult::Ok => "OK",
+                FinalResult::SendOk => "SEND OK",
+                FinalResult::SendFail => "SEND FAIL",
+                FinalResult::Connect => "CONNECT",
+                FinalResult::ConnectN => "CONNECT <n>",
+                FinalResult::NoCarrier => "NO CARRIER",
+                FinalResult::Error | FinalResult::CmeError | FinalResult::None => continue,
+            };
+            if !finals.contains(&spelling) {
+                finals.push(spelling);
+            }
+        }
+    }
     // A line that is not an `AT` command (`+++`) is sent as raw bytes
     // between guard times by the runner. A form that applies only in a
     // situation the catalogue gives no state for cannot be set up.
@@ -1027,6 +1050,7 @@ fn form_cases(
             completion: if refused { None } else { completion.clone() },
             time_limit_ms: time_limit(&c.max_response_time, params, values),
             skip: skip.clone(),
+            finals: finals.clone(),
             entry: entry.clone(),
             baseline: None,
         }
@@ -1204,6 +1228,69 @@ fn form_cases(
             push(base(format!(".rule_{i}"), "RuleBroken", None, l, &v, true));
         }
     }
+    // A valid line that another form spells with a literal
+    // (`AT+QISEND=0,0` is the `<connectID>,0` query, not a send of 0
+    // bytes) belongs to that form: no case of this one.
+    out.retain(|case| case.refusal.is_some() || !literal_form_takes(cp, form, &case.line));
+    out
+}
+
+/// Whether another form of the command (same kind and key) whose every
+/// argument is a plain field, some of them literals, matches `line`.
+fn literal_form_takes(cp: &CommandPlan, form: &crate::model::Form, line: &str) -> bool {
+    let Some((_, args)) = line.split_once('=') else {
+        return false;
+    };
+    let args = top_level_fields(args);
+    cp.forms.iter().any(|other| {
+        if std::ptr::eq(other.form, form)
+            || other.form.kind != form.kind
+            || other.form.subcommand != form.subcommand
+            || other.shape.items.len() != args.len()
+        {
+            return false;
+        }
+        let mut any_literal = false;
+        let all = other
+            .shape
+            .items
+            .iter()
+            .zip(&args)
+            .all(|(item, arg)| match item {
+                Item::Field(pieces) => match pieces.as_slice() {
+                    [PieceShape::Lit { text, quoted }] => {
+                        any_literal = true;
+                        let want = if *quoted {
+                            format!("\"{text}\"")
+                        } else {
+                            text.clone()
+                        };
+                        want == arg.trim()
+                    }
+                    _ => true,
+                },
+                _ => false,
+            });
+        all && any_literal
+    })
+}
+
+/// Comma-separated arguments, not splitting inside quotes.
+fn top_level_fields(args: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    for c in args.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                cur.push(c);
+            }
+            ',' if !quoted => out.push(std::mem::take(&mut cur)),
+            _ => cur.push(c),
+        }
+    }
+    out.push(cur);
     out
 }
 
