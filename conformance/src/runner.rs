@@ -552,12 +552,7 @@ impl<'a> Runner<'a> {
     }
 
     fn judge_refusal(&mut self, case: &Case, refusal: Refusal, answer: &Answer) -> Verdict {
-        let what = format!(
-            "{} ({}{})",
-            case.line,
-            case.kind.name(),
-            case.param.map(|p| format!(" of <{p}>")).unwrap_or_default()
-        );
+        let what = format!("{}: {}", case.line, why_invalid(case));
         let expected = match refusal {
             Refusal::Error => "ERROR".to_string(),
             Refusal::Cme(code) => format!("+CME ERROR: {code}"),
@@ -768,5 +763,56 @@ pub fn shuffle<T>(items: &mut [T], seed: u64) {
     for i in (1..items.len()).rev() {
         let j = (next() % (i as u64 + 1)) as usize;
         items.swap(i, j);
+    }
+}
+
+/// Why the catalogue forbids a refusal case's line, naming the item and
+/// its entry: `<enable> = 2 is not one of 0, 1 (spec/wifi.yaml AT+QSTADHCP)`.
+pub fn why_invalid(case: &Case) -> String {
+    use crate::case::Kind;
+    let entry = case
+        .entry
+        .split(" `")
+        .next()
+        .unwrap_or(case.entry)
+        .to_string();
+    let value = case.param.and_then(|p| {
+        let key = format!("{} {p}=", case.command);
+        crate::report::coverage::values_in_line(case.form, case.line)
+            .into_iter()
+            .find_map(|v| v.strip_prefix(&key).map(str::to_string))
+    });
+    let domain = case.param.and_then(|p| {
+        crate::generated::cases::DOMAINS
+            .iter()
+            .find(|d| d.command == case.command && d.param == p)
+    });
+    let allowed = domain.map(|d| {
+        if !d.strings.is_empty() {
+            format!("one of {}", d.strings.join(", "))
+        } else if d.ints.iter().all(|(a, b)| a == b) {
+            let v: Vec<String> = d.ints.iter().map(|(a, _)| a.to_string()).collect();
+            format!("one of {}", v.join(", "))
+        } else {
+            let v: Vec<String> = d.ints.iter().map(|(a, b)| format!("{a}..{b}")).collect();
+            format!("within {}", v.join(", "))
+        }
+    });
+    let p = case.param.unwrap_or("?");
+    let v = value.unwrap_or_default();
+    match case.kind {
+        Kind::OutOfRange => match allowed {
+            Some(a) => format!("<{p}> = {v} is not {a} ({entry})"),
+            None => format!("<{p}> = {v} is outside what the catalogue allows ({entry})"),
+        },
+        Kind::WrongType => format!("<{p}> = {v} is not of its type ({entry})"),
+        Kind::OverLong => format!("<{p}> is longer than the catalogue allows ({entry})"),
+        Kind::WrongArity => format!("one argument more than `{}` takes ({entry})", case.form),
+        Kind::UnknownKey => format!("the sub-command key is not in the catalogue ({entry})"),
+        Kind::RuleBroken => format!(
+            "a cross-parameter rule of {} is broken ({entry})",
+            case.command
+        ),
+        k => format!("{} ({entry})", k.name()),
     }
 }
