@@ -202,6 +202,12 @@ impl Link {
         true
     }
 
+    /// Whether each case starts from a fresh module (so nothing needs to
+    /// be put back after it).
+    pub fn fresh_per_case(&self) -> bool {
+        self.control.can_reset()
+    }
+
     /// Whether the link was closed by the target.
     pub fn is_closed(&self) -> bool {
         self.closed

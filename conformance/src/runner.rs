@@ -359,7 +359,11 @@ impl<'a> Runner<'a> {
         // A configuration whose defaults the catalogue does not give is put
         // back as the module reports it: its query's answer, written back
         // (`+QSSLCFG: "seclevel",1,0` → `AT+QSSLCFG="seclevel",1,0`).
-        let write_back = if case.subcommand.is_some()
+        // Against a module, what the case changes is put back afterwards
+        // and read again (on the simulator the next case starts fresh).
+        let restores = !self.link.fresh_per_case();
+        let write_back = if restores
+            && case.subcommand.is_some()
             && case.restore.is_none()
             && case.refusal.is_none()
             && case.baseline.is_some()
@@ -368,10 +372,31 @@ impl<'a> Runner<'a> {
         } else {
             None
         };
-        let (verdict, answer) = self.exchange(case, &line);
+        let configures = case.safety == Safety::Safe || case.restore.is_some();
+        let read_before = (restores
+            && write_back.is_none()
+            && case.baseline.is_some()
+            && case.refusal.is_none()
+            && configures)
+            .then(|| self.read_state(case))
+            .flatten();
+        let (mut verdict, answer) = self.exchange(case, &line);
+        let mut restore_problem = None;
         if let Some(w) = &write_back {
             self.link.send_line(w, ConnectData::None, false);
-            let _ = self.link.answer(self.link.now() + Duration::from_secs(5));
+            let a = self.link.answer(self.link.now() + Duration::from_secs(5));
+            let again = self.snapshot(case);
+            if a.result.as_deref() != Some("OK") {
+                restore_problem = Some(format!(
+                    "`{w}` answered {}",
+                    a.result.as_deref().unwrap_or("nothing")
+                ));
+            } else if again.as_deref() != Some(w.as_str()) {
+                restore_problem = Some(format!(
+                    "read back after `{w}`: {}",
+                    again.as_deref().unwrap_or("no answer")
+                ));
+            }
         }
         if let Some((l, (up, down))) = leaves {
             // An id the module chose is in its answer (`+QFOPEN: 1`).
@@ -389,9 +414,13 @@ impl<'a> Runner<'a> {
         }
         // A configuration variant is put back to the baseline's value, so
         // that later cases see the module as the baseline leaves it.
-        let configures = case.safety == Safety::Safe || case.restore.is_some();
-        if let (Some(b), None, true, None) = (case.baseline, case.refusal, configures, &write_back)
-        {
+        if let (true, Some(b), None, true, None) = (
+            restores,
+            case.baseline,
+            case.refusal,
+            configures,
+            &write_back,
+        ) {
             let restore = case.restore.or_else(|| {
                 crate::generated::cases::CASES
                     .iter()
@@ -400,14 +429,46 @@ impl<'a> Runner<'a> {
             });
             if let Some(line) = restore {
                 self.link.send_line(line, ConnectData::None, false);
-                let _ = self.link.answer(self.link.now() + Duration::from_secs(5));
+                let a = self.link.answer(self.link.now() + Duration::from_secs(5));
+                if a.result.as_deref() != Some("OK") {
+                    restore_problem = Some(format!(
+                        "`{line}` answered {}",
+                        a.result.as_deref().unwrap_or("nothing")
+                    ));
+                } else if let Some(before) = &read_before {
+                    let after = self.read_state(case);
+                    if after.as_ref() != Some(before) {
+                        restore_problem = Some(format!(
+                            "read back {} instead of {before}",
+                            after.as_deref().unwrap_or("nothing")
+                        ));
+                    }
+                }
             }
         }
         if !teardown.is_empty() {
             setup::undo(self.link, &teardown);
         }
         self.settle();
+        // A restore that fails leaves the module changed: the case could
+        // not be judged cleanly (its own failure, if any, stays).
+        if let (Some(p), Verdict::Pass) = (restore_problem, &verdict) {
+            verdict = Verdict::Error {
+                reason: format!("restore failed: {p}"),
+            };
+        }
         self.result(case, verdict, answer, started)
+    }
+
+    /// What the command's read form (`AT+X?`) answers now (its lines),
+    /// when it has one and it answers `OK`.
+    fn read_state(&mut self, case: &Case) -> Option<String> {
+        let read = crate::generated::cases::CASES
+            .iter()
+            .find(|c| c.command == case.command && c.kind == crate::case::Kind::ReadForm)?;
+        self.link.send_line(read.line, ConnectData::None, false);
+        let a = self.link.answer(self.link.now() + Duration::from_secs(5));
+        (a.result.as_deref() == Some("OK")).then(|| a.lines.join(" | "))
     }
 
     /// The write-back line of the configuration the case's baseline (a

@@ -21,6 +21,8 @@ pub trait Control: Send {
     /// Puts the module back to its power-on state; `false` when the target
     /// cannot (a real module).
     fn reset(&mut self) -> bool;
+    /// Whether [`Control::reset`] works.
+    fn can_reset(&self) -> bool;
 }
 
 /// A real module: the system's clock, no reset.
@@ -36,6 +38,10 @@ impl Control for Wall {
     }
 
     fn reset(&mut self) -> bool {
+        false
+    }
+
+    fn can_reset(&self) -> bool {
         false
     }
 }
@@ -78,6 +84,10 @@ impl Control for SimControl {
 
     fn reset(&mut self) -> bool {
         lock(&self.0).reset();
+        true
+    }
+
+    fn can_reset(&self) -> bool {
         true
     }
 }
