@@ -5,7 +5,7 @@ use std::path::Path;
 use crate::diagnostic::{Diagnostic, Location};
 use crate::load::{self, Entry, LoadedFile};
 use crate::locate::NodePath;
-use crate::model::{Command, Erratum, Group, ResultTable, Scenario, Urc};
+use crate::model::{Command, Erratum, Group, ResultTable, Scenario, StateRecipe, Urc};
 use crate::validate;
 
 /// The loaded catalogue.
@@ -159,6 +159,14 @@ impl Catalog {
             .iter()
             .enumerate()
             .flat_map(|(fi, f)| f.result_tables.iter().map(move |e| (fi, e)))
+    }
+
+    /// Every state recipe (`spec/states.yaml`).
+    pub fn states(&self) -> impl Iterator<Item = (usize, &Entry<StateRecipe>)> {
+        self.files
+            .iter()
+            .enumerate()
+            .flat_map(|(fi, f)| f.states.iter().map(move |e| (fi, e)))
     }
 
     /// Every scenario.

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use crate::diagnostic::{did_you_mean, Diagnostic, Location};
 use crate::locate::{NodePath, Seg, SourceIndex};
-use crate::model::{Command, Erratum, Group, ResultTable, Scenario, Urc};
+use crate::model::{Command, Erratum, Group, ResultTable, Scenario, StateRecipe, Urc};
 
 /// The text of one spec file and where its nodes are.
 #[derive(Debug)]
@@ -48,6 +48,8 @@ pub struct LoadedFile {
     pub scenarios: Vec<Entry<Scenario>>,
     /// `errata:` entries that deserialized.
     pub errata: Vec<Entry<Erratum>>,
+    /// `states:` entries that deserialized.
+    pub states: Vec<Entry<StateRecipe>>,
     /// Names (or ids) of entries that failed to deserialize, by list key. Other
     /// checks treat them as existing, so one broken entry yields one diagnostic
     /// rather than a cascade of "unknown command" reports.
@@ -71,6 +73,8 @@ struct RawFile {
     scenarios: Option<Vec<serde_norway::Value>>,
     #[serde(default)]
     errata: Option<Vec<serde_norway::Value>>,
+    #[serde(default)]
+    states: Option<Vec<serde_norway::Value>>,
 }
 
 const TOP_LEVEL_KEYS: &[&str] = &[
@@ -80,6 +84,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "result_tables",
     "scenarios",
     "errata",
+    "states",
 ];
 
 /// Every `*.yaml` file directly in `dir`, sorted by name.
@@ -105,6 +110,7 @@ pub fn load_text(path: PathBuf, text: String, diags: &mut Vec<Diagnostic>) -> Lo
         result_tables: Vec::new(),
         scenarios: Vec::new(),
         errata: Vec::new(),
+        states: Vec::new(),
         broken_names: Vec::new(),
     };
     let is_blank = file
@@ -136,6 +142,7 @@ pub fn load_text(path: PathBuf, text: String, diags: &mut Vec<Diagnostic>) -> Lo
     file.result_tables = entries(src, "result_tables", raw.result_tables, broken, diags);
     file.scenarios = entries(src, "scenarios", raw.scenarios, broken, diags);
     file.errata = entries(src, "errata", raw.errata, broken, diags);
+    file.states = entries(src, "states", raw.states, broken, diags);
     file
 }
 

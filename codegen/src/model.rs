@@ -33,6 +33,10 @@ pub struct SpecFile {
     /// Decisions taken where the manual is damaged or contradicts itself.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errata: Vec<Erratum>,
+    /// How the conformance runner reaches each state that preconditions
+    /// name (`spec/states.yaml`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub states: Vec<StateRecipe>,
 }
 
 /// Function group of a command (one per chapter of the manual).
@@ -211,6 +215,23 @@ pub enum State {
     FileOpen,
     /// The file is closed.
     FileClosed,
+    /// A file of the name the command gives exists.
+    FileExists,
+    /// A UDP service ("UDP SERVICE") is open.
+    UdpServiceOpen,
+    /// The CA certificate, client certificate and key are in files that
+    /// SSL context 1 names.
+    SslCertificatesLoaded,
+    /// The connected BLE peer has a readable characteristic (named by the
+    /// command's parameter).
+    BlePeerReadable,
+    /// The connected BLE peer has a writable characteristic.
+    BlePeerWritable,
+    /// The connected BLE peer has a characteristic taking writes without
+    /// response.
+    BlePeerWriteCommand,
+    /// The connected BLE peer has a characteristic that notifies.
+    BlePeerNotifying,
     /// An HTTP(S) URL is configured.
     HttpUrlSet,
     /// An HTTP(S) response is ready to be read.
@@ -219,6 +240,56 @@ pub enum State {
     TransparentMode,
     /// The port is in command mode.
     CommandMode,
+}
+
+/// How the conformance runner reaches a state, and leaves it again
+/// (`spec/states.yaml`). Lines may name values of the run's environment
+/// (`${wifi_ssid}`, `${tcp_echo_host}`) and the object's id (`${id}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StateRecipe {
+    /// The state reached.
+    pub state: State,
+    /// Only when the case needs these states too (a role: `ble_connected`
+    /// as a peripheral differs from `ble_connected` as a central). The
+    /// recipe with the most matching `when` states wins.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub when: Vec<State>,
+    /// States reached first (each once, whatever else the case needs).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requires: Vec<State>,
+    /// What the recipe does, in words.
+    pub text: String,
+    /// The steps that reach the state.
+    pub steps: Vec<RecipeStep>,
+    /// The steps that leave it (after the case; best effort).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub undo: Vec<RecipeStep>,
+    /// Objects the environment provides for the precondition's parameter
+    /// (a peer's characteristic UUIDs): the first goes on the case's line;
+    /// a case about the parameter's length takes the one of that length.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub objects: Vec<String>,
+}
+
+/// One step of a state recipe.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecipeStep {
+    /// A command line to send; it must be accepted (`OK`, or the prompt
+    /// when `payload` follows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send: Option<String>,
+    /// Bytes sent after the `>` prompt (the command's data phase).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<String>,
+    /// A URC that must follow (the start of the line; `${...}` expanded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+    /// The module chooses the object's id and prints it in the answer's
+    /// information line (`+QFOPEN: <filehandle>`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub yields_id: bool,
 }
 
 /// Something that must hold before a command can succeed.
@@ -364,6 +435,11 @@ pub struct Form {
     /// When this form applies (e.g. `when <service_type> is "UDP SERVICE"`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub condition: Option<String>,
+    /// The state `condition` describes: it takes the place of the
+    /// command's precondition on the same object, so the conformance
+    /// runner sets the situation up instead of skipping the form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub condition_state: Option<State>,
     /// Extra description of this form, verbatim.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -1125,6 +1201,11 @@ pub struct Scenario {
     /// (citing its erratum); a conformance run reports it as skipped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skip: Option<String>,
+    /// The states the example starts from (set up by the conformance
+    /// runner with the recipes of `spec/states.yaml`; the manual's examples
+    /// assume a module on the network). None: a freshly started module.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requires: Vec<State>,
     /// Where the scenario comes from: one of the manual's examples (the
     /// default), or a provocation written to make a module show a result
     /// code or URC under a condition of its surroundings

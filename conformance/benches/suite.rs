@@ -47,7 +47,13 @@ fn options() -> Options {
 
 /// Checks that a run passed and ran every selected case.
 fn check(what: &str, report: &RunReport, cases: usize) {
-    let (passed, failed, skipped) = report.counts();
+    let fcm242d_conformance::outcome::Counts {
+        passed,
+        failed,
+        errors,
+        skipped,
+    } = report.counts();
+    assert_eq!(errors, 0, "{what}: {errors} case(s) could not be judged");
     assert_eq!(report.cases.len(), cases, "{what}: cases run");
     assert_eq!(failed, 0, "{what}: {failed} case(s) failed");
     assert!(
@@ -86,7 +92,10 @@ fn over_pty(options: &Options, cases: usize) -> RunReport {
 }
 
 fn main() {
-    let options = options();
+    let mut options = options();
+    // Against the simulator every safety class runs (session::run selects
+    // them all); count the cases the same way.
+    options.allow_every_class();
     let cases = session::selected(&options).len();
 
     let mut c = Criterion::default()
@@ -100,7 +109,7 @@ fn main() {
     g.sampling_mode(SamplingMode::Flat);
     g.throughput(Throughput::Elements(cases as u64));
     // The verdicts of the last run, for the summary line.
-    let mut counts = (0, 0, 0);
+    let mut counts = fcm242d_conformance::outcome::Counts::default();
     g.bench_function("in-process", |b| {
         b.iter(|| {
             let report = in_process(&options, cases);
@@ -110,11 +119,47 @@ fn main() {
     });
     g.bench_function("pty", |b| b.iter(|| black_box(over_pty(&options, cases))));
     g.finish();
-    c.final_summary();
 
-    let (passed, failed, skipped) = counts;
+    // The whole suite, every case and scenario, in process: what
+    // `fcm242d-conformance run` does by default.
+    let all = Options::default();
+    let mut whole = fcm242d_conformance::outcome::Counts::default();
+    let mut g = c.benchmark_group("whole suite");
+    g.sampling_mode(SamplingMode::Flat);
+    g.bench_function("in-process", |b| {
+        b.iter(|| {
+            let report = session::run(
+                &Target::Sim { world: None },
+                &all,
+                true,
+                &mut Quiet,
+                Some(GUARD_MS),
+            )
+            .expect("the in-process simulator answers");
+            whole = report.counts();
+            assert_eq!(whole.failed + whole.errors, 0, "the whole suite: {whole:?}");
+            black_box(report)
+        })
+    });
+    g.finish();
+    c.final_summary();
     println!(
-        "\nSelection: --group {} --no-scenarios: {cases} cases per run ({passed} pass, {failed} fail, {skipped} skip on the simulator).",
+        "\nWhole suite: {} cases and scenarios per run ({} pass, {} fail, {} error, {} skip).",
+        whole.total(),
+        whole.passed,
+        whole.failed,
+        whole.errors,
+        whole.skipped
+    );
+
+    let fcm242d_conformance::outcome::Counts {
+        passed,
+        failed,
+        errors,
+        skipped,
+    } = counts;
+    println!(
+        "\nSelection: --group {} --no-scenarios: {cases} cases per run ({passed} pass, {failed} fail, {errors} error, {skipped} skip on the simulator).",
         GROUPS.join(",")
     );
 }

@@ -214,6 +214,9 @@ pub struct Case {
     pub time_limit_ms: u64,
     /// The catalogue's reason why the case cannot run automatically.
     pub skip: Option<&'static str>,
+    /// The final results the form gives an accepted line (`OK`, `SEND OK`,
+    /// `CONNECT <n>` ...); empty when the catalogue lists none.
+    pub finals: &'static [&'static str],
     /// Where the case comes from (`spec/tcpip.yaml AT+QICFG`).
     pub entry: &'static str,
     /// The id of the case that must pass for this one to be meaningful
@@ -258,8 +261,59 @@ pub struct Scenario {
     pub title: &'static str,
     /// Why the example cannot succeed as printed (an erratum).
     pub skip: Option<&'static str>,
+    /// The states it starts from (`spec/states.yaml` recipes).
+    pub requires: &'static [&'static str],
     /// Values of its `${placeholders}` in the manual.
     pub placeholders: &'static [(&'static str, &'static str)],
     /// Its steps (notes left out).
     pub steps: &'static [Step],
+}
+
+/// How the runner reaches a state (`spec/states.yaml`): `${key}` in a line
+/// is a value of the environment, `${id}` the object's id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StateRecipe {
+    /// The state reached.
+    pub state: &'static str,
+    /// Only when the case needs these states too (a role).
+    pub when: &'static [&'static str],
+    /// States reached first.
+    pub requires: &'static [&'static str],
+    /// What it does, in words.
+    pub text: &'static str,
+    /// The steps that reach it.
+    pub steps: &'static [RecipeStep],
+    /// The steps that leave it.
+    pub undo: &'static [RecipeStep],
+    /// Objects the environment provides for the precondition's parameter.
+    pub objects: &'static [&'static str],
+}
+
+/// One step of a [`StateRecipe`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecipeStep {
+    /// A command line to send.
+    pub send: Option<&'static str>,
+    /// Bytes sent after the `>` prompt.
+    pub payload: Option<&'static str>,
+    /// A URC that must follow (the start of the line).
+    pub until: Option<&'static str>,
+    /// The module prints the object's id in its answer.
+    pub yields_id: bool,
+}
+
+/// What the catalogue allows for a parameter (for judging the lists a
+/// test form prints).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Domain {
+    /// The command.
+    pub command: &'static str,
+    /// The parameter.
+    pub param: &'static str,
+    /// Where the catalogue says so (`spec/wifi.yaml AT+QSTADHCP`).
+    pub entry: &'static str,
+    /// Allowed integers, as inclusive intervals.
+    pub ints: &'static [(i64, i64)],
+    /// Allowed strings (a closed list).
+    pub strings: &'static [&'static str],
 }

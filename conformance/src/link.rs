@@ -14,6 +14,7 @@ use fcm242d::transport::Transport;
 use crate::case::ConnectData;
 use crate::generated::cases::DATA_LINES;
 use crate::outcome::{Direction, Exchanged};
+use crate::simtarget::{Control, Wall};
 
 /// The longest line kept.
 const MAX_LINE: usize = 8192;
@@ -124,6 +125,7 @@ impl DataOracle for Oracle {
 /// The link to a target.
 pub struct Link {
     transport: Box<dyn Transport>,
+    control: Box<dyn Control>,
     framer: Framer,
     oracle: Oracle,
     queue: VecDeque<Received>,
@@ -139,17 +141,25 @@ pub struct Link {
 }
 
 impl Link {
-    /// A link over `transport`.
+    /// A link over `transport`, a real module's (the system's clock, no reset).
     pub fn new(transport: Box<dyn Transport>) -> Link {
+        Link::with_control(transport, Box::new(Wall))
+    }
+
+    /// A link over `transport` whose clock, pauses and reset `control`
+    /// gives (the in-process simulator's).
+    pub fn with_control(transport: Box<dyn Transport>, control: Box<dyn Control>) -> Link {
+        let started = control.now();
         Link {
             transport,
+            control,
             framer: Framer::new(MAX_LINE),
             oracle: Oracle {
                 connect: ConnectData::None,
             },
             queue: VecDeque::new(),
             transcript: Vec::new(),
-            started: Instant::now(),
+            started,
             last_command: String::new(),
             echo_expected: None,
             secrets: Vec::new(),
@@ -169,6 +179,35 @@ impl Link {
         self.transport.describe()
     }
 
+    /// The target's clock: deadlines given to this link are on it.
+    pub fn now(&self) -> Instant {
+        self.control.now()
+    }
+
+    /// Lets `duration` pass on the target's clock (a guard time).
+    pub fn pause(&mut self, duration: Duration) {
+        self.control.pause(duration);
+    }
+
+    /// Puts the target back to its power-on state, forgetting whatever was
+    /// in flight; `false` when it cannot (a real module).
+    pub fn reset_target(&mut self) -> bool {
+        if !self.control.reset() {
+            return false;
+        }
+        self.framer.reset();
+        self.queue.clear();
+        self.oracle.connect = ConnectData::None;
+        self.echo_expected = None;
+        true
+    }
+
+    /// Whether each case starts from a fresh module (so nothing needs to
+    /// be put back after it).
+    pub fn fresh_per_case(&self) -> bool {
+        self.control.can_reset()
+    }
+
     /// Whether the link was closed by the target.
     pub fn is_closed(&self) -> bool {
         self.closed
@@ -176,7 +215,7 @@ impl Link {
 
     /// Starts a new transcript (one per case).
     pub fn take_transcript(&mut self) -> Vec<Exchanged> {
-        self.started = Instant::now();
+        self.started = self.now();
         std::mem::take(&mut self.transcript)
     }
 
@@ -188,7 +227,10 @@ impl Link {
         self.transcript.push(Exchanged {
             direction,
             text,
-            at_ms: self.started.elapsed().as_millis() as u64,
+            at_ms: self
+                .now()
+                .saturating_duration_since(self.started)
+                .as_millis() as u64,
         });
     }
 
@@ -229,7 +271,7 @@ impl Link {
             if let Some(r) = self.queue.pop_front() {
                 return Some(r);
             }
-            let now = Instant::now();
+            let now = self.now();
             if now >= deadline || self.closed {
                 return None;
             }
@@ -280,7 +322,7 @@ impl Link {
     /// Collects the answer to the command just sent: lines up to a final
     /// result or a prompt, or until `deadline`.
     pub fn answer(&mut self, deadline: Instant) -> Answer {
-        let start = Instant::now();
+        let start = self.now();
         let mut a = Answer::default();
         while let Some(r) = self.next(deadline) {
             match r {
@@ -313,7 +355,7 @@ impl Link {
                 Received::Overflow => a.lines.push("(over-long line)".into()),
             }
         }
-        a.elapsed = start.elapsed();
+        a.elapsed = self.now().saturating_duration_since(start);
         a
     }
 
@@ -342,15 +384,15 @@ impl Link {
 
     /// Reads and returns whatever arrives until `quiet` passes with nothing.
     pub fn drain(&mut self, quiet: Duration, cap: Duration) -> Vec<Received> {
-        let end = Instant::now() + cap;
+        let end = self.now() + cap;
         let mut out = Vec::new();
         loop {
-            let deadline = (Instant::now() + quiet).min(end);
+            let deadline = (self.now() + quiet).min(end);
             match self.next(deadline) {
                 Some(r) => out.push(r),
                 None => return out,
             }
-            if Instant::now() >= end {
+            if self.now() >= end {
                 return out;
             }
         }
@@ -364,13 +406,13 @@ impl Link {
         self.queue.clear();
         for i in 0..attempts {
             if i == 1 {
-                std::thread::sleep(Duration::from_millis(1100));
+                self.pause(Duration::from_millis(1100));
                 self.send_raw(b"+++");
-                std::thread::sleep(Duration::from_millis(1100));
+                self.pause(Duration::from_millis(1100));
                 self.framer.reset();
             }
             self.send_line("AT", ConnectData::None, false);
-            let a = self.answer(Instant::now() + Duration::from_millis(1500));
+            let a = self.answer(self.now() + Duration::from_millis(1500));
             if a.result.as_deref() == Some("OK") {
                 self.drain(Duration::from_millis(100), Duration::from_secs(1));
                 return true;

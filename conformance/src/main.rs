@@ -88,7 +88,9 @@ struct RunArgs {
     compare_with: Option<String>,
     #[command(flatten)]
     select: SelectArgs,
-    /// Also run these safety classes: persistent, disruptive.
+    /// Against a module, also run these safety classes: persistent,
+    /// disruptive (safe and stateful always run; against the simulator
+    /// every class runs).
     #[arg(long, value_delimiter = ',')]
     allow: Vec<String>,
     /// Also run destructive cases (they cannot be undone from the host).
@@ -124,6 +126,10 @@ struct RunArgs {
     /// One line per case on standard error, with its verdict and time.
     #[arg(long, short)]
     verbose: bool,
+    /// Run the cases in an order shuffled with this seed (a case's verdict
+    /// must not depend on the order).
+    #[arg(long, value_name = "SEED")]
+    shuffle: Option<u64>,
     /// The module's guard time around `+++`, in ms (the simulator's is set to 100).
     #[arg(long)]
     guard_time_ms: Option<u64>,
@@ -166,9 +172,11 @@ fn options(args: &RunArgs) -> Result<Options, String> {
     if args.allow_destructive {
         allow.insert(Safety::Destructive);
     }
+    // Against the simulator the environment is its world's; a file adds
+    // to it (session::run). Against a module, only what the file says.
     let env = match &args.env {
         Some(p) => Env::load(p)?,
-        None => Env::default(),
+        None => Env::empty(),
     };
     Ok(Options {
         allow,
@@ -178,6 +186,7 @@ fn options(args: &RunArgs) -> Result<Options, String> {
         env,
         keep_all_transcripts: args.keep_transcripts,
         guard_time: Duration::from_millis(args.guard_time_ms.unwrap_or(1000)),
+        shuffle: args.shuffle,
         ..Options::default()
     })
 }
@@ -214,7 +223,7 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
     write(&args.junit, report::junit::render(&report))?;
     write(&args.markdown, report::markdown::render(&report))?;
     write(&args.html, report::html::render(&report))?;
-    let mut failed = report.has_failures();
+    let mut failed = !report.passed();
     if let Some(other) = &args.compare_with {
         let other = Target::parse(other)?;
         let second = session::run(

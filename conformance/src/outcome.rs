@@ -15,10 +15,17 @@ pub enum Verdict {
         /// What was expected and what came.
         reason: String,
     },
-    /// Not run.
+    /// The case could not be judged: a set-up failed, no recipe reaches a
+    /// precondition, the environment lacks something, a restore failed.
+    /// Never a pass: a run with an error is not PASSED.
+    Error {
+        /// What went wrong.
+        reason: String,
+    },
+    /// Not run, for a reason recorded in the catalogue (by name; the
+    /// README lists them). Nothing else makes a case a skip.
     Skip {
-        /// Why (the catalogue's reason, a safety class not allowed, a
-        /// precondition that cannot be set up, a baseline that failed).
+        /// The catalogue's reason.
         reason: String,
     },
 }
@@ -29,8 +36,24 @@ impl Verdict {
         match self {
             Verdict::Pass => "pass",
             Verdict::Fail { .. } => "fail",
+            Verdict::Error { .. } => "error",
             Verdict::Skip { .. } => "skip",
         }
+    }
+
+    /// The reason of a verdict other than a pass.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Verdict::Pass => None,
+            Verdict::Fail { reason } | Verdict::Error { reason } | Verdict::Skip { reason } => {
+                Some(reason)
+            }
+        }
+    }
+
+    /// Whether the case could not be judged.
+    pub fn is_error(&self) -> bool {
+        matches!(self, Verdict::Error { .. })
     }
 
     /// Whether it is a failure.
@@ -139,16 +162,42 @@ pub struct RunReport {
     pub exercised: Exercised,
 }
 
+/// How many cases got each verdict.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Passed.
+    pub passed: usize,
+    /// Failed (a deviation).
+    pub failed: usize,
+    /// Could not be judged.
+    pub errors: usize,
+    /// Skipped for a reason the catalogue records.
+    pub skipped: usize,
+}
+
+impl Counts {
+    /// Counts `verdict`.
+    pub fn add(&mut self, verdict: &Verdict) {
+        match verdict {
+            Verdict::Pass => self.passed += 1,
+            Verdict::Fail { .. } => self.failed += 1,
+            Verdict::Error { .. } => self.errors += 1,
+            Verdict::Skip { .. } => self.skipped += 1,
+        }
+    }
+
+    /// Every counted case.
+    pub fn total(&self) -> usize {
+        self.passed + self.failed + self.errors + self.skipped
+    }
+}
+
 impl RunReport {
-    /// (passed, failed, skipped).
-    pub fn counts(&self) -> (usize, usize, usize) {
-        let mut c = (0, 0, 0);
+    /// Verdict counts over every case and scenario.
+    pub fn counts(&self) -> Counts {
+        let mut c = Counts::default();
         for r in &self.cases {
-            match r.verdict {
-                Verdict::Pass => c.0 += 1,
-                Verdict::Fail { .. } => c.1 += 1,
-                Verdict::Skip { .. } => c.2 += 1,
-            }
+            c.add(&r.verdict);
         }
         c
     }
@@ -156,5 +205,17 @@ impl RunReport {
     /// Whether the run found any deviation (a failed case or an unexplained line).
     pub fn has_failures(&self) -> bool {
         self.cases.iter().any(|c| c.verdict.is_fail()) || !self.unexplained.is_empty()
+    }
+
+    /// Whether some case could not be judged.
+    pub fn has_errors(&self) -> bool {
+        self.cases.iter().any(|c| c.verdict.is_error())
+    }
+
+    /// Whether the run PASSED: no deviation, no case that could not be
+    /// judged (the only cases that did not run are the catalogue's
+    /// recorded skips).
+    pub fn passed(&self) -> bool {
+        !self.has_failures() && !self.has_errors()
     }
 }

@@ -44,6 +44,9 @@ pub struct Options {
     pub guard_time: Duration,
     /// Time allowed when the catalogue gives no limit.
     pub default_time_limit: Duration,
+    /// Run the cases (and the scenarios) in an order shuffled with this
+    /// seed; `None`: catalogue order.
+    pub shuffle: Option<u64>,
 }
 
 impl Default for Options {
@@ -57,18 +60,28 @@ impl Default for Options {
             keep_all_transcripts: false,
             guard_time: Duration::from_millis(1000),
             default_time_limit: Duration::from_secs(10),
+            shuffle: None,
         }
     }
 }
 
 impl Options {
-    /// Whether `case` is selected.
+    /// Every safety class (a simulator cannot be bricked).
+    pub fn allow_every_class(&mut self) {
+        self.allow
+            .extend([Safety::Persistent, Safety::Disruptive, Safety::Destructive]);
+    }
+
+    /// Whether `case` is selected: by the user's `--group`, `--command` and
+    /// `--case`, and by its safety class (`safe` and `stateful` always,
+    /// the others when allowed). A case not selected is not counted.
     pub fn selects(&self, case: &Case) -> bool {
-        (self.groups.is_empty()
-            || self
-                .groups
-                .iter()
-                .any(|g| g.eq_ignore_ascii_case(case.group)))
+        (case.safety <= Safety::Stateful || self.allow.contains(&case.safety))
+            && (self.groups.is_empty()
+                || self
+                    .groups
+                    .iter()
+                    .any(|g| g.eq_ignore_ascii_case(case.group)))
             && (self.commands.is_empty()
                 || self
                     .commands
@@ -169,7 +182,7 @@ impl<'a> Runner<'a> {
         started: Instant,
     ) -> CaseResult {
         let transcript = self.link.take_transcript();
-        let keep = verdict.is_fail() || self.options.keep_all_transcripts;
+        let keep = verdict != Verdict::Pass || self.options.keep_all_transcripts;
         self.verdicts.insert(case.id, verdict == Verdict::Pass);
         CaseResult {
             id: case.id.to_string(),
@@ -196,6 +209,10 @@ impl<'a> Runner<'a> {
         )
     }
 
+    fn error(&mut self, case: &Case, reason: String, started: Instant) -> CaseResult {
+        self.result(case, Verdict::Error { reason }, String::new(), started)
+    }
+
     /// Runs one case.
     pub fn run_case(&mut self, case: &'static Case) -> CaseResult {
         let started = Instant::now();
@@ -203,23 +220,18 @@ impl<'a> Runner<'a> {
         if let Some(reason) = case.skip {
             return self.skip(case, reason.to_string());
         }
-        if case.safety > Safety::Stateful && !self.options.allow.contains(&case.safety) {
-            return self.skip(
-                case,
-                format!(
-                    "{} command: run with --allow {}",
-                    case.safety.name(),
-                    case.safety.name()
-                ),
-            );
-        }
-        if let Some(b) = case.baseline {
-            if self.verdicts.get(b) != Some(&true) {
-                return self.skip(
-                    case,
-                    format!("its form's baseline case `{b}` was not accepted here"),
-                );
+        // A known state: the simulator starts every case from power-on,
+        // on the network, whatever the cases before it did.
+        if self.link.reset_target() {
+            match crate::session::bring_up(self.link, &self.options.env) {
+                // The join was accepted but its URC did not come: that is
+                // for the join's own cases to judge; the station may well
+                // be on the network.
+                Err(e) if e.starts_with(setup::MISSING_URC) => {}
+                Err(e) => return self.error(case, format!("fresh start: {e}"), started),
+                Ok(()) => {}
             }
+            self.link.take_transcript();
         }
         // A line the catalogue forbids must not be valid for another form
         // of the command (`AT+QIRD=0,1` is the `<connectID>,<read_length>`
@@ -228,26 +240,69 @@ impl<'a> Runner<'a> {
             && case.kind != crate::case::Kind::RuleBroken
             && fcm242d::generated::commands::AnyCommand::parse(case.line).is_ok()
         {
-            return self.skip(
+            return self.error(
                 case,
                 "the line is valid for another form of the command".into(),
+                started,
             );
         }
         // Set-up.
         let mut teardown = Vec::new();
         let mut line = case.line.to_string();
+        let needed: Vec<&str> = case.preconditions.iter().map(|p| p.state).collect();
+        // The bring-up (at the start, or after each fresh start) joined
+        // the network.
+        let mut reached = std::collections::BTreeSet::from(["wifi_sta_connected".to_string()]);
         for pre in case.preconditions {
             // A line refused for the very argument that names the object
             // needs no object: the refusal comes first.
             if case.refusal.is_some() && pre.param.is_some() && case.param == pre.param {
                 continue;
             }
-            let Some((up, down)) = setup::recipe(pre.state, pre.value, &self.options.env) else {
-                return self.skip(
-                    case,
-                    format!("precondition `{}` has no set-up recipe", pre.state),
-                );
+            let (up, down) = match setup::reach(
+                pre.state,
+                pre.value,
+                &needed,
+                &mut reached,
+                &self.options.env,
+            ) {
+                Ok(steps) => steps,
+                Err(e) => {
+                    setup::undo(self.link, &teardown);
+                    return self.error(case, e, started);
+                }
             };
+            // An object the environment provides (a peer's characteristic)
+            // goes on the line; a case about that parameter takes the one
+            // of the same length, a refusal keeps its own value.
+            let provided = match setup::objects(pre.state, &needed, &self.options.env) {
+                Ok(o) => o,
+                Err(e) => return self.error(case, e, started),
+            };
+            if let (false, Some(field)) = (provided.is_empty(), pre.field) {
+                let about_it = case.param == pre.param;
+                if !(about_it && case.refusal.is_some()) {
+                    let len = pre.value.map(str::len);
+                    let chosen = match about_it {
+                        true => provided.iter().find(|o| Some(o.len()) == len),
+                        false => provided.first(),
+                    };
+                    let Some(object) = chosen else {
+                        setup::undo(self.link, &teardown);
+                        return self.error(
+                            case,
+                            format!(
+                                "the environment provides no `{}` object of {} characters for <{}>",
+                                pre.state,
+                                len.unwrap_or(0),
+                                pre.param.unwrap_or("?")
+                            ),
+                            started,
+                        );
+                    };
+                    line = replace_field(&line, field, &format!("\"{object}\""));
+                }
+            }
             match setup::run(self.link, &up) {
                 Err(e) => {
                     setup::undo(self.link, &teardown);
@@ -256,7 +311,11 @@ impl<'a> Runner<'a> {
                         let reason = format!("set-up of `{}`: {why}", pre.state);
                         return self.result(case, Verdict::Fail { reason }, String::new(), started);
                     }
-                    return self.skip(case, format!("set-up of `{}` failed: {e}", pre.state));
+                    return self.error(
+                        case,
+                        format!("set-up of `{}` failed: {e}", pre.state),
+                        started,
+                    );
                 }
                 Ok(Some(id)) => {
                     // The module chose the object's id: a variant about
@@ -267,12 +326,13 @@ impl<'a> Runner<'a> {
                             .unwrap_or_default();
                         setup::undo(self.link, &down);
                         self.settle();
-                        return self.skip(
+                        return self.error(
                             case,
                             format!(
                                 "the module chooses <{}> (set-up got {id}); other values cannot be set up",
                                 pre.param.unwrap_or("id")
                             ),
+                            started,
                         );
                     }
                     // The id the module chose goes on the line, unless the
@@ -299,7 +359,11 @@ impl<'a> Runner<'a> {
         // A configuration whose defaults the catalogue does not give is put
         // back as the module reports it: its query's answer, written back
         // (`+QSSLCFG: "seclevel",1,0` → `AT+QSSLCFG="seclevel",1,0`).
-        let write_back = if case.subcommand.is_some()
+        // Against a module, what the case changes is put back afterwards
+        // and read again (on the simulator the next case starts fresh).
+        let restores = !self.link.fresh_per_case();
+        let write_back = if restores
+            && case.subcommand.is_some()
             && case.restore.is_none()
             && case.refusal.is_none()
             && case.baseline.is_some()
@@ -308,10 +372,31 @@ impl<'a> Runner<'a> {
         } else {
             None
         };
-        let (verdict, answer) = self.exchange(case, &line);
+        let configures = case.safety == Safety::Safe || case.restore.is_some();
+        let read_before = (restores
+            && write_back.is_none()
+            && case.baseline.is_some()
+            && case.refusal.is_none()
+            && configures)
+            .then(|| self.read_state(case))
+            .flatten();
+        let (mut verdict, answer) = self.exchange(case, &line);
+        let mut restore_problem = None;
         if let Some(w) = &write_back {
             self.link.send_line(w, ConnectData::None, false);
-            let _ = self.link.answer(Instant::now() + Duration::from_secs(5));
+            let a = self.link.answer(self.link.now() + Duration::from_secs(5));
+            let again = self.snapshot(case);
+            if a.result.as_deref() != Some("OK") {
+                restore_problem = Some(format!(
+                    "`{w}` answered {}",
+                    a.result.as_deref().unwrap_or("nothing")
+                ));
+            } else if again.as_deref() != Some(w.as_str()) {
+                restore_problem = Some(format!(
+                    "read back after `{w}`: {}",
+                    again.as_deref().unwrap_or("no answer")
+                ));
+            }
         }
         if let Some((l, (up, down))) = leaves {
             // An id the module chose is in its answer (`+QFOPEN: 1`).
@@ -329,9 +414,13 @@ impl<'a> Runner<'a> {
         }
         // A configuration variant is put back to the baseline's value, so
         // that later cases see the module as the baseline leaves it.
-        let configures = case.safety == Safety::Safe || case.restore.is_some();
-        if let (Some(b), None, true, None) = (case.baseline, case.refusal, configures, &write_back)
-        {
+        if let (true, Some(b), None, true, None) = (
+            restores,
+            case.baseline,
+            case.refusal,
+            configures,
+            &write_back,
+        ) {
             let restore = case.restore.or_else(|| {
                 crate::generated::cases::CASES
                     .iter()
@@ -340,14 +429,46 @@ impl<'a> Runner<'a> {
             });
             if let Some(line) = restore {
                 self.link.send_line(line, ConnectData::None, false);
-                let _ = self.link.answer(Instant::now() + Duration::from_secs(5));
+                let a = self.link.answer(self.link.now() + Duration::from_secs(5));
+                if a.result.as_deref() != Some("OK") {
+                    restore_problem = Some(format!(
+                        "`{line}` answered {}",
+                        a.result.as_deref().unwrap_or("nothing")
+                    ));
+                } else if let Some(before) = &read_before {
+                    let after = self.read_state(case);
+                    if after.as_ref() != Some(before) {
+                        restore_problem = Some(format!(
+                            "read back {} instead of {before}",
+                            after.as_deref().unwrap_or("nothing")
+                        ));
+                    }
+                }
             }
         }
         if !teardown.is_empty() {
             setup::undo(self.link, &teardown);
         }
         self.settle();
+        // A restore that fails leaves the module changed: the case could
+        // not be judged cleanly (its own failure, if any, stays).
+        if let (Some(p), Verdict::Pass) = (restore_problem, &verdict) {
+            verdict = Verdict::Error {
+                reason: format!("restore failed: {p}"),
+            };
+        }
         self.result(case, verdict, answer, started)
+    }
+
+    /// What the command's read form (`AT+X?`) answers now (its lines),
+    /// when it has one and it answers `OK`.
+    fn read_state(&mut self, case: &Case) -> Option<String> {
+        let read = crate::generated::cases::CASES
+            .iter()
+            .find(|c| c.command == case.command && c.kind == crate::case::Kind::ReadForm)?;
+        self.link.send_line(read.line, ConnectData::None, false);
+        let a = self.link.answer(self.link.now() + Duration::from_secs(5));
+        (a.result.as_deref() == Some("OK")).then(|| a.lines.join(" | "))
     }
 
     /// The write-back line of the configuration the case's baseline (a
@@ -357,7 +478,7 @@ impl<'a> Runner<'a> {
             .iter()
             .find(|c| Some(c.id) == case.baseline)?;
         self.link.send_line(base.line, ConnectData::None, false);
-        let a = self.link.answer(Instant::now() + Duration::from_secs(5));
+        let a = self.link.answer(self.link.now() + Duration::from_secs(5));
         if a.result.as_deref() != Some("OK") || a.lines.len() != 1 {
             return None;
         }
@@ -438,8 +559,18 @@ impl<'a> Runner<'a> {
                 .values
                 .extend(crate::report::coverage::values_in_line(case.form, line));
         }
-        self.link.send_line(line, case.connect_data, prompt);
-        let mut answer = self.link.answer(Instant::now() + allowed);
+        if line.to_ascii_uppercase().starts_with("AT") {
+            self.link.send_line(line, case.connect_data, prompt);
+        } else {
+            // `+++`: raw bytes with the guard time's silence around them.
+            let guard = self.options.guard_time + Duration::from_millis(100);
+            self.link.pause(guard);
+            self.link.send_raw(line.as_bytes());
+            self.link.pause(guard);
+            self.link.leave_transparent();
+            self.link.last_command = line.to_string();
+        }
+        let mut answer = self.link.answer(self.link.now() + allowed);
         let mut problems = Vec::new();
         self.judge_lines(case, &answer, &mut problems);
 
@@ -468,18 +599,21 @@ impl<'a> Runner<'a> {
                 problems.push(format!("`{l}`: {reason}"));
             }
         }
+        // A test form's lists must be the catalogue's, no narrower, no wider.
+        if case.kind == crate::case::Kind::TestForm {
+            for l in &answer.lines {
+                for reason in crate::lists::judge(case.command, case.form, l) {
+                    problems.push(format!("`{l}`: {reason}"));
+                }
+            }
+        }
         if let Some(r) = &answer.result {
             self.sets.results.insert(r.clone());
         }
     }
 
     fn judge_refusal(&mut self, case: &Case, refusal: Refusal, answer: &Answer) -> Verdict {
-        let what = format!(
-            "{} ({}{})",
-            case.line,
-            case.kind.name(),
-            case.param.map(|p| format!(" of <{p}>")).unwrap_or_default()
-        );
+        let what = format!("{}: {}", case.line, why_invalid(case));
         let expected = match refusal {
             Refusal::Error => "ERROR".to_string(),
             Refusal::Cme(code) => format!("+CME ERROR: {code}"),
@@ -487,7 +621,7 @@ impl<'a> Runner<'a> {
         if answer.prompt {
             // Accepted into a data phase: cancel it.
             self.link.send_raw(&[0x1B]);
-            let _ = self.link.answer(Instant::now() + Duration::from_secs(3));
+            let _ = self.link.answer(self.link.now() + Duration::from_secs(3));
             return Verdict::Fail {
                 reason: format!("{what}: expected {expected}, got the `>` prompt"),
             };
@@ -513,11 +647,13 @@ impl<'a> Runner<'a> {
 
     fn leave_transparent_if(&mut self, case: &Case, result: &str) {
         if case.connect_data == ConnectData::Transparent && result == "CONNECT" {
-            std::thread::sleep(self.options.guard_time + Duration::from_millis(100));
+            self.link
+                .pause(self.options.guard_time + Duration::from_millis(100));
             self.link.send_raw(b"+++");
-            std::thread::sleep(self.options.guard_time + Duration::from_millis(100));
+            self.link
+                .pause(self.options.guard_time + Duration::from_millis(100));
             self.link.leave_transparent();
-            let _ = self.link.answer(Instant::now() + Duration::from_secs(3));
+            let _ = self.link.answer(self.link.now() + Duration::from_secs(3));
         }
     }
 
@@ -536,7 +672,7 @@ impl<'a> Runner<'a> {
                     payload.push(0x1A);
                 }
                 self.link.send_raw(&payload);
-                let after = self.link.answer(Instant::now() + allowed);
+                let after = self.link.answer(self.link.now() + allowed);
                 for l in after.lines.iter().chain(&after.urcs) {
                     if let Explained::No(reason) = self.check_line(l, case.command, case.id) {
                         return Verdict::Fail {
@@ -570,6 +706,24 @@ impl<'a> Runner<'a> {
                 ),
             };
         }
+        // Acceptance means one of the form's own success results.
+        let allowed_final = |f: &str| {
+            f == result
+                || (f == "CONNECT <n>"
+                    && result
+                        .strip_prefix("CONNECT ")
+                        .is_some_and(|n| n.chars().all(|c| c.is_ascii_digit())))
+        };
+        if !case.finals.is_empty() && !case.finals.iter().any(|f| allowed_final(f)) {
+            return Verdict::Fail {
+                reason: format!(
+                    "{}: `{result}` is not a result this form gives (it gives {}; {})",
+                    case.line,
+                    case.finals.join(", "),
+                    case.entry
+                ),
+            };
+        }
         if case.time_limit_ms > 0 && answer.elapsed > allowed {
             return Verdict::Fail {
                 reason: format!(
@@ -587,7 +741,7 @@ impl<'a> Runner<'a> {
                 let mut others = Vec::new();
                 let got = self
                     .link
-                    .wait_urc(label, Instant::now() + allowed, &mut others);
+                    .wait_urc(label, self.link.now() + allowed, &mut others);
                 for o in others {
                     self.check_line(&o, case.command, case.id);
                 }
@@ -654,4 +808,72 @@ fn replace_field(line: &str, field: usize, value: &str) -> String {
 pub fn command_name(line: &str) -> String {
     let end = line.find(['=', '?']).unwrap_or(line.len());
     line[..end].to_ascii_uppercase()
+}
+
+/// `items` in an order shuffled by `seed` (Fisher-Yates over splitmix64:
+/// the same seed gives the same order on every machine).
+pub fn shuffle<T>(items: &mut [T], seed: u64) {
+    let mut state = seed;
+    let mut next = || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    for i in (1..items.len()).rev() {
+        let j = (next() % (i as u64 + 1)) as usize;
+        items.swap(i, j);
+    }
+}
+
+/// Why the catalogue forbids a refusal case's line, naming the item and
+/// its entry: `<enable> = 2 is not one of 0, 1 (spec/wifi.yaml AT+QSTADHCP)`.
+pub fn why_invalid(case: &Case) -> String {
+    use crate::case::Kind;
+    let entry = case
+        .entry
+        .split(" `")
+        .next()
+        .unwrap_or(case.entry)
+        .to_string();
+    let value = case.param.and_then(|p| {
+        let key = format!("{} {p}=", case.command);
+        crate::report::coverage::values_in_line(case.form, case.line)
+            .into_iter()
+            .find_map(|v| v.strip_prefix(&key).map(str::to_string))
+    });
+    let domain = case.param.and_then(|p| {
+        crate::generated::cases::DOMAINS
+            .iter()
+            .find(|d| d.command == case.command && d.param == p)
+    });
+    let allowed = domain.map(|d| {
+        if !d.strings.is_empty() {
+            format!("one of {}", d.strings.join(", "))
+        } else if d.ints.iter().all(|(a, b)| a == b) {
+            let v: Vec<String> = d.ints.iter().map(|(a, _)| a.to_string()).collect();
+            format!("one of {}", v.join(", "))
+        } else {
+            let v: Vec<String> = d.ints.iter().map(|(a, b)| format!("{a}..{b}")).collect();
+            format!("within {}", v.join(", "))
+        }
+    });
+    let p = case.param.unwrap_or("?");
+    let v = value.unwrap_or_default();
+    match case.kind {
+        Kind::OutOfRange => match allowed {
+            Some(a) => format!("<{p}> = {v} is not {a} ({entry})"),
+            None => format!("<{p}> = {v} is outside what the catalogue allows ({entry})"),
+        },
+        Kind::WrongType => format!("<{p}> = {v} is not of its type ({entry})"),
+        Kind::OverLong => format!("<{p}> is longer than the catalogue allows ({entry})"),
+        Kind::WrongArity => format!("one argument more than `{}` takes ({entry})", case.form),
+        Kind::UnknownKey => format!("the sub-command key is not in the catalogue ({entry})"),
+        Kind::RuleBroken => format!(
+            "a cross-parameter rule of {} is broken ({entry})",
+            case.command
+        ),
+        k => format!("{} ({entry})", k.name()),
+    }
 }

@@ -60,7 +60,7 @@ impl Values {
             })
             .collect();
         for (k, v) in s.placeholders {
-            let own = env.placeholders.get(*k).cloned();
+            let own = env.value(k).map(str::to_string);
             let used_in_send = sent.contains(&format!("${{{k}}}"));
             match own {
                 Some(v) => {
@@ -186,24 +186,33 @@ fn data_match(pattern: &[Piece], data: &[u8]) -> Option<usize> {
     (!data.is_empty()).then_some(at)
 }
 
-/// Runs one scenario on `link`.
-pub fn run(s: &'static Scenario, link: &mut Link, env: &Env, guard: Duration) -> CaseResult {
+/// Runs one scenario on `link`; also returns everything exchanged (its
+/// traffic counts towards coverage).
+pub fn run(
+    s: &'static Scenario,
+    link: &mut Link,
+    env: &Env,
+    guard: Duration,
+) -> (CaseResult, Vec<crate::outcome::Exchanged>) {
     let started = Instant::now();
     link.take_transcript();
     let verdict = match skip_reason(s) {
         Some(reason) => Verdict::Skip { reason },
-        None => match steps(s, link, env, guard) {
-            Ok(()) => Verdict::Pass,
-            Err(reason) => Verdict::Fail { reason },
+        None => match set_up(s, link, env) {
+            Err(reason) => Verdict::Error { reason },
+            Ok(()) => match steps(s, link, env, guard) {
+                Ok(()) => Verdict::Pass,
+                Err(reason) => Verdict::Fail { reason },
+            },
         },
     };
-    let failed = verdict.is_fail();
+    let failed = verdict != Verdict::Pass;
     if failed {
         link.resync(4);
     }
     clean_up(s, link, env);
     let exchanged = link.take_transcript();
-    CaseResult {
+    let result = CaseResult {
         id: format!("scenario.{}", s.name),
         command: String::new(),
         group: "scenarios".into(),
@@ -213,9 +222,29 @@ pub fn run(s: &'static Scenario, link: &mut Link, env: &Env, guard: Duration) ->
         entry: format!("spec/scenarios.yaml {} ({})", s.name, s.title),
         verdict,
         answer: String::new(),
-        exchanged: if failed { exchanged } else { Vec::new() },
+        exchanged: if failed {
+            exchanged.clone()
+        } else {
+            Vec::new()
+        },
         duration_ms: started.elapsed().as_millis() as u64,
+    };
+    (result, exchanged)
+}
+
+/// Reaches the states the scenario starts from (`requires`), with the
+/// recipes of `spec/states.yaml`; what already holds (the network the
+/// bring-up joined) is not reached again.
+fn set_up(s: &Scenario, link: &mut Link, env: &Env) -> Result<(), String> {
+    let mut reached = std::collections::BTreeSet::new();
+    if s.requires.is_empty() {
+        return Ok(());
     }
+    for state in s.requires {
+        let (up, _) = crate::setup::reach(state, None, s.requires, &mut reached, env)?;
+        crate::setup::run(link, &up).map_err(|e| format!("set-up of `{state}` failed: {e}"))?;
+    }
+    Ok(())
 }
 
 fn steps(s: &Scenario, link: &mut Link, env: &Env, guard: Duration) -> Result<(), String> {
@@ -231,9 +260,9 @@ fn steps(s: &Scenario, link: &mut Link, env: &Env, guard: Duration) -> Result<()
             Step::Send(t) => {
                 let line = values.fill(t);
                 if line == "+++" {
-                    std::thread::sleep(guard + Duration::from_millis(100));
+                    link.pause(guard + Duration::from_millis(100));
                     link.send_raw(b"+++");
-                    std::thread::sleep(guard + Duration::from_millis(100));
+                    link.pause(guard + Duration::from_millis(100));
                     link.leave_transparent();
                     transparent = false;
                 } else {
@@ -255,7 +284,7 @@ fn steps(s: &Scenario, link: &mut Link, env: &Env, guard: Duration) -> Result<()
             Step::Expect(t) | Step::ExpectUrc(t) => {
                 let pattern = values.pattern(t);
                 let urc = matches!(step, Step::ExpectUrc(_));
-                let deadline = Instant::now() + STEP_TIMEOUT;
+                let deadline = link.now() + STEP_TIMEOUT;
                 let mut seen = Vec::new();
                 if urc {
                     if let Some(i) = pending.iter().position(|l| matches(&pattern, l)) {
@@ -308,7 +337,7 @@ fn steps(s: &Scenario, link: &mut Link, env: &Env, guard: Duration) -> Result<()
                 }
             }
             Step::ExpectPrompt(_) => {
-                let deadline = Instant::now() + STEP_TIMEOUT;
+                let deadline = link.now() + STEP_TIMEOUT;
                 loop {
                     match link.next(deadline) {
                         Some(Received::Prompt) => break,
@@ -320,7 +349,7 @@ fn steps(s: &Scenario, link: &mut Link, env: &Env, guard: Duration) -> Result<()
             }
             Step::ExpectData(t) => {
                 let pattern = values.pattern(t);
-                let deadline = Instant::now() + STEP_TIMEOUT;
+                let deadline = link.now() + STEP_TIMEOUT;
                 loop {
                     if let Some(end) = data_match(&pattern, &data_seen) {
                         // What follows the match belongs to the next step.

@@ -88,11 +88,14 @@ impl Servers {
             let (host, port) = Env::split(addr);
             (host, port.parse().unwrap_or(default))
         };
-        let tcp = split(&env.tcp_echo, d.tcp_echo.1);
+        let tcp = split(env.value("tcp_echo").unwrap_or_default(), d.tcp_echo.1);
         Servers {
             udp_echo: tcp.clone(),
             tcp_echo: tcp,
-            mqtt_broker: split(&env.mqtt_broker, d.mqtt_broker.1),
+            mqtt_broker: split(
+                env.value("mqtt_broker").unwrap_or_default(),
+                d.mqtt_broker.1,
+            ),
         }
     }
 }

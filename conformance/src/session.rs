@@ -39,16 +39,22 @@ pub fn run(
 ) -> Result<RunReport, String> {
     let started = Instant::now();
     let mut options = options.clone();
-    let transport = match target {
+    if target.is_sim() {
+        options.allow_every_class();
+    }
+    let mut link = match target {
         Target::Sim { .. } => {
             let mut world = target.world()?;
             world.guard_time_ms = guard_time_ms.unwrap_or(SIM_GUARD_MS);
             options.guard_time = Duration::from_millis(world.guard_time_ms);
-            start_sim(world)
+            // The environment is the simulator's own world's, never a
+            // second copy; an environment file only adds to it.
+            options.env = options.env.over(&world.environment());
+            let (transport, control) = crate::simtarget::start(world);
+            Link::with_control(Box::new(transport), Box::new(control))
         }
-        _ => target.open()?,
+        _ => Link::new(target.open()?),
     };
-    let mut link = Link::new(transport);
     if !link.resync(3) {
         return Err(format!(
             "{}: the module does not answer `AT` with `OK`",
@@ -58,9 +64,9 @@ pub fn run(
     let firmware = firmware(&mut link);
     // The module works on a network, as in a test bench: join the
     // environment's access point first (a failure shows in the cases).
-    join_network(&mut link, &options.env);
-    let cases = selected(&options);
-    let scenarios: Vec<_> = if with_scenarios && scenarios_selected(&options) {
+    let _ = bring_up(&mut link, &options.env);
+    let mut cases = selected(&options);
+    let mut scenarios: Vec<_> = if with_scenarios && scenarios_selected(&options) {
         SCENARIOS
             .iter()
             .filter(|s| {
@@ -71,35 +77,25 @@ pub fn run(
     } else {
         Vec::new()
     };
+    if let Some(seed) = options.shuffle {
+        crate::runner::shuffle(&mut cases, seed);
+        crate::runner::shuffle(&mut scenarios, seed.rotate_left(32));
+    }
     let mut runner = Runner::new(&mut link, &options);
     let mut results = runner.run(&cases, progress);
     let unexplained = std::mem::take(&mut runner.unexplained);
-    let exercised = runner.exercised.clone();
+    let mut exercised = runner.exercised.clone();
     drop(runner);
     let total = cases.len() + scenarios.len();
-    // The examples run in the manual's order on one module, each building
-    // on the state the ones before it left (the BLE examples do). On the
-    // simulator they start from a freshly booted module on the network.
-    let mut fresh = None;
-    if target.is_sim() && !scenarios.is_empty() {
-        let mut world = target.world()?;
-        world.guard_time_ms = guard_time_ms.unwrap_or(SIM_GUARD_MS);
-        let mut l = Link::new(start_sim(world));
-        join_network(&mut l, &options.env);
-        fresh = Some(l);
-    }
+    // Each example sets up what it starts from (`requires:` in
+    // spec/scenarios.yaml); on the simulator each starts from a freshly
+    // booted module, so a failing one never cascades into the next.
     for (i, s) in scenarios.iter().enumerate() {
         progress.start(cases.len() + i, total, s.name);
-        let l = fresh.as_mut().unwrap_or(&mut link);
-        let r = scenario::run(s, l, &options.env, options.guard_time);
-        if r.verdict.is_fail() && target.is_sim() {
-            // What a failed example left behind must not fail the next.
-            let mut world = target.world()?;
-            world.guard_time_ms = guard_time_ms.unwrap_or(SIM_GUARD_MS);
-            let mut l = Link::new(start_sim(world));
-            join_network(&mut l, &options.env);
-            fresh = Some(l);
-        }
+        // A fresh module; the scenario sets up what it starts from.
+        link.reset_target();
+        let (r, traffic) = scenario::run(s, &mut link, &options.env, options.guard_time);
+        count_traffic(&mut exercised, &traffic);
         progress.done(&r);
         results.push(r);
     }
@@ -119,6 +115,45 @@ pub fn run(
     })
 }
 
+/// Adds what a scenario's traffic exercised: the commands it sent, the
+/// final results and URCs it received (each explained by the catalogue).
+fn count_traffic(exercised: &mut crate::outcome::Exercised, traffic: &[crate::outcome::Exchanged]) {
+    use crate::checker::Explained;
+    use crate::outcome::Direction;
+    let mut last = String::new();
+    for e in traffic {
+        match e.direction {
+            Direction::Sent => {
+                if e.text.to_ascii_uppercase().starts_with("AT") || e.text == "+++" {
+                    last = crate::runner::command_name(&e.text);
+                    if !exercised.commands.contains(&last) {
+                        exercised.commands.push(last.clone());
+                    }
+                }
+            }
+            // A completion (`+QHTTPPUT: 0,200`) is a URC even where the
+            // command's own response templates would explain it.
+            Direction::Received if crate::link::is_urc(&e.text) => {
+                if let Some(Ok(u)) = fcm242d::generated::urcs::Urc::parse(&e.text) {
+                    let label = u.kind().label();
+                    if !exercised.urcs.iter().any(|x| x == label) {
+                        exercised.urcs.push(label.to_string());
+                    }
+                }
+            }
+            Direction::Received => match crate::checker::explain(&e.text, &last) {
+                Explained::Final if !exercised.results.contains(&e.text) => {
+                    exercised.results.push(e.text.clone());
+                }
+                Explained::Urc(label) if !exercised.urcs.iter().any(|u| u == label) => {
+                    exercised.urcs.push(label.to_string());
+                }
+                _ => {}
+            },
+        }
+    }
+}
+
 /// Starts the simulator in process, with the faults its world file asks for.
 pub fn start_sim(world: fcm242d_sim::world::World) -> Box<dyn fcm242d::transport::Transport> {
     let faults = world
@@ -131,19 +166,22 @@ pub fn start_sim(world: fcm242d_sim::world::World) -> Box<dyn fcm242d::transport
     Box::new(link)
 }
 
-/// Joins the environment's access point (best effort).
-fn join_network(link: &mut Link, env: &crate::env::Env) {
-    if let Some((up, _)) = crate::setup::recipe("wifi_sta_connected", None, env) {
-        let _ = crate::setup::run(link, &up);
-    }
+/// Puts the module on the environment's network, as in a test bench: joins
+/// its access point and waits for the address.
+pub fn bring_up(link: &mut Link, env: &crate::env::Env) -> Result<(), String> {
+    let result = match crate::setup::recipe("wifi_sta_connected", None, env) {
+        Some((up, _)) => crate::setup::run(link, &up).map(|_| ()),
+        None => Err("no recipe joins the network".into()),
+    };
     link.drain(Duration::from_millis(100), Duration::from_secs(1));
     link.take_transcript();
+    result
 }
 
 /// The firmware version `AT+QVERSION` reports (empty when it does not).
 fn firmware(link: &mut Link) -> String {
     link.send_line("AT+QVERSION", ConnectData::None, false);
-    let a = link.answer(Instant::now() + Duration::from_secs(5));
+    let a = link.answer(link.now() + Duration::from_secs(5));
     link.take_transcript();
     a.lines
         .iter()
@@ -232,7 +270,7 @@ pub struct Live {
     on: bool,
     /// Print one line per case (for logs).
     pub verbose: bool,
-    counts: (usize, usize, usize),
+    counts: crate::outcome::Counts,
     last_draw: Option<Instant>,
 }
 
@@ -242,7 +280,7 @@ impl Live {
         Live {
             on,
             verbose: false,
-            counts: (0, 0, 0),
+            counts: crate::outcome::Counts::default(),
             last_draw: None,
         }
     }
@@ -264,10 +302,15 @@ impl Progress for Live {
         let width = 24;
         let filled = (index * width).checked_div(total).unwrap_or(0);
         let bar: String = "#".repeat(filled) + &"-".repeat(width - filled);
-        let (p, f, s) = self.counts;
+        let crate::outcome::Counts {
+            passed: p,
+            failed: f,
+            errors: e,
+            skipped: s,
+        } = self.counts;
         let mut id = id.to_string();
         id.truncate(40);
-        eprint!("\r[{bar}] {index:>5}/{total} pass {p} fail {f} skip {s}  {id:<40}");
+        eprint!("\r[{bar}] {index:>5}/{total} pass {p} fail {f} error {e} skip {s}  {id:<40}");
         let _ = std::io::stderr().flush();
     }
 
@@ -278,17 +321,10 @@ impl Progress for Live {
                 r.verdict.name(),
                 r.duration_ms,
                 r.id,
-                match &r.verdict {
-                    Verdict::Fail { reason } | Verdict::Skip { reason } => reason.as_str(),
-                    Verdict::Pass => "",
-                }
+                r.verdict.reason().unwrap_or_default()
             );
         }
-        match r.verdict {
-            Verdict::Pass => self.counts.0 += 1,
-            Verdict::Fail { .. } => self.counts.1 += 1,
-            Verdict::Skip { .. } => self.counts.2 += 1,
-        }
+        self.counts.add(&r.verdict);
     }
 
     fn finish(&mut self) {

@@ -488,3 +488,24 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn double_arrows_and_qcom_layouts_are_read() {
+    let log = b">> AT+QVERSION\n<< +QVERSION: FCM242DAAR01A05\n<< OK\n";
+    let t = parse::parse(log).expect("read");
+    assert_eq!(t.format, Format::Marked(Marks::DoubleArrows));
+    assert_eq!(t.entries.len(), 3);
+    let qcom = b"[2024-05-04 14:22:31.123_S:]AT+QVERSION\r\n[2024-05-04 14:22:31.200_R:]+QVERSION: FCM242DAAR01A05\r\n[2024-05-04 14:22:31.201_R:]OK\r\n";
+    let t = parse::parse(qcom).expect("read");
+    assert_eq!(t.format, Format::Marked(Marks::Qcom));
+    assert_eq!(t.entries[0].text(), "AT+QVERSION");
+    assert_eq!(t.entries[2].text(), "OK");
+}
+
+#[test]
+fn an_unknown_layout_is_a_clear_error_not_a_flood_of_deviations() {
+    let log = b"host: AT+QVERSION\ndev: +QVERSION: x\ndev: OK\nhost: AT\n";
+    let e = parse::parse(log).unwrap_err();
+    assert!(matches!(e, ParseError::Unrecognised { .. }), "{e}");
+    assert!(e.to_string().contains("not recognised"), "{e}");
+}

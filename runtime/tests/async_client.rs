@@ -203,7 +203,7 @@ async fn transparent_mode_until_no_carrier() {
             remote_port: Int::new(8009).unwrap(),
             local_port_group: Some(qiopen::WriteLocalPortGroup {
                 local_port: Int::new(0).unwrap(),
-                access_mode: Some(qiopen::AccessMode::TransparentTransmissionMode),
+                access_mode: Some(qiopen::AccessMode::Transparent),
                 ap_priority: None,
             }),
         })

@@ -49,7 +49,9 @@
 //! BLE (the world's peers, see [`crate::groups::ble::PEERS`]): `ble_peer`,
 //! `ble_peer_type`, `ble_peer_name`, `ble_peer_read_uuid` (readable and
 //! notifying), `ble_peer_write_uuid` (readable and writable),
-//! `ble_uart_peer`, `ble_uart_peer_type`, `ble_uart_rx_uuid`,
+//! `ble_peer_write_command_uuid` (a 16-bit one taking writes without
+//! response), `ble_peer_long_uuid` (a characteristic with a 128-bit UUID that reads,
+//! writes and notifies), `ble_uart_peer`, `ble_uart_peer_type`, `ble_uart_rx_uuid`,
 //! `ble_uart_tx_uuid`, `ble_beacon` (not connectable). The phone (absent
 //! when the world has none): `phone_name` (the name it connects to),
 //! `phone_write_uuid`, `phone_write_data` (its first write).
@@ -165,6 +167,15 @@ impl World {
                 .find(|c| c.properties & crate::groups::ble::WRITE != 0);
             if let Some(c) = write {
                 put("ble_peer_write_uuid", c.uuid.to_string());
+            }
+            let command = p.characteristics.iter().find(|c| {
+                c.uuid.len() == 4 && c.properties & crate::groups::ble::WRITE_NO_RESPONSE != 0
+            });
+            if let Some(c) = command {
+                put("ble_peer_write_command_uuid", c.uuid.to_string());
+            }
+            if let Some(c) = p.characteristics.iter().find(|c| c.uuid.len() == 32) {
+                put("ble_peer_long_uuid", c.uuid.to_string());
             }
         }
         if let Some(p) = connectable

@@ -134,7 +134,7 @@ async fn a_ping_series() {
         .all(|u| matches!(u, Urc::QpingReply(_))));
     match r.completion {
         Some(Urc::QpingFinal(f)) => {
-            assert_eq!(f.finresult, qping_final::Finresult::PingedSuccessfully);
+            assert_eq!(f.finresult, qping_final::Finresult::Success);
             assert_eq!(f.sent_group.map(|g| (g.sent, g.rcvd)), Some((3, 3)));
         }
         other => panic!("{other:?}"),

@@ -255,6 +255,7 @@ fn the_manuals_examples_play_on_the_simulator() {
         name: "join".into(),
         title: String::new(),
         description: None,
+        requires: Vec::new(),
         placeholders: Default::default(),
         steps: vec![
             Step {

@@ -101,6 +101,12 @@ pub fn render(catalog: &Catalog, plan: &Plan) -> String {
             }
             None => out.push_str("        skip: None,\n"),
         }
+        let requires: Vec<String> = s
+            .requires
+            .iter()
+            .map(|st| format!("{:?}", serde_plain_state(*st)))
+            .collect();
+        let _ = writeln!(out, "        requires: &[{}],", requires.join(", "));
         out.push_str("        placeholders: &[");
         for (k, v) in &s.placeholders {
             let _ = write!(out, "({k:?}, {v:?}), ");
@@ -131,8 +137,124 @@ pub fn render(catalog: &Catalog, plan: &Plan) -> String {
         }
         out.push_str("        ],\n    },\n");
     }
-    out.push_str("];\n");
+    out.push_str("];\n\n");
+    render_states(catalog, &mut out);
+    render_domains(plan, &mut out);
     out
+}
+
+/// What the catalogue allows for each parameter whose values a test form
+/// lists (`(list of supported <p>s)`): integer intervals, or closed lists
+/// of strings. Parameters whose allowed values depend on the situation
+/// (conditional ranges, reserved holes, open lists) are left out, so the
+/// runner never raises a false alarm on them.
+fn render_domains(plan: &Plan, out: &mut String) {
+    out.push_str("\n/// The allowed values of each parameter, for judging test-form lists.\n");
+    out.push_str("pub static DOMAINS: &[Domain] = &[\n");
+    for cp in &plan.commands {
+        let c = cp.command;
+        let entry = format!("spec/{}.yaml {}", group_name(cp.group), c.name);
+        for p in &c.params {
+            if !p.ranges_when.is_empty() || !p.reserved.is_empty() || p.open_values.is_some() {
+                continue;
+            }
+            let numeric_type = matches!(p.ty, ParamType::Integer | ParamType::HexInteger);
+            let mut ints: Vec<(i64, i64)> = Vec::new();
+            let mut strings: Vec<String> = Vec::new();
+            if !p.values.is_empty() {
+                for v in &p.values {
+                    match (numeric_type, numeric(p.ty, &v.value)) {
+                        (true, Some(n)) => ints.push((n, n)),
+                        _ => strings.push(v.value.to_string()),
+                    }
+                }
+            } else if let (true, Some(r)) = (numeric_type, &p.range) {
+                if let (Some(lo), Some(hi)) = (numeric(p.ty, &r.min), numeric(p.ty, &r.max)) {
+                    ints.push((lo, hi));
+                }
+            }
+            if ints.is_empty() && strings.is_empty() {
+                continue;
+            }
+            let _ = writeln!(
+                out,
+                "    Domain {{ command: {:?}, param: {:?}, entry: {:?}, ints: &{:?}, strings: &{:?} }},",
+                c.name, p.name, entry, ints, strings
+            );
+        }
+    }
+    out.push_str("];\n");
+}
+
+/// The fewest and the most arguments a line of `items` has (`None`: no
+/// limit, a repeated group).
+fn arity(items: &[Item]) -> (usize, Option<usize>) {
+    let mut lo = 0;
+    let mut hi = Some(0);
+    for item in items {
+        match item {
+            Item::Field(_) | Item::Alt(..) => {
+                lo += 1;
+                hi = hi.map(|h| h + 1);
+            }
+            Item::Optional { items, repeat, .. } => {
+                let (_, inner) = arity(items);
+                hi = match (hi, inner, repeat) {
+                    (Some(h), Some(i), false) => Some(h + i),
+                    _ => None,
+                };
+            }
+        }
+    }
+    (lo, hi)
+}
+
+/// Every state recipe of `spec/states.yaml`, in catalogue order.
+fn render_states(catalog: &Catalog, out: &mut String) {
+    let steps = |list: &[crate::model::RecipeStep]| {
+        let mut s = String::from("&[");
+        for st in list {
+            let _ = write!(
+                s,
+                "RecipeStep {{ send: {}, payload: {}, until: {}, yields_id: {} }}, ",
+                opt_str(&st.send),
+                opt_str(&st.payload),
+                opt_str(&st.until),
+                st.yields_id
+            );
+        }
+        s.push(']');
+        s
+    };
+    let states = |list: &[crate::model::State]| {
+        let names: Vec<String> = list
+            .iter()
+            .map(|s| format!("{:?}", serde_plain_state(*s)))
+            .collect();
+        format!("&[{}]", names.join(", "))
+    };
+    out.push_str("/// How the runner reaches each state (`spec/states.yaml`).\n");
+    out.push_str("pub static STATES: &[StateRecipe] = &[\n");
+    for (_, e) in catalog.states() {
+        let r = &e.value;
+        let _ = writeln!(out, "    StateRecipe {{");
+        let _ = writeln!(out, "        state: {:?},", serde_plain_state(r.state));
+        let _ = writeln!(out, "        when: {},", states(&r.when));
+        let _ = writeln!(out, "        requires: {},", states(&r.requires));
+        let _ = writeln!(out, "        text: {:?},", r.text);
+        let _ = writeln!(out, "        steps: {},", steps(&r.steps));
+        let _ = writeln!(out, "        undo: {},", steps(&r.undo));
+        let _ = writeln!(out, "        objects: &{:?},", r.objects);
+        out.push_str("    },\n");
+    }
+    out.push_str("];\n");
+}
+
+fn opt_str(v: &Option<String>) -> String {
+    match v {
+        Some(t) => format!("Some({t:?})"),
+        None => "None".into(),
+    }
 }
 
 /// The code the result tables give for "Invalid parameter".
@@ -159,6 +281,7 @@ struct CaseOut {
     kind: &'static str,
     safety: &'static str,
     preconditions: Vec<PreOut>,
+    finals: Vec<&'static str>,
     leaves: Option<(String, Option<String>, Option<usize>)>,
     subcommand: Option<String>,
     restore: Option<String>,
@@ -245,6 +368,7 @@ impl CaseOut {
         let _ = writeln!(out, "        completion: {},", opt(&self.completion));
         let _ = writeln!(out, "        time_limit_ms: {},", self.time_limit_ms);
         let _ = writeln!(out, "        skip: {},", opt(&self.skip));
+        let _ = writeln!(out, "        finals: &{:?},", self.finals);
         let _ = writeln!(out, "        entry: {:?},", self.entry);
         let _ = writeln!(out, "        baseline: {},", opt(&self.baseline));
         out.push_str("    },\n");
@@ -607,7 +731,8 @@ fn refused_values(p: &Param) -> Vec<(String, &'static str, String)> {
         }
         return out;
     }
-    if !p.values.is_empty() && text_types(p.ty) {
+    // A list the manual leaves open (any file name) has no value outside it.
+    if !p.values.is_empty() && p.open_values.is_none() && text_types(p.ty) {
         out.push(("not_listed".into(), "OutOfRange", "zz_unlisted".into()));
     }
     if let Some(l) = &p.length {
@@ -785,21 +910,35 @@ fn form_cases(
             })
         })
         .unwrap_or("None");
-    // A line that is not an `AT` command (`+++`) is raw bytes with guard
-    // times: the scenarios cover it.
-    let skip = if !form.syntax.to_ascii_uppercase().starts_with("AT") {
-        Some(
-            "not a command line: sent as raw bytes between guard times (covered by the scenarios)"
-                .to_string(),
-        )
-    } else {
-        // A form that applies only in a situation the runner cannot set up
-        // from the catalogue.
-        form.condition
-            .as_ref()
-            .filter(|_| form.kind == FormKind::Write)
-            .map(|cond| format!("the form applies only {}", cond.trim_end_matches('.')))
-    };
+    // The final results an accepted line may end with: every result the
+    // form's responses give that is not a refusal (a data phase's `SEND
+    // OK`, `CONNECT`, the second result after a data block).
+    let mut finals: Vec<&'static str> = Vec::new();
+    for r in &form.responses {
+        let second = r.after_result.as_ref().and_then(|a| a.result);
+        for result in std::iter::once(r.result).chain(second) {
+            let spelling = match result {
+                FinalResult::Ok => "OK",
+                FinalResult::SendOk => "SEND OK",
+                FinalResult::SendFail => "SEND FAIL",
+                FinalResult::Connect => "CONNECT",
+                FinalResult::ConnectN => "CONNECT <n>",
+                FinalResult::NoCarrier => "NO CARRIER",
+                FinalResult::Error | FinalResult::CmeError | FinalResult::None => continue,
+            };
+            if !finals.contains(&spelling) {
+                finals.push(spelling);
+            }
+        }
+    }
+    // A line that is not an `AT` command (`+++`) is sent as raw bytes
+    // between guard times by the runner. A form that applies only in a
+    // situation the catalogue gives no state for cannot be set up.
+    let skip = form
+        .condition
+        .as_ref()
+        .filter(|_| form.kind == FormKind::Write && form.condition_state.is_none())
+        .map(|cond| format!("the form applies only {}", cond.trim_end_matches('.')));
     // Only configuration is put back: not an action (a data phase, a
     // deferred completion, a state left behind).
     let configures = form.data_phase.is_none()
@@ -843,7 +982,12 @@ fn form_cases(
             .filter(|_| !stateless)
             .filter(|pc| pc.when.as_ref().is_none_or(|w| holds(w, params, values)))
             .filter_map(|pc| {
-                let state = serde_plain_state(pc.state?);
+                // The form's own situation replaces the command's state
+                // for the same object (a UDP service, not any socket).
+                let state = match (form.condition_state, &pc.param) {
+                    (Some(own), Some(_)) => serde_plain_state(own),
+                    _ => serde_plain_state(pc.state?),
+                };
                 let value = pc.param.as_ref().and_then(|p| values.get(p).cloned());
                 let field = pc.param.as_ref().and_then(|p| field_of(shape, params, p));
                 Some((
@@ -906,6 +1050,7 @@ fn form_cases(
             completion: if refused { None } else { completion.clone() },
             time_limit_ms: time_limit(&c.max_response_time, params, values),
             skip: skip.clone(),
+            finals: finals.clone(),
             entry: entry.clone(),
             baseline: None,
         }
@@ -1039,8 +1184,20 @@ fn form_cases(
             ));
         }
     }
-    // One argument too many (not where a bare last string could take it).
-    if !has_repeat(&shape.items) && !ends_in_free_text(shape, params) {
+    // One argument too many (not where a bare last string could take it,
+    // nor where another write form of the command takes that many: the
+    // line is then that form's, not a refusal).
+    let extra_count = arity(&shape.items).1.map(|n| n + 1);
+    let another_form_takes_it = cp.forms.iter().any(|other| {
+        !std::ptr::eq(other.form, form)
+            && other.form.kind == form.kind
+            && other.form.subcommand == form.subcommand
+            && extra_count.is_some_and(|n| {
+                let (lo, hi) = arity(&other.shape.items);
+                lo <= n && hi.is_none_or(|h| n <= h)
+            })
+    });
+    if !has_repeat(&shape.items) && !ends_in_free_text(shape, params) && !another_form_takes_it {
         let (l, v) = render_line(shape, params, Fill::Full, &Choice::default());
         let extra = if l.contains('=') {
             format!("{l},1")
@@ -1071,6 +1228,69 @@ fn form_cases(
             push(base(format!(".rule_{i}"), "RuleBroken", None, l, &v, true));
         }
     }
+    // A valid line that another form spells with a literal
+    // (`AT+QISEND=0,0` is the `<connectID>,0` query, not a send of 0
+    // bytes) belongs to that form: no case of this one.
+    out.retain(|case| case.refusal.is_some() || !literal_form_takes(cp, form, &case.line));
+    out
+}
+
+/// Whether another form of the command (same kind and key) whose every
+/// argument is a plain field, some of them literals, matches `line`.
+fn literal_form_takes(cp: &CommandPlan, form: &crate::model::Form, line: &str) -> bool {
+    let Some((_, args)) = line.split_once('=') else {
+        return false;
+    };
+    let args = top_level_fields(args);
+    cp.forms.iter().any(|other| {
+        if std::ptr::eq(other.form, form)
+            || other.form.kind != form.kind
+            || other.form.subcommand != form.subcommand
+            || other.shape.items.len() != args.len()
+        {
+            return false;
+        }
+        let mut any_literal = false;
+        let all = other
+            .shape
+            .items
+            .iter()
+            .zip(&args)
+            .all(|(item, arg)| match item {
+                Item::Field(pieces) => match pieces.as_slice() {
+                    [PieceShape::Lit { text, quoted }] => {
+                        any_literal = true;
+                        let want = if *quoted {
+                            format!("\"{text}\"")
+                        } else {
+                            text.clone()
+                        };
+                        want == arg.trim()
+                    }
+                    _ => true,
+                },
+                _ => false,
+            });
+        all && any_literal
+    })
+}
+
+/// Comma-separated arguments, not splitting inside quotes.
+fn top_level_fields(args: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    for c in args.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                cur.push(c);
+            }
+            ',' if !quoted => out.push(std::mem::take(&mut cur)),
+            _ => cur.push(c),
+        }
+    }
+    out.push(cur);
     out
 }
 

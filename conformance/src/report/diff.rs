@@ -196,10 +196,13 @@ pub fn diff(old: &RunReport, new: &RunReport) -> Diff {
             new_answer: case.answer.clone(),
         };
         match (&before.verdict, &case.verdict) {
-            (Verdict::Pass | Verdict::Skip { .. }, Verdict::Fail { .. }) => {
-                out.newly_failing.push(change())
+            (
+                Verdict::Pass | Verdict::Skip { .. } | Verdict::Error { .. },
+                Verdict::Fail { .. },
+            ) => out.newly_failing.push(change()),
+            (Verdict::Fail { .. } | Verdict::Error { .. }, Verdict::Pass) => {
+                out.newly_passing.push(change())
             }
-            (Verdict::Fail { .. }, Verdict::Pass) => out.newly_passing.push(change()),
             (Verdict::Pass, Verdict::Pass) | (Verdict::Fail { .. }, Verdict::Fail { .. }) => {
                 if before.answer == case.answer {
                     out.unchanged += 1;
@@ -214,9 +217,16 @@ pub fn diff(old: &RunReport, new: &RunReport) -> Diff {
                     })
                 }
             }
-            (Verdict::Skip { .. }, Verdict::Skip { .. }) => out.unchanged += 1,
-            (Verdict::Pass | Verdict::Fail { .. }, Verdict::Skip { .. })
-            | (Verdict::Skip { .. }, Verdict::Pass) => out.other_verdict_changes.push(change()),
+            (Verdict::Skip { .. }, Verdict::Skip { .. })
+            | (Verdict::Error { .. }, Verdict::Error { .. }) => out.unchanged += 1,
+            (
+                Verdict::Pass | Verdict::Fail { .. } | Verdict::Error { .. },
+                Verdict::Skip { .. },
+            )
+            | (Verdict::Skip { .. }, Verdict::Pass | Verdict::Error { .. })
+            | (Verdict::Pass | Verdict::Fail { .. }, Verdict::Error { .. }) => {
+                out.other_verdict_changes.push(change())
+            }
         }
     }
     // Old occurrences beyond those matched were removed.
@@ -234,7 +244,7 @@ pub fn diff(old: &RunReport, new: &RunReport) -> Diff {
 fn verdict_text(v: &Verdict) -> String {
     match v {
         Verdict::Pass => "pass".to_string(),
-        Verdict::Fail { reason } | Verdict::Skip { reason } => {
+        Verdict::Fail { reason } | Verdict::Error { reason } | Verdict::Skip { reason } => {
             format!("{} ({})", v.name(), one_line(reason))
         }
     }

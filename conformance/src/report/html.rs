@@ -84,8 +84,13 @@ pub fn render(report: &RunReport) -> String {
     } else {
         esc(&report.firmware)
     };
-    let (passed, failed, skipped) = report.counts();
-    let verdict = if report.has_failures() {
+    let crate::outcome::Counts {
+        passed,
+        failed,
+        errors,
+        skipped,
+    } = report.counts();
+    let verdict = if !report.passed() {
         "<span class=\"fail\">FAILED</span>"
     } else {
         "<span class=\"pass\">PASSED</span>"
@@ -104,19 +109,20 @@ pub fn render(report: &RunReport) -> String {
         report.duration_ms
     ));
 
-    out.push_str("<h2>Summary</h2>\n<table>\n<tr><th>group</th><th class=\"n\">passed</th><th class=\"n\">failed</th><th class=\"n\">skipped</th><th class=\"n\">total</th></tr>\n");
+    out.push_str("<h2>Summary</h2>\n<table>\n<tr><th>group</th><th class=\"n\">passed</th><th class=\"n\">failed</th><th class=\"n\">errors</th><th class=\"n\">skipped</th><th class=\"n\">total</th></tr>\n");
     for g in by_group(report) {
         out.push_str(&format!(
-            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n",
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n",
             esc(&g.group),
             g.passed,
             g.failed,
+            g.errors,
             g.skipped,
             g.total()
         ));
     }
     out.push_str(&format!(
-        "<tr><th>total</th><th class=\"n\">{passed}</th><th class=\"n\">{failed}</th><th class=\"n\">{skipped}</th><th class=\"n\">{}</th></tr>\n</table>\n<p>Unexplained lines: {}</p>\n",
+        "<tr><th>total</th><th class=\"n\">{passed}</th><th class=\"n\">{failed}</th><th class=\"n\">{errors}</th><th class=\"n\">{skipped}</th><th class=\"n\">{}</th></tr>\n</table>\n<p>Unexplained lines: {}</p>\n",
         report.cases.len(),
         report.unexplained.len()
     ));
@@ -149,6 +155,24 @@ pub fn render(report: &RunReport) -> String {
                 esc(&u.line),
                 esc(&u.reason)
             ));
+        }
+        out.push_str("</table>\n");
+    }
+
+    out.push_str(&format!("<h2>Errors ({errors})</h2>\n"));
+    if errors == 0 {
+        out.push_str("<p>None.</p>\n");
+    } else {
+        out.push_str("<table>\n<tr><th>case</th><th>entry</th><th>reason</th></tr>\n");
+        for case in &report.cases {
+            if let Verdict::Error { reason } = &case.verdict {
+                out.push_str(&format!(
+                    "<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>\n",
+                    esc(&case.id),
+                    esc(&case.entry),
+                    esc(reason)
+                ));
+            }
         }
         out.push_str("</table>\n");
     }

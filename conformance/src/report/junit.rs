@@ -49,6 +49,18 @@ fn test_case(case: &CaseResult) -> TestCase {
             status.set_description(text);
             status
         }
+        Verdict::Error { reason } => {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+            status.set_message(reason.as_str());
+            status.set_type("error");
+            let mut text = format!("{}\nentry: {}\n", reason, case.entry);
+            if !case.exchanged.is_empty() {
+                text.push_str("\ntranscript:\n");
+                text.push_str(&transcript(&case.exchanged));
+            }
+            status.set_description(text);
+            status
+        }
         Verdict::Skip { reason } => {
             let mut status = TestCaseStatus::skipped();
             status.set_message(reason.as_str());

@@ -116,10 +116,15 @@ pub fn render(report: &RunReport) -> String {
         "# Conformance report: {}\n\n",
         text(&title(report))
     ));
-    let (passed, failed, skipped) = report.counts();
+    let crate::outcome::Counts {
+        passed,
+        failed,
+        errors,
+        skipped,
+    } = report.counts();
     out.push_str(&format!(
         "- Verdict: **{}**\n- Target: {}\n- Firmware: {}\n- Tool: fcm242d-conformance {}\n- Started: {} (Unix time)\n- Duration: {} ms\n\n",
-        if report.has_failures() { "FAILED" } else { "PASSED" },
+        if report.passed() { "PASSED" } else { "FAILED" },
         text(&report.target),
         if report.firmware.is_empty() { "unknown".to_string() } else { text(&report.firmware) },
         text(&report.tool_version),
@@ -128,20 +133,21 @@ pub fn render(report: &RunReport) -> String {
     ));
 
     out.push_str("## Summary\n\n");
-    out.push_str("| group | passed | failed | skipped | total |\n");
-    out.push_str("|---|---:|---:|---:|---:|\n");
+    out.push_str("| group | passed | failed | errors | skipped | total |\n");
+    out.push_str("|---|---:|---:|---:|---:|---:|\n");
     for g in by_group(report) {
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} |\n",
             text(&g.group),
             g.passed,
             g.failed,
+            g.errors,
             g.skipped,
             g.total()
         ));
     }
     out.push_str(&format!(
-        "| **total** | **{passed}** | **{failed}** | **{skipped}** | **{}** |\n\n",
+        "| **total** | **{passed}** | **{failed}** | **{errors}** | **{skipped}** | **{}** |\n\n",
         report.cases.len()
     ));
     out.push_str(&format!(
@@ -175,6 +181,24 @@ pub fn render(report: &RunReport) -> String {
                 text(&u.line),
                 text(&u.reason)
             ));
+        }
+        out.push('\n');
+    }
+
+    out.push_str(&format!("## Errors ({errors})\n\n"));
+    if errors == 0 {
+        out.push_str("None.\n\n");
+    } else {
+        out.push_str("| case | entry | reason |\n|---|---|---|\n");
+        for case in &report.cases {
+            if let Verdict::Error { reason } = &case.verdict {
+                out.push_str(&format!(
+                    "| {} | {} | {} |\n",
+                    text(&case.id),
+                    text(&case.entry),
+                    text(reason)
+                ));
+            }
         }
         out.push('\n');
     }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::outcome::{RunReport, Verdict};
+use crate::outcome::{Counts, RunReport, Verdict};
 use crate::report::one_line;
 
 /// Verdict counts of one function group.
@@ -16,14 +16,16 @@ pub struct GroupCounts {
     pub passed: usize,
     /// Cases that failed.
     pub failed: usize,
-    /// Cases not run.
+    /// Cases that could not be judged.
+    pub errors: usize,
+    /// Cases skipped for a reason the catalogue records.
     pub skipped: usize,
 }
 
 impl GroupCounts {
     /// Every case of the group.
     pub fn total(&self) -> usize {
-        self.passed + self.failed + self.skipped
+        self.passed + self.failed + self.errors + self.skipped
     }
 }
 
@@ -41,6 +43,7 @@ pub fn by_group(report: &RunReport) -> Vec<GroupCounts> {
         match case.verdict {
             Verdict::Pass => counts.passed += 1,
             Verdict::Fail { .. } => counts.failed += 1,
+            Verdict::Error { .. } => counts.errors += 1,
             Verdict::Skip { .. } => counts.skipped += 1,
         }
     }
@@ -102,6 +105,7 @@ pub fn render(report: &RunReport) -> String {
         "group".to_string(),
         "passed".into(),
         "failed".into(),
+        "errors".into(),
         "skipped".into(),
         "total".into(),
     ]];
@@ -110,19 +114,21 @@ pub fn render(report: &RunReport) -> String {
             one_line(&g.group),
             g.passed.to_string(),
             g.failed.to_string(),
+            g.errors.to_string(),
             g.skipped.to_string(),
             g.total().to_string(),
         ]);
     }
-    let (passed, failed, skipped) = report.counts();
+    let counts = report.counts();
     rows.push(vec![
         "total".into(),
-        passed.to_string(),
-        failed.to_string(),
-        skipped.to_string(),
+        counts.passed.to_string(),
+        counts.failed.to_string(),
+        counts.errors.to_string(),
+        counts.skipped.to_string(),
         report.cases.len().to_string(),
     ]);
-    out.push_str(&table(&rows, &[1, 2, 3, 4]));
+    out.push_str(&table(&rows, &[1, 2, 3, 4, 5]));
 
     let failures: Vec<Vec<String>> = report
         .cases
@@ -163,13 +169,37 @@ pub fn render(report: &RunReport) -> String {
         out.push_str(&table(&rows, &[]));
     }
 
+    for (title, name) in [
+        ("Errors (the case could not be judged)", "error"),
+        ("Skipped (reasons recorded in the catalogue)", "skip"),
+    ] {
+        let grouped = reasons(report, name);
+        if grouped.is_empty() {
+            continue;
+        }
+        let n: usize = grouped.iter().map(|(_, ids)| ids.len()).sum();
+        out.push_str(&format!("\n{title} ({n}), by reason:\n"));
+        for (reason, ids) in grouped {
+            out.push_str(&format!("  {} x {}\n", ids.len(), one_line(&reason)));
+            for id in ids.iter().take(5) {
+                out.push_str(&format!("      {}\n", one_line(id)));
+            }
+            if ids.len() > 5 {
+                out.push_str(&format!("      ... and {} more\n", ids.len() - 5));
+            }
+        }
+    }
+
+    let Counts {
+        passed,
+        failed,
+        errors,
+        skipped,
+    } = counts;
     out.push_str(&format!(
-        "\n{}: {passed} passed, {failed} failed, {skipped} skipped, {} unexplained line{}\n",
-        if report.has_failures() {
-            "FAILED"
-        } else {
-            "PASSED"
-        },
+        "\n{}: {passed} passed, {failed} failed, {errors} error{}, {skipped} skipped, {} unexplained line{}\n",
+        if report.passed() { "PASSED" } else { "FAILED" },
+        if errors == 1 { "" } else { "s" },
         report.unexplained.len(),
         if report.unexplained.len() == 1 {
             ""
@@ -178,4 +208,21 @@ pub fn render(report: &RunReport) -> String {
         },
     ));
     out
+}
+
+/// The cases with verdict `name` (`error`, `skip`) grouped by reason, the
+/// most frequent reason first. A reason's case-specific tail (after `: `
+/// in `set-up of `x` failed: ...`) stays: two reasons differ when the
+/// module answered differently.
+pub fn reasons(report: &RunReport, name: &str) -> Vec<(String, Vec<String>)> {
+    let mut by: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for c in &report.cases {
+        if c.verdict.name() == name {
+            let reason = c.verdict.reason().unwrap_or_default().to_string();
+            by.entry(reason).or_default().push(c.id.clone());
+        }
+    }
+    let mut v: Vec<_> = by.into_iter().collect();
+    v.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(&b.0)));
+    v
 }

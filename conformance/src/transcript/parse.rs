@@ -77,6 +77,10 @@ pub enum Marks {
     TxRx,
     /// `[TX] host line` / `[RX] module line`.
     BracketTxRx,
+    /// `>> host line` / `<< module line`.
+    DoubleArrows,
+    /// QCOM's `[time_S:]host line` / `[time_R:]module line`.
+    Qcom,
 }
 
 impl Marks {
@@ -87,12 +91,16 @@ impl Marks {
             Marks::LongArrows => "`-->` / `<--`",
             Marks::TxRx => "`TX:` / `RX:`",
             Marks::BracketTxRx => "`[TX]` / `[RX]`",
+            Marks::DoubleArrows => "`>>` / `<<`",
+            Marks::Qcom => "`[..._S:]` / `[..._R:]`",
         }
     }
 
-    const ALL: [Marks; 4] = [
+    const ALL: [Marks; 6] = [
+        Marks::Qcom,
         Marks::BracketTxRx,
         Marks::TxRx,
+        Marks::DoubleArrows,
         Marks::LongArrows,
         Marks::Arrows,
     ];
@@ -178,6 +186,13 @@ pub enum ParseError {
         /// The marks looked for.
         marks: Marks,
     },
+    /// No known layout: no direction marks, no command echoed, and most
+    /// lines are not what a module prints. Judging it would only give
+    /// false deviations.
+    Unrecognised {
+        /// The first line of the log that is not a module's output.
+        sample: String,
+    },
 }
 
 impl fmt::Display for ParseError {
@@ -196,6 +211,10 @@ impl fmt::Display for ParseError {
             ParseError::NoMarks { marks } => {
                 write!(f, "no line of the log has the marks {}", marks.describe())
             }
+            ParseError::Unrecognised { sample } => write!(
+                f,
+                "the log's layout is not recognised (no `>`/`<`, `>>`/`<<`, `-->`/`<--`, `TX:`/`RX:`, `[TX]`/`[RX]` or QCOM `[..._S:]`/`[..._R:]` marks, no echoed command, and lines such as `{sample}` are not module output)"
+            ),
         }
     }
 }
@@ -213,7 +232,43 @@ pub fn parse(bytes: &[u8]) -> Result<Transcript, ParseError> {
         None if !timestamps && !has_escapes(&lines) && looks_raw(bytes) => Format::Raw,
         None => Format::Echo,
     };
+    if format == Format::Echo {
+        unmarked_layout_known(&lines, timestamps)?;
+    }
     read(bytes, &lines, format, timestamps)
+}
+
+/// An unmarked capture must echo a command or consist mostly of what a
+/// module prints (results, `+` lines, prompts); anything else is a layout
+/// this reader does not know.
+fn unmarked_layout_known(lines: &[&[u8]], timestamps: bool) -> Result<(), ParseError> {
+    let texts: Vec<String> = lines
+        .iter()
+        .filter(|l| !is_blank(l))
+        .map(|l| {
+            String::from_utf8_lossy(content(l, timestamps))
+                .trim()
+                .to_string()
+        })
+        .collect();
+    let echoes = texts
+        .iter()
+        .any(|t| t.to_ascii_uppercase().starts_with("AT") || t == "+++");
+    let output = |t: &str| {
+        t.starts_with('+') || t.starts_with('>') || fcm242d::engine::Final::parse(t).is_some()
+    };
+    let module_lines = texts.iter().filter(|t| output(t)).count();
+    if echoes || module_lines * 2 >= texts.len() {
+        return Ok(());
+    }
+    let sample = texts
+        .iter()
+        .find(|t| !output(t))
+        .cloned()
+        .unwrap_or_default();
+    Err(ParseError::Unrecognised {
+        sample: sample.chars().take(60).collect(),
+    })
 }
 
 /// Reads a log in the given format (timestamps and escapes still detected).
@@ -222,9 +277,7 @@ pub fn parse_as(bytes: &[u8], format: Format) -> Result<Transcript, ParseError> 
     let lines = source_lines(bytes);
     let timestamps = format != Format::Raw && has_timestamps(&lines);
     if let Format::Marked(m) = format {
-        let marked = lines
-            .iter()
-            .any(|l| marker(content(l, timestamps), m).is_some());
+        let marked = lines.iter().any(|l| marked(l, timestamps, m).is_some());
         if !marked {
             return Err(ParseError::NoMarks { marks: m });
         }
@@ -309,7 +362,7 @@ fn detect_marks(lines: &[&[u8]], timestamps: bool) -> Option<Marks> {
         let mut sent = 0usize;
         let mut received = 0usize;
         for l in lines {
-            match marker(content(l, timestamps), m) {
+            match marked(l, timestamps, m) {
                 Some((Direction::Sent, _)) => sent += 1,
                 Some((Direction::Received, _)) => received += 1,
                 None => {}
@@ -333,6 +386,34 @@ fn detect_marks(lines: &[&[u8]], timestamps: bool) -> Option<Marks> {
 fn marker(line: &[u8], marks: Marks) -> Option<(Direction, &[u8])> {
     let t = trim_start(line);
     let (dir, rest) = match marks {
+        Marks::Qcom => {
+            // `[2024-05-04 14:22:31.123_S:]AT`: the bracket holds the time
+            // and ends with the direction.
+            if t.first() != Some(&b'[') {
+                return None;
+            }
+            let end = t.iter().take(64).position(|&b| b == b']')?;
+            let inside = &t[..end];
+            let dir = if inside.len() >= 3
+                && inside[inside.len() - 3..].eq_ignore_ascii_case(b"_S:")
+            {
+                Direction::Sent
+            } else if inside.len() >= 3 && inside[inside.len() - 3..].eq_ignore_ascii_case(b"_R:") {
+                Direction::Received
+            } else {
+                return None;
+            };
+            (dir, &t[end + 1..])
+        }
+        Marks::DoubleArrows => {
+            if t.starts_with(b">>") {
+                (Direction::Sent, &t[2..])
+            } else if t.starts_with(b"<<") {
+                (Direction::Received, &t[2..])
+            } else {
+                return None;
+            }
+        }
         Marks::BracketTxRx => {
             if starts_with_ci(t, b"[TX]") {
                 (Direction::Sent, &t[4..])
@@ -379,6 +460,12 @@ fn marker(line: &[u8], marks: Marks) -> Option<(Direction, &[u8])> {
         _ => rest,
     };
     Some((dir, rest))
+}
+
+/// The mark of a line, after its timestamp or (QCOM: the timestamp is in
+/// the mark) before.
+fn marked(line: &[u8], timestamps: bool, m: Marks) -> Option<(Direction, &[u8])> {
+    marker(content(line, timestamps), m).or_else(|| marker(line, m))
 }
 
 fn trim_start(s: &[u8]) -> &[u8] {
@@ -692,7 +779,7 @@ fn chunks(lines: &[&[u8]], format: Format, timestamps: bool, escaped: bool) -> V
     for (i, raw) in lines.iter().enumerate() {
         let l = content(raw, timestamps);
         let (direction, rest) = match format {
-            Format::Marked(m) => match marker(l, m) {
+            Format::Marked(m) => match marked(raw, timestamps, m) {
                 Some((d, rest)) => {
                     let rest = if timestamps {
                         strip_timestamp(rest).unwrap_or(rest)

@@ -3386,6 +3386,7 @@ pub mod qblecfgmtu {
 ///
 /// Prerequisites:
 /// - This command enables or disables notification when the module is operating as a central device.
+/// - The connected peer has the characteristic \<UUID> names (found by service discovery).
 /// - The target device index assigned by the module automatically when the BLE connection is established.
 ///
 /// Errata: BLE-25, BLE-26, BLE-27 (see `spec/errata.yaml`).
@@ -3515,6 +3516,7 @@ pub mod qblegattcntfcfg {
 ///
 /// Prerequisites:
 /// - This command reads GATT data when the module is a central device.
+/// - The connected peer has the characteristic \<UUID> names (found by service discovery).
 /// - The target device index assigned by the module automatically when the BLE connection is established.
 ///
 /// Errata: BLE-28, BLE-29 (see `spec/errata.yaml`).
@@ -3671,6 +3673,7 @@ pub mod qblegattcrd {
 ///
 /// Prerequisites:
 /// - This command sends GATT data by writing commands when the module is operating as a central device.
+/// - The connected peer has the characteristic \<UUID> names (found by service discovery).
 /// - The target device index assigned by the module automatically when the BLE connection is established.
 ///
 /// Errata: BLE-30, BLE-31 (see `spec/errata.yaml`).
@@ -3819,6 +3822,7 @@ pub mod qblegattcwrcmd {
 ///
 /// Prerequisites:
 /// - This command sends GATT data by writing requests when the module is operating as a central device.
+/// - The connected peer has the characteristic \<UUID> names (found by service discovery).
 /// - The target device index assigned by the module automatically when the BLE connection is established.
 ///
 /// Errata: BLE-32, BLE-33 (see `spec/errata.yaml`).
@@ -4257,6 +4261,7 @@ pub mod qblestat {
 /// Note: After the module enter transparent transmission mode, the data length of each packet cannot exceed \<MTU_value>-3. Otherwise, the packet may be lost. You can get the length of \<MTU_value> through URC +QBLEMTU.
 ///
 /// Prerequisites:
+/// - As a central, the peer characteristic \<UUID> takes writes (data goes out by writing commands).
 /// - When the module is operating as a central device, after establishing the BLE connection and having completed the discovering of peer device service, execute AT+QBLETRANMODE to enable the module to enter transparent transmission mode. When the module is operating as a peripheral device, after enabling advertising or establishing the BLE connection, execute the command to enable the module enter transparent transmission mode.
 ///
 /// Errata: BLE-36, BLE-37, BLE-38 (see `spec/errata.yaml`).
@@ -4420,6 +4425,9 @@ pub mod qbletranmode {
 /// ```
 ///
 /// Characteristics: The command takes effect immediately. The configurations are not saved.
+///
+/// Prerequisites:
+/// - Opening read-only (\<mode> 2) needs an existing file.
 ///
 /// Example (Configure SSL Context in Transparent Transmission Mode, `>>` the host writes, `<<` the module answers):
 ///
@@ -5968,6 +5976,9 @@ pub mod qflst {
 /// ```
 ///
 /// Characteristics: The command takes effect immediately. The configuration is not saved.
+///
+/// Prerequisites:
+/// - Deletes a file that exists.
 ///
 /// Errata: FS-2 (see `spec/errata.yaml`).
 pub mod qfdel {

@@ -200,8 +200,10 @@ pub struct Peer {
 /// The BLE peers of the embedded world:
 /// - `Sim-Thermometer`, public address `58d391010203` (the manual's example
 ///   address), -48 dBm: battery level `2a19` ("87") and temperature `2a6e`
-///   ("21.50"), readable and notifying, and a read/write configuration
-///   characteristic `fff3` ("interval=10");
+///   ("21.50"), readable and notifying, a read/write configuration
+///   characteristic `fff3` ("interval=10"), a command characteristic
+///   `fff4` taking writes without response ("idle"), and a vendor
+///   characteristic `8e7f0001…` that reads, writes and notifies ("unit=C");
 /// - `Sim-UART`, random address `c0ffee123456`, -63 dBm, a Nordic-UART-like
 ///   device: what is written to RX `6e400002…` comes back as a notification
 ///   on TX `6e400003…` (readable, "ready") once notifications are enabled;
@@ -235,6 +237,20 @@ pub const PEERS: &[Peer] = &[
                 uuid: "fff3",
                 properties: READ | WRITE,
                 value: "interval=10",
+                echo_to: None,
+            },
+            PeerCharacteristic {
+                uuid: "fff4",
+                properties: READ | WRITE_NO_RESPONSE,
+                value: "idle",
+                echo_to: None,
+            },
+            // A vendor characteristic with a 128-bit UUID (settings a
+            // phone app reads, writes and subscribes to).
+            PeerCharacteristic {
+                uuid: "8e7f0001b5a3f393e0a9e50e24dcca9e",
+                properties: READ | WRITE | WRITE_NO_RESPONSE | NOTIFY,
+                value: "unit=C",
                 echo_to: None,
             },
         ],

@@ -287,7 +287,8 @@ fn connect(w: &qmtconn::Write, state: &mut State) -> Reply {
 // ------------------------------------------------------------------ QMTSUB, QMTUNS
 
 /// Queues a SUBSCRIBE or UNSUBSCRIBE of a connected client: `<msgID>` must
-/// be a free, non-zero packet identifier and no topic may be empty.
+/// be a free packet identifier (0 included: the manual gives 0--65535, see
+/// erratum RT-3) and no topic may be empty.
 fn queue_request<'a>(
     state: &mut State,
     client_idx: Int<0, 5>,
@@ -298,7 +299,7 @@ fn queue_request<'a>(
     let Ok(id) = u16::try_from(msg_id.get()) else {
         return Reply::error();
     };
-    if id == 0 || topics.any(String::is_empty) {
+    if topics.any(String::is_empty) {
         return Reply::error();
     }
     match connected(state, client_idx) {
