@@ -27,7 +27,7 @@ pub mod command;
 pub mod engine;
 pub mod framer;
 pub mod generated;
-pub mod grammar;
+pub mod scan;
 pub mod session;
 #[cfg(feature = "std")]
 pub mod transport;

@@ -157,14 +157,14 @@ pub mod qbleinit {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QBLEINIT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qbleinit_0_0,
-                "+QBLEINIT: <role>",
+            let caps = crate::scan::run(
                 line,
+                "+QBLEINIT: <role>",
+                crate::generated::decode::r_qbleinit_0_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qbleinit_0_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -207,10 +207,10 @@ pub mod qbleinit {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qbleinit_0,
-                "AT+QBLEINIT?",
+            crate::scan::run(
                 line,
+                "AT+QBLEINIT?",
+                crate::generated::decode::c_qbleinit_0,
             )?;
             Ok(Read {})
         }
@@ -277,18 +277,18 @@ pub mod qbleinit {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qbleinit_1,
-                "AT+QBLEINIT=<role>[,<auto_adv>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QBLEINIT=<role>[,<auto_adv>]",
+                crate::generated::decode::c_qbleinit_1,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qbleinit_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qbleinit_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -351,14 +351,14 @@ pub mod qbleaddr {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QBLEADDR: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qbleaddr_0_0,
-                "+QBLEADDR: <BLE_addr>",
+            let caps = crate::scan::run(
                 line,
+                "+QBLEADDR: <BLE_addr>",
+                crate::generated::decode::r_qbleaddr_0_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qbleaddr_0_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -401,10 +401,10 @@ pub mod qbleaddr {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qbleaddr_0,
-                "AT+QBLEADDR?",
+            crate::scan::run(
                 line,
+                "AT+QBLEADDR?",
+                crate::generated::decode::c_qbleaddr_0,
             )?;
             Ok(Read {})
         }
@@ -456,14 +456,14 @@ pub mod qblename {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QBLENAME: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qblename_0_0,
-                "+QBLENAME: <BLE_name>",
+            let caps = crate::scan::run(
                 line,
+                "+QBLENAME: <BLE_name>",
+                crate::generated::decode::r_qblename_0_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qblename_0_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -506,10 +506,10 @@ pub mod qblename {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qblename_0,
-                "AT+QBLENAME?",
+            crate::scan::run(
                 line,
+                "AT+QBLENAME?",
+                crate::generated::decode::c_qblename_0,
             )?;
             Ok(Read {})
         }
@@ -568,14 +568,14 @@ pub mod qblename {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qblename_1,
-                "AT+QBLENAME=<BLE_name>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QBLENAME=<BLE_name>",
+                crate::generated::decode::c_qblename_1,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qblename_1__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -643,18 +643,18 @@ pub mod qbleadvparam {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QBLEADVPARAM: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qbleadvparam_0_0,
-                "+QBLEADVPARAM: <adv_int_min>,<adv_int_max>",
+            let caps = crate::scan::run(
                 line,
+                "+QBLEADVPARAM: <adv_int_min>,<adv_int_max>",
+                crate::generated::decode::r_qbleadvparam_0_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qbleadvparam_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qbleadvparam_0_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -711,10 +711,10 @@ pub mod qbleadvparam {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qbleadvparam_0,
-                "AT+QBLEADVPARAM?",
+            crate::scan::run(
                 line,
+                "AT+QBLEADVPARAM?",
+                crate::generated::decode::c_qbleadvparam_0,
             )?;
             Ok(Read {})
         }
@@ -782,18 +782,18 @@ pub mod qbleadvparam {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qbleadvparam_1,
-                "AT+QBLEADVPARAM=<adv_int_min>,<adv_int_max>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QBLEADVPARAM=<adv_int_min>,<adv_int_max>",
+                crate::generated::decode::c_qbleadvparam_1,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qbleadvparam_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qbleadvparam_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -878,14 +878,14 @@ pub mod qbleadvdata {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qbleadvdata_0,
-                "AT+QBLEADVDATA=<adv_data>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QBLEADVDATA=<adv_data>",
+                crate::generated::decode::c_qbleadvdata_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qbleadvdata_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -969,14 +969,14 @@ pub mod qblegattssrv {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qblegattssrv_0,
-                "AT+QBLEGATTSSRV=<srv_UUID>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QBLEGATTSSRV=<srv_UUID>",
+                crate::generated::decode::c_qblegattssrv_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qblegattssrv_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -1068,18 +1068,18 @@ pub mod qblegattschar {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qblegattschar_0,
-                "AT+QBLEGATTSCHAR=<char_UUID>[,<att_cfg>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QBLEGATTSCHAR=<char_UUID>[,<att_cfg>]",
+                crate::generated::decode::c_qblegattschar_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qblegattschar_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qblegattschar_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -1156,10 +1156,10 @@ pub mod qblegattssrvdone {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qblegattssrvdone_0,
-                "AT+QBLEGATTSSRVDONE",
+            crate::scan::run(
                 line,
+                "AT+QBLEGATTSSRVDONE",
+                crate::generated::decode::c_qblegattssrvdone_0,
             )?;
             Ok(Execute {})
         }
@@ -1263,14 +1263,14 @@ pub mod qbleadvstart {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QBLEADVSTART: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qbleadvstart_0_0,
-                "+QBLEADVSTART: <adv_state>",
+            let caps = crate::scan::run(
                 line,
+                "+QBLEADVSTART: <adv_state>",
+                crate::generated::decode::r_qbleadvstart_0_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qbleadvstart_0_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -1313,10 +1313,10 @@ pub mod qbleadvstart {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qbleadvstart_0,
-                "AT+QBLEADVSTART?",
+            crate::scan::run(
                 line,
+                "AT+QBLEADVSTART?",
+                crate::generated::decode::c_qbleadvstart_0,
             )?;
             Ok(Read {})
         }
@@ -1365,10 +1365,10 @@ pub mod qbleadvstart {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qbleadvstart_1,
-                "AT+QBLEADVSTART",
+            crate::scan::run(
                 line,
+                "AT+QBLEADVSTART",
+                crate::generated::decode::c_qbleadvstart_1,
             )?;
             Ok(Execute {})
         }
@@ -1426,10 +1426,10 @@ pub mod qbleadvstop {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qbleadvstop_0,
-                "AT+QBLEADVSTOP",
+            crate::scan::run(
                 line,
+                "AT+QBLEADVSTOP",
+                crate::generated::decode::c_qbleadvstop_0,
             )?;
             Ok(Execute {})
         }
@@ -1525,24 +1525,24 @@ pub mod qblegattsntfy {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qblegattsntfy_0,
-                "AT+QBLEGATTSNTFY=<conn_idx>,<UUID>[,<hex_length>],<data>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QBLEGATTSNTFY=<conn_idx>,<UUID>[,<hex_length>],<data>",
+                crate::generated::decode::c_qblegattsntfy_0,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qblegattsntfy_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qblegattsntfy_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qblegattsntfy_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::c_qblegattsntfy_0__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
                     _ => {}
@@ -1792,14 +1792,14 @@ pub mod qblescan {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QBLESCAN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qblescan_0_0,
-                "+QBLESCAN: <scan_state>",
+            let caps = crate::scan::run(
                 line,
+                "+QBLESCAN: <scan_state>",
+                crate::generated::decode::r_qblescan_0_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qblescan_0_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -1842,10 +1842,10 @@ pub mod qblescan {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qblescan_0,
-                "AT+QBLESCAN?",
+            crate::scan::run(
                 line,
+                "AT+QBLESCAN?",
+                crate::generated::decode::c_qblescan_0,
             )?;
             Ok(Read {})
         }
@@ -1902,21 +1902,21 @@ pub mod qblescan {
     impl crate::command::Line for WriteLine0 {
         const PREFIXES: &'static [&'static str] = &["+QBLESCAN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qblescan_1_0,
-                "+QBLESCAN: <name>,<address_type>,<BLE_addr>",
+            let caps = crate::scan::run(
                 line,
+                "+QBLESCAN: <name>,<address_type>,<BLE_addr>",
+                crate::generated::decode::r_qblescan_1_0,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qblescan_1_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qblescan_1_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qblescan_1_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -1984,27 +1984,27 @@ pub mod qblescan {
     impl crate::command::Line for WriteLine1 {
         const PREFIXES: &'static [&'static str] = &["+QBLESCAN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qblescan_1_1,
-                "+QBLESCAN: <name>,<address_type>,<BLE_addr>,<RSSI>,<adv_data>",
+            let caps = crate::scan::run(
                 line,
+                "+QBLESCAN: <name>,<address_type>,<BLE_addr>,<RSSI>,<adv_data>",
+                crate::generated::decode::r_qblescan_1_1,
             )?;
             let mut v: [Option<&str>; 5] = [None; 5];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qblescan_1_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qblescan_1_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qblescan_1_1__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::r_qblescan_1_1__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
-                    crate::grammar::Rule::r_qblescan_1_1__p4 => {
+                    4 => {
                         v[4] = Some(text);
                     }
                     _ => {}
@@ -2146,18 +2146,18 @@ pub mod qblescan {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qblescan_1,
-                "AT+QBLESCAN=<scan>[,<timeout>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QBLESCAN=<scan>[,<timeout>]",
+                crate::generated::decode::c_qblescan_1,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qblescan_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qblescan_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -2230,18 +2230,18 @@ pub mod qblescanparam {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QBLESCANPARAM: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qblescanparam_0_0,
-                "+QBLESCANPARAM: <scan_interval>,<scan_window>",
+            let caps = crate::scan::run(
                 line,
+                "+QBLESCANPARAM: <scan_interval>,<scan_window>",
+                crate::generated::decode::r_qblescanparam_0_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qblescanparam_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qblescanparam_0_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -2301,10 +2301,10 @@ pub mod qblescanparam {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qblescanparam_0,
-                "AT+QBLESCANPARAM?",
+            crate::scan::run(
                 line,
+                "AT+QBLESCANPARAM?",
+                crate::generated::decode::c_qblescanparam_0,
             )?;
             Ok(Read {})
         }
@@ -2372,18 +2372,18 @@ pub mod qblescanparam {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qblescanparam_1,
-                "AT+QBLESCANPARAM=<scan_interval>,<scan_window>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QBLESCANPARAM=<scan_interval>,<scan_window>",
+                crate::generated::decode::c_qblescanparam_1,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qblescanparam_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qblescanparam_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -2540,21 +2540,21 @@ pub mod qbleconn {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qbleconn_0,
-                "AT+QBLECONN=<addr_type>,<peer_addr>[,<timeout>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QBLECONN=<addr_type>,<peer_addr>[,<timeout>]",
+                crate::generated::decode::c_qbleconn_0,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qbleconn_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qbleconn_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qbleconn_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -2642,24 +2642,24 @@ pub mod qbleconnparam {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QBLECONNPARAM: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qbleconnparam_0_0,
-                "+QBLECONNPARAM: <conn_idx>,<con_interval>,<timeout>,<latency>",
+            let caps = crate::scan::run(
                 line,
+                "+QBLECONNPARAM: <conn_idx>,<con_interval>,<timeout>,<latency>",
+                crate::generated::decode::r_qbleconnparam_0_0,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qbleconnparam_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qbleconnparam_0_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qbleconnparam_0_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::r_qbleconnparam_0_0__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
                     _ => {}
@@ -2738,10 +2738,10 @@ pub mod qbleconnparam {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qbleconnparam_0,
-                "AT+QBLECONNPARAM?",
+            crate::scan::run(
                 line,
+                "AT+QBLECONNPARAM?",
+                crate::generated::decode::c_qbleconnparam_0,
             )?;
             Ok(Read {})
         }
@@ -2827,24 +2827,24 @@ pub mod qbleconnparam {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qbleconnparam_1,
-                "AT+QBLECONNPARAM=<conn_idx>,<con_interval>,<timeout>,<latency>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QBLECONNPARAM=<conn_idx>,<con_interval>,<timeout>,<latency>",
+                crate::generated::decode::c_qbleconnparam_1,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qbleconnparam_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qbleconnparam_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qbleconnparam_1__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::c_qbleconnparam_1__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
                     _ => {}
@@ -2927,14 +2927,14 @@ pub mod qblecfgmtu {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QBLECFGMTU: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qblecfgmtu_0_0,
-                "+QBLECFGMTU: <MTU_value>",
+            let caps = crate::scan::run(
                 line,
+                "+QBLECFGMTU: <MTU_value>",
+                crate::generated::decode::r_qblecfgmtu_0_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qblecfgmtu_0_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -2978,10 +2978,10 @@ pub mod qblecfgmtu {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qblecfgmtu_0,
-                "AT+QBLECFGMTU?",
+            crate::scan::run(
                 line,
+                "AT+QBLECFGMTU?",
+                crate::generated::decode::c_qblecfgmtu_0,
             )?;
             Ok(Read {})
         }
@@ -3040,14 +3040,14 @@ pub mod qblecfgmtu {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qblecfgmtu_1,
-                "AT+QBLECFGMTU=<MTU_value>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QBLECFGMTU=<MTU_value>",
+                crate::generated::decode::c_qblecfgmtu_1,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qblecfgmtu_1__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -3193,21 +3193,21 @@ pub mod qblegattcntfcfg {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qblegattcntfcfg_0,
-                "AT+QBLEGATTCNTFCFG=<conn_idx>,<UUID>,<enable>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QBLEGATTCNTFCFG=<conn_idx>,<UUID>,<enable>",
+                crate::generated::decode::c_qblegattcntfcfg_0,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qblegattcntfcfg_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qblegattcntfcfg_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qblegattcntfcfg_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -3288,14 +3288,14 @@ pub mod qblegattcrd {
     impl crate::command::Line for WriteLine {
         const PREFIXES: &'static [&'static str] = &[""];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qblegattcrd_0_0,
-                "<data>",
+            let caps = crate::scan::run(
                 line,
+                "<data>",
+                crate::generated::decode::r_qblegattcrd_0_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qblegattcrd_0_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -3351,18 +3351,18 @@ pub mod qblegattcrd {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qblegattcrd_0,
-                "AT+QBLEGATTCRD=<conn_idx>,<UUID>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QBLEGATTCRD=<conn_idx>,<UUID>",
+                crate::generated::decode::c_qblegattcrd_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qblegattcrd_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qblegattcrd_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -3474,24 +3474,24 @@ pub mod qblegattcwrcmd {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qblegattcwrcmd_0,
-                "AT+QBLEGATTCWRCMD=<conn_idx>,<UUID>[,<hex_length>],<data>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QBLEGATTCWRCMD=<conn_idx>,<UUID>[,<hex_length>],<data>",
+                crate::generated::decode::c_qblegattcwrcmd_0,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qblegattcwrcmd_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qblegattcwrcmd_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qblegattcwrcmd_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::c_qblegattcwrcmd_0__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
                     _ => {}
@@ -3617,24 +3617,24 @@ pub mod qblegattcwrreq {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qblegattcwrreq_0,
-                "AT+QBLEGATTCWRREQ=<conn_idx>,<UUID>[,<hex_length>],<data>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QBLEGATTCWRREQ=<conn_idx>,<UUID>[,<hex_length>],<data>",
+                crate::generated::decode::c_qblegattcwrreq_0,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qblegattcwrreq_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qblegattcwrreq_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qblegattcwrreq_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::c_qblegattcwrreq_0__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
                     _ => {}
@@ -3739,14 +3739,14 @@ pub mod qbledisconn {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qbledisconn_0,
-                "AT+QBLEDISCONN[=<conn_idx>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QBLEDISCONN[=<conn_idx>]",
+                crate::generated::decode::c_qbledisconn_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qbledisconn_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -3867,14 +3867,14 @@ pub mod qblestat {
     impl crate::command::Line for ExecuteLine {
         const PREFIXES: &'static [&'static str] = &["+QBLESTAT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qblestat_0_0,
-                "+QBLESTAT: <BLE_state>",
+            let caps = crate::scan::run(
                 line,
+                "+QBLESTAT: <BLE_state>",
+                crate::generated::decode::r_qblestat_0_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qblestat_0_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -3917,10 +3917,10 @@ pub mod qblestat {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qblestat_0,
-                "AT+QBLESTAT",
+            crate::scan::run(
                 line,
+                "AT+QBLESTAT",
+                crate::generated::decode::c_qblestat_0,
             )?;
             Ok(Execute {})
         }
@@ -4062,18 +4062,18 @@ pub mod qbletranmode {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qbletranmode_0,
-                "AT+QBLETRANMODE=<UUID>[,<state>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QBLETRANMODE=<UUID>[,<state>]",
+                crate::generated::decode::c_qbletranmode_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qbletranmode_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qbletranmode_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -4203,14 +4203,14 @@ pub mod qfopen {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QFOPEN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qfopen_0_0,
-                "+QFOPEN: <filename>,(list of supported <mode>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QFOPEN: <filename>,(list of supported <mode>s)",
+                crate::generated::decode::r_qfopen_0_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qfopen_0_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -4257,11 +4257,7 @@ pub mod qfopen {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qfopen_0,
-                "AT+QFOPEN=?",
-                line,
-            )?;
+            crate::scan::run(line, "AT+QFOPEN=?", crate::generated::decode::c_qfopen_0)?;
             Ok(Test {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -4307,21 +4303,21 @@ pub mod qfopen {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QFOPEN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qfopen_1_0,
-                "+QFOPEN: <filename>,<filehandle>,<mode>",
+            let caps = crate::scan::run(
                 line,
+                "+QFOPEN: <filename>,<filehandle>,<mode>",
+                crate::generated::decode::r_qfopen_1_0,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qfopen_1_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qfopen_1_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qfopen_1_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -4386,11 +4382,7 @@ pub mod qfopen {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qfopen_1,
-                "AT+QFOPEN?",
-                line,
-            )?;
+            crate::scan::run(line, "AT+QFOPEN?", crate::generated::decode::c_qfopen_1)?;
             Ok(Read {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -4438,14 +4430,14 @@ pub mod qfopen {
     impl crate::command::Line for WriteLine {
         const PREFIXES: &'static [&'static str] = &["+QFOPEN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qfopen_2_0,
-                "+QFOPEN: <filehandle>",
+            let caps = crate::scan::run(
                 line,
+                "+QFOPEN: <filehandle>",
+                crate::generated::decode::r_qfopen_2_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qfopen_2_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -4497,18 +4489,18 @@ pub mod qfopen {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qfopen_2,
-                "AT+QFOPEN=<filename>[,<mode>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QFOPEN=<filename>[,<mode>]",
+                crate::generated::decode::c_qfopen_2,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qfopen_2__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qfopen_2__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -4572,10 +4564,10 @@ pub mod qfread {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QFREAD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::r_qfread_0_0,
-                "+QFREAD: <filehandle>,<length>",
+            crate::scan::run(
                 line,
+                "+QFREAD: <filehandle>,<length>",
+                crate::generated::decode::r_qfread_0_0,
             )?;
             Ok(TestLine {})
         }
@@ -4609,11 +4601,7 @@ pub mod qfread {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qfread_0,
-                "AT+QFREAD=?",
-                line,
-            )?;
+            crate::scan::run(line, "AT+QFREAD=?", crate::generated::decode::c_qfread_0)?;
             Ok(Test {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -4677,18 +4665,18 @@ pub mod qfread {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qfread_1,
-                "AT+QFREAD=<filehandle>[,<length>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QFREAD=<filehandle>[,<length>]",
+                crate::generated::decode::c_qfread_1,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qfread_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qfread_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -4755,10 +4743,10 @@ pub mod qfwrite {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QFWRITE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::r_qfwrite_0_0,
-                "+QFWRITE: <filehandle>,<length>,<timeout>",
+            crate::scan::run(
                 line,
+                "+QFWRITE: <filehandle>,<length>,<timeout>",
+                crate::generated::decode::r_qfwrite_0_0,
             )?;
             Ok(TestLine {})
         }
@@ -4794,10 +4782,10 @@ pub mod qfwrite {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qfwrite_0,
-                "AT+QFWRITE=?",
+            crate::scan::run(
                 line,
+                "AT+QFWRITE=?",
+                crate::generated::decode::c_qfwrite_0,
             )?;
             Ok(Test {})
         }
@@ -4858,18 +4846,18 @@ pub mod qfwrite {
     impl crate::command::Line for WriteLine {
         const PREFIXES: &'static [&'static str] = &["+QFWRITE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qfwrite_1_0,
-                "+QFWRITE: <written_length>,<total_length>",
+            let caps = crate::scan::run(
                 line,
+                "+QFWRITE: <written_length>,<total_length>",
+                crate::generated::decode::r_qfwrite_1_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qfwrite_1_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qfwrite_1_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -4949,25 +4937,25 @@ pub mod qfwrite {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qfwrite_1,
-                "AT+QFWRITE=<filehandle>[,<length>[,<timeout>]]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QFWRITE=<filehandle>[,<length>[,<timeout>]]",
+                crate::generated::decode::c_qfwrite_1,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
             let mut flag0 = false;
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qfwrite_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qfwrite_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qfwrite_1__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::c_qfwrite_1__g0 => {
+                    32768 => {
                         flag0 = true;
                     }
                     _ => {}
@@ -5044,10 +5032,10 @@ pub mod qfclose {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QFCLOSE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::r_qfclose_0_0,
-                "+QFCLOSE: <filehandle>",
+            crate::scan::run(
                 line,
+                "+QFCLOSE: <filehandle>",
+                crate::generated::decode::r_qfclose_0_0,
             )?;
             Ok(TestLine {})
         }
@@ -5079,10 +5067,10 @@ pub mod qfclose {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qfclose_0,
-                "AT+QFCLOSE=?",
+            crate::scan::run(
                 line,
+                "AT+QFCLOSE=?",
+                crate::generated::decode::c_qfclose_0,
             )?;
             Ok(Test {})
         }
@@ -5139,14 +5127,14 @@ pub mod qfclose {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qfclose_1,
-                "AT+QFCLOSE=<filehandle>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QFCLOSE=<filehandle>",
+                crate::generated::decode::c_qfclose_1,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qfclose_1__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -5254,11 +5242,7 @@ pub mod qflst {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qflst_0,
-                "AT+QFLST=?",
-                line,
-            )?;
+            crate::scan::run(line, "AT+QFLST=?", crate::generated::decode::c_qflst_0)?;
             Ok(Test {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -5302,18 +5286,18 @@ pub mod qflst {
     impl crate::command::Line for WriteLine {
         const PREFIXES: &'static [&'static str] = &["+QFLST: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qflst_1_0,
-                "+QFLST: <filename>,<file_size>",
+            let caps = crate::scan::run(
                 line,
+                "+QFLST: <filename>,<file_size>",
+                crate::generated::decode::r_qflst_1_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qflst_1_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qflst_1_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -5373,14 +5357,14 @@ pub mod qflst {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qflst_1,
-                "AT+QFLST=<name_pattern>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QFLST=<name_pattern>",
+                crate::generated::decode::c_qflst_1,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qflst_1__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -5430,18 +5414,18 @@ pub mod qflst {
     impl crate::command::Line for ExecuteLine {
         const PREFIXES: &'static [&'static str] = &["+QFLST: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qflst_2_0,
-                "+QFLST: <filename>,<file_size>",
+            let caps = crate::scan::run(
                 line,
+                "+QFLST: <filename>,<file_size>",
+                crate::generated::decode::r_qflst_2_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qflst_2_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qflst_2_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -5496,7 +5480,7 @@ pub mod qflst {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(crate::grammar::Rule::c_qflst_2, "AT+QFLST", line)?;
+            crate::scan::run(line, "AT+QFLST", crate::generated::decode::c_qflst_2)?;
             Ok(Execute {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -5541,10 +5525,10 @@ pub mod qfdel {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QFDEL: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::r_qfdel_0_0,
-                "+QFDEL: <file_name>",
+            crate::scan::run(
                 line,
+                "+QFDEL: <file_name>",
+                crate::generated::decode::r_qfdel_0_0,
             )?;
             Ok(TestLine {})
         }
@@ -5576,11 +5560,7 @@ pub mod qfdel {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qfdel_0,
-                "AT+QFDEL=?",
-                line,
-            )?;
+            crate::scan::run(line, "AT+QFDEL=?", crate::generated::decode::c_qfdel_0)?;
             Ok(Test {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -5638,14 +5618,14 @@ pub mod qfdel {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qfdel_1,
-                "AT+QFDEL=<file_name>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QFDEL=<file_name>",
+                crate::generated::decode::c_qfdel_1,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qfdel_1__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -5710,7 +5690,7 @@ pub mod at {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(crate::grammar::Rule::c_at_0, "AT", line)?;
+            crate::scan::run(line, "AT", crate::generated::decode::c_at_0)?;
             Ok(Execute {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -5767,7 +5747,7 @@ pub mod qrst {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(crate::grammar::Rule::c_qrst_0, "AT+QRST", line)?;
+            crate::scan::run(line, "AT+QRST", crate::generated::decode::c_qrst_0)?;
             Ok(Execute {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -5817,14 +5797,14 @@ pub mod qversion {
     impl crate::command::Line for ExecuteLine {
         const PREFIXES: &'static [&'static str] = &["+QVERSION: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qversion_0_0,
-                "+QVERSION: <version>",
+            let caps = crate::scan::run(
                 line,
+                "+QVERSION: <version>",
+                crate::generated::decode::r_qversion_0_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qversion_0_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -5867,10 +5847,10 @@ pub mod qversion {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qversion_0,
-                "AT+QVERSION",
+            crate::scan::run(
                 line,
+                "AT+QVERSION",
+                crate::generated::decode::c_qversion_0,
             )?;
             Ok(Execute {})
         }
@@ -5989,14 +5969,14 @@ pub mod qecho {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qecho_0,
-                "AT+QECHO=<enable>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QECHO=<enable>",
+                crate::generated::decode::c_qecho_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qecho_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -6113,24 +6093,24 @@ pub mod qgetip {
     impl crate::command::Line for WriteLine {
         const PREFIXES: &'static [&'static str] = &["+QGETIP: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qgetip_0_0,
-                "+QGETIP: <IP>,<gate>,<mask>,<DNS>",
+            let caps = crate::scan::run(
                 line,
+                "+QGETIP: <IP>,<gate>,<mask>,<DNS>",
+                crate::generated::decode::r_qgetip_0_0,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qgetip_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qgetip_0_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qgetip_0_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::r_qgetip_0_0__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
                     _ => {}
@@ -6210,14 +6190,14 @@ pub mod qgetip {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qgetip_0,
-                "AT+QGETIP=<mode>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QGETIP=<mode>",
+                crate::generated::decode::c_qgetip_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qgetip_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -6354,18 +6334,18 @@ pub mod qsetband {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qsetband_0,
-                "AT+QSETBAND=<baud_rate>,<save>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QSETBAND=<baud_rate>,<save>",
+                crate::generated::decode::c_qsetband_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qsetband_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qsetband_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -6421,14 +6401,14 @@ pub mod qsetband {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QSETBAND: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsetband_1_0,
-                "+QSETBAND: <baud_rate>",
+            let caps = crate::scan::run(
                 line,
+                "+QSETBAND: <baud_rate>",
+                crate::generated::decode::r_qsetband_1_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qsetband_1_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -6472,10 +6452,10 @@ pub mod qsetband {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qsetband_1,
-                "AT+QSETBAND?",
+            crate::scan::run(
                 line,
+                "AT+QSETBAND?",
+                crate::generated::decode::c_qsetband_1,
             )?;
             Ok(Read {})
         }
@@ -6541,14 +6521,14 @@ pub mod qwlanota {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qwlanota_0,
-                "AT+QWLANOTA=<URL>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QWLANOTA=<URL>",
+                crate::generated::decode::c_qwlanota_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qwlanota_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -6607,14 +6587,14 @@ pub mod qwlmac {
     impl crate::command::Line for ExecuteLine {
         const PREFIXES: &'static [&'static str] = &["+QWLMAC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qwlmac_0_0,
-                "+QWLMAC: <MAC>",
+            let caps = crate::scan::run(
                 line,
+                "+QWLMAC: <MAC>",
+                crate::generated::decode::r_qwlmac_0_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qwlmac_0_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -6657,11 +6637,7 @@ pub mod qwlmac {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qwlmac_0,
-                "AT+QWLMAC",
-                line,
-            )?;
+            crate::scan::run(line, "AT+QWLMAC", crate::generated::decode::c_qwlmac_0)?;
             Ok(Execute {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -6784,18 +6760,18 @@ pub mod qsclk {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QSCLK: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsclk_0_0,
-                "+QSCLK: <mode>[,<dtim>]",
+            let caps = crate::scan::run(
                 line,
+                "+QSCLK: <mode>[,<dtim>]",
+                crate::generated::decode::r_qsclk_0_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qsclk_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsclk_0_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -6851,11 +6827,7 @@ pub mod qsclk {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qsclk_0,
-                "AT+QSCLK?",
-                line,
-            )?;
+            crate::scan::run(line, "AT+QSCLK?", crate::generated::decode::c_qsclk_0)?;
             Ok(Read {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -6921,18 +6893,18 @@ pub mod qsclk {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qsclk_1,
-                "AT+QSCLK=<mode>[,<dtim>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QSCLK=<mode>[,<dtim>]",
+                crate::generated::decode::c_qsclk_1,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qsclk_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qsclk_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -7048,15 +7020,15 @@ pub mod qcfg {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qcfg_0_0,
-                "+QCFG: \"urc/pin\",<enable>[,<pulse>]",
+            let caps = crate::scan::run(
                 line,
+                "+QCFG: \"urc/pin\",<enable>[,<pulse>]",
+                crate::generated::decode::r_qcfg_0_0,
             )?;
             let mut flag0 = false;
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 let _ = text;
-                if rule == crate::grammar::Rule::r_qcfg_0_0__g0 {
+                if rule == 32768 {
                     flag0 = true;
                 }
             }
@@ -7096,7 +7068,7 @@ pub mod qcfg {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(crate::grammar::Rule::c_qcfg_0, "AT+QCFG=?", line)?;
+            crate::scan::run(line, "AT+QCFG=?", crate::generated::decode::c_qcfg_0)?;
             Ok(Test {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -7155,18 +7127,18 @@ pub mod qcfg {
     impl crate::command::Line for UrcPinLine {
         const PREFIXES: &'static [&'static str] = &["+QCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qcfg_1_0,
-                "+QCFG: \"urc/pin\",<enable>[,<pulse>]",
+            let caps = crate::scan::run(
                 line,
+                "+QCFG: \"urc/pin\",<enable>[,<pulse>]",
+                crate::generated::decode::r_qcfg_1_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qcfg_1_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qcfg_1_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -7237,22 +7209,22 @@ pub mod qcfg {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qcfg_1,
-                "AT+QCFG=\"urc/pin\"[,<enable>[,<pulse>]]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QCFG=\"urc/pin\"[,<enable>[,<pulse>]]",
+                crate::generated::decode::c_qcfg_1,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
             let mut flag0 = false;
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qcfg_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qcfg_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qcfg_1__g0 => {
+                    32768 => {
                         flag0 = true;
                     }
                     _ => {}
@@ -7479,10 +7451,10 @@ pub mod qhttpcfg {
     impl crate::command::Line for TestLine0 {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::r_qhttpcfg_0_0,
-                "+QHTTPCFG: \"url\",<urlstring>",
+            crate::scan::run(
                 line,
+                "+QHTTPCFG: \"url\",<urlstring>",
+                crate::generated::decode::r_qhttpcfg_0_0,
             )?;
             Ok(TestLine0 {})
         }
@@ -7502,10 +7474,10 @@ pub mod qhttpcfg {
     impl crate::command::Line for TestLine1 {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::r_qhttpcfg_0_1,
-                "+QHTTPCFG: \"header\",<name:value>",
+            crate::scan::run(
                 line,
+                "+QHTTPCFG: \"header\",<name:value>",
+                crate::generated::decode::r_qhttpcfg_0_1,
             )?;
             Ok(TestLine1 {})
         }
@@ -7525,10 +7497,10 @@ pub mod qhttpcfg {
     impl crate::command::Line for TestLine2 {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::r_qhttpcfg_0_2,
-                "+QHTTPCFG: \"auth\",<username:password>",
+            crate::scan::run(
                 line,
+                "+QHTTPCFG: \"auth\",<username:password>",
+                crate::generated::decode::r_qhttpcfg_0_2,
             )?;
             Ok(TestLine2 {})
         }
@@ -7551,14 +7523,14 @@ pub mod qhttpcfg {
     impl crate::command::Line for TestLine3 {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qhttpcfg_0_3,
-                "+QHTTPCFG: \"sslctxid\",(list of supported <sslctxID>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QHTTPCFG: \"sslctxid\",(list of supported <sslctxID>s)",
+                crate::generated::decode::r_qhttpcfg_0_3,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qhttpcfg_0_3__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -7594,14 +7566,14 @@ pub mod qhttpcfg {
     impl crate::command::Line for TestLine4 {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qhttpcfg_0_4,
-                "+QHTTPCFG: \"rsp/header\",(list of supported <response_header>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QHTTPCFG: \"rsp/header\",(list of supported <response_header>s)",
+                crate::generated::decode::r_qhttpcfg_0_4,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qhttpcfg_0_4__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -7637,14 +7609,14 @@ pub mod qhttpcfg {
     impl crate::command::Line for TestLine5 {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qhttpcfg_0_5,
-                "+QHTTPCFG: \"rspout/auto\",(list of supported <auto_outrsp>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QHTTPCFG: \"rspout/auto\",(list of supported <auto_outrsp>s)",
+                crate::generated::decode::r_qhttpcfg_0_5,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qhttpcfg_0_5__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -7680,14 +7652,14 @@ pub mod qhttpcfg {
     impl crate::command::Line for TestLine6 {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qhttpcfg_0_6,
-                "+QHTTPCFG: \"closed/ind\",(list of supported <closedind>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QHTTPCFG: \"closed/ind\",(list of supported <closedind>s)",
+                crate::generated::decode::r_qhttpcfg_0_6,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qhttpcfg_0_6__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -7720,10 +7692,10 @@ pub mod qhttpcfg {
     impl crate::command::Line for TestLine7 {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::r_qhttpcfg_0_7,
-                "+QHTTPCFG: \"form/option\",<name>,<file_name>,<content_type>",
+            crate::scan::run(
                 line,
+                "+QHTTPCFG: \"form/option\",<name>,<file_name>,<content_type>",
+                crate::generated::decode::r_qhttpcfg_0_7,
             )?;
             Ok(TestLine7 {})
         }
@@ -7869,10 +7841,10 @@ pub mod qhttpcfg {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qhttpcfg_0,
-                "AT+QHTTPCFG=?",
+            crate::scan::run(
                 line,
+                "AT+QHTTPCFG=?",
+                crate::generated::decode::c_qhttpcfg_0,
             )?;
             Ok(Test {})
         }
@@ -7918,14 +7890,14 @@ pub mod qhttpcfg {
     impl crate::command::Line for UrlLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qhttpcfg_1_0,
-                "+QHTTPCFG: \"url\",<URL_string>",
+            let caps = crate::scan::run(
                 line,
+                "+QHTTPCFG: \"url\",<URL_string>",
+                crate::generated::decode::r_qhttpcfg_1_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qhttpcfg_1_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -7974,14 +7946,14 @@ pub mod qhttpcfg {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qhttpcfg_1,
-                "AT+QHTTPCFG=\"url\"[,<URL_string>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QHTTPCFG=\"url\"[,<URL_string>]",
+                crate::generated::decode::c_qhttpcfg_1,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qhttpcfg_1__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -8039,14 +8011,14 @@ pub mod qhttpcfg {
     impl crate::command::Line for HeaderLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qhttpcfg_2_0,
-                "+QHTTPCFG: \"header\",<header_value>",
+            let caps = crate::scan::run(
                 line,
+                "+QHTTPCFG: \"header\",<header_value>",
+                crate::generated::decode::r_qhttpcfg_2_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qhttpcfg_2_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -8095,14 +8067,14 @@ pub mod qhttpcfg {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qhttpcfg_2,
-                "AT+QHTTPCFG=\"header\"[,<header_value>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QHTTPCFG=\"header\"[,<header_value>]",
+                crate::generated::decode::c_qhttpcfg_2,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qhttpcfg_2__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -8162,14 +8134,14 @@ pub mod qhttpcfg {
     impl crate::command::Line for AuthLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qhttpcfg_3_0,
-                "+QHTTPCFG: \"auth\",<username_password>",
+            let caps = crate::scan::run(
                 line,
+                "+QHTTPCFG: \"auth\",<username_password>",
+                crate::generated::decode::r_qhttpcfg_3_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qhttpcfg_3_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -8221,14 +8193,14 @@ pub mod qhttpcfg {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qhttpcfg_3,
-                "AT+QHTTPCFG=\"auth\"[,<username_password>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QHTTPCFG=\"auth\"[,<username_password>]",
+                crate::generated::decode::c_qhttpcfg_3,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qhttpcfg_3__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -8286,14 +8258,14 @@ pub mod qhttpcfg {
     impl crate::command::Line for SslctxidLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qhttpcfg_4_0,
-                "+QHTTPCFG: \"sslctxid\",<sslctxID>",
+            let caps = crate::scan::run(
                 line,
+                "+QHTTPCFG: \"sslctxid\",<sslctxID>",
+                crate::generated::decode::r_qhttpcfg_4_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qhttpcfg_4_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -8343,14 +8315,14 @@ pub mod qhttpcfg {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qhttpcfg_4,
-                "AT+QHTTPCFG=\"sslctxid\"[,<sslctxID>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QHTTPCFG=\"sslctxid\"[,<sslctxID>]",
+                crate::generated::decode::c_qhttpcfg_4,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qhttpcfg_4__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -8402,14 +8374,14 @@ pub mod qhttpcfg {
     impl crate::command::Line for RspHeaderLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qhttpcfg_5_0,
-                "+QHTTPCFG: \"rsp/header\",<response_header>",
+            let caps = crate::scan::run(
                 line,
+                "+QHTTPCFG: \"rsp/header\",<response_header>",
+                crate::generated::decode::r_qhttpcfg_5_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qhttpcfg_5_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -8461,14 +8433,14 @@ pub mod qhttpcfg {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qhttpcfg_5,
-                "AT+QHTTPCFG=\"rsp/header\"[,<response_header>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QHTTPCFG=\"rsp/header\"[,<response_header>]",
+                crate::generated::decode::c_qhttpcfg_5,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qhttpcfg_5__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -8526,14 +8498,14 @@ pub mod qhttpcfg {
     impl crate::command::Line for RspoutAutoLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qhttpcfg_6_0,
-                "+QHTTPCFG: \"rspout/auto\",<auto_outrsp>",
+            let caps = crate::scan::run(
                 line,
+                "+QHTTPCFG: \"rspout/auto\",<auto_outrsp>",
+                crate::generated::decode::r_qhttpcfg_6_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qhttpcfg_6_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -8582,14 +8554,14 @@ pub mod qhttpcfg {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qhttpcfg_6,
-                "AT+QHTTPCFG=\"rspout/auto\"[,<auto_outrsp>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QHTTPCFG=\"rspout/auto\"[,<auto_outrsp>]",
+                crate::generated::decode::c_qhttpcfg_6,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qhttpcfg_6__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -8643,14 +8615,14 @@ pub mod qhttpcfg {
     impl crate::command::Line for ClosedIndLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qhttpcfg_7_0,
-                "+QHTTPCFG: \"closed/ind\",<closedind>",
+            let caps = crate::scan::run(
                 line,
+                "+QHTTPCFG: \"closed/ind\",<closedind>",
+                crate::generated::decode::r_qhttpcfg_7_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qhttpcfg_7_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -8699,14 +8671,14 @@ pub mod qhttpcfg {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qhttpcfg_7,
-                "AT+QHTTPCFG=\"closed/ind\"[,<closedind>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QHTTPCFG=\"closed/ind\"[,<closedind>]",
+                crate::generated::decode::c_qhttpcfg_7,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qhttpcfg_7__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -8771,21 +8743,21 @@ pub mod qhttpcfg {
     impl crate::command::Line for FormOptionLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qhttpcfg_8_0,
-                "+QHTTPCFG: \"form/option\",<name>,<file_name>,<content_type>",
+            let caps = crate::scan::run(
                 line,
+                "+QHTTPCFG: \"form/option\",<name>,<file_name>,<content_type>",
+                crate::generated::decode::r_qhttpcfg_8_0,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qhttpcfg_8_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qhttpcfg_8_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qhttpcfg_8_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -8869,25 +8841,25 @@ pub mod qhttpcfg {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qhttpcfg_8,
-                "AT+QHTTPCFG=\"form/option\"[,<name>,<file_name>,<content_type>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QHTTPCFG=\"form/option\"[,<name>,<file_name>,<content_type>]",
+                crate::generated::decode::c_qhttpcfg_8,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
             let mut flag0 = false;
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qhttpcfg_8__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qhttpcfg_8__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qhttpcfg_8__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::c_qhttpcfg_8__g0 => {
+                    32768 => {
                         flag0 = true;
                     }
                     _ => {}
@@ -8970,14 +8942,14 @@ pub mod qhttpget {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPGET: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qhttpget_0_0,
-                "+QHTTPGET: (list of supported <rsptime>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QHTTPGET: (list of supported <rsptime>s)",
+                crate::generated::decode::r_qhttpget_0_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qhttpget_0_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -9020,10 +8992,10 @@ pub mod qhttpget {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qhttpget_0,
-                "AT+QHTTPGET=?",
+            crate::scan::run(
                 line,
+                "AT+QHTTPGET=?",
+                crate::generated::decode::c_qhttpget_0,
             )?;
             Ok(Test {})
         }
@@ -9089,14 +9061,14 @@ pub mod qhttpget {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qhttpget_1,
-                "AT+QHTTPGET[=<rsptime>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QHTTPGET[=<rsptime>]",
+                crate::generated::decode::c_qhttpget_1,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qhttpget_1__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -9219,21 +9191,21 @@ pub mod qhttppost {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPPOST: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qhttppost_0_0,
-                "+QHTTPPOST: (list of supported <data_length>s),(list of supported <input_time>s),(list of supported <rsptime>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QHTTPPOST: (list of supported <data_length>s),(list of supported <input_time>s),(list of supported <rsptime>s)",
+                crate::generated::decode::r_qhttppost_0_0,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qhttppost_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qhttppost_0_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qhttppost_0_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -9304,10 +9276,10 @@ pub mod qhttppost {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qhttppost_0,
-                "AT+QHTTPPOST=?",
+            crate::scan::run(
                 line,
+                "AT+QHTTPPOST=?",
+                crate::generated::decode::c_qhttppost_0,
             )?;
             Ok(Test {})
         }
@@ -9370,14 +9342,14 @@ pub mod qhttppost {
     impl crate::command::Line for WriteLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPPOST: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qhttppost_1_0,
-                "+QHTTPPOST: <err>",
+            let caps = crate::scan::run(
                 line,
+                "+QHTTPPOST: <err>",
+                crate::generated::decode::r_qhttppost_1_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qhttppost_1_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -9446,25 +9418,25 @@ pub mod qhttppost {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qhttppost_1,
-                "AT+QHTTPPOST=<data_length>[,<input_time>,<rsptime>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QHTTPPOST=<data_length>[,<input_time>,<rsptime>]",
+                crate::generated::decode::c_qhttppost_1,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
             let mut flag0 = false;
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qhttppost_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qhttppost_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qhttppost_1__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::c_qhttppost_1__g0 => {
+                    32768 => {
                         flag0 = true;
                     }
                     _ => {}
@@ -9609,21 +9581,21 @@ pub mod qhttpput {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPPUT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qhttpput_0_0,
-                "+QHTTPPUT: (list of supported <data_length>s),(list of supported <input_time>s),(list of supported <rsptime>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QHTTPPUT: (list of supported <data_length>s),(list of supported <input_time>s),(list of supported <rsptime>s)",
+                crate::generated::decode::r_qhttpput_0_0,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qhttpput_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qhttpput_0_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qhttpput_0_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -9694,10 +9666,10 @@ pub mod qhttpput {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qhttpput_0,
-                "AT+QHTTPPUT=?",
+            crate::scan::run(
                 line,
+                "AT+QHTTPPUT=?",
+                crate::generated::decode::c_qhttpput_0,
             )?;
             Ok(Test {})
         }
@@ -9760,14 +9732,14 @@ pub mod qhttpput {
     impl crate::command::Line for WriteLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPPUT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qhttpput_1_0,
-                "+QHTTPPUT: <err>",
+            let caps = crate::scan::run(
                 line,
+                "+QHTTPPUT: <err>",
+                crate::generated::decode::r_qhttpput_1_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qhttpput_1_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -9836,25 +9808,25 @@ pub mod qhttpput {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qhttpput_1,
-                "AT+QHTTPPUT=<data_length>[,<input_time>,<rsptime>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QHTTPPUT=<data_length>[,<input_time>,<rsptime>]",
+                crate::generated::decode::c_qhttpput_1,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
             let mut flag0 = false;
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qhttpput_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qhttpput_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qhttpput_1__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::c_qhttpput_1__g0 => {
+                    32768 => {
                         flag0 = true;
                     }
                     _ => {}
@@ -9944,14 +9916,14 @@ pub mod qhttpread {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPREAD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qhttpread_0_0,
-                "+QHTTPREAD: (list of supported <wait_time>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QHTTPREAD: (list of supported <wait_time>s)",
+                crate::generated::decode::r_qhttpread_0_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qhttpread_0_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -9994,10 +9966,10 @@ pub mod qhttpread {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qhttpread_0,
-                "AT+QHTTPREAD=?",
+            crate::scan::run(
                 line,
+                "AT+QHTTPREAD=?",
+                crate::generated::decode::c_qhttpread_0,
             )?;
             Ok(Test {})
         }
@@ -10063,14 +10035,14 @@ pub mod qhttpread {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qhttpread_1,
-                "AT+QHTTPREAD[=<wait_time>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QHTTPREAD[=<wait_time>]",
+                crate::generated::decode::c_qhttpread_1,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qhttpread_1__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -10142,10 +10114,10 @@ pub mod qhttpstop {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qhttpstop_0,
-                "AT+QHTTPSTOP=?",
+            crate::scan::run(
                 line,
+                "AT+QHTTPSTOP=?",
+                crate::generated::decode::c_qhttpstop_0,
             )?;
             Ok(Test {})
         }
@@ -10194,10 +10166,10 @@ pub mod qhttpstop {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qhttpstop_1,
-                "AT+QHTTPSTOP",
+            crate::scan::run(
                 line,
+                "AT+QHTTPSTOP",
+                crate::generated::decode::c_qhttpstop_1,
             )?;
             Ok(Execute {})
         }
@@ -10780,18 +10752,18 @@ pub mod qmtcfg {
     impl crate::command::Line for TestLine0 {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtcfg_0_0,
-                "+QMTCFG: \"version\",(list of supported <client_idx>s),(list of supported <vsn>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QMTCFG: \"version\",(list of supported <client_idx>s),(list of supported <vsn>s)",
+                crate::generated::decode::r_qmtcfg_0_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qmtcfg_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtcfg_0_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -10845,21 +10817,21 @@ pub mod qmtcfg {
     impl crate::command::Line for TestLine1 {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtcfg_0_1,
-                "+QMTCFG: \"ssl\",(list of supported <client_idx>s),(list of supported <SSL_enable>s),(list of supported <SSL_ctxID>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QMTCFG: \"ssl\",(list of supported <client_idx>s),(list of supported <SSL_enable>s),(list of supported <SSL_ctxID>s)",
+                crate::generated::decode::r_qmtcfg_0_1,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qmtcfg_0_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtcfg_0_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtcfg_0_1__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -10923,18 +10895,18 @@ pub mod qmtcfg {
     impl crate::command::Line for TestLine2 {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtcfg_0_2,
-                "+QMTCFG: \"keepalive\",(list of supported <client_idx>s),(list of supported <keep_alive_time>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QMTCFG: \"keepalive\",(list of supported <client_idx>s),(list of supported <keep_alive_time>s)",
+                crate::generated::decode::r_qmtcfg_0_2,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qmtcfg_0_2__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtcfg_0_2__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -10986,18 +10958,18 @@ pub mod qmtcfg {
     impl crate::command::Line for TestLine3 {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtcfg_0_3,
-                "+QMTCFG: \"session\",(list of supported <client_idx>s),(list of supported <clean_session>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QMTCFG: \"session\",(list of supported <client_idx>s),(list of supported <clean_session>s)",
+                crate::generated::decode::r_qmtcfg_0_3,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qmtcfg_0_3__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtcfg_0_3__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -11053,24 +11025,24 @@ pub mod qmtcfg {
     impl crate::command::Line for TestLine4 {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtcfg_0_4,
-                "+QMTCFG: \"will\",(list of supported <client_idx>s),(list of supported <will_flag>s),(list of supported <will_qos>s),(list of supported <will_retain>s),<will_topic>,<will_message>",
+            let caps = crate::scan::run(
                 line,
+                "+QMTCFG: \"will\",(list of supported <client_idx>s),(list of supported <will_flag>s),(list of supported <will_qos>s),(list of supported <will_retain>s),<will_topic>,<will_message>",
+                crate::generated::decode::r_qmtcfg_0_4,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qmtcfg_0_4__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtcfg_0_4__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtcfg_0_4__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtcfg_0_4__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
                     _ => {}
@@ -11150,18 +11122,18 @@ pub mod qmtcfg {
     impl crate::command::Line for TestLine5 {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtcfg_0_5,
-                "+QMTCFG: \"recv/mode\",(list of supported <client_idx>s),(list of supported <msg_recv_mode>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QMTCFG: \"recv/mode\",(list of supported <client_idx>s),(list of supported <msg_recv_mode>s)",
+                crate::generated::decode::r_qmtcfg_0_5,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qmtcfg_0_5__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtcfg_0_5__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -11215,21 +11187,21 @@ pub mod qmtcfg {
     impl crate::command::Line for TestLine6 {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtcfg_0_6,
-                "+QMTCFG: \"dataformat\",(list of supported <client_idx>s),(list of supported <send_mode>s),(list of supported <recv_mode>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QMTCFG: \"dataformat\",(list of supported <client_idx>s),(list of supported <send_mode>s),(list of supported <recv_mode>s)",
+                crate::generated::decode::r_qmtcfg_0_6,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qmtcfg_0_6__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtcfg_0_6__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtcfg_0_6__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -11297,24 +11269,24 @@ pub mod qmtcfg {
     impl crate::command::Line for TestLine7 {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtcfg_0_7,
-                "+QMTCFG: \"timeout\",(list of supported <client_idx>s),(list of supported <pkt_timeout>s),(list of supported <retry_times>s),(list of supported <timeout_notice>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QMTCFG: \"timeout\",(list of supported <client_idx>s),(list of supported <pkt_timeout>s),(list of supported <retry_times>s),(list of supported <timeout_notice>s)",
+                crate::generated::decode::r_qmtcfg_0_7,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qmtcfg_0_7__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtcfg_0_7__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtcfg_0_7__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtcfg_0_7__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
                     _ => {}
@@ -11388,14 +11360,14 @@ pub mod qmtcfg {
     impl crate::command::Line for TestLine8 {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtcfg_0_8,
-                "+QMTCFG: \"aliauth\",(list of supported <client_idx>s),<product_key>,<device_name>,<device_secret>",
+            let caps = crate::scan::run(
                 line,
+                "+QMTCFG: \"aliauth\",(list of supported <client_idx>s),<product_key>,<device_name>,<device_secret>",
+                crate::generated::decode::r_qmtcfg_0_8,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qmtcfg_0_8__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -11437,14 +11409,14 @@ pub mod qmtcfg {
     impl crate::command::Line for TestLine9 {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtcfg_0_9,
-                "+QMTCFG: \"onenet\",(list of supported <client_idx>s),<productID>,<access_key>",
+            let caps = crate::scan::run(
                 line,
+                "+QMTCFG: \"onenet\",(list of supported <client_idx>s),<productID>,<access_key>",
+                crate::generated::decode::r_qmtcfg_0_9,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qmtcfg_0_9__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -11625,11 +11597,7 @@ pub mod qmtcfg {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qmtcfg_0,
-                "AT+QMTCFG=?",
-                line,
-            )?;
+            crate::scan::run(line, "AT+QMTCFG=?", crate::generated::decode::c_qmtcfg_0)?;
             Ok(Test {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -11678,14 +11646,14 @@ pub mod qmtcfg {
     impl crate::command::Line for VersionLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtcfg_1_0,
-                "+QMTCFG: \"version\",<vsn>",
+            let caps = crate::scan::run(
                 line,
+                "+QMTCFG: \"version\",<vsn>",
+                crate::generated::decode::r_qmtcfg_1_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qmtcfg_1_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -11741,18 +11709,18 @@ pub mod qmtcfg {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qmtcfg_1,
-                "AT+QMTCFG=\"version\",<client_idx>[,<vsn>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QMTCFG=\"version\",<client_idx>[,<vsn>]",
+                crate::generated::decode::c_qmtcfg_1,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qmtcfg_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -11833,18 +11801,18 @@ pub mod qmtcfg {
     impl crate::command::Line for SslLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtcfg_2_0,
-                "+QMTCFG: \"ssl\",<SSL_enable>[,<SSL_ctxID>]",
+            let caps = crate::scan::run(
                 line,
+                "+QMTCFG: \"ssl\",<SSL_enable>[,<SSL_ctxID>]",
+                crate::generated::decode::r_qmtcfg_2_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qmtcfg_2_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtcfg_2_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -11920,25 +11888,25 @@ pub mod qmtcfg {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qmtcfg_2,
-                "AT+QMTCFG=\"ssl\",<client_idx>[,<SSL_enable>[,<SSL_ctxID>]]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QMTCFG=\"ssl\",<client_idx>[,<SSL_enable>[,<SSL_ctxID>]]",
+                crate::generated::decode::c_qmtcfg_2,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
             let mut flag0 = false;
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qmtcfg_2__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_2__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_2__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_2__g0 => {
+                    32768 => {
                         flag0 = true;
                     }
                     _ => {}
@@ -12023,14 +11991,14 @@ pub mod qmtcfg {
     impl crate::command::Line for KeepaliveLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtcfg_3_0,
-                "+QMTCFG: \"keepalive\",<keep_alive_time>",
+            let caps = crate::scan::run(
                 line,
+                "+QMTCFG: \"keepalive\",<keep_alive_time>",
+                crate::generated::decode::r_qmtcfg_3_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qmtcfg_3_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -12090,18 +12058,18 @@ pub mod qmtcfg {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qmtcfg_3,
-                "AT+QMTCFG=\"keepalive\",<client_idx>[,<keep_alive_time>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QMTCFG=\"keepalive\",<client_idx>[,<keep_alive_time>]",
+                crate::generated::decode::c_qmtcfg_3,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qmtcfg_3__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_3__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -12168,14 +12136,14 @@ pub mod qmtcfg {
     impl crate::command::Line for SessionLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtcfg_4_0,
-                "+QMTCFG: \"session\",<clean_session>",
+            let caps = crate::scan::run(
                 line,
+                "+QMTCFG: \"session\",<clean_session>",
+                crate::generated::decode::r_qmtcfg_4_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qmtcfg_4_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -12234,18 +12202,18 @@ pub mod qmtcfg {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qmtcfg_4,
-                "AT+QMTCFG=\"session\",<client_idx>[,<clean_session>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QMTCFG=\"session\",<client_idx>[,<clean_session>]",
+                crate::generated::decode::c_qmtcfg_4,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qmtcfg_4__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_4__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -12357,31 +12325,31 @@ pub mod qmtcfg {
     impl crate::command::Line for WillLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtcfg_5_0,
-                "+QMTCFG: \"will\",<will_flag>[,<will_qos>,<will_retain>,<will_topic>,<will_message>]",
+            let caps = crate::scan::run(
                 line,
+                "+QMTCFG: \"will\",<will_flag>[,<will_qos>,<will_retain>,<will_topic>,<will_message>]",
+                crate::generated::decode::r_qmtcfg_5_0,
             )?;
             let mut v: [Option<&str>; 5] = [None; 5];
             let mut flag0 = false;
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qmtcfg_5_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtcfg_5_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtcfg_5_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtcfg_5_0__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtcfg_5_0__p4 => {
+                    4 => {
                         v[4] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtcfg_5_0__g0 => {
+                    32768 => {
                         flag0 = true;
                     }
                     _ => {}
@@ -12524,38 +12492,38 @@ pub mod qmtcfg {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qmtcfg_5,
-                "AT+QMTCFG=\"will\",<client_idx>[,<will_flag>[,<will_qos>,<will_retain>,<will_topic>,<will_message>]]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QMTCFG=\"will\",<client_idx>[,<will_flag>[,<will_qos>,<will_retain>,<will_topic>,<will_message>]]",
+                crate::generated::decode::c_qmtcfg_5,
             )?;
             let mut v: [Option<&str>; 6] = [None; 6];
             let mut flag0 = false;
             let mut flag1 = false;
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qmtcfg_5__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_5__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_5__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_5__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_5__p4 => {
+                    4 => {
                         v[4] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_5__p5 => {
+                    5 => {
                         v[5] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_5__g0 => {
+                    32768 => {
                         flag0 = true;
                     }
-                    crate::grammar::Rule::c_qmtcfg_5__g1 => {
+                    32769 => {
                         flag1 = true;
                     }
                     _ => {}
@@ -12664,14 +12632,14 @@ pub mod qmtcfg {
     impl crate::command::Line for RecvModeLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtcfg_6_0,
-                "+QMTCFG: \"recv/mode\",<msg_recv_mode>",
+            let caps = crate::scan::run(
                 line,
+                "+QMTCFG: \"recv/mode\",<msg_recv_mode>",
+                crate::generated::decode::r_qmtcfg_6_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qmtcfg_6_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -12730,18 +12698,18 @@ pub mod qmtcfg {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qmtcfg_6,
-                "AT+QMTCFG=\"recv/mode\",<client_idx>[,<msg_recv_mode>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QMTCFG=\"recv/mode\",<client_idx>[,<msg_recv_mode>]",
+                crate::generated::decode::c_qmtcfg_6,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qmtcfg_6__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_6__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -12821,18 +12789,18 @@ pub mod qmtcfg {
     impl crate::command::Line for DataformatLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtcfg_7_0,
-                "+QMTCFG: \"dataformat\",<send_mode>,<recv_mode>",
+            let caps = crate::scan::run(
                 line,
+                "+QMTCFG: \"dataformat\",<send_mode>,<recv_mode>",
+                crate::generated::decode::r_qmtcfg_7_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qmtcfg_7_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtcfg_7_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -12908,25 +12876,25 @@ pub mod qmtcfg {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qmtcfg_7,
-                "AT+QMTCFG=\"dataformat\",<client_idx>[,<send_mode>,<recv_mode>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QMTCFG=\"dataformat\",<client_idx>[,<send_mode>,<recv_mode>]",
+                crate::generated::decode::c_qmtcfg_7,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
             let mut flag0 = false;
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qmtcfg_7__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_7__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_7__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_7__g0 => {
+                    32768 => {
                         flag0 = true;
                     }
                     _ => {}
@@ -13027,21 +12995,21 @@ pub mod qmtcfg {
     impl crate::command::Line for TimeoutLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtcfg_8_0,
-                "+QMTCFG: \"timeout\",<pkt_timeout>,<retry_times>,<timeout_notice>",
+            let caps = crate::scan::run(
                 line,
+                "+QMTCFG: \"timeout\",<pkt_timeout>,<retry_times>,<timeout_notice>",
+                crate::generated::decode::r_qmtcfg_8_0,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qmtcfg_8_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtcfg_8_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtcfg_8_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -13137,28 +13105,28 @@ pub mod qmtcfg {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qmtcfg_8,
-                "AT+QMTCFG=\"timeout\",<client_idx>[,<pkt_timeout>,<retry_times>,<timeout_notice>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QMTCFG=\"timeout\",<client_idx>[,<pkt_timeout>,<retry_times>,<timeout_notice>]",
+                crate::generated::decode::c_qmtcfg_8,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
             let mut flag0 = false;
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qmtcfg_8__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_8__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_8__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_8__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_8__g0 => {
+                    32768 => {
                         flag0 = true;
                     }
                     _ => {}
@@ -13273,21 +13241,21 @@ pub mod qmtcfg {
     impl crate::command::Line for AliauthLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtcfg_9_0,
-                "+QMTCFG: \"aliauth\",<product_key>,<device_name>,<device_secret>",
+            let caps = crate::scan::run(
                 line,
+                "+QMTCFG: \"aliauth\",<product_key>,<device_name>,<device_secret>",
+                crate::generated::decode::r_qmtcfg_9_0,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qmtcfg_9_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtcfg_9_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtcfg_9_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -13381,28 +13349,28 @@ pub mod qmtcfg {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qmtcfg_9,
-                "AT+QMTCFG=\"aliauth\",<client_idx>[,<product_key>,<device_name>,<device_secret>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QMTCFG=\"aliauth\",<client_idx>[,<product_key>,<device_name>,<device_secret>]",
+                crate::generated::decode::c_qmtcfg_9,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
             let mut flag0 = false;
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qmtcfg_9__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_9__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_9__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_9__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_9__g0 => {
+                    32768 => {
                         flag0 = true;
                     }
                     _ => {}
@@ -13507,18 +13475,18 @@ pub mod qmtcfg {
     impl crate::command::Line for OnenetLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtcfg_10_0,
-                "+QMTCFG: \"onenet\",<productID>,<access_key>",
+            let caps = crate::scan::run(
                 line,
+                "+QMTCFG: \"onenet\",<productID>,<access_key>",
+                crate::generated::decode::r_qmtcfg_10_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qmtcfg_10_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtcfg_10_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -13594,25 +13562,25 @@ pub mod qmtcfg {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qmtcfg_10,
-                "AT+QMTCFG=\"onenet\",<client_idx>[,<productID>,<access_key>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QMTCFG=\"onenet\",<client_idx>[,<productID>,<access_key>]",
+                crate::generated::decode::c_qmtcfg_10,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
             let mut flag0 = false;
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qmtcfg_10__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_10__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_10__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_10__g0 => {
+                    32768 => {
                         flag0 = true;
                     }
                     _ => {}
@@ -13793,18 +13761,18 @@ pub mod qmtopen {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QMTOPEN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtopen_0_0,
-                "+QMTOPEN: (list of supported <client_idx>s),<host_name>,(list of supported <port>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QMTOPEN: (list of supported <client_idx>s),<host_name>,(list of supported <port>s)",
+                crate::generated::decode::r_qmtopen_0_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qmtopen_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtopen_0_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -13865,10 +13833,10 @@ pub mod qmtopen {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qmtopen_0,
-                "AT+QMTOPEN=?",
+            crate::scan::run(
                 line,
+                "AT+QMTOPEN=?",
+                crate::generated::decode::c_qmtopen_0,
             )?;
             Ok(Test {})
         }
@@ -13916,21 +13884,21 @@ pub mod qmtopen {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QMTOPEN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtopen_1_0,
-                "+QMTOPEN: <client_idx>,<host_name>,<port>",
+            let caps = crate::scan::run(
                 line,
+                "+QMTOPEN: <client_idx>,<host_name>,<port>",
+                crate::generated::decode::r_qmtopen_1_0,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qmtopen_1_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtopen_1_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtopen_1_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -13999,10 +13967,10 @@ pub mod qmtopen {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qmtopen_1,
-                "AT+QMTOPEN?",
+            crate::scan::run(
                 line,
+                "AT+QMTOPEN?",
+                crate::generated::decode::c_qmtopen_1,
             )?;
             Ok(Read {})
         }
@@ -14081,21 +14049,21 @@ pub mod qmtopen {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qmtopen_2,
-                "AT+QMTOPEN=<client_idx>,<host_name>,<port>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QMTOPEN=<client_idx>,<host_name>,<port>",
+                crate::generated::decode::c_qmtopen_2,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qmtopen_2__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtopen_2__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtopen_2__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -14223,14 +14191,14 @@ pub mod qmtclose {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCLOSE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtclose_0_0,
-                "+QMTCLOSE: (list of supported <client_idx>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QMTCLOSE: (list of supported <client_idx>s)",
+                crate::generated::decode::r_qmtclose_0_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qmtclose_0_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -14275,10 +14243,10 @@ pub mod qmtclose {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qmtclose_0,
-                "AT+QMTCLOSE=?",
+            crate::scan::run(
                 line,
+                "AT+QMTCLOSE=?",
+                crate::generated::decode::c_qmtclose_0,
             )?;
             Ok(Test {})
         }
@@ -14339,14 +14307,14 @@ pub mod qmtclose {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qmtclose_1,
-                "AT+QMTCLOSE=<client_idx>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QMTCLOSE=<client_idx>",
+                crate::generated::decode::c_qmtclose_1,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qmtclose_1__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -14618,14 +14586,14 @@ pub mod qmtconn {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCONN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtconn_0_0,
-                "+QMTCONN: (list of supported <client_idx>s),<clientID>,<username>,<password>",
+            let caps = crate::scan::run(
                 line,
+                "+QMTCONN: (list of supported <client_idx>s),<clientID>,<username>,<password>",
+                crate::generated::decode::r_qmtconn_0_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qmtconn_0_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -14676,10 +14644,10 @@ pub mod qmtconn {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qmtconn_0,
-                "AT+QMTCONN=?",
+            crate::scan::run(
                 line,
+                "AT+QMTCONN=?",
+                crate::generated::decode::c_qmtconn_0,
             )?;
             Ok(Test {})
         }
@@ -14723,18 +14691,18 @@ pub mod qmtconn {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCONN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtconn_1_0,
-                "+QMTCONN: <client_idx>,<state>",
+            let caps = crate::scan::run(
                 line,
+                "+QMTCONN: <client_idx>,<state>",
+                crate::generated::decode::r_qmtconn_1_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qmtconn_1_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtconn_1_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -14790,10 +14758,10 @@ pub mod qmtconn {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qmtconn_1,
-                "AT+QMTCONN?",
+            crate::scan::run(
                 line,
+                "AT+QMTCONN?",
+                crate::generated::decode::c_qmtconn_1,
             )?;
             Ok(Read {})
         }
@@ -14889,28 +14857,28 @@ pub mod qmtconn {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qmtconn_2,
-                "AT+QMTCONN=<client_idx>,<clientID>[,<username>,<password>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QMTCONN=<client_idx>,<clientID>[,<username>,<password>]",
+                crate::generated::decode::c_qmtconn_2,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
             let mut flag0 = false;
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qmtconn_2__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtconn_2__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtconn_2__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtconn_2__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtconn_2__g0 => {
+                    32768 => {
                         flag0 = true;
                     }
                     _ => {}
@@ -15054,14 +15022,14 @@ pub mod qmtdisc {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QMTDISC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtdisc_0_0,
-                "+QMTDISC: (list of supported <client_idx>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QMTDISC: (list of supported <client_idx>s)",
+                crate::generated::decode::r_qmtdisc_0_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qmtdisc_0_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -15106,10 +15074,10 @@ pub mod qmtdisc {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qmtdisc_0,
-                "AT+QMTDISC=?",
+            crate::scan::run(
                 line,
+                "AT+QMTDISC=?",
+                crate::generated::decode::c_qmtdisc_0,
             )?;
             Ok(Test {})
         }
@@ -15170,14 +15138,14 @@ pub mod qmtdisc {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qmtdisc_1,
-                "AT+QMTDISC=<client_idx>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QMTDISC=<client_idx>",
+                crate::generated::decode::c_qmtdisc_1,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qmtdisc_1__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -15368,21 +15336,21 @@ pub mod qmtsub {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QMTSUB: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtsub_0_0,
-                "+QMTSUB: (list of supported <client_idx>s),(list of supported <msgID>s),<topic>,(list of supported <qos>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QMTSUB: (list of supported <client_idx>s),(list of supported <msgID>s),<topic>,(list of supported <qos>s)",
+                crate::generated::decode::r_qmtsub_0_0,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qmtsub_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtsub_0_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtsub_0_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -15455,11 +15423,7 @@ pub mod qmtsub {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qmtsub_0,
-                "AT+QMTSUB=?",
-                line,
-            )?;
+            crate::scan::run(line, "AT+QMTSUB=?", crate::generated::decode::c_qmtsub_0)?;
             Ok(Test {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -15564,33 +15528,33 @@ pub mod qmtsub {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qmtsub_1,
-                "AT+QMTSUB=<client_idx>,<msgID>,<topic1>,<qos1>[,<topic2>,<qos2>[,..]]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QMTSUB=<client_idx>,<msgID>,<topic1>,<qos1>[,<topic2>,<qos2>[,..]]",
+                crate::generated::decode::c_qmtsub_1,
             )?;
             let mut v: [Option<&str>; 6] = [None; 6];
             let mut rep0: alloc::vec::Vec<[Option<&str>; 2]> = alloc::vec::Vec::new();
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qmtsub_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtsub_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtsub_1__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtsub_1__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtsub_1__p4 => {
+                    4 => {
                         let mut a: [Option<&str>; 2] = [None; 2];
                         a[0] = Some(text);
                         rep0.push(a);
                     }
-                    crate::grammar::Rule::c_qmtsub_1__p5 => {
+                    5 => {
                         if let Some(a) = rep0.last_mut() {
                             a[1] = Some(text);
                         }
@@ -15761,18 +15725,18 @@ pub mod qmtuns {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QMTUNS: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtuns_0_0,
-                "+QMTUNS: (list of supported <client_idx>s),(list of supported <msgID>s),<topic>",
+            let caps = crate::scan::run(
                 line,
+                "+QMTUNS: (list of supported <client_idx>s),(list of supported <msgID>s),<topic>",
+                crate::generated::decode::r_qmtuns_0_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qmtuns_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtuns_0_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -15833,11 +15797,7 @@ pub mod qmtuns {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qmtuns_0,
-                "AT+QMTUNS=?",
-                line,
-            )?;
+            crate::scan::run(line, "AT+QMTUNS=?", crate::generated::decode::c_qmtuns_0)?;
             Ok(Test {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -15921,25 +15881,25 @@ pub mod qmtuns {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qmtuns_1,
-                "AT+QMTUNS=<client_idx>,<msgID>,<topic1>[,<topic2>[,..]]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QMTUNS=<client_idx>,<msgID>,<topic1>[,<topic2>[,..]]",
+                crate::generated::decode::c_qmtuns_1,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
             let mut rep0: alloc::vec::Vec<[Option<&str>; 1]> = alloc::vec::Vec::new();
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qmtuns_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtuns_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtuns_1__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtuns_1__p3 => {
+                    3 => {
                         let mut a: [Option<&str>; 1] = [None; 1];
                         a[0] = Some(text);
                         rep0.push(a);
@@ -16214,27 +16174,27 @@ pub mod qmtpub {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QMTPUB: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtpub_0_0,
-                "+QMTPUB: (list of supported <client_idx>s),(list of supported <msgID>s),(list of supported <qos>s),(list of supported <retain>s),<topic>,(list of supported <length>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QMTPUB: (list of supported <client_idx>s),(list of supported <msgID>s),(list of supported <qos>s),(list of supported <retain>s),<topic>,(list of supported <length>s)",
+                crate::generated::decode::r_qmtpub_0_0,
             )?;
             let mut v: [Option<&str>; 5] = [None; 5];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qmtpub_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtpub_0_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtpub_0_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtpub_0_0__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtpub_0_0__p4 => {
+                    4 => {
                         v[4] = Some(text);
                     }
                     _ => {}
@@ -16331,11 +16291,7 @@ pub mod qmtpub {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qmtpub_0,
-                "AT+QMTPUB=?",
-                line,
-            )?;
+            crate::scan::run(line, "AT+QMTPUB=?", crate::generated::decode::c_qmtpub_0)?;
             Ok(Test {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -16441,30 +16397,30 @@ pub mod qmtpub {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qmtpub_1,
-                "AT+QMTPUB=<client_idx>,<msgID>,<qos>,<retain>,<topic>[,<length>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QMTPUB=<client_idx>,<msgID>,<qos>,<retain>,<topic>[,<length>]",
+                crate::generated::decode::c_qmtpub_1,
             )?;
             let mut v: [Option<&str>; 6] = [None; 6];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qmtpub_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtpub_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtpub_1__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtpub_1__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtpub_1__p4 => {
+                    4 => {
                         v[4] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtpub_1__p5 => {
+                    5 => {
                         v[5] = Some(text);
                     }
                     _ => {}
@@ -16831,10 +16787,10 @@ pub mod qmtrecv {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qmtrecv_0,
-                "AT+QMTRECV=?",
+            crate::scan::run(
                 line,
+                "AT+QMTRECV=?",
+                crate::generated::decode::c_qmtrecv_0,
             )?;
             Ok(Test {})
         }
@@ -16884,30 +16840,30 @@ pub mod qmtrecv {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QMTRECV: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtrecv_1_0,
-                "+QMTRECV: <client_idx>,<store_status0>,<store_status1>,<store_status2>,<store_status3>,<store_status4>",
+            let caps = crate::scan::run(
                 line,
+                "+QMTRECV: <client_idx>,<store_status0>,<store_status1>,<store_status2>,<store_status3>,<store_status4>",
+                crate::generated::decode::r_qmtrecv_1_0,
             )?;
             let mut v: [Option<&str>; 6] = [None; 6];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qmtrecv_1_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtrecv_1_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtrecv_1_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtrecv_1_0__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtrecv_1_0__p4 => {
+                    4 => {
                         v[4] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtrecv_1_0__p5 => {
+                    5 => {
                         v[5] = Some(text);
                     }
                     _ => {}
@@ -17016,10 +16972,10 @@ pub mod qmtrecv {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qmtrecv_1,
-                "AT+QMTRECV?",
+            crate::scan::run(
                 line,
+                "AT+QMTRECV?",
+                crate::generated::decode::c_qmtrecv_1,
             )?;
             Ok(Read {})
         }
@@ -17099,30 +17055,30 @@ pub mod qmtrecv {
             };
             let payload = framed.payload;
             let line = framed.head.as_str();
-            let caps = match crate::grammar::captures(
-                crate::grammar::Rule::r_qmtrecv_2_0,
-                "+QMTRECV: <client_idx>,<msgID>,<topic>,<payload_len>,<payload>",
+            let caps = match crate::scan::run(
                 line,
+                "+QMTRECV: <client_idx>,<msgID>,<topic>,<payload_len>,<payload>",
+                crate::generated::decode::r_qmtrecv_2_0,
             ) {
                 Ok(caps) => caps,
                 Err(e) => return crate::command::Decoded::plain(Err(e)),
             };
             let mut v: [Option<&str>; 5] = [None; 5];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qmtrecv_2_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtrecv_2_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtrecv_2_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtrecv_2_0__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtrecv_2_0__p4 => {
+                    4 => {
                         v[4] = Some(text);
                     }
                     _ => {}
@@ -17253,18 +17209,18 @@ pub mod qmtrecv {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qmtrecv_2,
-                "AT+QMTRECV=<client_idx>[,<receiveID>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QMTRECV=<client_idx>[,<receiveID>]",
+                crate::generated::decode::c_qmtrecv_2,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qmtrecv_2__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtrecv_2__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -17427,18 +17383,18 @@ pub mod qping {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QPING: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qping_0_0,
-                "+QPING: <host>,(list of supported <timeout>s),(list of supported <pingnum>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QPING: <host>,(list of supported <timeout>s),(list of supported <pingnum>s)",
+                crate::generated::decode::r_qping_0_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qping_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qping_0_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -17497,11 +17453,7 @@ pub mod qping {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qping_0,
-                "AT+QPING=?",
-                line,
-            )?;
+            crate::scan::run(line, "AT+QPING=?", crate::generated::decode::c_qping_0)?;
             Ok(Test {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -17582,25 +17534,25 @@ pub mod qping {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qping_1,
-                "AT+QPING=<host>[,<timeout>[,<pingnum>]]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QPING=<host>[,<timeout>[,<pingnum>]]",
+                crate::generated::decode::c_qping_1,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
             let mut flag0 = false;
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qping_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qping_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qping_1__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::c_qping_1__g0 => {
+                    32768 => {
                         flag0 = true;
                     }
                     _ => {}
@@ -17689,10 +17641,10 @@ pub mod qidnsgip {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QIDNSGIP: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::r_qidnsgip_0_0,
-                "+QIDNSGIP: <hostname>",
+            crate::scan::run(
                 line,
+                "+QIDNSGIP: <hostname>",
+                crate::generated::decode::r_qidnsgip_0_0,
             )?;
             Ok(TestLine {})
         }
@@ -17724,10 +17676,10 @@ pub mod qidnsgip {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qidnsgip_0,
-                "AT+QIDNSGIP=?",
+            crate::scan::run(
                 line,
+                "AT+QIDNSGIP=?",
+                crate::generated::decode::c_qidnsgip_0,
             )?;
             Ok(Test {})
         }
@@ -17786,14 +17738,14 @@ pub mod qidnsgip {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qidnsgip_1,
-                "AT+QIDNSGIP=<hostname>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QIDNSGIP=<hostname>",
+                crate::generated::decode::c_qidnsgip_1,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qidnsgip_1__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -17857,19 +17809,19 @@ pub mod qntp {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QNTP: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qntp_0_0,
-                "+QNTP: <server>[,<port>[,(list of supported <auto_set_time>s)]]",
+            let caps = crate::scan::run(
                 line,
+                "+QNTP: <server>[,<port>[,(list of supported <auto_set_time>s)]]",
+                crate::generated::decode::r_qntp_0_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
             let mut flag0 = false;
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qntp_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qntp_0_0__g0 => {
+                    32768 => {
                         flag0 = true;
                     }
                     _ => {}
@@ -17926,7 +17878,7 @@ pub mod qntp {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(crate::grammar::Rule::c_qntp_0, "AT+QNTP=?", line)?;
+            crate::scan::run(line, "AT+QNTP=?", crate::generated::decode::c_qntp_0)?;
             Ok(Test {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -17994,18 +17946,18 @@ pub mod qntp {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qntp_1,
-                "AT+QNTP=<server>[,<port>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QNTP=<server>[,<port>]",
+                crate::generated::decode::c_qntp_1,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qntp_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qntp_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -18073,7 +18025,7 @@ pub mod qntp {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(crate::grammar::Rule::c_qntp_2, "AT+QNTP", line)?;
+            crate::scan::run(line, "AT+QNTP", crate::generated::decode::c_qntp_2)?;
             Ok(Execute {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -18623,18 +18575,18 @@ pub mod qsslcfg {
     impl crate::command::Line for TestLine0 {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslcfg_0_0,
-                "+QSSLCFG: \"sslversion\",(list of supported <SSL_ctxID>s),(list of supported <SSL_version>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLCFG: \"sslversion\",(list of supported <SSL_ctxID>s),(list of supported <SSL_version>s)",
+                crate::generated::decode::r_qsslcfg_0_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qsslcfg_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslcfg_0_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -18686,18 +18638,18 @@ pub mod qsslcfg {
     impl crate::command::Line for TestLine1 {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslcfg_0_1,
-                "+QSSLCFG: \"seclevel\",(list of supported <SSL_ctxID>s),(list of supported <seclevel>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLCFG: \"seclevel\",(list of supported <SSL_ctxID>s),(list of supported <seclevel>s)",
+                crate::generated::decode::r_qsslcfg_0_1,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qsslcfg_0_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslcfg_0_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -18749,18 +18701,18 @@ pub mod qsslcfg {
     impl crate::command::Line for TestLine2 {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslcfg_0_2,
-                "+QSSLCFG: \"ciphersuite\",(list of supported <SSL_ctxID>s),(list of supported <cipher_suites>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLCFG: \"ciphersuite\",(list of supported <SSL_ctxID>s),(list of supported <cipher_suites>s)",
+                crate::generated::decode::r_qsslcfg_0_2,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qsslcfg_0_2__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslcfg_0_2__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -18812,18 +18764,18 @@ pub mod qsslcfg {
     impl crate::command::Line for TestLine3 {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslcfg_0_3,
-                "+QSSLCFG: \"negotiatetime\",(list of supported <SSL_ctxID>s),(list of supported <negotiate_time>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLCFG: \"negotiatetime\",(list of supported <SSL_ctxID>s),(list of supported <negotiate_time>s)",
+                crate::generated::decode::r_qsslcfg_0_3,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qsslcfg_0_3__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslcfg_0_3__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -18875,18 +18827,18 @@ pub mod qsslcfg {
     impl crate::command::Line for TestLine4 {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslcfg_0_4,
-                "+QSSLCFG: \"sni\",(list of supported <SSL_ctxID>s),(list of supported <SNI>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLCFG: \"sni\",(list of supported <SSL_ctxID>s),(list of supported <SNI>s)",
+                crate::generated::decode::r_qsslcfg_0_4,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qsslcfg_0_4__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslcfg_0_4__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -18936,14 +18888,14 @@ pub mod qsslcfg {
     impl crate::command::Line for TestLine5 {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslcfg_0_5,
-                "+QSSLCFG: \"cacert\",(list of supported <SSL_ctxID>s),<cacertpath>",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLCFG: \"cacert\",(list of supported <SSL_ctxID>s),<cacertpath>",
+                crate::generated::decode::r_qsslcfg_0_5,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qsslcfg_0_5__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -18981,14 +18933,14 @@ pub mod qsslcfg {
     impl crate::command::Line for TestLine6 {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslcfg_0_6,
-                "+QSSLCFG: \"clientcert\",(list of supported <SSL_ctxID>s),<client_cert_path>",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLCFG: \"clientcert\",(list of supported <SSL_ctxID>s),<client_cert_path>",
+                crate::generated::decode::r_qsslcfg_0_6,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qsslcfg_0_6__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -19026,14 +18978,14 @@ pub mod qsslcfg {
     impl crate::command::Line for TestLine7 {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslcfg_0_7,
-                "+QSSLCFG: \"clientkey\",(list of supported <SSL_ctxID>s),<client_key_path>,<key_pwd>",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLCFG: \"clientkey\",(list of supported <SSL_ctxID>s),<client_key_path>,<key_pwd>",
+                crate::generated::decode::r_qsslcfg_0_7,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qsslcfg_0_7__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -19075,18 +19027,18 @@ pub mod qsslcfg {
     impl crate::command::Line for TestLine8 {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslcfg_0_8,
-                "+QSSLCFG: \"ignorelocaltime\",(list of supported <SSL_ctxID>s),(list of supported <ignore_ltime>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLCFG: \"ignorelocaltime\",(list of supported <SSL_ctxID>s),(list of supported <ignore_ltime>s)",
+                crate::generated::decode::r_qsslcfg_0_8,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qsslcfg_0_8__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslcfg_0_8__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -19138,18 +19090,18 @@ pub mod qsslcfg {
     impl crate::command::Line for TestLine9 {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslcfg_0_9,
-                "+QSSLCFG: \"session_cache\",(list of supported <SSL_ctxID>s),(list of supported <session_cache_enable>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLCFG: \"session_cache\",(list of supported <SSL_ctxID>s),(list of supported <session_cache_enable>s)",
+                crate::generated::decode::r_qsslcfg_0_9,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qsslcfg_0_9__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslcfg_0_9__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -19340,10 +19292,10 @@ pub mod qsslcfg {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qsslcfg_0,
-                "AT+QSSLCFG=?",
+            crate::scan::run(
                 line,
+                "AT+QSSLCFG=?",
+                crate::generated::decode::c_qsslcfg_0,
             )?;
             Ok(Test {})
         }
@@ -19393,18 +19345,18 @@ pub mod qsslcfg {
     impl crate::command::Line for SslversionLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslcfg_1_0,
-                "+QSSLCFG: \"sslversion\",<SSL_ctxID>,<SSL_version>",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLCFG: \"sslversion\",<SSL_ctxID>,<SSL_version>",
+                crate::generated::decode::r_qsslcfg_1_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qsslcfg_1_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslcfg_1_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -19473,18 +19425,18 @@ pub mod qsslcfg {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qsslcfg_1,
-                "AT+QSSLCFG=\"sslversion\",<SSL_ctxID>[,<SSL_version>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QSSLCFG=\"sslversion\",<SSL_ctxID>[,<SSL_version>]",
+                crate::generated::decode::c_qsslcfg_1,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qsslcfg_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qsslcfg_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -19554,18 +19506,18 @@ pub mod qsslcfg {
     impl crate::command::Line for SeclevelLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslcfg_2_0,
-                "+QSSLCFG: \"seclevel\",<SSL_ctxID>,<seclevel>",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLCFG: \"seclevel\",<SSL_ctxID>,<seclevel>",
+                crate::generated::decode::r_qsslcfg_2_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qsslcfg_2_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslcfg_2_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -19634,18 +19586,18 @@ pub mod qsslcfg {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qsslcfg_2,
-                "AT+QSSLCFG=\"seclevel\",<SSL_ctxID>[,<seclevel>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QSSLCFG=\"seclevel\",<SSL_ctxID>[,<seclevel>]",
+                crate::generated::decode::c_qsslcfg_2,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qsslcfg_2__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qsslcfg_2__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -19716,18 +19668,18 @@ pub mod qsslcfg {
     impl crate::command::Line for CiphersuiteLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslcfg_3_0,
-                "+QSSLCFG: \"ciphersuite\",<SSL_ctxID>,<cipher_suites>",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLCFG: \"ciphersuite\",<SSL_ctxID>,<cipher_suites>",
+                crate::generated::decode::r_qsslcfg_3_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qsslcfg_3_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslcfg_3_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -19799,18 +19751,18 @@ pub mod qsslcfg {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qsslcfg_3,
-                "AT+QSSLCFG=\"ciphersuite\",<SSL_ctxID>[,<cipher_suites>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QSSLCFG=\"ciphersuite\",<SSL_ctxID>[,<cipher_suites>]",
+                crate::generated::decode::c_qsslcfg_3,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qsslcfg_3__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qsslcfg_3__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -19884,18 +19836,18 @@ pub mod qsslcfg {
     impl crate::command::Line for NegotiatetimeLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslcfg_4_0,
-                "+QSSLCFG: \"negotiatetime\",<SSL_ctxID>,<negotiate_time>",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLCFG: \"negotiatetime\",<SSL_ctxID>,<negotiate_time>",
+                crate::generated::decode::r_qsslcfg_4_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qsslcfg_4_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslcfg_4_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -19968,18 +19920,18 @@ pub mod qsslcfg {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qsslcfg_4,
-                "AT+QSSLCFG=\"negotiatetime\",<SSL_ctxID>[,<negotiate_time>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QSSLCFG=\"negotiatetime\",<SSL_ctxID>[,<negotiate_time>]",
+                crate::generated::decode::c_qsslcfg_4,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qsslcfg_4__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qsslcfg_4__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -20050,18 +20002,18 @@ pub mod qsslcfg {
     impl crate::command::Line for SniLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslcfg_5_0,
-                "+QSSLCFG: \"sni\",<SSL_ctxID>,<SNI>",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLCFG: \"sni\",<SSL_ctxID>,<SNI>",
+                crate::generated::decode::r_qsslcfg_5_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qsslcfg_5_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslcfg_5_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -20130,18 +20082,18 @@ pub mod qsslcfg {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qsslcfg_5,
-                "AT+QSSLCFG=\"sni\",<SSL_ctxID>[,<SNI>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QSSLCFG=\"sni\",<SSL_ctxID>[,<SNI>]",
+                crate::generated::decode::c_qsslcfg_5,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qsslcfg_5__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qsslcfg_5__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -20208,18 +20160,18 @@ pub mod qsslcfg {
     impl crate::command::Line for CacertLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslcfg_6_0,
-                "+QSSLCFG: \"cacert\",<SSL_ctxID>,<cacertpath>",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLCFG: \"cacert\",<SSL_ctxID>,<cacertpath>",
+                crate::generated::decode::r_qsslcfg_6_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qsslcfg_6_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslcfg_6_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -20288,18 +20240,18 @@ pub mod qsslcfg {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qsslcfg_6,
-                "AT+QSSLCFG=\"cacert\",<SSL_ctxID>[,<cacertpath>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QSSLCFG=\"cacert\",<SSL_ctxID>[,<cacertpath>]",
+                crate::generated::decode::c_qsslcfg_6,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qsslcfg_6__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qsslcfg_6__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -20369,18 +20321,18 @@ pub mod qsslcfg {
     impl crate::command::Line for ClientcertLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslcfg_7_0,
-                "+QSSLCFG: \"clientcert\",<SSL_ctxID>,<client_cert_path>",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLCFG: \"clientcert\",<SSL_ctxID>,<client_cert_path>",
+                crate::generated::decode::r_qsslcfg_7_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qsslcfg_7_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslcfg_7_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -20452,18 +20404,18 @@ pub mod qsslcfg {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qsslcfg_7,
-                "AT+QSSLCFG=\"clientcert\",<SSL_ctxID>[,<client_cert_path>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QSSLCFG=\"clientcert\",<SSL_ctxID>[,<client_cert_path>]",
+                crate::generated::decode::c_qsslcfg_7,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qsslcfg_7__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qsslcfg_7__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -20547,21 +20499,21 @@ pub mod qsslcfg {
     impl crate::command::Line for ClientkeyLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslcfg_8_0,
-                "+QSSLCFG: \"clientkey\",<SSL_ctxID>,<client_key_path>,<key_pwd>",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLCFG: \"clientkey\",<SSL_ctxID>,<client_key_path>,<key_pwd>",
+                crate::generated::decode::r_qsslcfg_8_0,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qsslcfg_8_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslcfg_8_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslcfg_8_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -20650,25 +20602,25 @@ pub mod qsslcfg {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qsslcfg_8,
-                "AT+QSSLCFG=\"clientkey\",<SSL_ctxID>[,<client_key_path>[,<key_pwd>]]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QSSLCFG=\"clientkey\",<SSL_ctxID>[,<client_key_path>[,<key_pwd>]]",
+                crate::generated::decode::c_qsslcfg_8,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
             let mut flag0 = false;
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qsslcfg_8__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qsslcfg_8__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qsslcfg_8__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::c_qsslcfg_8__g0 => {
+                    32768 => {
                         flag0 = true;
                     }
                     _ => {}
@@ -20749,18 +20701,18 @@ pub mod qsslcfg {
     impl crate::command::Line for IgnorelocaltimeLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslcfg_9_0,
-                "+QSSLCFG: \"ignorelocaltime\",<SSL_ctxID>,<ignore_ltime>",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLCFG: \"ignorelocaltime\",<SSL_ctxID>,<ignore_ltime>",
+                crate::generated::decode::r_qsslcfg_9_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qsslcfg_9_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslcfg_9_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -20829,18 +20781,18 @@ pub mod qsslcfg {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qsslcfg_9,
-                "AT+QSSLCFG=\"ignorelocaltime\",<SSL_ctxID>[,<ignore_ltime>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QSSLCFG=\"ignorelocaltime\",<SSL_ctxID>[,<ignore_ltime>]",
+                crate::generated::decode::c_qsslcfg_9,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qsslcfg_9__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qsslcfg_9__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -20910,18 +20862,18 @@ pub mod qsslcfg {
     impl crate::command::Line for SessionCacheLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslcfg_10_0,
-                "+QSSLCFG: \"session_cache\",<SSL_ctxID>,<session_cache_enable>",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLCFG: \"session_cache\",<SSL_ctxID>,<session_cache_enable>",
+                crate::generated::decode::r_qsslcfg_10_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qsslcfg_10_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslcfg_10_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -20993,18 +20945,18 @@ pub mod qsslcfg {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qsslcfg_10,
-                "AT+QSSLCFG=\"session_cache\",<SSL_ctxID>[,<session_cache_enable>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QSSLCFG=\"session_cache\",<SSL_ctxID>[,<session_cache_enable>]",
+                crate::generated::decode::c_qsslcfg_10,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qsslcfg_10__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qsslcfg_10__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -21139,21 +21091,21 @@ pub mod qsslopen {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLOPEN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslopen_0_0,
-                "+QSSLOPEN: (list of supported <SSL_ctxID>s),(list of supported <connectID>s),<server_address>,<server_port>,(list of supported <access_mode>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLOPEN: (list of supported <SSL_ctxID>s),(list of supported <connectID>s),<server_address>,<server_port>,(list of supported <access_mode>s)",
+                crate::generated::decode::r_qsslopen_0_0,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qsslopen_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslopen_0_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslopen_0_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -21228,10 +21180,10 @@ pub mod qsslopen {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qsslopen_0,
-                "AT+QSSLOPEN=?",
+            crate::scan::run(
                 line,
+                "AT+QSSLOPEN=?",
+                crate::generated::decode::c_qsslopen_0,
             )?;
             Ok(Test {})
         }
@@ -21325,27 +21277,27 @@ pub mod qsslopen {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qsslopen_1,
-                "AT+QSSLOPEN=<SSL_ctxID>,<connectID>,<server_address>,<server_port>[,<access_mode>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QSSLOPEN=<SSL_ctxID>,<connectID>,<server_address>,<server_port>[,<access_mode>]",
+                crate::generated::decode::c_qsslopen_1,
             )?;
             let mut v: [Option<&str>; 5] = [None; 5];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qsslopen_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qsslopen_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qsslopen_1__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::c_qsslopen_1__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
-                    crate::grammar::Rule::c_qsslopen_1__p4 => {
+                    4 => {
                         v[4] = Some(text);
                     }
                     _ => {}
@@ -21447,18 +21399,18 @@ pub mod qsslsend {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLSEND: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslsend_0_0,
-                "+QSSLSEND: (list of supported <connectID>s),(list of supported <send_length>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLSEND: (list of supported <connectID>s),(list of supported <send_length>s)",
+                crate::generated::decode::r_qsslsend_0_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qsslsend_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslsend_0_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -21517,10 +21469,10 @@ pub mod qsslsend {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qsslsend_0,
-                "AT+QSSLSEND=?",
+            crate::scan::run(
                 line,
+                "AT+QSSLSEND=?",
+                crate::generated::decode::c_qsslsend_0,
             )?;
             Ok(Test {})
         }
@@ -21586,14 +21538,14 @@ pub mod qsslsend {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qsslsend_1,
-                "AT+QSSLSEND=<connectID>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QSSLSEND=<connectID>",
+                crate::generated::decode::c_qsslsend_1,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qsslsend_1__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -21677,18 +21629,18 @@ pub mod qsslsend {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qsslsend_2,
-                "AT+QSSLSEND=<connectID>,<send_length>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QSSLSEND=<connectID>,<send_length>",
+                crate::generated::decode::c_qsslsend_2,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qsslsend_2__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qsslsend_2__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -21757,18 +21709,18 @@ pub mod qsslrecv {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLRECV: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslrecv_0_0,
-                "+QSSLRECV: (list of supported <connectID>s),(list of supported <read_length>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLRECV: (list of supported <connectID>s),(list of supported <read_length>s)",
+                crate::generated::decode::r_qsslrecv_0_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qsslrecv_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslrecv_0_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -21827,10 +21779,10 @@ pub mod qsslrecv {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qsslrecv_0,
-                "AT+QSSLRECV=?",
+            crate::scan::run(
                 line,
+                "AT+QSSLRECV=?",
+                crate::generated::decode::c_qsslrecv_0,
             )?;
             Ok(Test {})
         }
@@ -21880,14 +21832,14 @@ pub mod qsslrecv {
     impl crate::command::Line for WriteLine0 {
         const PREFIXES: &'static [&'static str] = &["+QSSLRECV: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslrecv_1_0,
-                "+QSSLRECV: <have_readlen>",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLRECV: <have_readlen>",
+                crate::generated::decode::r_qsslrecv_1_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qsslrecv_1_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -21905,17 +21857,17 @@ pub mod qsslrecv {
                     Err(crate::command::not_text(line)),
                 );
             };
-            let caps = match crate::grammar::captures(
-                crate::grammar::Rule::r_qsslrecv_1_0,
-                "+QSSLRECV: <have_readlen>",
+            let caps = match crate::scan::run(
                 line,
+                "+QSSLRECV: <have_readlen>",
+                crate::generated::decode::r_qsslrecv_1_0,
             ) {
                 Ok(caps) => caps,
                 Err(e) => return crate::command::Decoded::plain(Err(e)),
             };
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qsslrecv_1_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -21959,10 +21911,10 @@ pub mod qsslrecv {
     impl crate::command::Line for WriteLine1 {
         const PREFIXES: &'static [&'static str] = &["+QSSLRECV: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::r_qsslrecv_1_1,
-                "+QSSLRECV: 0",
+            crate::scan::run(
                 line,
+                "+QSSLRECV: 0",
+                crate::generated::decode::r_qsslrecv_1_1,
             )?;
             Ok(WriteLine1 {})
         }
@@ -22051,18 +22003,18 @@ pub mod qsslrecv {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qsslrecv_1,
-                "AT+QSSLRECV=<connectID>,<read_length>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QSSLRECV=<connectID>,<read_length>",
+                crate::generated::decode::c_qsslrecv_1,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qsslrecv_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qsslrecv_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -22138,18 +22090,18 @@ pub mod qsslclose {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCLOSE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslclose_0_0,
-                "+QSSLCLOSE: (list of supported <connectID>s),(list of supported <close_timeout>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLCLOSE: (list of supported <connectID>s),(list of supported <close_timeout>s)",
+                crate::generated::decode::r_qsslclose_0_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qsslclose_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslclose_0_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -22206,10 +22158,10 @@ pub mod qsslclose {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qsslclose_0,
-                "AT+QSSLCLOSE=?",
+            crate::scan::run(
                 line,
+                "AT+QSSLCLOSE=?",
+                crate::generated::decode::c_qsslclose_0,
             )?;
             Ok(Test {})
         }
@@ -22274,18 +22226,18 @@ pub mod qsslclose {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qsslclose_1,
-                "AT+QSSLCLOSE=<connectID>[,<close_timeout>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QSSLCLOSE=<connectID>[,<close_timeout>]",
+                crate::generated::decode::c_qsslclose_1,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qsslclose_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qsslclose_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -22595,10 +22547,10 @@ pub mod qsslstate {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qsslstate_0,
-                "AT+QSSLSTATE=?",
+            crate::scan::run(
                 line,
+                "AT+QSSLSTATE=?",
+                crate::generated::decode::c_qsslstate_0,
             )?;
             Ok(Test {})
         }
@@ -22661,39 +22613,39 @@ pub mod qsslstate {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLSTATE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslstate_1_0,
-                "+QSSLSTATE: <connectID>,\"SSLClient\",<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<devname>,<SSL_ctxID>",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLSTATE: <connectID>,\"SSLClient\",<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<devname>,<SSL_ctxID>",
+                crate::generated::decode::r_qsslstate_1_0,
             )?;
             let mut v: [Option<&str>; 9] = [None; 9];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qsslstate_1_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslstate_1_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslstate_1_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslstate_1_0__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslstate_1_0__p4 => {
+                    4 => {
                         v[4] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslstate_1_0__p5 => {
+                    5 => {
                         v[5] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslstate_1_0__p6 => {
+                    6 => {
                         v[6] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslstate_1_0__p7 => {
+                    7 => {
                         v[7] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslstate_1_0__p8 => {
+                    8 => {
                         v[8] = Some(text);
                     }
                     _ => {}
@@ -22826,10 +22778,10 @@ pub mod qsslstate {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qsslstate_1,
-                "AT+QSSLSTATE?",
+            crate::scan::run(
                 line,
+                "AT+QSSLSTATE?",
+                crate::generated::decode::c_qsslstate_1,
             )?;
             Ok(Read {})
         }
@@ -22903,39 +22855,39 @@ pub mod qsslstate {
     impl crate::command::Line for WriteLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLSTATE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslstate_2_0,
-                "+QSSLSTATE: <connectID>,\"SSLClient\",<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<devname>,<SSL_ctxID>",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLSTATE: <connectID>,\"SSLClient\",<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<devname>,<SSL_ctxID>",
+                crate::generated::decode::r_qsslstate_2_0,
             )?;
             let mut v: [Option<&str>; 9] = [None; 9];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qsslstate_2_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslstate_2_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslstate_2_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslstate_2_0__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslstate_2_0__p4 => {
+                    4 => {
                         v[4] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslstate_2_0__p5 => {
+                    5 => {
                         v[5] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslstate_2_0__p6 => {
+                    6 => {
                         v[6] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslstate_2_0__p7 => {
+                    7 => {
                         v[7] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslstate_2_0__p8 => {
+                    8 => {
                         v[8] = Some(text);
                     }
                     _ => {}
@@ -23078,18 +23030,18 @@ pub mod qsslstate {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qsslstate_2,
-                "AT+QSSLSTATE=<query_type>,<connectID>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QSSLSTATE=<query_type>,<connectID>",
+                crate::generated::decode::c_qsslstate_2,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qsslstate_2__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qsslstate_2__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -23168,39 +23120,39 @@ pub mod qsslstate {
     impl crate::command::Line for ExecuteLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLSTATE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslstate_3_0,
-                "+QSSLSTATE: <connectID>,\"SSLClient\",<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<devname>,<SSL_ctxID>",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLSTATE: <connectID>,\"SSLClient\",<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<devname>,<SSL_ctxID>",
+                crate::generated::decode::r_qsslstate_3_0,
             )?;
             let mut v: [Option<&str>; 9] = [None; 9];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qsslstate_3_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslstate_3_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslstate_3_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslstate_3_0__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslstate_3_0__p4 => {
+                    4 => {
                         v[4] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslstate_3_0__p5 => {
+                    5 => {
                         v[5] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslstate_3_0__p6 => {
+                    6 => {
                         v[6] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslstate_3_0__p7 => {
+                    7 => {
                         v[7] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslstate_3_0__p8 => {
+                    8 => {
                         v[8] = Some(text);
                     }
                     _ => {}
@@ -23333,10 +23285,10 @@ pub mod qsslstate {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qsslstate_3,
-                "AT+QSSLSTATE",
+            crate::scan::run(
                 line,
+                "AT+QSSLSTATE",
+                crate::generated::decode::c_qsslstate_3,
             )?;
             Ok(Execute {})
         }
@@ -23799,14 +23751,14 @@ pub mod qicfg {
     impl crate::command::Line for TestLine0 {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qicfg_0_0,
-                "+QICFG: \"transpktsize\",(list of supported <transpktsize>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QICFG: \"transpktsize\",(list of supported <transpktsize>s)",
+                crate::generated::decode::r_qicfg_0_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qicfg_0_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -23842,14 +23794,14 @@ pub mod qicfg {
     impl crate::command::Line for TestLine1 {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qicfg_0_1,
-                "+QICFG: \"transwaittm\",(list of supported <transwaittm>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QICFG: \"transwaittm\",(list of supported <transwaittm>s)",
+                crate::generated::decode::r_qicfg_0_1,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qicfg_0_1__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -23885,14 +23837,14 @@ pub mod qicfg {
     impl crate::command::Line for TestLine2 {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qicfg_0_2,
-                "+QICFG: \"tcp/accept\",(list of supported <state>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QICFG: \"tcp/accept\",(list of supported <state>s)",
+                crate::generated::decode::r_qicfg_0_2,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qicfg_0_2__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -23928,14 +23880,14 @@ pub mod qicfg {
     impl crate::command::Line for TestLine3 {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qicfg_0_3,
-                "+QICFG: \"qisend/timeout\",(list of supported <timeout>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QICFG: \"qisend/timeout\",(list of supported <timeout>s)",
+                crate::generated::decode::r_qicfg_0_3,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qicfg_0_3__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -23971,14 +23923,14 @@ pub mod qicfg {
     impl crate::command::Line for TestLine4 {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qicfg_0_4,
-                "+QICFG: \"passiveclosed\",(list of supported <closed>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QICFG: \"passiveclosed\",(list of supported <closed>s)",
+                crate::generated::decode::r_qicfg_0_4,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qicfg_0_4__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -24016,18 +23968,18 @@ pub mod qicfg {
     impl crate::command::Line for TestLine5 {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qicfg_0_5,
-                "+QICFG: \"dataformat\",(list of supported <send_data_format>s),(list of supported <recv_data_format>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QICFG: \"dataformat\",(list of supported <send_data_format>s),(list of supported <recv_data_format>s)",
+                crate::generated::decode::r_qicfg_0_5,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qicfg_0_5__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qicfg_0_5__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -24077,14 +24029,14 @@ pub mod qicfg {
     impl crate::command::Line for TestLine6 {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qicfg_0_6,
-                "+QICFG: \"close/mode\",(list of supported <close_mode>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QICFG: \"close/mode\",(list of supported <close_mode>s)",
+                crate::generated::decode::r_qicfg_0_6,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qicfg_0_6__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -24126,24 +24078,24 @@ pub mod qicfg {
     impl crate::command::Line for TestLine7 {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qicfg_0_7,
-                "+QICFG: \"tcp/kalive\",(list of supported <kalive_onoff>s),(list of supported <kalive_idle>s),(list of supported <kalive_interval>s),(list of supported <kalive_cnt>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QICFG: \"tcp/kalive\",(list of supported <kalive_onoff>s),(list of supported <kalive_idle>s),(list of supported <kalive_interval>s),(list of supported <kalive_cnt>s)",
+                crate::generated::decode::r_qicfg_0_7,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qicfg_0_7__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qicfg_0_7__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qicfg_0_7__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::r_qicfg_0_7__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
                     _ => {}
@@ -24217,14 +24169,14 @@ pub mod qicfg {
     impl crate::command::Line for TestLine8 {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qicfg_0_8,
-                "+QICFG: \"tcp/tw_cycle\",(list of supported <tw_enable>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QICFG: \"tcp/tw_cycle\",(list of supported <tw_enable>s)",
+                crate::generated::decode::r_qicfg_0_8,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qicfg_0_8__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -24260,14 +24212,14 @@ pub mod qicfg {
     impl crate::command::Line for TestLine9 {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qicfg_0_9,
-                "+QICFG: \"udp/broadcast\",(list of supported <udp/broadcast>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QICFG: \"udp/broadcast\",(list of supported <udp/broadcast>s)",
+                crate::generated::decode::r_qicfg_0_9,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qicfg_0_9__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -24444,11 +24396,7 @@ pub mod qicfg {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qicfg_0,
-                "AT+QICFG=?",
-                line,
-            )?;
+            crate::scan::run(line, "AT+QICFG=?", crate::generated::decode::c_qicfg_0)?;
             Ok(Test {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -24493,14 +24441,14 @@ pub mod qicfg {
     impl crate::command::Line for TranspktsizeLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qicfg_1_0,
-                "+QICFG: \"transpktsize\",<transpktsize>",
+            let caps = crate::scan::run(
                 line,
+                "+QICFG: \"transpktsize\",<transpktsize>",
+                crate::generated::decode::r_qicfg_1_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qicfg_1_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -24552,14 +24500,14 @@ pub mod qicfg {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qicfg_1,
-                "AT+QICFG=\"transpktsize\"[,<transpktsize>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QICFG=\"transpktsize\"[,<transpktsize>]",
+                crate::generated::decode::c_qicfg_1,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qicfg_1__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -24618,14 +24566,14 @@ pub mod qicfg {
     impl crate::command::Line for TranswaittmLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qicfg_2_0,
-                "+QICFG: \"transwaittm\",<transwaittm>",
+            let caps = crate::scan::run(
                 line,
+                "+QICFG: \"transwaittm\",<transwaittm>",
+                crate::generated::decode::r_qicfg_2_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qicfg_2_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -24677,14 +24625,14 @@ pub mod qicfg {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qicfg_2,
-                "AT+QICFG=\"transwaittm\"[,<transwaittm>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QICFG=\"transwaittm\"[,<transwaittm>]",
+                crate::generated::decode::c_qicfg_2,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qicfg_2__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -24743,14 +24691,14 @@ pub mod qicfg {
     impl crate::command::Line for TcpAcceptLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qicfg_3_0,
-                "+QICFG: \"tcp/accept\",<state>",
+            let caps = crate::scan::run(
                 line,
+                "+QICFG: \"tcp/accept\",<state>",
+                crate::generated::decode::r_qicfg_3_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qicfg_3_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -24801,14 +24749,14 @@ pub mod qicfg {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qicfg_3,
-                "AT+QICFG=\"tcp/accept\"[,<state>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QICFG=\"tcp/accept\"[,<state>]",
+                crate::generated::decode::c_qicfg_3,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qicfg_3__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -24863,14 +24811,14 @@ pub mod qicfg {
     impl crate::command::Line for QisendTimeoutLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qicfg_4_0,
-                "+QICFG: \"qisend/timeout\",<timeout>",
+            let caps = crate::scan::run(
                 line,
+                "+QICFG: \"qisend/timeout\",<timeout>",
+                crate::generated::decode::r_qicfg_4_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qicfg_4_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -24922,14 +24870,14 @@ pub mod qicfg {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qicfg_4,
-                "AT+QICFG=\"qisend/timeout\"[,<timeout>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QICFG=\"qisend/timeout\"[,<timeout>]",
+                crate::generated::decode::c_qicfg_4,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qicfg_4__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -24981,14 +24929,14 @@ pub mod qicfg {
     impl crate::command::Line for PassiveclosedLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qicfg_5_0,
-                "+QICFG: \"passiveclosed\",<closed>",
+            let caps = crate::scan::run(
                 line,
+                "+QICFG: \"passiveclosed\",<closed>",
+                crate::generated::decode::r_qicfg_5_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qicfg_5_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -25039,14 +24987,14 @@ pub mod qicfg {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qicfg_5,
-                "AT+QICFG=\"passiveclosed\"[,<closed>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QICFG=\"passiveclosed\"[,<closed>]",
+                crate::generated::decode::c_qicfg_5,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qicfg_5__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -25115,18 +25063,18 @@ pub mod qicfg {
     impl crate::command::Line for DataformatLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qicfg_6_0,
-                "+QICFG: \"dataformat\",<send_data_format>,<recv_data_format>",
+            let caps = crate::scan::run(
                 line,
+                "+QICFG: \"dataformat\",<send_data_format>,<recv_data_format>",
+                crate::generated::decode::r_qicfg_6_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qicfg_6_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qicfg_6_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -25203,22 +25151,22 @@ pub mod qicfg {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qicfg_6,
-                "AT+QICFG=\"dataformat\"[,<send_data_format>,<recv_data_format>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QICFG=\"dataformat\"[,<send_data_format>,<recv_data_format>]",
+                crate::generated::decode::c_qicfg_6,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
             let mut flag0 = false;
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qicfg_6__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qicfg_6__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qicfg_6__g0 => {
+                    32768 => {
                         flag0 = true;
                     }
                     _ => {}
@@ -25291,14 +25239,14 @@ pub mod qicfg {
     impl crate::command::Line for CloseModeLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qicfg_7_0,
-                "+QICFG: \"close/mode\",<close_mode>",
+            let caps = crate::scan::run(
                 line,
+                "+QICFG: \"close/mode\",<close_mode>",
+                crate::generated::decode::r_qicfg_7_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qicfg_7_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -25349,14 +25297,14 @@ pub mod qicfg {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qicfg_7,
-                "AT+QICFG=\"close/mode\"[,<close_mode>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QICFG=\"close/mode\"[,<close_mode>]",
+                crate::generated::decode::c_qicfg_7,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qicfg_7__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -25444,24 +25392,24 @@ pub mod qicfg {
     impl crate::command::Line for TcpKaliveLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qicfg_8_0,
-                "+QICFG: \"tcp/kalive\",<kalive_onoff>,<kalive_idle>,<kalive_interval>,<kalive_cnt>",
+            let caps = crate::scan::run(
                 line,
+                "+QICFG: \"tcp/kalive\",<kalive_onoff>,<kalive_idle>,<kalive_interval>,<kalive_cnt>",
+                crate::generated::decode::r_qicfg_8_0,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qicfg_8_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qicfg_8_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qicfg_8_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::r_qicfg_8_0__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
                     _ => {}
@@ -25568,28 +25516,28 @@ pub mod qicfg {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qicfg_8,
-                "AT+QICFG=\"tcp/kalive\"[,<kalive_onoff>,<kalive_idle>,<kalive_interval>,<kalive_cnt>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QICFG=\"tcp/kalive\"[,<kalive_onoff>,<kalive_idle>,<kalive_interval>,<kalive_cnt>]",
+                crate::generated::decode::c_qicfg_8,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
             let mut flag0 = false;
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qicfg_8__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qicfg_8__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qicfg_8__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::c_qicfg_8__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
-                    crate::grammar::Rule::c_qicfg_8__g0 => {
+                    32768 => {
                         flag0 = true;
                     }
                     _ => {}
@@ -25681,14 +25629,14 @@ pub mod qicfg {
     impl crate::command::Line for TcpTwCycleLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qicfg_9_0,
-                "+QICFG: \"tcp/tw_cycle\",<tw_enable>",
+            let caps = crate::scan::run(
                 line,
+                "+QICFG: \"tcp/tw_cycle\",<tw_enable>",
+                crate::generated::decode::r_qicfg_9_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qicfg_9_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -25739,14 +25687,14 @@ pub mod qicfg {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qicfg_9,
-                "AT+QICFG=\"tcp/tw_cycle\"[,<tw_enable>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QICFG=\"tcp/tw_cycle\"[,<tw_enable>]",
+                crate::generated::decode::c_qicfg_9,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qicfg_9__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -25801,14 +25749,14 @@ pub mod qicfg {
     impl crate::command::Line for UdpBroadcastLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qicfg_10_0,
-                "+QICFG: \"udp/broadcast\",<udp/broadcast>",
+            let caps = crate::scan::run(
                 line,
+                "+QICFG: \"udp/broadcast\",<udp/broadcast>",
+                crate::generated::decode::r_qicfg_10_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qicfg_10_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -25862,14 +25810,14 @@ pub mod qicfg {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qicfg_10,
-                "AT+QICFG=\"udp/broadcast\"[,<udp/broadcast>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QICFG=\"udp/broadcast\"[,<udp/broadcast>]",
+                crate::generated::decode::c_qicfg_10,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qicfg_10__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -26129,30 +26077,30 @@ pub mod qiopen {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QIOPEN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qiopen_0_0,
-                "+QIOPEN: (list of supported <connectID>s),(list of supported <service_type>s),<IP_address>/<domain_name>,(list of supported <remote_port>s),(list of supported <local_port>s),(list of supported <access_mode>s),(list of supported <ap_priority>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QIOPEN: (list of supported <connectID>s),(list of supported <service_type>s),<IP_address>/<domain_name>,(list of supported <remote_port>s),(list of supported <local_port>s),(list of supported <access_mode>s),(list of supported <ap_priority>s)",
+                crate::generated::decode::r_qiopen_0_0,
             )?;
             let mut v: [Option<&str>; 6] = [None; 6];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qiopen_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qiopen_0_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qiopen_0_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::r_qiopen_0_0__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
-                    crate::grammar::Rule::r_qiopen_0_0__p4 => {
+                    4 => {
                         v[4] = Some(text);
                     }
-                    crate::grammar::Rule::r_qiopen_0_0__p5 => {
+                    5 => {
                         v[5] = Some(text);
                     }
                     _ => {}
@@ -26261,11 +26209,7 @@ pub mod qiopen {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qiopen_0,
-                "AT+QIOPEN=?",
-                line,
-            )?;
+            crate::scan::run(line, "AT+QIOPEN=?", crate::generated::decode::c_qiopen_0)?;
             Ok(Test {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -26392,40 +26336,40 @@ pub mod qiopen {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qiopen_1,
-                "AT+QIOPEN=<connectID>,<service_type>,<IP_address>/<domain_name>,<remote_port>[,<local_port>[,<access_mode>][,<ap_priority>]]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QIOPEN=<connectID>,<service_type>,<IP_address>/<domain_name>,<remote_port>[,<local_port>[,<access_mode>][,<ap_priority>]]",
+                crate::generated::decode::c_qiopen_1,
             )?;
             let mut v: [Option<&str>; 8] = [None; 8];
             let mut flag0 = false;
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qiopen_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qiopen_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qiopen_1__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::c_qiopen_1__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
-                    crate::grammar::Rule::c_qiopen_1__p4 => {
+                    4 => {
                         v[4] = Some(text);
                     }
-                    crate::grammar::Rule::c_qiopen_1__p5 => {
+                    5 => {
                         v[5] = Some(text);
                     }
-                    crate::grammar::Rule::c_qiopen_1__p6 => {
+                    6 => {
                         v[6] = Some(text);
                     }
-                    crate::grammar::Rule::c_qiopen_1__p7 => {
+                    7 => {
                         v[7] = Some(text);
                     }
-                    crate::grammar::Rule::c_qiopen_1__g0 => {
+                    32768 => {
                         flag0 = true;
                     }
                     _ => {}
@@ -26563,18 +26507,18 @@ pub mod qiclose {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QICLOSE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qiclose_0_0,
-                "+QICLOSE: (list of supported <connectID>s),(list of supported <timeout>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QICLOSE: (list of supported <connectID>s),(list of supported <timeout>s)",
+                crate::generated::decode::r_qiclose_0_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qiclose_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qiclose_0_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -26631,10 +26575,10 @@ pub mod qiclose {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qiclose_0,
-                "AT+QICLOSE=?",
+            crate::scan::run(
                 line,
+                "AT+QICLOSE=?",
+                crate::generated::decode::c_qiclose_0,
             )?;
             Ok(Test {})
         }
@@ -26699,18 +26643,18 @@ pub mod qiclose {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qiclose_1,
-                "AT+QICLOSE=<connectID>[,<timeout>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QICLOSE=<connectID>[,<timeout>]",
+                crate::generated::decode::c_qiclose_1,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qiclose_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qiclose_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -27035,10 +26979,10 @@ pub mod qistate {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qistate_0,
-                "AT+QISTATE=?",
+            crate::scan::run(
                 line,
+                "AT+QISTATE=?",
+                crate::generated::decode::c_qistate_0,
             )?;
             Ok(Test {})
         }
@@ -27095,39 +27039,39 @@ pub mod qistate {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QISTATE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qistate_1_0,
-                "+QISTATE: <connectID>,<service_type>,<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<AT_port>",
+            let caps = crate::scan::run(
                 line,
+                "+QISTATE: <connectID>,<service_type>,<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<AT_port>",
+                crate::generated::decode::r_qistate_1_0,
             )?;
             let mut v: [Option<&str>; 9] = [None; 9];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qistate_1_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qistate_1_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qistate_1_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::r_qistate_1_0__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
-                    crate::grammar::Rule::r_qistate_1_0__p4 => {
+                    4 => {
                         v[4] = Some(text);
                     }
-                    crate::grammar::Rule::r_qistate_1_0__p5 => {
+                    5 => {
                         v[5] = Some(text);
                     }
-                    crate::grammar::Rule::r_qistate_1_0__p6 => {
+                    6 => {
                         v[6] = Some(text);
                     }
-                    crate::grammar::Rule::r_qistate_1_0__p7 => {
+                    7 => {
                         v[7] = Some(text);
                     }
-                    crate::grammar::Rule::r_qistate_1_0__p8 => {
+                    8 => {
                         v[8] = Some(text);
                     }
                     _ => {}
@@ -27253,10 +27197,10 @@ pub mod qistate {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qistate_1,
-                "AT+QISTATE?",
+            crate::scan::run(
                 line,
+                "AT+QISTATE?",
+                crate::generated::decode::c_qistate_1,
             )?;
             Ok(Read {})
         }
@@ -27313,39 +27257,39 @@ pub mod qistate {
     impl crate::command::Line for ExecuteLine {
         const PREFIXES: &'static [&'static str] = &["+QISTATE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qistate_2_0,
-                "+QISTATE: <connectID>,<service_type>,<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<AT_port>",
+            let caps = crate::scan::run(
                 line,
+                "+QISTATE: <connectID>,<service_type>,<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<AT_port>",
+                crate::generated::decode::r_qistate_2_0,
             )?;
             let mut v: [Option<&str>; 9] = [None; 9];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qistate_2_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qistate_2_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qistate_2_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::r_qistate_2_0__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
-                    crate::grammar::Rule::r_qistate_2_0__p4 => {
+                    4 => {
                         v[4] = Some(text);
                     }
-                    crate::grammar::Rule::r_qistate_2_0__p5 => {
+                    5 => {
                         v[5] = Some(text);
                     }
-                    crate::grammar::Rule::r_qistate_2_0__p6 => {
+                    6 => {
                         v[6] = Some(text);
                     }
-                    crate::grammar::Rule::r_qistate_2_0__p7 => {
+                    7 => {
                         v[7] = Some(text);
                     }
-                    crate::grammar::Rule::r_qistate_2_0__p8 => {
+                    8 => {
                         v[8] = Some(text);
                     }
                     _ => {}
@@ -27471,11 +27415,7 @@ pub mod qistate {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qistate_2,
-                "AT+QISTATE",
-                line,
-            )?;
+            crate::scan::run(line, "AT+QISTATE", crate::generated::decode::c_qistate_2)?;
             Ok(Execute {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -27536,39 +27476,39 @@ pub mod qistate {
     impl crate::command::Line for WriteLine {
         const PREFIXES: &'static [&'static str] = &["+QISTATE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qistate_3_0,
-                "+QISTATE: <connectID>,<service_type>,<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<AT_port>",
+            let caps = crate::scan::run(
                 line,
+                "+QISTATE: <connectID>,<service_type>,<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<AT_port>",
+                crate::generated::decode::r_qistate_3_0,
             )?;
             let mut v: [Option<&str>; 9] = [None; 9];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qistate_3_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qistate_3_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qistate_3_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::r_qistate_3_0__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
-                    crate::grammar::Rule::r_qistate_3_0__p4 => {
+                    4 => {
                         v[4] = Some(text);
                     }
-                    crate::grammar::Rule::r_qistate_3_0__p5 => {
+                    5 => {
                         v[5] = Some(text);
                     }
-                    crate::grammar::Rule::r_qistate_3_0__p6 => {
+                    6 => {
                         v[6] = Some(text);
                     }
-                    crate::grammar::Rule::r_qistate_3_0__p7 => {
+                    7 => {
                         v[7] = Some(text);
                     }
-                    crate::grammar::Rule::r_qistate_3_0__p8 => {
+                    8 => {
                         v[8] = Some(text);
                     }
                     _ => {}
@@ -27699,14 +27639,14 @@ pub mod qistate {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qistate_3,
-                "AT+QISTATE=<connectID>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QISTATE=<connectID>",
+                crate::generated::decode::c_qistate_3,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qistate_3__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -27776,21 +27716,21 @@ pub mod qisend {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QISEND: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qisend_0_0,
-                "+QISEND: (list of supported <connectID>s),(list of supported <send_length>s),<remoteIP>,(list of supported <remote_port>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QISEND: (list of supported <connectID>s),(list of supported <send_length>s),<remoteIP>,(list of supported <remote_port>s)",
+                crate::generated::decode::r_qisend_0_0,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qisend_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qisend_0_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qisend_0_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -27863,11 +27803,7 @@ pub mod qisend {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qisend_0,
-                "AT+QISEND=?",
-                line,
-            )?;
+            crate::scan::run(line, "AT+QISEND=?", crate::generated::decode::c_qisend_0)?;
             Ok(Test {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -27932,14 +27868,14 @@ pub mod qisend {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qisend_1,
-                "AT+QISEND=<connectID>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QISEND=<connectID>",
+                crate::generated::decode::c_qisend_1,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qisend_1__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -28023,18 +27959,18 @@ pub mod qisend {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qisend_2,
-                "AT+QISEND=<connectID>,<send_length>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QISEND=<connectID>,<send_length>",
+                crate::generated::decode::c_qisend_2,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qisend_2__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qisend_2__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -28141,24 +28077,24 @@ pub mod qisend {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qisend_3,
-                "AT+QISEND=<connectID>,<send_length>,<remoteIP>,<remote_port>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QISEND=<connectID>,<send_length>,<remoteIP>,<remote_port>",
+                crate::generated::decode::c_qisend_3,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qisend_3__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qisend_3__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qisend_3__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::c_qisend_3__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
                     _ => {}
@@ -28238,21 +28174,21 @@ pub mod qisend {
     impl crate::command::Line for WriteConnectId0Line {
         const PREFIXES: &'static [&'static str] = &["+QISEND: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qisend_4_0,
-                "+QISEND: <total_send_length>,<ackedbytes>,<unackedbytes>",
+            let caps = crate::scan::run(
                 line,
+                "+QISEND: <total_send_length>,<ackedbytes>,<unackedbytes>",
+                crate::generated::decode::r_qisend_4_0,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qisend_4_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qisend_4_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qisend_4_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -28327,14 +28263,14 @@ pub mod qisend {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qisend_4,
-                "AT+QISEND=<connectID>,0",
+            let caps = crate::scan::run(
                 line,
+                "AT+QISEND=<connectID>,0",
+                crate::generated::decode::c_qisend_4,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qisend_4__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -28398,18 +28334,18 @@ pub mod qird {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QIRD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qird_0_0,
-                "+QIRD: (list of supported <connectID>s),(list of supported <read_length>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QIRD: (list of supported <connectID>s),(list of supported <read_length>s)",
+                crate::generated::decode::r_qird_0_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qird_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qird_0_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -28466,7 +28402,7 @@ pub mod qird {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(crate::grammar::Rule::c_qird_0, "AT+QIRD=?", line)?;
+            crate::scan::run(line, "AT+QIRD=?", crate::generated::decode::c_qird_0)?;
             Ok(Test {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -28515,14 +28451,14 @@ pub mod qird {
     impl crate::command::Line for WriteConnectIdReadLengthLine0 {
         const PREFIXES: &'static [&'static str] = &["+QIRD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qird_1_0,
-                "+QIRD: <read_actual_length>",
+            let caps = crate::scan::run(
                 line,
+                "+QIRD: <read_actual_length>",
+                crate::generated::decode::r_qird_1_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qird_1_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -28543,17 +28479,17 @@ pub mod qird {
                     Err(crate::command::not_text(line)),
                 );
             };
-            let caps = match crate::grammar::captures(
-                crate::grammar::Rule::r_qird_1_0,
-                "+QIRD: <read_actual_length>",
+            let caps = match crate::scan::run(
                 line,
+                "+QIRD: <read_actual_length>",
+                crate::generated::decode::r_qird_1_0,
             ) {
                 Ok(caps) => caps,
                 Err(e) => return crate::command::Decoded::plain(Err(e)),
             };
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qird_1_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -28600,11 +28536,7 @@ pub mod qird {
     impl crate::command::Line for WriteConnectIdReadLengthLine1 {
         const PREFIXES: &'static [&'static str] = &["+QIRD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::r_qird_1_1,
-                "+QIRD: 0",
-                line,
-            )?;
+            crate::scan::run(line, "+QIRD: 0", crate::generated::decode::r_qird_1_1)?;
             Ok(WriteConnectIdReadLengthLine1 {})
         }
         fn render(&self) -> alloc::string::String {
@@ -28705,18 +28637,18 @@ pub mod qird {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qird_1,
-                "AT+QIRD=<connectID>[,<read_length>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QIRD=<connectID>[,<read_length>]",
+                crate::generated::decode::c_qird_1,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qird_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qird_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -28798,21 +28730,21 @@ pub mod qird {
     impl crate::command::Line for WriteConnectIdLine0 {
         const PREFIXES: &'static [&'static str] = &["+QIRD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qird_2_0,
-                "+QIRD: <read_actual_length>,<remoteIP>,<remote_port>",
+            let caps = crate::scan::run(
                 line,
+                "+QIRD: <read_actual_length>,<remoteIP>,<remote_port>",
+                crate::generated::decode::r_qird_2_0,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qird_2_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qird_2_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qird_2_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -28845,24 +28777,24 @@ pub mod qird {
                     Err(crate::command::not_text(line)),
                 );
             };
-            let caps = match crate::grammar::captures(
-                crate::grammar::Rule::r_qird_2_0,
-                "+QIRD: <read_actual_length>,<remoteIP>,<remote_port>",
+            let caps = match crate::scan::run(
                 line,
+                "+QIRD: <read_actual_length>,<remoteIP>,<remote_port>",
+                crate::generated::decode::r_qird_2_0,
             ) {
                 Ok(caps) => caps,
                 Err(e) => return crate::command::Decoded::plain(Err(e)),
             };
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qird_2_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qird_2_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qird_2_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -28931,11 +28863,7 @@ pub mod qird {
     impl crate::command::Line for WriteConnectIdLine1 {
         const PREFIXES: &'static [&'static str] = &["+QIRD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::r_qird_2_1,
-                "+QIRD: 0",
-                line,
-            )?;
+            crate::scan::run(line, "+QIRD: 0", crate::generated::decode::r_qird_2_1)?;
             Ok(WriteConnectIdLine1 {})
         }
         fn render(&self) -> alloc::string::String {
@@ -29028,14 +28956,14 @@ pub mod qird {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qird_2,
-                "AT+QIRD=<connectID>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QIRD=<connectID>",
+                crate::generated::decode::c_qird_2,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qird_2__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -29106,21 +29034,21 @@ pub mod qird {
     impl crate::command::Line for WriteConnectId0Line {
         const PREFIXES: &'static [&'static str] = &["+QIRD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qird_3_0,
-                "+QIRD: <total_receive_length>,<have_read_length>,<unread_length>",
+            let caps = crate::scan::run(
                 line,
+                "+QIRD: <total_receive_length>,<have_read_length>,<unread_length>",
+                crate::generated::decode::r_qird_3_0,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qird_3_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qird_3_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qird_3_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -29199,14 +29127,14 @@ pub mod qird {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qird_3,
-                "AT+QIRD=<connectID>,0",
+            let caps = crate::scan::run(
                 line,
+                "AT+QIRD=<connectID>,0",
+                crate::generated::decode::c_qird_3,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qird_3__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -29317,21 +29245,21 @@ pub mod qiaccept {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QIACCEPT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qiaccept_0_0,
-                "+QIACCEPT: (list of supported <listener_socketID>s),(list of supported <accept>s),(list of supported <incoming_socketID>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QIACCEPT: (list of supported <listener_socketID>s),(list of supported <accept>s),(list of supported <incoming_socketID>s)",
+                crate::generated::decode::r_qiaccept_0_0,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qiaccept_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qiaccept_0_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qiaccept_0_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -29402,10 +29330,10 @@ pub mod qiaccept {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qiaccept_0,
-                "AT+QIACCEPT=?",
+            crate::scan::run(
                 line,
+                "AT+QIACCEPT=?",
+                crate::generated::decode::c_qiaccept_0,
             )?;
             Ok(Test {})
         }
@@ -29462,21 +29390,21 @@ pub mod qiaccept {
     impl crate::command::Line for WriteLine {
         const PREFIXES: &'static [&'static str] = &["+QIACCEPT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qiaccept_1_0,
-                "+QIACCEPT: <incoming_socketID>,<remote_addr>,<remote_port>",
+            let caps = crate::scan::run(
                 line,
+                "+QIACCEPT: <incoming_socketID>,<remote_addr>,<remote_port>",
+                crate::generated::decode::r_qiaccept_1_0,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qiaccept_1_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qiaccept_1_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qiaccept_1_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -29559,21 +29487,21 @@ pub mod qiaccept {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qiaccept_1,
-                "AT+QIACCEPT=<listener_socketID>,<accept>[,<incoming_socketID>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QIACCEPT=<listener_socketID>,<accept>[,<incoming_socketID>]",
+                crate::generated::decode::c_qiaccept_1,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qiaccept_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qiaccept_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qiaccept_1__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -29717,18 +29645,18 @@ pub mod qiswtmd {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QISWTMD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qiswtmd_0_0,
-                "+QISWTMD: (list of supported <connectID>s),(list of supported <access_mode>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QISWTMD: (list of supported <connectID>s),(list of supported <access_mode>s)",
+                crate::generated::decode::r_qiswtmd_0_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qiswtmd_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qiswtmd_0_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -29787,10 +29715,10 @@ pub mod qiswtmd {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qiswtmd_0,
-                "AT+QISWTMD=?",
+            crate::scan::run(
                 line,
+                "AT+QISWTMD=?",
+                crate::generated::decode::c_qiswtmd_0,
             )?;
             Ok(Test {})
         }
@@ -29857,18 +29785,18 @@ pub mod qiswtmd {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qiswtmd_1,
-                "AT+QISWTMD=<connectID>,<access_mode>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QISWTMD=<connectID>,<access_mode>",
+                crate::generated::decode::c_qiswtmd_1,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qiswtmd_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qiswtmd_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -29944,10 +29872,10 @@ pub mod qigeterror {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qigeterror_0,
-                "AT+QIGETERROR=?",
+            crate::scan::run(
                 line,
+                "AT+QIGETERROR=?",
+                crate::generated::decode::c_qigeterror_0,
             )?;
             Ok(Test {})
         }
@@ -29986,18 +29914,18 @@ pub mod qigeterror {
     impl crate::command::Line for ExecuteLine {
         const PREFIXES: &'static [&'static str] = &["+QIGETERROR: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qigeterror_1_0,
-                "+QIGETERROR: <err>,<errcode_description>",
+            let caps = crate::scan::run(
                 line,
+                "+QIGETERROR: <err>,<errcode_description>",
+                crate::generated::decode::r_qigeterror_1_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qigeterror_1_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qigeterror_1_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -30056,10 +29984,10 @@ pub mod qigeterror {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qigeterror_1,
-                "AT+QIGETERROR",
+            crate::scan::run(
                 line,
+                "AT+QIGETERROR",
+                crate::generated::decode::c_qigeterror_1,
             )?;
             Ok(Execute {})
         }
@@ -30119,7 +30047,7 @@ pub mod ato {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(crate::grammar::Rule::c_ato_0, "ATO", line)?;
+            crate::scan::run(line, "ATO", crate::generated::decode::c_ato_0)?;
             Ok(Execute {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -30182,7 +30110,7 @@ pub mod escape {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(crate::grammar::Rule::c_escape_0, "+++", line)?;
+            crate::scan::run(line, "+++", crate::generated::decode::c_escape_0)?;
             Ok(Execute {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -30277,14 +30205,14 @@ pub mod qstast {
     impl crate::command::Line for ExecuteLine {
         const PREFIXES: &'static [&'static str] = &["+QSTAST: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qstast_0_0,
-                "+QSTAST: <state>",
+            let caps = crate::scan::run(
                 line,
+                "+QSTAST: <state>",
+                crate::generated::decode::r_qstast_0_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qstast_0_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -30327,11 +30255,7 @@ pub mod qstast {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qstast_0,
-                "AT+QSTAST",
-                line,
-            )?;
+            crate::scan::run(line, "AT+QSTAST", crate::generated::decode::c_qstast_0)?;
             Ok(Execute {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -30431,14 +30355,14 @@ pub mod qstadhcp {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QSTADHCP: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qstadhcp_0_0,
-                "+QSTADHCP: <enable>",
+            let caps = crate::scan::run(
                 line,
+                "+QSTADHCP: <enable>",
+                crate::generated::decode::r_qstadhcp_0_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qstadhcp_0_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -30481,10 +30405,10 @@ pub mod qstadhcp {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qstadhcp_0,
-                "AT+QSTADHCP?",
+            crate::scan::run(
                 line,
+                "AT+QSTADHCP?",
+                crate::generated::decode::c_qstadhcp_0,
             )?;
             Ok(Read {})
         }
@@ -30543,14 +30467,14 @@ pub mod qstadhcp {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qstadhcp_1,
-                "AT+QSTADHCP=<enable>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QSTADHCP=<enable>",
+                crate::generated::decode::c_qstadhcp_1,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qstadhcp_1__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -30645,24 +30569,24 @@ pub mod qstastatic {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qstastatic_0,
-                "AT+QSTASTATIC=<IP>,<mask>,<gate>,<DNS>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QSTASTATIC=<IP>,<mask>,<gate>,<DNS>",
+                crate::generated::decode::c_qstastatic_0,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qstastatic_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qstastatic_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qstastatic_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::c_qstastatic_0__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
                     _ => {}
@@ -30745,10 +30669,10 @@ pub mod qstastop {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qstastop_0,
-                "AT+QSTASTOP",
+            crate::scan::run(
                 line,
+                "AT+QSTASTOP",
+                crate::generated::decode::c_qstastop_0,
             )?;
             Ok(Execute {})
         }
@@ -30824,18 +30748,18 @@ pub mod qsoftap {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qsoftap_0,
-                "AT+QSOFTAP=<SSID>[,<key>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QSOFTAP=<SSID>[,<key>]",
+                crate::generated::decode::c_qsoftap_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qsoftap_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qsoftap_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -30947,14 +30871,14 @@ pub mod qapstate {
     impl crate::command::Line for ExecuteLine {
         const PREFIXES: &'static [&'static str] = &["+QAPSTATE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qapstate_0_0,
-                "+QAPSTATE: <state>",
+            let caps = crate::scan::run(
                 line,
+                "+QAPSTATE: <state>",
+                crate::generated::decode::r_qapstate_0_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qapstate_0_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -30997,10 +30921,10 @@ pub mod qapstate {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qapstate_0,
-                "AT+QAPSTATE",
+            crate::scan::run(
                 line,
+                "AT+QAPSTATE",
+                crate::generated::decode::c_qapstate_0,
             )?;
             Ok(Execute {})
         }
@@ -31087,24 +31011,24 @@ pub mod qapstatic {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qapstatic_0,
-                "AT+QAPSTATIC=<IP>,<mask>,<gate>,<DNS>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QAPSTATIC=<IP>,<mask>,<gate>,<DNS>",
+                crate::generated::decode::c_qapstatic_0,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qapstatic_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qapstatic_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qapstatic_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::c_qapstatic_0__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
                     _ => {}
@@ -31187,10 +31111,10 @@ pub mod qsoftapstop {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qsoftapstop_0,
-                "AT+QSOFTAPSTOP",
+            crate::scan::run(
                 line,
+                "AT+QSOFTAPSTOP",
+                crate::generated::decode::c_qsoftapstop_0,
             )?;
             Ok(Execute {})
         }
@@ -31266,18 +31190,18 @@ pub mod qstaapinfo {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qstaapinfo_0,
-                "AT+QSTAAPINFO=<SSID>[,<pwd>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QSTAAPINFO=<SSID>[,<pwd>]",
+                crate::generated::decode::c_qstaapinfo_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qstaapinfo_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qstaapinfo_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -31369,18 +31293,18 @@ pub mod qstaapinfodef {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qstaapinfodef_0,
-                "AT+QSTAAPINFODEF=<SSID>[,<pwd>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QSTAAPINFODEF=<SSID>[,<pwd>]",
+                crate::generated::decode::c_qstaapinfodef_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qstaapinfodef_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qstaapinfodef_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -31457,24 +31381,24 @@ pub mod qgetwifistate {
     impl crate::command::Line for ExecuteLine {
         const PREFIXES: &'static [&'static str] = &["+QGETWIFISTATE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qgetwifistate_0_0,
-                "+QGETWIFISTATE: ssid=<SSID>,bssid=<BSSID>,rssi=<RSSI>,psk_type=<PSK_type>",
+            let caps = crate::scan::run(
                 line,
+                "+QGETWIFISTATE: ssid=<SSID>,bssid=<BSSID>,rssi=<RSSI>,psk_type=<PSK_type>",
+                crate::generated::decode::r_qgetwifistate_0_0,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qgetwifistate_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qgetwifistate_0_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qgetwifistate_0_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::r_qgetwifistate_0_0__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
                     _ => {}
@@ -31553,10 +31477,10 @@ pub mod qgetwifistate {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qgetwifistate_0,
-                "AT+QGETWIFISTATE",
+            crate::scan::run(
                 line,
+                "AT+QGETWIFISTATE",
+                crate::generated::decode::c_qgetwifistate_0,
             )?;
             Ok(Execute {})
         }
@@ -31621,27 +31545,27 @@ pub mod qwscan {
     impl crate::command::Line for ExecuteLine {
         const PREFIXES: &'static [&'static str] = &["+QWSCAN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qwscan_0_0,
-                "+QWSCAN: <SSID>,<PSK_type>,<RSSI>,<BSSID>,<channel>",
+            let caps = crate::scan::run(
                 line,
+                "+QWSCAN: <SSID>,<PSK_type>,<RSSI>,<BSSID>,<channel>",
+                crate::generated::decode::r_qwscan_0_0,
             )?;
             let mut v: [Option<&str>; 5] = [None; 5];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qwscan_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qwscan_0_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qwscan_0_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::r_qwscan_0_0__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
-                    crate::grammar::Rule::r_qwscan_0_0__p4 => {
+                    4 => {
                         v[4] = Some(text);
                     }
                     _ => {}
@@ -31726,11 +31650,7 @@ pub mod qwscan {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qwscan_0,
-                "AT+QWSCAN",
-                line,
-            )?;
+            crate::scan::run(line, "AT+QWSCAN", crate::generated::decode::c_qwscan_0)?;
             Ok(Execute {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -31777,10 +31697,10 @@ pub mod qidnscfg {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QIDNSCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::r_qidnscfg_0_0,
-                "+QIDNSCFG: <pridnsaddr>,<secdnsaddr>",
+            crate::scan::run(
                 line,
+                "+QIDNSCFG: <pridnsaddr>,<secdnsaddr>",
+                crate::generated::decode::r_qidnscfg_0_0,
             )?;
             Ok(TestLine {})
         }
@@ -31814,10 +31734,10 @@ pub mod qidnscfg {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qidnscfg_0,
-                "AT+QIDNSCFG=?",
+            crate::scan::run(
                 line,
+                "AT+QIDNSCFG=?",
+                crate::generated::decode::c_qidnscfg_0,
             )?;
             Ok(Test {})
         }
@@ -31861,18 +31781,18 @@ pub mod qidnscfg {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QIDNSCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qidnscfg_1_0,
-                "+QIDNSCFG: <pridnsaddr>,<secdnsaddr>",
+            let caps = crate::scan::run(
                 line,
+                "+QIDNSCFG: <pridnsaddr>,<secdnsaddr>",
+                crate::generated::decode::r_qidnscfg_1_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qidnscfg_1_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qidnscfg_1_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -31927,10 +31847,10 @@ pub mod qidnscfg {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qidnscfg_1,
-                "AT+QIDNSCFG?",
+            crate::scan::run(
                 line,
+                "AT+QIDNSCFG?",
+                crate::generated::decode::c_qidnscfg_1,
             )?;
             Ok(Read {})
         }
@@ -31997,18 +31917,18 @@ pub mod qidnscfg {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qidnscfg_2,
-                "AT+QIDNSCFG=<pridnsaddr>[,<secdnsaddr>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QIDNSCFG=<pridnsaddr>[,<secdnsaddr>]",
+                crate::generated::decode::c_qidnscfg_2,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qidnscfg_2__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qidnscfg_2__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -32146,14 +32066,14 @@ pub mod qwebcfg {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qwebcfg_0,
-                "AT+QWEBCFG=<enable>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QWEBCFG=<enable>",
+                crate::generated::decode::c_qwebcfg_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qwebcfg_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -32219,10 +32139,10 @@ pub mod qstaapinformv {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qstaapinformv_0,
-                "AT+QSTAAPINFORMV",
+            crate::scan::run(
                 line,
+                "AT+QSTAAPINFORMV",
+                crate::generated::decode::c_qstaapinformv_0,
             )?;
             Ok(Execute {})
         }
@@ -32341,14 +32261,14 @@ pub mod qairkiss {
             w.finish()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qairkiss_0,
-                "AT+QAIRKISS=<enable>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QAIRKISS=<enable>",
+                crate::generated::decode::c_qairkiss_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qairkiss_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }

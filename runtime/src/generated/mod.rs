@@ -7,6 +7,8 @@
 #[rustfmt::skip]
 pub mod commands;
 #[rustfmt::skip]
+pub mod decode;
+#[rustfmt::skip]
 pub mod results;
 #[rustfmt::skip]
 pub mod urcs;

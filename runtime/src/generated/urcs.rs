@@ -78,14 +78,14 @@ pub mod qstastat {
     impl crate::command::Line for Qstastat {
         const PREFIXES: &'static [&'static str] = &["+QSTASTAT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qstastat,
-                "+QSTASTAT: <event>",
+            let caps = crate::scan::run(
                 line,
+                "+QSTASTAT: <event>",
+                crate::generated::decode::u_qstastat,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::u_qstastat__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -187,14 +187,14 @@ pub mod qapstat {
     impl crate::command::Line for Qapstat {
         const PREFIXES: &'static [&'static str] = &["+QAPSTAT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qapstat,
-                "+QAPSTAT: <event>",
+            let caps = crate::scan::run(
                 line,
+                "+QAPSTAT: <event>",
+                crate::generated::decode::u_qapstat,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::u_qapstat__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -290,14 +290,14 @@ pub mod qotastat {
     impl crate::command::Line for Qotastat {
         const PREFIXES: &'static [&'static str] = &["+QOTASTAT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qotastat,
-                "+QOTASTAT: <event>",
+            let caps = crate::scan::run(
                 line,
+                "+QOTASTAT: <event>",
+                crate::generated::decode::u_qotastat,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::u_qotastat__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -378,14 +378,14 @@ pub mod qblestat {
     impl crate::command::Line for Qblestat {
         const PREFIXES: &'static [&'static str] = &["+QBLESTAT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qblestat,
-                "+QBLESTAT: <event>",
+            let caps = crate::scan::run(
                 line,
+                "+QBLESTAT: <event>",
+                crate::generated::decode::u_qblestat,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::u_qblestat__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -427,14 +427,14 @@ pub mod qblemtu {
     impl crate::command::Line for Qblemtu {
         const PREFIXES: &'static [&'static str] = &["+QBLEMTU: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qblemtu,
-                "+QBLEMTU: <MTU_value>",
+            let caps = crate::scan::run(
                 line,
+                "+QBLEMTU: <MTU_value>",
+                crate::generated::decode::u_qblemtu,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::u_qblemtu__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -487,21 +487,21 @@ pub mod qblerecv {
     impl crate::command::Line for Qblerecv {
         const PREFIXES: &'static [&'static str] = &["+QBLERECV: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qblerecv,
-                "+QBLERECV: <conn_idx>,<UUID>,<length>",
+            let caps = crate::scan::run(
                 line,
+                "+QBLERECV: <conn_idx>,<UUID>,<length>",
+                crate::generated::decode::u_qblerecv,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qblerecv__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qblerecv__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::u_qblerecv__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -533,24 +533,24 @@ pub mod qblerecv {
                     Err(crate::command::not_text(line)),
                 );
             };
-            let caps = match crate::grammar::captures(
-                crate::grammar::Rule::u_qblerecv,
-                "+QBLERECV: <conn_idx>,<UUID>,<length>",
+            let caps = match crate::scan::run(
                 line,
+                "+QBLERECV: <conn_idx>,<UUID>,<length>",
+                crate::generated::decode::u_qblerecv,
             ) {
                 Ok(caps) => caps,
                 Err(e) => return crate::command::Decoded::plain(Err(e)),
             };
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qblerecv__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qblerecv__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::u_qblerecv__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -673,14 +673,14 @@ pub mod qbleinfo {
     impl crate::command::Line for Qbleinfo {
         const PREFIXES: &'static [&'static str] = &["+QBLEINFO: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qbleinfo,
-                "+QBLEINFO: <char>",
+            let caps = crate::scan::run(
                 line,
+                "+QBLEINFO: <char>",
+                crate::generated::decode::u_qbleinfo,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::u_qbleinfo__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -726,24 +726,24 @@ pub mod qbleconnparam {
     impl crate::command::Line for Qbleconnparam {
         const PREFIXES: &'static [&'static str] = &["+QBLECONNPARAM: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qbleconnparam,
-                "+QBLECONNPARAM: <conn_idx>,<con_interval>,<timeout>,<latency>",
+            let caps = crate::scan::run(
                 line,
+                "+QBLECONNPARAM: <conn_idx>,<con_interval>,<timeout>,<latency>",
+                crate::generated::decode::u_qbleconnparam,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qbleconnparam__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qbleconnparam__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::u_qbleconnparam__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::u_qbleconnparam__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
                     _ => {}
@@ -816,14 +816,14 @@ pub mod qiurc_closed {
     impl crate::command::Line for QiurcClosed {
         const PREFIXES: &'static [&'static str] = &["+QIURC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qiurc_closed,
-                "+QIURC: \"closed\",<connectID>",
+            let caps = crate::scan::run(
                 line,
+                "+QIURC: \"closed\",<connectID>",
+                crate::generated::decode::u_qiurc_closed,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::u_qiurc_closed__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -866,14 +866,14 @@ pub mod qiurc_recv_buffer {
     impl crate::command::Line for QiurcRecvBuffer {
         const PREFIXES: &'static [&'static str] = &["+QIURC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qiurc_recv_buffer,
-                "+QIURC: \"recv\",<connectID>",
+            let caps = crate::scan::run(
                 line,
+                "+QIURC: \"recv\",<connectID>",
+                crate::generated::decode::u_qiurc_recv_buffer,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::u_qiurc_recv_buffer__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -922,18 +922,18 @@ pub mod qiurc_recv_direct_push {
     impl crate::command::Line for QiurcRecvDirectPush {
         const PREFIXES: &'static [&'static str] = &["+QIURC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qiurc_recv_direct_push,
-                "+QIURC: \"recv\",<connectID>,<current_recvlength>",
+            let caps = crate::scan::run(
                 line,
+                "+QIURC: \"recv\",<connectID>,<current_recvlength>",
+                crate::generated::decode::u_qiurc_recv_direct_push,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qiurc_recv_direct_push__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qiurc_recv_direct_push__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -963,21 +963,21 @@ pub mod qiurc_recv_direct_push {
                     Err(crate::command::not_text(line)),
                 );
             };
-            let caps = match crate::grammar::captures(
-                crate::grammar::Rule::u_qiurc_recv_direct_push,
-                "+QIURC: \"recv\",<connectID>,<current_recvlength>",
+            let caps = match crate::scan::run(
                 line,
+                "+QIURC: \"recv\",<connectID>,<current_recvlength>",
+                crate::generated::decode::u_qiurc_recv_direct_push,
             ) {
                 Ok(caps) => caps,
                 Err(e) => return crate::command::Decoded::plain(Err(e)),
             };
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qiurc_recv_direct_push__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qiurc_recv_direct_push__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -1063,24 +1063,24 @@ pub mod qiurc_recv_direct_push_udp_service {
     impl crate::command::Line for QiurcRecvDirectPushUdpService {
         const PREFIXES: &'static [&'static str] = &["+QIURC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qiurc_recv_direct_push_udp_service,
-                "+QIURC: \"recv\",<connectID>,<current_recvlength>,<remoteIP>,<remote_port>",
+            let caps = crate::scan::run(
                 line,
+                "+QIURC: \"recv\",<connectID>,<current_recvlength>,<remoteIP>,<remote_port>",
+                crate::generated::decode::u_qiurc_recv_direct_push_udp_service,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qiurc_recv_direct_push_udp_service__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qiurc_recv_direct_push_udp_service__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::u_qiurc_recv_direct_push_udp_service__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::u_qiurc_recv_direct_push_udp_service__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
                     _ => {}
@@ -1120,27 +1120,27 @@ pub mod qiurc_recv_direct_push_udp_service {
                     Err(crate::command::not_text(line)),
                 );
             };
-            let caps = match crate::grammar::captures(
-                crate::grammar::Rule::u_qiurc_recv_direct_push_udp_service,
-                "+QIURC: \"recv\",<connectID>,<current_recvlength>,<remoteIP>,<remote_port>",
+            let caps = match crate::scan::run(
                 line,
+                "+QIURC: \"recv\",<connectID>,<current_recvlength>,<remoteIP>,<remote_port>",
+                crate::generated::decode::u_qiurc_recv_direct_push_udp_service,
             ) {
                 Ok(caps) => caps,
                 Err(e) => return crate::command::Decoded::plain(Err(e)),
             };
             let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qiurc_recv_direct_push_udp_service__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qiurc_recv_direct_push_udp_service__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::u_qiurc_recv_direct_push_udp_service__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::u_qiurc_recv_direct_push_udp_service__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
                     _ => {}
@@ -1235,10 +1235,10 @@ pub mod qiurc_incoming_full {
     impl crate::command::Line for QiurcIncomingFull {
         const PREFIXES: &'static [&'static str] = &["+QIURC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::u_qiurc_incoming_full,
-                "+QIURC: \"incoming full\"",
+            crate::scan::run(
                 line,
+                "+QIURC: \"incoming full\"",
+                crate::generated::decode::u_qiurc_incoming_full,
             )?;
             Ok(QiurcIncomingFull {})
         }
@@ -1275,24 +1275,24 @@ pub mod qiurc_incoming {
     impl crate::command::Line for QiurcIncoming {
         const PREFIXES: &'static [&'static str] = &["+QIURC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qiurc_incoming,
-                "+QIURC: \"incoming\",<connectID>,<serverID>,<remoteIP>,<remote_port>",
+            let caps = crate::scan::run(
                 line,
+                "+QIURC: \"incoming\",<connectID>,<serverID>,<remoteIP>,<remote_port>",
+                crate::generated::decode::u_qiurc_incoming,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qiurc_incoming__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qiurc_incoming__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::u_qiurc_incoming__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::u_qiurc_incoming__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
                     _ => {}
@@ -1371,18 +1371,18 @@ pub mod qiopen {
     impl crate::command::Line for Qiopen {
         const PREFIXES: &'static [&'static str] = &["+QIOPEN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qiopen,
-                "+QIOPEN: <connectID>,<err>",
+            let caps = crate::scan::run(
                 line,
+                "+QIOPEN: <connectID>,<err>",
+                crate::generated::decode::u_qiopen,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qiopen__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qiopen__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -1436,14 +1436,14 @@ pub mod qsslurc_recv_buffer {
     impl crate::command::Line for QsslurcRecvBuffer {
         const PREFIXES: &'static [&'static str] = &["+QSSLURC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qsslurc_recv_buffer,
-                "+QSSLURC: \"recv\",<connectID>",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLURC: \"recv\",<connectID>",
+                crate::generated::decode::u_qsslurc_recv_buffer,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::u_qsslurc_recv_buffer__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -1494,18 +1494,18 @@ pub mod qsslurc_recv_direct_push {
     impl crate::command::Line for QsslurcRecvDirectPush {
         const PREFIXES: &'static [&'static str] = &["+QSSLURC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qsslurc_recv_direct_push,
-                "+QSSLURC: \"recv\",<connectID>,<current_recvlength>",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLURC: \"recv\",<connectID>,<current_recvlength>",
+                crate::generated::decode::u_qsslurc_recv_direct_push,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qsslurc_recv_direct_push__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qsslurc_recv_direct_push__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -1535,21 +1535,21 @@ pub mod qsslurc_recv_direct_push {
                     Err(crate::command::not_text(line)),
                 );
             };
-            let caps = match crate::grammar::captures(
-                crate::grammar::Rule::u_qsslurc_recv_direct_push,
-                "+QSSLURC: \"recv\",<connectID>,<current_recvlength>",
+            let caps = match crate::scan::run(
                 line,
+                "+QSSLURC: \"recv\",<connectID>,<current_recvlength>",
+                crate::generated::decode::u_qsslurc_recv_direct_push,
             ) {
                 Ok(caps) => caps,
                 Err(e) => return crate::command::Decoded::plain(Err(e)),
             };
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qsslurc_recv_direct_push__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qsslurc_recv_direct_push__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -1623,14 +1623,14 @@ pub mod qsslurc_closed {
     impl crate::command::Line for QsslurcClosed {
         const PREFIXES: &'static [&'static str] = &["+QSSLURC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qsslurc_closed,
-                "+QSSLURC: \"closed\",<connectID>",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLURC: \"closed\",<connectID>",
+                crate::generated::decode::u_qsslurc_closed,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::u_qsslurc_closed__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -1677,18 +1677,18 @@ pub mod qsslopen {
     impl crate::command::Line for Qsslopen {
         const PREFIXES: &'static [&'static str] = &["+QSSLOPEN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qsslopen,
-                "+QSSLOPEN: <connectID>,<err>",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLOPEN: <connectID>,<err>",
+                crate::generated::decode::u_qsslopen,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qsslopen__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qsslopen__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -1865,18 +1865,18 @@ pub mod qmtstat {
     impl crate::command::Line for Qmtstat {
         const PREFIXES: &'static [&'static str] = &["+QMTSTAT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qmtstat,
-                "+QMTSTAT: <client_idx>,<err_code>",
+            let caps = crate::scan::run(
                 line,
+                "+QMTSTAT: <client_idx>,<err_code>",
+                crate::generated::decode::u_qmtstat,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qmtstat__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qmtstat__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -1961,30 +1961,30 @@ pub mod qmtrecv_message {
             };
             let payload = framed.payload;
             let line = framed.head.as_str();
-            let caps = match crate::grammar::captures(
-                crate::grammar::Rule::u_qmtrecv_message,
-                "+QMTRECV: <client_idx>,<msgID>,<topic>[,<payload_length>],<payload>",
+            let caps = match crate::scan::run(
                 line,
+                "+QMTRECV: <client_idx>,<msgID>,<topic>[,<payload_length>],<payload>",
+                crate::generated::decode::u_qmtrecv_message,
             ) {
                 Ok(caps) => caps,
                 Err(e) => return crate::command::Decoded::plain(Err(e)),
             };
             let mut v: [Option<&str>; 5] = [None; 5];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qmtrecv_message__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qmtrecv_message__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::u_qmtrecv_message__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::u_qmtrecv_message__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
-                    crate::grammar::Rule::u_qmtrecv_message__p4 => {
+                    4 => {
                         v[4] = Some(text);
                     }
                     _ => {}
@@ -2109,18 +2109,18 @@ pub mod qmtrecv_stored {
     impl crate::command::Line for QmtrecvStored {
         const PREFIXES: &'static [&'static str] = &["+QMTRECV: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qmtrecv_stored,
-                "+QMTRECV: <client_idx>,<recv_id>",
+            let caps = crate::scan::run(
                 line,
+                "+QMTRECV: <client_idx>,<recv_id>",
+                crate::generated::decode::u_qmtrecv_stored,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qmtrecv_stored__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qmtrecv_stored__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -2176,14 +2176,14 @@ pub mod qhttpurc_recv {
     impl crate::command::Line for QhttpurcRecv {
         const PREFIXES: &'static [&'static str] = &["+QHTTPURC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qhttpurc_recv,
-                "+QHTTPURC: \"recv\",<length>",
+            let caps = crate::scan::run(
                 line,
+                "+QHTTPURC: \"recv\",<length>",
+                crate::generated::decode::u_qhttpurc_recv,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::u_qhttpurc_recv__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -2202,17 +2202,17 @@ pub mod qhttpurc_recv {
                     Err(crate::command::not_text(line)),
                 );
             };
-            let caps = match crate::grammar::captures(
-                crate::grammar::Rule::u_qhttpurc_recv,
-                "+QHTTPURC: \"recv\",<length>",
+            let caps = match crate::scan::run(
                 line,
+                "+QHTTPURC: \"recv\",<length>",
+                crate::generated::decode::u_qhttpurc_recv,
             ) {
                 Ok(caps) => caps,
                 Err(e) => return crate::command::Decoded::plain(Err(e)),
             };
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::u_qhttpurc_recv__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -2262,10 +2262,10 @@ pub mod qhttpurc_closed {
     impl crate::command::Line for QhttpurcClosed {
         const PREFIXES: &'static [&'static str] = &["+QHTTPURC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::u_qhttpurc_closed,
-                "+QHTTPURC: \"closed\"",
+            crate::scan::run(
                 line,
+                "+QHTTPURC: \"closed\"",
+                crate::generated::decode::u_qhttpurc_closed,
             )?;
             Ok(QhttpurcClosed {})
         }
@@ -2310,25 +2310,25 @@ pub mod qhttpget {
     impl crate::command::Line for Qhttpget {
         const PREFIXES: &'static [&'static str] = &["+QHTTPGET: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qhttpget,
-                "+QHTTPGET: <err>[,<httprspcode>[,<content_length>]]",
+            let caps = crate::scan::run(
                 line,
+                "+QHTTPGET: <err>[,<httprspcode>[,<content_length>]]",
+                crate::generated::decode::u_qhttpget,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
             let mut flag0 = false;
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qhttpget__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qhttpget__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::u_qhttpget__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::u_qhttpget__g0 => {
+                    32768 => {
                         flag0 = true;
                     }
                     _ => {}
@@ -2421,25 +2421,25 @@ pub mod qhttppost {
     impl crate::command::Line for Qhttppost {
         const PREFIXES: &'static [&'static str] = &["+QHTTPPOST: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qhttppost,
-                "+QHTTPPOST: <err>[,<httprspcode>[,<content_length>]]",
+            let caps = crate::scan::run(
                 line,
+                "+QHTTPPOST: <err>[,<httprspcode>[,<content_length>]]",
+                crate::generated::decode::u_qhttppost,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
             let mut flag0 = false;
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qhttppost__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qhttppost__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::u_qhttppost__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::u_qhttppost__g0 => {
+                    32768 => {
                         flag0 = true;
                     }
                     _ => {}
@@ -2532,25 +2532,25 @@ pub mod qhttpput {
     impl crate::command::Line for Qhttpput {
         const PREFIXES: &'static [&'static str] = &["+QHTTPPUT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qhttpput,
-                "+QHTTPPUT: <err>[,<httprspcode>[,<content_length>]]",
+            let caps = crate::scan::run(
                 line,
+                "+QHTTPPUT: <err>[,<httprspcode>[,<content_length>]]",
+                crate::generated::decode::u_qhttpput,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
             let mut flag0 = false;
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qhttpput__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qhttpput__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::u_qhttpput__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::u_qhttpput__g0 => {
+                    32768 => {
                         flag0 = true;
                     }
                     _ => {}
@@ -2731,18 +2731,18 @@ pub mod qmtopen {
     impl crate::command::Line for Qmtopen {
         const PREFIXES: &'static [&'static str] = &["+QMTOPEN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qmtopen,
-                "+QMTOPEN: <client_idx>,<result>",
+            let caps = crate::scan::run(
                 line,
+                "+QMTOPEN: <client_idx>,<result>",
+                crate::generated::decode::u_qmtopen,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qmtopen__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qmtopen__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -2851,18 +2851,18 @@ pub mod qmtclose {
     impl crate::command::Line for Qmtclose {
         const PREFIXES: &'static [&'static str] = &["+QMTCLOSE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qmtclose,
-                "+QMTCLOSE: <client_idx>,<result>",
+            let caps = crate::scan::run(
                 line,
+                "+QMTCLOSE: <client_idx>,<result>",
+                crate::generated::decode::u_qmtclose,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qmtclose__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qmtclose__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -3063,21 +3063,21 @@ pub mod qmtconn {
     impl crate::command::Line for Qmtconn {
         const PREFIXES: &'static [&'static str] = &["+QMTCONN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qmtconn,
-                "+QMTCONN: <client_idx>,<result>[,<retcode>]",
+            let caps = crate::scan::run(
                 line,
+                "+QMTCONN: <client_idx>,<result>[,<retcode>]",
+                crate::generated::decode::u_qmtconn,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qmtconn__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qmtconn__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::u_qmtconn__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -3196,18 +3196,18 @@ pub mod qmtdisc {
     impl crate::command::Line for Qmtdisc {
         const PREFIXES: &'static [&'static str] = &["+QMTDISC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qmtdisc,
-                "+QMTDISC: <client_idx>,<result>",
+            let caps = crate::scan::run(
                 line,
+                "+QMTDISC: <client_idx>,<result>",
+                crate::generated::decode::u_qmtdisc,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qmtdisc__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qmtdisc__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -3334,25 +3334,25 @@ pub mod qmtsub {
     impl crate::command::Line for Qmtsub {
         const PREFIXES: &'static [&'static str] = &["+QMTSUB: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qmtsub,
-                "+QMTSUB: <client_idx>,<msgID>,<result>[,<value>[,..]]",
+            let caps = crate::scan::run(
                 line,
+                "+QMTSUB: <client_idx>,<msgID>,<result>[,<value>[,..]]",
+                crate::generated::decode::u_qmtsub,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
             let mut rep0: alloc::vec::Vec<[Option<&str>; 1]> = alloc::vec::Vec::new();
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qmtsub__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qmtsub__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::u_qmtsub__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::u_qmtsub__p3 => {
+                    3 => {
                         let mut a: [Option<&str>; 1] = [None; 1];
                         a[0] = Some(text);
                         rep0.push(a);
@@ -3506,25 +3506,25 @@ pub mod qmtuns {
     impl crate::command::Line for Qmtuns {
         const PREFIXES: &'static [&'static str] = &["+QMTUNS: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qmtuns,
-                "+QMTUNS: <client_idx>,<msgID>,<result>[,<value>[,..]]",
+            let caps = crate::scan::run(
                 line,
+                "+QMTUNS: <client_idx>,<msgID>,<result>[,<value>[,..]]",
+                crate::generated::decode::u_qmtuns,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
             let mut rep0: alloc::vec::Vec<[Option<&str>; 1]> = alloc::vec::Vec::new();
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qmtuns__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qmtuns__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::u_qmtuns__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::u_qmtuns__p3 => {
+                    3 => {
                         let mut a: [Option<&str>; 1] = [None; 1];
                         a[0] = Some(text);
                         rep0.push(a);
@@ -3678,24 +3678,24 @@ pub mod qmtpub {
     impl crate::command::Line for Qmtpub {
         const PREFIXES: &'static [&'static str] = &["+QMTPUB: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qmtpub,
-                "+QMTPUB: <client_idx>,<msgID>,<result>[,<value>]",
+            let caps = crate::scan::run(
                 line,
+                "+QMTPUB: <client_idx>,<msgID>,<result>[,<value>]",
+                crate::generated::decode::u_qmtpub,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qmtpub__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qmtpub__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::u_qmtpub__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::u_qmtpub__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
                     _ => {}
@@ -3777,21 +3777,21 @@ pub mod qiurc_dnsgip_result {
     impl crate::command::Line for QiurcDnsgipResult {
         const PREFIXES: &'static [&'static str] = &["+QIURC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qiurc_dnsgip_result,
-                "+QIURC: \"dnsgip\",<err>,<IP_count>,<DNS_ttl>",
+            let caps = crate::scan::run(
                 line,
+                "+QIURC: \"dnsgip\",<err>,<IP_count>,<DNS_ttl>",
+                crate::generated::decode::u_qiurc_dnsgip_result,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qiurc_dnsgip_result__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qiurc_dnsgip_result__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::u_qiurc_dnsgip_result__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -3858,14 +3858,14 @@ pub mod qiurc_dnsgip_address {
     impl crate::command::Line for QiurcDnsgipAddress {
         const PREFIXES: &'static [&'static str] = &["+QIURC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qiurc_dnsgip_address,
-                "+QIURC: \"dnsgip\",<hostIPaddr>",
+            let caps = crate::scan::run(
                 line,
+                "+QIURC: \"dnsgip\",<hostIPaddr>",
+                crate::generated::decode::u_qiurc_dnsgip_address,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::u_qiurc_dnsgip_address__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -3987,31 +3987,31 @@ pub mod qping_reply {
     impl crate::command::Line for QpingReply {
         const PREFIXES: &'static [&'static str] = &["+QPING: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qping_reply,
-                "+QPING: <ping_result>[,<IP_address>,<bytes>,<time>,<ttl>]",
+            let caps = crate::scan::run(
                 line,
+                "+QPING: <ping_result>[,<IP_address>,<bytes>,<time>,<ttl>]",
+                crate::generated::decode::u_qping_reply,
             )?;
             let mut v: [Option<&str>; 5] = [None; 5];
             let mut flag0 = false;
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qping_reply__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qping_reply__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::u_qping_reply__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::u_qping_reply__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
-                    crate::grammar::Rule::u_qping_reply__p4 => {
+                    4 => {
                         v[4] = Some(text);
                     }
-                    crate::grammar::Rule::u_qping_reply__g0 => {
+                    32768 => {
                         flag0 = true;
                     }
                     _ => {}
@@ -4176,37 +4176,37 @@ pub mod qping_final {
     impl crate::command::Line for QpingFinal {
         const PREFIXES: &'static [&'static str] = &["+QPING: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qping_final,
-                "+QPING: <finresult>[,<sent>,<rcvd>,<lost>,<min>,<max>,<avg>]",
+            let caps = crate::scan::run(
                 line,
+                "+QPING: <finresult>[,<sent>,<rcvd>,<lost>,<min>,<max>,<avg>]",
+                crate::generated::decode::u_qping_final,
             )?;
             let mut v: [Option<&str>; 7] = [None; 7];
             let mut flag0 = false;
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qping_final__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qping_final__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::u_qping_final__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::u_qping_final__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
-                    crate::grammar::Rule::u_qping_final__p4 => {
+                    4 => {
                         v[4] = Some(text);
                     }
-                    crate::grammar::Rule::u_qping_final__p5 => {
+                    5 => {
                         v[5] = Some(text);
                     }
-                    crate::grammar::Rule::u_qping_final__p6 => {
+                    6 => {
                         v[6] = Some(text);
                     }
-                    crate::grammar::Rule::u_qping_final__g0 => {
+                    32768 => {
                         flag0 = true;
                     }
                     _ => {}
@@ -4318,18 +4318,18 @@ pub mod qntp {
     impl crate::command::Line for Qntp {
         const PREFIXES: &'static [&'static str] = &["+QNTP: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qntp,
-                "+QNTP: <err>,<time>",
+            let caps = crate::scan::run(
                 line,
+                "+QNTP: <err>,<time>",
+                crate::generated::decode::u_qntp,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qntp__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qntp__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -4384,14 +4384,14 @@ pub mod qhttpread {
     impl crate::command::Line for Qhttpread {
         const PREFIXES: &'static [&'static str] = &["+QHTTPREAD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qhttpread,
-                "+QHTTPREAD: <err>",
+            let caps = crate::scan::run(
                 line,
+                "+QHTTPREAD: <err>",
+                crate::generated::decode::u_qhttpread,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::u_qhttpread__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
