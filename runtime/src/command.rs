@@ -371,6 +371,11 @@ pub trait AtCommand: Sized {
 
     /// The command line, without its line ending.
     fn encode(&self) -> String;
+    /// Writes the same line as [`encode`](AtCommand::encode) into `buf`
+    /// (without line ending), allocating nothing; returns its length, or
+    /// [`BufferFull`](crate::wire::BufferFull) when it does not fit (what
+    /// `buf` then holds is unspecified).
+    fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull>;
     /// Reads a command line (what the simulator does).
     fn parse(line: &str) -> Result<Self, DecodeError>;
     /// The time limit for this value, in milliseconds (parameter-dependent

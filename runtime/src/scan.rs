@@ -377,3 +377,19 @@ pub fn range(b: &[u8], p: usize) -> Option<usize> {
     let e = skip(b, p, |x| !matches!(x, b',' | b'\r' | b'\n'));
     (e > p).then_some(e)
 }
+
+/// The head of a module line: everything up to and including its first
+/// `": "` (`+QIURC: `), which is how URCs are dispatched on their prefix;
+/// empty when the line has none.
+#[inline]
+pub fn head(line: &[u8]) -> &[u8] {
+    let mut from = 0;
+    while let Some(i) = line.get(from..).and_then(|r| memchr::memchr(b':', r)) {
+        let at = from + i;
+        if line.get(at + 1) == Some(&b' ') {
+            return line.get(..at + 2).unwrap_or_default();
+        }
+        from = at + 1;
+    }
+    &[]
+}

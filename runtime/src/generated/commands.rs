@@ -61,7 +61,10 @@ pub mod qbleinit {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -119,7 +122,10 @@ pub mod qbleinit {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -206,6 +212,11 @@ pub mod qbleinit {
             let mut w = crate::wire::LineWriter::new("AT+QBLEINIT?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLEINIT?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
                 line,
@@ -275,6 +286,20 @@ pub mod qbleinit {
                 v.write_wire(&mut w);
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLEINIT=");
+            w.field();
+            {
+                let v = &self.role;
+                v.write_wire(&mut w);
+            }
+            if let Some(v) = &self.auto_adv {
+                w.field();
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -400,6 +425,11 @@ pub mod qbleaddr {
             let mut w = crate::wire::LineWriter::new("AT+QBLEADDR?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLEADDR?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
                 line,
@@ -505,6 +535,11 @@ pub mod qblename {
             let mut w = crate::wire::LineWriter::new("AT+QBLENAME?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLENAME?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
                 line,
@@ -566,6 +601,16 @@ pub mod qblename {
                 w.quoted(v.as_str());
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLENAME=");
+            w.field();
+            {
+                let v = &self.ble_name;
+                w.quoted(v.as_str());
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -710,6 +755,11 @@ pub mod qbleadvparam {
             let mut w = crate::wire::LineWriter::new("AT+QBLEADVPARAM?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLEADVPARAM?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
                 line,
@@ -780,6 +830,21 @@ pub mod qbleadvparam {
                 w.int(v.get());
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLEADVPARAM=");
+            w.field();
+            {
+                let v = &self.adv_int_min;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.adv_int_max;
+                w.int(v.get());
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -877,6 +942,16 @@ pub mod qbleadvdata {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLEADVDATA=");
+            w.field();
+            {
+                let v = &self.adv_data;
+                w.raw(v.as_str());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
                 line,
@@ -967,6 +1042,16 @@ pub mod qblegattssrv {
                 w.quoted(v.as_str());
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLEGATTSSRV=");
+            w.field();
+            {
+                let v = &self.srv_uuid;
+                w.quoted(v.as_str());
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -1067,6 +1152,20 @@ pub mod qblegattschar {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLEGATTSCHAR=");
+            w.field();
+            {
+                let v = &self.char_uuid;
+                w.quoted(v.as_str());
+            }
+            if let Some(v) = &self.att_cfg {
+                w.field();
+                w.hex(v.get(), false, 2);
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
                 line,
@@ -1155,6 +1254,11 @@ pub mod qblegattssrvdone {
             let mut w = crate::wire::LineWriter::new("AT+QBLEGATTSSRVDONE");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLEGATTSSRVDONE");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
                 line,
@@ -1225,7 +1329,10 @@ pub mod qbleadvstart {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -1312,6 +1419,11 @@ pub mod qbleadvstart {
             let mut w = crate::wire::LineWriter::new("AT+QBLEADVSTART?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLEADVSTART?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
                 line,
@@ -1363,6 +1475,11 @@ pub mod qbleadvstart {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("AT+QBLEADVSTART");
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLEADVSTART");
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
@@ -1424,6 +1541,11 @@ pub mod qbleadvstop {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("AT+QBLEADVSTOP");
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLEADVSTOP");
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
@@ -1523,6 +1645,30 @@ pub mod qblegattsntfy {
                 w.quoted(v.as_str());
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLEGATTSNTFY=");
+            w.field();
+            {
+                let v = &self.conn_idx;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.uuid;
+                w.quoted(v.as_str());
+            }
+            if let Some(v) = &self.hex_length {
+                w.field();
+                w.int(*v);
+            }
+            w.field();
+            {
+                let v = &self.data;
+                w.quoted(v.as_str());
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -1630,7 +1776,10 @@ pub mod qblescan {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -1694,7 +1843,10 @@ pub mod qblescan {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -1754,7 +1906,10 @@ pub mod qblescan {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -1840,6 +1995,11 @@ pub mod qblescan {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("AT+QBLESCAN?");
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLESCAN?");
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
@@ -2145,6 +2305,20 @@ pub mod qblescan {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLESCAN=");
+            w.field();
+            {
+                let v = &self.scan;
+                v.write_wire(&mut w);
+            }
+            if let Some(v) = &self.timeout {
+                w.field();
+                w.int(v.get());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
                 line,
@@ -2300,6 +2474,11 @@ pub mod qblescanparam {
             let mut w = crate::wire::LineWriter::new("AT+QBLESCANPARAM?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLESCANPARAM?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
                 line,
@@ -2370,6 +2549,21 @@ pub mod qblescanparam {
                 w.int(v.get());
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLESCANPARAM=");
+            w.field();
+            {
+                let v = &self.scan_interval;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.scan_window;
+                w.int(v.get());
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -2468,7 +2662,10 @@ pub mod qbleconn {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -2538,6 +2735,25 @@ pub mod qbleconn {
                 w.int(v.get());
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLECONN=");
+            w.field();
+            {
+                let v = &self.addr_type;
+                v.write_wire(&mut w);
+            }
+            w.field();
+            {
+                let v = &self.peer_addr;
+                w.quoted(v.as_str());
+            }
+            if let Some(v) = &self.timeout {
+                w.field();
+                w.int(v.get());
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -2737,6 +2953,11 @@ pub mod qbleconnparam {
             let mut w = crate::wire::LineWriter::new("AT+QBLECONNPARAM?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLECONNPARAM?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
                 line,
@@ -2825,6 +3046,31 @@ pub mod qbleconnparam {
                 w.int(v.get());
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLECONNPARAM=");
+            w.field();
+            {
+                let v = &self.conn_idx;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.con_interval;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.timeout;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.latency;
+                w.int(v.get());
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -2977,6 +3223,11 @@ pub mod qblecfgmtu {
             let mut w = crate::wire::LineWriter::new("AT+QBLECFGMTU?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLECFGMTU?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
                 line,
@@ -3038,6 +3289,16 @@ pub mod qblecfgmtu {
                 w.int(v.get());
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLECFGMTU=");
+            w.field();
+            {
+                let v = &self.mtu_value;
+                w.int(v.get());
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -3118,7 +3379,10 @@ pub mod qblegattcntfcfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -3191,6 +3455,26 @@ pub mod qblegattcntfcfg {
                 v.write_wire(&mut w);
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLEGATTCNTFCFG=");
+            w.field();
+            {
+                let v = &self.conn_idx;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.uuid;
+                w.quoted(v.as_str());
+            }
+            w.field();
+            {
+                let v = &self.enable;
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -3350,6 +3634,21 @@ pub mod qblegattcrd {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLEGATTCRD=");
+            w.field();
+            {
+                let v = &self.conn_idx;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.uuid;
+                w.quoted(v.as_str());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
                 line,
@@ -3472,6 +3771,30 @@ pub mod qblegattcwrcmd {
                 w.quoted(v.as_str());
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLEGATTCWRCMD=");
+            w.field();
+            {
+                let v = &self.conn_idx;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.uuid;
+                w.quoted(v.as_str());
+            }
+            if let Some(v) = &self.hex_length {
+                w.field();
+                w.int(*v);
+            }
+            w.field();
+            {
+                let v = &self.data;
+                w.quoted(v.as_str());
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -3616,6 +3939,30 @@ pub mod qblegattcwrreq {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLEGATTCWRREQ=");
+            w.field();
+            {
+                let v = &self.conn_idx;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.uuid;
+                w.quoted(v.as_str());
+            }
+            if let Some(v) = &self.hex_length {
+                w.field();
+                w.int(*v);
+            }
+            w.field();
+            {
+                let v = &self.data;
+                w.quoted(v.as_str());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
                 line,
@@ -3724,19 +4071,24 @@ pub mod qbledisconn {
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("AT+QBLEDISCONN");
-            let args = {
-                let mut w = crate::wire::LineWriter::new("");
-                if let Some(v) = &self.conn_idx {
-                    w.field();
-                    w.int(v.get());
-                }
-                w.finish()
-            };
-            if !args.is_empty() {
-                w.raw("=");
-                w.raw(&args);
+            w.before_next("=");
+            if let Some(v) = &self.conn_idx {
+                w.field();
+                w.int(v.get());
             }
+            w.before_next("");
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLEDISCONN");
+            w.before_next("=");
+            if let Some(v) = &self.conn_idx {
+                w.field();
+                w.int(v.get());
+            }
+            w.before_next("");
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -3916,6 +4268,11 @@ pub mod qblestat {
             let mut w = crate::wire::LineWriter::new("AT+QBLESTAT");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLESTAT");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
                 line,
@@ -3993,7 +4350,10 @@ pub mod qbletranmode {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -4060,6 +4420,20 @@ pub mod qbletranmode {
                 v.write_wire(&mut w);
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLETRANMODE=");
+            w.field();
+            {
+                let v = &self.uuid;
+                w.quoted(v.as_str());
+            }
+            if let Some(v) = &self.state {
+                w.field();
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -4161,7 +4535,10 @@ pub mod qfopen {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -4255,6 +4632,11 @@ pub mod qfopen {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("AT+QFOPEN=?");
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QFOPEN=?");
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(line, "AT+QFOPEN=?", crate::generated::decode::c_qfopen_0)?;
@@ -4381,6 +4763,11 @@ pub mod qfopen {
             let mut w = crate::wire::LineWriter::new("AT+QFOPEN?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QFOPEN?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(line, "AT+QFOPEN?", crate::generated::decode::c_qfopen_1)?;
             Ok(Read {})
@@ -4487,6 +4874,20 @@ pub mod qfopen {
                 v.write_wire(&mut w);
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QFOPEN=");
+            w.field();
+            {
+                let v = &self.filename;
+                w.quoted(v.as_str());
+            }
+            if let Some(v) = &self.mode {
+                w.field();
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -4600,6 +5001,11 @@ pub mod qfread {
             let mut w = crate::wire::LineWriter::new("AT+QFREAD=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QFREAD=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(line, "AT+QFREAD=?", crate::generated::decode::c_qfread_0)?;
             Ok(Test {})
@@ -4663,6 +5069,20 @@ pub mod qfread {
                 w.int(*v);
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QFREAD=");
+            w.field();
+            {
+                let v = &self.filehandle;
+                w.int(*v);
+            }
+            if let Some(v) = &self.length {
+                w.field();
+                w.int(*v);
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -4780,6 +5200,11 @@ pub mod qfwrite {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("AT+QFWRITE=?");
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QFWRITE=?");
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
@@ -4936,6 +5361,27 @@ pub mod qfwrite {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QFWRITE=");
+            w.field();
+            {
+                let v = &self.filehandle;
+                w.int(*v);
+            }
+            if let Some(g) = &self.length_group {
+                w.field();
+                {
+                    let v = &g.length;
+                    w.int(v.get());
+                }
+                if let Some(v) = &g.timeout {
+                    w.field();
+                    w.int(v.get());
+                }
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
                 line,
@@ -5066,6 +5512,11 @@ pub mod qfclose {
             let mut w = crate::wire::LineWriter::new("AT+QFCLOSE=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QFCLOSE=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
                 line,
@@ -5125,6 +5576,16 @@ pub mod qfclose {
                 w.int(*v);
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QFCLOSE=");
+            w.field();
+            {
+                let v = &self.filehandle;
+                w.int(*v);
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -5241,6 +5702,11 @@ pub mod qflst {
             let mut w = crate::wire::LineWriter::new("AT+QFLST=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QFLST=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(line, "AT+QFLST=?", crate::generated::decode::c_qflst_0)?;
             Ok(Test {})
@@ -5355,6 +5821,16 @@ pub mod qflst {
                 w.quoted(v.wire());
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QFLST=");
+            w.field();
+            {
+                let v = &self.name_pattern;
+                w.quoted(v.wire());
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -5479,6 +5955,11 @@ pub mod qflst {
             let mut w = crate::wire::LineWriter::new("AT+QFLST");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QFLST");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(line, "AT+QFLST", crate::generated::decode::c_qflst_2)?;
             Ok(Execute {})
@@ -5559,6 +6040,11 @@ pub mod qfdel {
             let mut w = crate::wire::LineWriter::new("AT+QFDEL=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QFDEL=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(line, "AT+QFDEL=?", crate::generated::decode::c_qfdel_0)?;
             Ok(Test {})
@@ -5616,6 +6102,16 @@ pub mod qfdel {
                 w.quoted(v.as_str());
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QFDEL=");
+            w.field();
+            {
+                let v = &self.file_name;
+                w.quoted(v.as_str());
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -5689,6 +6185,11 @@ pub mod at {
             let mut w = crate::wire::LineWriter::new("AT");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(line, "AT", crate::generated::decode::c_at_0)?;
             Ok(Execute {})
@@ -5745,6 +6246,11 @@ pub mod qrst {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("AT+QRST");
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QRST");
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(line, "AT+QRST", crate::generated::decode::c_qrst_0)?;
@@ -5846,6 +6352,11 @@ pub mod qversion {
             let mut w = crate::wire::LineWriter::new("AT+QVERSION");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QVERSION");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
                 line,
@@ -5912,7 +6423,10 @@ pub mod qecho {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -5967,6 +6481,16 @@ pub mod qecho {
                 v.write_wire(&mut w);
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QECHO=");
+            w.field();
+            {
+                let v = &self.enable;
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -6189,6 +6713,16 @@ pub mod qgetip {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QGETIP=");
+            w.field();
+            {
+                let v = &self.mode;
+                w.quoted(v.wire());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
                 line,
@@ -6268,7 +6802,10 @@ pub mod qsetband {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -6332,6 +6869,21 @@ pub mod qsetband {
                 v.write_wire(&mut w);
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSETBAND=");
+            w.field();
+            {
+                let v = &self.baud_rate;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.save;
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -6451,6 +7003,11 @@ pub mod qsetband {
             let mut w = crate::wire::LineWriter::new("AT+QSETBAND?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSETBAND?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
                 line,
@@ -6519,6 +7076,16 @@ pub mod qwlanota {
                 w.quoted(v.as_str());
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QWLANOTA=");
+            w.field();
+            {
+                let v = &self.url;
+                w.quoted(v.as_str());
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -6636,6 +7203,11 @@ pub mod qwlmac {
             let mut w = crate::wire::LineWriter::new("AT+QWLMAC");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QWLMAC");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(line, "AT+QWLMAC", crate::generated::decode::c_qwlmac_0)?;
             Ok(Execute {})
@@ -6712,7 +7284,10 @@ pub mod qsclk {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -6826,6 +7401,11 @@ pub mod qsclk {
             let mut w = crate::wire::LineWriter::new("AT+QSCLK?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSCLK?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(line, "AT+QSCLK?", crate::generated::decode::c_qsclk_0)?;
             Ok(Read {})
@@ -6891,6 +7471,20 @@ pub mod qsclk {
                 w.int(v.get());
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSCLK=");
+            w.field();
+            {
+                let v = &self.mode;
+                v.write_wire(&mut w);
+            }
+            if let Some(v) = &self.dtim {
+                w.field();
+                w.int(v.get());
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -6984,7 +7578,10 @@ pub mod qcfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -7066,6 +7663,11 @@ pub mod qcfg {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("AT+QCFG=?");
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QCFG=?");
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(line, "AT+QCFG=?", crate::generated::decode::c_qcfg_0)?;
@@ -7208,6 +7810,24 @@ pub mod qcfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QCFG=");
+            w.field();
+            w.raw("\"urc/pin\"");
+            if let Some(g) = &self.enable_group {
+                w.field();
+                {
+                    let v = &g.enable;
+                    v.write_wire(&mut w);
+                }
+                if let Some(v) = &g.pulse {
+                    w.field();
+                    w.int(v.get());
+                }
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
                 line,
@@ -7320,7 +7940,10 @@ pub mod qhttpcfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -7372,7 +7995,10 @@ pub mod qhttpcfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -7419,7 +8045,10 @@ pub mod qhttpcfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -7840,6 +8469,11 @@ pub mod qhttpcfg {
             let mut w = crate::wire::LineWriter::new("AT+QHTTPCFG=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QHTTPCFG=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
                 line,
@@ -7944,6 +8578,17 @@ pub mod qhttpcfg {
                 w.quoted(v.as_str());
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QHTTPCFG=");
+            w.field();
+            w.raw("\"url\"");
+            if let Some(v) = &self.url_string {
+                w.field();
+                w.quoted(v.as_str());
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -8065,6 +8710,17 @@ pub mod qhttpcfg {
                 w.quoted(v.as_str());
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QHTTPCFG=");
+            w.field();
+            w.raw("\"header\"");
+            if let Some(v) = &self.header_value {
+                w.field();
+                w.quoted(v.as_str());
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -8192,6 +8848,17 @@ pub mod qhttpcfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QHTTPCFG=");
+            w.field();
+            w.raw("\"auth\"");
+            if let Some(v) = &self.username_password {
+                w.field();
+                w.quoted(v.as_str());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
                 line,
@@ -8314,6 +8981,17 @@ pub mod qhttpcfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QHTTPCFG=");
+            w.field();
+            w.raw("\"sslctxid\"");
+            if let Some(v) = &self.sslctx_id {
+                w.field();
+                w.int(v.get());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
                 line,
@@ -8431,6 +9109,17 @@ pub mod qhttpcfg {
                 v.write_wire(&mut w);
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QHTTPCFG=");
+            w.field();
+            w.raw("\"rsp/header\"");
+            if let Some(v) = &self.response_header {
+                w.field();
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -8553,6 +9242,17 @@ pub mod qhttpcfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QHTTPCFG=");
+            w.field();
+            w.raw("\"rspout/auto\"");
+            if let Some(v) = &self.auto_outrsp {
+                w.field();
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
                 line,
@@ -8669,6 +9369,17 @@ pub mod qhttpcfg {
                 v.write_wire(&mut w);
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QHTTPCFG=");
+            w.field();
+            w.raw("\"closed/ind\"");
+            if let Some(v) = &self.closedind {
+                w.field();
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -8840,6 +9551,30 @@ pub mod qhttpcfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QHTTPCFG=");
+            w.field();
+            w.raw("\"form/option\"");
+            if let Some(g) = &self.name_group {
+                w.field();
+                {
+                    let v = &g.name;
+                    w.quoted(v.as_str());
+                }
+                w.field();
+                {
+                    let v = &g.file_name;
+                    w.quoted(v.as_str());
+                }
+                w.field();
+                {
+                    let v = &g.content_type;
+                    w.quoted(v.as_str());
+                }
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
                 line,
@@ -8991,6 +9726,11 @@ pub mod qhttpget {
             let mut w = crate::wire::LineWriter::new("AT+QHTTPGET=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QHTTPGET=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
                 line,
@@ -9046,19 +9786,24 @@ pub mod qhttpget {
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("AT+QHTTPGET");
-            let args = {
-                let mut w = crate::wire::LineWriter::new("");
-                if let Some(v) = &self.rsptime {
-                    w.field();
-                    w.int(v.get());
-                }
-                w.finish()
-            };
-            if !args.is_empty() {
-                w.raw("=");
-                w.raw(&args);
+            w.before_next("=");
+            if let Some(v) = &self.rsptime {
+                w.field();
+                w.int(v.get());
             }
+            w.before_next("");
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QHTTPGET");
+            w.before_next("=");
+            if let Some(v) = &self.rsptime {
+                w.field();
+                w.int(v.get());
+            }
+            w.before_next("");
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -9152,7 +9897,10 @@ pub mod qhttppost {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -9274,6 +10022,11 @@ pub mod qhttppost {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("AT+QHTTPPOST=?");
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QHTTPPOST=?");
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
@@ -9417,6 +10170,28 @@ pub mod qhttppost {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QHTTPPOST=");
+            w.field();
+            {
+                let v = &self.data_length;
+                w.int(v.get());
+            }
+            if let Some(g) = &self.input_time_group {
+                w.field();
+                {
+                    let v = &g.input_time;
+                    w.int(v.get());
+                }
+                w.field();
+                {
+                    let v = &g.rsptime;
+                    w.int(v.get());
+                }
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
                 line,
@@ -9542,7 +10317,10 @@ pub mod qhttpput {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -9664,6 +10442,11 @@ pub mod qhttpput {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("AT+QHTTPPUT=?");
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QHTTPPUT=?");
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
@@ -9806,6 +10589,28 @@ pub mod qhttpput {
                 }
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QHTTPPUT=");
+            w.field();
+            {
+                let v = &self.data_length;
+                w.int(v.get());
+            }
+            if let Some(g) = &self.input_time_group {
+                w.field();
+                {
+                    let v = &g.input_time;
+                    w.int(v.get());
+                }
+                w.field();
+                {
+                    let v = &g.rsptime;
+                    w.int(v.get());
+                }
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -9965,6 +10770,11 @@ pub mod qhttpread {
             let mut w = crate::wire::LineWriter::new("AT+QHTTPREAD=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QHTTPREAD=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
                 line,
@@ -10020,19 +10830,24 @@ pub mod qhttpread {
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("AT+QHTTPREAD");
-            let args = {
-                let mut w = crate::wire::LineWriter::new("");
-                if let Some(v) = &self.wait_time {
-                    w.field();
-                    w.int(v.get());
-                }
-                w.finish()
-            };
-            if !args.is_empty() {
-                w.raw("=");
-                w.raw(&args);
+            w.before_next("=");
+            if let Some(v) = &self.wait_time {
+                w.field();
+                w.int(v.get());
             }
+            w.before_next("");
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QHTTPREAD");
+            w.before_next("=");
+            if let Some(v) = &self.wait_time {
+                w.field();
+                w.int(v.get());
+            }
+            w.before_next("");
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -10113,6 +10928,11 @@ pub mod qhttpstop {
             let mut w = crate::wire::LineWriter::new("AT+QHTTPSTOP=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QHTTPSTOP=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
                 line,
@@ -10164,6 +10984,11 @@ pub mod qhttpstop {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("AT+QHTTPSTOP");
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QHTTPSTOP");
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
@@ -10247,7 +11072,10 @@ pub mod qmtcfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -10299,7 +11127,10 @@ pub mod qmtcfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -10349,7 +11180,10 @@ pub mod qmtcfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -10405,7 +11239,10 @@ pub mod qmtcfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -10460,7 +11297,10 @@ pub mod qmtcfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -10511,7 +11351,10 @@ pub mod qmtcfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -10565,7 +11408,10 @@ pub mod qmtcfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -10616,7 +11462,10 @@ pub mod qmtcfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -10665,7 +11514,10 @@ pub mod qmtcfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -10715,7 +11567,10 @@ pub mod qmtcfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -11596,6 +12451,11 @@ pub mod qmtcfg {
             let mut w = crate::wire::LineWriter::new("AT+QMTCFG=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTCFG=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(line, "AT+QMTCFG=?", crate::generated::decode::c_qmtcfg_0)?;
             Ok(Test {})
@@ -11707,6 +12567,22 @@ pub mod qmtcfg {
                 v.write_wire(&mut w);
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTCFG=");
+            w.field();
+            w.raw("\"version\"");
+            w.field();
+            {
+                let v = &self.client_idx;
+                w.int(v.get());
+            }
+            if let Some(v) = &self.vsn {
+                w.field();
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -11887,6 +12763,29 @@ pub mod qmtcfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTCFG=");
+            w.field();
+            w.raw("\"ssl\"");
+            w.field();
+            {
+                let v = &self.client_idx;
+                w.int(v.get());
+            }
+            if let Some(g) = &self.ssl_enable_group {
+                w.field();
+                {
+                    let v = &g.ssl_enable;
+                    v.write_wire(&mut w);
+                }
+                if let Some(v) = &g.ssl_ctx_id {
+                    w.field();
+                    w.int(v.get());
+                }
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
                 line,
@@ -12057,6 +12956,22 @@ pub mod qmtcfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTCFG=");
+            w.field();
+            w.raw("\"keepalive\"");
+            w.field();
+            {
+                let v = &self.client_idx;
+                w.int(v.get());
+            }
+            if let Some(v) = &self.keep_alive_time {
+                w.field();
+                w.int(v.get());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
                 line,
@@ -12200,6 +13115,22 @@ pub mod qmtcfg {
                 v.write_wire(&mut w);
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTCFG=");
+            w.field();
+            w.raw("\"session\"");
+            w.field();
+            {
+                let v = &self.client_idx;
+                w.int(v.get());
+            }
+            if let Some(v) = &self.clean_session {
+                w.field();
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -12491,6 +13422,47 @@ pub mod qmtcfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTCFG=");
+            w.field();
+            w.raw("\"will\"");
+            w.field();
+            {
+                let v = &self.client_idx;
+                w.int(v.get());
+            }
+            if let Some(g) = &self.will_flag_group {
+                w.field();
+                {
+                    let v = &g.will_flag;
+                    v.write_wire(&mut w);
+                }
+                if let Some(g) = &g.will_qos_group {
+                    w.field();
+                    {
+                        let v = &g.will_qos;
+                        v.write_wire(&mut w);
+                    }
+                    w.field();
+                    {
+                        let v = &g.will_retain;
+                        v.write_wire(&mut w);
+                    }
+                    w.field();
+                    {
+                        let v = &g.will_topic;
+                        w.quoted(v.as_str());
+                    }
+                    w.field();
+                    {
+                        let v = &g.will_message;
+                        w.quoted(v.as_str());
+                    }
+                }
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
                 line,
@@ -12697,6 +13669,22 @@ pub mod qmtcfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTCFG=");
+            w.field();
+            w.raw("\"recv/mode\"");
+            w.field();
+            {
+                let v = &self.client_idx;
+                w.int(v.get());
+            }
+            if let Some(v) = &self.msg_recv_mode {
+                w.field();
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
                 line,
@@ -12874,6 +13862,30 @@ pub mod qmtcfg {
                 }
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTCFG=");
+            w.field();
+            w.raw("\"dataformat\"");
+            w.field();
+            {
+                let v = &self.client_idx;
+                w.int(v.get());
+            }
+            if let Some(g) = &self.send_mode_group {
+                w.field();
+                {
+                    let v = &g.send_mode;
+                    v.write_wire(&mut w);
+                }
+                w.field();
+                {
+                    let v = &g.recvmode;
+                    v.write_wire(&mut w);
+                }
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -13103,6 +14115,35 @@ pub mod qmtcfg {
                 }
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTCFG=");
+            w.field();
+            w.raw("\"timeout\"");
+            w.field();
+            {
+                let v = &self.client_idx;
+                w.int(v.get());
+            }
+            if let Some(g) = &self.pkt_timeout_group {
+                w.field();
+                {
+                    let v = &g.pkt_timeout;
+                    w.int(v.get());
+                }
+                w.field();
+                {
+                    let v = &g.retry_times;
+                    w.int(v.get());
+                }
+                w.field();
+                {
+                    let v = &g.timeout_notice;
+                    v.write_wire(&mut w);
+                }
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -13348,6 +14389,35 @@ pub mod qmtcfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTCFG=");
+            w.field();
+            w.raw("\"aliauth\"");
+            w.field();
+            {
+                let v = &self.client_idx;
+                w.int(v.get());
+            }
+            if let Some(g) = &self.product_key_group {
+                w.field();
+                {
+                    let v = &g.product_key;
+                    w.quoted(v.as_str());
+                }
+                w.field();
+                {
+                    let v = &g.device_name;
+                    w.quoted(v.as_str());
+                }
+                w.field();
+                {
+                    let v = &g.device_secret;
+                    w.quoted(v.as_str());
+                }
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
                 line,
@@ -13561,6 +14631,30 @@ pub mod qmtcfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTCFG=");
+            w.field();
+            w.raw("\"onenet\"");
+            w.field();
+            {
+                let v = &self.client_idx;
+                w.int(v.get());
+            }
+            if let Some(g) = &self.product_id_group {
+                w.field();
+                {
+                    let v = &g.product_id;
+                    w.quoted(v.as_str());
+                }
+                w.field();
+                {
+                    let v = &g.access_key;
+                    w.quoted(v.as_str());
+                }
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
                 line,
@@ -13715,7 +14809,10 @@ pub mod qmtopen {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -13831,6 +14928,11 @@ pub mod qmtopen {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("AT+QMTOPEN=?");
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTOPEN=?");
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
@@ -13966,6 +15068,11 @@ pub mod qmtopen {
             let mut w = crate::wire::LineWriter::new("AT+QMTOPEN?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTOPEN?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
                 line,
@@ -14047,6 +15154,26 @@ pub mod qmtopen {
                 w.int(v.get());
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTOPEN=");
+            w.field();
+            {
+                let v = &self.client_idx;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.host_name;
+                w.quoted(v.as_str());
+            }
+            w.field();
+            {
+                let v = &self.port;
+                w.int(v.get());
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -14154,7 +15281,10 @@ pub mod qmtclose {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -14242,6 +15372,11 @@ pub mod qmtclose {
             let mut w = crate::wire::LineWriter::new("AT+QMTCLOSE=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTCLOSE=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
                 line,
@@ -14305,6 +15440,16 @@ pub mod qmtclose {
                 w.int(v.get());
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTCLOSE=");
+            w.field();
+            {
+                let v = &self.client_idx;
+                w.int(v.get());
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -14409,7 +15554,10 @@ pub mod qmtconn {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -14466,7 +15614,10 @@ pub mod qmtconn {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -14541,7 +15692,10 @@ pub mod qmtconn {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -14642,6 +15796,11 @@ pub mod qmtconn {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("AT+QMTCONN=?");
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTCONN=?");
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
@@ -14757,6 +15916,11 @@ pub mod qmtconn {
             let mut w = crate::wire::LineWriter::new("AT+QMTCONN?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTCONN?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
                 line,
@@ -14855,6 +16019,33 @@ pub mod qmtconn {
                 }
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTCONN=");
+            w.field();
+            {
+                let v = &self.client_idx;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.client_id;
+                w.quoted(v.as_str());
+            }
+            if let Some(g) = &self.username_group {
+                w.field();
+                {
+                    let v = &g.username;
+                    w.quoted(v.as_str());
+                }
+                w.field();
+                {
+                    let v = &g.password;
+                    w.quoted(v.as_str());
+                }
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -14985,7 +16176,10 @@ pub mod qmtdisc {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -15073,6 +16267,11 @@ pub mod qmtdisc {
             let mut w = crate::wire::LineWriter::new("AT+QMTDISC=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTDISC=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
                 line,
@@ -15136,6 +16335,16 @@ pub mod qmtdisc {
                 w.int(v.get());
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTDISC=");
+            w.field();
+            {
+                let v = &self.client_idx;
+                w.int(v.get());
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -15234,7 +16443,10 @@ pub mod qmtsub {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -15290,7 +16502,10 @@ pub mod qmtsub {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -15422,6 +16637,11 @@ pub mod qmtsub {
             let mut w = crate::wire::LineWriter::new("AT+QMTSUB=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTSUB=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(line, "AT+QMTSUB=?", crate::generated::decode::c_qmtsub_0)?;
             Ok(Test {})
@@ -15526,6 +16746,43 @@ pub mod qmtsub {
                 }
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTSUB=");
+            w.field();
+            {
+                let v = &self.client_idx;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.msg_id;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.topic;
+                w.quoted(v.as_str());
+            }
+            w.field();
+            {
+                let v = &self.qos;
+                v.write_wire(&mut w);
+            }
+            for g in &self.more_topic {
+                w.field();
+                {
+                    let v = &g.topic;
+                    w.quoted(v.as_str());
+                }
+                w.field();
+                {
+                    let v = &g.qos;
+                    v.write_wire(&mut w);
+                }
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -15681,7 +16938,10 @@ pub mod qmtuns {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -15796,6 +17056,11 @@ pub mod qmtuns {
             let mut w = crate::wire::LineWriter::new("AT+QMTUNS=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTUNS=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(line, "AT+QMTUNS=?", crate::generated::decode::c_qmtuns_0)?;
             Ok(Test {})
@@ -15879,6 +17144,30 @@ pub mod qmtuns {
                 w.quoted(v.as_str());
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTUNS=");
+            w.field();
+            {
+                let v = &self.client_idx;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.msg_id;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.topic;
+                w.quoted(v.as_str());
+            }
+            for v in &self.more_topic {
+                w.field();
+                w.quoted(v.as_str());
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -16021,7 +17310,10 @@ pub mod qmtpub {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -16069,7 +17361,10 @@ pub mod qmtpub {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -16124,7 +17419,10 @@ pub mod qmtpub {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -16290,6 +17588,11 @@ pub mod qmtpub {
             let mut w = crate::wire::LineWriter::new("AT+QMTPUB=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTPUB=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(line, "AT+QMTPUB=?", crate::generated::decode::c_qmtpub_0)?;
             Ok(Test {})
@@ -16395,6 +17698,40 @@ pub mod qmtpub {
                 w.int(v.get());
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTPUB=");
+            w.field();
+            {
+                let v = &self.client_idx;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.msg_id;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.qos;
+                v.write_wire(&mut w);
+            }
+            w.field();
+            {
+                let v = &self.retain;
+                v.write_wire(&mut w);
+            }
+            w.field();
+            {
+                let v = &self.topic;
+                w.quoted(v.as_str());
+            }
+            if let Some(v) = &self.length {
+                w.field();
+                w.int(v.get());
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -16533,7 +17870,10 @@ pub mod qmtrecv {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -16585,7 +17925,10 @@ pub mod qmtrecv {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -16637,7 +17980,10 @@ pub mod qmtrecv {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -16689,7 +18035,10 @@ pub mod qmtrecv {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -16741,7 +18090,10 @@ pub mod qmtrecv {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -16785,6 +18137,11 @@ pub mod qmtrecv {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("AT+QMTRECV=?");
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTRECV=?");
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
@@ -16970,6 +18327,11 @@ pub mod qmtrecv {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("AT+QMTRECV?");
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTRECV?");
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
@@ -17208,6 +18570,20 @@ pub mod qmtrecv {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTRECV=");
+            w.field();
+            {
+                let v = &self.client_idx;
+                w.int(v.get());
+            }
+            if let Some(v) = &self.receive_id {
+                w.field();
+                w.int(v.get());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
                 line,
@@ -17296,7 +18672,10 @@ pub mod qping {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -17342,7 +18721,10 @@ pub mod qping {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -17452,6 +18834,11 @@ pub mod qping {
             let mut w = crate::wire::LineWriter::new("AT+QPING=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QPING=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(line, "AT+QPING=?", crate::generated::decode::c_qping_0)?;
             Ok(Test {})
@@ -17532,6 +18919,27 @@ pub mod qping {
                 }
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QPING=");
+            w.field();
+            {
+                let v = &self.host;
+                w.quoted(v.as_str());
+            }
+            if let Some(g) = &self.timeout_group {
+                w.field();
+                {
+                    let v = &g.timeout;
+                    w.int(v.get());
+                }
+                if let Some(v) = &g.pingnum {
+                    w.field();
+                    w.int(v.get());
+                }
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -17675,6 +19083,11 @@ pub mod qidnsgip {
             let mut w = crate::wire::LineWriter::new("AT+QIDNSGIP=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QIDNSGIP=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
                 line,
@@ -17736,6 +19149,16 @@ pub mod qidnsgip {
                 w.quoted(v.as_str());
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QIDNSGIP=");
+            w.field();
+            {
+                let v = &self.hostname;
+                w.quoted(v.as_str());
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -17877,6 +19300,11 @@ pub mod qntp {
             let mut w = crate::wire::LineWriter::new("AT+QNTP=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QNTP=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(line, "AT+QNTP=?", crate::generated::decode::c_qntp_0)?;
             Ok(Test {})
@@ -17944,6 +19372,20 @@ pub mod qntp {
                 w.int(v.get());
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QNTP=");
+            w.field();
+            {
+                let v = &self.server;
+                w.quoted(v.as_str());
+            }
+            if let Some(v) = &self.port {
+                w.field();
+                w.int(v.get());
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -18023,6 +19465,11 @@ pub mod qntp {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("AT+QNTP");
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QNTP");
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(line, "AT+QNTP", crate::generated::decode::c_qntp_2)?;
@@ -18112,7 +19559,10 @@ pub mod qsslcfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -18170,7 +19620,10 @@ pub mod qsslcfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -18360,7 +19813,10 @@ pub mod qsslcfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.hex(self.wire(), true, 4);
         }
         /// The value's meaning, in the manual's words.
@@ -18438,7 +19894,10 @@ pub mod qsslcfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -18488,7 +19947,10 @@ pub mod qsslcfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -18538,7 +20000,10 @@ pub mod qsslcfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -19291,6 +20756,11 @@ pub mod qsslcfg {
             let mut w = crate::wire::LineWriter::new("AT+QSSLCFG=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSSLCFG=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
                 line,
@@ -19423,6 +20893,22 @@ pub mod qsslcfg {
                 v.write_wire(&mut w);
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSSLCFG=");
+            w.field();
+            w.raw("\"sslversion\"");
+            w.field();
+            {
+                let v = &self.ssl_ctx_id;
+                w.int(v.get());
+            }
+            if let Some(v) = &self.ssl_version {
+                w.field();
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -19584,6 +21070,22 @@ pub mod qsslcfg {
                 v.write_wire(&mut w);
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSSLCFG=");
+            w.field();
+            w.raw("\"seclevel\"");
+            w.field();
+            {
+                let v = &self.ssl_ctx_id;
+                w.int(v.get());
+            }
+            if let Some(v) = &self.seclevel {
+                w.field();
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -19749,6 +21251,22 @@ pub mod qsslcfg {
                 v.write_wire(&mut w);
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSSLCFG=");
+            w.field();
+            w.raw("\"ciphersuite\"");
+            w.field();
+            {
+                let v = &self.ssl_ctx_id;
+                w.int(v.get());
+            }
+            if let Some(v) = &self.cipher_suites {
+                w.field();
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -19919,6 +21437,22 @@ pub mod qsslcfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSSLCFG=");
+            w.field();
+            w.raw("\"negotiatetime\"");
+            w.field();
+            {
+                let v = &self.ssl_ctx_id;
+                w.int(v.get());
+            }
+            if let Some(v) = &self.negotiate_time {
+                w.field();
+                w.int(v.get());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
                 line,
@@ -20081,6 +21615,22 @@ pub mod qsslcfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSSLCFG=");
+            w.field();
+            w.raw("\"sni\"");
+            w.field();
+            {
+                let v = &self.ssl_ctx_id;
+                w.int(v.get());
+            }
+            if let Some(v) = &self.sni {
+                w.field();
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
                 line,
@@ -20238,6 +21788,22 @@ pub mod qsslcfg {
                 w.quoted(v.as_str());
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSSLCFG=");
+            w.field();
+            w.raw("\"cacert\"");
+            w.field();
+            {
+                let v = &self.ssl_ctx_id;
+                w.int(v.get());
+            }
+            if let Some(v) = &self.cacertpath {
+                w.field();
+                w.quoted(v.as_str());
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -20402,6 +21968,22 @@ pub mod qsslcfg {
                 w.quoted(v.as_str());
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSSLCFG=");
+            w.field();
+            w.raw("\"clientcert\"");
+            w.field();
+            {
+                let v = &self.ssl_ctx_id;
+                w.int(v.get());
+            }
+            if let Some(v) = &self.client_cert_path {
+                w.field();
+                w.quoted(v.as_str());
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -20601,6 +22183,29 @@ pub mod qsslcfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSSLCFG=");
+            w.field();
+            w.raw("\"clientkey\"");
+            w.field();
+            {
+                let v = &self.ssl_ctx_id;
+                w.int(v.get());
+            }
+            if let Some(g) = &self.client_key_path_group {
+                w.field();
+                {
+                    let v = &g.client_key_path;
+                    w.quoted(v.as_str());
+                }
+                if let Some(v) = &g.key_pwd {
+                    w.field();
+                    w.quoted(v.as_str());
+                }
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
                 line,
@@ -20780,6 +22385,22 @@ pub mod qsslcfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSSLCFG=");
+            w.field();
+            w.raw("\"ignorelocaltime\"");
+            w.field();
+            {
+                let v = &self.ssl_ctx_id;
+                w.int(v.get());
+            }
+            if let Some(v) = &self.ignore_ltime {
+                w.field();
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
                 line,
@@ -20944,6 +22565,22 @@ pub mod qsslcfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSSLCFG=");
+            w.field();
+            w.raw("\"session_cache\"");
+            w.field();
+            {
+                let v = &self.ssl_ctx_id;
+                w.int(v.get());
+            }
+            if let Some(v) = &self.session_cache_enable {
+                w.field();
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
                 line,
@@ -21045,7 +22682,10 @@ pub mod qsslopen {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -21179,6 +22819,11 @@ pub mod qsslopen {
             let mut w = crate::wire::LineWriter::new("AT+QSSLOPEN=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSSLOPEN=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
                 line,
@@ -21275,6 +22920,35 @@ pub mod qsslopen {
                 v.write_wire(&mut w);
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSSLOPEN=");
+            w.field();
+            {
+                let v = &self.ssl_ctx_id;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.connect_id;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.server_address;
+                w.quoted(v.as_str());
+            }
+            w.field();
+            {
+                let v = &self.server_port;
+                w.int(*v);
+            }
+            if let Some(v) = &self.access_mode {
+                w.field();
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -21468,6 +23142,11 @@ pub mod qsslsend {
             let mut w = crate::wire::LineWriter::new("AT+QSSLSEND=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSSLSEND=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
                 line,
@@ -21536,6 +23215,16 @@ pub mod qsslsend {
                 w.int(v.get());
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSSLSEND=");
+            w.field();
+            {
+                let v = &self.connect_id;
+                w.int(v.get());
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -21627,6 +23316,21 @@ pub mod qsslsend {
                 w.int(v.get());
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSSLSEND=");
+            w.field();
+            {
+                let v = &self.connect_id;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.send_length;
+                w.int(v.get());
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -21777,6 +23481,11 @@ pub mod qsslrecv {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("AT+QSSLRECV=?");
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSSLRECV=?");
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
@@ -22002,6 +23711,21 @@ pub mod qsslrecv {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSSLRECV=");
+            w.field();
+            {
+                let v = &self.connect_id;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.read_length;
+                w.int(v.get());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
                 line,
@@ -22157,6 +23881,11 @@ pub mod qsslclose {
             let mut w = crate::wire::LineWriter::new("AT+QSSLCLOSE=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSSLCLOSE=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
                 line,
@@ -22224,6 +23953,20 @@ pub mod qsslclose {
                 w.int(v.get());
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSSLCLOSE=");
+            w.field();
+            {
+                let v = &self.connect_id;
+                w.int(v.get());
+            }
+            if let Some(v) = &self.close_timeout {
+                w.field();
+                w.int(v.get());
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -22334,7 +24077,10 @@ pub mod qsslstate {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -22395,7 +24141,10 @@ pub mod qsslstate {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -22497,7 +24246,10 @@ pub mod qsslstate {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -22545,6 +24297,11 @@ pub mod qsslstate {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("AT+QSSLSTATE=?");
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSSLSTATE=?");
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
@@ -22776,6 +24533,11 @@ pub mod qsslstate {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("AT+QSSLSTATE?");
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSSLSTATE?");
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
@@ -23028,6 +24790,21 @@ pub mod qsslstate {
                 w.int(v.get());
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSSLSTATE=");
+            w.field();
+            {
+                let v = &self.query_type;
+                v.write_wire(&mut w);
+            }
+            w.field();
+            {
+                let v = &self.connect_id;
+                w.int(v.get());
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -23284,6 +25061,11 @@ pub mod qsslstate {
             let mut w = crate::wire::LineWriter::new("AT+QSSLSTATE");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSSLSTATE");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
                 line,
@@ -23363,7 +25145,10 @@ pub mod qicfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -23415,7 +25200,10 @@ pub mod qicfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -23462,7 +25250,10 @@ pub mod qicfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -23511,7 +25302,10 @@ pub mod qicfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -23563,7 +25357,10 @@ pub mod qicfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -23615,7 +25412,10 @@ pub mod qicfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -23664,7 +25464,10 @@ pub mod qicfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -23716,7 +25519,10 @@ pub mod qicfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -24395,6 +26201,11 @@ pub mod qicfg {
             let mut w = crate::wire::LineWriter::new("AT+QICFG=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QICFG=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(line, "AT+QICFG=?", crate::generated::decode::c_qicfg_0)?;
             Ok(Test {})
@@ -24498,6 +26309,17 @@ pub mod qicfg {
                 w.int(v.get());
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QICFG=");
+            w.field();
+            w.raw("\"transpktsize\"");
+            if let Some(v) = &self.transpktsize {
+                w.field();
+                w.int(v.get());
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -24624,6 +26446,17 @@ pub mod qicfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QICFG=");
+            w.field();
+            w.raw("\"transwaittm\"");
+            if let Some(v) = &self.transwaittm {
+                w.field();
+                w.int(v.get());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
                 line,
@@ -24748,6 +26581,17 @@ pub mod qicfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QICFG=");
+            w.field();
+            w.raw("\"tcp/accept\"");
+            if let Some(v) = &self.state {
+                w.field();
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
                 line,
@@ -24869,6 +26713,17 @@ pub mod qicfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QICFG=");
+            w.field();
+            w.raw("\"qisend/timeout\"");
+            if let Some(v) = &self.timeout {
+                w.field();
+                w.int(v.get());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
                 line,
@@ -24985,6 +26840,17 @@ pub mod qicfg {
                 v.write_wire(&mut w);
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QICFG=");
+            w.field();
+            w.raw("\"passiveclosed\"");
+            if let Some(v) = &self.closed {
+                w.field();
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -25150,6 +27016,25 @@ pub mod qicfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QICFG=");
+            w.field();
+            w.raw("\"dataformat\"");
+            if let Some(g) = &self.send_data_format_group {
+                w.field();
+                {
+                    let v = &g.send_data_format;
+                    v.write_wire(&mut w);
+                }
+                w.field();
+                {
+                    let v = &g.recv_data_format;
+                    v.write_wire(&mut w);
+                }
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
                 line,
@@ -25295,6 +27180,17 @@ pub mod qicfg {
                 v.write_wire(&mut w);
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QICFG=");
+            w.field();
+            w.raw("\"close/mode\"");
+            if let Some(v) = &self.close_mode {
+                w.field();
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -25515,6 +27411,35 @@ pub mod qicfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QICFG=");
+            w.field();
+            w.raw("\"tcp/kalive\"");
+            if let Some(g) = &self.kalive_onoff_group {
+                w.field();
+                {
+                    let v = &g.kalive_onoff;
+                    v.write_wire(&mut w);
+                }
+                w.field();
+                {
+                    let v = &g.kalive_idle;
+                    w.int(v.get());
+                }
+                w.field();
+                {
+                    let v = &g.kalive_interval;
+                    w.int(v.get());
+                }
+                w.field();
+                {
+                    let v = &g.kalive_cnt;
+                    w.int(v.get());
+                }
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
                 line,
@@ -25686,6 +27611,17 @@ pub mod qicfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QICFG=");
+            w.field();
+            w.raw("\"tcp/tw_cycle\"");
+            if let Some(v) = &self.tw_enable {
+                w.field();
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
                 line,
@@ -25808,6 +27744,17 @@ pub mod qicfg {
                 v.write_wire(&mut w);
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QICFG=");
+            w.field();
+            w.raw("\"udp/broadcast\"");
+            if let Some(v) = &self.udp_broadcast {
+                w.field();
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -25973,7 +27920,10 @@ pub mod qiopen {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -26032,7 +27982,10 @@ pub mod qiopen {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -26208,6 +28161,11 @@ pub mod qiopen {
             let mut w = crate::wire::LineWriter::new("AT+QIOPEN=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QIOPEN=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(line, "AT+QIOPEN=?", crate::generated::decode::c_qiopen_0)?;
             Ok(Test {})
@@ -26334,6 +28292,50 @@ pub mod qiopen {
                 }
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QIOPEN=");
+            w.field();
+            {
+                let v = &self.connect_id;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.service_type;
+                w.quoted(v.wire());
+            }
+            w.field();
+            match &self.ip_address_or_domain_name {
+                WriteIpAddressOrDomainName::IpAddress(v) => {
+                    w.quoted_display(v);
+                }
+                WriteIpAddressOrDomainName::DomainName(v) => {
+                    w.quoted(v.as_str());
+                }
+            }
+            w.field();
+            {
+                let v = &self.remote_port;
+                w.int(v.get());
+            }
+            if let Some(g) = &self.local_port_group {
+                w.field();
+                {
+                    let v = &g.local_port;
+                    w.int(v.get());
+                }
+                if let Some(v) = &g.access_mode {
+                    w.field();
+                    v.write_wire(&mut w);
+                }
+                if let Some(v) = &g.ap_priority {
+                    w.field();
+                    v.write_wire(&mut w);
+                }
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -26574,6 +28576,11 @@ pub mod qiclose {
             let mut w = crate::wire::LineWriter::new("AT+QICLOSE=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QICLOSE=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
                 line,
@@ -26641,6 +28648,20 @@ pub mod qiclose {
                 w.int(v.get());
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QICLOSE=");
+            w.field();
+            {
+                let v = &self.connect_id;
+                w.int(v.get());
+            }
+            if let Some(v) = &self.timeout {
+                w.field();
+                w.int(v.get());
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -26821,7 +28842,10 @@ pub mod qistate {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -26883,7 +28907,10 @@ pub mod qistate {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -26977,6 +29004,11 @@ pub mod qistate {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("AT+QISTATE=?");
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QISTATE=?");
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
@@ -27196,6 +29228,11 @@ pub mod qistate {
             let mut w = crate::wire::LineWriter::new("AT+QISTATE?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QISTATE?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
                 line,
@@ -27413,6 +29450,11 @@ pub mod qistate {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("AT+QISTATE");
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QISTATE");
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(line, "AT+QISTATE", crate::generated::decode::c_qistate_2)?;
@@ -27638,6 +29680,16 @@ pub mod qistate {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QISTATE=");
+            w.field();
+            {
+                let v = &self.connect_id;
+                w.int(v.get());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
                 line,
@@ -27802,6 +29854,11 @@ pub mod qisend {
             let mut w = crate::wire::LineWriter::new("AT+QISEND=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QISEND=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(line, "AT+QISEND=?", crate::generated::decode::c_qisend_0)?;
             Ok(Test {})
@@ -27866,6 +29923,16 @@ pub mod qisend {
                 w.int(v.get());
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QISEND=");
+            w.field();
+            {
+                let v = &self.connect_id;
+                w.int(v.get());
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -27957,6 +30024,21 @@ pub mod qisend {
                 w.int(v.get());
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QISEND=");
+            w.field();
+            {
+                let v = &self.connect_id;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.send_length;
+                w.int(v.get());
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -28075,6 +30157,31 @@ pub mod qisend {
                 w.int(v.get());
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QISEND=");
+            w.field();
+            {
+                let v = &self.connect_id;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.send_length;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.remote_ip;
+                w.quoted_display(v);
+            }
+            w.field();
+            {
+                let v = &self.remote_port;
+                w.int(v.get());
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -28262,6 +30369,18 @@ pub mod qisend {
             w.raw("0");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QISEND=");
+            w.field();
+            {
+                let v = &self.connect_id;
+                w.int(v.get());
+            }
+            w.field();
+            w.raw("0");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
                 line,
@@ -28400,6 +30519,11 @@ pub mod qird {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("AT+QIRD=?");
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QIRD=?");
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(line, "AT+QIRD=?", crate::generated::decode::c_qird_0)?;
@@ -28635,6 +30759,20 @@ pub mod qird {
                 w.int(v.get());
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QIRD=");
+            w.field();
+            {
+                let v = &self.connect_id;
+                w.int(v.get());
+            }
+            if let Some(v) = &self.read_length {
+                w.field();
+                w.int(v.get());
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -28955,6 +31093,16 @@ pub mod qird {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QIRD=");
+            w.field();
+            {
+                let v = &self.connect_id;
+                w.int(v.get());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
                 line,
@@ -29126,6 +31274,18 @@ pub mod qird {
             w.raw("0");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QIRD=");
+            w.field();
+            {
+                let v = &self.connect_id;
+                w.int(v.get());
+            }
+            w.field();
+            w.raw("0");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
                 line,
@@ -29206,7 +31366,10 @@ pub mod qiaccept {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -29328,6 +31491,11 @@ pub mod qiaccept {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("AT+QIACCEPT=?");
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QIACCEPT=?");
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
@@ -29486,6 +31654,25 @@ pub mod qiaccept {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QIACCEPT=");
+            w.field();
+            {
+                let v = &self.listener_socket_id;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.accept;
+                v.write_wire(&mut w);
+            }
+            if let Some(v) = &self.incoming_socket_id {
+                w.field();
+                w.int(v.get());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
                 line,
@@ -29601,7 +31788,10 @@ pub mod qiswtmd {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -29714,6 +31904,11 @@ pub mod qiswtmd {
             let mut w = crate::wire::LineWriter::new("AT+QISWTMD=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QISWTMD=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
                 line,
@@ -29783,6 +31978,21 @@ pub mod qiswtmd {
                 v.write_wire(&mut w);
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QISWTMD=");
+            w.field();
+            {
+                let v = &self.connect_id;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.access_mode;
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -29870,6 +32080,11 @@ pub mod qigeterror {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("AT+QIGETERROR=?");
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QIGETERROR=?");
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
@@ -29983,6 +32198,11 @@ pub mod qigeterror {
             let mut w = crate::wire::LineWriter::new("AT+QIGETERROR");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QIGETERROR");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
                 line,
@@ -30046,6 +32266,11 @@ pub mod ato {
             let mut w = crate::wire::LineWriter::new("ATO");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "ATO");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(line, "ATO", crate::generated::decode::c_ato_0)?;
             Ok(Execute {})
@@ -30108,6 +32333,11 @@ pub mod escape {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("+++");
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "+++");
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(line, "+++", crate::generated::decode::c_escape_0)?;
@@ -30254,6 +32484,11 @@ pub mod qstast {
             let mut w = crate::wire::LineWriter::new("AT+QSTAST");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSTAST");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(line, "AT+QSTAST", crate::generated::decode::c_qstast_0)?;
             Ok(Execute {})
@@ -30317,7 +32552,10 @@ pub mod qstadhcp {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -30404,6 +32642,11 @@ pub mod qstadhcp {
             let mut w = crate::wire::LineWriter::new("AT+QSTADHCP?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSTADHCP?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
                 line,
@@ -30465,6 +32708,16 @@ pub mod qstadhcp {
                 v.write_wire(&mut w);
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSTADHCP=");
+            w.field();
+            {
+                let v = &self.enable;
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -30568,6 +32821,31 @@ pub mod qstastatic {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSTASTATIC=");
+            w.field();
+            {
+                let v = &self.ip;
+                w.quoted_display(v);
+            }
+            w.field();
+            {
+                let v = &self.mask;
+                w.quoted_display(v);
+            }
+            w.field();
+            {
+                let v = &self.gate;
+                w.quoted_display(v);
+            }
+            w.field();
+            {
+                let v = &self.dns;
+                w.quoted_display(v);
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
                 line,
@@ -30668,6 +32946,11 @@ pub mod qstastop {
             let mut w = crate::wire::LineWriter::new("AT+QSTASTOP");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSTASTOP");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
                 line,
@@ -30746,6 +33029,20 @@ pub mod qsoftap {
                 w.quoted(v.as_str());
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSOFTAP=");
+            w.field();
+            {
+                let v = &self.ssid;
+                w.quoted(v.as_str());
+            }
+            if let Some(v) = &self.key {
+                w.field();
+                w.quoted(v.as_str());
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -30920,6 +33217,11 @@ pub mod qapstate {
             let mut w = crate::wire::LineWriter::new("AT+QAPSTATE");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QAPSTATE");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
                 line,
@@ -31009,6 +33311,31 @@ pub mod qapstatic {
                 w.quoted_display(v);
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QAPSTATIC=");
+            w.field();
+            {
+                let v = &self.ip;
+                w.quoted_display(v);
+            }
+            w.field();
+            {
+                let v = &self.mask;
+                w.quoted_display(v);
+            }
+            w.field();
+            {
+                let v = &self.gate;
+                w.quoted_display(v);
+            }
+            w.field();
+            {
+                let v = &self.dns;
+                w.quoted_display(v);
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -31110,6 +33437,11 @@ pub mod qsoftapstop {
             let mut w = crate::wire::LineWriter::new("AT+QSOFTAPSTOP");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSOFTAPSTOP");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
                 line,
@@ -31188,6 +33520,20 @@ pub mod qstaapinfo {
                 w.quoted(v.as_str());
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSTAAPINFO=");
+            w.field();
+            {
+                let v = &self.ssid;
+                w.quoted(v.as_str());
+            }
+            if let Some(v) = &self.pwd {
+                w.field();
+                w.quoted(v.as_str());
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -31291,6 +33637,20 @@ pub mod qstaapinfodef {
                 w.quoted(v.as_str());
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSTAAPINFODEF=");
+            w.field();
+            {
+                let v = &self.ssid;
+                w.quoted(v.as_str());
+            }
+            if let Some(v) = &self.pwd {
+                w.field();
+                w.quoted(v.as_str());
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -31476,6 +33836,11 @@ pub mod qgetwifistate {
             let mut w = crate::wire::LineWriter::new("AT+QGETWIFISTATE");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QGETWIFISTATE");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
                 line,
@@ -31649,6 +34014,11 @@ pub mod qwscan {
             let mut w = crate::wire::LineWriter::new("AT+QWSCAN");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QWSCAN");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(line, "AT+QWSCAN", crate::generated::decode::c_qwscan_0)?;
             Ok(Execute {})
@@ -31732,6 +34102,11 @@ pub mod qidnscfg {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("AT+QIDNSCFG=?");
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QIDNSCFG=?");
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
@@ -31846,6 +34221,11 @@ pub mod qidnscfg {
             let mut w = crate::wire::LineWriter::new("AT+QIDNSCFG?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QIDNSCFG?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
                 line,
@@ -31915,6 +34295,20 @@ pub mod qidnscfg {
                 w.quoted_display(v);
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QIDNSCFG=");
+            w.field();
+            {
+                let v = &self.pridnsaddr;
+                w.quoted_display(v);
+            }
+            if let Some(v) = &self.secdnsaddr {
+                w.field();
+                w.quoted_display(v);
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -32009,7 +34403,10 @@ pub mod qwebcfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -32064,6 +34461,16 @@ pub mod qwebcfg {
                 v.write_wire(&mut w);
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QWEBCFG=");
+            w.field();
+            {
+                let v = &self.enable;
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -32138,6 +34545,11 @@ pub mod qstaapinformv {
             let mut w = crate::wire::LineWriter::new("AT+QSTAAPINFORMV");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSTAAPINFORMV");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::run(
                 line,
@@ -32204,7 +34616,10 @@ pub mod qairkiss {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -32259,6 +34674,16 @@ pub mod qairkiss {
                 v.write_wire(&mut w);
             }
             w.finish()
+        }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QAIRKISS=");
+            w.field();
+            {
+                let v = &self.enable;
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let caps = crate::scan::run(
@@ -34130,6 +36555,241 @@ impl AnyCommand {
             Self::QwebcfgWrite(c) => crate::command::AtCommand::encode(c),
             Self::QstaapinformvExecute(c) => crate::command::AtCommand::encode(c),
             Self::QairkissWrite(c) => crate::command::AtCommand::encode(c),
+        }
+    }
+    /// The command line written into `buf` without allocating (see
+    /// [`AtCommand::encode_into`](crate::command::AtCommand::encode_into)).
+    pub fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+        match self {
+            Self::QbleinitRead(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QbleinitWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QbleaddrRead(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QblenameRead(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QblenameWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QbleadvparamRead(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QbleadvparamWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QbleadvdataWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QblegattssrvWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QblegattscharWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QblegattssrvdoneExecute(c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            Self::QbleadvstartRead(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QbleadvstartExecute(c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            Self::QbleadvstopExecute(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QblegattsntfyWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QblescanRead(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QblescanWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QblescanparamRead(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QblescanparamWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QbleconnWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QbleconnparamRead(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QbleconnparamWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QblecfgmtuRead(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QblecfgmtuWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QblegattcntfcfgWrite(c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            Self::QblegattcrdWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QblegattcwrcmdWrite(c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            Self::QblegattcwrreqWrite(c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            Self::QbledisconnWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QblestatExecute(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QbletranmodeWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QfopenTest(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QfopenRead(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QfopenWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QfreadTest(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QfreadWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QfwriteTest(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QfwriteWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QfcloseTest(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QfcloseWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QflstTest(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QflstWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QflstExecute(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QfdelTest(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QfdelWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::AtExecute(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QrstExecute(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QversionExecute(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QechoWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QgetipWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QsetbandWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QsetbandRead(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QwlanotaWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QwlmacExecute(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QsclkRead(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QsclkWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QcfgTest(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QcfgUrcPin(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QhttpcfgTest(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QhttpcfgUrl(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QhttpcfgHeader(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QhttpcfgAuth(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QhttpcfgSslctxid(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QhttpcfgRspHeader(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QhttpcfgRspoutAuto(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QhttpcfgClosedInd(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QhttpcfgFormOption(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QhttpgetTest(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QhttpgetWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QhttppostTest(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QhttppostWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QhttpputTest(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QhttpputWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QhttpreadTest(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QhttpreadWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QhttpstopTest(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QhttpstopExecute(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QmtcfgTest(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QmtcfgVersion(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QmtcfgSsl(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QmtcfgKeepalive(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QmtcfgSession(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QmtcfgWill(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QmtcfgRecvMode(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QmtcfgDataformat(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QmtcfgTimeout(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QmtcfgAliauth(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QmtcfgOnenet(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QmtopenTest(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QmtopenRead(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QmtopenWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QmtcloseTest(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QmtcloseWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QmtconnTest(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QmtconnRead(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QmtconnWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QmtdiscTest(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QmtdiscWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QmtsubTest(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QmtsubWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QmtunsTest(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QmtunsWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QmtpubTest(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QmtpubWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QmtrecvTest(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QmtrecvRead(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QmtrecvWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QpingTest(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QpingWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QidnsgipTest(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QidnsgipWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QntpTest(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QntpWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QntpExecute(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QsslcfgTest(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QsslcfgSslversion(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QsslcfgSeclevel(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QsslcfgCiphersuite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QsslcfgNegotiatetime(c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            Self::QsslcfgSni(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QsslcfgCacert(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QsslcfgClientcert(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QsslcfgClientkey(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QsslcfgIgnorelocaltime(c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            Self::QsslcfgSessionCache(c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            Self::QsslopenTest(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QsslopenWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QsslsendTest(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QsslsendWriteConnectId(c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            Self::QsslsendWriteConnectIdSendLength(c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            Self::QsslrecvTest(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QsslrecvWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QsslcloseTest(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QsslcloseWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QsslstateTest(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QsslstateRead(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QsslstateWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QsslstateExecute(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QicfgTest(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QicfgTranspktsize(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QicfgTranswaittm(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QicfgTcpAccept(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QicfgQisendTimeout(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QicfgPassiveclosed(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QicfgDataformat(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QicfgCloseMode(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QicfgTcpKalive(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QicfgTcpTwCycle(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QicfgUdpBroadcast(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QiopenTest(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QiopenWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QicloseTest(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QicloseWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QistateTest(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QistateRead(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QistateExecute(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QistateWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QisendTest(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QisendWriteConnectId(c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            Self::QisendWriteConnectIdSendLength(c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            Self::QisendWriteConnectIdSendLengthRemoteIpRemotePort(c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            Self::QisendWriteConnectId0(c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            Self::QirdTest(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QirdWriteConnectIdReadLength(c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            Self::QirdWriteConnectId(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QirdWriteConnectId0(c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            Self::QiacceptTest(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QiacceptWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QiswtmdTest(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QiswtmdWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QigeterrorTest(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QigeterrorExecute(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::AtoExecute(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::EscapeExecute(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QstastExecute(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QstadhcpRead(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QstadhcpWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QstastaticWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QstastopExecute(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QsoftapWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QapstateExecute(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QapstaticWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QsoftapstopExecute(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QstaapinfoWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QstaapinfodefWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QgetwifistateExecute(c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            Self::QwscanExecute(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QidnscfgTest(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QidnscfgRead(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QidnscfgWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QwebcfgWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            Self::QstaapinformvExecute(c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            Self::QairkissWrite(c) => crate::command::AtCommand::encode_into(c, buf),
         }
     }
     /// The command's name.

@@ -1814,7 +1814,10 @@ pub mod qmtstat {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -2685,7 +2688,10 @@ pub mod qmtopen {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -2816,7 +2822,10 @@ pub mod qmtclose {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -2941,7 +2950,10 @@ pub mod qmtconn {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -3016,7 +3028,10 @@ pub mod qmtconn {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -3161,7 +3176,10 @@ pub mod qmtdisc {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -3286,7 +3304,10 @@ pub mod qmtsub {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -3458,7 +3479,10 @@ pub mod qmtuns {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -3630,7 +3654,10 @@ pub mod qmtpub {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -3930,7 +3957,10 @@ pub mod qping_reply {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -4117,7 +4147,10 @@ pub mod qping_final {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -5270,334 +5303,261 @@ impl Urc {
     /// length even though another field is wrong), or the last error.
     pub fn decode(line: &[u8]) -> Option<crate::command::Decoded<Self>> {
         let mut best = crate::generated::Best::new();
-        if line.starts_with("+QSTASTAT: ".as_bytes())
-            && best
-                .offer(
-                    <Qstastat as crate::command::Line>::decode(line).map(Self::Qstastat),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QAPSTAT: ".as_bytes())
-            && best
-                .offer(
-                    <Qapstat as crate::command::Line>::decode(line).map(Self::Qapstat),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QOTASTAT: ".as_bytes())
-            && best
-                .offer(
-                    <Qotastat as crate::command::Line>::decode(line).map(Self::Qotastat),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QBLESTAT: ".as_bytes())
-            && best
-                .offer(
-                    <Qblestat as crate::command::Line>::decode(line).map(Self::Qblestat),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QBLEMTU: ".as_bytes())
-            && best
-                .offer(
-                    <Qblemtu as crate::command::Line>::decode(line).map(Self::Qblemtu),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QBLERECV: ".as_bytes())
-            && best
-                .offer(
-                    <Qblerecv as crate::command::Line>::decode(line).map(Self::Qblerecv),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QBLEINFO: ".as_bytes())
-            && best
-                .offer(
-                    <Qbleinfo as crate::command::Line>::decode(line).map(Self::Qbleinfo),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QBLECONNPARAM: ".as_bytes())
-            && best
-                .offer(
-                    <Qbleconnparam as crate::command::Line>::decode(line)
-                        .map(Self::Qbleconnparam),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QIURC: ".as_bytes())
-            && best
-                .offer(
-                    <QiurcClosed as crate::command::Line>::decode(line)
-                        .map(Self::QiurcClosed),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QIURC: ".as_bytes())
-            && best
-                .offer(
-                    <QiurcRecvBuffer as crate::command::Line>::decode(line)
-                        .map(Self::QiurcRecvBuffer),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QIURC: ".as_bytes())
-            && best
-                .offer(
-                    <QiurcRecvDirectPush as crate::command::Line>::decode(line)
-                        .map(Self::QiurcRecvDirectPush),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QIURC: ".as_bytes())
-            && best
-                .offer(
-                    <QiurcRecvDirectPushUdpService as crate::command::Line>::decode(line)
-                        .map(Self::QiurcRecvDirectPushUdpService),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QIURC: ".as_bytes())
-            && best
-                .offer(
-                    <QiurcIncomingFull as crate::command::Line>::decode(line)
-                        .map(Self::QiurcIncomingFull),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QIURC: ".as_bytes())
-            && best
-                .offer(
-                    <QiurcIncoming as crate::command::Line>::decode(line)
-                        .map(Self::QiurcIncoming),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QIOPEN: ".as_bytes())
-            && best
-                .offer(<Qiopen as crate::command::Line>::decode(line).map(Self::Qiopen))
-        {
-            return best.take();
-        }
-        if line.starts_with("+QSSLURC: ".as_bytes())
-            && best
-                .offer(
-                    <QsslurcRecvBuffer as crate::command::Line>::decode(line)
-                        .map(Self::QsslurcRecvBuffer),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QSSLURC: ".as_bytes())
-            && best
-                .offer(
-                    <QsslurcRecvDirectPush as crate::command::Line>::decode(line)
-                        .map(Self::QsslurcRecvDirectPush),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QSSLURC: ".as_bytes())
-            && best
-                .offer(
-                    <QsslurcClosed as crate::command::Line>::decode(line)
-                        .map(Self::QsslurcClosed),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QSSLOPEN: ".as_bytes())
-            && best
-                .offer(
-                    <Qsslopen as crate::command::Line>::decode(line).map(Self::Qsslopen),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QMTSTAT: ".as_bytes())
-            && best
-                .offer(
-                    <Qmtstat as crate::command::Line>::decode(line).map(Self::Qmtstat),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QMTRECV: ".as_bytes())
-            && best
-                .offer(
-                    <QmtrecvMessage as crate::command::Line>::decode(line)
-                        .map(Self::QmtrecvMessage),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QMTRECV: ".as_bytes())
-            && best
-                .offer(
-                    <QmtrecvStored as crate::command::Line>::decode(line)
-                        .map(Self::QmtrecvStored),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QHTTPURC: ".as_bytes())
-            && best
-                .offer(
-                    <QhttpurcRecv as crate::command::Line>::decode(line)
-                        .map(Self::QhttpurcRecv),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QHTTPURC: ".as_bytes())
-            && best
-                .offer(
-                    <QhttpurcClosed as crate::command::Line>::decode(line)
-                        .map(Self::QhttpurcClosed),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QHTTPGET: ".as_bytes())
-            && best
-                .offer(
-                    <Qhttpget as crate::command::Line>::decode(line).map(Self::Qhttpget),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QHTTPPOST: ".as_bytes())
-            && best
-                .offer(
-                    <Qhttppost as crate::command::Line>::decode(line)
-                        .map(Self::Qhttppost),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QHTTPPUT: ".as_bytes())
-            && best
-                .offer(
-                    <Qhttpput as crate::command::Line>::decode(line).map(Self::Qhttpput),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QMTOPEN: ".as_bytes())
-            && best
-                .offer(
-                    <Qmtopen as crate::command::Line>::decode(line).map(Self::Qmtopen),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QMTCLOSE: ".as_bytes())
-            && best
-                .offer(
-                    <Qmtclose as crate::command::Line>::decode(line).map(Self::Qmtclose),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QMTCONN: ".as_bytes())
-            && best
-                .offer(
-                    <Qmtconn as crate::command::Line>::decode(line).map(Self::Qmtconn),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QMTDISC: ".as_bytes())
-            && best
-                .offer(
-                    <Qmtdisc as crate::command::Line>::decode(line).map(Self::Qmtdisc),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QMTSUB: ".as_bytes())
-            && best
-                .offer(<Qmtsub as crate::command::Line>::decode(line).map(Self::Qmtsub))
-        {
-            return best.take();
-        }
-        if line.starts_with("+QMTUNS: ".as_bytes())
-            && best
-                .offer(<Qmtuns as crate::command::Line>::decode(line).map(Self::Qmtuns))
-        {
-            return best.take();
-        }
-        if line.starts_with("+QMTPUB: ".as_bytes())
-            && best
-                .offer(<Qmtpub as crate::command::Line>::decode(line).map(Self::Qmtpub))
-        {
-            return best.take();
-        }
-        if line.starts_with("+QIURC: ".as_bytes())
-            && best
-                .offer(
-                    <QiurcDnsgipResult as crate::command::Line>::decode(line)
-                        .map(Self::QiurcDnsgipResult),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QIURC: ".as_bytes())
-            && best
-                .offer(
-                    <QiurcDnsgipAddress as crate::command::Line>::decode(line)
-                        .map(Self::QiurcDnsgipAddress),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QPING: ".as_bytes())
-            && best
-                .offer(
-                    <QpingReply as crate::command::Line>::decode(line)
-                        .map(Self::QpingReply),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QPING: ".as_bytes())
-            && best
-                .offer(
-                    <QpingFinal as crate::command::Line>::decode(line)
-                        .map(Self::QpingFinal),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QNTP: ".as_bytes())
-            && best.offer(<Qntp as crate::command::Line>::decode(line).map(Self::Qntp))
-        {
-            return best.take();
-        }
-        if line.starts_with("+QHTTPREAD: ".as_bytes())
-            && best
-                .offer(
-                    <Qhttpread as crate::command::Line>::decode(line)
-                        .map(Self::Qhttpread),
-                )
-        {
-            return best.take();
+        match crate::scan::head(line) {
+            b"+QSTASTAT: " => {
+                let d = <Qstastat as crate::command::Line>::decode(line)
+                    .map(Self::Qstastat);
+                if best.offer(d) {
+                    return best.take();
+                }
+            }
+            b"+QAPSTAT: " => {
+                let d = <Qapstat as crate::command::Line>::decode(line)
+                    .map(Self::Qapstat);
+                if best.offer(d) {
+                    return best.take();
+                }
+            }
+            b"+QOTASTAT: " => {
+                let d = <Qotastat as crate::command::Line>::decode(line)
+                    .map(Self::Qotastat);
+                if best.offer(d) {
+                    return best.take();
+                }
+            }
+            b"+QBLESTAT: " => {
+                let d = <Qblestat as crate::command::Line>::decode(line)
+                    .map(Self::Qblestat);
+                if best.offer(d) {
+                    return best.take();
+                }
+            }
+            b"+QBLEMTU: " => {
+                let d = <Qblemtu as crate::command::Line>::decode(line)
+                    .map(Self::Qblemtu);
+                if best.offer(d) {
+                    return best.take();
+                }
+            }
+            b"+QBLERECV: " => {
+                let d = <Qblerecv as crate::command::Line>::decode(line)
+                    .map(Self::Qblerecv);
+                if best.offer(d) {
+                    return best.take();
+                }
+            }
+            b"+QBLEINFO: " => {
+                let d = <Qbleinfo as crate::command::Line>::decode(line)
+                    .map(Self::Qbleinfo);
+                if best.offer(d) {
+                    return best.take();
+                }
+            }
+            b"+QBLECONNPARAM: " => {
+                let d = <Qbleconnparam as crate::command::Line>::decode(line)
+                    .map(Self::Qbleconnparam);
+                if best.offer(d) {
+                    return best.take();
+                }
+            }
+            b"+QIURC: " => {
+                let d = <QiurcClosed as crate::command::Line>::decode(line)
+                    .map(Self::QiurcClosed);
+                if best.offer(d) {
+                    return best.take();
+                }
+                let d = <QiurcRecvBuffer as crate::command::Line>::decode(line)
+                    .map(Self::QiurcRecvBuffer);
+                if best.offer(d) {
+                    return best.take();
+                }
+                let d = <QiurcRecvDirectPush as crate::command::Line>::decode(line)
+                    .map(Self::QiurcRecvDirectPush);
+                if best.offer(d) {
+                    return best.take();
+                }
+                let d = <QiurcRecvDirectPushUdpService as crate::command::Line>::decode(
+                        line,
+                    )
+                    .map(Self::QiurcRecvDirectPushUdpService);
+                if best.offer(d) {
+                    return best.take();
+                }
+                let d = <QiurcIncomingFull as crate::command::Line>::decode(line)
+                    .map(Self::QiurcIncomingFull);
+                if best.offer(d) {
+                    return best.take();
+                }
+                let d = <QiurcIncoming as crate::command::Line>::decode(line)
+                    .map(Self::QiurcIncoming);
+                if best.offer(d) {
+                    return best.take();
+                }
+                let d = <QiurcDnsgipResult as crate::command::Line>::decode(line)
+                    .map(Self::QiurcDnsgipResult);
+                if best.offer(d) {
+                    return best.take();
+                }
+                let d = <QiurcDnsgipAddress as crate::command::Line>::decode(line)
+                    .map(Self::QiurcDnsgipAddress);
+                if best.offer(d) {
+                    return best.take();
+                }
+            }
+            b"+QIOPEN: " => {
+                let d = <Qiopen as crate::command::Line>::decode(line).map(Self::Qiopen);
+                if best.offer(d) {
+                    return best.take();
+                }
+            }
+            b"+QSSLURC: " => {
+                let d = <QsslurcRecvBuffer as crate::command::Line>::decode(line)
+                    .map(Self::QsslurcRecvBuffer);
+                if best.offer(d) {
+                    return best.take();
+                }
+                let d = <QsslurcRecvDirectPush as crate::command::Line>::decode(line)
+                    .map(Self::QsslurcRecvDirectPush);
+                if best.offer(d) {
+                    return best.take();
+                }
+                let d = <QsslurcClosed as crate::command::Line>::decode(line)
+                    .map(Self::QsslurcClosed);
+                if best.offer(d) {
+                    return best.take();
+                }
+            }
+            b"+QSSLOPEN: " => {
+                let d = <Qsslopen as crate::command::Line>::decode(line)
+                    .map(Self::Qsslopen);
+                if best.offer(d) {
+                    return best.take();
+                }
+            }
+            b"+QMTSTAT: " => {
+                let d = <Qmtstat as crate::command::Line>::decode(line)
+                    .map(Self::Qmtstat);
+                if best.offer(d) {
+                    return best.take();
+                }
+            }
+            b"+QMTRECV: " => {
+                let d = <QmtrecvMessage as crate::command::Line>::decode(line)
+                    .map(Self::QmtrecvMessage);
+                if best.offer(d) {
+                    return best.take();
+                }
+                let d = <QmtrecvStored as crate::command::Line>::decode(line)
+                    .map(Self::QmtrecvStored);
+                if best.offer(d) {
+                    return best.take();
+                }
+            }
+            b"+QHTTPURC: " => {
+                let d = <QhttpurcRecv as crate::command::Line>::decode(line)
+                    .map(Self::QhttpurcRecv);
+                if best.offer(d) {
+                    return best.take();
+                }
+                let d = <QhttpurcClosed as crate::command::Line>::decode(line)
+                    .map(Self::QhttpurcClosed);
+                if best.offer(d) {
+                    return best.take();
+                }
+            }
+            b"+QHTTPGET: " => {
+                let d = <Qhttpget as crate::command::Line>::decode(line)
+                    .map(Self::Qhttpget);
+                if best.offer(d) {
+                    return best.take();
+                }
+            }
+            b"+QHTTPPOST: " => {
+                let d = <Qhttppost as crate::command::Line>::decode(line)
+                    .map(Self::Qhttppost);
+                if best.offer(d) {
+                    return best.take();
+                }
+            }
+            b"+QHTTPPUT: " => {
+                let d = <Qhttpput as crate::command::Line>::decode(line)
+                    .map(Self::Qhttpput);
+                if best.offer(d) {
+                    return best.take();
+                }
+            }
+            b"+QMTOPEN: " => {
+                let d = <Qmtopen as crate::command::Line>::decode(line)
+                    .map(Self::Qmtopen);
+                if best.offer(d) {
+                    return best.take();
+                }
+            }
+            b"+QMTCLOSE: " => {
+                let d = <Qmtclose as crate::command::Line>::decode(line)
+                    .map(Self::Qmtclose);
+                if best.offer(d) {
+                    return best.take();
+                }
+            }
+            b"+QMTCONN: " => {
+                let d = <Qmtconn as crate::command::Line>::decode(line)
+                    .map(Self::Qmtconn);
+                if best.offer(d) {
+                    return best.take();
+                }
+            }
+            b"+QMTDISC: " => {
+                let d = <Qmtdisc as crate::command::Line>::decode(line)
+                    .map(Self::Qmtdisc);
+                if best.offer(d) {
+                    return best.take();
+                }
+            }
+            b"+QMTSUB: " => {
+                let d = <Qmtsub as crate::command::Line>::decode(line).map(Self::Qmtsub);
+                if best.offer(d) {
+                    return best.take();
+                }
+            }
+            b"+QMTUNS: " => {
+                let d = <Qmtuns as crate::command::Line>::decode(line).map(Self::Qmtuns);
+                if best.offer(d) {
+                    return best.take();
+                }
+            }
+            b"+QMTPUB: " => {
+                let d = <Qmtpub as crate::command::Line>::decode(line).map(Self::Qmtpub);
+                if best.offer(d) {
+                    return best.take();
+                }
+            }
+            b"+QPING: " => {
+                let d = <QpingReply as crate::command::Line>::decode(line)
+                    .map(Self::QpingReply);
+                if best.offer(d) {
+                    return best.take();
+                }
+                let d = <QpingFinal as crate::command::Line>::decode(line)
+                    .map(Self::QpingFinal);
+                if best.offer(d) {
+                    return best.take();
+                }
+            }
+            b"+QNTP: " => {
+                let d = <Qntp as crate::command::Line>::decode(line).map(Self::Qntp);
+                if best.offer(d) {
+                    return best.take();
+                }
+            }
+            b"+QHTTPREAD: " => {
+                let d = <Qhttpread as crate::command::Line>::decode(line)
+                    .map(Self::Qhttpread);
+                if best.offer(d) {
+                    return best.take();
+                }
+            }
+            _ => {}
         }
         best.take()
     }

@@ -716,12 +716,9 @@ fn command_module(c: &CommandPlan<'_>, plan: &Plan<'_>) -> TokenStream {
         // `AT+QX[=<a>]`: the `=` goes out only with arguments.
         let encode = if f.shape.args_optional {
             quote! {
-                let args = {
-                    let mut w = crate::wire::LineWriter::new("");
-                    #encode
-                    w.finish()
-                };
-                if !args.is_empty() { w.raw("="); w.raw(&args); }
+                w.before_next("=");
+                #encode
+                w.before_next("");
             }
         } else {
             encode
@@ -770,6 +767,12 @@ fn command_module(c: &CommandPlan<'_>, plan: &Plan<'_>) -> TokenStream {
                     let mut w = crate::wire::LineWriter::new(#prefix);
                     #encode
                     w.finish()
+                }
+                fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+                    #[allow(unused_mut)]
+                    let mut w = crate::wire::LineWriter::into_slice(buf, #prefix);
+                    #encode
+                    w.finish_len()
                 }
                 fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> { #parse }
                 fn time_limit_ms(&self) -> Option<u64> { #tl_self #tl_body }
@@ -837,6 +840,10 @@ fn any_command(plan: &Plan<'_>) -> TokenStream {
         .iter()
         .map(|v| quote!(Self::#v(c) => crate::command::AtCommand::encode(c),))
         .collect();
+    let encode_into_arms: Vec<TokenStream> = variants_idents(plan)
+        .iter()
+        .map(|v| quote!(Self::#v(c) => crate::command::AtCommand::encode_into(c, buf),))
+        .collect();
     let name_arms: Vec<TokenStream> = plan
         .commands
         .iter()
@@ -863,6 +870,11 @@ fn any_command(plan: &Plan<'_>) -> TokenStream {
             /// The command line.
             pub fn encode(&self) -> alloc::string::String {
                 match self { #(#encode_arms)* }
+            }
+            /// The command line written into `buf` without allocating (see
+            /// [`AtCommand::encode_into`](crate::command::AtCommand::encode_into)).
+            pub fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+                match self { #(#encode_into_arms)* }
             }
             /// The command's name.
             pub fn name(&self) -> &'static str {

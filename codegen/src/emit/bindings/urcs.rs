@@ -247,6 +247,7 @@ pub fn render(plan: &Plan<'_>) -> TokenStream {
         .iter()
         .map(|u| format_ident!("{}", u.type_name))
         .collect();
+    let decode_body = decode_dispatch(plan, &types);
     let urc_kinds: Vec<Ident> = plan
         .urcs
         .iter()
@@ -354,15 +355,7 @@ pub fn render(plan: &Plan<'_>) -> TokenStream {
             /// shape it has (with the data block it announces, framed by its
             /// length even though another field is wrong), or the last error.
             pub fn decode(line: &[u8]) -> Option<crate::command::Decoded<Self>> {
-                let mut best = crate::generated::Best::new();
-                #(
-                    if line.starts_with(#prefixes.as_bytes())
-                        && best.offer(<#types as crate::command::Line>::decode(line).map(Self::#types))
-                    {
-                        return best.take();
-                    }
-                )*
-                best.take()
+                #decode_body
             }
             /// For a line not yet ended that has met a CR or LF: how many more
             /// bytes belong to it whatever they are (a payload framed by a
@@ -413,5 +406,58 @@ pub fn render(plan: &Plan<'_>) -> TokenStream {
                 match self { #(#data_refs)* }
             }
         }
+    }
+}
+
+/// The body of `Urc::decode`: dispatch on the line's head (up to its first
+/// `": "`) when every prefix is such a head, so a line is tried only against
+/// the variants of its own prefix, in catalogue order; else every prefix in
+/// turn.
+fn decode_dispatch(plan: &Plan<'_>, types: &[Ident]) -> TokenStream {
+    let by_head = plan
+        .urcs
+        .iter()
+        .all(|u| u.shape.prefix.find(": ").map(|i| i + 2) == Some(u.shape.prefix.len()));
+    if !by_head {
+        let prefixes: Vec<&String> = plan.urcs.iter().map(|u| &u.shape.prefix).collect();
+        return quote! {
+            let mut best = crate::generated::Best::new();
+            #(
+                if line.starts_with(#prefixes.as_bytes())
+                    && best.offer(<#types as crate::command::Line>::decode(line).map(Self::#types))
+                {
+                    return best.take();
+                }
+            )*
+            best.take()
+        };
+    }
+    let mut heads: Vec<(&String, Vec<&Ident>)> = Vec::new();
+    for (u, t) in plan.urcs.iter().zip(types) {
+        match heads.iter_mut().find(|(h, _)| *h == &u.shape.prefix) {
+            Some((_, ts)) => ts.push(t),
+            None => heads.push((&u.shape.prefix, vec![t])),
+        }
+    }
+    let arms = heads.iter().map(|(h, ts)| {
+        let lit = proc_macro2::Literal::byte_string(h.as_bytes());
+        quote! {
+            #lit => {
+                #(
+                    let d = <#ts as crate::command::Line>::decode(line).map(Self::#ts);
+                    if best.offer(d) {
+                        return best.take();
+                    }
+                )*
+            }
+        }
+    });
+    quote! {
+        let mut best = crate::generated::Best::new();
+        match crate::scan::head(line) {
+            #(#arms)*
+            _ => {}
+        }
+        best.take()
     }
 }
