@@ -14,6 +14,17 @@
 //!
 //! The core is `no_std` + `alloc`; the `std` feature (on by default) adds the
 //! blocking client and transports.
+//!
+//! # Features
+//!
+//! Each function group of the catalogue is a feature: `general`, `wifi`,
+//! `ble`, `tcpip`, `ssl`, `mqtt`, `http`, `network`, `filesystem` (all on by
+//! default, through `default-groups`). A group's commands, information lines
+//! and URCs are compiled only with its feature, so a firmware that turns the
+//! default features off and names the groups it uses pays only for those.
+//! Features are additive; [`session`] and [`client`] need `general`. A line
+//! of a group that is left out is not decoded: it reaches the caller as an
+//! unsolicited line.
 
 #![no_std]
 
@@ -21,13 +32,16 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
-#[cfg(feature = "std")]
+// The session and the client use commands of the `general` group
+// (`+++`, the resynchronisation probes).
+#[cfg(all(feature = "std", feature = "general"))]
 pub mod client;
 pub mod command;
 pub mod engine;
 pub mod framer;
 pub mod generated;
 pub mod scan;
+#[cfg(feature = "general")]
 pub mod session;
 #[cfg(feature = "std")]
 pub mod transport;

@@ -14,6 +14,7 @@
 /// Characteristics: Takes effect immediately. Configurations are not saved.
 ///
 /// Errata: BLE-1, BLE-2 (see `spec/errata.yaml`).
+#[cfg(feature = "ble")]
 pub mod qbleinit {
     /// `<role>`: Set module role when initializing BLE functionality.
     ///
@@ -355,6 +356,7 @@ pub mod qbleinit {
 /// ```
 ///
 /// Characteristics: None
+#[cfg(feature = "ble")]
 pub mod qbleaddr {
     /// `AT+QBLEADDR?`
     ///
@@ -463,6 +465,7 @@ pub mod qbleaddr {
 /// Characteristics: None
 ///
 /// Errata: BLE-3 (see `spec/errata.yaml`).
+#[cfg(feature = "ble")]
 pub mod qblename {
     /// `AT+QBLENAME?`
     ///
@@ -661,6 +664,7 @@ pub mod qblename {
 /// Note: AT+QBLEADVPARAM should be executed before initiating advertising with AT+QBLEADVSTART.
 ///
 /// Errata: BLE-4 (see `spec/errata.yaml`).
+#[cfg(feature = "ble")]
 pub mod qbleadvparam {
     /// `AT+QBLEADVPARAM?`
     ///
@@ -903,6 +907,7 @@ pub mod qbleadvparam {
 /// Characteristics: The command takes effect immediately. The configuration is not saved.
 ///
 /// Note: For details of AD types, see Core Specification 5.2 (<https://www.bluetooth.com/specifications/specs/core-specification/>).
+#[cfg(feature = "ble")]
 pub mod qbleadvdata {
     /// `AT+QBLEADVDATA=<adv_data>`
     ///
@@ -1002,6 +1007,7 @@ pub mod qbleadvdata {
 /// Note: You must create a BLE service first and then set a BLE characteristic UUID.
 ///
 /// Errata: BLE-34, SCN-2 (see `spec/errata.yaml`).
+#[cfg(feature = "ble")]
 pub mod qblegattssrv {
     /// `AT+QBLEGATTSSRV=<srv_UUID>`
     ///
@@ -1103,6 +1109,7 @@ pub mod qblegattssrv {
 /// Note: You must create a BLE service first and then set a BLE characteristic UUID.
 ///
 /// Errata: BLE-5, BLE-6 (see `spec/errata.yaml`).
+#[cfg(feature = "ble")]
 pub mod qblegattschar {
     /// `AT+QBLEGATTSCHAR=<char_UUID>[,<att_cfg>]`
     ///
@@ -1223,6 +1230,7 @@ pub mod qblegattschar {
 /// Characteristics: -
 ///
 /// Note: When the module is operating as a peripheral device, you must set a BLE characteristic UUID through AT+QBLEGATTSCHAR, and then complete adding a BLE service through AT+QBLEGATTSSRVDONE. Otherwise, the Bluetooth advertising, scan and connection functions cannot be used normally.
+#[cfg(feature = "ble")]
 pub mod qblegattssrvdone {
     /// `AT+QBLEGATTSSRVDONE`
     ///
@@ -1292,6 +1300,7 @@ pub mod qblegattssrvdone {
 /// Characteristics: -
 ///
 /// Errata: BLE-7, BLE-34 (see `spec/errata.yaml`).
+#[cfg(feature = "ble")]
 pub mod qbleadvstart {
     /// `<adv_state>`: Advertising state.
     ///
@@ -1511,6 +1520,7 @@ pub mod qbleadvstart {
 /// ```
 ///
 /// Characteristics: -
+#[cfg(feature = "ble")]
 pub mod qbleadvstop {
     /// `AT+QBLEADVSTOP`
     ///
@@ -1579,6 +1589,7 @@ pub mod qbleadvstop {
 /// Characteristics: -
 ///
 /// Errata: BLE-8, BLE-9 (see `spec/errata.yaml`).
+#[cfg(feature = "ble")]
 pub mod qblegattsntfy {
     /// `AT+QBLEGATTSNTFY=<conn_idx>,<UUID>[,<hex_length>],<data>`
     ///
@@ -1747,6 +1758,7 @@ pub mod qblegattsntfy {
 /// Characteristics: -
 ///
 /// Errata: BLE-10, BLE-11, BLE-12, BLE-13, BLE-14, BLE-15, BLE-16, BLE-34, BLE-35 (see `spec/errata.yaml`).
+#[cfg(feature = "ble")]
 pub mod qblescan {
     /// `<scan_state>`: Current scan state.
     ///
@@ -2377,6 +2389,7 @@ pub mod qblescan {
 /// Characteristics: The command takes effect immediately. The configurations are not saved.
 ///
 /// Errata: BLE-17 (see `spec/errata.yaml`).
+#[cfg(feature = "ble")]
 pub mod qblescanparam {
     /// `AT+QBLESCANPARAM?`
     ///
@@ -2625,6 +2638,7 @@ pub mod qblescanparam {
 /// Characteristics: The command takes effect immediately. The configurations are not saved. The connection timeout is 18 seconds.
 ///
 /// Errata: BLE-18, BLE-19, BLE-20, BLE-34 (see `spec/errata.yaml`).
+#[cfg(feature = "ble")]
 pub mod qbleconn {
     /// `<addr_type>`: Peripheral device address type.
     ///
@@ -2823,6 +2837,7 @@ pub mod qbleconn {
 /// Note: The relationship among \<con_interval>, \<timeout> and \<latency> should be as follows: \<con_interval> × \<latency> is less than the value of \<timeout>.
 ///
 /// Errata: BLE-21, BLE-22, BLE-23 (see `spec/errata.yaml`).
+#[cfg(feature = "ble")]
 pub mod qbleconnparam {
     /// `AT+QBLECONNPARAM?`
     ///
@@ -3150,6 +3165,7 @@ pub mod qbleconnparam {
 /// Characteristics: The command takes effect immediately. The configuration is not saved.
 ///
 /// Errata: BLE-24 (see `spec/errata.yaml`).
+#[cfg(feature = "ble")]
 pub mod qblecfgmtu {
     /// `AT+QBLECFGMTU?`
     ///
@@ -3345,6 +3361,7 @@ pub mod qblecfgmtu {
 /// Characteristics: -
 ///
 /// Errata: BLE-25, BLE-26, BLE-27 (see `spec/errata.yaml`).
+#[cfg(feature = "ble")]
 pub mod qblegattcntfcfg {
     /// `<enable>`: Enable/Disable notification.
     ///
@@ -3540,6 +3557,7 @@ pub mod qblegattcntfcfg {
 /// Characteristics: The command takes effect immediately. The configurations are not saved.
 ///
 /// Errata: BLE-28, BLE-29 (see `spec/errata.yaml`).
+#[cfg(feature = "ble")]
 pub mod qblegattcrd {
     /// `AT+QBLEGATTCRD=<conn_idx>,<UUID>`
     ///
@@ -3705,6 +3723,7 @@ pub mod qblegattcrd {
 /// Characteristics: -
 ///
 /// Errata: BLE-30, BLE-31 (see `spec/errata.yaml`).
+#[cfg(feature = "ble")]
 pub mod qblegattcwrcmd {
     /// `AT+QBLEGATTCWRCMD=<conn_idx>,<UUID>[,<hex_length>],<data>`
     ///
@@ -3872,6 +3891,7 @@ pub mod qblegattcwrcmd {
 /// Characteristics: -
 ///
 /// Errata: BLE-32, BLE-33 (see `spec/errata.yaml`).
+#[cfg(feature = "ble")]
 pub mod qblegattcwrreq {
     /// `AT+QBLEGATTCWRREQ=<conn_idx>,<UUID>[,<hex_length>],<data>`
     ///
@@ -4037,6 +4057,7 @@ pub mod qblegattcwrreq {
 /// ```
 ///
 /// Characteristics: -
+#[cfg(feature = "ble")]
 pub mod qbledisconn {
     /// `AT+QBLEDISCONN[=<conn_idx>]`
     ///
@@ -4134,6 +4155,7 @@ pub mod qbledisconn {
 /// ```
 ///
 /// Characteristics: -
+#[cfg(feature = "ble")]
 pub mod qblestat {
     /// `<BLE_state>`: Current state of BLE device.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -4313,6 +4335,7 @@ pub mod qblestat {
 /// Note: After the module enter transparent transmission mode, the data length of each packet cannot exceed \<MTU_value>-3. Otherwise, the packet may be lost. You can get the length of \<MTU_value> through URC +QBLEMTU.
 ///
 /// Errata: BLE-36, BLE-37, BLE-38 (see `spec/errata.yaml`).
+#[cfg(feature = "ble")]
 pub mod qbletranmode {
     /// `<state>`: The parameter takes effect only when the module is operating as a peripheral device.
     ///
@@ -4493,6 +4516,7 @@ pub mod qbletranmode {
 /// Characteristics: The command takes effect immediately. The configurations are not saved.
 ///
 /// Errata: FS-1, FS-4 (see `spec/errata.yaml`).
+#[cfg(feature = "filesystem")]
 pub mod qfopen {
     /// `<mode>`: The open mode of the file.
     ///
@@ -4948,6 +4972,7 @@ pub mod qfopen {
 /// Characteristics: The command takes effect immediately. The configurations are not saved.
 ///
 /// Errata: FS-3 (see `spec/errata.yaml`).
+#[cfg(feature = "filesystem")]
 pub mod qfread {
     /// `AT+QFREAD=?`
     ///
@@ -5146,6 +5171,7 @@ pub mod qfread {
 /// ```
 ///
 /// Characteristics: The command takes effect immediately. The configurations are not saved.
+#[cfg(feature = "filesystem")]
 pub mod qfwrite {
     /// `AT+QFWRITE=?`
     ///
@@ -5461,6 +5487,7 @@ pub mod qfwrite {
 /// ```
 ///
 /// Characteristics: The command takes effect immediately. The configuration is not saved.
+#[cfg(feature = "filesystem")]
 pub mod qfclose {
     /// `AT+QFCLOSE=?`
     ///
@@ -5631,6 +5658,7 @@ pub mod qfclose {
 /// ```
 ///
 /// Characteristics: The command takes effect immediately. The configuration is not saved.
+#[cfg(feature = "filesystem")]
 pub mod qflst {
     /// `<name_pattern>`: The file to be listed.
     #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -5989,6 +6017,7 @@ pub mod qflst {
 /// Characteristics: The command takes effect immediately. The configuration is not saved.
 ///
 /// Errata: FS-2 (see `spec/errata.yaml`).
+#[cfg(feature = "filesystem")]
 pub mod qfdel {
     /// `AT+QFDEL=?`
     ///
@@ -6157,6 +6186,7 @@ pub mod qfdel {
 /// ```
 ///
 /// Characteristics: -
+#[cfg(feature = "general")]
 pub mod at {
     /// `AT`
     ///
@@ -6216,6 +6246,7 @@ pub mod at {
 /// ```
 ///
 /// Characteristics: None
+#[cfg(feature = "general")]
 pub mod qrst {
     /// `AT+QRST`
     ///
@@ -6280,6 +6311,7 @@ pub mod qrst {
 /// Characteristics: None
 ///
 /// Errata: GEN-1 (see `spec/errata.yaml`).
+#[cfg(feature = "general")]
 pub mod qversion {
     /// `AT+QVERSION`
     ///
@@ -6389,6 +6421,7 @@ pub mod qversion {
 /// Characteristics: Takes effect immediately. Configuration is not saved.
 ///
 /// Errata: GEN-2 (see `spec/errata.yaml`).
+#[cfg(feature = "general")]
 pub mod qecho {
     /// `<enable>`: Integer type. Enable/disable echo function.
     ///
@@ -6536,6 +6569,7 @@ pub mod qecho {
 /// Characteristics: None
 ///
 /// Errata: GEN-3 (see `spec/errata.yaml`).
+#[cfg(feature = "general")]
 pub mod qgetip {
     /// `<mode>`: String type. Wi-Fi working mode. "station" for STA mode, "ap" for AP mode.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -6768,6 +6802,7 @@ pub mod qgetip {
 /// Characteristics: Takes effect immediately.
 ///
 /// Errata: GEN-4 (see `spec/errata.yaml`).
+#[cfg(feature = "general")]
 pub mod qsetband {
     /// `<save>`: Integer type. Whether the baud rate is saved.
     ///
@@ -7038,6 +7073,7 @@ pub mod qsetband {
 /// ```
 ///
 /// Characteristics: None
+#[cfg(feature = "general")]
 pub mod qwlanota {
     /// `AT+QWLANOTA=<URL>`
     ///
@@ -7131,6 +7167,7 @@ pub mod qwlanota {
 /// Characteristics: None
 ///
 /// Errata: GEN-5, GEN-6 (see `spec/errata.yaml`).
+#[cfg(feature = "general")]
 pub mod qwlmac {
     /// `AT+QWLMAC`
     ///
@@ -7237,6 +7274,7 @@ pub mod qwlmac {
 /// Characteristics: None
 ///
 /// Errata: GEN-7, GEN-8 (see `spec/errata.yaml`).
+#[cfg(feature = "general")]
 pub mod qsclk {
     /// `<mode>`: Integer type.
     ///
@@ -7544,6 +7582,7 @@ pub mod qsclk {
 /// Characteristics: None
 ///
 /// Errata: GEN-9, GEN-10, GEN-11 (see `spec/errata.yaml`).
+#[cfg(feature = "general")]
 pub mod qcfg {
     /// `<enable>`: Integer type.
     ///
@@ -7905,6 +7944,7 @@ pub mod qcfg {
 /// Characteristics: The command takes effect immediately. The configurations are not saved.
 ///
 /// Errata: HTTP-1, HTTP-2, HTTP-3, HTTP-4, HTTP-5, HTTP-6, HTTP-7 (see `spec/errata.yaml`).
+#[cfg(feature = "http")]
 pub mod qhttpcfg {
     /// `<response_header>`: Integer type. Enable or disable to output HTTP(S) response header.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -9657,6 +9697,7 @@ pub mod qhttpcfg {
 /// Characteristics: The command takes effect immediately. The configuration is not saved.
 ///
 /// Errata: HTTP-8, HTTP-9, HTTP-10, RC-1, MHR-R1, SCN-22, SCN-25 (see `spec/errata.yaml`).
+#[cfg(feature = "http")]
 pub mod qhttpget {
     /// `AT+QHTTPGET=?`
     ///
@@ -9860,6 +9901,7 @@ pub mod qhttpget {
 /// Characteristics: The command takes effect immediately. The configurations are not saved.
 ///
 /// Errata: HTTP-11, HTTP-12, HTTP-13, HTTP-18, SCN-27 (see `spec/errata.yaml`).
+#[cfg(feature = "http")]
 pub mod qhttppost {
     /// `<request_header>`: Integer type. Disable or enable to customize HTTP(S) request header.
     ///
@@ -10280,6 +10322,7 @@ pub mod qhttppost {
 /// Characteristics: The command takes effect immediately. The configurations are not saved.
 ///
 /// Errata: HTTP-14, HTTP-15, HTTP-16, HTTP-17, HTTP-18 (see `spec/errata.yaml`).
+#[cfg(feature = "http")]
 pub mod qhttpput {
     /// `<request_header>`: Integer type. Disable or enable to customize HTTP(S) request header.
     ///
@@ -10701,6 +10744,7 @@ pub mod qhttpput {
 /// Characteristics: The command takes effect immediately. The configuration is not saved.
 ///
 /// Errata: HTTP-19, HTTP-20, SCN-23, SCN-24 (see `spec/errata.yaml`).
+#[cfg(feature = "http")]
 pub mod qhttpread {
     /// `AT+QHTTPREAD=?`
     ///
@@ -10898,6 +10942,7 @@ pub mod qhttpread {
 /// ```
 ///
 /// Characteristics: The command takes effect immediately. The configuration is not saved.
+#[cfg(feature = "http")]
 pub mod qhttpstop {
     /// `AT+QHTTPSTOP=?`
     ///
@@ -11038,6 +11083,7 @@ pub mod qhttpstop {
 /// Note: If the MQTT connection is established over SSL protocol, \<SSL_ctxID> must be specified, and AT+QSSLCFG must be used to configure SSL context parameters.
 ///
 /// Errata: MQTT-1, MQTT-2, MQTT-3, MQTT-4, MQTT-5, MQTT-6, MQTT-7, MQTT-8, MQTT-9 (see `spec/errata.yaml`).
+#[cfg(feature = "mqtt")]
 pub mod qmtcfg {
     /// `<vsn>`: MQTT protocol version.
     ///
@@ -14737,6 +14783,7 @@ pub mod qmtcfg {
 /// Characteristics: -
 ///
 /// Errata: MQTT-14 (see `spec/errata.yaml`).
+#[cfg(feature = "mqtt")]
 pub mod qmtopen {
     /// `<result>`: Command execution results.
     ///
@@ -15246,6 +15293,7 @@ pub mod qmtopen {
 /// ```
 ///
 /// Characteristics: -
+#[cfg(feature = "mqtt")]
 pub mod qmtclose {
     /// `<result>`: Command execution result.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -15507,6 +15555,7 @@ pub mod qmtclose {
 /// Note: If a client with the same client ID is already connected to the server, the server must disconnect from the "older" client before making an MQTT connection to the new client.
 ///
 /// Errata: MQTT-10, MQTT-15 (see `spec/errata.yaml`).
+#[cfg(feature = "mqtt")]
 pub mod qmtconn {
     /// `<state>`: MQTT connection state.
     ///
@@ -16141,6 +16190,7 @@ pub mod qmtconn {
 /// ```
 ///
 /// Characteristics: -
+#[cfg(feature = "mqtt")]
 pub mod qmtdisc {
     /// `<result>`: Command execution result.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -16403,6 +16453,7 @@ pub mod qmtdisc {
 /// Note: \<msgID> only exists in messages where the QoS bits in the fixed header indicate that the QoS level is 1 or 2. \<msgID> must be unique amongst the set of messages in a particular communication direction. It typically increases by 1 from one message to the next, but this is not required in practice.
 ///
 /// Errata: MQTT-11, SCN-18, RT-3 (see `spec/errata.yaml`).
+#[cfg(feature = "mqtt")]
 pub mod qmtsub {
     /// `<qos>`: QoS level at which the client wants to publish the messages.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -16898,6 +16949,7 @@ pub mod qmtsub {
 /// Characteristics: -
 ///
 /// Errata: MQTT-12, MQTT-16, RT-3 (see `spec/errata.yaml`).
+#[cfg(feature = "mqtt")]
 pub mod qmtuns {
     /// `<result>`: Command execution result.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -17270,6 +17322,7 @@ pub mod qmtuns {
 /// Note: PUBLISH messages can be sent either from a publisher to the server, or from the server to a subscriber. When the server publishes messages to the subscriber, the following URC is returned to notify the host to read the received data reported by the MQTT server: +QMTRECV: \<client_idx>,\<msgID>,\<topic>[,\<payload_length>],\<payload>. For more details about the URC, see Chapter 3.5.
 ///
 /// Errata: MQTT-13, MQTT-17, SCN-14, SCN-15, SCN-16, SCN-19, RT-4 (see `spec/errata.yaml`).
+#[cfg(feature = "mqtt")]
 pub mod qmtpub {
     /// `<qos>`: The QoS level at which the client wants to publish the messages.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -17835,6 +17888,7 @@ pub mod qmtpub {
 /// Characteristics: -
 ///
 /// Errata: MQTT-18 (see `spec/errata.yaml`).
+#[cfg(feature = "mqtt")]
 pub mod qmtrecv {
     /// `<store_status0>`: Whether a message is stored in buffer corresponds to storeID0.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -18645,6 +18699,7 @@ pub mod qmtrecv {
 /// Characteristics: -
 ///
 /// Errata: RT-6 (see `spec/errata.yaml`).
+#[cfg(feature = "network")]
 pub mod qping {
     /// `<ping_result>`: Integer type. Result of each ping request.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -19032,6 +19087,7 @@ pub mod qping {
 /// Characteristics: -
 ///
 /// Errata: NET-3 (see `spec/errata.yaml`).
+#[cfg(feature = "network")]
 pub mod qidnsgip {
     /// `AT+QIDNSGIP=?`
     ///
@@ -19206,6 +19262,7 @@ pub mod qidnsgip {
 /// Characteristics: -
 ///
 /// Errata: NET-1, NET-2 (see `spec/errata.yaml`).
+#[cfg(feature = "network")]
 pub mod qntp {
     /// `AT+QNTP=?`
     ///
@@ -19509,6 +19566,7 @@ pub mod qntp {
 /// Characteristics: The command takes effect immediately. The configurations are not saved.
 ///
 /// Errata: SSL-1, SSL-2, SSL-5, SSL-7, SSL-10 (see `spec/errata.yaml`).
+#[cfg(feature = "ssl")]
 pub mod qsslcfg {
     /// `<SSL_version>`: SSL version.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -22642,6 +22700,7 @@ pub mod qsslcfg {
 /// ```
 ///
 /// Characteristics: The command takes effect immediately. The configurations are not saved.
+#[cfg(feature = "ssl")]
 pub mod qsslopen {
     /// `<access_mode>`: Data access mode of SSL connection.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -23051,6 +23110,7 @@ pub mod qsslopen {
 /// Note: The data to be sent includes fixed-length data and variable-length data, and their maximum length is 1460 bytes.
 ///
 /// Errata: SSL-4 (see `spec/errata.yaml`).
+#[cfg(feature = "ssl")]
 pub mod qsslsend {
     /// `AT+QSSLSEND=?`
     ///
@@ -23391,6 +23451,7 @@ pub mod qsslsend {
 /// Characteristics: The command takes effect immediately. The configurations are not saved.
 ///
 /// Errata: SSL-8, TSF-R1 (see `spec/errata.yaml`).
+#[cfg(feature = "ssl")]
 pub mod qsslrecv {
     /// `AT+QSSLRECV=?`
     ///
@@ -23792,6 +23853,7 @@ pub mod qsslrecv {
 /// Characteristics: The command takes effect immediately. The configurations are not saved.
 ///
 /// Errata: SSL-6 (see `spec/errata.yaml`).
+#[cfg(feature = "ssl")]
 pub mod qsslclose {
     /// `AT+QSSLCLOSE=?`
     ///
@@ -24032,6 +24094,7 @@ pub mod qsslclose {
 /// Characteristics: -
 ///
 /// Errata: SSL-3, SSL-9 (see `spec/errata.yaml`).
+#[cfg(feature = "ssl")]
 pub mod qsslstate {
     /// `<socket_state>`: SSL connection state.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -25108,6 +25171,7 @@ pub mod qsslstate {
 /// Characteristics: The command takes effect immediately. The configurations are not saved.
 ///
 /// Errata: TCP-2, TCP-3, TCP-4, TCP-5, TCP-6, TCP-7, TCP-8, TCP-9 (see `spec/errata.yaml`).
+#[cfg(feature = "tcpip")]
 pub mod qicfg {
     /// `<send_data_format>`: Integer type. Format of the data to be sent. The suffix "0x" is not needed when the mode is set as Hex mode as the module will automatically form two bytes to one ASCII code.
     ///
@@ -27820,6 +27884,7 @@ pub mod qicfg {
 /// Note: When \<service_type> is "TCP LISTENER"/"UDP SERVICE", \<access_mode> cannot be set to 2. To transfer data in transparent transmission mode, \<connectID> of the client connection must be used.
 ///
 /// Errata: TCP-10, TCP-11, TCP-12, TCP-13, TCP-24 (see `spec/errata.yaml`).
+#[cfg(feature = "tcpip")]
 pub mod qiopen {
     /// `<service_type>`: String type. Socket service type.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -28487,6 +28552,7 @@ pub mod qiopen {
 /// ```
 ///
 /// Characteristics: -
+#[cfg(feature = "tcpip")]
 pub mod qiclose {
     /// `AT+QICLOSE=?`
     ///
@@ -28724,6 +28790,7 @@ pub mod qiclose {
 /// Characteristics: -
 ///
 /// Errata: TCP-15, TSF-R2 (see `spec/errata.yaml`).
+#[cfg(feature = "tcpip")]
 pub mod qistate {
     /// `<service_type>`: String type. Socket service type.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -29744,6 +29811,7 @@ pub mod qistate {
 /// Characteristics: -
 ///
 /// Errata: TCP-14, TCP-16 (see `spec/errata.yaml`).
+#[cfg(feature = "tcpip")]
 pub mod qisend {
     /// `AT+QISEND=?`
     ///
@@ -30431,6 +30499,7 @@ pub mod qisend {
 /// Characteristics: -
 ///
 /// Errata: TCP-17, TCP-18, TCP-19, TCP-20, TCP-21 (see `spec/errata.yaml`).
+#[cfg(feature = "tcpip")]
 pub mod qird {
     /// `AT+QIRD=?`
     ///
@@ -31332,6 +31401,7 @@ pub mod qird {
 /// Characteristics: -
 ///
 /// Errata: TCP-22 (see `spec/errata.yaml`).
+#[cfg(feature = "tcpip")]
 pub mod qiaccept {
     /// `<accept>`: Integer type. Accept or reject remote incoming connection requests of TCP/UDP socket service.
     ///
@@ -31748,6 +31818,7 @@ pub mod qiaccept {
 /// Note: If \<service_type> of \<connectID> is "TCP LISTENER" or "UDP SERVICE", data access mode cannot be switched via this command.
 ///
 /// Errata: TCP-23 (see `spec/errata.yaml`).
+#[cfg(feature = "tcpip")]
 pub mod qiswtmd {
     /// `<access_mode>`: Integer type. Data access modes of the connection.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -32051,6 +32122,7 @@ pub mod qiswtmd {
 /// ```
 ///
 /// Characteristics: -
+#[cfg(feature = "tcpip")]
 pub mod qigeterror {
     /// `AT+QIGETERROR=?`
     ///
@@ -32235,6 +32307,7 @@ pub mod qigeterror {
 /// Characteristics: -
 ///
 /// Note: If the socket connection has not been established before, ATO returns NO CARRIER.
+#[cfg(feature = "tcpip")]
 pub mod ato {
     /// `ATO`
     ///
@@ -32303,6 +32376,7 @@ pub mod ato {
 /// Note: After exiting transparent transmission mode with +++, if the socket connection is active, the connection enters transparent transmission mode again with ATO.
 ///
 /// Errata: TCP-1 (see `spec/errata.yaml`).
+#[cfg(feature = "tcpip")]
 pub mod escape {
     /// `+++`
     ///
@@ -32367,6 +32441,7 @@ pub mod escape {
 /// Characteristics: None
 ///
 /// Errata: WIFI-1 (see `spec/errata.yaml`).
+#[cfg(feature = "wifi")]
 pub mod qstast {
     /// `<state>`: String type. STA mode state.
     ///
@@ -32518,6 +32593,7 @@ pub mod qstast {
 /// Characteristics: Takes effect immediately. Configuration is not saved.
 ///
 /// Errata: WIFI-2, WIFI-3 (see `spec/errata.yaml`).
+#[cfg(feature = "wifi")]
 pub mod qstadhcp {
     /// `<enable>`: Integer type.
     ///
@@ -32761,6 +32837,7 @@ pub mod qstadhcp {
 /// ```
 ///
 /// Characteristics: Takes effect immediately. Configurations are not saved.
+#[cfg(feature = "wifi")]
 pub mod qstastatic {
     /// `AT+QSTASTATIC=<IP>,<mask>,<gate>,<DNS>`
     ///
@@ -32915,6 +32992,7 @@ pub mod qstastatic {
 /// ```
 ///
 /// Characteristics: None
+#[cfg(feature = "wifi")]
 pub mod qstastop {
     /// `AT+QSTASTOP`
     ///
@@ -32981,6 +33059,7 @@ pub mod qstastop {
 /// ```
 ///
 /// Characteristics: Takes effect immediately. Configurations are not saved.
+#[cfg(feature = "wifi")]
 pub mod qsoftap {
     /// `AT+QSOFTAP=<SSID>[,<key>]`
     ///
@@ -33100,6 +33179,7 @@ pub mod qsoftap {
 /// Characteristics: None
 ///
 /// Errata: WIFI-4 (see `spec/errata.yaml`).
+#[cfg(feature = "wifi")]
 pub mod qapstate {
     /// `<state>`: String type. AP mode state.
     ///
@@ -33252,6 +33332,7 @@ pub mod qapstate {
 /// ```
 ///
 /// Characteristics: Takes effect immediately. Configurations are not saved.
+#[cfg(feature = "wifi")]
 pub mod qapstatic {
     /// `AT+QAPSTATIC=<IP>,<mask>,<gate>,<DNS>`
     ///
@@ -33406,6 +33487,7 @@ pub mod qapstatic {
 /// ```
 ///
 /// Characteristics: None
+#[cfg(feature = "wifi")]
 pub mod qsoftapstop {
     /// `AT+QSOFTAPSTOP`
     ///
@@ -33472,6 +33554,7 @@ pub mod qsoftapstop {
 /// ```
 ///
 /// Characteristics: Takes effect immediately. Configurations are not saved.
+#[cfg(feature = "wifi")]
 pub mod qstaapinfo {
     /// `AT+QSTAAPINFO=<SSID>[,<pwd>]`
     ///
@@ -33589,6 +33672,7 @@ pub mod qstaapinfo {
 /// ```
 ///
 /// Characteristics: Takes effect immediately. Configurations are saved automatically.
+#[cfg(feature = "wifi")]
 pub mod qstaapinfodef {
     /// `AT+QSTAAPINFODEF=<SSID>[,<pwd>]`
     ///
@@ -33708,6 +33792,7 @@ pub mod qstaapinfodef {
 /// Characteristics: None
 ///
 /// Errata: WIFI-5 (see `spec/errata.yaml`).
+#[cfg(feature = "wifi")]
 pub mod qgetwifistate {
     /// `AT+QGETWIFISTATE`
     ///
@@ -33873,6 +33958,7 @@ pub mod qgetwifistate {
 /// Characteristics: None
 ///
 /// Errata: WIFI-6 (see `spec/errata.yaml`).
+#[cfg(feature = "wifi")]
 pub mod qwscan {
     /// `AT+QWSCAN`
     ///
@@ -34049,6 +34135,7 @@ pub mod qwscan {
 /// Characteristics: None
 ///
 /// Errata: WIFI-7, WIFI-10 (see `spec/errata.yaml`).
+#[cfg(feature = "wifi")]
 pub mod qidnscfg {
     /// `AT+QIDNSCFG=?`
     ///
@@ -34369,6 +34456,7 @@ pub mod qidnscfg {
 /// Characteristics: Takes effect immediately. Configuration is not saved.
 ///
 /// Errata: WIFI-8 (see `spec/errata.yaml`).
+#[cfg(feature = "wifi")]
 pub mod qwebcfg {
     /// `<enable>`: Integer type.
     ///
@@ -34514,6 +34602,7 @@ pub mod qwebcfg {
 /// ```
 ///
 /// Characteristics: None
+#[cfg(feature = "wifi")]
 pub mod qstaapinformv {
     /// `AT+QSTAAPINFORMV`
     ///
@@ -34582,6 +34671,7 @@ pub mod qstaapinformv {
 /// Characteristics: None
 ///
 /// Errata: WIFI-9 (see `spec/errata.yaml`).
+#[cfg(feature = "wifi")]
 pub mod qairkiss {
     /// `<enable>`: Integer type.
     ///
@@ -34724,398 +34814,592 @@ pub mod qairkiss {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AnyCommand {
     /// `AT+QBLEINIT?`
+    #[cfg(feature = "ble")]
     QbleinitRead(qbleinit::Read),
     /// `AT+QBLEINIT=<role>[,<auto_adv>]`
+    #[cfg(feature = "ble")]
     QbleinitWrite(qbleinit::Write),
     /// `AT+QBLEADDR?`
+    #[cfg(feature = "ble")]
     QbleaddrRead(qbleaddr::Read),
     /// `AT+QBLENAME?`
+    #[cfg(feature = "ble")]
     QblenameRead(qblename::Read),
     /// `AT+QBLENAME=<BLE_name>`
+    #[cfg(feature = "ble")]
     QblenameWrite(qblename::Write),
     /// `AT+QBLEADVPARAM?`
+    #[cfg(feature = "ble")]
     QbleadvparamRead(qbleadvparam::Read),
     /// `AT+QBLEADVPARAM=<adv_int_min>,<adv_int_max>`
+    #[cfg(feature = "ble")]
     QbleadvparamWrite(qbleadvparam::Write),
     /// `AT+QBLEADVDATA=<adv_data>`
+    #[cfg(feature = "ble")]
     QbleadvdataWrite(qbleadvdata::Write),
     /// `AT+QBLEGATTSSRV=<srv_UUID>`
+    #[cfg(feature = "ble")]
     QblegattssrvWrite(qblegattssrv::Write),
     /// `AT+QBLEGATTSCHAR=<char_UUID>[,<att_cfg>]`
+    #[cfg(feature = "ble")]
     QblegattscharWrite(qblegattschar::Write),
     /// `AT+QBLEGATTSSRVDONE`
+    #[cfg(feature = "ble")]
     QblegattssrvdoneExecute(qblegattssrvdone::Execute),
     /// `AT+QBLEADVSTART?`
+    #[cfg(feature = "ble")]
     QbleadvstartRead(qbleadvstart::Read),
     /// `AT+QBLEADVSTART`
+    #[cfg(feature = "ble")]
     QbleadvstartExecute(qbleadvstart::Execute),
     /// `AT+QBLEADVSTOP`
+    #[cfg(feature = "ble")]
     QbleadvstopExecute(qbleadvstop::Execute),
     /// `AT+QBLEGATTSNTFY=<conn_idx>,<UUID>[,<hex_length>],<data>`
+    #[cfg(feature = "ble")]
     QblegattsntfyWrite(qblegattsntfy::Write),
     /// `AT+QBLESCAN?`
+    #[cfg(feature = "ble")]
     QblescanRead(qblescan::Read),
     /// `AT+QBLESCAN=<scan>[,<timeout>]`
+    #[cfg(feature = "ble")]
     QblescanWrite(qblescan::Write),
     /// `AT+QBLESCANPARAM?`
+    #[cfg(feature = "ble")]
     QblescanparamRead(qblescanparam::Read),
     /// `AT+QBLESCANPARAM=<scan_interval>,<scan_window>`
+    #[cfg(feature = "ble")]
     QblescanparamWrite(qblescanparam::Write),
     /// `AT+QBLECONN=<addr_type>,<peer_addr>[,<timeout>]`
+    #[cfg(feature = "ble")]
     QbleconnWrite(qbleconn::Write),
     /// `AT+QBLECONNPARAM?`
+    #[cfg(feature = "ble")]
     QbleconnparamRead(qbleconnparam::Read),
     /// `AT+QBLECONNPARAM=<conn_idx>,<con_interval>,<timeout>,<latency>`
+    #[cfg(feature = "ble")]
     QbleconnparamWrite(qbleconnparam::Write),
     /// `AT+QBLECFGMTU?`
+    #[cfg(feature = "ble")]
     QblecfgmtuRead(qblecfgmtu::Read),
     /// `AT+QBLECFGMTU=<MTU_value>`
+    #[cfg(feature = "ble")]
     QblecfgmtuWrite(qblecfgmtu::Write),
     /// `AT+QBLEGATTCNTFCFG=<conn_idx>,<UUID>,<enable>`
+    #[cfg(feature = "ble")]
     QblegattcntfcfgWrite(qblegattcntfcfg::Write),
     /// `AT+QBLEGATTCRD=<conn_idx>,<UUID>`
+    #[cfg(feature = "ble")]
     QblegattcrdWrite(qblegattcrd::Write),
     /// `AT+QBLEGATTCWRCMD=<conn_idx>,<UUID>[,<hex_length>],<data>`
+    #[cfg(feature = "ble")]
     QblegattcwrcmdWrite(qblegattcwrcmd::Write),
     /// `AT+QBLEGATTCWRREQ=<conn_idx>,<UUID>[,<hex_length>],<data>`
+    #[cfg(feature = "ble")]
     QblegattcwrreqWrite(qblegattcwrreq::Write),
     /// `AT+QBLEDISCONN[=<conn_idx>]`
+    #[cfg(feature = "ble")]
     QbledisconnWrite(qbledisconn::Write),
     /// `AT+QBLESTAT`
+    #[cfg(feature = "ble")]
     QblestatExecute(qblestat::Execute),
     /// `AT+QBLETRANMODE=<UUID>[,<state>]`
+    #[cfg(feature = "ble")]
     QbletranmodeWrite(qbletranmode::Write),
     /// `AT+QFOPEN=?`
+    #[cfg(feature = "filesystem")]
     QfopenTest(qfopen::Test),
     /// `AT+QFOPEN?`
+    #[cfg(feature = "filesystem")]
     QfopenRead(qfopen::Read),
     /// `AT+QFOPEN=<filename>[,<mode>]`
+    #[cfg(feature = "filesystem")]
     QfopenWrite(qfopen::Write),
     /// `AT+QFREAD=?`
+    #[cfg(feature = "filesystem")]
     QfreadTest(qfread::Test),
     /// `AT+QFREAD=<filehandle>[,<length>]`
+    #[cfg(feature = "filesystem")]
     QfreadWrite(qfread::Write),
     /// `AT+QFWRITE=?`
+    #[cfg(feature = "filesystem")]
     QfwriteTest(qfwrite::Test),
     /// `AT+QFWRITE=<filehandle>[,<length>[,<timeout>]]`
+    #[cfg(feature = "filesystem")]
     QfwriteWrite(qfwrite::Write),
     /// `AT+QFCLOSE=?`
+    #[cfg(feature = "filesystem")]
     QfcloseTest(qfclose::Test),
     /// `AT+QFCLOSE=<filehandle>`
+    #[cfg(feature = "filesystem")]
     QfcloseWrite(qfclose::Write),
     /// `AT+QFLST=?`
+    #[cfg(feature = "filesystem")]
     QflstTest(qflst::Test),
     /// `AT+QFLST=<name_pattern>`
+    #[cfg(feature = "filesystem")]
     QflstWrite(qflst::Write),
     /// `AT+QFLST`
+    #[cfg(feature = "filesystem")]
     QflstExecute(qflst::Execute),
     /// `AT+QFDEL=?`
+    #[cfg(feature = "filesystem")]
     QfdelTest(qfdel::Test),
     /// `AT+QFDEL=<file_name>`
+    #[cfg(feature = "filesystem")]
     QfdelWrite(qfdel::Write),
     /// `AT`
+    #[cfg(feature = "general")]
     AtExecute(at::Execute),
     /// `AT+QRST`
+    #[cfg(feature = "general")]
     QrstExecute(qrst::Execute),
     /// `AT+QVERSION`
+    #[cfg(feature = "general")]
     QversionExecute(qversion::Execute),
     /// `AT+QECHO=<enable>`
+    #[cfg(feature = "general")]
     QechoWrite(qecho::Write),
     /// `AT+QGETIP=<mode>`
+    #[cfg(feature = "general")]
     QgetipWrite(qgetip::Write),
     /// `AT+QSETBAND=<baud_rate>,<save>`
+    #[cfg(feature = "general")]
     QsetbandWrite(qsetband::Write),
     /// `AT+QSETBAND?`
+    #[cfg(feature = "general")]
     QsetbandRead(qsetband::Read),
     /// `AT+QWLANOTA=<URL>`
+    #[cfg(feature = "general")]
     QwlanotaWrite(qwlanota::Write),
     /// `AT+QWLMAC`
+    #[cfg(feature = "general")]
     QwlmacExecute(qwlmac::Execute),
     /// `AT+QSCLK?`
+    #[cfg(feature = "general")]
     QsclkRead(qsclk::Read),
     /// `AT+QSCLK=<mode>[,<dtim>]`
+    #[cfg(feature = "general")]
     QsclkWrite(qsclk::Write),
     /// `AT+QCFG=?`
+    #[cfg(feature = "general")]
     QcfgTest(qcfg::Test),
     /// `AT+QCFG="urc/pin"[,<enable>[,<pulse>]]`
+    #[cfg(feature = "general")]
     QcfgUrcPin(qcfg::UrcPin),
     /// `AT+QHTTPCFG=?`
+    #[cfg(feature = "http")]
     QhttpcfgTest(qhttpcfg::Test),
     /// `AT+QHTTPCFG="url"[,<URL_string>]`
+    #[cfg(feature = "http")]
     QhttpcfgUrl(qhttpcfg::Url),
     /// `AT+QHTTPCFG="header"[,<header_value>]`
+    #[cfg(feature = "http")]
     QhttpcfgHeader(qhttpcfg::Header),
     /// `AT+QHTTPCFG="auth"[,<username_password>]`
+    #[cfg(feature = "http")]
     QhttpcfgAuth(qhttpcfg::Auth),
     /// `AT+QHTTPCFG="sslctxid"[,<sslctxID>]`
+    #[cfg(feature = "http")]
     QhttpcfgSslctxid(qhttpcfg::Sslctxid),
     /// `AT+QHTTPCFG="rsp/header"[,<response_header>]`
+    #[cfg(feature = "http")]
     QhttpcfgRspHeader(qhttpcfg::RspHeader),
     /// `AT+QHTTPCFG="rspout/auto"[,<auto_outrsp>]`
+    #[cfg(feature = "http")]
     QhttpcfgRspoutAuto(qhttpcfg::RspoutAuto),
     /// `AT+QHTTPCFG="closed/ind"[,<closedind>]`
+    #[cfg(feature = "http")]
     QhttpcfgClosedInd(qhttpcfg::ClosedInd),
     /// `AT+QHTTPCFG="form/option"[,<name>,<file_name>,<content_type>]`
+    #[cfg(feature = "http")]
     QhttpcfgFormOption(qhttpcfg::FormOption),
     /// `AT+QHTTPGET=?`
+    #[cfg(feature = "http")]
     QhttpgetTest(qhttpget::Test),
     /// `AT+QHTTPGET[=<rsptime>]`
+    #[cfg(feature = "http")]
     QhttpgetWrite(qhttpget::Write),
     /// `AT+QHTTPPOST=?`
+    #[cfg(feature = "http")]
     QhttppostTest(qhttppost::Test),
     /// `AT+QHTTPPOST=<data_length>[,<input_time>,<rsptime>]`
+    #[cfg(feature = "http")]
     QhttppostWrite(qhttppost::Write),
     /// `AT+QHTTPPUT=?`
+    #[cfg(feature = "http")]
     QhttpputTest(qhttpput::Test),
     /// `AT+QHTTPPUT=<data_length>[,<input_time>,<rsptime>]`
+    #[cfg(feature = "http")]
     QhttpputWrite(qhttpput::Write),
     /// `AT+QHTTPREAD=?`
+    #[cfg(feature = "http")]
     QhttpreadTest(qhttpread::Test),
     /// `AT+QHTTPREAD[=<wait_time>]`
+    #[cfg(feature = "http")]
     QhttpreadWrite(qhttpread::Write),
     /// `AT+QHTTPSTOP=?`
+    #[cfg(feature = "http")]
     QhttpstopTest(qhttpstop::Test),
     /// `AT+QHTTPSTOP`
+    #[cfg(feature = "http")]
     QhttpstopExecute(qhttpstop::Execute),
     /// `AT+QMTCFG=?`
+    #[cfg(feature = "mqtt")]
     QmtcfgTest(qmtcfg::Test),
     /// `AT+QMTCFG="version",<client_idx>[,<vsn>]`
+    #[cfg(feature = "mqtt")]
     QmtcfgVersion(qmtcfg::Version),
     /// `AT+QMTCFG="ssl",<client_idx>[,<SSL_enable>[,<SSL_ctxID>]]`
+    #[cfg(feature = "mqtt")]
     QmtcfgSsl(qmtcfg::Ssl),
     /// `AT+QMTCFG="keepalive",<client_idx>[,<keep_alive_time>]`
+    #[cfg(feature = "mqtt")]
     QmtcfgKeepalive(qmtcfg::Keepalive),
     /// `AT+QMTCFG="session",<client_idx>[,<clean_session>]`
+    #[cfg(feature = "mqtt")]
     QmtcfgSession(qmtcfg::Session),
     /// `AT+QMTCFG="will",<client_idx>[,<will_flag>[,<will_qos>,<will_retain>,<will_topic>,<will_message>]]`
+    #[cfg(feature = "mqtt")]
     QmtcfgWill(qmtcfg::Will),
     /// `AT+QMTCFG="recv/mode",<client_idx>[,<msg_recv_mode>]`
+    #[cfg(feature = "mqtt")]
     QmtcfgRecvMode(qmtcfg::RecvMode),
     /// `AT+QMTCFG="dataformat",<client_idx>[,<send_mode>,<recv_mode>]`
+    #[cfg(feature = "mqtt")]
     QmtcfgDataformat(qmtcfg::Dataformat),
     /// `AT+QMTCFG="timeout",<client_idx>[,<pkt_timeout>,<retry_times>,<timeout_notice>]`
+    #[cfg(feature = "mqtt")]
     QmtcfgTimeout(qmtcfg::Timeout),
     /// `AT+QMTCFG="aliauth",<client_idx>[,<product_key>,<device_name>,<device_secret>]`
+    #[cfg(feature = "mqtt")]
     QmtcfgAliauth(qmtcfg::Aliauth),
     /// `AT+QMTCFG="onenet",<client_idx>[,<productID>,<access_key>]`
+    #[cfg(feature = "mqtt")]
     QmtcfgOnenet(qmtcfg::Onenet),
     /// `AT+QMTOPEN=?`
+    #[cfg(feature = "mqtt")]
     QmtopenTest(qmtopen::Test),
     /// `AT+QMTOPEN?`
+    #[cfg(feature = "mqtt")]
     QmtopenRead(qmtopen::Read),
     /// `AT+QMTOPEN=<client_idx>,<host_name>,<port>`
+    #[cfg(feature = "mqtt")]
     QmtopenWrite(qmtopen::Write),
     /// `AT+QMTCLOSE=?`
+    #[cfg(feature = "mqtt")]
     QmtcloseTest(qmtclose::Test),
     /// `AT+QMTCLOSE=<client_idx>`
+    #[cfg(feature = "mqtt")]
     QmtcloseWrite(qmtclose::Write),
     /// `AT+QMTCONN=?`
+    #[cfg(feature = "mqtt")]
     QmtconnTest(qmtconn::Test),
     /// `AT+QMTCONN?`
+    #[cfg(feature = "mqtt")]
     QmtconnRead(qmtconn::Read),
     /// `AT+QMTCONN=<client_idx>,<clientID>[,<username>,<password>]`
+    #[cfg(feature = "mqtt")]
     QmtconnWrite(qmtconn::Write),
     /// `AT+QMTDISC=?`
+    #[cfg(feature = "mqtt")]
     QmtdiscTest(qmtdisc::Test),
     /// `AT+QMTDISC=<client_idx>`
+    #[cfg(feature = "mqtt")]
     QmtdiscWrite(qmtdisc::Write),
     /// `AT+QMTSUB=?`
+    #[cfg(feature = "mqtt")]
     QmtsubTest(qmtsub::Test),
     /// `AT+QMTSUB=<client_idx>,<msgID>,<topic1>,<qos1>[,<topic2>,<qos2>[,..]]`
+    #[cfg(feature = "mqtt")]
     QmtsubWrite(qmtsub::Write),
     /// `AT+QMTUNS=?`
+    #[cfg(feature = "mqtt")]
     QmtunsTest(qmtuns::Test),
     /// `AT+QMTUNS=<client_idx>,<msgID>,<topic1>[,<topic2>[,..]]`
+    #[cfg(feature = "mqtt")]
     QmtunsWrite(qmtuns::Write),
     /// `AT+QMTPUB=?`
+    #[cfg(feature = "mqtt")]
     QmtpubTest(qmtpub::Test),
     /// `AT+QMTPUB=<client_idx>,<msgID>,<qos>,<retain>,<topic>[,<length>]`
+    #[cfg(feature = "mqtt")]
     QmtpubWrite(qmtpub::Write),
     /// `AT+QMTRECV=?`
+    #[cfg(feature = "mqtt")]
     QmtrecvTest(qmtrecv::Test),
     /// `AT+QMTRECV?`
+    #[cfg(feature = "mqtt")]
     QmtrecvRead(qmtrecv::Read),
     /// `AT+QMTRECV=<client_idx>[,<receiveID>]`
+    #[cfg(feature = "mqtt")]
     QmtrecvWrite(qmtrecv::Write),
     /// `AT+QPING=?`
+    #[cfg(feature = "network")]
     QpingTest(qping::Test),
     /// `AT+QPING=<host>[,<timeout>[,<pingnum>]]`
+    #[cfg(feature = "network")]
     QpingWrite(qping::Write),
     /// `AT+QIDNSGIP=?`
+    #[cfg(feature = "network")]
     QidnsgipTest(qidnsgip::Test),
     /// `AT+QIDNSGIP=<hostname>`
+    #[cfg(feature = "network")]
     QidnsgipWrite(qidnsgip::Write),
     /// `AT+QNTP=?`
+    #[cfg(feature = "network")]
     QntpTest(qntp::Test),
     /// `AT+QNTP=<server>[,<port>]`
+    #[cfg(feature = "network")]
     QntpWrite(qntp::Write),
     /// `AT+QNTP`
+    #[cfg(feature = "network")]
     QntpExecute(qntp::Execute),
     /// `AT+QSSLCFG=?`
+    #[cfg(feature = "ssl")]
     QsslcfgTest(qsslcfg::Test),
     /// `AT+QSSLCFG="sslversion",<SSL_ctxID>[,<SSL_version>]`
+    #[cfg(feature = "ssl")]
     QsslcfgSslversion(qsslcfg::Sslversion),
     /// `AT+QSSLCFG="seclevel",<SSL_ctxID>[,<seclevel>]`
+    #[cfg(feature = "ssl")]
     QsslcfgSeclevel(qsslcfg::Seclevel),
     /// `AT+QSSLCFG="ciphersuite",<SSL_ctxID>[,<cipher_suites>]`
+    #[cfg(feature = "ssl")]
     QsslcfgCiphersuite(qsslcfg::Ciphersuite),
     /// `AT+QSSLCFG="negotiatetime",<SSL_ctxID>[,<negotiate_time>]`
+    #[cfg(feature = "ssl")]
     QsslcfgNegotiatetime(qsslcfg::Negotiatetime),
     /// `AT+QSSLCFG="sni",<SSL_ctxID>[,<SNI>]`
+    #[cfg(feature = "ssl")]
     QsslcfgSni(qsslcfg::Sni),
     /// `AT+QSSLCFG="cacert",<SSL_ctxID>[,<cacertpath>]`
+    #[cfg(feature = "ssl")]
     QsslcfgCacert(qsslcfg::Cacert),
     /// `AT+QSSLCFG="clientcert",<SSL_ctxID>[,<client_cert_path>]`
+    #[cfg(feature = "ssl")]
     QsslcfgClientcert(qsslcfg::Clientcert),
     /// `AT+QSSLCFG="clientkey",<SSL_ctxID>[,<client_key_path>[,<key_pwd>]]`
+    #[cfg(feature = "ssl")]
     QsslcfgClientkey(qsslcfg::Clientkey),
     /// `AT+QSSLCFG="ignorelocaltime",<SSL_ctxID>[,<ignore_ltime>]`
+    #[cfg(feature = "ssl")]
     QsslcfgIgnorelocaltime(qsslcfg::Ignorelocaltime),
     /// `AT+QSSLCFG="session_cache",<SSL_ctxID>[,<session_cache_enable>]`
+    #[cfg(feature = "ssl")]
     QsslcfgSessionCache(qsslcfg::SessionCache),
     /// `AT+QSSLOPEN=?`
+    #[cfg(feature = "ssl")]
     QsslopenTest(qsslopen::Test),
     /// `AT+QSSLOPEN=<SSL_ctxID>,<connectID>,<server_address>,<server_port>[,<access_mode>]`
+    #[cfg(feature = "ssl")]
     QsslopenWrite(qsslopen::Write),
     /// `AT+QSSLSEND=?`
+    #[cfg(feature = "ssl")]
     QsslsendTest(qsslsend::Test),
     /// `AT+QSSLSEND=<connectID>`
+    #[cfg(feature = "ssl")]
     QsslsendWriteConnectId(qsslsend::WriteConnectId),
     /// `AT+QSSLSEND=<connectID>,<send_length>`
+    #[cfg(feature = "ssl")]
     QsslsendWriteConnectIdSendLength(qsslsend::WriteConnectIdSendLength),
     /// `AT+QSSLRECV=?`
+    #[cfg(feature = "ssl")]
     QsslrecvTest(qsslrecv::Test),
     /// `AT+QSSLRECV=<connectID>,<read_length>`
+    #[cfg(feature = "ssl")]
     QsslrecvWrite(qsslrecv::Write),
     /// `AT+QSSLCLOSE=?`
+    #[cfg(feature = "ssl")]
     QsslcloseTest(qsslclose::Test),
     /// `AT+QSSLCLOSE=<connectID>[,<close_timeout>]`
+    #[cfg(feature = "ssl")]
     QsslcloseWrite(qsslclose::Write),
     /// `AT+QSSLSTATE=?`
+    #[cfg(feature = "ssl")]
     QsslstateTest(qsslstate::Test),
     /// `AT+QSSLSTATE?`
+    #[cfg(feature = "ssl")]
     QsslstateRead(qsslstate::Read),
     /// `AT+QSSLSTATE=<query_type>,<connectID>`
+    #[cfg(feature = "ssl")]
     QsslstateWrite(qsslstate::Write),
     /// `AT+QSSLSTATE`
+    #[cfg(feature = "ssl")]
     QsslstateExecute(qsslstate::Execute),
     /// `AT+QICFG=?`
+    #[cfg(feature = "tcpip")]
     QicfgTest(qicfg::Test),
     /// `AT+QICFG="transpktsize"[,<transpktsize>]`
+    #[cfg(feature = "tcpip")]
     QicfgTranspktsize(qicfg::Transpktsize),
     /// `AT+QICFG="transwaittm"[,<transwaittm>]`
+    #[cfg(feature = "tcpip")]
     QicfgTranswaittm(qicfg::Transwaittm),
     /// `AT+QICFG="tcp/accept"[,<state>]`
+    #[cfg(feature = "tcpip")]
     QicfgTcpAccept(qicfg::TcpAccept),
     /// `AT+QICFG="qisend/timeout"[,<timeout>]`
+    #[cfg(feature = "tcpip")]
     QicfgQisendTimeout(qicfg::QisendTimeout),
     /// `AT+QICFG="passiveclosed"[,<closed>]`
+    #[cfg(feature = "tcpip")]
     QicfgPassiveclosed(qicfg::Passiveclosed),
     /// `AT+QICFG="dataformat"[,<send_data_format>,<recv_data_format>]`
+    #[cfg(feature = "tcpip")]
     QicfgDataformat(qicfg::Dataformat),
     /// `AT+QICFG="close/mode"[,<close_mode>]`
+    #[cfg(feature = "tcpip")]
     QicfgCloseMode(qicfg::CloseMode),
     /// `AT+QICFG="tcp/kalive"[,<kalive_onoff>,<kalive_idle>,<kalive_interval>,<kalive_cnt>]`
+    #[cfg(feature = "tcpip")]
     QicfgTcpKalive(qicfg::TcpKalive),
     /// `AT+QICFG="tcp/tw_cycle"[,<tw_enable>]`
+    #[cfg(feature = "tcpip")]
     QicfgTcpTwCycle(qicfg::TcpTwCycle),
     /// `AT+QICFG="udp/broadcast"[,<udp/broadcast>]`
+    #[cfg(feature = "tcpip")]
     QicfgUdpBroadcast(qicfg::UdpBroadcast),
     /// `AT+QIOPEN=?`
+    #[cfg(feature = "tcpip")]
     QiopenTest(qiopen::Test),
     /// `AT+QIOPEN=<connectID>,<service_type>,<IP_address>/<domain_name>,<remote_port>[,<local_port>[,<access_mode>][,<ap_priority>]]`
+    #[cfg(feature = "tcpip")]
     QiopenWrite(qiopen::Write),
     /// `AT+QICLOSE=?`
+    #[cfg(feature = "tcpip")]
     QicloseTest(qiclose::Test),
     /// `AT+QICLOSE=<connectID>[,<timeout>]`
+    #[cfg(feature = "tcpip")]
     QicloseWrite(qiclose::Write),
     /// `AT+QISTATE=?`
+    #[cfg(feature = "tcpip")]
     QistateTest(qistate::Test),
     /// `AT+QISTATE?`
+    #[cfg(feature = "tcpip")]
     QistateRead(qistate::Read),
     /// `AT+QISTATE`
+    #[cfg(feature = "tcpip")]
     QistateExecute(qistate::Execute),
     /// `AT+QISTATE=<connectID>`
+    #[cfg(feature = "tcpip")]
     QistateWrite(qistate::Write),
     /// `AT+QISEND=?`
+    #[cfg(feature = "tcpip")]
     QisendTest(qisend::Test),
     /// `AT+QISEND=<connectID>`
+    #[cfg(feature = "tcpip")]
     QisendWriteConnectId(qisend::WriteConnectId),
     /// `AT+QISEND=<connectID>,<send_length>`
+    #[cfg(feature = "tcpip")]
     QisendWriteConnectIdSendLength(qisend::WriteConnectIdSendLength),
     /// `AT+QISEND=<connectID>,<send_length>,<remoteIP>,<remote_port>`
+    #[cfg(feature = "tcpip")]
     QisendWriteConnectIdSendLengthRemoteIpRemotePort(
         qisend::WriteConnectIdSendLengthRemoteIpRemotePort,
     ),
     /// `AT+QISEND=<connectID>,0`
+    #[cfg(feature = "tcpip")]
     QisendWriteConnectId0(qisend::WriteConnectId0),
     /// `AT+QIRD=?`
+    #[cfg(feature = "tcpip")]
     QirdTest(qird::Test),
     /// `AT+QIRD=<connectID>[,<read_length>]`
+    #[cfg(feature = "tcpip")]
     QirdWriteConnectIdReadLength(qird::WriteConnectIdReadLength),
     /// `AT+QIRD=<connectID>`
+    #[cfg(feature = "tcpip")]
     QirdWriteConnectId(qird::WriteConnectId),
     /// `AT+QIRD=<connectID>,0`
+    #[cfg(feature = "tcpip")]
     QirdWriteConnectId0(qird::WriteConnectId0),
     /// `AT+QIACCEPT=?`
+    #[cfg(feature = "tcpip")]
     QiacceptTest(qiaccept::Test),
     /// `AT+QIACCEPT=<listener_socketID>,<accept>[,<incoming_socketID>]`
+    #[cfg(feature = "tcpip")]
     QiacceptWrite(qiaccept::Write),
     /// `AT+QISWTMD=?`
+    #[cfg(feature = "tcpip")]
     QiswtmdTest(qiswtmd::Test),
     /// `AT+QISWTMD=<connectID>,<access_mode>`
+    #[cfg(feature = "tcpip")]
     QiswtmdWrite(qiswtmd::Write),
     /// `AT+QIGETERROR=?`
+    #[cfg(feature = "tcpip")]
     QigeterrorTest(qigeterror::Test),
     /// `AT+QIGETERROR`
+    #[cfg(feature = "tcpip")]
     QigeterrorExecute(qigeterror::Execute),
     /// `ATO`
+    #[cfg(feature = "tcpip")]
     AtoExecute(ato::Execute),
     /// `+++`
+    #[cfg(feature = "tcpip")]
     EscapeExecute(escape::Execute),
     /// `AT+QSTAST`
+    #[cfg(feature = "wifi")]
     QstastExecute(qstast::Execute),
     /// `AT+QSTADHCP?`
+    #[cfg(feature = "wifi")]
     QstadhcpRead(qstadhcp::Read),
     /// `AT+QSTADHCP=<enable>`
+    #[cfg(feature = "wifi")]
     QstadhcpWrite(qstadhcp::Write),
     /// `AT+QSTASTATIC=<IP>,<mask>,<gate>,<DNS>`
+    #[cfg(feature = "wifi")]
     QstastaticWrite(qstastatic::Write),
     /// `AT+QSTASTOP`
+    #[cfg(feature = "wifi")]
     QstastopExecute(qstastop::Execute),
     /// `AT+QSOFTAP=<SSID>[,<key>]`
+    #[cfg(feature = "wifi")]
     QsoftapWrite(qsoftap::Write),
     /// `AT+QAPSTATE`
+    #[cfg(feature = "wifi")]
     QapstateExecute(qapstate::Execute),
     /// `AT+QAPSTATIC=<IP>,<mask>,<gate>,<DNS>`
+    #[cfg(feature = "wifi")]
     QapstaticWrite(qapstatic::Write),
     /// `AT+QSOFTAPSTOP`
+    #[cfg(feature = "wifi")]
     QsoftapstopExecute(qsoftapstop::Execute),
     /// `AT+QSTAAPINFO=<SSID>[,<pwd>]`
+    #[cfg(feature = "wifi")]
     QstaapinfoWrite(qstaapinfo::Write),
     /// `AT+QSTAAPINFODEF=<SSID>[,<pwd>]`
+    #[cfg(feature = "wifi")]
     QstaapinfodefWrite(qstaapinfodef::Write),
     /// `AT+QGETWIFISTATE`
+    #[cfg(feature = "wifi")]
     QgetwifistateExecute(qgetwifistate::Execute),
     /// `AT+QWSCAN`
+    #[cfg(feature = "wifi")]
     QwscanExecute(qwscan::Execute),
     /// `AT+QIDNSCFG=?`
+    #[cfg(feature = "wifi")]
     QidnscfgTest(qidnscfg::Test),
     /// `AT+QIDNSCFG?`
+    #[cfg(feature = "wifi")]
     QidnscfgRead(qidnscfg::Read),
     /// `AT+QIDNSCFG=<pridnsaddr>[,<secdnsaddr>]`
+    #[cfg(feature = "wifi")]
     QidnscfgWrite(qidnscfg::Write),
     /// `AT+QWEBCFG=<enable>`
+    #[cfg(feature = "wifi")]
     QwebcfgWrite(qwebcfg::Write),
     /// `AT+QSTAAPINFORMV`
+    #[cfg(feature = "wifi")]
     QstaapinformvExecute(qstaapinformv::Execute),
     /// `AT+QAIRKISS=<enable>`
+    #[cfg(feature = "wifi")]
     QairkissWrite(qairkiss::Write),
 }
 impl AnyCommand {
     /// Reads a command line (without its line ending), as a module would.
     pub fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
         type Try = fn(&str) -> Result<AnyCommand, crate::wire::DecodeError>;
+        #[cfg(feature = "ble")]
         if crate::generated::starts_with_name(line, "AT+QBLEGATTSSRVDONE") {
             let tries: &[Try] = &[
                 |l| {
@@ -35125,6 +35409,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ble")]
         if crate::generated::starts_with_name(line, "AT+QBLEGATTCNTFCFG") {
             let tries: &[Try] = &[
                 |l| {
@@ -35134,6 +35419,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ble")]
         if crate::generated::starts_with_name(line, "AT+QBLEGATTCWRCMD") {
             let tries: &[Try] = &[
                 |l| {
@@ -35143,6 +35429,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ble")]
         if crate::generated::starts_with_name(line, "AT+QBLEGATTCWRREQ") {
             let tries: &[Try] = &[
                 |l| {
@@ -35152,6 +35439,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ble")]
         if crate::generated::starts_with_name(line, "AT+QBLECONNPARAM") {
             let tries: &[Try] = &[
                 |l| {
@@ -35165,6 +35453,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ble")]
         if crate::generated::starts_with_name(line, "AT+QBLEGATTSCHAR") {
             let tries: &[Try] = &[
                 |l| {
@@ -35174,6 +35463,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ble")]
         if crate::generated::starts_with_name(line, "AT+QBLEGATTSNTFY") {
             let tries: &[Try] = &[
                 |l| {
@@ -35183,6 +35473,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ble")]
         if crate::generated::starts_with_name(line, "AT+QBLESCANPARAM") {
             let tries: &[Try] = &[
                 |l| {
@@ -35196,6 +35487,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "wifi")]
         if crate::generated::starts_with_name(line, "AT+QGETWIFISTATE") {
             let tries: &[Try] = &[
                 |l| {
@@ -35205,6 +35497,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "wifi")]
         if crate::generated::starts_with_name(line, "AT+QSTAAPINFODEF") {
             let tries: &[Try] = &[
                 |l| {
@@ -35214,6 +35507,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "wifi")]
         if crate::generated::starts_with_name(line, "AT+QSTAAPINFORMV") {
             let tries: &[Try] = &[
                 |l| {
@@ -35223,6 +35517,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ble")]
         if crate::generated::starts_with_name(line, "AT+QBLEADVPARAM") {
             let tries: &[Try] = &[
                 |l| {
@@ -35236,6 +35531,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ble")]
         if crate::generated::starts_with_name(line, "AT+QBLEADVSTART") {
             let tries: &[Try] = &[
                 |l| {
@@ -35249,6 +35545,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ble")]
         if crate::generated::starts_with_name(line, "AT+QBLEGATTSSRV") {
             let tries: &[Try] = &[
                 |l| {
@@ -35258,6 +35555,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ble")]
         if crate::generated::starts_with_name(line, "AT+QBLETRANMODE") {
             let tries: &[Try] = &[
                 |l| {
@@ -35267,6 +35565,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ble")]
         if crate::generated::starts_with_name(line, "AT+QBLEADVDATA") {
             let tries: &[Try] = &[
                 |l| {
@@ -35276,6 +35575,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ble")]
         if crate::generated::starts_with_name(line, "AT+QBLEADVSTOP") {
             let tries: &[Try] = &[
                 |l| {
@@ -35285,6 +35585,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ble")]
         if crate::generated::starts_with_name(line, "AT+QBLEDISCONN") {
             let tries: &[Try] = &[
                 |l| {
@@ -35294,6 +35595,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ble")]
         if crate::generated::starts_with_name(line, "AT+QBLEGATTCRD") {
             let tries: &[Try] = &[
                 |l| {
@@ -35303,6 +35605,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "wifi")]
         if crate::generated::starts_with_name(line, "AT+QSOFTAPSTOP") {
             let tries: &[Try] = &[
                 |l| {
@@ -35312,6 +35615,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ble")]
         if crate::generated::starts_with_name(line, "AT+QBLECFGMTU") {
             let tries: &[Try] = &[
                 |l| {
@@ -35325,6 +35629,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "tcpip")]
         if crate::generated::starts_with_name(line, "AT+QIGETERROR") {
             let tries: &[Try] = &[
                 |l| {
@@ -35338,6 +35643,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "wifi")]
         if crate::generated::starts_with_name(line, "AT+QSTAAPINFO") {
             let tries: &[Try] = &[
                 |l| {
@@ -35347,6 +35653,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "wifi")]
         if crate::generated::starts_with_name(line, "AT+QSTASTATIC") {
             let tries: &[Try] = &[
                 |l| {
@@ -35356,6 +35663,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "wifi")]
         if crate::generated::starts_with_name(line, "AT+QAPSTATIC") {
             let tries: &[Try] = &[
                 |l| {
@@ -35365,6 +35673,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "http")]
         if crate::generated::starts_with_name(line, "AT+QHTTPPOST") {
             let tries: &[Try] = &[
                 |l| {
@@ -35378,6 +35687,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "http")]
         if crate::generated::starts_with_name(line, "AT+QHTTPREAD") {
             let tries: &[Try] = &[
                 |l| {
@@ -35391,6 +35701,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "http")]
         if crate::generated::starts_with_name(line, "AT+QHTTPSTOP") {
             let tries: &[Try] = &[
                 |l| {
@@ -35404,6 +35715,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ssl")]
         if crate::generated::starts_with_name(line, "AT+QSSLCLOSE") {
             let tries: &[Try] = &[
                 |l| {
@@ -35417,6 +35729,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ssl")]
         if crate::generated::starts_with_name(line, "AT+QSSLSTATE") {
             let tries: &[Try] = &[
                 |l| {
@@ -35438,6 +35751,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "wifi")]
         if crate::generated::starts_with_name(line, "AT+QAIRKISS") {
             let tries: &[Try] = &[
                 |l| {
@@ -35447,6 +35761,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "wifi")]
         if crate::generated::starts_with_name(line, "AT+QAPSTATE") {
             let tries: &[Try] = &[
                 |l| {
@@ -35456,6 +35771,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ble")]
         if crate::generated::starts_with_name(line, "AT+QBLEADDR") {
             let tries: &[Try] = &[
                 |l| {
@@ -35465,6 +35781,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ble")]
         if crate::generated::starts_with_name(line, "AT+QBLECONN") {
             let tries: &[Try] = &[
                 |l| {
@@ -35474,6 +35791,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ble")]
         if crate::generated::starts_with_name(line, "AT+QBLEINIT") {
             let tries: &[Try] = &[
                 |l| {
@@ -35487,6 +35805,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ble")]
         if crate::generated::starts_with_name(line, "AT+QBLENAME") {
             let tries: &[Try] = &[
                 |l| {
@@ -35500,6 +35819,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ble")]
         if crate::generated::starts_with_name(line, "AT+QBLESCAN") {
             let tries: &[Try] = &[
                 |l| {
@@ -35513,6 +35833,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ble")]
         if crate::generated::starts_with_name(line, "AT+QBLESTAT") {
             let tries: &[Try] = &[
                 |l| {
@@ -35522,6 +35843,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "http")]
         if crate::generated::starts_with_name(line, "AT+QHTTPCFG") {
             let tries: &[Try] = &[
                 |l| {
@@ -35563,6 +35885,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "http")]
         if crate::generated::starts_with_name(line, "AT+QHTTPGET") {
             let tries: &[Try] = &[
                 |l| {
@@ -35576,6 +35899,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "http")]
         if crate::generated::starts_with_name(line, "AT+QHTTPPUT") {
             let tries: &[Try] = &[
                 |l| {
@@ -35589,6 +35913,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "tcpip")]
         if crate::generated::starts_with_name(line, "AT+QIACCEPT") {
             let tries: &[Try] = &[
                 |l| {
@@ -35602,6 +35927,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "wifi")]
         if crate::generated::starts_with_name(line, "AT+QIDNSCFG") {
             let tries: &[Try] = &[
                 |l| {
@@ -35619,6 +35945,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "network")]
         if crate::generated::starts_with_name(line, "AT+QIDNSGIP") {
             let tries: &[Try] = &[
                 |l| {
@@ -35632,6 +35959,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "mqtt")]
         if crate::generated::starts_with_name(line, "AT+QMTCLOSE") {
             let tries: &[Try] = &[
                 |l| {
@@ -35645,6 +35973,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "general")]
         if crate::generated::starts_with_name(line, "AT+QSETBAND") {
             let tries: &[Try] = &[
                 |l| {
@@ -35658,6 +35987,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ssl")]
         if crate::generated::starts_with_name(line, "AT+QSSLOPEN") {
             let tries: &[Try] = &[
                 |l| {
@@ -35671,6 +36001,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ssl")]
         if crate::generated::starts_with_name(line, "AT+QSSLRECV") {
             let tries: &[Try] = &[
                 |l| {
@@ -35684,6 +36015,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ssl")]
         if crate::generated::starts_with_name(line, "AT+QSSLSEND") {
             let tries: &[Try] = &[
                 |l| {
@@ -35703,6 +36035,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "wifi")]
         if crate::generated::starts_with_name(line, "AT+QSTADHCP") {
             let tries: &[Try] = &[
                 |l| {
@@ -35716,6 +36049,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "wifi")]
         if crate::generated::starts_with_name(line, "AT+QSTASTOP") {
             let tries: &[Try] = &[
                 |l| {
@@ -35725,6 +36059,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "general")]
         if crate::generated::starts_with_name(line, "AT+QVERSION") {
             let tries: &[Try] = &[
                 |l| {
@@ -35734,6 +36069,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "general")]
         if crate::generated::starts_with_name(line, "AT+QWLANOTA") {
             let tries: &[Try] = &[
                 |l| {
@@ -35743,6 +36079,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "filesystem")]
         if crate::generated::starts_with_name(line, "AT+QFCLOSE") {
             let tries: &[Try] = &[
                 |l| {
@@ -35756,6 +36093,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "filesystem")]
         if crate::generated::starts_with_name(line, "AT+QFWRITE") {
             let tries: &[Try] = &[
                 |l| {
@@ -35769,6 +36107,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "tcpip")]
         if crate::generated::starts_with_name(line, "AT+QICLOSE") {
             let tries: &[Try] = &[
                 |l| {
@@ -35782,6 +36121,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "tcpip")]
         if crate::generated::starts_with_name(line, "AT+QISTATE") {
             let tries: &[Try] = &[
                 |l| {
@@ -35803,6 +36143,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "tcpip")]
         if crate::generated::starts_with_name(line, "AT+QISWTMD") {
             let tries: &[Try] = &[
                 |l| {
@@ -35816,6 +36157,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "mqtt")]
         if crate::generated::starts_with_name(line, "AT+QMTCONN") {
             let tries: &[Try] = &[
                 |l| {
@@ -35833,6 +36175,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "mqtt")]
         if crate::generated::starts_with_name(line, "AT+QMTDISC") {
             let tries: &[Try] = &[
                 |l| {
@@ -35846,6 +36189,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "mqtt")]
         if crate::generated::starts_with_name(line, "AT+QMTOPEN") {
             let tries: &[Try] = &[
                 |l| {
@@ -35863,6 +36207,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "mqtt")]
         if crate::generated::starts_with_name(line, "AT+QMTRECV") {
             let tries: &[Try] = &[
                 |l| {
@@ -35880,6 +36225,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "wifi")]
         if crate::generated::starts_with_name(line, "AT+QSOFTAP") {
             let tries: &[Try] = &[
                 |l| {
@@ -35889,6 +36235,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ssl")]
         if crate::generated::starts_with_name(line, "AT+QSSLCFG") {
             let tries: &[Try] = &[
                 |l| {
@@ -35938,6 +36285,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "wifi")]
         if crate::generated::starts_with_name(line, "AT+QWEBCFG") {
             let tries: &[Try] = &[
                 |l| {
@@ -35947,6 +36295,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "filesystem")]
         if crate::generated::starts_with_name(line, "AT+QFOPEN") {
             let tries: &[Try] = &[
                 |l| {
@@ -35964,6 +36313,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "filesystem")]
         if crate::generated::starts_with_name(line, "AT+QFREAD") {
             let tries: &[Try] = &[
                 |l| {
@@ -35977,6 +36327,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "general")]
         if crate::generated::starts_with_name(line, "AT+QGETIP") {
             let tries: &[Try] = &[
                 |l| {
@@ -35986,6 +36337,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "tcpip")]
         if crate::generated::starts_with_name(line, "AT+QIOPEN") {
             let tries: &[Try] = &[
                 |l| {
@@ -35999,6 +36351,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "tcpip")]
         if crate::generated::starts_with_name(line, "AT+QISEND") {
             let tries: &[Try] = &[
                 |l| {
@@ -36030,6 +36383,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "mqtt")]
         if crate::generated::starts_with_name(line, "AT+QMTCFG") {
             let tries: &[Try] = &[
                 |l| {
@@ -36079,6 +36433,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "mqtt")]
         if crate::generated::starts_with_name(line, "AT+QMTPUB") {
             let tries: &[Try] = &[
                 |l| {
@@ -36092,6 +36447,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "mqtt")]
         if crate::generated::starts_with_name(line, "AT+QMTSUB") {
             let tries: &[Try] = &[
                 |l| {
@@ -36105,6 +36461,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "mqtt")]
         if crate::generated::starts_with_name(line, "AT+QMTUNS") {
             let tries: &[Try] = &[
                 |l| {
@@ -36118,6 +36475,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "wifi")]
         if crate::generated::starts_with_name(line, "AT+QSTAST") {
             let tries: &[Try] = &[
                 |l| {
@@ -36127,6 +36485,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "general")]
         if crate::generated::starts_with_name(line, "AT+QWLMAC") {
             let tries: &[Try] = &[
                 |l| {
@@ -36136,6 +36495,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "wifi")]
         if crate::generated::starts_with_name(line, "AT+QWSCAN") {
             let tries: &[Try] = &[
                 |l| {
@@ -36145,6 +36505,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "general")]
         if crate::generated::starts_with_name(line, "AT+QECHO") {
             let tries: &[Try] = &[
                 |l| {
@@ -36154,6 +36515,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "filesystem")]
         if crate::generated::starts_with_name(line, "AT+QFDEL") {
             let tries: &[Try] = &[
                 |l| {
@@ -36167,6 +36529,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "filesystem")]
         if crate::generated::starts_with_name(line, "AT+QFLST") {
             let tries: &[Try] = &[
                 |l| {
@@ -36184,6 +36547,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "tcpip")]
         if crate::generated::starts_with_name(line, "AT+QICFG") {
             let tries: &[Try] = &[
                 |l| {
@@ -36233,6 +36597,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "network")]
         if crate::generated::starts_with_name(line, "AT+QPING") {
             let tries: &[Try] = &[
                 |l| {
@@ -36246,6 +36611,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "general")]
         if crate::generated::starts_with_name(line, "AT+QSCLK") {
             let tries: &[Try] = &[
                 |l| {
@@ -36259,6 +36625,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "general")]
         if crate::generated::starts_with_name(line, "AT+QCFG") {
             let tries: &[Try] = &[
                 |l| {
@@ -36272,6 +36639,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "tcpip")]
         if crate::generated::starts_with_name(line, "AT+QIRD") {
             let tries: &[Try] = &[
                 |l| {
@@ -36295,6 +36663,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "network")]
         if crate::generated::starts_with_name(line, "AT+QNTP") {
             let tries: &[Try] = &[
                 |l| {
@@ -36312,6 +36681,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "general")]
         if crate::generated::starts_with_name(line, "AT+QRST") {
             let tries: &[Try] = &[
                 |l| {
@@ -36321,6 +36691,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "tcpip")]
         if crate::generated::starts_with_name(line, "+++") {
             let tries: &[Try] = &[
                 |l| {
@@ -36330,6 +36701,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "tcpip")]
         if crate::generated::starts_with_name(line, "ATO") {
             let tries: &[Try] = &[
                 |l| {
@@ -36339,6 +36711,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "general")]
         if crate::generated::starts_with_name(line, "AT") {
             let tries: &[Try] = &[
                 |l| {
@@ -36355,644 +36728,1320 @@ impl AnyCommand {
     }
     /// The command line.
     pub fn encode(&self) -> alloc::string::String {
-        match self {
-            Self::QbleinitRead(c) => crate::command::AtCommand::encode(c),
-            Self::QbleinitWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QbleaddrRead(c) => crate::command::AtCommand::encode(c),
-            Self::QblenameRead(c) => crate::command::AtCommand::encode(c),
-            Self::QblenameWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QbleadvparamRead(c) => crate::command::AtCommand::encode(c),
-            Self::QbleadvparamWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QbleadvdataWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QblegattssrvWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QblegattscharWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QblegattssrvdoneExecute(c) => crate::command::AtCommand::encode(c),
-            Self::QbleadvstartRead(c) => crate::command::AtCommand::encode(c),
-            Self::QbleadvstartExecute(c) => crate::command::AtCommand::encode(c),
-            Self::QbleadvstopExecute(c) => crate::command::AtCommand::encode(c),
-            Self::QblegattsntfyWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QblescanRead(c) => crate::command::AtCommand::encode(c),
-            Self::QblescanWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QblescanparamRead(c) => crate::command::AtCommand::encode(c),
-            Self::QblescanparamWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QbleconnWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QbleconnparamRead(c) => crate::command::AtCommand::encode(c),
-            Self::QbleconnparamWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QblecfgmtuRead(c) => crate::command::AtCommand::encode(c),
-            Self::QblecfgmtuWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QblegattcntfcfgWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QblegattcrdWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QblegattcwrcmdWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QblegattcwrreqWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QbledisconnWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QblestatExecute(c) => crate::command::AtCommand::encode(c),
-            Self::QbletranmodeWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QfopenTest(c) => crate::command::AtCommand::encode(c),
-            Self::QfopenRead(c) => crate::command::AtCommand::encode(c),
-            Self::QfopenWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QfreadTest(c) => crate::command::AtCommand::encode(c),
-            Self::QfreadWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QfwriteTest(c) => crate::command::AtCommand::encode(c),
-            Self::QfwriteWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QfcloseTest(c) => crate::command::AtCommand::encode(c),
-            Self::QfcloseWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QflstTest(c) => crate::command::AtCommand::encode(c),
-            Self::QflstWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QflstExecute(c) => crate::command::AtCommand::encode(c),
-            Self::QfdelTest(c) => crate::command::AtCommand::encode(c),
-            Self::QfdelWrite(c) => crate::command::AtCommand::encode(c),
-            Self::AtExecute(c) => crate::command::AtCommand::encode(c),
-            Self::QrstExecute(c) => crate::command::AtCommand::encode(c),
-            Self::QversionExecute(c) => crate::command::AtCommand::encode(c),
-            Self::QechoWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QgetipWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QsetbandWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QsetbandRead(c) => crate::command::AtCommand::encode(c),
-            Self::QwlanotaWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QwlmacExecute(c) => crate::command::AtCommand::encode(c),
-            Self::QsclkRead(c) => crate::command::AtCommand::encode(c),
-            Self::QsclkWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QcfgTest(c) => crate::command::AtCommand::encode(c),
-            Self::QcfgUrcPin(c) => crate::command::AtCommand::encode(c),
-            Self::QhttpcfgTest(c) => crate::command::AtCommand::encode(c),
-            Self::QhttpcfgUrl(c) => crate::command::AtCommand::encode(c),
-            Self::QhttpcfgHeader(c) => crate::command::AtCommand::encode(c),
-            Self::QhttpcfgAuth(c) => crate::command::AtCommand::encode(c),
-            Self::QhttpcfgSslctxid(c) => crate::command::AtCommand::encode(c),
-            Self::QhttpcfgRspHeader(c) => crate::command::AtCommand::encode(c),
-            Self::QhttpcfgRspoutAuto(c) => crate::command::AtCommand::encode(c),
-            Self::QhttpcfgClosedInd(c) => crate::command::AtCommand::encode(c),
-            Self::QhttpcfgFormOption(c) => crate::command::AtCommand::encode(c),
-            Self::QhttpgetTest(c) => crate::command::AtCommand::encode(c),
-            Self::QhttpgetWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QhttppostTest(c) => crate::command::AtCommand::encode(c),
-            Self::QhttppostWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QhttpputTest(c) => crate::command::AtCommand::encode(c),
-            Self::QhttpputWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QhttpreadTest(c) => crate::command::AtCommand::encode(c),
-            Self::QhttpreadWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QhttpstopTest(c) => crate::command::AtCommand::encode(c),
-            Self::QhttpstopExecute(c) => crate::command::AtCommand::encode(c),
-            Self::QmtcfgTest(c) => crate::command::AtCommand::encode(c),
-            Self::QmtcfgVersion(c) => crate::command::AtCommand::encode(c),
-            Self::QmtcfgSsl(c) => crate::command::AtCommand::encode(c),
-            Self::QmtcfgKeepalive(c) => crate::command::AtCommand::encode(c),
-            Self::QmtcfgSession(c) => crate::command::AtCommand::encode(c),
-            Self::QmtcfgWill(c) => crate::command::AtCommand::encode(c),
-            Self::QmtcfgRecvMode(c) => crate::command::AtCommand::encode(c),
-            Self::QmtcfgDataformat(c) => crate::command::AtCommand::encode(c),
-            Self::QmtcfgTimeout(c) => crate::command::AtCommand::encode(c),
-            Self::QmtcfgAliauth(c) => crate::command::AtCommand::encode(c),
-            Self::QmtcfgOnenet(c) => crate::command::AtCommand::encode(c),
-            Self::QmtopenTest(c) => crate::command::AtCommand::encode(c),
-            Self::QmtopenRead(c) => crate::command::AtCommand::encode(c),
-            Self::QmtopenWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QmtcloseTest(c) => crate::command::AtCommand::encode(c),
-            Self::QmtcloseWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QmtconnTest(c) => crate::command::AtCommand::encode(c),
-            Self::QmtconnRead(c) => crate::command::AtCommand::encode(c),
-            Self::QmtconnWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QmtdiscTest(c) => crate::command::AtCommand::encode(c),
-            Self::QmtdiscWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QmtsubTest(c) => crate::command::AtCommand::encode(c),
-            Self::QmtsubWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QmtunsTest(c) => crate::command::AtCommand::encode(c),
-            Self::QmtunsWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QmtpubTest(c) => crate::command::AtCommand::encode(c),
-            Self::QmtpubWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QmtrecvTest(c) => crate::command::AtCommand::encode(c),
-            Self::QmtrecvRead(c) => crate::command::AtCommand::encode(c),
-            Self::QmtrecvWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QpingTest(c) => crate::command::AtCommand::encode(c),
-            Self::QpingWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QidnsgipTest(c) => crate::command::AtCommand::encode(c),
-            Self::QidnsgipWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QntpTest(c) => crate::command::AtCommand::encode(c),
-            Self::QntpWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QntpExecute(c) => crate::command::AtCommand::encode(c),
-            Self::QsslcfgTest(c) => crate::command::AtCommand::encode(c),
-            Self::QsslcfgSslversion(c) => crate::command::AtCommand::encode(c),
-            Self::QsslcfgSeclevel(c) => crate::command::AtCommand::encode(c),
-            Self::QsslcfgCiphersuite(c) => crate::command::AtCommand::encode(c),
-            Self::QsslcfgNegotiatetime(c) => crate::command::AtCommand::encode(c),
-            Self::QsslcfgSni(c) => crate::command::AtCommand::encode(c),
-            Self::QsslcfgCacert(c) => crate::command::AtCommand::encode(c),
-            Self::QsslcfgClientcert(c) => crate::command::AtCommand::encode(c),
-            Self::QsslcfgClientkey(c) => crate::command::AtCommand::encode(c),
-            Self::QsslcfgIgnorelocaltime(c) => crate::command::AtCommand::encode(c),
-            Self::QsslcfgSessionCache(c) => crate::command::AtCommand::encode(c),
-            Self::QsslopenTest(c) => crate::command::AtCommand::encode(c),
-            Self::QsslopenWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QsslsendTest(c) => crate::command::AtCommand::encode(c),
-            Self::QsslsendWriteConnectId(c) => crate::command::AtCommand::encode(c),
-            Self::QsslsendWriteConnectIdSendLength(c) => {
+        match *self {
+            #[cfg(feature = "ble")]
+            Self::QbleinitRead(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QbleinitWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QbleaddrRead(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QblenameRead(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QblenameWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QbleadvparamRead(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QbleadvparamWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QbleadvdataWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QblegattssrvWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QblegattscharWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QblegattssrvdoneExecute(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QbleadvstartRead(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QbleadvstartExecute(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QbleadvstopExecute(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QblegattsntfyWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QblescanRead(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QblescanWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QblescanparamRead(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QblescanparamWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QbleconnWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QbleconnparamRead(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QbleconnparamWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QblecfgmtuRead(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QblecfgmtuWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QblegattcntfcfgWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QblegattcrdWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QblegattcwrcmdWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QblegattcwrreqWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QbledisconnWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QblestatExecute(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QbletranmodeWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "filesystem")]
+            Self::QfopenTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "filesystem")]
+            Self::QfopenRead(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "filesystem")]
+            Self::QfopenWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "filesystem")]
+            Self::QfreadTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "filesystem")]
+            Self::QfreadWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "filesystem")]
+            Self::QfwriteTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "filesystem")]
+            Self::QfwriteWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "filesystem")]
+            Self::QfcloseTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "filesystem")]
+            Self::QfcloseWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "filesystem")]
+            Self::QflstTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "filesystem")]
+            Self::QflstWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "filesystem")]
+            Self::QflstExecute(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "filesystem")]
+            Self::QfdelTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "filesystem")]
+            Self::QfdelWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "general")]
+            Self::AtExecute(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "general")]
+            Self::QrstExecute(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "general")]
+            Self::QversionExecute(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "general")]
+            Self::QechoWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "general")]
+            Self::QgetipWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "general")]
+            Self::QsetbandWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "general")]
+            Self::QsetbandRead(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "general")]
+            Self::QwlanotaWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "general")]
+            Self::QwlmacExecute(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "general")]
+            Self::QsclkRead(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "general")]
+            Self::QsclkWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "general")]
+            Self::QcfgTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "general")]
+            Self::QcfgUrcPin(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "http")]
+            Self::QhttpcfgTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "http")]
+            Self::QhttpcfgUrl(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "http")]
+            Self::QhttpcfgHeader(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "http")]
+            Self::QhttpcfgAuth(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "http")]
+            Self::QhttpcfgSslctxid(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "http")]
+            Self::QhttpcfgRspHeader(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "http")]
+            Self::QhttpcfgRspoutAuto(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "http")]
+            Self::QhttpcfgClosedInd(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "http")]
+            Self::QhttpcfgFormOption(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "http")]
+            Self::QhttpgetTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "http")]
+            Self::QhttpgetWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "http")]
+            Self::QhttppostTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "http")]
+            Self::QhttppostWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "http")]
+            Self::QhttpputTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "http")]
+            Self::QhttpputWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "http")]
+            Self::QhttpreadTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "http")]
+            Self::QhttpreadWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "http")]
+            Self::QhttpstopTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "http")]
+            Self::QhttpstopExecute(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtcfgTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtcfgVersion(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtcfgSsl(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtcfgKeepalive(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtcfgSession(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtcfgWill(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtcfgRecvMode(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtcfgDataformat(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtcfgTimeout(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtcfgAliauth(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtcfgOnenet(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtopenTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtopenRead(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtopenWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtcloseTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtcloseWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtconnTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtconnRead(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtconnWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtdiscTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtdiscWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtsubTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtsubWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtunsTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtunsWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtpubTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtpubWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtrecvTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtrecvRead(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtrecvWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "network")]
+            Self::QpingTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "network")]
+            Self::QpingWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "network")]
+            Self::QidnsgipTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "network")]
+            Self::QidnsgipWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "network")]
+            Self::QntpTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "network")]
+            Self::QntpWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "network")]
+            Self::QntpExecute(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ssl")]
+            Self::QsslcfgTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ssl")]
+            Self::QsslcfgSslversion(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ssl")]
+            Self::QsslcfgSeclevel(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ssl")]
+            Self::QsslcfgCiphersuite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ssl")]
+            Self::QsslcfgNegotiatetime(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ssl")]
+            Self::QsslcfgSni(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ssl")]
+            Self::QsslcfgCacert(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ssl")]
+            Self::QsslcfgClientcert(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ssl")]
+            Self::QsslcfgClientkey(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ssl")]
+            Self::QsslcfgIgnorelocaltime(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ssl")]
+            Self::QsslcfgSessionCache(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ssl")]
+            Self::QsslopenTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ssl")]
+            Self::QsslopenWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ssl")]
+            Self::QsslsendTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ssl")]
+            Self::QsslsendWriteConnectId(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ssl")]
+            Self::QsslsendWriteConnectIdSendLength(ref c) => {
                 crate::command::AtCommand::encode(c)
             }
-            Self::QsslrecvTest(c) => crate::command::AtCommand::encode(c),
-            Self::QsslrecvWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QsslcloseTest(c) => crate::command::AtCommand::encode(c),
-            Self::QsslcloseWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QsslstateTest(c) => crate::command::AtCommand::encode(c),
-            Self::QsslstateRead(c) => crate::command::AtCommand::encode(c),
-            Self::QsslstateWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QsslstateExecute(c) => crate::command::AtCommand::encode(c),
-            Self::QicfgTest(c) => crate::command::AtCommand::encode(c),
-            Self::QicfgTranspktsize(c) => crate::command::AtCommand::encode(c),
-            Self::QicfgTranswaittm(c) => crate::command::AtCommand::encode(c),
-            Self::QicfgTcpAccept(c) => crate::command::AtCommand::encode(c),
-            Self::QicfgQisendTimeout(c) => crate::command::AtCommand::encode(c),
-            Self::QicfgPassiveclosed(c) => crate::command::AtCommand::encode(c),
-            Self::QicfgDataformat(c) => crate::command::AtCommand::encode(c),
-            Self::QicfgCloseMode(c) => crate::command::AtCommand::encode(c),
-            Self::QicfgTcpKalive(c) => crate::command::AtCommand::encode(c),
-            Self::QicfgTcpTwCycle(c) => crate::command::AtCommand::encode(c),
-            Self::QicfgUdpBroadcast(c) => crate::command::AtCommand::encode(c),
-            Self::QiopenTest(c) => crate::command::AtCommand::encode(c),
-            Self::QiopenWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QicloseTest(c) => crate::command::AtCommand::encode(c),
-            Self::QicloseWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QistateTest(c) => crate::command::AtCommand::encode(c),
-            Self::QistateRead(c) => crate::command::AtCommand::encode(c),
-            Self::QistateExecute(c) => crate::command::AtCommand::encode(c),
-            Self::QistateWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QisendTest(c) => crate::command::AtCommand::encode(c),
-            Self::QisendWriteConnectId(c) => crate::command::AtCommand::encode(c),
-            Self::QisendWriteConnectIdSendLength(c) => {
+            #[cfg(feature = "ssl")]
+            Self::QsslrecvTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ssl")]
+            Self::QsslrecvWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ssl")]
+            Self::QsslcloseTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ssl")]
+            Self::QsslcloseWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ssl")]
+            Self::QsslstateTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ssl")]
+            Self::QsslstateRead(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ssl")]
+            Self::QsslstateWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ssl")]
+            Self::QsslstateExecute(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QicfgTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QicfgTranspktsize(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QicfgTranswaittm(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QicfgTcpAccept(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QicfgQisendTimeout(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QicfgPassiveclosed(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QicfgDataformat(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QicfgCloseMode(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QicfgTcpKalive(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QicfgTcpTwCycle(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QicfgUdpBroadcast(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QiopenTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QiopenWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QicloseTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QicloseWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QistateTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QistateRead(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QistateExecute(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QistateWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QisendTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QisendWriteConnectId(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QisendWriteConnectIdSendLength(ref c) => {
                 crate::command::AtCommand::encode(c)
             }
-            Self::QisendWriteConnectIdSendLengthRemoteIpRemotePort(c) => {
+            #[cfg(feature = "tcpip")]
+            Self::QisendWriteConnectIdSendLengthRemoteIpRemotePort(ref c) => {
                 crate::command::AtCommand::encode(c)
             }
-            Self::QisendWriteConnectId0(c) => crate::command::AtCommand::encode(c),
-            Self::QirdTest(c) => crate::command::AtCommand::encode(c),
-            Self::QirdWriteConnectIdReadLength(c) => crate::command::AtCommand::encode(c),
-            Self::QirdWriteConnectId(c) => crate::command::AtCommand::encode(c),
-            Self::QirdWriteConnectId0(c) => crate::command::AtCommand::encode(c),
-            Self::QiacceptTest(c) => crate::command::AtCommand::encode(c),
-            Self::QiacceptWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QiswtmdTest(c) => crate::command::AtCommand::encode(c),
-            Self::QiswtmdWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QigeterrorTest(c) => crate::command::AtCommand::encode(c),
-            Self::QigeterrorExecute(c) => crate::command::AtCommand::encode(c),
-            Self::AtoExecute(c) => crate::command::AtCommand::encode(c),
-            Self::EscapeExecute(c) => crate::command::AtCommand::encode(c),
-            Self::QstastExecute(c) => crate::command::AtCommand::encode(c),
-            Self::QstadhcpRead(c) => crate::command::AtCommand::encode(c),
-            Self::QstadhcpWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QstastaticWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QstastopExecute(c) => crate::command::AtCommand::encode(c),
-            Self::QsoftapWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QapstateExecute(c) => crate::command::AtCommand::encode(c),
-            Self::QapstaticWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QsoftapstopExecute(c) => crate::command::AtCommand::encode(c),
-            Self::QstaapinfoWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QstaapinfodefWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QgetwifistateExecute(c) => crate::command::AtCommand::encode(c),
-            Self::QwscanExecute(c) => crate::command::AtCommand::encode(c),
-            Self::QidnscfgTest(c) => crate::command::AtCommand::encode(c),
-            Self::QidnscfgRead(c) => crate::command::AtCommand::encode(c),
-            Self::QidnscfgWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QwebcfgWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QstaapinformvExecute(c) => crate::command::AtCommand::encode(c),
-            Self::QairkissWrite(c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QisendWriteConnectId0(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QirdTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QirdWriteConnectIdReadLength(ref c) => {
+                crate::command::AtCommand::encode(c)
+            }
+            #[cfg(feature = "tcpip")]
+            Self::QirdWriteConnectId(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QirdWriteConnectId0(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QiacceptTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QiacceptWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QiswtmdTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QiswtmdWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QigeterrorTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QigeterrorExecute(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::AtoExecute(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::EscapeExecute(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "wifi")]
+            Self::QstastExecute(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "wifi")]
+            Self::QstadhcpRead(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "wifi")]
+            Self::QstadhcpWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "wifi")]
+            Self::QstastaticWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "wifi")]
+            Self::QstastopExecute(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "wifi")]
+            Self::QsoftapWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "wifi")]
+            Self::QapstateExecute(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "wifi")]
+            Self::QapstaticWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "wifi")]
+            Self::QsoftapstopExecute(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "wifi")]
+            Self::QstaapinfoWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "wifi")]
+            Self::QstaapinfodefWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "wifi")]
+            Self::QgetwifistateExecute(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "wifi")]
+            Self::QwscanExecute(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "wifi")]
+            Self::QidnscfgTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "wifi")]
+            Self::QidnscfgRead(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "wifi")]
+            Self::QidnscfgWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "wifi")]
+            Self::QwebcfgWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "wifi")]
+            Self::QstaapinformvExecute(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "wifi")]
+            Self::QairkissWrite(ref c) => crate::command::AtCommand::encode(c),
         }
     }
     /// The command line written into `buf` without allocating (see
     /// [`AtCommand::encode_into`](crate::command::AtCommand::encode_into)).
     pub fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
-        match self {
-            Self::QbleinitRead(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QbleinitWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QbleaddrRead(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QblenameRead(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QblenameWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QbleadvparamRead(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QbleadvparamWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QbleadvdataWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QblegattssrvWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QblegattscharWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QblegattssrvdoneExecute(c) => {
+        match *self {
+            #[cfg(feature = "ble")]
+            Self::QbleinitRead(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "ble")]
+            Self::QbleinitWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "ble")]
+            Self::QbleaddrRead(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "ble")]
+            Self::QblenameRead(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "ble")]
+            Self::QblenameWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "ble")]
+            Self::QbleadvparamRead(ref c) => {
                 crate::command::AtCommand::encode_into(c, buf)
             }
-            Self::QbleadvstartRead(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QbleadvstartExecute(c) => {
+            #[cfg(feature = "ble")]
+            Self::QbleadvparamWrite(ref c) => {
                 crate::command::AtCommand::encode_into(c, buf)
             }
-            Self::QbleadvstopExecute(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QblegattsntfyWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QblescanRead(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QblescanWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QblescanparamRead(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QblescanparamWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QbleconnWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QbleconnparamRead(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QbleconnparamWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QblecfgmtuRead(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QblecfgmtuWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QblegattcntfcfgWrite(c) => {
+            #[cfg(feature = "ble")]
+            Self::QbleadvdataWrite(ref c) => {
                 crate::command::AtCommand::encode_into(c, buf)
             }
-            Self::QblegattcrdWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QblegattcwrcmdWrite(c) => {
+            #[cfg(feature = "ble")]
+            Self::QblegattssrvWrite(ref c) => {
                 crate::command::AtCommand::encode_into(c, buf)
             }
-            Self::QblegattcwrreqWrite(c) => {
+            #[cfg(feature = "ble")]
+            Self::QblegattscharWrite(ref c) => {
                 crate::command::AtCommand::encode_into(c, buf)
             }
-            Self::QbledisconnWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QblestatExecute(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QbletranmodeWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QfopenTest(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QfopenRead(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QfopenWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QfreadTest(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QfreadWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QfwriteTest(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QfwriteWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QfcloseTest(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QfcloseWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QflstTest(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QflstWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QflstExecute(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QfdelTest(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QfdelWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::AtExecute(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QrstExecute(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QversionExecute(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QechoWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QgetipWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QsetbandWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QsetbandRead(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QwlanotaWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QwlmacExecute(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QsclkRead(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QsclkWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QcfgTest(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QcfgUrcPin(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QhttpcfgTest(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QhttpcfgUrl(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QhttpcfgHeader(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QhttpcfgAuth(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QhttpcfgSslctxid(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QhttpcfgRspHeader(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QhttpcfgRspoutAuto(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QhttpcfgClosedInd(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QhttpcfgFormOption(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QhttpgetTest(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QhttpgetWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QhttppostTest(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QhttppostWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QhttpputTest(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QhttpputWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QhttpreadTest(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QhttpreadWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QhttpstopTest(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QhttpstopExecute(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QmtcfgTest(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QmtcfgVersion(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QmtcfgSsl(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QmtcfgKeepalive(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QmtcfgSession(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QmtcfgWill(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QmtcfgRecvMode(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QmtcfgDataformat(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QmtcfgTimeout(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QmtcfgAliauth(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QmtcfgOnenet(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QmtopenTest(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QmtopenRead(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QmtopenWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QmtcloseTest(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QmtcloseWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QmtconnTest(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QmtconnRead(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QmtconnWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QmtdiscTest(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QmtdiscWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QmtsubTest(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QmtsubWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QmtunsTest(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QmtunsWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QmtpubTest(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QmtpubWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QmtrecvTest(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QmtrecvRead(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QmtrecvWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QpingTest(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QpingWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QidnsgipTest(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QidnsgipWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QntpTest(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QntpWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QntpExecute(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QsslcfgTest(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QsslcfgSslversion(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QsslcfgSeclevel(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QsslcfgCiphersuite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QsslcfgNegotiatetime(c) => {
+            #[cfg(feature = "ble")]
+            Self::QblegattssrvdoneExecute(ref c) => {
                 crate::command::AtCommand::encode_into(c, buf)
             }
-            Self::QsslcfgSni(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QsslcfgCacert(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QsslcfgClientcert(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QsslcfgClientkey(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QsslcfgIgnorelocaltime(c) => {
+            #[cfg(feature = "ble")]
+            Self::QbleadvstartRead(ref c) => {
                 crate::command::AtCommand::encode_into(c, buf)
             }
-            Self::QsslcfgSessionCache(c) => {
+            #[cfg(feature = "ble")]
+            Self::QbleadvstartExecute(ref c) => {
                 crate::command::AtCommand::encode_into(c, buf)
             }
-            Self::QsslopenTest(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QsslopenWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QsslsendTest(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QsslsendWriteConnectId(c) => {
+            #[cfg(feature = "ble")]
+            Self::QbleadvstopExecute(ref c) => {
                 crate::command::AtCommand::encode_into(c, buf)
             }
-            Self::QsslsendWriteConnectIdSendLength(c) => {
+            #[cfg(feature = "ble")]
+            Self::QblegattsntfyWrite(ref c) => {
                 crate::command::AtCommand::encode_into(c, buf)
             }
-            Self::QsslrecvTest(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QsslrecvWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QsslcloseTest(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QsslcloseWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QsslstateTest(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QsslstateRead(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QsslstateWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QsslstateExecute(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QicfgTest(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QicfgTranspktsize(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QicfgTranswaittm(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QicfgTcpAccept(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QicfgQisendTimeout(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QicfgPassiveclosed(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QicfgDataformat(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QicfgCloseMode(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QicfgTcpKalive(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QicfgTcpTwCycle(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QicfgUdpBroadcast(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QiopenTest(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QiopenWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QicloseTest(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QicloseWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QistateTest(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QistateRead(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QistateExecute(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QistateWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QisendTest(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QisendWriteConnectId(c) => {
+            #[cfg(feature = "ble")]
+            Self::QblescanRead(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "ble")]
+            Self::QblescanWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "ble")]
+            Self::QblescanparamRead(ref c) => {
                 crate::command::AtCommand::encode_into(c, buf)
             }
-            Self::QisendWriteConnectIdSendLength(c) => {
+            #[cfg(feature = "ble")]
+            Self::QblescanparamWrite(ref c) => {
                 crate::command::AtCommand::encode_into(c, buf)
             }
-            Self::QisendWriteConnectIdSendLengthRemoteIpRemotePort(c) => {
+            #[cfg(feature = "ble")]
+            Self::QbleconnWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "ble")]
+            Self::QbleconnparamRead(ref c) => {
                 crate::command::AtCommand::encode_into(c, buf)
             }
-            Self::QisendWriteConnectId0(c) => {
+            #[cfg(feature = "ble")]
+            Self::QbleconnparamWrite(ref c) => {
                 crate::command::AtCommand::encode_into(c, buf)
             }
-            Self::QirdTest(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QirdWriteConnectIdReadLength(c) => {
+            #[cfg(feature = "ble")]
+            Self::QblecfgmtuRead(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "ble")]
+            Self::QblecfgmtuWrite(ref c) => {
                 crate::command::AtCommand::encode_into(c, buf)
             }
-            Self::QirdWriteConnectId(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QirdWriteConnectId0(c) => {
+            #[cfg(feature = "ble")]
+            Self::QblegattcntfcfgWrite(ref c) => {
                 crate::command::AtCommand::encode_into(c, buf)
             }
-            Self::QiacceptTest(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QiacceptWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QiswtmdTest(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QiswtmdWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QigeterrorTest(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QigeterrorExecute(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::AtoExecute(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::EscapeExecute(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QstastExecute(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QstadhcpRead(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QstadhcpWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QstastaticWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QstastopExecute(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QsoftapWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QapstateExecute(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QapstaticWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QsoftapstopExecute(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QstaapinfoWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QstaapinfodefWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QgetwifistateExecute(c) => {
+            #[cfg(feature = "ble")]
+            Self::QblegattcrdWrite(ref c) => {
                 crate::command::AtCommand::encode_into(c, buf)
             }
-            Self::QwscanExecute(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QidnscfgTest(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QidnscfgRead(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QidnscfgWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QwebcfgWrite(c) => crate::command::AtCommand::encode_into(c, buf),
-            Self::QstaapinformvExecute(c) => {
+            #[cfg(feature = "ble")]
+            Self::QblegattcwrcmdWrite(ref c) => {
                 crate::command::AtCommand::encode_into(c, buf)
             }
-            Self::QairkissWrite(c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "ble")]
+            Self::QblegattcwrreqWrite(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "ble")]
+            Self::QbledisconnWrite(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "ble")]
+            Self::QblestatExecute(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "ble")]
+            Self::QbletranmodeWrite(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "filesystem")]
+            Self::QfopenTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "filesystem")]
+            Self::QfopenRead(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "filesystem")]
+            Self::QfopenWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "filesystem")]
+            Self::QfreadTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "filesystem")]
+            Self::QfreadWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "filesystem")]
+            Self::QfwriteTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "filesystem")]
+            Self::QfwriteWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "filesystem")]
+            Self::QfcloseTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "filesystem")]
+            Self::QfcloseWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "filesystem")]
+            Self::QflstTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "filesystem")]
+            Self::QflstWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "filesystem")]
+            Self::QflstExecute(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "filesystem")]
+            Self::QfdelTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "filesystem")]
+            Self::QfdelWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "general")]
+            Self::AtExecute(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "general")]
+            Self::QrstExecute(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "general")]
+            Self::QversionExecute(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "general")]
+            Self::QechoWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "general")]
+            Self::QgetipWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "general")]
+            Self::QsetbandWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "general")]
+            Self::QsetbandRead(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "general")]
+            Self::QwlanotaWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "general")]
+            Self::QwlmacExecute(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "general")]
+            Self::QsclkRead(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "general")]
+            Self::QsclkWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "general")]
+            Self::QcfgTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "general")]
+            Self::QcfgUrcPin(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "http")]
+            Self::QhttpcfgTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "http")]
+            Self::QhttpcfgUrl(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "http")]
+            Self::QhttpcfgHeader(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "http")]
+            Self::QhttpcfgAuth(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "http")]
+            Self::QhttpcfgSslctxid(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "http")]
+            Self::QhttpcfgRspHeader(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "http")]
+            Self::QhttpcfgRspoutAuto(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "http")]
+            Self::QhttpcfgClosedInd(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "http")]
+            Self::QhttpcfgFormOption(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "http")]
+            Self::QhttpgetTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "http")]
+            Self::QhttpgetWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "http")]
+            Self::QhttppostTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "http")]
+            Self::QhttppostWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "http")]
+            Self::QhttpputTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "http")]
+            Self::QhttpputWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "http")]
+            Self::QhttpreadTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "http")]
+            Self::QhttpreadWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "http")]
+            Self::QhttpstopTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "http")]
+            Self::QhttpstopExecute(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "mqtt")]
+            Self::QmtcfgTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtcfgVersion(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtcfgSsl(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtcfgKeepalive(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "mqtt")]
+            Self::QmtcfgSession(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtcfgWill(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtcfgRecvMode(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtcfgDataformat(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "mqtt")]
+            Self::QmtcfgTimeout(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtcfgAliauth(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtcfgOnenet(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtopenTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtopenRead(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtopenWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtcloseTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtcloseWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtconnTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtconnRead(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtconnWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtdiscTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtdiscWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtsubTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtsubWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtunsTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtunsWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtpubTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtpubWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtrecvTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtrecvRead(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtrecvWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "network")]
+            Self::QpingTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "network")]
+            Self::QpingWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "network")]
+            Self::QidnsgipTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "network")]
+            Self::QidnsgipWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "network")]
+            Self::QntpTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "network")]
+            Self::QntpWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "network")]
+            Self::QntpExecute(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "ssl")]
+            Self::QsslcfgTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "ssl")]
+            Self::QsslcfgSslversion(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "ssl")]
+            Self::QsslcfgSeclevel(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "ssl")]
+            Self::QsslcfgCiphersuite(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "ssl")]
+            Self::QsslcfgNegotiatetime(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "ssl")]
+            Self::QsslcfgSni(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "ssl")]
+            Self::QsslcfgCacert(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "ssl")]
+            Self::QsslcfgClientcert(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "ssl")]
+            Self::QsslcfgClientkey(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "ssl")]
+            Self::QsslcfgIgnorelocaltime(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "ssl")]
+            Self::QsslcfgSessionCache(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "ssl")]
+            Self::QsslopenTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "ssl")]
+            Self::QsslopenWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "ssl")]
+            Self::QsslsendTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "ssl")]
+            Self::QsslsendWriteConnectId(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "ssl")]
+            Self::QsslsendWriteConnectIdSendLength(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "ssl")]
+            Self::QsslrecvTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "ssl")]
+            Self::QsslrecvWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "ssl")]
+            Self::QsslcloseTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "ssl")]
+            Self::QsslcloseWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "ssl")]
+            Self::QsslstateTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "ssl")]
+            Self::QsslstateRead(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "ssl")]
+            Self::QsslstateWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "ssl")]
+            Self::QsslstateExecute(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "tcpip")]
+            Self::QicfgTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "tcpip")]
+            Self::QicfgTranspktsize(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "tcpip")]
+            Self::QicfgTranswaittm(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "tcpip")]
+            Self::QicfgTcpAccept(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "tcpip")]
+            Self::QicfgQisendTimeout(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "tcpip")]
+            Self::QicfgPassiveclosed(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "tcpip")]
+            Self::QicfgDataformat(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "tcpip")]
+            Self::QicfgCloseMode(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "tcpip")]
+            Self::QicfgTcpKalive(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "tcpip")]
+            Self::QicfgTcpTwCycle(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "tcpip")]
+            Self::QicfgUdpBroadcast(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "tcpip")]
+            Self::QiopenTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "tcpip")]
+            Self::QiopenWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "tcpip")]
+            Self::QicloseTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "tcpip")]
+            Self::QicloseWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "tcpip")]
+            Self::QistateTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "tcpip")]
+            Self::QistateRead(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "tcpip")]
+            Self::QistateExecute(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "tcpip")]
+            Self::QistateWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "tcpip")]
+            Self::QisendTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "tcpip")]
+            Self::QisendWriteConnectId(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "tcpip")]
+            Self::QisendWriteConnectIdSendLength(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "tcpip")]
+            Self::QisendWriteConnectIdSendLengthRemoteIpRemotePort(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "tcpip")]
+            Self::QisendWriteConnectId0(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "tcpip")]
+            Self::QirdTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "tcpip")]
+            Self::QirdWriteConnectIdReadLength(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "tcpip")]
+            Self::QirdWriteConnectId(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "tcpip")]
+            Self::QirdWriteConnectId0(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "tcpip")]
+            Self::QiacceptTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "tcpip")]
+            Self::QiacceptWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "tcpip")]
+            Self::QiswtmdTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "tcpip")]
+            Self::QiswtmdWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "tcpip")]
+            Self::QigeterrorTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "tcpip")]
+            Self::QigeterrorExecute(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "tcpip")]
+            Self::AtoExecute(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "tcpip")]
+            Self::EscapeExecute(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "wifi")]
+            Self::QstastExecute(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "wifi")]
+            Self::QstadhcpRead(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "wifi")]
+            Self::QstadhcpWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "wifi")]
+            Self::QstastaticWrite(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "wifi")]
+            Self::QstastopExecute(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "wifi")]
+            Self::QsoftapWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "wifi")]
+            Self::QapstateExecute(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "wifi")]
+            Self::QapstaticWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "wifi")]
+            Self::QsoftapstopExecute(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "wifi")]
+            Self::QstaapinfoWrite(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "wifi")]
+            Self::QstaapinfodefWrite(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "wifi")]
+            Self::QgetwifistateExecute(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "wifi")]
+            Self::QwscanExecute(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "wifi")]
+            Self::QidnscfgTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "wifi")]
+            Self::QidnscfgRead(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "wifi")]
+            Self::QidnscfgWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "wifi")]
+            Self::QwebcfgWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "wifi")]
+            Self::QstaapinformvExecute(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "wifi")]
+            Self::QairkissWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
         }
     }
     /// The command's name.
     pub fn name(&self) -> &'static str {
-        match self {
+        match *self {
+            #[cfg(feature = "ble")]
             Self::QbleinitRead(_) => "AT+QBLEINIT",
+            #[cfg(feature = "ble")]
             Self::QbleinitWrite(_) => "AT+QBLEINIT",
+            #[cfg(feature = "ble")]
             Self::QbleaddrRead(_) => "AT+QBLEADDR",
+            #[cfg(feature = "ble")]
             Self::QblenameRead(_) => "AT+QBLENAME",
+            #[cfg(feature = "ble")]
             Self::QblenameWrite(_) => "AT+QBLENAME",
+            #[cfg(feature = "ble")]
             Self::QbleadvparamRead(_) => "AT+QBLEADVPARAM",
+            #[cfg(feature = "ble")]
             Self::QbleadvparamWrite(_) => "AT+QBLEADVPARAM",
+            #[cfg(feature = "ble")]
             Self::QbleadvdataWrite(_) => "AT+QBLEADVDATA",
+            #[cfg(feature = "ble")]
             Self::QblegattssrvWrite(_) => "AT+QBLEGATTSSRV",
+            #[cfg(feature = "ble")]
             Self::QblegattscharWrite(_) => "AT+QBLEGATTSCHAR",
+            #[cfg(feature = "ble")]
             Self::QblegattssrvdoneExecute(_) => "AT+QBLEGATTSSRVDONE",
+            #[cfg(feature = "ble")]
             Self::QbleadvstartRead(_) => "AT+QBLEADVSTART",
+            #[cfg(feature = "ble")]
             Self::QbleadvstartExecute(_) => "AT+QBLEADVSTART",
+            #[cfg(feature = "ble")]
             Self::QbleadvstopExecute(_) => "AT+QBLEADVSTOP",
+            #[cfg(feature = "ble")]
             Self::QblegattsntfyWrite(_) => "AT+QBLEGATTSNTFY",
+            #[cfg(feature = "ble")]
             Self::QblescanRead(_) => "AT+QBLESCAN",
+            #[cfg(feature = "ble")]
             Self::QblescanWrite(_) => "AT+QBLESCAN",
+            #[cfg(feature = "ble")]
             Self::QblescanparamRead(_) => "AT+QBLESCANPARAM",
+            #[cfg(feature = "ble")]
             Self::QblescanparamWrite(_) => "AT+QBLESCANPARAM",
+            #[cfg(feature = "ble")]
             Self::QbleconnWrite(_) => "AT+QBLECONN",
+            #[cfg(feature = "ble")]
             Self::QbleconnparamRead(_) => "AT+QBLECONNPARAM",
+            #[cfg(feature = "ble")]
             Self::QbleconnparamWrite(_) => "AT+QBLECONNPARAM",
+            #[cfg(feature = "ble")]
             Self::QblecfgmtuRead(_) => "AT+QBLECFGMTU",
+            #[cfg(feature = "ble")]
             Self::QblecfgmtuWrite(_) => "AT+QBLECFGMTU",
+            #[cfg(feature = "ble")]
             Self::QblegattcntfcfgWrite(_) => "AT+QBLEGATTCNTFCFG",
+            #[cfg(feature = "ble")]
             Self::QblegattcrdWrite(_) => "AT+QBLEGATTCRD",
+            #[cfg(feature = "ble")]
             Self::QblegattcwrcmdWrite(_) => "AT+QBLEGATTCWRCMD",
+            #[cfg(feature = "ble")]
             Self::QblegattcwrreqWrite(_) => "AT+QBLEGATTCWRREQ",
+            #[cfg(feature = "ble")]
             Self::QbledisconnWrite(_) => "AT+QBLEDISCONN",
+            #[cfg(feature = "ble")]
             Self::QblestatExecute(_) => "AT+QBLESTAT",
+            #[cfg(feature = "ble")]
             Self::QbletranmodeWrite(_) => "AT+QBLETRANMODE",
+            #[cfg(feature = "filesystem")]
             Self::QfopenTest(_) => "AT+QFOPEN",
+            #[cfg(feature = "filesystem")]
             Self::QfopenRead(_) => "AT+QFOPEN",
+            #[cfg(feature = "filesystem")]
             Self::QfopenWrite(_) => "AT+QFOPEN",
+            #[cfg(feature = "filesystem")]
             Self::QfreadTest(_) => "AT+QFREAD",
+            #[cfg(feature = "filesystem")]
             Self::QfreadWrite(_) => "AT+QFREAD",
+            #[cfg(feature = "filesystem")]
             Self::QfwriteTest(_) => "AT+QFWRITE",
+            #[cfg(feature = "filesystem")]
             Self::QfwriteWrite(_) => "AT+QFWRITE",
+            #[cfg(feature = "filesystem")]
             Self::QfcloseTest(_) => "AT+QFCLOSE",
+            #[cfg(feature = "filesystem")]
             Self::QfcloseWrite(_) => "AT+QFCLOSE",
+            #[cfg(feature = "filesystem")]
             Self::QflstTest(_) => "AT+QFLST",
+            #[cfg(feature = "filesystem")]
             Self::QflstWrite(_) => "AT+QFLST",
+            #[cfg(feature = "filesystem")]
             Self::QflstExecute(_) => "AT+QFLST",
+            #[cfg(feature = "filesystem")]
             Self::QfdelTest(_) => "AT+QFDEL",
+            #[cfg(feature = "filesystem")]
             Self::QfdelWrite(_) => "AT+QFDEL",
+            #[cfg(feature = "general")]
             Self::AtExecute(_) => "AT",
+            #[cfg(feature = "general")]
             Self::QrstExecute(_) => "AT+QRST",
+            #[cfg(feature = "general")]
             Self::QversionExecute(_) => "AT+QVERSION",
+            #[cfg(feature = "general")]
             Self::QechoWrite(_) => "AT+QECHO",
+            #[cfg(feature = "general")]
             Self::QgetipWrite(_) => "AT+QGETIP",
+            #[cfg(feature = "general")]
             Self::QsetbandWrite(_) => "AT+QSETBAND",
+            #[cfg(feature = "general")]
             Self::QsetbandRead(_) => "AT+QSETBAND",
+            #[cfg(feature = "general")]
             Self::QwlanotaWrite(_) => "AT+QWLANOTA",
+            #[cfg(feature = "general")]
             Self::QwlmacExecute(_) => "AT+QWLMAC",
+            #[cfg(feature = "general")]
             Self::QsclkRead(_) => "AT+QSCLK",
+            #[cfg(feature = "general")]
             Self::QsclkWrite(_) => "AT+QSCLK",
+            #[cfg(feature = "general")]
             Self::QcfgTest(_) => "AT+QCFG",
+            #[cfg(feature = "general")]
             Self::QcfgUrcPin(_) => "AT+QCFG",
+            #[cfg(feature = "http")]
             Self::QhttpcfgTest(_) => "AT+QHTTPCFG",
+            #[cfg(feature = "http")]
             Self::QhttpcfgUrl(_) => "AT+QHTTPCFG",
+            #[cfg(feature = "http")]
             Self::QhttpcfgHeader(_) => "AT+QHTTPCFG",
+            #[cfg(feature = "http")]
             Self::QhttpcfgAuth(_) => "AT+QHTTPCFG",
+            #[cfg(feature = "http")]
             Self::QhttpcfgSslctxid(_) => "AT+QHTTPCFG",
+            #[cfg(feature = "http")]
             Self::QhttpcfgRspHeader(_) => "AT+QHTTPCFG",
+            #[cfg(feature = "http")]
             Self::QhttpcfgRspoutAuto(_) => "AT+QHTTPCFG",
+            #[cfg(feature = "http")]
             Self::QhttpcfgClosedInd(_) => "AT+QHTTPCFG",
+            #[cfg(feature = "http")]
             Self::QhttpcfgFormOption(_) => "AT+QHTTPCFG",
+            #[cfg(feature = "http")]
             Self::QhttpgetTest(_) => "AT+QHTTPGET",
+            #[cfg(feature = "http")]
             Self::QhttpgetWrite(_) => "AT+QHTTPGET",
+            #[cfg(feature = "http")]
             Self::QhttppostTest(_) => "AT+QHTTPPOST",
+            #[cfg(feature = "http")]
             Self::QhttppostWrite(_) => "AT+QHTTPPOST",
+            #[cfg(feature = "http")]
             Self::QhttpputTest(_) => "AT+QHTTPPUT",
+            #[cfg(feature = "http")]
             Self::QhttpputWrite(_) => "AT+QHTTPPUT",
+            #[cfg(feature = "http")]
             Self::QhttpreadTest(_) => "AT+QHTTPREAD",
+            #[cfg(feature = "http")]
             Self::QhttpreadWrite(_) => "AT+QHTTPREAD",
+            #[cfg(feature = "http")]
             Self::QhttpstopTest(_) => "AT+QHTTPSTOP",
+            #[cfg(feature = "http")]
             Self::QhttpstopExecute(_) => "AT+QHTTPSTOP",
+            #[cfg(feature = "mqtt")]
             Self::QmtcfgTest(_) => "AT+QMTCFG",
+            #[cfg(feature = "mqtt")]
             Self::QmtcfgVersion(_) => "AT+QMTCFG",
+            #[cfg(feature = "mqtt")]
             Self::QmtcfgSsl(_) => "AT+QMTCFG",
+            #[cfg(feature = "mqtt")]
             Self::QmtcfgKeepalive(_) => "AT+QMTCFG",
+            #[cfg(feature = "mqtt")]
             Self::QmtcfgSession(_) => "AT+QMTCFG",
+            #[cfg(feature = "mqtt")]
             Self::QmtcfgWill(_) => "AT+QMTCFG",
+            #[cfg(feature = "mqtt")]
             Self::QmtcfgRecvMode(_) => "AT+QMTCFG",
+            #[cfg(feature = "mqtt")]
             Self::QmtcfgDataformat(_) => "AT+QMTCFG",
+            #[cfg(feature = "mqtt")]
             Self::QmtcfgTimeout(_) => "AT+QMTCFG",
+            #[cfg(feature = "mqtt")]
             Self::QmtcfgAliauth(_) => "AT+QMTCFG",
+            #[cfg(feature = "mqtt")]
             Self::QmtcfgOnenet(_) => "AT+QMTCFG",
+            #[cfg(feature = "mqtt")]
             Self::QmtopenTest(_) => "AT+QMTOPEN",
+            #[cfg(feature = "mqtt")]
             Self::QmtopenRead(_) => "AT+QMTOPEN",
+            #[cfg(feature = "mqtt")]
             Self::QmtopenWrite(_) => "AT+QMTOPEN",
+            #[cfg(feature = "mqtt")]
             Self::QmtcloseTest(_) => "AT+QMTCLOSE",
+            #[cfg(feature = "mqtt")]
             Self::QmtcloseWrite(_) => "AT+QMTCLOSE",
+            #[cfg(feature = "mqtt")]
             Self::QmtconnTest(_) => "AT+QMTCONN",
+            #[cfg(feature = "mqtt")]
             Self::QmtconnRead(_) => "AT+QMTCONN",
+            #[cfg(feature = "mqtt")]
             Self::QmtconnWrite(_) => "AT+QMTCONN",
+            #[cfg(feature = "mqtt")]
             Self::QmtdiscTest(_) => "AT+QMTDISC",
+            #[cfg(feature = "mqtt")]
             Self::QmtdiscWrite(_) => "AT+QMTDISC",
+            #[cfg(feature = "mqtt")]
             Self::QmtsubTest(_) => "AT+QMTSUB",
+            #[cfg(feature = "mqtt")]
             Self::QmtsubWrite(_) => "AT+QMTSUB",
+            #[cfg(feature = "mqtt")]
             Self::QmtunsTest(_) => "AT+QMTUNS",
+            #[cfg(feature = "mqtt")]
             Self::QmtunsWrite(_) => "AT+QMTUNS",
+            #[cfg(feature = "mqtt")]
             Self::QmtpubTest(_) => "AT+QMTPUB",
+            #[cfg(feature = "mqtt")]
             Self::QmtpubWrite(_) => "AT+QMTPUB",
+            #[cfg(feature = "mqtt")]
             Self::QmtrecvTest(_) => "AT+QMTRECV",
+            #[cfg(feature = "mqtt")]
             Self::QmtrecvRead(_) => "AT+QMTRECV",
+            #[cfg(feature = "mqtt")]
             Self::QmtrecvWrite(_) => "AT+QMTRECV",
+            #[cfg(feature = "network")]
             Self::QpingTest(_) => "AT+QPING",
+            #[cfg(feature = "network")]
             Self::QpingWrite(_) => "AT+QPING",
+            #[cfg(feature = "network")]
             Self::QidnsgipTest(_) => "AT+QIDNSGIP",
+            #[cfg(feature = "network")]
             Self::QidnsgipWrite(_) => "AT+QIDNSGIP",
+            #[cfg(feature = "network")]
             Self::QntpTest(_) => "AT+QNTP",
+            #[cfg(feature = "network")]
             Self::QntpWrite(_) => "AT+QNTP",
+            #[cfg(feature = "network")]
             Self::QntpExecute(_) => "AT+QNTP",
+            #[cfg(feature = "ssl")]
             Self::QsslcfgTest(_) => "AT+QSSLCFG",
+            #[cfg(feature = "ssl")]
             Self::QsslcfgSslversion(_) => "AT+QSSLCFG",
+            #[cfg(feature = "ssl")]
             Self::QsslcfgSeclevel(_) => "AT+QSSLCFG",
+            #[cfg(feature = "ssl")]
             Self::QsslcfgCiphersuite(_) => "AT+QSSLCFG",
+            #[cfg(feature = "ssl")]
             Self::QsslcfgNegotiatetime(_) => "AT+QSSLCFG",
+            #[cfg(feature = "ssl")]
             Self::QsslcfgSni(_) => "AT+QSSLCFG",
+            #[cfg(feature = "ssl")]
             Self::QsslcfgCacert(_) => "AT+QSSLCFG",
+            #[cfg(feature = "ssl")]
             Self::QsslcfgClientcert(_) => "AT+QSSLCFG",
+            #[cfg(feature = "ssl")]
             Self::QsslcfgClientkey(_) => "AT+QSSLCFG",
+            #[cfg(feature = "ssl")]
             Self::QsslcfgIgnorelocaltime(_) => "AT+QSSLCFG",
+            #[cfg(feature = "ssl")]
             Self::QsslcfgSessionCache(_) => "AT+QSSLCFG",
+            #[cfg(feature = "ssl")]
             Self::QsslopenTest(_) => "AT+QSSLOPEN",
+            #[cfg(feature = "ssl")]
             Self::QsslopenWrite(_) => "AT+QSSLOPEN",
+            #[cfg(feature = "ssl")]
             Self::QsslsendTest(_) => "AT+QSSLSEND",
+            #[cfg(feature = "ssl")]
             Self::QsslsendWriteConnectId(_) => "AT+QSSLSEND",
+            #[cfg(feature = "ssl")]
             Self::QsslsendWriteConnectIdSendLength(_) => "AT+QSSLSEND",
+            #[cfg(feature = "ssl")]
             Self::QsslrecvTest(_) => "AT+QSSLRECV",
+            #[cfg(feature = "ssl")]
             Self::QsslrecvWrite(_) => "AT+QSSLRECV",
+            #[cfg(feature = "ssl")]
             Self::QsslcloseTest(_) => "AT+QSSLCLOSE",
+            #[cfg(feature = "ssl")]
             Self::QsslcloseWrite(_) => "AT+QSSLCLOSE",
+            #[cfg(feature = "ssl")]
             Self::QsslstateTest(_) => "AT+QSSLSTATE",
+            #[cfg(feature = "ssl")]
             Self::QsslstateRead(_) => "AT+QSSLSTATE",
+            #[cfg(feature = "ssl")]
             Self::QsslstateWrite(_) => "AT+QSSLSTATE",
+            #[cfg(feature = "ssl")]
             Self::QsslstateExecute(_) => "AT+QSSLSTATE",
+            #[cfg(feature = "tcpip")]
             Self::QicfgTest(_) => "AT+QICFG",
+            #[cfg(feature = "tcpip")]
             Self::QicfgTranspktsize(_) => "AT+QICFG",
+            #[cfg(feature = "tcpip")]
             Self::QicfgTranswaittm(_) => "AT+QICFG",
+            #[cfg(feature = "tcpip")]
             Self::QicfgTcpAccept(_) => "AT+QICFG",
+            #[cfg(feature = "tcpip")]
             Self::QicfgQisendTimeout(_) => "AT+QICFG",
+            #[cfg(feature = "tcpip")]
             Self::QicfgPassiveclosed(_) => "AT+QICFG",
+            #[cfg(feature = "tcpip")]
             Self::QicfgDataformat(_) => "AT+QICFG",
+            #[cfg(feature = "tcpip")]
             Self::QicfgCloseMode(_) => "AT+QICFG",
+            #[cfg(feature = "tcpip")]
             Self::QicfgTcpKalive(_) => "AT+QICFG",
+            #[cfg(feature = "tcpip")]
             Self::QicfgTcpTwCycle(_) => "AT+QICFG",
+            #[cfg(feature = "tcpip")]
             Self::QicfgUdpBroadcast(_) => "AT+QICFG",
+            #[cfg(feature = "tcpip")]
             Self::QiopenTest(_) => "AT+QIOPEN",
+            #[cfg(feature = "tcpip")]
             Self::QiopenWrite(_) => "AT+QIOPEN",
+            #[cfg(feature = "tcpip")]
             Self::QicloseTest(_) => "AT+QICLOSE",
+            #[cfg(feature = "tcpip")]
             Self::QicloseWrite(_) => "AT+QICLOSE",
+            #[cfg(feature = "tcpip")]
             Self::QistateTest(_) => "AT+QISTATE",
+            #[cfg(feature = "tcpip")]
             Self::QistateRead(_) => "AT+QISTATE",
+            #[cfg(feature = "tcpip")]
             Self::QistateExecute(_) => "AT+QISTATE",
+            #[cfg(feature = "tcpip")]
             Self::QistateWrite(_) => "AT+QISTATE",
+            #[cfg(feature = "tcpip")]
             Self::QisendTest(_) => "AT+QISEND",
+            #[cfg(feature = "tcpip")]
             Self::QisendWriteConnectId(_) => "AT+QISEND",
+            #[cfg(feature = "tcpip")]
             Self::QisendWriteConnectIdSendLength(_) => "AT+QISEND",
+            #[cfg(feature = "tcpip")]
             Self::QisendWriteConnectIdSendLengthRemoteIpRemotePort(_) => "AT+QISEND",
+            #[cfg(feature = "tcpip")]
             Self::QisendWriteConnectId0(_) => "AT+QISEND",
+            #[cfg(feature = "tcpip")]
             Self::QirdTest(_) => "AT+QIRD",
+            #[cfg(feature = "tcpip")]
             Self::QirdWriteConnectIdReadLength(_) => "AT+QIRD",
+            #[cfg(feature = "tcpip")]
             Self::QirdWriteConnectId(_) => "AT+QIRD",
+            #[cfg(feature = "tcpip")]
             Self::QirdWriteConnectId0(_) => "AT+QIRD",
+            #[cfg(feature = "tcpip")]
             Self::QiacceptTest(_) => "AT+QIACCEPT",
+            #[cfg(feature = "tcpip")]
             Self::QiacceptWrite(_) => "AT+QIACCEPT",
+            #[cfg(feature = "tcpip")]
             Self::QiswtmdTest(_) => "AT+QISWTMD",
+            #[cfg(feature = "tcpip")]
             Self::QiswtmdWrite(_) => "AT+QISWTMD",
+            #[cfg(feature = "tcpip")]
             Self::QigeterrorTest(_) => "AT+QIGETERROR",
+            #[cfg(feature = "tcpip")]
             Self::QigeterrorExecute(_) => "AT+QIGETERROR",
+            #[cfg(feature = "tcpip")]
             Self::AtoExecute(_) => "ATO",
+            #[cfg(feature = "tcpip")]
             Self::EscapeExecute(_) => "+++",
+            #[cfg(feature = "wifi")]
             Self::QstastExecute(_) => "AT+QSTAST",
+            #[cfg(feature = "wifi")]
             Self::QstadhcpRead(_) => "AT+QSTADHCP",
+            #[cfg(feature = "wifi")]
             Self::QstadhcpWrite(_) => "AT+QSTADHCP",
+            #[cfg(feature = "wifi")]
             Self::QstastaticWrite(_) => "AT+QSTASTATIC",
+            #[cfg(feature = "wifi")]
             Self::QstastopExecute(_) => "AT+QSTASTOP",
+            #[cfg(feature = "wifi")]
             Self::QsoftapWrite(_) => "AT+QSOFTAP",
+            #[cfg(feature = "wifi")]
             Self::QapstateExecute(_) => "AT+QAPSTATE",
+            #[cfg(feature = "wifi")]
             Self::QapstaticWrite(_) => "AT+QAPSTATIC",
+            #[cfg(feature = "wifi")]
             Self::QsoftapstopExecute(_) => "AT+QSOFTAPSTOP",
+            #[cfg(feature = "wifi")]
             Self::QstaapinfoWrite(_) => "AT+QSTAAPINFO",
+            #[cfg(feature = "wifi")]
             Self::QstaapinfodefWrite(_) => "AT+QSTAAPINFODEF",
+            #[cfg(feature = "wifi")]
             Self::QgetwifistateExecute(_) => "AT+QGETWIFISTATE",
+            #[cfg(feature = "wifi")]
             Self::QwscanExecute(_) => "AT+QWSCAN",
+            #[cfg(feature = "wifi")]
             Self::QidnscfgTest(_) => "AT+QIDNSCFG",
+            #[cfg(feature = "wifi")]
             Self::QidnscfgRead(_) => "AT+QIDNSCFG",
+            #[cfg(feature = "wifi")]
             Self::QidnscfgWrite(_) => "AT+QIDNSCFG",
+            #[cfg(feature = "wifi")]
             Self::QwebcfgWrite(_) => "AT+QWEBCFG",
+            #[cfg(feature = "wifi")]
             Self::QstaapinformvExecute(_) => "AT+QSTAAPINFORMV",
+            #[cfg(feature = "wifi")]
             Self::QairkissWrite(_) => "AT+QAIRKISS",
         }
     }
 }
 /// Every command form of the catalogue, with a reader that decodes a command line and encodes it back.
 pub static FORM_TEMPLATES: &[crate::command::Template] = &[
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLEINIT",
         form: "AT+QBLEINIT?",
@@ -37003,6 +38052,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLEINIT",
         form: "AT+QBLEINIT=<role>[,<auto_adv>]",
@@ -37013,6 +38063,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLEADDR",
         form: "AT+QBLEADDR?",
@@ -37023,6 +38074,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLENAME",
         form: "AT+QBLENAME?",
@@ -37033,6 +38085,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLENAME",
         form: "AT+QBLENAME=<BLE_name>",
@@ -37043,6 +38096,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLEADVPARAM",
         form: "AT+QBLEADVPARAM?",
@@ -37053,6 +38107,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLEADVPARAM",
         form: "AT+QBLEADVPARAM=<adv_int_min>,<adv_int_max>",
@@ -37063,6 +38118,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLEADVDATA",
         form: "AT+QBLEADVDATA=<adv_data>",
@@ -37073,6 +38129,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLEGATTSSRV",
         form: "AT+QBLEGATTSSRV=<srv_UUID>",
@@ -37083,6 +38140,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLEGATTSCHAR",
         form: "AT+QBLEGATTSCHAR=<char_UUID>[,<att_cfg>]",
@@ -37093,6 +38151,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLEGATTSSRVDONE",
         form: "AT+QBLEGATTSSRVDONE",
@@ -37103,6 +38162,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLEADVSTART",
         form: "AT+QBLEADVSTART?",
@@ -37113,6 +38173,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLEADVSTART",
         form: "AT+QBLEADVSTART",
@@ -37123,6 +38184,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLEADVSTOP",
         form: "AT+QBLEADVSTOP",
@@ -37133,6 +38195,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLEGATTSNTFY",
         form: "AT+QBLEGATTSNTFY=<conn_idx>,<UUID>[,<hex_length>],<data>",
@@ -37143,6 +38206,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLESCAN",
         form: "AT+QBLESCAN?",
@@ -37153,6 +38217,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLESCAN",
         form: "AT+QBLESCAN=<scan>[,<timeout>]",
@@ -37163,6 +38228,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLESCANPARAM",
         form: "AT+QBLESCANPARAM?",
@@ -37173,6 +38239,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLESCANPARAM",
         form: "AT+QBLESCANPARAM=<scan_interval>,<scan_window>",
@@ -37183,6 +38250,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLECONN",
         form: "AT+QBLECONN=<addr_type>,<peer_addr>[,<timeout>]",
@@ -37193,6 +38261,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLECONNPARAM",
         form: "AT+QBLECONNPARAM?",
@@ -37203,6 +38272,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLECONNPARAM",
         form: "AT+QBLECONNPARAM=<conn_idx>,<con_interval>,<timeout>,<latency>",
@@ -37213,6 +38283,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLECFGMTU",
         form: "AT+QBLECFGMTU?",
@@ -37223,6 +38294,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLECFGMTU",
         form: "AT+QBLECFGMTU=<MTU_value>",
@@ -37233,6 +38305,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLEGATTCNTFCFG",
         form: "AT+QBLEGATTCNTFCFG=<conn_idx>,<UUID>,<enable>",
@@ -37243,6 +38316,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLEGATTCRD",
         form: "AT+QBLEGATTCRD=<conn_idx>,<UUID>",
@@ -37253,6 +38327,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLEGATTCWRCMD",
         form: "AT+QBLEGATTCWRCMD=<conn_idx>,<UUID>[,<hex_length>],<data>",
@@ -37263,6 +38338,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLEGATTCWRREQ",
         form: "AT+QBLEGATTCWRREQ=<conn_idx>,<UUID>[,<hex_length>],<data>",
@@ -37273,6 +38349,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLEDISCONN",
         form: "AT+QBLEDISCONN[=<conn_idx>]",
@@ -37283,6 +38360,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLESTAT",
         form: "AT+QBLESTAT",
@@ -37293,6 +38371,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLETRANMODE",
         form: "AT+QBLETRANMODE=<UUID>[,<state>]",
@@ -37303,6 +38382,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "filesystem")]
     crate::command::Template {
         owner: "AT+QFOPEN",
         form: "AT+QFOPEN=?",
@@ -37313,6 +38393,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "filesystem")]
     crate::command::Template {
         owner: "AT+QFOPEN",
         form: "AT+QFOPEN?",
@@ -37323,6 +38404,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "filesystem")]
     crate::command::Template {
         owner: "AT+QFOPEN",
         form: "AT+QFOPEN=<filename>[,<mode>]",
@@ -37333,6 +38415,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "filesystem")]
     crate::command::Template {
         owner: "AT+QFREAD",
         form: "AT+QFREAD=?",
@@ -37343,6 +38426,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "filesystem")]
     crate::command::Template {
         owner: "AT+QFREAD",
         form: "AT+QFREAD=<filehandle>[,<length>]",
@@ -37353,6 +38437,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "filesystem")]
     crate::command::Template {
         owner: "AT+QFWRITE",
         form: "AT+QFWRITE=?",
@@ -37363,6 +38448,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "filesystem")]
     crate::command::Template {
         owner: "AT+QFWRITE",
         form: "AT+QFWRITE=<filehandle>[,<length>[,<timeout>]]",
@@ -37373,6 +38459,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "filesystem")]
     crate::command::Template {
         owner: "AT+QFCLOSE",
         form: "AT+QFCLOSE=?",
@@ -37383,6 +38470,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "filesystem")]
     crate::command::Template {
         owner: "AT+QFCLOSE",
         form: "AT+QFCLOSE=<filehandle>",
@@ -37393,6 +38481,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "filesystem")]
     crate::command::Template {
         owner: "AT+QFLST",
         form: "AT+QFLST=?",
@@ -37403,6 +38492,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "filesystem")]
     crate::command::Template {
         owner: "AT+QFLST",
         form: "AT+QFLST=<name_pattern>",
@@ -37413,6 +38503,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "filesystem")]
     crate::command::Template {
         owner: "AT+QFLST",
         form: "AT+QFLST",
@@ -37423,6 +38514,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "filesystem")]
     crate::command::Template {
         owner: "AT+QFDEL",
         form: "AT+QFDEL=?",
@@ -37433,6 +38525,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "filesystem")]
     crate::command::Template {
         owner: "AT+QFDEL",
         form: "AT+QFDEL=<file_name>",
@@ -37443,6 +38536,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "general")]
     crate::command::Template {
         owner: "AT",
         form: "AT",
@@ -37453,6 +38547,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "general")]
     crate::command::Template {
         owner: "AT+QRST",
         form: "AT+QRST",
@@ -37463,6 +38558,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "general")]
     crate::command::Template {
         owner: "AT+QVERSION",
         form: "AT+QVERSION",
@@ -37473,6 +38569,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "general")]
     crate::command::Template {
         owner: "AT+QECHO",
         form: "AT+QECHO=<enable>",
@@ -37483,6 +38580,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "general")]
     crate::command::Template {
         owner: "AT+QGETIP",
         form: "AT+QGETIP=<mode>",
@@ -37493,6 +38591,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "general")]
     crate::command::Template {
         owner: "AT+QSETBAND",
         form: "AT+QSETBAND=<baud_rate>,<save>",
@@ -37503,6 +38602,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "general")]
     crate::command::Template {
         owner: "AT+QSETBAND",
         form: "AT+QSETBAND?",
@@ -37513,6 +38613,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "general")]
     crate::command::Template {
         owner: "AT+QWLANOTA",
         form: "AT+QWLANOTA=<URL>",
@@ -37523,6 +38624,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "general")]
     crate::command::Template {
         owner: "AT+QWLMAC",
         form: "AT+QWLMAC",
@@ -37533,6 +38635,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "general")]
     crate::command::Template {
         owner: "AT+QSCLK",
         form: "AT+QSCLK?",
@@ -37543,6 +38646,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "general")]
     crate::command::Template {
         owner: "AT+QSCLK",
         form: "AT+QSCLK=<mode>[,<dtim>]",
@@ -37553,6 +38657,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "general")]
     crate::command::Template {
         owner: "AT+QCFG",
         form: "AT+QCFG=?",
@@ -37563,6 +38668,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "general")]
     crate::command::Template {
         owner: "AT+QCFG",
         form: "AT+QCFG=\"urc/pin\"[,<enable>[,<pulse>]]",
@@ -37573,6 +38679,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPCFG",
         form: "AT+QHTTPCFG=?",
@@ -37583,6 +38690,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPCFG",
         form: "AT+QHTTPCFG=\"url\"[,<URL_string>]",
@@ -37593,6 +38701,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPCFG",
         form: "AT+QHTTPCFG=\"header\"[,<header_value>]",
@@ -37603,6 +38712,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPCFG",
         form: "AT+QHTTPCFG=\"auth\"[,<username_password>]",
@@ -37613,6 +38723,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPCFG",
         form: "AT+QHTTPCFG=\"sslctxid\"[,<sslctxID>]",
@@ -37623,6 +38734,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPCFG",
         form: "AT+QHTTPCFG=\"rsp/header\"[,<response_header>]",
@@ -37633,6 +38745,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPCFG",
         form: "AT+QHTTPCFG=\"rspout/auto\"[,<auto_outrsp>]",
@@ -37643,6 +38756,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPCFG",
         form: "AT+QHTTPCFG=\"closed/ind\"[,<closedind>]",
@@ -37653,6 +38767,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPCFG",
         form: "AT+QHTTPCFG=\"form/option\"[,<name>,<file_name>,<content_type>]",
@@ -37663,6 +38778,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPGET",
         form: "AT+QHTTPGET=?",
@@ -37673,6 +38789,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPGET",
         form: "AT+QHTTPGET[=<rsptime>]",
@@ -37683,6 +38800,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPPOST",
         form: "AT+QHTTPPOST=?",
@@ -37693,6 +38811,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPPOST",
         form: "AT+QHTTPPOST=<data_length>[,<input_time>,<rsptime>]",
@@ -37703,6 +38822,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPPUT",
         form: "AT+QHTTPPUT=?",
@@ -37713,6 +38833,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPPUT",
         form: "AT+QHTTPPUT=<data_length>[,<input_time>,<rsptime>]",
@@ -37723,6 +38844,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPREAD",
         form: "AT+QHTTPREAD=?",
@@ -37733,6 +38855,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPREAD",
         form: "AT+QHTTPREAD[=<wait_time>]",
@@ -37743,6 +38866,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPSTOP",
         form: "AT+QHTTPSTOP=?",
@@ -37753,6 +38877,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPSTOP",
         form: "AT+QHTTPSTOP",
@@ -37763,6 +38888,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=?",
@@ -37773,6 +38899,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=\"version\",<client_idx>[,<vsn>]",
@@ -37783,6 +38910,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=\"ssl\",<client_idx>[,<SSL_enable>[,<SSL_ctxID>]]",
@@ -37793,6 +38921,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=\"keepalive\",<client_idx>[,<keep_alive_time>]",
@@ -37803,6 +38932,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=\"session\",<client_idx>[,<clean_session>]",
@@ -37813,6 +38943,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=\"will\",<client_idx>[,<will_flag>[,<will_qos>,<will_retain>,<will_topic>,<will_message>]]",
@@ -37823,6 +38954,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=\"recv/mode\",<client_idx>[,<msg_recv_mode>]",
@@ -37833,6 +38965,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=\"dataformat\",<client_idx>[,<send_mode>,<recv_mode>]",
@@ -37843,6 +38976,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=\"timeout\",<client_idx>[,<pkt_timeout>,<retry_times>,<timeout_notice>]",
@@ -37853,6 +38987,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=\"aliauth\",<client_idx>[,<product_key>,<device_name>,<device_secret>]",
@@ -37863,6 +38998,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=\"onenet\",<client_idx>[,<productID>,<access_key>]",
@@ -37873,6 +39009,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTOPEN",
         form: "AT+QMTOPEN=?",
@@ -37883,6 +39020,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTOPEN",
         form: "AT+QMTOPEN?",
@@ -37893,6 +39031,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTOPEN",
         form: "AT+QMTOPEN=<client_idx>,<host_name>,<port>",
@@ -37903,6 +39042,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCLOSE",
         form: "AT+QMTCLOSE=?",
@@ -37913,6 +39053,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCLOSE",
         form: "AT+QMTCLOSE=<client_idx>",
@@ -37923,6 +39064,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCONN",
         form: "AT+QMTCONN=?",
@@ -37933,6 +39075,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCONN",
         form: "AT+QMTCONN?",
@@ -37943,6 +39086,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCONN",
         form: "AT+QMTCONN=<client_idx>,<clientID>[,<username>,<password>]",
@@ -37953,6 +39097,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTDISC",
         form: "AT+QMTDISC=?",
@@ -37963,6 +39108,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTDISC",
         form: "AT+QMTDISC=<client_idx>",
@@ -37973,6 +39119,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTSUB",
         form: "AT+QMTSUB=?",
@@ -37983,6 +39130,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTSUB",
         form: "AT+QMTSUB=<client_idx>,<msgID>,<topic1>,<qos1>[,<topic2>,<qos2>[,..]]",
@@ -37993,6 +39141,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTUNS",
         form: "AT+QMTUNS=?",
@@ -38003,6 +39152,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTUNS",
         form: "AT+QMTUNS=<client_idx>,<msgID>,<topic1>[,<topic2>[,..]]",
@@ -38013,6 +39163,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTPUB",
         form: "AT+QMTPUB=?",
@@ -38023,6 +39174,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTPUB",
         form: "AT+QMTPUB=<client_idx>,<msgID>,<qos>,<retain>,<topic>[,<length>]",
@@ -38033,6 +39185,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTRECV",
         form: "AT+QMTRECV=?",
@@ -38043,6 +39196,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTRECV",
         form: "AT+QMTRECV?",
@@ -38053,6 +39207,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTRECV",
         form: "AT+QMTRECV=<client_idx>[,<receiveID>]",
@@ -38063,6 +39218,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "network")]
     crate::command::Template {
         owner: "AT+QPING",
         form: "AT+QPING=?",
@@ -38073,6 +39229,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "network")]
     crate::command::Template {
         owner: "AT+QPING",
         form: "AT+QPING=<host>[,<timeout>[,<pingnum>]]",
@@ -38083,6 +39240,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "network")]
     crate::command::Template {
         owner: "AT+QIDNSGIP",
         form: "AT+QIDNSGIP=?",
@@ -38093,6 +39251,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "network")]
     crate::command::Template {
         owner: "AT+QIDNSGIP",
         form: "AT+QIDNSGIP=<hostname>",
@@ -38103,6 +39262,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "network")]
     crate::command::Template {
         owner: "AT+QNTP",
         form: "AT+QNTP=?",
@@ -38113,6 +39273,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "network")]
     crate::command::Template {
         owner: "AT+QNTP",
         form: "AT+QNTP=<server>[,<port>]",
@@ -38123,6 +39284,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "network")]
     crate::command::Template {
         owner: "AT+QNTP",
         form: "AT+QNTP",
@@ -38133,6 +39295,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=?",
@@ -38143,6 +39306,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=\"sslversion\",<SSL_ctxID>[,<SSL_version>]",
@@ -38153,6 +39317,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=\"seclevel\",<SSL_ctxID>[,<seclevel>]",
@@ -38163,6 +39328,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=\"ciphersuite\",<SSL_ctxID>[,<cipher_suites>]",
@@ -38173,6 +39339,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=\"negotiatetime\",<SSL_ctxID>[,<negotiate_time>]",
@@ -38183,6 +39350,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=\"sni\",<SSL_ctxID>[,<SNI>]",
@@ -38193,6 +39361,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=\"cacert\",<SSL_ctxID>[,<cacertpath>]",
@@ -38203,6 +39372,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=\"clientcert\",<SSL_ctxID>[,<client_cert_path>]",
@@ -38213,6 +39383,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=\"clientkey\",<SSL_ctxID>[,<client_key_path>[,<key_pwd>]]",
@@ -38223,6 +39394,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=\"ignorelocaltime\",<SSL_ctxID>[,<ignore_ltime>]",
@@ -38233,6 +39405,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=\"session_cache\",<SSL_ctxID>[,<session_cache_enable>]",
@@ -38243,6 +39416,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLOPEN",
         form: "AT+QSSLOPEN=?",
@@ -38253,6 +39427,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLOPEN",
         form: "AT+QSSLOPEN=<SSL_ctxID>,<connectID>,<server_address>,<server_port>[,<access_mode>]",
@@ -38263,6 +39438,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLSEND",
         form: "AT+QSSLSEND=?",
@@ -38273,6 +39449,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLSEND",
         form: "AT+QSSLSEND=<connectID>",
@@ -38283,6 +39460,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLSEND",
         form: "AT+QSSLSEND=<connectID>,<send_length>",
@@ -38293,6 +39471,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLRECV",
         form: "AT+QSSLRECV=?",
@@ -38303,6 +39482,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLRECV",
         form: "AT+QSSLRECV=<connectID>,<read_length>",
@@ -38313,6 +39493,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCLOSE",
         form: "AT+QSSLCLOSE=?",
@@ -38323,6 +39504,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCLOSE",
         form: "AT+QSSLCLOSE=<connectID>[,<close_timeout>]",
@@ -38333,6 +39515,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLSTATE",
         form: "AT+QSSLSTATE=?",
@@ -38343,6 +39526,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLSTATE",
         form: "AT+QSSLSTATE?",
@@ -38353,6 +39537,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLSTATE",
         form: "AT+QSSLSTATE=<query_type>,<connectID>",
@@ -38363,6 +39548,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLSTATE",
         form: "AT+QSSLSTATE",
@@ -38373,6 +39559,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=?",
@@ -38383,6 +39570,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=\"transpktsize\"[,<transpktsize>]",
@@ -38393,6 +39581,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=\"transwaittm\"[,<transwaittm>]",
@@ -38403,6 +39592,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=\"tcp/accept\"[,<state>]",
@@ -38413,6 +39603,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=\"qisend/timeout\"[,<timeout>]",
@@ -38423,6 +39614,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=\"passiveclosed\"[,<closed>]",
@@ -38433,6 +39625,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=\"dataformat\"[,<send_data_format>,<recv_data_format>]",
@@ -38443,6 +39636,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=\"close/mode\"[,<close_mode>]",
@@ -38453,6 +39647,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=\"tcp/kalive\"[,<kalive_onoff>,<kalive_idle>,<kalive_interval>,<kalive_cnt>]",
@@ -38463,6 +39658,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=\"tcp/tw_cycle\"[,<tw_enable>]",
@@ -38473,6 +39669,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=\"udp/broadcast\"[,<udp/broadcast>]",
@@ -38483,6 +39680,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QIOPEN",
         form: "AT+QIOPEN=?",
@@ -38493,6 +39691,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QIOPEN",
         form: "AT+QIOPEN=<connectID>,<service_type>,<IP_address>/<domain_name>,<remote_port>[,<local_port>[,<access_mode>][,<ap_priority>]]",
@@ -38503,6 +39702,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICLOSE",
         form: "AT+QICLOSE=?",
@@ -38513,6 +39713,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICLOSE",
         form: "AT+QICLOSE=<connectID>[,<timeout>]",
@@ -38523,6 +39724,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QISTATE",
         form: "AT+QISTATE=?",
@@ -38533,6 +39735,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QISTATE",
         form: "AT+QISTATE?",
@@ -38543,6 +39746,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QISTATE",
         form: "AT+QISTATE",
@@ -38553,6 +39757,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QISTATE",
         form: "AT+QISTATE=<connectID>",
@@ -38563,6 +39768,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QISEND",
         form: "AT+QISEND=?",
@@ -38573,6 +39779,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QISEND",
         form: "AT+QISEND=<connectID>",
@@ -38583,6 +39790,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QISEND",
         form: "AT+QISEND=<connectID>,<send_length>",
@@ -38593,6 +39801,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QISEND",
         form: "AT+QISEND=<connectID>,<send_length>,<remoteIP>,<remote_port>",
@@ -38605,6 +39814,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QISEND",
         form: "AT+QISEND=<connectID>,0",
@@ -38615,6 +39825,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QIRD",
         form: "AT+QIRD=?",
@@ -38625,6 +39836,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QIRD",
         form: "AT+QIRD=<connectID>[,<read_length>]",
@@ -38635,6 +39847,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QIRD",
         form: "AT+QIRD=<connectID>",
@@ -38645,6 +39858,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QIRD",
         form: "AT+QIRD=<connectID>,0",
@@ -38655,6 +39869,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QIACCEPT",
         form: "AT+QIACCEPT=?",
@@ -38665,6 +39880,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QIACCEPT",
         form: "AT+QIACCEPT=<listener_socketID>,<accept>[,<incoming_socketID>]",
@@ -38675,6 +39891,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QISWTMD",
         form: "AT+QISWTMD=?",
@@ -38685,6 +39902,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QISWTMD",
         form: "AT+QISWTMD=<connectID>,<access_mode>",
@@ -38695,6 +39913,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QIGETERROR",
         form: "AT+QIGETERROR=?",
@@ -38705,6 +39924,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QIGETERROR",
         form: "AT+QIGETERROR",
@@ -38715,6 +39935,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "ATO",
         form: "ATO",
@@ -38725,6 +39946,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "+++",
         form: "+++",
@@ -38735,6 +39957,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "AT+QSTAST",
         form: "AT+QSTAST",
@@ -38745,6 +39968,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "AT+QSTADHCP",
         form: "AT+QSTADHCP?",
@@ -38755,6 +39979,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "AT+QSTADHCP",
         form: "AT+QSTADHCP=<enable>",
@@ -38765,6 +39990,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "AT+QSTASTATIC",
         form: "AT+QSTASTATIC=<IP>,<mask>,<gate>,<DNS>",
@@ -38775,6 +40001,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "AT+QSTASTOP",
         form: "AT+QSTASTOP",
@@ -38785,6 +40012,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "AT+QSOFTAP",
         form: "AT+QSOFTAP=<SSID>[,<key>]",
@@ -38795,6 +40023,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "AT+QAPSTATE",
         form: "AT+QAPSTATE",
@@ -38805,6 +40034,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "AT+QAPSTATIC",
         form: "AT+QAPSTATIC=<IP>,<mask>,<gate>,<DNS>",
@@ -38815,6 +40045,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "AT+QSOFTAPSTOP",
         form: "AT+QSOFTAPSTOP",
@@ -38825,6 +40056,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "AT+QSTAAPINFO",
         form: "AT+QSTAAPINFO=<SSID>[,<pwd>]",
@@ -38835,6 +40067,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "AT+QSTAAPINFODEF",
         form: "AT+QSTAAPINFODEF=<SSID>[,<pwd>]",
@@ -38845,6 +40078,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "AT+QGETWIFISTATE",
         form: "AT+QGETWIFISTATE",
@@ -38855,6 +40089,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "AT+QWSCAN",
         form: "AT+QWSCAN",
@@ -38865,6 +40100,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "AT+QIDNSCFG",
         form: "AT+QIDNSCFG=?",
@@ -38875,6 +40111,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "AT+QIDNSCFG",
         form: "AT+QIDNSCFG?",
@@ -38885,6 +40122,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "AT+QIDNSCFG",
         form: "AT+QIDNSCFG=<pridnsaddr>[,<secdnsaddr>]",
@@ -38895,6 +40133,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "AT+QWEBCFG",
         form: "AT+QWEBCFG=<enable>",
@@ -38905,6 +40144,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "AT+QSTAAPINFORMV",
         form: "AT+QSTAAPINFORMV",
@@ -38915,6 +40155,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "AT+QAIRKISS",
         form: "AT+QAIRKISS=<enable>",
@@ -38928,6 +40169,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
 ];
 /// Every information-line template of every form, with a reader that decodes a line and renders it back.
 pub static LINE_TEMPLATES: &[crate::command::Template] = &[
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLEINIT",
         form: "AT+QBLEINIT?",
@@ -38938,6 +40180,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLEADDR",
         form: "AT+QBLEADDR?",
@@ -38948,6 +40191,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLENAME",
         form: "AT+QBLENAME?",
@@ -38958,6 +40202,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLEADVPARAM",
         form: "AT+QBLEADVPARAM?",
@@ -38968,6 +40213,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLEADVSTART",
         form: "AT+QBLEADVSTART?",
@@ -38978,6 +40224,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLESCAN",
         form: "AT+QBLESCAN?",
@@ -38988,6 +40235,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLESCAN",
         form: "AT+QBLESCAN=<scan>[,<timeout>]",
@@ -38998,6 +40246,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLESCAN",
         form: "AT+QBLESCAN=<scan>[,<timeout>]",
@@ -39008,6 +40257,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLESCANPARAM",
         form: "AT+QBLESCANPARAM?",
@@ -39018,6 +40268,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLECONNPARAM",
         form: "AT+QBLECONNPARAM?",
@@ -39028,6 +40279,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLECFGMTU",
         form: "AT+QBLECFGMTU?",
@@ -39038,6 +40290,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLEGATTCRD",
         form: "AT+QBLEGATTCRD=<conn_idx>,<UUID>",
@@ -39048,6 +40301,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLESTAT",
         form: "AT+QBLESTAT",
@@ -39058,6 +40312,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "filesystem")]
     crate::command::Template {
         owner: "AT+QFOPEN",
         form: "AT+QFOPEN=?",
@@ -39068,6 +40323,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "filesystem")]
     crate::command::Template {
         owner: "AT+QFOPEN",
         form: "AT+QFOPEN?",
@@ -39078,6 +40334,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "filesystem")]
     crate::command::Template {
         owner: "AT+QFOPEN",
         form: "AT+QFOPEN=<filename>[,<mode>]",
@@ -39088,6 +40345,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "filesystem")]
     crate::command::Template {
         owner: "AT+QFREAD",
         form: "AT+QFREAD=?",
@@ -39098,6 +40356,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "filesystem")]
     crate::command::Template {
         owner: "AT+QFWRITE",
         form: "AT+QFWRITE=?",
@@ -39108,6 +40367,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "filesystem")]
     crate::command::Template {
         owner: "AT+QFWRITE",
         form: "AT+QFWRITE=<filehandle>[,<length>[,<timeout>]]",
@@ -39118,6 +40378,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "filesystem")]
     crate::command::Template {
         owner: "AT+QFCLOSE",
         form: "AT+QFCLOSE=?",
@@ -39128,6 +40389,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "filesystem")]
     crate::command::Template {
         owner: "AT+QFLST",
         form: "AT+QFLST=<name_pattern>",
@@ -39138,6 +40400,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "filesystem")]
     crate::command::Template {
         owner: "AT+QFLST",
         form: "AT+QFLST",
@@ -39148,6 +40411,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "filesystem")]
     crate::command::Template {
         owner: "AT+QFDEL",
         form: "AT+QFDEL=?",
@@ -39158,6 +40422,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "general")]
     crate::command::Template {
         owner: "AT+QVERSION",
         form: "AT+QVERSION",
@@ -39168,6 +40433,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "general")]
     crate::command::Template {
         owner: "AT+QGETIP",
         form: "AT+QGETIP=<mode>",
@@ -39178,6 +40444,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "general")]
     crate::command::Template {
         owner: "AT+QSETBAND",
         form: "AT+QSETBAND?",
@@ -39188,6 +40455,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "general")]
     crate::command::Template {
         owner: "AT+QWLMAC",
         form: "AT+QWLMAC",
@@ -39198,6 +40466,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "general")]
     crate::command::Template {
         owner: "AT+QSCLK",
         form: "AT+QSCLK?",
@@ -39208,6 +40477,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "general")]
     crate::command::Template {
         owner: "AT+QCFG",
         form: "AT+QCFG=?",
@@ -39218,6 +40488,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "general")]
     crate::command::Template {
         owner: "AT+QCFG",
         form: "AT+QCFG=\"urc/pin\"[,<enable>[,<pulse>]]",
@@ -39228,6 +40499,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPCFG",
         form: "AT+QHTTPCFG=?",
@@ -39238,6 +40510,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPCFG",
         form: "AT+QHTTPCFG=?",
@@ -39248,6 +40521,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPCFG",
         form: "AT+QHTTPCFG=?",
@@ -39258,6 +40532,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPCFG",
         form: "AT+QHTTPCFG=?",
@@ -39268,6 +40543,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPCFG",
         form: "AT+QHTTPCFG=?",
@@ -39278,6 +40554,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPCFG",
         form: "AT+QHTTPCFG=?",
@@ -39288,6 +40565,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPCFG",
         form: "AT+QHTTPCFG=?",
@@ -39298,6 +40576,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPCFG",
         form: "AT+QHTTPCFG=?",
@@ -39308,6 +40587,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPCFG",
         form: "AT+QHTTPCFG=\"url\"[,<URL_string>]",
@@ -39318,6 +40598,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPCFG",
         form: "AT+QHTTPCFG=\"header\"[,<header_value>]",
@@ -39328,6 +40609,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPCFG",
         form: "AT+QHTTPCFG=\"auth\"[,<username_password>]",
@@ -39338,6 +40620,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPCFG",
         form: "AT+QHTTPCFG=\"sslctxid\"[,<sslctxID>]",
@@ -39348,6 +40631,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPCFG",
         form: "AT+QHTTPCFG=\"rsp/header\"[,<response_header>]",
@@ -39358,6 +40642,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPCFG",
         form: "AT+QHTTPCFG=\"rspout/auto\"[,<auto_outrsp>]",
@@ -39368,6 +40653,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPCFG",
         form: "AT+QHTTPCFG=\"closed/ind\"[,<closedind>]",
@@ -39378,6 +40664,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPCFG",
         form: "AT+QHTTPCFG=\"form/option\"[,<name>,<file_name>,<content_type>]",
@@ -39388,6 +40675,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPGET",
         form: "AT+QHTTPGET=?",
@@ -39398,6 +40686,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPPOST",
         form: "AT+QHTTPPOST=?",
@@ -39408,6 +40697,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPPOST",
         form: "AT+QHTTPPOST=<data_length>[,<input_time>,<rsptime>]",
@@ -39418,6 +40708,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPPUT",
         form: "AT+QHTTPPUT=?",
@@ -39428,6 +40719,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPPUT",
         form: "AT+QHTTPPUT=<data_length>[,<input_time>,<rsptime>]",
@@ -39438,6 +40730,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPREAD",
         form: "AT+QHTTPREAD=?",
@@ -39448,6 +40741,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=?",
@@ -39458,6 +40752,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=?",
@@ -39468,6 +40763,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=?",
@@ -39478,6 +40774,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=?",
@@ -39488,6 +40785,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=?",
@@ -39498,6 +40796,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=?",
@@ -39508,6 +40807,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=?",
@@ -39518,6 +40818,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=?",
@@ -39528,6 +40829,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=?",
@@ -39538,6 +40840,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=?",
@@ -39548,6 +40851,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=\"version\",<client_idx>[,<vsn>]",
@@ -39558,6 +40862,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=\"ssl\",<client_idx>[,<SSL_enable>[,<SSL_ctxID>]]",
@@ -39568,6 +40873,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=\"keepalive\",<client_idx>[,<keep_alive_time>]",
@@ -39578,6 +40884,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=\"session\",<client_idx>[,<clean_session>]",
@@ -39588,6 +40895,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=\"will\",<client_idx>[,<will_flag>[,<will_qos>,<will_retain>,<will_topic>,<will_message>]]",
@@ -39598,6 +40906,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=\"recv/mode\",<client_idx>[,<msg_recv_mode>]",
@@ -39608,6 +40917,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=\"dataformat\",<client_idx>[,<send_mode>,<recv_mode>]",
@@ -39618,6 +40928,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=\"timeout\",<client_idx>[,<pkt_timeout>,<retry_times>,<timeout_notice>]",
@@ -39628,6 +40939,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=\"aliauth\",<client_idx>[,<product_key>,<device_name>,<device_secret>]",
@@ -39638,6 +40950,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=\"onenet\",<client_idx>[,<productID>,<access_key>]",
@@ -39648,6 +40961,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTOPEN",
         form: "AT+QMTOPEN=?",
@@ -39658,6 +40972,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTOPEN",
         form: "AT+QMTOPEN?",
@@ -39668,6 +40983,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCLOSE",
         form: "AT+QMTCLOSE=?",
@@ -39678,6 +40994,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCONN",
         form: "AT+QMTCONN=?",
@@ -39688,6 +41005,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCONN",
         form: "AT+QMTCONN?",
@@ -39698,6 +41016,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTDISC",
         form: "AT+QMTDISC=?",
@@ -39708,6 +41027,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTSUB",
         form: "AT+QMTSUB=?",
@@ -39718,6 +41038,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTUNS",
         form: "AT+QMTUNS=?",
@@ -39728,6 +41049,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTPUB",
         form: "AT+QMTPUB=?",
@@ -39738,6 +41060,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTRECV",
         form: "AT+QMTRECV?",
@@ -39748,6 +41071,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTRECV",
         form: "AT+QMTRECV=<client_idx>[,<receiveID>]",
@@ -39758,6 +41082,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "network")]
     crate::command::Template {
         owner: "AT+QPING",
         form: "AT+QPING=?",
@@ -39768,6 +41093,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "network")]
     crate::command::Template {
         owner: "AT+QIDNSGIP",
         form: "AT+QIDNSGIP=?",
@@ -39778,6 +41104,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "network")]
     crate::command::Template {
         owner: "AT+QNTP",
         form: "AT+QNTP=?",
@@ -39788,6 +41115,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=?",
@@ -39798,6 +41126,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=?",
@@ -39808,6 +41137,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=?",
@@ -39818,6 +41148,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=?",
@@ -39828,6 +41159,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=?",
@@ -39838,6 +41170,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=?",
@@ -39848,6 +41181,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=?",
@@ -39858,6 +41192,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=?",
@@ -39868,6 +41203,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=?",
@@ -39878,6 +41214,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=?",
@@ -39888,6 +41225,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=\"sslversion\",<SSL_ctxID>[,<SSL_version>]",
@@ -39898,6 +41236,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=\"seclevel\",<SSL_ctxID>[,<seclevel>]",
@@ -39908,6 +41247,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=\"ciphersuite\",<SSL_ctxID>[,<cipher_suites>]",
@@ -39918,6 +41258,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=\"negotiatetime\",<SSL_ctxID>[,<negotiate_time>]",
@@ -39928,6 +41269,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=\"sni\",<SSL_ctxID>[,<SNI>]",
@@ -39938,6 +41280,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=\"cacert\",<SSL_ctxID>[,<cacertpath>]",
@@ -39948,6 +41291,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=\"clientcert\",<SSL_ctxID>[,<client_cert_path>]",
@@ -39958,6 +41302,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=\"clientkey\",<SSL_ctxID>[,<client_key_path>[,<key_pwd>]]",
@@ -39968,6 +41313,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=\"ignorelocaltime\",<SSL_ctxID>[,<ignore_ltime>]",
@@ -39978,6 +41324,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=\"session_cache\",<SSL_ctxID>[,<session_cache_enable>]",
@@ -39988,6 +41335,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLOPEN",
         form: "AT+QSSLOPEN=?",
@@ -39998,6 +41346,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLSEND",
         form: "AT+QSSLSEND=?",
@@ -40008,6 +41357,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLRECV",
         form: "AT+QSSLRECV=?",
@@ -40018,6 +41368,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLRECV",
         form: "AT+QSSLRECV=<connectID>,<read_length>",
@@ -40028,6 +41379,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLRECV",
         form: "AT+QSSLRECV=<connectID>,<read_length>",
@@ -40038,6 +41390,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCLOSE",
         form: "AT+QSSLCLOSE=?",
@@ -40048,6 +41401,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLSTATE",
         form: "AT+QSSLSTATE?",
@@ -40058,6 +41412,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLSTATE",
         form: "AT+QSSLSTATE=<query_type>,<connectID>",
@@ -40068,6 +41423,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLSTATE",
         form: "AT+QSSLSTATE",
@@ -40078,6 +41434,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=?",
@@ -40088,6 +41445,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=?",
@@ -40098,6 +41456,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=?",
@@ -40108,6 +41467,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=?",
@@ -40118,6 +41478,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=?",
@@ -40128,6 +41489,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=?",
@@ -40138,6 +41500,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=?",
@@ -40148,6 +41511,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=?",
@@ -40158,6 +41522,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=?",
@@ -40168,6 +41533,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=?",
@@ -40178,6 +41544,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=\"transpktsize\"[,<transpktsize>]",
@@ -40188,6 +41555,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=\"transwaittm\"[,<transwaittm>]",
@@ -40198,6 +41566,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=\"tcp/accept\"[,<state>]",
@@ -40208,6 +41577,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=\"qisend/timeout\"[,<timeout>]",
@@ -40218,6 +41588,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=\"passiveclosed\"[,<closed>]",
@@ -40228,6 +41599,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=\"dataformat\"[,<send_data_format>,<recv_data_format>]",
@@ -40238,6 +41610,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=\"close/mode\"[,<close_mode>]",
@@ -40248,6 +41621,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=\"tcp/kalive\"[,<kalive_onoff>,<kalive_idle>,<kalive_interval>,<kalive_cnt>]",
@@ -40258,6 +41632,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=\"tcp/tw_cycle\"[,<tw_enable>]",
@@ -40268,6 +41643,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=\"udp/broadcast\"[,<udp/broadcast>]",
@@ -40278,6 +41654,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QIOPEN",
         form: "AT+QIOPEN=?",
@@ -40288,6 +41665,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICLOSE",
         form: "AT+QICLOSE=?",
@@ -40298,6 +41676,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QISTATE",
         form: "AT+QISTATE?",
@@ -40308,6 +41687,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QISTATE",
         form: "AT+QISTATE",
@@ -40318,6 +41698,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QISTATE",
         form: "AT+QISTATE=<connectID>",
@@ -40328,6 +41709,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QISEND",
         form: "AT+QISEND=?",
@@ -40338,6 +41720,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QISEND",
         form: "AT+QISEND=<connectID>,0",
@@ -40348,6 +41731,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QIRD",
         form: "AT+QIRD=?",
@@ -40358,6 +41742,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QIRD",
         form: "AT+QIRD=<connectID>[,<read_length>]",
@@ -40368,6 +41753,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QIRD",
         form: "AT+QIRD=<connectID>[,<read_length>]",
@@ -40378,6 +41764,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QIRD",
         form: "AT+QIRD=<connectID>",
@@ -40388,6 +41775,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QIRD",
         form: "AT+QIRD=<connectID>",
@@ -40398,6 +41786,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QIRD",
         form: "AT+QIRD=<connectID>,0",
@@ -40408,6 +41797,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QIACCEPT",
         form: "AT+QIACCEPT=?",
@@ -40418,6 +41808,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QIACCEPT",
         form: "AT+QIACCEPT=<listener_socketID>,<accept>[,<incoming_socketID>]",
@@ -40428,6 +41819,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QISWTMD",
         form: "AT+QISWTMD=?",
@@ -40438,6 +41830,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QIGETERROR",
         form: "AT+QIGETERROR",
@@ -40448,6 +41841,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "AT+QSTAST",
         form: "AT+QSTAST",
@@ -40458,6 +41852,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "AT+QSTADHCP",
         form: "AT+QSTADHCP?",
@@ -40468,6 +41863,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "AT+QAPSTATE",
         form: "AT+QAPSTATE",
@@ -40478,6 +41874,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "AT+QGETWIFISTATE",
         form: "AT+QGETWIFISTATE",
@@ -40488,6 +41885,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "AT+QWSCAN",
         form: "AT+QWSCAN",
@@ -40498,6 +41896,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "AT+QIDNSCFG",
         form: "AT+QIDNSCFG=?",
@@ -40508,6 +41907,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "AT+QIDNSCFG",
         form: "AT+QIDNSCFG?",

@@ -2,6 +2,7 @@
 
 //! Typed URCs: one type per variant of the catalogue, and [`Urc`], which reads any of them.
 /// The URC `+QSTASTAT: <event>`.
+#[cfg(feature = "wifi")]
 pub mod qstastat {
     /// `<event>`: String type. Event reported when STA state changes.
     ///
@@ -109,8 +110,10 @@ pub mod qstastat {
         }
     }
 }
+#[cfg(feature = "wifi")]
 pub use qstastat::Qstastat;
 /// The URC `+QAPSTAT: <event>`.
+#[cfg(feature = "wifi")]
 pub mod qapstat {
     /// `<event>`: This URC indicates AP state changes. (The manual gives only the table "\<event> Description" with the quoted values below, without a type statement.)
     ///
@@ -218,8 +221,10 @@ pub mod qapstat {
         }
     }
 }
+#[cfg(feature = "wifi")]
 pub use qapstat::Qapstat;
 /// The URC `+QOTASTAT: <event>`.
+#[cfg(feature = "general")]
 pub mod qotastat {
     /// `<event>`: String type. Event reported when OTA upgrade state changes.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -321,8 +326,10 @@ pub mod qotastat {
         }
     }
 }
+#[cfg(feature = "general")]
 pub use qotastat::Qotastat;
 /// The URC `+QBLESTAT: <event>`.
+#[cfg(feature = "ble")]
 pub mod qblestat {
     /// `<event>`: String type. Event reported when BLE connection state changes.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -409,8 +416,10 @@ pub mod qblestat {
         }
     }
 }
+#[cfg(feature = "ble")]
 pub use qblestat::Qblestat;
 /// The URC `+QBLEMTU: <MTU_value>`.
+#[cfg(feature = "ble")]
 pub mod qblemtu {
     /// `+QBLEMTU: <MTU_value>`
     ///
@@ -459,8 +468,10 @@ pub mod qblemtu {
         }
     }
 }
+#[cfg(feature = "ble")]
 pub use qblemtu::Qblemtu;
 /// The URC `+QBLERECV: <conn_idx>,<UUID>,<length>`.
+#[cfg(feature = "ble")]
 pub mod qblerecv {
     /// `+QBLERECV: <conn_idx>,<UUID>,<length>`
     ///
@@ -610,8 +621,10 @@ pub mod qblerecv {
         }
     }
 }
+#[cfg(feature = "ble")]
 pub use qblerecv::Qblerecv;
 /// The URC `+QBLEINFO: <char>`.
+#[cfg(feature = "ble")]
 pub mod qbleinfo {
     /// `<char>`: String type.
     ///
@@ -704,8 +717,10 @@ pub mod qbleinfo {
         }
     }
 }
+#[cfg(feature = "ble")]
 pub use qbleinfo::Qbleinfo;
 /// The URC `+QBLECONNPARAM: <conn_idx>,<con_interval>,<timeout>,<latency>`.
+#[cfg(feature = "ble")]
 pub mod qbleconnparam {
     /// `+QBLECONNPARAM: <conn_idx>,<con_interval>,<timeout>,<latency>`
     ///
@@ -800,8 +815,10 @@ pub mod qbleconnparam {
         }
     }
 }
+#[cfg(feature = "ble")]
 pub use qbleconnparam::Qbleconnparam;
 /// The URC `+QIURC: "closed",<connectID>`.
+#[cfg(feature = "tcpip")]
 pub mod qiurc_closed {
     /// `+QIURC: "closed",<connectID>`
     ///
@@ -850,8 +867,10 @@ pub mod qiurc_closed {
         }
     }
 }
+#[cfg(feature = "tcpip")]
 pub use qiurc_closed::QiurcClosed;
 /// The URC `+QIURC: "recv",<connectID>`.
+#[cfg(feature = "tcpip")]
 pub mod qiurc_recv_buffer {
     /// `+QIURC: "recv",<connectID>`
     ///
@@ -900,8 +919,10 @@ pub mod qiurc_recv_buffer {
         }
     }
 }
+#[cfg(feature = "tcpip")]
 pub use qiurc_recv_buffer::QiurcRecvBuffer;
 /// The URC `+QIURC: "recv",<connectID>,<current_recvlength>`.
+#[cfg(feature = "tcpip")]
 pub mod qiurc_recv_direct_push {
     /// `+QIURC: "recv",<connectID>,<current_recvlength>`
     ///
@@ -1035,8 +1056,10 @@ pub mod qiurc_recv_direct_push {
         }
     }
 }
+#[cfg(feature = "tcpip")]
 pub use qiurc_recv_direct_push::QiurcRecvDirectPush;
 /// The URC `+QIURC: "recv",<connectID>,<current_recvlength>,<remoteIP>,<remote_port>`.
+#[cfg(feature = "tcpip")]
 pub mod qiurc_recv_direct_push_udp_service {
     /// `+QIURC: "recv",<connectID>,<current_recvlength>,<remoteIP>,<remote_port>`
     ///
@@ -1224,8 +1247,10 @@ pub mod qiurc_recv_direct_push_udp_service {
         }
     }
 }
+#[cfg(feature = "tcpip")]
 pub use qiurc_recv_direct_push_udp_service::QiurcRecvDirectPushUdpService;
 /// The URC `+QIURC: "incoming full"`.
+#[cfg(feature = "tcpip")]
 pub mod qiurc_incoming_full {
     /// `+QIURC: "incoming full"`
     ///
@@ -1251,8 +1276,10 @@ pub mod qiurc_incoming_full {
         }
     }
 }
+#[cfg(feature = "tcpip")]
 pub use qiurc_incoming_full::QiurcIncomingFull;
 /// The URC `+QIURC: "incoming",<connectID>,<serverID>,<remoteIP>,<remote_port>`.
+#[cfg(feature = "tcpip")]
 pub mod qiurc_incoming {
     /// `+QIURC: "incoming",<connectID>,<serverID>,<remoteIP>,<remote_port>`
     ///
@@ -1351,8 +1378,10 @@ pub mod qiurc_incoming {
         }
     }
 }
+#[cfg(feature = "tcpip")]
 pub use qiurc_incoming::QiurcIncoming;
 /// The URC `+QIOPEN: <connectID>,<err>`.
+#[cfg(feature = "tcpip")]
 pub mod qiopen {
     /// `+QIOPEN: <connectID>,<err>`
     ///
@@ -1420,8 +1449,10 @@ pub mod qiopen {
         }
     }
 }
+#[cfg(feature = "tcpip")]
 pub use qiopen::Qiopen;
 /// The URC `+QSSLURC: "recv",<connectID>`.
+#[cfg(feature = "ssl")]
 pub mod qsslurc_recv_buffer {
     /// `+QSSLURC: "recv",<connectID>`
     ///
@@ -1470,8 +1501,10 @@ pub mod qsslurc_recv_buffer {
         }
     }
 }
+#[cfg(feature = "ssl")]
 pub use qsslurc_recv_buffer::QsslurcRecvBuffer;
 /// The URC `+QSSLURC: "recv",<connectID>,<current_recvlength>`.
+#[cfg(feature = "ssl")]
 pub mod qsslurc_recv_direct_push {
     /// `+QSSLURC: "recv",<connectID>,<current_recvlength>`
     ///
@@ -1607,8 +1640,10 @@ pub mod qsslurc_recv_direct_push {
         }
     }
 }
+#[cfg(feature = "ssl")]
 pub use qsslurc_recv_direct_push::QsslurcRecvDirectPush;
 /// The URC `+QSSLURC: "closed",<connectID>`.
+#[cfg(feature = "ssl")]
 pub mod qsslurc_closed {
     /// `+QSSLURC: "closed",<connectID>`
     ///
@@ -1657,8 +1692,10 @@ pub mod qsslurc_closed {
         }
     }
 }
+#[cfg(feature = "ssl")]
 pub use qsslurc_closed::QsslurcClosed;
 /// The URC `+QSSLOPEN: <connectID>,<err>`.
+#[cfg(feature = "ssl")]
 pub mod qsslopen {
     /// `+QSSLOPEN: <connectID>,<err>`
     ///
@@ -1726,8 +1763,10 @@ pub mod qsslopen {
         }
     }
 }
+#[cfg(feature = "ssl")]
 pub use qsslopen::Qsslopen;
 /// The URC `+QMTSTAT: <client_idx>,<err_code>`.
+#[cfg(feature = "mqtt")]
 pub mod qmtstat {
     /// `<err_code>`: Integer type. Result code. Refer to the table below for details.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -1916,8 +1955,10 @@ pub mod qmtstat {
         }
     }
 }
+#[cfg(feature = "mqtt")]
 pub use qmtstat::Qmtstat;
 /// The URC `+QMTRECV: <client_idx>,<msgID>,<topic>[,<payload_length>],<payload>`.
+#[cfg(feature = "mqtt")]
 pub mod qmtrecv_message {
     /// `+QMTRECV: <client_idx>,<msgID>,<topic>[,<payload_length>],<payload>`
     ///
@@ -2092,8 +2133,10 @@ pub mod qmtrecv_message {
         }
     }
 }
+#[cfg(feature = "mqtt")]
 pub use qmtrecv_message::QmtrecvMessage;
 /// The URC `+QMTRECV: <client_idx>,<recv_id>`.
+#[cfg(feature = "mqtt")]
 pub mod qmtrecv_stored {
     /// `+QMTRECV: <client_idx>,<recv_id>`
     ///
@@ -2161,8 +2204,10 @@ pub mod qmtrecv_stored {
         }
     }
 }
+#[cfg(feature = "mqtt")]
 pub use qmtrecv_stored::QmtrecvStored;
 /// The URC `+QHTTPURC: "recv",<length>`.
+#[cfg(feature = "http")]
 pub mod qhttpurc_recv {
     /// `+QHTTPURC: "recv",<length>`
     ///
@@ -2254,8 +2299,10 @@ pub mod qhttpurc_recv {
         }
     }
 }
+#[cfg(feature = "http")]
 pub use qhttpurc_recv::QhttpurcRecv;
 /// The URC `+QHTTPURC: "closed"`.
+#[cfg(feature = "http")]
 pub mod qhttpurc_closed {
     /// `+QHTTPURC: "closed"`
     ///
@@ -2281,8 +2328,10 @@ pub mod qhttpurc_closed {
         }
     }
 }
+#[cfg(feature = "http")]
 pub use qhttpurc_closed::QhttpurcClosed;
 /// The URC `+QHTTPGET: <err>[,<httprspcode>[,<content_length>]]`.
+#[cfg(feature = "http")]
 pub mod qhttpget {
     /// `+QHTTPGET: <err>[,<httprspcode>[,<content_length>]]`
     ///
@@ -2392,8 +2441,10 @@ pub mod qhttpget {
         }
     }
 }
+#[cfg(feature = "http")]
 pub use qhttpget::Qhttpget;
 /// The URC `+QHTTPPOST: <err>[,<httprspcode>[,<content_length>]]`.
+#[cfg(feature = "http")]
 pub mod qhttppost {
     /// `+QHTTPPOST: <err>[,<httprspcode>[,<content_length>]]`
     ///
@@ -2503,8 +2554,10 @@ pub mod qhttppost {
         }
     }
 }
+#[cfg(feature = "http")]
 pub use qhttppost::Qhttppost;
 /// The URC `+QHTTPPUT: <err>[,<httprspcode>[,<content_length>]]`.
+#[cfg(feature = "http")]
 pub mod qhttpput {
     /// `+QHTTPPUT: <err>[,<httprspcode>[,<content_length>]]`
     ///
@@ -2614,8 +2667,10 @@ pub mod qhttpput {
         }
     }
 }
+#[cfg(feature = "http")]
 pub use qhttpput::Qhttpput;
 /// The URC `+QMTOPEN: <client_idx>,<result>`.
+#[cfg(feature = "mqtt")]
 pub mod qmtopen {
     /// `<result>`: Integer type. Command execution results.
     ///
@@ -2785,8 +2840,10 @@ pub mod qmtopen {
         }
     }
 }
+#[cfg(feature = "mqtt")]
 pub use qmtopen::Qmtopen;
 /// The URC `+QMTCLOSE: <client_idx>,<result>`.
+#[cfg(feature = "mqtt")]
 pub mod qmtclose {
     /// `<result>`: Integer type. Command execution result.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -2908,8 +2965,10 @@ pub mod qmtclose {
         }
     }
 }
+#[cfg(feature = "mqtt")]
 pub use qmtclose::Qmtclose;
 /// The URC `+QMTCONN: <client_idx>,<result>[,<retcode>]`.
+#[cfg(feature = "mqtt")]
 pub mod qmtconn {
     /// `<result>`: Integer type. Command execution result.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -3139,8 +3198,10 @@ pub mod qmtconn {
         }
     }
 }
+#[cfg(feature = "mqtt")]
 pub use qmtconn::Qmtconn;
 /// The URC `+QMTDISC: <client_idx>,<result>`.
+#[cfg(feature = "mqtt")]
 pub mod qmtdisc {
     /// `<result>`: Integer type. Command execution result.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -3262,8 +3323,10 @@ pub mod qmtdisc {
         }
     }
 }
+#[cfg(feature = "mqtt")]
 pub use qmtdisc::Qmtdisc;
 /// The URC `+QMTSUB: <client_idx>,<msgID>,<result>[,<value>[,..]]`.
+#[cfg(feature = "mqtt")]
 pub mod qmtsub {
     /// `<result>`: Integer type. Command execution result.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -3437,8 +3500,10 @@ pub mod qmtsub {
         }
     }
 }
+#[cfg(feature = "mqtt")]
 pub use qmtsub::Qmtsub;
 /// The URC `+QMTUNS: <client_idx>,<msgID>,<result>[,<value>[,..]]`.
+#[cfg(feature = "mqtt")]
 pub mod qmtuns {
     /// `<result>`: Integer type. Command execution result.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -3612,8 +3677,10 @@ pub mod qmtuns {
         }
     }
 }
+#[cfg(feature = "mqtt")]
 pub use qmtuns::Qmtuns;
 /// The URC `+QMTPUB: <client_idx>,<msgID>,<result>[,<value>]`.
+#[cfg(feature = "mqtt")]
 pub mod qmtpub {
     /// `<result>`: Integer type. Command execution result.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -3780,8 +3847,10 @@ pub mod qmtpub {
         }
     }
 }
+#[cfg(feature = "mqtt")]
 pub use qmtpub::Qmtpub;
 /// The URC `+QIURC: "dnsgip",<err>,<IP_count>,<DNS_ttl>`.
+#[cfg(feature = "network")]
 pub mod qiurc_dnsgip_result {
     /// `+QIURC: "dnsgip",<err>,<IP_count>,<DNS_ttl>`
     ///
@@ -3867,8 +3936,10 @@ pub mod qiurc_dnsgip_result {
         }
     }
 }
+#[cfg(feature = "network")]
 pub use qiurc_dnsgip_result::QiurcDnsgipResult;
 /// The URC `+QIURC: "dnsgip",<hostIPaddr>`.
+#[cfg(feature = "network")]
 pub mod qiurc_dnsgip_address {
     /// `+QIURC: "dnsgip",<hostIPaddr>`
     ///
@@ -3918,8 +3989,10 @@ pub mod qiurc_dnsgip_address {
         }
     }
 }
+#[cfg(feature = "network")]
 pub use qiurc_dnsgip_address::QiurcDnsgipAddress;
 /// The URC `+QPING: <ping_result>[,<IP_address>,<bytes>,<time>,<ttl>]`.
+#[cfg(feature = "network")]
 pub mod qping_reply {
     /// `<ping_result>`: Integer type. Result of each ping request.
     ///
@@ -4118,8 +4191,10 @@ pub mod qping_reply {
         }
     }
 }
+#[cfg(feature = "network")]
 pub use qping_reply::QpingReply;
 /// The URC `+QPING: <finresult>[,<sent>,<rcvd>,<lost>,<min>,<max>,<avg>]`.
+#[cfg(feature = "network")]
 pub mod qping_final {
     /// `<finresult>`: Integer type. The final result of the command.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -4333,8 +4408,10 @@ pub mod qping_final {
         }
     }
 }
+#[cfg(feature = "network")]
 pub use qping_final::QpingFinal;
 /// The URC `+QNTP: <err>,<time>`.
+#[cfg(feature = "network")]
 pub mod qntp {
     /// `+QNTP: <err>,<time>`
     ///
@@ -4399,8 +4476,10 @@ pub mod qntp {
         }
     }
 }
+#[cfg(feature = "network")]
 pub use qntp::Qntp;
 /// The URC `+QHTTPREAD: <err>`.
+#[cfg(feature = "http")]
 pub mod qhttpread {
     /// `+QHTTPREAD: <err>`
     ///
@@ -4449,9 +4528,11 @@ pub mod qhttpread {
         }
     }
 }
+#[cfg(feature = "http")]
 pub use qhttpread::Qhttpread;
 /// Every URC variant, with a reader that decodes a line and renders it back.
 pub static URC_TEMPLATES: &[crate::command::Template] = &[
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "+QSTASTAT",
         form: "+QSTASTAT: <event>",
@@ -4462,6 +4543,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "+QAPSTAT",
         form: "+QAPSTAT: <event>",
@@ -4472,6 +4554,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "general")]
     crate::command::Template {
         owner: "+QOTASTAT",
         form: "+QOTASTAT: <event>",
@@ -4482,6 +4565,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "+QBLESTAT",
         form: "+QBLESTAT: <event>",
@@ -4492,6 +4576,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "+QBLEMTU",
         form: "+QBLEMTU: <MTU_value>",
@@ -4502,6 +4587,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "+QBLERECV",
         form: "+QBLERECV: <conn_idx>,<UUID>,<length>",
@@ -4512,6 +4598,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "+QBLEINFO",
         form: "+QBLEINFO: <char>",
@@ -4522,6 +4609,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "+QBLECONNPARAM",
         form: "+QBLECONNPARAM: <conn_idx>,<con_interval>,<timeout>,<latency>",
@@ -4532,6 +4620,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "+QIURC",
         form: "+QIURC: \"closed\",<connectID>",
@@ -4542,6 +4631,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "+QIURC",
         form: "+QIURC: \"recv\",<connectID>",
@@ -4552,6 +4642,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "+QIURC",
         form: "+QIURC: \"recv\",<connectID>,<current_recvlength>",
@@ -4562,6 +4653,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "+QIURC",
         form: "+QIURC: \"recv\",<connectID>,<current_recvlength>,<remoteIP>,<remote_port>",
@@ -4572,6 +4664,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "+QIURC",
         form: "+QIURC: \"incoming full\"",
@@ -4582,6 +4675,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "+QIURC",
         form: "+QIURC: \"incoming\",<connectID>,<serverID>,<remoteIP>,<remote_port>",
@@ -4592,6 +4686,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "+QIOPEN",
         form: "+QIOPEN: <connectID>,<err>",
@@ -4602,6 +4697,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "+QSSLURC",
         form: "+QSSLURC: \"recv\",<connectID>",
@@ -4612,6 +4708,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "+QSSLURC",
         form: "+QSSLURC: \"recv\",<connectID>,<current_recvlength>",
@@ -4622,6 +4719,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "+QSSLURC",
         form: "+QSSLURC: \"closed\",<connectID>",
@@ -4632,6 +4730,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "+QSSLOPEN",
         form: "+QSSLOPEN: <connectID>,<err>",
@@ -4642,6 +4741,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "+QMTSTAT",
         form: "+QMTSTAT: <client_idx>,<err_code>",
@@ -4652,6 +4752,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "+QMTRECV",
         form: "+QMTRECV: <client_idx>,<msgID>,<topic>[,<payload_length>],<payload>",
@@ -4662,6 +4763,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "+QMTRECV",
         form: "+QMTRECV: <client_idx>,<recv_id>",
@@ -4672,6 +4774,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "+QHTTPURC",
         form: "+QHTTPURC: \"recv\",<length>",
@@ -4682,6 +4785,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "+QHTTPURC",
         form: "+QHTTPURC: \"closed\"",
@@ -4692,6 +4796,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "+QHTTPGET",
         form: "+QHTTPGET: <err>[,<httprspcode>[,<content_length>]]",
@@ -4702,6 +4807,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "+QHTTPPOST",
         form: "+QHTTPPOST: <err>[,<httprspcode>[,<content_length>]]",
@@ -4712,6 +4818,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "+QHTTPPUT",
         form: "+QHTTPPUT: <err>[,<httprspcode>[,<content_length>]]",
@@ -4722,6 +4829,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "+QMTOPEN",
         form: "+QMTOPEN: <client_idx>,<result>",
@@ -4732,6 +4840,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "+QMTCLOSE",
         form: "+QMTCLOSE: <client_idx>,<result>",
@@ -4742,6 +4851,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "+QMTCONN",
         form: "+QMTCONN: <client_idx>,<result>[,<retcode>]",
@@ -4752,6 +4862,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "+QMTDISC",
         form: "+QMTDISC: <client_idx>,<result>",
@@ -4762,6 +4873,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "+QMTSUB",
         form: "+QMTSUB: <client_idx>,<msgID>,<result>[,<value>[,..]]",
@@ -4772,6 +4884,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "+QMTUNS",
         form: "+QMTUNS: <client_idx>,<msgID>,<result>[,<value>[,..]]",
@@ -4782,6 +4895,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "+QMTPUB",
         form: "+QMTPUB: <client_idx>,<msgID>,<result>[,<value>]",
@@ -4792,6 +4906,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "network")]
     crate::command::Template {
         owner: "+QIURC",
         form: "+QIURC: \"dnsgip\",<err>,<IP_count>,<DNS_ttl>",
@@ -4802,6 +4917,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "network")]
     crate::command::Template {
         owner: "+QIURC",
         form: "+QIURC: \"dnsgip\",<hostIPaddr>",
@@ -4812,6 +4928,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "network")]
     crate::command::Template {
         owner: "+QPING",
         form: "+QPING: <ping_result>[,<IP_address>,<bytes>,<time>,<ttl>]",
@@ -4822,6 +4939,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "network")]
     crate::command::Template {
         owner: "+QPING",
         form: "+QPING: <finresult>[,<sent>,<rcvd>,<lost>,<min>,<max>,<avg>]",
@@ -4832,6 +4950,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "network")]
     crate::command::Template {
         owner: "+QNTP",
         form: "+QNTP: <err>,<time>",
@@ -4842,6 +4961,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "+QHTTPREAD",
         form: "+QHTTPREAD: <err>",
@@ -4970,84 +5090,124 @@ impl UrcKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Urc {
     /// `+QSTASTAT: <event>`
+    #[cfg(feature = "wifi")]
     Qstastat(Qstastat),
     /// `+QAPSTAT: <event>`
+    #[cfg(feature = "wifi")]
     Qapstat(Qapstat),
     /// `+QOTASTAT: <event>`
+    #[cfg(feature = "general")]
     Qotastat(Qotastat),
     /// `+QBLESTAT: <event>`
+    #[cfg(feature = "ble")]
     Qblestat(Qblestat),
     /// `+QBLEMTU: <MTU_value>`
+    #[cfg(feature = "ble")]
     Qblemtu(Qblemtu),
     /// `+QBLERECV: <conn_idx>,<UUID>,<length>`
+    #[cfg(feature = "ble")]
     Qblerecv(Qblerecv),
     /// `+QBLEINFO: <char>`
+    #[cfg(feature = "ble")]
     Qbleinfo(Qbleinfo),
     /// `+QBLECONNPARAM: <conn_idx>,<con_interval>,<timeout>,<latency>`
+    #[cfg(feature = "ble")]
     Qbleconnparam(Qbleconnparam),
     /// `+QIURC: "closed",<connectID>`
+    #[cfg(feature = "tcpip")]
     QiurcClosed(QiurcClosed),
     /// `+QIURC: "recv",<connectID>`
+    #[cfg(feature = "tcpip")]
     QiurcRecvBuffer(QiurcRecvBuffer),
     /// `+QIURC: "recv",<connectID>,<current_recvlength>`
+    #[cfg(feature = "tcpip")]
     QiurcRecvDirectPush(QiurcRecvDirectPush),
     /// `+QIURC: "recv",<connectID>,<current_recvlength>,<remoteIP>,<remote_port>`
+    #[cfg(feature = "tcpip")]
     QiurcRecvDirectPushUdpService(QiurcRecvDirectPushUdpService),
     /// `+QIURC: "incoming full"`
+    #[cfg(feature = "tcpip")]
     QiurcIncomingFull(QiurcIncomingFull),
     /// `+QIURC: "incoming",<connectID>,<serverID>,<remoteIP>,<remote_port>`
+    #[cfg(feature = "tcpip")]
     QiurcIncoming(QiurcIncoming),
     /// `+QIOPEN: <connectID>,<err>`
+    #[cfg(feature = "tcpip")]
     Qiopen(Qiopen),
     /// `+QSSLURC: "recv",<connectID>`
+    #[cfg(feature = "ssl")]
     QsslurcRecvBuffer(QsslurcRecvBuffer),
     /// `+QSSLURC: "recv",<connectID>,<current_recvlength>`
+    #[cfg(feature = "ssl")]
     QsslurcRecvDirectPush(QsslurcRecvDirectPush),
     /// `+QSSLURC: "closed",<connectID>`
+    #[cfg(feature = "ssl")]
     QsslurcClosed(QsslurcClosed),
     /// `+QSSLOPEN: <connectID>,<err>`
+    #[cfg(feature = "ssl")]
     Qsslopen(Qsslopen),
     /// `+QMTSTAT: <client_idx>,<err_code>`
+    #[cfg(feature = "mqtt")]
     Qmtstat(Qmtstat),
     /// `+QMTRECV: <client_idx>,<msgID>,<topic>[,<payload_length>],<payload>`
+    #[cfg(feature = "mqtt")]
     QmtrecvMessage(QmtrecvMessage),
     /// `+QMTRECV: <client_idx>,<recv_id>`
+    #[cfg(feature = "mqtt")]
     QmtrecvStored(QmtrecvStored),
     /// `+QHTTPURC: "recv",<length>`
+    #[cfg(feature = "http")]
     QhttpurcRecv(QhttpurcRecv),
     /// `+QHTTPURC: "closed"`
+    #[cfg(feature = "http")]
     QhttpurcClosed(QhttpurcClosed),
     /// `+QHTTPGET: <err>[,<httprspcode>[,<content_length>]]`
+    #[cfg(feature = "http")]
     Qhttpget(Qhttpget),
     /// `+QHTTPPOST: <err>[,<httprspcode>[,<content_length>]]`
+    #[cfg(feature = "http")]
     Qhttppost(Qhttppost),
     /// `+QHTTPPUT: <err>[,<httprspcode>[,<content_length>]]`
+    #[cfg(feature = "http")]
     Qhttpput(Qhttpput),
     /// `+QMTOPEN: <client_idx>,<result>`
+    #[cfg(feature = "mqtt")]
     Qmtopen(Qmtopen),
     /// `+QMTCLOSE: <client_idx>,<result>`
+    #[cfg(feature = "mqtt")]
     Qmtclose(Qmtclose),
     /// `+QMTCONN: <client_idx>,<result>[,<retcode>]`
+    #[cfg(feature = "mqtt")]
     Qmtconn(Qmtconn),
     /// `+QMTDISC: <client_idx>,<result>`
+    #[cfg(feature = "mqtt")]
     Qmtdisc(Qmtdisc),
     /// `+QMTSUB: <client_idx>,<msgID>,<result>[,<value>[,..]]`
+    #[cfg(feature = "mqtt")]
     Qmtsub(Qmtsub),
     /// `+QMTUNS: <client_idx>,<msgID>,<result>[,<value>[,..]]`
+    #[cfg(feature = "mqtt")]
     Qmtuns(Qmtuns),
     /// `+QMTPUB: <client_idx>,<msgID>,<result>[,<value>]`
+    #[cfg(feature = "mqtt")]
     Qmtpub(Qmtpub),
     /// `+QIURC: "dnsgip",<err>,<IP_count>,<DNS_ttl>`
+    #[cfg(feature = "network")]
     QiurcDnsgipResult(QiurcDnsgipResult),
     /// `+QIURC: "dnsgip",<hostIPaddr>`
+    #[cfg(feature = "network")]
     QiurcDnsgipAddress(QiurcDnsgipAddress),
     /// `+QPING: <ping_result>[,<IP_address>,<bytes>,<time>,<ttl>]`
+    #[cfg(feature = "network")]
     QpingReply(QpingReply),
     /// `+QPING: <finresult>[,<sent>,<rcvd>,<lost>,<min>,<max>,<avg>]`
+    #[cfg(feature = "network")]
     QpingFinal(QpingFinal),
     /// `+QNTP: <err>,<time>`
+    #[cfg(feature = "network")]
     Qntp(Qntp),
     /// `+QHTTPREAD: <err>`
+    #[cfg(feature = "http")]
     Qhttpread(Qhttpread),
 }
 impl Urc {
@@ -5055,240 +5215,280 @@ impl Urc {
     /// first variant that matches or the error of the last one tried.
     pub fn parse(line: &str) -> Option<Result<Self, crate::wire::DecodeError>> {
         let mut result = None;
+        #[cfg(feature = "wifi")]
         if line.starts_with("+QSTASTAT: ") {
             match <Qstastat as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::Qstastat(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "wifi")]
         if line.starts_with("+QAPSTAT: ") {
             match <Qapstat as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::Qapstat(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "general")]
         if line.starts_with("+QOTASTAT: ") {
             match <Qotastat as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::Qotastat(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "ble")]
         if line.starts_with("+QBLESTAT: ") {
             match <Qblestat as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::Qblestat(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "ble")]
         if line.starts_with("+QBLEMTU: ") {
             match <Qblemtu as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::Qblemtu(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "ble")]
         if line.starts_with("+QBLERECV: ") {
             match <Qblerecv as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::Qblerecv(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "ble")]
         if line.starts_with("+QBLEINFO: ") {
             match <Qbleinfo as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::Qbleinfo(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "ble")]
         if line.starts_with("+QBLECONNPARAM: ") {
             match <Qbleconnparam as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::Qbleconnparam(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "tcpip")]
         if line.starts_with("+QIURC: ") {
             match <QiurcClosed as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::QiurcClosed(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "tcpip")]
         if line.starts_with("+QIURC: ") {
             match <QiurcRecvBuffer as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::QiurcRecvBuffer(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "tcpip")]
         if line.starts_with("+QIURC: ") {
             match <QiurcRecvDirectPush as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::QiurcRecvDirectPush(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "tcpip")]
         if line.starts_with("+QIURC: ") {
             match <QiurcRecvDirectPushUdpService as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::QiurcRecvDirectPushUdpService(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "tcpip")]
         if line.starts_with("+QIURC: ") {
             match <QiurcIncomingFull as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::QiurcIncomingFull(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "tcpip")]
         if line.starts_with("+QIURC: ") {
             match <QiurcIncoming as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::QiurcIncoming(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "tcpip")]
         if line.starts_with("+QIOPEN: ") {
             match <Qiopen as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::Qiopen(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "ssl")]
         if line.starts_with("+QSSLURC: ") {
             match <QsslurcRecvBuffer as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::QsslurcRecvBuffer(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "ssl")]
         if line.starts_with("+QSSLURC: ") {
             match <QsslurcRecvDirectPush as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::QsslurcRecvDirectPush(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "ssl")]
         if line.starts_with("+QSSLURC: ") {
             match <QsslurcClosed as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::QsslurcClosed(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "ssl")]
         if line.starts_with("+QSSLOPEN: ") {
             match <Qsslopen as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::Qsslopen(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "mqtt")]
         if line.starts_with("+QMTSTAT: ") {
             match <Qmtstat as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::Qmtstat(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "mqtt")]
         if line.starts_with("+QMTRECV: ") {
             match <QmtrecvMessage as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::QmtrecvMessage(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "mqtt")]
         if line.starts_with("+QMTRECV: ") {
             match <QmtrecvStored as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::QmtrecvStored(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "http")]
         if line.starts_with("+QHTTPURC: ") {
             match <QhttpurcRecv as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::QhttpurcRecv(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "http")]
         if line.starts_with("+QHTTPURC: ") {
             match <QhttpurcClosed as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::QhttpurcClosed(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "http")]
         if line.starts_with("+QHTTPGET: ") {
             match <Qhttpget as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::Qhttpget(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "http")]
         if line.starts_with("+QHTTPPOST: ") {
             match <Qhttppost as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::Qhttppost(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "http")]
         if line.starts_with("+QHTTPPUT: ") {
             match <Qhttpput as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::Qhttpput(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "mqtt")]
         if line.starts_with("+QMTOPEN: ") {
             match <Qmtopen as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::Qmtopen(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "mqtt")]
         if line.starts_with("+QMTCLOSE: ") {
             match <Qmtclose as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::Qmtclose(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "mqtt")]
         if line.starts_with("+QMTCONN: ") {
             match <Qmtconn as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::Qmtconn(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "mqtt")]
         if line.starts_with("+QMTDISC: ") {
             match <Qmtdisc as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::Qmtdisc(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "mqtt")]
         if line.starts_with("+QMTSUB: ") {
             match <Qmtsub as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::Qmtsub(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "mqtt")]
         if line.starts_with("+QMTUNS: ") {
             match <Qmtuns as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::Qmtuns(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "mqtt")]
         if line.starts_with("+QMTPUB: ") {
             match <Qmtpub as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::Qmtpub(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "network")]
         if line.starts_with("+QIURC: ") {
             match <QiurcDnsgipResult as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::QiurcDnsgipResult(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "network")]
         if line.starts_with("+QIURC: ") {
             match <QiurcDnsgipAddress as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::QiurcDnsgipAddress(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "network")]
         if line.starts_with("+QPING: ") {
             match <QpingReply as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::QpingReply(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "network")]
         if line.starts_with("+QPING: ") {
             match <QpingFinal as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::QpingFinal(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "network")]
         if line.starts_with("+QNTP: ") {
             match <Qntp as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::Qntp(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "http")]
         if line.starts_with("+QHTTPREAD: ") {
             match <Qhttpread as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::Qhttpread(u))),
@@ -5302,258 +5502,418 @@ impl Urc {
     /// shape it has (with the data block it announces, framed by its
     /// length even though another field is wrong), or the last error.
     pub fn decode(line: &[u8]) -> Option<crate::command::Decoded<Self>> {
+        #[allow(unused_mut)]
         let mut best = crate::generated::Best::new();
+        #[allow(clippy::collapsible_match)]
         match crate::scan::head(line) {
             b"+QSTASTAT: " => {
-                let d = <Qstastat as crate::command::Line>::decode(line)
-                    .map(Self::Qstastat);
-                if best.offer(d) {
+                #[cfg(feature = "wifi")]
+                if best
+                    .offer(
+                        <Qstastat as crate::command::Line>::decode(line)
+                            .map(Self::Qstastat),
+                    )
+                {
                     return best.take();
                 }
             }
             b"+QAPSTAT: " => {
-                let d = <Qapstat as crate::command::Line>::decode(line)
-                    .map(Self::Qapstat);
-                if best.offer(d) {
+                #[cfg(feature = "wifi")]
+                if best
+                    .offer(
+                        <Qapstat as crate::command::Line>::decode(line)
+                            .map(Self::Qapstat),
+                    )
+                {
                     return best.take();
                 }
             }
             b"+QOTASTAT: " => {
-                let d = <Qotastat as crate::command::Line>::decode(line)
-                    .map(Self::Qotastat);
-                if best.offer(d) {
+                #[cfg(feature = "general")]
+                if best
+                    .offer(
+                        <Qotastat as crate::command::Line>::decode(line)
+                            .map(Self::Qotastat),
+                    )
+                {
                     return best.take();
                 }
             }
             b"+QBLESTAT: " => {
-                let d = <Qblestat as crate::command::Line>::decode(line)
-                    .map(Self::Qblestat);
-                if best.offer(d) {
+                #[cfg(feature = "ble")]
+                if best
+                    .offer(
+                        <Qblestat as crate::command::Line>::decode(line)
+                            .map(Self::Qblestat),
+                    )
+                {
                     return best.take();
                 }
             }
             b"+QBLEMTU: " => {
-                let d = <Qblemtu as crate::command::Line>::decode(line)
-                    .map(Self::Qblemtu);
-                if best.offer(d) {
+                #[cfg(feature = "ble")]
+                if best
+                    .offer(
+                        <Qblemtu as crate::command::Line>::decode(line)
+                            .map(Self::Qblemtu),
+                    )
+                {
                     return best.take();
                 }
             }
             b"+QBLERECV: " => {
-                let d = <Qblerecv as crate::command::Line>::decode(line)
-                    .map(Self::Qblerecv);
-                if best.offer(d) {
+                #[cfg(feature = "ble")]
+                if best
+                    .offer(
+                        <Qblerecv as crate::command::Line>::decode(line)
+                            .map(Self::Qblerecv),
+                    )
+                {
                     return best.take();
                 }
             }
             b"+QBLEINFO: " => {
-                let d = <Qbleinfo as crate::command::Line>::decode(line)
-                    .map(Self::Qbleinfo);
-                if best.offer(d) {
+                #[cfg(feature = "ble")]
+                if best
+                    .offer(
+                        <Qbleinfo as crate::command::Line>::decode(line)
+                            .map(Self::Qbleinfo),
+                    )
+                {
                     return best.take();
                 }
             }
             b"+QBLECONNPARAM: " => {
-                let d = <Qbleconnparam as crate::command::Line>::decode(line)
-                    .map(Self::Qbleconnparam);
-                if best.offer(d) {
+                #[cfg(feature = "ble")]
+                if best
+                    .offer(
+                        <Qbleconnparam as crate::command::Line>::decode(line)
+                            .map(Self::Qbleconnparam),
+                    )
+                {
                     return best.take();
                 }
             }
             b"+QIURC: " => {
-                let d = <QiurcClosed as crate::command::Line>::decode(line)
-                    .map(Self::QiurcClosed);
-                if best.offer(d) {
-                    return best.take();
-                }
-                let d = <QiurcRecvBuffer as crate::command::Line>::decode(line)
-                    .map(Self::QiurcRecvBuffer);
-                if best.offer(d) {
-                    return best.take();
-                }
-                let d = <QiurcRecvDirectPush as crate::command::Line>::decode(line)
-                    .map(Self::QiurcRecvDirectPush);
-                if best.offer(d) {
-                    return best.take();
-                }
-                let d = <QiurcRecvDirectPushUdpService as crate::command::Line>::decode(
-                        line,
+                #[cfg(feature = "tcpip")]
+                if best
+                    .offer(
+                        <QiurcClosed as crate::command::Line>::decode(line)
+                            .map(Self::QiurcClosed),
                     )
-                    .map(Self::QiurcRecvDirectPushUdpService);
-                if best.offer(d) {
+                {
                     return best.take();
                 }
-                let d = <QiurcIncomingFull as crate::command::Line>::decode(line)
-                    .map(Self::QiurcIncomingFull);
-                if best.offer(d) {
+                #[cfg(feature = "tcpip")]
+                if best
+                    .offer(
+                        <QiurcRecvBuffer as crate::command::Line>::decode(line)
+                            .map(Self::QiurcRecvBuffer),
+                    )
+                {
                     return best.take();
                 }
-                let d = <QiurcIncoming as crate::command::Line>::decode(line)
-                    .map(Self::QiurcIncoming);
-                if best.offer(d) {
+                #[cfg(feature = "tcpip")]
+                if best
+                    .offer(
+                        <QiurcRecvDirectPush as crate::command::Line>::decode(line)
+                            .map(Self::QiurcRecvDirectPush),
+                    )
+                {
                     return best.take();
                 }
-                let d = <QiurcDnsgipResult as crate::command::Line>::decode(line)
-                    .map(Self::QiurcDnsgipResult);
-                if best.offer(d) {
+                #[cfg(feature = "tcpip")]
+                if best
+                    .offer(
+                        <QiurcRecvDirectPushUdpService as crate::command::Line>::decode(
+                                line,
+                            )
+                            .map(Self::QiurcRecvDirectPushUdpService),
+                    )
+                {
                     return best.take();
                 }
-                let d = <QiurcDnsgipAddress as crate::command::Line>::decode(line)
-                    .map(Self::QiurcDnsgipAddress);
-                if best.offer(d) {
+                #[cfg(feature = "tcpip")]
+                if best
+                    .offer(
+                        <QiurcIncomingFull as crate::command::Line>::decode(line)
+                            .map(Self::QiurcIncomingFull),
+                    )
+                {
+                    return best.take();
+                }
+                #[cfg(feature = "tcpip")]
+                if best
+                    .offer(
+                        <QiurcIncoming as crate::command::Line>::decode(line)
+                            .map(Self::QiurcIncoming),
+                    )
+                {
+                    return best.take();
+                }
+                #[cfg(feature = "network")]
+                if best
+                    .offer(
+                        <QiurcDnsgipResult as crate::command::Line>::decode(line)
+                            .map(Self::QiurcDnsgipResult),
+                    )
+                {
+                    return best.take();
+                }
+                #[cfg(feature = "network")]
+                if best
+                    .offer(
+                        <QiurcDnsgipAddress as crate::command::Line>::decode(line)
+                            .map(Self::QiurcDnsgipAddress),
+                    )
+                {
                     return best.take();
                 }
             }
             b"+QIOPEN: " => {
-                let d = <Qiopen as crate::command::Line>::decode(line).map(Self::Qiopen);
-                if best.offer(d) {
+                #[cfg(feature = "tcpip")]
+                if best
+                    .offer(
+                        <Qiopen as crate::command::Line>::decode(line).map(Self::Qiopen),
+                    )
+                {
                     return best.take();
                 }
             }
             b"+QSSLURC: " => {
-                let d = <QsslurcRecvBuffer as crate::command::Line>::decode(line)
-                    .map(Self::QsslurcRecvBuffer);
-                if best.offer(d) {
+                #[cfg(feature = "ssl")]
+                if best
+                    .offer(
+                        <QsslurcRecvBuffer as crate::command::Line>::decode(line)
+                            .map(Self::QsslurcRecvBuffer),
+                    )
+                {
                     return best.take();
                 }
-                let d = <QsslurcRecvDirectPush as crate::command::Line>::decode(line)
-                    .map(Self::QsslurcRecvDirectPush);
-                if best.offer(d) {
+                #[cfg(feature = "ssl")]
+                if best
+                    .offer(
+                        <QsslurcRecvDirectPush as crate::command::Line>::decode(line)
+                            .map(Self::QsslurcRecvDirectPush),
+                    )
+                {
                     return best.take();
                 }
-                let d = <QsslurcClosed as crate::command::Line>::decode(line)
-                    .map(Self::QsslurcClosed);
-                if best.offer(d) {
+                #[cfg(feature = "ssl")]
+                if best
+                    .offer(
+                        <QsslurcClosed as crate::command::Line>::decode(line)
+                            .map(Self::QsslurcClosed),
+                    )
+                {
                     return best.take();
                 }
             }
             b"+QSSLOPEN: " => {
-                let d = <Qsslopen as crate::command::Line>::decode(line)
-                    .map(Self::Qsslopen);
-                if best.offer(d) {
+                #[cfg(feature = "ssl")]
+                if best
+                    .offer(
+                        <Qsslopen as crate::command::Line>::decode(line)
+                            .map(Self::Qsslopen),
+                    )
+                {
                     return best.take();
                 }
             }
             b"+QMTSTAT: " => {
-                let d = <Qmtstat as crate::command::Line>::decode(line)
-                    .map(Self::Qmtstat);
-                if best.offer(d) {
+                #[cfg(feature = "mqtt")]
+                if best
+                    .offer(
+                        <Qmtstat as crate::command::Line>::decode(line)
+                            .map(Self::Qmtstat),
+                    )
+                {
                     return best.take();
                 }
             }
             b"+QMTRECV: " => {
-                let d = <QmtrecvMessage as crate::command::Line>::decode(line)
-                    .map(Self::QmtrecvMessage);
-                if best.offer(d) {
+                #[cfg(feature = "mqtt")]
+                if best
+                    .offer(
+                        <QmtrecvMessage as crate::command::Line>::decode(line)
+                            .map(Self::QmtrecvMessage),
+                    )
+                {
                     return best.take();
                 }
-                let d = <QmtrecvStored as crate::command::Line>::decode(line)
-                    .map(Self::QmtrecvStored);
-                if best.offer(d) {
+                #[cfg(feature = "mqtt")]
+                if best
+                    .offer(
+                        <QmtrecvStored as crate::command::Line>::decode(line)
+                            .map(Self::QmtrecvStored),
+                    )
+                {
                     return best.take();
                 }
             }
             b"+QHTTPURC: " => {
-                let d = <QhttpurcRecv as crate::command::Line>::decode(line)
-                    .map(Self::QhttpurcRecv);
-                if best.offer(d) {
+                #[cfg(feature = "http")]
+                if best
+                    .offer(
+                        <QhttpurcRecv as crate::command::Line>::decode(line)
+                            .map(Self::QhttpurcRecv),
+                    )
+                {
                     return best.take();
                 }
-                let d = <QhttpurcClosed as crate::command::Line>::decode(line)
-                    .map(Self::QhttpurcClosed);
-                if best.offer(d) {
+                #[cfg(feature = "http")]
+                if best
+                    .offer(
+                        <QhttpurcClosed as crate::command::Line>::decode(line)
+                            .map(Self::QhttpurcClosed),
+                    )
+                {
                     return best.take();
                 }
             }
             b"+QHTTPGET: " => {
-                let d = <Qhttpget as crate::command::Line>::decode(line)
-                    .map(Self::Qhttpget);
-                if best.offer(d) {
+                #[cfg(feature = "http")]
+                if best
+                    .offer(
+                        <Qhttpget as crate::command::Line>::decode(line)
+                            .map(Self::Qhttpget),
+                    )
+                {
                     return best.take();
                 }
             }
             b"+QHTTPPOST: " => {
-                let d = <Qhttppost as crate::command::Line>::decode(line)
-                    .map(Self::Qhttppost);
-                if best.offer(d) {
+                #[cfg(feature = "http")]
+                if best
+                    .offer(
+                        <Qhttppost as crate::command::Line>::decode(line)
+                            .map(Self::Qhttppost),
+                    )
+                {
                     return best.take();
                 }
             }
             b"+QHTTPPUT: " => {
-                let d = <Qhttpput as crate::command::Line>::decode(line)
-                    .map(Self::Qhttpput);
-                if best.offer(d) {
+                #[cfg(feature = "http")]
+                if best
+                    .offer(
+                        <Qhttpput as crate::command::Line>::decode(line)
+                            .map(Self::Qhttpput),
+                    )
+                {
                     return best.take();
                 }
             }
             b"+QMTOPEN: " => {
-                let d = <Qmtopen as crate::command::Line>::decode(line)
-                    .map(Self::Qmtopen);
-                if best.offer(d) {
+                #[cfg(feature = "mqtt")]
+                if best
+                    .offer(
+                        <Qmtopen as crate::command::Line>::decode(line)
+                            .map(Self::Qmtopen),
+                    )
+                {
                     return best.take();
                 }
             }
             b"+QMTCLOSE: " => {
-                let d = <Qmtclose as crate::command::Line>::decode(line)
-                    .map(Self::Qmtclose);
-                if best.offer(d) {
+                #[cfg(feature = "mqtt")]
+                if best
+                    .offer(
+                        <Qmtclose as crate::command::Line>::decode(line)
+                            .map(Self::Qmtclose),
+                    )
+                {
                     return best.take();
                 }
             }
             b"+QMTCONN: " => {
-                let d = <Qmtconn as crate::command::Line>::decode(line)
-                    .map(Self::Qmtconn);
-                if best.offer(d) {
+                #[cfg(feature = "mqtt")]
+                if best
+                    .offer(
+                        <Qmtconn as crate::command::Line>::decode(line)
+                            .map(Self::Qmtconn),
+                    )
+                {
                     return best.take();
                 }
             }
             b"+QMTDISC: " => {
-                let d = <Qmtdisc as crate::command::Line>::decode(line)
-                    .map(Self::Qmtdisc);
-                if best.offer(d) {
+                #[cfg(feature = "mqtt")]
+                if best
+                    .offer(
+                        <Qmtdisc as crate::command::Line>::decode(line)
+                            .map(Self::Qmtdisc),
+                    )
+                {
                     return best.take();
                 }
             }
             b"+QMTSUB: " => {
-                let d = <Qmtsub as crate::command::Line>::decode(line).map(Self::Qmtsub);
-                if best.offer(d) {
+                #[cfg(feature = "mqtt")]
+                if best
+                    .offer(
+                        <Qmtsub as crate::command::Line>::decode(line).map(Self::Qmtsub),
+                    )
+                {
                     return best.take();
                 }
             }
             b"+QMTUNS: " => {
-                let d = <Qmtuns as crate::command::Line>::decode(line).map(Self::Qmtuns);
-                if best.offer(d) {
+                #[cfg(feature = "mqtt")]
+                if best
+                    .offer(
+                        <Qmtuns as crate::command::Line>::decode(line).map(Self::Qmtuns),
+                    )
+                {
                     return best.take();
                 }
             }
             b"+QMTPUB: " => {
-                let d = <Qmtpub as crate::command::Line>::decode(line).map(Self::Qmtpub);
-                if best.offer(d) {
+                #[cfg(feature = "mqtt")]
+                if best
+                    .offer(
+                        <Qmtpub as crate::command::Line>::decode(line).map(Self::Qmtpub),
+                    )
+                {
                     return best.take();
                 }
             }
             b"+QPING: " => {
-                let d = <QpingReply as crate::command::Line>::decode(line)
-                    .map(Self::QpingReply);
-                if best.offer(d) {
+                #[cfg(feature = "network")]
+                if best
+                    .offer(
+                        <QpingReply as crate::command::Line>::decode(line)
+                            .map(Self::QpingReply),
+                    )
+                {
                     return best.take();
                 }
-                let d = <QpingFinal as crate::command::Line>::decode(line)
-                    .map(Self::QpingFinal);
-                if best.offer(d) {
+                #[cfg(feature = "network")]
+                if best
+                    .offer(
+                        <QpingFinal as crate::command::Line>::decode(line)
+                            .map(Self::QpingFinal),
+                    )
+                {
                     return best.take();
                 }
             }
             b"+QNTP: " => {
-                let d = <Qntp as crate::command::Line>::decode(line).map(Self::Qntp);
-                if best.offer(d) {
+                #[cfg(feature = "network")]
+                if best
+                    .offer(<Qntp as crate::command::Line>::decode(line).map(Self::Qntp))
+                {
                     return best.take();
                 }
             }
             b"+QHTTPREAD: " => {
-                let d = <Qhttpread as crate::command::Line>::decode(line)
-                    .map(Self::Qhttpread);
-                if best.offer(d) {
+                #[cfg(feature = "http")]
+                if best
+                    .offer(
+                        <Qhttpread as crate::command::Line>::decode(line)
+                            .map(Self::Qhttpread),
+                    )
+                {
                     return best.take();
                 }
             }
@@ -5565,6 +5925,7 @@ impl Urc {
     /// bytes belong to it whatever they are (a payload framed by a
     /// length field of the same line).
     pub fn inline_remaining(partial: &[u8]) -> Option<usize> {
+        #[cfg(feature = "mqtt")]
         if partial.starts_with("+QMTRECV: ".as_bytes()) {
             if let Some(n) = <QmtrecvMessage as crate::command::Line>::inline_remaining(
                 partial,
@@ -5579,41 +5940,49 @@ impl Urc {
     /// (`"connectID"`), when the URC has it: what a completion is
     /// matched on.
     pub fn field_int(&self, name: &str) -> Option<i64> {
-        match self {
+        match *self {
+            #[cfg(feature = "wifi")]
             Self::Qstastat(_) => {
                 let _ = name;
                 None
             }
+            #[cfg(feature = "wifi")]
             Self::Qapstat(_) => {
                 let _ = name;
                 None
             }
+            #[cfg(feature = "general")]
             Self::Qotastat(_) => {
                 let _ = name;
                 None
             }
+            #[cfg(feature = "ble")]
             Self::Qblestat(_) => {
                 let _ = name;
                 None
             }
-            Self::Qblemtu(u) => {
+            #[cfg(feature = "ble")]
+            Self::Qblemtu(ref u) => {
                 match name {
                     "MTU_value" => Some(u.mtu_value.get()),
                     _ => None,
                 }
             }
-            Self::Qblerecv(u) => {
+            #[cfg(feature = "ble")]
+            Self::Qblerecv(ref u) => {
                 match name {
                     "conn_idx" => Some(u.conn_idx.get()),
                     "length" => Some(u.length),
                     _ => None,
                 }
             }
+            #[cfg(feature = "ble")]
             Self::Qbleinfo(_) => {
                 let _ = name;
                 None
             }
-            Self::Qbleconnparam(u) => {
+            #[cfg(feature = "ble")]
+            Self::Qbleconnparam(ref u) => {
                 match name {
                     "conn_idx" => Some(u.conn_idx.get()),
                     "con_interval" => Some(u.con_interval),
@@ -5622,26 +5991,30 @@ impl Urc {
                     _ => None,
                 }
             }
-            Self::QiurcClosed(u) => {
+            #[cfg(feature = "tcpip")]
+            Self::QiurcClosed(ref u) => {
                 match name {
                     "connectID" => Some(u.connect_id.get()),
                     _ => None,
                 }
             }
-            Self::QiurcRecvBuffer(u) => {
+            #[cfg(feature = "tcpip")]
+            Self::QiurcRecvBuffer(ref u) => {
                 match name {
                     "connectID" => Some(u.connect_id.get()),
                     _ => None,
                 }
             }
-            Self::QiurcRecvDirectPush(u) => {
+            #[cfg(feature = "tcpip")]
+            Self::QiurcRecvDirectPush(ref u) => {
                 match name {
                     "connectID" => Some(u.connect_id.get()),
                     "current_recvlength" => Some(u.current_recvlength),
                     _ => None,
                 }
             }
-            Self::QiurcRecvDirectPushUdpService(u) => {
+            #[cfg(feature = "tcpip")]
+            Self::QiurcRecvDirectPushUdpService(ref u) => {
                 match name {
                     "connectID" => Some(u.connect_id.get()),
                     "current_recvlength" => Some(u.current_recvlength),
@@ -5649,11 +6022,13 @@ impl Urc {
                     _ => None,
                 }
             }
+            #[cfg(feature = "tcpip")]
             Self::QiurcIncomingFull(_) => {
                 let _ = name;
                 None
             }
-            Self::QiurcIncoming(u) => {
+            #[cfg(feature = "tcpip")]
+            Self::QiurcIncoming(ref u) => {
                 match name {
                     "connectID" => Some(u.connect_id.get()),
                     "serverID" => Some(u.server_id),
@@ -5661,45 +6036,52 @@ impl Urc {
                     _ => None,
                 }
             }
-            Self::Qiopen(u) => {
+            #[cfg(feature = "tcpip")]
+            Self::Qiopen(ref u) => {
                 match name {
                     "connectID" => Some(u.connect_id.get()),
                     _ => None,
                 }
             }
-            Self::QsslurcRecvBuffer(u) => {
+            #[cfg(feature = "ssl")]
+            Self::QsslurcRecvBuffer(ref u) => {
                 match name {
                     "connectID" => Some(u.connect_id.get()),
                     _ => None,
                 }
             }
-            Self::QsslurcRecvDirectPush(u) => {
+            #[cfg(feature = "ssl")]
+            Self::QsslurcRecvDirectPush(ref u) => {
                 match name {
                     "connectID" => Some(u.connect_id.get()),
                     "current_recvlength" => Some(u.current_recvlength),
                     _ => None,
                 }
             }
-            Self::QsslurcClosed(u) => {
+            #[cfg(feature = "ssl")]
+            Self::QsslurcClosed(ref u) => {
                 match name {
                     "connectID" => Some(u.connect_id.get()),
                     _ => None,
                 }
             }
-            Self::Qsslopen(u) => {
+            #[cfg(feature = "ssl")]
+            Self::Qsslopen(ref u) => {
                 match name {
                     "connectID" => Some(u.connect_id.get()),
                     _ => None,
                 }
             }
-            Self::Qmtstat(u) => {
+            #[cfg(feature = "mqtt")]
+            Self::Qmtstat(ref u) => {
                 match name {
                     "client_idx" => Some(u.client_idx.get()),
                     "err_code" => Some(u.err_code.wire()),
                     _ => None,
                 }
             }
-            Self::QmtrecvMessage(u) => {
+            #[cfg(feature = "mqtt")]
+            Self::QmtrecvMessage(ref u) => {
                 match name {
                     "client_idx" => Some(u.client_idx.get()),
                     "msgID" => Some(u.msg_id.get()),
@@ -5707,24 +6089,28 @@ impl Urc {
                     _ => None,
                 }
             }
-            Self::QmtrecvStored(u) => {
+            #[cfg(feature = "mqtt")]
+            Self::QmtrecvStored(ref u) => {
                 match name {
                     "client_idx" => Some(u.client_idx.get()),
                     "recv_id" => Some(u.recv_id.get()),
                     _ => None,
                 }
             }
-            Self::QhttpurcRecv(u) => {
+            #[cfg(feature = "http")]
+            Self::QhttpurcRecv(ref u) => {
                 match name {
                     "length" => Some(u.length),
                     _ => None,
                 }
             }
+            #[cfg(feature = "http")]
             Self::QhttpurcClosed(_) => {
                 let _ = name;
                 None
             }
-            Self::Qhttpget(u) => {
+            #[cfg(feature = "http")]
+            Self::Qhttpget(ref u) => {
                 match name {
                     "httprspcode" => u.httprspcode_group.as_ref().map(|g| g.httprspcode),
                     "content_length" => {
@@ -5733,7 +6119,8 @@ impl Urc {
                     _ => None,
                 }
             }
-            Self::Qhttppost(u) => {
+            #[cfg(feature = "http")]
+            Self::Qhttppost(ref u) => {
                 match name {
                     "httprspcode" => u.httprspcode_group.as_ref().map(|g| g.httprspcode),
                     "content_length" => {
@@ -5742,7 +6129,8 @@ impl Urc {
                     _ => None,
                 }
             }
-            Self::Qhttpput(u) => {
+            #[cfg(feature = "http")]
+            Self::Qhttpput(ref u) => {
                 match name {
                     "httprspcode" => u.httprspcode_group.as_ref().map(|g| g.httprspcode),
                     "content_length" => {
@@ -5751,21 +6139,24 @@ impl Urc {
                     _ => None,
                 }
             }
-            Self::Qmtopen(u) => {
+            #[cfg(feature = "mqtt")]
+            Self::Qmtopen(ref u) => {
                 match name {
                     "client_idx" => Some(u.client_idx.get()),
                     "result" => Some(u.result.wire()),
                     _ => None,
                 }
             }
-            Self::Qmtclose(u) => {
+            #[cfg(feature = "mqtt")]
+            Self::Qmtclose(ref u) => {
                 match name {
                     "client_idx" => Some(u.client_idx.get()),
                     "result" => Some(u.result.wire()),
                     _ => None,
                 }
             }
-            Self::Qmtconn(u) => {
+            #[cfg(feature = "mqtt")]
+            Self::Qmtconn(ref u) => {
                 match name {
                     "client_idx" => Some(u.client_idx.get()),
                     "result" => Some(u.result.wire()),
@@ -5773,22 +6164,16 @@ impl Urc {
                     _ => None,
                 }
             }
-            Self::Qmtdisc(u) => {
+            #[cfg(feature = "mqtt")]
+            Self::Qmtdisc(ref u) => {
                 match name {
                     "client_idx" => Some(u.client_idx.get()),
                     "result" => Some(u.result.wire()),
                     _ => None,
                 }
             }
-            Self::Qmtsub(u) => {
-                match name {
-                    "client_idx" => Some(u.client_idx.get()),
-                    "msgID" => Some(u.msg_id.get()),
-                    "result" => Some(u.result.wire()),
-                    _ => None,
-                }
-            }
-            Self::Qmtuns(u) => {
+            #[cfg(feature = "mqtt")]
+            Self::Qmtsub(ref u) => {
                 match name {
                     "client_idx" => Some(u.client_idx.get()),
                     "msgID" => Some(u.msg_id.get()),
@@ -5796,7 +6181,17 @@ impl Urc {
                     _ => None,
                 }
             }
-            Self::Qmtpub(u) => {
+            #[cfg(feature = "mqtt")]
+            Self::Qmtuns(ref u) => {
+                match name {
+                    "client_idx" => Some(u.client_idx.get()),
+                    "msgID" => Some(u.msg_id.get()),
+                    "result" => Some(u.result.wire()),
+                    _ => None,
+                }
+            }
+            #[cfg(feature = "mqtt")]
+            Self::Qmtpub(ref u) => {
                 match name {
                     "client_idx" => Some(u.client_idx.get()),
                     "msgID" => Some(u.msg_id.get()),
@@ -5805,18 +6200,21 @@ impl Urc {
                     _ => None,
                 }
             }
-            Self::QiurcDnsgipResult(u) => {
+            #[cfg(feature = "network")]
+            Self::QiurcDnsgipResult(ref u) => {
                 match name {
                     "IP_count" => Some(u.ip_count),
                     "DNS_ttl" => Some(u.dns_ttl),
                     _ => None,
                 }
             }
+            #[cfg(feature = "network")]
             Self::QiurcDnsgipAddress(_) => {
                 let _ = name;
                 None
             }
-            Self::QpingReply(u) => {
+            #[cfg(feature = "network")]
+            Self::QpingReply(ref u) => {
                 match name {
                     "ping_result" => Some(u.ping_result.wire()),
                     "bytes" => u.ip_address_group.as_ref().map(|g| g.bytes),
@@ -5825,7 +6223,8 @@ impl Urc {
                     _ => None,
                 }
             }
-            Self::QpingFinal(u) => {
+            #[cfg(feature = "network")]
+            Self::QpingFinal(ref u) => {
                 match name {
                     "finresult" => Some(u.finresult.wire()),
                     "sent" => u.sent_group.as_ref().map(|g| g.sent),
@@ -5837,10 +6236,12 @@ impl Urc {
                     _ => None,
                 }
             }
+            #[cfg(feature = "network")]
             Self::Qntp(_) => {
                 let _ = name;
                 None
             }
+            #[cfg(feature = "http")]
             Self::Qhttpread(_) => {
                 let _ = name;
                 None
@@ -5849,365 +6250,649 @@ impl Urc {
     }
     /// Its place in a series of URCs that completes a command.
     pub fn series_step(&self) -> crate::command::SeriesStep {
-        match self {
+        match *self {
+            #[cfg(feature = "wifi")]
             Self::Qstastat(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "wifi")]
             Self::Qapstat(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "general")]
             Self::Qotastat(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "ble")]
             Self::Qblestat(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "ble")]
             Self::Qblemtu(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "ble")]
             Self::Qblerecv(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "ble")]
             Self::Qbleinfo(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "ble")]
             Self::Qbleconnparam(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "tcpip")]
             Self::QiurcClosed(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "tcpip")]
             Self::QiurcRecvBuffer(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "tcpip")]
             Self::QiurcRecvDirectPush(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "tcpip")]
             Self::QiurcRecvDirectPushUdpService(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "tcpip")]
             Self::QiurcIncomingFull(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "tcpip")]
             Self::QiurcIncoming(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "tcpip")]
             Self::Qiopen(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "ssl")]
             Self::QsslurcRecvBuffer(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "ssl")]
             Self::QsslurcRecvDirectPush(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "ssl")]
             Self::QsslurcClosed(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "ssl")]
             Self::Qsslopen(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "mqtt")]
             Self::Qmtstat(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "mqtt")]
             Self::QmtrecvMessage(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "mqtt")]
             Self::QmtrecvStored(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "http")]
             Self::QhttpurcRecv(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "http")]
             Self::QhttpurcClosed(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "http")]
             Self::Qhttpget(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "http")]
             Self::Qhttppost(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "http")]
             Self::Qhttpput(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "mqtt")]
             Self::Qmtopen(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "mqtt")]
             Self::Qmtclose(_) => crate::command::SeriesStep::Single,
-            Self::Qmtconn(u) => {
+            #[cfg(feature = "mqtt")]
+            Self::Qmtconn(ref u) => {
                 if matches!(Some(u.result.wire()), Some(1)) {
                     crate::command::SeriesStep::Part
                 } else {
                     crate::command::SeriesStep::Final
                 }
             }
+            #[cfg(feature = "mqtt")]
             Self::Qmtdisc(_) => crate::command::SeriesStep::Single,
-            Self::Qmtsub(u) => {
+            #[cfg(feature = "mqtt")]
+            Self::Qmtsub(ref u) => {
                 if matches!(Some(u.result.wire()), Some(1)) {
                     crate::command::SeriesStep::Part
                 } else {
                     crate::command::SeriesStep::Final
                 }
             }
-            Self::Qmtuns(u) => {
+            #[cfg(feature = "mqtt")]
+            Self::Qmtuns(ref u) => {
                 if matches!(Some(u.result.wire()), Some(1)) {
                     crate::command::SeriesStep::Part
                 } else {
                     crate::command::SeriesStep::Final
                 }
             }
-            Self::Qmtpub(u) => {
+            #[cfg(feature = "mqtt")]
+            Self::Qmtpub(ref u) => {
                 if matches!(Some(u.result.wire()), Some(1)) {
                     crate::command::SeriesStep::Part
                 } else {
                     crate::command::SeriesStep::Final
                 }
             }
-            Self::QiurcDnsgipResult(u) => {
+            #[cfg(feature = "network")]
+            Self::QiurcDnsgipResult(ref u) => {
                 crate::command::SeriesStep::Head {
                     parts: Some(u.ip_count)
                         .and_then(|n| usize::try_from(n).ok())
                         .unwrap_or(0),
                 }
             }
+            #[cfg(feature = "network")]
             Self::QiurcDnsgipAddress(_) => crate::command::SeriesStep::Part,
+            #[cfg(feature = "network")]
             Self::QpingReply(_) => crate::command::SeriesStep::Part,
+            #[cfg(feature = "network")]
             Self::QpingFinal(_) => crate::command::SeriesStep::Final,
+            #[cfg(feature = "network")]
             Self::Qntp(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "http")]
             Self::Qhttpread(_) => crate::command::SeriesStep::Single,
         }
     }
     /// The URC's line as bytes (a payload need not be text).
     pub fn render_bytes(&self) -> alloc::vec::Vec<u8> {
-        match self {
-            Self::Qstastat(u) => crate::command::Line::render_bytes(u),
-            Self::Qapstat(u) => crate::command::Line::render_bytes(u),
-            Self::Qotastat(u) => crate::command::Line::render_bytes(u),
-            Self::Qblestat(u) => crate::command::Line::render_bytes(u),
-            Self::Qblemtu(u) => crate::command::Line::render_bytes(u),
-            Self::Qblerecv(u) => crate::command::Line::render_bytes(u),
-            Self::Qbleinfo(u) => crate::command::Line::render_bytes(u),
-            Self::Qbleconnparam(u) => crate::command::Line::render_bytes(u),
-            Self::QiurcClosed(u) => crate::command::Line::render_bytes(u),
-            Self::QiurcRecvBuffer(u) => crate::command::Line::render_bytes(u),
-            Self::QiurcRecvDirectPush(u) => crate::command::Line::render_bytes(u),
-            Self::QiurcRecvDirectPushUdpService(u) => {
+        match *self {
+            #[cfg(feature = "wifi")]
+            Self::Qstastat(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "wifi")]
+            Self::Qapstat(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "general")]
+            Self::Qotastat(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "ble")]
+            Self::Qblestat(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "ble")]
+            Self::Qblemtu(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "ble")]
+            Self::Qblerecv(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "ble")]
+            Self::Qbleinfo(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "ble")]
+            Self::Qbleconnparam(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "tcpip")]
+            Self::QiurcClosed(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "tcpip")]
+            Self::QiurcRecvBuffer(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "tcpip")]
+            Self::QiurcRecvDirectPush(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "tcpip")]
+            Self::QiurcRecvDirectPushUdpService(ref u) => {
                 crate::command::Line::render_bytes(u)
             }
-            Self::QiurcIncomingFull(u) => crate::command::Line::render_bytes(u),
-            Self::QiurcIncoming(u) => crate::command::Line::render_bytes(u),
-            Self::Qiopen(u) => crate::command::Line::render_bytes(u),
-            Self::QsslurcRecvBuffer(u) => crate::command::Line::render_bytes(u),
-            Self::QsslurcRecvDirectPush(u) => crate::command::Line::render_bytes(u),
-            Self::QsslurcClosed(u) => crate::command::Line::render_bytes(u),
-            Self::Qsslopen(u) => crate::command::Line::render_bytes(u),
-            Self::Qmtstat(u) => crate::command::Line::render_bytes(u),
-            Self::QmtrecvMessage(u) => crate::command::Line::render_bytes(u),
-            Self::QmtrecvStored(u) => crate::command::Line::render_bytes(u),
-            Self::QhttpurcRecv(u) => crate::command::Line::render_bytes(u),
-            Self::QhttpurcClosed(u) => crate::command::Line::render_bytes(u),
-            Self::Qhttpget(u) => crate::command::Line::render_bytes(u),
-            Self::Qhttppost(u) => crate::command::Line::render_bytes(u),
-            Self::Qhttpput(u) => crate::command::Line::render_bytes(u),
-            Self::Qmtopen(u) => crate::command::Line::render_bytes(u),
-            Self::Qmtclose(u) => crate::command::Line::render_bytes(u),
-            Self::Qmtconn(u) => crate::command::Line::render_bytes(u),
-            Self::Qmtdisc(u) => crate::command::Line::render_bytes(u),
-            Self::Qmtsub(u) => crate::command::Line::render_bytes(u),
-            Self::Qmtuns(u) => crate::command::Line::render_bytes(u),
-            Self::Qmtpub(u) => crate::command::Line::render_bytes(u),
-            Self::QiurcDnsgipResult(u) => crate::command::Line::render_bytes(u),
-            Self::QiurcDnsgipAddress(u) => crate::command::Line::render_bytes(u),
-            Self::QpingReply(u) => crate::command::Line::render_bytes(u),
-            Self::QpingFinal(u) => crate::command::Line::render_bytes(u),
-            Self::Qntp(u) => crate::command::Line::render_bytes(u),
-            Self::Qhttpread(u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "tcpip")]
+            Self::QiurcIncomingFull(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "tcpip")]
+            Self::QiurcIncoming(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "tcpip")]
+            Self::Qiopen(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "ssl")]
+            Self::QsslurcRecvBuffer(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "ssl")]
+            Self::QsslurcRecvDirectPush(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "ssl")]
+            Self::QsslurcClosed(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "ssl")]
+            Self::Qsslopen(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "mqtt")]
+            Self::Qmtstat(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "mqtt")]
+            Self::QmtrecvMessage(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "mqtt")]
+            Self::QmtrecvStored(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "http")]
+            Self::QhttpurcRecv(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "http")]
+            Self::QhttpurcClosed(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "http")]
+            Self::Qhttpget(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "http")]
+            Self::Qhttppost(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "http")]
+            Self::Qhttpput(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "mqtt")]
+            Self::Qmtopen(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "mqtt")]
+            Self::Qmtclose(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "mqtt")]
+            Self::Qmtconn(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "mqtt")]
+            Self::Qmtdisc(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "mqtt")]
+            Self::Qmtsub(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "mqtt")]
+            Self::Qmtuns(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "mqtt")]
+            Self::Qmtpub(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "network")]
+            Self::QiurcDnsgipResult(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "network")]
+            Self::QiurcDnsgipAddress(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "network")]
+            Self::QpingReply(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "network")]
+            Self::QpingFinal(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "network")]
+            Self::Qntp(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "http")]
+            Self::Qhttpread(ref u) => crate::command::Line::render_bytes(u),
         }
     }
     /// The URC's line (without the data block or line ending).
     pub fn render(&self) -> alloc::string::String {
-        match self {
-            Self::Qstastat(u) => crate::command::Line::render(u),
-            Self::Qapstat(u) => crate::command::Line::render(u),
-            Self::Qotastat(u) => crate::command::Line::render(u),
-            Self::Qblestat(u) => crate::command::Line::render(u),
-            Self::Qblemtu(u) => crate::command::Line::render(u),
-            Self::Qblerecv(u) => crate::command::Line::render(u),
-            Self::Qbleinfo(u) => crate::command::Line::render(u),
-            Self::Qbleconnparam(u) => crate::command::Line::render(u),
-            Self::QiurcClosed(u) => crate::command::Line::render(u),
-            Self::QiurcRecvBuffer(u) => crate::command::Line::render(u),
-            Self::QiurcRecvDirectPush(u) => crate::command::Line::render(u),
-            Self::QiurcRecvDirectPushUdpService(u) => crate::command::Line::render(u),
-            Self::QiurcIncomingFull(u) => crate::command::Line::render(u),
-            Self::QiurcIncoming(u) => crate::command::Line::render(u),
-            Self::Qiopen(u) => crate::command::Line::render(u),
-            Self::QsslurcRecvBuffer(u) => crate::command::Line::render(u),
-            Self::QsslurcRecvDirectPush(u) => crate::command::Line::render(u),
-            Self::QsslurcClosed(u) => crate::command::Line::render(u),
-            Self::Qsslopen(u) => crate::command::Line::render(u),
-            Self::Qmtstat(u) => crate::command::Line::render(u),
-            Self::QmtrecvMessage(u) => crate::command::Line::render(u),
-            Self::QmtrecvStored(u) => crate::command::Line::render(u),
-            Self::QhttpurcRecv(u) => crate::command::Line::render(u),
-            Self::QhttpurcClosed(u) => crate::command::Line::render(u),
-            Self::Qhttpget(u) => crate::command::Line::render(u),
-            Self::Qhttppost(u) => crate::command::Line::render(u),
-            Self::Qhttpput(u) => crate::command::Line::render(u),
-            Self::Qmtopen(u) => crate::command::Line::render(u),
-            Self::Qmtclose(u) => crate::command::Line::render(u),
-            Self::Qmtconn(u) => crate::command::Line::render(u),
-            Self::Qmtdisc(u) => crate::command::Line::render(u),
-            Self::Qmtsub(u) => crate::command::Line::render(u),
-            Self::Qmtuns(u) => crate::command::Line::render(u),
-            Self::Qmtpub(u) => crate::command::Line::render(u),
-            Self::QiurcDnsgipResult(u) => crate::command::Line::render(u),
-            Self::QiurcDnsgipAddress(u) => crate::command::Line::render(u),
-            Self::QpingReply(u) => crate::command::Line::render(u),
-            Self::QpingFinal(u) => crate::command::Line::render(u),
-            Self::Qntp(u) => crate::command::Line::render(u),
-            Self::Qhttpread(u) => crate::command::Line::render(u),
+        match *self {
+            #[cfg(feature = "wifi")]
+            Self::Qstastat(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "wifi")]
+            Self::Qapstat(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "general")]
+            Self::Qotastat(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "ble")]
+            Self::Qblestat(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "ble")]
+            Self::Qblemtu(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "ble")]
+            Self::Qblerecv(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "ble")]
+            Self::Qbleinfo(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "ble")]
+            Self::Qbleconnparam(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "tcpip")]
+            Self::QiurcClosed(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "tcpip")]
+            Self::QiurcRecvBuffer(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "tcpip")]
+            Self::QiurcRecvDirectPush(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "tcpip")]
+            Self::QiurcRecvDirectPushUdpService(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "tcpip")]
+            Self::QiurcIncomingFull(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "tcpip")]
+            Self::QiurcIncoming(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "tcpip")]
+            Self::Qiopen(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "ssl")]
+            Self::QsslurcRecvBuffer(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "ssl")]
+            Self::QsslurcRecvDirectPush(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "ssl")]
+            Self::QsslurcClosed(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "ssl")]
+            Self::Qsslopen(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "mqtt")]
+            Self::Qmtstat(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "mqtt")]
+            Self::QmtrecvMessage(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "mqtt")]
+            Self::QmtrecvStored(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "http")]
+            Self::QhttpurcRecv(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "http")]
+            Self::QhttpurcClosed(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "http")]
+            Self::Qhttpget(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "http")]
+            Self::Qhttppost(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "http")]
+            Self::Qhttpput(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "mqtt")]
+            Self::Qmtopen(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "mqtt")]
+            Self::Qmtclose(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "mqtt")]
+            Self::Qmtconn(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "mqtt")]
+            Self::Qmtdisc(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "mqtt")]
+            Self::Qmtsub(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "mqtt")]
+            Self::Qmtuns(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "mqtt")]
+            Self::Qmtpub(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "network")]
+            Self::QiurcDnsgipResult(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "network")]
+            Self::QiurcDnsgipAddress(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "network")]
+            Self::QpingReply(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "network")]
+            Self::QpingFinal(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "network")]
+            Self::Qntp(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "http")]
+            Self::Qhttpread(ref u) => crate::command::Line::render(u),
         }
     }
     /// Its family.
     pub fn kind(&self) -> UrcKind {
-        match self {
+        match *self {
+            #[cfg(feature = "wifi")]
             Self::Qstastat(_) => UrcKind::Qstastat,
+            #[cfg(feature = "wifi")]
             Self::Qapstat(_) => UrcKind::Qapstat,
+            #[cfg(feature = "general")]
             Self::Qotastat(_) => UrcKind::Qotastat,
+            #[cfg(feature = "ble")]
             Self::Qblestat(_) => UrcKind::Qblestat,
+            #[cfg(feature = "ble")]
             Self::Qblemtu(_) => UrcKind::Qblemtu,
+            #[cfg(feature = "ble")]
             Self::Qblerecv(_) => UrcKind::Qblerecv,
+            #[cfg(feature = "ble")]
             Self::Qbleinfo(_) => UrcKind::Qbleinfo,
+            #[cfg(feature = "ble")]
             Self::Qbleconnparam(_) => UrcKind::Qbleconnparam,
+            #[cfg(feature = "tcpip")]
             Self::QiurcClosed(_) => UrcKind::QiurcClosed,
+            #[cfg(feature = "tcpip")]
             Self::QiurcRecvBuffer(_) => UrcKind::QiurcRecv,
+            #[cfg(feature = "tcpip")]
             Self::QiurcRecvDirectPush(_) => UrcKind::QiurcRecv,
+            #[cfg(feature = "tcpip")]
             Self::QiurcRecvDirectPushUdpService(_) => UrcKind::QiurcRecv,
+            #[cfg(feature = "tcpip")]
             Self::QiurcIncomingFull(_) => UrcKind::QiurcIncomingFull,
+            #[cfg(feature = "tcpip")]
             Self::QiurcIncoming(_) => UrcKind::QiurcIncoming,
+            #[cfg(feature = "tcpip")]
             Self::Qiopen(_) => UrcKind::Qiopen,
+            #[cfg(feature = "ssl")]
             Self::QsslurcRecvBuffer(_) => UrcKind::QsslurcRecv,
+            #[cfg(feature = "ssl")]
             Self::QsslurcRecvDirectPush(_) => UrcKind::QsslurcRecv,
+            #[cfg(feature = "ssl")]
             Self::QsslurcClosed(_) => UrcKind::QsslurcClosed,
+            #[cfg(feature = "ssl")]
             Self::Qsslopen(_) => UrcKind::Qsslopen,
+            #[cfg(feature = "mqtt")]
             Self::Qmtstat(_) => UrcKind::Qmtstat,
+            #[cfg(feature = "mqtt")]
             Self::QmtrecvMessage(_) => UrcKind::Qmtrecv,
+            #[cfg(feature = "mqtt")]
             Self::QmtrecvStored(_) => UrcKind::Qmtrecv,
+            #[cfg(feature = "http")]
             Self::QhttpurcRecv(_) => UrcKind::QhttpurcRecv,
+            #[cfg(feature = "http")]
             Self::QhttpurcClosed(_) => UrcKind::QhttpurcClosed,
+            #[cfg(feature = "http")]
             Self::Qhttpget(_) => UrcKind::Qhttpget,
+            #[cfg(feature = "http")]
             Self::Qhttppost(_) => UrcKind::Qhttppost,
+            #[cfg(feature = "http")]
             Self::Qhttpput(_) => UrcKind::Qhttpput,
+            #[cfg(feature = "mqtt")]
             Self::Qmtopen(_) => UrcKind::Qmtopen,
+            #[cfg(feature = "mqtt")]
             Self::Qmtclose(_) => UrcKind::Qmtclose,
+            #[cfg(feature = "mqtt")]
             Self::Qmtconn(_) => UrcKind::Qmtconn,
+            #[cfg(feature = "mqtt")]
             Self::Qmtdisc(_) => UrcKind::Qmtdisc,
+            #[cfg(feature = "mqtt")]
             Self::Qmtsub(_) => UrcKind::Qmtsub,
+            #[cfg(feature = "mqtt")]
             Self::Qmtuns(_) => UrcKind::Qmtuns,
+            #[cfg(feature = "mqtt")]
             Self::Qmtpub(_) => UrcKind::Qmtpub,
+            #[cfg(feature = "network")]
             Self::QiurcDnsgipResult(_) => UrcKind::QiurcDnsgip,
+            #[cfg(feature = "network")]
             Self::QiurcDnsgipAddress(_) => UrcKind::QiurcDnsgip,
+            #[cfg(feature = "network")]
             Self::QpingReply(_) => UrcKind::Qping,
+            #[cfg(feature = "network")]
             Self::QpingFinal(_) => UrcKind::Qping,
+            #[cfg(feature = "network")]
             Self::Qntp(_) => UrcKind::Qntp,
+            #[cfg(feature = "http")]
             Self::Qhttpread(_) => UrcKind::Qhttpread,
         }
     }
     /// The length of the data block the line announces, for variants that carry one.
     pub fn data_length(&self) -> Option<usize> {
-        match self {
+        match *self {
+            #[cfg(feature = "wifi")]
             Self::Qstastat(_) => None,
+            #[cfg(feature = "wifi")]
             Self::Qapstat(_) => None,
+            #[cfg(feature = "general")]
             Self::Qotastat(_) => None,
+            #[cfg(feature = "ble")]
             Self::Qblestat(_) => None,
+            #[cfg(feature = "ble")]
             Self::Qblemtu(_) => None,
-            Self::Qblerecv(u) => usize::try_from(u.length).ok(),
+            #[cfg(feature = "ble")]
+            Self::Qblerecv(ref u) => usize::try_from(u.length).ok(),
+            #[cfg(feature = "ble")]
             Self::Qbleinfo(_) => None,
+            #[cfg(feature = "ble")]
             Self::Qbleconnparam(_) => None,
+            #[cfg(feature = "tcpip")]
             Self::QiurcClosed(_) => None,
+            #[cfg(feature = "tcpip")]
             Self::QiurcRecvBuffer(_) => None,
-            Self::QiurcRecvDirectPush(u) => usize::try_from(u.current_recvlength).ok(),
-            Self::QiurcRecvDirectPushUdpService(u) => {
+            #[cfg(feature = "tcpip")]
+            Self::QiurcRecvDirectPush(ref u) => {
                 usize::try_from(u.current_recvlength).ok()
             }
+            #[cfg(feature = "tcpip")]
+            Self::QiurcRecvDirectPushUdpService(ref u) => {
+                usize::try_from(u.current_recvlength).ok()
+            }
+            #[cfg(feature = "tcpip")]
             Self::QiurcIncomingFull(_) => None,
+            #[cfg(feature = "tcpip")]
             Self::QiurcIncoming(_) => None,
+            #[cfg(feature = "tcpip")]
             Self::Qiopen(_) => None,
+            #[cfg(feature = "ssl")]
             Self::QsslurcRecvBuffer(_) => None,
-            Self::QsslurcRecvDirectPush(u) => usize::try_from(u.current_recvlength).ok(),
+            #[cfg(feature = "ssl")]
+            Self::QsslurcRecvDirectPush(ref u) => {
+                usize::try_from(u.current_recvlength).ok()
+            }
+            #[cfg(feature = "ssl")]
             Self::QsslurcClosed(_) => None,
+            #[cfg(feature = "ssl")]
             Self::Qsslopen(_) => None,
+            #[cfg(feature = "mqtt")]
             Self::Qmtstat(_) => None,
+            #[cfg(feature = "mqtt")]
             Self::QmtrecvMessage(_) => None,
+            #[cfg(feature = "mqtt")]
             Self::QmtrecvStored(_) => None,
-            Self::QhttpurcRecv(u) => usize::try_from(u.length).ok(),
+            #[cfg(feature = "http")]
+            Self::QhttpurcRecv(ref u) => usize::try_from(u.length).ok(),
+            #[cfg(feature = "http")]
             Self::QhttpurcClosed(_) => None,
+            #[cfg(feature = "http")]
             Self::Qhttpget(_) => None,
+            #[cfg(feature = "http")]
             Self::Qhttppost(_) => None,
+            #[cfg(feature = "http")]
             Self::Qhttpput(_) => None,
+            #[cfg(feature = "mqtt")]
             Self::Qmtopen(_) => None,
+            #[cfg(feature = "mqtt")]
             Self::Qmtclose(_) => None,
+            #[cfg(feature = "mqtt")]
             Self::Qmtconn(_) => None,
+            #[cfg(feature = "mqtt")]
             Self::Qmtdisc(_) => None,
+            #[cfg(feature = "mqtt")]
             Self::Qmtsub(_) => None,
+            #[cfg(feature = "mqtt")]
             Self::Qmtuns(_) => None,
+            #[cfg(feature = "mqtt")]
             Self::Qmtpub(_) => None,
+            #[cfg(feature = "network")]
             Self::QiurcDnsgipResult(_) => None,
+            #[cfg(feature = "network")]
             Self::QiurcDnsgipAddress(_) => None,
+            #[cfg(feature = "network")]
             Self::QpingReply(_) => None,
+            #[cfg(feature = "network")]
             Self::QpingFinal(_) => None,
+            #[cfg(feature = "network")]
             Self::Qntp(_) => None,
+            #[cfg(feature = "http")]
             Self::Qhttpread(_) => None,
         }
     }
     /// Attaches the data block that followed the line; false if this variant carries none.
     pub fn set_data(&mut self, data: alloc::vec::Vec<u8>) -> bool {
-        match self {
+        match *self {
+            #[cfg(feature = "wifi")]
             Self::Qstastat(_) => false,
+            #[cfg(feature = "wifi")]
             Self::Qapstat(_) => false,
+            #[cfg(feature = "general")]
             Self::Qotastat(_) => false,
+            #[cfg(feature = "ble")]
             Self::Qblestat(_) => false,
+            #[cfg(feature = "ble")]
             Self::Qblemtu(_) => false,
-            Self::Qblerecv(u) => {
+            #[cfg(feature = "ble")]
+            Self::Qblerecv(ref mut u) => {
                 u.data = data;
                 true
             }
+            #[cfg(feature = "ble")]
             Self::Qbleinfo(_) => false,
+            #[cfg(feature = "ble")]
             Self::Qbleconnparam(_) => false,
+            #[cfg(feature = "tcpip")]
             Self::QiurcClosed(_) => false,
+            #[cfg(feature = "tcpip")]
             Self::QiurcRecvBuffer(_) => false,
-            Self::QiurcRecvDirectPush(u) => {
+            #[cfg(feature = "tcpip")]
+            Self::QiurcRecvDirectPush(ref mut u) => {
                 u.data = data;
                 true
             }
-            Self::QiurcRecvDirectPushUdpService(u) => {
+            #[cfg(feature = "tcpip")]
+            Self::QiurcRecvDirectPushUdpService(ref mut u) => {
                 u.data = data;
                 true
             }
+            #[cfg(feature = "tcpip")]
             Self::QiurcIncomingFull(_) => false,
+            #[cfg(feature = "tcpip")]
             Self::QiurcIncoming(_) => false,
+            #[cfg(feature = "tcpip")]
             Self::Qiopen(_) => false,
+            #[cfg(feature = "ssl")]
             Self::QsslurcRecvBuffer(_) => false,
-            Self::QsslurcRecvDirectPush(u) => {
+            #[cfg(feature = "ssl")]
+            Self::QsslurcRecvDirectPush(ref mut u) => {
                 u.data = data;
                 true
             }
+            #[cfg(feature = "ssl")]
             Self::QsslurcClosed(_) => false,
+            #[cfg(feature = "ssl")]
             Self::Qsslopen(_) => false,
+            #[cfg(feature = "mqtt")]
             Self::Qmtstat(_) => false,
+            #[cfg(feature = "mqtt")]
             Self::QmtrecvMessage(_) => false,
+            #[cfg(feature = "mqtt")]
             Self::QmtrecvStored(_) => false,
-            Self::QhttpurcRecv(u) => {
+            #[cfg(feature = "http")]
+            Self::QhttpurcRecv(ref mut u) => {
                 u.data = data;
                 true
             }
+            #[cfg(feature = "http")]
             Self::QhttpurcClosed(_) => false,
+            #[cfg(feature = "http")]
             Self::Qhttpget(_) => false,
+            #[cfg(feature = "http")]
             Self::Qhttppost(_) => false,
+            #[cfg(feature = "http")]
             Self::Qhttpput(_) => false,
+            #[cfg(feature = "mqtt")]
             Self::Qmtopen(_) => false,
+            #[cfg(feature = "mqtt")]
             Self::Qmtclose(_) => false,
+            #[cfg(feature = "mqtt")]
             Self::Qmtconn(_) => false,
+            #[cfg(feature = "mqtt")]
             Self::Qmtdisc(_) => false,
+            #[cfg(feature = "mqtt")]
             Self::Qmtsub(_) => false,
+            #[cfg(feature = "mqtt")]
             Self::Qmtuns(_) => false,
+            #[cfg(feature = "mqtt")]
             Self::Qmtpub(_) => false,
+            #[cfg(feature = "network")]
             Self::QiurcDnsgipResult(_) => false,
+            #[cfg(feature = "network")]
             Self::QiurcDnsgipAddress(_) => false,
+            #[cfg(feature = "network")]
             Self::QpingReply(_) => false,
+            #[cfg(feature = "network")]
             Self::QpingFinal(_) => false,
+            #[cfg(feature = "network")]
             Self::Qntp(_) => false,
+            #[cfg(feature = "http")]
             Self::Qhttpread(_) => false,
         }
     }
     /// The data block, for variants that carry one.
     pub fn data(&self) -> Option<&[u8]> {
-        match self {
+        match *self {
+            #[cfg(feature = "wifi")]
             Self::Qstastat(_) => None,
+            #[cfg(feature = "wifi")]
             Self::Qapstat(_) => None,
+            #[cfg(feature = "general")]
             Self::Qotastat(_) => None,
+            #[cfg(feature = "ble")]
             Self::Qblestat(_) => None,
+            #[cfg(feature = "ble")]
             Self::Qblemtu(_) => None,
-            Self::Qblerecv(u) => Some(&u.data),
+            #[cfg(feature = "ble")]
+            Self::Qblerecv(ref u) => Some(&u.data),
+            #[cfg(feature = "ble")]
             Self::Qbleinfo(_) => None,
+            #[cfg(feature = "ble")]
             Self::Qbleconnparam(_) => None,
+            #[cfg(feature = "tcpip")]
             Self::QiurcClosed(_) => None,
+            #[cfg(feature = "tcpip")]
             Self::QiurcRecvBuffer(_) => None,
-            Self::QiurcRecvDirectPush(u) => Some(&u.data),
-            Self::QiurcRecvDirectPushUdpService(u) => Some(&u.data),
+            #[cfg(feature = "tcpip")]
+            Self::QiurcRecvDirectPush(ref u) => Some(&u.data),
+            #[cfg(feature = "tcpip")]
+            Self::QiurcRecvDirectPushUdpService(ref u) => Some(&u.data),
+            #[cfg(feature = "tcpip")]
             Self::QiurcIncomingFull(_) => None,
+            #[cfg(feature = "tcpip")]
             Self::QiurcIncoming(_) => None,
+            #[cfg(feature = "tcpip")]
             Self::Qiopen(_) => None,
+            #[cfg(feature = "ssl")]
             Self::QsslurcRecvBuffer(_) => None,
-            Self::QsslurcRecvDirectPush(u) => Some(&u.data),
+            #[cfg(feature = "ssl")]
+            Self::QsslurcRecvDirectPush(ref u) => Some(&u.data),
+            #[cfg(feature = "ssl")]
             Self::QsslurcClosed(_) => None,
+            #[cfg(feature = "ssl")]
             Self::Qsslopen(_) => None,
+            #[cfg(feature = "mqtt")]
             Self::Qmtstat(_) => None,
+            #[cfg(feature = "mqtt")]
             Self::QmtrecvMessage(_) => None,
+            #[cfg(feature = "mqtt")]
             Self::QmtrecvStored(_) => None,
-            Self::QhttpurcRecv(u) => Some(&u.data),
+            #[cfg(feature = "http")]
+            Self::QhttpurcRecv(ref u) => Some(&u.data),
+            #[cfg(feature = "http")]
             Self::QhttpurcClosed(_) => None,
+            #[cfg(feature = "http")]
             Self::Qhttpget(_) => None,
+            #[cfg(feature = "http")]
             Self::Qhttppost(_) => None,
+            #[cfg(feature = "http")]
             Self::Qhttpput(_) => None,
+            #[cfg(feature = "mqtt")]
             Self::Qmtopen(_) => None,
+            #[cfg(feature = "mqtt")]
             Self::Qmtclose(_) => None,
+            #[cfg(feature = "mqtt")]
             Self::Qmtconn(_) => None,
+            #[cfg(feature = "mqtt")]
             Self::Qmtdisc(_) => None,
+            #[cfg(feature = "mqtt")]
             Self::Qmtsub(_) => None,
+            #[cfg(feature = "mqtt")]
             Self::Qmtuns(_) => None,
+            #[cfg(feature = "mqtt")]
             Self::Qmtpub(_) => None,
+            #[cfg(feature = "network")]
             Self::QiurcDnsgipResult(_) => None,
+            #[cfg(feature = "network")]
             Self::QiurcDnsgipAddress(_) => None,
+            #[cfg(feature = "network")]
             Self::QpingReply(_) => None,
+            #[cfg(feature = "network")]
             Self::QpingFinal(_) => None,
+            #[cfg(feature = "network")]
             Self::Qntp(_) => None,
+            #[cfg(feature = "http")]
             Self::Qhttpread(_) => None,
         }
     }
