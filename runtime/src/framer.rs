@@ -126,6 +126,16 @@ pub trait DataOracle {
         let _ = partial;
         None
     }
+
+    /// Asked right after [`follow`](DataOracle::follow) for the same line:
+    /// whether the caller needs the line's bytes in its [`Frame::Line`].
+    /// `false` hands out an empty `Frame::Line` instead (nothing is copied
+    /// or allocated): for a caller that has already decoded what it needs
+    /// from the line while answering `follow`. The default: `true`.
+    fn keep_line(&self, line: &[u8]) -> bool {
+        let _ = line;
+        true
+    }
 }
 
 /// An oracle for which no line announces data.
@@ -545,9 +555,14 @@ impl Framer {
                     return;
                 }
                 let follow = oracle.follow(&self.buf);
-                // The line gets a buffer of its exact size; `buf` keeps its
-                // capacity for the next line (one allocation per line).
-                let line = self.buf.as_slice().to_vec();
+                // The line gets a buffer of its exact size, if the caller
+                // wants its bytes at all; `buf` keeps its capacity for the
+                // next line (at most one allocation per line).
+                let line = if oracle.keep_line(&self.buf) {
+                    self.buf.as_slice().to_vec()
+                } else {
+                    Vec::new()
+                };
                 self.buf.clear();
                 self.emit(Frame::Line(line));
                 self.start(follow);
