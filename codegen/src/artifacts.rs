@@ -31,10 +31,14 @@ pub fn artifacts(catalog: &Catalog, spec_dir: &Path) -> Result<Vec<Artifact>, Pl
             content: emit::docs::render(catalog),
         },
         Artifact {
-            path: generated.join("grammar.pest"),
+            path: PathBuf::from("grammar/src/grammar.pest"),
             content: emit::grammar::render(&plan),
         },
     ];
+    out.push(Artifact {
+        path: generated.join("decode.rs"),
+        content: emit::decoder::render(&plan)?,
+    });
     out.push(Artifact {
         path: PathBuf::from("conformance/src/generated/cases.rs"),
         content: emit::conformance::render(catalog, &plan),

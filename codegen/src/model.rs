@@ -1086,6 +1086,10 @@ pub enum UrcSource {
 pub struct Urc {
     /// The prefix (`+QIURC`).
     pub name: String,
+    /// The function group whose commands provoke it (the runtime compiles
+    /// it with that group's cargo feature); none: always compiled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<Group>,
     /// The quoted literal that tells URCs of one prefix apart (`recv`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discriminator: Option<String>,

@@ -29,7 +29,12 @@
 //!
 //! A last part feeds single answers of growing size byte by byte, to show
 //! whether the cost per byte grows with the amount buffered.
+//!
+//! The bench runs on a counting allocator (`stats_alloc`), and reports the
+//! heap allocations per line: of the framer alone, and of the whole decode
+//! into typed values (fcm242d and atat).
 
+use std::alloc::System;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -37,6 +42,12 @@ use atat::{AtatCmd, AtatUrc, DigestResult, Digester, InternalError};
 use criterion::{Criterion, SamplingMode, Throughput};
 use fcm242d::command::AtCommand;
 use fcm242d::engine::{Engine, Event};
+use fcm242d::framer::{Frame, Framer, NoData};
+use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
+
+/// Every allocation of the bench is counted.
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 use fcm242d::generated::commands::{qhttpread, qiopen, qird, qisend, qistate, qmtpub, qmtrecv};
 
 /// How many bytes of module output the recording holds at least (10 MiB).
@@ -1058,6 +1069,64 @@ fn per_byte(x: &Exchange, chunk: usize, atat: bool) -> f64 {
     time.as_nanos() as f64 / stream.bytes as f64
 }
 
+/// Frames every answer of `stream` (no data oracle: every line is a line),
+/// fed in chunks of `chunk` bytes; returns the lines framed.
+fn frame_only(stream: &Stream, chunk: usize) -> u64 {
+    let mut framer = Framer::new(fcm242d::engine::MAX_LINE);
+    let mut lines = 0u64;
+    for x in &stream.exchanges {
+        for piece in x.answer.chunks(chunk) {
+            framer.feed(piece, &NoData, &mut |f| {
+                if let Frame::Line(l) = f {
+                    lines += 1;
+                    black_box(l);
+                }
+            });
+        }
+    }
+    lines
+}
+
+/// Heap allocations per line, counted by the bench's allocator.
+fn allocations(stream: &Stream, subset: &Stream) {
+    println!();
+    println!("Heap allocations (counting allocator), per line:");
+    println!();
+    println!("| what | feeding | lines | allocations | per line | bytes allocated per line |");
+    println!("|---|---|---:|---:|---:|---:|");
+    let row = |what: &str, chunk: usize, run: &mut dyn FnMut() -> u64| {
+        let region = Region::new(GLOBAL);
+        let lines = run();
+        let s = region.change();
+        let allocs = (s.allocations + s.reallocations) as u64;
+        println!(
+            "| {what} | {} | {lines} | {allocs} | {:.2} | {:.1} |",
+            mode(chunk),
+            allocs as f64 / lines.max(1) as f64,
+            s.bytes_allocated as f64 / lines.max(1) as f64
+        );
+    };
+    for chunk in [usize::MAX, 1] {
+        row("framer alone, atat subset", chunk, &mut || {
+            frame_only(subset, chunk)
+        });
+    }
+    for chunk in [usize::MAX, 1] {
+        row("fcm242d decode, atat subset", chunk, &mut || {
+            fcm_decode(subset, chunk);
+            subset.expect.lines()
+        });
+        row("atat decode, atat subset", chunk, &mut || {
+            atat_decode(subset, chunk);
+            subset.expect.lines()
+        });
+    }
+    row("fcm242d decode, whole recording", usize::MAX, &mut || {
+        fcm_decode(stream, usize::MAX);
+        stream.expect.lines()
+    });
+}
+
 /// The scaling part: the cost per byte against the size of the answer.
 fn scaling() {
     println!();
@@ -1267,4 +1336,5 @@ fn main() {
         );
     }
     scaling();
+    allocations(&stream, &subset);
 }

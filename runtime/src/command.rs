@@ -419,6 +419,17 @@ pub trait AtCommand: Sized {
 
     /// The command line, without its line ending.
     fn encode(&self) -> String;
+    /// Writes the same line as [`encode`](AtCommand::encode) into `buf`
+    /// (without line ending); returns its length, or
+    /// [`BufferFull`](crate::wire::BufferFull) when it does not fit (what
+    /// `buf` then holds is unspecified). The generated forms allocate
+    /// nothing; by default, the line is encoded and copied.
+    fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+        let line = self.encode();
+        let out = buf.get_mut(..line.len()).ok_or(crate::wire::BufferFull)?;
+        out.copy_from_slice(line.as_bytes());
+        Ok(line.len())
+    }
     /// Reads a command line (what the simulator does); by default, no line
     /// is this command.
     fn parse(line: &str) -> Result<Self, DecodeError> {

@@ -318,6 +318,21 @@ impl DataOracle for Oracle<'_> {
         follow
     }
 
+    /// The line's text is needed only for the events that carry it (lines
+    /// that do not decode, unsolicited lines and finals); a decoded
+    /// information line, URC, echo or the running command's final needs no
+    /// copy of the bytes.
+    fn keep_line(&self, _line: &[u8]) -> bool {
+        let memo = self.memo.take();
+        let keep = match &memo {
+            Some((Class::Info(_) | Class::Urc(_) | Class::Echo, _)) => false,
+            Some((Class::Final(_), _)) => self.pending.is_none_or(|p| p.stage != Stage::Running),
+            _ => true,
+        };
+        self.memo.set(memo);
+        keep
+    }
+
     fn inline_remaining(&self, partial: &[u8]) -> Option<usize> {
         let claimed = self
             .pending

@@ -35,6 +35,14 @@
 //! `terminator.len()` bytes, and `\r\nNO CARRIER\r\n` is matched incrementally
 //! (a small automaton over the fixed pattern). Feeding one byte at a time
 //! costs about the same per byte as feeding everything at once.
+//!
+//! When a chunk holds more than one byte of a line, the line's ordinary
+//! bytes are not looked at one by one: the next CR or LF is found with
+//! `memchr` (a machine word at a time) and everything before it is copied in
+//! one go; only line endings, a possible prompt and the overflow limit go
+//! through the per-byte decisions. The line buffer keeps its capacity from
+//! line to line, so a line costs one allocation of its exact size (the
+//! `Frame::Line` handed out) however it was split.
 
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
@@ -117,6 +125,16 @@ pub trait DataOracle {
     fn inline_remaining(&self, partial: &[u8]) -> Option<usize> {
         let _ = partial;
         None
+    }
+
+    /// Asked right after [`follow`](DataOracle::follow) for the same line:
+    /// whether the caller needs the line's bytes in its [`Frame::Line`].
+    /// `false` hands out an empty `Frame::Line` instead (nothing is copied
+    /// or allocated): for a caller that has already decoded what it needs
+    /// from the line while answering `follow`. The default: `true`.
+    fn keep_line(&self, line: &[u8]) -> bool {
+        let _ = line;
+        true
     }
 }
 
@@ -425,6 +443,15 @@ impl Framer {
             }
             match &mut self.mode {
                 Mode::Line => {
+                    let rest = bytes.get(used..).unwrap_or_default();
+                    let run = self.line_run(rest);
+                    if run > 0 {
+                        // Ordinary bytes of the line, taken in one copy.
+                        self.buf
+                            .extend_from_slice(rest.get(..run).unwrap_or_default());
+                        used += run;
+                        continue;
+                    }
                     used += 1;
                     self.line_byte(byte, oracle);
                 }
@@ -481,6 +508,25 @@ impl Framer {
         used
     }
 
+    /// How many bytes at the front of `rest` are ordinary bytes of the line
+    /// being received: everything before the next CR or LF (found with
+    /// `memchr`, a word at a time), as long as the line stays within its
+    /// limit, no prompt can start here and no overflowing line is being
+    /// dropped. Those bytes need none of [`line_byte`](Self::line_byte)'s
+    /// decisions, so a whole chunk's line is copied at once; 0 sends the
+    /// next byte through `line_byte`.
+    fn line_run(&self, rest: &[u8]) -> usize {
+        if self.discarding || (self.prompt_expected && self.buf.is_empty()) {
+            return 0;
+        }
+        let end = memchr::memchr2(b'\r', b'\n', rest).unwrap_or(rest.len());
+        let room = self
+            .max_line
+            .saturating_add(self.allowance)
+            .saturating_sub(self.buf.len());
+        end.min(room)
+    }
+
     /// One byte of a line.
     fn line_byte(&mut self, byte: u8, oracle: &dyn DataOracle) {
         match byte {
@@ -509,7 +555,15 @@ impl Framer {
                     return;
                 }
                 let follow = oracle.follow(&self.buf);
-                let line = mem::take(&mut self.buf);
+                // The line gets a buffer of its exact size, if the caller
+                // wants its bytes at all; `buf` keeps its capacity for the
+                // next line (at most one allocation per line).
+                let line = if oracle.keep_line(&self.buf) {
+                    self.buf.as_slice().to_vec()
+                } else {
+                    Vec::new()
+                };
+                self.buf.clear();
                 self.emit(Frame::Line(line));
                 self.start(follow);
             }

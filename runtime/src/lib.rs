@@ -15,6 +15,17 @@
 //!
 //! The core is `no_std` + `alloc`; the `std` feature (on by default) adds the
 //! blocking client and transports.
+//!
+//! # Features
+//!
+//! Each function group of the catalogue is a feature: `general`, `wifi`,
+//! `ble`, `tcpip`, `ssl`, `mqtt`, `http`, `network`, `filesystem` (all on by
+//! default, through `default-groups`). A group's commands, information lines
+//! and URCs are compiled only with its feature, so a firmware that turns the
+//! default features off and names the groups it uses pays only for those.
+//! Features are additive; [`session`] and [`client`] need `general`. A line
+//! of a group that is left out is not decoded: it reaches the caller as an
+//! unsolicited line.
 
 #![no_std]
 
@@ -22,25 +33,28 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
-#[cfg(feature = "async")]
+#[cfg(all(feature = "async", feature = "general"))]
 pub mod async_client;
-#[cfg(feature = "std")]
+// The session and the clients use commands of the `general` group
+// (`+++`, the resynchronisation probes).
+#[cfg(all(feature = "std", feature = "general"))]
 pub mod client;
 pub mod command;
-#[cfg(any(feature = "std", feature = "async"))]
+#[cfg(all(any(feature = "std", feature = "async"), feature = "general"))]
 mod driver;
 pub mod engine;
 pub mod error;
 #[doc(hidden)]
 pub mod framer;
 pub mod generated;
-#[doc(hidden)]
-pub mod grammar;
 pub mod options;
 #[cfg(feature = "async")]
 pub mod pubsub;
 pub mod response;
+pub mod scan;
+#[cfg(feature = "general")]
 pub mod session;
+#[cfg(feature = "mqtt")]
 mod shortcuts;
 #[cfg(feature = "async")]
 pub mod timer;

@@ -3,30 +3,105 @@
 
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use core::fmt::{self, Write as _};
+use core::fmt;
 
 use crate::value::ValueError;
 
-/// Builds one line field by field, putting the commas between fields.
+/// Builds one line field by field, putting the commas between fields, into
+/// a `String` ([`LineWriter::new`]) or into a caller's buffer without
+/// allocating ([`LineWriter::into_slice`]).
 #[derive(Debug, Default)]
-pub struct LineWriter {
-    line: String,
+pub struct LineWriter<W = String> {
+    line: W,
     fields: usize,
+    /// The output refused a write (a caller's buffer is full).
+    full: bool,
+    /// Text written before the next non-empty text (see `before_next`).
+    pending: &'static str,
 }
 
-impl LineWriter {
+impl LineWriter<String> {
     /// A line that starts with `prefix` (`AT+QIOPEN=`, `+QIOPEN: `).
     pub fn new(prefix: &str) -> Self {
         LineWriter {
             line: prefix.to_string(),
             fields: 0,
+            full: false,
+            pending: "",
+        }
+    }
+
+    /// The finished line (without line ending).
+    pub fn finish(self) -> String {
+        self.line
+    }
+}
+
+impl<'a> LineWriter<SliceOut<'a>> {
+    /// A line that starts with `prefix`, written into `buf`.
+    pub fn into_slice(buf: &'a mut [u8], prefix: &str) -> Self {
+        let mut w = LineWriter {
+            line: SliceOut { buf, len: 0 },
+            fields: 0,
+            full: false,
+            pending: "",
+        };
+        w.raw(prefix);
+        w
+    }
+
+    /// How many bytes of the buffer the line took, or [`BufferFull`].
+    pub fn finish_len(self) -> Result<usize, BufferFull> {
+        if self.full {
+            Err(BufferFull)
+        } else {
+            Ok(self.line.len)
+        }
+    }
+}
+
+/// Where a [`LineWriter`] writes: a `String`, or a caller's buffer ([`SliceOut`]).
+pub trait LineOut: fmt::Write {}
+
+impl LineOut for String {}
+
+impl LineOut for SliceOut<'_> {}
+
+impl<W: LineOut> LineWriter<W> {
+    /// `text` goes out before the next non-empty text, if any comes (the
+    /// `=` of `AT+QX[=<a>]`, written only with arguments); `""` drops it.
+    pub fn before_next(&mut self, text: &'static str) {
+        self.pending = text;
+    }
+
+    fn flush_pending(&mut self) {
+        let p = core::mem::take(&mut self.pending);
+        if !p.is_empty() && self.line.write_str(p).is_err() {
+            self.full = true;
+        }
+    }
+
+    fn put(&mut self, s: &str) {
+        if !s.is_empty() {
+            self.flush_pending();
+        }
+        if self.line.write_str(s).is_err() {
+            self.full = true;
+        }
+    }
+
+    fn put_fmt(&mut self, args: fmt::Arguments<'_>) {
+        // Numbers and displayed values are never empty.
+        self.flush_pending();
+        if self.line.write_fmt(args).is_err() {
+            self.full = true;
         }
     }
 
     /// Starts a field: a comma unless it is the first.
     pub fn field(&mut self) -> &mut Self {
         if self.fields > 0 {
-            self.line.push(',');
+            self.put(",");
         }
         self.fields += 1;
         self
@@ -34,48 +109,71 @@ impl LineWriter {
 
     /// Appends text as it is (literals, the `=` of `AT+QX[=…]`).
     pub fn raw(&mut self, s: &str) -> &mut Self {
-        self.line.push_str(s);
+        self.put(s);
         self
     }
 
     /// Appends a decimal integer.
     pub fn int(&mut self, v: i64) -> &mut Self {
-        let _ = write!(self.line, "{v}");
+        self.put_fmt(format_args!("{v}"));
         self
     }
 
     /// Appends a hex integer with at least `width` upper-case digits, with `0x` when `prefix`.
     pub fn hex(&mut self, v: i64, prefix: bool, width: usize) -> &mut Self {
         if prefix {
-            self.line.push_str("0x");
+            self.put("0x");
         }
-        let _ = write!(self.line, "{v:0width$X}");
+        self.put_fmt(format_args!("{v:0width$X}"));
         self
     }
 
     /// Appends a string in double quotes (the value was checked when it was built).
     pub fn quoted(&mut self, s: &str) -> &mut Self {
-        self.line.push('"');
-        self.line.push_str(s);
-        self.line.push('"');
+        self.put("\"");
+        self.put(s);
+        self.put("\"");
         self
     }
 
     /// Appends anything displayable, unquoted.
     pub fn display(&mut self, v: &dyn fmt::Display) -> &mut Self {
-        let _ = write!(self.line, "{v}");
+        self.put_fmt(format_args!("{v}"));
         self
     }
 
     /// Appends anything displayable, in double quotes.
     pub fn quoted_display(&mut self, v: &dyn fmt::Display) -> &mut Self {
-        let _ = write!(self.line, "\"{v}\"");
+        self.put_fmt(format_args!("\"{v}\""));
         self
     }
+}
 
-    /// The finished line (without line ending).
-    pub fn finish(self) -> String {
-        self.line
+/// A caller's buffer as the output of a [`LineWriter`]: bytes go in from
+/// the front; a write that does not fit is refused whole.
+#[derive(Debug)]
+pub struct SliceOut<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+}
+
+impl fmt::Write for SliceOut<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len.checked_add(s.len()).ok_or(fmt::Error)?;
+        let dst = self.buf.get_mut(self.len..end).ok_or(fmt::Error)?;
+        dst.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// The caller's buffer is too small for the line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BufferFull;
+
+impl fmt::Display for BufferFull {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the buffer is too small for the line")
     }
 }
 

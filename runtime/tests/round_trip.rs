@@ -7,8 +7,9 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use fcm242d::command::Template;
-use fcm242d::generated::commands::{FORM_TEMPLATES, LINE_TEMPLATES};
+use fcm242d::generated::commands::{AnyCommand, FORM_TEMPLATES, LINE_TEMPLATES};
 use fcm242d::generated::urcs::URC_TEMPLATES;
+use fcm242d::wire::BufferFull;
 use fcm242d_codegen::emit::plan::{plan, Plan};
 use fcm242d_codegen::emit::shape::{Item, Occ, PieceShape, Shape};
 use fcm242d_codegen::model::{Param, ParamType};
@@ -283,6 +284,34 @@ proptest! {
             let template = t[case.shape.rule.as_str()];
             let back = (template.reencode)(&text);
             prop_assert_eq!(back.as_deref(), Ok(text.as_str()), "{} ({})", template.template, case.shape.rule);
+        }
+    }
+
+    /// `encode_into` writes exactly what `encode` returns, into a buffer of
+    /// any size that holds it, and refuses one byte less.
+    #[test]
+    fn every_form_encodes_into_a_buffer_as_into_a_string(seed in 1u64..u64::MAX) {
+        let c = catalog();
+        let p = plan(&c).unwrap();
+        let mut rng = Rng(seed);
+        let mut buf = [0u8; 4096];
+        for cmd in &p.commands {
+            for f in &cmd.forms {
+                let text = line(&mut rng, &f.shape, &cmd.command.params);
+                let any = AnyCommand::parse(&text);
+                prop_assert!(any.is_ok(), "{} does not read {:?}", f.form.syntax, text);
+                let any = any.unwrap();
+                let line = any.encode();
+                let n = any.encode_into(&mut buf);
+                prop_assert_eq!(n, Ok(line.len()), "{}", f.form.syntax);
+                prop_assert_eq!(&buf[..line.len()], line.as_bytes());
+                let mut exact = vec![0u8; line.len()];
+                prop_assert_eq!(any.encode_into(&mut exact), Ok(line.len()));
+                if !line.is_empty() {
+                    let mut short = vec![0u8; line.len() - 1];
+                    prop_assert_eq!(any.encode_into(&mut short), Err(BufferFull));
+                }
+            }
         }
     }
 

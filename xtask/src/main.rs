@@ -2,7 +2,8 @@
 //!
 //! - `cargo xtask gen [--spec DIR]` writes every generated artifact;
 //! - `cargo xtask check [--spec DIR]` validates the spec and fails when a generated file is stale;
-//! - `cargo xtask export [--spec DIR]` validates, then prints the resolved catalogue as JSON.
+//! - `cargo xtask export [--spec DIR]` validates, then prints the resolved catalogue as JSON;
+//! - `cargo xtask size` builds the Cortex-M4F size probe and reports its `.text`.
 //!
 //! `DIR` defaults to the repository's `spec/`. Artifacts are written relative to
 //! the folder that contains `DIR` (for the default: the repository root).
@@ -13,11 +14,15 @@ use std::process::ExitCode;
 use fcm242d_codegen::artifacts::{artifacts, stale, write};
 use fcm242d_codegen::{export, Catalog};
 
-const USAGE: &str = "usage: cargo xtask <gen|check|export> [--spec DIR]
+mod size;
+
+const USAGE: &str = "usage: cargo xtask <gen|check|export|size> [--spec DIR]
 
   gen      write every generated file (spec/schema.json, docs/commands.md, ...)
   check    validate the spec; fail if a generated file differs from what gen writes
   export   validate, then print the resolved catalogue as JSON on stdout
+  size     build the thumbv7em-none-eabihf size probe (all groups; general + tcpip)
+           and report its .text
 
   --spec DIR   the catalogue folder (default: the repository's spec/)";
 
@@ -46,11 +51,14 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
                 println!("{USAGE}");
                 return Ok(ExitCode::SUCCESS);
             }
-            "gen" | "check" | "export" if command.is_none() => command = Some(arg.clone()),
+            "gen" | "check" | "export" | "size" if command.is_none() => command = Some(arg.clone()),
             other => return Err(format!("unexpected argument `{other}`")),
         }
     }
     let command = command.ok_or("no command given")?;
+    if command == "size" {
+        return size::run(&repo_root()).map(|()| ExitCode::SUCCESS);
+    }
     let spec_dir = spec.unwrap_or_else(|| relative_to_cwd(repo_root().join("spec")));
     let root = match spec_dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),

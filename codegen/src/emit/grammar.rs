@@ -10,7 +10,7 @@ use crate::emit::shape::{Item, Occ, PieceShape, Shape};
 use crate::model::{Param, ParamType};
 
 /// A pest string literal.
-fn lit(text: &str) -> String {
+pub fn lit(text: &str) -> String {
     let mut s = String::from("\"");
     for c in text.chars() {
         match c {
@@ -25,19 +25,84 @@ fn lit(text: &str) -> String {
     s
 }
 
+/// The token rule a parameter occurrence matches (shared with the generated
+/// byte-level decoder, which scans the same tokens).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tok {
+    /// `int_token`
+    Int,
+    /// `hex_token`
+    Hex,
+    /// `"\"" ~ ipv4_token ~ "\""`
+    QuotedIpv4,
+    /// `ipv4_token`
+    Ipv4,
+    /// `quoted_token`
+    Quoted,
+    /// `rest_token`
+    Rest,
+    /// `bare_token`
+    Bare,
+    /// `framed_token`
+    Framed,
+    /// `range_token`
+    Range,
+}
+
+impl Tok {
+    /// The token as pest writes it.
+    pub fn pest(self) -> &'static str {
+        match self {
+            Tok::Int => "int_token",
+            Tok::Hex => "hex_token",
+            Tok::QuotedIpv4 => "\"\\\"\" ~ ipv4_token ~ \"\\\"\"",
+            Tok::Ipv4 => "ipv4_token",
+            Tok::Quoted => "quoted_token",
+            Tok::Rest => "rest_token",
+            Tok::Bare => "bare_token",
+            Tok::Framed => "framed_token",
+            Tok::Range => "range_token",
+        }
+    }
+
+    /// The runtime's scanner of the token (`fcm242d::scan`).
+    pub fn scanner(self) -> &'static str {
+        match self {
+            Tok::Int => "int",
+            Tok::Hex => "hex",
+            Tok::QuotedIpv4 => "quoted_ipv4",
+            Tok::Ipv4 => "ipv4",
+            Tok::Quoted => "quoted",
+            Tok::Rest => "rest",
+            Tok::Bare => "bare",
+            Tok::Framed => "framed",
+            Tok::Range => "range",
+        }
+    }
+}
+
 /// The token a parameter occurrence matches.
-fn token(p: &Param, occ: &Occ) -> String {
+fn token(p: &Param, occ: &Occ) -> Tok {
     let quoted = p.is_quoted() || occ.quoted_in_template;
     match p.ty {
         // Framed by a length field: anything up to the line's end.
-        ParamType::Data if p.length_from.is_some() => "framed_token".into(),
-        ParamType::Integer | ParamType::ResultCode => "int_token".into(),
-        ParamType::HexInteger => "hex_token".into(),
-        ParamType::Ipv4 if quoted => "\"\\\"\" ~ ipv4_token ~ \"\\\"\"".into(),
-        ParamType::Ipv4 => "ipv4_token".into(),
-        _ if quoted => "quoted_token".into(),
-        _ if occ.last => "rest_token".into(),
-        _ => "bare_token".into(),
+        ParamType::Data if p.length_from.is_some() => Tok::Framed,
+        ParamType::Integer | ParamType::ResultCode => Tok::Int,
+        ParamType::HexInteger => Tok::Hex,
+        ParamType::Ipv4 if quoted => Tok::QuotedIpv4,
+        ParamType::Ipv4 => Tok::Ipv4,
+        _ if quoted => Tok::Quoted,
+        _ if occ.last => Tok::Rest,
+        _ => Tok::Bare,
+    }
+}
+
+/// The token of occurrence `occ` of `shape`.
+pub fn occ_token(shape: &Shape, params: &[Param], occ: &Occ) -> Tok {
+    if matches!(find_piece(&shape.items, occ.index), Some(true)) {
+        Tok::Range
+    } else {
+        token(param_of(params, occ), occ)
     }
 }
 
@@ -154,12 +219,7 @@ fn rules(out: &mut String, shape: &Shape, params: &[Param], doc: &str) {
     flag_rules(out, shape, &shape.items, false);
     for item in &shape.items {
         for occ in item.occurrences() {
-            let p = param_of(params, occ);
-            let tok = if matches!(find_piece(&shape.items, occ.index), Some(true)) {
-                "range_token".to_string()
-            } else {
-                token(p, occ)
-            };
+            let tok = occ_token(shape, params, occ).pest();
             let _ = writeln!(out, "{} = @{{ {tok} }}", occ_rule(shape, occ));
         }
     }
@@ -167,7 +227,7 @@ fn rules(out: &mut String, shape: &Shape, params: &[Param], doc: &str) {
 }
 
 /// Whether the occurrence is a `(list of supported …)` range listing.
-fn find_piece(items: &[Item], index: usize) -> Option<bool> {
+pub fn find_piece(items: &[Item], index: usize) -> Option<bool> {
     for item in items {
         match item {
             Item::Field(ps) => {

@@ -2,6 +2,7 @@
 
 pub mod bindings;
 pub mod conformance;
+pub mod decoder;
 pub mod docs;
 pub mod grammar;
 pub mod names;

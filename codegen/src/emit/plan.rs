@@ -57,6 +57,8 @@ pub struct UrcPlan<'a> {
     pub kind_name: String,
     /// Its shape.
     pub shape: Shape,
+    /// Its function group (the cargo feature that compiles it).
+    pub group: Option<Group>,
 }
 
 /// Everything to generate.
@@ -348,6 +350,7 @@ pub fn plan(catalog: &Catalog) -> Result<Plan<'_>, PlanError> {
             type_name,
             kind_name,
             shape,
+            group: u.group,
         });
     }
     Ok(Plan { commands, urcs })

@@ -36,6 +36,7 @@
 /// ```
 ///
 /// Errata: BLE-1, BLE-2 (see `spec/errata.yaml`).
+#[cfg(feature = "ble")]
 pub mod qbleinit {
     /// `<role>`: Set module role when initializing BLE functionality.
     ///
@@ -84,7 +85,10 @@ pub mod qbleinit {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -140,7 +144,10 @@ pub mod qbleinit {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -180,14 +187,14 @@ pub mod qbleinit {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QBLEINIT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qbleinit_0_0,
-                "+QBLEINIT: <role>",
+            let caps = crate::scan::run(
                 line,
+                "+QBLEINIT: <role>",
+                crate::generated::decode::r_qbleinit_0_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qbleinit_0_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -229,11 +236,16 @@ pub mod qbleinit {
             let mut w = crate::wire::LineWriter::new("AT+QBLEINIT?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLEINIT?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qbleinit_0,
-                "AT+QBLEINIT?",
+            crate::scan::run(
                 line,
+                "AT+QBLEINIT?",
+                crate::generated::decode::c_qbleinit_0,
             )?;
             Ok(Read {})
         }
@@ -300,19 +312,33 @@ pub mod qbleinit {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLEINIT=");
+            w.field();
+            {
+                let v = &self.role;
+                v.write_wire(&mut w);
+            }
+            if let Some(v) = &self.auto_adv {
+                w.field();
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qbleinit_1,
-                "AT+QBLEINIT=<role>[,<auto_adv>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QBLEINIT=<role>[,<auto_adv>]",
+                crate::generated::decode::c_qbleinit_1,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qbleinit_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qbleinit_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -376,6 +402,7 @@ pub mod qbleinit {
 /// >> AT+QBLEADVSTART
 /// << OK
 /// ```
+#[cfg(feature = "ble")]
 pub mod qbleaddr {
     /// `AT+QBLEADDR?`
     ///
@@ -399,14 +426,14 @@ pub mod qbleaddr {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QBLEADDR: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qbleaddr_0_0,
-                "+QBLEADDR: <BLE_addr>",
+            let caps = crate::scan::run(
                 line,
+                "+QBLEADDR: <BLE_addr>",
+                crate::generated::decode::r_qbleaddr_0_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qbleaddr_0_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -448,11 +475,16 @@ pub mod qbleaddr {
             let mut w = crate::wire::LineWriter::new("AT+QBLEADDR?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLEADDR?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qbleaddr_0,
-                "AT+QBLEADDR?",
+            crate::scan::run(
                 line,
+                "AT+QBLEADDR?",
+                crate::generated::decode::c_qbleaddr_0,
             )?;
             Ok(Read {})
         }
@@ -503,6 +535,7 @@ pub mod qbleaddr {
 /// ```
 ///
 /// Errata: BLE-3 (see `spec/errata.yaml`).
+#[cfg(feature = "ble")]
 pub mod qblename {
     /// `AT+QBLENAME?`
     ///
@@ -528,14 +561,14 @@ pub mod qblename {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QBLENAME: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qblename_0_0,
-                "+QBLENAME: <BLE_name>",
+            let caps = crate::scan::run(
                 line,
+                "+QBLENAME: <BLE_name>",
+                crate::generated::decode::r_qblename_0_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qblename_0_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -577,11 +610,16 @@ pub mod qblename {
             let mut w = crate::wire::LineWriter::new("AT+QBLENAME?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLENAME?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qblename_0,
-                "AT+QBLENAME?",
+            crate::scan::run(
                 line,
+                "AT+QBLENAME?",
+                crate::generated::decode::c_qblename_0,
             )?;
             Ok(Read {})
         }
@@ -640,15 +678,25 @@ pub mod qblename {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLENAME=");
+            w.field();
+            {
+                let v = &self.ble_name;
+                w.quoted(v.as_str());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qblename_1,
-                "AT+QBLENAME=<BLE_name>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QBLENAME=<BLE_name>",
+                crate::generated::decode::c_qblename_1,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qblename_1__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -714,6 +762,7 @@ pub mod qblename {
 /// ```
 ///
 /// Errata: BLE-4 (see `spec/errata.yaml`).
+#[cfg(feature = "ble")]
 pub mod qbleadvparam {
     /// `AT+QBLEADVPARAM?`
     ///
@@ -743,18 +792,18 @@ pub mod qbleadvparam {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QBLEADVPARAM: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qbleadvparam_0_0,
-                "+QBLEADVPARAM: <adv_int_min>,<adv_int_max>",
+            let caps = crate::scan::run(
                 line,
+                "+QBLEADVPARAM: <adv_int_min>,<adv_int_max>",
+                crate::generated::decode::r_qbleadvparam_0_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qbleadvparam_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qbleadvparam_0_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -810,11 +859,16 @@ pub mod qbleadvparam {
             let mut w = crate::wire::LineWriter::new("AT+QBLEADVPARAM?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLEADVPARAM?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qbleadvparam_0,
-                "AT+QBLEADVPARAM?",
+            crate::scan::run(
                 line,
+                "AT+QBLEADVPARAM?",
+                crate::generated::decode::c_qbleadvparam_0,
             )?;
             Ok(Read {})
         }
@@ -882,19 +936,34 @@ pub mod qbleadvparam {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLEADVPARAM=");
+            w.field();
+            {
+                let v = &self.adv_int_min;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.adv_int_max;
+                w.int(v.get());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qbleadvparam_1,
-                "AT+QBLEADVPARAM=<adv_int_min>,<adv_int_max>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QBLEADVPARAM=<adv_int_min>,<adv_int_max>",
+                crate::generated::decode::c_qbleadvparam_1,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qbleadvparam_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qbleadvparam_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -942,6 +1011,7 @@ pub mod qbleadvparam {
 ///
 /// Prerequisites:
 /// - This command sets BLE advertising data when the module is operating as a peripheral device.
+#[cfg(feature = "ble")]
 pub mod qbleadvdata {
     /// `AT+QBLEADVDATA=<adv_data>`
     ///
@@ -982,15 +1052,25 @@ pub mod qbleadvdata {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLEADVDATA=");
+            w.field();
+            {
+                let v = &self.adv_data;
+                w.raw(v.as_str());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qbleadvdata_0,
-                "AT+QBLEADVDATA=<adv_data>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QBLEADVDATA=<adv_data>",
+                crate::generated::decode::c_qbleadvdata_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qbleadvdata_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -1058,6 +1138,7 @@ pub mod qbleadvdata {
 /// ```
 ///
 /// Errata: BLE-34, SCN-2 (see `spec/errata.yaml`).
+#[cfg(feature = "ble")]
 pub mod qblegattssrv {
     /// `AT+QBLEGATTSSRV=<srv_UUID>`
     ///
@@ -1100,15 +1181,25 @@ pub mod qblegattssrv {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLEGATTSSRV=");
+            w.field();
+            {
+                let v = &self.srv_uuid;
+                w.quoted(v.as_str());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qblegattssrv_0,
-                "AT+QBLEGATTSSRV=<srv_UUID>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QBLEGATTSSRV=<srv_UUID>",
+                crate::generated::decode::c_qblegattssrv_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qblegattssrv_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -1176,6 +1267,7 @@ pub mod qblegattssrv {
 /// ```
 ///
 /// Errata: BLE-5, BLE-6 (see `spec/errata.yaml`).
+#[cfg(feature = "ble")]
 pub mod qblegattschar {
     /// `AT+QBLEGATTSCHAR=<char_UUID>[,<att_cfg>]`
     ///
@@ -1226,19 +1318,33 @@ pub mod qblegattschar {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLEGATTSCHAR=");
+            w.field();
+            {
+                let v = &self.char_uuid;
+                w.quoted(v.as_str());
+            }
+            if let Some(v) = &self.att_cfg {
+                w.field();
+                w.hex(v.get(), false, 2);
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qblegattschar_0,
-                "AT+QBLEGATTSCHAR=<char_UUID>[,<att_cfg>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QBLEGATTSCHAR=<char_UUID>[,<att_cfg>]",
+                crate::generated::decode::c_qblegattschar_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qblegattschar_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qblegattschar_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -1308,6 +1414,7 @@ pub mod qblegattschar {
 /// >> AT+QBLEADVSTART
 /// << OK
 /// ```
+#[cfg(feature = "ble")]
 pub mod qblegattssrvdone {
     /// `AT+QBLEGATTSSRVDONE`
     ///
@@ -1340,11 +1447,16 @@ pub mod qblegattssrvdone {
             let mut w = crate::wire::LineWriter::new("AT+QBLEGATTSSRVDONE");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLEGATTSSRVDONE");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qblegattssrvdone_0,
-                "AT+QBLEGATTSSRVDONE",
+            crate::scan::run(
                 line,
+                "AT+QBLEGATTSSRVDONE",
+                crate::generated::decode::c_qblegattssrvdone_0,
             )?;
             Ok(Execute {})
         }
@@ -1399,6 +1511,7 @@ pub mod qblegattssrvdone {
 /// ```
 ///
 /// Errata: BLE-7, BLE-34 (see `spec/errata.yaml`).
+#[cfg(feature = "ble")]
 pub mod qbleadvstart {
     /// `<adv_state>`: Advertising state.
     ///
@@ -1434,7 +1547,10 @@ pub mod qbleadvstart {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -1474,14 +1590,14 @@ pub mod qbleadvstart {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QBLEADVSTART: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qbleadvstart_0_0,
-                "+QBLEADVSTART: <adv_state>",
+            let caps = crate::scan::run(
                 line,
+                "+QBLEADVSTART: <adv_state>",
+                crate::generated::decode::r_qbleadvstart_0_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qbleadvstart_0_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -1523,11 +1639,16 @@ pub mod qbleadvstart {
             let mut w = crate::wire::LineWriter::new("AT+QBLEADVSTART?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLEADVSTART?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qbleadvstart_0,
-                "AT+QBLEADVSTART?",
+            crate::scan::run(
                 line,
+                "AT+QBLEADVSTART?",
+                crate::generated::decode::c_qbleadvstart_0,
             )?;
             Ok(Read {})
         }
@@ -1576,11 +1697,16 @@ pub mod qbleadvstart {
             let mut w = crate::wire::LineWriter::new("AT+QBLEADVSTART");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLEADVSTART");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qbleadvstart_1,
-                "AT+QBLEADVSTART",
+            crate::scan::run(
                 line,
+                "AT+QBLEADVSTART",
+                crate::generated::decode::c_qbleadvstart_1,
             )?;
             Ok(Execute {})
         }
@@ -1609,6 +1735,7 @@ pub mod qbleadvstart {
 ///
 /// Prerequisites:
 /// - This command stops BLE advertising when the module is operating as a peripheral device.
+#[cfg(feature = "ble")]
 pub mod qbleadvstop {
     /// `AT+QBLEADVSTOP`
     ///
@@ -1641,11 +1768,16 @@ pub mod qbleadvstop {
             let mut w = crate::wire::LineWriter::new("AT+QBLEADVSTOP");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLEADVSTOP");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qbleadvstop_0,
-                "AT+QBLEADVSTOP",
+            crate::scan::run(
                 line,
+                "AT+QBLEADVSTOP",
+                crate::generated::decode::c_qbleadvstop_0,
             )?;
             Ok(Execute {})
         }
@@ -1684,6 +1816,7 @@ pub mod qbleadvstop {
 /// ```
 ///
 /// Errata: BLE-8, BLE-9 (see `spec/errata.yaml`).
+#[cfg(feature = "ble")]
 pub mod qblegattsntfy {
     /// `AT+QBLEGATTSNTFY=<conn_idx>,<UUID>[,<hex_length>],<data>`
     ///
@@ -1752,25 +1885,49 @@ pub mod qblegattsntfy {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLEGATTSNTFY=");
+            w.field();
+            {
+                let v = &self.conn_idx;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.uuid;
+                w.quoted(v.as_str());
+            }
+            if let Some(v) = &self.hex_length {
+                w.field();
+                w.int(*v);
+            }
+            w.field();
+            {
+                let v = &self.data;
+                w.quoted(v.as_str());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qblegattsntfy_0,
-                "AT+QBLEGATTSNTFY=<conn_idx>,<UUID>[,<hex_length>],<data>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QBLEGATTSNTFY=<conn_idx>,<UUID>[,<hex_length>],<data>",
+                crate::generated::decode::c_qblegattsntfy_0,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qblegattsntfy_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qblegattsntfy_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qblegattsntfy_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::c_qblegattsntfy_0__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
                     _ => {}
@@ -1832,6 +1989,7 @@ pub mod qblegattsntfy {
 /// - This command starts or stops BLE scan when the module is operating as a central device.
 ///
 /// Errata: BLE-10, BLE-11, BLE-12, BLE-13, BLE-14, BLE-15, BLE-16, BLE-34, BLE-35 (see `spec/errata.yaml`).
+#[cfg(feature = "ble")]
 pub mod qblescan {
     /// `<scan_state>`: Current scan state.
     ///
@@ -1862,7 +2020,10 @@ pub mod qblescan {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -1927,7 +2088,10 @@ pub mod qblescan {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -1988,7 +2152,10 @@ pub mod qblescan {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -2028,14 +2195,14 @@ pub mod qblescan {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QBLESCAN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qblescan_0_0,
-                "+QBLESCAN: <scan_state>",
+            let caps = crate::scan::run(
                 line,
+                "+QBLESCAN: <scan_state>",
+                crate::generated::decode::r_qblescan_0_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qblescan_0_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -2077,11 +2244,16 @@ pub mod qblescan {
             let mut w = crate::wire::LineWriter::new("AT+QBLESCAN?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLESCAN?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qblescan_0,
-                "AT+QBLESCAN?",
+            crate::scan::run(
                 line,
+                "AT+QBLESCAN?",
+                crate::generated::decode::c_qblescan_0,
             )?;
             Ok(Read {})
         }
@@ -2140,21 +2312,21 @@ pub mod qblescan {
     impl crate::command::Line for WriteLine0 {
         const PREFIXES: &'static [&'static str] = &["+QBLESCAN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qblescan_1_0,
-                "+QBLESCAN: <name>,<address_type>,<BLE_addr>",
+            let caps = crate::scan::run(
                 line,
+                "+QBLESCAN: <name>,<address_type>,<BLE_addr>",
+                crate::generated::decode::r_qblescan_1_0,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qblescan_1_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qblescan_1_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qblescan_1_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -2223,27 +2395,27 @@ pub mod qblescan {
     impl crate::command::Line for WriteLine1 {
         const PREFIXES: &'static [&'static str] = &["+QBLESCAN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qblescan_1_1,
-                "+QBLESCAN: <name>,<address_type>,<BLE_addr>,<RSSI>,<adv_data>",
+            let caps = crate::scan::run(
                 line,
+                "+QBLESCAN: <name>,<address_type>,<BLE_addr>,<RSSI>,<adv_data>",
+                crate::generated::decode::r_qblescan_1_1,
             )?;
             let mut v: [Option<&str>; 5] = [None; 5];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qblescan_1_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qblescan_1_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qblescan_1_1__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::r_qblescan_1_1__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
-                    crate::grammar::Rule::r_qblescan_1_1__p4 => {
+                    4 => {
                         v[4] = Some(text);
                     }
                     _ => {}
@@ -2385,19 +2557,33 @@ pub mod qblescan {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLESCAN=");
+            w.field();
+            {
+                let v = &self.scan;
+                v.write_wire(&mut w);
+            }
+            if let Some(v) = &self.timeout {
+                w.field();
+                w.int(v.get());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qblescan_1,
-                "AT+QBLESCAN=<scan>[,<timeout>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QBLESCAN=<scan>[,<timeout>]",
+                crate::generated::decode::c_qblescan_1,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qblescan_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qblescan_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -2446,6 +2632,7 @@ pub mod qblescan {
 /// - This command sets BLE scan parameters when the module is operating as a central device.
 ///
 /// Errata: BLE-17 (see `spec/errata.yaml`).
+#[cfg(feature = "ble")]
 pub mod qblescanparam {
     /// `AT+QBLESCANPARAM?`
     ///
@@ -2475,18 +2662,18 @@ pub mod qblescanparam {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QBLESCANPARAM: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qblescanparam_0_0,
-                "+QBLESCANPARAM: <scan_interval>,<scan_window>",
+            let caps = crate::scan::run(
                 line,
+                "+QBLESCANPARAM: <scan_interval>,<scan_window>",
+                crate::generated::decode::r_qblescanparam_0_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qblescanparam_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qblescanparam_0_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -2545,11 +2732,16 @@ pub mod qblescanparam {
             let mut w = crate::wire::LineWriter::new("AT+QBLESCANPARAM?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLESCANPARAM?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qblescanparam_0,
-                "AT+QBLESCANPARAM?",
+            crate::scan::run(
                 line,
+                "AT+QBLESCANPARAM?",
+                crate::generated::decode::c_qblescanparam_0,
             )?;
             Ok(Read {})
         }
@@ -2617,19 +2809,34 @@ pub mod qblescanparam {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLESCANPARAM=");
+            w.field();
+            {
+                let v = &self.scan_interval;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.scan_window;
+                w.int(v.get());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qblescanparam_1,
-                "AT+QBLESCANPARAM=<scan_interval>,<scan_window>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QBLESCANPARAM=<scan_interval>,<scan_window>",
+                crate::generated::decode::c_qblescanparam_1,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qblescanparam_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qblescanparam_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -2700,6 +2907,7 @@ pub mod qblescanparam {
 /// ```
 ///
 /// Errata: BLE-18, BLE-19, BLE-20, BLE-34 (see `spec/errata.yaml`).
+#[cfg(feature = "ble")]
 pub mod qbleconn {
     /// `<addr_type>`: Peripheral device address type.
     ///
@@ -2735,7 +2943,10 @@ pub mod qbleconn {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -2807,22 +3018,41 @@ pub mod qbleconn {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLECONN=");
+            w.field();
+            {
+                let v = &self.addr_type;
+                v.write_wire(&mut w);
+            }
+            w.field();
+            {
+                let v = &self.peer_addr;
+                w.quoted(v.as_str());
+            }
+            if let Some(v) = &self.timeout {
+                w.field();
+                w.int(v.get());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qbleconn_0,
-                "AT+QBLECONN=<addr_type>,<peer_addr>[,<timeout>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QBLECONN=<addr_type>,<peer_addr>[,<timeout>]",
+                crate::generated::decode::c_qbleconn_0,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qbleconn_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qbleconn_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qbleconn_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -2879,6 +3109,7 @@ pub mod qbleconn {
 /// - The target device index assigned by the module automatically when the BLE connection is established.
 ///
 /// Errata: BLE-21, BLE-22, BLE-23 (see `spec/errata.yaml`).
+#[cfg(feature = "ble")]
 pub mod qbleconnparam {
     /// `AT+QBLECONNPARAM?`
     ///
@@ -2916,24 +3147,24 @@ pub mod qbleconnparam {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QBLECONNPARAM: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qbleconnparam_0_0,
-                "+QBLECONNPARAM: <conn_idx>,<con_interval>,<timeout>,<latency>",
+            let caps = crate::scan::run(
                 line,
+                "+QBLECONNPARAM: <conn_idx>,<con_interval>,<timeout>,<latency>",
+                crate::generated::decode::r_qbleconnparam_0_0,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qbleconnparam_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qbleconnparam_0_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qbleconnparam_0_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::r_qbleconnparam_0_0__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
                     _ => {}
@@ -3011,11 +3242,16 @@ pub mod qbleconnparam {
             let mut w = crate::wire::LineWriter::new("AT+QBLECONNPARAM?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLECONNPARAM?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qbleconnparam_0,
-                "AT+QBLECONNPARAM?",
+            crate::scan::run(
                 line,
+                "AT+QBLECONNPARAM?",
+                crate::generated::decode::c_qbleconnparam_0,
             )?;
             Ok(Read {})
         }
@@ -3101,25 +3337,50 @@ pub mod qbleconnparam {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLECONNPARAM=");
+            w.field();
+            {
+                let v = &self.conn_idx;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.con_interval;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.timeout;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.latency;
+                w.int(v.get());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qbleconnparam_1,
-                "AT+QBLECONNPARAM=<conn_idx>,<con_interval>,<timeout>,<latency>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QBLECONNPARAM=<conn_idx>,<con_interval>,<timeout>,<latency>",
+                crate::generated::decode::c_qbleconnparam_1,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qbleconnparam_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qbleconnparam_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qbleconnparam_1__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::c_qbleconnparam_1__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
                     _ => {}
@@ -3202,6 +3463,7 @@ pub mod qbleconnparam {
 /// ```
 ///
 /// Errata: BLE-24 (see `spec/errata.yaml`).
+#[cfg(feature = "ble")]
 pub mod qblecfgmtu {
     /// `AT+QBLECFGMTU?`
     ///
@@ -3227,14 +3489,14 @@ pub mod qblecfgmtu {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QBLECFGMTU: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qblecfgmtu_0_0,
-                "+QBLECFGMTU: <MTU_value>",
+            let caps = crate::scan::run(
                 line,
+                "+QBLECFGMTU: <MTU_value>",
+                crate::generated::decode::r_qblecfgmtu_0_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qblecfgmtu_0_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -3277,11 +3539,16 @@ pub mod qblecfgmtu {
             let mut w = crate::wire::LineWriter::new("AT+QBLECFGMTU?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLECFGMTU?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qblecfgmtu_0,
-                "AT+QBLECFGMTU?",
+            crate::scan::run(
                 line,
+                "AT+QBLECFGMTU?",
+                crate::generated::decode::c_qblecfgmtu_0,
             )?;
             Ok(Read {})
         }
@@ -3340,15 +3607,25 @@ pub mod qblecfgmtu {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLECFGMTU=");
+            w.field();
+            {
+                let v = &self.mtu_value;
+                w.int(v.get());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qblecfgmtu_1,
-                "AT+QBLECFGMTU=<MTU_value>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QBLECFGMTU=<MTU_value>",
+                crate::generated::decode::c_qblecfgmtu_1,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qblecfgmtu_1__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -3390,6 +3667,7 @@ pub mod qblecfgmtu {
 /// - The target device index assigned by the module automatically when the BLE connection is established.
 ///
 /// Errata: BLE-25, BLE-26, BLE-27 (see `spec/errata.yaml`).
+#[cfg(feature = "ble")]
 pub mod qblegattcntfcfg {
     pub use crate::generated::shared::Enable;
     /// `AT+QBLEGATTCNTFCFG=<conn_idx>,<UUID>,<enable>`
@@ -3451,22 +3729,42 @@ pub mod qblegattcntfcfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLEGATTCNTFCFG=");
+            w.field();
+            {
+                let v = &self.conn_idx;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.uuid;
+                w.quoted(v.as_str());
+            }
+            w.field();
+            {
+                let v = &self.enable;
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qblegattcntfcfg_0,
-                "AT+QBLEGATTCNTFCFG=<conn_idx>,<UUID>,<enable>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QBLEGATTCNTFCFG=<conn_idx>,<UUID>,<enable>",
+                crate::generated::decode::c_qblegattcntfcfg_0,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qblegattcntfcfg_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qblegattcntfcfg_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qblegattcntfcfg_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -3520,6 +3818,7 @@ pub mod qblegattcntfcfg {
 /// - The target device index assigned by the module automatically when the BLE connection is established.
 ///
 /// Errata: BLE-28, BLE-29 (see `spec/errata.yaml`).
+#[cfg(feature = "ble")]
 pub mod qblegattcrd {
     /// `AT+QBLEGATTCRD=<conn_idx>,<UUID>`
     ///
@@ -3554,14 +3853,14 @@ pub mod qblegattcrd {
     impl crate::command::Line for WriteLine {
         const PREFIXES: &'static [&'static str] = &[""];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qblegattcrd_0_0,
-                "<data>",
+            let caps = crate::scan::run(
                 line,
+                "<data>",
+                crate::generated::decode::r_qblegattcrd_0_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qblegattcrd_0_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -3616,19 +3915,34 @@ pub mod qblegattcrd {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLEGATTCRD=");
+            w.field();
+            {
+                let v = &self.conn_idx;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.uuid;
+                w.quoted(v.as_str());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qblegattcrd_0,
-                "AT+QBLEGATTCRD=<conn_idx>,<UUID>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QBLEGATTCRD=<conn_idx>,<UUID>",
+                crate::generated::decode::c_qblegattcrd_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qblegattcrd_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qblegattcrd_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -3677,6 +3991,7 @@ pub mod qblegattcrd {
 /// - The target device index assigned by the module automatically when the BLE connection is established.
 ///
 /// Errata: BLE-30, BLE-31 (see `spec/errata.yaml`).
+#[cfg(feature = "ble")]
 pub mod qblegattcwrcmd {
     /// `AT+QBLEGATTCWRCMD=<conn_idx>,<UUID>[,<hex_length>],<data>`
     ///
@@ -3745,25 +4060,49 @@ pub mod qblegattcwrcmd {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLEGATTCWRCMD=");
+            w.field();
+            {
+                let v = &self.conn_idx;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.uuid;
+                w.quoted(v.as_str());
+            }
+            if let Some(v) = &self.hex_length {
+                w.field();
+                w.int(*v);
+            }
+            w.field();
+            {
+                let v = &self.data;
+                w.quoted(v.as_str());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qblegattcwrcmd_0,
-                "AT+QBLEGATTCWRCMD=<conn_idx>,<UUID>[,<hex_length>],<data>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QBLEGATTCWRCMD=<conn_idx>,<UUID>[,<hex_length>],<data>",
+                crate::generated::decode::c_qblegattcwrcmd_0,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qblegattcwrcmd_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qblegattcwrcmd_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qblegattcwrcmd_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::c_qblegattcwrcmd_0__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
                     _ => {}
@@ -3826,6 +4165,7 @@ pub mod qblegattcwrcmd {
 /// - The target device index assigned by the module automatically when the BLE connection is established.
 ///
 /// Errata: BLE-32, BLE-33 (see `spec/errata.yaml`).
+#[cfg(feature = "ble")]
 pub mod qblegattcwrreq {
     /// `AT+QBLEGATTCWRREQ=<conn_idx>,<UUID>[,<hex_length>],<data>`
     ///
@@ -3894,25 +4234,49 @@ pub mod qblegattcwrreq {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLEGATTCWRREQ=");
+            w.field();
+            {
+                let v = &self.conn_idx;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.uuid;
+                w.quoted(v.as_str());
+            }
+            if let Some(v) = &self.hex_length {
+                w.field();
+                w.int(*v);
+            }
+            w.field();
+            {
+                let v = &self.data;
+                w.quoted(v.as_str());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qblegattcwrreq_0,
-                "AT+QBLEGATTCWRREQ=<conn_idx>,<UUID>[,<hex_length>],<data>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QBLEGATTCWRREQ=<conn_idx>,<UUID>[,<hex_length>],<data>",
+                crate::generated::decode::c_qblegattcwrreq_0,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qblegattcwrreq_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qblegattcwrreq_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qblegattcwrreq_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::c_qblegattcwrreq_0__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
                     _ => {}
@@ -3991,6 +4355,7 @@ pub mod qblegattcwrreq {
 /// >> AT+QBLEINIT=0
 /// << OK
 /// ```
+#[cfg(feature = "ble")]
 pub mod qbledisconn {
     /// `AT+QBLEDISCONN[=<conn_idx>]`
     ///
@@ -4026,29 +4391,34 @@ pub mod qbledisconn {
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("AT+QBLEDISCONN");
-            let args = {
-                let mut w = crate::wire::LineWriter::new("");
-                if let Some(v) = &self.conn_idx {
-                    w.field();
-                    w.int(v.get());
-                }
-                w.finish()
-            };
-            if !args.is_empty() {
-                w.raw("=");
-                w.raw(&args);
+            w.before_next("=");
+            if let Some(v) = &self.conn_idx {
+                w.field();
+                w.int(v.get());
             }
+            w.before_next("");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLEDISCONN");
+            w.before_next("=");
+            if let Some(v) = &self.conn_idx {
+                w.field();
+                w.int(v.get());
+            }
+            w.before_next("");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qbledisconn_0,
-                "AT+QBLEDISCONN[=<conn_idx>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QBLEDISCONN[=<conn_idx>]",
+                crate::generated::decode::c_qbledisconn_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qbledisconn_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -4084,6 +4454,7 @@ pub mod qbledisconn {
 /// ```
 ///
 /// Characteristics: -
+#[cfg(feature = "ble")]
 pub mod qblestat {
     /// `<BLE_state>`: Current state of BLE device.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -4172,14 +4543,14 @@ pub mod qblestat {
     impl crate::command::Line for ExecuteLine {
         const PREFIXES: &'static [&'static str] = &["+QBLESTAT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qblestat_0_0,
-                "+QBLESTAT: <BLE_state>",
+            let caps = crate::scan::run(
                 line,
+                "+QBLESTAT: <BLE_state>",
+                crate::generated::decode::r_qblestat_0_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qblestat_0_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -4221,11 +4592,16 @@ pub mod qblestat {
             let mut w = crate::wire::LineWriter::new("AT+QBLESTAT");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLESTAT");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qblestat_0,
-                "AT+QBLESTAT",
+            crate::scan::run(
                 line,
+                "AT+QBLESTAT",
+                crate::generated::decode::c_qblestat_0,
             )?;
             Ok(Execute {})
         }
@@ -4265,6 +4641,7 @@ pub mod qblestat {
 /// - When the module is operating as a central device, after establishing the BLE connection and having completed the discovering of peer device service, execute AT+QBLETRANMODE to enable the module to enter transparent transmission mode. When the module is operating as a peripheral device, after enabling advertising or establishing the BLE connection, execute the command to enable the module enter transparent transmission mode.
 ///
 /// Errata: BLE-36, BLE-37, BLE-38 (see `spec/errata.yaml`).
+#[cfg(feature = "ble")]
 pub mod qbletranmode {
     /// `<state>`: The parameter takes effect only when the module is operating as a peripheral device.
     ///
@@ -4300,7 +4677,10 @@ pub mod qbletranmode {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -4369,19 +4749,33 @@ pub mod qbletranmode {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QBLETRANMODE=");
+            w.field();
+            {
+                let v = &self.uuid;
+                w.quoted(v.as_str());
+            }
+            if let Some(v) = &self.state {
+                w.field();
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qbletranmode_0,
-                "AT+QBLETRANMODE=<UUID>[,<state>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QBLETRANMODE=<UUID>[,<state>]",
+                crate::generated::decode::c_qbletranmode_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qbletranmode_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qbletranmode_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -4451,6 +4845,7 @@ pub mod qbletranmode {
 /// ```
 ///
 /// Errata: FS-1, FS-4 (see `spec/errata.yaml`).
+#[cfg(feature = "filesystem")]
 pub mod qfopen {
     /// `<mode>`: The open mode of the file.
     ///
@@ -4494,7 +4889,10 @@ pub mod qfopen {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -4538,14 +4936,14 @@ pub mod qfopen {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QFOPEN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qfopen_0_0,
-                "+QFOPEN: <filename>,(list of supported <mode>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QFOPEN: <filename>,(list of supported <mode>s)",
+                crate::generated::decode::r_qfopen_0_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qfopen_0_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -4591,12 +4989,13 @@ pub mod qfopen {
             let mut w = crate::wire::LineWriter::new("AT+QFOPEN=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QFOPEN=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qfopen_0,
-                "AT+QFOPEN=?",
-                line,
-            )?;
+            crate::scan::run(line, "AT+QFOPEN=?", crate::generated::decode::c_qfopen_0)?;
             Ok(Test {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -4644,21 +5043,21 @@ pub mod qfopen {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QFOPEN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qfopen_1_0,
-                "+QFOPEN: <filename>,<filehandle>,<mode>",
+            let caps = crate::scan::run(
                 line,
+                "+QFOPEN: <filename>,<filehandle>,<mode>",
+                crate::generated::decode::r_qfopen_1_0,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qfopen_1_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qfopen_1_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qfopen_1_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -4722,12 +5121,13 @@ pub mod qfopen {
             let mut w = crate::wire::LineWriter::new("AT+QFOPEN?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QFOPEN?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qfopen_1,
-                "AT+QFOPEN?",
-                line,
-            )?;
+            crate::scan::run(line, "AT+QFOPEN?", crate::generated::decode::c_qfopen_1)?;
             Ok(Read {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -4777,14 +5177,14 @@ pub mod qfopen {
     impl crate::command::Line for WriteLine {
         const PREFIXES: &'static [&'static str] = &["+QFOPEN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qfopen_2_0,
-                "+QFOPEN: <filehandle>",
+            let caps = crate::scan::run(
                 line,
+                "+QFOPEN: <filehandle>",
+                crate::generated::decode::r_qfopen_2_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qfopen_2_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -4835,19 +5235,33 @@ pub mod qfopen {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QFOPEN=");
+            w.field();
+            {
+                let v = &self.filename;
+                w.quoted(v.as_str());
+            }
+            if let Some(v) = &self.mode {
+                w.field();
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qfopen_2,
-                "AT+QFOPEN=<filename>[,<mode>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QFOPEN=<filename>[,<mode>]",
+                crate::generated::decode::c_qfopen_2,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qfopen_2__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qfopen_2__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -4897,6 +5311,7 @@ pub mod qfopen {
 /// - The file must have been opened with AT+QFOPEN, which gets the file handle to be used in commands such as AT+QFREAD.
 ///
 /// Errata: FS-3 (see `spec/errata.yaml`).
+#[cfg(feature = "filesystem")]
 pub mod qfread {
     /// `AT+QFREAD=?`
     ///
@@ -4916,10 +5331,10 @@ pub mod qfread {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QFREAD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::r_qfread_0_0,
-                "+QFREAD: <filehandle>,<length>",
+            crate::scan::run(
                 line,
+                "+QFREAD: <filehandle>,<length>",
+                crate::generated::decode::r_qfread_0_0,
             )?;
             Ok(TestLine {})
         }
@@ -4952,12 +5367,13 @@ pub mod qfread {
             let mut w = crate::wire::LineWriter::new("AT+QFREAD=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QFREAD=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qfread_0,
-                "AT+QFREAD=?",
-                line,
-            )?;
+            crate::scan::run(line, "AT+QFREAD=?", crate::generated::decode::c_qfread_0)?;
             Ok(Test {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -5021,19 +5437,33 @@ pub mod qfread {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QFREAD=");
+            w.field();
+            {
+                let v = &self.filehandle;
+                w.int(*v);
+            }
+            if let Some(v) = &self.length {
+                w.field();
+                w.int(*v);
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qfread_1,
-                "AT+QFREAD=<filehandle>[,<length>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QFREAD=<filehandle>[,<length>]",
+                crate::generated::decode::c_qfread_1,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qfread_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qfread_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -5107,6 +5537,7 @@ pub mod qfread {
 /// >> AT+QSSLCFG="cacert",1,"ca.pem"
 /// << OK
 /// ```
+#[cfg(feature = "filesystem")]
 pub mod qfwrite {
     /// `AT+QFWRITE=?`
     ///
@@ -5126,10 +5557,10 @@ pub mod qfwrite {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QFWRITE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::r_qfwrite_0_0,
-                "+QFWRITE: <filehandle>,<length>,<timeout>",
+            crate::scan::run(
                 line,
+                "+QFWRITE: <filehandle>,<length>,<timeout>",
+                crate::generated::decode::r_qfwrite_0_0,
             )?;
             Ok(TestLine {})
         }
@@ -5164,11 +5595,16 @@ pub mod qfwrite {
             let mut w = crate::wire::LineWriter::new("AT+QFWRITE=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QFWRITE=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qfwrite_0,
-                "AT+QFWRITE=?",
+            crate::scan::run(
                 line,
+                "AT+QFWRITE=?",
+                crate::generated::decode::c_qfwrite_0,
             )?;
             Ok(Test {})
         }
@@ -5232,18 +5668,18 @@ pub mod qfwrite {
     impl crate::command::Line for WriteLine {
         const PREFIXES: &'static [&'static str] = &["+QFWRITE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qfwrite_1_0,
-                "+QFWRITE: <written_length>,<total_length>",
+            let caps = crate::scan::run(
                 line,
+                "+QFWRITE: <written_length>,<total_length>",
+                crate::generated::decode::r_qfwrite_1_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qfwrite_1_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qfwrite_1_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -5322,26 +5758,47 @@ pub mod qfwrite {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QFWRITE=");
+            w.field();
+            {
+                let v = &self.filehandle;
+                w.int(*v);
+            }
+            if let Some(g) = &self.length_group {
+                w.field();
+                {
+                    let v = &g.length;
+                    w.int(v.get());
+                }
+                if let Some(v) = &g.timeout {
+                    w.field();
+                    w.int(v.get());
+                }
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qfwrite_1,
-                "AT+QFWRITE=<filehandle>[,<length>[,<timeout>]]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QFWRITE=<filehandle>[,<length>[,<timeout>]]",
+                crate::generated::decode::c_qfwrite_1,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
             let mut flag0 = false;
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qfwrite_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qfwrite_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qfwrite_1__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::c_qfwrite_1__g0 => {
+                    32768 => {
                         flag0 = true;
                     }
                     _ => {}
@@ -5472,6 +5929,7 @@ pub mod qfwrite {
 /// << OK
 /// << +QHTTPREAD: 0
 /// ```
+#[cfg(feature = "filesystem")]
 pub mod qfclose {
     /// `AT+QFCLOSE=?`
     ///
@@ -5491,10 +5949,10 @@ pub mod qfclose {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QFCLOSE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::r_qfclose_0_0,
-                "+QFCLOSE: <filehandle>",
+            crate::scan::run(
                 line,
+                "+QFCLOSE: <filehandle>",
+                crate::generated::decode::r_qfclose_0_0,
             )?;
             Ok(TestLine {})
         }
@@ -5525,11 +5983,16 @@ pub mod qfclose {
             let mut w = crate::wire::LineWriter::new("AT+QFCLOSE=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QFCLOSE=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qfclose_0,
-                "AT+QFCLOSE=?",
+            crate::scan::run(
                 line,
+                "AT+QFCLOSE=?",
+                crate::generated::decode::c_qfclose_0,
             )?;
             Ok(Test {})
         }
@@ -5586,15 +6049,25 @@ pub mod qfclose {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QFCLOSE=");
+            w.field();
+            {
+                let v = &self.filehandle;
+                w.int(*v);
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qfclose_1,
-                "AT+QFCLOSE=<filehandle>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QFCLOSE=<filehandle>",
+                crate::generated::decode::c_qfclose_1,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qfclose_1__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -5630,6 +6103,7 @@ pub mod qfclose {
 /// ```
 ///
 /// Characteristics: The command takes effect immediately. The configuration is not saved.
+#[cfg(feature = "filesystem")]
 pub mod qflst {
     /// `<name_pattern>`: The file to be listed.
     #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -5703,12 +6177,13 @@ pub mod qflst {
             let mut w = crate::wire::LineWriter::new("AT+QFLST=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QFLST=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qflst_0,
-                "AT+QFLST=?",
-                line,
-            )?;
+            crate::scan::run(line, "AT+QFLST=?", crate::generated::decode::c_qflst_0)?;
             Ok(Test {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -5754,18 +6229,18 @@ pub mod qflst {
     impl crate::command::Line for WriteLine {
         const PREFIXES: &'static [&'static str] = &["+QFLST: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qflst_1_0,
-                "+QFLST: <filename>,<file_size>",
+            let caps = crate::scan::run(
                 line,
+                "+QFLST: <filename>,<file_size>",
+                crate::generated::decode::r_qflst_1_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qflst_1_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qflst_1_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -5824,15 +6299,25 @@ pub mod qflst {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QFLST=");
+            w.field();
+            {
+                let v = &self.name_pattern;
+                w.quoted(v.wire());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qflst_1,
-                "AT+QFLST=<name_pattern>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QFLST=<name_pattern>",
+                crate::generated::decode::c_qflst_1,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qflst_1__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -5884,18 +6369,18 @@ pub mod qflst {
     impl crate::command::Line for ExecuteLine {
         const PREFIXES: &'static [&'static str] = &["+QFLST: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qflst_2_0,
-                "+QFLST: <filename>,<file_size>",
+            let caps = crate::scan::run(
                 line,
+                "+QFLST: <filename>,<file_size>",
+                crate::generated::decode::r_qflst_2_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qflst_2_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qflst_2_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -5949,8 +6434,13 @@ pub mod qflst {
             let mut w = crate::wire::LineWriter::new("AT+QFLST");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QFLST");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(crate::grammar::Rule::c_qflst_2, "AT+QFLST", line)?;
+            crate::scan::run(line, "AT+QFLST", crate::generated::decode::c_qflst_2)?;
             Ok(Execute {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -5981,6 +6471,7 @@ pub mod qflst {
 /// - Deletes a file that exists.
 ///
 /// Errata: FS-2 (see `spec/errata.yaml`).
+#[cfg(feature = "filesystem")]
 pub mod qfdel {
     /// `AT+QFDEL=?`
     ///
@@ -6000,10 +6491,10 @@ pub mod qfdel {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QFDEL: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::r_qfdel_0_0,
-                "+QFDEL: <file_name>",
+            crate::scan::run(
                 line,
+                "+QFDEL: <file_name>",
+                crate::generated::decode::r_qfdel_0_0,
             )?;
             Ok(TestLine {})
         }
@@ -6034,12 +6525,13 @@ pub mod qfdel {
             let mut w = crate::wire::LineWriter::new("AT+QFDEL=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QFDEL=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qfdel_0,
-                "AT+QFDEL=?",
-                line,
-            )?;
+            crate::scan::run(line, "AT+QFDEL=?", crate::generated::decode::c_qfdel_0)?;
             Ok(Test {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -6097,15 +6589,25 @@ pub mod qfdel {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QFDEL=");
+            w.field();
+            {
+                let v = &self.file_name;
+                w.quoted(v.as_str());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qfdel_1,
-                "AT+QFDEL=<file_name>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QFDEL=<file_name>",
+                crate::generated::decode::c_qfdel_1,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qfdel_1__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -6141,6 +6643,7 @@ pub mod qfdel {
 /// ```
 ///
 /// Characteristics: -
+#[cfg(feature = "general")]
 pub mod at {
     /// `AT`
     ///
@@ -6170,8 +6673,13 @@ pub mod at {
             let mut w = crate::wire::LineWriter::new("AT");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(crate::grammar::Rule::c_at_0, "AT", line)?;
+            crate::scan::run(line, "AT", crate::generated::decode::c_at_0)?;
             Ok(Execute {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -6196,6 +6704,7 @@ pub mod at {
 /// ```
 ///
 /// Characteristics: None
+#[cfg(feature = "general")]
 pub mod qrst {
     /// `AT+QRST`
     ///
@@ -6228,8 +6737,13 @@ pub mod qrst {
             let mut w = crate::wire::LineWriter::new("AT+QRST");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QRST");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(crate::grammar::Rule::c_qrst_0, "AT+QRST", line)?;
+            crate::scan::run(line, "AT+QRST", crate::generated::decode::c_qrst_0)?;
             Ok(Execute {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -6256,6 +6770,7 @@ pub mod qrst {
 /// Characteristics: None
 ///
 /// Errata: GEN-1 (see `spec/errata.yaml`).
+#[cfg(feature = "general")]
 pub mod qversion {
     /// `AT+QVERSION`
     ///
@@ -6281,14 +6796,14 @@ pub mod qversion {
     impl crate::command::Line for ExecuteLine {
         const PREFIXES: &'static [&'static str] = &["+QVERSION: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qversion_0_0,
-                "+QVERSION: <version>",
+            let caps = crate::scan::run(
                 line,
+                "+QVERSION: <version>",
+                crate::generated::decode::r_qversion_0_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qversion_0_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -6330,11 +6845,16 @@ pub mod qversion {
             let mut w = crate::wire::LineWriter::new("AT+QVERSION");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QVERSION");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qversion_0,
-                "AT+QVERSION",
+            crate::scan::run(
                 line,
+                "AT+QVERSION",
+                crate::generated::decode::c_qversion_0,
             )?;
             Ok(Execute {})
         }
@@ -6362,6 +6882,7 @@ pub mod qversion {
 /// Characteristics: Takes effect immediately. Configuration is not saved.
 ///
 /// Errata: GEN-2 (see `spec/errata.yaml`).
+#[cfg(feature = "general")]
 pub mod qecho {
     pub use crate::generated::shared::Enable;
     /// `AT+QECHO=<enable>`
@@ -6405,15 +6926,25 @@ pub mod qecho {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QECHO=");
+            w.field();
+            {
+                let v = &self.enable;
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qecho_0,
-                "AT+QECHO=<enable>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QECHO=<enable>",
+                crate::generated::decode::c_qecho_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qecho_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -6453,6 +6984,7 @@ pub mod qecho {
 /// - "ap" for AP mode
 ///
 /// Errata: GEN-3 (see `spec/errata.yaml`).
+#[cfg(feature = "general")]
 pub mod qgetip {
     /// `<mode>`: String type. Wi-Fi working mode. "station" for STA mode, "ap" for AP mode.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -6537,24 +7069,24 @@ pub mod qgetip {
     impl crate::command::Line for WriteLine {
         const PREFIXES: &'static [&'static str] = &["+QGETIP: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qgetip_0_0,
-                "+QGETIP: <IP>,<gate>,<mask>,<DNS>",
+            let caps = crate::scan::run(
                 line,
+                "+QGETIP: <IP>,<gate>,<mask>,<DNS>",
+                crate::generated::decode::r_qgetip_0_0,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qgetip_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qgetip_0_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qgetip_0_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::r_qgetip_0_0__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
                     _ => {}
@@ -6633,15 +7165,25 @@ pub mod qgetip {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QGETIP=");
+            w.field();
+            {
+                let v = &self.mode;
+                w.quoted(v.wire());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qgetip_0,
-                "AT+QGETIP=<mode>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QGETIP=<mode>",
+                crate::generated::decode::c_qgetip_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qgetip_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -6678,6 +7220,7 @@ pub mod qgetip {
 /// Characteristics: Takes effect immediately.
 ///
 /// Errata: GEN-4 (see `spec/errata.yaml`).
+#[cfg(feature = "general")]
 pub mod qsetband {
     /// `<save>`: Integer type. Whether the baud rate is saved.
     ///
@@ -6713,7 +7256,10 @@ pub mod qsetband {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -6779,19 +7325,34 @@ pub mod qsetband {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSETBAND=");
+            w.field();
+            {
+                let v = &self.baud_rate;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.save;
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qsetband_0,
-                "AT+QSETBAND=<baud_rate>,<save>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QSETBAND=<baud_rate>,<save>",
+                crate::generated::decode::c_qsetband_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qsetband_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qsetband_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -6849,14 +7410,14 @@ pub mod qsetband {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QSETBAND: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsetband_1_0,
-                "+QSETBAND: <baud_rate>",
+            let caps = crate::scan::run(
                 line,
+                "+QSETBAND: <baud_rate>",
+                crate::generated::decode::r_qsetband_1_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qsetband_1_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -6899,11 +7460,16 @@ pub mod qsetband {
             let mut w = crate::wire::LineWriter::new("AT+QSETBAND?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSETBAND?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qsetband_1,
-                "AT+QSETBAND?",
+            crate::scan::run(
                 line,
+                "AT+QSETBAND?",
+                crate::generated::decode::c_qsetband_1,
             )?;
             Ok(Read {})
         }
@@ -6949,6 +7515,7 @@ pub mod qsetband {
 /// << OK
 /// << +QSTASTAT: "WLAN_DISCONNECTED"
 /// ```
+#[cfg(feature = "general")]
 pub mod qwlanota {
     /// `AT+QWLANOTA=<URL>`
     ///
@@ -6989,15 +7556,25 @@ pub mod qwlanota {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QWLANOTA=");
+            w.field();
+            {
+                let v = &self.url;
+                w.quoted(v.as_str());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qwlanota_0,
-                "AT+QWLANOTA=<URL>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QWLANOTA=<URL>",
+                crate::generated::decode::c_qwlanota_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qwlanota_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -7033,6 +7610,7 @@ pub mod qwlanota {
 /// Characteristics: None
 ///
 /// Errata: GEN-5, GEN-6 (see `spec/errata.yaml`).
+#[cfg(feature = "general")]
 pub mod qwlmac {
     /// `AT+QWLMAC`
     ///
@@ -7058,14 +7636,14 @@ pub mod qwlmac {
     impl crate::command::Line for ExecuteLine {
         const PREFIXES: &'static [&'static str] = &["+QWLMAC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qwlmac_0_0,
-                "+QWLMAC: <MAC>",
+            let caps = crate::scan::run(
                 line,
+                "+QWLMAC: <MAC>",
+                crate::generated::decode::r_qwlmac_0_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qwlmac_0_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -7107,12 +7685,13 @@ pub mod qwlmac {
             let mut w = crate::wire::LineWriter::new("AT+QWLMAC");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QWLMAC");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qwlmac_0,
-                "AT+QWLMAC",
-                line,
-            )?;
+            crate::scan::run(line, "AT+QWLMAC", crate::generated::decode::c_qwlmac_0)?;
             Ok(Execute {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -7140,6 +7719,7 @@ pub mod qwlmac {
 /// Characteristics: None
 ///
 /// Errata: GEN-7, GEN-8 (see `spec/errata.yaml`).
+#[cfg(feature = "general")]
 pub mod qsclk {
     /// `<mode>`: Integer type.
     ///
@@ -7188,7 +7768,10 @@ pub mod qsclk {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -7238,18 +7821,18 @@ pub mod qsclk {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QSCLK: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsclk_0_0,
-                "+QSCLK: <mode>[,<dtim>]",
+            let caps = crate::scan::run(
                 line,
+                "+QSCLK: <mode>[,<dtim>]",
+                crate::generated::decode::r_qsclk_0_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qsclk_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsclk_0_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -7304,12 +7887,13 @@ pub mod qsclk {
             let mut w = crate::wire::LineWriter::new("AT+QSCLK?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSCLK?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qsclk_0,
-                "AT+QSCLK?",
-                line,
-            )?;
+            crate::scan::run(line, "AT+QSCLK?", crate::generated::decode::c_qsclk_0)?;
             Ok(Read {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -7375,19 +7959,33 @@ pub mod qsclk {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSCLK=");
+            w.field();
+            {
+                let v = &self.mode;
+                v.write_wire(&mut w);
+            }
+            if let Some(v) = &self.dtim {
+                w.field();
+                w.int(v.get());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qsclk_1,
-                "AT+QSCLK=<mode>[,<dtim>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QSCLK=<mode>[,<dtim>]",
+                crate::generated::decode::c_qsclk_1,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qsclk_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qsclk_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -7433,6 +8031,7 @@ pub mod qsclk {
 /// Characteristics: None
 ///
 /// Errata: GEN-9, GEN-10, GEN-11 (see `spec/errata.yaml`).
+#[cfg(feature = "general")]
 pub mod qcfg {
     /// `<enable>`: Integer type.
     ///
@@ -7468,7 +8067,10 @@ pub mod qcfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -7506,15 +8108,15 @@ pub mod qcfg {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qcfg_0_0,
-                "+QCFG: \"urc/pin\",<enable>[,<pulse>]",
+            let caps = crate::scan::run(
                 line,
+                "+QCFG: \"urc/pin\",<enable>[,<pulse>]",
+                crate::generated::decode::r_qcfg_0_0,
             )?;
             let mut flag0 = false;
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 let _ = text;
-                if rule == crate::grammar::Rule::r_qcfg_0_0__g0 {
+                if rule == 32768 {
                     flag0 = true;
                 }
             }
@@ -7553,8 +8155,13 @@ pub mod qcfg {
             let mut w = crate::wire::LineWriter::new("AT+QCFG=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QCFG=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(crate::grammar::Rule::c_qcfg_0, "AT+QCFG=?", line)?;
+            crate::scan::run(line, "AT+QCFG=?", crate::generated::decode::c_qcfg_0)?;
             Ok(Test {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -7616,18 +8223,18 @@ pub mod qcfg {
     impl crate::command::Line for UrcPinLine {
         const PREFIXES: &'static [&'static str] = &["+QCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qcfg_1_0,
-                "+QCFG: \"urc/pin\",<enable>[,<pulse>]",
+            let caps = crate::scan::run(
                 line,
+                "+QCFG: \"urc/pin\",<enable>[,<pulse>]",
+                crate::generated::decode::r_qcfg_1_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qcfg_1_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qcfg_1_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -7697,23 +8304,41 @@ pub mod qcfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QCFG=");
+            w.field();
+            w.raw("\"urc/pin\"");
+            if let Some(g) = &self.enable_group {
+                w.field();
+                {
+                    let v = &g.enable;
+                    v.write_wire(&mut w);
+                }
+                if let Some(v) = &g.pulse {
+                    w.field();
+                    w.int(v.get());
+                }
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qcfg_1,
-                "AT+QCFG=\"urc/pin\"[,<enable>[,<pulse>]]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QCFG=\"urc/pin\"[,<enable>[,<pulse>]]",
+                crate::generated::decode::c_qcfg_1,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
             let mut flag0 = false;
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qcfg_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qcfg_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qcfg_1__g0 => {
+                    32768 => {
                         flag0 = true;
                     }
                     _ => {}
@@ -7792,6 +8417,7 @@ pub mod qcfg {
 /// ```
 ///
 /// Errata: HTTP-1, HTTP-2, HTTP-3, HTTP-4, HTTP-5, HTTP-6, HTTP-7 (see `spec/errata.yaml`).
+#[cfg(feature = "http")]
 pub mod qhttpcfg {
     /// `<response_header>`: Integer type. Enable or disable to output HTTP(S) response header.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -7828,7 +8454,10 @@ pub mod qhttpcfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -7881,7 +8510,10 @@ pub mod qhttpcfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -7932,7 +8564,10 @@ pub mod qhttpcfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -7966,10 +8601,10 @@ pub mod qhttpcfg {
     impl crate::command::Line for TestLine0 {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::r_qhttpcfg_0_0,
-                "+QHTTPCFG: \"url\",<urlstring>",
+            crate::scan::run(
                 line,
+                "+QHTTPCFG: \"url\",<urlstring>",
+                crate::generated::decode::r_qhttpcfg_0_0,
             )?;
             Ok(TestLine0 {})
         }
@@ -7990,10 +8625,10 @@ pub mod qhttpcfg {
     impl crate::command::Line for TestLine1 {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::r_qhttpcfg_0_1,
-                "+QHTTPCFG: \"header\",<name:value>",
+            crate::scan::run(
                 line,
+                "+QHTTPCFG: \"header\",<name:value>",
+                crate::generated::decode::r_qhttpcfg_0_1,
             )?;
             Ok(TestLine1 {})
         }
@@ -8014,10 +8649,10 @@ pub mod qhttpcfg {
     impl crate::command::Line for TestLine2 {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::r_qhttpcfg_0_2,
-                "+QHTTPCFG: \"auth\",<username:password>",
+            crate::scan::run(
                 line,
+                "+QHTTPCFG: \"auth\",<username:password>",
+                crate::generated::decode::r_qhttpcfg_0_2,
             )?;
             Ok(TestLine2 {})
         }
@@ -8041,14 +8676,14 @@ pub mod qhttpcfg {
     impl crate::command::Line for TestLine3 {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qhttpcfg_0_3,
-                "+QHTTPCFG: \"sslctxid\",(list of supported <sslctxID>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QHTTPCFG: \"sslctxid\",(list of supported <sslctxID>s)",
+                crate::generated::decode::r_qhttpcfg_0_3,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qhttpcfg_0_3__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -8085,14 +8720,14 @@ pub mod qhttpcfg {
     impl crate::command::Line for TestLine4 {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qhttpcfg_0_4,
-                "+QHTTPCFG: \"rsp/header\",(list of supported <response_header>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QHTTPCFG: \"rsp/header\",(list of supported <response_header>s)",
+                crate::generated::decode::r_qhttpcfg_0_4,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qhttpcfg_0_4__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -8129,14 +8764,14 @@ pub mod qhttpcfg {
     impl crate::command::Line for TestLine5 {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qhttpcfg_0_5,
-                "+QHTTPCFG: \"rspout/auto\",(list of supported <auto_outrsp>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QHTTPCFG: \"rspout/auto\",(list of supported <auto_outrsp>s)",
+                crate::generated::decode::r_qhttpcfg_0_5,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qhttpcfg_0_5__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -8173,14 +8808,14 @@ pub mod qhttpcfg {
     impl crate::command::Line for TestLine6 {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qhttpcfg_0_6,
-                "+QHTTPCFG: \"closed/ind\",(list of supported <closedind>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QHTTPCFG: \"closed/ind\",(list of supported <closedind>s)",
+                crate::generated::decode::r_qhttpcfg_0_6,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qhttpcfg_0_6__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -8214,10 +8849,10 @@ pub mod qhttpcfg {
     impl crate::command::Line for TestLine7 {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::r_qhttpcfg_0_7,
-                "+QHTTPCFG: \"form/option\",<name>,<file_name>,<content_type>",
+            crate::scan::run(
                 line,
+                "+QHTTPCFG: \"form/option\",<name>,<file_name>,<content_type>",
+                crate::generated::decode::r_qhttpcfg_0_7,
             )?;
             Ok(TestLine7 {})
         }
@@ -8363,11 +8998,16 @@ pub mod qhttpcfg {
             let mut w = crate::wire::LineWriter::new("AT+QHTTPCFG=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QHTTPCFG=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qhttpcfg_0,
-                "AT+QHTTPCFG=?",
+            crate::scan::run(
                 line,
+                "AT+QHTTPCFG=?",
+                crate::generated::decode::c_qhttpcfg_0,
             )?;
             Ok(Test {})
         }
@@ -8415,14 +9055,14 @@ pub mod qhttpcfg {
     impl crate::command::Line for UrlLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qhttpcfg_1_0,
-                "+QHTTPCFG: \"url\",<URL_string>",
+            let caps = crate::scan::run(
                 line,
+                "+QHTTPCFG: \"url\",<URL_string>",
+                crate::generated::decode::r_qhttpcfg_1_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qhttpcfg_1_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -8470,15 +9110,26 @@ pub mod qhttpcfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QHTTPCFG=");
+            w.field();
+            w.raw("\"url\"");
+            if let Some(v) = &self.url_string {
+                w.field();
+                w.quoted(v.as_str());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qhttpcfg_1,
-                "AT+QHTTPCFG=\"url\"[,<URL_string>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QHTTPCFG=\"url\"[,<URL_string>]",
+                crate::generated::decode::c_qhttpcfg_1,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qhttpcfg_1__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -8538,14 +9189,14 @@ pub mod qhttpcfg {
     impl crate::command::Line for HeaderLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qhttpcfg_2_0,
-                "+QHTTPCFG: \"header\",<header_value>",
+            let caps = crate::scan::run(
                 line,
+                "+QHTTPCFG: \"header\",<header_value>",
+                crate::generated::decode::r_qhttpcfg_2_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qhttpcfg_2_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -8593,15 +9244,26 @@ pub mod qhttpcfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QHTTPCFG=");
+            w.field();
+            w.raw("\"header\"");
+            if let Some(v) = &self.header_value {
+                w.field();
+                w.quoted(v.as_str());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qhttpcfg_2,
-                "AT+QHTTPCFG=\"header\"[,<header_value>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QHTTPCFG=\"header\"[,<header_value>]",
+                crate::generated::decode::c_qhttpcfg_2,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qhttpcfg_2__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -8663,14 +9325,14 @@ pub mod qhttpcfg {
     impl crate::command::Line for AuthLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qhttpcfg_3_0,
-                "+QHTTPCFG: \"auth\",<username_password>",
+            let caps = crate::scan::run(
                 line,
+                "+QHTTPCFG: \"auth\",<username_password>",
+                crate::generated::decode::r_qhttpcfg_3_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qhttpcfg_3_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -8722,15 +9384,26 @@ pub mod qhttpcfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QHTTPCFG=");
+            w.field();
+            w.raw("\"auth\"");
+            if let Some(v) = &self.username_password {
+                w.field();
+                w.quoted(v.as_str());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qhttpcfg_3,
-                "AT+QHTTPCFG=\"auth\"[,<username_password>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QHTTPCFG=\"auth\"[,<username_password>]",
+                crate::generated::decode::c_qhttpcfg_3,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qhttpcfg_3__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -8790,14 +9463,14 @@ pub mod qhttpcfg {
     impl crate::command::Line for SslctxidLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qhttpcfg_4_0,
-                "+QHTTPCFG: \"sslctxid\",<sslctxID>",
+            let caps = crate::scan::run(
                 line,
+                "+QHTTPCFG: \"sslctxid\",<sslctxID>",
+                crate::generated::decode::r_qhttpcfg_4_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qhttpcfg_4_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -8846,15 +9519,26 @@ pub mod qhttpcfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QHTTPCFG=");
+            w.field();
+            w.raw("\"sslctxid\"");
+            if let Some(v) = &self.sslctx_id {
+                w.field();
+                w.int(v.get());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qhttpcfg_4,
-                "AT+QHTTPCFG=\"sslctxid\"[,<sslctxID>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QHTTPCFG=\"sslctxid\"[,<sslctxID>]",
+                crate::generated::decode::c_qhttpcfg_4,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qhttpcfg_4__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -8908,14 +9592,14 @@ pub mod qhttpcfg {
     impl crate::command::Line for RspHeaderLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qhttpcfg_5_0,
-                "+QHTTPCFG: \"rsp/header\",<response_header>",
+            let caps = crate::scan::run(
                 line,
+                "+QHTTPCFG: \"rsp/header\",<response_header>",
+                crate::generated::decode::r_qhttpcfg_5_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qhttpcfg_5_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -8966,15 +9650,26 @@ pub mod qhttpcfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QHTTPCFG=");
+            w.field();
+            w.raw("\"rsp/header\"");
+            if let Some(v) = &self.response_header {
+                w.field();
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qhttpcfg_5,
-                "AT+QHTTPCFG=\"rsp/header\"[,<response_header>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QHTTPCFG=\"rsp/header\"[,<response_header>]",
+                crate::generated::decode::c_qhttpcfg_5,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qhttpcfg_5__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -9034,14 +9729,14 @@ pub mod qhttpcfg {
     impl crate::command::Line for RspoutAutoLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qhttpcfg_6_0,
-                "+QHTTPCFG: \"rspout/auto\",<auto_outrsp>",
+            let caps = crate::scan::run(
                 line,
+                "+QHTTPCFG: \"rspout/auto\",<auto_outrsp>",
+                crate::generated::decode::r_qhttpcfg_6_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qhttpcfg_6_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -9089,15 +9784,26 @@ pub mod qhttpcfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QHTTPCFG=");
+            w.field();
+            w.raw("\"rspout/auto\"");
+            if let Some(v) = &self.auto_outrsp {
+                w.field();
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qhttpcfg_6,
-                "AT+QHTTPCFG=\"rspout/auto\"[,<auto_outrsp>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QHTTPCFG=\"rspout/auto\"[,<auto_outrsp>]",
+                crate::generated::decode::c_qhttpcfg_6,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qhttpcfg_6__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -9153,14 +9859,14 @@ pub mod qhttpcfg {
     impl crate::command::Line for ClosedIndLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qhttpcfg_7_0,
-                "+QHTTPCFG: \"closed/ind\",<closedind>",
+            let caps = crate::scan::run(
                 line,
+                "+QHTTPCFG: \"closed/ind\",<closedind>",
+                crate::generated::decode::r_qhttpcfg_7_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qhttpcfg_7_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -9208,15 +9914,26 @@ pub mod qhttpcfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QHTTPCFG=");
+            w.field();
+            w.raw("\"closed/ind\"");
+            if let Some(v) = &self.closedind {
+                w.field();
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qhttpcfg_7,
-                "AT+QHTTPCFG=\"closed/ind\"[,<closedind>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QHTTPCFG=\"closed/ind\"[,<closedind>]",
+                crate::generated::decode::c_qhttpcfg_7,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qhttpcfg_7__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -9284,21 +10001,21 @@ pub mod qhttpcfg {
     impl crate::command::Line for FormOptionLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qhttpcfg_8_0,
-                "+QHTTPCFG: \"form/option\",<name>,<file_name>,<content_type>",
+            let caps = crate::scan::run(
                 line,
+                "+QHTTPCFG: \"form/option\",<name>,<file_name>,<content_type>",
+                crate::generated::decode::r_qhttpcfg_8_0,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qhttpcfg_8_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qhttpcfg_8_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qhttpcfg_8_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -9381,26 +10098,50 @@ pub mod qhttpcfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QHTTPCFG=");
+            w.field();
+            w.raw("\"form/option\"");
+            if let Some(g) = &self.name_group {
+                w.field();
+                {
+                    let v = &g.name;
+                    w.quoted(v.as_str());
+                }
+                w.field();
+                {
+                    let v = &g.file_name;
+                    w.quoted(v.as_str());
+                }
+                w.field();
+                {
+                    let v = &g.content_type;
+                    w.quoted(v.as_str());
+                }
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qhttpcfg_8,
-                "AT+QHTTPCFG=\"form/option\"[,<name>,<file_name>,<content_type>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QHTTPCFG=\"form/option\"[,<name>,<file_name>,<content_type>]",
+                crate::generated::decode::c_qhttpcfg_8,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
             let mut flag0 = false;
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qhttpcfg_8__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qhttpcfg_8__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qhttpcfg_8__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::c_qhttpcfg_8__g0 => {
+                    32768 => {
                         flag0 = true;
                     }
                     _ => {}
@@ -9498,6 +10239,7 @@ pub mod qhttpcfg {
 /// ```
 ///
 /// Errata: HTTP-8, HTTP-9, HTTP-10, RC-1, MHR-R1, SCN-22, SCN-25 (see `spec/errata.yaml`).
+#[cfg(feature = "http")]
 pub mod qhttpget {
     /// `AT+QHTTPGET=?`
     ///
@@ -9520,14 +10262,14 @@ pub mod qhttpget {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPGET: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qhttpget_0_0,
-                "+QHTTPGET: (list of supported <rsptime>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QHTTPGET: (list of supported <rsptime>s)",
+                crate::generated::decode::r_qhttpget_0_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qhttpget_0_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -9569,11 +10311,16 @@ pub mod qhttpget {
             let mut w = crate::wire::LineWriter::new("AT+QHTTPGET=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QHTTPGET=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qhttpget_0,
-                "AT+QHTTPGET=?",
+            crate::scan::run(
                 line,
+                "AT+QHTTPGET=?",
+                crate::generated::decode::c_qhttpget_0,
             )?;
             Ok(Test {})
         }
@@ -9625,29 +10372,34 @@ pub mod qhttpget {
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("AT+QHTTPGET");
-            let args = {
-                let mut w = crate::wire::LineWriter::new("");
-                if let Some(v) = &self.rsptime {
-                    w.field();
-                    w.int(v.get());
-                }
-                w.finish()
-            };
-            if !args.is_empty() {
-                w.raw("=");
-                w.raw(&args);
+            w.before_next("=");
+            if let Some(v) = &self.rsptime {
+                w.field();
+                w.int(v.get());
             }
+            w.before_next("");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QHTTPGET");
+            w.before_next("=");
+            if let Some(v) = &self.rsptime {
+                w.field();
+                w.int(v.get());
+            }
+            w.before_next("");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qhttpget_1,
-                "AT+QHTTPGET[=<rsptime>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QHTTPGET[=<rsptime>]",
+                crate::generated::decode::c_qhttpget_1,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qhttpget_1__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -9716,6 +10468,7 @@ pub mod qhttpget {
 /// ```
 ///
 /// Errata: HTTP-11, HTTP-12, HTTP-13, HTTP-18, SCN-27 (see `spec/errata.yaml`).
+#[cfg(feature = "http")]
 pub mod qhttppost {
     pub use crate::generated::shared::RequestHeader;
     /// `AT+QHTTPPOST=?`
@@ -9743,21 +10496,21 @@ pub mod qhttppost {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPPOST: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qhttppost_0_0,
-                "+QHTTPPOST: (list of supported <data_length>s),(list of supported <input_time>s),(list of supported <rsptime>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QHTTPPOST: (list of supported <data_length>s),(list of supported <input_time>s),(list of supported <rsptime>s)",
+                crate::generated::decode::r_qhttppost_0_0,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qhttppost_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qhttppost_0_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qhttppost_0_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -9827,11 +10580,16 @@ pub mod qhttppost {
             let mut w = crate::wire::LineWriter::new("AT+QHTTPPOST=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QHTTPPOST=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qhttppost_0,
-                "AT+QHTTPPOST=?",
+            crate::scan::run(
                 line,
+                "AT+QHTTPPOST=?",
+                crate::generated::decode::c_qhttppost_0,
             )?;
             Ok(Test {})
         }
@@ -9897,14 +10655,14 @@ pub mod qhttppost {
     impl crate::command::Line for WriteLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPPOST: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qhttppost_1_0,
-                "+QHTTPPOST: <err>",
+            let caps = crate::scan::run(
                 line,
+                "+QHTTPPOST: <err>",
+                crate::generated::decode::r_qhttppost_1_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qhttppost_1_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -9972,26 +10730,48 @@ pub mod qhttppost {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QHTTPPOST=");
+            w.field();
+            {
+                let v = &self.data_length;
+                w.int(v.get());
+            }
+            if let Some(g) = &self.input_time_group {
+                w.field();
+                {
+                    let v = &g.input_time;
+                    w.int(v.get());
+                }
+                w.field();
+                {
+                    let v = &g.rsptime;
+                    w.int(v.get());
+                }
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qhttppost_1,
-                "AT+QHTTPPOST=<data_length>[,<input_time>,<rsptime>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QHTTPPOST=<data_length>[,<input_time>,<rsptime>]",
+                crate::generated::decode::c_qhttppost_1,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
             let mut flag0 = false;
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qhttppost_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qhttppost_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qhttppost_1__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::c_qhttppost_1__g0 => {
+                    32768 => {
                         flag0 = true;
                     }
                     _ => {}
@@ -10082,6 +10862,7 @@ pub mod qhttppost {
 /// ```
 ///
 /// Errata: HTTP-14, HTTP-15, HTTP-16, HTTP-17, HTTP-18 (see `spec/errata.yaml`).
+#[cfg(feature = "http")]
 pub mod qhttpput {
     pub use crate::generated::shared::RequestHeader;
     /// `AT+QHTTPPUT=?`
@@ -10109,21 +10890,21 @@ pub mod qhttpput {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPPUT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qhttpput_0_0,
-                "+QHTTPPUT: (list of supported <data_length>s),(list of supported <input_time>s),(list of supported <rsptime>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QHTTPPUT: (list of supported <data_length>s),(list of supported <input_time>s),(list of supported <rsptime>s)",
+                crate::generated::decode::r_qhttpput_0_0,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qhttpput_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qhttpput_0_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qhttpput_0_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -10193,11 +10974,16 @@ pub mod qhttpput {
             let mut w = crate::wire::LineWriter::new("AT+QHTTPPUT=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QHTTPPUT=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qhttpput_0,
-                "AT+QHTTPPUT=?",
+            crate::scan::run(
                 line,
+                "AT+QHTTPPUT=?",
+                crate::generated::decode::c_qhttpput_0,
             )?;
             Ok(Test {})
         }
@@ -10263,14 +11049,14 @@ pub mod qhttpput {
     impl crate::command::Line for WriteLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPPUT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qhttpput_1_0,
-                "+QHTTPPUT: <err>",
+            let caps = crate::scan::run(
                 line,
+                "+QHTTPPUT: <err>",
+                crate::generated::decode::r_qhttpput_1_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qhttpput_1_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -10338,26 +11124,48 @@ pub mod qhttpput {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QHTTPPUT=");
+            w.field();
+            {
+                let v = &self.data_length;
+                w.int(v.get());
+            }
+            if let Some(g) = &self.input_time_group {
+                w.field();
+                {
+                    let v = &g.input_time;
+                    w.int(v.get());
+                }
+                w.field();
+                {
+                    let v = &g.rsptime;
+                    w.int(v.get());
+                }
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qhttpput_1,
-                "AT+QHTTPPUT=<data_length>[,<input_time>,<rsptime>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QHTTPPUT=<data_length>[,<input_time>,<rsptime>]",
+                crate::generated::decode::c_qhttpput_1,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
             let mut flag0 = false;
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qhttpput_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qhttpput_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qhttpput_1__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::c_qhttpput_1__g0 => {
+                    32768 => {
                         flag0 = true;
                     }
                     _ => {}
@@ -10448,6 +11256,7 @@ pub mod qhttpput {
 /// ```
 ///
 /// Errata: HTTP-19, HTTP-20, SCN-23, SCN-24 (see `spec/errata.yaml`).
+#[cfg(feature = "http")]
 pub mod qhttpread {
     /// `AT+QHTTPREAD=?`
     ///
@@ -10470,14 +11279,14 @@ pub mod qhttpread {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPREAD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qhttpread_0_0,
-                "+QHTTPREAD: (list of supported <wait_time>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QHTTPREAD: (list of supported <wait_time>s)",
+                crate::generated::decode::r_qhttpread_0_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qhttpread_0_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -10519,11 +11328,16 @@ pub mod qhttpread {
             let mut w = crate::wire::LineWriter::new("AT+QHTTPREAD=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QHTTPREAD=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qhttpread_0,
-                "AT+QHTTPREAD=?",
+            crate::scan::run(
                 line,
+                "AT+QHTTPREAD=?",
+                crate::generated::decode::c_qhttpread_0,
             )?;
             Ok(Test {})
         }
@@ -10575,29 +11389,34 @@ pub mod qhttpread {
         fn encode(&self) -> alloc::string::String {
             #[allow(unused_mut)]
             let mut w = crate::wire::LineWriter::new("AT+QHTTPREAD");
-            let args = {
-                let mut w = crate::wire::LineWriter::new("");
-                if let Some(v) = &self.wait_time {
-                    w.field();
-                    w.int(v.get());
-                }
-                w.finish()
-            };
-            if !args.is_empty() {
-                w.raw("=");
-                w.raw(&args);
+            w.before_next("=");
+            if let Some(v) = &self.wait_time {
+                w.field();
+                w.int(v.get());
             }
+            w.before_next("");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QHTTPREAD");
+            w.before_next("=");
+            if let Some(v) = &self.wait_time {
+                w.field();
+                w.int(v.get());
+            }
+            w.before_next("");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qhttpread_1,
-                "AT+QHTTPREAD[=<wait_time>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QHTTPREAD[=<wait_time>]",
+                crate::generated::decode::c_qhttpread_1,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qhttpread_1__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -10680,6 +11499,7 @@ pub mod qhttpread {
 /// << OK
 /// << +QSTASTAT: "WLAN_DISCONNECTED"
 /// ```
+#[cfg(feature = "http")]
 pub mod qhttpstop {
     /// `AT+QHTTPSTOP=?`
     ///
@@ -10711,11 +11531,16 @@ pub mod qhttpstop {
             let mut w = crate::wire::LineWriter::new("AT+QHTTPSTOP=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QHTTPSTOP=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qhttpstop_0,
-                "AT+QHTTPSTOP=?",
+            crate::scan::run(
                 line,
+                "AT+QHTTPSTOP=?",
+                crate::generated::decode::c_qhttpstop_0,
             )?;
             Ok(Test {})
         }
@@ -10764,11 +11589,16 @@ pub mod qhttpstop {
             let mut w = crate::wire::LineWriter::new("AT+QHTTPSTOP");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QHTTPSTOP");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qhttpstop_1,
-                "AT+QHTTPSTOP",
+            crate::scan::run(
                 line,
+                "AT+QHTTPSTOP",
+                crate::generated::decode::c_qhttpstop_1,
             )?;
             Ok(Execute {})
         }
@@ -10859,6 +11689,7 @@ pub mod qhttpstop {
 /// ```
 ///
 /// Errata: MQTT-1, MQTT-2, MQTT-3, MQTT-4, MQTT-5, MQTT-6, MQTT-7, MQTT-8, MQTT-9 (see `spec/errata.yaml`).
+#[cfg(feature = "mqtt")]
 pub mod qmtcfg {
     /// `<vsn>`: MQTT protocol version.
     ///
@@ -10894,7 +11725,10 @@ pub mod qmtcfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -10944,7 +11778,10 @@ pub mod qmtcfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -10995,7 +11832,10 @@ pub mod qmtcfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -11049,7 +11889,10 @@ pub mod qmtcfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -11101,7 +11944,10 @@ pub mod qmtcfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -11153,7 +11999,10 @@ pub mod qmtcfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -11206,7 +12055,10 @@ pub mod qmtcfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -11259,7 +12111,10 @@ pub mod qmtcfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -11310,7 +12165,10 @@ pub mod qmtcfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -11349,18 +12207,18 @@ pub mod qmtcfg {
     impl crate::command::Line for TestLine0 {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtcfg_0_0,
-                "+QMTCFG: \"version\",(list of supported <client_idx>s),(list of supported <vsn>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QMTCFG: \"version\",(list of supported <client_idx>s),(list of supported <vsn>s)",
+                crate::generated::decode::r_qmtcfg_0_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qmtcfg_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtcfg_0_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -11415,21 +12273,21 @@ pub mod qmtcfg {
     impl crate::command::Line for TestLine1 {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtcfg_0_1,
-                "+QMTCFG: \"ssl\",(list of supported <client_idx>s),(list of supported <SSL_enable>s),(list of supported <SSL_ctxID>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QMTCFG: \"ssl\",(list of supported <client_idx>s),(list of supported <SSL_enable>s),(list of supported <SSL_ctxID>s)",
+                crate::generated::decode::r_qmtcfg_0_1,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qmtcfg_0_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtcfg_0_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtcfg_0_1__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -11494,18 +12352,18 @@ pub mod qmtcfg {
     impl crate::command::Line for TestLine2 {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtcfg_0_2,
-                "+QMTCFG: \"keepalive\",(list of supported <client_idx>s),(list of supported <keep_alive_time>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QMTCFG: \"keepalive\",(list of supported <client_idx>s),(list of supported <keep_alive_time>s)",
+                crate::generated::decode::r_qmtcfg_0_2,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qmtcfg_0_2__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtcfg_0_2__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -11558,18 +12416,18 @@ pub mod qmtcfg {
     impl crate::command::Line for TestLine3 {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtcfg_0_3,
-                "+QMTCFG: \"session\",(list of supported <client_idx>s),(list of supported <clean_session>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QMTCFG: \"session\",(list of supported <client_idx>s),(list of supported <clean_session>s)",
+                crate::generated::decode::r_qmtcfg_0_3,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qmtcfg_0_3__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtcfg_0_3__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -11626,24 +12484,24 @@ pub mod qmtcfg {
     impl crate::command::Line for TestLine4 {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtcfg_0_4,
-                "+QMTCFG: \"will\",(list of supported <client_idx>s),(list of supported <will_flag>s),(list of supported <will_qos>s),(list of supported <will_retain>s),<will_topic>,<will_message>",
+            let caps = crate::scan::run(
                 line,
+                "+QMTCFG: \"will\",(list of supported <client_idx>s),(list of supported <will_flag>s),(list of supported <will_qos>s),(list of supported <will_retain>s),<will_topic>,<will_message>",
+                crate::generated::decode::r_qmtcfg_0_4,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qmtcfg_0_4__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtcfg_0_4__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtcfg_0_4__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtcfg_0_4__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
                     _ => {}
@@ -11724,18 +12582,18 @@ pub mod qmtcfg {
     impl crate::command::Line for TestLine5 {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtcfg_0_5,
-                "+QMTCFG: \"recv/mode\",(list of supported <client_idx>s),(list of supported <msg_recv_mode>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QMTCFG: \"recv/mode\",(list of supported <client_idx>s),(list of supported <msg_recv_mode>s)",
+                crate::generated::decode::r_qmtcfg_0_5,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qmtcfg_0_5__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtcfg_0_5__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -11790,21 +12648,21 @@ pub mod qmtcfg {
     impl crate::command::Line for TestLine6 {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtcfg_0_6,
-                "+QMTCFG: \"dataformat\",(list of supported <client_idx>s),(list of supported <send_mode>s),(list of supported <recv_mode>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QMTCFG: \"dataformat\",(list of supported <client_idx>s),(list of supported <send_mode>s),(list of supported <recv_mode>s)",
+                crate::generated::decode::r_qmtcfg_0_6,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qmtcfg_0_6__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtcfg_0_6__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtcfg_0_6__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -11873,24 +12731,24 @@ pub mod qmtcfg {
     impl crate::command::Line for TestLine7 {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtcfg_0_7,
-                "+QMTCFG: \"timeout\",(list of supported <client_idx>s),(list of supported <pkt_timeout>s),(list of supported <retry_times>s),(list of supported <timeout_notice>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QMTCFG: \"timeout\",(list of supported <client_idx>s),(list of supported <pkt_timeout>s),(list of supported <retry_times>s),(list of supported <timeout_notice>s)",
+                crate::generated::decode::r_qmtcfg_0_7,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qmtcfg_0_7__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtcfg_0_7__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtcfg_0_7__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtcfg_0_7__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
                     _ => {}
@@ -11965,14 +12823,14 @@ pub mod qmtcfg {
     impl crate::command::Line for TestLine8 {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtcfg_0_8,
-                "+QMTCFG: \"aliauth\",(list of supported <client_idx>s),<product_key>,<device_name>,<device_secret>",
+            let caps = crate::scan::run(
                 line,
+                "+QMTCFG: \"aliauth\",(list of supported <client_idx>s),<product_key>,<device_name>,<device_secret>",
+                crate::generated::decode::r_qmtcfg_0_8,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qmtcfg_0_8__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -12015,14 +12873,14 @@ pub mod qmtcfg {
     impl crate::command::Line for TestLine9 {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtcfg_0_9,
-                "+QMTCFG: \"onenet\",(list of supported <client_idx>s),<productID>,<access_key>",
+            let caps = crate::scan::run(
                 line,
+                "+QMTCFG: \"onenet\",(list of supported <client_idx>s),<productID>,<access_key>",
+                crate::generated::decode::r_qmtcfg_0_9,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qmtcfg_0_9__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -12203,12 +13061,13 @@ pub mod qmtcfg {
             let mut w = crate::wire::LineWriter::new("AT+QMTCFG=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTCFG=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qmtcfg_0,
-                "AT+QMTCFG=?",
-                line,
-            )?;
+            crate::scan::run(line, "AT+QMTCFG=?", crate::generated::decode::c_qmtcfg_0)?;
             Ok(Test {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -12259,14 +13118,14 @@ pub mod qmtcfg {
     impl crate::command::Line for VersionLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtcfg_1_0,
-                "+QMTCFG: \"version\",<vsn>",
+            let caps = crate::scan::run(
                 line,
+                "+QMTCFG: \"version\",<vsn>",
+                crate::generated::decode::r_qmtcfg_1_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qmtcfg_1_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -12321,19 +13180,35 @@ pub mod qmtcfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTCFG=");
+            w.field();
+            w.raw("\"version\"");
+            w.field();
+            {
+                let v = &self.client_idx;
+                w.int(v.get());
+            }
+            if let Some(v) = &self.vsn {
+                w.field();
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qmtcfg_1,
-                "AT+QMTCFG=\"version\",<client_idx>[,<vsn>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QMTCFG=\"version\",<client_idx>[,<vsn>]",
+                crate::generated::decode::c_qmtcfg_1,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qmtcfg_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -12417,18 +13292,18 @@ pub mod qmtcfg {
     impl crate::command::Line for SslLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtcfg_2_0,
-                "+QMTCFG: \"ssl\",<SSL_enable>[,<SSL_ctxID>]",
+            let caps = crate::scan::run(
                 line,
+                "+QMTCFG: \"ssl\",<SSL_enable>[,<SSL_ctxID>]",
+                crate::generated::decode::r_qmtcfg_2_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qmtcfg_2_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtcfg_2_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -12503,26 +13378,49 @@ pub mod qmtcfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTCFG=");
+            w.field();
+            w.raw("\"ssl\"");
+            w.field();
+            {
+                let v = &self.client_idx;
+                w.int(v.get());
+            }
+            if let Some(g) = &self.ssl_enable_group {
+                w.field();
+                {
+                    let v = &g.ssl_enable;
+                    v.write_wire(&mut w);
+                }
+                if let Some(v) = &g.ssl_ctx_id {
+                    w.field();
+                    w.int(v.get());
+                }
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qmtcfg_2,
-                "AT+QMTCFG=\"ssl\",<client_idx>[,<SSL_enable>[,<SSL_ctxID>]]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QMTCFG=\"ssl\",<client_idx>[,<SSL_enable>[,<SSL_ctxID>]]",
+                crate::generated::decode::c_qmtcfg_2,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
             let mut flag0 = false;
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qmtcfg_2__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_2__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_2__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_2__g0 => {
+                    32768 => {
                         flag0 = true;
                     }
                     _ => {}
@@ -12609,14 +13507,14 @@ pub mod qmtcfg {
     impl crate::command::Line for KeepaliveLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtcfg_3_0,
-                "+QMTCFG: \"keepalive\",<keep_alive_time>",
+            let caps = crate::scan::run(
                 line,
+                "+QMTCFG: \"keepalive\",<keep_alive_time>",
+                crate::generated::decode::r_qmtcfg_3_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qmtcfg_3_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -12675,19 +13573,35 @@ pub mod qmtcfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTCFG=");
+            w.field();
+            w.raw("\"keepalive\"");
+            w.field();
+            {
+                let v = &self.client_idx;
+                w.int(v.get());
+            }
+            if let Some(v) = &self.keep_alive_time {
+                w.field();
+                w.int(v.get());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qmtcfg_3,
-                "AT+QMTCFG=\"keepalive\",<client_idx>[,<keep_alive_time>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QMTCFG=\"keepalive\",<client_idx>[,<keep_alive_time>]",
+                crate::generated::decode::c_qmtcfg_3,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qmtcfg_3__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_3__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -12756,14 +13670,14 @@ pub mod qmtcfg {
     impl crate::command::Line for SessionLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtcfg_4_0,
-                "+QMTCFG: \"session\",<clean_session>",
+            let caps = crate::scan::run(
                 line,
+                "+QMTCFG: \"session\",<clean_session>",
+                crate::generated::decode::r_qmtcfg_4_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qmtcfg_4_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -12821,19 +13735,35 @@ pub mod qmtcfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTCFG=");
+            w.field();
+            w.raw("\"session\"");
+            w.field();
+            {
+                let v = &self.client_idx;
+                w.int(v.get());
+            }
+            if let Some(v) = &self.clean_session {
+                w.field();
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qmtcfg_4,
-                "AT+QMTCFG=\"session\",<client_idx>[,<clean_session>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QMTCFG=\"session\",<client_idx>[,<clean_session>]",
+                crate::generated::decode::c_qmtcfg_4,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qmtcfg_4__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_4__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -12950,31 +13880,31 @@ pub mod qmtcfg {
     impl crate::command::Line for WillLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtcfg_5_0,
-                "+QMTCFG: \"will\",<will_flag>[,<will_qos>,<will_retain>,<will_topic>,<will_message>]",
+            let caps = crate::scan::run(
                 line,
+                "+QMTCFG: \"will\",<will_flag>[,<will_qos>,<will_retain>,<will_topic>,<will_message>]",
+                crate::generated::decode::r_qmtcfg_5_0,
             )?;
             let mut v: [Option<&str>; 5] = [None; 5];
             let mut flag0 = false;
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qmtcfg_5_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtcfg_5_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtcfg_5_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtcfg_5_0__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtcfg_5_0__p4 => {
+                    4 => {
                         v[4] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtcfg_5_0__g0 => {
+                    32768 => {
                         flag0 = true;
                     }
                     _ => {}
@@ -13116,39 +14046,80 @@ pub mod qmtcfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTCFG=");
+            w.field();
+            w.raw("\"will\"");
+            w.field();
+            {
+                let v = &self.client_idx;
+                w.int(v.get());
+            }
+            if let Some(g) = &self.will_flag_group {
+                w.field();
+                {
+                    let v = &g.will_flag;
+                    v.write_wire(&mut w);
+                }
+                if let Some(g) = &g.will_qos_group {
+                    w.field();
+                    {
+                        let v = &g.will_qos;
+                        v.write_wire(&mut w);
+                    }
+                    w.field();
+                    {
+                        let v = &g.will_retain;
+                        v.write_wire(&mut w);
+                    }
+                    w.field();
+                    {
+                        let v = &g.will_topic;
+                        w.quoted(v.as_str());
+                    }
+                    w.field();
+                    {
+                        let v = &g.will_message;
+                        w.quoted(v.as_str());
+                    }
+                }
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qmtcfg_5,
-                "AT+QMTCFG=\"will\",<client_idx>[,<will_flag>[,<will_qos>,<will_retain>,<will_topic>,<will_message>]]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QMTCFG=\"will\",<client_idx>[,<will_flag>[,<will_qos>,<will_retain>,<will_topic>,<will_message>]]",
+                crate::generated::decode::c_qmtcfg_5,
             )?;
             let mut v: [Option<&str>; 6] = [None; 6];
             let mut flag0 = false;
             let mut flag1 = false;
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qmtcfg_5__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_5__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_5__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_5__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_5__p4 => {
+                    4 => {
                         v[4] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_5__p5 => {
+                    5 => {
                         v[5] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_5__g0 => {
+                    32768 => {
                         flag0 = true;
                     }
-                    crate::grammar::Rule::c_qmtcfg_5__g1 => {
+                    32769 => {
                         flag1 = true;
                     }
                     _ => {}
@@ -13259,14 +14230,14 @@ pub mod qmtcfg {
     impl crate::command::Line for RecvModeLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtcfg_6_0,
-                "+QMTCFG: \"recv/mode\",<msg_recv_mode>",
+            let caps = crate::scan::run(
                 line,
+                "+QMTCFG: \"recv/mode\",<msg_recv_mode>",
+                crate::generated::decode::r_qmtcfg_6_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qmtcfg_6_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -13324,19 +14295,35 @@ pub mod qmtcfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTCFG=");
+            w.field();
+            w.raw("\"recv/mode\"");
+            w.field();
+            {
+                let v = &self.client_idx;
+                w.int(v.get());
+            }
+            if let Some(v) = &self.msg_recv_mode {
+                w.field();
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qmtcfg_6,
-                "AT+QMTCFG=\"recv/mode\",<client_idx>[,<msg_recv_mode>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QMTCFG=\"recv/mode\",<client_idx>[,<msg_recv_mode>]",
+                crate::generated::decode::c_qmtcfg_6,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qmtcfg_6__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_6__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -13419,18 +14406,18 @@ pub mod qmtcfg {
     impl crate::command::Line for DataformatLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtcfg_7_0,
-                "+QMTCFG: \"dataformat\",<send_mode>,<recv_mode>",
+            let caps = crate::scan::run(
                 line,
+                "+QMTCFG: \"dataformat\",<send_mode>,<recv_mode>",
+                crate::generated::decode::r_qmtcfg_7_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qmtcfg_7_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtcfg_7_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -13505,26 +14492,50 @@ pub mod qmtcfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTCFG=");
+            w.field();
+            w.raw("\"dataformat\"");
+            w.field();
+            {
+                let v = &self.client_idx;
+                w.int(v.get());
+            }
+            if let Some(g) = &self.send_mode_group {
+                w.field();
+                {
+                    let v = &g.send_mode;
+                    v.write_wire(&mut w);
+                }
+                w.field();
+                {
+                    let v = &g.recvmode;
+                    v.write_wire(&mut w);
+                }
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qmtcfg_7,
-                "AT+QMTCFG=\"dataformat\",<client_idx>[,<send_mode>,<recv_mode>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QMTCFG=\"dataformat\",<client_idx>[,<send_mode>,<recv_mode>]",
+                crate::generated::decode::c_qmtcfg_7,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
             let mut flag0 = false;
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qmtcfg_7__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_7__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_7__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_7__g0 => {
+                    32768 => {
                         flag0 = true;
                     }
                     _ => {}
@@ -13628,21 +14639,21 @@ pub mod qmtcfg {
     impl crate::command::Line for TimeoutLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtcfg_8_0,
-                "+QMTCFG: \"timeout\",<pkt_timeout>,<retry_times>,<timeout_notice>",
+            let caps = crate::scan::run(
                 line,
+                "+QMTCFG: \"timeout\",<pkt_timeout>,<retry_times>,<timeout_notice>",
+                crate::generated::decode::r_qmtcfg_8_0,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qmtcfg_8_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtcfg_8_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtcfg_8_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -13737,29 +14748,58 @@ pub mod qmtcfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTCFG=");
+            w.field();
+            w.raw("\"timeout\"");
+            w.field();
+            {
+                let v = &self.client_idx;
+                w.int(v.get());
+            }
+            if let Some(g) = &self.pkt_timeout_group {
+                w.field();
+                {
+                    let v = &g.pkt_timeout;
+                    w.int(v.get());
+                }
+                w.field();
+                {
+                    let v = &g.retry_times;
+                    w.int(v.get());
+                }
+                w.field();
+                {
+                    let v = &g.timeout_notice;
+                    v.write_wire(&mut w);
+                }
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qmtcfg_8,
-                "AT+QMTCFG=\"timeout\",<client_idx>[,<pkt_timeout>,<retry_times>,<timeout_notice>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QMTCFG=\"timeout\",<client_idx>[,<pkt_timeout>,<retry_times>,<timeout_notice>]",
+                crate::generated::decode::c_qmtcfg_8,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
             let mut flag0 = false;
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qmtcfg_8__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_8__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_8__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_8__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_8__g0 => {
+                    32768 => {
                         flag0 = true;
                     }
                     _ => {}
@@ -13877,21 +14917,21 @@ pub mod qmtcfg {
     impl crate::command::Line for AliauthLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtcfg_9_0,
-                "+QMTCFG: \"aliauth\",<product_key>,<device_name>,<device_secret>",
+            let caps = crate::scan::run(
                 line,
+                "+QMTCFG: \"aliauth\",<product_key>,<device_name>,<device_secret>",
+                crate::generated::decode::r_qmtcfg_9_0,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qmtcfg_9_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtcfg_9_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtcfg_9_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -13985,29 +15025,58 @@ pub mod qmtcfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTCFG=");
+            w.field();
+            w.raw("\"aliauth\"");
+            w.field();
+            {
+                let v = &self.client_idx;
+                w.int(v.get());
+            }
+            if let Some(g) = &self.product_key_group {
+                w.field();
+                {
+                    let v = &g.product_key;
+                    w.quoted(v.as_str());
+                }
+                w.field();
+                {
+                    let v = &g.device_name;
+                    w.quoted(v.as_str());
+                }
+                w.field();
+                {
+                    let v = &g.device_secret;
+                    w.quoted(v.as_str());
+                }
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qmtcfg_9,
-                "AT+QMTCFG=\"aliauth\",<client_idx>[,<product_key>,<device_name>,<device_secret>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QMTCFG=\"aliauth\",<client_idx>[,<product_key>,<device_name>,<device_secret>]",
+                crate::generated::decode::c_qmtcfg_9,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
             let mut flag0 = false;
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qmtcfg_9__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_9__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_9__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_9__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_9__g0 => {
+                    32768 => {
                         flag0 = true;
                     }
                     _ => {}
@@ -14115,18 +15184,18 @@ pub mod qmtcfg {
     impl crate::command::Line for OnenetLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtcfg_10_0,
-                "+QMTCFG: \"onenet\",<productID>,<access_key>",
+            let caps = crate::scan::run(
                 line,
+                "+QMTCFG: \"onenet\",<productID>,<access_key>",
+                crate::generated::decode::r_qmtcfg_10_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qmtcfg_10_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtcfg_10_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -14202,26 +15271,50 @@ pub mod qmtcfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTCFG=");
+            w.field();
+            w.raw("\"onenet\"");
+            w.field();
+            {
+                let v = &self.client_idx;
+                w.int(v.get());
+            }
+            if let Some(g) = &self.product_id_group {
+                w.field();
+                {
+                    let v = &g.product_id;
+                    w.quoted(v.as_str());
+                }
+                w.field();
+                {
+                    let v = &g.access_key;
+                    w.quoted(v.as_str());
+                }
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qmtcfg_10,
-                "AT+QMTCFG=\"onenet\",<client_idx>[,<productID>,<access_key>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QMTCFG=\"onenet\",<client_idx>[,<productID>,<access_key>]",
+                crate::generated::decode::c_qmtcfg_10,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
             let mut flag0 = false;
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qmtcfg_10__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_10__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_10__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtcfg_10__g0 => {
+                    32768 => {
                         flag0 = true;
                     }
                     _ => {}
@@ -14334,6 +15427,7 @@ pub mod qmtcfg {
 /// ```
 ///
 /// Errata: MQTT-14 (see `spec/errata.yaml`).
+#[cfg(feature = "mqtt")]
 pub mod qmtopen {
     pub use crate::generated::shared::OpenResult;
     /// `AT+QMTOPEN=?`
@@ -14359,18 +15453,18 @@ pub mod qmtopen {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QMTOPEN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtopen_0_0,
-                "+QMTOPEN: (list of supported <client_idx>s),<host_name>,(list of supported <port>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QMTOPEN: (list of supported <client_idx>s),<host_name>,(list of supported <port>s)",
+                crate::generated::decode::r_qmtopen_0_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qmtopen_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtopen_0_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -14430,11 +15524,16 @@ pub mod qmtopen {
             let mut w = crate::wire::LineWriter::new("AT+QMTOPEN=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTOPEN=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qmtopen_0,
-                "AT+QMTOPEN=?",
+            crate::scan::run(
                 line,
+                "AT+QMTOPEN=?",
+                crate::generated::decode::c_qmtopen_0,
             )?;
             Ok(Test {})
         }
@@ -14484,21 +15583,21 @@ pub mod qmtopen {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QMTOPEN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtopen_1_0,
-                "+QMTOPEN: <client_idx>,<host_name>,<port>",
+            let caps = crate::scan::run(
                 line,
+                "+QMTOPEN: <client_idx>,<host_name>,<port>",
+                crate::generated::decode::r_qmtopen_1_0,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qmtopen_1_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtopen_1_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtopen_1_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -14566,11 +15665,16 @@ pub mod qmtopen {
             let mut w = crate::wire::LineWriter::new("AT+QMTOPEN?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTOPEN?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qmtopen_1,
-                "AT+QMTOPEN?",
+            crate::scan::run(
                 line,
+                "AT+QMTOPEN?",
+                crate::generated::decode::c_qmtopen_1,
             )?;
             Ok(Read {})
         }
@@ -14649,22 +15753,42 @@ pub mod qmtopen {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTOPEN=");
+            w.field();
+            {
+                let v = &self.client_idx;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.host_name;
+                w.quoted(v.as_str());
+            }
+            w.field();
+            {
+                let v = &self.port;
+                w.int(v.get());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qmtopen_2,
-                "AT+QMTOPEN=<client_idx>,<host_name>,<port>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QMTOPEN=<client_idx>,<host_name>,<port>",
+                crate::generated::decode::c_qmtopen_2,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qmtopen_2__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtopen_2__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtopen_2__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -14752,6 +15876,7 @@ pub mod qmtopen {
 /// << OK
 /// << +QSTASTAT: "WLAN_DISCONNECTED"
 /// ```
+#[cfg(feature = "mqtt")]
 pub mod qmtclose {
     pub use crate::generated::shared::CloseResult;
     /// `AT+QMTCLOSE=?`
@@ -14775,14 +15900,14 @@ pub mod qmtclose {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCLOSE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtclose_0_0,
-                "+QMTCLOSE: (list of supported <client_idx>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QMTCLOSE: (list of supported <client_idx>s)",
+                crate::generated::decode::r_qmtclose_0_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qmtclose_0_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -14826,11 +15951,16 @@ pub mod qmtclose {
             let mut w = crate::wire::LineWriter::new("AT+QMTCLOSE=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTCLOSE=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qmtclose_0,
-                "AT+QMTCLOSE=?",
+            crate::scan::run(
                 line,
+                "AT+QMTCLOSE=?",
+                crate::generated::decode::c_qmtclose_0,
             )?;
             Ok(Test {})
         }
@@ -14891,15 +16021,25 @@ pub mod qmtclose {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTCLOSE=");
+            w.field();
+            {
+                let v = &self.client_idx;
+                w.int(v.get());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qmtclose_1,
-                "AT+QMTCLOSE=<client_idx>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QMTCLOSE=<client_idx>",
+                crate::generated::decode::c_qmtclose_1,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qmtclose_1__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -14997,6 +16137,7 @@ pub mod qmtclose {
 /// ```
 ///
 /// Errata: MQTT-10, MQTT-15 (see `spec/errata.yaml`).
+#[cfg(feature = "mqtt")]
 pub mod qmtconn {
     /// `<state>`: MQTT connection state.
     ///
@@ -15045,7 +16186,10 @@ pub mod qmtconn {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -15086,14 +16230,14 @@ pub mod qmtconn {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCONN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtconn_0_0,
-                "+QMTCONN: (list of supported <client_idx>s),<clientID>,<username>,<password>",
+            let caps = crate::scan::run(
                 line,
+                "+QMTCONN: (list of supported <client_idx>s),<clientID>,<username>,<password>",
+                crate::generated::decode::r_qmtconn_0_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qmtconn_0_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -15143,11 +16287,16 @@ pub mod qmtconn {
             let mut w = crate::wire::LineWriter::new("AT+QMTCONN=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTCONN=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qmtconn_0,
-                "AT+QMTCONN=?",
+            crate::scan::run(
                 line,
+                "AT+QMTCONN=?",
+                crate::generated::decode::c_qmtconn_0,
             )?;
             Ok(Test {})
         }
@@ -15193,18 +16342,18 @@ pub mod qmtconn {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCONN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtconn_1_0,
-                "+QMTCONN: <client_idx>,<state>",
+            let caps = crate::scan::run(
                 line,
+                "+QMTCONN: <client_idx>,<state>",
+                crate::generated::decode::r_qmtconn_1_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qmtconn_1_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtconn_1_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -15259,11 +16408,16 @@ pub mod qmtconn {
             let mut w = crate::wire::LineWriter::new("AT+QMTCONN?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTCONN?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qmtconn_1,
-                "AT+QMTCONN?",
+            crate::scan::run(
                 line,
+                "AT+QMTCONN?",
+                crate::generated::decode::c_qmtconn_1,
             )?;
             Ok(Read {})
         }
@@ -15361,29 +16515,56 @@ pub mod qmtconn {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTCONN=");
+            w.field();
+            {
+                let v = &self.client_idx;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.client_id;
+                w.quoted(v.as_str());
+            }
+            if let Some(g) = &self.username_group {
+                w.field();
+                {
+                    let v = &g.username;
+                    w.quoted(v.as_str());
+                }
+                w.field();
+                {
+                    let v = &g.password;
+                    w.quoted(v.as_str());
+                }
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qmtconn_2,
-                "AT+QMTCONN=<client_idx>,<clientID>[,<username>,<password>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QMTCONN=<client_idx>,<clientID>[,<username>,<password>]",
+                crate::generated::decode::c_qmtconn_2,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
             let mut flag0 = false;
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qmtconn_2__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtconn_2__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtconn_2__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtconn_2__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtconn_2__g0 => {
+                    32768 => {
                         flag0 = true;
                     }
                     _ => {}
@@ -15505,6 +16686,7 @@ pub mod qmtconn {
 /// << OK
 /// << +QMTDISC: 0,0
 /// ```
+#[cfg(feature = "mqtt")]
 pub mod qmtdisc {
     pub use crate::generated::shared::DisconnectResult;
     /// `AT+QMTDISC=?`
@@ -15528,14 +16710,14 @@ pub mod qmtdisc {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QMTDISC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtdisc_0_0,
-                "+QMTDISC: (list of supported <client_idx>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QMTDISC: (list of supported <client_idx>s)",
+                crate::generated::decode::r_qmtdisc_0_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qmtdisc_0_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -15579,11 +16761,16 @@ pub mod qmtdisc {
             let mut w = crate::wire::LineWriter::new("AT+QMTDISC=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTDISC=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qmtdisc_0,
-                "AT+QMTDISC=?",
+            crate::scan::run(
                 line,
+                "AT+QMTDISC=?",
+                crate::generated::decode::c_qmtdisc_0,
             )?;
             Ok(Test {})
         }
@@ -15644,15 +16831,25 @@ pub mod qmtdisc {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTDISC=");
+            w.field();
+            {
+                let v = &self.client_idx;
+                w.int(v.get());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qmtdisc_1,
-                "AT+QMTDISC=<client_idx>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QMTDISC=<client_idx>",
+                crate::generated::decode::c_qmtdisc_1,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qmtdisc_1__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -15751,6 +16948,7 @@ pub mod qmtdisc {
 /// ```
 ///
 /// Errata: MQTT-11, SCN-18, RT-3 (see `spec/errata.yaml`).
+#[cfg(feature = "mqtt")]
 pub mod qmtsub {
     pub use crate::generated::shared::Qos;
     pub use crate::generated::shared::PacketResult;
@@ -15779,21 +16977,21 @@ pub mod qmtsub {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QMTSUB: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtsub_0_0,
-                "+QMTSUB: (list of supported <client_idx>s),(list of supported <msgID>s),<topic>,(list of supported <qos>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QMTSUB: (list of supported <client_idx>s),(list of supported <msgID>s),<topic>,(list of supported <qos>s)",
+                crate::generated::decode::r_qmtsub_0_0,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qmtsub_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtsub_0_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtsub_0_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -15865,12 +17063,13 @@ pub mod qmtsub {
             let mut w = crate::wire::LineWriter::new("AT+QMTSUB=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTSUB=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qmtsub_0,
-                "AT+QMTSUB=?",
-                line,
-            )?;
+            crate::scan::run(line, "AT+QMTSUB=?", crate::generated::decode::c_qmtsub_0)?;
             Ok(Test {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -15976,34 +17175,71 @@ pub mod qmtsub {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTSUB=");
+            w.field();
+            {
+                let v = &self.client_idx;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.msg_id;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.topic;
+                w.quoted(v.as_str());
+            }
+            w.field();
+            {
+                let v = &self.qos;
+                v.write_wire(&mut w);
+            }
+            for g in &self.more_topic {
+                w.field();
+                {
+                    let v = &g.topic;
+                    w.quoted(v.as_str());
+                }
+                w.field();
+                {
+                    let v = &g.qos;
+                    v.write_wire(&mut w);
+                }
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qmtsub_1,
-                "AT+QMTSUB=<client_idx>,<msgID>,<topic1>,<qos1>[,<topic2>,<qos2>[,..]]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QMTSUB=<client_idx>,<msgID>,<topic1>,<qos1>[,<topic2>,<qos2>[,..]]",
+                crate::generated::decode::c_qmtsub_1,
             )?;
             let mut v: [Option<&str>; 6] = [None; 6];
             let mut rep0: alloc::vec::Vec<[Option<&str>; 2]> = alloc::vec::Vec::new();
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qmtsub_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtsub_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtsub_1__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtsub_1__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtsub_1__p4 => {
+                    4 => {
                         let mut a: [Option<&str>; 2] = [None; 2];
                         a[0] = Some(text);
                         rep0.push(a);
                     }
-                    crate::grammar::Rule::c_qmtsub_1__p5 => {
+                    5 => {
                         if let Some(a) = rep0.last_mut() {
                             a[1] = Some(text);
                         }
@@ -16140,6 +17376,7 @@ pub mod qmtsub {
 /// ```
 ///
 /// Errata: MQTT-12, MQTT-16, RT-3 (see `spec/errata.yaml`).
+#[cfg(feature = "mqtt")]
 pub mod qmtuns {
     pub use crate::generated::shared::PacketResult;
     /// `AT+QMTUNS=?`
@@ -16165,18 +17402,18 @@ pub mod qmtuns {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QMTUNS: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtuns_0_0,
-                "+QMTUNS: (list of supported <client_idx>s),(list of supported <msgID>s),<topic>",
+            let caps = crate::scan::run(
                 line,
+                "+QMTUNS: (list of supported <client_idx>s),(list of supported <msgID>s),<topic>",
+                crate::generated::decode::r_qmtuns_0_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qmtuns_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtuns_0_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -16236,12 +17473,13 @@ pub mod qmtuns {
             let mut w = crate::wire::LineWriter::new("AT+QMTUNS=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTUNS=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qmtuns_0,
-                "AT+QMTUNS=?",
-                line,
-            )?;
+            crate::scan::run(line, "AT+QMTUNS=?", crate::generated::decode::c_qmtuns_0)?;
             Ok(Test {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -16325,26 +17563,50 @@ pub mod qmtuns {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTUNS=");
+            w.field();
+            {
+                let v = &self.client_idx;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.msg_id;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.topic;
+                w.quoted(v.as_str());
+            }
+            for v in &self.more_topic {
+                w.field();
+                w.quoted(v.as_str());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qmtuns_1,
-                "AT+QMTUNS=<client_idx>,<msgID>,<topic1>[,<topic2>[,..]]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QMTUNS=<client_idx>,<msgID>,<topic1>[,<topic2>[,..]]",
+                crate::generated::decode::c_qmtuns_1,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
             let mut rep0: alloc::vec::Vec<[Option<&str>; 1]> = alloc::vec::Vec::new();
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qmtuns_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtuns_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtuns_1__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtuns_1__p3 => {
+                    3 => {
                         let mut a: [Option<&str>; 1] = [None; 1];
                         a[0] = Some(text);
                         rep0.push(a);
@@ -16476,6 +17738,7 @@ pub mod qmtuns {
 /// ```
 ///
 /// Errata: MQTT-13, MQTT-17, SCN-14, SCN-15, SCN-16, SCN-19, RT-4 (see `spec/errata.yaml`).
+#[cfg(feature = "mqtt")]
 pub mod qmtpub {
     pub use crate::generated::shared::Qos;
     /// `<retain>`: Whether or not the server will retain the message after it has been delivered to the current subscribers.
@@ -16510,7 +17773,10 @@ pub mod qmtpub {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -16556,27 +17822,27 @@ pub mod qmtpub {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QMTPUB: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtpub_0_0,
-                "+QMTPUB: (list of supported <client_idx>s),(list of supported <msgID>s),(list of supported <qos>s),(list of supported <retain>s),<topic>,(list of supported <length>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QMTPUB: (list of supported <client_idx>s),(list of supported <msgID>s),(list of supported <qos>s),(list of supported <retain>s),<topic>,(list of supported <length>s)",
+                crate::generated::decode::r_qmtpub_0_0,
             )?;
             let mut v: [Option<&str>; 5] = [None; 5];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qmtpub_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtpub_0_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtpub_0_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtpub_0_0__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtpub_0_0__p4 => {
+                    4 => {
                         v[4] = Some(text);
                     }
                     _ => {}
@@ -16672,12 +17938,13 @@ pub mod qmtpub {
             let mut w = crate::wire::LineWriter::new("AT+QMTPUB=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTPUB=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qmtpub_0,
-                "AT+QMTPUB=?",
-                line,
-            )?;
+            crate::scan::run(line, "AT+QMTPUB=?", crate::generated::decode::c_qmtpub_0)?;
             Ok(Test {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -16783,31 +18050,65 @@ pub mod qmtpub {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTPUB=");
+            w.field();
+            {
+                let v = &self.client_idx;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.msg_id;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.qos;
+                v.write_wire(&mut w);
+            }
+            w.field();
+            {
+                let v = &self.retain;
+                v.write_wire(&mut w);
+            }
+            w.field();
+            {
+                let v = &self.topic;
+                w.quoted(v.as_str());
+            }
+            if let Some(v) = &self.length {
+                w.field();
+                w.int(v.get());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qmtpub_1,
-                "AT+QMTPUB=<client_idx>,<msgID>,<qos>,<retain>,<topic>[,<length>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QMTPUB=<client_idx>,<msgID>,<qos>,<retain>,<topic>[,<length>]",
+                crate::generated::decode::c_qmtpub_1,
             )?;
             let mut v: [Option<&str>; 6] = [None; 6];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qmtpub_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtpub_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtpub_1__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtpub_1__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtpub_1__p4 => {
+                    4 => {
                         v[4] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtpub_1__p5 => {
+                    5 => {
                         v[5] = Some(text);
                     }
                     _ => {}
@@ -16937,6 +18238,7 @@ pub mod qmtpub {
 /// ```
 ///
 /// Errata: MQTT-18 (see `spec/errata.yaml`).
+#[cfg(feature = "mqtt")]
 pub mod qmtrecv {
     /// `<store_status0>`: Whether a message is stored in buffer corresponds to storeID0.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -16973,7 +18275,10 @@ pub mod qmtrecv {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -17024,7 +18329,10 @@ pub mod qmtrecv {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -17075,7 +18383,10 @@ pub mod qmtrecv {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -17126,7 +18437,10 @@ pub mod qmtrecv {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -17177,7 +18491,10 @@ pub mod qmtrecv {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -17221,11 +18538,16 @@ pub mod qmtrecv {
             let mut w = crate::wire::LineWriter::new("AT+QMTRECV=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTRECV=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qmtrecv_0,
-                "AT+QMTRECV=?",
+            crate::scan::run(
                 line,
+                "AT+QMTRECV=?",
+                crate::generated::decode::c_qmtrecv_0,
             )?;
             Ok(Test {})
         }
@@ -17277,30 +18599,30 @@ pub mod qmtrecv {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QMTRECV: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qmtrecv_1_0,
-                "+QMTRECV: <client_idx>,<store_status0>,<store_status1>,<store_status2>,<store_status3>,<store_status4>",
+            let caps = crate::scan::run(
                 line,
+                "+QMTRECV: <client_idx>,<store_status0>,<store_status1>,<store_status2>,<store_status3>,<store_status4>",
+                crate::generated::decode::r_qmtrecv_1_0,
             )?;
             let mut v: [Option<&str>; 6] = [None; 6];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qmtrecv_1_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtrecv_1_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtrecv_1_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtrecv_1_0__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtrecv_1_0__p4 => {
+                    4 => {
                         v[4] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtrecv_1_0__p5 => {
+                    5 => {
                         v[5] = Some(text);
                     }
                     _ => {}
@@ -17408,11 +18730,16 @@ pub mod qmtrecv {
             let mut w = crate::wire::LineWriter::new("AT+QMTRECV?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTRECV?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qmtrecv_1,
-                "AT+QMTRECV?",
+            crate::scan::run(
                 line,
+                "AT+QMTRECV?",
+                crate::generated::decode::c_qmtrecv_1,
             )?;
             Ok(Read {})
         }
@@ -17494,30 +18821,30 @@ pub mod qmtrecv {
             };
             let payload = framed.payload;
             let line = framed.head.as_str();
-            let caps = match crate::grammar::captures(
-                crate::grammar::Rule::r_qmtrecv_2_0,
-                "+QMTRECV: <client_idx>,<msgID>,<topic>,<payload_len>,<payload>",
+            let caps = match crate::scan::run(
                 line,
+                "+QMTRECV: <client_idx>,<msgID>,<topic>,<payload_len>,<payload>",
+                crate::generated::decode::r_qmtrecv_2_0,
             ) {
                 Ok(caps) => caps,
                 Err(e) => return crate::command::Decoded::plain(Err(e)),
             };
             let mut v: [Option<&str>; 5] = [None; 5];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qmtrecv_2_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtrecv_2_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtrecv_2_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtrecv_2_0__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
-                    crate::grammar::Rule::r_qmtrecv_2_0__p4 => {
+                    4 => {
                         v[4] = Some(text);
                     }
                     _ => {}
@@ -17647,19 +18974,33 @@ pub mod qmtrecv {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QMTRECV=");
+            w.field();
+            {
+                let v = &self.client_idx;
+                w.int(v.get());
+            }
+            if let Some(v) = &self.receive_id {
+                w.field();
+                w.int(v.get());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qmtrecv_2,
-                "AT+QMTRECV=<client_idx>[,<receiveID>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QMTRECV=<client_idx>[,<receiveID>]",
+                crate::generated::decode::c_qmtrecv_2,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qmtrecv_2__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qmtrecv_2__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -17730,6 +19071,7 @@ pub mod qmtrecv {
 /// ```
 ///
 /// Errata: RT-6 (see `spec/errata.yaml`).
+#[cfg(feature = "network")]
 pub mod qping {
     /// `<ping_result>`: Integer type. Result of each ping request.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -17759,7 +19101,10 @@ pub mod qping {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -17803,18 +19148,18 @@ pub mod qping {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QPING: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qping_0_0,
-                "+QPING: <host>,(list of supported <timeout>s),(list of supported <pingnum>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QPING: <host>,(list of supported <timeout>s),(list of supported <pingnum>s)",
+                crate::generated::decode::r_qping_0_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qping_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qping_0_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -17872,12 +19217,13 @@ pub mod qping {
             let mut w = crate::wire::LineWriter::new("AT+QPING=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QPING=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qping_0,
-                "AT+QPING=?",
-                line,
-            )?;
+            crate::scan::run(line, "AT+QPING=?", crate::generated::decode::c_qping_0)?;
             Ok(Test {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -17959,26 +19305,47 @@ pub mod qping {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QPING=");
+            w.field();
+            {
+                let v = &self.host;
+                w.quoted(v.as_str());
+            }
+            if let Some(g) = &self.timeout_group {
+                w.field();
+                {
+                    let v = &g.timeout;
+                    w.int(v.get());
+                }
+                if let Some(v) = &g.pingnum {
+                    w.field();
+                    w.int(v.get());
+                }
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qping_1,
-                "AT+QPING=<host>[,<timeout>[,<pingnum>]]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QPING=<host>[,<timeout>[,<pingnum>]]",
+                crate::generated::decode::c_qping_1,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
             let mut flag0 = false;
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qping_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qping_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qping_1__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::c_qping_1__g0 => {
+                    32768 => {
                         flag0 = true;
                     }
                     _ => {}
@@ -18071,6 +19438,7 @@ pub mod qping {
 /// ```
 ///
 /// Errata: NET-3 (see `spec/errata.yaml`).
+#[cfg(feature = "network")]
 pub mod qidnsgip {
     /// `AT+QIDNSGIP=?`
     ///
@@ -18090,10 +19458,10 @@ pub mod qidnsgip {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QIDNSGIP: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::r_qidnsgip_0_0,
-                "+QIDNSGIP: <hostname>",
+            crate::scan::run(
                 line,
+                "+QIDNSGIP: <hostname>",
+                crate::generated::decode::r_qidnsgip_0_0,
             )?;
             Ok(TestLine {})
         }
@@ -18124,11 +19492,16 @@ pub mod qidnsgip {
             let mut w = crate::wire::LineWriter::new("AT+QIDNSGIP=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QIDNSGIP=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qidnsgip_0,
-                "AT+QIDNSGIP=?",
+            crate::scan::run(
                 line,
+                "AT+QIDNSGIP=?",
+                crate::generated::decode::c_qidnsgip_0,
             )?;
             Ok(Test {})
         }
@@ -18187,15 +19560,25 @@ pub mod qidnsgip {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QIDNSGIP=");
+            w.field();
+            {
+                let v = &self.hostname;
+                w.quoted(v.as_str());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qidnsgip_1,
-                "AT+QIDNSGIP=<hostname>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QIDNSGIP=<hostname>",
+                crate::generated::decode::c_qidnsgip_1,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qidnsgip_1__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -18253,6 +19636,7 @@ pub mod qidnsgip {
 /// ```
 ///
 /// Errata: NET-1, NET-2 (see `spec/errata.yaml`).
+#[cfg(feature = "network")]
 pub mod qntp {
     /// `AT+QNTP=?`
     ///
@@ -18282,19 +19666,19 @@ pub mod qntp {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QNTP: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qntp_0_0,
-                "+QNTP: <server>[,<port>[,(list of supported <auto_set_time>s)]]",
+            let caps = crate::scan::run(
                 line,
+                "+QNTP: <server>[,<port>[,(list of supported <auto_set_time>s)]]",
+                crate::generated::decode::r_qntp_0_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
             let mut flag0 = false;
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qntp_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qntp_0_0__g0 => {
+                    32768 => {
                         flag0 = true;
                     }
                     _ => {}
@@ -18350,8 +19734,13 @@ pub mod qntp {
             let mut w = crate::wire::LineWriter::new("AT+QNTP=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QNTP=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(crate::grammar::Rule::c_qntp_0, "AT+QNTP=?", line)?;
+            crate::scan::run(line, "AT+QNTP=?", crate::generated::decode::c_qntp_0)?;
             Ok(Test {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -18419,19 +19808,33 @@ pub mod qntp {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QNTP=");
+            w.field();
+            {
+                let v = &self.server;
+                w.quoted(v.as_str());
+            }
+            if let Some(v) = &self.port {
+                w.field();
+                w.int(v.get());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qntp_1,
-                "AT+QNTP=<server>[,<port>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QNTP=<server>[,<port>]",
+                crate::generated::decode::c_qntp_1,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qntp_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qntp_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -18499,8 +19902,13 @@ pub mod qntp {
             let mut w = crate::wire::LineWriter::new("AT+QNTP");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QNTP");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(crate::grammar::Rule::c_qntp_2, "AT+QNTP", line)?;
+            crate::scan::run(line, "AT+QNTP", crate::generated::decode::c_qntp_2)?;
             Ok(Execute {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -18558,6 +19966,7 @@ pub mod qntp {
 /// ```
 ///
 /// Errata: SSL-1, SSL-2, SSL-5, SSL-7, SSL-10 (see `spec/errata.yaml`).
+#[cfg(feature = "ssl")]
 pub mod qsslcfg {
     /// `<SSL_version>`: SSL version.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -18609,7 +20018,10 @@ pub mod qsslcfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -18668,7 +20080,10 @@ pub mod qsslcfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -18859,7 +20274,10 @@ pub mod qsslcfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.hex(self.wire(), true, 4);
         }
         /// The value's meaning, in the manual's words.
@@ -18942,7 +20360,10 @@ pub mod qsslcfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -18993,7 +20414,10 @@ pub mod qsslcfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -19044,7 +20468,10 @@ pub mod qsslcfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -19083,18 +20510,18 @@ pub mod qsslcfg {
     impl crate::command::Line for TestLine0 {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslcfg_0_0,
-                "+QSSLCFG: \"sslversion\",(list of supported <SSL_ctxID>s),(list of supported <SSL_version>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLCFG: \"sslversion\",(list of supported <SSL_ctxID>s),(list of supported <SSL_version>s)",
+                crate::generated::decode::r_qsslcfg_0_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qsslcfg_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslcfg_0_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -19147,18 +20574,18 @@ pub mod qsslcfg {
     impl crate::command::Line for TestLine1 {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslcfg_0_1,
-                "+QSSLCFG: \"seclevel\",(list of supported <SSL_ctxID>s),(list of supported <seclevel>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLCFG: \"seclevel\",(list of supported <SSL_ctxID>s),(list of supported <seclevel>s)",
+                crate::generated::decode::r_qsslcfg_0_1,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qsslcfg_0_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslcfg_0_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -19211,18 +20638,18 @@ pub mod qsslcfg {
     impl crate::command::Line for TestLine2 {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslcfg_0_2,
-                "+QSSLCFG: \"ciphersuite\",(list of supported <SSL_ctxID>s),(list of supported <cipher_suites>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLCFG: \"ciphersuite\",(list of supported <SSL_ctxID>s),(list of supported <cipher_suites>s)",
+                crate::generated::decode::r_qsslcfg_0_2,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qsslcfg_0_2__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslcfg_0_2__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -19275,18 +20702,18 @@ pub mod qsslcfg {
     impl crate::command::Line for TestLine3 {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslcfg_0_3,
-                "+QSSLCFG: \"negotiatetime\",(list of supported <SSL_ctxID>s),(list of supported <negotiate_time>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLCFG: \"negotiatetime\",(list of supported <SSL_ctxID>s),(list of supported <negotiate_time>s)",
+                crate::generated::decode::r_qsslcfg_0_3,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qsslcfg_0_3__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslcfg_0_3__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -19339,18 +20766,18 @@ pub mod qsslcfg {
     impl crate::command::Line for TestLine4 {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslcfg_0_4,
-                "+QSSLCFG: \"sni\",(list of supported <SSL_ctxID>s),(list of supported <SNI>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLCFG: \"sni\",(list of supported <SSL_ctxID>s),(list of supported <SNI>s)",
+                crate::generated::decode::r_qsslcfg_0_4,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qsslcfg_0_4__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslcfg_0_4__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -19401,14 +20828,14 @@ pub mod qsslcfg {
     impl crate::command::Line for TestLine5 {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslcfg_0_5,
-                "+QSSLCFG: \"cacert\",(list of supported <SSL_ctxID>s),<cacertpath>",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLCFG: \"cacert\",(list of supported <SSL_ctxID>s),<cacertpath>",
+                crate::generated::decode::r_qsslcfg_0_5,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qsslcfg_0_5__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -19447,14 +20874,14 @@ pub mod qsslcfg {
     impl crate::command::Line for TestLine6 {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslcfg_0_6,
-                "+QSSLCFG: \"clientcert\",(list of supported <SSL_ctxID>s),<client_cert_path>",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLCFG: \"clientcert\",(list of supported <SSL_ctxID>s),<client_cert_path>",
+                crate::generated::decode::r_qsslcfg_0_6,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qsslcfg_0_6__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -19493,14 +20920,14 @@ pub mod qsslcfg {
     impl crate::command::Line for TestLine7 {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslcfg_0_7,
-                "+QSSLCFG: \"clientkey\",(list of supported <SSL_ctxID>s),<client_key_path>,<key_pwd>",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLCFG: \"clientkey\",(list of supported <SSL_ctxID>s),<client_key_path>,<key_pwd>",
+                crate::generated::decode::r_qsslcfg_0_7,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qsslcfg_0_7__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -19543,18 +20970,18 @@ pub mod qsslcfg {
     impl crate::command::Line for TestLine8 {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslcfg_0_8,
-                "+QSSLCFG: \"ignorelocaltime\",(list of supported <SSL_ctxID>s),(list of supported <ignore_ltime>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLCFG: \"ignorelocaltime\",(list of supported <SSL_ctxID>s),(list of supported <ignore_ltime>s)",
+                crate::generated::decode::r_qsslcfg_0_8,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qsslcfg_0_8__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslcfg_0_8__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -19607,18 +21034,18 @@ pub mod qsslcfg {
     impl crate::command::Line for TestLine9 {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslcfg_0_9,
-                "+QSSLCFG: \"session_cache\",(list of supported <SSL_ctxID>s),(list of supported <session_cache_enable>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLCFG: \"session_cache\",(list of supported <SSL_ctxID>s),(list of supported <session_cache_enable>s)",
+                crate::generated::decode::r_qsslcfg_0_9,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qsslcfg_0_9__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslcfg_0_9__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -19809,11 +21236,16 @@ pub mod qsslcfg {
             let mut w = crate::wire::LineWriter::new("AT+QSSLCFG=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSSLCFG=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qsslcfg_0,
-                "AT+QSSLCFG=?",
+            crate::scan::run(
                 line,
+                "AT+QSSLCFG=?",
+                crate::generated::decode::c_qsslcfg_0,
             )?;
             Ok(Test {})
         }
@@ -19865,18 +21297,18 @@ pub mod qsslcfg {
     impl crate::command::Line for SslversionLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslcfg_1_0,
-                "+QSSLCFG: \"sslversion\",<SSL_ctxID>,<SSL_version>",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLCFG: \"sslversion\",<SSL_ctxID>,<SSL_version>",
+                crate::generated::decode::r_qsslcfg_1_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qsslcfg_1_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslcfg_1_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -19944,19 +21376,35 @@ pub mod qsslcfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSSLCFG=");
+            w.field();
+            w.raw("\"sslversion\"");
+            w.field();
+            {
+                let v = &self.ssl_ctx_id;
+                w.int(v.get());
+            }
+            if let Some(v) = &self.ssl_version {
+                w.field();
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qsslcfg_1,
-                "AT+QSSLCFG=\"sslversion\",<SSL_ctxID>[,<SSL_version>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QSSLCFG=\"sslversion\",<SSL_ctxID>[,<SSL_version>]",
+                crate::generated::decode::c_qsslcfg_1,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qsslcfg_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qsslcfg_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -20028,18 +21476,18 @@ pub mod qsslcfg {
     impl crate::command::Line for SeclevelLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslcfg_2_0,
-                "+QSSLCFG: \"seclevel\",<SSL_ctxID>,<seclevel>",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLCFG: \"seclevel\",<SSL_ctxID>,<seclevel>",
+                crate::generated::decode::r_qsslcfg_2_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qsslcfg_2_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslcfg_2_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -20107,19 +21555,35 @@ pub mod qsslcfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSSLCFG=");
+            w.field();
+            w.raw("\"seclevel\"");
+            w.field();
+            {
+                let v = &self.ssl_ctx_id;
+                w.int(v.get());
+            }
+            if let Some(v) = &self.seclevel {
+                w.field();
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qsslcfg_2,
-                "AT+QSSLCFG=\"seclevel\",<SSL_ctxID>[,<seclevel>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QSSLCFG=\"seclevel\",<SSL_ctxID>[,<seclevel>]",
+                crate::generated::decode::c_qsslcfg_2,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qsslcfg_2__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qsslcfg_2__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -20192,18 +21656,18 @@ pub mod qsslcfg {
     impl crate::command::Line for CiphersuiteLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslcfg_3_0,
-                "+QSSLCFG: \"ciphersuite\",<SSL_ctxID>,<cipher_suites>",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLCFG: \"ciphersuite\",<SSL_ctxID>,<cipher_suites>",
+                crate::generated::decode::r_qsslcfg_3_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qsslcfg_3_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslcfg_3_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -20274,19 +21738,35 @@ pub mod qsslcfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSSLCFG=");
+            w.field();
+            w.raw("\"ciphersuite\"");
+            w.field();
+            {
+                let v = &self.ssl_ctx_id;
+                w.int(v.get());
+            }
+            if let Some(v) = &self.cipher_suites {
+                w.field();
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qsslcfg_3,
-                "AT+QSSLCFG=\"ciphersuite\",<SSL_ctxID>[,<cipher_suites>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QSSLCFG=\"ciphersuite\",<SSL_ctxID>[,<cipher_suites>]",
+                crate::generated::decode::c_qsslcfg_3,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qsslcfg_3__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qsslcfg_3__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -20362,18 +21842,18 @@ pub mod qsslcfg {
     impl crate::command::Line for NegotiatetimeLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslcfg_4_0,
-                "+QSSLCFG: \"negotiatetime\",<SSL_ctxID>,<negotiate_time>",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLCFG: \"negotiatetime\",<SSL_ctxID>,<negotiate_time>",
+                crate::generated::decode::r_qsslcfg_4_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qsslcfg_4_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslcfg_4_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -20445,19 +21925,35 @@ pub mod qsslcfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSSLCFG=");
+            w.field();
+            w.raw("\"negotiatetime\"");
+            w.field();
+            {
+                let v = &self.ssl_ctx_id;
+                w.int(v.get());
+            }
+            if let Some(v) = &self.negotiate_time {
+                w.field();
+                w.int(v.get());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qsslcfg_4,
-                "AT+QSSLCFG=\"negotiatetime\",<SSL_ctxID>[,<negotiate_time>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QSSLCFG=\"negotiatetime\",<SSL_ctxID>[,<negotiate_time>]",
+                crate::generated::decode::c_qsslcfg_4,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qsslcfg_4__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qsslcfg_4__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -20530,18 +22026,18 @@ pub mod qsslcfg {
     impl crate::command::Line for SniLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslcfg_5_0,
-                "+QSSLCFG: \"sni\",<SSL_ctxID>,<SNI>",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLCFG: \"sni\",<SSL_ctxID>,<SNI>",
+                crate::generated::decode::r_qsslcfg_5_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qsslcfg_5_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslcfg_5_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -20609,19 +22105,35 @@ pub mod qsslcfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSSLCFG=");
+            w.field();
+            w.raw("\"sni\"");
+            w.field();
+            {
+                let v = &self.ssl_ctx_id;
+                w.int(v.get());
+            }
+            if let Some(v) = &self.sni {
+                w.field();
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qsslcfg_5,
-                "AT+QSSLCFG=\"sni\",<SSL_ctxID>[,<SNI>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QSSLCFG=\"sni\",<SSL_ctxID>[,<SNI>]",
+                crate::generated::decode::c_qsslcfg_5,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qsslcfg_5__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qsslcfg_5__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -20690,18 +22202,18 @@ pub mod qsslcfg {
     impl crate::command::Line for CacertLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslcfg_6_0,
-                "+QSSLCFG: \"cacert\",<SSL_ctxID>,<cacertpath>",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLCFG: \"cacert\",<SSL_ctxID>,<cacertpath>",
+                crate::generated::decode::r_qsslcfg_6_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qsslcfg_6_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslcfg_6_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -20769,19 +22281,35 @@ pub mod qsslcfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSSLCFG=");
+            w.field();
+            w.raw("\"cacert\"");
+            w.field();
+            {
+                let v = &self.ssl_ctx_id;
+                w.int(v.get());
+            }
+            if let Some(v) = &self.cacertpath {
+                w.field();
+                w.quoted(v.as_str());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qsslcfg_6,
-                "AT+QSSLCFG=\"cacert\",<SSL_ctxID>[,<cacertpath>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QSSLCFG=\"cacert\",<SSL_ctxID>[,<cacertpath>]",
+                crate::generated::decode::c_qsslcfg_6,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qsslcfg_6__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qsslcfg_6__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -20853,18 +22381,18 @@ pub mod qsslcfg {
     impl crate::command::Line for ClientcertLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslcfg_7_0,
-                "+QSSLCFG: \"clientcert\",<SSL_ctxID>,<client_cert_path>",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLCFG: \"clientcert\",<SSL_ctxID>,<client_cert_path>",
+                crate::generated::decode::r_qsslcfg_7_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qsslcfg_7_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslcfg_7_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -20935,19 +22463,35 @@ pub mod qsslcfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSSLCFG=");
+            w.field();
+            w.raw("\"clientcert\"");
+            w.field();
+            {
+                let v = &self.ssl_ctx_id;
+                w.int(v.get());
+            }
+            if let Some(v) = &self.client_cert_path {
+                w.field();
+                w.quoted(v.as_str());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qsslcfg_7,
-                "AT+QSSLCFG=\"clientcert\",<SSL_ctxID>[,<client_cert_path>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QSSLCFG=\"clientcert\",<SSL_ctxID>[,<client_cert_path>]",
+                crate::generated::decode::c_qsslcfg_7,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qsslcfg_7__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qsslcfg_7__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -21034,21 +22578,21 @@ pub mod qsslcfg {
     impl crate::command::Line for ClientkeyLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslcfg_8_0,
-                "+QSSLCFG: \"clientkey\",<SSL_ctxID>,<client_key_path>,<key_pwd>",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLCFG: \"clientkey\",<SSL_ctxID>,<client_key_path>,<key_pwd>",
+                crate::generated::decode::r_qsslcfg_8_0,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qsslcfg_8_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslcfg_8_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslcfg_8_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -21137,26 +22681,49 @@ pub mod qsslcfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSSLCFG=");
+            w.field();
+            w.raw("\"clientkey\"");
+            w.field();
+            {
+                let v = &self.ssl_ctx_id;
+                w.int(v.get());
+            }
+            if let Some(g) = &self.client_key_path_group {
+                w.field();
+                {
+                    let v = &g.client_key_path;
+                    w.quoted(v.as_str());
+                }
+                if let Some(v) = &g.key_pwd {
+                    w.field();
+                    w.quoted(v.as_str());
+                }
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qsslcfg_8,
-                "AT+QSSLCFG=\"clientkey\",<SSL_ctxID>[,<client_key_path>[,<key_pwd>]]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QSSLCFG=\"clientkey\",<SSL_ctxID>[,<client_key_path>[,<key_pwd>]]",
+                crate::generated::decode::c_qsslcfg_8,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
             let mut flag0 = false;
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qsslcfg_8__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qsslcfg_8__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qsslcfg_8__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::c_qsslcfg_8__g0 => {
+                    32768 => {
                         flag0 = true;
                     }
                     _ => {}
@@ -21239,18 +22806,18 @@ pub mod qsslcfg {
     impl crate::command::Line for IgnorelocaltimeLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslcfg_9_0,
-                "+QSSLCFG: \"ignorelocaltime\",<SSL_ctxID>,<ignore_ltime>",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLCFG: \"ignorelocaltime\",<SSL_ctxID>,<ignore_ltime>",
+                crate::generated::decode::r_qsslcfg_9_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qsslcfg_9_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslcfg_9_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -21318,19 +22885,35 @@ pub mod qsslcfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSSLCFG=");
+            w.field();
+            w.raw("\"ignorelocaltime\"");
+            w.field();
+            {
+                let v = &self.ssl_ctx_id;
+                w.int(v.get());
+            }
+            if let Some(v) = &self.ignore_ltime {
+                w.field();
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qsslcfg_9,
-                "AT+QSSLCFG=\"ignorelocaltime\",<SSL_ctxID>[,<ignore_ltime>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QSSLCFG=\"ignorelocaltime\",<SSL_ctxID>[,<ignore_ltime>]",
+                crate::generated::decode::c_qsslcfg_9,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qsslcfg_9__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qsslcfg_9__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -21402,18 +22985,18 @@ pub mod qsslcfg {
     impl crate::command::Line for SessionCacheLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslcfg_10_0,
-                "+QSSLCFG: \"session_cache\",<SSL_ctxID>,<session_cache_enable>",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLCFG: \"session_cache\",<SSL_ctxID>,<session_cache_enable>",
+                crate::generated::decode::r_qsslcfg_10_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qsslcfg_10_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslcfg_10_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -21484,19 +23067,35 @@ pub mod qsslcfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSSLCFG=");
+            w.field();
+            w.raw("\"session_cache\"");
+            w.field();
+            {
+                let v = &self.ssl_ctx_id;
+                w.int(v.get());
+            }
+            if let Some(v) = &self.session_cache_enable {
+                w.field();
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qsslcfg_10,
-                "AT+QSSLCFG=\"session_cache\",<SSL_ctxID>[,<session_cache_enable>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QSSLCFG=\"session_cache\",<SSL_ctxID>[,<session_cache_enable>]",
+                crate::generated::decode::c_qsslcfg_10,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qsslcfg_10__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qsslcfg_10__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -21558,6 +23157,7 @@ pub mod qsslcfg {
 /// >> +++
 /// << OK
 /// ```
+#[cfg(feature = "ssl")]
 pub mod qsslopen {
     pub use crate::generated::shared::AccessMode;
     /// `AT+QSSLOPEN=?`
@@ -21585,21 +23185,21 @@ pub mod qsslopen {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLOPEN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslopen_0_0,
-                "+QSSLOPEN: (list of supported <SSL_ctxID>s),(list of supported <connectID>s),<server_address>,<server_port>,(list of supported <access_mode>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLOPEN: (list of supported <SSL_ctxID>s),(list of supported <connectID>s),<server_address>,<server_port>,(list of supported <access_mode>s)",
+                crate::generated::decode::r_qsslopen_0_0,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qsslopen_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslopen_0_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslopen_0_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -21673,11 +23273,16 @@ pub mod qsslopen {
             let mut w = crate::wire::LineWriter::new("AT+QSSLOPEN=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSSLOPEN=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qsslopen_0,
-                "AT+QSSLOPEN=?",
+            crate::scan::run(
                 line,
+                "AT+QSSLOPEN=?",
+                crate::generated::decode::c_qsslopen_0,
             )?;
             Ok(Test {})
         }
@@ -21771,28 +23376,57 @@ pub mod qsslopen {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSSLOPEN=");
+            w.field();
+            {
+                let v = &self.ssl_ctx_id;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.connect_id;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.server_address;
+                w.quoted(v.as_str());
+            }
+            w.field();
+            {
+                let v = &self.server_port;
+                w.int(*v);
+            }
+            if let Some(v) = &self.access_mode {
+                w.field();
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qsslopen_1,
-                "AT+QSSLOPEN=<SSL_ctxID>,<connectID>,<server_address>,<server_port>[,<access_mode>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QSSLOPEN=<SSL_ctxID>,<connectID>,<server_address>,<server_port>[,<access_mode>]",
+                crate::generated::decode::c_qsslopen_1,
             )?;
             let mut v: [Option<&str>; 5] = [None; 5];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qsslopen_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qsslopen_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qsslopen_1__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::c_qsslopen_1__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
-                    crate::grammar::Rule::c_qsslopen_1__p4 => {
+                    4 => {
                         v[4] = Some(text);
                     }
                     _ => {}
@@ -21898,6 +23532,7 @@ pub mod qsslopen {
 /// ```
 ///
 /// Errata: SSL-4 (see `spec/errata.yaml`).
+#[cfg(feature = "ssl")]
 pub mod qsslsend {
     /// `AT+QSSLSEND=?`
     ///
@@ -21922,18 +23557,18 @@ pub mod qsslsend {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLSEND: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslsend_0_0,
-                "+QSSLSEND: (list of supported <connectID>s),(list of supported <send_length>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLSEND: (list of supported <connectID>s),(list of supported <send_length>s)",
+                crate::generated::decode::r_qsslsend_0_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qsslsend_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslsend_0_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -21991,11 +23626,16 @@ pub mod qsslsend {
             let mut w = crate::wire::LineWriter::new("AT+QSSLSEND=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSSLSEND=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qsslsend_0,
-                "AT+QSSLSEND=?",
+            crate::scan::run(
                 line,
+                "AT+QSSLSEND=?",
+                crate::generated::decode::c_qsslsend_0,
             )?;
             Ok(Test {})
         }
@@ -22061,15 +23701,25 @@ pub mod qsslsend {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSSLSEND=");
+            w.field();
+            {
+                let v = &self.connect_id;
+                w.int(v.get());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qsslsend_1,
-                "AT+QSSLSEND=<connectID>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QSSLSEND=<connectID>",
+                crate::generated::decode::c_qsslsend_1,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qsslsend_1__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -22153,19 +23803,34 @@ pub mod qsslsend {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSSLSEND=");
+            w.field();
+            {
+                let v = &self.connect_id;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.send_length;
+                w.int(v.get());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qsslsend_2,
-                "AT+QSSLSEND=<connectID>,<send_length>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QSSLSEND=<connectID>,<send_length>",
+                crate::generated::decode::c_qsslsend_2,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qsslsend_2__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qsslsend_2__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -22244,6 +23909,7 @@ pub mod qsslsend {
 /// ```
 ///
 /// Errata: SSL-8, TSF-R1 (see `spec/errata.yaml`).
+#[cfg(feature = "ssl")]
 pub mod qsslrecv {
     /// `AT+QSSLRECV=?`
     ///
@@ -22268,18 +23934,18 @@ pub mod qsslrecv {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLRECV: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslrecv_0_0,
-                "+QSSLRECV: (list of supported <connectID>s),(list of supported <read_length>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLRECV: (list of supported <connectID>s),(list of supported <read_length>s)",
+                crate::generated::decode::r_qsslrecv_0_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qsslrecv_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslrecv_0_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -22337,11 +24003,16 @@ pub mod qsslrecv {
             let mut w = crate::wire::LineWriter::new("AT+QSSLRECV=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSSLRECV=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qsslrecv_0,
-                "AT+QSSLRECV=?",
+            crate::scan::run(
                 line,
+                "AT+QSSLRECV=?",
+                crate::generated::decode::c_qsslrecv_0,
             )?;
             Ok(Test {})
         }
@@ -22393,14 +24064,14 @@ pub mod qsslrecv {
     impl crate::command::Line for WriteLine0 {
         const PREFIXES: &'static [&'static str] = &["+QSSLRECV: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslrecv_1_0,
-                "+QSSLRECV: <have_readlen>",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLRECV: <have_readlen>",
+                crate::generated::decode::r_qsslrecv_1_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qsslrecv_1_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -22418,17 +24089,17 @@ pub mod qsslrecv {
                     Err(crate::command::not_text(line)),
                 );
             };
-            let caps = match crate::grammar::captures(
-                crate::grammar::Rule::r_qsslrecv_1_0,
-                "+QSSLRECV: <have_readlen>",
+            let caps = match crate::scan::run(
                 line,
+                "+QSSLRECV: <have_readlen>",
+                crate::generated::decode::r_qsslrecv_1_0,
             ) {
                 Ok(caps) => caps,
                 Err(e) => return crate::command::Decoded::plain(Err(e)),
             };
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qsslrecv_1_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -22473,10 +24144,10 @@ pub mod qsslrecv {
     impl crate::command::Line for WriteLine1 {
         const PREFIXES: &'static [&'static str] = &["+QSSLRECV: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::r_qsslrecv_1_1,
-                "+QSSLRECV: 0",
+            crate::scan::run(
                 line,
+                "+QSSLRECV: 0",
+                crate::generated::decode::r_qsslrecv_1_1,
             )?;
             Ok(WriteLine1 {})
         }
@@ -22565,19 +24236,34 @@ pub mod qsslrecv {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSSLRECV=");
+            w.field();
+            {
+                let v = &self.connect_id;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.read_length;
+                w.int(v.get());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qsslrecv_1,
-                "AT+QSSLRECV=<connectID>,<read_length>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QSSLRECV=<connectID>,<read_length>",
+                crate::generated::decode::c_qsslrecv_1,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qsslrecv_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qsslrecv_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -22646,6 +24332,7 @@ pub mod qsslrecv {
 /// ```
 ///
 /// Errata: SSL-6 (see `spec/errata.yaml`).
+#[cfg(feature = "ssl")]
 pub mod qsslclose {
     /// `AT+QSSLCLOSE=?`
     ///
@@ -22670,18 +24357,18 @@ pub mod qsslclose {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCLOSE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslclose_0_0,
-                "+QSSLCLOSE: (list of supported <connectID>s),(list of supported <close_timeout>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLCLOSE: (list of supported <connectID>s),(list of supported <close_timeout>s)",
+                crate::generated::decode::r_qsslclose_0_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qsslclose_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslclose_0_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -22737,11 +24424,16 @@ pub mod qsslclose {
             let mut w = crate::wire::LineWriter::new("AT+QSSLCLOSE=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSSLCLOSE=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qsslclose_0,
-                "AT+QSSLCLOSE=?",
+            crate::scan::run(
                 line,
+                "AT+QSSLCLOSE=?",
+                crate::generated::decode::c_qsslclose_0,
             )?;
             Ok(Test {})
         }
@@ -22806,19 +24498,33 @@ pub mod qsslclose {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSSLCLOSE=");
+            w.field();
+            {
+                let v = &self.connect_id;
+                w.int(v.get());
+            }
+            if let Some(v) = &self.close_timeout {
+                w.field();
+                w.int(v.get());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qsslclose_1,
-                "AT+QSSLCLOSE=<connectID>[,<close_timeout>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QSSLCLOSE=<connectID>[,<close_timeout>]",
+                crate::generated::decode::c_qsslclose_1,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qsslclose_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qsslclose_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -22896,6 +24602,7 @@ pub mod qsslclose {
 /// ```
 ///
 /// Errata: SSL-3, SSL-9 (see `spec/errata.yaml`).
+#[cfg(feature = "ssl")]
 pub mod qsslstate {
     /// `<socket_state>`: SSL connection state.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -22942,7 +24649,10 @@ pub mod qsslstate {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -23042,7 +24752,10 @@ pub mod qsslstate {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -23088,11 +24801,16 @@ pub mod qsslstate {
             let mut w = crate::wire::LineWriter::new("AT+QSSLSTATE=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSSLSTATE=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qsslstate_0,
-                "AT+QSSLSTATE=?",
+            crate::scan::run(
                 line,
+                "AT+QSSLSTATE=?",
+                crate::generated::decode::c_qsslstate_0,
             )?;
             Ok(Test {})
         }
@@ -23157,39 +24875,39 @@ pub mod qsslstate {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLSTATE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslstate_1_0,
-                "+QSSLSTATE: <connectID>,\"SSLClient\",<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<devname>,<SSL_ctxID>",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLSTATE: <connectID>,\"SSLClient\",<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<devname>,<SSL_ctxID>",
+                crate::generated::decode::r_qsslstate_1_0,
             )?;
             let mut v: [Option<&str>; 9] = [None; 9];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qsslstate_1_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslstate_1_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslstate_1_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslstate_1_0__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslstate_1_0__p4 => {
+                    4 => {
                         v[4] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslstate_1_0__p5 => {
+                    5 => {
                         v[5] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslstate_1_0__p6 => {
+                    6 => {
                         v[6] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslstate_1_0__p7 => {
+                    7 => {
                         v[7] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslstate_1_0__p8 => {
+                    8 => {
                         v[8] = Some(text);
                     }
                     _ => {}
@@ -23321,11 +25039,16 @@ pub mod qsslstate {
             let mut w = crate::wire::LineWriter::new("AT+QSSLSTATE?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSSLSTATE?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qsslstate_1,
-                "AT+QSSLSTATE?",
+            crate::scan::run(
                 line,
+                "AT+QSSLSTATE?",
+                crate::generated::decode::c_qsslstate_1,
             )?;
             Ok(Read {})
         }
@@ -23401,39 +25124,39 @@ pub mod qsslstate {
     impl crate::command::Line for WriteLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLSTATE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslstate_2_0,
-                "+QSSLSTATE: <connectID>,\"SSLClient\",<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<devname>,<SSL_ctxID>",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLSTATE: <connectID>,\"SSLClient\",<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<devname>,<SSL_ctxID>",
+                crate::generated::decode::r_qsslstate_2_0,
             )?;
             let mut v: [Option<&str>; 9] = [None; 9];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qsslstate_2_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslstate_2_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslstate_2_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslstate_2_0__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslstate_2_0__p4 => {
+                    4 => {
                         v[4] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslstate_2_0__p5 => {
+                    5 => {
                         v[5] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslstate_2_0__p6 => {
+                    6 => {
                         v[6] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslstate_2_0__p7 => {
+                    7 => {
                         v[7] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslstate_2_0__p8 => {
+                    8 => {
                         v[8] = Some(text);
                     }
                     _ => {}
@@ -23575,19 +25298,34 @@ pub mod qsslstate {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSSLSTATE=");
+            w.field();
+            {
+                let v = &self.query_type;
+                v.write_wire(&mut w);
+            }
+            w.field();
+            {
+                let v = &self.connect_id;
+                w.int(v.get());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qsslstate_2,
-                "AT+QSSLSTATE=<query_type>,<connectID>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QSSLSTATE=<query_type>,<connectID>",
+                crate::generated::decode::c_qsslstate_2,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qsslstate_2__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qsslstate_2__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -23668,39 +25406,39 @@ pub mod qsslstate {
     impl crate::command::Line for ExecuteLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLSTATE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qsslstate_3_0,
-                "+QSSLSTATE: <connectID>,\"SSLClient\",<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<devname>,<SSL_ctxID>",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLSTATE: <connectID>,\"SSLClient\",<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<devname>,<SSL_ctxID>",
+                crate::generated::decode::r_qsslstate_3_0,
             )?;
             let mut v: [Option<&str>; 9] = [None; 9];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qsslstate_3_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslstate_3_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslstate_3_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslstate_3_0__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslstate_3_0__p4 => {
+                    4 => {
                         v[4] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslstate_3_0__p5 => {
+                    5 => {
                         v[5] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslstate_3_0__p6 => {
+                    6 => {
                         v[6] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslstate_3_0__p7 => {
+                    7 => {
                         v[7] = Some(text);
                     }
-                    crate::grammar::Rule::r_qsslstate_3_0__p8 => {
+                    8 => {
                         v[8] = Some(text);
                     }
                     _ => {}
@@ -23832,11 +25570,16 @@ pub mod qsslstate {
             let mut w = crate::wire::LineWriter::new("AT+QSSLSTATE");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSSLSTATE");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qsslstate_3,
-                "AT+QSSLSTATE",
+            crate::scan::run(
                 line,
+                "AT+QSSLSTATE",
+                crate::generated::decode::c_qsslstate_3,
             )?;
             Ok(Execute {})
         }
@@ -23874,6 +25617,7 @@ pub mod qsslstate {
 /// Characteristics: The command takes effect immediately. The configurations are not saved.
 ///
 /// Errata: TCP-2, TCP-3, TCP-4, TCP-5, TCP-6, TCP-7, TCP-8, TCP-9 (see `spec/errata.yaml`).
+#[cfg(feature = "tcpip")]
 pub mod qicfg {
     /// `<send_data_format>`: Integer type. Format of the data to be sent. The suffix "0x" is not needed when the mode is set as Hex mode as the module will automatically form two bytes to one ASCII code.
     ///
@@ -23912,7 +25656,10 @@ pub mod qicfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -23965,7 +25712,10 @@ pub mod qicfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -24013,7 +25763,10 @@ pub mod qicfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -24063,7 +25816,10 @@ pub mod qicfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -24116,7 +25872,10 @@ pub mod qicfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -24169,7 +25928,10 @@ pub mod qicfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -24219,7 +25981,10 @@ pub mod qicfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -24269,7 +26034,10 @@ pub mod qicfg {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -24306,14 +26074,14 @@ pub mod qicfg {
     impl crate::command::Line for TestLine0 {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qicfg_0_0,
-                "+QICFG: \"transpktsize\",(list of supported <transpktsize>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QICFG: \"transpktsize\",(list of supported <transpktsize>s)",
+                crate::generated::decode::r_qicfg_0_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qicfg_0_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -24350,14 +26118,14 @@ pub mod qicfg {
     impl crate::command::Line for TestLine1 {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qicfg_0_1,
-                "+QICFG: \"transwaittm\",(list of supported <transwaittm>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QICFG: \"transwaittm\",(list of supported <transwaittm>s)",
+                crate::generated::decode::r_qicfg_0_1,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qicfg_0_1__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -24394,14 +26162,14 @@ pub mod qicfg {
     impl crate::command::Line for TestLine2 {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qicfg_0_2,
-                "+QICFG: \"tcp/accept\",(list of supported <state>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QICFG: \"tcp/accept\",(list of supported <state>s)",
+                crate::generated::decode::r_qicfg_0_2,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qicfg_0_2__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -24438,14 +26206,14 @@ pub mod qicfg {
     impl crate::command::Line for TestLine3 {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qicfg_0_3,
-                "+QICFG: \"qisend/timeout\",(list of supported <timeout>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QICFG: \"qisend/timeout\",(list of supported <timeout>s)",
+                crate::generated::decode::r_qicfg_0_3,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qicfg_0_3__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -24482,14 +26250,14 @@ pub mod qicfg {
     impl crate::command::Line for TestLine4 {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qicfg_0_4,
-                "+QICFG: \"passiveclosed\",(list of supported <closed>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QICFG: \"passiveclosed\",(list of supported <closed>s)",
+                crate::generated::decode::r_qicfg_0_4,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qicfg_0_4__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -24528,18 +26296,18 @@ pub mod qicfg {
     impl crate::command::Line for TestLine5 {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qicfg_0_5,
-                "+QICFG: \"dataformat\",(list of supported <send_data_format>s),(list of supported <recv_data_format>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QICFG: \"dataformat\",(list of supported <send_data_format>s),(list of supported <recv_data_format>s)",
+                crate::generated::decode::r_qicfg_0_5,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qicfg_0_5__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qicfg_0_5__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -24590,14 +26358,14 @@ pub mod qicfg {
     impl crate::command::Line for TestLine6 {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qicfg_0_6,
-                "+QICFG: \"close/mode\",(list of supported <close_mode>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QICFG: \"close/mode\",(list of supported <close_mode>s)",
+                crate::generated::decode::r_qicfg_0_6,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qicfg_0_6__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -24640,24 +26408,24 @@ pub mod qicfg {
     impl crate::command::Line for TestLine7 {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qicfg_0_7,
-                "+QICFG: \"tcp/kalive\",(list of supported <kalive_onoff>s),(list of supported <kalive_idle>s),(list of supported <kalive_interval>s),(list of supported <kalive_cnt>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QICFG: \"tcp/kalive\",(list of supported <kalive_onoff>s),(list of supported <kalive_idle>s),(list of supported <kalive_interval>s),(list of supported <kalive_cnt>s)",
+                crate::generated::decode::r_qicfg_0_7,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qicfg_0_7__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qicfg_0_7__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qicfg_0_7__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::r_qicfg_0_7__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
                     _ => {}
@@ -24732,14 +26500,14 @@ pub mod qicfg {
     impl crate::command::Line for TestLine8 {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qicfg_0_8,
-                "+QICFG: \"tcp/tw_cycle\",(list of supported <tw_enable>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QICFG: \"tcp/tw_cycle\",(list of supported <tw_enable>s)",
+                crate::generated::decode::r_qicfg_0_8,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qicfg_0_8__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -24776,14 +26544,14 @@ pub mod qicfg {
     impl crate::command::Line for TestLine9 {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qicfg_0_9,
-                "+QICFG: \"udp/broadcast\",(list of supported <udp/broadcast>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QICFG: \"udp/broadcast\",(list of supported <udp/broadcast>s)",
+                crate::generated::decode::r_qicfg_0_9,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qicfg_0_9__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -24960,12 +26728,13 @@ pub mod qicfg {
             let mut w = crate::wire::LineWriter::new("AT+QICFG=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QICFG=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qicfg_0,
-                "AT+QICFG=?",
-                line,
-            )?;
+            crate::scan::run(line, "AT+QICFG=?", crate::generated::decode::c_qicfg_0)?;
             Ok(Test {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -25012,14 +26781,14 @@ pub mod qicfg {
     impl crate::command::Line for TranspktsizeLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qicfg_1_0,
-                "+QICFG: \"transpktsize\",<transpktsize>",
+            let caps = crate::scan::run(
                 line,
+                "+QICFG: \"transpktsize\",<transpktsize>",
+                crate::generated::decode::r_qicfg_1_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qicfg_1_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -25070,15 +26839,26 @@ pub mod qicfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QICFG=");
+            w.field();
+            w.raw("\"transpktsize\"");
+            if let Some(v) = &self.transpktsize {
+                w.field();
+                w.int(v.get());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qicfg_1,
-                "AT+QICFG=\"transpktsize\"[,<transpktsize>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QICFG=\"transpktsize\"[,<transpktsize>]",
+                crate::generated::decode::c_qicfg_1,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qicfg_1__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -25139,14 +26919,14 @@ pub mod qicfg {
     impl crate::command::Line for TranswaittmLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qicfg_2_0,
-                "+QICFG: \"transwaittm\",<transwaittm>",
+            let caps = crate::scan::run(
                 line,
+                "+QICFG: \"transwaittm\",<transwaittm>",
+                crate::generated::decode::r_qicfg_2_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qicfg_2_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -25197,15 +26977,26 @@ pub mod qicfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QICFG=");
+            w.field();
+            w.raw("\"transwaittm\"");
+            if let Some(v) = &self.transwaittm {
+                w.field();
+                w.int(v.get());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qicfg_2,
-                "AT+QICFG=\"transwaittm\"[,<transwaittm>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QICFG=\"transwaittm\"[,<transwaittm>]",
+                crate::generated::decode::c_qicfg_2,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qicfg_2__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -25266,14 +27057,14 @@ pub mod qicfg {
     impl crate::command::Line for TcpAcceptLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qicfg_3_0,
-                "+QICFG: \"tcp/accept\",<state>",
+            let caps = crate::scan::run(
                 line,
+                "+QICFG: \"tcp/accept\",<state>",
+                crate::generated::decode::r_qicfg_3_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qicfg_3_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -25323,15 +27114,26 @@ pub mod qicfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QICFG=");
+            w.field();
+            w.raw("\"tcp/accept\"");
+            if let Some(v) = &self.state {
+                w.field();
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qicfg_3,
-                "AT+QICFG=\"tcp/accept\"[,<state>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QICFG=\"tcp/accept\"[,<state>]",
+                crate::generated::decode::c_qicfg_3,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qicfg_3__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -25388,14 +27190,14 @@ pub mod qicfg {
     impl crate::command::Line for QisendTimeoutLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qicfg_4_0,
-                "+QICFG: \"qisend/timeout\",<timeout>",
+            let caps = crate::scan::run(
                 line,
+                "+QICFG: \"qisend/timeout\",<timeout>",
+                crate::generated::decode::r_qicfg_4_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qicfg_4_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -25446,15 +27248,26 @@ pub mod qicfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QICFG=");
+            w.field();
+            w.raw("\"qisend/timeout\"");
+            if let Some(v) = &self.timeout {
+                w.field();
+                w.int(v.get());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qicfg_4,
-                "AT+QICFG=\"qisend/timeout\"[,<timeout>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QICFG=\"qisend/timeout\"[,<timeout>]",
+                crate::generated::decode::c_qicfg_4,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qicfg_4__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -25508,14 +27321,14 @@ pub mod qicfg {
     impl crate::command::Line for PassiveclosedLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qicfg_5_0,
-                "+QICFG: \"passiveclosed\",<closed>",
+            let caps = crate::scan::run(
                 line,
+                "+QICFG: \"passiveclosed\",<closed>",
+                crate::generated::decode::r_qicfg_5_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qicfg_5_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -25565,15 +27378,26 @@ pub mod qicfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QICFG=");
+            w.field();
+            w.raw("\"passiveclosed\"");
+            if let Some(v) = &self.closed {
+                w.field();
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qicfg_5,
-                "AT+QICFG=\"passiveclosed\"[,<closed>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QICFG=\"passiveclosed\"[,<closed>]",
+                crate::generated::decode::c_qicfg_5,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qicfg_5__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -25645,18 +27469,18 @@ pub mod qicfg {
     impl crate::command::Line for DataformatLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qicfg_6_0,
-                "+QICFG: \"dataformat\",<send_data_format>,<recv_data_format>",
+            let caps = crate::scan::run(
                 line,
+                "+QICFG: \"dataformat\",<send_data_format>,<recv_data_format>",
+                crate::generated::decode::r_qicfg_6_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qicfg_6_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qicfg_6_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -25732,23 +27556,42 @@ pub mod qicfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QICFG=");
+            w.field();
+            w.raw("\"dataformat\"");
+            if let Some(g) = &self.send_data_format_group {
+                w.field();
+                {
+                    let v = &g.send_data_format;
+                    v.write_wire(&mut w);
+                }
+                w.field();
+                {
+                    let v = &g.recv_data_format;
+                    v.write_wire(&mut w);
+                }
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qicfg_6,
-                "AT+QICFG=\"dataformat\"[,<send_data_format>,<recv_data_format>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QICFG=\"dataformat\"[,<send_data_format>,<recv_data_format>]",
+                crate::generated::decode::c_qicfg_6,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
             let mut flag0 = false;
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qicfg_6__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qicfg_6__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qicfg_6__g0 => {
+                    32768 => {
                         flag0 = true;
                     }
                     _ => {}
@@ -25823,14 +27666,14 @@ pub mod qicfg {
     impl crate::command::Line for CloseModeLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qicfg_7_0,
-                "+QICFG: \"close/mode\",<close_mode>",
+            let caps = crate::scan::run(
                 line,
+                "+QICFG: \"close/mode\",<close_mode>",
+                crate::generated::decode::r_qicfg_7_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qicfg_7_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -25880,15 +27723,26 @@ pub mod qicfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QICFG=");
+            w.field();
+            w.raw("\"close/mode\"");
+            if let Some(v) = &self.close_mode {
+                w.field();
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qicfg_7,
-                "AT+QICFG=\"close/mode\"[,<close_mode>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QICFG=\"close/mode\"[,<close_mode>]",
+                crate::generated::decode::c_qicfg_7,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qicfg_7__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -25979,24 +27833,24 @@ pub mod qicfg {
     impl crate::command::Line for TcpKaliveLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qicfg_8_0,
-                "+QICFG: \"tcp/kalive\",<kalive_onoff>,<kalive_idle>,<kalive_interval>,<kalive_cnt>",
+            let caps = crate::scan::run(
                 line,
+                "+QICFG: \"tcp/kalive\",<kalive_onoff>,<kalive_idle>,<kalive_interval>,<kalive_cnt>",
+                crate::generated::decode::r_qicfg_8_0,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qicfg_8_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qicfg_8_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qicfg_8_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::r_qicfg_8_0__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
                     _ => {}
@@ -26102,29 +27956,58 @@ pub mod qicfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QICFG=");
+            w.field();
+            w.raw("\"tcp/kalive\"");
+            if let Some(g) = &self.kalive_onoff_group {
+                w.field();
+                {
+                    let v = &g.kalive_onoff;
+                    v.write_wire(&mut w);
+                }
+                w.field();
+                {
+                    let v = &g.kalive_idle;
+                    w.int(v.get());
+                }
+                w.field();
+                {
+                    let v = &g.kalive_interval;
+                    w.int(v.get());
+                }
+                w.field();
+                {
+                    let v = &g.kalive_cnt;
+                    w.int(v.get());
+                }
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qicfg_8,
-                "AT+QICFG=\"tcp/kalive\"[,<kalive_onoff>,<kalive_idle>,<kalive_interval>,<kalive_cnt>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QICFG=\"tcp/kalive\"[,<kalive_onoff>,<kalive_idle>,<kalive_interval>,<kalive_cnt>]",
+                crate::generated::decode::c_qicfg_8,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
             let mut flag0 = false;
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qicfg_8__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qicfg_8__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qicfg_8__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::c_qicfg_8__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
-                    crate::grammar::Rule::c_qicfg_8__g0 => {
+                    32768 => {
                         flag0 = true;
                     }
                     _ => {}
@@ -26218,14 +28101,14 @@ pub mod qicfg {
     impl crate::command::Line for TcpTwCycleLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qicfg_9_0,
-                "+QICFG: \"tcp/tw_cycle\",<tw_enable>",
+            let caps = crate::scan::run(
                 line,
+                "+QICFG: \"tcp/tw_cycle\",<tw_enable>",
+                crate::generated::decode::r_qicfg_9_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qicfg_9_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -26275,15 +28158,26 @@ pub mod qicfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QICFG=");
+            w.field();
+            w.raw("\"tcp/tw_cycle\"");
+            if let Some(v) = &self.tw_enable {
+                w.field();
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qicfg_9,
-                "AT+QICFG=\"tcp/tw_cycle\"[,<tw_enable>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QICFG=\"tcp/tw_cycle\"[,<tw_enable>]",
+                crate::generated::decode::c_qicfg_9,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qicfg_9__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -26340,14 +28234,14 @@ pub mod qicfg {
     impl crate::command::Line for UdpBroadcastLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qicfg_10_0,
-                "+QICFG: \"udp/broadcast\",<udp/broadcast>",
+            let caps = crate::scan::run(
                 line,
+                "+QICFG: \"udp/broadcast\",<udp/broadcast>",
+                crate::generated::decode::r_qicfg_10_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qicfg_10_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -26400,15 +28294,26 @@ pub mod qicfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QICFG=");
+            w.field();
+            w.raw("\"udp/broadcast\"");
+            if let Some(v) = &self.udp_broadcast {
+                w.field();
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qicfg_10,
-                "AT+QICFG=\"udp/broadcast\"[,<udp/broadcast>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QICFG=\"udp/broadcast\"[,<udp/broadcast>]",
+                crate::generated::decode::c_qicfg_10,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qicfg_10__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -26481,6 +28386,7 @@ pub mod qicfg {
 /// ```
 ///
 /// Errata: TCP-10, TCP-11, TCP-12, TCP-13, TCP-24 (see `spec/errata.yaml`).
+#[cfg(feature = "tcpip")]
 pub mod qiopen {
     /// `<service_type>`: String type. Socket service type.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -26578,7 +28484,10 @@ pub mod qiopen {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -26625,30 +28534,30 @@ pub mod qiopen {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QIOPEN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qiopen_0_0,
-                "+QIOPEN: (list of supported <connectID>s),(list of supported <service_type>s),<IP_address>/<domain_name>,(list of supported <remote_port>s),(list of supported <local_port>s),(list of supported <access_mode>s),(list of supported <ap_priority>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QIOPEN: (list of supported <connectID>s),(list of supported <service_type>s),<IP_address>/<domain_name>,(list of supported <remote_port>s),(list of supported <local_port>s),(list of supported <access_mode>s),(list of supported <ap_priority>s)",
+                crate::generated::decode::r_qiopen_0_0,
             )?;
             let mut v: [Option<&str>; 6] = [None; 6];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qiopen_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qiopen_0_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qiopen_0_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::r_qiopen_0_0__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
-                    crate::grammar::Rule::r_qiopen_0_0__p4 => {
+                    4 => {
                         v[4] = Some(text);
                     }
-                    crate::grammar::Rule::r_qiopen_0_0__p5 => {
+                    5 => {
                         v[5] = Some(text);
                     }
                     _ => {}
@@ -26756,12 +28665,13 @@ pub mod qiopen {
             let mut w = crate::wire::LineWriter::new("AT+QIOPEN=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QIOPEN=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qiopen_0,
-                "AT+QIOPEN=?",
-                line,
-            )?;
+            crate::scan::run(line, "AT+QIOPEN=?", crate::generated::decode::c_qiopen_0)?;
             Ok(Test {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -26890,41 +28800,85 @@ pub mod qiopen {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QIOPEN=");
+            w.field();
+            {
+                let v = &self.connect_id;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.service_type;
+                w.quoted(v.wire());
+            }
+            w.field();
+            match &self.ip_address_or_domain_name {
+                WriteIpAddressOrDomainName::IpAddress(v) => {
+                    w.quoted_display(v);
+                }
+                WriteIpAddressOrDomainName::DomainName(v) => {
+                    w.quoted(v.as_str());
+                }
+            }
+            w.field();
+            {
+                let v = &self.remote_port;
+                w.int(v.get());
+            }
+            if let Some(g) = &self.local_port_group {
+                w.field();
+                {
+                    let v = &g.local_port;
+                    w.int(v.get());
+                }
+                if let Some(v) = &g.access_mode {
+                    w.field();
+                    v.write_wire(&mut w);
+                }
+                if let Some(v) = &g.ap_priority {
+                    w.field();
+                    v.write_wire(&mut w);
+                }
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qiopen_1,
-                "AT+QIOPEN=<connectID>,<service_type>,<IP_address>/<domain_name>,<remote_port>[,<local_port>[,<access_mode>][,<ap_priority>]]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QIOPEN=<connectID>,<service_type>,<IP_address>/<domain_name>,<remote_port>[,<local_port>[,<access_mode>][,<ap_priority>]]",
+                crate::generated::decode::c_qiopen_1,
             )?;
             let mut v: [Option<&str>; 8] = [None; 8];
             let mut flag0 = false;
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qiopen_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qiopen_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qiopen_1__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::c_qiopen_1__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
-                    crate::grammar::Rule::c_qiopen_1__p4 => {
+                    4 => {
                         v[4] = Some(text);
                     }
-                    crate::grammar::Rule::c_qiopen_1__p5 => {
+                    5 => {
                         v[5] = Some(text);
                     }
-                    crate::grammar::Rule::c_qiopen_1__p6 => {
+                    6 => {
                         v[6] = Some(text);
                     }
-                    crate::grammar::Rule::c_qiopen_1__p7 => {
+                    7 => {
                         v[7] = Some(text);
                     }
-                    crate::grammar::Rule::c_qiopen_1__g0 => {
+                    32768 => {
                         flag0 = true;
                     }
                     _ => {}
@@ -27056,6 +29010,7 @@ pub mod qiopen {
 /// >> AT+QICLOSE=0
 /// << OK
 /// ```
+#[cfg(feature = "tcpip")]
 pub mod qiclose {
     /// `AT+QICLOSE=?`
     ///
@@ -27080,18 +29035,18 @@ pub mod qiclose {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QICLOSE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qiclose_0_0,
-                "+QICLOSE: (list of supported <connectID>s),(list of supported <timeout>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QICLOSE: (list of supported <connectID>s),(list of supported <timeout>s)",
+                crate::generated::decode::r_qiclose_0_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qiclose_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qiclose_0_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -27147,11 +29102,16 @@ pub mod qiclose {
             let mut w = crate::wire::LineWriter::new("AT+QICLOSE=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QICLOSE=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qiclose_0,
-                "AT+QICLOSE=?",
+            crate::scan::run(
                 line,
+                "AT+QICLOSE=?",
+                crate::generated::decode::c_qiclose_0,
             )?;
             Ok(Test {})
         }
@@ -27216,19 +29176,33 @@ pub mod qiclose {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QICLOSE=");
+            w.field();
+            {
+                let v = &self.connect_id;
+                w.int(v.get());
+            }
+            if let Some(v) = &self.timeout {
+                w.field();
+                w.int(v.get());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qiclose_1,
-                "AT+QICLOSE=<connectID>[,<timeout>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QICLOSE=<connectID>[,<timeout>]",
+                crate::generated::decode::c_qiclose_1,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qiclose_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qiclose_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -27280,6 +29254,7 @@ pub mod qiclose {
 /// - For AT+QISTATE=\<connectID>, the socket service \<connectID> must exist.
 ///
 /// Errata: TCP-15, TSF-R2 (see `spec/errata.yaml`).
+#[cfg(feature = "tcpip")]
 pub mod qistate {
     /// `<service_type>`: String type. Socket service type.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -27400,7 +29375,10 @@ pub mod qistate {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -27498,11 +29476,16 @@ pub mod qistate {
             let mut w = crate::wire::LineWriter::new("AT+QISTATE=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QISTATE=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qistate_0,
-                "AT+QISTATE=?",
+            crate::scan::run(
                 line,
+                "AT+QISTATE=?",
+                crate::generated::decode::c_qistate_0,
             )?;
             Ok(Test {})
         }
@@ -27561,39 +29544,39 @@ pub mod qistate {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QISTATE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qistate_1_0,
-                "+QISTATE: <connectID>,<service_type>,<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<AT_port>",
+            let caps = crate::scan::run(
                 line,
+                "+QISTATE: <connectID>,<service_type>,<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<AT_port>",
+                crate::generated::decode::r_qistate_1_0,
             )?;
             let mut v: [Option<&str>; 9] = [None; 9];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qistate_1_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qistate_1_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qistate_1_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::r_qistate_1_0__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
-                    crate::grammar::Rule::r_qistate_1_0__p4 => {
+                    4 => {
                         v[4] = Some(text);
                     }
-                    crate::grammar::Rule::r_qistate_1_0__p5 => {
+                    5 => {
                         v[5] = Some(text);
                     }
-                    crate::grammar::Rule::r_qistate_1_0__p6 => {
+                    6 => {
                         v[6] = Some(text);
                     }
-                    crate::grammar::Rule::r_qistate_1_0__p7 => {
+                    7 => {
                         v[7] = Some(text);
                     }
-                    crate::grammar::Rule::r_qistate_1_0__p8 => {
+                    8 => {
                         v[8] = Some(text);
                     }
                     _ => {}
@@ -27718,11 +29701,16 @@ pub mod qistate {
             let mut w = crate::wire::LineWriter::new("AT+QISTATE?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QISTATE?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qistate_1,
-                "AT+QISTATE?",
+            crate::scan::run(
                 line,
+                "AT+QISTATE?",
+                crate::generated::decode::c_qistate_1,
             )?;
             Ok(Read {})
         }
@@ -27781,39 +29769,39 @@ pub mod qistate {
     impl crate::command::Line for ExecuteLine {
         const PREFIXES: &'static [&'static str] = &["+QISTATE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qistate_2_0,
-                "+QISTATE: <connectID>,<service_type>,<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<AT_port>",
+            let caps = crate::scan::run(
                 line,
+                "+QISTATE: <connectID>,<service_type>,<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<AT_port>",
+                crate::generated::decode::r_qistate_2_0,
             )?;
             let mut v: [Option<&str>; 9] = [None; 9];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qistate_2_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qistate_2_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qistate_2_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::r_qistate_2_0__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
-                    crate::grammar::Rule::r_qistate_2_0__p4 => {
+                    4 => {
                         v[4] = Some(text);
                     }
-                    crate::grammar::Rule::r_qistate_2_0__p5 => {
+                    5 => {
                         v[5] = Some(text);
                     }
-                    crate::grammar::Rule::r_qistate_2_0__p6 => {
+                    6 => {
                         v[6] = Some(text);
                     }
-                    crate::grammar::Rule::r_qistate_2_0__p7 => {
+                    7 => {
                         v[7] = Some(text);
                     }
-                    crate::grammar::Rule::r_qistate_2_0__p8 => {
+                    8 => {
                         v[8] = Some(text);
                     }
                     _ => {}
@@ -27938,12 +29926,13 @@ pub mod qistate {
             let mut w = crate::wire::LineWriter::new("AT+QISTATE");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QISTATE");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qistate_2,
-                "AT+QISTATE",
-                line,
-            )?;
+            crate::scan::run(line, "AT+QISTATE", crate::generated::decode::c_qistate_2)?;
             Ok(Execute {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -28006,39 +29995,39 @@ pub mod qistate {
     impl crate::command::Line for WriteLine {
         const PREFIXES: &'static [&'static str] = &["+QISTATE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qistate_3_0,
-                "+QISTATE: <connectID>,<service_type>,<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<AT_port>",
+            let caps = crate::scan::run(
                 line,
+                "+QISTATE: <connectID>,<service_type>,<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<AT_port>",
+                crate::generated::decode::r_qistate_3_0,
             )?;
             let mut v: [Option<&str>; 9] = [None; 9];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qistate_3_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qistate_3_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qistate_3_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::r_qistate_3_0__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
-                    crate::grammar::Rule::r_qistate_3_0__p4 => {
+                    4 => {
                         v[4] = Some(text);
                     }
-                    crate::grammar::Rule::r_qistate_3_0__p5 => {
+                    5 => {
                         v[5] = Some(text);
                     }
-                    crate::grammar::Rule::r_qistate_3_0__p6 => {
+                    6 => {
                         v[6] = Some(text);
                     }
-                    crate::grammar::Rule::r_qistate_3_0__p7 => {
+                    7 => {
                         v[7] = Some(text);
                     }
-                    crate::grammar::Rule::r_qistate_3_0__p8 => {
+                    8 => {
                         v[8] = Some(text);
                     }
                     _ => {}
@@ -28168,15 +30157,25 @@ pub mod qistate {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QISTATE=");
+            w.field();
+            {
+                let v = &self.connect_id;
+                w.int(v.get());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qistate_3,
-                "AT+QISTATE=<connectID>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QISTATE=<connectID>",
+                crate::generated::decode::c_qistate_3,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qistate_3__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -28272,6 +30271,7 @@ pub mod qistate {
 /// ```
 ///
 /// Errata: TCP-14, TCP-16 (see `spec/errata.yaml`).
+#[cfg(feature = "tcpip")]
 pub mod qisend {
     /// `AT+QISEND=?`
     ///
@@ -28298,21 +30298,21 @@ pub mod qisend {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QISEND: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qisend_0_0,
-                "+QISEND: (list of supported <connectID>s),(list of supported <send_length>s),<remoteIP>,(list of supported <remote_port>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QISEND: (list of supported <connectID>s),(list of supported <send_length>s),<remoteIP>,(list of supported <remote_port>s)",
+                crate::generated::decode::r_qisend_0_0,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qisend_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qisend_0_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qisend_0_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -28384,12 +30384,13 @@ pub mod qisend {
             let mut w = crate::wire::LineWriter::new("AT+QISEND=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QISEND=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qisend_0,
-                "AT+QISEND=?",
-                line,
-            )?;
+            crate::scan::run(line, "AT+QISEND=?", crate::generated::decode::c_qisend_0)?;
             Ok(Test {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -28454,15 +30455,25 @@ pub mod qisend {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QISEND=");
+            w.field();
+            {
+                let v = &self.connect_id;
+                w.int(v.get());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qisend_1,
-                "AT+QISEND=<connectID>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QISEND=<connectID>",
+                crate::generated::decode::c_qisend_1,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qisend_1__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -28546,19 +30557,34 @@ pub mod qisend {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QISEND=");
+            w.field();
+            {
+                let v = &self.connect_id;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.send_length;
+                w.int(v.get());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qisend_2,
-                "AT+QISEND=<connectID>,<send_length>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QISEND=<connectID>,<send_length>",
+                crate::generated::decode::c_qisend_2,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qisend_2__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qisend_2__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -28665,25 +30691,50 @@ pub mod qisend {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QISEND=");
+            w.field();
+            {
+                let v = &self.connect_id;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.send_length;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.remote_ip;
+                w.quoted_display(v);
+            }
+            w.field();
+            {
+                let v = &self.remote_port;
+                w.int(v.get());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qisend_3,
-                "AT+QISEND=<connectID>,<send_length>,<remoteIP>,<remote_port>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QISEND=<connectID>,<send_length>,<remoteIP>,<remote_port>",
+                crate::generated::decode::c_qisend_3,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qisend_3__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qisend_3__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qisend_3__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::c_qisend_3__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
                     _ => {}
@@ -28765,21 +30816,21 @@ pub mod qisend {
     impl crate::command::Line for WriteConnectId0Line {
         const PREFIXES: &'static [&'static str] = &["+QISEND: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qisend_4_0,
-                "+QISEND: <total_send_length>,<ackedbytes>,<unackedbytes>",
+            let caps = crate::scan::run(
                 line,
+                "+QISEND: <total_send_length>,<ackedbytes>,<unackedbytes>",
+                crate::generated::decode::r_qisend_4_0,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qisend_4_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qisend_4_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qisend_4_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -28853,15 +30904,27 @@ pub mod qisend {
             w.raw("0");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QISEND=");
+            w.field();
+            {
+                let v = &self.connect_id;
+                w.int(v.get());
+            }
+            w.field();
+            w.raw("0");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qisend_4,
-                "AT+QISEND=<connectID>,0",
+            let caps = crate::scan::run(
                 line,
+                "AT+QISEND=<connectID>,0",
+                crate::generated::decode::c_qisend_4,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qisend_4__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -28953,6 +31016,7 @@ pub mod qisend {
 /// ```
 ///
 /// Errata: TCP-17, TCP-18, TCP-19, TCP-20, TCP-21 (see `spec/errata.yaml`).
+#[cfg(feature = "tcpip")]
 pub mod qird {
     /// `AT+QIRD=?`
     ///
@@ -28977,18 +31041,18 @@ pub mod qird {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QIRD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qird_0_0,
-                "+QIRD: (list of supported <connectID>s),(list of supported <read_length>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QIRD: (list of supported <connectID>s),(list of supported <read_length>s)",
+                crate::generated::decode::r_qird_0_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qird_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qird_0_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -29044,8 +31108,13 @@ pub mod qird {
             let mut w = crate::wire::LineWriter::new("AT+QIRD=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QIRD=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(crate::grammar::Rule::c_qird_0, "AT+QIRD=?", line)?;
+            crate::scan::run(line, "AT+QIRD=?", crate::generated::decode::c_qird_0)?;
             Ok(Test {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -29096,14 +31165,14 @@ pub mod qird {
     impl crate::command::Line for WriteConnectIdReadLengthLine0 {
         const PREFIXES: &'static [&'static str] = &["+QIRD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qird_1_0,
-                "+QIRD: <read_actual_length>",
+            let caps = crate::scan::run(
                 line,
+                "+QIRD: <read_actual_length>",
+                crate::generated::decode::r_qird_1_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qird_1_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -29124,17 +31193,17 @@ pub mod qird {
                     Err(crate::command::not_text(line)),
                 );
             };
-            let caps = match crate::grammar::captures(
-                crate::grammar::Rule::r_qird_1_0,
-                "+QIRD: <read_actual_length>",
+            let caps = match crate::scan::run(
                 line,
+                "+QIRD: <read_actual_length>",
+                crate::generated::decode::r_qird_1_0,
             ) {
                 Ok(caps) => caps,
                 Err(e) => return crate::command::Decoded::plain(Err(e)),
             };
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qird_1_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -29182,11 +31251,7 @@ pub mod qird {
     impl crate::command::Line for WriteConnectIdReadLengthLine1 {
         const PREFIXES: &'static [&'static str] = &["+QIRD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::r_qird_1_1,
-                "+QIRD: 0",
-                line,
-            )?;
+            crate::scan::run(line, "+QIRD: 0", crate::generated::decode::r_qird_1_1)?;
             Ok(WriteConnectIdReadLengthLine1 {})
         }
         fn render(&self) -> alloc::string::String {
@@ -29287,19 +31352,33 @@ pub mod qird {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QIRD=");
+            w.field();
+            {
+                let v = &self.connect_id;
+                w.int(v.get());
+            }
+            if let Some(v) = &self.read_length {
+                w.field();
+                w.int(v.get());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qird_1,
-                "AT+QIRD=<connectID>[,<read_length>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QIRD=<connectID>[,<read_length>]",
+                crate::generated::decode::c_qird_1,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qird_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qird_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -29383,21 +31462,21 @@ pub mod qird {
     impl crate::command::Line for WriteConnectIdLine0 {
         const PREFIXES: &'static [&'static str] = &["+QIRD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qird_2_0,
-                "+QIRD: <read_actual_length>,<remoteIP>,<remote_port>",
+            let caps = crate::scan::run(
                 line,
+                "+QIRD: <read_actual_length>,<remoteIP>,<remote_port>",
+                crate::generated::decode::r_qird_2_0,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qird_2_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qird_2_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qird_2_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -29430,24 +31509,24 @@ pub mod qird {
                     Err(crate::command::not_text(line)),
                 );
             };
-            let caps = match crate::grammar::captures(
-                crate::grammar::Rule::r_qird_2_0,
-                "+QIRD: <read_actual_length>,<remoteIP>,<remote_port>",
+            let caps = match crate::scan::run(
                 line,
+                "+QIRD: <read_actual_length>,<remoteIP>,<remote_port>",
+                crate::generated::decode::r_qird_2_0,
             ) {
                 Ok(caps) => caps,
                 Err(e) => return crate::command::Decoded::plain(Err(e)),
             };
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qird_2_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qird_2_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qird_2_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -29517,11 +31596,7 @@ pub mod qird {
     impl crate::command::Line for WriteConnectIdLine1 {
         const PREFIXES: &'static [&'static str] = &["+QIRD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::r_qird_2_1,
-                "+QIRD: 0",
-                line,
-            )?;
+            crate::scan::run(line, "+QIRD: 0", crate::generated::decode::r_qird_2_1)?;
             Ok(WriteConnectIdLine1 {})
         }
         fn render(&self) -> alloc::string::String {
@@ -29614,15 +31689,25 @@ pub mod qird {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QIRD=");
+            w.field();
+            {
+                let v = &self.connect_id;
+                w.int(v.get());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qird_2,
-                "AT+QIRD=<connectID>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QIRD=<connectID>",
+                crate::generated::decode::c_qird_2,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qird_2__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -29695,21 +31780,21 @@ pub mod qird {
     impl crate::command::Line for WriteConnectId0Line {
         const PREFIXES: &'static [&'static str] = &["+QIRD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qird_3_0,
-                "+QIRD: <total_receive_length>,<have_read_length>,<unread_length>",
+            let caps = crate::scan::run(
                 line,
+                "+QIRD: <total_receive_length>,<have_read_length>,<unread_length>",
+                crate::generated::decode::r_qird_3_0,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qird_3_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qird_3_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qird_3_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -29787,15 +31872,27 @@ pub mod qird {
             w.raw("0");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QIRD=");
+            w.field();
+            {
+                let v = &self.connect_id;
+                w.int(v.get());
+            }
+            w.field();
+            w.raw("0");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qird_3,
-                "AT+QIRD=<connectID>,0",
+            let caps = crate::scan::run(
                 line,
+                "AT+QIRD=<connectID>,0",
+                crate::generated::decode::c_qird_3,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qird_3__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -29837,6 +31934,7 @@ pub mod qird {
 /// - Accepts or rejects remote incoming connection requests (reported by +QIURC: "incoming")
 ///
 /// Errata: TCP-22 (see `spec/errata.yaml`).
+#[cfg(feature = "tcpip")]
 pub mod qiaccept {
     /// `<accept>`: Integer type. Accept or reject remote incoming connection requests of TCP/UDP socket service.
     ///
@@ -29872,7 +31970,10 @@ pub mod qiaccept {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -29913,21 +32014,21 @@ pub mod qiaccept {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QIACCEPT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qiaccept_0_0,
-                "+QIACCEPT: (list of supported <listener_socketID>s),(list of supported <accept>s),(list of supported <incoming_socketID>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QIACCEPT: (list of supported <listener_socketID>s),(list of supported <accept>s),(list of supported <incoming_socketID>s)",
+                crate::generated::decode::r_qiaccept_0_0,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qiaccept_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qiaccept_0_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qiaccept_0_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -29997,11 +32098,16 @@ pub mod qiaccept {
             let mut w = crate::wire::LineWriter::new("AT+QIACCEPT=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QIACCEPT=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qiaccept_0,
-                "AT+QIACCEPT=?",
+            crate::scan::run(
                 line,
+                "AT+QIACCEPT=?",
+                crate::generated::decode::c_qiaccept_0,
             )?;
             Ok(Test {})
         }
@@ -30060,21 +32166,21 @@ pub mod qiaccept {
     impl crate::command::Line for WriteLine {
         const PREFIXES: &'static [&'static str] = &["+QIACCEPT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qiaccept_1_0,
-                "+QIACCEPT: <incoming_socketID>,<remote_addr>,<remote_port>",
+            let caps = crate::scan::run(
                 line,
+                "+QIACCEPT: <incoming_socketID>,<remote_addr>,<remote_port>",
+                crate::generated::decode::r_qiaccept_1_0,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qiaccept_1_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qiaccept_1_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qiaccept_1_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -30156,22 +32262,41 @@ pub mod qiaccept {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QIACCEPT=");
+            w.field();
+            {
+                let v = &self.listener_socket_id;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.accept;
+                v.write_wire(&mut w);
+            }
+            if let Some(v) = &self.incoming_socket_id {
+                w.field();
+                w.int(v.get());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qiaccept_1,
-                "AT+QIACCEPT=<listener_socketID>,<accept>[,<incoming_socketID>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QIACCEPT=<listener_socketID>,<accept>[,<incoming_socketID>]",
+                crate::generated::decode::c_qiaccept_1,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qiaccept_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qiaccept_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qiaccept_1__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -30234,6 +32359,7 @@ pub mod qiaccept {
 /// - The socket service \<connectID> must be open; its \<service_type> must not be "TCP LISTENER" or "UDP SERVICE".
 ///
 /// Errata: TCP-23 (see `spec/errata.yaml`).
+#[cfg(feature = "tcpip")]
 pub mod qiswtmd {
     pub use crate::generated::shared::AccessMode;
     /// `AT+QISWTMD=?`
@@ -30259,18 +32385,18 @@ pub mod qiswtmd {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QISWTMD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qiswtmd_0_0,
-                "+QISWTMD: (list of supported <connectID>s),(list of supported <access_mode>s)",
+            let caps = crate::scan::run(
                 line,
+                "+QISWTMD: (list of supported <connectID>s),(list of supported <access_mode>s)",
+                crate::generated::decode::r_qiswtmd_0_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qiswtmd_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qiswtmd_0_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -30328,11 +32454,16 @@ pub mod qiswtmd {
             let mut w = crate::wire::LineWriter::new("AT+QISWTMD=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QISWTMD=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qiswtmd_0,
-                "AT+QISWTMD=?",
+            crate::scan::run(
                 line,
+                "AT+QISWTMD=?",
+                crate::generated::decode::c_qiswtmd_0,
             )?;
             Ok(Test {})
         }
@@ -30399,19 +32530,34 @@ pub mod qiswtmd {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QISWTMD=");
+            w.field();
+            {
+                let v = &self.connect_id;
+                w.int(v.get());
+            }
+            w.field();
+            {
+                let v = &self.access_mode;
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qiswtmd_1,
-                "AT+QISWTMD=<connectID>,<access_mode>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QISWTMD=<connectID>,<access_mode>",
+                crate::generated::decode::c_qiswtmd_1,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qiswtmd_1__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qiswtmd_1__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -30479,6 +32625,7 @@ pub mod qiswtmd {
 /// << OK
 /// << +QSTASTAT: "WLAN_DISCONNECTED"
 /// ```
+#[cfg(feature = "tcpip")]
 pub mod qigeterror {
     /// `AT+QIGETERROR=?`
     ///
@@ -30510,11 +32657,16 @@ pub mod qigeterror {
             let mut w = crate::wire::LineWriter::new("AT+QIGETERROR=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QIGETERROR=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qigeterror_0,
-                "AT+QIGETERROR=?",
+            crate::scan::run(
                 line,
+                "AT+QIGETERROR=?",
+                crate::generated::decode::c_qigeterror_0,
             )?;
             Ok(Test {})
         }
@@ -30555,18 +32707,18 @@ pub mod qigeterror {
     impl crate::command::Line for ExecuteLine {
         const PREFIXES: &'static [&'static str] = &["+QIGETERROR: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qigeterror_1_0,
-                "+QIGETERROR: <err>,<errcode_description>",
+            let caps = crate::scan::run(
                 line,
+                "+QIGETERROR: <err>,<errcode_description>",
+                crate::generated::decode::r_qigeterror_1_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qigeterror_1_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qigeterror_1_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -30624,11 +32776,16 @@ pub mod qigeterror {
             let mut w = crate::wire::LineWriter::new("AT+QIGETERROR");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QIGETERROR");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qigeterror_1,
-                "AT+QIGETERROR",
+            crate::scan::run(
                 line,
+                "AT+QIGETERROR",
+                crate::generated::decode::c_qigeterror_1,
             )?;
             Ok(Execute {})
         }
@@ -30659,6 +32816,7 @@ pub mod qigeterror {
 ///
 /// Prerequisites:
 /// - After exiting transparent transmission mode with +++, if the socket connection is active, the connection enters transparent transmission mode again with ATO. If the socket connection has not been established before, ATO returns NO CARRIER.
+#[cfg(feature = "tcpip")]
 pub mod ato {
     /// `ATO`
     ///
@@ -30691,8 +32849,13 @@ pub mod ato {
             let mut w = crate::wire::LineWriter::new("ATO");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "ATO");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(crate::grammar::Rule::c_ato_0, "ATO", line)?;
+            crate::scan::run(line, "ATO", crate::generated::decode::c_ato_0)?;
             Ok(Execute {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -30736,6 +32899,7 @@ pub mod ato {
 /// ```
 ///
 /// Errata: TCP-1 (see `spec/errata.yaml`).
+#[cfg(feature = "tcpip")]
 pub mod escape {
     /// `+++`
     ///
@@ -30768,8 +32932,13 @@ pub mod escape {
             let mut w = crate::wire::LineWriter::new("+++");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "+++");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(crate::grammar::Rule::c_escape_0, "+++", line)?;
+            crate::scan::run(line, "+++", crate::generated::decode::c_escape_0)?;
             Ok(Execute {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -30796,6 +32965,7 @@ pub mod escape {
 /// Characteristics: None
 ///
 /// Errata: WIFI-1 (see `spec/errata.yaml`).
+#[cfg(feature = "wifi")]
 pub mod qstast {
     /// `<state>`: String type. STA mode state.
     ///
@@ -30867,14 +33037,14 @@ pub mod qstast {
     impl crate::command::Line for ExecuteLine {
         const PREFIXES: &'static [&'static str] = &["+QSTAST: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qstast_0_0,
-                "+QSTAST: <state>",
+            let caps = crate::scan::run(
                 line,
+                "+QSTAST: <state>",
+                crate::generated::decode::r_qstast_0_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qstast_0_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -30916,12 +33086,13 @@ pub mod qstast {
             let mut w = crate::wire::LineWriter::new("AT+QSTAST");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSTAST");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qstast_0,
-                "AT+QSTAST",
-                line,
-            )?;
+            crate::scan::run(line, "AT+QSTAST", crate::generated::decode::c_qstast_0)?;
             Ok(Execute {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -30949,6 +33120,7 @@ pub mod qstast {
 /// Characteristics: Takes effect immediately. Configuration is not saved.
 ///
 /// Errata: WIFI-2, WIFI-3 (see `spec/errata.yaml`).
+#[cfg(feature = "wifi")]
 pub mod qstadhcp {
     pub use crate::generated::shared::Enable;
     /// `AT+QSTADHCP?`
@@ -30975,14 +33147,14 @@ pub mod qstadhcp {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QSTADHCP: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qstadhcp_0_0,
-                "+QSTADHCP: <enable>",
+            let caps = crate::scan::run(
                 line,
+                "+QSTADHCP: <enable>",
+                crate::generated::decode::r_qstadhcp_0_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qstadhcp_0_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -31024,11 +33196,16 @@ pub mod qstadhcp {
             let mut w = crate::wire::LineWriter::new("AT+QSTADHCP?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSTADHCP?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qstadhcp_0,
-                "AT+QSTADHCP?",
+            crate::scan::run(
                 line,
+                "AT+QSTADHCP?",
+                crate::generated::decode::c_qstadhcp_0,
             )?;
             Ok(Read {})
         }
@@ -31087,15 +33264,25 @@ pub mod qstadhcp {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSTADHCP=");
+            w.field();
+            {
+                let v = &self.enable;
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qstadhcp_1,
-                "AT+QSTADHCP=<enable>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QSTADHCP=<enable>",
+                crate::generated::decode::c_qstadhcp_1,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qstadhcp_1__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -31129,6 +33316,7 @@ pub mod qstadhcp {
 /// ```
 ///
 /// Characteristics: Takes effect immediately. Configurations are not saved.
+#[cfg(feature = "wifi")]
 pub mod qstastatic {
     /// `AT+QSTASTATIC=<IP>,<mask>,<gate>,<DNS>`
     ///
@@ -31190,25 +33378,50 @@ pub mod qstastatic {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSTASTATIC=");
+            w.field();
+            {
+                let v = &self.ip;
+                w.quoted_display(v);
+            }
+            w.field();
+            {
+                let v = &self.mask;
+                w.quoted_display(v);
+            }
+            w.field();
+            {
+                let v = &self.gate;
+                w.quoted_display(v);
+            }
+            w.field();
+            {
+                let v = &self.dns;
+                w.quoted_display(v);
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qstastatic_0,
-                "AT+QSTASTATIC=<IP>,<mask>,<gate>,<DNS>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QSTASTATIC=<IP>,<mask>,<gate>,<DNS>",
+                crate::generated::decode::c_qstastatic_0,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qstastatic_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qstastatic_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qstastatic_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::c_qstastatic_0__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
                     _ => {}
@@ -31275,6 +33488,7 @@ pub mod qstastatic {
 /// << OK
 /// << +QSTASTAT: "WLAN_DISCONNECTED"
 /// ```
+#[cfg(feature = "wifi")]
 pub mod qstastop {
     /// `AT+QSTASTOP`
     ///
@@ -31307,11 +33521,16 @@ pub mod qstastop {
             let mut w = crate::wire::LineWriter::new("AT+QSTASTOP");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSTASTOP");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qstastop_0,
-                "AT+QSTASTOP",
+            crate::scan::run(
                 line,
+                "AT+QSTASTOP",
+                crate::generated::decode::c_qstastop_0,
             )?;
             Ok(Execute {})
         }
@@ -31346,6 +33565,7 @@ pub mod qstastop {
 /// >> AT+QSOFTAP="testap","12345678"
 /// << OK
 /// ```
+#[cfg(feature = "wifi")]
 pub mod qsoftap {
     /// `AT+QSOFTAP=<SSID>[,<key>]`
     ///
@@ -31397,19 +33617,33 @@ pub mod qsoftap {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSOFTAP=");
+            w.field();
+            {
+                let v = &self.ssid;
+                w.quoted(v.as_str());
+            }
+            if let Some(v) = &self.key {
+                w.field();
+                w.quoted(v.as_str());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qsoftap_0,
-                "AT+QSOFTAP=<SSID>[,<key>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QSOFTAP=<SSID>[,<key>]",
+                crate::generated::decode::c_qsoftap_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qsoftap_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qsoftap_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -31453,6 +33687,7 @@ pub mod qsoftap {
 /// Characteristics: None
 ///
 /// Errata: WIFI-4 (see `spec/errata.yaml`).
+#[cfg(feature = "wifi")]
 pub mod qapstate {
     /// `<state>`: String type. AP mode state.
     ///
@@ -31524,14 +33759,14 @@ pub mod qapstate {
     impl crate::command::Line for ExecuteLine {
         const PREFIXES: &'static [&'static str] = &["+QAPSTATE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qapstate_0_0,
-                "+QAPSTATE: <state>",
+            let caps = crate::scan::run(
                 line,
+                "+QAPSTATE: <state>",
+                crate::generated::decode::r_qapstate_0_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::r_qapstate_0_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -31573,11 +33808,16 @@ pub mod qapstate {
             let mut w = crate::wire::LineWriter::new("AT+QAPSTATE");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QAPSTATE");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qapstate_0,
-                "AT+QAPSTATE",
+            crate::scan::run(
                 line,
+                "AT+QAPSTATE",
+                crate::generated::decode::c_qapstate_0,
             )?;
             Ok(Execute {})
         }
@@ -31603,6 +33843,7 @@ pub mod qapstate {
 /// ```
 ///
 /// Characteristics: Takes effect immediately. Configurations are not saved.
+#[cfg(feature = "wifi")]
 pub mod qapstatic {
     /// `AT+QAPSTATIC=<IP>,<mask>,<gate>,<DNS>`
     ///
@@ -31664,25 +33905,50 @@ pub mod qapstatic {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QAPSTATIC=");
+            w.field();
+            {
+                let v = &self.ip;
+                w.quoted_display(v);
+            }
+            w.field();
+            {
+                let v = &self.mask;
+                w.quoted_display(v);
+            }
+            w.field();
+            {
+                let v = &self.gate;
+                w.quoted_display(v);
+            }
+            w.field();
+            {
+                let v = &self.dns;
+                w.quoted_display(v);
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qapstatic_0,
-                "AT+QAPSTATIC=<IP>,<mask>,<gate>,<DNS>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QAPSTATIC=<IP>,<mask>,<gate>,<DNS>",
+                crate::generated::decode::c_qapstatic_0,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qapstatic_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qapstatic_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::c_qapstatic_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::c_qapstatic_0__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
                     _ => {}
@@ -31744,6 +34010,7 @@ pub mod qapstatic {
 /// << OK
 /// << +QAPSTAT: "AP_DOWN"
 /// ```
+#[cfg(feature = "wifi")]
 pub mod qsoftapstop {
     /// `AT+QSOFTAPSTOP`
     ///
@@ -31776,11 +34043,16 @@ pub mod qsoftapstop {
             let mut w = crate::wire::LineWriter::new("AT+QSOFTAPSTOP");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSOFTAPSTOP");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qsoftapstop_0,
-                "AT+QSOFTAPSTOP",
+            crate::scan::run(
                 line,
+                "AT+QSOFTAPSTOP",
+                crate::generated::decode::c_qsoftapstop_0,
             )?;
             Ok(Execute {})
         }
@@ -31815,6 +34087,7 @@ pub mod qsoftapstop {
 /// >> AT+QSOFTAP="testap","12345678"
 /// << OK
 /// ```
+#[cfg(feature = "wifi")]
 pub mod qstaapinfo {
     /// `AT+QSTAAPINFO=<SSID>[,<pwd>]`
     ///
@@ -31866,19 +34139,33 @@ pub mod qstaapinfo {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSTAAPINFO=");
+            w.field();
+            {
+                let v = &self.ssid;
+                w.quoted(v.as_str());
+            }
+            if let Some(v) = &self.pwd {
+                w.field();
+                w.quoted(v.as_str());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qstaapinfo_0,
-                "AT+QSTAAPINFO=<SSID>[,<pwd>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QSTAAPINFO=<SSID>[,<pwd>]",
+                crate::generated::decode::c_qstaapinfo_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qstaapinfo_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qstaapinfo_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -31920,6 +34207,7 @@ pub mod qstaapinfo {
 /// ```
 ///
 /// Characteristics: Takes effect immediately. Configurations are saved automatically.
+#[cfg(feature = "wifi")]
 pub mod qstaapinfodef {
     /// `AT+QSTAAPINFODEF=<SSID>[,<pwd>]`
     ///
@@ -31971,19 +34259,33 @@ pub mod qstaapinfodef {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSTAAPINFODEF=");
+            w.field();
+            {
+                let v = &self.ssid;
+                w.quoted(v.as_str());
+            }
+            if let Some(v) = &self.pwd {
+                w.field();
+                w.quoted(v.as_str());
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qstaapinfodef_0,
-                "AT+QSTAAPINFODEF=<SSID>[,<pwd>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QSTAAPINFODEF=<SSID>[,<pwd>]",
+                crate::generated::decode::c_qstaapinfodef_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qstaapinfodef_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qstaapinfodef_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -32030,6 +34332,7 @@ pub mod qstaapinfodef {
 /// - Queries the connected hotspot when the module is in STA mode.
 ///
 /// Errata: WIFI-5 (see `spec/errata.yaml`).
+#[cfg(feature = "wifi")]
 pub mod qgetwifistate {
     /// `AT+QGETWIFISTATE`
     ///
@@ -32065,24 +34368,24 @@ pub mod qgetwifistate {
     impl crate::command::Line for ExecuteLine {
         const PREFIXES: &'static [&'static str] = &["+QGETWIFISTATE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qgetwifistate_0_0,
-                "+QGETWIFISTATE: ssid=<SSID>,bssid=<BSSID>,rssi=<RSSI>,psk_type=<PSK_type>",
+            let caps = crate::scan::run(
                 line,
+                "+QGETWIFISTATE: ssid=<SSID>,bssid=<BSSID>,rssi=<RSSI>,psk_type=<PSK_type>",
+                crate::generated::decode::r_qgetwifistate_0_0,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qgetwifistate_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qgetwifistate_0_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qgetwifistate_0_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::r_qgetwifistate_0_0__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
                     _ => {}
@@ -32160,11 +34463,16 @@ pub mod qgetwifistate {
             let mut w = crate::wire::LineWriter::new("AT+QGETWIFISTATE");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QGETWIFISTATE");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qgetwifistate_0,
-                "AT+QGETWIFISTATE",
+            crate::scan::run(
                 line,
+                "AT+QGETWIFISTATE",
+                crate::generated::decode::c_qgetwifistate_0,
             )?;
             Ok(Execute {})
         }
@@ -32192,6 +34500,7 @@ pub mod qgetwifistate {
 /// Characteristics: None
 ///
 /// Errata: WIFI-6 (see `spec/errata.yaml`).
+#[cfg(feature = "wifi")]
 pub mod qwscan {
     /// `AT+QWSCAN`
     ///
@@ -32231,27 +34540,27 @@ pub mod qwscan {
     impl crate::command::Line for ExecuteLine {
         const PREFIXES: &'static [&'static str] = &["+QWSCAN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qwscan_0_0,
-                "+QWSCAN: <SSID>,<PSK_type>,<RSSI>,<BSSID>,<channel>",
+            let caps = crate::scan::run(
                 line,
+                "+QWSCAN: <SSID>,<PSK_type>,<RSSI>,<BSSID>,<channel>",
+                crate::generated::decode::r_qwscan_0_0,
             )?;
             let mut v: [Option<&str>; 5] = [None; 5];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qwscan_0_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qwscan_0_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::r_qwscan_0_0__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::r_qwscan_0_0__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
-                    crate::grammar::Rule::r_qwscan_0_0__p4 => {
+                    4 => {
                         v[4] = Some(text);
                     }
                     _ => {}
@@ -32335,12 +34644,13 @@ pub mod qwscan {
             let mut w = crate::wire::LineWriter::new("AT+QWSCAN");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QWSCAN");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qwscan_0,
-                "AT+QWSCAN",
-                line,
-            )?;
+            crate::scan::run(line, "AT+QWSCAN", crate::generated::decode::c_qwscan_0)?;
             Ok(Execute {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -32369,6 +34679,7 @@ pub mod qwscan {
 /// Characteristics: None
 ///
 /// Errata: WIFI-7, WIFI-10 (see `spec/errata.yaml`).
+#[cfg(feature = "wifi")]
 pub mod qidnscfg {
     /// `AT+QIDNSCFG=?`
     ///
@@ -32389,10 +34700,10 @@ pub mod qidnscfg {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QIDNSCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::r_qidnscfg_0_0,
-                "+QIDNSCFG: <pridnsaddr>,<secdnsaddr>",
+            crate::scan::run(
                 line,
+                "+QIDNSCFG: <pridnsaddr>,<secdnsaddr>",
+                crate::generated::decode::r_qidnscfg_0_0,
             )?;
             Ok(TestLine {})
         }
@@ -32425,11 +34736,16 @@ pub mod qidnscfg {
             let mut w = crate::wire::LineWriter::new("AT+QIDNSCFG=?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QIDNSCFG=?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qidnscfg_0,
-                "AT+QIDNSCFG=?",
+            crate::scan::run(
                 line,
+                "AT+QIDNSCFG=?",
+                crate::generated::decode::c_qidnscfg_0,
             )?;
             Ok(Test {})
         }
@@ -32475,18 +34791,18 @@ pub mod qidnscfg {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QIDNSCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::r_qidnscfg_1_0,
-                "+QIDNSCFG: <pridnsaddr>,<secdnsaddr>",
+            let caps = crate::scan::run(
                 line,
+                "+QIDNSCFG: <pridnsaddr>,<secdnsaddr>",
+                crate::generated::decode::r_qidnscfg_1_0,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::r_qidnscfg_1_0__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::r_qidnscfg_1_0__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -32540,11 +34856,16 @@ pub mod qidnscfg {
             let mut w = crate::wire::LineWriter::new("AT+QIDNSCFG?");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QIDNSCFG?");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qidnscfg_1,
-                "AT+QIDNSCFG?",
+            crate::scan::run(
                 line,
+                "AT+QIDNSCFG?",
+                crate::generated::decode::c_qidnscfg_1,
             )?;
             Ok(Read {})
         }
@@ -32611,19 +34932,33 @@ pub mod qidnscfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QIDNSCFG=");
+            w.field();
+            {
+                let v = &self.pridnsaddr;
+                w.quoted_display(v);
+            }
+            if let Some(v) = &self.secdnsaddr {
+                w.field();
+                w.quoted_display(v);
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qidnscfg_2,
-                "AT+QIDNSCFG=<pridnsaddr>[,<secdnsaddr>]",
+            let caps = crate::scan::run(
                 line,
+                "AT+QIDNSCFG=<pridnsaddr>[,<secdnsaddr>]",
+                crate::generated::decode::c_qidnscfg_2,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::c_qidnscfg_2__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::c_qidnscfg_2__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -32670,6 +35005,7 @@ pub mod qidnscfg {
 /// Characteristics: Takes effect immediately. Configuration is not saved.
 ///
 /// Errata: WIFI-8 (see `spec/errata.yaml`).
+#[cfg(feature = "wifi")]
 pub mod qwebcfg {
     pub use crate::generated::shared::Enable;
     /// `AT+QWEBCFG=<enable>`
@@ -32713,15 +35049,25 @@ pub mod qwebcfg {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QWEBCFG=");
+            w.field();
+            {
+                let v = &self.enable;
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qwebcfg_0,
-                "AT+QWEBCFG=<enable>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QWEBCFG=<enable>",
+                crate::generated::decode::c_qwebcfg_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qwebcfg_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -32755,6 +35101,7 @@ pub mod qwebcfg {
 /// ```
 ///
 /// Characteristics: None
+#[cfg(feature = "wifi")]
 pub mod qstaapinformv {
     /// `AT+QSTAAPINFORMV`
     ///
@@ -32787,11 +35134,16 @@ pub mod qstaapinformv {
             let mut w = crate::wire::LineWriter::new("AT+QSTAAPINFORMV");
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QSTAAPINFORMV");
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::c_qstaapinformv_0,
-                "AT+QSTAAPINFORMV",
+            crate::scan::run(
                 line,
+                "AT+QSTAAPINFORMV",
+                crate::generated::decode::c_qstaapinformv_0,
             )?;
             Ok(Execute {})
         }
@@ -32819,6 +35171,7 @@ pub mod qstaapinformv {
 /// Characteristics: None
 ///
 /// Errata: WIFI-9 (see `spec/errata.yaml`).
+#[cfg(feature = "wifi")]
 pub mod qairkiss {
     pub use crate::generated::shared::Enable;
     /// `AT+QAIRKISS=<enable>`
@@ -32862,15 +35215,25 @@ pub mod qairkiss {
             }
             w.finish()
         }
+        fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+            #[allow(unused_mut)]
+            let mut w = crate::wire::LineWriter::into_slice(buf, "AT+QAIRKISS=");
+            w.field();
+            {
+                let v = &self.enable;
+                v.write_wire(&mut w);
+            }
+            w.finish_len()
+        }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::c_qairkiss_0,
-                "AT+QAIRKISS=<enable>",
+            let caps = crate::scan::run(
                 line,
+                "AT+QAIRKISS=<enable>",
+                crate::generated::decode::c_qairkiss_0,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::c_qairkiss_0__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -32902,398 +35265,592 @@ pub mod qairkiss {
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub enum AnyCommand {
     /// `AT+QBLEINIT?`
+    #[cfg(feature = "ble")]
     QbleinitRead(qbleinit::Read),
     /// `AT+QBLEINIT=<role>[,<auto_adv>]`
+    #[cfg(feature = "ble")]
     QbleinitWrite(qbleinit::Write),
     /// `AT+QBLEADDR?`
+    #[cfg(feature = "ble")]
     QbleaddrRead(qbleaddr::Read),
     /// `AT+QBLENAME?`
+    #[cfg(feature = "ble")]
     QblenameRead(qblename::Read),
     /// `AT+QBLENAME=<BLE_name>`
+    #[cfg(feature = "ble")]
     QblenameWrite(qblename::Write),
     /// `AT+QBLEADVPARAM?`
+    #[cfg(feature = "ble")]
     QbleadvparamRead(qbleadvparam::Read),
     /// `AT+QBLEADVPARAM=<adv_int_min>,<adv_int_max>`
+    #[cfg(feature = "ble")]
     QbleadvparamWrite(qbleadvparam::Write),
     /// `AT+QBLEADVDATA=<adv_data>`
+    #[cfg(feature = "ble")]
     QbleadvdataWrite(qbleadvdata::Write),
     /// `AT+QBLEGATTSSRV=<srv_UUID>`
+    #[cfg(feature = "ble")]
     QblegattssrvWrite(qblegattssrv::Write),
     /// `AT+QBLEGATTSCHAR=<char_UUID>[,<att_cfg>]`
+    #[cfg(feature = "ble")]
     QblegattscharWrite(qblegattschar::Write),
     /// `AT+QBLEGATTSSRVDONE`
+    #[cfg(feature = "ble")]
     QblegattssrvdoneExecute(qblegattssrvdone::Execute),
     /// `AT+QBLEADVSTART?`
+    #[cfg(feature = "ble")]
     QbleadvstartRead(qbleadvstart::Read),
     /// `AT+QBLEADVSTART`
+    #[cfg(feature = "ble")]
     QbleadvstartExecute(qbleadvstart::Execute),
     /// `AT+QBLEADVSTOP`
+    #[cfg(feature = "ble")]
     QbleadvstopExecute(qbleadvstop::Execute),
     /// `AT+QBLEGATTSNTFY=<conn_idx>,<UUID>[,<hex_length>],<data>`
+    #[cfg(feature = "ble")]
     QblegattsntfyWrite(qblegattsntfy::Write),
     /// `AT+QBLESCAN?`
+    #[cfg(feature = "ble")]
     QblescanRead(qblescan::Read),
     /// `AT+QBLESCAN=<scan>[,<timeout>]`
+    #[cfg(feature = "ble")]
     QblescanWrite(qblescan::Write),
     /// `AT+QBLESCANPARAM?`
+    #[cfg(feature = "ble")]
     QblescanparamRead(qblescanparam::Read),
     /// `AT+QBLESCANPARAM=<scan_interval>,<scan_window>`
+    #[cfg(feature = "ble")]
     QblescanparamWrite(qblescanparam::Write),
     /// `AT+QBLECONN=<addr_type>,<peer_addr>[,<timeout>]`
+    #[cfg(feature = "ble")]
     QbleconnWrite(qbleconn::Write),
     /// `AT+QBLECONNPARAM?`
+    #[cfg(feature = "ble")]
     QbleconnparamRead(qbleconnparam::Read),
     /// `AT+QBLECONNPARAM=<conn_idx>,<con_interval>,<timeout>,<latency>`
+    #[cfg(feature = "ble")]
     QbleconnparamWrite(qbleconnparam::Write),
     /// `AT+QBLECFGMTU?`
+    #[cfg(feature = "ble")]
     QblecfgmtuRead(qblecfgmtu::Read),
     /// `AT+QBLECFGMTU=<MTU_value>`
+    #[cfg(feature = "ble")]
     QblecfgmtuWrite(qblecfgmtu::Write),
     /// `AT+QBLEGATTCNTFCFG=<conn_idx>,<UUID>,<enable>`
+    #[cfg(feature = "ble")]
     QblegattcntfcfgWrite(qblegattcntfcfg::Write),
     /// `AT+QBLEGATTCRD=<conn_idx>,<UUID>`
+    #[cfg(feature = "ble")]
     QblegattcrdWrite(qblegattcrd::Write),
     /// `AT+QBLEGATTCWRCMD=<conn_idx>,<UUID>[,<hex_length>],<data>`
+    #[cfg(feature = "ble")]
     QblegattcwrcmdWrite(qblegattcwrcmd::Write),
     /// `AT+QBLEGATTCWRREQ=<conn_idx>,<UUID>[,<hex_length>],<data>`
+    #[cfg(feature = "ble")]
     QblegattcwrreqWrite(qblegattcwrreq::Write),
     /// `AT+QBLEDISCONN[=<conn_idx>]`
+    #[cfg(feature = "ble")]
     QbledisconnWrite(qbledisconn::Write),
     /// `AT+QBLESTAT`
+    #[cfg(feature = "ble")]
     QblestatExecute(qblestat::Execute),
     /// `AT+QBLETRANMODE=<UUID>[,<state>]`
+    #[cfg(feature = "ble")]
     QbletranmodeWrite(qbletranmode::Write),
     /// `AT+QFOPEN=?`
+    #[cfg(feature = "filesystem")]
     QfopenTest(qfopen::Test),
     /// `AT+QFOPEN?`
+    #[cfg(feature = "filesystem")]
     QfopenRead(qfopen::Read),
     /// `AT+QFOPEN=<filename>[,<mode>]`
+    #[cfg(feature = "filesystem")]
     QfopenWrite(qfopen::Write),
     /// `AT+QFREAD=?`
+    #[cfg(feature = "filesystem")]
     QfreadTest(qfread::Test),
     /// `AT+QFREAD=<filehandle>[,<length>]`
+    #[cfg(feature = "filesystem")]
     QfreadWrite(qfread::Write),
     /// `AT+QFWRITE=?`
+    #[cfg(feature = "filesystem")]
     QfwriteTest(qfwrite::Test),
     /// `AT+QFWRITE=<filehandle>[,<length>[,<timeout>]]`
+    #[cfg(feature = "filesystem")]
     QfwriteWrite(qfwrite::Write),
     /// `AT+QFCLOSE=?`
+    #[cfg(feature = "filesystem")]
     QfcloseTest(qfclose::Test),
     /// `AT+QFCLOSE=<filehandle>`
+    #[cfg(feature = "filesystem")]
     QfcloseWrite(qfclose::Write),
     /// `AT+QFLST=?`
+    #[cfg(feature = "filesystem")]
     QflstTest(qflst::Test),
     /// `AT+QFLST=<name_pattern>`
+    #[cfg(feature = "filesystem")]
     QflstWrite(qflst::Write),
     /// `AT+QFLST`
+    #[cfg(feature = "filesystem")]
     QflstExecute(qflst::Execute),
     /// `AT+QFDEL=?`
+    #[cfg(feature = "filesystem")]
     QfdelTest(qfdel::Test),
     /// `AT+QFDEL=<file_name>`
+    #[cfg(feature = "filesystem")]
     QfdelWrite(qfdel::Write),
     /// `AT`
+    #[cfg(feature = "general")]
     AtExecute(at::Execute),
     /// `AT+QRST`
+    #[cfg(feature = "general")]
     QrstExecute(qrst::Execute),
     /// `AT+QVERSION`
+    #[cfg(feature = "general")]
     QversionExecute(qversion::Execute),
     /// `AT+QECHO=<enable>`
+    #[cfg(feature = "general")]
     QechoWrite(qecho::Write),
     /// `AT+QGETIP=<mode>`
+    #[cfg(feature = "general")]
     QgetipWrite(qgetip::Write),
     /// `AT+QSETBAND=<baud_rate>,<save>`
+    #[cfg(feature = "general")]
     QsetbandWrite(qsetband::Write),
     /// `AT+QSETBAND?`
+    #[cfg(feature = "general")]
     QsetbandRead(qsetband::Read),
     /// `AT+QWLANOTA=<URL>`
+    #[cfg(feature = "general")]
     QwlanotaWrite(qwlanota::Write),
     /// `AT+QWLMAC`
+    #[cfg(feature = "general")]
     QwlmacExecute(qwlmac::Execute),
     /// `AT+QSCLK?`
+    #[cfg(feature = "general")]
     QsclkRead(qsclk::Read),
     /// `AT+QSCLK=<mode>[,<dtim>]`
+    #[cfg(feature = "general")]
     QsclkWrite(qsclk::Write),
     /// `AT+QCFG=?`
+    #[cfg(feature = "general")]
     QcfgTest(qcfg::Test),
     /// `AT+QCFG="urc/pin"[,<enable>[,<pulse>]]`
+    #[cfg(feature = "general")]
     QcfgUrcPin(qcfg::UrcPin),
     /// `AT+QHTTPCFG=?`
+    #[cfg(feature = "http")]
     QhttpcfgTest(qhttpcfg::Test),
     /// `AT+QHTTPCFG="url"[,<URL_string>]`
+    #[cfg(feature = "http")]
     QhttpcfgUrl(qhttpcfg::Url),
     /// `AT+QHTTPCFG="header"[,<header_value>]`
+    #[cfg(feature = "http")]
     QhttpcfgHeader(qhttpcfg::Header),
     /// `AT+QHTTPCFG="auth"[,<username_password>]`
+    #[cfg(feature = "http")]
     QhttpcfgAuth(qhttpcfg::Auth),
     /// `AT+QHTTPCFG="sslctxid"[,<sslctxID>]`
+    #[cfg(feature = "http")]
     QhttpcfgSslctxid(qhttpcfg::Sslctxid),
     /// `AT+QHTTPCFG="rsp/header"[,<response_header>]`
+    #[cfg(feature = "http")]
     QhttpcfgRspHeader(qhttpcfg::RspHeader),
     /// `AT+QHTTPCFG="rspout/auto"[,<auto_outrsp>]`
+    #[cfg(feature = "http")]
     QhttpcfgRspoutAuto(qhttpcfg::RspoutAuto),
     /// `AT+QHTTPCFG="closed/ind"[,<closedind>]`
+    #[cfg(feature = "http")]
     QhttpcfgClosedInd(qhttpcfg::ClosedInd),
     /// `AT+QHTTPCFG="form/option"[,<name>,<file_name>,<content_type>]`
+    #[cfg(feature = "http")]
     QhttpcfgFormOption(qhttpcfg::FormOption),
     /// `AT+QHTTPGET=?`
+    #[cfg(feature = "http")]
     QhttpgetTest(qhttpget::Test),
     /// `AT+QHTTPGET[=<rsptime>]`
+    #[cfg(feature = "http")]
     QhttpgetWrite(qhttpget::Write),
     /// `AT+QHTTPPOST=?`
+    #[cfg(feature = "http")]
     QhttppostTest(qhttppost::Test),
     /// `AT+QHTTPPOST=<data_length>[,<input_time>,<rsptime>]`
+    #[cfg(feature = "http")]
     QhttppostWrite(qhttppost::Write),
     /// `AT+QHTTPPUT=?`
+    #[cfg(feature = "http")]
     QhttpputTest(qhttpput::Test),
     /// `AT+QHTTPPUT=<data_length>[,<input_time>,<rsptime>]`
+    #[cfg(feature = "http")]
     QhttpputWrite(qhttpput::Write),
     /// `AT+QHTTPREAD=?`
+    #[cfg(feature = "http")]
     QhttpreadTest(qhttpread::Test),
     /// `AT+QHTTPREAD[=<wait_time>]`
+    #[cfg(feature = "http")]
     QhttpreadWrite(qhttpread::Write),
     /// `AT+QHTTPSTOP=?`
+    #[cfg(feature = "http")]
     QhttpstopTest(qhttpstop::Test),
     /// `AT+QHTTPSTOP`
+    #[cfg(feature = "http")]
     QhttpstopExecute(qhttpstop::Execute),
     /// `AT+QMTCFG=?`
+    #[cfg(feature = "mqtt")]
     QmtcfgTest(qmtcfg::Test),
     /// `AT+QMTCFG="version",<client_idx>[,<vsn>]`
+    #[cfg(feature = "mqtt")]
     QmtcfgVersion(qmtcfg::Version),
     /// `AT+QMTCFG="ssl",<client_idx>[,<SSL_enable>[,<SSL_ctxID>]]`
+    #[cfg(feature = "mqtt")]
     QmtcfgSsl(qmtcfg::Ssl),
     /// `AT+QMTCFG="keepalive",<client_idx>[,<keep_alive_time>]`
+    #[cfg(feature = "mqtt")]
     QmtcfgKeepalive(qmtcfg::Keepalive),
     /// `AT+QMTCFG="session",<client_idx>[,<clean_session>]`
+    #[cfg(feature = "mqtt")]
     QmtcfgSession(qmtcfg::Session),
     /// `AT+QMTCFG="will",<client_idx>[,<will_flag>[,<will_qos>,<will_retain>,<will_topic>,<will_message>]]`
+    #[cfg(feature = "mqtt")]
     QmtcfgWill(qmtcfg::Will),
     /// `AT+QMTCFG="recv/mode",<client_idx>[,<msg_recv_mode>]`
+    #[cfg(feature = "mqtt")]
     QmtcfgRecvMode(qmtcfg::RecvMode),
     /// `AT+QMTCFG="dataformat",<client_idx>[,<send_mode>,<recv_mode>]`
+    #[cfg(feature = "mqtt")]
     QmtcfgDataformat(qmtcfg::Dataformat),
     /// `AT+QMTCFG="timeout",<client_idx>[,<pkt_timeout>,<retry_times>,<timeout_notice>]`
+    #[cfg(feature = "mqtt")]
     QmtcfgTimeout(qmtcfg::Timeout),
     /// `AT+QMTCFG="aliauth",<client_idx>[,<product_key>,<device_name>,<device_secret>]`
+    #[cfg(feature = "mqtt")]
     QmtcfgAliauth(qmtcfg::Aliauth),
     /// `AT+QMTCFG="onenet",<client_idx>[,<productID>,<access_key>]`
+    #[cfg(feature = "mqtt")]
     QmtcfgOnenet(qmtcfg::Onenet),
     /// `AT+QMTOPEN=?`
+    #[cfg(feature = "mqtt")]
     QmtopenTest(qmtopen::Test),
     /// `AT+QMTOPEN?`
+    #[cfg(feature = "mqtt")]
     QmtopenRead(qmtopen::Read),
     /// `AT+QMTOPEN=<client_idx>,<host_name>,<port>`
+    #[cfg(feature = "mqtt")]
     QmtopenWrite(qmtopen::Write),
     /// `AT+QMTCLOSE=?`
+    #[cfg(feature = "mqtt")]
     QmtcloseTest(qmtclose::Test),
     /// `AT+QMTCLOSE=<client_idx>`
+    #[cfg(feature = "mqtt")]
     QmtcloseWrite(qmtclose::Write),
     /// `AT+QMTCONN=?`
+    #[cfg(feature = "mqtt")]
     QmtconnTest(qmtconn::Test),
     /// `AT+QMTCONN?`
+    #[cfg(feature = "mqtt")]
     QmtconnRead(qmtconn::Read),
     /// `AT+QMTCONN=<client_idx>,<clientID>[,<username>,<password>]`
+    #[cfg(feature = "mqtt")]
     QmtconnWrite(qmtconn::Write),
     /// `AT+QMTDISC=?`
+    #[cfg(feature = "mqtt")]
     QmtdiscTest(qmtdisc::Test),
     /// `AT+QMTDISC=<client_idx>`
+    #[cfg(feature = "mqtt")]
     QmtdiscWrite(qmtdisc::Write),
     /// `AT+QMTSUB=?`
+    #[cfg(feature = "mqtt")]
     QmtsubTest(qmtsub::Test),
     /// `AT+QMTSUB=<client_idx>,<msgID>,<topic1>,<qos1>[,<topic2>,<qos2>[,..]]`
+    #[cfg(feature = "mqtt")]
     QmtsubWrite(qmtsub::Write),
     /// `AT+QMTUNS=?`
+    #[cfg(feature = "mqtt")]
     QmtunsTest(qmtuns::Test),
     /// `AT+QMTUNS=<client_idx>,<msgID>,<topic1>[,<topic2>[,..]]`
+    #[cfg(feature = "mqtt")]
     QmtunsWrite(qmtuns::Write),
     /// `AT+QMTPUB=?`
+    #[cfg(feature = "mqtt")]
     QmtpubTest(qmtpub::Test),
     /// `AT+QMTPUB=<client_idx>,<msgID>,<qos>,<retain>,<topic>[,<length>]`
+    #[cfg(feature = "mqtt")]
     QmtpubWrite(qmtpub::Write),
     /// `AT+QMTRECV=?`
+    #[cfg(feature = "mqtt")]
     QmtrecvTest(qmtrecv::Test),
     /// `AT+QMTRECV?`
+    #[cfg(feature = "mqtt")]
     QmtrecvRead(qmtrecv::Read),
     /// `AT+QMTRECV=<client_idx>[,<receiveID>]`
+    #[cfg(feature = "mqtt")]
     QmtrecvWrite(qmtrecv::Write),
     /// `AT+QPING=?`
+    #[cfg(feature = "network")]
     QpingTest(qping::Test),
     /// `AT+QPING=<host>[,<timeout>[,<pingnum>]]`
+    #[cfg(feature = "network")]
     QpingWrite(qping::Write),
     /// `AT+QIDNSGIP=?`
+    #[cfg(feature = "network")]
     QidnsgipTest(qidnsgip::Test),
     /// `AT+QIDNSGIP=<hostname>`
+    #[cfg(feature = "network")]
     QidnsgipWrite(qidnsgip::Write),
     /// `AT+QNTP=?`
+    #[cfg(feature = "network")]
     QntpTest(qntp::Test),
     /// `AT+QNTP=<server>[,<port>]`
+    #[cfg(feature = "network")]
     QntpWrite(qntp::Write),
     /// `AT+QNTP`
+    #[cfg(feature = "network")]
     QntpExecute(qntp::Execute),
     /// `AT+QSSLCFG=?`
+    #[cfg(feature = "ssl")]
     QsslcfgTest(qsslcfg::Test),
     /// `AT+QSSLCFG="sslversion",<SSL_ctxID>[,<SSL_version>]`
+    #[cfg(feature = "ssl")]
     QsslcfgSslversion(qsslcfg::Sslversion),
     /// `AT+QSSLCFG="seclevel",<SSL_ctxID>[,<seclevel>]`
+    #[cfg(feature = "ssl")]
     QsslcfgSeclevel(qsslcfg::Seclevel),
     /// `AT+QSSLCFG="ciphersuite",<SSL_ctxID>[,<cipher_suites>]`
+    #[cfg(feature = "ssl")]
     QsslcfgCiphersuite(qsslcfg::Ciphersuite),
     /// `AT+QSSLCFG="negotiatetime",<SSL_ctxID>[,<negotiate_time>]`
+    #[cfg(feature = "ssl")]
     QsslcfgNegotiatetime(qsslcfg::Negotiatetime),
     /// `AT+QSSLCFG="sni",<SSL_ctxID>[,<SNI>]`
+    #[cfg(feature = "ssl")]
     QsslcfgSni(qsslcfg::Sni),
     /// `AT+QSSLCFG="cacert",<SSL_ctxID>[,<cacertpath>]`
+    #[cfg(feature = "ssl")]
     QsslcfgCacert(qsslcfg::Cacert),
     /// `AT+QSSLCFG="clientcert",<SSL_ctxID>[,<client_cert_path>]`
+    #[cfg(feature = "ssl")]
     QsslcfgClientcert(qsslcfg::Clientcert),
     /// `AT+QSSLCFG="clientkey",<SSL_ctxID>[,<client_key_path>[,<key_pwd>]]`
+    #[cfg(feature = "ssl")]
     QsslcfgClientkey(qsslcfg::Clientkey),
     /// `AT+QSSLCFG="ignorelocaltime",<SSL_ctxID>[,<ignore_ltime>]`
+    #[cfg(feature = "ssl")]
     QsslcfgIgnorelocaltime(qsslcfg::Ignorelocaltime),
     /// `AT+QSSLCFG="session_cache",<SSL_ctxID>[,<session_cache_enable>]`
+    #[cfg(feature = "ssl")]
     QsslcfgSessionCache(qsslcfg::SessionCache),
     /// `AT+QSSLOPEN=?`
+    #[cfg(feature = "ssl")]
     QsslopenTest(qsslopen::Test),
     /// `AT+QSSLOPEN=<SSL_ctxID>,<connectID>,<server_address>,<server_port>[,<access_mode>]`
+    #[cfg(feature = "ssl")]
     QsslopenWrite(qsslopen::Write),
     /// `AT+QSSLSEND=?`
+    #[cfg(feature = "ssl")]
     QsslsendTest(qsslsend::Test),
     /// `AT+QSSLSEND=<connectID>`
+    #[cfg(feature = "ssl")]
     QsslsendWriteConnectId(qsslsend::WriteConnectId),
     /// `AT+QSSLSEND=<connectID>,<send_length>`
+    #[cfg(feature = "ssl")]
     QsslsendWriteConnectIdSendLength(qsslsend::WriteConnectIdSendLength),
     /// `AT+QSSLRECV=?`
+    #[cfg(feature = "ssl")]
     QsslrecvTest(qsslrecv::Test),
     /// `AT+QSSLRECV=<connectID>,<read_length>`
+    #[cfg(feature = "ssl")]
     QsslrecvWrite(qsslrecv::Write),
     /// `AT+QSSLCLOSE=?`
+    #[cfg(feature = "ssl")]
     QsslcloseTest(qsslclose::Test),
     /// `AT+QSSLCLOSE=<connectID>[,<close_timeout>]`
+    #[cfg(feature = "ssl")]
     QsslcloseWrite(qsslclose::Write),
     /// `AT+QSSLSTATE=?`
+    #[cfg(feature = "ssl")]
     QsslstateTest(qsslstate::Test),
     /// `AT+QSSLSTATE?`
+    #[cfg(feature = "ssl")]
     QsslstateRead(qsslstate::Read),
     /// `AT+QSSLSTATE=<query_type>,<connectID>`
+    #[cfg(feature = "ssl")]
     QsslstateWrite(qsslstate::Write),
     /// `AT+QSSLSTATE`
+    #[cfg(feature = "ssl")]
     QsslstateExecute(qsslstate::Execute),
     /// `AT+QICFG=?`
+    #[cfg(feature = "tcpip")]
     QicfgTest(qicfg::Test),
     /// `AT+QICFG="transpktsize"[,<transpktsize>]`
+    #[cfg(feature = "tcpip")]
     QicfgTranspktsize(qicfg::Transpktsize),
     /// `AT+QICFG="transwaittm"[,<transwaittm>]`
+    #[cfg(feature = "tcpip")]
     QicfgTranswaittm(qicfg::Transwaittm),
     /// `AT+QICFG="tcp/accept"[,<state>]`
+    #[cfg(feature = "tcpip")]
     QicfgTcpAccept(qicfg::TcpAccept),
     /// `AT+QICFG="qisend/timeout"[,<timeout>]`
+    #[cfg(feature = "tcpip")]
     QicfgQisendTimeout(qicfg::QisendTimeout),
     /// `AT+QICFG="passiveclosed"[,<closed>]`
+    #[cfg(feature = "tcpip")]
     QicfgPassiveclosed(qicfg::Passiveclosed),
     /// `AT+QICFG="dataformat"[,<send_data_format>,<recv_data_format>]`
+    #[cfg(feature = "tcpip")]
     QicfgDataformat(qicfg::Dataformat),
     /// `AT+QICFG="close/mode"[,<close_mode>]`
+    #[cfg(feature = "tcpip")]
     QicfgCloseMode(qicfg::CloseMode),
     /// `AT+QICFG="tcp/kalive"[,<kalive_onoff>,<kalive_idle>,<kalive_interval>,<kalive_cnt>]`
+    #[cfg(feature = "tcpip")]
     QicfgTcpKalive(qicfg::TcpKalive),
     /// `AT+QICFG="tcp/tw_cycle"[,<tw_enable>]`
+    #[cfg(feature = "tcpip")]
     QicfgTcpTwCycle(qicfg::TcpTwCycle),
     /// `AT+QICFG="udp/broadcast"[,<udp/broadcast>]`
+    #[cfg(feature = "tcpip")]
     QicfgUdpBroadcast(qicfg::UdpBroadcast),
     /// `AT+QIOPEN=?`
+    #[cfg(feature = "tcpip")]
     QiopenTest(qiopen::Test),
     /// `AT+QIOPEN=<connectID>,<service_type>,<IP_address>/<domain_name>,<remote_port>[,<local_port>[,<access_mode>][,<ap_priority>]]`
+    #[cfg(feature = "tcpip")]
     QiopenWrite(qiopen::Write),
     /// `AT+QICLOSE=?`
+    #[cfg(feature = "tcpip")]
     QicloseTest(qiclose::Test),
     /// `AT+QICLOSE=<connectID>[,<timeout>]`
+    #[cfg(feature = "tcpip")]
     QicloseWrite(qiclose::Write),
     /// `AT+QISTATE=?`
+    #[cfg(feature = "tcpip")]
     QistateTest(qistate::Test),
     /// `AT+QISTATE?`
+    #[cfg(feature = "tcpip")]
     QistateRead(qistate::Read),
     /// `AT+QISTATE`
+    #[cfg(feature = "tcpip")]
     QistateExecute(qistate::Execute),
     /// `AT+QISTATE=<connectID>`
+    #[cfg(feature = "tcpip")]
     QistateWrite(qistate::Write),
     /// `AT+QISEND=?`
+    #[cfg(feature = "tcpip")]
     QisendTest(qisend::Test),
     /// `AT+QISEND=<connectID>`
+    #[cfg(feature = "tcpip")]
     QisendWriteConnectId(qisend::WriteConnectId),
     /// `AT+QISEND=<connectID>,<send_length>`
+    #[cfg(feature = "tcpip")]
     QisendWriteConnectIdSendLength(qisend::WriteConnectIdSendLength),
     /// `AT+QISEND=<connectID>,<send_length>,<remoteIP>,<remote_port>`
+    #[cfg(feature = "tcpip")]
     QisendWriteConnectIdSendLengthRemoteIpRemotePort(
         qisend::WriteConnectIdSendLengthRemoteIpRemotePort,
     ),
     /// `AT+QISEND=<connectID>,0`
+    #[cfg(feature = "tcpip")]
     QisendWriteConnectId0(qisend::WriteConnectId0),
     /// `AT+QIRD=?`
+    #[cfg(feature = "tcpip")]
     QirdTest(qird::Test),
     /// `AT+QIRD=<connectID>[,<read_length>]`
+    #[cfg(feature = "tcpip")]
     QirdWriteConnectIdReadLength(qird::WriteConnectIdReadLength),
     /// `AT+QIRD=<connectID>`
+    #[cfg(feature = "tcpip")]
     QirdWriteConnectId(qird::WriteConnectId),
     /// `AT+QIRD=<connectID>,0`
+    #[cfg(feature = "tcpip")]
     QirdWriteConnectId0(qird::WriteConnectId0),
     /// `AT+QIACCEPT=?`
+    #[cfg(feature = "tcpip")]
     QiacceptTest(qiaccept::Test),
     /// `AT+QIACCEPT=<listener_socketID>,<accept>[,<incoming_socketID>]`
+    #[cfg(feature = "tcpip")]
     QiacceptWrite(qiaccept::Write),
     /// `AT+QISWTMD=?`
+    #[cfg(feature = "tcpip")]
     QiswtmdTest(qiswtmd::Test),
     /// `AT+QISWTMD=<connectID>,<access_mode>`
+    #[cfg(feature = "tcpip")]
     QiswtmdWrite(qiswtmd::Write),
     /// `AT+QIGETERROR=?`
+    #[cfg(feature = "tcpip")]
     QigeterrorTest(qigeterror::Test),
     /// `AT+QIGETERROR`
+    #[cfg(feature = "tcpip")]
     QigeterrorExecute(qigeterror::Execute),
     /// `ATO`
+    #[cfg(feature = "tcpip")]
     AtoExecute(ato::Execute),
     /// `+++`
+    #[cfg(feature = "tcpip")]
     EscapeExecute(escape::Execute),
     /// `AT+QSTAST`
+    #[cfg(feature = "wifi")]
     QstastExecute(qstast::Execute),
     /// `AT+QSTADHCP?`
+    #[cfg(feature = "wifi")]
     QstadhcpRead(qstadhcp::Read),
     /// `AT+QSTADHCP=<enable>`
+    #[cfg(feature = "wifi")]
     QstadhcpWrite(qstadhcp::Write),
     /// `AT+QSTASTATIC=<IP>,<mask>,<gate>,<DNS>`
+    #[cfg(feature = "wifi")]
     QstastaticWrite(qstastatic::Write),
     /// `AT+QSTASTOP`
+    #[cfg(feature = "wifi")]
     QstastopExecute(qstastop::Execute),
     /// `AT+QSOFTAP=<SSID>[,<key>]`
+    #[cfg(feature = "wifi")]
     QsoftapWrite(qsoftap::Write),
     /// `AT+QAPSTATE`
+    #[cfg(feature = "wifi")]
     QapstateExecute(qapstate::Execute),
     /// `AT+QAPSTATIC=<IP>,<mask>,<gate>,<DNS>`
+    #[cfg(feature = "wifi")]
     QapstaticWrite(qapstatic::Write),
     /// `AT+QSOFTAPSTOP`
+    #[cfg(feature = "wifi")]
     QsoftapstopExecute(qsoftapstop::Execute),
     /// `AT+QSTAAPINFO=<SSID>[,<pwd>]`
+    #[cfg(feature = "wifi")]
     QstaapinfoWrite(qstaapinfo::Write),
     /// `AT+QSTAAPINFODEF=<SSID>[,<pwd>]`
+    #[cfg(feature = "wifi")]
     QstaapinfodefWrite(qstaapinfodef::Write),
     /// `AT+QGETWIFISTATE`
+    #[cfg(feature = "wifi")]
     QgetwifistateExecute(qgetwifistate::Execute),
     /// `AT+QWSCAN`
+    #[cfg(feature = "wifi")]
     QwscanExecute(qwscan::Execute),
     /// `AT+QIDNSCFG=?`
+    #[cfg(feature = "wifi")]
     QidnscfgTest(qidnscfg::Test),
     /// `AT+QIDNSCFG?`
+    #[cfg(feature = "wifi")]
     QidnscfgRead(qidnscfg::Read),
     /// `AT+QIDNSCFG=<pridnsaddr>[,<secdnsaddr>]`
+    #[cfg(feature = "wifi")]
     QidnscfgWrite(qidnscfg::Write),
     /// `AT+QWEBCFG=<enable>`
+    #[cfg(feature = "wifi")]
     QwebcfgWrite(qwebcfg::Write),
     /// `AT+QSTAAPINFORMV`
+    #[cfg(feature = "wifi")]
     QstaapinformvExecute(qstaapinformv::Execute),
     /// `AT+QAIRKISS=<enable>`
+    #[cfg(feature = "wifi")]
     QairkissWrite(qairkiss::Write),
 }
 impl AnyCommand {
     /// Reads a command line (without its line ending), as a module would.
     pub fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
         type Try = fn(&str) -> Result<AnyCommand, crate::wire::DecodeError>;
+        #[cfg(feature = "ble")]
         if crate::generated::starts_with_name(line, "AT+QBLEGATTSSRVDONE") {
             let tries: &[Try] = &[
                 |l| {
@@ -33303,6 +35860,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ble")]
         if crate::generated::starts_with_name(line, "AT+QBLEGATTCNTFCFG") {
             let tries: &[Try] = &[
                 |l| {
@@ -33312,6 +35870,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ble")]
         if crate::generated::starts_with_name(line, "AT+QBLEGATTCWRCMD") {
             let tries: &[Try] = &[
                 |l| {
@@ -33321,6 +35880,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ble")]
         if crate::generated::starts_with_name(line, "AT+QBLEGATTCWRREQ") {
             let tries: &[Try] = &[
                 |l| {
@@ -33330,6 +35890,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ble")]
         if crate::generated::starts_with_name(line, "AT+QBLECONNPARAM") {
             let tries: &[Try] = &[
                 |l| {
@@ -33343,6 +35904,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ble")]
         if crate::generated::starts_with_name(line, "AT+QBLEGATTSCHAR") {
             let tries: &[Try] = &[
                 |l| {
@@ -33352,6 +35914,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ble")]
         if crate::generated::starts_with_name(line, "AT+QBLEGATTSNTFY") {
             let tries: &[Try] = &[
                 |l| {
@@ -33361,6 +35924,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ble")]
         if crate::generated::starts_with_name(line, "AT+QBLESCANPARAM") {
             let tries: &[Try] = &[
                 |l| {
@@ -33374,6 +35938,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "wifi")]
         if crate::generated::starts_with_name(line, "AT+QGETWIFISTATE") {
             let tries: &[Try] = &[
                 |l| {
@@ -33383,6 +35948,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "wifi")]
         if crate::generated::starts_with_name(line, "AT+QSTAAPINFODEF") {
             let tries: &[Try] = &[
                 |l| {
@@ -33392,6 +35958,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "wifi")]
         if crate::generated::starts_with_name(line, "AT+QSTAAPINFORMV") {
             let tries: &[Try] = &[
                 |l| {
@@ -33401,6 +35968,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ble")]
         if crate::generated::starts_with_name(line, "AT+QBLEADVPARAM") {
             let tries: &[Try] = &[
                 |l| {
@@ -33414,6 +35982,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ble")]
         if crate::generated::starts_with_name(line, "AT+QBLEADVSTART") {
             let tries: &[Try] = &[
                 |l| {
@@ -33427,6 +35996,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ble")]
         if crate::generated::starts_with_name(line, "AT+QBLEGATTSSRV") {
             let tries: &[Try] = &[
                 |l| {
@@ -33436,6 +36006,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ble")]
         if crate::generated::starts_with_name(line, "AT+QBLETRANMODE") {
             let tries: &[Try] = &[
                 |l| {
@@ -33445,6 +36016,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ble")]
         if crate::generated::starts_with_name(line, "AT+QBLEADVDATA") {
             let tries: &[Try] = &[
                 |l| {
@@ -33454,6 +36026,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ble")]
         if crate::generated::starts_with_name(line, "AT+QBLEADVSTOP") {
             let tries: &[Try] = &[
                 |l| {
@@ -33463,6 +36036,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ble")]
         if crate::generated::starts_with_name(line, "AT+QBLEDISCONN") {
             let tries: &[Try] = &[
                 |l| {
@@ -33472,6 +36046,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ble")]
         if crate::generated::starts_with_name(line, "AT+QBLEGATTCRD") {
             let tries: &[Try] = &[
                 |l| {
@@ -33481,6 +36056,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "wifi")]
         if crate::generated::starts_with_name(line, "AT+QSOFTAPSTOP") {
             let tries: &[Try] = &[
                 |l| {
@@ -33490,6 +36066,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ble")]
         if crate::generated::starts_with_name(line, "AT+QBLECFGMTU") {
             let tries: &[Try] = &[
                 |l| {
@@ -33503,6 +36080,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "tcpip")]
         if crate::generated::starts_with_name(line, "AT+QIGETERROR") {
             let tries: &[Try] = &[
                 |l| {
@@ -33516,6 +36094,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "wifi")]
         if crate::generated::starts_with_name(line, "AT+QSTAAPINFO") {
             let tries: &[Try] = &[
                 |l| {
@@ -33525,6 +36104,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "wifi")]
         if crate::generated::starts_with_name(line, "AT+QSTASTATIC") {
             let tries: &[Try] = &[
                 |l| {
@@ -33534,6 +36114,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "wifi")]
         if crate::generated::starts_with_name(line, "AT+QAPSTATIC") {
             let tries: &[Try] = &[
                 |l| {
@@ -33543,6 +36124,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "http")]
         if crate::generated::starts_with_name(line, "AT+QHTTPPOST") {
             let tries: &[Try] = &[
                 |l| {
@@ -33556,6 +36138,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "http")]
         if crate::generated::starts_with_name(line, "AT+QHTTPREAD") {
             let tries: &[Try] = &[
                 |l| {
@@ -33569,6 +36152,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "http")]
         if crate::generated::starts_with_name(line, "AT+QHTTPSTOP") {
             let tries: &[Try] = &[
                 |l| {
@@ -33582,6 +36166,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ssl")]
         if crate::generated::starts_with_name(line, "AT+QSSLCLOSE") {
             let tries: &[Try] = &[
                 |l| {
@@ -33595,6 +36180,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ssl")]
         if crate::generated::starts_with_name(line, "AT+QSSLSTATE") {
             let tries: &[Try] = &[
                 |l| {
@@ -33616,6 +36202,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "wifi")]
         if crate::generated::starts_with_name(line, "AT+QAIRKISS") {
             let tries: &[Try] = &[
                 |l| {
@@ -33625,6 +36212,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "wifi")]
         if crate::generated::starts_with_name(line, "AT+QAPSTATE") {
             let tries: &[Try] = &[
                 |l| {
@@ -33634,6 +36222,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ble")]
         if crate::generated::starts_with_name(line, "AT+QBLEADDR") {
             let tries: &[Try] = &[
                 |l| {
@@ -33643,6 +36232,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ble")]
         if crate::generated::starts_with_name(line, "AT+QBLECONN") {
             let tries: &[Try] = &[
                 |l| {
@@ -33652,6 +36242,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ble")]
         if crate::generated::starts_with_name(line, "AT+QBLEINIT") {
             let tries: &[Try] = &[
                 |l| {
@@ -33665,6 +36256,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ble")]
         if crate::generated::starts_with_name(line, "AT+QBLENAME") {
             let tries: &[Try] = &[
                 |l| {
@@ -33678,6 +36270,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ble")]
         if crate::generated::starts_with_name(line, "AT+QBLESCAN") {
             let tries: &[Try] = &[
                 |l| {
@@ -33691,6 +36284,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ble")]
         if crate::generated::starts_with_name(line, "AT+QBLESTAT") {
             let tries: &[Try] = &[
                 |l| {
@@ -33700,6 +36294,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "http")]
         if crate::generated::starts_with_name(line, "AT+QHTTPCFG") {
             let tries: &[Try] = &[
                 |l| {
@@ -33741,6 +36336,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "http")]
         if crate::generated::starts_with_name(line, "AT+QHTTPGET") {
             let tries: &[Try] = &[
                 |l| {
@@ -33754,6 +36350,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "http")]
         if crate::generated::starts_with_name(line, "AT+QHTTPPUT") {
             let tries: &[Try] = &[
                 |l| {
@@ -33767,6 +36364,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "tcpip")]
         if crate::generated::starts_with_name(line, "AT+QIACCEPT") {
             let tries: &[Try] = &[
                 |l| {
@@ -33780,6 +36378,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "wifi")]
         if crate::generated::starts_with_name(line, "AT+QIDNSCFG") {
             let tries: &[Try] = &[
                 |l| {
@@ -33797,6 +36396,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "network")]
         if crate::generated::starts_with_name(line, "AT+QIDNSGIP") {
             let tries: &[Try] = &[
                 |l| {
@@ -33810,6 +36410,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "mqtt")]
         if crate::generated::starts_with_name(line, "AT+QMTCLOSE") {
             let tries: &[Try] = &[
                 |l| {
@@ -33823,6 +36424,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "general")]
         if crate::generated::starts_with_name(line, "AT+QSETBAND") {
             let tries: &[Try] = &[
                 |l| {
@@ -33836,6 +36438,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ssl")]
         if crate::generated::starts_with_name(line, "AT+QSSLOPEN") {
             let tries: &[Try] = &[
                 |l| {
@@ -33849,6 +36452,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ssl")]
         if crate::generated::starts_with_name(line, "AT+QSSLRECV") {
             let tries: &[Try] = &[
                 |l| {
@@ -33862,6 +36466,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ssl")]
         if crate::generated::starts_with_name(line, "AT+QSSLSEND") {
             let tries: &[Try] = &[
                 |l| {
@@ -33881,6 +36486,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "wifi")]
         if crate::generated::starts_with_name(line, "AT+QSTADHCP") {
             let tries: &[Try] = &[
                 |l| {
@@ -33894,6 +36500,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "wifi")]
         if crate::generated::starts_with_name(line, "AT+QSTASTOP") {
             let tries: &[Try] = &[
                 |l| {
@@ -33903,6 +36510,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "general")]
         if crate::generated::starts_with_name(line, "AT+QVERSION") {
             let tries: &[Try] = &[
                 |l| {
@@ -33912,6 +36520,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "general")]
         if crate::generated::starts_with_name(line, "AT+QWLANOTA") {
             let tries: &[Try] = &[
                 |l| {
@@ -33921,6 +36530,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "filesystem")]
         if crate::generated::starts_with_name(line, "AT+QFCLOSE") {
             let tries: &[Try] = &[
                 |l| {
@@ -33934,6 +36544,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "filesystem")]
         if crate::generated::starts_with_name(line, "AT+QFWRITE") {
             let tries: &[Try] = &[
                 |l| {
@@ -33947,6 +36558,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "tcpip")]
         if crate::generated::starts_with_name(line, "AT+QICLOSE") {
             let tries: &[Try] = &[
                 |l| {
@@ -33960,6 +36572,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "tcpip")]
         if crate::generated::starts_with_name(line, "AT+QISTATE") {
             let tries: &[Try] = &[
                 |l| {
@@ -33981,6 +36594,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "tcpip")]
         if crate::generated::starts_with_name(line, "AT+QISWTMD") {
             let tries: &[Try] = &[
                 |l| {
@@ -33994,6 +36608,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "mqtt")]
         if crate::generated::starts_with_name(line, "AT+QMTCONN") {
             let tries: &[Try] = &[
                 |l| {
@@ -34011,6 +36626,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "mqtt")]
         if crate::generated::starts_with_name(line, "AT+QMTDISC") {
             let tries: &[Try] = &[
                 |l| {
@@ -34024,6 +36640,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "mqtt")]
         if crate::generated::starts_with_name(line, "AT+QMTOPEN") {
             let tries: &[Try] = &[
                 |l| {
@@ -34041,6 +36658,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "mqtt")]
         if crate::generated::starts_with_name(line, "AT+QMTRECV") {
             let tries: &[Try] = &[
                 |l| {
@@ -34058,6 +36676,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "wifi")]
         if crate::generated::starts_with_name(line, "AT+QSOFTAP") {
             let tries: &[Try] = &[
                 |l| {
@@ -34067,6 +36686,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "ssl")]
         if crate::generated::starts_with_name(line, "AT+QSSLCFG") {
             let tries: &[Try] = &[
                 |l| {
@@ -34116,6 +36736,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "wifi")]
         if crate::generated::starts_with_name(line, "AT+QWEBCFG") {
             let tries: &[Try] = &[
                 |l| {
@@ -34125,6 +36746,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "filesystem")]
         if crate::generated::starts_with_name(line, "AT+QFOPEN") {
             let tries: &[Try] = &[
                 |l| {
@@ -34142,6 +36764,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "filesystem")]
         if crate::generated::starts_with_name(line, "AT+QFREAD") {
             let tries: &[Try] = &[
                 |l| {
@@ -34155,6 +36778,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "general")]
         if crate::generated::starts_with_name(line, "AT+QGETIP") {
             let tries: &[Try] = &[
                 |l| {
@@ -34164,6 +36788,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "tcpip")]
         if crate::generated::starts_with_name(line, "AT+QIOPEN") {
             let tries: &[Try] = &[
                 |l| {
@@ -34177,6 +36802,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "tcpip")]
         if crate::generated::starts_with_name(line, "AT+QISEND") {
             let tries: &[Try] = &[
                 |l| {
@@ -34208,6 +36834,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "mqtt")]
         if crate::generated::starts_with_name(line, "AT+QMTCFG") {
             let tries: &[Try] = &[
                 |l| {
@@ -34257,6 +36884,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "mqtt")]
         if crate::generated::starts_with_name(line, "AT+QMTPUB") {
             let tries: &[Try] = &[
                 |l| {
@@ -34270,6 +36898,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "mqtt")]
         if crate::generated::starts_with_name(line, "AT+QMTSUB") {
             let tries: &[Try] = &[
                 |l| {
@@ -34283,6 +36912,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "mqtt")]
         if crate::generated::starts_with_name(line, "AT+QMTUNS") {
             let tries: &[Try] = &[
                 |l| {
@@ -34296,6 +36926,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "wifi")]
         if crate::generated::starts_with_name(line, "AT+QSTAST") {
             let tries: &[Try] = &[
                 |l| {
@@ -34305,6 +36936,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "general")]
         if crate::generated::starts_with_name(line, "AT+QWLMAC") {
             let tries: &[Try] = &[
                 |l| {
@@ -34314,6 +36946,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "wifi")]
         if crate::generated::starts_with_name(line, "AT+QWSCAN") {
             let tries: &[Try] = &[
                 |l| {
@@ -34323,6 +36956,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "general")]
         if crate::generated::starts_with_name(line, "AT+QECHO") {
             let tries: &[Try] = &[
                 |l| {
@@ -34332,6 +36966,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "filesystem")]
         if crate::generated::starts_with_name(line, "AT+QFDEL") {
             let tries: &[Try] = &[
                 |l| {
@@ -34345,6 +36980,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "filesystem")]
         if crate::generated::starts_with_name(line, "AT+QFLST") {
             let tries: &[Try] = &[
                 |l| {
@@ -34362,6 +36998,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "tcpip")]
         if crate::generated::starts_with_name(line, "AT+QICFG") {
             let tries: &[Try] = &[
                 |l| {
@@ -34411,6 +37048,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "network")]
         if crate::generated::starts_with_name(line, "AT+QPING") {
             let tries: &[Try] = &[
                 |l| {
@@ -34424,6 +37062,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "general")]
         if crate::generated::starts_with_name(line, "AT+QSCLK") {
             let tries: &[Try] = &[
                 |l| {
@@ -34437,6 +37076,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "general")]
         if crate::generated::starts_with_name(line, "AT+QCFG") {
             let tries: &[Try] = &[
                 |l| {
@@ -34450,6 +37090,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "tcpip")]
         if crate::generated::starts_with_name(line, "AT+QIRD") {
             let tries: &[Try] = &[
                 |l| {
@@ -34473,6 +37114,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "network")]
         if crate::generated::starts_with_name(line, "AT+QNTP") {
             let tries: &[Try] = &[
                 |l| {
@@ -34490,6 +37132,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "general")]
         if crate::generated::starts_with_name(line, "AT+QRST") {
             let tries: &[Try] = &[
                 |l| {
@@ -34499,6 +37142,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "tcpip")]
         if crate::generated::starts_with_name(line, "+++") {
             let tries: &[Try] = &[
                 |l| {
@@ -34508,6 +37152,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "tcpip")]
         if crate::generated::starts_with_name(line, "ATO") {
             let tries: &[Try] = &[
                 |l| {
@@ -34517,6 +37162,7 @@ impl AnyCommand {
             ];
             return crate::generated::first_match(tries, line);
         }
+        #[cfg(feature = "general")]
         if crate::generated::starts_with_name(line, "AT") {
             let tries: &[Try] = &[
                 |l| {
@@ -34533,403 +37179,1313 @@ impl AnyCommand {
     }
     /// The command line.
     pub fn encode(&self) -> alloc::string::String {
-        match self {
-            Self::QbleinitRead(c) => crate::command::AtCommand::encode(c),
-            Self::QbleinitWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QbleaddrRead(c) => crate::command::AtCommand::encode(c),
-            Self::QblenameRead(c) => crate::command::AtCommand::encode(c),
-            Self::QblenameWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QbleadvparamRead(c) => crate::command::AtCommand::encode(c),
-            Self::QbleadvparamWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QbleadvdataWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QblegattssrvWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QblegattscharWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QblegattssrvdoneExecute(c) => crate::command::AtCommand::encode(c),
-            Self::QbleadvstartRead(c) => crate::command::AtCommand::encode(c),
-            Self::QbleadvstartExecute(c) => crate::command::AtCommand::encode(c),
-            Self::QbleadvstopExecute(c) => crate::command::AtCommand::encode(c),
-            Self::QblegattsntfyWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QblescanRead(c) => crate::command::AtCommand::encode(c),
-            Self::QblescanWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QblescanparamRead(c) => crate::command::AtCommand::encode(c),
-            Self::QblescanparamWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QbleconnWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QbleconnparamRead(c) => crate::command::AtCommand::encode(c),
-            Self::QbleconnparamWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QblecfgmtuRead(c) => crate::command::AtCommand::encode(c),
-            Self::QblecfgmtuWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QblegattcntfcfgWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QblegattcrdWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QblegattcwrcmdWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QblegattcwrreqWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QbledisconnWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QblestatExecute(c) => crate::command::AtCommand::encode(c),
-            Self::QbletranmodeWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QfopenTest(c) => crate::command::AtCommand::encode(c),
-            Self::QfopenRead(c) => crate::command::AtCommand::encode(c),
-            Self::QfopenWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QfreadTest(c) => crate::command::AtCommand::encode(c),
-            Self::QfreadWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QfwriteTest(c) => crate::command::AtCommand::encode(c),
-            Self::QfwriteWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QfcloseTest(c) => crate::command::AtCommand::encode(c),
-            Self::QfcloseWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QflstTest(c) => crate::command::AtCommand::encode(c),
-            Self::QflstWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QflstExecute(c) => crate::command::AtCommand::encode(c),
-            Self::QfdelTest(c) => crate::command::AtCommand::encode(c),
-            Self::QfdelWrite(c) => crate::command::AtCommand::encode(c),
-            Self::AtExecute(c) => crate::command::AtCommand::encode(c),
-            Self::QrstExecute(c) => crate::command::AtCommand::encode(c),
-            Self::QversionExecute(c) => crate::command::AtCommand::encode(c),
-            Self::QechoWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QgetipWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QsetbandWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QsetbandRead(c) => crate::command::AtCommand::encode(c),
-            Self::QwlanotaWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QwlmacExecute(c) => crate::command::AtCommand::encode(c),
-            Self::QsclkRead(c) => crate::command::AtCommand::encode(c),
-            Self::QsclkWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QcfgTest(c) => crate::command::AtCommand::encode(c),
-            Self::QcfgUrcPin(c) => crate::command::AtCommand::encode(c),
-            Self::QhttpcfgTest(c) => crate::command::AtCommand::encode(c),
-            Self::QhttpcfgUrl(c) => crate::command::AtCommand::encode(c),
-            Self::QhttpcfgHeader(c) => crate::command::AtCommand::encode(c),
-            Self::QhttpcfgAuth(c) => crate::command::AtCommand::encode(c),
-            Self::QhttpcfgSslctxid(c) => crate::command::AtCommand::encode(c),
-            Self::QhttpcfgRspHeader(c) => crate::command::AtCommand::encode(c),
-            Self::QhttpcfgRspoutAuto(c) => crate::command::AtCommand::encode(c),
-            Self::QhttpcfgClosedInd(c) => crate::command::AtCommand::encode(c),
-            Self::QhttpcfgFormOption(c) => crate::command::AtCommand::encode(c),
-            Self::QhttpgetTest(c) => crate::command::AtCommand::encode(c),
-            Self::QhttpgetWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QhttppostTest(c) => crate::command::AtCommand::encode(c),
-            Self::QhttppostWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QhttpputTest(c) => crate::command::AtCommand::encode(c),
-            Self::QhttpputWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QhttpreadTest(c) => crate::command::AtCommand::encode(c),
-            Self::QhttpreadWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QhttpstopTest(c) => crate::command::AtCommand::encode(c),
-            Self::QhttpstopExecute(c) => crate::command::AtCommand::encode(c),
-            Self::QmtcfgTest(c) => crate::command::AtCommand::encode(c),
-            Self::QmtcfgVersion(c) => crate::command::AtCommand::encode(c),
-            Self::QmtcfgSsl(c) => crate::command::AtCommand::encode(c),
-            Self::QmtcfgKeepalive(c) => crate::command::AtCommand::encode(c),
-            Self::QmtcfgSession(c) => crate::command::AtCommand::encode(c),
-            Self::QmtcfgWill(c) => crate::command::AtCommand::encode(c),
-            Self::QmtcfgRecvMode(c) => crate::command::AtCommand::encode(c),
-            Self::QmtcfgDataformat(c) => crate::command::AtCommand::encode(c),
-            Self::QmtcfgTimeout(c) => crate::command::AtCommand::encode(c),
-            Self::QmtcfgAliauth(c) => crate::command::AtCommand::encode(c),
-            Self::QmtcfgOnenet(c) => crate::command::AtCommand::encode(c),
-            Self::QmtopenTest(c) => crate::command::AtCommand::encode(c),
-            Self::QmtopenRead(c) => crate::command::AtCommand::encode(c),
-            Self::QmtopenWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QmtcloseTest(c) => crate::command::AtCommand::encode(c),
-            Self::QmtcloseWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QmtconnTest(c) => crate::command::AtCommand::encode(c),
-            Self::QmtconnRead(c) => crate::command::AtCommand::encode(c),
-            Self::QmtconnWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QmtdiscTest(c) => crate::command::AtCommand::encode(c),
-            Self::QmtdiscWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QmtsubTest(c) => crate::command::AtCommand::encode(c),
-            Self::QmtsubWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QmtunsTest(c) => crate::command::AtCommand::encode(c),
-            Self::QmtunsWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QmtpubTest(c) => crate::command::AtCommand::encode(c),
-            Self::QmtpubWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QmtrecvTest(c) => crate::command::AtCommand::encode(c),
-            Self::QmtrecvRead(c) => crate::command::AtCommand::encode(c),
-            Self::QmtrecvWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QpingTest(c) => crate::command::AtCommand::encode(c),
-            Self::QpingWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QidnsgipTest(c) => crate::command::AtCommand::encode(c),
-            Self::QidnsgipWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QntpTest(c) => crate::command::AtCommand::encode(c),
-            Self::QntpWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QntpExecute(c) => crate::command::AtCommand::encode(c),
-            Self::QsslcfgTest(c) => crate::command::AtCommand::encode(c),
-            Self::QsslcfgSslversion(c) => crate::command::AtCommand::encode(c),
-            Self::QsslcfgSeclevel(c) => crate::command::AtCommand::encode(c),
-            Self::QsslcfgCiphersuite(c) => crate::command::AtCommand::encode(c),
-            Self::QsslcfgNegotiatetime(c) => crate::command::AtCommand::encode(c),
-            Self::QsslcfgSni(c) => crate::command::AtCommand::encode(c),
-            Self::QsslcfgCacert(c) => crate::command::AtCommand::encode(c),
-            Self::QsslcfgClientcert(c) => crate::command::AtCommand::encode(c),
-            Self::QsslcfgClientkey(c) => crate::command::AtCommand::encode(c),
-            Self::QsslcfgIgnorelocaltime(c) => crate::command::AtCommand::encode(c),
-            Self::QsslcfgSessionCache(c) => crate::command::AtCommand::encode(c),
-            Self::QsslopenTest(c) => crate::command::AtCommand::encode(c),
-            Self::QsslopenWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QsslsendTest(c) => crate::command::AtCommand::encode(c),
-            Self::QsslsendWriteConnectId(c) => crate::command::AtCommand::encode(c),
-            Self::QsslsendWriteConnectIdSendLength(c) => {
+        match *self {
+            #[cfg(feature = "ble")]
+            Self::QbleinitRead(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QbleinitWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QbleaddrRead(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QblenameRead(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QblenameWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QbleadvparamRead(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QbleadvparamWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QbleadvdataWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QblegattssrvWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QblegattscharWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QblegattssrvdoneExecute(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QbleadvstartRead(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QbleadvstartExecute(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QbleadvstopExecute(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QblegattsntfyWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QblescanRead(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QblescanWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QblescanparamRead(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QblescanparamWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QbleconnWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QbleconnparamRead(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QbleconnparamWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QblecfgmtuRead(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QblecfgmtuWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QblegattcntfcfgWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QblegattcrdWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QblegattcwrcmdWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QblegattcwrreqWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QbledisconnWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QblestatExecute(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ble")]
+            Self::QbletranmodeWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "filesystem")]
+            Self::QfopenTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "filesystem")]
+            Self::QfopenRead(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "filesystem")]
+            Self::QfopenWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "filesystem")]
+            Self::QfreadTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "filesystem")]
+            Self::QfreadWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "filesystem")]
+            Self::QfwriteTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "filesystem")]
+            Self::QfwriteWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "filesystem")]
+            Self::QfcloseTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "filesystem")]
+            Self::QfcloseWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "filesystem")]
+            Self::QflstTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "filesystem")]
+            Self::QflstWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "filesystem")]
+            Self::QflstExecute(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "filesystem")]
+            Self::QfdelTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "filesystem")]
+            Self::QfdelWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "general")]
+            Self::AtExecute(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "general")]
+            Self::QrstExecute(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "general")]
+            Self::QversionExecute(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "general")]
+            Self::QechoWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "general")]
+            Self::QgetipWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "general")]
+            Self::QsetbandWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "general")]
+            Self::QsetbandRead(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "general")]
+            Self::QwlanotaWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "general")]
+            Self::QwlmacExecute(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "general")]
+            Self::QsclkRead(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "general")]
+            Self::QsclkWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "general")]
+            Self::QcfgTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "general")]
+            Self::QcfgUrcPin(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "http")]
+            Self::QhttpcfgTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "http")]
+            Self::QhttpcfgUrl(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "http")]
+            Self::QhttpcfgHeader(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "http")]
+            Self::QhttpcfgAuth(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "http")]
+            Self::QhttpcfgSslctxid(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "http")]
+            Self::QhttpcfgRspHeader(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "http")]
+            Self::QhttpcfgRspoutAuto(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "http")]
+            Self::QhttpcfgClosedInd(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "http")]
+            Self::QhttpcfgFormOption(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "http")]
+            Self::QhttpgetTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "http")]
+            Self::QhttpgetWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "http")]
+            Self::QhttppostTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "http")]
+            Self::QhttppostWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "http")]
+            Self::QhttpputTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "http")]
+            Self::QhttpputWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "http")]
+            Self::QhttpreadTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "http")]
+            Self::QhttpreadWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "http")]
+            Self::QhttpstopTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "http")]
+            Self::QhttpstopExecute(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtcfgTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtcfgVersion(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtcfgSsl(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtcfgKeepalive(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtcfgSession(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtcfgWill(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtcfgRecvMode(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtcfgDataformat(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtcfgTimeout(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtcfgAliauth(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtcfgOnenet(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtopenTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtopenRead(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtopenWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtcloseTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtcloseWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtconnTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtconnRead(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtconnWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtdiscTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtdiscWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtsubTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtsubWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtunsTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtunsWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtpubTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtpubWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtrecvTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtrecvRead(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "mqtt")]
+            Self::QmtrecvWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "network")]
+            Self::QpingTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "network")]
+            Self::QpingWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "network")]
+            Self::QidnsgipTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "network")]
+            Self::QidnsgipWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "network")]
+            Self::QntpTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "network")]
+            Self::QntpWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "network")]
+            Self::QntpExecute(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ssl")]
+            Self::QsslcfgTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ssl")]
+            Self::QsslcfgSslversion(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ssl")]
+            Self::QsslcfgSeclevel(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ssl")]
+            Self::QsslcfgCiphersuite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ssl")]
+            Self::QsslcfgNegotiatetime(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ssl")]
+            Self::QsslcfgSni(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ssl")]
+            Self::QsslcfgCacert(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ssl")]
+            Self::QsslcfgClientcert(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ssl")]
+            Self::QsslcfgClientkey(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ssl")]
+            Self::QsslcfgIgnorelocaltime(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ssl")]
+            Self::QsslcfgSessionCache(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ssl")]
+            Self::QsslopenTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ssl")]
+            Self::QsslopenWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ssl")]
+            Self::QsslsendTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ssl")]
+            Self::QsslsendWriteConnectId(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ssl")]
+            Self::QsslsendWriteConnectIdSendLength(ref c) => {
                 crate::command::AtCommand::encode(c)
             }
-            Self::QsslrecvTest(c) => crate::command::AtCommand::encode(c),
-            Self::QsslrecvWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QsslcloseTest(c) => crate::command::AtCommand::encode(c),
-            Self::QsslcloseWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QsslstateTest(c) => crate::command::AtCommand::encode(c),
-            Self::QsslstateRead(c) => crate::command::AtCommand::encode(c),
-            Self::QsslstateWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QsslstateExecute(c) => crate::command::AtCommand::encode(c),
-            Self::QicfgTest(c) => crate::command::AtCommand::encode(c),
-            Self::QicfgTranspktsize(c) => crate::command::AtCommand::encode(c),
-            Self::QicfgTranswaittm(c) => crate::command::AtCommand::encode(c),
-            Self::QicfgTcpAccept(c) => crate::command::AtCommand::encode(c),
-            Self::QicfgQisendTimeout(c) => crate::command::AtCommand::encode(c),
-            Self::QicfgPassiveclosed(c) => crate::command::AtCommand::encode(c),
-            Self::QicfgDataformat(c) => crate::command::AtCommand::encode(c),
-            Self::QicfgCloseMode(c) => crate::command::AtCommand::encode(c),
-            Self::QicfgTcpKalive(c) => crate::command::AtCommand::encode(c),
-            Self::QicfgTcpTwCycle(c) => crate::command::AtCommand::encode(c),
-            Self::QicfgUdpBroadcast(c) => crate::command::AtCommand::encode(c),
-            Self::QiopenTest(c) => crate::command::AtCommand::encode(c),
-            Self::QiopenWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QicloseTest(c) => crate::command::AtCommand::encode(c),
-            Self::QicloseWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QistateTest(c) => crate::command::AtCommand::encode(c),
-            Self::QistateRead(c) => crate::command::AtCommand::encode(c),
-            Self::QistateExecute(c) => crate::command::AtCommand::encode(c),
-            Self::QistateWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QisendTest(c) => crate::command::AtCommand::encode(c),
-            Self::QisendWriteConnectId(c) => crate::command::AtCommand::encode(c),
-            Self::QisendWriteConnectIdSendLength(c) => {
+            #[cfg(feature = "ssl")]
+            Self::QsslrecvTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ssl")]
+            Self::QsslrecvWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ssl")]
+            Self::QsslcloseTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ssl")]
+            Self::QsslcloseWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ssl")]
+            Self::QsslstateTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ssl")]
+            Self::QsslstateRead(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ssl")]
+            Self::QsslstateWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "ssl")]
+            Self::QsslstateExecute(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QicfgTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QicfgTranspktsize(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QicfgTranswaittm(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QicfgTcpAccept(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QicfgQisendTimeout(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QicfgPassiveclosed(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QicfgDataformat(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QicfgCloseMode(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QicfgTcpKalive(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QicfgTcpTwCycle(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QicfgUdpBroadcast(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QiopenTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QiopenWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QicloseTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QicloseWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QistateTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QistateRead(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QistateExecute(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QistateWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QisendTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QisendWriteConnectId(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QisendWriteConnectIdSendLength(ref c) => {
                 crate::command::AtCommand::encode(c)
             }
-            Self::QisendWriteConnectIdSendLengthRemoteIpRemotePort(c) => {
+            #[cfg(feature = "tcpip")]
+            Self::QisendWriteConnectIdSendLengthRemoteIpRemotePort(ref c) => {
                 crate::command::AtCommand::encode(c)
             }
-            Self::QisendWriteConnectId0(c) => crate::command::AtCommand::encode(c),
-            Self::QirdTest(c) => crate::command::AtCommand::encode(c),
-            Self::QirdWriteConnectIdReadLength(c) => crate::command::AtCommand::encode(c),
-            Self::QirdWriteConnectId(c) => crate::command::AtCommand::encode(c),
-            Self::QirdWriteConnectId0(c) => crate::command::AtCommand::encode(c),
-            Self::QiacceptTest(c) => crate::command::AtCommand::encode(c),
-            Self::QiacceptWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QiswtmdTest(c) => crate::command::AtCommand::encode(c),
-            Self::QiswtmdWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QigeterrorTest(c) => crate::command::AtCommand::encode(c),
-            Self::QigeterrorExecute(c) => crate::command::AtCommand::encode(c),
-            Self::AtoExecute(c) => crate::command::AtCommand::encode(c),
-            Self::EscapeExecute(c) => crate::command::AtCommand::encode(c),
-            Self::QstastExecute(c) => crate::command::AtCommand::encode(c),
-            Self::QstadhcpRead(c) => crate::command::AtCommand::encode(c),
-            Self::QstadhcpWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QstastaticWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QstastopExecute(c) => crate::command::AtCommand::encode(c),
-            Self::QsoftapWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QapstateExecute(c) => crate::command::AtCommand::encode(c),
-            Self::QapstaticWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QsoftapstopExecute(c) => crate::command::AtCommand::encode(c),
-            Self::QstaapinfoWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QstaapinfodefWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QgetwifistateExecute(c) => crate::command::AtCommand::encode(c),
-            Self::QwscanExecute(c) => crate::command::AtCommand::encode(c),
-            Self::QidnscfgTest(c) => crate::command::AtCommand::encode(c),
-            Self::QidnscfgRead(c) => crate::command::AtCommand::encode(c),
-            Self::QidnscfgWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QwebcfgWrite(c) => crate::command::AtCommand::encode(c),
-            Self::QstaapinformvExecute(c) => crate::command::AtCommand::encode(c),
-            Self::QairkissWrite(c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QisendWriteConnectId0(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QirdTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QirdWriteConnectIdReadLength(ref c) => {
+                crate::command::AtCommand::encode(c)
+            }
+            #[cfg(feature = "tcpip")]
+            Self::QirdWriteConnectId(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QirdWriteConnectId0(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QiacceptTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QiacceptWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QiswtmdTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QiswtmdWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QigeterrorTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::QigeterrorExecute(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::AtoExecute(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "tcpip")]
+            Self::EscapeExecute(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "wifi")]
+            Self::QstastExecute(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "wifi")]
+            Self::QstadhcpRead(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "wifi")]
+            Self::QstadhcpWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "wifi")]
+            Self::QstastaticWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "wifi")]
+            Self::QstastopExecute(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "wifi")]
+            Self::QsoftapWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "wifi")]
+            Self::QapstateExecute(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "wifi")]
+            Self::QapstaticWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "wifi")]
+            Self::QsoftapstopExecute(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "wifi")]
+            Self::QstaapinfoWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "wifi")]
+            Self::QstaapinfodefWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "wifi")]
+            Self::QgetwifistateExecute(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "wifi")]
+            Self::QwscanExecute(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "wifi")]
+            Self::QidnscfgTest(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "wifi")]
+            Self::QidnscfgRead(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "wifi")]
+            Self::QidnscfgWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "wifi")]
+            Self::QwebcfgWrite(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "wifi")]
+            Self::QstaapinformvExecute(ref c) => crate::command::AtCommand::encode(c),
+            #[cfg(feature = "wifi")]
+            Self::QairkissWrite(ref c) => crate::command::AtCommand::encode(c),
+        }
+    }
+    /// The command line written into `buf` without allocating (see
+    /// [`AtCommand::encode_into`](crate::command::AtCommand::encode_into)).
+    pub fn encode_into(&self, buf: &mut [u8]) -> Result<usize, crate::wire::BufferFull> {
+        match *self {
+            #[cfg(feature = "ble")]
+            Self::QbleinitRead(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "ble")]
+            Self::QbleinitWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "ble")]
+            Self::QbleaddrRead(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "ble")]
+            Self::QblenameRead(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "ble")]
+            Self::QblenameWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "ble")]
+            Self::QbleadvparamRead(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "ble")]
+            Self::QbleadvparamWrite(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "ble")]
+            Self::QbleadvdataWrite(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "ble")]
+            Self::QblegattssrvWrite(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "ble")]
+            Self::QblegattscharWrite(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "ble")]
+            Self::QblegattssrvdoneExecute(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "ble")]
+            Self::QbleadvstartRead(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "ble")]
+            Self::QbleadvstartExecute(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "ble")]
+            Self::QbleadvstopExecute(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "ble")]
+            Self::QblegattsntfyWrite(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "ble")]
+            Self::QblescanRead(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "ble")]
+            Self::QblescanWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "ble")]
+            Self::QblescanparamRead(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "ble")]
+            Self::QblescanparamWrite(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "ble")]
+            Self::QbleconnWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "ble")]
+            Self::QbleconnparamRead(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "ble")]
+            Self::QbleconnparamWrite(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "ble")]
+            Self::QblecfgmtuRead(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "ble")]
+            Self::QblecfgmtuWrite(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "ble")]
+            Self::QblegattcntfcfgWrite(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "ble")]
+            Self::QblegattcrdWrite(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "ble")]
+            Self::QblegattcwrcmdWrite(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "ble")]
+            Self::QblegattcwrreqWrite(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "ble")]
+            Self::QbledisconnWrite(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "ble")]
+            Self::QblestatExecute(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "ble")]
+            Self::QbletranmodeWrite(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "filesystem")]
+            Self::QfopenTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "filesystem")]
+            Self::QfopenRead(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "filesystem")]
+            Self::QfopenWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "filesystem")]
+            Self::QfreadTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "filesystem")]
+            Self::QfreadWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "filesystem")]
+            Self::QfwriteTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "filesystem")]
+            Self::QfwriteWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "filesystem")]
+            Self::QfcloseTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "filesystem")]
+            Self::QfcloseWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "filesystem")]
+            Self::QflstTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "filesystem")]
+            Self::QflstWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "filesystem")]
+            Self::QflstExecute(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "filesystem")]
+            Self::QfdelTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "filesystem")]
+            Self::QfdelWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "general")]
+            Self::AtExecute(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "general")]
+            Self::QrstExecute(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "general")]
+            Self::QversionExecute(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "general")]
+            Self::QechoWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "general")]
+            Self::QgetipWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "general")]
+            Self::QsetbandWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "general")]
+            Self::QsetbandRead(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "general")]
+            Self::QwlanotaWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "general")]
+            Self::QwlmacExecute(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "general")]
+            Self::QsclkRead(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "general")]
+            Self::QsclkWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "general")]
+            Self::QcfgTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "general")]
+            Self::QcfgUrcPin(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "http")]
+            Self::QhttpcfgTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "http")]
+            Self::QhttpcfgUrl(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "http")]
+            Self::QhttpcfgHeader(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "http")]
+            Self::QhttpcfgAuth(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "http")]
+            Self::QhttpcfgSslctxid(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "http")]
+            Self::QhttpcfgRspHeader(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "http")]
+            Self::QhttpcfgRspoutAuto(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "http")]
+            Self::QhttpcfgClosedInd(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "http")]
+            Self::QhttpcfgFormOption(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "http")]
+            Self::QhttpgetTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "http")]
+            Self::QhttpgetWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "http")]
+            Self::QhttppostTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "http")]
+            Self::QhttppostWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "http")]
+            Self::QhttpputTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "http")]
+            Self::QhttpputWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "http")]
+            Self::QhttpreadTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "http")]
+            Self::QhttpreadWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "http")]
+            Self::QhttpstopTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "http")]
+            Self::QhttpstopExecute(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "mqtt")]
+            Self::QmtcfgTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtcfgVersion(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtcfgSsl(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtcfgKeepalive(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "mqtt")]
+            Self::QmtcfgSession(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtcfgWill(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtcfgRecvMode(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtcfgDataformat(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "mqtt")]
+            Self::QmtcfgTimeout(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtcfgAliauth(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtcfgOnenet(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtopenTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtopenRead(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtopenWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtcloseTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtcloseWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtconnTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtconnRead(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtconnWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtdiscTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtdiscWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtsubTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtsubWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtunsTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtunsWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtpubTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtpubWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtrecvTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtrecvRead(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "mqtt")]
+            Self::QmtrecvWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "network")]
+            Self::QpingTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "network")]
+            Self::QpingWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "network")]
+            Self::QidnsgipTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "network")]
+            Self::QidnsgipWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "network")]
+            Self::QntpTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "network")]
+            Self::QntpWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "network")]
+            Self::QntpExecute(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "ssl")]
+            Self::QsslcfgTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "ssl")]
+            Self::QsslcfgSslversion(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "ssl")]
+            Self::QsslcfgSeclevel(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "ssl")]
+            Self::QsslcfgCiphersuite(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "ssl")]
+            Self::QsslcfgNegotiatetime(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "ssl")]
+            Self::QsslcfgSni(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "ssl")]
+            Self::QsslcfgCacert(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "ssl")]
+            Self::QsslcfgClientcert(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "ssl")]
+            Self::QsslcfgClientkey(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "ssl")]
+            Self::QsslcfgIgnorelocaltime(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "ssl")]
+            Self::QsslcfgSessionCache(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "ssl")]
+            Self::QsslopenTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "ssl")]
+            Self::QsslopenWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "ssl")]
+            Self::QsslsendTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "ssl")]
+            Self::QsslsendWriteConnectId(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "ssl")]
+            Self::QsslsendWriteConnectIdSendLength(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "ssl")]
+            Self::QsslrecvTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "ssl")]
+            Self::QsslrecvWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "ssl")]
+            Self::QsslcloseTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "ssl")]
+            Self::QsslcloseWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "ssl")]
+            Self::QsslstateTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "ssl")]
+            Self::QsslstateRead(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "ssl")]
+            Self::QsslstateWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "ssl")]
+            Self::QsslstateExecute(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "tcpip")]
+            Self::QicfgTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "tcpip")]
+            Self::QicfgTranspktsize(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "tcpip")]
+            Self::QicfgTranswaittm(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "tcpip")]
+            Self::QicfgTcpAccept(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "tcpip")]
+            Self::QicfgQisendTimeout(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "tcpip")]
+            Self::QicfgPassiveclosed(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "tcpip")]
+            Self::QicfgDataformat(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "tcpip")]
+            Self::QicfgCloseMode(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "tcpip")]
+            Self::QicfgTcpKalive(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "tcpip")]
+            Self::QicfgTcpTwCycle(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "tcpip")]
+            Self::QicfgUdpBroadcast(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "tcpip")]
+            Self::QiopenTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "tcpip")]
+            Self::QiopenWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "tcpip")]
+            Self::QicloseTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "tcpip")]
+            Self::QicloseWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "tcpip")]
+            Self::QistateTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "tcpip")]
+            Self::QistateRead(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "tcpip")]
+            Self::QistateExecute(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "tcpip")]
+            Self::QistateWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "tcpip")]
+            Self::QisendTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "tcpip")]
+            Self::QisendWriteConnectId(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "tcpip")]
+            Self::QisendWriteConnectIdSendLength(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "tcpip")]
+            Self::QisendWriteConnectIdSendLengthRemoteIpRemotePort(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "tcpip")]
+            Self::QisendWriteConnectId0(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "tcpip")]
+            Self::QirdTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "tcpip")]
+            Self::QirdWriteConnectIdReadLength(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "tcpip")]
+            Self::QirdWriteConnectId(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "tcpip")]
+            Self::QirdWriteConnectId0(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "tcpip")]
+            Self::QiacceptTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "tcpip")]
+            Self::QiacceptWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "tcpip")]
+            Self::QiswtmdTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "tcpip")]
+            Self::QiswtmdWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "tcpip")]
+            Self::QigeterrorTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "tcpip")]
+            Self::QigeterrorExecute(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "tcpip")]
+            Self::AtoExecute(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "tcpip")]
+            Self::EscapeExecute(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "wifi")]
+            Self::QstastExecute(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "wifi")]
+            Self::QstadhcpRead(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "wifi")]
+            Self::QstadhcpWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "wifi")]
+            Self::QstastaticWrite(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "wifi")]
+            Self::QstastopExecute(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "wifi")]
+            Self::QsoftapWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "wifi")]
+            Self::QapstateExecute(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "wifi")]
+            Self::QapstaticWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "wifi")]
+            Self::QsoftapstopExecute(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "wifi")]
+            Self::QstaapinfoWrite(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "wifi")]
+            Self::QstaapinfodefWrite(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "wifi")]
+            Self::QgetwifistateExecute(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "wifi")]
+            Self::QwscanExecute(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "wifi")]
+            Self::QidnscfgTest(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "wifi")]
+            Self::QidnscfgRead(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "wifi")]
+            Self::QidnscfgWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "wifi")]
+            Self::QwebcfgWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
+            #[cfg(feature = "wifi")]
+            Self::QstaapinformvExecute(ref c) => {
+                crate::command::AtCommand::encode_into(c, buf)
+            }
+            #[cfg(feature = "wifi")]
+            Self::QairkissWrite(ref c) => crate::command::AtCommand::encode_into(c, buf),
         }
     }
     /// The command's name.
     pub fn name(&self) -> &'static str {
-        match self {
+        match *self {
+            #[cfg(feature = "ble")]
             Self::QbleinitRead(_) => "AT+QBLEINIT",
+            #[cfg(feature = "ble")]
             Self::QbleinitWrite(_) => "AT+QBLEINIT",
+            #[cfg(feature = "ble")]
             Self::QbleaddrRead(_) => "AT+QBLEADDR",
+            #[cfg(feature = "ble")]
             Self::QblenameRead(_) => "AT+QBLENAME",
+            #[cfg(feature = "ble")]
             Self::QblenameWrite(_) => "AT+QBLENAME",
+            #[cfg(feature = "ble")]
             Self::QbleadvparamRead(_) => "AT+QBLEADVPARAM",
+            #[cfg(feature = "ble")]
             Self::QbleadvparamWrite(_) => "AT+QBLEADVPARAM",
+            #[cfg(feature = "ble")]
             Self::QbleadvdataWrite(_) => "AT+QBLEADVDATA",
+            #[cfg(feature = "ble")]
             Self::QblegattssrvWrite(_) => "AT+QBLEGATTSSRV",
+            #[cfg(feature = "ble")]
             Self::QblegattscharWrite(_) => "AT+QBLEGATTSCHAR",
+            #[cfg(feature = "ble")]
             Self::QblegattssrvdoneExecute(_) => "AT+QBLEGATTSSRVDONE",
+            #[cfg(feature = "ble")]
             Self::QbleadvstartRead(_) => "AT+QBLEADVSTART",
+            #[cfg(feature = "ble")]
             Self::QbleadvstartExecute(_) => "AT+QBLEADVSTART",
+            #[cfg(feature = "ble")]
             Self::QbleadvstopExecute(_) => "AT+QBLEADVSTOP",
+            #[cfg(feature = "ble")]
             Self::QblegattsntfyWrite(_) => "AT+QBLEGATTSNTFY",
+            #[cfg(feature = "ble")]
             Self::QblescanRead(_) => "AT+QBLESCAN",
+            #[cfg(feature = "ble")]
             Self::QblescanWrite(_) => "AT+QBLESCAN",
+            #[cfg(feature = "ble")]
             Self::QblescanparamRead(_) => "AT+QBLESCANPARAM",
+            #[cfg(feature = "ble")]
             Self::QblescanparamWrite(_) => "AT+QBLESCANPARAM",
+            #[cfg(feature = "ble")]
             Self::QbleconnWrite(_) => "AT+QBLECONN",
+            #[cfg(feature = "ble")]
             Self::QbleconnparamRead(_) => "AT+QBLECONNPARAM",
+            #[cfg(feature = "ble")]
             Self::QbleconnparamWrite(_) => "AT+QBLECONNPARAM",
+            #[cfg(feature = "ble")]
             Self::QblecfgmtuRead(_) => "AT+QBLECFGMTU",
+            #[cfg(feature = "ble")]
             Self::QblecfgmtuWrite(_) => "AT+QBLECFGMTU",
+            #[cfg(feature = "ble")]
             Self::QblegattcntfcfgWrite(_) => "AT+QBLEGATTCNTFCFG",
+            #[cfg(feature = "ble")]
             Self::QblegattcrdWrite(_) => "AT+QBLEGATTCRD",
+            #[cfg(feature = "ble")]
             Self::QblegattcwrcmdWrite(_) => "AT+QBLEGATTCWRCMD",
+            #[cfg(feature = "ble")]
             Self::QblegattcwrreqWrite(_) => "AT+QBLEGATTCWRREQ",
+            #[cfg(feature = "ble")]
             Self::QbledisconnWrite(_) => "AT+QBLEDISCONN",
+            #[cfg(feature = "ble")]
             Self::QblestatExecute(_) => "AT+QBLESTAT",
+            #[cfg(feature = "ble")]
             Self::QbletranmodeWrite(_) => "AT+QBLETRANMODE",
+            #[cfg(feature = "filesystem")]
             Self::QfopenTest(_) => "AT+QFOPEN",
+            #[cfg(feature = "filesystem")]
             Self::QfopenRead(_) => "AT+QFOPEN",
+            #[cfg(feature = "filesystem")]
             Self::QfopenWrite(_) => "AT+QFOPEN",
+            #[cfg(feature = "filesystem")]
             Self::QfreadTest(_) => "AT+QFREAD",
+            #[cfg(feature = "filesystem")]
             Self::QfreadWrite(_) => "AT+QFREAD",
+            #[cfg(feature = "filesystem")]
             Self::QfwriteTest(_) => "AT+QFWRITE",
+            #[cfg(feature = "filesystem")]
             Self::QfwriteWrite(_) => "AT+QFWRITE",
+            #[cfg(feature = "filesystem")]
             Self::QfcloseTest(_) => "AT+QFCLOSE",
+            #[cfg(feature = "filesystem")]
             Self::QfcloseWrite(_) => "AT+QFCLOSE",
+            #[cfg(feature = "filesystem")]
             Self::QflstTest(_) => "AT+QFLST",
+            #[cfg(feature = "filesystem")]
             Self::QflstWrite(_) => "AT+QFLST",
+            #[cfg(feature = "filesystem")]
             Self::QflstExecute(_) => "AT+QFLST",
+            #[cfg(feature = "filesystem")]
             Self::QfdelTest(_) => "AT+QFDEL",
+            #[cfg(feature = "filesystem")]
             Self::QfdelWrite(_) => "AT+QFDEL",
+            #[cfg(feature = "general")]
             Self::AtExecute(_) => "AT",
+            #[cfg(feature = "general")]
             Self::QrstExecute(_) => "AT+QRST",
+            #[cfg(feature = "general")]
             Self::QversionExecute(_) => "AT+QVERSION",
+            #[cfg(feature = "general")]
             Self::QechoWrite(_) => "AT+QECHO",
+            #[cfg(feature = "general")]
             Self::QgetipWrite(_) => "AT+QGETIP",
+            #[cfg(feature = "general")]
             Self::QsetbandWrite(_) => "AT+QSETBAND",
+            #[cfg(feature = "general")]
             Self::QsetbandRead(_) => "AT+QSETBAND",
+            #[cfg(feature = "general")]
             Self::QwlanotaWrite(_) => "AT+QWLANOTA",
+            #[cfg(feature = "general")]
             Self::QwlmacExecute(_) => "AT+QWLMAC",
+            #[cfg(feature = "general")]
             Self::QsclkRead(_) => "AT+QSCLK",
+            #[cfg(feature = "general")]
             Self::QsclkWrite(_) => "AT+QSCLK",
+            #[cfg(feature = "general")]
             Self::QcfgTest(_) => "AT+QCFG",
+            #[cfg(feature = "general")]
             Self::QcfgUrcPin(_) => "AT+QCFG",
+            #[cfg(feature = "http")]
             Self::QhttpcfgTest(_) => "AT+QHTTPCFG",
+            #[cfg(feature = "http")]
             Self::QhttpcfgUrl(_) => "AT+QHTTPCFG",
+            #[cfg(feature = "http")]
             Self::QhttpcfgHeader(_) => "AT+QHTTPCFG",
+            #[cfg(feature = "http")]
             Self::QhttpcfgAuth(_) => "AT+QHTTPCFG",
+            #[cfg(feature = "http")]
             Self::QhttpcfgSslctxid(_) => "AT+QHTTPCFG",
+            #[cfg(feature = "http")]
             Self::QhttpcfgRspHeader(_) => "AT+QHTTPCFG",
+            #[cfg(feature = "http")]
             Self::QhttpcfgRspoutAuto(_) => "AT+QHTTPCFG",
+            #[cfg(feature = "http")]
             Self::QhttpcfgClosedInd(_) => "AT+QHTTPCFG",
+            #[cfg(feature = "http")]
             Self::QhttpcfgFormOption(_) => "AT+QHTTPCFG",
+            #[cfg(feature = "http")]
             Self::QhttpgetTest(_) => "AT+QHTTPGET",
+            #[cfg(feature = "http")]
             Self::QhttpgetWrite(_) => "AT+QHTTPGET",
+            #[cfg(feature = "http")]
             Self::QhttppostTest(_) => "AT+QHTTPPOST",
+            #[cfg(feature = "http")]
             Self::QhttppostWrite(_) => "AT+QHTTPPOST",
+            #[cfg(feature = "http")]
             Self::QhttpputTest(_) => "AT+QHTTPPUT",
+            #[cfg(feature = "http")]
             Self::QhttpputWrite(_) => "AT+QHTTPPUT",
+            #[cfg(feature = "http")]
             Self::QhttpreadTest(_) => "AT+QHTTPREAD",
+            #[cfg(feature = "http")]
             Self::QhttpreadWrite(_) => "AT+QHTTPREAD",
+            #[cfg(feature = "http")]
             Self::QhttpstopTest(_) => "AT+QHTTPSTOP",
+            #[cfg(feature = "http")]
             Self::QhttpstopExecute(_) => "AT+QHTTPSTOP",
+            #[cfg(feature = "mqtt")]
             Self::QmtcfgTest(_) => "AT+QMTCFG",
+            #[cfg(feature = "mqtt")]
             Self::QmtcfgVersion(_) => "AT+QMTCFG",
+            #[cfg(feature = "mqtt")]
             Self::QmtcfgSsl(_) => "AT+QMTCFG",
+            #[cfg(feature = "mqtt")]
             Self::QmtcfgKeepalive(_) => "AT+QMTCFG",
+            #[cfg(feature = "mqtt")]
             Self::QmtcfgSession(_) => "AT+QMTCFG",
+            #[cfg(feature = "mqtt")]
             Self::QmtcfgWill(_) => "AT+QMTCFG",
+            #[cfg(feature = "mqtt")]
             Self::QmtcfgRecvMode(_) => "AT+QMTCFG",
+            #[cfg(feature = "mqtt")]
             Self::QmtcfgDataformat(_) => "AT+QMTCFG",
+            #[cfg(feature = "mqtt")]
             Self::QmtcfgTimeout(_) => "AT+QMTCFG",
+            #[cfg(feature = "mqtt")]
             Self::QmtcfgAliauth(_) => "AT+QMTCFG",
+            #[cfg(feature = "mqtt")]
             Self::QmtcfgOnenet(_) => "AT+QMTCFG",
+            #[cfg(feature = "mqtt")]
             Self::QmtopenTest(_) => "AT+QMTOPEN",
+            #[cfg(feature = "mqtt")]
             Self::QmtopenRead(_) => "AT+QMTOPEN",
+            #[cfg(feature = "mqtt")]
             Self::QmtopenWrite(_) => "AT+QMTOPEN",
+            #[cfg(feature = "mqtt")]
             Self::QmtcloseTest(_) => "AT+QMTCLOSE",
+            #[cfg(feature = "mqtt")]
             Self::QmtcloseWrite(_) => "AT+QMTCLOSE",
+            #[cfg(feature = "mqtt")]
             Self::QmtconnTest(_) => "AT+QMTCONN",
+            #[cfg(feature = "mqtt")]
             Self::QmtconnRead(_) => "AT+QMTCONN",
+            #[cfg(feature = "mqtt")]
             Self::QmtconnWrite(_) => "AT+QMTCONN",
+            #[cfg(feature = "mqtt")]
             Self::QmtdiscTest(_) => "AT+QMTDISC",
+            #[cfg(feature = "mqtt")]
             Self::QmtdiscWrite(_) => "AT+QMTDISC",
+            #[cfg(feature = "mqtt")]
             Self::QmtsubTest(_) => "AT+QMTSUB",
+            #[cfg(feature = "mqtt")]
             Self::QmtsubWrite(_) => "AT+QMTSUB",
+            #[cfg(feature = "mqtt")]
             Self::QmtunsTest(_) => "AT+QMTUNS",
+            #[cfg(feature = "mqtt")]
             Self::QmtunsWrite(_) => "AT+QMTUNS",
+            #[cfg(feature = "mqtt")]
             Self::QmtpubTest(_) => "AT+QMTPUB",
+            #[cfg(feature = "mqtt")]
             Self::QmtpubWrite(_) => "AT+QMTPUB",
+            #[cfg(feature = "mqtt")]
             Self::QmtrecvTest(_) => "AT+QMTRECV",
+            #[cfg(feature = "mqtt")]
             Self::QmtrecvRead(_) => "AT+QMTRECV",
+            #[cfg(feature = "mqtt")]
             Self::QmtrecvWrite(_) => "AT+QMTRECV",
+            #[cfg(feature = "network")]
             Self::QpingTest(_) => "AT+QPING",
+            #[cfg(feature = "network")]
             Self::QpingWrite(_) => "AT+QPING",
+            #[cfg(feature = "network")]
             Self::QidnsgipTest(_) => "AT+QIDNSGIP",
+            #[cfg(feature = "network")]
             Self::QidnsgipWrite(_) => "AT+QIDNSGIP",
+            #[cfg(feature = "network")]
             Self::QntpTest(_) => "AT+QNTP",
+            #[cfg(feature = "network")]
             Self::QntpWrite(_) => "AT+QNTP",
+            #[cfg(feature = "network")]
             Self::QntpExecute(_) => "AT+QNTP",
+            #[cfg(feature = "ssl")]
             Self::QsslcfgTest(_) => "AT+QSSLCFG",
+            #[cfg(feature = "ssl")]
             Self::QsslcfgSslversion(_) => "AT+QSSLCFG",
+            #[cfg(feature = "ssl")]
             Self::QsslcfgSeclevel(_) => "AT+QSSLCFG",
+            #[cfg(feature = "ssl")]
             Self::QsslcfgCiphersuite(_) => "AT+QSSLCFG",
+            #[cfg(feature = "ssl")]
             Self::QsslcfgNegotiatetime(_) => "AT+QSSLCFG",
+            #[cfg(feature = "ssl")]
             Self::QsslcfgSni(_) => "AT+QSSLCFG",
+            #[cfg(feature = "ssl")]
             Self::QsslcfgCacert(_) => "AT+QSSLCFG",
+            #[cfg(feature = "ssl")]
             Self::QsslcfgClientcert(_) => "AT+QSSLCFG",
+            #[cfg(feature = "ssl")]
             Self::QsslcfgClientkey(_) => "AT+QSSLCFG",
+            #[cfg(feature = "ssl")]
             Self::QsslcfgIgnorelocaltime(_) => "AT+QSSLCFG",
+            #[cfg(feature = "ssl")]
             Self::QsslcfgSessionCache(_) => "AT+QSSLCFG",
+            #[cfg(feature = "ssl")]
             Self::QsslopenTest(_) => "AT+QSSLOPEN",
+            #[cfg(feature = "ssl")]
             Self::QsslopenWrite(_) => "AT+QSSLOPEN",
+            #[cfg(feature = "ssl")]
             Self::QsslsendTest(_) => "AT+QSSLSEND",
+            #[cfg(feature = "ssl")]
             Self::QsslsendWriteConnectId(_) => "AT+QSSLSEND",
+            #[cfg(feature = "ssl")]
             Self::QsslsendWriteConnectIdSendLength(_) => "AT+QSSLSEND",
+            #[cfg(feature = "ssl")]
             Self::QsslrecvTest(_) => "AT+QSSLRECV",
+            #[cfg(feature = "ssl")]
             Self::QsslrecvWrite(_) => "AT+QSSLRECV",
+            #[cfg(feature = "ssl")]
             Self::QsslcloseTest(_) => "AT+QSSLCLOSE",
+            #[cfg(feature = "ssl")]
             Self::QsslcloseWrite(_) => "AT+QSSLCLOSE",
+            #[cfg(feature = "ssl")]
             Self::QsslstateTest(_) => "AT+QSSLSTATE",
+            #[cfg(feature = "ssl")]
             Self::QsslstateRead(_) => "AT+QSSLSTATE",
+            #[cfg(feature = "ssl")]
             Self::QsslstateWrite(_) => "AT+QSSLSTATE",
+            #[cfg(feature = "ssl")]
             Self::QsslstateExecute(_) => "AT+QSSLSTATE",
+            #[cfg(feature = "tcpip")]
             Self::QicfgTest(_) => "AT+QICFG",
+            #[cfg(feature = "tcpip")]
             Self::QicfgTranspktsize(_) => "AT+QICFG",
+            #[cfg(feature = "tcpip")]
             Self::QicfgTranswaittm(_) => "AT+QICFG",
+            #[cfg(feature = "tcpip")]
             Self::QicfgTcpAccept(_) => "AT+QICFG",
+            #[cfg(feature = "tcpip")]
             Self::QicfgQisendTimeout(_) => "AT+QICFG",
+            #[cfg(feature = "tcpip")]
             Self::QicfgPassiveclosed(_) => "AT+QICFG",
+            #[cfg(feature = "tcpip")]
             Self::QicfgDataformat(_) => "AT+QICFG",
+            #[cfg(feature = "tcpip")]
             Self::QicfgCloseMode(_) => "AT+QICFG",
+            #[cfg(feature = "tcpip")]
             Self::QicfgTcpKalive(_) => "AT+QICFG",
+            #[cfg(feature = "tcpip")]
             Self::QicfgTcpTwCycle(_) => "AT+QICFG",
+            #[cfg(feature = "tcpip")]
             Self::QicfgUdpBroadcast(_) => "AT+QICFG",
+            #[cfg(feature = "tcpip")]
             Self::QiopenTest(_) => "AT+QIOPEN",
+            #[cfg(feature = "tcpip")]
             Self::QiopenWrite(_) => "AT+QIOPEN",
+            #[cfg(feature = "tcpip")]
             Self::QicloseTest(_) => "AT+QICLOSE",
+            #[cfg(feature = "tcpip")]
             Self::QicloseWrite(_) => "AT+QICLOSE",
+            #[cfg(feature = "tcpip")]
             Self::QistateTest(_) => "AT+QISTATE",
+            #[cfg(feature = "tcpip")]
             Self::QistateRead(_) => "AT+QISTATE",
+            #[cfg(feature = "tcpip")]
             Self::QistateExecute(_) => "AT+QISTATE",
+            #[cfg(feature = "tcpip")]
             Self::QistateWrite(_) => "AT+QISTATE",
+            #[cfg(feature = "tcpip")]
             Self::QisendTest(_) => "AT+QISEND",
+            #[cfg(feature = "tcpip")]
             Self::QisendWriteConnectId(_) => "AT+QISEND",
+            #[cfg(feature = "tcpip")]
             Self::QisendWriteConnectIdSendLength(_) => "AT+QISEND",
+            #[cfg(feature = "tcpip")]
             Self::QisendWriteConnectIdSendLengthRemoteIpRemotePort(_) => "AT+QISEND",
+            #[cfg(feature = "tcpip")]
             Self::QisendWriteConnectId0(_) => "AT+QISEND",
+            #[cfg(feature = "tcpip")]
             Self::QirdTest(_) => "AT+QIRD",
+            #[cfg(feature = "tcpip")]
             Self::QirdWriteConnectIdReadLength(_) => "AT+QIRD",
+            #[cfg(feature = "tcpip")]
             Self::QirdWriteConnectId(_) => "AT+QIRD",
+            #[cfg(feature = "tcpip")]
             Self::QirdWriteConnectId0(_) => "AT+QIRD",
+            #[cfg(feature = "tcpip")]
             Self::QiacceptTest(_) => "AT+QIACCEPT",
+            #[cfg(feature = "tcpip")]
             Self::QiacceptWrite(_) => "AT+QIACCEPT",
+            #[cfg(feature = "tcpip")]
             Self::QiswtmdTest(_) => "AT+QISWTMD",
+            #[cfg(feature = "tcpip")]
             Self::QiswtmdWrite(_) => "AT+QISWTMD",
+            #[cfg(feature = "tcpip")]
             Self::QigeterrorTest(_) => "AT+QIGETERROR",
+            #[cfg(feature = "tcpip")]
             Self::QigeterrorExecute(_) => "AT+QIGETERROR",
+            #[cfg(feature = "tcpip")]
             Self::AtoExecute(_) => "ATO",
+            #[cfg(feature = "tcpip")]
             Self::EscapeExecute(_) => "+++",
+            #[cfg(feature = "wifi")]
             Self::QstastExecute(_) => "AT+QSTAST",
+            #[cfg(feature = "wifi")]
             Self::QstadhcpRead(_) => "AT+QSTADHCP",
+            #[cfg(feature = "wifi")]
             Self::QstadhcpWrite(_) => "AT+QSTADHCP",
+            #[cfg(feature = "wifi")]
             Self::QstastaticWrite(_) => "AT+QSTASTATIC",
+            #[cfg(feature = "wifi")]
             Self::QstastopExecute(_) => "AT+QSTASTOP",
+            #[cfg(feature = "wifi")]
             Self::QsoftapWrite(_) => "AT+QSOFTAP",
+            #[cfg(feature = "wifi")]
             Self::QapstateExecute(_) => "AT+QAPSTATE",
+            #[cfg(feature = "wifi")]
             Self::QapstaticWrite(_) => "AT+QAPSTATIC",
+            #[cfg(feature = "wifi")]
             Self::QsoftapstopExecute(_) => "AT+QSOFTAPSTOP",
+            #[cfg(feature = "wifi")]
             Self::QstaapinfoWrite(_) => "AT+QSTAAPINFO",
+            #[cfg(feature = "wifi")]
             Self::QstaapinfodefWrite(_) => "AT+QSTAAPINFODEF",
+            #[cfg(feature = "wifi")]
             Self::QgetwifistateExecute(_) => "AT+QGETWIFISTATE",
+            #[cfg(feature = "wifi")]
             Self::QwscanExecute(_) => "AT+QWSCAN",
+            #[cfg(feature = "wifi")]
             Self::QidnscfgTest(_) => "AT+QIDNSCFG",
+            #[cfg(feature = "wifi")]
             Self::QidnscfgRead(_) => "AT+QIDNSCFG",
+            #[cfg(feature = "wifi")]
             Self::QidnscfgWrite(_) => "AT+QIDNSCFG",
+            #[cfg(feature = "wifi")]
             Self::QwebcfgWrite(_) => "AT+QWEBCFG",
+            #[cfg(feature = "wifi")]
             Self::QstaapinformvExecute(_) => "AT+QSTAAPINFORMV",
+            #[cfg(feature = "wifi")]
             Self::QairkissWrite(_) => "AT+QAIRKISS",
         }
     }
@@ -34937,6 +38493,7 @@ impl AnyCommand {
 /// Every command form of the catalogue, with a reader that decodes a command line and encodes it back.
 #[doc(hidden)]
 pub static FORM_TEMPLATES: &[crate::command::Template] = &[
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLEINIT",
         form: "AT+QBLEINIT?",
@@ -34947,6 +38504,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLEINIT",
         form: "AT+QBLEINIT=<role>[,<auto_adv>]",
@@ -34957,6 +38515,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLEADDR",
         form: "AT+QBLEADDR?",
@@ -34967,6 +38526,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLENAME",
         form: "AT+QBLENAME?",
@@ -34977,6 +38537,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLENAME",
         form: "AT+QBLENAME=<BLE_name>",
@@ -34987,6 +38548,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLEADVPARAM",
         form: "AT+QBLEADVPARAM?",
@@ -34997,6 +38559,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLEADVPARAM",
         form: "AT+QBLEADVPARAM=<adv_int_min>,<adv_int_max>",
@@ -35007,6 +38570,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLEADVDATA",
         form: "AT+QBLEADVDATA=<adv_data>",
@@ -35017,6 +38581,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLEGATTSSRV",
         form: "AT+QBLEGATTSSRV=<srv_UUID>",
@@ -35027,6 +38592,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLEGATTSCHAR",
         form: "AT+QBLEGATTSCHAR=<char_UUID>[,<att_cfg>]",
@@ -35037,6 +38603,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLEGATTSSRVDONE",
         form: "AT+QBLEGATTSSRVDONE",
@@ -35047,6 +38614,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLEADVSTART",
         form: "AT+QBLEADVSTART?",
@@ -35057,6 +38625,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLEADVSTART",
         form: "AT+QBLEADVSTART",
@@ -35067,6 +38636,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLEADVSTOP",
         form: "AT+QBLEADVSTOP",
@@ -35077,6 +38647,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLEGATTSNTFY",
         form: "AT+QBLEGATTSNTFY=<conn_idx>,<UUID>[,<hex_length>],<data>",
@@ -35087,6 +38658,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLESCAN",
         form: "AT+QBLESCAN?",
@@ -35097,6 +38669,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLESCAN",
         form: "AT+QBLESCAN=<scan>[,<timeout>]",
@@ -35107,6 +38680,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLESCANPARAM",
         form: "AT+QBLESCANPARAM?",
@@ -35117,6 +38691,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLESCANPARAM",
         form: "AT+QBLESCANPARAM=<scan_interval>,<scan_window>",
@@ -35127,6 +38702,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLECONN",
         form: "AT+QBLECONN=<addr_type>,<peer_addr>[,<timeout>]",
@@ -35137,6 +38713,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLECONNPARAM",
         form: "AT+QBLECONNPARAM?",
@@ -35147,6 +38724,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLECONNPARAM",
         form: "AT+QBLECONNPARAM=<conn_idx>,<con_interval>,<timeout>,<latency>",
@@ -35157,6 +38735,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLECFGMTU",
         form: "AT+QBLECFGMTU?",
@@ -35167,6 +38746,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLECFGMTU",
         form: "AT+QBLECFGMTU=<MTU_value>",
@@ -35177,6 +38757,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLEGATTCNTFCFG",
         form: "AT+QBLEGATTCNTFCFG=<conn_idx>,<UUID>,<enable>",
@@ -35187,6 +38768,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLEGATTCRD",
         form: "AT+QBLEGATTCRD=<conn_idx>,<UUID>",
@@ -35197,6 +38779,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLEGATTCWRCMD",
         form: "AT+QBLEGATTCWRCMD=<conn_idx>,<UUID>[,<hex_length>],<data>",
@@ -35207,6 +38790,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLEGATTCWRREQ",
         form: "AT+QBLEGATTCWRREQ=<conn_idx>,<UUID>[,<hex_length>],<data>",
@@ -35217,6 +38801,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLEDISCONN",
         form: "AT+QBLEDISCONN[=<conn_idx>]",
@@ -35227,6 +38812,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLESTAT",
         form: "AT+QBLESTAT",
@@ -35237,6 +38823,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLETRANMODE",
         form: "AT+QBLETRANMODE=<UUID>[,<state>]",
@@ -35247,6 +38834,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "filesystem")]
     crate::command::Template {
         owner: "AT+QFOPEN",
         form: "AT+QFOPEN=?",
@@ -35257,6 +38845,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "filesystem")]
     crate::command::Template {
         owner: "AT+QFOPEN",
         form: "AT+QFOPEN?",
@@ -35267,6 +38856,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "filesystem")]
     crate::command::Template {
         owner: "AT+QFOPEN",
         form: "AT+QFOPEN=<filename>[,<mode>]",
@@ -35277,6 +38867,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "filesystem")]
     crate::command::Template {
         owner: "AT+QFREAD",
         form: "AT+QFREAD=?",
@@ -35287,6 +38878,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "filesystem")]
     crate::command::Template {
         owner: "AT+QFREAD",
         form: "AT+QFREAD=<filehandle>[,<length>]",
@@ -35297,6 +38889,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "filesystem")]
     crate::command::Template {
         owner: "AT+QFWRITE",
         form: "AT+QFWRITE=?",
@@ -35307,6 +38900,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "filesystem")]
     crate::command::Template {
         owner: "AT+QFWRITE",
         form: "AT+QFWRITE=<filehandle>[,<length>[,<timeout>]]",
@@ -35317,6 +38911,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "filesystem")]
     crate::command::Template {
         owner: "AT+QFCLOSE",
         form: "AT+QFCLOSE=?",
@@ -35327,6 +38922,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "filesystem")]
     crate::command::Template {
         owner: "AT+QFCLOSE",
         form: "AT+QFCLOSE=<filehandle>",
@@ -35337,6 +38933,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "filesystem")]
     crate::command::Template {
         owner: "AT+QFLST",
         form: "AT+QFLST=?",
@@ -35347,6 +38944,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "filesystem")]
     crate::command::Template {
         owner: "AT+QFLST",
         form: "AT+QFLST=<name_pattern>",
@@ -35357,6 +38955,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "filesystem")]
     crate::command::Template {
         owner: "AT+QFLST",
         form: "AT+QFLST",
@@ -35367,6 +38966,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "filesystem")]
     crate::command::Template {
         owner: "AT+QFDEL",
         form: "AT+QFDEL=?",
@@ -35377,6 +38977,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "filesystem")]
     crate::command::Template {
         owner: "AT+QFDEL",
         form: "AT+QFDEL=<file_name>",
@@ -35387,6 +38988,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "general")]
     crate::command::Template {
         owner: "AT",
         form: "AT",
@@ -35397,6 +38999,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "general")]
     crate::command::Template {
         owner: "AT+QRST",
         form: "AT+QRST",
@@ -35407,6 +39010,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "general")]
     crate::command::Template {
         owner: "AT+QVERSION",
         form: "AT+QVERSION",
@@ -35417,6 +39021,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "general")]
     crate::command::Template {
         owner: "AT+QECHO",
         form: "AT+QECHO=<enable>",
@@ -35427,6 +39032,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "general")]
     crate::command::Template {
         owner: "AT+QGETIP",
         form: "AT+QGETIP=<mode>",
@@ -35437,6 +39043,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "general")]
     crate::command::Template {
         owner: "AT+QSETBAND",
         form: "AT+QSETBAND=<baud_rate>,<save>",
@@ -35447,6 +39054,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "general")]
     crate::command::Template {
         owner: "AT+QSETBAND",
         form: "AT+QSETBAND?",
@@ -35457,6 +39065,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "general")]
     crate::command::Template {
         owner: "AT+QWLANOTA",
         form: "AT+QWLANOTA=<URL>",
@@ -35467,6 +39076,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "general")]
     crate::command::Template {
         owner: "AT+QWLMAC",
         form: "AT+QWLMAC",
@@ -35477,6 +39087,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "general")]
     crate::command::Template {
         owner: "AT+QSCLK",
         form: "AT+QSCLK?",
@@ -35487,6 +39098,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "general")]
     crate::command::Template {
         owner: "AT+QSCLK",
         form: "AT+QSCLK=<mode>[,<dtim>]",
@@ -35497,6 +39109,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "general")]
     crate::command::Template {
         owner: "AT+QCFG",
         form: "AT+QCFG=?",
@@ -35507,6 +39120,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "general")]
     crate::command::Template {
         owner: "AT+QCFG",
         form: "AT+QCFG=\"urc/pin\"[,<enable>[,<pulse>]]",
@@ -35517,6 +39131,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPCFG",
         form: "AT+QHTTPCFG=?",
@@ -35527,6 +39142,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPCFG",
         form: "AT+QHTTPCFG=\"url\"[,<URL_string>]",
@@ -35537,6 +39153,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPCFG",
         form: "AT+QHTTPCFG=\"header\"[,<header_value>]",
@@ -35547,6 +39164,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPCFG",
         form: "AT+QHTTPCFG=\"auth\"[,<username_password>]",
@@ -35557,6 +39175,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPCFG",
         form: "AT+QHTTPCFG=\"sslctxid\"[,<sslctxID>]",
@@ -35567,6 +39186,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPCFG",
         form: "AT+QHTTPCFG=\"rsp/header\"[,<response_header>]",
@@ -35577,6 +39197,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPCFG",
         form: "AT+QHTTPCFG=\"rspout/auto\"[,<auto_outrsp>]",
@@ -35587,6 +39208,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPCFG",
         form: "AT+QHTTPCFG=\"closed/ind\"[,<closedind>]",
@@ -35597,6 +39219,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPCFG",
         form: "AT+QHTTPCFG=\"form/option\"[,<name>,<file_name>,<content_type>]",
@@ -35607,6 +39230,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPGET",
         form: "AT+QHTTPGET=?",
@@ -35617,6 +39241,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPGET",
         form: "AT+QHTTPGET[=<rsptime>]",
@@ -35627,6 +39252,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPPOST",
         form: "AT+QHTTPPOST=?",
@@ -35637,6 +39263,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPPOST",
         form: "AT+QHTTPPOST=<data_length>[,<input_time>,<rsptime>]",
@@ -35647,6 +39274,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPPUT",
         form: "AT+QHTTPPUT=?",
@@ -35657,6 +39285,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPPUT",
         form: "AT+QHTTPPUT=<data_length>[,<input_time>,<rsptime>]",
@@ -35667,6 +39296,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPREAD",
         form: "AT+QHTTPREAD=?",
@@ -35677,6 +39307,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPREAD",
         form: "AT+QHTTPREAD[=<wait_time>]",
@@ -35687,6 +39318,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPSTOP",
         form: "AT+QHTTPSTOP=?",
@@ -35697,6 +39329,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPSTOP",
         form: "AT+QHTTPSTOP",
@@ -35707,6 +39340,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=?",
@@ -35717,6 +39351,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=\"version\",<client_idx>[,<vsn>]",
@@ -35727,6 +39362,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=\"ssl\",<client_idx>[,<SSL_enable>[,<SSL_ctxID>]]",
@@ -35737,6 +39373,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=\"keepalive\",<client_idx>[,<keep_alive_time>]",
@@ -35747,6 +39384,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=\"session\",<client_idx>[,<clean_session>]",
@@ -35757,6 +39395,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=\"will\",<client_idx>[,<will_flag>[,<will_qos>,<will_retain>,<will_topic>,<will_message>]]",
@@ -35767,6 +39406,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=\"recv/mode\",<client_idx>[,<msg_recv_mode>]",
@@ -35777,6 +39417,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=\"dataformat\",<client_idx>[,<send_mode>,<recv_mode>]",
@@ -35787,6 +39428,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=\"timeout\",<client_idx>[,<pkt_timeout>,<retry_times>,<timeout_notice>]",
@@ -35797,6 +39439,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=\"aliauth\",<client_idx>[,<product_key>,<device_name>,<device_secret>]",
@@ -35807,6 +39450,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=\"onenet\",<client_idx>[,<productID>,<access_key>]",
@@ -35817,6 +39461,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTOPEN",
         form: "AT+QMTOPEN=?",
@@ -35827,6 +39472,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTOPEN",
         form: "AT+QMTOPEN?",
@@ -35837,6 +39483,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTOPEN",
         form: "AT+QMTOPEN=<client_idx>,<host_name>,<port>",
@@ -35847,6 +39494,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCLOSE",
         form: "AT+QMTCLOSE=?",
@@ -35857,6 +39505,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCLOSE",
         form: "AT+QMTCLOSE=<client_idx>",
@@ -35867,6 +39516,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCONN",
         form: "AT+QMTCONN=?",
@@ -35877,6 +39527,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCONN",
         form: "AT+QMTCONN?",
@@ -35887,6 +39538,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCONN",
         form: "AT+QMTCONN=<client_idx>,<clientID>[,<username>,<password>]",
@@ -35897,6 +39549,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTDISC",
         form: "AT+QMTDISC=?",
@@ -35907,6 +39560,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTDISC",
         form: "AT+QMTDISC=<client_idx>",
@@ -35917,6 +39571,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTSUB",
         form: "AT+QMTSUB=?",
@@ -35927,6 +39582,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTSUB",
         form: "AT+QMTSUB=<client_idx>,<msgID>,<topic1>,<qos1>[,<topic2>,<qos2>[,..]]",
@@ -35937,6 +39593,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTUNS",
         form: "AT+QMTUNS=?",
@@ -35947,6 +39604,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTUNS",
         form: "AT+QMTUNS=<client_idx>,<msgID>,<topic1>[,<topic2>[,..]]",
@@ -35957,6 +39615,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTPUB",
         form: "AT+QMTPUB=?",
@@ -35967,6 +39626,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTPUB",
         form: "AT+QMTPUB=<client_idx>,<msgID>,<qos>,<retain>,<topic>[,<length>]",
@@ -35977,6 +39637,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTRECV",
         form: "AT+QMTRECV=?",
@@ -35987,6 +39648,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTRECV",
         form: "AT+QMTRECV?",
@@ -35997,6 +39659,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTRECV",
         form: "AT+QMTRECV=<client_idx>[,<receiveID>]",
@@ -36007,6 +39670,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "network")]
     crate::command::Template {
         owner: "AT+QPING",
         form: "AT+QPING=?",
@@ -36017,6 +39681,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "network")]
     crate::command::Template {
         owner: "AT+QPING",
         form: "AT+QPING=<host>[,<timeout>[,<pingnum>]]",
@@ -36027,6 +39692,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "network")]
     crate::command::Template {
         owner: "AT+QIDNSGIP",
         form: "AT+QIDNSGIP=?",
@@ -36037,6 +39703,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "network")]
     crate::command::Template {
         owner: "AT+QIDNSGIP",
         form: "AT+QIDNSGIP=<hostname>",
@@ -36047,6 +39714,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "network")]
     crate::command::Template {
         owner: "AT+QNTP",
         form: "AT+QNTP=?",
@@ -36057,6 +39725,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "network")]
     crate::command::Template {
         owner: "AT+QNTP",
         form: "AT+QNTP=<server>[,<port>]",
@@ -36067,6 +39736,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "network")]
     crate::command::Template {
         owner: "AT+QNTP",
         form: "AT+QNTP",
@@ -36077,6 +39747,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=?",
@@ -36087,6 +39758,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=\"sslversion\",<SSL_ctxID>[,<SSL_version>]",
@@ -36097,6 +39769,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=\"seclevel\",<SSL_ctxID>[,<seclevel>]",
@@ -36107,6 +39780,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=\"ciphersuite\",<SSL_ctxID>[,<cipher_suites>]",
@@ -36117,6 +39791,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=\"negotiatetime\",<SSL_ctxID>[,<negotiate_time>]",
@@ -36127,6 +39802,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=\"sni\",<SSL_ctxID>[,<SNI>]",
@@ -36137,6 +39813,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=\"cacert\",<SSL_ctxID>[,<cacertpath>]",
@@ -36147,6 +39824,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=\"clientcert\",<SSL_ctxID>[,<client_cert_path>]",
@@ -36157,6 +39835,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=\"clientkey\",<SSL_ctxID>[,<client_key_path>[,<key_pwd>]]",
@@ -36167,6 +39846,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=\"ignorelocaltime\",<SSL_ctxID>[,<ignore_ltime>]",
@@ -36177,6 +39857,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=\"session_cache\",<SSL_ctxID>[,<session_cache_enable>]",
@@ -36187,6 +39868,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLOPEN",
         form: "AT+QSSLOPEN=?",
@@ -36197,6 +39879,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLOPEN",
         form: "AT+QSSLOPEN=<SSL_ctxID>,<connectID>,<server_address>,<server_port>[,<access_mode>]",
@@ -36207,6 +39890,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLSEND",
         form: "AT+QSSLSEND=?",
@@ -36217,6 +39901,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLSEND",
         form: "AT+QSSLSEND=<connectID>",
@@ -36227,6 +39912,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLSEND",
         form: "AT+QSSLSEND=<connectID>,<send_length>",
@@ -36237,6 +39923,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLRECV",
         form: "AT+QSSLRECV=?",
@@ -36247,6 +39934,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLRECV",
         form: "AT+QSSLRECV=<connectID>,<read_length>",
@@ -36257,6 +39945,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCLOSE",
         form: "AT+QSSLCLOSE=?",
@@ -36267,6 +39956,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCLOSE",
         form: "AT+QSSLCLOSE=<connectID>[,<close_timeout>]",
@@ -36277,6 +39967,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLSTATE",
         form: "AT+QSSLSTATE=?",
@@ -36287,6 +39978,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLSTATE",
         form: "AT+QSSLSTATE?",
@@ -36297,6 +39989,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLSTATE",
         form: "AT+QSSLSTATE=<query_type>,<connectID>",
@@ -36307,6 +40000,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLSTATE",
         form: "AT+QSSLSTATE",
@@ -36317,6 +40011,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=?",
@@ -36327,6 +40022,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=\"transpktsize\"[,<transpktsize>]",
@@ -36337,6 +40033,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=\"transwaittm\"[,<transwaittm>]",
@@ -36347,6 +40044,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=\"tcp/accept\"[,<state>]",
@@ -36357,6 +40055,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=\"qisend/timeout\"[,<timeout>]",
@@ -36367,6 +40066,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=\"passiveclosed\"[,<closed>]",
@@ -36377,6 +40077,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=\"dataformat\"[,<send_data_format>,<recv_data_format>]",
@@ -36387,6 +40088,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=\"close/mode\"[,<close_mode>]",
@@ -36397,6 +40099,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=\"tcp/kalive\"[,<kalive_onoff>,<kalive_idle>,<kalive_interval>,<kalive_cnt>]",
@@ -36407,6 +40110,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=\"tcp/tw_cycle\"[,<tw_enable>]",
@@ -36417,6 +40121,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=\"udp/broadcast\"[,<udp/broadcast>]",
@@ -36427,6 +40132,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QIOPEN",
         form: "AT+QIOPEN=?",
@@ -36437,6 +40143,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QIOPEN",
         form: "AT+QIOPEN=<connectID>,<service_type>,<IP_address>/<domain_name>,<remote_port>[,<local_port>[,<access_mode>][,<ap_priority>]]",
@@ -36447,6 +40154,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICLOSE",
         form: "AT+QICLOSE=?",
@@ -36457,6 +40165,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICLOSE",
         form: "AT+QICLOSE=<connectID>[,<timeout>]",
@@ -36467,6 +40176,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QISTATE",
         form: "AT+QISTATE=?",
@@ -36477,6 +40187,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QISTATE",
         form: "AT+QISTATE?",
@@ -36487,6 +40198,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QISTATE",
         form: "AT+QISTATE",
@@ -36497,6 +40209,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QISTATE",
         form: "AT+QISTATE=<connectID>",
@@ -36507,6 +40220,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QISEND",
         form: "AT+QISEND=?",
@@ -36517,6 +40231,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QISEND",
         form: "AT+QISEND=<connectID>",
@@ -36527,6 +40242,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QISEND",
         form: "AT+QISEND=<connectID>,<send_length>",
@@ -36537,6 +40253,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QISEND",
         form: "AT+QISEND=<connectID>,<send_length>,<remoteIP>,<remote_port>",
@@ -36549,6 +40266,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QISEND",
         form: "AT+QISEND=<connectID>,0",
@@ -36559,6 +40277,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QIRD",
         form: "AT+QIRD=?",
@@ -36569,6 +40288,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QIRD",
         form: "AT+QIRD=<connectID>[,<read_length>]",
@@ -36579,6 +40299,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QIRD",
         form: "AT+QIRD=<connectID>",
@@ -36589,6 +40310,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QIRD",
         form: "AT+QIRD=<connectID>,0",
@@ -36599,6 +40321,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QIACCEPT",
         form: "AT+QIACCEPT=?",
@@ -36609,6 +40332,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QIACCEPT",
         form: "AT+QIACCEPT=<listener_socketID>,<accept>[,<incoming_socketID>]",
@@ -36619,6 +40343,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QISWTMD",
         form: "AT+QISWTMD=?",
@@ -36629,6 +40354,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QISWTMD",
         form: "AT+QISWTMD=<connectID>,<access_mode>",
@@ -36639,6 +40365,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QIGETERROR",
         form: "AT+QIGETERROR=?",
@@ -36649,6 +40376,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QIGETERROR",
         form: "AT+QIGETERROR",
@@ -36659,6 +40387,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "ATO",
         form: "ATO",
@@ -36669,6 +40398,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "+++",
         form: "+++",
@@ -36679,6 +40409,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "AT+QSTAST",
         form: "AT+QSTAST",
@@ -36689,6 +40420,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "AT+QSTADHCP",
         form: "AT+QSTADHCP?",
@@ -36699,6 +40431,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "AT+QSTADHCP",
         form: "AT+QSTADHCP=<enable>",
@@ -36709,6 +40442,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "AT+QSTASTATIC",
         form: "AT+QSTASTATIC=<IP>,<mask>,<gate>,<DNS>",
@@ -36719,6 +40453,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "AT+QSTASTOP",
         form: "AT+QSTASTOP",
@@ -36729,6 +40464,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "AT+QSOFTAP",
         form: "AT+QSOFTAP=<SSID>[,<key>]",
@@ -36739,6 +40475,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "AT+QAPSTATE",
         form: "AT+QAPSTATE",
@@ -36749,6 +40486,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "AT+QAPSTATIC",
         form: "AT+QAPSTATIC=<IP>,<mask>,<gate>,<DNS>",
@@ -36759,6 +40497,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "AT+QSOFTAPSTOP",
         form: "AT+QSOFTAPSTOP",
@@ -36769,6 +40508,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "AT+QSTAAPINFO",
         form: "AT+QSTAAPINFO=<SSID>[,<pwd>]",
@@ -36779,6 +40519,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "AT+QSTAAPINFODEF",
         form: "AT+QSTAAPINFODEF=<SSID>[,<pwd>]",
@@ -36789,6 +40530,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "AT+QGETWIFISTATE",
         form: "AT+QGETWIFISTATE",
@@ -36799,6 +40541,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "AT+QWSCAN",
         form: "AT+QWSCAN",
@@ -36809,6 +40552,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "AT+QIDNSCFG",
         form: "AT+QIDNSCFG=?",
@@ -36819,6 +40563,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "AT+QIDNSCFG",
         form: "AT+QIDNSCFG?",
@@ -36829,6 +40574,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "AT+QIDNSCFG",
         form: "AT+QIDNSCFG=<pridnsaddr>[,<secdnsaddr>]",
@@ -36839,6 +40585,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "AT+QWEBCFG",
         form: "AT+QWEBCFG=<enable>",
@@ -36849,6 +40596,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "AT+QSTAAPINFORMV",
         form: "AT+QSTAAPINFORMV",
@@ -36859,6 +40607,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::AtCommand::encode(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "AT+QAIRKISS",
         form: "AT+QAIRKISS=<enable>",
@@ -36873,6 +40622,7 @@ pub static FORM_TEMPLATES: &[crate::command::Template] = &[
 /// Every information-line template of every form, with a reader that decodes a line and renders it back.
 #[doc(hidden)]
 pub static LINE_TEMPLATES: &[crate::command::Template] = &[
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLEINIT",
         form: "AT+QBLEINIT?",
@@ -36883,6 +40633,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLEADDR",
         form: "AT+QBLEADDR?",
@@ -36893,6 +40644,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLENAME",
         form: "AT+QBLENAME?",
@@ -36903,6 +40655,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLEADVPARAM",
         form: "AT+QBLEADVPARAM?",
@@ -36913,6 +40666,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLEADVSTART",
         form: "AT+QBLEADVSTART?",
@@ -36923,6 +40677,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLESCAN",
         form: "AT+QBLESCAN?",
@@ -36933,6 +40688,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLESCAN",
         form: "AT+QBLESCAN=<scan>[,<timeout>]",
@@ -36943,6 +40699,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLESCAN",
         form: "AT+QBLESCAN=<scan>[,<timeout>]",
@@ -36953,6 +40710,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLESCANPARAM",
         form: "AT+QBLESCANPARAM?",
@@ -36963,6 +40721,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLECONNPARAM",
         form: "AT+QBLECONNPARAM?",
@@ -36973,6 +40732,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLECFGMTU",
         form: "AT+QBLECFGMTU?",
@@ -36983,6 +40743,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLEGATTCRD",
         form: "AT+QBLEGATTCRD=<conn_idx>,<UUID>",
@@ -36993,6 +40754,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "AT+QBLESTAT",
         form: "AT+QBLESTAT",
@@ -37003,6 +40765,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "filesystem")]
     crate::command::Template {
         owner: "AT+QFOPEN",
         form: "AT+QFOPEN=?",
@@ -37013,6 +40776,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "filesystem")]
     crate::command::Template {
         owner: "AT+QFOPEN",
         form: "AT+QFOPEN?",
@@ -37023,6 +40787,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "filesystem")]
     crate::command::Template {
         owner: "AT+QFOPEN",
         form: "AT+QFOPEN=<filename>[,<mode>]",
@@ -37033,6 +40798,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "filesystem")]
     crate::command::Template {
         owner: "AT+QFREAD",
         form: "AT+QFREAD=?",
@@ -37043,6 +40809,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "filesystem")]
     crate::command::Template {
         owner: "AT+QFWRITE",
         form: "AT+QFWRITE=?",
@@ -37053,6 +40820,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "filesystem")]
     crate::command::Template {
         owner: "AT+QFWRITE",
         form: "AT+QFWRITE=<filehandle>[,<length>[,<timeout>]]",
@@ -37063,6 +40831,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "filesystem")]
     crate::command::Template {
         owner: "AT+QFCLOSE",
         form: "AT+QFCLOSE=?",
@@ -37073,6 +40842,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "filesystem")]
     crate::command::Template {
         owner: "AT+QFLST",
         form: "AT+QFLST=<name_pattern>",
@@ -37083,6 +40853,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "filesystem")]
     crate::command::Template {
         owner: "AT+QFLST",
         form: "AT+QFLST",
@@ -37093,6 +40864,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "filesystem")]
     crate::command::Template {
         owner: "AT+QFDEL",
         form: "AT+QFDEL=?",
@@ -37103,6 +40875,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "general")]
     crate::command::Template {
         owner: "AT+QVERSION",
         form: "AT+QVERSION",
@@ -37113,6 +40886,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "general")]
     crate::command::Template {
         owner: "AT+QGETIP",
         form: "AT+QGETIP=<mode>",
@@ -37123,6 +40897,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "general")]
     crate::command::Template {
         owner: "AT+QSETBAND",
         form: "AT+QSETBAND?",
@@ -37133,6 +40908,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "general")]
     crate::command::Template {
         owner: "AT+QWLMAC",
         form: "AT+QWLMAC",
@@ -37143,6 +40919,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "general")]
     crate::command::Template {
         owner: "AT+QSCLK",
         form: "AT+QSCLK?",
@@ -37153,6 +40930,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "general")]
     crate::command::Template {
         owner: "AT+QCFG",
         form: "AT+QCFG=?",
@@ -37163,6 +40941,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "general")]
     crate::command::Template {
         owner: "AT+QCFG",
         form: "AT+QCFG=\"urc/pin\"[,<enable>[,<pulse>]]",
@@ -37173,6 +40952,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPCFG",
         form: "AT+QHTTPCFG=?",
@@ -37183,6 +40963,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPCFG",
         form: "AT+QHTTPCFG=?",
@@ -37193,6 +40974,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPCFG",
         form: "AT+QHTTPCFG=?",
@@ -37203,6 +40985,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPCFG",
         form: "AT+QHTTPCFG=?",
@@ -37213,6 +40996,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPCFG",
         form: "AT+QHTTPCFG=?",
@@ -37223,6 +41007,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPCFG",
         form: "AT+QHTTPCFG=?",
@@ -37233,6 +41018,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPCFG",
         form: "AT+QHTTPCFG=?",
@@ -37243,6 +41029,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPCFG",
         form: "AT+QHTTPCFG=?",
@@ -37253,6 +41040,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPCFG",
         form: "AT+QHTTPCFG=\"url\"[,<URL_string>]",
@@ -37263,6 +41051,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPCFG",
         form: "AT+QHTTPCFG=\"header\"[,<header_value>]",
@@ -37273,6 +41062,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPCFG",
         form: "AT+QHTTPCFG=\"auth\"[,<username_password>]",
@@ -37283,6 +41073,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPCFG",
         form: "AT+QHTTPCFG=\"sslctxid\"[,<sslctxID>]",
@@ -37293,6 +41084,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPCFG",
         form: "AT+QHTTPCFG=\"rsp/header\"[,<response_header>]",
@@ -37303,6 +41095,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPCFG",
         form: "AT+QHTTPCFG=\"rspout/auto\"[,<auto_outrsp>]",
@@ -37313,6 +41106,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPCFG",
         form: "AT+QHTTPCFG=\"closed/ind\"[,<closedind>]",
@@ -37323,6 +41117,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPCFG",
         form: "AT+QHTTPCFG=\"form/option\"[,<name>,<file_name>,<content_type>]",
@@ -37333,6 +41128,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPGET",
         form: "AT+QHTTPGET=?",
@@ -37343,6 +41139,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPPOST",
         form: "AT+QHTTPPOST=?",
@@ -37353,6 +41150,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPPOST",
         form: "AT+QHTTPPOST=<data_length>[,<input_time>,<rsptime>]",
@@ -37363,6 +41161,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPPUT",
         form: "AT+QHTTPPUT=?",
@@ -37373,6 +41172,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPPUT",
         form: "AT+QHTTPPUT=<data_length>[,<input_time>,<rsptime>]",
@@ -37383,6 +41183,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "AT+QHTTPREAD",
         form: "AT+QHTTPREAD=?",
@@ -37393,6 +41194,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=?",
@@ -37403,6 +41205,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=?",
@@ -37413,6 +41216,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=?",
@@ -37423,6 +41227,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=?",
@@ -37433,6 +41238,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=?",
@@ -37443,6 +41249,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=?",
@@ -37453,6 +41260,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=?",
@@ -37463,6 +41271,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=?",
@@ -37473,6 +41282,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=?",
@@ -37483,6 +41293,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=?",
@@ -37493,6 +41304,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=\"version\",<client_idx>[,<vsn>]",
@@ -37503,6 +41315,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=\"ssl\",<client_idx>[,<SSL_enable>[,<SSL_ctxID>]]",
@@ -37513,6 +41326,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=\"keepalive\",<client_idx>[,<keep_alive_time>]",
@@ -37523,6 +41337,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=\"session\",<client_idx>[,<clean_session>]",
@@ -37533,6 +41348,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=\"will\",<client_idx>[,<will_flag>[,<will_qos>,<will_retain>,<will_topic>,<will_message>]]",
@@ -37543,6 +41359,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=\"recv/mode\",<client_idx>[,<msg_recv_mode>]",
@@ -37553,6 +41370,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=\"dataformat\",<client_idx>[,<send_mode>,<recv_mode>]",
@@ -37563,6 +41381,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=\"timeout\",<client_idx>[,<pkt_timeout>,<retry_times>,<timeout_notice>]",
@@ -37573,6 +41392,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=\"aliauth\",<client_idx>[,<product_key>,<device_name>,<device_secret>]",
@@ -37583,6 +41403,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCFG",
         form: "AT+QMTCFG=\"onenet\",<client_idx>[,<productID>,<access_key>]",
@@ -37593,6 +41414,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTOPEN",
         form: "AT+QMTOPEN=?",
@@ -37603,6 +41425,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTOPEN",
         form: "AT+QMTOPEN?",
@@ -37613,6 +41436,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCLOSE",
         form: "AT+QMTCLOSE=?",
@@ -37623,6 +41447,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCONN",
         form: "AT+QMTCONN=?",
@@ -37633,6 +41458,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTCONN",
         form: "AT+QMTCONN?",
@@ -37643,6 +41469,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTDISC",
         form: "AT+QMTDISC=?",
@@ -37653,6 +41480,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTSUB",
         form: "AT+QMTSUB=?",
@@ -37663,6 +41491,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTUNS",
         form: "AT+QMTUNS=?",
@@ -37673,6 +41502,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTPUB",
         form: "AT+QMTPUB=?",
@@ -37683,6 +41513,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTRECV",
         form: "AT+QMTRECV?",
@@ -37693,6 +41524,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "AT+QMTRECV",
         form: "AT+QMTRECV=<client_idx>[,<receiveID>]",
@@ -37703,6 +41535,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "network")]
     crate::command::Template {
         owner: "AT+QPING",
         form: "AT+QPING=?",
@@ -37713,6 +41546,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "network")]
     crate::command::Template {
         owner: "AT+QIDNSGIP",
         form: "AT+QIDNSGIP=?",
@@ -37723,6 +41557,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "network")]
     crate::command::Template {
         owner: "AT+QNTP",
         form: "AT+QNTP=?",
@@ -37733,6 +41568,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=?",
@@ -37743,6 +41579,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=?",
@@ -37753,6 +41590,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=?",
@@ -37763,6 +41601,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=?",
@@ -37773,6 +41612,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=?",
@@ -37783,6 +41623,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=?",
@@ -37793,6 +41634,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=?",
@@ -37803,6 +41645,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=?",
@@ -37813,6 +41656,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=?",
@@ -37823,6 +41667,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=?",
@@ -37833,6 +41678,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=\"sslversion\",<SSL_ctxID>[,<SSL_version>]",
@@ -37843,6 +41689,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=\"seclevel\",<SSL_ctxID>[,<seclevel>]",
@@ -37853,6 +41700,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=\"ciphersuite\",<SSL_ctxID>[,<cipher_suites>]",
@@ -37863,6 +41711,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=\"negotiatetime\",<SSL_ctxID>[,<negotiate_time>]",
@@ -37873,6 +41722,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=\"sni\",<SSL_ctxID>[,<SNI>]",
@@ -37883,6 +41733,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=\"cacert\",<SSL_ctxID>[,<cacertpath>]",
@@ -37893,6 +41744,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=\"clientcert\",<SSL_ctxID>[,<client_cert_path>]",
@@ -37903,6 +41755,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=\"clientkey\",<SSL_ctxID>[,<client_key_path>[,<key_pwd>]]",
@@ -37913,6 +41766,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=\"ignorelocaltime\",<SSL_ctxID>[,<ignore_ltime>]",
@@ -37923,6 +41777,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCFG",
         form: "AT+QSSLCFG=\"session_cache\",<SSL_ctxID>[,<session_cache_enable>]",
@@ -37933,6 +41788,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLOPEN",
         form: "AT+QSSLOPEN=?",
@@ -37943,6 +41799,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLSEND",
         form: "AT+QSSLSEND=?",
@@ -37953,6 +41810,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLRECV",
         form: "AT+QSSLRECV=?",
@@ -37963,6 +41821,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLRECV",
         form: "AT+QSSLRECV=<connectID>,<read_length>",
@@ -37973,6 +41832,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLRECV",
         form: "AT+QSSLRECV=<connectID>,<read_length>",
@@ -37983,6 +41843,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLCLOSE",
         form: "AT+QSSLCLOSE=?",
@@ -37993,6 +41854,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLSTATE",
         form: "AT+QSSLSTATE?",
@@ -38003,6 +41865,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLSTATE",
         form: "AT+QSSLSTATE=<query_type>,<connectID>",
@@ -38013,6 +41876,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "AT+QSSLSTATE",
         form: "AT+QSSLSTATE",
@@ -38023,6 +41887,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=?",
@@ -38033,6 +41898,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=?",
@@ -38043,6 +41909,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=?",
@@ -38053,6 +41920,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=?",
@@ -38063,6 +41931,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=?",
@@ -38073,6 +41942,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=?",
@@ -38083,6 +41953,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=?",
@@ -38093,6 +41964,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=?",
@@ -38103,6 +41975,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=?",
@@ -38113,6 +41986,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=?",
@@ -38123,6 +41997,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=\"transpktsize\"[,<transpktsize>]",
@@ -38133,6 +42008,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=\"transwaittm\"[,<transwaittm>]",
@@ -38143,6 +42019,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=\"tcp/accept\"[,<state>]",
@@ -38153,6 +42030,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=\"qisend/timeout\"[,<timeout>]",
@@ -38163,6 +42041,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=\"passiveclosed\"[,<closed>]",
@@ -38173,6 +42052,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=\"dataformat\"[,<send_data_format>,<recv_data_format>]",
@@ -38183,6 +42063,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=\"close/mode\"[,<close_mode>]",
@@ -38193,6 +42074,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=\"tcp/kalive\"[,<kalive_onoff>,<kalive_idle>,<kalive_interval>,<kalive_cnt>]",
@@ -38203,6 +42085,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=\"tcp/tw_cycle\"[,<tw_enable>]",
@@ -38213,6 +42096,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICFG",
         form: "AT+QICFG=\"udp/broadcast\"[,<udp/broadcast>]",
@@ -38223,6 +42107,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QIOPEN",
         form: "AT+QIOPEN=?",
@@ -38233,6 +42118,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QICLOSE",
         form: "AT+QICLOSE=?",
@@ -38243,6 +42129,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QISTATE",
         form: "AT+QISTATE?",
@@ -38253,6 +42140,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QISTATE",
         form: "AT+QISTATE",
@@ -38263,6 +42151,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QISTATE",
         form: "AT+QISTATE=<connectID>",
@@ -38273,6 +42162,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QISEND",
         form: "AT+QISEND=?",
@@ -38283,6 +42173,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QISEND",
         form: "AT+QISEND=<connectID>,0",
@@ -38293,6 +42184,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QIRD",
         form: "AT+QIRD=?",
@@ -38303,6 +42195,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QIRD",
         form: "AT+QIRD=<connectID>[,<read_length>]",
@@ -38313,6 +42206,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QIRD",
         form: "AT+QIRD=<connectID>[,<read_length>]",
@@ -38323,6 +42217,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QIRD",
         form: "AT+QIRD=<connectID>",
@@ -38333,6 +42228,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QIRD",
         form: "AT+QIRD=<connectID>",
@@ -38343,6 +42239,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QIRD",
         form: "AT+QIRD=<connectID>,0",
@@ -38353,6 +42250,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QIACCEPT",
         form: "AT+QIACCEPT=?",
@@ -38363,6 +42261,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QIACCEPT",
         form: "AT+QIACCEPT=<listener_socketID>,<accept>[,<incoming_socketID>]",
@@ -38373,6 +42272,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QISWTMD",
         form: "AT+QISWTMD=?",
@@ -38383,6 +42283,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "AT+QIGETERROR",
         form: "AT+QIGETERROR",
@@ -38393,6 +42294,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "AT+QSTAST",
         form: "AT+QSTAST",
@@ -38403,6 +42305,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "AT+QSTADHCP",
         form: "AT+QSTADHCP?",
@@ -38413,6 +42316,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "AT+QAPSTATE",
         form: "AT+QAPSTATE",
@@ -38423,6 +42327,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "AT+QGETWIFISTATE",
         form: "AT+QGETWIFISTATE",
@@ -38433,6 +42338,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "AT+QWSCAN",
         form: "AT+QWSCAN",
@@ -38443,6 +42349,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "AT+QIDNSCFG",
         form: "AT+QIDNSCFG=?",
@@ -38453,6 +42360,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "AT+QIDNSCFG",
         form: "AT+QIDNSCFG?",

@@ -4,14 +4,23 @@
 //! information line; [`urcs`] has a type per URC variant and the [`urcs::Urc`]
 //! enum; [`results`] has the result-code tables; [`shared`] has the
 //! enumerations several commands or URCs share (re-exported by each).
+#![cfg_attr(not(feature = "default-groups"), allow(dead_code))]
 
 #[rustfmt::skip]
+// With some groups left out, what serves only them goes unused.
+#[cfg_attr(not(feature = "default-groups"), allow(unused_variables, unused_mut, dead_code))]
 pub mod commands;
+#[rustfmt::skip]
+// With some groups left out, what serves only them goes unused.
+#[cfg_attr(not(feature = "default-groups"), allow(unused_variables, unused_mut, dead_code))]
+pub mod decode;
 #[rustfmt::skip]
 pub mod results;
 #[rustfmt::skip]
 pub mod shared;
 #[rustfmt::skip]
+// With some groups left out, what serves only them goes unused.
+#[cfg_attr(not(feature = "default-groups"), allow(unused_variables, unused_mut, dead_code))]
 pub mod urcs;
 
 /// Whether `line` starts with the command name `name` (case-insensitive),

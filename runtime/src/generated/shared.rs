@@ -43,7 +43,10 @@ impl AccessMode {
         }
     }
     /// Writes the wire value into a line.
-    pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+    pub fn write_wire<W: crate::wire::LineOut>(
+        &self,
+        w: &mut crate::wire::LineWriter<W>,
+    ) {
         w.int(self.wire());
     }
     /// The value's meaning, in the manual's words.
@@ -99,7 +102,10 @@ impl CloseResult {
         }
     }
     /// Writes the wire value into a line.
-    pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+    pub fn write_wire<W: crate::wire::LineOut>(
+        &self,
+        w: &mut crate::wire::LineWriter<W>,
+    ) {
         w.int(self.wire());
     }
     /// The value's meaning, in the manual's words.
@@ -153,7 +159,10 @@ impl DisconnectResult {
         }
     }
     /// Writes the wire value into a line.
-    pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+    pub fn write_wire<W: crate::wire::LineOut>(
+        &self,
+        w: &mut crate::wire::LineWriter<W>,
+    ) {
         w.int(self.wire());
     }
     /// The value's meaning, in the manual's words.
@@ -205,7 +214,10 @@ impl Enable {
         }
     }
     /// Writes the wire value into a line.
-    pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+    pub fn write_wire<W: crate::wire::LineOut>(
+        &self,
+        w: &mut crate::wire::LineWriter<W>,
+    ) {
         w.int(self.wire());
     }
     /// The value's meaning, in the manual's words.
@@ -249,7 +261,10 @@ impl Finresult {
         }
     }
     /// Writes the wire value into a line.
-    pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+    pub fn write_wire<W: crate::wire::LineOut>(
+        &self,
+        w: &mut crate::wire::LineWriter<W>,
+    ) {
         w.int(self.wire());
     }
     /// The value's meaning, in the manual's words.
@@ -342,7 +357,10 @@ impl OpenResult {
         }
     }
     /// Writes the wire value into a line.
-    pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+    pub fn write_wire<W: crate::wire::LineOut>(
+        &self,
+        w: &mut crate::wire::LineWriter<W>,
+    ) {
         w.int(self.wire());
     }
     /// The value's meaning, in the manual's words.
@@ -408,7 +426,10 @@ impl PacketResult {
         }
     }
     /// Writes the wire value into a line.
-    pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+    pub fn write_wire<W: crate::wire::LineOut>(
+        &self,
+        w: &mut crate::wire::LineWriter<W>,
+    ) {
         w.int(self.wire());
     }
     /// The value's meaning, in the manual's words.
@@ -467,7 +488,10 @@ impl Qos {
         }
     }
     /// Writes the wire value into a line.
-    pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+    pub fn write_wire<W: crate::wire::LineOut>(
+        &self,
+        w: &mut crate::wire::LineWriter<W>,
+    ) {
         w.int(self.wire());
     }
     /// The value's meaning, in the manual's words.
@@ -521,7 +545,10 @@ impl RequestHeader {
         }
     }
     /// Writes the wire value into a line.
-    pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+    pub fn write_wire<W: crate::wire::LineOut>(
+        &self,
+        w: &mut crate::wire::LineWriter<W>,
+    ) {
         w.int(self.wire());
     }
     /// The value's meaning, in the manual's words.
@@ -593,7 +620,10 @@ impl Retcode {
         }
     }
     /// Writes the wire value into a line.
-    pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+    pub fn write_wire<W: crate::wire::LineOut>(
+        &self,
+        w: &mut crate::wire::LineWriter<W>,
+    ) {
         w.int(self.wire());
     }
     /// The value's meaning, in the manual's words.

@@ -2,6 +2,7 @@
 
 //! Typed URCs: one type per variant of the catalogue, and [`Urc`], which reads any of them.
 /// The URC `+QSTASTAT: <event>`.
+#[cfg(feature = "wifi")]
 pub mod qstastat {
     /// `<event>`: String type. Event reported when STA state changes.
     ///
@@ -80,14 +81,14 @@ pub mod qstastat {
     impl crate::command::Line for Qstastat {
         const PREFIXES: &'static [&'static str] = &["+QSTASTAT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qstastat,
-                "+QSTASTAT: <event>",
+            let caps = crate::scan::run(
                 line,
+                "+QSTASTAT: <event>",
+                crate::generated::decode::u_qstastat,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::u_qstastat__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -111,8 +112,10 @@ pub mod qstastat {
         }
     }
 }
+#[cfg(feature = "wifi")]
 pub use qstastat::Qstastat;
 /// The URC `+QAPSTAT: <event>`.
+#[cfg(feature = "wifi")]
 pub mod qapstat {
     /// `<event>`: This URC indicates AP state changes. (The manual gives only the table "\<event> Description" with the quoted values below, without a type statement.)
     ///
@@ -191,14 +194,14 @@ pub mod qapstat {
     impl crate::command::Line for Qapstat {
         const PREFIXES: &'static [&'static str] = &["+QAPSTAT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qapstat,
-                "+QAPSTAT: <event>",
+            let caps = crate::scan::run(
                 line,
+                "+QAPSTAT: <event>",
+                crate::generated::decode::u_qapstat,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::u_qapstat__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -222,8 +225,10 @@ pub mod qapstat {
         }
     }
 }
+#[cfg(feature = "wifi")]
 pub use qapstat::Qapstat;
 /// The URC `+QOTASTAT: <event>`.
+#[cfg(feature = "general")]
 pub mod qotastat {
     /// `<event>`: String type. Event reported when OTA upgrade state changes.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -296,14 +301,14 @@ pub mod qotastat {
     impl crate::command::Line for Qotastat {
         const PREFIXES: &'static [&'static str] = &["+QOTASTAT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qotastat,
-                "+QOTASTAT: <event>",
+            let caps = crate::scan::run(
                 line,
+                "+QOTASTAT: <event>",
+                crate::generated::decode::u_qotastat,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::u_qotastat__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -327,8 +332,10 @@ pub mod qotastat {
         }
     }
 }
+#[cfg(feature = "general")]
 pub use qotastat::Qotastat;
 /// The URC `+QBLESTAT: <event>`.
+#[cfg(feature = "ble")]
 pub mod qblestat {
     /// `<event>`: String type. Event reported when BLE connection state changes.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -386,14 +393,14 @@ pub mod qblestat {
     impl crate::command::Line for Qblestat {
         const PREFIXES: &'static [&'static str] = &["+QBLESTAT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qblestat,
-                "+QBLESTAT: <event>",
+            let caps = crate::scan::run(
                 line,
+                "+QBLESTAT: <event>",
+                crate::generated::decode::u_qblestat,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::u_qblestat__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -417,8 +424,10 @@ pub mod qblestat {
         }
     }
 }
+#[cfg(feature = "ble")]
 pub use qblestat::Qblestat;
 /// The URC `+QBLEMTU: <MTU_value>`.
+#[cfg(feature = "ble")]
 pub mod qblemtu {
     /// `+QBLEMTU: <MTU_value>`
     ///
@@ -436,14 +445,14 @@ pub mod qblemtu {
     impl crate::command::Line for Qblemtu {
         const PREFIXES: &'static [&'static str] = &["+QBLEMTU: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qblemtu,
-                "+QBLEMTU: <MTU_value>",
+            let caps = crate::scan::run(
                 line,
+                "+QBLEMTU: <MTU_value>",
+                crate::generated::decode::u_qblemtu,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::u_qblemtu__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -468,8 +477,10 @@ pub mod qblemtu {
         }
     }
 }
+#[cfg(feature = "ble")]
 pub use qblemtu::Qblemtu;
 /// The URC `+QBLERECV: <conn_idx>,<UUID>,<length>`.
+#[cfg(feature = "ble")]
 pub mod qblerecv {
     /// `+QBLERECV: <conn_idx>,<UUID>,<length>`
     ///
@@ -497,21 +508,21 @@ pub mod qblerecv {
     impl crate::command::Line for Qblerecv {
         const PREFIXES: &'static [&'static str] = &["+QBLERECV: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qblerecv,
-                "+QBLERECV: <conn_idx>,<UUID>,<length>",
+            let caps = crate::scan::run(
                 line,
+                "+QBLERECV: <conn_idx>,<UUID>,<length>",
+                crate::generated::decode::u_qblerecv,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qblerecv__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qblerecv__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::u_qblerecv__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -543,24 +554,24 @@ pub mod qblerecv {
                     Err(crate::command::not_text(line)),
                 );
             };
-            let caps = match crate::grammar::captures(
-                crate::grammar::Rule::u_qblerecv,
-                "+QBLERECV: <conn_idx>,<UUID>,<length>",
+            let caps = match crate::scan::run(
                 line,
+                "+QBLERECV: <conn_idx>,<UUID>,<length>",
+                crate::generated::decode::u_qblerecv,
             ) {
                 Ok(caps) => caps,
                 Err(e) => return crate::command::Decoded::plain(Err(e)),
             };
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qblerecv__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qblerecv__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::u_qblerecv__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -620,8 +631,10 @@ pub mod qblerecv {
         }
     }
 }
+#[cfg(feature = "ble")]
 pub use qblerecv::Qblerecv;
 /// The URC `+QBLEINFO: <char>`.
+#[cfg(feature = "ble")]
 pub mod qbleinfo {
     /// `<char>`: String type.
     ///
@@ -687,14 +700,14 @@ pub mod qbleinfo {
     impl crate::command::Line for Qbleinfo {
         const PREFIXES: &'static [&'static str] = &["+QBLEINFO: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qbleinfo,
-                "+QBLEINFO: <char>",
+            let caps = crate::scan::run(
                 line,
+                "+QBLEINFO: <char>",
+                crate::generated::decode::u_qbleinfo,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::u_qbleinfo__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -718,8 +731,10 @@ pub mod qbleinfo {
         }
     }
 }
+#[cfg(feature = "ble")]
 pub use qbleinfo::Qbleinfo;
 /// The URC `+QBLECONNPARAM: <conn_idx>,<con_interval>,<timeout>,<latency>`.
+#[cfg(feature = "ble")]
 pub mod qbleconnparam {
     /// `+QBLECONNPARAM: <conn_idx>,<con_interval>,<timeout>,<latency>`
     ///
@@ -741,24 +756,24 @@ pub mod qbleconnparam {
     impl crate::command::Line for Qbleconnparam {
         const PREFIXES: &'static [&'static str] = &["+QBLECONNPARAM: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qbleconnparam,
-                "+QBLECONNPARAM: <conn_idx>,<con_interval>,<timeout>,<latency>",
+            let caps = crate::scan::run(
                 line,
+                "+QBLECONNPARAM: <conn_idx>,<con_interval>,<timeout>,<latency>",
+                crate::generated::decode::u_qbleconnparam,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qbleconnparam__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qbleconnparam__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::u_qbleconnparam__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::u_qbleconnparam__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
                     _ => {}
@@ -815,8 +830,10 @@ pub mod qbleconnparam {
         }
     }
 }
+#[cfg(feature = "ble")]
 pub use qbleconnparam::Qbleconnparam;
 /// The URC `+QIURC: "closed",<connectID>`.
+#[cfg(feature = "tcpip")]
 pub mod qiurc_closed {
     /// `+QIURC: "closed",<connectID>`
     ///
@@ -832,14 +849,14 @@ pub mod qiurc_closed {
     impl crate::command::Line for QiurcClosed {
         const PREFIXES: &'static [&'static str] = &["+QIURC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qiurc_closed,
-                "+QIURC: \"closed\",<connectID>",
+            let caps = crate::scan::run(
                 line,
+                "+QIURC: \"closed\",<connectID>",
+                crate::generated::decode::u_qiurc_closed,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::u_qiurc_closed__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -866,8 +883,10 @@ pub mod qiurc_closed {
         }
     }
 }
+#[cfg(feature = "tcpip")]
 pub use qiurc_closed::QiurcClosed;
 /// The URC `+QIURC: "recv",<connectID>`.
+#[cfg(feature = "tcpip")]
 pub mod qiurc_recv_buffer {
     /// `+QIURC: "recv",<connectID>`
     ///
@@ -883,14 +902,14 @@ pub mod qiurc_recv_buffer {
     impl crate::command::Line for QiurcRecvBuffer {
         const PREFIXES: &'static [&'static str] = &["+QIURC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qiurc_recv_buffer,
-                "+QIURC: \"recv\",<connectID>",
+            let caps = crate::scan::run(
                 line,
+                "+QIURC: \"recv\",<connectID>",
+                crate::generated::decode::u_qiurc_recv_buffer,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::u_qiurc_recv_buffer__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -917,8 +936,10 @@ pub mod qiurc_recv_buffer {
         }
     }
 }
+#[cfg(feature = "tcpip")]
 pub use qiurc_recv_buffer::QiurcRecvBuffer;
 /// The URC `+QIURC: "recv",<connectID>,<current_recvlength>`.
+#[cfg(feature = "tcpip")]
 pub mod qiurc_recv_direct_push {
     /// `+QIURC: "recv",<connectID>,<current_recvlength>`
     ///
@@ -940,18 +961,18 @@ pub mod qiurc_recv_direct_push {
     impl crate::command::Line for QiurcRecvDirectPush {
         const PREFIXES: &'static [&'static str] = &["+QIURC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qiurc_recv_direct_push,
-                "+QIURC: \"recv\",<connectID>,<current_recvlength>",
+            let caps = crate::scan::run(
                 line,
+                "+QIURC: \"recv\",<connectID>,<current_recvlength>",
+                crate::generated::decode::u_qiurc_recv_direct_push,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qiurc_recv_direct_push__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qiurc_recv_direct_push__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -981,21 +1002,21 @@ pub mod qiurc_recv_direct_push {
                     Err(crate::command::not_text(line)),
                 );
             };
-            let caps = match crate::grammar::captures(
-                crate::grammar::Rule::u_qiurc_recv_direct_push,
-                "+QIURC: \"recv\",<connectID>,<current_recvlength>",
+            let caps = match crate::scan::run(
                 line,
+                "+QIURC: \"recv\",<connectID>,<current_recvlength>",
+                crate::generated::decode::u_qiurc_recv_direct_push,
             ) {
                 Ok(caps) => caps,
                 Err(e) => return crate::command::Decoded::plain(Err(e)),
             };
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qiurc_recv_direct_push__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qiurc_recv_direct_push__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -1053,8 +1074,10 @@ pub mod qiurc_recv_direct_push {
         }
     }
 }
+#[cfg(feature = "tcpip")]
 pub use qiurc_recv_direct_push::QiurcRecvDirectPush;
 /// The URC `+QIURC: "recv",<connectID>,<current_recvlength>,<remoteIP>,<remote_port>`.
+#[cfg(feature = "tcpip")]
 pub mod qiurc_recv_direct_push_udp_service {
     /// `+QIURC: "recv",<connectID>,<current_recvlength>,<remoteIP>,<remote_port>`
     ///
@@ -1082,24 +1105,24 @@ pub mod qiurc_recv_direct_push_udp_service {
     impl crate::command::Line for QiurcRecvDirectPushUdpService {
         const PREFIXES: &'static [&'static str] = &["+QIURC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qiurc_recv_direct_push_udp_service,
-                "+QIURC: \"recv\",<connectID>,<current_recvlength>,<remoteIP>,<remote_port>",
+            let caps = crate::scan::run(
                 line,
+                "+QIURC: \"recv\",<connectID>,<current_recvlength>,<remoteIP>,<remote_port>",
+                crate::generated::decode::u_qiurc_recv_direct_push_udp_service,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qiurc_recv_direct_push_udp_service__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qiurc_recv_direct_push_udp_service__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::u_qiurc_recv_direct_push_udp_service__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::u_qiurc_recv_direct_push_udp_service__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
                     _ => {}
@@ -1139,27 +1162,27 @@ pub mod qiurc_recv_direct_push_udp_service {
                     Err(crate::command::not_text(line)),
                 );
             };
-            let caps = match crate::grammar::captures(
-                crate::grammar::Rule::u_qiurc_recv_direct_push_udp_service,
-                "+QIURC: \"recv\",<connectID>,<current_recvlength>,<remoteIP>,<remote_port>",
+            let caps = match crate::scan::run(
                 line,
+                "+QIURC: \"recv\",<connectID>,<current_recvlength>,<remoteIP>,<remote_port>",
+                crate::generated::decode::u_qiurc_recv_direct_push_udp_service,
             ) {
                 Ok(caps) => caps,
                 Err(e) => return crate::command::Decoded::plain(Err(e)),
             };
             let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qiurc_recv_direct_push_udp_service__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qiurc_recv_direct_push_udp_service__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::u_qiurc_recv_direct_push_udp_service__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::u_qiurc_recv_direct_push_udp_service__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
                     _ => {}
@@ -1243,8 +1266,10 @@ pub mod qiurc_recv_direct_push_udp_service {
         }
     }
 }
+#[cfg(feature = "tcpip")]
 pub use qiurc_recv_direct_push_udp_service::QiurcRecvDirectPushUdpService;
 /// The URC `+QIURC: "incoming full"`.
+#[cfg(feature = "tcpip")]
 pub mod qiurc_incoming_full {
     /// `+QIURC: "incoming full"`
     ///
@@ -1255,10 +1280,10 @@ pub mod qiurc_incoming_full {
     impl crate::command::Line for QiurcIncomingFull {
         const PREFIXES: &'static [&'static str] = &["+QIURC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::u_qiurc_incoming_full,
-                "+QIURC: \"incoming full\"",
+            crate::scan::run(
                 line,
+                "+QIURC: \"incoming full\"",
+                crate::generated::decode::u_qiurc_incoming_full,
             )?;
             Ok(QiurcIncomingFull {})
         }
@@ -1271,8 +1296,10 @@ pub mod qiurc_incoming_full {
         }
     }
 }
+#[cfg(feature = "tcpip")]
 pub use qiurc_incoming_full::QiurcIncomingFull;
 /// The URC `+QIURC: "incoming",<connectID>,<serverID>,<remoteIP>,<remote_port>`.
+#[cfg(feature = "tcpip")]
 pub mod qiurc_incoming {
     /// `+QIURC: "incoming",<connectID>,<serverID>,<remoteIP>,<remote_port>`
     ///
@@ -1296,24 +1323,24 @@ pub mod qiurc_incoming {
     impl crate::command::Line for QiurcIncoming {
         const PREFIXES: &'static [&'static str] = &["+QIURC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qiurc_incoming,
-                "+QIURC: \"incoming\",<connectID>,<serverID>,<remoteIP>,<remote_port>",
+            let caps = crate::scan::run(
                 line,
+                "+QIURC: \"incoming\",<connectID>,<serverID>,<remoteIP>,<remote_port>",
+                crate::generated::decode::u_qiurc_incoming,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qiurc_incoming__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qiurc_incoming__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::u_qiurc_incoming__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::u_qiurc_incoming__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
                     _ => {}
@@ -1372,8 +1399,10 @@ pub mod qiurc_incoming {
         }
     }
 }
+#[cfg(feature = "tcpip")]
 pub use qiurc_incoming::QiurcIncoming;
 /// The URC `+QIOPEN: <connectID>,<err>`.
+#[cfg(feature = "tcpip")]
 pub mod qiopen {
     /// `+QIOPEN: <connectID>,<err>`
     ///
@@ -1393,18 +1422,18 @@ pub mod qiopen {
     impl crate::command::Line for Qiopen {
         const PREFIXES: &'static [&'static str] = &["+QIOPEN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qiopen,
-                "+QIOPEN: <connectID>,<err>",
+            let caps = crate::scan::run(
                 line,
+                "+QIOPEN: <connectID>,<err>",
+                crate::generated::decode::u_qiopen,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qiopen__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qiopen__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -1442,8 +1471,10 @@ pub mod qiopen {
         }
     }
 }
+#[cfg(feature = "tcpip")]
 pub use qiopen::Qiopen;
 /// The URC `+QSSLURC: "recv",<connectID>`.
+#[cfg(feature = "ssl")]
 pub mod qsslurc_recv_buffer {
     /// `+QSSLURC: "recv",<connectID>`
     ///
@@ -1459,14 +1490,14 @@ pub mod qsslurc_recv_buffer {
     impl crate::command::Line for QsslurcRecvBuffer {
         const PREFIXES: &'static [&'static str] = &["+QSSLURC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qsslurc_recv_buffer,
-                "+QSSLURC: \"recv\",<connectID>",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLURC: \"recv\",<connectID>",
+                crate::generated::decode::u_qsslurc_recv_buffer,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::u_qsslurc_recv_buffer__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -1493,8 +1524,10 @@ pub mod qsslurc_recv_buffer {
         }
     }
 }
+#[cfg(feature = "ssl")]
 pub use qsslurc_recv_buffer::QsslurcRecvBuffer;
 /// The URC `+QSSLURC: "recv",<connectID>,<current_recvlength>`.
+#[cfg(feature = "ssl")]
 pub mod qsslurc_recv_direct_push {
     /// `+QSSLURC: "recv",<connectID>,<current_recvlength>`
     ///
@@ -1518,18 +1551,18 @@ pub mod qsslurc_recv_direct_push {
     impl crate::command::Line for QsslurcRecvDirectPush {
         const PREFIXES: &'static [&'static str] = &["+QSSLURC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qsslurc_recv_direct_push,
-                "+QSSLURC: \"recv\",<connectID>,<current_recvlength>",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLURC: \"recv\",<connectID>,<current_recvlength>",
+                crate::generated::decode::u_qsslurc_recv_direct_push,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qsslurc_recv_direct_push__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qsslurc_recv_direct_push__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -1559,21 +1592,21 @@ pub mod qsslurc_recv_direct_push {
                     Err(crate::command::not_text(line)),
                 );
             };
-            let caps = match crate::grammar::captures(
-                crate::grammar::Rule::u_qsslurc_recv_direct_push,
-                "+QSSLURC: \"recv\",<connectID>,<current_recvlength>",
+            let caps = match crate::scan::run(
                 line,
+                "+QSSLURC: \"recv\",<connectID>,<current_recvlength>",
+                crate::generated::decode::u_qsslurc_recv_direct_push,
             ) {
                 Ok(caps) => caps,
                 Err(e) => return crate::command::Decoded::plain(Err(e)),
             };
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qsslurc_recv_direct_push__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qsslurc_recv_direct_push__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -1631,8 +1664,10 @@ pub mod qsslurc_recv_direct_push {
         }
     }
 }
+#[cfg(feature = "ssl")]
 pub use qsslurc_recv_direct_push::QsslurcRecvDirectPush;
 /// The URC `+QSSLURC: "closed",<connectID>`.
+#[cfg(feature = "ssl")]
 pub mod qsslurc_closed {
     /// `+QSSLURC: "closed",<connectID>`
     ///
@@ -1648,14 +1683,14 @@ pub mod qsslurc_closed {
     impl crate::command::Line for QsslurcClosed {
         const PREFIXES: &'static [&'static str] = &["+QSSLURC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qsslurc_closed,
-                "+QSSLURC: \"closed\",<connectID>",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLURC: \"closed\",<connectID>",
+                crate::generated::decode::u_qsslurc_closed,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::u_qsslurc_closed__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -1682,8 +1717,10 @@ pub mod qsslurc_closed {
         }
     }
 }
+#[cfg(feature = "ssl")]
 pub use qsslurc_closed::QsslurcClosed;
 /// The URC `+QSSLOPEN: <connectID>,<err>`.
+#[cfg(feature = "ssl")]
 pub mod qsslopen {
     /// `+QSSLOPEN: <connectID>,<err>`
     ///
@@ -1703,18 +1740,18 @@ pub mod qsslopen {
     impl crate::command::Line for Qsslopen {
         const PREFIXES: &'static [&'static str] = &["+QSSLOPEN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qsslopen,
-                "+QSSLOPEN: <connectID>,<err>",
+            let caps = crate::scan::run(
                 line,
+                "+QSSLOPEN: <connectID>,<err>",
+                crate::generated::decode::u_qsslopen,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qsslopen__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qsslopen__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -1752,8 +1789,10 @@ pub mod qsslopen {
         }
     }
 }
+#[cfg(feature = "ssl")]
 pub use qsslopen::Qsslopen;
 /// The URC `+QMTSTAT: <client_idx>,<err_code>`.
+#[cfg(feature = "mqtt")]
 pub mod qmtstat {
     /// `<err_code>`: Integer type. Result code. Refer to the table below for details.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -1842,7 +1881,10 @@ pub mod qmtstat {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -1886,18 +1928,18 @@ pub mod qmtstat {
     impl crate::command::Line for Qmtstat {
         const PREFIXES: &'static [&'static str] = &["+QMTSTAT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qmtstat,
-                "+QMTSTAT: <client_idx>,<err_code>",
+            let caps = crate::scan::run(
                 line,
+                "+QMTSTAT: <client_idx>,<err_code>",
+                crate::generated::decode::u_qmtstat,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qmtstat__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qmtstat__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -1934,8 +1976,10 @@ pub mod qmtstat {
         }
     }
 }
+#[cfg(feature = "mqtt")]
 pub use qmtstat::Qmtstat;
 /// The URC `+QMTRECV: <client_idx>,<msgID>,<topic>[,<payload_length>],<payload>`.
+#[cfg(feature = "mqtt")]
 pub mod qmtrecv_message {
     /// `+QMTRECV: <client_idx>,<msgID>,<topic>[,<payload_length>],<payload>`
     ///
@@ -1983,30 +2027,30 @@ pub mod qmtrecv_message {
             };
             let payload = framed.payload;
             let line = framed.head.as_str();
-            let caps = match crate::grammar::captures(
-                crate::grammar::Rule::u_qmtrecv_message,
-                "+QMTRECV: <client_idx>,<msgID>,<topic>[,<payload_length>],<payload>",
+            let caps = match crate::scan::run(
                 line,
+                "+QMTRECV: <client_idx>,<msgID>,<topic>[,<payload_length>],<payload>",
+                crate::generated::decode::u_qmtrecv_message,
             ) {
                 Ok(caps) => caps,
                 Err(e) => return crate::command::Decoded::plain(Err(e)),
             };
             let mut v: [Option<&str>; 5] = [None; 5];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qmtrecv_message__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qmtrecv_message__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::u_qmtrecv_message__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::u_qmtrecv_message__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
-                    crate::grammar::Rule::u_qmtrecv_message__p4 => {
+                    4 => {
                         v[4] = Some(text);
                     }
                     _ => {}
@@ -2111,8 +2155,10 @@ pub mod qmtrecv_message {
         }
     }
 }
+#[cfg(feature = "mqtt")]
 pub use qmtrecv_message::QmtrecvMessage;
 /// The URC `+QMTRECV: <client_idx>,<recv_id>`.
+#[cfg(feature = "mqtt")]
 pub mod qmtrecv_stored {
     /// `+QMTRECV: <client_idx>,<recv_id>`
     ///
@@ -2132,18 +2178,18 @@ pub mod qmtrecv_stored {
     impl crate::command::Line for QmtrecvStored {
         const PREFIXES: &'static [&'static str] = &["+QMTRECV: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qmtrecv_stored,
-                "+QMTRECV: <client_idx>,<recv_id>",
+            let caps = crate::scan::run(
                 line,
+                "+QMTRECV: <client_idx>,<recv_id>",
+                crate::generated::decode::u_qmtrecv_stored,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qmtrecv_stored__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qmtrecv_stored__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -2181,8 +2227,10 @@ pub mod qmtrecv_stored {
         }
     }
 }
+#[cfg(feature = "mqtt")]
 pub use qmtrecv_stored::QmtrecvStored;
 /// The URC `+QHTTPURC: "recv",<length>`.
+#[cfg(feature = "http")]
 pub mod qhttpurc_recv {
     /// `+QHTTPURC: "recv",<length>`
     ///
@@ -2200,14 +2248,14 @@ pub mod qhttpurc_recv {
     impl crate::command::Line for QhttpurcRecv {
         const PREFIXES: &'static [&'static str] = &["+QHTTPURC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qhttpurc_recv,
-                "+QHTTPURC: \"recv\",<length>",
+            let caps = crate::scan::run(
                 line,
+                "+QHTTPURC: \"recv\",<length>",
+                crate::generated::decode::u_qhttpurc_recv,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::u_qhttpurc_recv__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -2226,17 +2274,17 @@ pub mod qhttpurc_recv {
                     Err(crate::command::not_text(line)),
                 );
             };
-            let caps = match crate::grammar::captures(
-                crate::grammar::Rule::u_qhttpurc_recv,
-                "+QHTTPURC: \"recv\",<length>",
+            let caps = match crate::scan::run(
                 line,
+                "+QHTTPURC: \"recv\",<length>",
+                crate::generated::decode::u_qhttpurc_recv,
             ) {
                 Ok(caps) => caps,
                 Err(e) => return crate::command::Decoded::plain(Err(e)),
             };
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::u_qhttpurc_recv__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -2275,8 +2323,10 @@ pub mod qhttpurc_recv {
         }
     }
 }
+#[cfg(feature = "http")]
 pub use qhttpurc_recv::QhttpurcRecv;
 /// The URC `+QHTTPURC: "closed"`.
+#[cfg(feature = "http")]
 pub mod qhttpurc_closed {
     /// `+QHTTPURC: "closed"`
     ///
@@ -2287,10 +2337,10 @@ pub mod qhttpurc_closed {
     impl crate::command::Line for QhttpurcClosed {
         const PREFIXES: &'static [&'static str] = &["+QHTTPURC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::grammar::captures(
-                crate::grammar::Rule::u_qhttpurc_closed,
-                "+QHTTPURC: \"closed\"",
+            crate::scan::run(
                 line,
+                "+QHTTPURC: \"closed\"",
+                crate::generated::decode::u_qhttpurc_closed,
             )?;
             Ok(QhttpurcClosed {})
         }
@@ -2303,8 +2353,10 @@ pub mod qhttpurc_closed {
         }
     }
 }
+#[cfg(feature = "http")]
 pub use qhttpurc_closed::QhttpurcClosed;
 /// The URC `+QHTTPGET: <err>[,<httprspcode>[,<content_length>]]`.
+#[cfg(feature = "http")]
 pub mod qhttpget {
     /// `+QHTTPGET: <err>[,<httprspcode>[,<content_length>]]`
     ///
@@ -2337,25 +2389,25 @@ pub mod qhttpget {
     impl crate::command::Line for Qhttpget {
         const PREFIXES: &'static [&'static str] = &["+QHTTPGET: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qhttpget,
-                "+QHTTPGET: <err>[,<httprspcode>[,<content_length>]]",
+            let caps = crate::scan::run(
                 line,
+                "+QHTTPGET: <err>[,<httprspcode>[,<content_length>]]",
+                crate::generated::decode::u_qhttpget,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
             let mut flag0 = false;
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qhttpget__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qhttpget__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::u_qhttpget__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::u_qhttpget__g0 => {
+                    32768 => {
                         flag0 = true;
                     }
                     _ => {}
@@ -2416,8 +2468,10 @@ pub mod qhttpget {
         }
     }
 }
+#[cfg(feature = "http")]
 pub use qhttpget::Qhttpget;
 /// The URC `+QHTTPPOST: <err>[,<httprspcode>[,<content_length>]]`.
+#[cfg(feature = "http")]
 pub mod qhttppost {
     /// `+QHTTPPOST: <err>[,<httprspcode>[,<content_length>]]`
     ///
@@ -2450,25 +2504,25 @@ pub mod qhttppost {
     impl crate::command::Line for Qhttppost {
         const PREFIXES: &'static [&'static str] = &["+QHTTPPOST: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qhttppost,
-                "+QHTTPPOST: <err>[,<httprspcode>[,<content_length>]]",
+            let caps = crate::scan::run(
                 line,
+                "+QHTTPPOST: <err>[,<httprspcode>[,<content_length>]]",
+                crate::generated::decode::u_qhttppost,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
             let mut flag0 = false;
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qhttppost__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qhttppost__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::u_qhttppost__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::u_qhttppost__g0 => {
+                    32768 => {
                         flag0 = true;
                     }
                     _ => {}
@@ -2529,8 +2583,10 @@ pub mod qhttppost {
         }
     }
 }
+#[cfg(feature = "http")]
 pub use qhttppost::Qhttppost;
 /// The URC `+QHTTPPUT: <err>[,<httprspcode>[,<content_length>]]`.
+#[cfg(feature = "http")]
 pub mod qhttpput {
     /// `+QHTTPPUT: <err>[,<httprspcode>[,<content_length>]]`
     ///
@@ -2563,25 +2619,25 @@ pub mod qhttpput {
     impl crate::command::Line for Qhttpput {
         const PREFIXES: &'static [&'static str] = &["+QHTTPPUT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qhttpput,
-                "+QHTTPPUT: <err>[,<httprspcode>[,<content_length>]]",
+            let caps = crate::scan::run(
                 line,
+                "+QHTTPPUT: <err>[,<httprspcode>[,<content_length>]]",
+                crate::generated::decode::u_qhttpput,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
             let mut flag0 = false;
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qhttpput__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qhttpput__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::u_qhttpput__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::u_qhttpput__g0 => {
+                    32768 => {
                         flag0 = true;
                     }
                     _ => {}
@@ -2642,8 +2698,10 @@ pub mod qhttpput {
         }
     }
 }
+#[cfg(feature = "http")]
 pub use qhttpput::Qhttpput;
 /// The URC `+QMTOPEN: <client_idx>,<result>`.
+#[cfg(feature = "mqtt")]
 pub mod qmtopen {
     pub use crate::generated::shared::OpenResult;
     /// `+QMTOPEN: <client_idx>,<result>`
@@ -2668,18 +2726,18 @@ pub mod qmtopen {
     impl crate::command::Line for Qmtopen {
         const PREFIXES: &'static [&'static str] = &["+QMTOPEN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qmtopen,
-                "+QMTOPEN: <client_idx>,<result>",
+            let caps = crate::scan::run(
                 line,
+                "+QMTOPEN: <client_idx>,<result>",
+                crate::generated::decode::u_qmtopen,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qmtopen__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qmtopen__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -2716,8 +2774,10 @@ pub mod qmtopen {
         }
     }
 }
+#[cfg(feature = "mqtt")]
 pub use qmtopen::Qmtopen;
 /// The URC `+QMTCLOSE: <client_idx>,<result>`.
+#[cfg(feature = "mqtt")]
 pub mod qmtclose {
     pub use crate::generated::shared::CloseResult;
     /// `+QMTCLOSE: <client_idx>,<result>`
@@ -2738,18 +2798,18 @@ pub mod qmtclose {
     impl crate::command::Line for Qmtclose {
         const PREFIXES: &'static [&'static str] = &["+QMTCLOSE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qmtclose,
-                "+QMTCLOSE: <client_idx>,<result>",
+            let caps = crate::scan::run(
                 line,
+                "+QMTCLOSE: <client_idx>,<result>",
+                crate::generated::decode::u_qmtclose,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qmtclose__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qmtclose__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -2786,8 +2846,10 @@ pub mod qmtclose {
         }
     }
 }
+#[cfg(feature = "mqtt")]
 pub use qmtclose::Qmtclose;
 /// The URC `+QMTCONN: <client_idx>,<result>[,<retcode>]`.
+#[cfg(feature = "mqtt")]
 pub mod qmtconn {
     pub use crate::generated::shared::PacketResult;
     pub use crate::generated::shared::Retcode;
@@ -2813,21 +2875,21 @@ pub mod qmtconn {
     impl crate::command::Line for Qmtconn {
         const PREFIXES: &'static [&'static str] = &["+QMTCONN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qmtconn,
-                "+QMTCONN: <client_idx>,<result>[,<retcode>]",
+            let caps = crate::scan::run(
                 line,
+                "+QMTCONN: <client_idx>,<result>[,<retcode>]",
+                crate::generated::decode::u_qmtconn,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qmtconn__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qmtconn__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::u_qmtconn__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -2874,8 +2936,10 @@ pub mod qmtconn {
         }
     }
 }
+#[cfg(feature = "mqtt")]
 pub use qmtconn::Qmtconn;
 /// The URC `+QMTDISC: <client_idx>,<result>`.
+#[cfg(feature = "mqtt")]
 pub mod qmtdisc {
     pub use crate::generated::shared::DisconnectResult;
     /// `+QMTDISC: <client_idx>,<result>`
@@ -2896,18 +2960,18 @@ pub mod qmtdisc {
     impl crate::command::Line for Qmtdisc {
         const PREFIXES: &'static [&'static str] = &["+QMTDISC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qmtdisc,
-                "+QMTDISC: <client_idx>,<result>",
+            let caps = crate::scan::run(
                 line,
+                "+QMTDISC: <client_idx>,<result>",
+                crate::generated::decode::u_qmtdisc,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qmtdisc__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qmtdisc__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -2944,8 +3008,10 @@ pub mod qmtdisc {
         }
     }
 }
+#[cfg(feature = "mqtt")]
 pub use qmtdisc::Qmtdisc;
 /// The URC `+QMTSUB: <client_idx>,<msgID>,<result>[,<value>[,..]]`.
+#[cfg(feature = "mqtt")]
 pub mod qmtsub {
     pub use crate::generated::shared::PacketResult;
     /// `+QMTSUB: <client_idx>,<msgID>,<result>[,<value>[,..]]`
@@ -2974,25 +3040,25 @@ pub mod qmtsub {
     impl crate::command::Line for Qmtsub {
         const PREFIXES: &'static [&'static str] = &["+QMTSUB: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qmtsub,
-                "+QMTSUB: <client_idx>,<msgID>,<result>[,<value>[,..]]",
+            let caps = crate::scan::run(
                 line,
+                "+QMTSUB: <client_idx>,<msgID>,<result>[,<value>[,..]]",
+                crate::generated::decode::u_qmtsub,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
             let mut rep0: alloc::vec::Vec<[Option<&str>; 1]> = alloc::vec::Vec::new();
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qmtsub__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qmtsub__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::u_qmtsub__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::u_qmtsub__p3 => {
+                    3 => {
                         let mut a: [Option<&str>; 1] = [None; 1];
                         a[0] = Some(text);
                         rep0.push(a);
@@ -3056,8 +3122,10 @@ pub mod qmtsub {
         }
     }
 }
+#[cfg(feature = "mqtt")]
 pub use qmtsub::Qmtsub;
 /// The URC `+QMTUNS: <client_idx>,<msgID>,<result>[,<value>[,..]]`.
+#[cfg(feature = "mqtt")]
 pub mod qmtuns {
     pub use crate::generated::shared::PacketResult;
     /// `+QMTUNS: <client_idx>,<msgID>,<result>[,<value>[,..]]`
@@ -3086,25 +3154,25 @@ pub mod qmtuns {
     impl crate::command::Line for Qmtuns {
         const PREFIXES: &'static [&'static str] = &["+QMTUNS: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qmtuns,
-                "+QMTUNS: <client_idx>,<msgID>,<result>[,<value>[,..]]",
+            let caps = crate::scan::run(
                 line,
+                "+QMTUNS: <client_idx>,<msgID>,<result>[,<value>[,..]]",
+                crate::generated::decode::u_qmtuns,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
             let mut rep0: alloc::vec::Vec<[Option<&str>; 1]> = alloc::vec::Vec::new();
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qmtuns__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qmtuns__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::u_qmtuns__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::u_qmtuns__p3 => {
+                    3 => {
                         let mut a: [Option<&str>; 1] = [None; 1];
                         a[0] = Some(text);
                         rep0.push(a);
@@ -3168,8 +3236,10 @@ pub mod qmtuns {
         }
     }
 }
+#[cfg(feature = "mqtt")]
 pub use qmtuns::Qmtuns;
 /// The URC `+QMTPUB: <client_idx>,<msgID>,<result>[,<value>]`.
+#[cfg(feature = "mqtt")]
 pub mod qmtpub {
     pub use crate::generated::shared::PacketResult;
     /// `+QMTPUB: <client_idx>,<msgID>,<result>[,<value>]`
@@ -3198,24 +3268,24 @@ pub mod qmtpub {
     impl crate::command::Line for Qmtpub {
         const PREFIXES: &'static [&'static str] = &["+QMTPUB: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qmtpub,
-                "+QMTPUB: <client_idx>,<msgID>,<result>[,<value>]",
+            let caps = crate::scan::run(
                 line,
+                "+QMTPUB: <client_idx>,<msgID>,<result>[,<value>]",
+                crate::generated::decode::u_qmtpub,
             )?;
             let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qmtpub__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qmtpub__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::u_qmtpub__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::u_qmtpub__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
                     _ => {}
@@ -3273,8 +3343,10 @@ pub mod qmtpub {
         }
     }
 }
+#[cfg(feature = "mqtt")]
 pub use qmtpub::Qmtpub;
 /// The URC `+QIURC: "dnsgip",<err>,<IP_count>,<DNS_ttl>`.
+#[cfg(feature = "network")]
 pub mod qiurc_dnsgip_result {
     /// `+QIURC: "dnsgip",<err>,<IP_count>,<DNS_ttl>`
     ///
@@ -3298,21 +3370,21 @@ pub mod qiurc_dnsgip_result {
     impl crate::command::Line for QiurcDnsgipResult {
         const PREFIXES: &'static [&'static str] = &["+QIURC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qiurc_dnsgip_result,
-                "+QIURC: \"dnsgip\",<err>,<IP_count>,<DNS_ttl>",
+            let caps = crate::scan::run(
                 line,
+                "+QIURC: \"dnsgip\",<err>,<IP_count>,<DNS_ttl>",
+                crate::generated::decode::u_qiurc_dnsgip_result,
             )?;
             let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qiurc_dnsgip_result__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qiurc_dnsgip_result__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::u_qiurc_dnsgip_result__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
                     _ => {}
@@ -3361,8 +3433,10 @@ pub mod qiurc_dnsgip_result {
         }
     }
 }
+#[cfg(feature = "network")]
 pub use qiurc_dnsgip_result::QiurcDnsgipResult;
 /// The URC `+QIURC: "dnsgip",<hostIPaddr>`.
+#[cfg(feature = "network")]
 pub mod qiurc_dnsgip_address {
     /// `+QIURC: "dnsgip",<hostIPaddr>`
     ///
@@ -3380,14 +3454,14 @@ pub mod qiurc_dnsgip_address {
     impl crate::command::Line for QiurcDnsgipAddress {
         const PREFIXES: &'static [&'static str] = &["+QIURC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qiurc_dnsgip_address,
-                "+QIURC: \"dnsgip\",<hostIPaddr>",
+            let caps = crate::scan::run(
                 line,
+                "+QIURC: \"dnsgip\",<hostIPaddr>",
+                crate::generated::decode::u_qiurc_dnsgip_address,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::u_qiurc_dnsgip_address__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -3413,8 +3487,10 @@ pub mod qiurc_dnsgip_address {
         }
     }
 }
+#[cfg(feature = "network")]
 pub use qiurc_dnsgip_address::QiurcDnsgipAddress;
 /// The URC `+QPING: <ping_result>[,<IP_address>,<bytes>,<time>,<ttl>]`.
+#[cfg(feature = "network")]
 pub mod qping_reply {
     /// `<ping_result>`: Integer type. Result of each ping request.
     ///
@@ -3454,7 +3530,10 @@ pub mod qping_reply {
             }
         }
         /// Writes the wire value into a line.
-        pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+        pub fn write_wire<W: crate::wire::LineOut>(
+            &self,
+            w: &mut crate::wire::LineWriter<W>,
+        ) {
             w.int(self.wire());
         }
         /// The value's meaning, in the manual's words.
@@ -3513,31 +3592,31 @@ pub mod qping_reply {
     impl crate::command::Line for QpingReply {
         const PREFIXES: &'static [&'static str] = &["+QPING: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qping_reply,
-                "+QPING: <ping_result>[,<IP_address>,<bytes>,<time>,<ttl>]",
+            let caps = crate::scan::run(
                 line,
+                "+QPING: <ping_result>[,<IP_address>,<bytes>,<time>,<ttl>]",
+                crate::generated::decode::u_qping_reply,
             )?;
             let mut v: [Option<&str>; 5] = [None; 5];
             let mut flag0 = false;
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qping_reply__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qping_reply__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::u_qping_reply__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::u_qping_reply__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
-                    crate::grammar::Rule::u_qping_reply__p4 => {
+                    4 => {
                         v[4] = Some(text);
                     }
-                    crate::grammar::Rule::u_qping_reply__g0 => {
+                    32768 => {
                         flag0 = true;
                     }
                     _ => {}
@@ -3614,8 +3693,10 @@ pub mod qping_reply {
         }
     }
 }
+#[cfg(feature = "network")]
 pub use qping_reply::QpingReply;
 /// The URC `+QPING: <finresult>[,<sent>,<rcvd>,<lost>,<min>,<max>,<avg>]`.
+#[cfg(feature = "network")]
 pub mod qping_final {
     pub use crate::generated::shared::Finresult;
     /// `+QPING: <finresult>[,<sent>,<rcvd>,<lost>,<min>,<max>,<avg>]`
@@ -3659,37 +3740,37 @@ pub mod qping_final {
     impl crate::command::Line for QpingFinal {
         const PREFIXES: &'static [&'static str] = &["+QPING: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qping_final,
-                "+QPING: <finresult>[,<sent>,<rcvd>,<lost>,<min>,<max>,<avg>]",
+            let caps = crate::scan::run(
                 line,
+                "+QPING: <finresult>[,<sent>,<rcvd>,<lost>,<min>,<max>,<avg>]",
+                crate::generated::decode::u_qping_final,
             )?;
             let mut v: [Option<&str>; 7] = [None; 7];
             let mut flag0 = false;
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qping_final__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qping_final__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
-                    crate::grammar::Rule::u_qping_final__p2 => {
+                    2 => {
                         v[2] = Some(text);
                     }
-                    crate::grammar::Rule::u_qping_final__p3 => {
+                    3 => {
                         v[3] = Some(text);
                     }
-                    crate::grammar::Rule::u_qping_final__p4 => {
+                    4 => {
                         v[4] = Some(text);
                     }
-                    crate::grammar::Rule::u_qping_final__p5 => {
+                    5 => {
                         v[5] = Some(text);
                     }
-                    crate::grammar::Rule::u_qping_final__p6 => {
+                    6 => {
                         v[6] = Some(text);
                     }
-                    crate::grammar::Rule::u_qping_final__g0 => {
+                    32768 => {
                         flag0 = true;
                     }
                     _ => {}
@@ -3783,8 +3864,10 @@ pub mod qping_final {
         }
     }
 }
+#[cfg(feature = "network")]
 pub use qping_final::QpingFinal;
 /// The URC `+QNTP: <err>,<time>`.
+#[cfg(feature = "network")]
 pub mod qntp {
     /// `+QNTP: <err>,<time>`
     ///
@@ -3802,18 +3885,18 @@ pub mod qntp {
     impl crate::command::Line for Qntp {
         const PREFIXES: &'static [&'static str] = &["+QNTP: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qntp,
-                "+QNTP: <err>,<time>",
+            let caps = crate::scan::run(
                 line,
+                "+QNTP: <err>,<time>",
+                crate::generated::decode::u_qntp,
             )?;
             let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 match rule {
-                    crate::grammar::Rule::u_qntp__p0 => {
+                    0 => {
                         v[0] = Some(text);
                     }
-                    crate::grammar::Rule::u_qntp__p1 => {
+                    1 => {
                         v[1] = Some(text);
                     }
                     _ => {}
@@ -3850,8 +3933,10 @@ pub mod qntp {
         }
     }
 }
+#[cfg(feature = "network")]
 pub use qntp::Qntp;
 /// The URC `+QHTTPREAD: <err>`.
+#[cfg(feature = "http")]
 pub mod qhttpread {
     /// `+QHTTPREAD: <err>`
     ///
@@ -3869,14 +3954,14 @@ pub mod qhttpread {
     impl crate::command::Line for Qhttpread {
         const PREFIXES: &'static [&'static str] = &["+QHTTPREAD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::grammar::captures(
-                crate::grammar::Rule::u_qhttpread,
-                "+QHTTPREAD: <err>",
+            let caps = crate::scan::run(
                 line,
+                "+QHTTPREAD: <err>",
+                crate::generated::decode::u_qhttpread,
             )?;
             let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps {
-                if rule == crate::grammar::Rule::u_qhttpread__p0 {
+            for (rule, text) in caps.iter() {
+                if rule == 0 {
                     v[0] = Some(text);
                 }
             }
@@ -3901,10 +3986,12 @@ pub mod qhttpread {
         }
     }
 }
+#[cfg(feature = "http")]
 pub use qhttpread::Qhttpread;
 /// Every URC variant, with a reader that decodes a line and renders it back.
 #[doc(hidden)]
 pub static URC_TEMPLATES: &[crate::command::Template] = &[
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "+QSTASTAT",
         form: "+QSTASTAT: <event>",
@@ -3915,6 +4002,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "wifi")]
     crate::command::Template {
         owner: "+QAPSTAT",
         form: "+QAPSTAT: <event>",
@@ -3925,6 +4013,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "general")]
     crate::command::Template {
         owner: "+QOTASTAT",
         form: "+QOTASTAT: <event>",
@@ -3935,6 +4024,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "+QBLESTAT",
         form: "+QBLESTAT: <event>",
@@ -3945,6 +4035,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "+QBLEMTU",
         form: "+QBLEMTU: <MTU_value>",
@@ -3955,6 +4046,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "+QBLERECV",
         form: "+QBLERECV: <conn_idx>,<UUID>,<length>",
@@ -3965,6 +4057,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "+QBLEINFO",
         form: "+QBLEINFO: <char>",
@@ -3975,6 +4068,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ble")]
     crate::command::Template {
         owner: "+QBLECONNPARAM",
         form: "+QBLECONNPARAM: <conn_idx>,<con_interval>,<timeout>,<latency>",
@@ -3985,6 +4079,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "+QIURC",
         form: "+QIURC: \"closed\",<connectID>",
@@ -3995,6 +4090,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "+QIURC",
         form: "+QIURC: \"recv\",<connectID>",
@@ -4005,6 +4101,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "+QIURC",
         form: "+QIURC: \"recv\",<connectID>,<current_recvlength>",
@@ -4015,6 +4112,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "+QIURC",
         form: "+QIURC: \"recv\",<connectID>,<current_recvlength>,<remoteIP>,<remote_port>",
@@ -4025,6 +4123,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "+QIURC",
         form: "+QIURC: \"incoming full\"",
@@ -4035,6 +4134,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "+QIURC",
         form: "+QIURC: \"incoming\",<connectID>,<serverID>,<remoteIP>,<remote_port>",
@@ -4045,6 +4145,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "tcpip")]
     crate::command::Template {
         owner: "+QIOPEN",
         form: "+QIOPEN: <connectID>,<err>",
@@ -4055,6 +4156,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "+QSSLURC",
         form: "+QSSLURC: \"recv\",<connectID>",
@@ -4065,6 +4167,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "+QSSLURC",
         form: "+QSSLURC: \"recv\",<connectID>,<current_recvlength>",
@@ -4075,6 +4178,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "+QSSLURC",
         form: "+QSSLURC: \"closed\",<connectID>",
@@ -4085,6 +4189,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "ssl")]
     crate::command::Template {
         owner: "+QSSLOPEN",
         form: "+QSSLOPEN: <connectID>,<err>",
@@ -4095,6 +4200,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "+QMTSTAT",
         form: "+QMTSTAT: <client_idx>,<err_code>",
@@ -4105,6 +4211,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "+QMTRECV",
         form: "+QMTRECV: <client_idx>,<msgID>,<topic>[,<payload_length>],<payload>",
@@ -4115,6 +4222,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "+QMTRECV",
         form: "+QMTRECV: <client_idx>,<recv_id>",
@@ -4125,6 +4233,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "+QHTTPURC",
         form: "+QHTTPURC: \"recv\",<length>",
@@ -4135,6 +4244,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "+QHTTPURC",
         form: "+QHTTPURC: \"closed\"",
@@ -4145,6 +4255,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "+QHTTPGET",
         form: "+QHTTPGET: <err>[,<httprspcode>[,<content_length>]]",
@@ -4155,6 +4266,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "+QHTTPPOST",
         form: "+QHTTPPOST: <err>[,<httprspcode>[,<content_length>]]",
@@ -4165,6 +4277,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "+QHTTPPUT",
         form: "+QHTTPPUT: <err>[,<httprspcode>[,<content_length>]]",
@@ -4175,6 +4288,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "+QMTOPEN",
         form: "+QMTOPEN: <client_idx>,<result>",
@@ -4185,6 +4299,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "+QMTCLOSE",
         form: "+QMTCLOSE: <client_idx>,<result>",
@@ -4195,6 +4310,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "+QMTCONN",
         form: "+QMTCONN: <client_idx>,<result>[,<retcode>]",
@@ -4205,6 +4321,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "+QMTDISC",
         form: "+QMTDISC: <client_idx>,<result>",
@@ -4215,6 +4332,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "+QMTSUB",
         form: "+QMTSUB: <client_idx>,<msgID>,<result>[,<value>[,..]]",
@@ -4225,6 +4343,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "+QMTUNS",
         form: "+QMTUNS: <client_idx>,<msgID>,<result>[,<value>[,..]]",
@@ -4235,6 +4354,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "mqtt")]
     crate::command::Template {
         owner: "+QMTPUB",
         form: "+QMTPUB: <client_idx>,<msgID>,<result>[,<value>]",
@@ -4245,6 +4365,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "network")]
     crate::command::Template {
         owner: "+QIURC",
         form: "+QIURC: \"dnsgip\",<err>,<IP_count>,<DNS_ttl>",
@@ -4255,6 +4376,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "network")]
     crate::command::Template {
         owner: "+QIURC",
         form: "+QIURC: \"dnsgip\",<hostIPaddr>",
@@ -4265,6 +4387,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "network")]
     crate::command::Template {
         owner: "+QPING",
         form: "+QPING: <ping_result>[,<IP_address>,<bytes>,<time>,<ttl>]",
@@ -4275,6 +4398,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "network")]
     crate::command::Template {
         owner: "+QPING",
         form: "+QPING: <finresult>[,<sent>,<rcvd>,<lost>,<min>,<max>,<avg>]",
@@ -4285,6 +4409,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "network")]
     crate::command::Template {
         owner: "+QNTP",
         form: "+QNTP: <err>,<time>",
@@ -4295,6 +4420,7 @@ pub static URC_TEMPLATES: &[crate::command::Template] = &[
                 .map(|v| crate::command::Line::render(&v))
         },
     },
+    #[cfg(feature = "http")]
     crate::command::Template {
         owner: "+QHTTPREAD",
         form: "+QHTTPREAD: <err>",
@@ -4428,84 +4554,124 @@ impl UrcKind {
 #[non_exhaustive]
 pub enum Urc {
     /// `+QSTASTAT: <event>`
+    #[cfg(feature = "wifi")]
     Qstastat(Qstastat),
     /// `+QAPSTAT: <event>`
+    #[cfg(feature = "wifi")]
     Qapstat(Qapstat),
     /// `+QOTASTAT: <event>`
+    #[cfg(feature = "general")]
     Qotastat(Qotastat),
     /// `+QBLESTAT: <event>`
+    #[cfg(feature = "ble")]
     Qblestat(Qblestat),
     /// `+QBLEMTU: <MTU_value>`
+    #[cfg(feature = "ble")]
     Qblemtu(Qblemtu),
     /// `+QBLERECV: <conn_idx>,<UUID>,<length>`
+    #[cfg(feature = "ble")]
     Qblerecv(Qblerecv),
     /// `+QBLEINFO: <char>`
+    #[cfg(feature = "ble")]
     Qbleinfo(Qbleinfo),
     /// `+QBLECONNPARAM: <conn_idx>,<con_interval>,<timeout>,<latency>`
+    #[cfg(feature = "ble")]
     Qbleconnparam(Qbleconnparam),
     /// `+QIURC: "closed",<connectID>`
+    #[cfg(feature = "tcpip")]
     QiurcClosed(QiurcClosed),
     /// `+QIURC: "recv",<connectID>`
+    #[cfg(feature = "tcpip")]
     QiurcRecvBuffer(QiurcRecvBuffer),
     /// `+QIURC: "recv",<connectID>,<current_recvlength>`
+    #[cfg(feature = "tcpip")]
     QiurcRecvDirectPush(QiurcRecvDirectPush),
     /// `+QIURC: "recv",<connectID>,<current_recvlength>,<remoteIP>,<remote_port>`
+    #[cfg(feature = "tcpip")]
     QiurcRecvDirectPushUdpService(QiurcRecvDirectPushUdpService),
     /// `+QIURC: "incoming full"`
+    #[cfg(feature = "tcpip")]
     QiurcIncomingFull(QiurcIncomingFull),
     /// `+QIURC: "incoming",<connectID>,<serverID>,<remoteIP>,<remote_port>`
+    #[cfg(feature = "tcpip")]
     QiurcIncoming(QiurcIncoming),
     /// `+QIOPEN: <connectID>,<err>`
+    #[cfg(feature = "tcpip")]
     Qiopen(Qiopen),
     /// `+QSSLURC: "recv",<connectID>`
+    #[cfg(feature = "ssl")]
     QsslurcRecvBuffer(QsslurcRecvBuffer),
     /// `+QSSLURC: "recv",<connectID>,<current_recvlength>`
+    #[cfg(feature = "ssl")]
     QsslurcRecvDirectPush(QsslurcRecvDirectPush),
     /// `+QSSLURC: "closed",<connectID>`
+    #[cfg(feature = "ssl")]
     QsslurcClosed(QsslurcClosed),
     /// `+QSSLOPEN: <connectID>,<err>`
+    #[cfg(feature = "ssl")]
     Qsslopen(Qsslopen),
     /// `+QMTSTAT: <client_idx>,<err_code>`
+    #[cfg(feature = "mqtt")]
     Qmtstat(Qmtstat),
     /// `+QMTRECV: <client_idx>,<msgID>,<topic>[,<payload_length>],<payload>`
+    #[cfg(feature = "mqtt")]
     QmtrecvMessage(QmtrecvMessage),
     /// `+QMTRECV: <client_idx>,<recv_id>`
+    #[cfg(feature = "mqtt")]
     QmtrecvStored(QmtrecvStored),
     /// `+QHTTPURC: "recv",<length>`
+    #[cfg(feature = "http")]
     QhttpurcRecv(QhttpurcRecv),
     /// `+QHTTPURC: "closed"`
+    #[cfg(feature = "http")]
     QhttpurcClosed(QhttpurcClosed),
     /// `+QHTTPGET: <err>[,<httprspcode>[,<content_length>]]`
+    #[cfg(feature = "http")]
     Qhttpget(Qhttpget),
     /// `+QHTTPPOST: <err>[,<httprspcode>[,<content_length>]]`
+    #[cfg(feature = "http")]
     Qhttppost(Qhttppost),
     /// `+QHTTPPUT: <err>[,<httprspcode>[,<content_length>]]`
+    #[cfg(feature = "http")]
     Qhttpput(Qhttpput),
     /// `+QMTOPEN: <client_idx>,<result>`
+    #[cfg(feature = "mqtt")]
     Qmtopen(Qmtopen),
     /// `+QMTCLOSE: <client_idx>,<result>`
+    #[cfg(feature = "mqtt")]
     Qmtclose(Qmtclose),
     /// `+QMTCONN: <client_idx>,<result>[,<retcode>]`
+    #[cfg(feature = "mqtt")]
     Qmtconn(Qmtconn),
     /// `+QMTDISC: <client_idx>,<result>`
+    #[cfg(feature = "mqtt")]
     Qmtdisc(Qmtdisc),
     /// `+QMTSUB: <client_idx>,<msgID>,<result>[,<value>[,..]]`
+    #[cfg(feature = "mqtt")]
     Qmtsub(Qmtsub),
     /// `+QMTUNS: <client_idx>,<msgID>,<result>[,<value>[,..]]`
+    #[cfg(feature = "mqtt")]
     Qmtuns(Qmtuns),
     /// `+QMTPUB: <client_idx>,<msgID>,<result>[,<value>]`
+    #[cfg(feature = "mqtt")]
     Qmtpub(Qmtpub),
     /// `+QIURC: "dnsgip",<err>,<IP_count>,<DNS_ttl>`
+    #[cfg(feature = "network")]
     QiurcDnsgipResult(QiurcDnsgipResult),
     /// `+QIURC: "dnsgip",<hostIPaddr>`
+    #[cfg(feature = "network")]
     QiurcDnsgipAddress(QiurcDnsgipAddress),
     /// `+QPING: <ping_result>[,<IP_address>,<bytes>,<time>,<ttl>]`
+    #[cfg(feature = "network")]
     QpingReply(QpingReply),
     /// `+QPING: <finresult>[,<sent>,<rcvd>,<lost>,<min>,<max>,<avg>]`
+    #[cfg(feature = "network")]
     QpingFinal(QpingFinal),
     /// `+QNTP: <err>,<time>`
+    #[cfg(feature = "network")]
     Qntp(Qntp),
     /// `+QHTTPREAD: <err>`
+    #[cfg(feature = "http")]
     Qhttpread(Qhttpread),
 }
 impl Urc {
@@ -4513,240 +4679,280 @@ impl Urc {
     /// first variant that matches or the error of the last one tried.
     pub fn parse(line: &str) -> Option<Result<Self, crate::wire::DecodeError>> {
         let mut result = None;
+        #[cfg(feature = "wifi")]
         if line.starts_with("+QSTASTAT: ") {
             match <Qstastat as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::Qstastat(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "wifi")]
         if line.starts_with("+QAPSTAT: ") {
             match <Qapstat as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::Qapstat(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "general")]
         if line.starts_with("+QOTASTAT: ") {
             match <Qotastat as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::Qotastat(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "ble")]
         if line.starts_with("+QBLESTAT: ") {
             match <Qblestat as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::Qblestat(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "ble")]
         if line.starts_with("+QBLEMTU: ") {
             match <Qblemtu as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::Qblemtu(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "ble")]
         if line.starts_with("+QBLERECV: ") {
             match <Qblerecv as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::Qblerecv(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "ble")]
         if line.starts_with("+QBLEINFO: ") {
             match <Qbleinfo as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::Qbleinfo(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "ble")]
         if line.starts_with("+QBLECONNPARAM: ") {
             match <Qbleconnparam as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::Qbleconnparam(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "tcpip")]
         if line.starts_with("+QIURC: ") {
             match <QiurcClosed as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::QiurcClosed(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "tcpip")]
         if line.starts_with("+QIURC: ") {
             match <QiurcRecvBuffer as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::QiurcRecvBuffer(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "tcpip")]
         if line.starts_with("+QIURC: ") {
             match <QiurcRecvDirectPush as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::QiurcRecvDirectPush(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "tcpip")]
         if line.starts_with("+QIURC: ") {
             match <QiurcRecvDirectPushUdpService as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::QiurcRecvDirectPushUdpService(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "tcpip")]
         if line.starts_with("+QIURC: ") {
             match <QiurcIncomingFull as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::QiurcIncomingFull(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "tcpip")]
         if line.starts_with("+QIURC: ") {
             match <QiurcIncoming as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::QiurcIncoming(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "tcpip")]
         if line.starts_with("+QIOPEN: ") {
             match <Qiopen as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::Qiopen(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "ssl")]
         if line.starts_with("+QSSLURC: ") {
             match <QsslurcRecvBuffer as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::QsslurcRecvBuffer(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "ssl")]
         if line.starts_with("+QSSLURC: ") {
             match <QsslurcRecvDirectPush as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::QsslurcRecvDirectPush(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "ssl")]
         if line.starts_with("+QSSLURC: ") {
             match <QsslurcClosed as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::QsslurcClosed(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "ssl")]
         if line.starts_with("+QSSLOPEN: ") {
             match <Qsslopen as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::Qsslopen(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "mqtt")]
         if line.starts_with("+QMTSTAT: ") {
             match <Qmtstat as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::Qmtstat(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "mqtt")]
         if line.starts_with("+QMTRECV: ") {
             match <QmtrecvMessage as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::QmtrecvMessage(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "mqtt")]
         if line.starts_with("+QMTRECV: ") {
             match <QmtrecvStored as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::QmtrecvStored(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "http")]
         if line.starts_with("+QHTTPURC: ") {
             match <QhttpurcRecv as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::QhttpurcRecv(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "http")]
         if line.starts_with("+QHTTPURC: ") {
             match <QhttpurcClosed as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::QhttpurcClosed(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "http")]
         if line.starts_with("+QHTTPGET: ") {
             match <Qhttpget as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::Qhttpget(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "http")]
         if line.starts_with("+QHTTPPOST: ") {
             match <Qhttppost as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::Qhttppost(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "http")]
         if line.starts_with("+QHTTPPUT: ") {
             match <Qhttpput as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::Qhttpput(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "mqtt")]
         if line.starts_with("+QMTOPEN: ") {
             match <Qmtopen as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::Qmtopen(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "mqtt")]
         if line.starts_with("+QMTCLOSE: ") {
             match <Qmtclose as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::Qmtclose(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "mqtt")]
         if line.starts_with("+QMTCONN: ") {
             match <Qmtconn as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::Qmtconn(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "mqtt")]
         if line.starts_with("+QMTDISC: ") {
             match <Qmtdisc as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::Qmtdisc(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "mqtt")]
         if line.starts_with("+QMTSUB: ") {
             match <Qmtsub as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::Qmtsub(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "mqtt")]
         if line.starts_with("+QMTUNS: ") {
             match <Qmtuns as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::Qmtuns(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "mqtt")]
         if line.starts_with("+QMTPUB: ") {
             match <Qmtpub as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::Qmtpub(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "network")]
         if line.starts_with("+QIURC: ") {
             match <QiurcDnsgipResult as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::QiurcDnsgipResult(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "network")]
         if line.starts_with("+QIURC: ") {
             match <QiurcDnsgipAddress as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::QiurcDnsgipAddress(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "network")]
         if line.starts_with("+QPING: ") {
             match <QpingReply as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::QpingReply(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "network")]
         if line.starts_with("+QPING: ") {
             match <QpingFinal as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::QpingFinal(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "network")]
         if line.starts_with("+QNTP: ") {
             match <Qntp as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::Qntp(u))),
                 Err(e) => result = Some(Err(e)),
             }
         }
+        #[cfg(feature = "http")]
         if line.starts_with("+QHTTPREAD: ") {
             match <Qhttpread as crate::command::Line>::parse(line) {
                 Ok(u) => return Some(Ok(Self::Qhttpread(u))),
@@ -4760,335 +4966,422 @@ impl Urc {
     /// shape it has (with the data block it announces, framed by its
     /// length even though another field is wrong), or the last error.
     pub fn decode(line: &[u8]) -> Option<crate::command::Decoded<Self>> {
+        #[allow(unused_mut)]
         let mut best = crate::generated::Best::new();
-        if line.starts_with("+QSTASTAT: ".as_bytes())
-            && best
-                .offer(
-                    <Qstastat as crate::command::Line>::decode(line).map(Self::Qstastat),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QAPSTAT: ".as_bytes())
-            && best
-                .offer(
-                    <Qapstat as crate::command::Line>::decode(line).map(Self::Qapstat),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QOTASTAT: ".as_bytes())
-            && best
-                .offer(
-                    <Qotastat as crate::command::Line>::decode(line).map(Self::Qotastat),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QBLESTAT: ".as_bytes())
-            && best
-                .offer(
-                    <Qblestat as crate::command::Line>::decode(line).map(Self::Qblestat),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QBLEMTU: ".as_bytes())
-            && best
-                .offer(
-                    <Qblemtu as crate::command::Line>::decode(line).map(Self::Qblemtu),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QBLERECV: ".as_bytes())
-            && best
-                .offer(
-                    <Qblerecv as crate::command::Line>::decode(line).map(Self::Qblerecv),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QBLEINFO: ".as_bytes())
-            && best
-                .offer(
-                    <Qbleinfo as crate::command::Line>::decode(line).map(Self::Qbleinfo),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QBLECONNPARAM: ".as_bytes())
-            && best
-                .offer(
-                    <Qbleconnparam as crate::command::Line>::decode(line)
-                        .map(Self::Qbleconnparam),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QIURC: ".as_bytes())
-            && best
-                .offer(
-                    <QiurcClosed as crate::command::Line>::decode(line)
-                        .map(Self::QiurcClosed),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QIURC: ".as_bytes())
-            && best
-                .offer(
-                    <QiurcRecvBuffer as crate::command::Line>::decode(line)
-                        .map(Self::QiurcRecvBuffer),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QIURC: ".as_bytes())
-            && best
-                .offer(
-                    <QiurcRecvDirectPush as crate::command::Line>::decode(line)
-                        .map(Self::QiurcRecvDirectPush),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QIURC: ".as_bytes())
-            && best
-                .offer(
-                    <QiurcRecvDirectPushUdpService as crate::command::Line>::decode(line)
-                        .map(Self::QiurcRecvDirectPushUdpService),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QIURC: ".as_bytes())
-            && best
-                .offer(
-                    <QiurcIncomingFull as crate::command::Line>::decode(line)
-                        .map(Self::QiurcIncomingFull),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QIURC: ".as_bytes())
-            && best
-                .offer(
-                    <QiurcIncoming as crate::command::Line>::decode(line)
-                        .map(Self::QiurcIncoming),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QIOPEN: ".as_bytes())
-            && best
-                .offer(<Qiopen as crate::command::Line>::decode(line).map(Self::Qiopen))
-        {
-            return best.take();
-        }
-        if line.starts_with("+QSSLURC: ".as_bytes())
-            && best
-                .offer(
-                    <QsslurcRecvBuffer as crate::command::Line>::decode(line)
-                        .map(Self::QsslurcRecvBuffer),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QSSLURC: ".as_bytes())
-            && best
-                .offer(
-                    <QsslurcRecvDirectPush as crate::command::Line>::decode(line)
-                        .map(Self::QsslurcRecvDirectPush),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QSSLURC: ".as_bytes())
-            && best
-                .offer(
-                    <QsslurcClosed as crate::command::Line>::decode(line)
-                        .map(Self::QsslurcClosed),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QSSLOPEN: ".as_bytes())
-            && best
-                .offer(
-                    <Qsslopen as crate::command::Line>::decode(line).map(Self::Qsslopen),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QMTSTAT: ".as_bytes())
-            && best
-                .offer(
-                    <Qmtstat as crate::command::Line>::decode(line).map(Self::Qmtstat),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QMTRECV: ".as_bytes())
-            && best
-                .offer(
-                    <QmtrecvMessage as crate::command::Line>::decode(line)
-                        .map(Self::QmtrecvMessage),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QMTRECV: ".as_bytes())
-            && best
-                .offer(
-                    <QmtrecvStored as crate::command::Line>::decode(line)
-                        .map(Self::QmtrecvStored),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QHTTPURC: ".as_bytes())
-            && best
-                .offer(
-                    <QhttpurcRecv as crate::command::Line>::decode(line)
-                        .map(Self::QhttpurcRecv),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QHTTPURC: ".as_bytes())
-            && best
-                .offer(
-                    <QhttpurcClosed as crate::command::Line>::decode(line)
-                        .map(Self::QhttpurcClosed),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QHTTPGET: ".as_bytes())
-            && best
-                .offer(
-                    <Qhttpget as crate::command::Line>::decode(line).map(Self::Qhttpget),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QHTTPPOST: ".as_bytes())
-            && best
-                .offer(
-                    <Qhttppost as crate::command::Line>::decode(line)
-                        .map(Self::Qhttppost),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QHTTPPUT: ".as_bytes())
-            && best
-                .offer(
-                    <Qhttpput as crate::command::Line>::decode(line).map(Self::Qhttpput),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QMTOPEN: ".as_bytes())
-            && best
-                .offer(
-                    <Qmtopen as crate::command::Line>::decode(line).map(Self::Qmtopen),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QMTCLOSE: ".as_bytes())
-            && best
-                .offer(
-                    <Qmtclose as crate::command::Line>::decode(line).map(Self::Qmtclose),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QMTCONN: ".as_bytes())
-            && best
-                .offer(
-                    <Qmtconn as crate::command::Line>::decode(line).map(Self::Qmtconn),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QMTDISC: ".as_bytes())
-            && best
-                .offer(
-                    <Qmtdisc as crate::command::Line>::decode(line).map(Self::Qmtdisc),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QMTSUB: ".as_bytes())
-            && best
-                .offer(<Qmtsub as crate::command::Line>::decode(line).map(Self::Qmtsub))
-        {
-            return best.take();
-        }
-        if line.starts_with("+QMTUNS: ".as_bytes())
-            && best
-                .offer(<Qmtuns as crate::command::Line>::decode(line).map(Self::Qmtuns))
-        {
-            return best.take();
-        }
-        if line.starts_with("+QMTPUB: ".as_bytes())
-            && best
-                .offer(<Qmtpub as crate::command::Line>::decode(line).map(Self::Qmtpub))
-        {
-            return best.take();
-        }
-        if line.starts_with("+QIURC: ".as_bytes())
-            && best
-                .offer(
-                    <QiurcDnsgipResult as crate::command::Line>::decode(line)
-                        .map(Self::QiurcDnsgipResult),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QIURC: ".as_bytes())
-            && best
-                .offer(
-                    <QiurcDnsgipAddress as crate::command::Line>::decode(line)
-                        .map(Self::QiurcDnsgipAddress),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QPING: ".as_bytes())
-            && best
-                .offer(
-                    <QpingReply as crate::command::Line>::decode(line)
-                        .map(Self::QpingReply),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QPING: ".as_bytes())
-            && best
-                .offer(
-                    <QpingFinal as crate::command::Line>::decode(line)
-                        .map(Self::QpingFinal),
-                )
-        {
-            return best.take();
-        }
-        if line.starts_with("+QNTP: ".as_bytes())
-            && best.offer(<Qntp as crate::command::Line>::decode(line).map(Self::Qntp))
-        {
-            return best.take();
-        }
-        if line.starts_with("+QHTTPREAD: ".as_bytes())
-            && best
-                .offer(
-                    <Qhttpread as crate::command::Line>::decode(line)
-                        .map(Self::Qhttpread),
-                )
-        {
-            return best.take();
+        #[allow(clippy::collapsible_match)]
+        match crate::scan::head(line) {
+            b"+QSTASTAT: " => {
+                #[cfg(feature = "wifi")]
+                if best
+                    .offer(
+                        <Qstastat as crate::command::Line>::decode(line)
+                            .map(Self::Qstastat),
+                    )
+                {
+                    return best.take();
+                }
+            }
+            b"+QAPSTAT: " => {
+                #[cfg(feature = "wifi")]
+                if best
+                    .offer(
+                        <Qapstat as crate::command::Line>::decode(line)
+                            .map(Self::Qapstat),
+                    )
+                {
+                    return best.take();
+                }
+            }
+            b"+QOTASTAT: " => {
+                #[cfg(feature = "general")]
+                if best
+                    .offer(
+                        <Qotastat as crate::command::Line>::decode(line)
+                            .map(Self::Qotastat),
+                    )
+                {
+                    return best.take();
+                }
+            }
+            b"+QBLESTAT: " => {
+                #[cfg(feature = "ble")]
+                if best
+                    .offer(
+                        <Qblestat as crate::command::Line>::decode(line)
+                            .map(Self::Qblestat),
+                    )
+                {
+                    return best.take();
+                }
+            }
+            b"+QBLEMTU: " => {
+                #[cfg(feature = "ble")]
+                if best
+                    .offer(
+                        <Qblemtu as crate::command::Line>::decode(line)
+                            .map(Self::Qblemtu),
+                    )
+                {
+                    return best.take();
+                }
+            }
+            b"+QBLERECV: " => {
+                #[cfg(feature = "ble")]
+                if best
+                    .offer(
+                        <Qblerecv as crate::command::Line>::decode(line)
+                            .map(Self::Qblerecv),
+                    )
+                {
+                    return best.take();
+                }
+            }
+            b"+QBLEINFO: " => {
+                #[cfg(feature = "ble")]
+                if best
+                    .offer(
+                        <Qbleinfo as crate::command::Line>::decode(line)
+                            .map(Self::Qbleinfo),
+                    )
+                {
+                    return best.take();
+                }
+            }
+            b"+QBLECONNPARAM: " => {
+                #[cfg(feature = "ble")]
+                if best
+                    .offer(
+                        <Qbleconnparam as crate::command::Line>::decode(line)
+                            .map(Self::Qbleconnparam),
+                    )
+                {
+                    return best.take();
+                }
+            }
+            b"+QIURC: " => {
+                #[cfg(feature = "tcpip")]
+                if best
+                    .offer(
+                        <QiurcClosed as crate::command::Line>::decode(line)
+                            .map(Self::QiurcClosed),
+                    )
+                {
+                    return best.take();
+                }
+                #[cfg(feature = "tcpip")]
+                if best
+                    .offer(
+                        <QiurcRecvBuffer as crate::command::Line>::decode(line)
+                            .map(Self::QiurcRecvBuffer),
+                    )
+                {
+                    return best.take();
+                }
+                #[cfg(feature = "tcpip")]
+                if best
+                    .offer(
+                        <QiurcRecvDirectPush as crate::command::Line>::decode(line)
+                            .map(Self::QiurcRecvDirectPush),
+                    )
+                {
+                    return best.take();
+                }
+                #[cfg(feature = "tcpip")]
+                if best
+                    .offer(
+                        <QiurcRecvDirectPushUdpService as crate::command::Line>::decode(
+                                line,
+                            )
+                            .map(Self::QiurcRecvDirectPushUdpService),
+                    )
+                {
+                    return best.take();
+                }
+                #[cfg(feature = "tcpip")]
+                if best
+                    .offer(
+                        <QiurcIncomingFull as crate::command::Line>::decode(line)
+                            .map(Self::QiurcIncomingFull),
+                    )
+                {
+                    return best.take();
+                }
+                #[cfg(feature = "tcpip")]
+                if best
+                    .offer(
+                        <QiurcIncoming as crate::command::Line>::decode(line)
+                            .map(Self::QiurcIncoming),
+                    )
+                {
+                    return best.take();
+                }
+                #[cfg(feature = "network")]
+                if best
+                    .offer(
+                        <QiurcDnsgipResult as crate::command::Line>::decode(line)
+                            .map(Self::QiurcDnsgipResult),
+                    )
+                {
+                    return best.take();
+                }
+                #[cfg(feature = "network")]
+                if best
+                    .offer(
+                        <QiurcDnsgipAddress as crate::command::Line>::decode(line)
+                            .map(Self::QiurcDnsgipAddress),
+                    )
+                {
+                    return best.take();
+                }
+            }
+            b"+QIOPEN: " => {
+                #[cfg(feature = "tcpip")]
+                if best
+                    .offer(
+                        <Qiopen as crate::command::Line>::decode(line).map(Self::Qiopen),
+                    )
+                {
+                    return best.take();
+                }
+            }
+            b"+QSSLURC: " => {
+                #[cfg(feature = "ssl")]
+                if best
+                    .offer(
+                        <QsslurcRecvBuffer as crate::command::Line>::decode(line)
+                            .map(Self::QsslurcRecvBuffer),
+                    )
+                {
+                    return best.take();
+                }
+                #[cfg(feature = "ssl")]
+                if best
+                    .offer(
+                        <QsslurcRecvDirectPush as crate::command::Line>::decode(line)
+                            .map(Self::QsslurcRecvDirectPush),
+                    )
+                {
+                    return best.take();
+                }
+                #[cfg(feature = "ssl")]
+                if best
+                    .offer(
+                        <QsslurcClosed as crate::command::Line>::decode(line)
+                            .map(Self::QsslurcClosed),
+                    )
+                {
+                    return best.take();
+                }
+            }
+            b"+QSSLOPEN: " => {
+                #[cfg(feature = "ssl")]
+                if best
+                    .offer(
+                        <Qsslopen as crate::command::Line>::decode(line)
+                            .map(Self::Qsslopen),
+                    )
+                {
+                    return best.take();
+                }
+            }
+            b"+QMTSTAT: " => {
+                #[cfg(feature = "mqtt")]
+                if best
+                    .offer(
+                        <Qmtstat as crate::command::Line>::decode(line)
+                            .map(Self::Qmtstat),
+                    )
+                {
+                    return best.take();
+                }
+            }
+            b"+QMTRECV: " => {
+                #[cfg(feature = "mqtt")]
+                if best
+                    .offer(
+                        <QmtrecvMessage as crate::command::Line>::decode(line)
+                            .map(Self::QmtrecvMessage),
+                    )
+                {
+                    return best.take();
+                }
+                #[cfg(feature = "mqtt")]
+                if best
+                    .offer(
+                        <QmtrecvStored as crate::command::Line>::decode(line)
+                            .map(Self::QmtrecvStored),
+                    )
+                {
+                    return best.take();
+                }
+            }
+            b"+QHTTPURC: " => {
+                #[cfg(feature = "http")]
+                if best
+                    .offer(
+                        <QhttpurcRecv as crate::command::Line>::decode(line)
+                            .map(Self::QhttpurcRecv),
+                    )
+                {
+                    return best.take();
+                }
+                #[cfg(feature = "http")]
+                if best
+                    .offer(
+                        <QhttpurcClosed as crate::command::Line>::decode(line)
+                            .map(Self::QhttpurcClosed),
+                    )
+                {
+                    return best.take();
+                }
+            }
+            b"+QHTTPGET: " => {
+                #[cfg(feature = "http")]
+                if best
+                    .offer(
+                        <Qhttpget as crate::command::Line>::decode(line)
+                            .map(Self::Qhttpget),
+                    )
+                {
+                    return best.take();
+                }
+            }
+            b"+QHTTPPOST: " => {
+                #[cfg(feature = "http")]
+                if best
+                    .offer(
+                        <Qhttppost as crate::command::Line>::decode(line)
+                            .map(Self::Qhttppost),
+                    )
+                {
+                    return best.take();
+                }
+            }
+            b"+QHTTPPUT: " => {
+                #[cfg(feature = "http")]
+                if best
+                    .offer(
+                        <Qhttpput as crate::command::Line>::decode(line)
+                            .map(Self::Qhttpput),
+                    )
+                {
+                    return best.take();
+                }
+            }
+            b"+QMTOPEN: " => {
+                #[cfg(feature = "mqtt")]
+                if best
+                    .offer(
+                        <Qmtopen as crate::command::Line>::decode(line)
+                            .map(Self::Qmtopen),
+                    )
+                {
+                    return best.take();
+                }
+            }
+            b"+QMTCLOSE: " => {
+                #[cfg(feature = "mqtt")]
+                if best
+                    .offer(
+                        <Qmtclose as crate::command::Line>::decode(line)
+                            .map(Self::Qmtclose),
+                    )
+                {
+                    return best.take();
+                }
+            }
+            b"+QMTCONN: " => {
+                #[cfg(feature = "mqtt")]
+                if best
+                    .offer(
+                        <Qmtconn as crate::command::Line>::decode(line)
+                            .map(Self::Qmtconn),
+                    )
+                {
+                    return best.take();
+                }
+            }
+            b"+QMTDISC: " => {
+                #[cfg(feature = "mqtt")]
+                if best
+                    .offer(
+                        <Qmtdisc as crate::command::Line>::decode(line)
+                            .map(Self::Qmtdisc),
+                    )
+                {
+                    return best.take();
+                }
+            }
+            b"+QMTSUB: " => {
+                #[cfg(feature = "mqtt")]
+                if best
+                    .offer(
+                        <Qmtsub as crate::command::Line>::decode(line).map(Self::Qmtsub),
+                    )
+                {
+                    return best.take();
+                }
+            }
+            b"+QMTUNS: " => {
+                #[cfg(feature = "mqtt")]
+                if best
+                    .offer(
+                        <Qmtuns as crate::command::Line>::decode(line).map(Self::Qmtuns),
+                    )
+                {
+                    return best.take();
+                }
+            }
+            b"+QMTPUB: " => {
+                #[cfg(feature = "mqtt")]
+                if best
+                    .offer(
+                        <Qmtpub as crate::command::Line>::decode(line).map(Self::Qmtpub),
+                    )
+                {
+                    return best.take();
+                }
+            }
+            b"+QPING: " => {
+                #[cfg(feature = "network")]
+                if best
+                    .offer(
+                        <QpingReply as crate::command::Line>::decode(line)
+                            .map(Self::QpingReply),
+                    )
+                {
+                    return best.take();
+                }
+                #[cfg(feature = "network")]
+                if best
+                    .offer(
+                        <QpingFinal as crate::command::Line>::decode(line)
+                            .map(Self::QpingFinal),
+                    )
+                {
+                    return best.take();
+                }
+            }
+            b"+QNTP: " => {
+                #[cfg(feature = "network")]
+                if best
+                    .offer(<Qntp as crate::command::Line>::decode(line).map(Self::Qntp))
+                {
+                    return best.take();
+                }
+            }
+            b"+QHTTPREAD: " => {
+                #[cfg(feature = "http")]
+                if best
+                    .offer(
+                        <Qhttpread as crate::command::Line>::decode(line)
+                            .map(Self::Qhttpread),
+                    )
+                {
+                    return best.take();
+                }
+            }
+            _ => {}
         }
         best.take()
     }
@@ -5096,6 +5389,7 @@ impl Urc {
     /// bytes belong to it whatever they are (a payload framed by a
     /// length field of the same line).
     pub fn inline_remaining(partial: &[u8]) -> Option<usize> {
+        #[cfg(feature = "mqtt")]
         if partial.starts_with("+QMTRECV: ".as_bytes()) {
             if let Some(n) = <QmtrecvMessage as crate::command::Line>::inline_remaining(
                 partial,
@@ -5110,41 +5404,49 @@ impl Urc {
     /// (`"connectID"`), when the URC has it: what a completion is
     /// matched on.
     pub fn field_int(&self, name: &str) -> Option<i64> {
-        match self {
+        match *self {
+            #[cfg(feature = "wifi")]
             Self::Qstastat(_) => {
                 let _ = name;
                 None
             }
+            #[cfg(feature = "wifi")]
             Self::Qapstat(_) => {
                 let _ = name;
                 None
             }
+            #[cfg(feature = "general")]
             Self::Qotastat(_) => {
                 let _ = name;
                 None
             }
+            #[cfg(feature = "ble")]
             Self::Qblestat(_) => {
                 let _ = name;
                 None
             }
-            Self::Qblemtu(u) => {
+            #[cfg(feature = "ble")]
+            Self::Qblemtu(ref u) => {
                 match name {
                     "MTU_value" => Some(u.mtu_value.get()),
                     _ => None,
                 }
             }
-            Self::Qblerecv(u) => {
+            #[cfg(feature = "ble")]
+            Self::Qblerecv(ref u) => {
                 match name {
                     "conn_idx" => Some(u.conn_idx.get()),
                     "length" => Some(u.length),
                     _ => None,
                 }
             }
+            #[cfg(feature = "ble")]
             Self::Qbleinfo(_) => {
                 let _ = name;
                 None
             }
-            Self::Qbleconnparam(u) => {
+            #[cfg(feature = "ble")]
+            Self::Qbleconnparam(ref u) => {
                 match name {
                     "conn_idx" => Some(u.conn_idx.get()),
                     "con_interval" => Some(u.con_interval),
@@ -5153,26 +5455,30 @@ impl Urc {
                     _ => None,
                 }
             }
-            Self::QiurcClosed(u) => {
+            #[cfg(feature = "tcpip")]
+            Self::QiurcClosed(ref u) => {
                 match name {
                     "connectID" => Some(u.connect_id.get()),
                     _ => None,
                 }
             }
-            Self::QiurcRecvBuffer(u) => {
+            #[cfg(feature = "tcpip")]
+            Self::QiurcRecvBuffer(ref u) => {
                 match name {
                     "connectID" => Some(u.connect_id.get()),
                     _ => None,
                 }
             }
-            Self::QiurcRecvDirectPush(u) => {
+            #[cfg(feature = "tcpip")]
+            Self::QiurcRecvDirectPush(ref u) => {
                 match name {
                     "connectID" => Some(u.connect_id.get()),
                     "current_recvlength" => Some(u.current_recvlength),
                     _ => None,
                 }
             }
-            Self::QiurcRecvDirectPushUdpService(u) => {
+            #[cfg(feature = "tcpip")]
+            Self::QiurcRecvDirectPushUdpService(ref u) => {
                 match name {
                     "connectID" => Some(u.connect_id.get()),
                     "current_recvlength" => Some(u.current_recvlength),
@@ -5180,11 +5486,13 @@ impl Urc {
                     _ => None,
                 }
             }
+            #[cfg(feature = "tcpip")]
             Self::QiurcIncomingFull(_) => {
                 let _ = name;
                 None
             }
-            Self::QiurcIncoming(u) => {
+            #[cfg(feature = "tcpip")]
+            Self::QiurcIncoming(ref u) => {
                 match name {
                     "connectID" => Some(u.connect_id.get()),
                     "serverID" => Some(u.server_id),
@@ -5192,45 +5500,52 @@ impl Urc {
                     _ => None,
                 }
             }
-            Self::Qiopen(u) => {
+            #[cfg(feature = "tcpip")]
+            Self::Qiopen(ref u) => {
                 match name {
                     "connectID" => Some(u.connect_id.get()),
                     _ => None,
                 }
             }
-            Self::QsslurcRecvBuffer(u) => {
+            #[cfg(feature = "ssl")]
+            Self::QsslurcRecvBuffer(ref u) => {
                 match name {
                     "connectID" => Some(u.connect_id.get()),
                     _ => None,
                 }
             }
-            Self::QsslurcRecvDirectPush(u) => {
+            #[cfg(feature = "ssl")]
+            Self::QsslurcRecvDirectPush(ref u) => {
                 match name {
                     "connectID" => Some(u.connect_id.get()),
                     "current_recvlength" => Some(u.current_recvlength),
                     _ => None,
                 }
             }
-            Self::QsslurcClosed(u) => {
+            #[cfg(feature = "ssl")]
+            Self::QsslurcClosed(ref u) => {
                 match name {
                     "connectID" => Some(u.connect_id.get()),
                     _ => None,
                 }
             }
-            Self::Qsslopen(u) => {
+            #[cfg(feature = "ssl")]
+            Self::Qsslopen(ref u) => {
                 match name {
                     "connectID" => Some(u.connect_id.get()),
                     _ => None,
                 }
             }
-            Self::Qmtstat(u) => {
+            #[cfg(feature = "mqtt")]
+            Self::Qmtstat(ref u) => {
                 match name {
                     "client_idx" => Some(u.client_idx.get()),
                     "err_code" => Some(u.err_code.wire()),
                     _ => None,
                 }
             }
-            Self::QmtrecvMessage(u) => {
+            #[cfg(feature = "mqtt")]
+            Self::QmtrecvMessage(ref u) => {
                 match name {
                     "client_idx" => Some(u.client_idx.get()),
                     "msgID" => Some(u.msg_id.get()),
@@ -5238,24 +5553,28 @@ impl Urc {
                     _ => None,
                 }
             }
-            Self::QmtrecvStored(u) => {
+            #[cfg(feature = "mqtt")]
+            Self::QmtrecvStored(ref u) => {
                 match name {
                     "client_idx" => Some(u.client_idx.get()),
                     "recv_id" => Some(u.recv_id.get()),
                     _ => None,
                 }
             }
-            Self::QhttpurcRecv(u) => {
+            #[cfg(feature = "http")]
+            Self::QhttpurcRecv(ref u) => {
                 match name {
                     "length" => Some(u.length),
                     _ => None,
                 }
             }
+            #[cfg(feature = "http")]
             Self::QhttpurcClosed(_) => {
                 let _ = name;
                 None
             }
-            Self::Qhttpget(u) => {
+            #[cfg(feature = "http")]
+            Self::Qhttpget(ref u) => {
                 match name {
                     "httprspcode" => u.httprspcode_group.as_ref().map(|g| g.httprspcode),
                     "content_length" => {
@@ -5264,7 +5583,8 @@ impl Urc {
                     _ => None,
                 }
             }
-            Self::Qhttppost(u) => {
+            #[cfg(feature = "http")]
+            Self::Qhttppost(ref u) => {
                 match name {
                     "httprspcode" => u.httprspcode_group.as_ref().map(|g| g.httprspcode),
                     "content_length" => {
@@ -5273,7 +5593,8 @@ impl Urc {
                     _ => None,
                 }
             }
-            Self::Qhttpput(u) => {
+            #[cfg(feature = "http")]
+            Self::Qhttpput(ref u) => {
                 match name {
                     "httprspcode" => u.httprspcode_group.as_ref().map(|g| g.httprspcode),
                     "content_length" => {
@@ -5282,21 +5603,24 @@ impl Urc {
                     _ => None,
                 }
             }
-            Self::Qmtopen(u) => {
+            #[cfg(feature = "mqtt")]
+            Self::Qmtopen(ref u) => {
                 match name {
                     "client_idx" => Some(u.client_idx.get()),
                     "result" => Some(u.result.wire()),
                     _ => None,
                 }
             }
-            Self::Qmtclose(u) => {
+            #[cfg(feature = "mqtt")]
+            Self::Qmtclose(ref u) => {
                 match name {
                     "client_idx" => Some(u.client_idx.get()),
                     "result" => Some(u.result.wire()),
                     _ => None,
                 }
             }
-            Self::Qmtconn(u) => {
+            #[cfg(feature = "mqtt")]
+            Self::Qmtconn(ref u) => {
                 match name {
                     "client_idx" => Some(u.client_idx.get()),
                     "result" => Some(u.result.wire()),
@@ -5304,22 +5628,16 @@ impl Urc {
                     _ => None,
                 }
             }
-            Self::Qmtdisc(u) => {
+            #[cfg(feature = "mqtt")]
+            Self::Qmtdisc(ref u) => {
                 match name {
                     "client_idx" => Some(u.client_idx.get()),
                     "result" => Some(u.result.wire()),
                     _ => None,
                 }
             }
-            Self::Qmtsub(u) => {
-                match name {
-                    "client_idx" => Some(u.client_idx.get()),
-                    "msgID" => Some(u.msg_id.get()),
-                    "result" => Some(u.result.wire()),
-                    _ => None,
-                }
-            }
-            Self::Qmtuns(u) => {
+            #[cfg(feature = "mqtt")]
+            Self::Qmtsub(ref u) => {
                 match name {
                     "client_idx" => Some(u.client_idx.get()),
                     "msgID" => Some(u.msg_id.get()),
@@ -5327,7 +5645,17 @@ impl Urc {
                     _ => None,
                 }
             }
-            Self::Qmtpub(u) => {
+            #[cfg(feature = "mqtt")]
+            Self::Qmtuns(ref u) => {
+                match name {
+                    "client_idx" => Some(u.client_idx.get()),
+                    "msgID" => Some(u.msg_id.get()),
+                    "result" => Some(u.result.wire()),
+                    _ => None,
+                }
+            }
+            #[cfg(feature = "mqtt")]
+            Self::Qmtpub(ref u) => {
                 match name {
                     "client_idx" => Some(u.client_idx.get()),
                     "msgID" => Some(u.msg_id.get()),
@@ -5336,18 +5664,21 @@ impl Urc {
                     _ => None,
                 }
             }
-            Self::QiurcDnsgipResult(u) => {
+            #[cfg(feature = "network")]
+            Self::QiurcDnsgipResult(ref u) => {
                 match name {
                     "IP_count" => Some(u.ip_count),
                     "DNS_ttl" => Some(u.dns_ttl),
                     _ => None,
                 }
             }
+            #[cfg(feature = "network")]
             Self::QiurcDnsgipAddress(_) => {
                 let _ = name;
                 None
             }
-            Self::QpingReply(u) => {
+            #[cfg(feature = "network")]
+            Self::QpingReply(ref u) => {
                 match name {
                     "ping_result" => Some(u.ping_result.wire()),
                     "bytes" => u.ip_address_group.as_ref().map(|g| g.bytes),
@@ -5356,7 +5687,8 @@ impl Urc {
                     _ => None,
                 }
             }
-            Self::QpingFinal(u) => {
+            #[cfg(feature = "network")]
+            Self::QpingFinal(ref u) => {
                 match name {
                     "finresult" => Some(u.finresult.wire()),
                     "sent" => u.sent_group.as_ref().map(|g| g.sent),
@@ -5368,10 +5700,12 @@ impl Urc {
                     _ => None,
                 }
             }
+            #[cfg(feature = "network")]
             Self::Qntp(_) => {
                 let _ = name;
                 None
             }
+            #[cfg(feature = "http")]
             Self::Qhttpread(_) => {
                 let _ = name;
                 None
@@ -5380,365 +5714,649 @@ impl Urc {
     }
     /// Its place in a series of URCs that completes a command.
     pub fn series_step(&self) -> crate::command::SeriesStep {
-        match self {
+        match *self {
+            #[cfg(feature = "wifi")]
             Self::Qstastat(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "wifi")]
             Self::Qapstat(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "general")]
             Self::Qotastat(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "ble")]
             Self::Qblestat(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "ble")]
             Self::Qblemtu(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "ble")]
             Self::Qblerecv(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "ble")]
             Self::Qbleinfo(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "ble")]
             Self::Qbleconnparam(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "tcpip")]
             Self::QiurcClosed(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "tcpip")]
             Self::QiurcRecvBuffer(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "tcpip")]
             Self::QiurcRecvDirectPush(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "tcpip")]
             Self::QiurcRecvDirectPushUdpService(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "tcpip")]
             Self::QiurcIncomingFull(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "tcpip")]
             Self::QiurcIncoming(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "tcpip")]
             Self::Qiopen(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "ssl")]
             Self::QsslurcRecvBuffer(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "ssl")]
             Self::QsslurcRecvDirectPush(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "ssl")]
             Self::QsslurcClosed(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "ssl")]
             Self::Qsslopen(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "mqtt")]
             Self::Qmtstat(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "mqtt")]
             Self::QmtrecvMessage(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "mqtt")]
             Self::QmtrecvStored(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "http")]
             Self::QhttpurcRecv(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "http")]
             Self::QhttpurcClosed(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "http")]
             Self::Qhttpget(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "http")]
             Self::Qhttppost(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "http")]
             Self::Qhttpput(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "mqtt")]
             Self::Qmtopen(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "mqtt")]
             Self::Qmtclose(_) => crate::command::SeriesStep::Single,
-            Self::Qmtconn(u) => {
+            #[cfg(feature = "mqtt")]
+            Self::Qmtconn(ref u) => {
                 if matches!(Some(u.result.wire()), Some(1)) {
                     crate::command::SeriesStep::Part
                 } else {
                     crate::command::SeriesStep::Final
                 }
             }
+            #[cfg(feature = "mqtt")]
             Self::Qmtdisc(_) => crate::command::SeriesStep::Single,
-            Self::Qmtsub(u) => {
+            #[cfg(feature = "mqtt")]
+            Self::Qmtsub(ref u) => {
                 if matches!(Some(u.result.wire()), Some(1)) {
                     crate::command::SeriesStep::Part
                 } else {
                     crate::command::SeriesStep::Final
                 }
             }
-            Self::Qmtuns(u) => {
+            #[cfg(feature = "mqtt")]
+            Self::Qmtuns(ref u) => {
                 if matches!(Some(u.result.wire()), Some(1)) {
                     crate::command::SeriesStep::Part
                 } else {
                     crate::command::SeriesStep::Final
                 }
             }
-            Self::Qmtpub(u) => {
+            #[cfg(feature = "mqtt")]
+            Self::Qmtpub(ref u) => {
                 if matches!(Some(u.result.wire()), Some(1)) {
                     crate::command::SeriesStep::Part
                 } else {
                     crate::command::SeriesStep::Final
                 }
             }
-            Self::QiurcDnsgipResult(u) => {
+            #[cfg(feature = "network")]
+            Self::QiurcDnsgipResult(ref u) => {
                 crate::command::SeriesStep::Head {
                     parts: Some(u.ip_count)
                         .and_then(|n| usize::try_from(n).ok())
                         .unwrap_or(0),
                 }
             }
+            #[cfg(feature = "network")]
             Self::QiurcDnsgipAddress(_) => crate::command::SeriesStep::Part,
+            #[cfg(feature = "network")]
             Self::QpingReply(_) => crate::command::SeriesStep::Part,
+            #[cfg(feature = "network")]
             Self::QpingFinal(_) => crate::command::SeriesStep::Final,
+            #[cfg(feature = "network")]
             Self::Qntp(_) => crate::command::SeriesStep::Single,
+            #[cfg(feature = "http")]
             Self::Qhttpread(_) => crate::command::SeriesStep::Single,
         }
     }
     /// The URC's line as bytes (a payload need not be text).
     pub fn render_bytes(&self) -> alloc::vec::Vec<u8> {
-        match self {
-            Self::Qstastat(u) => crate::command::Line::render_bytes(u),
-            Self::Qapstat(u) => crate::command::Line::render_bytes(u),
-            Self::Qotastat(u) => crate::command::Line::render_bytes(u),
-            Self::Qblestat(u) => crate::command::Line::render_bytes(u),
-            Self::Qblemtu(u) => crate::command::Line::render_bytes(u),
-            Self::Qblerecv(u) => crate::command::Line::render_bytes(u),
-            Self::Qbleinfo(u) => crate::command::Line::render_bytes(u),
-            Self::Qbleconnparam(u) => crate::command::Line::render_bytes(u),
-            Self::QiurcClosed(u) => crate::command::Line::render_bytes(u),
-            Self::QiurcRecvBuffer(u) => crate::command::Line::render_bytes(u),
-            Self::QiurcRecvDirectPush(u) => crate::command::Line::render_bytes(u),
-            Self::QiurcRecvDirectPushUdpService(u) => {
+        match *self {
+            #[cfg(feature = "wifi")]
+            Self::Qstastat(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "wifi")]
+            Self::Qapstat(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "general")]
+            Self::Qotastat(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "ble")]
+            Self::Qblestat(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "ble")]
+            Self::Qblemtu(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "ble")]
+            Self::Qblerecv(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "ble")]
+            Self::Qbleinfo(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "ble")]
+            Self::Qbleconnparam(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "tcpip")]
+            Self::QiurcClosed(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "tcpip")]
+            Self::QiurcRecvBuffer(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "tcpip")]
+            Self::QiurcRecvDirectPush(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "tcpip")]
+            Self::QiurcRecvDirectPushUdpService(ref u) => {
                 crate::command::Line::render_bytes(u)
             }
-            Self::QiurcIncomingFull(u) => crate::command::Line::render_bytes(u),
-            Self::QiurcIncoming(u) => crate::command::Line::render_bytes(u),
-            Self::Qiopen(u) => crate::command::Line::render_bytes(u),
-            Self::QsslurcRecvBuffer(u) => crate::command::Line::render_bytes(u),
-            Self::QsslurcRecvDirectPush(u) => crate::command::Line::render_bytes(u),
-            Self::QsslurcClosed(u) => crate::command::Line::render_bytes(u),
-            Self::Qsslopen(u) => crate::command::Line::render_bytes(u),
-            Self::Qmtstat(u) => crate::command::Line::render_bytes(u),
-            Self::QmtrecvMessage(u) => crate::command::Line::render_bytes(u),
-            Self::QmtrecvStored(u) => crate::command::Line::render_bytes(u),
-            Self::QhttpurcRecv(u) => crate::command::Line::render_bytes(u),
-            Self::QhttpurcClosed(u) => crate::command::Line::render_bytes(u),
-            Self::Qhttpget(u) => crate::command::Line::render_bytes(u),
-            Self::Qhttppost(u) => crate::command::Line::render_bytes(u),
-            Self::Qhttpput(u) => crate::command::Line::render_bytes(u),
-            Self::Qmtopen(u) => crate::command::Line::render_bytes(u),
-            Self::Qmtclose(u) => crate::command::Line::render_bytes(u),
-            Self::Qmtconn(u) => crate::command::Line::render_bytes(u),
-            Self::Qmtdisc(u) => crate::command::Line::render_bytes(u),
-            Self::Qmtsub(u) => crate::command::Line::render_bytes(u),
-            Self::Qmtuns(u) => crate::command::Line::render_bytes(u),
-            Self::Qmtpub(u) => crate::command::Line::render_bytes(u),
-            Self::QiurcDnsgipResult(u) => crate::command::Line::render_bytes(u),
-            Self::QiurcDnsgipAddress(u) => crate::command::Line::render_bytes(u),
-            Self::QpingReply(u) => crate::command::Line::render_bytes(u),
-            Self::QpingFinal(u) => crate::command::Line::render_bytes(u),
-            Self::Qntp(u) => crate::command::Line::render_bytes(u),
-            Self::Qhttpread(u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "tcpip")]
+            Self::QiurcIncomingFull(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "tcpip")]
+            Self::QiurcIncoming(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "tcpip")]
+            Self::Qiopen(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "ssl")]
+            Self::QsslurcRecvBuffer(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "ssl")]
+            Self::QsslurcRecvDirectPush(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "ssl")]
+            Self::QsslurcClosed(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "ssl")]
+            Self::Qsslopen(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "mqtt")]
+            Self::Qmtstat(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "mqtt")]
+            Self::QmtrecvMessage(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "mqtt")]
+            Self::QmtrecvStored(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "http")]
+            Self::QhttpurcRecv(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "http")]
+            Self::QhttpurcClosed(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "http")]
+            Self::Qhttpget(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "http")]
+            Self::Qhttppost(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "http")]
+            Self::Qhttpput(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "mqtt")]
+            Self::Qmtopen(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "mqtt")]
+            Self::Qmtclose(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "mqtt")]
+            Self::Qmtconn(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "mqtt")]
+            Self::Qmtdisc(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "mqtt")]
+            Self::Qmtsub(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "mqtt")]
+            Self::Qmtuns(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "mqtt")]
+            Self::Qmtpub(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "network")]
+            Self::QiurcDnsgipResult(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "network")]
+            Self::QiurcDnsgipAddress(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "network")]
+            Self::QpingReply(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "network")]
+            Self::QpingFinal(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "network")]
+            Self::Qntp(ref u) => crate::command::Line::render_bytes(u),
+            #[cfg(feature = "http")]
+            Self::Qhttpread(ref u) => crate::command::Line::render_bytes(u),
         }
     }
     /// The URC's line (without the data block or line ending).
     pub fn render(&self) -> alloc::string::String {
-        match self {
-            Self::Qstastat(u) => crate::command::Line::render(u),
-            Self::Qapstat(u) => crate::command::Line::render(u),
-            Self::Qotastat(u) => crate::command::Line::render(u),
-            Self::Qblestat(u) => crate::command::Line::render(u),
-            Self::Qblemtu(u) => crate::command::Line::render(u),
-            Self::Qblerecv(u) => crate::command::Line::render(u),
-            Self::Qbleinfo(u) => crate::command::Line::render(u),
-            Self::Qbleconnparam(u) => crate::command::Line::render(u),
-            Self::QiurcClosed(u) => crate::command::Line::render(u),
-            Self::QiurcRecvBuffer(u) => crate::command::Line::render(u),
-            Self::QiurcRecvDirectPush(u) => crate::command::Line::render(u),
-            Self::QiurcRecvDirectPushUdpService(u) => crate::command::Line::render(u),
-            Self::QiurcIncomingFull(u) => crate::command::Line::render(u),
-            Self::QiurcIncoming(u) => crate::command::Line::render(u),
-            Self::Qiopen(u) => crate::command::Line::render(u),
-            Self::QsslurcRecvBuffer(u) => crate::command::Line::render(u),
-            Self::QsslurcRecvDirectPush(u) => crate::command::Line::render(u),
-            Self::QsslurcClosed(u) => crate::command::Line::render(u),
-            Self::Qsslopen(u) => crate::command::Line::render(u),
-            Self::Qmtstat(u) => crate::command::Line::render(u),
-            Self::QmtrecvMessage(u) => crate::command::Line::render(u),
-            Self::QmtrecvStored(u) => crate::command::Line::render(u),
-            Self::QhttpurcRecv(u) => crate::command::Line::render(u),
-            Self::QhttpurcClosed(u) => crate::command::Line::render(u),
-            Self::Qhttpget(u) => crate::command::Line::render(u),
-            Self::Qhttppost(u) => crate::command::Line::render(u),
-            Self::Qhttpput(u) => crate::command::Line::render(u),
-            Self::Qmtopen(u) => crate::command::Line::render(u),
-            Self::Qmtclose(u) => crate::command::Line::render(u),
-            Self::Qmtconn(u) => crate::command::Line::render(u),
-            Self::Qmtdisc(u) => crate::command::Line::render(u),
-            Self::Qmtsub(u) => crate::command::Line::render(u),
-            Self::Qmtuns(u) => crate::command::Line::render(u),
-            Self::Qmtpub(u) => crate::command::Line::render(u),
-            Self::QiurcDnsgipResult(u) => crate::command::Line::render(u),
-            Self::QiurcDnsgipAddress(u) => crate::command::Line::render(u),
-            Self::QpingReply(u) => crate::command::Line::render(u),
-            Self::QpingFinal(u) => crate::command::Line::render(u),
-            Self::Qntp(u) => crate::command::Line::render(u),
-            Self::Qhttpread(u) => crate::command::Line::render(u),
+        match *self {
+            #[cfg(feature = "wifi")]
+            Self::Qstastat(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "wifi")]
+            Self::Qapstat(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "general")]
+            Self::Qotastat(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "ble")]
+            Self::Qblestat(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "ble")]
+            Self::Qblemtu(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "ble")]
+            Self::Qblerecv(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "ble")]
+            Self::Qbleinfo(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "ble")]
+            Self::Qbleconnparam(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "tcpip")]
+            Self::QiurcClosed(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "tcpip")]
+            Self::QiurcRecvBuffer(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "tcpip")]
+            Self::QiurcRecvDirectPush(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "tcpip")]
+            Self::QiurcRecvDirectPushUdpService(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "tcpip")]
+            Self::QiurcIncomingFull(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "tcpip")]
+            Self::QiurcIncoming(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "tcpip")]
+            Self::Qiopen(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "ssl")]
+            Self::QsslurcRecvBuffer(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "ssl")]
+            Self::QsslurcRecvDirectPush(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "ssl")]
+            Self::QsslurcClosed(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "ssl")]
+            Self::Qsslopen(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "mqtt")]
+            Self::Qmtstat(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "mqtt")]
+            Self::QmtrecvMessage(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "mqtt")]
+            Self::QmtrecvStored(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "http")]
+            Self::QhttpurcRecv(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "http")]
+            Self::QhttpurcClosed(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "http")]
+            Self::Qhttpget(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "http")]
+            Self::Qhttppost(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "http")]
+            Self::Qhttpput(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "mqtt")]
+            Self::Qmtopen(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "mqtt")]
+            Self::Qmtclose(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "mqtt")]
+            Self::Qmtconn(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "mqtt")]
+            Self::Qmtdisc(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "mqtt")]
+            Self::Qmtsub(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "mqtt")]
+            Self::Qmtuns(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "mqtt")]
+            Self::Qmtpub(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "network")]
+            Self::QiurcDnsgipResult(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "network")]
+            Self::QiurcDnsgipAddress(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "network")]
+            Self::QpingReply(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "network")]
+            Self::QpingFinal(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "network")]
+            Self::Qntp(ref u) => crate::command::Line::render(u),
+            #[cfg(feature = "http")]
+            Self::Qhttpread(ref u) => crate::command::Line::render(u),
         }
     }
     /// Its family.
     pub fn kind(&self) -> UrcKind {
-        match self {
+        match *self {
+            #[cfg(feature = "wifi")]
             Self::Qstastat(_) => UrcKind::Qstastat,
+            #[cfg(feature = "wifi")]
             Self::Qapstat(_) => UrcKind::Qapstat,
+            #[cfg(feature = "general")]
             Self::Qotastat(_) => UrcKind::Qotastat,
+            #[cfg(feature = "ble")]
             Self::Qblestat(_) => UrcKind::Qblestat,
+            #[cfg(feature = "ble")]
             Self::Qblemtu(_) => UrcKind::Qblemtu,
+            #[cfg(feature = "ble")]
             Self::Qblerecv(_) => UrcKind::Qblerecv,
+            #[cfg(feature = "ble")]
             Self::Qbleinfo(_) => UrcKind::Qbleinfo,
+            #[cfg(feature = "ble")]
             Self::Qbleconnparam(_) => UrcKind::Qbleconnparam,
+            #[cfg(feature = "tcpip")]
             Self::QiurcClosed(_) => UrcKind::QiurcClosed,
+            #[cfg(feature = "tcpip")]
             Self::QiurcRecvBuffer(_) => UrcKind::QiurcRecv,
+            #[cfg(feature = "tcpip")]
             Self::QiurcRecvDirectPush(_) => UrcKind::QiurcRecv,
+            #[cfg(feature = "tcpip")]
             Self::QiurcRecvDirectPushUdpService(_) => UrcKind::QiurcRecv,
+            #[cfg(feature = "tcpip")]
             Self::QiurcIncomingFull(_) => UrcKind::QiurcIncomingFull,
+            #[cfg(feature = "tcpip")]
             Self::QiurcIncoming(_) => UrcKind::QiurcIncoming,
+            #[cfg(feature = "tcpip")]
             Self::Qiopen(_) => UrcKind::Qiopen,
+            #[cfg(feature = "ssl")]
             Self::QsslurcRecvBuffer(_) => UrcKind::QsslurcRecv,
+            #[cfg(feature = "ssl")]
             Self::QsslurcRecvDirectPush(_) => UrcKind::QsslurcRecv,
+            #[cfg(feature = "ssl")]
             Self::QsslurcClosed(_) => UrcKind::QsslurcClosed,
+            #[cfg(feature = "ssl")]
             Self::Qsslopen(_) => UrcKind::Qsslopen,
+            #[cfg(feature = "mqtt")]
             Self::Qmtstat(_) => UrcKind::Qmtstat,
+            #[cfg(feature = "mqtt")]
             Self::QmtrecvMessage(_) => UrcKind::Qmtrecv,
+            #[cfg(feature = "mqtt")]
             Self::QmtrecvStored(_) => UrcKind::Qmtrecv,
+            #[cfg(feature = "http")]
             Self::QhttpurcRecv(_) => UrcKind::QhttpurcRecv,
+            #[cfg(feature = "http")]
             Self::QhttpurcClosed(_) => UrcKind::QhttpurcClosed,
+            #[cfg(feature = "http")]
             Self::Qhttpget(_) => UrcKind::Qhttpget,
+            #[cfg(feature = "http")]
             Self::Qhttppost(_) => UrcKind::Qhttppost,
+            #[cfg(feature = "http")]
             Self::Qhttpput(_) => UrcKind::Qhttpput,
+            #[cfg(feature = "mqtt")]
             Self::Qmtopen(_) => UrcKind::Qmtopen,
+            #[cfg(feature = "mqtt")]
             Self::Qmtclose(_) => UrcKind::Qmtclose,
+            #[cfg(feature = "mqtt")]
             Self::Qmtconn(_) => UrcKind::Qmtconn,
+            #[cfg(feature = "mqtt")]
             Self::Qmtdisc(_) => UrcKind::Qmtdisc,
+            #[cfg(feature = "mqtt")]
             Self::Qmtsub(_) => UrcKind::Qmtsub,
+            #[cfg(feature = "mqtt")]
             Self::Qmtuns(_) => UrcKind::Qmtuns,
+            #[cfg(feature = "mqtt")]
             Self::Qmtpub(_) => UrcKind::Qmtpub,
+            #[cfg(feature = "network")]
             Self::QiurcDnsgipResult(_) => UrcKind::QiurcDnsgip,
+            #[cfg(feature = "network")]
             Self::QiurcDnsgipAddress(_) => UrcKind::QiurcDnsgip,
+            #[cfg(feature = "network")]
             Self::QpingReply(_) => UrcKind::Qping,
+            #[cfg(feature = "network")]
             Self::QpingFinal(_) => UrcKind::Qping,
+            #[cfg(feature = "network")]
             Self::Qntp(_) => UrcKind::Qntp,
+            #[cfg(feature = "http")]
             Self::Qhttpread(_) => UrcKind::Qhttpread,
         }
     }
     /// The length of the data block the line announces, for variants that carry one.
     pub fn data_length(&self) -> Option<usize> {
-        match self {
+        match *self {
+            #[cfg(feature = "wifi")]
             Self::Qstastat(_) => None,
+            #[cfg(feature = "wifi")]
             Self::Qapstat(_) => None,
+            #[cfg(feature = "general")]
             Self::Qotastat(_) => None,
+            #[cfg(feature = "ble")]
             Self::Qblestat(_) => None,
+            #[cfg(feature = "ble")]
             Self::Qblemtu(_) => None,
-            Self::Qblerecv(u) => usize::try_from(u.length).ok(),
+            #[cfg(feature = "ble")]
+            Self::Qblerecv(ref u) => usize::try_from(u.length).ok(),
+            #[cfg(feature = "ble")]
             Self::Qbleinfo(_) => None,
+            #[cfg(feature = "ble")]
             Self::Qbleconnparam(_) => None,
+            #[cfg(feature = "tcpip")]
             Self::QiurcClosed(_) => None,
+            #[cfg(feature = "tcpip")]
             Self::QiurcRecvBuffer(_) => None,
-            Self::QiurcRecvDirectPush(u) => usize::try_from(u.current_recvlength).ok(),
-            Self::QiurcRecvDirectPushUdpService(u) => {
+            #[cfg(feature = "tcpip")]
+            Self::QiurcRecvDirectPush(ref u) => {
                 usize::try_from(u.current_recvlength).ok()
             }
+            #[cfg(feature = "tcpip")]
+            Self::QiurcRecvDirectPushUdpService(ref u) => {
+                usize::try_from(u.current_recvlength).ok()
+            }
+            #[cfg(feature = "tcpip")]
             Self::QiurcIncomingFull(_) => None,
+            #[cfg(feature = "tcpip")]
             Self::QiurcIncoming(_) => None,
+            #[cfg(feature = "tcpip")]
             Self::Qiopen(_) => None,
+            #[cfg(feature = "ssl")]
             Self::QsslurcRecvBuffer(_) => None,
-            Self::QsslurcRecvDirectPush(u) => usize::try_from(u.current_recvlength).ok(),
+            #[cfg(feature = "ssl")]
+            Self::QsslurcRecvDirectPush(ref u) => {
+                usize::try_from(u.current_recvlength).ok()
+            }
+            #[cfg(feature = "ssl")]
             Self::QsslurcClosed(_) => None,
+            #[cfg(feature = "ssl")]
             Self::Qsslopen(_) => None,
+            #[cfg(feature = "mqtt")]
             Self::Qmtstat(_) => None,
+            #[cfg(feature = "mqtt")]
             Self::QmtrecvMessage(_) => None,
+            #[cfg(feature = "mqtt")]
             Self::QmtrecvStored(_) => None,
-            Self::QhttpurcRecv(u) => usize::try_from(u.length).ok(),
+            #[cfg(feature = "http")]
+            Self::QhttpurcRecv(ref u) => usize::try_from(u.length).ok(),
+            #[cfg(feature = "http")]
             Self::QhttpurcClosed(_) => None,
+            #[cfg(feature = "http")]
             Self::Qhttpget(_) => None,
+            #[cfg(feature = "http")]
             Self::Qhttppost(_) => None,
+            #[cfg(feature = "http")]
             Self::Qhttpput(_) => None,
+            #[cfg(feature = "mqtt")]
             Self::Qmtopen(_) => None,
+            #[cfg(feature = "mqtt")]
             Self::Qmtclose(_) => None,
+            #[cfg(feature = "mqtt")]
             Self::Qmtconn(_) => None,
+            #[cfg(feature = "mqtt")]
             Self::Qmtdisc(_) => None,
+            #[cfg(feature = "mqtt")]
             Self::Qmtsub(_) => None,
+            #[cfg(feature = "mqtt")]
             Self::Qmtuns(_) => None,
+            #[cfg(feature = "mqtt")]
             Self::Qmtpub(_) => None,
+            #[cfg(feature = "network")]
             Self::QiurcDnsgipResult(_) => None,
+            #[cfg(feature = "network")]
             Self::QiurcDnsgipAddress(_) => None,
+            #[cfg(feature = "network")]
             Self::QpingReply(_) => None,
+            #[cfg(feature = "network")]
             Self::QpingFinal(_) => None,
+            #[cfg(feature = "network")]
             Self::Qntp(_) => None,
+            #[cfg(feature = "http")]
             Self::Qhttpread(_) => None,
         }
     }
     /// Attaches the data block that followed the line; false if this variant carries none.
     pub fn set_data(&mut self, data: alloc::vec::Vec<u8>) -> bool {
-        match self {
+        match *self {
+            #[cfg(feature = "wifi")]
             Self::Qstastat(_) => false,
+            #[cfg(feature = "wifi")]
             Self::Qapstat(_) => false,
+            #[cfg(feature = "general")]
             Self::Qotastat(_) => false,
+            #[cfg(feature = "ble")]
             Self::Qblestat(_) => false,
+            #[cfg(feature = "ble")]
             Self::Qblemtu(_) => false,
-            Self::Qblerecv(u) => {
+            #[cfg(feature = "ble")]
+            Self::Qblerecv(ref mut u) => {
                 u.data = data;
                 true
             }
+            #[cfg(feature = "ble")]
             Self::Qbleinfo(_) => false,
+            #[cfg(feature = "ble")]
             Self::Qbleconnparam(_) => false,
+            #[cfg(feature = "tcpip")]
             Self::QiurcClosed(_) => false,
+            #[cfg(feature = "tcpip")]
             Self::QiurcRecvBuffer(_) => false,
-            Self::QiurcRecvDirectPush(u) => {
+            #[cfg(feature = "tcpip")]
+            Self::QiurcRecvDirectPush(ref mut u) => {
                 u.data = data;
                 true
             }
-            Self::QiurcRecvDirectPushUdpService(u) => {
+            #[cfg(feature = "tcpip")]
+            Self::QiurcRecvDirectPushUdpService(ref mut u) => {
                 u.data = data;
                 true
             }
+            #[cfg(feature = "tcpip")]
             Self::QiurcIncomingFull(_) => false,
+            #[cfg(feature = "tcpip")]
             Self::QiurcIncoming(_) => false,
+            #[cfg(feature = "tcpip")]
             Self::Qiopen(_) => false,
+            #[cfg(feature = "ssl")]
             Self::QsslurcRecvBuffer(_) => false,
-            Self::QsslurcRecvDirectPush(u) => {
+            #[cfg(feature = "ssl")]
+            Self::QsslurcRecvDirectPush(ref mut u) => {
                 u.data = data;
                 true
             }
+            #[cfg(feature = "ssl")]
             Self::QsslurcClosed(_) => false,
+            #[cfg(feature = "ssl")]
             Self::Qsslopen(_) => false,
+            #[cfg(feature = "mqtt")]
             Self::Qmtstat(_) => false,
+            #[cfg(feature = "mqtt")]
             Self::QmtrecvMessage(_) => false,
+            #[cfg(feature = "mqtt")]
             Self::QmtrecvStored(_) => false,
-            Self::QhttpurcRecv(u) => {
+            #[cfg(feature = "http")]
+            Self::QhttpurcRecv(ref mut u) => {
                 u.data = data;
                 true
             }
+            #[cfg(feature = "http")]
             Self::QhttpurcClosed(_) => false,
+            #[cfg(feature = "http")]
             Self::Qhttpget(_) => false,
+            #[cfg(feature = "http")]
             Self::Qhttppost(_) => false,
+            #[cfg(feature = "http")]
             Self::Qhttpput(_) => false,
+            #[cfg(feature = "mqtt")]
             Self::Qmtopen(_) => false,
+            #[cfg(feature = "mqtt")]
             Self::Qmtclose(_) => false,
+            #[cfg(feature = "mqtt")]
             Self::Qmtconn(_) => false,
+            #[cfg(feature = "mqtt")]
             Self::Qmtdisc(_) => false,
+            #[cfg(feature = "mqtt")]
             Self::Qmtsub(_) => false,
+            #[cfg(feature = "mqtt")]
             Self::Qmtuns(_) => false,
+            #[cfg(feature = "mqtt")]
             Self::Qmtpub(_) => false,
+            #[cfg(feature = "network")]
             Self::QiurcDnsgipResult(_) => false,
+            #[cfg(feature = "network")]
             Self::QiurcDnsgipAddress(_) => false,
+            #[cfg(feature = "network")]
             Self::QpingReply(_) => false,
+            #[cfg(feature = "network")]
             Self::QpingFinal(_) => false,
+            #[cfg(feature = "network")]
             Self::Qntp(_) => false,
+            #[cfg(feature = "http")]
             Self::Qhttpread(_) => false,
         }
     }
     /// The data block, for variants that carry one.
     pub fn data(&self) -> Option<&[u8]> {
-        match self {
+        match *self {
+            #[cfg(feature = "wifi")]
             Self::Qstastat(_) => None,
+            #[cfg(feature = "wifi")]
             Self::Qapstat(_) => None,
+            #[cfg(feature = "general")]
             Self::Qotastat(_) => None,
+            #[cfg(feature = "ble")]
             Self::Qblestat(_) => None,
+            #[cfg(feature = "ble")]
             Self::Qblemtu(_) => None,
-            Self::Qblerecv(u) => Some(&u.data),
+            #[cfg(feature = "ble")]
+            Self::Qblerecv(ref u) => Some(&u.data),
+            #[cfg(feature = "ble")]
             Self::Qbleinfo(_) => None,
+            #[cfg(feature = "ble")]
             Self::Qbleconnparam(_) => None,
+            #[cfg(feature = "tcpip")]
             Self::QiurcClosed(_) => None,
+            #[cfg(feature = "tcpip")]
             Self::QiurcRecvBuffer(_) => None,
-            Self::QiurcRecvDirectPush(u) => Some(&u.data),
-            Self::QiurcRecvDirectPushUdpService(u) => Some(&u.data),
+            #[cfg(feature = "tcpip")]
+            Self::QiurcRecvDirectPush(ref u) => Some(&u.data),
+            #[cfg(feature = "tcpip")]
+            Self::QiurcRecvDirectPushUdpService(ref u) => Some(&u.data),
+            #[cfg(feature = "tcpip")]
             Self::QiurcIncomingFull(_) => None,
+            #[cfg(feature = "tcpip")]
             Self::QiurcIncoming(_) => None,
+            #[cfg(feature = "tcpip")]
             Self::Qiopen(_) => None,
+            #[cfg(feature = "ssl")]
             Self::QsslurcRecvBuffer(_) => None,
-            Self::QsslurcRecvDirectPush(u) => Some(&u.data),
+            #[cfg(feature = "ssl")]
+            Self::QsslurcRecvDirectPush(ref u) => Some(&u.data),
+            #[cfg(feature = "ssl")]
             Self::QsslurcClosed(_) => None,
+            #[cfg(feature = "ssl")]
             Self::Qsslopen(_) => None,
+            #[cfg(feature = "mqtt")]
             Self::Qmtstat(_) => None,
+            #[cfg(feature = "mqtt")]
             Self::QmtrecvMessage(_) => None,
+            #[cfg(feature = "mqtt")]
             Self::QmtrecvStored(_) => None,
-            Self::QhttpurcRecv(u) => Some(&u.data),
+            #[cfg(feature = "http")]
+            Self::QhttpurcRecv(ref u) => Some(&u.data),
+            #[cfg(feature = "http")]
             Self::QhttpurcClosed(_) => None,
+            #[cfg(feature = "http")]
             Self::Qhttpget(_) => None,
+            #[cfg(feature = "http")]
             Self::Qhttppost(_) => None,
+            #[cfg(feature = "http")]
             Self::Qhttpput(_) => None,
+            #[cfg(feature = "mqtt")]
             Self::Qmtopen(_) => None,
+            #[cfg(feature = "mqtt")]
             Self::Qmtclose(_) => None,
+            #[cfg(feature = "mqtt")]
             Self::Qmtconn(_) => None,
+            #[cfg(feature = "mqtt")]
             Self::Qmtdisc(_) => None,
+            #[cfg(feature = "mqtt")]
             Self::Qmtsub(_) => None,
+            #[cfg(feature = "mqtt")]
             Self::Qmtuns(_) => None,
+            #[cfg(feature = "mqtt")]
             Self::Qmtpub(_) => None,
+            #[cfg(feature = "network")]
             Self::QiurcDnsgipResult(_) => None,
+            #[cfg(feature = "network")]
             Self::QiurcDnsgipAddress(_) => None,
+            #[cfg(feature = "network")]
             Self::QpingReply(_) => None,
+            #[cfg(feature = "network")]
             Self::QpingFinal(_) => None,
+            #[cfg(feature = "network")]
             Self::Qntp(_) => None,
+            #[cfg(feature = "http")]
             Self::Qhttpread(_) => None,
         }
     }

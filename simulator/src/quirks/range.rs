@@ -11,11 +11,11 @@
 use std::ops::RangeInclusive;
 use std::sync::OnceLock;
 
-use fcm242d::grammar::{captures, Rule};
 use fcm242d_codegen::emit::plan::{plan, CommandPlan, Plan};
 use fcm242d_codegen::emit::shape::Item;
 use fcm242d_codegen::model::{FormKind, Param, ParamType};
 use fcm242d_codegen::params::numeric;
+use fcm242d_grammar::{captures, Rule};
 
 use crate::catalog;
 

@@ -171,7 +171,7 @@ pub fn render(p: &Param, name: &Ident) -> TokenStream {
             },
             quote! {
                 #write_doc
-                pub fn write_wire(&self, w: &mut crate::wire::LineWriter) {
+                pub fn write_wire<W: crate::wire::LineOut>(&self, w: &mut crate::wire::LineWriter<W>) {
                     #write_body
                 }
             },

@@ -632,6 +632,12 @@ fn repeated_groups(items: &[Item], out: &mut Vec<(usize, Vec<usize>)>) {
     }
 }
 
+/// The capture id of parameter occurrence `index` (see `fcm242d::scan`).
+fn occ_id(index: usize) -> TokenStream {
+    let id = Literal::u16_unsuffixed(u16::try_from(index).unwrap_or(0x7fff));
+    quote!(#id)
+}
+
 /// The pieces of a decoder for `shape`: statements that run the grammar
 /// rule over `line` (a `&str`) and gather the captured text into `v` (and
 /// `rep<n>`, `flag<n>`), and the expression that builds the value from them.
@@ -652,7 +658,6 @@ fn reader(scope: &Scope<'_>, owner: &Ident, shape: &Shape, extra_init: TokenStre
     let mut arms = Vec::new();
     for item in &shape.items {
         for o in item.occurrences() {
-            let cap_rule = format_ident!("{}__p{}", shape.rule, o.index);
             if let Some((gi, (first, positions))) = repeated
                 .iter()
                 .enumerate()
@@ -663,7 +668,7 @@ fn reader(scope: &Scope<'_>, owner: &Ident, shape: &Shape, extra_init: TokenStre
                     positions.iter().position(|p| *p == o.index).unwrap_or(0),
                 );
                 let m = Literal::usize_unsuffixed(positions.len());
-                let r = quote!(crate::grammar::Rule::#cap_rule);
+                let r = occ_id(o.index);
                 if o.index == *first {
                     arms.push((r, quote!(let mut a: [Option<&str>; #m] = [None; #m]; a[#k] = Some(text); #rv.push(a);)));
                 } else {
@@ -674,10 +679,7 @@ fn reader(scope: &Scope<'_>, owner: &Ident, shape: &Shape, extra_init: TokenStre
                 }
             } else if !in_repeat.contains(&o.index) {
                 let i = Literal::usize_unsuffixed(o.index);
-                arms.push((
-                    quote!(crate::grammar::Rule::#cap_rule),
-                    quote!(v[#i] = Some(text);),
-                ));
+                arms.push((occ_id(o.index), quote!(v[#i] = Some(text);)));
             }
         }
     }
@@ -685,8 +687,8 @@ fn reader(scope: &Scope<'_>, owner: &Ident, shape: &Shape, extra_init: TokenStre
     flag_groups(&shape.items, &mut flags);
     for g in &flags {
         let flag = format_ident!("flag{}", g);
-        let r = format_ident!("{}__g{}", shape.rule, g);
-        arms.push((quote!(crate::grammar::Rule::#r), quote!(#flag = true;)));
+        let r = Literal::u16_unsuffixed(0x8000 | u16::try_from(*g).unwrap_or(0x7fff));
+        arms.push((quote!(#r), quote!(#flag = true;)));
     }
     let flag_decls: Vec<TokenStream> = flags
         .iter()
@@ -741,7 +743,7 @@ fn reader(scope: &Scope<'_>, owner: &Ident, shape: &Shape, extra_init: TokenStre
             #values
             #(#rep_decls)*
             #(#flag_decls)*
-            for (rule, text) in caps {
+            for (rule, text) in caps.iter() {
                 #text_unused
                 #dispatch
             }
@@ -764,13 +766,13 @@ pub fn parse_body(
     if r.empty {
         let assemble = r.assemble;
         return quote! {
-            crate::grammar::captures(crate::grammar::Rule::#rule, #template, line)?;
+            crate::scan::run(line, #template, crate::generated::decode::#rule)?;
             Ok(#assemble)
         };
     }
     let (gather, assemble) = (r.gather, r.assemble);
     quote! {
-        let caps = crate::grammar::captures(crate::grammar::Rule::#rule, #template, line)?;
+        let caps = crate::scan::run(line, #template, crate::generated::decode::#rule)?;
         #gather
         Ok(#assemble)
     }
@@ -935,7 +937,7 @@ pub fn inline_payload_fns(
             };
             let payload = framed.payload;
             let line = framed.head.as_str();
-            let caps = match crate::grammar::captures(crate::grammar::Rule::#rule, #template, line) {
+            let caps = match crate::scan::run(line, #template, crate::generated::decode::#rule) {
                 Ok(caps) => caps,
                 Err(e) => return crate::command::Decoded::plain(Err(e)),
             };
@@ -981,7 +983,7 @@ pub fn decode_body(
         let Ok(line) = core::str::from_utf8(line) else {
             return crate::command::Decoded::plain(Err(crate::command::not_text(line)));
         };
-        let caps = match crate::grammar::captures(crate::grammar::Rule::#rule, #template, line) {
+        let caps = match crate::scan::run(line, #template, crate::generated::decode::#rule) {
             Ok(caps) => caps,
             Err(e) => return crate::command::Decoded::plain(Err(e)),
         };

@@ -14,6 +14,7 @@ use crate::params::resolve;
 
 fn variant_module(u: &UrcPlan<'_>, shared: &Shared<'_>) -> TokenStream {
     let urc = u.urc;
+    let cfg = crate::emit::bindings::group_cfg(u.group);
     let ty = format_ident!("{}", u.type_name);
     let module = format_ident!("{}", snake(&u.type_name));
     let enums = enum_names(&urc.params, std::slice::from_ref(&u.type_name));
@@ -85,6 +86,7 @@ fn variant_module(u: &UrcPlan<'_>, shared: &Shared<'_>) -> TokenStream {
     let md = doc(&format!("The URC `{}`.", urc.syntax));
     quote! {
         #md
+        #cfg
         pub mod #module {
             #(#enum_defs)*
             #def
@@ -93,6 +95,7 @@ fn variant_module(u: &UrcPlan<'_>, shared: &Shared<'_>) -> TokenStream {
                 #fns
             }
         }
+        #cfg
         pub use #module::#ty;
     }
 }
@@ -129,7 +132,7 @@ fn field_arm(u: &UrcPlan<'_>, t: &Ident) -> TokenStream {
     if arms.is_empty() {
         quote!(Self::#t(_) => { let _ = name; None })
     } else {
-        quote!(Self::#t(u) => match name { #(#arms)* _ => None },)
+        quote!(Self::#t(ref u) => match name { #(#arms)* _ => None },)
     }
 }
 
@@ -167,7 +170,7 @@ fn series_arm(u: &UrcPlan<'_>, t: &Ident) -> TokenStream {
                 .iter()
                 .map(|v| proc_macro2::Literal::i64_unsuffixed(*v))
                 .collect();
-            return quote!(Self::#t(u) => if matches!(#value, Some(#(#lits)|*)) {
+            return quote!(Self::#t(ref u) => if matches!(#value, Some(#(#lits)|*)) {
                 crate::command::SeriesStep::Part
             } else {
                 crate::command::SeriesStep::Final
@@ -192,7 +195,7 @@ fn series_arm(u: &UrcPlan<'_>, t: &Ident) -> TokenStream {
                     structs::int_of(&scope, &u.type_name, &u.shape.items, &quote!(u), r.param)
                 });
             match count {
-                Some(e) => quote!(Self::#t(u) => crate::command::SeriesStep::Head {
+                Some(e) => quote!(Self::#t(ref u) => crate::command::SeriesStep::Head {
                     parts: #e.and_then(|n| usize::try_from(n).ok()).unwrap_or(0),
                 },),
                 None => quote!(Self::#t(_) => crate::command::SeriesStep::Head { parts: 0 },),
@@ -252,6 +255,17 @@ pub fn render(plan: &Plan<'_>, shared: &Shared<'_>) -> TokenStream {
         .iter()
         .map(|u| format_ident!("{}", u.type_name))
         .collect();
+    let decode_body = decode_dispatch(plan, &types);
+    // Each variant is compiled with its group's feature.
+    let cfgs: Vec<TokenStream> = plan
+        .urcs
+        .iter()
+        .map(|u| crate::emit::bindings::group_cfg(u.group))
+        .collect();
+    let inline_cfgs: Vec<TokenStream> = inline
+        .iter()
+        .map(|u| crate::emit::bindings::group_cfg(u.group))
+        .collect();
     let urc_kinds: Vec<Ident> = plan
         .urcs
         .iter()
@@ -262,7 +276,7 @@ pub fn render(plan: &Plan<'_>, shared: &Shared<'_>) -> TokenStream {
         .iter()
         .zip(&types)
         .map(|(u, t)| match data_length(u) {
-            Some(expr) => quote!(Self::#t(u) => #expr,),
+            Some(expr) => quote!(Self::#t(ref u) => #expr,),
             None => quote!(Self::#t(_) => None,),
         })
         .collect();
@@ -272,7 +286,7 @@ pub fn render(plan: &Plan<'_>, shared: &Shared<'_>) -> TokenStream {
         .zip(&types)
         .map(|(u, t)| {
             if u.urc.data.is_some() {
-                quote!(Self::#t(u) => { u.data = data; true })
+                quote!(Self::#t(ref mut u) => { u.data = data; true })
             } else {
                 quote!(Self::#t(_) => false,)
             }
@@ -284,7 +298,7 @@ pub fn render(plan: &Plan<'_>, shared: &Shared<'_>) -> TokenStream {
         .zip(&types)
         .map(|(u, t)| {
             if u.urc.data.is_some() {
-                quote!(Self::#t(u) => Some(&u.data),)
+                quote!(Self::#t(ref u) => Some(&u.data),)
             } else {
                 quote!(Self::#t(_) => None,)
             }
@@ -323,7 +337,7 @@ pub fn render(plan: &Plan<'_>, shared: &Shared<'_>) -> TokenStream {
 
         /// Every URC variant, with a reader that decodes a line and renders it back.
         #[doc(hidden)]
-        pub static URC_TEMPLATES: &[crate::command::Template] = &[#(#tables),*];
+        pub static URC_TEMPLATES: &[crate::command::Template] = &[#(#cfgs #tables),*];
 
         /// A URC family: the prefix and, for shared prefixes, the quoted literal.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -343,7 +357,7 @@ pub fn render(plan: &Plan<'_>, shared: &Shared<'_>) -> TokenStream {
         #[derive(Debug, Clone, PartialEq, Eq)]
         #[cfg_attr(feature = "serde", derive(serde::Serialize))]
         #[non_exhaustive]
-        pub enum Urc { #(#vdocs #types(#types),)* }
+        pub enum Urc { #(#vdocs #cfgs #types(#types),)* }
 
         impl Urc {
             /// Reads a line as a URC: `None` when no URC starts this way, else the
@@ -351,6 +365,7 @@ pub fn render(plan: &Plan<'_>, shared: &Shared<'_>) -> TokenStream {
             pub fn parse(line: &str) -> Option<Result<Self, crate::wire::DecodeError>> {
                 let mut result = None;
                 #(
+                    #cfgs
                     if line.starts_with(#prefixes) {
                         match <#types as crate::command::Line>::parse(line) {
                             Ok(u) => return Some(Ok(Self::#types(u))),
@@ -365,21 +380,14 @@ pub fn render(plan: &Plan<'_>, shared: &Shared<'_>) -> TokenStream {
             /// shape it has (with the data block it announces, framed by its
             /// length even though another field is wrong), or the last error.
             pub fn decode(line: &[u8]) -> Option<crate::command::Decoded<Self>> {
-                let mut best = crate::generated::Best::new();
-                #(
-                    if line.starts_with(#prefixes.as_bytes())
-                        && best.offer(<#types as crate::command::Line>::decode(line).map(Self::#types))
-                    {
-                        return best.take();
-                    }
-                )*
-                best.take()
+                #decode_body
             }
             /// For a line not yet ended that has met a CR or LF: how many more
             /// bytes belong to it whatever they are (a payload framed by a
             /// length field of the same line).
             pub fn inline_remaining(partial: &[u8]) -> Option<usize> {
                 #(
+                    #inline_cfgs
                     if partial.starts_with(#inline_prefixes.as_bytes()) {
                         if let Some(n) = <#inline_types as crate::command::Line>::inline_remaining(partial) {
                             return Some(n);
@@ -393,36 +401,100 @@ pub fn render(plan: &Plan<'_>, shared: &Shared<'_>) -> TokenStream {
             /// (`"connectID"`), when the URC has it: what a completion is
             /// matched on.
             pub fn field_int(&self, name: &str) -> Option<i64> {
-                match self { #(#field_arms)* }
+                match *self { #(#cfgs #field_arms)* }
             }
             /// Its place in a series of URCs that completes a command.
             pub fn series_step(&self) -> crate::command::SeriesStep {
-                match self { #(#series_arms)* }
+                match *self { #(#cfgs #series_arms)* }
             }
             /// The URC's line as bytes (a payload need not be text).
             pub fn render_bytes(&self) -> alloc::vec::Vec<u8> {
-                match self { #(Self::#types(u) => crate::command::Line::render_bytes(u),)* }
+                match *self { #(#cfgs Self::#types(ref u) => crate::command::Line::render_bytes(u),)* }
             }
             /// The URC's line (without the data block or line ending).
             pub fn render(&self) -> alloc::string::String {
-                match self { #(Self::#types(u) => crate::command::Line::render(u),)* }
+                match *self { #(#cfgs Self::#types(ref u) => crate::command::Line::render(u),)* }
             }
             /// Its family.
             pub fn kind(&self) -> UrcKind {
-                match self { #(Self::#types(_) => UrcKind::#urc_kinds,)* }
+                match *self { #(#cfgs Self::#types(_) => UrcKind::#urc_kinds,)* }
             }
             /// The length of the data block the line announces, for variants that carry one.
             pub fn data_length(&self) -> Option<usize> {
-                match self { #(#data_arms)* }
+                match *self { #(#cfgs #data_arms)* }
             }
             /// Attaches the data block that followed the line; false if this variant carries none.
             pub fn set_data(&mut self, data: alloc::vec::Vec<u8>) -> bool {
-                match self { #(#carries)* }
+                match *self { #(#cfgs #carries)* }
             }
             /// The data block, for variants that carry one.
             pub fn data(&self) -> Option<&[u8]> {
-                match self { #(#data_refs)* }
+                match *self { #(#cfgs #data_refs)* }
             }
         }
+    }
+}
+
+/// The body of `Urc::decode`: dispatch on the line's head (up to its first
+/// `": "`) when every prefix is such a head, so a line is tried only against
+/// the variants of its own prefix, in catalogue order; else every prefix in
+/// turn.
+fn decode_dispatch(plan: &Plan<'_>, types: &[Ident]) -> TokenStream {
+    let by_head = plan
+        .urcs
+        .iter()
+        .all(|u| u.shape.prefix.find(": ").map(|i| i + 2) == Some(u.shape.prefix.len()));
+    if !by_head {
+        let prefixes: Vec<&String> = plan.urcs.iter().map(|u| &u.shape.prefix).collect();
+        let cfgs: Vec<TokenStream> = plan
+            .urcs
+            .iter()
+            .map(|u| crate::emit::bindings::group_cfg(u.group))
+            .collect();
+        return quote! {
+            #[allow(unused_mut)]
+            let mut best = crate::generated::Best::new();
+            #(
+                #cfgs
+                if line.starts_with(#prefixes.as_bytes())
+                    && best.offer(<#types as crate::command::Line>::decode(line).map(Self::#types))
+                {
+                    return best.take();
+                }
+            )*
+            best.take()
+        };
+    }
+    let mut heads: Vec<(&String, Vec<(&Ident, TokenStream)>)> = Vec::new();
+    for (u, t) in plan.urcs.iter().zip(types) {
+        let cfg = crate::emit::bindings::group_cfg(u.group);
+        match heads.iter_mut().find(|(h, _)| *h == &u.shape.prefix) {
+            Some((_, ts)) => ts.push((t, cfg)),
+            None => heads.push((&u.shape.prefix, vec![(t, cfg)])),
+        }
+    }
+    let arms = heads.iter().map(|(h, ts)| {
+        let lit = proc_macro2::Literal::byte_string(h.as_bytes());
+        let (ts, cfgs): (Vec<&Ident>, Vec<&TokenStream>) = ts.iter().map(|(t, c)| (*t, c)).unzip();
+        quote! {
+            #lit => {
+                #(
+                    #cfgs
+                    if best.offer(<#ts as crate::command::Line>::decode(line).map(Self::#ts)) {
+                        return best.take();
+                    }
+                )*
+            }
+        }
+    });
+    quote! {
+        #[allow(unused_mut)]
+        let mut best = crate::generated::Best::new();
+        #[allow(clippy::collapsible_match)]
+        match crate::scan::head(line) {
+            #(#arms)*
+            _ => {}
+        }
+        best.take()
     }
 }

@@ -1,0 +1,395 @@
+//! The building blocks of the generated line matchers
+//! (`generated/decode.rs`): byte-level token scanners, literals, and the
+//! PEG combinators (sequence, optional, repetition, ordered choice) with the
+//! exact semantics of the reference pest grammar (`fcm242d-grammar`), so that
+//! both accept the same lines and capture the same spans. A differential
+//! test (`grammar/tests/differential.rs`) holds them to that.
+//!
+//! A matcher walks the line once, left to right, and records each capture
+//! (a parameter occurrence, or an optional group that was present) as a
+//! span in [`Caps`]; a branch that fails drops what it recorded, as pest
+//! drops the tokens of a failed branch. Nothing is allocated for lines with
+//! up to [`INLINE`] captures.
+
+use alloc::vec::Vec;
+
+use crate::wire::DecodeError;
+
+/// Captures kept without allocating.
+pub const INLINE: usize = 24;
+
+/// The id of an optional group's capture: `GROUP | <group number>`; a
+/// parameter occurrence's id is its number.
+pub const GROUP: u16 = 0x8000;
+
+/// The captures of one matched line, in the order pest would list them
+/// (pre-order: a group before what it contains).
+#[derive(Debug)]
+pub struct Caps<'a> {
+    line: &'a str,
+    inline: [(u16, u32, u32); INLINE],
+    len: usize,
+    spill: Vec<(u16, u32, u32)>,
+    /// The furthest position where something failed to match.
+    far: usize,
+}
+
+impl<'a> Caps<'a> {
+    /// No captures yet, over `line`.
+    pub fn new(line: &'a str) -> Self {
+        Caps {
+            line,
+            inline: [(0, 0, 0); INLINE],
+            len: 0,
+            spill: Vec::new(),
+            far: 0,
+        }
+    }
+
+    /// The line's bytes.
+    #[inline]
+    pub fn bytes(&self) -> &'a [u8] {
+        self.line.as_bytes()
+    }
+
+    /// How many captures are recorded.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether nothing is recorded.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Records a capture; returns its index.
+    #[inline]
+    fn push(&mut self, id: u16, start: usize, end: usize) -> usize {
+        // Lines are bounded by the engine's limits far below 4 GiB; a longer
+        // one saturates (its captures then fail to slice and read as empty).
+        let entry = (
+            id,
+            u32::try_from(start).unwrap_or(u32::MAX),
+            u32::try_from(end).unwrap_or(u32::MAX),
+        );
+        let i = self.len;
+        if i < INLINE {
+            self.inline[i] = entry;
+        } else {
+            self.spill.push(entry);
+        }
+        self.len += 1;
+        i
+    }
+
+    fn set_end(&mut self, i: usize, end: usize) {
+        let end = u32::try_from(end).unwrap_or(u32::MAX);
+        if i < INLINE {
+            self.inline[i].2 = end;
+        } else if let Some(e) = self.spill.get_mut(i - INLINE) {
+            e.2 = end;
+        }
+    }
+
+    /// Drops every capture from index `len` on.
+    #[inline]
+    fn truncate(&mut self, len: usize) {
+        if len < self.len {
+            self.len = len;
+            self.spill.truncate(len.saturating_sub(INLINE));
+        }
+    }
+
+    #[inline]
+    fn fail(&mut self, at: usize) {
+        if at > self.far {
+            self.far = at;
+        }
+    }
+
+    /// The capture at index `i`: its id and text.
+    fn get(&self, i: usize) -> Option<(u16, &'a str)> {
+        let (id, s, e) = if i < INLINE {
+            if i >= self.len {
+                return None;
+            }
+            self.inline[i]
+        } else {
+            *self.spill.get(i - INLINE)?
+        };
+        let text = self.line.get(s as usize..e as usize).unwrap_or("");
+        Some((id, text))
+    }
+
+    /// The captures, in order: `(id, text)`.
+    pub fn iter(&self) -> impl Iterator<Item = (u16, &'a str)> + '_ {
+        (0..self.len).filter_map(move |i| self.get(i))
+    }
+}
+
+/// A matcher of one whole line: `Some(())` when the line matches.
+pub type Matcher = fn(&mut Caps<'_>) -> Option<()>;
+
+/// Runs `m` over `line`: its captures, or `NoMatch` naming `expected`.
+#[inline]
+pub fn run<'a>(line: &'a str, expected: &'static str, m: Matcher) -> Result<Caps<'a>, DecodeError> {
+    let mut c = Caps::new(line);
+    match m(&mut c) {
+        Some(()) => Ok(c),
+        None => Err(DecodeError::NoMatch {
+            expected,
+            at: Some(c.far),
+        }),
+    }
+}
+
+// ---- literals and the end of the line ----
+
+/// `"text"` at `p`.
+#[inline]
+pub fn lit(c: &mut Caps<'_>, p: usize, text: &[u8]) -> Option<usize> {
+    let b = c.bytes();
+    match b.get(p..p + text.len()) {
+        Some(s) if s == text => Some(p + text.len()),
+        _ => {
+            c.fail(p);
+            None
+        }
+    }
+}
+
+/// `^"text"` at `p` (ASCII case-insensitive, as pest's `match_insensitive`).
+#[inline]
+pub fn lit_ci(c: &mut Caps<'_>, p: usize, text: &[u8]) -> Option<usize> {
+    let b = c.bytes();
+    match b.get(p..p + text.len()) {
+        Some(s) if s.eq_ignore_ascii_case(text) => Some(p + text.len()),
+        _ => {
+            c.fail(p);
+            None
+        }
+    }
+}
+
+/// `EOI` at `p`.
+#[inline]
+pub fn eoi(c: &mut Caps<'_>, p: usize) -> Option<()> {
+    if p == c.bytes().len() {
+        Some(())
+    } else {
+        c.fail(p);
+        None
+    }
+}
+
+// ---- combinators ----
+
+/// A capture of what `tok` matches at `p`, with id `id`.
+#[inline]
+pub fn cap(c: &mut Caps<'_>, id: u16, p: usize, tok: Token) -> Option<usize> {
+    match tok(c.bytes(), p) {
+        Some(e) => {
+            c.push(id, p, e);
+            Some(e)
+        }
+        None => {
+            c.fail(p);
+            None
+        }
+    }
+}
+
+/// `(e)?`: what `e` matches at `p`, else nothing (and what `e` captured is dropped).
+#[inline]
+pub fn opt<'a>(
+    c: &mut Caps<'a>,
+    p: usize,
+    e: impl FnOnce(&mut Caps<'a>, usize) -> Option<usize>,
+) -> usize {
+    let mark = c.len();
+    match e(c, p) {
+        Some(q) => q,
+        None => {
+            c.truncate(mark);
+            p
+        }
+    }
+}
+
+/// `(e)*`: `e` as many times as it matches (greedy, as PEG repetition).
+#[inline]
+pub fn star<'a>(
+    c: &mut Caps<'a>,
+    mut p: usize,
+    e: impl Fn(&mut Caps<'a>, usize) -> Option<usize>,
+) -> usize {
+    loop {
+        let mark = c.len();
+        match e(c, p) {
+            // A repetition that consumes nothing would repeat forever; the
+            // grammar's repeated groups all start with a comma.
+            Some(q) if q > p => p = q,
+            Some(_) => return p,
+            None => {
+                c.truncate(mark);
+                return p;
+            }
+        }
+    }
+}
+
+/// A named group (`<rule>__g<n>`): `e` at `p`, captured as a whole with id `id`.
+#[inline]
+pub fn group<'a>(
+    c: &mut Caps<'a>,
+    id: u16,
+    p: usize,
+    e: impl FnOnce(&mut Caps<'a>, usize) -> Option<usize>,
+) -> Option<usize> {
+    let i = c.push(id, p, p);
+    match e(c, p) {
+        Some(q) => {
+            c.set_end(i, q);
+            Some(q)
+        }
+        None => {
+            c.truncate(i);
+            None
+        }
+    }
+}
+
+/// `(a | b)`: `a` at `p`, else `b` at `p`.
+#[inline]
+pub fn alt<'a>(
+    c: &mut Caps<'a>,
+    p: usize,
+    a: impl FnOnce(&mut Caps<'a>, usize) -> Option<usize>,
+    b: impl FnOnce(&mut Caps<'a>, usize) -> Option<usize>,
+) -> Option<usize> {
+    let mark = c.len();
+    if let Some(q) = a(c, p) {
+        return Some(q);
+    }
+    c.truncate(mark);
+    b(c, p)
+}
+
+// ---- tokens (the grammar's `*_token` rules) ----
+
+/// A token scanner: the end of the token that starts at `p`, if one does.
+pub type Token = fn(&[u8], usize) -> Option<usize>;
+
+/// Skips bytes from `p` while `keep` holds.
+#[inline]
+fn skip(b: &[u8], p: usize, keep: impl Fn(u8) -> bool) -> usize {
+    match b.get(p..) {
+        Some(rest) => p + rest.iter().position(|&x| !keep(x)).unwrap_or(rest.len()),
+        None => p,
+    }
+}
+
+/// `int_token = "-"? ~ ASCII_DIGIT+`
+pub fn int(b: &[u8], p: usize) -> Option<usize> {
+    let p = if b.get(p) == Some(&b'-') { p + 1 } else { p };
+    let e = skip(b, p, |x| x.is_ascii_digit());
+    (e > p).then_some(e)
+}
+
+/// `hex_token = ("0x" | "0X")? ~ ASCII_HEX_DIGIT+` (PEG: once `0x` is
+/// taken, digits must follow it).
+pub fn hex(b: &[u8], p: usize) -> Option<usize> {
+    let p = match b.get(p..p + 2) {
+        Some(b"0x") | Some(b"0X") => p + 2,
+        _ => p,
+    };
+    let e = skip(b, p, |x| x.is_ascii_hexdigit());
+    (e > p).then_some(e)
+}
+
+/// One to three digits (`ASCII_DIGIT{1,3}`, greedy).
+#[inline]
+fn digits3(b: &[u8], p: usize) -> Option<usize> {
+    let mut e = p;
+    while e < p + 3 && b.get(e).is_some_and(u8::is_ascii_digit) {
+        e += 1;
+    }
+    (e > p).then_some(e)
+}
+
+/// `ipv4_token = ASCII_DIGIT{1,3} ~ ("." ~ ASCII_DIGIT{1,3}){3}`
+pub fn ipv4(b: &[u8], p: usize) -> Option<usize> {
+    let mut e = digits3(b, p)?;
+    for _ in 0..3 {
+        if b.get(e) != Some(&b'.') {
+            return None;
+        }
+        e = digits3(b, e + 1)?;
+    }
+    Some(e)
+}
+
+/// `"\"" ~ ipv4_token ~ "\""`
+pub fn quoted_ipv4(b: &[u8], p: usize) -> Option<usize> {
+    if b.get(p) != Some(&b'"') {
+        return None;
+    }
+    let e = ipv4(b, p + 1)?;
+    (b.get(e) == Some(&b'"')).then_some(e + 1)
+}
+
+/// `quoted_token = "\"" ~ (!("\"" | "\r" | "\n") ~ ANY)* ~ "\""`
+pub fn quoted(b: &[u8], p: usize) -> Option<usize> {
+    if b.get(p) != Some(&b'"') {
+        return None;
+    }
+    let e = skip(b, p + 1, |x| !matches!(x, b'"' | b'\r' | b'\n'));
+    (b.get(e) == Some(&b'"')).then_some(e + 1)
+}
+
+/// `bare_token = (!("," | "\r" | "\n") ~ ANY)*`
+pub fn bare(b: &[u8], p: usize) -> Option<usize> {
+    Some(skip(b, p, |x| !matches!(x, b',' | b'\r' | b'\n')))
+}
+
+/// `rest_token = (!("\r" | "\n") ~ ANY)*`
+pub fn rest(b: &[u8], p: usize) -> Option<usize> {
+    Some(skip(b, p, |x| !matches!(x, b'\r' | b'\n')))
+}
+
+/// `framed_token = "\"" ~ (!("\"" ~ EOI) ~ ANY)* ~ "\"" | (!EOI ~ ANY)*`:
+/// both alternatives end at the end of the line, so the token is the rest
+/// of the line, whatever it holds.
+pub fn framed(b: &[u8], p: usize) -> Option<usize> {
+    Some(b.len().max(p))
+}
+
+/// `range_token = "(" ~ (!(")" | "\r" | "\n") ~ ANY)* ~ ")" | (!("," | "\r" | "\n") ~ ANY)+`
+pub fn range(b: &[u8], p: usize) -> Option<usize> {
+    if b.get(p) == Some(&b'(') {
+        let e = skip(b, p + 1, |x| !matches!(x, b')' | b'\r' | b'\n'));
+        if b.get(e) == Some(&b')') {
+            return Some(e + 1);
+        }
+    }
+    let e = skip(b, p, |x| !matches!(x, b',' | b'\r' | b'\n'));
+    (e > p).then_some(e)
+}
+
+/// The head of a module line: everything up to and including its first
+/// `": "` (`+QIURC: `), which is how URCs are dispatched on their prefix;
+/// empty when the line has none.
+#[inline]
+pub fn head(line: &[u8]) -> &[u8] {
+    let mut from = 0;
+    while let Some(i) = line.get(from..).and_then(|r| memchr::memchr(b':', r)) {
+        let at = from + i;
+        if line.get(at + 1) == Some(&b' ') {
+            return line.get(..at + 2).unwrap_or_default();
+        }
+        from = at + 1;
+    }
+    &[]
+}
