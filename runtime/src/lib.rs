@@ -43,13 +43,16 @@ pub mod command;
 #[cfg(all(any(feature = "std", feature = "async"), feature = "general"))]
 mod driver;
 pub mod engine;
+#[cfg(feature = "general")]
 pub mod error;
 #[doc(hidden)]
 pub mod framer;
 pub mod generated;
+#[cfg(feature = "general")]
 pub mod options;
 #[cfg(feature = "async")]
 pub mod pubsub;
+#[cfg(feature = "general")]
 pub mod response;
 pub mod scan;
 #[cfg(feature = "general")]
