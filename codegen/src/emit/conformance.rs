@@ -88,6 +88,26 @@ pub fn render(catalog: &Catalog, plan: &Plan) -> String {
         let _ = writeln!(out, "    ({prefix:?}, {i}, {count}),");
     }
     out.push_str("];\n\n");
+    out.push_str(
+        "/// Response-line fields whose values legitimately vary (`varies` in the\n/// catalogue): (line prefix, index of the comma-separated field after it).\n",
+    );
+    out.push_str("pub static VARYING: &[(&str, usize)] = &[\n");
+    let mut varying = BTreeSet::new();
+    for cp in &plan.commands {
+        for fp in &cp.forms {
+            for lp in &fp.lines {
+                for p in cp.command.params.iter().filter(|p| p.varies) {
+                    if let Some(i) = field_of(&lp.shape, &cp.command.params, &p.name) {
+                        varying.insert((lp.shape.prefix.clone(), i));
+                    }
+                }
+            }
+        }
+    }
+    for (prefix, i) in &varying {
+        let _ = writeln!(out, "    ({prefix:?}, {i}),");
+    }
+    out.push_str("];\n\n");
     out.push_str("/// Every scenario of `spec/scenarios.yaml` (the manual's examples).\n");
     out.push_str("pub static SCENARIOS: &[Scenario] = &[\n");
     for (_, e) in catalog.scenarios() {

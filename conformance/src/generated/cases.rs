@@ -26305,6 +26305,16 @@ pub static DATA_LINES: &[(&str, usize, Option<usize>)] = &[
     ("+QSSLRECV: ", 0, Some(1)),
 ];
 
+/// Response-line fields whose values legitimately vary (`varies` in the
+/// catalogue): (line prefix, index of the comma-separated field after it).
+pub static VARYING: &[(&str, usize)] = &[
+    ("+QBLESCAN: ", 3),
+    ("+QGETIP: ", 0),
+    ("+QGETWIFISTATE: ", 2),
+    ("+QISTATE: ", 4),
+    ("+QWSCAN: ", 2),
+];
+
 /// Every scenario of `spec/scenarios.yaml` (the manual's examples).
 pub static SCENARIOS: &[Scenario] = &[
     Scenario {
