@@ -421,13 +421,26 @@ impl<'a> Runner<'a> {
             configures,
             &write_back,
         ) {
+            // First the values read before the case, written back
+            // (`+QIDNSCFG: "a","b"` → `AT+QIDNSCFG="a","b"`); else the
+            // catalogue's defaults or the baseline.
+            let mut restored = false;
+            if let Some(w) = read_before
+                .as_deref()
+                .and_then(|r| written_back(case.command, r))
+            {
+                self.link.send_line(&w, ConnectData::None, false);
+                let a = self.link.answer(self.link.now() + Duration::from_secs(5));
+                restored = a.result.as_deref() == Some("OK")
+                    && self.read_state(case).as_deref() == read_before.as_deref();
+            }
             let restore = case.restore.or_else(|| {
                 crate::generated::cases::CASES
                     .iter()
                     .find(|c| c.id == b)
                     .map(|c| c.line)
             });
-            if let Some(line) = restore {
+            if let (false, Some(line)) = (restored, restore) {
                 self.link.send_line(line, ConnectData::None, false);
                 let a = self.link.answer(self.link.now() + Duration::from_secs(5));
                 if a.result.as_deref() != Some("OK") {
@@ -876,4 +889,15 @@ pub fn why_invalid(case: &Case) -> String {
         ),
         k => format!("{} ({entry})", k.name()),
     }
+}
+
+/// The write line that sets what a read form answered (one line of the
+/// command's own prefix): `+QIDNSCFG: "a","b"` → `AT+QIDNSCFG="a","b"`.
+fn written_back(command: &str, read: &str) -> Option<String> {
+    if read.contains(" | ") {
+        return None;
+    }
+    let prefix = format!("{}: ", command.trim_start_matches("AT"));
+    let values = read.strip_prefix(&prefix)?;
+    (!values.is_empty()).then(|| format!("{command}={values}"))
 }
