@@ -623,6 +623,10 @@ impl<'a> Runner<'a> {
         if let Some(r) = &answer.result {
             self.sets.results.insert(r.clone());
         }
+        // `CONNECT <n>` before a data block is a result of its own.
+        if let Some(c) = &answer.connect {
+            self.sets.results.insert(c.clone());
+        }
     }
 
     fn judge_refusal(&mut self, case: &Case, refusal: Refusal, answer: &Answer) -> Verdict {
