@@ -462,6 +462,13 @@ impl<'a> Runner<'a> {
         if !teardown.is_empty() {
             setup::undo(self.link, &teardown);
         }
+        // A case that joined another network (or failed to) leaves the
+        // module off the environment's: join it again.
+        if restores && case.leaves.is_some_and(|l| l.state == "wifi_sta_connected") {
+            if let Err(e) = crate::session::bring_up(self.link, &self.options.env) {
+                restore_problem.get_or_insert(format!("joining the network again: {e}"));
+            }
+        }
         self.settle();
         // A restore that fails leaves the module changed: the case could
         // not be judged cleanly (its own failure, if any, stays).
