@@ -160,7 +160,37 @@ pub fn render(catalog: &Catalog, plan: &Plan) -> String {
     out.push_str("];\n\n");
     render_states(catalog, &mut out);
     render_domains(plan, &mut out);
+    render_cme_codes(catalog, plan, &mut out);
     out
+}
+
+/// For each command that refuses with `+CME ERROR: <err>`, the codes of its
+/// result table (a code outside it is a deviation).
+fn render_cme_codes(catalog: &Catalog, plan: &Plan, out: &mut String) {
+    out.push_str("\n/// The result-table codes each `+CME ERROR` command may answer.\n");
+    out.push_str("pub static CME_CODES: &[(&str, &[i64])] = &[\n");
+    for cp in &plan.commands {
+        let c = cp.command;
+        let table = c
+            .forms
+            .iter()
+            .flat_map(|f| &f.responses)
+            .filter(|r| r.result == FinalResult::CmeError)
+            .find_map(|r| {
+                let name = r.result_param.as_ref()?;
+                c.params.iter().find(|p| &p.name == name)?.table
+            });
+        let Some(table) = table else { continue };
+        let codes: Vec<i64> = catalog
+            .result_tables()
+            .filter(|(_, t)| t.value.table == table)
+            .flat_map(|(_, t)| t.value.codes.iter().map(|code| code.code))
+            .collect();
+        if !codes.is_empty() {
+            let _ = writeln!(out, "    ({:?}, &{:?}),", c.name, codes);
+        }
+    }
+    out.push_str("];\n");
 }
 
 /// What the catalogue allows for each parameter whose values a test form
