@@ -546,6 +546,9 @@ impl<'a> Runner<'a> {
             }
             Explained::Urc(label) => {
                 self.sets.urcs.insert(label.to_string());
+                if let Some(code) = crate::report::coverage::codes_in_urc(line) {
+                    self.sets.results.insert(code);
+                }
             }
             Explained::Response(_) => {}
             Explained::No(reason) => self.unexplained.push(Unexplained {

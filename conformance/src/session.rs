@@ -139,6 +139,11 @@ fn count_traffic(exercised: &mut crate::outcome::Exercised, traffic: &[crate::ou
                     if !exercised.urcs.iter().any(|x| x == label) {
                         exercised.urcs.push(label.to_string());
                     }
+                    if let Some(code) = crate::report::coverage::codes_in_urc(&e.text) {
+                        if !exercised.results.contains(&code) {
+                            exercised.results.push(code);
+                        }
+                    }
                 }
             }
             Direction::Received => match crate::checker::explain(&e.text, &last) {

@@ -108,6 +108,28 @@ pub fn render(catalog: &Catalog, plan: &Plan) -> String {
         let _ = writeln!(out, "    ({prefix:?}, {i}),");
     }
     out.push_str("];\n\n");
+    out.push_str(
+        "/// URC fields that carry a code of a result table (`+QHTTPGET: <err>`):\n/// (line prefix, the quoted discriminator that must follow it or empty,\n/// index of the comma-separated field after the prefix).\n",
+    );
+    out.push_str("pub static URC_CODE_FIELDS: &[(&str, &str, usize)] = &[\n");
+    let mut code_fields = BTreeSet::new();
+    for up in &plan.urcs {
+        for p in up.urc.params.iter().filter(|p| p.table.is_some()) {
+            if let Some(i) = field_of(&up.shape, &up.urc.params, &p.name) {
+                let discriminator = up
+                    .urc
+                    .discriminator
+                    .as_ref()
+                    .map(|d| format!("\"{d}\""))
+                    .unwrap_or_default();
+                code_fields.insert((up.shape.prefix.clone(), discriminator, i));
+            }
+        }
+    }
+    for (prefix, discriminator, i) in &code_fields {
+        let _ = writeln!(out, "    ({prefix:?}, {discriminator:?}, {i}),");
+    }
+    out.push_str("];\n\n");
     out.push_str("/// Every scenario of `spec/scenarios.yaml` (the manual's examples).\n");
     out.push_str("pub static SCENARIOS: &[Scenario] = &[\n");
     for (_, e) in catalog.scenarios() {

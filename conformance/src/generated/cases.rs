@@ -26315,6 +26315,21 @@ pub static VARYING: &[(&str, usize)] = &[
     ("+QWSCAN: ", 2),
 ];
 
+/// URC fields that carry a code of a result table (`+QHTTPGET: <err>`):
+/// (line prefix, the quoted discriminator that must follow it or empty,
+/// index of the comma-separated field after the prefix).
+pub static URC_CODE_FIELDS: &[(&str, &str, usize)] = &[
+    ("+QHTTPGET: ", "", 0),
+    ("+QHTTPPOST: ", "", 0),
+    ("+QHTTPPUT: ", "", 0),
+    ("+QHTTPREAD: ", "", 0),
+    ("+QIOPEN: ", "", 1),
+    ("+QIURC: ", "\"dnsgip\"", 1),
+    ("+QNTP: ", "", 0),
+    ("+QPING: ", "", 0),
+    ("+QSSLOPEN: ", "", 1),
+];
+
 /// Every scenario of `spec/scenarios.yaml` (the manual's examples).
 pub static SCENARIOS: &[Scenario] = &[
     Scenario {
