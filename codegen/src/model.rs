@@ -883,6 +883,11 @@ pub struct Param {
     /// Hex integers: whether the wire form carries `0x`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prefix: Option<bool>,
+    /// The value legitimately differs between runs or modules (an
+    /// assigned local port, a DHCP address, a signal strength): `diff` and
+    /// `--compare-with` do not compare it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub varies: bool,
     /// Keys and passwords: masked in logs and reports.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub secret: bool,

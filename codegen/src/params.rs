@@ -91,6 +91,7 @@ mod tests {
             unit: None,
             quoted: None,
             prefix: None,
+            varies: false,
             secret: false,
             length_from: None,
             table: None,

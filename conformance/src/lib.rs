@@ -23,3 +23,4 @@ pub mod setup;
 pub mod simtarget;
 pub mod target;
 pub mod transcript;
+pub mod varying;

@@ -421,13 +421,26 @@ impl<'a> Runner<'a> {
             configures,
             &write_back,
         ) {
+            // First the values read before the case, written back
+            // (`+QIDNSCFG: "a","b"` → `AT+QIDNSCFG="a","b"`); else the
+            // catalogue's defaults or the baseline.
+            let mut restored = false;
+            if let Some(w) = read_before
+                .as_deref()
+                .and_then(|r| written_back(case.command, r))
+            {
+                self.link.send_line(&w, ConnectData::None, false);
+                let a = self.link.answer(self.link.now() + Duration::from_secs(5));
+                restored = a.result.as_deref() == Some("OK")
+                    && self.read_state(case).as_deref() == read_before.as_deref();
+            }
             let restore = case.restore.or_else(|| {
                 crate::generated::cases::CASES
                     .iter()
                     .find(|c| c.id == b)
                     .map(|c| c.line)
             });
-            if let Some(line) = restore {
+            if let (false, Some(line)) = (restored, restore) {
                 self.link.send_line(line, ConnectData::None, false);
                 let a = self.link.answer(self.link.now() + Duration::from_secs(5));
                 if a.result.as_deref() != Some("OK") {
@@ -448,6 +461,13 @@ impl<'a> Runner<'a> {
         }
         if !teardown.is_empty() {
             setup::undo(self.link, &teardown);
+        }
+        // A case that joined another network (or failed to) leaves the
+        // module off the environment's: join it again.
+        if restores && case.leaves.is_some_and(|l| l.state == "wifi_sta_connected") {
+            if let Err(e) = crate::session::bring_up(self.link, &self.options.env) {
+                restore_problem.get_or_insert(format!("joining the network again: {e}"));
+            }
         }
         self.settle();
         // A restore that fails leaves the module changed: the case could
@@ -526,6 +546,9 @@ impl<'a> Runner<'a> {
             }
             Explained::Urc(label) => {
                 self.sets.urcs.insert(label.to_string());
+                if let Some(code) = crate::report::coverage::codes_in_urc(line) {
+                    self.sets.results.insert(code);
+                }
             }
             Explained::Response(_) => {}
             Explained::No(reason) => self.unexplained.push(Unexplained {
@@ -609,6 +632,10 @@ impl<'a> Runner<'a> {
         }
         if let Some(r) = &answer.result {
             self.sets.results.insert(r.clone());
+        }
+        // `CONNECT <n>` before a data block is a result of its own.
+        if let Some(c) = &answer.connect {
+            self.sets.results.insert(c.clone());
         }
     }
 
@@ -876,4 +903,15 @@ pub fn why_invalid(case: &Case) -> String {
         ),
         k => format!("{} ({entry})", k.name()),
     }
+}
+
+/// The write line that sets what a read form answered (one line of the
+/// command's own prefix): `+QIDNSCFG: "a","b"` → `AT+QIDNSCFG="a","b"`.
+fn written_back(command: &str, read: &str) -> Option<String> {
+    if read.contains(" | ") {
+        return None;
+    }
+    let prefix = format!("{}: ", command.trim_start_matches("AT"));
+    let values = read.strip_prefix(&prefix)?;
+    (!values.is_empty()).then(|| format!("{command}={values}"))
 }

@@ -139,6 +139,11 @@ fn count_traffic(exercised: &mut crate::outcome::Exercised, traffic: &[crate::ou
                     if !exercised.urcs.iter().any(|x| x == label) {
                         exercised.urcs.push(label.to_string());
                     }
+                    if let Some(code) = crate::report::coverage::codes_in_urc(&e.text) {
+                        if !exercised.results.contains(&code) {
+                            exercised.results.push(code);
+                        }
+                    }
                 }
             }
             Direction::Received => match crate::checker::explain(&e.text, &last) {
@@ -226,12 +231,14 @@ pub fn compare(a: &RunReport, b: &RunReport) -> Vec<Difference> {
     out
 }
 
-/// An answer with the values that naturally vary between modules (numbers
-/// inside information lines such as local ports) kept: only the order-free
-/// form is compared, so two answers with the same lines in another order
-/// are equal.
+/// An answer with the values the catalogue marks as varying masked, in an
+/// order-free form: two answers with the same lines in another order are
+/// equal.
 fn normalise(answer: &str) -> Vec<String> {
-    let mut parts: Vec<String> = answer.split(" | ").map(str::to_string).collect();
+    // Values the catalogue marks as varying (local ports, DHCP addresses,
+    // signal strengths) do not count.
+    let masked = crate::varying::mask(answer);
+    let mut parts: Vec<String> = masked.split(" | ").map(str::to_string).collect();
     let last = parts.pop();
     parts.sort();
     parts.extend(last);

@@ -509,3 +509,20 @@ fn an_unknown_layout_is_a_clear_error_not_a_flood_of_deviations() {
     assert!(matches!(e, ParseError::Unrecognised { .. }), "{e}");
     assert!(e.to_string().contains("not recognised"), "{e}");
 }
+
+#[test]
+fn results_are_checked_against_the_form_and_the_tables() {
+    let log = b"> AT+QBLESTAT\n< SEND OK\n> AT+QHTTPGET=60\n< +CME ERROR: 999\n> AT+QVERSION\n< +CME ERROR: 3\n> AT+QHTTPGET=60\n< +CME ERROR: 710\n> AT+QVERSION\n< +QVERSION: X\n< OK\n";
+    let r = transcript::check_bytes("results.log", log).expect("read");
+    let wrong: Vec<usize> = r
+        .deviations
+        .iter()
+        .filter(|d| d.kind == Kind::WrongFinal)
+        .map(|d| d.line)
+        .collect();
+    assert_eq!(wrong, [2, 4, 6], "{}", r.render());
+    assert!(r.render().contains("SEND OK` is not a result of this form"));
+    assert!(r
+        .render()
+        .contains("999 is not a code of AT+QHTTPGET's result table"));
+}

@@ -88,6 +88,48 @@ pub fn render(catalog: &Catalog, plan: &Plan) -> String {
         let _ = writeln!(out, "    ({prefix:?}, {i}, {count}),");
     }
     out.push_str("];\n\n");
+    out.push_str(
+        "/// Response-line fields whose values legitimately vary (`varies` in the\n/// catalogue): (line prefix, index of the comma-separated field after it).\n",
+    );
+    out.push_str("pub static VARYING: &[(&str, usize)] = &[\n");
+    let mut varying = BTreeSet::new();
+    for cp in &plan.commands {
+        for fp in &cp.forms {
+            for lp in &fp.lines {
+                for p in cp.command.params.iter().filter(|p| p.varies) {
+                    if let Some(i) = field_of(&lp.shape, &cp.command.params, &p.name) {
+                        varying.insert((lp.shape.prefix.clone(), i));
+                    }
+                }
+            }
+        }
+    }
+    for (prefix, i) in &varying {
+        let _ = writeln!(out, "    ({prefix:?}, {i}),");
+    }
+    out.push_str("];\n\n");
+    out.push_str(
+        "/// URC fields that carry a code of a result table (`+QHTTPGET: <err>`):\n/// (line prefix, the quoted discriminator that must follow it or empty,\n/// index of the comma-separated field after the prefix).\n",
+    );
+    out.push_str("pub static URC_CODE_FIELDS: &[(&str, &str, usize)] = &[\n");
+    let mut code_fields = BTreeSet::new();
+    for up in &plan.urcs {
+        for p in up.urc.params.iter().filter(|p| p.table.is_some()) {
+            if let Some(i) = field_of(&up.shape, &up.urc.params, &p.name) {
+                let discriminator = up
+                    .urc
+                    .discriminator
+                    .as_ref()
+                    .map(|d| format!("\"{d}\""))
+                    .unwrap_or_default();
+                code_fields.insert((up.shape.prefix.clone(), discriminator, i));
+            }
+        }
+    }
+    for (prefix, discriminator, i) in &code_fields {
+        let _ = writeln!(out, "    ({prefix:?}, {discriminator:?}, {i}),");
+    }
+    out.push_str("];\n\n");
     out.push_str("/// Every scenario of `spec/scenarios.yaml` (the manual's examples).\n");
     out.push_str("pub static SCENARIOS: &[Scenario] = &[\n");
     for (_, e) in catalog.scenarios() {
@@ -140,7 +182,37 @@ pub fn render(catalog: &Catalog, plan: &Plan) -> String {
     out.push_str("];\n\n");
     render_states(catalog, &mut out);
     render_domains(plan, &mut out);
+    render_cme_codes(catalog, plan, &mut out);
     out
+}
+
+/// For each command that refuses with `+CME ERROR: <err>`, the codes of its
+/// result table (a code outside it is a deviation).
+fn render_cme_codes(catalog: &Catalog, plan: &Plan, out: &mut String) {
+    out.push_str("\n/// The result-table codes each `+CME ERROR` command may answer.\n");
+    out.push_str("pub static CME_CODES: &[(&str, &[i64])] = &[\n");
+    for cp in &plan.commands {
+        let c = cp.command;
+        let table = c
+            .forms
+            .iter()
+            .flat_map(|f| &f.responses)
+            .filter(|r| r.result == FinalResult::CmeError)
+            .find_map(|r| {
+                let name = r.result_param.as_ref()?;
+                c.params.iter().find(|p| &p.name == name)?.table
+            });
+        let Some(table) = table else { continue };
+        let codes: Vec<i64> = catalog
+            .result_tables()
+            .filter(|(_, t)| t.value.table == table)
+            .flat_map(|(_, t)| t.value.codes.iter().map(|code| code.code))
+            .collect();
+        if !codes.is_empty() {
+            let _ = writeln!(out, "    ({:?}, &{:?}),", c.name, codes);
+        }
+    }
+    out.push_str("];\n");
 }
 
 /// What the catalogue allows for each parameter whose values a test form

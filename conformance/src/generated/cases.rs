@@ -26305,6 +26305,31 @@ pub static DATA_LINES: &[(&str, usize, Option<usize>)] = &[
     ("+QSSLRECV: ", 0, Some(1)),
 ];
 
+/// Response-line fields whose values legitimately vary (`varies` in the
+/// catalogue): (line prefix, index of the comma-separated field after it).
+pub static VARYING: &[(&str, usize)] = &[
+    ("+QBLESCAN: ", 3),
+    ("+QGETIP: ", 0),
+    ("+QGETWIFISTATE: ", 2),
+    ("+QISTATE: ", 4),
+    ("+QWSCAN: ", 2),
+];
+
+/// URC fields that carry a code of a result table (`+QHTTPGET: <err>`):
+/// (line prefix, the quoted discriminator that must follow it or empty,
+/// index of the comma-separated field after the prefix).
+pub static URC_CODE_FIELDS: &[(&str, &str, usize)] = &[
+    ("+QHTTPGET: ", "", 0),
+    ("+QHTTPPOST: ", "", 0),
+    ("+QHTTPPUT: ", "", 0),
+    ("+QHTTPREAD: ", "", 0),
+    ("+QIOPEN: ", "", 1),
+    ("+QIURC: ", "\"dnsgip\"", 1),
+    ("+QNTP: ", "", 0),
+    ("+QPING: ", "", 0),
+    ("+QSSLOPEN: ", "", 1),
+];
+
 /// Every scenario of `spec/scenarios.yaml` (the manual's examples).
 pub static SCENARIOS: &[Scenario] = &[
     Scenario {
@@ -28158,4 +28183,14 @@ pub static DOMAINS: &[Domain] = &[
     Domain { command: "AT+QAPSTATE", param: "state", entry: "spec/wifi.yaml AT+QAPSTATE", ints: &[], strings: &["SOFTAP_DOWN", "SOFTAP_UP"] },
     Domain { command: "AT+QWEBCFG", param: "enable", entry: "spec/wifi.yaml AT+QWEBCFG", ints: &[(0, 0), (1, 1)], strings: &[] },
     Domain { command: "AT+QAIRKISS", param: "enable", entry: "spec/wifi.yaml AT+QAIRKISS", ints: &[(0, 0), (1, 1)], strings: &[] },
+];
+
+/// The result-table codes each `+CME ERROR` command may answer.
+pub static CME_CODES: &[(&str, &[i64])] = &[
+    ("AT+QHTTPCFG", &[0, 701, 702, 703, 704, 705, 706, 707, 708, 709, 710, 711, 712, 713, 714, 715, 716, 717, 718, 719, 720, 721, 722, 723, 724]),
+    ("AT+QHTTPGET", &[0, 701, 702, 703, 704, 705, 706, 707, 708, 709, 710, 711, 712, 713, 714, 715, 716, 717, 718, 719, 720, 721, 722, 723, 724]),
+    ("AT+QHTTPPOST", &[0, 701, 702, 703, 704, 705, 706, 707, 708, 709, 710, 711, 712, 713, 714, 715, 716, 717, 718, 719, 720, 721, 722, 723, 724]),
+    ("AT+QHTTPPUT", &[0, 701, 702, 703, 704, 705, 706, 707, 708, 709, 710, 711, 712, 713, 714, 715, 716, 717, 718, 719, 720, 721, 722, 723, 724]),
+    ("AT+QHTTPREAD", &[0, 701, 702, 703, 704, 705, 706, 707, 708, 709, 710, 711, 712, 713, 714, 715, 716, 717, 718, 719, 720, 721, 722, 723, 724]),
+    ("AT+QHTTPSTOP", &[0, 701, 702, 703, 704, 705, 706, 707, 708, 709, 710, 711, 712, 713, 714, 715, 716, 717, 718, 719, 720, 721, 722, 723, 724]),
 ];

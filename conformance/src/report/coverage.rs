@@ -512,7 +512,9 @@ fn results(catalog: &Catalog, seen: &[String]) -> Measure {
                         });
                         match codes {
                             Some(codes) => {
-                                for code in codes {
+                                // 0 is the table's "Operation success",
+                                // never a refusal.
+                                for code in codes.iter().filter(|c| c.code != 0) {
                                     add(
                                         format!("+CME ERROR: {}", code.code),
                                         ResultTarget::Cme(code.code),
@@ -542,7 +544,9 @@ fn results(catalog: &Catalog, seen: &[String]) -> Measure {
             ResultTarget::ConnectN => upper
                 .strip_prefix("CONNECT ")
                 .is_some_and(|n| n.parse::<u64>().is_ok() || n == "<N>"),
-            ResultTarget::Cme(code) => cme == Some(Some(*code)),
+            // A table code counts as a refusal's `+CME ERROR` and as the
+            // `<err>` a URC reports (`+QHTTPGET: 722`).
+            ResultTarget::Cme(code) => cme == Some(Some(*code)) || upper == format!("CODE {code}"),
             ResultTarget::AnyCme => cme.is_some(),
         }
     })
@@ -636,4 +640,39 @@ pub fn render(c: &Coverage) -> String {
     missing(&mut out, "Result codes", &c.results);
     missing(&mut out, "URCs", &c.urcs);
     out
+}
+
+/// The result-table codes a URC line reports in its `<err>` field
+/// (`+QHTTPGET: 722` gives `code 722`; success, 0, is not counted).
+pub fn codes_in_urc(line: &str) -> Option<String> {
+    for (prefix, discriminator, index) in crate::generated::cases::URC_CODE_FIELDS {
+        let Some(rest) = line.strip_prefix(prefix) else {
+            continue;
+        };
+        if !rest.starts_with(discriminator) {
+            continue;
+        }
+        let field = crate::lists::fields(rest).get(*index)?.trim().to_string();
+        let code: i64 = field.parse().ok()?;
+        // Only the codes a refusal can carry (the tables of the commands
+        // that answer `+CME ERROR`) are coverage targets.
+        let refusal_code = crate::generated::cases::CME_CODES
+            .iter()
+            .any(|(_, codes)| codes.contains(&code));
+        return (code != 0 && refusal_code).then(|| format!("code {code}"));
+    }
+    None
+}
+
+#[cfg(test)]
+mod urc_code_tests {
+    use super::codes_in_urc;
+
+    #[test]
+    fn a_urc_reports_its_table_code() {
+        assert_eq!(codes_in_urc("+QHTTPGET: 722").as_deref(), Some("code 722"));
+        assert_eq!(codes_in_urc("+QHTTPGET: 0,200,12"), None);
+        assert_eq!(codes_in_urc("+QIURC: \"recv\",1,5"), None);
+        assert_eq!(codes_in_urc("+QVERSION: 722"), None);
+    }
 }

@@ -204,7 +204,8 @@ pub fn diff(old: &RunReport, new: &RunReport) -> Diff {
                 out.newly_passing.push(change())
             }
             (Verdict::Pass, Verdict::Pass) | (Verdict::Fail { .. }, Verdict::Fail { .. }) => {
-                if before.answer == case.answer {
+                // Values the catalogue marks as varying do not count.
+                if crate::varying::mask(&before.answer) == crate::varying::mask(&case.answer) {
                     out.unchanged += 1;
                 } else {
                     out.changed_responses.push(ResponseChange {

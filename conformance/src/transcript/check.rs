@@ -50,6 +50,9 @@ pub enum Kind {
     LineAfterFinal,
     /// A final result with no command pending.
     UnexpectedFinal,
+    /// A final result the form does not give, or a refusal code absent
+    /// from the command's result table.
+    WrongFinal,
 }
 
 /// Who is at fault.
@@ -85,6 +88,7 @@ impl Kind {
             Kind::PromptWithoutData => "prompt not followed by data",
             Kind::LineAfterFinal => "line after the final result",
             Kind::UnexpectedFinal => "final result with no command",
+            Kind::WrongFinal => "final result the catalogue does not give",
         }
     }
 }
@@ -665,6 +669,11 @@ impl Walker {
             }
             _ => {}
         }
+        if let Some(form) = form {
+            if let Some(problem) = wrong_final(form, &f, t) {
+                self.report(e, Kind::WrongFinal, form.entry(), problem);
+            }
+        }
         if let Some(x) = self.current() {
             x.final_result = Some(Recorded {
                 line: e.line,
@@ -899,5 +908,50 @@ impl CheckReport {
             let _ = writeln!(s, "{}:{}", self.source, d.describe());
         }
         s
+    }
+}
+
+/// Why a final result is not one the catalogue gives for `form`: a success
+/// result the form does not list, or a `+CME ERROR` code outside the
+/// command's result table (or from a command that refuses with `ERROR`).
+fn wrong_final(form: &Form, f: &Final, text: &str) -> Option<String> {
+    use crate::generated::cases::{CASES, CME_CODES};
+    match f {
+        Final::Error | Final::NoCarrier => None,
+        Final::CmeError(n) => {
+            let codes = CME_CODES
+                .iter()
+                .find(|(c, _)| *c == form.command)
+                .map(|(_, codes)| *codes);
+            match codes {
+                Some(codes) if !codes.contains(n) => Some(format!(
+                    "`{text}`: {n} is not a code of {}'s result table",
+                    form.command
+                )),
+                Some(_) => None,
+                None => Some(format!(
+                    "`{text}`: {} refuses with ERROR, not +CME ERROR",
+                    form.command
+                )),
+            }
+        }
+        Final::CmeText(_) => None,
+        _ => {
+            let finals = CASES.iter().find(|c| c.form == form.syntax)?.finals;
+            let spelled = text.trim();
+            let allowed = finals.iter().any(|g| {
+                *g == spelled
+                    || (*g == "CONNECT <n>"
+                        && spelled
+                            .strip_prefix("CONNECT ")
+                            .is_some_and(|n| n.chars().all(|c| c.is_ascii_digit())))
+            });
+            (!finals.is_empty() && !allowed).then(|| {
+                format!(
+                    "`{spelled}` is not a result of this form (it gives {})",
+                    finals.join(", ")
+                )
+            })
+        }
     }
 }
