@@ -22,7 +22,8 @@
 //! default, through `default-groups`). A group's commands, information lines
 //! and URCs are compiled only with its feature, so a firmware that turns the
 //! default features off and names the groups it uses pays only for those.
-//! Features are additive; [`session`] and [`client`] need `general`. A line
+//! Features are additive; [`session`] and [`client`] need `general` and
+//! `tcpip` (the resynchronisation probes, and `+++`). A line
 //! of a group that is left out is not decoded: it reaches the caller as an
 //! unsolicited line.
 
@@ -32,16 +33,16 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
-// The session and the client use commands of the `general` group
-// (`+++`, the resynchronisation probes).
-#[cfg(all(feature = "std", feature = "general"))]
+// The session and the client use commands of the `general` group (the
+// resynchronisation probes) and `+++` (in the `tcpip` group).
+#[cfg(all(feature = "std", feature = "general", feature = "tcpip"))]
 pub mod client;
 pub mod command;
 pub mod engine;
 pub mod framer;
 pub mod generated;
 pub mod scan;
-#[cfg(feature = "general")]
+#[cfg(all(feature = "general", feature = "tcpip"))]
 pub mod session;
 #[cfg(feature = "std")]
 pub mod transport;
