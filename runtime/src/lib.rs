@@ -23,7 +23,8 @@
 //! default, through `default-groups`). A group's commands, information lines
 //! and URCs are compiled only with its feature, so a firmware that turns the
 //! default features off and names the groups it uses pays only for those.
-//! Features are additive; [`session`] and [`client`] need `general`. A line
+//! Features are additive; [`session`] and [`client`] need `general` and
+//! `tcpip` (the resynchronisation probes, and `+++`). A line
 //! of a group that is left out is not decoded: it reaches the caller as an
 //! unsolicited line.
 
@@ -33,29 +34,29 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
-#[cfg(all(feature = "async", feature = "general"))]
+// The session and the clients use commands of the `general` group (the
+// resynchronisation probes) and `+++` (in the `tcpip` group).
+#[cfg(all(feature = "async", feature = "general", feature = "tcpip"))]
 pub mod async_client;
-// The session and the clients use commands of the `general` group
-// (`+++`, the resynchronisation probes).
-#[cfg(all(feature = "std", feature = "general"))]
+#[cfg(all(feature = "std", feature = "general", feature = "tcpip"))]
 pub mod client;
 pub mod command;
-#[cfg(all(any(feature = "std", feature = "async"), feature = "general"))]
+#[cfg(all(any(feature = "std", feature = "async"), feature = "general", feature = "tcpip"))]
 mod driver;
 pub mod engine;
-#[cfg(feature = "general")]
+#[cfg(all(feature = "general", feature = "tcpip"))]
 pub mod error;
 #[doc(hidden)]
 pub mod framer;
 pub mod generated;
-#[cfg(feature = "general")]
+#[cfg(all(feature = "general", feature = "tcpip"))]
 pub mod options;
 #[cfg(feature = "async")]
 pub mod pubsub;
-#[cfg(feature = "general")]
+#[cfg(all(feature = "general", feature = "tcpip"))]
 pub mod response;
 pub mod scan;
-#[cfg(feature = "general")]
+#[cfg(all(feature = "general", feature = "tcpip"))]
 pub mod session;
 #[cfg(feature = "mqtt")]
 mod shortcuts;
