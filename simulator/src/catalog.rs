@@ -13,10 +13,7 @@ use fcm242d_codegen::Catalog;
 const FILES: &[(&str, &str)] = &[
     ("ble.yaml", include_str!("../spec/ble.yaml")),
     ("errata.yaml", include_str!("../spec/errata.yaml")),
-    (
-        "filesystem.yaml",
-        include_str!("../spec/filesystem.yaml"),
-    ),
+    ("filesystem.yaml", include_str!("../spec/filesystem.yaml")),
     ("general.yaml", include_str!("../spec/general.yaml")),
     ("http.yaml", include_str!("../spec/http.yaml")),
     ("mqtt.yaml", include_str!("../spec/mqtt.yaml")),
