@@ -11,29 +11,27 @@ use fcm242d_codegen::params::{numeric, resolve};
 use fcm242d_codegen::Catalog;
 
 const FILES: &[(&str, &str)] = &[
-    ("ble.yaml", include_str!("../../spec/ble.yaml")),
-    ("errata.yaml", include_str!("../../spec/errata.yaml")),
-    (
-        "filesystem.yaml",
-        include_str!("../../spec/filesystem.yaml"),
-    ),
-    ("general.yaml", include_str!("../../spec/general.yaml")),
-    ("http.yaml", include_str!("../../spec/http.yaml")),
-    ("mqtt.yaml", include_str!("../../spec/mqtt.yaml")),
-    ("network.yaml", include_str!("../../spec/network.yaml")),
+    ("ble.yaml", include_str!("../spec/ble.yaml")),
+    ("errata.yaml", include_str!("../spec/errata.yaml")),
+    ("filesystem.yaml", include_str!("../spec/filesystem.yaml")),
+    ("general.yaml", include_str!("../spec/general.yaml")),
+    ("http.yaml", include_str!("../spec/http.yaml")),
+    ("mqtt.yaml", include_str!("../spec/mqtt.yaml")),
+    ("network.yaml", include_str!("../spec/network.yaml")),
     (
         "provocations.yaml",
-        include_str!("../../spec/provocations.yaml"),
+        include_str!("../spec/provocations.yaml"),
     ),
     (
         "result_codes.yaml",
-        include_str!("../../spec/result_codes.yaml"),
+        include_str!("../spec/result_codes.yaml"),
     ),
-    ("scenarios.yaml", include_str!("../../spec/scenarios.yaml")),
-    ("ssl.yaml", include_str!("../../spec/ssl.yaml")),
-    ("tcpip.yaml", include_str!("../../spec/tcpip.yaml")),
-    ("urcs.yaml", include_str!("../../spec/urcs.yaml")),
-    ("wifi.yaml", include_str!("../../spec/wifi.yaml")),
+    ("scenarios.yaml", include_str!("../spec/scenarios.yaml")),
+    ("ssl.yaml", include_str!("../spec/ssl.yaml")),
+    ("states.yaml", include_str!("../spec/states.yaml")),
+    ("tcpip.yaml", include_str!("../spec/tcpip.yaml")),
+    ("urcs.yaml", include_str!("../spec/urcs.yaml")),
+    ("wifi.yaml", include_str!("../spec/wifi.yaml")),
 ];
 
 /// Names of the embedded spec files (a test checks they are all of `spec/`).
