@@ -493,13 +493,20 @@ impl<'a> Runner<'a> {
         // is not the command's own (a stale one came first, or the module
         // answered twice).
         let strays = self.settle(case.id);
-        if let (false, Verdict::Pass) = (strays.is_empty(), &verdict) {
-            verdict = Verdict::Fail {
-                reason: format!(
-                    "{}: another final result ({}) came after its answer",
-                    case.line,
-                    strays.join(", ")
-                ),
+        if !strays.is_empty() {
+            let stray = format!(
+                "another final result ({}) came after its answer",
+                strays.join(", ")
+            );
+            verdict = match verdict {
+                Verdict::Pass => Verdict::Fail {
+                    reason: format!("{}: {stray}", case.line),
+                },
+                // What failed may be the stale answer's doing: say so.
+                Verdict::Fail { reason } => Verdict::Fail {
+                    reason: format!("{reason}; {stray}"),
+                },
+                other => other,
             };
         }
         // A restore that fails leaves the module changed: the case could
@@ -841,6 +848,24 @@ impl<'a> Runner<'a> {
                     case.line,
                     case.finals.join(", "),
                     case.entry
+                ),
+            };
+        }
+        // An accepted answer carries the lines every accepting response of
+        // the form prints (`+QWLMAC: <MAC>` before `OK`).
+        // (A line with a URC's prefix, `+QHTTPGET: (1-65535)`, was sorted
+        // with the URCs.)
+        let has = |prefix: &str| {
+            answer.lines.iter().chain(&answer.urcs).any(|l| {
+                l.strip_prefix(prefix)
+                    .is_some_and(|rest| rest.starts_with(':'))
+            })
+        };
+        if let Some(missing) = case.required_lines.iter().find(|p| !has(p)) {
+            return Verdict::Fail {
+                reason: format!(
+                    "{}: `{result}` without the `{missing}:` line the form prints ({})",
+                    case.line, case.entry
                 ),
             };
         }

@@ -43,6 +43,7 @@ struct Module {
     out: VecDeque<u8>,
     input: Vec<u8>,
     version: Vec<(When, &'static str)>,
+    mac: Vec<(When, &'static str)>,
 }
 
 impl Module {
@@ -53,10 +54,7 @@ impl Module {
         }
         let answer: Vec<(When, &str)> = match line {
             "AT" => vec![(When::After(Duration::ZERO), OK)],
-            "AT+QWLMAC" => vec![
-                (When::After(Duration::from_millis(20)), MAC),
-                (When::After(Duration::from_millis(20)), OK),
-            ],
+            "AT+QWLMAC" => self.mac.clone(),
             "AT+QVERSION" => self.version.clone(),
             _ => vec![(When::After(Duration::ZERO), "\r\nERROR\r\n")],
         };
@@ -146,6 +144,14 @@ impl Control for Clock {
 /// Runs `qversion.execute` and then `qwlmac.execute` against a module whose
 /// `AT+QVERSION` answers as `version` says.
 fn run(version: Vec<(When, &'static str)>) -> (Vec<CaseResult>, Vec<Unexplained>) {
+    run_with(version, vec![(ms(20), MAC), (ms(20), OK)])
+}
+
+/// As [`run`], with `AT+QWLMAC` answered as `mac` says.
+fn run_with(
+    version: Vec<(When, &'static str)>,
+    mac: Vec<(When, &'static str)>,
+) -> (Vec<CaseResult>, Vec<Unexplained>) {
     let module = Arc::new(Mutex::new(Module {
         now: Instant::now(),
         due: Vec::new(),
@@ -153,6 +159,7 @@ fn run(version: Vec<(When, &'static str)>) -> (Vec<CaseResult>, Vec<Unexplained>
         out: VecDeque::new(),
         input: Vec::new(),
         version,
+        mac,
     }));
     let mut link = Link::with_control(Box::new(Uart(module.clone())), Box::new(Clock(module)));
     let options = Options::default();
@@ -257,4 +264,14 @@ fn a_stale_ok_never_passes_the_next_case() {
             .any(|u| u.line == "OK" && u.reason.contains("no command waited for")),
         "{unexplained:?}"
     );
+}
+
+#[test]
+fn an_ok_without_the_line_the_form_prints_fails() {
+    let (results, unexplained) = run_with(vec![(ms(0), VERSION), (ms(0), OK)], vec![(ms(0), OK)]);
+    assert_eq!(results[0].verdict, Verdict::Pass, "{results:?}");
+    let why = reason(&results[1]);
+    assert!(why.contains("without the `+QWLMAC:` line"), "{why}");
+    assert!(why.contains("spec/general.yaml AT+QWLMAC"), "{why}");
+    assert!(unexplained.is_empty(), "{unexplained:?}");
 }
