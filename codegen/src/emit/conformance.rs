@@ -1005,7 +1005,7 @@ fn form_cases(
             }
         }
     }
-    // The prefixes (`+QWLMAC`) of the information lines every accepting
+    // The prefixes (`+NAME`) of the information lines every accepting
     // response of the form prints before its result: neither optional nor
     // written in brackets, nor a list that may be empty (repeated). An
     // accepted answer without one of them is short.
@@ -1022,7 +1022,7 @@ fn form_cases(
             (p.starts_with('+') && !p.contains(['[', '<', ' '])).then(|| p.to_string())
         };
         let loose = |l: &crate::model::Line| matches!(l, crate::model::Line::Detailed(d) if d.optional || d.repeated);
-        // A list (`+QFLST: ...` then `[+QFLST: ...[...]]`) may be empty.
+        // A list (`+NAME: ...` then `[+NAME: ...[...]]`) may be empty.
         let lists: Vec<String> = r
             .lines
             .iter()
