@@ -31,6 +31,7 @@ const FILES: &[(&str, &str)] = &[
     ),
     ("scenarios.yaml", include_str!("../../spec/scenarios.yaml")),
     ("ssl.yaml", include_str!("../../spec/ssl.yaml")),
+    ("states.yaml", include_str!("../../spec/states.yaml")),
     ("tcpip.yaml", include_str!("../../spec/tcpip.yaml")),
     ("urcs.yaml", include_str!("../../spec/urcs.yaml")),
     ("wifi.yaml", include_str!("../../spec/wifi.yaml")),
