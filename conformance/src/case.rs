@@ -217,6 +217,9 @@ pub struct Case {
     /// The final results the form gives an accepted line (`OK`, `SEND OK`,
     /// `CONNECT <n>` ...); empty when the catalogue lists none.
     pub finals: &'static [&'static str],
+    /// The prefixes (`+QWLMAC`) of the information lines every accepting
+    /// response of the form prints: an accepted answer needs each.
+    pub required_lines: &'static [&'static str],
     /// Where the case comes from (`spec/tcpip.yaml AT+QICFG`).
     pub entry: &'static str,
     /// The id of the case that must pass for this one to be meaningful

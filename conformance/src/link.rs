@@ -138,6 +138,8 @@ pub struct Link {
     /// Secrets to mask in the transcript.
     secrets: Vec<String>,
     closed: bool,
+    /// Final results that answered none of [`Link::resync`]'s commands.
+    stale: Vec<String>,
 }
 
 impl Link {
@@ -164,6 +166,7 @@ impl Link {
             echo_expected: None,
             secrets: Vec::new(),
             closed: false,
+            stale: Vec::new(),
         }
     }
 
@@ -399,8 +402,12 @@ impl Link {
     }
 
     /// Re-synchronises with a module that hangs, garbles or rebooted: `+++`
-    /// in case it is in transparent mode, then `AT` until `OK`. Returns
-    /// whether it answered.
+    /// in case it is in transparent mode, then `AT` until `OK`. An `OK`
+    /// counts only when no other final result follows it while the module
+    /// is quiet: otherwise one of them was a late answer of an earlier
+    /// command, and `AT` is sent again. The final results that were not
+    /// `AT`'s are kept for [`Link::take_stale`]. Returns whether it
+    /// answered.
     pub fn resync(&mut self, attempts: usize) -> bool {
         self.framer.reset();
         self.queue.clear();
@@ -413,12 +420,32 @@ impl Link {
             }
             self.send_line("AT", ConnectData::None, false);
             let a = self.answer(self.now() + Duration::from_millis(1500));
-            if a.result.as_deref() == Some("OK") {
-                self.drain(Duration::from_millis(100), Duration::from_secs(1));
+            let Some(result) = a.result else { continue };
+            let after: Vec<String> = self
+                .drain(Duration::from_millis(100), Duration::from_secs(1))
+                .into_iter()
+                .filter_map(|r| match r {
+                    Received::Line(l) if Final::parse(&l).is_some() => Some(l),
+                    _ => None,
+                })
+                .collect();
+            if result == "OK" && after.is_empty() {
                 return true;
             }
+            // Every final result but one (`AT`'s own) is stale; which one
+            // cannot be told, so the one `AT` owns is dropped from the last.
+            let mut seen = vec![result];
+            seen.extend(after);
+            seen.pop();
+            self.stale.extend(seen);
         }
         false
+    }
+
+    /// The final results [`Link::resync`] found that answered no `AT` of
+    /// its own (late answers of earlier commands).
+    pub fn take_stale(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.stale)
     }
 }
 

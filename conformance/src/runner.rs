@@ -14,6 +14,22 @@
 //!
 //! Every line received is explained by the grammar or reported, with the
 //! command that preceded it.
+//!
+//! # Time limits
+//!
+//! A command answers within the catalogue's limit (its "Maximum Response
+//! Time") plus [`tolerance`]: a tenth of the limit and 100 ms, for the
+//! UART and the host's scheduling. A final result after that is late: the
+//! case fails, naming the time it took and the limit. The runner keeps
+//! listening for [`late_window`] after the allowance, so that a late answer
+//! is taken by the case it belongs to and never by the next command. A
+//! final result that comes when no command waits for one (between cases,
+//! or a second one after a case's answer) is a deviation: it is reported
+//! with the case whose command got no answer in time, if there is one, and
+//! a case after whose answer one comes fails (either of its two final
+//! results may be a stale one). Re-synchronising after a command that got
+//! no answer takes an `AT`'s `OK` as its own only when no other final
+//! result follows it.
 
 use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
@@ -121,6 +137,9 @@ pub struct Runner<'a> {
     sets: ExercisedSets,
     /// The information lines of the last case's answer.
     last_lines: Vec<String>,
+    /// Cases whose command got no final result (id, line): a final result
+    /// that comes later with no command waiting is theirs.
+    unanswered: Vec<(String, String)>,
 }
 
 #[derive(Default)]
@@ -146,6 +165,7 @@ impl<'a> Runner<'a> {
             exercised: Exercised::default(),
             sets: ExercisedSets::default(),
             last_lines: Vec::new(),
+            unanswered: Vec::new(),
         }
     }
 
@@ -306,7 +326,7 @@ impl<'a> Runner<'a> {
             match setup::run(self.link, &up) {
                 Err(e) => {
                     setup::undo(self.link, &teardown);
-                    self.settle();
+                    self.settle(case.id);
                     if let Some(why) = e.strip_prefix(setup::MISSING_URC) {
                         let reason = format!("set-up of `{}`: {why}", pre.state);
                         return self.result(case, Verdict::Fail { reason }, String::new(), started);
@@ -325,7 +345,7 @@ impl<'a> Runner<'a> {
                         let (_, down) = setup::recipe(pre.state, Some(&id), &self.options.env)
                             .unwrap_or_default();
                         setup::undo(self.link, &down);
-                        self.settle();
+                        self.settle(case.id);
                         return self.error(
                             case,
                             format!(
@@ -354,7 +374,7 @@ impl<'a> Runner<'a> {
             .leaves
             .and_then(|l| Some((l, setup::recipe(l.state, l.value, &self.options.env)?)));
         // Whatever the set-up left in flight is not this case's.
-        self.settle();
+        self.settle(case.id);
         self.link.take_transcript();
         // A configuration whose defaults the catalogue does not give is put
         // back as the module reports it: its query's answer, written back
@@ -469,7 +489,26 @@ impl<'a> Runner<'a> {
                 restore_problem.get_or_insert(format!("joining the network again: {e}"));
             }
         }
-        self.settle();
+        // A final result after the case's answer: this answer or that one
+        // is not the command's own (a stale one came first, or the module
+        // answered twice).
+        let strays = self.settle(case.id);
+        if !strays.is_empty() {
+            let stray = format!(
+                "another final result ({}) came after its answer",
+                strays.join(", ")
+            );
+            verdict = match verdict {
+                Verdict::Pass => Verdict::Fail {
+                    reason: format!("{}: {stray}", case.line),
+                },
+                // What failed may be the stale answer's doing: say so.
+                Verdict::Fail { reason } => Verdict::Fail {
+                    reason: format!("{reason}; {stray}"),
+                },
+                other => other,
+            };
+        }
         // A restore that fails leaves the module changed: the case could
         // not be judged cleanly (its own failure, if any, stays).
         if let (Some(p), Verdict::Pass) = (restore_problem, &verdict) {
@@ -520,17 +559,53 @@ impl<'a> Runner<'a> {
         Some(format!("{}={}", case.command, fields.join(",")))
     }
 
-    /// Reads what is still coming (late URCs), checking each line.
-    fn settle(&mut self) {
-        let received = self
-            .link
-            .drain(Duration::from_millis(10), Duration::from_secs(2));
+    /// Reads what is still coming (late URCs), checking each line; returns
+    /// the final results among them, each reported (no command waits for
+    /// one: it is a late or a second answer).
+    fn settle(&mut self, case: &str) -> Vec<String> {
+        // A module is quiet once nothing came for this long (a module's
+        // answer takes a few milliseconds; the simulator's clock is virtual,
+        // so the wait costs it nothing).
+        let received = self.link.drain(SETTLE_QUIET, Duration::from_secs(2));
         let command = self.command_of_last_line();
+        let mut strays = Vec::new();
         for r in received {
-            if let Received::Line(l) = r {
+            let Received::Line(l) = r else { continue };
+            if answers_a_command(&l) {
+                self.stray_final(&l, case);
+                strays.push(l);
+            } else {
                 self.check_line(&l, &command, "(between cases)");
             }
         }
+        strays
+    }
+
+    /// Reports a final result no command waited for: the late answer of
+    /// the oldest case that got none, or a second answer.
+    fn stray_final(&mut self, line: &str, case: &str) {
+        let (case, reason) = match self.unanswered.first().cloned() {
+            Some((id, sent)) => {
+                self.unanswered.remove(0);
+                (
+                    id,
+                    format!("a final result no command waited for: the late answer of `{sent}`"),
+                )
+            }
+            None => (
+                case.to_string(),
+                format!(
+                    "a final result no command waited for (after the answer to `{}`)",
+                    self.link.last_command
+                ),
+            ),
+        };
+        self.unexplained.push(Unexplained {
+            line: line.to_string(),
+            after_command: self.link.last_command.clone(),
+            case,
+            reason,
+        });
     }
 
     fn command_of_last_line(&self) -> String {
@@ -572,8 +647,10 @@ impl<'a> Runner<'a> {
     /// Sends the case's line and judges the answer.
     fn exchange(&mut self, case: &'static Case, line: &str) -> (Verdict, String) {
         let limit = self.time_limit(case);
-        // Transport latency and scheduling: a small, proportional allowance.
-        let allowed = limit + limit / 5 + Duration::from_millis(500);
+        let allowed = limit + tolerance(limit);
+        // Past the allowance the runner still listens, so that a late
+        // answer is this case's, not the next command's.
+        let listen = allowed + late_window(limit);
         let prompt = case.data_phase.is_some_and(|d| d.greater_prompt);
         self.sets.commands.insert(case.command.to_string());
         self.sets.forms.insert(case.form.to_string());
@@ -593,14 +670,21 @@ impl<'a> Runner<'a> {
             self.link.leave_transparent();
             self.link.last_command = line.to_string();
         }
-        let mut answer = self.link.answer(self.link.now() + allowed);
+        let mut answer = self.link.answer(self.link.now() + listen);
         let mut problems = Vec::new();
         self.judge_lines(case, &answer, &mut problems);
 
         let verdict = if let Some(refusal) = case.refusal {
-            self.judge_refusal(case, refusal, &answer)
+            match self.judge_refusal(case, refusal, &answer) {
+                Verdict::Pass if case.time_limit_ms > 0 && answer.elapsed > allowed => {
+                    Verdict::Fail {
+                        reason: late(case, &answer, limit),
+                    }
+                }
+                v => v,
+            }
         } else {
-            let v = self.judge_acceptance(case, &mut answer, allowed);
+            let v = self.judge_acceptance(case, &mut answer, allowed, listen);
             match (v, problems.is_empty()) {
                 (Verdict::Pass, false) => Verdict::Fail {
                     reason: problems.join("; "),
@@ -610,8 +694,14 @@ impl<'a> Runner<'a> {
         };
         self.last_lines = answer.lines.clone();
         if answer.result.is_none() && !answer.prompt {
-            // The module hung, garbled or rebooted: get it back.
+            // The module hung, garbled or rebooted: get it back. A final
+            // result that comes later is this case's.
+            self.unanswered
+                .push((case.id.to_string(), line.to_string()));
             self.link.resync(4);
+            for s in self.link.take_stale() {
+                self.stray_final(&s, case.id);
+            }
         }
         (verdict, answer.summary())
     }
@@ -684,7 +774,13 @@ impl<'a> Runner<'a> {
         }
     }
 
-    fn judge_acceptance(&mut self, case: &Case, answer: &mut Answer, allowed: Duration) -> Verdict {
+    fn judge_acceptance(
+        &mut self,
+        case: &Case,
+        answer: &mut Answer,
+        allowed: Duration,
+        listen: Duration,
+    ) -> Verdict {
         let refused = |r: &str| r == "ERROR" || r.starts_with("+CME ERROR");
         // A data phase: send the payload, then the real result follows.
         let connect_prompt = case.data_phase.is_some_and(|d| !d.greater_prompt)
@@ -699,7 +795,10 @@ impl<'a> Runner<'a> {
                     payload.push(0x1A);
                 }
                 self.link.send_raw(&payload);
-                let after = self.link.answer(self.link.now() + allowed);
+                let after = self.link.answer(self.link.now() + listen);
+                // The limit is the answer's to the command, then to the
+                // payload: the later of the two is judged.
+                answer.elapsed = answer.elapsed.max(after.elapsed);
                 for l in after.lines.iter().chain(&after.urcs) {
                     if let Explained::No(reason) = self.check_line(l, case.command, case.id) {
                         return Verdict::Fail {
@@ -716,10 +815,11 @@ impl<'a> Runner<'a> {
         let Some(result) = answer.result.clone() else {
             return Verdict::Fail {
                 reason: format!(
-                    "{}: no final result within {} ms (catalogue limit {})",
+                    "{}: no final result within {} ms (catalogue limit {}, with the tolerance {} ms)",
                     case.line,
-                    allowed.as_millis(),
-                    limit_text(case)
+                    listen.as_millis(),
+                    limit_text(case),
+                    allowed.as_millis()
                 ),
             };
         };
@@ -751,14 +851,27 @@ impl<'a> Runner<'a> {
                 ),
             };
         }
-        if case.time_limit_ms > 0 && answer.elapsed > allowed {
+        // An accepted answer carries the lines every accepting response of
+        // the form prints (`+QWLMAC: <MAC>` before `OK`).
+        // (A line with a URC's prefix, `+QHTTPGET: (1-65535)`, was sorted
+        // with the URCs.)
+        let has = |prefix: &str| {
+            answer.lines.iter().chain(&answer.urcs).any(|l| {
+                l.strip_prefix(prefix)
+                    .is_some_and(|rest| rest.starts_with(':'))
+            })
+        };
+        if let Some(missing) = case.required_lines.iter().find(|p| !has(p)) {
             return Verdict::Fail {
                 reason: format!(
-                    "{}: answered after {} ms; the catalogue allows {}",
-                    case.line,
-                    answer.elapsed.as_millis(),
-                    limit_text(case)
+                    "{}: `{result}` without the `{missing}:` line the form prints ({})",
+                    case.line, case.entry
                 ),
+            };
+        }
+        if case.time_limit_ms > 0 && answer.elapsed > allowed {
+            return Verdict::Fail {
+                reason: late(case, answer, Duration::from_millis(case.time_limit_ms)),
             };
         }
         self.leave_transparent_if(case, &result);
@@ -795,6 +908,46 @@ impl<'a> Runner<'a> {
         }
         Verdict::Pass
     }
+}
+
+/// How long nothing must come before the module counts as quiet between
+/// cases (what comes before that is checked, and a final result among it is
+/// a deviation).
+const SETTLE_QUIET: Duration = Duration::from_millis(100);
+
+/// How far past a time limit an answer still counts as on time: a tenth
+/// of the limit and 100 ms (the UART's and the host's delays).
+pub fn tolerance(limit: Duration) -> Duration {
+    limit / 10 + Duration::from_millis(100)
+}
+
+/// How long the runner keeps listening past the allowance for an answer
+/// that comes late, so that it is attributed to its own case: as long as
+/// the limit again, at least 2 s and at most 60 s.
+pub fn late_window(limit: Duration) -> Duration {
+    limit.clamp(Duration::from_secs(2), Duration::from_secs(60))
+}
+
+/// Whether `line` is a final result that answers a command (not `NO
+/// CARRIER`, which a transparent connection reports when its peer
+/// closes, whenever that happens).
+fn answers_a_command(line: &str) -> bool {
+    matches!(
+        fcm242d::engine::Final::parse(line),
+        Some(f) if !matches!(f, fcm242d::engine::Final::NoCarrier)
+    )
+}
+
+/// Why an answer is late.
+fn late(case: &Case, answer: &Answer, limit: Duration) -> String {
+    format!(
+        "{}: answered after {} ms; the catalogue allows {} ({}, tolerance {} ms)",
+        case.line,
+        answer.elapsed.as_millis(),
+        limit_text(case),
+        case.entry,
+        tolerance(limit).as_millis()
+    )
 }
 
 fn limit_text(case: &Case) -> String {

@@ -175,6 +175,39 @@ fn a_late_answer_is_caught() {
     );
 }
 
+/// Against a module that is not reset between cases (the simulator on its
+/// pseudo-terminal, real time), the late-answers world's `OK` to
+/// AT+QVERSION (1 s after the version, limit 300 ms) fails that case with
+/// the time it took, and is not taken by the cases after it.
+#[test]
+fn a_late_answer_on_a_serial_link_stays_with_its_case() {
+    let world = fcm242d_sim::world::World::load(&world("late-answers.yaml")).expect("the world");
+    let (path, _serving) = fcm242d_sim::pty::spawn(world).expect("a pty");
+    let options = commands(&["AT+QVERSION", "AT+QWLMAC", "AT+QECHO"]);
+    let r = run(
+        Target::Pty {
+            path: path.display().to_string(),
+        },
+        &options,
+        false,
+    );
+    let failed = failing(&r);
+    assert_eq!(
+        failed,
+        BTreeSet::from(["qversion.execute".to_string()]),
+        "{}",
+        describe(&r)
+    );
+    let late = r.cases.iter().find(|c| c.id == "qversion.execute").unwrap();
+    let Verdict::Fail { reason } = &late.verdict else {
+        unreachable!()
+    };
+    assert!(reason.contains("answered after 1"), "{reason}");
+    assert!(reason.contains("the catalogue allows 300 ms"), "{reason}");
+    assert!(r.unexplained.is_empty(), "{}", describe(&r));
+    assert!(r.counts().passed >= 5, "{}", describe(&r));
+}
+
 #[test]
 fn fault_injection_does_not_change_the_verdicts() {
     let options = commands(&["AT+QICFG", "AT+QFOPEN", "AT+QVERSION", "AT+QIOPEN"]);

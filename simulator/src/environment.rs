@@ -26,7 +26,9 @@
 //! HTTP), `http_bad_header_url` (an unreadable header), `http_truncated_url`
 //! (closes before the announced body length), `http_slow_body_url` (sends
 //! the head, then nothing), `http_bad_chunked_url` (a malformed chunked
-//! body), `http_status_url` (answers 404), `http_echo_url` (answers the
+//! body), `http_slow_head_url` (begins the head, then nothing),
+//! `http_huge_head_url` (a head longer than a module keeps),
+//! `http_status_url` (answers 404), `http_echo_url` (answers the
 //! request's body); `https_stall_url` on the `https` endpoint; and for each
 //! connection condition `<name>_url` (`http://address:port/`, `https://`
 //! for `failing_tls`, `resetting_tls` and `closing_tls`). OTA: `ota_url` (a firmware image the module
@@ -77,6 +79,8 @@ pub const WEB_CONDITIONS: &[(&str, &str)] = &[
     ("http_truncated_url", "truncated"),
     ("http_slow_body_url", "slow-body"),
     ("http_bad_chunked_url", "bad-chunked"),
+    ("http_slow_head_url", "slow-head"),
+    ("http_huge_head_url", "huge-head"),
     ("http_status_url", "status/404"),
     ("http_echo_url", "echo"),
     ("ota_url", "ota/fcm242d.bin"),

@@ -1046,6 +1046,72 @@ fn a_response_that_does_not_come_in_rsptime_fails_with_722() {
 }
 
 #[test]
+fn a_head_that_begins_and_stops_fails_with_718_not_722() {
+    let (release, wait) = mpsc::channel::<()>();
+    let port = raw_server(move |mut s| {
+        read_head(&mut s);
+        s.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n")
+            .unwrap();
+        let _ = wait.recv_timeout(PATIENCE);
+    });
+    let mut w = Wire::online();
+    w.send(&format!("AT+QHTTPCFG=\"url\",\"http://127.0.0.1:{port}/\""));
+    assert_eq!(w.line(), "OK");
+    w.send("AT+QHTTPGET=1");
+    assert_eq!(w.line(), "OK");
+    assert_eq!(w.line(), "+QHTTPGET: 718");
+    let _ = release.send(());
+    // The web server's condition does the same.
+    w.send("AT+QHTTPCFG=\"url\",\"http://www.example.com/slow-head\"");
+    assert_eq!(w.line(), "OK");
+    w.send("AT+QHTTPGET=1");
+    assert_eq!(w.line(), "OK");
+    assert_eq!(w.line(), "+QHTTPGET: 718");
+}
+
+#[test]
+fn a_head_longer_than_the_module_keeps_fails_with_723() {
+    let port = raw_server(|mut s| {
+        read_head(&mut s);
+        let mut head = b"HTTP/1.1 200 OK\r\n".to_vec();
+        while head.len() < 80 * 1024 {
+            head.extend_from_slice(b"X-Long: 0123456789012345678901234567890123456789\r\n");
+        }
+        // The module stops reading; the rest may not be taken.
+        let _ = s.write_all(&head);
+    });
+    let mut sim = Sim::online();
+    sim.url(&format!("http://127.0.0.1:{port}/"));
+    assert_eq!(outcome(&sim.get(10)), (HttpCode::OutOfMemory, None, None));
+    // A head that fits is read as before.
+    sim.url("http://www.example.com/echo");
+    assert_eq!(outcome(&sim.get(10)).0, HttpCode::Success);
+}
+
+#[test]
+fn with_every_socket_in_use_a_request_cannot_create_its_socket() {
+    let mut w = Wire::online();
+    for id in 0..12 {
+        w.send(&format!("AT+QIOPEN={id},\"UDP\",\"192.0.2.2\",7,0,0"));
+        assert_eq!(w.line(), "OK");
+        assert_eq!(w.line(), format!("+QIOPEN: {id},0"));
+    }
+    w.send("AT+QHTTPCFG=\"url\",\"http://www.example.com/echo\"");
+    assert_eq!(w.line(), "OK");
+    w.send("AT+QHTTPGET=10");
+    assert_eq!(w.line(), "OK");
+    assert_eq!(w.line(), "+QHTTPGET: 711");
+    w.send("AT+QHTTPPOST=4,10,10");
+    assert_eq!(w.line(), "+CME ERROR: 711");
+    // One socket freed is enough.
+    w.send("AT+QICLOSE=11");
+    assert_eq!(w.line(), "OK");
+    w.send("AT+QHTTPGET=10");
+    assert_eq!(w.line(), "OK");
+    assert_eq!(w.line(), "+QHTTPGET: 0,200,0");
+}
+
+#[test]
 fn a_response_cut_short_ends_the_read_with_715() {
     let port = raw_server(|mut s| {
         read_head(&mut s);

@@ -1697,6 +1697,55 @@ fn unacknowledged_packets_are_retransmitted() {
     server.join().unwrap();
 }
 
+/// MQTT forbids packet identifier 0: a SUBSCRIBE or UNSUBSCRIBE for
+/// `<msgID>` 0 goes out with a non-zero one (the highest free), and the
+/// URCs report `<msgID>` 0 (errata MQTT-19).
+#[test]
+fn msg_id_0_goes_out_with_a_valid_packet_identifier() {
+    let (tx, rx) = mpsc::channel();
+    let (port, server) = fake_server(move |p| {
+        accept_connect(p);
+        let Some(Packet::Subscribe(s)) = p.recv() else {
+            panic!("no SUBSCRIBE")
+        };
+        tx.send(s.packet_id).unwrap();
+        p.send(&Packet::SubAck(SubAck {
+            packet_id: s.packet_id,
+            codes: vec![SubAckReturn::Granted(QoS::AtLeastOnce)],
+        }));
+        let Some(Packet::Unsubscribe(u)) = p.recv() else {
+            panic!("no UNSUBSCRIBE")
+        };
+        tx.send(u.packet_id).unwrap();
+        p.send(&Packet::UnsubAck(u.packet_id));
+        let _ = p.closed();
+    });
+    let mut u = Uart::online();
+    u.send(&format!("AT+QMTOPEN=0,\"127.0.0.1\",{port}"));
+    u.expect("OK");
+    u.expect("+QMTOPEN: 0,0");
+    u.send("AT+QMTCONN=0,\"zero\"");
+    u.expect("OK");
+    u.expect("+QMTCONN: 0,0,0");
+    u.send("AT+QMTSUB=0,0,\"t\",1");
+    u.expect("OK");
+    u.expect("+QMTSUB: 0,0,0,1");
+    u.send("AT+QMTUNS=0,0,\"t\"");
+    u.expect("OK");
+    u.expect("+QMTUNS: 0,0,0");
+    let ids: Vec<u16> = rx.try_iter().collect();
+    assert_eq!(
+        ids,
+        vec![u16::MAX, u16::MAX],
+        "packet identifiers on the wire"
+    );
+    u.send("AT+QMTCLOSE=0");
+    u.expect("OK");
+    u.expect("+QMTCLOSE: 0,0");
+    u.quiet(Duration::from_millis(100));
+    server.join().unwrap();
+}
+
 /// The inflight window: five QoS 1 publications without acknowledgement,
 /// the sixth is refused; so are a used or zero `<msgID>`, a topic with a
 /// wildcard, and commands of a client that is not connected.

@@ -354,6 +354,7 @@ struct CaseOut {
     safety: &'static str,
     preconditions: Vec<PreOut>,
     finals: Vec<&'static str>,
+    required_lines: Vec<String>,
     leaves: Option<(String, Option<String>, Option<usize>)>,
     subcommand: Option<String>,
     restore: Option<String>,
@@ -441,6 +442,7 @@ impl CaseOut {
         let _ = writeln!(out, "        time_limit_ms: {},", self.time_limit_ms);
         let _ = writeln!(out, "        skip: {},", opt(&self.skip));
         let _ = writeln!(out, "        finals: &{:?},", self.finals);
+        let _ = writeln!(out, "        required_lines: &{:?},", self.required_lines);
         let _ = writeln!(out, "        entry: {:?},", self.entry);
         let _ = writeln!(out, "        baseline: {},", opt(&self.baseline));
         out.push_str("    },\n");
@@ -1003,6 +1005,44 @@ fn form_cases(
             }
         }
     }
+    // The prefixes (`+NAME`) of the information lines every accepting
+    // response of the form prints before its result: neither optional nor
+    // written in brackets, nor a list that may be empty (repeated). An
+    // accepted answer without one of them is short.
+    let mut required_lines: Option<Vec<String>> = None;
+    for r in &form.responses {
+        if matches!(
+            r.result,
+            FinalResult::Error | FinalResult::CmeError | FinalResult::None
+        ) {
+            continue;
+        }
+        let prefix = |l: &crate::model::Line| -> Option<String> {
+            let (p, _) = l.template().trim().split_once(':')?;
+            (p.starts_with('+') && !p.contains(['[', '<', ' '])).then(|| p.to_string())
+        };
+        let loose = |l: &crate::model::Line| matches!(l, crate::model::Line::Detailed(d) if d.optional || d.repeated);
+        // A list (`+NAME: ...` then `[+NAME: ...[...]]`) may be empty.
+        let lists: Vec<String> = r
+            .lines
+            .iter()
+            .filter(|l| loose(l))
+            .filter_map(prefix)
+            .collect();
+        let mine: Vec<String> = r
+            .lines
+            .iter()
+            .filter(|l| !loose(l))
+            .filter_map(prefix)
+            .filter(|p| !lists.contains(p))
+            .collect();
+        required_lines = Some(match required_lines {
+            None => mine,
+            Some(before) => before.into_iter().filter(|p| mine.contains(p)).collect(),
+        });
+    }
+    let mut required_lines = required_lines.unwrap_or_default();
+    required_lines.dedup();
     // A line that is not an `AT` command (`+++`) is sent as raw bytes
     // between guard times by the runner. A form that applies only in a
     // situation the catalogue gives no state for cannot be set up.
@@ -1123,6 +1163,11 @@ fn form_cases(
             time_limit_ms: time_limit(&c.max_response_time, params, values),
             skip: skip.clone(),
             finals: finals.clone(),
+            required_lines: if refused {
+                Vec::new()
+            } else {
+                required_lines.clone()
+            },
             entry: entry.clone(),
             baseline: None,
         }

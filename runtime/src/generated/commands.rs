@@ -16947,7 +16947,7 @@ pub mod qmtdisc {
 /// << +QMTDISC: 0,0
 /// ```
 ///
-/// Errata: MQTT-11, SCN-18, RT-3 (see `spec/errata.yaml`).
+/// Errata: MQTT-11, SCN-18, RT-3, MQTT-19 (see `spec/errata.yaml`).
 #[cfg(feature = "mqtt")]
 pub mod qmtsub {
     pub use crate::generated::shared::Qos;
@@ -17375,7 +17375,7 @@ pub mod qmtsub {
 /// << +QMTDISC: 0,0
 /// ```
 ///
-/// Errata: MQTT-12, MQTT-16, RT-3 (see `spec/errata.yaml`).
+/// Errata: MQTT-12, MQTT-16, RT-3, MQTT-19 (see `spec/errata.yaml`).
 #[cfg(feature = "mqtt")]
 pub mod qmtuns {
     pub use crate::generated::shared::PacketResult;

@@ -78,7 +78,9 @@
 //! a head whose `Content-Length` is no number; `/truncated` a head that
 //! announces 100 bytes, 9 of them, and closes; `/slow-body` the same head
 //! and 9 bytes, then nothing; `/bad-chunked` a chunked body with a chunk
-//! size that is no hex number.
+//! size that is no hex number; `/slow-head` the status line and one header,
+//! then nothing; `/huge-head` a head of more than [`HUGE_HEAD`] bytes (a
+//! long header line repeated), then nothing.
 
 use std::io::{self, Read, Write};
 use std::time::Duration;
@@ -675,7 +677,13 @@ enum Misbehaviour {
     SendAndClose(&'static [u8]),
     /// Sends these bytes, then stalls.
     SendAndStall(&'static [u8]),
+    /// Sends a head longer than [`HUGE_HEAD`] that never ends, then stalls.
+    HugeHead,
 }
+
+/// Bytes of the `/huge-head` answer: more than a module keeps of a
+/// response head (see `groups::http::framing::MAX_HEAD`, 64 KiB).
+pub const HUGE_HEAD: usize = 96 * 1024;
 
 /// The misbehaviour a request's path asks for (see the module
 /// documentation, "Conditions").
@@ -693,6 +701,10 @@ fn condition(request: &Request) -> Option<Misbehaviour> {
         "slow-body" => Misbehaviour::SendAndStall(
             b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\nonly part",
         ),
+        "slow-head" => {
+            Misbehaviour::SendAndStall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n")
+        }
+        "huge-head" => Misbehaviour::HugeHead,
         "bad-chunked" => Misbehaviour::SendAndClose(
             b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n",
         ),
@@ -711,6 +723,18 @@ fn misbehave(reader: Reader, how: Misbehaviour) {
         }
         Misbehaviour::SendAndStall(bytes) => {
             if conn.write_all(bytes).and_then(|_| conn.flush()).is_ok() {
+                super::echo::stall(conn);
+            }
+        }
+        Misbehaviour::HugeHead => {
+            let mut head = b"HTTP/1.1 200 OK\r\n".to_vec();
+            let filler = format!("X-Filler: {}\r\n", "a".repeat(1000));
+            while head.len() <= HUGE_HEAD {
+                head.extend_from_slice(filler.as_bytes());
+            }
+            // The module gives up once it cannot keep more; what it does
+            // not read is lost with the connection.
+            if conn.write_all(&head).and_then(|_| conn.flush()).is_ok() {
                 super::echo::stall(conn);
             }
         }

@@ -21,7 +21,11 @@
 //!   handshake), 702 when the connect times out, 722 when no response head
 //!   came within `<rsptime>` s, 715 when the server closed the connection
 //!   first, 719 for an answer that is not HTTP/1.x, 717 for an unreadable
-//!   header.
+//!   header, 711 when every socket of the module is in use (the TCP/IP and
+//!   SSL services hold all twelve `<connectID>`s), 718 when the response
+//!   head began but stopped coming before `<rsptime>` ended, 723 when the
+//!   head is longer than the module keeps ([`framing::MAX_HEAD`]) (errata
+//!   COND-6).
 //! - `AT+QHTTPPOST=<data_length>[,<input_time>,<rsptime>]` (and `PUT`)
 //!   connects and writes the request head (with `Content-Length:
 //!   <data_length>`) before it answers `CONNECT` ("If ... HTTP(S) server is
@@ -228,6 +232,8 @@ struct Session {
     peer: Option<std::net::SocketAddr>,
     /// Whether a connection to the server was made.
     connected: bool,
+    /// Whether the response head began to come.
+    answering: bool,
     /// Response bytes not yet handed to the host.
     pending: Vec<u8>,
     /// How the server's side ended, once it did.
@@ -360,6 +366,11 @@ fn target(state: &State, world: &World, net: &Net) -> Result<Target, Refusal> {
     let ip = network::resolve(&url.host, world)
         .and_then(|a| a.first().copied())
         .ok_or(Refusal::Network(HttpCode::DnsError))?;
+    // The request's socket comes from the pool the socket services share
+    // (errata COND-6): with every `<connectID>` in use there is none.
+    if sockets_in_use(state) >= tcpip::MAX_SOCKETS as usize {
+        return Err(Refusal::Network(HttpCode::SocketCreateError));
+    }
     let own = own_address(state, world);
     let addr = tcpip::route(ip, url.port, Protocol::Tcp, own, world, net)
         .ok_or(Refusal::Network(HttpCode::SocketConnectError))?;
@@ -378,6 +389,12 @@ fn target(state: &State, world: &World, net: &Net) -> Result<Target, Refusal> {
         None
     };
     Ok(Target { url, addr, tls })
+}
+
+/// The sockets the TCP/IP and SSL services hold (their `<connectID>`s,
+/// 0–11, are one range).
+fn sockets_in_use(state: &State) -> usize {
+    state.tcpip.sockets.len() + state.ssl.connections.len()
 }
 
 /// `AT+QHTTPGET`.
@@ -586,6 +603,7 @@ impl Session {
             response_time,
             peer: None,
             connected: false,
+            answering: false,
             pending: Vec::new(),
             ended: None,
             held: Vec::new(),
@@ -613,6 +631,7 @@ impl Session {
     fn event(&mut self, event: Event, config: &Config, now: Instant, out: &mut Vec<u8>) -> bool {
         match event {
             Event::Connected => self.connected = true,
+            Event::Answering => self.answering = true,
             Event::Sent => self.deadline = Some(now + self.response_time),
             Event::Failed(code) => {
                 urc(out, &completion(self.method, code, None));
@@ -686,7 +705,10 @@ impl Session {
         }
         if self.stage == Stage::Requesting && self.deadline.is_some_and(|d| now >= d) {
             // No connection, or no response head, in time.
-            let code = if self.connected {
+            let code = if self.answering {
+                // The head began and stopped coming (errata COND-6).
+                HttpCode::ReadTimeout
+            } else if self.connected {
                 HttpCode::ResponseTimeout
             } else {
                 HttpCode::Timeout

@@ -125,6 +125,9 @@ pub enum Event {
     Connected,
     /// The body is written: `<rsptime>` counts from now.
     Sent,
+    /// The first bytes of the response head came (a head that stops
+    /// coming after this is a read time-out, not a response time-out).
+    Answering,
     /// The request failed before a response came.
     Failed(HttpCode),
     /// The response head (the raw bytes include the blank line).
@@ -447,15 +450,28 @@ fn read_head(
             }
             return Ok(Ok((buf, head, rest)));
         }
+        // A head longer than the module keeps (errata COND-6).
         if buf.len() > framing::MAX_HEAD {
-            return Ok(Err(HttpCode::ResponseFailed));
+            return Ok(Err(HttpCode::OutOfMemory));
         }
         match read_some(conn, &mut chunk) {
-            Got::Bytes(n) => buf.extend_from_slice(chunk.get(..n).unwrap_or_default()),
+            Got::Bytes(n) => {
+                if buf.is_empty() {
+                    link.send(Event::Answering, conn.busy())?;
+                }
+                buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
+            }
             Got::Nothing => {
                 link.check()?;
                 if Instant::now() >= deadline {
-                    return Ok(Err(HttpCode::ResponseTimeout));
+                    // A head that began and stopped is a read time-out;
+                    // no answer at all a response time-out (errata COND-6).
+                    let code = if buf.is_empty() {
+                        HttpCode::ResponseTimeout
+                    } else {
+                        HttpCode::ReadTimeout
+                    };
+                    return Ok(Err(code));
                 }
             }
             Got::Closed => return Ok(Err(HttpCode::SocketClosed)),

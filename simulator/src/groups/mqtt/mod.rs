@@ -37,8 +37,11 @@
 //!   client open until the server closes the connection (`+QMTSTAT: <idx>,1`).
 //! - `AT+QMTSUB` / `AT+QMTUNS` / `AT+QMTPUB`: need a connected client (else
 //!   `ERROR`). The host's `<msgID>` is the packet identifier; it must not be
-//!   0 (except for a QoS 0 publication, which has none) nor in use by a
-//!   packet that waits for its acknowledgement (`ERROR`). `+QMTSUB: <idx>,
+//!   in use by a packet that waits for its acknowledgement (`ERROR`). MQTT
+//!   forbids packet identifier 0, so a SUBSCRIBE or UNSUBSCRIBE for
+//!   `<msgID>` 0 goes out with the highest identifier not in use, and its
+//!   URCs report `<msgID>` 0 (errata MQTT-19); a QoS 0 publication has no
+//!   identifier, and QoS 1 and 2 need a non-zero `<msgID>` (errata RT-4). `+QMTSUB: <idx>,
 //!   <msgID>,0,<granted QoS>[,<granted QoS>...]` (one per topic, as the
 //!   manual's "vector"; 128 for a refused filter), `+QMTUNS: <idx>,<msgID>,0`,
 //!   `+QMTPUB: <idx>,<msgID>,0` when the acknowledgement arrives (PUBACK;
@@ -269,6 +272,9 @@ pub enum Awaiting {
 /// A packet sent and not yet acknowledged.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Inflight {
+    /// The host's `<msgID>` (the packet identifier, except that a
+    /// `<msgID>` 0 goes out under another one: [`Link::packet_id_for`]).
+    pub msg_id: u16,
     /// What it waits for.
     pub awaiting: Awaiting,
     /// The packet, to send again.
@@ -309,6 +315,7 @@ impl Link {
     /// its acknowledgement or has not been written yet.
     pub fn id_in_use(&self, id: u16) -> bool {
         self.inflight.contains_key(&id)
+            || self.inflight.values().any(|i| i.msg_id == id)
             || self.outbox.iter().any(|o| match o {
                 Outbound::Subscribe { msg_id, .. } | Outbound::Unsubscribe { msg_id, .. } => {
                     *msg_id == id
@@ -316,6 +323,17 @@ impl Link {
                 Outbound::Publish { msg_id, qos, .. } => *qos != QoS::AtMostOnce && *msg_id == id,
                 Outbound::Connect { .. } | Outbound::Disconnect => false,
             })
+    }
+
+    /// The packet identifier a SUBSCRIBE or UNSUBSCRIBE for the host's
+    /// `<msgID>` goes out with: `<msgID>` itself, except 0, which MQTT
+    /// forbids (3.1.1, 2.3.1): then the highest identifier no packet uses
+    /// (errata MQTT-19). `None` when all are in use.
+    pub fn packet_id_for(&self, msg_id: u16) -> Option<u16> {
+        if msg_id != 0 {
+            return Some(msg_id);
+        }
+        (1..=u16::MAX).rev().find(|id| !self.id_in_use(*id))
     }
 
     /// Publications of QoS 1 or 2 that wait for their acknowledgement or

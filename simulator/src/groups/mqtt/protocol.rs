@@ -286,8 +286,8 @@ impl Step<'_> {
                 }
             }
             Packet::PubAck(id) => {
-                if self.acknowledged(id, Awaiting::PubAck) {
-                    self.pub_result(id, qmtpub::PacketResult::Acknowledged, None);
+                if let Some(msg_id) = self.acknowledged(id, Awaiting::PubAck) {
+                    self.pub_result(msg_id, qmtpub::PacketResult::Acknowledged, None);
                 }
             }
             Packet::PubRec(id) => {
@@ -305,15 +305,15 @@ impl Step<'_> {
                 self.write(&Packet::PubComp(id), tx);
             }
             Packet::PubComp(id) => {
-                if self.acknowledged(id, Awaiting::PubComp) {
-                    self.pub_result(id, qmtpub::PacketResult::Acknowledged, None);
+                if let Some(msg_id) = self.acknowledged(id, Awaiting::PubComp) {
+                    self.pub_result(msg_id, qmtpub::PacketResult::Acknowledged, None);
                 }
             }
             Packet::SubAck(ack) => {
-                if self.acknowledged(ack.packet_id, Awaiting::SubAck) {
+                if let Some(msg_id) = self.acknowledged(ack.packet_id, Awaiting::SubAck) {
                     let granted: Vec<i64> =
                         ack.codes.iter().map(|c| i64::from(c.as_u8())).collect();
-                    let Some(msg_id) = msg(ack.packet_id) else {
+                    let Some(msg_id) = msg(msg_id) else {
                         return Ok(());
                     };
                     let client_idx = self.client_idx;
@@ -328,7 +328,7 @@ impl Step<'_> {
                 }
             }
             Packet::UnsubAck(id) => {
-                if let (true, Some(msg_id)) = (self.acknowledged(id, Awaiting::UnsubAck), msg(id)) {
+                if let Some(msg_id) = self.acknowledged(id, Awaiting::UnsubAck).and_then(msg) {
                     let client_idx = self.client_idx;
                     self.urc(line(Qmtuns {
                         client_idx,
@@ -348,17 +348,18 @@ impl Step<'_> {
         Ok(())
     }
 
-    /// Removes `id` from the packets in flight if it waits for `step`.
-    fn acknowledged(&mut self, id: u16, step: Awaiting) -> bool {
+    /// Removes packet `id` from the packets in flight if it waits for
+    /// `step`; the host's `<msgID>` of it.
+    fn acknowledged(&mut self, id: u16, step: Awaiting) -> Option<u16> {
         let waiting = self
             .link
             .inflight
             .get(&id)
             .is_some_and(|i| i.awaiting == step);
-        if waiting {
-            self.link.inflight.remove(&id);
+        if !waiting {
+            return None;
         }
-        waiting
+        self.link.inflight.remove(&id).map(|i| i.msg_id)
     }
 
     fn pub_result(&mut self, id: u16, result: qmtpub::PacketResult, value: Option<i64>) {
@@ -389,23 +390,26 @@ impl Step<'_> {
                     self.link.connect_sent = Some(self.now);
                 }
                 Outbound::Subscribe { msg_id, filters } => {
-                    let packet = Packet::Subscribe(Subscribe {
-                        packet_id: msg_id,
-                        filters,
-                    });
+                    // MQTT forbids identifier 0 (errata MQTT-19).
+                    let Some(packet_id) = self.link.packet_id_for(msg_id) else {
+                        self.fail(msg_id, Awaiting::SubAck);
+                        continue;
+                    };
+                    let packet = Packet::Subscribe(Subscribe { packet_id, filters });
                     if self.write(&packet, tx) {
-                        self.track(msg_id, Awaiting::SubAck, packet);
+                        self.track(packet_id, msg_id, Awaiting::SubAck, packet);
                     } else {
                         self.fail(msg_id, Awaiting::SubAck);
                     }
                 }
                 Outbound::Unsubscribe { msg_id, filters } => {
-                    let packet = Packet::Unsubscribe(Unsubscribe {
-                        packet_id: msg_id,
-                        filters,
-                    });
+                    let Some(packet_id) = self.link.packet_id_for(msg_id) else {
+                        self.fail(msg_id, Awaiting::UnsubAck);
+                        continue;
+                    };
+                    let packet = Packet::Unsubscribe(Unsubscribe { packet_id, filters });
                     if self.write(&packet, tx) {
-                        self.track(msg_id, Awaiting::UnsubAck, packet);
+                        self.track(packet_id, msg_id, Awaiting::UnsubAck, packet);
                     } else {
                         self.fail(msg_id, Awaiting::UnsubAck);
                     }
@@ -431,7 +435,7 @@ impl Step<'_> {
                         QoS::ExactlyOnce => Some(Awaiting::PubRec),
                     };
                     match (self.write(&packet, tx), awaiting) {
-                        (true, Some(a)) => self.track(msg_id, a, packet),
+                        (true, Some(a)) => self.track(msg_id, msg_id, a, packet),
                         (true, None) => {
                             self.pub_result(msg_id, qmtpub::PacketResult::Acknowledged, None)
                         }
@@ -478,10 +482,13 @@ impl Step<'_> {
         })
     }
 
-    fn track(&mut self, id: u16, awaiting: Awaiting, packet: Packet) {
+    /// Keeps packet `id` (sent for the host's `msg_id`) until its
+    /// acknowledgement.
+    fn track(&mut self, id: u16, msg_id: u16, awaiting: Awaiting, packet: Packet) {
         self.link.inflight.insert(
             id,
             Inflight {
+                msg_id,
                 awaiting,
                 packet,
                 sent_at: self.now,
@@ -576,7 +583,7 @@ impl Step<'_> {
                 continue;
             };
             if i.retries >= retry_times {
-                self.fail(id, i.awaiting);
+                self.fail(i.msg_id, i.awaiting);
                 return Err(Ending::Stat(ErrCode::SendFailed));
             }
             i.retries += 1;
@@ -585,10 +592,10 @@ impl Step<'_> {
                 p.dup = true;
             }
             self.write(&i.packet, tx);
-            let (awaiting, count) = (i.awaiting, i.retries);
+            let (msg_id, awaiting, count) = (i.msg_id, i.awaiting, i.retries);
             self.link.inflight.insert(id, i);
             if report {
-                self.notice(id, awaiting, count);
+                self.notice(msg_id, awaiting, count);
             }
         }
         let keepalive = Duration::from_secs(self.client.config.keepalive.unsigned_abs());
@@ -626,11 +633,11 @@ impl Step<'_> {
         let inflight: Vec<(u16, Awaiting)> = self
             .link
             .inflight
-            .iter()
-            .map(|(id, i)| (*id, i.awaiting))
+            .values()
+            .map(|i| (i.msg_id, i.awaiting))
             .collect();
-        for (id, awaiting) in inflight {
-            self.fail(id, awaiting);
+        for (msg_id, awaiting) in inflight {
+            self.fail(msg_id, awaiting);
         }
         let queued: Vec<Outbound> = self.link.outbox.drain(..).collect();
         for o in queued {
