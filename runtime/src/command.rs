@@ -455,6 +455,13 @@ pub trait AtCommand: Sized {
     fn payload_length(&self) -> Option<usize> {
         None
     }
+    /// This value with its data phase's length field set to `n`
+    /// (`send_payload` fills it in from the payload); `None` when the form
+    /// has no such field or `n` is outside its range.
+    fn with_payload_length(&self, n: usize) -> Option<Self> {
+        let _ = n;
+        None
+    }
     /// For an information line of this form that announces a data block
     /// (`+QIRD: <read_actual_length>`), the block's length.
     fn data_length_of(line: &str) -> Option<usize> {

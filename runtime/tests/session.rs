@@ -183,16 +183,15 @@ fn a_dns_series_ends_after_the_announced_addresses() {
 #[test]
 fn a_payload_goes_out_at_the_prompt() {
     let mut s = session();
+    // The length field is filled in from the payload.
     let cmd = qisend::WriteConnectIdSendLength {
         connect_id: Int::new(0).unwrap(),
-        send_length: Int::new(5).unwrap(),
+        send_length: Int::new(1).unwrap(),
     };
-    // Refused before any byte is written.
+    // Longer than the form allows: refused before any byte is written.
     assert_eq!(
-        s.start_with_payload(&cmd, b"toolong", 0),
-        Err(Refused::Payload(
-            "its length differs from the length the command announces"
-        ))
+        s.start_with_payload(&cmd, &[b'x'; 1461], 0),
+        Err(Refused::Payload("longer than the command's maximum"))
     );
     assert_eq!(s.next_action(), None);
     s.start_with_payload(&cmd, b"hello", 0).unwrap();

@@ -10815,6 +10815,11 @@ pub mod qhttppost {
         fn payload_length(&self) -> Option<usize> {
             Some(self.data_length.get()).and_then(|v| usize::try_from(v).ok())
         }
+        fn with_payload_length(&self, n: usize) -> Option<Self> {
+            let mut cmd = self.clone();
+            cmd.data_length = crate::value::Int::new(i64::try_from(n).ok()?).ok()?;
+            Some(cmd)
+        }
         fn data_length_of(line: &str) -> Option<usize> {
             let _ = line;
             None
@@ -11208,6 +11213,11 @@ pub mod qhttpput {
         }
         fn payload_length(&self) -> Option<usize> {
             Some(self.data_length.get()).and_then(|v| usize::try_from(v).ok())
+        }
+        fn with_payload_length(&self, n: usize) -> Option<Self> {
+            let mut cmd = self.clone();
+            cmd.data_length = crate::value::Int::new(i64::try_from(n).ok()?).ok()?;
+            Some(cmd)
         }
         fn data_length_of(line: &str) -> Option<usize> {
             let _ = line;
@@ -18158,6 +18168,13 @@ pub mod qmtpub {
         fn payload_length(&self) -> Option<usize> {
             self.length.map(|v| v.get()).and_then(|v| usize::try_from(v).ok())
         }
+        fn with_payload_length(&self, n: usize) -> Option<Self> {
+            let mut cmd = self.clone();
+            if cmd.length.is_some() {
+                cmd.length = Some(crate::value::Int::new(i64::try_from(n).ok()?).ok()?);
+            }
+            Some(cmd)
+        }
         fn data_length_of(line: &str) -> Option<usize> {
             let _ = line;
             None
@@ -23857,6 +23874,11 @@ pub mod qsslsend {
         }
         fn payload_length(&self) -> Option<usize> {
             Some(self.send_length.get()).and_then(|v| usize::try_from(v).ok())
+        }
+        fn with_payload_length(&self, n: usize) -> Option<Self> {
+            let mut cmd = self.clone();
+            cmd.send_length = crate::value::Int::new(i64::try_from(n).ok()?).ok()?;
+            Some(cmd)
         }
         fn data_length_of(line: &str) -> Option<usize> {
             let _ = line;
@@ -30612,6 +30634,11 @@ pub mod qisend {
         fn payload_length(&self) -> Option<usize> {
             Some(self.send_length.get()).and_then(|v| usize::try_from(v).ok())
         }
+        fn with_payload_length(&self, n: usize) -> Option<Self> {
+            let mut cmd = self.clone();
+            cmd.send_length = crate::value::Int::new(i64::try_from(n).ok()?).ok()?;
+            Some(cmd)
+        }
         fn data_length_of(line: &str) -> Option<usize> {
             let _ = line;
             None
@@ -30772,6 +30799,11 @@ pub mod qisend {
         }
         fn payload_length(&self) -> Option<usize> {
             Some(self.send_length.get()).and_then(|v| usize::try_from(v).ok())
+        }
+        fn with_payload_length(&self, n: usize) -> Option<Self> {
+            let mut cmd = self.clone();
+            cmd.send_length = crate::value::Int::new(i64::try_from(n).ok()?).ok()?;
+            Some(cmd)
         }
         fn data_length_of(line: &str) -> Option<usize> {
             let _ = line;

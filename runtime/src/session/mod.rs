@@ -193,14 +193,20 @@ impl Session {
     /// Starts an exchange for `cmd`, a form with a data phase: `payload` is
     /// written when the module prompts for it, sent by its length when the
     /// form announces one, else ended with Ctrl+Z. A payload that cannot be
-    /// sent (too long, not the announced length, holding Ctrl+Z or Esc
-    /// where those end it) is refused before any byte is written.
+    /// sent (too long, not a length the form can announce, holding Ctrl+Z
+    /// or Esc where those end it) is refused before any byte is written.
+    /// Where the form announces the payload's length in a field
+    /// (`AT+QISEND=<connectID>,<send_length>`), the field is filled in from
+    /// the payload, whatever `cmd` holds there (an optional length left out
+    /// stays out).
     pub fn start_with_payload<C: WithPayload>(
         &mut self,
         cmd: &C,
         payload: &[u8],
         now: u64,
     ) -> Result<(), Refused> {
+        let filled = cmd.with_payload_length(payload.len());
+        let cmd = filled.as_ref().unwrap_or(cmd);
         let bytes = payload_bytes(cmd, payload)?;
         self.begin(cmd, Some(bytes), now)
     }

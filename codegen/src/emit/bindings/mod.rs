@@ -775,6 +775,24 @@ fn command_module(
             }
             None => quote!(None),
         };
+        // `send_payload` fills the length field in from the payload.
+        let with_length = f
+            .form
+            .data_phase
+            .as_ref()
+            .and_then(|d| d.length.as_deref())
+            .and_then(|l| resolve(&cmd.params, l))
+            .and_then(|r| structs::set_int_of(&input, &f.type_name, &f.shape.items, r.param))
+            .map(|set| {
+                quote! {
+                    fn with_payload_length(&self, n: usize) -> Option<Self> {
+                        let mut cmd = self.clone();
+                        #set
+                        Some(cmd)
+                    }
+                }
+            })
+            .unwrap_or_default();
         let after_connect = after_connect(f);
         let secrets: Vec<Literal> = secret_fields(&cmd.params, &f.shape.items)
             .into_iter()
@@ -830,6 +848,7 @@ fn command_module(
                 fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> { #parse }
                 fn time_limit_ms(&self) -> Option<u64> { #tl_self #tl_body }
                 fn payload_length(&self) -> Option<usize> { #pl_self #payload }
+                #with_length
                 fn data_length_of(line: &str) -> Option<usize> { #data_len }
                 #data_limit
                 #completion_fns

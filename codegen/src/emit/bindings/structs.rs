@@ -1020,6 +1020,46 @@ pub fn int_of(
     }
 }
 
+/// A statement that sets the top-level integer field of parameter `param`
+/// of `cmd` from `n: usize` (returning `None` from the enclosing function
+/// when `n` is out of its range); `None` when the parameter is not such a
+/// field (nested in a group, an alternative, not an integer).
+pub fn set_int_of(
+    scope: &Scope<'_>,
+    owner: &str,
+    items: &[Item],
+    param: usize,
+) -> Option<TokenStream> {
+    for f in fields(scope, owner, items, false) {
+        if let Field::Value {
+            ident,
+            occ,
+            range_list: false,
+            optional,
+        } = f
+        {
+            if occ.param != param {
+                continue;
+            }
+            let value = match scope.kind(&occ, false) {
+                Kind::Int { .. } => {
+                    quote!(crate::value::Int::new(i64::try_from(n).ok()?).ok()?)
+                }
+                Kind::AnyInt { .. } => quote!(i64::try_from(n).ok()?),
+                _ => return None,
+            };
+            return Some(if optional {
+                // An optional length the caller left out stays out (the payload
+                // is then ended another way, Ctrl+Z).
+                quote!(if cmd.#ident.is_some() { cmd.#ident = Some(#value); })
+            } else {
+                quote!(cmd.#ident = #value;)
+            });
+        }
+    }
+    None
+}
+
 /// The expression and whether it is an `Option<i64>` (else an `i64`).
 fn int_at(
     scope: &Scope<'_>,
