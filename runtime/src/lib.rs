@@ -41,7 +41,11 @@ pub mod async_client;
 #[cfg(all(feature = "std", feature = "general", feature = "tcpip"))]
 pub mod client;
 pub mod command;
-#[cfg(all(any(feature = "std", feature = "async"), feature = "general", feature = "tcpip"))]
+#[cfg(all(
+    any(feature = "std", feature = "async"),
+    feature = "general",
+    feature = "tcpip"
+))]
 mod driver;
 pub mod engine;
 #[cfg(all(feature = "general", feature = "tcpip"))]
