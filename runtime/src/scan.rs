@@ -188,6 +188,32 @@ pub fn run<'a>(line: &'a str, expected: &'static str, m: Matcher) -> Result<Caps
     }
 }
 
+/// Runs `m` over `line` and gathers its captures: the text of parameter
+/// occurrence `i` into `v[i]` (a later capture of the same occurrence wins),
+/// `groups[n] = true` for optional group `n` when present. One shared
+/// function that every generated decoder of a rule without repetition
+/// calls: no decoder carries its own copy of the captures or its own loop.
+#[inline(never)]
+pub fn fields<'a>(
+    line: &'a str,
+    expected: &'static str,
+    m: Matcher,
+    v: &mut [Option<&'a str>],
+    groups: &mut [bool],
+) -> Result<(), DecodeError> {
+    let c = run(line, expected, m)?;
+    for (id, text) in c.iter() {
+        if id & GROUP != 0 {
+            if let Some(g) = groups.get_mut(usize::from(id & !GROUP)) {
+                *g = true;
+            }
+        } else if let Some(slot) = v.get_mut(usize::from(id)) {
+            *slot = Some(text);
+        }
+    }
+    Ok(())
+}
+
 // ---- literals and the end of the line ----
 
 /// `"text"` at `p`.
