@@ -517,8 +517,14 @@ impl Engine {
         }
         let prompt = C::DATA_PHASE.map(|d| d.prompt);
         self.framer.expect_prompt(prompt == Some(Prompt::Greater));
+        // The bytes to write, sized once (no reallocation for the CR LF).
+        let mut bytes = Vec::with_capacity(line.len() + 2);
+        bytes.extend_from_slice(line.as_bytes());
+        if !escape {
+            bytes.extend_from_slice(b"\r\n");
+        }
         self.pending = Some(Pending {
-            line: line.clone(),
+            line,
             echo_seen: false,
             prompt,
             after_connect: C::AFTER_CONNECT,
@@ -528,10 +534,6 @@ impl Engine {
             data_limit: cmd.data_limit(),
             stage: Stage::Running,
         });
-        let mut bytes = line.into_bytes();
-        if !escape {
-            bytes.extend_from_slice(b"\r\n");
-        }
         bytes
     }
 

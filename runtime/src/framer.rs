@@ -546,8 +546,17 @@ impl Framer {
                     }
                 }
                 Mode::Until { terminator } => {
-                    self.buf.push(byte);
-                    used += 1;
+                    // The body can end only at a byte equal to the
+                    // terminator's last: everything before the next such
+                    // byte (found with `memchr`) is taken in one copy.
+                    let rest = bytes.get(used..).unwrap_or_default();
+                    let take = match terminator.last() {
+                        Some(&last) => memchr::memchr(last, rest).map_or(rest.len(), |i| i + 1),
+                        None => 1,
+                    };
+                    self.buf
+                        .extend_from_slice(rest.get(..take).unwrap_or_default());
+                    used += take;
                     // Only the tail is compared, so the cost per byte is
                     // bounded by the terminator's length, not the body's.
                     if !terminator.is_empty() && self.buf.ends_with(terminator) {
@@ -674,6 +683,7 @@ impl Framer {
     }
 
     /// An empty terminator ends its data block before any byte.
+    #[inline]
     fn complete_empty_until(&mut self) {
         if matches!(&self.mode, Mode::Until { terminator } if terminator.is_empty()) {
             self.mode = Mode::Line;
