@@ -177,6 +177,12 @@ pub fn exec(c: &mut Caps<'_>, mut p: usize, ops: &[Op]) -> Option<usize> {
 /// Runs `m` over `line`: its captures, or `NoMatch` naming `expected`.
 #[inline(never)]
 pub fn run<'a>(line: &'a str, expected: &'static str, m: Matcher) -> Result<Caps<'a>, DecodeError> {
+    matched(line, expected, m)
+}
+
+/// [`run`], inlined into [`fields`] so that the captures are not copied out.
+#[inline(always)]
+fn matched<'a>(line: &'a str, expected: &'static str, m: Matcher) -> Result<Caps<'a>, DecodeError> {
     let mut c = Caps::new(line);
     let matched = exec(&mut c, 0, m).and_then(|p| eoi(&mut c, p));
     match matched {
@@ -201,7 +207,7 @@ pub fn fields<'a>(
     v: &mut [Option<&'a str>],
     groups: &mut [bool],
 ) -> Result<(), DecodeError> {
-    let c = run(line, expected, m)?;
+    let c = matched(line, expected, m)?;
     for (id, text) in c.iter() {
         if id & GROUP != 0 {
             if let Some(g) = groups.get_mut(usize::from(id & !GROUP)) {
