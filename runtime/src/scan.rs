@@ -227,12 +227,20 @@ pub fn fields<'a>(
 pub fn lit(c: &mut Caps<'_>, p: usize, text: &[u8]) -> Option<usize> {
     let b = c.bytes();
     match b.get(p..p + text.len()) {
-        Some(s) if s == text => Some(p + text.len()),
+        Some(s) if same(s, text) => Some(p + text.len()),
         _ => {
             c.fail(p);
             None
         }
     }
+}
+
+/// Whether `a` and `b` (of the same length) hold the same bytes: a plain
+/// loop, since the literals of the grammar are short and a call to
+/// `memcmp` per literal costs more than comparing them.
+#[inline]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 /// `^"text"` at `p` (ASCII case-insensitive, as pest's `match_insensitive`).
