@@ -167,7 +167,9 @@ pub trait DataOracle {
     /// whether the caller needs the line's bytes in its [`Frame::Line`].
     /// `false` hands out an empty `Frame::Line` instead (nothing is copied
     /// or allocated): for a caller that has already decoded what it needs
-    /// from the line while answering `follow`. The default: `true`.
+    /// from the line while answering `follow`. The default: `true`. Only
+    /// the owned frames of [`Framer::step`] and [`Framer::feed`] depend on
+    /// it: [`Framer::next_frame`] always lends the line.
     fn keep_line(&self, line: &[u8]) -> bool {
         let _ = line;
         true
