@@ -346,7 +346,19 @@ fn classify(pending: Option<&Pending>, limits: Limits, line: &[u8]) -> (Class, F
             return (Class::Echo, Follow::Lines);
         }
     }
-    if let Some(f) = core::str::from_utf8(line).ok().and_then(Final::parse) {
+    // Only a line that can be a final result is checked as text: every
+    // final starts with one of these bytes (`+` only as `+CME ERROR:`), so
+    // information lines and URCs skip the UTF-8 check and the comparisons.
+    let maybe_final = match line.first() {
+        Some(b'O' | b'E' | b'S' | b'C' | b'N') => true,
+        Some(b'+') => line.starts_with(b"+CME ERROR:"),
+        _ => false,
+    };
+    if let Some(f) = maybe_final
+        .then(|| core::str::from_utf8(line).ok())
+        .flatten()
+        .and_then(Final::parse)
+    {
         return final_follow(running, limits, f);
     }
     let command_bound = |p: &Pending| {
