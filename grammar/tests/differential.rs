@@ -43,7 +43,7 @@ fn pairs() -> Vec<Pair> {
         .iter()
         .map(|(name, matcher)| Pair {
             name,
-            matcher: *matcher,
+            matcher,
             rule: rule_named(name)
                 .unwrap_or_else(|| panic!("the grammar has no rule {name} (decode.rs has)")),
         })

@@ -42,7 +42,7 @@ use core::cell::Cell;
 use core::fmt;
 
 use crate::command::{AfterConnect, AtCommand, Decoded, InfoLine, Line, LinesAfter, Prompt};
-use crate::framer::{DataOracle, Follow, Frame, Framer};
+use crate::framer::{DataOracle, Follow, Frame, FrameRef, Framer};
 use crate::generated::urcs::Urc;
 use crate::value::ValueError;
 use crate::wire::DecodeError;
@@ -318,21 +318,6 @@ impl DataOracle for Oracle<'_> {
         follow
     }
 
-    /// The line's text is needed only for the events that carry it (lines
-    /// that do not decode, unsolicited lines and finals); a decoded
-    /// information line, URC, echo or the running command's final needs no
-    /// copy of the bytes.
-    fn keep_line(&self, _line: &[u8]) -> bool {
-        let memo = self.memo.take();
-        let keep = match &memo {
-            Some((Class::Info(_) | Class::Urc(_) | Class::Echo, _)) => false,
-            Some((Class::Final(_), _)) => self.pending.is_none_or(|p| p.stage != Stage::Running),
-            _ => true,
-        };
-        self.memo.set(memo);
-        keep
-    }
-
     fn inline_remaining(&self, partial: &[u8]) -> Option<usize> {
         let claimed = self
             .pending
@@ -361,7 +346,19 @@ fn classify(pending: Option<&Pending>, limits: Limits, line: &[u8]) -> (Class, F
             return (Class::Echo, Follow::Lines);
         }
     }
-    if let Some(f) = core::str::from_utf8(line).ok().and_then(Final::parse) {
+    // Only a line that can be a final result is checked as text: every
+    // final starts with one of these bytes (`+` only as `+CME ERROR:`), so
+    // information lines and URCs skip the UTF-8 check and the comparisons.
+    let maybe_final = match line.first() {
+        Some(b'O' | b'E' | b'S' | b'C' | b'N') => true,
+        Some(b'+') => line.starts_with(b"+CME ERROR:"),
+        _ => false,
+    };
+    if let Some(f) = maybe_final
+        .then(|| core::str::from_utf8(line).ok())
+        .flatten()
+        .and_then(Final::parse)
+    {
         return final_follow(running, limits, f);
     }
     let command_bound = |p: &Pending| {
@@ -532,8 +529,14 @@ impl Engine {
         }
         let prompt = C::DATA_PHASE.map(|d| d.prompt);
         self.framer.expect_prompt(prompt == Some(Prompt::Greater));
+        // The bytes to write, sized once (no reallocation for the CR LF).
+        let mut bytes = Vec::with_capacity(line.len() + 2);
+        bytes.extend_from_slice(line.as_bytes());
+        if !escape {
+            bytes.extend_from_slice(b"\r\n");
+        }
         self.pending = Some(Pending {
-            line: line.clone(),
+            line,
             echo_seen: false,
             prompt,
             after_connect: C::AFTER_CONNECT,
@@ -543,10 +546,6 @@ impl Engine {
             data_limit: cmd.data_limit(),
             stage: Stage::Running,
         });
-        let mut bytes = line.into_bytes();
-        if !escape {
-            bytes.extend_from_slice(b"\r\n");
-        }
         bytes
     }
 
@@ -572,10 +571,31 @@ impl Engine {
                     limits: self.limits,
                     memo: &self.memo,
                 };
-                self.framer.step(&mut input, &oracle)
+                self.framer.next_frame(&mut input, &oracle)
             };
             match frame {
-                Some(frame) => self.handle(frame),
+                // The line is lent from the framer's buffer: no copy.
+                Some(FrameRef::Line(bytes)) => {
+                    let (class, data_follows) = match self.memo.take() {
+                        Some(c) => c,
+                        // Only the framer's own `NO CARRIER` comes unclassified.
+                        None => (classify(self.pending.as_ref(), self.limits, bytes).0, false),
+                    };
+                    let mut lines = Lines {
+                        pending: &mut self.pending,
+                        awaiting: &mut self.awaiting,
+                        events: &mut self.events,
+                        clear_prompt: false,
+                    };
+                    lines.line(bytes, class, data_follows);
+                    if lines.clear_prompt {
+                        self.framer.expect_prompt(false);
+                    }
+                }
+                Some(frame) => {
+                    let frame = frame.into_owned();
+                    self.handle(frame);
+                }
                 None => break,
             }
         }
@@ -621,19 +641,11 @@ impl Engine {
         self.memo.set(None);
     }
 
+    /// A frame other than a line.
     fn handle(&mut self, frame: Frame) {
         match frame {
-            Frame::Line(bytes) => {
-                let (class, data_follows) = match self.memo.take() {
-                    Some(c) => c,
-                    // Only the framer's own `NO CARRIER` comes unclassified.
-                    None => (
-                        classify(self.pending.as_ref(), self.limits, &bytes).0,
-                        false,
-                    ),
-                };
-                self.line(bytes, class, data_follows);
-            }
+            // Lines come lent (`FrameRef::Line`) and are handled in `feed`.
+            Frame::Line(_) => {}
             Frame::Data(data) => match self.awaiting.take() {
                 Some(Awaiting::Urc(mut u)) => {
                     u.set_data(data);
@@ -651,10 +663,23 @@ impl Engine {
             Frame::Overflow { discarded } => self.events.push_back(Event::Overflow { discarded }),
         }
     }
+}
 
+/// What a line changes: the parts of the engine other than the framer,
+/// borrowed while the line itself is still lent from the framer's buffer.
+struct Lines<'e> {
+    pending: &'e mut Option<Pending>,
+    awaiting: &'e mut Option<Awaiting>,
+    events: &'e mut VecDeque<Event>,
+    /// The framer should stop expecting a prompt (applied once the line is
+    /// no longer borrowed).
+    clear_prompt: bool,
+}
+
+impl Lines<'_> {
     /// A line and its class; `data_follows` when a counted data block (maybe
     /// empty) comes next and belongs to it.
-    fn line(&mut self, bytes: Vec<u8>, class: Class, data_follows: bool) {
+    fn line(&mut self, bytes: &[u8], class: Class, data_follows: bool) {
         match class {
             Class::Echo => {
                 if let Some(p) = self.pending.as_mut() {
@@ -667,23 +692,23 @@ impl Engine {
                 self.count_after_line();
             }
             Class::BadLine(error) => self.events.push_back(Event::BadLine {
-                line: text_of(&bytes),
+                line: text_of(bytes),
                 error,
             }),
-            Class::Urc(u) if data_follows => self.awaiting = Some(Awaiting::Urc(u)),
+            Class::Urc(u) if data_follows => *self.awaiting = Some(Awaiting::Urc(u)),
             Class::Urc(u) => self.events.push_back(Event::Urc(u)),
             Class::BadUrc(error) if data_follows => {
-                self.awaiting = Some(Awaiting::BadUrc {
-                    line: text_of(&bytes),
+                *self.awaiting = Some(Awaiting::BadUrc {
+                    line: text_of(bytes),
                     error,
                 })
             }
             Class::BadUrc(error) => self.events.push_back(Event::BadUrc {
-                line: text_of(&bytes),
+                line: text_of(bytes),
                 error,
                 data: None,
             }),
-            Class::Unknown => self.events.push_back(Event::Unsolicited(text_of(&bytes))),
+            Class::Unknown => self.events.push_back(Event::Unsolicited(text_of(bytes))),
         }
     }
 
@@ -692,7 +717,7 @@ impl Engine {
         if let Some(p) = self.pending.as_mut() {
             if let Stage::After(Some(n)) = p.stage {
                 if n <= 1 {
-                    self.pending = None;
+                    *self.pending = None;
                 } else {
                     p.stage = Stage::After(Some(n - 1));
                 }
@@ -700,12 +725,12 @@ impl Engine {
         }
     }
 
-    fn final_result(&mut self, f: Final, bytes: Vec<u8>) {
+    fn final_result(&mut self, f: Final, bytes: &[u8]) {
         let Some(p) = self.pending.as_mut().filter(|p| p.stage == Stage::Running) else {
             let event = if f == Final::NoCarrier {
                 Event::Final(f)
             } else {
-                Event::Unsolicited(text_of(&bytes))
+                Event::Unsolicited(text_of(bytes))
             };
             self.events.push_back(event);
             return;
@@ -725,9 +750,9 @@ impl Engine {
                 match p.lines_after {
                     LinesAfter::Exactly(n) if succeeded && n > 0 => p.stage = Stage::After(Some(n)),
                     LinesAfter::Any if succeeded => p.stage = Stage::After(None),
-                    _ => self.pending = None,
+                    _ => *self.pending = None,
                 }
-                self.framer.expect_prompt(false);
+                self.clear_prompt = true;
                 self.events.push_back(Event::Final(f));
             }
         }

@@ -40,9 +40,12 @@
 //! bytes are not looked at one by one: the next CR or LF is found with
 //! `memchr` (a machine word at a time) and everything before it is copied in
 //! one go; only line endings, a possible prompt and the overflow limit go
-//! through the per-byte decisions. The line buffer keeps its capacity from
-//! line to line, so a line costs one allocation of its exact size (the
-//! `Frame::Line` handed out) however it was split.
+//! through the per-byte decisions. A complete line is lent out of the
+//! framer's own buffers ([`Framer::next_frame`] gives `FrameRef::Line(&[u8])`):
+//! the two line buffers swap and keep their capacity from line to line, so
+//! framing a line allocates nothing once they have grown to the longest line
+//! seen. [`Framer::step`] and [`Framer::feed`] hand out owned frames (a copy
+//! of the line) for callers that keep them.
 
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
@@ -72,6 +75,39 @@ pub enum Frame {
         /// How many bytes of the line had been received when it was reported.
         discarded: usize,
     },
+}
+
+/// A frame as [`Framer::next_frame`] hands it out: a line is lent from the
+/// framer's buffer (valid until the next call), everything else is as in
+/// [`Frame`].
+#[derive(Debug, PartialEq, Eq)]
+pub enum FrameRef<'a> {
+    /// A complete line without its line ending (see [`Frame::Line`]).
+    Line(&'a [u8]),
+    /// See [`Frame::Prompt`].
+    Prompt,
+    /// See [`Frame::Data`].
+    Data(Vec<u8>),
+    /// See [`Frame::Raw`].
+    Raw(Vec<u8>),
+    /// See [`Frame::Overflow`].
+    Overflow {
+        /// How many bytes of the line had been received when it was reported.
+        discarded: usize,
+    },
+}
+
+impl FrameRef<'_> {
+    /// The owned frame (the line copied).
+    pub fn into_owned(self) -> Frame {
+        match self {
+            FrameRef::Line(l) => Frame::Line(l.to_vec()),
+            FrameRef::Prompt => Frame::Prompt,
+            FrameRef::Data(d) => Frame::Data(d),
+            FrameRef::Raw(r) => Frame::Raw(r),
+            FrameRef::Overflow { discarded } => Frame::Overflow { discarded },
+        }
+    }
 }
 
 /// What follows a complete line, as decided by a [`DataOracle`].
@@ -131,7 +167,9 @@ pub trait DataOracle {
     /// whether the caller needs the line's bytes in its [`Frame::Line`].
     /// `false` hands out an empty `Frame::Line` instead (nothing is copied
     /// or allocated): for a caller that has already decoded what it needs
-    /// from the line while answering `follow`. The default: `true`.
+    /// from the line while answering `follow`. The default: `true`. Only
+    /// the owned frames of [`Framer::step`] and [`Framer::feed`] depend on
+    /// it: [`Framer::next_frame`] always lends the line.
     fn keep_line(&self, line: &[u8]) -> bool {
         let _ = line;
         true
@@ -229,8 +267,16 @@ pub struct Framer {
     /// Bytes received earlier that must be framed again before any new input:
     /// the terminator of a data block (`\r\nOK\r\n`), which is ordinary output.
     replay: Vec<u8>,
+    /// The last complete line, lent out by [`Framer::next_frame`]. It and
+    /// `buf` swap when a line ends, so both keep their capacity.
+    line: Vec<u8>,
+    /// Whether the caller wants the bytes of the last line (see
+    /// [`DataOracle::keep_line`]); an owned [`Frame::Line`] is empty if not.
+    line_kept: bool,
     /// Frames complete but not yet handed out (a raw flush and the frame that
-    /// caused it come out together).
+    /// caused it come out together). A line is queued as an empty
+    /// `Frame::Line`: its bytes are in `line` (at most one line is ever
+    /// queued, since framing stops at the first complete frame).
     ready: VecDeque<Frame>,
 }
 
@@ -249,6 +295,8 @@ impl Framer {
             prompt_expected: false,
             raw: Vec::new(),
             replay: Vec::new(),
+            line: Vec::new(),
+            line_kept: false,
             ready: VecDeque::new(),
         }
     }
@@ -290,6 +338,32 @@ impl Framer {
     /// come out as one [`Frame::Raw`] when the input is used up (or before
     /// the frame that ends transparent mode).
     pub fn step(&mut self, input: &mut &[u8], oracle: &dyn DataOracle) -> Option<Frame> {
+        match self.next_queued(input, oracle)? {
+            Frame::Line(_) if !self.line_kept => Some(Frame::Line(Vec::new())),
+            Frame::Line(_) => Some(Frame::Line(self.line.clone())),
+            frame => Some(frame),
+        }
+    }
+
+    /// [`step`](Framer::step) without copying a line: the line is lent from
+    /// the framer's buffer until the next call. What the engine uses:
+    /// framing a line allocates nothing.
+    pub fn next_frame(
+        &mut self,
+        input: &mut &[u8],
+        oracle: &dyn DataOracle,
+    ) -> Option<FrameRef<'_>> {
+        Some(match self.next_queued(input, oracle)? {
+            Frame::Line(_) => FrameRef::Line(&self.line),
+            Frame::Prompt => FrameRef::Prompt,
+            Frame::Data(d) => FrameRef::Data(d),
+            Frame::Raw(r) => FrameRef::Raw(r),
+            Frame::Overflow { discarded } => FrameRef::Overflow { discarded },
+        })
+    }
+
+    /// The next queued frame (a line's bytes are in `line`).
+    fn next_queued(&mut self, input: &mut &[u8], oracle: &dyn DataOracle) -> Option<Frame> {
         loop {
             if let Some(frame) = self.ready.pop_front() {
                 return Some(frame);
@@ -474,8 +548,17 @@ impl Framer {
                     }
                 }
                 Mode::Until { terminator } => {
-                    self.buf.push(byte);
-                    used += 1;
+                    // The body can end only at a byte equal to the
+                    // terminator's last: everything before the next such
+                    // byte (found with `memchr`) is taken in one copy.
+                    let rest = bytes.get(used..).unwrap_or_default();
+                    let take = match terminator.last() {
+                        Some(&last) => memchr::memchr(last, rest).map_or(rest.len(), |i| i + 1),
+                        None => 1,
+                    };
+                    self.buf
+                        .extend_from_slice(rest.get(..take).unwrap_or_default());
+                    used += take;
                     // Only the tail is compared, so the cost per byte is
                     // bounded by the terminator's length, not the body's.
                     if !terminator.is_empty() && self.buf.ends_with(terminator) {
@@ -495,7 +578,10 @@ impl Framer {
                     let matched = self.transparent_byte(matched, byte);
                     if matched >= NO_CARRIER.len() {
                         self.mode = Mode::Line;
-                        self.emit(Frame::Line(NO_CARRIER_LINE.to_vec()));
+                        self.line.clear();
+                        self.line.extend_from_slice(NO_CARRIER_LINE);
+                        self.line_kept = true;
+                        self.emit(Frame::Line(Vec::new()));
                     } else {
                         self.mode = Mode::Transparent { matched };
                     }
@@ -555,16 +641,13 @@ impl Framer {
                     return;
                 }
                 let follow = oracle.follow(&self.buf);
-                // The line gets a buffer of its exact size, if the caller
-                // wants its bytes at all; `buf` keeps its capacity for the
-                // next line (at most one allocation per line).
-                let line = if oracle.keep_line(&self.buf) {
-                    self.buf.as_slice().to_vec()
-                } else {
-                    Vec::new()
-                };
+                self.line_kept = oracle.keep_line(&self.buf);
+                // The line moves to `line` (lent out from there) and `buf`
+                // takes the previous line's buffer: no copy, no allocation
+                // once both have grown.
+                mem::swap(&mut self.buf, &mut self.line);
                 self.buf.clear();
-                self.emit(Frame::Line(line));
+                self.emit(Frame::Line(Vec::new()));
                 self.start(follow);
             }
             _ if self.discarding => {}
@@ -602,6 +685,7 @@ impl Framer {
     }
 
     /// An empty terminator ends its data block before any byte.
+    #[inline]
     fn complete_empty_until(&mut self) {
         if matches!(&self.mode, Mode::Until { terminator } if terminator.is_empty()) {
             self.mode = Mode::Line;

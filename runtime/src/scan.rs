@@ -129,20 +129,95 @@ impl<'a> Caps<'a> {
     }
 }
 
-/// A matcher of one whole line: `Some(())` when the line matches.
-pub type Matcher = fn(&mut Caps<'_>) -> Option<()>;
+/// One step of a line rule's description: what the generated decoder
+/// (`generated/decode.rs`) emits for every command form, response line and
+/// URC variant, interpreted by [`exec`]. A table instead of one function per
+/// rule keeps the firmware small: the walking code exists once, and each rule
+/// costs only its description in read-only data.
+#[derive(Debug, Clone, Copy)]
+pub enum Op {
+    /// `"text"`.
+    Lit(&'static [u8]),
+    /// `^"text"` (ASCII case-insensitive).
+    LitCi(&'static [u8]),
+    /// A capture with this id of what the token matches.
+    Cap(u16, Token),
+    /// `(a | b)`: the first capture's token, else the second's.
+    Alt(u16, Token, u16, Token),
+    /// `(seq)?`: the sequence, else nothing (what it captured is dropped).
+    Opt(&'static [Op]),
+    /// A named group (`<rule>__g<n>`): the sequence, captured as a whole.
+    Group(u16, &'static [Op]),
+    /// `(seq)*`: the sequence as many times as it matches.
+    Star(&'static [Op]),
+}
+
+/// A matcher of one whole line: its description, matched up to the end of
+/// the line.
+pub type Matcher = &'static [Op];
+
+/// Matches the sequence `ops` at `p`: the position after it.
+pub fn exec(c: &mut Caps<'_>, mut p: usize, ops: &[Op]) -> Option<usize> {
+    for op in ops {
+        p = match *op {
+            Op::Lit(text) => lit(c, p, text)?,
+            Op::LitCi(text) => lit_ci(c, p, text)?,
+            Op::Cap(id, tok) => cap(c, id, p, tok)?,
+            Op::Alt(ia, ta, ib, tb) => {
+                alt(c, p, |c, p| cap(c, ia, p, ta), |c, p| cap(c, ib, p, tb))?
+            }
+            Op::Opt(inner) => opt(c, p, |c, p| exec(c, p, inner)),
+            Op::Group(id, inner) => group(c, id, p, |c, p| exec(c, p, inner))?,
+            Op::Star(inner) => star(c, p, |c, p| exec(c, p, inner)),
+        };
+    }
+    Some(p)
+}
 
 /// Runs `m` over `line`: its captures, or `NoMatch` naming `expected`.
-#[inline]
+#[inline(never)]
 pub fn run<'a>(line: &'a str, expected: &'static str, m: Matcher) -> Result<Caps<'a>, DecodeError> {
+    matched(line, expected, m)
+}
+
+/// [`run`], inlined into [`fields`] so that the captures are not copied out.
+#[inline(always)]
+fn matched<'a>(line: &'a str, expected: &'static str, m: Matcher) -> Result<Caps<'a>, DecodeError> {
     let mut c = Caps::new(line);
-    match m(&mut c) {
+    let matched = exec(&mut c, 0, m).and_then(|p| eoi(&mut c, p));
+    match matched {
         Some(()) => Ok(c),
         None => Err(DecodeError::NoMatch {
             expected,
             at: Some(c.far),
         }),
     }
+}
+
+/// Runs `m` over `line` and gathers its captures: the text of parameter
+/// occurrence `i` into `v[i]` (a later capture of the same occurrence wins),
+/// `groups[n] = true` for optional group `n` when present. One shared
+/// function that every generated decoder of a rule without repetition
+/// calls: no decoder carries its own copy of the captures or its own loop.
+#[inline(never)]
+pub fn fields<'a>(
+    line: &'a str,
+    expected: &'static str,
+    m: Matcher,
+    v: &mut [Option<&'a str>],
+    groups: &mut [bool],
+) -> Result<(), DecodeError> {
+    let c = matched(line, expected, m)?;
+    for (id, text) in c.iter() {
+        if id & GROUP != 0 {
+            if let Some(g) = groups.get_mut(usize::from(id & !GROUP)) {
+                *g = true;
+            }
+        } else if let Some(slot) = v.get_mut(usize::from(id)) {
+            *slot = Some(text);
+        }
+    }
+    Ok(())
 }
 
 // ---- literals and the end of the line ----
@@ -152,12 +227,20 @@ pub fn run<'a>(line: &'a str, expected: &'static str, m: Matcher) -> Result<Caps
 pub fn lit(c: &mut Caps<'_>, p: usize, text: &[u8]) -> Option<usize> {
     let b = c.bytes();
     match b.get(p..p + text.len()) {
-        Some(s) if s == text => Some(p + text.len()),
+        Some(s) if same(s, text) => Some(p + text.len()),
         _ => {
             c.fail(p);
             None
         }
     }
+}
+
+/// Whether `a` and `b` (of the same length) hold the same bytes: a plain
+/// loop, since the literals of the grammar are short and a call to
+/// `memcmp` per literal costs more than comparing them.
+#[inline]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 /// `^"text"` at `p` (ASCII case-insensitive, as pest's `match_insensitive`).

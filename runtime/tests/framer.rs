@@ -1,6 +1,6 @@
 //! Tests of the sans-IO line framer.
 
-use fcm242d::framer::{DataOracle, Follow, Frame, Framer, NoData};
+use fcm242d::framer::{DataOracle, Follow, Frame, FrameRef, Framer, NoData};
 use proptest::prelude::*;
 
 /// Announces `<n>` bytes of data after a line `+DATA: <n>` (digits only).
@@ -716,6 +716,52 @@ fn frames_split_at(
     merge_raw(frames)
 }
 
+/// [`frames_split_at`] through [`Framer::next_frame`]: lines lent from the
+/// framer's buffer, copied here only to compare them.
+fn lent_frames_split_at(
+    bytes: &[u8],
+    cuts: &[usize],
+    oracle: &dyn DataOracle,
+    prompt: bool,
+) -> Vec<Frame> {
+    let mut points: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
+    points.sort_unstable();
+    let mut framer = Framer::new(32);
+    framer.expect_prompt(prompt);
+    let mut frames = Vec::new();
+    let mut start = 0;
+    for point in points.into_iter().chain([bytes.len()]) {
+        let mut chunk = bytes.get(start..point).unwrap_or_default();
+        while let Some(f) = framer.next_frame(&mut chunk, oracle) {
+            frames.push(f.into_owned());
+        }
+        start = point;
+    }
+    merge_raw(frames)
+}
+
+#[test]
+fn a_lent_line_is_the_line_and_the_next_line_reuses_the_buffer() {
+    let mut framer = Framer::new(64);
+    let mut input: &[u8] = b"+QIRD: 3\r\nabcOK\r\nSECOND LINE\r\n";
+    let mut seen = Vec::new();
+    while let Some(f) = framer.next_frame(&mut input, &ModuleOracle) {
+        match f {
+            FrameRef::Line(l) => seen.push(line(l)),
+            other => seen.push(other.into_owned()),
+        }
+    }
+    assert_eq!(
+        seen,
+        vec![
+            line(b"+QIRD: 3"),
+            data(b"abc"),
+            line(b"OK"),
+            line(b"SECOND LINE")
+        ]
+    );
+}
+
 /// Bytes likely to exercise every rule: fragments of announcements, line
 /// endings, prompts, terminators and NO CARRIER, among arbitrary bytes.
 fn tricky_bytes() -> impl Strategy<Value = Vec<u8>> {
@@ -874,6 +920,20 @@ proptest! {
         prop_assert_eq!(&frames_split_at(&bytes, &cuts, &RichOracle, prompt), &whole);
         let all_cuts: Vec<usize> = (0..bytes.len()).collect();
         prop_assert_eq!(&frames_split_at(&bytes, &all_cuts, &RichOracle, prompt), &whole);
+    }
+
+    /// Lines lent by `next_frame` are the lines `feed` hands out, for any
+    /// chunking and every kind of data phase.
+    #[test]
+    fn lent_frames_are_the_owned_frames(
+        bytes in tricky_bytes(),
+        cuts in prop::collection::vec(any::<usize>(), 0..20),
+        prompt in any::<bool>(),
+    ) {
+        let owned = frames_split_at(&bytes, &cuts, &RichOracle, prompt);
+        prop_assert_eq!(&lent_frames_split_at(&bytes, &cuts, &RichOracle, prompt), &owned);
+        let all_cuts: Vec<usize> = (0..bytes.len()).collect();
+        prop_assert_eq!(&lent_frames_split_at(&bytes, &all_cuts, &RichOracle, prompt), &owned);
     }
 
     /// Arbitrary bytes, calls and limits never panic.

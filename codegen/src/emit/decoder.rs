@@ -1,7 +1,7 @@
 //! The byte-level decoder: for every line rule of the grammar (command forms,
-//! response lines, URC variants) a matcher that walks the line once and
-//! records the same captures as the pest rule, built from the runtime's
-//! scanners and combinators (`fcm242d::scan`). It is emitted from the same
+//! response lines, URC variants) a description (`fcm242d::scan::Op`s) that
+//! the runtime's one interpreter (`scan::exec`) walks over the line once,
+//! recording the same captures as the pest rule. It is emitted from the same
 //! [`Shape`]s, item by item, as the grammar (`emit::grammar`), so the two
 //! describe one language; the runtime's differential test checks that they
 //! accept the same lines with the same captures.
@@ -30,92 +30,88 @@ fn bytes(text: &str) -> String {
     s
 }
 
-/// A capture of occurrence `o`.
-fn cap(shape: &Shape, params: &[Param], o: &Occ) -> String {
-    format!(
-        "scan::cap(c, {}, p, scan::{})",
-        o.index,
-        occ_token(shape, params, o).scanner()
-    )
+/// The token scanner of occurrence `o`.
+fn token(shape: &Shape, params: &[Param], o: &Occ) -> String {
+    format!("scan::{}", occ_token(shape, params, o).scanner())
 }
 
-/// Statements that advance `p` over `pieces` (one field).
-fn pieces(out: &mut String, shape: &Shape, params: &[Param], pieces: &[PieceShape]) {
+/// A capture of occurrence `o`.
+fn cap(shape: &Shape, params: &[Param], o: &Occ) -> String {
+    format!("scan::Op::Cap({}, {})", o.index, token(shape, params, o))
+}
+
+/// The steps over `pieces` (one field).
+fn pieces(out: &mut Vec<String>, shape: &Shape, params: &[Param], pieces: &[PieceShape]) {
     for piece in pieces {
         match piece {
             PieceShape::Lit { text, quoted: true } => {
-                let _ = writeln!(
-                    out,
-                    "let p = scan::lit(c, p, {})?;",
-                    bytes(&format!("\"{text}\""))
-                );
+                out.push(format!("scan::Op::Lit({})", bytes(&format!("\"{text}\""))));
             }
             PieceShape::Lit {
                 text,
                 quoted: false,
-            } => {
-                let _ = writeln!(out, "let p = scan::lit(c, p, {})?;", bytes(text));
-            }
-            PieceShape::Param(o) | PieceShape::RangeList(o) => {
-                let _ = writeln!(out, "let p = {}?;", cap(shape, params, o));
-            }
+            } => out.push(format!("scan::Op::Lit({})", bytes(text))),
+            PieceShape::Param(o) | PieceShape::RangeList(o) => out.push(cap(shape, params, o)),
         }
     }
 }
 
-/// Statements for a sequence of items, as `emit::grammar`'s `seq` writes it.
-fn seq(out: &mut String, shape: &Shape, params: &[Param], items: &[Item], first_has_comma: bool) {
+/// The steps of a sequence of items, as `emit::grammar`'s `seq` writes it.
+fn seq(
+    out: &mut Vec<String>,
+    shape: &Shape,
+    params: &[Param],
+    items: &[Item],
+    first_has_comma: bool,
+) {
     for (k, item) in items.iter().enumerate() {
         let comma = k > 0 || first_has_comma;
-        let comma_stmt = "let p = scan::lit(c, p, b\",\")?;\n";
+        let comma_op = "scan::Op::Lit(b\",\")".to_string();
         match item {
             Item::Field(ps) => {
                 if comma {
-                    out.push_str(comma_stmt);
+                    out.push(comma_op);
                 }
                 pieces(out, shape, params, ps);
             }
             Item::Alt(a, b) => {
                 if comma {
-                    out.push_str(comma_stmt);
+                    out.push(comma_op);
                 }
-                let _ = writeln!(
-                    out,
-                    "let p = scan::alt(c, p, |c, p| {}, |c, p| {})?;",
-                    cap(shape, params, a),
-                    cap(shape, params, b)
-                );
+                out.push(format!(
+                    "scan::Op::Alt({}, {}, {}, {})",
+                    a.index,
+                    token(shape, params, a),
+                    b.index,
+                    token(shape, params, b)
+                ));
             }
             Item::Optional {
                 repeat: false,
                 group,
                 ..
             } => {
-                let _ = writeln!(
-                    out,
-                    "let p = scan::opt(c, p, |c, p| {});",
-                    group_expr(shape, params, items, k, first_has_comma, *group)
-                );
+                out.push(format!(
+                    "scan::Op::Opt(&[{}])",
+                    group_op(shape, params, items, k, first_has_comma, *group)
+                ));
             }
             Item::Optional {
                 items: inner,
                 repeat: true,
                 ..
             } => {
-                let mut body = String::new();
+                let mut body = Vec::new();
                 seq(&mut body, shape, params, inner, comma);
-                let _ = writeln!(
-                    out,
-                    "let p = scan::star(c, p, |c, p| {{ {body} Some(p) }});"
-                );
+                out.push(format!("scan::Op::Star(&[{}])", body.join(", ")));
             }
         }
     }
 }
 
-/// The expression matching optional group `group` (item `k` of `items`) as
-/// its own capture, like the grammar's `<rule>__g<n>` rule.
-fn group_expr(
+/// The step matching optional group `group` (item `k` of `items`) as its
+/// own capture, like the grammar's `<rule>__g<n>` rule.
+fn group_op(
     shape: &Shape,
     params: &[Param],
     items: &[Item],
@@ -124,65 +120,68 @@ fn group_expr(
     group: usize,
 ) -> String {
     let Some(Item::Optional { items: inner, .. }) = items.get(k) else {
-        return String::from("None");
+        return String::from("scan::Op::Opt(&[])");
     };
-    let mut body = String::new();
+    let mut body = Vec::new();
     seq(&mut body, shape, params, inner, k > 0 || first_has_comma);
-    format!("scan::group(c, scan::GROUP | {group}, p, |c, p| {{ {body} Some(p) }})")
+    format!(
+        "scan::Op::Group(scan::GROUP | {group}, &[{}])",
+        body.join(", ")
+    )
 }
 
-/// The matcher function of one line rule.
+/// The description of one line rule.
 fn matcher(out: &mut String, shape: &Shape, params: &[Param], doc: &str) {
-    let mut body = String::new();
+    let mut ops = Vec::new();
     if !shape.prefix.is_empty() {
         let f = if shape.prefix_case_insensitive {
-            "lit_ci"
+            "LitCi"
         } else {
-            "lit"
+            "Lit"
         };
-        let _ = writeln!(body, "let p = scan::{f}(c, p, {})?;", bytes(&shape.prefix));
+        ops.push(format!("scan::Op::{f}({})", bytes(&shape.prefix)));
     }
-    let mut args = String::new();
+    let mut args = Vec::new();
     match shape.items.as_slice() {
         [Item::Optional {
             repeat: false,
             group,
             ..
         }] if shape.args_optional => {
-            let _ = writeln!(
-                args,
-                "let p = {}?;",
-                group_expr(shape, params, &shape.items, 0, false, *group)
-            );
+            args.push(group_op(shape, params, &shape.items, 0, false, *group));
         }
         items => seq(&mut args, shape, params, items, false),
     }
     if shape.args_optional {
-        let _ = writeln!(
-            body,
-            "let p = scan::opt(c, p, |c, p| {{ let p = scan::lit(c, p, b\"=\")?; {args} Some(p) }});"
-        );
+        ops.push(format!(
+            "scan::Op::Opt(&[scan::Op::Lit(b\"=\"), {}])",
+            args.join(", ")
+        ));
     } else {
-        body.push_str(&args);
+        ops.extend(args);
     }
     let _ = writeln!(out, "/// `{}`", doc.replace('\n', " ").replace('`', "'"));
     let _ = writeln!(
         out,
-        "pub fn {}(c: &mut scan::Caps<'_>) -> Option<()> {{ let p = 0usize; {body} scan::eoi(c, p) }}",
-        shape.rule
+        "pub static {}: scan::Matcher = &[{}];",
+        shape.rule,
+        ops.join(", ")
     );
 }
 
 const DOC: &str = "//! The byte-level matchers of every line rule of the grammar, generated from\n\
-//! the catalogue: one function per command form, response line and URC\n\
-//! variant, named like its pest rule. Each walks the line once and records\n\
-//! the captures the pest rule would (`<n>` for the parameter occurrence\n\
-//! `__p<n>`, `scan::GROUP | <n>` for the optional group `__g<n>`).\n";
+//! the catalogue: one description per command form, response line and URC\n\
+//! variant, named like its pest rule, interpreted by `scan::exec`. Each walk\n\
+//! of a line goes once left to right and records the captures the pest rule\n\
+//! would (`<n>` for the parameter occurrence `__p<n>`, `scan::GROUP | <n>`\n\
+//! for the optional group `__g<n>`).\n";
 
 /// Renders `runtime/src/generated/decode.rs`.
 pub fn render(plan: &Plan<'_>) -> Result<String, PlanError> {
     let mut out = String::from(DOC);
-    out.push_str("#![allow(clippy::all, unused_variables, unused_imports)]\nuse crate::scan;\n");
+    out.push_str(
+        "#![allow(clippy::all, non_upper_case_globals, unused_imports)]\nuse crate::scan;\n",
+    );
     let mut names = Vec::new();
     for c in &plan.commands {
         for f in &c.forms {
@@ -210,7 +209,7 @@ pub fn render(plan: &Plan<'_>) -> Result<String, PlanError> {
     let _ = writeln!(
         out,
         "/// Every line rule's name and matcher (for the differential test against the grammar).\n\
-         pub const RULES: &[(&str, scan::Matcher)] = &[{}];",
+         pub static RULES: &[(&str, scan::Matcher)] = &[{}];",
         names
             .iter()
             .map(|n| format!("(\"{n}\", {n})"))

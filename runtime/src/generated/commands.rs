@@ -187,17 +187,14 @@ pub mod qbleinit {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QBLEINIT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QBLEINIT: <role>",
                 crate::generated::decode::r_qbleinit_0_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(ReadLine {
                 role: {
                     let s = crate::wire::req(v[0], "role")?;
@@ -242,10 +239,12 @@ pub mod qbleinit {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QBLEINIT?",
                 crate::generated::decode::c_qbleinit_0,
+                &mut [],
+                &mut [],
             )?;
             Ok(Read {})
         }
@@ -327,23 +326,14 @@ pub mod qbleinit {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "AT+QBLEINIT=<role>[,<auto_adv>]",
                 crate::generated::decode::c_qbleinit_1,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Write {
                 role: {
                     let s = crate::wire::req(v[0], "role")?;
@@ -426,17 +416,14 @@ pub mod qbleaddr {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QBLEADDR: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QBLEADDR: <BLE_addr>",
                 crate::generated::decode::r_qbleaddr_0_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(ReadLine {
                 ble_addr: {
                     let s = crate::wire::req(v[0], "BLE_addr")?;
@@ -481,10 +468,12 @@ pub mod qbleaddr {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QBLEADDR?",
                 crate::generated::decode::c_qbleaddr_0,
+                &mut [],
+                &mut [],
             )?;
             Ok(Read {})
         }
@@ -561,17 +550,14 @@ pub mod qblename {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QBLENAME: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QBLENAME: <BLE_name>",
                 crate::generated::decode::r_qblename_0_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(ReadLine {
                 ble_name: {
                     let s = crate::wire::req(v[0], "BLE_name")?;
@@ -616,10 +602,12 @@ pub mod qblename {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QBLENAME?",
                 crate::generated::decode::c_qblename_0,
+                &mut [],
+                &mut [],
             )?;
             Ok(Read {})
         }
@@ -689,17 +677,14 @@ pub mod qblename {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "AT+QBLENAME=<BLE_name>",
                 crate::generated::decode::c_qblename_1,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(Write {
                 ble_name: {
                     let s = crate::wire::req(v[0], "BLE_name")?;
@@ -792,23 +777,14 @@ pub mod qbleadvparam {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QBLEADVPARAM: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QBLEADVPARAM: <adv_int_min>,<adv_int_max>",
                 crate::generated::decode::r_qbleadvparam_0_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(ReadLine {
                 adv_int_min: {
                     let s = crate::wire::req(v[0], "adv_int_min")?;
@@ -865,10 +841,12 @@ pub mod qbleadvparam {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QBLEADVPARAM?",
                 crate::generated::decode::c_qbleadvparam_0,
+                &mut [],
+                &mut [],
             )?;
             Ok(Read {})
         }
@@ -952,23 +930,14 @@ pub mod qbleadvparam {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "AT+QBLEADVPARAM=<adv_int_min>,<adv_int_max>",
                 crate::generated::decode::c_qbleadvparam_1,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Write {
                 adv_int_min: {
                     let s = crate::wire::req(v[0], "adv_int_min")?;
@@ -1063,17 +1032,14 @@ pub mod qbleadvdata {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "AT+QBLEADVDATA=<adv_data>",
                 crate::generated::decode::c_qbleadvdata_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(Write {
                 adv_data: {
                     let s = crate::wire::req(v[0], "adv_data")?;
@@ -1192,17 +1158,14 @@ pub mod qblegattssrv {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "AT+QBLEGATTSSRV=<srv_UUID>",
                 crate::generated::decode::c_qblegattssrv_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(Write {
                 srv_uuid: {
                     let s = crate::wire::req(v[0], "srv_UUID")?;
@@ -1333,23 +1296,14 @@ pub mod qblegattschar {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "AT+QBLEGATTSCHAR=<char_UUID>[,<att_cfg>]",
                 crate::generated::decode::c_qblegattschar_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Write {
                 char_uuid: {
                     let s = crate::wire::req(v[0], "char_UUID")?;
@@ -1453,10 +1407,12 @@ pub mod qblegattssrvdone {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QBLEGATTSSRVDONE",
                 crate::generated::decode::c_qblegattssrvdone_0,
+                &mut [],
+                &mut [],
             )?;
             Ok(Execute {})
         }
@@ -1590,17 +1546,14 @@ pub mod qbleadvstart {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QBLEADVSTART: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QBLEADVSTART: <adv_state>",
                 crate::generated::decode::r_qbleadvstart_0_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(ReadLine {
                 adv_state: {
                     let s = crate::wire::req(v[0], "adv_state")?;
@@ -1645,10 +1598,12 @@ pub mod qbleadvstart {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QBLEADVSTART?",
                 crate::generated::decode::c_qbleadvstart_0,
+                &mut [],
+                &mut [],
             )?;
             Ok(Read {})
         }
@@ -1703,10 +1658,12 @@ pub mod qbleadvstart {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QBLEADVSTART",
                 crate::generated::decode::c_qbleadvstart_1,
+                &mut [],
+                &mut [],
             )?;
             Ok(Execute {})
         }
@@ -1774,10 +1731,12 @@ pub mod qbleadvstop {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QBLEADVSTOP",
                 crate::generated::decode::c_qbleadvstop_0,
+                &mut [],
+                &mut [],
             )?;
             Ok(Execute {})
         }
@@ -1910,29 +1869,14 @@ pub mod qblegattsntfy {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 4] = [None; 4];
+            crate::scan::fields(
                 line,
                 "AT+QBLEGATTSNTFY=<conn_idx>,<UUID>[,<hex_length>],<data>",
                 crate::generated::decode::c_qblegattsntfy_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    3 => {
-                        v[3] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Write {
                 conn_idx: {
                     let s = crate::wire::req(v[0], "conn_idx")?;
@@ -2195,17 +2139,14 @@ pub mod qblescan {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QBLESCAN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QBLESCAN: <scan_state>",
                 crate::generated::decode::r_qblescan_0_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(ReadLine {
                 scan_state: {
                     let s = crate::wire::req(v[0], "scan_state")?;
@@ -2250,10 +2191,12 @@ pub mod qblescan {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QBLESCAN?",
                 crate::generated::decode::c_qblescan_0,
+                &mut [],
+                &mut [],
             )?;
             Ok(Read {})
         }
@@ -2312,26 +2255,14 @@ pub mod qblescan {
     impl crate::command::Line for WriteLine0 {
         const PREFIXES: &'static [&'static str] = &["+QBLESCAN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 3] = [None; 3];
+            crate::scan::fields(
                 line,
                 "+QBLESCAN: <name>,<address_type>,<BLE_addr>",
                 crate::generated::decode::r_qblescan_1_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(WriteLine0 {
                 name: {
                     let s = crate::wire::req(v[0], "name")?;
@@ -2395,32 +2326,14 @@ pub mod qblescan {
     impl crate::command::Line for WriteLine1 {
         const PREFIXES: &'static [&'static str] = &["+QBLESCAN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 5] = [None; 5];
+            crate::scan::fields(
                 line,
                 "+QBLESCAN: <name>,<address_type>,<BLE_addr>,<RSSI>,<adv_data>",
                 crate::generated::decode::r_qblescan_1_1,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 5] = [None; 5];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    3 => {
-                        v[3] = Some(text);
-                    }
-                    4 => {
-                        v[4] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(WriteLine1 {
                 name: {
                     let s = crate::wire::req(v[0], "name")?;
@@ -2572,23 +2485,14 @@ pub mod qblescan {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "AT+QBLESCAN=<scan>[,<timeout>]",
                 crate::generated::decode::c_qblescan_1,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Write {
                 scan: {
                     let s = crate::wire::req(v[0], "scan")?;
@@ -2662,23 +2566,14 @@ pub mod qblescanparam {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QBLESCANPARAM: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QBLESCANPARAM: <scan_interval>,<scan_window>",
                 crate::generated::decode::r_qblescanparam_0_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(ReadLine {
                 scan_interval: {
                     let s = crate::wire::req(v[0], "scan_interval")?;
@@ -2738,10 +2633,12 @@ pub mod qblescanparam {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QBLESCANPARAM?",
                 crate::generated::decode::c_qblescanparam_0,
+                &mut [],
+                &mut [],
             )?;
             Ok(Read {})
         }
@@ -2825,23 +2722,14 @@ pub mod qblescanparam {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "AT+QBLESCANPARAM=<scan_interval>,<scan_window>",
                 crate::generated::decode::c_qblescanparam_1,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Write {
                 scan_interval: {
                     let s = crate::wire::req(v[0], "scan_interval")?;
@@ -3038,26 +2926,14 @@ pub mod qbleconn {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 3] = [None; 3];
+            crate::scan::fields(
                 line,
                 "AT+QBLECONN=<addr_type>,<peer_addr>[,<timeout>]",
                 crate::generated::decode::c_qbleconn_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Write {
                 addr_type: {
                     let s = crate::wire::req(v[0], "addr_type")?;
@@ -3147,29 +3023,14 @@ pub mod qbleconnparam {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QBLECONNPARAM: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 4] = [None; 4];
+            crate::scan::fields(
                 line,
                 "+QBLECONNPARAM: <conn_idx>,<con_interval>,<timeout>,<latency>",
                 crate::generated::decode::r_qbleconnparam_0_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    3 => {
-                        v[3] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(ReadLine {
                 conn_idx: {
                     let s = crate::wire::req(v[0], "conn_idx")?;
@@ -3248,10 +3109,12 @@ pub mod qbleconnparam {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QBLECONNPARAM?",
                 crate::generated::decode::c_qbleconnparam_0,
+                &mut [],
+                &mut [],
             )?;
             Ok(Read {})
         }
@@ -3363,29 +3226,14 @@ pub mod qbleconnparam {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 4] = [None; 4];
+            crate::scan::fields(
                 line,
                 "AT+QBLECONNPARAM=<conn_idx>,<con_interval>,<timeout>,<latency>",
                 crate::generated::decode::c_qbleconnparam_1,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    3 => {
-                        v[3] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Write {
                 conn_idx: {
                     let s = crate::wire::req(v[0], "conn_idx")?;
@@ -3489,17 +3337,14 @@ pub mod qblecfgmtu {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QBLECFGMTU: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QBLECFGMTU: <MTU_value>",
                 crate::generated::decode::r_qblecfgmtu_0_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(ReadLine {
                 mtu_value: {
                     let s = crate::wire::req(v[0], "MTU_value")?;
@@ -3545,10 +3390,12 @@ pub mod qblecfgmtu {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QBLECFGMTU?",
                 crate::generated::decode::c_qblecfgmtu_0,
+                &mut [],
+                &mut [],
             )?;
             Ok(Read {})
         }
@@ -3618,17 +3465,14 @@ pub mod qblecfgmtu {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "AT+QBLECFGMTU=<MTU_value>",
                 crate::generated::decode::c_qblecfgmtu_1,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(Write {
                 mtu_value: {
                     let s = crate::wire::req(v[0], "MTU_value")?;
@@ -3750,26 +3594,14 @@ pub mod qblegattcntfcfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 3] = [None; 3];
+            crate::scan::fields(
                 line,
                 "AT+QBLEGATTCNTFCFG=<conn_idx>,<UUID>,<enable>",
                 crate::generated::decode::c_qblegattcntfcfg_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Write {
                 conn_idx: {
                     let s = crate::wire::req(v[0], "conn_idx")?;
@@ -3853,17 +3685,14 @@ pub mod qblegattcrd {
     impl crate::command::Line for WriteLine {
         const PREFIXES: &'static [&'static str] = &[""];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "<data>",
                 crate::generated::decode::r_qblegattcrd_0_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(WriteLine {
                 data: {
                     let s = crate::wire::req(v[0], "data")?;
@@ -3931,23 +3760,14 @@ pub mod qblegattcrd {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "AT+QBLEGATTCRD=<conn_idx>,<UUID>",
                 crate::generated::decode::c_qblegattcrd_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Write {
                 conn_idx: {
                     let s = crate::wire::req(v[0], "conn_idx")?;
@@ -4085,29 +3905,14 @@ pub mod qblegattcwrcmd {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 4] = [None; 4];
+            crate::scan::fields(
                 line,
                 "AT+QBLEGATTCWRCMD=<conn_idx>,<UUID>[,<hex_length>],<data>",
                 crate::generated::decode::c_qblegattcwrcmd_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    3 => {
-                        v[3] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Write {
                 conn_idx: {
                     let s = crate::wire::req(v[0], "conn_idx")?;
@@ -4259,29 +4064,14 @@ pub mod qblegattcwrreq {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 4] = [None; 4];
+            crate::scan::fields(
                 line,
                 "AT+QBLEGATTCWRREQ=<conn_idx>,<UUID>[,<hex_length>],<data>",
                 crate::generated::decode::c_qblegattcwrreq_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    3 => {
-                        v[3] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Write {
                 conn_idx: {
                     let s = crate::wire::req(v[0], "conn_idx")?;
@@ -4411,17 +4201,14 @@ pub mod qbledisconn {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "AT+QBLEDISCONN[=<conn_idx>]",
                 crate::generated::decode::c_qbledisconn_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(Write {
                 conn_idx: v[0]
                     .map(|s| {
@@ -4543,17 +4330,14 @@ pub mod qblestat {
     impl crate::command::Line for ExecuteLine {
         const PREFIXES: &'static [&'static str] = &["+QBLESTAT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QBLESTAT: <BLE_state>",
                 crate::generated::decode::r_qblestat_0_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(ExecuteLine {
                 ble_state: {
                     let s = crate::wire::req(v[0], "BLE_state")?;
@@ -4598,10 +4382,12 @@ pub mod qblestat {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QBLESTAT",
                 crate::generated::decode::c_qblestat_0,
+                &mut [],
+                &mut [],
             )?;
             Ok(Execute {})
         }
@@ -4764,23 +4550,14 @@ pub mod qbletranmode {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "AT+QBLETRANMODE=<UUID>[,<state>]",
                 crate::generated::decode::c_qbletranmode_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Write {
                 uuid: {
                     let s = crate::wire::req(v[0], "UUID")?;
@@ -4936,17 +4713,14 @@ pub mod qfopen {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QFOPEN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QFOPEN: <filename>,(list of supported <mode>s)",
                 crate::generated::decode::r_qfopen_0_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(TestLine {
                 mode: {
                     let s = crate::wire::req(v[0], "mode")?;
@@ -4995,7 +4769,13 @@ pub mod qfopen {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(line, "AT+QFOPEN=?", crate::generated::decode::c_qfopen_0)?;
+            crate::scan::fields(
+                line,
+                "AT+QFOPEN=?",
+                crate::generated::decode::c_qfopen_0,
+                &mut [],
+                &mut [],
+            )?;
             Ok(Test {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -5043,26 +4823,14 @@ pub mod qfopen {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QFOPEN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 3] = [None; 3];
+            crate::scan::fields(
                 line,
                 "+QFOPEN: <filename>,<filehandle>,<mode>",
                 crate::generated::decode::r_qfopen_1_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(ReadLine {
                 filename: {
                     let s = crate::wire::req(v[0], "filename")?;
@@ -5127,7 +4895,13 @@ pub mod qfopen {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(line, "AT+QFOPEN?", crate::generated::decode::c_qfopen_1)?;
+            crate::scan::fields(
+                line,
+                "AT+QFOPEN?",
+                crate::generated::decode::c_qfopen_1,
+                &mut [],
+                &mut [],
+            )?;
             Ok(Read {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -5177,17 +4951,14 @@ pub mod qfopen {
     impl crate::command::Line for WriteLine {
         const PREFIXES: &'static [&'static str] = &["+QFOPEN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QFOPEN: <filehandle>",
                 crate::generated::decode::r_qfopen_2_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(WriteLine {
                 filehandle: {
                     let s = crate::wire::req(v[0], "filehandle")?;
@@ -5250,23 +5021,14 @@ pub mod qfopen {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "AT+QFOPEN=<filename>[,<mode>]",
                 crate::generated::decode::c_qfopen_2,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Write {
                 filename: {
                     let s = crate::wire::req(v[0], "filename")?;
@@ -5331,10 +5093,12 @@ pub mod qfread {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QFREAD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "+QFREAD: <filehandle>,<length>",
                 crate::generated::decode::r_qfread_0_0,
+                &mut [],
+                &mut [],
             )?;
             Ok(TestLine {})
         }
@@ -5373,7 +5137,13 @@ pub mod qfread {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(line, "AT+QFREAD=?", crate::generated::decode::c_qfread_0)?;
+            crate::scan::fields(
+                line,
+                "AT+QFREAD=?",
+                crate::generated::decode::c_qfread_0,
+                &mut [],
+                &mut [],
+            )?;
             Ok(Test {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -5452,23 +5222,14 @@ pub mod qfread {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "AT+QFREAD=<filehandle>[,<length>]",
                 crate::generated::decode::c_qfread_1,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Write {
                 filehandle: {
                     let s = crate::wire::req(v[0], "filehandle")?;
@@ -5557,10 +5318,12 @@ pub mod qfwrite {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QFWRITE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "+QFWRITE: <filehandle>,<length>,<timeout>",
                 crate::generated::decode::r_qfwrite_0_0,
+                &mut [],
+                &mut [],
             )?;
             Ok(TestLine {})
         }
@@ -5601,10 +5364,12 @@ pub mod qfwrite {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QFWRITE=?",
                 crate::generated::decode::c_qfwrite_0,
+                &mut [],
+                &mut [],
             )?;
             Ok(Test {})
         }
@@ -5668,23 +5433,14 @@ pub mod qfwrite {
     impl crate::command::Line for WriteLine {
         const PREFIXES: &'static [&'static str] = &["+QFWRITE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QFWRITE: <written_length>,<total_length>",
                 crate::generated::decode::r_qfwrite_1_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(WriteLine {
                 written_length: {
                     let s = crate::wire::req(v[0], "written_length")?;
@@ -5780,30 +5536,16 @@ pub mod qfwrite {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 3] = [None; 3];
+            let mut g = [false; 1];
+            crate::scan::fields(
                 line,
                 "AT+QFWRITE=<filehandle>[,<length>[,<timeout>]]",
                 crate::generated::decode::c_qfwrite_1,
+                &mut v,
+                &mut g,
             )?;
-            let mut v: [Option<&str>; 3] = [None; 3];
-            let mut flag0 = false;
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    32768 => {
-                        flag0 = true;
-                    }
-                    _ => {}
-                }
-            }
+            let flag0 = g[0];
             Ok(Write {
                 filehandle: {
                     let s = crate::wire::req(v[0], "filehandle")?;
@@ -5949,10 +5691,12 @@ pub mod qfclose {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QFCLOSE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "+QFCLOSE: <filehandle>",
                 crate::generated::decode::r_qfclose_0_0,
+                &mut [],
+                &mut [],
             )?;
             Ok(TestLine {})
         }
@@ -5989,10 +5733,12 @@ pub mod qfclose {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QFCLOSE=?",
                 crate::generated::decode::c_qfclose_0,
+                &mut [],
+                &mut [],
             )?;
             Ok(Test {})
         }
@@ -6060,17 +5806,14 @@ pub mod qfclose {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "AT+QFCLOSE=<filehandle>",
                 crate::generated::decode::c_qfclose_1,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(Write {
                 filehandle: {
                     let s = crate::wire::req(v[0], "filehandle")?;
@@ -6183,7 +5926,13 @@ pub mod qflst {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(line, "AT+QFLST=?", crate::generated::decode::c_qflst_0)?;
+            crate::scan::fields(
+                line,
+                "AT+QFLST=?",
+                crate::generated::decode::c_qflst_0,
+                &mut [],
+                &mut [],
+            )?;
             Ok(Test {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -6229,23 +5978,14 @@ pub mod qflst {
     impl crate::command::Line for WriteLine {
         const PREFIXES: &'static [&'static str] = &["+QFLST: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QFLST: <filename>,<file_size>",
                 crate::generated::decode::r_qflst_1_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(WriteLine {
                 filename: {
                     let s = crate::wire::req(v[0], "filename")?;
@@ -6310,17 +6050,14 @@ pub mod qflst {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "AT+QFLST=<name_pattern>",
                 crate::generated::decode::c_qflst_1,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(Write {
                 name_pattern: {
                     let s = crate::wire::req(v[0], "name_pattern")?;
@@ -6369,23 +6106,14 @@ pub mod qflst {
     impl crate::command::Line for ExecuteLine {
         const PREFIXES: &'static [&'static str] = &["+QFLST: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QFLST: <filename>,<file_size>",
                 crate::generated::decode::r_qflst_2_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(ExecuteLine {
                 filename: {
                     let s = crate::wire::req(v[0], "filename")?;
@@ -6440,7 +6168,13 @@ pub mod qflst {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(line, "AT+QFLST", crate::generated::decode::c_qflst_2)?;
+            crate::scan::fields(
+                line,
+                "AT+QFLST",
+                crate::generated::decode::c_qflst_2,
+                &mut [],
+                &mut [],
+            )?;
             Ok(Execute {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -6491,10 +6225,12 @@ pub mod qfdel {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QFDEL: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "+QFDEL: <file_name>",
                 crate::generated::decode::r_qfdel_0_0,
+                &mut [],
+                &mut [],
             )?;
             Ok(TestLine {})
         }
@@ -6531,7 +6267,13 @@ pub mod qfdel {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(line, "AT+QFDEL=?", crate::generated::decode::c_qfdel_0)?;
+            crate::scan::fields(
+                line,
+                "AT+QFDEL=?",
+                crate::generated::decode::c_qfdel_0,
+                &mut [],
+                &mut [],
+            )?;
             Ok(Test {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -6600,17 +6342,14 @@ pub mod qfdel {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "AT+QFDEL=<file_name>",
                 crate::generated::decode::c_qfdel_1,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(Write {
                 file_name: {
                     let s = crate::wire::req(v[0], "file_name")?;
@@ -6679,7 +6418,13 @@ pub mod at {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(line, "AT", crate::generated::decode::c_at_0)?;
+            crate::scan::fields(
+                line,
+                "AT",
+                crate::generated::decode::c_at_0,
+                &mut [],
+                &mut [],
+            )?;
             Ok(Execute {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -6743,7 +6488,13 @@ pub mod qrst {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(line, "AT+QRST", crate::generated::decode::c_qrst_0)?;
+            crate::scan::fields(
+                line,
+                "AT+QRST",
+                crate::generated::decode::c_qrst_0,
+                &mut [],
+                &mut [],
+            )?;
             Ok(Execute {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -6796,17 +6547,14 @@ pub mod qversion {
     impl crate::command::Line for ExecuteLine {
         const PREFIXES: &'static [&'static str] = &["+QVERSION: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QVERSION: <version>",
                 crate::generated::decode::r_qversion_0_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(ExecuteLine {
                 version: {
                     let s = crate::wire::req(v[0], "version")?;
@@ -6851,10 +6599,12 @@ pub mod qversion {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QVERSION",
                 crate::generated::decode::c_qversion_0,
+                &mut [],
+                &mut [],
             )?;
             Ok(Execute {})
         }
@@ -6937,17 +6687,14 @@ pub mod qecho {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "AT+QECHO=<enable>",
                 crate::generated::decode::c_qecho_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(Write {
                 enable: {
                     let s = crate::wire::req(v[0], "enable")?;
@@ -7069,29 +6816,14 @@ pub mod qgetip {
     impl crate::command::Line for WriteLine {
         const PREFIXES: &'static [&'static str] = &["+QGETIP: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 4] = [None; 4];
+            crate::scan::fields(
                 line,
                 "+QGETIP: <IP>,<gate>,<mask>,<DNS>",
                 crate::generated::decode::r_qgetip_0_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    3 => {
-                        v[3] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(WriteLine {
                 ip: {
                     let s = crate::wire::req(v[0], "IP")?;
@@ -7176,17 +6908,14 @@ pub mod qgetip {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "AT+QGETIP=<mode>",
                 crate::generated::decode::c_qgetip_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(Write {
                 mode: {
                     let s = crate::wire::req(v[0], "mode")?;
@@ -7341,23 +7070,14 @@ pub mod qsetband {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "AT+QSETBAND=<baud_rate>,<save>",
                 crate::generated::decode::c_qsetband_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Write {
                 baud_rate: {
                     let s = crate::wire::req(v[0], "baud_rate")?;
@@ -7410,17 +7130,14 @@ pub mod qsetband {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QSETBAND: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QSETBAND: <baud_rate>",
                 crate::generated::decode::r_qsetband_1_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(ReadLine {
                 baud_rate: {
                     let s = crate::wire::req(v[0], "baud_rate")?;
@@ -7466,10 +7183,12 @@ pub mod qsetband {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QSETBAND?",
                 crate::generated::decode::c_qsetband_1,
+                &mut [],
+                &mut [],
             )?;
             Ok(Read {})
         }
@@ -7567,17 +7286,14 @@ pub mod qwlanota {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "AT+QWLANOTA=<URL>",
                 crate::generated::decode::c_qwlanota_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(Write {
                 url: {
                     let s = crate::wire::req(v[0], "URL")?;
@@ -7636,17 +7352,14 @@ pub mod qwlmac {
     impl crate::command::Line for ExecuteLine {
         const PREFIXES: &'static [&'static str] = &["+QWLMAC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QWLMAC: <MAC>",
                 crate::generated::decode::r_qwlmac_0_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(ExecuteLine {
                 mac: {
                     let s = crate::wire::req(v[0], "MAC")?;
@@ -7691,7 +7404,13 @@ pub mod qwlmac {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(line, "AT+QWLMAC", crate::generated::decode::c_qwlmac_0)?;
+            crate::scan::fields(
+                line,
+                "AT+QWLMAC",
+                crate::generated::decode::c_qwlmac_0,
+                &mut [],
+                &mut [],
+            )?;
             Ok(Execute {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -7821,23 +7540,14 @@ pub mod qsclk {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QSCLK: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QSCLK: <mode>[,<dtim>]",
                 crate::generated::decode::r_qsclk_0_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(ReadLine {
                 mode: {
                     let s = crate::wire::req(v[0], "mode")?;
@@ -7893,7 +7603,13 @@ pub mod qsclk {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(line, "AT+QSCLK?", crate::generated::decode::c_qsclk_0)?;
+            crate::scan::fields(
+                line,
+                "AT+QSCLK?",
+                crate::generated::decode::c_qsclk_0,
+                &mut [],
+                &mut [],
+            )?;
             Ok(Read {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -7974,23 +7690,14 @@ pub mod qsclk {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "AT+QSCLK=<mode>[,<dtim>]",
                 crate::generated::decode::c_qsclk_1,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Write {
                 mode: {
                     let s = crate::wire::req(v[0], "mode")?;
@@ -8108,18 +7815,15 @@ pub mod qcfg {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut g = [false; 1];
+            crate::scan::fields(
                 line,
                 "+QCFG: \"urc/pin\",<enable>[,<pulse>]",
                 crate::generated::decode::r_qcfg_0_0,
+                &mut [],
+                &mut g,
             )?;
-            let mut flag0 = false;
-            for (rule, text) in caps.iter() {
-                let _ = text;
-                if rule == 32768 {
-                    flag0 = true;
-                }
-            }
+            let flag0 = g[0];
             Ok(TestLine { with_group0: flag0 })
         }
         fn render(&self) -> alloc::string::String {
@@ -8161,7 +7865,13 @@ pub mod qcfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(line, "AT+QCFG=?", crate::generated::decode::c_qcfg_0)?;
+            crate::scan::fields(
+                line,
+                "AT+QCFG=?",
+                crate::generated::decode::c_qcfg_0,
+                &mut [],
+                &mut [],
+            )?;
             Ok(Test {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -8223,23 +7933,14 @@ pub mod qcfg {
     impl crate::command::Line for UrcPinLine {
         const PREFIXES: &'static [&'static str] = &["+QCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QCFG: \"urc/pin\",<enable>[,<pulse>]",
                 crate::generated::decode::r_qcfg_1_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(UrcPinLine {
                 enable: {
                     let s = crate::wire::req(v[0], "enable")?;
@@ -8323,27 +8024,16 @@ pub mod qcfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            let mut g = [false; 1];
+            crate::scan::fields(
                 line,
                 "AT+QCFG=\"urc/pin\"[,<enable>[,<pulse>]]",
                 crate::generated::decode::c_qcfg_1,
+                &mut v,
+                &mut g,
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            let mut flag0 = false;
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    32768 => {
-                        flag0 = true;
-                    }
-                    _ => {}
-                }
-            }
+            let flag0 = g[0];
             Ok(UrcPin {
                 enable_group: if flag0 {
                     Some(UrcPinEnableGroup {
@@ -8601,10 +8291,12 @@ pub mod qhttpcfg {
     impl crate::command::Line for TestLine0 {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "+QHTTPCFG: \"url\",<urlstring>",
                 crate::generated::decode::r_qhttpcfg_0_0,
+                &mut [],
+                &mut [],
             )?;
             Ok(TestLine0 {})
         }
@@ -8625,10 +8317,12 @@ pub mod qhttpcfg {
     impl crate::command::Line for TestLine1 {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "+QHTTPCFG: \"header\",<name:value>",
                 crate::generated::decode::r_qhttpcfg_0_1,
+                &mut [],
+                &mut [],
             )?;
             Ok(TestLine1 {})
         }
@@ -8649,10 +8343,12 @@ pub mod qhttpcfg {
     impl crate::command::Line for TestLine2 {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "+QHTTPCFG: \"auth\",<username:password>",
                 crate::generated::decode::r_qhttpcfg_0_2,
+                &mut [],
+                &mut [],
             )?;
             Ok(TestLine2 {})
         }
@@ -8676,17 +8372,14 @@ pub mod qhttpcfg {
     impl crate::command::Line for TestLine3 {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QHTTPCFG: \"sslctxid\",(list of supported <sslctxID>s)",
                 crate::generated::decode::r_qhttpcfg_0_3,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(TestLine3 {
                 sslctx_id: {
                     let s = crate::wire::req(v[0], "sslctxID")?;
@@ -8720,17 +8413,14 @@ pub mod qhttpcfg {
     impl crate::command::Line for TestLine4 {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QHTTPCFG: \"rsp/header\",(list of supported <response_header>s)",
                 crate::generated::decode::r_qhttpcfg_0_4,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(TestLine4 {
                 response_header: {
                     let s = crate::wire::req(v[0], "response_header")?;
@@ -8764,17 +8454,14 @@ pub mod qhttpcfg {
     impl crate::command::Line for TestLine5 {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QHTTPCFG: \"rspout/auto\",(list of supported <auto_outrsp>s)",
                 crate::generated::decode::r_qhttpcfg_0_5,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(TestLine5 {
                 auto_outrsp: {
                     let s = crate::wire::req(v[0], "auto_outrsp")?;
@@ -8808,17 +8495,14 @@ pub mod qhttpcfg {
     impl crate::command::Line for TestLine6 {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QHTTPCFG: \"closed/ind\",(list of supported <closedind>s)",
                 crate::generated::decode::r_qhttpcfg_0_6,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(TestLine6 {
                 closedind: {
                     let s = crate::wire::req(v[0], "closedind")?;
@@ -8849,10 +8533,12 @@ pub mod qhttpcfg {
     impl crate::command::Line for TestLine7 {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "+QHTTPCFG: \"form/option\",<name>,<file_name>,<content_type>",
                 crate::generated::decode::r_qhttpcfg_0_7,
+                &mut [],
+                &mut [],
             )?;
             Ok(TestLine7 {})
         }
@@ -9004,10 +8690,12 @@ pub mod qhttpcfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QHTTPCFG=?",
                 crate::generated::decode::c_qhttpcfg_0,
+                &mut [],
+                &mut [],
             )?;
             Ok(Test {})
         }
@@ -9055,17 +8743,14 @@ pub mod qhttpcfg {
     impl crate::command::Line for UrlLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QHTTPCFG: \"url\",<URL_string>",
                 crate::generated::decode::r_qhttpcfg_1_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(UrlLine {
                 url_string: {
                     let s = crate::wire::req(v[0], "URL_string")?;
@@ -9122,17 +8807,14 @@ pub mod qhttpcfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "AT+QHTTPCFG=\"url\"[,<URL_string>]",
                 crate::generated::decode::c_qhttpcfg_1,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(Url {
                 url_string: v[0]
                     .map(|s| {
@@ -9189,17 +8871,14 @@ pub mod qhttpcfg {
     impl crate::command::Line for HeaderLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QHTTPCFG: \"header\",<header_value>",
                 crate::generated::decode::r_qhttpcfg_2_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(HeaderLine {
                 header_value: {
                     let s = crate::wire::req(v[0], "header_value")?;
@@ -9256,17 +8935,14 @@ pub mod qhttpcfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "AT+QHTTPCFG=\"header\"[,<header_value>]",
                 crate::generated::decode::c_qhttpcfg_2,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(Header {
                 header_value: v[0]
                     .map(|s| {
@@ -9325,17 +9001,14 @@ pub mod qhttpcfg {
     impl crate::command::Line for AuthLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QHTTPCFG: \"auth\",<username_password>",
                 crate::generated::decode::r_qhttpcfg_3_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(AuthLine {
                 username_password: {
                     let s = crate::wire::req(v[0], "username_password")?;
@@ -9396,17 +9069,14 @@ pub mod qhttpcfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "AT+QHTTPCFG=\"auth\"[,<username_password>]",
                 crate::generated::decode::c_qhttpcfg_3,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(Auth {
                 username_password: v[0]
                     .map(|s| {
@@ -9463,17 +9133,14 @@ pub mod qhttpcfg {
     impl crate::command::Line for SslctxidLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QHTTPCFG: \"sslctxid\",<sslctxID>",
                 crate::generated::decode::r_qhttpcfg_4_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(SslctxidLine {
                 sslctx_id: {
                     let s = crate::wire::req(v[0], "sslctxID")?;
@@ -9531,17 +9198,14 @@ pub mod qhttpcfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "AT+QHTTPCFG=\"sslctxid\"[,<sslctxID>]",
                 crate::generated::decode::c_qhttpcfg_4,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(Sslctxid {
                 sslctx_id: v[0]
                     .map(|s| {
@@ -9592,17 +9256,14 @@ pub mod qhttpcfg {
     impl crate::command::Line for RspHeaderLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QHTTPCFG: \"rsp/header\",<response_header>",
                 crate::generated::decode::r_qhttpcfg_5_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(RspHeaderLine {
                 response_header: {
                     let s = crate::wire::req(v[0], "response_header")?;
@@ -9662,17 +9323,14 @@ pub mod qhttpcfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "AT+QHTTPCFG=\"rsp/header\"[,<response_header>]",
                 crate::generated::decode::c_qhttpcfg_5,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(RspHeader {
                 response_header: v[0]
                     .map(|s| {
@@ -9729,17 +9387,14 @@ pub mod qhttpcfg {
     impl crate::command::Line for RspoutAutoLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QHTTPCFG: \"rspout/auto\",<auto_outrsp>",
                 crate::generated::decode::r_qhttpcfg_6_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(RspoutAutoLine {
                 auto_outrsp: {
                     let s = crate::wire::req(v[0], "auto_outrsp")?;
@@ -9796,17 +9451,14 @@ pub mod qhttpcfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "AT+QHTTPCFG=\"rspout/auto\"[,<auto_outrsp>]",
                 crate::generated::decode::c_qhttpcfg_6,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(RspoutAuto {
                 auto_outrsp: v[0]
                     .map(|s| {
@@ -9859,17 +9511,14 @@ pub mod qhttpcfg {
     impl crate::command::Line for ClosedIndLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QHTTPCFG: \"closed/ind\",<closedind>",
                 crate::generated::decode::r_qhttpcfg_7_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(ClosedIndLine {
                 closedind: {
                     let s = crate::wire::req(v[0], "closedind")?;
@@ -9926,17 +9575,14 @@ pub mod qhttpcfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "AT+QHTTPCFG=\"closed/ind\"[,<closedind>]",
                 crate::generated::decode::c_qhttpcfg_7,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(ClosedInd {
                 closedind: v[0]
                     .map(|s| {
@@ -10001,26 +9647,14 @@ pub mod qhttpcfg {
     impl crate::command::Line for FormOptionLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 3] = [None; 3];
+            crate::scan::fields(
                 line,
                 "+QHTTPCFG: \"form/option\",<name>,<file_name>,<content_type>",
                 crate::generated::decode::r_qhttpcfg_8_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(FormOptionLine {
                 name: {
                     let s = crate::wire::req(v[0], "name")?;
@@ -10123,30 +9757,16 @@ pub mod qhttpcfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 3] = [None; 3];
+            let mut g = [false; 1];
+            crate::scan::fields(
                 line,
                 "AT+QHTTPCFG=\"form/option\"[,<name>,<file_name>,<content_type>]",
                 crate::generated::decode::c_qhttpcfg_8,
+                &mut v,
+                &mut g,
             )?;
-            let mut v: [Option<&str>; 3] = [None; 3];
-            let mut flag0 = false;
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    32768 => {
-                        flag0 = true;
-                    }
-                    _ => {}
-                }
-            }
+            let flag0 = g[0];
             Ok(FormOption {
                 name_group: if flag0 {
                     Some(FormOptionNameGroup {
@@ -10262,17 +9882,14 @@ pub mod qhttpget {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPGET: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QHTTPGET: (list of supported <rsptime>s)",
                 crate::generated::decode::r_qhttpget_0_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(TestLine {
                 rsptime: {
                     let s = crate::wire::req(v[0], "rsptime")?;
@@ -10317,10 +9934,12 @@ pub mod qhttpget {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QHTTPGET=?",
                 crate::generated::decode::c_qhttpget_0,
+                &mut [],
+                &mut [],
             )?;
             Ok(Test {})
         }
@@ -10392,17 +10011,14 @@ pub mod qhttpget {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "AT+QHTTPGET[=<rsptime>]",
                 crate::generated::decode::c_qhttpget_1,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(Write {
                 rsptime: v[0]
                     .map(|s| {
@@ -10496,26 +10112,14 @@ pub mod qhttppost {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPPOST: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 3] = [None; 3];
+            crate::scan::fields(
                 line,
                 "+QHTTPPOST: (list of supported <data_length>s),(list of supported <input_time>s),(list of supported <rsptime>s)",
                 crate::generated::decode::r_qhttppost_0_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(TestLine {
                 data_length: {
                     let s = crate::wire::req(v[0], "data_length")?;
@@ -10586,10 +10190,12 @@ pub mod qhttppost {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QHTTPPOST=?",
                 crate::generated::decode::c_qhttppost_0,
+                &mut [],
+                &mut [],
             )?;
             Ok(Test {})
         }
@@ -10655,17 +10261,14 @@ pub mod qhttppost {
     impl crate::command::Line for WriteLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPPOST: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QHTTPPOST: <err>",
                 crate::generated::decode::r_qhttppost_1_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(WriteLine {
                 err: {
                     let s = crate::wire::req(v[0], "err")?;
@@ -10753,30 +10356,16 @@ pub mod qhttppost {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 3] = [None; 3];
+            let mut g = [false; 1];
+            crate::scan::fields(
                 line,
                 "AT+QHTTPPOST=<data_length>[,<input_time>,<rsptime>]",
                 crate::generated::decode::c_qhttppost_1,
+                &mut v,
+                &mut g,
             )?;
-            let mut v: [Option<&str>; 3] = [None; 3];
-            let mut flag0 = false;
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    32768 => {
-                        flag0 = true;
-                    }
-                    _ => {}
-                }
-            }
+            let flag0 = g[0];
             Ok(Write {
                 data_length: {
                     let s = crate::wire::req(v[0], "data_length")?;
@@ -10895,26 +10484,14 @@ pub mod qhttpput {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPPUT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 3] = [None; 3];
+            crate::scan::fields(
                 line,
                 "+QHTTPPUT: (list of supported <data_length>s),(list of supported <input_time>s),(list of supported <rsptime>s)",
                 crate::generated::decode::r_qhttpput_0_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(TestLine {
                 data_length: {
                     let s = crate::wire::req(v[0], "data_length")?;
@@ -10985,10 +10562,12 @@ pub mod qhttpput {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QHTTPPUT=?",
                 crate::generated::decode::c_qhttpput_0,
+                &mut [],
+                &mut [],
             )?;
             Ok(Test {})
         }
@@ -11054,17 +10633,14 @@ pub mod qhttpput {
     impl crate::command::Line for WriteLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPPUT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QHTTPPUT: <err>",
                 crate::generated::decode::r_qhttpput_1_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(WriteLine {
                 err: {
                     let s = crate::wire::req(v[0], "err")?;
@@ -11152,30 +10728,16 @@ pub mod qhttpput {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 3] = [None; 3];
+            let mut g = [false; 1];
+            crate::scan::fields(
                 line,
                 "AT+QHTTPPUT=<data_length>[,<input_time>,<rsptime>]",
                 crate::generated::decode::c_qhttpput_1,
+                &mut v,
+                &mut g,
             )?;
-            let mut v: [Option<&str>; 3] = [None; 3];
-            let mut flag0 = false;
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    32768 => {
-                        flag0 = true;
-                    }
-                    _ => {}
-                }
-            }
+            let flag0 = g[0];
             Ok(Write {
                 data_length: {
                     let s = crate::wire::req(v[0], "data_length")?;
@@ -11289,17 +10851,14 @@ pub mod qhttpread {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPREAD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QHTTPREAD: (list of supported <wait_time>s)",
                 crate::generated::decode::r_qhttpread_0_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(TestLine {
                 wait_time: {
                     let s = crate::wire::req(v[0], "wait_time")?;
@@ -11344,10 +10903,12 @@ pub mod qhttpread {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QHTTPREAD=?",
                 crate::generated::decode::c_qhttpread_0,
+                &mut [],
+                &mut [],
             )?;
             Ok(Test {})
         }
@@ -11419,17 +10980,14 @@ pub mod qhttpread {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "AT+QHTTPREAD[=<wait_time>]",
                 crate::generated::decode::c_qhttpread_1,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(Write {
                 wait_time: v[0]
                     .map(|s| {
@@ -11547,10 +11105,12 @@ pub mod qhttpstop {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QHTTPSTOP=?",
                 crate::generated::decode::c_qhttpstop_0,
+                &mut [],
+                &mut [],
             )?;
             Ok(Test {})
         }
@@ -11605,10 +11165,12 @@ pub mod qhttpstop {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QHTTPSTOP",
                 crate::generated::decode::c_qhttpstop_1,
+                &mut [],
+                &mut [],
             )?;
             Ok(Execute {})
         }
@@ -12217,23 +11779,14 @@ pub mod qmtcfg {
     impl crate::command::Line for TestLine0 {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QMTCFG: \"version\",(list of supported <client_idx>s),(list of supported <vsn>s)",
                 crate::generated::decode::r_qmtcfg_0_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(TestLine0 {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
@@ -12283,26 +11836,14 @@ pub mod qmtcfg {
     impl crate::command::Line for TestLine1 {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 3] = [None; 3];
+            crate::scan::fields(
                 line,
                 "+QMTCFG: \"ssl\",(list of supported <client_idx>s),(list of supported <SSL_enable>s),(list of supported <SSL_ctxID>s)",
                 crate::generated::decode::r_qmtcfg_0_1,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(TestLine1 {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
@@ -12362,23 +11903,14 @@ pub mod qmtcfg {
     impl crate::command::Line for TestLine2 {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QMTCFG: \"keepalive\",(list of supported <client_idx>s),(list of supported <keep_alive_time>s)",
                 crate::generated::decode::r_qmtcfg_0_2,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(TestLine2 {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
@@ -12426,23 +11958,14 @@ pub mod qmtcfg {
     impl crate::command::Line for TestLine3 {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QMTCFG: \"session\",(list of supported <client_idx>s),(list of supported <clean_session>s)",
                 crate::generated::decode::r_qmtcfg_0_3,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(TestLine3 {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
@@ -12494,29 +12017,14 @@ pub mod qmtcfg {
     impl crate::command::Line for TestLine4 {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 4] = [None; 4];
+            crate::scan::fields(
                 line,
                 "+QMTCFG: \"will\",(list of supported <client_idx>s),(list of supported <will_flag>s),(list of supported <will_qos>s),(list of supported <will_retain>s),<will_topic>,<will_message>",
                 crate::generated::decode::r_qmtcfg_0_4,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    3 => {
-                        v[3] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(TestLine4 {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
@@ -12592,23 +12100,14 @@ pub mod qmtcfg {
     impl crate::command::Line for TestLine5 {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QMTCFG: \"recv/mode\",(list of supported <client_idx>s),(list of supported <msg_recv_mode>s)",
                 crate::generated::decode::r_qmtcfg_0_5,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(TestLine5 {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
@@ -12658,26 +12157,14 @@ pub mod qmtcfg {
     impl crate::command::Line for TestLine6 {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 3] = [None; 3];
+            crate::scan::fields(
                 line,
                 "+QMTCFG: \"dataformat\",(list of supported <client_idx>s),(list of supported <send_mode>s),(list of supported <recv_mode>s)",
                 crate::generated::decode::r_qmtcfg_0_6,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(TestLine6 {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
@@ -12741,29 +12228,14 @@ pub mod qmtcfg {
     impl crate::command::Line for TestLine7 {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 4] = [None; 4];
+            crate::scan::fields(
                 line,
                 "+QMTCFG: \"timeout\",(list of supported <client_idx>s),(list of supported <pkt_timeout>s),(list of supported <retry_times>s),(list of supported <timeout_notice>s)",
                 crate::generated::decode::r_qmtcfg_0_7,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    3 => {
-                        v[3] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(TestLine7 {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
@@ -12833,17 +12305,14 @@ pub mod qmtcfg {
     impl crate::command::Line for TestLine8 {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QMTCFG: \"aliauth\",(list of supported <client_idx>s),<product_key>,<device_name>,<device_secret>",
                 crate::generated::decode::r_qmtcfg_0_8,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(TestLine8 {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
@@ -12883,17 +12352,14 @@ pub mod qmtcfg {
     impl crate::command::Line for TestLine9 {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QMTCFG: \"onenet\",(list of supported <client_idx>s),<productID>,<access_key>",
                 crate::generated::decode::r_qmtcfg_0_9,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(TestLine9 {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
@@ -13077,7 +12543,13 @@ pub mod qmtcfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(line, "AT+QMTCFG=?", crate::generated::decode::c_qmtcfg_0)?;
+            crate::scan::fields(
+                line,
+                "AT+QMTCFG=?",
+                crate::generated::decode::c_qmtcfg_0,
+                &mut [],
+                &mut [],
+            )?;
             Ok(Test {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -13128,17 +12600,14 @@ pub mod qmtcfg {
     impl crate::command::Line for VersionLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QMTCFG: \"version\",<vsn>",
                 crate::generated::decode::r_qmtcfg_1_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(VersionLine {
                 vsn: {
                     let s = crate::wire::req(v[0], "vsn")?;
@@ -13207,23 +12676,14 @@ pub mod qmtcfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "AT+QMTCFG=\"version\",<client_idx>[,<vsn>]",
                 crate::generated::decode::c_qmtcfg_1,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Version {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
@@ -13302,23 +12762,14 @@ pub mod qmtcfg {
     impl crate::command::Line for SslLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QMTCFG: \"ssl\",<SSL_enable>[,<SSL_ctxID>]",
                 crate::generated::decode::r_qmtcfg_2_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(SslLine {
                 ssl_enable: {
                     let s = crate::wire::req(v[0], "SSL_enable")?;
@@ -13412,30 +12863,16 @@ pub mod qmtcfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 3] = [None; 3];
+            let mut g = [false; 1];
+            crate::scan::fields(
                 line,
                 "AT+QMTCFG=\"ssl\",<client_idx>[,<SSL_enable>[,<SSL_ctxID>]]",
                 crate::generated::decode::c_qmtcfg_2,
+                &mut v,
+                &mut g,
             )?;
-            let mut v: [Option<&str>; 3] = [None; 3];
-            let mut flag0 = false;
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    32768 => {
-                        flag0 = true;
-                    }
-                    _ => {}
-                }
-            }
+            let flag0 = g[0];
             Ok(Ssl {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
@@ -13517,17 +12954,14 @@ pub mod qmtcfg {
     impl crate::command::Line for KeepaliveLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QMTCFG: \"keepalive\",<keep_alive_time>",
                 crate::generated::decode::r_qmtcfg_3_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(KeepaliveLine {
                 keep_alive_time: {
                     let s = crate::wire::req(v[0], "keep_alive_time")?;
@@ -13600,23 +13034,14 @@ pub mod qmtcfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "AT+QMTCFG=\"keepalive\",<client_idx>[,<keep_alive_time>]",
                 crate::generated::decode::c_qmtcfg_3,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Keepalive {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
@@ -13680,17 +13105,14 @@ pub mod qmtcfg {
     impl crate::command::Line for SessionLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QMTCFG: \"session\",<clean_session>",
                 crate::generated::decode::r_qmtcfg_4_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(SessionLine {
                 clean_session: {
                     let s = crate::wire::req(v[0], "clean_session")?;
@@ -13762,23 +13184,14 @@ pub mod qmtcfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "AT+QMTCFG=\"session\",<client_idx>[,<clean_session>]",
                 crate::generated::decode::c_qmtcfg_4,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Session {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
@@ -13890,36 +13303,16 @@ pub mod qmtcfg {
     impl crate::command::Line for WillLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 5] = [None; 5];
+            let mut g = [false; 1];
+            crate::scan::fields(
                 line,
                 "+QMTCFG: \"will\",<will_flag>[,<will_qos>,<will_retain>,<will_topic>,<will_message>]",
                 crate::generated::decode::r_qmtcfg_5_0,
+                &mut v,
+                &mut g,
             )?;
-            let mut v: [Option<&str>; 5] = [None; 5];
-            let mut flag0 = false;
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    3 => {
-                        v[3] = Some(text);
-                    }
-                    4 => {
-                        v[4] = Some(text);
-                    }
-                    32768 => {
-                        flag0 = true;
-                    }
-                    _ => {}
-                }
-            }
+            let flag0 = g[0];
             Ok(WillLine {
                 will_flag: {
                     let s = crate::wire::req(v[0], "will_flag")?;
@@ -14098,43 +13491,17 @@ pub mod qmtcfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 6] = [None; 6];
+            let mut g = [false; 2];
+            crate::scan::fields(
                 line,
                 "AT+QMTCFG=\"will\",<client_idx>[,<will_flag>[,<will_qos>,<will_retain>,<will_topic>,<will_message>]]",
                 crate::generated::decode::c_qmtcfg_5,
+                &mut v,
+                &mut g,
             )?;
-            let mut v: [Option<&str>; 6] = [None; 6];
-            let mut flag0 = false;
-            let mut flag1 = false;
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    3 => {
-                        v[3] = Some(text);
-                    }
-                    4 => {
-                        v[4] = Some(text);
-                    }
-                    5 => {
-                        v[5] = Some(text);
-                    }
-                    32768 => {
-                        flag0 = true;
-                    }
-                    32769 => {
-                        flag1 = true;
-                    }
-                    _ => {}
-                }
-            }
+            let flag0 = g[0];
+            let flag1 = g[1];
             Ok(Will {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
@@ -14240,17 +13607,14 @@ pub mod qmtcfg {
     impl crate::command::Line for RecvModeLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QMTCFG: \"recv/mode\",<msg_recv_mode>",
                 crate::generated::decode::r_qmtcfg_6_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(RecvModeLine {
                 msg_recv_mode: {
                     let s = crate::wire::req(v[0], "msg_recv_mode")?;
@@ -14322,23 +13686,14 @@ pub mod qmtcfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "AT+QMTCFG=\"recv/mode\",<client_idx>[,<msg_recv_mode>]",
                 crate::generated::decode::c_qmtcfg_6,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(RecvMode {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
@@ -14416,23 +13771,14 @@ pub mod qmtcfg {
     impl crate::command::Line for DataformatLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QMTCFG: \"dataformat\",<send_mode>,<recv_mode>",
                 crate::generated::decode::r_qmtcfg_7_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(DataformatLine {
                 send_mode: {
                     let s = crate::wire::req(v[0], "send_mode")?;
@@ -14527,30 +13873,16 @@ pub mod qmtcfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 3] = [None; 3];
+            let mut g = [false; 1];
+            crate::scan::fields(
                 line,
                 "AT+QMTCFG=\"dataformat\",<client_idx>[,<send_mode>,<recv_mode>]",
                 crate::generated::decode::c_qmtcfg_7,
+                &mut v,
+                &mut g,
             )?;
-            let mut v: [Option<&str>; 3] = [None; 3];
-            let mut flag0 = false;
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    32768 => {
-                        flag0 = true;
-                    }
-                    _ => {}
-                }
-            }
+            let flag0 = g[0];
             Ok(Dataformat {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
@@ -14649,26 +13981,14 @@ pub mod qmtcfg {
     impl crate::command::Line for TimeoutLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 3] = [None; 3];
+            crate::scan::fields(
                 line,
                 "+QMTCFG: \"timeout\",<pkt_timeout>,<retry_times>,<timeout_notice>",
                 crate::generated::decode::r_qmtcfg_8_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(TimeoutLine {
                 pkt_timeout: {
                     let s = crate::wire::req(v[0], "pkt_timeout")?;
@@ -14788,33 +14108,16 @@ pub mod qmtcfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 4] = [None; 4];
+            let mut g = [false; 1];
+            crate::scan::fields(
                 line,
                 "AT+QMTCFG=\"timeout\",<client_idx>[,<pkt_timeout>,<retry_times>,<timeout_notice>]",
                 crate::generated::decode::c_qmtcfg_8,
+                &mut v,
+                &mut g,
             )?;
-            let mut v: [Option<&str>; 4] = [None; 4];
-            let mut flag0 = false;
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    3 => {
-                        v[3] = Some(text);
-                    }
-                    32768 => {
-                        flag0 = true;
-                    }
-                    _ => {}
-                }
-            }
+            let flag0 = g[0];
             Ok(Timeout {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
@@ -14927,26 +14230,14 @@ pub mod qmtcfg {
     impl crate::command::Line for AliauthLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 3] = [None; 3];
+            crate::scan::fields(
                 line,
                 "+QMTCFG: \"aliauth\",<product_key>,<device_name>,<device_secret>",
                 crate::generated::decode::r_qmtcfg_9_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(AliauthLine {
                 product_key: {
                     let s = crate::wire::req(v[0], "product_key")?;
@@ -15065,33 +14356,16 @@ pub mod qmtcfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 4] = [None; 4];
+            let mut g = [false; 1];
+            crate::scan::fields(
                 line,
                 "AT+QMTCFG=\"aliauth\",<client_idx>[,<product_key>,<device_name>,<device_secret>]",
                 crate::generated::decode::c_qmtcfg_9,
+                &mut v,
+                &mut g,
             )?;
-            let mut v: [Option<&str>; 4] = [None; 4];
-            let mut flag0 = false;
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    3 => {
-                        v[3] = Some(text);
-                    }
-                    32768 => {
-                        flag0 = true;
-                    }
-                    _ => {}
-                }
-            }
+            let flag0 = g[0];
             Ok(Aliauth {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
@@ -15194,23 +14468,14 @@ pub mod qmtcfg {
     impl crate::command::Line for OnenetLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QMTCFG: \"onenet\",<productID>,<access_key>",
                 crate::generated::decode::r_qmtcfg_10_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(OnenetLine {
                 product_id: {
                     let s = crate::wire::req(v[0], "productID")?;
@@ -15306,30 +14571,16 @@ pub mod qmtcfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 3] = [None; 3];
+            let mut g = [false; 1];
+            crate::scan::fields(
                 line,
                 "AT+QMTCFG=\"onenet\",<client_idx>[,<productID>,<access_key>]",
                 crate::generated::decode::c_qmtcfg_10,
+                &mut v,
+                &mut g,
             )?;
-            let mut v: [Option<&str>; 3] = [None; 3];
-            let mut flag0 = false;
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    32768 => {
-                        flag0 = true;
-                    }
-                    _ => {}
-                }
-            }
+            let flag0 = g[0];
             Ok(Onenet {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
@@ -15463,23 +14714,14 @@ pub mod qmtopen {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QMTOPEN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QMTOPEN: (list of supported <client_idx>s),<host_name>,(list of supported <port>s)",
                 crate::generated::decode::r_qmtopen_0_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(TestLine {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
@@ -15540,10 +14782,12 @@ pub mod qmtopen {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QMTOPEN=?",
                 crate::generated::decode::c_qmtopen_0,
+                &mut [],
+                &mut [],
             )?;
             Ok(Test {})
         }
@@ -15593,26 +14837,14 @@ pub mod qmtopen {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QMTOPEN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 3] = [None; 3];
+            crate::scan::fields(
                 line,
                 "+QMTOPEN: <client_idx>,<host_name>,<port>",
                 crate::generated::decode::r_qmtopen_1_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(ReadLine {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
@@ -15681,10 +14913,12 @@ pub mod qmtopen {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QMTOPEN?",
                 crate::generated::decode::c_qmtopen_1,
+                &mut [],
+                &mut [],
             )?;
             Ok(Read {})
         }
@@ -15784,26 +15018,14 @@ pub mod qmtopen {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 3] = [None; 3];
+            crate::scan::fields(
                 line,
                 "AT+QMTOPEN=<client_idx>,<host_name>,<port>",
                 crate::generated::decode::c_qmtopen_2,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Write {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
@@ -15910,17 +15132,14 @@ pub mod qmtclose {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCLOSE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QMTCLOSE: (list of supported <client_idx>s)",
                 crate::generated::decode::r_qmtclose_0_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(TestLine {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
@@ -15967,10 +15186,12 @@ pub mod qmtclose {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QMTCLOSE=?",
                 crate::generated::decode::c_qmtclose_0,
+                &mut [],
+                &mut [],
             )?;
             Ok(Test {})
         }
@@ -16042,17 +15263,14 @@ pub mod qmtclose {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "AT+QMTCLOSE=<client_idx>",
                 crate::generated::decode::c_qmtclose_1,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(Write {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
@@ -16240,17 +15458,14 @@ pub mod qmtconn {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCONN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QMTCONN: (list of supported <client_idx>s),<clientID>,<username>,<password>",
                 crate::generated::decode::r_qmtconn_0_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(TestLine {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
@@ -16303,10 +15518,12 @@ pub mod qmtconn {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QMTCONN=?",
                 crate::generated::decode::c_qmtconn_0,
+                &mut [],
+                &mut [],
             )?;
             Ok(Test {})
         }
@@ -16352,23 +15569,14 @@ pub mod qmtconn {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCONN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QMTCONN: <client_idx>,<state>",
                 crate::generated::decode::r_qmtconn_1_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(ReadLine {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
@@ -16424,10 +15632,12 @@ pub mod qmtconn {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QMTCONN?",
                 crate::generated::decode::c_qmtconn_1,
+                &mut [],
+                &mut [],
             )?;
             Ok(Read {})
         }
@@ -16553,33 +15763,16 @@ pub mod qmtconn {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 4] = [None; 4];
+            let mut g = [false; 1];
+            crate::scan::fields(
                 line,
                 "AT+QMTCONN=<client_idx>,<clientID>[,<username>,<password>]",
                 crate::generated::decode::c_qmtconn_2,
+                &mut v,
+                &mut g,
             )?;
-            let mut v: [Option<&str>; 4] = [None; 4];
-            let mut flag0 = false;
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    3 => {
-                        v[3] = Some(text);
-                    }
-                    32768 => {
-                        flag0 = true;
-                    }
-                    _ => {}
-                }
-            }
+            let flag0 = g[0];
             Ok(Write {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
@@ -16720,17 +15913,14 @@ pub mod qmtdisc {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QMTDISC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QMTDISC: (list of supported <client_idx>s)",
                 crate::generated::decode::r_qmtdisc_0_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(TestLine {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
@@ -16777,10 +15967,12 @@ pub mod qmtdisc {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QMTDISC=?",
                 crate::generated::decode::c_qmtdisc_0,
+                &mut [],
+                &mut [],
             )?;
             Ok(Test {})
         }
@@ -16852,17 +16044,14 @@ pub mod qmtdisc {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "AT+QMTDISC=<client_idx>",
                 crate::generated::decode::c_qmtdisc_1,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(Write {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
@@ -16987,26 +16176,14 @@ pub mod qmtsub {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QMTSUB: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 3] = [None; 3];
+            crate::scan::fields(
                 line,
                 "+QMTSUB: (list of supported <client_idx>s),(list of supported <msgID>s),<topic>,(list of supported <qos>s)",
                 crate::generated::decode::r_qmtsub_0_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(TestLine {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
@@ -17079,7 +16256,13 @@ pub mod qmtsub {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(line, "AT+QMTSUB=?", crate::generated::decode::c_qmtsub_0)?;
+            crate::scan::fields(
+                line,
+                "AT+QMTSUB=?",
+                crate::generated::decode::c_qmtsub_0,
+                &mut [],
+                &mut [],
+            )?;
             Ok(Test {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -17223,40 +16406,42 @@ pub mod qmtsub {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
-                line,
-                "AT+QMTSUB=<client_idx>,<msgID>,<topic1>,<qos1>[,<topic2>,<qos2>[,..]]",
-                crate::generated::decode::c_qmtsub_1,
-            )?;
             let mut v: [Option<&str>; 6] = [None; 6];
             let mut rep0: alloc::vec::Vec<[Option<&str>; 2]> = alloc::vec::Vec::new();
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    3 => {
-                        v[3] = Some(text);
-                    }
-                    4 => {
-                        let mut a: [Option<&str>; 2] = [None; 2];
-                        a[0] = Some(text);
-                        rep0.push(a);
-                    }
-                    5 => {
-                        if let Some(a) = rep0.last_mut() {
-                            a[1] = Some(text);
+            crate::scan::run(
+                    line,
+                    "AT+QMTSUB=<client_idx>,<msgID>,<topic1>,<qos1>[,<topic2>,<qos2>[,..]]",
+                    crate::generated::decode::c_qmtsub_1,
+                )
+                .map(|caps| {
+                    for (rule, text) in caps.iter() {
+                        match rule {
+                            0 => {
+                                v[0] = Some(text);
+                            }
+                            1 => {
+                                v[1] = Some(text);
+                            }
+                            2 => {
+                                v[2] = Some(text);
+                            }
+                            3 => {
+                                v[3] = Some(text);
+                            }
+                            4 => {
+                                let mut a: [Option<&str>; 2] = [None; 2];
+                                a[0] = Some(text);
+                                rep0.push(a);
+                            }
+                            5 => {
+                                if let Some(a) = rep0.last_mut() {
+                                    a[1] = Some(text);
+                                }
+                            }
+                            _ => {}
                         }
                     }
-                    _ => {}
-                }
-            }
+                })?;
             Ok(Write {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
@@ -17412,23 +16597,14 @@ pub mod qmtuns {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QMTUNS: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QMTUNS: (list of supported <client_idx>s),(list of supported <msgID>s),<topic>",
                 crate::generated::decode::r_qmtuns_0_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(TestLine {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
@@ -17489,7 +16665,13 @@ pub mod qmtuns {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(line, "AT+QMTUNS=?", crate::generated::decode::c_qmtuns_0)?;
+            crate::scan::fields(
+                line,
+                "AT+QMTUNS=?",
+                crate::generated::decode::c_qmtuns_0,
+                &mut [],
+                &mut [],
+            )?;
             Ok(Test {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -17598,32 +16780,34 @@ pub mod qmtuns {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
-                line,
-                "AT+QMTUNS=<client_idx>,<msgID>,<topic1>[,<topic2>[,..]]",
-                crate::generated::decode::c_qmtuns_1,
-            )?;
             let mut v: [Option<&str>; 4] = [None; 4];
             let mut rep0: alloc::vec::Vec<[Option<&str>; 1]> = alloc::vec::Vec::new();
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
+            crate::scan::run(
+                    line,
+                    "AT+QMTUNS=<client_idx>,<msgID>,<topic1>[,<topic2>[,..]]",
+                    crate::generated::decode::c_qmtuns_1,
+                )
+                .map(|caps| {
+                    for (rule, text) in caps.iter() {
+                        match rule {
+                            0 => {
+                                v[0] = Some(text);
+                            }
+                            1 => {
+                                v[1] = Some(text);
+                            }
+                            2 => {
+                                v[2] = Some(text);
+                            }
+                            3 => {
+                                let mut a: [Option<&str>; 1] = [None; 1];
+                                a[0] = Some(text);
+                                rep0.push(a);
+                            }
+                            _ => {}
+                        }
                     }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    3 => {
-                        let mut a: [Option<&str>; 1] = [None; 1];
-                        a[0] = Some(text);
-                        rep0.push(a);
-                    }
-                    _ => {}
-                }
-            }
+                })?;
             Ok(Write {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
@@ -17832,32 +17016,14 @@ pub mod qmtpub {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QMTPUB: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 5] = [None; 5];
+            crate::scan::fields(
                 line,
                 "+QMTPUB: (list of supported <client_idx>s),(list of supported <msgID>s),(list of supported <qos>s),(list of supported <retain>s),<topic>,(list of supported <length>s)",
                 crate::generated::decode::r_qmtpub_0_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 5] = [None; 5];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    3 => {
-                        v[3] = Some(text);
-                    }
-                    4 => {
-                        v[4] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(TestLine {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
@@ -17954,7 +17120,13 @@ pub mod qmtpub {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(line, "AT+QMTPUB=?", crate::generated::decode::c_qmtpub_0)?;
+            crate::scan::fields(
+                line,
+                "AT+QMTPUB=?",
+                crate::generated::decode::c_qmtpub_0,
+                &mut [],
+                &mut [],
+            )?;
             Ok(Test {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -18095,35 +17267,14 @@ pub mod qmtpub {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 6] = [None; 6];
+            crate::scan::fields(
                 line,
                 "AT+QMTPUB=<client_idx>,<msgID>,<qos>,<retain>,<topic>[,<length>]",
                 crate::generated::decode::c_qmtpub_1,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 6] = [None; 6];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    3 => {
-                        v[3] = Some(text);
-                    }
-                    4 => {
-                        v[4] = Some(text);
-                    }
-                    5 => {
-                        v[5] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Write {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
@@ -18561,10 +17712,12 @@ pub mod qmtrecv {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QMTRECV=?",
                 crate::generated::decode::c_qmtrecv_0,
+                &mut [],
+                &mut [],
             )?;
             Ok(Test {})
         }
@@ -18616,35 +17769,14 @@ pub mod qmtrecv {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QMTRECV: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 6] = [None; 6];
+            crate::scan::fields(
                 line,
                 "+QMTRECV: <client_idx>,<store_status0>,<store_status1>,<store_status2>,<store_status3>,<store_status4>",
                 crate::generated::decode::r_qmtrecv_1_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 6] = [None; 6];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    3 => {
-                        v[3] = Some(text);
-                    }
-                    4 => {
-                        v[4] = Some(text);
-                    }
-                    5 => {
-                        v[5] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(ReadLine {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
@@ -18753,10 +17885,12 @@ pub mod qmtrecv {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QMTRECV?",
                 crate::generated::decode::c_qmtrecv_1,
+                &mut [],
+                &mut [],
             )?;
             Ok(Read {})
         }
@@ -18838,34 +17972,15 @@ pub mod qmtrecv {
             };
             let payload = framed.payload;
             let line = framed.head.as_str();
-            let caps = match crate::scan::run(
+            let mut v: [Option<&str>; 5] = [None; 5];
+            if let Err(e) = crate::scan::fields(
                 line,
                 "+QMTRECV: <client_idx>,<msgID>,<topic>,<payload_len>,<payload>",
                 crate::generated::decode::r_qmtrecv_2_0,
+                &mut v,
+                &mut [],
             ) {
-                Ok(caps) => caps,
-                Err(e) => return crate::command::Decoded::plain(Err(e)),
-            };
-            let mut v: [Option<&str>; 5] = [None; 5];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    3 => {
-                        v[3] = Some(text);
-                    }
-                    4 => {
-                        v[4] = Some(text);
-                    }
-                    _ => {}
-                }
+                return crate::command::Decoded::plain(Err(e));
             }
             #[allow(clippy::redundant_closure_call)]
             let value = (|| -> Result<WriteLine, crate::wire::DecodeError> {
@@ -19006,23 +18121,14 @@ pub mod qmtrecv {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "AT+QMTRECV=<client_idx>[,<receiveID>]",
                 crate::generated::decode::c_qmtrecv_2,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Write {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
@@ -19165,23 +18271,14 @@ pub mod qping {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QPING: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QPING: <host>,(list of supported <timeout>s),(list of supported <pingnum>s)",
                 crate::generated::decode::r_qping_0_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(TestLine {
                 timeout: {
                     let s = crate::wire::req(v[0], "timeout")?;
@@ -19240,7 +18337,13 @@ pub mod qping {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(line, "AT+QPING=?", crate::generated::decode::c_qping_0)?;
+            crate::scan::fields(
+                line,
+                "AT+QPING=?",
+                crate::generated::decode::c_qping_0,
+                &mut [],
+                &mut [],
+            )?;
             Ok(Test {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -19344,30 +18447,16 @@ pub mod qping {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 3] = [None; 3];
+            let mut g = [false; 1];
+            crate::scan::fields(
                 line,
                 "AT+QPING=<host>[,<timeout>[,<pingnum>]]",
                 crate::generated::decode::c_qping_1,
+                &mut v,
+                &mut g,
             )?;
-            let mut v: [Option<&str>; 3] = [None; 3];
-            let mut flag0 = false;
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    32768 => {
-                        flag0 = true;
-                    }
-                    _ => {}
-                }
-            }
+            let flag0 = g[0];
             Ok(Write {
                 host: {
                     let s = crate::wire::req(v[0], "host")?;
@@ -19475,10 +18564,12 @@ pub mod qidnsgip {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QIDNSGIP: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "+QIDNSGIP: <hostname>",
                 crate::generated::decode::r_qidnsgip_0_0,
+                &mut [],
+                &mut [],
             )?;
             Ok(TestLine {})
         }
@@ -19515,10 +18606,12 @@ pub mod qidnsgip {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QIDNSGIP=?",
                 crate::generated::decode::c_qidnsgip_0,
+                &mut [],
+                &mut [],
             )?;
             Ok(Test {})
         }
@@ -19588,17 +18681,14 @@ pub mod qidnsgip {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "AT+QIDNSGIP=<hostname>",
                 crate::generated::decode::c_qidnsgip_1,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(Write {
                 hostname: {
                     let s = crate::wire::req(v[0], "hostname")?;
@@ -19683,24 +18773,16 @@ pub mod qntp {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QNTP: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            let mut g = [false; 1];
+            crate::scan::fields(
                 line,
                 "+QNTP: <server>[,<port>[,(list of supported <auto_set_time>s)]]",
                 crate::generated::decode::r_qntp_0_0,
+                &mut v,
+                &mut g,
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            let mut flag0 = false;
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    32768 => {
-                        flag0 = true;
-                    }
-                    _ => {}
-                }
-            }
+            let flag0 = g[0];
             Ok(TestLine {
                 auto_set_time_group: if flag0 {
                     Some(TestLineAutoSetTimeGroup {
@@ -19757,7 +18839,13 @@ pub mod qntp {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(line, "AT+QNTP=?", crate::generated::decode::c_qntp_0)?;
+            crate::scan::fields(
+                line,
+                "AT+QNTP=?",
+                crate::generated::decode::c_qntp_0,
+                &mut [],
+                &mut [],
+            )?;
             Ok(Test {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -19840,23 +18928,14 @@ pub mod qntp {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "AT+QNTP=<server>[,<port>]",
                 crate::generated::decode::c_qntp_1,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Write {
                 server: {
                     let s = crate::wire::req(v[0], "server")?;
@@ -19925,7 +19004,13 @@ pub mod qntp {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(line, "AT+QNTP", crate::generated::decode::c_qntp_2)?;
+            crate::scan::fields(
+                line,
+                "AT+QNTP",
+                crate::generated::decode::c_qntp_2,
+                &mut [],
+                &mut [],
+            )?;
             Ok(Execute {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -20527,23 +19612,14 @@ pub mod qsslcfg {
     impl crate::command::Line for TestLine0 {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QSSLCFG: \"sslversion\",(list of supported <SSL_ctxID>s),(list of supported <SSL_version>s)",
                 crate::generated::decode::r_qsslcfg_0_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(TestLine0 {
                 ssl_ctx_id: {
                     let s = crate::wire::req(v[0], "SSL_ctxID")?;
@@ -20591,23 +19667,14 @@ pub mod qsslcfg {
     impl crate::command::Line for TestLine1 {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QSSLCFG: \"seclevel\",(list of supported <SSL_ctxID>s),(list of supported <seclevel>s)",
                 crate::generated::decode::r_qsslcfg_0_1,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(TestLine1 {
                 ssl_ctx_id: {
                     let s = crate::wire::req(v[0], "SSL_ctxID")?;
@@ -20655,23 +19722,14 @@ pub mod qsslcfg {
     impl crate::command::Line for TestLine2 {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QSSLCFG: \"ciphersuite\",(list of supported <SSL_ctxID>s),(list of supported <cipher_suites>s)",
                 crate::generated::decode::r_qsslcfg_0_2,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(TestLine2 {
                 ssl_ctx_id: {
                     let s = crate::wire::req(v[0], "SSL_ctxID")?;
@@ -20719,23 +19777,14 @@ pub mod qsslcfg {
     impl crate::command::Line for TestLine3 {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QSSLCFG: \"negotiatetime\",(list of supported <SSL_ctxID>s),(list of supported <negotiate_time>s)",
                 crate::generated::decode::r_qsslcfg_0_3,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(TestLine3 {
                 ssl_ctx_id: {
                     let s = crate::wire::req(v[0], "SSL_ctxID")?;
@@ -20783,23 +19832,14 @@ pub mod qsslcfg {
     impl crate::command::Line for TestLine4 {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QSSLCFG: \"sni\",(list of supported <SSL_ctxID>s),(list of supported <SNI>s)",
                 crate::generated::decode::r_qsslcfg_0_4,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(TestLine4 {
                 ssl_ctx_id: {
                     let s = crate::wire::req(v[0], "SSL_ctxID")?;
@@ -20845,17 +19885,14 @@ pub mod qsslcfg {
     impl crate::command::Line for TestLine5 {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QSSLCFG: \"cacert\",(list of supported <SSL_ctxID>s),<cacertpath>",
                 crate::generated::decode::r_qsslcfg_0_5,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(TestLine5 {
                 ssl_ctx_id: {
                     let s = crate::wire::req(v[0], "SSL_ctxID")?;
@@ -20891,17 +19928,14 @@ pub mod qsslcfg {
     impl crate::command::Line for TestLine6 {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QSSLCFG: \"clientcert\",(list of supported <SSL_ctxID>s),<client_cert_path>",
                 crate::generated::decode::r_qsslcfg_0_6,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(TestLine6 {
                 ssl_ctx_id: {
                     let s = crate::wire::req(v[0], "SSL_ctxID")?;
@@ -20937,17 +19971,14 @@ pub mod qsslcfg {
     impl crate::command::Line for TestLine7 {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QSSLCFG: \"clientkey\",(list of supported <SSL_ctxID>s),<client_key_path>,<key_pwd>",
                 crate::generated::decode::r_qsslcfg_0_7,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(TestLine7 {
                 ssl_ctx_id: {
                     let s = crate::wire::req(v[0], "SSL_ctxID")?;
@@ -20987,23 +20018,14 @@ pub mod qsslcfg {
     impl crate::command::Line for TestLine8 {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QSSLCFG: \"ignorelocaltime\",(list of supported <SSL_ctxID>s),(list of supported <ignore_ltime>s)",
                 crate::generated::decode::r_qsslcfg_0_8,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(TestLine8 {
                 ssl_ctx_id: {
                     let s = crate::wire::req(v[0], "SSL_ctxID")?;
@@ -21051,23 +20073,14 @@ pub mod qsslcfg {
     impl crate::command::Line for TestLine9 {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QSSLCFG: \"session_cache\",(list of supported <SSL_ctxID>s),(list of supported <session_cache_enable>s)",
                 crate::generated::decode::r_qsslcfg_0_9,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(TestLine9 {
                 ssl_ctx_id: {
                     let s = crate::wire::req(v[0], "SSL_ctxID")?;
@@ -21259,10 +20272,12 @@ pub mod qsslcfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QSSLCFG=?",
                 crate::generated::decode::c_qsslcfg_0,
+                &mut [],
+                &mut [],
             )?;
             Ok(Test {})
         }
@@ -21314,23 +20329,14 @@ pub mod qsslcfg {
     impl crate::command::Line for SslversionLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QSSLCFG: \"sslversion\",<SSL_ctxID>,<SSL_version>",
                 crate::generated::decode::r_qsslcfg_1_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(SslversionLine {
                 ssl_ctx_id: {
                     let s = crate::wire::req(v[0], "SSL_ctxID")?;
@@ -21410,23 +20416,14 @@ pub mod qsslcfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "AT+QSSLCFG=\"sslversion\",<SSL_ctxID>[,<SSL_version>]",
                 crate::generated::decode::c_qsslcfg_1,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Sslversion {
                 ssl_ctx_id: {
                     let s = crate::wire::req(v[0], "SSL_ctxID")?;
@@ -21493,23 +20490,14 @@ pub mod qsslcfg {
     impl crate::command::Line for SeclevelLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QSSLCFG: \"seclevel\",<SSL_ctxID>,<seclevel>",
                 crate::generated::decode::r_qsslcfg_2_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(SeclevelLine {
                 ssl_ctx_id: {
                     let s = crate::wire::req(v[0], "SSL_ctxID")?;
@@ -21589,23 +20577,14 @@ pub mod qsslcfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "AT+QSSLCFG=\"seclevel\",<SSL_ctxID>[,<seclevel>]",
                 crate::generated::decode::c_qsslcfg_2,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Seclevel {
                 ssl_ctx_id: {
                     let s = crate::wire::req(v[0], "SSL_ctxID")?;
@@ -21673,23 +20652,14 @@ pub mod qsslcfg {
     impl crate::command::Line for CiphersuiteLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QSSLCFG: \"ciphersuite\",<SSL_ctxID>,<cipher_suites>",
                 crate::generated::decode::r_qsslcfg_3_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(CiphersuiteLine {
                 ssl_ctx_id: {
                     let s = crate::wire::req(v[0], "SSL_ctxID")?;
@@ -21772,23 +20742,14 @@ pub mod qsslcfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "AT+QSSLCFG=\"ciphersuite\",<SSL_ctxID>[,<cipher_suites>]",
                 crate::generated::decode::c_qsslcfg_3,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Ciphersuite {
                 ssl_ctx_id: {
                     let s = crate::wire::req(v[0], "SSL_ctxID")?;
@@ -21859,23 +20820,14 @@ pub mod qsslcfg {
     impl crate::command::Line for NegotiatetimeLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QSSLCFG: \"negotiatetime\",<SSL_ctxID>,<negotiate_time>",
                 crate::generated::decode::r_qsslcfg_4_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(NegotiatetimeLine {
                 ssl_ctx_id: {
                     let s = crate::wire::req(v[0], "SSL_ctxID")?;
@@ -21959,23 +20911,14 @@ pub mod qsslcfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "AT+QSSLCFG=\"negotiatetime\",<SSL_ctxID>[,<negotiate_time>]",
                 crate::generated::decode::c_qsslcfg_4,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Negotiatetime {
                 ssl_ctx_id: {
                     let s = crate::wire::req(v[0], "SSL_ctxID")?;
@@ -22043,23 +20986,14 @@ pub mod qsslcfg {
     impl crate::command::Line for SniLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QSSLCFG: \"sni\",<SSL_ctxID>,<SNI>",
                 crate::generated::decode::r_qsslcfg_5_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(SniLine {
                 ssl_ctx_id: {
                     let s = crate::wire::req(v[0], "SSL_ctxID")?;
@@ -22139,23 +21073,14 @@ pub mod qsslcfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "AT+QSSLCFG=\"sni\",<SSL_ctxID>[,<SNI>]",
                 crate::generated::decode::c_qsslcfg_5,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Sni {
                 ssl_ctx_id: {
                     let s = crate::wire::req(v[0], "SSL_ctxID")?;
@@ -22219,23 +21144,14 @@ pub mod qsslcfg {
     impl crate::command::Line for CacertLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QSSLCFG: \"cacert\",<SSL_ctxID>,<cacertpath>",
                 crate::generated::decode::r_qsslcfg_6_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(CacertLine {
                 ssl_ctx_id: {
                     let s = crate::wire::req(v[0], "SSL_ctxID")?;
@@ -22315,23 +21231,14 @@ pub mod qsslcfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "AT+QSSLCFG=\"cacert\",<SSL_ctxID>[,<cacertpath>]",
                 crate::generated::decode::c_qsslcfg_6,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Cacert {
                 ssl_ctx_id: {
                     let s = crate::wire::req(v[0], "SSL_ctxID")?;
@@ -22398,23 +21305,14 @@ pub mod qsslcfg {
     impl crate::command::Line for ClientcertLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QSSLCFG: \"clientcert\",<SSL_ctxID>,<client_cert_path>",
                 crate::generated::decode::r_qsslcfg_7_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(ClientcertLine {
                 ssl_ctx_id: {
                     let s = crate::wire::req(v[0], "SSL_ctxID")?;
@@ -22497,23 +21395,14 @@ pub mod qsslcfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "AT+QSSLCFG=\"clientcert\",<SSL_ctxID>[,<client_cert_path>]",
                 crate::generated::decode::c_qsslcfg_7,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Clientcert {
                 ssl_ctx_id: {
                     let s = crate::wire::req(v[0], "SSL_ctxID")?;
@@ -22595,26 +21484,14 @@ pub mod qsslcfg {
     impl crate::command::Line for ClientkeyLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 3] = [None; 3];
+            crate::scan::fields(
                 line,
                 "+QSSLCFG: \"clientkey\",<SSL_ctxID>,<client_key_path>,<key_pwd>",
                 crate::generated::decode::r_qsslcfg_8_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(ClientkeyLine {
                 ssl_ctx_id: {
                     let s = crate::wire::req(v[0], "SSL_ctxID")?;
@@ -22722,30 +21599,16 @@ pub mod qsslcfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 3] = [None; 3];
+            let mut g = [false; 1];
+            crate::scan::fields(
                 line,
                 "AT+QSSLCFG=\"clientkey\",<SSL_ctxID>[,<client_key_path>[,<key_pwd>]]",
                 crate::generated::decode::c_qsslcfg_8,
+                &mut v,
+                &mut g,
             )?;
-            let mut v: [Option<&str>; 3] = [None; 3];
-            let mut flag0 = false;
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    32768 => {
-                        flag0 = true;
-                    }
-                    _ => {}
-                }
-            }
+            let flag0 = g[0];
             Ok(Clientkey {
                 ssl_ctx_id: {
                     let s = crate::wire::req(v[0], "SSL_ctxID")?;
@@ -22823,23 +21686,14 @@ pub mod qsslcfg {
     impl crate::command::Line for IgnorelocaltimeLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QSSLCFG: \"ignorelocaltime\",<SSL_ctxID>,<ignore_ltime>",
                 crate::generated::decode::r_qsslcfg_9_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(IgnorelocaltimeLine {
                 ssl_ctx_id: {
                     let s = crate::wire::req(v[0], "SSL_ctxID")?;
@@ -22919,23 +21773,14 @@ pub mod qsslcfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "AT+QSSLCFG=\"ignorelocaltime\",<SSL_ctxID>[,<ignore_ltime>]",
                 crate::generated::decode::c_qsslcfg_9,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Ignorelocaltime {
                 ssl_ctx_id: {
                     let s = crate::wire::req(v[0], "SSL_ctxID")?;
@@ -23002,23 +21847,14 @@ pub mod qsslcfg {
     impl crate::command::Line for SessionCacheLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QSSLCFG: \"session_cache\",<SSL_ctxID>,<session_cache_enable>",
                 crate::generated::decode::r_qsslcfg_10_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(SessionCacheLine {
                 ssl_ctx_id: {
                     let s = crate::wire::req(v[0], "SSL_ctxID")?;
@@ -23101,23 +21937,14 @@ pub mod qsslcfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "AT+QSSLCFG=\"session_cache\",<SSL_ctxID>[,<session_cache_enable>]",
                 crate::generated::decode::c_qsslcfg_10,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(SessionCache {
                 ssl_ctx_id: {
                     let s = crate::wire::req(v[0], "SSL_ctxID")?;
@@ -23202,26 +22029,14 @@ pub mod qsslopen {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLOPEN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 3] = [None; 3];
+            crate::scan::fields(
                 line,
                 "+QSSLOPEN: (list of supported <SSL_ctxID>s),(list of supported <connectID>s),<server_address>,<server_port>,(list of supported <access_mode>s)",
                 crate::generated::decode::r_qsslopen_0_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(TestLine {
                 ssl_ctx_id: {
                     let s = crate::wire::req(v[0], "SSL_ctxID")?;
@@ -23296,10 +22111,12 @@ pub mod qsslopen {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QSSLOPEN=?",
                 crate::generated::decode::c_qsslopen_0,
+                &mut [],
+                &mut [],
             )?;
             Ok(Test {})
         }
@@ -23423,32 +22240,14 @@ pub mod qsslopen {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 5] = [None; 5];
+            crate::scan::fields(
                 line,
                 "AT+QSSLOPEN=<SSL_ctxID>,<connectID>,<server_address>,<server_port>[,<access_mode>]",
                 crate::generated::decode::c_qsslopen_1,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 5] = [None; 5];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    3 => {
-                        v[3] = Some(text);
-                    }
-                    4 => {
-                        v[4] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Write {
                 ssl_ctx_id: {
                     let s = crate::wire::req(v[0], "SSL_ctxID")?;
@@ -23574,23 +22373,14 @@ pub mod qsslsend {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLSEND: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QSSLSEND: (list of supported <connectID>s),(list of supported <send_length>s)",
                 crate::generated::decode::r_qsslsend_0_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(TestLine {
                 connect_id: {
                     let s = crate::wire::req(v[0], "connectID")?;
@@ -23649,10 +22439,12 @@ pub mod qsslsend {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QSSLSEND=?",
                 crate::generated::decode::c_qsslsend_0,
+                &mut [],
+                &mut [],
             )?;
             Ok(Test {})
         }
@@ -23729,17 +22521,14 @@ pub mod qsslsend {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "AT+QSSLSEND=<connectID>",
                 crate::generated::decode::c_qsslsend_1,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(WriteConnectId {
                 connect_id: {
                     let s = crate::wire::req(v[0], "connectID")?;
@@ -23836,23 +22625,14 @@ pub mod qsslsend {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "AT+QSSLSEND=<connectID>,<send_length>",
                 crate::generated::decode::c_qsslsend_2,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(WriteConnectIdSendLength {
                 connect_id: {
                     let s = crate::wire::req(v[0], "connectID")?;
@@ -23956,23 +22736,14 @@ pub mod qsslrecv {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLRECV: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QSSLRECV: (list of supported <connectID>s),(list of supported <read_length>s)",
                 crate::generated::decode::r_qsslrecv_0_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(TestLine {
                 connect_id: {
                     let s = crate::wire::req(v[0], "connectID")?;
@@ -24031,10 +22802,12 @@ pub mod qsslrecv {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QSSLRECV=?",
                 crate::generated::decode::c_qsslrecv_0,
+                &mut [],
+                &mut [],
             )?;
             Ok(Test {})
         }
@@ -24086,17 +22859,14 @@ pub mod qsslrecv {
     impl crate::command::Line for WriteLine0 {
         const PREFIXES: &'static [&'static str] = &["+QSSLRECV: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QSSLRECV: <have_readlen>",
                 crate::generated::decode::r_qsslrecv_1_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(WriteLine0 {
                 have_readlen: {
                     let s = crate::wire::req(v[0], "have_readlen")?;
@@ -24111,19 +22881,15 @@ pub mod qsslrecv {
                     Err(crate::command::not_text(line)),
                 );
             };
-            let caps = match crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            if let Err(e) = crate::scan::fields(
                 line,
                 "+QSSLRECV: <have_readlen>",
                 crate::generated::decode::r_qsslrecv_1_0,
+                &mut v,
+                &mut [],
             ) {
-                Ok(caps) => caps,
-                Err(e) => return crate::command::Decoded::plain(Err(e)),
-            };
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
+                return crate::command::Decoded::plain(Err(e));
             }
             let data = v[0]
                 .map(|s| crate::command::Announced {
@@ -24166,10 +22932,12 @@ pub mod qsslrecv {
     impl crate::command::Line for WriteLine1 {
         const PREFIXES: &'static [&'static str] = &["+QSSLRECV: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "+QSSLRECV: 0",
                 crate::generated::decode::r_qsslrecv_1_1,
+                &mut [],
+                &mut [],
             )?;
             Ok(WriteLine1 {})
         }
@@ -24274,23 +23042,14 @@ pub mod qsslrecv {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "AT+QSSLRECV=<connectID>,<read_length>",
                 crate::generated::decode::c_qsslrecv_1,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Write {
                 connect_id: {
                     let s = crate::wire::req(v[0], "connectID")?;
@@ -24379,23 +23138,14 @@ pub mod qsslclose {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCLOSE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QSSLCLOSE: (list of supported <connectID>s),(list of supported <close_timeout>s)",
                 crate::generated::decode::r_qsslclose_0_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(TestLine {
                 connect_id: {
                     let s = crate::wire::req(v[0], "connectID")?;
@@ -24452,10 +23202,12 @@ pub mod qsslclose {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QSSLCLOSE=?",
                 crate::generated::decode::c_qsslclose_0,
+                &mut [],
+                &mut [],
             )?;
             Ok(Test {})
         }
@@ -24535,23 +23287,14 @@ pub mod qsslclose {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "AT+QSSLCLOSE=<connectID>[,<close_timeout>]",
                 crate::generated::decode::c_qsslclose_1,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Write {
                 connect_id: {
                     let s = crate::wire::req(v[0], "connectID")?;
@@ -24829,10 +23572,12 @@ pub mod qsslstate {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QSSLSTATE=?",
                 crate::generated::decode::c_qsslstate_0,
+                &mut [],
+                &mut [],
             )?;
             Ok(Test {})
         }
@@ -24897,44 +23642,14 @@ pub mod qsslstate {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLSTATE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 9] = [None; 9];
+            crate::scan::fields(
                 line,
                 "+QSSLSTATE: <connectID>,\"SSLClient\",<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<devname>,<SSL_ctxID>",
                 crate::generated::decode::r_qsslstate_1_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 9] = [None; 9];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    3 => {
-                        v[3] = Some(text);
-                    }
-                    4 => {
-                        v[4] = Some(text);
-                    }
-                    5 => {
-                        v[5] = Some(text);
-                    }
-                    6 => {
-                        v[6] = Some(text);
-                    }
-                    7 => {
-                        v[7] = Some(text);
-                    }
-                    8 => {
-                        v[8] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(ReadLine {
                 connect_id: {
                     let s = crate::wire::req(v[0], "connectID")?;
@@ -25067,10 +23782,12 @@ pub mod qsslstate {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QSSLSTATE?",
                 crate::generated::decode::c_qsslstate_1,
+                &mut [],
+                &mut [],
             )?;
             Ok(Read {})
         }
@@ -25146,44 +23863,14 @@ pub mod qsslstate {
     impl crate::command::Line for WriteLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLSTATE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 9] = [None; 9];
+            crate::scan::fields(
                 line,
                 "+QSSLSTATE: <connectID>,\"SSLClient\",<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<devname>,<SSL_ctxID>",
                 crate::generated::decode::r_qsslstate_2_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 9] = [None; 9];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    3 => {
-                        v[3] = Some(text);
-                    }
-                    4 => {
-                        v[4] = Some(text);
-                    }
-                    5 => {
-                        v[5] = Some(text);
-                    }
-                    6 => {
-                        v[6] = Some(text);
-                    }
-                    7 => {
-                        v[7] = Some(text);
-                    }
-                    8 => {
-                        v[8] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(WriteLine {
                 connect_id: {
                     let s = crate::wire::req(v[0], "connectID")?;
@@ -25336,23 +24023,14 @@ pub mod qsslstate {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "AT+QSSLSTATE=<query_type>,<connectID>",
                 crate::generated::decode::c_qsslstate_2,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Write {
                 query_type: {
                     let s = crate::wire::req(v[0], "query_type")?;
@@ -25428,44 +24106,14 @@ pub mod qsslstate {
     impl crate::command::Line for ExecuteLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLSTATE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 9] = [None; 9];
+            crate::scan::fields(
                 line,
                 "+QSSLSTATE: <connectID>,\"SSLClient\",<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<devname>,<SSL_ctxID>",
                 crate::generated::decode::r_qsslstate_3_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 9] = [None; 9];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    3 => {
-                        v[3] = Some(text);
-                    }
-                    4 => {
-                        v[4] = Some(text);
-                    }
-                    5 => {
-                        v[5] = Some(text);
-                    }
-                    6 => {
-                        v[6] = Some(text);
-                    }
-                    7 => {
-                        v[7] = Some(text);
-                    }
-                    8 => {
-                        v[8] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(ExecuteLine {
                 connect_id: {
                     let s = crate::wire::req(v[0], "connectID")?;
@@ -25598,10 +24246,12 @@ pub mod qsslstate {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QSSLSTATE",
                 crate::generated::decode::c_qsslstate_3,
+                &mut [],
+                &mut [],
             )?;
             Ok(Execute {})
         }
@@ -26096,17 +24746,14 @@ pub mod qicfg {
     impl crate::command::Line for TestLine0 {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QICFG: \"transpktsize\",(list of supported <transpktsize>s)",
                 crate::generated::decode::r_qicfg_0_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(TestLine0 {
                 transpktsize: {
                     let s = crate::wire::req(v[0], "transpktsize")?;
@@ -26140,17 +24787,14 @@ pub mod qicfg {
     impl crate::command::Line for TestLine1 {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QICFG: \"transwaittm\",(list of supported <transwaittm>s)",
                 crate::generated::decode::r_qicfg_0_1,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(TestLine1 {
                 transwaittm: {
                     let s = crate::wire::req(v[0], "transwaittm")?;
@@ -26184,17 +24828,14 @@ pub mod qicfg {
     impl crate::command::Line for TestLine2 {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QICFG: \"tcp/accept\",(list of supported <state>s)",
                 crate::generated::decode::r_qicfg_0_2,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(TestLine2 {
                 state: {
                     let s = crate::wire::req(v[0], "state")?;
@@ -26228,17 +24869,14 @@ pub mod qicfg {
     impl crate::command::Line for TestLine3 {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QICFG: \"qisend/timeout\",(list of supported <timeout>s)",
                 crate::generated::decode::r_qicfg_0_3,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(TestLine3 {
                 timeout: {
                     let s = crate::wire::req(v[0], "timeout")?;
@@ -26272,17 +24910,14 @@ pub mod qicfg {
     impl crate::command::Line for TestLine4 {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QICFG: \"passiveclosed\",(list of supported <closed>s)",
                 crate::generated::decode::r_qicfg_0_4,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(TestLine4 {
                 closed: {
                     let s = crate::wire::req(v[0], "closed")?;
@@ -26318,23 +24953,14 @@ pub mod qicfg {
     impl crate::command::Line for TestLine5 {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QICFG: \"dataformat\",(list of supported <send_data_format>s),(list of supported <recv_data_format>s)",
                 crate::generated::decode::r_qicfg_0_5,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(TestLine5 {
                 send_data_format: {
                     let s = crate::wire::req(v[0], "send_data_format")?;
@@ -26380,17 +25006,14 @@ pub mod qicfg {
     impl crate::command::Line for TestLine6 {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QICFG: \"close/mode\",(list of supported <close_mode>s)",
                 crate::generated::decode::r_qicfg_0_6,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(TestLine6 {
                 close_mode: {
                     let s = crate::wire::req(v[0], "close_mode")?;
@@ -26430,29 +25053,14 @@ pub mod qicfg {
     impl crate::command::Line for TestLine7 {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 4] = [None; 4];
+            crate::scan::fields(
                 line,
                 "+QICFG: \"tcp/kalive\",(list of supported <kalive_onoff>s),(list of supported <kalive_idle>s),(list of supported <kalive_interval>s),(list of supported <kalive_cnt>s)",
                 crate::generated::decode::r_qicfg_0_7,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    3 => {
-                        v[3] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(TestLine7 {
                 kalive_onoff: {
                     let s = crate::wire::req(v[0], "kalive_onoff")?;
@@ -26522,17 +25130,14 @@ pub mod qicfg {
     impl crate::command::Line for TestLine8 {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QICFG: \"tcp/tw_cycle\",(list of supported <tw_enable>s)",
                 crate::generated::decode::r_qicfg_0_8,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(TestLine8 {
                 tw_enable: {
                     let s = crate::wire::req(v[0], "tw_enable")?;
@@ -26566,17 +25171,14 @@ pub mod qicfg {
     impl crate::command::Line for TestLine9 {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QICFG: \"udp/broadcast\",(list of supported <udp/broadcast>s)",
                 crate::generated::decode::r_qicfg_0_9,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(TestLine9 {
                 udp_broadcast: {
                     let s = crate::wire::req(v[0], "udp/broadcast")?;
@@ -26756,7 +25358,13 @@ pub mod qicfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(line, "AT+QICFG=?", crate::generated::decode::c_qicfg_0)?;
+            crate::scan::fields(
+                line,
+                "AT+QICFG=?",
+                crate::generated::decode::c_qicfg_0,
+                &mut [],
+                &mut [],
+            )?;
             Ok(Test {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -26803,17 +25411,14 @@ pub mod qicfg {
     impl crate::command::Line for TranspktsizeLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QICFG: \"transpktsize\",<transpktsize>",
                 crate::generated::decode::r_qicfg_1_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(TranspktsizeLine {
                 transpktsize: {
                     let s = crate::wire::req(v[0], "transpktsize")?;
@@ -26873,17 +25478,14 @@ pub mod qicfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "AT+QICFG=\"transpktsize\"[,<transpktsize>]",
                 crate::generated::decode::c_qicfg_1,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(Transpktsize {
                 transpktsize: v[0]
                     .map(|s| {
@@ -26941,17 +25543,14 @@ pub mod qicfg {
     impl crate::command::Line for TranswaittmLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QICFG: \"transwaittm\",<transwaittm>",
                 crate::generated::decode::r_qicfg_2_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(TranswaittmLine {
                 transwaittm: {
                     let s = crate::wire::req(v[0], "transwaittm")?;
@@ -27011,17 +25610,14 @@ pub mod qicfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "AT+QICFG=\"transwaittm\"[,<transwaittm>]",
                 crate::generated::decode::c_qicfg_2,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(Transwaittm {
                 transwaittm: v[0]
                     .map(|s| {
@@ -27079,17 +25675,14 @@ pub mod qicfg {
     impl crate::command::Line for TcpAcceptLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QICFG: \"tcp/accept\",<state>",
                 crate::generated::decode::r_qicfg_3_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(TcpAcceptLine {
                 state: {
                     let s = crate::wire::req(v[0], "state")?;
@@ -27148,17 +25741,14 @@ pub mod qicfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "AT+QICFG=\"tcp/accept\"[,<state>]",
                 crate::generated::decode::c_qicfg_3,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(TcpAccept {
                 state: v[0]
                     .map(|s| {
@@ -27212,17 +25802,14 @@ pub mod qicfg {
     impl crate::command::Line for QisendTimeoutLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QICFG: \"qisend/timeout\",<timeout>",
                 crate::generated::decode::r_qicfg_4_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(QisendTimeoutLine {
                 timeout: {
                     let s = crate::wire::req(v[0], "timeout")?;
@@ -27282,17 +25869,14 @@ pub mod qicfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "AT+QICFG=\"qisend/timeout\"[,<timeout>]",
                 crate::generated::decode::c_qicfg_4,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(QisendTimeout {
                 timeout: v[0]
                     .map(|s| {
@@ -27343,17 +25927,14 @@ pub mod qicfg {
     impl crate::command::Line for PassiveclosedLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QICFG: \"passiveclosed\",<closed>",
                 crate::generated::decode::r_qicfg_5_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(PassiveclosedLine {
                 closed: {
                     let s = crate::wire::req(v[0], "closed")?;
@@ -27412,17 +25993,14 @@ pub mod qicfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "AT+QICFG=\"passiveclosed\"[,<closed>]",
                 crate::generated::decode::c_qicfg_5,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(Passiveclosed {
                 closed: v[0]
                     .map(|s| {
@@ -27491,23 +26069,14 @@ pub mod qicfg {
     impl crate::command::Line for DataformatLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QICFG: \"dataformat\",<send_data_format>,<recv_data_format>",
                 crate::generated::decode::r_qicfg_6_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(DataformatLine {
                 send_data_format: {
                     let s = crate::wire::req(v[0], "send_data_format")?;
@@ -27598,27 +26167,16 @@ pub mod qicfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            let mut g = [false; 1];
+            crate::scan::fields(
                 line,
                 "AT+QICFG=\"dataformat\"[,<send_data_format>,<recv_data_format>]",
                 crate::generated::decode::c_qicfg_6,
+                &mut v,
+                &mut g,
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            let mut flag0 = false;
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    32768 => {
-                        flag0 = true;
-                    }
-                    _ => {}
-                }
-            }
+            let flag0 = g[0];
             Ok(Dataformat {
                 send_data_format_group: if flag0 {
                     Some(DataformatSendDataFormatGroup {
@@ -27688,17 +26246,14 @@ pub mod qicfg {
     impl crate::command::Line for CloseModeLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QICFG: \"close/mode\",<close_mode>",
                 crate::generated::decode::r_qicfg_7_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(CloseModeLine {
                 close_mode: {
                     let s = crate::wire::req(v[0], "close_mode")?;
@@ -27757,17 +26312,14 @@ pub mod qicfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "AT+QICFG=\"close/mode\"[,<close_mode>]",
                 crate::generated::decode::c_qicfg_7,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(CloseMode {
                 close_mode: v[0]
                     .map(|s| {
@@ -27855,29 +26407,14 @@ pub mod qicfg {
     impl crate::command::Line for TcpKaliveLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 4] = [None; 4];
+            crate::scan::fields(
                 line,
                 "+QICFG: \"tcp/kalive\",<kalive_onoff>,<kalive_idle>,<kalive_interval>,<kalive_cnt>",
                 crate::generated::decode::r_qicfg_8_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    3 => {
-                        v[3] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(TcpKaliveLine {
                 kalive_onoff: {
                     let s = crate::wire::req(v[0], "kalive_onoff")?;
@@ -28008,33 +26545,16 @@ pub mod qicfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 4] = [None; 4];
+            let mut g = [false; 1];
+            crate::scan::fields(
                 line,
                 "AT+QICFG=\"tcp/kalive\"[,<kalive_onoff>,<kalive_idle>,<kalive_interval>,<kalive_cnt>]",
                 crate::generated::decode::c_qicfg_8,
+                &mut v,
+                &mut g,
             )?;
-            let mut v: [Option<&str>; 4] = [None; 4];
-            let mut flag0 = false;
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    3 => {
-                        v[3] = Some(text);
-                    }
-                    32768 => {
-                        flag0 = true;
-                    }
-                    _ => {}
-                }
-            }
+            let flag0 = g[0];
             Ok(TcpKalive {
                 kalive_onoff_group: if flag0 {
                     Some(TcpKaliveKaliveOnoffGroup {
@@ -28123,17 +26643,14 @@ pub mod qicfg {
     impl crate::command::Line for TcpTwCycleLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QICFG: \"tcp/tw_cycle\",<tw_enable>",
                 crate::generated::decode::r_qicfg_9_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(TcpTwCycleLine {
                 tw_enable: {
                     let s = crate::wire::req(v[0], "tw_enable")?;
@@ -28192,17 +26709,14 @@ pub mod qicfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "AT+QICFG=\"tcp/tw_cycle\"[,<tw_enable>]",
                 crate::generated::decode::c_qicfg_9,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(TcpTwCycle {
                 tw_enable: v[0]
                     .map(|s| {
@@ -28256,17 +26770,14 @@ pub mod qicfg {
     impl crate::command::Line for UdpBroadcastLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QICFG: \"udp/broadcast\",<udp/broadcast>",
                 crate::generated::decode::r_qicfg_10_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(UdpBroadcastLine {
                 udp_broadcast: {
                     let s = crate::wire::req(v[0], "udp/broadcast")?;
@@ -28328,17 +26839,14 @@ pub mod qicfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "AT+QICFG=\"udp/broadcast\"[,<udp/broadcast>]",
                 crate::generated::decode::c_qicfg_10,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(UdpBroadcast {
                 udp_broadcast: v[0]
                     .map(|s| {
@@ -28556,35 +27064,14 @@ pub mod qiopen {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QIOPEN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 6] = [None; 6];
+            crate::scan::fields(
                 line,
                 "+QIOPEN: (list of supported <connectID>s),(list of supported <service_type>s),<IP_address>/<domain_name>,(list of supported <remote_port>s),(list of supported <local_port>s),(list of supported <access_mode>s),(list of supported <ap_priority>s)",
                 crate::generated::decode::r_qiopen_0_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 6] = [None; 6];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    3 => {
-                        v[3] = Some(text);
-                    }
-                    4 => {
-                        v[4] = Some(text);
-                    }
-                    5 => {
-                        v[5] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(TestLine {
                 connect_id: {
                     let s = crate::wire::req(v[0], "connectID")?;
@@ -28693,7 +27180,13 @@ pub mod qiopen {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(line, "AT+QIOPEN=?", crate::generated::decode::c_qiopen_0)?;
+            crate::scan::fields(
+                line,
+                "AT+QIOPEN=?",
+                crate::generated::decode::c_qiopen_0,
+                &mut [],
+                &mut [],
+            )?;
             Ok(Test {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -28867,45 +27360,16 @@ pub mod qiopen {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 8] = [None; 8];
+            let mut g = [false; 1];
+            crate::scan::fields(
                 line,
                 "AT+QIOPEN=<connectID>,<service_type>,<IP_address>/<domain_name>,<remote_port>[,<local_port>[,<access_mode>][,<ap_priority>]]",
                 crate::generated::decode::c_qiopen_1,
+                &mut v,
+                &mut g,
             )?;
-            let mut v: [Option<&str>; 8] = [None; 8];
-            let mut flag0 = false;
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    3 => {
-                        v[3] = Some(text);
-                    }
-                    4 => {
-                        v[4] = Some(text);
-                    }
-                    5 => {
-                        v[5] = Some(text);
-                    }
-                    6 => {
-                        v[6] = Some(text);
-                    }
-                    7 => {
-                        v[7] = Some(text);
-                    }
-                    32768 => {
-                        flag0 = true;
-                    }
-                    _ => {}
-                }
-            }
+            let flag0 = g[0];
             Ok(Write {
                 connect_id: {
                     let s = crate::wire::req(v[0], "connectID")?;
@@ -29057,23 +27521,14 @@ pub mod qiclose {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QICLOSE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QICLOSE: (list of supported <connectID>s),(list of supported <timeout>s)",
                 crate::generated::decode::r_qiclose_0_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(TestLine {
                 connect_id: {
                     let s = crate::wire::req(v[0], "connectID")?;
@@ -29130,10 +27585,12 @@ pub mod qiclose {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QICLOSE=?",
                 crate::generated::decode::c_qiclose_0,
+                &mut [],
+                &mut [],
             )?;
             Ok(Test {})
         }
@@ -29213,23 +27670,14 @@ pub mod qiclose {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "AT+QICLOSE=<connectID>[,<timeout>]",
                 crate::generated::decode::c_qiclose_1,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Write {
                 connect_id: {
                     let s = crate::wire::req(v[0], "connectID")?;
@@ -29504,10 +27952,12 @@ pub mod qistate {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QISTATE=?",
                 crate::generated::decode::c_qistate_0,
+                &mut [],
+                &mut [],
             )?;
             Ok(Test {})
         }
@@ -29566,44 +28016,14 @@ pub mod qistate {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QISTATE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 9] = [None; 9];
+            crate::scan::fields(
                 line,
                 "+QISTATE: <connectID>,<service_type>,<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<AT_port>",
                 crate::generated::decode::r_qistate_1_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 9] = [None; 9];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    3 => {
-                        v[3] = Some(text);
-                    }
-                    4 => {
-                        v[4] = Some(text);
-                    }
-                    5 => {
-                        v[5] = Some(text);
-                    }
-                    6 => {
-                        v[6] = Some(text);
-                    }
-                    7 => {
-                        v[7] = Some(text);
-                    }
-                    8 => {
-                        v[8] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(ReadLine {
                 connect_id: {
                     let s = crate::wire::req(v[0], "connectID")?;
@@ -29729,10 +28149,12 @@ pub mod qistate {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QISTATE?",
                 crate::generated::decode::c_qistate_1,
+                &mut [],
+                &mut [],
             )?;
             Ok(Read {})
         }
@@ -29791,44 +28213,14 @@ pub mod qistate {
     impl crate::command::Line for ExecuteLine {
         const PREFIXES: &'static [&'static str] = &["+QISTATE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 9] = [None; 9];
+            crate::scan::fields(
                 line,
                 "+QISTATE: <connectID>,<service_type>,<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<AT_port>",
                 crate::generated::decode::r_qistate_2_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 9] = [None; 9];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    3 => {
-                        v[3] = Some(text);
-                    }
-                    4 => {
-                        v[4] = Some(text);
-                    }
-                    5 => {
-                        v[5] = Some(text);
-                    }
-                    6 => {
-                        v[6] = Some(text);
-                    }
-                    7 => {
-                        v[7] = Some(text);
-                    }
-                    8 => {
-                        v[8] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(ExecuteLine {
                 connect_id: {
                     let s = crate::wire::req(v[0], "connectID")?;
@@ -29954,7 +28346,13 @@ pub mod qistate {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(line, "AT+QISTATE", crate::generated::decode::c_qistate_2)?;
+            crate::scan::fields(
+                line,
+                "AT+QISTATE",
+                crate::generated::decode::c_qistate_2,
+                &mut [],
+                &mut [],
+            )?;
             Ok(Execute {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -30017,44 +28415,14 @@ pub mod qistate {
     impl crate::command::Line for WriteLine {
         const PREFIXES: &'static [&'static str] = &["+QISTATE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 9] = [None; 9];
+            crate::scan::fields(
                 line,
                 "+QISTATE: <connectID>,<service_type>,<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<AT_port>",
                 crate::generated::decode::r_qistate_3_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 9] = [None; 9];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    3 => {
-                        v[3] = Some(text);
-                    }
-                    4 => {
-                        v[4] = Some(text);
-                    }
-                    5 => {
-                        v[5] = Some(text);
-                    }
-                    6 => {
-                        v[6] = Some(text);
-                    }
-                    7 => {
-                        v[7] = Some(text);
-                    }
-                    8 => {
-                        v[8] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(WriteLine {
                 connect_id: {
                     let s = crate::wire::req(v[0], "connectID")?;
@@ -30190,17 +28558,14 @@ pub mod qistate {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "AT+QISTATE=<connectID>",
                 crate::generated::decode::c_qistate_3,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(Write {
                 connect_id: {
                     let s = crate::wire::req(v[0], "connectID")?;
@@ -30320,26 +28685,14 @@ pub mod qisend {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QISEND: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 3] = [None; 3];
+            crate::scan::fields(
                 line,
                 "+QISEND: (list of supported <connectID>s),(list of supported <send_length>s),<remoteIP>,(list of supported <remote_port>s)",
                 crate::generated::decode::r_qisend_0_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(TestLine {
                 connect_id: {
                     let s = crate::wire::req(v[0], "connectID")?;
@@ -30412,7 +28765,13 @@ pub mod qisend {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(line, "AT+QISEND=?", crate::generated::decode::c_qisend_0)?;
+            crate::scan::fields(
+                line,
+                "AT+QISEND=?",
+                crate::generated::decode::c_qisend_0,
+                &mut [],
+                &mut [],
+            )?;
             Ok(Test {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -30488,17 +28847,14 @@ pub mod qisend {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "AT+QISEND=<connectID>",
                 crate::generated::decode::c_qisend_1,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(WriteConnectId {
                 connect_id: {
                     let s = crate::wire::req(v[0], "connectID")?;
@@ -30595,23 +28951,14 @@ pub mod qisend {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "AT+QISEND=<connectID>,<send_length>",
                 crate::generated::decode::c_qisend_2,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(WriteConnectIdSendLength {
                 connect_id: {
                     let s = crate::wire::req(v[0], "connectID")?;
@@ -30744,29 +29091,14 @@ pub mod qisend {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 4] = [None; 4];
+            crate::scan::fields(
                 line,
                 "AT+QISEND=<connectID>,<send_length>,<remoteIP>,<remote_port>",
                 crate::generated::decode::c_qisend_3,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    3 => {
-                        v[3] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(WriteConnectIdSendLengthRemoteIpRemotePort {
                 connect_id: {
                     let s = crate::wire::req(v[0], "connectID")?;
@@ -30848,26 +29180,14 @@ pub mod qisend {
     impl crate::command::Line for WriteConnectId0Line {
         const PREFIXES: &'static [&'static str] = &["+QISEND: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 3] = [None; 3];
+            crate::scan::fields(
                 line,
                 "+QISEND: <total_send_length>,<ackedbytes>,<unackedbytes>",
                 crate::generated::decode::r_qisend_4_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(WriteConnectId0Line {
                 total_send_length: {
                     let s = crate::wire::req(v[0], "total_send_length")?;
@@ -30949,17 +29269,14 @@ pub mod qisend {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "AT+QISEND=<connectID>,0",
                 crate::generated::decode::c_qisend_4,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(WriteConnectId0 {
                 connect_id: {
                     let s = crate::wire::req(v[0], "connectID")?;
@@ -31073,23 +29390,14 @@ pub mod qird {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QIRD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QIRD: (list of supported <connectID>s),(list of supported <read_length>s)",
                 crate::generated::decode::r_qird_0_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(TestLine {
                 connect_id: {
                     let s = crate::wire::req(v[0], "connectID")?;
@@ -31146,7 +29454,13 @@ pub mod qird {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(line, "AT+QIRD=?", crate::generated::decode::c_qird_0)?;
+            crate::scan::fields(
+                line,
+                "AT+QIRD=?",
+                crate::generated::decode::c_qird_0,
+                &mut [],
+                &mut [],
+            )?;
             Ok(Test {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -31197,17 +29511,14 @@ pub mod qird {
     impl crate::command::Line for WriteConnectIdReadLengthLine0 {
         const PREFIXES: &'static [&'static str] = &["+QIRD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QIRD: <read_actual_length>",
                 crate::generated::decode::r_qird_1_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(WriteConnectIdReadLengthLine0 {
                 read_actual_length: {
                     let s = crate::wire::req(v[0], "read_actual_length")?;
@@ -31225,19 +29536,15 @@ pub mod qird {
                     Err(crate::command::not_text(line)),
                 );
             };
-            let caps = match crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            if let Err(e) = crate::scan::fields(
                 line,
                 "+QIRD: <read_actual_length>",
                 crate::generated::decode::r_qird_1_0,
+                &mut v,
+                &mut [],
             ) {
-                Ok(caps) => caps,
-                Err(e) => return crate::command::Decoded::plain(Err(e)),
-            };
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
+                return crate::command::Decoded::plain(Err(e));
             }
             let data = v[0]
                 .map(|s| crate::command::Announced {
@@ -31283,7 +29590,13 @@ pub mod qird {
     impl crate::command::Line for WriteConnectIdReadLengthLine1 {
         const PREFIXES: &'static [&'static str] = &["+QIRD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(line, "+QIRD: 0", crate::generated::decode::r_qird_1_1)?;
+            crate::scan::fields(
+                line,
+                "+QIRD: 0",
+                crate::generated::decode::r_qird_1_1,
+                &mut [],
+                &mut [],
+            )?;
             Ok(WriteConnectIdReadLengthLine1 {})
         }
         fn render(&self) -> alloc::string::String {
@@ -31399,23 +29712,14 @@ pub mod qird {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "AT+QIRD=<connectID>[,<read_length>]",
                 crate::generated::decode::c_qird_1,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(WriteConnectIdReadLength {
                 connect_id: {
                     let s = crate::wire::req(v[0], "connectID")?;
@@ -31494,26 +29798,14 @@ pub mod qird {
     impl crate::command::Line for WriteConnectIdLine0 {
         const PREFIXES: &'static [&'static str] = &["+QIRD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 3] = [None; 3];
+            crate::scan::fields(
                 line,
                 "+QIRD: <read_actual_length>,<remoteIP>,<remote_port>",
                 crate::generated::decode::r_qird_2_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(WriteConnectIdLine0 {
                 read_actual_length: {
                     let s = crate::wire::req(v[0], "read_actual_length")?;
@@ -31541,28 +29833,15 @@ pub mod qird {
                     Err(crate::command::not_text(line)),
                 );
             };
-            let caps = match crate::scan::run(
+            let mut v: [Option<&str>; 3] = [None; 3];
+            if let Err(e) = crate::scan::fields(
                 line,
                 "+QIRD: <read_actual_length>,<remoteIP>,<remote_port>",
                 crate::generated::decode::r_qird_2_0,
+                &mut v,
+                &mut [],
             ) {
-                Ok(caps) => caps,
-                Err(e) => return crate::command::Decoded::plain(Err(e)),
-            };
-            let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    _ => {}
-                }
+                return crate::command::Decoded::plain(Err(e));
             }
             let data = v[0]
                 .map(|s| crate::command::Announced {
@@ -31628,7 +29907,13 @@ pub mod qird {
     impl crate::command::Line for WriteConnectIdLine1 {
         const PREFIXES: &'static [&'static str] = &["+QIRD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(line, "+QIRD: 0", crate::generated::decode::r_qird_2_1)?;
+            crate::scan::fields(
+                line,
+                "+QIRD: 0",
+                crate::generated::decode::r_qird_2_1,
+                &mut [],
+                &mut [],
+            )?;
             Ok(WriteConnectIdLine1 {})
         }
         fn render(&self) -> alloc::string::String {
@@ -31732,17 +30017,14 @@ pub mod qird {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "AT+QIRD=<connectID>",
                 crate::generated::decode::c_qird_2,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(WriteConnectId {
                 connect_id: {
                     let s = crate::wire::req(v[0], "connectID")?;
@@ -31812,26 +30094,14 @@ pub mod qird {
     impl crate::command::Line for WriteConnectId0Line {
         const PREFIXES: &'static [&'static str] = &["+QIRD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 3] = [None; 3];
+            crate::scan::fields(
                 line,
                 "+QIRD: <total_receive_length>,<have_read_length>,<unread_length>",
                 crate::generated::decode::r_qird_3_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(WriteConnectId0Line {
                 total_receive_length: {
                     let s = crate::wire::req(v[0], "total_receive_length")?;
@@ -31917,17 +30187,14 @@ pub mod qird {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "AT+QIRD=<connectID>,0",
                 crate::generated::decode::c_qird_3,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(WriteConnectId0 {
                 connect_id: {
                     let s = crate::wire::req(v[0], "connectID")?;
@@ -32046,26 +30313,14 @@ pub mod qiaccept {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QIACCEPT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 3] = [None; 3];
+            crate::scan::fields(
                 line,
                 "+QIACCEPT: (list of supported <listener_socketID>s),(list of supported <accept>s),(list of supported <incoming_socketID>s)",
                 crate::generated::decode::r_qiaccept_0_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(TestLine {
                 listener_socket_id: {
                     let s = crate::wire::req(v[0], "listener_socketID")?;
@@ -32136,10 +30391,12 @@ pub mod qiaccept {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QIACCEPT=?",
                 crate::generated::decode::c_qiaccept_0,
+                &mut [],
+                &mut [],
             )?;
             Ok(Test {})
         }
@@ -32198,26 +30455,14 @@ pub mod qiaccept {
     impl crate::command::Line for WriteLine {
         const PREFIXES: &'static [&'static str] = &["+QIACCEPT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 3] = [None; 3];
+            crate::scan::fields(
                 line,
                 "+QIACCEPT: <incoming_socketID>,<remote_addr>,<remote_port>",
                 crate::generated::decode::r_qiaccept_1_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(WriteLine {
                 incoming_socket_id: {
                     let s = crate::wire::req(v[0], "incoming_socketID")?;
@@ -32314,26 +30559,14 @@ pub mod qiaccept {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 3] = [None; 3];
+            crate::scan::fields(
                 line,
                 "AT+QIACCEPT=<listener_socketID>,<accept>[,<incoming_socketID>]",
                 crate::generated::decode::c_qiaccept_1,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Write {
                 listener_socket_id: {
                     let s = crate::wire::req(v[0], "listener_socketID")?;
@@ -32417,23 +30650,14 @@ pub mod qiswtmd {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QISWTMD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QISWTMD: (list of supported <connectID>s),(list of supported <access_mode>s)",
                 crate::generated::decode::r_qiswtmd_0_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(TestLine {
                 connect_id: {
                     let s = crate::wire::req(v[0], "connectID")?;
@@ -32492,10 +30716,12 @@ pub mod qiswtmd {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QISWTMD=?",
                 crate::generated::decode::c_qiswtmd_0,
+                &mut [],
+                &mut [],
             )?;
             Ok(Test {})
         }
@@ -32578,23 +30804,14 @@ pub mod qiswtmd {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "AT+QISWTMD=<connectID>,<access_mode>",
                 crate::generated::decode::c_qiswtmd_1,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Write {
                 connect_id: {
                     let s = crate::wire::req(v[0], "connectID")?;
@@ -32695,10 +30912,12 @@ pub mod qigeterror {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QIGETERROR=?",
                 crate::generated::decode::c_qigeterror_0,
+                &mut [],
+                &mut [],
             )?;
             Ok(Test {})
         }
@@ -32739,23 +30958,14 @@ pub mod qigeterror {
     impl crate::command::Line for ExecuteLine {
         const PREFIXES: &'static [&'static str] = &["+QIGETERROR: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QIGETERROR: <err>,<errcode_description>",
                 crate::generated::decode::r_qigeterror_1_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(ExecuteLine {
                 err: {
                     let s = crate::wire::req(v[0], "err")?;
@@ -32814,10 +31024,12 @@ pub mod qigeterror {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QIGETERROR",
                 crate::generated::decode::c_qigeterror_1,
+                &mut [],
+                &mut [],
             )?;
             Ok(Execute {})
         }
@@ -32887,7 +31099,13 @@ pub mod ato {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(line, "ATO", crate::generated::decode::c_ato_0)?;
+            crate::scan::fields(
+                line,
+                "ATO",
+                crate::generated::decode::c_ato_0,
+                &mut [],
+                &mut [],
+            )?;
             Ok(Execute {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -32970,7 +31188,13 @@ pub mod escape {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(line, "+++", crate::generated::decode::c_escape_0)?;
+            crate::scan::fields(
+                line,
+                "+++",
+                crate::generated::decode::c_escape_0,
+                &mut [],
+                &mut [],
+            )?;
             Ok(Execute {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -33069,17 +31293,14 @@ pub mod qstast {
     impl crate::command::Line for ExecuteLine {
         const PREFIXES: &'static [&'static str] = &["+QSTAST: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QSTAST: <state>",
                 crate::generated::decode::r_qstast_0_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(ExecuteLine {
                 state: {
                     let s = crate::wire::req(v[0], "state")?;
@@ -33124,7 +31345,13 @@ pub mod qstast {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(line, "AT+QSTAST", crate::generated::decode::c_qstast_0)?;
+            crate::scan::fields(
+                line,
+                "AT+QSTAST",
+                crate::generated::decode::c_qstast_0,
+                &mut [],
+                &mut [],
+            )?;
             Ok(Execute {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -33179,17 +31406,14 @@ pub mod qstadhcp {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QSTADHCP: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QSTADHCP: <enable>",
                 crate::generated::decode::r_qstadhcp_0_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(ReadLine {
                 enable: {
                     let s = crate::wire::req(v[0], "enable")?;
@@ -33234,10 +31458,12 @@ pub mod qstadhcp {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QSTADHCP?",
                 crate::generated::decode::c_qstadhcp_0,
+                &mut [],
+                &mut [],
             )?;
             Ok(Read {})
         }
@@ -33307,17 +31533,14 @@ pub mod qstadhcp {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "AT+QSTADHCP=<enable>",
                 crate::generated::decode::c_qstadhcp_1,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(Write {
                 enable: {
                     let s = crate::wire::req(v[0], "enable")?;
@@ -33436,29 +31659,14 @@ pub mod qstastatic {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 4] = [None; 4];
+            crate::scan::fields(
                 line,
                 "AT+QSTASTATIC=<IP>,<mask>,<gate>,<DNS>",
                 crate::generated::decode::c_qstastatic_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    3 => {
-                        v[3] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Write {
                 ip: {
                     let s = crate::wire::req(v[0], "IP")?;
@@ -33559,10 +31767,12 @@ pub mod qstastop {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QSTASTOP",
                 crate::generated::decode::c_qstastop_0,
+                &mut [],
+                &mut [],
             )?;
             Ok(Execute {})
         }
@@ -33664,23 +31874,14 @@ pub mod qsoftap {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "AT+QSOFTAP=<SSID>[,<key>]",
                 crate::generated::decode::c_qsoftap_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Write {
                 ssid: {
                     let s = crate::wire::req(v[0], "SSID")?;
@@ -33791,17 +31992,14 @@ pub mod qapstate {
     impl crate::command::Line for ExecuteLine {
         const PREFIXES: &'static [&'static str] = &["+QAPSTATE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QAPSTATE: <state>",
                 crate::generated::decode::r_qapstate_0_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(ExecuteLine {
                 state: {
                     let s = crate::wire::req(v[0], "state")?;
@@ -33846,10 +32044,12 @@ pub mod qapstate {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QAPSTATE",
                 crate::generated::decode::c_qapstate_0,
+                &mut [],
+                &mut [],
             )?;
             Ok(Execute {})
         }
@@ -33963,29 +32163,14 @@ pub mod qapstatic {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 4] = [None; 4];
+            crate::scan::fields(
                 line,
                 "AT+QAPSTATIC=<IP>,<mask>,<gate>,<DNS>",
                 crate::generated::decode::c_qapstatic_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    3 => {
-                        v[3] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Write {
                 ip: {
                     let s = crate::wire::req(v[0], "IP")?;
@@ -34081,10 +32266,12 @@ pub mod qsoftapstop {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QSOFTAPSTOP",
                 crate::generated::decode::c_qsoftapstop_0,
+                &mut [],
+                &mut [],
             )?;
             Ok(Execute {})
         }
@@ -34186,23 +32373,14 @@ pub mod qstaapinfo {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "AT+QSTAAPINFO=<SSID>[,<pwd>]",
                 crate::generated::decode::c_qstaapinfo_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Write {
                 ssid: {
                     let s = crate::wire::req(v[0], "SSID")?;
@@ -34306,23 +32484,14 @@ pub mod qstaapinfodef {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "AT+QSTAAPINFODEF=<SSID>[,<pwd>]",
                 crate::generated::decode::c_qstaapinfodef_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Write {
                 ssid: {
                     let s = crate::wire::req(v[0], "SSID")?;
@@ -34400,29 +32569,14 @@ pub mod qgetwifistate {
     impl crate::command::Line for ExecuteLine {
         const PREFIXES: &'static [&'static str] = &["+QGETWIFISTATE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 4] = [None; 4];
+            crate::scan::fields(
                 line,
                 "+QGETWIFISTATE: ssid=<SSID>,bssid=<BSSID>,rssi=<RSSI>,psk_type=<PSK_type>",
                 crate::generated::decode::r_qgetwifistate_0_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    3 => {
-                        v[3] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(ExecuteLine {
                 ssid: {
                     let s = crate::wire::req(v[0], "SSID")?;
@@ -34501,10 +32655,12 @@ pub mod qgetwifistate {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QGETWIFISTATE",
                 crate::generated::decode::c_qgetwifistate_0,
+                &mut [],
+                &mut [],
             )?;
             Ok(Execute {})
         }
@@ -34572,32 +32728,14 @@ pub mod qwscan {
     impl crate::command::Line for ExecuteLine {
         const PREFIXES: &'static [&'static str] = &["+QWSCAN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 5] = [None; 5];
+            crate::scan::fields(
                 line,
                 "+QWSCAN: <SSID>,<PSK_type>,<RSSI>,<BSSID>,<channel>",
                 crate::generated::decode::r_qwscan_0_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 5] = [None; 5];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    3 => {
-                        v[3] = Some(text);
-                    }
-                    4 => {
-                        v[4] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(ExecuteLine {
                 ssid: {
                     let s = crate::wire::req(v[0], "SSID")?;
@@ -34682,7 +32820,13 @@ pub mod qwscan {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(line, "AT+QWSCAN", crate::generated::decode::c_qwscan_0)?;
+            crate::scan::fields(
+                line,
+                "AT+QWSCAN",
+                crate::generated::decode::c_qwscan_0,
+                &mut [],
+                &mut [],
+            )?;
             Ok(Execute {})
         }
         fn time_limit_ms(&self) -> Option<u64> {
@@ -34732,10 +32876,12 @@ pub mod qidnscfg {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QIDNSCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "+QIDNSCFG: <pridnsaddr>,<secdnsaddr>",
                 crate::generated::decode::r_qidnscfg_0_0,
+                &mut [],
+                &mut [],
             )?;
             Ok(TestLine {})
         }
@@ -34774,10 +32920,12 @@ pub mod qidnscfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QIDNSCFG=?",
                 crate::generated::decode::c_qidnscfg_0,
+                &mut [],
+                &mut [],
             )?;
             Ok(Test {})
         }
@@ -34823,23 +32971,14 @@ pub mod qidnscfg {
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QIDNSCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QIDNSCFG: <pridnsaddr>,<secdnsaddr>",
                 crate::generated::decode::r_qidnscfg_1_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(ReadLine {
                 pridnsaddr: {
                     let s = crate::wire::req(v[0], "pridnsaddr")?;
@@ -34894,10 +33033,12 @@ pub mod qidnscfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QIDNSCFG?",
                 crate::generated::decode::c_qidnscfg_1,
+                &mut [],
+                &mut [],
             )?;
             Ok(Read {})
         }
@@ -34979,23 +33120,14 @@ pub mod qidnscfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "AT+QIDNSCFG=<pridnsaddr>[,<secdnsaddr>]",
                 crate::generated::decode::c_qidnscfg_2,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Write {
                 pridnsaddr: {
                     let s = crate::wire::req(v[0], "pridnsaddr")?;
@@ -35092,17 +33224,14 @@ pub mod qwebcfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "AT+QWEBCFG=<enable>",
                 crate::generated::decode::c_qwebcfg_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(Write {
                 enable: {
                     let s = crate::wire::req(v[0], "enable")?;
@@ -35172,10 +33301,12 @@ pub mod qstaapinformv {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "AT+QSTAAPINFORMV",
                 crate::generated::decode::c_qstaapinformv_0,
+                &mut [],
+                &mut [],
             )?;
             Ok(Execute {})
         }
@@ -35258,17 +33389,14 @@ pub mod qairkiss {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "AT+QAIRKISS=<enable>",
                 crate::generated::decode::c_qairkiss_0,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(Write {
                 enable: {
                     let s = crate::wire::req(v[0], "enable")?;

@@ -81,17 +81,14 @@ pub mod qstastat {
     impl crate::command::Line for Qstastat {
         const PREFIXES: &'static [&'static str] = &["+QSTASTAT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QSTASTAT: <event>",
                 crate::generated::decode::u_qstastat,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(Qstastat {
                 event: {
                     let s = crate::wire::req(v[0], "event")?;
@@ -194,17 +191,14 @@ pub mod qapstat {
     impl crate::command::Line for Qapstat {
         const PREFIXES: &'static [&'static str] = &["+QAPSTAT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QAPSTAT: <event>",
                 crate::generated::decode::u_qapstat,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(Qapstat {
                 event: {
                     let s = crate::wire::req(v[0], "event")?;
@@ -301,17 +295,14 @@ pub mod qotastat {
     impl crate::command::Line for Qotastat {
         const PREFIXES: &'static [&'static str] = &["+QOTASTAT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QOTASTAT: <event>",
                 crate::generated::decode::u_qotastat,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(Qotastat {
                 event: {
                     let s = crate::wire::req(v[0], "event")?;
@@ -393,17 +384,14 @@ pub mod qblestat {
     impl crate::command::Line for Qblestat {
         const PREFIXES: &'static [&'static str] = &["+QBLESTAT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QBLESTAT: <event>",
                 crate::generated::decode::u_qblestat,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(Qblestat {
                 event: {
                     let s = crate::wire::req(v[0], "event")?;
@@ -445,17 +433,14 @@ pub mod qblemtu {
     impl crate::command::Line for Qblemtu {
         const PREFIXES: &'static [&'static str] = &["+QBLEMTU: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QBLEMTU: <MTU_value>",
                 crate::generated::decode::u_qblemtu,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(Qblemtu {
                 mtu_value: {
                     let s = crate::wire::req(v[0], "MTU_value")?;
@@ -508,26 +493,14 @@ pub mod qblerecv {
     impl crate::command::Line for Qblerecv {
         const PREFIXES: &'static [&'static str] = &["+QBLERECV: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 3] = [None; 3];
+            crate::scan::fields(
                 line,
                 "+QBLERECV: <conn_idx>,<UUID>,<length>",
                 crate::generated::decode::u_qblerecv,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Qblerecv {
                 conn_idx: {
                     let s = crate::wire::req(v[0], "conn_idx")?;
@@ -554,28 +527,15 @@ pub mod qblerecv {
                     Err(crate::command::not_text(line)),
                 );
             };
-            let caps = match crate::scan::run(
+            let mut v: [Option<&str>; 3] = [None; 3];
+            if let Err(e) = crate::scan::fields(
                 line,
                 "+QBLERECV: <conn_idx>,<UUID>,<length>",
                 crate::generated::decode::u_qblerecv,
+                &mut v,
+                &mut [],
             ) {
-                Ok(caps) => caps,
-                Err(e) => return crate::command::Decoded::plain(Err(e)),
-            };
-            let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    _ => {}
-                }
+                return crate::command::Decoded::plain(Err(e));
             }
             let data = v[2]
                 .map(|s| crate::command::Announced {
@@ -700,17 +660,14 @@ pub mod qbleinfo {
     impl crate::command::Line for Qbleinfo {
         const PREFIXES: &'static [&'static str] = &["+QBLEINFO: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QBLEINFO: <char>",
                 crate::generated::decode::u_qbleinfo,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(Qbleinfo {
                 char: {
                     let s = crate::wire::req(v[0], "char")?;
@@ -756,29 +713,14 @@ pub mod qbleconnparam {
     impl crate::command::Line for Qbleconnparam {
         const PREFIXES: &'static [&'static str] = &["+QBLECONNPARAM: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 4] = [None; 4];
+            crate::scan::fields(
                 line,
                 "+QBLECONNPARAM: <conn_idx>,<con_interval>,<timeout>,<latency>",
                 crate::generated::decode::u_qbleconnparam,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    3 => {
-                        v[3] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Qbleconnparam {
                 conn_idx: {
                     let s = crate::wire::req(v[0], "conn_idx")?;
@@ -849,17 +791,14 @@ pub mod qiurc_closed {
     impl crate::command::Line for QiurcClosed {
         const PREFIXES: &'static [&'static str] = &["+QIURC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QIURC: \"closed\",<connectID>",
                 crate::generated::decode::u_qiurc_closed,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(QiurcClosed {
                 connect_id: {
                     let s = crate::wire::req(v[0], "connectID")?;
@@ -902,17 +841,14 @@ pub mod qiurc_recv_buffer {
     impl crate::command::Line for QiurcRecvBuffer {
         const PREFIXES: &'static [&'static str] = &["+QIURC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QIURC: \"recv\",<connectID>",
                 crate::generated::decode::u_qiurc_recv_buffer,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(QiurcRecvBuffer {
                 connect_id: {
                     let s = crate::wire::req(v[0], "connectID")?;
@@ -961,23 +897,14 @@ pub mod qiurc_recv_direct_push {
     impl crate::command::Line for QiurcRecvDirectPush {
         const PREFIXES: &'static [&'static str] = &["+QIURC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QIURC: \"recv\",<connectID>,<current_recvlength>",
                 crate::generated::decode::u_qiurc_recv_direct_push,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(QiurcRecvDirectPush {
                 connect_id: {
                     let s = crate::wire::req(v[0], "connectID")?;
@@ -1002,25 +929,15 @@ pub mod qiurc_recv_direct_push {
                     Err(crate::command::not_text(line)),
                 );
             };
-            let caps = match crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            if let Err(e) = crate::scan::fields(
                 line,
                 "+QIURC: \"recv\",<connectID>,<current_recvlength>",
                 crate::generated::decode::u_qiurc_recv_direct_push,
+                &mut v,
+                &mut [],
             ) {
-                Ok(caps) => caps,
-                Err(e) => return crate::command::Decoded::plain(Err(e)),
-            };
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
+                return crate::command::Decoded::plain(Err(e));
             }
             let data = v[1]
                 .map(|s| crate::command::Announced {
@@ -1105,29 +1022,14 @@ pub mod qiurc_recv_direct_push_udp_service {
     impl crate::command::Line for QiurcRecvDirectPushUdpService {
         const PREFIXES: &'static [&'static str] = &["+QIURC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 4] = [None; 4];
+            crate::scan::fields(
                 line,
                 "+QIURC: \"recv\",<connectID>,<current_recvlength>,<remoteIP>,<remote_port>",
                 crate::generated::decode::u_qiurc_recv_direct_push_udp_service,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    3 => {
-                        v[3] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(QiurcRecvDirectPushUdpService {
                 connect_id: {
                     let s = crate::wire::req(v[0], "connectID")?;
@@ -1162,31 +1064,15 @@ pub mod qiurc_recv_direct_push_udp_service {
                     Err(crate::command::not_text(line)),
                 );
             };
-            let caps = match crate::scan::run(
+            let mut v: [Option<&str>; 4] = [None; 4];
+            if let Err(e) = crate::scan::fields(
                 line,
                 "+QIURC: \"recv\",<connectID>,<current_recvlength>,<remoteIP>,<remote_port>",
                 crate::generated::decode::u_qiurc_recv_direct_push_udp_service,
+                &mut v,
+                &mut [],
             ) {
-                Ok(caps) => caps,
-                Err(e) => return crate::command::Decoded::plain(Err(e)),
-            };
-            let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    3 => {
-                        v[3] = Some(text);
-                    }
-                    _ => {}
-                }
+                return crate::command::Decoded::plain(Err(e));
             }
             let data = v[1]
                 .map(|s| crate::command::Announced {
@@ -1280,10 +1166,12 @@ pub mod qiurc_incoming_full {
     impl crate::command::Line for QiurcIncomingFull {
         const PREFIXES: &'static [&'static str] = &["+QIURC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "+QIURC: \"incoming full\"",
                 crate::generated::decode::u_qiurc_incoming_full,
+                &mut [],
+                &mut [],
             )?;
             Ok(QiurcIncomingFull {})
         }
@@ -1323,29 +1211,14 @@ pub mod qiurc_incoming {
     impl crate::command::Line for QiurcIncoming {
         const PREFIXES: &'static [&'static str] = &["+QIURC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 4] = [None; 4];
+            crate::scan::fields(
                 line,
                 "+QIURC: \"incoming\",<connectID>,<serverID>,<remoteIP>,<remote_port>",
                 crate::generated::decode::u_qiurc_incoming,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    3 => {
-                        v[3] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(QiurcIncoming {
                 connect_id: {
                     let s = crate::wire::req(v[0], "connectID")?;
@@ -1422,23 +1295,14 @@ pub mod qiopen {
     impl crate::command::Line for Qiopen {
         const PREFIXES: &'static [&'static str] = &["+QIOPEN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QIOPEN: <connectID>,<err>",
                 crate::generated::decode::u_qiopen,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Qiopen {
                 connect_id: {
                     let s = crate::wire::req(v[0], "connectID")?;
@@ -1490,17 +1354,14 @@ pub mod qsslurc_recv_buffer {
     impl crate::command::Line for QsslurcRecvBuffer {
         const PREFIXES: &'static [&'static str] = &["+QSSLURC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QSSLURC: \"recv\",<connectID>",
                 crate::generated::decode::u_qsslurc_recv_buffer,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(QsslurcRecvBuffer {
                 connect_id: {
                     let s = crate::wire::req(v[0], "connectID")?;
@@ -1551,23 +1412,14 @@ pub mod qsslurc_recv_direct_push {
     impl crate::command::Line for QsslurcRecvDirectPush {
         const PREFIXES: &'static [&'static str] = &["+QSSLURC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QSSLURC: \"recv\",<connectID>,<current_recvlength>",
                 crate::generated::decode::u_qsslurc_recv_direct_push,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(QsslurcRecvDirectPush {
                 connect_id: {
                     let s = crate::wire::req(v[0], "connectID")?;
@@ -1592,25 +1444,15 @@ pub mod qsslurc_recv_direct_push {
                     Err(crate::command::not_text(line)),
                 );
             };
-            let caps = match crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            if let Err(e) = crate::scan::fields(
                 line,
                 "+QSSLURC: \"recv\",<connectID>,<current_recvlength>",
                 crate::generated::decode::u_qsslurc_recv_direct_push,
+                &mut v,
+                &mut [],
             ) {
-                Ok(caps) => caps,
-                Err(e) => return crate::command::Decoded::plain(Err(e)),
-            };
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
+                return crate::command::Decoded::plain(Err(e));
             }
             let data = v[1]
                 .map(|s| crate::command::Announced {
@@ -1683,17 +1525,14 @@ pub mod qsslurc_closed {
     impl crate::command::Line for QsslurcClosed {
         const PREFIXES: &'static [&'static str] = &["+QSSLURC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QSSLURC: \"closed\",<connectID>",
                 crate::generated::decode::u_qsslurc_closed,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(QsslurcClosed {
                 connect_id: {
                     let s = crate::wire::req(v[0], "connectID")?;
@@ -1740,23 +1579,14 @@ pub mod qsslopen {
     impl crate::command::Line for Qsslopen {
         const PREFIXES: &'static [&'static str] = &["+QSSLOPEN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QSSLOPEN: <connectID>,<err>",
                 crate::generated::decode::u_qsslopen,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Qsslopen {
                 connect_id: {
                     let s = crate::wire::req(v[0], "connectID")?;
@@ -1928,23 +1758,14 @@ pub mod qmtstat {
     impl crate::command::Line for Qmtstat {
         const PREFIXES: &'static [&'static str] = &["+QMTSTAT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QMTSTAT: <client_idx>,<err_code>",
                 crate::generated::decode::u_qmtstat,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Qmtstat {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
@@ -2027,34 +1848,15 @@ pub mod qmtrecv_message {
             };
             let payload = framed.payload;
             let line = framed.head.as_str();
-            let caps = match crate::scan::run(
+            let mut v: [Option<&str>; 5] = [None; 5];
+            if let Err(e) = crate::scan::fields(
                 line,
                 "+QMTRECV: <client_idx>,<msgID>,<topic>[,<payload_length>],<payload>",
                 crate::generated::decode::u_qmtrecv_message,
+                &mut v,
+                &mut [],
             ) {
-                Ok(caps) => caps,
-                Err(e) => return crate::command::Decoded::plain(Err(e)),
-            };
-            let mut v: [Option<&str>; 5] = [None; 5];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    3 => {
-                        v[3] = Some(text);
-                    }
-                    4 => {
-                        v[4] = Some(text);
-                    }
-                    _ => {}
-                }
+                return crate::command::Decoded::plain(Err(e));
             }
             #[allow(clippy::redundant_closure_call)]
             let value = (|| -> Result<QmtrecvMessage, crate::wire::DecodeError> {
@@ -2178,23 +1980,14 @@ pub mod qmtrecv_stored {
     impl crate::command::Line for QmtrecvStored {
         const PREFIXES: &'static [&'static str] = &["+QMTRECV: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QMTRECV: <client_idx>,<recv_id>",
                 crate::generated::decode::u_qmtrecv_stored,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(QmtrecvStored {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
@@ -2248,17 +2041,14 @@ pub mod qhttpurc_recv {
     impl crate::command::Line for QhttpurcRecv {
         const PREFIXES: &'static [&'static str] = &["+QHTTPURC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QHTTPURC: \"recv\",<length>",
                 crate::generated::decode::u_qhttpurc_recv,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(QhttpurcRecv {
                 length: {
                     let s = crate::wire::req(v[0], "length")?;
@@ -2274,19 +2064,15 @@ pub mod qhttpurc_recv {
                     Err(crate::command::not_text(line)),
                 );
             };
-            let caps = match crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            if let Err(e) = crate::scan::fields(
                 line,
                 "+QHTTPURC: \"recv\",<length>",
                 crate::generated::decode::u_qhttpurc_recv,
+                &mut v,
+                &mut [],
             ) {
-                Ok(caps) => caps,
-                Err(e) => return crate::command::Decoded::plain(Err(e)),
-            };
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
+                return crate::command::Decoded::plain(Err(e));
             }
             let data = v[0]
                 .map(|s| crate::command::Announced {
@@ -2337,10 +2123,12 @@ pub mod qhttpurc_closed {
     impl crate::command::Line for QhttpurcClosed {
         const PREFIXES: &'static [&'static str] = &["+QHTTPURC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::run(
+            crate::scan::fields(
                 line,
                 "+QHTTPURC: \"closed\"",
                 crate::generated::decode::u_qhttpurc_closed,
+                &mut [],
+                &mut [],
             )?;
             Ok(QhttpurcClosed {})
         }
@@ -2389,30 +2177,16 @@ pub mod qhttpget {
     impl crate::command::Line for Qhttpget {
         const PREFIXES: &'static [&'static str] = &["+QHTTPGET: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 3] = [None; 3];
+            let mut g = [false; 1];
+            crate::scan::fields(
                 line,
                 "+QHTTPGET: <err>[,<httprspcode>[,<content_length>]]",
                 crate::generated::decode::u_qhttpget,
+                &mut v,
+                &mut g,
             )?;
-            let mut v: [Option<&str>; 3] = [None; 3];
-            let mut flag0 = false;
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    32768 => {
-                        flag0 = true;
-                    }
-                    _ => {}
-                }
-            }
+            let flag0 = g[0];
             Ok(Qhttpget {
                 err: {
                     let s = crate::wire::req(v[0], "err")?;
@@ -2504,30 +2278,16 @@ pub mod qhttppost {
     impl crate::command::Line for Qhttppost {
         const PREFIXES: &'static [&'static str] = &["+QHTTPPOST: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 3] = [None; 3];
+            let mut g = [false; 1];
+            crate::scan::fields(
                 line,
                 "+QHTTPPOST: <err>[,<httprspcode>[,<content_length>]]",
                 crate::generated::decode::u_qhttppost,
+                &mut v,
+                &mut g,
             )?;
-            let mut v: [Option<&str>; 3] = [None; 3];
-            let mut flag0 = false;
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    32768 => {
-                        flag0 = true;
-                    }
-                    _ => {}
-                }
-            }
+            let flag0 = g[0];
             Ok(Qhttppost {
                 err: {
                     let s = crate::wire::req(v[0], "err")?;
@@ -2619,30 +2379,16 @@ pub mod qhttpput {
     impl crate::command::Line for Qhttpput {
         const PREFIXES: &'static [&'static str] = &["+QHTTPPUT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 3] = [None; 3];
+            let mut g = [false; 1];
+            crate::scan::fields(
                 line,
                 "+QHTTPPUT: <err>[,<httprspcode>[,<content_length>]]",
                 crate::generated::decode::u_qhttpput,
+                &mut v,
+                &mut g,
             )?;
-            let mut v: [Option<&str>; 3] = [None; 3];
-            let mut flag0 = false;
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    32768 => {
-                        flag0 = true;
-                    }
-                    _ => {}
-                }
-            }
+            let flag0 = g[0];
             Ok(Qhttpput {
                 err: {
                     let s = crate::wire::req(v[0], "err")?;
@@ -2726,23 +2472,14 @@ pub mod qmtopen {
     impl crate::command::Line for Qmtopen {
         const PREFIXES: &'static [&'static str] = &["+QMTOPEN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QMTOPEN: <client_idx>,<result>",
                 crate::generated::decode::u_qmtopen,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Qmtopen {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
@@ -2798,23 +2535,14 @@ pub mod qmtclose {
     impl crate::command::Line for Qmtclose {
         const PREFIXES: &'static [&'static str] = &["+QMTCLOSE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QMTCLOSE: <client_idx>,<result>",
                 crate::generated::decode::u_qmtclose,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Qmtclose {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
@@ -2875,26 +2603,14 @@ pub mod qmtconn {
     impl crate::command::Line for Qmtconn {
         const PREFIXES: &'static [&'static str] = &["+QMTCONN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 3] = [None; 3];
+            crate::scan::fields(
                 line,
                 "+QMTCONN: <client_idx>,<result>[,<retcode>]",
                 crate::generated::decode::u_qmtconn,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Qmtconn {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
@@ -2960,23 +2676,14 @@ pub mod qmtdisc {
     impl crate::command::Line for Qmtdisc {
         const PREFIXES: &'static [&'static str] = &["+QMTDISC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QMTDISC: <client_idx>,<result>",
                 crate::generated::decode::u_qmtdisc,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Qmtdisc {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
@@ -3040,32 +2747,34 @@ pub mod qmtsub {
     impl crate::command::Line for Qmtsub {
         const PREFIXES: &'static [&'static str] = &["+QMTSUB: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
-                line,
-                "+QMTSUB: <client_idx>,<msgID>,<result>[,<value>[,..]]",
-                crate::generated::decode::u_qmtsub,
-            )?;
             let mut v: [Option<&str>; 4] = [None; 4];
             let mut rep0: alloc::vec::Vec<[Option<&str>; 1]> = alloc::vec::Vec::new();
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
+            crate::scan::run(
+                    line,
+                    "+QMTSUB: <client_idx>,<msgID>,<result>[,<value>[,..]]",
+                    crate::generated::decode::u_qmtsub,
+                )
+                .map(|caps| {
+                    for (rule, text) in caps.iter() {
+                        match rule {
+                            0 => {
+                                v[0] = Some(text);
+                            }
+                            1 => {
+                                v[1] = Some(text);
+                            }
+                            2 => {
+                                v[2] = Some(text);
+                            }
+                            3 => {
+                                let mut a: [Option<&str>; 1] = [None; 1];
+                                a[0] = Some(text);
+                                rep0.push(a);
+                            }
+                            _ => {}
+                        }
                     }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    3 => {
-                        let mut a: [Option<&str>; 1] = [None; 1];
-                        a[0] = Some(text);
-                        rep0.push(a);
-                    }
-                    _ => {}
-                }
-            }
+                })?;
             Ok(Qmtsub {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
@@ -3154,32 +2863,34 @@ pub mod qmtuns {
     impl crate::command::Line for Qmtuns {
         const PREFIXES: &'static [&'static str] = &["+QMTUNS: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
-                line,
-                "+QMTUNS: <client_idx>,<msgID>,<result>[,<value>[,..]]",
-                crate::generated::decode::u_qmtuns,
-            )?;
             let mut v: [Option<&str>; 4] = [None; 4];
             let mut rep0: alloc::vec::Vec<[Option<&str>; 1]> = alloc::vec::Vec::new();
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
+            crate::scan::run(
+                    line,
+                    "+QMTUNS: <client_idx>,<msgID>,<result>[,<value>[,..]]",
+                    crate::generated::decode::u_qmtuns,
+                )
+                .map(|caps| {
+                    for (rule, text) in caps.iter() {
+                        match rule {
+                            0 => {
+                                v[0] = Some(text);
+                            }
+                            1 => {
+                                v[1] = Some(text);
+                            }
+                            2 => {
+                                v[2] = Some(text);
+                            }
+                            3 => {
+                                let mut a: [Option<&str>; 1] = [None; 1];
+                                a[0] = Some(text);
+                                rep0.push(a);
+                            }
+                            _ => {}
+                        }
                     }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    3 => {
-                        let mut a: [Option<&str>; 1] = [None; 1];
-                        a[0] = Some(text);
-                        rep0.push(a);
-                    }
-                    _ => {}
-                }
-            }
+                })?;
             Ok(Qmtuns {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
@@ -3268,29 +2979,14 @@ pub mod qmtpub {
     impl crate::command::Line for Qmtpub {
         const PREFIXES: &'static [&'static str] = &["+QMTPUB: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 4] = [None; 4];
+            crate::scan::fields(
                 line,
                 "+QMTPUB: <client_idx>,<msgID>,<result>[,<value>]",
                 crate::generated::decode::u_qmtpub,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 4] = [None; 4];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    3 => {
-                        v[3] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Qmtpub {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
@@ -3370,26 +3066,14 @@ pub mod qiurc_dnsgip_result {
     impl crate::command::Line for QiurcDnsgipResult {
         const PREFIXES: &'static [&'static str] = &["+QIURC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 3] = [None; 3];
+            crate::scan::fields(
                 line,
                 "+QIURC: \"dnsgip\",<err>,<IP_count>,<DNS_ttl>",
                 crate::generated::decode::u_qiurc_dnsgip_result,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 3] = [None; 3];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(QiurcDnsgipResult {
                 err: {
                     let s = crate::wire::req(v[0], "err")?;
@@ -3454,17 +3138,14 @@ pub mod qiurc_dnsgip_address {
     impl crate::command::Line for QiurcDnsgipAddress {
         const PREFIXES: &'static [&'static str] = &["+QIURC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QIURC: \"dnsgip\",<hostIPaddr>",
                 crate::generated::decode::u_qiurc_dnsgip_address,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(QiurcDnsgipAddress {
                 host_i_paddr: {
                     let s = crate::wire::req(v[0], "hostIPaddr")?;
@@ -3592,36 +3273,16 @@ pub mod qping_reply {
     impl crate::command::Line for QpingReply {
         const PREFIXES: &'static [&'static str] = &["+QPING: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 5] = [None; 5];
+            let mut g = [false; 1];
+            crate::scan::fields(
                 line,
                 "+QPING: <ping_result>[,<IP_address>,<bytes>,<time>,<ttl>]",
                 crate::generated::decode::u_qping_reply,
+                &mut v,
+                &mut g,
             )?;
-            let mut v: [Option<&str>; 5] = [None; 5];
-            let mut flag0 = false;
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    3 => {
-                        v[3] = Some(text);
-                    }
-                    4 => {
-                        v[4] = Some(text);
-                    }
-                    32768 => {
-                        flag0 = true;
-                    }
-                    _ => {}
-                }
-            }
+            let flag0 = g[0];
             Ok(QpingReply {
                 ping_result: {
                     let s = crate::wire::req(v[0], "ping_result")?;
@@ -3740,42 +3401,16 @@ pub mod qping_final {
     impl crate::command::Line for QpingFinal {
         const PREFIXES: &'static [&'static str] = &["+QPING: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 7] = [None; 7];
+            let mut g = [false; 1];
+            crate::scan::fields(
                 line,
                 "+QPING: <finresult>[,<sent>,<rcvd>,<lost>,<min>,<max>,<avg>]",
                 crate::generated::decode::u_qping_final,
+                &mut v,
+                &mut g,
             )?;
-            let mut v: [Option<&str>; 7] = [None; 7];
-            let mut flag0 = false;
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    2 => {
-                        v[2] = Some(text);
-                    }
-                    3 => {
-                        v[3] = Some(text);
-                    }
-                    4 => {
-                        v[4] = Some(text);
-                    }
-                    5 => {
-                        v[5] = Some(text);
-                    }
-                    6 => {
-                        v[6] = Some(text);
-                    }
-                    32768 => {
-                        flag0 = true;
-                    }
-                    _ => {}
-                }
-            }
+            let flag0 = g[0];
             Ok(QpingFinal {
                 finresult: {
                     let s = crate::wire::req(v[0], "finresult")?;
@@ -3885,23 +3520,14 @@ pub mod qntp {
     impl crate::command::Line for Qntp {
         const PREFIXES: &'static [&'static str] = &["+QNTP: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 2] = [None; 2];
+            crate::scan::fields(
                 line,
                 "+QNTP: <err>,<time>",
                 crate::generated::decode::u_qntp,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 2] = [None; 2];
-            for (rule, text) in caps.iter() {
-                match rule {
-                    0 => {
-                        v[0] = Some(text);
-                    }
-                    1 => {
-                        v[1] = Some(text);
-                    }
-                    _ => {}
-                }
-            }
             Ok(Qntp {
                 err: {
                     let s = crate::wire::req(v[0], "err")?;
@@ -3954,17 +3580,14 @@ pub mod qhttpread {
     impl crate::command::Line for Qhttpread {
         const PREFIXES: &'static [&'static str] = &["+QHTTPREAD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            let caps = crate::scan::run(
+            let mut v: [Option<&str>; 1] = [None; 1];
+            crate::scan::fields(
                 line,
                 "+QHTTPREAD: <err>",
                 crate::generated::decode::u_qhttpread,
+                &mut v,
+                &mut [],
             )?;
-            let mut v: [Option<&str>; 1] = [None; 1];
-            for (rule, text) in caps.iter() {
-                if rule == 0 {
-                    v[0] = Some(text);
-                }
-            }
             Ok(Qhttpread {
                 err: {
                     let s = crate::wire::req(v[0], "err")?;

@@ -638,19 +638,30 @@ fn occ_id(index: usize) -> TokenStream {
     quote!(#id)
 }
 
-/// The pieces of a decoder for `shape`: statements that run the grammar
-/// rule over `line` (a `&str`) and gather the captured text into `v` (and
-/// `rep<n>`, `flag<n>`), and the expression that builds the value from them.
+/// The pieces of a decoder for `shape`: declarations of `v` (and `rep<n>`,
+/// `g`), an expression that runs the grammar rule over `line` (a `&str`) and
+/// gathers the captured text into them, statements after it (`flag<n>`),
+/// and the expression that builds the value from them.
 struct Reader {
-    /// `let caps = …` is not included: the statements after it.
+    /// Declarations before the run.
+    decls: TokenStream,
+    /// A `Result<(), DecodeError>` expression: matches and gathers.
+    run: TokenStream,
+    /// Statements after a successful run.
     gather: TokenStream,
     /// Builds `Owner { … }` (uses `?`).
     assemble: TokenStream,
-    /// Whether the template captures nothing.
-    empty: bool,
 }
 
-fn reader(scope: &Scope<'_>, owner: &Ident, shape: &Shape, extra_init: TokenStream) -> Reader {
+fn reader(
+    scope: &Scope<'_>,
+    owner: &Ident,
+    shape: &Shape,
+    template: &str,
+    extra_init: TokenStream,
+) -> Reader {
+    let rule = format_ident!("{}", shape.rule);
+    let matcher = quote!(crate::generated::decode::#rule);
     let mut repeated = Vec::new();
     repeated_groups(&shape.items, &mut repeated);
     let in_repeat: Vec<usize> = repeated.iter().flat_map(|(_, p)| p.clone()).collect();
@@ -711,9 +722,10 @@ fn reader(scope: &Scope<'_>, owner: &Ident, shape: &Shape, extra_init: TokenStre
     // `extra_init` adds fields that are not part of the line (a URC's data block).
     if shape.occurrences == 0 && flags.is_empty() {
         return Reader {
-            gather: quote!(let _ = caps;),
+            decls: quote!(),
+            run: quote!(crate::scan::fields(line, #template, #matcher, &mut [], &mut [])),
+            gather: quote!(),
             assemble: quote!(#owner { #extra_init }),
-            empty: true,
         };
     }
     let assemble = match built_fields(&built) {
@@ -738,18 +750,50 @@ fn reader(scope: &Scope<'_>, owner: &Ident, shape: &Shape, extra_init: TokenStre
     } else {
         quote!()
     };
+    if cap.repeated.is_empty() {
+        // No repetition: the runtime's one shared `scan::fields` matches and
+        // gathers, so no decoder carries its own loop or its own copy of the
+        // captures (size: a firmware links a decoder per URC variant).
+        let v = if shape.occurrences > 0 {
+            quote!(&mut v)
+        } else {
+            quote!(&mut [])
+        };
+        let (g_decl, g) = match flags.iter().max() {
+            Some(m) => {
+                let len = Literal::usize_unsuffixed(m + 1);
+                (quote!(let mut g = [false; #len];), quote!(&mut g))
+            }
+            None => (quote!(), quote!(&mut [])),
+        };
+        let flag_reads = flags.iter().map(|i| {
+            let flag = format_ident!("flag{}", i);
+            let k = Literal::usize_unsuffixed(*i);
+            quote!(let #flag = g[#k];)
+        });
+        return Reader {
+            decls: quote!(#values #g_decl),
+            run: quote!(crate::scan::fields(line, #template, #matcher, #v, #g)),
+            gather: quote!(#(#flag_reads)*),
+            assemble,
+        };
+    }
     Reader {
-        gather: quote! {
+        decls: quote! {
             #values
             #(#rep_decls)*
             #(#flag_decls)*
-            for (rule, text) in caps.iter() {
-                #text_unused
-                #dispatch
-            }
         },
+        run: quote! {
+            crate::scan::run(line, #template, #matcher).map(|caps| {
+                for (rule, text) in caps.iter() {
+                    #text_unused
+                    #dispatch
+                }
+            })
+        },
+        gather: quote!(),
         assemble,
-        empty: false,
     }
 }
 
@@ -761,18 +805,11 @@ pub fn parse_body(
     template: &str,
     extra_init: TokenStream,
 ) -> TokenStream {
-    let rule = format_ident!("{}", shape.rule);
-    let r = reader(scope, owner, shape, extra_init);
-    if r.empty {
-        let assemble = r.assemble;
-        return quote! {
-            crate::scan::run(line, #template, crate::generated::decode::#rule)?;
-            Ok(#assemble)
-        };
-    }
-    let (gather, assemble) = (r.gather, r.assemble);
+    let r = reader(scope, owner, shape, template, extra_init);
+    let (decls, run, gather, assemble) = (r.decls, r.run, r.gather, r.assemble);
     quote! {
-        let caps = crate::scan::run(line, #template, crate::generated::decode::#rule)?;
+        #decls
+        #run?;
         #gather
         Ok(#assemble)
     }
@@ -913,9 +950,8 @@ pub fn inline_payload_fns(
     extra_init: TokenStream,
     payload: &InlinePayload,
 ) -> TokenStream {
-    let rule = format_ident!("{}", shape.rule);
-    let r = reader(scope, owner, shape, extra_init);
-    let (gather, assemble) = (r.gather, r.assemble);
+    let r = reader(scope, owner, shape, template, extra_init);
+    let (decls, run, gather, assemble) = (r.decls, r.run, r.gather, r.assemble);
     let framing = &payload.framing;
     let render = render(scope, &owner.to_string(), &shape.items, &quote!(self));
     let prefix = &shape.prefix;
@@ -937,10 +973,10 @@ pub fn inline_payload_fns(
             };
             let payload = framed.payload;
             let line = framed.head.as_str();
-            let caps = match crate::scan::run(line, #template, crate::generated::decode::#rule) {
-                Ok(caps) => caps,
-                Err(e) => return crate::command::Decoded::plain(Err(e)),
-            };
+            #decls
+            if let Err(e) = #run {
+                return crate::command::Decoded::plain(Err(e));
+            }
             #gather
             #[allow(clippy::redundant_closure_call)]
             let value = (|| -> Result<#owner, crate::wire::DecodeError> { Ok(#assemble) })();
@@ -974,19 +1010,18 @@ pub fn decode_body(
     extra_init: TokenStream,
     announce: &Announce,
 ) -> TokenStream {
-    let rule = format_ident!("{}", shape.rule);
-    let r = reader(scope, owner, shape, extra_init);
-    let (gather, assemble) = (r.gather, r.assemble);
+    let r = reader(scope, owner, shape, template, extra_init);
+    let (decls, run, gather, assemble) = (r.decls, r.run, r.gather, r.assemble);
     let k = Literal::usize_unsuffixed(announce.occ);
     let (field, max) = (&announce.field, &announce.max);
     quote! {
         let Ok(line) = core::str::from_utf8(line) else {
             return crate::command::Decoded::plain(Err(crate::command::not_text(line)));
         };
-        let caps = match crate::scan::run(line, #template, crate::generated::decode::#rule) {
-            Ok(caps) => caps,
-            Err(e) => return crate::command::Decoded::plain(Err(e)),
-        };
+        #decls
+        if let Err(e) = #run {
+            return crate::command::Decoded::plain(Err(e));
+        }
         #gather
         let data = v[#k].map(|s| crate::command::Announced { field: #field, length: crate::wire::announced(s, #max) });
         #[allow(clippy::redundant_closure_call)]
