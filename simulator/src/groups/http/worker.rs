@@ -383,17 +383,22 @@ fn send_body(
     upload: &Upload,
     link: &Link,
 ) -> Result<Result<(), HttpCode>, Stopped> {
-    let body = loop {
-        // Waiting for the host is no work for the world.
-        match conn.busy().waiting(|| upload.body.recv_timeout(SLICE)) {
-            Ok(b) => {
-                conn.busy().activity().taken();
-                break b;
+    // Waiting for the host is no work for the world, for the whole wait:
+    // the slices only look for a stop. (Going busy between slices would
+    // tell the in-process simulator every slice that the world works, so
+    // its virtual clock would never reach the module's input time limit.)
+    let body = conn.busy().waiting(|| loop {
+        match upload.body.recv_timeout(SLICE) {
+            Ok(b) => break Ok(b),
+            Err(RecvTimeoutError::Timeout) => {
+                if let Err(stopped) = link.check() {
+                    break Err(stopped);
+                }
             }
-            Err(RecvTimeoutError::Timeout) => link.check()?,
-            Err(RecvTimeoutError::Disconnected) => return Err(Stopped),
+            Err(RecvTimeoutError::Disconnected) => break Err(Stopped),
         }
-    };
+    })?;
+    conn.busy().activity().taken();
     let written = conn
         .write_all(&upload.prefix)
         .and_then(|_| conn.write_all(&body))
