@@ -85,7 +85,7 @@ async fn a_completion_a_data_phase_and_the_echo() {
     };
     // Refused before a byte is written; the link stays in step.
     assert!(matches!(
-        client.send_payload(&send, b"too long").await,
+        client.send_payload(&send, &[b'x'; 1461]).await,
         Err(Error::Payload(_))
     ));
     client.send_payload(&send, b"hello").await.unwrap();
