@@ -459,3 +459,24 @@ impl ArgParser {
         })
     }
 }
+
+/// A wire line's comma-separated arguments (`0,"TCP","a,b",80` → `0`,
+/// `"TCP"`, `"a,b"`, `80`): commas inside quotes do not split, and every
+/// argument is kept as written (quotes included).
+pub fn split_arguments(args: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    for c in args.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                cur.push(c);
+            }
+            ',' if !quoted => out.push(std::mem::take(&mut cur)),
+            _ => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out
+}

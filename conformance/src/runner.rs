@@ -964,20 +964,7 @@ fn replace_field(line: &str, field: usize, value: &str) -> String {
         return line.to_string();
     };
     let (head, args) = line.split_at(eq + 1);
-    let mut fields: Vec<String> = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    for c in args.chars() {
-        match c {
-            '"' => {
-                quoted = !quoted;
-                cur.push(c);
-            }
-            ',' if !quoted => fields.push(std::mem::take(&mut cur)),
-            _ => cur.push(c),
-        }
-    }
-    fields.push(cur);
+    let mut fields = fcm242d_codegen::template::split_arguments(args);
     if let Some(f) = fields.get_mut(field) {
         *f = value.to_string();
     }

@@ -934,21 +934,8 @@ pub fn run_with(
 /// The fields of a response or URC line after `<prefix>: `, split at commas
 /// outside quotes, quotes removed.
 fn fields(rest: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    for c in rest.chars() {
-        match c {
-            '"' => {
-                quoted = !quoted;
-                cur.push(c);
-            }
-            ',' if !quoted => out.push(std::mem::take(&mut cur)),
-            _ => cur.push(c),
-        }
-    }
-    out.push(cur);
-    out.into_iter()
+    fcm242d_codegen::template::split_arguments(rest)
+        .into_iter()
         .map(|f| {
             let f = f.trim();
             f.strip_prefix('"')

@@ -1358,7 +1358,7 @@ fn literal_form_takes(cp: &CommandPlan, form: &crate::model::Form, line: &str) -
     let Some((_, args)) = line.split_once('=') else {
         return false;
     };
-    let args = top_level_fields(args);
+    let args = crate::template::split_arguments(args);
     cp.forms.iter().any(|other| {
         if std::ptr::eq(other.form, form)
             || other.form.kind != form.kind
@@ -1390,25 +1390,6 @@ fn literal_form_takes(cp: &CommandPlan, form: &crate::model::Form, line: &str) -
             });
         all && any_literal
     })
-}
-
-/// Comma-separated arguments, not splitting inside quotes.
-fn top_level_fields(args: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    for c in args.chars() {
-        match c {
-            '"' => {
-                quoted = !quoted;
-                cur.push(c);
-            }
-            ',' if !quoted => out.push(std::mem::take(&mut cur)),
-            _ => cur.push(c),
-        }
-    }
-    out.push(cur);
-    out
 }
 
 /// The text of `v` as parameter `p` writes it.
