@@ -1177,6 +1177,35 @@ fn main() {
     let stream = recording();
     let subset = stream.atat_subset();
 
+    // `--profile <whole|1|16|64> <runs>`: only decodes the atat subset, with
+    // fcm242d that many times (for a profiler: `perf record`) and with atat
+    // (up to five times), and prints the best times side by side.
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--profile") {
+        let chunk = match args.get(i + 1).map(String::as_str) {
+            Some("whole") | None => usize::MAX,
+            Some(n) => n.parse().expect("a chunk size"),
+        };
+        let runs: usize = args
+            .get(i + 2)
+            .map_or(20, |n| n.parse().expect("a number of runs"));
+        let per_line = |d: Duration| d.as_nanos() as f64 / subset.expect.lines() as f64;
+        let fcm = best_of(runs, || {
+            black_box(fcm_decode(&subset, chunk));
+        });
+        let atat = best_of(runs.min(5), || {
+            black_box(atat_decode(&subset, chunk));
+        });
+        println!(
+            "atat subset, {}: fcm242d {:.1} ns per line, atat {:.1} ns per line, fcm242d / atat throughput {:.2}x",
+            mode(chunk),
+            per_line(fcm),
+            per_line(atat),
+            atat.as_secs_f64() / fcm.as_secs_f64()
+        );
+        return;
+    }
+
     // Every decoder, every mode, decodes everything into the right values.
     for chunk in CHUNKS {
         check(

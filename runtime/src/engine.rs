@@ -265,7 +265,6 @@ enum Stage {
 /// What the engine knows about the command in flight.
 #[derive(Debug, Clone)]
 struct Pending {
-    line: String,
     echo_seen: bool,
     prompt: Option<Prompt>,
     after_connect: AfterConnect,
@@ -299,6 +298,7 @@ enum Awaiting {
 /// catalogue's URCs, and keeps the classification for the engine.
 struct Oracle<'a> {
     pending: Option<&'a Pending>,
+    echo: &'a [u8],
     limits: Limits,
     memo: &'a Cell<Option<(Class, bool)>>,
 }
@@ -312,7 +312,7 @@ impl DataOracle for Oracle<'_> {
     }
 
     fn follow(&self, line: &[u8]) -> Follow {
-        let (class, follow) = classify(self.pending, self.limits, line);
+        let (class, follow) = classify(self.pending, self.echo, self.limits, line);
         let data = matches!(follow, Follow::Data(_));
         self.memo.set(Some((class, data)));
         follow
@@ -335,14 +335,16 @@ fn text_of(line: &[u8]) -> String {
 }
 
 /// Decides what `line` is, and what follows it.
-fn classify(pending: Option<&Pending>, limits: Limits, line: &[u8]) -> (Class, Follow) {
+/// `echo` is the pending command's line as its echo comes back.
+fn classify(
+    pending: Option<&Pending>,
+    echo: &[u8],
+    limits: Limits,
+    line: &[u8],
+) -> (Class, Follow) {
     let running = pending.filter(|p| p.stage == Stage::Running);
     if let Some(p) = running {
-        if !p.echo_seen
-            && line
-                .trim_ascii()
-                .eq_ignore_ascii_case(p.line.trim().as_bytes())
-        {
+        if !p.echo_seen && line.trim_ascii().eq_ignore_ascii_case(echo) {
             return (Class::Echo, Follow::Lines);
         }
     }
@@ -467,6 +469,8 @@ pub struct Engine {
     framer: Framer,
     limits: Limits,
     pending: Option<Pending>,
+    /// The pending command's line as its echo comes back (trimmed).
+    echo: Vec<u8>,
     /// A URC line that arrived and whose data block is awaited.
     awaiting: Option<Awaiting>,
     events: VecDeque<Event>,
@@ -505,6 +509,7 @@ impl Engine {
             framer: Framer::new(limits.max_line),
             limits,
             pending: None,
+            echo: Vec::new(),
             awaiting: None,
             events: VecDeque::new(),
             memo: Cell::new(None),
@@ -521,7 +526,17 @@ impl Engine {
     /// Lines a previous command's response prints after its final result
     /// (scan results) are no longer expected.
     pub fn command<C: AtCommand>(&mut self, cmd: &C) -> Vec<u8> {
-        let line = cmd.encode();
+        // Most command lines fit a small buffer on the stack: encoded there
+        // without allocating, then copied once into the bytes to write.
+        let mut stack = [0u8; 256];
+        let encoded;
+        let line: &[u8] = match cmd.encode_into(&mut stack) {
+            Ok(n) => stack.get(..n).unwrap_or_default(),
+            Err(_) => {
+                encoded = cmd.encode();
+                encoded.as_bytes()
+            }
+        };
         let escape = C::NAME == "+++";
         if escape {
             // Leaving transparent mode: the module answers in command mode.
@@ -531,12 +546,15 @@ impl Engine {
         self.framer.expect_prompt(prompt == Some(Prompt::Greater));
         // The bytes to write, sized once (no reallocation for the CR LF).
         let mut bytes = Vec::with_capacity(line.len() + 2);
-        bytes.extend_from_slice(line.as_bytes());
+        bytes.extend_from_slice(line);
         if !escape {
             bytes.extend_from_slice(b"\r\n");
         }
+        // The echo to recognise, trimmed once here rather than per line, in
+        // a buffer that every command reuses.
+        self.echo.clear();
+        self.echo.extend_from_slice(line.trim_ascii());
         self.pending = Some(Pending {
-            line,
             echo_seen: false,
             prompt,
             after_connect: C::AFTER_CONNECT,
@@ -568,6 +586,7 @@ impl Engine {
             let frame = {
                 let oracle = Oracle {
                     pending: self.pending.as_ref(),
+                    echo: &self.echo,
                     limits: self.limits,
                     memo: &self.memo,
                 };
@@ -579,7 +598,10 @@ impl Engine {
                     let (class, data_follows) = match self.memo.take() {
                         Some(c) => c,
                         // Only the framer's own `NO CARRIER` comes unclassified.
-                        None => (classify(self.pending.as_ref(), self.limits, bytes).0, false),
+                        None => (
+                            classify(self.pending.as_ref(), &self.echo, self.limits, bytes).0,
+                            false,
+                        ),
                     };
                     let mut lines = Lines {
                         pending: &mut self.pending,

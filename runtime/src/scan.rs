@@ -199,6 +199,7 @@ fn matched<'a>(line: &'a str, expected: &'static str, m: Matcher) -> Result<Caps
 /// `groups[n] = true` for optional group `n` when present. One shared
 /// function that every generated decoder of a rule without repetition
 /// calls: no decoder carries its own copy of the captures or its own loop.
+/// When the line does not match, what `v` and `groups` hold is unspecified.
 #[inline(never)]
 pub fn fields<'a>(
     line: &'a str,
@@ -207,6 +208,35 @@ pub fn fields<'a>(
     v: &mut [Option<&'a str>],
     groups: &mut [bool],
 ) -> Result<(), DecodeError> {
+    // Without repetition each occurrence is captured at most once, so the
+    // captures can go straight into `v` and `groups`, and a failed branch
+    // is undone by clearing what it wrote (a bit per slot): no capture
+    // list to fill and copy out. A matcher this walk does not cover (a
+    // repetition, a slot captured twice, more than 64 slots) takes the
+    // general walk below, with the same result.
+    if v.len() <= direct::SLOTS && groups.len() <= direct::SLOTS {
+        let mut d = direct::Direct::new(line, v, groups);
+        match d.exec(0, m) {
+            Ok(Some(p)) if p == line.len() => return Ok(()),
+            Ok(Some(p)) => {
+                d.fail(p);
+                return Err(DecodeError::NoMatch {
+                    expected,
+                    at: Some(d.far),
+                });
+            }
+            Ok(None) => {
+                return Err(DecodeError::NoMatch {
+                    expected,
+                    at: Some(d.far),
+                })
+            }
+            Err(direct::Unsupported) => {
+                v.fill(None);
+                groups.fill(false);
+            }
+        }
+    }
     let c = matched(line, expected, m)?;
     for (id, text) in c.iter() {
         if id & GROUP != 0 {
@@ -475,4 +505,172 @@ pub fn head(line: &[u8]) -> &[u8] {
         from = at + 1;
     }
     &[]
+}
+
+/// The walk of [`fields`] for matchers without repetition: captures are
+/// written where the decoder reads them.
+mod direct {
+    use super::{Op, GROUP};
+
+    /// Slots (parameter occurrences, groups) a walk can track.
+    pub const SLOTS: usize = 64;
+
+    /// The matcher needs the general walk.
+    #[derive(Debug)]
+    pub struct Unsupported;
+
+    /// A walk over one line.
+    pub struct Direct<'a, 'v> {
+        line: &'a str,
+        v: &'v mut [Option<&'a str>],
+        groups: &'v mut [bool],
+        /// Bit `i`: `v[i]` was written.
+        written: u64,
+        /// Bit `n`: `groups[n]` was set.
+        present: u64,
+        /// The furthest position where something failed to match.
+        pub far: usize,
+    }
+
+    impl<'a, 'v> Direct<'a, 'v> {
+        pub fn new(line: &'a str, v: &'v mut [Option<&'a str>], groups: &'v mut [bool]) -> Self {
+            Direct {
+                line,
+                v,
+                groups,
+                written: 0,
+                present: 0,
+                far: 0,
+            }
+        }
+
+        #[inline]
+        pub fn fail(&mut self, at: usize) {
+            if at > self.far {
+                self.far = at;
+            }
+        }
+
+        /// Undoes what was written since the marks `(written, present)`.
+        fn undo(&mut self, mark: (u64, u64)) {
+            let mut bits = self.written & !mark.0;
+            while bits != 0 {
+                let i = bits.trailing_zeros() as usize;
+                if let Some(slot) = self.v.get_mut(i) {
+                    *slot = None;
+                }
+                bits &= bits - 1;
+            }
+            let mut bits = self.present & !mark.1;
+            while bits != 0 {
+                let i = bits.trailing_zeros() as usize;
+                if let Some(g) = self.groups.get_mut(i) {
+                    *g = false;
+                }
+                bits &= bits - 1;
+            }
+            self.written = mark.0;
+            self.present = mark.1;
+        }
+
+        /// A capture of `tok` at `p` into slot `id`.
+        #[inline]
+        fn cap(
+            &mut self,
+            id: u16,
+            p: usize,
+            tok: super::Token,
+        ) -> Result<Option<usize>, Unsupported> {
+            let Some(e) = tok(self.line.as_bytes(), p) else {
+                self.fail(p);
+                return Ok(None);
+            };
+            if id & GROUP != 0 {
+                return Err(Unsupported);
+            }
+            let i = usize::from(id);
+            if let Some(slot) = self.v.get_mut(i) {
+                let bit = 1u64 << i;
+                if self.written & bit != 0 {
+                    return Err(Unsupported);
+                }
+                *slot = Some(self.line.get(p..e).unwrap_or(""));
+                self.written |= bit;
+            }
+            Ok(Some(e))
+        }
+
+        /// The sequence `ops` at `p`: the position after it, `None` when it
+        /// does not match (what it wrote is then undone by the caller).
+        pub fn exec(&mut self, mut p: usize, ops: &[Op]) -> Result<Option<usize>, Unsupported> {
+            let b = self.line.as_bytes();
+            for op in ops {
+                let next = match *op {
+                    Op::Lit(text) => match b.get(p..p + text.len()) {
+                        Some(s) if super::same(s, text) => Some(p + text.len()),
+                        _ => None,
+                    },
+                    Op::LitCi(text) => match b.get(p..p + text.len()) {
+                        Some(s) if s.eq_ignore_ascii_case(text) => Some(p + text.len()),
+                        _ => None,
+                    },
+                    Op::Cap(id, tok) => match self.cap(id, p, tok)? {
+                        Some(e) => Some(e),
+                        None => return Ok(None),
+                    },
+                    Op::Alt(ia, ta, ib, tb) => match self.cap(ia, p, ta)? {
+                        Some(e) => Some(e),
+                        None => match self.cap(ib, p, tb)? {
+                            Some(e) => Some(e),
+                            None => return Ok(None),
+                        },
+                    },
+                    Op::Opt(inner) => {
+                        let mark = (self.written, self.present);
+                        match self.exec(p, inner)? {
+                            Some(q) => Some(q),
+                            None => {
+                                self.undo(mark);
+                                Some(p)
+                            }
+                        }
+                    }
+                    Op::Group(id, inner) => {
+                        let mark = (self.written, self.present);
+                        match self.exec(p, inner)? {
+                            Some(q) => {
+                                if id & GROUP == 0 {
+                                    return Err(Unsupported);
+                                }
+                                let n = usize::from(id & !GROUP);
+                                if let Some(g) = self.groups.get_mut(n) {
+                                    let bit = 1u64 << n;
+                                    if self.present & bit != 0 {
+                                        return Err(Unsupported);
+                                    }
+                                    *g = true;
+                                    self.present |= bit;
+                                }
+                                Some(q)
+                            }
+                            None => {
+                                self.undo(mark);
+                                return Ok(None);
+                            }
+                        }
+                    }
+                    Op::Star(_) => return Err(Unsupported),
+                };
+                match next {
+                    Some(q) => p = q,
+                    None => {
+                        // Only a literal gets here: a capture reports its own failure.
+                        self.fail(p);
+                        return Ok(None);
+                    }
+                }
+            }
+            Ok(Some(p))
+        }
+    }
 }

@@ -339,9 +339,33 @@ pub fn parse_ipv4(s: &str) -> Result<core::net::Ipv4Addr, ValueError> {
 
 /// Parses a decimal integer (optionally negative).
 pub fn parse_int(s: &str) -> Result<i64, ValueError> {
+    // Nearly every field is plain digits: read them directly; anything else
+    // (spaces, a `+`, 19 digits or more) goes through `str::parse`.
+    if let Some(n) = plain_int(s.as_bytes()) {
+        return Ok(n);
+    }
     s.trim().parse().map_err(|_| ValueError::Malformed {
         expected: "a decimal integer",
     })
+}
+
+/// `-`? and 1 to 18 ASCII digits (never more than `i64` holds), else `None`.
+fn plain_int(b: &[u8]) -> Option<i64> {
+    let (negative, digits) = match b {
+        [b'-', rest @ ..] => (true, rest),
+        _ => (false, b),
+    };
+    if digits.is_empty() || digits.len() > 18 {
+        return None;
+    }
+    let mut n: i64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + i64::from(d - b'0');
+    }
+    Some(if negative { -n } else { n })
 }
 
 /// Parses a hex integer with or without `0x`.

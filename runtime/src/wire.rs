@@ -113,9 +113,12 @@ impl<W: LineOut> LineWriter<W> {
         self
     }
 
-    /// Appends a decimal integer.
+    /// Appends a decimal integer (written digit by digit: the formatting
+    /// machinery costs more than the number, and every command has some).
     pub fn int(&mut self, v: i64) -> &mut Self {
-        self.put_fmt(format_args!("{v}"));
+        let mut digits = [0u8; 20];
+        let text = decimal(v, &mut digits);
+        self.put(text);
         self
     }
 
@@ -147,6 +150,28 @@ impl<W: LineOut> LineWriter<W> {
         self.put_fmt(format_args!("\"{v}\""));
         self
     }
+}
+
+/// `v` in decimal, written at the end of `buf` (`i64::MIN` has 19 digits and
+/// a sign: 20 bytes).
+fn decimal(v: i64, buf: &mut [u8; 20]) -> &str {
+    let mut n = v.unsigned_abs();
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        // `n % 10` is below 10: the cast cannot truncate.
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if v < 0 {
+        at -= 1;
+        buf[at] = b'-';
+    }
+    // Only ASCII digits and '-' were written.
+    core::str::from_utf8(&buf[at..]).unwrap_or("")
 }
 
 /// A caller's buffer as the output of a [`LineWriter`]: bytes go in from
