@@ -124,6 +124,18 @@ pub enum Service {
     /// A server that accepts connections and never answers: it reads and
     /// drops what it gets until the peer closes.
     Stall,
+    /// A server that accepts connections and then stops reading: its
+    /// application never takes what arrives, so its TCP receive window
+    /// closes once it holds `window` bytes and never reopens. A sender's
+    /// further bytes stay unacknowledged in the sender's own buffer (the
+    /// module's `AT+QISEND` answers `SEND FAIL` once its buffer is full,
+    /// errata COND-7). Only the module's socket services (`AT+QIOPEN`)
+    /// model the window; its other clients (SSL, MQTT, HTTP) meet a
+    /// server that never answers.
+    Unread {
+        /// The receive window (bytes) the server advertises and fills.
+        window: u32,
+    },
     /// Nothing listens: a connect is refused at once.
     Refuse,
     /// A host that never answers a connect (its packets are lost): only
@@ -416,12 +428,18 @@ impl Default for World {
 /// and 192.0.2.4 (MQTT servers):
 /// - 192.0.2.3:7 refuses connections, :9 never answers a connect, :10
 ///   accepts and never answers, :11 accepts and closes at once, :12
-///   accepts and resets, :8012 closes after the TLS handshake, :8013
+///   accepts and resets, :13 accepts and stops reading once it holds
+///   [`UNREAD_WINDOW`] bytes, :8012 closes after the TLS handshake, :8013
 ///   refuses every TLS handshake, :8014 sends what no protocol of the
 ///   module understands, :8015 resets in the middle of the TLS handshake;
 /// - 192.0.2.4:1883 closes after accepting, :1884 never answers, :1885
 ///   accepts CONNECT and then answers nothing, :1886 hangs up on CONNECT,
 ///   :1891–1895 refuse CONNECT with return codes 1–5.
+/// The receive window of the embedded world's server that stops reading
+/// (`unread_tcp`): one full-size `AT+QISEND` payload, taken before it
+/// stops.
+pub const UNREAD_WINDOW: u32 = 1460;
+
 fn default_endpoints() -> Vec<Endpoint> {
     let named =
         |name: &str, address: &str, port: u16, protocol: Protocol, service: Service| Endpoint {
@@ -522,6 +540,13 @@ fn default_endpoints() -> Vec<Endpoint> {
         condition("silent_tcp", 9, Service::Silent),
         condition("stalled_tcp", 10, Service::Stall),
         condition(
+            "unread_tcp",
+            13,
+            Service::Unread {
+                window: UNREAD_WINDOW,
+            },
+        ),
+        condition(
             "closing_tcp",
             11,
             Service::Close {
@@ -574,6 +599,18 @@ fn default_endpoints() -> Vec<Endpoint> {
         ));
     }
     endpoints
+}
+
+impl Service {
+    /// The TCP receive window a peer of this service advertises and never
+    /// reopens, because it stopped reading ([`Service::Unread`]); `None`
+    /// for a peer that reads, whose flow control the host's OS handles.
+    pub fn receive_window(&self) -> Option<usize> {
+        match self {
+            Service::Unread { window } => usize::try_from(*window).ok(),
+            _ => None,
+        }
+    }
 }
 
 impl World {

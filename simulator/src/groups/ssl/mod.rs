@@ -110,8 +110,9 @@ pub const MAX_SEND: usize = 1460;
 /// module stops reading (TCP flow control holds the rest at the server).
 pub const RX_BUFFER: usize = 64 * 1024;
 /// Accepted bytes a connection keeps while TLS cannot take them; a payload
-/// that does not fit gets `SEND FAIL`.
-pub const TX_BUFFER: usize = 16 * 1024;
+/// that does not fit gets `SEND FAIL`. The module's sending buffer, the
+/// same size as a socket service's (errata COND-7).
+pub use tcpip::TX_BUFFER;
 /// The largest block one direct-push URC carries.
 pub const PUSH_CHUNK: usize = 1460;
 /// How long a TCP connect may take before `+QSSLOPEN: <id>,567`.
