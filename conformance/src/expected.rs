@@ -68,15 +68,11 @@ fn accepts(case: &Case, r: &Response) -> bool {
 pub fn spelling(result: FinalResult, param: Option<&str>) -> String {
     let param = param.unwrap_or("n");
     match result {
-        FinalResult::Ok => "OK".into(),
-        FinalResult::Error => "ERROR".into(),
-        FinalResult::CmeError => format!("+CME ERROR: <{}>", param),
-        FinalResult::SendOk => "SEND OK".into(),
-        FinalResult::SendFail => "SEND FAIL".into(),
-        FinalResult::Connect => "CONNECT".into(),
+        FinalResult::CmeError => format!("+CME ERROR: <{param}>"),
         FinalResult::ConnectN => format!("CONNECT <{param}>"),
-        FinalResult::NoCarrier => "NO CARRIER".into(),
-        FinalResult::None => String::new(),
+        r => crate::report::coverage::final_spelling(r)
+            .unwrap_or_default()
+            .to_string(),
     }
 }
 

@@ -406,6 +406,11 @@ impl Default for World {
     }
 }
 
+/// The receive window of the embedded world's server that stops reading
+/// (`unread_tcp`): one full-size `AT+QISEND` payload, taken before it
+/// stops.
+pub const UNREAD_WINDOW: u32 = 1460;
+
 /// The servers of the manual's examples, at the addresses the examples use
 /// (192.0.2.2 is the documentation network; `www.example.com` and
 /// `example.com` resolve to it):
@@ -435,11 +440,6 @@ impl Default for World {
 /// - 192.0.2.4:1883 closes after accepting, :1884 never answers, :1885
 ///   accepts CONNECT and then answers nothing, :1886 hangs up on CONNECT,
 ///   :1891–1895 refuse CONNECT with return codes 1–5.
-/// The receive window of the embedded world's server that stops reading
-/// (`unread_tcp`): one full-size `AT+QISEND` payload, taken before it
-/// stops.
-pub const UNREAD_WINDOW: u32 = 1460;
-
 fn default_endpoints() -> Vec<Endpoint> {
     let named =
         |name: &str, address: &str, port: u16, protocol: Protocol, service: Service| Endpoint {
