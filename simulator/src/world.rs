@@ -129,12 +129,18 @@ pub enum Service {
     /// closes once it holds `window` bytes and never reopens. A sender's
     /// further bytes stay unacknowledged in the sender's own buffer (the
     /// module's `AT+QISEND` answers `SEND FAIL` once its buffer is full,
-    /// errata COND-7). Only the module's socket services (`AT+QIOPEN`)
-    /// model the window; its other clients (SSL, MQTT, HTTP) meet a
-    /// server that never answers.
+    /// errata COND-7). With `tls` it completes the TLS handshake first and
+    /// stops reading after it (`AT+QSSLSEND` fills its buffer the same
+    /// way). The module's socket services (`AT+QIOPEN`) and SSL
+    /// connections (`AT+QSSLOPEN`) model the window; its other clients
+    /// (MQTT, HTTP) meet a server that never answers.
     Unread {
         /// The receive window (bytes) the server advertises and fills.
         window: u32,
+        /// Whether the server speaks TLS (the window counts from the end
+        /// of the handshake).
+        #[serde(default)]
+        tls: bool,
     },
     /// Nothing listens: a connect is refused at once.
     Refuse,
@@ -436,7 +442,9 @@ pub const UNREAD_WINDOW: u32 = 1460;
 ///   accepts and resets, :13 accepts and stops reading once it holds
 ///   [`UNREAD_WINDOW`] bytes, :8012 closes after the TLS handshake, :8013
 ///   refuses every TLS handshake, :8014 sends what no protocol of the
-///   module understands, :8015 resets in the middle of the TLS handshake;
+///   module understands, :8015 resets in the middle of the TLS handshake,
+///   :8016 completes the TLS handshake and stops reading once it holds
+///   [`UNREAD_WINDOW`] bytes;
 /// - 192.0.2.4:1883 closes after accepting, :1884 never answers, :1885
 ///   accepts CONNECT and then answers nothing, :1886 hangs up on CONNECT,
 ///   :1891–1895 refuse CONNECT with return codes 1–5.
@@ -544,6 +552,7 @@ fn default_endpoints() -> Vec<Endpoint> {
             13,
             Service::Unread {
                 window: UNREAD_WINDOW,
+                tls: false,
             },
         ),
         condition(
@@ -565,6 +574,14 @@ fn default_endpoints() -> Vec<Endpoint> {
         ),
         condition("failing_tls", 8013, Service::TlsFail),
         condition("resetting_tls", 8015, Service::TlsReset),
+        condition(
+            "unread_tls",
+            8016,
+            Service::Unread {
+                window: UNREAD_WINDOW,
+                tls: true,
+            },
+        ),
         condition(
             "garbage_tcp",
             8014,
@@ -607,7 +624,7 @@ impl Service {
     /// for a peer that reads, whose flow control the host's OS handles.
     pub fn receive_window(&self) -> Option<usize> {
         match self {
-            Service::Unread { window } => usize::try_from(*window).ok(),
+            Service::Unread { window, .. } => usize::try_from(*window).ok(),
             _ => None,
         }
     }

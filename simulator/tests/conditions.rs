@@ -359,3 +359,46 @@ fn a_peer_that_reads_acknowledges_everything() {
         "{got}"
     );
 }
+
+#[test]
+fn an_ssl_server_that_stops_reading_fills_the_sending_buffer_until_send_fail() {
+    use fcm242d_sim::groups::tcpip::{MAX_SEND, TX_BUFFER};
+    let (mut sim, env) = online();
+    let (h, p) = host_port(&env["unread_tls"]);
+    let got = say(
+        &mut sim,
+        &format!("AT+QSSLOPEN=1,4,\"{h}\",{p},0"),
+        "+QSSLOPEN: 4",
+    );
+    assert!(got.contains("+QSSLOPEN: 4,0"), "{got}");
+    let payload = [b's'; MAX_SEND];
+    let mut taken = 0;
+    loop {
+        assert!(taken < 100, "no SEND FAIL after {taken} payloads");
+        let prompt = say(&mut sim, &format!("AT+QSSLSEND=4,{MAX_SEND}"), "> ");
+        assert!(prompt.ends_with("> "), "{prompt}");
+        sim.write_all(&payload).unwrap();
+        let got = hear(&mut sim, "SEND ");
+        let got = if got.ends_with("\r\n") {
+            got
+        } else {
+            got + &hear(&mut sim, "\r\n")
+        };
+        if got.contains("SEND OK") {
+            taken += 1;
+        } else {
+            assert!(got.contains("SEND FAIL"), "{got}");
+            break;
+        }
+    }
+    // The first payload's TLS record is longer than the server's window
+    // (one payload's worth): TLS holds its rest, and the buffer fills
+    // behind it.
+    assert_eq!(taken, 1 + TX_BUFFER / MAX_SEND);
+    let got = say(&mut sim, "AT+QIGETERROR", "OK");
+    assert!(got.contains("+QIGETERROR: 566"), "{got}");
+    sim.pass(Duration::from_secs(30));
+    assert!(sim.is_idle());
+    let got = say(&mut sim, "AT+QSSLCLOSE=4", "OK");
+    assert!(got.contains("OK"), "{got}");
+}

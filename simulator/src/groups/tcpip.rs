@@ -642,7 +642,7 @@ pub fn route(
 /// the connection opens; `None` for every other peer. The module's own
 /// address and loopback addresses come before the world's endpoints, as in
 /// [`route`].
-fn peer_window(ip: Ipv4Addr, port: u16, own: Ipv4Addr, world: &World) -> Option<usize> {
+pub(crate) fn peer_window(ip: Ipv4Addr, port: u16, own: Ipv4Addr, world: &World) -> Option<usize> {
     if ip == own || ip.is_loopback() {
         return None;
     }

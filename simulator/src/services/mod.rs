@@ -247,7 +247,7 @@ impl Services {
             // sends no more than the window (see `Service::receive_window`),
             // so taking those bytes off the socket here keeps the world
             // quiet without changing what the module sees.
-            Service::Unread { .. } => (false, false, Arc::new(echo::stall)),
+            Service::Unread { tls, .. } => (tls, false, Arc::new(echo::stall)),
             Service::Close { greeting, tls } => (
                 tls,
                 false,
