@@ -10,6 +10,7 @@
 pub mod case;
 pub mod checker;
 pub mod env;
+pub mod expected;
 pub mod generated;
 pub mod link;
 pub mod lists;

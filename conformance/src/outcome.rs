@@ -106,6 +106,12 @@ pub struct CaseResult {
     /// The module's answer in short (final result and information lines),
     /// compared by `diff` to show changed responses.
     pub answer: String,
+    /// What the catalogue entry allows, one alternative per item (lines
+    /// separated by `\n`): a failing case's expected side, shown next to
+    /// the module's lines. Kept with the transcript; empty in reports
+    /// written before it existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expected: Vec<String>,
     /// The lines exchanged (kept for failing cases; empty otherwise unless
     /// the run keeps every transcript).
     pub exchanged: Vec<Exchanged>,

@@ -214,6 +214,11 @@ impl<'a> Runner<'a> {
             entry: case.entry.to_string(),
             verdict,
             answer,
+            expected: if keep {
+                crate::expected::of_case(case)
+            } else {
+                Vec::new()
+            },
             exchanged: if keep { transcript } else { Vec::new() },
             duration_ms: started.elapsed().as_millis() as u64,
         }

@@ -222,6 +222,7 @@ pub fn run(
         entry: format!("spec/scenarios.yaml {} ({})", s.name, s.title),
         verdict,
         answer: String::new(),
+        expected: if failed { expected(s, env) } else { Vec::new() },
         exchanged: if failed {
             exchanged.clone()
         } else {
@@ -230,6 +231,35 @@ pub fn run(
         duration_ms: started.elapsed().as_millis() as u64,
     };
     (result, exchanged)
+}
+
+/// What the scenario expects of the module: one alternative, a line per
+/// step that waits for the module (a line, a URC, the prompt, a data
+/// block), placeholders filled in as the run used them (one that matches
+/// any text stays `${name}`).
+fn expected(s: &Scenario, env: &Env) -> Vec<String> {
+    let values = Values::new(s, env);
+    let fill = |t: &str| {
+        let mut out = t.to_string();
+        for (k, v) in &values.values {
+            if !values.wild.contains(k) {
+                out = out.replace(&format!("${{{k}}}"), v);
+            }
+        }
+        out
+    };
+    let lines = s
+        .steps
+        .iter()
+        .filter_map(|st| match st {
+            Step::Expect(t) => Some(fill(t)),
+            Step::ExpectUrc(t) => Some(format!("{}   (URC)", fill(t))),
+            Step::ExpectPrompt(t) => Some(format!("{}   (prompt)", fill(t))),
+            Step::ExpectData(t) => Some(format!("{}   (data)", fill(t))),
+            Step::Send(_) | Step::SendData(..) => None,
+        })
+        .collect::<Vec<_>>();
+    vec![lines.join("\n")]
 }
 
 /// Reaches the states the scenario starts from (`requires`), with the

@@ -44,6 +44,7 @@ fn case(id: &str, group: &str, command: &str, verdict: Verdict, answer: &str) ->
         entry: format!("spec/{group}.yaml {command} `{command}=<x>`"),
         verdict,
         answer: answer.to_string(),
+        expected: Vec::new(),
         exchanged: Vec::new(),
         duration_ms: 12,
     }
@@ -716,6 +717,114 @@ fn html_is_escaped_and_self_contained() {
     assert!(page.contains(
         "<span class=\"sent\">[     0 ms] &gt; AT+QICFG=&quot;transpktsize&quot;,1460</span>"
     ));
+}
+
+/// The `<td>` of `class` in the comparison table of the failure of `id`.
+fn compare_cell<'a>(page: &'a str, id: &str, class: &str) -> &'a str {
+    let section = page
+        .split("<section class=\"failure\"")
+        .find(|s| s.contains(&format!("id=\"case-{id}\"")))
+        .unwrap_or_else(|| panic!("no failure section for {id}"));
+    let start = section
+        .find(&format!("<td class=\"{class}\">"))
+        .unwrap_or_else(|| panic!("no {class} cell for {id}"));
+    let cell = &section[start..];
+    &cell[..cell.find("</td>").unwrap()]
+}
+
+#[test]
+fn html_failures_show_expected_and_received_apart() {
+    let mut r = sample();
+    // A set-up before the case's own command: its answers are not what
+    // the case received.
+    r.cases[1].exchanged = vec![
+        sent("AT+QSTAAPINFO=\"sim-ap\",\"sim-password\"", 0),
+        received("+QSTASTAT: \"GOT_IP\"", 5),
+        sent("AT+QICFG=\"transpktsize\",1460", 10),
+        received("ERROR", 15),
+    ];
+    r.cases[1].expected = vec!["OK".into(), "+QICFG: <x>\nOK".into()];
+    let page = html::render(&r);
+    let id = "qicfg.write.transpktsize.max";
+    let section = page
+        .split("<section class=\"failure\"")
+        .find(|s| s.contains(&format!("id=\"case-{id}\"")))
+        .unwrap();
+    // The catalogue entry heads the expected column.
+    assert!(section.contains(
+        "<th>Expected: what <code>spec/tcpip.yaml AT+QICFG `AT+QICFG=&lt;x&gt;`</code> allows</th><th>Received: the module's lines</th>"
+    ), "{section}");
+    let expected = compare_cell(&page, id, "expected");
+    assert_eq!(
+        expected,
+        "<td class=\"expected\"><pre>OK</pre><p class=\"or\">or</p><pre>+QICFG: &lt;x&gt;\nOK</pre>"
+    );
+    let received = compare_cell(&page, id, "received");
+    assert_eq!(received, "<td class=\"received\"><pre>ERROR</pre>");
+    // The whole transcript is still there, set-up included.
+    assert!(section.contains("GOT_IP"));
+    // A failure whose report predates the expected side says so; its
+    // received lines are all its own (its command is the first line).
+    let expected = compare_cell(&page, "qversion.execute", "expected");
+    assert!(expected.contains("Not recorded"), "{expected}");
+    let received = compare_cell(&page, "qversion.execute", "received");
+    assert_eq!(
+        received,
+        "<td class=\"received\"><pre>+QVERSION: &lt;b&gt;&amp;&quot;x&quot;\nOK</pre>"
+    );
+}
+
+#[test]
+fn a_failing_run_records_what_the_catalogue_allows() {
+    // A module that answers AT+QWLMAC with a result code it never reports.
+    let world = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../simulator/examples/worlds/wrong-answers.yaml");
+    let options = fcm242d_conformance::runner::Options {
+        commands: vec!["AT+QWLMAC".into()],
+        ..Default::default()
+    };
+    let r = fcm242d_conformance::session::run(
+        &fcm242d_conformance::target::Target::Sim { world: Some(world) },
+        &options,
+        false,
+        &mut fcm242d_conformance::runner::Quiet,
+        None,
+    )
+    .expect("the run starts");
+    let failed: Vec<_> = r.cases.iter().filter(|c| c.verdict.is_fail()).collect();
+    assert!(!failed.is_empty());
+    for c in &failed {
+        assert!(!c.expected.is_empty(), "{}", c.id);
+        assert!(
+            c.expected.iter().all(|e| !e.contains("703")),
+            "{}: {:?}",
+            c.id,
+            c.expected
+        );
+    }
+    let execute = failed.iter().find(|c| c.id == "qwlmac.execute").unwrap();
+    assert!(
+        execute
+            .expected
+            .iter()
+            .any(|e| e.contains("+QWLMAC: ") && e.ends_with("OK")),
+        "{:?}",
+        execute.expected
+    );
+    let page = html::render(&r);
+    let received = compare_cell(&page, "qwlmac.execute", "received");
+    assert!(received.contains("+CME ERROR: 703"), "{received}");
+    let expected = compare_cell(&page, "qwlmac.execute", "expected");
+    assert!(
+        expected.contains("+QWLMAC: ") && !expected.contains("703"),
+        "{expected}"
+    );
+    // Passing cases keep neither side.
+    assert!(r
+        .cases
+        .iter()
+        .filter(|c| c.verdict == Verdict::Pass)
+        .all(|c| c.expected.is_empty()));
 }
 
 // ---------------------------------------------------------------- diff

@@ -36,7 +36,9 @@
 //!
 //! Conditions (each an endpoint of the world): `refused_tcp` (refuses
 //! connections), `silent_tcp` (never answers a connect), `stalled_tcp`
-//! (accepts, never answers), `closing_tcp` (accepts and closes),
+//! (accepts, never answers), `unread_tcp` (accepts, takes one receive
+//! window of bytes and stops reading), `unread_tls` (the same after a TLS
+//! handshake), `closing_tcp` (accepts and closes),
 //! `resetting_tcp` (accepts and resets), `closing_tls` (closes after the
 //! TLS handshake), `failing_tls` (refuses every TLS handshake),
 //! `resetting_tls` (resets in the middle of the TLS handshake),
@@ -301,6 +303,8 @@ mod tests {
             "refused_tcp",
             "silent_tcp",
             "stalled_tcp",
+            "unread_tcp",
+            "unread_tls",
             "closing_tcp",
             "closing_tls",
             "failing_tls",

@@ -124,6 +124,24 @@ pub enum Service {
     /// A server that accepts connections and never answers: it reads and
     /// drops what it gets until the peer closes.
     Stall,
+    /// A server that accepts connections and then stops reading: its
+    /// application never takes what arrives, so its TCP receive window
+    /// closes once it holds `window` bytes and never reopens. A sender's
+    /// further bytes stay unacknowledged in the sender's own buffer (the
+    /// module's `AT+QISEND` answers `SEND FAIL` once its buffer is full,
+    /// errata COND-7). With `tls` it completes the TLS handshake first and
+    /// stops reading after it (`AT+QSSLSEND` fills its buffer the same
+    /// way). The module's socket services (`AT+QIOPEN`) and SSL
+    /// connections (`AT+QSSLOPEN`) model the window; its other clients
+    /// (MQTT, HTTP) meet a server that never answers.
+    Unread {
+        /// The receive window (bytes) the server advertises and fills.
+        window: u32,
+        /// Whether the server speaks TLS (the window counts from the end
+        /// of the handshake).
+        #[serde(default)]
+        tls: bool,
+    },
     /// Nothing listens: a connect is refused at once.
     Refuse,
     /// A host that never answers a connect (its packets are lost): only
@@ -394,6 +412,11 @@ impl Default for World {
     }
 }
 
+/// The receive window of the embedded world's server that stops reading
+/// (`unread_tcp`): one full-size `AT+QISEND` payload, taken before it
+/// stops.
+pub const UNREAD_WINDOW: u32 = 1460;
+
 /// The servers of the manual's examples, at the addresses the examples use
 /// (192.0.2.2 is the documentation network; `www.example.com` and
 /// `example.com` resolve to it):
@@ -416,9 +439,12 @@ impl Default for World {
 /// and 192.0.2.4 (MQTT servers):
 /// - 192.0.2.3:7 refuses connections, :9 never answers a connect, :10
 ///   accepts and never answers, :11 accepts and closes at once, :12
-///   accepts and resets, :8012 closes after the TLS handshake, :8013
+///   accepts and resets, :13 accepts and stops reading once it holds
+///   [`UNREAD_WINDOW`] bytes, :8012 closes after the TLS handshake, :8013
 ///   refuses every TLS handshake, :8014 sends what no protocol of the
-///   module understands, :8015 resets in the middle of the TLS handshake;
+///   module understands, :8015 resets in the middle of the TLS handshake,
+///   :8016 completes the TLS handshake and stops reading once it holds
+///   [`UNREAD_WINDOW`] bytes;
 /// - 192.0.2.4:1883 closes after accepting, :1884 never answers, :1885
 ///   accepts CONNECT and then answers nothing, :1886 hangs up on CONNECT,
 ///   :1891–1895 refuse CONNECT with return codes 1–5.
@@ -522,6 +548,14 @@ fn default_endpoints() -> Vec<Endpoint> {
         condition("silent_tcp", 9, Service::Silent),
         condition("stalled_tcp", 10, Service::Stall),
         condition(
+            "unread_tcp",
+            13,
+            Service::Unread {
+                window: UNREAD_WINDOW,
+                tls: false,
+            },
+        ),
+        condition(
             "closing_tcp",
             11,
             Service::Close {
@@ -540,6 +574,14 @@ fn default_endpoints() -> Vec<Endpoint> {
         ),
         condition("failing_tls", 8013, Service::TlsFail),
         condition("resetting_tls", 8015, Service::TlsReset),
+        condition(
+            "unread_tls",
+            8016,
+            Service::Unread {
+                window: UNREAD_WINDOW,
+                tls: true,
+            },
+        ),
         condition(
             "garbage_tcp",
             8014,
@@ -574,6 +616,18 @@ fn default_endpoints() -> Vec<Endpoint> {
         ));
     }
     endpoints
+}
+
+impl Service {
+    /// The TCP receive window a peer of this service advertises and never
+    /// reopens, because it stopped reading ([`Service::Unread`]); `None`
+    /// for a peer that reads, whose flow control the host's OS handles.
+    pub fn receive_window(&self) -> Option<usize> {
+        match self {
+            Service::Unread { window, .. } => usize::try_from(*window).ok(),
+            _ => None,
+        }
+    }
 }
 
 impl World {

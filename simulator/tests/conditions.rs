@@ -238,3 +238,167 @@ fn ota_downloads_an_image_of_the_worlds_server() {
     );
     assert!(got.contains("+QOTASTAT: \"DOWNLOAD_FAILED\""), "{got}");
 }
+
+/// Sends `payload` with `AT+QISEND=<id>,<len>`; the final result
+/// (`SEND OK` or `SEND FAIL`, whatever URCs come with it).
+fn qisend(sim: &mut Simulated, id: u8, payload: &[u8]) -> String {
+    let prompt = say(sim, &format!("AT+QISEND={id},{}", payload.len()), "> ");
+    assert!(prompt.ends_with("> "), "{prompt}");
+    sim.write_all(payload).unwrap();
+    let mut got = String::new();
+    let end = sim.now() + Duration::from_secs(5);
+    while sim.now() < end {
+        for result in ["SEND OK", "SEND FAIL"] {
+            if got.contains(&format!("\r\n{result}\r\n")) {
+                return result.to_string();
+            }
+        }
+        got.push_str(&hear(sim, "\r\n"));
+    }
+    got
+}
+
+/// Sends full-size payloads to `peer` on socket 0 until one gets
+/// `SEND FAIL`; how many were taken.
+fn fill_sending_buffer(sim: &mut Simulated, peer: &str) -> usize {
+    let (h, p) = host_port(peer);
+    let got = say(
+        sim,
+        &format!("AT+QIOPEN=0,\"TCP\",\"{h}\",{p},0,0"),
+        "+QIOPEN: 0",
+    );
+    assert!(got.contains("+QIOPEN: 0,0"), "{got}");
+    let payload = [b'u'; fcm242d_sim::groups::tcpip::MAX_SEND];
+    let mut taken = 0;
+    loop {
+        assert!(taken < 100, "no SEND FAIL after {taken} payloads");
+        match qisend(sim, 0, &payload).as_str() {
+            "SEND OK" => taken += 1,
+            "SEND FAIL" => break,
+            other => panic!("{other}"),
+        }
+    }
+    taken
+}
+
+/// `AT+QISEND=0,0`'s information line.
+fn send_totals(sim: &mut Simulated) -> String {
+    let got = say(sim, "AT+QISEND=0,0", "OK");
+    got.trim().lines().next().unwrap_or("").to_string()
+}
+
+#[test]
+fn a_peer_that_stops_reading_fills_the_sending_buffer_until_send_fail() {
+    use fcm242d_sim::groups::tcpip::{MAX_SEND, TX_BUFFER};
+    use fcm242d_sim::world::UNREAD_WINDOW;
+    let (mut sim, env) = online();
+    let taken = fill_sending_buffer(&mut sim, &env["unread_tcp"]);
+    // The buffer is full: Operation busy.
+    let got = say(&mut sim, "AT+QIGETERROR", "OK");
+    assert!(got.contains("+QIGETERROR: 566"), "{got}");
+    let totals = send_totals(&mut sim);
+    let window = UNREAD_WINDOW as usize;
+    // The window takes what fits, the buffer holds the rest; the payload
+    // that got SEND FAIL is not counted.
+    assert_eq!(taken, (window + TX_BUFFER) / MAX_SEND);
+    let total = taken * MAX_SEND;
+    let unacked = total - window;
+    assert!(unacked <= TX_BUFFER && unacked + MAX_SEND > TX_BUFFER);
+    assert_eq!(totals, format!("+QISEND: {total},{window},{unacked}"));
+    // Bytes held back by a closed window wait for nothing the world will
+    // do: the module is idle, and its clock moves on.
+    sim.pass(Duration::from_secs(30));
+    assert!(sim.is_idle());
+    assert_eq!(send_totals(&mut sim), totals);
+    let got = say(&mut sim, "AT+QICLOSE=0", "OK");
+    assert!(got.contains("OK"), "{got}");
+}
+
+#[test]
+fn the_peers_window_is_a_setting_of_the_world() {
+    use fcm242d_sim::groups::tcpip::{MAX_SEND, TX_BUFFER};
+    let world = World::from_yaml(
+        "endpoints:\n  - {address: 192.0.2.3, port: 13, service: {kind: unread, window: 0}}\n",
+    )
+    .unwrap();
+    let env = world.environment();
+    let mut sim = Simulated::start(world, SimOptions::default());
+    let join = format!(
+        "AT+QSTAAPINFO=\"{}\",\"{}\"",
+        env["wifi_ssid"], env["wifi_key"]
+    );
+    assert!(say(&mut sim, &join, "GOT_IP").contains("GOT_IP"));
+    // Nothing is acknowledged: the buffer alone holds what was taken.
+    let taken = fill_sending_buffer(&mut sim, "192.0.2.3:13");
+    assert_eq!(taken, TX_BUFFER / MAX_SEND);
+    let total = taken * MAX_SEND;
+    assert_eq!(send_totals(&mut sim), format!("+QISEND: {total},0,{total}"));
+}
+
+#[test]
+fn a_peer_that_reads_acknowledges_everything() {
+    let (mut sim, env) = online();
+    let (h, p) = host_port(&env["tcp_echo"]);
+    let got = say(
+        &mut sim,
+        &format!("AT+QIOPEN=0,\"TCP\",\"{h}\",{p},0,0"),
+        "+QIOPEN: 0",
+    );
+    assert!(got.contains("+QIOPEN: 0,0"), "{got}");
+    // Far more than the sending buffer holds: the echo server reads it all.
+    let payload = [b'r'; fcm242d_sim::groups::tcpip::MAX_SEND];
+    let rounds = 3 * fcm242d_sim::groups::tcpip::TX_BUFFER / payload.len();
+    for _ in 0..rounds {
+        assert_eq!(qisend(&mut sim, 0, &payload), "SEND OK");
+    }
+    sim.settle();
+    let total = rounds * payload.len();
+    let got = say(&mut sim, "AT+QISEND=0,0", "OK");
+    assert!(
+        got.contains(&format!("+QISEND: {total},{total},0")),
+        "{got}"
+    );
+}
+
+#[test]
+fn an_ssl_server_that_stops_reading_fills_the_sending_buffer_until_send_fail() {
+    use fcm242d_sim::groups::tcpip::{MAX_SEND, TX_BUFFER};
+    let (mut sim, env) = online();
+    let (h, p) = host_port(&env["unread_tls"]);
+    let got = say(
+        &mut sim,
+        &format!("AT+QSSLOPEN=1,4,\"{h}\",{p},0"),
+        "+QSSLOPEN: 4",
+    );
+    assert!(got.contains("+QSSLOPEN: 4,0"), "{got}");
+    let payload = [b's'; MAX_SEND];
+    let mut taken = 0;
+    loop {
+        assert!(taken < 100, "no SEND FAIL after {taken} payloads");
+        let prompt = say(&mut sim, &format!("AT+QSSLSEND=4,{MAX_SEND}"), "> ");
+        assert!(prompt.ends_with("> "), "{prompt}");
+        sim.write_all(&payload).unwrap();
+        let got = hear(&mut sim, "SEND ");
+        let got = if got.ends_with("\r\n") {
+            got
+        } else {
+            got + &hear(&mut sim, "\r\n")
+        };
+        if got.contains("SEND OK") {
+            taken += 1;
+        } else {
+            assert!(got.contains("SEND FAIL"), "{got}");
+            break;
+        }
+    }
+    // The first payload's TLS record is longer than the server's window
+    // (one payload's worth): TLS holds its rest, and the buffer fills
+    // behind it.
+    assert_eq!(taken, 1 + TX_BUFFER / MAX_SEND);
+    let got = say(&mut sim, "AT+QIGETERROR", "OK");
+    assert!(got.contains("+QIGETERROR: 566"), "{got}");
+    sim.pass(Duration::from_secs(30));
+    assert!(sim.is_idle());
+    let got = say(&mut sim, "AT+QSSLCLOSE=4", "OK");
+    assert!(got.contains("OK"), "{got}");
+}

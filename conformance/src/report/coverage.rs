@@ -473,7 +473,9 @@ enum ResultTarget {
     AnyCme,
 }
 
-fn final_spelling(r: FinalResult) -> Option<&'static str> {
+/// How a final result without a parameter is written; `None` for `+CME
+/// ERROR: <err>`, `CONNECT <n>` and no result.
+pub(crate) fn final_spelling(r: FinalResult) -> Option<&'static str> {
     Some(match r {
         FinalResult::Ok => "OK",
         FinalResult::Error => "ERROR",

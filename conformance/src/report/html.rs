@@ -1,7 +1,8 @@
 //! The HTML report: one self-contained page (inline style, no scripts, no
 //! outside resources). It opens on the verdict, then a table per function
-//! group with a bar of its verdicts, the failures (reason with expected and
-//! received, catalogue entry, collapsible transcript), unexplained lines,
+//! group with a bar of its verdicts, the failures (catalogue entry, reason,
+//! what the entry allows and what the module sent side by side, collapsible
+//! transcript), unexplained lines,
 //! errors, skips, and every case in a table that can be filtered by group
 //! and verdict (radio buttons and CSS, no script). Every text from the run
 //! is escaped.
@@ -42,7 +43,7 @@ pre{background:#f6f6f6;padding:.6em;overflow-x:auto}\
 .bar{display:flex;width:16em;height:.9em;border:1px solid #999}\
 .bar span{display:block;height:100%}\
 .b-pass{background:#2e9e4f}.b-fail{background:#d0312d}.b-error{background:#e69500}.b-skip{background:#aaa}\
-.filters label{margin-right:.8em}.filters{margin:.4em 0}";
+.filters label{margin-right:.8em}.filters{margin:.4em 0}table.compare{width:100%;table-layout:fixed}table.compare pre{margin:.2em 0;white-space:pre-wrap}.or{color:#666;font-style:italic}";
 
 /// `YYYY-MM-DD hh:mm:ss UTC` of a Unix time (days to civil date, Howard
 /// Hinnant's algorithm; no time-zone data needed).
@@ -114,6 +115,7 @@ fn failure(out: &mut String, case: &CaseResult, reason: &str) {
         "<li>Duration: {} ms</li>\n</ul>\n",
         case.duration_ms
     ));
+    compare(out, case);
     if case.exchanged.is_empty() {
         out.push_str("<p>No transcript was kept.</p>\n");
     } else {
@@ -136,6 +138,53 @@ fn failure(out: &mut String, case: &CaseResult, reason: &str) {
         out.push_str("</pre>\n</details>\n");
     }
     out.push_str("</section>\n");
+}
+
+/// Expected and received side by side: what the catalogue entry allows
+/// (each alternative in its own block) and the lines the module sent.
+fn compare(out: &mut String, case: &CaseResult) {
+    out.push_str(&format!(
+        "<table class=\"compare\">\n<tr><th>Expected: what <code>{}</code> allows</th><th>Received: the module's lines</th></tr>\n<tr><td class=\"expected\">",
+        esc(&case.entry)
+    ));
+    if case.expected.is_empty() {
+        out.push_str("<p>Not recorded in this report.</p>");
+    }
+    for (n, alternative) in case.expected.iter().enumerate() {
+        if n > 0 {
+            out.push_str("<p class=\"or\">or</p>");
+        }
+        out.push_str(&format!("<pre>{}</pre>", escape(alternative)));
+    }
+    out.push_str("</td><td class=\"received\">");
+    let received: Vec<String> = case.exchanged[own_exchange(case)..]
+        .iter()
+        .filter(|l| l.direction == crate::outcome::Direction::Received)
+        .map(|l| esc(&l.text))
+        .collect();
+    if received.is_empty() {
+        out.push_str("<p>Nothing.</p>");
+    } else {
+        out.push_str(&format!("<pre>{}</pre>", received.join("\n")));
+    }
+    out.push_str("</td></tr>\n</table>\n");
+}
+
+/// Where the case's own exchange begins in its transcript: at the first
+/// line that sends the case's command (the lines before it answered the
+/// set-up); the whole transcript for a scenario or when no line sends it.
+fn own_exchange(case: &CaseResult) -> usize {
+    if case.command.is_empty() {
+        return 0;
+    }
+    let name = case.command.to_ascii_uppercase();
+    case.exchanged
+        .iter()
+        .position(|l| {
+            l.direction == crate::outcome::Direction::Sent
+                && crate::runner::command_name(&l.text) == name
+        })
+        .unwrap_or(0)
 }
 
 /// The report as a self-contained HTML page.

@@ -38,12 +38,18 @@
 //!   was printed since it was last empty. Direct push mode (1): each read
 //!   is printed as `+QIURC: "recv",<id>,<len>` CR LF data CR LF (with the
 //!   sender for a UDP service).
-//! - `AT+QISEND` writes at once; what the socket cannot take at once is kept
-//!   (up to [`TX_BUFFER`] bytes) and written by [`poll`]. A payload that
-//!   does not fit in that buffer gets `SEND FAIL`. `AT+QISEND=<id>,0`
-//!   reports the bytes accepted, those handed to the OS ("acked") and those
-//!   still kept ("unacked"): the simulator cannot see TCP acknowledgements.
-//!   Esc cancels with `ERROR` (568, Cancel sending).
+//! - `AT+QISEND` takes a payload into the socket's sending buffer
+//!   ([`TX_BUFFER`] bytes, errata COND-7), which holds what the peer has
+//!   not acknowledged, and transmits at once what the peer's receive window
+//!   and the OS take; [`poll`] transmits the rest as they open. A payload
+//!   that does not fit in what the buffer has left gets `SEND FAIL` and is
+//!   not taken (the host can resend it). A peer that reads acknowledges
+//!   what the OS hands it (on the loopback at once); a peer of the world
+//!   that stopped reading ([`crate::world::Service::Unread`]) takes its
+//!   receive window and then nothing, so the buffer fills. `AT+QISEND=<id>,0`
+//!   reports the bytes taken in total, those transmitted ("acked") and
+//!   those still in the buffer ("unacked"). Esc cancels with `ERROR` (568,
+//!   Cancel sending).
 //! - When the peer closes a TCP connection: `+QIURC: "closed",<id>` and the
 //!   state becomes "closing" (4); buffered data can still be read, and
 //!   `AT+QICLOSE` frees the `<connectID>`. With
@@ -136,9 +142,11 @@ pub const MAX_READ: usize = 1500;
 /// Received bytes a socket keeps for `AT+QIRD`; past this the module stops
 /// reading the socket (TCP flow control holds the rest at the peer).
 pub const RX_BUFFER: usize = 64 * 1024;
-/// Bytes a socket keeps when the OS cannot take them at once; a payload
-/// that does not fit gets `SEND FAIL`.
-pub const TX_BUFFER: usize = 16 * 1024;
+/// A socket's sending buffer: the bytes `AT+QISEND` took that the peer has
+/// not acknowledged. A payload that does not fit in what is left gets
+/// `SEND FAIL`. The manual gives no size; four full-size payloads
+/// (errata COND-7).
+pub const TX_BUFFER: usize = 4 * MAX_SEND;
 /// The largest block one direct-push URC carries.
 pub const PUSH_CHUNK: usize = 1460;
 /// How long a transparent-mode TCP connect may take before `ERROR` (567).
@@ -207,8 +215,13 @@ pub struct Socket {
     pub notified: bool,
     /// Bytes accepted by `AT+QISEND` in total.
     pub sent: u64,
-    /// Accepted bytes the OS has not taken yet (TCP).
+    /// The sending buffer: accepted bytes not yet transmitted (TCP), for
+    /// lack of receive window or because the OS cannot take them now.
     pub unsent: Vec<u8>,
+    /// The receive window a peer that stopped reading still has open (it
+    /// shrinks as the module transmits and never reopens); `None` for a
+    /// peer that reads, whose flow control the OS handles.
+    pub peer_window: Option<usize>,
     /// A UDP service's peers: where a datagram really went on the host,
     /// and the address the host gave for it (what the module reports as
     /// the sender of an answer from there).
@@ -239,8 +252,16 @@ impl Socket {
             notified: false,
             sent: 0,
             unsent: Vec::new(),
+            peer_window: None,
             aliases: VecDeque::new(),
         }
+    }
+
+    /// Whether bytes wait in the sending buffer that the peer's window
+    /// lets the module transmit (a closed window waits for nothing the
+    /// simulated world will do).
+    fn can_transmit(&self) -> bool {
+        !self.unsent.is_empty() && self.peer_window != Some(0)
     }
 
     /// Remembers that datagrams to `real` stand for `shown`.
@@ -616,6 +637,21 @@ pub fn route(
     net.services.address(world, ip, port, protocol)
 }
 
+/// The receive window of a peer of the world that stopped reading (see
+/// [`crate::world::Service::receive_window`]), which it advertises when
+/// the connection opens; `None` for every other peer. The module's own
+/// address and loopback addresses come before the world's endpoints, as in
+/// [`route`].
+pub(crate) fn peer_window(ip: Ipv4Addr, port: u16, own: Ipv4Addr, world: &World) -> Option<usize> {
+    if ip == own || ip.is_loopback() {
+        return None;
+    }
+    world
+        .endpoint(ip, port, Protocol::Tcp)?
+        .service
+        .receive_window()
+}
+
 /// The code of a failed bind.
 fn bind_error(e: &io::Error) -> TcpipCode {
     if e.kind() == io::ErrorKind::AddrInUse {
@@ -768,6 +804,9 @@ fn open(w: &qiopen::Write, state: &mut State, world: &World, net: &mut Net) -> O
     };
     socket.ip = target;
     socket.remote_port = remote_port;
+    if protocol == Protocol::Tcp {
+        socket.peer_window = peer_window(target, remote_port, own, world);
+    }
     let peer = match route {
         Route::To(peer) => peer,
         // A host that never answers: UDP sends into the void (a UDP socket
@@ -1069,6 +1108,17 @@ fn write_some(stream: &mut TcpStream, data: &[u8]) -> io::Result<usize> {
     Ok(done)
 }
 
+/// Writes as much of `data` as the peer's receive window and the
+/// non-blocking stream take now; the window shrinks by what went out.
+fn transmit(stream: &mut TcpStream, socket: &mut Socket, data: &[u8]) -> io::Result<usize> {
+    let allowed = socket.peer_window.map_or(data.len(), |w| w.min(data.len()));
+    let n = write_some(stream, data.get(..allowed).unwrap_or_default())?;
+    if let Some(w) = socket.peer_window.as_mut() {
+        *w = w.saturating_sub(n);
+    }
+    Ok(n)
+}
+
 /// The payload of `AT+QISEND`, sent.
 fn deliver(
     state: &mut State,
@@ -1107,7 +1157,7 @@ fn deliver(
             }
             // Keep the order: while older bytes wait, new ones queue behind.
             let written = if socket.unsent.is_empty() {
-                match write_some(&mut stream, &data) {
+                match transmit(&mut stream, socket, &data) {
                     Ok(n) => n,
                     Err(_) => return failed(state, TcpipCode::SocketWriteFailed),
                 }
@@ -1470,7 +1520,7 @@ pub fn transparent_send(state: &mut State, net: &mut Net, data: &[u8]) {
             // Keep the order: while older bytes wait, new ones queue behind.
             // A write error shows again when `poll` reads or flushes.
             let written = if socket.unsent.is_empty() {
-                write_some(stream, data).unwrap_or(0)
+                transmit(stream, socket, data).unwrap_or(0)
             } else {
                 0
             };
@@ -1612,7 +1662,10 @@ fn flush(link: &mut Link, socket: &mut Socket) -> bool {
         socket.unsent.clear();
         return true;
     };
-    match write_some(stream, &socket.unsent) {
+    let unsent = std::mem::take(&mut socket.unsent);
+    let written = transmit(stream, socket, &unsent);
+    socket.unsent = unsent;
+    match written {
         Ok(n) => {
             socket.unsent.drain(..n.min(socket.unsent.len()));
             true
@@ -1906,13 +1959,13 @@ pub fn next_wake(net: &Net) -> Option<Instant> {
         .min()
 }
 
-/// Whether a connect runs or accepted bytes wait to be written: the module
-/// will print the outcome.
+/// Whether a connect runs or accepted bytes wait to be written while the
+/// peer's window is open: the module will print the outcome, or transmit.
 pub fn in_flight(state: &State, net: &Net) -> bool {
     net.sockets
         .values()
         .any(|l| matches!(l, Link::Connecting(_)))
-        || state.tcpip.sockets.values().any(|s| !s.unsent.is_empty())
+        || state.tcpip.sockets.values().any(Socket::can_transmit)
 }
 
 /// The group's sockets (for a host to wait on) and their peers (`None` for

@@ -242,6 +242,12 @@ impl Services {
             ),
             Service::Http => (false, false, Arc::new(web::handle)),
             Service::Stall => (false, false, Arc::new(echo::stall)),
+            // What arrives fills the server's receive window (its socket's
+            // buffer, which its application never empties): the module
+            // sends no more than the window (see `Service::receive_window`),
+            // so taking those bytes off the socket here keeps the world
+            // quiet without changing what the module sees.
+            Service::Unread { tls, .. } => (tls, false, Arc::new(echo::stall)),
             Service::Close { greeting, tls } => (
                 tls,
                 false,

@@ -694,6 +694,9 @@ pub struct TlsClient {
     tls: ClientConnection,
     /// The socket reported end of file.
     eof: bool,
+    /// The receive window a server that stopped reading still has open
+    /// (see [`TlsClient::set_peer_window`]); `None`: the OS's flow control.
+    window: Option<usize>,
 }
 
 impl fmt::Debug for TlsClient {
@@ -711,6 +714,32 @@ fn timed_out(e: &io::Error) -> bool {
         e.kind(),
         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
     )
+}
+
+/// The socket as a server's receive window lets the client write to it: a
+/// write gets no more than the window has left, and `WouldBlock` once it
+/// is closed.
+struct Windowed<'a> {
+    sock: &'a mut TcpStream,
+    window: &'a mut Option<usize>,
+}
+
+impl Write for Windowed<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let allowed = self.window.map_or(buf.len(), |w| w.min(buf.len()));
+        if allowed == 0 && !buf.is_empty() {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        let n = self.sock.write(buf.get(..allowed).unwrap_or_default())?;
+        if let Some(w) = self.window.as_mut() {
+            *w = w.saturating_sub(n);
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.sock.flush()
+    }
 }
 
 impl TlsClient {
@@ -810,6 +839,7 @@ impl TlsClient {
             sock,
             tls,
             eof: false,
+            window: None,
         })
     }
 
@@ -829,6 +859,7 @@ impl TlsClient {
             sock,
             tls,
             eof: false,
+            window: None,
         };
         client.flush().map_err(ConnectError::Io)?;
         Ok(client)
@@ -859,11 +890,31 @@ impl TlsClient {
         self.tls.negotiated_cipher_suite()
     }
 
-    /// Writes pending TLS records to the socket, as far as it takes them now.
-    /// An error means the connection is broken.
+    /// The server stopped reading with `window` bytes of receive window
+    /// left (see [`crate::world::Service::Unread`]): from now on the
+    /// socket gets no more than that, and what TLS holds beyond it waits
+    /// ([`TlsClient::has_pending_output`]). `None`: the OS's flow control
+    /// alone.
+    pub fn set_peer_window(&mut self, window: Option<usize>) {
+        self.window = window;
+    }
+
+    /// Whether the server's receive window lets more bytes go out (always,
+    /// unless [`TlsClient::set_peer_window`] closed it).
+    pub fn window_open(&self) -> bool {
+        self.window != Some(0)
+    }
+
+    /// Writes pending TLS records to the socket, as far as it (and the
+    /// server's window) takes them now. An error means the connection is
+    /// broken.
     pub fn flush(&mut self) -> io::Result<()> {
         while self.tls.wants_write() {
-            match self.tls.write_tls(&mut self.sock) {
+            let mut out = Windowed {
+                sock: &mut self.sock,
+                window: &mut self.window,
+            };
+            match self.tls.write_tls(&mut out) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),

@@ -135,6 +135,7 @@ pub(super) fn open(
         notified: false,
         sent: 0,
         unsent: Vec::new(),
+        peer_window: tcpip::peer_window(ip, remote_port, own, world),
     };
 
     let peer = match route {
@@ -154,7 +155,7 @@ pub(super) fn open(
     if transparent {
         // The module answers `CONNECT` or `ERROR` only once the connection
         // is made, so it connects before answering.
-        let client = TlsClient::connect(
+        let mut client = TlsClient::connect(
             peer,
             &host,
             config,
@@ -162,6 +163,7 @@ pub(super) fn open(
             handshake_time.min(TRANSPARENT_CONNECT_TIMEOUT),
         )
         .map_err(|e| connect_error(&e))?;
+        client.set_peer_window(connection.peer_window);
         connection.local_port = client.local_addr().map(|a| a.port()).unwrap_or(0);
         connection.state = qsslstate::SocketState::Connected;
         state.ssl.connections.insert(id.get(), connection);
@@ -243,10 +245,17 @@ pub fn transparent_send(state: &mut State, net: &mut Net, data: &[u8]) {
 }
 
 /// Hands queued bytes to TLS and writes what the socket takes; an error
-/// means the connection is broken.
+/// means the connection is broken. TLS takes the next bytes only once it
+/// has written what it holds: what the server has not taken stays in the
+/// connection's own queue, the buffer `SEND FAIL` measures.
 pub(super) fn pump(client: &mut TlsClient, c: &mut Connection) -> std::io::Result<()> {
-    if !c.unsent.is_empty() {
-        let taken = client.send(&c.unsent)?;
+    client.flush()?;
+    while !c.unsent.is_empty() && !client.has_pending_output() {
+        let n = c.unsent.len().min(MAX_SEND);
+        let taken = client.send(c.unsent.get(..n).unwrap_or_default())?;
+        if taken == 0 {
+            break;
+        }
         c.unsent.drain(..taken.min(c.unsent.len()));
     }
     client.flush()

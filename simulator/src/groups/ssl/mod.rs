@@ -55,7 +55,10 @@
 //!   payload gets `ERROR` (552). Accepted bytes join the connection's send
 //!   queue ([`TX_BUFFER`] bytes; a payload that does not fit gets `SEND
 //!   FAIL`, 566) and [`poll`] hands them to TLS, which runs right after the
-//!   payload. No connection: 552; still opening: 569; closed by the peer: 565.
+//!   payload; TLS takes the next bytes once it has written what it holds,
+//!   so a server that stops reading after the handshake
+//!   ([`crate::world::Service::Unread`] with `tls`) fills the queue (errata
+//!   COND-7). No connection: 552; still opening: 569; closed by the peer: 565.
 //! - When the server ends the connection (or the station leaves its
 //!   network): `+QSSLURC: "closed",<id>`, state "closing" (4); unread data
 //!   can still be read, `AT+QSSLCLOSE` frees the ID.
@@ -110,8 +113,9 @@ pub const MAX_SEND: usize = 1460;
 /// module stops reading (TCP flow control holds the rest at the server).
 pub const RX_BUFFER: usize = 64 * 1024;
 /// Accepted bytes a connection keeps while TLS cannot take them; a payload
-/// that does not fit gets `SEND FAIL`.
-pub const TX_BUFFER: usize = 16 * 1024;
+/// that does not fit gets `SEND FAIL`. The module's sending buffer, the
+/// same size as a socket service's (errata COND-7).
+pub use tcpip::TX_BUFFER;
 /// The largest block one direct-push URC carries.
 pub const PUSH_CHUNK: usize = 1460;
 /// How long a TCP connect may take before `+QSSLOPEN: <id>,567`.
@@ -197,8 +201,14 @@ pub struct Connection {
     pub notified: bool,
     /// Bytes accepted from the host in total.
     pub sent: u64,
-    /// Accepted bytes TLS has not taken yet.
+    /// The sending buffer: accepted bytes TLS has not taken yet. TLS takes
+    /// more only once it has written what it holds, so what the server has
+    /// not taken stays here (errata COND-7).
     pub unsent: Vec<u8>,
+    /// The receive window of a server that stops reading after the
+    /// handshake (see [`crate::world::Service::Unread`]), given to the TLS
+    /// session when it opens; `None` for a server that reads.
+    pub peer_window: Option<usize>,
 }
 
 /// The group's state (part of [`State`]; rebuilt by a reboot).
@@ -313,12 +323,19 @@ pub fn next_wake(net: &Net) -> Option<Instant> {
 }
 
 /// Whether an open runs, a handshake goes on or accepted bytes wait to be
-/// written.
+/// written while the server's window is open (a closed one waits for
+/// nothing the simulated world will do).
 pub fn in_flight(state: &State, net: &Net) -> bool {
     net.ssl.links.values().any(|l| match l {
         Link::Connecting(_) => true,
         Link::Open(c) => c.is_handshaking(),
-    }) || state.ssl.connections.values().any(|c| !c.unsent.is_empty())
+    }) || state.ssl.connections.iter().any(|(id, c)| {
+        !c.unsent.is_empty()
+            && match net.ssl.links.get(id) {
+                Some(Link::Open(client)) => client.window_open(),
+                _ => true,
+            }
+    })
 }
 
 /// The group's sockets and their peers (see [`crate::net::Socket`]).

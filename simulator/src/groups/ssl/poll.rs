@@ -154,10 +154,11 @@ fn connecting(
         Settled::TimedOut => Err(ConnectError::Timeout),
     };
     let err = match outcome {
-        Ok(client) => {
+        Ok(mut client) => {
             if let Some(c) = state.ssl.connections.get_mut(&id) {
                 c.local_port = client.local_addr().map(|a| a.port()).unwrap_or(0);
                 c.state = qsslstate::SocketState::Connected;
+                client.set_peer_window(c.peer_window);
             }
             net.ssl.links.insert(id, Link::Open(Box::new(client)));
             TcpipCode::Success
