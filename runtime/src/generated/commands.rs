@@ -980,6 +980,31 @@ pub mod qbleadvparam {
 ///
 /// Prerequisites:
 /// - This command sets BLE advertising data when the module is operating as a peripheral device.
+///
+/// Example (BLE peripheral: advertising data, start and stop advertising; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QBLEINIT=2
+/// << OK
+/// >> AT+QBLEGATTSSRV="FFF1"
+/// << OK
+/// >> AT+QBLEGATTSCHAR="FFF2"
+/// << OK
+/// >> AT+QBLEGATTSSRVDONE
+/// << OK
+/// >> AT+QBLEADVDATA=020106080946434D32343244
+/// << OK
+/// >> AT+QBLEADVSTART
+/// << OK
+/// >> AT+QBLESTAT
+/// << +QBLESTAT: "ADVERTISING"
+/// << OK
+/// >> AT+QBLEADVSTOP
+/// << OK
+/// >> AT+QBLESTAT
+/// << +QBLESTAT: "INIT"
+/// << OK
+/// ```
 #[cfg(feature = "ble")]
 pub mod qbleadvdata {
     /// `AT+QBLEADVDATA=<adv_data>`
@@ -1692,6 +1717,31 @@ pub mod qbleadvstart {
 ///
 /// Prerequisites:
 /// - This command stops BLE advertising when the module is operating as a peripheral device.
+///
+/// Example (BLE peripheral: advertising data, start and stop advertising; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QBLEINIT=2
+/// << OK
+/// >> AT+QBLEGATTSSRV="FFF1"
+/// << OK
+/// >> AT+QBLEGATTSCHAR="FFF2"
+/// << OK
+/// >> AT+QBLEGATTSSRVDONE
+/// << OK
+/// >> AT+QBLEADVDATA=020106080946434D32343244
+/// << OK
+/// >> AT+QBLEADVSTART
+/// << OK
+/// >> AT+QBLESTAT
+/// << +QBLESTAT: "ADVERTISING"
+/// << OK
+/// >> AT+QBLEADVSTOP
+/// << OK
+/// >> AT+QBLESTAT
+/// << +QBLESTAT: "INIT"
+/// << OK
+/// ```
 #[cfg(feature = "ble")]
 pub mod qbleadvstop {
     /// `AT+QBLEADVSTOP`
@@ -1931,6 +1981,51 @@ pub mod qblegattsntfy {
 ///
 /// Prerequisites:
 /// - This command starts or stops BLE scan when the module is operating as a central device.
+///
+/// Example (BLE central: scan, connect, read, write and notification; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QBLEINIT=1
+/// << OK
+/// >> AT+QBLESCANPARAM=100,50
+/// << OK
+/// >> AT+QBLESCANPARAM?
+/// << +QBLESCANPARAM: 100,50
+/// << OK
+/// >> AT+QBLESCAN=1,1000
+/// << OK
+/// << +QBLESCAN: "Sim-Thermometer",0,"58d391010203"
+/// >> AT+QBLECONN=0,"58d391010203"
+/// << OK
+/// << +QBLESTAT: "CONNECTED"
+/// << +QBLEMTU: 64
+/// << +QBLEINFO: "DOWN"
+/// >> AT+QBLESTAT
+/// << +QBLESTAT: "CONNECTED"
+/// << OK
+/// >> AT+QBLECONNPARAM=0,24,400,0
+/// << OK
+/// >> AT+QBLECONNPARAM?
+/// << +QBLECONNPARAM: 0,24,400,0
+/// << OK
+/// >> AT+QBLEGATTCRD=0,"2a19"
+/// << OK
+/// << 87
+/// >> AT+QBLEGATTCNTFCFG=0,"2a19",1
+/// << OK
+/// >> AT+QBLEGATTCWRREQ=0,"fff3","interval=5"
+/// << OK
+/// >> AT+QBLEGATTCRD=0,"fff3"
+/// << OK
+/// << interval=5
+/// >> AT+QBLEGATTCWRCMD=0,"fff4","run"
+/// << OK
+/// >> AT+QBLEGATTCNTFCFG=0,"2a19",0
+/// << OK
+/// >> AT+QBLEDISCONN=0
+/// << OK
+/// << +QBLESTAT: "DISCONNECTED"
+/// ```
 ///
 /// Errata: BLE-10, BLE-11, BLE-12, BLE-13, BLE-14, BLE-15, BLE-16, BLE-34, BLE-35 (see `spec/errata.yaml`).
 #[cfg(feature = "ble")]
@@ -2535,6 +2630,51 @@ pub mod qblescan {
 /// Prerequisites:
 /// - This command sets BLE scan parameters when the module is operating as a central device.
 ///
+/// Example (BLE central: scan, connect, read, write and notification; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QBLEINIT=1
+/// << OK
+/// >> AT+QBLESCANPARAM=100,50
+/// << OK
+/// >> AT+QBLESCANPARAM?
+/// << +QBLESCANPARAM: 100,50
+/// << OK
+/// >> AT+QBLESCAN=1,1000
+/// << OK
+/// << +QBLESCAN: "Sim-Thermometer",0,"58d391010203"
+/// >> AT+QBLECONN=0,"58d391010203"
+/// << OK
+/// << +QBLESTAT: "CONNECTED"
+/// << +QBLEMTU: 64
+/// << +QBLEINFO: "DOWN"
+/// >> AT+QBLESTAT
+/// << +QBLESTAT: "CONNECTED"
+/// << OK
+/// >> AT+QBLECONNPARAM=0,24,400,0
+/// << OK
+/// >> AT+QBLECONNPARAM?
+/// << +QBLECONNPARAM: 0,24,400,0
+/// << OK
+/// >> AT+QBLEGATTCRD=0,"2a19"
+/// << OK
+/// << 87
+/// >> AT+QBLEGATTCNTFCFG=0,"2a19",1
+/// << OK
+/// >> AT+QBLEGATTCWRREQ=0,"fff3","interval=5"
+/// << OK
+/// >> AT+QBLEGATTCRD=0,"fff3"
+/// << OK
+/// << interval=5
+/// >> AT+QBLEGATTCWRCMD=0,"fff4","run"
+/// << OK
+/// >> AT+QBLEGATTCNTFCFG=0,"2a19",0
+/// << OK
+/// >> AT+QBLEDISCONN=0
+/// << OK
+/// << +QBLESTAT: "DISCONNECTED"
+/// ```
+///
 /// Errata: BLE-17 (see `spec/errata.yaml`).
 #[cfg(feature = "ble")]
 pub mod qblescanparam {
@@ -2774,24 +2914,35 @@ pub mod qblescanparam {
 /// Prerequisites:
 /// - This command connects to a peripheral device when the module is operating as a central device.
 ///
-/// Example (+QBLESTAT, +QBLECONNPARAM, +QBLEMTU and +QBLEINFO as a central, `>>` the host writes, `<<` the module answers):
+/// Example (BLE central: transparent transmission mode; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
 ///
 /// ```text
 /// >> AT+QBLEINIT=1
 /// << OK
-/// >> AT+QBLECONN=0,"58d391010203"
+/// >> AT+QBLECONN=1,"c0ffee123456"
 /// << OK
 /// << +QBLESTAT: "CONNECTED"
-/// << +QBLECONNPARAM: 0,20,500,0
-/// << +QBLEINFO: "2a19"
-/// >> AT+QBLECFGMTU=100
+/// << +QBLEINFO: "DOWN"
+/// >> AT+QBLEGATTCNTFCFG=0,"6e400003b5a3f393e0a9e50e24dcca9e",1
 /// << OK
-/// << +QBLEMTU: 100
-/// >> AT+QBLEDISCONN
+/// >> AT+QBLETRANMODE="6e400002b5a3f393e0a9e50e24dcca9e"
+/// << CONNECT
+/// >> Hello BLE
+/// << Hello BLE
+/// >> +++
+/// << OK
+/// >> AT+QBLESTAT
+/// << +QBLESTAT: "CONNECTED"
+/// << OK
+/// >> ATO
+/// << CONNECT
+/// >> Again
+/// << Again
+/// >> +++
+/// << OK
+/// >> AT+QBLEDISCONN=0
 /// << OK
 /// << +QBLESTAT: "DISCONNECTED"
-/// >> AT+QBLEINIT=0
-/// << OK
 /// ```
 ///
 /// Errata: BLE-18, BLE-19, BLE-20, BLE-34 (see `spec/errata.yaml`).
@@ -2983,6 +3134,51 @@ pub mod qbleconn {
 /// Prerequisites:
 /// - This command configures connection parameters when the module is operating as a central device.
 /// - The target device index assigned by the module automatically when the BLE connection is established.
+///
+/// Example (BLE central: scan, connect, read, write and notification; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QBLEINIT=1
+/// << OK
+/// >> AT+QBLESCANPARAM=100,50
+/// << OK
+/// >> AT+QBLESCANPARAM?
+/// << +QBLESCANPARAM: 100,50
+/// << OK
+/// >> AT+QBLESCAN=1,1000
+/// << OK
+/// << +QBLESCAN: "Sim-Thermometer",0,"58d391010203"
+/// >> AT+QBLECONN=0,"58d391010203"
+/// << OK
+/// << +QBLESTAT: "CONNECTED"
+/// << +QBLEMTU: 64
+/// << +QBLEINFO: "DOWN"
+/// >> AT+QBLESTAT
+/// << +QBLESTAT: "CONNECTED"
+/// << OK
+/// >> AT+QBLECONNPARAM=0,24,400,0
+/// << OK
+/// >> AT+QBLECONNPARAM?
+/// << +QBLECONNPARAM: 0,24,400,0
+/// << OK
+/// >> AT+QBLEGATTCRD=0,"2a19"
+/// << OK
+/// << 87
+/// >> AT+QBLEGATTCNTFCFG=0,"2a19",1
+/// << OK
+/// >> AT+QBLEGATTCWRREQ=0,"fff3","interval=5"
+/// << OK
+/// >> AT+QBLEGATTCRD=0,"fff3"
+/// << OK
+/// << interval=5
+/// >> AT+QBLEGATTCWRCMD=0,"fff4","run"
+/// << OK
+/// >> AT+QBLEGATTCNTFCFG=0,"2a19",0
+/// << OK
+/// >> AT+QBLEDISCONN=0
+/// << OK
+/// << +QBLESTAT: "DISCONNECTED"
+/// ```
 ///
 /// Errata: BLE-21, BLE-22, BLE-23 (see `spec/errata.yaml`).
 #[cfg(feature = "ble")]
@@ -3510,6 +3706,37 @@ pub mod qblecfgmtu {
 /// - The connected peer has the characteristic \<UUID> names (found by service discovery).
 /// - The target device index assigned by the module automatically when the BLE connection is established.
 ///
+/// Example (BLE central: transparent transmission mode; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QBLEINIT=1
+/// << OK
+/// >> AT+QBLECONN=1,"c0ffee123456"
+/// << OK
+/// << +QBLESTAT: "CONNECTED"
+/// << +QBLEINFO: "DOWN"
+/// >> AT+QBLEGATTCNTFCFG=0,"6e400003b5a3f393e0a9e50e24dcca9e",1
+/// << OK
+/// >> AT+QBLETRANMODE="6e400002b5a3f393e0a9e50e24dcca9e"
+/// << CONNECT
+/// >> Hello BLE
+/// << Hello BLE
+/// >> +++
+/// << OK
+/// >> AT+QBLESTAT
+/// << +QBLESTAT: "CONNECTED"
+/// << OK
+/// >> ATO
+/// << CONNECT
+/// >> Again
+/// << Again
+/// >> +++
+/// << OK
+/// >> AT+QBLEDISCONN=0
+/// << OK
+/// << +QBLESTAT: "DISCONNECTED"
+/// ```
+///
 /// Errata: BLE-25, BLE-26, BLE-27 (see `spec/errata.yaml`).
 #[cfg(feature = "ble")]
 pub mod qblegattcntfcfg {
@@ -3648,6 +3875,51 @@ pub mod qblegattcntfcfg {
 /// - This command reads GATT data when the module is a central device.
 /// - The connected peer has the characteristic \<UUID> names (found by service discovery).
 /// - The target device index assigned by the module automatically when the BLE connection is established.
+///
+/// Example (BLE central: scan, connect, read, write and notification; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QBLEINIT=1
+/// << OK
+/// >> AT+QBLESCANPARAM=100,50
+/// << OK
+/// >> AT+QBLESCANPARAM?
+/// << +QBLESCANPARAM: 100,50
+/// << OK
+/// >> AT+QBLESCAN=1,1000
+/// << OK
+/// << +QBLESCAN: "Sim-Thermometer",0,"58d391010203"
+/// >> AT+QBLECONN=0,"58d391010203"
+/// << OK
+/// << +QBLESTAT: "CONNECTED"
+/// << +QBLEMTU: 64
+/// << +QBLEINFO: "DOWN"
+/// >> AT+QBLESTAT
+/// << +QBLESTAT: "CONNECTED"
+/// << OK
+/// >> AT+QBLECONNPARAM=0,24,400,0
+/// << OK
+/// >> AT+QBLECONNPARAM?
+/// << +QBLECONNPARAM: 0,24,400,0
+/// << OK
+/// >> AT+QBLEGATTCRD=0,"2a19"
+/// << OK
+/// << 87
+/// >> AT+QBLEGATTCNTFCFG=0,"2a19",1
+/// << OK
+/// >> AT+QBLEGATTCWRREQ=0,"fff3","interval=5"
+/// << OK
+/// >> AT+QBLEGATTCRD=0,"fff3"
+/// << OK
+/// << interval=5
+/// >> AT+QBLEGATTCWRCMD=0,"fff4","run"
+/// << OK
+/// >> AT+QBLEGATTCNTFCFG=0,"2a19",0
+/// << OK
+/// >> AT+QBLEDISCONN=0
+/// << OK
+/// << +QBLESTAT: "DISCONNECTED"
+/// ```
 ///
 /// Errata: BLE-28, BLE-29 (see `spec/errata.yaml`).
 #[cfg(feature = "ble")]
@@ -3810,6 +4082,51 @@ pub mod qblegattcrd {
 /// - The connected peer has the characteristic \<UUID> names (found by service discovery).
 /// - The target device index assigned by the module automatically when the BLE connection is established.
 ///
+/// Example (BLE central: scan, connect, read, write and notification; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QBLEINIT=1
+/// << OK
+/// >> AT+QBLESCANPARAM=100,50
+/// << OK
+/// >> AT+QBLESCANPARAM?
+/// << +QBLESCANPARAM: 100,50
+/// << OK
+/// >> AT+QBLESCAN=1,1000
+/// << OK
+/// << +QBLESCAN: "Sim-Thermometer",0,"58d391010203"
+/// >> AT+QBLECONN=0,"58d391010203"
+/// << OK
+/// << +QBLESTAT: "CONNECTED"
+/// << +QBLEMTU: 64
+/// << +QBLEINFO: "DOWN"
+/// >> AT+QBLESTAT
+/// << +QBLESTAT: "CONNECTED"
+/// << OK
+/// >> AT+QBLECONNPARAM=0,24,400,0
+/// << OK
+/// >> AT+QBLECONNPARAM?
+/// << +QBLECONNPARAM: 0,24,400,0
+/// << OK
+/// >> AT+QBLEGATTCRD=0,"2a19"
+/// << OK
+/// << 87
+/// >> AT+QBLEGATTCNTFCFG=0,"2a19",1
+/// << OK
+/// >> AT+QBLEGATTCWRREQ=0,"fff3","interval=5"
+/// << OK
+/// >> AT+QBLEGATTCRD=0,"fff3"
+/// << OK
+/// << interval=5
+/// >> AT+QBLEGATTCWRCMD=0,"fff4","run"
+/// << OK
+/// >> AT+QBLEGATTCNTFCFG=0,"2a19",0
+/// << OK
+/// >> AT+QBLEDISCONN=0
+/// << OK
+/// << +QBLESTAT: "DISCONNECTED"
+/// ```
+///
 /// Errata: BLE-30, BLE-31 (see `spec/errata.yaml`).
 #[cfg(feature = "ble")]
 pub mod qblegattcwrcmd {
@@ -3969,6 +4286,51 @@ pub mod qblegattcwrcmd {
 /// - The connected peer has the characteristic \<UUID> names (found by service discovery).
 /// - The target device index assigned by the module automatically when the BLE connection is established.
 ///
+/// Example (BLE central: scan, connect, read, write and notification; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QBLEINIT=1
+/// << OK
+/// >> AT+QBLESCANPARAM=100,50
+/// << OK
+/// >> AT+QBLESCANPARAM?
+/// << +QBLESCANPARAM: 100,50
+/// << OK
+/// >> AT+QBLESCAN=1,1000
+/// << OK
+/// << +QBLESCAN: "Sim-Thermometer",0,"58d391010203"
+/// >> AT+QBLECONN=0,"58d391010203"
+/// << OK
+/// << +QBLESTAT: "CONNECTED"
+/// << +QBLEMTU: 64
+/// << +QBLEINFO: "DOWN"
+/// >> AT+QBLESTAT
+/// << +QBLESTAT: "CONNECTED"
+/// << OK
+/// >> AT+QBLECONNPARAM=0,24,400,0
+/// << OK
+/// >> AT+QBLECONNPARAM?
+/// << +QBLECONNPARAM: 0,24,400,0
+/// << OK
+/// >> AT+QBLEGATTCRD=0,"2a19"
+/// << OK
+/// << 87
+/// >> AT+QBLEGATTCNTFCFG=0,"2a19",1
+/// << OK
+/// >> AT+QBLEGATTCWRREQ=0,"fff3","interval=5"
+/// << OK
+/// >> AT+QBLEGATTCRD=0,"fff3"
+/// << OK
+/// << interval=5
+/// >> AT+QBLEGATTCWRCMD=0,"fff4","run"
+/// << OK
+/// >> AT+QBLEGATTCNTFCFG=0,"2a19",0
+/// << OK
+/// >> AT+QBLEDISCONN=0
+/// << OK
+/// << +QBLESTAT: "DISCONNECTED"
+/// ```
+///
 /// Errata: BLE-32, BLE-33 (see `spec/errata.yaml`).
 #[cfg(feature = "ble")]
 pub mod qblegattcwrreq {
@@ -4126,24 +4488,35 @@ pub mod qblegattcwrreq {
 /// Prerequisites:
 /// - The target device index assigned by the module automatically when the BLE connection is established.
 ///
-/// Example (+QBLESTAT, +QBLECONNPARAM, +QBLEMTU and +QBLEINFO as a central, `>>` the host writes, `<<` the module answers):
+/// Example (BLE central: transparent transmission mode; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
 ///
 /// ```text
 /// >> AT+QBLEINIT=1
 /// << OK
-/// >> AT+QBLECONN=0,"58d391010203"
+/// >> AT+QBLECONN=1,"c0ffee123456"
 /// << OK
 /// << +QBLESTAT: "CONNECTED"
-/// << +QBLECONNPARAM: 0,20,500,0
-/// << +QBLEINFO: "2a19"
-/// >> AT+QBLECFGMTU=100
+/// << +QBLEINFO: "DOWN"
+/// >> AT+QBLEGATTCNTFCFG=0,"6e400003b5a3f393e0a9e50e24dcca9e",1
 /// << OK
-/// << +QBLEMTU: 100
-/// >> AT+QBLEDISCONN
+/// >> AT+QBLETRANMODE="6e400002b5a3f393e0a9e50e24dcca9e"
+/// << CONNECT
+/// >> Hello BLE
+/// << Hello BLE
+/// >> +++
+/// << OK
+/// >> AT+QBLESTAT
+/// << +QBLESTAT: "CONNECTED"
+/// << OK
+/// >> ATO
+/// << CONNECT
+/// >> Again
+/// << Again
+/// >> +++
+/// << OK
+/// >> AT+QBLEDISCONN=0
 /// << OK
 /// << +QBLESTAT: "DISCONNECTED"
-/// >> AT+QBLEINIT=0
-/// << OK
 /// ```
 #[cfg(feature = "ble")]
 pub mod qbledisconn {
@@ -4241,6 +4614,37 @@ pub mod qbledisconn {
 /// ```
 ///
 /// Characteristics: -
+///
+/// Example (BLE central: transparent transmission mode; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QBLEINIT=1
+/// << OK
+/// >> AT+QBLECONN=1,"c0ffee123456"
+/// << OK
+/// << +QBLESTAT: "CONNECTED"
+/// << +QBLEINFO: "DOWN"
+/// >> AT+QBLEGATTCNTFCFG=0,"6e400003b5a3f393e0a9e50e24dcca9e",1
+/// << OK
+/// >> AT+QBLETRANMODE="6e400002b5a3f393e0a9e50e24dcca9e"
+/// << CONNECT
+/// >> Hello BLE
+/// << Hello BLE
+/// >> +++
+/// << OK
+/// >> AT+QBLESTAT
+/// << +QBLESTAT: "CONNECTED"
+/// << OK
+/// >> ATO
+/// << CONNECT
+/// >> Again
+/// << Again
+/// >> +++
+/// << OK
+/// >> AT+QBLEDISCONN=0
+/// << OK
+/// << +QBLESTAT: "DISCONNECTED"
+/// ```
 #[cfg(feature = "ble")]
 pub mod qblestat {
     /// `<BLE_state>`: Current state of BLE device.
@@ -4425,6 +4829,37 @@ pub mod qblestat {
 /// Prerequisites:
 /// - As a central, the peer characteristic \<UUID> takes writes (data goes out by writing commands).
 /// - When the module is operating as a central device, after establishing the BLE connection and having completed the discovering of peer device service, execute AT+QBLETRANMODE to enable the module to enter transparent transmission mode. When the module is operating as a peripheral device, after enabling advertising or establishing the BLE connection, execute the command to enable the module enter transparent transmission mode.
+///
+/// Example (BLE central: transparent transmission mode; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QBLEINIT=1
+/// << OK
+/// >> AT+QBLECONN=1,"c0ffee123456"
+/// << OK
+/// << +QBLESTAT: "CONNECTED"
+/// << +QBLEINFO: "DOWN"
+/// >> AT+QBLEGATTCNTFCFG=0,"6e400003b5a3f393e0a9e50e24dcca9e",1
+/// << OK
+/// >> AT+QBLETRANMODE="6e400002b5a3f393e0a9e50e24dcca9e"
+/// << CONNECT
+/// >> Hello BLE
+/// << Hello BLE
+/// >> +++
+/// << OK
+/// >> AT+QBLESTAT
+/// << +QBLESTAT: "CONNECTED"
+/// << OK
+/// >> ATO
+/// << CONNECT
+/// >> Again
+/// << Again
+/// >> +++
+/// << OK
+/// >> AT+QBLEDISCONN=0
+/// << OK
+/// << +QBLESTAT: "DISCONNECTED"
+/// ```
 ///
 /// Errata: BLE-36, BLE-37, BLE-38 (see `spec/errata.yaml`).
 #[cfg(feature = "ble")]
@@ -5071,6 +5506,38 @@ pub mod qfopen {
 ///
 /// Prerequisites:
 /// - The file must have been opened with AT+QFOPEN, which gets the file handle to be used in commands such as AT+QFREAD.
+///
+/// Example (File system: write, list, read and delete a file; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QFOPEN="test.txt"
+/// << +QFOPEN: 1
+/// << OK
+/// >> AT+QFWRITE=1,10
+/// << CONNECT
+/// >> 0123456789
+/// << +QFWRITE: 10,10
+/// << OK
+/// >> AT+QFCLOSE=1
+/// << OK
+/// >> AT+QFLST
+/// << +QFLST: "test.txt",10
+/// << OK
+/// >> AT+QFLST="test.txt"
+/// << +QFLST: "test.txt",10
+/// << OK
+/// >> AT+QFOPEN="test.txt"
+/// << +QFOPEN: 1
+/// << OK
+/// >> AT+QFREAD=1,10
+/// << CONNECT 10
+/// << 0123456789
+/// << OK
+/// >> AT+QFCLOSE=1
+/// << OK
+/// >> AT+QFDEL="test.txt"
+/// << OK
+/// ```
 ///
 /// Errata: FS-3 (see `spec/errata.yaml`).
 #[cfg(feature = "filesystem")]
@@ -5846,6 +6313,38 @@ pub mod qfclose {
 /// ```
 ///
 /// Characteristics: The command takes effect immediately. The configuration is not saved.
+///
+/// Example (File system: write, list, read and delete a file; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QFOPEN="test.txt"
+/// << +QFOPEN: 1
+/// << OK
+/// >> AT+QFWRITE=1,10
+/// << CONNECT
+/// >> 0123456789
+/// << +QFWRITE: 10,10
+/// << OK
+/// >> AT+QFCLOSE=1
+/// << OK
+/// >> AT+QFLST
+/// << +QFLST: "test.txt",10
+/// << OK
+/// >> AT+QFLST="test.txt"
+/// << +QFLST: "test.txt",10
+/// << OK
+/// >> AT+QFOPEN="test.txt"
+/// << +QFOPEN: 1
+/// << OK
+/// >> AT+QFREAD=1,10
+/// << CONNECT 10
+/// << 0123456789
+/// << OK
+/// >> AT+QFCLOSE=1
+/// << OK
+/// >> AT+QFDEL="test.txt"
+/// << OK
+/// ```
 #[cfg(feature = "filesystem")]
 pub mod qflst {
     /// `<name_pattern>`: The file to be listed.
@@ -6204,6 +6703,38 @@ pub mod qflst {
 /// Prerequisites:
 /// - Deletes a file that exists.
 ///
+/// Example (File system: write, list, read and delete a file; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QFOPEN="test.txt"
+/// << +QFOPEN: 1
+/// << OK
+/// >> AT+QFWRITE=1,10
+/// << CONNECT
+/// >> 0123456789
+/// << +QFWRITE: 10,10
+/// << OK
+/// >> AT+QFCLOSE=1
+/// << OK
+/// >> AT+QFLST
+/// << +QFLST: "test.txt",10
+/// << OK
+/// >> AT+QFLST="test.txt"
+/// << +QFLST: "test.txt",10
+/// << OK
+/// >> AT+QFOPEN="test.txt"
+/// << +QFOPEN: 1
+/// << OK
+/// >> AT+QFREAD=1,10
+/// << CONNECT 10
+/// << 0123456789
+/// << OK
+/// >> AT+QFCLOSE=1
+/// << OK
+/// >> AT+QFDEL="test.txt"
+/// << OK
+/// ```
+///
 /// Errata: FS-2 (see `spec/errata.yaml`).
 #[cfg(feature = "filesystem")]
 pub mod qfdel {
@@ -6382,6 +6913,24 @@ pub mod qfdel {
 /// ```
 ///
 /// Characteristics: -
+///
+/// Example (Module information: echo, firmware version, MAC and IP address; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT
+/// << OK
+/// >> AT+QECHO=0
+/// << OK
+/// >> AT+QVERSION
+/// << +QVERSION: FCM242DAAR01A05_SIM
+/// << OK
+/// >> AT+QWLMAC
+/// << +QWLMAC: "8800337769cc"
+/// << OK
+/// >> AT+QGETIP="station"
+/// << +QGETIP: "192.168.4.23","192.168.4.1","255.255.255.0","192.168.4.1"
+/// << OK
+/// ```
 #[cfg(feature = "general")]
 pub mod at {
     /// `AT`
@@ -6449,6 +6998,32 @@ pub mod at {
 /// ```
 ///
 /// Characteristics: None
+///
+/// Example (Module settings: baud rate, URC output latency, low power mode, reboot; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSETBAND?
+/// << +QSETBAND: 115200
+/// << OK
+/// >> AT+QSETBAND=115200,0
+/// << OK
+/// >> AT+QCFG="urc/pin",1,100
+/// << OK
+/// >> AT+QCFG="urc/pin"
+/// << +QCFG: "urc/pin",1,100
+/// << OK
+/// >> AT+QCFG="urc/pin",0
+/// << OK
+/// >> AT+QSCLK=1,3
+/// << OK
+/// >> AT+QSCLK?
+/// << +QSCLK: 1,3
+/// << OK
+/// >> AT+QSCLK=0
+/// << OK
+/// >> AT+QRST
+/// << OK
+/// ```
 #[cfg(feature = "general")]
 pub mod qrst {
     /// `AT+QRST`
@@ -6519,6 +7094,24 @@ pub mod qrst {
 /// ```
 ///
 /// Characteristics: None
+///
+/// Example (Module information: echo, firmware version, MAC and IP address; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT
+/// << OK
+/// >> AT+QECHO=0
+/// << OK
+/// >> AT+QVERSION
+/// << +QVERSION: FCM242DAAR01A05_SIM
+/// << OK
+/// >> AT+QWLMAC
+/// << +QWLMAC: "8800337769cc"
+/// << OK
+/// >> AT+QGETIP="station"
+/// << +QGETIP: "192.168.4.23","192.168.4.1","255.255.255.0","192.168.4.1"
+/// << OK
+/// ```
 ///
 /// Errata: GEN-1 (see `spec/errata.yaml`).
 #[cfg(feature = "general")]
@@ -6631,6 +7224,24 @@ pub mod qversion {
 ///
 /// Characteristics: Takes effect immediately. Configuration is not saved.
 ///
+/// Example (Module information: echo, firmware version, MAC and IP address; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT
+/// << OK
+/// >> AT+QECHO=0
+/// << OK
+/// >> AT+QVERSION
+/// << +QVERSION: FCM242DAAR01A05_SIM
+/// << OK
+/// >> AT+QWLMAC
+/// << +QWLMAC: "8800337769cc"
+/// << OK
+/// >> AT+QGETIP="station"
+/// << +QGETIP: "192.168.4.23","192.168.4.1","255.255.255.0","192.168.4.1"
+/// << OK
+/// ```
+///
 /// Errata: GEN-2 (see `spec/errata.yaml`).
 #[cfg(feature = "general")]
 pub mod qecho {
@@ -6729,6 +7340,25 @@ pub mod qecho {
 /// Prerequisites:
 /// - "station" for STA mode
 /// - "ap" for AP mode
+///
+/// Example (Wi-Fi AP mode: static IP and state; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QAPSTATE
+/// << +QAPSTATE: "SOFTAP_DOWN"
+/// << OK
+/// >> AT+QAPSTATIC="192.168.10.1","255.255.255.0","192.168.10.1","192.168.10.1"
+/// << OK
+/// >> AT+QSOFTAP="testap","12345678"
+/// << OK
+/// << +QAPSTAT: "AP_UP"
+/// >> AT+QAPSTATE
+/// << +QAPSTATE: "SOFTAP_UP"
+/// << OK
+/// >> AT+QGETIP="ap"
+/// << +QGETIP: "192.168.10.1","192.168.10.1","255.255.255.0","192.168.10.1"
+/// << OK
+/// ```
 ///
 /// Errata: GEN-3 (see `spec/errata.yaml`).
 #[cfg(feature = "general")]
@@ -6947,6 +7577,32 @@ pub mod qgetip {
 /// ```
 ///
 /// Characteristics: Takes effect immediately.
+///
+/// Example (Module settings: baud rate, URC output latency, low power mode, reboot; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSETBAND?
+/// << +QSETBAND: 115200
+/// << OK
+/// >> AT+QSETBAND=115200,0
+/// << OK
+/// >> AT+QCFG="urc/pin",1,100
+/// << OK
+/// >> AT+QCFG="urc/pin"
+/// << +QCFG: "urc/pin",1,100
+/// << OK
+/// >> AT+QCFG="urc/pin",0
+/// << OK
+/// >> AT+QSCLK=1,3
+/// << OK
+/// >> AT+QSCLK?
+/// << +QSCLK: 1,3
+/// << OK
+/// >> AT+QSCLK=0
+/// << OK
+/// >> AT+QRST
+/// << OK
+/// ```
 ///
 /// Errata: GEN-4 (see `spec/errata.yaml`).
 #[cfg(feature = "general")]
@@ -7325,6 +7981,24 @@ pub mod qwlanota {
 ///
 /// Characteristics: None
 ///
+/// Example (Module information: echo, firmware version, MAC and IP address; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT
+/// << OK
+/// >> AT+QECHO=0
+/// << OK
+/// >> AT+QVERSION
+/// << +QVERSION: FCM242DAAR01A05_SIM
+/// << OK
+/// >> AT+QWLMAC
+/// << +QWLMAC: "8800337769cc"
+/// << OK
+/// >> AT+QGETIP="station"
+/// << +QGETIP: "192.168.4.23","192.168.4.1","255.255.255.0","192.168.4.1"
+/// << OK
+/// ```
+///
 /// Errata: GEN-5, GEN-6 (see `spec/errata.yaml`).
 #[cfg(feature = "general")]
 pub mod qwlmac {
@@ -7436,6 +8110,32 @@ pub mod qwlmac {
 /// ```
 ///
 /// Characteristics: None
+///
+/// Example (Module settings: baud rate, URC output latency, low power mode, reboot; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSETBAND?
+/// << +QSETBAND: 115200
+/// << OK
+/// >> AT+QSETBAND=115200,0
+/// << OK
+/// >> AT+QCFG="urc/pin",1,100
+/// << OK
+/// >> AT+QCFG="urc/pin"
+/// << +QCFG: "urc/pin",1,100
+/// << OK
+/// >> AT+QCFG="urc/pin",0
+/// << OK
+/// >> AT+QSCLK=1,3
+/// << OK
+/// >> AT+QSCLK?
+/// << +QSCLK: 1,3
+/// << OK
+/// >> AT+QSCLK=0
+/// << OK
+/// >> AT+QRST
+/// << OK
+/// ```
 ///
 /// Errata: GEN-7, GEN-8 (see `spec/errata.yaml`).
 #[cfg(feature = "general")]
@@ -7736,6 +8436,32 @@ pub mod qsclk {
 /// ```
 ///
 /// Characteristics: None
+///
+/// Example (Module settings: baud rate, URC output latency, low power mode, reboot; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSETBAND?
+/// << +QSETBAND: 115200
+/// << OK
+/// >> AT+QSETBAND=115200,0
+/// << OK
+/// >> AT+QCFG="urc/pin",1,100
+/// << OK
+/// >> AT+QCFG="urc/pin"
+/// << +QCFG: "urc/pin",1,100
+/// << OK
+/// >> AT+QCFG="urc/pin",0
+/// << OK
+/// >> AT+QSCLK=1,3
+/// << OK
+/// >> AT+QSCLK?
+/// << +QSCLK: 1,3
+/// << OK
+/// >> AT+QSCLK=0
+/// << OK
+/// >> AT+QRST
+/// << OK
+/// ```
 ///
 /// Errata: GEN-9, GEN-10, GEN-11 (see `spec/errata.yaml`).
 #[cfg(feature = "general")]
@@ -24288,6 +25014,36 @@ pub mod qsslstate {
 ///
 /// Characteristics: The command takes effect immediately. The configurations are not saved.
 ///
+/// Example (TCP server: accepting an incoming connection; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QICFG="tcp/accept",0
+/// << OK
+/// >> AT+QICFG="tcp/accept"
+/// << +QICFG: "tcp/accept",0
+/// << OK
+/// >> AT+QIOPEN=0,"TCP LISTENER","127.0.0.1",0,5000,0
+/// << OK
+/// << +QIOPEN: 0,0
+/// >> AT+QIOPEN=5,"TCP","192.168.4.23",5000,0,0
+/// << OK
+/// << +QIOPEN: 5,0
+/// >> AT+QIACCEPT=0,1,1
+/// << +QIACCEPT: 1,"192.168.4.23",33818
+/// << OK
+/// >> AT+QISTATE=1
+/// << +QISTATE: 1,"TCP INCOMING","192.168.4.23",33818,5000,2,0,0,"uart1"
+/// << OK
+/// >> AT+QICLOSE=1
+/// << OK
+/// >> AT+QICLOSE=5
+/// << OK
+/// >> AT+QICLOSE=0
+/// << OK
+/// >> AT+QICFG="tcp/accept",1
+/// << OK
+/// ```
+///
 /// Errata: TCP-2, TCP-3, TCP-4, TCP-5, TCP-6, TCP-7, TCP-8, TCP-9 (see `spec/errata.yaml`).
 #[cfg(feature = "tcpip")]
 pub mod qicfg {
@@ -27723,6 +28479,36 @@ pub mod qiclose {
 /// Prerequisites:
 /// - For AT+QISTATE=\<connectID>, the socket service \<connectID> must exist.
 ///
+/// Example (TCP server: accepting an incoming connection; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QICFG="tcp/accept",0
+/// << OK
+/// >> AT+QICFG="tcp/accept"
+/// << +QICFG: "tcp/accept",0
+/// << OK
+/// >> AT+QIOPEN=0,"TCP LISTENER","127.0.0.1",0,5000,0
+/// << OK
+/// << +QIOPEN: 0,0
+/// >> AT+QIOPEN=5,"TCP","192.168.4.23",5000,0,0
+/// << OK
+/// << +QIOPEN: 5,0
+/// >> AT+QIACCEPT=0,1,1
+/// << +QIACCEPT: 1,"192.168.4.23",33818
+/// << OK
+/// >> AT+QISTATE=1
+/// << +QISTATE: 1,"TCP INCOMING","192.168.4.23",33818,5000,2,0,0,"uart1"
+/// << OK
+/// >> AT+QICLOSE=1
+/// << OK
+/// >> AT+QICLOSE=5
+/// << OK
+/// >> AT+QICLOSE=0
+/// << OK
+/// >> AT+QICFG="tcp/accept",1
+/// << OK
+/// ```
+///
 /// Errata: TCP-15, TSF-R2 (see `spec/errata.yaml`).
 #[cfg(feature = "tcpip")]
 pub mod qistate {
@@ -28610,51 +29396,41 @@ pub mod qistate {
 /// Prerequisites:
 /// - The socket service \<connectID> must be open (AT+QIOPEN, or a "TCP INCOMING" connection) in buffer access mode (\<access_mode>=0) or direct push mode (\<access_mode>=1).
 ///
-/// Example (+QIURC: "recv" in buffer access mode, in direct push mode, and for a UDP service, `>>` the host writes, `<<` the module answers):
+/// Example (TCP client: switching the data access mode; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
 ///
 /// ```text
-/// >> AT+QSTAAPINFO="sim-ap","sim-password"
+/// >> AT+QICFG="transpktsize",512
 /// << OK
-/// << +QSTASTAT: "GOT_IP"
+/// >> AT+QICFG="transwaittm",2
+/// << OK
 /// >> AT+QIOPEN=0,"TCP","192.0.2.2",7,0,0
 /// << OK
 /// << +QIOPEN: 0,0
+/// >> AT+QISWTMD=0,1
+/// << OK
 /// >> AT+QISEND=0,5
 /// << >
 /// >> hello
 /// << SEND OK
-/// << +QIURC: "recv",0
-/// >> AT+QIRD=0,100
-/// << +QIRD: 5
+/// << +QIURC: "recv",0,5
 /// << hello
+/// >> AT+QISWTMD=0,2
+/// << CONNECT
+/// >> transparent
+/// << transparent
+/// >> +++
+/// << OK
+/// >> AT+QISTATE=0
+/// << +QISTATE: 0,"TCP","192.0.2.2",7,51376,2,0,2,"uart1"
+/// << OK
+/// >> ATO
+/// << CONNECT
+/// >> again
+/// << again
+/// >> +++
 /// << OK
 /// >> AT+QICLOSE=0
 /// << OK
-/// >> AT+QIOPEN=1,"TCP","192.0.2.2",7,0,1
-/// << OK
-/// << +QIOPEN: 1,0
-/// >> AT+QISEND=1,4
-/// << >
-/// >> push
-/// << SEND OK
-/// << +QIURC: "recv",1,4
-/// << push
-/// >> AT+QICLOSE=1
-/// << OK
-/// >> AT+QIOPEN=2,"UDP SERVICE","127.0.0.1",0,8123,1
-/// << OK
-/// << +QIOPEN: 2,0
-/// >> AT+QISEND=2,3,"192.0.2.2",7
-/// << >
-/// >> udp
-/// << SEND OK
-/// << +QIURC: "recv",2,3,"192.0.2.2",7
-/// << udp
-/// >> AT+QICLOSE=2
-/// << OK
-/// >> AT+QSTASTOP
-/// << OK
-/// << +QSTASTAT: "WLAN_DISCONNECTED"
 /// ```
 ///
 /// Errata: TCP-14, TCP-16 (see `spec/errata.yaml`).
@@ -30232,6 +31008,36 @@ pub mod qird {
 /// - \<listener_socketID> must be a TCP server ("TCP LISTENER") opened with AT+QIOPEN.
 /// - Accepts or rejects remote incoming connection requests (reported by +QIURC: "incoming")
 ///
+/// Example (TCP server: accepting an incoming connection; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QICFG="tcp/accept",0
+/// << OK
+/// >> AT+QICFG="tcp/accept"
+/// << +QICFG: "tcp/accept",0
+/// << OK
+/// >> AT+QIOPEN=0,"TCP LISTENER","127.0.0.1",0,5000,0
+/// << OK
+/// << +QIOPEN: 0,0
+/// >> AT+QIOPEN=5,"TCP","192.168.4.23",5000,0,0
+/// << OK
+/// << +QIOPEN: 5,0
+/// >> AT+QIACCEPT=0,1,1
+/// << +QIACCEPT: 1,"192.168.4.23",33818
+/// << OK
+/// >> AT+QISTATE=1
+/// << +QISTATE: 1,"TCP INCOMING","192.168.4.23",33818,5000,2,0,0,"uart1"
+/// << OK
+/// >> AT+QICLOSE=1
+/// << OK
+/// >> AT+QICLOSE=5
+/// << OK
+/// >> AT+QICLOSE=0
+/// << OK
+/// >> AT+QICFG="tcp/accept",1
+/// << OK
+/// ```
+///
 /// Errata: TCP-22 (see `spec/errata.yaml`).
 #[cfg(feature = "tcpip")]
 pub mod qiaccept {
@@ -30622,6 +31428,43 @@ pub mod qiaccept {
 ///
 /// Prerequisites:
 /// - The socket service \<connectID> must be open; its \<service_type> must not be "TCP LISTENER" or "UDP SERVICE".
+///
+/// Example (TCP client: switching the data access mode; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QICFG="transpktsize",512
+/// << OK
+/// >> AT+QICFG="transwaittm",2
+/// << OK
+/// >> AT+QIOPEN=0,"TCP","192.0.2.2",7,0,0
+/// << OK
+/// << +QIOPEN: 0,0
+/// >> AT+QISWTMD=0,1
+/// << OK
+/// >> AT+QISEND=0,5
+/// << >
+/// >> hello
+/// << SEND OK
+/// << +QIURC: "recv",0,5
+/// << hello
+/// >> AT+QISWTMD=0,2
+/// << CONNECT
+/// >> transparent
+/// << transparent
+/// >> +++
+/// << OK
+/// >> AT+QISTATE=0
+/// << +QISTATE: 0,"TCP","192.0.2.2",7,51376,2,0,2,"uart1"
+/// << OK
+/// >> ATO
+/// << CONNECT
+/// >> again
+/// << again
+/// >> +++
+/// << OK
+/// >> AT+QICLOSE=0
+/// << OK
+/// ```
 ///
 /// Errata: TCP-23 (see `spec/errata.yaml`).
 #[cfg(feature = "tcpip")]
@@ -31060,6 +31903,37 @@ pub mod qigeterror {
 ///
 /// Prerequisites:
 /// - After exiting transparent transmission mode with +++, if the socket connection is active, the connection enters transparent transmission mode again with ATO. If the socket connection has not been established before, ATO returns NO CARRIER.
+///
+/// Example (BLE central: transparent transmission mode; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QBLEINIT=1
+/// << OK
+/// >> AT+QBLECONN=1,"c0ffee123456"
+/// << OK
+/// << +QBLESTAT: "CONNECTED"
+/// << +QBLEINFO: "DOWN"
+/// >> AT+QBLEGATTCNTFCFG=0,"6e400003b5a3f393e0a9e50e24dcca9e",1
+/// << OK
+/// >> AT+QBLETRANMODE="6e400002b5a3f393e0a9e50e24dcca9e"
+/// << CONNECT
+/// >> Hello BLE
+/// << Hello BLE
+/// >> +++
+/// << OK
+/// >> AT+QBLESTAT
+/// << +QBLESTAT: "CONNECTED"
+/// << OK
+/// >> ATO
+/// << CONNECT
+/// >> Again
+/// << Again
+/// >> +++
+/// << OK
+/// >> AT+QBLEDISCONN=0
+/// << OK
+/// << +QBLESTAT: "DISCONNECTED"
+/// ```
 #[cfg(feature = "tcpip")]
 pub mod ato {
     /// `ATO`
@@ -31220,6 +32094,46 @@ pub mod escape {
 ///
 /// Characteristics: None
 ///
+/// Example (Wi-Fi STA mode: scan, static IP, DNS servers and the saved hotspot; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSTAST
+/// << +QSTAST: "STATION_DOWN"
+/// << OK
+/// >> AT+QWSCAN
+/// << +QWSCAN: "sim-ap","WPA2_PSK",-42,"a0b1c2d3e4f5",6
+/// << OK
+/// >> AT+QSTADHCP?
+/// << +QSTADHCP: 1
+/// << OK
+/// >> AT+QSTADHCP=0
+/// << OK
+/// >> AT+QSTASTATIC="192.168.4.50","255.255.255.0","192.168.4.1","192.168.4.1"
+/// << OK
+/// >> AT+QSTAAPINFODEF="sim-ap","sim-password"
+/// << OK
+/// << +QSTASTAT: "WLAN_CONNECTED"
+/// << +QSTASTAT: "GOT_IP"
+/// >> AT+QSTAST
+/// << +QSTAST: "STATION_UP"
+/// << OK
+/// >> AT+QGETWIFISTATE
+/// << +QGETWIFISTATE: ssid="sim-ap",bssid="a0b1c2d3e4f5",rssi=-42,psk_type="WPA2_PSK"
+/// << OK
+/// >> AT+QGETIP="station"
+/// << +QGETIP: "192.168.4.50","192.168.4.1","255.255.255.0","192.168.4.1"
+/// << OK
+/// >> AT+QIDNSCFG="8.8.8.8","114.114.114.114"
+/// << OK
+/// >> AT+QIDNSCFG?
+/// << +QIDNSCFG: "8.8.8.8","114.114.114.114"
+/// << OK
+/// >> AT+QSTAAPINFORMV
+/// << OK
+/// >> AT+QSTADHCP=1
+/// << OK
+/// ```
+///
 /// Errata: WIFI-1 (see `spec/errata.yaml`).
 #[cfg(feature = "wifi")]
 pub mod qstast {
@@ -31377,6 +32291,46 @@ pub mod qstast {
 /// ```
 ///
 /// Characteristics: Takes effect immediately. Configuration is not saved.
+///
+/// Example (Wi-Fi STA mode: scan, static IP, DNS servers and the saved hotspot; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSTAST
+/// << +QSTAST: "STATION_DOWN"
+/// << OK
+/// >> AT+QWSCAN
+/// << +QWSCAN: "sim-ap","WPA2_PSK",-42,"a0b1c2d3e4f5",6
+/// << OK
+/// >> AT+QSTADHCP?
+/// << +QSTADHCP: 1
+/// << OK
+/// >> AT+QSTADHCP=0
+/// << OK
+/// >> AT+QSTASTATIC="192.168.4.50","255.255.255.0","192.168.4.1","192.168.4.1"
+/// << OK
+/// >> AT+QSTAAPINFODEF="sim-ap","sim-password"
+/// << OK
+/// << +QSTASTAT: "WLAN_CONNECTED"
+/// << +QSTASTAT: "GOT_IP"
+/// >> AT+QSTAST
+/// << +QSTAST: "STATION_UP"
+/// << OK
+/// >> AT+QGETWIFISTATE
+/// << +QGETWIFISTATE: ssid="sim-ap",bssid="a0b1c2d3e4f5",rssi=-42,psk_type="WPA2_PSK"
+/// << OK
+/// >> AT+QGETIP="station"
+/// << +QGETIP: "192.168.4.50","192.168.4.1","255.255.255.0","192.168.4.1"
+/// << OK
+/// >> AT+QIDNSCFG="8.8.8.8","114.114.114.114"
+/// << OK
+/// >> AT+QIDNSCFG?
+/// << +QIDNSCFG: "8.8.8.8","114.114.114.114"
+/// << OK
+/// >> AT+QSTAAPINFORMV
+/// << OK
+/// >> AT+QSTADHCP=1
+/// << OK
+/// ```
 ///
 /// Errata: WIFI-2, WIFI-3 (see `spec/errata.yaml`).
 #[cfg(feature = "wifi")]
@@ -31571,6 +32525,46 @@ pub mod qstadhcp {
 /// ```
 ///
 /// Characteristics: Takes effect immediately. Configurations are not saved.
+///
+/// Example (Wi-Fi STA mode: scan, static IP, DNS servers and the saved hotspot; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSTAST
+/// << +QSTAST: "STATION_DOWN"
+/// << OK
+/// >> AT+QWSCAN
+/// << +QWSCAN: "sim-ap","WPA2_PSK",-42,"a0b1c2d3e4f5",6
+/// << OK
+/// >> AT+QSTADHCP?
+/// << +QSTADHCP: 1
+/// << OK
+/// >> AT+QSTADHCP=0
+/// << OK
+/// >> AT+QSTASTATIC="192.168.4.50","255.255.255.0","192.168.4.1","192.168.4.1"
+/// << OK
+/// >> AT+QSTAAPINFODEF="sim-ap","sim-password"
+/// << OK
+/// << +QSTASTAT: "WLAN_CONNECTED"
+/// << +QSTASTAT: "GOT_IP"
+/// >> AT+QSTAST
+/// << +QSTAST: "STATION_UP"
+/// << OK
+/// >> AT+QGETWIFISTATE
+/// << +QGETWIFISTATE: ssid="sim-ap",bssid="a0b1c2d3e4f5",rssi=-42,psk_type="WPA2_PSK"
+/// << OK
+/// >> AT+QGETIP="station"
+/// << +QGETIP: "192.168.4.50","192.168.4.1","255.255.255.0","192.168.4.1"
+/// << OK
+/// >> AT+QIDNSCFG="8.8.8.8","114.114.114.114"
+/// << OK
+/// >> AT+QIDNSCFG?
+/// << +QIDNSCFG: "8.8.8.8","114.114.114.114"
+/// << OK
+/// >> AT+QSTAAPINFORMV
+/// << OK
+/// >> AT+QSTADHCP=1
+/// << OK
+/// ```
 #[cfg(feature = "wifi")]
 pub mod qstastatic {
     /// `AT+QSTASTATIC=<IP>,<mask>,<gate>,<DNS>`
@@ -31919,6 +32913,25 @@ pub mod qsoftap {
 ///
 /// Characteristics: None
 ///
+/// Example (Wi-Fi AP mode: static IP and state; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QAPSTATE
+/// << +QAPSTATE: "SOFTAP_DOWN"
+/// << OK
+/// >> AT+QAPSTATIC="192.168.10.1","255.255.255.0","192.168.10.1","192.168.10.1"
+/// << OK
+/// >> AT+QSOFTAP="testap","12345678"
+/// << OK
+/// << +QAPSTAT: "AP_UP"
+/// >> AT+QAPSTATE
+/// << +QAPSTATE: "SOFTAP_UP"
+/// << OK
+/// >> AT+QGETIP="ap"
+/// << +QGETIP: "192.168.10.1","192.168.10.1","255.255.255.0","192.168.10.1"
+/// << OK
+/// ```
+///
 /// Errata: WIFI-4 (see `spec/errata.yaml`).
 #[cfg(feature = "wifi")]
 pub mod qapstate {
@@ -32075,6 +33088,25 @@ pub mod qapstate {
 /// ```
 ///
 /// Characteristics: Takes effect immediately. Configurations are not saved.
+///
+/// Example (Wi-Fi AP mode: static IP and state; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QAPSTATE
+/// << +QAPSTATE: "SOFTAP_DOWN"
+/// << OK
+/// >> AT+QAPSTATIC="192.168.10.1","255.255.255.0","192.168.10.1","192.168.10.1"
+/// << OK
+/// >> AT+QSOFTAP="testap","12345678"
+/// << OK
+/// << +QAPSTAT: "AP_UP"
+/// >> AT+QAPSTATE
+/// << +QAPSTATE: "SOFTAP_UP"
+/// << OK
+/// >> AT+QGETIP="ap"
+/// << +QGETIP: "192.168.10.1","192.168.10.1","255.255.255.0","192.168.10.1"
+/// << OK
+/// ```
 #[cfg(feature = "wifi")]
 pub mod qapstatic {
     /// `AT+QAPSTATIC=<IP>,<mask>,<gate>,<DNS>`
@@ -32417,6 +33449,46 @@ pub mod qstaapinfo {
 /// ```
 ///
 /// Characteristics: Takes effect immediately. Configurations are saved automatically.
+///
+/// Example (Wi-Fi STA mode: scan, static IP, DNS servers and the saved hotspot; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSTAST
+/// << +QSTAST: "STATION_DOWN"
+/// << OK
+/// >> AT+QWSCAN
+/// << +QWSCAN: "sim-ap","WPA2_PSK",-42,"a0b1c2d3e4f5",6
+/// << OK
+/// >> AT+QSTADHCP?
+/// << +QSTADHCP: 1
+/// << OK
+/// >> AT+QSTADHCP=0
+/// << OK
+/// >> AT+QSTASTATIC="192.168.4.50","255.255.255.0","192.168.4.1","192.168.4.1"
+/// << OK
+/// >> AT+QSTAAPINFODEF="sim-ap","sim-password"
+/// << OK
+/// << +QSTASTAT: "WLAN_CONNECTED"
+/// << +QSTASTAT: "GOT_IP"
+/// >> AT+QSTAST
+/// << +QSTAST: "STATION_UP"
+/// << OK
+/// >> AT+QGETWIFISTATE
+/// << +QGETWIFISTATE: ssid="sim-ap",bssid="a0b1c2d3e4f5",rssi=-42,psk_type="WPA2_PSK"
+/// << OK
+/// >> AT+QGETIP="station"
+/// << +QGETIP: "192.168.4.50","192.168.4.1","255.255.255.0","192.168.4.1"
+/// << OK
+/// >> AT+QIDNSCFG="8.8.8.8","114.114.114.114"
+/// << OK
+/// >> AT+QIDNSCFG?
+/// << +QIDNSCFG: "8.8.8.8","114.114.114.114"
+/// << OK
+/// >> AT+QSTAAPINFORMV
+/// << OK
+/// >> AT+QSTADHCP=1
+/// << OK
+/// ```
 #[cfg(feature = "wifi")]
 pub mod qstaapinfodef {
     /// `AT+QSTAAPINFODEF=<SSID>[,<pwd>]`
@@ -32531,6 +33603,46 @@ pub mod qstaapinfodef {
 ///
 /// Prerequisites:
 /// - Queries the connected hotspot when the module is in STA mode.
+///
+/// Example (Wi-Fi STA mode: scan, static IP, DNS servers and the saved hotspot; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSTAST
+/// << +QSTAST: "STATION_DOWN"
+/// << OK
+/// >> AT+QWSCAN
+/// << +QWSCAN: "sim-ap","WPA2_PSK",-42,"a0b1c2d3e4f5",6
+/// << OK
+/// >> AT+QSTADHCP?
+/// << +QSTADHCP: 1
+/// << OK
+/// >> AT+QSTADHCP=0
+/// << OK
+/// >> AT+QSTASTATIC="192.168.4.50","255.255.255.0","192.168.4.1","192.168.4.1"
+/// << OK
+/// >> AT+QSTAAPINFODEF="sim-ap","sim-password"
+/// << OK
+/// << +QSTASTAT: "WLAN_CONNECTED"
+/// << +QSTASTAT: "GOT_IP"
+/// >> AT+QSTAST
+/// << +QSTAST: "STATION_UP"
+/// << OK
+/// >> AT+QGETWIFISTATE
+/// << +QGETWIFISTATE: ssid="sim-ap",bssid="a0b1c2d3e4f5",rssi=-42,psk_type="WPA2_PSK"
+/// << OK
+/// >> AT+QGETIP="station"
+/// << +QGETIP: "192.168.4.50","192.168.4.1","255.255.255.0","192.168.4.1"
+/// << OK
+/// >> AT+QIDNSCFG="8.8.8.8","114.114.114.114"
+/// << OK
+/// >> AT+QIDNSCFG?
+/// << +QIDNSCFG: "8.8.8.8","114.114.114.114"
+/// << OK
+/// >> AT+QSTAAPINFORMV
+/// << OK
+/// >> AT+QSTADHCP=1
+/// << OK
+/// ```
 ///
 /// Errata: WIFI-5 (see `spec/errata.yaml`).
 #[cfg(feature = "wifi")]
@@ -32686,6 +33798,46 @@ pub mod qgetwifistate {
 /// ```
 ///
 /// Characteristics: None
+///
+/// Example (Wi-Fi STA mode: scan, static IP, DNS servers and the saved hotspot; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSTAST
+/// << +QSTAST: "STATION_DOWN"
+/// << OK
+/// >> AT+QWSCAN
+/// << +QWSCAN: "sim-ap","WPA2_PSK",-42,"a0b1c2d3e4f5",6
+/// << OK
+/// >> AT+QSTADHCP?
+/// << +QSTADHCP: 1
+/// << OK
+/// >> AT+QSTADHCP=0
+/// << OK
+/// >> AT+QSTASTATIC="192.168.4.50","255.255.255.0","192.168.4.1","192.168.4.1"
+/// << OK
+/// >> AT+QSTAAPINFODEF="sim-ap","sim-password"
+/// << OK
+/// << +QSTASTAT: "WLAN_CONNECTED"
+/// << +QSTASTAT: "GOT_IP"
+/// >> AT+QSTAST
+/// << +QSTAST: "STATION_UP"
+/// << OK
+/// >> AT+QGETWIFISTATE
+/// << +QGETWIFISTATE: ssid="sim-ap",bssid="a0b1c2d3e4f5",rssi=-42,psk_type="WPA2_PSK"
+/// << OK
+/// >> AT+QGETIP="station"
+/// << +QGETIP: "192.168.4.50","192.168.4.1","255.255.255.0","192.168.4.1"
+/// << OK
+/// >> AT+QIDNSCFG="8.8.8.8","114.114.114.114"
+/// << OK
+/// >> AT+QIDNSCFG?
+/// << +QIDNSCFG: "8.8.8.8","114.114.114.114"
+/// << OK
+/// >> AT+QSTAAPINFORMV
+/// << OK
+/// >> AT+QSTADHCP=1
+/// << OK
+/// ```
 ///
 /// Errata: WIFI-6 (see `spec/errata.yaml`).
 #[cfg(feature = "wifi")]
@@ -32853,6 +34005,46 @@ pub mod qwscan {
 /// ```
 ///
 /// Characteristics: None
+///
+/// Example (Wi-Fi STA mode: scan, static IP, DNS servers and the saved hotspot; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSTAST
+/// << +QSTAST: "STATION_DOWN"
+/// << OK
+/// >> AT+QWSCAN
+/// << +QWSCAN: "sim-ap","WPA2_PSK",-42,"a0b1c2d3e4f5",6
+/// << OK
+/// >> AT+QSTADHCP?
+/// << +QSTADHCP: 1
+/// << OK
+/// >> AT+QSTADHCP=0
+/// << OK
+/// >> AT+QSTASTATIC="192.168.4.50","255.255.255.0","192.168.4.1","192.168.4.1"
+/// << OK
+/// >> AT+QSTAAPINFODEF="sim-ap","sim-password"
+/// << OK
+/// << +QSTASTAT: "WLAN_CONNECTED"
+/// << +QSTASTAT: "GOT_IP"
+/// >> AT+QSTAST
+/// << +QSTAST: "STATION_UP"
+/// << OK
+/// >> AT+QGETWIFISTATE
+/// << +QGETWIFISTATE: ssid="sim-ap",bssid="a0b1c2d3e4f5",rssi=-42,psk_type="WPA2_PSK"
+/// << OK
+/// >> AT+QGETIP="station"
+/// << +QGETIP: "192.168.4.50","192.168.4.1","255.255.255.0","192.168.4.1"
+/// << OK
+/// >> AT+QIDNSCFG="8.8.8.8","114.114.114.114"
+/// << OK
+/// >> AT+QIDNSCFG?
+/// << +QIDNSCFG: "8.8.8.8","114.114.114.114"
+/// << OK
+/// >> AT+QSTAAPINFORMV
+/// << OK
+/// >> AT+QSTADHCP=1
+/// << OK
+/// ```
 ///
 /// Errata: WIFI-7, WIFI-10 (see `spec/errata.yaml`).
 #[cfg(feature = "wifi")]
@@ -33168,6 +34360,19 @@ pub mod qidnscfg {
 ///
 /// Characteristics: Takes effect immediately. Configuration is not saved.
 ///
+/// Example (Configuring Wi-Fi via Web and via AIRKISS; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QWEBCFG=1
+/// << OK
+/// >> AT+QWEBCFG=0
+/// << OK
+/// >> AT+QAIRKISS=1
+/// << OK
+/// >> AT+QAIRKISS=0
+/// << OK
+/// ```
+///
 /// Errata: WIFI-8 (see `spec/errata.yaml`).
 #[cfg(feature = "wifi")]
 pub mod qwebcfg {
@@ -33262,6 +34467,46 @@ pub mod qwebcfg {
 /// ```
 ///
 /// Characteristics: None
+///
+/// Example (Wi-Fi STA mode: scan, static IP, DNS servers and the saved hotspot; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSTAST
+/// << +QSTAST: "STATION_DOWN"
+/// << OK
+/// >> AT+QWSCAN
+/// << +QWSCAN: "sim-ap","WPA2_PSK",-42,"a0b1c2d3e4f5",6
+/// << OK
+/// >> AT+QSTADHCP?
+/// << +QSTADHCP: 1
+/// << OK
+/// >> AT+QSTADHCP=0
+/// << OK
+/// >> AT+QSTASTATIC="192.168.4.50","255.255.255.0","192.168.4.1","192.168.4.1"
+/// << OK
+/// >> AT+QSTAAPINFODEF="sim-ap","sim-password"
+/// << OK
+/// << +QSTASTAT: "WLAN_CONNECTED"
+/// << +QSTASTAT: "GOT_IP"
+/// >> AT+QSTAST
+/// << +QSTAST: "STATION_UP"
+/// << OK
+/// >> AT+QGETWIFISTATE
+/// << +QGETWIFISTATE: ssid="sim-ap",bssid="a0b1c2d3e4f5",rssi=-42,psk_type="WPA2_PSK"
+/// << OK
+/// >> AT+QGETIP="station"
+/// << +QGETIP: "192.168.4.50","192.168.4.1","255.255.255.0","192.168.4.1"
+/// << OK
+/// >> AT+QIDNSCFG="8.8.8.8","114.114.114.114"
+/// << OK
+/// >> AT+QIDNSCFG?
+/// << +QIDNSCFG: "8.8.8.8","114.114.114.114"
+/// << OK
+/// >> AT+QSTAAPINFORMV
+/// << OK
+/// >> AT+QSTADHCP=1
+/// << OK
+/// ```
 #[cfg(feature = "wifi")]
 pub mod qstaapinformv {
     /// `AT+QSTAAPINFORMV`
@@ -33332,6 +34577,19 @@ pub mod qstaapinformv {
 /// ```
 ///
 /// Characteristics: None
+///
+/// Example (Configuring Wi-Fi via Web and via AIRKISS; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QWEBCFG=1
+/// << OK
+/// >> AT+QWEBCFG=0
+/// << OK
+/// >> AT+QAIRKISS=1
+/// << OK
+/// >> AT+QAIRKISS=0
+/// << OK
+/// ```
 ///
 /// Errata: WIFI-9 (see `spec/errata.yaml`).
 #[cfg(feature = "wifi")]
