@@ -69,6 +69,103 @@ impl core::fmt::Display for AccessMode {
         write!(f, "{} ({})", self.meaning(), self.wire())
     }
 }
+/// `<address_type>`: BLE device address type.
+///
+/// (errata: BLE-15)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub enum AddressType {
+    /// `0`: Public address
+    Public,
+    /// `1`: Random address
+    Random,
+}
+impl AddressType {
+    /// Every listed value, in the catalogue's order.
+    pub const ALL: &'static [AddressType] = &[AddressType::Public, AddressType::Random];
+    /// The value as written on the wire.
+    pub fn wire(&self) -> i64 {
+        match self {
+            Self::Public => 0,
+            Self::Random => 1,
+        }
+    }
+    /// Reads a wire value (without quotes).
+    pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
+        match crate::value::parse_int(s)? {
+            0 => Ok(Self::Public),
+            1 => Ok(Self::Random),
+            _ => {
+                Err(crate::value::ValueError::UnknownValue {
+                    of: "AddressType",
+                })
+            }
+        }
+    }
+    /// Writes the wire value into a line.
+    pub fn write_wire<W: crate::wire::LineOut>(
+        &self,
+        w: &mut crate::wire::LineWriter<W>,
+    ) {
+        w.int(self.wire());
+    }
+    /// The value's meaning, in the manual's words.
+    pub fn meaning(&self) -> &'static str {
+        match self {
+            Self::Public => "Public address",
+            Self::Random => "Random address",
+        }
+    }
+}
+impl core::fmt::Display for AddressType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{} ({})", self.meaning(), self.wire())
+    }
+}
+/// `<devname>`: COM port of socket service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub enum AtPort {
+    /// `uart1`: UART port 1
+    Uart1,
+    /// `uart2`: UART port 2
+    Uart2,
+}
+impl AtPort {
+    /// Every listed value, in the catalogue's order.
+    pub const ALL: &'static [AtPort] = &[AtPort::Uart1, AtPort::Uart2];
+    /// The value as written on the wire (without quotes).
+    pub fn wire(&self) -> &str {
+        match self {
+            Self::Uart1 => "uart1",
+            Self::Uart2 => "uart2",
+        }
+    }
+    /// Reads a wire value (without quotes).
+    pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
+        match s {
+            "uart1" => Ok(Self::Uart1),
+            "uart2" => Ok(Self::Uart2),
+            _ => {
+                Err(crate::value::ValueError::UnknownValue {
+                    of: "AtPort",
+                })
+            }
+        }
+    }
+    /// The value's meaning, in the manual's words.
+    pub fn meaning(&self) -> &'static str {
+        match self {
+            Self::Uart1 => "UART port 1",
+            Self::Uart2 => "UART port 2",
+        }
+    }
+}
+impl core::fmt::Display for AtPort {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{} ({})", self.meaning(), self.wire())
+    }
+}
 /// `<result>`: Command execution result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -508,38 +605,33 @@ impl core::fmt::Display for Qos {
         write!(f, "{} ({})", self.meaning(), self.wire())
     }
 }
-/// `<request_header>`: Integer type. Disable or enable to customize HTTP(S) request header.
-///
-/// (errata: HTTP-11, HTTP-12)
+/// `<will_retain>`: Will Retain flag, which is only used on PUBLISH messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-pub enum RequestHeader {
-    /// `0`: Disable
-    Disable,
-    /// `1`: Enable
-    Enable,
+pub enum Retain {
+    /// `0`: When a client sends a PUBLISH message to a server, the server will not retain the message after it has been delivered to the current subscribers
+    NoRetain,
+    /// `1`: When a client sends a PUBLISH message to a server, the server should retain the message after it has been delivered to the current subscribers
+    Retain,
 }
-impl RequestHeader {
+impl Retain {
     /// Every listed value, in the catalogue's order.
-    pub const ALL: &'static [RequestHeader] = &[
-        RequestHeader::Disable,
-        RequestHeader::Enable,
-    ];
+    pub const ALL: &'static [Retain] = &[Retain::NoRetain, Retain::Retain];
     /// The value as written on the wire.
     pub fn wire(&self) -> i64 {
         match self {
-            Self::Disable => 0,
-            Self::Enable => 1,
+            Self::NoRetain => 0,
+            Self::Retain => 1,
         }
     }
     /// Reads a wire value (without quotes).
     pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
         match crate::value::parse_int(s)? {
-            0 => Ok(Self::Disable),
-            1 => Ok(Self::Enable),
+            0 => Ok(Self::NoRetain),
+            1 => Ok(Self::Retain),
             _ => {
                 Err(crate::value::ValueError::UnknownValue {
-                    of: "RequestHeader",
+                    of: "Retain",
                 })
             }
         }
@@ -554,12 +646,16 @@ impl RequestHeader {
     /// The value's meaning, in the manual's words.
     pub fn meaning(&self) -> &'static str {
         match self {
-            Self::Disable => "Disable",
-            Self::Enable => "Enable",
+            Self::NoRetain => {
+                "When a client sends a PUBLISH message to a server, the server will not retain the message after it has been delivered to the current subscribers"
+            }
+            Self::Retain => {
+                "When a client sends a PUBLISH message to a server, the server should retain the message after it has been delivered to the current subscribers"
+            }
         }
     }
 }
-impl core::fmt::Display for RequestHeader {
+impl core::fmt::Display for Retain {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(f, "{} ({})", self.meaning(), self.wire())
     }

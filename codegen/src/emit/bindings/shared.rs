@@ -42,19 +42,28 @@ fn signature(p: &Param) -> Signature {
     }
 }
 
-/// Every enumeration of the plan with its scope-local name.
+/// Whether two parameters' enumerations are the same type: the same
+/// representation and the same values (wire value and id, in order). Two
+/// parameters of one module with the same `type_name` share its type when
+/// this holds (`<store_status0>` … `<store_status4>` of AT+QMTRECV).
+pub fn same_values(a: &Param, b: &Param) -> bool {
+    signature(a) == signature(b)
+}
+
+/// Every enumeration of the plan with its scope-local name, once per scope
+/// (parameters of one scope that share a type count once).
 fn all_enums<'a>(plan: &'a Plan<'a>) -> Vec<(Ident, &'a Param)> {
     let mut out = Vec::new();
     for c in &plan.commands {
         let names = enum_names(&c.command.params, &super::command_type_names(c));
-        for (i, n) in names {
-            out.push((n, &c.command.params[i]));
+        for (i, n) in super::distinct(&names) {
+            out.push((n.clone(), &c.command.params[i]));
         }
     }
     for u in &plan.urcs {
         let names = enum_names(&u.urc.params, std::slice::from_ref(&u.type_name));
-        for (i, n) in names {
-            out.push((n, &u.urc.params[i]));
+        for (i, n) in super::distinct(&names) {
+            out.push((n.clone(), &u.urc.params[i]));
         }
     }
     out
