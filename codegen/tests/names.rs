@@ -133,7 +133,10 @@ fn the_name_checks_catch_what_they_describe() {
     assert!(!positional("Tls12") && !positional("Uart1") && !positional("Sha256"));
     assert_eq!(words("Aes128CbcSha"), ["Aes128", "Cbc", "Sha"]);
     let sample = "pub mod qx {\n    pub enum Mode {\n        /// doc\n        L0(A),\n        On,\n    }\n    #[doc(hidden)]\n    pub type Former = Mode;\n}\n";
-    let names: Vec<String> = names_of("x.rs", sample).into_iter().map(|n| n.name).collect();
+    let names: Vec<String> = names_of("x.rs", sample)
+        .into_iter()
+        .map(|n| n.name)
+        .collect();
     assert_eq!(names, ["Mode", "L0", "On"]);
 }
 

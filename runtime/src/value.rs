@@ -460,7 +460,16 @@ mod tests {
 
     #[test]
     fn literal_checks_agree_with_the_run_time_checks() {
-        let samples = ["", "ok", "a,b", "a\"b", "a\rb", "a\x7Fb", "long text", "Grüße"];
+        let samples = [
+            "",
+            "ok",
+            "a,b",
+            "a\"b",
+            "a\rb",
+            "a\x7Fb",
+            "long text",
+            "Grüße",
+        ];
         for s in samples {
             for quoted in [true, false] {
                 let run_time = check_len(s, 1, 8).and_then(|()| check_bytes(s, quoted));

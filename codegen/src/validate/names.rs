@@ -31,6 +31,11 @@ struct Named<'a> {
     wire: String,
 }
 
+/// What takes a type name of a module: its description for messages, and
+/// for an enumeration its exact name and the parameter that defines it (a
+/// parameter with the same name and values shares that type).
+type Holder<'p> = (String, Option<(String, &'p Param)>);
+
 impl Validator<'_, '_> {
     /// The ids of a parameter's enumeration values (`path` is the parameter's node).
     pub(super) fn check_value_ids(&mut self, fi: usize, path: &NodePath, p: &Param) {
@@ -228,7 +233,7 @@ impl Validator<'_, '_> {
     ) {
         // Lower-cased type name -> what takes it, and the enumeration that
         // defines it (a parameter of the same module may share that type).
-        let mut taken: HashMap<String, (String, Option<(String, &Param)>)> = others
+        let mut taken: HashMap<String, Holder<'_>> = others
             .iter()
             .map(|n| {
                 (
@@ -300,10 +305,7 @@ impl Validator<'_, '_> {
             }
             taken.insert(
                 key,
-                (
-                    format!("the enumeration type of {owner}"),
-                    Some((name, p)),
-                ),
+                (format!("the enumeration type of {owner}"), Some((name, p))),
             );
         }
     }

@@ -18073,6 +18073,8 @@ pub mod qmtpub {
 /// Errata: MQTT-18 (see `spec/errata.yaml`).
 #[cfg(feature = "mqtt")]
 pub mod qmtrecv {
+    /// One type for the value of `<store_status0>`, `<store_status1>`, `<store_status2>`, `<store_status3>`, `<store_status4>`.
+    ///
     /// `<store_status0>`: Whether a message is stored in buffer corresponds to storeID0.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]

@@ -3,6 +3,8 @@
 //! Enumerations that several commands or URCs share (the same
 //! name and values): each of their modules re-exports the type
 //! defined here, so values move between them without conversion.
+/// One type for the value of `<access_mode>` of AT+QSSLOPEN; `<access_mode>` of AT+QSSLSTATE; `<access_mode>` of AT+QIOPEN; `<access_mode>` of AT+QISTATE; `<access_mode>` of AT+QISWTMD.
+///
 /// `<access_mode>`: Data access mode of SSL connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -69,6 +71,8 @@ impl core::fmt::Display for AccessMode {
         write!(f, "{} ({})", self.meaning(), self.wire())
     }
 }
+/// One type for the value of `<address_type>` of AT+QBLESCAN; `<addr_type>` of AT+QBLECONN.
+///
 /// `<address_type>`: BLE device address type.
 ///
 /// (errata: BLE-15)
@@ -122,6 +126,8 @@ impl core::fmt::Display for AddressType {
         write!(f, "{} ({})", self.meaning(), self.wire())
     }
 }
+/// One type for the value of `<devname>` of AT+QSSLSTATE; `<AT_port>` of AT+QISTATE.
+///
 /// `<devname>`: COM port of socket service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -166,6 +172,8 @@ impl core::fmt::Display for AtPort {
         write!(f, "{} ({})", self.meaning(), self.wire())
     }
 }
+/// One type for the value of `<result>` of AT+QMTCLOSE; `<result>` of +QMTCLOSE.
+///
 /// `<result>`: Command execution result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -220,6 +228,8 @@ impl core::fmt::Display for CloseResult {
 }
 #[cfg(feature = "std")]
 impl std::error::Error for CloseResult {}
+/// One type for the value of `<result>` of AT+QMTDISC; `<result>` of +QMTDISC.
+///
 /// `<result>`: Command execution result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -277,6 +287,8 @@ impl core::fmt::Display for DisconnectResult {
 }
 #[cfg(feature = "std")]
 impl std::error::Error for DisconnectResult {}
+/// One type for the value of `<enable>` of AT+QBLEGATTCNTFCFG; `<enable>` of AT+QECHO; `<response_header>`, `<auto_outrsp>` of AT+QHTTPCFG; `<request_header>` of AT+QHTTPPOST; `<request_header>` of AT+QHTTPPUT; `<session_cache_enable>` of AT+QSSLCFG; `<closed>`, `<state>`, `<kalive_onoff>` of AT+QICFG; `<enable>` of AT+QSTADHCP; `<enable>` of AT+QWEBCFG; `<enable>` of AT+QAIRKISS.
+///
 /// `<enable>`: Enable/Disable notification.
 ///
 /// (errata: BLE-26, BLE-27)
@@ -330,6 +342,8 @@ impl core::fmt::Display for Enable {
         write!(f, "{} ({})", self.meaning(), self.wire())
     }
 }
+/// One type for the value of `<finresult>` of AT+QPING; `<finresult>` of +QPING.
+///
 /// `<finresult>`: Integer type. The final result of the command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -381,6 +395,8 @@ impl core::fmt::Display for Finresult {
 }
 #[cfg(feature = "std")]
 impl std::error::Error for Finresult {}
+/// One type for the value of `<result>` of AT+QMTOPEN; `<result>` of +QMTOPEN.
+///
 /// `<result>`: Command execution results.
 ///
 /// (errata: MQTT-14)
@@ -482,6 +498,8 @@ impl core::fmt::Display for OpenResult {
 }
 #[cfg(feature = "std")]
 impl std::error::Error for OpenResult {}
+/// One type for the value of `<result>` of AT+QMTCONN; `<result>` of AT+QMTSUB; `<result>` of AT+QMTUNS; `<result>` of AT+QMTPUB; `<result>` of +QMTCONN; `<result>` of +QMTSUB; `<result>` of +QMTUNS; `<result>` of +QMTPUB.
+///
 /// `<result>`: Command execution result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -545,6 +563,8 @@ impl core::fmt::Display for PacketResult {
 }
 #[cfg(feature = "std")]
 impl std::error::Error for PacketResult {}
+/// One type for the value of `<will_qos>` of AT+QMTCFG; `<qos>` of AT+QMTSUB; `<qos>` of AT+QMTPUB.
+///
 /// `<will_qos>`: QoS level of message delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -605,6 +625,8 @@ impl core::fmt::Display for Qos {
         write!(f, "{} ({})", self.meaning(), self.wire())
     }
 }
+/// One type for the value of `<will_retain>` of AT+QMTCFG; `<retain>` of AT+QMTPUB.
+///
 /// `<will_retain>`: Will Retain flag, which is only used on PUBLISH messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -660,6 +682,8 @@ impl core::fmt::Display for Retain {
         write!(f, "{} ({})", self.meaning(), self.wire())
     }
 }
+/// One type for the value of `<retcode>` of AT+QMTCONN; `<retcode>` of +QMTCONN.
+///
 /// `<retcode>`: Connection status return code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]

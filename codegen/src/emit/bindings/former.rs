@@ -50,7 +50,11 @@ pub fn line_items(f: &FormPlan<'_>) -> TokenStream {
 /// `StoreStatus`, `KaliveOnoff` for `Enable`), where it differs from its
 /// type's and no type of the scope (`taken`: forms, lines, enumerations)
 /// takes it or differs from it only by case.
-pub fn enum_aliases(params: &[Param], enums: &BTreeMap<usize, Ident>, taken: &[String]) -> TokenStream {
+pub fn enum_aliases(
+    params: &[Param],
+    enums: &BTreeMap<usize, Ident>,
+    taken: &[String],
+) -> TokenStream {
     let mut used: Vec<String> = taken
         .iter()
         .cloned()

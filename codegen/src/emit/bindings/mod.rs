@@ -629,10 +629,7 @@ fn command_module(
 ) -> TokenStream {
     let cmd = c.command;
     let enums = enum_names(&cmd.params, &command_type_names(c));
-    let enum_defs: Vec<TokenStream> = distinct(&enums)
-        .into_iter()
-        .map(|(i, n)| shared.item(n, &cmd.params[i]))
-        .collect();
+    let enum_defs = shared.items(&cmd.params, &enums);
     let input = Scope {
         params: &cmd.params,
         enums: &enums,
