@@ -1216,9 +1216,10 @@ pub struct Scenario {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub requires: Vec<State>,
     /// Where the scenario comes from: one of the manual's examples (the
-    /// default), or a provocation written to make a module show a result
-    /// code or URC under a condition of its surroundings
-    /// (`spec/provocations.yaml`).
+    /// default), an exchange composed from the catalogue for commands no
+    /// example of the manual sends, or a provocation written to make a
+    /// module show a result code or URC under a condition of its
+    /// surroundings (`spec/provocations.yaml`).
     #[serde(default, skip_serializing_if = "ScenarioSource::is_manual")]
     pub source: ScenarioSource,
 }
@@ -1235,6 +1236,11 @@ pub enum ScenarioSource {
     /// a connection, ...); its placeholders name the values the
     /// surroundings provide.
     Provocation,
+    /// Composed from the catalogue's command descriptions for a command the
+    /// manual shows in no example (each command's documentation shows an
+    /// exchange); its placeholders name the values the surroundings provide,
+    /// as a provocation's do.
+    Catalogue,
 }
 
 impl ScenarioSource {

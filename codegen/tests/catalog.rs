@@ -606,3 +606,26 @@ fn every_scenario_step_sends_a_catalogue_command() {
         }
     }
 }
+
+/// Every command's documentation shows an exchange: some scenario that runs
+/// (not skipped) sends it, so the bindings' rustdoc has an "Example".
+#[test]
+fn every_command_has_an_example_scenario() {
+    let c = catalog();
+    let examples = fcm242d_codegen::emit::bindings::examples::by_command(&c);
+    let missing: Vec<&str> = c
+        .commands()
+        .map(|r| r.command.name.as_str())
+        .filter(|n| !examples.contains_key(*n))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "no scenario of spec/ sends {} (add one to spec/scenarios.yaml)",
+        missing.join(", ")
+    );
+    // The picking prefers the manual's examples to composed ones.
+    assert_eq!(
+        examples.get("AT+QSTAAPINFO").map(|s| s.source),
+        Some(fcm242d_codegen::model::ScenarioSource::Manual)
+    );
+}

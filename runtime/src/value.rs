@@ -3,6 +3,7 @@
 //! built, so an out-of-range value or a string that could smuggle a second
 //! command cannot be sent.
 
+use alloc::borrow::Cow;
 use alloc::string::{String, ToString};
 use core::fmt;
 
@@ -165,6 +166,28 @@ fn check_bytes(s: &str, quoted: bool) -> Result<(), ValueError> {
     Ok(())
 }
 
+/// Why a literal text is refused, in a `const fn` (the checks of
+/// [`check_len`] and [`check_bytes`], which a `const fn` cannot call): the
+/// message of the compile-time error.
+const fn literal_fault(s: &str, min: usize, max: usize, quoted: bool) -> Option<&'static str> {
+    let bytes = s.as_bytes();
+    if bytes.len() < min {
+        return Some("the literal text is shorter than the field allows");
+    }
+    if bytes.len() > max {
+        return Some("the literal text is longer than the field allows");
+    }
+    let mut at = 0;
+    while at < bytes.len() {
+        let byte = bytes[at];
+        if byte < 0x20 || byte == 0x7F || byte == b'"' || (!quoted && byte == b',') {
+            return Some("the literal text holds a byte the field refuses (a control byte, `\"`, or `,` unquoted)");
+        }
+        at += 1;
+    }
+    None
+}
+
 fn check_len(s: &str, min: usize, max: usize) -> Result<(), ValueError> {
     let len = s.len();
     if len < min || len > max {
@@ -178,7 +201,9 @@ macro_rules! text_type {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[cfg_attr(feature = "serde", derive(serde::Serialize), serde(transparent))]
-        pub struct $name<const MIN: usize, const MAX: usize>(String);
+        // A literal borrows its `&'static str` (so that a `const` can hold
+        // one); text built at run time owns its bytes.
+        pub struct $name<const MIN: usize, const MAX: usize>(Cow<'static, str>);
 
         impl<const MIN: usize, const MAX: usize> $name<MIN, MAX> {
             /// Fewest bytes allowed.
@@ -191,7 +216,20 @@ macro_rules! text_type {
                 let s = s.into();
                 check_len(&s, MIN, MAX)?;
                 check_bytes(&s, $quoted)?;
-                Ok($name(s))
+                Ok($name(Cow::Owned(s)))
+            }
+
+            /// A literal text, checked when it is built in a constant
+            /// context (a `const` item, or a `const { … }` block): a text of
+            /// the wrong length or with a byte the field refuses does not
+            /// compile, and nothing is allocated. Outside a constant
+            /// context the same check panics; text that comes from outside
+            /// the program goes through [`Self::new`].
+            pub const fn lit(s: &'static str) -> Self {
+                if let Some(fault) = literal_fault(s, MIN, MAX, $quoted) {
+                    panic!("{}", fault);
+                }
+                $name(Cow::Borrowed(s))
             }
 
             /// The text.
@@ -223,6 +261,30 @@ text_type!(
     /// use fcm242d::value::Text;
     /// assert!(Text::<1, 32>::new("my-ssid").is_ok());
     /// assert!(Text::<1, 32>::new("x\"\r\nAT+QRST").is_err());
+    /// ```
+    ///
+    /// A literal is checked at compile time with [`Text::lit`] in a
+    /// constant context:
+    ///
+    /// ```
+    /// use fcm242d::value::Text;
+    /// const SSID: Text<1, 32> = Text::lit("my-ssid");
+    /// let key: Text<8, 64> = const { Text::lit("sim-password") };
+    /// assert_eq!((SSID.as_str(), key.as_str()), ("my-ssid", "sim-password"));
+    /// ```
+    ///
+    /// A literal too long for its field does not compile:
+    ///
+    /// ```compile_fail
+    /// use fcm242d::value::Text;
+    /// const SSID: Text<1, 4> = Text::lit("my-ssid");
+    /// ```
+    ///
+    /// nor does one that could end the quoted field:
+    ///
+    /// ```compile_fail
+    /// use fcm242d::value::Text;
+    /// const SSID: Text<1, 32> = Text::lit("x\"\r\nAT+QRST");
     /// ```
     Text,
     quoted = true
@@ -404,6 +466,52 @@ mod tests {
                 max: 3
             })
         ));
+    }
+
+    /// Literals built in constant contexts, checked by the compiler.
+    const SSID: Text<1, 32> = Text::lit("sim-ap");
+    const EMPTY: Text<0, 4> = Text::lit("");
+    const BARE: Bare<1, 8> = Bare::lit("a b");
+
+    #[test]
+    fn literals_equal_the_checked_text() {
+        assert_eq!(SSID, Text::<1, 32>::new("sim-ap").unwrap());
+        assert_eq!(EMPTY.as_str(), "");
+        assert_eq!(BARE.to_string(), "a b");
+        let at_the_limit: Text<1, 2> = const { Text::lit("ü") };
+        assert_eq!(at_the_limit, Text::<1, 2>::new("ü").unwrap());
+    }
+
+    #[test]
+    fn literal_checks_agree_with_the_run_time_checks() {
+        let samples = [
+            "",
+            "ok",
+            "a,b",
+            "a\"b",
+            "a\rb",
+            "a\x7Fb",
+            "long text",
+            "Grüße",
+        ];
+        for s in samples {
+            for quoted in [true, false] {
+                let run_time = check_len(s, 1, 8).and_then(|()| check_bytes(s, quoted));
+                assert_eq!(
+                    literal_fault(s, 1, 8, quoted).is_none(),
+                    run_time.is_ok(),
+                    "{s:?} quoted={quoted}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "longer than the field allows")]
+    fn a_bad_literal_outside_a_constant_context_panics() {
+        let text = String::from("too long for it");
+        // Leaked only to get a `&'static str` that is not a constant.
+        let _ = Text::<1, 4>::lit(alloc::boxed::Box::leak(text.into_boxed_str()));
     }
 
     #[test]

@@ -253,7 +253,7 @@ impl Sim {
             })
             .unwrap();
         match r.lines.as_slice() {
-            [qird::WriteConnectIdReadLengthLine::L0(l)] if l.read_actual_length > 0 => {
+            [qird::WriteConnectIdReadLengthLine::Data(l)] if l.read_actual_length > 0 => {
                 let data = r.data.into_iter().next().unwrap_or_default();
                 assert_eq!(data.len() as i64, l.read_actual_length);
                 Some(data)

@@ -1887,7 +1887,7 @@ fn buffered_receive() {
     let status = sim.cfg(&qmtrecv::Read {}).unwrap();
     assert_eq!(status.len(), 1);
     assert_eq!(status[0].client_idx.get(), 2);
-    assert_eq!(status[0].store_status4, qmtrecv::StoreStatus4::HasMessages);
+    assert_eq!(status[0].store_status4, qmtrecv::StoreStatus::HasMessages);
 
     // Read buffer 3: message 3; message 5 takes buffer 3.
     let one = sim
@@ -1947,7 +1947,7 @@ fn buffered_receive() {
         .unwrap()
         .is_empty());
     let status = sim.cfg(&qmtrecv::Read {}).unwrap();
-    assert_eq!(status[0].store_status0, qmtrecv::StoreStatus0::Empty);
+    assert_eq!(status[0].store_status0, qmtrecv::StoreStatus::Empty);
     assert!(!sim.seen.iter().any(|u| matches!(u, Urc::QmtrecvMessage(_))));
 }
 

@@ -543,12 +543,12 @@ impl Sim {
             read_length: Int::new(len).unwrap(),
         })?;
         Ok(match r.lines.as_slice() {
-            [qsslrecv::WriteLine::L0(l)] if l.have_readlen > 0 => {
+            [qsslrecv::WriteLine::Received(l)] if l.have_readlen > 0 => {
                 let data = r.data.first().cloned().unwrap_or_default();
                 assert_eq!(data.len() as i64, l.have_readlen);
                 data
             }
-            [qsslrecv::WriteLine::L0(_)] | [qsslrecv::WriteLine::L1(_)] => Vec::new(),
+            [qsslrecv::WriteLine::Received(_)] | [qsslrecv::WriteLine::NoData(_)] => Vec::new(),
             other => panic!("QSSLRECV lines: {other:?}"),
         })
     }

@@ -143,13 +143,13 @@ impl Sim {
             })
             .unwrap();
         match r.lines.as_slice() {
-            [qird::WriteConnectIdReadLengthLine::L0(l)] if l.read_actual_length > 0 => {
+            [qird::WriteConnectIdReadLengthLine::Data(l)] if l.read_actual_length > 0 => {
                 let data = r.data.first().cloned().unwrap_or_default();
                 assert_eq!(data.len() as i64, l.read_actual_length);
                 Some(data)
             }
-            [qird::WriteConnectIdReadLengthLine::L0(_)]
-            | [qird::WriteConnectIdReadLengthLine::L1(_)] => None,
+            [qird::WriteConnectIdReadLengthLine::Data(_)]
+            | [qird::WriteConnectIdReadLengthLine::NoData(_)] => None,
             other => panic!("QIRD lines: {other:?}"),
         }
     }
@@ -738,7 +738,7 @@ fn a_udp_service_receives_and_sends_datagrams() {
             .client
             .send(&qird::WriteConnectId { connect_id: cid(4) })
             .unwrap();
-        if matches!(r.lines.as_slice(), [qird::WriteConnectIdLine::L1(_)]) {
+        if matches!(r.lines.as_slice(), [qird::WriteConnectIdLine::NoData(_)]) {
             // The second datagram had not arrived yet.
             sim.settle(Duration::from_millis(50));
             r = sim
@@ -747,7 +747,7 @@ fn a_udp_service_receives_and_sends_datagrams() {
                 .unwrap();
         }
         match r.lines.as_slice() {
-            [qird::WriteConnectIdLine::L0(l)] => {
+            [qird::WriteConnectIdLine::Data(l)] => {
                 assert_eq!(l.read_actual_length, want.len() as i64);
                 assert_eq!(l.remote_ip, LOCALHOST);
                 assert_eq!(l.remote_port, i64::from(peer_port));

@@ -39,6 +39,9 @@ pub struct LinePlan {
     pub template: String,
     /// Rust type name.
     pub type_name: String,
+    /// Its variant in the enumeration of a form's several lines (see
+    /// [`line_names`]).
+    pub name: String,
     /// Its shape.
     pub shape: Shape,
     /// The parameter giving the length of a data block that follows the line.
@@ -204,13 +207,57 @@ pub fn form_type_names(command: &Command) -> Vec<String> {
     used_names
 }
 
-/// The type name of information line `index` of `count` distinct templates of a form.
-pub fn line_type_name(form_type: &str, index: usize, count: usize) -> String {
-    if count == 1 {
-        format!("{form_type}Line")
-    } else {
-        format!("{form_type}Line{index}")
+/// The type name of an information line of a form: `{form_type}Line` for a
+/// form's only template, `{form_type}{name}Line` for one of several, where
+/// `name` is the line's name ([`line_names`]).
+pub fn line_type_name(form_type: &str, name: Option<&str>) -> String {
+    format!("{form_type}{}Line", name.unwrap_or_default())
+}
+
+/// The names of a form's distinct information-line templates (CamelCase,
+/// the variants of the enumeration of its lines), told apart by what the
+/// catalogue says of each rather than by position: the quoted sub-command
+/// key a line starts with (`+QICFG: "tcp/accept",…` is `TcpAccept`), else
+/// the `case` label of the one response that prints it (`+QIRD: 0` of
+/// `no_data` is `NoData`). `None` for a form with one template, and for
+/// templates that neither tells apart (the validator reports those).
+pub fn line_names(form: &Form) -> Option<Vec<String>> {
+    let templates = line_templates(form);
+    if templates.len() < 2 {
+        return None;
     }
+    let distinct = |names: &[String]| {
+        let mut lower: Vec<String> = names.iter().map(|n| n.to_ascii_lowercase()).collect();
+        lower.sort();
+        lower.dedup();
+        lower.len() == names.len()
+    };
+    let keys: Option<Vec<String>> = templates.iter().map(|t| line_key(t).map(camel)).collect();
+    if let Some(keys) = keys.filter(|k| distinct(k)) {
+        return Some(keys);
+    }
+    let cases: Option<Vec<String>> = templates
+        .iter()
+        .map(|t| {
+            let mut labels = form.responses.iter().filter(|r| {
+                let after = r.after_result.iter().flat_map(|a| a.lines.iter());
+                r.lines.iter().chain(after).any(|l| l.template() == *t)
+            });
+            match (labels.next(), labels.next()) {
+                (Some(r), None) => r.case.as_deref().map(camel),
+                _ => None,
+            }
+        })
+        .collect();
+    cases.filter(|c| distinct(c))
+}
+
+/// The quoted literal a response line's arguments start with (its
+/// sub-command key: `"tcp/accept"` of `+QICFG: "tcp/accept",<state>`).
+fn line_key(template: &str) -> Option<&str> {
+    let (_, args) = template.split_once(": ")?;
+    let rest = args.strip_prefix('"')?;
+    rest.split_once('"').map(|(key, _)| key)
 }
 
 /// The distinct information-line templates of a form, in order.
@@ -275,6 +322,13 @@ fn plan_command<'a>(
         )
         .map_err(|e| err(&form.syntax, e))?;
         let templates = line_templates(form);
+        // Positional names only where the validator has already reported
+        // that the catalogue does not tell the templates apart.
+        let names = line_names(form).unwrap_or_else(|| {
+            (0..templates.len())
+                .map(|i| format!("Template{i}"))
+                .collect()
+        });
         let mut lines: Vec<LinePlan> = Vec::new();
         for (li, template_text) in templates.iter().enumerate() {
             let line = form_lines(form)
@@ -299,7 +353,11 @@ fn plan_command<'a>(
             .map_err(|e| err(line.template(), e))?;
             lines.push(LinePlan {
                 template: line.template().to_string(),
-                type_name: line_type_name(&type_name, li, templates.len()),
+                type_name: line_type_name(
+                    &type_name,
+                    (templates.len() > 1).then(|| names[li].as_str()),
+                ),
+                name: names[li].clone(),
                 shape,
                 data_length: line.data().and_then(|d| d.length.clone()),
                 data_max: line.data().and_then(|d| d.max_length),

@@ -6,8 +6,11 @@
 
 use std::collections::HashMap;
 
+use crate::emit::bindings::shared::same_values;
 use crate::emit::names::{camel, is_keyword, is_snake_id, PRELUDE};
-use crate::emit::plan::{form_type_names, line_templates, line_type_name, urc_type_names};
+use crate::emit::plan::{
+    form_type_names, line_names, line_templates, line_type_name, urc_type_names,
+};
 use crate::locate::NodePath;
 use crate::model::{Command, Param, ResultTable, Urc};
 
@@ -27,6 +30,11 @@ struct Named<'a> {
     /// The wire value or code, for messages.
     wire: String,
 }
+
+/// What takes a type name of a module: its description for messages, and
+/// for an enumeration its exact name and the parameter that defines it (a
+/// parameter with the same name and values shares that type).
+type Holder<'p> = (String, Option<(String, &'p Param)>);
 
 impl Validator<'_, '_> {
     /// The ids of a parameter's enumeration values (`path` is the parameter's node).
@@ -173,12 +181,30 @@ impl Validator<'_, '_> {
     /// another enumeration's name.
     pub(super) fn check_command_types(&mut self, fi: usize, path: &NodePath, cmd: &Command) {
         let mut others: Vec<String> = Vec::new();
-        for (form, name) in cmd.forms.iter().zip(form_type_names(cmd)) {
+        for (fi_, (form, name)) in cmd.forms.iter().zip(form_type_names(cmd)).enumerate() {
             let templates = line_templates(form);
-            others.extend((0..templates.len()).map(|i| line_type_name(&name, i, templates.len())));
             if templates.len() > 1 {
+                match line_names(form) {
+                    Some(lines) => others
+                        .extend(lines.iter().map(|l| line_type_name(&name, Some(l)))),
+                    None => self.report(
+                        fi,
+                        &path.key("forms").index(fi_).key("responses"),
+                        false,
+                        "unnamed-lines",
+                        format!(
+                            "the {} information-line templates of `{}` get no names: they start with no distinct quoted key, and not each is printed by one response with its own `case`",
+                            templates.len(),
+                            form.syntax
+                        ),
+                        String::new(),
+                        "give each response that prints a line a distinct `case` label".into(),
+                    ),
+                }
                 // The enum of a form's several line types.
                 others.push(format!("{name}Line"));
+            } else {
+                others.push(line_type_name(&name, None));
             }
             others.push(name);
         }
@@ -205,18 +231,22 @@ impl Validator<'_, '_> {
         others: &[String],
         module: &str,
     ) {
-        // Lower-cased type name -> what takes it.
-        let mut taken: HashMap<String, String> = others
+        // Lower-cased type name -> what takes it, and the enumeration that
+        // defines it (a parameter of the same module may share that type).
+        let mut taken: HashMap<String, Holder<'_>> = others
             .iter()
             .map(|n| {
                 (
                     n.to_ascii_lowercase(),
-                    format!("the form or line type `{n}`"),
+                    (format!("the form or line type `{n}`"), None),
                 )
             })
             .collect();
         for n in PRELUDE {
-            taken.insert(n.to_ascii_lowercase(), format!("`{n}` of the prelude"));
+            taken.insert(
+                n.to_ascii_lowercase(),
+                (format!("`{n}` of the prelude"), None),
+            );
         }
         for (i, p) in params.iter().enumerate() {
             let ppath = path.key("params").index(i);
@@ -246,7 +276,15 @@ impl Validator<'_, '_> {
             }
             let name = camel(p.type_name.as_deref().unwrap_or(&p.name));
             let key = name.to_ascii_lowercase();
-            if let Some(holder) = taken.get(&key) {
+            if let Some((holder, defined)) = taken.get(&key) {
+                // The same name and the same values: one shared type (the
+                // manual's repeated `<store_status0>` … `<store_status4>`).
+                if defined
+                    .as_ref()
+                    .is_some_and(|(n, q)| *n == name && same_values(q, p))
+                {
+                    continue;
+                }
                 let (at, hint) = match &p.type_name {
                     Some(_) => (ppath.key("type_name"), "choose another `type_name:`, one that says what the values are"),
                     None => (ppath.key("name"), "give the parameter a `type_name:` that says what its values are (`recv_data_format`, `security_level`)"),
@@ -265,7 +303,10 @@ impl Validator<'_, '_> {
                 );
                 continue;
             }
-            taken.insert(key, format!("the enumeration type of {owner}"));
+            taken.insert(
+                key,
+                (format!("the enumeration type of {owner}"), Some((name, p))),
+            );
         }
     }
 }

@@ -980,6 +980,31 @@ pub mod qbleadvparam {
 ///
 /// Prerequisites:
 /// - This command sets BLE advertising data when the module is operating as a peripheral device.
+///
+/// Example (BLE peripheral: advertising data, start and stop advertising; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QBLEINIT=2
+/// << OK
+/// >> AT+QBLEGATTSSRV="FFF1"
+/// << OK
+/// >> AT+QBLEGATTSCHAR="FFF2"
+/// << OK
+/// >> AT+QBLEGATTSSRVDONE
+/// << OK
+/// >> AT+QBLEADVDATA=020106080946434D32343244
+/// << OK
+/// >> AT+QBLEADVSTART
+/// << OK
+/// >> AT+QBLESTAT
+/// << +QBLESTAT: "ADVERTISING"
+/// << OK
+/// >> AT+QBLEADVSTOP
+/// << OK
+/// >> AT+QBLESTAT
+/// << +QBLESTAT: "INIT"
+/// << OK
+/// ```
 #[cfg(feature = "ble")]
 pub mod qbleadvdata {
     /// `AT+QBLEADVDATA=<adv_data>`
@@ -1692,6 +1717,31 @@ pub mod qbleadvstart {
 ///
 /// Prerequisites:
 /// - This command stops BLE advertising when the module is operating as a peripheral device.
+///
+/// Example (BLE peripheral: advertising data, start and stop advertising; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QBLEINIT=2
+/// << OK
+/// >> AT+QBLEGATTSSRV="FFF1"
+/// << OK
+/// >> AT+QBLEGATTSCHAR="FFF2"
+/// << OK
+/// >> AT+QBLEGATTSSRVDONE
+/// << OK
+/// >> AT+QBLEADVDATA=020106080946434D32343244
+/// << OK
+/// >> AT+QBLEADVSTART
+/// << OK
+/// >> AT+QBLESTAT
+/// << +QBLESTAT: "ADVERTISING"
+/// << OK
+/// >> AT+QBLEADVSTOP
+/// << OK
+/// >> AT+QBLESTAT
+/// << +QBLESTAT: "INIT"
+/// << OK
+/// ```
 #[cfg(feature = "ble")]
 pub mod qbleadvstop {
     /// `AT+QBLEADVSTOP`
@@ -1932,6 +1982,51 @@ pub mod qblegattsntfy {
 /// Prerequisites:
 /// - This command starts or stops BLE scan when the module is operating as a central device.
 ///
+/// Example (BLE central: scan, connect, read, write and notification; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QBLEINIT=1
+/// << OK
+/// >> AT+QBLESCANPARAM=100,50
+/// << OK
+/// >> AT+QBLESCANPARAM?
+/// << +QBLESCANPARAM: 100,50
+/// << OK
+/// >> AT+QBLESCAN=1,1000
+/// << OK
+/// << +QBLESCAN: "Sim-Thermometer",0,"58d391010203"
+/// >> AT+QBLECONN=0,"58d391010203"
+/// << OK
+/// << +QBLESTAT: "CONNECTED"
+/// << +QBLEMTU: 64
+/// << +QBLEINFO: "DOWN"
+/// >> AT+QBLESTAT
+/// << +QBLESTAT: "CONNECTED"
+/// << OK
+/// >> AT+QBLECONNPARAM=0,24,400,0
+/// << OK
+/// >> AT+QBLECONNPARAM?
+/// << +QBLECONNPARAM: 0,24,400,0
+/// << OK
+/// >> AT+QBLEGATTCRD=0,"2a19"
+/// << OK
+/// << 87
+/// >> AT+QBLEGATTCNTFCFG=0,"2a19",1
+/// << OK
+/// >> AT+QBLEGATTCWRREQ=0,"fff3","interval=5"
+/// << OK
+/// >> AT+QBLEGATTCRD=0,"fff3"
+/// << OK
+/// << interval=5
+/// >> AT+QBLEGATTCWRCMD=0,"fff4","run"
+/// << OK
+/// >> AT+QBLEGATTCNTFCFG=0,"2a19",0
+/// << OK
+/// >> AT+QBLEDISCONN=0
+/// << OK
+/// << +QBLESTAT: "DISCONNECTED"
+/// ```
+///
 /// Errata: BLE-10, BLE-11, BLE-12, BLE-13, BLE-14, BLE-15, BLE-16, BLE-34, BLE-35 (see `spec/errata.yaml`).
 #[cfg(feature = "ble")]
 pub mod qblescan {
@@ -2059,62 +2154,7 @@ pub mod qblescan {
             write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
-    /// `<address_type>`: BLE device address type.
-    ///
-    /// (errata: BLE-15)
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub enum AddressType {
-        /// `0`: Public address
-        Public,
-        /// `1`: Random address
-        Random,
-    }
-    impl AddressType {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [AddressType] = &[
-            AddressType::Public,
-            AddressType::Random,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::Public => 0,
-                Self::Random => 1,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::Public),
-                1 => Ok(Self::Random),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "AddressType",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire<W: crate::wire::LineOut>(
-            &self,
-            w: &mut crate::wire::LineWriter<W>,
-        ) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Public => "Public address",
-                Self::Random => "Random address",
-            }
-        }
-    }
-    impl core::fmt::Display for AddressType {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
+    pub use crate::generated::shared::AddressType;
     /// `AT+QBLESCAN?`
     ///
     /// Read form of `AT+QBLESCAN`.
@@ -2214,6 +2254,22 @@ pub mod qblescan {
         }
     }
     impl crate::command::Payloadless for Read {}
+    #[doc(hidden)]
+    pub type WriteLine0 = WriteScanWithoutAdvDataLine;
+    #[doc(hidden)]
+    pub type WriteLine1 = WriteScanWithAdvDataLine;
+    impl WriteLine {
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        pub const fn L0(line: WriteScanWithoutAdvDataLine) -> Self {
+            Self::ScanWithoutAdvData(line)
+        }
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        pub const fn L1(line: WriteScanWithAdvDataLine) -> Self {
+            Self::ScanWithAdvData(line)
+        }
+    }
     /// `AT+QBLESCAN=<scan>[,<timeout>]`
     ///
     /// Write form of `AT+QBLESCAN`.
@@ -2240,7 +2296,7 @@ pub mod qblescan {
     /// `+QBLESCAN: <name>,<address_type>,<BLE_addr>`: an information line of `AT+QBLESCAN=<scan>[,<timeout>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub struct WriteLine0 {
+    pub struct WriteScanWithoutAdvDataLine {
         /// `<name>`: BLE device name.
         ///
         /// (errata: BLE-13)
@@ -2252,7 +2308,7 @@ pub mod qblescan {
         /// `<BLE_addr>`: BLE device address. A 48-bit address is represented in a string of hexadecimal numbers, such as "58D391010203".
         pub ble_addr: crate::value::HexAddr,
     }
-    impl crate::command::Line for WriteLine0 {
+    impl crate::command::Line for WriteScanWithoutAdvDataLine {
         const PREFIXES: &'static [&'static str] = &["+QBLESCAN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
@@ -2263,7 +2319,7 @@ pub mod qblescan {
                 &mut v,
                 &mut [],
             )?;
-            Ok(WriteLine0 {
+            Ok(WriteScanWithoutAdvDataLine {
                 name: {
                     let s = crate::wire::req(v[0], "name")?;
                     crate::wire::text(s, 0, crate::value::UNBOUNDED)
@@ -2305,7 +2361,7 @@ pub mod qblescan {
     /// `+QBLESCAN: <name>,<address_type>,<BLE_addr>,<RSSI>,<adv_data>`: an information line of `AT+QBLESCAN=<scan>[,<timeout>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub struct WriteLine1 {
+    pub struct WriteScanWithAdvDataLine {
         /// `<name>`: BLE device name.
         ///
         /// (errata: BLE-13)
@@ -2323,7 +2379,7 @@ pub mod qblescan {
         /// `<adv_data>`: Scanned BLE data and scan response data.
         pub adv_data: alloc::string::String,
     }
-    impl crate::command::Line for WriteLine1 {
+    impl crate::command::Line for WriteScanWithAdvDataLine {
         const PREFIXES: &'static [&'static str] = &["+QBLESCAN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 5] = [None; 5];
@@ -2334,7 +2390,7 @@ pub mod qblescan {
                 &mut v,
                 &mut [],
             )?;
-            Ok(WriteLine1 {
+            Ok(WriteScanWithAdvDataLine {
                 name: {
                     let s = crate::wire::req(v[0], "name")?;
                     crate::wire::text(s, 0, crate::value::UNBOUNDED)
@@ -2398,46 +2454,58 @@ pub mod qblescan {
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum WriteLine {
         /// `+QBLESCAN: <name>,<address_type>,<BLE_addr>`
-        L0(WriteLine0),
+        ScanWithoutAdvData(WriteScanWithoutAdvDataLine),
         /// `+QBLESCAN: <name>,<address_type>,<BLE_addr>,<RSSI>,<adv_data>`
-        L1(WriteLine1),
+        ScanWithAdvData(WriteScanWithAdvDataLine),
     }
     impl crate::command::Line for WriteLine {
         const PREFIXES: &'static [&'static str] = &["+QBLESCAN: ", "+QBLESCAN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             type Try = fn(&str) -> Result<WriteLine, crate::wire::DecodeError>;
             let tries: &[Try] = &[
-                |l| <WriteLine0 as crate::command::Line>::parse(l).map(WriteLine::L0),
-                |l| <WriteLine1 as crate::command::Line>::parse(l).map(WriteLine::L1),
+                |l| {
+                    <WriteScanWithoutAdvDataLine as crate::command::Line>::parse(l)
+                        .map(WriteLine::ScanWithoutAdvData)
+                },
+                |l| {
+                    <WriteScanWithAdvDataLine as crate::command::Line>::parse(l)
+                        .map(WriteLine::ScanWithAdvData)
+                },
             ];
             crate::generated::first_match(tries, line)
         }
         fn decode(line: &[u8]) -> crate::command::Decoded<Self> {
             type Try = fn(&[u8]) -> crate::command::Decoded<WriteLine>;
             let tries: &[Try] = &[
-                |l| <WriteLine0 as crate::command::Line>::decode(l).map(WriteLine::L0),
-                |l| <WriteLine1 as crate::command::Line>::decode(l).map(WriteLine::L1),
+                |l| {
+                    <WriteScanWithoutAdvDataLine as crate::command::Line>::decode(l)
+                        .map(WriteLine::ScanWithoutAdvData)
+                },
+                |l| {
+                    <WriteScanWithAdvDataLine as crate::command::Line>::decode(l)
+                        .map(WriteLine::ScanWithAdvData)
+                },
             ];
             crate::generated::first_decoded(tries, line)
         }
         fn inline_remaining(partial: &[u8]) -> Option<usize> {
-            None.or_else(|| <WriteLine0 as crate::command::Line>::inline_remaining(
+            None.or_else(|| <WriteScanWithoutAdvDataLine as crate::command::Line>::inline_remaining(
                     partial,
                 ))
-                .or_else(|| <WriteLine1 as crate::command::Line>::inline_remaining(
+                .or_else(|| <WriteScanWithAdvDataLine as crate::command::Line>::inline_remaining(
                     partial,
                 ))
         }
         fn render_bytes(&self) -> alloc::vec::Vec<u8> {
             match self {
-                Self::L0(l) => crate::command::Line::render_bytes(l),
-                Self::L1(l) => crate::command::Line::render_bytes(l),
+                Self::ScanWithoutAdvData(l) => crate::command::Line::render_bytes(l),
+                Self::ScanWithAdvData(l) => crate::command::Line::render_bytes(l),
             }
         }
         fn render(&self) -> alloc::string::String {
             match self {
-                Self::L0(l) => crate::command::Line::render(l),
-                Self::L1(l) => crate::command::Line::render(l),
+                Self::ScanWithoutAdvData(l) => crate::command::Line::render(l),
+                Self::ScanWithAdvData(l) => crate::command::Line::render(l),
             }
         }
     }
@@ -2534,6 +2602,51 @@ pub mod qblescan {
 ///
 /// Prerequisites:
 /// - This command sets BLE scan parameters when the module is operating as a central device.
+///
+/// Example (BLE central: scan, connect, read, write and notification; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QBLEINIT=1
+/// << OK
+/// >> AT+QBLESCANPARAM=100,50
+/// << OK
+/// >> AT+QBLESCANPARAM?
+/// << +QBLESCANPARAM: 100,50
+/// << OK
+/// >> AT+QBLESCAN=1,1000
+/// << OK
+/// << +QBLESCAN: "Sim-Thermometer",0,"58d391010203"
+/// >> AT+QBLECONN=0,"58d391010203"
+/// << OK
+/// << +QBLESTAT: "CONNECTED"
+/// << +QBLEMTU: 64
+/// << +QBLEINFO: "DOWN"
+/// >> AT+QBLESTAT
+/// << +QBLESTAT: "CONNECTED"
+/// << OK
+/// >> AT+QBLECONNPARAM=0,24,400,0
+/// << OK
+/// >> AT+QBLECONNPARAM?
+/// << +QBLECONNPARAM: 0,24,400,0
+/// << OK
+/// >> AT+QBLEGATTCRD=0,"2a19"
+/// << OK
+/// << 87
+/// >> AT+QBLEGATTCNTFCFG=0,"2a19",1
+/// << OK
+/// >> AT+QBLEGATTCWRREQ=0,"fff3","interval=5"
+/// << OK
+/// >> AT+QBLEGATTCRD=0,"fff3"
+/// << OK
+/// << interval=5
+/// >> AT+QBLEGATTCWRCMD=0,"fff4","run"
+/// << OK
+/// >> AT+QBLEGATTCNTFCFG=0,"2a19",0
+/// << OK
+/// >> AT+QBLEDISCONN=0
+/// << OK
+/// << +QBLESTAT: "DISCONNECTED"
+/// ```
 ///
 /// Errata: BLE-17 (see `spec/errata.yaml`).
 #[cfg(feature = "ble")]
@@ -2774,82 +2887,43 @@ pub mod qblescanparam {
 /// Prerequisites:
 /// - This command connects to a peripheral device when the module is operating as a central device.
 ///
-/// Example (+QBLESTAT, +QBLECONNPARAM, +QBLEMTU and +QBLEINFO as a central, `>>` the host writes, `<<` the module answers):
+/// Example (BLE central: transparent transmission mode; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
 ///
 /// ```text
 /// >> AT+QBLEINIT=1
 /// << OK
-/// >> AT+QBLECONN=0,"58d391010203"
+/// >> AT+QBLECONN=1,"c0ffee123456"
 /// << OK
 /// << +QBLESTAT: "CONNECTED"
-/// << +QBLECONNPARAM: 0,20,500,0
-/// << +QBLEINFO: "2a19"
-/// >> AT+QBLECFGMTU=100
+/// << +QBLEINFO: "DOWN"
+/// >> AT+QBLEGATTCNTFCFG=0,"6e400003b5a3f393e0a9e50e24dcca9e",1
 /// << OK
-/// << +QBLEMTU: 100
-/// >> AT+QBLEDISCONN
+/// >> AT+QBLETRANMODE="6e400002b5a3f393e0a9e50e24dcca9e"
+/// << CONNECT
+/// >> Hello BLE
+/// << Hello BLE
+/// >> +++
+/// << OK
+/// >> AT+QBLESTAT
+/// << +QBLESTAT: "CONNECTED"
+/// << OK
+/// >> ATO
+/// << CONNECT
+/// >> Again
+/// << Again
+/// >> +++
+/// << OK
+/// >> AT+QBLEDISCONN=0
 /// << OK
 /// << +QBLESTAT: "DISCONNECTED"
-/// >> AT+QBLEINIT=0
-/// << OK
 /// ```
 ///
 /// Errata: BLE-18, BLE-19, BLE-20, BLE-34 (see `spec/errata.yaml`).
 #[cfg(feature = "ble")]
 pub mod qbleconn {
-    /// `<addr_type>`: Peripheral device address type.
-    ///
-    /// (errata: BLE-18)
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub enum AddrType {
-        /// `0`: Public address
-        Public,
-        /// `1`: Random address
-        Random,
-    }
-    impl AddrType {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [AddrType] = &[AddrType::Public, AddrType::Random];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::Public => 0,
-                Self::Random => 1,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::Public),
-                1 => Ok(Self::Random),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "AddrType",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire<W: crate::wire::LineOut>(
-            &self,
-            w: &mut crate::wire::LineWriter<W>,
-        ) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Public => "Public address",
-                Self::Random => "Random address",
-            }
-        }
-    }
-    impl core::fmt::Display for AddrType {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
+    pub use crate::generated::shared::AddressType;
+    #[doc(hidden)]
+    pub type AddrType = AddressType;
     /// `AT+QBLECONN=<addr_type>,<peer_addr>[,<timeout>]`
     ///
     /// Write form of `AT+QBLECONN`.
@@ -2865,7 +2939,7 @@ pub mod qbleconn {
         /// `<addr_type>`: Peripheral device address type.
         ///
         /// (errata: BLE-18)
-        pub addr_type: AddrType,
+        pub addr_type: AddressType,
         /// `<peer_addr>`: Peripheral device address.
         pub peer_addr: crate::value::HexAddr,
         /// `<timeout>`: The timeout from the connection initiation to connection completion. Range: 1000--60000. Unit: ms. Default value: 15000.
@@ -2937,7 +3011,7 @@ pub mod qbleconn {
             Ok(Write {
                 addr_type: {
                     let s = crate::wire::req(v[0], "addr_type")?;
-                    AddrType::from_wire(crate::wire::unquote(s))
+                    AddressType::from_wire(crate::wire::unquote(s))
                         .map_err(|e| crate::wire::DecodeError::value("addr_type", e))?
                 },
                 peer_addr: {
@@ -2983,6 +3057,51 @@ pub mod qbleconn {
 /// Prerequisites:
 /// - This command configures connection parameters when the module is operating as a central device.
 /// - The target device index assigned by the module automatically when the BLE connection is established.
+///
+/// Example (BLE central: scan, connect, read, write and notification; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QBLEINIT=1
+/// << OK
+/// >> AT+QBLESCANPARAM=100,50
+/// << OK
+/// >> AT+QBLESCANPARAM?
+/// << +QBLESCANPARAM: 100,50
+/// << OK
+/// >> AT+QBLESCAN=1,1000
+/// << OK
+/// << +QBLESCAN: "Sim-Thermometer",0,"58d391010203"
+/// >> AT+QBLECONN=0,"58d391010203"
+/// << OK
+/// << +QBLESTAT: "CONNECTED"
+/// << +QBLEMTU: 64
+/// << +QBLEINFO: "DOWN"
+/// >> AT+QBLESTAT
+/// << +QBLESTAT: "CONNECTED"
+/// << OK
+/// >> AT+QBLECONNPARAM=0,24,400,0
+/// << OK
+/// >> AT+QBLECONNPARAM?
+/// << +QBLECONNPARAM: 0,24,400,0
+/// << OK
+/// >> AT+QBLEGATTCRD=0,"2a19"
+/// << OK
+/// << 87
+/// >> AT+QBLEGATTCNTFCFG=0,"2a19",1
+/// << OK
+/// >> AT+QBLEGATTCWRREQ=0,"fff3","interval=5"
+/// << OK
+/// >> AT+QBLEGATTCRD=0,"fff3"
+/// << OK
+/// << interval=5
+/// >> AT+QBLEGATTCWRCMD=0,"fff4","run"
+/// << OK
+/// >> AT+QBLEGATTCNTFCFG=0,"2a19",0
+/// << OK
+/// >> AT+QBLEDISCONN=0
+/// << OK
+/// << +QBLESTAT: "DISCONNECTED"
+/// ```
 ///
 /// Errata: BLE-21, BLE-22, BLE-23 (see `spec/errata.yaml`).
 #[cfg(feature = "ble")]
@@ -3510,6 +3629,37 @@ pub mod qblecfgmtu {
 /// - The connected peer has the characteristic \<UUID> names (found by service discovery).
 /// - The target device index assigned by the module automatically when the BLE connection is established.
 ///
+/// Example (BLE central: transparent transmission mode; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QBLEINIT=1
+/// << OK
+/// >> AT+QBLECONN=1,"c0ffee123456"
+/// << OK
+/// << +QBLESTAT: "CONNECTED"
+/// << +QBLEINFO: "DOWN"
+/// >> AT+QBLEGATTCNTFCFG=0,"6e400003b5a3f393e0a9e50e24dcca9e",1
+/// << OK
+/// >> AT+QBLETRANMODE="6e400002b5a3f393e0a9e50e24dcca9e"
+/// << CONNECT
+/// >> Hello BLE
+/// << Hello BLE
+/// >> +++
+/// << OK
+/// >> AT+QBLESTAT
+/// << +QBLESTAT: "CONNECTED"
+/// << OK
+/// >> ATO
+/// << CONNECT
+/// >> Again
+/// << Again
+/// >> +++
+/// << OK
+/// >> AT+QBLEDISCONN=0
+/// << OK
+/// << +QBLESTAT: "DISCONNECTED"
+/// ```
+///
 /// Errata: BLE-25, BLE-26, BLE-27 (see `spec/errata.yaml`).
 #[cfg(feature = "ble")]
 pub mod qblegattcntfcfg {
@@ -3648,6 +3798,51 @@ pub mod qblegattcntfcfg {
 /// - This command reads GATT data when the module is a central device.
 /// - The connected peer has the characteristic \<UUID> names (found by service discovery).
 /// - The target device index assigned by the module automatically when the BLE connection is established.
+///
+/// Example (BLE central: scan, connect, read, write and notification; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QBLEINIT=1
+/// << OK
+/// >> AT+QBLESCANPARAM=100,50
+/// << OK
+/// >> AT+QBLESCANPARAM?
+/// << +QBLESCANPARAM: 100,50
+/// << OK
+/// >> AT+QBLESCAN=1,1000
+/// << OK
+/// << +QBLESCAN: "Sim-Thermometer",0,"58d391010203"
+/// >> AT+QBLECONN=0,"58d391010203"
+/// << OK
+/// << +QBLESTAT: "CONNECTED"
+/// << +QBLEMTU: 64
+/// << +QBLEINFO: "DOWN"
+/// >> AT+QBLESTAT
+/// << +QBLESTAT: "CONNECTED"
+/// << OK
+/// >> AT+QBLECONNPARAM=0,24,400,0
+/// << OK
+/// >> AT+QBLECONNPARAM?
+/// << +QBLECONNPARAM: 0,24,400,0
+/// << OK
+/// >> AT+QBLEGATTCRD=0,"2a19"
+/// << OK
+/// << 87
+/// >> AT+QBLEGATTCNTFCFG=0,"2a19",1
+/// << OK
+/// >> AT+QBLEGATTCWRREQ=0,"fff3","interval=5"
+/// << OK
+/// >> AT+QBLEGATTCRD=0,"fff3"
+/// << OK
+/// << interval=5
+/// >> AT+QBLEGATTCWRCMD=0,"fff4","run"
+/// << OK
+/// >> AT+QBLEGATTCNTFCFG=0,"2a19",0
+/// << OK
+/// >> AT+QBLEDISCONN=0
+/// << OK
+/// << +QBLESTAT: "DISCONNECTED"
+/// ```
 ///
 /// Errata: BLE-28, BLE-29 (see `spec/errata.yaml`).
 #[cfg(feature = "ble")]
@@ -3810,6 +4005,51 @@ pub mod qblegattcrd {
 /// - The connected peer has the characteristic \<UUID> names (found by service discovery).
 /// - The target device index assigned by the module automatically when the BLE connection is established.
 ///
+/// Example (BLE central: scan, connect, read, write and notification; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QBLEINIT=1
+/// << OK
+/// >> AT+QBLESCANPARAM=100,50
+/// << OK
+/// >> AT+QBLESCANPARAM?
+/// << +QBLESCANPARAM: 100,50
+/// << OK
+/// >> AT+QBLESCAN=1,1000
+/// << OK
+/// << +QBLESCAN: "Sim-Thermometer",0,"58d391010203"
+/// >> AT+QBLECONN=0,"58d391010203"
+/// << OK
+/// << +QBLESTAT: "CONNECTED"
+/// << +QBLEMTU: 64
+/// << +QBLEINFO: "DOWN"
+/// >> AT+QBLESTAT
+/// << +QBLESTAT: "CONNECTED"
+/// << OK
+/// >> AT+QBLECONNPARAM=0,24,400,0
+/// << OK
+/// >> AT+QBLECONNPARAM?
+/// << +QBLECONNPARAM: 0,24,400,0
+/// << OK
+/// >> AT+QBLEGATTCRD=0,"2a19"
+/// << OK
+/// << 87
+/// >> AT+QBLEGATTCNTFCFG=0,"2a19",1
+/// << OK
+/// >> AT+QBLEGATTCWRREQ=0,"fff3","interval=5"
+/// << OK
+/// >> AT+QBLEGATTCRD=0,"fff3"
+/// << OK
+/// << interval=5
+/// >> AT+QBLEGATTCWRCMD=0,"fff4","run"
+/// << OK
+/// >> AT+QBLEGATTCNTFCFG=0,"2a19",0
+/// << OK
+/// >> AT+QBLEDISCONN=0
+/// << OK
+/// << +QBLESTAT: "DISCONNECTED"
+/// ```
+///
 /// Errata: BLE-30, BLE-31 (see `spec/errata.yaml`).
 #[cfg(feature = "ble")]
 pub mod qblegattcwrcmd {
@@ -3969,6 +4209,51 @@ pub mod qblegattcwrcmd {
 /// - The connected peer has the characteristic \<UUID> names (found by service discovery).
 /// - The target device index assigned by the module automatically when the BLE connection is established.
 ///
+/// Example (BLE central: scan, connect, read, write and notification; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QBLEINIT=1
+/// << OK
+/// >> AT+QBLESCANPARAM=100,50
+/// << OK
+/// >> AT+QBLESCANPARAM?
+/// << +QBLESCANPARAM: 100,50
+/// << OK
+/// >> AT+QBLESCAN=1,1000
+/// << OK
+/// << +QBLESCAN: "Sim-Thermometer",0,"58d391010203"
+/// >> AT+QBLECONN=0,"58d391010203"
+/// << OK
+/// << +QBLESTAT: "CONNECTED"
+/// << +QBLEMTU: 64
+/// << +QBLEINFO: "DOWN"
+/// >> AT+QBLESTAT
+/// << +QBLESTAT: "CONNECTED"
+/// << OK
+/// >> AT+QBLECONNPARAM=0,24,400,0
+/// << OK
+/// >> AT+QBLECONNPARAM?
+/// << +QBLECONNPARAM: 0,24,400,0
+/// << OK
+/// >> AT+QBLEGATTCRD=0,"2a19"
+/// << OK
+/// << 87
+/// >> AT+QBLEGATTCNTFCFG=0,"2a19",1
+/// << OK
+/// >> AT+QBLEGATTCWRREQ=0,"fff3","interval=5"
+/// << OK
+/// >> AT+QBLEGATTCRD=0,"fff3"
+/// << OK
+/// << interval=5
+/// >> AT+QBLEGATTCWRCMD=0,"fff4","run"
+/// << OK
+/// >> AT+QBLEGATTCNTFCFG=0,"2a19",0
+/// << OK
+/// >> AT+QBLEDISCONN=0
+/// << OK
+/// << +QBLESTAT: "DISCONNECTED"
+/// ```
+///
 /// Errata: BLE-32, BLE-33 (see `spec/errata.yaml`).
 #[cfg(feature = "ble")]
 pub mod qblegattcwrreq {
@@ -4126,24 +4411,35 @@ pub mod qblegattcwrreq {
 /// Prerequisites:
 /// - The target device index assigned by the module automatically when the BLE connection is established.
 ///
-/// Example (+QBLESTAT, +QBLECONNPARAM, +QBLEMTU and +QBLEINFO as a central, `>>` the host writes, `<<` the module answers):
+/// Example (BLE central: transparent transmission mode; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
 ///
 /// ```text
 /// >> AT+QBLEINIT=1
 /// << OK
-/// >> AT+QBLECONN=0,"58d391010203"
+/// >> AT+QBLECONN=1,"c0ffee123456"
 /// << OK
 /// << +QBLESTAT: "CONNECTED"
-/// << +QBLECONNPARAM: 0,20,500,0
-/// << +QBLEINFO: "2a19"
-/// >> AT+QBLECFGMTU=100
+/// << +QBLEINFO: "DOWN"
+/// >> AT+QBLEGATTCNTFCFG=0,"6e400003b5a3f393e0a9e50e24dcca9e",1
 /// << OK
-/// << +QBLEMTU: 100
-/// >> AT+QBLEDISCONN
+/// >> AT+QBLETRANMODE="6e400002b5a3f393e0a9e50e24dcca9e"
+/// << CONNECT
+/// >> Hello BLE
+/// << Hello BLE
+/// >> +++
+/// << OK
+/// >> AT+QBLESTAT
+/// << +QBLESTAT: "CONNECTED"
+/// << OK
+/// >> ATO
+/// << CONNECT
+/// >> Again
+/// << Again
+/// >> +++
+/// << OK
+/// >> AT+QBLEDISCONN=0
 /// << OK
 /// << +QBLESTAT: "DISCONNECTED"
-/// >> AT+QBLEINIT=0
-/// << OK
 /// ```
 #[cfg(feature = "ble")]
 pub mod qbledisconn {
@@ -4241,6 +4537,37 @@ pub mod qbledisconn {
 /// ```
 ///
 /// Characteristics: -
+///
+/// Example (BLE central: transparent transmission mode; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QBLEINIT=1
+/// << OK
+/// >> AT+QBLECONN=1,"c0ffee123456"
+/// << OK
+/// << +QBLESTAT: "CONNECTED"
+/// << +QBLEINFO: "DOWN"
+/// >> AT+QBLEGATTCNTFCFG=0,"6e400003b5a3f393e0a9e50e24dcca9e",1
+/// << OK
+/// >> AT+QBLETRANMODE="6e400002b5a3f393e0a9e50e24dcca9e"
+/// << CONNECT
+/// >> Hello BLE
+/// << Hello BLE
+/// >> +++
+/// << OK
+/// >> AT+QBLESTAT
+/// << +QBLESTAT: "CONNECTED"
+/// << OK
+/// >> ATO
+/// << CONNECT
+/// >> Again
+/// << Again
+/// >> +++
+/// << OK
+/// >> AT+QBLEDISCONN=0
+/// << OK
+/// << +QBLESTAT: "DISCONNECTED"
+/// ```
 #[cfg(feature = "ble")]
 pub mod qblestat {
     /// `<BLE_state>`: Current state of BLE device.
@@ -4425,6 +4752,37 @@ pub mod qblestat {
 /// Prerequisites:
 /// - As a central, the peer characteristic \<UUID> takes writes (data goes out by writing commands).
 /// - When the module is operating as a central device, after establishing the BLE connection and having completed the discovering of peer device service, execute AT+QBLETRANMODE to enable the module to enter transparent transmission mode. When the module is operating as a peripheral device, after enabling advertising or establishing the BLE connection, execute the command to enable the module enter transparent transmission mode.
+///
+/// Example (BLE central: transparent transmission mode; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QBLEINIT=1
+/// << OK
+/// >> AT+QBLECONN=1,"c0ffee123456"
+/// << OK
+/// << +QBLESTAT: "CONNECTED"
+/// << +QBLEINFO: "DOWN"
+/// >> AT+QBLEGATTCNTFCFG=0,"6e400003b5a3f393e0a9e50e24dcca9e",1
+/// << OK
+/// >> AT+QBLETRANMODE="6e400002b5a3f393e0a9e50e24dcca9e"
+/// << CONNECT
+/// >> Hello BLE
+/// << Hello BLE
+/// >> +++
+/// << OK
+/// >> AT+QBLESTAT
+/// << +QBLESTAT: "CONNECTED"
+/// << OK
+/// >> ATO
+/// << CONNECT
+/// >> Again
+/// << Again
+/// >> +++
+/// << OK
+/// >> AT+QBLEDISCONN=0
+/// << OK
+/// << +QBLESTAT: "DISCONNECTED"
+/// ```
 ///
 /// Errata: BLE-36, BLE-37, BLE-38 (see `spec/errata.yaml`).
 #[cfg(feature = "ble")]
@@ -5071,6 +5429,38 @@ pub mod qfopen {
 ///
 /// Prerequisites:
 /// - The file must have been opened with AT+QFOPEN, which gets the file handle to be used in commands such as AT+QFREAD.
+///
+/// Example (File system: write, list, read and delete a file; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QFOPEN="test.txt"
+/// << +QFOPEN: 1
+/// << OK
+/// >> AT+QFWRITE=1,10
+/// << CONNECT
+/// >> 0123456789
+/// << +QFWRITE: 10,10
+/// << OK
+/// >> AT+QFCLOSE=1
+/// << OK
+/// >> AT+QFLST
+/// << +QFLST: "test.txt",10
+/// << OK
+/// >> AT+QFLST="test.txt"
+/// << +QFLST: "test.txt",10
+/// << OK
+/// >> AT+QFOPEN="test.txt"
+/// << +QFOPEN: 1
+/// << OK
+/// >> AT+QFREAD=1,10
+/// << CONNECT 10
+/// << 0123456789
+/// << OK
+/// >> AT+QFCLOSE=1
+/// << OK
+/// >> AT+QFDEL="test.txt"
+/// << OK
+/// ```
 ///
 /// Errata: FS-3 (see `spec/errata.yaml`).
 #[cfg(feature = "filesystem")]
@@ -5846,6 +6236,38 @@ pub mod qfclose {
 /// ```
 ///
 /// Characteristics: The command takes effect immediately. The configuration is not saved.
+///
+/// Example (File system: write, list, read and delete a file; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QFOPEN="test.txt"
+/// << +QFOPEN: 1
+/// << OK
+/// >> AT+QFWRITE=1,10
+/// << CONNECT
+/// >> 0123456789
+/// << +QFWRITE: 10,10
+/// << OK
+/// >> AT+QFCLOSE=1
+/// << OK
+/// >> AT+QFLST
+/// << +QFLST: "test.txt",10
+/// << OK
+/// >> AT+QFLST="test.txt"
+/// << +QFLST: "test.txt",10
+/// << OK
+/// >> AT+QFOPEN="test.txt"
+/// << +QFOPEN: 1
+/// << OK
+/// >> AT+QFREAD=1,10
+/// << CONNECT 10
+/// << 0123456789
+/// << OK
+/// >> AT+QFCLOSE=1
+/// << OK
+/// >> AT+QFDEL="test.txt"
+/// << OK
+/// ```
 #[cfg(feature = "filesystem")]
 pub mod qflst {
     /// `<name_pattern>`: The file to be listed.
@@ -6204,6 +6626,38 @@ pub mod qflst {
 /// Prerequisites:
 /// - Deletes a file that exists.
 ///
+/// Example (File system: write, list, read and delete a file; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QFOPEN="test.txt"
+/// << +QFOPEN: 1
+/// << OK
+/// >> AT+QFWRITE=1,10
+/// << CONNECT
+/// >> 0123456789
+/// << +QFWRITE: 10,10
+/// << OK
+/// >> AT+QFCLOSE=1
+/// << OK
+/// >> AT+QFLST
+/// << +QFLST: "test.txt",10
+/// << OK
+/// >> AT+QFLST="test.txt"
+/// << +QFLST: "test.txt",10
+/// << OK
+/// >> AT+QFOPEN="test.txt"
+/// << +QFOPEN: 1
+/// << OK
+/// >> AT+QFREAD=1,10
+/// << CONNECT 10
+/// << 0123456789
+/// << OK
+/// >> AT+QFCLOSE=1
+/// << OK
+/// >> AT+QFDEL="test.txt"
+/// << OK
+/// ```
+///
 /// Errata: FS-2 (see `spec/errata.yaml`).
 #[cfg(feature = "filesystem")]
 pub mod qfdel {
@@ -6382,6 +6836,24 @@ pub mod qfdel {
 /// ```
 ///
 /// Characteristics: -
+///
+/// Example (Module information: echo, firmware version, MAC and IP address; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT
+/// << OK
+/// >> AT+QECHO=0
+/// << OK
+/// >> AT+QVERSION
+/// << +QVERSION: FCM242DAAR01A05_SIM
+/// << OK
+/// >> AT+QWLMAC
+/// << +QWLMAC: "8800337769cc"
+/// << OK
+/// >> AT+QGETIP="station"
+/// << +QGETIP: "192.168.4.23","192.168.4.1","255.255.255.0","192.168.4.1"
+/// << OK
+/// ```
 #[cfg(feature = "general")]
 pub mod at {
     /// `AT`
@@ -6449,6 +6921,32 @@ pub mod at {
 /// ```
 ///
 /// Characteristics: None
+///
+/// Example (Module settings: baud rate, URC output latency, low power mode, reboot; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSETBAND?
+/// << +QSETBAND: 115200
+/// << OK
+/// >> AT+QSETBAND=115200,0
+/// << OK
+/// >> AT+QCFG="urc/pin",1,100
+/// << OK
+/// >> AT+QCFG="urc/pin"
+/// << +QCFG: "urc/pin",1,100
+/// << OK
+/// >> AT+QCFG="urc/pin",0
+/// << OK
+/// >> AT+QSCLK=1,3
+/// << OK
+/// >> AT+QSCLK?
+/// << +QSCLK: 1,3
+/// << OK
+/// >> AT+QSCLK=0
+/// << OK
+/// >> AT+QRST
+/// << OK
+/// ```
 #[cfg(feature = "general")]
 pub mod qrst {
     /// `AT+QRST`
@@ -6519,6 +7017,24 @@ pub mod qrst {
 /// ```
 ///
 /// Characteristics: None
+///
+/// Example (Module information: echo, firmware version, MAC and IP address; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT
+/// << OK
+/// >> AT+QECHO=0
+/// << OK
+/// >> AT+QVERSION
+/// << +QVERSION: FCM242DAAR01A05_SIM
+/// << OK
+/// >> AT+QWLMAC
+/// << +QWLMAC: "8800337769cc"
+/// << OK
+/// >> AT+QGETIP="station"
+/// << +QGETIP: "192.168.4.23","192.168.4.1","255.255.255.0","192.168.4.1"
+/// << OK
+/// ```
 ///
 /// Errata: GEN-1 (see `spec/errata.yaml`).
 #[cfg(feature = "general")]
@@ -6631,6 +7147,24 @@ pub mod qversion {
 ///
 /// Characteristics: Takes effect immediately. Configuration is not saved.
 ///
+/// Example (Module information: echo, firmware version, MAC and IP address; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT
+/// << OK
+/// >> AT+QECHO=0
+/// << OK
+/// >> AT+QVERSION
+/// << +QVERSION: FCM242DAAR01A05_SIM
+/// << OK
+/// >> AT+QWLMAC
+/// << +QWLMAC: "8800337769cc"
+/// << OK
+/// >> AT+QGETIP="station"
+/// << +QGETIP: "192.168.4.23","192.168.4.1","255.255.255.0","192.168.4.1"
+/// << OK
+/// ```
+///
 /// Errata: GEN-2 (see `spec/errata.yaml`).
 #[cfg(feature = "general")]
 pub mod qecho {
@@ -6729,6 +7263,25 @@ pub mod qecho {
 /// Prerequisites:
 /// - "station" for STA mode
 /// - "ap" for AP mode
+///
+/// Example (Wi-Fi AP mode: static IP and state; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QAPSTATE
+/// << +QAPSTATE: "SOFTAP_DOWN"
+/// << OK
+/// >> AT+QAPSTATIC="192.168.10.1","255.255.255.0","192.168.10.1","192.168.10.1"
+/// << OK
+/// >> AT+QSOFTAP="testap","12345678"
+/// << OK
+/// << +QAPSTAT: "AP_UP"
+/// >> AT+QAPSTATE
+/// << +QAPSTATE: "SOFTAP_UP"
+/// << OK
+/// >> AT+QGETIP="ap"
+/// << +QGETIP: "192.168.10.1","192.168.10.1","255.255.255.0","192.168.10.1"
+/// << OK
+/// ```
 ///
 /// Errata: GEN-3 (see `spec/errata.yaml`).
 #[cfg(feature = "general")]
@@ -6947,6 +7500,32 @@ pub mod qgetip {
 /// ```
 ///
 /// Characteristics: Takes effect immediately.
+///
+/// Example (Module settings: baud rate, URC output latency, low power mode, reboot; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSETBAND?
+/// << +QSETBAND: 115200
+/// << OK
+/// >> AT+QSETBAND=115200,0
+/// << OK
+/// >> AT+QCFG="urc/pin",1,100
+/// << OK
+/// >> AT+QCFG="urc/pin"
+/// << +QCFG: "urc/pin",1,100
+/// << OK
+/// >> AT+QCFG="urc/pin",0
+/// << OK
+/// >> AT+QSCLK=1,3
+/// << OK
+/// >> AT+QSCLK?
+/// << +QSCLK: 1,3
+/// << OK
+/// >> AT+QSCLK=0
+/// << OK
+/// >> AT+QRST
+/// << OK
+/// ```
 ///
 /// Errata: GEN-4 (see `spec/errata.yaml`).
 #[cfg(feature = "general")]
@@ -7325,6 +7904,24 @@ pub mod qwlanota {
 ///
 /// Characteristics: None
 ///
+/// Example (Module information: echo, firmware version, MAC and IP address; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT
+/// << OK
+/// >> AT+QECHO=0
+/// << OK
+/// >> AT+QVERSION
+/// << +QVERSION: FCM242DAAR01A05_SIM
+/// << OK
+/// >> AT+QWLMAC
+/// << +QWLMAC: "8800337769cc"
+/// << OK
+/// >> AT+QGETIP="station"
+/// << +QGETIP: "192.168.4.23","192.168.4.1","255.255.255.0","192.168.4.1"
+/// << OK
+/// ```
+///
 /// Errata: GEN-5, GEN-6 (see `spec/errata.yaml`).
 #[cfg(feature = "general")]
 pub mod qwlmac {
@@ -7436,6 +8033,32 @@ pub mod qwlmac {
 /// ```
 ///
 /// Characteristics: None
+///
+/// Example (Module settings: baud rate, URC output latency, low power mode, reboot; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSETBAND?
+/// << +QSETBAND: 115200
+/// << OK
+/// >> AT+QSETBAND=115200,0
+/// << OK
+/// >> AT+QCFG="urc/pin",1,100
+/// << OK
+/// >> AT+QCFG="urc/pin"
+/// << +QCFG: "urc/pin",1,100
+/// << OK
+/// >> AT+QCFG="urc/pin",0
+/// << OK
+/// >> AT+QSCLK=1,3
+/// << OK
+/// >> AT+QSCLK?
+/// << +QSCLK: 1,3
+/// << OK
+/// >> AT+QSCLK=0
+/// << OK
+/// >> AT+QRST
+/// << OK
+/// ```
 ///
 /// Errata: GEN-7, GEN-8 (see `spec/errata.yaml`).
 #[cfg(feature = "general")]
@@ -7736,6 +8359,32 @@ pub mod qsclk {
 /// ```
 ///
 /// Characteristics: None
+///
+/// Example (Module settings: baud rate, URC output latency, low power mode, reboot; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSETBAND?
+/// << +QSETBAND: 115200
+/// << OK
+/// >> AT+QSETBAND=115200,0
+/// << OK
+/// >> AT+QCFG="urc/pin",1,100
+/// << OK
+/// >> AT+QCFG="urc/pin"
+/// << +QCFG: "urc/pin",1,100
+/// << OK
+/// >> AT+QCFG="urc/pin",0
+/// << OK
+/// >> AT+QSCLK=1,3
+/// << OK
+/// >> AT+QSCLK?
+/// << +QSCLK: 1,3
+/// << OK
+/// >> AT+QSCLK=0
+/// << OK
+/// >> AT+QRST
+/// << OK
+/// ```
 ///
 /// Errata: GEN-9, GEN-10, GEN-11 (see `spec/errata.yaml`).
 #[cfg(feature = "general")]
@@ -8109,116 +8758,7 @@ pub mod qcfg {
 /// Errata: HTTP-1, HTTP-2, HTTP-3, HTTP-4, HTTP-5, HTTP-6, HTTP-7 (see `spec/errata.yaml`).
 #[cfg(feature = "http")]
 pub mod qhttpcfg {
-    /// `<response_header>`: Integer type. Enable or disable to output HTTP(S) response header.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub enum ResponseHeader {
-        /// `0`: Disable
-        Disable,
-        /// `1`: Enable
-        Enable,
-    }
-    impl ResponseHeader {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [ResponseHeader] = &[
-            ResponseHeader::Disable,
-            ResponseHeader::Enable,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::Disable => 0,
-                Self::Enable => 1,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::Disable),
-                1 => Ok(Self::Enable),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "ResponseHeader",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire<W: crate::wire::LineOut>(
-            &self,
-            w: &mut crate::wire::LineWriter<W>,
-        ) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Disable => "Disable",
-                Self::Enable => "Enable",
-            }
-        }
-    }
-    impl core::fmt::Display for ResponseHeader {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
-    /// `<auto_outrsp>`: Integer type. Enable or disable to automatically output HTTP(S) response header. If auto output of HTTP(S) response data is enabled, AT+QHTTPREAD and AT+QHTTPREADFILE will fail to execute.
-    ///
-    /// (errata: HTTP-6, HTTP-7)
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub enum AutoOutrsp {
-        /// `0`: Disable
-        Disable,
-        /// `1`: Enable
-        Enable,
-    }
-    impl AutoOutrsp {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [AutoOutrsp] = &[
-            AutoOutrsp::Disable,
-            AutoOutrsp::Enable,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::Disable => 0,
-                Self::Enable => 1,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::Disable),
-                1 => Ok(Self::Enable),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "AutoOutrsp",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire<W: crate::wire::LineOut>(
-            &self,
-            w: &mut crate::wire::LineWriter<W>,
-        ) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Disable => "Disable",
-                Self::Enable => "Enable",
-            }
-        }
-    }
-    impl core::fmt::Display for AutoOutrsp {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
+    pub use crate::generated::shared::Enable;
     /// `<closedind>`: Integer type. Enable or disable the report of the HTTP(S) session closing URC +QHTTPURC: "closed".
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -8273,6 +8813,68 @@ pub mod qhttpcfg {
             write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
+    #[doc(hidden)]
+    pub type ResponseHeader = Enable;
+    #[doc(hidden)]
+    pub type AutoOutrsp = Enable;
+    #[doc(hidden)]
+    pub type TestLine0 = TestUrlLine;
+    #[doc(hidden)]
+    pub type TestLine1 = TestHeaderLine;
+    #[doc(hidden)]
+    pub type TestLine2 = TestAuthLine;
+    #[doc(hidden)]
+    pub type TestLine3 = TestSslctxidLine;
+    #[doc(hidden)]
+    pub type TestLine4 = TestRspHeaderLine;
+    #[doc(hidden)]
+    pub type TestLine5 = TestRspoutAutoLine;
+    #[doc(hidden)]
+    pub type TestLine6 = TestClosedIndLine;
+    #[doc(hidden)]
+    pub type TestLine7 = TestFormOptionLine;
+    impl TestLine {
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        pub const fn L0(line: TestUrlLine) -> Self {
+            Self::Url(line)
+        }
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        pub const fn L1(line: TestHeaderLine) -> Self {
+            Self::Header(line)
+        }
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        pub const fn L2(line: TestAuthLine) -> Self {
+            Self::Auth(line)
+        }
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        pub const fn L3(line: TestSslctxidLine) -> Self {
+            Self::Sslctxid(line)
+        }
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        pub const fn L4(line: TestRspHeaderLine) -> Self {
+            Self::RspHeader(line)
+        }
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        pub const fn L5(line: TestRspoutAutoLine) -> Self {
+            Self::RspoutAuto(line)
+        }
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        pub const fn L6(line: TestClosedIndLine) -> Self {
+            Self::ClosedInd(line)
+        }
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        pub const fn L7(line: TestFormOptionLine) -> Self {
+            Self::FormOption(line)
+        }
+    }
     /// `AT+QHTTPCFG=?`
     ///
     /// Test form of `AT+QHTTPCFG`.
@@ -8287,8 +8889,8 @@ pub mod qhttpcfg {
     /// `+QHTTPCFG: "url",<urlstring>`: an information line of `AT+QHTTPCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub struct TestLine0 {}
-    impl crate::command::Line for TestLine0 {
+    pub struct TestUrlLine {}
+    impl crate::command::Line for TestUrlLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::fields(
@@ -8298,7 +8900,7 @@ pub mod qhttpcfg {
                 &mut [],
                 &mut [],
             )?;
-            Ok(TestLine0 {})
+            Ok(TestUrlLine {})
         }
         fn render(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -8313,8 +8915,8 @@ pub mod qhttpcfg {
     /// `+QHTTPCFG: "header",<name:value>`: an information line of `AT+QHTTPCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub struct TestLine1 {}
-    impl crate::command::Line for TestLine1 {
+    pub struct TestHeaderLine {}
+    impl crate::command::Line for TestHeaderLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::fields(
@@ -8324,7 +8926,7 @@ pub mod qhttpcfg {
                 &mut [],
                 &mut [],
             )?;
-            Ok(TestLine1 {})
+            Ok(TestHeaderLine {})
         }
         fn render(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -8339,8 +8941,8 @@ pub mod qhttpcfg {
     /// `+QHTTPCFG: "auth",<username:password>`: an information line of `AT+QHTTPCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub struct TestLine2 {}
-    impl crate::command::Line for TestLine2 {
+    pub struct TestAuthLine {}
+    impl crate::command::Line for TestAuthLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::fields(
@@ -8350,7 +8952,7 @@ pub mod qhttpcfg {
                 &mut [],
                 &mut [],
             )?;
-            Ok(TestLine2 {})
+            Ok(TestAuthLine {})
         }
         fn render(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -8365,11 +8967,11 @@ pub mod qhttpcfg {
     /// `+QHTTPCFG: "sslctxid",(list of supported <sslctxID>s)`: an information line of `AT+QHTTPCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub struct TestLine3 {
+    pub struct TestSslctxidLine {
         /// The listed values of `<sslctxID>`, as printed (`(list of supported …)`).
         pub sslctx_id: alloc::string::String,
     }
-    impl crate::command::Line for TestLine3 {
+    impl crate::command::Line for TestSslctxidLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
@@ -8380,7 +8982,7 @@ pub mod qhttpcfg {
                 &mut v,
                 &mut [],
             )?;
-            Ok(TestLine3 {
+            Ok(TestSslctxidLine {
                 sslctx_id: {
                     let s = crate::wire::req(v[0], "sslctxID")?;
                     Ok::<
@@ -8406,11 +9008,11 @@ pub mod qhttpcfg {
     /// `+QHTTPCFG: "rsp/header",(list of supported <response_header>s)`: an information line of `AT+QHTTPCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub struct TestLine4 {
+    pub struct TestRspHeaderLine {
         /// The listed values of `<response_header>`, as printed (`(list of supported …)`).
         pub response_header: alloc::string::String,
     }
-    impl crate::command::Line for TestLine4 {
+    impl crate::command::Line for TestRspHeaderLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
@@ -8421,7 +9023,7 @@ pub mod qhttpcfg {
                 &mut v,
                 &mut [],
             )?;
-            Ok(TestLine4 {
+            Ok(TestRspHeaderLine {
                 response_header: {
                     let s = crate::wire::req(v[0], "response_header")?;
                     Ok::<
@@ -8447,11 +9049,11 @@ pub mod qhttpcfg {
     /// `+QHTTPCFG: "rspout/auto",(list of supported <auto_outrsp>s)`: an information line of `AT+QHTTPCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub struct TestLine5 {
+    pub struct TestRspoutAutoLine {
         /// The listed values of `<auto_outrsp>`, as printed (`(list of supported …)`).
         pub auto_outrsp: alloc::string::String,
     }
-    impl crate::command::Line for TestLine5 {
+    impl crate::command::Line for TestRspoutAutoLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
@@ -8462,7 +9064,7 @@ pub mod qhttpcfg {
                 &mut v,
                 &mut [],
             )?;
-            Ok(TestLine5 {
+            Ok(TestRspoutAutoLine {
                 auto_outrsp: {
                     let s = crate::wire::req(v[0], "auto_outrsp")?;
                     Ok::<
@@ -8488,11 +9090,11 @@ pub mod qhttpcfg {
     /// `+QHTTPCFG: "closed/ind",(list of supported <closedind>s)`: an information line of `AT+QHTTPCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub struct TestLine6 {
+    pub struct TestClosedIndLine {
         /// The listed values of `<closedind>`, as printed (`(list of supported …)`).
         pub closedind: alloc::string::String,
     }
-    impl crate::command::Line for TestLine6 {
+    impl crate::command::Line for TestClosedIndLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
@@ -8503,7 +9105,7 @@ pub mod qhttpcfg {
                 &mut v,
                 &mut [],
             )?;
-            Ok(TestLine6 {
+            Ok(TestClosedIndLine {
                 closedind: {
                     let s = crate::wire::req(v[0], "closedind")?;
                     Ok::<
@@ -8529,8 +9131,8 @@ pub mod qhttpcfg {
     /// `+QHTTPCFG: "form/option",<name>,<file_name>,<content_type>`: an information line of `AT+QHTTPCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub struct TestLine7 {}
-    impl crate::command::Line for TestLine7 {
+    pub struct TestFormOptionLine {}
+    impl crate::command::Line for TestFormOptionLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::fields(
@@ -8540,7 +9142,7 @@ pub mod qhttpcfg {
                 &mut [],
                 &mut [],
             )?;
-            Ok(TestLine7 {})
+            Ok(TestFormOptionLine {})
         }
         fn render(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -8561,21 +9163,21 @@ pub mod qhttpcfg {
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum TestLine {
         /// `+QHTTPCFG: "url",<urlstring>`
-        L0(TestLine0),
+        Url(TestUrlLine),
         /// `+QHTTPCFG: "header",<name:value>`
-        L1(TestLine1),
+        Header(TestHeaderLine),
         /// `+QHTTPCFG: "auth",<username:password>`
-        L2(TestLine2),
+        Auth(TestAuthLine),
         /// `+QHTTPCFG: "sslctxid",(list of supported <sslctxID>s)`
-        L3(TestLine3),
+        Sslctxid(TestSslctxidLine),
         /// `+QHTTPCFG: "rsp/header",(list of supported <response_header>s)`
-        L4(TestLine4),
+        RspHeader(TestRspHeaderLine),
         /// `+QHTTPCFG: "rspout/auto",(list of supported <auto_outrsp>s)`
-        L5(TestLine5),
+        RspoutAuto(TestRspoutAutoLine),
         /// `+QHTTPCFG: "closed/ind",(list of supported <closedind>s)`
-        L6(TestLine6),
+        ClosedInd(TestClosedIndLine),
         /// `+QHTTPCFG: "form/option",<name>,<file_name>,<content_type>`
-        L7(TestLine7),
+        FormOption(TestFormOptionLine),
     }
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &[
@@ -8591,79 +9193,117 @@ pub mod qhttpcfg {
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             type Try = fn(&str) -> Result<TestLine, crate::wire::DecodeError>;
             let tries: &[Try] = &[
-                |l| <TestLine0 as crate::command::Line>::parse(l).map(TestLine::L0),
-                |l| <TestLine1 as crate::command::Line>::parse(l).map(TestLine::L1),
-                |l| <TestLine2 as crate::command::Line>::parse(l).map(TestLine::L2),
-                |l| <TestLine3 as crate::command::Line>::parse(l).map(TestLine::L3),
-                |l| <TestLine4 as crate::command::Line>::parse(l).map(TestLine::L4),
-                |l| <TestLine5 as crate::command::Line>::parse(l).map(TestLine::L5),
-                |l| <TestLine6 as crate::command::Line>::parse(l).map(TestLine::L6),
-                |l| <TestLine7 as crate::command::Line>::parse(l).map(TestLine::L7),
+                |l| <TestUrlLine as crate::command::Line>::parse(l).map(TestLine::Url),
+                |l| {
+                    <TestHeaderLine as crate::command::Line>::parse(l)
+                        .map(TestLine::Header)
+                },
+                |l| <TestAuthLine as crate::command::Line>::parse(l).map(TestLine::Auth),
+                |l| {
+                    <TestSslctxidLine as crate::command::Line>::parse(l)
+                        .map(TestLine::Sslctxid)
+                },
+                |l| {
+                    <TestRspHeaderLine as crate::command::Line>::parse(l)
+                        .map(TestLine::RspHeader)
+                },
+                |l| {
+                    <TestRspoutAutoLine as crate::command::Line>::parse(l)
+                        .map(TestLine::RspoutAuto)
+                },
+                |l| {
+                    <TestClosedIndLine as crate::command::Line>::parse(l)
+                        .map(TestLine::ClosedInd)
+                },
+                |l| {
+                    <TestFormOptionLine as crate::command::Line>::parse(l)
+                        .map(TestLine::FormOption)
+                },
             ];
             crate::generated::first_match(tries, line)
         }
         fn decode(line: &[u8]) -> crate::command::Decoded<Self> {
             type Try = fn(&[u8]) -> crate::command::Decoded<TestLine>;
             let tries: &[Try] = &[
-                |l| <TestLine0 as crate::command::Line>::decode(l).map(TestLine::L0),
-                |l| <TestLine1 as crate::command::Line>::decode(l).map(TestLine::L1),
-                |l| <TestLine2 as crate::command::Line>::decode(l).map(TestLine::L2),
-                |l| <TestLine3 as crate::command::Line>::decode(l).map(TestLine::L3),
-                |l| <TestLine4 as crate::command::Line>::decode(l).map(TestLine::L4),
-                |l| <TestLine5 as crate::command::Line>::decode(l).map(TestLine::L5),
-                |l| <TestLine6 as crate::command::Line>::decode(l).map(TestLine::L6),
-                |l| <TestLine7 as crate::command::Line>::decode(l).map(TestLine::L7),
+                |l| <TestUrlLine as crate::command::Line>::decode(l).map(TestLine::Url),
+                |l| {
+                    <TestHeaderLine as crate::command::Line>::decode(l)
+                        .map(TestLine::Header)
+                },
+                |l| {
+                    <TestAuthLine as crate::command::Line>::decode(l).map(TestLine::Auth)
+                },
+                |l| {
+                    <TestSslctxidLine as crate::command::Line>::decode(l)
+                        .map(TestLine::Sslctxid)
+                },
+                |l| {
+                    <TestRspHeaderLine as crate::command::Line>::decode(l)
+                        .map(TestLine::RspHeader)
+                },
+                |l| {
+                    <TestRspoutAutoLine as crate::command::Line>::decode(l)
+                        .map(TestLine::RspoutAuto)
+                },
+                |l| {
+                    <TestClosedIndLine as crate::command::Line>::decode(l)
+                        .map(TestLine::ClosedInd)
+                },
+                |l| {
+                    <TestFormOptionLine as crate::command::Line>::decode(l)
+                        .map(TestLine::FormOption)
+                },
             ];
             crate::generated::first_decoded(tries, line)
         }
         fn inline_remaining(partial: &[u8]) -> Option<usize> {
-            None.or_else(|| <TestLine0 as crate::command::Line>::inline_remaining(
+            None.or_else(|| <TestUrlLine as crate::command::Line>::inline_remaining(
                     partial,
                 ))
-                .or_else(|| <TestLine1 as crate::command::Line>::inline_remaining(
+                .or_else(|| <TestHeaderLine as crate::command::Line>::inline_remaining(
                     partial,
                 ))
-                .or_else(|| <TestLine2 as crate::command::Line>::inline_remaining(
+                .or_else(|| <TestAuthLine as crate::command::Line>::inline_remaining(
                     partial,
                 ))
-                .or_else(|| <TestLine3 as crate::command::Line>::inline_remaining(
+                .or_else(|| <TestSslctxidLine as crate::command::Line>::inline_remaining(
                     partial,
                 ))
-                .or_else(|| <TestLine4 as crate::command::Line>::inline_remaining(
+                .or_else(|| <TestRspHeaderLine as crate::command::Line>::inline_remaining(
                     partial,
                 ))
-                .or_else(|| <TestLine5 as crate::command::Line>::inline_remaining(
+                .or_else(|| <TestRspoutAutoLine as crate::command::Line>::inline_remaining(
                     partial,
                 ))
-                .or_else(|| <TestLine6 as crate::command::Line>::inline_remaining(
+                .or_else(|| <TestClosedIndLine as crate::command::Line>::inline_remaining(
                     partial,
                 ))
-                .or_else(|| <TestLine7 as crate::command::Line>::inline_remaining(
+                .or_else(|| <TestFormOptionLine as crate::command::Line>::inline_remaining(
                     partial,
                 ))
         }
         fn render_bytes(&self) -> alloc::vec::Vec<u8> {
             match self {
-                Self::L0(l) => crate::command::Line::render_bytes(l),
-                Self::L1(l) => crate::command::Line::render_bytes(l),
-                Self::L2(l) => crate::command::Line::render_bytes(l),
-                Self::L3(l) => crate::command::Line::render_bytes(l),
-                Self::L4(l) => crate::command::Line::render_bytes(l),
-                Self::L5(l) => crate::command::Line::render_bytes(l),
-                Self::L6(l) => crate::command::Line::render_bytes(l),
-                Self::L7(l) => crate::command::Line::render_bytes(l),
+                Self::Url(l) => crate::command::Line::render_bytes(l),
+                Self::Header(l) => crate::command::Line::render_bytes(l),
+                Self::Auth(l) => crate::command::Line::render_bytes(l),
+                Self::Sslctxid(l) => crate::command::Line::render_bytes(l),
+                Self::RspHeader(l) => crate::command::Line::render_bytes(l),
+                Self::RspoutAuto(l) => crate::command::Line::render_bytes(l),
+                Self::ClosedInd(l) => crate::command::Line::render_bytes(l),
+                Self::FormOption(l) => crate::command::Line::render_bytes(l),
             }
         }
         fn render(&self) -> alloc::string::String {
             match self {
-                Self::L0(l) => crate::command::Line::render(l),
-                Self::L1(l) => crate::command::Line::render(l),
-                Self::L2(l) => crate::command::Line::render(l),
-                Self::L3(l) => crate::command::Line::render(l),
-                Self::L4(l) => crate::command::Line::render(l),
-                Self::L5(l) => crate::command::Line::render(l),
-                Self::L6(l) => crate::command::Line::render(l),
-                Self::L7(l) => crate::command::Line::render(l),
+                Self::Url(l) => crate::command::Line::render(l),
+                Self::Header(l) => crate::command::Line::render(l),
+                Self::Auth(l) => crate::command::Line::render(l),
+                Self::Sslctxid(l) => crate::command::Line::render(l),
+                Self::RspHeader(l) => crate::command::Line::render(l),
+                Self::RspoutAuto(l) => crate::command::Line::render(l),
+                Self::ClosedInd(l) => crate::command::Line::render(l),
+                Self::FormOption(l) => crate::command::Line::render(l),
             }
         }
     }
@@ -9244,14 +9884,14 @@ pub mod qhttpcfg {
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct RspHeader {
         /// `<response_header>`: Integer type. Enable or disable to output HTTP(S) response header.
-        pub response_header: Option<ResponseHeader>,
+        pub response_header: Option<Enable>,
     }
     /// `+QHTTPCFG: "rsp/header",<response_header>`: an information line of `AT+QHTTPCFG="rsp/header"[,<response_header>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct RspHeaderLine {
         /// `<response_header>`: Integer type. Enable or disable to output HTTP(S) response header.
-        pub response_header: ResponseHeader,
+        pub response_header: Enable,
     }
     impl crate::command::Line for RspHeaderLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
@@ -9267,7 +9907,7 @@ pub mod qhttpcfg {
             Ok(RspHeaderLine {
                 response_header: {
                     let s = crate::wire::req(v[0], "response_header")?;
-                    ResponseHeader::from_wire(crate::wire::unquote(s))
+                    Enable::from_wire(crate::wire::unquote(s))
                         .map_err(|e| crate::wire::DecodeError::value(
                             "response_header",
                             e,
@@ -9334,7 +9974,7 @@ pub mod qhttpcfg {
             Ok(RspHeader {
                 response_header: v[0]
                     .map(|s| {
-                        ResponseHeader::from_wire(crate::wire::unquote(s))
+                        Enable::from_wire(crate::wire::unquote(s))
                             .map_err(|e| crate::wire::DecodeError::value(
                                 "response_header",
                                 e,
@@ -9373,7 +10013,7 @@ pub mod qhttpcfg {
         /// `<auto_outrsp>`: Integer type. Enable or disable to automatically output HTTP(S) response header. If auto output of HTTP(S) response data is enabled, AT+QHTTPREAD and AT+QHTTPREADFILE will fail to execute.
         ///
         /// (errata: HTTP-6, HTTP-7)
-        pub auto_outrsp: Option<AutoOutrsp>,
+        pub auto_outrsp: Option<Enable>,
     }
     /// `+QHTTPCFG: "rspout/auto",<auto_outrsp>`: an information line of `AT+QHTTPCFG="rspout/auto"[,<auto_outrsp>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
@@ -9382,7 +10022,7 @@ pub mod qhttpcfg {
         /// `<auto_outrsp>`: Integer type. Enable or disable to automatically output HTTP(S) response header. If auto output of HTTP(S) response data is enabled, AT+QHTTPREAD and AT+QHTTPREADFILE will fail to execute.
         ///
         /// (errata: HTTP-6, HTTP-7)
-        pub auto_outrsp: AutoOutrsp,
+        pub auto_outrsp: Enable,
     }
     impl crate::command::Line for RspoutAutoLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
@@ -9398,7 +10038,7 @@ pub mod qhttpcfg {
             Ok(RspoutAutoLine {
                 auto_outrsp: {
                     let s = crate::wire::req(v[0], "auto_outrsp")?;
-                    AutoOutrsp::from_wire(crate::wire::unquote(s))
+                    Enable::from_wire(crate::wire::unquote(s))
                         .map_err(|e| crate::wire::DecodeError::value("auto_outrsp", e))?
                 },
             })
@@ -9462,7 +10102,7 @@ pub mod qhttpcfg {
             Ok(RspoutAuto {
                 auto_outrsp: v[0]
                     .map(|s| {
-                        AutoOutrsp::from_wire(crate::wire::unquote(s))
+                        Enable::from_wire(crate::wire::unquote(s))
                             .map_err(|e| crate::wire::DecodeError::value(
                                 "auto_outrsp",
                                 e,
@@ -10086,7 +10726,9 @@ pub mod qhttpget {
 /// Errata: HTTP-11, HTTP-12, HTTP-13, HTTP-18, SCN-27 (see `spec/errata.yaml`).
 #[cfg(feature = "http")]
 pub mod qhttppost {
-    pub use crate::generated::shared::RequestHeader;
+    pub use crate::generated::shared::Enable;
+    #[doc(hidden)]
+    pub type RequestHeader = Enable;
     /// `AT+QHTTPPOST=?`
     ///
     /// Test form of `AT+QHTTPPOST`.
@@ -10458,7 +11100,9 @@ pub mod qhttppost {
 /// Errata: HTTP-14, HTTP-15, HTTP-16, HTTP-17, HTTP-18 (see `spec/errata.yaml`).
 #[cfg(feature = "http")]
 pub mod qhttpput {
-    pub use crate::generated::shared::RequestHeader;
+    pub use crate::generated::shared::Enable;
+    #[doc(hidden)]
+    pub type RequestHeader = Enable;
     /// `AT+QHTTPPUT=?`
     ///
     /// Test form of `AT+QHTTPPUT`.
@@ -11481,64 +12125,7 @@ pub mod qmtcfg {
         }
     }
     pub use crate::generated::shared::Qos;
-    /// `<will_retain>`: Will Retain flag, which is only used on PUBLISH messages.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub enum WillRetain {
-        /// `0`: When a client sends a PUBLISH message to a server, the server will not retain the message after it has been delivered to the current subscribers
-        NoRetain,
-        /// `1`: When a client sends a PUBLISH message to a server, the server should retain the message after it has been delivered to the current subscribers
-        Retain,
-    }
-    impl WillRetain {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [WillRetain] = &[
-            WillRetain::NoRetain,
-            WillRetain::Retain,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::NoRetain => 0,
-                Self::Retain => 1,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::NoRetain),
-                1 => Ok(Self::Retain),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "WillRetain",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire<W: crate::wire::LineOut>(
-            &self,
-            w: &mut crate::wire::LineWriter<W>,
-        ) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::NoRetain => {
-                    "When a client sends a PUBLISH message to a server, the server will not retain the message after it has been delivered to the current subscribers"
-                }
-                Self::Retain => {
-                    "When a client sends a PUBLISH message to a server, the server should retain the message after it has been delivered to the current subscribers"
-                }
-            }
-        }
-    }
-    impl core::fmt::Display for WillRetain {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
+    pub use crate::generated::shared::Retain;
     /// `<msg_recv_mode>`: MQTT message receiving mode.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -11756,6 +12343,84 @@ pub mod qmtcfg {
             write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
+    #[doc(hidden)]
+    pub type WillQos = Qos;
+    #[doc(hidden)]
+    pub type WillRetain = Retain;
+    #[doc(hidden)]
+    pub type SendMode = SendDataFormat;
+    #[doc(hidden)]
+    pub type TestLine0 = TestVersionLine;
+    #[doc(hidden)]
+    pub type TestLine1 = TestSslLine;
+    #[doc(hidden)]
+    pub type TestLine2 = TestKeepaliveLine;
+    #[doc(hidden)]
+    pub type TestLine3 = TestSessionLine;
+    #[doc(hidden)]
+    pub type TestLine4 = TestWillLine;
+    #[doc(hidden)]
+    pub type TestLine5 = TestRecvModeLine;
+    #[doc(hidden)]
+    pub type TestLine6 = TestDataformatLine;
+    #[doc(hidden)]
+    pub type TestLine7 = TestTimeoutLine;
+    #[doc(hidden)]
+    pub type TestLine8 = TestAliauthLine;
+    #[doc(hidden)]
+    pub type TestLine9 = TestOnenetLine;
+    impl TestLine {
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        pub const fn L0(line: TestVersionLine) -> Self {
+            Self::Version(line)
+        }
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        pub const fn L1(line: TestSslLine) -> Self {
+            Self::Ssl(line)
+        }
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        pub const fn L2(line: TestKeepaliveLine) -> Self {
+            Self::Keepalive(line)
+        }
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        pub const fn L3(line: TestSessionLine) -> Self {
+            Self::Session(line)
+        }
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        pub const fn L4(line: TestWillLine) -> Self {
+            Self::Will(line)
+        }
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        pub const fn L5(line: TestRecvModeLine) -> Self {
+            Self::RecvMode(line)
+        }
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        pub const fn L6(line: TestDataformatLine) -> Self {
+            Self::Dataformat(line)
+        }
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        pub const fn L7(line: TestTimeoutLine) -> Self {
+            Self::Timeout(line)
+        }
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        pub const fn L8(line: TestAliauthLine) -> Self {
+            Self::Aliauth(line)
+        }
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        pub const fn L9(line: TestOnenetLine) -> Self {
+            Self::Onenet(line)
+        }
+    }
     /// `AT+QMTCFG=?`
     ///
     /// Test form of `AT+QMTCFG`.
@@ -11770,13 +12435,13 @@ pub mod qmtcfg {
     /// `+QMTCFG: "version",(list of supported <client_idx>s),(list of supported <vsn>s)`: an information line of `AT+QMTCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub struct TestLine0 {
+    pub struct TestVersionLine {
         /// The listed values of `<client_idx>`, as printed (`(list of supported …)`).
         pub client_idx: alloc::string::String,
         /// The listed values of `<vsn>`, as printed (`(list of supported …)`).
         pub vsn: alloc::string::String,
     }
-    impl crate::command::Line for TestLine0 {
+    impl crate::command::Line for TestVersionLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
@@ -11787,7 +12452,7 @@ pub mod qmtcfg {
                 &mut v,
                 &mut [],
             )?;
-            Ok(TestLine0 {
+            Ok(TestVersionLine {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
                     Ok::<
@@ -11825,7 +12490,7 @@ pub mod qmtcfg {
     /// `+QMTCFG: "ssl",(list of supported <client_idx>s),(list of supported <SSL_enable>s),(list of supported <SSL_ctxID>s)`: an information line of `AT+QMTCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub struct TestLine1 {
+    pub struct TestSslLine {
         /// The listed values of `<client_idx>`, as printed (`(list of supported …)`).
         pub client_idx: alloc::string::String,
         /// The listed values of `<SSL_enable>`, as printed (`(list of supported …)`).
@@ -11833,7 +12498,7 @@ pub mod qmtcfg {
         /// The listed values of `<SSL_ctxID>`, as printed (`(list of supported …)`).
         pub ssl_ctx_id: alloc::string::String,
     }
-    impl crate::command::Line for TestLine1 {
+    impl crate::command::Line for TestSslLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
@@ -11844,7 +12509,7 @@ pub mod qmtcfg {
                 &mut v,
                 &mut [],
             )?;
-            Ok(TestLine1 {
+            Ok(TestSslLine {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
                     Ok::<
@@ -11894,13 +12559,13 @@ pub mod qmtcfg {
     /// `+QMTCFG: "keepalive",(list of supported <client_idx>s),(list of supported <keep_alive_time>s)`: an information line of `AT+QMTCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub struct TestLine2 {
+    pub struct TestKeepaliveLine {
         /// The listed values of `<client_idx>`, as printed (`(list of supported …)`).
         pub client_idx: alloc::string::String,
         /// The listed values of `<keep_alive_time>`, as printed (`(list of supported …)`).
         pub keep_alive_time: alloc::string::String,
     }
-    impl crate::command::Line for TestLine2 {
+    impl crate::command::Line for TestKeepaliveLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
@@ -11911,7 +12576,7 @@ pub mod qmtcfg {
                 &mut v,
                 &mut [],
             )?;
-            Ok(TestLine2 {
+            Ok(TestKeepaliveLine {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
                     Ok::<
@@ -11949,13 +12614,13 @@ pub mod qmtcfg {
     /// `+QMTCFG: "session",(list of supported <client_idx>s),(list of supported <clean_session>s)`: an information line of `AT+QMTCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub struct TestLine3 {
+    pub struct TestSessionLine {
         /// The listed values of `<client_idx>`, as printed (`(list of supported …)`).
         pub client_idx: alloc::string::String,
         /// The listed values of `<clean_session>`, as printed (`(list of supported …)`).
         pub clean_session: alloc::string::String,
     }
-    impl crate::command::Line for TestLine3 {
+    impl crate::command::Line for TestSessionLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
@@ -11966,7 +12631,7 @@ pub mod qmtcfg {
                 &mut v,
                 &mut [],
             )?;
-            Ok(TestLine3 {
+            Ok(TestSessionLine {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
                     Ok::<
@@ -12004,7 +12669,7 @@ pub mod qmtcfg {
     /// `+QMTCFG: "will",(list of supported <client_idx>s),(list of supported <will_flag>s),(list of supported <will_qos>s),(list of supported <will_retain>s),<will_topic>,<will_message>`: an information line of `AT+QMTCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub struct TestLine4 {
+    pub struct TestWillLine {
         /// The listed values of `<client_idx>`, as printed (`(list of supported …)`).
         pub client_idx: alloc::string::String,
         /// The listed values of `<will_flag>`, as printed (`(list of supported …)`).
@@ -12014,7 +12679,7 @@ pub mod qmtcfg {
         /// The listed values of `<will_retain>`, as printed (`(list of supported …)`).
         pub will_retain: alloc::string::String,
     }
-    impl crate::command::Line for TestLine4 {
+    impl crate::command::Line for TestWillLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 4] = [None; 4];
@@ -12025,7 +12690,7 @@ pub mod qmtcfg {
                 &mut v,
                 &mut [],
             )?;
-            Ok(TestLine4 {
+            Ok(TestWillLine {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
                     Ok::<
@@ -12091,13 +12756,13 @@ pub mod qmtcfg {
     /// `+QMTCFG: "recv/mode",(list of supported <client_idx>s),(list of supported <msg_recv_mode>s)`: an information line of `AT+QMTCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub struct TestLine5 {
+    pub struct TestRecvModeLine {
         /// The listed values of `<client_idx>`, as printed (`(list of supported …)`).
         pub client_idx: alloc::string::String,
         /// The listed values of `<msg_recv_mode>`, as printed (`(list of supported …)`).
         pub msg_recv_mode: alloc::string::String,
     }
-    impl crate::command::Line for TestLine5 {
+    impl crate::command::Line for TestRecvModeLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
@@ -12108,7 +12773,7 @@ pub mod qmtcfg {
                 &mut v,
                 &mut [],
             )?;
-            Ok(TestLine5 {
+            Ok(TestRecvModeLine {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
                     Ok::<
@@ -12146,7 +12811,7 @@ pub mod qmtcfg {
     /// `+QMTCFG: "dataformat",(list of supported <client_idx>s),(list of supported <send_mode>s),(list of supported <recv_mode>s)`: an information line of `AT+QMTCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub struct TestLine6 {
+    pub struct TestDataformatLine {
         /// The listed values of `<client_idx>`, as printed (`(list of supported …)`).
         pub client_idx: alloc::string::String,
         /// The listed values of `<send_mode>`, as printed (`(list of supported …)`).
@@ -12154,7 +12819,7 @@ pub mod qmtcfg {
         /// The listed values of `<recvmode>`, as printed (`(list of supported …)`).
         pub recvmode: alloc::string::String,
     }
-    impl crate::command::Line for TestLine6 {
+    impl crate::command::Line for TestDataformatLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
@@ -12165,7 +12830,7 @@ pub mod qmtcfg {
                 &mut v,
                 &mut [],
             )?;
-            Ok(TestLine6 {
+            Ok(TestDataformatLine {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
                     Ok::<
@@ -12215,7 +12880,7 @@ pub mod qmtcfg {
     /// `+QMTCFG: "timeout",(list of supported <client_idx>s),(list of supported <pkt_timeout>s),(list of supported <retry_times>s),(list of supported <timeout_notice>s)`: an information line of `AT+QMTCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub struct TestLine7 {
+    pub struct TestTimeoutLine {
         /// The listed values of `<client_idx>`, as printed (`(list of supported …)`).
         pub client_idx: alloc::string::String,
         /// The listed values of `<pkt_timeout>`, as printed (`(list of supported …)`).
@@ -12225,7 +12890,7 @@ pub mod qmtcfg {
         /// The listed values of `<timeout_notice>`, as printed (`(list of supported …)`).
         pub timeout_notice: alloc::string::String,
     }
-    impl crate::command::Line for TestLine7 {
+    impl crate::command::Line for TestTimeoutLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 4] = [None; 4];
@@ -12236,7 +12901,7 @@ pub mod qmtcfg {
                 &mut v,
                 &mut [],
             )?;
-            Ok(TestLine7 {
+            Ok(TestTimeoutLine {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
                     Ok::<
@@ -12298,11 +12963,11 @@ pub mod qmtcfg {
     /// `+QMTCFG: "aliauth",(list of supported <client_idx>s),<product_key>,<device_name>,<device_secret>`: an information line of `AT+QMTCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub struct TestLine8 {
+    pub struct TestAliauthLine {
         /// The listed values of `<client_idx>`, as printed (`(list of supported …)`).
         pub client_idx: alloc::string::String,
     }
-    impl crate::command::Line for TestLine8 {
+    impl crate::command::Line for TestAliauthLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
@@ -12313,7 +12978,7 @@ pub mod qmtcfg {
                 &mut v,
                 &mut [],
             )?;
-            Ok(TestLine8 {
+            Ok(TestAliauthLine {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
                     Ok::<
@@ -12345,11 +13010,11 @@ pub mod qmtcfg {
     /// `+QMTCFG: "onenet",(list of supported <client_idx>s),<productID>,<access_key>`: an information line of `AT+QMTCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub struct TestLine9 {
+    pub struct TestOnenetLine {
         /// The listed values of `<client_idx>`, as printed (`(list of supported …)`).
         pub client_idx: alloc::string::String,
     }
-    impl crate::command::Line for TestLine9 {
+    impl crate::command::Line for TestOnenetLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
@@ -12360,7 +13025,7 @@ pub mod qmtcfg {
                 &mut v,
                 &mut [],
             )?;
-            Ok(TestLine9 {
+            Ok(TestOnenetLine {
                 client_idx: {
                     let s = crate::wire::req(v[0], "client_idx")?;
                     Ok::<
@@ -12392,25 +13057,25 @@ pub mod qmtcfg {
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum TestLine {
         /// `+QMTCFG: "version",(list of supported <client_idx>s),(list of supported <vsn>s)`
-        L0(TestLine0),
+        Version(TestVersionLine),
         /// `+QMTCFG: "ssl",(list of supported <client_idx>s),(list of supported <SSL_enable>s),(list of supported <SSL_ctxID>s)`
-        L1(TestLine1),
+        Ssl(TestSslLine),
         /// `+QMTCFG: "keepalive",(list of supported <client_idx>s),(list of supported <keep_alive_time>s)`
-        L2(TestLine2),
+        Keepalive(TestKeepaliveLine),
         /// `+QMTCFG: "session",(list of supported <client_idx>s),(list of supported <clean_session>s)`
-        L3(TestLine3),
+        Session(TestSessionLine),
         /// `+QMTCFG: "will",(list of supported <client_idx>s),(list of supported <will_flag>s),(list of supported <will_qos>s),(list of supported <will_retain>s),<will_topic>,<will_message>`
-        L4(TestLine4),
+        Will(TestWillLine),
         /// `+QMTCFG: "recv/mode",(list of supported <client_idx>s),(list of supported <msg_recv_mode>s)`
-        L5(TestLine5),
+        RecvMode(TestRecvModeLine),
         /// `+QMTCFG: "dataformat",(list of supported <client_idx>s),(list of supported <send_mode>s),(list of supported <recv_mode>s)`
-        L6(TestLine6),
+        Dataformat(TestDataformatLine),
         /// `+QMTCFG: "timeout",(list of supported <client_idx>s),(list of supported <pkt_timeout>s),(list of supported <retry_times>s),(list of supported <timeout_notice>s)`
-        L7(TestLine7),
+        Timeout(TestTimeoutLine),
         /// `+QMTCFG: "aliauth",(list of supported <client_idx>s),<product_key>,<device_name>,<device_secret>`
-        L8(TestLine8),
+        Aliauth(TestAliauthLine),
         /// `+QMTCFG: "onenet",(list of supported <client_idx>s),<productID>,<access_key>`
-        L9(TestLine9),
+        Onenet(TestOnenetLine),
     }
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &[
@@ -12428,93 +13093,143 @@ pub mod qmtcfg {
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             type Try = fn(&str) -> Result<TestLine, crate::wire::DecodeError>;
             let tries: &[Try] = &[
-                |l| <TestLine0 as crate::command::Line>::parse(l).map(TestLine::L0),
-                |l| <TestLine1 as crate::command::Line>::parse(l).map(TestLine::L1),
-                |l| <TestLine2 as crate::command::Line>::parse(l).map(TestLine::L2),
-                |l| <TestLine3 as crate::command::Line>::parse(l).map(TestLine::L3),
-                |l| <TestLine4 as crate::command::Line>::parse(l).map(TestLine::L4),
-                |l| <TestLine5 as crate::command::Line>::parse(l).map(TestLine::L5),
-                |l| <TestLine6 as crate::command::Line>::parse(l).map(TestLine::L6),
-                |l| <TestLine7 as crate::command::Line>::parse(l).map(TestLine::L7),
-                |l| <TestLine8 as crate::command::Line>::parse(l).map(TestLine::L8),
-                |l| <TestLine9 as crate::command::Line>::parse(l).map(TestLine::L9),
+                |l| {
+                    <TestVersionLine as crate::command::Line>::parse(l)
+                        .map(TestLine::Version)
+                },
+                |l| <TestSslLine as crate::command::Line>::parse(l).map(TestLine::Ssl),
+                |l| {
+                    <TestKeepaliveLine as crate::command::Line>::parse(l)
+                        .map(TestLine::Keepalive)
+                },
+                |l| {
+                    <TestSessionLine as crate::command::Line>::parse(l)
+                        .map(TestLine::Session)
+                },
+                |l| <TestWillLine as crate::command::Line>::parse(l).map(TestLine::Will),
+                |l| {
+                    <TestRecvModeLine as crate::command::Line>::parse(l)
+                        .map(TestLine::RecvMode)
+                },
+                |l| {
+                    <TestDataformatLine as crate::command::Line>::parse(l)
+                        .map(TestLine::Dataformat)
+                },
+                |l| {
+                    <TestTimeoutLine as crate::command::Line>::parse(l)
+                        .map(TestLine::Timeout)
+                },
+                |l| {
+                    <TestAliauthLine as crate::command::Line>::parse(l)
+                        .map(TestLine::Aliauth)
+                },
+                |l| {
+                    <TestOnenetLine as crate::command::Line>::parse(l)
+                        .map(TestLine::Onenet)
+                },
             ];
             crate::generated::first_match(tries, line)
         }
         fn decode(line: &[u8]) -> crate::command::Decoded<Self> {
             type Try = fn(&[u8]) -> crate::command::Decoded<TestLine>;
             let tries: &[Try] = &[
-                |l| <TestLine0 as crate::command::Line>::decode(l).map(TestLine::L0),
-                |l| <TestLine1 as crate::command::Line>::decode(l).map(TestLine::L1),
-                |l| <TestLine2 as crate::command::Line>::decode(l).map(TestLine::L2),
-                |l| <TestLine3 as crate::command::Line>::decode(l).map(TestLine::L3),
-                |l| <TestLine4 as crate::command::Line>::decode(l).map(TestLine::L4),
-                |l| <TestLine5 as crate::command::Line>::decode(l).map(TestLine::L5),
-                |l| <TestLine6 as crate::command::Line>::decode(l).map(TestLine::L6),
-                |l| <TestLine7 as crate::command::Line>::decode(l).map(TestLine::L7),
-                |l| <TestLine8 as crate::command::Line>::decode(l).map(TestLine::L8),
-                |l| <TestLine9 as crate::command::Line>::decode(l).map(TestLine::L9),
+                |l| {
+                    <TestVersionLine as crate::command::Line>::decode(l)
+                        .map(TestLine::Version)
+                },
+                |l| <TestSslLine as crate::command::Line>::decode(l).map(TestLine::Ssl),
+                |l| {
+                    <TestKeepaliveLine as crate::command::Line>::decode(l)
+                        .map(TestLine::Keepalive)
+                },
+                |l| {
+                    <TestSessionLine as crate::command::Line>::decode(l)
+                        .map(TestLine::Session)
+                },
+                |l| {
+                    <TestWillLine as crate::command::Line>::decode(l).map(TestLine::Will)
+                },
+                |l| {
+                    <TestRecvModeLine as crate::command::Line>::decode(l)
+                        .map(TestLine::RecvMode)
+                },
+                |l| {
+                    <TestDataformatLine as crate::command::Line>::decode(l)
+                        .map(TestLine::Dataformat)
+                },
+                |l| {
+                    <TestTimeoutLine as crate::command::Line>::decode(l)
+                        .map(TestLine::Timeout)
+                },
+                |l| {
+                    <TestAliauthLine as crate::command::Line>::decode(l)
+                        .map(TestLine::Aliauth)
+                },
+                |l| {
+                    <TestOnenetLine as crate::command::Line>::decode(l)
+                        .map(TestLine::Onenet)
+                },
             ];
             crate::generated::first_decoded(tries, line)
         }
         fn inline_remaining(partial: &[u8]) -> Option<usize> {
-            None.or_else(|| <TestLine0 as crate::command::Line>::inline_remaining(
+            None.or_else(|| <TestVersionLine as crate::command::Line>::inline_remaining(
                     partial,
                 ))
-                .or_else(|| <TestLine1 as crate::command::Line>::inline_remaining(
+                .or_else(|| <TestSslLine as crate::command::Line>::inline_remaining(
                     partial,
                 ))
-                .or_else(|| <TestLine2 as crate::command::Line>::inline_remaining(
+                .or_else(|| <TestKeepaliveLine as crate::command::Line>::inline_remaining(
                     partial,
                 ))
-                .or_else(|| <TestLine3 as crate::command::Line>::inline_remaining(
+                .or_else(|| <TestSessionLine as crate::command::Line>::inline_remaining(
                     partial,
                 ))
-                .or_else(|| <TestLine4 as crate::command::Line>::inline_remaining(
+                .or_else(|| <TestWillLine as crate::command::Line>::inline_remaining(
                     partial,
                 ))
-                .or_else(|| <TestLine5 as crate::command::Line>::inline_remaining(
+                .or_else(|| <TestRecvModeLine as crate::command::Line>::inline_remaining(
                     partial,
                 ))
-                .or_else(|| <TestLine6 as crate::command::Line>::inline_remaining(
+                .or_else(|| <TestDataformatLine as crate::command::Line>::inline_remaining(
                     partial,
                 ))
-                .or_else(|| <TestLine7 as crate::command::Line>::inline_remaining(
+                .or_else(|| <TestTimeoutLine as crate::command::Line>::inline_remaining(
                     partial,
                 ))
-                .or_else(|| <TestLine8 as crate::command::Line>::inline_remaining(
+                .or_else(|| <TestAliauthLine as crate::command::Line>::inline_remaining(
                     partial,
                 ))
-                .or_else(|| <TestLine9 as crate::command::Line>::inline_remaining(
+                .or_else(|| <TestOnenetLine as crate::command::Line>::inline_remaining(
                     partial,
                 ))
         }
         fn render_bytes(&self) -> alloc::vec::Vec<u8> {
             match self {
-                Self::L0(l) => crate::command::Line::render_bytes(l),
-                Self::L1(l) => crate::command::Line::render_bytes(l),
-                Self::L2(l) => crate::command::Line::render_bytes(l),
-                Self::L3(l) => crate::command::Line::render_bytes(l),
-                Self::L4(l) => crate::command::Line::render_bytes(l),
-                Self::L5(l) => crate::command::Line::render_bytes(l),
-                Self::L6(l) => crate::command::Line::render_bytes(l),
-                Self::L7(l) => crate::command::Line::render_bytes(l),
-                Self::L8(l) => crate::command::Line::render_bytes(l),
-                Self::L9(l) => crate::command::Line::render_bytes(l),
+                Self::Version(l) => crate::command::Line::render_bytes(l),
+                Self::Ssl(l) => crate::command::Line::render_bytes(l),
+                Self::Keepalive(l) => crate::command::Line::render_bytes(l),
+                Self::Session(l) => crate::command::Line::render_bytes(l),
+                Self::Will(l) => crate::command::Line::render_bytes(l),
+                Self::RecvMode(l) => crate::command::Line::render_bytes(l),
+                Self::Dataformat(l) => crate::command::Line::render_bytes(l),
+                Self::Timeout(l) => crate::command::Line::render_bytes(l),
+                Self::Aliauth(l) => crate::command::Line::render_bytes(l),
+                Self::Onenet(l) => crate::command::Line::render_bytes(l),
             }
         }
         fn render(&self) -> alloc::string::String {
             match self {
-                Self::L0(l) => crate::command::Line::render(l),
-                Self::L1(l) => crate::command::Line::render(l),
-                Self::L2(l) => crate::command::Line::render(l),
-                Self::L3(l) => crate::command::Line::render(l),
-                Self::L4(l) => crate::command::Line::render(l),
-                Self::L5(l) => crate::command::Line::render(l),
-                Self::L6(l) => crate::command::Line::render(l),
-                Self::L7(l) => crate::command::Line::render(l),
-                Self::L8(l) => crate::command::Line::render(l),
-                Self::L9(l) => crate::command::Line::render(l),
+                Self::Version(l) => crate::command::Line::render(l),
+                Self::Ssl(l) => crate::command::Line::render(l),
+                Self::Keepalive(l) => crate::command::Line::render(l),
+                Self::Session(l) => crate::command::Line::render(l),
+                Self::Will(l) => crate::command::Line::render(l),
+                Self::RecvMode(l) => crate::command::Line::render(l),
+                Self::Dataformat(l) => crate::command::Line::render(l),
+                Self::Timeout(l) => crate::command::Line::render(l),
+                Self::Aliauth(l) => crate::command::Line::render(l),
+                Self::Onenet(l) => crate::command::Line::render(l),
             }
         }
     }
@@ -13262,7 +13977,7 @@ pub mod qmtcfg {
         /// `<will_qos>`: QoS level of message delivery.
         pub will_qos: Qos,
         /// `<will_retain>`: Will Retain flag, which is only used on PUBLISH messages.
-        pub will_retain: WillRetain,
+        pub will_retain: Retain,
         /// `<will_topic>`: Will topic name.
         ///
         /// (length 1..=256 bytes; unit: byte; errata: MQTT-5)
@@ -13290,7 +14005,7 @@ pub mod qmtcfg {
         /// `<will_qos>`: QoS level of message delivery.
         pub will_qos: Qos,
         /// `<will_retain>`: Will Retain flag, which is only used on PUBLISH messages.
-        pub will_retain: WillRetain,
+        pub will_retain: Retain,
         /// `<will_topic>`: Will topic name.
         ///
         /// (length 1..=256 bytes; unit: byte; errata: MQTT-5)
@@ -13331,7 +14046,7 @@ pub mod qmtcfg {
                         },
                         will_retain: {
                             let s = crate::wire::req(v[2], "will_retain")?;
-                            WillRetain::from_wire(crate::wire::unquote(s))
+                            Retain::from_wire(crate::wire::unquote(s))
                                 .map_err(|e| crate::wire::DecodeError::value(
                                     "will_retain",
                                     e,
@@ -13531,7 +14246,7 @@ pub mod qmtcfg {
                                 },
                                 will_retain: {
                                     let s = crate::wire::req(v[3], "will_retain")?;
-                                    WillRetain::from_wire(crate::wire::unquote(s))
+                                    Retain::from_wire(crate::wire::unquote(s))
                                         .map_err(|e| crate::wire::DecodeError::value(
                                             "will_retain",
                                             e,
@@ -16935,57 +17650,7 @@ pub mod qmtuns {
 #[cfg(feature = "mqtt")]
 pub mod qmtpub {
     pub use crate::generated::shared::Qos;
-    /// `<retain>`: Whether or not the server will retain the message after it has been delivered to the current subscribers.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub enum Retain {
-        /// `0`: Not retain
-        NoRetain,
-        /// `1`: Retain
-        Retain,
-    }
-    impl Retain {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [Retain] = &[Retain::NoRetain, Retain::Retain];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::NoRetain => 0,
-                Self::Retain => 1,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::NoRetain),
-                1 => Ok(Self::Retain),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "Retain",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire<W: crate::wire::LineOut>(
-            &self,
-            w: &mut crate::wire::LineWriter<W>,
-        ) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::NoRetain => "Not retain",
-                Self::Retain => "Retain",
-            }
-        }
-    }
-    impl core::fmt::Display for Retain {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
+    pub use crate::generated::shared::Retain;
     pub use crate::generated::shared::PacketResult;
     /// `AT+QMTPUB=?`
     ///
@@ -17408,20 +18073,22 @@ pub mod qmtpub {
 /// Errata: MQTT-18 (see `spec/errata.yaml`).
 #[cfg(feature = "mqtt")]
 pub mod qmtrecv {
+    /// One type for the value of `<store_status0>`, `<store_status1>`, `<store_status2>`, `<store_status3>`, `<store_status4>`.
+    ///
     /// `<store_status0>`: Whether a message is stored in buffer corresponds to storeID0.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub enum StoreStatus0 {
+    pub enum StoreStatus {
         /// `0`: No message in the buffer
         Empty,
         /// `1`: One or more messages are stored in the buffer
         HasMessages,
     }
-    impl StoreStatus0 {
+    impl StoreStatus {
         /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [StoreStatus0] = &[
-            StoreStatus0::Empty,
-            StoreStatus0::HasMessages,
+        pub const ALL: &'static [StoreStatus] = &[
+            StoreStatus::Empty,
+            StoreStatus::HasMessages,
         ];
         /// The value as written on the wire.
         pub fn wire(&self) -> i64 {
@@ -17437,7 +18104,7 @@ pub mod qmtrecv {
                 1 => Ok(Self::HasMessages),
                 _ => {
                     Err(crate::value::ValueError::UnknownValue {
-                        of: "StoreStatus0",
+                        of: "StoreStatus",
                     })
                 }
             }
@@ -17457,227 +18124,21 @@ pub mod qmtrecv {
             }
         }
     }
-    impl core::fmt::Display for StoreStatus0 {
+    impl core::fmt::Display for StoreStatus {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
-    /// `<store_status1>`: Whether a message is stored in buffer corresponds to storeID1.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub enum StoreStatus1 {
-        /// `0`: No message in the buffer
-        Empty,
-        /// `1`: One or more messages are stored in the buffer
-        HasMessages,
-    }
-    impl StoreStatus1 {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [StoreStatus1] = &[
-            StoreStatus1::Empty,
-            StoreStatus1::HasMessages,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::Empty => 0,
-                Self::HasMessages => 1,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::Empty),
-                1 => Ok(Self::HasMessages),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "StoreStatus1",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire<W: crate::wire::LineOut>(
-            &self,
-            w: &mut crate::wire::LineWriter<W>,
-        ) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Empty => "No message in the buffer",
-                Self::HasMessages => "One or more messages are stored in the buffer",
-            }
-        }
-    }
-    impl core::fmt::Display for StoreStatus1 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
-    /// `<store_status2>`: Whether a message is stored in buffer corresponds to storeID2.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub enum StoreStatus2 {
-        /// `0`: No message in the buffer
-        Empty,
-        /// `1`: One or more messages are stored in the buffer
-        HasMessages,
-    }
-    impl StoreStatus2 {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [StoreStatus2] = &[
-            StoreStatus2::Empty,
-            StoreStatus2::HasMessages,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::Empty => 0,
-                Self::HasMessages => 1,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::Empty),
-                1 => Ok(Self::HasMessages),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "StoreStatus2",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire<W: crate::wire::LineOut>(
-            &self,
-            w: &mut crate::wire::LineWriter<W>,
-        ) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Empty => "No message in the buffer",
-                Self::HasMessages => "One or more messages are stored in the buffer",
-            }
-        }
-    }
-    impl core::fmt::Display for StoreStatus2 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
-    /// `<store_status3>`: Whether a message is stored in buffer corresponds to storeID3.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub enum StoreStatus3 {
-        /// `0`: No message in the buffer
-        Empty,
-        /// `1`: One or more messages are stored in the buffer
-        HasMessages,
-    }
-    impl StoreStatus3 {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [StoreStatus3] = &[
-            StoreStatus3::Empty,
-            StoreStatus3::HasMessages,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::Empty => 0,
-                Self::HasMessages => 1,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::Empty),
-                1 => Ok(Self::HasMessages),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "StoreStatus3",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire<W: crate::wire::LineOut>(
-            &self,
-            w: &mut crate::wire::LineWriter<W>,
-        ) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Empty => "No message in the buffer",
-                Self::HasMessages => "One or more messages are stored in the buffer",
-            }
-        }
-    }
-    impl core::fmt::Display for StoreStatus3 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
-    /// `<store_status4>`: Whether a message is stored in buffer corresponds to storeID4.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub enum StoreStatus4 {
-        /// `0`: No message in the buffer
-        Empty,
-        /// `1`: One or more messages are stored in the buffer
-        HasMessages,
-    }
-    impl StoreStatus4 {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [StoreStatus4] = &[
-            StoreStatus4::Empty,
-            StoreStatus4::HasMessages,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::Empty => 0,
-                Self::HasMessages => 1,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::Empty),
-                1 => Ok(Self::HasMessages),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "StoreStatus4",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire<W: crate::wire::LineOut>(
-            &self,
-            w: &mut crate::wire::LineWriter<W>,
-        ) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Empty => "No message in the buffer",
-                Self::HasMessages => "One or more messages are stored in the buffer",
-            }
-        }
-    }
-    impl core::fmt::Display for StoreStatus4 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
+    #[doc(hidden)]
+    pub type StoreStatus0 = StoreStatus;
+    #[doc(hidden)]
+    pub type StoreStatus1 = StoreStatus;
+    #[doc(hidden)]
+    pub type StoreStatus2 = StoreStatus;
+    #[doc(hidden)]
+    pub type StoreStatus3 = StoreStatus;
+    #[doc(hidden)]
+    pub type StoreStatus4 = StoreStatus;
     /// `AT+QMTRECV=?`
     ///
     /// Test form of `AT+QMTRECV`.
@@ -17756,15 +18217,15 @@ pub mod qmtrecv {
         /// (range 0..=5)
         pub client_idx: crate::value::Int<0, 5>,
         /// `<store_status0>`: Whether a message is stored in buffer corresponds to storeID0.
-        pub store_status0: StoreStatus0,
+        pub store_status0: StoreStatus,
         /// `<store_status1>`: Whether a message is stored in buffer corresponds to storeID1.
-        pub store_status1: StoreStatus1,
+        pub store_status1: StoreStatus,
         /// `<store_status2>`: Whether a message is stored in buffer corresponds to storeID2.
-        pub store_status2: StoreStatus2,
+        pub store_status2: StoreStatus,
         /// `<store_status3>`: Whether a message is stored in buffer corresponds to storeID3.
-        pub store_status3: StoreStatus3,
+        pub store_status3: StoreStatus,
         /// `<store_status4>`: Whether a message is stored in buffer corresponds to storeID4.
-        pub store_status4: StoreStatus4,
+        pub store_status4: StoreStatus,
     }
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QMTRECV: "];
@@ -17786,7 +18247,7 @@ pub mod qmtrecv {
                 },
                 store_status0: {
                     let s = crate::wire::req(v[1], "store_status0")?;
-                    StoreStatus0::from_wire(crate::wire::unquote(s))
+                    StoreStatus::from_wire(crate::wire::unquote(s))
                         .map_err(|e| crate::wire::DecodeError::value(
                             "store_status0",
                             e,
@@ -17794,7 +18255,7 @@ pub mod qmtrecv {
                 },
                 store_status1: {
                     let s = crate::wire::req(v[2], "store_status1")?;
-                    StoreStatus1::from_wire(crate::wire::unquote(s))
+                    StoreStatus::from_wire(crate::wire::unquote(s))
                         .map_err(|e| crate::wire::DecodeError::value(
                             "store_status1",
                             e,
@@ -17802,7 +18263,7 @@ pub mod qmtrecv {
                 },
                 store_status2: {
                     let s = crate::wire::req(v[3], "store_status2")?;
-                    StoreStatus2::from_wire(crate::wire::unquote(s))
+                    StoreStatus::from_wire(crate::wire::unquote(s))
                         .map_err(|e| crate::wire::DecodeError::value(
                             "store_status2",
                             e,
@@ -17810,7 +18271,7 @@ pub mod qmtrecv {
                 },
                 store_status3: {
                     let s = crate::wire::req(v[4], "store_status3")?;
-                    StoreStatus3::from_wire(crate::wire::unquote(s))
+                    StoreStatus::from_wire(crate::wire::unquote(s))
                         .map_err(|e| crate::wire::DecodeError::value(
                             "store_status3",
                             e,
@@ -17818,7 +18279,7 @@ pub mod qmtrecv {
                 },
                 store_status4: {
                     let s = crate::wire::req(v[5], "store_status4")?;
-                    StoreStatus4::from_wire(crate::wire::unquote(s))
+                    StoreStatus::from_wire(crate::wire::unquote(s))
                         .map_err(|e| crate::wire::DecodeError::value(
                             "store_status4",
                             e,
@@ -19535,58 +19996,79 @@ pub mod qsslcfg {
             write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
-    /// `<session_cache_enable>`: Enable or disable the SSL context session caching feature.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub enum SessionCacheEnable {
-        /// `0`: Disable
-        Disable,
-        /// `1`: Enable
-        Enable,
-    }
-    impl SessionCacheEnable {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [SessionCacheEnable] = &[
-            SessionCacheEnable::Disable,
-            SessionCacheEnable::Enable,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::Disable => 0,
-                Self::Enable => 1,
-            }
+    pub use crate::generated::shared::Enable;
+    #[doc(hidden)]
+    pub type SessionCacheEnable = Enable;
+    #[doc(hidden)]
+    pub type TestLine0 = TestSslversionLine;
+    #[doc(hidden)]
+    pub type TestLine1 = TestSeclevelLine;
+    #[doc(hidden)]
+    pub type TestLine2 = TestCiphersuiteLine;
+    #[doc(hidden)]
+    pub type TestLine3 = TestNegotiatetimeLine;
+    #[doc(hidden)]
+    pub type TestLine4 = TestSniLine;
+    #[doc(hidden)]
+    pub type TestLine5 = TestCacertLine;
+    #[doc(hidden)]
+    pub type TestLine6 = TestClientcertLine;
+    #[doc(hidden)]
+    pub type TestLine7 = TestClientkeyLine;
+    #[doc(hidden)]
+    pub type TestLine8 = TestIgnorelocaltimeLine;
+    #[doc(hidden)]
+    pub type TestLine9 = TestSessionCacheLine;
+    impl TestLine {
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        pub const fn L0(line: TestSslversionLine) -> Self {
+            Self::Sslversion(line)
         }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::Disable),
-                1 => Ok(Self::Enable),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "SessionCacheEnable",
-                    })
-                }
-            }
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        pub const fn L1(line: TestSeclevelLine) -> Self {
+            Self::Seclevel(line)
         }
-        /// Writes the wire value into a line.
-        pub fn write_wire<W: crate::wire::LineOut>(
-            &self,
-            w: &mut crate::wire::LineWriter<W>,
-        ) {
-            w.int(self.wire());
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        pub const fn L2(line: TestCiphersuiteLine) -> Self {
+            Self::Ciphersuite(line)
         }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Disable => "Disable",
-                Self::Enable => "Enable",
-            }
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        pub const fn L3(line: TestNegotiatetimeLine) -> Self {
+            Self::Negotiatetime(line)
         }
-    }
-    impl core::fmt::Display for SessionCacheEnable {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        pub const fn L4(line: TestSniLine) -> Self {
+            Self::Sni(line)
+        }
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        pub const fn L5(line: TestCacertLine) -> Self {
+            Self::Cacert(line)
+        }
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        pub const fn L6(line: TestClientcertLine) -> Self {
+            Self::Clientcert(line)
+        }
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        pub const fn L7(line: TestClientkeyLine) -> Self {
+            Self::Clientkey(line)
+        }
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        pub const fn L8(line: TestIgnorelocaltimeLine) -> Self {
+            Self::Ignorelocaltime(line)
+        }
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        pub const fn L9(line: TestSessionCacheLine) -> Self {
+            Self::SessionCache(line)
         }
     }
     /// `AT+QSSLCFG=?`
@@ -19603,13 +20085,13 @@ pub mod qsslcfg {
     /// `+QSSLCFG: "sslversion",(list of supported <SSL_ctxID>s),(list of supported <SSL_version>s)`: an information line of `AT+QSSLCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub struct TestLine0 {
+    pub struct TestSslversionLine {
         /// The listed values of `<SSL_ctxID>`, as printed (`(list of supported …)`).
         pub ssl_ctx_id: alloc::string::String,
         /// The listed values of `<SSL_version>`, as printed (`(list of supported …)`).
         pub ssl_version: alloc::string::String,
     }
-    impl crate::command::Line for TestLine0 {
+    impl crate::command::Line for TestSslversionLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
@@ -19620,7 +20102,7 @@ pub mod qsslcfg {
                 &mut v,
                 &mut [],
             )?;
-            Ok(TestLine0 {
+            Ok(TestSslversionLine {
                 ssl_ctx_id: {
                     let s = crate::wire::req(v[0], "SSL_ctxID")?;
                     Ok::<
@@ -19658,13 +20140,13 @@ pub mod qsslcfg {
     /// `+QSSLCFG: "seclevel",(list of supported <SSL_ctxID>s),(list of supported <seclevel>s)`: an information line of `AT+QSSLCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub struct TestLine1 {
+    pub struct TestSeclevelLine {
         /// The listed values of `<SSL_ctxID>`, as printed (`(list of supported …)`).
         pub ssl_ctx_id: alloc::string::String,
         /// The listed values of `<seclevel>`, as printed (`(list of supported …)`).
         pub seclevel: alloc::string::String,
     }
-    impl crate::command::Line for TestLine1 {
+    impl crate::command::Line for TestSeclevelLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
@@ -19675,7 +20157,7 @@ pub mod qsslcfg {
                 &mut v,
                 &mut [],
             )?;
-            Ok(TestLine1 {
+            Ok(TestSeclevelLine {
                 ssl_ctx_id: {
                     let s = crate::wire::req(v[0], "SSL_ctxID")?;
                     Ok::<
@@ -19713,13 +20195,13 @@ pub mod qsslcfg {
     /// `+QSSLCFG: "ciphersuite",(list of supported <SSL_ctxID>s),(list of supported <cipher_suites>s)`: an information line of `AT+QSSLCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub struct TestLine2 {
+    pub struct TestCiphersuiteLine {
         /// The listed values of `<SSL_ctxID>`, as printed (`(list of supported …)`).
         pub ssl_ctx_id: alloc::string::String,
         /// The listed values of `<cipher_suites>`, as printed (`(list of supported …)`).
         pub cipher_suites: alloc::string::String,
     }
-    impl crate::command::Line for TestLine2 {
+    impl crate::command::Line for TestCiphersuiteLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
@@ -19730,7 +20212,7 @@ pub mod qsslcfg {
                 &mut v,
                 &mut [],
             )?;
-            Ok(TestLine2 {
+            Ok(TestCiphersuiteLine {
                 ssl_ctx_id: {
                     let s = crate::wire::req(v[0], "SSL_ctxID")?;
                     Ok::<
@@ -19768,13 +20250,13 @@ pub mod qsslcfg {
     /// `+QSSLCFG: "negotiatetime",(list of supported <SSL_ctxID>s),(list of supported <negotiate_time>s)`: an information line of `AT+QSSLCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub struct TestLine3 {
+    pub struct TestNegotiatetimeLine {
         /// The listed values of `<SSL_ctxID>`, as printed (`(list of supported …)`).
         pub ssl_ctx_id: alloc::string::String,
         /// The listed values of `<negotiate_time>`, as printed (`(list of supported …)`).
         pub negotiate_time: alloc::string::String,
     }
-    impl crate::command::Line for TestLine3 {
+    impl crate::command::Line for TestNegotiatetimeLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
@@ -19785,7 +20267,7 @@ pub mod qsslcfg {
                 &mut v,
                 &mut [],
             )?;
-            Ok(TestLine3 {
+            Ok(TestNegotiatetimeLine {
                 ssl_ctx_id: {
                     let s = crate::wire::req(v[0], "SSL_ctxID")?;
                     Ok::<
@@ -19823,13 +20305,13 @@ pub mod qsslcfg {
     /// `+QSSLCFG: "sni",(list of supported <SSL_ctxID>s),(list of supported <SNI>s)`: an information line of `AT+QSSLCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub struct TestLine4 {
+    pub struct TestSniLine {
         /// The listed values of `<SSL_ctxID>`, as printed (`(list of supported …)`).
         pub ssl_ctx_id: alloc::string::String,
         /// The listed values of `<SNI>`, as printed (`(list of supported …)`).
         pub sni: alloc::string::String,
     }
-    impl crate::command::Line for TestLine4 {
+    impl crate::command::Line for TestSniLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
@@ -19840,7 +20322,7 @@ pub mod qsslcfg {
                 &mut v,
                 &mut [],
             )?;
-            Ok(TestLine4 {
+            Ok(TestSniLine {
                 ssl_ctx_id: {
                     let s = crate::wire::req(v[0], "SSL_ctxID")?;
                     Ok::<
@@ -19878,11 +20360,11 @@ pub mod qsslcfg {
     /// `+QSSLCFG: "cacert",(list of supported <SSL_ctxID>s),<cacertpath>`: an information line of `AT+QSSLCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub struct TestLine5 {
+    pub struct TestCacertLine {
         /// The listed values of `<SSL_ctxID>`, as printed (`(list of supported …)`).
         pub ssl_ctx_id: alloc::string::String,
     }
-    impl crate::command::Line for TestLine5 {
+    impl crate::command::Line for TestCacertLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
@@ -19893,7 +20375,7 @@ pub mod qsslcfg {
                 &mut v,
                 &mut [],
             )?;
-            Ok(TestLine5 {
+            Ok(TestCacertLine {
                 ssl_ctx_id: {
                     let s = crate::wire::req(v[0], "SSL_ctxID")?;
                     Ok::<
@@ -19921,11 +20403,11 @@ pub mod qsslcfg {
     /// `+QSSLCFG: "clientcert",(list of supported <SSL_ctxID>s),<client_cert_path>`: an information line of `AT+QSSLCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub struct TestLine6 {
+    pub struct TestClientcertLine {
         /// The listed values of `<SSL_ctxID>`, as printed (`(list of supported …)`).
         pub ssl_ctx_id: alloc::string::String,
     }
-    impl crate::command::Line for TestLine6 {
+    impl crate::command::Line for TestClientcertLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
@@ -19936,7 +20418,7 @@ pub mod qsslcfg {
                 &mut v,
                 &mut [],
             )?;
-            Ok(TestLine6 {
+            Ok(TestClientcertLine {
                 ssl_ctx_id: {
                     let s = crate::wire::req(v[0], "SSL_ctxID")?;
                     Ok::<
@@ -19964,11 +20446,11 @@ pub mod qsslcfg {
     /// `+QSSLCFG: "clientkey",(list of supported <SSL_ctxID>s),<client_key_path>,<key_pwd>`: an information line of `AT+QSSLCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub struct TestLine7 {
+    pub struct TestClientkeyLine {
         /// The listed values of `<SSL_ctxID>`, as printed (`(list of supported …)`).
         pub ssl_ctx_id: alloc::string::String,
     }
-    impl crate::command::Line for TestLine7 {
+    impl crate::command::Line for TestClientkeyLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
@@ -19979,7 +20461,7 @@ pub mod qsslcfg {
                 &mut v,
                 &mut [],
             )?;
-            Ok(TestLine7 {
+            Ok(TestClientkeyLine {
                 ssl_ctx_id: {
                     let s = crate::wire::req(v[0], "SSL_ctxID")?;
                     Ok::<
@@ -20009,13 +20491,13 @@ pub mod qsslcfg {
     /// `+QSSLCFG: "ignorelocaltime",(list of supported <SSL_ctxID>s),(list of supported <ignore_ltime>s)`: an information line of `AT+QSSLCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub struct TestLine8 {
+    pub struct TestIgnorelocaltimeLine {
         /// The listed values of `<SSL_ctxID>`, as printed (`(list of supported …)`).
         pub ssl_ctx_id: alloc::string::String,
         /// The listed values of `<ignore_ltime>`, as printed (`(list of supported …)`).
         pub ignore_ltime: alloc::string::String,
     }
-    impl crate::command::Line for TestLine8 {
+    impl crate::command::Line for TestIgnorelocaltimeLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
@@ -20026,7 +20508,7 @@ pub mod qsslcfg {
                 &mut v,
                 &mut [],
             )?;
-            Ok(TestLine8 {
+            Ok(TestIgnorelocaltimeLine {
                 ssl_ctx_id: {
                     let s = crate::wire::req(v[0], "SSL_ctxID")?;
                     Ok::<
@@ -20064,13 +20546,13 @@ pub mod qsslcfg {
     /// `+QSSLCFG: "session_cache",(list of supported <SSL_ctxID>s),(list of supported <session_cache_enable>s)`: an information line of `AT+QSSLCFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub struct TestLine9 {
+    pub struct TestSessionCacheLine {
         /// The listed values of `<SSL_ctxID>`, as printed (`(list of supported …)`).
         pub ssl_ctx_id: alloc::string::String,
         /// The listed values of `<session_cache_enable>`, as printed (`(list of supported …)`).
         pub session_cache_enable: alloc::string::String,
     }
-    impl crate::command::Line for TestLine9 {
+    impl crate::command::Line for TestSessionCacheLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
@@ -20081,7 +20563,7 @@ pub mod qsslcfg {
                 &mut v,
                 &mut [],
             )?;
-            Ok(TestLine9 {
+            Ok(TestSessionCacheLine {
                 ssl_ctx_id: {
                     let s = crate::wire::req(v[0], "SSL_ctxID")?;
                     Ok::<
@@ -20121,25 +20603,25 @@ pub mod qsslcfg {
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum TestLine {
         /// `+QSSLCFG: "sslversion",(list of supported <SSL_ctxID>s),(list of supported <SSL_version>s)`
-        L0(TestLine0),
+        Sslversion(TestSslversionLine),
         /// `+QSSLCFG: "seclevel",(list of supported <SSL_ctxID>s),(list of supported <seclevel>s)`
-        L1(TestLine1),
+        Seclevel(TestSeclevelLine),
         /// `+QSSLCFG: "ciphersuite",(list of supported <SSL_ctxID>s),(list of supported <cipher_suites>s)`
-        L2(TestLine2),
+        Ciphersuite(TestCiphersuiteLine),
         /// `+QSSLCFG: "negotiatetime",(list of supported <SSL_ctxID>s),(list of supported <negotiate_time>s)`
-        L3(TestLine3),
+        Negotiatetime(TestNegotiatetimeLine),
         /// `+QSSLCFG: "sni",(list of supported <SSL_ctxID>s),(list of supported <SNI>s)`
-        L4(TestLine4),
+        Sni(TestSniLine),
         /// `+QSSLCFG: "cacert",(list of supported <SSL_ctxID>s),<cacertpath>`
-        L5(TestLine5),
+        Cacert(TestCacertLine),
         /// `+QSSLCFG: "clientcert",(list of supported <SSL_ctxID>s),<client_cert_path>`
-        L6(TestLine6),
+        Clientcert(TestClientcertLine),
         /// `+QSSLCFG: "clientkey",(list of supported <SSL_ctxID>s),<client_key_path>,<key_pwd>`
-        L7(TestLine7),
+        Clientkey(TestClientkeyLine),
         /// `+QSSLCFG: "ignorelocaltime",(list of supported <SSL_ctxID>s),(list of supported <ignore_ltime>s)`
-        L8(TestLine8),
+        Ignorelocaltime(TestIgnorelocaltimeLine),
         /// `+QSSLCFG: "session_cache",(list of supported <SSL_ctxID>s),(list of supported <session_cache_enable>s)`
-        L9(TestLine9),
+        SessionCache(TestSessionCacheLine),
     }
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &[
@@ -20157,93 +20639,147 @@ pub mod qsslcfg {
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             type Try = fn(&str) -> Result<TestLine, crate::wire::DecodeError>;
             let tries: &[Try] = &[
-                |l| <TestLine0 as crate::command::Line>::parse(l).map(TestLine::L0),
-                |l| <TestLine1 as crate::command::Line>::parse(l).map(TestLine::L1),
-                |l| <TestLine2 as crate::command::Line>::parse(l).map(TestLine::L2),
-                |l| <TestLine3 as crate::command::Line>::parse(l).map(TestLine::L3),
-                |l| <TestLine4 as crate::command::Line>::parse(l).map(TestLine::L4),
-                |l| <TestLine5 as crate::command::Line>::parse(l).map(TestLine::L5),
-                |l| <TestLine6 as crate::command::Line>::parse(l).map(TestLine::L6),
-                |l| <TestLine7 as crate::command::Line>::parse(l).map(TestLine::L7),
-                |l| <TestLine8 as crate::command::Line>::parse(l).map(TestLine::L8),
-                |l| <TestLine9 as crate::command::Line>::parse(l).map(TestLine::L9),
+                |l| {
+                    <TestSslversionLine as crate::command::Line>::parse(l)
+                        .map(TestLine::Sslversion)
+                },
+                |l| {
+                    <TestSeclevelLine as crate::command::Line>::parse(l)
+                        .map(TestLine::Seclevel)
+                },
+                |l| {
+                    <TestCiphersuiteLine as crate::command::Line>::parse(l)
+                        .map(TestLine::Ciphersuite)
+                },
+                |l| {
+                    <TestNegotiatetimeLine as crate::command::Line>::parse(l)
+                        .map(TestLine::Negotiatetime)
+                },
+                |l| <TestSniLine as crate::command::Line>::parse(l).map(TestLine::Sni),
+                |l| {
+                    <TestCacertLine as crate::command::Line>::parse(l)
+                        .map(TestLine::Cacert)
+                },
+                |l| {
+                    <TestClientcertLine as crate::command::Line>::parse(l)
+                        .map(TestLine::Clientcert)
+                },
+                |l| {
+                    <TestClientkeyLine as crate::command::Line>::parse(l)
+                        .map(TestLine::Clientkey)
+                },
+                |l| {
+                    <TestIgnorelocaltimeLine as crate::command::Line>::parse(l)
+                        .map(TestLine::Ignorelocaltime)
+                },
+                |l| {
+                    <TestSessionCacheLine as crate::command::Line>::parse(l)
+                        .map(TestLine::SessionCache)
+                },
             ];
             crate::generated::first_match(tries, line)
         }
         fn decode(line: &[u8]) -> crate::command::Decoded<Self> {
             type Try = fn(&[u8]) -> crate::command::Decoded<TestLine>;
             let tries: &[Try] = &[
-                |l| <TestLine0 as crate::command::Line>::decode(l).map(TestLine::L0),
-                |l| <TestLine1 as crate::command::Line>::decode(l).map(TestLine::L1),
-                |l| <TestLine2 as crate::command::Line>::decode(l).map(TestLine::L2),
-                |l| <TestLine3 as crate::command::Line>::decode(l).map(TestLine::L3),
-                |l| <TestLine4 as crate::command::Line>::decode(l).map(TestLine::L4),
-                |l| <TestLine5 as crate::command::Line>::decode(l).map(TestLine::L5),
-                |l| <TestLine6 as crate::command::Line>::decode(l).map(TestLine::L6),
-                |l| <TestLine7 as crate::command::Line>::decode(l).map(TestLine::L7),
-                |l| <TestLine8 as crate::command::Line>::decode(l).map(TestLine::L8),
-                |l| <TestLine9 as crate::command::Line>::decode(l).map(TestLine::L9),
+                |l| {
+                    <TestSslversionLine as crate::command::Line>::decode(l)
+                        .map(TestLine::Sslversion)
+                },
+                |l| {
+                    <TestSeclevelLine as crate::command::Line>::decode(l)
+                        .map(TestLine::Seclevel)
+                },
+                |l| {
+                    <TestCiphersuiteLine as crate::command::Line>::decode(l)
+                        .map(TestLine::Ciphersuite)
+                },
+                |l| {
+                    <TestNegotiatetimeLine as crate::command::Line>::decode(l)
+                        .map(TestLine::Negotiatetime)
+                },
+                |l| <TestSniLine as crate::command::Line>::decode(l).map(TestLine::Sni),
+                |l| {
+                    <TestCacertLine as crate::command::Line>::decode(l)
+                        .map(TestLine::Cacert)
+                },
+                |l| {
+                    <TestClientcertLine as crate::command::Line>::decode(l)
+                        .map(TestLine::Clientcert)
+                },
+                |l| {
+                    <TestClientkeyLine as crate::command::Line>::decode(l)
+                        .map(TestLine::Clientkey)
+                },
+                |l| {
+                    <TestIgnorelocaltimeLine as crate::command::Line>::decode(l)
+                        .map(TestLine::Ignorelocaltime)
+                },
+                |l| {
+                    <TestSessionCacheLine as crate::command::Line>::decode(l)
+                        .map(TestLine::SessionCache)
+                },
             ];
             crate::generated::first_decoded(tries, line)
         }
         fn inline_remaining(partial: &[u8]) -> Option<usize> {
-            None.or_else(|| <TestLine0 as crate::command::Line>::inline_remaining(
+            None.or_else(|| <TestSslversionLine as crate::command::Line>::inline_remaining(
                     partial,
                 ))
-                .or_else(|| <TestLine1 as crate::command::Line>::inline_remaining(
+                .or_else(|| <TestSeclevelLine as crate::command::Line>::inline_remaining(
                     partial,
                 ))
-                .or_else(|| <TestLine2 as crate::command::Line>::inline_remaining(
+                .or_else(|| <TestCiphersuiteLine as crate::command::Line>::inline_remaining(
                     partial,
                 ))
-                .or_else(|| <TestLine3 as crate::command::Line>::inline_remaining(
+                .or_else(|| <TestNegotiatetimeLine as crate::command::Line>::inline_remaining(
                     partial,
                 ))
-                .or_else(|| <TestLine4 as crate::command::Line>::inline_remaining(
+                .or_else(|| <TestSniLine as crate::command::Line>::inline_remaining(
                     partial,
                 ))
-                .or_else(|| <TestLine5 as crate::command::Line>::inline_remaining(
+                .or_else(|| <TestCacertLine as crate::command::Line>::inline_remaining(
                     partial,
                 ))
-                .or_else(|| <TestLine6 as crate::command::Line>::inline_remaining(
+                .or_else(|| <TestClientcertLine as crate::command::Line>::inline_remaining(
                     partial,
                 ))
-                .or_else(|| <TestLine7 as crate::command::Line>::inline_remaining(
+                .or_else(|| <TestClientkeyLine as crate::command::Line>::inline_remaining(
                     partial,
                 ))
-                .or_else(|| <TestLine8 as crate::command::Line>::inline_remaining(
+                .or_else(|| <TestIgnorelocaltimeLine as crate::command::Line>::inline_remaining(
                     partial,
                 ))
-                .or_else(|| <TestLine9 as crate::command::Line>::inline_remaining(
+                .or_else(|| <TestSessionCacheLine as crate::command::Line>::inline_remaining(
                     partial,
                 ))
         }
         fn render_bytes(&self) -> alloc::vec::Vec<u8> {
             match self {
-                Self::L0(l) => crate::command::Line::render_bytes(l),
-                Self::L1(l) => crate::command::Line::render_bytes(l),
-                Self::L2(l) => crate::command::Line::render_bytes(l),
-                Self::L3(l) => crate::command::Line::render_bytes(l),
-                Self::L4(l) => crate::command::Line::render_bytes(l),
-                Self::L5(l) => crate::command::Line::render_bytes(l),
-                Self::L6(l) => crate::command::Line::render_bytes(l),
-                Self::L7(l) => crate::command::Line::render_bytes(l),
-                Self::L8(l) => crate::command::Line::render_bytes(l),
-                Self::L9(l) => crate::command::Line::render_bytes(l),
+                Self::Sslversion(l) => crate::command::Line::render_bytes(l),
+                Self::Seclevel(l) => crate::command::Line::render_bytes(l),
+                Self::Ciphersuite(l) => crate::command::Line::render_bytes(l),
+                Self::Negotiatetime(l) => crate::command::Line::render_bytes(l),
+                Self::Sni(l) => crate::command::Line::render_bytes(l),
+                Self::Cacert(l) => crate::command::Line::render_bytes(l),
+                Self::Clientcert(l) => crate::command::Line::render_bytes(l),
+                Self::Clientkey(l) => crate::command::Line::render_bytes(l),
+                Self::Ignorelocaltime(l) => crate::command::Line::render_bytes(l),
+                Self::SessionCache(l) => crate::command::Line::render_bytes(l),
             }
         }
         fn render(&self) -> alloc::string::String {
             match self {
-                Self::L0(l) => crate::command::Line::render(l),
-                Self::L1(l) => crate::command::Line::render(l),
-                Self::L2(l) => crate::command::Line::render(l),
-                Self::L3(l) => crate::command::Line::render(l),
-                Self::L4(l) => crate::command::Line::render(l),
-                Self::L5(l) => crate::command::Line::render(l),
-                Self::L6(l) => crate::command::Line::render(l),
-                Self::L7(l) => crate::command::Line::render(l),
-                Self::L8(l) => crate::command::Line::render(l),
-                Self::L9(l) => crate::command::Line::render(l),
+                Self::Sslversion(l) => crate::command::Line::render(l),
+                Self::Seclevel(l) => crate::command::Line::render(l),
+                Self::Ciphersuite(l) => crate::command::Line::render(l),
+                Self::Negotiatetime(l) => crate::command::Line::render(l),
+                Self::Sni(l) => crate::command::Line::render(l),
+                Self::Cacert(l) => crate::command::Line::render(l),
+                Self::Clientcert(l) => crate::command::Line::render(l),
+                Self::Clientkey(l) => crate::command::Line::render(l),
+                Self::Ignorelocaltime(l) => crate::command::Line::render(l),
+                Self::SessionCache(l) => crate::command::Line::render(l),
             }
         }
     }
@@ -21831,7 +22367,7 @@ pub mod qsslcfg {
         /// (range 0..=5; errata: SSL-5)
         pub ssl_ctx_id: crate::value::Int<0, 5>,
         /// `<session_cache_enable>`: Enable or disable the SSL context session caching feature.
-        pub session_cache_enable: Option<SessionCacheEnable>,
+        pub session_cache_enable: Option<Enable>,
     }
     /// `+QSSLCFG: "session_cache",<SSL_ctxID>,<session_cache_enable>`: an information line of `AT+QSSLCFG="session_cache",<SSL_ctxID>[,<session_cache_enable>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21842,7 +22378,7 @@ pub mod qsslcfg {
         /// (range 0..=5; errata: SSL-5)
         pub ssl_ctx_id: crate::value::Int<0, 5>,
         /// `<session_cache_enable>`: Enable or disable the SSL context session caching feature.
-        pub session_cache_enable: SessionCacheEnable,
+        pub session_cache_enable: Enable,
     }
     impl crate::command::Line for SessionCacheLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
@@ -21864,7 +22400,7 @@ pub mod qsslcfg {
                 },
                 session_cache_enable: {
                     let s = crate::wire::req(v[1], "session_cache_enable")?;
-                    SessionCacheEnable::from_wire(crate::wire::unquote(s))
+                    Enable::from_wire(crate::wire::unquote(s))
                         .map_err(|e| crate::wire::DecodeError::value(
                             "session_cache_enable",
                             e,
@@ -21954,7 +22490,7 @@ pub mod qsslcfg {
                 },
                 session_cache_enable: v[1]
                     .map(|s| {
-                        SessionCacheEnable::from_wire(crate::wire::unquote(s))
+                        Enable::from_wire(crate::wire::unquote(s))
                             .map_err(|e| crate::wire::DecodeError::value(
                                 "session_cache_enable",
                                 e,
@@ -22825,6 +23361,22 @@ pub mod qsslrecv {
         }
     }
     impl crate::command::Payloadless for Test {}
+    #[doc(hidden)]
+    pub type WriteLine0 = WriteReceivedLine;
+    #[doc(hidden)]
+    pub type WriteLine1 = WriteNoDataLine;
+    impl WriteLine {
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        pub const fn L0(line: WriteReceivedLine) -> Self {
+            Self::Received(line)
+        }
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        pub const fn L1(line: WriteNoDataLine) -> Self {
+            Self::NoData(line)
+        }
+    }
     /// `AT+QSSLRECV=<connectID>,<read_length>`
     ///
     /// Write form of `AT+QSSLRECV`.
@@ -22850,13 +23402,13 @@ pub mod qsslrecv {
     /// `+QSSLRECV: <have_readlen>`: an information line of `AT+QSSLRECV=<connectID>,<read_length>`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub struct WriteLine0 {
+    pub struct WriteReceivedLine {
         /// `<have_readlen>`: The length of data read by AT+QSSLRECV.
         ///
         /// (unit: byte)
         pub have_readlen: i64,
     }
-    impl crate::command::Line for WriteLine0 {
+    impl crate::command::Line for WriteReceivedLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLRECV: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
@@ -22867,7 +23419,7 @@ pub mod qsslrecv {
                 &mut v,
                 &mut [],
             )?;
-            Ok(WriteLine0 {
+            Ok(WriteReceivedLine {
                 have_readlen: {
                     let s = crate::wire::req(v[0], "have_readlen")?;
                     crate::value::parse_int(s)
@@ -22897,8 +23449,8 @@ pub mod qsslrecv {
                     length: crate::wire::announced(s, crate::value::UNBOUNDED),
                 });
             #[allow(clippy::redundant_closure_call)]
-            let value = (|| -> Result<WriteLine0, crate::wire::DecodeError> {
-                Ok(WriteLine0 {
+            let value = (|| -> Result<WriteReceivedLine, crate::wire::DecodeError> {
+                Ok(WriteReceivedLine {
                     have_readlen: {
                         let s = crate::wire::req(v[0], "have_readlen")?;
                         crate::value::parse_int(s)
@@ -22928,8 +23480,8 @@ pub mod qsslrecv {
     /// `+QSSLRECV: 0`: an information line of `AT+QSSLRECV=<connectID>,<read_length>`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub struct WriteLine1 {}
-    impl crate::command::Line for WriteLine1 {
+    pub struct WriteNoDataLine {}
+    impl crate::command::Line for WriteNoDataLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLRECV: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::fields(
@@ -22939,7 +23491,7 @@ pub mod qsslrecv {
                 &mut [],
                 &mut [],
             )?;
-            Ok(WriteLine1 {})
+            Ok(WriteNoDataLine {})
         }
         fn render(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -22954,46 +23506,58 @@ pub mod qsslrecv {
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum WriteLine {
         /// `+QSSLRECV: <have_readlen>`
-        L0(WriteLine0),
+        Received(WriteReceivedLine),
         /// `+QSSLRECV: 0`
-        L1(WriteLine1),
+        NoData(WriteNoDataLine),
     }
     impl crate::command::Line for WriteLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLRECV: ", "+QSSLRECV: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             type Try = fn(&str) -> Result<WriteLine, crate::wire::DecodeError>;
             let tries: &[Try] = &[
-                |l| <WriteLine0 as crate::command::Line>::parse(l).map(WriteLine::L0),
-                |l| <WriteLine1 as crate::command::Line>::parse(l).map(WriteLine::L1),
+                |l| {
+                    <WriteReceivedLine as crate::command::Line>::parse(l)
+                        .map(WriteLine::Received)
+                },
+                |l| {
+                    <WriteNoDataLine as crate::command::Line>::parse(l)
+                        .map(WriteLine::NoData)
+                },
             ];
             crate::generated::first_match(tries, line)
         }
         fn decode(line: &[u8]) -> crate::command::Decoded<Self> {
             type Try = fn(&[u8]) -> crate::command::Decoded<WriteLine>;
             let tries: &[Try] = &[
-                |l| <WriteLine0 as crate::command::Line>::decode(l).map(WriteLine::L0),
-                |l| <WriteLine1 as crate::command::Line>::decode(l).map(WriteLine::L1),
+                |l| {
+                    <WriteReceivedLine as crate::command::Line>::decode(l)
+                        .map(WriteLine::Received)
+                },
+                |l| {
+                    <WriteNoDataLine as crate::command::Line>::decode(l)
+                        .map(WriteLine::NoData)
+                },
             ];
             crate::generated::first_decoded(tries, line)
         }
         fn inline_remaining(partial: &[u8]) -> Option<usize> {
-            None.or_else(|| <WriteLine0 as crate::command::Line>::inline_remaining(
+            None.or_else(|| <WriteReceivedLine as crate::command::Line>::inline_remaining(
                     partial,
                 ))
-                .or_else(|| <WriteLine1 as crate::command::Line>::inline_remaining(
+                .or_else(|| <WriteNoDataLine as crate::command::Line>::inline_remaining(
                     partial,
                 ))
         }
         fn render_bytes(&self) -> alloc::vec::Vec<u8> {
             match self {
-                Self::L0(l) => crate::command::Line::render_bytes(l),
-                Self::L1(l) => crate::command::Line::render_bytes(l),
+                Self::Received(l) => crate::command::Line::render_bytes(l),
+                Self::NoData(l) => crate::command::Line::render_bytes(l),
             }
         }
         fn render(&self) -> alloc::string::String {
             match self {
-                Self::L0(l) => crate::command::Line::render(l),
-                Self::L1(l) => crate::command::Line::render(l),
+                Self::Received(l) => crate::command::Line::render(l),
+                Self::NoData(l) => crate::command::Line::render(l),
             }
         }
     }
@@ -23074,7 +23638,7 @@ pub mod qsslrecv {
             None
         }
         fn data_length_of(line: &str) -> Option<usize> {
-            if let Ok(l) = <WriteLine0 as crate::command::Line>::parse(line) {
+            if let Ok(l) = <WriteReceivedLine as crate::command::Line>::parse(line) {
                 return usize::try_from(l.have_readlen).ok();
             }
             None
@@ -23436,50 +24000,7 @@ pub mod qsslstate {
         }
     }
     pub use crate::generated::shared::AccessMode;
-    /// `<devname>`: COM port of socket service.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub enum Devname {
-        /// `uart1`: UART port 1
-        Uart1,
-        /// `uart2`: UART port 2
-        Uart2,
-    }
-    impl Devname {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [Devname] = &[Devname::Uart1, Devname::Uart2];
-        /// The value as written on the wire (without quotes).
-        pub fn wire(&self) -> &str {
-            match self {
-                Self::Uart1 => "uart1",
-                Self::Uart2 => "uart2",
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match s {
-                "uart1" => Ok(Self::Uart1),
-                "uart2" => Ok(Self::Uart2),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "Devname",
-                    })
-                }
-            }
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Uart1 => "UART port 1",
-                Self::Uart2 => "UART port 2",
-            }
-        }
-    }
-    impl core::fmt::Display for Devname {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
+    pub use crate::generated::shared::AtPort;
     /// `<query_type>`: Query type.
     ///
     /// (errata: SSL-3)
@@ -23536,6 +24057,8 @@ pub mod qsslstate {
             write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
+    #[doc(hidden)]
+    pub type Devname = AtPort;
     /// `AT+QSSLSTATE=?`
     ///
     /// Test form of `AT+QSSLSTATE`.
@@ -23633,7 +24156,7 @@ pub mod qsslstate {
         /// `<access_mode>`: Data access mode of the socket service.
         pub access_mode: AccessMode,
         /// `<devname>`: COM port of socket service.
-        pub devname: Devname,
+        pub devname: AtPort,
         /// `<SSL_ctxID>`: SSL context ID.
         ///
         /// (range 0..=5)
@@ -23693,7 +24216,7 @@ pub mod qsslstate {
                 },
                 devname: {
                     let s = crate::wire::req(v[7], "devname")?;
-                    Devname::from_wire(crate::wire::unquote(s))
+                    AtPort::from_wire(crate::wire::unquote(s))
                         .map_err(|e| crate::wire::DecodeError::value("devname", e))?
                 },
                 ssl_ctx_id: {
@@ -23854,7 +24377,7 @@ pub mod qsslstate {
         /// `<access_mode>`: Data access mode of the socket service.
         pub access_mode: AccessMode,
         /// `<devname>`: COM port of socket service.
-        pub devname: Devname,
+        pub devname: AtPort,
         /// `<SSL_ctxID>`: SSL context ID.
         ///
         /// (range 0..=5)
@@ -23914,7 +24437,7 @@ pub mod qsslstate {
                 },
                 devname: {
                     let s = crate::wire::req(v[7], "devname")?;
-                    Devname::from_wire(crate::wire::unquote(s))
+                    AtPort::from_wire(crate::wire::unquote(s))
                         .map_err(|e| crate::wire::DecodeError::value("devname", e))?
                 },
                 ssl_ctx_id: {
@@ -24097,7 +24620,7 @@ pub mod qsslstate {
         /// `<access_mode>`: Data access mode of the socket service.
         pub access_mode: AccessMode,
         /// `<devname>`: COM port of socket service.
-        pub devname: Devname,
+        pub devname: AtPort,
         /// `<SSL_ctxID>`: SSL context ID.
         ///
         /// (range 0..=5)
@@ -24157,7 +24680,7 @@ pub mod qsslstate {
                 },
                 devname: {
                     let s = crate::wire::req(v[7], "devname")?;
-                    Devname::from_wire(crate::wire::unquote(s))
+                    AtPort::from_wire(crate::wire::unquote(s))
                         .map_err(|e| crate::wire::DecodeError::value("devname", e))?
                 },
                 ssl_ctx_id: {
@@ -24288,6 +24811,36 @@ pub mod qsslstate {
 ///
 /// Characteristics: The command takes effect immediately. The configurations are not saved.
 ///
+/// Example (TCP server: accepting an incoming connection; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QICFG="tcp/accept",0
+/// << OK
+/// >> AT+QICFG="tcp/accept"
+/// << +QICFG: "tcp/accept",0
+/// << OK
+/// >> AT+QIOPEN=0,"TCP LISTENER","127.0.0.1",0,5000,0
+/// << OK
+/// << +QIOPEN: 0,0
+/// >> AT+QIOPEN=5,"TCP","192.168.4.23",5000,0,0
+/// << OK
+/// << +QIOPEN: 5,0
+/// >> AT+QIACCEPT=0,1,1
+/// << +QIACCEPT: 1,"192.168.4.23",33818
+/// << OK
+/// >> AT+QISTATE=1
+/// << +QISTATE: 1,"TCP INCOMING","192.168.4.23",33818,5000,2,0,0,"uart1"
+/// << OK
+/// >> AT+QICLOSE=1
+/// << OK
+/// >> AT+QICLOSE=5
+/// << OK
+/// >> AT+QICLOSE=0
+/// << OK
+/// >> AT+QICFG="tcp/accept",1
+/// << OK
+/// ```
+///
 /// Errata: TCP-2, TCP-3, TCP-4, TCP-5, TCP-6, TCP-7, TCP-8, TCP-9 (see `spec/errata.yaml`).
 #[cfg(feature = "tcpip")]
 pub mod qicfg {
@@ -24403,110 +24956,7 @@ pub mod qicfg {
             write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
-    /// `<closed>`: Integer type. Enable or disable the passive closing of the TCP connection when the server is closed.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub enum Closed {
-        /// `0`: Disable
-        Disable,
-        /// `1`: Enable
-        Enable,
-    }
-    impl Closed {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [Closed] = &[Closed::Disable, Closed::Enable];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::Disable => 0,
-                Self::Enable => 1,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::Disable),
-                1 => Ok(Self::Enable),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "Closed",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire<W: crate::wire::LineOut>(
-            &self,
-            w: &mut crate::wire::LineWriter<W>,
-        ) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Disable => "Disable",
-                Self::Enable => "Enable",
-            }
-        }
-    }
-    impl core::fmt::Display for Closed {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
-    /// `<state>`: Integer type. Enable or disable the automatic reception of the TCP connection from the client.
-    ///
-    /// (errata: TCP-5)
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub enum State {
-        /// `0`: Disable
-        Disable,
-        /// `1`: Enable
-        Enable,
-    }
-    impl State {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [State] = &[State::Disable, State::Enable];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::Disable => 0,
-                Self::Enable => 1,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::Disable),
-                1 => Ok(Self::Enable),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "State",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire<W: crate::wire::LineOut>(
-            &self,
-            w: &mut crate::wire::LineWriter<W>,
-        ) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Disable => "Disable",
-                Self::Enable => "Enable",
-            }
-        }
-    }
-    impl core::fmt::Display for State {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
+    pub use crate::generated::shared::Enable;
     /// `<close_mode>`: Integer type. Enable or disable to disconnect the TCP connection asynchronously.
     ///
     /// (errata: TCP-6)
@@ -24559,62 +25009,6 @@ pub mod qicfg {
         }
     }
     impl core::fmt::Display for AsyncClose {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
-    /// `<kalive_onoff>`: Integer type. Enable or disable TCP keep-alive.
-    ///
-    /// (errata: TCP-7)
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub enum KaliveOnoff {
-        /// `0`: Disable
-        Disable,
-        /// `1`: Enable
-        Enable,
-    }
-    impl KaliveOnoff {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [KaliveOnoff] = &[
-            KaliveOnoff::Disable,
-            KaliveOnoff::Enable,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::Disable => 0,
-                Self::Enable => 1,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::Disable),
-                1 => Ok(Self::Enable),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "KaliveOnoff",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire<W: crate::wire::LineOut>(
-            &self,
-            w: &mut crate::wire::LineWriter<W>,
-        ) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Disable => "Disable",
-                Self::Enable => "Enable",
-            }
-        }
-    }
-    impl core::fmt::Display for KaliveOnoff {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             write!(f, "{} ({})", self.meaning(), self.wire())
         }
@@ -24725,6 +25119,84 @@ pub mod qicfg {
             write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
+    #[doc(hidden)]
+    pub type Closed = Enable;
+    #[doc(hidden)]
+    pub type State = Enable;
+    #[doc(hidden)]
+    pub type KaliveOnoff = Enable;
+    #[doc(hidden)]
+    pub type TestLine0 = TestTranspktsizeLine;
+    #[doc(hidden)]
+    pub type TestLine1 = TestTranswaittmLine;
+    #[doc(hidden)]
+    pub type TestLine2 = TestTcpAcceptLine;
+    #[doc(hidden)]
+    pub type TestLine3 = TestQisendTimeoutLine;
+    #[doc(hidden)]
+    pub type TestLine4 = TestPassiveclosedLine;
+    #[doc(hidden)]
+    pub type TestLine5 = TestDataformatLine;
+    #[doc(hidden)]
+    pub type TestLine6 = TestCloseModeLine;
+    #[doc(hidden)]
+    pub type TestLine7 = TestTcpKaliveLine;
+    #[doc(hidden)]
+    pub type TestLine8 = TestTcpTwCycleLine;
+    #[doc(hidden)]
+    pub type TestLine9 = TestUdpBroadcastLine;
+    impl TestLine {
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        pub const fn L0(line: TestTranspktsizeLine) -> Self {
+            Self::Transpktsize(line)
+        }
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        pub const fn L1(line: TestTranswaittmLine) -> Self {
+            Self::Transwaittm(line)
+        }
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        pub const fn L2(line: TestTcpAcceptLine) -> Self {
+            Self::TcpAccept(line)
+        }
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        pub const fn L3(line: TestQisendTimeoutLine) -> Self {
+            Self::QisendTimeout(line)
+        }
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        pub const fn L4(line: TestPassiveclosedLine) -> Self {
+            Self::Passiveclosed(line)
+        }
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        pub const fn L5(line: TestDataformatLine) -> Self {
+            Self::Dataformat(line)
+        }
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        pub const fn L6(line: TestCloseModeLine) -> Self {
+            Self::CloseMode(line)
+        }
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        pub const fn L7(line: TestTcpKaliveLine) -> Self {
+            Self::TcpKalive(line)
+        }
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        pub const fn L8(line: TestTcpTwCycleLine) -> Self {
+            Self::TcpTwCycle(line)
+        }
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        pub const fn L9(line: TestUdpBroadcastLine) -> Self {
+            Self::UdpBroadcast(line)
+        }
+    }
     /// `AT+QICFG=?`
     ///
     /// Test form of `AT+QICFG`.
@@ -24739,11 +25211,11 @@ pub mod qicfg {
     /// `+QICFG: "transpktsize",(list of supported <transpktsize>s)`: an information line of `AT+QICFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub struct TestLine0 {
+    pub struct TestTranspktsizeLine {
         /// The listed values of `<transpktsize>`, as printed (`(list of supported …)`).
         pub transpktsize: alloc::string::String,
     }
-    impl crate::command::Line for TestLine0 {
+    impl crate::command::Line for TestTranspktsizeLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
@@ -24754,7 +25226,7 @@ pub mod qicfg {
                 &mut v,
                 &mut [],
             )?;
-            Ok(TestLine0 {
+            Ok(TestTranspktsizeLine {
                 transpktsize: {
                     let s = crate::wire::req(v[0], "transpktsize")?;
                     Ok::<
@@ -24780,11 +25252,11 @@ pub mod qicfg {
     /// `+QICFG: "transwaittm",(list of supported <transwaittm>s)`: an information line of `AT+QICFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub struct TestLine1 {
+    pub struct TestTranswaittmLine {
         /// The listed values of `<transwaittm>`, as printed (`(list of supported …)`).
         pub transwaittm: alloc::string::String,
     }
-    impl crate::command::Line for TestLine1 {
+    impl crate::command::Line for TestTranswaittmLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
@@ -24795,7 +25267,7 @@ pub mod qicfg {
                 &mut v,
                 &mut [],
             )?;
-            Ok(TestLine1 {
+            Ok(TestTranswaittmLine {
                 transwaittm: {
                     let s = crate::wire::req(v[0], "transwaittm")?;
                     Ok::<
@@ -24821,11 +25293,11 @@ pub mod qicfg {
     /// `+QICFG: "tcp/accept",(list of supported <state>s)`: an information line of `AT+QICFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub struct TestLine2 {
+    pub struct TestTcpAcceptLine {
         /// The listed values of `<state>`, as printed (`(list of supported …)`).
         pub state: alloc::string::String,
     }
-    impl crate::command::Line for TestLine2 {
+    impl crate::command::Line for TestTcpAcceptLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
@@ -24836,7 +25308,7 @@ pub mod qicfg {
                 &mut v,
                 &mut [],
             )?;
-            Ok(TestLine2 {
+            Ok(TestTcpAcceptLine {
                 state: {
                     let s = crate::wire::req(v[0], "state")?;
                     Ok::<
@@ -24862,11 +25334,11 @@ pub mod qicfg {
     /// `+QICFG: "qisend/timeout",(list of supported <timeout>s)`: an information line of `AT+QICFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub struct TestLine3 {
+    pub struct TestQisendTimeoutLine {
         /// The listed values of `<timeout>`, as printed (`(list of supported …)`).
         pub timeout: alloc::string::String,
     }
-    impl crate::command::Line for TestLine3 {
+    impl crate::command::Line for TestQisendTimeoutLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
@@ -24877,7 +25349,7 @@ pub mod qicfg {
                 &mut v,
                 &mut [],
             )?;
-            Ok(TestLine3 {
+            Ok(TestQisendTimeoutLine {
                 timeout: {
                     let s = crate::wire::req(v[0], "timeout")?;
                     Ok::<
@@ -24903,11 +25375,11 @@ pub mod qicfg {
     /// `+QICFG: "passiveclosed",(list of supported <closed>s)`: an information line of `AT+QICFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub struct TestLine4 {
+    pub struct TestPassiveclosedLine {
         /// The listed values of `<closed>`, as printed (`(list of supported …)`).
         pub closed: alloc::string::String,
     }
-    impl crate::command::Line for TestLine4 {
+    impl crate::command::Line for TestPassiveclosedLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
@@ -24918,7 +25390,7 @@ pub mod qicfg {
                 &mut v,
                 &mut [],
             )?;
-            Ok(TestLine4 {
+            Ok(TestPassiveclosedLine {
                 closed: {
                     let s = crate::wire::req(v[0], "closed")?;
                     Ok::<
@@ -24944,13 +25416,13 @@ pub mod qicfg {
     /// `+QICFG: "dataformat",(list of supported <send_data_format>s),(list of supported <recv_data_format>s)`: an information line of `AT+QICFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub struct TestLine5 {
+    pub struct TestDataformatLine {
         /// The listed values of `<send_data_format>`, as printed (`(list of supported …)`).
         pub send_data_format: alloc::string::String,
         /// The listed values of `<recv_data_format>`, as printed (`(list of supported …)`).
         pub recv_data_format: alloc::string::String,
     }
-    impl crate::command::Line for TestLine5 {
+    impl crate::command::Line for TestDataformatLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
@@ -24961,7 +25433,7 @@ pub mod qicfg {
                 &mut v,
                 &mut [],
             )?;
-            Ok(TestLine5 {
+            Ok(TestDataformatLine {
                 send_data_format: {
                     let s = crate::wire::req(v[0], "send_data_format")?;
                     Ok::<
@@ -24999,11 +25471,11 @@ pub mod qicfg {
     /// `+QICFG: "close/mode",(list of supported <close_mode>s)`: an information line of `AT+QICFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub struct TestLine6 {
+    pub struct TestCloseModeLine {
         /// The listed values of `<close_mode>`, as printed (`(list of supported …)`).
         pub close_mode: alloc::string::String,
     }
-    impl crate::command::Line for TestLine6 {
+    impl crate::command::Line for TestCloseModeLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
@@ -25014,7 +25486,7 @@ pub mod qicfg {
                 &mut v,
                 &mut [],
             )?;
-            Ok(TestLine6 {
+            Ok(TestCloseModeLine {
                 close_mode: {
                     let s = crate::wire::req(v[0], "close_mode")?;
                     Ok::<
@@ -25040,7 +25512,7 @@ pub mod qicfg {
     /// `+QICFG: "tcp/kalive",(list of supported <kalive_onoff>s),(list of supported <kalive_idle>s),(list of supported <kalive_interval>s),(list of supported <kalive_cnt>s)`: an information line of `AT+QICFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub struct TestLine7 {
+    pub struct TestTcpKaliveLine {
         /// The listed values of `<kalive_onoff>`, as printed (`(list of supported …)`).
         pub kalive_onoff: alloc::string::String,
         /// The listed values of `<kalive_idle>`, as printed (`(list of supported …)`).
@@ -25050,7 +25522,7 @@ pub mod qicfg {
         /// The listed values of `<kalive_cnt>`, as printed (`(list of supported …)`).
         pub kalive_cnt: alloc::string::String,
     }
-    impl crate::command::Line for TestLine7 {
+    impl crate::command::Line for TestTcpKaliveLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 4] = [None; 4];
@@ -25061,7 +25533,7 @@ pub mod qicfg {
                 &mut v,
                 &mut [],
             )?;
-            Ok(TestLine7 {
+            Ok(TestTcpKaliveLine {
                 kalive_onoff: {
                     let s = crate::wire::req(v[0], "kalive_onoff")?;
                     Ok::<
@@ -25123,11 +25595,11 @@ pub mod qicfg {
     /// `+QICFG: "tcp/tw_cycle",(list of supported <tw_enable>s)`: an information line of `AT+QICFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub struct TestLine8 {
+    pub struct TestTcpTwCycleLine {
         /// The listed values of `<tw_enable>`, as printed (`(list of supported …)`).
         pub tw_enable: alloc::string::String,
     }
-    impl crate::command::Line for TestLine8 {
+    impl crate::command::Line for TestTcpTwCycleLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
@@ -25138,7 +25610,7 @@ pub mod qicfg {
                 &mut v,
                 &mut [],
             )?;
-            Ok(TestLine8 {
+            Ok(TestTcpTwCycleLine {
                 tw_enable: {
                     let s = crate::wire::req(v[0], "tw_enable")?;
                     Ok::<
@@ -25164,11 +25636,11 @@ pub mod qicfg {
     /// `+QICFG: "udp/broadcast",(list of supported <udp/broadcast>s)`: an information line of `AT+QICFG=?`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub struct TestLine9 {
+    pub struct TestUdpBroadcastLine {
         /// The listed values of `<udp/broadcast>`, as printed (`(list of supported …)`).
         pub udp_broadcast: alloc::string::String,
     }
-    impl crate::command::Line for TestLine9 {
+    impl crate::command::Line for TestUdpBroadcastLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
@@ -25179,7 +25651,7 @@ pub mod qicfg {
                 &mut v,
                 &mut [],
             )?;
-            Ok(TestLine9 {
+            Ok(TestUdpBroadcastLine {
                 udp_broadcast: {
                     let s = crate::wire::req(v[0], "udp/broadcast")?;
                     Ok::<
@@ -25207,25 +25679,25 @@ pub mod qicfg {
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum TestLine {
         /// `+QICFG: "transpktsize",(list of supported <transpktsize>s)`
-        L0(TestLine0),
+        Transpktsize(TestTranspktsizeLine),
         /// `+QICFG: "transwaittm",(list of supported <transwaittm>s)`
-        L1(TestLine1),
+        Transwaittm(TestTranswaittmLine),
         /// `+QICFG: "tcp/accept",(list of supported <state>s)`
-        L2(TestLine2),
+        TcpAccept(TestTcpAcceptLine),
         /// `+QICFG: "qisend/timeout",(list of supported <timeout>s)`
-        L3(TestLine3),
+        QisendTimeout(TestQisendTimeoutLine),
         /// `+QICFG: "passiveclosed",(list of supported <closed>s)`
-        L4(TestLine4),
+        Passiveclosed(TestPassiveclosedLine),
         /// `+QICFG: "dataformat",(list of supported <send_data_format>s),(list of supported <recv_data_format>s)`
-        L5(TestLine5),
+        Dataformat(TestDataformatLine),
         /// `+QICFG: "close/mode",(list of supported <close_mode>s)`
-        L6(TestLine6),
+        CloseMode(TestCloseModeLine),
         /// `+QICFG: "tcp/kalive",(list of supported <kalive_onoff>s),(list of supported <kalive_idle>s),(list of supported <kalive_interval>s),(list of supported <kalive_cnt>s)`
-        L7(TestLine7),
+        TcpKalive(TestTcpKaliveLine),
         /// `+QICFG: "tcp/tw_cycle",(list of supported <tw_enable>s)`
-        L8(TestLine8),
+        TcpTwCycle(TestTcpTwCycleLine),
         /// `+QICFG: "udp/broadcast",(list of supported <udp/broadcast>s)`
-        L9(TestLine9),
+        UdpBroadcast(TestUdpBroadcastLine),
     }
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &[
@@ -25243,93 +25715,153 @@ pub mod qicfg {
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             type Try = fn(&str) -> Result<TestLine, crate::wire::DecodeError>;
             let tries: &[Try] = &[
-                |l| <TestLine0 as crate::command::Line>::parse(l).map(TestLine::L0),
-                |l| <TestLine1 as crate::command::Line>::parse(l).map(TestLine::L1),
-                |l| <TestLine2 as crate::command::Line>::parse(l).map(TestLine::L2),
-                |l| <TestLine3 as crate::command::Line>::parse(l).map(TestLine::L3),
-                |l| <TestLine4 as crate::command::Line>::parse(l).map(TestLine::L4),
-                |l| <TestLine5 as crate::command::Line>::parse(l).map(TestLine::L5),
-                |l| <TestLine6 as crate::command::Line>::parse(l).map(TestLine::L6),
-                |l| <TestLine7 as crate::command::Line>::parse(l).map(TestLine::L7),
-                |l| <TestLine8 as crate::command::Line>::parse(l).map(TestLine::L8),
-                |l| <TestLine9 as crate::command::Line>::parse(l).map(TestLine::L9),
+                |l| {
+                    <TestTranspktsizeLine as crate::command::Line>::parse(l)
+                        .map(TestLine::Transpktsize)
+                },
+                |l| {
+                    <TestTranswaittmLine as crate::command::Line>::parse(l)
+                        .map(TestLine::Transwaittm)
+                },
+                |l| {
+                    <TestTcpAcceptLine as crate::command::Line>::parse(l)
+                        .map(TestLine::TcpAccept)
+                },
+                |l| {
+                    <TestQisendTimeoutLine as crate::command::Line>::parse(l)
+                        .map(TestLine::QisendTimeout)
+                },
+                |l| {
+                    <TestPassiveclosedLine as crate::command::Line>::parse(l)
+                        .map(TestLine::Passiveclosed)
+                },
+                |l| {
+                    <TestDataformatLine as crate::command::Line>::parse(l)
+                        .map(TestLine::Dataformat)
+                },
+                |l| {
+                    <TestCloseModeLine as crate::command::Line>::parse(l)
+                        .map(TestLine::CloseMode)
+                },
+                |l| {
+                    <TestTcpKaliveLine as crate::command::Line>::parse(l)
+                        .map(TestLine::TcpKalive)
+                },
+                |l| {
+                    <TestTcpTwCycleLine as crate::command::Line>::parse(l)
+                        .map(TestLine::TcpTwCycle)
+                },
+                |l| {
+                    <TestUdpBroadcastLine as crate::command::Line>::parse(l)
+                        .map(TestLine::UdpBroadcast)
+                },
             ];
             crate::generated::first_match(tries, line)
         }
         fn decode(line: &[u8]) -> crate::command::Decoded<Self> {
             type Try = fn(&[u8]) -> crate::command::Decoded<TestLine>;
             let tries: &[Try] = &[
-                |l| <TestLine0 as crate::command::Line>::decode(l).map(TestLine::L0),
-                |l| <TestLine1 as crate::command::Line>::decode(l).map(TestLine::L1),
-                |l| <TestLine2 as crate::command::Line>::decode(l).map(TestLine::L2),
-                |l| <TestLine3 as crate::command::Line>::decode(l).map(TestLine::L3),
-                |l| <TestLine4 as crate::command::Line>::decode(l).map(TestLine::L4),
-                |l| <TestLine5 as crate::command::Line>::decode(l).map(TestLine::L5),
-                |l| <TestLine6 as crate::command::Line>::decode(l).map(TestLine::L6),
-                |l| <TestLine7 as crate::command::Line>::decode(l).map(TestLine::L7),
-                |l| <TestLine8 as crate::command::Line>::decode(l).map(TestLine::L8),
-                |l| <TestLine9 as crate::command::Line>::decode(l).map(TestLine::L9),
+                |l| {
+                    <TestTranspktsizeLine as crate::command::Line>::decode(l)
+                        .map(TestLine::Transpktsize)
+                },
+                |l| {
+                    <TestTranswaittmLine as crate::command::Line>::decode(l)
+                        .map(TestLine::Transwaittm)
+                },
+                |l| {
+                    <TestTcpAcceptLine as crate::command::Line>::decode(l)
+                        .map(TestLine::TcpAccept)
+                },
+                |l| {
+                    <TestQisendTimeoutLine as crate::command::Line>::decode(l)
+                        .map(TestLine::QisendTimeout)
+                },
+                |l| {
+                    <TestPassiveclosedLine as crate::command::Line>::decode(l)
+                        .map(TestLine::Passiveclosed)
+                },
+                |l| {
+                    <TestDataformatLine as crate::command::Line>::decode(l)
+                        .map(TestLine::Dataformat)
+                },
+                |l| {
+                    <TestCloseModeLine as crate::command::Line>::decode(l)
+                        .map(TestLine::CloseMode)
+                },
+                |l| {
+                    <TestTcpKaliveLine as crate::command::Line>::decode(l)
+                        .map(TestLine::TcpKalive)
+                },
+                |l| {
+                    <TestTcpTwCycleLine as crate::command::Line>::decode(l)
+                        .map(TestLine::TcpTwCycle)
+                },
+                |l| {
+                    <TestUdpBroadcastLine as crate::command::Line>::decode(l)
+                        .map(TestLine::UdpBroadcast)
+                },
             ];
             crate::generated::first_decoded(tries, line)
         }
         fn inline_remaining(partial: &[u8]) -> Option<usize> {
-            None.or_else(|| <TestLine0 as crate::command::Line>::inline_remaining(
+            None.or_else(|| <TestTranspktsizeLine as crate::command::Line>::inline_remaining(
                     partial,
                 ))
-                .or_else(|| <TestLine1 as crate::command::Line>::inline_remaining(
+                .or_else(|| <TestTranswaittmLine as crate::command::Line>::inline_remaining(
                     partial,
                 ))
-                .or_else(|| <TestLine2 as crate::command::Line>::inline_remaining(
+                .or_else(|| <TestTcpAcceptLine as crate::command::Line>::inline_remaining(
                     partial,
                 ))
-                .or_else(|| <TestLine3 as crate::command::Line>::inline_remaining(
+                .or_else(|| <TestQisendTimeoutLine as crate::command::Line>::inline_remaining(
                     partial,
                 ))
-                .or_else(|| <TestLine4 as crate::command::Line>::inline_remaining(
+                .or_else(|| <TestPassiveclosedLine as crate::command::Line>::inline_remaining(
                     partial,
                 ))
-                .or_else(|| <TestLine5 as crate::command::Line>::inline_remaining(
+                .or_else(|| <TestDataformatLine as crate::command::Line>::inline_remaining(
                     partial,
                 ))
-                .or_else(|| <TestLine6 as crate::command::Line>::inline_remaining(
+                .or_else(|| <TestCloseModeLine as crate::command::Line>::inline_remaining(
                     partial,
                 ))
-                .or_else(|| <TestLine7 as crate::command::Line>::inline_remaining(
+                .or_else(|| <TestTcpKaliveLine as crate::command::Line>::inline_remaining(
                     partial,
                 ))
-                .or_else(|| <TestLine8 as crate::command::Line>::inline_remaining(
+                .or_else(|| <TestTcpTwCycleLine as crate::command::Line>::inline_remaining(
                     partial,
                 ))
-                .or_else(|| <TestLine9 as crate::command::Line>::inline_remaining(
+                .or_else(|| <TestUdpBroadcastLine as crate::command::Line>::inline_remaining(
                     partial,
                 ))
         }
         fn render_bytes(&self) -> alloc::vec::Vec<u8> {
             match self {
-                Self::L0(l) => crate::command::Line::render_bytes(l),
-                Self::L1(l) => crate::command::Line::render_bytes(l),
-                Self::L2(l) => crate::command::Line::render_bytes(l),
-                Self::L3(l) => crate::command::Line::render_bytes(l),
-                Self::L4(l) => crate::command::Line::render_bytes(l),
-                Self::L5(l) => crate::command::Line::render_bytes(l),
-                Self::L6(l) => crate::command::Line::render_bytes(l),
-                Self::L7(l) => crate::command::Line::render_bytes(l),
-                Self::L8(l) => crate::command::Line::render_bytes(l),
-                Self::L9(l) => crate::command::Line::render_bytes(l),
+                Self::Transpktsize(l) => crate::command::Line::render_bytes(l),
+                Self::Transwaittm(l) => crate::command::Line::render_bytes(l),
+                Self::TcpAccept(l) => crate::command::Line::render_bytes(l),
+                Self::QisendTimeout(l) => crate::command::Line::render_bytes(l),
+                Self::Passiveclosed(l) => crate::command::Line::render_bytes(l),
+                Self::Dataformat(l) => crate::command::Line::render_bytes(l),
+                Self::CloseMode(l) => crate::command::Line::render_bytes(l),
+                Self::TcpKalive(l) => crate::command::Line::render_bytes(l),
+                Self::TcpTwCycle(l) => crate::command::Line::render_bytes(l),
+                Self::UdpBroadcast(l) => crate::command::Line::render_bytes(l),
             }
         }
         fn render(&self) -> alloc::string::String {
             match self {
-                Self::L0(l) => crate::command::Line::render(l),
-                Self::L1(l) => crate::command::Line::render(l),
-                Self::L2(l) => crate::command::Line::render(l),
-                Self::L3(l) => crate::command::Line::render(l),
-                Self::L4(l) => crate::command::Line::render(l),
-                Self::L5(l) => crate::command::Line::render(l),
-                Self::L6(l) => crate::command::Line::render(l),
-                Self::L7(l) => crate::command::Line::render(l),
-                Self::L8(l) => crate::command::Line::render(l),
-                Self::L9(l) => crate::command::Line::render(l),
+                Self::Transpktsize(l) => crate::command::Line::render(l),
+                Self::Transwaittm(l) => crate::command::Line::render(l),
+                Self::TcpAccept(l) => crate::command::Line::render(l),
+                Self::QisendTimeout(l) => crate::command::Line::render(l),
+                Self::Passiveclosed(l) => crate::command::Line::render(l),
+                Self::Dataformat(l) => crate::command::Line::render(l),
+                Self::CloseMode(l) => crate::command::Line::render(l),
+                Self::TcpKalive(l) => crate::command::Line::render(l),
+                Self::TcpTwCycle(l) => crate::command::Line::render(l),
+                Self::UdpBroadcast(l) => crate::command::Line::render(l),
             }
         }
     }
@@ -25661,7 +26193,7 @@ pub mod qicfg {
         /// `<state>`: Integer type. Enable or disable the automatic reception of the TCP connection from the client.
         ///
         /// (errata: TCP-5)
-        pub state: Option<State>,
+        pub state: Option<Enable>,
     }
     /// `+QICFG: "tcp/accept",<state>`: an information line of `AT+QICFG="tcp/accept"[,<state>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25670,7 +26202,7 @@ pub mod qicfg {
         /// `<state>`: Integer type. Enable or disable the automatic reception of the TCP connection from the client.
         ///
         /// (errata: TCP-5)
-        pub state: State,
+        pub state: Enable,
     }
     impl crate::command::Line for TcpAcceptLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
@@ -25686,7 +26218,7 @@ pub mod qicfg {
             Ok(TcpAcceptLine {
                 state: {
                     let s = crate::wire::req(v[0], "state")?;
-                    State::from_wire(crate::wire::unquote(s))
+                    Enable::from_wire(crate::wire::unquote(s))
                         .map_err(|e| crate::wire::DecodeError::value("state", e))?
                 },
             })
@@ -25752,7 +26284,7 @@ pub mod qicfg {
             Ok(TcpAccept {
                 state: v[0]
                     .map(|s| {
-                        State::from_wire(crate::wire::unquote(s))
+                        Enable::from_wire(crate::wire::unquote(s))
                             .map_err(|e| crate::wire::DecodeError::value("state", e))
                     })
                     .transpose()?,
@@ -25915,14 +26447,14 @@ pub mod qicfg {
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct Passiveclosed {
         /// `<closed>`: Integer type. Enable or disable the passive closing of the TCP connection when the server is closed.
-        pub closed: Option<Closed>,
+        pub closed: Option<Enable>,
     }
     /// `+QICFG: "passiveclosed",<closed>`: an information line of `AT+QICFG="passiveclosed"[,<closed>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct PassiveclosedLine {
         /// `<closed>`: Integer type. Enable or disable the passive closing of the TCP connection when the server is closed.
-        pub closed: Closed,
+        pub closed: Enable,
     }
     impl crate::command::Line for PassiveclosedLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
@@ -25938,7 +26470,7 @@ pub mod qicfg {
             Ok(PassiveclosedLine {
                 closed: {
                     let s = crate::wire::req(v[0], "closed")?;
-                    Closed::from_wire(crate::wire::unquote(s))
+                    Enable::from_wire(crate::wire::unquote(s))
                         .map_err(|e| crate::wire::DecodeError::value("closed", e))?
                 },
             })
@@ -26004,7 +26536,7 @@ pub mod qicfg {
             Ok(Passiveclosed {
                 closed: v[0]
                     .map(|s| {
-                        Closed::from_wire(crate::wire::unquote(s))
+                        Enable::from_wire(crate::wire::unquote(s))
                             .map_err(|e| crate::wire::DecodeError::value("closed", e))
                     })
                     .transpose()?,
@@ -26369,7 +26901,7 @@ pub mod qicfg {
         /// `<kalive_onoff>`: Integer type. Enable or disable TCP keep-alive.
         ///
         /// (errata: TCP-7)
-        pub kalive_onoff: KaliveOnoff,
+        pub kalive_onoff: Enable,
         /// `<kalive_idle>`: Integer type. Idle period to trigger keep-alive. Unit: s. Range: 60--7200.
         ///
         /// (range 60..=7200; unit: s)
@@ -26390,7 +26922,7 @@ pub mod qicfg {
         /// `<kalive_onoff>`: Integer type. Enable or disable TCP keep-alive.
         ///
         /// (errata: TCP-7)
-        pub kalive_onoff: KaliveOnoff,
+        pub kalive_onoff: Enable,
         /// `<kalive_idle>`: Integer type. Idle period to trigger keep-alive. Unit: s. Range: 60--7200.
         ///
         /// (range 60..=7200; unit: s)
@@ -26418,7 +26950,7 @@ pub mod qicfg {
             Ok(TcpKaliveLine {
                 kalive_onoff: {
                     let s = crate::wire::req(v[0], "kalive_onoff")?;
-                    KaliveOnoff::from_wire(crate::wire::unquote(s))
+                    Enable::from_wire(crate::wire::unquote(s))
                         .map_err(|e| crate::wire::DecodeError::value("kalive_onoff", e))?
                 },
                 kalive_idle: {
@@ -26560,7 +27092,7 @@ pub mod qicfg {
                     Some(TcpKaliveKaliveOnoffGroup {
                         kalive_onoff: {
                             let s = crate::wire::req(v[0], "kalive_onoff")?;
-                            KaliveOnoff::from_wire(crate::wire::unquote(s))
+                            Enable::from_wire(crate::wire::unquote(s))
                                 .map_err(|e| crate::wire::DecodeError::value(
                                     "kalive_onoff",
                                     e,
@@ -27723,6 +28255,36 @@ pub mod qiclose {
 /// Prerequisites:
 /// - For AT+QISTATE=\<connectID>, the socket service \<connectID> must exist.
 ///
+/// Example (TCP server: accepting an incoming connection; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QICFG="tcp/accept",0
+/// << OK
+/// >> AT+QICFG="tcp/accept"
+/// << +QICFG: "tcp/accept",0
+/// << OK
+/// >> AT+QIOPEN=0,"TCP LISTENER","127.0.0.1",0,5000,0
+/// << OK
+/// << +QIOPEN: 0,0
+/// >> AT+QIOPEN=5,"TCP","192.168.4.23",5000,0,0
+/// << OK
+/// << +QIOPEN: 5,0
+/// >> AT+QIACCEPT=0,1,1
+/// << +QIACCEPT: 1,"192.168.4.23",33818
+/// << OK
+/// >> AT+QISTATE=1
+/// << +QISTATE: 1,"TCP INCOMING","192.168.4.23",33818,5000,2,0,0,"uart1"
+/// << OK
+/// >> AT+QICLOSE=1
+/// << OK
+/// >> AT+QICLOSE=5
+/// << OK
+/// >> AT+QICLOSE=0
+/// << OK
+/// >> AT+QICFG="tcp/accept",1
+/// << OK
+/// ```
+///
 /// Errata: TCP-15, TSF-R2 (see `spec/errata.yaml`).
 #[cfg(feature = "tcpip")]
 pub mod qistate {
@@ -27872,50 +28434,7 @@ pub mod qistate {
         }
     }
     pub use crate::generated::shared::AccessMode;
-    /// `<AT_port>`: String type. COM port of socket service.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub enum AtPort {
-        /// `uart1`: UART port 1
-        Uart1,
-        /// `uart2`: UART port 2
-        Uart2,
-    }
-    impl AtPort {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [AtPort] = &[AtPort::Uart1, AtPort::Uart2];
-        /// The value as written on the wire (without quotes).
-        pub fn wire(&self) -> &str {
-            match self {
-                Self::Uart1 => "uart1",
-                Self::Uart2 => "uart2",
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match s {
-                "uart1" => Ok(Self::Uart1),
-                "uart2" => Ok(Self::Uart2),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "AtPort",
-                    })
-                }
-            }
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Uart1 => "UART port 1",
-                Self::Uart2 => "UART port 2",
-            }
-        }
-    }
-    impl core::fmt::Display for AtPort {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
+    pub use crate::generated::shared::AtPort;
     /// `AT+QISTATE=?`
     ///
     /// Test form of `AT+QISTATE`.
@@ -28610,51 +29129,41 @@ pub mod qistate {
 /// Prerequisites:
 /// - The socket service \<connectID> must be open (AT+QIOPEN, or a "TCP INCOMING" connection) in buffer access mode (\<access_mode>=0) or direct push mode (\<access_mode>=1).
 ///
-/// Example (+QIURC: "recv" in buffer access mode, in direct push mode, and for a UDP service, `>>` the host writes, `<<` the module answers):
+/// Example (TCP client: switching the data access mode; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
 ///
 /// ```text
-/// >> AT+QSTAAPINFO="sim-ap","sim-password"
+/// >> AT+QICFG="transpktsize",512
 /// << OK
-/// << +QSTASTAT: "GOT_IP"
+/// >> AT+QICFG="transwaittm",2
+/// << OK
 /// >> AT+QIOPEN=0,"TCP","192.0.2.2",7,0,0
 /// << OK
 /// << +QIOPEN: 0,0
+/// >> AT+QISWTMD=0,1
+/// << OK
 /// >> AT+QISEND=0,5
 /// << >
 /// >> hello
 /// << SEND OK
-/// << +QIURC: "recv",0
-/// >> AT+QIRD=0,100
-/// << +QIRD: 5
+/// << +QIURC: "recv",0,5
 /// << hello
+/// >> AT+QISWTMD=0,2
+/// << CONNECT
+/// >> transparent
+/// << transparent
+/// >> +++
+/// << OK
+/// >> AT+QISTATE=0
+/// << +QISTATE: 0,"TCP","192.0.2.2",7,51376,2,0,2,"uart1"
+/// << OK
+/// >> ATO
+/// << CONNECT
+/// >> again
+/// << again
+/// >> +++
 /// << OK
 /// >> AT+QICLOSE=0
 /// << OK
-/// >> AT+QIOPEN=1,"TCP","192.0.2.2",7,0,1
-/// << OK
-/// << +QIOPEN: 1,0
-/// >> AT+QISEND=1,4
-/// << >
-/// >> push
-/// << SEND OK
-/// << +QIURC: "recv",1,4
-/// << push
-/// >> AT+QICLOSE=1
-/// << OK
-/// >> AT+QIOPEN=2,"UDP SERVICE","127.0.0.1",0,8123,1
-/// << OK
-/// << +QIOPEN: 2,0
-/// >> AT+QISEND=2,3,"192.0.2.2",7
-/// << >
-/// >> udp
-/// << SEND OK
-/// << +QIURC: "recv",2,3,"192.0.2.2",7
-/// << udp
-/// >> AT+QICLOSE=2
-/// << OK
-/// >> AT+QSTASTOP
-/// << OK
-/// << +QSTASTAT: "WLAN_DISCONNECTED"
 /// ```
 ///
 /// Errata: TCP-14, TCP-16 (see `spec/errata.yaml`).
@@ -29477,6 +29986,22 @@ pub mod qird {
         }
     }
     impl crate::command::Payloadless for Test {}
+    #[doc(hidden)]
+    pub type WriteConnectIdReadLengthLine0 = WriteConnectIdReadLengthDataLine;
+    #[doc(hidden)]
+    pub type WriteConnectIdReadLengthLine1 = WriteConnectIdReadLengthNoDataLine;
+    impl WriteConnectIdReadLengthLine {
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        pub const fn L0(line: WriteConnectIdReadLengthDataLine) -> Self {
+            Self::Data(line)
+        }
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        pub const fn L1(line: WriteConnectIdReadLengthNoDataLine) -> Self {
+            Self::NoData(line)
+        }
+    }
     /// `AT+QIRD=<connectID>[,<read_length>]`
     ///
     /// Write form of `AT+QIRD`.
@@ -29502,13 +30027,13 @@ pub mod qird {
     /// `+QIRD: <read_actual_length>`: an information line of `AT+QIRD=<connectID>[,<read_length>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub struct WriteConnectIdReadLengthLine0 {
+    pub struct WriteConnectIdReadLengthDataLine {
         /// `<read_actual_length>`: Integer type. Length of actually read data. Unit: byte.
         ///
         /// (unit: byte)
         pub read_actual_length: i64,
     }
-    impl crate::command::Line for WriteConnectIdReadLengthLine0 {
+    impl crate::command::Line for WriteConnectIdReadLengthDataLine {
         const PREFIXES: &'static [&'static str] = &["+QIRD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
@@ -29519,7 +30044,7 @@ pub mod qird {
                 &mut v,
                 &mut [],
             )?;
-            Ok(WriteConnectIdReadLengthLine0 {
+            Ok(WriteConnectIdReadLengthDataLine {
                 read_actual_length: {
                     let s = crate::wire::req(v[0], "read_actual_length")?;
                     crate::value::parse_int(s)
@@ -29553,10 +30078,10 @@ pub mod qird {
                 });
             #[allow(clippy::redundant_closure_call)]
             let value = (|| -> Result<
-                WriteConnectIdReadLengthLine0,
+                WriteConnectIdReadLengthDataLine,
                 crate::wire::DecodeError,
             > {
-                Ok(WriteConnectIdReadLengthLine0 {
+                Ok(WriteConnectIdReadLengthDataLine {
                     read_actual_length: {
                         let s = crate::wire::req(v[0], "read_actual_length")?;
                         crate::value::parse_int(s)
@@ -29586,8 +30111,8 @@ pub mod qird {
     /// `+QIRD: 0`: an information line of `AT+QIRD=<connectID>[,<read_length>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub struct WriteConnectIdReadLengthLine1 {}
-    impl crate::command::Line for WriteConnectIdReadLengthLine1 {
+    pub struct WriteConnectIdReadLengthNoDataLine {}
+    impl crate::command::Line for WriteConnectIdReadLengthNoDataLine {
         const PREFIXES: &'static [&'static str] = &["+QIRD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::fields(
@@ -29597,7 +30122,8 @@ pub mod qird {
                 &mut [],
                 &mut [],
             )?;
-            Ok(WriteConnectIdReadLengthLine1 {})
+            Ok(WriteConnectIdReadLengthNoDataLine {
+            })
         }
         fn render(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -29612,9 +30138,9 @@ pub mod qird {
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum WriteConnectIdReadLengthLine {
         /// `+QIRD: <read_actual_length>`
-        L0(WriteConnectIdReadLengthLine0),
+        Data(WriteConnectIdReadLengthDataLine),
         /// `+QIRD: 0`
-        L1(WriteConnectIdReadLengthLine1),
+        NoData(WriteConnectIdReadLengthNoDataLine),
     }
     impl crate::command::Line for WriteConnectIdReadLengthLine {
         const PREFIXES: &'static [&'static str] = &["+QIRD: ", "+QIRD: "];
@@ -29624,12 +30150,14 @@ pub mod qird {
             ) -> Result<WriteConnectIdReadLengthLine, crate::wire::DecodeError>;
             let tries: &[Try] = &[
                 |l| {
-                    <WriteConnectIdReadLengthLine0 as crate::command::Line>::parse(l)
-                        .map(WriteConnectIdReadLengthLine::L0)
+                    <WriteConnectIdReadLengthDataLine as crate::command::Line>::parse(l)
+                        .map(WriteConnectIdReadLengthLine::Data)
                 },
                 |l| {
-                    <WriteConnectIdReadLengthLine1 as crate::command::Line>::parse(l)
-                        .map(WriteConnectIdReadLengthLine::L1)
+                    <WriteConnectIdReadLengthNoDataLine as crate::command::Line>::parse(
+                            l,
+                        )
+                        .map(WriteConnectIdReadLengthLine::NoData)
                 },
             ];
             crate::generated::first_match(tries, line)
@@ -29640,34 +30168,36 @@ pub mod qird {
             ) -> crate::command::Decoded<WriteConnectIdReadLengthLine>;
             let tries: &[Try] = &[
                 |l| {
-                    <WriteConnectIdReadLengthLine0 as crate::command::Line>::decode(l)
-                        .map(WriteConnectIdReadLengthLine::L0)
+                    <WriteConnectIdReadLengthDataLine as crate::command::Line>::decode(l)
+                        .map(WriteConnectIdReadLengthLine::Data)
                 },
                 |l| {
-                    <WriteConnectIdReadLengthLine1 as crate::command::Line>::decode(l)
-                        .map(WriteConnectIdReadLengthLine::L1)
+                    <WriteConnectIdReadLengthNoDataLine as crate::command::Line>::decode(
+                            l,
+                        )
+                        .map(WriteConnectIdReadLengthLine::NoData)
                 },
             ];
             crate::generated::first_decoded(tries, line)
         }
         fn inline_remaining(partial: &[u8]) -> Option<usize> {
-            None.or_else(|| <WriteConnectIdReadLengthLine0 as crate::command::Line>::inline_remaining(
+            None.or_else(|| <WriteConnectIdReadLengthDataLine as crate::command::Line>::inline_remaining(
                     partial,
                 ))
-                .or_else(|| <WriteConnectIdReadLengthLine1 as crate::command::Line>::inline_remaining(
+                .or_else(|| <WriteConnectIdReadLengthNoDataLine as crate::command::Line>::inline_remaining(
                     partial,
                 ))
         }
         fn render_bytes(&self) -> alloc::vec::Vec<u8> {
             match self {
-                Self::L0(l) => crate::command::Line::render_bytes(l),
-                Self::L1(l) => crate::command::Line::render_bytes(l),
+                Self::Data(l) => crate::command::Line::render_bytes(l),
+                Self::NoData(l) => crate::command::Line::render_bytes(l),
             }
         }
         fn render(&self) -> alloc::string::String {
             match self {
-                Self::L0(l) => crate::command::Line::render(l),
-                Self::L1(l) => crate::command::Line::render(l),
+                Self::Data(l) => crate::command::Line::render(l),
+                Self::NoData(l) => crate::command::Line::render(l),
             }
         }
     }
@@ -29748,7 +30278,7 @@ pub mod qird {
             None
         }
         fn data_length_of(line: &str) -> Option<usize> {
-            if let Ok(l) = <WriteConnectIdReadLengthLine0 as crate::command::Line>::parse(
+            if let Ok(l) = <WriteConnectIdReadLengthDataLine as crate::command::Line>::parse(
                 line,
             ) {
                 return usize::try_from(l.read_actual_length).ok();
@@ -29764,6 +30294,22 @@ pub mod qird {
         }
     }
     impl crate::command::Payloadless for WriteConnectIdReadLength {}
+    #[doc(hidden)]
+    pub type WriteConnectIdLine0 = WriteConnectIdDataLine;
+    #[doc(hidden)]
+    pub type WriteConnectIdLine1 = WriteConnectIdNoDataLine;
+    impl WriteConnectIdLine {
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        pub const fn L0(line: WriteConnectIdDataLine) -> Self {
+            Self::Data(line)
+        }
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        pub const fn L1(line: WriteConnectIdNoDataLine) -> Self {
+            Self::NoData(line)
+        }
+    }
     /// `AT+QIRD=<connectID>`
     ///
     /// Write form of `AT+QIRD`.
@@ -29785,7 +30331,7 @@ pub mod qird {
     /// `+QIRD: <read_actual_length>,<remoteIP>,<remote_port>`: an information line of `AT+QIRD=<connectID>`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub struct WriteConnectIdLine0 {
+    pub struct WriteConnectIdDataLine {
         /// `<read_actual_length>`: Integer type. Length of actually read data. Unit: byte.
         ///
         /// (unit: byte)
@@ -29795,7 +30341,7 @@ pub mod qird {
         /// `<remote_port>`: Integer type. Remote port number. It is valid only when \<service_type> is "UDP SERVICE".
         pub remote_port: i64,
     }
-    impl crate::command::Line for WriteConnectIdLine0 {
+    impl crate::command::Line for WriteConnectIdDataLine {
         const PREFIXES: &'static [&'static str] = &["+QIRD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
@@ -29806,7 +30352,7 @@ pub mod qird {
                 &mut v,
                 &mut [],
             )?;
-            Ok(WriteConnectIdLine0 {
+            Ok(WriteConnectIdDataLine {
                 read_actual_length: {
                     let s = crate::wire::req(v[0], "read_actual_length")?;
                     crate::value::parse_int(s)
@@ -29849,8 +30395,8 @@ pub mod qird {
                     length: crate::wire::announced(s, crate::value::UNBOUNDED),
                 });
             #[allow(clippy::redundant_closure_call)]
-            let value = (|| -> Result<WriteConnectIdLine0, crate::wire::DecodeError> {
-                Ok(WriteConnectIdLine0 {
+            let value = (|| -> Result<WriteConnectIdDataLine, crate::wire::DecodeError> {
+                Ok(WriteConnectIdDataLine {
                     read_actual_length: {
                         let s = crate::wire::req(v[0], "read_actual_length")?;
                         crate::value::parse_int(s)
@@ -29903,8 +30449,8 @@ pub mod qird {
     /// `+QIRD: 0`: an information line of `AT+QIRD=<connectID>`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub struct WriteConnectIdLine1 {}
-    impl crate::command::Line for WriteConnectIdLine1 {
+    pub struct WriteConnectIdNoDataLine {}
+    impl crate::command::Line for WriteConnectIdNoDataLine {
         const PREFIXES: &'static [&'static str] = &["+QIRD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::fields(
@@ -29914,7 +30460,7 @@ pub mod qird {
                 &mut [],
                 &mut [],
             )?;
-            Ok(WriteConnectIdLine1 {})
+            Ok(WriteConnectIdNoDataLine {})
         }
         fn render(&self) -> alloc::string::String {
             #[allow(unused_mut)]
@@ -29929,9 +30475,9 @@ pub mod qird {
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub enum WriteConnectIdLine {
         /// `+QIRD: <read_actual_length>,<remoteIP>,<remote_port>`
-        L0(WriteConnectIdLine0),
+        Data(WriteConnectIdDataLine),
         /// `+QIRD: 0`
-        L1(WriteConnectIdLine1),
+        NoData(WriteConnectIdNoDataLine),
     }
     impl crate::command::Line for WriteConnectIdLine {
         const PREFIXES: &'static [&'static str] = &["+QIRD: ", "+QIRD: "];
@@ -29939,12 +30485,12 @@ pub mod qird {
             type Try = fn(&str) -> Result<WriteConnectIdLine, crate::wire::DecodeError>;
             let tries: &[Try] = &[
                 |l| {
-                    <WriteConnectIdLine0 as crate::command::Line>::parse(l)
-                        .map(WriteConnectIdLine::L0)
+                    <WriteConnectIdDataLine as crate::command::Line>::parse(l)
+                        .map(WriteConnectIdLine::Data)
                 },
                 |l| {
-                    <WriteConnectIdLine1 as crate::command::Line>::parse(l)
-                        .map(WriteConnectIdLine::L1)
+                    <WriteConnectIdNoDataLine as crate::command::Line>::parse(l)
+                        .map(WriteConnectIdLine::NoData)
                 },
             ];
             crate::generated::first_match(tries, line)
@@ -29953,34 +30499,34 @@ pub mod qird {
             type Try = fn(&[u8]) -> crate::command::Decoded<WriteConnectIdLine>;
             let tries: &[Try] = &[
                 |l| {
-                    <WriteConnectIdLine0 as crate::command::Line>::decode(l)
-                        .map(WriteConnectIdLine::L0)
+                    <WriteConnectIdDataLine as crate::command::Line>::decode(l)
+                        .map(WriteConnectIdLine::Data)
                 },
                 |l| {
-                    <WriteConnectIdLine1 as crate::command::Line>::decode(l)
-                        .map(WriteConnectIdLine::L1)
+                    <WriteConnectIdNoDataLine as crate::command::Line>::decode(l)
+                        .map(WriteConnectIdLine::NoData)
                 },
             ];
             crate::generated::first_decoded(tries, line)
         }
         fn inline_remaining(partial: &[u8]) -> Option<usize> {
-            None.or_else(|| <WriteConnectIdLine0 as crate::command::Line>::inline_remaining(
+            None.or_else(|| <WriteConnectIdDataLine as crate::command::Line>::inline_remaining(
                     partial,
                 ))
-                .or_else(|| <WriteConnectIdLine1 as crate::command::Line>::inline_remaining(
+                .or_else(|| <WriteConnectIdNoDataLine as crate::command::Line>::inline_remaining(
                     partial,
                 ))
         }
         fn render_bytes(&self) -> alloc::vec::Vec<u8> {
             match self {
-                Self::L0(l) => crate::command::Line::render_bytes(l),
-                Self::L1(l) => crate::command::Line::render_bytes(l),
+                Self::Data(l) => crate::command::Line::render_bytes(l),
+                Self::NoData(l) => crate::command::Line::render_bytes(l),
             }
         }
         fn render(&self) -> alloc::string::String {
             match self {
-                Self::L0(l) => crate::command::Line::render(l),
-                Self::L1(l) => crate::command::Line::render(l),
+                Self::Data(l) => crate::command::Line::render(l),
+                Self::NoData(l) => crate::command::Line::render(l),
             }
         }
     }
@@ -30043,7 +30589,9 @@ pub mod qird {
             None
         }
         fn data_length_of(line: &str) -> Option<usize> {
-            if let Ok(l) = <WriteConnectIdLine0 as crate::command::Line>::parse(line) {
+            if let Ok(l) = <WriteConnectIdDataLine as crate::command::Line>::parse(
+                line,
+            ) {
                 return usize::try_from(l.read_actual_length).ok();
             }
             None
@@ -30231,6 +30779,36 @@ pub mod qird {
 /// Prerequisites:
 /// - \<listener_socketID> must be a TCP server ("TCP LISTENER") opened with AT+QIOPEN.
 /// - Accepts or rejects remote incoming connection requests (reported by +QIURC: "incoming")
+///
+/// Example (TCP server: accepting an incoming connection; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QICFG="tcp/accept",0
+/// << OK
+/// >> AT+QICFG="tcp/accept"
+/// << +QICFG: "tcp/accept",0
+/// << OK
+/// >> AT+QIOPEN=0,"TCP LISTENER","127.0.0.1",0,5000,0
+/// << OK
+/// << +QIOPEN: 0,0
+/// >> AT+QIOPEN=5,"TCP","192.168.4.23",5000,0,0
+/// << OK
+/// << +QIOPEN: 5,0
+/// >> AT+QIACCEPT=0,1,1
+/// << +QIACCEPT: 1,"192.168.4.23",33818
+/// << OK
+/// >> AT+QISTATE=1
+/// << +QISTATE: 1,"TCP INCOMING","192.168.4.23",33818,5000,2,0,0,"uart1"
+/// << OK
+/// >> AT+QICLOSE=1
+/// << OK
+/// >> AT+QICLOSE=5
+/// << OK
+/// >> AT+QICLOSE=0
+/// << OK
+/// >> AT+QICFG="tcp/accept",1
+/// << OK
+/// ```
 ///
 /// Errata: TCP-22 (see `spec/errata.yaml`).
 #[cfg(feature = "tcpip")]
@@ -30622,6 +31200,43 @@ pub mod qiaccept {
 ///
 /// Prerequisites:
 /// - The socket service \<connectID> must be open; its \<service_type> must not be "TCP LISTENER" or "UDP SERVICE".
+///
+/// Example (TCP client: switching the data access mode; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QICFG="transpktsize",512
+/// << OK
+/// >> AT+QICFG="transwaittm",2
+/// << OK
+/// >> AT+QIOPEN=0,"TCP","192.0.2.2",7,0,0
+/// << OK
+/// << +QIOPEN: 0,0
+/// >> AT+QISWTMD=0,1
+/// << OK
+/// >> AT+QISEND=0,5
+/// << >
+/// >> hello
+/// << SEND OK
+/// << +QIURC: "recv",0,5
+/// << hello
+/// >> AT+QISWTMD=0,2
+/// << CONNECT
+/// >> transparent
+/// << transparent
+/// >> +++
+/// << OK
+/// >> AT+QISTATE=0
+/// << +QISTATE: 0,"TCP","192.0.2.2",7,51376,2,0,2,"uart1"
+/// << OK
+/// >> ATO
+/// << CONNECT
+/// >> again
+/// << again
+/// >> +++
+/// << OK
+/// >> AT+QICLOSE=0
+/// << OK
+/// ```
 ///
 /// Errata: TCP-23 (see `spec/errata.yaml`).
 #[cfg(feature = "tcpip")]
@@ -31060,6 +31675,37 @@ pub mod qigeterror {
 ///
 /// Prerequisites:
 /// - After exiting transparent transmission mode with +++, if the socket connection is active, the connection enters transparent transmission mode again with ATO. If the socket connection has not been established before, ATO returns NO CARRIER.
+///
+/// Example (BLE central: transparent transmission mode; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QBLEINIT=1
+/// << OK
+/// >> AT+QBLECONN=1,"c0ffee123456"
+/// << OK
+/// << +QBLESTAT: "CONNECTED"
+/// << +QBLEINFO: "DOWN"
+/// >> AT+QBLEGATTCNTFCFG=0,"6e400003b5a3f393e0a9e50e24dcca9e",1
+/// << OK
+/// >> AT+QBLETRANMODE="6e400002b5a3f393e0a9e50e24dcca9e"
+/// << CONNECT
+/// >> Hello BLE
+/// << Hello BLE
+/// >> +++
+/// << OK
+/// >> AT+QBLESTAT
+/// << +QBLESTAT: "CONNECTED"
+/// << OK
+/// >> ATO
+/// << CONNECT
+/// >> Again
+/// << Again
+/// >> +++
+/// << OK
+/// >> AT+QBLEDISCONN=0
+/// << OK
+/// << +QBLESTAT: "DISCONNECTED"
+/// ```
 #[cfg(feature = "tcpip")]
 pub mod ato {
     /// `ATO`
@@ -31220,6 +31866,46 @@ pub mod escape {
 ///
 /// Characteristics: None
 ///
+/// Example (Wi-Fi STA mode: scan, static IP, DNS servers and the saved hotspot; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSTAST
+/// << +QSTAST: "STATION_DOWN"
+/// << OK
+/// >> AT+QWSCAN
+/// << +QWSCAN: "sim-ap","WPA2_PSK",-42,"a0b1c2d3e4f5",6
+/// << OK
+/// >> AT+QSTADHCP?
+/// << +QSTADHCP: 1
+/// << OK
+/// >> AT+QSTADHCP=0
+/// << OK
+/// >> AT+QSTASTATIC="192.168.4.50","255.255.255.0","192.168.4.1","192.168.4.1"
+/// << OK
+/// >> AT+QSTAAPINFODEF="sim-ap","sim-password"
+/// << OK
+/// << +QSTASTAT: "WLAN_CONNECTED"
+/// << +QSTASTAT: "GOT_IP"
+/// >> AT+QSTAST
+/// << +QSTAST: "STATION_UP"
+/// << OK
+/// >> AT+QGETWIFISTATE
+/// << +QGETWIFISTATE: ssid="sim-ap",bssid="a0b1c2d3e4f5",rssi=-42,psk_type="WPA2_PSK"
+/// << OK
+/// >> AT+QGETIP="station"
+/// << +QGETIP: "192.168.4.50","192.168.4.1","255.255.255.0","192.168.4.1"
+/// << OK
+/// >> AT+QIDNSCFG="8.8.8.8","114.114.114.114"
+/// << OK
+/// >> AT+QIDNSCFG?
+/// << +QIDNSCFG: "8.8.8.8","114.114.114.114"
+/// << OK
+/// >> AT+QSTAAPINFORMV
+/// << OK
+/// >> AT+QSTADHCP=1
+/// << OK
+/// ```
+///
 /// Errata: WIFI-1 (see `spec/errata.yaml`).
 #[cfg(feature = "wifi")]
 pub mod qstast {
@@ -31377,6 +32063,46 @@ pub mod qstast {
 /// ```
 ///
 /// Characteristics: Takes effect immediately. Configuration is not saved.
+///
+/// Example (Wi-Fi STA mode: scan, static IP, DNS servers and the saved hotspot; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSTAST
+/// << +QSTAST: "STATION_DOWN"
+/// << OK
+/// >> AT+QWSCAN
+/// << +QWSCAN: "sim-ap","WPA2_PSK",-42,"a0b1c2d3e4f5",6
+/// << OK
+/// >> AT+QSTADHCP?
+/// << +QSTADHCP: 1
+/// << OK
+/// >> AT+QSTADHCP=0
+/// << OK
+/// >> AT+QSTASTATIC="192.168.4.50","255.255.255.0","192.168.4.1","192.168.4.1"
+/// << OK
+/// >> AT+QSTAAPINFODEF="sim-ap","sim-password"
+/// << OK
+/// << +QSTASTAT: "WLAN_CONNECTED"
+/// << +QSTASTAT: "GOT_IP"
+/// >> AT+QSTAST
+/// << +QSTAST: "STATION_UP"
+/// << OK
+/// >> AT+QGETWIFISTATE
+/// << +QGETWIFISTATE: ssid="sim-ap",bssid="a0b1c2d3e4f5",rssi=-42,psk_type="WPA2_PSK"
+/// << OK
+/// >> AT+QGETIP="station"
+/// << +QGETIP: "192.168.4.50","192.168.4.1","255.255.255.0","192.168.4.1"
+/// << OK
+/// >> AT+QIDNSCFG="8.8.8.8","114.114.114.114"
+/// << OK
+/// >> AT+QIDNSCFG?
+/// << +QIDNSCFG: "8.8.8.8","114.114.114.114"
+/// << OK
+/// >> AT+QSTAAPINFORMV
+/// << OK
+/// >> AT+QSTADHCP=1
+/// << OK
+/// ```
 ///
 /// Errata: WIFI-2, WIFI-3 (see `spec/errata.yaml`).
 #[cfg(feature = "wifi")]
@@ -31571,6 +32297,46 @@ pub mod qstadhcp {
 /// ```
 ///
 /// Characteristics: Takes effect immediately. Configurations are not saved.
+///
+/// Example (Wi-Fi STA mode: scan, static IP, DNS servers and the saved hotspot; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSTAST
+/// << +QSTAST: "STATION_DOWN"
+/// << OK
+/// >> AT+QWSCAN
+/// << +QWSCAN: "sim-ap","WPA2_PSK",-42,"a0b1c2d3e4f5",6
+/// << OK
+/// >> AT+QSTADHCP?
+/// << +QSTADHCP: 1
+/// << OK
+/// >> AT+QSTADHCP=0
+/// << OK
+/// >> AT+QSTASTATIC="192.168.4.50","255.255.255.0","192.168.4.1","192.168.4.1"
+/// << OK
+/// >> AT+QSTAAPINFODEF="sim-ap","sim-password"
+/// << OK
+/// << +QSTASTAT: "WLAN_CONNECTED"
+/// << +QSTASTAT: "GOT_IP"
+/// >> AT+QSTAST
+/// << +QSTAST: "STATION_UP"
+/// << OK
+/// >> AT+QGETWIFISTATE
+/// << +QGETWIFISTATE: ssid="sim-ap",bssid="a0b1c2d3e4f5",rssi=-42,psk_type="WPA2_PSK"
+/// << OK
+/// >> AT+QGETIP="station"
+/// << +QGETIP: "192.168.4.50","192.168.4.1","255.255.255.0","192.168.4.1"
+/// << OK
+/// >> AT+QIDNSCFG="8.8.8.8","114.114.114.114"
+/// << OK
+/// >> AT+QIDNSCFG?
+/// << +QIDNSCFG: "8.8.8.8","114.114.114.114"
+/// << OK
+/// >> AT+QSTAAPINFORMV
+/// << OK
+/// >> AT+QSTADHCP=1
+/// << OK
+/// ```
 #[cfg(feature = "wifi")]
 pub mod qstastatic {
     /// `AT+QSTASTATIC=<IP>,<mask>,<gate>,<DNS>`
@@ -31919,6 +32685,25 @@ pub mod qsoftap {
 ///
 /// Characteristics: None
 ///
+/// Example (Wi-Fi AP mode: static IP and state; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QAPSTATE
+/// << +QAPSTATE: "SOFTAP_DOWN"
+/// << OK
+/// >> AT+QAPSTATIC="192.168.10.1","255.255.255.0","192.168.10.1","192.168.10.1"
+/// << OK
+/// >> AT+QSOFTAP="testap","12345678"
+/// << OK
+/// << +QAPSTAT: "AP_UP"
+/// >> AT+QAPSTATE
+/// << +QAPSTATE: "SOFTAP_UP"
+/// << OK
+/// >> AT+QGETIP="ap"
+/// << +QGETIP: "192.168.10.1","192.168.10.1","255.255.255.0","192.168.10.1"
+/// << OK
+/// ```
+///
 /// Errata: WIFI-4 (see `spec/errata.yaml`).
 #[cfg(feature = "wifi")]
 pub mod qapstate {
@@ -32075,6 +32860,25 @@ pub mod qapstate {
 /// ```
 ///
 /// Characteristics: Takes effect immediately. Configurations are not saved.
+///
+/// Example (Wi-Fi AP mode: static IP and state; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QAPSTATE
+/// << +QAPSTATE: "SOFTAP_DOWN"
+/// << OK
+/// >> AT+QAPSTATIC="192.168.10.1","255.255.255.0","192.168.10.1","192.168.10.1"
+/// << OK
+/// >> AT+QSOFTAP="testap","12345678"
+/// << OK
+/// << +QAPSTAT: "AP_UP"
+/// >> AT+QAPSTATE
+/// << +QAPSTATE: "SOFTAP_UP"
+/// << OK
+/// >> AT+QGETIP="ap"
+/// << +QGETIP: "192.168.10.1","192.168.10.1","255.255.255.0","192.168.10.1"
+/// << OK
+/// ```
 #[cfg(feature = "wifi")]
 pub mod qapstatic {
     /// `AT+QAPSTATIC=<IP>,<mask>,<gate>,<DNS>`
@@ -32417,6 +33221,46 @@ pub mod qstaapinfo {
 /// ```
 ///
 /// Characteristics: Takes effect immediately. Configurations are saved automatically.
+///
+/// Example (Wi-Fi STA mode: scan, static IP, DNS servers and the saved hotspot; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSTAST
+/// << +QSTAST: "STATION_DOWN"
+/// << OK
+/// >> AT+QWSCAN
+/// << +QWSCAN: "sim-ap","WPA2_PSK",-42,"a0b1c2d3e4f5",6
+/// << OK
+/// >> AT+QSTADHCP?
+/// << +QSTADHCP: 1
+/// << OK
+/// >> AT+QSTADHCP=0
+/// << OK
+/// >> AT+QSTASTATIC="192.168.4.50","255.255.255.0","192.168.4.1","192.168.4.1"
+/// << OK
+/// >> AT+QSTAAPINFODEF="sim-ap","sim-password"
+/// << OK
+/// << +QSTASTAT: "WLAN_CONNECTED"
+/// << +QSTASTAT: "GOT_IP"
+/// >> AT+QSTAST
+/// << +QSTAST: "STATION_UP"
+/// << OK
+/// >> AT+QGETWIFISTATE
+/// << +QGETWIFISTATE: ssid="sim-ap",bssid="a0b1c2d3e4f5",rssi=-42,psk_type="WPA2_PSK"
+/// << OK
+/// >> AT+QGETIP="station"
+/// << +QGETIP: "192.168.4.50","192.168.4.1","255.255.255.0","192.168.4.1"
+/// << OK
+/// >> AT+QIDNSCFG="8.8.8.8","114.114.114.114"
+/// << OK
+/// >> AT+QIDNSCFG?
+/// << +QIDNSCFG: "8.8.8.8","114.114.114.114"
+/// << OK
+/// >> AT+QSTAAPINFORMV
+/// << OK
+/// >> AT+QSTADHCP=1
+/// << OK
+/// ```
 #[cfg(feature = "wifi")]
 pub mod qstaapinfodef {
     /// `AT+QSTAAPINFODEF=<SSID>[,<pwd>]`
@@ -32531,6 +33375,46 @@ pub mod qstaapinfodef {
 ///
 /// Prerequisites:
 /// - Queries the connected hotspot when the module is in STA mode.
+///
+/// Example (Wi-Fi STA mode: scan, static IP, DNS servers and the saved hotspot; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSTAST
+/// << +QSTAST: "STATION_DOWN"
+/// << OK
+/// >> AT+QWSCAN
+/// << +QWSCAN: "sim-ap","WPA2_PSK",-42,"a0b1c2d3e4f5",6
+/// << OK
+/// >> AT+QSTADHCP?
+/// << +QSTADHCP: 1
+/// << OK
+/// >> AT+QSTADHCP=0
+/// << OK
+/// >> AT+QSTASTATIC="192.168.4.50","255.255.255.0","192.168.4.1","192.168.4.1"
+/// << OK
+/// >> AT+QSTAAPINFODEF="sim-ap","sim-password"
+/// << OK
+/// << +QSTASTAT: "WLAN_CONNECTED"
+/// << +QSTASTAT: "GOT_IP"
+/// >> AT+QSTAST
+/// << +QSTAST: "STATION_UP"
+/// << OK
+/// >> AT+QGETWIFISTATE
+/// << +QGETWIFISTATE: ssid="sim-ap",bssid="a0b1c2d3e4f5",rssi=-42,psk_type="WPA2_PSK"
+/// << OK
+/// >> AT+QGETIP="station"
+/// << +QGETIP: "192.168.4.50","192.168.4.1","255.255.255.0","192.168.4.1"
+/// << OK
+/// >> AT+QIDNSCFG="8.8.8.8","114.114.114.114"
+/// << OK
+/// >> AT+QIDNSCFG?
+/// << +QIDNSCFG: "8.8.8.8","114.114.114.114"
+/// << OK
+/// >> AT+QSTAAPINFORMV
+/// << OK
+/// >> AT+QSTADHCP=1
+/// << OK
+/// ```
 ///
 /// Errata: WIFI-5 (see `spec/errata.yaml`).
 #[cfg(feature = "wifi")]
@@ -32686,6 +33570,46 @@ pub mod qgetwifistate {
 /// ```
 ///
 /// Characteristics: None
+///
+/// Example (Wi-Fi STA mode: scan, static IP, DNS servers and the saved hotspot; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSTAST
+/// << +QSTAST: "STATION_DOWN"
+/// << OK
+/// >> AT+QWSCAN
+/// << +QWSCAN: "sim-ap","WPA2_PSK",-42,"a0b1c2d3e4f5",6
+/// << OK
+/// >> AT+QSTADHCP?
+/// << +QSTADHCP: 1
+/// << OK
+/// >> AT+QSTADHCP=0
+/// << OK
+/// >> AT+QSTASTATIC="192.168.4.50","255.255.255.0","192.168.4.1","192.168.4.1"
+/// << OK
+/// >> AT+QSTAAPINFODEF="sim-ap","sim-password"
+/// << OK
+/// << +QSTASTAT: "WLAN_CONNECTED"
+/// << +QSTASTAT: "GOT_IP"
+/// >> AT+QSTAST
+/// << +QSTAST: "STATION_UP"
+/// << OK
+/// >> AT+QGETWIFISTATE
+/// << +QGETWIFISTATE: ssid="sim-ap",bssid="a0b1c2d3e4f5",rssi=-42,psk_type="WPA2_PSK"
+/// << OK
+/// >> AT+QGETIP="station"
+/// << +QGETIP: "192.168.4.50","192.168.4.1","255.255.255.0","192.168.4.1"
+/// << OK
+/// >> AT+QIDNSCFG="8.8.8.8","114.114.114.114"
+/// << OK
+/// >> AT+QIDNSCFG?
+/// << +QIDNSCFG: "8.8.8.8","114.114.114.114"
+/// << OK
+/// >> AT+QSTAAPINFORMV
+/// << OK
+/// >> AT+QSTADHCP=1
+/// << OK
+/// ```
 ///
 /// Errata: WIFI-6 (see `spec/errata.yaml`).
 #[cfg(feature = "wifi")]
@@ -32853,6 +33777,46 @@ pub mod qwscan {
 /// ```
 ///
 /// Characteristics: None
+///
+/// Example (Wi-Fi STA mode: scan, static IP, DNS servers and the saved hotspot; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSTAST
+/// << +QSTAST: "STATION_DOWN"
+/// << OK
+/// >> AT+QWSCAN
+/// << +QWSCAN: "sim-ap","WPA2_PSK",-42,"a0b1c2d3e4f5",6
+/// << OK
+/// >> AT+QSTADHCP?
+/// << +QSTADHCP: 1
+/// << OK
+/// >> AT+QSTADHCP=0
+/// << OK
+/// >> AT+QSTASTATIC="192.168.4.50","255.255.255.0","192.168.4.1","192.168.4.1"
+/// << OK
+/// >> AT+QSTAAPINFODEF="sim-ap","sim-password"
+/// << OK
+/// << +QSTASTAT: "WLAN_CONNECTED"
+/// << +QSTASTAT: "GOT_IP"
+/// >> AT+QSTAST
+/// << +QSTAST: "STATION_UP"
+/// << OK
+/// >> AT+QGETWIFISTATE
+/// << +QGETWIFISTATE: ssid="sim-ap",bssid="a0b1c2d3e4f5",rssi=-42,psk_type="WPA2_PSK"
+/// << OK
+/// >> AT+QGETIP="station"
+/// << +QGETIP: "192.168.4.50","192.168.4.1","255.255.255.0","192.168.4.1"
+/// << OK
+/// >> AT+QIDNSCFG="8.8.8.8","114.114.114.114"
+/// << OK
+/// >> AT+QIDNSCFG?
+/// << +QIDNSCFG: "8.8.8.8","114.114.114.114"
+/// << OK
+/// >> AT+QSTAAPINFORMV
+/// << OK
+/// >> AT+QSTADHCP=1
+/// << OK
+/// ```
 ///
 /// Errata: WIFI-7, WIFI-10 (see `spec/errata.yaml`).
 #[cfg(feature = "wifi")]
@@ -33168,6 +34132,19 @@ pub mod qidnscfg {
 ///
 /// Characteristics: Takes effect immediately. Configuration is not saved.
 ///
+/// Example (Configuring Wi-Fi via Web and via AIRKISS; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QWEBCFG=1
+/// << OK
+/// >> AT+QWEBCFG=0
+/// << OK
+/// >> AT+QAIRKISS=1
+/// << OK
+/// >> AT+QAIRKISS=0
+/// << OK
+/// ```
+///
 /// Errata: WIFI-8 (see `spec/errata.yaml`).
 #[cfg(feature = "wifi")]
 pub mod qwebcfg {
@@ -33262,6 +34239,46 @@ pub mod qwebcfg {
 /// ```
 ///
 /// Characteristics: None
+///
+/// Example (Wi-Fi STA mode: scan, static IP, DNS servers and the saved hotspot; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QSTAST
+/// << +QSTAST: "STATION_DOWN"
+/// << OK
+/// >> AT+QWSCAN
+/// << +QWSCAN: "sim-ap","WPA2_PSK",-42,"a0b1c2d3e4f5",6
+/// << OK
+/// >> AT+QSTADHCP?
+/// << +QSTADHCP: 1
+/// << OK
+/// >> AT+QSTADHCP=0
+/// << OK
+/// >> AT+QSTASTATIC="192.168.4.50","255.255.255.0","192.168.4.1","192.168.4.1"
+/// << OK
+/// >> AT+QSTAAPINFODEF="sim-ap","sim-password"
+/// << OK
+/// << +QSTASTAT: "WLAN_CONNECTED"
+/// << +QSTASTAT: "GOT_IP"
+/// >> AT+QSTAST
+/// << +QSTAST: "STATION_UP"
+/// << OK
+/// >> AT+QGETWIFISTATE
+/// << +QGETWIFISTATE: ssid="sim-ap",bssid="a0b1c2d3e4f5",rssi=-42,psk_type="WPA2_PSK"
+/// << OK
+/// >> AT+QGETIP="station"
+/// << +QGETIP: "192.168.4.50","192.168.4.1","255.255.255.0","192.168.4.1"
+/// << OK
+/// >> AT+QIDNSCFG="8.8.8.8","114.114.114.114"
+/// << OK
+/// >> AT+QIDNSCFG?
+/// << +QIDNSCFG: "8.8.8.8","114.114.114.114"
+/// << OK
+/// >> AT+QSTAAPINFORMV
+/// << OK
+/// >> AT+QSTADHCP=1
+/// << OK
+/// ```
 #[cfg(feature = "wifi")]
 pub mod qstaapinformv {
     /// `AT+QSTAAPINFORMV`
@@ -33332,6 +34349,19 @@ pub mod qstaapinformv {
 /// ```
 ///
 /// Characteristics: None
+///
+/// Example (Configuring Wi-Fi via Web and via AIRKISS; composed from the catalogue, the manual has no example; `>>` the host writes, `<<` the module answers):
+///
+/// ```text
+/// >> AT+QWEBCFG=1
+/// << OK
+/// >> AT+QWEBCFG=0
+/// << OK
+/// >> AT+QAIRKISS=1
+/// << OK
+/// >> AT+QAIRKISS=0
+/// << OK
+/// ```
 ///
 /// Errata: WIFI-9 (see `spec/errata.yaml`).
 #[cfg(feature = "wifi")]
@@ -38855,7 +39885,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
         template: "+QBLESCAN: <name>,<address_type>,<BLE_addr>",
         rule: "r_qblescan_1_0",
         reencode: |l| {
-            <qblescan::WriteLine0 as crate::command::Line>::parse(l)
+            <qblescan::WriteScanWithoutAdvDataLine as crate::command::Line>::parse(l)
                 .map(|v| crate::command::Line::render(&v))
         },
     },
@@ -38866,7 +39896,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
         template: "+QBLESCAN: <name>,<address_type>,<BLE_addr>,<RSSI>,<adv_data>",
         rule: "r_qblescan_1_1",
         reencode: |l| {
-            <qblescan::WriteLine1 as crate::command::Line>::parse(l)
+            <qblescan::WriteScanWithAdvDataLine as crate::command::Line>::parse(l)
                 .map(|v| crate::command::Line::render(&v))
         },
     },
@@ -39119,7 +40149,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
         template: "+QHTTPCFG: \"url\",<urlstring>",
         rule: "r_qhttpcfg_0_0",
         reencode: |l| {
-            <qhttpcfg::TestLine0 as crate::command::Line>::parse(l)
+            <qhttpcfg::TestUrlLine as crate::command::Line>::parse(l)
                 .map(|v| crate::command::Line::render(&v))
         },
     },
@@ -39130,7 +40160,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
         template: "+QHTTPCFG: \"header\",<name:value>",
         rule: "r_qhttpcfg_0_1",
         reencode: |l| {
-            <qhttpcfg::TestLine1 as crate::command::Line>::parse(l)
+            <qhttpcfg::TestHeaderLine as crate::command::Line>::parse(l)
                 .map(|v| crate::command::Line::render(&v))
         },
     },
@@ -39141,7 +40171,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
         template: "+QHTTPCFG: \"auth\",<username:password>",
         rule: "r_qhttpcfg_0_2",
         reencode: |l| {
-            <qhttpcfg::TestLine2 as crate::command::Line>::parse(l)
+            <qhttpcfg::TestAuthLine as crate::command::Line>::parse(l)
                 .map(|v| crate::command::Line::render(&v))
         },
     },
@@ -39152,7 +40182,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
         template: "+QHTTPCFG: \"sslctxid\",(list of supported <sslctxID>s)",
         rule: "r_qhttpcfg_0_3",
         reencode: |l| {
-            <qhttpcfg::TestLine3 as crate::command::Line>::parse(l)
+            <qhttpcfg::TestSslctxidLine as crate::command::Line>::parse(l)
                 .map(|v| crate::command::Line::render(&v))
         },
     },
@@ -39163,7 +40193,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
         template: "+QHTTPCFG: \"rsp/header\",(list of supported <response_header>s)",
         rule: "r_qhttpcfg_0_4",
         reencode: |l| {
-            <qhttpcfg::TestLine4 as crate::command::Line>::parse(l)
+            <qhttpcfg::TestRspHeaderLine as crate::command::Line>::parse(l)
                 .map(|v| crate::command::Line::render(&v))
         },
     },
@@ -39174,7 +40204,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
         template: "+QHTTPCFG: \"rspout/auto\",(list of supported <auto_outrsp>s)",
         rule: "r_qhttpcfg_0_5",
         reencode: |l| {
-            <qhttpcfg::TestLine5 as crate::command::Line>::parse(l)
+            <qhttpcfg::TestRspoutAutoLine as crate::command::Line>::parse(l)
                 .map(|v| crate::command::Line::render(&v))
         },
     },
@@ -39185,7 +40215,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
         template: "+QHTTPCFG: \"closed/ind\",(list of supported <closedind>s)",
         rule: "r_qhttpcfg_0_6",
         reencode: |l| {
-            <qhttpcfg::TestLine6 as crate::command::Line>::parse(l)
+            <qhttpcfg::TestClosedIndLine as crate::command::Line>::parse(l)
                 .map(|v| crate::command::Line::render(&v))
         },
     },
@@ -39196,7 +40226,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
         template: "+QHTTPCFG: \"form/option\",<name>,<file_name>,<content_type>",
         rule: "r_qhttpcfg_0_7",
         reencode: |l| {
-            <qhttpcfg::TestLine7 as crate::command::Line>::parse(l)
+            <qhttpcfg::TestFormOptionLine as crate::command::Line>::parse(l)
                 .map(|v| crate::command::Line::render(&v))
         },
     },
@@ -39361,7 +40391,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
         template: "+QMTCFG: \"version\",(list of supported <client_idx>s),(list of supported <vsn>s)",
         rule: "r_qmtcfg_0_0",
         reencode: |l| {
-            <qmtcfg::TestLine0 as crate::command::Line>::parse(l)
+            <qmtcfg::TestVersionLine as crate::command::Line>::parse(l)
                 .map(|v| crate::command::Line::render(&v))
         },
     },
@@ -39372,7 +40402,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
         template: "+QMTCFG: \"ssl\",(list of supported <client_idx>s),(list of supported <SSL_enable>s),(list of supported <SSL_ctxID>s)",
         rule: "r_qmtcfg_0_1",
         reencode: |l| {
-            <qmtcfg::TestLine1 as crate::command::Line>::parse(l)
+            <qmtcfg::TestSslLine as crate::command::Line>::parse(l)
                 .map(|v| crate::command::Line::render(&v))
         },
     },
@@ -39383,7 +40413,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
         template: "+QMTCFG: \"keepalive\",(list of supported <client_idx>s),(list of supported <keep_alive_time>s)",
         rule: "r_qmtcfg_0_2",
         reencode: |l| {
-            <qmtcfg::TestLine2 as crate::command::Line>::parse(l)
+            <qmtcfg::TestKeepaliveLine as crate::command::Line>::parse(l)
                 .map(|v| crate::command::Line::render(&v))
         },
     },
@@ -39394,7 +40424,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
         template: "+QMTCFG: \"session\",(list of supported <client_idx>s),(list of supported <clean_session>s)",
         rule: "r_qmtcfg_0_3",
         reencode: |l| {
-            <qmtcfg::TestLine3 as crate::command::Line>::parse(l)
+            <qmtcfg::TestSessionLine as crate::command::Line>::parse(l)
                 .map(|v| crate::command::Line::render(&v))
         },
     },
@@ -39405,7 +40435,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
         template: "+QMTCFG: \"will\",(list of supported <client_idx>s),(list of supported <will_flag>s),(list of supported <will_qos>s),(list of supported <will_retain>s),<will_topic>,<will_message>",
         rule: "r_qmtcfg_0_4",
         reencode: |l| {
-            <qmtcfg::TestLine4 as crate::command::Line>::parse(l)
+            <qmtcfg::TestWillLine as crate::command::Line>::parse(l)
                 .map(|v| crate::command::Line::render(&v))
         },
     },
@@ -39416,7 +40446,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
         template: "+QMTCFG: \"recv/mode\",(list of supported <client_idx>s),(list of supported <msg_recv_mode>s)",
         rule: "r_qmtcfg_0_5",
         reencode: |l| {
-            <qmtcfg::TestLine5 as crate::command::Line>::parse(l)
+            <qmtcfg::TestRecvModeLine as crate::command::Line>::parse(l)
                 .map(|v| crate::command::Line::render(&v))
         },
     },
@@ -39427,7 +40457,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
         template: "+QMTCFG: \"dataformat\",(list of supported <client_idx>s),(list of supported <send_mode>s),(list of supported <recv_mode>s)",
         rule: "r_qmtcfg_0_6",
         reencode: |l| {
-            <qmtcfg::TestLine6 as crate::command::Line>::parse(l)
+            <qmtcfg::TestDataformatLine as crate::command::Line>::parse(l)
                 .map(|v| crate::command::Line::render(&v))
         },
     },
@@ -39438,7 +40468,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
         template: "+QMTCFG: \"timeout\",(list of supported <client_idx>s),(list of supported <pkt_timeout>s),(list of supported <retry_times>s),(list of supported <timeout_notice>s)",
         rule: "r_qmtcfg_0_7",
         reencode: |l| {
-            <qmtcfg::TestLine7 as crate::command::Line>::parse(l)
+            <qmtcfg::TestTimeoutLine as crate::command::Line>::parse(l)
                 .map(|v| crate::command::Line::render(&v))
         },
     },
@@ -39449,7 +40479,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
         template: "+QMTCFG: \"aliauth\",(list of supported <client_idx>s),<product_key>,<device_name>,<device_secret>",
         rule: "r_qmtcfg_0_8",
         reencode: |l| {
-            <qmtcfg::TestLine8 as crate::command::Line>::parse(l)
+            <qmtcfg::TestAliauthLine as crate::command::Line>::parse(l)
                 .map(|v| crate::command::Line::render(&v))
         },
     },
@@ -39460,7 +40490,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
         template: "+QMTCFG: \"onenet\",(list of supported <client_idx>s),<productID>,<access_key>",
         rule: "r_qmtcfg_0_9",
         reencode: |l| {
-            <qmtcfg::TestLine9 as crate::command::Line>::parse(l)
+            <qmtcfg::TestOnenetLine as crate::command::Line>::parse(l)
                 .map(|v| crate::command::Line::render(&v))
         },
     },
@@ -39735,7 +40765,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
         template: "+QSSLCFG: \"sslversion\",(list of supported <SSL_ctxID>s),(list of supported <SSL_version>s)",
         rule: "r_qsslcfg_0_0",
         reencode: |l| {
-            <qsslcfg::TestLine0 as crate::command::Line>::parse(l)
+            <qsslcfg::TestSslversionLine as crate::command::Line>::parse(l)
                 .map(|v| crate::command::Line::render(&v))
         },
     },
@@ -39746,7 +40776,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
         template: "+QSSLCFG: \"seclevel\",(list of supported <SSL_ctxID>s),(list of supported <seclevel>s)",
         rule: "r_qsslcfg_0_1",
         reencode: |l| {
-            <qsslcfg::TestLine1 as crate::command::Line>::parse(l)
+            <qsslcfg::TestSeclevelLine as crate::command::Line>::parse(l)
                 .map(|v| crate::command::Line::render(&v))
         },
     },
@@ -39757,7 +40787,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
         template: "+QSSLCFG: \"ciphersuite\",(list of supported <SSL_ctxID>s),(list of supported <cipher_suites>s)",
         rule: "r_qsslcfg_0_2",
         reencode: |l| {
-            <qsslcfg::TestLine2 as crate::command::Line>::parse(l)
+            <qsslcfg::TestCiphersuiteLine as crate::command::Line>::parse(l)
                 .map(|v| crate::command::Line::render(&v))
         },
     },
@@ -39768,7 +40798,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
         template: "+QSSLCFG: \"negotiatetime\",(list of supported <SSL_ctxID>s),(list of supported <negotiate_time>s)",
         rule: "r_qsslcfg_0_3",
         reencode: |l| {
-            <qsslcfg::TestLine3 as crate::command::Line>::parse(l)
+            <qsslcfg::TestNegotiatetimeLine as crate::command::Line>::parse(l)
                 .map(|v| crate::command::Line::render(&v))
         },
     },
@@ -39779,7 +40809,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
         template: "+QSSLCFG: \"sni\",(list of supported <SSL_ctxID>s),(list of supported <SNI>s)",
         rule: "r_qsslcfg_0_4",
         reencode: |l| {
-            <qsslcfg::TestLine4 as crate::command::Line>::parse(l)
+            <qsslcfg::TestSniLine as crate::command::Line>::parse(l)
                 .map(|v| crate::command::Line::render(&v))
         },
     },
@@ -39790,7 +40820,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
         template: "+QSSLCFG: \"cacert\",(list of supported <SSL_ctxID>s),<cacertpath>",
         rule: "r_qsslcfg_0_5",
         reencode: |l| {
-            <qsslcfg::TestLine5 as crate::command::Line>::parse(l)
+            <qsslcfg::TestCacertLine as crate::command::Line>::parse(l)
                 .map(|v| crate::command::Line::render(&v))
         },
     },
@@ -39801,7 +40831,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
         template: "+QSSLCFG: \"clientcert\",(list of supported <SSL_ctxID>s),<client_cert_path>",
         rule: "r_qsslcfg_0_6",
         reencode: |l| {
-            <qsslcfg::TestLine6 as crate::command::Line>::parse(l)
+            <qsslcfg::TestClientcertLine as crate::command::Line>::parse(l)
                 .map(|v| crate::command::Line::render(&v))
         },
     },
@@ -39812,7 +40842,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
         template: "+QSSLCFG: \"clientkey\",(list of supported <SSL_ctxID>s),<client_key_path>,<key_pwd>",
         rule: "r_qsslcfg_0_7",
         reencode: |l| {
-            <qsslcfg::TestLine7 as crate::command::Line>::parse(l)
+            <qsslcfg::TestClientkeyLine as crate::command::Line>::parse(l)
                 .map(|v| crate::command::Line::render(&v))
         },
     },
@@ -39823,7 +40853,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
         template: "+QSSLCFG: \"ignorelocaltime\",(list of supported <SSL_ctxID>s),(list of supported <ignore_ltime>s)",
         rule: "r_qsslcfg_0_8",
         reencode: |l| {
-            <qsslcfg::TestLine8 as crate::command::Line>::parse(l)
+            <qsslcfg::TestIgnorelocaltimeLine as crate::command::Line>::parse(l)
                 .map(|v| crate::command::Line::render(&v))
         },
     },
@@ -39834,7 +40864,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
         template: "+QSSLCFG: \"session_cache\",(list of supported <SSL_ctxID>s),(list of supported <session_cache_enable>s)",
         rule: "r_qsslcfg_0_9",
         reencode: |l| {
-            <qsslcfg::TestLine9 as crate::command::Line>::parse(l)
+            <qsslcfg::TestSessionCacheLine as crate::command::Line>::parse(l)
                 .map(|v| crate::command::Line::render(&v))
         },
     },
@@ -39988,7 +41018,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
         template: "+QSSLRECV: <have_readlen>",
         rule: "r_qsslrecv_1_0",
         reencode: |l| {
-            <qsslrecv::WriteLine0 as crate::command::Line>::parse(l)
+            <qsslrecv::WriteReceivedLine as crate::command::Line>::parse(l)
                 .map(|v| crate::command::Line::render(&v))
         },
     },
@@ -39999,7 +41029,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
         template: "+QSSLRECV: 0",
         rule: "r_qsslrecv_1_1",
         reencode: |l| {
-            <qsslrecv::WriteLine1 as crate::command::Line>::parse(l)
+            <qsslrecv::WriteNoDataLine as crate::command::Line>::parse(l)
                 .map(|v| crate::command::Line::render(&v))
         },
     },
@@ -40054,7 +41084,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
         template: "+QICFG: \"transpktsize\",(list of supported <transpktsize>s)",
         rule: "r_qicfg_0_0",
         reencode: |l| {
-            <qicfg::TestLine0 as crate::command::Line>::parse(l)
+            <qicfg::TestTranspktsizeLine as crate::command::Line>::parse(l)
                 .map(|v| crate::command::Line::render(&v))
         },
     },
@@ -40065,7 +41095,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
         template: "+QICFG: \"transwaittm\",(list of supported <transwaittm>s)",
         rule: "r_qicfg_0_1",
         reencode: |l| {
-            <qicfg::TestLine1 as crate::command::Line>::parse(l)
+            <qicfg::TestTranswaittmLine as crate::command::Line>::parse(l)
                 .map(|v| crate::command::Line::render(&v))
         },
     },
@@ -40076,7 +41106,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
         template: "+QICFG: \"tcp/accept\",(list of supported <state>s)",
         rule: "r_qicfg_0_2",
         reencode: |l| {
-            <qicfg::TestLine2 as crate::command::Line>::parse(l)
+            <qicfg::TestTcpAcceptLine as crate::command::Line>::parse(l)
                 .map(|v| crate::command::Line::render(&v))
         },
     },
@@ -40087,7 +41117,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
         template: "+QICFG: \"qisend/timeout\",(list of supported <timeout>s)",
         rule: "r_qicfg_0_3",
         reencode: |l| {
-            <qicfg::TestLine3 as crate::command::Line>::parse(l)
+            <qicfg::TestQisendTimeoutLine as crate::command::Line>::parse(l)
                 .map(|v| crate::command::Line::render(&v))
         },
     },
@@ -40098,7 +41128,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
         template: "+QICFG: \"passiveclosed\",(list of supported <closed>s)",
         rule: "r_qicfg_0_4",
         reencode: |l| {
-            <qicfg::TestLine4 as crate::command::Line>::parse(l)
+            <qicfg::TestPassiveclosedLine as crate::command::Line>::parse(l)
                 .map(|v| crate::command::Line::render(&v))
         },
     },
@@ -40109,7 +41139,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
         template: "+QICFG: \"dataformat\",(list of supported <send_data_format>s),(list of supported <recv_data_format>s)",
         rule: "r_qicfg_0_5",
         reencode: |l| {
-            <qicfg::TestLine5 as crate::command::Line>::parse(l)
+            <qicfg::TestDataformatLine as crate::command::Line>::parse(l)
                 .map(|v| crate::command::Line::render(&v))
         },
     },
@@ -40120,7 +41150,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
         template: "+QICFG: \"close/mode\",(list of supported <close_mode>s)",
         rule: "r_qicfg_0_6",
         reencode: |l| {
-            <qicfg::TestLine6 as crate::command::Line>::parse(l)
+            <qicfg::TestCloseModeLine as crate::command::Line>::parse(l)
                 .map(|v| crate::command::Line::render(&v))
         },
     },
@@ -40131,7 +41161,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
         template: "+QICFG: \"tcp/kalive\",(list of supported <kalive_onoff>s),(list of supported <kalive_idle>s),(list of supported <kalive_interval>s),(list of supported <kalive_cnt>s)",
         rule: "r_qicfg_0_7",
         reencode: |l| {
-            <qicfg::TestLine7 as crate::command::Line>::parse(l)
+            <qicfg::TestTcpKaliveLine as crate::command::Line>::parse(l)
                 .map(|v| crate::command::Line::render(&v))
         },
     },
@@ -40142,7 +41172,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
         template: "+QICFG: \"tcp/tw_cycle\",(list of supported <tw_enable>s)",
         rule: "r_qicfg_0_8",
         reencode: |l| {
-            <qicfg::TestLine8 as crate::command::Line>::parse(l)
+            <qicfg::TestTcpTwCycleLine as crate::command::Line>::parse(l)
                 .map(|v| crate::command::Line::render(&v))
         },
     },
@@ -40153,7 +41183,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
         template: "+QICFG: \"udp/broadcast\",(list of supported <udp/broadcast>s)",
         rule: "r_qicfg_0_9",
         reencode: |l| {
-            <qicfg::TestLine9 as crate::command::Line>::parse(l)
+            <qicfg::TestUdpBroadcastLine as crate::command::Line>::parse(l)
                 .map(|v| crate::command::Line::render(&v))
         },
     },
@@ -40362,7 +41392,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
         template: "+QIRD: <read_actual_length>",
         rule: "r_qird_1_0",
         reencode: |l| {
-            <qird::WriteConnectIdReadLengthLine0 as crate::command::Line>::parse(l)
+            <qird::WriteConnectIdReadLengthDataLine as crate::command::Line>::parse(l)
                 .map(|v| crate::command::Line::render(&v))
         },
     },
@@ -40373,7 +41403,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
         template: "+QIRD: 0",
         rule: "r_qird_1_1",
         reencode: |l| {
-            <qird::WriteConnectIdReadLengthLine1 as crate::command::Line>::parse(l)
+            <qird::WriteConnectIdReadLengthNoDataLine as crate::command::Line>::parse(l)
                 .map(|v| crate::command::Line::render(&v))
         },
     },
@@ -40384,7 +41414,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
         template: "+QIRD: <read_actual_length>,<remoteIP>,<remote_port>",
         rule: "r_qird_2_0",
         reencode: |l| {
-            <qird::WriteConnectIdLine0 as crate::command::Line>::parse(l)
+            <qird::WriteConnectIdDataLine as crate::command::Line>::parse(l)
                 .map(|v| crate::command::Line::render(&v))
         },
     },
@@ -40395,7 +41425,7 @@ pub static LINE_TEMPLATES: &[crate::command::Template] = &[
         template: "+QIRD: 0",
         rule: "r_qird_2_1",
         reencode: |l| {
-            <qird::WriteConnectIdLine1 as crate::command::Line>::parse(l)
+            <qird::WriteConnectIdNoDataLine as crate::command::Line>::parse(l)
                 .map(|v| crate::command::Line::render(&v))
         },
     },

@@ -3,6 +3,8 @@
 //! Enumerations that several commands or URCs share (the same
 //! name and values): each of their modules re-exports the type
 //! defined here, so values move between them without conversion.
+/// One type for the value of `<access_mode>` of AT+QSSLOPEN; `<access_mode>` of AT+QSSLSTATE; `<access_mode>` of AT+QIOPEN; `<access_mode>` of AT+QISTATE; `<access_mode>` of AT+QISWTMD.
+///
 /// `<access_mode>`: Data access mode of SSL connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -69,6 +71,109 @@ impl core::fmt::Display for AccessMode {
         write!(f, "{} ({})", self.meaning(), self.wire())
     }
 }
+/// One type for the value of `<address_type>` of AT+QBLESCAN; `<addr_type>` of AT+QBLECONN.
+///
+/// `<address_type>`: BLE device address type.
+///
+/// (errata: BLE-15)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub enum AddressType {
+    /// `0`: Public address
+    Public,
+    /// `1`: Random address
+    Random,
+}
+impl AddressType {
+    /// Every listed value, in the catalogue's order.
+    pub const ALL: &'static [AddressType] = &[AddressType::Public, AddressType::Random];
+    /// The value as written on the wire.
+    pub fn wire(&self) -> i64 {
+        match self {
+            Self::Public => 0,
+            Self::Random => 1,
+        }
+    }
+    /// Reads a wire value (without quotes).
+    pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
+        match crate::value::parse_int(s)? {
+            0 => Ok(Self::Public),
+            1 => Ok(Self::Random),
+            _ => {
+                Err(crate::value::ValueError::UnknownValue {
+                    of: "AddressType",
+                })
+            }
+        }
+    }
+    /// Writes the wire value into a line.
+    pub fn write_wire<W: crate::wire::LineOut>(
+        &self,
+        w: &mut crate::wire::LineWriter<W>,
+    ) {
+        w.int(self.wire());
+    }
+    /// The value's meaning, in the manual's words.
+    pub fn meaning(&self) -> &'static str {
+        match self {
+            Self::Public => "Public address",
+            Self::Random => "Random address",
+        }
+    }
+}
+impl core::fmt::Display for AddressType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{} ({})", self.meaning(), self.wire())
+    }
+}
+/// One type for the value of `<devname>` of AT+QSSLSTATE; `<AT_port>` of AT+QISTATE.
+///
+/// `<devname>`: COM port of socket service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub enum AtPort {
+    /// `uart1`: UART port 1
+    Uart1,
+    /// `uart2`: UART port 2
+    Uart2,
+}
+impl AtPort {
+    /// Every listed value, in the catalogue's order.
+    pub const ALL: &'static [AtPort] = &[AtPort::Uart1, AtPort::Uart2];
+    /// The value as written on the wire (without quotes).
+    pub fn wire(&self) -> &str {
+        match self {
+            Self::Uart1 => "uart1",
+            Self::Uart2 => "uart2",
+        }
+    }
+    /// Reads a wire value (without quotes).
+    pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
+        match s {
+            "uart1" => Ok(Self::Uart1),
+            "uart2" => Ok(Self::Uart2),
+            _ => {
+                Err(crate::value::ValueError::UnknownValue {
+                    of: "AtPort",
+                })
+            }
+        }
+    }
+    /// The value's meaning, in the manual's words.
+    pub fn meaning(&self) -> &'static str {
+        match self {
+            Self::Uart1 => "UART port 1",
+            Self::Uart2 => "UART port 2",
+        }
+    }
+}
+impl core::fmt::Display for AtPort {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{} ({})", self.meaning(), self.wire())
+    }
+}
+/// One type for the value of `<result>` of AT+QMTCLOSE; `<result>` of +QMTCLOSE.
+///
 /// `<result>`: Command execution result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -123,6 +228,8 @@ impl core::fmt::Display for CloseResult {
 }
 #[cfg(feature = "std")]
 impl std::error::Error for CloseResult {}
+/// One type for the value of `<result>` of AT+QMTDISC; `<result>` of +QMTDISC.
+///
 /// `<result>`: Command execution result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -180,6 +287,8 @@ impl core::fmt::Display for DisconnectResult {
 }
 #[cfg(feature = "std")]
 impl std::error::Error for DisconnectResult {}
+/// One type for the value of `<enable>` of AT+QBLEGATTCNTFCFG; `<enable>` of AT+QECHO; `<response_header>`, `<auto_outrsp>` of AT+QHTTPCFG; `<request_header>` of AT+QHTTPPOST; `<request_header>` of AT+QHTTPPUT; `<session_cache_enable>` of AT+QSSLCFG; `<closed>`, `<state>`, `<kalive_onoff>` of AT+QICFG; `<enable>` of AT+QSTADHCP; `<enable>` of AT+QWEBCFG; `<enable>` of AT+QAIRKISS.
+///
 /// `<enable>`: Enable/Disable notification.
 ///
 /// (errata: BLE-26, BLE-27)
@@ -233,6 +342,8 @@ impl core::fmt::Display for Enable {
         write!(f, "{} ({})", self.meaning(), self.wire())
     }
 }
+/// One type for the value of `<finresult>` of AT+QPING; `<finresult>` of +QPING.
+///
 /// `<finresult>`: Integer type. The final result of the command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -284,6 +395,8 @@ impl core::fmt::Display for Finresult {
 }
 #[cfg(feature = "std")]
 impl std::error::Error for Finresult {}
+/// One type for the value of `<result>` of AT+QMTOPEN; `<result>` of +QMTOPEN.
+///
 /// `<result>`: Command execution results.
 ///
 /// (errata: MQTT-14)
@@ -385,6 +498,8 @@ impl core::fmt::Display for OpenResult {
 }
 #[cfg(feature = "std")]
 impl std::error::Error for OpenResult {}
+/// One type for the value of `<result>` of AT+QMTCONN; `<result>` of AT+QMTSUB; `<result>` of AT+QMTUNS; `<result>` of AT+QMTPUB; `<result>` of +QMTCONN; `<result>` of +QMTSUB; `<result>` of +QMTUNS; `<result>` of +QMTPUB.
+///
 /// `<result>`: Command execution result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -448,6 +563,8 @@ impl core::fmt::Display for PacketResult {
 }
 #[cfg(feature = "std")]
 impl std::error::Error for PacketResult {}
+/// One type for the value of `<will_qos>` of AT+QMTCFG; `<qos>` of AT+QMTSUB; `<qos>` of AT+QMTPUB.
+///
 /// `<will_qos>`: QoS level of message delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -508,38 +625,35 @@ impl core::fmt::Display for Qos {
         write!(f, "{} ({})", self.meaning(), self.wire())
     }
 }
-/// `<request_header>`: Integer type. Disable or enable to customize HTTP(S) request header.
+/// One type for the value of `<will_retain>` of AT+QMTCFG; `<retain>` of AT+QMTPUB.
 ///
-/// (errata: HTTP-11, HTTP-12)
+/// `<will_retain>`: Will Retain flag, which is only used on PUBLISH messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-pub enum RequestHeader {
-    /// `0`: Disable
-    Disable,
-    /// `1`: Enable
-    Enable,
+pub enum Retain {
+    /// `0`: When a client sends a PUBLISH message to a server, the server will not retain the message after it has been delivered to the current subscribers
+    NoRetain,
+    /// `1`: When a client sends a PUBLISH message to a server, the server should retain the message after it has been delivered to the current subscribers
+    Retain,
 }
-impl RequestHeader {
+impl Retain {
     /// Every listed value, in the catalogue's order.
-    pub const ALL: &'static [RequestHeader] = &[
-        RequestHeader::Disable,
-        RequestHeader::Enable,
-    ];
+    pub const ALL: &'static [Retain] = &[Retain::NoRetain, Retain::Retain];
     /// The value as written on the wire.
     pub fn wire(&self) -> i64 {
         match self {
-            Self::Disable => 0,
-            Self::Enable => 1,
+            Self::NoRetain => 0,
+            Self::Retain => 1,
         }
     }
     /// Reads a wire value (without quotes).
     pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
         match crate::value::parse_int(s)? {
-            0 => Ok(Self::Disable),
-            1 => Ok(Self::Enable),
+            0 => Ok(Self::NoRetain),
+            1 => Ok(Self::Retain),
             _ => {
                 Err(crate::value::ValueError::UnknownValue {
-                    of: "RequestHeader",
+                    of: "Retain",
                 })
             }
         }
@@ -554,16 +668,22 @@ impl RequestHeader {
     /// The value's meaning, in the manual's words.
     pub fn meaning(&self) -> &'static str {
         match self {
-            Self::Disable => "Disable",
-            Self::Enable => "Enable",
+            Self::NoRetain => {
+                "When a client sends a PUBLISH message to a server, the server will not retain the message after it has been delivered to the current subscribers"
+            }
+            Self::Retain => {
+                "When a client sends a PUBLISH message to a server, the server should retain the message after it has been delivered to the current subscribers"
+            }
         }
     }
 }
-impl core::fmt::Display for RequestHeader {
+impl core::fmt::Display for Retain {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(f, "{} ({})", self.meaning(), self.wire())
     }
 }
+/// One type for the value of `<retcode>` of AT+QMTCONN; `<retcode>` of +QMTCONN.
+///
 /// `<retcode>`: Connection status return code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]

@@ -33,11 +33,16 @@ fn variant_names(p: &Param) -> Vec<Ident> {
 
 /// The enumeration for parameter `p`, named `name`.
 pub fn render(p: &Param, name: &Ident) -> TokenStream {
+    render_with_doc(p, name, &param_doc(p))
+}
+
+/// The enumeration for parameter `p`, named `name`, documented by `text`.
+pub fn render_with_doc(p: &Param, name: &Ident, text: &str) -> TokenStream {
     let variants = variant_names(p);
     let open = p.open_values.is_some();
     let string = !p.ty.is_numeric();
     let hex = p.ty == ParamType::HexInteger;
-    let docs = doc(&param_doc(p));
+    let docs = doc(text);
     let variant_docs: Vec<TokenStream> = p
         .values
         .iter()

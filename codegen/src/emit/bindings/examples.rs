@@ -5,14 +5,15 @@
 use std::collections::BTreeMap;
 
 use crate::catalog::Catalog;
-use crate::model::{Command, DataEnd, Scenario};
+use crate::model::{Command, DataEnd, Scenario, ScenarioSource};
 
 /// For each command name, the scenario its example comes from: a manual
-/// example rather than a provocation, one that sends the command early
+/// example rather than one composed from the catalogue, either rather than
+/// a provocation (which shows a failure), one that sends the command early
 /// rather than after a long set-up, and a short one rather than a long one
 /// (the first in catalogue order on a tie).
 pub fn by_command(catalog: &Catalog) -> BTreeMap<String, &Scenario> {
-    let mut best: BTreeMap<String, ((bool, usize, usize), &Scenario)> = BTreeMap::new();
+    let mut best: BTreeMap<String, ((u8, usize, usize), &Scenario)> = BTreeMap::new();
     for (_, e) in catalog.scenarios() {
         let s = &e.value;
         if s.skip.is_some() {
@@ -24,7 +25,7 @@ pub fn by_command(catalog: &Catalog) -> BTreeMap<String, &Scenario> {
             let Some(position) = sent.iter().position(|l| sends(l, name)) else {
                 continue;
             };
-            let score = (!s.source.is_manual(), position, s.steps.len());
+            let score = (preference(s.source), position, s.steps.len());
             let entry = best.entry(name.clone()).or_insert((score, s));
             if score < entry.0 {
                 *entry = (score, s);
@@ -32,6 +33,17 @@ pub fn by_command(catalog: &Catalog) -> BTreeMap<String, &Scenario> {
         }
     }
     best.into_iter().map(|(k, (_, s))| (k, s)).collect()
+}
+
+/// How much a scenario of this source is preferred as an example (lower
+/// is better): the manual's own, then one composed for the documentation,
+/// then a provocation.
+fn preference(source: ScenarioSource) -> u8 {
+    match source {
+        ScenarioSource::Manual => 0,
+        ScenarioSource::Catalogue => 1,
+        ScenarioSource::Provocation => 2,
+    }
 }
 
 /// Whether `line` is the command `name` (followed by `=`, `?` or nothing).
@@ -72,8 +84,13 @@ pub fn example(s: &Scenario) -> String {
         }
         t
     };
+    // A composed exchange says so: the manual gives no example there.
+    let origin = match s.source {
+        ScenarioSource::Catalogue => "; composed from the catalogue, the manual has no example;",
+        ScenarioSource::Manual | ScenarioSource::Provocation => ",",
+    };
     let mut d = format!(
-        "Example ({}, `>>` the host writes, `<<` the module answers):\n\n```text",
+        "Example ({}{origin} `>>` the host writes, `<<` the module answers):\n\n```text",
         s.title.split_whitespace().collect::<Vec<_>>().join(" ")
     );
     for line in s.steps.iter().filter_map(step_line) {

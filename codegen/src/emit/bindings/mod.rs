@@ -5,6 +5,7 @@
 pub mod docs;
 pub mod enums;
 pub mod examples;
+pub mod former;
 pub mod results;
 pub mod shared;
 pub mod structs;
@@ -78,11 +79,33 @@ pub fn enum_names(params: &[crate::model::Param], taken: &[String]) -> BTreeMap<
         // A catalogue `type_name` where the parameter's own name would clash
         // or not explain itself.
         let mut name = camel(p.type_name.as_deref().unwrap_or(&p.name));
+        // Parameters that name the same concept with the same values share
+        // one type (the validator allows a repeated `type_name` only then).
+        let same = out.iter().find(|(j, n): &(&usize, &Ident)| {
+            *n == name.as_str() && shared::same_values(&params[**j], p)
+        });
+        if let Some((_, n)) = same {
+            let n = n.clone();
+            out.insert(i, n);
+            continue;
+        }
         while used.contains(&name) {
             name.push_str("Value");
         }
         used.push(name.clone());
         out.insert(i, format_ident!("{}", name));
+    }
+    out
+}
+
+/// Each enumeration type of a scope once, with the first parameter that
+/// has it (its definition), in parameter order.
+pub fn distinct(names: &BTreeMap<usize, Ident>) -> Vec<(usize, &Ident)> {
+    let mut out: Vec<(usize, &Ident)> = Vec::new();
+    for (i, n) in names {
+        if !out.iter().any(|(_, m)| *m == n) {
+            out.push((*i, n));
+        }
     }
     out
 }
@@ -606,10 +629,7 @@ fn command_module(
 ) -> TokenStream {
     let cmd = c.command;
     let enums = enum_names(&cmd.params, &command_type_names(c));
-    let enum_defs: Vec<TokenStream> = enums
-        .iter()
-        .map(|(i, n)| shared.item(n, &cmd.params[*i]))
-        .collect();
+    let enum_defs = shared.items(&cmd.params, &enums);
     let input = Scope {
         params: &cmd.params,
         enums: &enums,
@@ -620,9 +640,14 @@ fn command_module(
         enums: &enums,
         dir: Dir::Output,
     };
-    let mut items = Vec::new();
+    let mut items = vec![former::enum_aliases(
+        &cmd.params,
+        &enums,
+        &command_type_names(c),
+    )];
     let name = &cmd.name;
     for f in &c.forms {
+        items.push(former::line_items(f));
         let ty = format_ident!("{}", f.type_name);
         items.push(structs::definitions(
             &input,
@@ -695,8 +720,10 @@ fn command_module(
             }
             _ => {
                 let et = format_ident!("{}Line", f.type_name);
-                let variants: Vec<Ident> = (0..line_types.len())
-                    .map(|i| format_ident!("L{}", i))
+                let variants: Vec<Ident> = f
+                    .lines
+                    .iter()
+                    .map(|l| format_ident!("{}", l.name))
                     .collect();
                 let vdocs: Vec<TokenStream> = f
                     .lines

@@ -42,39 +42,67 @@ fn signature(p: &Param) -> Signature {
     }
 }
 
-/// Every enumeration of the plan with its scope-local name.
-fn all_enums<'a>(plan: &'a Plan<'a>) -> Vec<(Ident, &'a Param)> {
+/// Whether two parameters' enumerations are the same type: the same
+/// representation and the same values (wire value and id, in order). Two
+/// parameters of one module with the same `type_name` share its type when
+/// this holds (`<store_status0>` … `<store_status4>` of AT+QMTRECV).
+pub fn same_values(a: &Param, b: &Param) -> bool {
+    signature(a) == signature(b)
+}
+
+/// Every enumeration of the plan with its scope-local name and where it is
+/// used (`` `<closed>` of AT+QICFG ``), once per scope (parameters of one
+/// scope that share a type count once, and are all named).
+fn all_enums<'a>(plan: &'a Plan<'a>) -> Vec<(Ident, &'a Param, String)> {
     let mut out = Vec::new();
+    let mut add = |names: &BTreeMap<usize, Ident>, params: &'a [Param], scope: &str| {
+        for (i, n) in super::distinct(names) {
+            let users: Vec<String> = names
+                .iter()
+                .filter(|(_, m)| *m == n)
+                .map(|(j, _)| format!("`<{}>`", params[*j].name))
+                .collect();
+            out.push((
+                n.clone(),
+                &params[i],
+                format!("{} of {scope}", users.join(", ")),
+            ));
+        }
+    };
     for c in &plan.commands {
         let names = enum_names(&c.command.params, &super::command_type_names(c));
-        for (i, n) in names {
-            out.push((n, &c.command.params[i]));
-        }
+        add(&names, &c.command.params, &c.command.name);
     }
     for u in &plan.urcs {
         let names = enum_names(&u.urc.params, std::slice::from_ref(&u.type_name));
-        for (i, n) in names {
-            out.push((n, &u.urc.params[i]));
-        }
+        let scope = match &u.urc.discriminator {
+            Some(d) => format!("{} \"{d}\"", u.urc.name),
+            None => u.urc.name.clone(),
+        };
+        add(&names, &u.urc.params, &scope);
     }
     out
 }
 
+/// One definition of a name: what makes it that type, the parameter it is
+/// rendered from, and where it is used.
+type Definition<'a> = (Signature, &'a Param, Vec<String>);
+
 /// The shared enumerations: name → the first parameter that defines it.
 pub struct Shared<'a> {
-    types: BTreeMap<String, (Signature, &'a Param, usize)>,
+    types: BTreeMap<String, Definition<'a>>,
 }
 
 impl<'a> Shared<'a> {
     /// Finds the enumerations that two or more scopes define identically.
     pub fn of(plan: &'a Plan<'a>) -> Self {
-        let mut seen: BTreeMap<String, Vec<(Signature, &'a Param, usize)>> = BTreeMap::new();
-        for (name, p) in all_enums(plan) {
+        let mut seen: BTreeMap<String, Vec<Definition<'a>>> = BTreeMap::new();
+        for (name, p, user) in all_enums(plan) {
             let sig = signature(p);
             let entries = seen.entry(name.to_string()).or_default();
             match entries.iter_mut().find(|(s, _, _)| *s == sig) {
-                Some(e) => e.2 += 1,
-                None => entries.push((sig, p, 1)),
+                Some(e) => e.2.push(user),
+                None => entries.push((sig, p, vec![user])),
             }
         }
         let types = seen
@@ -83,13 +111,13 @@ impl<'a> Shared<'a> {
                 // The definition of a name that most scopes use, if two or
                 // more do (the first in catalogue order on a tie); scopes
                 // whose values differ keep their own type of that name.
-                let mut best: Option<&(Signature, &'a Param, usize)> = None;
-                for e in &entries {
-                    if e.2 >= 2 && best.is_none_or(|b| e.2 > b.2) {
+                let mut best: Option<Definition<'a>> = None;
+                for e in entries {
+                    if e.2.len() >= 2 && best.as_ref().is_none_or(|b| e.2.len() > b.2.len()) {
                         best = Some(e);
                     }
                 }
-                best.map(|(sig, p, n)| (name.clone(), (sig.clone(), *p, *n)))
+                best.map(|d| (name, d))
             })
             .collect();
         Shared { types }
@@ -102,21 +130,47 @@ impl<'a> Shared<'a> {
             .is_some_and(|(sig, _, _)| *sig == signature(p))
     }
 
-    /// The item a scope emits for its enumeration `name` of `p`: the
-    /// definition, or a re-export of the shared one.
-    pub fn item(&self, name: &Ident, p: &Param) -> TokenStream {
-        if self.is_shared(name, p) {
-            quote!(pub use crate::generated::shared::#name;)
-        } else {
-            enums::render(p, name)
-        }
+    /// The items a scope emits for its enumerations (`names`: parameter
+    /// index → type): each type once, its definition or a re-export of the
+    /// shared one; a type several parameters of the scope share names them.
+    pub fn items(&self, params: &[Param], names: &BTreeMap<usize, Ident>) -> Vec<TokenStream> {
+        super::distinct(names)
+            .into_iter()
+            .map(|(i, name)| {
+                let p = &params[i];
+                if self.is_shared(name, p) {
+                    return quote!(pub use crate::generated::shared::#name;);
+                }
+                let users: Vec<String> = names
+                    .iter()
+                    .filter(|(_, m)| *m == name)
+                    .map(|(j, _)| format!("`<{}>`", params[*j].name))
+                    .collect();
+                if users.len() < 2 {
+                    return enums::render(p, name);
+                }
+                let text = format!(
+                    "One type for the value of {}.\n\n{}",
+                    users.join(", "),
+                    crate::emit::bindings::docs::param_doc(p)
+                );
+                enums::render_with_doc(p, name, &text)
+            })
+            .collect()
     }
 
     /// The `shared.rs` file.
     pub fn render(&self) -> TokenStream {
-        let defs = self.types.iter().map(|(name, (_, p, _))| {
+        let defs = self.types.iter().map(|(name, (_, p, users))| {
             let ident = quote::format_ident!("{}", name);
-            enums::render(p, &ident)
+            // The type stands for each of its uses; the first one's
+            // description follows.
+            let text = format!(
+                "One type for the value of {}.\n\n{}",
+                users.join("; "),
+                crate::emit::bindings::docs::param_doc(p)
+            );
+            enums::render_with_doc(p, &ident, &text)
         });
         quote! {
             //! Enumerations that several commands or URCs share (the same

@@ -18,10 +18,7 @@ fn variant_module(u: &UrcPlan<'_>, shared: &Shared<'_>) -> TokenStream {
     let ty = format_ident!("{}", u.type_name);
     let module = format_ident!("{}", snake(&u.type_name));
     let enums = enum_names(&urc.params, std::slice::from_ref(&u.type_name));
-    let enum_defs: Vec<TokenStream> = enums
-        .iter()
-        .map(|(i, n)| shared.item(n, &urc.params[*i]))
-        .collect();
+    let enum_defs = shared.items(&urc.params, &enums);
     let scope = Scope {
         params: &urc.params,
         enums: &enums,
