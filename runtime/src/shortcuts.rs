@@ -5,9 +5,9 @@
 //! values (nothing here encodes or decodes by itself).
 
 use crate::generated::commands::qmtcfg::{
-    Will, WillFlag, WillRetain, WillWillFlagGroup, WillWillFlagGroupWillQosGroup,
+    Will, WillFlag, WillWillFlagGroup, WillWillFlagGroupWillQosGroup,
 };
-use crate::generated::shared::Qos;
+use crate::generated::shared::{Qos, Retain};
 use crate::value::{Int, Text};
 
 impl Will {
@@ -37,7 +37,7 @@ impl Will {
     pub fn set(
         client_idx: Int<0, 5>,
         qos: Qos,
-        retain: WillRetain,
+        retain: Retain,
         topic: Text<1, 256>,
         message: Text<0, 256>,
     ) -> Self {
@@ -72,7 +72,7 @@ mod tests {
         let set = Will::set(
             idx(),
             Qos::AtLeastOnce,
-            WillRetain::Retain,
+            Retain::Retain,
             Text::new("status/dev1").unwrap(),
             Text::new("offline").unwrap(),
         );

@@ -411,7 +411,7 @@ fn connecting_to_a_peer_reports_its_characteristics() {
     .unwrap();
     let peer = thermometer();
     c.send(&qbleconn::Write {
-        addr_type: qbleconn::AddrType::from_wire("0").unwrap(),
+        addr_type: qbleconn::AddressType::from_wire("0").unwrap(),
         peer_addr: HexAddr::new(peer.address.to_ascii_uppercase()).unwrap(),
         timeout: None,
     })
@@ -451,7 +451,7 @@ fn connecting_to_a_peer_reports_its_characteristics() {
 
     // One connection at a time.
     let again = c.send(&qbleconn::Write {
-        addr_type: qbleconn::AddrType::from_wire("0").unwrap(),
+        addr_type: qbleconn::AddressType::from_wire("0").unwrap(),
         peer_addr: HexAddr::new(peer.address).unwrap(),
         timeout: None,
     });
@@ -1327,7 +1327,7 @@ fn transparent_mode_carries_the_uart_peers_echo_through_the_client() {
     })
     .unwrap();
     c.send(&qbleconn::Write {
-        addr_type: qbleconn::AddrType::from_wire("1").unwrap(),
+        addr_type: qbleconn::AddressType::from_wire("1").unwrap(),
         peer_addr: HexAddr::new("c0ffee123456").unwrap(),
         timeout: None,
     })

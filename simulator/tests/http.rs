@@ -552,7 +552,7 @@ fn qhttpcfg_auth_sslctxid_and_switches_are_set_and_queried() {
         .unwrap();
     assert_eq!(ctx(&mut sim), 5);
 
-    use qhttpcfg::{AutoOutrsp, ClosedIndication, ResponseHeader};
+    use qhttpcfg::Enable;
     let get = |sim: &mut Sim| {
         let h = sim
             .client
@@ -578,34 +578,26 @@ fn qhttpcfg_auth_sslctxid_and_switches_are_set_and_queried() {
     };
     assert_eq!(
         get(&mut sim),
-        (
-            ResponseHeader::Disable,
-            AutoOutrsp::Disable,
-            ClosedIndication::Disable
-        )
+        (Enable::Disable, Enable::Disable, Enable::Disable)
     );
     sim.client
         .send(&qhttpcfg::RspHeader {
-            response_header: Some(ResponseHeader::Enable),
+            response_header: Some(Enable::Enable),
         })
         .unwrap();
     sim.client
         .send(&qhttpcfg::RspoutAuto {
-            auto_outrsp: Some(AutoOutrsp::Enable),
+            auto_outrsp: Some(Enable::Enable),
         })
         .unwrap();
     sim.client
         .send(&qhttpcfg::ClosedInd {
-            closedind: Some(ClosedIndication::Enable),
+            closedind: Some(Enable::Enable),
         })
         .unwrap();
     assert_eq!(
         get(&mut sim),
-        (
-            ResponseHeader::Enable,
-            AutoOutrsp::Enable,
-            ClosedIndication::Enable
-        )
+        (Enable::Enable, Enable::Enable, Enable::Enable)
     );
 }
 

@@ -585,7 +585,7 @@ fn ble_transparent_mode_through_the_uart_peer() {
     .unwrap();
     // Sim-UART notifies on TX what is written to RX.
     c.send(&qbleconn::Write {
-        addr_type: qbleconn::AddrType::from_wire("1").unwrap(),
+        addr_type: qbleconn::AddressType::from_wire("1").unwrap(),
         peer_addr: HexAddr::new("c0ffee123456").unwrap(),
         timeout: None,
     })

@@ -1057,7 +1057,7 @@ fn every_qmtcfg_subcommand_sets_and_queries() {
             will_flag: qmtcfg::WillFlag::Set,
             will_qos_group: Some(qmtcfg::WillWillFlagGroupWillQosGroup {
                 will_qos: qmtcfg::Qos::ExactlyOnce,
-                will_retain: qmtcfg::WillRetain::Retain,
+                will_retain: qmtcfg::Retain::Retain,
                 will_topic: Text::new("will/topic").unwrap(),
                 will_message: Text::new("gone, bye").unwrap(),
             }),
@@ -1076,7 +1076,7 @@ fn every_qmtcfg_subcommand_sets_and_queries() {
         ),
         (
             qmtcfg::Qos::ExactlyOnce,
-            qmtcfg::WillRetain::Retain,
+            qmtcfg::Retain::Retain,
             "will/topic",
             "gone, bye"
         )
@@ -1395,7 +1395,7 @@ fn set_will(sim: &mut Sim, i: i64, topic: &str, message: &str) {
             will_flag: qmtcfg::WillFlag::Set,
             will_qos_group: Some(qmtcfg::WillWillFlagGroupWillQosGroup {
                 will_qos: qmtcfg::Qos::AtLeastOnce,
-                will_retain: qmtcfg::WillRetain::NoRetain,
+                will_retain: qmtcfg::Retain::NoRetain,
                 will_topic: Text::new(topic).unwrap(),
                 will_message: Text::new(message).unwrap(),
             }),

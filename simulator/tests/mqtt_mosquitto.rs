@@ -380,7 +380,7 @@ fn the_module_talks_to_mosquitto() {
                 will_flag: qmtcfg::WillFlag::Set,
                 will_qos_group: Some(qmtcfg::WillWillFlagGroupWillQosGroup {
                     will_qos: qmtcfg::Qos::AtLeastOnce,
-                    will_retain: qmtcfg::WillRetain::NoRetain,
+                    will_retain: qmtcfg::Retain::NoRetain,
                     will_topic: Text::new(will.clone()).unwrap(),
                     will_message: Text::new("module lost").unwrap(),
                 }),

@@ -781,7 +781,7 @@ fn every_qsslcfg_subcommand_sets_and_queries_each_context() {
                 sni: None,
             })
             .unwrap();
-        assert_eq!(r.lines[0].sni, qsslcfg::SniMode::Disable);
+        assert_eq!(r.lines[0].sni, qsslcfg::Enable::Disable);
         let r = sim
             .client
             .send(&qsslcfg::Cacert {
@@ -827,10 +827,7 @@ fn every_qsslcfg_subcommand_sets_and_queries_each_context() {
                 session_cache_enable: None,
             })
             .unwrap();
-        assert_eq!(
-            r.lines[0].session_cache_enable,
-            qsslcfg::SessionCacheEnable::Disable
-        );
+        assert_eq!(r.lines[0].session_cache_enable, qsslcfg::Enable::Disable);
     }
     // Every value of every sub-command, in context 3; the others keep theirs.
     let id = ctx_id(3);
@@ -891,7 +888,7 @@ fn every_qsslcfg_subcommand_sets_and_queries_each_context() {
             .unwrap();
         assert_eq!(r.lines[0].negotiate_time.get(), v);
     }
-    for v in qsslcfg::SniMode::ALL {
+    for v in qsslcfg::Enable::ALL {
         sim.ok(&qsslcfg::Sni {
             ssl_ctx_id: id,
             sni: Some(*v),
@@ -986,7 +983,7 @@ fn every_qsslcfg_subcommand_sets_and_queries_each_context() {
             .unwrap();
         assert_eq!(r.lines[0].ignore_ltime, *v);
     }
-    for v in qsslcfg::SessionCacheEnable::ALL {
+    for v in qsslcfg::Enable::ALL {
         sim.ok(&qsslcfg::SessionCache {
             ssl_ctx_id: id,
             session_cache_enable: Some(*v),

@@ -611,7 +611,7 @@ fn a_listener_takes_incoming_connections_automatically_or_with_qiaccept() {
     // Manual acceptance.
     sim.client
         .send(&qicfg::TcpAccept {
-            state: Some(qicfg::State::Disable),
+            state: Some(qicfg::Enable::Disable),
         })
         .unwrap();
     let second = TcpStream::connect(host(Protocol::Tcp, port)).unwrap();
@@ -1078,7 +1078,7 @@ fn qicfg_stores_and_reports_every_setting() {
     assert_eq!(q.lines[0].transwaittm.get(), 7);
 
     let q = c.send(&qicfg::TcpAccept { state: None }).unwrap();
-    assert_eq!(q.lines[0].state, qicfg::State::Enable);
+    assert_eq!(q.lines[0].state, qicfg::Enable::Enable);
 
     c.send(&qicfg::QisendTimeout {
         timeout: Some(Int::new(30).unwrap()),
@@ -1088,7 +1088,7 @@ fn qicfg_stores_and_reports_every_setting() {
     assert_eq!(q.lines[0].timeout.get(), 30);
 
     let q = c.send(&qicfg::Passiveclosed { closed: None }).unwrap();
-    assert_eq!(q.lines[0].closed, qicfg::Closed::Disable);
+    assert_eq!(q.lines[0].closed, qicfg::Enable::Disable);
 
     c.send(&qicfg::Dataformat {
         send_data_format_group: Some(qicfg::DataformatSendDataFormatGroup {
@@ -1108,21 +1108,21 @@ fn qicfg_stores_and_reports_every_setting() {
     );
 
     c.send(&qicfg::CloseMode {
-        close_mode: Some(qicfg::AsyncClose::Enable),
+        close_mode: Some(qicfg::Enable::Enable),
     })
     .unwrap();
     let q = c.send(&qicfg::CloseMode { close_mode: None }).unwrap();
-    assert_eq!(q.lines[0].close_mode, qicfg::AsyncClose::Enable);
+    assert_eq!(q.lines[0].close_mode, qicfg::Enable::Enable);
 
     let q = c
         .send(&qicfg::TcpKalive {
             kalive_onoff_group: None,
         })
         .unwrap();
-    assert_eq!(q.lines[0].kalive_onoff, qicfg::KaliveOnoff::Disable);
+    assert_eq!(q.lines[0].kalive_onoff, qicfg::Enable::Disable);
     c.send(&qicfg::TcpKalive {
         kalive_onoff_group: Some(qicfg::TcpKaliveKaliveOnoffGroup {
-            kalive_onoff: qicfg::KaliveOnoff::Enable,
+            kalive_onoff: qicfg::Enable::Enable,
             kalive_idle: Int::new(120).unwrap(),
             kalive_interval: Int::new(15).unwrap(),
             kalive_cnt: Int::new(3).unwrap(),
@@ -1142,7 +1142,7 @@ fn qicfg_stores_and_reports_every_setting() {
             l.kalive_interval.get(),
             l.kalive_cnt.get()
         ),
-        (qicfg::KaliveOnoff::Enable, 120, 15, 3)
+        (qicfg::Enable::Enable, 120, 15, 3)
     );
 
     c.send(&qicfg::TcpTwCycle {

@@ -2254,22 +2254,6 @@ pub mod qblescan {
         }
     }
     impl crate::command::Payloadless for Read {}
-    #[doc(hidden)]
-    pub type WriteLine0 = WriteScanWithoutAdvDataLine;
-    #[doc(hidden)]
-    pub type WriteLine1 = WriteScanWithAdvDataLine;
-    impl WriteLine {
-        #[doc(hidden)]
-        #[allow(non_snake_case)]
-        pub const fn L0(line: WriteScanWithoutAdvDataLine) -> Self {
-            Self::ScanWithoutAdvData(line)
-        }
-        #[doc(hidden)]
-        #[allow(non_snake_case)]
-        pub const fn L1(line: WriteScanWithAdvDataLine) -> Self {
-            Self::ScanWithAdvData(line)
-        }
-    }
     /// `AT+QBLESCAN=<scan>[,<timeout>]`
     ///
     /// Write form of `AT+QBLESCAN`.
@@ -2922,8 +2906,6 @@ pub mod qblescanparam {
 #[cfg(feature = "ble")]
 pub mod qbleconn {
     pub use crate::generated::shared::AddressType;
-    #[doc(hidden)]
-    pub type AddrType = AddressType;
     /// `AT+QBLECONN=<addr_type>,<peer_addr>[,<timeout>]`
     ///
     /// Write form of `AT+QBLECONN`.
@@ -8759,122 +8741,6 @@ pub mod qcfg {
 #[cfg(feature = "http")]
 pub mod qhttpcfg {
     pub use crate::generated::shared::Enable;
-    /// `<closedind>`: Integer type. Enable or disable the report of the HTTP(S) session closing URC +QHTTPURC: "closed".
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub enum ClosedIndication {
-        /// `0`: Disable
-        Disable,
-        /// `1`: Enable
-        Enable,
-    }
-    impl ClosedIndication {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [ClosedIndication] = &[
-            ClosedIndication::Disable,
-            ClosedIndication::Enable,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::Disable => 0,
-                Self::Enable => 1,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::Disable),
-                1 => Ok(Self::Enable),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "ClosedIndication",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire<W: crate::wire::LineOut>(
-            &self,
-            w: &mut crate::wire::LineWriter<W>,
-        ) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Disable => "Disable",
-                Self::Enable => "Enable",
-            }
-        }
-    }
-    impl core::fmt::Display for ClosedIndication {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
-    #[doc(hidden)]
-    pub type ResponseHeader = Enable;
-    #[doc(hidden)]
-    pub type AutoOutrsp = Enable;
-    #[doc(hidden)]
-    pub type TestLine0 = TestUrlLine;
-    #[doc(hidden)]
-    pub type TestLine1 = TestHeaderLine;
-    #[doc(hidden)]
-    pub type TestLine2 = TestAuthLine;
-    #[doc(hidden)]
-    pub type TestLine3 = TestSslctxidLine;
-    #[doc(hidden)]
-    pub type TestLine4 = TestRspHeaderLine;
-    #[doc(hidden)]
-    pub type TestLine5 = TestRspoutAutoLine;
-    #[doc(hidden)]
-    pub type TestLine6 = TestClosedIndLine;
-    #[doc(hidden)]
-    pub type TestLine7 = TestFormOptionLine;
-    impl TestLine {
-        #[doc(hidden)]
-        #[allow(non_snake_case)]
-        pub const fn L0(line: TestUrlLine) -> Self {
-            Self::Url(line)
-        }
-        #[doc(hidden)]
-        #[allow(non_snake_case)]
-        pub const fn L1(line: TestHeaderLine) -> Self {
-            Self::Header(line)
-        }
-        #[doc(hidden)]
-        #[allow(non_snake_case)]
-        pub const fn L2(line: TestAuthLine) -> Self {
-            Self::Auth(line)
-        }
-        #[doc(hidden)]
-        #[allow(non_snake_case)]
-        pub const fn L3(line: TestSslctxidLine) -> Self {
-            Self::Sslctxid(line)
-        }
-        #[doc(hidden)]
-        #[allow(non_snake_case)]
-        pub const fn L4(line: TestRspHeaderLine) -> Self {
-            Self::RspHeader(line)
-        }
-        #[doc(hidden)]
-        #[allow(non_snake_case)]
-        pub const fn L5(line: TestRspoutAutoLine) -> Self {
-            Self::RspoutAuto(line)
-        }
-        #[doc(hidden)]
-        #[allow(non_snake_case)]
-        pub const fn L6(line: TestClosedIndLine) -> Self {
-            Self::ClosedInd(line)
-        }
-        #[doc(hidden)]
-        #[allow(non_snake_case)]
-        pub const fn L7(line: TestFormOptionLine) -> Self {
-            Self::FormOption(line)
-        }
-    }
     /// `AT+QHTTPCFG=?`
     ///
     /// Test form of `AT+QHTTPCFG`.
@@ -10139,14 +10005,14 @@ pub mod qhttpcfg {
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ClosedInd {
         /// `<closedind>`: Integer type. Enable or disable the report of the HTTP(S) session closing URC +QHTTPURC: "closed".
-        pub closedind: Option<ClosedIndication>,
+        pub closedind: Option<Enable>,
     }
     /// `+QHTTPCFG: "closed/ind",<closedind>`: an information line of `AT+QHTTPCFG="closed/ind"[,<closedind>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
     pub struct ClosedIndLine {
         /// `<closedind>`: Integer type. Enable or disable the report of the HTTP(S) session closing URC +QHTTPURC: "closed".
-        pub closedind: ClosedIndication,
+        pub closedind: Enable,
     }
     impl crate::command::Line for ClosedIndLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
@@ -10162,7 +10028,7 @@ pub mod qhttpcfg {
             Ok(ClosedIndLine {
                 closedind: {
                     let s = crate::wire::req(v[0], "closedind")?;
-                    ClosedIndication::from_wire(crate::wire::unquote(s))
+                    Enable::from_wire(crate::wire::unquote(s))
                         .map_err(|e| crate::wire::DecodeError::value("closedind", e))?
                 },
             })
@@ -10226,7 +10092,7 @@ pub mod qhttpcfg {
             Ok(ClosedInd {
                 closedind: v[0]
                     .map(|s| {
-                        ClosedIndication::from_wire(crate::wire::unquote(s))
+                        Enable::from_wire(crate::wire::unquote(s))
                             .map_err(|e| crate::wire::DecodeError::value("closedind", e))
                     })
                     .transpose()?,
@@ -10727,8 +10593,6 @@ pub mod qhttpget {
 #[cfg(feature = "http")]
 pub mod qhttppost {
     pub use crate::generated::shared::Enable;
-    #[doc(hidden)]
-    pub type RequestHeader = Enable;
     /// `AT+QHTTPPOST=?`
     ///
     /// Test form of `AT+QHTTPPOST`.
@@ -11101,8 +10965,6 @@ pub mod qhttppost {
 #[cfg(feature = "http")]
 pub mod qhttpput {
     pub use crate::generated::shared::Enable;
-    #[doc(hidden)]
-    pub type RequestHeader = Enable;
     /// `AT+QHTTPPUT=?`
     ///
     /// Test form of `AT+QHTTPPUT`.
@@ -12341,84 +12203,6 @@ pub mod qmtcfg {
     impl core::fmt::Display for TimeoutNotice {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
-    #[doc(hidden)]
-    pub type WillQos = Qos;
-    #[doc(hidden)]
-    pub type WillRetain = Retain;
-    #[doc(hidden)]
-    pub type SendMode = SendDataFormat;
-    #[doc(hidden)]
-    pub type TestLine0 = TestVersionLine;
-    #[doc(hidden)]
-    pub type TestLine1 = TestSslLine;
-    #[doc(hidden)]
-    pub type TestLine2 = TestKeepaliveLine;
-    #[doc(hidden)]
-    pub type TestLine3 = TestSessionLine;
-    #[doc(hidden)]
-    pub type TestLine4 = TestWillLine;
-    #[doc(hidden)]
-    pub type TestLine5 = TestRecvModeLine;
-    #[doc(hidden)]
-    pub type TestLine6 = TestDataformatLine;
-    #[doc(hidden)]
-    pub type TestLine7 = TestTimeoutLine;
-    #[doc(hidden)]
-    pub type TestLine8 = TestAliauthLine;
-    #[doc(hidden)]
-    pub type TestLine9 = TestOnenetLine;
-    impl TestLine {
-        #[doc(hidden)]
-        #[allow(non_snake_case)]
-        pub const fn L0(line: TestVersionLine) -> Self {
-            Self::Version(line)
-        }
-        #[doc(hidden)]
-        #[allow(non_snake_case)]
-        pub const fn L1(line: TestSslLine) -> Self {
-            Self::Ssl(line)
-        }
-        #[doc(hidden)]
-        #[allow(non_snake_case)]
-        pub const fn L2(line: TestKeepaliveLine) -> Self {
-            Self::Keepalive(line)
-        }
-        #[doc(hidden)]
-        #[allow(non_snake_case)]
-        pub const fn L3(line: TestSessionLine) -> Self {
-            Self::Session(line)
-        }
-        #[doc(hidden)]
-        #[allow(non_snake_case)]
-        pub const fn L4(line: TestWillLine) -> Self {
-            Self::Will(line)
-        }
-        #[doc(hidden)]
-        #[allow(non_snake_case)]
-        pub const fn L5(line: TestRecvModeLine) -> Self {
-            Self::RecvMode(line)
-        }
-        #[doc(hidden)]
-        #[allow(non_snake_case)]
-        pub const fn L6(line: TestDataformatLine) -> Self {
-            Self::Dataformat(line)
-        }
-        #[doc(hidden)]
-        #[allow(non_snake_case)]
-        pub const fn L7(line: TestTimeoutLine) -> Self {
-            Self::Timeout(line)
-        }
-        #[doc(hidden)]
-        #[allow(non_snake_case)]
-        pub const fn L8(line: TestAliauthLine) -> Self {
-            Self::Aliauth(line)
-        }
-        #[doc(hidden)]
-        #[allow(non_snake_case)]
-        pub const fn L9(line: TestOnenetLine) -> Self {
-            Self::Onenet(line)
         }
     }
     /// `AT+QMTCFG=?`
@@ -18129,16 +17913,6 @@ pub mod qmtrecv {
             write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
-    #[doc(hidden)]
-    pub type StoreStatus0 = StoreStatus;
-    #[doc(hidden)]
-    pub type StoreStatus1 = StoreStatus;
-    #[doc(hidden)]
-    pub type StoreStatus2 = StoreStatus;
-    #[doc(hidden)]
-    pub type StoreStatus3 = StoreStatus;
-    #[doc(hidden)]
-    pub type StoreStatus4 = StoreStatus;
     /// `AT+QMTRECV=?`
     ///
     /// Test form of `AT+QMTRECV`.
@@ -19891,57 +19665,7 @@ pub mod qsslcfg {
             write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
-    /// `<SNI>`: Disable/enable the server name indication feature.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub enum SniMode {
-        /// `0`: Disable
-        Disable,
-        /// `1`: Enable
-        Enable,
-    }
-    impl SniMode {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [SniMode] = &[SniMode::Disable, SniMode::Enable];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::Disable => 0,
-                Self::Enable => 1,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::Disable),
-                1 => Ok(Self::Enable),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "SniMode",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire<W: crate::wire::LineOut>(
-            &self,
-            w: &mut crate::wire::LineWriter<W>,
-        ) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Disable => "Disable",
-                Self::Enable => "Enable",
-            }
-        }
-    }
-    impl core::fmt::Display for SniMode {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
+    pub use crate::generated::shared::Enable;
     /// `<ignore_ltime>`: Whether or not to ignore the validity period check of the certificate.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -19994,81 +19718,6 @@ pub mod qsslcfg {
     impl core::fmt::Display for IgnoreLtime {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
-    pub use crate::generated::shared::Enable;
-    #[doc(hidden)]
-    pub type SessionCacheEnable = Enable;
-    #[doc(hidden)]
-    pub type TestLine0 = TestSslversionLine;
-    #[doc(hidden)]
-    pub type TestLine1 = TestSeclevelLine;
-    #[doc(hidden)]
-    pub type TestLine2 = TestCiphersuiteLine;
-    #[doc(hidden)]
-    pub type TestLine3 = TestNegotiatetimeLine;
-    #[doc(hidden)]
-    pub type TestLine4 = TestSniLine;
-    #[doc(hidden)]
-    pub type TestLine5 = TestCacertLine;
-    #[doc(hidden)]
-    pub type TestLine6 = TestClientcertLine;
-    #[doc(hidden)]
-    pub type TestLine7 = TestClientkeyLine;
-    #[doc(hidden)]
-    pub type TestLine8 = TestIgnorelocaltimeLine;
-    #[doc(hidden)]
-    pub type TestLine9 = TestSessionCacheLine;
-    impl TestLine {
-        #[doc(hidden)]
-        #[allow(non_snake_case)]
-        pub const fn L0(line: TestSslversionLine) -> Self {
-            Self::Sslversion(line)
-        }
-        #[doc(hidden)]
-        #[allow(non_snake_case)]
-        pub const fn L1(line: TestSeclevelLine) -> Self {
-            Self::Seclevel(line)
-        }
-        #[doc(hidden)]
-        #[allow(non_snake_case)]
-        pub const fn L2(line: TestCiphersuiteLine) -> Self {
-            Self::Ciphersuite(line)
-        }
-        #[doc(hidden)]
-        #[allow(non_snake_case)]
-        pub const fn L3(line: TestNegotiatetimeLine) -> Self {
-            Self::Negotiatetime(line)
-        }
-        #[doc(hidden)]
-        #[allow(non_snake_case)]
-        pub const fn L4(line: TestSniLine) -> Self {
-            Self::Sni(line)
-        }
-        #[doc(hidden)]
-        #[allow(non_snake_case)]
-        pub const fn L5(line: TestCacertLine) -> Self {
-            Self::Cacert(line)
-        }
-        #[doc(hidden)]
-        #[allow(non_snake_case)]
-        pub const fn L6(line: TestClientcertLine) -> Self {
-            Self::Clientcert(line)
-        }
-        #[doc(hidden)]
-        #[allow(non_snake_case)]
-        pub const fn L7(line: TestClientkeyLine) -> Self {
-            Self::Clientkey(line)
-        }
-        #[doc(hidden)]
-        #[allow(non_snake_case)]
-        pub const fn L8(line: TestIgnorelocaltimeLine) -> Self {
-            Self::Ignorelocaltime(line)
-        }
-        #[doc(hidden)]
-        #[allow(non_snake_case)]
-        pub const fn L9(line: TestSessionCacheLine) -> Self {
-            Self::SessionCache(line)
         }
     }
     /// `AT+QSSLCFG=?`
@@ -21506,7 +21155,7 @@ pub mod qsslcfg {
         /// (range 0..=5; errata: SSL-5)
         pub ssl_ctx_id: crate::value::Int<0, 5>,
         /// `<SNI>`: Disable/enable the server name indication feature.
-        pub sni: Option<SniMode>,
+        pub sni: Option<Enable>,
     }
     /// `+QSSLCFG: "sni",<SSL_ctxID>,<SNI>`: an information line of `AT+QSSLCFG="sni",<SSL_ctxID>[,<SNI>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21517,7 +21166,7 @@ pub mod qsslcfg {
         /// (range 0..=5; errata: SSL-5)
         pub ssl_ctx_id: crate::value::Int<0, 5>,
         /// `<SNI>`: Disable/enable the server name indication feature.
-        pub sni: SniMode,
+        pub sni: Enable,
     }
     impl crate::command::Line for SniLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
@@ -21539,7 +21188,7 @@ pub mod qsslcfg {
                 },
                 sni: {
                     let s = crate::wire::req(v[1], "SNI")?;
-                    SniMode::from_wire(crate::wire::unquote(s))
+                    Enable::from_wire(crate::wire::unquote(s))
                         .map_err(|e| crate::wire::DecodeError::value("SNI", e))?
                 },
             })
@@ -21626,7 +21275,7 @@ pub mod qsslcfg {
                 },
                 sni: v[1]
                     .map(|s| {
-                        SniMode::from_wire(crate::wire::unquote(s))
+                        Enable::from_wire(crate::wire::unquote(s))
                             .map_err(|e| crate::wire::DecodeError::value("SNI", e))
                     })
                     .transpose()?,
@@ -23361,22 +23010,6 @@ pub mod qsslrecv {
         }
     }
     impl crate::command::Payloadless for Test {}
-    #[doc(hidden)]
-    pub type WriteLine0 = WriteReceivedLine;
-    #[doc(hidden)]
-    pub type WriteLine1 = WriteNoDataLine;
-    impl WriteLine {
-        #[doc(hidden)]
-        #[allow(non_snake_case)]
-        pub const fn L0(line: WriteReceivedLine) -> Self {
-            Self::Received(line)
-        }
-        #[doc(hidden)]
-        #[allow(non_snake_case)]
-        pub const fn L1(line: WriteNoDataLine) -> Self {
-            Self::NoData(line)
-        }
-    }
     /// `AT+QSSLRECV=<connectID>,<read_length>`
     ///
     /// Write form of `AT+QSSLRECV`.
@@ -24057,8 +23690,6 @@ pub mod qsslstate {
             write!(f, "{} ({})", self.meaning(), self.wire())
         }
     }
-    #[doc(hidden)]
-    pub type Devname = AtPort;
     /// `AT+QSSLSTATE=?`
     ///
     /// Test form of `AT+QSSLSTATE`.
@@ -24957,62 +24588,6 @@ pub mod qicfg {
         }
     }
     pub use crate::generated::shared::Enable;
-    /// `<close_mode>`: Integer type. Enable or disable to disconnect the TCP connection asynchronously.
-    ///
-    /// (errata: TCP-6)
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-    pub enum AsyncClose {
-        /// `0`: Disable
-        Disable,
-        /// `1`: Enable
-        Enable,
-    }
-    impl AsyncClose {
-        /// Every listed value, in the catalogue's order.
-        pub const ALL: &'static [AsyncClose] = &[
-            AsyncClose::Disable,
-            AsyncClose::Enable,
-        ];
-        /// The value as written on the wire.
-        pub fn wire(&self) -> i64 {
-            match self {
-                Self::Disable => 0,
-                Self::Enable => 1,
-            }
-        }
-        /// Reads a wire value (without quotes).
-        pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
-                0 => Ok(Self::Disable),
-                1 => Ok(Self::Enable),
-                _ => {
-                    Err(crate::value::ValueError::UnknownValue {
-                        of: "AsyncClose",
-                    })
-                }
-            }
-        }
-        /// Writes the wire value into a line.
-        pub fn write_wire<W: crate::wire::LineOut>(
-            &self,
-            w: &mut crate::wire::LineWriter<W>,
-        ) {
-            w.int(self.wire());
-        }
-        /// The value's meaning, in the manual's words.
-        pub fn meaning(&self) -> &'static str {
-            match self {
-                Self::Disable => "Disable",
-                Self::Enable => "Enable",
-            }
-        }
-    }
-    impl core::fmt::Display for AsyncClose {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
     /// `<tw_enable>`: Integer type. Enable or disable quick release of TCP connection.
     ///
     /// (errata: TCP-8)
@@ -25117,84 +24692,6 @@ pub mod qicfg {
     impl core::fmt::Display for Broadcast {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             write!(f, "{} ({})", self.meaning(), self.wire())
-        }
-    }
-    #[doc(hidden)]
-    pub type Closed = Enable;
-    #[doc(hidden)]
-    pub type State = Enable;
-    #[doc(hidden)]
-    pub type KaliveOnoff = Enable;
-    #[doc(hidden)]
-    pub type TestLine0 = TestTranspktsizeLine;
-    #[doc(hidden)]
-    pub type TestLine1 = TestTranswaittmLine;
-    #[doc(hidden)]
-    pub type TestLine2 = TestTcpAcceptLine;
-    #[doc(hidden)]
-    pub type TestLine3 = TestQisendTimeoutLine;
-    #[doc(hidden)]
-    pub type TestLine4 = TestPassiveclosedLine;
-    #[doc(hidden)]
-    pub type TestLine5 = TestDataformatLine;
-    #[doc(hidden)]
-    pub type TestLine6 = TestCloseModeLine;
-    #[doc(hidden)]
-    pub type TestLine7 = TestTcpKaliveLine;
-    #[doc(hidden)]
-    pub type TestLine8 = TestTcpTwCycleLine;
-    #[doc(hidden)]
-    pub type TestLine9 = TestUdpBroadcastLine;
-    impl TestLine {
-        #[doc(hidden)]
-        #[allow(non_snake_case)]
-        pub const fn L0(line: TestTranspktsizeLine) -> Self {
-            Self::Transpktsize(line)
-        }
-        #[doc(hidden)]
-        #[allow(non_snake_case)]
-        pub const fn L1(line: TestTranswaittmLine) -> Self {
-            Self::Transwaittm(line)
-        }
-        #[doc(hidden)]
-        #[allow(non_snake_case)]
-        pub const fn L2(line: TestTcpAcceptLine) -> Self {
-            Self::TcpAccept(line)
-        }
-        #[doc(hidden)]
-        #[allow(non_snake_case)]
-        pub const fn L3(line: TestQisendTimeoutLine) -> Self {
-            Self::QisendTimeout(line)
-        }
-        #[doc(hidden)]
-        #[allow(non_snake_case)]
-        pub const fn L4(line: TestPassiveclosedLine) -> Self {
-            Self::Passiveclosed(line)
-        }
-        #[doc(hidden)]
-        #[allow(non_snake_case)]
-        pub const fn L5(line: TestDataformatLine) -> Self {
-            Self::Dataformat(line)
-        }
-        #[doc(hidden)]
-        #[allow(non_snake_case)]
-        pub const fn L6(line: TestCloseModeLine) -> Self {
-            Self::CloseMode(line)
-        }
-        #[doc(hidden)]
-        #[allow(non_snake_case)]
-        pub const fn L7(line: TestTcpKaliveLine) -> Self {
-            Self::TcpKalive(line)
-        }
-        #[doc(hidden)]
-        #[allow(non_snake_case)]
-        pub const fn L8(line: TestTcpTwCycleLine) -> Self {
-            Self::TcpTwCycle(line)
-        }
-        #[doc(hidden)]
-        #[allow(non_snake_case)]
-        pub const fn L9(line: TestUdpBroadcastLine) -> Self {
-            Self::UdpBroadcast(line)
         }
     }
     /// `AT+QICFG=?`
@@ -26764,7 +26261,7 @@ pub mod qicfg {
         /// `<close_mode>`: Integer type. Enable or disable to disconnect the TCP connection asynchronously.
         ///
         /// (errata: TCP-6)
-        pub close_mode: Option<AsyncClose>,
+        pub close_mode: Option<Enable>,
     }
     /// `+QICFG: "close/mode",<close_mode>`: an information line of `AT+QICFG="close/mode"[,<close_mode>]`.
     #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26773,7 +26270,7 @@ pub mod qicfg {
         /// `<close_mode>`: Integer type. Enable or disable to disconnect the TCP connection asynchronously.
         ///
         /// (errata: TCP-6)
-        pub close_mode: AsyncClose,
+        pub close_mode: Enable,
     }
     impl crate::command::Line for CloseModeLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
@@ -26789,7 +26286,7 @@ pub mod qicfg {
             Ok(CloseModeLine {
                 close_mode: {
                     let s = crate::wire::req(v[0], "close_mode")?;
-                    AsyncClose::from_wire(crate::wire::unquote(s))
+                    Enable::from_wire(crate::wire::unquote(s))
                         .map_err(|e| crate::wire::DecodeError::value("close_mode", e))?
                 },
             })
@@ -26855,7 +26352,7 @@ pub mod qicfg {
             Ok(CloseMode {
                 close_mode: v[0]
                     .map(|s| {
-                        AsyncClose::from_wire(crate::wire::unquote(s))
+                        Enable::from_wire(crate::wire::unquote(s))
                             .map_err(|e| crate::wire::DecodeError::value(
                                 "close_mode",
                                 e,
@@ -29986,22 +29483,6 @@ pub mod qird {
         }
     }
     impl crate::command::Payloadless for Test {}
-    #[doc(hidden)]
-    pub type WriteConnectIdReadLengthLine0 = WriteConnectIdReadLengthDataLine;
-    #[doc(hidden)]
-    pub type WriteConnectIdReadLengthLine1 = WriteConnectIdReadLengthNoDataLine;
-    impl WriteConnectIdReadLengthLine {
-        #[doc(hidden)]
-        #[allow(non_snake_case)]
-        pub const fn L0(line: WriteConnectIdReadLengthDataLine) -> Self {
-            Self::Data(line)
-        }
-        #[doc(hidden)]
-        #[allow(non_snake_case)]
-        pub const fn L1(line: WriteConnectIdReadLengthNoDataLine) -> Self {
-            Self::NoData(line)
-        }
-    }
     /// `AT+QIRD=<connectID>[,<read_length>]`
     ///
     /// Write form of `AT+QIRD`.
@@ -30294,22 +29775,6 @@ pub mod qird {
         }
     }
     impl crate::command::Payloadless for WriteConnectIdReadLength {}
-    #[doc(hidden)]
-    pub type WriteConnectIdLine0 = WriteConnectIdDataLine;
-    #[doc(hidden)]
-    pub type WriteConnectIdLine1 = WriteConnectIdNoDataLine;
-    impl WriteConnectIdLine {
-        #[doc(hidden)]
-        #[allow(non_snake_case)]
-        pub const fn L0(line: WriteConnectIdDataLine) -> Self {
-            Self::Data(line)
-        }
-        #[doc(hidden)]
-        #[allow(non_snake_case)]
-        pub const fn L1(line: WriteConnectIdNoDataLine) -> Self {
-            Self::NoData(line)
-        }
-    }
     /// `AT+QIRD=<connectID>`
     ///
     /// Write form of `AT+QIRD`.

@@ -287,7 +287,7 @@ impl core::fmt::Display for DisconnectResult {
 }
 #[cfg(feature = "std")]
 impl std::error::Error for DisconnectResult {}
-/// One type for the value of `<enable>` of AT+QBLEGATTCNTFCFG; `<enable>` of AT+QECHO; `<response_header>`, `<auto_outrsp>` of AT+QHTTPCFG; `<request_header>` of AT+QHTTPPOST; `<request_header>` of AT+QHTTPPUT; `<session_cache_enable>` of AT+QSSLCFG; `<closed>`, `<state>`, `<kalive_onoff>` of AT+QICFG; `<enable>` of AT+QSTADHCP; `<enable>` of AT+QWEBCFG; `<enable>` of AT+QAIRKISS.
+/// One type for the value of `<enable>` of AT+QBLEGATTCNTFCFG; `<enable>` of AT+QECHO; `<response_header>`, `<auto_outrsp>`, `<closedind>` of AT+QHTTPCFG; `<request_header>` of AT+QHTTPPOST; `<request_header>` of AT+QHTTPPUT; `<SNI>`, `<session_cache_enable>` of AT+QSSLCFG; `<closed>`, `<state>`, `<close_mode>`, `<kalive_onoff>` of AT+QICFG; `<enable>` of AT+QSTADHCP; `<enable>` of AT+QWEBCFG; `<enable>` of AT+QAIRKISS.
 ///
 /// `<enable>`: Enable/Disable notification.
 ///

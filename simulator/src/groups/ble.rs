@@ -613,13 +613,13 @@ fn scan_lines(scan: i64) -> Option<Vec<String>> {
         let address_type = qblescan::AddressType::from_wire(&p.address_type.to_string()).ok()?;
         let ble_addr = HexAddr::new(p.address).ok()?;
         let l = if scan == 1 {
-            qblescan::WriteLine::L0(qblescan::WriteLine0 {
+            qblescan::WriteLine::ScanWithoutAdvData(qblescan::WriteScanWithoutAdvDataLine {
                 name: p.name.into(),
                 address_type,
                 ble_addr,
             })
         } else {
-            qblescan::WriteLine::L1(qblescan::WriteLine1 {
+            qblescan::WriteLine::ScanWithAdvData(qblescan::WriteScanWithAdvDataLine {
                 name: p.name.into(),
                 address_type,
                 ble_addr,

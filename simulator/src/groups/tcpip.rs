@@ -304,19 +304,19 @@ pub struct Config {
     /// `"transwaittm"` (100 ms).
     pub transwaittm: i64,
     /// `"tcp/accept"`: automatic acceptance of incoming connections.
-    pub accept: qicfg::State,
+    pub accept: qicfg::Enable,
     /// `"qisend/timeout"` (s).
     pub send_timeout: i64,
     /// `"passiveclosed"`.
-    pub passive_closed: qicfg::Closed,
+    pub passive_closed: qicfg::Enable,
     /// `"dataformat"`: format of `AT+QISEND` payloads.
     pub send_format: qicfg::SendDataFormat,
     /// `"dataformat"`: format of received data.
     pub recv_format: qicfg::RecvDataFormat,
     /// `"close/mode"`.
-    pub close_mode: qicfg::AsyncClose,
+    pub close_mode: qicfg::Enable,
     /// `"tcp/kalive"`: on/off, idle (s), interval (s), probes.
-    pub keepalive: (qicfg::KaliveOnoff, i64, i64, i64),
+    pub keepalive: (fcm242d::generated::shared::Enable, i64, i64, i64),
     /// `"tcp/tw_cycle"`.
     pub tw_cycle: qicfg::TwEnable,
     /// `"udp/broadcast"`.
@@ -328,13 +328,13 @@ impl Default for Config {
         Config {
             transpktsize: 1024,
             transwaittm: 2,
-            accept: qicfg::State::Enable,
+            accept: qicfg::Enable::Enable,
             send_timeout: 0,
-            passive_closed: qicfg::Closed::Disable,
+            passive_closed: qicfg::Enable::Disable,
             send_format: qicfg::SendDataFormat::Text,
             recv_format: qicfg::RecvDataFormat::Text,
-            close_mode: qicfg::AsyncClose::Disable,
-            keepalive: (qicfg::KaliveOnoff::Disable, 7200, 20, 8),
+            close_mode: qicfg::Enable::Disable,
+            keepalive: (fcm242d::generated::shared::Enable::Disable, 7200, 20, 8),
             tw_cycle: qicfg::TwEnable::Disable,
             udp_broadcast: qicfg::Broadcast::Off,
         }
@@ -1278,21 +1278,21 @@ fn read(id: i64, limit: Option<i64>, state: &mut State) -> Outcome {
     let service = s.service == qistate::ServiceType::UdpService;
     let Some(chunk) = take(s, max) else {
         return Ok(Reply::lines(vec![if service {
-            line(qird::WriteConnectIdLine1 {})
+            line(qird::WriteConnectIdNoDataLine {})
         } else {
-            line(qird::WriteConnectIdReadLengthLine1 {})
+            line(qird::WriteConnectIdReadLengthNoDataLine {})
         }]));
     };
     let data = shown(&config, chunk.data);
     let read_actual_length = i64::try_from(data.len()).unwrap_or(i64::MAX);
     let head = if service {
-        line(qird::WriteConnectIdLine0 {
+        line(qird::WriteConnectIdDataLine {
             read_actual_length,
             remote_ip: chunk.from.0,
             remote_port: chunk.from.1.into(),
         })
     } else {
-        line(qird::WriteConnectIdReadLengthLine0 { read_actual_length })
+        line(qird::WriteConnectIdReadLengthDataLine { read_actual_length })
     };
     Ok(Reply {
         data: Some(data),
@@ -1769,7 +1769,7 @@ pub fn poll(state: &mut State, net: &mut Net, now: Instant) -> Vec<u8> {
             } else {
                 urc(&mut out, &line(QiurcClosed { connect_id: cid }));
             }
-            if config.passive_closed == qicfg::Closed::Enable {
+            if config.passive_closed == qicfg::Enable::Enable {
                 state.tcpip.sockets.remove(&id);
             }
         }
@@ -1896,7 +1896,7 @@ fn connecting(
 /// Takes a listener's new connections: automatically (`"incoming"` URCs)
 /// or into its waiting list for `AT+QIACCEPT`.
 fn listen(server: i64, state: &mut State, net: &mut Net, out: &mut Vec<u8>) {
-    let auto = state.tcpip.config.accept == qicfg::State::Enable;
+    let auto = state.tcpip.config.accept == qicfg::Enable::Enable;
     // A connection the module itself is still making to this listener is
     // taken once the module knows its own end (it then comes from the
     // module's own address).

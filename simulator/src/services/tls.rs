@@ -439,14 +439,14 @@ pub fn client_config(
             .collect(),
     );
     let cache = CACHE.get_or_init(Default::default);
-    if ctx.session_cache == qsslcfg::SessionCacheEnable::Enable {
+    if ctx.session_cache == qsslcfg::Enable::Enable {
         let cached = cache.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((_, c)) = cached.iter().find(|(k, _)| *k == key) {
             return Ok(c.clone());
         }
     }
     let config = Arc::new(build_client_config(files, ctx)?);
-    if ctx.session_cache == qsslcfg::SessionCacheEnable::Enable {
+    if ctx.session_cache == qsslcfg::Enable::Enable {
         let mut cached = cache.lock().unwrap_or_else(|e| e.into_inner());
         // A handful of contexts at most; keep the cache small.
         if cached.len() >= 16 {
@@ -500,10 +500,10 @@ fn build_client_config(
             .map_err(rustls_error)?,
         None => builder.with_no_client_auth(),
     };
-    config.enable_sni = ctx.sni == qsslcfg::SniMode::Enable;
+    config.enable_sni = ctx.sni == qsslcfg::Enable::Enable;
     config.resumption = match ctx.session_cache {
-        qsslcfg::SessionCacheEnable::Enable => Resumption::in_memory_sessions(32),
-        qsslcfg::SessionCacheEnable::Disable => Resumption::disabled(),
+        qsslcfg::Enable::Enable => Resumption::in_memory_sessions(32),
+        qsslcfg::Enable::Disable => Resumption::disabled(),
     };
     Ok(config)
 }

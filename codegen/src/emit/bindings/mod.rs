@@ -5,7 +5,6 @@
 pub mod docs;
 pub mod enums;
 pub mod examples;
-pub mod former;
 pub mod results;
 pub mod shared;
 pub mod structs;
@@ -640,14 +639,9 @@ fn command_module(
         enums: &enums,
         dir: Dir::Output,
     };
-    let mut items = vec![former::enum_aliases(
-        &cmd.params,
-        &enums,
-        &command_type_names(c),
-    )];
+    let mut items = Vec::new();
     let name = &cmd.name;
     for f in &c.forms {
-        items.push(former::line_items(f));
         let ty = format_ident!("{}", f.type_name);
         items.push(structs::definitions(
             &input,

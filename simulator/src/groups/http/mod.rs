@@ -141,11 +141,11 @@ pub struct Config {
     /// `"sslctxid"` (0–5).
     pub sslctx_id: i64,
     /// `"rsp/header"`.
-    pub response_header: qhttpcfg::ResponseHeader,
+    pub response_header: qhttpcfg::Enable,
     /// `"rspout/auto"`.
-    pub auto_output: qhttpcfg::AutoOutrsp,
+    pub auto_output: qhttpcfg::Enable,
     /// `"closed/ind"`.
-    pub closed_ind: qhttpcfg::ClosedIndication,
+    pub closed_ind: qhttpcfg::Enable,
     /// `"form/option"`.
     pub form: Option<FormOption>,
 }
@@ -158,9 +158,9 @@ impl Default for Config {
             auth: String::new(),
             // "Default: 1."
             sslctx_id: 1,
-            response_header: qhttpcfg::ResponseHeader::Disable,
-            auto_output: qhttpcfg::AutoOutrsp::Disable,
-            closed_ind: qhttpcfg::ClosedIndication::Disable,
+            response_header: qhttpcfg::Enable::Disable,
+            auto_output: qhttpcfg::Enable::Disable,
+            closed_ind: qhttpcfg::Enable::Disable,
             form: None,
         }
     }
@@ -559,7 +559,7 @@ fn completion(method: Method, err: HttpCode, answer: Option<(u16, Option<u64>)>)
 fn read(wait: Duration, state: &State, net: &mut Net) -> Outcome {
     // "If auto output of HTTP(S) response data is enabled, AT+QHTTPREAD ...
     // will fail to execute."
-    if state.http.config.auto_output == qhttpcfg::AutoOutrsp::Enable {
+    if state.http.config.auto_output == qhttpcfg::Enable::Enable {
         return Err(HttpCode::UartBusy);
     }
     let Some(session) = net.http.session.as_mut() else {
@@ -622,7 +622,7 @@ impl Session {
     /// The server's side is over.
     fn end(&mut self, code: HttpCode, config: &Config, out: &mut Vec<u8>) {
         self.ended = Some(code);
-        if self.connected && config.closed_ind == qhttpcfg::ClosedIndication::Enable {
+        if self.connected && config.closed_ind == qhttpcfg::Enable::Enable {
             self.urc(out, line(QhttpurcClosed {}));
         }
     }
@@ -653,7 +653,7 @@ impl Session {
                 );
                 self.stage = Stage::Answered;
                 self.deadline = None;
-                if config.response_header == qhttpcfg::ResponseHeader::Enable {
+                if config.response_header == qhttpcfg::Enable::Enable {
                     self.pending.extend_from_slice(&raw);
                 }
             }
@@ -666,7 +666,7 @@ impl Session {
     /// With `"rspout/auto"` on, writes what arrived; `true` once all of it
     /// was written and the server's side is over.
     fn auto_output(&mut self, config: &Config, out: &mut Vec<u8>) -> bool {
-        if config.auto_output != qhttpcfg::AutoOutrsp::Enable || self.stage != Stage::Answered {
+        if config.auto_output != qhttpcfg::Enable::Enable || self.stage != Stage::Answered {
             return false;
         }
         for piece in self.pending.chunks(AUTO_PIECE) {
@@ -773,7 +773,7 @@ pub fn in_flight(state: &State, net: &Net) -> bool {
     match session.stage {
         Stage::Requesting | Stage::Reading { .. } => true,
         Stage::Answered => {
-            session.ended.is_none() && state.http.config.auto_output == qhttpcfg::AutoOutrsp::Enable
+            session.ended.is_none() && state.http.config.auto_output == qhttpcfg::Enable::Enable
         }
     }
 }

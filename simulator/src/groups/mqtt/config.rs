@@ -19,7 +19,7 @@ pub struct WillConfig {
     /// `<will_qos>`.
     pub qos: qmtcfg::Qos,
     /// `<will_retain>`.
-    pub retain: qmtcfg::WillRetain,
+    pub retain: qmtcfg::Retain,
     /// `<will_topic>`.
     pub topic: String,
     /// `<will_message>`.

@@ -475,7 +475,7 @@ impl Step<'_> {
                     qmtcfg::Qos::AtLeastOnce => QoS::AtLeastOnce,
                     qmtcfg::Qos::ExactlyOnce => QoS::ExactlyOnce,
                 },
-                retain: w.retain == qmtcfg::WillRetain::Retain,
+                retain: w.retain == qmtcfg::Retain::Retain,
             }),
             username,
             password,

@@ -175,29 +175,29 @@ pub(super) fn status_line(idx: usize, client: &Client) -> Option<String> {
     Some(line(qmtrecv::ReadLine {
         client_idx: Int::new(idx as i64).ok()?,
         store_status0: if full(0) {
-            qmtrecv::StoreStatus0::HasMessages
+            qmtrecv::StoreStatus::HasMessages
         } else {
-            qmtrecv::StoreStatus0::Empty
+            qmtrecv::StoreStatus::Empty
         },
         store_status1: if full(1) {
-            qmtrecv::StoreStatus1::HasMessages
+            qmtrecv::StoreStatus::HasMessages
         } else {
-            qmtrecv::StoreStatus1::Empty
+            qmtrecv::StoreStatus::Empty
         },
         store_status2: if full(2) {
-            qmtrecv::StoreStatus2::HasMessages
+            qmtrecv::StoreStatus::HasMessages
         } else {
-            qmtrecv::StoreStatus2::Empty
+            qmtrecv::StoreStatus::Empty
         },
         store_status3: if full(3) {
-            qmtrecv::StoreStatus3::HasMessages
+            qmtrecv::StoreStatus::HasMessages
         } else {
-            qmtrecv::StoreStatus3::Empty
+            qmtrecv::StoreStatus::Empty
         },
         store_status4: if full(4) {
-            qmtrecv::StoreStatus4::HasMessages
+            qmtrecv::StoreStatus::HasMessages
         } else {
-            qmtrecv::StoreStatus4::Empty
+            qmtrecv::StoreStatus::Empty
         },
     }))
 }

@@ -339,7 +339,7 @@ pub(super) fn recv(id: i64, max: usize, state: &mut State) -> Outcome {
     }
     let n = max.min(c.rx.len());
     if n == 0 {
-        return Ok(Reply::lines(vec![line(qsslrecv::WriteLine1 {})]));
+        return Ok(Reply::lines(vec![line(qsslrecv::WriteNoDataLine {})]));
     }
     let data: Vec<u8> = c.rx.drain(..n).collect();
     c.retrieved += n as u64;
@@ -349,7 +349,7 @@ pub(super) fn recv(id: i64, max: usize, state: &mut State) -> Outcome {
     let have_readlen = i64::try_from(n).unwrap_or(i64::MAX);
     Ok(Reply {
         data: Some(data),
-        ..Reply::lines(vec![line(qsslrecv::WriteLine0 { have_readlen })])
+        ..Reply::lines(vec![line(qsslrecv::WriteReceivedLine { have_readlen })])
     })
 }
 
@@ -420,7 +420,7 @@ pub(super) fn states(state: &State, cmd: &AnyCommand) -> Reply {
                 socket_state: r.socket_state,
                 server_id: r.server_id,
                 access_mode: r.access_mode,
-                devname: qsslstate::Devname::Uart1,
+                devname: qsslstate::AtPort::Uart1,
                 ssl_ctx_id: r.ssl_ctx_id,
             })
         })
@@ -435,7 +435,7 @@ pub(super) fn states(state: &State, cmd: &AnyCommand) -> Reply {
                 socket_state: r.socket_state,
                 server_id: r.server_id,
                 access_mode: r.access_mode,
-                devname: qsslstate::Devname::Uart1,
+                devname: qsslstate::AtPort::Uart1,
                 ssl_ctx_id: r.ssl_ctx_id,
             })
         })
@@ -453,7 +453,7 @@ fn write_line(r: Row) -> String {
         socket_state: r.socket_state,
         server_id: r.server_id,
         access_mode: r.access_mode,
-        devname: qsslstate::Devname::Uart1,
+        devname: qsslstate::AtPort::Uart1,
         ssl_ctx_id: r.ssl_ctx_id,
     })
 }

@@ -139,7 +139,7 @@ pub struct SslContext {
     /// `"negotiatetime"` (s, 10–300; default 300 per the manual).
     pub negotiate_time: i64,
     /// `"sni"`.
-    pub sni: qsslcfg::SniMode,
+    pub sni: qsslcfg::Enable,
     /// `"cacert"`: a file name in the UFS (`state.saved.files`).
     pub cacert: String,
     /// `"clientcert"`: a file name in the UFS.
@@ -151,7 +151,7 @@ pub struct SslContext {
     /// `"ignorelocaltime"`.
     pub ignore_localtime: qsslcfg::IgnoreLtime,
     /// `"session_cache"`.
-    pub session_cache: qsslcfg::SessionCacheEnable,
+    pub session_cache: qsslcfg::Enable,
 }
 
 impl Default for SslContext {
@@ -161,13 +161,13 @@ impl Default for SslContext {
             seclevel: qsslcfg::SecurityLevel::NoAuth,
             ciphersuite: qsslcfg::CipherSuites::All,
             negotiate_time: 300,
-            sni: qsslcfg::SniMode::Disable,
+            sni: qsslcfg::Enable::Disable,
             cacert: String::new(),
             clientcert: String::new(),
             clientkey: String::new(),
             key_pwd: String::new(),
             ignore_localtime: qsslcfg::IgnoreLtime::Check,
-            session_cache: qsslcfg::SessionCacheEnable::Disable,
+            session_cache: qsslcfg::Enable::Disable,
         }
     }
 }
