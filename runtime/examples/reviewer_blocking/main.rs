@@ -13,6 +13,8 @@
 //! (`World::environment`); on a real module the same names must exist on
 //! its network (or edit them here).
 
+#[path = "../shared/forms.rs"]
+mod forms;
 mod programs;
 
 use std::time::Duration;
@@ -21,7 +23,7 @@ use fcm242d::client::Client;
 use fcm242d::transport::{SerialTransport, TcpTransport, Transport};
 use fcm242d_sim::world::World;
 
-use programs::{Env, Failure};
+use forms::{Env, Failure, PROGRAMS};
 
 const USAGE: &str = "usage: reviewer_blocking [qisend|will|qmtsub|qhttppost|ble|qping|all] \
                      [sim | tcp:HOST:PORT | serial:PATH[@BAUD]]";
@@ -83,7 +85,7 @@ fn main() -> Result<(), Failure> {
     let target = args.next().unwrap_or_else(|| "sim".into());
     let env = World::default().environment();
     let names: Vec<&str> = if program == "all" {
-        vec!["qisend", "will", "qmtsub", "qhttppost", "ble", "qping"]
+        PROGRAMS.to_vec()
     } else {
         vec![program.as_str()]
     };

@@ -2,73 +2,38 @@
 //! scenario, written against the crate's documentation. Each returns what it
 //! observed, so `tests/reviewer_programs.rs` can check the outcome.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use fcm242d::client::Client;
 use fcm242d::generated::commands::{
-    qbleadvstart, qblegattschar, qblegattsntfy, qblegattssrv, qblegattssrvdone, qbleinit, qblename,
-    qhttpcfg, qhttppost, qhttpread, qiclose, qiopen, qisend, qmtcfg, qmtconn, qmtdisc, qmtopen,
-    qmtsub, qping, qstaapinfo,
+    qbleadvstart, qblegattschar, qblegattssrv, qblegattssrvdone, qbleinit, qblename, qhttppost,
+    qhttpread, qiclose, qmtcfg, qmtdisc,
 };
 use fcm242d::generated::shared::Qos;
-use fcm242d::generated::urcs::{qblestat, qstastat, Urc};
+use fcm242d::generated::urcs::Urc;
 use fcm242d::transport::Transport;
-use fcm242d::value::{Host, Int, Text, Uuid};
+use fcm242d::value::{Text, Uuid};
 
-/// What the programs go by (the simulator's world names them all).
-pub type Env = BTreeMap<String, String>;
-
-/// Why a program failed.
-pub type Failure = Box<dyn std::error::Error + Send + Sync>;
-
-/// The socket, MQTT client and topics the programs use.
-const SOCKET: Int<0, 11> = Int::lit::<1>();
-const MQTT: Int<0, 5> = Int::lit::<0>();
-
-fn get<'e>(env: &'e Env, key: &str) -> Result<&'e str, Failure> {
-    env.get(key)
-        .map(String::as_str)
-        .ok_or_else(|| format!("the environment has no `{key}`").into())
-}
+use crate::forms::{self, get, Env, Failure, MQTT, SOCKET};
 
 /// Joins the access point and waits for `+QSTASTAT: "GOT_IP"`.
 pub fn join<T: Transport>(client: &mut Client<T>, env: &Env) -> Result<(), Failure> {
-    client.send(&qstaapinfo::Write {
-        ssid: Text::new(get(env, "wifi_ssid")?)?,
-        pwd: Some(Text::new(get(env, "wifi_key")?)?),
-    })?;
-    let joined = client.wait_for(Duration::from_secs(20), |n| {
-        matches!(n.urc(), Some(Urc::Qstastat(s)) if s.event == qstastat::Event::GotIp).then_some(())
-    })?;
+    client.send(&forms::join(env)?)?;
+    let joined = client.wait_for(Duration::from_secs(20), forms::got_ip)?;
     joined.ok_or_else(|| "no IP address within 20 s".into())
 }
 
 /// QIOPEN + QISEND: sends `payload` to the echo server and returns what
-/// came back (direct push mode: the data arrives in `+QIURC: "recv"`).
+/// came back.
 pub fn qisend<T: Transport>(
     client: &mut Client<T>,
     env: &Env,
     payload: &[u8],
 ) -> Result<Vec<u8>, Failure> {
     join(client, env)?;
-    let port = Int::new(get(env, "tcp_echo_port")?.parse()?)?;
-    let open = qiopen::Write::new(
-        SOCKET,
-        qiopen::ServiceType::Tcp,
-        get(env, "tcp_echo_host")?,
-        port,
-    )?
-    .access_mode(qiopen::AccessMode::DirectPush);
-    match client.send(&open)?.completion {
-        Some(Urc::Qiopen(o)) if o.err.is_success() => {}
-        other => return Err(format!("QIOPEN failed: {other:?}").into()),
-    }
-    client.send_payload(&qisend::WriteConnectIdSendLength::to(SOCKET), payload)?;
-    let echoed = client.wait_for(Duration::from_secs(5), |n| match n.urc() {
-        Some(Urc::QiurcRecvDirectPush(r)) if r.connect_id == SOCKET => Some(r.data.clone()),
-        _ => None,
-    })?;
+    forms::opened(client.send(&forms::open_echo(env)?)?.completion)?;
+    client.send_payload(&forms::send(), payload)?;
+    let echoed = client.wait_for(Duration::from_secs(5), forms::received)?;
     client.send(&qiclose::Write {
         connect_id: SOCKET,
         timeout: None,
@@ -80,22 +45,11 @@ pub fn qisend<T: Transport>(
 pub fn will<T: Transport>(
     client: &mut Client<T>,
 ) -> Result<(qmtcfg::WillLine, qmtcfg::WillLine), Failure> {
-    client.send(&qmtcfg::Will::set(
-        MQTT,
-        Qos::AtLeastOnce,
-        qmtcfg::WillRetain::Retain,
-        Text::new("status/dev1")?,
-        Text::new("offline")?,
-    ))?;
-    let set = client.send(&qmtcfg::Will::query(MQTT))?;
+    client.send(&forms::will()?)?;
+    let set = forms::will_line(client.send(&qmtcfg::Will::query(MQTT))?.lines)?;
     client.send(&qmtcfg::Will::clear(MQTT))?;
-    let cleared = client.send(&qmtcfg::Will::query(MQTT))?;
-    let first = |mut lines: Vec<qmtcfg::WillLine>| {
-        (!lines.is_empty())
-            .then(|| lines.swap_remove(0))
-            .ok_or("no +QMTCFG: \"will\" line")
-    };
-    Ok((first(set.lines)?, first(cleared.lines)?))
+    let cleared = forms::will_line(client.send(&qmtcfg::Will::query(MQTT))?.lines)?;
+    Ok((set, cleared))
 }
 
 /// QMTOPEN, QMTCONN, then QMTSUB with two topics: the QoS the broker
@@ -105,55 +59,33 @@ pub fn qmtsub<T: Transport>(
     env: &Env,
 ) -> Result<Vec<Option<Qos>>, Failure> {
     join(client, env)?;
-    let open = client.send(&qmtopen::Write {
-        client_idx: MQTT,
-        host_name: Host::new(get(env, "mqtt_broker_host")?)?,
-        port: Int::new(get(env, "mqtt_broker_port")?.parse()?)?,
-    })?;
-    match open.completion {
-        Some(Urc::Qmtopen(o)) if o.result == fcm242d::generated::shared::OpenResult::Success => {}
-        other => return Err(format!("QMTOPEN failed: {other:?}").into()),
-    }
-    let conn = client.send(&qmtconn::Write::new(MQTT, Text::new("reviewer")?))?;
-    match conn.completion {
-        Some(Urc::Qmtconn(c))
-            if c.result == fcm242d::generated::shared::PacketResult::Acknowledged => {}
-        other => return Err(format!("QMTCONN failed: {other:?}").into()),
-    }
-    let sub = qmtsub::Write::new(
-        MQTT,
-        Int::lit::<1>(),
-        Text::new("sensors/temp")?,
-        Qos::AtLeastOnce,
-    )
-    .and(Text::new("sensors/door")?, Qos::ExactlyOnce);
-    let granted = match client.send(&sub)?.completion {
-        Some(Urc::Qmtsub(s)) => s.granted(),
-        other => return Err(format!("QMTSUB failed: {other:?}").into()),
-    };
+    forms::broker_opened(client.send(&forms::open_broker(env)?)?.completion)?;
+    forms::connected(client.send(&forms::connect()?)?.completion)?;
+    let granted = forms::granted(client.send(&forms::subscribe()?)?.completion)?;
     client.send(&qmtdisc::Write { client_idx: MQTT })?;
     Ok(granted)
 }
 
-/// QHTTPPOST to the echo URL, then QHTTPREAD: the status and the body.
+/// QHTTPPOST of `body` to the echoing page, then QHTTPREAD: the status and
+/// the body of the answer.
 pub fn qhttppost<T: Transport>(
     client: &mut Client<T>,
     env: &Env,
     body: &[u8],
 ) -> Result<(i64, Vec<u8>), Failure> {
     join(client, env)?;
-    client.send(&qhttpcfg::Url::set(get(env, "http_echo_url")?)?)?;
-    let post = client.send_payload(&qhttppost::Write::body(), body)?;
-    let status = match post.completion {
-        Some(Urc::Qhttppost(p)) if p.err.is_success() => p.status().ok_or("no HTTP status")?,
-        other => return Err(format!("QHTTPPOST failed: {other:?}").into()),
-    };
+    client.send(&forms::post_url(env)?)?;
+    let status = forms::posted(
+        client
+            .send_payload(&qhttppost::Write::body(), body)?
+            .completion,
+    )?;
     let read = client.send(&qhttpread::Write { wait_time: None })?;
     Ok((status, read.data.concat()))
 }
 
 /// A BLE peripheral with one service: waits for the world's phone to
-/// connect, then notifies it of `text` on characteristic FFF2.
+/// connect, then notifies it of `text`.
 pub fn ble_notify<T: Transport>(
     client: &mut Client<T>,
     env: &Env,
@@ -167,27 +99,22 @@ pub fn ble_notify<T: Transport>(
         ble_name: Text::new(get(env, "phone_name")?)?,
     })?;
     client.send(&qblegattssrv::Write {
-        srv_uuid: Uuid::new("FFF1")?,
+        srv_uuid: Uuid::new(forms::SERVICE)?,
     })?;
     client.send(&qblegattschar::Write {
-        char_uuid: Uuid::new("FFF2")?,
+        char_uuid: Uuid::new(forms::CHARACTERISTIC)?,
         att_cfg: None,
     })?;
     client.send(&qblegattssrvdone::Execute {})?;
     client.send(&qbleadvstart::Execute {})?;
-    let connected = client.wait_for(Duration::from_secs(10), |n| {
-        matches!(n.urc(), Some(Urc::Qblestat(s)) if s.event == qblestat::Event::Connected)
-            .then_some(())
-    })?;
+    let connected = client.wait_for(Duration::from_secs(10), forms::phone_connected)?;
     connected.ok_or("the phone did not connect within 10 s")?;
-    client.send(&qblegattsntfy::Write::text(Uuid::new("FFF2")?, text)?)?;
+    client.send(&forms::notify(text)?)?;
     Ok(())
 }
 
-/// QPING: the replies and the summary.
+/// QPING: the replies and the summary, in order.
 pub fn qping<T: Transport>(client: &mut Client<T>, env: &Env) -> Result<Vec<Urc>, Failure> {
     join(client, env)?;
-    let ping = qping::Write::new(Host::new(get(env, "host_name")?)?)
-        .times(Int::lit::<2>(), Int::lit::<1>());
-    Ok(client.send(&ping)?.series)
+    Ok(client.send(&forms::ping(env)?)?.series)
 }
