@@ -314,11 +314,21 @@ mod network {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::command::AtCommand;
+    use crate::generated::commands::qmtcfg::{Will, WillRetain};
+    use crate::generated::commands::{
+        qblegattsntfy, qhttpcfg, qhttppost, qiopen, qisend, qmtconn, qmtsub, qping,
+    };
+    use crate::generated::shared::Qos;
+    use crate::generated::urcs::Urc;
+    use crate::value::{Host, Int, Text, Uuid};
 
     fn idx() -> Int<0, 5> {
-        Int::new(1).unwrap()
+        Int::lit::<1>()
+    }
+
+    fn text<const MIN: usize, const MAX: usize>(s: &str) -> Text<MIN, MAX> {
+        Text::new(s).unwrap()
     }
 
     #[test]
@@ -329,12 +339,122 @@ mod tests {
             idx(),
             Qos::AtLeastOnce,
             WillRetain::Retain,
-            Text::new("status/dev1").unwrap(),
-            Text::new("offline").unwrap(),
+            text("status/dev1"),
+            text("offline"),
         );
         assert_eq!(
             set.encode(),
             "AT+QMTCFG=\"will\",1,1,1,1,\"status/dev1\",\"offline\""
         );
+    }
+
+    #[test]
+    fn a_subscribe_lists_its_topics_in_order() {
+        let one = qmtsub::Write::new(idx(), Int::lit::<7>(), text("a/b"), Qos::ExactlyOnce);
+        assert_eq!(one.encode(), "AT+QMTSUB=1,7,\"a/b\",2");
+        let two = one.and(text("c"), Qos::AtMostOnce);
+        assert_eq!(two.encode(), "AT+QMTSUB=1,7,\"a/b\",2,\"c\",0");
+    }
+
+    #[test]
+    fn the_granted_qos_are_read_per_topic_and_a_refusal_is_none() {
+        let Some(Ok(Urc::Qmtsub(sub))) = Urc::parse("+QMTSUB: 0,1,0,2,128,1") else {
+            panic!("+QMTSUB does not decode");
+        };
+        assert_eq!(
+            sub.granted(),
+            [Some(Qos::ExactlyOnce), None, Some(Qos::AtLeastOnce)]
+        );
+    }
+
+    #[test]
+    fn a_connection_logs_in_only_when_asked_to() {
+        let anonymous = qmtconn::Write::new(idx(), text("dev1"));
+        assert_eq!(anonymous.encode(), "AT+QMTCONN=1,\"dev1\"");
+        let login = anonymous.login(text("user"), text("secret"));
+        assert_eq!(login.encode(), "AT+QMTCONN=1,\"dev1\",\"user\",\"secret\"");
+    }
+
+    #[test]
+    fn a_socket_goes_to_an_address_or_a_name() {
+        let by_ip = qiopen::Write::new(
+            Int::lit::<1>(),
+            qiopen::ServiceType::Tcp,
+            "192.0.2.2",
+            Int::lit::<7>(),
+        )
+        .unwrap();
+        assert_eq!(by_ip.encode(), "AT+QIOPEN=1,\"TCP\",\"192.0.2.2\",7");
+        let by_name = qiopen::Write::new(
+            Int::lit::<2>(),
+            qiopen::ServiceType::Udp,
+            "www.example.com",
+            Int::lit::<53>(),
+        )
+        .unwrap()
+        .access_mode(qiopen::AccessMode::DirectPush);
+        assert_eq!(
+            by_name.encode(),
+            "AT+QIOPEN=2,\"UDP\",\"www.example.com\",53,0,1"
+        );
+        assert!(qiopen::WriteIpAddressOrDomainName::new("").is_err());
+    }
+
+    #[test]
+    fn the_lengths_left_to_send_payload_are_filled_in_from_the_payload() {
+        let send = qisend::WriteConnectIdSendLength::to(Int::lit::<3>());
+        assert_eq!(
+            send.with_payload_length(5).unwrap().encode(),
+            "AT+QISEND=3,5"
+        );
+        let post = qhttppost::Write::body().within(Int::lit::<80>(), Int::lit::<90>());
+        assert_eq!(
+            post.with_payload_length(20).unwrap().encode(),
+            "AT+QHTTPPOST=20,80,90"
+        );
+    }
+
+    #[test]
+    fn the_url_is_set_or_asked_for() {
+        let set = qhttpcfg::Url::set("http://example.com/").unwrap();
+        assert_eq!(set.encode(), "AT+QHTTPCFG=\"url\",\"http://example.com/\"");
+        assert_eq!(qhttpcfg::Url::query().encode(), "AT+QHTTPCFG=\"url\"");
+        assert!(qhttpcfg::Url::set("http://x/\r\nAT+QRST").is_err());
+    }
+
+    #[test]
+    fn the_post_answer_gives_its_status_and_length_when_it_has_them() {
+        let Some(Ok(Urc::Qhttppost(full))) = Urc::parse("+QHTTPPOST: 0,200,177") else {
+            panic!("+QHTTPPOST does not decode");
+        };
+        assert_eq!(
+            (full.status(), full.content_length()),
+            (Some(200), Some(177))
+        );
+        let Some(Ok(Urc::Qhttppost(failed))) = Urc::parse("+QHTTPPOST: 702") else {
+            panic!("+QHTTPPOST does not decode");
+        };
+        assert_eq!((failed.status(), failed.content_length()), (None, None));
+    }
+
+    #[test]
+    fn a_notification_is_text_or_bytes_as_hex_digits() {
+        let uuid = || Uuid::new("FFF2").unwrap();
+        let text = qblegattsntfy::Write::text(uuid(), "123456789").unwrap();
+        assert_eq!(text.encode(), "AT+QBLEGATTSNTFY=0,\"FFF2\",\"123456789\"");
+        let bytes = qblegattsntfy::Write::bytes(uuid(), &[0x12, 0x34, 0xab]).unwrap();
+        assert_eq!(bytes.encode(), "AT+QBLEGATTSNTFY=0,\"FFF2\",3,\"1234AB\"");
+        assert!(qblegattsntfy::Write::text(uuid(), "a\"b").is_err());
+    }
+
+    #[test]
+    fn a_ping_takes_the_defaults_or_a_count() {
+        let host = || Host::new("www.example.com").unwrap();
+        assert_eq!(
+            qping::Write::new(host()).encode(),
+            "AT+QPING=\"www.example.com\""
+        );
+        let counted = qping::Write::new(host()).times(Int::lit::<3>(), Int::lit::<2>());
+        assert_eq!(counted.encode(), "AT+QPING=\"www.example.com\",2,3");
     }
 }
