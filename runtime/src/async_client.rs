@@ -198,6 +198,16 @@ impl<'a, IO: Read + Write, T: Timer> AsyncClient<'a, IO, T> {
             .await
     }
 
+    /// Waits up to `timeout` for the first URC `accept` holds for and
+    /// returns it (see [`Client::wait_for_urc`](crate::client::Client::wait_for_urc)).
+    pub async fn wait_for_urc(
+        &mut self,
+        timeout: Duration,
+        accept: impl FnMut(&Urc) -> bool,
+    ) -> Result<Option<Urc>, Error<IO::Error>> {
+        self.wait_for(timeout, driver::urc_where(accept)).await
+    }
+
     /// Waits up to `timeout` for a series of URCs that no command waits
     /// for (see [`Client::wait_for_series`](crate::client::Client::wait_for_series)).
     pub async fn wait_for_series(

@@ -306,6 +306,32 @@ impl<T: Transport> Client<T> {
         self.wait_picking(timeout, &mut driver::first_of(pick))
     }
 
+    /// Waits up to `timeout` for the first URC `accept` holds for and
+    /// returns it; `None` when the time passed. The same as
+    /// [`wait_for`](Client::wait_for) for the common case of a URC picked
+    /// by a test on it:
+    ///
+    /// ```no_run
+    /// # use fcm242d::client::Client;
+    /// # use fcm242d::transport::MemoryTransport;
+    /// # use std::time::Duration;
+    /// use fcm242d::generated::urcs::{qstastat, Urc};
+    /// # let (link, _module) = MemoryTransport::pair();
+    /// # let mut client = Client::new(link);
+    /// let joined = client.wait_for_urc(Duration::from_secs(20), |u| {
+    ///     matches!(u, Urc::Qstastat(s) if s.event == qstastat::Event::GotIp)
+    /// })?;
+    /// assert!(joined.is_some(), "no IP address within 20 s");
+    /// # Ok::<(), fcm242d::client::Error>(())
+    /// ```
+    pub fn wait_for_urc(
+        &mut self,
+        timeout: Duration,
+        accept: impl FnMut(&Urc) -> bool,
+    ) -> Result<Option<Urc>, Error> {
+        self.wait_for(timeout, driver::urc_where(accept))
+    }
+
     /// Waits up to `timeout` for a series of URCs that no command waits
     /// for: the first URC `first` accepts, then the URCs of its kind until
     /// the catalogue says the series is complete (see

@@ -312,7 +312,15 @@ mod network {
     }
 }
 
-#[cfg(test)]
+// The tests use every group's shortcuts.
+#[cfg(all(
+    test,
+    feature = "mqtt",
+    feature = "tcpip",
+    feature = "http",
+    feature = "ble",
+    feature = "network"
+))]
 mod tests {
     use crate::command::AtCommand;
     use crate::generated::commands::qmtcfg::{Will, WillRetain};

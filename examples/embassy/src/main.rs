@@ -118,10 +118,10 @@ where
     // The address comes as a URC; `wait_for` takes it out of the stream
     // (`None`: not within the time).
     let joined = client
-        .wait_for(Duration::from_secs(30), |n| {
-            matches!(n.urc(), Some(Urc::Qstastat(s)) if s.event == qstastat::Event::GotIp)
-                .then_some(())
-        })
+        .wait_for_urc(
+            Duration::from_secs(30),
+            |u| matches!(u, Urc::Qstastat(s) if s.event == qstastat::Event::GotIp),
+        )
         .await?;
     if joined.is_none() {
         return Ok(());

@@ -26,9 +26,10 @@ pub type Modem<'a> = AsyncClient<'a, FromTokio<DuplexStream>, TokioTimer>;
 pub async fn join(client: &mut Modem<'_>, env: &Env) -> Result<(), Failure> {
     client.send(&forms::join(env)?).await?;
     let joined = client
-        .wait_for(Duration::from_secs(20), forms::got_ip)
+        .wait_for_urc(Duration::from_secs(20), forms::got_ip)
         .await?;
-    joined.ok_or_else(|| "no IP address within 20 s".into())
+    joined.ok_or("no IP address within 20 s")?;
+    Ok(())
 }
 
 /// QIOPEN + QISEND: sends `payload` to the echo server and returns what
@@ -112,7 +113,7 @@ pub async fn ble_notify(client: &mut Modem<'_>, env: &Env, text: &str) -> Result
     client.send(&qblegattssrvdone::Execute {}).await?;
     client.send(&qbleadvstart::Execute {}).await?;
     let connected = client
-        .wait_for(Duration::from_secs(10), forms::phone_connected)
+        .wait_for_urc(Duration::from_secs(10), forms::phone_connected)
         .await?;
     connected.ok_or("the phone did not connect within 10 s")?;
     client.send(&forms::notify(text)?).await?;

@@ -19,8 +19,9 @@ use crate::forms::{self, get, Env, Failure, MQTT, SOCKET};
 /// Joins the access point and waits for `+QSTASTAT: "GOT_IP"`.
 pub fn join<T: Transport>(client: &mut Client<T>, env: &Env) -> Result<(), Failure> {
     client.send(&forms::join(env)?)?;
-    let joined = client.wait_for(Duration::from_secs(20), forms::got_ip)?;
-    joined.ok_or_else(|| "no IP address within 20 s".into())
+    let joined = client.wait_for_urc(Duration::from_secs(20), forms::got_ip)?;
+    joined.ok_or("no IP address within 20 s")?;
+    Ok(())
 }
 
 /// QIOPEN + QISEND: sends `payload` to the echo server and returns what
@@ -107,7 +108,7 @@ pub fn ble_notify<T: Transport>(
     })?;
     client.send(&qblegattssrvdone::Execute {})?;
     client.send(&qbleadvstart::Execute {})?;
-    let connected = client.wait_for(Duration::from_secs(10), forms::phone_connected)?;
+    let connected = client.wait_for_urc(Duration::from_secs(10), forms::phone_connected)?;
     connected.ok_or("the phone did not connect within 10 s")?;
     client.send(&forms::notify(text)?)?;
     Ok(())

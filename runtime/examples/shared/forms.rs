@@ -45,9 +45,8 @@ pub fn join(env: &Env) -> Result<qstaapinfo::Write, Failure> {
 }
 
 /// `+QSTASTAT: "GOT_IP"`.
-pub fn got_ip(notice: &Notice) -> Option<()> {
-    matches!(notice.urc(), Some(Urc::Qstastat(s)) if s.event == qstastat::Event::GotIp)
-        .then_some(())
+pub fn got_ip(urc: &Urc) -> bool {
+    matches!(urc, Urc::Qstastat(s) if s.event == qstastat::Event::GotIp)
 }
 
 /// A TCP socket to the echo server, in direct push mode (received data
@@ -163,9 +162,8 @@ pub fn posted(completion: Option<Urc>) -> Result<i64, Failure> {
 }
 
 /// `+QBLESTAT: "CONNECTED"`: a central (the phone) connected.
-pub fn phone_connected(notice: &Notice) -> Option<()> {
-    matches!(notice.urc(), Some(Urc::Qblestat(s)) if s.event == qblestat::Event::Connected)
-        .then_some(())
+pub fn phone_connected(urc: &Urc) -> bool {
+    matches!(urc, Urc::Qblestat(s) if s.event == qblestat::Event::Connected)
 }
 
 /// The notification of `text` on the program's characteristic.
