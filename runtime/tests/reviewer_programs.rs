@@ -18,6 +18,7 @@ mod forms;
 mod programs;
 
 use fcm242d::client::{Client, Error};
+use fcm242d::generated::commands::qhttppost;
 use fcm242d::generated::commands::qmtcfg::{WillFlag, WillLine, WillRetain};
 use fcm242d::generated::shared::{Finresult, Qos};
 use fcm242d::generated::urcs::Urc;
@@ -86,6 +87,25 @@ fn a_payload_longer_than_qisend_takes_is_refused_before_anything_is_written() {
     .unwrap();
     let too_long = client.send_payload(&forms::send(), &[b'x'; 1461]);
     assert!(matches!(too_long, Err(Error::Payload(_))), "{too_long:?}");
+}
+
+#[test]
+fn an_empty_payload_is_refused_with_the_reason() {
+    let (mut client, env) = module();
+    programs::join(&mut client, &env).unwrap();
+    // `AT+QISEND=1,0` would ask for the acknowledged bytes instead.
+    let empty = client.send_payload(&forms::send(), b"");
+    assert!(
+        matches!(empty, Err(Error::Payload(why)) if why.starts_with("empty")),
+        "{empty:?}"
+    );
+    // `<data_length>` of QHTTPPOST starts at 1: the length is what is wrong.
+    client.send(&forms::post_url(&env).unwrap()).unwrap();
+    let post = client.send_payload(&qhttppost::Write::body(), b"");
+    assert!(matches!(post, Err(Error::Payload(_))), "{post:?}");
+    // Nothing was written: the next command is answered as usual.
+    let (status, _) = programs::qhttppost(&mut client, &env, b"x").unwrap();
+    assert_eq!(status, 200);
 }
 
 #[test]
