@@ -6,7 +6,7 @@
 //! the middle of a command, completions, series, data phases, transparent
 //! mode and time limits behave alike.
 //!
-//! URCs go to a [`UrcChannel`](crate::pubsub::UrcChannel) with several
+//! URCs go to a [`UrcChannel`] with several
 //! subscribers ([`AsyncClient::publish_to`]), or queue for
 //! [`AsyncClient::take_urcs`] while none is set.
 //!
