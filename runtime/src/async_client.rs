@@ -16,14 +16,17 @@
 //! UARTs are.
 //!
 //! ```no_run
-//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! # // The crate's tokio dev-dependency has no `net`: the stream comes in.
+//! # async fn run(stream: tokio::io::DuplexStream) -> Result<(), Box<dyn std::error::Error>> {
 //! use embedded_io_adapters::tokio_1::FromTokio;
 //! use fcm242d::async_client::AsyncClient;
 //! use fcm242d::generated::commands::qversion;
 //! use fcm242d::pubsub::{CriticalSectionRawMutex, UrcChannel, WaitResult};
 //! use fcm242d::timer::TokioTimer;
 //!
-//! let stream = tokio::net::TcpStream::connect("127.0.0.1:5000").await?;
+//! // Any tokio stream: a TCP connection to `fcm242d-sim --tcp 127.0.0.1:5000`
+//! // (`tokio::net::TcpStream::connect("127.0.0.1:5000").await?`, tokio's
+//! // feature `net`), a serial port of `tokio-serial`, …
 //! let urcs: UrcChannel<CriticalSectionRawMutex, 16, 2> = UrcChannel::new();
 //! let mut watcher = urcs.subscriber().unwrap();
 //! let mut client = AsyncClient::new(FromTokio::new(stream), TokioTimer::new());
