@@ -6,7 +6,7 @@
 //! the middle of a command, completions, series, data phases, transparent
 //! mode and time limits behave alike.
 //!
-//! URCs go to a [`UrcChannel`](crate::pubsub::UrcChannel) with several
+//! URCs go to a [`UrcChannel`] with several
 //! subscribers ([`AsyncClient::publish_to`]), or queue for
 //! [`AsyncClient::take_urcs`] while none is set.
 //!
@@ -16,14 +16,17 @@
 //! UARTs are.
 //!
 //! ```no_run
-//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! # // The crate's tokio dev-dependency has no `net`: the stream comes in.
+//! # async fn run(stream: tokio::io::DuplexStream) -> Result<(), Box<dyn std::error::Error>> {
 //! use embedded_io_adapters::tokio_1::FromTokio;
 //! use fcm242d::async_client::AsyncClient;
 //! use fcm242d::generated::commands::qversion;
 //! use fcm242d::pubsub::{CriticalSectionRawMutex, UrcChannel, WaitResult};
 //! use fcm242d::timer::TokioTimer;
 //!
-//! let stream = tokio::net::TcpStream::connect("127.0.0.1:5000").await?;
+//! // Any tokio stream: a TCP connection to `fcm242d-sim --tcp 127.0.0.1:5000`
+//! // (`tokio::net::TcpStream::connect("127.0.0.1:5000").await?`, tokio's
+//! // feature `net`), a serial port of `tokio-serial`, …
 //! let urcs: UrcChannel<CriticalSectionRawMutex, 16, 2> = UrcChannel::new();
 //! let mut watcher = urcs.subscriber().unwrap();
 //! let mut client = AsyncClient::new(FromTokio::new(stream), TokioTimer::new());
@@ -196,6 +199,16 @@ impl<'a, IO: Read + Write, T: Timer> AsyncClient<'a, IO, T> {
     ) -> Result<Option<R>, Error<IO::Error>> {
         self.wait_picking(timeout, &mut driver::first_of(pick))
             .await
+    }
+
+    /// Waits up to `timeout` for the first URC `accept` holds for and
+    /// returns it (see [`Client::wait_for_urc`](crate::client::Client::wait_for_urc)).
+    pub async fn wait_for_urc(
+        &mut self,
+        timeout: Duration,
+        accept: impl FnMut(&Urc) -> bool,
+    ) -> Result<Option<Urc>, Error<IO::Error>> {
+        self.wait_for(timeout, driver::urc_where(accept)).await
     }
 
     /// Waits up to `timeout` for a series of URCs that no command waits

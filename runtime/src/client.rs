@@ -26,13 +26,13 @@
 //! # use fcm242d::value::Int;
 //! # let (link, _module) = MemoryTransport::pair();
 //! let mut client = Client::new(link);
-//! let cmd = qisend::WriteConnectIdSendLength {
-//!     connect_id: Int::new(0)?,
-//!     send_length: Int::new(5)?,
-//! };
+//! let cmd = qisend::WriteConnectIdSendLength::to(Int::lit::<0>());
 //! client.send(&cmd); // error: the form has a data phase (`WithPayload`)
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! `send_payload` sets the form's length field (`<send_length>`,
+//! `<data_length>`, …) from the payload, so the form is built without it:
 //!
 //! ```no_run
 //! # use fcm242d::client::Client;
@@ -41,13 +41,31 @@
 //! # use fcm242d::value::Int;
 //! # let (link, _module) = MemoryTransport::pair();
 //! # let mut client = Client::new(link);
-//! let cmd = qisend::WriteConnectIdSendLength {
-//!     connect_id: Int::new(0)?,
-//!     send_length: Int::new(5)?,
-//! };
-//! let sent = client.send_payload(&cmd, b"hello")?; // `>`, the 5 bytes, `SEND OK`
+//! let cmd = qisend::WriteConnectIdSendLength::to(Int::lit::<0>());
+//! let sent = client.send_payload(&cmd, b"hello")?; // `AT+QISEND=0,5`, `>`, the 5 bytes, `SEND OK`
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # Building commands
+//!
+//! Every form is a plain struct, but where its fields mirror the manual's
+//! nested `[…]` groups or hold what the client fills in, a constructor says
+//! the operation instead (the same for the async client):
+//!
+//! | Command | Constructors |
+//! |---------|--------------|
+//! | QIOPEN  | [`qiopen::Write::new`](crate::generated::commands::qiopen::Write::new) (an address or a name), [`.access_mode`](crate::generated::commands::qiopen::Write::access_mode) |
+//! | QISEND  | [`qisend::WriteConnectIdSendLength::to`](crate::generated::commands::qisend::WriteConnectIdSendLength::to) (the length from the payload) |
+//! | QMTCFG "will" | [`Will::set`](crate::generated::commands::qmtcfg::Will::set), [`::clear`](crate::generated::commands::qmtcfg::Will::clear), [`::query`](crate::generated::commands::qmtcfg::Will::query) |
+//! | QMTCONN | [`qmtconn::Write::new`](crate::generated::commands::qmtconn::Write::new), [`.login`](crate::generated::commands::qmtconn::Write::login) |
+//! | QMTSUB  | [`qmtsub::Write::new`](crate::generated::commands::qmtsub::Write::new), [`.and`](crate::generated::commands::qmtsub::Write::and) (one more topic); the answer: [`Qmtsub::granted`](crate::generated::urcs::qmtsub::Qmtsub::granted) |
+//! | QHTTPCFG "url" | [`Url::set`](crate::generated::commands::qhttpcfg::Url::set), [`::query`](crate::generated::commands::qhttpcfg::Url::query) |
+//! | QHTTPPOST | [`qhttppost::Write::body`](crate::generated::commands::qhttppost::Write::body) (the length from the body), [`.within`](crate::generated::commands::qhttppost::Write::within); the answer: [`Qhttppost::status`](crate::generated::urcs::qhttppost::Qhttppost::status) |
+//! | QBLEGATTSNTFY | [`qblegattsntfy::Write::text`](crate::generated::commands::qblegattsntfy::Write::text), [`::bytes`](crate::generated::commands::qblegattsntfy::Write::bytes) (hex digits and their count) |
+//! | QPING   | [`qping::Write::new`](crate::generated::commands::qping::Write::new), [`.times`](crate::generated::commands::qping::Write::times) |
+//!
+//! `examples/reviewer_blocking` and `examples/reviewer_async` in the
+//! repository use them in whole programs against the simulator.
 
 use std::boxed::Box;
 use std::collections::VecDeque;
@@ -304,6 +322,32 @@ impl<T: Transport> Client<T> {
         pick: impl FnMut(&Notice) -> Option<R>,
     ) -> Result<Option<R>, Error> {
         self.wait_picking(timeout, &mut driver::first_of(pick))
+    }
+
+    /// Waits up to `timeout` for the first URC `accept` holds for and
+    /// returns it; `None` when the time passed. The same as
+    /// [`wait_for`](Client::wait_for) for the common case of a URC picked
+    /// by a test on it:
+    ///
+    /// ```no_run
+    /// # use fcm242d::client::Client;
+    /// # use fcm242d::transport::MemoryTransport;
+    /// # use std::time::Duration;
+    /// use fcm242d::generated::urcs::{qstastat, Urc};
+    /// # let (link, _module) = MemoryTransport::pair();
+    /// # let mut client = Client::new(link);
+    /// let joined = client.wait_for_urc(Duration::from_secs(20), |u| {
+    ///     matches!(u, Urc::Qstastat(s) if s.event == qstastat::Event::GotIp)
+    /// })?;
+    /// assert!(joined.is_some(), "no IP address within 20 s");
+    /// # Ok::<(), fcm242d::client::Error>(())
+    /// ```
+    pub fn wait_for_urc(
+        &mut self,
+        timeout: Duration,
+        accept: impl FnMut(&Urc) -> bool,
+    ) -> Result<Option<Urc>, Error> {
+        self.wait_for(timeout, driver::urc_where(accept))
     }
 
     /// Waits up to `timeout` for a series of URCs that no command waits

@@ -186,6 +186,14 @@ pub(crate) fn first_of<R>(
     }
 }
 
+/// A `wait_for` closure for `wait_for_urc`: the URC itself, when `accept`
+/// holds for it.
+pub(crate) fn urc_where(
+    mut accept: impl FnMut(&Urc) -> bool,
+) -> impl FnMut(&Notice) -> Option<Urc> {
+    move |n| n.urc().filter(|u| accept(u)).cloned()
+}
+
 /// A picker for `wait_for_series`: a URC `first` accepts, then the URCs of
 /// its kind until the series is complete.
 pub(crate) fn series_of(

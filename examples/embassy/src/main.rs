@@ -96,34 +96,44 @@ async fn main(_spawner: Spawner) {
     join(work, watch).await;
 }
 
+/// The socket the firmware uses (a literal: checked when compiling).
+const SOCKET: Int<0, 11> = Int::lit::<0>();
+
 /// Joins the network, opens socket 0, sends a payload, pings the server.
+/// Gives up (`Ok`) when the network or the server does not answer as
+/// hoped; the caller tries again later.
 async fn session<IO, T>(client: &mut AsyncClient<'_, IO, T>) -> Result<(), Error<IO::Error>>
 where
     IO: fcm242d::async_client::Read + fcm242d::async_client::Write,
     T: fcm242d::timer::Timer,
 {
-    // Literal values are valid: `unwrap` cannot fail on them.
+    // `Text` has no compile-time constructor: these literals are valid, so
+    // `unwrap` cannot fail on them.
     client
         .send(&qstaapinfo::Write {
             ssid: Text::new("my-network").unwrap(),
             pwd: Some(Text::new("my-password").unwrap()),
         })
         .await?;
-    // The address comes as a URC; `wait_for` takes it out of the stream.
-    client
-        .wait_for(Duration::from_secs(30), |n| {
-            matches!(n.urc(), Some(Urc::Qstastat(s)) if s.event == qstastat::Event::GotIp)
-                .then_some(())
-        })
+    // The address comes as a URC; `wait_for` takes it out of the stream
+    // (`None`: not within the time).
+    let joined = client
+        .wait_for_urc(
+            Duration::from_secs(30),
+            |u| matches!(u, Urc::Qstastat(s) if s.event == qstastat::Event::GotIp),
+        )
         .await?;
+    if joined.is_none() {
+        return Ok(());
+    }
     let open = client
         .send(&qiopen::Write {
-            connect_id: Int::new(0).unwrap(),
+            connect_id: SOCKET,
             service_type: qiopen::ServiceType::Tcp,
             ip_address_or_domain_name: qiopen::WriteIpAddressOrDomainName::IpAddress(
-                "192.0.2.2".parse().unwrap(),
+                core::net::Ipv4Addr::new(192, 0, 2, 2),
             ),
-            remote_port: Int::new(8009).unwrap(),
+            remote_port: Int::lit::<8009>(),
             local_port_group: None,
         })
         .await?;
@@ -131,16 +141,13 @@ where
     if !matches!(open.completion, Some(Urc::Qiopen(ref o)) if o.err.is_success()) {
         return Ok(());
     }
-    let payload = b"hello from embassy";
-    client
-        .send_payload(
-            &qisend::WriteConnectIdSendLength {
-                connect_id: Int::new(0).unwrap(),
-                send_length: Int::new(payload.len() as i64).unwrap(),
-            },
-            payload,
-        )
-        .await?;
+    // `send_payload` sets `<send_length>` from the payload: the 0 here is
+    // never sent.
+    let send = qisend::WriteConnectIdSendLength {
+        connect_id: SOCKET,
+        send_length: Int::lit::<0>(),
+    };
+    client.send_payload(&send, b"hello from embassy").await?;
     // A series: the replies and the final line, in one response.
     let ping = client
         .send(&qping::Write {

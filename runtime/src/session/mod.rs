@@ -540,10 +540,19 @@ fn payload_bytes<C: AtCommand>(cmd: &C, payload: &[u8]) -> Result<Vec<u8>, Refus
         }
     }
     let end = match (cmd.payload_length(), dp.terminator) {
+        // A length of 0 sends nothing, and with some commands it asks
+        // something else (`AT+QISEND=<id>,0` reports the acknowledged bytes).
+        (Some(_), _) if payload.is_empty() => {
+            return Err(Refused::Payload(
+                "empty: a data phase announced by length needs at least one byte",
+            ))
+        }
         (Some(n), _) if n == payload.len() => PayloadEnd::Length,
+        // `start_with_payload` fills the length in, so a mismatch means the
+        // payload's length is not a value the field takes.
         (Some(_), _) => {
             return Err(Refused::Payload(
-                "its length differs from the length the command announces",
+                "its length is outside the range of the command's length field",
             ))
         }
         (None, Some(_)) => {
