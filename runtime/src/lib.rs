@@ -62,7 +62,7 @@ pub mod response;
 pub mod scan;
 #[cfg(all(feature = "general", feature = "tcpip"))]
 pub mod session;
-#[cfg(feature = "mqtt")]
+// Each group's constructors carry their own feature gate.
 mod shortcuts;
 #[cfg(feature = "async")]
 pub mod timer;

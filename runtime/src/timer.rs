@@ -2,7 +2,7 @@
 //! session keeps every deadline; the client asks the timer what time it is
 //! and sleeps until the next deadline, or until bytes arrive.
 //!
-//! Implementations: [`TokioTimer`] (feature `tokio`), [`EmbassyTimer`]
+//! Implementations: `TokioTimer` (feature `tokio`), `EmbassyTimer`
 //! (feature `embassy-time`), and [`DelayClock`], which pairs any
 //! `embedded-hal-async` [`DelayNs`] with a function that reads a clock.
 

@@ -61,9 +61,18 @@ impl fmt::Display for ValueError {
             ValueError::OutOfRange { value, min, max } => {
                 write!(f, "{value} is outside the range {min}..={max}")
             }
+            ValueError::BadLength { len, min, max } if *max == UNBOUNDED => {
+                write!(f, "length {len} bytes is below the minimum of {min}")
+            }
             ValueError::BadLength { len, min, max } => {
                 write!(f, "length {len} bytes is outside {min}..={max}")
             }
+            // A printable byte is shown as itself, which is how the user typed it.
+            ValueError::ForbiddenByte { byte, at } if byte.is_ascii_graphic() => write!(
+                f,
+                "'{}' (byte 0x{byte:02X}) at {at} cannot be sent in this field",
+                char::from(*byte)
+            ),
             ValueError::ForbiddenByte { byte, at } => {
                 write!(f, "byte 0x{byte:02X} at {at} cannot be sent in this field")
             }
@@ -354,10 +363,9 @@ impl Uuid {
     pub fn new(s: impl Into<String>) -> Result<Self, ValueError> {
         let s = s.into();
         if s.len() != 4 && s.len() != 32 {
-            return Err(ValueError::BadLength {
-                len: s.len(),
-                min: 4,
-                max: 32,
+            // Not a range: 4 or 32, nothing between.
+            return Err(ValueError::Malformed {
+                expected: "4 or 32 hex digits (a 16- or 128-bit UUID)",
             });
         }
         if let Some(at) = s.bytes().position(|b| !b.is_ascii_hexdigit()) {
@@ -394,6 +402,12 @@ impl Host {
 
 /// Parses a dotted-decimal IPv4 address.
 pub fn parse_ipv4(s: &str) -> Result<core::net::Ipv4Addr, ValueError> {
+    // Four plain octets are read directly (the standard parser costs more
+    // than the rest of a `+QISTATE` line); anything else, valid or not, is
+    // left to it.
+    if let Some(addr) = plain_ipv4(s.as_bytes()) {
+        return Ok(addr);
+    }
     s.parse().map_err(|_| ValueError::Malformed {
         expected: "a dotted-decimal IPv4 address",
     })
@@ -409,6 +423,29 @@ pub fn parse_int(s: &str) -> Result<i64, ValueError> {
     s.trim().parse().map_err(|_| ValueError::Malformed {
         expected: "a decimal integer",
     })
+}
+
+/// Four dot-separated octets of 1 to 3 digits, each at most 255, without a
+/// leading zero (as `Ipv4Addr::from_str` requires), else `None`.
+fn plain_ipv4(b: &[u8]) -> Option<core::net::Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let mut count = 0;
+    for part in b.split(|&c| c == b'.') {
+        let slot = octets.get_mut(count)?;
+        if part.is_empty() || part.len() > 3 || (part.len() > 1 && part.first() == Some(&b'0')) {
+            return None;
+        }
+        let mut n: u16 = 0;
+        for &d in part {
+            if !d.is_ascii_digit() {
+                return None;
+            }
+            n = n * 10 + u16::from(d - b'0');
+        }
+        *slot = u8::try_from(n).ok()?;
+        count += 1;
+    }
+    (count == 4).then_some(core::net::Ipv4Addr::from(octets))
 }
 
 /// `-`? and 1 to 18 ASCII digits (never more than `i64` holds), else `None`.
@@ -530,6 +567,22 @@ mod tests {
         assert!(Text::<1, 2>::new("ü").is_ok());
         assert!(Text::<1, 1>::new("ü").is_err());
         assert!(Text::<1, 4>::new("").is_err());
+    }
+
+    #[test]
+    fn refusals_read_as_the_user_wrote_the_value() {
+        let empty = Host::new("").map(|_| ()).unwrap_err().to_string();
+        assert_eq!(empty, "length 0 bytes is below the minimum of 1");
+        let quote = Text::<0, 8>::new("a\"b")
+            .map(|_| ())
+            .unwrap_err()
+            .to_string();
+        assert_eq!(quote, "'\"' (byte 0x22) at 1 cannot be sent in this field");
+        let cr = Text::<0, 8>::new("a\rb")
+            .map(|_| ())
+            .unwrap_err()
+            .to_string();
+        assert_eq!(cr, "byte 0x0D at 1 cannot be sent in this field");
     }
 
     #[test]
