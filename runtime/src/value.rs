@@ -429,23 +429,30 @@ pub fn parse_int(s: &str) -> Result<i64, ValueError> {
 /// leading zero (as `Ipv4Addr::from_str` requires), else `None`.
 fn plain_ipv4(b: &[u8]) -> Option<core::net::Ipv4Addr> {
     let mut octets = [0u8; 4];
-    let mut count = 0;
-    for part in b.split(|&c| c == b'.') {
-        let slot = octets.get_mut(count)?;
-        if part.is_empty() || part.len() > 3 || (part.len() > 1 && part.first() == Some(&b'0')) {
-            return None;
+    let mut at = 0;
+    for (k, octet) in octets.iter_mut().enumerate() {
+        if k > 0 {
+            if b.get(at) != Some(&b'.') {
+                return None;
+            }
+            at += 1;
         }
+        let start = at;
         let mut n: u16 = 0;
-        for &d in part {
-            if !d.is_ascii_digit() {
+        while let Some(&d) = b.get(at).filter(|d| d.is_ascii_digit()) {
+            if at - start == 3 {
                 return None;
             }
             n = n * 10 + u16::from(d - b'0');
+            at += 1;
         }
-        *slot = u8::try_from(n).ok()?;
-        count += 1;
+        let digits = at - start;
+        if digits == 0 || (digits > 1 && b.get(start) == Some(&b'0')) {
+            return None;
+        }
+        *octet = u8::try_from(n).ok()?;
     }
-    (count == 4).then_some(core::net::Ipv4Addr::from(octets))
+    (at == b.len()).then_some(core::net::Ipv4Addr::from(octets))
 }
 
 /// `-`? and 1 to 18 ASCII digits (never more than `i64` holds), else `None`.
