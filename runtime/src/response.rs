@@ -26,3 +26,26 @@ pub struct Response<L> {
     /// Lines with the shape of the command's information lines that do not decode.
     pub unexpected: Vec<String>,
 }
+
+impl<L> Response<L> {
+    /// The completion URC as its own type, when it is one (`None` when the
+    /// command had no completion or it was another URC):
+    ///
+    /// ```
+    /// # use fcm242d::response::Response;
+    /// # use fcm242d::generated::urcs::Qiopen;
+    /// # fn f(open: Response<()>) {
+    /// if let Some(done) = open.completion_as::<Qiopen>() {
+    ///     println!("socket {}: {}", done.connect_id, done.err);
+    /// }
+    /// # }
+    /// ```
+    pub fn completion_as<'a, T>(&'a self) -> Option<&'a T>
+    where
+        &'a T: TryFrom<&'a Urc>,
+    {
+        self.completion
+            .as_ref()
+            .and_then(|u| <&T>::try_from(u).ok())
+    }
+}

@@ -188,7 +188,9 @@ fn after_a_time_out_a_late_answer_does_not_answer_the_next_command() {
             step(b"AT+QVERSION\r\n", &[b"\r\n+QVERSION: REAL\r\n\r\nOK\r\n"]),
         ],
         Options {
-            timeout_override: Some(Duration::from_millis(300)),
+            // Long enough for the probe and the next command to be answered
+            // on a loaded machine (the limit applies to them too).
+            timeout_override: Some(Duration::from_millis(1000)),
             ..quick()
         },
     );

@@ -5767,6 +5767,8 @@ pub mod qfwrite {
     /// - *written*: `+QFWRITE: <written_length>,<total_length>` then `Ok`
     /// - *failure*: `Error`
     ///
+    /// The module then asks for a payload: send this form with `send_payload(&cmd, payload)` (blocking or async client), which waits for the prompt and writes the payload; `<length>` must give the payload's length (it is checked before anything is written).
+    ///
     /// Maximum response time: 5 s
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -10731,6 +10733,8 @@ pub mod qhttppost {
     /// - *input_timeout*: `+QHTTPPOST: <err>` then `None`
     /// - *failure*: `CmeError`
     ///
+    /// The module then asks for a payload: send this form with `send_payload(&cmd, payload)` (blocking or async client), which waits for the prompt and writes the payload; `<data_length>` is filled in from the payload's length, whatever the value holds.
+    ///
     /// Maximum response time: Determined by network and \<rsptime>
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -11102,6 +11106,8 @@ pub mod qhttpput {
     /// - *body_sent*: `Ok`, completed by URC `+QHTTPPUT`
     /// - *input_timeout*: `+QHTTPPUT: <err>` then `None`
     /// - *failure*: `CmeError`
+    ///
+    /// The module then asks for a payload: send this form with `send_payload(&cmd, payload)` (blocking or async client), which waits for the prompt and writes the payload; `<data_length>` is filled in from the payload's length, whatever the value holds.
     ///
     /// Maximum response time: Determined by network and \<rsptime>
     #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17602,6 +17608,8 @@ pub mod qmtpub {
     /// - *inflight_window_full*: `Error`
     /// - *failure*: `Error`
     ///
+    /// The module then asks for a payload: send this form with `send_payload(&cmd, payload)` (blocking or async client), which waits for the prompt and writes the payload; `<length>` is filled in from the payload's length, whatever the value holds.
+    ///
     /// Maximum response time: \<pkt_timeout> × \<retry_times> (default 15 s), determined by the network
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -22656,6 +22664,8 @@ pub mod qsslsend {
     /// - *buffer_full*: `SendFail`
     /// - *failure*: `Error`
     ///
+    /// The module then asks for a payload: send this form with `send_payload(&cmd, payload)` (blocking or async client), which waits for the prompt and writes the payload.
+    ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -22745,6 +22755,8 @@ pub mod qsslsend {
     /// - *sent*: `SendOk`
     /// - *buffer_full*: `SendFail`
     /// - *failure*: `Error`
+    ///
+    /// The module then asks for a payload: send this form with `send_payload(&cmd, payload)` (blocking or async client), which waits for the prompt and writes the payload; `<send_length>` is filled in from the payload's length, whatever the value holds.
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28803,6 +28815,8 @@ pub mod qisend {
     /// - *buffer_full*: `SendFail`
     /// - *failure*: `Error`
     ///
+    /// The module then asks for a payload: send this form with `send_payload(&cmd, payload)` (blocking or async client), which waits for the prompt and writes the payload.
+    ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -28892,6 +28906,8 @@ pub mod qisend {
     /// - *sent*: `SendOk`
     /// - *buffer_full*: `SendFail`
     /// - *failure*: `Error`
+    ///
+    /// The module then asks for a payload: send this form with `send_payload(&cmd, payload)` (blocking or async client), which waits for the prompt and writes the payload; `<send_length>` is filled in from the payload's length, whatever the value holds.
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29006,6 +29022,8 @@ pub mod qisend {
     /// - *sent*: `SendOk`
     /// - *buffer_full*: `SendFail`
     /// - *failure*: `Error`
+    ///
+    /// The module then asks for a payload: send this form with `send_payload(&cmd, payload)` (blocking or async client), which waits for the prompt and writes the payload; `<send_length>` is filled in from the payload's length, whatever the value holds.
     ///
     /// Maximum response time: 300 ms
     #[derive(Debug, Clone, PartialEq, Eq)]

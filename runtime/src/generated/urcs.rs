@@ -4297,6 +4297,806 @@ pub enum Urc {
     #[cfg(feature = "http")]
     Qhttpread(Qhttpread),
 }
+#[cfg(feature = "wifi")]
+impl TryFrom<Urc> for Qstastat {
+    type Error = Urc;
+    fn try_from(urc: Urc) -> Result<Self, Urc> {
+        match urc {
+            Urc::Qstastat(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "wifi")]
+impl<'a> TryFrom<&'a Urc> for &'a Qstastat {
+    type Error = &'a Urc;
+    fn try_from(urc: &'a Urc) -> Result<Self, &'a Urc> {
+        match urc {
+            Urc::Qstastat(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "wifi")]
+impl TryFrom<Urc> for Qapstat {
+    type Error = Urc;
+    fn try_from(urc: Urc) -> Result<Self, Urc> {
+        match urc {
+            Urc::Qapstat(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "wifi")]
+impl<'a> TryFrom<&'a Urc> for &'a Qapstat {
+    type Error = &'a Urc;
+    fn try_from(urc: &'a Urc) -> Result<Self, &'a Urc> {
+        match urc {
+            Urc::Qapstat(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "general")]
+impl TryFrom<Urc> for Qotastat {
+    type Error = Urc;
+    fn try_from(urc: Urc) -> Result<Self, Urc> {
+        match urc {
+            Urc::Qotastat(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "general")]
+impl<'a> TryFrom<&'a Urc> for &'a Qotastat {
+    type Error = &'a Urc;
+    fn try_from(urc: &'a Urc) -> Result<Self, &'a Urc> {
+        match urc {
+            Urc::Qotastat(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "ble")]
+impl TryFrom<Urc> for Qblestat {
+    type Error = Urc;
+    fn try_from(urc: Urc) -> Result<Self, Urc> {
+        match urc {
+            Urc::Qblestat(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "ble")]
+impl<'a> TryFrom<&'a Urc> for &'a Qblestat {
+    type Error = &'a Urc;
+    fn try_from(urc: &'a Urc) -> Result<Self, &'a Urc> {
+        match urc {
+            Urc::Qblestat(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "ble")]
+impl TryFrom<Urc> for Qblemtu {
+    type Error = Urc;
+    fn try_from(urc: Urc) -> Result<Self, Urc> {
+        match urc {
+            Urc::Qblemtu(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "ble")]
+impl<'a> TryFrom<&'a Urc> for &'a Qblemtu {
+    type Error = &'a Urc;
+    fn try_from(urc: &'a Urc) -> Result<Self, &'a Urc> {
+        match urc {
+            Urc::Qblemtu(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "ble")]
+impl TryFrom<Urc> for Qblerecv {
+    type Error = Urc;
+    fn try_from(urc: Urc) -> Result<Self, Urc> {
+        match urc {
+            Urc::Qblerecv(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "ble")]
+impl<'a> TryFrom<&'a Urc> for &'a Qblerecv {
+    type Error = &'a Urc;
+    fn try_from(urc: &'a Urc) -> Result<Self, &'a Urc> {
+        match urc {
+            Urc::Qblerecv(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "ble")]
+impl TryFrom<Urc> for Qbleinfo {
+    type Error = Urc;
+    fn try_from(urc: Urc) -> Result<Self, Urc> {
+        match urc {
+            Urc::Qbleinfo(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "ble")]
+impl<'a> TryFrom<&'a Urc> for &'a Qbleinfo {
+    type Error = &'a Urc;
+    fn try_from(urc: &'a Urc) -> Result<Self, &'a Urc> {
+        match urc {
+            Urc::Qbleinfo(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "ble")]
+impl TryFrom<Urc> for Qbleconnparam {
+    type Error = Urc;
+    fn try_from(urc: Urc) -> Result<Self, Urc> {
+        match urc {
+            Urc::Qbleconnparam(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "ble")]
+impl<'a> TryFrom<&'a Urc> for &'a Qbleconnparam {
+    type Error = &'a Urc;
+    fn try_from(urc: &'a Urc) -> Result<Self, &'a Urc> {
+        match urc {
+            Urc::Qbleconnparam(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "tcpip")]
+impl TryFrom<Urc> for QiurcClosed {
+    type Error = Urc;
+    fn try_from(urc: Urc) -> Result<Self, Urc> {
+        match urc {
+            Urc::QiurcClosed(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "tcpip")]
+impl<'a> TryFrom<&'a Urc> for &'a QiurcClosed {
+    type Error = &'a Urc;
+    fn try_from(urc: &'a Urc) -> Result<Self, &'a Urc> {
+        match urc {
+            Urc::QiurcClosed(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "tcpip")]
+impl TryFrom<Urc> for QiurcRecvBuffer {
+    type Error = Urc;
+    fn try_from(urc: Urc) -> Result<Self, Urc> {
+        match urc {
+            Urc::QiurcRecvBuffer(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "tcpip")]
+impl<'a> TryFrom<&'a Urc> for &'a QiurcRecvBuffer {
+    type Error = &'a Urc;
+    fn try_from(urc: &'a Urc) -> Result<Self, &'a Urc> {
+        match urc {
+            Urc::QiurcRecvBuffer(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "tcpip")]
+impl TryFrom<Urc> for QiurcRecvDirectPush {
+    type Error = Urc;
+    fn try_from(urc: Urc) -> Result<Self, Urc> {
+        match urc {
+            Urc::QiurcRecvDirectPush(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "tcpip")]
+impl<'a> TryFrom<&'a Urc> for &'a QiurcRecvDirectPush {
+    type Error = &'a Urc;
+    fn try_from(urc: &'a Urc) -> Result<Self, &'a Urc> {
+        match urc {
+            Urc::QiurcRecvDirectPush(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "tcpip")]
+impl TryFrom<Urc> for QiurcRecvDirectPushUdpService {
+    type Error = Urc;
+    fn try_from(urc: Urc) -> Result<Self, Urc> {
+        match urc {
+            Urc::QiurcRecvDirectPushUdpService(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "tcpip")]
+impl<'a> TryFrom<&'a Urc> for &'a QiurcRecvDirectPushUdpService {
+    type Error = &'a Urc;
+    fn try_from(urc: &'a Urc) -> Result<Self, &'a Urc> {
+        match urc {
+            Urc::QiurcRecvDirectPushUdpService(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "tcpip")]
+impl TryFrom<Urc> for QiurcIncomingFull {
+    type Error = Urc;
+    fn try_from(urc: Urc) -> Result<Self, Urc> {
+        match urc {
+            Urc::QiurcIncomingFull(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "tcpip")]
+impl<'a> TryFrom<&'a Urc> for &'a QiurcIncomingFull {
+    type Error = &'a Urc;
+    fn try_from(urc: &'a Urc) -> Result<Self, &'a Urc> {
+        match urc {
+            Urc::QiurcIncomingFull(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "tcpip")]
+impl TryFrom<Urc> for QiurcIncoming {
+    type Error = Urc;
+    fn try_from(urc: Urc) -> Result<Self, Urc> {
+        match urc {
+            Urc::QiurcIncoming(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "tcpip")]
+impl<'a> TryFrom<&'a Urc> for &'a QiurcIncoming {
+    type Error = &'a Urc;
+    fn try_from(urc: &'a Urc) -> Result<Self, &'a Urc> {
+        match urc {
+            Urc::QiurcIncoming(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "tcpip")]
+impl TryFrom<Urc> for Qiopen {
+    type Error = Urc;
+    fn try_from(urc: Urc) -> Result<Self, Urc> {
+        match urc {
+            Urc::Qiopen(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "tcpip")]
+impl<'a> TryFrom<&'a Urc> for &'a Qiopen {
+    type Error = &'a Urc;
+    fn try_from(urc: &'a Urc) -> Result<Self, &'a Urc> {
+        match urc {
+            Urc::Qiopen(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "ssl")]
+impl TryFrom<Urc> for QsslurcRecvBuffer {
+    type Error = Urc;
+    fn try_from(urc: Urc) -> Result<Self, Urc> {
+        match urc {
+            Urc::QsslurcRecvBuffer(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "ssl")]
+impl<'a> TryFrom<&'a Urc> for &'a QsslurcRecvBuffer {
+    type Error = &'a Urc;
+    fn try_from(urc: &'a Urc) -> Result<Self, &'a Urc> {
+        match urc {
+            Urc::QsslurcRecvBuffer(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "ssl")]
+impl TryFrom<Urc> for QsslurcRecvDirectPush {
+    type Error = Urc;
+    fn try_from(urc: Urc) -> Result<Self, Urc> {
+        match urc {
+            Urc::QsslurcRecvDirectPush(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "ssl")]
+impl<'a> TryFrom<&'a Urc> for &'a QsslurcRecvDirectPush {
+    type Error = &'a Urc;
+    fn try_from(urc: &'a Urc) -> Result<Self, &'a Urc> {
+        match urc {
+            Urc::QsslurcRecvDirectPush(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "ssl")]
+impl TryFrom<Urc> for QsslurcClosed {
+    type Error = Urc;
+    fn try_from(urc: Urc) -> Result<Self, Urc> {
+        match urc {
+            Urc::QsslurcClosed(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "ssl")]
+impl<'a> TryFrom<&'a Urc> for &'a QsslurcClosed {
+    type Error = &'a Urc;
+    fn try_from(urc: &'a Urc) -> Result<Self, &'a Urc> {
+        match urc {
+            Urc::QsslurcClosed(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "ssl")]
+impl TryFrom<Urc> for Qsslopen {
+    type Error = Urc;
+    fn try_from(urc: Urc) -> Result<Self, Urc> {
+        match urc {
+            Urc::Qsslopen(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "ssl")]
+impl<'a> TryFrom<&'a Urc> for &'a Qsslopen {
+    type Error = &'a Urc;
+    fn try_from(urc: &'a Urc) -> Result<Self, &'a Urc> {
+        match urc {
+            Urc::Qsslopen(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "mqtt")]
+impl TryFrom<Urc> for Qmtstat {
+    type Error = Urc;
+    fn try_from(urc: Urc) -> Result<Self, Urc> {
+        match urc {
+            Urc::Qmtstat(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "mqtt")]
+impl<'a> TryFrom<&'a Urc> for &'a Qmtstat {
+    type Error = &'a Urc;
+    fn try_from(urc: &'a Urc) -> Result<Self, &'a Urc> {
+        match urc {
+            Urc::Qmtstat(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "mqtt")]
+impl TryFrom<Urc> for QmtrecvMessage {
+    type Error = Urc;
+    fn try_from(urc: Urc) -> Result<Self, Urc> {
+        match urc {
+            Urc::QmtrecvMessage(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "mqtt")]
+impl<'a> TryFrom<&'a Urc> for &'a QmtrecvMessage {
+    type Error = &'a Urc;
+    fn try_from(urc: &'a Urc) -> Result<Self, &'a Urc> {
+        match urc {
+            Urc::QmtrecvMessage(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "mqtt")]
+impl TryFrom<Urc> for QmtrecvStored {
+    type Error = Urc;
+    fn try_from(urc: Urc) -> Result<Self, Urc> {
+        match urc {
+            Urc::QmtrecvStored(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "mqtt")]
+impl<'a> TryFrom<&'a Urc> for &'a QmtrecvStored {
+    type Error = &'a Urc;
+    fn try_from(urc: &'a Urc) -> Result<Self, &'a Urc> {
+        match urc {
+            Urc::QmtrecvStored(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "http")]
+impl TryFrom<Urc> for QhttpurcRecv {
+    type Error = Urc;
+    fn try_from(urc: Urc) -> Result<Self, Urc> {
+        match urc {
+            Urc::QhttpurcRecv(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "http")]
+impl<'a> TryFrom<&'a Urc> for &'a QhttpurcRecv {
+    type Error = &'a Urc;
+    fn try_from(urc: &'a Urc) -> Result<Self, &'a Urc> {
+        match urc {
+            Urc::QhttpurcRecv(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "http")]
+impl TryFrom<Urc> for QhttpurcClosed {
+    type Error = Urc;
+    fn try_from(urc: Urc) -> Result<Self, Urc> {
+        match urc {
+            Urc::QhttpurcClosed(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "http")]
+impl<'a> TryFrom<&'a Urc> for &'a QhttpurcClosed {
+    type Error = &'a Urc;
+    fn try_from(urc: &'a Urc) -> Result<Self, &'a Urc> {
+        match urc {
+            Urc::QhttpurcClosed(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "http")]
+impl TryFrom<Urc> for Qhttpget {
+    type Error = Urc;
+    fn try_from(urc: Urc) -> Result<Self, Urc> {
+        match urc {
+            Urc::Qhttpget(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "http")]
+impl<'a> TryFrom<&'a Urc> for &'a Qhttpget {
+    type Error = &'a Urc;
+    fn try_from(urc: &'a Urc) -> Result<Self, &'a Urc> {
+        match urc {
+            Urc::Qhttpget(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "http")]
+impl TryFrom<Urc> for Qhttppost {
+    type Error = Urc;
+    fn try_from(urc: Urc) -> Result<Self, Urc> {
+        match urc {
+            Urc::Qhttppost(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "http")]
+impl<'a> TryFrom<&'a Urc> for &'a Qhttppost {
+    type Error = &'a Urc;
+    fn try_from(urc: &'a Urc) -> Result<Self, &'a Urc> {
+        match urc {
+            Urc::Qhttppost(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "http")]
+impl TryFrom<Urc> for Qhttpput {
+    type Error = Urc;
+    fn try_from(urc: Urc) -> Result<Self, Urc> {
+        match urc {
+            Urc::Qhttpput(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "http")]
+impl<'a> TryFrom<&'a Urc> for &'a Qhttpput {
+    type Error = &'a Urc;
+    fn try_from(urc: &'a Urc) -> Result<Self, &'a Urc> {
+        match urc {
+            Urc::Qhttpput(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "mqtt")]
+impl TryFrom<Urc> for Qmtopen {
+    type Error = Urc;
+    fn try_from(urc: Urc) -> Result<Self, Urc> {
+        match urc {
+            Urc::Qmtopen(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "mqtt")]
+impl<'a> TryFrom<&'a Urc> for &'a Qmtopen {
+    type Error = &'a Urc;
+    fn try_from(urc: &'a Urc) -> Result<Self, &'a Urc> {
+        match urc {
+            Urc::Qmtopen(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "mqtt")]
+impl TryFrom<Urc> for Qmtclose {
+    type Error = Urc;
+    fn try_from(urc: Urc) -> Result<Self, Urc> {
+        match urc {
+            Urc::Qmtclose(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "mqtt")]
+impl<'a> TryFrom<&'a Urc> for &'a Qmtclose {
+    type Error = &'a Urc;
+    fn try_from(urc: &'a Urc) -> Result<Self, &'a Urc> {
+        match urc {
+            Urc::Qmtclose(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "mqtt")]
+impl TryFrom<Urc> for Qmtconn {
+    type Error = Urc;
+    fn try_from(urc: Urc) -> Result<Self, Urc> {
+        match urc {
+            Urc::Qmtconn(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "mqtt")]
+impl<'a> TryFrom<&'a Urc> for &'a Qmtconn {
+    type Error = &'a Urc;
+    fn try_from(urc: &'a Urc) -> Result<Self, &'a Urc> {
+        match urc {
+            Urc::Qmtconn(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "mqtt")]
+impl TryFrom<Urc> for Qmtdisc {
+    type Error = Urc;
+    fn try_from(urc: Urc) -> Result<Self, Urc> {
+        match urc {
+            Urc::Qmtdisc(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "mqtt")]
+impl<'a> TryFrom<&'a Urc> for &'a Qmtdisc {
+    type Error = &'a Urc;
+    fn try_from(urc: &'a Urc) -> Result<Self, &'a Urc> {
+        match urc {
+            Urc::Qmtdisc(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "mqtt")]
+impl TryFrom<Urc> for Qmtsub {
+    type Error = Urc;
+    fn try_from(urc: Urc) -> Result<Self, Urc> {
+        match urc {
+            Urc::Qmtsub(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "mqtt")]
+impl<'a> TryFrom<&'a Urc> for &'a Qmtsub {
+    type Error = &'a Urc;
+    fn try_from(urc: &'a Urc) -> Result<Self, &'a Urc> {
+        match urc {
+            Urc::Qmtsub(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "mqtt")]
+impl TryFrom<Urc> for Qmtuns {
+    type Error = Urc;
+    fn try_from(urc: Urc) -> Result<Self, Urc> {
+        match urc {
+            Urc::Qmtuns(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "mqtt")]
+impl<'a> TryFrom<&'a Urc> for &'a Qmtuns {
+    type Error = &'a Urc;
+    fn try_from(urc: &'a Urc) -> Result<Self, &'a Urc> {
+        match urc {
+            Urc::Qmtuns(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "mqtt")]
+impl TryFrom<Urc> for Qmtpub {
+    type Error = Urc;
+    fn try_from(urc: Urc) -> Result<Self, Urc> {
+        match urc {
+            Urc::Qmtpub(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "mqtt")]
+impl<'a> TryFrom<&'a Urc> for &'a Qmtpub {
+    type Error = &'a Urc;
+    fn try_from(urc: &'a Urc) -> Result<Self, &'a Urc> {
+        match urc {
+            Urc::Qmtpub(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "network")]
+impl TryFrom<Urc> for QiurcDnsgipResult {
+    type Error = Urc;
+    fn try_from(urc: Urc) -> Result<Self, Urc> {
+        match urc {
+            Urc::QiurcDnsgipResult(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "network")]
+impl<'a> TryFrom<&'a Urc> for &'a QiurcDnsgipResult {
+    type Error = &'a Urc;
+    fn try_from(urc: &'a Urc) -> Result<Self, &'a Urc> {
+        match urc {
+            Urc::QiurcDnsgipResult(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "network")]
+impl TryFrom<Urc> for QiurcDnsgipAddress {
+    type Error = Urc;
+    fn try_from(urc: Urc) -> Result<Self, Urc> {
+        match urc {
+            Urc::QiurcDnsgipAddress(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "network")]
+impl<'a> TryFrom<&'a Urc> for &'a QiurcDnsgipAddress {
+    type Error = &'a Urc;
+    fn try_from(urc: &'a Urc) -> Result<Self, &'a Urc> {
+        match urc {
+            Urc::QiurcDnsgipAddress(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "network")]
+impl TryFrom<Urc> for QpingReply {
+    type Error = Urc;
+    fn try_from(urc: Urc) -> Result<Self, Urc> {
+        match urc {
+            Urc::QpingReply(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "network")]
+impl<'a> TryFrom<&'a Urc> for &'a QpingReply {
+    type Error = &'a Urc;
+    fn try_from(urc: &'a Urc) -> Result<Self, &'a Urc> {
+        match urc {
+            Urc::QpingReply(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "network")]
+impl TryFrom<Urc> for QpingFinal {
+    type Error = Urc;
+    fn try_from(urc: Urc) -> Result<Self, Urc> {
+        match urc {
+            Urc::QpingFinal(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "network")]
+impl<'a> TryFrom<&'a Urc> for &'a QpingFinal {
+    type Error = &'a Urc;
+    fn try_from(urc: &'a Urc) -> Result<Self, &'a Urc> {
+        match urc {
+            Urc::QpingFinal(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "network")]
+impl TryFrom<Urc> for Qntp {
+    type Error = Urc;
+    fn try_from(urc: Urc) -> Result<Self, Urc> {
+        match urc {
+            Urc::Qntp(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "network")]
+impl<'a> TryFrom<&'a Urc> for &'a Qntp {
+    type Error = &'a Urc;
+    fn try_from(urc: &'a Urc) -> Result<Self, &'a Urc> {
+        match urc {
+            Urc::Qntp(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "http")]
+impl TryFrom<Urc> for Qhttpread {
+    type Error = Urc;
+    fn try_from(urc: Urc) -> Result<Self, Urc> {
+        match urc {
+            Urc::Qhttpread(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "http")]
+impl<'a> TryFrom<&'a Urc> for &'a Qhttpread {
+    type Error = &'a Urc;
+    fn try_from(urc: &'a Urc) -> Result<Self, &'a Urc> {
+        match urc {
+            Urc::Qhttpread(u) => Ok(u),
+            other => Err(other),
+        }
+    }
+}
 impl Urc {
     /// Reads a line as a URC: `None` when no URC starts this way, else the
     /// first variant that matches or the error of the last one tried.

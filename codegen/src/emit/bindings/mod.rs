@@ -571,7 +571,23 @@ fn command_doc(cmd: &Command, example: Option<&crate::model::Scenario>) -> Strin
     d
 }
 
-fn form_doc(cmd: &Command, form: &FormPlan<'_>) -> String {
+/// The statement that sets a form's payload length field from `n`, when the
+/// field is a top-level integer `send_payload` can fill in.
+fn payload_length_setter(
+    cmd: &Command,
+    input: &Scope<'_>,
+    f: &FormPlan<'_>,
+) -> Option<TokenStream> {
+    f.form
+        .data_phase
+        .as_ref()
+        .and_then(|d| d.length.as_deref())
+        .and_then(|l| resolve(&cmd.params, l))
+        .and_then(|r| structs::set_int_of(input, &f.type_name, &f.shape.items, r.param))
+}
+
+/// `fills_length`: `send_payload` sets the form's length field.
+fn form_doc(cmd: &Command, form: &FormPlan<'_>, fills_length: bool) -> String {
     let mut d = format!("`{}`", form.form.syntax);
     if let Some(c) = &form.form.condition {
         d.push_str(&format!(" — {c}"));
@@ -599,6 +615,23 @@ fn form_doc(cmd: &Command, form: &FormPlan<'_>) -> String {
             line.push_str(&format!(", completed by URC `{}`", c.urc));
         }
         d.push_str(&line);
+    }
+    if let Some(dp) = &form.form.data_phase {
+        // `send` does not take a form with a data phase: say what does.
+        d.push_str(
+            "\n\nThe module then asks for a payload: send this form with \
+             `send_payload(&cmd, payload)` (blocking or async client), which \
+             waits for the prompt and writes the payload",
+        );
+        match &dp.length {
+            Some(l) if fills_length => d.push_str(&format!(
+                "; `<{l}>` is filled in from the payload's length, whatever the value holds."
+            )),
+            Some(l) => d.push_str(&format!(
+                "; `<{l}>` must give the payload's length (it is checked before anything is written)."
+            )),
+            None => d.push('.'),
+        }
     }
     d.push_str(&format!(
         "\n\nMaximum response time: {}",
@@ -646,7 +679,7 @@ fn command_module(
         items.push(structs::definitions(
             &input,
             &ty,
-            &form_doc(cmd, f),
+            &form_doc(cmd, f, payload_length_setter(cmd, &input, f).is_some()),
             &f.shape.items,
             quote!(),
         ));
@@ -797,13 +830,7 @@ fn command_module(
             None => quote!(None),
         };
         // `send_payload` fills the length field in from the payload.
-        let with_length = f
-            .form
-            .data_phase
-            .as_ref()
-            .and_then(|d| d.length.as_deref())
-            .and_then(|l| resolve(&cmd.params, l))
-            .and_then(|r| structs::set_int_of(&input, &f.type_name, &f.shape.items, r.param))
+        let with_length = payload_length_setter(cmd, &input, f)
             .map(|set| {
                 quote! {
                     fn with_payload_length(&self, n: usize) -> Option<Self> {

@@ -356,6 +356,32 @@ pub fn render(plan: &Plan<'_>, shared: &Shared<'_>) -> TokenStream {
         #[non_exhaustive]
         pub enum Urc { #(#vdocs #cfgs #types(#types),)* }
 
+        // A completion or a notice taken out as its own type
+        // (`Response::completion_as::<Qiopen>()`, `Qiopen::try_from(urc)`):
+        // the URC back when it is another variant.
+        #(
+            #cfgs
+            impl TryFrom<Urc> for #types {
+                type Error = Urc;
+                fn try_from(urc: Urc) -> Result<Self, Urc> {
+                    match urc {
+                        Urc::#types(u) => Ok(u),
+                        other => Err(other),
+                    }
+                }
+            }
+            #cfgs
+            impl<'a> TryFrom<&'a Urc> for &'a #types {
+                type Error = &'a Urc;
+                fn try_from(urc: &'a Urc) -> Result<Self, &'a Urc> {
+                    match urc {
+                        Urc::#types(u) => Ok(u),
+                        other => Err(other),
+                    }
+                }
+            }
+        )*
+
         impl Urc {
             /// Reads a line as a URC: `None` when no URC starts this way, else the
             /// first variant that matches or the error of the last one tried.
