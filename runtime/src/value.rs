@@ -163,6 +163,14 @@ impl<const MIN: i64, const MAX: i64> TryFrom<i64> for Int<MIN, MAX> {
     }
 }
 
+/// Reads a decimal integer and checks its range (`"8009".parse::<Int<0, 65535>>()`).
+impl<const MIN: i64, const MAX: i64> core::str::FromStr for Int<MIN, MAX> {
+    type Err = ValueError;
+    fn from_str(s: &str) -> Result<Self, ValueError> {
+        parse_int(s).and_then(Self::new)
+    }
+}
+
 /// Checks the bytes of a string field: `quoted` fields may not contain CR, LF,
 /// `"`, NUL or other control bytes; unquoted ones may not contain `,` either.
 fn check_bytes(s: &str, quoted: bool) -> Result<(), ValueError> {
@@ -556,6 +564,19 @@ mod tests {
         let text = String::from("too long for it");
         // Leaked only to get a `&'static str` that is not a constant.
         let _ = Text::<1, 4>::lit(alloc::boxed::Box::leak(text.into_boxed_str()));
+    }
+
+    #[test]
+    fn ints_read_from_text() {
+        assert_eq!("8009".parse::<Int<0, 65535>>(), Ok(Int::lit::<8009>()));
+        assert!(matches!(
+            "70000".parse::<Int<0, 65535>>(),
+            Err(ValueError::OutOfRange { value: 70000, .. })
+        ));
+        assert!(matches!(
+            "x".parse::<Int<0, 9>>(),
+            Err(ValueError::Malformed { .. })
+        ));
     }
 
     #[test]
