@@ -505,11 +505,16 @@ impl<'a> Runner<'a> {
             // First the values read before the case, written back
             // (`+QIDNSCFG: "a","b"` → `AT+QIDNSCFG="a","b"`); else the
             // catalogue's defaults or the baseline.
-            let mut restored = false;
-            if let Some(w) = read_before
-                .as_deref()
-                .and_then(|r| written_back(case.command, r))
-            {
+            // Nothing to put back when the read form still answers as
+            // before (a query by key, `AT+QISTATE=<id>`, changes nothing).
+            let mut restored =
+                read_before.is_some() && self.read_state(case).as_deref() == read_before.as_deref();
+            if let (false, Some(w)) = (
+                restored,
+                read_before
+                    .as_deref()
+                    .and_then(|r| written_back(case.command, r)),
+            ) {
                 self.link.send_line(&w, ConnectData::None, false);
                 let a = self.link.answer(self.link.now() + Duration::from_secs(5));
                 restored = a.result.as_deref() == Some("OK")
