@@ -53,6 +53,9 @@ struct Holding {
     /// Whether the rest of the line counts too: a file whose size changed
     /// is not the file it was.
     compare_line: bool,
+    /// A kind that holds nothing while this one (listed before it) holds
+    /// nothing.
+    needs: Option<&'static str>,
     close: Close,
 }
 
@@ -72,6 +75,7 @@ const HOLDINGS: &[Holding] = &[
         // `+QMTCONN: <client_idx>,<state>`, 3: connected.
         held: |f| (field(f, 1)? == "3").then(|| field(f, 0)).flatten(),
         compare_line: false,
+        needs: None,
         close: Close::State("mqtt_connected"),
     },
     Holding {
@@ -79,6 +83,7 @@ const HOLDINGS: &[Holding] = &[
         query: "qmtopen.read",
         held: |f| field(f, 0),
         compare_line: false,
+        needs: None,
         close: Close::State("mqtt_opened"),
     },
     Holding {
@@ -86,6 +91,7 @@ const HOLDINGS: &[Holding] = &[
         query: "qsslstate.read",
         held: |f| field(f, 0),
         compare_line: false,
+        needs: None,
         close: Close::State("ssl_open"),
     },
     Holding {
@@ -93,6 +99,7 @@ const HOLDINGS: &[Holding] = &[
         query: "qistate.read",
         held: |f| field(f, 0),
         compare_line: false,
+        needs: None,
         close: Close::State("socket_open"),
     },
     Holding {
@@ -100,6 +107,7 @@ const HOLDINGS: &[Holding] = &[
         query: "qbleinit.read",
         held: |f| field(f, 0).filter(|r| r != "0"),
         compare_line: false,
+        needs: None,
         close: Close::State("ble_initialized"),
     },
     Holding {
@@ -107,6 +115,7 @@ const HOLDINGS: &[Holding] = &[
         query: "qblestat.execute",
         held: |f| field(f, 0).filter(|s| s == "CONNECTED"),
         compare_line: false,
+        needs: Some("BLE role"),
         close: Close::Line("qbledisconn.execute", None),
     },
     Holding {
@@ -114,6 +123,7 @@ const HOLDINGS: &[Holding] = &[
         query: "qbleadvstart.read",
         held: |f| field(f, 0).filter(|s| s == "1"),
         compare_line: false,
+        needs: Some("BLE role"),
         close: Close::Line("qbleadvstop.execute", None),
     },
     Holding {
@@ -122,6 +132,7 @@ const HOLDINGS: &[Holding] = &[
         // `+QFOPEN: <filename>,<filehandle>,<mode>`.
         held: |f| field(f, 1),
         compare_line: false,
+        needs: None,
         close: Close::State("file_open"),
     },
     Holding {
@@ -129,6 +140,7 @@ const HOLDINGS: &[Holding] = &[
         query: "qflst.execute",
         held: |f| field(f, 0),
         compare_line: true,
+        needs: None,
         close: Close::Line("qfdel.write", Some(0)),
     },
 ];
@@ -154,18 +166,20 @@ impl Held {
     /// answers a listing with `ERROR` is not asked again); final results
     /// that came after an answer go to `strays`.
     fn read_again(&self, link: &mut Link, strays: &mut Vec<String>) -> Held {
-        Held(
-            HOLDINGS
-                .iter()
-                .map(|h| {
-                    let readable = self.0.is_empty() || matches!(self.0.get(h.what), Some(Some(_)));
-                    (
-                        h.what,
-                        readable.then(|| read_one(link, h, strays)).flatten(),
-                    )
-                })
-                .collect(),
-        )
+        Held(HOLDINGS.iter().fold(BTreeMap::new(), |mut now, h| {
+            let listing = match h.needs.map(|n| now.get(n)) {
+                // Nothing to list without what it needs (no BLE
+                // advertising or connection while BLE is off, when
+                // the listing may well be refused).
+                Some(Some(Some(m))) if BTreeMap::is_empty(m) => Some(BTreeMap::new()),
+                _ if self.0.is_empty() || matches!(self.0.get(h.what), Some(Some(_))) => {
+                    read_one(link, h, strays)
+                }
+                _ => None,
+            };
+            now.insert(h.what, listing);
+            now
+        }))
     }
 }
 
@@ -202,9 +216,12 @@ fn read_one(
         "{}: ",
         crate::runner::command_name(line).trim_start_matches("AT")
     );
+    // `+QMTCONN: 1,3` has the shape of a URC too: the answer's URCs are
+    // looked at as well.
     Some(
         a.lines
             .iter()
+            .chain(&a.urcs)
             .filter_map(|l| {
                 let rest = l.strip_prefix(&prefix)?;
                 let fields = fcm242d_codegen::template::split_arguments(rest);
