@@ -116,7 +116,7 @@ const HOLDINGS: &[Holding] = &[
         held: |f| field(f, 0).filter(|s| s == "CONNECTED"),
         compare_line: false,
         needs: Some("BLE role"),
-        close: Close::Line("qbledisconn.execute", None),
+        close: Close::Line("qbledisconn.write", None),
     },
     Holding {
         what: "BLE advertising",
