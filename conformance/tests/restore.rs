@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use fcm242d_conformance::env::Env;
+use fcm242d_conformance::generated::cases::CASES;
 use fcm242d_conformance::link::Link;
 use fcm242d_conformance::outcome::{Direction, RunReport, Verdict};
 use fcm242d_conformance::restore::{self, Held};
@@ -174,11 +175,19 @@ fn a_restore_that_fails_is_the_cases_error() {
 
 /// The groups whose cases open things, run against the module: every case
 /// that ran in process has the same verdict and reason (the module runs
-/// only `safe` and `stateful` cases), and no restore failed.
+/// only `safe` and `stateful` cases), and no restore failed. Left out:
+/// AT+QBLEGATTSNTFY, whose set-up needs the world's phone to connect, which
+/// the simulator served on a pseudo-terminal does not do (its set-up waits
+/// 30 s and errs there, from a fresh module too).
 #[test]
 fn cases_pass_against_a_module_as_in_process() {
+    let commands: std::collections::BTreeSet<String> = CASES
+        .iter()
+        .filter(|c| ["tcpip", "ble"].contains(&c.group) && c.command != "AT+QBLEGATTSNTFY")
+        .map(|c| c.command.to_string())
+        .collect();
     let options = Options {
-        groups: vec!["tcpip".into()],
+        commands: commands.into_iter().collect(),
         ..Options::default()
     };
     let in_process = run(&Target::Sim { world: None }, &options);
@@ -208,6 +217,6 @@ fn cases_pass_against_a_module_as_in_process() {
         }
     }
     assert!(differences.is_empty(), "{}", differences.join("\n"));
-    assert!(module.cases.len() > 150, "{}", module.cases.len());
+    assert!(module.cases.len() > 300, "{}", module.cases.len());
     assert!(module.unexplained.is_empty(), "{:?}", module.unexplained);
 }
