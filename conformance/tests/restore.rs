@@ -220,3 +220,38 @@ fn cases_pass_against_a_module_as_in_process() {
     assert!(module.cases.len() > 300, "{}", module.cases.len());
     assert!(module.unexplained.is_empty(), "{:?}", module.unexplained);
 }
+
+/// Scenarios against the module are put back too: those that open sockets,
+/// SSL and MQTT connections pass there as in process, with nothing left.
+#[test]
+fn scenarios_pass_against_a_module_as_in_process() {
+    let options = Options {
+        groups: vec!["scenarios".into()],
+        names: [
+            "tcp_transparent_mode",
+            "ssl_client_buffer_access",
+            "ssl_client_transparent_receive",
+            "mqtt_without_ssl",
+            "http_get",
+        ]
+        .map(String::from)
+        .to_vec(),
+        ..Options::default()
+    };
+    let scenarios = |target: &Target| {
+        session::run(target, &options, true, &mut Quiet, None)
+            .expect("the run starts")
+            .cases
+            .into_iter()
+            .map(|c| (c.id, c.verdict))
+            .collect::<BTreeMap<_, _>>()
+    };
+    let in_process = scenarios(&Target::Sim { world: None });
+    assert_eq!(in_process.len(), 5, "{in_process:?}");
+    assert!(
+        in_process.values().all(|v| *v == Verdict::Pass),
+        "{in_process:?}"
+    );
+    let (target, _serving) = pty_target(World::default());
+    assert_eq!(scenarios(&target), in_process);
+}
