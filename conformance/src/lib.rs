@@ -16,6 +16,7 @@ pub mod link;
 pub mod lists;
 pub mod outcome;
 pub mod report;
+pub mod restore;
 pub mod runner;
 pub mod scenario;
 pub mod sequences;

@@ -263,6 +263,12 @@ impl Link {
         }
     }
 
+    /// Whether the link carries transparent bytes (after a `CONNECT` into
+    /// transparent mode, until `+++`).
+    pub fn is_transparent(&self) -> bool {
+        self.framer.is_transparent()
+    }
+
     /// Leaves transparent framing (after `+++`).
     pub fn leave_transparent(&mut self) {
         self.framer.set_transparent(false);

@@ -39,6 +39,7 @@ use crate::checker::{explain, Explained};
 use crate::env::Env;
 use crate::link::{Answer, Link, Received};
 use crate::outcome::{CaseResult, Exercised, Unexplained, Verdict};
+use crate::restore;
 use crate::setup;
 
 /// What to run and how.
@@ -140,6 +141,8 @@ pub struct Runner<'a> {
     /// Cases whose command got no final result (id, line): a final result
     /// that comes later with no command waiting is theirs.
     unanswered: Vec<(String, String)>,
+    /// Against a module: what it held open after the last case's restore.
+    held: Option<restore::Held>,
 }
 
 #[derive(Default)]
@@ -166,6 +169,7 @@ impl<'a> Runner<'a> {
             sets: ExercisedSets::default(),
             last_lines: Vec::new(),
             unanswered: Vec::new(),
+            held: None,
         }
     }
 
@@ -202,7 +206,11 @@ impl<'a> Runner<'a> {
         started: Instant,
     ) -> CaseResult {
         let transcript = self.link.take_transcript();
-        let keep = verdict != Verdict::Pass || self.options.keep_all_transcripts;
+        // Against a module the restore after the case may still make it
+        // an error: [`Runner::run_case`] drops what a pass does not keep.
+        let keep = verdict != Verdict::Pass
+            || self.options.keep_all_transcripts
+            || !self.link.fresh_per_case();
         self.verdicts.insert(case.id, verdict == Verdict::Pass);
         CaseResult {
             id: case.id.to_string(),
@@ -238,8 +246,56 @@ impl<'a> Runner<'a> {
         self.result(case, Verdict::Error { reason }, String::new(), started)
     }
 
-    /// Runs one case.
+    /// Runs one case. Against a module (no fresh start per case), what the
+    /// case and its set-up left open is closed again afterwards and read
+    /// back ([`crate::restore`]); a restore that fails is the case's error.
     pub fn run_case(&mut self, case: &'static Case) -> CaseResult {
+        let restores = !self.link.fresh_per_case() && case.skip.is_none();
+        if !restores {
+            return self.run_one(case);
+        }
+        // What the module holds before the case: read once, then what the
+        // last restore left (it read the module back).
+        let before = match self.held.take() {
+            Some(h) => h,
+            None => {
+                let h = restore::Held::read(self.link);
+                self.link.take_transcript();
+                h
+            }
+        };
+        let mut r = self.run_one(case);
+        let restored = restore::put_back(
+            self.link,
+            &before,
+            &self.options.env,
+            self.options.guard_time,
+        );
+        // Judged against what is there now: a leftover that could not be
+        // closed is this case's error, not the next one's.
+        self.held = Some(restored.held);
+        for s in &restored.strays {
+            self.stray_final(s, case.id);
+        }
+        let restoring = self.link.take_transcript();
+        r.verdict = with_strays(r.verdict, case, &restored.strays);
+        r.verdict = restore::judge(r.verdict, &restored.problems);
+        self.verdicts.insert(case.id, r.verdict == Verdict::Pass);
+        if r.verdict == Verdict::Pass && !self.options.keep_all_transcripts {
+            r.exchanged.clear();
+            r.expected.clear();
+        } else {
+            let offset = r.duration_ms;
+            r.exchanged.extend(restoring.into_iter().map(|mut e| {
+                e.at_ms += offset;
+                e
+            }));
+        }
+        r
+    }
+
+    /// Runs one case, without what [`Runner::run_case`] puts back.
+    fn run_one(&mut self, case: &'static Case) -> CaseResult {
         let started = Instant::now();
         self.link.take_transcript();
         if let Some(reason) = case.skip {
@@ -449,11 +505,16 @@ impl<'a> Runner<'a> {
             // First the values read before the case, written back
             // (`+QIDNSCFG: "a","b"` → `AT+QIDNSCFG="a","b"`); else the
             // catalogue's defaults or the baseline.
-            let mut restored = false;
-            if let Some(w) = read_before
-                .as_deref()
-                .and_then(|r| written_back(case.command, r))
-            {
+            // Nothing to put back when the read form still answers as
+            // before (a query by key, `AT+QISTATE=<id>`, changes nothing).
+            let mut restored =
+                read_before.is_some() && self.read_state(case).as_deref() == read_before.as_deref();
+            if let (false, Some(w)) = (
+                restored,
+                read_before
+                    .as_deref()
+                    .and_then(|r| written_back(case.command, r)),
+            ) {
                 self.link.send_line(&w, ConnectData::None, false);
                 let a = self.link.answer(self.link.now() + Duration::from_secs(5));
                 restored = a.result.as_deref() == Some("OK")
@@ -484,6 +545,13 @@ impl<'a> Runner<'a> {
                 }
             }
         }
+        // A case left in transparent mode: back to command mode first, or
+        // the tear-down's lines would go to the peer as data.
+        if restores {
+            if let Err(e) = restore::command_mode(self.link, self.options.guard_time) {
+                restore_problem.get_or_insert(e);
+            }
+        }
         if !teardown.is_empty() {
             setup::undo(self.link, &teardown);
         }
@@ -498,22 +566,7 @@ impl<'a> Runner<'a> {
         // is not the command's own (a stale one came first, or the module
         // answered twice).
         let strays = self.settle(case.id);
-        if !strays.is_empty() {
-            let stray = format!(
-                "another final result ({}) came after its answer",
-                strays.join(", ")
-            );
-            verdict = match verdict {
-                Verdict::Pass => Verdict::Fail {
-                    reason: format!("{}: {stray}", case.line),
-                },
-                // What failed may be the stale answer's doing: say so.
-                Verdict::Fail { reason } => Verdict::Fail {
-                    reason: format!("{reason}; {stray}"),
-                },
-                other => other,
-            };
-        }
+        verdict = with_strays(verdict, case, &strays);
         // A restore that fails leaves the module changed: the case could
         // not be judged cleanly (its own failure, if any, stays).
         if let (Some(p), Verdict::Pass) = (restore_problem, &verdict) {
@@ -915,6 +968,28 @@ impl<'a> Runner<'a> {
     }
 }
 
+/// `verdict` when final results came after the case's answer: a pass
+/// fails (this answer or that one is not the command's own), a failure
+/// says so (what failed may be the stale answer's doing).
+fn with_strays(verdict: Verdict, case: &Case, strays: &[String]) -> Verdict {
+    if strays.is_empty() {
+        return verdict;
+    }
+    let stray = format!(
+        "another final result ({}) came after its answer",
+        strays.join(", ")
+    );
+    match verdict {
+        Verdict::Pass => Verdict::Fail {
+            reason: format!("{}: {stray}", case.line),
+        },
+        Verdict::Fail { reason } => Verdict::Fail {
+            reason: format!("{reason}; {stray}"),
+        },
+        other => other,
+    }
+}
+
 /// How long nothing must come before the module counts as quiet between
 /// cases (what comes before that is checked, and a final result among it is
 /// a deviation).
@@ -964,7 +1039,7 @@ fn limit_text(case: &Case) -> String {
 }
 
 /// `line` with its argument number `field` (0-based) replaced by `value`.
-fn replace_field(line: &str, field: usize, value: &str) -> String {
+pub(crate) fn replace_field(line: &str, field: usize, value: &str) -> String {
     let Some(eq) = line.find('=') else {
         return line.to_string();
     };

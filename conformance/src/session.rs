@@ -90,11 +90,39 @@ pub fn run(
     // Each example sets up what it starts from (`requires:` in
     // spec/scenarios.yaml); on the simulator each starts from a freshly
     // booted module, so a failing one never cascades into the next.
+    // A module that cannot be reset gets back what a scenario left open,
+    // as after a case.
+    let mut held = (!link.fresh_per_case() && !scenarios.is_empty()).then(|| {
+        let h = crate::restore::Held::read(&mut link);
+        link.take_transcript();
+        h
+    });
     for (i, s) in scenarios.iter().enumerate() {
         progress.start(cases.len() + i, total, s.name);
         // A fresh module; the scenario sets up what it starts from.
         link.reset_target();
-        let (r, traffic) = scenario::run(s, &mut link, &options.env, options.guard_time);
+        let (mut r, traffic) = scenario::run(s, &mut link, &options.env, options.guard_time);
+        if let Some(before) = held.take() {
+            let restored =
+                crate::restore::put_back(&mut link, &before, &options.env, options.guard_time);
+            let mut problems = restored.problems;
+            if !restored.strays.is_empty() {
+                problems.push(format!(
+                    "final results no command waited for ({}) came while reading the module back",
+                    restored.strays.join(", ")
+                ));
+            }
+            let restoring = link.take_transcript();
+            if !problems.is_empty() {
+                // A pass kept no transcript; an error shows it all.
+                if r.exchanged.is_empty() {
+                    r.exchanged = traffic.clone();
+                }
+                r.exchanged.extend(restoring);
+            }
+            r.verdict = crate::restore::judge(r.verdict, &problems);
+            held = Some(restored.held);
+        }
         count_traffic(&mut exercised, &traffic);
         progress.done(&r);
         results.push(r);

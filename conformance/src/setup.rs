@@ -136,6 +136,19 @@ pub fn recipe(state: &str, value: Option<&str>, env: &Env) -> Option<(Vec<Step>,
     reach(state, value, &[state], &mut BTreeSet::new(), env).ok()
 }
 
+/// The steps that leave `state` for the object `id` (its recipe's own
+/// `undo`, not that of the states it requires): how the runner closes what
+/// a case left open on a module.
+pub fn undo_steps(state: &str, id: &str, env: &Env) -> Result<Vec<Step>, String> {
+    let recipe = pick(state, &[state])
+        .ok_or_else(|| format!("state `{state}` has no recipe in spec/states.yaml"))?;
+    if recipe.undo.is_empty() {
+        return Err(format!("state `{state}` has no undo in spec/states.yaml"));
+    }
+    fill_steps(recipe.undo, id, env)
+        .map_err(|e| format!("undo of `{state}` (spec/states.yaml): {e}"))
+}
+
 /// Runs `steps`; `Err` names the step that failed. Returns the id the
 /// module chose, when a step reports one.
 pub fn run(link: &mut Link, steps: &[Step]) -> Result<Option<String>, String> {
