@@ -424,6 +424,13 @@ pub fn serve_events<M: BorrowMut<Module>>(
         if pacer.ready() && holding.is_none() {
             continue;
         }
+        if !answer.is_empty() {
+            // What the command changed may have started a clock of its own
+            // that only the next poll notices (advertising: the world's
+            // phone starts looking at the module); poll once more before
+            // sleeping, or the loop would wait for input that may not come.
+            continue;
+        }
         let sockets = session.module().sockets();
         let services = session.module().services();
         // Sockets whose peer is a server of the world need no watching:

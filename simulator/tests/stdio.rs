@@ -137,3 +137,63 @@ fn a_bad_fault_spec_is_refused() {
     assert_eq!(status.code(), Some(2));
     assert_eq!(out, "");
 }
+
+#[test]
+fn the_worlds_phone_connects_to_a_module_served_in_real_time() {
+    // Over a real-time link (stdio, the PTY) the module is polled when input
+    // comes or a clock of its is due; advertising starts the phone's clock,
+    // which only a poll after the command notices. The input stays open (a
+    // host waiting for the connection), so no end of input wakes the loop.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fcm242d-sim"))
+        .arg("--stdio")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        let mut buf = [0u8; 1024];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                return;
+            }
+        }
+    });
+    let mut out = String::new();
+    let mut until = |want: &str, out: &mut String| {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !out.contains(want) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(bytes) => out.push_str(&String::from_utf8_lossy(&bytes)),
+                Err(_) => return false,
+            }
+        }
+        true
+    };
+    for line in [
+        "AT+QBLEINIT=2",
+        "AT+QBLEGATTSSRV=\"FFF1\"",
+        "AT+QBLEGATTSCHAR=\"FFF2\"",
+        "AT+QBLEGATTSSRVDONE",
+        "AT+QBLENAME=\"QuecFGM842D\"",
+        "AT+QBLEADVSTART",
+    ] {
+        out.clear();
+        stdin.write_all(format!("{line}\r\n").as_bytes()).unwrap();
+        assert!(until("\r\nOK\r\n", &mut out), "{line}: {out:?}");
+    }
+    let connected = until("from phone\r\n", &mut out);
+    drop(stdin);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(connected, "the phone did not connect: {out:?}");
+    assert!(out.contains("\r\n+QBLESTAT: \"CONNECTED\"\r\n"), "{out:?}");
+    assert!(
+        out.contains("\r\n+QBLERECV: 0,\"fff2\",10\r\nfrom phone\r\n"),
+        "{out:?}"
+    );
+}
