@@ -163,7 +163,7 @@ fn the_worlds_phone_connects_to_a_module_served_in_real_time() {
         }
     });
     let mut out = String::new();
-    let mut until = |want: &str, out: &mut String| {
+    let until = |want: &str, out: &mut String| {
         let deadline = Instant::now() + Duration::from_secs(10);
         while !out.contains(want) {
             let left = deadline.saturating_duration_since(Instant::now());
