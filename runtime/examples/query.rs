@@ -6,30 +6,16 @@
 //! cargo run -p fcm242d --example query -- tcp:127.0.0.1:5000
 //! ```
 
-use std::time::Duration;
-
 use fcm242d::client::Client;
 use fcm242d::generated::commands::{qgetip, qversion, qwlmac};
-use fcm242d::transport::{SerialTransport, TcpTransport, Transport};
-
-fn open(target: &str) -> Result<Box<dyn Transport>, Box<dyn std::error::Error>> {
-    if let Some(addr) = target.strip_prefix("tcp:") {
-        return Ok(Box::new(TcpTransport::connect(
-            addr,
-            Duration::from_secs(5),
-        )?));
-    }
-    let spec = target.strip_prefix("serial:").unwrap_or(target);
-    let (path, baud) = SerialTransport::parse_target(spec)?;
-    Ok(Box::new(SerialTransport::open(&path, baud)?))
-}
+use fcm242d::transport;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let Some(target) = std::env::args().nth(1) else {
         eprintln!("usage: query serial:PATH[@BAUD] | tcp:HOST:PORT");
         std::process::exit(2);
     };
-    let mut client = Client::new(open(&target)?);
+    let mut client = Client::new(transport::open(&target)?);
     client.on_urc(|notice| eprintln!("URC: {notice}"));
 
     let version = client.send(&qversion::Execute {})?;

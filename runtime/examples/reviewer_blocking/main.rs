@@ -17,10 +17,8 @@
 mod forms;
 mod programs;
 
-use std::time::Duration;
-
 use fcm242d::client::Client;
-use fcm242d::transport::{SerialTransport, TcpTransport, Transport};
+use fcm242d::transport::Transport;
 use fcm242d_sim::world::World;
 
 use forms::{Env, Failure, PROGRAMS};
@@ -36,15 +34,7 @@ fn open(target: &str) -> Result<Box<dyn Transport>, Failure> {
         let (link, _module) = fcm242d_sim::serve::in_process(World::default());
         return Ok(Box::new(link));
     }
-    if let Some(addr) = target.strip_prefix("tcp:") {
-        return Ok(Box::new(TcpTransport::connect(
-            addr,
-            Duration::from_secs(5),
-        )?));
-    }
-    let spec = target.strip_prefix("serial:").unwrap_or(target);
-    let (path, baud) = SerialTransport::parse_target(spec)?;
-    Ok(Box::new(SerialTransport::open(&path, baud)?))
+    Ok(fcm242d::transport::open(target)?)
 }
 
 fn run(name: &str, client: &mut Client<Box<dyn Transport>>, env: &Env) -> Result<(), Failure> {

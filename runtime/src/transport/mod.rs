@@ -52,6 +52,29 @@ use std::io;
 use std::string::String;
 use std::time::{Duration, Instant};
 
+/// Opens the link a target names, as the `describe()` column above writes
+/// it: `tcp:HOST:PORT`, or `serial:PATH[@BAUD]` (`serial:` may be left out;
+/// the baud rate defaults to [`DEFAULT_BAUD`]). What a program takes on its
+/// command line to choose the module:
+///
+/// ```no_run
+/// let link = fcm242d::transport::open("serial:/dev/ttyUSB0@115200")?;
+/// let client = fcm242d::client::Client::new(link);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[cfg(feature = "serial")]
+pub fn open(target: &str) -> io::Result<Box<dyn Transport>> {
+    if let Some(addr) = target.strip_prefix("tcp:") {
+        return Ok(Box::new(TcpTransport::connect(
+            addr,
+            Duration::from_secs(5),
+        )?));
+    }
+    let (path, baud) = SerialTransport::parse_target(target)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    Ok(Box::new(SerialTransport::open(&path, baud)?))
+}
+
 /// A byte link to a module (or to the simulator).
 pub trait Transport: Send {
     /// Writes all bytes (and flushes).
