@@ -44,8 +44,10 @@ enum Command {
         #[command(subcommand)]
         action: TranscriptAction,
     },
-    /// List the cases (after selection).
-    List(SelectArgs),
+    /// List the cases a run would take (after selection; against the
+    /// simulator every safety class, against a module safe and stateful
+    /// plus what --allow adds).
+    List(ListArgs),
 }
 
 #[derive(Subcommand)]
@@ -76,6 +78,21 @@ struct SelectArgs {
     /// Only cases whose name contains this text.
     #[arg(long = "case")]
     names: Vec<String>,
+}
+
+#[derive(clap::Args)]
+struct ListArgs {
+    /// The target the run would go to: sim (every safety class) or a module (serial:, tcp:, pty:).
+    #[arg(long, default_value = "sim")]
+    target: String,
+    #[command(flatten)]
+    select: SelectArgs,
+    /// Against a module, also list these safety classes: persistent, disruptive.
+    #[arg(long, value_delimiter = ',')]
+    allow: Vec<String>,
+    /// Also list destructive cases.
+    #[arg(long)]
+    allow_destructive: bool,
 }
 
 #[derive(clap::Args)]
@@ -141,7 +158,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run(*args),
         Command::Diff { old, new } => diff(&old, &new),
         Command::Transcript { action } => transcript_cmd(action),
-        Command::List(select) => list(&select),
+        Command::List(args) => list(&args),
     };
     match result {
         Ok(code) => code,
@@ -152,9 +169,10 @@ fn main() -> ExitCode {
     }
 }
 
-fn options(args: &RunArgs) -> Result<Options, String> {
+/// The safety classes `--allow` and `--allow-destructive` add to safe and stateful.
+fn allowed(allow_args: &[String], destructive: bool) -> Result<BTreeSet<Safety>, String> {
     let mut allow = BTreeSet::new();
-    for a in &args.allow {
+    for a in allow_args {
         match Safety::from_name(a.trim()) {
             Some(Safety::Destructive) => {
                 return Err("destructive cases need --allow-destructive".into())
@@ -169,9 +187,14 @@ fn options(args: &RunArgs) -> Result<Options, String> {
             }
         }
     }
-    if args.allow_destructive {
+    if destructive {
         allow.insert(Safety::Destructive);
     }
+    Ok(allow)
+}
+
+fn options(args: &RunArgs) -> Result<Options, String> {
+    let allow = allowed(&args.allow, args.allow_destructive)?;
     // Against the simulator the environment is its world's; a file adds
     // to it (session::run). Against a module, only what the file says.
     let env = match &args.env {
@@ -288,13 +311,19 @@ fn transcript_cmd(action: TranscriptAction) -> Result<ExitCode, String> {
     }
 }
 
-fn list(select: &SelectArgs) -> Result<ExitCode, String> {
-    let options = Options {
+fn list(args: &ListArgs) -> Result<ExitCode, String> {
+    let select = &args.select;
+    let mut options = Options {
+        allow: allowed(&args.allow, args.allow_destructive)?,
         groups: select.groups.clone(),
         commands: select.commands.clone(),
         names: select.names.clone(),
         ..Options::default()
     };
+    // As `run` selects: a simulator cannot be bricked.
+    if Target::parse(&args.target)?.is_sim() {
+        options.allow_every_class();
+    }
     for c in session::selected(&options) {
         println!(
             "{:<60} {:<11} {:<16} {}",
@@ -302,6 +331,20 @@ fn list(select: &SelectArgs) -> Result<ExitCode, String> {
             c.safety.name(),
             c.kind.name(),
             c.line
+        );
+    }
+    for s in session::selected_scenarios(&options) {
+        let skip = if s.skip.is_some() {
+            " (skipped: catalogue)"
+        } else {
+            ""
+        };
+        println!(
+            "{:<60} {:<11} {:<16} {}{skip}",
+            format!("scenario.{}", s.name),
+            "",
+            "scenario",
+            s.title
         );
     }
     Ok(ExitCode::SUCCESS)

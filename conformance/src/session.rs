@@ -23,6 +23,20 @@ pub fn selected(options: &Options) -> Vec<&'static Case> {
     CASES.iter().filter(|c| options.selects(c)).collect()
 }
 
+/// The scenarios (the manual's examples, the composed exchanges, the
+/// provocations) `options` selects.
+pub fn selected_scenarios(options: &Options) -> Vec<&'static crate::case::Scenario> {
+    if !scenarios_selected(options) {
+        return Vec::new();
+    }
+    SCENARIOS
+        .iter()
+        .filter(|s| {
+            options.names.is_empty() || options.names.iter().any(|n| s.name.contains(n.as_str()))
+        })
+        .collect()
+}
+
 /// Whether the scenarios are selected.
 fn scenarios_selected(options: &Options) -> bool {
     (options.groups.is_empty() || options.groups.iter().any(|g| g == "scenarios"))
@@ -66,14 +80,8 @@ pub fn run(
     // environment's access point first (a failure shows in the cases).
     let _ = bring_up(&mut link, &options.env);
     let mut cases = selected(&options);
-    let mut scenarios: Vec<_> = if with_scenarios && scenarios_selected(&options) {
-        SCENARIOS
-            .iter()
-            .filter(|s| {
-                options.names.is_empty()
-                    || options.names.iter().any(|n| s.name.contains(n.as_str()))
-            })
-            .collect()
+    let mut scenarios: Vec<_> = if with_scenarios {
+        selected_scenarios(&options)
     } else {
         Vec::new()
     };
