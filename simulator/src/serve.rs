@@ -690,6 +690,28 @@ pub fn in_process_with(
     (host, handle)
 }
 
+/// Starts a simulator on a free loopback port, on a thread of its own, and
+/// returns its address: one module per TCP connection. What an async
+/// program (tokio's `TcpStream`) or a program in another language connects
+/// to, without a second process:
+///
+/// ```no_run
+/// let addr = fcm242d_sim::serve::tcp_in_process(fcm242d_sim::world::World::default())?;
+/// let stream = std::net::TcpStream::connect(addr)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn tcp_in_process(world: World) -> std::io::Result<std::net::SocketAddr> {
+    // Parsed before the host connects: its first command's time limit is
+    // not the simulator's start-up time.
+    let _ = crate::catalog::catalog();
+    let listener = TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0))?;
+    let addr = listener.local_addr()?;
+    thread::Builder::new()
+        .name("sim-tcp".into())
+        .spawn(move || tcp(listener, world))?;
+    Ok(addr)
+}
+
 /// Serves one module per TCP connection (each connection is a UART).
 pub fn tcp(listener: TcpListener, world: World) -> std::io::Result<()> {
     tcp_with(listener, world, Faults::none())

@@ -4,7 +4,6 @@
 //! subscribers of a fixed-capacity channel (its overflow: the runtime's
 //! scripted tests, `runtime/tests/async_client.rs`).
 
-use std::net::TcpListener;
 use std::time::Duration;
 
 use embedded_io_adapters::tokio_1::FromTokio;
@@ -22,12 +21,7 @@ type Link = FromTokio<TcpStream>;
 
 /// A simulator serving TCP connections on a port of its own.
 async fn module() -> Link {
-    // Parsed before the first command: its time limit is not the
-    // simulator's start-up time.
-    let _ = fcm242d_sim::catalog::catalog();
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || fcm242d_sim::serve::tcp(listener, World::default()));
+    let addr = fcm242d_sim::serve::tcp_in_process(World::default()).unwrap();
     FromTokio::new(TcpStream::connect(addr).await.unwrap())
 }
 
