@@ -10,16 +10,21 @@ use std::time::{Duration, Instant};
 /// Far beyond what a run needs; only keeps a broken build from hanging CI.
 const WATCHDOG: Duration = Duration::from_secs(120);
 
-/// Runs the simulator with `args`, pipes `script` in and closes its input;
-/// returns its exit status and standard output.
-fn run(args: &[&str], script: &str) -> (std::process::ExitStatus, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fcm242d-sim"))
+/// The simulator with `args`, its input and output piped.
+fn spawn(args: &[&str]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_fcm242d-sim"))
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+/// Runs the simulator with `args`, pipes `script` in and closes its input;
+/// returns its exit status and standard output.
+fn run(args: &[&str], script: &str) -> (std::process::ExitStatus, String) {
+    let mut child = spawn(args);
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(script.as_bytes()).unwrap();
     drop(stdin);
@@ -144,13 +149,7 @@ fn the_worlds_phone_connects_to_a_module_served_in_real_time() {
     // comes or a clock of its is due; advertising starts the phone's clock,
     // which only a poll after the command notices. The input stays open (a
     // host waiting for the connection), so no end of input wakes the loop.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fcm242d-sim"))
-        .arg("--stdio")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn(&["--stdio"]);
     let mut stdin = child.stdin.take().unwrap();
     let mut stdout = child.stdout.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
