@@ -87,10 +87,19 @@ struct ListArgs {
     target: String,
     #[command(flatten)]
     select: SelectArgs,
-    /// Against a module, also list these safety classes: persistent, disruptive.
+    #[command(flatten)]
+    classes: ClassArgs,
+}
+
+/// The safety classes a run takes against a module beyond safe and stateful.
+#[derive(clap::Args, Clone)]
+struct ClassArgs {
+    /// Against a module, also take these safety classes: persistent,
+    /// disruptive (safe and stateful always; against the simulator every
+    /// class).
     #[arg(long, value_delimiter = ',')]
     allow: Vec<String>,
-    /// Also list destructive cases.
+    /// Also take destructive cases (they cannot be undone from the host).
     #[arg(long)]
     allow_destructive: bool,
 }
@@ -105,14 +114,8 @@ struct RunArgs {
     compare_with: Option<String>,
     #[command(flatten)]
     select: SelectArgs,
-    /// Against a module, also run these safety classes: persistent,
-    /// disruptive (safe and stateful always run; against the simulator
-    /// every class runs).
-    #[arg(long, value_delimiter = ',')]
-    allow: Vec<String>,
-    /// Also run destructive cases (they cannot be undone from the host).
-    #[arg(long)]
-    allow_destructive: bool,
+    #[command(flatten)]
+    classes: ClassArgs,
     /// The environment file (access point, servers, BLE peer); the simulator fills it in itself.
     #[arg(long)]
     env: Option<PathBuf>,
@@ -170,9 +173,9 @@ fn main() -> ExitCode {
 }
 
 /// The safety classes `--allow` and `--allow-destructive` add to safe and stateful.
-fn allowed(allow_args: &[String], destructive: bool) -> Result<BTreeSet<Safety>, String> {
+fn allowed(classes: &ClassArgs) -> Result<BTreeSet<Safety>, String> {
     let mut allow = BTreeSet::new();
-    for a in allow_args {
+    for a in &classes.allow {
         match Safety::from_name(a.trim()) {
             Some(Safety::Destructive) => {
                 return Err("destructive cases need --allow-destructive".into())
@@ -187,14 +190,14 @@ fn allowed(allow_args: &[String], destructive: bool) -> Result<BTreeSet<Safety>,
             }
         }
     }
-    if destructive {
+    if classes.allow_destructive {
         allow.insert(Safety::Destructive);
     }
     Ok(allow)
 }
 
 fn options(args: &RunArgs) -> Result<Options, String> {
-    let allow = allowed(&args.allow, args.allow_destructive)?;
+    let allow = allowed(&args.classes)?;
     // Against the simulator the environment is its world's; a file adds
     // to it (session::run). Against a module, only what the file says.
     let env = match &args.env {
@@ -314,7 +317,7 @@ fn transcript_cmd(action: TranscriptAction) -> Result<ExitCode, String> {
 fn list(args: &ListArgs) -> Result<ExitCode, String> {
     let select = &args.select;
     let mut options = Options {
-        allow: allowed(&args.allow, args.allow_destructive)?,
+        allow: allowed(&args.classes)?,
         groups: select.groups.clone(),
         commands: select.commands.clone(),
         names: select.names.clone(),
