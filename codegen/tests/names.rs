@@ -171,16 +171,7 @@ fn no_two_types_of_a_module_are_numbered_copies() {
                 .push(n);
         }
     }
-    let bad: Vec<String> = stems
-        .values()
-        .filter(|v| v.len() > 1)
-        .map(|v| {
-            v.iter()
-                .map(|n| format!("{} `{}`", n.at, n.name))
-                .collect::<Vec<_>>()
-                .join(" / ")
-        })
-        .collect();
+    let bad = clashes(stems.values().filter(|v| v.len() > 1));
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
 
@@ -199,15 +190,21 @@ fn no_generated_name_differs_from_another_only_by_case() {
             .or_default()
             .push(n);
     }
-    let bad: Vec<String> = seen
-        .values()
-        .filter(|v| v.iter().any(|n| n.name != v[0].name))
+    let bad = clashes(
+        seen.values()
+            .filter(|v| v.iter().any(|n| n.name != v[0].name)),
+    );
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+/// Each group of names that clash, as one line: where each is and how it is spelt.
+fn clashes<'a>(groups: impl Iterator<Item = &'a Vec<&'a Name>>) -> Vec<String> {
+    groups
         .map(|v| {
             v.iter()
                 .map(|n| format!("{} `{}`", n.at, n.name))
                 .collect::<Vec<_>>()
                 .join(" / ")
         })
-        .collect();
-    assert!(bad.is_empty(), "{}", bad.join("\n"));
+        .collect()
 }

@@ -274,6 +274,16 @@ impl Link {
         self.framer.set_transparent(false);
     }
 
+    /// Sends the escape sequence out of transparent mode: `silence`, `+++`,
+    /// `silence` again (the guard times around it), then frames lines
+    /// again. The module's answer to it is the caller's to read.
+    pub fn escape(&mut self, silence: Duration) {
+        self.pause(silence);
+        self.send_raw(b"+++");
+        self.pause(silence);
+        self.leave_transparent();
+    }
+
     /// The next thing received before `deadline`.
     pub fn next(&mut self, deadline: Instant) -> Option<Received> {
         loop {

@@ -259,11 +259,7 @@ pub fn command_mode(link: &mut Link, guard: Duration) -> Result<(), String> {
     if !link.is_transparent() {
         return Ok(());
     }
-    let guard = guard + Duration::from_millis(100);
-    link.pause(guard);
-    link.send_raw(b"+++");
-    link.pause(guard);
-    link.leave_transparent();
+    link.escape(guard + Duration::from_millis(100));
     let a = link.answer(link.now() + Duration::from_secs(5));
     match a.result.as_deref() {
         Some("OK") => Ok(()),

@@ -823,11 +823,7 @@ impl<'a> Runner<'a> {
     fn leave_transparent_if(&mut self, case: &Case, result: &str) {
         if case.connect_data == ConnectData::Transparent && result == "CONNECT" {
             self.link
-                .pause(self.options.guard_time + Duration::from_millis(100));
-            self.link.send_raw(b"+++");
-            self.link
-                .pause(self.options.guard_time + Duration::from_millis(100));
-            self.link.leave_transparent();
+                .escape(self.options.guard_time + Duration::from_millis(100));
             let _ = self.link.answer(self.link.now() + Duration::from_secs(3));
         }
     }

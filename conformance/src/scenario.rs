@@ -290,10 +290,7 @@ fn steps(s: &Scenario, link: &mut Link, env: &Env, guard: Duration) -> Result<()
             Step::Send(t) => {
                 let line = values.fill(t);
                 if line == "+++" {
-                    link.pause(guard + Duration::from_millis(100));
-                    link.send_raw(b"+++");
-                    link.pause(guard + Duration::from_millis(100));
-                    link.leave_transparent();
+                    link.escape(guard + Duration::from_millis(100));
                     transparent = false;
                 } else {
                     let next_is_prompt = matches!(s.steps.get(n + 1), Some(Step::ExpectPrompt(_)));

@@ -159,10 +159,7 @@ pub fn run(link: &mut Link, steps: &[Step]) -> Result<Option<String>, String> {
         let line = s.line.as_ref().map(|l| l.replace("${handle}", &handle));
         if let Some(line) = &line {
             if line == "+++" {
-                link.pause(GUARD);
-                link.send_raw(b"+++");
-                link.pause(GUARD);
-                link.leave_transparent();
+                link.escape(GUARD);
                 let a = link.answer(link.now() + Duration::from_secs(5));
                 match a.result.as_deref() {
                     Some("OK") => continue,
