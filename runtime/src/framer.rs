@@ -348,11 +348,14 @@ impl Framer {
     /// [`step`](Framer::step) without copying a line: the line is lent from
     /// the framer's buffer until the next call. What the engine uses:
     /// framing a line allocates nothing.
-    pub fn next_frame(
-        &mut self,
-        input: &mut &[u8],
+    pub fn next_frame<'s, 'i: 's>(
+        &'s mut self,
+        input: &mut &'i [u8],
         oracle: &dyn DataOracle,
-    ) -> Option<FrameRef<'_>> {
+    ) -> Option<FrameRef<'s>> {
+        if let Some(line) = self.line_in_place(input, oracle) {
+            return Some(FrameRef::Line(line));
+        }
         Some(match self.next_queued(input, oracle)? {
             Frame::Line(_) => FrameRef::Line(&self.line),
             Frame::Prompt => FrameRef::Prompt,
@@ -360,6 +363,63 @@ impl Framer {
             Frame::Raw(r) => FrameRef::Raw(r),
             Frame::Overflow { discarded } => FrameRef::Overflow { discarded },
         })
+    }
+
+    /// The fast path of [`next_frame`](Framer::next_frame): when nothing is
+    /// in progress and `input` holds a whole line, the line is lent straight
+    /// from `input` — not copied, not queued. It decides exactly as the
+    /// byte-level path would (same empty-line, overflow, prompt and in-line
+    /// payload rules); whatever it does not handle (a partial line, a
+    /// possible prompt, a line with an in-line payload, an overflowing line)
+    /// is left untouched in `input` for that path.
+    fn line_in_place<'i>(
+        &mut self,
+        input: &mut &'i [u8],
+        oracle: &dyn DataOracle,
+    ) -> Option<&'i [u8]> {
+        let idle = self.mode == Mode::Line
+            && self.buf.is_empty()
+            && !self.discarding
+            && self.ready.is_empty()
+            && self.replay.is_empty()
+            && self.raw.is_empty();
+        if !idle {
+            return None;
+        }
+        loop {
+            let bytes: &'i [u8] = input;
+            let &first = bytes.first()?;
+            // The rest of the previous frame's ending, as in `consume`.
+            if mem::take(&mut self.skip_lf) && first == b'\n' {
+                *input = bytes.get(1..).unwrap_or_default();
+                continue;
+            }
+            if mem::take(&mut self.skip_space) && first == b' ' {
+                *input = bytes.get(1..).unwrap_or_default();
+                continue;
+            }
+            if self.prompt_expected && first == b'>' {
+                return None;
+            }
+            let end = memchr::memchr2(b'\r', b'\n', bytes)?;
+            let ending = *bytes.get(end)?;
+            if end == 0 {
+                // An empty line: nothing to report.
+                self.skip_lf = ending == b'\r';
+                *input = bytes.get(1..).unwrap_or_default();
+                continue;
+            }
+            let line = bytes.get(..end)?;
+            if end > self.max_line || oracle.inline_remaining(line).is_some_and(|n| n > 0) {
+                return None;
+            }
+            let follow = oracle.follow(line);
+            self.skip_lf = ending == b'\r';
+            self.allowance = 0;
+            *input = bytes.get(end + 1..).unwrap_or_default();
+            self.start(follow);
+            return Some(line);
+        }
     }
 
     /// The next queued frame (a line's bytes are in `line`).

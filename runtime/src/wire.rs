@@ -139,6 +139,26 @@ impl<W: LineOut> LineWriter<W> {
         self
     }
 
+    /// Appends an IPv4 address in dotted-decimal form, unquoted (without
+    /// `core::fmt`, which costs more than the rest of a command line).
+    pub fn ipv4(&mut self, v: &core::net::Ipv4Addr) -> &mut Self {
+        for (i, octet) in v.octets().into_iter().enumerate() {
+            if i > 0 {
+                self.put(".");
+            }
+            self.int(i64::from(octet));
+        }
+        self
+    }
+
+    /// Appends an IPv4 address in dotted-decimal form, in double quotes.
+    pub fn quoted_ipv4(&mut self, v: &core::net::Ipv4Addr) -> &mut Self {
+        self.put("\"");
+        self.ipv4(v);
+        self.put("\"");
+        self
+    }
+
     /// Appends anything displayable, unquoted.
     pub fn display(&mut self, v: &dyn fmt::Display) -> &mut Self {
         self.put_fmt(format_args!("{v}"));

@@ -7390,22 +7390,22 @@ pub mod qgetip {
             w.field();
             {
                 let v = &self.ip;
-                w.quoted_display(v);
+                w.quoted_ipv4(v);
             }
             w.field();
             {
                 let v = &self.gate;
-                w.quoted_display(v);
+                w.quoted_ipv4(v);
             }
             w.field();
             {
                 let v = &self.mask;
-                w.quoted_display(v);
+                w.quoted_ipv4(v);
             }
             w.field();
             {
                 let v = &self.dns;
-                w.quoted_display(v);
+                w.quoted_ipv4(v);
             }
             w.finish()
         }
@@ -27328,7 +27328,7 @@ pub mod qiopen {
             w.field();
             match &self.ip_address_or_domain_name {
                 WriteIpAddressOrDomainName::IpAddress(v) => {
-                    w.quoted_display(v);
+                    w.quoted_ipv4(v);
                 }
                 WriteIpAddressOrDomainName::DomainName(v) => {
                     w.quoted(v.as_str());
@@ -27372,7 +27372,7 @@ pub mod qiopen {
             w.field();
             match &self.ip_address_or_domain_name {
                 WriteIpAddressOrDomainName::IpAddress(v) => {
-                    w.quoted_display(v);
+                    w.quoted_ipv4(v);
                 }
                 WriteIpAddressOrDomainName::DomainName(v) => {
                     w.quoted(v.as_str());
@@ -28117,7 +28117,7 @@ pub mod qistate {
             w.field();
             {
                 let v = &self.ip_address;
-                w.quoted_display(v);
+                w.quoted_ipv4(v);
             }
             w.field();
             {
@@ -28314,7 +28314,7 @@ pub mod qistate {
             w.field();
             {
                 let v = &self.ip_address;
-                w.quoted_display(v);
+                w.quoted_ipv4(v);
             }
             w.field();
             {
@@ -28516,7 +28516,7 @@ pub mod qistate {
             w.field();
             {
                 let v = &self.ip_address;
-                w.quoted_display(v);
+                w.quoted_ipv4(v);
             }
             w.field();
             {
@@ -29080,7 +29080,7 @@ pub mod qisend {
             w.field();
             {
                 let v = &self.remote_ip;
-                w.quoted_display(v);
+                w.quoted_ipv4(v);
             }
             w.field();
             {
@@ -29105,7 +29105,7 @@ pub mod qisend {
             w.field();
             {
                 let v = &self.remote_ip;
-                w.quoted_display(v);
+                w.quoted_ipv4(v);
             }
             w.field();
             {
@@ -29919,7 +29919,7 @@ pub mod qird {
             w.field();
             {
                 let v = &self.remote_ip;
-                w.quoted_display(v);
+                w.quoted_ipv4(v);
             }
             w.field();
             {
@@ -30557,7 +30557,7 @@ pub mod qiaccept {
             w.field();
             {
                 let v = &self.remote_addr;
-                w.quoted_display(v);
+                w.quoted_ipv4(v);
             }
             w.field();
             {
@@ -31863,22 +31863,22 @@ pub mod qstastatic {
             w.field();
             {
                 let v = &self.ip;
-                w.quoted_display(v);
+                w.quoted_ipv4(v);
             }
             w.field();
             {
                 let v = &self.mask;
-                w.quoted_display(v);
+                w.quoted_ipv4(v);
             }
             w.field();
             {
                 let v = &self.gate;
-                w.quoted_display(v);
+                w.quoted_ipv4(v);
             }
             w.field();
             {
                 let v = &self.dns;
-                w.quoted_display(v);
+                w.quoted_ipv4(v);
             }
             w.finish()
         }
@@ -31888,22 +31888,22 @@ pub mod qstastatic {
             w.field();
             {
                 let v = &self.ip;
-                w.quoted_display(v);
+                w.quoted_ipv4(v);
             }
             w.field();
             {
                 let v = &self.mask;
-                w.quoted_display(v);
+                w.quoted_ipv4(v);
             }
             w.field();
             {
                 let v = &self.gate;
-                w.quoted_display(v);
+                w.quoted_ipv4(v);
             }
             w.field();
             {
                 let v = &self.dns;
-                w.quoted_display(v);
+                w.quoted_ipv4(v);
             }
             w.finish_len()
         }
@@ -32405,22 +32405,22 @@ pub mod qapstatic {
             w.field();
             {
                 let v = &self.ip;
-                w.quoted_display(v);
+                w.quoted_ipv4(v);
             }
             w.field();
             {
                 let v = &self.mask;
-                w.quoted_display(v);
+                w.quoted_ipv4(v);
             }
             w.field();
             {
                 let v = &self.gate;
-                w.quoted_display(v);
+                w.quoted_ipv4(v);
             }
             w.field();
             {
                 let v = &self.dns;
-                w.quoted_display(v);
+                w.quoted_ipv4(v);
             }
             w.finish()
         }
@@ -32430,22 +32430,22 @@ pub mod qapstatic {
             w.field();
             {
                 let v = &self.ip;
-                w.quoted_display(v);
+                w.quoted_ipv4(v);
             }
             w.field();
             {
                 let v = &self.mask;
-                w.quoted_display(v);
+                w.quoted_ipv4(v);
             }
             w.field();
             {
                 let v = &self.gate;
-                w.quoted_display(v);
+                w.quoted_ipv4(v);
             }
             w.field();
             {
                 let v = &self.dns;
-                w.quoted_display(v);
+                w.quoted_ipv4(v);
             }
             w.finish_len()
         }
@@ -33445,12 +33445,12 @@ pub mod qidnscfg {
             w.field();
             {
                 let v = &self.pridnsaddr;
-                w.quoted_display(v);
+                w.quoted_ipv4(v);
             }
             w.field();
             {
                 let v = &self.secdnsaddr;
-                w.quoted_display(v);
+                w.quoted_ipv4(v);
             }
             w.finish()
         }
@@ -33544,11 +33544,11 @@ pub mod qidnscfg {
             w.field();
             {
                 let v = &self.pridnsaddr;
-                w.quoted_display(v);
+                w.quoted_ipv4(v);
             }
             if let Some(v) = &self.secdnsaddr {
                 w.field();
-                w.quoted_display(v);
+                w.quoted_ipv4(v);
             }
             w.finish()
         }
@@ -33558,11 +33558,11 @@ pub mod qidnscfg {
             w.field();
             {
                 let v = &self.pridnsaddr;
-                w.quoted_display(v);
+                w.quoted_ipv4(v);
             }
             if let Some(v) = &self.secdnsaddr {
                 w.field();
-                w.quoted_display(v);
+                w.quoted_ipv4(v);
             }
             w.finish_len()
         }

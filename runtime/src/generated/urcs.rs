@@ -1141,7 +1141,7 @@ pub mod qiurc_recv_direct_push_udp_service {
             w.field();
             {
                 let v = &self.remote_ip;
-                w.quoted_display(v);
+                w.quoted_ipv4(v);
             }
             w.field();
             {
@@ -1261,7 +1261,7 @@ pub mod qiurc_incoming {
             w.field();
             {
                 let v = &self.remote_ip;
-                w.quoted_display(v);
+                w.quoted_ipv4(v);
             }
             w.field();
             {
@@ -3162,7 +3162,7 @@ pub mod qiurc_dnsgip_address {
             w.field();
             {
                 let v = &self.host_i_paddr;
-                w.quoted_display(v);
+                w.quoted_ipv4(v);
             }
             w.finish()
         }
@@ -3332,7 +3332,7 @@ pub mod qping_reply {
                 w.field();
                 {
                     let v = &g.ip_address;
-                    w.quoted_display(v);
+                    w.quoted_ipv4(v);
                 }
                 w.field();
                 {

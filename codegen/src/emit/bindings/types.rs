@@ -258,9 +258,9 @@ pub fn encode(kind: &Kind, quoted: bool, v: &TokenStream) -> TokenStream {
         Kind::Code(_) => quote!(w.int(#v.code());),
         Kind::Ipv4 => {
             if quoted {
-                quote!(w.quoted_display(#v);)
+                quote!(w.quoted_ipv4(#v);)
             } else {
-                quote!(w.display(#v);)
+                quote!(w.ipv4(#v);)
             }
         }
         Kind::Str { .. }
