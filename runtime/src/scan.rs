@@ -217,21 +217,21 @@ pub fn fields<'a>(
     if v.len() <= direct::SLOTS && groups.len() <= direct::SLOTS {
         let mut d = direct::Direct::new(line, v, groups);
         match d.exec(0, m) {
-            Ok(Some(p)) if p == line.len() => return Ok(()),
-            Ok(Some(p)) => {
+            Some(p) if p == line.len() => return Ok(()),
+            Some(p) => {
                 d.fail(p);
                 return Err(DecodeError::NoMatch {
                     expected,
                     at: Some(d.far),
                 });
             }
-            Ok(None) => {
+            None if !d.unsupported => {
                 return Err(DecodeError::NoMatch {
                     expected,
                     at: Some(d.far),
                 })
             }
-            Err(direct::Unsupported) => {
+            None => {
                 v.fill(None);
                 groups.fill(false);
             }
@@ -302,7 +302,7 @@ pub fn eoi(c: &mut Caps<'_>, p: usize) -> Option<()> {
 /// A capture of what `tok` matches at `p`, with id `id`.
 #[inline]
 pub fn cap(c: &mut Caps<'_>, id: u16, p: usize, tok: Token) -> Option<usize> {
-    match tok(c.bytes(), p) {
+    match tok.end(c.bytes(), p) {
         Some(e) => {
             c.push(id, p, e);
             Some(e)
@@ -392,8 +392,48 @@ pub fn alt<'a>(
 
 // ---- tokens (the grammar's `*_token` rules) ----
 
-/// A token scanner: the end of the token that starts at `p`, if one does.
-pub type Token = fn(&[u8], usize) -> Option<usize>;
+/// A token of the grammar (its `*_token` rules). An enum rather than a
+/// function pointer: the walk dispatches on it with a jump and the scanners
+/// are inlined into it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Token {
+    /// [`int`]
+    Int,
+    /// [`hex`]
+    Hex,
+    /// [`quoted_ipv4`]
+    QuotedIpv4,
+    /// [`ipv4`]
+    Ipv4,
+    /// [`quoted`]
+    Quoted,
+    /// [`rest`]
+    Rest,
+    /// [`bare`]
+    Bare,
+    /// [`framed`]
+    Framed,
+    /// [`range`]
+    Range,
+}
+
+impl Token {
+    /// The end of the token that starts at `p`, if one does.
+    #[inline(always)]
+    pub fn end(self, b: &[u8], p: usize) -> Option<usize> {
+        match self {
+            Token::Int => int(b, p),
+            Token::Hex => hex(b, p),
+            Token::QuotedIpv4 => quoted_ipv4(b, p),
+            Token::Ipv4 => ipv4(b, p),
+            Token::Quoted => quoted(b, p),
+            Token::Rest => rest(b, p),
+            Token::Bare => bare(b, p),
+            Token::Framed => framed(b, p),
+            Token::Range => range(b, p),
+        }
+    }
+}
 
 /// Skips bytes from `p` while `keep` holds.
 #[inline]
@@ -510,16 +550,14 @@ pub fn head(line: &[u8]) -> &[u8] {
 /// The walk of [`fields`] for matchers without repetition: captures are
 /// written where the decoder reads them.
 mod direct {
-    use super::{Op, GROUP};
+    use super::{same, Op};
 
     /// Slots (parameter occurrences, groups) a walk can track.
     pub const SLOTS: usize = 64;
 
-    /// The matcher needs the general walk.
-    #[derive(Debug)]
-    pub struct Unsupported;
-
-    /// A walk over one line.
+    /// A walk over one line. A walk that meets what it does not cover (a
+    /// repetition, a slot captured twice) stops and sets `unsupported`:
+    /// the caller then takes the general walk.
     pub struct Direct<'a, 'v> {
         line: &'a str,
         v: &'v mut [Option<&'a str>],
@@ -530,6 +568,8 @@ mod direct {
         present: u64,
         /// The furthest position where something failed to match.
         pub far: usize,
+        /// The matcher needs the general walk.
+        pub unsupported: bool,
     }
 
     impl<'a, 'v> Direct<'a, 'v> {
@@ -541,6 +581,7 @@ mod direct {
                 written: 0,
                 present: 0,
                 far: 0,
+                unsupported: false,
             }
         }
 
@@ -549,6 +590,20 @@ mod direct {
             if at > self.far {
                 self.far = at;
             }
+        }
+
+        /// Something did not match at `at`: the walk of this sequence ends.
+        #[cold]
+        fn miss(&mut self, at: usize) -> Option<usize> {
+            self.fail(at);
+            None
+        }
+
+        /// The walk cannot go on: the general walk takes over.
+        #[cold]
+        fn give_up(&mut self) -> Option<usize> {
+            self.unsupported = true;
+            None
         }
 
         /// Undoes what was written since the marks `(written, present)`.
@@ -573,104 +628,107 @@ mod direct {
             self.present = mark.1;
         }
 
-        /// A capture of `tok` at `p` into slot `id`.
-        #[inline]
-        fn cap(
-            &mut self,
-            id: u16,
-            p: usize,
-            tok: super::Token,
-        ) -> Result<Option<usize>, Unsupported> {
-            let Some(e) = tok(self.line.as_bytes(), p) else {
-                self.fail(p);
-                return Ok(None);
-            };
-            if id & GROUP != 0 {
-                return Err(Unsupported);
-            }
+        /// Records the capture `p..e` in slot `id`; `false` when the walk
+        /// cannot (a group id, a slot past the 64 tracked, a second capture
+        /// of the same slot).
+        #[inline(always)]
+        fn store(&mut self, id: u16, p: usize, e: usize) -> bool {
             let i = usize::from(id);
+            if i >= SLOTS {
+                return false;
+            }
+            let bit = 1u64 << i;
+            if self.written & bit != 0 {
+                return false;
+            }
             if let Some(slot) = self.v.get_mut(i) {
-                let bit = 1u64 << i;
-                if self.written & bit != 0 {
-                    return Err(Unsupported);
-                }
                 *slot = Some(self.line.get(p..e).unwrap_or(""));
                 self.written |= bit;
             }
-            Ok(Some(e))
+            true
         }
 
         /// The sequence `ops` at `p`: the position after it, `None` when it
-        /// does not match (what it wrote is then undone by the caller).
-        pub fn exec(&mut self, mut p: usize, ops: &[Op]) -> Result<Option<usize>, Unsupported> {
+        /// does not match (what it wrote is then undone by the caller) or
+        /// when the walk gave up (`unsupported`).
+        pub fn exec(&mut self, mut p: usize, ops: &[Op]) -> Option<usize> {
             let b = self.line.as_bytes();
             for op in ops {
-                let next = match *op {
+                p = match *op {
+                    // A one-byte literal (the comma between fields, most
+                    // of them) is one comparison.
+                    Op::Lit(&[byte]) => {
+                        if b.get(p) != Some(&byte) {
+                            return self.miss(p);
+                        }
+                        p + 1
+                    }
                     Op::Lit(text) => match b.get(p..p + text.len()) {
-                        Some(s) if super::same(s, text) => Some(p + text.len()),
-                        _ => None,
+                        Some(s) if same(s, text) => p + text.len(),
+                        _ => return self.miss(p),
                     },
                     Op::LitCi(text) => match b.get(p..p + text.len()) {
-                        Some(s) if s.eq_ignore_ascii_case(text) => Some(p + text.len()),
-                        _ => None,
+                        Some(s) if s.eq_ignore_ascii_case(text) => p + text.len(),
+                        _ => return self.miss(p),
                     },
-                    Op::Cap(id, tok) => match self.cap(id, p, tok)? {
-                        Some(e) => Some(e),
-                        None => return Ok(None),
+                    Op::Cap(id, tok) => match tok.end(b, p) {
+                        Some(e) if self.store(id, p, e) => e,
+                        Some(_) => return self.give_up(),
+                        None => return self.miss(p),
                     },
-                    Op::Alt(ia, ta, ib, tb) => match self.cap(ia, p, ta)? {
-                        Some(e) => Some(e),
-                        None => match self.cap(ib, p, tb)? {
-                            Some(e) => Some(e),
-                            None => return Ok(None),
-                        },
-                    },
+                    Op::Alt(ia, ta, ib, tb) => {
+                        let (id, e) = match ta.end(b, p) {
+                            Some(e) => (ia, e),
+                            None => {
+                                self.fail(p);
+                                match tb.end(b, p) {
+                                    Some(e) => (ib, e),
+                                    None => return self.miss(p),
+                                }
+                            }
+                        };
+                        if !self.store(id, p, e) {
+                            return self.give_up();
+                        }
+                        e
+                    }
                     Op::Opt(inner) => {
                         let mark = (self.written, self.present);
-                        match self.exec(p, inner)? {
-                            Some(q) => Some(q),
+                        match self.exec(p, inner) {
+                            Some(q) => q,
+                            None if self.unsupported => return None,
                             None => {
                                 self.undo(mark);
-                                Some(p)
+                                p
                             }
                         }
                     }
                     Op::Group(id, inner) => {
                         let mark = (self.written, self.present);
-                        match self.exec(p, inner)? {
-                            Some(q) => {
-                                if id & GROUP == 0 {
-                                    return Err(Unsupported);
-                                }
-                                let n = usize::from(id & !GROUP);
-                                if let Some(g) = self.groups.get_mut(n) {
-                                    let bit = 1u64 << n;
-                                    if self.present & bit != 0 {
-                                        return Err(Unsupported);
-                                    }
-                                    *g = true;
-                                    self.present |= bit;
-                                }
-                                Some(q)
-                            }
-                            None => {
+                        let Some(q) = self.exec(p, inner) else {
+                            if !self.unsupported {
                                 self.undo(mark);
-                                return Ok(None);
                             }
+                            return None;
+                        };
+                        if id & super::GROUP == 0 {
+                            return self.give_up();
                         }
+                        let n = usize::from(id & !super::GROUP);
+                        if let Some(g) = self.groups.get_mut(n) {
+                            let bit = 1u64 << n;
+                            if self.present & bit != 0 {
+                                return self.give_up();
+                            }
+                            *g = true;
+                            self.present |= bit;
+                        }
+                        q
                     }
-                    Op::Star(_) => return Err(Unsupported),
+                    Op::Star(_) => return self.give_up(),
                 };
-                match next {
-                    Some(q) => p = q,
-                    None => {
-                        // Only a literal gets here: a capture reports its own failure.
-                        self.fail(p);
-                        return Ok(None);
-                    }
-                }
             }
-            Ok(Some(p))
+            Some(p)
         }
     }
 }

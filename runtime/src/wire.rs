@@ -374,12 +374,13 @@ impl InlineFraming {
             .strip_prefix(self.prefix.as_bytes())
             .map(|_| self.prefix.len())?;
         for _ in 0..self.before {
-            if line.get(i) == Some(&b'"') {
+            let rest = line.get(i..)?;
+            if rest.first() == Some(&b'"') {
                 // A quoted field (a topic) may hold commas.
-                let close = line.get(i + 1..)?.iter().position(|&b| b == b'"')?;
+                let close = memchr::memchr(b'"', rest.get(1..)?)?;
                 i += close + 2;
             } else {
-                i += line.get(i..)?.iter().position(|&b| b == b',')?;
+                i += memchr::memchr(b',', rest)?;
             }
             if line.get(i) != Some(&b',') {
                 return None;
@@ -389,13 +390,13 @@ impl InlineFraming {
         let rest = line.get(i..)?;
         let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
         let length = if digits > 0 && rest.get(digits) == Some(&b',') {
-            let n = rest
-                .get(..digits)
-                .and_then(|d| core::str::from_utf8(d).ok())
-                .and_then(|d| d.parse().ok())
-                .unwrap_or(usize::MAX);
+            // Digits only: read without `str::parse`; a count too large
+            // for a `usize` reads as `usize::MAX`, which no maximum allows.
+            let n = rest.get(..digits)?.iter().try_fold(0usize, |n, d| {
+                n.checked_mul(10)?.checked_add(usize::from(d - b'0'))
+            });
             i += digits + 1;
-            Some(n)
+            Some(n.unwrap_or(usize::MAX))
         } else if self.length_optional {
             None
         } else {
@@ -455,10 +456,12 @@ impl InlineFraming {
             _ => rest,
         };
         let head = line.get(..at.field).unwrap_or_default();
-        let mut head = core::str::from_utf8(head)
-            .map_err(|_| crate::command::not_text(line))?
-            .to_string();
-        head.push_str("\"\"");
+        let head = core::str::from_utf8(head).map_err(|_| crate::command::not_text(line))?;
+        // Sized once: the head and the `""` standing for the payload.
+        let mut head_text = String::with_capacity(head.len() + 2);
+        head_text.push_str(head);
+        head_text.push_str("\"\"");
+        let head = head_text;
         Ok(Framed { head, payload })
     }
 

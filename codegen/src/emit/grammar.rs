@@ -65,18 +65,18 @@ impl Tok {
         }
     }
 
-    /// The runtime's scanner of the token (`fcm242d::scan`).
+    /// The runtime's token of the scanner (`fcm242d::scan::Token`).
     pub fn scanner(self) -> &'static str {
         match self {
-            Tok::Int => "int",
-            Tok::Hex => "hex",
-            Tok::QuotedIpv4 => "quoted_ipv4",
-            Tok::Ipv4 => "ipv4",
-            Tok::Quoted => "quoted",
-            Tok::Rest => "rest",
-            Tok::Bare => "bare",
-            Tok::Framed => "framed",
-            Tok::Range => "range",
+            Tok::Int => "Token::Int",
+            Tok::Hex => "Token::Hex",
+            Tok::QuotedIpv4 => "Token::QuotedIpv4",
+            Tok::Ipv4 => "Token::Ipv4",
+            Tok::Quoted => "Token::Quoted",
+            Tok::Rest => "Token::Rest",
+            Tok::Bare => "Token::Bare",
+            Tok::Framed => "Token::Framed",
+            Tok::Range => "Token::Range",
         }
     }
 }

@@ -13,12 +13,12 @@ pub static c_qbleinit_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QBLEINIT?")];
 /// `AT+QBLEINIT: AT+QBLEINIT=<role>[,<auto_adv>]`
 pub static c_qbleinit_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QBLEINIT="),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::int)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::Token::Int)],
             ),
         ],
     ),
@@ -30,36 +30,36 @@ pub static c_qblename_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QBLENAME?")];
 /// `AT+QBLENAME: AT+QBLENAME=<BLE_name>`
 pub static c_qblename_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QBLENAME="),
-    scan::Op::Cap(0, scan::quoted),
+    scan::Op::Cap(0, scan::Token::Quoted),
 ];
 /// `AT+QBLEADVPARAM: AT+QBLEADVPARAM?`
 pub static c_qbleadvparam_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QBLEADVPARAM?")];
 /// `AT+QBLEADVPARAM: AT+QBLEADVPARAM=<adv_int_min>,<adv_int_max>`
 pub static c_qbleadvparam_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QBLEADVPARAM="),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
 ];
 /// `AT+QBLEADVDATA: AT+QBLEADVDATA=<adv_data>`
 pub static c_qbleadvdata_0: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QBLEADVDATA="),
-    scan::Op::Cap(0, scan::rest),
+    scan::Op::Cap(0, scan::Token::Rest),
 ];
 /// `AT+QBLEGATTSSRV: AT+QBLEGATTSSRV=<srv_UUID>`
 pub static c_qblegattssrv_0: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QBLEGATTSSRV="),
-    scan::Op::Cap(0, scan::quoted),
+    scan::Op::Cap(0, scan::Token::Quoted),
 ];
 /// `AT+QBLEGATTSCHAR: AT+QBLEGATTSCHAR=<char_UUID>[,<att_cfg>]`
 pub static c_qblegattschar_0: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QBLEGATTSCHAR="),
-    scan::Op::Cap(0, scan::quoted),
+    scan::Op::Cap(0, scan::Token::Quoted),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::hex)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::Token::Hex)],
             ),
         ],
     ),
@@ -77,31 +77,31 @@ pub static c_qbleadvstop_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QBLEADVSTOP")
 /// `AT+QBLEGATTSNTFY: AT+QBLEGATTSNTFY=<conn_idx>,<UUID>[,<hex_length>],<data>`
 pub static c_qblegattsntfy_0: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QBLEGATTSNTFY="),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::quoted),
+    scan::Op::Cap(1, scan::Token::Quoted),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(2, scan::int)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(2, scan::Token::Int)],
             ),
         ],
     ),
     scan::Op::Lit(b","),
-    scan::Op::Cap(3, scan::quoted),
+    scan::Op::Cap(3, scan::Token::Quoted),
 ];
 /// `AT+QBLESCAN: AT+QBLESCAN?`
 pub static c_qblescan_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QBLESCAN?")];
 /// `AT+QBLESCAN: AT+QBLESCAN=<scan>[,<timeout>]`
 pub static c_qblescan_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QBLESCAN="),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::int)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::Token::Int)],
             ),
         ],
     ),
@@ -111,21 +111,21 @@ pub static c_qblescanparam_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QBLESCANPAR
 /// `AT+QBLESCANPARAM: AT+QBLESCANPARAM=<scan_interval>,<scan_window>`
 pub static c_qblescanparam_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QBLESCANPARAM="),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
 ];
 /// `AT+QBLECONN: AT+QBLECONN=<addr_type>,<peer_addr>[,<timeout>]`
 pub static c_qbleconn_0: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QBLECONN="),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::quoted),
+    scan::Op::Cap(1, scan::Token::Quoted),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(2, scan::int)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(2, scan::Token::Int)],
             ),
         ],
     ),
@@ -135,70 +135,70 @@ pub static c_qbleconnparam_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QBLECONNPAR
 /// `AT+QBLECONNPARAM: AT+QBLECONNPARAM=<conn_idx>,<con_interval>,<timeout>,<latency>`
 pub static c_qbleconnparam_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QBLECONNPARAM="),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::int),
+    scan::Op::Cap(2, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(3, scan::int),
+    scan::Op::Cap(3, scan::Token::Int),
 ];
 /// `AT+QBLECFGMTU: AT+QBLECFGMTU?`
 pub static c_qblecfgmtu_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QBLECFGMTU?")];
 /// `AT+QBLECFGMTU: AT+QBLECFGMTU=<MTU_value>`
 pub static c_qblecfgmtu_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QBLECFGMTU="),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
 ];
 /// `AT+QBLEGATTCNTFCFG: AT+QBLEGATTCNTFCFG=<conn_idx>,<UUID>,<enable>`
 pub static c_qblegattcntfcfg_0: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QBLEGATTCNTFCFG="),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::quoted),
+    scan::Op::Cap(1, scan::Token::Quoted),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::int),
+    scan::Op::Cap(2, scan::Token::Int),
 ];
 /// `AT+QBLEGATTCRD: AT+QBLEGATTCRD=<conn_idx>,<UUID>`
 pub static c_qblegattcrd_0: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QBLEGATTCRD="),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::quoted),
+    scan::Op::Cap(1, scan::Token::Quoted),
 ];
 /// `AT+QBLEGATTCWRCMD: AT+QBLEGATTCWRCMD=<conn_idx>,<UUID>[,<hex_length>],<data>`
 pub static c_qblegattcwrcmd_0: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QBLEGATTCWRCMD="),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::quoted),
+    scan::Op::Cap(1, scan::Token::Quoted),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(2, scan::int)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(2, scan::Token::Int)],
             ),
         ],
     ),
     scan::Op::Lit(b","),
-    scan::Op::Cap(3, scan::quoted),
+    scan::Op::Cap(3, scan::Token::Quoted),
 ];
 /// `AT+QBLEGATTCWRREQ: AT+QBLEGATTCWRREQ=<conn_idx>,<UUID>[,<hex_length>],<data>`
 pub static c_qblegattcwrreq_0: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QBLEGATTCWRREQ="),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::quoted),
+    scan::Op::Cap(1, scan::Token::Quoted),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(2, scan::int)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(2, scan::Token::Int)],
             ),
         ],
     ),
     scan::Op::Lit(b","),
-    scan::Op::Cap(3, scan::quoted),
+    scan::Op::Cap(3, scan::Token::Quoted),
 ];
 /// `AT+QBLEDISCONN: AT+QBLEDISCONN[=<conn_idx>]`
 pub static c_qbledisconn_0: scan::Matcher = &[
@@ -206,7 +206,7 @@ pub static c_qbledisconn_0: scan::Matcher = &[
     scan::Op::Opt(
         &[
             scan::Op::Lit(b"="),
-            scan::Op::Group(scan::GROUP | 0, &[scan::Op::Cap(0, scan::int)]),
+            scan::Op::Group(scan::GROUP | 0, &[scan::Op::Cap(0, scan::Token::Int)]),
         ],
     ),
 ];
@@ -215,12 +215,12 @@ pub static c_qblestat_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QBLESTAT")];
 /// `AT+QBLETRANMODE: AT+QBLETRANMODE=<UUID>[,<state>]`
 pub static c_qbletranmode_0: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QBLETRANMODE="),
-    scan::Op::Cap(0, scan::quoted),
+    scan::Op::Cap(0, scan::Token::Quoted),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::int)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::Token::Int)],
             ),
         ],
     ),
@@ -232,12 +232,12 @@ pub static c_qfopen_1: scan::Matcher = &[scan::Op::LitCi(b"AT+QFOPEN?")];
 /// `AT+QFOPEN: AT+QFOPEN=<filename>[,<mode>]`
 pub static c_qfopen_2: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QFOPEN="),
-    scan::Op::Cap(0, scan::quoted),
+    scan::Op::Cap(0, scan::Token::Quoted),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::int)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::Token::Int)],
             ),
         ],
     ),
@@ -247,12 +247,12 @@ pub static c_qfread_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QFREAD=?")];
 /// `AT+QFREAD: AT+QFREAD=<filehandle>[,<length>]`
 pub static c_qfread_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QFREAD="),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::int)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::Token::Int)],
             ),
         ],
     ),
@@ -262,19 +262,19 @@ pub static c_qfwrite_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QFWRITE=?")];
 /// `AT+QFWRITE: AT+QFWRITE=<filehandle>[,<length>[,<timeout>]]`
 pub static c_qfwrite_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QFWRITE="),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
                 &[
                     scan::Op::Lit(b","),
-                    scan::Op::Cap(1, scan::int),
+                    scan::Op::Cap(1, scan::Token::Int),
                     scan::Op::Opt(
                         &[
                             scan::Op::Group(
                                 scan::GROUP | 1,
-                                &[scan::Op::Lit(b","), scan::Op::Cap(2, scan::int)],
+                                &[scan::Op::Lit(b","), scan::Op::Cap(2, scan::Token::Int)],
                             ),
                         ],
                     ),
@@ -288,14 +288,14 @@ pub static c_qfclose_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QFCLOSE=?")];
 /// `AT+QFCLOSE: AT+QFCLOSE=<filehandle>`
 pub static c_qfclose_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QFCLOSE="),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
 ];
 /// `AT+QFLST: AT+QFLST=?`
 pub static c_qflst_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QFLST=?")];
 /// `AT+QFLST: AT+QFLST=<name_pattern>`
 pub static c_qflst_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QFLST="),
-    scan::Op::Cap(0, scan::quoted),
+    scan::Op::Cap(0, scan::Token::Quoted),
 ];
 /// `AT+QFLST: AT+QFLST`
 pub static c_qflst_2: scan::Matcher = &[scan::Op::LitCi(b"AT+QFLST")];
@@ -304,7 +304,7 @@ pub static c_qfdel_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QFDEL=?")];
 /// `AT+QFDEL: AT+QFDEL=<file_name>`
 pub static c_qfdel_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QFDEL="),
-    scan::Op::Cap(0, scan::quoted),
+    scan::Op::Cap(0, scan::Token::Quoted),
 ];
 /// `AT: AT`
 pub static c_at_0: scan::Matcher = &[scan::Op::LitCi(b"AT")];
@@ -315,26 +315,26 @@ pub static c_qversion_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QVERSION")];
 /// `AT+QECHO: AT+QECHO=<enable>`
 pub static c_qecho_0: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QECHO="),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
 ];
 /// `AT+QGETIP: AT+QGETIP=<mode>`
 pub static c_qgetip_0: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QGETIP="),
-    scan::Op::Cap(0, scan::quoted),
+    scan::Op::Cap(0, scan::Token::Quoted),
 ];
 /// `AT+QSETBAND: AT+QSETBAND=<baud_rate>,<save>`
 pub static c_qsetband_0: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QSETBAND="),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
 ];
 /// `AT+QSETBAND: AT+QSETBAND?`
 pub static c_qsetband_1: scan::Matcher = &[scan::Op::LitCi(b"AT+QSETBAND?")];
 /// `AT+QWLANOTA: AT+QWLANOTA=<URL>`
 pub static c_qwlanota_0: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QWLANOTA="),
-    scan::Op::Cap(0, scan::quoted),
+    scan::Op::Cap(0, scan::Token::Quoted),
 ];
 /// `AT+QWLMAC: AT+QWLMAC`
 pub static c_qwlmac_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QWLMAC")];
@@ -343,12 +343,12 @@ pub static c_qsclk_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QSCLK?")];
 /// `AT+QSCLK: AT+QSCLK=<mode>[,<dtim>]`
 pub static c_qsclk_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QSCLK="),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::int)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::Token::Int)],
             ),
         ],
     ),
@@ -365,12 +365,12 @@ pub static c_qcfg_1: scan::Matcher = &[
                 scan::GROUP | 0,
                 &[
                     scan::Op::Lit(b","),
-                    scan::Op::Cap(0, scan::int),
+                    scan::Op::Cap(0, scan::Token::Int),
                     scan::Op::Opt(
                         &[
                             scan::Op::Group(
                                 scan::GROUP | 1,
-                                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::int)],
+                                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::Token::Int)],
                             ),
                         ],
                     ),
@@ -389,7 +389,7 @@ pub static c_qhttpcfg_1: scan::Matcher = &[
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(0, scan::quoted)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(0, scan::Token::Quoted)],
             ),
         ],
     ),
@@ -402,7 +402,7 @@ pub static c_qhttpcfg_2: scan::Matcher = &[
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(0, scan::quoted)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(0, scan::Token::Quoted)],
             ),
         ],
     ),
@@ -415,7 +415,7 @@ pub static c_qhttpcfg_3: scan::Matcher = &[
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(0, scan::quoted)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(0, scan::Token::Quoted)],
             ),
         ],
     ),
@@ -428,7 +428,7 @@ pub static c_qhttpcfg_4: scan::Matcher = &[
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(0, scan::int)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(0, scan::Token::Int)],
             ),
         ],
     ),
@@ -441,7 +441,7 @@ pub static c_qhttpcfg_5: scan::Matcher = &[
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(0, scan::int)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(0, scan::Token::Int)],
             ),
         ],
     ),
@@ -454,7 +454,7 @@ pub static c_qhttpcfg_6: scan::Matcher = &[
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(0, scan::int)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(0, scan::Token::Int)],
             ),
         ],
     ),
@@ -467,7 +467,7 @@ pub static c_qhttpcfg_7: scan::Matcher = &[
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(0, scan::int)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(0, scan::Token::Int)],
             ),
         ],
     ),
@@ -482,11 +482,11 @@ pub static c_qhttpcfg_8: scan::Matcher = &[
                 scan::GROUP | 0,
                 &[
                     scan::Op::Lit(b","),
-                    scan::Op::Cap(0, scan::quoted),
+                    scan::Op::Cap(0, scan::Token::Quoted),
                     scan::Op::Lit(b","),
-                    scan::Op::Cap(1, scan::quoted),
+                    scan::Op::Cap(1, scan::Token::Quoted),
                     scan::Op::Lit(b","),
-                    scan::Op::Cap(2, scan::quoted),
+                    scan::Op::Cap(2, scan::Token::Quoted),
                 ],
             ),
         ],
@@ -500,7 +500,7 @@ pub static c_qhttpget_1: scan::Matcher = &[
     scan::Op::Opt(
         &[
             scan::Op::Lit(b"="),
-            scan::Op::Group(scan::GROUP | 0, &[scan::Op::Cap(0, scan::int)]),
+            scan::Op::Group(scan::GROUP | 0, &[scan::Op::Cap(0, scan::Token::Int)]),
         ],
     ),
 ];
@@ -509,16 +509,16 @@ pub static c_qhttppost_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QHTTPPOST=?")];
 /// `AT+QHTTPPOST: AT+QHTTPPOST=<data_length>[,<input_time>,<rsptime>]`
 pub static c_qhttppost_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QHTTPPOST="),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
                 &[
                     scan::Op::Lit(b","),
-                    scan::Op::Cap(1, scan::int),
+                    scan::Op::Cap(1, scan::Token::Int),
                     scan::Op::Lit(b","),
-                    scan::Op::Cap(2, scan::int),
+                    scan::Op::Cap(2, scan::Token::Int),
                 ],
             ),
         ],
@@ -529,16 +529,16 @@ pub static c_qhttpput_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QHTTPPUT=?")];
 /// `AT+QHTTPPUT: AT+QHTTPPUT=<data_length>[,<input_time>,<rsptime>]`
 pub static c_qhttpput_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QHTTPPUT="),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
                 &[
                     scan::Op::Lit(b","),
-                    scan::Op::Cap(1, scan::int),
+                    scan::Op::Cap(1, scan::Token::Int),
                     scan::Op::Lit(b","),
-                    scan::Op::Cap(2, scan::int),
+                    scan::Op::Cap(2, scan::Token::Int),
                 ],
             ),
         ],
@@ -552,7 +552,7 @@ pub static c_qhttpread_1: scan::Matcher = &[
     scan::Op::Opt(
         &[
             scan::Op::Lit(b"="),
-            scan::Op::Group(scan::GROUP | 0, &[scan::Op::Cap(0, scan::int)]),
+            scan::Op::Group(scan::GROUP | 0, &[scan::Op::Cap(0, scan::Token::Int)]),
         ],
     ),
 ];
@@ -567,12 +567,12 @@ pub static c_qmtcfg_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QMTCFG="),
     scan::Op::Lit(b"\"version\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::int)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::Token::Int)],
             ),
         ],
     ),
@@ -582,19 +582,19 @@ pub static c_qmtcfg_2: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QMTCFG="),
     scan::Op::Lit(b"\"ssl\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
                 &[
                     scan::Op::Lit(b","),
-                    scan::Op::Cap(1, scan::int),
+                    scan::Op::Cap(1, scan::Token::Int),
                     scan::Op::Opt(
                         &[
                             scan::Op::Group(
                                 scan::GROUP | 1,
-                                &[scan::Op::Lit(b","), scan::Op::Cap(2, scan::int)],
+                                &[scan::Op::Lit(b","), scan::Op::Cap(2, scan::Token::Int)],
                             ),
                         ],
                     ),
@@ -608,12 +608,12 @@ pub static c_qmtcfg_3: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QMTCFG="),
     scan::Op::Lit(b"\"keepalive\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::int)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::Token::Int)],
             ),
         ],
     ),
@@ -623,12 +623,12 @@ pub static c_qmtcfg_4: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QMTCFG="),
     scan::Op::Lit(b"\"session\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::int)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::Token::Int)],
             ),
         ],
     ),
@@ -638,27 +638,27 @@ pub static c_qmtcfg_5: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QMTCFG="),
     scan::Op::Lit(b"\"will\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
                 &[
                     scan::Op::Lit(b","),
-                    scan::Op::Cap(1, scan::int),
+                    scan::Op::Cap(1, scan::Token::Int),
                     scan::Op::Opt(
                         &[
                             scan::Op::Group(
                                 scan::GROUP | 1,
                                 &[
                                     scan::Op::Lit(b","),
-                                    scan::Op::Cap(2, scan::int),
+                                    scan::Op::Cap(2, scan::Token::Int),
                                     scan::Op::Lit(b","),
-                                    scan::Op::Cap(3, scan::int),
+                                    scan::Op::Cap(3, scan::Token::Int),
                                     scan::Op::Lit(b","),
-                                    scan::Op::Cap(4, scan::quoted),
+                                    scan::Op::Cap(4, scan::Token::Quoted),
                                     scan::Op::Lit(b","),
-                                    scan::Op::Cap(5, scan::quoted),
+                                    scan::Op::Cap(5, scan::Token::Quoted),
                                 ],
                             ),
                         ],
@@ -673,12 +673,12 @@ pub static c_qmtcfg_6: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QMTCFG="),
     scan::Op::Lit(b"\"recv/mode\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::int)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::Token::Int)],
             ),
         ],
     ),
@@ -688,16 +688,16 @@ pub static c_qmtcfg_7: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QMTCFG="),
     scan::Op::Lit(b"\"dataformat\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
                 &[
                     scan::Op::Lit(b","),
-                    scan::Op::Cap(1, scan::int),
+                    scan::Op::Cap(1, scan::Token::Int),
                     scan::Op::Lit(b","),
-                    scan::Op::Cap(2, scan::int),
+                    scan::Op::Cap(2, scan::Token::Int),
                 ],
             ),
         ],
@@ -708,18 +708,18 @@ pub static c_qmtcfg_8: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QMTCFG="),
     scan::Op::Lit(b"\"timeout\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
                 &[
                     scan::Op::Lit(b","),
-                    scan::Op::Cap(1, scan::int),
+                    scan::Op::Cap(1, scan::Token::Int),
                     scan::Op::Lit(b","),
-                    scan::Op::Cap(2, scan::int),
+                    scan::Op::Cap(2, scan::Token::Int),
                     scan::Op::Lit(b","),
-                    scan::Op::Cap(3, scan::int),
+                    scan::Op::Cap(3, scan::Token::Int),
                 ],
             ),
         ],
@@ -730,18 +730,18 @@ pub static c_qmtcfg_9: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QMTCFG="),
     scan::Op::Lit(b"\"aliauth\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
                 &[
                     scan::Op::Lit(b","),
-                    scan::Op::Cap(1, scan::quoted),
+                    scan::Op::Cap(1, scan::Token::Quoted),
                     scan::Op::Lit(b","),
-                    scan::Op::Cap(2, scan::quoted),
+                    scan::Op::Cap(2, scan::Token::Quoted),
                     scan::Op::Lit(b","),
-                    scan::Op::Cap(3, scan::quoted),
+                    scan::Op::Cap(3, scan::Token::Quoted),
                 ],
             ),
         ],
@@ -752,16 +752,16 @@ pub static c_qmtcfg_10: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QMTCFG="),
     scan::Op::Lit(b"\"onenet\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
                 &[
                     scan::Op::Lit(b","),
-                    scan::Op::Cap(1, scan::quoted),
+                    scan::Op::Cap(1, scan::Token::Quoted),
                     scan::Op::Lit(b","),
-                    scan::Op::Cap(2, scan::quoted),
+                    scan::Op::Cap(2, scan::Token::Quoted),
                 ],
             ),
         ],
@@ -774,18 +774,18 @@ pub static c_qmtopen_1: scan::Matcher = &[scan::Op::LitCi(b"AT+QMTOPEN?")];
 /// `AT+QMTOPEN: AT+QMTOPEN=<client_idx>,<host_name>,<port>`
 pub static c_qmtopen_2: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QMTOPEN="),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::quoted),
+    scan::Op::Cap(1, scan::Token::Quoted),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::int),
+    scan::Op::Cap(2, scan::Token::Int),
 ];
 /// `AT+QMTCLOSE: AT+QMTCLOSE=?`
 pub static c_qmtclose_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QMTCLOSE=?")];
 /// `AT+QMTCLOSE: AT+QMTCLOSE=<client_idx>`
 pub static c_qmtclose_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QMTCLOSE="),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
 ];
 /// `AT+QMTCONN: AT+QMTCONN=?`
 pub static c_qmtconn_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QMTCONN=?")];
@@ -794,18 +794,18 @@ pub static c_qmtconn_1: scan::Matcher = &[scan::Op::LitCi(b"AT+QMTCONN?")];
 /// `AT+QMTCONN: AT+QMTCONN=<client_idx>,<clientID>[,<username>,<password>]`
 pub static c_qmtconn_2: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QMTCONN="),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::quoted),
+    scan::Op::Cap(1, scan::Token::Quoted),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
                 &[
                     scan::Op::Lit(b","),
-                    scan::Op::Cap(2, scan::quoted),
+                    scan::Op::Cap(2, scan::Token::Quoted),
                     scan::Op::Lit(b","),
-                    scan::Op::Cap(3, scan::quoted),
+                    scan::Op::Cap(3, scan::Token::Quoted),
                 ],
             ),
         ],
@@ -816,26 +816,26 @@ pub static c_qmtdisc_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QMTDISC=?")];
 /// `AT+QMTDISC: AT+QMTDISC=<client_idx>`
 pub static c_qmtdisc_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QMTDISC="),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
 ];
 /// `AT+QMTSUB: AT+QMTSUB=?`
 pub static c_qmtsub_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QMTSUB=?")];
 /// `AT+QMTSUB: AT+QMTSUB=<client_idx>,<msgID>,<topic1>,<qos1>[,<topic2>,<qos2>[,..]]`
 pub static c_qmtsub_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QMTSUB="),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::quoted),
+    scan::Op::Cap(2, scan::Token::Quoted),
     scan::Op::Lit(b","),
-    scan::Op::Cap(3, scan::int),
+    scan::Op::Cap(3, scan::Token::Int),
     scan::Op::Star(
         &[
             scan::Op::Lit(b","),
-            scan::Op::Cap(4, scan::quoted),
+            scan::Op::Cap(4, scan::Token::Quoted),
             scan::Op::Lit(b","),
-            scan::Op::Cap(5, scan::int),
+            scan::Op::Cap(5, scan::Token::Int),
         ],
     ),
 ];
@@ -844,32 +844,32 @@ pub static c_qmtuns_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QMTUNS=?")];
 /// `AT+QMTUNS: AT+QMTUNS=<client_idx>,<msgID>,<topic1>[,<topic2>[,..]]`
 pub static c_qmtuns_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QMTUNS="),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::quoted),
-    scan::Op::Star(&[scan::Op::Lit(b","), scan::Op::Cap(3, scan::quoted)]),
+    scan::Op::Cap(2, scan::Token::Quoted),
+    scan::Op::Star(&[scan::Op::Lit(b","), scan::Op::Cap(3, scan::Token::Quoted)]),
 ];
 /// `AT+QMTPUB: AT+QMTPUB=?`
 pub static c_qmtpub_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QMTPUB=?")];
 /// `AT+QMTPUB: AT+QMTPUB=<client_idx>,<msgID>,<qos>,<retain>,<topic>[,<length>]`
 pub static c_qmtpub_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QMTPUB="),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::int),
+    scan::Op::Cap(2, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(3, scan::int),
+    scan::Op::Cap(3, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(4, scan::quoted),
+    scan::Op::Cap(4, scan::Token::Quoted),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(5, scan::int)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(5, scan::Token::Int)],
             ),
         ],
     ),
@@ -881,12 +881,12 @@ pub static c_qmtrecv_1: scan::Matcher = &[scan::Op::LitCi(b"AT+QMTRECV?")];
 /// `AT+QMTRECV: AT+QMTRECV=<client_idx>[,<receiveID>]`
 pub static c_qmtrecv_2: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QMTRECV="),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::int)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::Token::Int)],
             ),
         ],
     ),
@@ -896,19 +896,19 @@ pub static c_qping_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QPING=?")];
 /// `AT+QPING: AT+QPING=<host>[,<timeout>[,<pingnum>]]`
 pub static c_qping_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QPING="),
-    scan::Op::Cap(0, scan::quoted),
+    scan::Op::Cap(0, scan::Token::Quoted),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
                 &[
                     scan::Op::Lit(b","),
-                    scan::Op::Cap(1, scan::int),
+                    scan::Op::Cap(1, scan::Token::Int),
                     scan::Op::Opt(
                         &[
                             scan::Op::Group(
                                 scan::GROUP | 1,
-                                &[scan::Op::Lit(b","), scan::Op::Cap(2, scan::int)],
+                                &[scan::Op::Lit(b","), scan::Op::Cap(2, scan::Token::Int)],
                             ),
                         ],
                     ),
@@ -922,19 +922,19 @@ pub static c_qidnsgip_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QIDNSGIP=?")];
 /// `AT+QIDNSGIP: AT+QIDNSGIP=<hostname>`
 pub static c_qidnsgip_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QIDNSGIP="),
-    scan::Op::Cap(0, scan::quoted),
+    scan::Op::Cap(0, scan::Token::Quoted),
 ];
 /// `AT+QNTP: AT+QNTP=?`
 pub static c_qntp_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QNTP=?")];
 /// `AT+QNTP: AT+QNTP=<server>[,<port>]`
 pub static c_qntp_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QNTP="),
-    scan::Op::Cap(0, scan::quoted),
+    scan::Op::Cap(0, scan::Token::Quoted),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::int)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::Token::Int)],
             ),
         ],
     ),
@@ -948,12 +948,12 @@ pub static c_qsslcfg_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QSSLCFG="),
     scan::Op::Lit(b"\"sslversion\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::int)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::Token::Int)],
             ),
         ],
     ),
@@ -963,12 +963,12 @@ pub static c_qsslcfg_2: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QSSLCFG="),
     scan::Op::Lit(b"\"seclevel\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::int)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::Token::Int)],
             ),
         ],
     ),
@@ -978,12 +978,12 @@ pub static c_qsslcfg_3: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QSSLCFG="),
     scan::Op::Lit(b"\"ciphersuite\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::hex)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::Token::Hex)],
             ),
         ],
     ),
@@ -993,12 +993,12 @@ pub static c_qsslcfg_4: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QSSLCFG="),
     scan::Op::Lit(b"\"negotiatetime\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::int)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::Token::Int)],
             ),
         ],
     ),
@@ -1008,12 +1008,12 @@ pub static c_qsslcfg_5: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QSSLCFG="),
     scan::Op::Lit(b"\"sni\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::int)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::Token::Int)],
             ),
         ],
     ),
@@ -1023,12 +1023,12 @@ pub static c_qsslcfg_6: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QSSLCFG="),
     scan::Op::Lit(b"\"cacert\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::quoted)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::Token::Quoted)],
             ),
         ],
     ),
@@ -1038,12 +1038,12 @@ pub static c_qsslcfg_7: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QSSLCFG="),
     scan::Op::Lit(b"\"clientcert\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::quoted)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::Token::Quoted)],
             ),
         ],
     ),
@@ -1053,19 +1053,22 @@ pub static c_qsslcfg_8: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QSSLCFG="),
     scan::Op::Lit(b"\"clientkey\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
                 &[
                     scan::Op::Lit(b","),
-                    scan::Op::Cap(1, scan::quoted),
+                    scan::Op::Cap(1, scan::Token::Quoted),
                     scan::Op::Opt(
                         &[
                             scan::Op::Group(
                                 scan::GROUP | 1,
-                                &[scan::Op::Lit(b","), scan::Op::Cap(2, scan::quoted)],
+                                &[
+                                    scan::Op::Lit(b","),
+                                    scan::Op::Cap(2, scan::Token::Quoted),
+                                ],
                             ),
                         ],
                     ),
@@ -1079,12 +1082,12 @@ pub static c_qsslcfg_9: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QSSLCFG="),
     scan::Op::Lit(b"\"ignorelocaltime\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::int)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::Token::Int)],
             ),
         ],
     ),
@@ -1094,12 +1097,12 @@ pub static c_qsslcfg_10: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QSSLCFG="),
     scan::Op::Lit(b"\"session_cache\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::int)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::Token::Int)],
             ),
         ],
     ),
@@ -1109,18 +1112,18 @@ pub static c_qsslopen_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QSSLOPEN=?")];
 /// `AT+QSSLOPEN: AT+QSSLOPEN=<SSL_ctxID>,<connectID>,<server_address>,<server_port>[,<access_mode>]`
 pub static c_qsslopen_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QSSLOPEN="),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::quoted),
+    scan::Op::Cap(2, scan::Token::Quoted),
     scan::Op::Lit(b","),
-    scan::Op::Cap(3, scan::int),
+    scan::Op::Cap(3, scan::Token::Int),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(4, scan::int)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(4, scan::Token::Int)],
             ),
         ],
     ),
@@ -1130,35 +1133,35 @@ pub static c_qsslsend_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QSSLSEND=?")];
 /// `AT+QSSLSEND: AT+QSSLSEND=<connectID>`
 pub static c_qsslsend_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QSSLSEND="),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
 ];
 /// `AT+QSSLSEND: AT+QSSLSEND=<connectID>,<send_length>`
 pub static c_qsslsend_2: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QSSLSEND="),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
 ];
 /// `AT+QSSLRECV: AT+QSSLRECV=?`
 pub static c_qsslrecv_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QSSLRECV=?")];
 /// `AT+QSSLRECV: AT+QSSLRECV=<connectID>,<read_length>`
 pub static c_qsslrecv_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QSSLRECV="),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
 ];
 /// `AT+QSSLCLOSE: AT+QSSLCLOSE=?`
 pub static c_qsslclose_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QSSLCLOSE=?")];
 /// `AT+QSSLCLOSE: AT+QSSLCLOSE=<connectID>[,<close_timeout>]`
 pub static c_qsslclose_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QSSLCLOSE="),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::int)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::Token::Int)],
             ),
         ],
     ),
@@ -1170,9 +1173,9 @@ pub static c_qsslstate_1: scan::Matcher = &[scan::Op::LitCi(b"AT+QSSLSTATE?")];
 /// `AT+QSSLSTATE: AT+QSSLSTATE=<query_type>,<connectID>`
 pub static c_qsslstate_2: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QSSLSTATE="),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
 ];
 /// `AT+QSSLSTATE: AT+QSSLSTATE`
 pub static c_qsslstate_3: scan::Matcher = &[scan::Op::LitCi(b"AT+QSSLSTATE")];
@@ -1186,7 +1189,7 @@ pub static c_qicfg_1: scan::Matcher = &[
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(0, scan::int)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(0, scan::Token::Int)],
             ),
         ],
     ),
@@ -1199,7 +1202,7 @@ pub static c_qicfg_2: scan::Matcher = &[
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(0, scan::int)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(0, scan::Token::Int)],
             ),
         ],
     ),
@@ -1212,7 +1215,7 @@ pub static c_qicfg_3: scan::Matcher = &[
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(0, scan::int)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(0, scan::Token::Int)],
             ),
         ],
     ),
@@ -1225,7 +1228,7 @@ pub static c_qicfg_4: scan::Matcher = &[
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(0, scan::int)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(0, scan::Token::Int)],
             ),
         ],
     ),
@@ -1238,7 +1241,7 @@ pub static c_qicfg_5: scan::Matcher = &[
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(0, scan::int)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(0, scan::Token::Int)],
             ),
         ],
     ),
@@ -1253,9 +1256,9 @@ pub static c_qicfg_6: scan::Matcher = &[
                 scan::GROUP | 0,
                 &[
                     scan::Op::Lit(b","),
-                    scan::Op::Cap(0, scan::int),
+                    scan::Op::Cap(0, scan::Token::Int),
                     scan::Op::Lit(b","),
-                    scan::Op::Cap(1, scan::int),
+                    scan::Op::Cap(1, scan::Token::Int),
                 ],
             ),
         ],
@@ -1269,7 +1272,7 @@ pub static c_qicfg_7: scan::Matcher = &[
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(0, scan::int)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(0, scan::Token::Int)],
             ),
         ],
     ),
@@ -1284,13 +1287,13 @@ pub static c_qicfg_8: scan::Matcher = &[
                 scan::GROUP | 0,
                 &[
                     scan::Op::Lit(b","),
-                    scan::Op::Cap(0, scan::int),
+                    scan::Op::Cap(0, scan::Token::Int),
                     scan::Op::Lit(b","),
-                    scan::Op::Cap(1, scan::int),
+                    scan::Op::Cap(1, scan::Token::Int),
                     scan::Op::Lit(b","),
-                    scan::Op::Cap(2, scan::int),
+                    scan::Op::Cap(2, scan::Token::Int),
                     scan::Op::Lit(b","),
-                    scan::Op::Cap(3, scan::int),
+                    scan::Op::Cap(3, scan::Token::Int),
                 ],
             ),
         ],
@@ -1304,7 +1307,7 @@ pub static c_qicfg_9: scan::Matcher = &[
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(0, scan::int)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(0, scan::Token::Int)],
             ),
         ],
     ),
@@ -1317,7 +1320,7 @@ pub static c_qicfg_10: scan::Matcher = &[
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(0, scan::int)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(0, scan::Token::Int)],
             ),
         ],
     ),
@@ -1327,25 +1330,25 @@ pub static c_qiopen_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QIOPEN=?")];
 /// `AT+QIOPEN: AT+QIOPEN=<connectID>,<service_type>,<IP_address>/<domain_name>,<remote_port>[,<local_port>[,<access_mode>][,<ap_priority>]]`
 pub static c_qiopen_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QIOPEN="),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::quoted),
+    scan::Op::Cap(1, scan::Token::Quoted),
     scan::Op::Lit(b","),
-    scan::Op::Alt(2, scan::quoted_ipv4, 3, scan::quoted),
+    scan::Op::Alt(2, scan::Token::QuotedIpv4, 3, scan::Token::Quoted),
     scan::Op::Lit(b","),
-    scan::Op::Cap(4, scan::int),
+    scan::Op::Cap(4, scan::Token::Int),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
                 &[
                     scan::Op::Lit(b","),
-                    scan::Op::Cap(5, scan::int),
+                    scan::Op::Cap(5, scan::Token::Int),
                     scan::Op::Opt(
                         &[
                             scan::Op::Group(
                                 scan::GROUP | 1,
-                                &[scan::Op::Lit(b","), scan::Op::Cap(6, scan::int)],
+                                &[scan::Op::Lit(b","), scan::Op::Cap(6, scan::Token::Int)],
                             ),
                         ],
                     ),
@@ -1353,7 +1356,7 @@ pub static c_qiopen_1: scan::Matcher = &[
                         &[
                             scan::Op::Group(
                                 scan::GROUP | 2,
-                                &[scan::Op::Lit(b","), scan::Op::Cap(7, scan::int)],
+                                &[scan::Op::Lit(b","), scan::Op::Cap(7, scan::Token::Int)],
                             ),
                         ],
                     ),
@@ -1367,12 +1370,12 @@ pub static c_qiclose_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QICLOSE=?")];
 /// `AT+QICLOSE: AT+QICLOSE=<connectID>[,<timeout>]`
 pub static c_qiclose_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QICLOSE="),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::int)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::Token::Int)],
             ),
         ],
     ),
@@ -1386,37 +1389,37 @@ pub static c_qistate_2: scan::Matcher = &[scan::Op::LitCi(b"AT+QISTATE")];
 /// `AT+QISTATE: AT+QISTATE=<connectID>`
 pub static c_qistate_3: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QISTATE="),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
 ];
 /// `AT+QISEND: AT+QISEND=?`
 pub static c_qisend_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QISEND=?")];
 /// `AT+QISEND: AT+QISEND=<connectID>`
 pub static c_qisend_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QISEND="),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
 ];
 /// `AT+QISEND: AT+QISEND=<connectID>,<send_length>`
 pub static c_qisend_2: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QISEND="),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
 ];
 /// `AT+QISEND: AT+QISEND=<connectID>,<send_length>,<remoteIP>,<remote_port>`
 pub static c_qisend_3: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QISEND="),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::quoted_ipv4),
+    scan::Op::Cap(2, scan::Token::QuotedIpv4),
     scan::Op::Lit(b","),
-    scan::Op::Cap(3, scan::int),
+    scan::Op::Cap(3, scan::Token::Int),
 ];
 /// `AT+QISEND: AT+QISEND=<connectID>,0`
 pub static c_qisend_4: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QISEND="),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
     scan::Op::Lit(b"0"),
 ];
@@ -1425,12 +1428,12 @@ pub static c_qird_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QIRD=?")];
 /// `AT+QIRD: AT+QIRD=<connectID>[,<read_length>]`
 pub static c_qird_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QIRD="),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::int)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::Token::Int)],
             ),
         ],
     ),
@@ -1438,12 +1441,12 @@ pub static c_qird_1: scan::Matcher = &[
 /// `AT+QIRD: AT+QIRD=<connectID>`
 pub static c_qird_2: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QIRD="),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
 ];
 /// `AT+QIRD: AT+QIRD=<connectID>,0`
 pub static c_qird_3: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QIRD="),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
     scan::Op::Lit(b"0"),
 ];
@@ -1452,14 +1455,14 @@ pub static c_qiaccept_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QIACCEPT=?")];
 /// `AT+QIACCEPT: AT+QIACCEPT=<listener_socketID>,<accept>[,<incoming_socketID>]`
 pub static c_qiaccept_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QIACCEPT="),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(2, scan::int)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(2, scan::Token::Int)],
             ),
         ],
     ),
@@ -1469,9 +1472,9 @@ pub static c_qiswtmd_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QISWTMD=?")];
 /// `AT+QISWTMD: AT+QISWTMD=<connectID>,<access_mode>`
 pub static c_qiswtmd_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QISWTMD="),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
 ];
 /// `AT+QIGETERROR: AT+QIGETERROR=?`
 pub static c_qigeterror_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QIGETERROR=?")];
@@ -1488,30 +1491,30 @@ pub static c_qstadhcp_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QSTADHCP?")];
 /// `AT+QSTADHCP: AT+QSTADHCP=<enable>`
 pub static c_qstadhcp_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QSTADHCP="),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
 ];
 /// `AT+QSTASTATIC: AT+QSTASTATIC=<IP>,<mask>,<gate>,<DNS>`
 pub static c_qstastatic_0: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QSTASTATIC="),
-    scan::Op::Cap(0, scan::quoted_ipv4),
+    scan::Op::Cap(0, scan::Token::QuotedIpv4),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::quoted_ipv4),
+    scan::Op::Cap(1, scan::Token::QuotedIpv4),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::quoted_ipv4),
+    scan::Op::Cap(2, scan::Token::QuotedIpv4),
     scan::Op::Lit(b","),
-    scan::Op::Cap(3, scan::quoted_ipv4),
+    scan::Op::Cap(3, scan::Token::QuotedIpv4),
 ];
 /// `AT+QSTASTOP: AT+QSTASTOP`
 pub static c_qstastop_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QSTASTOP")];
 /// `AT+QSOFTAP: AT+QSOFTAP=<SSID>[,<key>]`
 pub static c_qsoftap_0: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QSOFTAP="),
-    scan::Op::Cap(0, scan::quoted),
+    scan::Op::Cap(0, scan::Token::Quoted),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::quoted)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::Token::Quoted)],
             ),
         ],
     ),
@@ -1521,25 +1524,25 @@ pub static c_qapstate_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QAPSTATE")];
 /// `AT+QAPSTATIC: AT+QAPSTATIC=<IP>,<mask>,<gate>,<DNS>`
 pub static c_qapstatic_0: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QAPSTATIC="),
-    scan::Op::Cap(0, scan::quoted_ipv4),
+    scan::Op::Cap(0, scan::Token::QuotedIpv4),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::quoted_ipv4),
+    scan::Op::Cap(1, scan::Token::QuotedIpv4),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::quoted_ipv4),
+    scan::Op::Cap(2, scan::Token::QuotedIpv4),
     scan::Op::Lit(b","),
-    scan::Op::Cap(3, scan::quoted_ipv4),
+    scan::Op::Cap(3, scan::Token::QuotedIpv4),
 ];
 /// `AT+QSOFTAPSTOP: AT+QSOFTAPSTOP`
 pub static c_qsoftapstop_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QSOFTAPSTOP")];
 /// `AT+QSTAAPINFO: AT+QSTAAPINFO=<SSID>[,<pwd>]`
 pub static c_qstaapinfo_0: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QSTAAPINFO="),
-    scan::Op::Cap(0, scan::quoted),
+    scan::Op::Cap(0, scan::Token::Quoted),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::quoted)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::Token::Quoted)],
             ),
         ],
     ),
@@ -1547,12 +1550,12 @@ pub static c_qstaapinfo_0: scan::Matcher = &[
 /// `AT+QSTAAPINFODEF: AT+QSTAAPINFODEF=<SSID>[,<pwd>]`
 pub static c_qstaapinfodef_0: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QSTAAPINFODEF="),
-    scan::Op::Cap(0, scan::quoted),
+    scan::Op::Cap(0, scan::Token::Quoted),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::quoted)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::Token::Quoted)],
             ),
         ],
     ),
@@ -1568,12 +1571,12 @@ pub static c_qidnscfg_1: scan::Matcher = &[scan::Op::LitCi(b"AT+QIDNSCFG?")];
 /// `AT+QIDNSCFG: AT+QIDNSCFG=<pridnsaddr>[,<secdnsaddr>]`
 pub static c_qidnscfg_2: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QIDNSCFG="),
-    scan::Op::Cap(0, scan::quoted_ipv4),
+    scan::Op::Cap(0, scan::Token::QuotedIpv4),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::quoted_ipv4)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::Token::QuotedIpv4)],
             ),
         ],
     ),
@@ -1581,119 +1584,119 @@ pub static c_qidnscfg_2: scan::Matcher = &[
 /// `AT+QWEBCFG: AT+QWEBCFG=<enable>`
 pub static c_qwebcfg_0: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QWEBCFG="),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
 ];
 /// `AT+QSTAAPINFORMV: AT+QSTAAPINFORMV`
 pub static c_qstaapinformv_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QSTAAPINFORMV")];
 /// `AT+QAIRKISS: AT+QAIRKISS=<enable>`
 pub static c_qairkiss_0: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QAIRKISS="),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
 ];
 /// `+QBLEINIT: <role>`
 pub static r_qbleinit_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QBLEINIT: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
 ];
 /// `+QBLEADDR: <BLE_addr>`
 pub static r_qbleaddr_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QBLEADDR: "),
-    scan::Op::Cap(0, scan::quoted),
+    scan::Op::Cap(0, scan::Token::Quoted),
 ];
 /// `+QBLENAME: <BLE_name>`
 pub static r_qblename_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QBLENAME: "),
-    scan::Op::Cap(0, scan::quoted),
+    scan::Op::Cap(0, scan::Token::Quoted),
 ];
 /// `+QBLEADVPARAM: <adv_int_min>,<adv_int_max>`
 pub static r_qbleadvparam_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QBLEADVPARAM: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
 ];
 /// `+QBLEADVSTART: <adv_state>`
 pub static r_qbleadvstart_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QBLEADVSTART: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
 ];
 /// `+QBLESCAN: <scan_state>`
 pub static r_qblescan_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QBLESCAN: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
 ];
 /// `+QBLESCAN: <name>,<address_type>,<BLE_addr>`
 pub static r_qblescan_1_0: scan::Matcher = &[
     scan::Op::Lit(b"+QBLESCAN: "),
-    scan::Op::Cap(0, scan::quoted),
+    scan::Op::Cap(0, scan::Token::Quoted),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::quoted),
+    scan::Op::Cap(2, scan::Token::Quoted),
 ];
 /// `+QBLESCAN: <name>,<address_type>,<BLE_addr>,<RSSI>,<adv_data>`
 pub static r_qblescan_1_1: scan::Matcher = &[
     scan::Op::Lit(b"+QBLESCAN: "),
-    scan::Op::Cap(0, scan::quoted),
+    scan::Op::Cap(0, scan::Token::Quoted),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::quoted),
+    scan::Op::Cap(2, scan::Token::Quoted),
     scan::Op::Lit(b","),
-    scan::Op::Cap(3, scan::int),
+    scan::Op::Cap(3, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(4, scan::quoted),
+    scan::Op::Cap(4, scan::Token::Quoted),
 ];
 /// `+QBLESCANPARAM: <scan_interval>,<scan_window>`
 pub static r_qblescanparam_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QBLESCANPARAM: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
 ];
 /// `+QBLECONNPARAM: <conn_idx>,<con_interval>,<timeout>,<latency>`
 pub static r_qbleconnparam_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QBLECONNPARAM: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::int),
+    scan::Op::Cap(2, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(3, scan::int),
+    scan::Op::Cap(3, scan::Token::Int),
 ];
 /// `+QBLECFGMTU: <MTU_value>`
 pub static r_qblecfgmtu_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QBLECFGMTU: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
 ];
 /// `<data>`
-pub static r_qblegattcrd_0_0: scan::Matcher = &[scan::Op::Cap(0, scan::rest)];
+pub static r_qblegattcrd_0_0: scan::Matcher = &[scan::Op::Cap(0, scan::Token::Rest)];
 /// `+QBLESTAT: <BLE_state>`
 pub static r_qblestat_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QBLESTAT: "),
-    scan::Op::Cap(0, scan::quoted),
+    scan::Op::Cap(0, scan::Token::Quoted),
 ];
 /// `+QFOPEN: <filename>,(list of supported <mode>s)`
 pub static r_qfopen_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QFOPEN: "),
     scan::Op::Lit(b"<filename>"),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
 ];
 /// `+QFOPEN: <filename>,<filehandle>,<mode>`
 pub static r_qfopen_1_0: scan::Matcher = &[
     scan::Op::Lit(b"+QFOPEN: "),
-    scan::Op::Cap(0, scan::quoted),
+    scan::Op::Cap(0, scan::Token::Quoted),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::int),
+    scan::Op::Cap(2, scan::Token::Int),
 ];
 /// `+QFOPEN: <filehandle>`
 pub static r_qfopen_2_0: scan::Matcher = &[
     scan::Op::Lit(b"+QFOPEN: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
 ];
 /// `+QFREAD: <filehandle>,<length>`
 pub static r_qfread_0_0: scan::Matcher = &[
@@ -1714,9 +1717,9 @@ pub static r_qfwrite_0_0: scan::Matcher = &[
 /// `+QFWRITE: <written_length>,<total_length>`
 pub static r_qfwrite_1_0: scan::Matcher = &[
     scan::Op::Lit(b"+QFWRITE: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
 ];
 /// `+QFCLOSE: <filehandle>`
 pub static r_qfclose_0_0: scan::Matcher = &[
@@ -1726,16 +1729,16 @@ pub static r_qfclose_0_0: scan::Matcher = &[
 /// `+QFLST: <filename>,<file_size>`
 pub static r_qflst_1_0: scan::Matcher = &[
     scan::Op::Lit(b"+QFLST: "),
-    scan::Op::Cap(0, scan::quoted),
+    scan::Op::Cap(0, scan::Token::Quoted),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
 ];
 /// `+QFLST: <filename>,<file_size>`
 pub static r_qflst_2_0: scan::Matcher = &[
     scan::Op::Lit(b"+QFLST: "),
-    scan::Op::Cap(0, scan::quoted),
+    scan::Op::Cap(0, scan::Token::Quoted),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
 ];
 /// `+QFDEL: <file_name>`
 pub static r_qfdel_0_0: scan::Matcher = &[
@@ -1745,38 +1748,38 @@ pub static r_qfdel_0_0: scan::Matcher = &[
 /// `+QVERSION: <version>`
 pub static r_qversion_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QVERSION: "),
-    scan::Op::Cap(0, scan::rest),
+    scan::Op::Cap(0, scan::Token::Rest),
 ];
 /// `+QGETIP: <IP>,<gate>,<mask>,<DNS>`
 pub static r_qgetip_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QGETIP: "),
-    scan::Op::Cap(0, scan::quoted_ipv4),
+    scan::Op::Cap(0, scan::Token::QuotedIpv4),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::quoted_ipv4),
+    scan::Op::Cap(1, scan::Token::QuotedIpv4),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::quoted_ipv4),
+    scan::Op::Cap(2, scan::Token::QuotedIpv4),
     scan::Op::Lit(b","),
-    scan::Op::Cap(3, scan::quoted_ipv4),
+    scan::Op::Cap(3, scan::Token::QuotedIpv4),
 ];
 /// `+QSETBAND: <baud_rate>`
 pub static r_qsetband_1_0: scan::Matcher = &[
     scan::Op::Lit(b"+QSETBAND: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
 ];
 /// `+QWLMAC: <MAC>`
 pub static r_qwlmac_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QWLMAC: "),
-    scan::Op::Cap(0, scan::quoted),
+    scan::Op::Cap(0, scan::Token::Quoted),
 ];
 /// `+QSCLK: <mode>[,<dtim>]`
 pub static r_qsclk_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QSCLK: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::int)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::Token::Int)],
             ),
         ],
     ),
@@ -1801,12 +1804,12 @@ pub static r_qcfg_1_0: scan::Matcher = &[
     scan::Op::Lit(b"+QCFG: "),
     scan::Op::Lit(b"\"urc/pin\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::int)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::Token::Int)],
             ),
         ],
     ),
@@ -1837,28 +1840,28 @@ pub static r_qhttpcfg_0_3: scan::Matcher = &[
     scan::Op::Lit(b"+QHTTPCFG: "),
     scan::Op::Lit(b"\"sslctxid\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
 ];
 /// `+QHTTPCFG: "rsp/header",(list of supported <response_header>s)`
 pub static r_qhttpcfg_0_4: scan::Matcher = &[
     scan::Op::Lit(b"+QHTTPCFG: "),
     scan::Op::Lit(b"\"rsp/header\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
 ];
 /// `+QHTTPCFG: "rspout/auto",(list of supported <auto_outrsp>s)`
 pub static r_qhttpcfg_0_5: scan::Matcher = &[
     scan::Op::Lit(b"+QHTTPCFG: "),
     scan::Op::Lit(b"\"rspout/auto\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
 ];
 /// `+QHTTPCFG: "closed/ind",(list of supported <closedind>s)`
 pub static r_qhttpcfg_0_6: scan::Matcher = &[
     scan::Op::Lit(b"+QHTTPCFG: "),
     scan::Op::Lit(b"\"closed/ind\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
 ];
 /// `+QHTTPCFG: "form/option",<name>,<file_name>,<content_type>`
 pub static r_qhttpcfg_0_7: scan::Matcher = &[
@@ -1876,149 +1879,149 @@ pub static r_qhttpcfg_1_0: scan::Matcher = &[
     scan::Op::Lit(b"+QHTTPCFG: "),
     scan::Op::Lit(b"\"url\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::quoted),
+    scan::Op::Cap(0, scan::Token::Quoted),
 ];
 /// `+QHTTPCFG: "header",<header_value>`
 pub static r_qhttpcfg_2_0: scan::Matcher = &[
     scan::Op::Lit(b"+QHTTPCFG: "),
     scan::Op::Lit(b"\"header\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::quoted),
+    scan::Op::Cap(0, scan::Token::Quoted),
 ];
 /// `+QHTTPCFG: "auth",<username_password>`
 pub static r_qhttpcfg_3_0: scan::Matcher = &[
     scan::Op::Lit(b"+QHTTPCFG: "),
     scan::Op::Lit(b"\"auth\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::quoted),
+    scan::Op::Cap(0, scan::Token::Quoted),
 ];
 /// `+QHTTPCFG: "sslctxid",<sslctxID>`
 pub static r_qhttpcfg_4_0: scan::Matcher = &[
     scan::Op::Lit(b"+QHTTPCFG: "),
     scan::Op::Lit(b"\"sslctxid\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
 ];
 /// `+QHTTPCFG: "rsp/header",<response_header>`
 pub static r_qhttpcfg_5_0: scan::Matcher = &[
     scan::Op::Lit(b"+QHTTPCFG: "),
     scan::Op::Lit(b"\"rsp/header\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
 ];
 /// `+QHTTPCFG: "rspout/auto",<auto_outrsp>`
 pub static r_qhttpcfg_6_0: scan::Matcher = &[
     scan::Op::Lit(b"+QHTTPCFG: "),
     scan::Op::Lit(b"\"rspout/auto\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
 ];
 /// `+QHTTPCFG: "closed/ind",<closedind>`
 pub static r_qhttpcfg_7_0: scan::Matcher = &[
     scan::Op::Lit(b"+QHTTPCFG: "),
     scan::Op::Lit(b"\"closed/ind\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
 ];
 /// `+QHTTPCFG: "form/option",<name>,<file_name>,<content_type>`
 pub static r_qhttpcfg_8_0: scan::Matcher = &[
     scan::Op::Lit(b"+QHTTPCFG: "),
     scan::Op::Lit(b"\"form/option\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::quoted),
+    scan::Op::Cap(0, scan::Token::Quoted),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::quoted),
+    scan::Op::Cap(1, scan::Token::Quoted),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::quoted),
+    scan::Op::Cap(2, scan::Token::Quoted),
 ];
 /// `+QHTTPGET: (list of supported <rsptime>s)`
 pub static r_qhttpget_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QHTTPGET: "),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
 ];
 /// `+QHTTPPOST: (list of supported <data_length>s),(list of supported <input_time>s),(list of supported <rsptime>s)`
 pub static r_qhttppost_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QHTTPPOST: "),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::range),
+    scan::Op::Cap(1, scan::Token::Range),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::range),
+    scan::Op::Cap(2, scan::Token::Range),
 ];
 /// `+QHTTPPOST: <err>`
 pub static r_qhttppost_1_0: scan::Matcher = &[
     scan::Op::Lit(b"+QHTTPPOST: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
 ];
 /// `+QHTTPPUT: (list of supported <data_length>s),(list of supported <input_time>s),(list of supported <rsptime>s)`
 pub static r_qhttpput_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QHTTPPUT: "),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::range),
+    scan::Op::Cap(1, scan::Token::Range),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::range),
+    scan::Op::Cap(2, scan::Token::Range),
 ];
 /// `+QHTTPPUT: <err>`
 pub static r_qhttpput_1_0: scan::Matcher = &[
     scan::Op::Lit(b"+QHTTPPUT: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
 ];
 /// `+QHTTPREAD: (list of supported <wait_time>s)`
 pub static r_qhttpread_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QHTTPREAD: "),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
 ];
 /// `+QMTCFG: "version",(list of supported <client_idx>s),(list of supported <vsn>s)`
 pub static r_qmtcfg_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QMTCFG: "),
     scan::Op::Lit(b"\"version\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::range),
+    scan::Op::Cap(1, scan::Token::Range),
 ];
 /// `+QMTCFG: "ssl",(list of supported <client_idx>s),(list of supported <SSL_enable>s),(list of supported <SSL_ctxID>s)`
 pub static r_qmtcfg_0_1: scan::Matcher = &[
     scan::Op::Lit(b"+QMTCFG: "),
     scan::Op::Lit(b"\"ssl\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::range),
+    scan::Op::Cap(1, scan::Token::Range),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::range),
+    scan::Op::Cap(2, scan::Token::Range),
 ];
 /// `+QMTCFG: "keepalive",(list of supported <client_idx>s),(list of supported <keep_alive_time>s)`
 pub static r_qmtcfg_0_2: scan::Matcher = &[
     scan::Op::Lit(b"+QMTCFG: "),
     scan::Op::Lit(b"\"keepalive\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::range),
+    scan::Op::Cap(1, scan::Token::Range),
 ];
 /// `+QMTCFG: "session",(list of supported <client_idx>s),(list of supported <clean_session>s)`
 pub static r_qmtcfg_0_3: scan::Matcher = &[
     scan::Op::Lit(b"+QMTCFG: "),
     scan::Op::Lit(b"\"session\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::range),
+    scan::Op::Cap(1, scan::Token::Range),
 ];
 /// `+QMTCFG: "will",(list of supported <client_idx>s),(list of supported <will_flag>s),(list of supported <will_qos>s),(list of supported <will_retain>s),<will_topic>,<will_message>`
 pub static r_qmtcfg_0_4: scan::Matcher = &[
     scan::Op::Lit(b"+QMTCFG: "),
     scan::Op::Lit(b"\"will\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::range),
+    scan::Op::Cap(1, scan::Token::Range),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::range),
+    scan::Op::Cap(2, scan::Token::Range),
     scan::Op::Lit(b","),
-    scan::Op::Cap(3, scan::range),
+    scan::Op::Cap(3, scan::Token::Range),
     scan::Op::Lit(b","),
     scan::Op::Lit(b"<will_topic>"),
     scan::Op::Lit(b","),
@@ -2029,40 +2032,40 @@ pub static r_qmtcfg_0_5: scan::Matcher = &[
     scan::Op::Lit(b"+QMTCFG: "),
     scan::Op::Lit(b"\"recv/mode\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::range),
+    scan::Op::Cap(1, scan::Token::Range),
 ];
 /// `+QMTCFG: "dataformat",(list of supported <client_idx>s),(list of supported <send_mode>s),(list of supported <recv_mode>s)`
 pub static r_qmtcfg_0_6: scan::Matcher = &[
     scan::Op::Lit(b"+QMTCFG: "),
     scan::Op::Lit(b"\"dataformat\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::range),
+    scan::Op::Cap(1, scan::Token::Range),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::range),
+    scan::Op::Cap(2, scan::Token::Range),
 ];
 /// `+QMTCFG: "timeout",(list of supported <client_idx>s),(list of supported <pkt_timeout>s),(list of supported <retry_times>s),(list of supported <timeout_notice>s)`
 pub static r_qmtcfg_0_7: scan::Matcher = &[
     scan::Op::Lit(b"+QMTCFG: "),
     scan::Op::Lit(b"\"timeout\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::range),
+    scan::Op::Cap(1, scan::Token::Range),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::range),
+    scan::Op::Cap(2, scan::Token::Range),
     scan::Op::Lit(b","),
-    scan::Op::Cap(3, scan::range),
+    scan::Op::Cap(3, scan::Token::Range),
 ];
 /// `+QMTCFG: "aliauth",(list of supported <client_idx>s),<product_key>,<device_name>,<device_secret>`
 pub static r_qmtcfg_0_8: scan::Matcher = &[
     scan::Op::Lit(b"+QMTCFG: "),
     scan::Op::Lit(b"\"aliauth\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
     scan::Op::Lit(b","),
     scan::Op::Lit(b"<product_key>"),
     scan::Op::Lit(b","),
@@ -2075,7 +2078,7 @@ pub static r_qmtcfg_0_9: scan::Matcher = &[
     scan::Op::Lit(b"+QMTCFG: "),
     scan::Op::Lit(b"\"onenet\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
     scan::Op::Lit(b","),
     scan::Op::Lit(b"<productID>"),
     scan::Op::Lit(b","),
@@ -2086,19 +2089,19 @@ pub static r_qmtcfg_1_0: scan::Matcher = &[
     scan::Op::Lit(b"+QMTCFG: "),
     scan::Op::Lit(b"\"version\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
 ];
 /// `+QMTCFG: "ssl",<SSL_enable>[,<SSL_ctxID>]`
 pub static r_qmtcfg_2_0: scan::Matcher = &[
     scan::Op::Lit(b"+QMTCFG: "),
     scan::Op::Lit(b"\"ssl\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::int)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(1, scan::Token::Int)],
             ),
         ],
     ),
@@ -2108,34 +2111,34 @@ pub static r_qmtcfg_3_0: scan::Matcher = &[
     scan::Op::Lit(b"+QMTCFG: "),
     scan::Op::Lit(b"\"keepalive\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
 ];
 /// `+QMTCFG: "session",<clean_session>`
 pub static r_qmtcfg_4_0: scan::Matcher = &[
     scan::Op::Lit(b"+QMTCFG: "),
     scan::Op::Lit(b"\"session\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
 ];
 /// `+QMTCFG: "will",<will_flag>[,<will_qos>,<will_retain>,<will_topic>,<will_message>]`
 pub static r_qmtcfg_5_0: scan::Matcher = &[
     scan::Op::Lit(b"+QMTCFG: "),
     scan::Op::Lit(b"\"will\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
                 &[
                     scan::Op::Lit(b","),
-                    scan::Op::Cap(1, scan::int),
+                    scan::Op::Cap(1, scan::Token::Int),
                     scan::Op::Lit(b","),
-                    scan::Op::Cap(2, scan::int),
+                    scan::Op::Cap(2, scan::Token::Int),
                     scan::Op::Lit(b","),
-                    scan::Op::Cap(3, scan::quoted),
+                    scan::Op::Cap(3, scan::Token::Quoted),
                     scan::Op::Lit(b","),
-                    scan::Op::Cap(4, scan::quoted),
+                    scan::Op::Cap(4, scan::Token::Quoted),
                 ],
             ),
         ],
@@ -2146,75 +2149,75 @@ pub static r_qmtcfg_6_0: scan::Matcher = &[
     scan::Op::Lit(b"+QMTCFG: "),
     scan::Op::Lit(b"\"recv/mode\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
 ];
 /// `+QMTCFG: "dataformat",<send_mode>,<recv_mode>`
 pub static r_qmtcfg_7_0: scan::Matcher = &[
     scan::Op::Lit(b"+QMTCFG: "),
     scan::Op::Lit(b"\"dataformat\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
 ];
 /// `+QMTCFG: "timeout",<pkt_timeout>,<retry_times>,<timeout_notice>`
 pub static r_qmtcfg_8_0: scan::Matcher = &[
     scan::Op::Lit(b"+QMTCFG: "),
     scan::Op::Lit(b"\"timeout\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::int),
+    scan::Op::Cap(2, scan::Token::Int),
 ];
 /// `+QMTCFG: "aliauth",<product_key>,<device_name>,<device_secret>`
 pub static r_qmtcfg_9_0: scan::Matcher = &[
     scan::Op::Lit(b"+QMTCFG: "),
     scan::Op::Lit(b"\"aliauth\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::quoted),
+    scan::Op::Cap(0, scan::Token::Quoted),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::quoted),
+    scan::Op::Cap(1, scan::Token::Quoted),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::quoted),
+    scan::Op::Cap(2, scan::Token::Quoted),
 ];
 /// `+QMTCFG: "onenet",<productID>,<access_key>`
 pub static r_qmtcfg_10_0: scan::Matcher = &[
     scan::Op::Lit(b"+QMTCFG: "),
     scan::Op::Lit(b"\"onenet\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::quoted),
+    scan::Op::Cap(0, scan::Token::Quoted),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::quoted),
+    scan::Op::Cap(1, scan::Token::Quoted),
 ];
 /// `+QMTOPEN: (list of supported <client_idx>s),<host_name>,(list of supported <port>s)`
 pub static r_qmtopen_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QMTOPEN: "),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
     scan::Op::Lit(b","),
     scan::Op::Lit(b"<host_name>"),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::range),
+    scan::Op::Cap(1, scan::Token::Range),
 ];
 /// `+QMTOPEN: <client_idx>,<host_name>,<port>`
 pub static r_qmtopen_1_0: scan::Matcher = &[
     scan::Op::Lit(b"+QMTOPEN: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::quoted),
+    scan::Op::Cap(1, scan::Token::Quoted),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::int),
+    scan::Op::Cap(2, scan::Token::Int),
 ];
 /// `+QMTCLOSE: (list of supported <client_idx>s)`
 pub static r_qmtclose_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QMTCLOSE: "),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
 ];
 /// `+QMTCONN: (list of supported <client_idx>s),<clientID>,<username>,<password>`
 pub static r_qmtconn_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QMTCONN: "),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
     scan::Op::Lit(b","),
     scan::Op::Lit(b"<clientID>"),
     scan::Op::Lit(b","),
@@ -2225,86 +2228,86 @@ pub static r_qmtconn_0_0: scan::Matcher = &[
 /// `+QMTCONN: <client_idx>,<state>`
 pub static r_qmtconn_1_0: scan::Matcher = &[
     scan::Op::Lit(b"+QMTCONN: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
 ];
 /// `+QMTDISC: (list of supported <client_idx>s)`
 pub static r_qmtdisc_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QMTDISC: "),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
 ];
 /// `+QMTSUB: (list of supported <client_idx>s),(list of supported <msgID>s),<topic>,(list of supported <qos>s)`
 pub static r_qmtsub_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QMTSUB: "),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::range),
+    scan::Op::Cap(1, scan::Token::Range),
     scan::Op::Lit(b","),
     scan::Op::Lit(b"<topic>"),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::range),
+    scan::Op::Cap(2, scan::Token::Range),
 ];
 /// `+QMTUNS: (list of supported <client_idx>s),(list of supported <msgID>s),<topic>`
 pub static r_qmtuns_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QMTUNS: "),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::range),
+    scan::Op::Cap(1, scan::Token::Range),
     scan::Op::Lit(b","),
     scan::Op::Lit(b"<topic>"),
 ];
 /// `+QMTPUB: (list of supported <client_idx>s),(list of supported <msgID>s),(list of supported <qos>s),(list of supported <retain>s),<topic>,(list of supported <length>s)`
 pub static r_qmtpub_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QMTPUB: "),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::range),
+    scan::Op::Cap(1, scan::Token::Range),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::range),
+    scan::Op::Cap(2, scan::Token::Range),
     scan::Op::Lit(b","),
-    scan::Op::Cap(3, scan::range),
+    scan::Op::Cap(3, scan::Token::Range),
     scan::Op::Lit(b","),
     scan::Op::Lit(b"<topic>"),
     scan::Op::Lit(b","),
-    scan::Op::Cap(4, scan::range),
+    scan::Op::Cap(4, scan::Token::Range),
 ];
 /// `+QMTRECV: <client_idx>,<store_status0>,<store_status1>,<store_status2>,<store_status3>,<store_status4>`
 pub static r_qmtrecv_1_0: scan::Matcher = &[
     scan::Op::Lit(b"+QMTRECV: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::int),
+    scan::Op::Cap(2, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(3, scan::int),
+    scan::Op::Cap(3, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(4, scan::int),
+    scan::Op::Cap(4, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(5, scan::int),
+    scan::Op::Cap(5, scan::Token::Int),
 ];
 /// `+QMTRECV: <client_idx>,<msgID>,<topic>,<payload_len>,<payload>`
 pub static r_qmtrecv_2_0: scan::Matcher = &[
     scan::Op::Lit(b"+QMTRECV: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::quoted),
+    scan::Op::Cap(2, scan::Token::Quoted),
     scan::Op::Lit(b","),
-    scan::Op::Cap(3, scan::int),
+    scan::Op::Cap(3, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(4, scan::framed),
+    scan::Op::Cap(4, scan::Token::Framed),
 ];
 /// `+QPING: <host>,(list of supported <timeout>s),(list of supported <pingnum>s)`
 pub static r_qping_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QPING: "),
     scan::Op::Lit(b"<host>"),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::range),
+    scan::Op::Cap(1, scan::Token::Range),
 ];
 /// `+QIDNSGIP: <hostname>`
 pub static r_qidnsgip_0_0: scan::Matcher = &[
@@ -2326,7 +2329,7 @@ pub static r_qntp_0_0: scan::Matcher = &[
                         &[
                             scan::Op::Group(
                                 scan::GROUP | 1,
-                                &[scan::Op::Lit(b","), scan::Op::Cap(0, scan::range)],
+                                &[scan::Op::Lit(b","), scan::Op::Cap(0, scan::Token::Range)],
                             ),
                         ],
                     ),
@@ -2340,52 +2343,52 @@ pub static r_qsslcfg_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLCFG: "),
     scan::Op::Lit(b"\"sslversion\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::range),
+    scan::Op::Cap(1, scan::Token::Range),
 ];
 /// `+QSSLCFG: "seclevel",(list of supported <SSL_ctxID>s),(list of supported <seclevel>s)`
 pub static r_qsslcfg_0_1: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLCFG: "),
     scan::Op::Lit(b"\"seclevel\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::range),
+    scan::Op::Cap(1, scan::Token::Range),
 ];
 /// `+QSSLCFG: "ciphersuite",(list of supported <SSL_ctxID>s),(list of supported <cipher_suites>s)`
 pub static r_qsslcfg_0_2: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLCFG: "),
     scan::Op::Lit(b"\"ciphersuite\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::range),
+    scan::Op::Cap(1, scan::Token::Range),
 ];
 /// `+QSSLCFG: "negotiatetime",(list of supported <SSL_ctxID>s),(list of supported <negotiate_time>s)`
 pub static r_qsslcfg_0_3: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLCFG: "),
     scan::Op::Lit(b"\"negotiatetime\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::range),
+    scan::Op::Cap(1, scan::Token::Range),
 ];
 /// `+QSSLCFG: "sni",(list of supported <SSL_ctxID>s),(list of supported <SNI>s)`
 pub static r_qsslcfg_0_4: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLCFG: "),
     scan::Op::Lit(b"\"sni\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::range),
+    scan::Op::Cap(1, scan::Token::Range),
 ];
 /// `+QSSLCFG: "cacert",(list of supported <SSL_ctxID>s),<cacertpath>`
 pub static r_qsslcfg_0_5: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLCFG: "),
     scan::Op::Lit(b"\"cacert\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
     scan::Op::Lit(b","),
     scan::Op::Lit(b"<cacertpath>"),
 ];
@@ -2394,7 +2397,7 @@ pub static r_qsslcfg_0_6: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLCFG: "),
     scan::Op::Lit(b"\"clientcert\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
     scan::Op::Lit(b","),
     scan::Op::Lit(b"<client_cert_path>"),
 ];
@@ -2403,7 +2406,7 @@ pub static r_qsslcfg_0_7: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLCFG: "),
     scan::Op::Lit(b"\"clientkey\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
     scan::Op::Lit(b","),
     scan::Op::Lit(b"<client_key_path>"),
     scan::Op::Lit(b","),
@@ -2414,142 +2417,142 @@ pub static r_qsslcfg_0_8: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLCFG: "),
     scan::Op::Lit(b"\"ignorelocaltime\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::range),
+    scan::Op::Cap(1, scan::Token::Range),
 ];
 /// `+QSSLCFG: "session_cache",(list of supported <SSL_ctxID>s),(list of supported <session_cache_enable>s)`
 pub static r_qsslcfg_0_9: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLCFG: "),
     scan::Op::Lit(b"\"session_cache\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::range),
+    scan::Op::Cap(1, scan::Token::Range),
 ];
 /// `+QSSLCFG: "sslversion",<SSL_ctxID>,<SSL_version>`
 pub static r_qsslcfg_1_0: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLCFG: "),
     scan::Op::Lit(b"\"sslversion\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
 ];
 /// `+QSSLCFG: "seclevel",<SSL_ctxID>,<seclevel>`
 pub static r_qsslcfg_2_0: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLCFG: "),
     scan::Op::Lit(b"\"seclevel\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
 ];
 /// `+QSSLCFG: "ciphersuite",<SSL_ctxID>,<cipher_suites>`
 pub static r_qsslcfg_3_0: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLCFG: "),
     scan::Op::Lit(b"\"ciphersuite\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::hex),
+    scan::Op::Cap(1, scan::Token::Hex),
 ];
 /// `+QSSLCFG: "negotiatetime",<SSL_ctxID>,<negotiate_time>`
 pub static r_qsslcfg_4_0: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLCFG: "),
     scan::Op::Lit(b"\"negotiatetime\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
 ];
 /// `+QSSLCFG: "sni",<SSL_ctxID>,<SNI>`
 pub static r_qsslcfg_5_0: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLCFG: "),
     scan::Op::Lit(b"\"sni\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
 ];
 /// `+QSSLCFG: "cacert",<SSL_ctxID>,<cacertpath>`
 pub static r_qsslcfg_6_0: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLCFG: "),
     scan::Op::Lit(b"\"cacert\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::quoted),
+    scan::Op::Cap(1, scan::Token::Quoted),
 ];
 /// `+QSSLCFG: "clientcert",<SSL_ctxID>,<client_cert_path>`
 pub static r_qsslcfg_7_0: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLCFG: "),
     scan::Op::Lit(b"\"clientcert\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::quoted),
+    scan::Op::Cap(1, scan::Token::Quoted),
 ];
 /// `+QSSLCFG: "clientkey",<SSL_ctxID>,<client_key_path>,<key_pwd>`
 pub static r_qsslcfg_8_0: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLCFG: "),
     scan::Op::Lit(b"\"clientkey\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::quoted),
+    scan::Op::Cap(1, scan::Token::Quoted),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::quoted),
+    scan::Op::Cap(2, scan::Token::Quoted),
 ];
 /// `+QSSLCFG: "ignorelocaltime",<SSL_ctxID>,<ignore_ltime>`
 pub static r_qsslcfg_9_0: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLCFG: "),
     scan::Op::Lit(b"\"ignorelocaltime\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
 ];
 /// `+QSSLCFG: "session_cache",<SSL_ctxID>,<session_cache_enable>`
 pub static r_qsslcfg_10_0: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLCFG: "),
     scan::Op::Lit(b"\"session_cache\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
 ];
 /// `+QSSLOPEN: (list of supported <SSL_ctxID>s),(list of supported <connectID>s),<server_address>,<server_port>,(list of supported <access_mode>s)`
 pub static r_qsslopen_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLOPEN: "),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::range),
+    scan::Op::Cap(1, scan::Token::Range),
     scan::Op::Lit(b","),
     scan::Op::Lit(b"<server_address>"),
     scan::Op::Lit(b","),
     scan::Op::Lit(b"<server_port>"),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::range),
+    scan::Op::Cap(2, scan::Token::Range),
 ];
 /// `+QSSLSEND: (list of supported <connectID>s),(list of supported <send_length>s)`
 pub static r_qsslsend_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLSEND: "),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::range),
+    scan::Op::Cap(1, scan::Token::Range),
 ];
 /// `+QSSLRECV: (list of supported <connectID>s),(list of supported <read_length>s)`
 pub static r_qsslrecv_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLRECV: "),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::range),
+    scan::Op::Cap(1, scan::Token::Range),
 ];
 /// `+QSSLRECV: <have_readlen>`
 pub static r_qsslrecv_1_0: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLRECV: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
 ];
 /// `+QSSLRECV: 0`
 pub static r_qsslrecv_1_1: scan::Matcher = &[
@@ -2559,450 +2562,450 @@ pub static r_qsslrecv_1_1: scan::Matcher = &[
 /// `+QSSLCLOSE: (list of supported <connectID>s),(list of supported <close_timeout>s)`
 pub static r_qsslclose_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLCLOSE: "),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::range),
+    scan::Op::Cap(1, scan::Token::Range),
 ];
 /// `+QSSLSTATE: <connectID>,"SSLClient",<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<devname>,<SSL_ctxID>`
 pub static r_qsslstate_1_0: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLSTATE: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
     scan::Op::Lit(b"\"SSLClient\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::quoted),
+    scan::Op::Cap(1, scan::Token::Quoted),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::int),
+    scan::Op::Cap(2, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(3, scan::int),
+    scan::Op::Cap(3, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(4, scan::int),
+    scan::Op::Cap(4, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(5, scan::int),
+    scan::Op::Cap(5, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(6, scan::int),
+    scan::Op::Cap(6, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(7, scan::quoted),
+    scan::Op::Cap(7, scan::Token::Quoted),
     scan::Op::Lit(b","),
-    scan::Op::Cap(8, scan::int),
+    scan::Op::Cap(8, scan::Token::Int),
 ];
 /// `+QSSLSTATE: <connectID>,"SSLClient",<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<devname>,<SSL_ctxID>`
 pub static r_qsslstate_2_0: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLSTATE: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
     scan::Op::Lit(b"\"SSLClient\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::quoted),
+    scan::Op::Cap(1, scan::Token::Quoted),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::int),
+    scan::Op::Cap(2, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(3, scan::int),
+    scan::Op::Cap(3, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(4, scan::int),
+    scan::Op::Cap(4, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(5, scan::int),
+    scan::Op::Cap(5, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(6, scan::int),
+    scan::Op::Cap(6, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(7, scan::quoted),
+    scan::Op::Cap(7, scan::Token::Quoted),
     scan::Op::Lit(b","),
-    scan::Op::Cap(8, scan::int),
+    scan::Op::Cap(8, scan::Token::Int),
 ];
 /// `+QSSLSTATE: <connectID>,"SSLClient",<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<devname>,<SSL_ctxID>`
 pub static r_qsslstate_3_0: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLSTATE: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
     scan::Op::Lit(b"\"SSLClient\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::quoted),
+    scan::Op::Cap(1, scan::Token::Quoted),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::int),
+    scan::Op::Cap(2, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(3, scan::int),
+    scan::Op::Cap(3, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(4, scan::int),
+    scan::Op::Cap(4, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(5, scan::int),
+    scan::Op::Cap(5, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(6, scan::int),
+    scan::Op::Cap(6, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(7, scan::quoted),
+    scan::Op::Cap(7, scan::Token::Quoted),
     scan::Op::Lit(b","),
-    scan::Op::Cap(8, scan::int),
+    scan::Op::Cap(8, scan::Token::Int),
 ];
 /// `+QICFG: "transpktsize",(list of supported <transpktsize>s)`
 pub static r_qicfg_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QICFG: "),
     scan::Op::Lit(b"\"transpktsize\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
 ];
 /// `+QICFG: "transwaittm",(list of supported <transwaittm>s)`
 pub static r_qicfg_0_1: scan::Matcher = &[
     scan::Op::Lit(b"+QICFG: "),
     scan::Op::Lit(b"\"transwaittm\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
 ];
 /// `+QICFG: "tcp/accept",(list of supported <state>s)`
 pub static r_qicfg_0_2: scan::Matcher = &[
     scan::Op::Lit(b"+QICFG: "),
     scan::Op::Lit(b"\"tcp/accept\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
 ];
 /// `+QICFG: "qisend/timeout",(list of supported <timeout>s)`
 pub static r_qicfg_0_3: scan::Matcher = &[
     scan::Op::Lit(b"+QICFG: "),
     scan::Op::Lit(b"\"qisend/timeout\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
 ];
 /// `+QICFG: "passiveclosed",(list of supported <closed>s)`
 pub static r_qicfg_0_4: scan::Matcher = &[
     scan::Op::Lit(b"+QICFG: "),
     scan::Op::Lit(b"\"passiveclosed\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
 ];
 /// `+QICFG: "dataformat",(list of supported <send_data_format>s),(list of supported <recv_data_format>s)`
 pub static r_qicfg_0_5: scan::Matcher = &[
     scan::Op::Lit(b"+QICFG: "),
     scan::Op::Lit(b"\"dataformat\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::range),
+    scan::Op::Cap(1, scan::Token::Range),
 ];
 /// `+QICFG: "close/mode",(list of supported <close_mode>s)`
 pub static r_qicfg_0_6: scan::Matcher = &[
     scan::Op::Lit(b"+QICFG: "),
     scan::Op::Lit(b"\"close/mode\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
 ];
 /// `+QICFG: "tcp/kalive",(list of supported <kalive_onoff>s),(list of supported <kalive_idle>s),(list of supported <kalive_interval>s),(list of supported <kalive_cnt>s)`
 pub static r_qicfg_0_7: scan::Matcher = &[
     scan::Op::Lit(b"+QICFG: "),
     scan::Op::Lit(b"\"tcp/kalive\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::range),
+    scan::Op::Cap(1, scan::Token::Range),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::range),
+    scan::Op::Cap(2, scan::Token::Range),
     scan::Op::Lit(b","),
-    scan::Op::Cap(3, scan::range),
+    scan::Op::Cap(3, scan::Token::Range),
 ];
 /// `+QICFG: "tcp/tw_cycle",(list of supported <tw_enable>s)`
 pub static r_qicfg_0_8: scan::Matcher = &[
     scan::Op::Lit(b"+QICFG: "),
     scan::Op::Lit(b"\"tcp/tw_cycle\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
 ];
 /// `+QICFG: "udp/broadcast",(list of supported <udp/broadcast>s)`
 pub static r_qicfg_0_9: scan::Matcher = &[
     scan::Op::Lit(b"+QICFG: "),
     scan::Op::Lit(b"\"udp/broadcast\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
 ];
 /// `+QICFG: "transpktsize",<transpktsize>`
 pub static r_qicfg_1_0: scan::Matcher = &[
     scan::Op::Lit(b"+QICFG: "),
     scan::Op::Lit(b"\"transpktsize\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
 ];
 /// `+QICFG: "transwaittm",<transwaittm>`
 pub static r_qicfg_2_0: scan::Matcher = &[
     scan::Op::Lit(b"+QICFG: "),
     scan::Op::Lit(b"\"transwaittm\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
 ];
 /// `+QICFG: "tcp/accept",<state>`
 pub static r_qicfg_3_0: scan::Matcher = &[
     scan::Op::Lit(b"+QICFG: "),
     scan::Op::Lit(b"\"tcp/accept\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
 ];
 /// `+QICFG: "qisend/timeout",<timeout>`
 pub static r_qicfg_4_0: scan::Matcher = &[
     scan::Op::Lit(b"+QICFG: "),
     scan::Op::Lit(b"\"qisend/timeout\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
 ];
 /// `+QICFG: "passiveclosed",<closed>`
 pub static r_qicfg_5_0: scan::Matcher = &[
     scan::Op::Lit(b"+QICFG: "),
     scan::Op::Lit(b"\"passiveclosed\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
 ];
 /// `+QICFG: "dataformat",<send_data_format>,<recv_data_format>`
 pub static r_qicfg_6_0: scan::Matcher = &[
     scan::Op::Lit(b"+QICFG: "),
     scan::Op::Lit(b"\"dataformat\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
 ];
 /// `+QICFG: "close/mode",<close_mode>`
 pub static r_qicfg_7_0: scan::Matcher = &[
     scan::Op::Lit(b"+QICFG: "),
     scan::Op::Lit(b"\"close/mode\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
 ];
 /// `+QICFG: "tcp/kalive",<kalive_onoff>,<kalive_idle>,<kalive_interval>,<kalive_cnt>`
 pub static r_qicfg_8_0: scan::Matcher = &[
     scan::Op::Lit(b"+QICFG: "),
     scan::Op::Lit(b"\"tcp/kalive\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::int),
+    scan::Op::Cap(2, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(3, scan::int),
+    scan::Op::Cap(3, scan::Token::Int),
 ];
 /// `+QICFG: "tcp/tw_cycle",<tw_enable>`
 pub static r_qicfg_9_0: scan::Matcher = &[
     scan::Op::Lit(b"+QICFG: "),
     scan::Op::Lit(b"\"tcp/tw_cycle\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
 ];
 /// `+QICFG: "udp/broadcast",<udp/broadcast>`
 pub static r_qicfg_10_0: scan::Matcher = &[
     scan::Op::Lit(b"+QICFG: "),
     scan::Op::Lit(b"\"udp/broadcast\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
 ];
 /// `+QIOPEN: (list of supported <connectID>s),(list of supported <service_type>s),<IP_address>/<domain_name>,(list of supported <remote_port>s),(list of supported <local_port>s),(list of supported <access_mode>s),(list of supported <ap_priority>s)`
 pub static r_qiopen_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QIOPEN: "),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::range),
+    scan::Op::Cap(1, scan::Token::Range),
     scan::Op::Lit(b","),
     scan::Op::Lit(b"<IP_address>/<domain_name>"),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::range),
+    scan::Op::Cap(2, scan::Token::Range),
     scan::Op::Lit(b","),
-    scan::Op::Cap(3, scan::range),
+    scan::Op::Cap(3, scan::Token::Range),
     scan::Op::Lit(b","),
-    scan::Op::Cap(4, scan::range),
+    scan::Op::Cap(4, scan::Token::Range),
     scan::Op::Lit(b","),
-    scan::Op::Cap(5, scan::range),
+    scan::Op::Cap(5, scan::Token::Range),
 ];
 /// `+QICLOSE: (list of supported <connectID>s),(list of supported <timeout>s)`
 pub static r_qiclose_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QICLOSE: "),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::range),
+    scan::Op::Cap(1, scan::Token::Range),
 ];
 /// `+QISTATE: <connectID>,<service_type>,<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<AT_port>`
 pub static r_qistate_1_0: scan::Matcher = &[
     scan::Op::Lit(b"+QISTATE: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::quoted),
+    scan::Op::Cap(1, scan::Token::Quoted),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::quoted_ipv4),
+    scan::Op::Cap(2, scan::Token::QuotedIpv4),
     scan::Op::Lit(b","),
-    scan::Op::Cap(3, scan::int),
+    scan::Op::Cap(3, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(4, scan::int),
+    scan::Op::Cap(4, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(5, scan::int),
+    scan::Op::Cap(5, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(6, scan::int),
+    scan::Op::Cap(6, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(7, scan::int),
+    scan::Op::Cap(7, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(8, scan::quoted),
+    scan::Op::Cap(8, scan::Token::Quoted),
 ];
 /// `+QISTATE: <connectID>,<service_type>,<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<AT_port>`
 pub static r_qistate_2_0: scan::Matcher = &[
     scan::Op::Lit(b"+QISTATE: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::quoted),
+    scan::Op::Cap(1, scan::Token::Quoted),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::quoted_ipv4),
+    scan::Op::Cap(2, scan::Token::QuotedIpv4),
     scan::Op::Lit(b","),
-    scan::Op::Cap(3, scan::int),
+    scan::Op::Cap(3, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(4, scan::int),
+    scan::Op::Cap(4, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(5, scan::int),
+    scan::Op::Cap(5, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(6, scan::int),
+    scan::Op::Cap(6, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(7, scan::int),
+    scan::Op::Cap(7, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(8, scan::quoted),
+    scan::Op::Cap(8, scan::Token::Quoted),
 ];
 /// `+QISTATE: <connectID>,<service_type>,<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<AT_port>`
 pub static r_qistate_3_0: scan::Matcher = &[
     scan::Op::Lit(b"+QISTATE: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::quoted),
+    scan::Op::Cap(1, scan::Token::Quoted),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::quoted_ipv4),
+    scan::Op::Cap(2, scan::Token::QuotedIpv4),
     scan::Op::Lit(b","),
-    scan::Op::Cap(3, scan::int),
+    scan::Op::Cap(3, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(4, scan::int),
+    scan::Op::Cap(4, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(5, scan::int),
+    scan::Op::Cap(5, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(6, scan::int),
+    scan::Op::Cap(6, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(7, scan::int),
+    scan::Op::Cap(7, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(8, scan::quoted),
+    scan::Op::Cap(8, scan::Token::Quoted),
 ];
 /// `+QISEND: (list of supported <connectID>s),(list of supported <send_length>s),<remoteIP>,(list of supported <remote_port>s)`
 pub static r_qisend_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QISEND: "),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::range),
+    scan::Op::Cap(1, scan::Token::Range),
     scan::Op::Lit(b","),
     scan::Op::Lit(b"<remoteIP>"),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::range),
+    scan::Op::Cap(2, scan::Token::Range),
 ];
 /// `+QISEND: <total_send_length>,<ackedbytes>,<unackedbytes>`
 pub static r_qisend_4_0: scan::Matcher = &[
     scan::Op::Lit(b"+QISEND: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::int),
+    scan::Op::Cap(2, scan::Token::Int),
 ];
 /// `+QIRD: (list of supported <connectID>s),(list of supported <read_length>s)`
 pub static r_qird_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QIRD: "),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::range),
+    scan::Op::Cap(1, scan::Token::Range),
 ];
 /// `+QIRD: <read_actual_length>`
 pub static r_qird_1_0: scan::Matcher = &[
     scan::Op::Lit(b"+QIRD: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
 ];
 /// `+QIRD: 0`
 pub static r_qird_1_1: scan::Matcher = &[scan::Op::Lit(b"+QIRD: "), scan::Op::Lit(b"0")];
 /// `+QIRD: <read_actual_length>,<remoteIP>,<remote_port>`
 pub static r_qird_2_0: scan::Matcher = &[
     scan::Op::Lit(b"+QIRD: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::quoted_ipv4),
+    scan::Op::Cap(1, scan::Token::QuotedIpv4),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::int),
+    scan::Op::Cap(2, scan::Token::Int),
 ];
 /// `+QIRD: 0`
 pub static r_qird_2_1: scan::Matcher = &[scan::Op::Lit(b"+QIRD: "), scan::Op::Lit(b"0")];
 /// `+QIRD: <total_receive_length>,<have_read_length>,<unread_length>`
 pub static r_qird_3_0: scan::Matcher = &[
     scan::Op::Lit(b"+QIRD: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::int),
+    scan::Op::Cap(2, scan::Token::Int),
 ];
 /// `+QIACCEPT: (list of supported <listener_socketID>s),(list of supported <accept>s),(list of supported <incoming_socketID>s)`
 pub static r_qiaccept_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QIACCEPT: "),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::range),
+    scan::Op::Cap(1, scan::Token::Range),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::range),
+    scan::Op::Cap(2, scan::Token::Range),
 ];
 /// `+QIACCEPT: <incoming_socketID>,<remote_addr>,<remote_port>`
 pub static r_qiaccept_1_0: scan::Matcher = &[
     scan::Op::Lit(b"+QIACCEPT: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::quoted_ipv4),
+    scan::Op::Cap(1, scan::Token::QuotedIpv4),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::int),
+    scan::Op::Cap(2, scan::Token::Int),
 ];
 /// `+QISWTMD: (list of supported <connectID>s),(list of supported <access_mode>s)`
 pub static r_qiswtmd_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QISWTMD: "),
-    scan::Op::Cap(0, scan::range),
+    scan::Op::Cap(0, scan::Token::Range),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::range),
+    scan::Op::Cap(1, scan::Token::Range),
 ];
 /// `+QIGETERROR: <err>,<errcode_description>`
 pub static r_qigeterror_1_0: scan::Matcher = &[
     scan::Op::Lit(b"+QIGETERROR: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::quoted),
+    scan::Op::Cap(1, scan::Token::Quoted),
 ];
 /// `+QSTAST: <state>`
 pub static r_qstast_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QSTAST: "),
-    scan::Op::Cap(0, scan::quoted),
+    scan::Op::Cap(0, scan::Token::Quoted),
 ];
 /// `+QSTADHCP: <enable>`
 pub static r_qstadhcp_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QSTADHCP: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
 ];
 /// `+QAPSTATE: <state>`
 pub static r_qapstate_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QAPSTATE: "),
-    scan::Op::Cap(0, scan::quoted),
+    scan::Op::Cap(0, scan::Token::Quoted),
 ];
 /// `+QGETWIFISTATE: ssid=<SSID>,bssid=<BSSID>,rssi=<RSSI>,psk_type=<PSK_type>`
 pub static r_qgetwifistate_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QGETWIFISTATE: "),
     scan::Op::Lit(b"ssid="),
-    scan::Op::Cap(0, scan::quoted),
+    scan::Op::Cap(0, scan::Token::Quoted),
     scan::Op::Lit(b","),
     scan::Op::Lit(b"bssid="),
-    scan::Op::Cap(1, scan::quoted),
+    scan::Op::Cap(1, scan::Token::Quoted),
     scan::Op::Lit(b","),
     scan::Op::Lit(b"rssi="),
-    scan::Op::Cap(2, scan::int),
+    scan::Op::Cap(2, scan::Token::Int),
     scan::Op::Lit(b","),
     scan::Op::Lit(b"psk_type="),
-    scan::Op::Cap(3, scan::quoted),
+    scan::Op::Cap(3, scan::Token::Quoted),
 ];
 /// `+QWSCAN: <SSID>,<PSK_type>,<RSSI>,<BSSID>,<channel>`
 pub static r_qwscan_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QWSCAN: "),
-    scan::Op::Cap(0, scan::quoted),
+    scan::Op::Cap(0, scan::Token::Quoted),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::quoted),
+    scan::Op::Cap(1, scan::Token::Quoted),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::int),
+    scan::Op::Cap(2, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(3, scan::quoted),
+    scan::Op::Cap(3, scan::Token::Quoted),
     scan::Op::Lit(b","),
-    scan::Op::Cap(4, scan::int),
+    scan::Op::Cap(4, scan::Token::Int),
 ];
 /// `+QIDNSCFG: <pridnsaddr>,<secdnsaddr>`
 pub static r_qidnscfg_0_0: scan::Matcher = &[
@@ -3014,95 +3017,95 @@ pub static r_qidnscfg_0_0: scan::Matcher = &[
 /// `+QIDNSCFG: <pridnsaddr>,<secdnsaddr>`
 pub static r_qidnscfg_1_0: scan::Matcher = &[
     scan::Op::Lit(b"+QIDNSCFG: "),
-    scan::Op::Cap(0, scan::quoted_ipv4),
+    scan::Op::Cap(0, scan::Token::QuotedIpv4),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::quoted_ipv4),
+    scan::Op::Cap(1, scan::Token::QuotedIpv4),
 ];
 /// `+QSTASTAT: <event>`
 pub static u_qstastat: scan::Matcher = &[
     scan::Op::Lit(b"+QSTASTAT: "),
-    scan::Op::Cap(0, scan::quoted),
+    scan::Op::Cap(0, scan::Token::Quoted),
 ];
 /// `+QAPSTAT: <event>`
 pub static u_qapstat: scan::Matcher = &[
     scan::Op::Lit(b"+QAPSTAT: "),
-    scan::Op::Cap(0, scan::quoted),
+    scan::Op::Cap(0, scan::Token::Quoted),
 ];
 /// `+QOTASTAT: <event>`
 pub static u_qotastat: scan::Matcher = &[
     scan::Op::Lit(b"+QOTASTAT: "),
-    scan::Op::Cap(0, scan::quoted),
+    scan::Op::Cap(0, scan::Token::Quoted),
 ];
 /// `+QBLESTAT: <event>`
 pub static u_qblestat: scan::Matcher = &[
     scan::Op::Lit(b"+QBLESTAT: "),
-    scan::Op::Cap(0, scan::quoted),
+    scan::Op::Cap(0, scan::Token::Quoted),
 ];
 /// `+QBLEMTU: <MTU_value>`
 pub static u_qblemtu: scan::Matcher = &[
     scan::Op::Lit(b"+QBLEMTU: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
 ];
 /// `+QBLERECV: <conn_idx>,<UUID>,<length>`
 pub static u_qblerecv: scan::Matcher = &[
     scan::Op::Lit(b"+QBLERECV: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::quoted),
+    scan::Op::Cap(1, scan::Token::Quoted),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::int),
+    scan::Op::Cap(2, scan::Token::Int),
 ];
 /// `+QBLEINFO: <char>`
 pub static u_qbleinfo: scan::Matcher = &[
     scan::Op::Lit(b"+QBLEINFO: "),
-    scan::Op::Cap(0, scan::quoted),
+    scan::Op::Cap(0, scan::Token::Quoted),
 ];
 /// `+QBLECONNPARAM: <conn_idx>,<con_interval>,<timeout>,<latency>`
 pub static u_qbleconnparam: scan::Matcher = &[
     scan::Op::Lit(b"+QBLECONNPARAM: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::int),
+    scan::Op::Cap(2, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(3, scan::int),
+    scan::Op::Cap(3, scan::Token::Int),
 ];
 /// `+QIURC: "closed",<connectID>`
 pub static u_qiurc_closed: scan::Matcher = &[
     scan::Op::Lit(b"+QIURC: "),
     scan::Op::Lit(b"\"closed\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
 ];
 /// `+QIURC: "recv",<connectID>`
 pub static u_qiurc_recv_buffer: scan::Matcher = &[
     scan::Op::Lit(b"+QIURC: "),
     scan::Op::Lit(b"\"recv\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
 ];
 /// `+QIURC: "recv",<connectID>,<current_recvlength>`
 pub static u_qiurc_recv_direct_push: scan::Matcher = &[
     scan::Op::Lit(b"+QIURC: "),
     scan::Op::Lit(b"\"recv\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
 ];
 /// `+QIURC: "recv",<connectID>,<current_recvlength>,<remoteIP>,<remote_port>`
 pub static u_qiurc_recv_direct_push_udp_service: scan::Matcher = &[
     scan::Op::Lit(b"+QIURC: "),
     scan::Op::Lit(b"\"recv\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::quoted_ipv4),
+    scan::Op::Cap(2, scan::Token::QuotedIpv4),
     scan::Op::Lit(b","),
-    scan::Op::Cap(3, scan::int),
+    scan::Op::Cap(3, scan::Token::Int),
 ];
 /// `+QIURC: "incoming full"`
 pub static u_qiurc_incoming_full: scan::Matcher = &[
@@ -3114,90 +3117,90 @@ pub static u_qiurc_incoming: scan::Matcher = &[
     scan::Op::Lit(b"+QIURC: "),
     scan::Op::Lit(b"\"incoming\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::quoted_ipv4),
+    scan::Op::Cap(2, scan::Token::QuotedIpv4),
     scan::Op::Lit(b","),
-    scan::Op::Cap(3, scan::int),
+    scan::Op::Cap(3, scan::Token::Int),
 ];
 /// `+QIOPEN: <connectID>,<err>`
 pub static u_qiopen: scan::Matcher = &[
     scan::Op::Lit(b"+QIOPEN: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
 ];
 /// `+QSSLURC: "recv",<connectID>`
 pub static u_qsslurc_recv_buffer: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLURC: "),
     scan::Op::Lit(b"\"recv\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
 ];
 /// `+QSSLURC: "recv",<connectID>,<current_recvlength>`
 pub static u_qsslurc_recv_direct_push: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLURC: "),
     scan::Op::Lit(b"\"recv\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
 ];
 /// `+QSSLURC: "closed",<connectID>`
 pub static u_qsslurc_closed: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLURC: "),
     scan::Op::Lit(b"\"closed\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
 ];
 /// `+QSSLOPEN: <connectID>,<err>`
 pub static u_qsslopen: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLOPEN: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
 ];
 /// `+QMTSTAT: <client_idx>,<err_code>`
 pub static u_qmtstat: scan::Matcher = &[
     scan::Op::Lit(b"+QMTSTAT: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
 ];
 /// `+QMTRECV: <client_idx>,<msgID>,<topic>[,<payload_length>],<payload>`
 pub static u_qmtrecv_message: scan::Matcher = &[
     scan::Op::Lit(b"+QMTRECV: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::quoted),
+    scan::Op::Cap(2, scan::Token::Quoted),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(3, scan::int)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(3, scan::Token::Int)],
             ),
         ],
     ),
     scan::Op::Lit(b","),
-    scan::Op::Cap(4, scan::framed),
+    scan::Op::Cap(4, scan::Token::Framed),
 ];
 /// `+QMTRECV: <client_idx>,<recv_id>`
 pub static u_qmtrecv_stored: scan::Matcher = &[
     scan::Op::Lit(b"+QMTRECV: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
 ];
 /// `+QHTTPURC: "recv",<length>`
 pub static u_qhttpurc_recv: scan::Matcher = &[
     scan::Op::Lit(b"+QHTTPURC: "),
     scan::Op::Lit(b"\"recv\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
 ];
 /// `+QHTTPURC: "closed"`
 pub static u_qhttpurc_closed: scan::Matcher = &[
@@ -3207,19 +3210,19 @@ pub static u_qhttpurc_closed: scan::Matcher = &[
 /// `+QHTTPGET: <err>[,<httprspcode>[,<content_length>]]`
 pub static u_qhttpget: scan::Matcher = &[
     scan::Op::Lit(b"+QHTTPGET: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
                 &[
                     scan::Op::Lit(b","),
-                    scan::Op::Cap(1, scan::int),
+                    scan::Op::Cap(1, scan::Token::Int),
                     scan::Op::Opt(
                         &[
                             scan::Op::Group(
                                 scan::GROUP | 1,
-                                &[scan::Op::Lit(b","), scan::Op::Cap(2, scan::int)],
+                                &[scan::Op::Lit(b","), scan::Op::Cap(2, scan::Token::Int)],
                             ),
                         ],
                     ),
@@ -3231,19 +3234,19 @@ pub static u_qhttpget: scan::Matcher = &[
 /// `+QHTTPPOST: <err>[,<httprspcode>[,<content_length>]]`
 pub static u_qhttppost: scan::Matcher = &[
     scan::Op::Lit(b"+QHTTPPOST: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
                 &[
                     scan::Op::Lit(b","),
-                    scan::Op::Cap(1, scan::int),
+                    scan::Op::Cap(1, scan::Token::Int),
                     scan::Op::Opt(
                         &[
                             scan::Op::Group(
                                 scan::GROUP | 1,
-                                &[scan::Op::Lit(b","), scan::Op::Cap(2, scan::int)],
+                                &[scan::Op::Lit(b","), scan::Op::Cap(2, scan::Token::Int)],
                             ),
                         ],
                     ),
@@ -3255,19 +3258,19 @@ pub static u_qhttppost: scan::Matcher = &[
 /// `+QHTTPPUT: <err>[,<httprspcode>[,<content_length>]]`
 pub static u_qhttpput: scan::Matcher = &[
     scan::Op::Lit(b"+QHTTPPUT: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
                 &[
                     scan::Op::Lit(b","),
-                    scan::Op::Cap(1, scan::int),
+                    scan::Op::Cap(1, scan::Token::Int),
                     scan::Op::Opt(
                         &[
                             scan::Op::Group(
                                 scan::GROUP | 1,
-                                &[scan::Op::Lit(b","), scan::Op::Cap(2, scan::int)],
+                                &[scan::Op::Lit(b","), scan::Op::Cap(2, scan::Token::Int)],
                             ),
                         ],
                     ),
@@ -3279,28 +3282,28 @@ pub static u_qhttpput: scan::Matcher = &[
 /// `+QMTOPEN: <client_idx>,<result>`
 pub static u_qmtopen: scan::Matcher = &[
     scan::Op::Lit(b"+QMTOPEN: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
 ];
 /// `+QMTCLOSE: <client_idx>,<result>`
 pub static u_qmtclose: scan::Matcher = &[
     scan::Op::Lit(b"+QMTCLOSE: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
 ];
 /// `+QMTCONN: <client_idx>,<result>[,<retcode>]`
 pub static u_qmtconn: scan::Matcher = &[
     scan::Op::Lit(b"+QMTCONN: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(2, scan::int)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(2, scan::Token::Int)],
             ),
         ],
     ),
@@ -3308,43 +3311,43 @@ pub static u_qmtconn: scan::Matcher = &[
 /// `+QMTDISC: <client_idx>,<result>`
 pub static u_qmtdisc: scan::Matcher = &[
     scan::Op::Lit(b"+QMTDISC: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
 ];
 /// `+QMTSUB: <client_idx>,<msgID>,<result>[,<value>[,..]]`
 pub static u_qmtsub: scan::Matcher = &[
     scan::Op::Lit(b"+QMTSUB: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::int),
-    scan::Op::Star(&[scan::Op::Lit(b","), scan::Op::Cap(3, scan::int)]),
+    scan::Op::Cap(2, scan::Token::Int),
+    scan::Op::Star(&[scan::Op::Lit(b","), scan::Op::Cap(3, scan::Token::Int)]),
 ];
 /// `+QMTUNS: <client_idx>,<msgID>,<result>[,<value>[,..]]`
 pub static u_qmtuns: scan::Matcher = &[
     scan::Op::Lit(b"+QMTUNS: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::int),
-    scan::Op::Star(&[scan::Op::Lit(b","), scan::Op::Cap(3, scan::int)]),
+    scan::Op::Cap(2, scan::Token::Int),
+    scan::Op::Star(&[scan::Op::Lit(b","), scan::Op::Cap(3, scan::Token::Int)]),
 ];
 /// `+QMTPUB: <client_idx>,<msgID>,<result>[,<value>]`
 pub static u_qmtpub: scan::Matcher = &[
     scan::Op::Lit(b"+QMTPUB: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::int),
+    scan::Op::Cap(2, scan::Token::Int),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
-                &[scan::Op::Lit(b","), scan::Op::Cap(3, scan::int)],
+                &[scan::Op::Lit(b","), scan::Op::Cap(3, scan::Token::Int)],
             ),
         ],
     ),
@@ -3354,36 +3357,36 @@ pub static u_qiurc_dnsgip_result: scan::Matcher = &[
     scan::Op::Lit(b"+QIURC: "),
     scan::Op::Lit(b"\"dnsgip\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::int),
+    scan::Op::Cap(1, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(2, scan::int),
+    scan::Op::Cap(2, scan::Token::Int),
 ];
 /// `+QIURC: "dnsgip",<hostIPaddr>`
 pub static u_qiurc_dnsgip_address: scan::Matcher = &[
     scan::Op::Lit(b"+QIURC: "),
     scan::Op::Lit(b"\"dnsgip\""),
     scan::Op::Lit(b","),
-    scan::Op::Cap(0, scan::quoted_ipv4),
+    scan::Op::Cap(0, scan::Token::QuotedIpv4),
 ];
 /// `+QPING: <ping_result>[,<IP_address>,<bytes>,<time>,<ttl>]`
 pub static u_qping_reply: scan::Matcher = &[
     scan::Op::Lit(b"+QPING: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
                 &[
                     scan::Op::Lit(b","),
-                    scan::Op::Cap(1, scan::quoted_ipv4),
+                    scan::Op::Cap(1, scan::Token::QuotedIpv4),
                     scan::Op::Lit(b","),
-                    scan::Op::Cap(2, scan::int),
+                    scan::Op::Cap(2, scan::Token::Int),
                     scan::Op::Lit(b","),
-                    scan::Op::Cap(3, scan::int),
+                    scan::Op::Cap(3, scan::Token::Int),
                     scan::Op::Lit(b","),
-                    scan::Op::Cap(4, scan::int),
+                    scan::Op::Cap(4, scan::Token::Int),
                 ],
             ),
         ],
@@ -3392,24 +3395,24 @@ pub static u_qping_reply: scan::Matcher = &[
 /// `+QPING: <finresult>[,<sent>,<rcvd>,<lost>,<min>,<max>,<avg>]`
 pub static u_qping_final: scan::Matcher = &[
     scan::Op::Lit(b"+QPING: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Opt(
         &[
             scan::Op::Group(
                 scan::GROUP | 0,
                 &[
                     scan::Op::Lit(b","),
-                    scan::Op::Cap(1, scan::int),
+                    scan::Op::Cap(1, scan::Token::Int),
                     scan::Op::Lit(b","),
-                    scan::Op::Cap(2, scan::int),
+                    scan::Op::Cap(2, scan::Token::Int),
                     scan::Op::Lit(b","),
-                    scan::Op::Cap(3, scan::int),
+                    scan::Op::Cap(3, scan::Token::Int),
                     scan::Op::Lit(b","),
-                    scan::Op::Cap(4, scan::int),
+                    scan::Op::Cap(4, scan::Token::Int),
                     scan::Op::Lit(b","),
-                    scan::Op::Cap(5, scan::int),
+                    scan::Op::Cap(5, scan::Token::Int),
                     scan::Op::Lit(b","),
-                    scan::Op::Cap(6, scan::int),
+                    scan::Op::Cap(6, scan::Token::Int),
                 ],
             ),
         ],
@@ -3418,14 +3421,14 @@ pub static u_qping_final: scan::Matcher = &[
 /// `+QNTP: <err>,<time>`
 pub static u_qntp: scan::Matcher = &[
     scan::Op::Lit(b"+QNTP: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
     scan::Op::Lit(b","),
-    scan::Op::Cap(1, scan::quoted),
+    scan::Op::Cap(1, scan::Token::Quoted),
 ];
 /// `+QHTTPREAD: <err>`
 pub static u_qhttpread: scan::Matcher = &[
     scan::Op::Lit(b"+QHTTPREAD: "),
-    scan::Op::Cap(0, scan::int),
+    scan::Op::Cap(0, scan::Token::Int),
 ];
 /// Every line rule's name and matcher (for the differential test against the grammar).
 pub static RULES: &[(&str, scan::Matcher)] = &[
