@@ -401,14 +401,15 @@ impl Framer {
             if self.prompt_expected && first == b'>' {
                 return None;
             }
-            let end = memchr::memchr2(b'\r', b'\n', bytes)?;
-            let ending = *bytes.get(end)?;
-            if end == 0 {
-                // An empty line: nothing to report.
-                self.skip_lf = ending == b'\r';
+            if first == b'\r' || first == b'\n' {
+                // An empty line (the CR LF that opens most answers):
+                // nothing to report, and no search needed to see it.
+                self.skip_lf = first == b'\r';
                 *input = bytes.get(1..).unwrap_or_default();
                 continue;
             }
+            let end = memchr::memchr2(b'\r', b'\n', bytes)?;
+            let ending = *bytes.get(end)?;
             let line = bytes.get(..end)?;
             if end > self.max_line || oracle.inline_remaining(line).is_some_and(|n| n > 0) {
                 return None;
