@@ -268,8 +268,9 @@ pub fn lit(c: &mut Caps<'_>, p: usize, text: &[u8]) -> Option<usize> {
 /// Whether `a` and `b` hold the same bytes: eight at a time, then one at a
 /// time, since the literals of the grammar are short (a prefix such as
 /// `+QISTATE: `) and a call to `memcmp` per literal costs more than
-/// comparing them.
-#[inline]
+/// comparing them. One copy, not inlined: the firmware's `.text` is
+/// counted.
+#[inline(never)]
 fn same(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
