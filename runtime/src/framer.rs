@@ -389,12 +389,7 @@ impl Framer {
         loop {
             let bytes: &'i [u8] = input;
             let &first = bytes.first()?;
-            // The rest of the previous frame's ending, as in `consume`.
-            if mem::take(&mut self.skip_lf) && first == b'\n' {
-                *input = bytes.get(1..).unwrap_or_default();
-                continue;
-            }
-            if mem::take(&mut self.skip_space) && first == b' ' {
+            if self.ends_last_frame(first) {
                 *input = bytes.get(1..).unwrap_or_default();
                 continue;
             }
@@ -421,6 +416,15 @@ impl Framer {
             self.start(follow);
             return Some(line);
         }
+    }
+
+    /// Whether `byte`, the next one received, is the rest of the previous
+    /// frame: the LF of a CR LF ending, or the space after a prompt. Either
+    /// expectation lasts for one byte only.
+    #[inline]
+    fn ends_last_frame(&mut self, byte: u8) -> bool {
+        (mem::take(&mut self.skip_lf) && byte == b'\n')
+            || (mem::take(&mut self.skip_space) && byte == b' ')
     }
 
     /// The next queued frame (a line's bytes are in `line`).
@@ -565,14 +569,9 @@ impl Framer {
     fn consume(&mut self, bytes: &[u8], oracle: &dyn DataOracle) -> usize {
         let mut used = 0;
         while let Some(&byte) = bytes.get(used) {
-            // The rest of the previous frame: the LF of a CR LF ending, or the
-            // space after a prompt. Checked in every mode, since a data block
-            // or transparent mode begins only after them.
-            if mem::take(&mut self.skip_lf) && byte == b'\n' {
-                used += 1;
-                continue;
-            }
-            if mem::take(&mut self.skip_space) && byte == b' ' {
+            // Checked in every mode, since a data block or transparent mode
+            // begins only after the previous frame's ending.
+            if self.ends_last_frame(byte) {
                 used += 1;
                 continue;
             }
