@@ -11,11 +11,15 @@
 //! mutated (a byte dropped, doubled, replaced, the line cut), every line of
 //! the catalogue's examples against every rule, and a corpus of malformed
 //! lines.
+//!
+//! A rule made only of literals, captures and alternatives is also emitted
+//! as a straight-line walk (`decode::WALKS`), which is what the bindings
+//! run for it: the walk must capture exactly what the table does.
 
 use std::collections::HashSet;
 use std::path::Path;
 
-use fcm242d::generated::decode::RULES;
+use fcm242d::generated::decode::{RULES, WALKS};
 use fcm242d::scan::{self, Matcher, GROUP};
 use fcm242d_codegen::emit::grammar::{occ_token, Tok};
 use fcm242d_codegen::emit::plan::plan;
@@ -36,7 +40,10 @@ struct Pair {
     name: &'static str,
     matcher: Matcher,
     rule: Rule,
+    walk: Option<Walk>,
 }
+
+type Walk = fn(&mut scan::Cursor<'_, '_>) -> Option<()>;
 
 fn pairs() -> Vec<Pair> {
     RULES
@@ -46,6 +53,7 @@ fn pairs() -> Vec<Pair> {
             matcher,
             rule: rule_named(name)
                 .unwrap_or_else(|| panic!("the grammar has no rule {name} (decode.rs has)")),
+            walk: WALKS.iter().find(|(n, _)| n == name).map(|(_, w)| *w),
         })
         .collect()
 }
@@ -68,6 +76,19 @@ fn by_decoder(p: &Pair, line: &str) -> Captures {
     )
 }
 
+/// The captures of the rule's straight-line walk, in the order of their
+/// occurrences (a straight rule captures each at most once, left to right).
+fn by_walk(p: &Pair, w: Walk, line: &str) -> Captures {
+    let mut v: [Option<&str>; 64] = [None; 64];
+    scan::walk(line, "", &mut v, w).ok()?;
+    Some(
+        v.iter()
+            .enumerate()
+            .filter_map(|(i, t)| t.map(|t| (format!("{}__p{i}", p.name), t.to_string())))
+            .collect(),
+    )
+}
+
 fn by_grammar(p: &Pair, line: &str) -> Captures {
     let caps = fcm242d_grammar::captures(p.rule, "", line).ok()?;
     Some(
@@ -82,6 +103,15 @@ fn by_grammar(p: &Pair, line: &str) -> Captures {
 /// Both parsers on one line: `Err` describes a disagreement.
 fn agree(p: &Pair, line: &str) -> Result<bool, String> {
     let (d, g) = (by_decoder(p, line), by_grammar(p, line));
+    if let Some(w) = p.walk {
+        let straight = by_walk(p, w, line);
+        if straight != d {
+            return Err(format!(
+                "{} on {line:?}:\n  straight-line walk: {straight:?}\n  table: {d:?}",
+                p.name
+            ));
+        }
+    }
     if d == g {
         Ok(d.is_some())
     } else {
@@ -114,6 +144,19 @@ fn every_rule_of_the_decoder_is_a_rule_of_the_grammar_and_back() {
     }
     assert_eq!(ours.len(), shapes);
     assert_eq!(pairs().len(), shapes);
+    // Every command form's and response line's rule without optional
+    // groups or repetition has its straight-line walk, and only those.
+    let straight: HashSet<&str> = plan
+        .commands
+        .iter()
+        .flat_map(|c| c.forms.iter())
+        .flat_map(|f| std::iter::once(&f.shape).chain(f.lines.iter().map(|l| &l.shape)))
+        .filter(|s| fcm242d_codegen::emit::decoder::is_straight(s))
+        .map(|s| s.rule.as_str())
+        .collect();
+    let walks: HashSet<&str> = WALKS.iter().map(|(n, _)| *n).collect();
+    assert_eq!(walks, straight);
+    assert!(walks.len() > shapes / 2, "{} walks", walks.len());
 }
 
 /// Every line the catalogue's examples and provocations show, plus the

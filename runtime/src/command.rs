@@ -206,8 +206,11 @@ impl Line for NoLine {
 }
 
 /// Any [`Line`] type, behind a pointer: what the engine hands out for an
-/// information line before the caller names the form's line type.
-pub trait AnyLine: Any + fmt::Debug + Send + Sync {
+/// information line before the caller names the form's line type. Not
+/// `Debug`: every method of a trait object's vtable is linked, and the
+/// line types' derived `Debug` (with `str`'s character escaping) would cost
+/// a firmware about 2.5 KiB of `.text` that it never calls.
+pub trait AnyLine: Any + Send + Sync {
     /// A copy.
     fn clone_box(&self) -> Box<dyn AnyLine>;
     /// Whether `other` is the same type and value.
@@ -308,9 +311,13 @@ impl PartialEq for InfoLine {
 
 impl Eq for InfoLine {}
 
+/// Shows the line as the module wrote it (`InfoLine(+QVERSION: ...)`),
+/// rendered from the typed value; [`get`](InfoLine::get) gives the value.
 impl fmt::Debug for InfoLine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
+        f.write_str("InfoLine(")?;
+        f.write_str(&String::from_utf8_lossy(&self.render()))?;
+        f.write_str(")")
     }
 }
 

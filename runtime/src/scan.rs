@@ -250,6 +250,148 @@ pub fn fields<'a>(
     Ok(())
 }
 
+// ---- straight-line walks ----
+
+/// A walk of a line rule made only of literals and captures (no optional
+/// group, repetition or nesting): the generator emits it as straight-line
+/// code (`generated/decode.rs`, `walk_<rule>`) calling these steps in the
+/// order the rule's [`Op`]s list them, with the same semantics as
+/// [`fields`]' walk of the table. Each step either moves on or records
+/// where the line stopped matching and returns `None`: a sequence does not
+/// backtrack, so the first failure is the furthest.
+#[derive(Debug)]
+pub struct Cursor<'a, 'v> {
+    line: &'a str,
+    p: usize,
+    v: &'v mut [Option<&'a str>],
+    /// Where the line stopped matching.
+    far: usize,
+}
+
+impl<'a, 'v> Cursor<'a, 'v> {
+    /// At the start of `line`, capturing parameter occurrence `i` into `v[i]`.
+    pub fn new(line: &'a str, v: &'v mut [Option<&'a str>]) -> Self {
+        Cursor {
+            line,
+            p: 0,
+            v,
+            far: 0,
+        }
+    }
+
+    /// Records a failure at the current position.
+    #[cold]
+    fn miss(&mut self) -> Option<()> {
+        self.far = self.p;
+        None
+    }
+
+    /// The one-byte literal `byte` (the comma between fields, mostly).
+    #[inline]
+    pub fn byte(&mut self, byte: u8) -> Option<()> {
+        if self.line.as_bytes().get(self.p) == Some(&byte) {
+            self.p += 1;
+            Some(())
+        } else {
+            self.miss()
+        }
+    }
+
+    /// The literal `text`.
+    #[inline]
+    pub fn lit(&mut self, text: &[u8]) -> Option<()> {
+        match self.line.as_bytes().get(self.p..self.p + text.len()) {
+            Some(s) if same(s, text) => {
+                self.p += text.len();
+                Some(())
+            }
+            _ => self.miss(),
+        }
+    }
+
+    /// The literal `text`, ASCII case-insensitive.
+    #[inline]
+    pub fn lit_ci(&mut self, text: &[u8]) -> Option<()> {
+        match self.line.as_bytes().get(self.p..self.p + text.len()) {
+            Some(s) if s.eq_ignore_ascii_case(text) => {
+                self.p += text.len();
+                Some(())
+            }
+            _ => self.miss(),
+        }
+    }
+
+    /// Stores the capture `p..e` in slot `id` and moves to `e`.
+    #[inline(always)]
+    fn store(&mut self, id: usize, e: usize) {
+        let text = self.line.get(self.p..e).unwrap_or("");
+        if let Some(slot) = self.v.get_mut(id) {
+            *slot = Some(text);
+        }
+        self.p = e;
+    }
+
+    /// A capture, in slot `id`, of what `tok` matches.
+    #[inline(always)]
+    pub fn cap(&mut self, id: usize, tok: Token) -> Option<()> {
+        match tok.end(self.line.as_bytes(), self.p) {
+            Some(e) => {
+                self.store(id, e);
+                Some(())
+            }
+            None => self.miss(),
+        }
+    }
+
+    /// `(a | b)`: a capture in slot `ia` of what `ta` matches, else one in
+    /// slot `ib` of what `tb` matches.
+    #[inline]
+    pub fn alt(&mut self, ia: usize, ta: Token, ib: usize, tb: Token) -> Option<()> {
+        let b = self.line.as_bytes();
+        if let Some(e) = ta.end(b, self.p) {
+            self.store(ia, e);
+            return Some(());
+        }
+        match tb.end(b, self.p) {
+            Some(e) => {
+                self.store(ib, e);
+                Some(())
+            }
+            None => self.miss(),
+        }
+    }
+
+    /// The end of the line.
+    #[inline]
+    pub fn end(&mut self) -> Option<()> {
+        if self.p == self.line.len() {
+            Some(())
+        } else {
+            self.miss()
+        }
+    }
+}
+
+/// Runs the straight-line walk `w` over `line`, capturing parameter
+/// occurrence `i` into `v[i]`; `NoMatch` naming `expected` when the line
+/// does not match (what `v` holds is then unspecified).
+#[inline]
+pub fn walk<'a>(
+    line: &'a str,
+    expected: &'static str,
+    v: &mut [Option<&'a str>],
+    w: impl FnOnce(&mut Cursor<'a, '_>) -> Option<()>,
+) -> Result<(), DecodeError> {
+    let mut c = Cursor::new(line, v);
+    match w(&mut c) {
+        Some(()) => Ok(()),
+        None => Err(DecodeError::NoMatch {
+            expected,
+            at: Some(c.far),
+        }),
+    }
+}
+
 // ---- literals and the end of the line ----
 
 /// `"text"` at `p`.

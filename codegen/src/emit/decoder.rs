@@ -169,6 +169,103 @@ fn matcher(out: &mut String, shape: &Shape, params: &[Param], doc: &str) {
     );
 }
 
+/// Whether `shape`'s rule is a plain sequence of literals, captures and
+/// alternatives (no optional group, no repetition): the walk of a command
+/// form's or response line's rule is then also emitted as straight-line
+/// code ([`walk_name`]). URC rules are not: a firmware links the decoder of
+/// every URC variant, and as tables they sit in `.rodata` rather than
+/// `.text` (what `cargo xtask size` counts), while it links only the forms
+/// it uses.
+pub fn is_straight(shape: &Shape) -> bool {
+    !shape.args_optional
+        && shape
+            .items
+            .iter()
+            .all(|i| matches!(i, Item::Field(_) | Item::Alt(..)))
+}
+
+/// The name of the straight-line walk of `shape`'s rule, if it has one.
+pub fn walk_name(shape: &Shape) -> Option<String> {
+    is_straight(shape).then(|| format!("walk_{}", shape.rule))
+}
+
+/// A Rust byte literal for `b`.
+fn byte(b: u8) -> String {
+    match b {
+        b'\'' => "b'\\''".into(),
+        b'\\' => "b'\\\\'".into(),
+        0x20..=0x7e => format!("b'{}'", b as char),
+        _ => format!("0x{b:02x}"),
+    }
+}
+
+/// The step of a literal.
+fn lit_step(text: &str, ci: bool) -> String {
+    match (text.as_bytes(), ci) {
+        ([b], false) => format!("c.byte({})?;", byte(*b)),
+        (_, false) => format!("c.lit({})?;", bytes(text)),
+        (_, true) => format!("c.lit_ci({})?;", bytes(text)),
+    }
+}
+
+/// The straight-line walk of a rule [`is_straight`] accepts: the same steps,
+/// in the same order, as its [`matcher`]'s ops.
+fn walk(out: &mut String, shape: &Shape, params: &[Param], doc: &str) {
+    let Some(name) = walk_name(shape) else {
+        return;
+    };
+    let mut steps = Vec::new();
+    if !shape.prefix.is_empty() {
+        steps.push(lit_step(&shape.prefix, shape.prefix_case_insensitive));
+    }
+    for (k, item) in shape.items.iter().enumerate() {
+        if k > 0 {
+            steps.push(lit_step(",", false));
+        }
+        match item {
+            Item::Field(ps) => {
+                for piece in ps {
+                    match piece {
+                        PieceShape::Lit { text, quoted: true } => {
+                            steps.push(lit_step(&format!("\"{text}\""), false));
+                        }
+                        PieceShape::Lit {
+                            text,
+                            quoted: false,
+                        } => steps.push(lit_step(text, false)),
+                        PieceShape::Param(o) | PieceShape::RangeList(o) => {
+                            steps.push(format!(
+                                "c.cap({}, {})?;",
+                                o.index,
+                                token(shape, params, o)
+                            ));
+                        }
+                    }
+                }
+            }
+            Item::Alt(a, b) => steps.push(format!(
+                "c.alt({}, {}, {}, {})?;",
+                a.index,
+                token(shape, params, a),
+                b.index,
+                token(shape, params, b)
+            )),
+            Item::Optional { .. } => return,
+        }
+    }
+    let _ = writeln!(
+        out,
+        "/// `{}`: the walk of [`{}`] as straight-line steps.",
+        doc.replace('\n', " ").replace('`', "'"),
+        shape.rule
+    );
+    let _ = writeln!(
+        out,
+        "pub fn {name}(c: &mut scan::Cursor<'_, '_>) -> Option<()> {{ {} c.end() }}",
+        steps.join(" ")
+    );
+}
+
 const DOC: &str = "//! The byte-level matchers of every line rule of the grammar, generated from\n\
 //! the catalogue: one description per command form, response line and URC\n\
 //! variant, named like its pest rule, interpreted by `scan::exec`. Each walk\n\
@@ -183,22 +280,23 @@ pub fn render(plan: &Plan<'_>) -> Result<String, PlanError> {
         "#![allow(clippy::all, non_upper_case_globals, unused_imports)]\nuse crate::scan;\n",
     );
     let mut names = Vec::new();
+    let mut walks = Vec::new();
     for c in &plan.commands {
         for f in &c.forms {
-            matcher(
-                &mut out,
-                &f.shape,
-                &c.command.params,
-                &format!("{}: {}", c.command.name, f.form.syntax),
-            );
+            let doc = format!("{}: {}", c.command.name, f.form.syntax);
+            matcher(&mut out, &f.shape, &c.command.params, &doc);
+            walk(&mut out, &f.shape, &c.command.params, &doc);
             names.push(f.shape.rule.clone());
+            walks.extend(walk_name(&f.shape).map(|w| (f.shape.rule.clone(), w)));
         }
     }
     for c in &plan.commands {
         for f in &c.forms {
             for l in &f.lines {
                 matcher(&mut out, &l.shape, &c.command.params, &l.template);
+                walk(&mut out, &l.shape, &c.command.params, &l.template);
                 names.push(l.shape.rule.clone());
+                walks.extend(walk_name(&l.shape).map(|w| (l.shape.rule.clone(), w)));
             }
         }
     }
@@ -213,6 +311,16 @@ pub fn render(plan: &Plan<'_>) -> Result<String, PlanError> {
         names
             .iter()
             .map(|n| format!("(\"{n}\", {n})"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let _ = writeln!(
+        out,
+        "/// Every straight-line walk, by its rule's name (for the differential test).\n\
+         pub static WALKS: &[(&str, fn(&mut scan::Cursor<'_, '_>) -> Option<()>)] = &[{}];",
+        walks
+            .iter()
+            .map(|(n, w)| format!("(\"{n}\", {w})"))
             .collect::<Vec<_>>()
             .join(", ")
     );

@@ -188,12 +188,11 @@ pub mod qbleinit {
         const PREFIXES: &'static [&'static str] = &["+QBLEINIT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QBLEINIT: <role>",
-                crate::generated::decode::r_qbleinit_0_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qbleinit_0_0,
             )?;
             Ok(ReadLine {
                 role: {
@@ -239,12 +238,11 @@ pub mod qbleinit {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QBLEINIT?",
-                crate::generated::decode::c_qbleinit_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qbleinit_0,
             )?;
             Ok(Read {})
         }
@@ -417,12 +415,11 @@ pub mod qbleaddr {
         const PREFIXES: &'static [&'static str] = &["+QBLEADDR: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QBLEADDR: <BLE_addr>",
-                crate::generated::decode::r_qbleaddr_0_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qbleaddr_0_0,
             )?;
             Ok(ReadLine {
                 ble_addr: {
@@ -468,12 +465,11 @@ pub mod qbleaddr {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QBLEADDR?",
-                crate::generated::decode::c_qbleaddr_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qbleaddr_0,
             )?;
             Ok(Read {})
         }
@@ -551,12 +547,11 @@ pub mod qblename {
         const PREFIXES: &'static [&'static str] = &["+QBLENAME: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QBLENAME: <BLE_name>",
-                crate::generated::decode::r_qblename_0_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qblename_0_0,
             )?;
             Ok(ReadLine {
                 ble_name: {
@@ -602,12 +597,11 @@ pub mod qblename {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QBLENAME?",
-                crate::generated::decode::c_qblename_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qblename_0,
             )?;
             Ok(Read {})
         }
@@ -678,12 +672,11 @@ pub mod qblename {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QBLENAME=<BLE_name>",
-                crate::generated::decode::c_qblename_1,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_c_qblename_1,
             )?;
             Ok(Write {
                 ble_name: {
@@ -778,12 +771,11 @@ pub mod qbleadvparam {
         const PREFIXES: &'static [&'static str] = &["+QBLEADVPARAM: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QBLEADVPARAM: <adv_int_min>,<adv_int_max>",
-                crate::generated::decode::r_qbleadvparam_0_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qbleadvparam_0_0,
             )?;
             Ok(ReadLine {
                 adv_int_min: {
@@ -841,12 +833,11 @@ pub mod qbleadvparam {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QBLEADVPARAM?",
-                crate::generated::decode::c_qbleadvparam_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qbleadvparam_0,
             )?;
             Ok(Read {})
         }
@@ -931,12 +922,11 @@ pub mod qbleadvparam {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QBLEADVPARAM=<adv_int_min>,<adv_int_max>",
-                crate::generated::decode::c_qbleadvparam_1,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_c_qbleadvparam_1,
             )?;
             Ok(Write {
                 adv_int_min: {
@@ -1058,12 +1048,11 @@ pub mod qbleadvdata {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QBLEADVDATA=<adv_data>",
-                crate::generated::decode::c_qbleadvdata_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_c_qbleadvdata_0,
             )?;
             Ok(Write {
                 adv_data: {
@@ -1184,12 +1173,11 @@ pub mod qblegattssrv {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QBLEGATTSSRV=<srv_UUID>",
-                crate::generated::decode::c_qblegattssrv_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_c_qblegattssrv_0,
             )?;
             Ok(Write {
                 srv_uuid: {
@@ -1432,12 +1420,11 @@ pub mod qblegattssrvdone {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QBLEGATTSSRVDONE",
-                crate::generated::decode::c_qblegattssrvdone_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qblegattssrvdone_0,
             )?;
             Ok(Execute {})
         }
@@ -1572,12 +1559,11 @@ pub mod qbleadvstart {
         const PREFIXES: &'static [&'static str] = &["+QBLEADVSTART: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QBLEADVSTART: <adv_state>",
-                crate::generated::decode::r_qbleadvstart_0_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qbleadvstart_0_0,
             )?;
             Ok(ReadLine {
                 adv_state: {
@@ -1623,12 +1609,11 @@ pub mod qbleadvstart {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QBLEADVSTART?",
-                crate::generated::decode::c_qbleadvstart_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qbleadvstart_0,
             )?;
             Ok(Read {})
         }
@@ -1683,12 +1668,11 @@ pub mod qbleadvstart {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QBLEADVSTART",
-                crate::generated::decode::c_qbleadvstart_1,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qbleadvstart_1,
             )?;
             Ok(Execute {})
         }
@@ -1781,12 +1765,11 @@ pub mod qbleadvstop {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QBLEADVSTOP",
-                crate::generated::decode::c_qbleadvstop_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qbleadvstop_0,
             )?;
             Ok(Execute {})
         }
@@ -2180,12 +2163,11 @@ pub mod qblescan {
         const PREFIXES: &'static [&'static str] = &["+QBLESCAN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QBLESCAN: <scan_state>",
-                crate::generated::decode::r_qblescan_0_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qblescan_0_0,
             )?;
             Ok(ReadLine {
                 scan_state: {
@@ -2231,12 +2213,11 @@ pub mod qblescan {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QBLESCAN?",
-                crate::generated::decode::c_qblescan_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qblescan_0,
             )?;
             Ok(Read {})
         }
@@ -2296,12 +2277,11 @@ pub mod qblescan {
         const PREFIXES: &'static [&'static str] = &["+QBLESCAN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QBLESCAN: <name>,<address_type>,<BLE_addr>",
-                crate::generated::decode::r_qblescan_1_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qblescan_1_0,
             )?;
             Ok(WriteScanWithoutAdvDataLine {
                 name: {
@@ -2367,12 +2347,11 @@ pub mod qblescan {
         const PREFIXES: &'static [&'static str] = &["+QBLESCAN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 5] = [None; 5];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QBLESCAN: <name>,<address_type>,<BLE_addr>,<RSSI>,<adv_data>",
-                crate::generated::decode::r_qblescan_1_1,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qblescan_1_1,
             )?;
             Ok(WriteScanWithAdvDataLine {
                 name: {
@@ -2664,12 +2643,11 @@ pub mod qblescanparam {
         const PREFIXES: &'static [&'static str] = &["+QBLESCANPARAM: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QBLESCANPARAM: <scan_interval>,<scan_window>",
-                crate::generated::decode::r_qblescanparam_0_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qblescanparam_0_0,
             )?;
             Ok(ReadLine {
                 scan_interval: {
@@ -2730,12 +2708,11 @@ pub mod qblescanparam {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QBLESCANPARAM?",
-                crate::generated::decode::c_qblescanparam_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qblescanparam_0,
             )?;
             Ok(Read {})
         }
@@ -2820,12 +2797,11 @@ pub mod qblescanparam {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QBLESCANPARAM=<scan_interval>,<scan_window>",
-                crate::generated::decode::c_qblescanparam_1,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_c_qblescanparam_1,
             )?;
             Ok(Write {
                 scan_interval: {
@@ -3125,12 +3101,11 @@ pub mod qbleconnparam {
         const PREFIXES: &'static [&'static str] = &["+QBLECONNPARAM: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 4] = [None; 4];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QBLECONNPARAM: <conn_idx>,<con_interval>,<timeout>,<latency>",
-                crate::generated::decode::r_qbleconnparam_0_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qbleconnparam_0_0,
             )?;
             Ok(ReadLine {
                 conn_idx: {
@@ -3210,12 +3185,11 @@ pub mod qbleconnparam {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QBLECONNPARAM?",
-                crate::generated::decode::c_qbleconnparam_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qbleconnparam_0,
             )?;
             Ok(Read {})
         }
@@ -3328,12 +3302,11 @@ pub mod qbleconnparam {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 4] = [None; 4];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QBLECONNPARAM=<conn_idx>,<con_interval>,<timeout>,<latency>",
-                crate::generated::decode::c_qbleconnparam_1,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_c_qbleconnparam_1,
             )?;
             Ok(Write {
                 conn_idx: {
@@ -3439,12 +3412,11 @@ pub mod qblecfgmtu {
         const PREFIXES: &'static [&'static str] = &["+QBLECFGMTU: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QBLECFGMTU: <MTU_value>",
-                crate::generated::decode::r_qblecfgmtu_0_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qblecfgmtu_0_0,
             )?;
             Ok(ReadLine {
                 mtu_value: {
@@ -3491,12 +3463,11 @@ pub mod qblecfgmtu {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QBLECFGMTU?",
-                crate::generated::decode::c_qblecfgmtu_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qblecfgmtu_0,
             )?;
             Ok(Read {})
         }
@@ -3567,12 +3538,11 @@ pub mod qblecfgmtu {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QBLECFGMTU=<MTU_value>",
-                crate::generated::decode::c_qblecfgmtu_1,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_c_qblecfgmtu_1,
             )?;
             Ok(Write {
                 mtu_value: {
@@ -3727,12 +3697,11 @@ pub mod qblegattcntfcfg {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QBLEGATTCNTFCFG=<conn_idx>,<UUID>,<enable>",
-                crate::generated::decode::c_qblegattcntfcfg_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_c_qblegattcntfcfg_0,
             )?;
             Ok(Write {
                 conn_idx: {
@@ -3863,12 +3832,11 @@ pub mod qblegattcrd {
         const PREFIXES: &'static [&'static str] = &[""];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "<data>",
-                crate::generated::decode::r_qblegattcrd_0_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qblegattcrd_0_0,
             )?;
             Ok(WriteLine {
                 data: {
@@ -3938,12 +3906,11 @@ pub mod qblegattcrd {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QBLEGATTCRD=<conn_idx>,<UUID>",
-                crate::generated::decode::c_qblegattcrd_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_c_qblegattcrd_0,
             )?;
             Ok(Write {
                 conn_idx: {
@@ -4640,12 +4607,11 @@ pub mod qblestat {
         const PREFIXES: &'static [&'static str] = &["+QBLESTAT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QBLESTAT: <BLE_state>",
-                crate::generated::decode::r_qblestat_0_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qblestat_0_0,
             )?;
             Ok(ExecuteLine {
                 ble_state: {
@@ -4691,12 +4657,11 @@ pub mod qblestat {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QBLESTAT",
-                crate::generated::decode::c_qblestat_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qblestat_0,
             )?;
             Ok(Execute {})
         }
@@ -5054,12 +5019,11 @@ pub mod qfopen {
         const PREFIXES: &'static [&'static str] = &["+QFOPEN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QFOPEN: <filename>,(list of supported <mode>s)",
-                crate::generated::decode::r_qfopen_0_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qfopen_0_0,
             )?;
             Ok(TestLine {
                 mode: {
@@ -5109,12 +5073,11 @@ pub mod qfopen {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QFOPEN=?",
-                crate::generated::decode::c_qfopen_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qfopen_0,
             )?;
             Ok(Test {})
         }
@@ -5164,12 +5127,11 @@ pub mod qfopen {
         const PREFIXES: &'static [&'static str] = &["+QFOPEN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QFOPEN: <filename>,<filehandle>,<mode>",
-                crate::generated::decode::r_qfopen_1_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qfopen_1_0,
             )?;
             Ok(ReadLine {
                 filename: {
@@ -5235,12 +5197,11 @@ pub mod qfopen {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QFOPEN?",
-                crate::generated::decode::c_qfopen_1,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qfopen_1,
             )?;
             Ok(Read {})
         }
@@ -5292,12 +5253,11 @@ pub mod qfopen {
         const PREFIXES: &'static [&'static str] = &["+QFOPEN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QFOPEN: <filehandle>",
-                crate::generated::decode::r_qfopen_2_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qfopen_2_0,
             )?;
             Ok(WriteLine {
                 filehandle: {
@@ -5465,12 +5425,11 @@ pub mod qfread {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QFREAD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QFREAD: <filehandle>,<length>",
-                crate::generated::decode::r_qfread_0_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_r_qfread_0_0,
             )?;
             Ok(TestLine {})
         }
@@ -5509,12 +5468,11 @@ pub mod qfread {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QFREAD=?",
-                crate::generated::decode::c_qfread_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qfread_0,
             )?;
             Ok(Test {})
         }
@@ -5690,12 +5648,11 @@ pub mod qfwrite {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QFWRITE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QFWRITE: <filehandle>,<length>,<timeout>",
-                crate::generated::decode::r_qfwrite_0_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_r_qfwrite_0_0,
             )?;
             Ok(TestLine {})
         }
@@ -5736,12 +5693,11 @@ pub mod qfwrite {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QFWRITE=?",
-                crate::generated::decode::c_qfwrite_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qfwrite_0,
             )?;
             Ok(Test {})
         }
@@ -5808,12 +5764,11 @@ pub mod qfwrite {
         const PREFIXES: &'static [&'static str] = &["+QFWRITE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QFWRITE: <written_length>,<total_length>",
-                crate::generated::decode::r_qfwrite_1_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qfwrite_1_0,
             )?;
             Ok(WriteLine {
                 written_length: {
@@ -6065,12 +6020,11 @@ pub mod qfclose {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QFCLOSE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QFCLOSE: <filehandle>",
-                crate::generated::decode::r_qfclose_0_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_r_qfclose_0_0,
             )?;
             Ok(TestLine {})
         }
@@ -6107,12 +6061,11 @@ pub mod qfclose {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QFCLOSE=?",
-                crate::generated::decode::c_qfclose_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qfclose_0,
             )?;
             Ok(Test {})
         }
@@ -6181,12 +6134,11 @@ pub mod qfclose {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QFCLOSE=<filehandle>",
-                crate::generated::decode::c_qfclose_1,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_c_qfclose_1,
             )?;
             Ok(Write {
                 filehandle: {
@@ -6332,12 +6284,11 @@ pub mod qflst {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QFLST=?",
-                crate::generated::decode::c_qflst_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qflst_0,
             )?;
             Ok(Test {})
         }
@@ -6385,12 +6336,11 @@ pub mod qflst {
         const PREFIXES: &'static [&'static str] = &["+QFLST: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QFLST: <filename>,<file_size>",
-                crate::generated::decode::r_qflst_1_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qflst_1_0,
             )?;
             Ok(WriteLine {
                 filename: {
@@ -6457,12 +6407,11 @@ pub mod qflst {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QFLST=<name_pattern>",
-                crate::generated::decode::c_qflst_1,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_c_qflst_1,
             )?;
             Ok(Write {
                 name_pattern: {
@@ -6513,12 +6462,11 @@ pub mod qflst {
         const PREFIXES: &'static [&'static str] = &["+QFLST: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QFLST: <filename>,<file_size>",
-                crate::generated::decode::r_qflst_2_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qflst_2_0,
             )?;
             Ok(ExecuteLine {
                 filename: {
@@ -6574,12 +6522,11 @@ pub mod qflst {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QFLST",
-                crate::generated::decode::c_qflst_2,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qflst_2,
             )?;
             Ok(Execute {})
         }
@@ -6663,12 +6610,11 @@ pub mod qfdel {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QFDEL: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QFDEL: <file_name>",
-                crate::generated::decode::r_qfdel_0_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_r_qfdel_0_0,
             )?;
             Ok(TestLine {})
         }
@@ -6705,12 +6651,11 @@ pub mod qfdel {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QFDEL=?",
-                crate::generated::decode::c_qfdel_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qfdel_0,
             )?;
             Ok(Test {})
         }
@@ -6781,12 +6726,11 @@ pub mod qfdel {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QFDEL=<file_name>",
-                crate::generated::decode::c_qfdel_1,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_c_qfdel_1,
             )?;
             Ok(Write {
                 file_name: {
@@ -6874,12 +6818,11 @@ pub mod at {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT",
-                crate::generated::decode::c_at_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_at_0,
             )?;
             Ok(Execute {})
         }
@@ -6970,12 +6913,11 @@ pub mod qrst {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QRST",
-                crate::generated::decode::c_qrst_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qrst_0,
             )?;
             Ok(Execute {})
         }
@@ -7048,12 +6990,11 @@ pub mod qversion {
         const PREFIXES: &'static [&'static str] = &["+QVERSION: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QVERSION: <version>",
-                crate::generated::decode::r_qversion_0_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qversion_0_0,
             )?;
             Ok(ExecuteLine {
                 version: {
@@ -7099,12 +7040,11 @@ pub mod qversion {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QVERSION",
-                crate::generated::decode::c_qversion_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qversion_0,
             )?;
             Ok(Execute {})
         }
@@ -7206,12 +7146,11 @@ pub mod qecho {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QECHO=<enable>",
-                crate::generated::decode::c_qecho_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_c_qecho_0,
             )?;
             Ok(Write {
                 enable: {
@@ -7354,12 +7293,11 @@ pub mod qgetip {
         const PREFIXES: &'static [&'static str] = &["+QGETIP: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 4] = [None; 4];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QGETIP: <IP>,<gate>,<mask>,<DNS>",
-                crate::generated::decode::r_qgetip_0_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qgetip_0_0,
             )?;
             Ok(WriteLine {
                 ip: {
@@ -7446,12 +7384,11 @@ pub mod qgetip {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QGETIP=<mode>",
-                crate::generated::decode::c_qgetip_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_c_qgetip_0,
             )?;
             Ok(Write {
                 mode: {
@@ -7634,12 +7571,11 @@ pub mod qsetband {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QSETBAND=<baud_rate>,<save>",
-                crate::generated::decode::c_qsetband_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_c_qsetband_0,
             )?;
             Ok(Write {
                 baud_rate: {
@@ -7694,12 +7630,11 @@ pub mod qsetband {
         const PREFIXES: &'static [&'static str] = &["+QSETBAND: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QSETBAND: <baud_rate>",
-                crate::generated::decode::r_qsetband_1_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qsetband_1_0,
             )?;
             Ok(ReadLine {
                 baud_rate: {
@@ -7746,12 +7681,11 @@ pub mod qsetband {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QSETBAND?",
-                crate::generated::decode::c_qsetband_1,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qsetband_1,
             )?;
             Ok(Read {})
         }
@@ -7850,12 +7784,11 @@ pub mod qwlanota {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QWLANOTA=<URL>",
-                crate::generated::decode::c_qwlanota_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_c_qwlanota_0,
             )?;
             Ok(Write {
                 url: {
@@ -7934,12 +7867,11 @@ pub mod qwlmac {
         const PREFIXES: &'static [&'static str] = &["+QWLMAC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QWLMAC: <MAC>",
-                crate::generated::decode::r_qwlmac_0_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qwlmac_0_0,
             )?;
             Ok(ExecuteLine {
                 mac: {
@@ -7985,12 +7917,11 @@ pub mod qwlmac {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QWLMAC",
-                crate::generated::decode::c_qwlmac_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qwlmac_0,
             )?;
             Ok(Execute {})
         }
@@ -8210,12 +8141,11 @@ pub mod qsclk {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QSCLK?",
-                crate::generated::decode::c_qsclk_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qsclk_0,
             )?;
             Ok(Read {})
         }
@@ -8498,12 +8428,11 @@ pub mod qcfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QCFG=?",
-                crate::generated::decode::c_qcfg_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qcfg_0,
             )?;
             Ok(Test {})
         }
@@ -8761,12 +8690,11 @@ pub mod qhttpcfg {
     impl crate::command::Line for TestUrlLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QHTTPCFG: \"url\",<urlstring>",
-                crate::generated::decode::r_qhttpcfg_0_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_r_qhttpcfg_0_0,
             )?;
             Ok(TestUrlLine {})
         }
@@ -8787,12 +8715,11 @@ pub mod qhttpcfg {
     impl crate::command::Line for TestHeaderLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QHTTPCFG: \"header\",<name:value>",
-                crate::generated::decode::r_qhttpcfg_0_1,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_r_qhttpcfg_0_1,
             )?;
             Ok(TestHeaderLine {})
         }
@@ -8813,12 +8740,11 @@ pub mod qhttpcfg {
     impl crate::command::Line for TestAuthLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QHTTPCFG: \"auth\",<username:password>",
-                crate::generated::decode::r_qhttpcfg_0_2,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_r_qhttpcfg_0_2,
             )?;
             Ok(TestAuthLine {})
         }
@@ -8843,12 +8769,11 @@ pub mod qhttpcfg {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QHTTPCFG: \"sslctxid\",(list of supported <sslctxID>s)",
-                crate::generated::decode::r_qhttpcfg_0_3,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qhttpcfg_0_3,
             )?;
             Ok(TestSslctxidLine {
                 sslctx_id: {
@@ -8884,12 +8809,11 @@ pub mod qhttpcfg {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QHTTPCFG: \"rsp/header\",(list of supported <response_header>s)",
-                crate::generated::decode::r_qhttpcfg_0_4,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qhttpcfg_0_4,
             )?;
             Ok(TestRspHeaderLine {
                 response_header: {
@@ -8925,12 +8849,11 @@ pub mod qhttpcfg {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QHTTPCFG: \"rspout/auto\",(list of supported <auto_outrsp>s)",
-                crate::generated::decode::r_qhttpcfg_0_5,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qhttpcfg_0_5,
             )?;
             Ok(TestRspoutAutoLine {
                 auto_outrsp: {
@@ -8966,12 +8889,11 @@ pub mod qhttpcfg {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QHTTPCFG: \"closed/ind\",(list of supported <closedind>s)",
-                crate::generated::decode::r_qhttpcfg_0_6,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qhttpcfg_0_6,
             )?;
             Ok(TestClosedIndLine {
                 closedind: {
@@ -9003,12 +8925,11 @@ pub mod qhttpcfg {
     impl crate::command::Line for TestFormOptionLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QHTTPCFG: \"form/option\",<name>,<file_name>,<content_type>",
-                crate::generated::decode::r_qhttpcfg_0_7,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_r_qhttpcfg_0_7,
             )?;
             Ok(TestFormOptionLine {})
         }
@@ -9198,12 +9119,11 @@ pub mod qhttpcfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QHTTPCFG=?",
-                crate::generated::decode::c_qhttpcfg_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qhttpcfg_0,
             )?;
             Ok(Test {})
         }
@@ -9252,12 +9172,11 @@ pub mod qhttpcfg {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QHTTPCFG: \"url\",<URL_string>",
-                crate::generated::decode::r_qhttpcfg_1_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qhttpcfg_1_0,
             )?;
             Ok(UrlLine {
                 url_string: {
@@ -9380,12 +9299,11 @@ pub mod qhttpcfg {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QHTTPCFG: \"header\",<header_value>",
-                crate::generated::decode::r_qhttpcfg_2_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qhttpcfg_2_0,
             )?;
             Ok(HeaderLine {
                 header_value: {
@@ -9510,12 +9428,11 @@ pub mod qhttpcfg {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QHTTPCFG: \"auth\",<username_password>",
-                crate::generated::decode::r_qhttpcfg_3_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qhttpcfg_3_0,
             )?;
             Ok(AuthLine {
                 username_password: {
@@ -9642,12 +9559,11 @@ pub mod qhttpcfg {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QHTTPCFG: \"sslctxid\",<sslctxID>",
-                crate::generated::decode::r_qhttpcfg_4_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qhttpcfg_4_0,
             )?;
             Ok(SslctxidLine {
                 sslctx_id: {
@@ -9765,12 +9681,11 @@ pub mod qhttpcfg {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QHTTPCFG: \"rsp/header\",<response_header>",
-                crate::generated::decode::r_qhttpcfg_5_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qhttpcfg_5_0,
             )?;
             Ok(RspHeaderLine {
                 response_header: {
@@ -9896,12 +9811,11 @@ pub mod qhttpcfg {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QHTTPCFG: \"rspout/auto\",<auto_outrsp>",
-                crate::generated::decode::r_qhttpcfg_6_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qhttpcfg_6_0,
             )?;
             Ok(RspoutAutoLine {
                 auto_outrsp: {
@@ -10020,12 +9934,11 @@ pub mod qhttpcfg {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QHTTPCFG: \"closed/ind\",<closedind>",
-                crate::generated::decode::r_qhttpcfg_7_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qhttpcfg_7_0,
             )?;
             Ok(ClosedIndLine {
                 closedind: {
@@ -10156,12 +10069,11 @@ pub mod qhttpcfg {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QHTTPCFG: \"form/option\",<name>,<file_name>,<content_type>",
-                crate::generated::decode::r_qhttpcfg_8_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qhttpcfg_8_0,
             )?;
             Ok(FormOptionLine {
                 name: {
@@ -10391,12 +10303,11 @@ pub mod qhttpget {
         const PREFIXES: &'static [&'static str] = &["+QHTTPGET: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QHTTPGET: (list of supported <rsptime>s)",
-                crate::generated::decode::r_qhttpget_0_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qhttpget_0_0,
             )?;
             Ok(TestLine {
                 rsptime: {
@@ -10442,12 +10353,11 @@ pub mod qhttpget {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QHTTPGET=?",
-                crate::generated::decode::c_qhttpget_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qhttpget_0,
             )?;
             Ok(Test {})
         }
@@ -10621,12 +10531,11 @@ pub mod qhttppost {
         const PREFIXES: &'static [&'static str] = &["+QHTTPPOST: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QHTTPPOST: (list of supported <data_length>s),(list of supported <input_time>s),(list of supported <rsptime>s)",
-                crate::generated::decode::r_qhttppost_0_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qhttppost_0_0,
             )?;
             Ok(TestLine {
                 data_length: {
@@ -10698,12 +10607,11 @@ pub mod qhttppost {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QHTTPPOST=?",
-                crate::generated::decode::c_qhttppost_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qhttppost_0,
             )?;
             Ok(Test {})
         }
@@ -10772,12 +10680,11 @@ pub mod qhttppost {
         const PREFIXES: &'static [&'static str] = &["+QHTTPPOST: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QHTTPPOST: <err>",
-                crate::generated::decode::r_qhttppost_1_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qhttppost_1_0,
             )?;
             Ok(WriteLine {
                 err: {
@@ -10995,12 +10902,11 @@ pub mod qhttpput {
         const PREFIXES: &'static [&'static str] = &["+QHTTPPUT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QHTTPPUT: (list of supported <data_length>s),(list of supported <input_time>s),(list of supported <rsptime>s)",
-                crate::generated::decode::r_qhttpput_0_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qhttpput_0_0,
             )?;
             Ok(TestLine {
                 data_length: {
@@ -11072,12 +10978,11 @@ pub mod qhttpput {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QHTTPPUT=?",
-                crate::generated::decode::c_qhttpput_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qhttpput_0,
             )?;
             Ok(Test {})
         }
@@ -11146,12 +11051,11 @@ pub mod qhttpput {
         const PREFIXES: &'static [&'static str] = &["+QHTTPPUT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QHTTPPUT: <err>",
-                crate::generated::decode::r_qhttpput_1_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qhttpput_1_0,
             )?;
             Ok(WriteLine {
                 err: {
@@ -11364,12 +11268,11 @@ pub mod qhttpread {
         const PREFIXES: &'static [&'static str] = &["+QHTTPREAD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QHTTPREAD: (list of supported <wait_time>s)",
-                crate::generated::decode::r_qhttpread_0_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qhttpread_0_0,
             )?;
             Ok(TestLine {
                 wait_time: {
@@ -11415,12 +11318,11 @@ pub mod qhttpread {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QHTTPREAD=?",
-                crate::generated::decode::c_qhttpread_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qhttpread_0,
             )?;
             Ok(Test {})
         }
@@ -11617,12 +11519,11 @@ pub mod qhttpstop {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QHTTPSTOP=?",
-                crate::generated::decode::c_qhttpstop_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qhttpstop_0,
             )?;
             Ok(Test {})
         }
@@ -11677,12 +11578,11 @@ pub mod qhttpstop {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QHTTPSTOP",
-                crate::generated::decode::c_qhttpstop_1,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qhttpstop_1,
             )?;
             Ok(Execute {})
         }
@@ -12235,12 +12135,11 @@ pub mod qmtcfg {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QMTCFG: \"version\",(list of supported <client_idx>s),(list of supported <vsn>s)",
-                crate::generated::decode::r_qmtcfg_0_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qmtcfg_0_0,
             )?;
             Ok(TestVersionLine {
                 client_idx: {
@@ -12292,12 +12191,11 @@ pub mod qmtcfg {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QMTCFG: \"ssl\",(list of supported <client_idx>s),(list of supported <SSL_enable>s),(list of supported <SSL_ctxID>s)",
-                crate::generated::decode::r_qmtcfg_0_1,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qmtcfg_0_1,
             )?;
             Ok(TestSslLine {
                 client_idx: {
@@ -12359,12 +12257,11 @@ pub mod qmtcfg {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QMTCFG: \"keepalive\",(list of supported <client_idx>s),(list of supported <keep_alive_time>s)",
-                crate::generated::decode::r_qmtcfg_0_2,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qmtcfg_0_2,
             )?;
             Ok(TestKeepaliveLine {
                 client_idx: {
@@ -12414,12 +12311,11 @@ pub mod qmtcfg {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QMTCFG: \"session\",(list of supported <client_idx>s),(list of supported <clean_session>s)",
-                crate::generated::decode::r_qmtcfg_0_3,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qmtcfg_0_3,
             )?;
             Ok(TestSessionLine {
                 client_idx: {
@@ -12473,12 +12369,11 @@ pub mod qmtcfg {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 4] = [None; 4];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QMTCFG: \"will\",(list of supported <client_idx>s),(list of supported <will_flag>s),(list of supported <will_qos>s),(list of supported <will_retain>s),<will_topic>,<will_message>",
-                crate::generated::decode::r_qmtcfg_0_4,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qmtcfg_0_4,
             )?;
             Ok(TestWillLine {
                 client_idx: {
@@ -12556,12 +12451,11 @@ pub mod qmtcfg {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QMTCFG: \"recv/mode\",(list of supported <client_idx>s),(list of supported <msg_recv_mode>s)",
-                crate::generated::decode::r_qmtcfg_0_5,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qmtcfg_0_5,
             )?;
             Ok(TestRecvModeLine {
                 client_idx: {
@@ -12613,12 +12507,11 @@ pub mod qmtcfg {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QMTCFG: \"dataformat\",(list of supported <client_idx>s),(list of supported <send_mode>s),(list of supported <recv_mode>s)",
-                crate::generated::decode::r_qmtcfg_0_6,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qmtcfg_0_6,
             )?;
             Ok(TestDataformatLine {
                 client_idx: {
@@ -12684,12 +12577,11 @@ pub mod qmtcfg {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 4] = [None; 4];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QMTCFG: \"timeout\",(list of supported <client_idx>s),(list of supported <pkt_timeout>s),(list of supported <retry_times>s),(list of supported <timeout_notice>s)",
-                crate::generated::decode::r_qmtcfg_0_7,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qmtcfg_0_7,
             )?;
             Ok(TestTimeoutLine {
                 client_idx: {
@@ -12761,12 +12653,11 @@ pub mod qmtcfg {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QMTCFG: \"aliauth\",(list of supported <client_idx>s),<product_key>,<device_name>,<device_secret>",
-                crate::generated::decode::r_qmtcfg_0_8,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qmtcfg_0_8,
             )?;
             Ok(TestAliauthLine {
                 client_idx: {
@@ -12808,12 +12699,11 @@ pub mod qmtcfg {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QMTCFG: \"onenet\",(list of supported <client_idx>s),<productID>,<access_key>",
-                crate::generated::decode::r_qmtcfg_0_9,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qmtcfg_0_9,
             )?;
             Ok(TestOnenetLine {
                 client_idx: {
@@ -13048,12 +12938,11 @@ pub mod qmtcfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QMTCFG=?",
-                crate::generated::decode::c_qmtcfg_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qmtcfg_0,
             )?;
             Ok(Test {})
         }
@@ -13106,12 +12995,11 @@ pub mod qmtcfg {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QMTCFG: \"version\",<vsn>",
-                crate::generated::decode::r_qmtcfg_1_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qmtcfg_1_0,
             )?;
             Ok(VersionLine {
                 vsn: {
@@ -13460,12 +13348,11 @@ pub mod qmtcfg {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QMTCFG: \"keepalive\",<keep_alive_time>",
-                crate::generated::decode::r_qmtcfg_3_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qmtcfg_3_0,
             )?;
             Ok(KeepaliveLine {
                 keep_alive_time: {
@@ -13611,12 +13498,11 @@ pub mod qmtcfg {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QMTCFG: \"session\",<clean_session>",
-                crate::generated::decode::r_qmtcfg_4_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qmtcfg_4_0,
             )?;
             Ok(SessionLine {
                 clean_session: {
@@ -14113,12 +13999,11 @@ pub mod qmtcfg {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QMTCFG: \"recv/mode\",<msg_recv_mode>",
-                crate::generated::decode::r_qmtcfg_6_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qmtcfg_6_0,
             )?;
             Ok(RecvModeLine {
                 msg_recv_mode: {
@@ -14277,12 +14162,11 @@ pub mod qmtcfg {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QMTCFG: \"dataformat\",<send_mode>,<recv_mode>",
-                crate::generated::decode::r_qmtcfg_7_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qmtcfg_7_0,
             )?;
             Ok(DataformatLine {
                 send_mode: {
@@ -14487,12 +14371,11 @@ pub mod qmtcfg {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QMTCFG: \"timeout\",<pkt_timeout>,<retry_times>,<timeout_notice>",
-                crate::generated::decode::r_qmtcfg_8_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qmtcfg_8_0,
             )?;
             Ok(TimeoutLine {
                 pkt_timeout: {
@@ -14736,12 +14619,11 @@ pub mod qmtcfg {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QMTCFG: \"aliauth\",<product_key>,<device_name>,<device_secret>",
-                crate::generated::decode::r_qmtcfg_9_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qmtcfg_9_0,
             )?;
             Ok(AliauthLine {
                 product_key: {
@@ -14974,12 +14856,11 @@ pub mod qmtcfg {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QMTCFG: \"onenet\",<productID>,<access_key>",
-                crate::generated::decode::r_qmtcfg_10_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qmtcfg_10_0,
             )?;
             Ok(OnenetLine {
                 product_id: {
@@ -15220,12 +15101,11 @@ pub mod qmtopen {
         const PREFIXES: &'static [&'static str] = &["+QMTOPEN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QMTOPEN: (list of supported <client_idx>s),<host_name>,(list of supported <port>s)",
-                crate::generated::decode::r_qmtopen_0_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qmtopen_0_0,
             )?;
             Ok(TestLine {
                 client_idx: {
@@ -15287,12 +15167,11 @@ pub mod qmtopen {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QMTOPEN=?",
-                crate::generated::decode::c_qmtopen_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qmtopen_0,
             )?;
             Ok(Test {})
         }
@@ -15343,12 +15222,11 @@ pub mod qmtopen {
         const PREFIXES: &'static [&'static str] = &["+QMTOPEN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QMTOPEN: <client_idx>,<host_name>,<port>",
-                crate::generated::decode::r_qmtopen_1_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qmtopen_1_0,
             )?;
             Ok(ReadLine {
                 client_idx: {
@@ -15418,12 +15296,11 @@ pub mod qmtopen {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QMTOPEN?",
-                crate::generated::decode::c_qmtopen_1,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qmtopen_1,
             )?;
             Ok(Read {})
         }
@@ -15524,12 +15401,11 @@ pub mod qmtopen {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QMTOPEN=<client_idx>,<host_name>,<port>",
-                crate::generated::decode::c_qmtopen_2,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_c_qmtopen_2,
             )?;
             Ok(Write {
                 client_idx: {
@@ -15638,12 +15514,11 @@ pub mod qmtclose {
         const PREFIXES: &'static [&'static str] = &["+QMTCLOSE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QMTCLOSE: (list of supported <client_idx>s)",
-                crate::generated::decode::r_qmtclose_0_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qmtclose_0_0,
             )?;
             Ok(TestLine {
                 client_idx: {
@@ -15691,12 +15566,11 @@ pub mod qmtclose {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QMTCLOSE=?",
-                crate::generated::decode::c_qmtclose_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qmtclose_0,
             )?;
             Ok(Test {})
         }
@@ -15769,12 +15643,11 @@ pub mod qmtclose {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QMTCLOSE=<client_idx>",
-                crate::generated::decode::c_qmtclose_1,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_c_qmtclose_1,
             )?;
             Ok(Write {
                 client_idx: {
@@ -15964,12 +15837,11 @@ pub mod qmtconn {
         const PREFIXES: &'static [&'static str] = &["+QMTCONN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QMTCONN: (list of supported <client_idx>s),<clientID>,<username>,<password>",
-                crate::generated::decode::r_qmtconn_0_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qmtconn_0_0,
             )?;
             Ok(TestLine {
                 client_idx: {
@@ -16023,12 +15895,11 @@ pub mod qmtconn {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QMTCONN=?",
-                crate::generated::decode::c_qmtconn_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qmtconn_0,
             )?;
             Ok(Test {})
         }
@@ -16075,12 +15946,11 @@ pub mod qmtconn {
         const PREFIXES: &'static [&'static str] = &["+QMTCONN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QMTCONN: <client_idx>,<state>",
-                crate::generated::decode::r_qmtconn_1_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qmtconn_1_0,
             )?;
             Ok(ReadLine {
                 client_idx: {
@@ -16137,12 +16007,11 @@ pub mod qmtconn {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QMTCONN?",
-                crate::generated::decode::c_qmtconn_1,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qmtconn_1,
             )?;
             Ok(Read {})
         }
@@ -16419,12 +16288,11 @@ pub mod qmtdisc {
         const PREFIXES: &'static [&'static str] = &["+QMTDISC: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QMTDISC: (list of supported <client_idx>s)",
-                crate::generated::decode::r_qmtdisc_0_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qmtdisc_0_0,
             )?;
             Ok(TestLine {
                 client_idx: {
@@ -16472,12 +16340,11 @@ pub mod qmtdisc {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QMTDISC=?",
-                crate::generated::decode::c_qmtdisc_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qmtdisc_0,
             )?;
             Ok(Test {})
         }
@@ -16550,12 +16417,11 @@ pub mod qmtdisc {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QMTDISC=<client_idx>",
-                crate::generated::decode::c_qmtdisc_1,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_c_qmtdisc_1,
             )?;
             Ok(Write {
                 client_idx: {
@@ -16682,12 +16548,11 @@ pub mod qmtsub {
         const PREFIXES: &'static [&'static str] = &["+QMTSUB: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QMTSUB: (list of supported <client_idx>s),(list of supported <msgID>s),<topic>,(list of supported <qos>s)",
-                crate::generated::decode::r_qmtsub_0_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qmtsub_0_0,
             )?;
             Ok(TestLine {
                 client_idx: {
@@ -16761,12 +16626,11 @@ pub mod qmtsub {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QMTSUB=?",
-                crate::generated::decode::c_qmtsub_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qmtsub_0,
             )?;
             Ok(Test {})
         }
@@ -17103,12 +16967,11 @@ pub mod qmtuns {
         const PREFIXES: &'static [&'static str] = &["+QMTUNS: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QMTUNS: (list of supported <client_idx>s),(list of supported <msgID>s),<topic>",
-                crate::generated::decode::r_qmtuns_0_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qmtuns_0_0,
             )?;
             Ok(TestLine {
                 client_idx: {
@@ -17170,12 +17033,11 @@ pub mod qmtuns {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QMTUNS=?",
-                crate::generated::decode::c_qmtuns_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qmtuns_0,
             )?;
             Ok(Test {})
         }
@@ -17472,12 +17334,11 @@ pub mod qmtpub {
         const PREFIXES: &'static [&'static str] = &["+QMTPUB: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 5] = [None; 5];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QMTPUB: (list of supported <client_idx>s),(list of supported <msgID>s),(list of supported <qos>s),(list of supported <retain>s),<topic>,(list of supported <length>s)",
-                crate::generated::decode::r_qmtpub_0_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qmtpub_0_0,
             )?;
             Ok(TestLine {
                 client_idx: {
@@ -17575,12 +17436,11 @@ pub mod qmtpub {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QMTPUB=?",
-                crate::generated::decode::c_qmtpub_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qmtpub_0,
             )?;
             Ok(Test {})
         }
@@ -17955,12 +17815,11 @@ pub mod qmtrecv {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QMTRECV=?",
-                crate::generated::decode::c_qmtrecv_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qmtrecv_0,
             )?;
             Ok(Test {})
         }
@@ -18013,12 +17872,11 @@ pub mod qmtrecv {
         const PREFIXES: &'static [&'static str] = &["+QMTRECV: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 6] = [None; 6];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QMTRECV: <client_idx>,<store_status0>,<store_status1>,<store_status2>,<store_status3>,<store_status4>",
-                crate::generated::decode::r_qmtrecv_1_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qmtrecv_1_0,
             )?;
             Ok(ReadLine {
                 client_idx: {
@@ -18128,12 +17986,11 @@ pub mod qmtrecv {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QMTRECV?",
-                crate::generated::decode::c_qmtrecv_1,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qmtrecv_1,
             )?;
             Ok(Read {})
         }
@@ -18216,12 +18073,11 @@ pub mod qmtrecv {
             let payload = framed.payload;
             let line = framed.head.as_str();
             let mut v: [Option<&str>; 5] = [None; 5];
-            if let Err(e) = crate::scan::fields(
+            if let Err(e) = crate::scan::walk(
                 line,
                 "+QMTRECV: <client_idx>,<msgID>,<topic>,<payload_len>,<payload>",
-                crate::generated::decode::r_qmtrecv_2_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qmtrecv_2_0,
             ) {
                 return crate::command::Decoded::plain(Err(e));
             }
@@ -18515,12 +18371,11 @@ pub mod qping {
         const PREFIXES: &'static [&'static str] = &["+QPING: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QPING: <host>,(list of supported <timeout>s),(list of supported <pingnum>s)",
-                crate::generated::decode::r_qping_0_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qping_0_0,
             )?;
             Ok(TestLine {
                 timeout: {
@@ -18580,12 +18435,11 @@ pub mod qping {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QPING=?",
-                crate::generated::decode::c_qping_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qping_0,
             )?;
             Ok(Test {})
         }
@@ -18807,12 +18661,11 @@ pub mod qidnsgip {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QIDNSGIP: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QIDNSGIP: <hostname>",
-                crate::generated::decode::r_qidnsgip_0_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_r_qidnsgip_0_0,
             )?;
             Ok(TestLine {})
         }
@@ -18849,12 +18702,11 @@ pub mod qidnsgip {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QIDNSGIP=?",
-                crate::generated::decode::c_qidnsgip_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qidnsgip_0,
             )?;
             Ok(Test {})
         }
@@ -18925,12 +18777,11 @@ pub mod qidnsgip {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QIDNSGIP=<hostname>",
-                crate::generated::decode::c_qidnsgip_1,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_c_qidnsgip_1,
             )?;
             Ok(Write {
                 hostname: {
@@ -19082,12 +18933,11 @@ pub mod qntp {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QNTP=?",
-                crate::generated::decode::c_qntp_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qntp_0,
             )?;
             Ok(Test {})
         }
@@ -19247,12 +19097,11 @@ pub mod qntp {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QNTP",
-                crate::generated::decode::c_qntp_2,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qntp_2,
             )?;
             Ok(Execute {})
         }
@@ -19752,12 +19601,11 @@ pub mod qsslcfg {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QSSLCFG: \"sslversion\",(list of supported <SSL_ctxID>s),(list of supported <SSL_version>s)",
-                crate::generated::decode::r_qsslcfg_0_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qsslcfg_0_0,
             )?;
             Ok(TestSslversionLine {
                 ssl_ctx_id: {
@@ -19807,12 +19655,11 @@ pub mod qsslcfg {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QSSLCFG: \"seclevel\",(list of supported <SSL_ctxID>s),(list of supported <seclevel>s)",
-                crate::generated::decode::r_qsslcfg_0_1,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qsslcfg_0_1,
             )?;
             Ok(TestSeclevelLine {
                 ssl_ctx_id: {
@@ -19862,12 +19709,11 @@ pub mod qsslcfg {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QSSLCFG: \"ciphersuite\",(list of supported <SSL_ctxID>s),(list of supported <cipher_suites>s)",
-                crate::generated::decode::r_qsslcfg_0_2,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qsslcfg_0_2,
             )?;
             Ok(TestCiphersuiteLine {
                 ssl_ctx_id: {
@@ -19917,12 +19763,11 @@ pub mod qsslcfg {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QSSLCFG: \"negotiatetime\",(list of supported <SSL_ctxID>s),(list of supported <negotiate_time>s)",
-                crate::generated::decode::r_qsslcfg_0_3,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qsslcfg_0_3,
             )?;
             Ok(TestNegotiatetimeLine {
                 ssl_ctx_id: {
@@ -19972,12 +19817,11 @@ pub mod qsslcfg {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QSSLCFG: \"sni\",(list of supported <SSL_ctxID>s),(list of supported <SNI>s)",
-                crate::generated::decode::r_qsslcfg_0_4,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qsslcfg_0_4,
             )?;
             Ok(TestSniLine {
                 ssl_ctx_id: {
@@ -20025,12 +19869,11 @@ pub mod qsslcfg {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QSSLCFG: \"cacert\",(list of supported <SSL_ctxID>s),<cacertpath>",
-                crate::generated::decode::r_qsslcfg_0_5,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qsslcfg_0_5,
             )?;
             Ok(TestCacertLine {
                 ssl_ctx_id: {
@@ -20068,12 +19911,11 @@ pub mod qsslcfg {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QSSLCFG: \"clientcert\",(list of supported <SSL_ctxID>s),<client_cert_path>",
-                crate::generated::decode::r_qsslcfg_0_6,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qsslcfg_0_6,
             )?;
             Ok(TestClientcertLine {
                 ssl_ctx_id: {
@@ -20111,12 +19953,11 @@ pub mod qsslcfg {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QSSLCFG: \"clientkey\",(list of supported <SSL_ctxID>s),<client_key_path>,<key_pwd>",
-                crate::generated::decode::r_qsslcfg_0_7,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qsslcfg_0_7,
             )?;
             Ok(TestClientkeyLine {
                 ssl_ctx_id: {
@@ -20158,12 +19999,11 @@ pub mod qsslcfg {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QSSLCFG: \"ignorelocaltime\",(list of supported <SSL_ctxID>s),(list of supported <ignore_ltime>s)",
-                crate::generated::decode::r_qsslcfg_0_8,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qsslcfg_0_8,
             )?;
             Ok(TestIgnorelocaltimeLine {
                 ssl_ctx_id: {
@@ -20213,12 +20053,11 @@ pub mod qsslcfg {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QSSLCFG: \"session_cache\",(list of supported <SSL_ctxID>s),(list of supported <session_cache_enable>s)",
-                crate::generated::decode::r_qsslcfg_0_9,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qsslcfg_0_9,
             )?;
             Ok(TestSessionCacheLine {
                 ssl_ctx_id: {
@@ -20465,12 +20304,11 @@ pub mod qsslcfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QSSLCFG=?",
-                crate::generated::decode::c_qsslcfg_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qsslcfg_0,
             )?;
             Ok(Test {})
         }
@@ -20523,12 +20361,11 @@ pub mod qsslcfg {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QSSLCFG: \"sslversion\",<SSL_ctxID>,<SSL_version>",
-                crate::generated::decode::r_qsslcfg_1_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qsslcfg_1_0,
             )?;
             Ok(SslversionLine {
                 ssl_ctx_id: {
@@ -20684,12 +20521,11 @@ pub mod qsslcfg {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QSSLCFG: \"seclevel\",<SSL_ctxID>,<seclevel>",
-                crate::generated::decode::r_qsslcfg_2_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qsslcfg_2_0,
             )?;
             Ok(SeclevelLine {
                 ssl_ctx_id: {
@@ -20846,12 +20682,11 @@ pub mod qsslcfg {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QSSLCFG: \"ciphersuite\",<SSL_ctxID>,<cipher_suites>",
-                crate::generated::decode::r_qsslcfg_3_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qsslcfg_3_0,
             )?;
             Ok(CiphersuiteLine {
                 ssl_ctx_id: {
@@ -21014,12 +20849,11 @@ pub mod qsslcfg {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QSSLCFG: \"negotiatetime\",<SSL_ctxID>,<negotiate_time>",
-                crate::generated::decode::r_qsslcfg_4_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qsslcfg_4_0,
             )?;
             Ok(NegotiatetimeLine {
                 ssl_ctx_id: {
@@ -21180,12 +21014,11 @@ pub mod qsslcfg {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QSSLCFG: \"sni\",<SSL_ctxID>,<SNI>",
-                crate::generated::decode::r_qsslcfg_5_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qsslcfg_5_0,
             )?;
             Ok(SniLine {
                 ssl_ctx_id: {
@@ -21338,12 +21171,11 @@ pub mod qsslcfg {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QSSLCFG: \"cacert\",<SSL_ctxID>,<cacertpath>",
-                crate::generated::decode::r_qsslcfg_6_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qsslcfg_6_0,
             )?;
             Ok(CacertLine {
                 ssl_ctx_id: {
@@ -21499,12 +21331,11 @@ pub mod qsslcfg {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QSSLCFG: \"clientcert\",<SSL_ctxID>,<client_cert_path>",
-                crate::generated::decode::r_qsslcfg_7_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qsslcfg_7_0,
             )?;
             Ok(ClientcertLine {
                 ssl_ctx_id: {
@@ -21678,12 +21509,11 @@ pub mod qsslcfg {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QSSLCFG: \"clientkey\",<SSL_ctxID>,<client_key_path>,<key_pwd>",
-                crate::generated::decode::r_qsslcfg_8_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qsslcfg_8_0,
             )?;
             Ok(ClientkeyLine {
                 ssl_ctx_id: {
@@ -21880,12 +21710,11 @@ pub mod qsslcfg {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QSSLCFG: \"ignorelocaltime\",<SSL_ctxID>,<ignore_ltime>",
-                crate::generated::decode::r_qsslcfg_9_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qsslcfg_9_0,
             )?;
             Ok(IgnorelocaltimeLine {
                 ssl_ctx_id: {
@@ -22041,12 +21870,11 @@ pub mod qsslcfg {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QSSLCFG: \"session_cache\",<SSL_ctxID>,<session_cache_enable>",
-                crate::generated::decode::r_qsslcfg_10_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qsslcfg_10_0,
             )?;
             Ok(SessionCacheLine {
                 ssl_ctx_id: {
@@ -22223,12 +22051,11 @@ pub mod qsslopen {
         const PREFIXES: &'static [&'static str] = &["+QSSLOPEN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QSSLOPEN: (list of supported <SSL_ctxID>s),(list of supported <connectID>s),<server_address>,<server_port>,(list of supported <access_mode>s)",
-                crate::generated::decode::r_qsslopen_0_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qsslopen_0_0,
             )?;
             Ok(TestLine {
                 ssl_ctx_id: {
@@ -22304,12 +22131,11 @@ pub mod qsslopen {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QSSLOPEN=?",
-                crate::generated::decode::c_qsslopen_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qsslopen_0,
             )?;
             Ok(Test {})
         }
@@ -22567,12 +22393,11 @@ pub mod qsslsend {
         const PREFIXES: &'static [&'static str] = &["+QSSLSEND: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QSSLSEND: (list of supported <connectID>s),(list of supported <send_length>s)",
-                crate::generated::decode::r_qsslsend_0_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qsslsend_0_0,
             )?;
             Ok(TestLine {
                 connect_id: {
@@ -22632,12 +22457,11 @@ pub mod qsslsend {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QSSLSEND=?",
-                crate::generated::decode::c_qsslsend_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qsslsend_0,
             )?;
             Ok(Test {})
         }
@@ -22717,12 +22541,11 @@ pub mod qsslsend {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QSSLSEND=<connectID>",
-                crate::generated::decode::c_qsslsend_1,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_c_qsslsend_1,
             )?;
             Ok(WriteConnectId {
                 connect_id: {
@@ -22823,12 +22646,11 @@ pub mod qsslsend {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QSSLSEND=<connectID>,<send_length>",
-                crate::generated::decode::c_qsslsend_2,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_c_qsslsend_2,
             )?;
             Ok(WriteConnectIdSendLength {
                 connect_id: {
@@ -22934,12 +22756,11 @@ pub mod qsslrecv {
         const PREFIXES: &'static [&'static str] = &["+QSSLRECV: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QSSLRECV: (list of supported <connectID>s),(list of supported <read_length>s)",
-                crate::generated::decode::r_qsslrecv_0_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qsslrecv_0_0,
             )?;
             Ok(TestLine {
                 connect_id: {
@@ -22999,12 +22820,11 @@ pub mod qsslrecv {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QSSLRECV=?",
-                crate::generated::decode::c_qsslrecv_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qsslrecv_0,
             )?;
             Ok(Test {})
         }
@@ -23057,12 +22877,11 @@ pub mod qsslrecv {
         const PREFIXES: &'static [&'static str] = &["+QSSLRECV: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QSSLRECV: <have_readlen>",
-                crate::generated::decode::r_qsslrecv_1_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qsslrecv_1_0,
             )?;
             Ok(WriteReceivedLine {
                 have_readlen: {
@@ -23079,12 +22898,11 @@ pub mod qsslrecv {
                 );
             };
             let mut v: [Option<&str>; 1] = [None; 1];
-            if let Err(e) = crate::scan::fields(
+            if let Err(e) = crate::scan::walk(
                 line,
                 "+QSSLRECV: <have_readlen>",
-                crate::generated::decode::r_qsslrecv_1_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qsslrecv_1_0,
             ) {
                 return crate::command::Decoded::plain(Err(e));
             }
@@ -23129,12 +22947,11 @@ pub mod qsslrecv {
     impl crate::command::Line for WriteNoDataLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLRECV: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QSSLRECV: 0",
-                crate::generated::decode::r_qsslrecv_1_1,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_r_qsslrecv_1_1,
             )?;
             Ok(WriteNoDataLine {})
         }
@@ -23252,12 +23069,11 @@ pub mod qsslrecv {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QSSLRECV=<connectID>,<read_length>",
-                crate::generated::decode::c_qsslrecv_1,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_c_qsslrecv_1,
             )?;
             Ok(Write {
                 connect_id: {
@@ -23348,12 +23164,11 @@ pub mod qsslclose {
         const PREFIXES: &'static [&'static str] = &["+QSSLCLOSE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QSSLCLOSE: (list of supported <connectID>s),(list of supported <close_timeout>s)",
-                crate::generated::decode::r_qsslclose_0_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qsslclose_0_0,
             )?;
             Ok(TestLine {
                 connect_id: {
@@ -23411,12 +23226,11 @@ pub mod qsslclose {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QSSLCLOSE=?",
-                crate::generated::decode::c_qsslclose_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qsslclose_0,
             )?;
             Ok(Test {})
         }
@@ -23738,12 +23552,11 @@ pub mod qsslstate {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QSSLSTATE=?",
-                crate::generated::decode::c_qsslstate_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qsslstate_0,
             )?;
             Ok(Test {})
         }
@@ -23809,12 +23622,11 @@ pub mod qsslstate {
         const PREFIXES: &'static [&'static str] = &["+QSSLSTATE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 9] = [None; 9];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QSSLSTATE: <connectID>,\"SSLClient\",<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<devname>,<SSL_ctxID>",
-                crate::generated::decode::r_qsslstate_1_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qsslstate_1_0,
             )?;
             Ok(ReadLine {
                 connect_id: {
@@ -23948,12 +23760,11 @@ pub mod qsslstate {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QSSLSTATE?",
-                crate::generated::decode::c_qsslstate_1,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qsslstate_1,
             )?;
             Ok(Read {})
         }
@@ -24030,12 +23841,11 @@ pub mod qsslstate {
         const PREFIXES: &'static [&'static str] = &["+QSSLSTATE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 9] = [None; 9];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QSSLSTATE: <connectID>,\"SSLClient\",<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<devname>,<SSL_ctxID>",
-                crate::generated::decode::r_qsslstate_2_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qsslstate_2_0,
             )?;
             Ok(WriteLine {
                 connect_id: {
@@ -24190,12 +24000,11 @@ pub mod qsslstate {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QSSLSTATE=<query_type>,<connectID>",
-                crate::generated::decode::c_qsslstate_2,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_c_qsslstate_2,
             )?;
             Ok(Write {
                 query_type: {
@@ -24273,12 +24082,11 @@ pub mod qsslstate {
         const PREFIXES: &'static [&'static str] = &["+QSSLSTATE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 9] = [None; 9];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QSSLSTATE: <connectID>,\"SSLClient\",<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<devname>,<SSL_ctxID>",
-                crate::generated::decode::r_qsslstate_3_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qsslstate_3_0,
             )?;
             Ok(ExecuteLine {
                 connect_id: {
@@ -24412,12 +24220,11 @@ pub mod qsslstate {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QSSLSTATE",
-                crate::generated::decode::c_qsslstate_3,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qsslstate_3,
             )?;
             Ok(Execute {})
         }
@@ -24728,12 +24535,11 @@ pub mod qicfg {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QICFG: \"transpktsize\",(list of supported <transpktsize>s)",
-                crate::generated::decode::r_qicfg_0_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qicfg_0_0,
             )?;
             Ok(TestTranspktsizeLine {
                 transpktsize: {
@@ -24769,12 +24575,11 @@ pub mod qicfg {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QICFG: \"transwaittm\",(list of supported <transwaittm>s)",
-                crate::generated::decode::r_qicfg_0_1,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qicfg_0_1,
             )?;
             Ok(TestTranswaittmLine {
                 transwaittm: {
@@ -24810,12 +24615,11 @@ pub mod qicfg {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QICFG: \"tcp/accept\",(list of supported <state>s)",
-                crate::generated::decode::r_qicfg_0_2,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qicfg_0_2,
             )?;
             Ok(TestTcpAcceptLine {
                 state: {
@@ -24851,12 +24655,11 @@ pub mod qicfg {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QICFG: \"qisend/timeout\",(list of supported <timeout>s)",
-                crate::generated::decode::r_qicfg_0_3,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qicfg_0_3,
             )?;
             Ok(TestQisendTimeoutLine {
                 timeout: {
@@ -24892,12 +24695,11 @@ pub mod qicfg {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QICFG: \"passiveclosed\",(list of supported <closed>s)",
-                crate::generated::decode::r_qicfg_0_4,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qicfg_0_4,
             )?;
             Ok(TestPassiveclosedLine {
                 closed: {
@@ -24935,12 +24737,11 @@ pub mod qicfg {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QICFG: \"dataformat\",(list of supported <send_data_format>s),(list of supported <recv_data_format>s)",
-                crate::generated::decode::r_qicfg_0_5,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qicfg_0_5,
             )?;
             Ok(TestDataformatLine {
                 send_data_format: {
@@ -24988,12 +24789,11 @@ pub mod qicfg {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QICFG: \"close/mode\",(list of supported <close_mode>s)",
-                crate::generated::decode::r_qicfg_0_6,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qicfg_0_6,
             )?;
             Ok(TestCloseModeLine {
                 close_mode: {
@@ -25035,12 +24835,11 @@ pub mod qicfg {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 4] = [None; 4];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QICFG: \"tcp/kalive\",(list of supported <kalive_onoff>s),(list of supported <kalive_idle>s),(list of supported <kalive_interval>s),(list of supported <kalive_cnt>s)",
-                crate::generated::decode::r_qicfg_0_7,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qicfg_0_7,
             )?;
             Ok(TestTcpKaliveLine {
                 kalive_onoff: {
@@ -25112,12 +24911,11 @@ pub mod qicfg {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QICFG: \"tcp/tw_cycle\",(list of supported <tw_enable>s)",
-                crate::generated::decode::r_qicfg_0_8,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qicfg_0_8,
             )?;
             Ok(TestTcpTwCycleLine {
                 tw_enable: {
@@ -25153,12 +24951,11 @@ pub mod qicfg {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QICFG: \"udp/broadcast\",(list of supported <udp/broadcast>s)",
-                crate::generated::decode::r_qicfg_0_9,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qicfg_0_9,
             )?;
             Ok(TestUdpBroadcastLine {
                 udp_broadcast: {
@@ -25399,12 +25196,11 @@ pub mod qicfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QICFG=?",
-                crate::generated::decode::c_qicfg_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qicfg_0,
             )?;
             Ok(Test {})
         }
@@ -25453,12 +25249,11 @@ pub mod qicfg {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QICFG: \"transpktsize\",<transpktsize>",
-                crate::generated::decode::r_qicfg_1_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qicfg_1_0,
             )?;
             Ok(TranspktsizeLine {
                 transpktsize: {
@@ -25585,12 +25380,11 @@ pub mod qicfg {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QICFG: \"transwaittm\",<transwaittm>",
-                crate::generated::decode::r_qicfg_2_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qicfg_2_0,
             )?;
             Ok(TranswaittmLine {
                 transwaittm: {
@@ -25717,12 +25511,11 @@ pub mod qicfg {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QICFG: \"tcp/accept\",<state>",
-                crate::generated::decode::r_qicfg_3_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qicfg_3_0,
             )?;
             Ok(TcpAcceptLine {
                 state: {
@@ -25844,12 +25637,11 @@ pub mod qicfg {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QICFG: \"qisend/timeout\",<timeout>",
-                crate::generated::decode::r_qicfg_4_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qicfg_4_0,
             )?;
             Ok(QisendTimeoutLine {
                 timeout: {
@@ -25969,12 +25761,11 @@ pub mod qicfg {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QICFG: \"passiveclosed\",<closed>",
-                crate::generated::decode::r_qicfg_5_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qicfg_5_0,
             )?;
             Ok(PassiveclosedLine {
                 closed: {
@@ -26111,12 +25902,11 @@ pub mod qicfg {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QICFG: \"dataformat\",<send_data_format>,<recv_data_format>",
-                crate::generated::decode::r_qicfg_6_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qicfg_6_0,
             )?;
             Ok(DataformatLine {
                 send_data_format: {
@@ -26288,12 +26078,11 @@ pub mod qicfg {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QICFG: \"close/mode\",<close_mode>",
-                crate::generated::decode::r_qicfg_7_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qicfg_7_0,
             )?;
             Ok(CloseModeLine {
                 close_mode: {
@@ -26449,12 +26238,11 @@ pub mod qicfg {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 4] = [None; 4];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QICFG: \"tcp/kalive\",<kalive_onoff>,<kalive_idle>,<kalive_interval>,<kalive_cnt>",
-                crate::generated::decode::r_qicfg_8_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qicfg_8_0,
             )?;
             Ok(TcpKaliveLine {
                 kalive_onoff: {
@@ -26685,12 +26473,11 @@ pub mod qicfg {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QICFG: \"tcp/tw_cycle\",<tw_enable>",
-                crate::generated::decode::r_qicfg_9_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qicfg_9_0,
             )?;
             Ok(TcpTwCycleLine {
                 tw_enable: {
@@ -26812,12 +26599,11 @@ pub mod qicfg {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QICFG: \"udp/broadcast\",<udp/broadcast>",
-                crate::generated::decode::r_qicfg_10_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qicfg_10_0,
             )?;
             Ok(UdpBroadcastLine {
                 udp_broadcast: {
@@ -27106,12 +26892,11 @@ pub mod qiopen {
         const PREFIXES: &'static [&'static str] = &["+QIOPEN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 6] = [None; 6];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QIOPEN: (list of supported <connectID>s),(list of supported <service_type>s),<IP_address>/<domain_name>,(list of supported <remote_port>s),(list of supported <local_port>s),(list of supported <access_mode>s),(list of supported <ap_priority>s)",
-                crate::generated::decode::r_qiopen_0_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qiopen_0_0,
             )?;
             Ok(TestLine {
                 connect_id: {
@@ -27221,12 +27006,11 @@ pub mod qiopen {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QIOPEN=?",
-                crate::generated::decode::c_qiopen_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qiopen_0,
             )?;
             Ok(Test {})
         }
@@ -27563,12 +27347,11 @@ pub mod qiclose {
         const PREFIXES: &'static [&'static str] = &["+QICLOSE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QICLOSE: (list of supported <connectID>s),(list of supported <timeout>s)",
-                crate::generated::decode::r_qiclose_0_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qiclose_0_0,
             )?;
             Ok(TestLine {
                 connect_id: {
@@ -27626,12 +27409,11 @@ pub mod qiclose {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QICLOSE=?",
-                crate::generated::decode::c_qiclose_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qiclose_0,
             )?;
             Ok(Test {})
         }
@@ -27980,12 +27762,11 @@ pub mod qistate {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QISTATE=?",
-                crate::generated::decode::c_qistate_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qistate_0,
             )?;
             Ok(Test {})
         }
@@ -28045,12 +27826,11 @@ pub mod qistate {
         const PREFIXES: &'static [&'static str] = &["+QISTATE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 9] = [None; 9];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QISTATE: <connectID>,<service_type>,<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<AT_port>",
-                crate::generated::decode::r_qistate_1_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qistate_1_0,
             )?;
             Ok(ReadLine {
                 connect_id: {
@@ -28177,12 +27957,11 @@ pub mod qistate {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QISTATE?",
-                crate::generated::decode::c_qistate_1,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qistate_1,
             )?;
             Ok(Read {})
         }
@@ -28242,12 +28021,11 @@ pub mod qistate {
         const PREFIXES: &'static [&'static str] = &["+QISTATE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 9] = [None; 9];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QISTATE: <connectID>,<service_type>,<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<AT_port>",
-                crate::generated::decode::r_qistate_2_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qistate_2_0,
             )?;
             Ok(ExecuteLine {
                 connect_id: {
@@ -28374,12 +28152,11 @@ pub mod qistate {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QISTATE",
-                crate::generated::decode::c_qistate_2,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qistate_2,
             )?;
             Ok(Execute {})
         }
@@ -28444,12 +28221,11 @@ pub mod qistate {
         const PREFIXES: &'static [&'static str] = &["+QISTATE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 9] = [None; 9];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QISTATE: <connectID>,<service_type>,<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<AT_port>",
-                crate::generated::decode::r_qistate_3_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qistate_3_0,
             )?;
             Ok(WriteLine {
                 connect_id: {
@@ -28587,12 +28363,11 @@ pub mod qistate {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QISTATE=<connectID>",
-                crate::generated::decode::c_qistate_3,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_c_qistate_3,
             )?;
             Ok(Write {
                 connect_id: {
@@ -28704,12 +28479,11 @@ pub mod qisend {
         const PREFIXES: &'static [&'static str] = &["+QISEND: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QISEND: (list of supported <connectID>s),(list of supported <send_length>s),<remoteIP>,(list of supported <remote_port>s)",
-                crate::generated::decode::r_qisend_0_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qisend_0_0,
             )?;
             Ok(TestLine {
                 connect_id: {
@@ -28783,12 +28557,11 @@ pub mod qisend {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QISEND=?",
-                crate::generated::decode::c_qisend_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qisend_0,
             )?;
             Ok(Test {})
         }
@@ -28868,12 +28641,11 @@ pub mod qisend {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QISEND=<connectID>",
-                crate::generated::decode::c_qisend_1,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_c_qisend_1,
             )?;
             Ok(WriteConnectId {
                 connect_id: {
@@ -28974,12 +28746,11 @@ pub mod qisend {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QISEND=<connectID>,<send_length>",
-                crate::generated::decode::c_qisend_2,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_c_qisend_2,
             )?;
             Ok(WriteConnectIdSendLength {
                 connect_id: {
@@ -29116,12 +28887,11 @@ pub mod qisend {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 4] = [None; 4];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QISEND=<connectID>,<send_length>,<remoteIP>,<remote_port>",
-                crate::generated::decode::c_qisend_3,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_c_qisend_3,
             )?;
             Ok(WriteConnectIdSendLengthRemoteIpRemotePort {
                 connect_id: {
@@ -29205,12 +28975,11 @@ pub mod qisend {
         const PREFIXES: &'static [&'static str] = &["+QISEND: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QISEND: <total_send_length>,<ackedbytes>,<unackedbytes>",
-                crate::generated::decode::r_qisend_4_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qisend_4_0,
             )?;
             Ok(WriteConnectId0Line {
                 total_send_length: {
@@ -29294,12 +29063,11 @@ pub mod qisend {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QISEND=<connectID>,0",
-                crate::generated::decode::c_qisend_4,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_c_qisend_4,
             )?;
             Ok(WriteConnectId0 {
                 connect_id: {
@@ -29415,12 +29183,11 @@ pub mod qird {
         const PREFIXES: &'static [&'static str] = &["+QIRD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QIRD: (list of supported <connectID>s),(list of supported <read_length>s)",
-                crate::generated::decode::r_qird_0_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qird_0_0,
             )?;
             Ok(TestLine {
                 connect_id: {
@@ -29478,12 +29245,11 @@ pub mod qird {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QIRD=?",
-                crate::generated::decode::c_qird_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qird_0,
             )?;
             Ok(Test {})
         }
@@ -29536,12 +29302,11 @@ pub mod qird {
         const PREFIXES: &'static [&'static str] = &["+QIRD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QIRD: <read_actual_length>",
-                crate::generated::decode::r_qird_1_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qird_1_0,
             )?;
             Ok(WriteConnectIdReadLengthDataLine {
                 read_actual_length: {
@@ -29561,12 +29326,11 @@ pub mod qird {
                 );
             };
             let mut v: [Option<&str>; 1] = [None; 1];
-            if let Err(e) = crate::scan::fields(
+            if let Err(e) = crate::scan::walk(
                 line,
                 "+QIRD: <read_actual_length>",
-                crate::generated::decode::r_qird_1_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qird_1_0,
             ) {
                 return crate::command::Decoded::plain(Err(e));
             }
@@ -29614,12 +29378,11 @@ pub mod qird {
     impl crate::command::Line for WriteConnectIdReadLengthNoDataLine {
         const PREFIXES: &'static [&'static str] = &["+QIRD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QIRD: 0",
-                crate::generated::decode::r_qird_1_1,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_r_qird_1_1,
             )?;
             Ok(WriteConnectIdReadLengthNoDataLine {
             })
@@ -29828,12 +29591,11 @@ pub mod qird {
         const PREFIXES: &'static [&'static str] = &["+QIRD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QIRD: <read_actual_length>,<remoteIP>,<remote_port>",
-                crate::generated::decode::r_qird_2_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qird_2_0,
             )?;
             Ok(WriteConnectIdDataLine {
                 read_actual_length: {
@@ -29863,12 +29625,11 @@ pub mod qird {
                 );
             };
             let mut v: [Option<&str>; 3] = [None; 3];
-            if let Err(e) = crate::scan::fields(
+            if let Err(e) = crate::scan::walk(
                 line,
                 "+QIRD: <read_actual_length>,<remoteIP>,<remote_port>",
-                crate::generated::decode::r_qird_2_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qird_2_0,
             ) {
                 return crate::command::Decoded::plain(Err(e));
             }
@@ -29936,12 +29697,11 @@ pub mod qird {
     impl crate::command::Line for WriteConnectIdNoDataLine {
         const PREFIXES: &'static [&'static str] = &["+QIRD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QIRD: 0",
-                crate::generated::decode::r_qird_2_1,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_r_qird_2_1,
             )?;
             Ok(WriteConnectIdNoDataLine {})
         }
@@ -30047,12 +29807,11 @@ pub mod qird {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QIRD=<connectID>",
-                crate::generated::decode::c_qird_2,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_c_qird_2,
             )?;
             Ok(WriteConnectId {
                 connect_id: {
@@ -30126,12 +29885,11 @@ pub mod qird {
         const PREFIXES: &'static [&'static str] = &["+QIRD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QIRD: <total_receive_length>,<have_read_length>,<unread_length>",
-                crate::generated::decode::r_qird_3_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qird_3_0,
             )?;
             Ok(WriteConnectId0Line {
                 total_receive_length: {
@@ -30219,12 +29977,11 @@ pub mod qird {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QIRD=<connectID>,0",
-                crate::generated::decode::c_qird_3,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_c_qird_3,
             )?;
             Ok(WriteConnectId0 {
                 connect_id: {
@@ -30375,12 +30132,11 @@ pub mod qiaccept {
         const PREFIXES: &'static [&'static str] = &["+QIACCEPT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QIACCEPT: (list of supported <listener_socketID>s),(list of supported <accept>s),(list of supported <incoming_socketID>s)",
-                crate::generated::decode::r_qiaccept_0_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qiaccept_0_0,
             )?;
             Ok(TestLine {
                 listener_socket_id: {
@@ -30452,12 +30208,11 @@ pub mod qiaccept {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QIACCEPT=?",
-                crate::generated::decode::c_qiaccept_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qiaccept_0,
             )?;
             Ok(Test {})
         }
@@ -30517,12 +30272,11 @@ pub mod qiaccept {
         const PREFIXES: &'static [&'static str] = &["+QIACCEPT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QIACCEPT: <incoming_socketID>,<remote_addr>,<remote_port>",
-                crate::generated::decode::r_qiaccept_1_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qiaccept_1_0,
             )?;
             Ok(WriteLine {
                 incoming_socket_id: {
@@ -30749,12 +30503,11 @@ pub mod qiswtmd {
         const PREFIXES: &'static [&'static str] = &["+QISWTMD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QISWTMD: (list of supported <connectID>s),(list of supported <access_mode>s)",
-                crate::generated::decode::r_qiswtmd_0_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qiswtmd_0_0,
             )?;
             Ok(TestLine {
                 connect_id: {
@@ -30814,12 +30567,11 @@ pub mod qiswtmd {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QISWTMD=?",
-                crate::generated::decode::c_qiswtmd_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qiswtmd_0,
             )?;
             Ok(Test {})
         }
@@ -30903,12 +30655,11 @@ pub mod qiswtmd {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QISWTMD=<connectID>,<access_mode>",
-                crate::generated::decode::c_qiswtmd_1,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_c_qiswtmd_1,
             )?;
             Ok(Write {
                 connect_id: {
@@ -31010,12 +30761,11 @@ pub mod qigeterror {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QIGETERROR=?",
-                crate::generated::decode::c_qigeterror_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qigeterror_0,
             )?;
             Ok(Test {})
         }
@@ -31057,12 +30807,11 @@ pub mod qigeterror {
         const PREFIXES: &'static [&'static str] = &["+QIGETERROR: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QIGETERROR: <err>,<errcode_description>",
-                crate::generated::decode::r_qigeterror_1_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qigeterror_1_0,
             )?;
             Ok(ExecuteLine {
                 err: {
@@ -31122,12 +30871,11 @@ pub mod qigeterror {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QIGETERROR",
-                crate::generated::decode::c_qigeterror_1,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qigeterror_1,
             )?;
             Ok(Execute {})
         }
@@ -31228,12 +30976,11 @@ pub mod ato {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "ATO",
-                crate::generated::decode::c_ato_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_ato_0,
             )?;
             Ok(Execute {})
         }
@@ -31317,12 +31064,11 @@ pub mod escape {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+++",
-                crate::generated::decode::c_escape_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_escape_0,
             )?;
             Ok(Execute {})
         }
@@ -31463,12 +31209,11 @@ pub mod qstast {
         const PREFIXES: &'static [&'static str] = &["+QSTAST: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QSTAST: <state>",
-                crate::generated::decode::r_qstast_0_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qstast_0_0,
             )?;
             Ok(ExecuteLine {
                 state: {
@@ -31514,12 +31259,11 @@ pub mod qstast {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QSTAST",
-                crate::generated::decode::c_qstast_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qstast_0,
             )?;
             Ok(Execute {})
         }
@@ -31616,12 +31360,11 @@ pub mod qstadhcp {
         const PREFIXES: &'static [&'static str] = &["+QSTADHCP: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QSTADHCP: <enable>",
-                crate::generated::decode::r_qstadhcp_0_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qstadhcp_0_0,
             )?;
             Ok(ReadLine {
                 enable: {
@@ -31667,12 +31410,11 @@ pub mod qstadhcp {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QSTADHCP?",
-                crate::generated::decode::c_qstadhcp_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qstadhcp_0,
             )?;
             Ok(Read {})
         }
@@ -31743,12 +31485,11 @@ pub mod qstadhcp {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QSTADHCP=<enable>",
-                crate::generated::decode::c_qstadhcp_1,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_c_qstadhcp_1,
             )?;
             Ok(Write {
                 enable: {
@@ -31909,12 +31650,11 @@ pub mod qstastatic {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 4] = [None; 4];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QSTASTATIC=<IP>,<mask>,<gate>,<DNS>",
-                crate::generated::decode::c_qstastatic_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_c_qstastatic_0,
             )?;
             Ok(Write {
                 ip: {
@@ -32016,12 +31756,11 @@ pub mod qstastop {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QSTASTOP",
-                crate::generated::decode::c_qstastop_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qstastop_0,
             )?;
             Ok(Execute {})
         }
@@ -32261,12 +32000,11 @@ pub mod qapstate {
         const PREFIXES: &'static [&'static str] = &["+QAPSTATE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QAPSTATE: <state>",
-                crate::generated::decode::r_qapstate_0_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qapstate_0_0,
             )?;
             Ok(ExecuteLine {
                 state: {
@@ -32312,12 +32050,11 @@ pub mod qapstate {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QAPSTATE",
-                crate::generated::decode::c_qapstate_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qapstate_0,
             )?;
             Ok(Execute {})
         }
@@ -32451,12 +32188,11 @@ pub mod qapstatic {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 4] = [None; 4];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QAPSTATIC=<IP>,<mask>,<gate>,<DNS>",
-                crate::generated::decode::c_qapstatic_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_c_qapstatic_0,
             )?;
             Ok(Write {
                 ip: {
@@ -32553,12 +32289,11 @@ pub mod qsoftapstop {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QSOFTAPSTOP",
-                crate::generated::decode::c_qsoftapstop_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qsoftapstop_0,
             )?;
             Ok(Execute {})
         }
@@ -32937,12 +32672,11 @@ pub mod qgetwifistate {
         const PREFIXES: &'static [&'static str] = &["+QGETWIFISTATE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 4] = [None; 4];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QGETWIFISTATE: ssid=<SSID>,bssid=<BSSID>,rssi=<RSSI>,psk_type=<PSK_type>",
-                crate::generated::decode::r_qgetwifistate_0_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qgetwifistate_0_0,
             )?;
             Ok(ExecuteLine {
                 ssid: {
@@ -33022,12 +32756,11 @@ pub mod qgetwifistate {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QGETWIFISTATE",
-                crate::generated::decode::c_qgetwifistate_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qgetwifistate_0,
             )?;
             Ok(Execute {})
         }
@@ -33136,12 +32869,11 @@ pub mod qwscan {
         const PREFIXES: &'static [&'static str] = &["+QWSCAN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 5] = [None; 5];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QWSCAN: <SSID>,<PSK_type>,<RSSI>,<BSSID>,<channel>",
-                crate::generated::decode::r_qwscan_0_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qwscan_0_0,
             )?;
             Ok(ExecuteLine {
                 ssid: {
@@ -33227,12 +32959,11 @@ pub mod qwscan {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QWSCAN",
-                crate::generated::decode::c_qwscan_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qwscan_0,
             )?;
             Ok(Execute {})
         }
@@ -33323,12 +33054,11 @@ pub mod qidnscfg {
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QIDNSCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QIDNSCFG: <pridnsaddr>,<secdnsaddr>",
-                crate::generated::decode::r_qidnscfg_0_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_r_qidnscfg_0_0,
             )?;
             Ok(TestLine {})
         }
@@ -33367,12 +33097,11 @@ pub mod qidnscfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QIDNSCFG=?",
-                crate::generated::decode::c_qidnscfg_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qidnscfg_0,
             )?;
             Ok(Test {})
         }
@@ -33419,12 +33148,11 @@ pub mod qidnscfg {
         const PREFIXES: &'static [&'static str] = &["+QIDNSCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "+QIDNSCFG: <pridnsaddr>,<secdnsaddr>",
-                crate::generated::decode::r_qidnscfg_1_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_r_qidnscfg_1_0,
             )?;
             Ok(ReadLine {
                 pridnsaddr: {
@@ -33480,12 +33208,11 @@ pub mod qidnscfg {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QIDNSCFG?",
-                crate::generated::decode::c_qidnscfg_1,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qidnscfg_1,
             )?;
             Ok(Read {})
         }
@@ -33685,12 +33412,11 @@ pub mod qwebcfg {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QWEBCFG=<enable>",
-                crate::generated::decode::c_qwebcfg_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_c_qwebcfg_0,
             )?;
             Ok(Write {
                 enable: {
@@ -33801,12 +33527,11 @@ pub mod qstaapinformv {
             w.finish_len()
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QSTAAPINFORMV",
-                crate::generated::decode::c_qstaapinformv_0,
                 &mut [],
-                &mut [],
+                crate::generated::decode::walk_c_qstaapinformv_0,
             )?;
             Ok(Execute {})
         }
@@ -33903,12 +33628,11 @@ pub mod qairkiss {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::fields(
+            crate::scan::walk(
                 line,
                 "AT+QAIRKISS=<enable>",
-                crate::generated::decode::c_qairkiss_0,
                 &mut v,
-                &mut [],
+                crate::generated::decode::walk_c_qairkiss_0,
             )?;
             Ok(Write {
                 enable: {

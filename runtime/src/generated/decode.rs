@@ -10,6 +10,11 @@
 use crate::scan;
 /// `AT+QBLEINIT: AT+QBLEINIT?`
 pub static c_qbleinit_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QBLEINIT?")];
+/// `AT+QBLEINIT: AT+QBLEINIT?`: the walk of [`c_qbleinit_0`] as straight-line steps.
+pub fn walk_c_qbleinit_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QBLEINIT?")?;
+    c.end()
+}
 /// `AT+QBLEINIT: AT+QBLEINIT=<role>[,<auto_adv>]`
 pub static c_qbleinit_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QBLEINIT="),
@@ -25,15 +30,36 @@ pub static c_qbleinit_1: scan::Matcher = &[
 ];
 /// `AT+QBLEADDR: AT+QBLEADDR?`
 pub static c_qbleaddr_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QBLEADDR?")];
+/// `AT+QBLEADDR: AT+QBLEADDR?`: the walk of [`c_qbleaddr_0`] as straight-line steps.
+pub fn walk_c_qbleaddr_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QBLEADDR?")?;
+    c.end()
+}
 /// `AT+QBLENAME: AT+QBLENAME?`
 pub static c_qblename_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QBLENAME?")];
+/// `AT+QBLENAME: AT+QBLENAME?`: the walk of [`c_qblename_0`] as straight-line steps.
+pub fn walk_c_qblename_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QBLENAME?")?;
+    c.end()
+}
 /// `AT+QBLENAME: AT+QBLENAME=<BLE_name>`
 pub static c_qblename_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QBLENAME="),
     scan::Op::Cap(0, scan::Token::Quoted),
 ];
+/// `AT+QBLENAME: AT+QBLENAME=<BLE_name>`: the walk of [`c_qblename_1`] as straight-line steps.
+pub fn walk_c_qblename_1(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QBLENAME=")?;
+    c.cap(0, scan::Token::Quoted)?;
+    c.end()
+}
 /// `AT+QBLEADVPARAM: AT+QBLEADVPARAM?`
 pub static c_qbleadvparam_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QBLEADVPARAM?")];
+/// `AT+QBLEADVPARAM: AT+QBLEADVPARAM?`: the walk of [`c_qbleadvparam_0`] as straight-line steps.
+pub fn walk_c_qbleadvparam_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QBLEADVPARAM?")?;
+    c.end()
+}
 /// `AT+QBLEADVPARAM: AT+QBLEADVPARAM=<adv_int_min>,<adv_int_max>`
 pub static c_qbleadvparam_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QBLEADVPARAM="),
@@ -41,16 +67,36 @@ pub static c_qbleadvparam_1: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(1, scan::Token::Int),
 ];
+/// `AT+QBLEADVPARAM: AT+QBLEADVPARAM=<adv_int_min>,<adv_int_max>`: the walk of [`c_qbleadvparam_1`] as straight-line steps.
+pub fn walk_c_qbleadvparam_1(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QBLEADVPARAM=")?;
+    c.cap(0, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Int)?;
+    c.end()
+}
 /// `AT+QBLEADVDATA: AT+QBLEADVDATA=<adv_data>`
 pub static c_qbleadvdata_0: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QBLEADVDATA="),
     scan::Op::Cap(0, scan::Token::Rest),
 ];
+/// `AT+QBLEADVDATA: AT+QBLEADVDATA=<adv_data>`: the walk of [`c_qbleadvdata_0`] as straight-line steps.
+pub fn walk_c_qbleadvdata_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QBLEADVDATA=")?;
+    c.cap(0, scan::Token::Rest)?;
+    c.end()
+}
 /// `AT+QBLEGATTSSRV: AT+QBLEGATTSSRV=<srv_UUID>`
 pub static c_qblegattssrv_0: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QBLEGATTSSRV="),
     scan::Op::Cap(0, scan::Token::Quoted),
 ];
+/// `AT+QBLEGATTSSRV: AT+QBLEGATTSSRV=<srv_UUID>`: the walk of [`c_qblegattssrv_0`] as straight-line steps.
+pub fn walk_c_qblegattssrv_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QBLEGATTSSRV=")?;
+    c.cap(0, scan::Token::Quoted)?;
+    c.end()
+}
 /// `AT+QBLEGATTSCHAR: AT+QBLEGATTSCHAR=<char_UUID>[,<att_cfg>]`
 pub static c_qblegattschar_0: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QBLEGATTSCHAR="),
@@ -68,12 +114,32 @@ pub static c_qblegattschar_0: scan::Matcher = &[
 pub static c_qblegattssrvdone_0: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QBLEGATTSSRVDONE"),
 ];
+/// `AT+QBLEGATTSSRVDONE: AT+QBLEGATTSSRVDONE`: the walk of [`c_qblegattssrvdone_0`] as straight-line steps.
+pub fn walk_c_qblegattssrvdone_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QBLEGATTSSRVDONE")?;
+    c.end()
+}
 /// `AT+QBLEADVSTART: AT+QBLEADVSTART?`
 pub static c_qbleadvstart_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QBLEADVSTART?")];
+/// `AT+QBLEADVSTART: AT+QBLEADVSTART?`: the walk of [`c_qbleadvstart_0`] as straight-line steps.
+pub fn walk_c_qbleadvstart_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QBLEADVSTART?")?;
+    c.end()
+}
 /// `AT+QBLEADVSTART: AT+QBLEADVSTART`
 pub static c_qbleadvstart_1: scan::Matcher = &[scan::Op::LitCi(b"AT+QBLEADVSTART")];
+/// `AT+QBLEADVSTART: AT+QBLEADVSTART`: the walk of [`c_qbleadvstart_1`] as straight-line steps.
+pub fn walk_c_qbleadvstart_1(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QBLEADVSTART")?;
+    c.end()
+}
 /// `AT+QBLEADVSTOP: AT+QBLEADVSTOP`
 pub static c_qbleadvstop_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QBLEADVSTOP")];
+/// `AT+QBLEADVSTOP: AT+QBLEADVSTOP`: the walk of [`c_qbleadvstop_0`] as straight-line steps.
+pub fn walk_c_qbleadvstop_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QBLEADVSTOP")?;
+    c.end()
+}
 /// `AT+QBLEGATTSNTFY: AT+QBLEGATTSNTFY=<conn_idx>,<UUID>[,<hex_length>],<data>`
 pub static c_qblegattsntfy_0: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QBLEGATTSNTFY="),
@@ -93,6 +159,11 @@ pub static c_qblegattsntfy_0: scan::Matcher = &[
 ];
 /// `AT+QBLESCAN: AT+QBLESCAN?`
 pub static c_qblescan_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QBLESCAN?")];
+/// `AT+QBLESCAN: AT+QBLESCAN?`: the walk of [`c_qblescan_0`] as straight-line steps.
+pub fn walk_c_qblescan_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QBLESCAN?")?;
+    c.end()
+}
 /// `AT+QBLESCAN: AT+QBLESCAN=<scan>[,<timeout>]`
 pub static c_qblescan_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QBLESCAN="),
@@ -108,6 +179,11 @@ pub static c_qblescan_1: scan::Matcher = &[
 ];
 /// `AT+QBLESCANPARAM: AT+QBLESCANPARAM?`
 pub static c_qblescanparam_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QBLESCANPARAM?")];
+/// `AT+QBLESCANPARAM: AT+QBLESCANPARAM?`: the walk of [`c_qblescanparam_0`] as straight-line steps.
+pub fn walk_c_qblescanparam_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QBLESCANPARAM?")?;
+    c.end()
+}
 /// `AT+QBLESCANPARAM: AT+QBLESCANPARAM=<scan_interval>,<scan_window>`
 pub static c_qblescanparam_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QBLESCANPARAM="),
@@ -115,6 +191,14 @@ pub static c_qblescanparam_1: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(1, scan::Token::Int),
 ];
+/// `AT+QBLESCANPARAM: AT+QBLESCANPARAM=<scan_interval>,<scan_window>`: the walk of [`c_qblescanparam_1`] as straight-line steps.
+pub fn walk_c_qblescanparam_1(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QBLESCANPARAM=")?;
+    c.cap(0, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Int)?;
+    c.end()
+}
 /// `AT+QBLECONN: AT+QBLECONN=<addr_type>,<peer_addr>[,<timeout>]`
 pub static c_qbleconn_0: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QBLECONN="),
@@ -132,6 +216,11 @@ pub static c_qbleconn_0: scan::Matcher = &[
 ];
 /// `AT+QBLECONNPARAM: AT+QBLECONNPARAM?`
 pub static c_qbleconnparam_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QBLECONNPARAM?")];
+/// `AT+QBLECONNPARAM: AT+QBLECONNPARAM?`: the walk of [`c_qbleconnparam_0`] as straight-line steps.
+pub fn walk_c_qbleconnparam_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QBLECONNPARAM?")?;
+    c.end()
+}
 /// `AT+QBLECONNPARAM: AT+QBLECONNPARAM=<conn_idx>,<con_interval>,<timeout>,<latency>`
 pub static c_qbleconnparam_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QBLECONNPARAM="),
@@ -143,13 +232,36 @@ pub static c_qbleconnparam_1: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(3, scan::Token::Int),
 ];
+/// `AT+QBLECONNPARAM: AT+QBLECONNPARAM=<conn_idx>,<con_interval>,<timeout>,<latency>`: the walk of [`c_qbleconnparam_1`] as straight-line steps.
+pub fn walk_c_qbleconnparam_1(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QBLECONNPARAM=")?;
+    c.cap(0, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(2, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(3, scan::Token::Int)?;
+    c.end()
+}
 /// `AT+QBLECFGMTU: AT+QBLECFGMTU?`
 pub static c_qblecfgmtu_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QBLECFGMTU?")];
+/// `AT+QBLECFGMTU: AT+QBLECFGMTU?`: the walk of [`c_qblecfgmtu_0`] as straight-line steps.
+pub fn walk_c_qblecfgmtu_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QBLECFGMTU?")?;
+    c.end()
+}
 /// `AT+QBLECFGMTU: AT+QBLECFGMTU=<MTU_value>`
 pub static c_qblecfgmtu_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QBLECFGMTU="),
     scan::Op::Cap(0, scan::Token::Int),
 ];
+/// `AT+QBLECFGMTU: AT+QBLECFGMTU=<MTU_value>`: the walk of [`c_qblecfgmtu_1`] as straight-line steps.
+pub fn walk_c_qblecfgmtu_1(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QBLECFGMTU=")?;
+    c.cap(0, scan::Token::Int)?;
+    c.end()
+}
 /// `AT+QBLEGATTCNTFCFG: AT+QBLEGATTCNTFCFG=<conn_idx>,<UUID>,<enable>`
 pub static c_qblegattcntfcfg_0: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QBLEGATTCNTFCFG="),
@@ -159,6 +271,16 @@ pub static c_qblegattcntfcfg_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(2, scan::Token::Int),
 ];
+/// `AT+QBLEGATTCNTFCFG: AT+QBLEGATTCNTFCFG=<conn_idx>,<UUID>,<enable>`: the walk of [`c_qblegattcntfcfg_0`] as straight-line steps.
+pub fn walk_c_qblegattcntfcfg_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QBLEGATTCNTFCFG=")?;
+    c.cap(0, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Quoted)?;
+    c.byte(b',')?;
+    c.cap(2, scan::Token::Int)?;
+    c.end()
+}
 /// `AT+QBLEGATTCRD: AT+QBLEGATTCRD=<conn_idx>,<UUID>`
 pub static c_qblegattcrd_0: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QBLEGATTCRD="),
@@ -166,6 +288,14 @@ pub static c_qblegattcrd_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(1, scan::Token::Quoted),
 ];
+/// `AT+QBLEGATTCRD: AT+QBLEGATTCRD=<conn_idx>,<UUID>`: the walk of [`c_qblegattcrd_0`] as straight-line steps.
+pub fn walk_c_qblegattcrd_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QBLEGATTCRD=")?;
+    c.cap(0, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Quoted)?;
+    c.end()
+}
 /// `AT+QBLEGATTCWRCMD: AT+QBLEGATTCWRCMD=<conn_idx>,<UUID>[,<hex_length>],<data>`
 pub static c_qblegattcwrcmd_0: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QBLEGATTCWRCMD="),
@@ -212,6 +342,11 @@ pub static c_qbledisconn_0: scan::Matcher = &[
 ];
 /// `AT+QBLESTAT: AT+QBLESTAT`
 pub static c_qblestat_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QBLESTAT")];
+/// `AT+QBLESTAT: AT+QBLESTAT`: the walk of [`c_qblestat_0`] as straight-line steps.
+pub fn walk_c_qblestat_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QBLESTAT")?;
+    c.end()
+}
 /// `AT+QBLETRANMODE: AT+QBLETRANMODE=<UUID>[,<state>]`
 pub static c_qbletranmode_0: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QBLETRANMODE="),
@@ -227,8 +362,18 @@ pub static c_qbletranmode_0: scan::Matcher = &[
 ];
 /// `AT+QFOPEN: AT+QFOPEN=?`
 pub static c_qfopen_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QFOPEN=?")];
+/// `AT+QFOPEN: AT+QFOPEN=?`: the walk of [`c_qfopen_0`] as straight-line steps.
+pub fn walk_c_qfopen_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QFOPEN=?")?;
+    c.end()
+}
 /// `AT+QFOPEN: AT+QFOPEN?`
 pub static c_qfopen_1: scan::Matcher = &[scan::Op::LitCi(b"AT+QFOPEN?")];
+/// `AT+QFOPEN: AT+QFOPEN?`: the walk of [`c_qfopen_1`] as straight-line steps.
+pub fn walk_c_qfopen_1(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QFOPEN?")?;
+    c.end()
+}
 /// `AT+QFOPEN: AT+QFOPEN=<filename>[,<mode>]`
 pub static c_qfopen_2: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QFOPEN="),
@@ -244,6 +389,11 @@ pub static c_qfopen_2: scan::Matcher = &[
 ];
 /// `AT+QFREAD: AT+QFREAD=?`
 pub static c_qfread_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QFREAD=?")];
+/// `AT+QFREAD: AT+QFREAD=?`: the walk of [`c_qfread_0`] as straight-line steps.
+pub fn walk_c_qfread_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QFREAD=?")?;
+    c.end()
+}
 /// `AT+QFREAD: AT+QFREAD=<filehandle>[,<length>]`
 pub static c_qfread_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QFREAD="),
@@ -259,6 +409,11 @@ pub static c_qfread_1: scan::Matcher = &[
 ];
 /// `AT+QFWRITE: AT+QFWRITE=?`
 pub static c_qfwrite_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QFWRITE=?")];
+/// `AT+QFWRITE: AT+QFWRITE=?`: the walk of [`c_qfwrite_0`] as straight-line steps.
+pub fn walk_c_qfwrite_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QFWRITE=?")?;
+    c.end()
+}
 /// `AT+QFWRITE: AT+QFWRITE=<filehandle>[,<length>[,<timeout>]]`
 pub static c_qfwrite_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QFWRITE="),
@@ -285,43 +440,108 @@ pub static c_qfwrite_1: scan::Matcher = &[
 ];
 /// `AT+QFCLOSE: AT+QFCLOSE=?`
 pub static c_qfclose_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QFCLOSE=?")];
+/// `AT+QFCLOSE: AT+QFCLOSE=?`: the walk of [`c_qfclose_0`] as straight-line steps.
+pub fn walk_c_qfclose_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QFCLOSE=?")?;
+    c.end()
+}
 /// `AT+QFCLOSE: AT+QFCLOSE=<filehandle>`
 pub static c_qfclose_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QFCLOSE="),
     scan::Op::Cap(0, scan::Token::Int),
 ];
+/// `AT+QFCLOSE: AT+QFCLOSE=<filehandle>`: the walk of [`c_qfclose_1`] as straight-line steps.
+pub fn walk_c_qfclose_1(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QFCLOSE=")?;
+    c.cap(0, scan::Token::Int)?;
+    c.end()
+}
 /// `AT+QFLST: AT+QFLST=?`
 pub static c_qflst_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QFLST=?")];
+/// `AT+QFLST: AT+QFLST=?`: the walk of [`c_qflst_0`] as straight-line steps.
+pub fn walk_c_qflst_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QFLST=?")?;
+    c.end()
+}
 /// `AT+QFLST: AT+QFLST=<name_pattern>`
 pub static c_qflst_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QFLST="),
     scan::Op::Cap(0, scan::Token::Quoted),
 ];
+/// `AT+QFLST: AT+QFLST=<name_pattern>`: the walk of [`c_qflst_1`] as straight-line steps.
+pub fn walk_c_qflst_1(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QFLST=")?;
+    c.cap(0, scan::Token::Quoted)?;
+    c.end()
+}
 /// `AT+QFLST: AT+QFLST`
 pub static c_qflst_2: scan::Matcher = &[scan::Op::LitCi(b"AT+QFLST")];
+/// `AT+QFLST: AT+QFLST`: the walk of [`c_qflst_2`] as straight-line steps.
+pub fn walk_c_qflst_2(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QFLST")?;
+    c.end()
+}
 /// `AT+QFDEL: AT+QFDEL=?`
 pub static c_qfdel_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QFDEL=?")];
+/// `AT+QFDEL: AT+QFDEL=?`: the walk of [`c_qfdel_0`] as straight-line steps.
+pub fn walk_c_qfdel_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QFDEL=?")?;
+    c.end()
+}
 /// `AT+QFDEL: AT+QFDEL=<file_name>`
 pub static c_qfdel_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QFDEL="),
     scan::Op::Cap(0, scan::Token::Quoted),
 ];
+/// `AT+QFDEL: AT+QFDEL=<file_name>`: the walk of [`c_qfdel_1`] as straight-line steps.
+pub fn walk_c_qfdel_1(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QFDEL=")?;
+    c.cap(0, scan::Token::Quoted)?;
+    c.end()
+}
 /// `AT: AT`
 pub static c_at_0: scan::Matcher = &[scan::Op::LitCi(b"AT")];
+/// `AT: AT`: the walk of [`c_at_0`] as straight-line steps.
+pub fn walk_c_at_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT")?;
+    c.end()
+}
 /// `AT+QRST: AT+QRST`
 pub static c_qrst_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QRST")];
+/// `AT+QRST: AT+QRST`: the walk of [`c_qrst_0`] as straight-line steps.
+pub fn walk_c_qrst_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QRST")?;
+    c.end()
+}
 /// `AT+QVERSION: AT+QVERSION`
 pub static c_qversion_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QVERSION")];
+/// `AT+QVERSION: AT+QVERSION`: the walk of [`c_qversion_0`] as straight-line steps.
+pub fn walk_c_qversion_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QVERSION")?;
+    c.end()
+}
 /// `AT+QECHO: AT+QECHO=<enable>`
 pub static c_qecho_0: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QECHO="),
     scan::Op::Cap(0, scan::Token::Int),
 ];
+/// `AT+QECHO: AT+QECHO=<enable>`: the walk of [`c_qecho_0`] as straight-line steps.
+pub fn walk_c_qecho_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QECHO=")?;
+    c.cap(0, scan::Token::Int)?;
+    c.end()
+}
 /// `AT+QGETIP: AT+QGETIP=<mode>`
 pub static c_qgetip_0: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QGETIP="),
     scan::Op::Cap(0, scan::Token::Quoted),
 ];
+/// `AT+QGETIP: AT+QGETIP=<mode>`: the walk of [`c_qgetip_0`] as straight-line steps.
+pub fn walk_c_qgetip_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QGETIP=")?;
+    c.cap(0, scan::Token::Quoted)?;
+    c.end()
+}
 /// `AT+QSETBAND: AT+QSETBAND=<baud_rate>,<save>`
 pub static c_qsetband_0: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QSETBAND="),
@@ -329,17 +549,46 @@ pub static c_qsetband_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(1, scan::Token::Int),
 ];
+/// `AT+QSETBAND: AT+QSETBAND=<baud_rate>,<save>`: the walk of [`c_qsetband_0`] as straight-line steps.
+pub fn walk_c_qsetband_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QSETBAND=")?;
+    c.cap(0, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Int)?;
+    c.end()
+}
 /// `AT+QSETBAND: AT+QSETBAND?`
 pub static c_qsetband_1: scan::Matcher = &[scan::Op::LitCi(b"AT+QSETBAND?")];
+/// `AT+QSETBAND: AT+QSETBAND?`: the walk of [`c_qsetband_1`] as straight-line steps.
+pub fn walk_c_qsetband_1(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QSETBAND?")?;
+    c.end()
+}
 /// `AT+QWLANOTA: AT+QWLANOTA=<URL>`
 pub static c_qwlanota_0: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QWLANOTA="),
     scan::Op::Cap(0, scan::Token::Quoted),
 ];
+/// `AT+QWLANOTA: AT+QWLANOTA=<URL>`: the walk of [`c_qwlanota_0`] as straight-line steps.
+pub fn walk_c_qwlanota_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QWLANOTA=")?;
+    c.cap(0, scan::Token::Quoted)?;
+    c.end()
+}
 /// `AT+QWLMAC: AT+QWLMAC`
 pub static c_qwlmac_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QWLMAC")];
+/// `AT+QWLMAC: AT+QWLMAC`: the walk of [`c_qwlmac_0`] as straight-line steps.
+pub fn walk_c_qwlmac_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QWLMAC")?;
+    c.end()
+}
 /// `AT+QSCLK: AT+QSCLK?`
 pub static c_qsclk_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QSCLK?")];
+/// `AT+QSCLK: AT+QSCLK?`: the walk of [`c_qsclk_0`] as straight-line steps.
+pub fn walk_c_qsclk_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QSCLK?")?;
+    c.end()
+}
 /// `AT+QSCLK: AT+QSCLK=<mode>[,<dtim>]`
 pub static c_qsclk_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QSCLK="),
@@ -355,6 +604,11 @@ pub static c_qsclk_1: scan::Matcher = &[
 ];
 /// `AT+QCFG: AT+QCFG=?`
 pub static c_qcfg_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QCFG=?")];
+/// `AT+QCFG: AT+QCFG=?`: the walk of [`c_qcfg_0`] as straight-line steps.
+pub fn walk_c_qcfg_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QCFG=?")?;
+    c.end()
+}
 /// `AT+QCFG: AT+QCFG="urc/pin"[,<enable>[,<pulse>]]`
 pub static c_qcfg_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QCFG="),
@@ -381,6 +635,11 @@ pub static c_qcfg_1: scan::Matcher = &[
 ];
 /// `AT+QHTTPCFG: AT+QHTTPCFG=?`
 pub static c_qhttpcfg_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QHTTPCFG=?")];
+/// `AT+QHTTPCFG: AT+QHTTPCFG=?`: the walk of [`c_qhttpcfg_0`] as straight-line steps.
+pub fn walk_c_qhttpcfg_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QHTTPCFG=?")?;
+    c.end()
+}
 /// `AT+QHTTPCFG: AT+QHTTPCFG="url"[,<URL_string>]`
 pub static c_qhttpcfg_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QHTTPCFG="),
@@ -494,6 +753,11 @@ pub static c_qhttpcfg_8: scan::Matcher = &[
 ];
 /// `AT+QHTTPGET: AT+QHTTPGET=?`
 pub static c_qhttpget_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QHTTPGET=?")];
+/// `AT+QHTTPGET: AT+QHTTPGET=?`: the walk of [`c_qhttpget_0`] as straight-line steps.
+pub fn walk_c_qhttpget_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QHTTPGET=?")?;
+    c.end()
+}
 /// `AT+QHTTPGET: AT+QHTTPGET[=<rsptime>]`
 pub static c_qhttpget_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QHTTPGET"),
@@ -506,6 +770,11 @@ pub static c_qhttpget_1: scan::Matcher = &[
 ];
 /// `AT+QHTTPPOST: AT+QHTTPPOST=?`
 pub static c_qhttppost_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QHTTPPOST=?")];
+/// `AT+QHTTPPOST: AT+QHTTPPOST=?`: the walk of [`c_qhttppost_0`] as straight-line steps.
+pub fn walk_c_qhttppost_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QHTTPPOST=?")?;
+    c.end()
+}
 /// `AT+QHTTPPOST: AT+QHTTPPOST=<data_length>[,<input_time>,<rsptime>]`
 pub static c_qhttppost_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QHTTPPOST="),
@@ -526,6 +795,11 @@ pub static c_qhttppost_1: scan::Matcher = &[
 ];
 /// `AT+QHTTPPUT: AT+QHTTPPUT=?`
 pub static c_qhttpput_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QHTTPPUT=?")];
+/// `AT+QHTTPPUT: AT+QHTTPPUT=?`: the walk of [`c_qhttpput_0`] as straight-line steps.
+pub fn walk_c_qhttpput_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QHTTPPUT=?")?;
+    c.end()
+}
 /// `AT+QHTTPPUT: AT+QHTTPPUT=<data_length>[,<input_time>,<rsptime>]`
 pub static c_qhttpput_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QHTTPPUT="),
@@ -546,6 +820,11 @@ pub static c_qhttpput_1: scan::Matcher = &[
 ];
 /// `AT+QHTTPREAD: AT+QHTTPREAD=?`
 pub static c_qhttpread_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QHTTPREAD=?")];
+/// `AT+QHTTPREAD: AT+QHTTPREAD=?`: the walk of [`c_qhttpread_0`] as straight-line steps.
+pub fn walk_c_qhttpread_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QHTTPREAD=?")?;
+    c.end()
+}
 /// `AT+QHTTPREAD: AT+QHTTPREAD[=<wait_time>]`
 pub static c_qhttpread_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QHTTPREAD"),
@@ -558,10 +837,25 @@ pub static c_qhttpread_1: scan::Matcher = &[
 ];
 /// `AT+QHTTPSTOP: AT+QHTTPSTOP=?`
 pub static c_qhttpstop_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QHTTPSTOP=?")];
+/// `AT+QHTTPSTOP: AT+QHTTPSTOP=?`: the walk of [`c_qhttpstop_0`] as straight-line steps.
+pub fn walk_c_qhttpstop_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QHTTPSTOP=?")?;
+    c.end()
+}
 /// `AT+QHTTPSTOP: AT+QHTTPSTOP`
 pub static c_qhttpstop_1: scan::Matcher = &[scan::Op::LitCi(b"AT+QHTTPSTOP")];
+/// `AT+QHTTPSTOP: AT+QHTTPSTOP`: the walk of [`c_qhttpstop_1`] as straight-line steps.
+pub fn walk_c_qhttpstop_1(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QHTTPSTOP")?;
+    c.end()
+}
 /// `AT+QMTCFG: AT+QMTCFG=?`
 pub static c_qmtcfg_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QMTCFG=?")];
+/// `AT+QMTCFG: AT+QMTCFG=?`: the walk of [`c_qmtcfg_0`] as straight-line steps.
+pub fn walk_c_qmtcfg_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QMTCFG=?")?;
+    c.end()
+}
 /// `AT+QMTCFG: AT+QMTCFG="version",<client_idx>[,<vsn>]`
 pub static c_qmtcfg_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QMTCFG="),
@@ -769,8 +1063,18 @@ pub static c_qmtcfg_10: scan::Matcher = &[
 ];
 /// `AT+QMTOPEN: AT+QMTOPEN=?`
 pub static c_qmtopen_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QMTOPEN=?")];
+/// `AT+QMTOPEN: AT+QMTOPEN=?`: the walk of [`c_qmtopen_0`] as straight-line steps.
+pub fn walk_c_qmtopen_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QMTOPEN=?")?;
+    c.end()
+}
 /// `AT+QMTOPEN: AT+QMTOPEN?`
 pub static c_qmtopen_1: scan::Matcher = &[scan::Op::LitCi(b"AT+QMTOPEN?")];
+/// `AT+QMTOPEN: AT+QMTOPEN?`: the walk of [`c_qmtopen_1`] as straight-line steps.
+pub fn walk_c_qmtopen_1(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QMTOPEN?")?;
+    c.end()
+}
 /// `AT+QMTOPEN: AT+QMTOPEN=<client_idx>,<host_name>,<port>`
 pub static c_qmtopen_2: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QMTOPEN="),
@@ -780,17 +1084,48 @@ pub static c_qmtopen_2: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(2, scan::Token::Int),
 ];
+/// `AT+QMTOPEN: AT+QMTOPEN=<client_idx>,<host_name>,<port>`: the walk of [`c_qmtopen_2`] as straight-line steps.
+pub fn walk_c_qmtopen_2(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QMTOPEN=")?;
+    c.cap(0, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Quoted)?;
+    c.byte(b',')?;
+    c.cap(2, scan::Token::Int)?;
+    c.end()
+}
 /// `AT+QMTCLOSE: AT+QMTCLOSE=?`
 pub static c_qmtclose_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QMTCLOSE=?")];
+/// `AT+QMTCLOSE: AT+QMTCLOSE=?`: the walk of [`c_qmtclose_0`] as straight-line steps.
+pub fn walk_c_qmtclose_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QMTCLOSE=?")?;
+    c.end()
+}
 /// `AT+QMTCLOSE: AT+QMTCLOSE=<client_idx>`
 pub static c_qmtclose_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QMTCLOSE="),
     scan::Op::Cap(0, scan::Token::Int),
 ];
+/// `AT+QMTCLOSE: AT+QMTCLOSE=<client_idx>`: the walk of [`c_qmtclose_1`] as straight-line steps.
+pub fn walk_c_qmtclose_1(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QMTCLOSE=")?;
+    c.cap(0, scan::Token::Int)?;
+    c.end()
+}
 /// `AT+QMTCONN: AT+QMTCONN=?`
 pub static c_qmtconn_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QMTCONN=?")];
+/// `AT+QMTCONN: AT+QMTCONN=?`: the walk of [`c_qmtconn_0`] as straight-line steps.
+pub fn walk_c_qmtconn_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QMTCONN=?")?;
+    c.end()
+}
 /// `AT+QMTCONN: AT+QMTCONN?`
 pub static c_qmtconn_1: scan::Matcher = &[scan::Op::LitCi(b"AT+QMTCONN?")];
+/// `AT+QMTCONN: AT+QMTCONN?`: the walk of [`c_qmtconn_1`] as straight-line steps.
+pub fn walk_c_qmtconn_1(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QMTCONN?")?;
+    c.end()
+}
 /// `AT+QMTCONN: AT+QMTCONN=<client_idx>,<clientID>[,<username>,<password>]`
 pub static c_qmtconn_2: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QMTCONN="),
@@ -813,13 +1148,29 @@ pub static c_qmtconn_2: scan::Matcher = &[
 ];
 /// `AT+QMTDISC: AT+QMTDISC=?`
 pub static c_qmtdisc_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QMTDISC=?")];
+/// `AT+QMTDISC: AT+QMTDISC=?`: the walk of [`c_qmtdisc_0`] as straight-line steps.
+pub fn walk_c_qmtdisc_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QMTDISC=?")?;
+    c.end()
+}
 /// `AT+QMTDISC: AT+QMTDISC=<client_idx>`
 pub static c_qmtdisc_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QMTDISC="),
     scan::Op::Cap(0, scan::Token::Int),
 ];
+/// `AT+QMTDISC: AT+QMTDISC=<client_idx>`: the walk of [`c_qmtdisc_1`] as straight-line steps.
+pub fn walk_c_qmtdisc_1(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QMTDISC=")?;
+    c.cap(0, scan::Token::Int)?;
+    c.end()
+}
 /// `AT+QMTSUB: AT+QMTSUB=?`
 pub static c_qmtsub_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QMTSUB=?")];
+/// `AT+QMTSUB: AT+QMTSUB=?`: the walk of [`c_qmtsub_0`] as straight-line steps.
+pub fn walk_c_qmtsub_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QMTSUB=?")?;
+    c.end()
+}
 /// `AT+QMTSUB: AT+QMTSUB=<client_idx>,<msgID>,<topic1>,<qos1>[,<topic2>,<qos2>[,..]]`
 pub static c_qmtsub_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QMTSUB="),
@@ -841,6 +1192,11 @@ pub static c_qmtsub_1: scan::Matcher = &[
 ];
 /// `AT+QMTUNS: AT+QMTUNS=?`
 pub static c_qmtuns_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QMTUNS=?")];
+/// `AT+QMTUNS: AT+QMTUNS=?`: the walk of [`c_qmtuns_0`] as straight-line steps.
+pub fn walk_c_qmtuns_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QMTUNS=?")?;
+    c.end()
+}
 /// `AT+QMTUNS: AT+QMTUNS=<client_idx>,<msgID>,<topic1>[,<topic2>[,..]]`
 pub static c_qmtuns_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QMTUNS="),
@@ -853,6 +1209,11 @@ pub static c_qmtuns_1: scan::Matcher = &[
 ];
 /// `AT+QMTPUB: AT+QMTPUB=?`
 pub static c_qmtpub_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QMTPUB=?")];
+/// `AT+QMTPUB: AT+QMTPUB=?`: the walk of [`c_qmtpub_0`] as straight-line steps.
+pub fn walk_c_qmtpub_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QMTPUB=?")?;
+    c.end()
+}
 /// `AT+QMTPUB: AT+QMTPUB=<client_idx>,<msgID>,<qos>,<retain>,<topic>[,<length>]`
 pub static c_qmtpub_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QMTPUB="),
@@ -876,8 +1237,18 @@ pub static c_qmtpub_1: scan::Matcher = &[
 ];
 /// `AT+QMTRECV: AT+QMTRECV=?`
 pub static c_qmtrecv_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QMTRECV=?")];
+/// `AT+QMTRECV: AT+QMTRECV=?`: the walk of [`c_qmtrecv_0`] as straight-line steps.
+pub fn walk_c_qmtrecv_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QMTRECV=?")?;
+    c.end()
+}
 /// `AT+QMTRECV: AT+QMTRECV?`
 pub static c_qmtrecv_1: scan::Matcher = &[scan::Op::LitCi(b"AT+QMTRECV?")];
+/// `AT+QMTRECV: AT+QMTRECV?`: the walk of [`c_qmtrecv_1`] as straight-line steps.
+pub fn walk_c_qmtrecv_1(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QMTRECV?")?;
+    c.end()
+}
 /// `AT+QMTRECV: AT+QMTRECV=<client_idx>[,<receiveID>]`
 pub static c_qmtrecv_2: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QMTRECV="),
@@ -893,6 +1264,11 @@ pub static c_qmtrecv_2: scan::Matcher = &[
 ];
 /// `AT+QPING: AT+QPING=?`
 pub static c_qping_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QPING=?")];
+/// `AT+QPING: AT+QPING=?`: the walk of [`c_qping_0`] as straight-line steps.
+pub fn walk_c_qping_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QPING=?")?;
+    c.end()
+}
 /// `AT+QPING: AT+QPING=<host>[,<timeout>[,<pingnum>]]`
 pub static c_qping_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QPING="),
@@ -919,13 +1295,29 @@ pub static c_qping_1: scan::Matcher = &[
 ];
 /// `AT+QIDNSGIP: AT+QIDNSGIP=?`
 pub static c_qidnsgip_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QIDNSGIP=?")];
+/// `AT+QIDNSGIP: AT+QIDNSGIP=?`: the walk of [`c_qidnsgip_0`] as straight-line steps.
+pub fn walk_c_qidnsgip_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QIDNSGIP=?")?;
+    c.end()
+}
 /// `AT+QIDNSGIP: AT+QIDNSGIP=<hostname>`
 pub static c_qidnsgip_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QIDNSGIP="),
     scan::Op::Cap(0, scan::Token::Quoted),
 ];
+/// `AT+QIDNSGIP: AT+QIDNSGIP=<hostname>`: the walk of [`c_qidnsgip_1`] as straight-line steps.
+pub fn walk_c_qidnsgip_1(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QIDNSGIP=")?;
+    c.cap(0, scan::Token::Quoted)?;
+    c.end()
+}
 /// `AT+QNTP: AT+QNTP=?`
 pub static c_qntp_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QNTP=?")];
+/// `AT+QNTP: AT+QNTP=?`: the walk of [`c_qntp_0`] as straight-line steps.
+pub fn walk_c_qntp_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QNTP=?")?;
+    c.end()
+}
 /// `AT+QNTP: AT+QNTP=<server>[,<port>]`
 pub static c_qntp_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QNTP="),
@@ -941,8 +1333,18 @@ pub static c_qntp_1: scan::Matcher = &[
 ];
 /// `AT+QNTP: AT+QNTP`
 pub static c_qntp_2: scan::Matcher = &[scan::Op::LitCi(b"AT+QNTP")];
+/// `AT+QNTP: AT+QNTP`: the walk of [`c_qntp_2`] as straight-line steps.
+pub fn walk_c_qntp_2(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QNTP")?;
+    c.end()
+}
 /// `AT+QSSLCFG: AT+QSSLCFG=?`
 pub static c_qsslcfg_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QSSLCFG=?")];
+/// `AT+QSSLCFG: AT+QSSLCFG=?`: the walk of [`c_qsslcfg_0`] as straight-line steps.
+pub fn walk_c_qsslcfg_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QSSLCFG=?")?;
+    c.end()
+}
 /// `AT+QSSLCFG: AT+QSSLCFG="sslversion",<SSL_ctxID>[,<SSL_version>]`
 pub static c_qsslcfg_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QSSLCFG="),
@@ -1109,6 +1511,11 @@ pub static c_qsslcfg_10: scan::Matcher = &[
 ];
 /// `AT+QSSLOPEN: AT+QSSLOPEN=?`
 pub static c_qsslopen_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QSSLOPEN=?")];
+/// `AT+QSSLOPEN: AT+QSSLOPEN=?`: the walk of [`c_qsslopen_0`] as straight-line steps.
+pub fn walk_c_qsslopen_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QSSLOPEN=?")?;
+    c.end()
+}
 /// `AT+QSSLOPEN: AT+QSSLOPEN=<SSL_ctxID>,<connectID>,<server_address>,<server_port>[,<access_mode>]`
 pub static c_qsslopen_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QSSLOPEN="),
@@ -1130,11 +1537,22 @@ pub static c_qsslopen_1: scan::Matcher = &[
 ];
 /// `AT+QSSLSEND: AT+QSSLSEND=?`
 pub static c_qsslsend_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QSSLSEND=?")];
+/// `AT+QSSLSEND: AT+QSSLSEND=?`: the walk of [`c_qsslsend_0`] as straight-line steps.
+pub fn walk_c_qsslsend_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QSSLSEND=?")?;
+    c.end()
+}
 /// `AT+QSSLSEND: AT+QSSLSEND=<connectID>`
 pub static c_qsslsend_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QSSLSEND="),
     scan::Op::Cap(0, scan::Token::Int),
 ];
+/// `AT+QSSLSEND: AT+QSSLSEND=<connectID>`: the walk of [`c_qsslsend_1`] as straight-line steps.
+pub fn walk_c_qsslsend_1(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QSSLSEND=")?;
+    c.cap(0, scan::Token::Int)?;
+    c.end()
+}
 /// `AT+QSSLSEND: AT+QSSLSEND=<connectID>,<send_length>`
 pub static c_qsslsend_2: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QSSLSEND="),
@@ -1142,8 +1560,21 @@ pub static c_qsslsend_2: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(1, scan::Token::Int),
 ];
+/// `AT+QSSLSEND: AT+QSSLSEND=<connectID>,<send_length>`: the walk of [`c_qsslsend_2`] as straight-line steps.
+pub fn walk_c_qsslsend_2(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QSSLSEND=")?;
+    c.cap(0, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Int)?;
+    c.end()
+}
 /// `AT+QSSLRECV: AT+QSSLRECV=?`
 pub static c_qsslrecv_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QSSLRECV=?")];
+/// `AT+QSSLRECV: AT+QSSLRECV=?`: the walk of [`c_qsslrecv_0`] as straight-line steps.
+pub fn walk_c_qsslrecv_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QSSLRECV=?")?;
+    c.end()
+}
 /// `AT+QSSLRECV: AT+QSSLRECV=<connectID>,<read_length>`
 pub static c_qsslrecv_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QSSLRECV="),
@@ -1151,8 +1582,21 @@ pub static c_qsslrecv_1: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(1, scan::Token::Int),
 ];
+/// `AT+QSSLRECV: AT+QSSLRECV=<connectID>,<read_length>`: the walk of [`c_qsslrecv_1`] as straight-line steps.
+pub fn walk_c_qsslrecv_1(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QSSLRECV=")?;
+    c.cap(0, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Int)?;
+    c.end()
+}
 /// `AT+QSSLCLOSE: AT+QSSLCLOSE=?`
 pub static c_qsslclose_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QSSLCLOSE=?")];
+/// `AT+QSSLCLOSE: AT+QSSLCLOSE=?`: the walk of [`c_qsslclose_0`] as straight-line steps.
+pub fn walk_c_qsslclose_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QSSLCLOSE=?")?;
+    c.end()
+}
 /// `AT+QSSLCLOSE: AT+QSSLCLOSE=<connectID>[,<close_timeout>]`
 pub static c_qsslclose_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QSSLCLOSE="),
@@ -1168,8 +1612,18 @@ pub static c_qsslclose_1: scan::Matcher = &[
 ];
 /// `AT+QSSLSTATE: AT+QSSLSTATE=?`
 pub static c_qsslstate_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QSSLSTATE=?")];
+/// `AT+QSSLSTATE: AT+QSSLSTATE=?`: the walk of [`c_qsslstate_0`] as straight-line steps.
+pub fn walk_c_qsslstate_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QSSLSTATE=?")?;
+    c.end()
+}
 /// `AT+QSSLSTATE: AT+QSSLSTATE?`
 pub static c_qsslstate_1: scan::Matcher = &[scan::Op::LitCi(b"AT+QSSLSTATE?")];
+/// `AT+QSSLSTATE: AT+QSSLSTATE?`: the walk of [`c_qsslstate_1`] as straight-line steps.
+pub fn walk_c_qsslstate_1(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QSSLSTATE?")?;
+    c.end()
+}
 /// `AT+QSSLSTATE: AT+QSSLSTATE=<query_type>,<connectID>`
 pub static c_qsslstate_2: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QSSLSTATE="),
@@ -1177,10 +1631,28 @@ pub static c_qsslstate_2: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(1, scan::Token::Int),
 ];
+/// `AT+QSSLSTATE: AT+QSSLSTATE=<query_type>,<connectID>`: the walk of [`c_qsslstate_2`] as straight-line steps.
+pub fn walk_c_qsslstate_2(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QSSLSTATE=")?;
+    c.cap(0, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Int)?;
+    c.end()
+}
 /// `AT+QSSLSTATE: AT+QSSLSTATE`
 pub static c_qsslstate_3: scan::Matcher = &[scan::Op::LitCi(b"AT+QSSLSTATE")];
+/// `AT+QSSLSTATE: AT+QSSLSTATE`: the walk of [`c_qsslstate_3`] as straight-line steps.
+pub fn walk_c_qsslstate_3(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QSSLSTATE")?;
+    c.end()
+}
 /// `AT+QICFG: AT+QICFG=?`
 pub static c_qicfg_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QICFG=?")];
+/// `AT+QICFG: AT+QICFG=?`: the walk of [`c_qicfg_0`] as straight-line steps.
+pub fn walk_c_qicfg_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QICFG=?")?;
+    c.end()
+}
 /// `AT+QICFG: AT+QICFG="transpktsize"[,<transpktsize>]`
 pub static c_qicfg_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QICFG="),
@@ -1327,6 +1799,11 @@ pub static c_qicfg_10: scan::Matcher = &[
 ];
 /// `AT+QIOPEN: AT+QIOPEN=?`
 pub static c_qiopen_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QIOPEN=?")];
+/// `AT+QIOPEN: AT+QIOPEN=?`: the walk of [`c_qiopen_0`] as straight-line steps.
+pub fn walk_c_qiopen_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QIOPEN=?")?;
+    c.end()
+}
 /// `AT+QIOPEN: AT+QIOPEN=<connectID>,<service_type>,<IP_address>/<domain_name>,<remote_port>[,<local_port>[,<access_mode>][,<ap_priority>]]`
 pub static c_qiopen_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QIOPEN="),
@@ -1367,6 +1844,11 @@ pub static c_qiopen_1: scan::Matcher = &[
 ];
 /// `AT+QICLOSE: AT+QICLOSE=?`
 pub static c_qiclose_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QICLOSE=?")];
+/// `AT+QICLOSE: AT+QICLOSE=?`: the walk of [`c_qiclose_0`] as straight-line steps.
+pub fn walk_c_qiclose_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QICLOSE=?")?;
+    c.end()
+}
 /// `AT+QICLOSE: AT+QICLOSE=<connectID>[,<timeout>]`
 pub static c_qiclose_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QICLOSE="),
@@ -1382,22 +1864,54 @@ pub static c_qiclose_1: scan::Matcher = &[
 ];
 /// `AT+QISTATE: AT+QISTATE=?`
 pub static c_qistate_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QISTATE=?")];
+/// `AT+QISTATE: AT+QISTATE=?`: the walk of [`c_qistate_0`] as straight-line steps.
+pub fn walk_c_qistate_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QISTATE=?")?;
+    c.end()
+}
 /// `AT+QISTATE: AT+QISTATE?`
 pub static c_qistate_1: scan::Matcher = &[scan::Op::LitCi(b"AT+QISTATE?")];
+/// `AT+QISTATE: AT+QISTATE?`: the walk of [`c_qistate_1`] as straight-line steps.
+pub fn walk_c_qistate_1(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QISTATE?")?;
+    c.end()
+}
 /// `AT+QISTATE: AT+QISTATE`
 pub static c_qistate_2: scan::Matcher = &[scan::Op::LitCi(b"AT+QISTATE")];
+/// `AT+QISTATE: AT+QISTATE`: the walk of [`c_qistate_2`] as straight-line steps.
+pub fn walk_c_qistate_2(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QISTATE")?;
+    c.end()
+}
 /// `AT+QISTATE: AT+QISTATE=<connectID>`
 pub static c_qistate_3: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QISTATE="),
     scan::Op::Cap(0, scan::Token::Int),
 ];
+/// `AT+QISTATE: AT+QISTATE=<connectID>`: the walk of [`c_qistate_3`] as straight-line steps.
+pub fn walk_c_qistate_3(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QISTATE=")?;
+    c.cap(0, scan::Token::Int)?;
+    c.end()
+}
 /// `AT+QISEND: AT+QISEND=?`
 pub static c_qisend_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QISEND=?")];
+/// `AT+QISEND: AT+QISEND=?`: the walk of [`c_qisend_0`] as straight-line steps.
+pub fn walk_c_qisend_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QISEND=?")?;
+    c.end()
+}
 /// `AT+QISEND: AT+QISEND=<connectID>`
 pub static c_qisend_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QISEND="),
     scan::Op::Cap(0, scan::Token::Int),
 ];
+/// `AT+QISEND: AT+QISEND=<connectID>`: the walk of [`c_qisend_1`] as straight-line steps.
+pub fn walk_c_qisend_1(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QISEND=")?;
+    c.cap(0, scan::Token::Int)?;
+    c.end()
+}
 /// `AT+QISEND: AT+QISEND=<connectID>,<send_length>`
 pub static c_qisend_2: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QISEND="),
@@ -1405,6 +1919,14 @@ pub static c_qisend_2: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(1, scan::Token::Int),
 ];
+/// `AT+QISEND: AT+QISEND=<connectID>,<send_length>`: the walk of [`c_qisend_2`] as straight-line steps.
+pub fn walk_c_qisend_2(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QISEND=")?;
+    c.cap(0, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Int)?;
+    c.end()
+}
 /// `AT+QISEND: AT+QISEND=<connectID>,<send_length>,<remoteIP>,<remote_port>`
 pub static c_qisend_3: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QISEND="),
@@ -1416,6 +1938,18 @@ pub static c_qisend_3: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(3, scan::Token::Int),
 ];
+/// `AT+QISEND: AT+QISEND=<connectID>,<send_length>,<remoteIP>,<remote_port>`: the walk of [`c_qisend_3`] as straight-line steps.
+pub fn walk_c_qisend_3(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QISEND=")?;
+    c.cap(0, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(2, scan::Token::QuotedIpv4)?;
+    c.byte(b',')?;
+    c.cap(3, scan::Token::Int)?;
+    c.end()
+}
 /// `AT+QISEND: AT+QISEND=<connectID>,0`
 pub static c_qisend_4: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QISEND="),
@@ -1423,8 +1957,21 @@ pub static c_qisend_4: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Lit(b"0"),
 ];
+/// `AT+QISEND: AT+QISEND=<connectID>,0`: the walk of [`c_qisend_4`] as straight-line steps.
+pub fn walk_c_qisend_4(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QISEND=")?;
+    c.cap(0, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.byte(b'0')?;
+    c.end()
+}
 /// `AT+QIRD: AT+QIRD=?`
 pub static c_qird_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QIRD=?")];
+/// `AT+QIRD: AT+QIRD=?`: the walk of [`c_qird_0`] as straight-line steps.
+pub fn walk_c_qird_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QIRD=?")?;
+    c.end()
+}
 /// `AT+QIRD: AT+QIRD=<connectID>[,<read_length>]`
 pub static c_qird_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QIRD="),
@@ -1443,6 +1990,12 @@ pub static c_qird_2: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QIRD="),
     scan::Op::Cap(0, scan::Token::Int),
 ];
+/// `AT+QIRD: AT+QIRD=<connectID>`: the walk of [`c_qird_2`] as straight-line steps.
+pub fn walk_c_qird_2(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QIRD=")?;
+    c.cap(0, scan::Token::Int)?;
+    c.end()
+}
 /// `AT+QIRD: AT+QIRD=<connectID>,0`
 pub static c_qird_3: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QIRD="),
@@ -1450,8 +2003,21 @@ pub static c_qird_3: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Lit(b"0"),
 ];
+/// `AT+QIRD: AT+QIRD=<connectID>,0`: the walk of [`c_qird_3`] as straight-line steps.
+pub fn walk_c_qird_3(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QIRD=")?;
+    c.cap(0, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.byte(b'0')?;
+    c.end()
+}
 /// `AT+QIACCEPT: AT+QIACCEPT=?`
 pub static c_qiaccept_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QIACCEPT=?")];
+/// `AT+QIACCEPT: AT+QIACCEPT=?`: the walk of [`c_qiaccept_0`] as straight-line steps.
+pub fn walk_c_qiaccept_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QIACCEPT=?")?;
+    c.end()
+}
 /// `AT+QIACCEPT: AT+QIACCEPT=<listener_socketID>,<accept>[,<incoming_socketID>]`
 pub static c_qiaccept_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QIACCEPT="),
@@ -1469,6 +2035,11 @@ pub static c_qiaccept_1: scan::Matcher = &[
 ];
 /// `AT+QISWTMD: AT+QISWTMD=?`
 pub static c_qiswtmd_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QISWTMD=?")];
+/// `AT+QISWTMD: AT+QISWTMD=?`: the walk of [`c_qiswtmd_0`] as straight-line steps.
+pub fn walk_c_qiswtmd_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QISWTMD=?")?;
+    c.end()
+}
 /// `AT+QISWTMD: AT+QISWTMD=<connectID>,<access_mode>`
 pub static c_qiswtmd_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QISWTMD="),
@@ -1476,23 +2047,67 @@ pub static c_qiswtmd_1: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(1, scan::Token::Int),
 ];
+/// `AT+QISWTMD: AT+QISWTMD=<connectID>,<access_mode>`: the walk of [`c_qiswtmd_1`] as straight-line steps.
+pub fn walk_c_qiswtmd_1(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QISWTMD=")?;
+    c.cap(0, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Int)?;
+    c.end()
+}
 /// `AT+QIGETERROR: AT+QIGETERROR=?`
 pub static c_qigeterror_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QIGETERROR=?")];
+/// `AT+QIGETERROR: AT+QIGETERROR=?`: the walk of [`c_qigeterror_0`] as straight-line steps.
+pub fn walk_c_qigeterror_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QIGETERROR=?")?;
+    c.end()
+}
 /// `AT+QIGETERROR: AT+QIGETERROR`
 pub static c_qigeterror_1: scan::Matcher = &[scan::Op::LitCi(b"AT+QIGETERROR")];
+/// `AT+QIGETERROR: AT+QIGETERROR`: the walk of [`c_qigeterror_1`] as straight-line steps.
+pub fn walk_c_qigeterror_1(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QIGETERROR")?;
+    c.end()
+}
 /// `ATO: ATO`
 pub static c_ato_0: scan::Matcher = &[scan::Op::LitCi(b"ATO")];
+/// `ATO: ATO`: the walk of [`c_ato_0`] as straight-line steps.
+pub fn walk_c_ato_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"ATO")?;
+    c.end()
+}
 /// `+++: +++`
 pub static c_escape_0: scan::Matcher = &[scan::Op::Lit(b"+++")];
+/// `+++: +++`: the walk of [`c_escape_0`] as straight-line steps.
+pub fn walk_c_escape_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+++")?;
+    c.end()
+}
 /// `AT+QSTAST: AT+QSTAST`
 pub static c_qstast_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QSTAST")];
+/// `AT+QSTAST: AT+QSTAST`: the walk of [`c_qstast_0`] as straight-line steps.
+pub fn walk_c_qstast_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QSTAST")?;
+    c.end()
+}
 /// `AT+QSTADHCP: AT+QSTADHCP?`
 pub static c_qstadhcp_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QSTADHCP?")];
+/// `AT+QSTADHCP: AT+QSTADHCP?`: the walk of [`c_qstadhcp_0`] as straight-line steps.
+pub fn walk_c_qstadhcp_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QSTADHCP?")?;
+    c.end()
+}
 /// `AT+QSTADHCP: AT+QSTADHCP=<enable>`
 pub static c_qstadhcp_1: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QSTADHCP="),
     scan::Op::Cap(0, scan::Token::Int),
 ];
+/// `AT+QSTADHCP: AT+QSTADHCP=<enable>`: the walk of [`c_qstadhcp_1`] as straight-line steps.
+pub fn walk_c_qstadhcp_1(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QSTADHCP=")?;
+    c.cap(0, scan::Token::Int)?;
+    c.end()
+}
 /// `AT+QSTASTATIC: AT+QSTASTATIC=<IP>,<mask>,<gate>,<DNS>`
 pub static c_qstastatic_0: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QSTASTATIC="),
@@ -1504,8 +2119,25 @@ pub static c_qstastatic_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(3, scan::Token::QuotedIpv4),
 ];
+/// `AT+QSTASTATIC: AT+QSTASTATIC=<IP>,<mask>,<gate>,<DNS>`: the walk of [`c_qstastatic_0`] as straight-line steps.
+pub fn walk_c_qstastatic_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QSTASTATIC=")?;
+    c.cap(0, scan::Token::QuotedIpv4)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::QuotedIpv4)?;
+    c.byte(b',')?;
+    c.cap(2, scan::Token::QuotedIpv4)?;
+    c.byte(b',')?;
+    c.cap(3, scan::Token::QuotedIpv4)?;
+    c.end()
+}
 /// `AT+QSTASTOP: AT+QSTASTOP`
 pub static c_qstastop_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QSTASTOP")];
+/// `AT+QSTASTOP: AT+QSTASTOP`: the walk of [`c_qstastop_0`] as straight-line steps.
+pub fn walk_c_qstastop_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QSTASTOP")?;
+    c.end()
+}
 /// `AT+QSOFTAP: AT+QSOFTAP=<SSID>[,<key>]`
 pub static c_qsoftap_0: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QSOFTAP="),
@@ -1521,6 +2153,11 @@ pub static c_qsoftap_0: scan::Matcher = &[
 ];
 /// `AT+QAPSTATE: AT+QAPSTATE`
 pub static c_qapstate_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QAPSTATE")];
+/// `AT+QAPSTATE: AT+QAPSTATE`: the walk of [`c_qapstate_0`] as straight-line steps.
+pub fn walk_c_qapstate_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QAPSTATE")?;
+    c.end()
+}
 /// `AT+QAPSTATIC: AT+QAPSTATIC=<IP>,<mask>,<gate>,<DNS>`
 pub static c_qapstatic_0: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QAPSTATIC="),
@@ -1532,8 +2169,25 @@ pub static c_qapstatic_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(3, scan::Token::QuotedIpv4),
 ];
+/// `AT+QAPSTATIC: AT+QAPSTATIC=<IP>,<mask>,<gate>,<DNS>`: the walk of [`c_qapstatic_0`] as straight-line steps.
+pub fn walk_c_qapstatic_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QAPSTATIC=")?;
+    c.cap(0, scan::Token::QuotedIpv4)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::QuotedIpv4)?;
+    c.byte(b',')?;
+    c.cap(2, scan::Token::QuotedIpv4)?;
+    c.byte(b',')?;
+    c.cap(3, scan::Token::QuotedIpv4)?;
+    c.end()
+}
 /// `AT+QSOFTAPSTOP: AT+QSOFTAPSTOP`
 pub static c_qsoftapstop_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QSOFTAPSTOP")];
+/// `AT+QSOFTAPSTOP: AT+QSOFTAPSTOP`: the walk of [`c_qsoftapstop_0`] as straight-line steps.
+pub fn walk_c_qsoftapstop_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QSOFTAPSTOP")?;
+    c.end()
+}
 /// `AT+QSTAAPINFO: AT+QSTAAPINFO=<SSID>[,<pwd>]`
 pub static c_qstaapinfo_0: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QSTAAPINFO="),
@@ -1562,12 +2216,32 @@ pub static c_qstaapinfodef_0: scan::Matcher = &[
 ];
 /// `AT+QGETWIFISTATE: AT+QGETWIFISTATE`
 pub static c_qgetwifistate_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QGETWIFISTATE")];
+/// `AT+QGETWIFISTATE: AT+QGETWIFISTATE`: the walk of [`c_qgetwifistate_0`] as straight-line steps.
+pub fn walk_c_qgetwifistate_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QGETWIFISTATE")?;
+    c.end()
+}
 /// `AT+QWSCAN: AT+QWSCAN`
 pub static c_qwscan_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QWSCAN")];
+/// `AT+QWSCAN: AT+QWSCAN`: the walk of [`c_qwscan_0`] as straight-line steps.
+pub fn walk_c_qwscan_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QWSCAN")?;
+    c.end()
+}
 /// `AT+QIDNSCFG: AT+QIDNSCFG=?`
 pub static c_qidnscfg_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QIDNSCFG=?")];
+/// `AT+QIDNSCFG: AT+QIDNSCFG=?`: the walk of [`c_qidnscfg_0`] as straight-line steps.
+pub fn walk_c_qidnscfg_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QIDNSCFG=?")?;
+    c.end()
+}
 /// `AT+QIDNSCFG: AT+QIDNSCFG?`
 pub static c_qidnscfg_1: scan::Matcher = &[scan::Op::LitCi(b"AT+QIDNSCFG?")];
+/// `AT+QIDNSCFG: AT+QIDNSCFG?`: the walk of [`c_qidnscfg_1`] as straight-line steps.
+pub fn walk_c_qidnscfg_1(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QIDNSCFG?")?;
+    c.end()
+}
 /// `AT+QIDNSCFG: AT+QIDNSCFG=<pridnsaddr>[,<secdnsaddr>]`
 pub static c_qidnscfg_2: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QIDNSCFG="),
@@ -1586,28 +2260,63 @@ pub static c_qwebcfg_0: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QWEBCFG="),
     scan::Op::Cap(0, scan::Token::Int),
 ];
+/// `AT+QWEBCFG: AT+QWEBCFG=<enable>`: the walk of [`c_qwebcfg_0`] as straight-line steps.
+pub fn walk_c_qwebcfg_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QWEBCFG=")?;
+    c.cap(0, scan::Token::Int)?;
+    c.end()
+}
 /// `AT+QSTAAPINFORMV: AT+QSTAAPINFORMV`
 pub static c_qstaapinformv_0: scan::Matcher = &[scan::Op::LitCi(b"AT+QSTAAPINFORMV")];
+/// `AT+QSTAAPINFORMV: AT+QSTAAPINFORMV`: the walk of [`c_qstaapinformv_0`] as straight-line steps.
+pub fn walk_c_qstaapinformv_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QSTAAPINFORMV")?;
+    c.end()
+}
 /// `AT+QAIRKISS: AT+QAIRKISS=<enable>`
 pub static c_qairkiss_0: scan::Matcher = &[
     scan::Op::LitCi(b"AT+QAIRKISS="),
     scan::Op::Cap(0, scan::Token::Int),
 ];
+/// `AT+QAIRKISS: AT+QAIRKISS=<enable>`: the walk of [`c_qairkiss_0`] as straight-line steps.
+pub fn walk_c_qairkiss_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit_ci(b"AT+QAIRKISS=")?;
+    c.cap(0, scan::Token::Int)?;
+    c.end()
+}
 /// `+QBLEINIT: <role>`
 pub static r_qbleinit_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QBLEINIT: "),
     scan::Op::Cap(0, scan::Token::Int),
 ];
+/// `+QBLEINIT: <role>`: the walk of [`r_qbleinit_0_0`] as straight-line steps.
+pub fn walk_r_qbleinit_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QBLEINIT: ")?;
+    c.cap(0, scan::Token::Int)?;
+    c.end()
+}
 /// `+QBLEADDR: <BLE_addr>`
 pub static r_qbleaddr_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QBLEADDR: "),
     scan::Op::Cap(0, scan::Token::Quoted),
 ];
+/// `+QBLEADDR: <BLE_addr>`: the walk of [`r_qbleaddr_0_0`] as straight-line steps.
+pub fn walk_r_qbleaddr_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QBLEADDR: ")?;
+    c.cap(0, scan::Token::Quoted)?;
+    c.end()
+}
 /// `+QBLENAME: <BLE_name>`
 pub static r_qblename_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QBLENAME: "),
     scan::Op::Cap(0, scan::Token::Quoted),
 ];
+/// `+QBLENAME: <BLE_name>`: the walk of [`r_qblename_0_0`] as straight-line steps.
+pub fn walk_r_qblename_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QBLENAME: ")?;
+    c.cap(0, scan::Token::Quoted)?;
+    c.end()
+}
 /// `+QBLEADVPARAM: <adv_int_min>,<adv_int_max>`
 pub static r_qbleadvparam_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QBLEADVPARAM: "),
@@ -1615,16 +2324,36 @@ pub static r_qbleadvparam_0_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(1, scan::Token::Int),
 ];
+/// `+QBLEADVPARAM: <adv_int_min>,<adv_int_max>`: the walk of [`r_qbleadvparam_0_0`] as straight-line steps.
+pub fn walk_r_qbleadvparam_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QBLEADVPARAM: ")?;
+    c.cap(0, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Int)?;
+    c.end()
+}
 /// `+QBLEADVSTART: <adv_state>`
 pub static r_qbleadvstart_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QBLEADVSTART: "),
     scan::Op::Cap(0, scan::Token::Int),
 ];
+/// `+QBLEADVSTART: <adv_state>`: the walk of [`r_qbleadvstart_0_0`] as straight-line steps.
+pub fn walk_r_qbleadvstart_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QBLEADVSTART: ")?;
+    c.cap(0, scan::Token::Int)?;
+    c.end()
+}
 /// `+QBLESCAN: <scan_state>`
 pub static r_qblescan_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QBLESCAN: "),
     scan::Op::Cap(0, scan::Token::Int),
 ];
+/// `+QBLESCAN: <scan_state>`: the walk of [`r_qblescan_0_0`] as straight-line steps.
+pub fn walk_r_qblescan_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QBLESCAN: ")?;
+    c.cap(0, scan::Token::Int)?;
+    c.end()
+}
 /// `+QBLESCAN: <name>,<address_type>,<BLE_addr>`
 pub static r_qblescan_1_0: scan::Matcher = &[
     scan::Op::Lit(b"+QBLESCAN: "),
@@ -1634,6 +2363,16 @@ pub static r_qblescan_1_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(2, scan::Token::Quoted),
 ];
+/// `+QBLESCAN: <name>,<address_type>,<BLE_addr>`: the walk of [`r_qblescan_1_0`] as straight-line steps.
+pub fn walk_r_qblescan_1_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QBLESCAN: ")?;
+    c.cap(0, scan::Token::Quoted)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(2, scan::Token::Quoted)?;
+    c.end()
+}
 /// `+QBLESCAN: <name>,<address_type>,<BLE_addr>,<RSSI>,<adv_data>`
 pub static r_qblescan_1_1: scan::Matcher = &[
     scan::Op::Lit(b"+QBLESCAN: "),
@@ -1647,6 +2386,20 @@ pub static r_qblescan_1_1: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(4, scan::Token::Quoted),
 ];
+/// `+QBLESCAN: <name>,<address_type>,<BLE_addr>,<RSSI>,<adv_data>`: the walk of [`r_qblescan_1_1`] as straight-line steps.
+pub fn walk_r_qblescan_1_1(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QBLESCAN: ")?;
+    c.cap(0, scan::Token::Quoted)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(2, scan::Token::Quoted)?;
+    c.byte(b',')?;
+    c.cap(3, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(4, scan::Token::Quoted)?;
+    c.end()
+}
 /// `+QBLESCANPARAM: <scan_interval>,<scan_window>`
 pub static r_qblescanparam_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QBLESCANPARAM: "),
@@ -1654,6 +2407,14 @@ pub static r_qblescanparam_0_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(1, scan::Token::Int),
 ];
+/// `+QBLESCANPARAM: <scan_interval>,<scan_window>`: the walk of [`r_qblescanparam_0_0`] as straight-line steps.
+pub fn walk_r_qblescanparam_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QBLESCANPARAM: ")?;
+    c.cap(0, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Int)?;
+    c.end()
+}
 /// `+QBLECONNPARAM: <conn_idx>,<con_interval>,<timeout>,<latency>`
 pub static r_qbleconnparam_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QBLECONNPARAM: "),
@@ -1665,18 +2426,47 @@ pub static r_qbleconnparam_0_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(3, scan::Token::Int),
 ];
+/// `+QBLECONNPARAM: <conn_idx>,<con_interval>,<timeout>,<latency>`: the walk of [`r_qbleconnparam_0_0`] as straight-line steps.
+pub fn walk_r_qbleconnparam_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QBLECONNPARAM: ")?;
+    c.cap(0, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(2, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(3, scan::Token::Int)?;
+    c.end()
+}
 /// `+QBLECFGMTU: <MTU_value>`
 pub static r_qblecfgmtu_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QBLECFGMTU: "),
     scan::Op::Cap(0, scan::Token::Int),
 ];
+/// `+QBLECFGMTU: <MTU_value>`: the walk of [`r_qblecfgmtu_0_0`] as straight-line steps.
+pub fn walk_r_qblecfgmtu_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QBLECFGMTU: ")?;
+    c.cap(0, scan::Token::Int)?;
+    c.end()
+}
 /// `<data>`
 pub static r_qblegattcrd_0_0: scan::Matcher = &[scan::Op::Cap(0, scan::Token::Rest)];
+/// `<data>`: the walk of [`r_qblegattcrd_0_0`] as straight-line steps.
+pub fn walk_r_qblegattcrd_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.cap(0, scan::Token::Rest)?;
+    c.end()
+}
 /// `+QBLESTAT: <BLE_state>`
 pub static r_qblestat_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QBLESTAT: "),
     scan::Op::Cap(0, scan::Token::Quoted),
 ];
+/// `+QBLESTAT: <BLE_state>`: the walk of [`r_qblestat_0_0`] as straight-line steps.
+pub fn walk_r_qblestat_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QBLESTAT: ")?;
+    c.cap(0, scan::Token::Quoted)?;
+    c.end()
+}
 /// `+QFOPEN: <filename>,(list of supported <mode>s)`
 pub static r_qfopen_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QFOPEN: "),
@@ -1684,6 +2474,14 @@ pub static r_qfopen_0_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(0, scan::Token::Range),
 ];
+/// `+QFOPEN: <filename>,(list of supported <mode>s)`: the walk of [`r_qfopen_0_0`] as straight-line steps.
+pub fn walk_r_qfopen_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QFOPEN: ")?;
+    c.lit(b"<filename>")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Range)?;
+    c.end()
+}
 /// `+QFOPEN: <filename>,<filehandle>,<mode>`
 pub static r_qfopen_1_0: scan::Matcher = &[
     scan::Op::Lit(b"+QFOPEN: "),
@@ -1693,11 +2491,27 @@ pub static r_qfopen_1_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(2, scan::Token::Int),
 ];
+/// `+QFOPEN: <filename>,<filehandle>,<mode>`: the walk of [`r_qfopen_1_0`] as straight-line steps.
+pub fn walk_r_qfopen_1_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QFOPEN: ")?;
+    c.cap(0, scan::Token::Quoted)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(2, scan::Token::Int)?;
+    c.end()
+}
 /// `+QFOPEN: <filehandle>`
 pub static r_qfopen_2_0: scan::Matcher = &[
     scan::Op::Lit(b"+QFOPEN: "),
     scan::Op::Cap(0, scan::Token::Int),
 ];
+/// `+QFOPEN: <filehandle>`: the walk of [`r_qfopen_2_0`] as straight-line steps.
+pub fn walk_r_qfopen_2_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QFOPEN: ")?;
+    c.cap(0, scan::Token::Int)?;
+    c.end()
+}
 /// `+QFREAD: <filehandle>,<length>`
 pub static r_qfread_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QFREAD: "),
@@ -1705,6 +2519,14 @@ pub static r_qfread_0_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Lit(b"<length>"),
 ];
+/// `+QFREAD: <filehandle>,<length>`: the walk of [`r_qfread_0_0`] as straight-line steps.
+pub fn walk_r_qfread_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QFREAD: ")?;
+    c.lit(b"<filehandle>")?;
+    c.byte(b',')?;
+    c.lit(b"<length>")?;
+    c.end()
+}
 /// `+QFWRITE: <filehandle>,<length>,<timeout>`
 pub static r_qfwrite_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QFWRITE: "),
@@ -1714,6 +2536,16 @@ pub static r_qfwrite_0_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Lit(b"<timeout>"),
 ];
+/// `+QFWRITE: <filehandle>,<length>,<timeout>`: the walk of [`r_qfwrite_0_0`] as straight-line steps.
+pub fn walk_r_qfwrite_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QFWRITE: ")?;
+    c.lit(b"<filehandle>")?;
+    c.byte(b',')?;
+    c.lit(b"<length>")?;
+    c.byte(b',')?;
+    c.lit(b"<timeout>")?;
+    c.end()
+}
 /// `+QFWRITE: <written_length>,<total_length>`
 pub static r_qfwrite_1_0: scan::Matcher = &[
     scan::Op::Lit(b"+QFWRITE: "),
@@ -1721,11 +2553,25 @@ pub static r_qfwrite_1_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(1, scan::Token::Int),
 ];
+/// `+QFWRITE: <written_length>,<total_length>`: the walk of [`r_qfwrite_1_0`] as straight-line steps.
+pub fn walk_r_qfwrite_1_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QFWRITE: ")?;
+    c.cap(0, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Int)?;
+    c.end()
+}
 /// `+QFCLOSE: <filehandle>`
 pub static r_qfclose_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QFCLOSE: "),
     scan::Op::Lit(b"<filehandle>"),
 ];
+/// `+QFCLOSE: <filehandle>`: the walk of [`r_qfclose_0_0`] as straight-line steps.
+pub fn walk_r_qfclose_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QFCLOSE: ")?;
+    c.lit(b"<filehandle>")?;
+    c.end()
+}
 /// `+QFLST: <filename>,<file_size>`
 pub static r_qflst_1_0: scan::Matcher = &[
     scan::Op::Lit(b"+QFLST: "),
@@ -1733,6 +2579,14 @@ pub static r_qflst_1_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(1, scan::Token::Int),
 ];
+/// `+QFLST: <filename>,<file_size>`: the walk of [`r_qflst_1_0`] as straight-line steps.
+pub fn walk_r_qflst_1_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QFLST: ")?;
+    c.cap(0, scan::Token::Quoted)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Int)?;
+    c.end()
+}
 /// `+QFLST: <filename>,<file_size>`
 pub static r_qflst_2_0: scan::Matcher = &[
     scan::Op::Lit(b"+QFLST: "),
@@ -1740,16 +2594,36 @@ pub static r_qflst_2_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(1, scan::Token::Int),
 ];
+/// `+QFLST: <filename>,<file_size>`: the walk of [`r_qflst_2_0`] as straight-line steps.
+pub fn walk_r_qflst_2_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QFLST: ")?;
+    c.cap(0, scan::Token::Quoted)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Int)?;
+    c.end()
+}
 /// `+QFDEL: <file_name>`
 pub static r_qfdel_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QFDEL: "),
     scan::Op::Lit(b"<file_name>"),
 ];
+/// `+QFDEL: <file_name>`: the walk of [`r_qfdel_0_0`] as straight-line steps.
+pub fn walk_r_qfdel_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QFDEL: ")?;
+    c.lit(b"<file_name>")?;
+    c.end()
+}
 /// `+QVERSION: <version>`
 pub static r_qversion_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QVERSION: "),
     scan::Op::Cap(0, scan::Token::Rest),
 ];
+/// `+QVERSION: <version>`: the walk of [`r_qversion_0_0`] as straight-line steps.
+pub fn walk_r_qversion_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QVERSION: ")?;
+    c.cap(0, scan::Token::Rest)?;
+    c.end()
+}
 /// `+QGETIP: <IP>,<gate>,<mask>,<DNS>`
 pub static r_qgetip_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QGETIP: "),
@@ -1761,16 +2635,40 @@ pub static r_qgetip_0_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(3, scan::Token::QuotedIpv4),
 ];
+/// `+QGETIP: <IP>,<gate>,<mask>,<DNS>`: the walk of [`r_qgetip_0_0`] as straight-line steps.
+pub fn walk_r_qgetip_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QGETIP: ")?;
+    c.cap(0, scan::Token::QuotedIpv4)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::QuotedIpv4)?;
+    c.byte(b',')?;
+    c.cap(2, scan::Token::QuotedIpv4)?;
+    c.byte(b',')?;
+    c.cap(3, scan::Token::QuotedIpv4)?;
+    c.end()
+}
 /// `+QSETBAND: <baud_rate>`
 pub static r_qsetband_1_0: scan::Matcher = &[
     scan::Op::Lit(b"+QSETBAND: "),
     scan::Op::Cap(0, scan::Token::Int),
 ];
+/// `+QSETBAND: <baud_rate>`: the walk of [`r_qsetband_1_0`] as straight-line steps.
+pub fn walk_r_qsetband_1_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QSETBAND: ")?;
+    c.cap(0, scan::Token::Int)?;
+    c.end()
+}
 /// `+QWLMAC: <MAC>`
 pub static r_qwlmac_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QWLMAC: "),
     scan::Op::Cap(0, scan::Token::Quoted),
 ];
+/// `+QWLMAC: <MAC>`: the walk of [`r_qwlmac_0_0`] as straight-line steps.
+pub fn walk_r_qwlmac_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QWLMAC: ")?;
+    c.cap(0, scan::Token::Quoted)?;
+    c.end()
+}
 /// `+QSCLK: <mode>[,<dtim>]`
 pub static r_qsclk_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QSCLK: "),
@@ -1821,6 +2719,14 @@ pub static r_qhttpcfg_0_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Lit(b"<urlstring>"),
 ];
+/// `+QHTTPCFG: "url",<urlstring>`: the walk of [`r_qhttpcfg_0_0`] as straight-line steps.
+pub fn walk_r_qhttpcfg_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QHTTPCFG: ")?;
+    c.lit(b"\"url\"")?;
+    c.byte(b',')?;
+    c.lit(b"<urlstring>")?;
+    c.end()
+}
 /// `+QHTTPCFG: "header",<name:value>`
 pub static r_qhttpcfg_0_1: scan::Matcher = &[
     scan::Op::Lit(b"+QHTTPCFG: "),
@@ -1828,6 +2734,14 @@ pub static r_qhttpcfg_0_1: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Lit(b"<name:value>"),
 ];
+/// `+QHTTPCFG: "header",<name:value>`: the walk of [`r_qhttpcfg_0_1`] as straight-line steps.
+pub fn walk_r_qhttpcfg_0_1(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QHTTPCFG: ")?;
+    c.lit(b"\"header\"")?;
+    c.byte(b',')?;
+    c.lit(b"<name:value>")?;
+    c.end()
+}
 /// `+QHTTPCFG: "auth",<username:password>`
 pub static r_qhttpcfg_0_2: scan::Matcher = &[
     scan::Op::Lit(b"+QHTTPCFG: "),
@@ -1835,6 +2749,14 @@ pub static r_qhttpcfg_0_2: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Lit(b"<username:password>"),
 ];
+/// `+QHTTPCFG: "auth",<username:password>`: the walk of [`r_qhttpcfg_0_2`] as straight-line steps.
+pub fn walk_r_qhttpcfg_0_2(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QHTTPCFG: ")?;
+    c.lit(b"\"auth\"")?;
+    c.byte(b',')?;
+    c.lit(b"<username:password>")?;
+    c.end()
+}
 /// `+QHTTPCFG: "sslctxid",(list of supported <sslctxID>s)`
 pub static r_qhttpcfg_0_3: scan::Matcher = &[
     scan::Op::Lit(b"+QHTTPCFG: "),
@@ -1842,6 +2764,14 @@ pub static r_qhttpcfg_0_3: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(0, scan::Token::Range),
 ];
+/// `+QHTTPCFG: "sslctxid",(list of supported <sslctxID>s)`: the walk of [`r_qhttpcfg_0_3`] as straight-line steps.
+pub fn walk_r_qhttpcfg_0_3(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QHTTPCFG: ")?;
+    c.lit(b"\"sslctxid\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Range)?;
+    c.end()
+}
 /// `+QHTTPCFG: "rsp/header",(list of supported <response_header>s)`
 pub static r_qhttpcfg_0_4: scan::Matcher = &[
     scan::Op::Lit(b"+QHTTPCFG: "),
@@ -1849,6 +2779,14 @@ pub static r_qhttpcfg_0_4: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(0, scan::Token::Range),
 ];
+/// `+QHTTPCFG: "rsp/header",(list of supported <response_header>s)`: the walk of [`r_qhttpcfg_0_4`] as straight-line steps.
+pub fn walk_r_qhttpcfg_0_4(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QHTTPCFG: ")?;
+    c.lit(b"\"rsp/header\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Range)?;
+    c.end()
+}
 /// `+QHTTPCFG: "rspout/auto",(list of supported <auto_outrsp>s)`
 pub static r_qhttpcfg_0_5: scan::Matcher = &[
     scan::Op::Lit(b"+QHTTPCFG: "),
@@ -1856,6 +2794,14 @@ pub static r_qhttpcfg_0_5: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(0, scan::Token::Range),
 ];
+/// `+QHTTPCFG: "rspout/auto",(list of supported <auto_outrsp>s)`: the walk of [`r_qhttpcfg_0_5`] as straight-line steps.
+pub fn walk_r_qhttpcfg_0_5(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QHTTPCFG: ")?;
+    c.lit(b"\"rspout/auto\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Range)?;
+    c.end()
+}
 /// `+QHTTPCFG: "closed/ind",(list of supported <closedind>s)`
 pub static r_qhttpcfg_0_6: scan::Matcher = &[
     scan::Op::Lit(b"+QHTTPCFG: "),
@@ -1863,6 +2809,14 @@ pub static r_qhttpcfg_0_6: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(0, scan::Token::Range),
 ];
+/// `+QHTTPCFG: "closed/ind",(list of supported <closedind>s)`: the walk of [`r_qhttpcfg_0_6`] as straight-line steps.
+pub fn walk_r_qhttpcfg_0_6(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QHTTPCFG: ")?;
+    c.lit(b"\"closed/ind\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Range)?;
+    c.end()
+}
 /// `+QHTTPCFG: "form/option",<name>,<file_name>,<content_type>`
 pub static r_qhttpcfg_0_7: scan::Matcher = &[
     scan::Op::Lit(b"+QHTTPCFG: "),
@@ -1874,6 +2828,18 @@ pub static r_qhttpcfg_0_7: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Lit(b"<content_type>"),
 ];
+/// `+QHTTPCFG: "form/option",<name>,<file_name>,<content_type>`: the walk of [`r_qhttpcfg_0_7`] as straight-line steps.
+pub fn walk_r_qhttpcfg_0_7(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QHTTPCFG: ")?;
+    c.lit(b"\"form/option\"")?;
+    c.byte(b',')?;
+    c.lit(b"<name>")?;
+    c.byte(b',')?;
+    c.lit(b"<file_name>")?;
+    c.byte(b',')?;
+    c.lit(b"<content_type>")?;
+    c.end()
+}
 /// `+QHTTPCFG: "url",<URL_string>`
 pub static r_qhttpcfg_1_0: scan::Matcher = &[
     scan::Op::Lit(b"+QHTTPCFG: "),
@@ -1881,6 +2847,14 @@ pub static r_qhttpcfg_1_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(0, scan::Token::Quoted),
 ];
+/// `+QHTTPCFG: "url",<URL_string>`: the walk of [`r_qhttpcfg_1_0`] as straight-line steps.
+pub fn walk_r_qhttpcfg_1_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QHTTPCFG: ")?;
+    c.lit(b"\"url\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Quoted)?;
+    c.end()
+}
 /// `+QHTTPCFG: "header",<header_value>`
 pub static r_qhttpcfg_2_0: scan::Matcher = &[
     scan::Op::Lit(b"+QHTTPCFG: "),
@@ -1888,6 +2862,14 @@ pub static r_qhttpcfg_2_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(0, scan::Token::Quoted),
 ];
+/// `+QHTTPCFG: "header",<header_value>`: the walk of [`r_qhttpcfg_2_0`] as straight-line steps.
+pub fn walk_r_qhttpcfg_2_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QHTTPCFG: ")?;
+    c.lit(b"\"header\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Quoted)?;
+    c.end()
+}
 /// `+QHTTPCFG: "auth",<username_password>`
 pub static r_qhttpcfg_3_0: scan::Matcher = &[
     scan::Op::Lit(b"+QHTTPCFG: "),
@@ -1895,6 +2877,14 @@ pub static r_qhttpcfg_3_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(0, scan::Token::Quoted),
 ];
+/// `+QHTTPCFG: "auth",<username_password>`: the walk of [`r_qhttpcfg_3_0`] as straight-line steps.
+pub fn walk_r_qhttpcfg_3_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QHTTPCFG: ")?;
+    c.lit(b"\"auth\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Quoted)?;
+    c.end()
+}
 /// `+QHTTPCFG: "sslctxid",<sslctxID>`
 pub static r_qhttpcfg_4_0: scan::Matcher = &[
     scan::Op::Lit(b"+QHTTPCFG: "),
@@ -1902,6 +2892,14 @@ pub static r_qhttpcfg_4_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(0, scan::Token::Int),
 ];
+/// `+QHTTPCFG: "sslctxid",<sslctxID>`: the walk of [`r_qhttpcfg_4_0`] as straight-line steps.
+pub fn walk_r_qhttpcfg_4_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QHTTPCFG: ")?;
+    c.lit(b"\"sslctxid\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Int)?;
+    c.end()
+}
 /// `+QHTTPCFG: "rsp/header",<response_header>`
 pub static r_qhttpcfg_5_0: scan::Matcher = &[
     scan::Op::Lit(b"+QHTTPCFG: "),
@@ -1909,6 +2907,14 @@ pub static r_qhttpcfg_5_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(0, scan::Token::Int),
 ];
+/// `+QHTTPCFG: "rsp/header",<response_header>`: the walk of [`r_qhttpcfg_5_0`] as straight-line steps.
+pub fn walk_r_qhttpcfg_5_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QHTTPCFG: ")?;
+    c.lit(b"\"rsp/header\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Int)?;
+    c.end()
+}
 /// `+QHTTPCFG: "rspout/auto",<auto_outrsp>`
 pub static r_qhttpcfg_6_0: scan::Matcher = &[
     scan::Op::Lit(b"+QHTTPCFG: "),
@@ -1916,6 +2922,14 @@ pub static r_qhttpcfg_6_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(0, scan::Token::Int),
 ];
+/// `+QHTTPCFG: "rspout/auto",<auto_outrsp>`: the walk of [`r_qhttpcfg_6_0`] as straight-line steps.
+pub fn walk_r_qhttpcfg_6_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QHTTPCFG: ")?;
+    c.lit(b"\"rspout/auto\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Int)?;
+    c.end()
+}
 /// `+QHTTPCFG: "closed/ind",<closedind>`
 pub static r_qhttpcfg_7_0: scan::Matcher = &[
     scan::Op::Lit(b"+QHTTPCFG: "),
@@ -1923,6 +2937,14 @@ pub static r_qhttpcfg_7_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(0, scan::Token::Int),
 ];
+/// `+QHTTPCFG: "closed/ind",<closedind>`: the walk of [`r_qhttpcfg_7_0`] as straight-line steps.
+pub fn walk_r_qhttpcfg_7_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QHTTPCFG: ")?;
+    c.lit(b"\"closed/ind\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Int)?;
+    c.end()
+}
 /// `+QHTTPCFG: "form/option",<name>,<file_name>,<content_type>`
 pub static r_qhttpcfg_8_0: scan::Matcher = &[
     scan::Op::Lit(b"+QHTTPCFG: "),
@@ -1934,11 +2956,29 @@ pub static r_qhttpcfg_8_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(2, scan::Token::Quoted),
 ];
+/// `+QHTTPCFG: "form/option",<name>,<file_name>,<content_type>`: the walk of [`r_qhttpcfg_8_0`] as straight-line steps.
+pub fn walk_r_qhttpcfg_8_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QHTTPCFG: ")?;
+    c.lit(b"\"form/option\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Quoted)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Quoted)?;
+    c.byte(b',')?;
+    c.cap(2, scan::Token::Quoted)?;
+    c.end()
+}
 /// `+QHTTPGET: (list of supported <rsptime>s)`
 pub static r_qhttpget_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QHTTPGET: "),
     scan::Op::Cap(0, scan::Token::Range),
 ];
+/// `+QHTTPGET: (list of supported <rsptime>s)`: the walk of [`r_qhttpget_0_0`] as straight-line steps.
+pub fn walk_r_qhttpget_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QHTTPGET: ")?;
+    c.cap(0, scan::Token::Range)?;
+    c.end()
+}
 /// `+QHTTPPOST: (list of supported <data_length>s),(list of supported <input_time>s),(list of supported <rsptime>s)`
 pub static r_qhttppost_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QHTTPPOST: "),
@@ -1948,11 +2988,27 @@ pub static r_qhttppost_0_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(2, scan::Token::Range),
 ];
+/// `+QHTTPPOST: (list of supported <data_length>s),(list of supported <input_time>s),(list of supported <rsptime>s)`: the walk of [`r_qhttppost_0_0`] as straight-line steps.
+pub fn walk_r_qhttppost_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QHTTPPOST: ")?;
+    c.cap(0, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.cap(2, scan::Token::Range)?;
+    c.end()
+}
 /// `+QHTTPPOST: <err>`
 pub static r_qhttppost_1_0: scan::Matcher = &[
     scan::Op::Lit(b"+QHTTPPOST: "),
     scan::Op::Cap(0, scan::Token::Int),
 ];
+/// `+QHTTPPOST: <err>`: the walk of [`r_qhttppost_1_0`] as straight-line steps.
+pub fn walk_r_qhttppost_1_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QHTTPPOST: ")?;
+    c.cap(0, scan::Token::Int)?;
+    c.end()
+}
 /// `+QHTTPPUT: (list of supported <data_length>s),(list of supported <input_time>s),(list of supported <rsptime>s)`
 pub static r_qhttpput_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QHTTPPUT: "),
@@ -1962,16 +3018,38 @@ pub static r_qhttpput_0_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(2, scan::Token::Range),
 ];
+/// `+QHTTPPUT: (list of supported <data_length>s),(list of supported <input_time>s),(list of supported <rsptime>s)`: the walk of [`r_qhttpput_0_0`] as straight-line steps.
+pub fn walk_r_qhttpput_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QHTTPPUT: ")?;
+    c.cap(0, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.cap(2, scan::Token::Range)?;
+    c.end()
+}
 /// `+QHTTPPUT: <err>`
 pub static r_qhttpput_1_0: scan::Matcher = &[
     scan::Op::Lit(b"+QHTTPPUT: "),
     scan::Op::Cap(0, scan::Token::Int),
 ];
+/// `+QHTTPPUT: <err>`: the walk of [`r_qhttpput_1_0`] as straight-line steps.
+pub fn walk_r_qhttpput_1_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QHTTPPUT: ")?;
+    c.cap(0, scan::Token::Int)?;
+    c.end()
+}
 /// `+QHTTPREAD: (list of supported <wait_time>s)`
 pub static r_qhttpread_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QHTTPREAD: "),
     scan::Op::Cap(0, scan::Token::Range),
 ];
+/// `+QHTTPREAD: (list of supported <wait_time>s)`: the walk of [`r_qhttpread_0_0`] as straight-line steps.
+pub fn walk_r_qhttpread_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QHTTPREAD: ")?;
+    c.cap(0, scan::Token::Range)?;
+    c.end()
+}
 /// `+QMTCFG: "version",(list of supported <client_idx>s),(list of supported <vsn>s)`
 pub static r_qmtcfg_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QMTCFG: "),
@@ -1981,6 +3059,16 @@ pub static r_qmtcfg_0_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(1, scan::Token::Range),
 ];
+/// `+QMTCFG: "version",(list of supported <client_idx>s),(list of supported <vsn>s)`: the walk of [`r_qmtcfg_0_0`] as straight-line steps.
+pub fn walk_r_qmtcfg_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QMTCFG: ")?;
+    c.lit(b"\"version\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Range)?;
+    c.end()
+}
 /// `+QMTCFG: "ssl",(list of supported <client_idx>s),(list of supported <SSL_enable>s),(list of supported <SSL_ctxID>s)`
 pub static r_qmtcfg_0_1: scan::Matcher = &[
     scan::Op::Lit(b"+QMTCFG: "),
@@ -1992,6 +3080,18 @@ pub static r_qmtcfg_0_1: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(2, scan::Token::Range),
 ];
+/// `+QMTCFG: "ssl",(list of supported <client_idx>s),(list of supported <SSL_enable>s),(list of supported <SSL_ctxID>s)`: the walk of [`r_qmtcfg_0_1`] as straight-line steps.
+pub fn walk_r_qmtcfg_0_1(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QMTCFG: ")?;
+    c.lit(b"\"ssl\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.cap(2, scan::Token::Range)?;
+    c.end()
+}
 /// `+QMTCFG: "keepalive",(list of supported <client_idx>s),(list of supported <keep_alive_time>s)`
 pub static r_qmtcfg_0_2: scan::Matcher = &[
     scan::Op::Lit(b"+QMTCFG: "),
@@ -2001,6 +3101,16 @@ pub static r_qmtcfg_0_2: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(1, scan::Token::Range),
 ];
+/// `+QMTCFG: "keepalive",(list of supported <client_idx>s),(list of supported <keep_alive_time>s)`: the walk of [`r_qmtcfg_0_2`] as straight-line steps.
+pub fn walk_r_qmtcfg_0_2(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QMTCFG: ")?;
+    c.lit(b"\"keepalive\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Range)?;
+    c.end()
+}
 /// `+QMTCFG: "session",(list of supported <client_idx>s),(list of supported <clean_session>s)`
 pub static r_qmtcfg_0_3: scan::Matcher = &[
     scan::Op::Lit(b"+QMTCFG: "),
@@ -2010,6 +3120,16 @@ pub static r_qmtcfg_0_3: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(1, scan::Token::Range),
 ];
+/// `+QMTCFG: "session",(list of supported <client_idx>s),(list of supported <clean_session>s)`: the walk of [`r_qmtcfg_0_3`] as straight-line steps.
+pub fn walk_r_qmtcfg_0_3(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QMTCFG: ")?;
+    c.lit(b"\"session\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Range)?;
+    c.end()
+}
 /// `+QMTCFG: "will",(list of supported <client_idx>s),(list of supported <will_flag>s),(list of supported <will_qos>s),(list of supported <will_retain>s),<will_topic>,<will_message>`
 pub static r_qmtcfg_0_4: scan::Matcher = &[
     scan::Op::Lit(b"+QMTCFG: "),
@@ -2027,6 +3147,24 @@ pub static r_qmtcfg_0_4: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Lit(b"<will_message>"),
 ];
+/// `+QMTCFG: "will",(list of supported <client_idx>s),(list of supported <will_flag>s),(list of supported <will_qos>s),(list of supported <will_retain>s),<will_topic>,<will_message>`: the walk of [`r_qmtcfg_0_4`] as straight-line steps.
+pub fn walk_r_qmtcfg_0_4(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QMTCFG: ")?;
+    c.lit(b"\"will\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.cap(2, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.cap(3, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.lit(b"<will_topic>")?;
+    c.byte(b',')?;
+    c.lit(b"<will_message>")?;
+    c.end()
+}
 /// `+QMTCFG: "recv/mode",(list of supported <client_idx>s),(list of supported <msg_recv_mode>s)`
 pub static r_qmtcfg_0_5: scan::Matcher = &[
     scan::Op::Lit(b"+QMTCFG: "),
@@ -2036,6 +3174,16 @@ pub static r_qmtcfg_0_5: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(1, scan::Token::Range),
 ];
+/// `+QMTCFG: "recv/mode",(list of supported <client_idx>s),(list of supported <msg_recv_mode>s)`: the walk of [`r_qmtcfg_0_5`] as straight-line steps.
+pub fn walk_r_qmtcfg_0_5(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QMTCFG: ")?;
+    c.lit(b"\"recv/mode\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Range)?;
+    c.end()
+}
 /// `+QMTCFG: "dataformat",(list of supported <client_idx>s),(list of supported <send_mode>s),(list of supported <recv_mode>s)`
 pub static r_qmtcfg_0_6: scan::Matcher = &[
     scan::Op::Lit(b"+QMTCFG: "),
@@ -2047,6 +3195,18 @@ pub static r_qmtcfg_0_6: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(2, scan::Token::Range),
 ];
+/// `+QMTCFG: "dataformat",(list of supported <client_idx>s),(list of supported <send_mode>s),(list of supported <recv_mode>s)`: the walk of [`r_qmtcfg_0_6`] as straight-line steps.
+pub fn walk_r_qmtcfg_0_6(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QMTCFG: ")?;
+    c.lit(b"\"dataformat\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.cap(2, scan::Token::Range)?;
+    c.end()
+}
 /// `+QMTCFG: "timeout",(list of supported <client_idx>s),(list of supported <pkt_timeout>s),(list of supported <retry_times>s),(list of supported <timeout_notice>s)`
 pub static r_qmtcfg_0_7: scan::Matcher = &[
     scan::Op::Lit(b"+QMTCFG: "),
@@ -2060,6 +3220,20 @@ pub static r_qmtcfg_0_7: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(3, scan::Token::Range),
 ];
+/// `+QMTCFG: "timeout",(list of supported <client_idx>s),(list of supported <pkt_timeout>s),(list of supported <retry_times>s),(list of supported <timeout_notice>s)`: the walk of [`r_qmtcfg_0_7`] as straight-line steps.
+pub fn walk_r_qmtcfg_0_7(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QMTCFG: ")?;
+    c.lit(b"\"timeout\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.cap(2, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.cap(3, scan::Token::Range)?;
+    c.end()
+}
 /// `+QMTCFG: "aliauth",(list of supported <client_idx>s),<product_key>,<device_name>,<device_secret>`
 pub static r_qmtcfg_0_8: scan::Matcher = &[
     scan::Op::Lit(b"+QMTCFG: "),
@@ -2073,6 +3247,20 @@ pub static r_qmtcfg_0_8: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Lit(b"<device_secret>"),
 ];
+/// `+QMTCFG: "aliauth",(list of supported <client_idx>s),<product_key>,<device_name>,<device_secret>`: the walk of [`r_qmtcfg_0_8`] as straight-line steps.
+pub fn walk_r_qmtcfg_0_8(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QMTCFG: ")?;
+    c.lit(b"\"aliauth\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.lit(b"<product_key>")?;
+    c.byte(b',')?;
+    c.lit(b"<device_name>")?;
+    c.byte(b',')?;
+    c.lit(b"<device_secret>")?;
+    c.end()
+}
 /// `+QMTCFG: "onenet",(list of supported <client_idx>s),<productID>,<access_key>`
 pub static r_qmtcfg_0_9: scan::Matcher = &[
     scan::Op::Lit(b"+QMTCFG: "),
@@ -2084,6 +3272,18 @@ pub static r_qmtcfg_0_9: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Lit(b"<access_key>"),
 ];
+/// `+QMTCFG: "onenet",(list of supported <client_idx>s),<productID>,<access_key>`: the walk of [`r_qmtcfg_0_9`] as straight-line steps.
+pub fn walk_r_qmtcfg_0_9(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QMTCFG: ")?;
+    c.lit(b"\"onenet\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.lit(b"<productID>")?;
+    c.byte(b',')?;
+    c.lit(b"<access_key>")?;
+    c.end()
+}
 /// `+QMTCFG: "version",<vsn>`
 pub static r_qmtcfg_1_0: scan::Matcher = &[
     scan::Op::Lit(b"+QMTCFG: "),
@@ -2091,6 +3291,14 @@ pub static r_qmtcfg_1_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(0, scan::Token::Int),
 ];
+/// `+QMTCFG: "version",<vsn>`: the walk of [`r_qmtcfg_1_0`] as straight-line steps.
+pub fn walk_r_qmtcfg_1_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QMTCFG: ")?;
+    c.lit(b"\"version\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Int)?;
+    c.end()
+}
 /// `+QMTCFG: "ssl",<SSL_enable>[,<SSL_ctxID>]`
 pub static r_qmtcfg_2_0: scan::Matcher = &[
     scan::Op::Lit(b"+QMTCFG: "),
@@ -2113,6 +3321,14 @@ pub static r_qmtcfg_3_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(0, scan::Token::Int),
 ];
+/// `+QMTCFG: "keepalive",<keep_alive_time>`: the walk of [`r_qmtcfg_3_0`] as straight-line steps.
+pub fn walk_r_qmtcfg_3_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QMTCFG: ")?;
+    c.lit(b"\"keepalive\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Int)?;
+    c.end()
+}
 /// `+QMTCFG: "session",<clean_session>`
 pub static r_qmtcfg_4_0: scan::Matcher = &[
     scan::Op::Lit(b"+QMTCFG: "),
@@ -2120,6 +3336,14 @@ pub static r_qmtcfg_4_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(0, scan::Token::Int),
 ];
+/// `+QMTCFG: "session",<clean_session>`: the walk of [`r_qmtcfg_4_0`] as straight-line steps.
+pub fn walk_r_qmtcfg_4_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QMTCFG: ")?;
+    c.lit(b"\"session\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Int)?;
+    c.end()
+}
 /// `+QMTCFG: "will",<will_flag>[,<will_qos>,<will_retain>,<will_topic>,<will_message>]`
 pub static r_qmtcfg_5_0: scan::Matcher = &[
     scan::Op::Lit(b"+QMTCFG: "),
@@ -2151,6 +3375,14 @@ pub static r_qmtcfg_6_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(0, scan::Token::Int),
 ];
+/// `+QMTCFG: "recv/mode",<msg_recv_mode>`: the walk of [`r_qmtcfg_6_0`] as straight-line steps.
+pub fn walk_r_qmtcfg_6_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QMTCFG: ")?;
+    c.lit(b"\"recv/mode\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Int)?;
+    c.end()
+}
 /// `+QMTCFG: "dataformat",<send_mode>,<recv_mode>`
 pub static r_qmtcfg_7_0: scan::Matcher = &[
     scan::Op::Lit(b"+QMTCFG: "),
@@ -2160,6 +3392,16 @@ pub static r_qmtcfg_7_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(1, scan::Token::Int),
 ];
+/// `+QMTCFG: "dataformat",<send_mode>,<recv_mode>`: the walk of [`r_qmtcfg_7_0`] as straight-line steps.
+pub fn walk_r_qmtcfg_7_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QMTCFG: ")?;
+    c.lit(b"\"dataformat\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Int)?;
+    c.end()
+}
 /// `+QMTCFG: "timeout",<pkt_timeout>,<retry_times>,<timeout_notice>`
 pub static r_qmtcfg_8_0: scan::Matcher = &[
     scan::Op::Lit(b"+QMTCFG: "),
@@ -2171,6 +3413,18 @@ pub static r_qmtcfg_8_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(2, scan::Token::Int),
 ];
+/// `+QMTCFG: "timeout",<pkt_timeout>,<retry_times>,<timeout_notice>`: the walk of [`r_qmtcfg_8_0`] as straight-line steps.
+pub fn walk_r_qmtcfg_8_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QMTCFG: ")?;
+    c.lit(b"\"timeout\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(2, scan::Token::Int)?;
+    c.end()
+}
 /// `+QMTCFG: "aliauth",<product_key>,<device_name>,<device_secret>`
 pub static r_qmtcfg_9_0: scan::Matcher = &[
     scan::Op::Lit(b"+QMTCFG: "),
@@ -2182,6 +3436,18 @@ pub static r_qmtcfg_9_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(2, scan::Token::Quoted),
 ];
+/// `+QMTCFG: "aliauth",<product_key>,<device_name>,<device_secret>`: the walk of [`r_qmtcfg_9_0`] as straight-line steps.
+pub fn walk_r_qmtcfg_9_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QMTCFG: ")?;
+    c.lit(b"\"aliauth\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Quoted)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Quoted)?;
+    c.byte(b',')?;
+    c.cap(2, scan::Token::Quoted)?;
+    c.end()
+}
 /// `+QMTCFG: "onenet",<productID>,<access_key>`
 pub static r_qmtcfg_10_0: scan::Matcher = &[
     scan::Op::Lit(b"+QMTCFG: "),
@@ -2191,6 +3457,16 @@ pub static r_qmtcfg_10_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(1, scan::Token::Quoted),
 ];
+/// `+QMTCFG: "onenet",<productID>,<access_key>`: the walk of [`r_qmtcfg_10_0`] as straight-line steps.
+pub fn walk_r_qmtcfg_10_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QMTCFG: ")?;
+    c.lit(b"\"onenet\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Quoted)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Quoted)?;
+    c.end()
+}
 /// `+QMTOPEN: (list of supported <client_idx>s),<host_name>,(list of supported <port>s)`
 pub static r_qmtopen_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QMTOPEN: "),
@@ -2200,6 +3476,16 @@ pub static r_qmtopen_0_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(1, scan::Token::Range),
 ];
+/// `+QMTOPEN: (list of supported <client_idx>s),<host_name>,(list of supported <port>s)`: the walk of [`r_qmtopen_0_0`] as straight-line steps.
+pub fn walk_r_qmtopen_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QMTOPEN: ")?;
+    c.cap(0, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.lit(b"<host_name>")?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Range)?;
+    c.end()
+}
 /// `+QMTOPEN: <client_idx>,<host_name>,<port>`
 pub static r_qmtopen_1_0: scan::Matcher = &[
     scan::Op::Lit(b"+QMTOPEN: "),
@@ -2209,11 +3495,27 @@ pub static r_qmtopen_1_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(2, scan::Token::Int),
 ];
+/// `+QMTOPEN: <client_idx>,<host_name>,<port>`: the walk of [`r_qmtopen_1_0`] as straight-line steps.
+pub fn walk_r_qmtopen_1_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QMTOPEN: ")?;
+    c.cap(0, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Quoted)?;
+    c.byte(b',')?;
+    c.cap(2, scan::Token::Int)?;
+    c.end()
+}
 /// `+QMTCLOSE: (list of supported <client_idx>s)`
 pub static r_qmtclose_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QMTCLOSE: "),
     scan::Op::Cap(0, scan::Token::Range),
 ];
+/// `+QMTCLOSE: (list of supported <client_idx>s)`: the walk of [`r_qmtclose_0_0`] as straight-line steps.
+pub fn walk_r_qmtclose_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QMTCLOSE: ")?;
+    c.cap(0, scan::Token::Range)?;
+    c.end()
+}
 /// `+QMTCONN: (list of supported <client_idx>s),<clientID>,<username>,<password>`
 pub static r_qmtconn_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QMTCONN: "),
@@ -2225,6 +3527,18 @@ pub static r_qmtconn_0_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Lit(b"<password>"),
 ];
+/// `+QMTCONN: (list of supported <client_idx>s),<clientID>,<username>,<password>`: the walk of [`r_qmtconn_0_0`] as straight-line steps.
+pub fn walk_r_qmtconn_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QMTCONN: ")?;
+    c.cap(0, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.lit(b"<clientID>")?;
+    c.byte(b',')?;
+    c.lit(b"<username>")?;
+    c.byte(b',')?;
+    c.lit(b"<password>")?;
+    c.end()
+}
 /// `+QMTCONN: <client_idx>,<state>`
 pub static r_qmtconn_1_0: scan::Matcher = &[
     scan::Op::Lit(b"+QMTCONN: "),
@@ -2232,11 +3546,25 @@ pub static r_qmtconn_1_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(1, scan::Token::Int),
 ];
+/// `+QMTCONN: <client_idx>,<state>`: the walk of [`r_qmtconn_1_0`] as straight-line steps.
+pub fn walk_r_qmtconn_1_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QMTCONN: ")?;
+    c.cap(0, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Int)?;
+    c.end()
+}
 /// `+QMTDISC: (list of supported <client_idx>s)`
 pub static r_qmtdisc_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QMTDISC: "),
     scan::Op::Cap(0, scan::Token::Range),
 ];
+/// `+QMTDISC: (list of supported <client_idx>s)`: the walk of [`r_qmtdisc_0_0`] as straight-line steps.
+pub fn walk_r_qmtdisc_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QMTDISC: ")?;
+    c.cap(0, scan::Token::Range)?;
+    c.end()
+}
 /// `+QMTSUB: (list of supported <client_idx>s),(list of supported <msgID>s),<topic>,(list of supported <qos>s)`
 pub static r_qmtsub_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QMTSUB: "),
@@ -2248,6 +3576,18 @@ pub static r_qmtsub_0_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(2, scan::Token::Range),
 ];
+/// `+QMTSUB: (list of supported <client_idx>s),(list of supported <msgID>s),<topic>,(list of supported <qos>s)`: the walk of [`r_qmtsub_0_0`] as straight-line steps.
+pub fn walk_r_qmtsub_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QMTSUB: ")?;
+    c.cap(0, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.lit(b"<topic>")?;
+    c.byte(b',')?;
+    c.cap(2, scan::Token::Range)?;
+    c.end()
+}
 /// `+QMTUNS: (list of supported <client_idx>s),(list of supported <msgID>s),<topic>`
 pub static r_qmtuns_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QMTUNS: "),
@@ -2257,6 +3597,16 @@ pub static r_qmtuns_0_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Lit(b"<topic>"),
 ];
+/// `+QMTUNS: (list of supported <client_idx>s),(list of supported <msgID>s),<topic>`: the walk of [`r_qmtuns_0_0`] as straight-line steps.
+pub fn walk_r_qmtuns_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QMTUNS: ")?;
+    c.cap(0, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.lit(b"<topic>")?;
+    c.end()
+}
 /// `+QMTPUB: (list of supported <client_idx>s),(list of supported <msgID>s),(list of supported <qos>s),(list of supported <retain>s),<topic>,(list of supported <length>s)`
 pub static r_qmtpub_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QMTPUB: "),
@@ -2272,6 +3622,22 @@ pub static r_qmtpub_0_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(4, scan::Token::Range),
 ];
+/// `+QMTPUB: (list of supported <client_idx>s),(list of supported <msgID>s),(list of supported <qos>s),(list of supported <retain>s),<topic>,(list of supported <length>s)`: the walk of [`r_qmtpub_0_0`] as straight-line steps.
+pub fn walk_r_qmtpub_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QMTPUB: ")?;
+    c.cap(0, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.cap(2, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.cap(3, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.lit(b"<topic>")?;
+    c.byte(b',')?;
+    c.cap(4, scan::Token::Range)?;
+    c.end()
+}
 /// `+QMTRECV: <client_idx>,<store_status0>,<store_status1>,<store_status2>,<store_status3>,<store_status4>`
 pub static r_qmtrecv_1_0: scan::Matcher = &[
     scan::Op::Lit(b"+QMTRECV: "),
@@ -2287,6 +3653,22 @@ pub static r_qmtrecv_1_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(5, scan::Token::Int),
 ];
+/// `+QMTRECV: <client_idx>,<store_status0>,<store_status1>,<store_status2>,<store_status3>,<store_status4>`: the walk of [`r_qmtrecv_1_0`] as straight-line steps.
+pub fn walk_r_qmtrecv_1_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QMTRECV: ")?;
+    c.cap(0, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(2, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(3, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(4, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(5, scan::Token::Int)?;
+    c.end()
+}
 /// `+QMTRECV: <client_idx>,<msgID>,<topic>,<payload_len>,<payload>`
 pub static r_qmtrecv_2_0: scan::Matcher = &[
     scan::Op::Lit(b"+QMTRECV: "),
@@ -2300,6 +3682,20 @@ pub static r_qmtrecv_2_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(4, scan::Token::Framed),
 ];
+/// `+QMTRECV: <client_idx>,<msgID>,<topic>,<payload_len>,<payload>`: the walk of [`r_qmtrecv_2_0`] as straight-line steps.
+pub fn walk_r_qmtrecv_2_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QMTRECV: ")?;
+    c.cap(0, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(2, scan::Token::Quoted)?;
+    c.byte(b',')?;
+    c.cap(3, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(4, scan::Token::Framed)?;
+    c.end()
+}
 /// `+QPING: <host>,(list of supported <timeout>s),(list of supported <pingnum>s)`
 pub static r_qping_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QPING: "),
@@ -2309,11 +3705,27 @@ pub static r_qping_0_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(1, scan::Token::Range),
 ];
+/// `+QPING: <host>,(list of supported <timeout>s),(list of supported <pingnum>s)`: the walk of [`r_qping_0_0`] as straight-line steps.
+pub fn walk_r_qping_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QPING: ")?;
+    c.lit(b"<host>")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Range)?;
+    c.end()
+}
 /// `+QIDNSGIP: <hostname>`
 pub static r_qidnsgip_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QIDNSGIP: "),
     scan::Op::Lit(b"<hostname>"),
 ];
+/// `+QIDNSGIP: <hostname>`: the walk of [`r_qidnsgip_0_0`] as straight-line steps.
+pub fn walk_r_qidnsgip_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QIDNSGIP: ")?;
+    c.lit(b"<hostname>")?;
+    c.end()
+}
 /// `+QNTP: <server>[,<port>[,(list of supported <auto_set_time>s)]]`
 pub static r_qntp_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QNTP: "),
@@ -2347,6 +3759,16 @@ pub static r_qsslcfg_0_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(1, scan::Token::Range),
 ];
+/// `+QSSLCFG: "sslversion",(list of supported <SSL_ctxID>s),(list of supported <SSL_version>s)`: the walk of [`r_qsslcfg_0_0`] as straight-line steps.
+pub fn walk_r_qsslcfg_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QSSLCFG: ")?;
+    c.lit(b"\"sslversion\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Range)?;
+    c.end()
+}
 /// `+QSSLCFG: "seclevel",(list of supported <SSL_ctxID>s),(list of supported <seclevel>s)`
 pub static r_qsslcfg_0_1: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLCFG: "),
@@ -2356,6 +3778,16 @@ pub static r_qsslcfg_0_1: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(1, scan::Token::Range),
 ];
+/// `+QSSLCFG: "seclevel",(list of supported <SSL_ctxID>s),(list of supported <seclevel>s)`: the walk of [`r_qsslcfg_0_1`] as straight-line steps.
+pub fn walk_r_qsslcfg_0_1(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QSSLCFG: ")?;
+    c.lit(b"\"seclevel\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Range)?;
+    c.end()
+}
 /// `+QSSLCFG: "ciphersuite",(list of supported <SSL_ctxID>s),(list of supported <cipher_suites>s)`
 pub static r_qsslcfg_0_2: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLCFG: "),
@@ -2365,6 +3797,16 @@ pub static r_qsslcfg_0_2: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(1, scan::Token::Range),
 ];
+/// `+QSSLCFG: "ciphersuite",(list of supported <SSL_ctxID>s),(list of supported <cipher_suites>s)`: the walk of [`r_qsslcfg_0_2`] as straight-line steps.
+pub fn walk_r_qsslcfg_0_2(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QSSLCFG: ")?;
+    c.lit(b"\"ciphersuite\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Range)?;
+    c.end()
+}
 /// `+QSSLCFG: "negotiatetime",(list of supported <SSL_ctxID>s),(list of supported <negotiate_time>s)`
 pub static r_qsslcfg_0_3: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLCFG: "),
@@ -2374,6 +3816,16 @@ pub static r_qsslcfg_0_3: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(1, scan::Token::Range),
 ];
+/// `+QSSLCFG: "negotiatetime",(list of supported <SSL_ctxID>s),(list of supported <negotiate_time>s)`: the walk of [`r_qsslcfg_0_3`] as straight-line steps.
+pub fn walk_r_qsslcfg_0_3(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QSSLCFG: ")?;
+    c.lit(b"\"negotiatetime\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Range)?;
+    c.end()
+}
 /// `+QSSLCFG: "sni",(list of supported <SSL_ctxID>s),(list of supported <SNI>s)`
 pub static r_qsslcfg_0_4: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLCFG: "),
@@ -2383,6 +3835,16 @@ pub static r_qsslcfg_0_4: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(1, scan::Token::Range),
 ];
+/// `+QSSLCFG: "sni",(list of supported <SSL_ctxID>s),(list of supported <SNI>s)`: the walk of [`r_qsslcfg_0_4`] as straight-line steps.
+pub fn walk_r_qsslcfg_0_4(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QSSLCFG: ")?;
+    c.lit(b"\"sni\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Range)?;
+    c.end()
+}
 /// `+QSSLCFG: "cacert",(list of supported <SSL_ctxID>s),<cacertpath>`
 pub static r_qsslcfg_0_5: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLCFG: "),
@@ -2392,6 +3854,16 @@ pub static r_qsslcfg_0_5: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Lit(b"<cacertpath>"),
 ];
+/// `+QSSLCFG: "cacert",(list of supported <SSL_ctxID>s),<cacertpath>`: the walk of [`r_qsslcfg_0_5`] as straight-line steps.
+pub fn walk_r_qsslcfg_0_5(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QSSLCFG: ")?;
+    c.lit(b"\"cacert\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.lit(b"<cacertpath>")?;
+    c.end()
+}
 /// `+QSSLCFG: "clientcert",(list of supported <SSL_ctxID>s),<client_cert_path>`
 pub static r_qsslcfg_0_6: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLCFG: "),
@@ -2401,6 +3873,16 @@ pub static r_qsslcfg_0_6: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Lit(b"<client_cert_path>"),
 ];
+/// `+QSSLCFG: "clientcert",(list of supported <SSL_ctxID>s),<client_cert_path>`: the walk of [`r_qsslcfg_0_6`] as straight-line steps.
+pub fn walk_r_qsslcfg_0_6(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QSSLCFG: ")?;
+    c.lit(b"\"clientcert\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.lit(b"<client_cert_path>")?;
+    c.end()
+}
 /// `+QSSLCFG: "clientkey",(list of supported <SSL_ctxID>s),<client_key_path>,<key_pwd>`
 pub static r_qsslcfg_0_7: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLCFG: "),
@@ -2412,6 +3894,18 @@ pub static r_qsslcfg_0_7: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Lit(b"<key_pwd>"),
 ];
+/// `+QSSLCFG: "clientkey",(list of supported <SSL_ctxID>s),<client_key_path>,<key_pwd>`: the walk of [`r_qsslcfg_0_7`] as straight-line steps.
+pub fn walk_r_qsslcfg_0_7(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QSSLCFG: ")?;
+    c.lit(b"\"clientkey\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.lit(b"<client_key_path>")?;
+    c.byte(b',')?;
+    c.lit(b"<key_pwd>")?;
+    c.end()
+}
 /// `+QSSLCFG: "ignorelocaltime",(list of supported <SSL_ctxID>s),(list of supported <ignore_ltime>s)`
 pub static r_qsslcfg_0_8: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLCFG: "),
@@ -2421,6 +3915,16 @@ pub static r_qsslcfg_0_8: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(1, scan::Token::Range),
 ];
+/// `+QSSLCFG: "ignorelocaltime",(list of supported <SSL_ctxID>s),(list of supported <ignore_ltime>s)`: the walk of [`r_qsslcfg_0_8`] as straight-line steps.
+pub fn walk_r_qsslcfg_0_8(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QSSLCFG: ")?;
+    c.lit(b"\"ignorelocaltime\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Range)?;
+    c.end()
+}
 /// `+QSSLCFG: "session_cache",(list of supported <SSL_ctxID>s),(list of supported <session_cache_enable>s)`
 pub static r_qsslcfg_0_9: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLCFG: "),
@@ -2430,6 +3934,16 @@ pub static r_qsslcfg_0_9: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(1, scan::Token::Range),
 ];
+/// `+QSSLCFG: "session_cache",(list of supported <SSL_ctxID>s),(list of supported <session_cache_enable>s)`: the walk of [`r_qsslcfg_0_9`] as straight-line steps.
+pub fn walk_r_qsslcfg_0_9(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QSSLCFG: ")?;
+    c.lit(b"\"session_cache\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Range)?;
+    c.end()
+}
 /// `+QSSLCFG: "sslversion",<SSL_ctxID>,<SSL_version>`
 pub static r_qsslcfg_1_0: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLCFG: "),
@@ -2439,6 +3953,16 @@ pub static r_qsslcfg_1_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(1, scan::Token::Int),
 ];
+/// `+QSSLCFG: "sslversion",<SSL_ctxID>,<SSL_version>`: the walk of [`r_qsslcfg_1_0`] as straight-line steps.
+pub fn walk_r_qsslcfg_1_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QSSLCFG: ")?;
+    c.lit(b"\"sslversion\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Int)?;
+    c.end()
+}
 /// `+QSSLCFG: "seclevel",<SSL_ctxID>,<seclevel>`
 pub static r_qsslcfg_2_0: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLCFG: "),
@@ -2448,6 +3972,16 @@ pub static r_qsslcfg_2_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(1, scan::Token::Int),
 ];
+/// `+QSSLCFG: "seclevel",<SSL_ctxID>,<seclevel>`: the walk of [`r_qsslcfg_2_0`] as straight-line steps.
+pub fn walk_r_qsslcfg_2_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QSSLCFG: ")?;
+    c.lit(b"\"seclevel\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Int)?;
+    c.end()
+}
 /// `+QSSLCFG: "ciphersuite",<SSL_ctxID>,<cipher_suites>`
 pub static r_qsslcfg_3_0: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLCFG: "),
@@ -2457,6 +3991,16 @@ pub static r_qsslcfg_3_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(1, scan::Token::Hex),
 ];
+/// `+QSSLCFG: "ciphersuite",<SSL_ctxID>,<cipher_suites>`: the walk of [`r_qsslcfg_3_0`] as straight-line steps.
+pub fn walk_r_qsslcfg_3_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QSSLCFG: ")?;
+    c.lit(b"\"ciphersuite\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Hex)?;
+    c.end()
+}
 /// `+QSSLCFG: "negotiatetime",<SSL_ctxID>,<negotiate_time>`
 pub static r_qsslcfg_4_0: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLCFG: "),
@@ -2466,6 +4010,16 @@ pub static r_qsslcfg_4_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(1, scan::Token::Int),
 ];
+/// `+QSSLCFG: "negotiatetime",<SSL_ctxID>,<negotiate_time>`: the walk of [`r_qsslcfg_4_0`] as straight-line steps.
+pub fn walk_r_qsslcfg_4_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QSSLCFG: ")?;
+    c.lit(b"\"negotiatetime\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Int)?;
+    c.end()
+}
 /// `+QSSLCFG: "sni",<SSL_ctxID>,<SNI>`
 pub static r_qsslcfg_5_0: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLCFG: "),
@@ -2475,6 +4029,16 @@ pub static r_qsslcfg_5_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(1, scan::Token::Int),
 ];
+/// `+QSSLCFG: "sni",<SSL_ctxID>,<SNI>`: the walk of [`r_qsslcfg_5_0`] as straight-line steps.
+pub fn walk_r_qsslcfg_5_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QSSLCFG: ")?;
+    c.lit(b"\"sni\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Int)?;
+    c.end()
+}
 /// `+QSSLCFG: "cacert",<SSL_ctxID>,<cacertpath>`
 pub static r_qsslcfg_6_0: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLCFG: "),
@@ -2484,6 +4048,16 @@ pub static r_qsslcfg_6_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(1, scan::Token::Quoted),
 ];
+/// `+QSSLCFG: "cacert",<SSL_ctxID>,<cacertpath>`: the walk of [`r_qsslcfg_6_0`] as straight-line steps.
+pub fn walk_r_qsslcfg_6_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QSSLCFG: ")?;
+    c.lit(b"\"cacert\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Quoted)?;
+    c.end()
+}
 /// `+QSSLCFG: "clientcert",<SSL_ctxID>,<client_cert_path>`
 pub static r_qsslcfg_7_0: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLCFG: "),
@@ -2493,6 +4067,16 @@ pub static r_qsslcfg_7_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(1, scan::Token::Quoted),
 ];
+/// `+QSSLCFG: "clientcert",<SSL_ctxID>,<client_cert_path>`: the walk of [`r_qsslcfg_7_0`] as straight-line steps.
+pub fn walk_r_qsslcfg_7_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QSSLCFG: ")?;
+    c.lit(b"\"clientcert\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Quoted)?;
+    c.end()
+}
 /// `+QSSLCFG: "clientkey",<SSL_ctxID>,<client_key_path>,<key_pwd>`
 pub static r_qsslcfg_8_0: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLCFG: "),
@@ -2504,6 +4088,18 @@ pub static r_qsslcfg_8_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(2, scan::Token::Quoted),
 ];
+/// `+QSSLCFG: "clientkey",<SSL_ctxID>,<client_key_path>,<key_pwd>`: the walk of [`r_qsslcfg_8_0`] as straight-line steps.
+pub fn walk_r_qsslcfg_8_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QSSLCFG: ")?;
+    c.lit(b"\"clientkey\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Quoted)?;
+    c.byte(b',')?;
+    c.cap(2, scan::Token::Quoted)?;
+    c.end()
+}
 /// `+QSSLCFG: "ignorelocaltime",<SSL_ctxID>,<ignore_ltime>`
 pub static r_qsslcfg_9_0: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLCFG: "),
@@ -2513,6 +4109,16 @@ pub static r_qsslcfg_9_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(1, scan::Token::Int),
 ];
+/// `+QSSLCFG: "ignorelocaltime",<SSL_ctxID>,<ignore_ltime>`: the walk of [`r_qsslcfg_9_0`] as straight-line steps.
+pub fn walk_r_qsslcfg_9_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QSSLCFG: ")?;
+    c.lit(b"\"ignorelocaltime\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Int)?;
+    c.end()
+}
 /// `+QSSLCFG: "session_cache",<SSL_ctxID>,<session_cache_enable>`
 pub static r_qsslcfg_10_0: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLCFG: "),
@@ -2522,6 +4128,16 @@ pub static r_qsslcfg_10_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(1, scan::Token::Int),
 ];
+/// `+QSSLCFG: "session_cache",<SSL_ctxID>,<session_cache_enable>`: the walk of [`r_qsslcfg_10_0`] as straight-line steps.
+pub fn walk_r_qsslcfg_10_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QSSLCFG: ")?;
+    c.lit(b"\"session_cache\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Int)?;
+    c.end()
+}
 /// `+QSSLOPEN: (list of supported <SSL_ctxID>s),(list of supported <connectID>s),<server_address>,<server_port>,(list of supported <access_mode>s)`
 pub static r_qsslopen_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLOPEN: "),
@@ -2535,6 +4151,20 @@ pub static r_qsslopen_0_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(2, scan::Token::Range),
 ];
+/// `+QSSLOPEN: (list of supported <SSL_ctxID>s),(list of supported <connectID>s),<server_address>,<server_port>,(list of supported <access_mode>s)`: the walk of [`r_qsslopen_0_0`] as straight-line steps.
+pub fn walk_r_qsslopen_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QSSLOPEN: ")?;
+    c.cap(0, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.lit(b"<server_address>")?;
+    c.byte(b',')?;
+    c.lit(b"<server_port>")?;
+    c.byte(b',')?;
+    c.cap(2, scan::Token::Range)?;
+    c.end()
+}
 /// `+QSSLSEND: (list of supported <connectID>s),(list of supported <send_length>s)`
 pub static r_qsslsend_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLSEND: "),
@@ -2542,6 +4172,14 @@ pub static r_qsslsend_0_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(1, scan::Token::Range),
 ];
+/// `+QSSLSEND: (list of supported <connectID>s),(list of supported <send_length>s)`: the walk of [`r_qsslsend_0_0`] as straight-line steps.
+pub fn walk_r_qsslsend_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QSSLSEND: ")?;
+    c.cap(0, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Range)?;
+    c.end()
+}
 /// `+QSSLRECV: (list of supported <connectID>s),(list of supported <read_length>s)`
 pub static r_qsslrecv_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLRECV: "),
@@ -2549,16 +4187,36 @@ pub static r_qsslrecv_0_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(1, scan::Token::Range),
 ];
+/// `+QSSLRECV: (list of supported <connectID>s),(list of supported <read_length>s)`: the walk of [`r_qsslrecv_0_0`] as straight-line steps.
+pub fn walk_r_qsslrecv_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QSSLRECV: ")?;
+    c.cap(0, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Range)?;
+    c.end()
+}
 /// `+QSSLRECV: <have_readlen>`
 pub static r_qsslrecv_1_0: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLRECV: "),
     scan::Op::Cap(0, scan::Token::Int),
 ];
+/// `+QSSLRECV: <have_readlen>`: the walk of [`r_qsslrecv_1_0`] as straight-line steps.
+pub fn walk_r_qsslrecv_1_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QSSLRECV: ")?;
+    c.cap(0, scan::Token::Int)?;
+    c.end()
+}
 /// `+QSSLRECV: 0`
 pub static r_qsslrecv_1_1: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLRECV: "),
     scan::Op::Lit(b"0"),
 ];
+/// `+QSSLRECV: 0`: the walk of [`r_qsslrecv_1_1`] as straight-line steps.
+pub fn walk_r_qsslrecv_1_1(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QSSLRECV: ")?;
+    c.byte(b'0')?;
+    c.end()
+}
 /// `+QSSLCLOSE: (list of supported <connectID>s),(list of supported <close_timeout>s)`
 pub static r_qsslclose_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLCLOSE: "),
@@ -2566,6 +4224,14 @@ pub static r_qsslclose_0_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(1, scan::Token::Range),
 ];
+/// `+QSSLCLOSE: (list of supported <connectID>s),(list of supported <close_timeout>s)`: the walk of [`r_qsslclose_0_0`] as straight-line steps.
+pub fn walk_r_qsslclose_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QSSLCLOSE: ")?;
+    c.cap(0, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Range)?;
+    c.end()
+}
 /// `+QSSLSTATE: <connectID>,"SSLClient",<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<devname>,<SSL_ctxID>`
 pub static r_qsslstate_1_0: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLSTATE: "),
@@ -2589,6 +4255,30 @@ pub static r_qsslstate_1_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(8, scan::Token::Int),
 ];
+/// `+QSSLSTATE: <connectID>,"SSLClient",<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<devname>,<SSL_ctxID>`: the walk of [`r_qsslstate_1_0`] as straight-line steps.
+pub fn walk_r_qsslstate_1_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QSSLSTATE: ")?;
+    c.cap(0, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.lit(b"\"SSLClient\"")?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Quoted)?;
+    c.byte(b',')?;
+    c.cap(2, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(3, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(4, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(5, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(6, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(7, scan::Token::Quoted)?;
+    c.byte(b',')?;
+    c.cap(8, scan::Token::Int)?;
+    c.end()
+}
 /// `+QSSLSTATE: <connectID>,"SSLClient",<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<devname>,<SSL_ctxID>`
 pub static r_qsslstate_2_0: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLSTATE: "),
@@ -2612,6 +4302,30 @@ pub static r_qsslstate_2_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(8, scan::Token::Int),
 ];
+/// `+QSSLSTATE: <connectID>,"SSLClient",<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<devname>,<SSL_ctxID>`: the walk of [`r_qsslstate_2_0`] as straight-line steps.
+pub fn walk_r_qsslstate_2_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QSSLSTATE: ")?;
+    c.cap(0, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.lit(b"\"SSLClient\"")?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Quoted)?;
+    c.byte(b',')?;
+    c.cap(2, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(3, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(4, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(5, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(6, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(7, scan::Token::Quoted)?;
+    c.byte(b',')?;
+    c.cap(8, scan::Token::Int)?;
+    c.end()
+}
 /// `+QSSLSTATE: <connectID>,"SSLClient",<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<devname>,<SSL_ctxID>`
 pub static r_qsslstate_3_0: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLSTATE: "),
@@ -2635,6 +4349,30 @@ pub static r_qsslstate_3_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(8, scan::Token::Int),
 ];
+/// `+QSSLSTATE: <connectID>,"SSLClient",<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<devname>,<SSL_ctxID>`: the walk of [`r_qsslstate_3_0`] as straight-line steps.
+pub fn walk_r_qsslstate_3_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QSSLSTATE: ")?;
+    c.cap(0, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.lit(b"\"SSLClient\"")?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Quoted)?;
+    c.byte(b',')?;
+    c.cap(2, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(3, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(4, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(5, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(6, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(7, scan::Token::Quoted)?;
+    c.byte(b',')?;
+    c.cap(8, scan::Token::Int)?;
+    c.end()
+}
 /// `+QICFG: "transpktsize",(list of supported <transpktsize>s)`
 pub static r_qicfg_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QICFG: "),
@@ -2642,6 +4380,14 @@ pub static r_qicfg_0_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(0, scan::Token::Range),
 ];
+/// `+QICFG: "transpktsize",(list of supported <transpktsize>s)`: the walk of [`r_qicfg_0_0`] as straight-line steps.
+pub fn walk_r_qicfg_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QICFG: ")?;
+    c.lit(b"\"transpktsize\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Range)?;
+    c.end()
+}
 /// `+QICFG: "transwaittm",(list of supported <transwaittm>s)`
 pub static r_qicfg_0_1: scan::Matcher = &[
     scan::Op::Lit(b"+QICFG: "),
@@ -2649,6 +4395,14 @@ pub static r_qicfg_0_1: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(0, scan::Token::Range),
 ];
+/// `+QICFG: "transwaittm",(list of supported <transwaittm>s)`: the walk of [`r_qicfg_0_1`] as straight-line steps.
+pub fn walk_r_qicfg_0_1(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QICFG: ")?;
+    c.lit(b"\"transwaittm\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Range)?;
+    c.end()
+}
 /// `+QICFG: "tcp/accept",(list of supported <state>s)`
 pub static r_qicfg_0_2: scan::Matcher = &[
     scan::Op::Lit(b"+QICFG: "),
@@ -2656,6 +4410,14 @@ pub static r_qicfg_0_2: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(0, scan::Token::Range),
 ];
+/// `+QICFG: "tcp/accept",(list of supported <state>s)`: the walk of [`r_qicfg_0_2`] as straight-line steps.
+pub fn walk_r_qicfg_0_2(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QICFG: ")?;
+    c.lit(b"\"tcp/accept\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Range)?;
+    c.end()
+}
 /// `+QICFG: "qisend/timeout",(list of supported <timeout>s)`
 pub static r_qicfg_0_3: scan::Matcher = &[
     scan::Op::Lit(b"+QICFG: "),
@@ -2663,6 +4425,14 @@ pub static r_qicfg_0_3: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(0, scan::Token::Range),
 ];
+/// `+QICFG: "qisend/timeout",(list of supported <timeout>s)`: the walk of [`r_qicfg_0_3`] as straight-line steps.
+pub fn walk_r_qicfg_0_3(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QICFG: ")?;
+    c.lit(b"\"qisend/timeout\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Range)?;
+    c.end()
+}
 /// `+QICFG: "passiveclosed",(list of supported <closed>s)`
 pub static r_qicfg_0_4: scan::Matcher = &[
     scan::Op::Lit(b"+QICFG: "),
@@ -2670,6 +4440,14 @@ pub static r_qicfg_0_4: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(0, scan::Token::Range),
 ];
+/// `+QICFG: "passiveclosed",(list of supported <closed>s)`: the walk of [`r_qicfg_0_4`] as straight-line steps.
+pub fn walk_r_qicfg_0_4(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QICFG: ")?;
+    c.lit(b"\"passiveclosed\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Range)?;
+    c.end()
+}
 /// `+QICFG: "dataformat",(list of supported <send_data_format>s),(list of supported <recv_data_format>s)`
 pub static r_qicfg_0_5: scan::Matcher = &[
     scan::Op::Lit(b"+QICFG: "),
@@ -2679,6 +4457,16 @@ pub static r_qicfg_0_5: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(1, scan::Token::Range),
 ];
+/// `+QICFG: "dataformat",(list of supported <send_data_format>s),(list of supported <recv_data_format>s)`: the walk of [`r_qicfg_0_5`] as straight-line steps.
+pub fn walk_r_qicfg_0_5(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QICFG: ")?;
+    c.lit(b"\"dataformat\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Range)?;
+    c.end()
+}
 /// `+QICFG: "close/mode",(list of supported <close_mode>s)`
 pub static r_qicfg_0_6: scan::Matcher = &[
     scan::Op::Lit(b"+QICFG: "),
@@ -2686,6 +4474,14 @@ pub static r_qicfg_0_6: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(0, scan::Token::Range),
 ];
+/// `+QICFG: "close/mode",(list of supported <close_mode>s)`: the walk of [`r_qicfg_0_6`] as straight-line steps.
+pub fn walk_r_qicfg_0_6(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QICFG: ")?;
+    c.lit(b"\"close/mode\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Range)?;
+    c.end()
+}
 /// `+QICFG: "tcp/kalive",(list of supported <kalive_onoff>s),(list of supported <kalive_idle>s),(list of supported <kalive_interval>s),(list of supported <kalive_cnt>s)`
 pub static r_qicfg_0_7: scan::Matcher = &[
     scan::Op::Lit(b"+QICFG: "),
@@ -2699,6 +4495,20 @@ pub static r_qicfg_0_7: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(3, scan::Token::Range),
 ];
+/// `+QICFG: "tcp/kalive",(list of supported <kalive_onoff>s),(list of supported <kalive_idle>s),(list of supported <kalive_interval>s),(list of supported <kalive_cnt>s)`: the walk of [`r_qicfg_0_7`] as straight-line steps.
+pub fn walk_r_qicfg_0_7(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QICFG: ")?;
+    c.lit(b"\"tcp/kalive\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.cap(2, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.cap(3, scan::Token::Range)?;
+    c.end()
+}
 /// `+QICFG: "tcp/tw_cycle",(list of supported <tw_enable>s)`
 pub static r_qicfg_0_8: scan::Matcher = &[
     scan::Op::Lit(b"+QICFG: "),
@@ -2706,6 +4516,14 @@ pub static r_qicfg_0_8: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(0, scan::Token::Range),
 ];
+/// `+QICFG: "tcp/tw_cycle",(list of supported <tw_enable>s)`: the walk of [`r_qicfg_0_8`] as straight-line steps.
+pub fn walk_r_qicfg_0_8(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QICFG: ")?;
+    c.lit(b"\"tcp/tw_cycle\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Range)?;
+    c.end()
+}
 /// `+QICFG: "udp/broadcast",(list of supported <udp/broadcast>s)`
 pub static r_qicfg_0_9: scan::Matcher = &[
     scan::Op::Lit(b"+QICFG: "),
@@ -2713,6 +4531,14 @@ pub static r_qicfg_0_9: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(0, scan::Token::Range),
 ];
+/// `+QICFG: "udp/broadcast",(list of supported <udp/broadcast>s)`: the walk of [`r_qicfg_0_9`] as straight-line steps.
+pub fn walk_r_qicfg_0_9(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QICFG: ")?;
+    c.lit(b"\"udp/broadcast\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Range)?;
+    c.end()
+}
 /// `+QICFG: "transpktsize",<transpktsize>`
 pub static r_qicfg_1_0: scan::Matcher = &[
     scan::Op::Lit(b"+QICFG: "),
@@ -2720,6 +4546,14 @@ pub static r_qicfg_1_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(0, scan::Token::Int),
 ];
+/// `+QICFG: "transpktsize",<transpktsize>`: the walk of [`r_qicfg_1_0`] as straight-line steps.
+pub fn walk_r_qicfg_1_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QICFG: ")?;
+    c.lit(b"\"transpktsize\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Int)?;
+    c.end()
+}
 /// `+QICFG: "transwaittm",<transwaittm>`
 pub static r_qicfg_2_0: scan::Matcher = &[
     scan::Op::Lit(b"+QICFG: "),
@@ -2727,6 +4561,14 @@ pub static r_qicfg_2_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(0, scan::Token::Int),
 ];
+/// `+QICFG: "transwaittm",<transwaittm>`: the walk of [`r_qicfg_2_0`] as straight-line steps.
+pub fn walk_r_qicfg_2_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QICFG: ")?;
+    c.lit(b"\"transwaittm\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Int)?;
+    c.end()
+}
 /// `+QICFG: "tcp/accept",<state>`
 pub static r_qicfg_3_0: scan::Matcher = &[
     scan::Op::Lit(b"+QICFG: "),
@@ -2734,6 +4576,14 @@ pub static r_qicfg_3_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(0, scan::Token::Int),
 ];
+/// `+QICFG: "tcp/accept",<state>`: the walk of [`r_qicfg_3_0`] as straight-line steps.
+pub fn walk_r_qicfg_3_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QICFG: ")?;
+    c.lit(b"\"tcp/accept\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Int)?;
+    c.end()
+}
 /// `+QICFG: "qisend/timeout",<timeout>`
 pub static r_qicfg_4_0: scan::Matcher = &[
     scan::Op::Lit(b"+QICFG: "),
@@ -2741,6 +4591,14 @@ pub static r_qicfg_4_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(0, scan::Token::Int),
 ];
+/// `+QICFG: "qisend/timeout",<timeout>`: the walk of [`r_qicfg_4_0`] as straight-line steps.
+pub fn walk_r_qicfg_4_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QICFG: ")?;
+    c.lit(b"\"qisend/timeout\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Int)?;
+    c.end()
+}
 /// `+QICFG: "passiveclosed",<closed>`
 pub static r_qicfg_5_0: scan::Matcher = &[
     scan::Op::Lit(b"+QICFG: "),
@@ -2748,6 +4606,14 @@ pub static r_qicfg_5_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(0, scan::Token::Int),
 ];
+/// `+QICFG: "passiveclosed",<closed>`: the walk of [`r_qicfg_5_0`] as straight-line steps.
+pub fn walk_r_qicfg_5_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QICFG: ")?;
+    c.lit(b"\"passiveclosed\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Int)?;
+    c.end()
+}
 /// `+QICFG: "dataformat",<send_data_format>,<recv_data_format>`
 pub static r_qicfg_6_0: scan::Matcher = &[
     scan::Op::Lit(b"+QICFG: "),
@@ -2757,6 +4623,16 @@ pub static r_qicfg_6_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(1, scan::Token::Int),
 ];
+/// `+QICFG: "dataformat",<send_data_format>,<recv_data_format>`: the walk of [`r_qicfg_6_0`] as straight-line steps.
+pub fn walk_r_qicfg_6_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QICFG: ")?;
+    c.lit(b"\"dataformat\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Int)?;
+    c.end()
+}
 /// `+QICFG: "close/mode",<close_mode>`
 pub static r_qicfg_7_0: scan::Matcher = &[
     scan::Op::Lit(b"+QICFG: "),
@@ -2764,6 +4640,14 @@ pub static r_qicfg_7_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(0, scan::Token::Int),
 ];
+/// `+QICFG: "close/mode",<close_mode>`: the walk of [`r_qicfg_7_0`] as straight-line steps.
+pub fn walk_r_qicfg_7_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QICFG: ")?;
+    c.lit(b"\"close/mode\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Int)?;
+    c.end()
+}
 /// `+QICFG: "tcp/kalive",<kalive_onoff>,<kalive_idle>,<kalive_interval>,<kalive_cnt>`
 pub static r_qicfg_8_0: scan::Matcher = &[
     scan::Op::Lit(b"+QICFG: "),
@@ -2777,6 +4661,20 @@ pub static r_qicfg_8_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(3, scan::Token::Int),
 ];
+/// `+QICFG: "tcp/kalive",<kalive_onoff>,<kalive_idle>,<kalive_interval>,<kalive_cnt>`: the walk of [`r_qicfg_8_0`] as straight-line steps.
+pub fn walk_r_qicfg_8_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QICFG: ")?;
+    c.lit(b"\"tcp/kalive\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(2, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(3, scan::Token::Int)?;
+    c.end()
+}
 /// `+QICFG: "tcp/tw_cycle",<tw_enable>`
 pub static r_qicfg_9_0: scan::Matcher = &[
     scan::Op::Lit(b"+QICFG: "),
@@ -2784,6 +4682,14 @@ pub static r_qicfg_9_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(0, scan::Token::Int),
 ];
+/// `+QICFG: "tcp/tw_cycle",<tw_enable>`: the walk of [`r_qicfg_9_0`] as straight-line steps.
+pub fn walk_r_qicfg_9_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QICFG: ")?;
+    c.lit(b"\"tcp/tw_cycle\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Int)?;
+    c.end()
+}
 /// `+QICFG: "udp/broadcast",<udp/broadcast>`
 pub static r_qicfg_10_0: scan::Matcher = &[
     scan::Op::Lit(b"+QICFG: "),
@@ -2791,6 +4697,14 @@ pub static r_qicfg_10_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(0, scan::Token::Int),
 ];
+/// `+QICFG: "udp/broadcast",<udp/broadcast>`: the walk of [`r_qicfg_10_0`] as straight-line steps.
+pub fn walk_r_qicfg_10_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QICFG: ")?;
+    c.lit(b"\"udp/broadcast\"")?;
+    c.byte(b',')?;
+    c.cap(0, scan::Token::Int)?;
+    c.end()
+}
 /// `+QIOPEN: (list of supported <connectID>s),(list of supported <service_type>s),<IP_address>/<domain_name>,(list of supported <remote_port>s),(list of supported <local_port>s),(list of supported <access_mode>s),(list of supported <ap_priority>s)`
 pub static r_qiopen_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QIOPEN: "),
@@ -2808,6 +4722,24 @@ pub static r_qiopen_0_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(5, scan::Token::Range),
 ];
+/// `+QIOPEN: (list of supported <connectID>s),(list of supported <service_type>s),<IP_address>/<domain_name>,(list of supported <remote_port>s),(list of supported <local_port>s),(list of supported <access_mode>s),(list of supported <ap_priority>s)`: the walk of [`r_qiopen_0_0`] as straight-line steps.
+pub fn walk_r_qiopen_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QIOPEN: ")?;
+    c.cap(0, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.lit(b"<IP_address>/<domain_name>")?;
+    c.byte(b',')?;
+    c.cap(2, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.cap(3, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.cap(4, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.cap(5, scan::Token::Range)?;
+    c.end()
+}
 /// `+QICLOSE: (list of supported <connectID>s),(list of supported <timeout>s)`
 pub static r_qiclose_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QICLOSE: "),
@@ -2815,6 +4747,14 @@ pub static r_qiclose_0_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(1, scan::Token::Range),
 ];
+/// `+QICLOSE: (list of supported <connectID>s),(list of supported <timeout>s)`: the walk of [`r_qiclose_0_0`] as straight-line steps.
+pub fn walk_r_qiclose_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QICLOSE: ")?;
+    c.cap(0, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Range)?;
+    c.end()
+}
 /// `+QISTATE: <connectID>,<service_type>,<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<AT_port>`
 pub static r_qistate_1_0: scan::Matcher = &[
     scan::Op::Lit(b"+QISTATE: "),
@@ -2836,6 +4776,28 @@ pub static r_qistate_1_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(8, scan::Token::Quoted),
 ];
+/// `+QISTATE: <connectID>,<service_type>,<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<AT_port>`: the walk of [`r_qistate_1_0`] as straight-line steps.
+pub fn walk_r_qistate_1_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QISTATE: ")?;
+    c.cap(0, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Quoted)?;
+    c.byte(b',')?;
+    c.cap(2, scan::Token::QuotedIpv4)?;
+    c.byte(b',')?;
+    c.cap(3, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(4, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(5, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(6, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(7, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(8, scan::Token::Quoted)?;
+    c.end()
+}
 /// `+QISTATE: <connectID>,<service_type>,<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<AT_port>`
 pub static r_qistate_2_0: scan::Matcher = &[
     scan::Op::Lit(b"+QISTATE: "),
@@ -2857,6 +4819,28 @@ pub static r_qistate_2_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(8, scan::Token::Quoted),
 ];
+/// `+QISTATE: <connectID>,<service_type>,<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<AT_port>`: the walk of [`r_qistate_2_0`] as straight-line steps.
+pub fn walk_r_qistate_2_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QISTATE: ")?;
+    c.cap(0, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Quoted)?;
+    c.byte(b',')?;
+    c.cap(2, scan::Token::QuotedIpv4)?;
+    c.byte(b',')?;
+    c.cap(3, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(4, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(5, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(6, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(7, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(8, scan::Token::Quoted)?;
+    c.end()
+}
 /// `+QISTATE: <connectID>,<service_type>,<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<AT_port>`
 pub static r_qistate_3_0: scan::Matcher = &[
     scan::Op::Lit(b"+QISTATE: "),
@@ -2878,6 +4862,28 @@ pub static r_qistate_3_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(8, scan::Token::Quoted),
 ];
+/// `+QISTATE: <connectID>,<service_type>,<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<AT_port>`: the walk of [`r_qistate_3_0`] as straight-line steps.
+pub fn walk_r_qistate_3_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QISTATE: ")?;
+    c.cap(0, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Quoted)?;
+    c.byte(b',')?;
+    c.cap(2, scan::Token::QuotedIpv4)?;
+    c.byte(b',')?;
+    c.cap(3, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(4, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(5, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(6, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(7, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(8, scan::Token::Quoted)?;
+    c.end()
+}
 /// `+QISEND: (list of supported <connectID>s),(list of supported <send_length>s),<remoteIP>,(list of supported <remote_port>s)`
 pub static r_qisend_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QISEND: "),
@@ -2889,6 +4895,18 @@ pub static r_qisend_0_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(2, scan::Token::Range),
 ];
+/// `+QISEND: (list of supported <connectID>s),(list of supported <send_length>s),<remoteIP>,(list of supported <remote_port>s)`: the walk of [`r_qisend_0_0`] as straight-line steps.
+pub fn walk_r_qisend_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QISEND: ")?;
+    c.cap(0, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.lit(b"<remoteIP>")?;
+    c.byte(b',')?;
+    c.cap(2, scan::Token::Range)?;
+    c.end()
+}
 /// `+QISEND: <total_send_length>,<ackedbytes>,<unackedbytes>`
 pub static r_qisend_4_0: scan::Matcher = &[
     scan::Op::Lit(b"+QISEND: "),
@@ -2898,6 +4916,16 @@ pub static r_qisend_4_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(2, scan::Token::Int),
 ];
+/// `+QISEND: <total_send_length>,<ackedbytes>,<unackedbytes>`: the walk of [`r_qisend_4_0`] as straight-line steps.
+pub fn walk_r_qisend_4_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QISEND: ")?;
+    c.cap(0, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(2, scan::Token::Int)?;
+    c.end()
+}
 /// `+QIRD: (list of supported <connectID>s),(list of supported <read_length>s)`
 pub static r_qird_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QIRD: "),
@@ -2905,13 +4933,33 @@ pub static r_qird_0_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(1, scan::Token::Range),
 ];
+/// `+QIRD: (list of supported <connectID>s),(list of supported <read_length>s)`: the walk of [`r_qird_0_0`] as straight-line steps.
+pub fn walk_r_qird_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QIRD: ")?;
+    c.cap(0, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Range)?;
+    c.end()
+}
 /// `+QIRD: <read_actual_length>`
 pub static r_qird_1_0: scan::Matcher = &[
     scan::Op::Lit(b"+QIRD: "),
     scan::Op::Cap(0, scan::Token::Int),
 ];
+/// `+QIRD: <read_actual_length>`: the walk of [`r_qird_1_0`] as straight-line steps.
+pub fn walk_r_qird_1_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QIRD: ")?;
+    c.cap(0, scan::Token::Int)?;
+    c.end()
+}
 /// `+QIRD: 0`
 pub static r_qird_1_1: scan::Matcher = &[scan::Op::Lit(b"+QIRD: "), scan::Op::Lit(b"0")];
+/// `+QIRD: 0`: the walk of [`r_qird_1_1`] as straight-line steps.
+pub fn walk_r_qird_1_1(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QIRD: ")?;
+    c.byte(b'0')?;
+    c.end()
+}
 /// `+QIRD: <read_actual_length>,<remoteIP>,<remote_port>`
 pub static r_qird_2_0: scan::Matcher = &[
     scan::Op::Lit(b"+QIRD: "),
@@ -2921,8 +4969,24 @@ pub static r_qird_2_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(2, scan::Token::Int),
 ];
+/// `+QIRD: <read_actual_length>,<remoteIP>,<remote_port>`: the walk of [`r_qird_2_0`] as straight-line steps.
+pub fn walk_r_qird_2_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QIRD: ")?;
+    c.cap(0, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::QuotedIpv4)?;
+    c.byte(b',')?;
+    c.cap(2, scan::Token::Int)?;
+    c.end()
+}
 /// `+QIRD: 0`
 pub static r_qird_2_1: scan::Matcher = &[scan::Op::Lit(b"+QIRD: "), scan::Op::Lit(b"0")];
+/// `+QIRD: 0`: the walk of [`r_qird_2_1`] as straight-line steps.
+pub fn walk_r_qird_2_1(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QIRD: ")?;
+    c.byte(b'0')?;
+    c.end()
+}
 /// `+QIRD: <total_receive_length>,<have_read_length>,<unread_length>`
 pub static r_qird_3_0: scan::Matcher = &[
     scan::Op::Lit(b"+QIRD: "),
@@ -2932,6 +4996,16 @@ pub static r_qird_3_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(2, scan::Token::Int),
 ];
+/// `+QIRD: <total_receive_length>,<have_read_length>,<unread_length>`: the walk of [`r_qird_3_0`] as straight-line steps.
+pub fn walk_r_qird_3_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QIRD: ")?;
+    c.cap(0, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(2, scan::Token::Int)?;
+    c.end()
+}
 /// `+QIACCEPT: (list of supported <listener_socketID>s),(list of supported <accept>s),(list of supported <incoming_socketID>s)`
 pub static r_qiaccept_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QIACCEPT: "),
@@ -2941,6 +5015,16 @@ pub static r_qiaccept_0_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(2, scan::Token::Range),
 ];
+/// `+QIACCEPT: (list of supported <listener_socketID>s),(list of supported <accept>s),(list of supported <incoming_socketID>s)`: the walk of [`r_qiaccept_0_0`] as straight-line steps.
+pub fn walk_r_qiaccept_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QIACCEPT: ")?;
+    c.cap(0, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.cap(2, scan::Token::Range)?;
+    c.end()
+}
 /// `+QIACCEPT: <incoming_socketID>,<remote_addr>,<remote_port>`
 pub static r_qiaccept_1_0: scan::Matcher = &[
     scan::Op::Lit(b"+QIACCEPT: "),
@@ -2950,6 +5034,16 @@ pub static r_qiaccept_1_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(2, scan::Token::Int),
 ];
+/// `+QIACCEPT: <incoming_socketID>,<remote_addr>,<remote_port>`: the walk of [`r_qiaccept_1_0`] as straight-line steps.
+pub fn walk_r_qiaccept_1_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QIACCEPT: ")?;
+    c.cap(0, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::QuotedIpv4)?;
+    c.byte(b',')?;
+    c.cap(2, scan::Token::Int)?;
+    c.end()
+}
 /// `+QISWTMD: (list of supported <connectID>s),(list of supported <access_mode>s)`
 pub static r_qiswtmd_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QISWTMD: "),
@@ -2957,6 +5051,14 @@ pub static r_qiswtmd_0_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(1, scan::Token::Range),
 ];
+/// `+QISWTMD: (list of supported <connectID>s),(list of supported <access_mode>s)`: the walk of [`r_qiswtmd_0_0`] as straight-line steps.
+pub fn walk_r_qiswtmd_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QISWTMD: ")?;
+    c.cap(0, scan::Token::Range)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Range)?;
+    c.end()
+}
 /// `+QIGETERROR: <err>,<errcode_description>`
 pub static r_qigeterror_1_0: scan::Matcher = &[
     scan::Op::Lit(b"+QIGETERROR: "),
@@ -2964,21 +5066,47 @@ pub static r_qigeterror_1_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(1, scan::Token::Quoted),
 ];
+/// `+QIGETERROR: <err>,<errcode_description>`: the walk of [`r_qigeterror_1_0`] as straight-line steps.
+pub fn walk_r_qigeterror_1_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QIGETERROR: ")?;
+    c.cap(0, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Quoted)?;
+    c.end()
+}
 /// `+QSTAST: <state>`
 pub static r_qstast_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QSTAST: "),
     scan::Op::Cap(0, scan::Token::Quoted),
 ];
+/// `+QSTAST: <state>`: the walk of [`r_qstast_0_0`] as straight-line steps.
+pub fn walk_r_qstast_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QSTAST: ")?;
+    c.cap(0, scan::Token::Quoted)?;
+    c.end()
+}
 /// `+QSTADHCP: <enable>`
 pub static r_qstadhcp_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QSTADHCP: "),
     scan::Op::Cap(0, scan::Token::Int),
 ];
+/// `+QSTADHCP: <enable>`: the walk of [`r_qstadhcp_0_0`] as straight-line steps.
+pub fn walk_r_qstadhcp_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QSTADHCP: ")?;
+    c.cap(0, scan::Token::Int)?;
+    c.end()
+}
 /// `+QAPSTATE: <state>`
 pub static r_qapstate_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QAPSTATE: "),
     scan::Op::Cap(0, scan::Token::Quoted),
 ];
+/// `+QAPSTATE: <state>`: the walk of [`r_qapstate_0_0`] as straight-line steps.
+pub fn walk_r_qapstate_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QAPSTATE: ")?;
+    c.cap(0, scan::Token::Quoted)?;
+    c.end()
+}
 /// `+QGETWIFISTATE: ssid=<SSID>,bssid=<BSSID>,rssi=<RSSI>,psk_type=<PSK_type>`
 pub static r_qgetwifistate_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QGETWIFISTATE: "),
@@ -2994,6 +5122,22 @@ pub static r_qgetwifistate_0_0: scan::Matcher = &[
     scan::Op::Lit(b"psk_type="),
     scan::Op::Cap(3, scan::Token::Quoted),
 ];
+/// `+QGETWIFISTATE: ssid=<SSID>,bssid=<BSSID>,rssi=<RSSI>,psk_type=<PSK_type>`: the walk of [`r_qgetwifistate_0_0`] as straight-line steps.
+pub fn walk_r_qgetwifistate_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QGETWIFISTATE: ")?;
+    c.lit(b"ssid=")?;
+    c.cap(0, scan::Token::Quoted)?;
+    c.byte(b',')?;
+    c.lit(b"bssid=")?;
+    c.cap(1, scan::Token::Quoted)?;
+    c.byte(b',')?;
+    c.lit(b"rssi=")?;
+    c.cap(2, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.lit(b"psk_type=")?;
+    c.cap(3, scan::Token::Quoted)?;
+    c.end()
+}
 /// `+QWSCAN: <SSID>,<PSK_type>,<RSSI>,<BSSID>,<channel>`
 pub static r_qwscan_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QWSCAN: "),
@@ -3007,6 +5151,20 @@ pub static r_qwscan_0_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(4, scan::Token::Int),
 ];
+/// `+QWSCAN: <SSID>,<PSK_type>,<RSSI>,<BSSID>,<channel>`: the walk of [`r_qwscan_0_0`] as straight-line steps.
+pub fn walk_r_qwscan_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QWSCAN: ")?;
+    c.cap(0, scan::Token::Quoted)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::Quoted)?;
+    c.byte(b',')?;
+    c.cap(2, scan::Token::Int)?;
+    c.byte(b',')?;
+    c.cap(3, scan::Token::Quoted)?;
+    c.byte(b',')?;
+    c.cap(4, scan::Token::Int)?;
+    c.end()
+}
 /// `+QIDNSCFG: <pridnsaddr>,<secdnsaddr>`
 pub static r_qidnscfg_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QIDNSCFG: "),
@@ -3014,6 +5172,14 @@ pub static r_qidnscfg_0_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Lit(b"<secdnsaddr>"),
 ];
+/// `+QIDNSCFG: <pridnsaddr>,<secdnsaddr>`: the walk of [`r_qidnscfg_0_0`] as straight-line steps.
+pub fn walk_r_qidnscfg_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QIDNSCFG: ")?;
+    c.lit(b"<pridnsaddr>")?;
+    c.byte(b',')?;
+    c.lit(b"<secdnsaddr>")?;
+    c.end()
+}
 /// `+QIDNSCFG: <pridnsaddr>,<secdnsaddr>`
 pub static r_qidnscfg_1_0: scan::Matcher = &[
     scan::Op::Lit(b"+QIDNSCFG: "),
@@ -3021,6 +5187,14 @@ pub static r_qidnscfg_1_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(1, scan::Token::QuotedIpv4),
 ];
+/// `+QIDNSCFG: <pridnsaddr>,<secdnsaddr>`: the walk of [`r_qidnscfg_1_0`] as straight-line steps.
+pub fn walk_r_qidnscfg_1_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
+    c.lit(b"+QIDNSCFG: ")?;
+    c.cap(0, scan::Token::QuotedIpv4)?;
+    c.byte(b',')?;
+    c.cap(1, scan::Token::QuotedIpv4)?;
+    c.end()
+}
 /// `+QSTASTAT: <event>`
 pub static u_qstastat: scan::Matcher = &[
     scan::Op::Lit(b"+QSTASTAT: "),
@@ -3824,4 +5998,280 @@ pub static RULES: &[(&str, scan::Matcher)] = &[
     ("u_qping_final", u_qping_final),
     ("u_qntp", u_qntp),
     ("u_qhttpread", u_qhttpread),
+];
+/// Every straight-line walk, by its rule's name (for the differential test).
+pub static WALKS: &[(&str, fn(&mut scan::Cursor<'_, '_>) -> Option<()>)] = &[
+    ("c_qbleinit_0", walk_c_qbleinit_0),
+    ("c_qbleaddr_0", walk_c_qbleaddr_0),
+    ("c_qblename_0", walk_c_qblename_0),
+    ("c_qblename_1", walk_c_qblename_1),
+    ("c_qbleadvparam_0", walk_c_qbleadvparam_0),
+    ("c_qbleadvparam_1", walk_c_qbleadvparam_1),
+    ("c_qbleadvdata_0", walk_c_qbleadvdata_0),
+    ("c_qblegattssrv_0", walk_c_qblegattssrv_0),
+    ("c_qblegattssrvdone_0", walk_c_qblegattssrvdone_0),
+    ("c_qbleadvstart_0", walk_c_qbleadvstart_0),
+    ("c_qbleadvstart_1", walk_c_qbleadvstart_1),
+    ("c_qbleadvstop_0", walk_c_qbleadvstop_0),
+    ("c_qblescan_0", walk_c_qblescan_0),
+    ("c_qblescanparam_0", walk_c_qblescanparam_0),
+    ("c_qblescanparam_1", walk_c_qblescanparam_1),
+    ("c_qbleconnparam_0", walk_c_qbleconnparam_0),
+    ("c_qbleconnparam_1", walk_c_qbleconnparam_1),
+    ("c_qblecfgmtu_0", walk_c_qblecfgmtu_0),
+    ("c_qblecfgmtu_1", walk_c_qblecfgmtu_1),
+    ("c_qblegattcntfcfg_0", walk_c_qblegattcntfcfg_0),
+    ("c_qblegattcrd_0", walk_c_qblegattcrd_0),
+    ("c_qblestat_0", walk_c_qblestat_0),
+    ("c_qfopen_0", walk_c_qfopen_0),
+    ("c_qfopen_1", walk_c_qfopen_1),
+    ("c_qfread_0", walk_c_qfread_0),
+    ("c_qfwrite_0", walk_c_qfwrite_0),
+    ("c_qfclose_0", walk_c_qfclose_0),
+    ("c_qfclose_1", walk_c_qfclose_1),
+    ("c_qflst_0", walk_c_qflst_0),
+    ("c_qflst_1", walk_c_qflst_1),
+    ("c_qflst_2", walk_c_qflst_2),
+    ("c_qfdel_0", walk_c_qfdel_0),
+    ("c_qfdel_1", walk_c_qfdel_1),
+    ("c_at_0", walk_c_at_0),
+    ("c_qrst_0", walk_c_qrst_0),
+    ("c_qversion_0", walk_c_qversion_0),
+    ("c_qecho_0", walk_c_qecho_0),
+    ("c_qgetip_0", walk_c_qgetip_0),
+    ("c_qsetband_0", walk_c_qsetband_0),
+    ("c_qsetband_1", walk_c_qsetband_1),
+    ("c_qwlanota_0", walk_c_qwlanota_0),
+    ("c_qwlmac_0", walk_c_qwlmac_0),
+    ("c_qsclk_0", walk_c_qsclk_0),
+    ("c_qcfg_0", walk_c_qcfg_0),
+    ("c_qhttpcfg_0", walk_c_qhttpcfg_0),
+    ("c_qhttpget_0", walk_c_qhttpget_0),
+    ("c_qhttppost_0", walk_c_qhttppost_0),
+    ("c_qhttpput_0", walk_c_qhttpput_0),
+    ("c_qhttpread_0", walk_c_qhttpread_0),
+    ("c_qhttpstop_0", walk_c_qhttpstop_0),
+    ("c_qhttpstop_1", walk_c_qhttpstop_1),
+    ("c_qmtcfg_0", walk_c_qmtcfg_0),
+    ("c_qmtopen_0", walk_c_qmtopen_0),
+    ("c_qmtopen_1", walk_c_qmtopen_1),
+    ("c_qmtopen_2", walk_c_qmtopen_2),
+    ("c_qmtclose_0", walk_c_qmtclose_0),
+    ("c_qmtclose_1", walk_c_qmtclose_1),
+    ("c_qmtconn_0", walk_c_qmtconn_0),
+    ("c_qmtconn_1", walk_c_qmtconn_1),
+    ("c_qmtdisc_0", walk_c_qmtdisc_0),
+    ("c_qmtdisc_1", walk_c_qmtdisc_1),
+    ("c_qmtsub_0", walk_c_qmtsub_0),
+    ("c_qmtuns_0", walk_c_qmtuns_0),
+    ("c_qmtpub_0", walk_c_qmtpub_0),
+    ("c_qmtrecv_0", walk_c_qmtrecv_0),
+    ("c_qmtrecv_1", walk_c_qmtrecv_1),
+    ("c_qping_0", walk_c_qping_0),
+    ("c_qidnsgip_0", walk_c_qidnsgip_0),
+    ("c_qidnsgip_1", walk_c_qidnsgip_1),
+    ("c_qntp_0", walk_c_qntp_0),
+    ("c_qntp_2", walk_c_qntp_2),
+    ("c_qsslcfg_0", walk_c_qsslcfg_0),
+    ("c_qsslopen_0", walk_c_qsslopen_0),
+    ("c_qsslsend_0", walk_c_qsslsend_0),
+    ("c_qsslsend_1", walk_c_qsslsend_1),
+    ("c_qsslsend_2", walk_c_qsslsend_2),
+    ("c_qsslrecv_0", walk_c_qsslrecv_0),
+    ("c_qsslrecv_1", walk_c_qsslrecv_1),
+    ("c_qsslclose_0", walk_c_qsslclose_0),
+    ("c_qsslstate_0", walk_c_qsslstate_0),
+    ("c_qsslstate_1", walk_c_qsslstate_1),
+    ("c_qsslstate_2", walk_c_qsslstate_2),
+    ("c_qsslstate_3", walk_c_qsslstate_3),
+    ("c_qicfg_0", walk_c_qicfg_0),
+    ("c_qiopen_0", walk_c_qiopen_0),
+    ("c_qiclose_0", walk_c_qiclose_0),
+    ("c_qistate_0", walk_c_qistate_0),
+    ("c_qistate_1", walk_c_qistate_1),
+    ("c_qistate_2", walk_c_qistate_2),
+    ("c_qistate_3", walk_c_qistate_3),
+    ("c_qisend_0", walk_c_qisend_0),
+    ("c_qisend_1", walk_c_qisend_1),
+    ("c_qisend_2", walk_c_qisend_2),
+    ("c_qisend_3", walk_c_qisend_3),
+    ("c_qisend_4", walk_c_qisend_4),
+    ("c_qird_0", walk_c_qird_0),
+    ("c_qird_2", walk_c_qird_2),
+    ("c_qird_3", walk_c_qird_3),
+    ("c_qiaccept_0", walk_c_qiaccept_0),
+    ("c_qiswtmd_0", walk_c_qiswtmd_0),
+    ("c_qiswtmd_1", walk_c_qiswtmd_1),
+    ("c_qigeterror_0", walk_c_qigeterror_0),
+    ("c_qigeterror_1", walk_c_qigeterror_1),
+    ("c_ato_0", walk_c_ato_0),
+    ("c_escape_0", walk_c_escape_0),
+    ("c_qstast_0", walk_c_qstast_0),
+    ("c_qstadhcp_0", walk_c_qstadhcp_0),
+    ("c_qstadhcp_1", walk_c_qstadhcp_1),
+    ("c_qstastatic_0", walk_c_qstastatic_0),
+    ("c_qstastop_0", walk_c_qstastop_0),
+    ("c_qapstate_0", walk_c_qapstate_0),
+    ("c_qapstatic_0", walk_c_qapstatic_0),
+    ("c_qsoftapstop_0", walk_c_qsoftapstop_0),
+    ("c_qgetwifistate_0", walk_c_qgetwifistate_0),
+    ("c_qwscan_0", walk_c_qwscan_0),
+    ("c_qidnscfg_0", walk_c_qidnscfg_0),
+    ("c_qidnscfg_1", walk_c_qidnscfg_1),
+    ("c_qwebcfg_0", walk_c_qwebcfg_0),
+    ("c_qstaapinformv_0", walk_c_qstaapinformv_0),
+    ("c_qairkiss_0", walk_c_qairkiss_0),
+    ("r_qbleinit_0_0", walk_r_qbleinit_0_0),
+    ("r_qbleaddr_0_0", walk_r_qbleaddr_0_0),
+    ("r_qblename_0_0", walk_r_qblename_0_0),
+    ("r_qbleadvparam_0_0", walk_r_qbleadvparam_0_0),
+    ("r_qbleadvstart_0_0", walk_r_qbleadvstart_0_0),
+    ("r_qblescan_0_0", walk_r_qblescan_0_0),
+    ("r_qblescan_1_0", walk_r_qblescan_1_0),
+    ("r_qblescan_1_1", walk_r_qblescan_1_1),
+    ("r_qblescanparam_0_0", walk_r_qblescanparam_0_0),
+    ("r_qbleconnparam_0_0", walk_r_qbleconnparam_0_0),
+    ("r_qblecfgmtu_0_0", walk_r_qblecfgmtu_0_0),
+    ("r_qblegattcrd_0_0", walk_r_qblegattcrd_0_0),
+    ("r_qblestat_0_0", walk_r_qblestat_0_0),
+    ("r_qfopen_0_0", walk_r_qfopen_0_0),
+    ("r_qfopen_1_0", walk_r_qfopen_1_0),
+    ("r_qfopen_2_0", walk_r_qfopen_2_0),
+    ("r_qfread_0_0", walk_r_qfread_0_0),
+    ("r_qfwrite_0_0", walk_r_qfwrite_0_0),
+    ("r_qfwrite_1_0", walk_r_qfwrite_1_0),
+    ("r_qfclose_0_0", walk_r_qfclose_0_0),
+    ("r_qflst_1_0", walk_r_qflst_1_0),
+    ("r_qflst_2_0", walk_r_qflst_2_0),
+    ("r_qfdel_0_0", walk_r_qfdel_0_0),
+    ("r_qversion_0_0", walk_r_qversion_0_0),
+    ("r_qgetip_0_0", walk_r_qgetip_0_0),
+    ("r_qsetband_1_0", walk_r_qsetband_1_0),
+    ("r_qwlmac_0_0", walk_r_qwlmac_0_0),
+    ("r_qhttpcfg_0_0", walk_r_qhttpcfg_0_0),
+    ("r_qhttpcfg_0_1", walk_r_qhttpcfg_0_1),
+    ("r_qhttpcfg_0_2", walk_r_qhttpcfg_0_2),
+    ("r_qhttpcfg_0_3", walk_r_qhttpcfg_0_3),
+    ("r_qhttpcfg_0_4", walk_r_qhttpcfg_0_4),
+    ("r_qhttpcfg_0_5", walk_r_qhttpcfg_0_5),
+    ("r_qhttpcfg_0_6", walk_r_qhttpcfg_0_6),
+    ("r_qhttpcfg_0_7", walk_r_qhttpcfg_0_7),
+    ("r_qhttpcfg_1_0", walk_r_qhttpcfg_1_0),
+    ("r_qhttpcfg_2_0", walk_r_qhttpcfg_2_0),
+    ("r_qhttpcfg_3_0", walk_r_qhttpcfg_3_0),
+    ("r_qhttpcfg_4_0", walk_r_qhttpcfg_4_0),
+    ("r_qhttpcfg_5_0", walk_r_qhttpcfg_5_0),
+    ("r_qhttpcfg_6_0", walk_r_qhttpcfg_6_0),
+    ("r_qhttpcfg_7_0", walk_r_qhttpcfg_7_0),
+    ("r_qhttpcfg_8_0", walk_r_qhttpcfg_8_0),
+    ("r_qhttpget_0_0", walk_r_qhttpget_0_0),
+    ("r_qhttppost_0_0", walk_r_qhttppost_0_0),
+    ("r_qhttppost_1_0", walk_r_qhttppost_1_0),
+    ("r_qhttpput_0_0", walk_r_qhttpput_0_0),
+    ("r_qhttpput_1_0", walk_r_qhttpput_1_0),
+    ("r_qhttpread_0_0", walk_r_qhttpread_0_0),
+    ("r_qmtcfg_0_0", walk_r_qmtcfg_0_0),
+    ("r_qmtcfg_0_1", walk_r_qmtcfg_0_1),
+    ("r_qmtcfg_0_2", walk_r_qmtcfg_0_2),
+    ("r_qmtcfg_0_3", walk_r_qmtcfg_0_3),
+    ("r_qmtcfg_0_4", walk_r_qmtcfg_0_4),
+    ("r_qmtcfg_0_5", walk_r_qmtcfg_0_5),
+    ("r_qmtcfg_0_6", walk_r_qmtcfg_0_6),
+    ("r_qmtcfg_0_7", walk_r_qmtcfg_0_7),
+    ("r_qmtcfg_0_8", walk_r_qmtcfg_0_8),
+    ("r_qmtcfg_0_9", walk_r_qmtcfg_0_9),
+    ("r_qmtcfg_1_0", walk_r_qmtcfg_1_0),
+    ("r_qmtcfg_3_0", walk_r_qmtcfg_3_0),
+    ("r_qmtcfg_4_0", walk_r_qmtcfg_4_0),
+    ("r_qmtcfg_6_0", walk_r_qmtcfg_6_0),
+    ("r_qmtcfg_7_0", walk_r_qmtcfg_7_0),
+    ("r_qmtcfg_8_0", walk_r_qmtcfg_8_0),
+    ("r_qmtcfg_9_0", walk_r_qmtcfg_9_0),
+    ("r_qmtcfg_10_0", walk_r_qmtcfg_10_0),
+    ("r_qmtopen_0_0", walk_r_qmtopen_0_0),
+    ("r_qmtopen_1_0", walk_r_qmtopen_1_0),
+    ("r_qmtclose_0_0", walk_r_qmtclose_0_0),
+    ("r_qmtconn_0_0", walk_r_qmtconn_0_0),
+    ("r_qmtconn_1_0", walk_r_qmtconn_1_0),
+    ("r_qmtdisc_0_0", walk_r_qmtdisc_0_0),
+    ("r_qmtsub_0_0", walk_r_qmtsub_0_0),
+    ("r_qmtuns_0_0", walk_r_qmtuns_0_0),
+    ("r_qmtpub_0_0", walk_r_qmtpub_0_0),
+    ("r_qmtrecv_1_0", walk_r_qmtrecv_1_0),
+    ("r_qmtrecv_2_0", walk_r_qmtrecv_2_0),
+    ("r_qping_0_0", walk_r_qping_0_0),
+    ("r_qidnsgip_0_0", walk_r_qidnsgip_0_0),
+    ("r_qsslcfg_0_0", walk_r_qsslcfg_0_0),
+    ("r_qsslcfg_0_1", walk_r_qsslcfg_0_1),
+    ("r_qsslcfg_0_2", walk_r_qsslcfg_0_2),
+    ("r_qsslcfg_0_3", walk_r_qsslcfg_0_3),
+    ("r_qsslcfg_0_4", walk_r_qsslcfg_0_4),
+    ("r_qsslcfg_0_5", walk_r_qsslcfg_0_5),
+    ("r_qsslcfg_0_6", walk_r_qsslcfg_0_6),
+    ("r_qsslcfg_0_7", walk_r_qsslcfg_0_7),
+    ("r_qsslcfg_0_8", walk_r_qsslcfg_0_8),
+    ("r_qsslcfg_0_9", walk_r_qsslcfg_0_9),
+    ("r_qsslcfg_1_0", walk_r_qsslcfg_1_0),
+    ("r_qsslcfg_2_0", walk_r_qsslcfg_2_0),
+    ("r_qsslcfg_3_0", walk_r_qsslcfg_3_0),
+    ("r_qsslcfg_4_0", walk_r_qsslcfg_4_0),
+    ("r_qsslcfg_5_0", walk_r_qsslcfg_5_0),
+    ("r_qsslcfg_6_0", walk_r_qsslcfg_6_0),
+    ("r_qsslcfg_7_0", walk_r_qsslcfg_7_0),
+    ("r_qsslcfg_8_0", walk_r_qsslcfg_8_0),
+    ("r_qsslcfg_9_0", walk_r_qsslcfg_9_0),
+    ("r_qsslcfg_10_0", walk_r_qsslcfg_10_0),
+    ("r_qsslopen_0_0", walk_r_qsslopen_0_0),
+    ("r_qsslsend_0_0", walk_r_qsslsend_0_0),
+    ("r_qsslrecv_0_0", walk_r_qsslrecv_0_0),
+    ("r_qsslrecv_1_0", walk_r_qsslrecv_1_0),
+    ("r_qsslrecv_1_1", walk_r_qsslrecv_1_1),
+    ("r_qsslclose_0_0", walk_r_qsslclose_0_0),
+    ("r_qsslstate_1_0", walk_r_qsslstate_1_0),
+    ("r_qsslstate_2_0", walk_r_qsslstate_2_0),
+    ("r_qsslstate_3_0", walk_r_qsslstate_3_0),
+    ("r_qicfg_0_0", walk_r_qicfg_0_0),
+    ("r_qicfg_0_1", walk_r_qicfg_0_1),
+    ("r_qicfg_0_2", walk_r_qicfg_0_2),
+    ("r_qicfg_0_3", walk_r_qicfg_0_3),
+    ("r_qicfg_0_4", walk_r_qicfg_0_4),
+    ("r_qicfg_0_5", walk_r_qicfg_0_5),
+    ("r_qicfg_0_6", walk_r_qicfg_0_6),
+    ("r_qicfg_0_7", walk_r_qicfg_0_7),
+    ("r_qicfg_0_8", walk_r_qicfg_0_8),
+    ("r_qicfg_0_9", walk_r_qicfg_0_9),
+    ("r_qicfg_1_0", walk_r_qicfg_1_0),
+    ("r_qicfg_2_0", walk_r_qicfg_2_0),
+    ("r_qicfg_3_0", walk_r_qicfg_3_0),
+    ("r_qicfg_4_0", walk_r_qicfg_4_0),
+    ("r_qicfg_5_0", walk_r_qicfg_5_0),
+    ("r_qicfg_6_0", walk_r_qicfg_6_0),
+    ("r_qicfg_7_0", walk_r_qicfg_7_0),
+    ("r_qicfg_8_0", walk_r_qicfg_8_0),
+    ("r_qicfg_9_0", walk_r_qicfg_9_0),
+    ("r_qicfg_10_0", walk_r_qicfg_10_0),
+    ("r_qiopen_0_0", walk_r_qiopen_0_0),
+    ("r_qiclose_0_0", walk_r_qiclose_0_0),
+    ("r_qistate_1_0", walk_r_qistate_1_0),
+    ("r_qistate_2_0", walk_r_qistate_2_0),
+    ("r_qistate_3_0", walk_r_qistate_3_0),
+    ("r_qisend_0_0", walk_r_qisend_0_0),
+    ("r_qisend_4_0", walk_r_qisend_4_0),
+    ("r_qird_0_0", walk_r_qird_0_0),
+    ("r_qird_1_0", walk_r_qird_1_0),
+    ("r_qird_1_1", walk_r_qird_1_1),
+    ("r_qird_2_0", walk_r_qird_2_0),
+    ("r_qird_2_1", walk_r_qird_2_1),
+    ("r_qird_3_0", walk_r_qird_3_0),
+    ("r_qiaccept_0_0", walk_r_qiaccept_0_0),
+    ("r_qiaccept_1_0", walk_r_qiaccept_1_0),
+    ("r_qiswtmd_0_0", walk_r_qiswtmd_0_0),
+    ("r_qigeterror_1_0", walk_r_qigeterror_1_0),
+    ("r_qstast_0_0", walk_r_qstast_0_0),
+    ("r_qstadhcp_0_0", walk_r_qstadhcp_0_0),
+    ("r_qapstate_0_0", walk_r_qapstate_0_0),
+    ("r_qgetwifistate_0_0", walk_r_qgetwifistate_0_0),
+    ("r_qwscan_0_0", walk_r_qwscan_0_0),
+    ("r_qidnscfg_0_0", walk_r_qidnscfg_0_0),
+    ("r_qidnscfg_1_0", walk_r_qidnscfg_1_0),
 ];

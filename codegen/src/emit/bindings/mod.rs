@@ -666,11 +666,13 @@ fn command_module(
         params: &cmd.params,
         enums: &enums,
         dir: Dir::Input,
+        walks: true,
     };
     let output = Scope {
         params: &cmd.params,
         enums: &enums,
         dir: Dir::Output,
+        walks: true,
     };
     let mut items = Vec::new();
     let name = &cmd.name;

@@ -22,6 +22,10 @@ pub struct Scope<'a> {
     pub enums: &'a BTreeMap<usize, Ident>,
     /// Which side produces the values.
     pub dir: Dir,
+    /// Whether rules without optional groups or repetition are read by
+    /// their straight-line walk (`decode::walk_<rule>`; command forms and
+    /// response lines) rather than by the table's interpreter (URCs).
+    pub walks: bool,
 }
 
 impl Scope<'_> {
@@ -720,10 +724,24 @@ fn reader(
     let cap = Captured { repeated };
     let built = build(scope, owner, &shape.items, &cap, None);
     // `extra_init` adds fields that are not part of the line (a URC's data block).
+    // A rule without optional groups or repetition is walked by its
+    // straight-line code; the others by the table's interpreter.
+    let walk = scope
+        .walks
+        .then(|| crate::emit::decoder::walk_name(shape))
+        .flatten()
+        .map(|w| {
+            let w = format_ident!("{}", w);
+            quote!(crate::generated::decode::#w)
+        });
     if shape.occurrences == 0 && flags.is_empty() {
+        let run = match &walk {
+            Some(w) => quote!(crate::scan::walk(line, #template, &mut [], #w)),
+            None => quote!(crate::scan::fields(line, #template, #matcher, &mut [], &mut [])),
+        };
         return Reader {
             decls: quote!(),
-            run: quote!(crate::scan::fields(line, #template, #matcher, &mut [], &mut [])),
+            run,
             gather: quote!(),
             assemble: quote!(#owner { #extra_init }),
         };
@@ -771,9 +789,13 @@ fn reader(
             let k = Literal::usize_unsuffixed(*i);
             quote!(let #flag = g[#k];)
         });
+        let run = match &walk {
+            Some(w) if flags.is_empty() => quote!(crate::scan::walk(line, #template, #v, #w)),
+            _ => quote!(crate::scan::fields(line, #template, #matcher, #v, #g)),
+        };
         return Reader {
             decls: quote!(#values #g_decl),
-            run: quote!(crate::scan::fields(line, #template, #matcher, #v, #g)),
+            run,
             gather: quote!(#(#flag_reads)*),
             assemble,
         };

@@ -23,6 +23,7 @@ fn variant_module(u: &UrcPlan<'_>, shared: &Shared<'_>) -> TokenStream {
         params: &urc.params,
         enums: &enums,
         dir: Dir::Output,
+        walks: false,
     };
     let mut d = format!("`{}`", urc.syntax);
     if let Some(desc) = &urc.description {
@@ -118,6 +119,7 @@ fn field_arm(u: &UrcPlan<'_>, t: &Ident) -> TokenStream {
         params: &u.urc.params,
         enums: &enums,
         dir: Dir::Output,
+        walks: false,
     };
     let mut arms = Vec::new();
     for (i, p) in u.urc.params.iter().enumerate() {
@@ -146,6 +148,7 @@ fn series_arm(u: &UrcPlan<'_>, t: &Ident) -> TokenStream {
             params: &u.urc.params,
             enums: &enums,
             dir: Dir::Output,
+            walks: false,
         };
         let field = cond
             .param
@@ -183,6 +186,7 @@ fn series_arm(u: &UrcPlan<'_>, t: &Ident) -> TokenStream {
                 params: &u.urc.params,
                 enums: &enums,
                 dir: Dir::Output,
+                walks: false,
             };
             let count = series
                 .count
@@ -243,6 +247,7 @@ pub fn render(plan: &Plan<'_>, shared: &Shared<'_>) -> TokenStream {
                 params: &u.urc.params,
                 enums: &enums,
                 dir: Dir::Output,
+                walks: false,
             };
             matches!(structs::inline_payload(&scope, &u.shape), Ok(Some(_)))
         })
