@@ -352,8 +352,10 @@ pub struct InlineFraming {
 /// A line split around its framed payload.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Framed<'a> {
-    /// The line with its payload written as `""`: what the template's grammar reads.
-    pub head: String,
+    /// The line up to its payload field: what the template's matcher reads
+    /// (the payload's token, `framed`, matches the empty rest as it matches
+    /// the payload itself), so nothing is copied.
+    pub head: &'a str,
     /// The payload's bytes.
     pub payload: &'a [u8],
 }
@@ -457,11 +459,6 @@ impl InlineFraming {
         };
         let head = line.get(..at.field).unwrap_or_default();
         let head = core::str::from_utf8(head).map_err(|_| crate::command::not_text(line))?;
-        // Sized once: the head and the `""` standing for the payload.
-        let mut head_text = String::with_capacity(head.len() + 2);
-        head_text.push_str(head);
-        head_text.push_str("\"\"");
-        let head = head_text;
         Ok(Framed { head, payload })
     }
 

@@ -18071,7 +18071,7 @@ pub mod qmtrecv {
                 Err(e) => return crate::command::Decoded::plain(Err(e)),
             };
             let payload = framed.payload;
-            let line = framed.head.as_str();
+            let line = framed.head;
             let mut v: [Option<&str>; 5] = [None; 5];
             if let Err(e) = crate::scan::walk(
                 line,

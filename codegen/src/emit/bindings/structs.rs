@@ -994,7 +994,7 @@ pub fn inline_payload_fns(
                 Err(e) => return crate::command::Decoded::plain(Err(e)),
             };
             let payload = framed.payload;
-            let line = framed.head.as_str();
+            let line = framed.head;
             #decls
             if let Err(e) = #run {
                 return crate::command::Decoded::plain(Err(e));
