@@ -60,7 +60,6 @@ pub(crate) type DecodeFn<T> = fn(&[u8]) -> crate::command::Decoded<T>;
 /// it; else the first whose shape the line has (its error names the field at
 /// fault, and its data block is still framed); else the last error.
 pub(crate) struct Best<T> {
-    found: Option<crate::command::Decoded<T>>,
     shaped: Option<crate::command::Decoded<T>>,
     last: Option<crate::command::Decoded<T>>,
 }
@@ -69,19 +68,20 @@ impl<T> Best<T> {
     /// Nothing offered yet.
     pub(crate) fn new() -> Self {
         Best {
-            found: None,
             shaped: None,
             last: None,
         }
     }
 
-    /// Offers one template's reading; true when it read the line.
-    pub(crate) fn offer(&mut self, d: crate::command::Decoded<T>) -> bool {
+    /// Offers one template's reading: given back when it read the line (the
+    /// caller returns it at once, without it being stored and taken out
+    /// again), else kept as a fallback.
+    pub(crate) fn offer(
+        &mut self,
+        d: crate::command::Decoded<T>,
+    ) -> Option<crate::command::Decoded<T>> {
         match &d.value {
-            Ok(_) => {
-                self.found = Some(d);
-                return true;
-            }
+            Ok(_) => return Some(d),
             Err(crate::wire::DecodeError::NoMatch { .. }) => self.last = Some(d),
             Err(_) => {
                 if self.shaped.is_none() {
@@ -89,12 +89,12 @@ impl<T> Best<T> {
                 }
             }
         }
-        false
+        None
     }
 
-    /// The best reading, `None` when nothing was offered.
+    /// The best failed reading, `None` when nothing was offered.
     pub(crate) fn take(self) -> Option<crate::command::Decoded<T>> {
-        self.found.or(self.shaped).or(self.last)
+        self.shaped.or(self.last)
     }
 }
 
@@ -102,8 +102,8 @@ impl<T> Best<T> {
 pub(crate) fn first_decoded<T>(tries: &[DecodeFn<T>], line: &[u8]) -> crate::command::Decoded<T> {
     let mut best = Best::new();
     for t in tries {
-        if best.offer(t(line)) {
-            break;
+        if let Some(d) = best.offer(t(line)) {
+            return d;
         }
     }
     best.take().unwrap_or(crate::command::Decoded {

@@ -5395,122 +5395,122 @@ impl Urc {
         match crate::scan::head(line) {
             b"+QSTASTAT: " => {
                 #[cfg(feature = "wifi")]
-                if best
+                if let Some(d) = best
                     .offer(
                         <Qstastat as crate::command::Line>::decode(line)
                             .map(Self::Qstastat),
                     )
                 {
-                    return best.take();
+                    return Some(d);
                 }
             }
             b"+QAPSTAT: " => {
                 #[cfg(feature = "wifi")]
-                if best
+                if let Some(d) = best
                     .offer(
                         <Qapstat as crate::command::Line>::decode(line)
                             .map(Self::Qapstat),
                     )
                 {
-                    return best.take();
+                    return Some(d);
                 }
             }
             b"+QOTASTAT: " => {
                 #[cfg(feature = "general")]
-                if best
+                if let Some(d) = best
                     .offer(
                         <Qotastat as crate::command::Line>::decode(line)
                             .map(Self::Qotastat),
                     )
                 {
-                    return best.take();
+                    return Some(d);
                 }
             }
             b"+QBLESTAT: " => {
                 #[cfg(feature = "ble")]
-                if best
+                if let Some(d) = best
                     .offer(
                         <Qblestat as crate::command::Line>::decode(line)
                             .map(Self::Qblestat),
                     )
                 {
-                    return best.take();
+                    return Some(d);
                 }
             }
             b"+QBLEMTU: " => {
                 #[cfg(feature = "ble")]
-                if best
+                if let Some(d) = best
                     .offer(
                         <Qblemtu as crate::command::Line>::decode(line)
                             .map(Self::Qblemtu),
                     )
                 {
-                    return best.take();
+                    return Some(d);
                 }
             }
             b"+QBLERECV: " => {
                 #[cfg(feature = "ble")]
-                if best
+                if let Some(d) = best
                     .offer(
                         <Qblerecv as crate::command::Line>::decode(line)
                             .map(Self::Qblerecv),
                     )
                 {
-                    return best.take();
+                    return Some(d);
                 }
             }
             b"+QBLEINFO: " => {
                 #[cfg(feature = "ble")]
-                if best
+                if let Some(d) = best
                     .offer(
                         <Qbleinfo as crate::command::Line>::decode(line)
                             .map(Self::Qbleinfo),
                     )
                 {
-                    return best.take();
+                    return Some(d);
                 }
             }
             b"+QBLECONNPARAM: " => {
                 #[cfg(feature = "ble")]
-                if best
+                if let Some(d) = best
                     .offer(
                         <Qbleconnparam as crate::command::Line>::decode(line)
                             .map(Self::Qbleconnparam),
                     )
                 {
-                    return best.take();
+                    return Some(d);
                 }
             }
             b"+QIURC: " => {
                 #[cfg(feature = "tcpip")]
-                if best
+                if let Some(d) = best
                     .offer(
                         <QiurcClosed as crate::command::Line>::decode(line)
                             .map(Self::QiurcClosed),
                     )
                 {
-                    return best.take();
+                    return Some(d);
                 }
                 #[cfg(feature = "tcpip")]
-                if best
+                if let Some(d) = best
                     .offer(
                         <QiurcRecvBuffer as crate::command::Line>::decode(line)
                             .map(Self::QiurcRecvBuffer),
                     )
                 {
-                    return best.take();
+                    return Some(d);
                 }
                 #[cfg(feature = "tcpip")]
-                if best
+                if let Some(d) = best
                     .offer(
                         <QiurcRecvDirectPush as crate::command::Line>::decode(line)
                             .map(Self::QiurcRecvDirectPush),
                     )
                 {
-                    return best.take();
+                    return Some(d);
                 }
                 #[cfg(feature = "tcpip")]
-                if best
+                if let Some(d) = best
                     .offer(
                         <QiurcRecvDirectPushUdpService as crate::command::Line>::decode(
                                 line,
@@ -5518,290 +5518,290 @@ impl Urc {
                             .map(Self::QiurcRecvDirectPushUdpService),
                     )
                 {
-                    return best.take();
+                    return Some(d);
                 }
                 #[cfg(feature = "tcpip")]
-                if best
+                if let Some(d) = best
                     .offer(
                         <QiurcIncomingFull as crate::command::Line>::decode(line)
                             .map(Self::QiurcIncomingFull),
                     )
                 {
-                    return best.take();
+                    return Some(d);
                 }
                 #[cfg(feature = "tcpip")]
-                if best
+                if let Some(d) = best
                     .offer(
                         <QiurcIncoming as crate::command::Line>::decode(line)
                             .map(Self::QiurcIncoming),
                     )
                 {
-                    return best.take();
+                    return Some(d);
                 }
                 #[cfg(feature = "network")]
-                if best
+                if let Some(d) = best
                     .offer(
                         <QiurcDnsgipResult as crate::command::Line>::decode(line)
                             .map(Self::QiurcDnsgipResult),
                     )
                 {
-                    return best.take();
+                    return Some(d);
                 }
                 #[cfg(feature = "network")]
-                if best
+                if let Some(d) = best
                     .offer(
                         <QiurcDnsgipAddress as crate::command::Line>::decode(line)
                             .map(Self::QiurcDnsgipAddress),
                     )
                 {
-                    return best.take();
+                    return Some(d);
                 }
             }
             b"+QIOPEN: " => {
                 #[cfg(feature = "tcpip")]
-                if best
+                if let Some(d) = best
                     .offer(
                         <Qiopen as crate::command::Line>::decode(line).map(Self::Qiopen),
                     )
                 {
-                    return best.take();
+                    return Some(d);
                 }
             }
             b"+QSSLURC: " => {
                 #[cfg(feature = "ssl")]
-                if best
+                if let Some(d) = best
                     .offer(
                         <QsslurcRecvBuffer as crate::command::Line>::decode(line)
                             .map(Self::QsslurcRecvBuffer),
                     )
                 {
-                    return best.take();
+                    return Some(d);
                 }
                 #[cfg(feature = "ssl")]
-                if best
+                if let Some(d) = best
                     .offer(
                         <QsslurcRecvDirectPush as crate::command::Line>::decode(line)
                             .map(Self::QsslurcRecvDirectPush),
                     )
                 {
-                    return best.take();
+                    return Some(d);
                 }
                 #[cfg(feature = "ssl")]
-                if best
+                if let Some(d) = best
                     .offer(
                         <QsslurcClosed as crate::command::Line>::decode(line)
                             .map(Self::QsslurcClosed),
                     )
                 {
-                    return best.take();
+                    return Some(d);
                 }
             }
             b"+QSSLOPEN: " => {
                 #[cfg(feature = "ssl")]
-                if best
+                if let Some(d) = best
                     .offer(
                         <Qsslopen as crate::command::Line>::decode(line)
                             .map(Self::Qsslopen),
                     )
                 {
-                    return best.take();
+                    return Some(d);
                 }
             }
             b"+QMTSTAT: " => {
                 #[cfg(feature = "mqtt")]
-                if best
+                if let Some(d) = best
                     .offer(
                         <Qmtstat as crate::command::Line>::decode(line)
                             .map(Self::Qmtstat),
                     )
                 {
-                    return best.take();
+                    return Some(d);
                 }
             }
             b"+QMTRECV: " => {
                 #[cfg(feature = "mqtt")]
-                if best
+                if let Some(d) = best
                     .offer(
                         <QmtrecvMessage as crate::command::Line>::decode(line)
                             .map(Self::QmtrecvMessage),
                     )
                 {
-                    return best.take();
+                    return Some(d);
                 }
                 #[cfg(feature = "mqtt")]
-                if best
+                if let Some(d) = best
                     .offer(
                         <QmtrecvStored as crate::command::Line>::decode(line)
                             .map(Self::QmtrecvStored),
                     )
                 {
-                    return best.take();
+                    return Some(d);
                 }
             }
             b"+QHTTPURC: " => {
                 #[cfg(feature = "http")]
-                if best
+                if let Some(d) = best
                     .offer(
                         <QhttpurcRecv as crate::command::Line>::decode(line)
                             .map(Self::QhttpurcRecv),
                     )
                 {
-                    return best.take();
+                    return Some(d);
                 }
                 #[cfg(feature = "http")]
-                if best
+                if let Some(d) = best
                     .offer(
                         <QhttpurcClosed as crate::command::Line>::decode(line)
                             .map(Self::QhttpurcClosed),
                     )
                 {
-                    return best.take();
+                    return Some(d);
                 }
             }
             b"+QHTTPGET: " => {
                 #[cfg(feature = "http")]
-                if best
+                if let Some(d) = best
                     .offer(
                         <Qhttpget as crate::command::Line>::decode(line)
                             .map(Self::Qhttpget),
                     )
                 {
-                    return best.take();
+                    return Some(d);
                 }
             }
             b"+QHTTPPOST: " => {
                 #[cfg(feature = "http")]
-                if best
+                if let Some(d) = best
                     .offer(
                         <Qhttppost as crate::command::Line>::decode(line)
                             .map(Self::Qhttppost),
                     )
                 {
-                    return best.take();
+                    return Some(d);
                 }
             }
             b"+QHTTPPUT: " => {
                 #[cfg(feature = "http")]
-                if best
+                if let Some(d) = best
                     .offer(
                         <Qhttpput as crate::command::Line>::decode(line)
                             .map(Self::Qhttpput),
                     )
                 {
-                    return best.take();
+                    return Some(d);
                 }
             }
             b"+QMTOPEN: " => {
                 #[cfg(feature = "mqtt")]
-                if best
+                if let Some(d) = best
                     .offer(
                         <Qmtopen as crate::command::Line>::decode(line)
                             .map(Self::Qmtopen),
                     )
                 {
-                    return best.take();
+                    return Some(d);
                 }
             }
             b"+QMTCLOSE: " => {
                 #[cfg(feature = "mqtt")]
-                if best
+                if let Some(d) = best
                     .offer(
                         <Qmtclose as crate::command::Line>::decode(line)
                             .map(Self::Qmtclose),
                     )
                 {
-                    return best.take();
+                    return Some(d);
                 }
             }
             b"+QMTCONN: " => {
                 #[cfg(feature = "mqtt")]
-                if best
+                if let Some(d) = best
                     .offer(
                         <Qmtconn as crate::command::Line>::decode(line)
                             .map(Self::Qmtconn),
                     )
                 {
-                    return best.take();
+                    return Some(d);
                 }
             }
             b"+QMTDISC: " => {
                 #[cfg(feature = "mqtt")]
-                if best
+                if let Some(d) = best
                     .offer(
                         <Qmtdisc as crate::command::Line>::decode(line)
                             .map(Self::Qmtdisc),
                     )
                 {
-                    return best.take();
+                    return Some(d);
                 }
             }
             b"+QMTSUB: " => {
                 #[cfg(feature = "mqtt")]
-                if best
+                if let Some(d) = best
                     .offer(
                         <Qmtsub as crate::command::Line>::decode(line).map(Self::Qmtsub),
                     )
                 {
-                    return best.take();
+                    return Some(d);
                 }
             }
             b"+QMTUNS: " => {
                 #[cfg(feature = "mqtt")]
-                if best
+                if let Some(d) = best
                     .offer(
                         <Qmtuns as crate::command::Line>::decode(line).map(Self::Qmtuns),
                     )
                 {
-                    return best.take();
+                    return Some(d);
                 }
             }
             b"+QMTPUB: " => {
                 #[cfg(feature = "mqtt")]
-                if best
+                if let Some(d) = best
                     .offer(
                         <Qmtpub as crate::command::Line>::decode(line).map(Self::Qmtpub),
                     )
                 {
-                    return best.take();
+                    return Some(d);
                 }
             }
             b"+QPING: " => {
                 #[cfg(feature = "network")]
-                if best
+                if let Some(d) = best
                     .offer(
                         <QpingReply as crate::command::Line>::decode(line)
                             .map(Self::QpingReply),
                     )
                 {
-                    return best.take();
+                    return Some(d);
                 }
                 #[cfg(feature = "network")]
-                if best
+                if let Some(d) = best
                     .offer(
                         <QpingFinal as crate::command::Line>::decode(line)
                             .map(Self::QpingFinal),
                     )
                 {
-                    return best.take();
+                    return Some(d);
                 }
             }
             b"+QNTP: " => {
                 #[cfg(feature = "network")]
-                if best
+                if let Some(d) = best
                     .offer(<Qntp as crate::command::Line>::decode(line).map(Self::Qntp))
                 {
-                    return best.take();
+                    return Some(d);
                 }
             }
             b"+QHTTPREAD: " => {
                 #[cfg(feature = "http")]
-                if best
+                if let Some(d) = best
                     .offer(
                         <Qhttpread as crate::command::Line>::decode(line)
                             .map(Self::Qhttpread),
                     )
                 {
-                    return best.take();
+                    return Some(d);
                 }
             }
             _ => {}

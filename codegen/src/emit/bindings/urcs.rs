@@ -484,10 +484,10 @@ fn decode_dispatch(plan: &Plan<'_>, types: &[Ident]) -> TokenStream {
             let mut best = crate::generated::Best::new();
             #(
                 #cfgs
-                if line.starts_with(#prefixes.as_bytes())
-                    && best.offer(<#types as crate::command::Line>::decode(line).map(Self::#types))
-                {
-                    return best.take();
+                if line.starts_with(#prefixes.as_bytes()) {
+                    if let Some(d) = best.offer(<#types as crate::command::Line>::decode(line).map(Self::#types)) {
+                        return Some(d);
+                    }
                 }
             )*
             best.take()
@@ -508,8 +508,8 @@ fn decode_dispatch(plan: &Plan<'_>, types: &[Ident]) -> TokenStream {
             #lit => {
                 #(
                     #cfgs
-                    if best.offer(<#ts as crate::command::Line>::decode(line).map(Self::#ts)) {
-                        return best.take();
+                    if let Some(d) = best.offer(<#ts as crate::command::Line>::decode(line).map(Self::#ts)) {
+                        return Some(d);
                     }
                 )*
             }
