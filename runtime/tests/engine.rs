@@ -142,3 +142,38 @@ proptest! {
         prop_assert!(!stray, "{:?}", whole);
     }
 }
+
+/// A command of one's own whose line is as long as asked (`encode_into` is
+/// the default: encoded, then copied if it fits).
+struct Long(usize);
+
+impl fcm242d::command::AtCommand for Long {
+    const NAME: &'static str = "AT+QLONG";
+    const KIND: fcm242d::command::FormKind = fcm242d::command::FormKind::Write;
+    type Line = fcm242d::command::NoLine;
+    fn encode(&self) -> String {
+        format!("AT+QLONG=\"{}\"", "x".repeat(self.0))
+    }
+}
+
+#[test]
+fn command_bytes_come_from_one_reused_buffer() {
+    use fcm242d::command::AtCommand;
+    use fcm242d::generated::commands::escape;
+    let mut engine = Engine::new();
+    assert_eq!(engine.command(&qversion::Execute {}), b"AT+QVERSION\r\n");
+    // Lines longer than the buffer, then shorter ones again.
+    for n in [10, 300, 5000, 20, 245, 246, 247, 0] {
+        let expected = format!("{}\r\n", Long(n).encode());
+        assert_eq!(engine.command(&Long(n)), expected.as_bytes(), "{n}");
+    }
+    assert_eq!(engine.command(&qird()), b"AT+QIRD=0,1500\r\n");
+    // `+++` without CR LF.
+    assert_eq!(engine.command(&escape::Execute {}), b"+++");
+    assert_eq!(engine.command(&qversion::Execute {}), b"AT+QVERSION\r\n");
+    // The echo is still recognised.
+    engine.feed(b"AT+QVERSION\r\r\n+QVERSION: X\r\n\r\nOK\r\n");
+    assert!(matches!(engine.poll(), Some(Event::Line(_))));
+    assert_eq!(engine.poll(), Some(Event::Final(Final::Ok)));
+    assert_eq!(engine.poll(), None);
+}
