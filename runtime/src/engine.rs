@@ -236,6 +236,9 @@ pub enum PayloadEnd {
 #[derive(Clone, Copy)]
 struct LineReader {
     prefixes: &'static [&'static str],
+    /// Whether every non-empty prefix starts with [`PLUS`]: then a line
+    /// that does not is never [`claims`](LineReader::claims)ed.
+    plus_only: bool,
     decode: fn(&[u8]) -> Decoded<InfoLine>,
     inline: fn(&[u8]) -> Option<usize>,
 }
@@ -252,6 +255,7 @@ impl LineReader {
     fn of<L: Line>() -> Self {
         LineReader {
             prefixes: L::PREFIXES,
+            plus_only: const { plus_only(L::PREFIXES) },
             decode: |line| L::decode(line).map(InfoLine::new),
             inline: L::inline_remaining,
         }
@@ -337,6 +341,27 @@ impl DataOracle for Oracle<'_> {
     }
 
     fn inline_remaining(&self, partial: &[u8]) -> Option<usize> {
+        // Asked for every line, and most lines cannot hold an in-line
+        // payload. Only the pending form's line type, for a line it claims,
+        // and the URCs can find one, and every URC starts with `+` (the
+        // catalogue's rule for URC names; `urcs_start_with_plus` checks
+        // it): a line that does not start with `+` is answered at once,
+        // unless the form has a prefix that does not either.
+        let first = partial.first().copied()?;
+        if first != PLUS && self.pending.is_none_or(|p| p.reader.plus_only) {
+            return None;
+        }
+        self.inline_payload(partial)
+    }
+}
+
+impl Oracle<'_> {
+    /// The in-line payload of `partial`, for the pending form's line type
+    /// or a URC. Out of line, so that the lines
+    /// [`inline_remaining`](DataOracle::inline_remaining) answers at once
+    /// cost no more than that.
+    #[inline(never)]
+    fn inline_payload(&self, partial: &[u8]) -> Option<usize> {
         let claimed = self
             .pending
             .filter(|p| p.reader.claims(partial))
@@ -345,6 +370,23 @@ impl DataOracle for Oracle<'_> {
             .or_else(|| Urc::inline_remaining(partial))
             .filter(|n| *n <= self.limits.max_data)
     }
+}
+
+/// The first byte of every URC line, and of most information lines.
+const PLUS: u8 = b'+';
+
+/// Whether every non-empty prefix of `prefixes` starts with [`PLUS`].
+const fn plus_only(prefixes: &[&str]) -> bool {
+    let mut rest = prefixes;
+    while let [prefix, tail @ ..] = rest {
+        if let [first, ..] = prefix.as_bytes() {
+            if *first != PLUS {
+                return false;
+            }
+        }
+        rest = tail;
+    }
+    true
 }
 
 /// Text for an event (bytes that are not UTF-8 shown as U+FFFD).
@@ -812,5 +854,29 @@ impl Lines<'_> {
                 self.events.push_back(Event::Final(f));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{plus_only, PLUS};
+    use crate::generated::urcs::URC_TEMPLATES;
+
+    /// What lets `Oracle::inline_remaining` answer a line that does not
+    /// start with `+` at once: no URC can claim it.
+    #[test]
+    fn urcs_start_with_plus() {
+        for t in URC_TEMPLATES {
+            let first = t.template.as_bytes().first();
+            assert_eq!(first, Some(&PLUS), "{}", t.template);
+        }
+    }
+
+    #[test]
+    fn plus_only_looks_at_non_empty_prefixes() {
+        assert!(plus_only(&[]));
+        assert!(plus_only(&["+QIRD: ", "", "+A"]));
+        assert!(!plus_only(&["+QIRD: ", "OK"]));
+        assert!(!plus_only(&["\u{ff}"]));
     }
 }

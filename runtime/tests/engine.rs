@@ -177,3 +177,79 @@ fn command_bytes_come_from_one_reused_buffer() {
     assert_eq!(engine.poll(), Some(Event::Final(Final::Ok)));
     assert_eq!(engine.poll(), None);
 }
+
+/// `#RAW: <n>,<n bytes>` (a made-up line whose payload may hold CR LF, with
+/// a prefix that does not start with `+`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct RawLine(Vec<u8>);
+
+impl RawLine {
+    /// The announced length and where the payload starts.
+    fn framing(line: &[u8]) -> Option<(usize, usize)> {
+        let rest = line.strip_prefix(b"#RAW: ")?;
+        let comma = rest.iter().position(|b| *b == b',')?;
+        let n = std::str::from_utf8(&rest[..comma]).ok()?.parse().ok()?;
+        Some((n, 6 + comma + 1))
+    }
+}
+
+impl fcm242d::command::Line for RawLine {
+    const PREFIXES: &'static [&'static str] = &["#RAW: "];
+    fn parse(line: &str) -> Result<Self, fcm242d::error::DecodeError> {
+        Self::decode(line.as_bytes()).value
+    }
+    fn decode(line: &[u8]) -> fcm242d::command::Decoded<Self> {
+        let value = Self::framing(line)
+            .filter(|(n, start)| line.len() == start + n)
+            .map(|(_, start)| RawLine(line[start..].to_vec()))
+            .ok_or(fcm242d::error::DecodeError::NoMatch {
+                expected: "#RAW: <n>,<payload>",
+                at: None,
+            });
+        fcm242d::command::Decoded::plain(value)
+    }
+    fn inline_remaining(partial: &[u8]) -> Option<usize> {
+        let (n, start) = Self::framing(partial)?;
+        let have = partial.len() - start;
+        (have < n).then(|| n - have)
+    }
+    fn render(&self) -> String {
+        format!(
+            "#RAW: {},{}",
+            self.0.len(),
+            String::from_utf8_lossy(&self.0)
+        )
+    }
+}
+
+struct Raw;
+
+impl fcm242d::command::AtCommand for Raw {
+    const NAME: &'static str = "AT#RAW";
+    const KIND: fcm242d::command::FormKind = fcm242d::command::FormKind::Execute;
+    type Line = RawLine;
+    fn encode(&self) -> String {
+        "AT#RAW".into()
+    }
+}
+
+#[test]
+fn an_in_line_payload_of_a_line_without_plus() {
+    let answer: &[u8] = b"\r\n#RAW: 7,a\r\nOK\r\n\r\nOK\r\n";
+    for chunk in [1, 2, 5, answer.len()] {
+        let mut engine = Engine::new();
+        let _ = engine.command(&Raw);
+        for piece in answer.chunks(chunk) {
+            engine.feed(piece);
+        }
+        let Some(Event::Line(line)) = engine.poll() else {
+            panic!("no line ({chunk})")
+        };
+        assert_eq!(
+            line.get::<RawLine>(),
+            Some(&RawLine(b"a\r\nOK\r\n".to_vec()))
+        );
+        assert_eq!(engine.poll(), Some(Event::Final(Final::Ok)));
+        assert_eq!(engine.poll(), None);
+    }
+}
