@@ -13,7 +13,7 @@ use fcm242d::value::{Host, Int};
 
 fn show<C: AtCommand>(engine: &mut Engine, cmd: &C, module_output: &[u8]) {
     let bytes = engine.command(cmd);
-    println!(">> {}", String::from_utf8_lossy(&bytes).trim_end());
+    println!(">> {}", String::from_utf8_lossy(bytes).trim_end());
     // A UART hands bytes over in small pieces; the engine does not mind.
     for chunk in module_output.chunks(7) {
         engine.feed(chunk);

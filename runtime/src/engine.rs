@@ -10,6 +10,7 @@
 //! use fcm242d::generated::urcs::Urc;
 //!
 //! let mut engine = Engine::new();
+//! // The bytes to write, lent by the engine until its next call.
 //! let bytes = engine.command(&qversion::Execute {});
 //! assert_eq!(bytes, b"AT+QVERSION\r\n");
 //! engine.feed(b"\r\n+QIURC: \"closed\",1\r\n+QVERSION: FCM242DAAR01A05\r\n\r\nOK\r\n");
@@ -57,6 +58,23 @@ pub const MAX_LINE: usize = 32 * 1024;
 /// command nor the catalogue bounds it (`AT+QFREAD` of a whole file,
 /// `+QIURC: "recv"` in direct-push mode).
 pub const MAX_DATA: usize = 1024 * 1024;
+
+/// The size of the buffer commands are encoded into (it grows for a longer
+/// line): enough for most command lines.
+const COMMAND_BUF: usize = 256;
+
+/// Writes `bytes` into `buf` at `at`, growing it if needed; returns where
+/// they end.
+fn put(buf: &mut Vec<u8>, at: usize, bytes: &[u8]) -> usize {
+    let end = at.saturating_add(bytes.len());
+    if buf.len() < end {
+        buf.resize(end, 0);
+    }
+    if let Some(dst) = buf.get_mut(at..end) {
+        dst.copy_from_slice(bytes);
+    }
+    end
+}
 
 /// What the engine keeps at most, so that no input makes it hold unbounded
 /// memory or wait for bytes that will never come.
@@ -218,6 +236,9 @@ pub enum PayloadEnd {
 #[derive(Clone, Copy)]
 struct LineReader {
     prefixes: &'static [&'static str],
+    /// Whether every non-empty prefix starts with [`PLUS`]: then a line
+    /// that does not is never [`claims`](LineReader::claims)ed.
+    plus_only: bool,
     decode: fn(&[u8]) -> Decoded<InfoLine>,
     inline: fn(&[u8]) -> Option<usize>,
 }
@@ -234,6 +255,7 @@ impl LineReader {
     fn of<L: Line>() -> Self {
         LineReader {
             prefixes: L::PREFIXES,
+            plus_only: const { plus_only(L::PREFIXES) },
             decode: |line| L::decode(line).map(InfoLine::new),
             inline: L::inline_remaining,
         }
@@ -319,6 +341,27 @@ impl DataOracle for Oracle<'_> {
     }
 
     fn inline_remaining(&self, partial: &[u8]) -> Option<usize> {
+        // Asked for every line, and most lines cannot hold an in-line
+        // payload. Only the pending form's line type, for a line it claims,
+        // and the URCs can find one, and every URC starts with `+` (the
+        // catalogue's rule for URC names; `urcs_start_with_plus` checks
+        // it): a line that does not start with `+` is answered at once,
+        // unless the form has a prefix that does not either.
+        let first = partial.first().copied()?;
+        if first != PLUS && self.pending.is_none_or(|p| p.reader.plus_only) {
+            return None;
+        }
+        self.inline_payload(partial)
+    }
+}
+
+impl Oracle<'_> {
+    /// The in-line payload of `partial`, for the pending form's line type
+    /// or a URC. Out of line, so that the lines
+    /// [`inline_remaining`](DataOracle::inline_remaining) answers at once
+    /// cost no more than that.
+    #[inline(never)]
+    fn inline_payload(&self, partial: &[u8]) -> Option<usize> {
         let claimed = self
             .pending
             .filter(|p| p.reader.claims(partial))
@@ -327,6 +370,23 @@ impl DataOracle for Oracle<'_> {
             .or_else(|| Urc::inline_remaining(partial))
             .filter(|n| *n <= self.limits.max_data)
     }
+}
+
+/// The first byte of every URC line, and of most information lines.
+const PLUS: u8 = b'+';
+
+/// Whether every non-empty prefix of `prefixes` starts with [`PLUS`].
+const fn plus_only(prefixes: &[&str]) -> bool {
+    let mut rest = prefixes;
+    while let [prefix, tail @ ..] = rest {
+        if let [first, ..] = prefix.as_bytes() {
+            if *first != PLUS {
+                return false;
+            }
+        }
+        rest = tail;
+    }
+    true
 }
 
 /// Text for an event (bytes that are not UTF-8 shown as U+FFFD).
@@ -471,6 +531,9 @@ pub struct Engine {
     pending: Option<Pending>,
     /// The pending command's line as its echo comes back (trimmed).
     echo: Vec<u8>,
+    /// The bytes of the last command, at the start of a buffer every
+    /// command reuses (kept at its full length, at least [`COMMAND_BUF`]).
+    out: Vec<u8>,
     /// A URC line that arrived and whose data block is awaited.
     awaiting: Option<Awaiting>,
     events: VecDeque<Event>,
@@ -510,6 +573,7 @@ impl Engine {
             limits,
             pending: None,
             echo: Vec::new(),
+            out: Vec::new(),
             awaiting: None,
             events: VecDeque::new(),
             memo: Cell::new(None),
@@ -525,46 +589,58 @@ impl Engine {
     /// returns just `+++`: the client must keep the guard times around it.
     /// Lines a previous command's response prints after its final result
     /// (scan results) are no longer expected.
-    pub fn command<C: AtCommand>(&mut self, cmd: &C) -> Vec<u8> {
-        // Most command lines fit a small buffer on the stack: encoded there
-        // without allocating, then copied once into the bytes to write.
-        let mut stack = [0u8; 256];
-        let encoded;
-        let line: &[u8] = match cmd.encode_into(&mut stack) {
-            Ok(n) => stack.get(..n).unwrap_or_default(),
-            Err(_) => {
-                encoded = cmd.encode();
-                encoded.as_bytes()
-            }
+    ///
+    /// The bytes are lent from a buffer the engine keeps and reuses for
+    /// every command: they are valid until the next call that takes
+    /// `&mut self` (copy them, `.to_vec()`, to keep them longer). Once the
+    /// buffer is as long as the command line (256 bytes at first), a
+    /// generated form is encoded without allocating.
+    pub fn command<C: AtCommand>(&mut self, cmd: &C) -> &[u8] {
+        // The line is encoded straight into the reused buffer, kept at its
+        // full length (zeroed once) so that `encode_into` can use all of it;
+        // a line that does not fit is encoded apart and copied in (the
+        // buffer then stays that large).
+        if self.out.len() < COMMAND_BUF {
+            self.out.resize(COMMAND_BUF, 0);
+        }
+        let n = match cmd.encode_into(&mut self.out) {
+            Ok(n) => n,
+            Err(_) => put(&mut self.out, 0, cmd.encode().as_bytes()),
         };
-        let escape = C::NAME == "+++";
-        if escape {
-            // Leaving transparent mode: the module answers in command mode.
-            self.framer.set_transparent(false);
-        }
-        let prompt = C::DATA_PHASE.map(|d| d.prompt);
-        self.framer.expect_prompt(prompt == Some(Prompt::Greater));
-        // The bytes to write, sized once (no reallocation for the CR LF).
-        let mut bytes = Vec::with_capacity(line.len() + 2);
-        bytes.extend_from_slice(line);
-        if !escape {
-            bytes.extend_from_slice(b"\r\n");
-        }
-        // The echo to recognise, trimmed once here rather than per line, in
-        // a buffer that every command reuses.
-        self.echo.clear();
-        self.echo.extend_from_slice(line.trim_ascii());
-        self.pending = Some(Pending {
+        let pending = Pending {
             echo_seen: false,
-            prompt,
+            prompt: C::DATA_PHASE.map(|d| d.prompt),
             after_connect: C::AFTER_CONNECT,
             enters_transparent: C::ENTERS_TRANSPARENT,
             lines_after: C::LINES_AFTER_FINAL,
             reader: LineReader::of::<C::Line>(),
             data_limit: cmd.data_limit(),
             stage: Stage::Running,
-        });
-        bytes
+        };
+        self.start(n, C::NAME == "+++", pending)
+    }
+
+    /// The part of [`command`](Engine::command) that does not depend on the
+    /// command's type (compiled once): the command's line is `out[..n]`.
+    fn start(&mut self, n: usize, escape: bool, pending: Pending) -> &[u8] {
+        if escape {
+            // Leaving transparent mode: the module answers in command mode.
+            self.framer.set_transparent(false);
+        }
+        self.framer
+            .expect_prompt(pending.prompt == Some(Prompt::Greater));
+        // The echo to recognise, trimmed once here rather than per line, in
+        // a buffer that every command reuses.
+        self.echo.clear();
+        self.echo
+            .extend_from_slice(self.out.get(..n).unwrap_or_default().trim_ascii());
+        let end = if escape {
+            n
+        } else {
+            put(&mut self.out, n, b"\r\n")
+        };
+        self.pending = Some(pending);
+        self.out.get(..end).unwrap_or_default()
     }
 
     /// The bytes of a payload for the data phase that the last prompt asked for.
@@ -778,5 +854,29 @@ impl Lines<'_> {
                 self.events.push_back(Event::Final(f));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{plus_only, PLUS};
+    use crate::generated::urcs::URC_TEMPLATES;
+
+    /// What lets `Oracle::inline_remaining` answer a line that does not
+    /// start with `+` at once: no URC can claim it.
+    #[test]
+    fn urcs_start_with_plus() {
+        for t in URC_TEMPLATES {
+            let first = t.template.as_bytes().first();
+            assert_eq!(first, Some(&PLUS), "{}", t.template);
+        }
+    }
+
+    #[test]
+    fn plus_only_looks_at_non_empty_prefixes() {
+        assert!(plus_only(&[]));
+        assert!(plus_only(&["+QIRD: ", "", "+A"]));
+        assert!(!plus_only(&["+QIRD: ", "OK"]));
+        assert!(!plus_only(&["\u{ff}"]));
     }
 }

@@ -142,3 +142,114 @@ proptest! {
         prop_assert!(!stray, "{:?}", whole);
     }
 }
+
+/// A command of one's own whose line is as long as asked (`encode_into` is
+/// the default: encoded, then copied if it fits).
+struct Long(usize);
+
+impl fcm242d::command::AtCommand for Long {
+    const NAME: &'static str = "AT+QLONG";
+    const KIND: fcm242d::command::FormKind = fcm242d::command::FormKind::Write;
+    type Line = fcm242d::command::NoLine;
+    fn encode(&self) -> String {
+        format!("AT+QLONG=\"{}\"", "x".repeat(self.0))
+    }
+}
+
+#[test]
+fn command_bytes_come_from_one_reused_buffer() {
+    use fcm242d::command::AtCommand;
+    use fcm242d::generated::commands::escape;
+    let mut engine = Engine::new();
+    assert_eq!(engine.command(&qversion::Execute {}), b"AT+QVERSION\r\n");
+    // Lines longer than the buffer, then shorter ones again.
+    for n in [10, 300, 5000, 20, 245, 246, 247, 0] {
+        let expected = format!("{}\r\n", Long(n).encode());
+        assert_eq!(engine.command(&Long(n)), expected.as_bytes(), "{n}");
+    }
+    assert_eq!(engine.command(&qird()), b"AT+QIRD=0,1500\r\n");
+    // `+++` without CR LF.
+    assert_eq!(engine.command(&escape::Execute {}), b"+++");
+    assert_eq!(engine.command(&qversion::Execute {}), b"AT+QVERSION\r\n");
+    // The echo is still recognised.
+    engine.feed(b"AT+QVERSION\r\r\n+QVERSION: X\r\n\r\nOK\r\n");
+    assert!(matches!(engine.poll(), Some(Event::Line(_))));
+    assert_eq!(engine.poll(), Some(Event::Final(Final::Ok)));
+    assert_eq!(engine.poll(), None);
+}
+
+/// `#RAW: <n>,<n bytes>` (a made-up line whose payload may hold CR LF, with
+/// a prefix that does not start with `+`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct RawLine(Vec<u8>);
+
+impl RawLine {
+    /// The announced length and where the payload starts.
+    fn framing(line: &[u8]) -> Option<(usize, usize)> {
+        let rest = line.strip_prefix(b"#RAW: ")?;
+        let comma = rest.iter().position(|b| *b == b',')?;
+        let n = std::str::from_utf8(&rest[..comma]).ok()?.parse().ok()?;
+        Some((n, 6 + comma + 1))
+    }
+}
+
+impl fcm242d::command::Line for RawLine {
+    const PREFIXES: &'static [&'static str] = &["#RAW: "];
+    fn parse(line: &str) -> Result<Self, fcm242d::error::DecodeError> {
+        Self::decode(line.as_bytes()).value
+    }
+    fn decode(line: &[u8]) -> fcm242d::command::Decoded<Self> {
+        let value = Self::framing(line)
+            .filter(|(n, start)| line.len() == start + n)
+            .map(|(_, start)| RawLine(line[start..].to_vec()))
+            .ok_or(fcm242d::error::DecodeError::NoMatch {
+                expected: "#RAW: <n>,<payload>",
+                at: None,
+            });
+        fcm242d::command::Decoded::plain(value)
+    }
+    fn inline_remaining(partial: &[u8]) -> Option<usize> {
+        let (n, start) = Self::framing(partial)?;
+        let have = partial.len() - start;
+        (have < n).then(|| n - have)
+    }
+    fn render(&self) -> String {
+        format!(
+            "#RAW: {},{}",
+            self.0.len(),
+            String::from_utf8_lossy(&self.0)
+        )
+    }
+}
+
+struct Raw;
+
+impl fcm242d::command::AtCommand for Raw {
+    const NAME: &'static str = "AT#RAW";
+    const KIND: fcm242d::command::FormKind = fcm242d::command::FormKind::Execute;
+    type Line = RawLine;
+    fn encode(&self) -> String {
+        "AT#RAW".into()
+    }
+}
+
+#[test]
+fn an_in_line_payload_of_a_line_without_plus() {
+    let answer: &[u8] = b"\r\n#RAW: 7,a\r\nOK\r\n\r\nOK\r\n";
+    for chunk in [1, 2, 5, answer.len()] {
+        let mut engine = Engine::new();
+        let _ = engine.command(&Raw);
+        for piece in answer.chunks(chunk) {
+            engine.feed(piece);
+        }
+        let Some(Event::Line(line)) = engine.poll() else {
+            panic!("no line ({chunk})")
+        };
+        assert_eq!(
+            line.get::<RawLine>(),
+            Some(&RawLine(b"a\r\nOK\r\n".to_vec()))
+        );
+        assert_eq!(engine.poll(), Some(Event::Final(Final::Ok)));
+        assert_eq!(engine.poll(), None);
+    }
+}

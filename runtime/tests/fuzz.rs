@@ -127,41 +127,57 @@ fn cuts<'a>(rng: &mut Rng, bytes: &'a [u8]) -> Vec<&'a [u8]> {
 fn start(rng: &mut Rng, engine: &mut Engine) {
     match rng.below(9) {
         0 => {}
-        1 => drop(engine.command(&qversion::Execute {})),
-        2 => drop(engine.command(&qird::WriteConnectIdReadLength {
-            connect_id: Int::new(0).unwrap(),
-            read_length: Some(Int::new(1500).unwrap()),
-        })),
-        3 => drop(engine.command(&qfread::Write {
-            filehandle: 1,
-            length: Some(100),
-        })),
-        4 => drop(engine.command(&qhttpread::Write { wait_time: None })),
-        5 => drop(engine.command(&qisend::WriteConnectIdSendLength {
-            connect_id: Int::new(0).unwrap(),
-            send_length: Int::new(5).unwrap(),
-        })),
-        6 => drop(engine.command(&qblegattcrd::Write {
-            conn_idx: Int::new(0).unwrap(),
-            uuid: Uuid::new("FFF1").unwrap(),
-        })),
-        7 => drop(engine.command(&qmtrecv::Write {
-            client_idx: Int::new(0).unwrap(),
-            receive_id: None,
-        })),
-        _ => drop(engine.command(&qiopen::Write {
-            connect_id: Int::new(0).unwrap(),
-            service_type: qiopen::ServiceType::Tcp,
-            ip_address_or_domain_name: qiopen::WriteIpAddressOrDomainName::IpAddress(
-                "192.0.2.2".parse().unwrap(),
-            ),
-            remote_port: Int::new(8009).unwrap(),
-            local_port_group: Some(qiopen::WriteLocalPortGroup {
-                local_port: Int::new(0).unwrap(),
-                access_mode: Some(qiopen::AccessMode::Transparent),
-                ap_priority: None,
-            }),
-        })),
+        1 => {
+            let _ = engine.command(&qversion::Execute {});
+        }
+        2 => {
+            let _ = engine.command(&qird::WriteConnectIdReadLength {
+                connect_id: Int::new(0).unwrap(),
+                read_length: Some(Int::new(1500).unwrap()),
+            });
+        }
+        3 => {
+            let _ = engine.command(&qfread::Write {
+                filehandle: 1,
+                length: Some(100),
+            });
+        }
+        4 => {
+            let _ = engine.command(&qhttpread::Write { wait_time: None });
+        }
+        5 => {
+            let _ = engine.command(&qisend::WriteConnectIdSendLength {
+                connect_id: Int::new(0).unwrap(),
+                send_length: Int::new(5).unwrap(),
+            });
+        }
+        6 => {
+            let _ = engine.command(&qblegattcrd::Write {
+                conn_idx: Int::new(0).unwrap(),
+                uuid: Uuid::new("FFF1").unwrap(),
+            });
+        }
+        7 => {
+            let _ = engine.command(&qmtrecv::Write {
+                client_idx: Int::new(0).unwrap(),
+                receive_id: None,
+            });
+        }
+        _ => {
+            let _ = engine.command(&qiopen::Write {
+                connect_id: Int::new(0).unwrap(),
+                service_type: qiopen::ServiceType::Tcp,
+                ip_address_or_domain_name: qiopen::WriteIpAddressOrDomainName::IpAddress(
+                    "192.0.2.2".parse().unwrap(),
+                ),
+                remote_port: Int::new(8009).unwrap(),
+                local_port_group: Some(qiopen::WriteLocalPortGroup {
+                    local_port: Int::new(0).unwrap(),
+                    access_mode: Some(qiopen::AccessMode::Transparent),
+                    ap_priority: None,
+                }),
+            });
+        }
     }
 }
 

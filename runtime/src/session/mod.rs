@@ -225,7 +225,8 @@ impl Session {
         }
         let limits = self.phase_limits(cmd);
         self.remember_secrets(cmd);
-        let bytes = self.engine.command(cmd);
+        // Queued as an action: the bytes outlive the engine's next call.
+        let bytes = self.engine.command(cmd).to_vec();
         self.outcome = None;
         self.carrier_lost = false;
         self.exchange = Some(Exchange::new(cmd, payload, limits, now));
@@ -277,7 +278,7 @@ impl Session {
                 .saturating_add(self.options.slack_ms),
         );
         let stage = if self.engine.is_transparent() {
-            let bytes = self.engine.command(&escape::Execute {});
+            let bytes = self.engine.command(&escape::Execute {}).to_vec();
             self.actions.push_back(Action::WriteGuarded(bytes));
             Stage::Escaping
         } else {
@@ -285,7 +286,7 @@ impl Session {
                 self.actions.push_back(Action::Write(alloc::vec![c]));
             }
             self.actions
-                .push_back(Action::Write(probe.start(&mut self.engine)));
+                .push_back(Action::Write(probe.start(&mut self.engine).to_vec()));
             Stage::Probing { seen_line: false }
         };
         self.resync = Some(Resync {
@@ -490,7 +491,7 @@ impl Session {
         match (event, r.stage) {
             (Event::Final(Final::Ok), Stage::Escaping) => {
                 r.stage = Stage::Probing { seen_line: false };
-                let bytes = r.probe.start(&mut self.engine);
+                let bytes = r.probe.start(&mut self.engine).to_vec();
                 self.actions.push_back(Action::Write(bytes));
             }
             (Event::Line(_), Stage::Probing { .. }) => {

@@ -9,8 +9,6 @@
 //! command that ran out would be taken for the probe's, and the probe's own
 //! `OK` would then answer the next command.
 
-use alloc::vec::Vec;
-
 use crate::engine::Engine;
 use crate::generated::commands::{qversion, qwlmac};
 
@@ -33,8 +31,9 @@ impl Probe {
         }
     }
 
-    /// Tells the engine about the probe; returns its bytes.
-    pub(crate) fn start(self, engine: &mut Engine) -> Vec<u8> {
+    /// Tells the engine about the probe; returns its bytes (lent by the
+    /// engine).
+    pub(crate) fn start(self, engine: &mut Engine) -> &[u8] {
         match self {
             Probe::Version => engine.command(&qversion::Execute {}),
             Probe::Mac => engine.command(&qwlmac::Execute {}),
