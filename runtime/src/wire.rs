@@ -61,11 +61,32 @@ impl<'a> LineWriter<SliceOut<'a>> {
 }
 
 /// Where a [`LineWriter`] writes: a `String`, or a caller's buffer ([`SliceOut`]).
-pub trait LineOut: fmt::Write {}
+pub trait LineOut: fmt::Write {
+    /// Appends ASCII bytes (the digits of a number) without checking them
+    /// as UTF-8 first, which would cost more than writing them.
+    fn write_ascii(&mut self, ascii: &[u8]) -> fmt::Result {
+        ascii
+            .iter()
+            .try_for_each(|&b| self.write_char(char::from(b)))
+    }
+}
 
-impl LineOut for String {}
+impl LineOut for String {
+    fn write_ascii(&mut self, ascii: &[u8]) -> fmt::Result {
+        self.extend(ascii.iter().map(|&b| char::from(b)));
+        Ok(())
+    }
+}
 
-impl LineOut for SliceOut<'_> {}
+impl LineOut for SliceOut<'_> {
+    fn write_ascii(&mut self, ascii: &[u8]) -> fmt::Result {
+        let end = self.len.checked_add(ascii.len()).ok_or(fmt::Error)?;
+        let dst = self.buf.get_mut(self.len..end).ok_or(fmt::Error)?;
+        dst.copy_from_slice(ascii);
+        self.len = end;
+        Ok(())
+    }
+}
 
 impl<W: LineOut> LineWriter<W> {
     /// `text` goes out before the next non-empty text, if any comes (the
@@ -118,7 +139,11 @@ impl<W: LineOut> LineWriter<W> {
     pub fn int(&mut self, v: i64) -> &mut Self {
         let mut digits = [0u8; 20];
         let text = decimal(v, &mut digits);
-        self.put(text);
+        // A number is never empty: what `before_next` held goes out first.
+        self.flush_pending();
+        if self.line.write_ascii(text).is_err() {
+            self.full = true;
+        }
         self
     }
 
@@ -172,9 +197,9 @@ impl<W: LineOut> LineWriter<W> {
     }
 }
 
-/// `v` in decimal, written at the end of `buf` (`i64::MIN` has 19 digits and
-/// a sign: 20 bytes).
-fn decimal(v: i64, buf: &mut [u8; 20]) -> &str {
+/// `v` in decimal (ASCII digits and maybe a `-`), written at the end of
+/// `buf` (`i64::MIN` has 19 digits and a sign: 20 bytes).
+fn decimal(v: i64, buf: &mut [u8; 20]) -> &[u8] {
     let mut n = v.unsigned_abs();
     let mut at = buf.len();
     loop {
@@ -190,8 +215,7 @@ fn decimal(v: i64, buf: &mut [u8; 20]) -> &str {
         at -= 1;
         buf[at] = b'-';
     }
-    // Only ASCII digits and '-' were written.
-    core::str::from_utf8(&buf[at..]).unwrap_or("")
+    buf.get(at..).unwrap_or_default()
 }
 
 /// A caller's buffer as the output of a [`LineWriter`]: bytes go in from
