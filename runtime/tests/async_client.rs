@@ -5,6 +5,8 @@
 //! with `NO CARRIER`, a closed link. The same protocol logic as the
 //! blocking client's (`client_scripts.rs`).
 
+mod support;
+
 use std::time::Duration;
 
 use embedded_io_adapters::tokio_1::FromTokio;
@@ -194,19 +196,7 @@ async fn transparent_mode_until_no_carrier() {
     ]);
     let mut client = AsyncClient::with_options(link, TokioTimer::new(), quick());
     let r = client
-        .send(&qiopen::Write {
-            connect_id: Int::new(0).unwrap(),
-            service_type: qiopen::ServiceType::Tcp,
-            ip_address_or_domain_name: qiopen::WriteIpAddressOrDomainName::IpAddress(
-                "192.0.2.2".parse().unwrap(),
-            ),
-            remote_port: Int::new(8009).unwrap(),
-            local_port_group: Some(qiopen::WriteLocalPortGroup {
-                local_port: Int::new(0).unwrap(),
-                access_mode: Some(qiopen::AccessMode::Transparent),
-                ap_priority: None,
-            }),
-        })
+        .send(&support::tcp_open(qiopen::AccessMode::Transparent))
         .await
         .unwrap();
     assert_eq!(r.result, Final::Connect);

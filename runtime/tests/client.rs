@@ -1,5 +1,7 @@
 //! The blocking client against a scripted module on an in-memory link.
 
+mod support;
+
 use std::thread;
 use std::time::Duration;
 
@@ -11,6 +13,7 @@ use fcm242d::generated::urcs::Urc;
 use fcm242d::session::Notice;
 use fcm242d::transport::{MemoryTransport, Transport};
 use fcm242d::value::Int;
+use support::tcp_open;
 
 /// One step of a scripted module: the bytes it expects, then what it answers
 /// (each chunk written separately, with a short pause between chunks).
@@ -23,23 +26,6 @@ fn step(expect: &'static [u8], answer: &[&'static [u8]]) -> Step {
     Step {
         expect,
         answer: answer.to_vec(),
-    }
-}
-
-/// `AT+QIOPEN=0,"TCP","192.0.2.2",8009,0,<mode>`, as in the manual's example.
-fn tcp_open(mode: qiopen::AccessMode) -> qiopen::Write {
-    qiopen::Write {
-        connect_id: Int::new(0).unwrap(),
-        service_type: qiopen::ServiceType::Tcp,
-        ip_address_or_domain_name: qiopen::WriteIpAddressOrDomainName::IpAddress(
-            "192.0.2.2".parse().unwrap(),
-        ),
-        remote_port: Int::new(8009).unwrap(),
-        local_port_group: Some(qiopen::WriteLocalPortGroup {
-            local_port: Int::new(0).unwrap(),
-            access_mode: Some(mode),
-            ap_priority: None,
-        }),
     }
 }
 

@@ -3,6 +3,8 @@
 //! subscriptions, time-outs followed by late answers, the end of transparent
 //! mode arriving with data, notices for what no command claims).
 
+mod support;
+
 use std::thread;
 use std::time::Duration;
 
@@ -241,19 +243,7 @@ fn no_carrier_in_the_same_read_as_the_last_data() {
         quick(),
     );
     let r = client
-        .send(&qiopen::Write {
-            connect_id: Int::new(0).unwrap(),
-            service_type: qiopen::ServiceType::Tcp,
-            ip_address_or_domain_name: qiopen::WriteIpAddressOrDomainName::IpAddress(
-                "192.0.2.2".parse().unwrap(),
-            ),
-            remote_port: Int::new(8009).unwrap(),
-            local_port_group: Some(qiopen::WriteLocalPortGroup {
-                local_port: Int::new(0).unwrap(),
-                access_mode: Some(qiopen::AccessMode::Transparent),
-                ap_priority: None,
-            }),
-        })
+        .send(&support::tcp_open(qiopen::AccessMode::Transparent))
         .unwrap();
     assert_eq!(r.result, Final::Connect);
     // Wait until both came, so they arrive in one read.

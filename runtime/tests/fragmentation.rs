@@ -21,19 +21,7 @@ fn qird() -> qird::WriteConnectIdReadLength {
 }
 
 fn transparent_open() -> qiopen::Write {
-    qiopen::Write {
-        connect_id: Int::new(0).unwrap(),
-        service_type: qiopen::ServiceType::Tcp,
-        ip_address_or_domain_name: qiopen::WriteIpAddressOrDomainName::IpAddress(
-            "192.0.2.2".parse().unwrap(),
-        ),
-        remote_port: Int::new(8009).unwrap(),
-        local_port_group: Some(qiopen::WriteLocalPortGroup {
-            local_port: Int::new(0).unwrap(),
-            access_mode: Some(qiopen::AccessMode::Transparent),
-            ap_priority: None,
-        }),
-    }
+    support::tcp_open(qiopen::AccessMode::Transparent)
 }
 
 fn qisend() -> qisend::WriteConnectIdSendLength {

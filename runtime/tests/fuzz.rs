@@ -10,6 +10,8 @@
 //! FCM242D_FUZZ_INPUTS=1000000 cargo test --release -p fcm242d --test fuzz -- --nocapture
 //! ```
 
+mod support;
+
 use std::time::{Duration, Instant};
 
 use fcm242d::command::Line;
@@ -164,19 +166,7 @@ fn start(rng: &mut Rng, engine: &mut Engine) {
             });
         }
         _ => {
-            let _ = engine.command(&qiopen::Write {
-                connect_id: Int::new(0).unwrap(),
-                service_type: qiopen::ServiceType::Tcp,
-                ip_address_or_domain_name: qiopen::WriteIpAddressOrDomainName::IpAddress(
-                    "192.0.2.2".parse().unwrap(),
-                ),
-                remote_port: Int::new(8009).unwrap(),
-                local_port_group: Some(qiopen::WriteLocalPortGroup {
-                    local_port: Int::new(0).unwrap(),
-                    access_mode: Some(qiopen::AccessMode::Transparent),
-                    ap_priority: None,
-                }),
-            });
+            let _ = engine.command(&support::tcp_open(qiopen::AccessMode::Transparent));
         }
     }
 }

@@ -1,25 +1,15 @@
 //! Smoke tests of the generated bindings on lines from the manual.
 
+mod support;
+
 use fcm242d::command::{AtCommand, Line};
 use fcm242d::generated::commands::{qiopen, qmtsub, AnyCommand};
 use fcm242d::generated::urcs::Urc;
-use fcm242d::value::{Int, Text};
+use fcm242d::value::Text;
 
 #[test]
 fn qiopen_round_trip() {
-    let cmd = qiopen::Write {
-        connect_id: Int::new(0).unwrap(),
-        service_type: qiopen::ServiceType::Tcp,
-        ip_address_or_domain_name: qiopen::WriteIpAddressOrDomainName::IpAddress(
-            "192.0.2.2".parse().unwrap(),
-        ),
-        remote_port: Int::new(8009).unwrap(),
-        local_port_group: Some(qiopen::WriteLocalPortGroup {
-            local_port: Int::new(0).unwrap(),
-            access_mode: Some(qiopen::AccessMode::Transparent),
-            ap_priority: None,
-        }),
-    };
+    let cmd = support::tcp_open(qiopen::AccessMode::Transparent);
     let line = cmd.encode();
     assert_eq!(line, "AT+QIOPEN=0,\"TCP\",\"192.0.2.2\",8009,0,2");
     assert_eq!(qiopen::Write::parse(&line).unwrap(), cmd);

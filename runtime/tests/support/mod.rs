@@ -6,6 +6,25 @@
 
 use fcm242d::command::AtCommand;
 use fcm242d::engine::{Engine, Event};
+use fcm242d::generated::commands::qiopen;
+use fcm242d::value::Int;
+
+/// `AT+QIOPEN=0,"TCP","192.0.2.2",8009,0,<mode>`, as in the manual's example.
+pub fn tcp_open(mode: qiopen::AccessMode) -> qiopen::Write {
+    qiopen::Write {
+        connect_id: Int::new(0).unwrap(),
+        service_type: qiopen::ServiceType::Tcp,
+        ip_address_or_domain_name: qiopen::WriteIpAddressOrDomainName::IpAddress(
+            "192.0.2.2".parse().unwrap(),
+        ),
+        remote_port: Int::new(8009).unwrap(),
+        local_port_group: Some(qiopen::WriteLocalPortGroup {
+            local_port: Int::new(0).unwrap(),
+            access_mode: Some(mode),
+            ap_priority: None,
+        }),
+    }
+}
 
 /// Starts a command on an engine.
 pub type Starter = Box<dyn Fn(&mut Engine)>;
