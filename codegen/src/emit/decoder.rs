@@ -209,8 +209,17 @@ fn lit_step(text: &str, ci: bool) -> String {
 }
 
 /// The straight-line walk of a rule [`is_straight`] accepts: the same steps,
-/// in the same order, as its [`matcher`]'s ops.
-fn walk(out: &mut String, shape: &Shape, params: &[Param], doc: &str) {
+/// in the same order, as its [`matcher`]'s ops. A rule whose steps are
+/// those of an earlier rule's walk (`+QISTATE` lines of `AT+QISTATE?` and
+/// `AT+QISTATE=<connectID>`) gets that walk under its own name; `seen`
+/// maps the steps written so far to their walk.
+fn walk(
+    out: &mut String,
+    seen: &mut std::collections::HashMap<String, String>,
+    shape: &Shape,
+    params: &[Param],
+    doc: &str,
+) {
     let Some(name) = walk_name(shape) else {
         return;
     };
@@ -253,6 +262,16 @@ fn walk(out: &mut String, shape: &Shape, params: &[Param], doc: &str) {
             Item::Optional { .. } => return,
         }
     }
+    let body = steps.join(" ");
+    if let Some(first) = seen.get(&body) {
+        let _ = writeln!(
+            out,
+            "/// `{}`: the walk of [`{}`], the same steps as [`{first}`].\npub use {first} as {name};",
+            doc.replace('\n', " ").replace('`', "'"),
+            shape.rule
+        );
+        return;
+    }
     let _ = writeln!(
         out,
         "/// `{}`: the walk of [`{}`] as straight-line steps.",
@@ -261,9 +280,9 @@ fn walk(out: &mut String, shape: &Shape, params: &[Param], doc: &str) {
     );
     let _ = writeln!(
         out,
-        "pub fn {name}(c: &mut scan::Cursor<'_, '_>) -> Option<()> {{ {} c.end() }}",
-        steps.join(" ")
+        "pub fn {name}(c: &mut scan::Cursor<'_, '_>) -> Option<()> {{ {body} c.end() }}"
     );
+    seen.insert(body, name);
 }
 
 const DOC: &str = "//! The byte-level matchers of every line rule of the grammar, generated from\n\
@@ -281,11 +300,12 @@ pub fn render(plan: &Plan<'_>) -> Result<String, PlanError> {
     );
     let mut names = Vec::new();
     let mut walks = Vec::new();
+    let mut seen = std::collections::HashMap::new();
     for c in &plan.commands {
         for f in &c.forms {
             let doc = format!("{}: {}", c.command.name, f.form.syntax);
             matcher(&mut out, &f.shape, &c.command.params, &doc);
-            walk(&mut out, &f.shape, &c.command.params, &doc);
+            walk(&mut out, &mut seen, &f.shape, &c.command.params, &doc);
             names.push(f.shape.rule.clone());
             walks.extend(walk_name(&f.shape).map(|w| (f.shape.rule.clone(), w)));
         }
@@ -294,7 +314,13 @@ pub fn render(plan: &Plan<'_>) -> Result<String, PlanError> {
         for f in &c.forms {
             for l in &f.lines {
                 matcher(&mut out, &l.shape, &c.command.params, &l.template);
-                walk(&mut out, &l.shape, &c.command.params, &l.template);
+                walk(
+                    &mut out,
+                    &mut seen,
+                    &l.shape,
+                    &c.command.params,
+                    &l.template,
+                );
                 names.push(l.shape.rule.clone());
                 walks.extend(walk_name(&l.shape).map(|w| (l.shape.rule.clone(), w)));
             }

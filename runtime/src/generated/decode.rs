@@ -2594,14 +2594,8 @@ pub static r_qflst_2_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(1, scan::Token::Int),
 ];
-/// `+QFLST: <filename>,<file_size>`: the walk of [`r_qflst_2_0`] as straight-line steps.
-pub fn walk_r_qflst_2_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
-    c.lit(b"+QFLST: ")?;
-    c.cap(0, scan::Token::Quoted)?;
-    c.byte(b',')?;
-    c.cap(1, scan::Token::Int)?;
-    c.end()
-}
+/// `+QFLST: <filename>,<file_size>`: the walk of [`r_qflst_2_0`], the same steps as [`walk_r_qflst_1_0`].
+pub use walk_r_qflst_1_0 as walk_r_qflst_2_0;
 /// `+QFDEL: <file_name>`
 pub static r_qfdel_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QFDEL: "),
@@ -4302,30 +4296,8 @@ pub static r_qsslstate_2_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(8, scan::Token::Int),
 ];
-/// `+QSSLSTATE: <connectID>,"SSLClient",<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<devname>,<SSL_ctxID>`: the walk of [`r_qsslstate_2_0`] as straight-line steps.
-pub fn walk_r_qsslstate_2_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
-    c.lit(b"+QSSLSTATE: ")?;
-    c.cap(0, scan::Token::Int)?;
-    c.byte(b',')?;
-    c.lit(b"\"SSLClient\"")?;
-    c.byte(b',')?;
-    c.cap(1, scan::Token::Quoted)?;
-    c.byte(b',')?;
-    c.cap(2, scan::Token::Int)?;
-    c.byte(b',')?;
-    c.cap(3, scan::Token::Int)?;
-    c.byte(b',')?;
-    c.cap(4, scan::Token::Int)?;
-    c.byte(b',')?;
-    c.cap(5, scan::Token::Int)?;
-    c.byte(b',')?;
-    c.cap(6, scan::Token::Int)?;
-    c.byte(b',')?;
-    c.cap(7, scan::Token::Quoted)?;
-    c.byte(b',')?;
-    c.cap(8, scan::Token::Int)?;
-    c.end()
-}
+/// `+QSSLSTATE: <connectID>,"SSLClient",<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<devname>,<SSL_ctxID>`: the walk of [`r_qsslstate_2_0`], the same steps as [`walk_r_qsslstate_1_0`].
+pub use walk_r_qsslstate_1_0 as walk_r_qsslstate_2_0;
 /// `+QSSLSTATE: <connectID>,"SSLClient",<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<devname>,<SSL_ctxID>`
 pub static r_qsslstate_3_0: scan::Matcher = &[
     scan::Op::Lit(b"+QSSLSTATE: "),
@@ -4349,30 +4321,8 @@ pub static r_qsslstate_3_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(8, scan::Token::Int),
 ];
-/// `+QSSLSTATE: <connectID>,"SSLClient",<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<devname>,<SSL_ctxID>`: the walk of [`r_qsslstate_3_0`] as straight-line steps.
-pub fn walk_r_qsslstate_3_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
-    c.lit(b"+QSSLSTATE: ")?;
-    c.cap(0, scan::Token::Int)?;
-    c.byte(b',')?;
-    c.lit(b"\"SSLClient\"")?;
-    c.byte(b',')?;
-    c.cap(1, scan::Token::Quoted)?;
-    c.byte(b',')?;
-    c.cap(2, scan::Token::Int)?;
-    c.byte(b',')?;
-    c.cap(3, scan::Token::Int)?;
-    c.byte(b',')?;
-    c.cap(4, scan::Token::Int)?;
-    c.byte(b',')?;
-    c.cap(5, scan::Token::Int)?;
-    c.byte(b',')?;
-    c.cap(6, scan::Token::Int)?;
-    c.byte(b',')?;
-    c.cap(7, scan::Token::Quoted)?;
-    c.byte(b',')?;
-    c.cap(8, scan::Token::Int)?;
-    c.end()
-}
+/// `+QSSLSTATE: <connectID>,"SSLClient",<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<devname>,<SSL_ctxID>`: the walk of [`r_qsslstate_3_0`], the same steps as [`walk_r_qsslstate_1_0`].
+pub use walk_r_qsslstate_1_0 as walk_r_qsslstate_3_0;
 /// `+QICFG: "transpktsize",(list of supported <transpktsize>s)`
 pub static r_qicfg_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QICFG: "),
@@ -4819,28 +4769,8 @@ pub static r_qistate_2_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(8, scan::Token::Quoted),
 ];
-/// `+QISTATE: <connectID>,<service_type>,<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<AT_port>`: the walk of [`r_qistate_2_0`] as straight-line steps.
-pub fn walk_r_qistate_2_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
-    c.lit(b"+QISTATE: ")?;
-    c.cap(0, scan::Token::Int)?;
-    c.byte(b',')?;
-    c.cap(1, scan::Token::Quoted)?;
-    c.byte(b',')?;
-    c.cap(2, scan::Token::QuotedIpv4)?;
-    c.byte(b',')?;
-    c.cap(3, scan::Token::Int)?;
-    c.byte(b',')?;
-    c.cap(4, scan::Token::Int)?;
-    c.byte(b',')?;
-    c.cap(5, scan::Token::Int)?;
-    c.byte(b',')?;
-    c.cap(6, scan::Token::Int)?;
-    c.byte(b',')?;
-    c.cap(7, scan::Token::Int)?;
-    c.byte(b',')?;
-    c.cap(8, scan::Token::Quoted)?;
-    c.end()
-}
+/// `+QISTATE: <connectID>,<service_type>,<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<AT_port>`: the walk of [`r_qistate_2_0`], the same steps as [`walk_r_qistate_1_0`].
+pub use walk_r_qistate_1_0 as walk_r_qistate_2_0;
 /// `+QISTATE: <connectID>,<service_type>,<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<AT_port>`
 pub static r_qistate_3_0: scan::Matcher = &[
     scan::Op::Lit(b"+QISTATE: "),
@@ -4862,28 +4792,8 @@ pub static r_qistate_3_0: scan::Matcher = &[
     scan::Op::Lit(b","),
     scan::Op::Cap(8, scan::Token::Quoted),
 ];
-/// `+QISTATE: <connectID>,<service_type>,<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<AT_port>`: the walk of [`r_qistate_3_0`] as straight-line steps.
-pub fn walk_r_qistate_3_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
-    c.lit(b"+QISTATE: ")?;
-    c.cap(0, scan::Token::Int)?;
-    c.byte(b',')?;
-    c.cap(1, scan::Token::Quoted)?;
-    c.byte(b',')?;
-    c.cap(2, scan::Token::QuotedIpv4)?;
-    c.byte(b',')?;
-    c.cap(3, scan::Token::Int)?;
-    c.byte(b',')?;
-    c.cap(4, scan::Token::Int)?;
-    c.byte(b',')?;
-    c.cap(5, scan::Token::Int)?;
-    c.byte(b',')?;
-    c.cap(6, scan::Token::Int)?;
-    c.byte(b',')?;
-    c.cap(7, scan::Token::Int)?;
-    c.byte(b',')?;
-    c.cap(8, scan::Token::Quoted)?;
-    c.end()
-}
+/// `+QISTATE: <connectID>,<service_type>,<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<AT_port>`: the walk of [`r_qistate_3_0`], the same steps as [`walk_r_qistate_1_0`].
+pub use walk_r_qistate_1_0 as walk_r_qistate_3_0;
 /// `+QISEND: (list of supported <connectID>s),(list of supported <send_length>s),<remoteIP>,(list of supported <remote_port>s)`
 pub static r_qisend_0_0: scan::Matcher = &[
     scan::Op::Lit(b"+QISEND: "),
@@ -4981,12 +4891,8 @@ pub fn walk_r_qird_2_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
 }
 /// `+QIRD: 0`
 pub static r_qird_2_1: scan::Matcher = &[scan::Op::Lit(b"+QIRD: "), scan::Op::Lit(b"0")];
-/// `+QIRD: 0`: the walk of [`r_qird_2_1`] as straight-line steps.
-pub fn walk_r_qird_2_1(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
-    c.lit(b"+QIRD: ")?;
-    c.byte(b'0')?;
-    c.end()
-}
+/// `+QIRD: 0`: the walk of [`r_qird_2_1`], the same steps as [`walk_r_qird_1_1`].
+pub use walk_r_qird_1_1 as walk_r_qird_2_1;
 /// `+QIRD: <total_receive_length>,<have_read_length>,<unread_length>`
 pub static r_qird_3_0: scan::Matcher = &[
     scan::Op::Lit(b"+QIRD: "),
