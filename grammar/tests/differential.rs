@@ -80,7 +80,19 @@ fn by_decoder(p: &Pair, line: &str) -> Captures {
 /// occurrences (a straight rule captures each at most once, left to right).
 fn by_walk(p: &Pair, w: Walk, line: &str) -> Captures {
     let mut v: [Option<&str>; 64] = [None; 64];
-    scan::walk(line, "", &mut v, w).ok()?;
+    let mut n: [Option<i64>; 64] = [None; 64];
+    scan::walk_numbers(line, "", &mut v, &mut n, w).ok()?;
+    // An integer read while walking has the value its text reads as.
+    for (text, value) in v.iter().zip(&n) {
+        if let (Some(text), Some(value)) = (text, value) {
+            assert_eq!(
+                fcm242d::value::parse_int(text).ok(),
+                Some(*value),
+                "{} on {line:?}",
+                p.name
+            );
+        }
+    }
     Some(
         v.iter()
             .enumerate()

@@ -264,6 +264,8 @@ pub struct Cursor<'a, 'v> {
     line: &'a str,
     p: usize,
     v: &'v mut [Option<&'a str>],
+    /// The values of the integers read by [`int`](Cursor::int).
+    n: &'v mut [Option<i64>],
     /// Where the line stopped matching.
     far: usize,
 }
@@ -275,6 +277,23 @@ impl<'a, 'v> Cursor<'a, 'v> {
             line,
             p: 0,
             v,
+            n: &mut [],
+            far: 0,
+        }
+    }
+
+    /// The same, and the value of an integer occurrence `i` into `n[i]`
+    /// (see [`int`](Cursor::int)).
+    pub fn with_numbers(
+        line: &'a str,
+        v: &'v mut [Option<&'a str>],
+        n: &'v mut [Option<i64>],
+    ) -> Self {
+        Cursor {
+            line,
+            p: 0,
+            v,
+            n,
             far: 0,
         }
     }
@@ -343,6 +362,45 @@ impl<'a, 'v> Cursor<'a, 'v> {
         }
     }
 
+    /// A capture, in slot `id`, of an integer ([`Token::Int`]: `-`? and
+    /// digits), read in the same pass: `n[id]` is its value, as
+    /// `str::parse::<i64>` reads it, or `None` when it does not fit an
+    /// `i64`. The typed decoder then needs no second pass over the digits.
+    #[inline]
+    pub fn int(&mut self, id: usize) -> Option<()> {
+        let b = self.line.as_bytes();
+        let negative = b.get(self.p) == Some(&b'-');
+        let start = self.p + usize::from(negative);
+        let mut e = start;
+        // Up to 18 digits cannot overflow: summed without checks.
+        let mut magnitude: u64 = 0;
+        while let Some(&d) = b.get(e).filter(|d| d.is_ascii_digit()) {
+            magnitude = magnitude.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
+            e += 1;
+        }
+        if e == start {
+            return self.miss();
+        }
+        let value = if e - start <= 18 {
+            // Below 10^18: fits an `i64` either way.
+            let m = i64::try_from(magnitude).ok();
+            if negative {
+                m.map(|m| -m)
+            } else {
+                m
+            }
+        } else {
+            // Longer (leading zeros, or too large): as the standard
+            // library reads it.
+            self.line.get(self.p..e).and_then(|t| t.parse().ok())
+        };
+        if let Some(slot) = self.n.get_mut(id) {
+            *slot = value;
+        }
+        self.store(id, e);
+        Some(())
+    }
+
     /// `(a | b)`: a capture in slot `ia` of what `ta` matches, else one in
     /// slot `ib` of what `tb` matches.
     #[inline]
@@ -369,6 +427,26 @@ impl<'a, 'v> Cursor<'a, 'v> {
         } else {
             self.miss()
         }
+    }
+}
+
+/// [`walk`], with the values of the integers the walk reads (see
+/// [`Cursor::int`]) in `n`.
+#[inline]
+pub fn walk_numbers<'a>(
+    line: &'a str,
+    expected: &'static str,
+    v: &mut [Option<&'a str>],
+    n: &mut [Option<i64>],
+    w: impl FnOnce(&mut Cursor<'a, '_>) -> Option<()>,
+) -> Result<(), DecodeError> {
+    let mut c = Cursor::with_numbers(line, v, n);
+    match w(&mut c) {
+        Some(()) => Ok(()),
+        None => Err(DecodeError::NoMatch {
+            expected,
+            at: Some(c.far),
+        }),
     }
 }
 

@@ -419,6 +419,15 @@ pub fn parse_ipv4(s: &str) -> Result<core::net::Ipv4Addr, ValueError> {
     })
 }
 
+/// The value of an integer a straight-line walk read
+/// ([`Cursor::int`](crate::scan::Cursor::int)): `None` stands for one too
+/// large for an `i64`, the same error as [`parse_int`]'s.
+pub fn scanned_int(n: Option<i64>) -> Result<i64, ValueError> {
+    n.ok_or(ValueError::Malformed {
+        expected: "a decimal integer",
+    })
+}
+
 /// Parses a decimal integer (optionally negative).
 pub fn parse_int(s: &str) -> Result<i64, ValueError> {
     // Nearly every field is plain digits: read them directly; anything else

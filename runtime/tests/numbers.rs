@@ -2,12 +2,14 @@
 //! library's on every input: decimal integers read by `value::parse_int`
 //! (a fast path for plain digits, `str::parse` for the rest) and written
 //! by `LineWriter::int` (digit by digit, without `core::fmt`), and IPv4
-//! addresses read by `value::parse_ipv4` (a fast path for four plain
-//! octets, `Ipv4Addr::from_str` for the rest).
+//! addresses read by `value::parse_ipv4` (four plain octets, exactly what
+//! `Ipv4Addr::from_str` accepts), and integers read by a straight-line
+//! walk as it matches them (`scan::Cursor::int`).
 
 use std::net::Ipv4Addr;
 
-use fcm242d::value::{parse_int, parse_ipv4};
+use fcm242d::scan::Cursor;
+use fcm242d::value::{parse_int, parse_ipv4, scanned_int};
 use fcm242d::wire::LineWriter;
 use proptest::prelude::*;
 
@@ -16,8 +18,44 @@ fn reference(s: &str) -> Option<i64> {
     s.trim().parse().ok()
 }
 
+/// What a walk's integer step reads at the start of `s`: how much text it
+/// captured, and the value it read.
+fn walked_int(s: &str) -> Option<(String, Result<i64, fcm242d::value::ValueError>)> {
+    let mut v = [None];
+    let mut n = [None];
+    Cursor::with_numbers(s, &mut v, &mut n).int(0)?;
+    Some((v[0]?.to_string(), scanned_int(n[0])))
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(4096))]
+
+    /// Digits with leading zeros, a sign, too many digits for an `i64`,
+    /// and text after them: the value read as the digits are matched is
+    /// `parse_int` of the captured text (which is the standard library's
+    /// reading of it), error for error.
+    #[test]
+    fn integers_read_while_walking_are_read_as_parse_int_reads_them(
+        s in "-?0{0,4}[0-9]{0,22}[,a\\r\"]?",
+    ) {
+        match walked_int(&s) {
+            Some((text, value)) => {
+                prop_assert!(s.starts_with(&text));
+                prop_assert_eq!(value, parse_int(&text), "{:?}", s);
+            }
+            // Nothing captured: no digit where the integer starts.
+            None => prop_assert!(
+                !s.trim_start_matches('-').starts_with(|c: char| c.is_ascii_digit()),
+                "{:?}", s
+            ),
+        }
+    }
+
+    #[test]
+    fn every_i64_is_read_while_walking(n in any::<i64>()) {
+        let text = n.to_string();
+        prop_assert_eq!(walked_int(&text), Some((text.clone(), Ok(n))));
+    }
 
     #[test]
     fn every_i64_reads_back(n in any::<i64>()) {

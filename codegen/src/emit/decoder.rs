@@ -8,7 +8,7 @@
 
 use std::fmt::Write as _;
 
-use crate::emit::grammar::occ_token;
+use crate::emit::grammar::{occ_token, Tok};
 use crate::emit::plan::{Plan, PlanError};
 use crate::emit::shape::{Item, Occ, PieceShape, Shape};
 use crate::model::Param;
@@ -184,6 +184,28 @@ pub fn is_straight(shape: &Shape) -> bool {
             .all(|i| matches!(i, Item::Field(_) | Item::Alt(..)))
 }
 
+/// The occurrences a straight-line walk reads as integers as it matches
+/// them (`scan::Cursor::int`): the parameters of a field whose token is
+/// `int_token`, outside alternatives.
+pub fn scanned_ints(shape: &Shape, params: &[Param]) -> Vec<usize> {
+    let mut out = Vec::new();
+    if !is_straight(shape) {
+        return out;
+    }
+    for item in &shape.items {
+        if let Item::Field(ps) = item {
+            for piece in ps {
+                if let PieceShape::Param(o) = piece {
+                    if occ_token(shape, params, o) == Tok::Int {
+                        out.push(o.index);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
 /// The name of the straight-line walk of `shape`'s rule, if it has one.
 pub fn walk_name(shape: &Shape) -> Option<String> {
     is_straight(shape).then(|| format!("walk_{}", shape.rule))
@@ -242,6 +264,10 @@ fn walk(
                             text,
                             quoted: false,
                         } => steps.push(lit_step(text, false)),
+                        // An integer is read as it is matched (`n[i]`).
+                        PieceShape::Param(o) if occ_token(shape, params, o) == Tok::Int => {
+                            steps.push(format!("c.int({})?;", o.index));
+                        }
                         PieceShape::Param(o) | PieceShape::RangeList(o) => {
                             steps.push(format!(
                                 "c.cap({}, {})?;",

@@ -72,7 +72,11 @@ pub mod qbleinit {
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
+            Self::from_int(crate::value::parse_int(s)?)
+        }
+        /// The value with this wire number.
+        pub fn from_int(n: i64) -> Result<Self, crate::value::ValueError> {
+            match n {
                 0 => Ok(Self::Uninitialized),
                 1 => Ok(Self::Central),
                 2 => Ok(Self::Peripheral),
@@ -133,7 +137,11 @@ pub mod qbleinit {
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
+            Self::from_int(crate::value::parse_int(s)?)
+        }
+        /// The value with this wire number.
+        pub fn from_int(n: i64) -> Result<Self, crate::value::ValueError> {
+            match n {
                 0 => Ok(Self::Off),
                 1 => Ok(Self::On),
                 _ => {
@@ -188,16 +196,19 @@ pub mod qbleinit {
         const PREFIXES: &'static [&'static str] = &["+QBLEINIT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 1] = [None; 1];
+            crate::scan::walk_numbers(
                 line,
                 "+QBLEINIT: <role>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qbleinit_0_0,
             )?;
             Ok(ReadLine {
                 role: {
-                    let s = crate::wire::req(v[0], "role")?;
-                    Role::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[0], "role")?;
+                    crate::value::scanned_int(n[0])
+                        .and_then(Role::from_int)
                         .map_err(|e| crate::wire::DecodeError::value("role", e))?
                 },
             })
@@ -771,22 +782,24 @@ pub mod qbleadvparam {
         const PREFIXES: &'static [&'static str] = &["+QBLEADVPARAM: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 2] = [None; 2];
+            crate::scan::walk_numbers(
                 line,
                 "+QBLEADVPARAM: <adv_int_min>,<adv_int_max>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qbleadvparam_0_0,
             )?;
             Ok(ReadLine {
                 adv_int_min: {
-                    let s = crate::wire::req(v[0], "adv_int_min")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "adv_int_min")?;
+                    crate::value::scanned_int(n[0])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("adv_int_min", e))?
                 },
                 adv_int_max: {
-                    let s = crate::wire::req(v[1], "adv_int_max")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[1], "adv_int_max")?;
+                    crate::value::scanned_int(n[1])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("adv_int_max", e))?
                 },
@@ -922,22 +935,24 @@ pub mod qbleadvparam {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 2] = [None; 2];
+            crate::scan::walk_numbers(
                 line,
                 "AT+QBLEADVPARAM=<adv_int_min>,<adv_int_max>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_c_qbleadvparam_1,
             )?;
             Ok(Write {
                 adv_int_min: {
-                    let s = crate::wire::req(v[0], "adv_int_min")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "adv_int_min")?;
+                    crate::value::scanned_int(n[0])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("adv_int_min", e))?
                 },
                 adv_int_max: {
-                    let s = crate::wire::req(v[1], "adv_int_max")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[1], "adv_int_max")?;
+                    crate::value::scanned_int(n[1])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("adv_int_max", e))?
                 },
@@ -1504,7 +1519,11 @@ pub mod qbleadvstart {
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
+            Self::from_int(crate::value::parse_int(s)?)
+        }
+        /// The value with this wire number.
+        pub fn from_int(n: i64) -> Result<Self, crate::value::ValueError> {
+            match n {
                 0 => Ok(Self::Stopped),
                 1 => Ok(Self::Started),
                 _ => {
@@ -1559,16 +1578,19 @@ pub mod qbleadvstart {
         const PREFIXES: &'static [&'static str] = &["+QBLEADVSTART: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 1] = [None; 1];
+            crate::scan::walk_numbers(
                 line,
                 "+QBLEADVSTART: <adv_state>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qbleadvstart_0_0,
             )?;
             Ok(ReadLine {
                 adv_state: {
-                    let s = crate::wire::req(v[0], "adv_state")?;
-                    AdvState::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[0], "adv_state")?;
+                    crate::value::scanned_int(n[0])
+                        .and_then(AdvState::from_int)
                         .map_err(|e| crate::wire::DecodeError::value("adv_state", e))?
                 },
             })
@@ -2036,7 +2058,11 @@ pub mod qblescan {
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
+            Self::from_int(crate::value::parse_int(s)?)
+        }
+        /// The value with this wire number.
+        pub fn from_int(n: i64) -> Result<Self, crate::value::ValueError> {
+            match n {
                 0 => Ok(Self::Stopped),
                 other => Ok(Self::Other(other)),
             }
@@ -2097,7 +2123,11 @@ pub mod qblescan {
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
+            Self::from_int(crate::value::parse_int(s)?)
+        }
+        /// The value with this wire number.
+        pub fn from_int(n: i64) -> Result<Self, crate::value::ValueError> {
+            match n {
                 0 => Ok(Self::Stop),
                 1 => Ok(Self::StartWithoutData),
                 2 => Ok(Self::StartWithData),
@@ -2163,16 +2193,19 @@ pub mod qblescan {
         const PREFIXES: &'static [&'static str] = &["+QBLESCAN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 1] = [None; 1];
+            crate::scan::walk_numbers(
                 line,
                 "+QBLESCAN: <scan_state>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qblescan_0_0,
             )?;
             Ok(ReadLine {
                 scan_state: {
-                    let s = crate::wire::req(v[0], "scan_state")?;
-                    ScanState::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[0], "scan_state")?;
+                    crate::value::scanned_int(n[0])
+                        .and_then(ScanState::from_int)
                         .map_err(|e| crate::wire::DecodeError::value("scan_state", e))?
                 },
             })
@@ -2277,10 +2310,12 @@ pub mod qblescan {
         const PREFIXES: &'static [&'static str] = &["+QBLESCAN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 3] = [None; 3];
+            crate::scan::walk_numbers(
                 line,
                 "+QBLESCAN: <name>,<address_type>,<BLE_addr>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qblescan_1_0,
             )?;
             Ok(WriteScanWithoutAdvDataLine {
@@ -2290,8 +2325,9 @@ pub mod qblescan {
                         .map_err(|e| crate::wire::DecodeError::value("name", e))?
                 },
                 address_type: {
-                    let s = crate::wire::req(v[1], "address_type")?;
-                    AddressType::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[1], "address_type")?;
+                    crate::value::scanned_int(n[1])
+                        .and_then(AddressType::from_int)
                         .map_err(|e| crate::wire::DecodeError::value("address_type", e))?
                 },
                 ble_addr: {
@@ -2347,10 +2383,12 @@ pub mod qblescan {
         const PREFIXES: &'static [&'static str] = &["+QBLESCAN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 5] = [None; 5];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 5] = [None; 5];
+            crate::scan::walk_numbers(
                 line,
                 "+QBLESCAN: <name>,<address_type>,<BLE_addr>,<RSSI>,<adv_data>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qblescan_1_1,
             )?;
             Ok(WriteScanWithAdvDataLine {
@@ -2360,8 +2398,9 @@ pub mod qblescan {
                         .map_err(|e| crate::wire::DecodeError::value("name", e))?
                 },
                 address_type: {
-                    let s = crate::wire::req(v[1], "address_type")?;
-                    AddressType::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[1], "address_type")?;
+                    crate::value::scanned_int(n[1])
+                        .and_then(AddressType::from_int)
                         .map_err(|e| crate::wire::DecodeError::value("address_type", e))?
                 },
                 ble_addr: {
@@ -2370,8 +2409,8 @@ pub mod qblescan {
                         .map_err(|e| crate::wire::DecodeError::value("BLE_addr", e))?
                 },
                 rssi: {
-                    let s = crate::wire::req(v[3], "RSSI")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[3], "RSSI")?;
+                    crate::value::scanned_int(n[3])
                         .map_err(|e| crate::wire::DecodeError::value("RSSI", e))?
                 },
                 adv_data: {
@@ -2643,16 +2682,18 @@ pub mod qblescanparam {
         const PREFIXES: &'static [&'static str] = &["+QBLESCANPARAM: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 2] = [None; 2];
+            crate::scan::walk_numbers(
                 line,
                 "+QBLESCANPARAM: <scan_interval>,<scan_window>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qblescanparam_0_0,
             )?;
             Ok(ReadLine {
                 scan_interval: {
-                    let s = crate::wire::req(v[0], "scan_interval")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "scan_interval")?;
+                    crate::value::scanned_int(n[0])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value(
                             "scan_interval",
@@ -2660,8 +2701,8 @@ pub mod qblescanparam {
                         ))?
                 },
                 scan_window: {
-                    let s = crate::wire::req(v[1], "scan_window")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[1], "scan_window")?;
+                    crate::value::scanned_int(n[1])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("scan_window", e))?
                 },
@@ -2797,16 +2838,18 @@ pub mod qblescanparam {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 2] = [None; 2];
+            crate::scan::walk_numbers(
                 line,
                 "AT+QBLESCANPARAM=<scan_interval>,<scan_window>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_c_qblescanparam_1,
             )?;
             Ok(Write {
                 scan_interval: {
-                    let s = crate::wire::req(v[0], "scan_interval")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "scan_interval")?;
+                    crate::value::scanned_int(n[0])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value(
                             "scan_interval",
@@ -2814,8 +2857,8 @@ pub mod qblescanparam {
                         ))?
                 },
                 scan_window: {
-                    let s = crate::wire::req(v[1], "scan_window")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[1], "scan_window")?;
+                    crate::value::scanned_int(n[1])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("scan_window", e))?
                 },
@@ -3101,34 +3144,36 @@ pub mod qbleconnparam {
         const PREFIXES: &'static [&'static str] = &["+QBLECONNPARAM: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 4] = [None; 4];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 4] = [None; 4];
+            crate::scan::walk_numbers(
                 line,
                 "+QBLECONNPARAM: <conn_idx>,<con_interval>,<timeout>,<latency>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qbleconnparam_0_0,
             )?;
             Ok(ReadLine {
                 conn_idx: {
-                    let s = crate::wire::req(v[0], "conn_idx")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "conn_idx")?;
+                    crate::value::scanned_int(n[0])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("conn_idx", e))?
                 },
                 con_interval: {
-                    let s = crate::wire::req(v[1], "con_interval")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[1], "con_interval")?;
+                    crate::value::scanned_int(n[1])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("con_interval", e))?
                 },
                 timeout: {
-                    let s = crate::wire::req(v[2], "timeout")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[2], "timeout")?;
+                    crate::value::scanned_int(n[2])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("timeout", e))?
                 },
                 latency: {
-                    let s = crate::wire::req(v[3], "latency")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[3], "latency")?;
+                    crate::value::scanned_int(n[3])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("latency", e))?
                 },
@@ -3302,34 +3347,36 @@ pub mod qbleconnparam {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 4] = [None; 4];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 4] = [None; 4];
+            crate::scan::walk_numbers(
                 line,
                 "AT+QBLECONNPARAM=<conn_idx>,<con_interval>,<timeout>,<latency>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_c_qbleconnparam_1,
             )?;
             Ok(Write {
                 conn_idx: {
-                    let s = crate::wire::req(v[0], "conn_idx")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "conn_idx")?;
+                    crate::value::scanned_int(n[0])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("conn_idx", e))?
                 },
                 con_interval: {
-                    let s = crate::wire::req(v[1], "con_interval")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[1], "con_interval")?;
+                    crate::value::scanned_int(n[1])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("con_interval", e))?
                 },
                 timeout: {
-                    let s = crate::wire::req(v[2], "timeout")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[2], "timeout")?;
+                    crate::value::scanned_int(n[2])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("timeout", e))?
                 },
                 latency: {
-                    let s = crate::wire::req(v[3], "latency")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[3], "latency")?;
+                    crate::value::scanned_int(n[3])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("latency", e))?
                 },
@@ -3412,16 +3459,18 @@ pub mod qblecfgmtu {
         const PREFIXES: &'static [&'static str] = &["+QBLECFGMTU: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 1] = [None; 1];
+            crate::scan::walk_numbers(
                 line,
                 "+QBLECFGMTU: <MTU_value>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qblecfgmtu_0_0,
             )?;
             Ok(ReadLine {
                 mtu_value: {
-                    let s = crate::wire::req(v[0], "MTU_value")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "MTU_value")?;
+                    crate::value::scanned_int(n[0])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("MTU_value", e))?
                 },
@@ -3538,16 +3587,18 @@ pub mod qblecfgmtu {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 1] = [None; 1];
+            crate::scan::walk_numbers(
                 line,
                 "AT+QBLECFGMTU=<MTU_value>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_c_qblecfgmtu_1,
             )?;
             Ok(Write {
                 mtu_value: {
-                    let s = crate::wire::req(v[0], "MTU_value")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "MTU_value")?;
+                    crate::value::scanned_int(n[0])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("MTU_value", e))?
                 },
@@ -3697,16 +3748,18 @@ pub mod qblegattcntfcfg {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 3] = [None; 3];
+            crate::scan::walk_numbers(
                 line,
                 "AT+QBLEGATTCNTFCFG=<conn_idx>,<UUID>,<enable>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_c_qblegattcntfcfg_0,
             )?;
             Ok(Write {
                 conn_idx: {
-                    let s = crate::wire::req(v[0], "conn_idx")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "conn_idx")?;
+                    crate::value::scanned_int(n[0])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("conn_idx", e))?
                 },
@@ -3716,8 +3769,9 @@ pub mod qblegattcntfcfg {
                         .map_err(|e| crate::wire::DecodeError::value("UUID", e))?
                 },
                 enable: {
-                    let s = crate::wire::req(v[2], "enable")?;
-                    Enable::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[2], "enable")?;
+                    crate::value::scanned_int(n[2])
+                        .and_then(Enable::from_int)
                         .map_err(|e| crate::wire::DecodeError::value("enable", e))?
                 },
             })
@@ -3906,16 +3960,18 @@ pub mod qblegattcrd {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 2] = [None; 2];
+            crate::scan::walk_numbers(
                 line,
                 "AT+QBLEGATTCRD=<conn_idx>,<UUID>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_c_qblegattcrd_0,
             )?;
             Ok(Write {
                 conn_idx: {
-                    let s = crate::wire::req(v[0], "conn_idx")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "conn_idx")?;
+                    crate::value::scanned_int(n[0])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("conn_idx", e))?
                 },
@@ -4757,7 +4813,11 @@ pub mod qbletranmode {
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
+            Self::from_int(crate::value::parse_int(s)?)
+        }
+        /// The value with this wire number.
+        pub fn from_int(n: i64) -> Result<Self, crate::value::ValueError> {
+            match n {
                 0 => Ok(Self::NoAutoEnter),
                 1 => Ok(Self::AutoEnter),
                 _ => {
@@ -4959,7 +5019,11 @@ pub mod qfopen {
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
+            Self::from_int(crate::value::parse_int(s)?)
+        }
+        /// The value with this wire number.
+        pub fn from_int(n: i64) -> Result<Self, crate::value::ValueError> {
+            match n {
                 0 => Ok(Self::OpenOrCreate),
                 1 => Ok(Self::CreateOrTruncate),
                 2 => Ok(Self::ReadOnly),
@@ -5127,10 +5191,12 @@ pub mod qfopen {
         const PREFIXES: &'static [&'static str] = &["+QFOPEN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 3] = [None; 3];
+            crate::scan::walk_numbers(
                 line,
                 "+QFOPEN: <filename>,<filehandle>,<mode>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qfopen_1_0,
             )?;
             Ok(ReadLine {
@@ -5140,13 +5206,14 @@ pub mod qfopen {
                         .map_err(|e| crate::wire::DecodeError::value("filename", e))?
                 },
                 filehandle: {
-                    let s = crate::wire::req(v[1], "filehandle")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[1], "filehandle")?;
+                    crate::value::scanned_int(n[1])
                         .map_err(|e| crate::wire::DecodeError::value("filehandle", e))?
                 },
                 mode: {
-                    let s = crate::wire::req(v[2], "mode")?;
-                    Mode::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[2], "mode")?;
+                    crate::value::scanned_int(n[2])
+                        .and_then(Mode::from_int)
                         .map_err(|e| crate::wire::DecodeError::value("mode", e))?
                 },
             })
@@ -5253,16 +5320,18 @@ pub mod qfopen {
         const PREFIXES: &'static [&'static str] = &["+QFOPEN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 1] = [None; 1];
+            crate::scan::walk_numbers(
                 line,
                 "+QFOPEN: <filehandle>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qfopen_2_0,
             )?;
             Ok(WriteLine {
                 filehandle: {
-                    let s = crate::wire::req(v[0], "filehandle")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "filehandle")?;
+                    crate::value::scanned_int(n[0])
                         .map_err(|e| crate::wire::DecodeError::value("filehandle", e))?
                 },
             })
@@ -5764,24 +5833,26 @@ pub mod qfwrite {
         const PREFIXES: &'static [&'static str] = &["+QFWRITE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 2] = [None; 2];
+            crate::scan::walk_numbers(
                 line,
                 "+QFWRITE: <written_length>,<total_length>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qfwrite_1_0,
             )?;
             Ok(WriteLine {
                 written_length: {
-                    let s = crate::wire::req(v[0], "written_length")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "written_length")?;
+                    crate::value::scanned_int(n[0])
                         .map_err(|e| crate::wire::DecodeError::value(
                             "written_length",
                             e,
                         ))?
                 },
                 total_length: {
-                    let s = crate::wire::req(v[1], "total_length")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[1], "total_length")?;
+                    crate::value::scanned_int(n[1])
                         .map_err(|e| crate::wire::DecodeError::value("total_length", e))?
                 },
             })
@@ -6134,16 +6205,18 @@ pub mod qfclose {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 1] = [None; 1];
+            crate::scan::walk_numbers(
                 line,
                 "AT+QFCLOSE=<filehandle>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_c_qfclose_1,
             )?;
             Ok(Write {
                 filehandle: {
-                    let s = crate::wire::req(v[0], "filehandle")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "filehandle")?;
+                    crate::value::scanned_int(n[0])
                         .map_err(|e| crate::wire::DecodeError::value("filehandle", e))?
                 },
             })
@@ -6336,10 +6409,12 @@ pub mod qflst {
         const PREFIXES: &'static [&'static str] = &["+QFLST: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 2] = [None; 2];
+            crate::scan::walk_numbers(
                 line,
                 "+QFLST: <filename>,<file_size>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qflst_1_0,
             )?;
             Ok(WriteLine {
@@ -6349,8 +6424,8 @@ pub mod qflst {
                         .map_err(|e| crate::wire::DecodeError::value("filename", e))?
                 },
                 file_size: {
-                    let s = crate::wire::req(v[1], "file_size")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[1], "file_size")?;
+                    crate::value::scanned_int(n[1])
                         .map_err(|e| crate::wire::DecodeError::value("file_size", e))?
                 },
             })
@@ -6462,10 +6537,12 @@ pub mod qflst {
         const PREFIXES: &'static [&'static str] = &["+QFLST: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 2] = [None; 2];
+            crate::scan::walk_numbers(
                 line,
                 "+QFLST: <filename>,<file_size>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qflst_2_0,
             )?;
             Ok(ExecuteLine {
@@ -6475,8 +6552,8 @@ pub mod qflst {
                         .map_err(|e| crate::wire::DecodeError::value("filename", e))?
                 },
                 file_size: {
-                    let s = crate::wire::req(v[1], "file_size")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[1], "file_size")?;
+                    crate::value::scanned_int(n[1])
                         .map_err(|e| crate::wire::DecodeError::value("file_size", e))?
                 },
             })
@@ -7146,16 +7223,19 @@ pub mod qecho {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 1] = [None; 1];
+            crate::scan::walk_numbers(
                 line,
                 "AT+QECHO=<enable>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_c_qecho_0,
             )?;
             Ok(Write {
                 enable: {
-                    let s = crate::wire::req(v[0], "enable")?;
-                    Enable::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[0], "enable")?;
+                    crate::value::scanned_int(n[0])
+                        .and_then(Enable::from_int)
                         .map_err(|e| crate::wire::DecodeError::value("enable", e))?
                 },
             })
@@ -7474,7 +7554,11 @@ pub mod qsetband {
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
+            Self::from_int(crate::value::parse_int(s)?)
+        }
+        /// The value with this wire number.
+        pub fn from_int(n: i64) -> Result<Self, crate::value::ValueError> {
+            match n {
                 0 => Ok(Self::NotSaved),
                 1 => Ok(Self::Saved),
                 _ => {
@@ -7571,22 +7655,25 @@ pub mod qsetband {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 2] = [None; 2];
+            crate::scan::walk_numbers(
                 line,
                 "AT+QSETBAND=<baud_rate>,<save>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_c_qsetband_0,
             )?;
             Ok(Write {
                 baud_rate: {
-                    let s = crate::wire::req(v[0], "baud_rate")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "baud_rate")?;
+                    crate::value::scanned_int(n[0])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("baud_rate", e))?
                 },
                 save: {
-                    let s = crate::wire::req(v[1], "save")?;
-                    Save::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[1], "save")?;
+                    crate::value::scanned_int(n[1])
+                        .and_then(Save::from_int)
                         .map_err(|e| crate::wire::DecodeError::value("save", e))?
                 },
             })
@@ -7630,16 +7717,18 @@ pub mod qsetband {
         const PREFIXES: &'static [&'static str] = &["+QSETBAND: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 1] = [None; 1];
+            crate::scan::walk_numbers(
                 line,
                 "+QSETBAND: <baud_rate>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qsetband_1_0,
             )?;
             Ok(ReadLine {
                 baud_rate: {
-                    let s = crate::wire::req(v[0], "baud_rate")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "baud_rate")?;
+                    crate::value::scanned_int(n[0])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("baud_rate", e))?
                 },
@@ -8012,7 +8101,11 @@ pub mod qsclk {
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
+            Self::from_int(crate::value::parse_int(s)?)
+        }
+        /// The value with this wire number.
+        pub fn from_int(n: i64) -> Result<Self, crate::value::ValueError> {
+            match n {
                 0 => Ok(Self::Disabled),
                 1 => Ok(Self::WifiKeepalive),
                 2 => Ok(Self::LowPowerSleep),
@@ -8326,7 +8419,11 @@ pub mod qcfg {
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
+            Self::from_int(crate::value::parse_int(s)?)
+        }
+        /// The value with this wire number.
+        pub fn from_int(n: i64) -> Result<Self, crate::value::ValueError> {
+            match n {
                 0 => Ok(Self::Disabled),
                 1 => Ok(Self::Enabled),
                 _ => {
@@ -9559,16 +9656,18 @@ pub mod qhttpcfg {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 1] = [None; 1];
+            crate::scan::walk_numbers(
                 line,
                 "+QHTTPCFG: \"sslctxid\",<sslctxID>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qhttpcfg_4_0,
             )?;
             Ok(SslctxidLine {
                 sslctx_id: {
-                    let s = crate::wire::req(v[0], "sslctxID")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "sslctxID")?;
+                    crate::value::scanned_int(n[0])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("sslctxID", e))?
                 },
@@ -9681,16 +9780,19 @@ pub mod qhttpcfg {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 1] = [None; 1];
+            crate::scan::walk_numbers(
                 line,
                 "+QHTTPCFG: \"rsp/header\",<response_header>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qhttpcfg_5_0,
             )?;
             Ok(RspHeaderLine {
                 response_header: {
-                    let s = crate::wire::req(v[0], "response_header")?;
-                    Enable::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[0], "response_header")?;
+                    crate::value::scanned_int(n[0])
+                        .and_then(Enable::from_int)
                         .map_err(|e| crate::wire::DecodeError::value(
                             "response_header",
                             e,
@@ -9811,16 +9913,19 @@ pub mod qhttpcfg {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 1] = [None; 1];
+            crate::scan::walk_numbers(
                 line,
                 "+QHTTPCFG: \"rspout/auto\",<auto_outrsp>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qhttpcfg_6_0,
             )?;
             Ok(RspoutAutoLine {
                 auto_outrsp: {
-                    let s = crate::wire::req(v[0], "auto_outrsp")?;
-                    Enable::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[0], "auto_outrsp")?;
+                    crate::value::scanned_int(n[0])
+                        .and_then(Enable::from_int)
                         .map_err(|e| crate::wire::DecodeError::value("auto_outrsp", e))?
                 },
             })
@@ -9934,16 +10039,19 @@ pub mod qhttpcfg {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 1] = [None; 1];
+            crate::scan::walk_numbers(
                 line,
                 "+QHTTPCFG: \"closed/ind\",<closedind>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qhttpcfg_7_0,
             )?;
             Ok(ClosedIndLine {
                 closedind: {
-                    let s = crate::wire::req(v[0], "closedind")?;
-                    Enable::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[0], "closedind")?;
+                    crate::value::scanned_int(n[0])
+                        .and_then(Enable::from_int)
                         .map_err(|e| crate::wire::DecodeError::value("closedind", e))?
                 },
             })
@@ -10680,16 +10788,18 @@ pub mod qhttppost {
         const PREFIXES: &'static [&'static str] = &["+QHTTPPOST: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 1] = [None; 1];
+            crate::scan::walk_numbers(
                 line,
                 "+QHTTPPOST: <err>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qhttppost_1_0,
             )?;
             Ok(WriteLine {
                 err: {
-                    let s = crate::wire::req(v[0], "err")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "err")?;
+                    crate::value::scanned_int(n[0])
                         .map(crate::generated::results::HttpCode::from_code)
                         .map_err(|e| crate::wire::DecodeError::value("err", e))?
                 },
@@ -11051,16 +11161,18 @@ pub mod qhttpput {
         const PREFIXES: &'static [&'static str] = &["+QHTTPPUT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 1] = [None; 1];
+            crate::scan::walk_numbers(
                 line,
                 "+QHTTPPUT: <err>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qhttpput_1_0,
             )?;
             Ok(WriteLine {
                 err: {
-                    let s = crate::wire::req(v[0], "err")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "err")?;
+                    crate::value::scanned_int(n[0])
                         .map(crate::generated::results::HttpCode::from_code)
                         .map_err(|e| crate::wire::DecodeError::value("err", e))?
                 },
@@ -11698,7 +11810,11 @@ pub mod qmtcfg {
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
+            Self::from_int(crate::value::parse_int(s)?)
+        }
+        /// The value with this wire number.
+        pub fn from_int(n: i64) -> Result<Self, crate::value::ValueError> {
+            match n {
                 3 => Ok(Self::Mqtt31),
                 4 => Ok(Self::Mqtt311),
                 _ => {
@@ -11751,7 +11867,11 @@ pub mod qmtcfg {
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
+            Self::from_int(crate::value::parse_int(s)?)
+        }
+        /// The value with this wire number.
+        pub fn from_int(n: i64) -> Result<Self, crate::value::ValueError> {
+            match n {
                 0 => Ok(Self::Tcp),
                 1 => Ok(Self::Ssl),
                 _ => {
@@ -11805,7 +11925,11 @@ pub mod qmtcfg {
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
+            Self::from_int(crate::value::parse_int(s)?)
+        }
+        /// The value with this wire number.
+        pub fn from_int(n: i64) -> Result<Self, crate::value::ValueError> {
+            match n {
                 0 => Ok(Self::Persistent),
                 1 => Ok(Self::Clean),
                 _ => {
@@ -11862,7 +11986,11 @@ pub mod qmtcfg {
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
+            Self::from_int(crate::value::parse_int(s)?)
+        }
+        /// The value with this wire number.
+        pub fn from_int(n: i64) -> Result<Self, crate::value::ValueError> {
+            match n {
                 0 => Ok(Self::Ignore),
                 1 => Ok(Self::Set),
                 _ => {
@@ -11915,7 +12043,11 @@ pub mod qmtcfg {
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
+            Self::from_int(crate::value::parse_int(s)?)
+        }
+        /// The value with this wire number.
+        pub fn from_int(n: i64) -> Result<Self, crate::value::ValueError> {
+            match n {
                 0 => Ok(Self::Urc),
                 1 => Ok(Self::Buffer),
                 _ => {
@@ -11971,7 +12103,11 @@ pub mod qmtcfg {
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
+            Self::from_int(crate::value::parse_int(s)?)
+        }
+        /// The value with this wire number.
+        pub fn from_int(n: i64) -> Result<Self, crate::value::ValueError> {
+            match n {
                 0 => Ok(Self::String),
                 1 => Ok(Self::Hex),
                 _ => {
@@ -12027,7 +12163,11 @@ pub mod qmtcfg {
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
+            Self::from_int(crate::value::parse_int(s)?)
+        }
+        /// The value with this wire number.
+        pub fn from_int(n: i64) -> Result<Self, crate::value::ValueError> {
+            match n {
                 0 => Ok(Self::String),
                 1 => Ok(Self::Hex),
                 _ => {
@@ -12081,7 +12221,11 @@ pub mod qmtcfg {
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
+            Self::from_int(crate::value::parse_int(s)?)
+        }
+        /// The value with this wire number.
+        pub fn from_int(n: i64) -> Result<Self, crate::value::ValueError> {
+            match n {
                 0 => Ok(Self::NoReport),
                 1 => Ok(Self::Report),
                 _ => {
@@ -12995,16 +13139,19 @@ pub mod qmtcfg {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 1] = [None; 1];
+            crate::scan::walk_numbers(
                 line,
                 "+QMTCFG: \"version\",<vsn>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qmtcfg_1_0,
             )?;
             Ok(VersionLine {
                 vsn: {
-                    let s = crate::wire::req(v[0], "vsn")?;
-                    Vsn::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[0], "vsn")?;
+                    crate::value::scanned_int(n[0])
+                        .and_then(Vsn::from_int)
                         .map_err(|e| crate::wire::DecodeError::value("vsn", e))?
                 },
             })
@@ -13348,16 +13495,18 @@ pub mod qmtcfg {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 1] = [None; 1];
+            crate::scan::walk_numbers(
                 line,
                 "+QMTCFG: \"keepalive\",<keep_alive_time>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qmtcfg_3_0,
             )?;
             Ok(KeepaliveLine {
                 keep_alive_time: {
-                    let s = crate::wire::req(v[0], "keep_alive_time")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "keep_alive_time")?;
+                    crate::value::scanned_int(n[0])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value(
                             "keep_alive_time",
@@ -13498,16 +13647,19 @@ pub mod qmtcfg {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 1] = [None; 1];
+            crate::scan::walk_numbers(
                 line,
                 "+QMTCFG: \"session\",<clean_session>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qmtcfg_4_0,
             )?;
             Ok(SessionLine {
                 clean_session: {
-                    let s = crate::wire::req(v[0], "clean_session")?;
-                    CleanSession::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[0], "clean_session")?;
+                    crate::value::scanned_int(n[0])
+                        .and_then(CleanSession::from_int)
                         .map_err(|e| crate::wire::DecodeError::value(
                             "clean_session",
                             e,
@@ -13999,16 +14151,19 @@ pub mod qmtcfg {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 1] = [None; 1];
+            crate::scan::walk_numbers(
                 line,
                 "+QMTCFG: \"recv/mode\",<msg_recv_mode>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qmtcfg_6_0,
             )?;
             Ok(RecvModeLine {
                 msg_recv_mode: {
-                    let s = crate::wire::req(v[0], "msg_recv_mode")?;
-                    MsgRecvMode::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[0], "msg_recv_mode")?;
+                    crate::value::scanned_int(n[0])
+                        .and_then(MsgRecvMode::from_int)
                         .map_err(|e| crate::wire::DecodeError::value(
                             "msg_recv_mode",
                             e,
@@ -14162,21 +14317,25 @@ pub mod qmtcfg {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 2] = [None; 2];
+            crate::scan::walk_numbers(
                 line,
                 "+QMTCFG: \"dataformat\",<send_mode>,<recv_mode>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qmtcfg_7_0,
             )?;
             Ok(DataformatLine {
                 send_mode: {
-                    let s = crate::wire::req(v[0], "send_mode")?;
-                    SendDataFormat::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[0], "send_mode")?;
+                    crate::value::scanned_int(n[0])
+                        .and_then(SendDataFormat::from_int)
                         .map_err(|e| crate::wire::DecodeError::value("send_mode", e))?
                 },
                 recvmode: {
-                    let s = crate::wire::req(v[1], "recvmode")?;
-                    RecvDataFormat::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[1], "recvmode")?;
+                    crate::value::scanned_int(n[1])
+                        .and_then(RecvDataFormat::from_int)
                         .map_err(|e| crate::wire::DecodeError::value("recvmode", e))?
                 },
             })
@@ -14371,28 +14530,31 @@ pub mod qmtcfg {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 3] = [None; 3];
+            crate::scan::walk_numbers(
                 line,
                 "+QMTCFG: \"timeout\",<pkt_timeout>,<retry_times>,<timeout_notice>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qmtcfg_8_0,
             )?;
             Ok(TimeoutLine {
                 pkt_timeout: {
-                    let s = crate::wire::req(v[0], "pkt_timeout")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "pkt_timeout")?;
+                    crate::value::scanned_int(n[0])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("pkt_timeout", e))?
                 },
                 retry_times: {
-                    let s = crate::wire::req(v[1], "retry_times")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[1], "retry_times")?;
+                    crate::value::scanned_int(n[1])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("retry_times", e))?
                 },
                 timeout_notice: {
-                    let s = crate::wire::req(v[2], "timeout_notice")?;
-                    TimeoutNotice::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[2], "timeout_notice")?;
+                    crate::value::scanned_int(n[2])
+                        .and_then(TimeoutNotice::from_int)
                         .map_err(|e| crate::wire::DecodeError::value(
                             "timeout_notice",
                             e,
@@ -15222,16 +15384,18 @@ pub mod qmtopen {
         const PREFIXES: &'static [&'static str] = &["+QMTOPEN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 3] = [None; 3];
+            crate::scan::walk_numbers(
                 line,
                 "+QMTOPEN: <client_idx>,<host_name>,<port>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qmtopen_1_0,
             )?;
             Ok(ReadLine {
                 client_idx: {
-                    let s = crate::wire::req(v[0], "client_idx")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "client_idx")?;
+                    crate::value::scanned_int(n[0])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("client_idx", e))?
                 },
@@ -15243,8 +15407,8 @@ pub mod qmtopen {
                     >(alloc::string::String::from(crate::wire::unquote(s)))?
                 },
                 port: {
-                    let s = crate::wire::req(v[2], "port")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[2], "port")?;
+                    crate::value::scanned_int(n[2])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("port", e))?
                 },
@@ -15401,16 +15565,18 @@ pub mod qmtopen {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 3] = [None; 3];
+            crate::scan::walk_numbers(
                 line,
                 "AT+QMTOPEN=<client_idx>,<host_name>,<port>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_c_qmtopen_2,
             )?;
             Ok(Write {
                 client_idx: {
-                    let s = crate::wire::req(v[0], "client_idx")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "client_idx")?;
+                    crate::value::scanned_int(n[0])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("client_idx", e))?
                 },
@@ -15420,8 +15586,8 @@ pub mod qmtopen {
                         .map_err(|e| crate::wire::DecodeError::value("host_name", e))?
                 },
                 port: {
-                    let s = crate::wire::req(v[2], "port")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[2], "port")?;
+                    crate::value::scanned_int(n[2])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("port", e))?
                 },
@@ -15643,16 +15809,18 @@ pub mod qmtclose {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 1] = [None; 1];
+            crate::scan::walk_numbers(
                 line,
                 "AT+QMTCLOSE=<client_idx>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_c_qmtclose_1,
             )?;
             Ok(Write {
                 client_idx: {
-                    let s = crate::wire::req(v[0], "client_idx")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "client_idx")?;
+                    crate::value::scanned_int(n[0])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("client_idx", e))?
                 },
@@ -15779,7 +15947,11 @@ pub mod qmtconn {
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
+            Self::from_int(crate::value::parse_int(s)?)
+        }
+        /// The value with this wire number.
+        pub fn from_int(n: i64) -> Result<Self, crate::value::ValueError> {
+            match n {
                 1 => Ok(Self::Initializing),
                 2 => Ok(Self::Connecting),
                 3 => Ok(Self::Connected),
@@ -15946,22 +16118,25 @@ pub mod qmtconn {
         const PREFIXES: &'static [&'static str] = &["+QMTCONN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 2] = [None; 2];
+            crate::scan::walk_numbers(
                 line,
                 "+QMTCONN: <client_idx>,<state>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qmtconn_1_0,
             )?;
             Ok(ReadLine {
                 client_idx: {
-                    let s = crate::wire::req(v[0], "client_idx")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "client_idx")?;
+                    crate::value::scanned_int(n[0])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("client_idx", e))?
                 },
                 state: {
-                    let s = crate::wire::req(v[1], "state")?;
-                    State::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[1], "state")?;
+                    crate::value::scanned_int(n[1])
+                        .and_then(State::from_int)
                         .map_err(|e| crate::wire::DecodeError::value("state", e))?
                 },
             })
@@ -16417,16 +16592,18 @@ pub mod qmtdisc {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 1] = [None; 1];
+            crate::scan::walk_numbers(
                 line,
                 "AT+QMTDISC=<client_idx>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_c_qmtdisc_1,
             )?;
             Ok(Write {
                 client_idx: {
-                    let s = crate::wire::req(v[0], "client_idx")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "client_idx")?;
+                    crate::value::scanned_int(n[0])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("client_idx", e))?
                 },
@@ -17751,7 +17928,11 @@ pub mod qmtrecv {
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
+            Self::from_int(crate::value::parse_int(s)?)
+        }
+        /// The value with this wire number.
+        pub fn from_int(n: i64) -> Result<Self, crate::value::ValueError> {
+            match n {
                 0 => Ok(Self::Empty),
                 1 => Ok(Self::HasMessages),
                 _ => {
@@ -17872,54 +18053,61 @@ pub mod qmtrecv {
         const PREFIXES: &'static [&'static str] = &["+QMTRECV: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 6] = [None; 6];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 6] = [None; 6];
+            crate::scan::walk_numbers(
                 line,
                 "+QMTRECV: <client_idx>,<store_status0>,<store_status1>,<store_status2>,<store_status3>,<store_status4>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qmtrecv_1_0,
             )?;
             Ok(ReadLine {
                 client_idx: {
-                    let s = crate::wire::req(v[0], "client_idx")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "client_idx")?;
+                    crate::value::scanned_int(n[0])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("client_idx", e))?
                 },
                 store_status0: {
-                    let s = crate::wire::req(v[1], "store_status0")?;
-                    StoreStatus::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[1], "store_status0")?;
+                    crate::value::scanned_int(n[1])
+                        .and_then(StoreStatus::from_int)
                         .map_err(|e| crate::wire::DecodeError::value(
                             "store_status0",
                             e,
                         ))?
                 },
                 store_status1: {
-                    let s = crate::wire::req(v[2], "store_status1")?;
-                    StoreStatus::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[2], "store_status1")?;
+                    crate::value::scanned_int(n[2])
+                        .and_then(StoreStatus::from_int)
                         .map_err(|e| crate::wire::DecodeError::value(
                             "store_status1",
                             e,
                         ))?
                 },
                 store_status2: {
-                    let s = crate::wire::req(v[3], "store_status2")?;
-                    StoreStatus::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[3], "store_status2")?;
+                    crate::value::scanned_int(n[3])
+                        .and_then(StoreStatus::from_int)
                         .map_err(|e| crate::wire::DecodeError::value(
                             "store_status2",
                             e,
                         ))?
                 },
                 store_status3: {
-                    let s = crate::wire::req(v[4], "store_status3")?;
-                    StoreStatus::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[4], "store_status3")?;
+                    crate::value::scanned_int(n[4])
+                        .and_then(StoreStatus::from_int)
                         .map_err(|e| crate::wire::DecodeError::value(
                             "store_status3",
                             e,
                         ))?
                 },
                 store_status4: {
-                    let s = crate::wire::req(v[5], "store_status4")?;
-                    StoreStatus::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[5], "store_status4")?;
+                    crate::value::scanned_int(n[5])
+                        .and_then(StoreStatus::from_int)
                         .map_err(|e| crate::wire::DecodeError::value(
                             "store_status4",
                             e,
@@ -18073,10 +18261,12 @@ pub mod qmtrecv {
             let payload = framed.payload;
             let line = framed.head;
             let mut v: [Option<&str>; 5] = [None; 5];
-            if let Err(e) = crate::scan::walk(
+            let mut n: [Option<i64>; 5] = [None; 5];
+            if let Err(e) = crate::scan::walk_numbers(
                 line,
                 "+QMTRECV: <client_idx>,<msgID>,<topic>,<payload_len>,<payload>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qmtrecv_2_0,
             ) {
                 return crate::command::Decoded::plain(Err(e));
@@ -18085,8 +18275,8 @@ pub mod qmtrecv {
             let value = (|| -> Result<WriteLine, crate::wire::DecodeError> {
                 Ok(WriteLine {
                     client_idx: {
-                        let s = crate::wire::req(v[0], "client_idx")?;
-                        crate::value::parse_int(s)
+                        crate::wire::req(v[0], "client_idx")?;
+                        crate::value::scanned_int(n[0])
                             .and_then(crate::value::Int::new)
                             .map_err(|e| crate::wire::DecodeError::value(
                                 "client_idx",
@@ -18094,8 +18284,8 @@ pub mod qmtrecv {
                             ))?
                     },
                     msg_id: {
-                        let s = crate::wire::req(v[1], "msgID")?;
-                        crate::value::parse_int(s)
+                        crate::wire::req(v[1], "msgID")?;
+                        crate::value::scanned_int(n[1])
                             .and_then(crate::value::Int::new)
                             .map_err(|e| crate::wire::DecodeError::value("msgID", e))?
                     },
@@ -18105,8 +18295,8 @@ pub mod qmtrecv {
                             .map_err(|e| crate::wire::DecodeError::value("topic", e))?
                     },
                     payload_len: {
-                        let s = crate::wire::req(v[3], "payload_len")?;
-                        crate::value::parse_int(s)
+                        crate::wire::req(v[3], "payload_len")?;
+                        crate::value::scanned_int(n[3])
                             .and_then(crate::value::Int::new)
                             .map_err(|e| crate::wire::DecodeError::value(
                                 "payload_len",
@@ -18317,7 +18507,11 @@ pub mod qping {
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
+            Self::from_int(crate::value::parse_int(s)?)
+        }
+        /// The value with this wire number.
+        pub fn from_int(n: i64) -> Result<Self, crate::value::ValueError> {
+            match n {
                 0 => Ok(Self::Replied),
                 other => Ok(Self::Other(other)),
             }
@@ -19198,7 +19392,11 @@ pub mod qsslcfg {
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
+            Self::from_int(crate::value::parse_int(s)?)
+        }
+        /// The value with this wire number.
+        pub fn from_int(n: i64) -> Result<Self, crate::value::ValueError> {
+            match n {
                 0 => Ok(Self::Ssl30),
                 1 => Ok(Self::Tls10),
                 2 => Ok(Self::Tls11),
@@ -19262,7 +19460,11 @@ pub mod qsslcfg {
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
+            Self::from_int(crate::value::parse_int(s)?)
+        }
+        /// The value with this wire number.
+        pub fn from_int(n: i64) -> Result<Self, crate::value::ValueError> {
+            match n {
                 0 => Ok(Self::NoAuth),
                 1 => Ok(Self::ServerAuth),
                 2 => Ok(Self::MutualAuth),
@@ -19430,7 +19632,11 @@ pub mod qsslcfg {
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_hex(s)? {
+            Self::from_int(crate::value::parse_hex(s)?)
+        }
+        /// The value with this wire number.
+        pub fn from_int(n: i64) -> Result<Self, crate::value::ValueError> {
+            match n {
                 53 => Ok(Self::RsaAes256CbcSha),
                 47 => Ok(Self::RsaAes128CbcSha),
                 5 => Ok(Self::RsaRc4Sha),
@@ -19547,7 +19753,11 @@ pub mod qsslcfg {
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
+            Self::from_int(crate::value::parse_int(s)?)
+        }
+        /// The value with this wire number.
+        pub fn from_int(n: i64) -> Result<Self, crate::value::ValueError> {
+            match n {
                 0 => Ok(Self::Check),
                 1 => Ok(Self::Ignore),
                 _ => {
@@ -20361,22 +20571,25 @@ pub mod qsslcfg {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 2] = [None; 2];
+            crate::scan::walk_numbers(
                 line,
                 "+QSSLCFG: \"sslversion\",<SSL_ctxID>,<SSL_version>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qsslcfg_1_0,
             )?;
             Ok(SslversionLine {
                 ssl_ctx_id: {
-                    let s = crate::wire::req(v[0], "SSL_ctxID")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "SSL_ctxID")?;
+                    crate::value::scanned_int(n[0])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("SSL_ctxID", e))?
                 },
                 ssl_version: {
-                    let s = crate::wire::req(v[1], "SSL_version")?;
-                    ProtocolVersion::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[1], "SSL_version")?;
+                    crate::value::scanned_int(n[1])
+                        .and_then(ProtocolVersion::from_int)
                         .map_err(|e| crate::wire::DecodeError::value("SSL_version", e))?
                 },
             })
@@ -20521,22 +20734,25 @@ pub mod qsslcfg {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 2] = [None; 2];
+            crate::scan::walk_numbers(
                 line,
                 "+QSSLCFG: \"seclevel\",<SSL_ctxID>,<seclevel>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qsslcfg_2_0,
             )?;
             Ok(SeclevelLine {
                 ssl_ctx_id: {
-                    let s = crate::wire::req(v[0], "SSL_ctxID")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "SSL_ctxID")?;
+                    crate::value::scanned_int(n[0])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("SSL_ctxID", e))?
                 },
                 seclevel: {
-                    let s = crate::wire::req(v[1], "seclevel")?;
-                    SecurityLevel::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[1], "seclevel")?;
+                    crate::value::scanned_int(n[1])
+                        .and_then(SecurityLevel::from_int)
                         .map_err(|e| crate::wire::DecodeError::value("seclevel", e))?
                 },
             })
@@ -20682,16 +20898,18 @@ pub mod qsslcfg {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 2] = [None; 2];
+            crate::scan::walk_numbers(
                 line,
                 "+QSSLCFG: \"ciphersuite\",<SSL_ctxID>,<cipher_suites>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qsslcfg_3_0,
             )?;
             Ok(CiphersuiteLine {
                 ssl_ctx_id: {
-                    let s = crate::wire::req(v[0], "SSL_ctxID")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "SSL_ctxID")?;
+                    crate::value::scanned_int(n[0])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("SSL_ctxID", e))?
                 },
@@ -20849,22 +21067,24 @@ pub mod qsslcfg {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 2] = [None; 2];
+            crate::scan::walk_numbers(
                 line,
                 "+QSSLCFG: \"negotiatetime\",<SSL_ctxID>,<negotiate_time>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qsslcfg_4_0,
             )?;
             Ok(NegotiatetimeLine {
                 ssl_ctx_id: {
-                    let s = crate::wire::req(v[0], "SSL_ctxID")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "SSL_ctxID")?;
+                    crate::value::scanned_int(n[0])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("SSL_ctxID", e))?
                 },
                 negotiate_time: {
-                    let s = crate::wire::req(v[1], "negotiate_time")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[1], "negotiate_time")?;
+                    crate::value::scanned_int(n[1])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value(
                             "negotiate_time",
@@ -21014,22 +21234,25 @@ pub mod qsslcfg {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 2] = [None; 2];
+            crate::scan::walk_numbers(
                 line,
                 "+QSSLCFG: \"sni\",<SSL_ctxID>,<SNI>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qsslcfg_5_0,
             )?;
             Ok(SniLine {
                 ssl_ctx_id: {
-                    let s = crate::wire::req(v[0], "SSL_ctxID")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "SSL_ctxID")?;
+                    crate::value::scanned_int(n[0])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("SSL_ctxID", e))?
                 },
                 sni: {
-                    let s = crate::wire::req(v[1], "SNI")?;
-                    Enable::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[1], "SNI")?;
+                    crate::value::scanned_int(n[1])
+                        .and_then(Enable::from_int)
                         .map_err(|e| crate::wire::DecodeError::value("SNI", e))?
                 },
             })
@@ -21171,16 +21394,18 @@ pub mod qsslcfg {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 2] = [None; 2];
+            crate::scan::walk_numbers(
                 line,
                 "+QSSLCFG: \"cacert\",<SSL_ctxID>,<cacertpath>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qsslcfg_6_0,
             )?;
             Ok(CacertLine {
                 ssl_ctx_id: {
-                    let s = crate::wire::req(v[0], "SSL_ctxID")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "SSL_ctxID")?;
+                    crate::value::scanned_int(n[0])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("SSL_ctxID", e))?
                 },
@@ -21331,16 +21556,18 @@ pub mod qsslcfg {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 2] = [None; 2];
+            crate::scan::walk_numbers(
                 line,
                 "+QSSLCFG: \"clientcert\",<SSL_ctxID>,<client_cert_path>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qsslcfg_7_0,
             )?;
             Ok(ClientcertLine {
                 ssl_ctx_id: {
-                    let s = crate::wire::req(v[0], "SSL_ctxID")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "SSL_ctxID")?;
+                    crate::value::scanned_int(n[0])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("SSL_ctxID", e))?
                 },
@@ -21509,16 +21736,18 @@ pub mod qsslcfg {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 3] = [None; 3];
+            crate::scan::walk_numbers(
                 line,
                 "+QSSLCFG: \"clientkey\",<SSL_ctxID>,<client_key_path>,<key_pwd>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qsslcfg_8_0,
             )?;
             Ok(ClientkeyLine {
                 ssl_ctx_id: {
-                    let s = crate::wire::req(v[0], "SSL_ctxID")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "SSL_ctxID")?;
+                    crate::value::scanned_int(n[0])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("SSL_ctxID", e))?
                 },
@@ -21710,22 +21939,25 @@ pub mod qsslcfg {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 2] = [None; 2];
+            crate::scan::walk_numbers(
                 line,
                 "+QSSLCFG: \"ignorelocaltime\",<SSL_ctxID>,<ignore_ltime>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qsslcfg_9_0,
             )?;
             Ok(IgnorelocaltimeLine {
                 ssl_ctx_id: {
-                    let s = crate::wire::req(v[0], "SSL_ctxID")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "SSL_ctxID")?;
+                    crate::value::scanned_int(n[0])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("SSL_ctxID", e))?
                 },
                 ignore_ltime: {
-                    let s = crate::wire::req(v[1], "ignore_ltime")?;
-                    IgnoreLtime::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[1], "ignore_ltime")?;
+                    crate::value::scanned_int(n[1])
+                        .and_then(IgnoreLtime::from_int)
                         .map_err(|e| crate::wire::DecodeError::value("ignore_ltime", e))?
                 },
             })
@@ -21870,22 +22102,25 @@ pub mod qsslcfg {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 2] = [None; 2];
+            crate::scan::walk_numbers(
                 line,
                 "+QSSLCFG: \"session_cache\",<SSL_ctxID>,<session_cache_enable>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qsslcfg_10_0,
             )?;
             Ok(SessionCacheLine {
                 ssl_ctx_id: {
-                    let s = crate::wire::req(v[0], "SSL_ctxID")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "SSL_ctxID")?;
+                    crate::value::scanned_int(n[0])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("SSL_ctxID", e))?
                 },
                 session_cache_enable: {
-                    let s = crate::wire::req(v[1], "session_cache_enable")?;
-                    Enable::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[1], "session_cache_enable")?;
+                    crate::value::scanned_int(n[1])
+                        .and_then(Enable::from_int)
                         .map_err(|e| crate::wire::DecodeError::value(
                             "session_cache_enable",
                             e,
@@ -22541,16 +22776,18 @@ pub mod qsslsend {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 1] = [None; 1];
+            crate::scan::walk_numbers(
                 line,
                 "AT+QSSLSEND=<connectID>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_c_qsslsend_1,
             )?;
             Ok(WriteConnectId {
                 connect_id: {
-                    let s = crate::wire::req(v[0], "connectID")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "connectID")?;
+                    crate::value::scanned_int(n[0])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("connectID", e))?
                 },
@@ -22646,22 +22883,24 @@ pub mod qsslsend {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 2] = [None; 2];
+            crate::scan::walk_numbers(
                 line,
                 "AT+QSSLSEND=<connectID>,<send_length>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_c_qsslsend_2,
             )?;
             Ok(WriteConnectIdSendLength {
                 connect_id: {
-                    let s = crate::wire::req(v[0], "connectID")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "connectID")?;
+                    crate::value::scanned_int(n[0])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("connectID", e))?
                 },
                 send_length: {
-                    let s = crate::wire::req(v[1], "send_length")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[1], "send_length")?;
+                    crate::value::scanned_int(n[1])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("send_length", e))?
                 },
@@ -22877,16 +23116,18 @@ pub mod qsslrecv {
         const PREFIXES: &'static [&'static str] = &["+QSSLRECV: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 1] = [None; 1];
+            crate::scan::walk_numbers(
                 line,
                 "+QSSLRECV: <have_readlen>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qsslrecv_1_0,
             )?;
             Ok(WriteReceivedLine {
                 have_readlen: {
-                    let s = crate::wire::req(v[0], "have_readlen")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "have_readlen")?;
+                    crate::value::scanned_int(n[0])
                         .map_err(|e| crate::wire::DecodeError::value("have_readlen", e))?
                 },
             })
@@ -22898,10 +23139,12 @@ pub mod qsslrecv {
                 );
             };
             let mut v: [Option<&str>; 1] = [None; 1];
-            if let Err(e) = crate::scan::walk(
+            let mut n: [Option<i64>; 1] = [None; 1];
+            if let Err(e) = crate::scan::walk_numbers(
                 line,
                 "+QSSLRECV: <have_readlen>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qsslrecv_1_0,
             ) {
                 return crate::command::Decoded::plain(Err(e));
@@ -22915,8 +23158,8 @@ pub mod qsslrecv {
             let value = (|| -> Result<WriteReceivedLine, crate::wire::DecodeError> {
                 Ok(WriteReceivedLine {
                     have_readlen: {
-                        let s = crate::wire::req(v[0], "have_readlen")?;
-                        crate::value::parse_int(s)
+                        crate::wire::req(v[0], "have_readlen")?;
+                        crate::value::scanned_int(n[0])
                             .map_err(|e| crate::wire::DecodeError::value(
                                 "have_readlen",
                                 e,
@@ -23069,22 +23312,24 @@ pub mod qsslrecv {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 2] = [None; 2];
+            crate::scan::walk_numbers(
                 line,
                 "AT+QSSLRECV=<connectID>,<read_length>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_c_qsslrecv_1,
             )?;
             Ok(Write {
                 connect_id: {
-                    let s = crate::wire::req(v[0], "connectID")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "connectID")?;
+                    crate::value::scanned_int(n[0])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("connectID", e))?
                 },
                 read_length: {
-                    let s = crate::wire::req(v[1], "read_length")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[1], "read_length")?;
+                    crate::value::scanned_int(n[1])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("read_length", e))?
                 },
@@ -23424,7 +23669,11 @@ pub mod qsslstate {
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
+            Self::from_int(crate::value::parse_int(s)?)
+        }
+        /// The value with this wire number.
+        pub fn from_int(n: i64) -> Result<Self, crate::value::ValueError> {
+            match n {
                 0 => Ok(Self::Initial),
                 1 => Ok(Self::Opening),
                 2 => Ok(Self::Connected),
@@ -23486,7 +23735,11 @@ pub mod qsslstate {
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
+            Self::from_int(crate::value::parse_int(s)?)
+        }
+        /// The value with this wire number.
+        pub fn from_int(n: i64) -> Result<Self, crate::value::ValueError> {
+            match n {
                 0 => Ok(Self::Context),
                 1 => Ok(Self::Connection),
                 _ => {
@@ -23622,16 +23875,18 @@ pub mod qsslstate {
         const PREFIXES: &'static [&'static str] = &["+QSSLSTATE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 9] = [None; 9];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 9] = [None; 9];
+            crate::scan::walk_numbers(
                 line,
                 "+QSSLSTATE: <connectID>,\"SSLClient\",<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<devname>,<SSL_ctxID>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qsslstate_1_0,
             )?;
             Ok(ReadLine {
                 connect_id: {
-                    let s = crate::wire::req(v[0], "connectID")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "connectID")?;
+                    crate::value::scanned_int(n[0])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("connectID", e))?
                 },
@@ -23643,30 +23898,32 @@ pub mod qsslstate {
                     >(alloc::string::String::from(crate::wire::unquote(s)))?
                 },
                 remote_port: {
-                    let s = crate::wire::req(v[2], "remote_port")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[2], "remote_port")?;
+                    crate::value::scanned_int(n[2])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("remote_port", e))?
                 },
                 local_port: {
-                    let s = crate::wire::req(v[3], "local_port")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[3], "local_port")?;
+                    crate::value::scanned_int(n[3])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("local_port", e))?
                 },
                 socket_state: {
-                    let s = crate::wire::req(v[4], "socket_state")?;
-                    SocketState::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[4], "socket_state")?;
+                    crate::value::scanned_int(n[4])
+                        .and_then(SocketState::from_int)
                         .map_err(|e| crate::wire::DecodeError::value("socket_state", e))?
                 },
                 server_id: {
-                    let s = crate::wire::req(v[5], "serverID")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[5], "serverID")?;
+                    crate::value::scanned_int(n[5])
                         .map_err(|e| crate::wire::DecodeError::value("serverID", e))?
                 },
                 access_mode: {
-                    let s = crate::wire::req(v[6], "access_mode")?;
-                    AccessMode::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[6], "access_mode")?;
+                    crate::value::scanned_int(n[6])
+                        .and_then(AccessMode::from_int)
                         .map_err(|e| crate::wire::DecodeError::value("access_mode", e))?
                 },
                 devname: {
@@ -23675,8 +23932,8 @@ pub mod qsslstate {
                         .map_err(|e| crate::wire::DecodeError::value("devname", e))?
                 },
                 ssl_ctx_id: {
-                    let s = crate::wire::req(v[8], "SSL_ctxID")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[8], "SSL_ctxID")?;
+                    crate::value::scanned_int(n[8])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("SSL_ctxID", e))?
                 },
@@ -23841,16 +24098,18 @@ pub mod qsslstate {
         const PREFIXES: &'static [&'static str] = &["+QSSLSTATE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 9] = [None; 9];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 9] = [None; 9];
+            crate::scan::walk_numbers(
                 line,
                 "+QSSLSTATE: <connectID>,\"SSLClient\",<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<devname>,<SSL_ctxID>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qsslstate_2_0,
             )?;
             Ok(WriteLine {
                 connect_id: {
-                    let s = crate::wire::req(v[0], "connectID")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "connectID")?;
+                    crate::value::scanned_int(n[0])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("connectID", e))?
                 },
@@ -23862,30 +24121,32 @@ pub mod qsslstate {
                     >(alloc::string::String::from(crate::wire::unquote(s)))?
                 },
                 remote_port: {
-                    let s = crate::wire::req(v[2], "remote_port")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[2], "remote_port")?;
+                    crate::value::scanned_int(n[2])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("remote_port", e))?
                 },
                 local_port: {
-                    let s = crate::wire::req(v[3], "local_port")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[3], "local_port")?;
+                    crate::value::scanned_int(n[3])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("local_port", e))?
                 },
                 socket_state: {
-                    let s = crate::wire::req(v[4], "socket_state")?;
-                    SocketState::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[4], "socket_state")?;
+                    crate::value::scanned_int(n[4])
+                        .and_then(SocketState::from_int)
                         .map_err(|e| crate::wire::DecodeError::value("socket_state", e))?
                 },
                 server_id: {
-                    let s = crate::wire::req(v[5], "serverID")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[5], "serverID")?;
+                    crate::value::scanned_int(n[5])
                         .map_err(|e| crate::wire::DecodeError::value("serverID", e))?
                 },
                 access_mode: {
-                    let s = crate::wire::req(v[6], "access_mode")?;
-                    AccessMode::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[6], "access_mode")?;
+                    crate::value::scanned_int(n[6])
+                        .and_then(AccessMode::from_int)
                         .map_err(|e| crate::wire::DecodeError::value("access_mode", e))?
                 },
                 devname: {
@@ -23894,8 +24155,8 @@ pub mod qsslstate {
                         .map_err(|e| crate::wire::DecodeError::value("devname", e))?
                 },
                 ssl_ctx_id: {
-                    let s = crate::wire::req(v[8], "SSL_ctxID")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[8], "SSL_ctxID")?;
+                    crate::value::scanned_int(n[8])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("SSL_ctxID", e))?
                 },
@@ -24000,21 +24261,24 @@ pub mod qsslstate {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 2] = [None; 2];
+            crate::scan::walk_numbers(
                 line,
                 "AT+QSSLSTATE=<query_type>,<connectID>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_c_qsslstate_2,
             )?;
             Ok(Write {
                 query_type: {
-                    let s = crate::wire::req(v[0], "query_type")?;
-                    QueryType::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[0], "query_type")?;
+                    crate::value::scanned_int(n[0])
+                        .and_then(QueryType::from_int)
                         .map_err(|e| crate::wire::DecodeError::value("query_type", e))?
                 },
                 connect_id: {
-                    let s = crate::wire::req(v[1], "connectID")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[1], "connectID")?;
+                    crate::value::scanned_int(n[1])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("connectID", e))?
                 },
@@ -24082,16 +24346,18 @@ pub mod qsslstate {
         const PREFIXES: &'static [&'static str] = &["+QSSLSTATE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 9] = [None; 9];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 9] = [None; 9];
+            crate::scan::walk_numbers(
                 line,
                 "+QSSLSTATE: <connectID>,\"SSLClient\",<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<devname>,<SSL_ctxID>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qsslstate_3_0,
             )?;
             Ok(ExecuteLine {
                 connect_id: {
-                    let s = crate::wire::req(v[0], "connectID")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "connectID")?;
+                    crate::value::scanned_int(n[0])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("connectID", e))?
                 },
@@ -24103,30 +24369,32 @@ pub mod qsslstate {
                     >(alloc::string::String::from(crate::wire::unquote(s)))?
                 },
                 remote_port: {
-                    let s = crate::wire::req(v[2], "remote_port")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[2], "remote_port")?;
+                    crate::value::scanned_int(n[2])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("remote_port", e))?
                 },
                 local_port: {
-                    let s = crate::wire::req(v[3], "local_port")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[3], "local_port")?;
+                    crate::value::scanned_int(n[3])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("local_port", e))?
                 },
                 socket_state: {
-                    let s = crate::wire::req(v[4], "socket_state")?;
-                    SocketState::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[4], "socket_state")?;
+                    crate::value::scanned_int(n[4])
+                        .and_then(SocketState::from_int)
                         .map_err(|e| crate::wire::DecodeError::value("socket_state", e))?
                 },
                 server_id: {
-                    let s = crate::wire::req(v[5], "serverID")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[5], "serverID")?;
+                    crate::value::scanned_int(n[5])
                         .map_err(|e| crate::wire::DecodeError::value("serverID", e))?
                 },
                 access_mode: {
-                    let s = crate::wire::req(v[6], "access_mode")?;
-                    AccessMode::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[6], "access_mode")?;
+                    crate::value::scanned_int(n[6])
+                        .and_then(AccessMode::from_int)
                         .map_err(|e| crate::wire::DecodeError::value("access_mode", e))?
                 },
                 devname: {
@@ -24135,8 +24403,8 @@ pub mod qsslstate {
                         .map_err(|e| crate::wire::DecodeError::value("devname", e))?
                 },
                 ssl_ctx_id: {
-                    let s = crate::wire::req(v[8], "SSL_ctxID")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[8], "SSL_ctxID")?;
+                    crate::value::scanned_int(n[8])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("SSL_ctxID", e))?
                 },
@@ -24320,7 +24588,11 @@ pub mod qicfg {
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
+            Self::from_int(crate::value::parse_int(s)?)
+        }
+        /// The value with this wire number.
+        pub fn from_int(n: i64) -> Result<Self, crate::value::ValueError> {
+            match n {
                 0 => Ok(Self::Text),
                 1 => Ok(Self::Hex),
                 _ => {
@@ -24376,7 +24648,11 @@ pub mod qicfg {
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
+            Self::from_int(crate::value::parse_int(s)?)
+        }
+        /// The value with this wire number.
+        pub fn from_int(n: i64) -> Result<Self, crate::value::ValueError> {
+            match n {
                 0 => Ok(Self::Text),
                 1 => Ok(Self::Hex),
                 _ => {
@@ -24430,7 +24706,11 @@ pub mod qicfg {
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
+            Self::from_int(crate::value::parse_int(s)?)
+        }
+        /// The value with this wire number.
+        pub fn from_int(n: i64) -> Result<Self, crate::value::ValueError> {
+            match n {
                 0 => Ok(Self::Enable),
                 1 => Ok(Self::Disable),
                 _ => {
@@ -24483,7 +24763,11 @@ pub mod qicfg {
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
+            Self::from_int(crate::value::parse_int(s)?)
+        }
+        /// The value with this wire number.
+        pub fn from_int(n: i64) -> Result<Self, crate::value::ValueError> {
+            match n {
                 0 => Ok(Self::Off),
                 1 => Ok(Self::On),
                 _ => {
@@ -25249,16 +25533,18 @@ pub mod qicfg {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 1] = [None; 1];
+            crate::scan::walk_numbers(
                 line,
                 "+QICFG: \"transpktsize\",<transpktsize>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qicfg_1_0,
             )?;
             Ok(TranspktsizeLine {
                 transpktsize: {
-                    let s = crate::wire::req(v[0], "transpktsize")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "transpktsize")?;
+                    crate::value::scanned_int(n[0])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("transpktsize", e))?
                 },
@@ -25380,16 +25666,18 @@ pub mod qicfg {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 1] = [None; 1];
+            crate::scan::walk_numbers(
                 line,
                 "+QICFG: \"transwaittm\",<transwaittm>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qicfg_2_0,
             )?;
             Ok(TranswaittmLine {
                 transwaittm: {
-                    let s = crate::wire::req(v[0], "transwaittm")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "transwaittm")?;
+                    crate::value::scanned_int(n[0])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("transwaittm", e))?
                 },
@@ -25511,16 +25799,19 @@ pub mod qicfg {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 1] = [None; 1];
+            crate::scan::walk_numbers(
                 line,
                 "+QICFG: \"tcp/accept\",<state>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qicfg_3_0,
             )?;
             Ok(TcpAcceptLine {
                 state: {
-                    let s = crate::wire::req(v[0], "state")?;
-                    Enable::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[0], "state")?;
+                    crate::value::scanned_int(n[0])
+                        .and_then(Enable::from_int)
                         .map_err(|e| crate::wire::DecodeError::value("state", e))?
                 },
             })
@@ -25637,16 +25928,18 @@ pub mod qicfg {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 1] = [None; 1];
+            crate::scan::walk_numbers(
                 line,
                 "+QICFG: \"qisend/timeout\",<timeout>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qicfg_4_0,
             )?;
             Ok(QisendTimeoutLine {
                 timeout: {
-                    let s = crate::wire::req(v[0], "timeout")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "timeout")?;
+                    crate::value::scanned_int(n[0])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("timeout", e))?
                 },
@@ -25761,16 +26054,19 @@ pub mod qicfg {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 1] = [None; 1];
+            crate::scan::walk_numbers(
                 line,
                 "+QICFG: \"passiveclosed\",<closed>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qicfg_5_0,
             )?;
             Ok(PassiveclosedLine {
                 closed: {
-                    let s = crate::wire::req(v[0], "closed")?;
-                    Enable::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[0], "closed")?;
+                    crate::value::scanned_int(n[0])
+                        .and_then(Enable::from_int)
                         .map_err(|e| crate::wire::DecodeError::value("closed", e))?
                 },
             })
@@ -25902,24 +26198,28 @@ pub mod qicfg {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 2] = [None; 2];
+            crate::scan::walk_numbers(
                 line,
                 "+QICFG: \"dataformat\",<send_data_format>,<recv_data_format>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qicfg_6_0,
             )?;
             Ok(DataformatLine {
                 send_data_format: {
-                    let s = crate::wire::req(v[0], "send_data_format")?;
-                    SendDataFormat::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[0], "send_data_format")?;
+                    crate::value::scanned_int(n[0])
+                        .and_then(SendDataFormat::from_int)
                         .map_err(|e| crate::wire::DecodeError::value(
                             "send_data_format",
                             e,
                         ))?
                 },
                 recv_data_format: {
-                    let s = crate::wire::req(v[1], "recv_data_format")?;
-                    RecvDataFormat::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[1], "recv_data_format")?;
+                    crate::value::scanned_int(n[1])
+                        .and_then(RecvDataFormat::from_int)
                         .map_err(|e| crate::wire::DecodeError::value(
                             "recv_data_format",
                             e,
@@ -26078,16 +26378,19 @@ pub mod qicfg {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 1] = [None; 1];
+            crate::scan::walk_numbers(
                 line,
                 "+QICFG: \"close/mode\",<close_mode>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qicfg_7_0,
             )?;
             Ok(CloseModeLine {
                 close_mode: {
-                    let s = crate::wire::req(v[0], "close_mode")?;
-                    Enable::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[0], "close_mode")?;
+                    crate::value::scanned_int(n[0])
+                        .and_then(Enable::from_int)
                         .map_err(|e| crate::wire::DecodeError::value("close_mode", e))?
                 },
             })
@@ -26238,27 +26541,30 @@ pub mod qicfg {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 4] = [None; 4];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 4] = [None; 4];
+            crate::scan::walk_numbers(
                 line,
                 "+QICFG: \"tcp/kalive\",<kalive_onoff>,<kalive_idle>,<kalive_interval>,<kalive_cnt>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qicfg_8_0,
             )?;
             Ok(TcpKaliveLine {
                 kalive_onoff: {
-                    let s = crate::wire::req(v[0], "kalive_onoff")?;
-                    Enable::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[0], "kalive_onoff")?;
+                    crate::value::scanned_int(n[0])
+                        .and_then(Enable::from_int)
                         .map_err(|e| crate::wire::DecodeError::value("kalive_onoff", e))?
                 },
                 kalive_idle: {
-                    let s = crate::wire::req(v[1], "kalive_idle")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[1], "kalive_idle")?;
+                    crate::value::scanned_int(n[1])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("kalive_idle", e))?
                 },
                 kalive_interval: {
-                    let s = crate::wire::req(v[2], "kalive_interval")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[2], "kalive_interval")?;
+                    crate::value::scanned_int(n[2])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value(
                             "kalive_interval",
@@ -26266,8 +26572,8 @@ pub mod qicfg {
                         ))?
                 },
                 kalive_cnt: {
-                    let s = crate::wire::req(v[3], "kalive_cnt")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[3], "kalive_cnt")?;
+                    crate::value::scanned_int(n[3])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("kalive_cnt", e))?
                 },
@@ -26473,16 +26779,19 @@ pub mod qicfg {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 1] = [None; 1];
+            crate::scan::walk_numbers(
                 line,
                 "+QICFG: \"tcp/tw_cycle\",<tw_enable>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qicfg_9_0,
             )?;
             Ok(TcpTwCycleLine {
                 tw_enable: {
-                    let s = crate::wire::req(v[0], "tw_enable")?;
-                    TwEnable::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[0], "tw_enable")?;
+                    crate::value::scanned_int(n[0])
+                        .and_then(TwEnable::from_int)
                         .map_err(|e| crate::wire::DecodeError::value("tw_enable", e))?
                 },
             })
@@ -26599,16 +26908,19 @@ pub mod qicfg {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 1] = [None; 1];
+            crate::scan::walk_numbers(
                 line,
                 "+QICFG: \"udp/broadcast\",<udp/broadcast>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qicfg_10_0,
             )?;
             Ok(UdpBroadcastLine {
                 udp_broadcast: {
-                    let s = crate::wire::req(v[0], "udp/broadcast")?;
-                    Broadcast::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[0], "udp/broadcast")?;
+                    crate::value::scanned_int(n[0])
+                        .and_then(Broadcast::from_int)
                         .map_err(|e| crate::wire::DecodeError::value(
                             "udp/broadcast",
                             e,
@@ -26830,7 +27142,11 @@ pub mod qiopen {
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
+            Self::from_int(crate::value::parse_int(s)?)
+        }
+        /// The value with this wire number.
+        pub fn from_int(n: i64) -> Result<Self, crate::value::ValueError> {
+            match n {
                 0 => Ok(Self::Sta),
                 1 => Ok(Self::Ap),
                 _ => {
@@ -27684,7 +28000,11 @@ pub mod qistate {
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
+            Self::from_int(crate::value::parse_int(s)?)
+        }
+        /// The value with this wire number.
+        pub fn from_int(n: i64) -> Result<Self, crate::value::ValueError> {
+            match n {
                 0 => Ok(Self::Initial),
                 1 => Ok(Self::Opening),
                 2 => Ok(Self::Connected),
@@ -27826,16 +28146,18 @@ pub mod qistate {
         const PREFIXES: &'static [&'static str] = &["+QISTATE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 9] = [None; 9];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 9] = [None; 9];
+            crate::scan::walk_numbers(
                 line,
                 "+QISTATE: <connectID>,<service_type>,<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<AT_port>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qistate_1_0,
             )?;
             Ok(ReadLine {
                 connect_id: {
-                    let s = crate::wire::req(v[0], "connectID")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "connectID")?;
+                    crate::value::scanned_int(n[0])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("connectID", e))?
                 },
@@ -27850,28 +28172,30 @@ pub mod qistate {
                         .map_err(|e| crate::wire::DecodeError::value("IP_address", e))?
                 },
                 remote_port: {
-                    let s = crate::wire::req(v[3], "remote_port")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[3], "remote_port")?;
+                    crate::value::scanned_int(n[3])
                         .map_err(|e| crate::wire::DecodeError::value("remote_port", e))?
                 },
                 local_port: {
-                    let s = crate::wire::req(v[4], "local_port")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[4], "local_port")?;
+                    crate::value::scanned_int(n[4])
                         .map_err(|e| crate::wire::DecodeError::value("local_port", e))?
                 },
                 socket_state: {
-                    let s = crate::wire::req(v[5], "socket_state")?;
-                    SocketState::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[5], "socket_state")?;
+                    crate::value::scanned_int(n[5])
+                        .and_then(SocketState::from_int)
                         .map_err(|e| crate::wire::DecodeError::value("socket_state", e))?
                 },
                 server_id: {
-                    let s = crate::wire::req(v[6], "serverID")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[6], "serverID")?;
+                    crate::value::scanned_int(n[6])
                         .map_err(|e| crate::wire::DecodeError::value("serverID", e))?
                 },
                 access_mode: {
-                    let s = crate::wire::req(v[7], "access_mode")?;
-                    AccessMode::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[7], "access_mode")?;
+                    crate::value::scanned_int(n[7])
+                        .and_then(AccessMode::from_int)
                         .map_err(|e| crate::wire::DecodeError::value("access_mode", e))?
                 },
                 at_port: {
@@ -28021,16 +28345,18 @@ pub mod qistate {
         const PREFIXES: &'static [&'static str] = &["+QISTATE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 9] = [None; 9];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 9] = [None; 9];
+            crate::scan::walk_numbers(
                 line,
                 "+QISTATE: <connectID>,<service_type>,<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<AT_port>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qistate_2_0,
             )?;
             Ok(ExecuteLine {
                 connect_id: {
-                    let s = crate::wire::req(v[0], "connectID")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "connectID")?;
+                    crate::value::scanned_int(n[0])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("connectID", e))?
                 },
@@ -28045,28 +28371,30 @@ pub mod qistate {
                         .map_err(|e| crate::wire::DecodeError::value("IP_address", e))?
                 },
                 remote_port: {
-                    let s = crate::wire::req(v[3], "remote_port")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[3], "remote_port")?;
+                    crate::value::scanned_int(n[3])
                         .map_err(|e| crate::wire::DecodeError::value("remote_port", e))?
                 },
                 local_port: {
-                    let s = crate::wire::req(v[4], "local_port")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[4], "local_port")?;
+                    crate::value::scanned_int(n[4])
                         .map_err(|e| crate::wire::DecodeError::value("local_port", e))?
                 },
                 socket_state: {
-                    let s = crate::wire::req(v[5], "socket_state")?;
-                    SocketState::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[5], "socket_state")?;
+                    crate::value::scanned_int(n[5])
+                        .and_then(SocketState::from_int)
                         .map_err(|e| crate::wire::DecodeError::value("socket_state", e))?
                 },
                 server_id: {
-                    let s = crate::wire::req(v[6], "serverID")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[6], "serverID")?;
+                    crate::value::scanned_int(n[6])
                         .map_err(|e| crate::wire::DecodeError::value("serverID", e))?
                 },
                 access_mode: {
-                    let s = crate::wire::req(v[7], "access_mode")?;
-                    AccessMode::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[7], "access_mode")?;
+                    crate::value::scanned_int(n[7])
+                        .and_then(AccessMode::from_int)
                         .map_err(|e| crate::wire::DecodeError::value("access_mode", e))?
                 },
                 at_port: {
@@ -28221,16 +28549,18 @@ pub mod qistate {
         const PREFIXES: &'static [&'static str] = &["+QISTATE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 9] = [None; 9];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 9] = [None; 9];
+            crate::scan::walk_numbers(
                 line,
                 "+QISTATE: <connectID>,<service_type>,<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<AT_port>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qistate_3_0,
             )?;
             Ok(WriteLine {
                 connect_id: {
-                    let s = crate::wire::req(v[0], "connectID")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "connectID")?;
+                    crate::value::scanned_int(n[0])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("connectID", e))?
                 },
@@ -28245,28 +28575,30 @@ pub mod qistate {
                         .map_err(|e| crate::wire::DecodeError::value("IP_address", e))?
                 },
                 remote_port: {
-                    let s = crate::wire::req(v[3], "remote_port")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[3], "remote_port")?;
+                    crate::value::scanned_int(n[3])
                         .map_err(|e| crate::wire::DecodeError::value("remote_port", e))?
                 },
                 local_port: {
-                    let s = crate::wire::req(v[4], "local_port")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[4], "local_port")?;
+                    crate::value::scanned_int(n[4])
                         .map_err(|e| crate::wire::DecodeError::value("local_port", e))?
                 },
                 socket_state: {
-                    let s = crate::wire::req(v[5], "socket_state")?;
-                    SocketState::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[5], "socket_state")?;
+                    crate::value::scanned_int(n[5])
+                        .and_then(SocketState::from_int)
                         .map_err(|e| crate::wire::DecodeError::value("socket_state", e))?
                 },
                 server_id: {
-                    let s = crate::wire::req(v[6], "serverID")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[6], "serverID")?;
+                    crate::value::scanned_int(n[6])
                         .map_err(|e| crate::wire::DecodeError::value("serverID", e))?
                 },
                 access_mode: {
-                    let s = crate::wire::req(v[7], "access_mode")?;
-                    AccessMode::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[7], "access_mode")?;
+                    crate::value::scanned_int(n[7])
+                        .and_then(AccessMode::from_int)
                         .map_err(|e| crate::wire::DecodeError::value("access_mode", e))?
                 },
                 at_port: {
@@ -28363,16 +28695,18 @@ pub mod qistate {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 1] = [None; 1];
+            crate::scan::walk_numbers(
                 line,
                 "AT+QISTATE=<connectID>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_c_qistate_3,
             )?;
             Ok(Write {
                 connect_id: {
-                    let s = crate::wire::req(v[0], "connectID")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "connectID")?;
+                    crate::value::scanned_int(n[0])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("connectID", e))?
                 },
@@ -28641,16 +28975,18 @@ pub mod qisend {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 1] = [None; 1];
+            crate::scan::walk_numbers(
                 line,
                 "AT+QISEND=<connectID>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_c_qisend_1,
             )?;
             Ok(WriteConnectId {
                 connect_id: {
-                    let s = crate::wire::req(v[0], "connectID")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "connectID")?;
+                    crate::value::scanned_int(n[0])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("connectID", e))?
                 },
@@ -28746,22 +29082,24 @@ pub mod qisend {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 2] = [None; 2];
+            crate::scan::walk_numbers(
                 line,
                 "AT+QISEND=<connectID>,<send_length>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_c_qisend_2,
             )?;
             Ok(WriteConnectIdSendLength {
                 connect_id: {
-                    let s = crate::wire::req(v[0], "connectID")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "connectID")?;
+                    crate::value::scanned_int(n[0])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("connectID", e))?
                 },
                 send_length: {
-                    let s = crate::wire::req(v[1], "send_length")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[1], "send_length")?;
+                    crate::value::scanned_int(n[1])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("send_length", e))?
                 },
@@ -28887,22 +29225,24 @@ pub mod qisend {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 4] = [None; 4];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 4] = [None; 4];
+            crate::scan::walk_numbers(
                 line,
                 "AT+QISEND=<connectID>,<send_length>,<remoteIP>,<remote_port>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_c_qisend_3,
             )?;
             Ok(WriteConnectIdSendLengthRemoteIpRemotePort {
                 connect_id: {
-                    let s = crate::wire::req(v[0], "connectID")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "connectID")?;
+                    crate::value::scanned_int(n[0])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("connectID", e))?
                 },
                 send_length: {
-                    let s = crate::wire::req(v[1], "send_length")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[1], "send_length")?;
+                    crate::value::scanned_int(n[1])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("send_length", e))?
                 },
@@ -28912,8 +29252,8 @@ pub mod qisend {
                         .map_err(|e| crate::wire::DecodeError::value("remoteIP", e))?
                 },
                 remote_port: {
-                    let s = crate::wire::req(v[3], "remote_port")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[3], "remote_port")?;
+                    crate::value::scanned_int(n[3])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("remote_port", e))?
                 },
@@ -28975,29 +29315,31 @@ pub mod qisend {
         const PREFIXES: &'static [&'static str] = &["+QISEND: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 3] = [None; 3];
+            crate::scan::walk_numbers(
                 line,
                 "+QISEND: <total_send_length>,<ackedbytes>,<unackedbytes>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qisend_4_0,
             )?;
             Ok(WriteConnectId0Line {
                 total_send_length: {
-                    let s = crate::wire::req(v[0], "total_send_length")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "total_send_length")?;
+                    crate::value::scanned_int(n[0])
                         .map_err(|e| crate::wire::DecodeError::value(
                             "total_send_length",
                             e,
                         ))?
                 },
                 ackedbytes: {
-                    let s = crate::wire::req(v[1], "ackedbytes")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[1], "ackedbytes")?;
+                    crate::value::scanned_int(n[1])
                         .map_err(|e| crate::wire::DecodeError::value("ackedbytes", e))?
                 },
                 unackedbytes: {
-                    let s = crate::wire::req(v[2], "unackedbytes")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[2], "unackedbytes")?;
+                    crate::value::scanned_int(n[2])
                         .map_err(|e| crate::wire::DecodeError::value("unackedbytes", e))?
                 },
             })
@@ -29063,16 +29405,18 @@ pub mod qisend {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 1] = [None; 1];
+            crate::scan::walk_numbers(
                 line,
                 "AT+QISEND=<connectID>,0",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_c_qisend_4,
             )?;
             Ok(WriteConnectId0 {
                 connect_id: {
-                    let s = crate::wire::req(v[0], "connectID")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "connectID")?;
+                    crate::value::scanned_int(n[0])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("connectID", e))?
                 },
@@ -29302,16 +29646,18 @@ pub mod qird {
         const PREFIXES: &'static [&'static str] = &["+QIRD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 1] = [None; 1];
+            crate::scan::walk_numbers(
                 line,
                 "+QIRD: <read_actual_length>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qird_1_0,
             )?;
             Ok(WriteConnectIdReadLengthDataLine {
                 read_actual_length: {
-                    let s = crate::wire::req(v[0], "read_actual_length")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "read_actual_length")?;
+                    crate::value::scanned_int(n[0])
                         .map_err(|e| crate::wire::DecodeError::value(
                             "read_actual_length",
                             e,
@@ -29326,10 +29672,12 @@ pub mod qird {
                 );
             };
             let mut v: [Option<&str>; 1] = [None; 1];
-            if let Err(e) = crate::scan::walk(
+            let mut n: [Option<i64>; 1] = [None; 1];
+            if let Err(e) = crate::scan::walk_numbers(
                 line,
                 "+QIRD: <read_actual_length>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qird_1_0,
             ) {
                 return crate::command::Decoded::plain(Err(e));
@@ -29346,8 +29694,8 @@ pub mod qird {
             > {
                 Ok(WriteConnectIdReadLengthDataLine {
                     read_actual_length: {
-                        let s = crate::wire::req(v[0], "read_actual_length")?;
-                        crate::value::parse_int(s)
+                        crate::wire::req(v[0], "read_actual_length")?;
+                        crate::value::scanned_int(n[0])
                             .map_err(|e| crate::wire::DecodeError::value(
                                 "read_actual_length",
                                 e,
@@ -29591,16 +29939,18 @@ pub mod qird {
         const PREFIXES: &'static [&'static str] = &["+QIRD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 3] = [None; 3];
+            crate::scan::walk_numbers(
                 line,
                 "+QIRD: <read_actual_length>,<remoteIP>,<remote_port>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qird_2_0,
             )?;
             Ok(WriteConnectIdDataLine {
                 read_actual_length: {
-                    let s = crate::wire::req(v[0], "read_actual_length")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "read_actual_length")?;
+                    crate::value::scanned_int(n[0])
                         .map_err(|e| crate::wire::DecodeError::value(
                             "read_actual_length",
                             e,
@@ -29612,8 +29962,8 @@ pub mod qird {
                         .map_err(|e| crate::wire::DecodeError::value("remoteIP", e))?
                 },
                 remote_port: {
-                    let s = crate::wire::req(v[2], "remote_port")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[2], "remote_port")?;
+                    crate::value::scanned_int(n[2])
                         .map_err(|e| crate::wire::DecodeError::value("remote_port", e))?
                 },
             })
@@ -29625,10 +29975,12 @@ pub mod qird {
                 );
             };
             let mut v: [Option<&str>; 3] = [None; 3];
-            if let Err(e) = crate::scan::walk(
+            let mut n: [Option<i64>; 3] = [None; 3];
+            if let Err(e) = crate::scan::walk_numbers(
                 line,
                 "+QIRD: <read_actual_length>,<remoteIP>,<remote_port>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qird_2_0,
             ) {
                 return crate::command::Decoded::plain(Err(e));
@@ -29642,8 +29994,8 @@ pub mod qird {
             let value = (|| -> Result<WriteConnectIdDataLine, crate::wire::DecodeError> {
                 Ok(WriteConnectIdDataLine {
                     read_actual_length: {
-                        let s = crate::wire::req(v[0], "read_actual_length")?;
-                        crate::value::parse_int(s)
+                        crate::wire::req(v[0], "read_actual_length")?;
+                        crate::value::scanned_int(n[0])
                             .map_err(|e| crate::wire::DecodeError::value(
                                 "read_actual_length",
                                 e,
@@ -29655,8 +30007,8 @@ pub mod qird {
                             .map_err(|e| crate::wire::DecodeError::value("remoteIP", e))?
                     },
                     remote_port: {
-                        let s = crate::wire::req(v[2], "remote_port")?;
-                        crate::value::parse_int(s)
+                        crate::wire::req(v[2], "remote_port")?;
+                        crate::value::scanned_int(n[2])
                             .map_err(|e| crate::wire::DecodeError::value(
                                 "remote_port",
                                 e,
@@ -29807,16 +30159,18 @@ pub mod qird {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 1] = [None; 1];
+            crate::scan::walk_numbers(
                 line,
                 "AT+QIRD=<connectID>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_c_qird_2,
             )?;
             Ok(WriteConnectId {
                 connect_id: {
-                    let s = crate::wire::req(v[0], "connectID")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "connectID")?;
+                    crate::value::scanned_int(n[0])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("connectID", e))?
                 },
@@ -29885,32 +30239,34 @@ pub mod qird {
         const PREFIXES: &'static [&'static str] = &["+QIRD: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 3] = [None; 3];
+            crate::scan::walk_numbers(
                 line,
                 "+QIRD: <total_receive_length>,<have_read_length>,<unread_length>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qird_3_0,
             )?;
             Ok(WriteConnectId0Line {
                 total_receive_length: {
-                    let s = crate::wire::req(v[0], "total_receive_length")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "total_receive_length")?;
+                    crate::value::scanned_int(n[0])
                         .map_err(|e| crate::wire::DecodeError::value(
                             "total_receive_length",
                             e,
                         ))?
                 },
                 have_read_length: {
-                    let s = crate::wire::req(v[1], "have_read_length")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[1], "have_read_length")?;
+                    crate::value::scanned_int(n[1])
                         .map_err(|e| crate::wire::DecodeError::value(
                             "have_read_length",
                             e,
                         ))?
                 },
                 unread_length: {
-                    let s = crate::wire::req(v[2], "unread_length")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[2], "unread_length")?;
+                    crate::value::scanned_int(n[2])
                         .map_err(|e| crate::wire::DecodeError::value(
                             "unread_length",
                             e,
@@ -29977,16 +30333,18 @@ pub mod qird {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 1] = [None; 1];
+            crate::scan::walk_numbers(
                 line,
                 "AT+QIRD=<connectID>,0",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_c_qird_3,
             )?;
             Ok(WriteConnectId0 {
                 connect_id: {
-                    let s = crate::wire::req(v[0], "connectID")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "connectID")?;
+                    crate::value::scanned_int(n[0])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("connectID", e))?
                 },
@@ -30076,7 +30434,11 @@ pub mod qiaccept {
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
+            Self::from_int(crate::value::parse_int(s)?)
+        }
+        /// The value with this wire number.
+        pub fn from_int(n: i64) -> Result<Self, crate::value::ValueError> {
+            match n {
                 0 => Ok(Self::Reject),
                 1 => Ok(Self::Accept),
                 _ => {
@@ -30272,16 +30634,18 @@ pub mod qiaccept {
         const PREFIXES: &'static [&'static str] = &["+QIACCEPT: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 3] = [None; 3];
+            crate::scan::walk_numbers(
                 line,
                 "+QIACCEPT: <incoming_socketID>,<remote_addr>,<remote_port>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qiaccept_1_0,
             )?;
             Ok(WriteLine {
                 incoming_socket_id: {
-                    let s = crate::wire::req(v[0], "incoming_socketID")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "incoming_socketID")?;
+                    crate::value::scanned_int(n[0])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value(
                             "incoming_socketID",
@@ -30294,8 +30658,8 @@ pub mod qiaccept {
                         .map_err(|e| crate::wire::DecodeError::value("remote_addr", e))?
                 },
                 remote_port: {
-                    let s = crate::wire::req(v[2], "remote_port")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[2], "remote_port")?;
+                    crate::value::scanned_int(n[2])
                         .map_err(|e| crate::wire::DecodeError::value("remote_port", e))?
                 },
             })
@@ -30655,22 +31019,25 @@ pub mod qiswtmd {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 2] = [None; 2];
+            crate::scan::walk_numbers(
                 line,
                 "AT+QISWTMD=<connectID>,<access_mode>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_c_qiswtmd_1,
             )?;
             Ok(Write {
                 connect_id: {
-                    let s = crate::wire::req(v[0], "connectID")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "connectID")?;
+                    crate::value::scanned_int(n[0])
                         .and_then(crate::value::Int::new)
                         .map_err(|e| crate::wire::DecodeError::value("connectID", e))?
                 },
                 access_mode: {
-                    let s = crate::wire::req(v[1], "access_mode")?;
-                    AccessMode::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[1], "access_mode")?;
+                    crate::value::scanned_int(n[1])
+                        .and_then(AccessMode::from_int)
                         .map_err(|e| crate::wire::DecodeError::value("access_mode", e))?
                 },
             })
@@ -30807,16 +31174,18 @@ pub mod qigeterror {
         const PREFIXES: &'static [&'static str] = &["+QIGETERROR: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 2] = [None; 2];
+            crate::scan::walk_numbers(
                 line,
                 "+QIGETERROR: <err>,<errcode_description>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qigeterror_1_0,
             )?;
             Ok(ExecuteLine {
                 err: {
-                    let s = crate::wire::req(v[0], "err")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[0], "err")?;
+                    crate::value::scanned_int(n[0])
                         .map(crate::generated::results::TcpipCode::from_code)
                         .map_err(|e| crate::wire::DecodeError::value("err", e))?
                 },
@@ -31360,16 +31729,19 @@ pub mod qstadhcp {
         const PREFIXES: &'static [&'static str] = &["+QSTADHCP: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 1] = [None; 1];
+            crate::scan::walk_numbers(
                 line,
                 "+QSTADHCP: <enable>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qstadhcp_0_0,
             )?;
             Ok(ReadLine {
                 enable: {
-                    let s = crate::wire::req(v[0], "enable")?;
-                    Enable::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[0], "enable")?;
+                    crate::value::scanned_int(n[0])
+                        .and_then(Enable::from_int)
                         .map_err(|e| crate::wire::DecodeError::value("enable", e))?
                 },
             })
@@ -31485,16 +31857,19 @@ pub mod qstadhcp {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 1] = [None; 1];
+            crate::scan::walk_numbers(
                 line,
                 "AT+QSTADHCP=<enable>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_c_qstadhcp_1,
             )?;
             Ok(Write {
                 enable: {
-                    let s = crate::wire::req(v[0], "enable")?;
-                    Enable::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[0], "enable")?;
+                    crate::value::scanned_int(n[0])
+                        .and_then(Enable::from_int)
                         .map_err(|e| crate::wire::DecodeError::value("enable", e))?
                 },
             })
@@ -32672,10 +33047,12 @@ pub mod qgetwifistate {
         const PREFIXES: &'static [&'static str] = &["+QGETWIFISTATE: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 4] = [None; 4];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 4] = [None; 4];
+            crate::scan::walk_numbers(
                 line,
                 "+QGETWIFISTATE: ssid=<SSID>,bssid=<BSSID>,rssi=<RSSI>,psk_type=<PSK_type>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qgetwifistate_0_0,
             )?;
             Ok(ExecuteLine {
@@ -32690,8 +33067,8 @@ pub mod qgetwifistate {
                         .map_err(|e| crate::wire::DecodeError::value("BSSID", e))?
                 },
                 rssi: {
-                    let s = crate::wire::req(v[2], "RSSI")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[2], "RSSI")?;
+                    crate::value::scanned_int(n[2])
                         .map_err(|e| crate::wire::DecodeError::value("RSSI", e))?
                 },
                 psk_type: {
@@ -32869,10 +33246,12 @@ pub mod qwscan {
         const PREFIXES: &'static [&'static str] = &["+QWSCAN: "];
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 5] = [None; 5];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 5] = [None; 5];
+            crate::scan::walk_numbers(
                 line,
                 "+QWSCAN: <SSID>,<PSK_type>,<RSSI>,<BSSID>,<channel>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qwscan_0_0,
             )?;
             Ok(ExecuteLine {
@@ -32887,8 +33266,8 @@ pub mod qwscan {
                         .map_err(|e| crate::wire::DecodeError::value("PSK_type", e))?
                 },
                 rssi: {
-                    let s = crate::wire::req(v[2], "RSSI")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[2], "RSSI")?;
+                    crate::value::scanned_int(n[2])
                         .map_err(|e| crate::wire::DecodeError::value("RSSI", e))?
                 },
                 bssid: {
@@ -32897,8 +33276,8 @@ pub mod qwscan {
                         .map_err(|e| crate::wire::DecodeError::value("BSSID", e))?
                 },
                 channel: {
-                    let s = crate::wire::req(v[4], "channel")?;
-                    crate::value::parse_int(s)
+                    crate::wire::req(v[4], "channel")?;
+                    crate::value::scanned_int(n[4])
                         .map_err(|e| crate::wire::DecodeError::value("channel", e))?
                 },
             })
@@ -33412,16 +33791,19 @@ pub mod qwebcfg {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 1] = [None; 1];
+            crate::scan::walk_numbers(
                 line,
                 "AT+QWEBCFG=<enable>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_c_qwebcfg_0,
             )?;
             Ok(Write {
                 enable: {
-                    let s = crate::wire::req(v[0], "enable")?;
-                    Enable::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[0], "enable")?;
+                    crate::value::scanned_int(n[0])
+                        .and_then(Enable::from_int)
                         .map_err(|e| crate::wire::DecodeError::value("enable", e))?
                 },
             })
@@ -33628,16 +34010,19 @@ pub mod qairkiss {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 1] = [None; 1];
+            crate::scan::walk_numbers(
                 line,
                 "AT+QAIRKISS=<enable>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_c_qairkiss_0,
             )?;
             Ok(Write {
                 enable: {
-                    let s = crate::wire::req(v[0], "enable")?;
-                    Enable::from_wire(crate::wire::unquote(s))
+                    crate::wire::req(v[0], "enable")?;
+                    crate::value::scanned_int(n[0])
+                        .and_then(Enable::from_int)
                         .map_err(|e| crate::wire::DecodeError::value("enable", e))?
                 },
             })

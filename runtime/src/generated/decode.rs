@@ -70,9 +70,9 @@ pub static c_qbleadvparam_1: scan::Matcher = &[
 /// `AT+QBLEADVPARAM: AT+QBLEADVPARAM=<adv_int_min>,<adv_int_max>`: the walk of [`c_qbleadvparam_1`] as straight-line steps.
 pub fn walk_c_qbleadvparam_1(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit_ci(b"AT+QBLEADVPARAM=")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.byte(b',')?;
-    c.cap(1, scan::Token::Int)?;
+    c.int(1)?;
     c.end()
 }
 /// `AT+QBLEADVDATA: AT+QBLEADVDATA=<adv_data>`
@@ -194,9 +194,9 @@ pub static c_qblescanparam_1: scan::Matcher = &[
 /// `AT+QBLESCANPARAM: AT+QBLESCANPARAM=<scan_interval>,<scan_window>`: the walk of [`c_qblescanparam_1`] as straight-line steps.
 pub fn walk_c_qblescanparam_1(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit_ci(b"AT+QBLESCANPARAM=")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.byte(b',')?;
-    c.cap(1, scan::Token::Int)?;
+    c.int(1)?;
     c.end()
 }
 /// `AT+QBLECONN: AT+QBLECONN=<addr_type>,<peer_addr>[,<timeout>]`
@@ -235,13 +235,13 @@ pub static c_qbleconnparam_1: scan::Matcher = &[
 /// `AT+QBLECONNPARAM: AT+QBLECONNPARAM=<conn_idx>,<con_interval>,<timeout>,<latency>`: the walk of [`c_qbleconnparam_1`] as straight-line steps.
 pub fn walk_c_qbleconnparam_1(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit_ci(b"AT+QBLECONNPARAM=")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.byte(b',')?;
-    c.cap(1, scan::Token::Int)?;
+    c.int(1)?;
     c.byte(b',')?;
-    c.cap(2, scan::Token::Int)?;
+    c.int(2)?;
     c.byte(b',')?;
-    c.cap(3, scan::Token::Int)?;
+    c.int(3)?;
     c.end()
 }
 /// `AT+QBLECFGMTU: AT+QBLECFGMTU?`
@@ -259,7 +259,7 @@ pub static c_qblecfgmtu_1: scan::Matcher = &[
 /// `AT+QBLECFGMTU: AT+QBLECFGMTU=<MTU_value>`: the walk of [`c_qblecfgmtu_1`] as straight-line steps.
 pub fn walk_c_qblecfgmtu_1(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit_ci(b"AT+QBLECFGMTU=")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.end()
 }
 /// `AT+QBLEGATTCNTFCFG: AT+QBLEGATTCNTFCFG=<conn_idx>,<UUID>,<enable>`
@@ -274,11 +274,11 @@ pub static c_qblegattcntfcfg_0: scan::Matcher = &[
 /// `AT+QBLEGATTCNTFCFG: AT+QBLEGATTCNTFCFG=<conn_idx>,<UUID>,<enable>`: the walk of [`c_qblegattcntfcfg_0`] as straight-line steps.
 pub fn walk_c_qblegattcntfcfg_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit_ci(b"AT+QBLEGATTCNTFCFG=")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.byte(b',')?;
     c.cap(1, scan::Token::Quoted)?;
     c.byte(b',')?;
-    c.cap(2, scan::Token::Int)?;
+    c.int(2)?;
     c.end()
 }
 /// `AT+QBLEGATTCRD: AT+QBLEGATTCRD=<conn_idx>,<UUID>`
@@ -291,7 +291,7 @@ pub static c_qblegattcrd_0: scan::Matcher = &[
 /// `AT+QBLEGATTCRD: AT+QBLEGATTCRD=<conn_idx>,<UUID>`: the walk of [`c_qblegattcrd_0`] as straight-line steps.
 pub fn walk_c_qblegattcrd_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit_ci(b"AT+QBLEGATTCRD=")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.byte(b',')?;
     c.cap(1, scan::Token::Quoted)?;
     c.end()
@@ -453,7 +453,7 @@ pub static c_qfclose_1: scan::Matcher = &[
 /// `AT+QFCLOSE: AT+QFCLOSE=<filehandle>`: the walk of [`c_qfclose_1`] as straight-line steps.
 pub fn walk_c_qfclose_1(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit_ci(b"AT+QFCLOSE=")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.end()
 }
 /// `AT+QFLST: AT+QFLST=?`
@@ -528,7 +528,7 @@ pub static c_qecho_0: scan::Matcher = &[
 /// `AT+QECHO: AT+QECHO=<enable>`: the walk of [`c_qecho_0`] as straight-line steps.
 pub fn walk_c_qecho_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit_ci(b"AT+QECHO=")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.end()
 }
 /// `AT+QGETIP: AT+QGETIP=<mode>`
@@ -552,9 +552,9 @@ pub static c_qsetband_0: scan::Matcher = &[
 /// `AT+QSETBAND: AT+QSETBAND=<baud_rate>,<save>`: the walk of [`c_qsetband_0`] as straight-line steps.
 pub fn walk_c_qsetband_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit_ci(b"AT+QSETBAND=")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.byte(b',')?;
-    c.cap(1, scan::Token::Int)?;
+    c.int(1)?;
     c.end()
 }
 /// `AT+QSETBAND: AT+QSETBAND?`
@@ -1087,11 +1087,11 @@ pub static c_qmtopen_2: scan::Matcher = &[
 /// `AT+QMTOPEN: AT+QMTOPEN=<client_idx>,<host_name>,<port>`: the walk of [`c_qmtopen_2`] as straight-line steps.
 pub fn walk_c_qmtopen_2(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit_ci(b"AT+QMTOPEN=")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.byte(b',')?;
     c.cap(1, scan::Token::Quoted)?;
     c.byte(b',')?;
-    c.cap(2, scan::Token::Int)?;
+    c.int(2)?;
     c.end()
 }
 /// `AT+QMTCLOSE: AT+QMTCLOSE=?`
@@ -1109,7 +1109,7 @@ pub static c_qmtclose_1: scan::Matcher = &[
 /// `AT+QMTCLOSE: AT+QMTCLOSE=<client_idx>`: the walk of [`c_qmtclose_1`] as straight-line steps.
 pub fn walk_c_qmtclose_1(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit_ci(b"AT+QMTCLOSE=")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.end()
 }
 /// `AT+QMTCONN: AT+QMTCONN=?`
@@ -1161,7 +1161,7 @@ pub static c_qmtdisc_1: scan::Matcher = &[
 /// `AT+QMTDISC: AT+QMTDISC=<client_idx>`: the walk of [`c_qmtdisc_1`] as straight-line steps.
 pub fn walk_c_qmtdisc_1(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit_ci(b"AT+QMTDISC=")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.end()
 }
 /// `AT+QMTSUB: AT+QMTSUB=?`
@@ -1550,7 +1550,7 @@ pub static c_qsslsend_1: scan::Matcher = &[
 /// `AT+QSSLSEND: AT+QSSLSEND=<connectID>`: the walk of [`c_qsslsend_1`] as straight-line steps.
 pub fn walk_c_qsslsend_1(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit_ci(b"AT+QSSLSEND=")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.end()
 }
 /// `AT+QSSLSEND: AT+QSSLSEND=<connectID>,<send_length>`
@@ -1563,9 +1563,9 @@ pub static c_qsslsend_2: scan::Matcher = &[
 /// `AT+QSSLSEND: AT+QSSLSEND=<connectID>,<send_length>`: the walk of [`c_qsslsend_2`] as straight-line steps.
 pub fn walk_c_qsslsend_2(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit_ci(b"AT+QSSLSEND=")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.byte(b',')?;
-    c.cap(1, scan::Token::Int)?;
+    c.int(1)?;
     c.end()
 }
 /// `AT+QSSLRECV: AT+QSSLRECV=?`
@@ -1585,9 +1585,9 @@ pub static c_qsslrecv_1: scan::Matcher = &[
 /// `AT+QSSLRECV: AT+QSSLRECV=<connectID>,<read_length>`: the walk of [`c_qsslrecv_1`] as straight-line steps.
 pub fn walk_c_qsslrecv_1(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit_ci(b"AT+QSSLRECV=")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.byte(b',')?;
-    c.cap(1, scan::Token::Int)?;
+    c.int(1)?;
     c.end()
 }
 /// `AT+QSSLCLOSE: AT+QSSLCLOSE=?`
@@ -1634,9 +1634,9 @@ pub static c_qsslstate_2: scan::Matcher = &[
 /// `AT+QSSLSTATE: AT+QSSLSTATE=<query_type>,<connectID>`: the walk of [`c_qsslstate_2`] as straight-line steps.
 pub fn walk_c_qsslstate_2(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit_ci(b"AT+QSSLSTATE=")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.byte(b',')?;
-    c.cap(1, scan::Token::Int)?;
+    c.int(1)?;
     c.end()
 }
 /// `AT+QSSLSTATE: AT+QSSLSTATE`
@@ -1891,7 +1891,7 @@ pub static c_qistate_3: scan::Matcher = &[
 /// `AT+QISTATE: AT+QISTATE=<connectID>`: the walk of [`c_qistate_3`] as straight-line steps.
 pub fn walk_c_qistate_3(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit_ci(b"AT+QISTATE=")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.end()
 }
 /// `AT+QISEND: AT+QISEND=?`
@@ -1909,7 +1909,7 @@ pub static c_qisend_1: scan::Matcher = &[
 /// `AT+QISEND: AT+QISEND=<connectID>`: the walk of [`c_qisend_1`] as straight-line steps.
 pub fn walk_c_qisend_1(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit_ci(b"AT+QISEND=")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.end()
 }
 /// `AT+QISEND: AT+QISEND=<connectID>,<send_length>`
@@ -1922,9 +1922,9 @@ pub static c_qisend_2: scan::Matcher = &[
 /// `AT+QISEND: AT+QISEND=<connectID>,<send_length>`: the walk of [`c_qisend_2`] as straight-line steps.
 pub fn walk_c_qisend_2(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit_ci(b"AT+QISEND=")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.byte(b',')?;
-    c.cap(1, scan::Token::Int)?;
+    c.int(1)?;
     c.end()
 }
 /// `AT+QISEND: AT+QISEND=<connectID>,<send_length>,<remoteIP>,<remote_port>`
@@ -1941,13 +1941,13 @@ pub static c_qisend_3: scan::Matcher = &[
 /// `AT+QISEND: AT+QISEND=<connectID>,<send_length>,<remoteIP>,<remote_port>`: the walk of [`c_qisend_3`] as straight-line steps.
 pub fn walk_c_qisend_3(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit_ci(b"AT+QISEND=")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.byte(b',')?;
-    c.cap(1, scan::Token::Int)?;
+    c.int(1)?;
     c.byte(b',')?;
     c.cap(2, scan::Token::QuotedIpv4)?;
     c.byte(b',')?;
-    c.cap(3, scan::Token::Int)?;
+    c.int(3)?;
     c.end()
 }
 /// `AT+QISEND: AT+QISEND=<connectID>,0`
@@ -1960,7 +1960,7 @@ pub static c_qisend_4: scan::Matcher = &[
 /// `AT+QISEND: AT+QISEND=<connectID>,0`: the walk of [`c_qisend_4`] as straight-line steps.
 pub fn walk_c_qisend_4(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit_ci(b"AT+QISEND=")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.byte(b',')?;
     c.byte(b'0')?;
     c.end()
@@ -1993,7 +1993,7 @@ pub static c_qird_2: scan::Matcher = &[
 /// `AT+QIRD: AT+QIRD=<connectID>`: the walk of [`c_qird_2`] as straight-line steps.
 pub fn walk_c_qird_2(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit_ci(b"AT+QIRD=")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.end()
 }
 /// `AT+QIRD: AT+QIRD=<connectID>,0`
@@ -2006,7 +2006,7 @@ pub static c_qird_3: scan::Matcher = &[
 /// `AT+QIRD: AT+QIRD=<connectID>,0`: the walk of [`c_qird_3`] as straight-line steps.
 pub fn walk_c_qird_3(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit_ci(b"AT+QIRD=")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.byte(b',')?;
     c.byte(b'0')?;
     c.end()
@@ -2050,9 +2050,9 @@ pub static c_qiswtmd_1: scan::Matcher = &[
 /// `AT+QISWTMD: AT+QISWTMD=<connectID>,<access_mode>`: the walk of [`c_qiswtmd_1`] as straight-line steps.
 pub fn walk_c_qiswtmd_1(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit_ci(b"AT+QISWTMD=")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.byte(b',')?;
-    c.cap(1, scan::Token::Int)?;
+    c.int(1)?;
     c.end()
 }
 /// `AT+QIGETERROR: AT+QIGETERROR=?`
@@ -2105,7 +2105,7 @@ pub static c_qstadhcp_1: scan::Matcher = &[
 /// `AT+QSTADHCP: AT+QSTADHCP=<enable>`: the walk of [`c_qstadhcp_1`] as straight-line steps.
 pub fn walk_c_qstadhcp_1(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit_ci(b"AT+QSTADHCP=")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.end()
 }
 /// `AT+QSTASTATIC: AT+QSTASTATIC=<IP>,<mask>,<gate>,<DNS>`
@@ -2263,7 +2263,7 @@ pub static c_qwebcfg_0: scan::Matcher = &[
 /// `AT+QWEBCFG: AT+QWEBCFG=<enable>`: the walk of [`c_qwebcfg_0`] as straight-line steps.
 pub fn walk_c_qwebcfg_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit_ci(b"AT+QWEBCFG=")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.end()
 }
 /// `AT+QSTAAPINFORMV: AT+QSTAAPINFORMV`
@@ -2281,7 +2281,7 @@ pub static c_qairkiss_0: scan::Matcher = &[
 /// `AT+QAIRKISS: AT+QAIRKISS=<enable>`: the walk of [`c_qairkiss_0`] as straight-line steps.
 pub fn walk_c_qairkiss_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit_ci(b"AT+QAIRKISS=")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.end()
 }
 /// `+QBLEINIT: <role>`
@@ -2292,7 +2292,7 @@ pub static r_qbleinit_0_0: scan::Matcher = &[
 /// `+QBLEINIT: <role>`: the walk of [`r_qbleinit_0_0`] as straight-line steps.
 pub fn walk_r_qbleinit_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QBLEINIT: ")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.end()
 }
 /// `+QBLEADDR: <BLE_addr>`
@@ -2327,9 +2327,9 @@ pub static r_qbleadvparam_0_0: scan::Matcher = &[
 /// `+QBLEADVPARAM: <adv_int_min>,<adv_int_max>`: the walk of [`r_qbleadvparam_0_0`] as straight-line steps.
 pub fn walk_r_qbleadvparam_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QBLEADVPARAM: ")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.byte(b',')?;
-    c.cap(1, scan::Token::Int)?;
+    c.int(1)?;
     c.end()
 }
 /// `+QBLEADVSTART: <adv_state>`
@@ -2340,7 +2340,7 @@ pub static r_qbleadvstart_0_0: scan::Matcher = &[
 /// `+QBLEADVSTART: <adv_state>`: the walk of [`r_qbleadvstart_0_0`] as straight-line steps.
 pub fn walk_r_qbleadvstart_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QBLEADVSTART: ")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.end()
 }
 /// `+QBLESCAN: <scan_state>`
@@ -2351,7 +2351,7 @@ pub static r_qblescan_0_0: scan::Matcher = &[
 /// `+QBLESCAN: <scan_state>`: the walk of [`r_qblescan_0_0`] as straight-line steps.
 pub fn walk_r_qblescan_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QBLESCAN: ")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.end()
 }
 /// `+QBLESCAN: <name>,<address_type>,<BLE_addr>`
@@ -2368,7 +2368,7 @@ pub fn walk_r_qblescan_1_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QBLESCAN: ")?;
     c.cap(0, scan::Token::Quoted)?;
     c.byte(b',')?;
-    c.cap(1, scan::Token::Int)?;
+    c.int(1)?;
     c.byte(b',')?;
     c.cap(2, scan::Token::Quoted)?;
     c.end()
@@ -2391,11 +2391,11 @@ pub fn walk_r_qblescan_1_1(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QBLESCAN: ")?;
     c.cap(0, scan::Token::Quoted)?;
     c.byte(b',')?;
-    c.cap(1, scan::Token::Int)?;
+    c.int(1)?;
     c.byte(b',')?;
     c.cap(2, scan::Token::Quoted)?;
     c.byte(b',')?;
-    c.cap(3, scan::Token::Int)?;
+    c.int(3)?;
     c.byte(b',')?;
     c.cap(4, scan::Token::Quoted)?;
     c.end()
@@ -2410,9 +2410,9 @@ pub static r_qblescanparam_0_0: scan::Matcher = &[
 /// `+QBLESCANPARAM: <scan_interval>,<scan_window>`: the walk of [`r_qblescanparam_0_0`] as straight-line steps.
 pub fn walk_r_qblescanparam_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QBLESCANPARAM: ")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.byte(b',')?;
-    c.cap(1, scan::Token::Int)?;
+    c.int(1)?;
     c.end()
 }
 /// `+QBLECONNPARAM: <conn_idx>,<con_interval>,<timeout>,<latency>`
@@ -2429,13 +2429,13 @@ pub static r_qbleconnparam_0_0: scan::Matcher = &[
 /// `+QBLECONNPARAM: <conn_idx>,<con_interval>,<timeout>,<latency>`: the walk of [`r_qbleconnparam_0_0`] as straight-line steps.
 pub fn walk_r_qbleconnparam_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QBLECONNPARAM: ")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.byte(b',')?;
-    c.cap(1, scan::Token::Int)?;
+    c.int(1)?;
     c.byte(b',')?;
-    c.cap(2, scan::Token::Int)?;
+    c.int(2)?;
     c.byte(b',')?;
-    c.cap(3, scan::Token::Int)?;
+    c.int(3)?;
     c.end()
 }
 /// `+QBLECFGMTU: <MTU_value>`
@@ -2446,7 +2446,7 @@ pub static r_qblecfgmtu_0_0: scan::Matcher = &[
 /// `+QBLECFGMTU: <MTU_value>`: the walk of [`r_qblecfgmtu_0_0`] as straight-line steps.
 pub fn walk_r_qblecfgmtu_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QBLECFGMTU: ")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.end()
 }
 /// `<data>`
@@ -2496,9 +2496,9 @@ pub fn walk_r_qfopen_1_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QFOPEN: ")?;
     c.cap(0, scan::Token::Quoted)?;
     c.byte(b',')?;
-    c.cap(1, scan::Token::Int)?;
+    c.int(1)?;
     c.byte(b',')?;
-    c.cap(2, scan::Token::Int)?;
+    c.int(2)?;
     c.end()
 }
 /// `+QFOPEN: <filehandle>`
@@ -2509,7 +2509,7 @@ pub static r_qfopen_2_0: scan::Matcher = &[
 /// `+QFOPEN: <filehandle>`: the walk of [`r_qfopen_2_0`] as straight-line steps.
 pub fn walk_r_qfopen_2_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QFOPEN: ")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.end()
 }
 /// `+QFREAD: <filehandle>,<length>`
@@ -2556,9 +2556,9 @@ pub static r_qfwrite_1_0: scan::Matcher = &[
 /// `+QFWRITE: <written_length>,<total_length>`: the walk of [`r_qfwrite_1_0`] as straight-line steps.
 pub fn walk_r_qfwrite_1_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QFWRITE: ")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.byte(b',')?;
-    c.cap(1, scan::Token::Int)?;
+    c.int(1)?;
     c.end()
 }
 /// `+QFCLOSE: <filehandle>`
@@ -2584,7 +2584,7 @@ pub fn walk_r_qflst_1_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QFLST: ")?;
     c.cap(0, scan::Token::Quoted)?;
     c.byte(b',')?;
-    c.cap(1, scan::Token::Int)?;
+    c.int(1)?;
     c.end()
 }
 /// `+QFLST: <filename>,<file_size>`
@@ -2649,7 +2649,7 @@ pub static r_qsetband_1_0: scan::Matcher = &[
 /// `+QSETBAND: <baud_rate>`: the walk of [`r_qsetband_1_0`] as straight-line steps.
 pub fn walk_r_qsetband_1_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QSETBAND: ")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.end()
 }
 /// `+QWLMAC: <MAC>`
@@ -2891,7 +2891,7 @@ pub fn walk_r_qhttpcfg_4_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QHTTPCFG: ")?;
     c.lit(b"\"sslctxid\"")?;
     c.byte(b',')?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.end()
 }
 /// `+QHTTPCFG: "rsp/header",<response_header>`
@@ -2906,7 +2906,7 @@ pub fn walk_r_qhttpcfg_5_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QHTTPCFG: ")?;
     c.lit(b"\"rsp/header\"")?;
     c.byte(b',')?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.end()
 }
 /// `+QHTTPCFG: "rspout/auto",<auto_outrsp>`
@@ -2921,7 +2921,7 @@ pub fn walk_r_qhttpcfg_6_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QHTTPCFG: ")?;
     c.lit(b"\"rspout/auto\"")?;
     c.byte(b',')?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.end()
 }
 /// `+QHTTPCFG: "closed/ind",<closedind>`
@@ -2936,7 +2936,7 @@ pub fn walk_r_qhttpcfg_7_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QHTTPCFG: ")?;
     c.lit(b"\"closed/ind\"")?;
     c.byte(b',')?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.end()
 }
 /// `+QHTTPCFG: "form/option",<name>,<file_name>,<content_type>`
@@ -3000,7 +3000,7 @@ pub static r_qhttppost_1_0: scan::Matcher = &[
 /// `+QHTTPPOST: <err>`: the walk of [`r_qhttppost_1_0`] as straight-line steps.
 pub fn walk_r_qhttppost_1_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QHTTPPOST: ")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.end()
 }
 /// `+QHTTPPUT: (list of supported <data_length>s),(list of supported <input_time>s),(list of supported <rsptime>s)`
@@ -3030,7 +3030,7 @@ pub static r_qhttpput_1_0: scan::Matcher = &[
 /// `+QHTTPPUT: <err>`: the walk of [`r_qhttpput_1_0`] as straight-line steps.
 pub fn walk_r_qhttpput_1_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QHTTPPUT: ")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.end()
 }
 /// `+QHTTPREAD: (list of supported <wait_time>s)`
@@ -3290,7 +3290,7 @@ pub fn walk_r_qmtcfg_1_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QMTCFG: ")?;
     c.lit(b"\"version\"")?;
     c.byte(b',')?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.end()
 }
 /// `+QMTCFG: "ssl",<SSL_enable>[,<SSL_ctxID>]`
@@ -3320,7 +3320,7 @@ pub fn walk_r_qmtcfg_3_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QMTCFG: ")?;
     c.lit(b"\"keepalive\"")?;
     c.byte(b',')?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.end()
 }
 /// `+QMTCFG: "session",<clean_session>`
@@ -3335,7 +3335,7 @@ pub fn walk_r_qmtcfg_4_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QMTCFG: ")?;
     c.lit(b"\"session\"")?;
     c.byte(b',')?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.end()
 }
 /// `+QMTCFG: "will",<will_flag>[,<will_qos>,<will_retain>,<will_topic>,<will_message>]`
@@ -3374,7 +3374,7 @@ pub fn walk_r_qmtcfg_6_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QMTCFG: ")?;
     c.lit(b"\"recv/mode\"")?;
     c.byte(b',')?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.end()
 }
 /// `+QMTCFG: "dataformat",<send_mode>,<recv_mode>`
@@ -3391,9 +3391,9 @@ pub fn walk_r_qmtcfg_7_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QMTCFG: ")?;
     c.lit(b"\"dataformat\"")?;
     c.byte(b',')?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.byte(b',')?;
-    c.cap(1, scan::Token::Int)?;
+    c.int(1)?;
     c.end()
 }
 /// `+QMTCFG: "timeout",<pkt_timeout>,<retry_times>,<timeout_notice>`
@@ -3412,11 +3412,11 @@ pub fn walk_r_qmtcfg_8_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QMTCFG: ")?;
     c.lit(b"\"timeout\"")?;
     c.byte(b',')?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.byte(b',')?;
-    c.cap(1, scan::Token::Int)?;
+    c.int(1)?;
     c.byte(b',')?;
-    c.cap(2, scan::Token::Int)?;
+    c.int(2)?;
     c.end()
 }
 /// `+QMTCFG: "aliauth",<product_key>,<device_name>,<device_secret>`
@@ -3492,11 +3492,11 @@ pub static r_qmtopen_1_0: scan::Matcher = &[
 /// `+QMTOPEN: <client_idx>,<host_name>,<port>`: the walk of [`r_qmtopen_1_0`] as straight-line steps.
 pub fn walk_r_qmtopen_1_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QMTOPEN: ")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.byte(b',')?;
     c.cap(1, scan::Token::Quoted)?;
     c.byte(b',')?;
-    c.cap(2, scan::Token::Int)?;
+    c.int(2)?;
     c.end()
 }
 /// `+QMTCLOSE: (list of supported <client_idx>s)`
@@ -3543,9 +3543,9 @@ pub static r_qmtconn_1_0: scan::Matcher = &[
 /// `+QMTCONN: <client_idx>,<state>`: the walk of [`r_qmtconn_1_0`] as straight-line steps.
 pub fn walk_r_qmtconn_1_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QMTCONN: ")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.byte(b',')?;
-    c.cap(1, scan::Token::Int)?;
+    c.int(1)?;
     c.end()
 }
 /// `+QMTDISC: (list of supported <client_idx>s)`
@@ -3650,17 +3650,17 @@ pub static r_qmtrecv_1_0: scan::Matcher = &[
 /// `+QMTRECV: <client_idx>,<store_status0>,<store_status1>,<store_status2>,<store_status3>,<store_status4>`: the walk of [`r_qmtrecv_1_0`] as straight-line steps.
 pub fn walk_r_qmtrecv_1_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QMTRECV: ")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.byte(b',')?;
-    c.cap(1, scan::Token::Int)?;
+    c.int(1)?;
     c.byte(b',')?;
-    c.cap(2, scan::Token::Int)?;
+    c.int(2)?;
     c.byte(b',')?;
-    c.cap(3, scan::Token::Int)?;
+    c.int(3)?;
     c.byte(b',')?;
-    c.cap(4, scan::Token::Int)?;
+    c.int(4)?;
     c.byte(b',')?;
-    c.cap(5, scan::Token::Int)?;
+    c.int(5)?;
     c.end()
 }
 /// `+QMTRECV: <client_idx>,<msgID>,<topic>,<payload_len>,<payload>`
@@ -3679,13 +3679,13 @@ pub static r_qmtrecv_2_0: scan::Matcher = &[
 /// `+QMTRECV: <client_idx>,<msgID>,<topic>,<payload_len>,<payload>`: the walk of [`r_qmtrecv_2_0`] as straight-line steps.
 pub fn walk_r_qmtrecv_2_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QMTRECV: ")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.byte(b',')?;
-    c.cap(1, scan::Token::Int)?;
+    c.int(1)?;
     c.byte(b',')?;
     c.cap(2, scan::Token::Quoted)?;
     c.byte(b',')?;
-    c.cap(3, scan::Token::Int)?;
+    c.int(3)?;
     c.byte(b',')?;
     c.cap(4, scan::Token::Framed)?;
     c.end()
@@ -3952,9 +3952,9 @@ pub fn walk_r_qsslcfg_1_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QSSLCFG: ")?;
     c.lit(b"\"sslversion\"")?;
     c.byte(b',')?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.byte(b',')?;
-    c.cap(1, scan::Token::Int)?;
+    c.int(1)?;
     c.end()
 }
 /// `+QSSLCFG: "seclevel",<SSL_ctxID>,<seclevel>`
@@ -3971,9 +3971,9 @@ pub fn walk_r_qsslcfg_2_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QSSLCFG: ")?;
     c.lit(b"\"seclevel\"")?;
     c.byte(b',')?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.byte(b',')?;
-    c.cap(1, scan::Token::Int)?;
+    c.int(1)?;
     c.end()
 }
 /// `+QSSLCFG: "ciphersuite",<SSL_ctxID>,<cipher_suites>`
@@ -3990,7 +3990,7 @@ pub fn walk_r_qsslcfg_3_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QSSLCFG: ")?;
     c.lit(b"\"ciphersuite\"")?;
     c.byte(b',')?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.byte(b',')?;
     c.cap(1, scan::Token::Hex)?;
     c.end()
@@ -4009,9 +4009,9 @@ pub fn walk_r_qsslcfg_4_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QSSLCFG: ")?;
     c.lit(b"\"negotiatetime\"")?;
     c.byte(b',')?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.byte(b',')?;
-    c.cap(1, scan::Token::Int)?;
+    c.int(1)?;
     c.end()
 }
 /// `+QSSLCFG: "sni",<SSL_ctxID>,<SNI>`
@@ -4028,9 +4028,9 @@ pub fn walk_r_qsslcfg_5_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QSSLCFG: ")?;
     c.lit(b"\"sni\"")?;
     c.byte(b',')?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.byte(b',')?;
-    c.cap(1, scan::Token::Int)?;
+    c.int(1)?;
     c.end()
 }
 /// `+QSSLCFG: "cacert",<SSL_ctxID>,<cacertpath>`
@@ -4047,7 +4047,7 @@ pub fn walk_r_qsslcfg_6_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QSSLCFG: ")?;
     c.lit(b"\"cacert\"")?;
     c.byte(b',')?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.byte(b',')?;
     c.cap(1, scan::Token::Quoted)?;
     c.end()
@@ -4066,7 +4066,7 @@ pub fn walk_r_qsslcfg_7_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QSSLCFG: ")?;
     c.lit(b"\"clientcert\"")?;
     c.byte(b',')?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.byte(b',')?;
     c.cap(1, scan::Token::Quoted)?;
     c.end()
@@ -4087,7 +4087,7 @@ pub fn walk_r_qsslcfg_8_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QSSLCFG: ")?;
     c.lit(b"\"clientkey\"")?;
     c.byte(b',')?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.byte(b',')?;
     c.cap(1, scan::Token::Quoted)?;
     c.byte(b',')?;
@@ -4108,9 +4108,9 @@ pub fn walk_r_qsslcfg_9_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QSSLCFG: ")?;
     c.lit(b"\"ignorelocaltime\"")?;
     c.byte(b',')?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.byte(b',')?;
-    c.cap(1, scan::Token::Int)?;
+    c.int(1)?;
     c.end()
 }
 /// `+QSSLCFG: "session_cache",<SSL_ctxID>,<session_cache_enable>`
@@ -4127,9 +4127,9 @@ pub fn walk_r_qsslcfg_10_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QSSLCFG: ")?;
     c.lit(b"\"session_cache\"")?;
     c.byte(b',')?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.byte(b',')?;
-    c.cap(1, scan::Token::Int)?;
+    c.int(1)?;
     c.end()
 }
 /// `+QSSLOPEN: (list of supported <SSL_ctxID>s),(list of supported <connectID>s),<server_address>,<server_port>,(list of supported <access_mode>s)`
@@ -4197,7 +4197,7 @@ pub static r_qsslrecv_1_0: scan::Matcher = &[
 /// `+QSSLRECV: <have_readlen>`: the walk of [`r_qsslrecv_1_0`] as straight-line steps.
 pub fn walk_r_qsslrecv_1_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QSSLRECV: ")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.end()
 }
 /// `+QSSLRECV: 0`
@@ -4252,25 +4252,25 @@ pub static r_qsslstate_1_0: scan::Matcher = &[
 /// `+QSSLSTATE: <connectID>,"SSLClient",<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<devname>,<SSL_ctxID>`: the walk of [`r_qsslstate_1_0`] as straight-line steps.
 pub fn walk_r_qsslstate_1_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QSSLSTATE: ")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.byte(b',')?;
     c.lit(b"\"SSLClient\"")?;
     c.byte(b',')?;
     c.cap(1, scan::Token::Quoted)?;
     c.byte(b',')?;
-    c.cap(2, scan::Token::Int)?;
+    c.int(2)?;
     c.byte(b',')?;
-    c.cap(3, scan::Token::Int)?;
+    c.int(3)?;
     c.byte(b',')?;
-    c.cap(4, scan::Token::Int)?;
+    c.int(4)?;
     c.byte(b',')?;
-    c.cap(5, scan::Token::Int)?;
+    c.int(5)?;
     c.byte(b',')?;
-    c.cap(6, scan::Token::Int)?;
+    c.int(6)?;
     c.byte(b',')?;
     c.cap(7, scan::Token::Quoted)?;
     c.byte(b',')?;
-    c.cap(8, scan::Token::Int)?;
+    c.int(8)?;
     c.end()
 }
 /// `+QSSLSTATE: <connectID>,"SSLClient",<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<devname>,<SSL_ctxID>`
@@ -4501,7 +4501,7 @@ pub fn walk_r_qicfg_1_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QICFG: ")?;
     c.lit(b"\"transpktsize\"")?;
     c.byte(b',')?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.end()
 }
 /// `+QICFG: "transwaittm",<transwaittm>`
@@ -4516,7 +4516,7 @@ pub fn walk_r_qicfg_2_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QICFG: ")?;
     c.lit(b"\"transwaittm\"")?;
     c.byte(b',')?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.end()
 }
 /// `+QICFG: "tcp/accept",<state>`
@@ -4531,7 +4531,7 @@ pub fn walk_r_qicfg_3_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QICFG: ")?;
     c.lit(b"\"tcp/accept\"")?;
     c.byte(b',')?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.end()
 }
 /// `+QICFG: "qisend/timeout",<timeout>`
@@ -4546,7 +4546,7 @@ pub fn walk_r_qicfg_4_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QICFG: ")?;
     c.lit(b"\"qisend/timeout\"")?;
     c.byte(b',')?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.end()
 }
 /// `+QICFG: "passiveclosed",<closed>`
@@ -4561,7 +4561,7 @@ pub fn walk_r_qicfg_5_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QICFG: ")?;
     c.lit(b"\"passiveclosed\"")?;
     c.byte(b',')?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.end()
 }
 /// `+QICFG: "dataformat",<send_data_format>,<recv_data_format>`
@@ -4578,9 +4578,9 @@ pub fn walk_r_qicfg_6_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QICFG: ")?;
     c.lit(b"\"dataformat\"")?;
     c.byte(b',')?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.byte(b',')?;
-    c.cap(1, scan::Token::Int)?;
+    c.int(1)?;
     c.end()
 }
 /// `+QICFG: "close/mode",<close_mode>`
@@ -4595,7 +4595,7 @@ pub fn walk_r_qicfg_7_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QICFG: ")?;
     c.lit(b"\"close/mode\"")?;
     c.byte(b',')?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.end()
 }
 /// `+QICFG: "tcp/kalive",<kalive_onoff>,<kalive_idle>,<kalive_interval>,<kalive_cnt>`
@@ -4616,13 +4616,13 @@ pub fn walk_r_qicfg_8_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QICFG: ")?;
     c.lit(b"\"tcp/kalive\"")?;
     c.byte(b',')?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.byte(b',')?;
-    c.cap(1, scan::Token::Int)?;
+    c.int(1)?;
     c.byte(b',')?;
-    c.cap(2, scan::Token::Int)?;
+    c.int(2)?;
     c.byte(b',')?;
-    c.cap(3, scan::Token::Int)?;
+    c.int(3)?;
     c.end()
 }
 /// `+QICFG: "tcp/tw_cycle",<tw_enable>`
@@ -4637,7 +4637,7 @@ pub fn walk_r_qicfg_9_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QICFG: ")?;
     c.lit(b"\"tcp/tw_cycle\"")?;
     c.byte(b',')?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.end()
 }
 /// `+QICFG: "udp/broadcast",<udp/broadcast>`
@@ -4652,7 +4652,7 @@ pub fn walk_r_qicfg_10_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QICFG: ")?;
     c.lit(b"\"udp/broadcast\"")?;
     c.byte(b',')?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.end()
 }
 /// `+QIOPEN: (list of supported <connectID>s),(list of supported <service_type>s),<IP_address>/<domain_name>,(list of supported <remote_port>s),(list of supported <local_port>s),(list of supported <access_mode>s),(list of supported <ap_priority>s)`
@@ -4729,21 +4729,21 @@ pub static r_qistate_1_0: scan::Matcher = &[
 /// `+QISTATE: <connectID>,<service_type>,<IP_address>,<remote_port>,<local_port>,<socket_state>,<serverID>,<access_mode>,<AT_port>`: the walk of [`r_qistate_1_0`] as straight-line steps.
 pub fn walk_r_qistate_1_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QISTATE: ")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.byte(b',')?;
     c.cap(1, scan::Token::Quoted)?;
     c.byte(b',')?;
     c.cap(2, scan::Token::QuotedIpv4)?;
     c.byte(b',')?;
-    c.cap(3, scan::Token::Int)?;
+    c.int(3)?;
     c.byte(b',')?;
-    c.cap(4, scan::Token::Int)?;
+    c.int(4)?;
     c.byte(b',')?;
-    c.cap(5, scan::Token::Int)?;
+    c.int(5)?;
     c.byte(b',')?;
-    c.cap(6, scan::Token::Int)?;
+    c.int(6)?;
     c.byte(b',')?;
-    c.cap(7, scan::Token::Int)?;
+    c.int(7)?;
     c.byte(b',')?;
     c.cap(8, scan::Token::Quoted)?;
     c.end()
@@ -4829,11 +4829,11 @@ pub static r_qisend_4_0: scan::Matcher = &[
 /// `+QISEND: <total_send_length>,<ackedbytes>,<unackedbytes>`: the walk of [`r_qisend_4_0`] as straight-line steps.
 pub fn walk_r_qisend_4_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QISEND: ")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.byte(b',')?;
-    c.cap(1, scan::Token::Int)?;
+    c.int(1)?;
     c.byte(b',')?;
-    c.cap(2, scan::Token::Int)?;
+    c.int(2)?;
     c.end()
 }
 /// `+QIRD: (list of supported <connectID>s),(list of supported <read_length>s)`
@@ -4859,7 +4859,7 @@ pub static r_qird_1_0: scan::Matcher = &[
 /// `+QIRD: <read_actual_length>`: the walk of [`r_qird_1_0`] as straight-line steps.
 pub fn walk_r_qird_1_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QIRD: ")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.end()
 }
 /// `+QIRD: 0`
@@ -4882,11 +4882,11 @@ pub static r_qird_2_0: scan::Matcher = &[
 /// `+QIRD: <read_actual_length>,<remoteIP>,<remote_port>`: the walk of [`r_qird_2_0`] as straight-line steps.
 pub fn walk_r_qird_2_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QIRD: ")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.byte(b',')?;
     c.cap(1, scan::Token::QuotedIpv4)?;
     c.byte(b',')?;
-    c.cap(2, scan::Token::Int)?;
+    c.int(2)?;
     c.end()
 }
 /// `+QIRD: 0`
@@ -4905,11 +4905,11 @@ pub static r_qird_3_0: scan::Matcher = &[
 /// `+QIRD: <total_receive_length>,<have_read_length>,<unread_length>`: the walk of [`r_qird_3_0`] as straight-line steps.
 pub fn walk_r_qird_3_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QIRD: ")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.byte(b',')?;
-    c.cap(1, scan::Token::Int)?;
+    c.int(1)?;
     c.byte(b',')?;
-    c.cap(2, scan::Token::Int)?;
+    c.int(2)?;
     c.end()
 }
 /// `+QIACCEPT: (list of supported <listener_socketID>s),(list of supported <accept>s),(list of supported <incoming_socketID>s)`
@@ -4943,11 +4943,11 @@ pub static r_qiaccept_1_0: scan::Matcher = &[
 /// `+QIACCEPT: <incoming_socketID>,<remote_addr>,<remote_port>`: the walk of [`r_qiaccept_1_0`] as straight-line steps.
 pub fn walk_r_qiaccept_1_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QIACCEPT: ")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.byte(b',')?;
     c.cap(1, scan::Token::QuotedIpv4)?;
     c.byte(b',')?;
-    c.cap(2, scan::Token::Int)?;
+    c.int(2)?;
     c.end()
 }
 /// `+QISWTMD: (list of supported <connectID>s),(list of supported <access_mode>s)`
@@ -4975,7 +4975,7 @@ pub static r_qigeterror_1_0: scan::Matcher = &[
 /// `+QIGETERROR: <err>,<errcode_description>`: the walk of [`r_qigeterror_1_0`] as straight-line steps.
 pub fn walk_r_qigeterror_1_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QIGETERROR: ")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.byte(b',')?;
     c.cap(1, scan::Token::Quoted)?;
     c.end()
@@ -4999,7 +4999,7 @@ pub static r_qstadhcp_0_0: scan::Matcher = &[
 /// `+QSTADHCP: <enable>`: the walk of [`r_qstadhcp_0_0`] as straight-line steps.
 pub fn walk_r_qstadhcp_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QSTADHCP: ")?;
-    c.cap(0, scan::Token::Int)?;
+    c.int(0)?;
     c.end()
 }
 /// `+QAPSTATE: <state>`
@@ -5038,7 +5038,7 @@ pub fn walk_r_qgetwifistate_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.cap(1, scan::Token::Quoted)?;
     c.byte(b',')?;
     c.lit(b"rssi=")?;
-    c.cap(2, scan::Token::Int)?;
+    c.int(2)?;
     c.byte(b',')?;
     c.lit(b"psk_type=")?;
     c.cap(3, scan::Token::Quoted)?;
@@ -5064,11 +5064,11 @@ pub fn walk_r_qwscan_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.byte(b',')?;
     c.cap(1, scan::Token::Quoted)?;
     c.byte(b',')?;
-    c.cap(2, scan::Token::Int)?;
+    c.int(2)?;
     c.byte(b',')?;
     c.cap(3, scan::Token::Quoted)?;
     c.byte(b',')?;
-    c.cap(4, scan::Token::Int)?;
+    c.int(4)?;
     c.end()
 }
 /// `+QIDNSCFG: <pridnsaddr>,<secdnsaddr>`

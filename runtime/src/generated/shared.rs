@@ -33,7 +33,11 @@ impl AccessMode {
     }
     /// Reads a wire value (without quotes).
     pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-        match crate::value::parse_int(s)? {
+        Self::from_int(crate::value::parse_int(s)?)
+    }
+    /// The value with this wire number.
+    pub fn from_int(n: i64) -> Result<Self, crate::value::ValueError> {
+        match n {
             0 => Ok(Self::Buffer),
             1 => Ok(Self::DirectPush),
             2 => Ok(Self::Transparent),
@@ -96,7 +100,11 @@ impl AddressType {
     }
     /// Reads a wire value (without quotes).
     pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-        match crate::value::parse_int(s)? {
+        Self::from_int(crate::value::parse_int(s)?)
+    }
+    /// The value with this wire number.
+    pub fn from_int(n: i64) -> Result<Self, crate::value::ValueError> {
+        match n {
             0 => Ok(Self::Public),
             1 => Ok(Self::Random),
             _ => {
@@ -196,7 +204,11 @@ impl CloseResult {
     }
     /// Reads a wire value (without quotes).
     pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-        match crate::value::parse_int(s)? {
+        Self::from_int(crate::value::parse_int(s)?)
+    }
+    /// The value with this wire number.
+    pub fn from_int(n: i64) -> Result<Self, crate::value::ValueError> {
+        match n {
             -1 => Ok(Self::Failed),
             0 => Ok(Self::Success),
             _ => {
@@ -255,7 +267,11 @@ impl DisconnectResult {
     }
     /// Reads a wire value (without quotes).
     pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-        match crate::value::parse_int(s)? {
+        Self::from_int(crate::value::parse_int(s)?)
+    }
+    /// The value with this wire number.
+    pub fn from_int(n: i64) -> Result<Self, crate::value::ValueError> {
+        match n {
             -1 => Ok(Self::Failed),
             0 => Ok(Self::Success),
             _ => {
@@ -312,7 +328,11 @@ impl Enable {
     }
     /// Reads a wire value (without quotes).
     pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-        match crate::value::parse_int(s)? {
+        Self::from_int(crate::value::parse_int(s)?)
+    }
+    /// The value with this wire number.
+    pub fn from_int(n: i64) -> Result<Self, crate::value::ValueError> {
+        match n {
             0 => Ok(Self::Disable),
             1 => Ok(Self::Enable),
             _ => {
@@ -366,7 +386,11 @@ impl Finresult {
     }
     /// Reads a wire value (without quotes).
     pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-        match crate::value::parse_int(s)? {
+        Self::from_int(crate::value::parse_int(s)?)
+    }
+    /// The value with this wire number.
+    pub fn from_int(n: i64) -> Result<Self, crate::value::ValueError> {
+        match n {
             0 => Ok(Self::Success),
             other => Ok(Self::Other(other)),
         }
@@ -452,7 +476,11 @@ impl OpenResult {
     }
     /// Reads a wire value (without quotes).
     pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-        match crate::value::parse_int(s)? {
+        Self::from_int(crate::value::parse_int(s)?)
+    }
+    /// The value with this wire number.
+    pub fn from_int(n: i64) -> Result<Self, crate::value::ValueError> {
+        match n {
             -1 => Ok(Self::Failed),
             0 => Ok(Self::Success),
             1 => Ok(Self::WrongParameter),
@@ -529,7 +557,11 @@ impl PacketResult {
     }
     /// Reads a wire value (without quotes).
     pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-        match crate::value::parse_int(s)? {
+        Self::from_int(crate::value::parse_int(s)?)
+    }
+    /// The value with this wire number.
+    pub fn from_int(n: i64) -> Result<Self, crate::value::ValueError> {
+        match n {
             0 => Ok(Self::Acknowledged),
             1 => Ok(Self::Resent),
             2 => Ok(Self::SendFailed),
@@ -593,7 +625,11 @@ impl Qos {
     }
     /// Reads a wire value (without quotes).
     pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-        match crate::value::parse_int(s)? {
+        Self::from_int(crate::value::parse_int(s)?)
+    }
+    /// The value with this wire number.
+    pub fn from_int(n: i64) -> Result<Self, crate::value::ValueError> {
+        match n {
             0 => Ok(Self::AtMostOnce),
             1 => Ok(Self::AtLeastOnce),
             2 => Ok(Self::ExactlyOnce),
@@ -648,7 +684,11 @@ impl Retain {
     }
     /// Reads a wire value (without quotes).
     pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-        match crate::value::parse_int(s)? {
+        Self::from_int(crate::value::parse_int(s)?)
+    }
+    /// The value with this wire number.
+    pub fn from_int(n: i64) -> Result<Self, crate::value::ValueError> {
+        match n {
             0 => Ok(Self::NoRetain),
             1 => Ok(Self::Retain),
             _ => {
@@ -725,7 +765,11 @@ impl Retcode {
     }
     /// Reads a wire value (without quotes).
     pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-        match crate::value::parse_int(s)? {
+        Self::from_int(crate::value::parse_int(s)?)
+    }
+    /// The value with this wire number.
+    pub fn from_int(n: i64) -> Result<Self, crate::value::ValueError> {
+        match n {
             0 => Ok(Self::Accepted),
             1 => Ok(Self::BadProtocolVersion),
             2 => Ok(Self::IdentifierRejected),

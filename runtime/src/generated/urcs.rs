@@ -1694,7 +1694,11 @@ pub mod qmtstat {
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
+            Self::from_int(crate::value::parse_int(s)?)
+        }
+        /// The value with this wire number.
+        pub fn from_int(n: i64) -> Result<Self, crate::value::ValueError> {
+            match n {
                 1 => Ok(Self::ClosedByPeer),
                 2 => Ok(Self::PingFailed),
                 3 => Ok(Self::ConnectFailed),
@@ -3200,7 +3204,11 @@ pub mod qping_reply {
         }
         /// Reads a wire value (without quotes).
         pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-            match crate::value::parse_int(s)? {
+            Self::from_int(crate::value::parse_int(s)?)
+        }
+        /// The value with this wire number.
+        pub fn from_int(n: i64) -> Result<Self, crate::value::ValueError> {
+            match n {
                 0 => Ok(Self::Replied),
                 567 => Ok(Self::TimedOut),
                 _ => {

@@ -161,6 +161,7 @@ pub fn render_with_doc(p: &Param, name: &Ident, text: &str) -> TokenStream {
         };
         let wire_doc = doc("The value as written on the wire.");
         let write_doc = doc("Writes the wire value into a line.");
+        let from_int_doc = doc("The value with this wire number.");
         (
             quote! {
                 #wire_doc
@@ -171,7 +172,11 @@ pub fn render_with_doc(p: &Param, name: &Ident, text: &str) -> TokenStream {
             quote! {
                 #from_doc
                 pub fn from_wire(s: &str) -> Result<Self, crate::value::ValueError> {
-                    match #parse { #(#wires_abs => Ok(Self::#variants),)* #other_from }
+                    Self::from_int(#parse)
+                }
+                #from_int_doc
+                pub fn from_int(n: i64) -> Result<Self, crate::value::ValueError> {
+                    match n { #(#wires_abs => Ok(Self::#variants),)* #other_from }
                 }
             },
             quote! {

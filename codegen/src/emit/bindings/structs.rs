@@ -452,6 +452,9 @@ pub fn render(scope: &Scope<'_>, owner: &str, items: &[Item], base: &TokenStream
 struct Captured {
     /// Occurrence index → position in the repeated group's item array, per repeated group.
     repeated: Vec<(usize, Vec<usize>)>,
+    /// The occurrences whose integer value the straight-line walk read
+    /// (`n[i]`, see `scan::Cursor::int`).
+    scanned: Vec<usize>,
 }
 
 fn occ_var(occ: &Occ, item_var: Option<(&TokenStream, &[usize])>) -> TokenStream {
@@ -491,6 +494,19 @@ fn build(
                 let var = occ_var(occ, item_var);
                 let name = scope.name(occ).to_string();
                 let kind = scope.kind(occ, *range_list);
+                // An integer the walk read as it matched it: its value,
+                // not its text parsed again.
+                let scanned =
+                    (!*optional && item_var.is_none() && cap.scanned.contains(&occ.index))
+                        .then(|| {
+                            let i = Literal::usize_unsuffixed(occ.index);
+                            types::decode_scanned(&kind, &quote!(n[#i]), &name)
+                        })
+                        .flatten();
+                if let Some(dec) = scanned {
+                    inits.push(quote!(#ident: { crate::wire::req(#var, #name)?; #dec? },));
+                    continue;
+                }
                 let dec = types::decode(&kind, scope.quoted(occ), scope.dir, &quote!(s), &name);
                 inits.push(if *optional {
                     quote!(#ident: #var.map(|s| #dec).transpose()?,)
@@ -721,9 +737,6 @@ fn reader(
             quote!(let mut #rv: alloc::vec::Vec<[Option<&str>; #m]> = alloc::vec::Vec::new();)
         })
         .collect();
-    let cap = Captured { repeated };
-    let built = build(scope, owner, &shape.items, &cap, None);
-    // `extra_init` adds fields that are not part of the line (a URC's data block).
     // A rule without optional groups or repetition is walked by its
     // straight-line code; the others by the table's interpreter.
     let walk = scope
@@ -734,6 +747,14 @@ fn reader(
             let w = format_ident!("{}", w);
             quote!(crate::generated::decode::#w)
         });
+    let scanned = if walk.is_some() {
+        crate::emit::decoder::scanned_ints(shape, scope.params)
+    } else {
+        Vec::new()
+    };
+    let cap = Captured { repeated, scanned };
+    let built = build(scope, owner, &shape.items, &cap, None);
+    // `extra_init` adds fields that are not part of the line (a URC's data block).
     if shape.occurrences == 0 && flags.is_empty() {
         let run = match &walk {
             Some(w) => quote!(crate::scan::walk(line, #template, &mut [], #w)),
@@ -790,11 +811,19 @@ fn reader(
             quote!(let #flag = g[#k];)
         });
         let run = match &walk {
+            Some(w) if flags.is_empty() && !cap.scanned.is_empty() => {
+                quote!(crate::scan::walk_numbers(line, #template, #v, &mut n, #w))
+            }
             Some(w) if flags.is_empty() => quote!(crate::scan::walk(line, #template, #v, #w)),
             _ => quote!(crate::scan::fields(line, #template, #matcher, #v, #g)),
         };
+        let numbers = if walk.is_some() && flags.is_empty() && !cap.scanned.is_empty() {
+            quote!(let mut n: [Option<i64>; #n] = [None; #n];)
+        } else {
+            quote!()
+        };
         return Reader {
-            decls: quote!(#values #g_decl),
+            decls: quote!(#values #numbers #g_decl),
             run,
             gather: quote!(#(#flag_reads)*),
             assemble,

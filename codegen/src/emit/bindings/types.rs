@@ -328,6 +328,28 @@ pub fn decode(kind: &Kind, quoted: bool, dir: Dir, s: &TokenStream, field: &str)
     }
 }
 
+/// An expression of type `Result<T, DecodeError>` for an integer that a
+/// straight-line walk read (`nv`, an `Option<i64>`: see `scan::Cursor::int`),
+/// the same as [`decode`] of its text; `None` for the kinds not read that
+/// way (hex, strings).
+pub fn decode_scanned(kind: &Kind, nv: &TokenStream, field: &str) -> Option<TokenStream> {
+    let err = quote!(.map_err(|e| crate::wire::DecodeError::value(#field, e)));
+    let n = quote!(crate::value::scanned_int(#nv));
+    Some(match kind {
+        Kind::Int { hex: None, .. } => quote!(#n.and_then(crate::value::Int::new)#err),
+        Kind::AnyInt { hex: None } => quote!(#n #err),
+        Kind::Code(t) => {
+            let t = code_type(*t);
+            quote!(#n.map(crate::generated::results::#t::from_code)#err)
+        }
+        Kind::Enum {
+            name,
+            string: false,
+        } => quote!(#n.and_then(#name::from_int)#err),
+        _ => return None,
+    })
+}
+
 /// An `i64` expression for the value `v` (a place or value, not a reference;
 /// for time limits and lengths), or `None` for non-integer kinds.
 pub fn int_value(kind: &Kind, v: &TokenStream) -> Option<TokenStream> {
