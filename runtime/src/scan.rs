@@ -273,13 +273,7 @@ pub struct Cursor<'a, 'v> {
 impl<'a, 'v> Cursor<'a, 'v> {
     /// At the start of `line`, capturing parameter occurrence `i` into `v[i]`.
     pub fn new(line: &'a str, v: &'v mut [Option<&'a str>]) -> Self {
-        Cursor {
-            line,
-            p: 0,
-            v,
-            n: &mut [],
-            far: 0,
-        }
+        Self::with_numbers(line, v, &mut [])
     }
 
     /// The same, and the value of an integer occurrence `i` into `n[i]`
@@ -460,14 +454,7 @@ pub fn walk<'a>(
     v: &mut [Option<&'a str>],
     w: impl FnOnce(&mut Cursor<'a, '_>) -> Option<()>,
 ) -> Result<(), DecodeError> {
-    let mut c = Cursor::new(line, v);
-    match w(&mut c) {
-        Some(()) => Ok(()),
-        None => Err(DecodeError::NoMatch {
-            expected,
-            at: Some(c.far),
-        }),
-    }
+    walk_numbers(line, expected, v, &mut [], w)
 }
 
 // ---- literals and the end of the line ----
