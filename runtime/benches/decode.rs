@@ -1196,6 +1196,10 @@ fn main() {
         let atat = best_of(runs.min(5), || {
             black_box(atat_decode(&subset, chunk));
         });
+        let frame = best_of(runs, || {
+            black_box(frame_only(&subset, chunk));
+        });
+        println!("framer alone {:.1} ns per line", per_line(frame));
         println!(
             "atat subset, {}: fcm242d {:.1} ns per line, atat {:.1} ns per line, fcm242d / atat throughput {:.2}x",
             mode(chunk),

@@ -41,6 +41,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::cell::Cell;
 use core::fmt;
+use core::ops::Range;
 
 use crate::command::{AfterConnect, AtCommand, Decoded, InfoLine, Line, LinesAfter, Prompt};
 use crate::framer::{DataOracle, Follow, Frame, FrameRef, Framer};
@@ -74,6 +75,20 @@ fn put(buf: &mut Vec<u8>, at: usize, bytes: &[u8]) -> usize {
         dst.copy_from_slice(bytes);
     }
     end
+}
+
+/// Where `bytes` is once ASCII whitespace is trimmed off both ends (what
+/// `trim_ascii` would keep).
+fn trimmed(bytes: &[u8]) -> Range<usize> {
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(start, |i| i + 1);
+    start..end
 }
 
 /// What the engine keeps at most, so that no input makes it hold unbounded
@@ -124,28 +139,43 @@ impl Final {
     /// Reads a final result line, as modules write them: `+CME ERROR:` with
     /// a code or a text (with or without the space), `CONNECT` with a count.
     pub fn parse(line: &str) -> Option<Final> {
+        Final::fixed(line.as_bytes()).or_else(|| Final::with_value(line))
+    }
+
+    /// [`parse`](Final::parse) of a line as received: the fixed results
+    /// are compared as bytes (no UTF-8 check for the `OK` that ends most
+    /// answers); the others must be UTF-8.
+    pub fn parse_bytes(line: &[u8]) -> Option<Final> {
+        Final::fixed(line).or_else(|| core::str::from_utf8(line).ok().and_then(Final::with_value))
+    }
+
+    /// The results without a value.
+    fn fixed(line: &[u8]) -> Option<Final> {
         match line {
-            "OK" => Some(Final::Ok),
-            "ERROR" => Some(Final::Error),
-            "SEND OK" => Some(Final::SendOk),
-            "SEND FAIL" => Some(Final::SendFail),
-            "CONNECT" => Some(Final::Connect),
-            "NO CARRIER" => Some(Final::NoCarrier),
-            _ => {
-                if let Some(rest) = line.strip_prefix("+CME ERROR:") {
-                    let rest = rest.trim();
-                    return Some(match rest.parse::<i64>() {
-                        Ok(code) => Final::CmeError(code),
-                        Err(_) => Final::CmeText(rest.to_string()),
-                    });
-                }
-                let n = line.strip_prefix("CONNECT ")?.trim();
-                if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
-                    return None;
-                }
-                Some(Final::ConnectN(n.parse().unwrap_or(usize::MAX)))
-            }
+            b"OK" => Some(Final::Ok),
+            b"ERROR" => Some(Final::Error),
+            b"SEND OK" => Some(Final::SendOk),
+            b"SEND FAIL" => Some(Final::SendFail),
+            b"CONNECT" => Some(Final::Connect),
+            b"NO CARRIER" => Some(Final::NoCarrier),
+            _ => None,
         }
+    }
+
+    /// `+CME ERROR: <err>` and `CONNECT <n>`.
+    fn with_value(line: &str) -> Option<Final> {
+        if let Some(rest) = line.strip_prefix("+CME ERROR:") {
+            let rest = rest.trim();
+            return Some(match rest.parse::<i64>() {
+                Ok(code) => Final::CmeError(code),
+                Err(_) => Final::CmeText(rest.to_string()),
+            });
+        }
+        let n = line.strip_prefix("CONNECT ")?.trim();
+        if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        Some(Final::ConnectN(n.parse().unwrap_or(usize::MAX)))
     }
 
     /// Whether the command succeeded (`OK`, `SEND OK`, `CONNECT`, `CONNECT <n>`).
@@ -416,11 +446,7 @@ fn classify(
         Some(b'+') => line.starts_with(b"+CME ERROR:"),
         _ => false,
     };
-    if let Some(f) = maybe_final
-        .then(|| core::str::from_utf8(line).ok())
-        .flatten()
-        .and_then(Final::parse)
-    {
+    if let Some(f) = maybe_final.then(|| Final::parse_bytes(line)).flatten() {
         return final_follow(running, limits, f);
     }
     let command_bound = |p: &Pending| {
@@ -529,8 +555,9 @@ pub struct Engine {
     framer: Framer,
     limits: Limits,
     pending: Option<Pending>,
-    /// The pending command's line as its echo comes back (trimmed).
-    echo: Vec<u8>,
+    /// Where in `out` the pending command's line is as its echo comes
+    /// back (trimmed): no copy of it per command.
+    echo: Range<usize>,
     /// The bytes of the last command, at the start of a buffer every
     /// command reuses (kept at its full length, at least [`COMMAND_BUF`]).
     out: Vec<u8>,
@@ -572,7 +599,7 @@ impl Engine {
             framer: Framer::new(limits.max_line),
             limits,
             pending: None,
-            echo: Vec::new(),
+            echo: 0..0,
             out: Vec::new(),
             awaiting: None,
             events: VecDeque::new(),
@@ -629,11 +656,8 @@ impl Engine {
         }
         self.framer
             .expect_prompt(pending.prompt == Some(Prompt::Greater));
-        // The echo to recognise, trimmed once here rather than per line, in
-        // a buffer that every command reuses.
-        self.echo.clear();
-        self.echo
-            .extend_from_slice(self.out.get(..n).unwrap_or_default().trim_ascii());
+        // The echo to recognise, trimmed once here rather than per line.
+        self.echo = trimmed(self.out.get(..n).unwrap_or_default());
         let end = if escape {
             n
         } else {
@@ -662,7 +686,7 @@ impl Engine {
             let frame = {
                 let oracle = Oracle {
                     pending: self.pending.as_ref(),
-                    echo: &self.echo,
+                    echo: self.out.get(self.echo.clone()).unwrap_or_default(),
                     limits: self.limits,
                     memo: &self.memo,
                 };
@@ -675,7 +699,13 @@ impl Engine {
                         Some(c) => c,
                         // Only the framer's own `NO CARRIER` comes unclassified.
                         None => (
-                            classify(self.pending.as_ref(), &self.echo, self.limits, bytes).0,
+                            classify(
+                                self.pending.as_ref(),
+                                self.out.get(self.echo.clone()).unwrap_or_default(),
+                                self.limits,
+                                bytes,
+                            )
+                            .0,
                             false,
                         ),
                     };
@@ -859,7 +889,7 @@ impl Lines<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::{plus_only, PLUS};
+    use super::{plus_only, trimmed, PLUS};
     use crate::generated::urcs::URC_TEMPLATES;
 
     /// What lets `Oracle::inline_remaining` answer a line that does not
@@ -869,6 +899,25 @@ mod tests {
         for t in URC_TEMPLATES {
             let first = t.template.as_bytes().first();
             assert_eq!(first, Some(&PLUS), "{}", t.template);
+        }
+    }
+
+    /// The echo's place in the command buffer is what `trim_ascii` keeps.
+    #[test]
+    fn trimmed_keeps_what_trim_ascii_keeps() {
+        let bytes = [
+            b' ', b'\t', b'\r', b'\n', b'A', b'T', 0x0b, 0x0c, 0xa0, b'+',
+        ];
+        // Every string of up to four of these bytes.
+        for len in 0..=4u32 {
+            for mut k in 0..bytes.len().pow(len) {
+                let mut s = alloc::vec::Vec::new();
+                for _ in 0..len {
+                    s.push(bytes[k % bytes.len()]);
+                    k /= bytes.len();
+                }
+                assert_eq!(s.get(trimmed(&s)), Some(s.trim_ascii()), "{s:?}");
+            }
         }
     }
 

@@ -4,10 +4,13 @@
 //! by `LineWriter::int` (digit by digit, without `core::fmt`), and IPv4
 //! addresses read by `value::parse_ipv4` (four plain octets, exactly what
 //! `Ipv4Addr::from_str` accepts), and integers read by a straight-line
-//! walk as it matches them (`scan::Cursor::int`).
+//! walk as it matches them (`scan::Cursor::int`). And final result codes
+//! read from bytes (`Final::parse_bytes`, no UTF-8 check for `OK`) as
+//! `Final::parse` reads the same text.
 
 use std::net::Ipv4Addr;
 
+use fcm242d::engine::Final;
 use fcm242d::scan::Cursor;
 use fcm242d::value::{parse_int, parse_ipv4, scanned_int};
 use fcm242d::wire::LineWriter;
@@ -29,6 +32,19 @@ fn walked_int(s: &str) -> Option<(String, Result<i64, fcm242d::value::ValueError
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(4096))]
+
+    #[test]
+    fn final_results_read_from_bytes_as_from_text(
+        line in prop_oneof![
+            Just(b"OK".to_vec()),
+            "(OK|ERROR|SEND OK|SEND FAIL|CONNECT|NO CARRIER|CONNECT [0-9 ]{0,22}|\\+CME ERROR: ?[0-9a-z ]{0,8}|CONNECT \u{3000}7)"
+                .prop_map(String::into_bytes),
+            proptest::collection::vec(any::<u8>(), 0..16),
+        ]
+    ) {
+        let from_text = std::str::from_utf8(&line).ok().and_then(Final::parse);
+        prop_assert_eq!(Final::parse_bytes(&line), from_text);
+    }
 
     /// Digits with leading zeros, a sign, too many digits for an `i64`,
     /// and text after them: the value read as the digits are matched is
