@@ -258,8 +258,10 @@ pub enum Step {
 /// One of the manual's examples.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Scenario {
-    /// Its name in `spec/scenarios.yaml`.
+    /// Its name in its catalogue file.
     pub name: &'static str,
+    /// That file (`spec/scenarios.yaml`, `spec/provocations.yaml`).
+    pub file: &'static str,
     /// The manual's title.
     pub title: &'static str,
     /// Why the example cannot succeed as printed (an erratum).

@@ -1,4 +1,6 @@
-//! Runs the manual's examples (`spec/scenarios.yaml`) step by step.
+//! Runs the scenarios of `spec/` step by step: the manual's examples and the
+//! exchanges composed from the catalogue (`scenarios.yaml`), the provocations
+//! (`provocations.yaml`).
 //!
 //! Placeholders (`${name}`) take the environment's value when it has one
 //! (e.g. the certificate files of the simulator's CA), else the manual's.
@@ -219,7 +221,7 @@ pub fn run(
         form: String::new(),
         param: None,
         kind: "scenario".into(),
-        entry: format!("spec/scenarios.yaml {} ({})", s.name, s.title),
+        entry: format!("{} {} ({})", s.file, s.name, s.title),
         verdict,
         answer: String::new(),
         expected: if failed { expected(s, env) } else { Vec::new() },
@@ -423,4 +425,28 @@ fn connect_kind(s: &Scenario, n: usize) -> ConnectData {
         .map(|c| c.connect_data)
         .find(|d| *d != ConnectData::None)
         .unwrap_or(ConnectData::None)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::generated::cases::SCENARIOS;
+
+    /// A scenario's result names the file that holds it (a provocation is
+    /// in `spec/provocations.yaml`, not `spec/scenarios.yaml`).
+    #[test]
+    fn every_scenario_names_the_file_that_holds_it() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        for s in SCENARIOS {
+            let text = std::fs::read_to_string(root.join(s.file))
+                .unwrap_or_else(|e| panic!("{}: {}: {e}", s.name, s.file));
+            assert!(
+                text.contains(&format!("- name: {}\n", s.name)),
+                "{} is not in {}",
+                s.name,
+                s.file
+            );
+        }
+        assert!(SCENARIOS.iter().any(|s| s.file == "spec/provocations.yaml"));
+        assert!(SCENARIOS.iter().any(|s| s.file == "spec/scenarios.yaml"));
+    }
 }

@@ -130,12 +130,17 @@ pub fn render(catalog: &Catalog, plan: &Plan) -> String {
         let _ = writeln!(out, "    ({prefix:?}, {discriminator:?}, {i}),");
     }
     out.push_str("];\n\n");
-    out.push_str("/// Every scenario of `spec/scenarios.yaml` (the manual's examples).\n");
+    out.push_str(
+        "/// Every scenario of `spec/`: the manual's examples and the exchanges\n\
+         /// composed from the catalogue (`scenarios.yaml`), the provocations\n\
+         /// (`provocations.yaml`).\n",
+    );
     out.push_str("pub static SCENARIOS: &[Scenario] = &[\n");
-    for (_, e) in catalog.scenarios() {
+    for (fi, e) in catalog.scenarios() {
         let s = &e.value;
         let _ = writeln!(out, "    Scenario {{");
         let _ = writeln!(out, "        name: {:?},", s.name);
+        let _ = writeln!(out, "        file: {:?},", spec_file(catalog, fi));
         let _ = writeln!(out, "        title: {:?},", s.title);
         match &s.skip {
             Some(r) => {
@@ -1766,4 +1771,16 @@ fn serde_plain_state(s: crate::model::State) -> String {
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default()
+}
+
+/// The catalogue file `fi` as a report names it (`spec/provocations.yaml`),
+/// whatever directory the catalogue was loaded from.
+fn spec_file(catalog: &Catalog, fi: usize) -> String {
+    let name = catalog
+        .files
+        .get(fi)
+        .and_then(|f| f.source.path.file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    format!("spec/{name}")
 }

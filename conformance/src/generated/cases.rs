@@ -27473,10 +27473,13 @@ pub static URC_CODE_FIELDS: &[(&str, &str, usize)] = &[
     ("+QSSLOPEN: ", "", 1),
 ];
 
-/// Every scenario of `spec/scenarios.yaml` (the manual's examples).
+/// Every scenario of `spec/`: the manual's examples and the exchanges
+/// composed from the catalogue (`scenarios.yaml`), the provocations
+/// (`provocations.yaml`).
 pub static SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "provoke_qstastat_scan_no_ap",
+        file: "spec/provocations.yaml",
         title: "+QSTASTAT: \"SCAN_NO_AP\" and \"WLAN_DISCONNECTED\"",
         skip: None,
         requires: &[],
@@ -27492,6 +27495,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "provoke_qapstat",
+        file: "spec/provocations.yaml",
         title: "+QAPSTAT: \"AP_UP\" and \"AP_DOWN\"",
         skip: None,
         requires: &[],
@@ -27507,6 +27511,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "provoke_qotastat_download",
+        file: "spec/provocations.yaml",
         title: "+QOTASTAT: \"START_DOWNLOAD\", \"DOWNLOADING\", \"DOWNLOAD_SUCCEED\" and \"DOWNLOAD_FAILED\"",
         skip: None,
         requires: &[],
@@ -27531,6 +27536,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "provoke_dnsgip",
+        file: "spec/provocations.yaml",
         title: "+QIURC: \"dnsgip\" (both lines) and its failure 563",
         skip: None,
         requires: &[],
@@ -27553,6 +27559,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "provoke_qping",
+        file: "spec/provocations.yaml",
         title: "+QPING replies and summary, and 567 for a host that never answers",
         skip: None,
         requires: &[],
@@ -27576,6 +27583,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "provoke_qntp",
+        file: "spec/provocations.yaml",
         title: "+QNTP: 0 and the failures 563 and 567",
         skip: None,
         requires: &[],
@@ -27600,6 +27608,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "provoke_qiopen_failures",
+        file: "spec/provocations.yaml",
         title: "+QIOPEN: <id>,563 / 564 / 567 and AT+QIGETERROR",
         skip: None,
         requires: &[],
@@ -27627,6 +27636,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "provoke_qiurc_closed",
+        file: "spec/provocations.yaml",
         title: "+QIURC: \"closed\" (a server that closes, one that resets)",
         skip: None,
         requires: &[],
@@ -27654,6 +27664,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "provoke_qiurc_recv",
+        file: "spec/provocations.yaml",
         title: "+QIURC: \"recv\" in buffer access mode, in direct push mode, and for a UDP service",
         skip: None,
         requires: &[],
@@ -27705,6 +27716,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "provoke_send_fail",
+        file: "spec/provocations.yaml",
         title: "SEND FAIL from AT+QISEND when the sending buffer is full, and +QISEND: <total>,<acked>,<unacked>",
         skip: None,
         requires: &[],
@@ -27765,6 +27777,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "provoke_qiurc_incoming_full",
+        file: "spec/provocations.yaml",
         title: "+QIURC: \"incoming\" and +QIURC: \"incoming full\", and +QHTTPGET: 711 with no socket left",
         skip: None,
         requires: &[],
@@ -27836,6 +27849,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "provoke_no_carrier",
+        file: "spec/provocations.yaml",
         title: "NO CARRIER when the server ends a transparent-mode connection",
         skip: None,
         requires: &[],
@@ -27856,6 +27870,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "provoke_qsslsend_send_fail",
+        file: "spec/provocations.yaml",
         title: "SEND FAIL from AT+QSSLSEND when the sending buffer is full",
         skip: None,
         requires: &[],
@@ -27900,6 +27915,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "provoke_qsslurc_closed",
+        file: "spec/provocations.yaml",
         title: "+QSSLURC: \"closed\"",
         skip: None,
         requires: &[],
@@ -27921,6 +27937,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "provoke_qsslopen_failures",
+        file: "spec/provocations.yaml",
         title: "+QSSLOPEN: <id>,564 (handshake refused), 567 (handshake timed out), 563 (DNS)",
         skip: None,
         requires: &[],
@@ -27949,6 +27966,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "provoke_mqtt_completions",
+        file: "spec/provocations.yaml",
         title: "Every MQTT completion URC: +QMTOPEN, +QMTCONN, +QMTSUB, +QMTPUB, +QMTRECV (both forms), +QMTUNS, +QMTDISC, +QMTCLOSE",
         skip: None,
         requires: &[],
@@ -28002,6 +28020,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "provoke_qmtopen_failures",
+        file: "spec/provocations.yaml",
         title: "+QMTOPEN: <idx>,4 (DNS), 3 (network error), 2 (client in use), 5 (no network)",
         skip: None,
         requires: &[],
@@ -28035,6 +28054,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "provoke_qmtconn_refusals",
+        file: "spec/provocations.yaml",
         title: "+QMTCONN: <idx>,0,<retcode> for return codes 1 to 5, each followed by +QMTSTAT: <idx>,1",
         skip: None,
         requires: &[],
@@ -28085,6 +28105,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "provoke_qmtstat_link_failures",
+        file: "spec/provocations.yaml",
         title: "+QMTSTAT: <idx>,1 (server closed), 4 (no CONNACK), 8 (protocol violation), 7 (network down)",
         skip: None,
         requires: &[],
@@ -28130,6 +28151,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "provoke_qmtstat_unanswered",
+        file: "spec/provocations.yaml",
         title: "Retransmissions (+QMTSUB / +QMTPUB with <result> 1, then 2), +QMTSTAT: <idx>,6 and +QMTSTAT: <idx>,2",
         skip: None,
         requires: &[],
@@ -28182,6 +28204,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "provoke_qhttpget_failures",
+        file: "spec/provocations.yaml",
         title: "+QHTTPGET: 702, 710, 712, 715, 717, 718, 719, 722, 723",
         skip: None,
         requires: &[],
@@ -28247,6 +28270,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "provoke_qhttpread_failures",
+        file: "spec/provocations.yaml",
         title: "+QHTTPREAD: 715, 721, 717",
         skip: None,
         requires: &[],
@@ -28293,6 +28317,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "provoke_http_cme_errors",
+        file: "spec/provocations.yaml",
         title: "+CME ERROR: 702, 703, 704, 705, 706, 707, 708, 709, 710, 712, 713, 714, 715, 724 from the HTTP(S) commands",
         skip: None,
         requires: &[],
@@ -28361,6 +28386,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "provoke_qhttpurc",
+        file: "spec/provocations.yaml",
         title: "+QHTTPURC: \"recv\" and +QHTTPURC: \"closed\", and +QHTTPPOST: 720",
         skip: None,
         requires: &[],
@@ -28397,6 +28423,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "provoke_ble_central_urcs",
+        file: "spec/provocations.yaml",
         title: "+QBLESTAT, +QBLECONNPARAM, +QBLEMTU and +QBLEINFO as a central",
         skip: None,
         requires: &[],
@@ -28421,6 +28448,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "wifi_sta_and_ap",
+        file: "spec/scenarios.yaml",
         title: "Wi-Fi STA and AP Mode",
         skip: None,
         requires: &[],
@@ -28434,6 +28462,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "ble_peripheral_setup",
+        file: "spec/scenarios.yaml",
         title: "Setting Module as a Peripheral Device",
         skip: None,
         requires: &[],
@@ -28460,6 +28489,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "ble_connect_nrf_connect",
+        file: "spec/scenarios.yaml",
         title: "Connecting to nRF Connect Application",
         skip: None,
         requires: &[],
@@ -28469,6 +28499,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "ble_send_data_to_module",
+        file: "spec/scenarios.yaml",
         title: "Sending Data to Module",
         skip: None,
         requires: &["ble_peripheral", "ble_connected"],
@@ -28480,6 +28511,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "ble_send_data_to_nrf_connect",
+        file: "spec/scenarios.yaml",
         title: "Sending Data to nRF Connect Application",
         skip: None,
         requires: &["ble_peripheral", "ble_connected"],
@@ -28491,6 +28523,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "tcp_transparent_mode",
+        file: "spec/scenarios.yaml",
         title: "Transparent Transmission Mode",
         skip: None,
         requires: &["wifi_sta_connected"],
@@ -28508,6 +28541,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "ssl_context_config",
+        file: "spec/scenarios.yaml",
         title: "Configure SSL Context in Transparent Transmission Mode",
         skip: None,
         requires: &[],
@@ -28533,6 +28567,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "ssl_client_buffer_access",
+        file: "spec/scenarios.yaml",
         title: "SSL Client in Buffer Access Mode",
         skip: None,
         requires: &["wifi_sta_connected"],
@@ -28566,6 +28601,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "ssl_client_direct_push",
+        file: "spec/scenarios.yaml",
         title: "SSL Client in Direct Push Mode",
         skip: None,
         requires: &["wifi_sta_connected"],
@@ -28593,6 +28629,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "ssl_client_transparent_send",
+        file: "spec/scenarios.yaml",
         title: "SSL Client in Transparent Transmission Mode",
         skip: None,
         requires: &["wifi_sta_connected"],
@@ -28607,6 +28644,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "ssl_client_transparent_receive",
+        file: "spec/scenarios.yaml",
         title: "SSL Client in Transparent Transmission Mode",
         skip: None,
         requires: &["wifi_sta_connected"],
@@ -28623,6 +28661,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "mqtt_without_ssl",
+        file: "spec/scenarios.yaml",
         title: "MQTT Operation Without SSL",
         skip: None,
         requires: &["wifi_sta_connected"],
@@ -28674,6 +28713,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "mqtt_with_ssl",
+        file: "spec/scenarios.yaml",
         title: "MQTT Operation with SSL",
         skip: Some("As printed, the certificates go to SSL context 1 while MQTT client 0 uses context 2 with seclevel 2 and no CA certificate, so the open cannot succeed on a conforming module (erratum SCN-21)."),
         requires: &[],
@@ -28749,6 +28789,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "http_get",
+        file: "spec/scenarios.yaml",
         title: "Send HTTPS GET request and read the response",
         skip: None,
         requires: &["wifi_sta_connected"],
@@ -28771,6 +28812,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "http_post",
+        file: "spec/scenarios.yaml",
         title: "Send HTTPS POST request and read the response.",
         skip: None,
         requires: &["wifi_sta_connected"],
@@ -28792,6 +28834,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "http_put",
+        file: "spec/scenarios.yaml",
         title: "Send HTTPS PUT request and read the response",
         skip: None,
         requires: &["wifi_sta_connected"],
@@ -28813,6 +28856,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "https_get",
+        file: "spec/scenarios.yaml",
         title: "Send HTTPS GET request and read the response",
         skip: None,
         requires: &["wifi_sta_connected"],
@@ -28843,6 +28887,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "https_post",
+        file: "spec/scenarios.yaml",
         title: "Send HTTPS POST request and read the response.",
         skip: None,
         requires: &["wifi_sta_connected"],
@@ -28908,6 +28953,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "https_put",
+        file: "spec/scenarios.yaml",
         title: "Send HTTPS PUT request and read the response.",
         skip: None,
         requires: &["wifi_sta_connected", "ssl_certificates_loaded"],
@@ -28937,6 +28983,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "module_information",
+        file: "spec/scenarios.yaml",
         title: "Module information: echo, firmware version, MAC and IP address",
         skip: None,
         requires: &["wifi_sta_connected"],
@@ -28959,6 +29006,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "module_settings",
+        file: "spec/scenarios.yaml",
         title: "Module settings: baud rate, URC output latency, low power mode, reboot",
         skip: None,
         requires: &[],
@@ -28989,6 +29037,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "wifi_station_settings",
+        file: "spec/scenarios.yaml",
         title: "Wi-Fi STA mode: scan, static IP, DNS servers and the saved hotspot",
         skip: None,
         requires: &[],
@@ -29033,6 +29082,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "wifi_ap_settings",
+        file: "spec/scenarios.yaml",
         title: "Wi-Fi AP mode: static IP and state",
         skip: None,
         requires: &[],
@@ -29056,6 +29106,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "wifi_provisioning",
+        file: "spec/scenarios.yaml",
         title: "Configuring Wi-Fi via Web and via AIRKISS",
         skip: None,
         requires: &[],
@@ -29073,6 +29124,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "ble_advertising",
+        file: "spec/scenarios.yaml",
         title: "BLE peripheral: advertising data, start and stop advertising",
         skip: None,
         requires: &[],
@@ -29102,6 +29154,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "ble_central_gatt_client",
+        file: "spec/scenarios.yaml",
         title: "BLE central: scan, connect, read, write and notification",
         skip: None,
         requires: &[],
@@ -29151,6 +29204,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "ble_central_transparent",
+        file: "spec/scenarios.yaml",
         title: "BLE central: transparent transmission mode",
         skip: None,
         requires: &[],
@@ -29186,6 +29240,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "tcp_server_accept",
+        file: "spec/scenarios.yaml",
         title: "TCP server: accepting an incoming connection",
         skip: None,
         requires: &["wifi_sta_connected"],
@@ -29220,6 +29275,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "tcp_access_mode_switch",
+        file: "spec/scenarios.yaml",
         title: "TCP client: switching the data access mode",
         skip: None,
         requires: &["wifi_sta_connected"],
@@ -29261,6 +29317,7 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "file_list_read_delete",
+        file: "spec/scenarios.yaml",
         title: "File system: write, list, read and delete a file",
         skip: None,
         requires: &[],
