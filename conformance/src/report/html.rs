@@ -9,7 +9,7 @@
 
 use crate::outcome::{CaseResult, RunReport, Verdict};
 use crate::report::summary::by_group;
-use crate::report::{marker, one_line};
+use crate::report::{errored_cases, marker, one_line, skipped_cases, Reasoned};
 
 /// Escapes text for HTML element content and double-quoted attributes.
 pub fn escape(raw: &str) -> String {
@@ -273,41 +273,8 @@ pub fn render(report: &RunReport) -> String {
         out.push_str("</table>\n");
     }
 
-    out.push_str(&format!("<h2>Errors ({errors})</h2>\n"));
-    if errors == 0 {
-        out.push_str("<p>None.</p>\n");
-    } else {
-        out.push_str("<table>\n<tr><th>case</th><th>entry</th><th>reason</th></tr>\n");
-        for case in &report.cases {
-            if let Verdict::Error { reason } = &case.verdict {
-                out.push_str(&format!(
-                    "<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>\n",
-                    esc(&case.id),
-                    esc(&case.entry),
-                    esc(reason)
-                ));
-            }
-        }
-        out.push_str("</table>\n");
-    }
-
-    out.push_str(&format!("<h2>Skipped ({skipped})</h2>\n"));
-    if skipped == 0 {
-        out.push_str("<p>None.</p>\n");
-    } else {
-        out.push_str("<table>\n<tr><th>case</th><th>entry</th><th>reason</th></tr>\n");
-        for case in &report.cases {
-            if let Verdict::Skip { reason } = &case.verdict {
-                out.push_str(&format!(
-                    "<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>\n",
-                    esc(&case.id),
-                    esc(&case.entry),
-                    esc(reason)
-                ));
-            }
-        }
-        out.push_str("</table>\n");
-    }
+    reason_section(&mut out, "Errors", &errored_cases(&report.cases));
+    reason_section(&mut out, "Skipped", &skipped_cases(&report.cases));
 
     out.push_str(&format!("<h2>Passed ({passed})</h2>\n"));
     if passed == 0 {
@@ -379,6 +346,26 @@ fn all_cases(out: &mut String, report: &RunReport) {
             if v == "pass" { "pass" } else { "fail" },
             esc(&case.entry),
             esc(case.verdict.reason().unwrap_or_default())
+        ));
+    }
+    out.push_str("</table>\n");
+}
+
+/// A section listing cases with the reason of their verdict (the errors,
+/// the skips): a table, or "None.".
+fn reason_section(out: &mut String, title: &str, rows: &[Reasoned<'_>]) {
+    out.push_str(&format!("<h2>{title} ({})</h2>\n", rows.len()));
+    if rows.is_empty() {
+        out.push_str("<p>None.</p>\n");
+        return;
+    }
+    out.push_str("<table>\n<tr><th>case</th><th>entry</th><th>reason</th></tr>\n");
+    for r in rows {
+        out.push_str(&format!(
+            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>\n",
+            esc(&r.case.id),
+            esc(&r.case.entry),
+            esc(r.reason)
         ));
     }
     out.push_str("</table>\n");

@@ -5,7 +5,7 @@
 
 use crate::outcome::{CaseResult, RunReport, Verdict};
 use crate::report::summary::by_group;
-use crate::report::{one_line, transcript};
+use crate::report::{errored_cases, one_line, skipped_cases, transcript, Reasoned};
 
 /// Escapes text for Markdown prose and table cells: on one line, with every
 /// character that Markdown would take as markup (`<tag>`, `*`, `|`, ...)
@@ -185,41 +185,8 @@ pub fn render(report: &RunReport) -> String {
         out.push('\n');
     }
 
-    out.push_str(&format!("## Errors ({errors})\n\n"));
-    if errors == 0 {
-        out.push_str("None.\n\n");
-    } else {
-        out.push_str("| case | entry | reason |\n|---|---|---|\n");
-        for case in &report.cases {
-            if let Verdict::Error { reason } = &case.verdict {
-                out.push_str(&format!(
-                    "| {} | {} | {} |\n",
-                    text(&case.id),
-                    text(&case.entry),
-                    text(reason)
-                ));
-            }
-        }
-        out.push('\n');
-    }
-
-    out.push_str(&format!("## Skipped ({skipped})\n\n"));
-    if skipped == 0 {
-        out.push_str("None.\n\n");
-    } else {
-        out.push_str("| case | entry | reason |\n|---|---|---|\n");
-        for case in &report.cases {
-            if let Verdict::Skip { reason } = &case.verdict {
-                out.push_str(&format!(
-                    "| {} | {} | {} |\n",
-                    text(&case.id),
-                    text(&case.entry),
-                    text(reason)
-                ));
-            }
-        }
-        out.push('\n');
-    }
+    reason_section(&mut out, "Errors", &errored_cases(&report.cases));
+    reason_section(&mut out, "Skipped", &skipped_cases(&report.cases));
 
     out.push_str(&format!("## Passed ({passed})\n\n"));
     if passed == 0 {
@@ -237,4 +204,24 @@ pub fn render(report: &RunReport) -> String {
         out.push_str("\n</details>\n");
     }
     out
+}
+
+/// A section listing cases with the reason of their verdict (the errors,
+/// the skips): a table, or "None.".
+fn reason_section(out: &mut String, title: &str, rows: &[Reasoned<'_>]) {
+    out.push_str(&format!("## {title} ({})\n\n", rows.len()));
+    if rows.is_empty() {
+        out.push_str("None.\n\n");
+        return;
+    }
+    out.push_str("| case | entry | reason |\n|---|---|---|\n");
+    for r in rows {
+        out.push_str(&format!(
+            "| {} | {} | {} |\n",
+            text(&r.case.id),
+            text(&r.case.entry),
+            text(r.reason)
+        ));
+    }
+    out.push('\n');
 }

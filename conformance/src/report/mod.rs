@@ -9,7 +9,7 @@ pub mod junit;
 pub mod markdown;
 pub mod summary;
 
-use crate::outcome::{Direction, Exchanged};
+use crate::outcome::{CaseResult, Direction, Exchanged, Verdict};
 
 /// Text on one line: line breaks and tabs shown as `\r`, `\n`, `\t`, and
 /// other control characters as `\xNN`, so that a reason or an answer cannot
@@ -26,6 +26,46 @@ pub fn one_line(text: &str) -> String {
         }
     }
     out
+}
+
+/// A case listed with the reason of its verdict (an error, a skip).
+pub struct Reasoned<'a> {
+    /// The case.
+    pub case: &'a CaseResult,
+    /// Why it got its verdict.
+    pub reason: &'a str,
+}
+
+/// The errors of a run, each with its reason, in run order.
+pub fn errored_cases(cases: &[CaseResult]) -> Vec<Reasoned<'_>> {
+    reasoned(cases, |v| match v {
+        Verdict::Error { reason } => Some(reason),
+        _ => None,
+    })
+}
+
+/// The skips of a run, each with its reason, in run order.
+pub fn skipped_cases(cases: &[CaseResult]) -> Vec<Reasoned<'_>> {
+    reasoned(cases, |v| match v {
+        Verdict::Skip { reason } => Some(reason),
+        _ => None,
+    })
+}
+
+/// The cases whose verdict `reason_of` gives a reason for.
+fn reasoned<'a>(
+    cases: &'a [CaseResult],
+    reason_of: fn(&Verdict) -> Option<&String>,
+) -> Vec<Reasoned<'a>> {
+    cases
+        .iter()
+        .filter_map(|case| {
+            reason_of(&case.verdict).map(|reason| Reasoned {
+                case,
+                reason: reason.as_str(),
+            })
+        })
+        .collect()
 }
 
 /// `part` of `total` as a percentage with one decimal (`100.0%` of nothing).
