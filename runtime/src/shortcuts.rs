@@ -325,7 +325,7 @@ mod tests {
     use crate::command::AtCommand;
     use crate::generated::commands::qmtcfg::{Retain, Will};
     use crate::generated::commands::{
-        qblegattsntfy, qhttpcfg, qhttppost, qiopen, qisend, qmtconn, qmtsub, qping,
+        qblegattsntfy, qfwrite, qhttpcfg, qhttppost, qiopen, qisend, qmtconn, qmtpub, qmtsub, qping,
     };
     use crate::generated::shared::Qos;
     use crate::generated::urcs::Urc;
@@ -419,6 +419,42 @@ mod tests {
         assert_eq!(
             post.with_payload_length(20).unwrap().encode(),
             "AT+QHTTPPOST=20,80,90"
+        );
+        // QFWRITE's data phase ends at <length> only (no terminator byte):
+        // a length left out is put in, in its optional group, so the
+        // module does not wait for 10240 bytes or its time-out.
+        let write = qfwrite::Write {
+            filehandle: 1,
+            length_group: None,
+        };
+        assert_eq!(
+            write.with_payload_length(5).unwrap().encode(),
+            "AT+QFWRITE=1,5"
+        );
+        let with_timeout = qfwrite::Write {
+            filehandle: 1,
+            length_group: Some(qfwrite::WriteLengthGroup {
+                length: Int::lit::<9>(),
+                timeout: Some(Int::lit::<7>()),
+            }),
+        };
+        assert_eq!(
+            with_timeout.with_payload_length(5).unwrap().encode(),
+            "AT+QFWRITE=1,5,7"
+        );
+        assert!(write.with_payload_length(65536).is_none());
+        // QMTPUB's payload can end with Ctrl+Z: a length left out stays out.
+        let publish = qmtpub::Write {
+            client_idx: Int::lit::<0>(),
+            msg_id: Int::lit::<0>(),
+            qos: Qos::AtMostOnce,
+            retain: Retain::NoRetain,
+            topic: Text::new("t").unwrap(),
+            length: None,
+        };
+        assert_eq!(
+            publish.with_payload_length(5).unwrap().encode(),
+            "AT+QMTPUB=0,0,0,0,\"t\""
         );
     }
 

@@ -219,6 +219,33 @@ fn the_default_write_length_is_10240() {
     assert_eq!(raw(&mut m, b"xy"), b"\r\n+QFWRITE: 2,10242\r\n\r\nOK\r\n");
 }
 
+/// `send_payload` puts the payload's length in when the caller left it out:
+/// the write ends with the payload, not at 10240 bytes or the time-out.
+#[test]
+fn a_write_without_a_length_takes_the_payloads() {
+    let (mut client, handle) = session();
+    let h = open(&mut client, "short.txt", None).unwrap();
+    let started = Instant::now();
+    let r = client
+        .send_payload(
+            &qfwrite::Write {
+                filehandle: h,
+                length_group: None,
+            },
+            b"hello",
+        )
+        .unwrap();
+    assert_eq!((r.lines[0].written_length, r.lines[0].total_length), (5, 5));
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "waited for the time-out"
+    );
+    close(&mut client, h).unwrap();
+    let h = open(&mut client, "short.txt", None).unwrap();
+    assert_eq!(read(&mut client, h, None).unwrap(), b"hello");
+    end(client, handle);
+}
+
 #[test]
 fn open_modes_create_keep_truncate_or_refuse() {
     let (mut c, h) = session();

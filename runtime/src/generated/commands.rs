@@ -5792,7 +5792,7 @@ pub mod qfwrite {
     /// - *written*: `+QFWRITE: <written_length>,<total_length>` then `Ok`
     /// - *failure*: `Error`
     ///
-    /// The module then asks for a payload: send this form with `send_payload(&cmd, payload)` (blocking or async client), which waits for the prompt and writes the payload; `<length>` must give the payload's length (it is checked before anything is written).
+    /// The module then asks for a payload: send this form with `send_payload(&cmd, payload)` (blocking or async client), which waits for the prompt and writes the payload; `<length>` is filled in from the payload's length, whatever the value holds.
     ///
     /// Maximum response time: 5 s
     #[derive(Debug, Clone, PartialEq, Eq)]
@@ -5982,6 +5982,20 @@ pub mod qfwrite {
                 .as_ref()
                 .map(|g| g.length.get())
                 .and_then(|v| usize::try_from(v).ok())
+        }
+        fn with_payload_length(&self, n: usize) -> Option<Self> {
+            let mut cmd = self.clone();
+            let filled = crate::value::Int::new(i64::try_from(n).ok()?).ok()?;
+            match cmd.length_group.as_mut() {
+                Some(g) => g.length = filled,
+                None => {
+                    cmd.length_group = Some(WriteLengthGroup {
+                        length: filled,
+                        timeout: None,
+                    });
+                }
+            }
+            Some(cmd)
         }
         fn data_length_of(line: &str) -> Option<usize> {
             let _ = line;
@@ -17645,7 +17659,7 @@ pub mod qmtpub {
     /// - *inflight_window_full*: `Error`
     /// - *failure*: `Error`
     ///
-    /// The module then asks for a payload: send this form with `send_payload(&cmd, payload)` (blocking or async client), which waits for the prompt and writes the payload; `<length>` is filled in from the payload's length, whatever the value holds.
+    /// The module then asks for a payload: send this form with `send_payload(&cmd, payload)` (blocking or async client), which waits for the prompt and writes the payload; `<length>`, when the value gives one, is set to the payload's length (left out, the payload is ended by its terminator byte).
     ///
     /// Maximum response time: \<pkt_timeout> × \<retry_times> (default 15 s), determined by the network
     #[derive(Debug, Clone, PartialEq, Eq)]

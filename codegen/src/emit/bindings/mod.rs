@@ -572,22 +572,29 @@ fn command_doc(cmd: &Command, example: Option<&crate::model::Scenario>) -> Strin
 }
 
 /// The statement that sets a form's payload length field from `n`, when the
-/// field is a top-level integer `send_payload` can fill in.
+/// field is an integer `send_payload` can fill in, and whether it always
+/// does (else only when the caller gave a length). Without a terminator
+/// byte the length is the payload's only end, so a length left out is put
+/// in too (else the module would wait for its default length or time-out).
 fn payload_length_setter(
     cmd: &Command,
     input: &Scope<'_>,
     f: &FormPlan<'_>,
-) -> Option<TokenStream> {
-    f.form
-        .data_phase
-        .as_ref()
-        .and_then(|d| d.length.as_deref())
-        .and_then(|l| resolve(&cmd.params, l))
-        .and_then(|r| structs::set_int_of(input, &f.type_name, &f.shape.items, r.param))
+) -> Option<(TokenStream, bool)> {
+    let dp = f.form.data_phase.as_ref()?;
+    let length = resolve(&cmd.params, dp.length.as_deref()?)?;
+    structs::set_int_of(
+        input,
+        &f.type_name,
+        &f.shape.items,
+        length.param,
+        dp.terminator.is_none(),
+    )
 }
 
-/// `fills_length`: `send_payload` sets the form's length field.
-fn form_doc(cmd: &Command, form: &FormPlan<'_>, fills_length: bool) -> String {
+/// `fills_length`: whether `send_payload` sets the form's length field:
+/// always (`Some(true)`), or when the caller gave one (`Some(false)`).
+fn form_doc(cmd: &Command, form: &FormPlan<'_>, fills_length: Option<bool>) -> String {
     let mut d = format!("`{}`", form.form.syntax);
     if let Some(c) = &form.form.condition {
         d.push_str(&format!(" — {c}"));
@@ -624,8 +631,12 @@ fn form_doc(cmd: &Command, form: &FormPlan<'_>, fills_length: bool) -> String {
              waits for the prompt and writes the payload",
         );
         match &dp.length {
-            Some(l) if fills_length => d.push_str(&format!(
+            Some(l) if fills_length == Some(true) => d.push_str(&format!(
                 "; `<{l}>` is filled in from the payload's length, whatever the value holds."
+            )),
+            Some(l) if fills_length == Some(false) => d.push_str(&format!(
+                "; `<{l}>`, when the value gives one, is set to the payload's length \
+                 (left out, the payload is ended by its terminator byte)."
             )),
             Some(l) => d.push_str(&format!(
                 "; `<{l}>` must give the payload's length (it is checked before anything is written)."
@@ -681,7 +692,11 @@ fn command_module(
         items.push(structs::definitions(
             &input,
             &ty,
-            &form_doc(cmd, f, payload_length_setter(cmd, &input, f).is_some()),
+            &form_doc(
+                cmd,
+                f,
+                payload_length_setter(cmd, &input, f).map(|(_, always)| always),
+            ),
             &f.shape.items,
             quote!(),
         ));
@@ -833,7 +848,7 @@ fn command_module(
         };
         // `send_payload` fills the length field in from the payload.
         let with_length = payload_length_setter(cmd, &input, f)
-            .map(|set| {
+            .map(|(set, _)| {
                 quote! {
                     fn with_payload_length(&self, n: usize) -> Option<Self> {
                         let mut cmd = self.clone();

@@ -1106,44 +1106,109 @@ pub fn int_of(
     }
 }
 
-/// A statement that sets the top-level integer field of parameter `param`
-/// of `cmd` from `n: usize` (returning `None` from the enclosing function
-/// when `n` is out of its range); `None` when the parameter is not such a
-/// field (nested in a group, an alternative, not an integer).
+/// A statement that sets the integer field of parameter `param` of `cmd`
+/// from `n: usize` (returning `None` from the enclosing function when `n`
+/// is out of its range); `None` when the parameter is not such a field (in
+/// an alternative or a repetition, not an integer).
+///
+/// The field may be top-level or the required first value of an optional
+/// group (`[,<length>[,<timeout>]]`). `fill_absent`: the payload has no
+/// other end than its length (no terminator byte), so a length the caller
+/// left out is put in (the group created with its other values left out);
+/// otherwise a length left out stays out (the payload is ended another
+/// way, Ctrl+Z). With the statement: whether it always sets the length
+/// (`false`: only when the caller gave one).
 pub fn set_int_of(
     scope: &Scope<'_>,
     owner: &str,
     items: &[Item],
     param: usize,
-) -> Option<TokenStream> {
+    fill_absent: bool,
+) -> Option<(TokenStream, bool)> {
     for f in fields(scope, owner, items, false) {
-        if let Field::Value {
-            ident,
-            occ,
-            range_list: false,
-            optional,
-        } = f
-        {
-            if occ.param != param {
-                continue;
+        match f {
+            Field::Value {
+                ident,
+                occ,
+                range_list: false,
+                optional,
+            } if occ.param == param => {
+                let value = int_from_n(scope, &occ)?;
+                return Some(match (optional, fill_absent) {
+                    (false, _) => (quote!(cmd.#ident = #value;), true),
+                    (true, true) => (quote!(cmd.#ident = Some(#value);), true),
+                    (true, false) => (
+                        quote!(if cmd.#ident.is_some() { cmd.#ident = Some(#value); }),
+                        false,
+                    ),
+                });
             }
-            let value = match scope.kind(&occ, false) {
-                Kind::Int { .. } => {
-                    quote!(crate::value::Int::new(i64::try_from(n).ok()?).ok()?)
-                }
-                Kind::AnyInt { .. } => quote!(i64::try_from(n).ok()?),
-                _ => return None,
-            };
-            return Some(if optional {
-                // An optional length the caller left out stays out (the payload
-                // is then ended another way, Ctrl+Z).
-                quote!(if cmd.#ident.is_some() { cmd.#ident = Some(#value); })
-            } else {
-                quote!(cmd.#ident = #value;)
-            });
+            Field::Group {
+                ident, ty, items, ..
+            } => {
+                let inner = fields(scope, &ty.to_string(), &items, false);
+                let Some(field) = inner.iter().find_map(|f| match f {
+                    Field::Value {
+                        ident,
+                        occ,
+                        range_list: false,
+                        optional: false,
+                    } if occ.param == param => Some((ident, occ)),
+                    _ => None,
+                }) else {
+                    continue;
+                };
+                let (field, value) = (field.0, int_from_n(scope, field.1)?);
+                // The group's other values, left out when it is created;
+                // `None` when one of them cannot be.
+                let others: Option<Vec<TokenStream>> = inner
+                    .iter()
+                    .filter_map(|f| match f {
+                        Field::Value { ident, .. } if ident == field => None,
+                        Field::Value {
+                            ident,
+                            optional: true,
+                            ..
+                        }
+                        | Field::Alt {
+                            ident,
+                            optional: true,
+                            ..
+                        }
+                        | Field::Group { ident, .. } => Some(Some(quote!(#ident: None))),
+                        _ => Some(None),
+                    })
+                    .collect();
+                let (absent, always) = match others {
+                    Some(others) if fill_absent => (
+                        quote!(None => cmd.#ident = Some(#ty { #field: filled, #(#others),* }),),
+                        true,
+                    ),
+                    _ => (quote!(None => {}), false),
+                };
+                let set = quote! {
+                    let filled = #value;
+                    match cmd.#ident.as_mut() {
+                        Some(g) => g.#field = filled,
+                        #absent
+                    }
+                };
+                return Some((set, always));
+            }
+            _ => {}
         }
     }
     None
+}
+
+/// The value of integer occurrence `occ` from `n: usize` (`?` when out of
+/// its range); `None` when it is not an integer.
+fn int_from_n(scope: &Scope<'_>, occ: &Occ) -> Option<TokenStream> {
+    match scope.kind(occ, false) {
+        Kind::Int { .. } => Some(quote!(crate::value::Int::new(i64::try_from(n).ok()?).ok()?)),
+        Kind::AnyInt { .. } => Some(quote!(i64::try_from(n).ok()?)),
+        _ => None,
+    }
 }
 
 /// The expression and whether it is an `Option<i64>` (else an `i64`).
