@@ -18,22 +18,10 @@ use fcm242d::pubsub::{NoopRawMutex, UrcChannel, WaitResult};
 use fcm242d::session::Notice;
 use fcm242d::timer::TokioTimer;
 use fcm242d::value::Int;
+use support::scripted::{step, Step};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 
 type Link = FromTokio<DuplexStream>;
-
-/// What the scripted module expects, then what it answers (chunk by chunk).
-struct Step {
-    expect: &'static [u8],
-    answer: Vec<&'static [u8]>,
-}
-
-fn step(expect: &'static [u8], answer: &[&'static [u8]]) -> Step {
-    Step {
-        expect,
-        answer: answer.to_vec(),
-    }
-}
 
 /// A module playing `script` on a task; the host's end of the link.
 fn module(script: Vec<Step>) -> (Link, tokio::task::JoinHandle<()>) {

@@ -11,57 +11,14 @@ use fcm242d::generated::commands::{escape, qhttpget, qiopen, qird, qisend, qvers
 use fcm242d::generated::results::HttpCode;
 use fcm242d::generated::urcs::Urc;
 use fcm242d::session::Notice;
-use fcm242d::transport::{MemoryTransport, Transport};
+use fcm242d::transport::MemoryTransport;
 use fcm242d::value::Int;
+use support::scripted::{self, step, Step};
 use support::tcp_open;
-
-/// One step of a scripted module: the bytes it expects, then what it answers
-/// (each chunk written separately, with a short pause between chunks).
-struct Step {
-    expect: &'static [u8],
-    answer: Vec<&'static [u8]>,
-}
-
-fn step(expect: &'static [u8], answer: &[&'static [u8]]) -> Step {
-    Step {
-        expect,
-        answer: answer.to_vec(),
-    }
-}
 
 /// Runs a module that plays `script` on the other end of the link.
 fn module(script: Vec<Step>) -> (Client<MemoryTransport>, thread::JoinHandle<()>) {
-    let (host, mut module) = MemoryTransport::pair();
-    let handle = thread::spawn(move || {
-        for s in script {
-            let mut got = Vec::new();
-            while got.len() < s.expect.len() {
-                let mut buf = [0u8; 256];
-                match module.read(&mut buf, Duration::from_secs(5)) {
-                    Ok(0) => panic!(
-                        "module: nothing received, expected {:?}",
-                        String::from_utf8_lossy(s.expect)
-                    ),
-                    Ok(n) => got.extend_from_slice(&buf[..n]),
-                    Err(_) => return,
-                }
-            }
-            assert_eq!(
-                String::from_utf8_lossy(&got),
-                String::from_utf8_lossy(s.expect)
-            );
-            for chunk in s.answer {
-                module.write_all(chunk).unwrap();
-                thread::sleep(Duration::from_millis(5));
-            }
-        }
-        // Keep the link open until the host is done.
-        let mut buf = [0u8; 64];
-        while module
-            .read(&mut buf, Duration::from_millis(200))
-            .is_ok_and(|n| n > 0)
-        {}
-    });
+    let (host, handle) = scripted::module(script, Duration::from_millis(5));
     let options = Options {
         guard_time: Duration::from_millis(20),
         ..Options::default()

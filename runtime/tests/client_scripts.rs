@@ -13,53 +13,15 @@ use fcm242d::engine::Final;
 use fcm242d::generated::commands::{qiopen, qmtsub, qping, qversion, qwlmac};
 use fcm242d::generated::urcs::{qping_final, Urc};
 use fcm242d::session::Notice;
-use fcm242d::transport::{MemoryTransport, Transport};
+use fcm242d::transport::MemoryTransport;
 use fcm242d::value::{Host, Int, Text};
-
-/// What the scripted module expects, then what it answers (chunk by chunk).
-struct Step {
-    expect: &'static [u8],
-    answer: Vec<&'static [u8]>,
-}
-
-fn step(expect: &'static [u8], answer: &[&'static [u8]]) -> Step {
-    Step {
-        expect,
-        answer: answer.to_vec(),
-    }
-}
+use support::scripted::{self, step, Step};
 
 fn module(
     script: Vec<Step>,
     options: Options,
 ) -> (Client<MemoryTransport>, thread::JoinHandle<()>) {
-    let (host, mut module) = MemoryTransport::pair();
-    let handle = thread::spawn(move || {
-        for s in script {
-            let mut got = Vec::new();
-            while got.len() < s.expect.len() {
-                let mut buf = [0u8; 256];
-                match module.read(&mut buf, Duration::from_secs(5)) {
-                    Ok(0) => panic!("module: expected {:?}", String::from_utf8_lossy(s.expect)),
-                    Ok(n) => got.extend_from_slice(&buf[..n]),
-                    Err(_) => return,
-                }
-            }
-            assert_eq!(
-                String::from_utf8_lossy(&got),
-                String::from_utf8_lossy(s.expect)
-            );
-            for chunk in s.answer {
-                module.write_all(chunk).unwrap();
-                thread::sleep(Duration::from_millis(3));
-            }
-        }
-        let mut buf = [0u8; 64];
-        while module
-            .read(&mut buf, Duration::from_millis(200))
-            .is_ok_and(|n| n > 0)
-        {}
-    });
+    let (host, handle) = scripted::module(script, Duration::from_millis(3));
     (Client::with_options(host, options), handle)
 }
 

@@ -1,8 +1,11 @@
 //! Shared by the engine's stream tests: scripts of commands and module
 //! output, fed whole, byte by byte, at every two-way split and at random
-//! splits, and the events they give.
+//! splits, and the events they give. And by the client tests: a scripted
+//! module ([`scripted`]).
 
 #![allow(dead_code)]
+
+pub mod scripted;
 
 use fcm242d::command::AtCommand;
 use fcm242d::engine::{Engine, Event};
