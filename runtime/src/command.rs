@@ -171,6 +171,12 @@ pub trait Line: Sized + fmt::Debug + Clone + PartialEq + Send + Sync + 'static {
             Err(_) => Err(not_text(line)),
         })
     }
+    /// Whether [`inline_remaining`](Line::inline_remaining) can answer
+    /// anything but `None`: when `false` the engine does not ask it for
+    /// every line this type claims. The default, `true`, is always correct
+    /// (a type that overrides `inline_remaining` keeps it); the generated
+    /// types say `false` when their templates have no in-line payload.
+    const INLINE_PAYLOAD: bool = true;
     /// For a line not yet ended that has met a CR or LF: how many more bytes
     /// belong to it whatever they are (see
     /// [`DataOracle::inline_remaining`](crate::framer::DataOracle::inline_remaining)).
@@ -194,6 +200,7 @@ pub enum NoLine {}
 
 impl Line for NoLine {
     const PREFIXES: &'static [&'static str] = &[];
+    const INLINE_PAYLOAD: bool = false;
     fn parse(_line: &str) -> Result<Self, DecodeError> {
         Err(DecodeError::NoMatch {
             expected: "no information line",

@@ -270,8 +270,14 @@ struct LineReader {
     /// that does not is never [`claims`](LineReader::claims)ed.
     plus_only: bool,
     decode: fn(&[u8]) -> Decoded<InfoLine>,
-    inline: fn(&[u8]) -> Option<usize>,
+    /// `L::inline_remaining`, when the type can have an in-line payload
+    /// ([`Line::INLINE_PAYLOAD`](crate::command::Line::INLINE_PAYLOAD)).
+    inline: Option<InlineRemaining>,
 }
+
+/// [`Line::inline_remaining`](crate::command::Line::inline_remaining) of a
+/// line type.
+type InlineRemaining = fn(&[u8]) -> Option<usize>;
 
 impl fmt::Debug for LineReader {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -287,8 +293,18 @@ impl LineReader {
             prefixes: L::PREFIXES,
             plus_only: const { plus_only(L::PREFIXES) },
             decode: |line| L::decode(line).map(InfoLine::new),
-            inline: L::inline_remaining,
+            inline: if L::INLINE_PAYLOAD {
+                Some(L::inline_remaining)
+            } else {
+                None
+            },
         }
+    }
+
+    /// Whether a line that does not start with [`PLUS`] can still hold an
+    /// in-line payload of this type.
+    fn inline_without_plus(&self) -> bool {
+        self.inline.is_some() && !self.plus_only
     }
 
     /// Whether a template with a prefix starts this line.
@@ -372,13 +388,14 @@ impl DataOracle for Oracle<'_> {
 
     fn inline_remaining(&self, partial: &[u8]) -> Option<usize> {
         // Asked for every line, and most lines cannot hold an in-line
-        // payload. Only the pending form's line type, for a line it claims,
-        // and the URCs can find one, and every URC starts with `+` (the
-        // catalogue's rule for URC names; `urcs_start_with_plus` checks
-        // it): a line that does not start with `+` is answered at once,
-        // unless the form has a prefix that does not either.
+        // payload. Only the pending form's line type (when it has one), for
+        // a line it claims, and the URCs can find one, and every URC starts
+        // with `+` (the catalogue's rule for URC names;
+        // `urcs_start_with_plus` checks it): a line that does not start
+        // with `+` is answered at once, unless the form's type can hold an
+        // in-line payload and has a prefix that does not start with `+`.
         let first = partial.first().copied()?;
-        if first != PLUS && self.pending.is_none_or(|p| p.reader.plus_only) {
+        if first != PLUS && !self.pending.is_some_and(|p| p.reader.inline_without_plus()) {
             return None;
         }
         self.inline_payload(partial)
@@ -394,8 +411,8 @@ impl Oracle<'_> {
     fn inline_payload(&self, partial: &[u8]) -> Option<usize> {
         let claimed = self
             .pending
-            .filter(|p| p.reader.claims(partial))
-            .and_then(|p| (p.reader.inline)(partial));
+            .and_then(|p| p.reader.inline.filter(|_| p.reader.claims(partial)))
+            .and_then(|inline| inline(partial));
         claimed
             .or_else(|| Urc::inline_remaining(partial))
             .filter(|n| *n <= self.limits.max_data)

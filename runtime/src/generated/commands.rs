@@ -194,6 +194,7 @@ pub mod qbleinit {
     }
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QBLEINIT: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             let mut n: [Option<i64>; 1] = [None; 1];
@@ -424,6 +425,7 @@ pub mod qbleaddr {
     }
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QBLEADDR: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             crate::scan::walk(
@@ -556,6 +558,7 @@ pub mod qblename {
     }
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QBLENAME: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             crate::scan::walk(
@@ -780,6 +783,7 @@ pub mod qbleadvparam {
     }
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QBLEADVPARAM: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             let mut n: [Option<i64>; 2] = [None; 2];
@@ -1576,6 +1580,7 @@ pub mod qbleadvstart {
     }
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QBLEADVSTART: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             let mut n: [Option<i64>; 1] = [None; 1];
@@ -2191,6 +2196,7 @@ pub mod qblescan {
     }
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QBLESCAN: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             let mut n: [Option<i64>; 1] = [None; 1];
@@ -2308,6 +2314,7 @@ pub mod qblescan {
     }
     impl crate::command::Line for WriteScanWithoutAdvDataLine {
         const PREFIXES: &'static [&'static str] = &["+QBLESCAN: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
             let mut n: [Option<i64>; 3] = [None; 3];
@@ -2381,6 +2388,7 @@ pub mod qblescan {
     }
     impl crate::command::Line for WriteScanWithAdvDataLine {
         const PREFIXES: &'static [&'static str] = &["+QBLESCAN: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 5] = [None; 5];
             let mut n: [Option<i64>; 5] = [None; 5];
@@ -2462,6 +2470,9 @@ pub mod qblescan {
     }
     impl crate::command::Line for WriteLine {
         const PREFIXES: &'static [&'static str] = &["+QBLESCAN: ", "+QBLESCAN: "];
+        const INLINE_PAYLOAD: bool = false
+            || <WriteScanWithoutAdvDataLine as crate::command::Line>::INLINE_PAYLOAD
+            || <WriteScanWithAdvDataLine as crate::command::Line>::INLINE_PAYLOAD;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             type Try = fn(&str) -> Result<WriteLine, crate::wire::DecodeError>;
             let tries: &[Try] = &[
@@ -2680,6 +2691,7 @@ pub mod qblescanparam {
     }
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QBLESCANPARAM: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             let mut n: [Option<i64>; 2] = [None; 2];
@@ -3142,6 +3154,7 @@ pub mod qbleconnparam {
     }
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QBLECONNPARAM: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 4] = [None; 4];
             let mut n: [Option<i64>; 4] = [None; 4];
@@ -3457,6 +3470,7 @@ pub mod qblecfgmtu {
     }
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QBLECFGMTU: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             let mut n: [Option<i64>; 1] = [None; 1];
@@ -3884,6 +3898,7 @@ pub mod qblegattcrd {
     }
     impl crate::command::Line for WriteLine {
         const PREFIXES: &'static [&'static str] = &[""];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             crate::scan::walk(
@@ -4661,6 +4676,7 @@ pub mod qblestat {
     }
     impl crate::command::Line for ExecuteLine {
         const PREFIXES: &'static [&'static str] = &["+QBLESTAT: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             crate::scan::walk(
@@ -5081,6 +5097,7 @@ pub mod qfopen {
     }
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QFOPEN: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             crate::scan::walk(
@@ -5189,6 +5206,7 @@ pub mod qfopen {
     }
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QFOPEN: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
             let mut n: [Option<i64>; 3] = [None; 3];
@@ -5318,6 +5336,7 @@ pub mod qfopen {
     }
     impl crate::command::Line for WriteLine {
         const PREFIXES: &'static [&'static str] = &["+QFOPEN: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             let mut n: [Option<i64>; 1] = [None; 1];
@@ -5493,6 +5512,7 @@ pub mod qfread {
     pub struct TestLine {}
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QFREAD: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::walk(
                 line,
@@ -5716,6 +5736,7 @@ pub mod qfwrite {
     pub struct TestLine {}
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QFWRITE: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::walk(
                 line,
@@ -5831,6 +5852,7 @@ pub mod qfwrite {
     }
     impl crate::command::Line for WriteLine {
         const PREFIXES: &'static [&'static str] = &["+QFWRITE: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             let mut n: [Option<i64>; 2] = [None; 2];
@@ -6104,6 +6126,7 @@ pub mod qfclose {
     pub struct TestLine {}
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QFCLOSE: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::walk(
                 line,
@@ -6421,6 +6444,7 @@ pub mod qflst {
     }
     impl crate::command::Line for WriteLine {
         const PREFIXES: &'static [&'static str] = &["+QFLST: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             let mut n: [Option<i64>; 2] = [None; 2];
@@ -6549,6 +6573,7 @@ pub mod qflst {
     }
     impl crate::command::Line for ExecuteLine {
         const PREFIXES: &'static [&'static str] = &["+QFLST: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             let mut n: [Option<i64>; 2] = [None; 2];
@@ -6700,6 +6725,7 @@ pub mod qfdel {
     pub struct TestLine {}
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QFDEL: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::walk(
                 line,
@@ -7079,6 +7105,7 @@ pub mod qversion {
     }
     impl crate::command::Line for ExecuteLine {
         const PREFIXES: &'static [&'static str] = &["+QVERSION: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             crate::scan::walk(
@@ -7385,6 +7412,7 @@ pub mod qgetip {
     }
     impl crate::command::Line for WriteLine {
         const PREFIXES: &'static [&'static str] = &["+QGETIP: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 4] = [None; 4];
             crate::scan::walk(
@@ -7729,6 +7757,7 @@ pub mod qsetband {
     }
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QSETBAND: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             let mut n: [Option<i64>; 1] = [None; 1];
@@ -7968,6 +7997,7 @@ pub mod qwlmac {
     }
     impl crate::command::Line for ExecuteLine {
         const PREFIXES: &'static [&'static str] = &["+QWLMAC: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             crate::scan::walk(
@@ -8184,6 +8214,7 @@ pub mod qsclk {
     }
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QSCLK: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             crate::scan::fields(
@@ -8488,6 +8519,7 @@ pub mod qcfg {
     }
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut g = [false; 1];
             crate::scan::fields(
@@ -8605,6 +8637,7 @@ pub mod qcfg {
     }
     impl crate::command::Line for UrcPinLine {
         const PREFIXES: &'static [&'static str] = &["+QCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             crate::scan::fields(
@@ -8800,6 +8833,7 @@ pub mod qhttpcfg {
     pub struct TestUrlLine {}
     impl crate::command::Line for TestUrlLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::walk(
                 line,
@@ -8825,6 +8859,7 @@ pub mod qhttpcfg {
     pub struct TestHeaderLine {}
     impl crate::command::Line for TestHeaderLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::walk(
                 line,
@@ -8850,6 +8885,7 @@ pub mod qhttpcfg {
     pub struct TestAuthLine {}
     impl crate::command::Line for TestAuthLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::walk(
                 line,
@@ -8878,6 +8914,7 @@ pub mod qhttpcfg {
     }
     impl crate::command::Line for TestSslctxidLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             crate::scan::walk(
@@ -8918,6 +8955,7 @@ pub mod qhttpcfg {
     }
     impl crate::command::Line for TestRspHeaderLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             crate::scan::walk(
@@ -8958,6 +8996,7 @@ pub mod qhttpcfg {
     }
     impl crate::command::Line for TestRspoutAutoLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             crate::scan::walk(
@@ -8998,6 +9037,7 @@ pub mod qhttpcfg {
     }
     impl crate::command::Line for TestClosedIndLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             crate::scan::walk(
@@ -9035,6 +9075,7 @@ pub mod qhttpcfg {
     pub struct TestFormOptionLine {}
     impl crate::command::Line for TestFormOptionLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::walk(
                 line,
@@ -9090,6 +9131,15 @@ pub mod qhttpcfg {
             "+QHTTPCFG: ",
             "+QHTTPCFG: ",
         ];
+        const INLINE_PAYLOAD: bool = false
+            || <TestUrlLine as crate::command::Line>::INLINE_PAYLOAD
+            || <TestHeaderLine as crate::command::Line>::INLINE_PAYLOAD
+            || <TestAuthLine as crate::command::Line>::INLINE_PAYLOAD
+            || <TestSslctxidLine as crate::command::Line>::INLINE_PAYLOAD
+            || <TestRspHeaderLine as crate::command::Line>::INLINE_PAYLOAD
+            || <TestRspoutAutoLine as crate::command::Line>::INLINE_PAYLOAD
+            || <TestClosedIndLine as crate::command::Line>::INLINE_PAYLOAD
+            || <TestFormOptionLine as crate::command::Line>::INLINE_PAYLOAD;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             type Try = fn(&str) -> Result<TestLine, crate::wire::DecodeError>;
             let tries: &[Try] = &[
@@ -9281,6 +9331,7 @@ pub mod qhttpcfg {
     }
     impl crate::command::Line for UrlLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             crate::scan::walk(
@@ -9408,6 +9459,7 @@ pub mod qhttpcfg {
     }
     impl crate::command::Line for HeaderLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             crate::scan::walk(
@@ -9537,6 +9589,7 @@ pub mod qhttpcfg {
     }
     impl crate::command::Line for AuthLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             crate::scan::walk(
@@ -9668,6 +9721,7 @@ pub mod qhttpcfg {
     }
     impl crate::command::Line for SslctxidLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             let mut n: [Option<i64>; 1] = [None; 1];
@@ -9792,6 +9846,7 @@ pub mod qhttpcfg {
     }
     impl crate::command::Line for RspHeaderLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             let mut n: [Option<i64>; 1] = [None; 1];
@@ -9925,6 +9980,7 @@ pub mod qhttpcfg {
     }
     impl crate::command::Line for RspoutAutoLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             let mut n: [Option<i64>; 1] = [None; 1];
@@ -10051,6 +10107,7 @@ pub mod qhttpcfg {
     }
     impl crate::command::Line for ClosedIndLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             let mut n: [Option<i64>; 1] = [None; 1];
@@ -10189,6 +10246,7 @@ pub mod qhttpcfg {
     }
     impl crate::command::Line for FormOptionLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
             crate::scan::walk(
@@ -10423,6 +10481,7 @@ pub mod qhttpget {
     }
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPGET: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             crate::scan::walk(
@@ -10651,6 +10710,7 @@ pub mod qhttppost {
     }
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPPOST: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
             crate::scan::walk(
@@ -10800,6 +10860,7 @@ pub mod qhttppost {
     }
     impl crate::command::Line for WriteLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPPOST: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             let mut n: [Option<i64>; 1] = [None; 1];
@@ -11024,6 +11085,7 @@ pub mod qhttpput {
     }
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPPUT: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
             crate::scan::walk(
@@ -11173,6 +11235,7 @@ pub mod qhttpput {
     }
     impl crate::command::Line for WriteLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPPUT: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             let mut n: [Option<i64>; 1] = [None; 1];
@@ -11392,6 +11455,7 @@ pub mod qhttpread {
     }
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QHTTPREAD: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             crate::scan::walk(
@@ -12291,6 +12355,7 @@ pub mod qmtcfg {
     }
     impl crate::command::Line for TestVersionLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             crate::scan::walk(
@@ -12347,6 +12412,7 @@ pub mod qmtcfg {
     }
     impl crate::command::Line for TestSslLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
             crate::scan::walk(
@@ -12413,6 +12479,7 @@ pub mod qmtcfg {
     }
     impl crate::command::Line for TestKeepaliveLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             crate::scan::walk(
@@ -12467,6 +12534,7 @@ pub mod qmtcfg {
     }
     impl crate::command::Line for TestSessionLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             crate::scan::walk(
@@ -12525,6 +12593,7 @@ pub mod qmtcfg {
     }
     impl crate::command::Line for TestWillLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 4] = [None; 4];
             crate::scan::walk(
@@ -12607,6 +12676,7 @@ pub mod qmtcfg {
     }
     impl crate::command::Line for TestRecvModeLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             crate::scan::walk(
@@ -12663,6 +12733,7 @@ pub mod qmtcfg {
     }
     impl crate::command::Line for TestDataformatLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
             crate::scan::walk(
@@ -12733,6 +12804,7 @@ pub mod qmtcfg {
     }
     impl crate::command::Line for TestTimeoutLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 4] = [None; 4];
             crate::scan::walk(
@@ -12809,6 +12881,7 @@ pub mod qmtcfg {
     }
     impl crate::command::Line for TestAliauthLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             crate::scan::walk(
@@ -12855,6 +12928,7 @@ pub mod qmtcfg {
     }
     impl crate::command::Line for TestOnenetLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             crate::scan::walk(
@@ -12928,6 +13002,17 @@ pub mod qmtcfg {
             "+QMTCFG: ",
             "+QMTCFG: ",
         ];
+        const INLINE_PAYLOAD: bool = false
+            || <TestVersionLine as crate::command::Line>::INLINE_PAYLOAD
+            || <TestSslLine as crate::command::Line>::INLINE_PAYLOAD
+            || <TestKeepaliveLine as crate::command::Line>::INLINE_PAYLOAD
+            || <TestSessionLine as crate::command::Line>::INLINE_PAYLOAD
+            || <TestWillLine as crate::command::Line>::INLINE_PAYLOAD
+            || <TestRecvModeLine as crate::command::Line>::INLINE_PAYLOAD
+            || <TestDataformatLine as crate::command::Line>::INLINE_PAYLOAD
+            || <TestTimeoutLine as crate::command::Line>::INLINE_PAYLOAD
+            || <TestAliauthLine as crate::command::Line>::INLINE_PAYLOAD
+            || <TestOnenetLine as crate::command::Line>::INLINE_PAYLOAD;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             type Try = fn(&str) -> Result<TestLine, crate::wire::DecodeError>;
             let tries: &[Try] = &[
@@ -13151,6 +13236,7 @@ pub mod qmtcfg {
     }
     impl crate::command::Line for VersionLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             let mut n: [Option<i64>; 1] = [None; 1];
@@ -13315,6 +13401,7 @@ pub mod qmtcfg {
     }
     impl crate::command::Line for SslLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             crate::scan::fields(
@@ -13507,6 +13594,7 @@ pub mod qmtcfg {
     }
     impl crate::command::Line for KeepaliveLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             let mut n: [Option<i64>; 1] = [None; 1];
@@ -13659,6 +13747,7 @@ pub mod qmtcfg {
     }
     impl crate::command::Line for SessionLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             let mut n: [Option<i64>; 1] = [None; 1];
@@ -13859,6 +13948,7 @@ pub mod qmtcfg {
     }
     impl crate::command::Line for WillLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 5] = [None; 5];
             let mut g = [false; 1];
@@ -14163,6 +14253,7 @@ pub mod qmtcfg {
     }
     impl crate::command::Line for RecvModeLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             let mut n: [Option<i64>; 1] = [None; 1];
@@ -14329,6 +14420,7 @@ pub mod qmtcfg {
     }
     impl crate::command::Line for DataformatLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             let mut n: [Option<i64>; 2] = [None; 2];
@@ -14542,6 +14634,7 @@ pub mod qmtcfg {
     }
     impl crate::command::Line for TimeoutLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
             let mut n: [Option<i64>; 3] = [None; 3];
@@ -14793,6 +14886,7 @@ pub mod qmtcfg {
     }
     impl crate::command::Line for AliauthLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
             crate::scan::walk(
@@ -15030,6 +15124,7 @@ pub mod qmtcfg {
     }
     impl crate::command::Line for OnenetLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             crate::scan::walk(
@@ -15275,6 +15370,7 @@ pub mod qmtopen {
     }
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QMTOPEN: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             crate::scan::walk(
@@ -15396,6 +15492,7 @@ pub mod qmtopen {
     }
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QMTOPEN: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
             let mut n: [Option<i64>; 3] = [None; 3];
@@ -15692,6 +15789,7 @@ pub mod qmtclose {
     }
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCLOSE: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             crate::scan::walk(
@@ -16021,6 +16119,7 @@ pub mod qmtconn {
     }
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCONN: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             crate::scan::walk(
@@ -16130,6 +16229,7 @@ pub mod qmtconn {
     }
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QMTCONN: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             let mut n: [Option<i64>; 2] = [None; 2];
@@ -16475,6 +16575,7 @@ pub mod qmtdisc {
     }
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QMTDISC: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             crate::scan::walk(
@@ -16737,6 +16838,7 @@ pub mod qmtsub {
     }
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QMTSUB: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
             crate::scan::walk(
@@ -17156,6 +17258,7 @@ pub mod qmtuns {
     }
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QMTUNS: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             crate::scan::walk(
@@ -17523,6 +17626,7 @@ pub mod qmtpub {
     }
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QMTPUB: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 5] = [None; 5];
             crate::scan::walk(
@@ -18065,6 +18169,7 @@ pub mod qmtrecv {
     }
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QMTRECV: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 6] = [None; 6];
             let mut n: [Option<i64>; 6] = [None; 6];
@@ -18328,6 +18433,7 @@ pub mod qmtrecv {
             })();
             crate::command::Decoded::plain(value)
         }
+        const INLINE_PAYLOAD: bool = true;
         fn inline_remaining(partial: &[u8]) -> Option<usize> {
             const FRAMING: crate::wire::InlineFraming = crate::wire::InlineFraming {
                 prefix: "+QMTRECV: ",
@@ -18577,6 +18683,7 @@ pub mod qping {
     }
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QPING: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             crate::scan::walk(
@@ -18868,6 +18975,7 @@ pub mod qidnsgip {
     pub struct TestLine {}
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QIDNSGIP: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::walk(
                 line,
@@ -19074,6 +19182,7 @@ pub mod qntp {
     }
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QNTP: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             let mut g = [false; 1];
@@ -19823,6 +19932,7 @@ pub mod qsslcfg {
     }
     impl crate::command::Line for TestSslversionLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             crate::scan::walk(
@@ -19877,6 +19987,7 @@ pub mod qsslcfg {
     }
     impl crate::command::Line for TestSeclevelLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             crate::scan::walk(
@@ -19931,6 +20042,7 @@ pub mod qsslcfg {
     }
     impl crate::command::Line for TestCiphersuiteLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             crate::scan::walk(
@@ -19985,6 +20097,7 @@ pub mod qsslcfg {
     }
     impl crate::command::Line for TestNegotiatetimeLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             crate::scan::walk(
@@ -20039,6 +20152,7 @@ pub mod qsslcfg {
     }
     impl crate::command::Line for TestSniLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             crate::scan::walk(
@@ -20091,6 +20205,7 @@ pub mod qsslcfg {
     }
     impl crate::command::Line for TestCacertLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             crate::scan::walk(
@@ -20133,6 +20248,7 @@ pub mod qsslcfg {
     }
     impl crate::command::Line for TestClientcertLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             crate::scan::walk(
@@ -20175,6 +20291,7 @@ pub mod qsslcfg {
     }
     impl crate::command::Line for TestClientkeyLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             crate::scan::walk(
@@ -20221,6 +20338,7 @@ pub mod qsslcfg {
     }
     impl crate::command::Line for TestIgnorelocaltimeLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             crate::scan::walk(
@@ -20275,6 +20393,7 @@ pub mod qsslcfg {
     }
     impl crate::command::Line for TestSessionCacheLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             crate::scan::walk(
@@ -20356,6 +20475,17 @@ pub mod qsslcfg {
             "+QSSLCFG: ",
             "+QSSLCFG: ",
         ];
+        const INLINE_PAYLOAD: bool = false
+            || <TestSslversionLine as crate::command::Line>::INLINE_PAYLOAD
+            || <TestSeclevelLine as crate::command::Line>::INLINE_PAYLOAD
+            || <TestCiphersuiteLine as crate::command::Line>::INLINE_PAYLOAD
+            || <TestNegotiatetimeLine as crate::command::Line>::INLINE_PAYLOAD
+            || <TestSniLine as crate::command::Line>::INLINE_PAYLOAD
+            || <TestCacertLine as crate::command::Line>::INLINE_PAYLOAD
+            || <TestClientcertLine as crate::command::Line>::INLINE_PAYLOAD
+            || <TestClientkeyLine as crate::command::Line>::INLINE_PAYLOAD
+            || <TestIgnorelocaltimeLine as crate::command::Line>::INLINE_PAYLOAD
+            || <TestSessionCacheLine as crate::command::Line>::INLINE_PAYLOAD;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             type Try = fn(&str) -> Result<TestLine, crate::wire::DecodeError>;
             let tries: &[Try] = &[
@@ -20583,6 +20713,7 @@ pub mod qsslcfg {
     }
     impl crate::command::Line for SslversionLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             let mut n: [Option<i64>; 2] = [None; 2];
@@ -20746,6 +20877,7 @@ pub mod qsslcfg {
     }
     impl crate::command::Line for SeclevelLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             let mut n: [Option<i64>; 2] = [None; 2];
@@ -20910,6 +21042,7 @@ pub mod qsslcfg {
     }
     impl crate::command::Line for CiphersuiteLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             let mut n: [Option<i64>; 2] = [None; 2];
@@ -21079,6 +21212,7 @@ pub mod qsslcfg {
     }
     impl crate::command::Line for NegotiatetimeLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             let mut n: [Option<i64>; 2] = [None; 2];
@@ -21246,6 +21380,7 @@ pub mod qsslcfg {
     }
     impl crate::command::Line for SniLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             let mut n: [Option<i64>; 2] = [None; 2];
@@ -21406,6 +21541,7 @@ pub mod qsslcfg {
     }
     impl crate::command::Line for CacertLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             let mut n: [Option<i64>; 2] = [None; 2];
@@ -21568,6 +21704,7 @@ pub mod qsslcfg {
     }
     impl crate::command::Line for ClientcertLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             let mut n: [Option<i64>; 2] = [None; 2];
@@ -21748,6 +21885,7 @@ pub mod qsslcfg {
     }
     impl crate::command::Line for ClientkeyLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
             let mut n: [Option<i64>; 3] = [None; 3];
@@ -21951,6 +22089,7 @@ pub mod qsslcfg {
     }
     impl crate::command::Line for IgnorelocaltimeLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             let mut n: [Option<i64>; 2] = [None; 2];
@@ -22114,6 +22253,7 @@ pub mod qsslcfg {
     }
     impl crate::command::Line for SessionCacheLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             let mut n: [Option<i64>; 2] = [None; 2];
@@ -22298,6 +22438,7 @@ pub mod qsslopen {
     }
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLOPEN: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
             crate::scan::walk(
@@ -22640,6 +22781,7 @@ pub mod qsslsend {
     }
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLSEND: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             crate::scan::walk(
@@ -23007,6 +23149,7 @@ pub mod qsslrecv {
     }
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLRECV: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             crate::scan::walk(
@@ -23128,6 +23271,7 @@ pub mod qsslrecv {
     }
     impl crate::command::Line for WriteReceivedLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLRECV: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             let mut n: [Option<i64>; 1] = [None; 1];
@@ -23203,6 +23347,7 @@ pub mod qsslrecv {
     pub struct WriteNoDataLine {}
     impl crate::command::Line for WriteNoDataLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLRECV: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::walk(
                 line,
@@ -23231,6 +23376,9 @@ pub mod qsslrecv {
     }
     impl crate::command::Line for WriteLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLRECV: ", "+QSSLRECV: "];
+        const INLINE_PAYLOAD: bool = false
+            || <WriteReceivedLine as crate::command::Line>::INLINE_PAYLOAD
+            || <WriteNoDataLine as crate::command::Line>::INLINE_PAYLOAD;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             type Try = fn(&str) -> Result<WriteLine, crate::wire::DecodeError>;
             let tries: &[Try] = &[
@@ -23421,6 +23569,7 @@ pub mod qsslclose {
     }
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLCLOSE: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             crate::scan::walk(
@@ -23887,6 +24036,7 @@ pub mod qsslstate {
     }
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLSTATE: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 9] = [None; 9];
             let mut n: [Option<i64>; 9] = [None; 9];
@@ -24110,6 +24260,7 @@ pub mod qsslstate {
     }
     impl crate::command::Line for WriteLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLSTATE: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 9] = [None; 9];
             let mut n: [Option<i64>; 9] = [None; 9];
@@ -24358,6 +24509,7 @@ pub mod qsslstate {
     }
     impl crate::command::Line for ExecuteLine {
         const PREFIXES: &'static [&'static str] = &["+QSSLSTATE: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 9] = [None; 9];
             let mut n: [Option<i64>; 9] = [None; 9];
@@ -24831,6 +24983,7 @@ pub mod qicfg {
     }
     impl crate::command::Line for TestTranspktsizeLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             crate::scan::walk(
@@ -24871,6 +25024,7 @@ pub mod qicfg {
     }
     impl crate::command::Line for TestTranswaittmLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             crate::scan::walk(
@@ -24911,6 +25065,7 @@ pub mod qicfg {
     }
     impl crate::command::Line for TestTcpAcceptLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             crate::scan::walk(
@@ -24951,6 +25106,7 @@ pub mod qicfg {
     }
     impl crate::command::Line for TestQisendTimeoutLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             crate::scan::walk(
@@ -24991,6 +25147,7 @@ pub mod qicfg {
     }
     impl crate::command::Line for TestPassiveclosedLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             crate::scan::walk(
@@ -25033,6 +25190,7 @@ pub mod qicfg {
     }
     impl crate::command::Line for TestDataformatLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             crate::scan::walk(
@@ -25085,6 +25243,7 @@ pub mod qicfg {
     }
     impl crate::command::Line for TestCloseModeLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             crate::scan::walk(
@@ -25131,6 +25290,7 @@ pub mod qicfg {
     }
     impl crate::command::Line for TestTcpKaliveLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 4] = [None; 4];
             crate::scan::walk(
@@ -25207,6 +25367,7 @@ pub mod qicfg {
     }
     impl crate::command::Line for TestTcpTwCycleLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             crate::scan::walk(
@@ -25247,6 +25408,7 @@ pub mod qicfg {
     }
     impl crate::command::Line for TestUdpBroadcastLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             crate::scan::walk(
@@ -25316,6 +25478,17 @@ pub mod qicfg {
             "+QICFG: ",
             "+QICFG: ",
         ];
+        const INLINE_PAYLOAD: bool = false
+            || <TestTranspktsizeLine as crate::command::Line>::INLINE_PAYLOAD
+            || <TestTranswaittmLine as crate::command::Line>::INLINE_PAYLOAD
+            || <TestTcpAcceptLine as crate::command::Line>::INLINE_PAYLOAD
+            || <TestQisendTimeoutLine as crate::command::Line>::INLINE_PAYLOAD
+            || <TestPassiveclosedLine as crate::command::Line>::INLINE_PAYLOAD
+            || <TestDataformatLine as crate::command::Line>::INLINE_PAYLOAD
+            || <TestCloseModeLine as crate::command::Line>::INLINE_PAYLOAD
+            || <TestTcpKaliveLine as crate::command::Line>::INLINE_PAYLOAD
+            || <TestTcpTwCycleLine as crate::command::Line>::INLINE_PAYLOAD
+            || <TestUdpBroadcastLine as crate::command::Line>::INLINE_PAYLOAD;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             type Try = fn(&str) -> Result<TestLine, crate::wire::DecodeError>;
             let tries: &[Try] = &[
@@ -25545,6 +25718,7 @@ pub mod qicfg {
     }
     impl crate::command::Line for TranspktsizeLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             let mut n: [Option<i64>; 1] = [None; 1];
@@ -25678,6 +25852,7 @@ pub mod qicfg {
     }
     impl crate::command::Line for TranswaittmLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             let mut n: [Option<i64>; 1] = [None; 1];
@@ -25811,6 +25986,7 @@ pub mod qicfg {
     }
     impl crate::command::Line for TcpAcceptLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             let mut n: [Option<i64>; 1] = [None; 1];
@@ -25940,6 +26116,7 @@ pub mod qicfg {
     }
     impl crate::command::Line for QisendTimeoutLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             let mut n: [Option<i64>; 1] = [None; 1];
@@ -26066,6 +26243,7 @@ pub mod qicfg {
     }
     impl crate::command::Line for PassiveclosedLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             let mut n: [Option<i64>; 1] = [None; 1];
@@ -26210,6 +26388,7 @@ pub mod qicfg {
     }
     impl crate::command::Line for DataformatLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             let mut n: [Option<i64>; 2] = [None; 2];
@@ -26390,6 +26569,7 @@ pub mod qicfg {
     }
     impl crate::command::Line for CloseModeLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             let mut n: [Option<i64>; 1] = [None; 1];
@@ -26553,6 +26733,7 @@ pub mod qicfg {
     }
     impl crate::command::Line for TcpKaliveLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 4] = [None; 4];
             let mut n: [Option<i64>; 4] = [None; 4];
@@ -26791,6 +26972,7 @@ pub mod qicfg {
     }
     impl crate::command::Line for TcpTwCycleLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             let mut n: [Option<i64>; 1] = [None; 1];
@@ -26920,6 +27102,7 @@ pub mod qicfg {
     }
     impl crate::command::Line for UdpBroadcastLine {
         const PREFIXES: &'static [&'static str] = &["+QICFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             let mut n: [Option<i64>; 1] = [None; 1];
@@ -27220,6 +27403,7 @@ pub mod qiopen {
     }
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QIOPEN: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 6] = [None; 6];
             crate::scan::walk(
@@ -27675,6 +27859,7 @@ pub mod qiclose {
     }
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QICLOSE: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             crate::scan::walk(
@@ -28158,6 +28343,7 @@ pub mod qistate {
     }
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QISTATE: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 9] = [None; 9];
             let mut n: [Option<i64>; 9] = [None; 9];
@@ -28357,6 +28543,7 @@ pub mod qistate {
     }
     impl crate::command::Line for ExecuteLine {
         const PREFIXES: &'static [&'static str] = &["+QISTATE: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 9] = [None; 9];
             let mut n: [Option<i64>; 9] = [None; 9];
@@ -28561,6 +28748,7 @@ pub mod qistate {
     }
     impl crate::command::Line for WriteLine {
         const PREFIXES: &'static [&'static str] = &["+QISTATE: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 9] = [None; 9];
             let mut n: [Option<i64>; 9] = [None; 9];
@@ -28825,6 +29013,7 @@ pub mod qisend {
     }
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QISEND: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
             crate::scan::walk(
@@ -29327,6 +29516,7 @@ pub mod qisend {
     }
     impl crate::command::Line for WriteConnectId0Line {
         const PREFIXES: &'static [&'static str] = &["+QISEND: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
             let mut n: [Option<i64>; 3] = [None; 3];
@@ -29539,6 +29729,7 @@ pub mod qird {
     }
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QIRD: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             crate::scan::walk(
@@ -29658,6 +29849,7 @@ pub mod qird {
     }
     impl crate::command::Line for WriteConnectIdReadLengthDataLine {
         const PREFIXES: &'static [&'static str] = &["+QIRD: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             let mut n: [Option<i64>; 1] = [None; 1];
@@ -29739,6 +29931,7 @@ pub mod qird {
     pub struct WriteConnectIdReadLengthNoDataLine {}
     impl crate::command::Line for WriteConnectIdReadLengthNoDataLine {
         const PREFIXES: &'static [&'static str] = &["+QIRD: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::walk(
                 line,
@@ -29768,6 +29961,9 @@ pub mod qird {
     }
     impl crate::command::Line for WriteConnectIdReadLengthLine {
         const PREFIXES: &'static [&'static str] = &["+QIRD: ", "+QIRD: "];
+        const INLINE_PAYLOAD: bool = false
+            || <WriteConnectIdReadLengthDataLine as crate::command::Line>::INLINE_PAYLOAD
+            || <WriteConnectIdReadLengthNoDataLine as crate::command::Line>::INLINE_PAYLOAD;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             type Try = fn(
                 &str,
@@ -29951,6 +30147,7 @@ pub mod qird {
     }
     impl crate::command::Line for WriteConnectIdDataLine {
         const PREFIXES: &'static [&'static str] = &["+QIRD: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
             let mut n: [Option<i64>; 3] = [None; 3];
@@ -30062,6 +30259,7 @@ pub mod qird {
     pub struct WriteConnectIdNoDataLine {}
     impl crate::command::Line for WriteConnectIdNoDataLine {
         const PREFIXES: &'static [&'static str] = &["+QIRD: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::walk(
                 line,
@@ -30090,6 +30288,9 @@ pub mod qird {
     }
     impl crate::command::Line for WriteConnectIdLine {
         const PREFIXES: &'static [&'static str] = &["+QIRD: ", "+QIRD: "];
+        const INLINE_PAYLOAD: bool = false
+            || <WriteConnectIdDataLine as crate::command::Line>::INLINE_PAYLOAD
+            || <WriteConnectIdNoDataLine as crate::command::Line>::INLINE_PAYLOAD;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             type Try = fn(&str) -> Result<WriteConnectIdLine, crate::wire::DecodeError>;
             let tries: &[Try] = &[
@@ -30251,6 +30452,7 @@ pub mod qird {
     }
     impl crate::command::Line for WriteConnectId0Line {
         const PREFIXES: &'static [&'static str] = &["+QIRD: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
             let mut n: [Option<i64>; 3] = [None; 3];
@@ -30506,6 +30708,7 @@ pub mod qiaccept {
     }
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QIACCEPT: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
             crate::scan::walk(
@@ -30646,6 +30849,7 @@ pub mod qiaccept {
     }
     impl crate::command::Line for WriteLine {
         const PREFIXES: &'static [&'static str] = &["+QIACCEPT: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
             let mut n: [Option<i64>; 3] = [None; 3];
@@ -30879,6 +31083,7 @@ pub mod qiswtmd {
     }
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QISWTMD: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             crate::scan::walk(
@@ -31186,6 +31391,7 @@ pub mod qigeterror {
     }
     impl crate::command::Line for ExecuteLine {
         const PREFIXES: &'static [&'static str] = &["+QIGETERROR: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             let mut n: [Option<i64>; 2] = [None; 2];
@@ -31590,6 +31796,7 @@ pub mod qstast {
     }
     impl crate::command::Line for ExecuteLine {
         const PREFIXES: &'static [&'static str] = &["+QSTAST: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             crate::scan::walk(
@@ -31741,6 +31948,7 @@ pub mod qstadhcp {
     }
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QSTADHCP: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             let mut n: [Option<i64>; 1] = [None; 1];
@@ -32387,6 +32595,7 @@ pub mod qapstate {
     }
     impl crate::command::Line for ExecuteLine {
         const PREFIXES: &'static [&'static str] = &["+QAPSTATE: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             crate::scan::walk(
@@ -33059,6 +33268,7 @@ pub mod qgetwifistate {
     }
     impl crate::command::Line for ExecuteLine {
         const PREFIXES: &'static [&'static str] = &["+QGETWIFISTATE: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 4] = [None; 4];
             let mut n: [Option<i64>; 4] = [None; 4];
@@ -33258,6 +33468,7 @@ pub mod qwscan {
     }
     impl crate::command::Line for ExecuteLine {
         const PREFIXES: &'static [&'static str] = &["+QWSCAN: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 5] = [None; 5];
             let mut n: [Option<i64>; 5] = [None; 5];
@@ -33446,6 +33657,7 @@ pub mod qidnscfg {
     pub struct TestLine {}
     impl crate::command::Line for TestLine {
         const PREFIXES: &'static [&'static str] = &["+QIDNSCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::walk(
                 line,
@@ -33539,6 +33751,7 @@ pub mod qidnscfg {
     }
     impl crate::command::Line for ReadLine {
         const PREFIXES: &'static [&'static str] = &["+QIDNSCFG: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             crate::scan::walk(

@@ -80,6 +80,7 @@ pub mod qstastat {
     }
     impl crate::command::Line for Qstastat {
         const PREFIXES: &'static [&'static str] = &["+QSTASTAT: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             crate::scan::fields(
@@ -190,6 +191,7 @@ pub mod qapstat {
     }
     impl crate::command::Line for Qapstat {
         const PREFIXES: &'static [&'static str] = &["+QAPSTAT: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             crate::scan::fields(
@@ -294,6 +296,7 @@ pub mod qotastat {
     }
     impl crate::command::Line for Qotastat {
         const PREFIXES: &'static [&'static str] = &["+QOTASTAT: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             crate::scan::fields(
@@ -383,6 +386,7 @@ pub mod qblestat {
     }
     impl crate::command::Line for Qblestat {
         const PREFIXES: &'static [&'static str] = &["+QBLESTAT: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             crate::scan::fields(
@@ -432,6 +436,7 @@ pub mod qblemtu {
     }
     impl crate::command::Line for Qblemtu {
         const PREFIXES: &'static [&'static str] = &["+QBLEMTU: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             crate::scan::fields(
@@ -492,6 +497,7 @@ pub mod qblerecv {
     }
     impl crate::command::Line for Qblerecv {
         const PREFIXES: &'static [&'static str] = &["+QBLERECV: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
             crate::scan::fields(
@@ -659,6 +665,7 @@ pub mod qbleinfo {
     }
     impl crate::command::Line for Qbleinfo {
         const PREFIXES: &'static [&'static str] = &["+QBLEINFO: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             crate::scan::fields(
@@ -712,6 +719,7 @@ pub mod qbleconnparam {
     }
     impl crate::command::Line for Qbleconnparam {
         const PREFIXES: &'static [&'static str] = &["+QBLECONNPARAM: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 4] = [None; 4];
             crate::scan::fields(
@@ -790,6 +798,7 @@ pub mod qiurc_closed {
     }
     impl crate::command::Line for QiurcClosed {
         const PREFIXES: &'static [&'static str] = &["+QIURC: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             crate::scan::fields(
@@ -840,6 +849,7 @@ pub mod qiurc_recv_buffer {
     }
     impl crate::command::Line for QiurcRecvBuffer {
         const PREFIXES: &'static [&'static str] = &["+QIURC: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             crate::scan::fields(
@@ -896,6 +906,7 @@ pub mod qiurc_recv_direct_push {
     }
     impl crate::command::Line for QiurcRecvDirectPush {
         const PREFIXES: &'static [&'static str] = &["+QIURC: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             crate::scan::fields(
@@ -1021,6 +1032,7 @@ pub mod qiurc_recv_direct_push_udp_service {
     }
     impl crate::command::Line for QiurcRecvDirectPushUdpService {
         const PREFIXES: &'static [&'static str] = &["+QIURC: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 4] = [None; 4];
             crate::scan::fields(
@@ -1165,6 +1177,7 @@ pub mod qiurc_incoming_full {
     pub struct QiurcIncomingFull {}
     impl crate::command::Line for QiurcIncomingFull {
         const PREFIXES: &'static [&'static str] = &["+QIURC: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::fields(
                 line,
@@ -1210,6 +1223,7 @@ pub mod qiurc_incoming {
     }
     impl crate::command::Line for QiurcIncoming {
         const PREFIXES: &'static [&'static str] = &["+QIURC: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 4] = [None; 4];
             crate::scan::fields(
@@ -1294,6 +1308,7 @@ pub mod qiopen {
     }
     impl crate::command::Line for Qiopen {
         const PREFIXES: &'static [&'static str] = &["+QIOPEN: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             crate::scan::fields(
@@ -1353,6 +1368,7 @@ pub mod qsslurc_recv_buffer {
     }
     impl crate::command::Line for QsslurcRecvBuffer {
         const PREFIXES: &'static [&'static str] = &["+QSSLURC: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             crate::scan::fields(
@@ -1411,6 +1427,7 @@ pub mod qsslurc_recv_direct_push {
     }
     impl crate::command::Line for QsslurcRecvDirectPush {
         const PREFIXES: &'static [&'static str] = &["+QSSLURC: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             crate::scan::fields(
@@ -1524,6 +1541,7 @@ pub mod qsslurc_closed {
     }
     impl crate::command::Line for QsslurcClosed {
         const PREFIXES: &'static [&'static str] = &["+QSSLURC: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             crate::scan::fields(
@@ -1578,6 +1596,7 @@ pub mod qsslopen {
     }
     impl crate::command::Line for Qsslopen {
         const PREFIXES: &'static [&'static str] = &["+QSSLOPEN: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             crate::scan::fields(
@@ -1761,6 +1780,7 @@ pub mod qmtstat {
     }
     impl crate::command::Line for Qmtstat {
         const PREFIXES: &'static [&'static str] = &["+QMTSTAT: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             crate::scan::fields(
@@ -1906,6 +1926,7 @@ pub mod qmtrecv_message {
             })();
             crate::command::Decoded::plain(value)
         }
+        const INLINE_PAYLOAD: bool = true;
         fn inline_remaining(partial: &[u8]) -> Option<usize> {
             const FRAMING: crate::wire::InlineFraming = crate::wire::InlineFraming {
                 prefix: "+QMTRECV: ",
@@ -1983,6 +2004,7 @@ pub mod qmtrecv_stored {
     }
     impl crate::command::Line for QmtrecvStored {
         const PREFIXES: &'static [&'static str] = &["+QMTRECV: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             crate::scan::fields(
@@ -2044,6 +2066,7 @@ pub mod qhttpurc_recv {
     }
     impl crate::command::Line for QhttpurcRecv {
         const PREFIXES: &'static [&'static str] = &["+QHTTPURC: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             crate::scan::fields(
@@ -2126,6 +2149,7 @@ pub mod qhttpurc_closed {
     pub struct QhttpurcClosed {}
     impl crate::command::Line for QhttpurcClosed {
         const PREFIXES: &'static [&'static str] = &["+QHTTPURC: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             crate::scan::fields(
                 line,
@@ -2180,6 +2204,7 @@ pub mod qhttpget {
     }
     impl crate::command::Line for Qhttpget {
         const PREFIXES: &'static [&'static str] = &["+QHTTPGET: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
             let mut g = [false; 1];
@@ -2281,6 +2306,7 @@ pub mod qhttppost {
     }
     impl crate::command::Line for Qhttppost {
         const PREFIXES: &'static [&'static str] = &["+QHTTPPOST: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
             let mut g = [false; 1];
@@ -2382,6 +2408,7 @@ pub mod qhttpput {
     }
     impl crate::command::Line for Qhttpput {
         const PREFIXES: &'static [&'static str] = &["+QHTTPPUT: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
             let mut g = [false; 1];
@@ -2475,6 +2502,7 @@ pub mod qmtopen {
     }
     impl crate::command::Line for Qmtopen {
         const PREFIXES: &'static [&'static str] = &["+QMTOPEN: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             crate::scan::fields(
@@ -2538,6 +2566,7 @@ pub mod qmtclose {
     }
     impl crate::command::Line for Qmtclose {
         const PREFIXES: &'static [&'static str] = &["+QMTCLOSE: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             crate::scan::fields(
@@ -2606,6 +2635,7 @@ pub mod qmtconn {
     }
     impl crate::command::Line for Qmtconn {
         const PREFIXES: &'static [&'static str] = &["+QMTCONN: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
             crate::scan::fields(
@@ -2679,6 +2709,7 @@ pub mod qmtdisc {
     }
     impl crate::command::Line for Qmtdisc {
         const PREFIXES: &'static [&'static str] = &["+QMTDISC: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             crate::scan::fields(
@@ -2750,6 +2781,7 @@ pub mod qmtsub {
     }
     impl crate::command::Line for Qmtsub {
         const PREFIXES: &'static [&'static str] = &["+QMTSUB: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 4] = [None; 4];
             let mut rep0: alloc::vec::Vec<[Option<&str>; 1]> = alloc::vec::Vec::new();
@@ -2866,6 +2898,7 @@ pub mod qmtuns {
     }
     impl crate::command::Line for Qmtuns {
         const PREFIXES: &'static [&'static str] = &["+QMTUNS: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 4] = [None; 4];
             let mut rep0: alloc::vec::Vec<[Option<&str>; 1]> = alloc::vec::Vec::new();
@@ -2982,6 +3015,7 @@ pub mod qmtpub {
     }
     impl crate::command::Line for Qmtpub {
         const PREFIXES: &'static [&'static str] = &["+QMTPUB: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 4] = [None; 4];
             crate::scan::fields(
@@ -3069,6 +3103,7 @@ pub mod qiurc_dnsgip_result {
     }
     impl crate::command::Line for QiurcDnsgipResult {
         const PREFIXES: &'static [&'static str] = &["+QIURC: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 3] = [None; 3];
             crate::scan::fields(
@@ -3141,6 +3176,7 @@ pub mod qiurc_dnsgip_address {
     }
     impl crate::command::Line for QiurcDnsgipAddress {
         const PREFIXES: &'static [&'static str] = &["+QIURC: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             crate::scan::fields(
@@ -3280,6 +3316,7 @@ pub mod qping_reply {
     }
     impl crate::command::Line for QpingReply {
         const PREFIXES: &'static [&'static str] = &["+QPING: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 5] = [None; 5];
             let mut g = [false; 1];
@@ -3408,6 +3445,7 @@ pub mod qping_final {
     }
     impl crate::command::Line for QpingFinal {
         const PREFIXES: &'static [&'static str] = &["+QPING: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 7] = [None; 7];
             let mut g = [false; 1];
@@ -3527,6 +3565,7 @@ pub mod qntp {
     }
     impl crate::command::Line for Qntp {
         const PREFIXES: &'static [&'static str] = &["+QNTP: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
             crate::scan::fields(
@@ -3587,6 +3626,7 @@ pub mod qhttpread {
     }
     impl crate::command::Line for Qhttpread {
         const PREFIXES: &'static [&'static str] = &["+QHTTPREAD: "];
+        const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 1] = [None; 1];
             crate::scan::fields(

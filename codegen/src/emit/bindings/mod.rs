@@ -734,6 +734,7 @@ fn command_module(
                     structs::inline_payload_fns(&output, &lt, &l.shape, &l.template, quote!(), &ip)
                 }
                 Ok(None) => quote! {
+                    const INLINE_PAYLOAD: bool = false;
                     fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> { #parse }
                     #decode
                     fn render(&self) -> alloc::string::String {
@@ -786,6 +787,7 @@ fn command_module(
                     pub enum #et { #(#vdocs #variants(#line_types),)* }
                     impl crate::command::Line for #et {
                         const PREFIXES: &'static [&'static str] = &[#(#prefixes),*];
+                        const INLINE_PAYLOAD: bool = false #(|| <#line_types as crate::command::Line>::INLINE_PAYLOAD)*;
                         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
                             type Try = fn(&str) -> Result<#et, crate::wire::DecodeError>;
                             let tries: &[Try] = &[#(|l| <#line_types as crate::command::Line>::parse(l).map(#et::#variants)),*];

@@ -1033,6 +1033,7 @@ pub fn inline_payload_fns(
             let value = (|| -> Result<#owner, crate::wire::DecodeError> { Ok(#assemble) })();
             crate::command::Decoded::plain(value)
         }
+        const INLINE_PAYLOAD: bool = true;
         fn inline_remaining(partial: &[u8]) -> Option<usize> {
             const FRAMING: crate::wire::InlineFraming = #framing;
             FRAMING.remaining(partial)

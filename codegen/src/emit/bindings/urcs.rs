@@ -67,6 +67,7 @@ fn variant_module(u: &UrcPlan<'_>, shared: &Shared<'_>) -> TokenStream {
             structs::inline_payload_fns(&scope, &ty, &u.shape, &urc.syntax, quote!(), &ip)
         }
         Ok(None) => quote! {
+            const INLINE_PAYLOAD: bool = false;
             fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> { #parse }
             #decode
             fn render(&self) -> alloc::string::String {
