@@ -344,7 +344,7 @@ fn list(args: &ListArgs) -> Result<ExitCode, String> {
         };
         println!(
             "{:<60} {:<11} {:<16} {}{skip}",
-            format!("scenario.{}", s.name),
+            fcm242d_conformance::scenario::id(s),
             "",
             "scenario",
             s.title

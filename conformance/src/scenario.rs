@@ -188,6 +188,11 @@ fn data_match(pattern: &[Piece], data: &[u8]) -> Option<usize> {
     (!data.is_empty()).then_some(at)
 }
 
+/// The id of a scenario's result, as reports and `list` show it.
+pub fn id(s: &Scenario) -> String {
+    format!("scenario.{}", s.name)
+}
+
 /// Runs one scenario on `link`; also returns everything exchanged (its
 /// traffic counts towards coverage).
 pub fn run(
@@ -215,7 +220,7 @@ pub fn run(
     clean_up(s, link, env);
     let exchanged = link.take_transcript();
     let result = CaseResult {
-        id: format!("scenario.{}", s.name),
+        id: id(s),
         command: String::new(),
         group: "scenarios".into(),
         form: String::new(),

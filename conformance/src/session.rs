@@ -32,7 +32,10 @@ pub fn selected_scenarios(options: &Options) -> Vec<&'static crate::case::Scenar
     SCENARIOS
         .iter()
         .filter(|s| {
-            options.names.is_empty() || options.names.iter().any(|n| s.name.contains(n.as_str()))
+            // Matched on the id a report and `list` show
+            // (`scenario.<name>`), which holds the bare name too.
+            let id = scenario::id(s);
+            options.names.is_empty() || options.names.iter().any(|n| id.contains(n.as_str()))
         })
         .collect()
 }
@@ -55,6 +58,15 @@ pub fn run(
     let mut options = options.clone();
     if target.is_sim() {
         options.allow_every_class();
+    }
+    // A run that selects nothing judges nothing: it must not say PASSED.
+    if selected(&options).is_empty() && (!with_scenarios || selected_scenarios(&options).is_empty())
+    {
+        return Err(
+            "no case or scenario matches the selection (--group, --command, --case); \
+             `fcm242d-conformance list` shows what a run takes"
+                .into(),
+        );
     }
     let mut link = match target {
         Target::Sim { .. } => {

@@ -50,3 +50,34 @@ fn an_unknown_class_is_refused() {
     assert!(out.is_empty());
     assert!(err.contains("--allow bogus"), "{err}");
 }
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_fcm242d-conformance"))
+        .args(["run", "--quiet"])
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A name copied from `list` selects what it names, a scenario too.
+#[test]
+fn a_scenario_is_selected_by_the_id_list_shows() {
+    let (code, out, err) = run(&["--case", "scenario.provoke_qapstat"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("PASSED: 1 passed"), "{out}");
+}
+
+/// A run whose selection matches nothing judges nothing: an error, never
+/// PASSED.
+#[test]
+fn a_selection_that_matches_nothing_is_an_error() {
+    let (code, out, err) = run(&["--case", "no-such-case"]);
+    assert_ne!(code, 0, "{out}");
+    assert!(!out.contains("PASSED"), "{out}");
+    assert!(err.contains("no case or scenario matches"), "{err}");
+}

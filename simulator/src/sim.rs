@@ -123,6 +123,9 @@ pub struct Simulated {
     /// Output the host has not read yet.
     outbox: VecDeque<u8>,
     waker: Option<Waker>,
+    /// Since when (real time) the world has not been quiet, while the
+    /// virtual clock waits for it: its [`WORLD_GRACE`] runs from then.
+    working_since: Option<Instant>,
 }
 
 impl std::fmt::Debug for Simulated {
@@ -167,6 +170,7 @@ impl Simulated {
             clock,
             outbox: VecDeque::new(),
             waker,
+            working_since: None,
         }
     }
 
@@ -179,6 +183,7 @@ impl Simulated {
         self.session.module_mut().reset(now);
         self.session.module().services().reset();
         self.outbox.clear();
+        self.working_since = None;
         // The servers wind the cut connections down (a moment's work).
         let activity = self.services().activity().clone();
         let until = Instant::now() + SETTLE_LIMIT;
@@ -295,6 +300,9 @@ impl Simulated {
             && activity.is_quiet()
             && activity.generation() == generation
             && !self.session.module().talks_outside();
+        if settled {
+            self.working_since = None;
+        }
         match self.clock {
             Clock::Virtual(t) if settled => {
                 // Nothing happens before `target`: jump there.
@@ -308,16 +316,23 @@ impl Simulated {
             }
             Clock::Virtual(t) => {
                 let outside = self.session.module().talks_outside();
+                let working_since = *self.working_since.get_or_insert_with(Instant::now);
                 let wait = target.map(|at| at.saturating_duration_since(t));
                 let waited = self.wait_real(wait);
                 // A server of the world answers at once on the virtual
                 // clock (it only takes real time); the clock follows real
                 // time for a peer outside the world, and for a world that
-                // works longer than any of its servers should.
+                // works longer than any of its servers should. The grace
+                // runs from when the world started working, not afresh at
+                // each wait: a host that reads in short waits (100 ms, less
+                // than the grace) must not freeze the clock while the world
+                // stays busy, say with a socket whose input no thread will
+                // take until a time limit of the module passes.
                 let waited = if outside {
                     waited
                 } else {
-                    waited.saturating_sub(WORLD_GRACE)
+                    let over = working_since.elapsed().saturating_sub(WORLD_GRACE);
+                    waited.min(over)
                 };
                 let moved = t + waited;
                 self.clock = Clock::Virtual(match target {

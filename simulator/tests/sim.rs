@@ -289,3 +289,38 @@ fn real_time_still_works() {
     assert!(got.contains("+QIURC: \"recv\",0,6\r\nTest 1"), "{got}");
     let _ = drain(&mut sim, Duration::from_millis(10));
 }
+
+/// A world that stays busy (here: a watched socket whose input no thread
+/// takes, as when a server closes a connection while the module waits for
+/// the host's body) does not freeze the virtual clock for a host that reads
+/// in waits shorter than the world's grace: after the grace the clock
+/// follows real time, so reading 2 s of the module's clock in 100 ms
+/// slices ends (it took for ever when the grace restarted at each wait).
+#[test]
+fn a_busy_world_does_not_freeze_the_clock_for_short_reads() {
+    use std::io::Write as _;
+    use std::os::unix::net::UnixStream;
+    use std::sync::mpsc;
+
+    let (done, finished) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut sim = Simulated::start(World::default(), SimOptions::default());
+        let (mut writer, unread) = UnixStream::pair().unwrap();
+        writer.write_all(b"never read").unwrap();
+        let _watch = sim.services().activity().watch(&unread);
+        assert!(!sim.services().activity().is_quiet());
+        let end = sim.now() + Duration::from_secs(2);
+        let mut buf = [0u8; 64];
+        while sim.now() < end {
+            let left = end - sim.now();
+            let _ = sim
+                .read(&mut buf, left.min(Duration::from_millis(100)))
+                .unwrap();
+        }
+        let _ = done.send(());
+    });
+    assert!(
+        finished.recv_timeout(Duration::from_secs(60)).is_ok(),
+        "the module's clock stood still while the world was busy"
+    );
+}
