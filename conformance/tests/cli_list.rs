@@ -7,9 +7,9 @@ use std::process::Command;
 use fcm242d_conformance::case::Safety;
 use fcm242d_conformance::generated::cases::{CASES, SCENARIOS};
 
-fn list(args: &[&str]) -> (i32, String, String) {
+/// Runs the tool with `args`: exit code, stdout, stderr.
+fn tool(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_fcm242d-conformance"))
-        .arg("list")
         .args(args)
         .output()
         .unwrap();
@@ -18,6 +18,10 @@ fn list(args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+fn list(args: &[&str]) -> (i32, String, String) {
+    tool(&[&["list"], args].concat())
 }
 
 #[test]
@@ -52,16 +56,7 @@ fn an_unknown_class_is_refused() {
 }
 
 fn run(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_fcm242d-conformance"))
-        .args(["run", "--quiet"])
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    tool(&[&["run", "--quiet"], args].concat())
 }
 
 /// A name copied from `list` selects what it names, a scenario too.
