@@ -46,7 +46,9 @@
 //!   are reproducible); a link to a port of the host or an external server
 //!   (which nobody can see working) keeps the clock on real time while it
 //!   is open, and so does a world that works for longer than its servers
-//!   ever should.
+//!   ever should: once it has worked for [`WORLD_GRACE`] without a break,
+//!   however the host splits its reads (a socket whose input no thread
+//!   takes until a time limit of the module passes keeps the world busy).
 //!
 //! Without virtual time the clock is the system's, and [`Transport::read`]
 //! waits for real, still without polling.
