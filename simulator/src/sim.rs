@@ -46,7 +46,7 @@
 //!   are reproducible); a link to a port of the host or an external server
 //!   (which nobody can see working) keeps the clock on real time while it
 //!   is open, and so does a world that works for longer than its servers
-//!   ever should: once it has worked for [`WORLD_GRACE`] without a break,
+//!   ever should: once it has worked for 250 ms (its grace) without a break,
 //!   however the host splits its reads (a socket whose input no thread
 //!   takes until a time limit of the module passes keeps the world busy).
 //!
