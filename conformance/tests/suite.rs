@@ -166,6 +166,62 @@ fn altered_urcs_are_caught_and_nothing_else() {
     );
 }
 
+/// Deviations in the groups whose core once went unjudged (MQTT, the BLE
+/// GATT server) and in HTTP and SSL, each in a world of its own, run with
+/// the group's cases and every scenario: each run fails, at the cases that
+/// see the deviation. Some of them only a scenario can see (the UUID of
+/// data a phone writes to the module).
+#[test]
+fn deviations_in_mqtt_ble_http_and_ssl_are_caught() {
+    let dir = std::env::temp_dir().join(format!("fcm242d-deviations-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let worlds: [(&str, &str, &[&str]); 4] = [
+        (
+            "mqtt",
+            // A subscription refused (<result> 2) although the broker granted it.
+            "quirks:\n  - urc: \"+QMTSUB\"\n    field: 2\n    replace: \"2\"\n",
+            &["qmtrecv.write"],
+        ),
+        (
+            "ble",
+            // Data a phone writes arrives under another characteristic.
+            "quirks:\n  - urc: \"+QBLERECV\"\n    field: 1\n    replace: \"\\\"zzzz\\\"\"\n",
+            &["scenario.ble_send_data_to_module"],
+        ),
+        (
+            "http",
+            // The completion of a GET never comes.
+            "quirks:\n  - urc: \"+QHTTPGET\"\n    suppress: true\n",
+            &["qhttpget.write"],
+        ),
+        (
+            "ssl",
+            // Every SSL connection fails to open (565, DNS).
+            "quirks:\n  - urc: \"+QSSLOPEN\"\n    field: 1\n    replace: \"565\"\n",
+            &["qsslsend.write_connect_id"],
+        ),
+    ];
+    for (group, yaml, expected) in worlds {
+        let path = dir.join(format!("{group}.yaml"));
+        std::fs::write(&path, yaml).unwrap();
+        let options = Options {
+            groups: vec![group.to_string(), "scenarios".to_string()],
+            ..Options::default()
+        };
+        let r = run(Target::Sim { world: Some(path) }, &options, true);
+        assert!(!r.passed(), "{group}: the run passed");
+        let failed = failing(&r);
+        for e in expected {
+            assert!(
+                failed.iter().any(|f| f.starts_with(e)),
+                "{group}: no failing case `{e}*`:\n{}",
+                describe(&r)
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn a_late_answer_is_caught() {
     caught(
