@@ -77,18 +77,15 @@ fn put(buf: &mut Vec<u8>, at: usize, bytes: &[u8]) -> usize {
     end
 }
 
-/// Where `bytes` is once ASCII whitespace is trimmed off both ends (what
-/// `trim_ascii` would keep).
+/// Where `bytes.trim_ascii()` lies in `bytes`.
 fn trimmed(bytes: &[u8]) -> Range<usize> {
-    let start = bytes
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(bytes.len());
-    let end = bytes
-        .iter()
-        .rposition(|b| !b.is_ascii_whitespace())
-        .map_or(start, |i| i + 1);
-    start..end
+    let start = bytes.len() - bytes.trim_ascii_start().len();
+    start..start + bytes.trim_ascii().len()
+}
+
+/// The echo to recognise: `at` in the command buffer `out`.
+fn echo_of<'a>(out: &'a [u8], at: &Range<usize>) -> &'a [u8] {
+    out.get(at.clone()).unwrap_or_default()
 }
 
 /// What the engine keeps at most, so that no input makes it hold unbounded
@@ -703,7 +700,7 @@ impl Engine {
             let frame = {
                 let oracle = Oracle {
                     pending: self.pending.as_ref(),
-                    echo: self.out.get(self.echo.clone()).unwrap_or_default(),
+                    echo: echo_of(&self.out, &self.echo),
                     limits: self.limits,
                     memo: &self.memo,
                 };
@@ -718,7 +715,7 @@ impl Engine {
                         None => (
                             classify(
                                 self.pending.as_ref(),
-                                self.out.get(self.echo.clone()).unwrap_or_default(),
+                                echo_of(&self.out, &self.echo),
                                 self.limits,
                                 bytes,
                             )

@@ -80,6 +80,22 @@ enum Field {
     },
 }
 
+impl Field {
+    /// For a single value (not a range list) of parameter `param`: its
+    /// field, its occurrence, and whether it is optional.
+    fn value_of(&self, param: usize) -> Option<(&Ident, &Occ, bool)> {
+        match self {
+            Field::Value {
+                ident,
+                occ,
+                range_list: false,
+                optional,
+            } if occ.param == param => Some((ident, occ, *optional)),
+            _ => None,
+        }
+    }
+}
+
 fn first_name(scope: &Scope<'_>, items: &[Item]) -> String {
     items
         .iter()
@@ -1127,77 +1143,67 @@ pub fn set_int_of(
     fill_absent: bool,
 ) -> Option<(TokenStream, bool)> {
     for f in fields(scope, owner, items, false) {
-        match f {
-            Field::Value {
-                ident,
-                occ,
-                range_list: false,
-                optional,
-            } if occ.param == param => {
-                let value = int_from_n(scope, &occ)?;
-                return Some(match (optional, fill_absent) {
-                    (false, _) => (quote!(cmd.#ident = #value;), true),
-                    (true, true) => (quote!(cmd.#ident = Some(#value);), true),
-                    (true, false) => (
-                        quote!(if cmd.#ident.is_some() { cmd.#ident = Some(#value); }),
-                        false,
-                    ),
-                });
-            }
-            Field::Group {
-                ident, ty, items, ..
-            } => {
-                let inner = fields(scope, &ty.to_string(), &items, false);
-                let Some(field) = inner.iter().find_map(|f| match f {
-                    Field::Value {
-                        ident,
-                        occ,
-                        range_list: false,
-                        optional: false,
-                    } if occ.param == param => Some((ident, occ)),
-                    _ => None,
-                }) else {
-                    continue;
-                };
-                let (field, value) = (field.0, int_from_n(scope, field.1)?);
-                // The group's other values, left out when it is created;
-                // `None` when one of them cannot be.
-                let others: Option<Vec<TokenStream>> = inner
-                    .iter()
-                    .filter_map(|f| match f {
-                        Field::Value { ident, .. } if ident == field => None,
-                        Field::Value {
-                            ident,
-                            optional: true,
-                            ..
-                        }
-                        | Field::Alt {
-                            ident,
-                            optional: true,
-                            ..
-                        }
-                        | Field::Group { ident, .. } => Some(Some(quote!(#ident: None))),
-                        _ => Some(None),
-                    })
-                    .collect();
-                let (absent, always) = match others {
-                    Some(others) if fill_absent => (
-                        quote!(None => cmd.#ident = Some(#ty { #field: filled, #(#others),* }),),
-                        true,
-                    ),
-                    _ => (quote!(None => {}), false),
-                };
-                let set = quote! {
-                    let filled = #value;
-                    match cmd.#ident.as_mut() {
-                        Some(g) => g.#field = filled,
-                        #absent
-                    }
-                };
-                return Some((set, always));
-            }
-            _ => {}
+        if let Some((ident, occ, optional)) = f.value_of(param) {
+            let value = int_from_n(scope, occ)?;
+            return Some(match (optional, fill_absent) {
+                (false, _) => (quote!(cmd.#ident = #value;), true),
+                (true, true) => (quote!(cmd.#ident = Some(#value);), true),
+                (true, false) => (
+                    quote!(if cmd.#ident.is_some() { cmd.#ident = Some(#value); }),
+                    false,
+                ),
+            });
         }
+        let Field::Group {
+            ident, ty, items, ..
+        } = f
+        else {
+            continue;
+        };
+        let inner = fields(scope, &ty.to_string(), &items, false);
+        // The group's required value of the parameter.
+        let Some((field, occ, _)) = inner
+            .iter()
+            .find_map(|f| f.value_of(param).filter(|(_, _, optional)| !optional))
+        else {
+            continue;
+        };
+        let value = int_from_n(scope, occ)?;
+        // The group's other values, left out when it is created;
+        // `None` when one of them cannot be.
+        let others: Option<Vec<TokenStream>> = inner
+            .iter()
+            .filter_map(|f| match f {
+                Field::Value { ident, .. } if ident == field => None,
+                Field::Value {
+                    ident,
+                    optional: true,
+                    ..
+                }
+                | Field::Alt {
+                    ident,
+                    optional: true,
+                    ..
+                }
+                | Field::Group { ident, .. } => Some(Some(quote!(#ident: None))),
+                _ => Some(None),
+            })
+            .collect();
+        let (absent, always) = match others {
+            Some(others) if fill_absent => (
+                quote!(None => cmd.#ident = Some(#ty { #field: filled, #(#others),* }),),
+                true,
+            ),
+            _ => (quote!(None => {}), false),
+        };
+        let set = quote! {
+            let filled = #value;
+            match cmd.#ident.as_mut() {
+                Some(g) => g.#field = filled,
+                #absent
+            }
+        };
+        return Some((set, always));
     }
     None
 }
@@ -1221,39 +1227,31 @@ fn int_at(
     param: usize,
 ) -> Option<(TokenStream, bool)> {
     for f in fields(scope, owner, items, false) {
-        match f {
-            Field::Value {
-                ident,
-                occ,
-                range_list: false,
-                optional,
-            } if occ.param == param => {
-                let kind = scope.kind(&occ, false);
-                return if optional {
-                    let g = types::int_value(&kind, &quote!(v))?;
-                    if matches!(kind, Kind::AnyInt { .. }) {
-                        // Already an `Option<i64>`.
-                        return Some((quote!(#base.#ident), true));
-                    }
-                    Some((quote!(#base.#ident.map(|v| #g)), true))
-                } else {
-                    Some((types::int_value(&kind, &quote!(#base.#ident))?, false))
-                };
-            }
-            Field::Group {
-                ident, ty, items, ..
-            } => {
-                if let Some((inner, optional)) =
-                    int_at(scope, &ty.to_string(), &items, &quote!(g), param)
-                {
-                    return Some(if optional {
-                        (quote!(#base.#ident.as_ref().and_then(|g| #inner)), true)
-                    } else {
-                        (quote!(#base.#ident.as_ref().map(|g| #inner)), true)
-                    });
+        if let Some((ident, occ, optional)) = f.value_of(param) {
+            let kind = scope.kind(occ, false);
+            return if optional {
+                let g = types::int_value(&kind, &quote!(v))?;
+                if matches!(kind, Kind::AnyInt { .. }) {
+                    // Already an `Option<i64>`.
+                    return Some((quote!(#base.#ident), true));
                 }
-            }
-            _ => {}
+                Some((quote!(#base.#ident.map(|v| #g)), true))
+            } else {
+                Some((types::int_value(&kind, &quote!(#base.#ident))?, false))
+            };
+        }
+        let Field::Group {
+            ident, ty, items, ..
+        } = f
+        else {
+            continue;
+        };
+        if let Some((inner, optional)) = int_at(scope, &ty.to_string(), &items, &quote!(g), param) {
+            return Some(if optional {
+                (quote!(#base.#ident.as_ref().and_then(|g| #inner)), true)
+            } else {
+                (quote!(#base.#ident.as_ref().map(|g| #inner)), true)
+            });
         }
     }
     None
