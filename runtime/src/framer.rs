@@ -197,6 +197,16 @@ where
     }
 }
 
+/// What [`Framer::next_frame`]'s fast path found.
+enum InPlace<'i> {
+    /// A whole line, lent from the input.
+    Line(&'i [u8]),
+    /// Nothing was in progress and the input is used up: no frame.
+    UsedUp,
+    /// Something the byte-level path handles.
+    Slow,
+}
+
 /// The sequence that ends transparent mode (the module dropped the link).
 const NO_CARRIER: &[u8] = b"\r\nNO CARRIER\r\n";
 
@@ -353,8 +363,12 @@ impl Framer {
         input: &mut &'i [u8],
         oracle: &dyn DataOracle,
     ) -> Option<FrameRef<'s>> {
-        if let Some(line) = self.line_in_place(input, oracle) {
-            return Some(FrameRef::Line(line));
+        match self.line_in_place(input, oracle) {
+            InPlace::Line(line) => return Some(FrameRef::Line(line)),
+            // Nothing in progress and nothing left: no frame, and no need
+            // to look at the (empty) queues.
+            InPlace::UsedUp => return None,
+            InPlace::Slow => {}
         }
         Some(match self.next_queued(input, oracle)? {
             Frame::Line(_) => FrameRef::Line(&self.line),
@@ -372,11 +386,7 @@ impl Framer {
     /// payload rules); whatever it does not handle (a partial line, a
     /// possible prompt, a line with an in-line payload, an overflowing line)
     /// is left untouched in `input` for that path.
-    fn line_in_place<'i>(
-        &mut self,
-        input: &mut &'i [u8],
-        oracle: &dyn DataOracle,
-    ) -> Option<&'i [u8]> {
+    fn line_in_place<'i>(&mut self, input: &mut &'i [u8], oracle: &dyn DataOracle) -> InPlace<'i> {
         let idle = self.mode == Mode::Line
             && self.buf.is_empty()
             && !self.discarding
@@ -384,17 +394,19 @@ impl Framer {
             && self.replay.is_empty()
             && self.raw.is_empty();
         if !idle {
-            return None;
+            return InPlace::Slow;
         }
         loop {
             let bytes: &'i [u8] = input;
-            let &first = bytes.first()?;
+            let Some(&first) = bytes.first() else {
+                return InPlace::UsedUp;
+            };
             if self.ends_last_frame(first) {
                 *input = bytes.get(1..).unwrap_or_default();
                 continue;
             }
             if self.prompt_expected && first == b'>' {
-                return None;
+                return InPlace::Slow;
             }
             if first == b'\r' || first == b'\n' {
                 // An empty line (the CR LF that opens most answers):
@@ -403,18 +415,21 @@ impl Framer {
                 *input = bytes.get(1..).unwrap_or_default();
                 continue;
             }
-            let end = memchr::memchr2(b'\r', b'\n', bytes)?;
-            let ending = *bytes.get(end)?;
-            let line = bytes.get(..end)?;
+            let Some(end) = memchr::memchr2(b'\r', b'\n', bytes) else {
+                return InPlace::Slow;
+            };
+            let (Some(&ending), Some(line)) = (bytes.get(end), bytes.get(..end)) else {
+                return InPlace::Slow;
+            };
             if end > self.max_line || oracle.inline_remaining(line).is_some_and(|n| n > 0) {
-                return None;
+                return InPlace::Slow;
             }
             let follow = oracle.follow(line);
             self.skip_lf = ending == b'\r';
             self.allowance = 0;
             *input = bytes.get(end + 1..).unwrap_or_default();
             self.start(follow);
-            return Some(line);
+            return InPlace::Line(line);
         }
     }
 
