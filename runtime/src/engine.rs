@@ -44,7 +44,7 @@ use core::fmt;
 use core::ops::Range;
 
 use crate::command::{AfterConnect, AtCommand, Decoded, InfoLine, Line, LinesAfter, Prompt};
-use crate::framer::{DataOracle, Follow, Frame, FrameRef, Framer};
+use crate::framer::{DataOracle, Follow, Frame, FrameRef, Framer, Peek};
 use crate::generated::urcs::Urc;
 use crate::value::ValueError;
 use crate::wire::DecodeError;
@@ -384,36 +384,40 @@ impl DataOracle for Oracle<'_> {
     }
 
     fn inline_remaining(&self, partial: &[u8]) -> Option<usize> {
-        // Asked for every line, and most lines cannot hold an in-line
-        // payload. Only the pending form's line type (when it has one), for
-        // a line it claims, and the URCs can find one, and every URC starts
-        // with `+` (the catalogue's rule for URC names;
-        // `urcs_start_with_plus` checks it): a line that does not start
-        // with `+` is answered at once, unless the form's type can hold an
-        // in-line payload and has a prefix that does not start with `+`.
-        let first = partial.first().copied()?;
-        if first != PLUS && !self.pending.is_some_and(|p| p.reader.inline_without_plus()) {
-            return None;
-        }
-        self.inline_payload(partial)
+        inline_remaining(self.pending, self.limits, partial)
     }
 }
 
-impl Oracle<'_> {
-    /// The in-line payload of `partial`, for the pending form's line type
-    /// or a URC. Out of line, so that the lines
-    /// [`inline_remaining`](DataOracle::inline_remaining) answers at once
-    /// cost no more than that.
-    #[inline(never)]
-    fn inline_payload(&self, partial: &[u8]) -> Option<usize> {
-        let claimed = self
-            .pending
-            .and_then(|p| p.reader.inline.filter(|_| p.reader.claims(partial)))
-            .and_then(|inline| inline(partial));
-        claimed
-            .or_else(|| Urc::inline_remaining(partial))
-            .filter(|n| *n <= self.limits.max_data)
+/// [`DataOracle::inline_remaining`] for the engine: how many more bytes
+/// belong to `partial` whatever they are, for the pending form's line type
+/// or a URC.
+#[inline]
+fn inline_remaining(pending: Option<&Pending>, limits: Limits, partial: &[u8]) -> Option<usize> {
+    // Asked for every line, and most lines cannot hold an in-line
+    // payload. Only the pending form's line type (when it has one), for
+    // a line it claims, and the URCs can find one, and every URC starts
+    // with `+` (the catalogue's rule for URC names;
+    // `urcs_start_with_plus` checks it): a line that does not start
+    // with `+` is answered at once, unless the form's type can hold an
+    // in-line payload and has a prefix that does not start with `+`.
+    let first = partial.first().copied()?;
+    if first != PLUS && !pending.is_some_and(|p| p.reader.inline_without_plus()) {
+        return None;
     }
+    inline_payload(pending, limits, partial)
+}
+
+/// The in-line payload of `partial`, for the pending form's line type or a
+/// URC. Out of line, so that the lines [`inline_remaining`] answers at once
+/// cost no more than that.
+#[inline(never)]
+fn inline_payload(pending: Option<&Pending>, limits: Limits, partial: &[u8]) -> Option<usize> {
+    let claimed = pending
+        .and_then(|p| p.reader.inline.filter(|_| p.reader.claims(partial)))
+        .and_then(|inline| inline(partial));
+    claimed
+        .or_else(|| Urc::inline_remaining(partial))
+        .filter(|n| *n <= limits.max_data)
 }
 
 /// The first byte of every URC line, and of most information lines.
@@ -697,6 +701,30 @@ impl Engine {
     pub fn feed(&mut self, bytes: &[u8]) {
         let mut input = bytes;
         loop {
+            // The fast path: a whole line at the front of the input, while
+            // nothing else is in progress, is classified here and handed
+            // back to the framer with what follows it; no oracle, no memo.
+            match self.framer.peek_line(&mut input) {
+                Peek::UsedUp => break,
+                Peek::Line(line)
+                    if !inline_remaining(self.pending.as_ref(), self.limits, line)
+                        .is_some_and(|n| n > 0) =>
+                {
+                    let (class, follow) = classify(
+                        self.pending.as_ref(),
+                        echo_of(&self.out, &self.echo),
+                        self.limits,
+                        line,
+                    );
+                    let data_follows = matches!(follow, Follow::Data(_));
+                    self.framer.take_line(&mut input, line, follow);
+                    self.line(line, class, data_follows);
+                    continue;
+                }
+                // A line with an in-line payload, or anything else the
+                // framer's byte-level path decides.
+                _ => {}
+            }
             let frame = {
                 let oracle = Oracle {
                     pending: self.pending.as_ref(),
@@ -781,6 +809,20 @@ impl Engine {
         self.awaiting = None;
         self.events.clear();
         self.memo.set(None);
+    }
+
+    /// A line of the fast path (not lent by the framer) and its class.
+    fn line(&mut self, bytes: &[u8], class: Class, data_follows: bool) {
+        let mut lines = Lines {
+            pending: &mut self.pending,
+            awaiting: &mut self.awaiting,
+            events: &mut self.events,
+            clear_prompt: false,
+        };
+        lines.line(bytes, class, data_follows);
+        if lines.clear_prompt {
+            self.framer.expect_prompt(false);
+        }
     }
 
     /// A frame other than a line.

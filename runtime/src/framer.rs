@@ -197,6 +197,20 @@ where
     }
 }
 
+/// What [`Framer::peek_line`] found at the front of the input.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Peek<'i> {
+    /// A whole line (without its CR or LF), not yet taken.
+    Line(&'i [u8]),
+    /// Nothing was in progress and the input is used up: no frame.
+    UsedUp,
+    /// Something only the byte-level path of
+    /// [`next_frame`](Framer::next_frame) handles: a line in progress or
+    /// incomplete, a possible prompt, a data block, transparent mode, a
+    /// line over the limit, frames queued.
+    Slow,
+}
+
 /// What [`Framer::next_frame`]'s fast path found.
 enum InPlace<'i> {
     /// A whole line, lent from the input.
@@ -387,6 +401,30 @@ impl Framer {
     /// possible prompt, a line with an in-line payload, an overflowing line)
     /// is left untouched in `input` for that path.
     fn line_in_place<'i>(&mut self, input: &mut &'i [u8], oracle: &dyn DataOracle) -> InPlace<'i> {
+        match self.peek_line(input) {
+            Peek::Line(line) => {
+                if oracle.inline_remaining(line).is_some_and(|n| n > 0) {
+                    return InPlace::Slow;
+                }
+                let follow = oracle.follow(line);
+                self.take_line(input, line, follow);
+                InPlace::Line(line)
+            }
+            Peek::UsedUp => InPlace::UsedUp,
+            Peek::Slow => InPlace::Slow,
+        }
+    }
+
+    /// For a caller that classifies whole lines itself (the engine, on its
+    /// fast path): when nothing is in progress, skips what the byte-level
+    /// path would skip at the front of `input` (the rest of the last
+    /// frame's ending, empty lines) and shows the whole line that follows
+    /// without taking it. The caller then either hands it back with
+    /// [`take_line`](Framer::take_line), having decided what follows it, or
+    /// — when the line holds an in-line payload its own length field
+    /// announces ([`DataOracle::inline_remaining`]) — leaves it to
+    /// [`next_frame`](Framer::next_frame).
+    pub fn peek_line<'i>(&mut self, input: &mut &'i [u8]) -> Peek<'i> {
         let idle = self.mode == Mode::Line
             && self.buf.is_empty()
             && !self.discarding
@@ -394,19 +432,19 @@ impl Framer {
             && self.replay.is_empty()
             && self.raw.is_empty();
         if !idle {
-            return InPlace::Slow;
+            return Peek::Slow;
         }
         loop {
             let bytes: &'i [u8] = input;
             let Some(&first) = bytes.first() else {
-                return InPlace::UsedUp;
+                return Peek::UsedUp;
             };
             if self.ends_last_frame(first) {
                 *input = bytes.get(1..).unwrap_or_default();
                 continue;
             }
             if self.prompt_expected && first == b'>' {
-                return InPlace::Slow;
+                return Peek::Slow;
             }
             if first == b'\r' || first == b'\n' {
                 // An empty line (the CR LF that opens most answers):
@@ -415,22 +453,24 @@ impl Framer {
                 *input = bytes.get(1..).unwrap_or_default();
                 continue;
             }
-            let Some(end) = memchr::memchr2(b'\r', b'\n', bytes) else {
-                return InPlace::Slow;
+            return match memchr::memchr2(b'\r', b'\n', bytes) {
+                Some(end) if end <= self.max_line => {
+                    Peek::Line(bytes.get(..end).unwrap_or_default())
+                }
+                _ => Peek::Slow,
             };
-            let (Some(&ending), Some(line)) = (bytes.get(end), bytes.get(..end)) else {
-                return InPlace::Slow;
-            };
-            if end > self.max_line || oracle.inline_remaining(line).is_some_and(|n| n > 0) {
-                return InPlace::Slow;
-            }
-            let follow = oracle.follow(line);
-            self.skip_lf = ending == b'\r';
-            self.allowance = 0;
-            *input = bytes.get(end + 1..).unwrap_or_default();
-            self.start(follow);
-            return InPlace::Line(line);
         }
+    }
+
+    /// Takes the line [`peek_line`](Framer::peek_line) showed (`line`, at
+    /// the front of `input`) and its CR or LF, `follow` saying what comes
+    /// after it, as the byte-level path does when a line ends.
+    pub fn take_line(&mut self, input: &mut &[u8], line: &[u8], follow: Follow) {
+        let bytes: &[u8] = input;
+        self.skip_lf = bytes.get(line.len()) == Some(&b'\r');
+        self.allowance = 0;
+        *input = bytes.get(line.len() + 1..).unwrap_or_default();
+        self.start(follow);
     }
 
     /// Whether `byte`, the next one received, is the rest of the previous
