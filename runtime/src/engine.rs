@@ -707,8 +707,8 @@ impl Engine {
             match self.framer.peek_line(&mut input) {
                 Peek::UsedUp => break,
                 Peek::Line(line)
-                    if !inline_remaining(self.pending.as_ref(), self.limits, line)
-                        .is_some_and(|n| n > 0) =>
+                    if inline_remaining(self.pending.as_ref(), self.limits, line)
+                        .is_none_or(|n| n == 0) =>
                 {
                     let (class, follow) = classify(
                         self.pending.as_ref(),
