@@ -732,7 +732,7 @@ impl Engine {
                     limits: self.limits,
                     memo: &self.memo,
                 };
-                self.framer.next_frame(&mut input, &oracle)
+                self.framer.next_frame_bytewise(&mut input, &oracle)
             };
             match frame {
                 // The line is lent from the framer's buffer: no copy.

@@ -384,6 +384,18 @@ impl Framer {
             InPlace::UsedUp => return None,
             InPlace::Slow => {}
         }
+        self.next_frame_bytewise(input, oracle)
+    }
+
+    /// The byte-level path of [`next_frame`](Framer::next_frame), for a
+    /// caller that has already seen with [`peek_line`](Framer::peek_line)
+    /// that the fast path does not apply (it decides the same either way:
+    /// this only saves looking twice).
+    pub fn next_frame_bytewise<'s>(
+        &'s mut self,
+        input: &mut &[u8],
+        oracle: &dyn DataOracle,
+    ) -> Option<FrameRef<'s>> {
         Some(match self.next_queued(input, oracle)? {
             Frame::Line(_) => FrameRef::Line(&self.line),
             Frame::Prompt => FrameRef::Prompt,
