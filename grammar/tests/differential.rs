@@ -82,15 +82,26 @@ fn by_walk(p: &Pair, w: Walk, line: &str) -> Captures {
     let mut v: [Option<&str>; 64] = [None; 64];
     let mut n: [Option<i64>; 64] = [None; 64];
     scan::walk_numbers(line, "", &mut v, &mut n, w).ok()?;
-    // An integer read while walking has the value its text reads as.
+    // An integer or an address read while walking has the value its text
+    // reads as.
     for (text, value) in v.iter().zip(&n) {
         if let (Some(text), Some(value)) = (text, value) {
-            assert_eq!(
-                fcm242d::value::parse_int(text).ok(),
-                Some(*value),
-                "{} on {line:?}",
-                p.name
-            );
+            let bare = text.trim_matches('"');
+            if bare.contains('.') {
+                assert_eq!(
+                    fcm242d::value::parse_ipv4(bare).ok(),
+                    fcm242d::value::scanned_ipv4(Some(*value)).ok(),
+                    "{} on {line:?}",
+                    p.name
+                );
+            } else {
+                assert_eq!(
+                    fcm242d::value::parse_int(text).ok(),
+                    Some(*value),
+                    "{} on {line:?}",
+                    p.name
+                );
+            }
         }
     }
     Some(

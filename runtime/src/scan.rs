@@ -360,29 +360,34 @@ impl<'a, 'v> Cursor<'a, 'v> {
     /// digits), read in the same pass: `n[id]` is its value, as
     /// `str::parse::<i64>` reads it, or `None` when it does not fit an
     /// `i64`. The typed decoder then needs no second pass over the digits.
-    #[inline]
+    #[inline(always)]
     pub fn int(&mut self, id: usize) -> Option<()> {
-        let b = self.line.as_bytes();
-        let negative = b.get(self.p) == Some(&b'-');
-        let start = self.p + usize::from(negative);
-        let mut e = start;
-        // Up to 18 digits cannot overflow: summed without checks.
+        let rest = self.line.as_bytes().get(self.p..).unwrap_or_default();
+        let (negative, digits) = match rest {
+            [b'-', tail @ ..] => (true, tail),
+            _ => (false, rest),
+        };
+        // Up to 18 digits cannot overflow: summed without checks, in the
+        // one loop that also finds where the digits end.
         let mut magnitude: u64 = 0;
-        while let Some(&d) = b.get(e).filter(|d| d.is_ascii_digit()) {
-            magnitude = magnitude.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
-            e += 1;
+        let mut len = 0;
+        for &d in digits {
+            let digit = d.wrapping_sub(b'0');
+            if digit > 9 {
+                break;
+            }
+            magnitude = magnitude.wrapping_mul(10).wrapping_add(u64::from(digit));
+            len += 1;
         }
-        if e == start {
+        if len == 0 {
             return self.miss();
         }
-        let value = if e - start <= 18 {
+        let e = self.p + usize::from(negative) + len;
+        let value = if len <= 18 {
             // Below 10^18: fits an `i64` either way.
-            let m = i64::try_from(magnitude).ok();
-            if negative {
-                m.map(|m| -m)
-            } else {
-                m
-            }
+            i64::try_from(magnitude)
+                .ok()
+                .map(|m| if negative { -m } else { m })
         } else {
             // Longer (leading zeros, or too large): as the standard
             // library reads it.
@@ -392,6 +397,61 @@ impl<'a, 'v> Cursor<'a, 'v> {
             *slot = value;
         }
         self.store(id, e);
+        Some(())
+    }
+
+    /// A capture, in slot `id`, of an IPv4 address ([`Token::Ipv4`], or
+    /// [`Token::QuotedIpv4`] when `quoted`), read in the same pass: `n[id]`
+    /// is the address as a `u32` when [`parse_ipv4`] would accept the text
+    /// (no octet over 255, no leading zero), else `None`. The typed decoder
+    /// then needs no second pass over the digits.
+    ///
+    /// [`parse_ipv4`]: crate::value::parse_ipv4
+    #[inline]
+    pub fn ipv4(&mut self, id: usize, quoted: bool) -> Option<()> {
+        let b = self.line.as_bytes();
+        let mut at = self.p;
+        if quoted {
+            if b.get(at) != Some(&b'"') {
+                return self.miss();
+            }
+            at += 1;
+        }
+        let mut address: u32 = 0;
+        let mut plain = true;
+        for k in 0..4 {
+            if k > 0 {
+                if b.get(at) != Some(&b'.') {
+                    return self.miss();
+                }
+                at += 1;
+            }
+            // One to three digits, greedy, as the token reads them.
+            let start = at;
+            let mut octet: u32 = 0;
+            while at - start < 3 {
+                match b.get(at) {
+                    Some(&d) if d.is_ascii_digit() => octet = octet * 10 + u32::from(d - b'0'),
+                    _ => break,
+                }
+                at += 1;
+            }
+            if at == start {
+                return self.miss();
+            }
+            plain &= octet <= 255 && (at - start == 1 || b.get(start) != Some(&b'0'));
+            address = address << 8 | (octet & 0xff);
+        }
+        if quoted {
+            if b.get(at) != Some(&b'"') {
+                return self.miss();
+            }
+            at += 1;
+        }
+        if let Some(slot) = self.n.get_mut(id) {
+            *slot = plain.then_some(i64::from(address));
+        }
+        self.store(id, at);
         Some(())
     }
 

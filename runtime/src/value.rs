@@ -428,6 +428,17 @@ pub fn scanned_int(n: Option<i64>) -> Result<i64, ValueError> {
     })
 }
 
+/// The value of an IPv4 address a straight-line walk read
+/// ([`Cursor::ipv4`](crate::scan::Cursor::ipv4)): `None` stands for text
+/// [`parse_ipv4`] does not accept, with its error.
+pub fn scanned_ipv4(n: Option<i64>) -> Result<core::net::Ipv4Addr, ValueError> {
+    n.and_then(|n| u32::try_from(n).ok())
+        .map(core::net::Ipv4Addr::from)
+        .ok_or(ValueError::Malformed {
+            expected: "a dotted-decimal IPv4 address",
+        })
+}
+
 /// Parses a decimal integer (optionally negative).
 pub fn parse_int(s: &str) -> Result<i64, ValueError> {
     // Nearly every field is plain digits: read them directly; anything else

@@ -4,7 +4,9 @@
 //! by `LineWriter::int` (digit by digit, without `core::fmt`), and IPv4
 //! addresses read by `value::parse_ipv4` (four plain octets, exactly what
 //! `Ipv4Addr::from_str` accepts), and integers read by a straight-line
-//! walk as it matches them (`scan::Cursor::int`). And final result codes
+//! walk as it matches them (`scan::Cursor::int`), and so are IPv4
+//! addresses (`scan::Cursor::ipv4`, the same as `parse_ipv4` of the text
+//! the step matched). And final result codes
 //! read from bytes (`Final::parse_bytes`, no UTF-8 check for `OK`) as
 //! `Final::parse` reads the same text.
 
@@ -12,7 +14,7 @@ use std::net::Ipv4Addr;
 
 use fcm242d::engine::Final;
 use fcm242d::scan::Cursor;
-use fcm242d::value::{parse_int, parse_ipv4, scanned_int};
+use fcm242d::value::{parse_int, parse_ipv4, scanned_int, scanned_ipv4};
 use fcm242d::wire::LineWriter;
 use proptest::prelude::*;
 
@@ -28,6 +30,30 @@ fn walked_int(s: &str) -> Option<(String, Result<i64, fcm242d::value::ValueError
     let mut n = [None];
     Cursor::with_numbers(s, &mut v, &mut n).int(0)?;
     Some((v[0]?.to_string(), scanned_int(n[0])))
+}
+
+/// What a walk's IPv4 step (quoted or not) reads at the start of `s`: the
+/// text it matched and the address it read.
+fn walked_ipv4(
+    s: &str,
+    quoted: bool,
+) -> Option<(String, Result<Ipv4Addr, fcm242d::value::ValueError>)> {
+    let mut v = [None];
+    let mut n = [None];
+    Cursor::with_numbers(s, &mut v, &mut n).ipv4(0, quoted)?;
+    Some((v[0]?.to_string(), scanned_ipv4(n[0])))
+}
+
+/// The IPv4 token of the grammar (`ipv4_token`), quoted or not, at the
+/// start of `s`: the text it matches, as the shared token reader sees it.
+fn ipv4_token(s: &str, quoted: bool) -> Option<String> {
+    let b = s.as_bytes();
+    let end = if quoted {
+        fcm242d::scan::quoted_ipv4(b, 0)?
+    } else {
+        fcm242d::scan::ipv4(b, 0)?
+    };
+    s.get(..end).map(str::to_string)
 }
 
 proptest! {
@@ -102,6 +128,28 @@ proptest! {
     #[test]
     fn any_text_reads_as_an_address_as_the_standard_library_reads_it(s in ".{0,20}") {
         prop_assert_eq!(parse_ipv4(&s).ok(), s.parse::<Ipv4Addr>().ok(), "{:?}", s);
+    }
+
+    #[test]
+    fn addresses_read_while_walking_are_read_as_parse_ipv4_reads_them(
+        s in "\"?[0-9.]{0,17}\"?[,x]?",
+        quoted in any::<bool>(),
+    ) {
+        let walked = walked_ipv4(&s, quoted);
+        // The step matches exactly what the token matches...
+        prop_assert_eq!(walked.as_ref().map(|(t, _)| t.clone()), ipv4_token(&s, quoted));
+        // ...and reads the address `parse_ipv4` reads from that text.
+        if let Some((text, address)) = walked {
+            let bare = text.trim_matches('"');
+            prop_assert_eq!(address.ok(), parse_ipv4(bare).ok());
+        }
+    }
+
+    #[test]
+    fn every_address_is_read_while_walking(n in any::<u32>(), quoted in any::<bool>()) {
+        let address = Ipv4Addr::from(n);
+        let text = if quoted { format!("\"{address}\"") } else { address.to_string() };
+        prop_assert_eq!(walked_ipv4(&text, quoted), Some((text.clone(), Ok(address))));
     }
 
     #[test]

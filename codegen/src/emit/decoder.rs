@@ -184,9 +184,10 @@ pub fn is_straight(shape: &Shape) -> bool {
             .all(|i| matches!(i, Item::Field(_) | Item::Alt(..)))
 }
 
-/// The occurrences a straight-line walk reads as integers as it matches
-/// them (`scan::Cursor::int`): the parameters of a field whose token is
-/// `int_token`, outside alternatives.
+/// The occurrences a straight-line walk reads as values as it matches
+/// them: the parameters of a field whose token is `int_token`
+/// (`scan::Cursor::int`) or an IPv4 address (`scan::Cursor::ipv4`),
+/// outside alternatives.
 pub fn scanned_ints(shape: &Shape, params: &[Param]) -> Vec<usize> {
     let mut out = Vec::new();
     if !is_straight(shape) {
@@ -196,7 +197,10 @@ pub fn scanned_ints(shape: &Shape, params: &[Param]) -> Vec<usize> {
         if let Item::Field(ps) = item {
             for piece in ps {
                 if let PieceShape::Param(o) = piece {
-                    if occ_token(shape, params, o) == Tok::Int {
+                    if matches!(
+                        occ_token(shape, params, o),
+                        Tok::Int | Tok::Ipv4 | Tok::QuotedIpv4
+                    ) {
                         out.push(o.index);
                     }
                 }
@@ -267,6 +271,16 @@ fn walk(
                         // An integer is read as it is matched (`n[i]`).
                         PieceShape::Param(o) if occ_token(shape, params, o) == Tok::Int => {
                             steps.push(format!("c.int({})?;", o.index));
+                        }
+                        // So is an IPv4 address.
+                        PieceShape::Param(o)
+                            if matches!(
+                                occ_token(shape, params, o),
+                                Tok::Ipv4 | Tok::QuotedIpv4
+                            ) =>
+                        {
+                            let quoted = occ_token(shape, params, o) == Tok::QuotedIpv4;
+                            steps.push(format!("c.ipv4({}, {quoted})?;", o.index));
                         }
                         PieceShape::Param(o) | PieceShape::RangeList(o) => {
                             steps.push(format!(

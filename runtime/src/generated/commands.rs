@@ -7415,31 +7415,33 @@ pub mod qgetip {
         const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 4] = [None; 4];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 4] = [None; 4];
+            crate::scan::walk_numbers(
                 line,
                 "+QGETIP: <IP>,<gate>,<mask>,<DNS>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qgetip_0_0,
             )?;
             Ok(WriteLine {
                 ip: {
-                    let s = crate::wire::req(v[0], "IP")?;
-                    crate::value::parse_ipv4(crate::wire::unquote(s))
+                    crate::wire::req(v[0], "IP")?;
+                    crate::value::scanned_ipv4(n[0])
                         .map_err(|e| crate::wire::DecodeError::value("IP", e))?
                 },
                 gate: {
-                    let s = crate::wire::req(v[1], "gate")?;
-                    crate::value::parse_ipv4(crate::wire::unquote(s))
+                    crate::wire::req(v[1], "gate")?;
+                    crate::value::scanned_ipv4(n[1])
                         .map_err(|e| crate::wire::DecodeError::value("gate", e))?
                 },
                 mask: {
-                    let s = crate::wire::req(v[2], "mask")?;
-                    crate::value::parse_ipv4(crate::wire::unquote(s))
+                    crate::wire::req(v[2], "mask")?;
+                    crate::value::scanned_ipv4(n[2])
                         .map_err(|e| crate::wire::DecodeError::value("mask", e))?
                 },
                 dns: {
-                    let s = crate::wire::req(v[3], "DNS")?;
-                    crate::value::parse_ipv4(crate::wire::unquote(s))
+                    crate::wire::req(v[3], "DNS")?;
+                    crate::value::scanned_ipv4(n[3])
                         .map_err(|e| crate::wire::DecodeError::value("DNS", e))?
                 },
             })
@@ -28367,8 +28369,8 @@ pub mod qistate {
                         .map_err(|e| crate::wire::DecodeError::value("service_type", e))?
                 },
                 ip_address: {
-                    let s = crate::wire::req(v[2], "IP_address")?;
-                    crate::value::parse_ipv4(crate::wire::unquote(s))
+                    crate::wire::req(v[2], "IP_address")?;
+                    crate::value::scanned_ipv4(n[2])
                         .map_err(|e| crate::wire::DecodeError::value("IP_address", e))?
                 },
                 remote_port: {
@@ -28567,8 +28569,8 @@ pub mod qistate {
                         .map_err(|e| crate::wire::DecodeError::value("service_type", e))?
                 },
                 ip_address: {
-                    let s = crate::wire::req(v[2], "IP_address")?;
-                    crate::value::parse_ipv4(crate::wire::unquote(s))
+                    crate::wire::req(v[2], "IP_address")?;
+                    crate::value::scanned_ipv4(n[2])
                         .map_err(|e| crate::wire::DecodeError::value("IP_address", e))?
                 },
                 remote_port: {
@@ -28772,8 +28774,8 @@ pub mod qistate {
                         .map_err(|e| crate::wire::DecodeError::value("service_type", e))?
                 },
                 ip_address: {
-                    let s = crate::wire::req(v[2], "IP_address")?;
-                    crate::value::parse_ipv4(crate::wire::unquote(s))
+                    crate::wire::req(v[2], "IP_address")?;
+                    crate::value::scanned_ipv4(n[2])
                         .map_err(|e| crate::wire::DecodeError::value("IP_address", e))?
                 },
                 remote_port: {
@@ -29450,8 +29452,8 @@ pub mod qisend {
                         .map_err(|e| crate::wire::DecodeError::value("send_length", e))?
                 },
                 remote_ip: {
-                    let s = crate::wire::req(v[2], "remoteIP")?;
-                    crate::value::parse_ipv4(crate::wire::unquote(s))
+                    crate::wire::req(v[2], "remoteIP")?;
+                    crate::value::scanned_ipv4(n[2])
                         .map_err(|e| crate::wire::DecodeError::value("remoteIP", e))?
                 },
                 remote_port: {
@@ -30168,8 +30170,8 @@ pub mod qird {
                         ))?
                 },
                 remote_ip: {
-                    let s = crate::wire::req(v[1], "remoteIP")?;
-                    crate::value::parse_ipv4(crate::wire::unquote(s))
+                    crate::wire::req(v[1], "remoteIP")?;
+                    crate::value::scanned_ipv4(n[1])
                         .map_err(|e| crate::wire::DecodeError::value("remoteIP", e))?
                 },
                 remote_port: {
@@ -30213,8 +30215,8 @@ pub mod qird {
                             ))?
                     },
                     remote_ip: {
-                        let s = crate::wire::req(v[1], "remoteIP")?;
-                        crate::value::parse_ipv4(crate::wire::unquote(s))
+                        crate::wire::req(v[1], "remoteIP")?;
+                        crate::value::scanned_ipv4(n[1])
                             .map_err(|e| crate::wire::DecodeError::value("remoteIP", e))?
                     },
                     remote_port: {
@@ -30871,8 +30873,8 @@ pub mod qiaccept {
                         ))?
                 },
                 remote_addr: {
-                    let s = crate::wire::req(v[1], "remote_addr")?;
-                    crate::value::parse_ipv4(crate::wire::unquote(s))
+                    crate::wire::req(v[1], "remote_addr")?;
+                    crate::value::scanned_ipv4(n[1])
                         .map_err(|e| crate::wire::DecodeError::value("remote_addr", e))?
                 },
                 remote_port: {
@@ -32247,31 +32249,33 @@ pub mod qstastatic {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 4] = [None; 4];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 4] = [None; 4];
+            crate::scan::walk_numbers(
                 line,
                 "AT+QSTASTATIC=<IP>,<mask>,<gate>,<DNS>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_c_qstastatic_0,
             )?;
             Ok(Write {
                 ip: {
-                    let s = crate::wire::req(v[0], "IP")?;
-                    crate::value::parse_ipv4(crate::wire::unquote(s))
+                    crate::wire::req(v[0], "IP")?;
+                    crate::value::scanned_ipv4(n[0])
                         .map_err(|e| crate::wire::DecodeError::value("IP", e))?
                 },
                 mask: {
-                    let s = crate::wire::req(v[1], "mask")?;
-                    crate::value::parse_ipv4(crate::wire::unquote(s))
+                    crate::wire::req(v[1], "mask")?;
+                    crate::value::scanned_ipv4(n[1])
                         .map_err(|e| crate::wire::DecodeError::value("mask", e))?
                 },
                 gate: {
-                    let s = crate::wire::req(v[2], "gate")?;
-                    crate::value::parse_ipv4(crate::wire::unquote(s))
+                    crate::wire::req(v[2], "gate")?;
+                    crate::value::scanned_ipv4(n[2])
                         .map_err(|e| crate::wire::DecodeError::value("gate", e))?
                 },
                 dns: {
-                    let s = crate::wire::req(v[3], "DNS")?;
-                    crate::value::parse_ipv4(crate::wire::unquote(s))
+                    crate::wire::req(v[3], "DNS")?;
+                    crate::value::scanned_ipv4(n[3])
                         .map_err(|e| crate::wire::DecodeError::value("DNS", e))?
                 },
             })
@@ -32786,31 +32790,33 @@ pub mod qapstatic {
         }
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 4] = [None; 4];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 4] = [None; 4];
+            crate::scan::walk_numbers(
                 line,
                 "AT+QAPSTATIC=<IP>,<mask>,<gate>,<DNS>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_c_qapstatic_0,
             )?;
             Ok(Write {
                 ip: {
-                    let s = crate::wire::req(v[0], "IP")?;
-                    crate::value::parse_ipv4(crate::wire::unquote(s))
+                    crate::wire::req(v[0], "IP")?;
+                    crate::value::scanned_ipv4(n[0])
                         .map_err(|e| crate::wire::DecodeError::value("IP", e))?
                 },
                 mask: {
-                    let s = crate::wire::req(v[1], "mask")?;
-                    crate::value::parse_ipv4(crate::wire::unquote(s))
+                    crate::wire::req(v[1], "mask")?;
+                    crate::value::scanned_ipv4(n[1])
                         .map_err(|e| crate::wire::DecodeError::value("mask", e))?
                 },
                 gate: {
-                    let s = crate::wire::req(v[2], "gate")?;
-                    crate::value::parse_ipv4(crate::wire::unquote(s))
+                    crate::wire::req(v[2], "gate")?;
+                    crate::value::scanned_ipv4(n[2])
                         .map_err(|e| crate::wire::DecodeError::value("gate", e))?
                 },
                 dns: {
-                    let s = crate::wire::req(v[3], "DNS")?;
-                    crate::value::parse_ipv4(crate::wire::unquote(s))
+                    crate::wire::req(v[3], "DNS")?;
+                    crate::value::scanned_ipv4(n[3])
                         .map_err(|e| crate::wire::DecodeError::value("DNS", e))?
                 },
             })
@@ -33754,21 +33760,23 @@ pub mod qidnscfg {
         const INLINE_PAYLOAD: bool = false;
         fn parse(line: &str) -> Result<Self, crate::wire::DecodeError> {
             let mut v: [Option<&str>; 2] = [None; 2];
-            crate::scan::walk(
+            let mut n: [Option<i64>; 2] = [None; 2];
+            crate::scan::walk_numbers(
                 line,
                 "+QIDNSCFG: <pridnsaddr>,<secdnsaddr>",
                 &mut v,
+                &mut n,
                 crate::generated::decode::walk_r_qidnscfg_1_0,
             )?;
             Ok(ReadLine {
                 pridnsaddr: {
-                    let s = crate::wire::req(v[0], "pridnsaddr")?;
-                    crate::value::parse_ipv4(crate::wire::unquote(s))
+                    crate::wire::req(v[0], "pridnsaddr")?;
+                    crate::value::scanned_ipv4(n[0])
                         .map_err(|e| crate::wire::DecodeError::value("pridnsaddr", e))?
                 },
                 secdnsaddr: {
-                    let s = crate::wire::req(v[1], "secdnsaddr")?;
-                    crate::value::parse_ipv4(crate::wire::unquote(s))
+                    crate::wire::req(v[1], "secdnsaddr")?;
+                    crate::value::scanned_ipv4(n[1])
                         .map_err(|e| crate::wire::DecodeError::value("secdnsaddr", e))?
                 },
             })

@@ -1945,7 +1945,7 @@ pub fn walk_c_qisend_3(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.byte(b',')?;
     c.int(1)?;
     c.byte(b',')?;
-    c.cap(2, scan::Token::QuotedIpv4)?;
+    c.ipv4(2, true)?;
     c.byte(b',')?;
     c.int(3)?;
     c.end()
@@ -2122,13 +2122,13 @@ pub static c_qstastatic_0: scan::Matcher = &[
 /// `AT+QSTASTATIC: AT+QSTASTATIC=<IP>,<mask>,<gate>,<DNS>`: the walk of [`c_qstastatic_0`] as straight-line steps.
 pub fn walk_c_qstastatic_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit_ci(b"AT+QSTASTATIC=")?;
-    c.cap(0, scan::Token::QuotedIpv4)?;
+    c.ipv4(0, true)?;
     c.byte(b',')?;
-    c.cap(1, scan::Token::QuotedIpv4)?;
+    c.ipv4(1, true)?;
     c.byte(b',')?;
-    c.cap(2, scan::Token::QuotedIpv4)?;
+    c.ipv4(2, true)?;
     c.byte(b',')?;
-    c.cap(3, scan::Token::QuotedIpv4)?;
+    c.ipv4(3, true)?;
     c.end()
 }
 /// `AT+QSTASTOP: AT+QSTASTOP`
@@ -2172,13 +2172,13 @@ pub static c_qapstatic_0: scan::Matcher = &[
 /// `AT+QAPSTATIC: AT+QAPSTATIC=<IP>,<mask>,<gate>,<DNS>`: the walk of [`c_qapstatic_0`] as straight-line steps.
 pub fn walk_c_qapstatic_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit_ci(b"AT+QAPSTATIC=")?;
-    c.cap(0, scan::Token::QuotedIpv4)?;
+    c.ipv4(0, true)?;
     c.byte(b',')?;
-    c.cap(1, scan::Token::QuotedIpv4)?;
+    c.ipv4(1, true)?;
     c.byte(b',')?;
-    c.cap(2, scan::Token::QuotedIpv4)?;
+    c.ipv4(2, true)?;
     c.byte(b',')?;
-    c.cap(3, scan::Token::QuotedIpv4)?;
+    c.ipv4(3, true)?;
     c.end()
 }
 /// `AT+QSOFTAPSTOP: AT+QSOFTAPSTOP`
@@ -2632,13 +2632,13 @@ pub static r_qgetip_0_0: scan::Matcher = &[
 /// `+QGETIP: <IP>,<gate>,<mask>,<DNS>`: the walk of [`r_qgetip_0_0`] as straight-line steps.
 pub fn walk_r_qgetip_0_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QGETIP: ")?;
-    c.cap(0, scan::Token::QuotedIpv4)?;
+    c.ipv4(0, true)?;
     c.byte(b',')?;
-    c.cap(1, scan::Token::QuotedIpv4)?;
+    c.ipv4(1, true)?;
     c.byte(b',')?;
-    c.cap(2, scan::Token::QuotedIpv4)?;
+    c.ipv4(2, true)?;
     c.byte(b',')?;
-    c.cap(3, scan::Token::QuotedIpv4)?;
+    c.ipv4(3, true)?;
     c.end()
 }
 /// `+QSETBAND: <baud_rate>`
@@ -4733,7 +4733,7 @@ pub fn walk_r_qistate_1_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.byte(b',')?;
     c.cap(1, scan::Token::Quoted)?;
     c.byte(b',')?;
-    c.cap(2, scan::Token::QuotedIpv4)?;
+    c.ipv4(2, true)?;
     c.byte(b',')?;
     c.int(3)?;
     c.byte(b',')?;
@@ -4884,7 +4884,7 @@ pub fn walk_r_qird_2_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QIRD: ")?;
     c.int(0)?;
     c.byte(b',')?;
-    c.cap(1, scan::Token::QuotedIpv4)?;
+    c.ipv4(1, true)?;
     c.byte(b',')?;
     c.int(2)?;
     c.end()
@@ -4945,7 +4945,7 @@ pub fn walk_r_qiaccept_1_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QIACCEPT: ")?;
     c.int(0)?;
     c.byte(b',')?;
-    c.cap(1, scan::Token::QuotedIpv4)?;
+    c.ipv4(1, true)?;
     c.byte(b',')?;
     c.int(2)?;
     c.end()
@@ -5096,9 +5096,9 @@ pub static r_qidnscfg_1_0: scan::Matcher = &[
 /// `+QIDNSCFG: <pridnsaddr>,<secdnsaddr>`: the walk of [`r_qidnscfg_1_0`] as straight-line steps.
 pub fn walk_r_qidnscfg_1_0(c: &mut scan::Cursor<'_, '_>) -> Option<()> {
     c.lit(b"+QIDNSCFG: ")?;
-    c.cap(0, scan::Token::QuotedIpv4)?;
+    c.ipv4(0, true)?;
     c.byte(b',')?;
-    c.cap(1, scan::Token::QuotedIpv4)?;
+    c.ipv4(1, true)?;
     c.end()
 }
 /// `+QSTASTAT: <event>`

@@ -328,10 +328,10 @@ pub fn decode(kind: &Kind, quoted: bool, dir: Dir, s: &TokenStream, field: &str)
     }
 }
 
-/// An expression of type `Result<T, DecodeError>` for an integer that a
-/// straight-line walk read (`nv`, an `Option<i64>`: see `scan::Cursor::int`),
-/// the same as [`decode`] of its text; `None` for the kinds not read that
-/// way (hex, strings).
+/// An expression of type `Result<T, DecodeError>` for an integer or an
+/// IPv4 address that a straight-line walk read (`nv`, an `Option<i64>`: see
+/// `scan::Cursor::int` and `scan::Cursor::ipv4`), the same as [`decode`] of
+/// its text; `None` for the kinds not read that way (hex, strings).
 pub fn decode_scanned(kind: &Kind, nv: &TokenStream, field: &str) -> Option<TokenStream> {
     let err = quote!(.map_err(|e| crate::wire::DecodeError::value(#field, e)));
     let n = quote!(crate::value::scanned_int(#nv));
@@ -346,6 +346,7 @@ pub fn decode_scanned(kind: &Kind, nv: &TokenStream, field: &str) -> Option<Toke
             name,
             string: false,
         } => quote!(#n.and_then(#name::from_int)#err),
+        Kind::Ipv4 => quote!(crate::value::scanned_ipv4(#nv)#err),
         _ => return None,
     })
 }
