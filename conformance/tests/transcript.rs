@@ -61,6 +61,39 @@ fn conforming_logs_have_no_deviation() {
 }
 
 #[test]
+fn comments_in_the_manuals_style_are_dropped() {
+    let name = "conforming_manual_annotated.log";
+    let t = format_of(name);
+    assert_eq!(t.format, Format::Echo);
+    assert!(t.annotated);
+    assert!(t.describe().contains("comments"), "{}", t.describe());
+    let r = check(name);
+    assert!(r.is_clean(), "{}", r.render());
+    assert_eq!(r.commands, 8, "{}", r.render());
+    // A `//` or `# ` inside double quotes is not a comment.
+    let texts: Vec<String> = t.entries.iter().map(|e| e.text()).collect();
+    assert!(
+        texts.contains(&r#"AT+QSTAAPINFO="ssid//x","pwd # yes""#.to_string()),
+        "{texts:?}"
+    );
+    assert!(texts.contains(&"+QSSLRECV: 18".to_string()), "{texts:?}");
+    // The comment lines are gone, not read as module output.
+    assert!(!texts
+        .iter()
+        .any(|t| t.starts_with("//") || t.starts_with('#')));
+    // In a log whose commands carry no comment, a `//` is kept: here it is
+    // part of a data block, which must keep its announced length.
+    let t = parse::parse(b"AT+QIRD=0,1500\n+QIRD: 8\nab // cd\nOK\n").unwrap();
+    assert!(!t.annotated);
+    assert!(CheckReport::new("x", &t).is_clean());
+    // Also in a direction-marked log.
+    let t = parse::parse(b"> AT  // Test.\n< OK  # Good.\n").unwrap();
+    assert!(t.annotated);
+    let texts: Vec<String> = t.entries.iter().map(|e| e.text()).collect();
+    assert_eq!(texts, vec!["AT".to_string(), "OK".to_string()]);
+}
+
+#[test]
 fn formats_are_read_with_timestamps_and_escapes() {
     let t = format_of("conforming_arrows.log");
     assert!(t.timestamps);

@@ -27,6 +27,15 @@
 //! joined and cut into lines at CR / LF only (a chunk left unended is ended
 //! by the next chunk of the other direction or by the end of the log).
 //!
+//! Text formats may annotate lines the way the manual's examples do,
+//! `AT+QVERSION  // Query the firmware version.` or `+QMTOPEN: 0,0  # The
+//! network is opened.`: a comment starts with `//`, or with `#` and a
+//! space, at the start of a line or after a space or a tab, outside double
+//! quotes. When a command line of the log carries one, or a line is
+//! nothing but one, every line's comment is dropped and lines that are only
+//! a comment are skipped, so an example copied from the manual reads as
+//! the exchange it shows.
+//!
 //! Nothing here panics on any input: a log that cannot be read gets a
 //! [`ParseError`].
 
@@ -140,6 +149,8 @@ pub struct Transcript {
     /// Whether the log records the byte stream (escaped line endings, or a
     /// raw capture) rather than one line per source line.
     pub stream: bool,
+    /// Whether comments in the manual's style (`  // …`) were dropped.
+    pub annotated: bool,
     /// Its lines, in order.
     pub entries: Vec<Entry>,
 }
@@ -153,6 +164,9 @@ impl Transcript {
         }
         if self.escaped {
             s.push_str(", escaped control bytes");
+        }
+        if self.annotated {
+            s.push_str(", comments (`//`, `#`) dropped");
         }
         s
     }
@@ -720,12 +734,13 @@ fn read(
     format: Format,
     timestamps: bool,
 ) -> Result<Transcript, ParseError> {
-    let (escaped, stream, entries) = match format {
-        Format::Raw => (false, true, raw_entries(bytes)),
+    let (escaped, stream, annotated, entries) = match format {
+        Format::Raw => (false, true, false, raw_entries(bytes)),
         Format::Echo | Format::Marked(_) => {
             let escaped = has_escapes(lines);
             let stream = escaped && has_escaped_endings(lines);
-            let chunks = chunks(lines, format, timestamps, escaped);
+            let annotated = has_annotations(lines, format, timestamps);
+            let chunks = chunks(lines, format, timestamps, escaped, annotated);
             let entries = if stream {
                 stream_entries(&chunks)
             } else {
@@ -739,7 +754,7 @@ fn read(
                     })
                     .collect()
             };
-            (escaped, stream, entries)
+            (escaped, stream, annotated, entries)
         }
     };
     let mut entries = entries;
@@ -760,8 +775,67 @@ fn read(
         timestamps,
         escaped,
         stream,
+        annotated,
         entries,
     })
+}
+
+/// Where a comment in the manual's style starts in `line`: `//`, or `#`
+/// and a space, at the start of the line or right after a space or a tab,
+/// outside double quotes (a URL such as `"http://host/"` is not a comment,
+/// nor is `a//b`).
+fn annotation_at(line: &[u8]) -> Option<usize> {
+    let mut quoted = false;
+    for (i, &b) in line.iter().enumerate() {
+        if b == b'"' {
+            quoted = !quoted;
+            continue;
+        }
+        let rest = line.get(i..).unwrap_or_default();
+        let opens = rest.starts_with(b"//") || rest.starts_with(b"# ") || rest == b"#";
+        let after_blank =
+            i == 0 || matches!(line.get(..i).and_then(<[u8]>::last), Some(b' ' | b'\t'));
+        if opens && after_blank && !quoted {
+            return Some(i);
+        }
+    }
+    None
+}
+
+/// Whether the log annotates its lines as the manual's examples do: one of
+/// its command lines carries a comment, or a line is nothing but one. Only
+/// then are comments dropped, so that a log that does not use them keeps
+/// every byte of its lines (a data block may hold `//`).
+fn has_annotations(lines: &[&[u8]], format: Format, timestamps: bool) -> bool {
+    lines.iter().any(|raw| {
+        let (sent, text) = match format {
+            Format::Marked(m) => match marked(raw, timestamps, m) {
+                Some((d, rest)) if timestamps => {
+                    (d == Direction::Sent, strip_timestamp(rest).unwrap_or(rest))
+                }
+                Some((d, rest)) => (d == Direction::Sent, rest),
+                None => return false,
+            },
+            _ => {
+                let text = content(raw, timestamps);
+                (is_host_line(text), text)
+            }
+        };
+        let text = trim_start(text);
+        match annotation_at(text) {
+            Some(0) => true,
+            Some(_) => sent,
+            None => false,
+        }
+    })
+}
+
+/// `line` without its comment and the blanks before it.
+fn without_annotation(line: &[u8]) -> &[u8] {
+    match annotation_at(line) {
+        Some(i) => line.get(..i).unwrap_or(line).trim_ascii_end(),
+        None => line,
+    }
 }
 
 /// One source line's content, with its direction.
@@ -773,7 +847,13 @@ struct Chunk {
 
 /// The content of each source line: timestamps and marks removed, escapes
 /// read back; preamble lines of a marked log left out.
-fn chunks(lines: &[&[u8]], format: Format, timestamps: bool, escaped: bool) -> Vec<Chunk> {
+fn chunks(
+    lines: &[&[u8]],
+    format: Format,
+    timestamps: bool,
+    escaped: bool,
+    annotated: bool,
+) -> Vec<Chunk> {
     let mut out = Vec::new();
     let mut last: Option<Direction> = None;
     for (i, raw) in lines.iter().enumerate() {
@@ -797,6 +877,16 @@ fn chunks(lines: &[&[u8]], format: Format, timestamps: bool, escaped: bool) -> V
             _ => (Direction::Received, l),
         };
         last = Some(direction);
+        let rest = if annotated {
+            let kept = without_annotation(rest);
+            if is_blank(kept) && !is_blank(rest) {
+                // A line that is only a comment.
+                continue;
+            }
+            kept
+        } else {
+            rest
+        };
         let bytes = if escaped {
             unescape(rest)
         } else {
@@ -905,6 +995,21 @@ fn raw_entries(bytes: &[u8]) -> Vec<Entry> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn comments_start_after_a_blank_outside_quotes() {
+        use super::annotation_at;
+        assert_eq!(annotation_at(b"AT  // Test."), Some(4));
+        assert_eq!(annotation_at(b"AT //x"), Some(3));
+        assert_eq!(annotation_at(b"OK\t# Fine."), Some(3));
+        assert_eq!(annotation_at(b"// A whole line."), Some(0));
+        assert_eq!(annotation_at(b"# A whole line."), Some(0));
+        // Not comments: quoted, glued to a word, `#` without a space.
+        assert_eq!(annotation_at(b"AT+QHTTPURL=\"http://a/b\""), None);
+        assert_eq!(annotation_at(b"+X: a//b"), None);
+        assert_eq!(annotation_at(b"+X: #1,\"a // b\""), None);
+        assert_eq!(annotation_at(b"+X: \"a # b\" # c"), Some(12));
+    }
 
     #[test]
     fn timestamps() {
