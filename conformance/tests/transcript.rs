@@ -69,7 +69,7 @@ fn comments_in_the_manuals_style_are_dropped() {
     assert!(t.describe().contains("comments"), "{}", t.describe());
     let r = check(name);
     assert!(r.is_clean(), "{}", r.render());
-    assert_eq!(r.commands, 8, "{}", r.render());
+    assert_eq!(r.commands, 14, "{}", r.render());
     // A `//` or `# ` inside double quotes is not a comment.
     let texts: Vec<String> = t.entries.iter().map(|e| e.text()).collect();
     assert!(
@@ -273,6 +273,44 @@ fn transparent_mode_is_skipped_until_it_ends() {
          > +++\n< OK\n> ATO\n< CONNECT\n< bye\n< NO CARRIER\n> AT\n< OK\n",
     );
     assert!(r.is_clean(), "{}", r.render());
+}
+
+#[test]
+fn a_few_escaped_line_endings_do_not_make_a_log_a_stream() {
+    // The manual prints an HTTP header with `<CR><LF>` at its lines' ends,
+    // in a log of plain lines: each source line is still one line.
+    let log = b"AT+QHTTPREAD=80\nCONNECT\nHTTP/1.1 200 OK <CR><LF>\nServer: nginx<CR><LF>\n\
+                Content-Length: 12<CR><LF>\n<CR><LF>\n<body>hi</body>\nOK\n+QHTTPREAD: 0\n";
+    let t = parse::parse(log).unwrap();
+    assert!(t.escaped && !t.stream);
+    let r = CheckReport::new("x", &t);
+    assert!(r.is_clean(), "{}", r.render());
+    assert_eq!(r.commands, 1);
+    // Endings with more of the stream after them: a stream.
+    let t = parse::parse(b"[RX] <CR><LF>OK<CR><LF>\n[TX] AT<CR><LF>\n").unwrap();
+    assert!(t.stream);
+    // Every line ended by an escaped ending: a stream too (a chunk cut
+    // short is joined to the next).
+    let t =
+        parse::parse(b"TX: AT<CR><LF>\nRX: <CR><LF>\nRX: OK<CR><LF>\nTX: ATI<CR><LF>\n").unwrap();
+    assert!(t.stream);
+}
+
+#[test]
+fn without_marks_an_echoed_command_ends_transparent_mode() {
+    // The manual's example: the `+++` that ends transparent mode is not in
+    // a capture of the module's output, the next command's echo is.
+    let r = check_text(
+        "AT+QIOPEN=0,\"TCP\",\"192.0.2.2\",8009,0,2\nCONNECT\nTest 1\nOK\nAT+QICLOSE=0\nOK\n",
+    );
+    assert!(r.is_clean(), "{}", r.render());
+    assert_eq!(r.commands, 2, "{}", r.render());
+    // With marks, a host line in transparent mode is data it sends.
+    let r = check_text(
+        "> AT+QIOPEN=0,\"TCP\",\"192.0.2.2\",8009,0,2\n< CONNECT\n> AT+QICLOSE=0\n< NO CARRIER\n> AT\n< OK\n",
+    );
+    assert!(r.is_clean(), "{}", r.render());
+    assert_eq!(r.commands, 2, "{}", r.render());
 }
 
 #[test]

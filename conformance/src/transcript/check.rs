@@ -536,6 +536,14 @@ impl Walker {
         let t = text.trim();
         match e.direction {
             Direction::Sent if t == "+++" => self.host(e),
+            // Without marks a log shows only what the module sent, and in
+            // transparent mode it echoes nothing: a command line is the
+            // echo of a command, so the mode has ended (by a `+++` the
+            // capture cannot show, as in the manual's examples).
+            Direction::Sent if !self.marked => {
+                self.state = State::Idle;
+                self.host(e);
+            }
             Direction::Received if t == "NO CARRIER" => self.state = State::Idle,
             Direction::Sent => {
                 if let Some(x) = self.current() {

@@ -648,19 +648,73 @@ const NAMED_ESCAPES: &[(&[u8], u8)] = &[
 
 /// Whether the log shows escaped control bytes.
 fn has_escapes(lines: &[&[u8]]) -> bool {
-    lines.iter().any(|l| escape_at_any(l, false))
+    lines.iter().any(|l| escape_at_any(l))
 }
 
-/// Whether the log shows escaped line endings (it records the byte stream).
+/// Whether the log records the byte stream with its line endings escaped
+/// (`[RX] <CR><LF>OK<CR><LF>`) rather than one line per source line: a line
+/// shows an escaped CR or LF with more of the stream after it, or nearly
+/// every line ends with one (a stream log's lines without one are chunks
+/// cut short, a few at most). Some lines that end with `<CR><LF>` in a log
+/// of plain lines (the manual prints an HTTP header that way) do not make
+/// the whole log a stream.
 fn has_escaped_endings(lines: &[&[u8]]) -> bool {
-    lines.iter().any(|l| escape_at_any(l, true))
+    let mut content = 0usize;
+    let mut ended = 0usize;
+    for line in lines
+        .iter()
+        .map(|l| l.trim_ascii())
+        .filter(|l| !l.is_empty())
+    {
+        content += 1;
+        let endings = escaped_endings(line);
+        // An ending with more of the stream after it on the same line.
+        if endings
+            .iter()
+            .any(|&end| !only_endings(line.get(end..).unwrap_or_default()))
+        {
+            return true;
+        }
+        if !endings.is_empty() {
+            ended += 1;
+        }
+    }
+    ended > 0 && (content - ended) * 4 <= content
 }
 
-fn escape_at_any(line: &[u8], endings_only: bool) -> bool {
-    (0..line.len()).any(|i| match escape_at(&line[i..]) {
-        Some((b, _)) => !endings_only || b == b'\r' || b == b'\n',
-        None => false,
-    })
+/// Where each escaped CR or LF of `line` ends.
+fn escaped_endings(line: &[u8]) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < line.len() {
+        match escape_at(line.get(i..).unwrap_or_default()) {
+            Some((b, len)) => {
+                i += len;
+                if b == b'\r' || b == b'\n' {
+                    out.push(i);
+                }
+            }
+            None => i += 1,
+        }
+    }
+    out
+}
+
+/// Whether `s` is nothing but escaped CRs and LFs (and blanks).
+fn only_endings(s: &[u8]) -> bool {
+    let mut i = 0;
+    while i < s.len() {
+        match escape_at(s.get(i..).unwrap_or_default()) {
+            Some((b'\r' | b'\n', len)) => i += len,
+            _ if s.get(i).is_some_and(u8::is_ascii_whitespace) => i += 1,
+            _ => return false,
+        }
+    }
+    true
+}
+
+fn escape_at_any(line: &[u8]) -> bool {
+    (0..line.len()).any(|i| escape_at(&line[i..]).is_some())
 }
 
 /// The byte an escape at the start of `s` stands for, and its length.
@@ -737,9 +791,14 @@ fn read(
     let (escaped, stream, annotated, entries) = match format {
         Format::Raw => (false, true, false, raw_entries(bytes)),
         Format::Echo | Format::Marked(_) => {
-            let escaped = has_escapes(lines);
-            let stream = escaped && has_escaped_endings(lines);
             let annotated = has_annotations(lines, format, timestamps);
+            let escaped = has_escapes(lines);
+            // Judged without the comments (`<CR><LF>  # A comment.`).
+            let uncommented: Vec<&[u8]> = lines
+                .iter()
+                .map(|l| if annotated { without_annotation(l) } else { l })
+                .collect();
+            let stream = escaped && has_escaped_endings(&uncommented);
             let chunks = chunks(lines, format, timestamps, escaped, annotated);
             let entries = if stream {
                 stream_entries(&chunks)
