@@ -297,6 +297,20 @@ fn a_few_escaped_line_endings_do_not_make_a_log_a_stream() {
 }
 
 #[test]
+fn a_malformed_command_is_named_after_the_form_it_follows_furthest() {
+    // The manual's own example, with a multiplication sign for the `x`.
+    let r = check_text("AT+QSSLCFG=\"ciphersuite\",1,0\u{d7}0035\nOK\n");
+    assert_eq!(
+        kinds(&r),
+        vec![(1, Kind::MalformedCommand)],
+        "{}",
+        r.render()
+    );
+    let detail = &r.deviations[0].detail;
+    assert!(detail.contains("AT+QSSLCFG=\"ciphersuite\""), "{detail}");
+}
+
+#[test]
 fn without_marks_an_echoed_command_ends_transparent_mode() {
     // The manual's example: the `+++` that ends transparent mode is not in
     // a capture of the module's output, the next command's echo is.

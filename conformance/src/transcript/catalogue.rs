@@ -151,10 +151,24 @@ fn refusal(command: &'static str, line: &str, parse_error: DecodeError) -> Refus
             Refusal::Malformed { command, reason }
         };
     }
+    // Else the form the line follows furthest (`AT+QSSLCFG="ciphersuite",1,0×0035`
+    // is named after the "ciphersuite" form, not after the last form tried).
+    let furthest = || {
+        errors
+            .iter()
+            .rev()
+            .filter_map(|(_, e)| match e {
+                DecodeError::NoMatch { at, .. } => Some((at.unwrap_or(0), e)),
+                _ => None,
+            })
+            .max_by_key(|(at, _)| *at)
+            .map(|(_, e)| e)
+    };
     let e = errors
         .iter()
         .map(|(_, e)| e)
         .find(|e| matches!(e, DecodeError::Missing { .. }))
+        .or_else(furthest)
         .unwrap_or(&parse_error);
     Refusal::Malformed {
         command,
