@@ -718,7 +718,10 @@ impl Engine {
                     );
                     let data_follows = matches!(follow, Follow::Data(_));
                     self.framer.take_line(&mut input, line, follow);
-                    self.line(line, class, data_follows);
+                    let parts = (&mut self.pending, &mut self.awaiting, &mut self.events);
+                    if Lines::deliver(parts, line, class, data_follows) {
+                        self.framer.expect_prompt(false);
+                    }
                     continue;
                 }
                 // A line with an in-line payload, or anything else the
@@ -751,14 +754,8 @@ impl Engine {
                             false,
                         ),
                     };
-                    let mut lines = Lines {
-                        pending: &mut self.pending,
-                        awaiting: &mut self.awaiting,
-                        events: &mut self.events,
-                        clear_prompt: false,
-                    };
-                    lines.line(bytes, class, data_follows);
-                    if lines.clear_prompt {
+                    let parts = (&mut self.pending, &mut self.awaiting, &mut self.events);
+                    if Lines::deliver(parts, bytes, class, data_follows) {
                         self.framer.expect_prompt(false);
                     }
                 }
@@ -811,20 +808,6 @@ impl Engine {
         self.memo.set(None);
     }
 
-    /// A line of the fast path (not lent by the framer) and its class.
-    fn line(&mut self, bytes: &[u8], class: Class, data_follows: bool) {
-        let mut lines = Lines {
-            pending: &mut self.pending,
-            awaiting: &mut self.awaiting,
-            events: &mut self.events,
-            clear_prompt: false,
-        };
-        lines.line(bytes, class, data_follows);
-        if lines.clear_prompt {
-            self.framer.expect_prompt(false);
-        }
-    }
-
     /// A frame other than a line.
     fn handle(&mut self, frame: Frame) {
         match frame {
@@ -860,7 +843,30 @@ struct Lines<'e> {
     clear_prompt: bool,
 }
 
-impl Lines<'_> {
+impl<'e> Lines<'e> {
+    /// Acts on a line and its class with the engine's parts other than the
+    /// framer (the line may be lent from it); `true` when the framer should
+    /// then stop expecting a prompt.
+    fn deliver(
+        (pending, awaiting, events): (
+            &'e mut Option<Pending>,
+            &'e mut Option<Awaiting>,
+            &'e mut VecDeque<Event>,
+        ),
+        bytes: &[u8],
+        class: Class,
+        data_follows: bool,
+    ) -> bool {
+        let mut lines = Lines {
+            pending,
+            awaiting,
+            events,
+            clear_prompt: false,
+        };
+        lines.line(bytes, class, data_follows);
+        lines.clear_prompt
+    }
+
     /// A line and its class; `data_follows` when a counted data block (maybe
     /// empty) comes next and belongs to it.
     fn line(&mut self, bytes: &[u8], class: Class, data_follows: bool) {
