@@ -435,7 +435,8 @@ impl Framer {
     /// [`take_line`](Framer::take_line), having decided what follows it, or
     /// — when the line holds an in-line payload its own length field
     /// announces ([`DataOracle::inline_remaining`]) — leaves it to
-    /// [`next_frame`](Framer::next_frame).
+    /// [`next_frame_bytewise`](Framer::next_frame_bytewise), as it does
+    /// whenever the answer is [`Peek::Slow`].
     pub fn peek_line<'i>(&mut self, input: &mut &'i [u8]) -> Peek<'i> {
         let idle = self.mode == Mode::Line
             && self.buf.is_empty()
@@ -474,9 +475,10 @@ impl Framer {
         }
     }
 
-    /// Takes the line [`peek_line`](Framer::peek_line) showed (`line`, at
-    /// the front of `input`) and its CR or LF, `follow` saying what comes
-    /// after it, as the byte-level path does when a line ends.
+    /// Takes the line [`peek_line`](Framer::peek_line) just showed (`line`,
+    /// at the front of `input`, nothing fed in between) and its CR or LF,
+    /// `follow` saying what comes after it, as the byte-level path does
+    /// when a line ends.
     pub fn take_line(&mut self, input: &mut &[u8], line: &[u8], follow: Follow) {
         let bytes: &[u8] = input;
         self.skip_lf = bytes.get(line.len()) == Some(&b'\r');

@@ -1,6 +1,6 @@
 //! Tests of the sans-IO line framer.
 
-use fcm242d::framer::{DataOracle, Follow, Frame, FrameRef, Framer, NoData};
+use fcm242d::framer::{DataOracle, Follow, Frame, FrameRef, Framer, NoData, Peek};
 use proptest::prelude::*;
 
 /// Announces `<n>` bytes of data after a line `+DATA: <n>` (digits only).
@@ -740,6 +740,45 @@ fn lent_frames_split_at(
     merge_raw(frames)
 }
 
+/// [`lent_frames_split_at`] the way the engine frames: a whole line shown
+/// by [`Framer::peek_line`] is classified by the caller (here the oracle)
+/// and taken with [`Framer::take_line`]; everything else, and a line with
+/// an in-line payload, goes through [`Framer::next_frame_bytewise`].
+fn peeked_frames_split_at(
+    bytes: &[u8],
+    cuts: &[usize],
+    oracle: &dyn DataOracle,
+    prompt: bool,
+) -> Vec<Frame> {
+    let mut points: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
+    points.sort_unstable();
+    let mut framer = Framer::new(32);
+    framer.expect_prompt(prompt);
+    let mut frames = Vec::new();
+    let mut start = 0;
+    for point in points.into_iter().chain([bytes.len()]) {
+        let mut chunk = bytes.get(start..point).unwrap_or_default();
+        loop {
+            match framer.peek_line(&mut chunk) {
+                Peek::UsedUp => break,
+                Peek::Line(line) if oracle.inline_remaining(line).is_none_or(|n| n == 0) => {
+                    let follow = oracle.follow(line);
+                    framer.take_line(&mut chunk, line, follow);
+                    frames.push(Frame::Line(line.to_vec()));
+                    continue;
+                }
+                _ => {}
+            }
+            match framer.next_frame_bytewise(&mut chunk, oracle) {
+                Some(f) => frames.push(f.into_owned()),
+                None => break,
+            }
+        }
+        start = point;
+    }
+    merge_raw(frames)
+}
+
 #[test]
 fn a_lent_line_is_the_line_and_the_next_line_reuses_the_buffer() {
     let mut framer = Framer::new(64);
@@ -934,6 +973,9 @@ proptest! {
         prop_assert_eq!(&lent_frames_split_at(&bytes, &cuts, &RichOracle, prompt), &owned);
         let all_cuts: Vec<usize> = (0..bytes.len()).collect();
         prop_assert_eq!(&lent_frames_split_at(&bytes, &all_cuts, &RichOracle, prompt), &owned);
+        // And the engine's way: peek, classify, take.
+        prop_assert_eq!(&peeked_frames_split_at(&bytes, &cuts, &RichOracle, prompt), &owned);
+        prop_assert_eq!(&peeked_frames_split_at(&bytes, &all_cuts, &RichOracle, prompt), &owned);
     }
 
     /// Arbitrary bytes, calls and limits never panic.
