@@ -149,7 +149,7 @@ fn case_line(id: &str) -> Option<&'static str> {
     CASES.iter().find(|c| c.id == id).map(|c| c.line)
 }
 
-/// What a module holds: for each kind (by [`Holding::what`]), the objects
+/// What a module holds: for each kind (by `Holding::what`), the objects
 /// by id with the line that lists each; `None` when it could not be read.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Held(BTreeMap<&'static str, Option<BTreeMap<String, String>>>);

@@ -264,7 +264,7 @@ pub enum Op {
         /// `<client_idx>`.
         client: u8,
         /// `<msgID>` for QoS 1 and 2 (QoS 0 sends 0, as the manual's
-        /// `+QMTRECV` says: "Only when <qos>=0, <msgID> is 0").
+        /// `+QMTRECV` says: "Only when `<qos>`=0, `<msgID>` is 0").
         msg_id: u16,
         /// `<qos>` (0–2).
         qos: u8,

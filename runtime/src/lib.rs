@@ -29,6 +29,10 @@
 //! unsolicited line.
 
 #![no_std]
+// The crate's page (the README) links to the async client, its pub/sub and
+// its timer, which exist only with the `async` feature: without it those
+// links cannot resolve.
+#![cfg_attr(not(feature = "async"), allow(rustdoc::broken_intra_doc_links))]
 
 extern crate alloc;
 #[cfg(feature = "std")]

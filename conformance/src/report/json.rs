@@ -72,7 +72,7 @@ impl fmt::Display for ReadError {
 
 impl std::error::Error for ReadError {}
 
-/// Reads a report written by [`write`].
+/// Reads a report written by [`write`](fn@write).
 pub fn read(text: &str) -> Result<RunReport, ReadError> {
     if text.trim().is_empty() {
         return Err(ReadError::Empty);

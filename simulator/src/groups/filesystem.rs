@@ -26,7 +26,7 @@
 //!   answers `CONNECT 0` then `OK`; a negative `<length>` is `ERROR`.
 //!
 //! - `AT+QFWRITE`'s data phase ends "when the total size of the written
-//!   data reaches <length> or the time reaches <timeout>" (default 5 s):
+//!   data reaches `<length>` or the time reaches `<timeout>`" (default 5 s):
 //!   the time is counted from `CONNECT` (not from the last byte), and at the
 //!   timeout the bytes that came are written and reported as usual with
 //!   `+QFWRITE: <written_length>,<total_length>` and `OK` — also when no

@@ -8,7 +8,7 @@
 //! The plain-data part of each socket service (type, addresses, state,
 //! access mode, receive buffer, counters) is a [`Socket`] in
 //! `state.tcpip.sockets`; its operating-system socket is a
-//! [`Link`](crate::net::Link) in [`Net`]. Every OS socket is non-blocking;
+//! [`Link`] in [`Net`]. Every OS socket is non-blocking;
 //! [`poll`] (called by the serve loop at least every 50 ms and after every
 //! input) completes connects, accepts connections, reads what arrived,
 //! flushes what could not be written at once, and prints the URCs.

@@ -5,8 +5,8 @@
 //! # Model
 //!
 //! The configuration ([`Config`]) is plain data in `state.http`; the request
-//! in progress is a [`Session`] in [`Live`], whose network side runs on a
-//! helper thread ([`worker`]) that reports through a channel. [`poll`] turns
+//! in progress is a `Session` in [`Live`], whose network side runs on a
+//! helper thread (`worker`) that reports through a channel. [`poll`] turns
 //! the reports into URCs and buffers the response for `AT+QHTTPREAD`.
 //!
 //! - A request needs the URL (708 when it is empty), a joined Wi-Fi network
@@ -24,7 +24,7 @@
 //!   header, 711 when every socket of the module is in use (the TCP/IP and
 //!   SSL services hold all twelve `<connectID>`s), 718 when the response
 //!   head began but stopped coming before `<rsptime>` ended, 723 when the
-//!   head is longer than the module keeps ([`framing::MAX_HEAD`]) (errata
+//!   head is longer than the module keeps (`framing::MAX_HEAD`) (errata
 //!   COND-6).
 //! - `AT+QHTTPPOST=<data_length>[,<input_time>,<rsptime>]` (and `PUT`)
 //!   connects and writes the request head (with `Content-Length:
