@@ -161,7 +161,17 @@ fn value(rng: &mut Rng, p: &Param, o: &Occ, range_list: bool) -> String {
     }
 }
 
-fn render(rng: &mut Rng, params: &[Param], items: &[Item], fields: &mut Vec<String>) {
+/// Where each parameter's field is in the line being rendered (by
+/// parameter index), for the length field of an in-line payload.
+type Positions = HashMap<usize, usize>;
+
+fn render(
+    rng: &mut Rng,
+    params: &[Param],
+    items: &[Item],
+    fields: &mut Vec<String>,
+    at: &mut Positions,
+) {
     for item in items {
         match item {
             Item::Field(pieces) => {
@@ -175,7 +185,24 @@ fn render(rng: &mut Rng, params: &[Param], items: &[Item], fields: &mut Vec<Stri
                             text,
                             quoted: false,
                         } => f.push_str(text),
-                        PieceShape::Param(o) => f.push_str(&value(rng, &params[o.param], o, false)),
+                        PieceShape::Param(o) => {
+                            let p = &params[o.param];
+                            let v = value(rng, p, o, false);
+                            // A payload framed by a length field of the same
+                            // line: a valid line's length is the payload's
+                            // byte count (without its quotes).
+                            if let Some(len_at) = p
+                                .length_from
+                                .as_ref()
+                                .and_then(|name| params.iter().position(|q| &q.name == name))
+                                .and_then(|i| at.get(&i))
+                            {
+                                let quotes = if v.starts_with('"') { 2 } else { 0 };
+                                fields[*len_at] = (v.len() - quotes).to_string();
+                            }
+                            at.insert(o.param, fields.len());
+                            f.push_str(&v);
+                        }
                         PieceShape::RangeList(o) => {
                             f.push_str(&value(rng, &params[o.param], o, true))
                         }
@@ -190,7 +217,7 @@ fn render(rng: &mut Rng, params: &[Param], items: &[Item], fields: &mut Vec<Stri
             Item::Optional { items, repeat, .. } => {
                 let times = if *repeat { rng.below(3) } else { rng.below(2) };
                 for _ in 0..times {
-                    render(rng, params, items, fields);
+                    render(rng, params, items, fields, at);
                 }
             }
         }
@@ -202,7 +229,7 @@ fn render(rng: &mut Rng, params: &[Param], items: &[Item], fields: &mut Vec<Stri
 /// parameter being entered"), which `render` respects by nesting.
 fn line(rng: &mut Rng, shape: &Shape, params: &[Param]) -> String {
     let mut fields = Vec::new();
-    render(rng, params, &shape.items, &mut fields);
+    render(rng, params, &shape.items, &mut fields, &mut Positions::new());
     let args = fields.join(",");
     if shape.args_optional {
         if args.is_empty() {
