@@ -18,9 +18,9 @@
 //! host waiting for the world sleeps until something happens instead of
 //! polling.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::io::{self, Read, Write};
-use std::net::{TcpListener, TcpStream, UdpSocket};
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -41,6 +41,26 @@ pub struct Activity {
     /// taken (bytes, an end of file, a connection to accept).
     watched: Mutex<BTreeMap<u64, OwnedFd>>,
     wakers: Mutex<Vec<Weak<UnixStream>>>,
+    /// The latest connections the services accepted, by the peer's
+    /// address, and whether the service has closed its end: what a client
+    /// of the world looks up instead of guessing from its socket alone
+    /// (see [`Activity::served`]).
+    served: Mutex<VecDeque<(SocketAddr, bool)>>,
+}
+
+/// How many accepted connections [`Activity::served`] remembers (a client
+/// looks its own up right after connecting).
+const SERVED_KEPT: usize = 256;
+
+/// What a service did with a connection, as [`Activity::served`] tells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Served {
+    /// Not accepted (yet), as far as the world knows.
+    Unknown,
+    /// Accepted, and the service holds it open.
+    Open,
+    /// Accepted, and the service has closed, shut down or reset its end.
+    Ended,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -91,6 +111,41 @@ impl Activity {
             .queued
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
         self.changed();
+    }
+
+    /// A service accepted a connection from `peer` (called while the
+    /// accepting thread is busy).
+    pub fn accepted(&self, peer: SocketAddr) {
+        let mut served = lock(&self.served);
+        served.retain(|(p, _)| *p != peer);
+        if served.len() >= SERVED_KEPT {
+            served.pop_front();
+        }
+        served.push_back((peer, false));
+        drop(served);
+        self.changed();
+    }
+
+    /// The service closed (or shut down the sending side of) its
+    /// connection from `peer`: called before the thread that served it
+    /// counts as idle, so that a quiet world has it recorded.
+    pub fn ended(&self, peer: SocketAddr) {
+        if let Some(entry) = lock(&self.served).iter_mut().find(|(p, _)| *p == peer) {
+            entry.1 = true;
+        }
+        self.changed();
+    }
+
+    /// What the services did with the connection from `peer`: a client of
+    /// the world knows then whether a close or a reset is on its way even
+    /// when the kernel has not delivered it yet (loopback delivery can lag
+    /// behind the closing thread on a loaded machine).
+    pub fn served(&self, peer: SocketAddr) -> Served {
+        match lock(&self.served).iter().find(|(p, _)| *p == peer) {
+            None => Served::Unknown,
+            Some((_, false)) => Served::Open,
+            Some((_, true)) => Served::Ended,
+        }
     }
 
     /// A number that changes whenever something happens in the world.

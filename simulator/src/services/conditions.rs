@@ -7,7 +7,7 @@ use std::os::fd::AsFd;
 
 use nix::sys::socket::{setsockopt, sockopt};
 
-use super::{echo, socket_of, Conn};
+use super::{activity_of, echo, socket_of, Conn};
 use crate::mqtt::{decode, encode, ConnAck, ConnectReturnCode, Packet};
 
 /// Sends `greeting` (if any) and closes the connection: its end of it at
@@ -20,6 +20,11 @@ pub fn close(mut conn: Box<dyn Conn>, greeting: Option<&str>) {
     }
     if let Some(s) = socket_of(&*conn) {
         let _ = s.shutdown(std::net::Shutdown::Write);
+        // Recorded while this thread is still busy: a client of the world
+        // knows the close is on its way before the kernel delivers it.
+        if let (Some(activity), Ok(peer)) = (activity_of(&*conn), s.peer_addr()) {
+            activity.ended(peer);
+        }
     }
     echo::stall(conn);
 }

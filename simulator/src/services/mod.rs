@@ -396,7 +396,10 @@ fn accept_loop(
         if shared.stopped.load(Ordering::SeqCst) {
             return;
         }
-        let Ok((stream, _)) = accepted else { continue };
+        let Ok((stream, peer)) = accepted else {
+            continue;
+        };
+        activity.accepted(peer);
         // Nothing waits in the kernel (Nagle's algorithm holding a small
         // write until the peer acknowledges the last): what a server
         // writes is at the peer when the write returns, which the world's
@@ -413,7 +416,13 @@ fn accept_loop(
             .spawn(move || {
                 // Known to `cut_all` while the connection lives.
                 let live = Registered::new(shared, &stream);
-                let stream = Watched::new(stream, busy).with_guard(Box::new(live));
+                // Dropped with the connection, before its thread counts as
+                // idle: the end is recorded while the world is still busy.
+                let end = EndNotice {
+                    activity: busy.activity().clone(),
+                    peer,
+                };
+                let stream = Watched::new(stream, busy).with_guard(Box::new((live, end)));
                 let conn: Box<dyn Conn> = if tls {
                     match tls::accept(stream, client_auth) {
                         Ok(c) => c,
@@ -424,6 +433,19 @@ fn accept_loop(
                 };
                 handler(conn);
             });
+    }
+}
+
+/// Tells the world's [`Activity`] that a service's connection ended
+/// ([`Activity::ended`]) when it is dropped.
+struct EndNotice {
+    activity: Arc<Activity>,
+    peer: std::net::SocketAddr,
+}
+
+impl Drop for EndNotice {
+    fn drop(&mut self) {
+        self.activity.ended(self.peer);
     }
 }
 

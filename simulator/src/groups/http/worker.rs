@@ -9,6 +9,7 @@
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::Arc;
@@ -17,7 +18,7 @@ use std::time::{Duration, Instant};
 use fcm242d::generated::results::HttpCode;
 
 use super::framing::{self, ChunkDecoder, ResponseHead};
-use crate::activity::{Activity, Busy, Watched};
+use crate::activity::{Activity, Busy, Served, Watched};
 
 /// The request's connection: plain, or TLS over it. Its thread counts as
 /// idle while a read blocks (see [`crate::activity`]).
@@ -351,19 +352,35 @@ fn reset(e: &io::Error) -> bool {
 /// the connection would answer `CONNECT` instead of 714 or 715.
 const SETTLE_LIMIT: Duration = Duration::from_secs(2);
 
-/// Waits until the server had its say on the new connection (the rest of
-/// the world is quiet, see [`crate::activity`]), then looks at it: closed
-/// already (715), reset (714: the request cannot be written).
+/// Waits until the server had its say on the new connection (it accepted
+/// it and the rest of the world is quiet, see [`crate::activity`]), then
+/// looks at it: closed already (715), reset (714: the request cannot be
+/// written).
+///
+/// The world's bookkeeping, not the socket alone, says when to look: on a
+/// loaded machine the kernel can hand the connection to the server, or
+/// the server's close or reset to this socket, after the threads involved
+/// have moved on, and looking too early would answer `CONNECT`.
 fn settled(tcp: &mut Watched) -> Option<HttpCode> {
     let activity = tcp.busy().activity().clone();
+    let me = tcp.stream().local_addr().ok();
     if let Ok(waker) = activity.waker() {
         let until = Instant::now() + SETTLE_LIMIT;
-        while !activity.is_quiet_for(tcp) {
+        loop {
+            let accepted = me.is_none_or(|a| activity.served(a) != Served::Unknown);
+            if accepted && activity.is_quiet_for(tcp) {
+                break;
+            }
             let left = until.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 break;
             }
             waker.wait(&[], Some(left));
+        }
+        // The server closed or reset it: wait until this end sees it.
+        if me.is_some_and(|a| activity.served(a) == Served::Ended) {
+            let left = until.saturating_duration_since(Instant::now());
+            let _ = crate::activity::wait_readable(tcp.stream().as_fd(), Some(left));
         }
     }
     let stream = tcp.stream();

@@ -1,0 +1,58 @@
+//! The world's record of what its services did with a connection
+//! (`Activity::served`): what a client of the world (the HTTP worker
+//! judging a new connection, 714/715) relies on instead of the timing of
+//! the kernel's loopback delivery.
+
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use fcm242d_sim::activity::Served;
+use fcm242d_sim::services::Services;
+use fcm242d_sim::world::{Protocol, Service};
+
+/// Waits (bounded) until the world is quiet (a service's thread may wake
+/// now and then afterwards: quiet once is what a client waits for).
+fn quiet(services: &Services) {
+    let until = Instant::now() + Duration::from_secs(10);
+    while !services.activity().is_quiet() {
+        assert!(Instant::now() < until, "the world never went quiet");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+#[test]
+fn a_connection_a_service_closes_is_recorded_as_ended_before_the_world_is_quiet() {
+    let services = Services::new();
+    let close = Service::Close {
+        greeting: None,
+        tls: false,
+    };
+    let addr = services.started(&close, Protocol::Tcp).unwrap();
+    for _ in 0..20 {
+        let client = TcpStream::connect(addr).unwrap();
+        let me = client.local_addr().unwrap();
+        quiet(&services);
+        // Recorded by the time the world is quiet, whatever the kernel
+        // has delivered to `client` yet.
+        assert_eq!(services.activity().served(me), Served::Ended);
+    }
+}
+
+#[test]
+fn a_connection_a_service_keeps_is_open_and_one_it_never_saw_is_unknown() {
+    let services = Services::new();
+    let echo = Service::TcpEcho {
+        greeting: None,
+        once: false,
+    };
+    let addr = services.started(&echo, Protocol::Tcp).unwrap();
+    let client = TcpStream::connect(addr).unwrap();
+    let me = client.local_addr().unwrap();
+    quiet(&services);
+    assert_eq!(services.activity().served(me), Served::Open);
+    drop(client);
+    let other = TcpStream::connect(addr).unwrap();
+    let stranger = "127.0.0.1:9".parse().unwrap();
+    assert_eq!(services.activity().served(stranger), Served::Unknown);
+    drop(other);
+}
