@@ -229,7 +229,13 @@ fn render(
 /// parameter being entered"), which `render` respects by nesting.
 fn line(rng: &mut Rng, shape: &Shape, params: &[Param]) -> String {
     let mut fields = Vec::new();
-    render(rng, params, &shape.items, &mut fields, &mut Positions::new());
+    render(
+        rng,
+        params,
+        &shape.items,
+        &mut fields,
+        &mut Positions::new(),
+    );
     let args = fields.join(",");
     if shape.args_optional {
         if args.is_empty() {
