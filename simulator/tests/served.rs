@@ -56,3 +56,26 @@ fn a_connection_a_service_keeps_is_open_and_one_it_never_saw_is_unknown() {
     assert_eq!(services.activity().served(stranger), Served::Unknown);
     drop(other);
 }
+
+#[test]
+fn an_external_server_is_not_a_service_of_the_world() {
+    // Nobody can see what it does with a connection: a client of the
+    // world must not wait for a record that never comes.
+    let services = Services::new();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let to = listener.local_addr().unwrap().to_string();
+    let addr = services
+        .started(&Service::External { to }, Protocol::Tcp)
+        .unwrap();
+    assert!(!services.is_service(addr));
+    let echo = services
+        .started(
+            &Service::TcpEcho {
+                greeting: None,
+                once: false,
+            },
+            Protocol::Tcp,
+        )
+        .unwrap();
+    assert!(services.is_service(echo));
+}

@@ -188,7 +188,9 @@ impl Services {
     /// Whether `addr` is one of this world's running servers (not a port of
     /// the host or an external server, whose activity nobody can see).
     pub fn is_service(&self, addr: SocketAddr) -> bool {
-        lock(&self.running).values().any(|a| *a == addr)
+        lock(&self.running)
+            .iter()
+            .any(|((service, _), a)| *a == addr && !matches!(service, Service::External { .. }))
     }
 
     /// The loopback address of `service`, starting it if it is not running.
