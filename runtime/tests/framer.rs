@@ -695,6 +695,26 @@ fn reset_drops_partial_state() {
 
 // ------------------------------------------------------------------ properties
 
+/// `bytes` cut at the given points (taken modulo the length), in order.
+fn pieces<'a>(bytes: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
+    let mut points: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
+    points.sort_unstable();
+    let mut out = Vec::new();
+    let mut start = 0;
+    for point in points.into_iter().chain([bytes.len()]) {
+        out.push(bytes.get(start..point).unwrap_or_default());
+        start = point;
+    }
+    out
+}
+
+/// A framer as the properties use it.
+fn new_framer(prompt: bool) -> Framer {
+    let mut framer = Framer::new(32);
+    framer.expect_prompt(prompt);
+    framer
+}
+
 /// Feeds `bytes` split at the given cut points (taken modulo the length).
 fn frames_split_at(
     bytes: &[u8],
@@ -702,16 +722,10 @@ fn frames_split_at(
     oracle: &dyn DataOracle,
     prompt: bool,
 ) -> Vec<Frame> {
-    let mut points: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
-    points.sort_unstable();
-    let mut framer = Framer::new(32);
-    framer.expect_prompt(prompt);
+    let mut framer = new_framer(prompt);
     let mut frames = Vec::new();
-    let mut start = 0;
-    for point in points.into_iter().chain([bytes.len()]) {
-        let chunk = bytes.get(start..point).unwrap_or_default();
+    for chunk in pieces(bytes, cuts) {
         framer.feed(chunk, oracle, &mut |f| frames.push(f));
-        start = point;
     }
     merge_raw(frames)
 }
@@ -724,18 +738,12 @@ fn lent_frames_split_at(
     oracle: &dyn DataOracle,
     prompt: bool,
 ) -> Vec<Frame> {
-    let mut points: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
-    points.sort_unstable();
-    let mut framer = Framer::new(32);
-    framer.expect_prompt(prompt);
+    let mut framer = new_framer(prompt);
     let mut frames = Vec::new();
-    let mut start = 0;
-    for point in points.into_iter().chain([bytes.len()]) {
-        let mut chunk = bytes.get(start..point).unwrap_or_default();
+    for mut chunk in pieces(bytes, cuts) {
         while let Some(f) = framer.next_frame(&mut chunk, oracle) {
             frames.push(f.into_owned());
         }
-        start = point;
     }
     merge_raw(frames)
 }
@@ -750,14 +758,9 @@ fn peeked_frames_split_at(
     oracle: &dyn DataOracle,
     prompt: bool,
 ) -> Vec<Frame> {
-    let mut points: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
-    points.sort_unstable();
-    let mut framer = Framer::new(32);
-    framer.expect_prompt(prompt);
+    let mut framer = new_framer(prompt);
     let mut frames = Vec::new();
-    let mut start = 0;
-    for point in points.into_iter().chain([bytes.len()]) {
-        let mut chunk = bytes.get(start..point).unwrap_or_default();
+    for mut chunk in pieces(bytes, cuts) {
         loop {
             match framer.peek_line(&mut chunk) {
                 Peek::UsedUp => break,
@@ -774,7 +777,6 @@ fn peeked_frames_split_at(
                 None => break,
             }
         }
-        start = point;
     }
     merge_raw(frames)
 }
