@@ -20,6 +20,14 @@ fn quiet(services: &Services) {
     }
 }
 
+/// A client of `service` (started in `services`) and its address.
+fn client(services: &Services, service: &Service) -> (TcpStream, std::net::SocketAddr) {
+    let addr = services.started(service, Protocol::Tcp).unwrap();
+    let client = TcpStream::connect(addr).unwrap();
+    let me = client.local_addr().unwrap();
+    (client, me)
+}
+
 #[test]
 fn a_connection_a_service_closes_is_recorded_as_ended_before_the_world_is_quiet() {
     let services = Services::new();
@@ -27,10 +35,8 @@ fn a_connection_a_service_closes_is_recorded_as_ended_before_the_world_is_quiet(
         greeting: None,
         tls: false,
     };
-    let addr = services.started(&close, Protocol::Tcp).unwrap();
     for _ in 0..20 {
-        let client = TcpStream::connect(addr).unwrap();
-        let me = client.local_addr().unwrap();
+        let (_client, me) = client(&services, &close);
         quiet(&services);
         // Recorded by the time the world is quiet, whatever the kernel
         // has delivered to `client` yet.
@@ -45,13 +51,11 @@ fn a_connection_a_service_keeps_is_open_and_one_it_never_saw_is_unknown() {
         greeting: None,
         once: false,
     };
-    let addr = services.started(&echo, Protocol::Tcp).unwrap();
-    let client = TcpStream::connect(addr).unwrap();
-    let me = client.local_addr().unwrap();
+    let (first, me) = client(&services, &echo);
     quiet(&services);
     assert_eq!(services.activity().served(me), Served::Open);
-    drop(client);
-    let other = TcpStream::connect(addr).unwrap();
+    drop(first);
+    let (other, _) = client(&services, &echo);
     let stranger = "127.0.0.1:9".parse().unwrap();
     assert_eq!(services.activity().served(stranger), Served::Unknown);
     drop(other);

@@ -667,50 +667,51 @@ fn has_escaped_endings(lines: &[&[u8]]) -> bool {
         .filter(|l| !l.is_empty())
     {
         content += 1;
-        let endings = escaped_endings(line);
-        // An ending with more of the stream after it on the same line.
-        if endings
-            .iter()
-            .any(|&end| !only_endings(line.get(end..).unwrap_or_default()))
-        {
-            return true;
-        }
-        if !endings.is_empty() {
-            ended += 1;
+        match escaped_endings(line) {
+            // An ending with more of the stream after it on the same line.
+            Endings::Inside => return true,
+            Endings::AtEnd => ended += 1,
+            Endings::None => {}
         }
     }
     ended > 0 && (content - ended) * 4 <= content
 }
 
-/// Where each escaped CR or LF of `line` ends.
-fn escaped_endings(line: &[u8]) -> Vec<usize> {
-    let mut out = Vec::new();
+/// Where a line shows escaped CRs and LFs.
+enum Endings {
+    /// Nowhere.
+    None,
+    /// Only at its end (blanks aside).
+    AtEnd,
+    /// With more of the stream after one of them.
+    Inside,
+}
+
+/// Where `line` shows escaped CRs and LFs, in one pass over its escapes.
+fn escaped_endings(line: &[u8]) -> Endings {
+    let mut seen = Endings::None;
     let mut i = 0;
     while i < line.len() {
         match escape_at(line.get(i..).unwrap_or_default()) {
-            Some((b, len)) => {
+            Some((b'\r' | b'\n', len)) => {
+                seen = Endings::AtEnd;
                 i += len;
-                if b == b'\r' || b == b'\n' {
-                    out.push(i);
-                }
+                continue;
+            }
+            Some((_, len)) => i += len,
+            None if line.get(i).is_some_and(u8::is_ascii_whitespace) => {
+                i += 1;
+                continue;
             }
             None => i += 1,
         }
-    }
-    out
-}
-
-/// Whether `s` is nothing but escaped CRs and LFs (and blanks).
-fn only_endings(s: &[u8]) -> bool {
-    let mut i = 0;
-    while i < s.len() {
-        match escape_at(s.get(i..).unwrap_or_default()) {
-            Some((b'\r' | b'\n', len)) => i += len,
-            _ if s.get(i).is_some_and(u8::is_ascii_whitespace) => i += 1,
-            _ => return false,
+        // Something other than an ending or a blank: after an ending, the
+        // stream goes on on this line.
+        if matches!(seen, Endings::AtEnd) {
+            return Endings::Inside;
         }
     }
-    true
+    seen
 }
 
 fn escape_at_any(line: &[u8]) -> bool {
@@ -868,10 +869,7 @@ fn annotation_at(line: &[u8]) -> Option<usize> {
 fn has_annotations(lines: &[&[u8]], format: Format, timestamps: bool) -> bool {
     lines.iter().any(|raw| {
         let (sent, text) = match format {
-            Format::Marked(m) => match marked(raw, timestamps, m) {
-                Some((d, rest)) if timestamps => {
-                    (d == Direction::Sent, strip_timestamp(rest).unwrap_or(rest))
-                }
+            Format::Marked(m) => match marked_content(raw, timestamps, m) {
                 Some((d, rest)) => (d == Direction::Sent, rest),
                 None => return false,
             },
@@ -887,6 +885,20 @@ fn has_annotations(lines: &[&[u8]], format: Format, timestamps: bool) -> bool {
             None => false,
         }
     })
+}
+
+/// A marked line's direction and content: the mark and, when the log has
+/// them, the timestamp after it removed.
+fn marked_content(raw: &[u8], timestamps: bool, m: Marks) -> Option<(Direction, &[u8])> {
+    let (d, rest) = marked(raw, timestamps, m)?;
+    Some((
+        d,
+        if timestamps {
+            strip_timestamp(rest).unwrap_or(rest)
+        } else {
+            rest
+        },
+    ))
 }
 
 /// `line` without its comment and the blanks before it.
@@ -918,15 +930,8 @@ fn chunks(
     for (i, raw) in lines.iter().enumerate() {
         let l = content(raw, timestamps);
         let (direction, rest) = match format {
-            Format::Marked(m) => match marked(raw, timestamps, m) {
-                Some((d, rest)) => {
-                    let rest = if timestamps {
-                        strip_timestamp(rest).unwrap_or(rest)
-                    } else {
-                        rest
-                    };
-                    (d, rest)
-                }
+            Format::Marked(m) => match marked_content(raw, timestamps, m) {
+                Some((d, rest)) => (d, rest),
                 // A continuation of the line before; a preamble is skipped.
                 None => match last {
                     Some(d) => (d, l),
